@@ -1,0 +1,131 @@
+// shadowplane: the control-plane server. See README.md for the flags, or run --help.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/time/time.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "server/shadowplane_server.h"
+#include "store/embedded_postgres.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address, host:port");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
+          "Prometheus /metrics listen address, host:port");
+ABSL_FLAG(std::string, database_url, "",
+          "PostgreSQL connection string or URL; empty starts a private embedded cluster under "
+          "--data_dir");
+ABSL_FLAG(std::string, data_dir, "",
+          "Directory of the embedded PostgreSQL cluster; default /var/lib/shadowplane for root, "
+          "else $XDG_DATA_HOME/shadowplane or ~/.local/share/shadowplane");
+ABSL_FLAG(std::string, db_system_user, "shadowplane",
+          "When running as root: the system user that runs the embedded PostgreSQL");
+ABSL_FLAG(std::string, postgres_bin_dir, "/usr/lib/postgresql/15/bin",
+          "Where initdb, pg_ctl and postgres are");
+ABSL_FLAG(int, db_pool_size, 8, "Most database connections to open");
+ABSL_FLAG(absl::Duration, db_check_interval, absl::Seconds(2),
+          "How often to check that the database is still reachable");
+ABSL_FLAG(std::string, migrations_dir, "",
+          "Read schema migrations from this directory instead of those built in");
+ABSL_FLAG(double, time_scale, 1.0,
+          "Domain seconds per real second (demos run faster than real time); not 1 needs "
+          "--time_epoch");
+ABSL_FLAG(std::string, time_epoch, "",
+          "RFC 3339 instant where domain time equals real time; shared by every process of a "
+          "deployment");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGINT/SIGTERM, how long in-flight calls may take before they are cancelled");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(std::string, config, "", "YAML file of flag values (keys are flag names)");
+ABSL_FLAG(bool, print_config, false, "Print the effective configuration and its sources, then exit");
+
+namespace {
+
+constexpr int kExitConfigError = 2;
+
+int Main(int argc, char** argv) {
+  shadowplane::ConfigOptions config;
+  config.program = "shadowplane";
+  config.description =
+      "the shadowplane control plane: gRPC API, health, reflection and Prometheus metrics over "
+      "PostgreSQL (an embedded private cluster unless --database_url is given).";
+  if (shadowplane::WantsHelp(argc, argv)) {
+    std::cout << shadowplane::HelpText(config);
+    return 0;
+  }
+  shadowplane::LoadedConfig loaded;
+  if (absl::Status s = shadowplane::LoadConfig(config, argc, argv, &loaded); !s.ok()) {
+    std::cerr << "shadowplane: " << s.message() << "\n";
+    return kExitConfigError;
+  }
+  shadowplane::LogLevel level;
+  if (!shadowplane::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    std::cerr << "shadowplane: invalid value '" << absl::GetFlag(FLAGS_log_level)
+              << "' for --log_level: expected debug, info, warning or error\n";
+    return kExitConfigError;
+  }
+  shadowplane::SetMinLogLevel(level);
+  if (absl::GetFlag(FLAGS_print_config)) {
+    std::cout << shadowplane::FormatConfig(loaded);
+    return 0;
+  }
+
+  shadowplane::server::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.database_url = absl::GetFlag(FLAGS_database_url);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (options.data_dir.empty()) options.data_dir = shadowplane::store::EmbeddedPostgres::DefaultDataDir();
+  options.db_system_user = absl::GetFlag(FLAGS_db_system_user);
+  options.postgres_bin_dir = absl::GetFlag(FLAGS_postgres_bin_dir);
+  options.db_pool_size = absl::GetFlag(FLAGS_db_pool_size);
+  options.db_check_interval = absl::GetFlag(FLAGS_db_check_interval);
+  options.migrations_dir = absl::GetFlag(FLAGS_migrations_dir);
+  options.time_scale = absl::GetFlag(FLAGS_time_scale);
+  options.time_epoch = absl::GetFlag(FLAGS_time_epoch);
+  options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  if (options.db_check_interval <= absl::ZeroDuration() ||
+      options.shutdown_grace < absl::ZeroDuration()) {
+    std::cerr << "shadowplane: --db_check_interval must be positive and --shutdown_grace not "
+                 "negative\n";
+    return kExitConfigError;
+  }
+
+  // Signals go to one thread that asks the server to stop; every other thread (gRPC's included,
+  // created later) inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto server = shadowplane::server::ShadowplaneServer::Start(options);
+  if (!server.ok()) {
+    LOG_EVENT(kError, "shadowplane failed to start").Field("error", server.status());
+    std::cerr << "shadowplane: " << server.status().message() << "\n";
+    return absl::IsInvalidArgument(server.status()) ? kExitConfigError : 1;
+  }
+  std::thread signal_thread([&server, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    LOG_EVENT(kInfo, "signal received").Field("signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    (*server)->Shutdown();
+  });
+  signal_thread.detach();  // it may still be in sigwait when we return; exit ends it
+
+  const absl::Status result = (*server)->Wait();
+  if (!result.ok()) {
+    std::cerr << "shadowplane: " << result.message() << "\n";
+    return 1;
+  }
+  LOG_EVENT(kInfo, "shadowplane stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return Main(argc, argv); }

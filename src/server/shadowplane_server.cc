@@ -1,0 +1,245 @@
+#include "server/shadowplane_server.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <optional>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "api/grpc_metrics.h"
+#include "api/health_service.h"
+#include "api/server_info_service.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/serving_status.h"
+#include "common/status_macros.h"
+#include "server/database_supervisor.h"
+#include "server/listen_address.h"
+#include "store/connection_pool.h"
+#include "store/embedded_migrations.h"
+#include "store/embedded_postgres.h"
+#include "store/migration_runner.h"
+
+#ifndef SHADOWPLANE_VERSION
+#define SHADOWPLANE_VERSION "unknown"
+#endif
+#ifndef SHADOWPLANE_GIT_COMMIT
+#define SHADOWPLANE_GIT_COMMIT "unknown"
+#endif
+
+namespace shadowplane::server {
+
+using google::protobuf::util::TimeUtil;
+
+class ShadowplaneServer::Impl {
+ public:
+  explicit Impl(const ServerOptions& options) : options_(options) {}
+
+  absl::Status Start() {
+    ASSIGN_OR_RETURN(clock_, MakeDomainClock(options_.time_scale, options_.time_epoch));
+    if (options_.db_pool_size < 1) {
+      return absl::InvalidArgumentError("db_pool_size must be at least 1");
+    }
+    std::vector<store::MigrationFile> files = store::EmbeddedMigrationFiles();
+    if (!options_.migrations_dir.empty()) {
+      ASSIGN_OR_RETURN(files, store::ReadMigrationDir(options_.migrations_dir));
+    }
+    ASSIGN_OR_RETURN(migrations_, store::ParseMigrations(files));
+
+    registry_ = std::make_shared<prometheus::Registry>();
+    RETURN_IF_ERROR(StartMetrics());
+    prometheus::BuildGauge()
+        .Name("shadowplane_build_info")
+        .Help("Always 1; labels say which build is running")
+        .Register(*registry_)
+        .Add({{"version", SHADOWPLANE_VERSION}, {"git_commit", SHADOWPLANE_GIT_COMMIT}})
+        .Set(1);
+
+    // Not serving until the database supervisor says so.
+    for (const char* service : {"", "grpc.health.v1.Health", "shadowplane.v1.ServerService"}) {
+      serving_.Set(service, false);
+    }
+    RETURN_IF_ERROR(StartGrpc());
+
+    if (options_.database_url.empty()) {
+      store::EmbeddedPostgresOptions pg;
+      pg.data_dir = options_.data_dir;
+      pg.system_user = options_.db_system_user;
+      pg.bin_dir = options_.postgres_bin_dir;
+      ASSIGN_OR_RETURN(embedded_, store::EmbeddedPostgres::Start(pg));
+      database_url_ = embedded_->url();
+    } else {
+      database_url_ = options_.database_url;
+    }
+    store::ConnectionPoolOptions pool;
+    pool.url = database_url_;
+    pool.max_connections = options_.db_pool_size;
+    pool_ = std::make_unique<store::ConnectionPool>(pool, registry_.get());
+    DatabaseSupervisorOptions supervision;
+    supervision.migrations = migrations_;
+    supervision.check_interval = options_.db_check_interval;
+    supervisor_ = std::make_unique<DatabaseSupervisor>(
+        pool_.get(), supervision, &serving_, registry_.get(),
+        [this](const absl::Status& status) { Stop(status); });
+    supervisor_->Start();
+    LOG_EVENT(kInfo, "shadowplane started")
+        .Field("version", SHADOWPLANE_VERSION)
+        .Field("grpc", absl::StrCat(GrpcHost(), ":", grpc_port_))
+        .Field("metrics", absl::StrCat("http://", MetricsHost(), ":", metrics_port_, "/metrics"))
+        .Field("database", embedded_ ? "embedded" : "external")
+        .Field("time_scale", options_.time_scale);
+    return absl::OkStatus();
+  }
+
+  void Stop(absl::Status reason) {
+    absl::MutexLock lock(&mu_);
+    if (stop_requested_) return;
+    stop_requested_ = true;
+    stop_reason_ = std::move(reason);
+  }
+
+  absl::Status Wait() {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(&stop_requested_));
+    }
+    LOG_EVENT(kInfo, "shutting down").Field("grace_seconds", options_.shutdown_grace);
+    TearDown();
+    absl::MutexLock lock(&mu_);
+    return stop_reason_;
+  }
+
+  // Safe on a partly started server; idempotent.
+  void TearDown() {
+    if (health_ != nullptr) health_->Shutdown();  // NOT_SERVING first, so balancers drain
+    if (grpc_server_ != nullptr) {
+      // Stops accepting at once; in-flight calls get until the deadline, then are cancelled.
+      grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
+      grpc_server_->Wait();
+      grpc_server_.reset();
+    }
+    if (supervisor_ != nullptr) supervisor_->Stop();
+    supervisor_.reset();
+    pool_.reset();
+    if (embedded_ != nullptr) {
+      if (absl::Status s = embedded_->Stop(); !s.ok()) {
+        LOG_EVENT(kError, "stopping embedded PostgreSQL failed").Field("error", s);
+      }
+      embedded_.reset();
+    }
+    exposer_.reset();
+  }
+
+  int grpc_port_ = 0;
+  int metrics_port_ = 0;
+
+ private:
+  std::string GrpcHost() const { return options_.listen.substr(0, options_.listen.rfind(':')); }
+  std::string MetricsHost() const {
+    return options_.metrics_listen.substr(0, options_.metrics_listen.rfind(':'));
+  }
+
+  absl::Status StartMetrics() {
+    try {
+      exposer_ = std::make_unique<prometheus::Exposer>(options_.metrics_listen);
+    } catch (const std::exception& e) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot serve metrics on --metrics_listen=", options_.metrics_listen, ": ",
+                       DiagnoseBindFailure(options_.metrics_listen)));
+    }
+    exposer_->RegisterCollectable(registry_);
+    const std::vector<int> ports = exposer_->GetListeningPorts();
+    metrics_port_ = ports.empty() ? 0 : ports.front();
+    return absl::OkStatus();
+  }
+
+  absl::Status StartGrpc() {
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    grpc::ServerBuilder builder;
+    // gRPC sets SO_REUSEPORT by default, which lets a second server silently share the port.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &grpc_port_);
+    health_ = std::make_unique<api::HealthService>(&serving_);
+    server_info_ = std::make_unique<api::ServerInfoService>([this] { return Facts(); });
+    builder.RegisterService(health_.get());
+    builder.RegisterService(server_info_.get());
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+    interceptors.push_back(api::MakeGrpcMetricsInterceptor(registry_.get()));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+    grpc_server_ = builder.BuildAndStart();
+    if (grpc_server_ == nullptr || grpc_port_ == 0) {
+      grpc_server_.reset();
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot listen for gRPC on --listen=", options_.listen, ": ",
+          DiagnoseBindFailure(options_.listen)));
+    }
+    return absl::OkStatus();
+  }
+
+  shadowplane::v1::GetServerInfoResponse Facts() const {
+    shadowplane::v1::GetServerInfoResponse facts;
+    facts.set_version(SHADOWPLANE_VERSION);
+    facts.set_git_commit(SHADOWPLANE_GIT_COMMIT);
+    *facts.mutable_domain_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_->Now()));
+    facts.set_time_scale(options_.time_scale);
+    if (const auto* scaled = dynamic_cast<const ScaledClock*>(clock_.get());
+        scaled != nullptr && options_.time_scale != 1.0) {
+      *facts.mutable_time_epoch() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(scaled->epoch()));
+    }
+    const bool ready = supervisor_ != nullptr && supervisor_->ready();
+    facts.set_database_ready(ready);
+    facts.set_schema_version(ready ? supervisor_->schema_version() : 0);
+    facts.set_database_mode(options_.database_url.empty() ? "embedded" : "external");
+    *facts.mutable_started_at() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(started_at_));
+    return facts;
+  }
+
+  const ServerOptions options_;
+  const absl::Time started_at_ = absl::Now();
+  std::unique_ptr<Clock> clock_;
+  std::vector<store::Migration> migrations_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  ServingStatus serving_;
+  std::unique_ptr<api::HealthService> health_;
+  std::unique_ptr<api::ServerInfoService> server_info_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<store::EmbeddedPostgres> embedded_;
+  std::string database_url_;
+  std::unique_ptr<store::ConnectionPool> pool_;
+  std::unique_ptr<DatabaseSupervisor> supervisor_;
+
+  absl::Mutex mu_;
+  bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status stop_reason_ ABSL_GUARDED_BY(mu_);
+};
+
+ShadowplaneServer::ShadowplaneServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ShadowplaneServer::~ShadowplaneServer() {
+  Shutdown();
+  impl_->TearDown();
+}
+
+absl::StatusOr<std::unique_ptr<ShadowplaneServer>> ShadowplaneServer::Start(
+    const ServerOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  if (absl::Status s = impl->Start(); !s.ok()) {
+    impl->TearDown();
+    return s;
+  }
+  return std::unique_ptr<ShadowplaneServer>(new ShadowplaneServer(std::move(impl)));
+}
+
+void ShadowplaneServer::Shutdown() { impl_->Stop(absl::OkStatus()); }
+absl::Status ShadowplaneServer::Wait() { return impl_->Wait(); }
+int ShadowplaneServer::grpc_port() const { return impl_->grpc_port_; }
+int ShadowplaneServer::metrics_port() const { return impl_->metrics_port_; }
+
+}  // namespace shadowplane::server

@@ -1,0 +1,64 @@
+// The shadowplane control-plane process, wired from its options: clock, metrics endpoint,
+// database (embedded or external) with its supervisor, and the gRPC server with health,
+// reflection, per-RPC metrics and the public services.
+//
+// Start() returns once the gRPC and metrics ports are bound (the database may still be coming up:
+// health says NOT_SERVING until it is ready). Shutdown() may be called from any thread, e.g. a
+// signal handler thread; Wait() then stops accepting calls, lets in-flight calls finish within
+// `shutdown_grace`, and stops everything the process started, the embedded database last.
+#ifndef SHADOWPLANE_SERVER_SHADOWPLANE_SERVER_H_
+#define SHADOWPLANE_SERVER_SHADOWPLANE_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace shadowplane::server {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:50051";
+  std::string metrics_listen = "127.0.0.1:9464";
+  // Empty: start the embedded PostgreSQL under data_dir.
+  std::string database_url;
+  std::string data_dir;
+  std::string db_system_user = "shadowplane";
+  std::string postgres_bin_dir = "/usr/lib/postgresql/15/bin";
+  int db_pool_size = 8;
+  absl::Duration db_check_interval = absl::Seconds(2);
+  // Empty: the migrations compiled into the binary.
+  std::string migrations_dir;
+  double time_scale = 1.0;
+  std::string time_epoch;
+  absl::Duration shutdown_grace = absl::Seconds(10);
+};
+
+class ShadowplaneServer {
+ public:
+  // INVALID_ARGUMENT for bad options, FAILED_PRECONDITION when a port cannot be bound or the
+  // data directory is unusable (the message says which and why).
+  static absl::StatusOr<std::unique_ptr<ShadowplaneServer>> Start(const ServerOptions& options);
+  ~ShadowplaneServer();
+
+  // Asks Wait() to shut down. Thread-safe, idempotent.
+  void Shutdown();
+  // Blocks until Shutdown() or a fatal error, then shuts down gracefully. OK after a requested
+  // shutdown; the fatal error otherwise.
+  absl::Status Wait();
+
+  int grpc_port() const;
+  int metrics_port() const;
+
+  class Impl;
+
+ private:
+  explicit ShadowplaneServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shadowplane::server
+
+#endif  // SHADOWPLANE_SERVER_SHADOWPLANE_SERVER_H_
