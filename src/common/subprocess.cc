@@ -61,6 +61,9 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const std::vector<std::string>& a
     return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
   }
   if (pid == 0) {
+    // A session of its own: a Ctrl-C at our terminal must reach us, not servers the child starts
+    // (pg_ctl's postmaster), which we stop ourselves, in order.
+    setsid();
     dup2(pipe_fds[1], STDOUT_FILENO);
     dup2(pipe_fds[1], STDERR_FILENO);
     const int devnull = open("/dev/null", O_RDONLY);

@@ -117,12 +117,14 @@ class ShadowplaneServer::Impl {
 
   // Safe on a partly started server; idempotent.
   void TearDown() {
+    const absl::Time start = absl::Now();
     if (health_ != nullptr) health_->Shutdown();  // NOT_SERVING first, so balancers drain
     if (grpc_server_ != nullptr) {
       // Stops accepting at once; in-flight calls get until the deadline, then are cancelled.
       grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
       grpc_server_->Wait();
       grpc_server_.reset();
+      LOG_EVENT(kInfo, "gRPC server stopped").Field("elapsed_seconds", absl::Now() - start);
     }
     if (supervisor_ != nullptr) supervisor_->Stop();
     supervisor_.reset();
@@ -134,6 +136,7 @@ class ShadowplaneServer::Impl {
       embedded_.reset();
     }
     exposer_.reset();
+    LOG_EVENT(kDebug, "metrics endpoint stopped").Field("elapsed_seconds", absl::Now() - start);
   }
 
   int grpc_port_ = 0;

@@ -1,0 +1,359 @@
+// Runs the real shadowplane binary (label e2e): health follows the database, reflection, metrics,
+// graceful shutdown, start-up errors, configuration precedence, scaled clocks across processes.
+#include <google/protobuf/util/time_util.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "store/embedded_postgres.h"
+#include "support/child_process.h"
+#include "support/server_client.h"
+#include "support/test_database.h"
+
+namespace shadowplane {
+namespace {
+
+using grpc::health::v1::HealthCheckResponse;
+using testing::ChildProcess;
+using testing::FreePort;
+using testing::RunToCompletion;
+using testing::ServerClient;
+
+namespace fs = std::filesystem;
+
+struct Server {
+  std::unique_ptr<ChildProcess> process;
+  int port = 0;
+  int metrics_port = 0;
+};
+
+// Starts shadowplane on free ports and waits until it has bound them.
+Server StartServer(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+  Server server;
+  server.port = FreePort();
+  server.metrics_port = FreePort();
+  args.insert(args.begin(), {SHADOWPLANE_BIN, absl::StrCat("--listen=127.0.0.1:", server.port),
+                             absl::StrCat("--metrics_listen=127.0.0.1:", server.metrics_port),
+                             "--db_check_interval=200ms", "--shutdown_grace=5s"});
+  auto process = ChildProcess::Start(args, env);
+  EXPECT_TRUE(process.ok()) << process.status();
+  if (!process.ok()) return server;
+  server.process = *std::move(process);
+  EXPECT_TRUE(server.process->WaitForOutput("shadowplane started", absl::Seconds(60)))
+      << server.process->Output();
+  return server;
+}
+
+class ShadowplaneProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = testing::TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+  }
+  std::unique_ptr<testing::TestDatabase> db_;
+};
+
+TEST_F(ShadowplaneProcessTest, ServesHealthAndServerInfoOnceMigrated) {
+  Server server = StartServer({"--database_url=" + db_->url()});
+  ServerClient client(server.port);
+  ASSERT_TRUE(client.WaitForHealth(HealthCheckResponse::SERVING, absl::Seconds(30)))
+      << server.process->Output();
+  auto info = client.Info();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_TRUE(info->database_ready());
+  EXPECT_EQ(info->schema_version(), 1);
+  EXPECT_EQ(info->database_mode(), "external");
+  EXPECT_EQ(info->time_scale(), 1.0);
+  EXPECT_FALSE(info->version().empty());
+
+  // Unknown services are NOT_FOUND, as the health protocol says.
+  grpc::ClientContext context;
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service("no.such.Service");
+  grpc::health::v1::HealthCheckResponse response;
+  EXPECT_EQ(client.health().Check(&context, request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ShadowplaneProcessTest, HealthFollowsTheDatabase) {
+  // A cluster of this test's own, so that it can be stopped and started.
+  const std::string dir = testing::MakeTempDir("sp-health");
+  store::EmbeddedPostgresOptions pg_options;
+  pg_options.data_dir = dir + "/data";
+  pg_options.settings = {"fsync=off"};
+  std::string url;
+  {
+    auto pg = store::EmbeddedPostgres::Start(pg_options);
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    url = (*pg)->url();
+  }  // stopped: the database is unreachable when the server starts
+
+  Server server = StartServer({"--database_url=" + url});
+  ServerClient client(server.port);
+  // Watch streams every change from the start.
+  grpc::ClientContext watch_context;
+  grpc::health::v1::HealthCheckRequest watch_request;
+  auto watch = client.health().Watch(&watch_context, watch_request);
+  grpc::health::v1::HealthCheckResponse update;
+  ASSERT_TRUE(watch->Read(&update));
+  EXPECT_EQ(update.status(), HealthCheckResponse::NOT_SERVING);
+
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(*client.Health(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_TRUE(server.process->WaitForOutput("database not ready, retrying", absl::Seconds(5)));
+
+  {
+    auto pg = store::EmbeddedPostgres::Start(pg_options);
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    ASSERT_TRUE(client.WaitForHealth(HealthCheckResponse::SERVING, absl::Seconds(30)))
+        << server.process->Output();
+    ASSERT_TRUE(watch->Read(&update));
+    EXPECT_EQ(update.status(), HealthCheckResponse::SERVING);
+    ASSERT_TRUE((*pg)->Stop().ok());
+    ASSERT_TRUE(client.WaitForHealth(HealthCheckResponse::NOT_SERVING, absl::Seconds(30)))
+        << server.process->Output();
+    ASSERT_TRUE(watch->Read(&update));
+    EXPECT_EQ(update.status(), HealthCheckResponse::NOT_SERVING);
+    EXPECT_TRUE(server.process->WaitForOutput("database lost", absl::Seconds(5)));
+  }
+  {
+    auto pg = store::EmbeddedPostgres::Start(pg_options);
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    EXPECT_TRUE(client.WaitForHealth(HealthCheckResponse::SERVING, absl::Seconds(30)))
+        << server.process->Output();
+    EXPECT_TRUE(server.process->running()) << "no crash while the database came and went";
+    server.process->Signal(SIGTERM);
+    EXPECT_EQ(server.process->WaitForExit(absl::Seconds(30)), 0) << server.process->Output();
+  }
+  watch_context.TryCancel();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+TEST_F(ShadowplaneProcessTest, ReflectionListsServicesAndDescribesHealth) {
+  Server server = StartServer({"--database_url=" + db_->url()});
+  const std::string address = absl::StrCat("127.0.0.1:", server.port);
+  auto list = RunToCompletion({REFLECTION_PROBE_BIN, address, "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.output;
+  for (const char* service : {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
+                              "shadowplane.v1.ServerService"}) {
+    EXPECT_TRUE(absl::StrContains(list.output, service)) << list.output;
+  }
+  auto health = RunToCompletion({REFLECTION_PROBE_BIN, address, "describe", "grpc.health.v1.Health"});
+  ASSERT_EQ(health.exit_code, 0) << health.output;
+  EXPECT_TRUE(absl::StrContains(health.output, "file grpc/health/v1/health.proto")) << health.output;
+  EXPECT_TRUE(absl::StrContains(health.output, "method grpc.health.v1.Health.Check"));
+  EXPECT_TRUE(absl::StrContains(health.output, "method grpc.health.v1.Health.Watch"));
+  auto ours = RunToCompletion(
+      {REFLECTION_PROBE_BIN, address, "describe", "shadowplane.v1.ServerService"});
+  EXPECT_TRUE(absl::StrContains(ours.output, "method shadowplane.v1.ServerService.GetServerInfo"))
+      << ours.output;
+}
+
+TEST_F(ShadowplaneProcessTest, MetricsPassPromtoolAndCountRpcs) {
+  Server server = StartServer({"--database_url=" + db_->url()});
+  ServerClient client(server.port);
+  ASSERT_TRUE(client.WaitForHealth(HealthCheckResponse::SERVING, absl::Seconds(30)));
+  ASSERT_TRUE(client.Info().ok());
+  const std::string url = absl::StrCat("http://127.0.0.1:", server.metrics_port, "/metrics");
+  auto metrics = RunToCompletion({"/usr/bin/curl", "-sf", url});
+  ASSERT_EQ(metrics.exit_code, 0) << metrics.output;
+  for (const char* expected :
+       {"grpc_server_started_total{grpc_method=\"GetServerInfo\",grpc_service=\"shadowplane.v1."
+        "ServerService\",grpc_type=\"unary\"} 1",
+        "grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"GetServerInfo\"",
+        "grpc_server_handling_seconds_bucket{grpc_method=\"Check\"", "shadowplane_build_info{",
+        "shadowplane_db_pool_connections{state=\"idle\"}", "shadowplane_database_up 1",
+        "shadowplane_schema_version 1"}) {
+    EXPECT_TRUE(absl::StrContains(metrics.output, expected)) << expected << "\n" << metrics.output;
+  }
+  auto check = RunToCompletion(
+      {"/bin/sh", "-c", absl::StrCat("/usr/bin/curl -sf ", url, " | /usr/bin/promtool check metrics")});
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+}
+
+TEST_F(ShadowplaneProcessTest, SigtermEndsWatchStreamsAndExitsCleanly) {
+  Server server = StartServer({"--database_url=" + db_->url()});
+  ServerClient client(server.port);
+  ASSERT_TRUE(client.WaitForHealth(HealthCheckResponse::SERVING, absl::Seconds(30)));
+  grpc::ClientContext context;
+  auto watch = client.health().Watch(&context, {});
+  grpc::health::v1::HealthCheckResponse update;
+  ASSERT_TRUE(watch->Read(&update));
+  EXPECT_EQ(update.status(), HealthCheckResponse::SERVING);
+
+  const absl::Time start = absl::Now();
+  server.process->Signal(SIGTERM);
+  ASSERT_TRUE(watch->Read(&update));  // told before the stream ends
+  EXPECT_EQ(update.status(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_FALSE(watch->Read(&update));
+  EXPECT_TRUE(watch->Finish().ok());
+  // The stream is finished by the server at once, not cancelled when the grace period runs out.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  // Idle client connections may hold the server until the grace period (5 s here) ends: a client
+  // channel with no call in flight notices the server's GOAWAY only on its next poll.
+  EXPECT_EQ(server.process->WaitForExit(absl::Seconds(20)), 0) << server.process->Output();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10)) << server.process->Output();
+  EXPECT_TRUE(absl::StrContains(server.process->Output(), "shadowplane stopped"));
+}
+
+TEST_F(ShadowplaneProcessTest, EmbeddedDatabaseByDefault) {
+  const std::string dir = testing::MakeTempDir("sp-default");
+  for (int run = 0; run < 2; ++run) {  // the second start reuses the cluster
+    Server server = StartServer({"--data_dir=" + dir + "/data"});
+    ServerClient client(server.port);
+    ASSERT_TRUE(client.WaitForHealth(HealthCheckResponse::SERVING, absl::Seconds(60)))
+        << server.process->Output();
+    auto info = client.Info();
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->database_mode(), "embedded");
+    EXPECT_EQ(info->schema_version(), 1);
+    server.process->Signal(SIGINT);
+    ASSERT_EQ(server.process->WaitForExit(absl::Seconds(60)), 0) << server.process->Output();
+    // It stopped the cluster it started.
+    EXPECT_FALSE(fs::exists(dir + "/data/postgres/postmaster.pid"));
+    EXPECT_TRUE(absl::StrContains(server.process->Output(), "embedded PostgreSQL stopped"));
+    EXPECT_EQ(absl::StrContains(server.process->Output(), "creating embedded PostgreSQL cluster"),
+              run == 0);
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+TEST_F(ShadowplaneProcessTest, UnusableDataDirIsExplained) {
+  const std::string dir = testing::MakeTempDir("sp-baddir");
+  std::ofstream(dir + "/file") << "x";
+  auto result = RunToCompletion({SHADOWPLANE_BIN, "--listen=127.0.0.1:" + std::to_string(FreePort()),
+                                 "--metrics_listen=127.0.0.1:" + std::to_string(FreePort()),
+                                 "--data_dir=" + dir + "/file/data"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(result.output, "--data_dir " + dir + "/file/data cannot be created"))
+      << result.output;
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+TEST_F(ShadowplaneProcessTest, PortInUseIsExplained) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string taken = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+
+  auto grpc_taken = RunToCompletion({SHADOWPLANE_BIN, "--listen=" + taken,
+                                     "--metrics_listen=127.0.0.1:" + std::to_string(FreePort()),
+                                     "--database_url=" + db_->url()});
+  EXPECT_EQ(grpc_taken.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(grpc_taken.output, "cannot listen for gRPC on --listen=" + taken))
+      << grpc_taken.output;
+  EXPECT_TRUE(absl::StrContains(grpc_taken.output, "in use")) << grpc_taken.output;
+
+  auto metrics_taken = RunToCompletion(
+      {SHADOWPLANE_BIN, "--listen=127.0.0.1:" + std::to_string(FreePort()),
+       "--metrics_listen=" + taken, "--database_url=" + db_->url()});
+  EXPECT_EQ(metrics_taken.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(metrics_taken.output, "--metrics_listen=" + taken))
+      << metrics_taken.output;
+  close(fd);
+}
+
+TEST_F(ShadowplaneProcessTest, BadConfigurationNamesTheCulprit) {
+  struct Case {
+    std::vector<std::string> args;
+    std::vector<std::string> env;
+    std::string expected;
+  };
+  const std::string yaml = testing::MakeTempDir("sp-config") + "/bad.yaml";
+  std::ofstream(yaml) << "db_pool_size: lots\n";
+  const std::vector<Case> cases = {
+      {{"--lisen=127.0.0.1:1"}, {}, "unknown flag --lisen"},
+      {{"--db_pool_size=lots"}, {}, "invalid value 'lots' for --db_pool_size (from command line)"},
+      {{}, {"SHADOWPLANE_TIME_SCALE=fast"}, "SHADOWPLANE_TIME_SCALE"},
+      {{"--config=" + yaml}, {}, yaml},
+      {{"--config=/nonexistent.yaml"}, {}, "/nonexistent.yaml cannot be read"},
+      {{"--log_level=loud"}, {}, "--log_level"},
+      {{"--time_scale=60"}, {}, "time_epoch is required"},
+      {{"--db_pool_size=0"}, {}, "db_pool_size must be at least 1"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {SHADOWPLANE_BIN, "--print_config=false",
+                                     "--listen=127.0.0.1:" + std::to_string(FreePort()),
+                                     "--metrics_listen=127.0.0.1:" + std::to_string(FreePort()),
+                                     "--database_url=" + db_->url()};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    auto result = RunToCompletion(argv, c.env);
+    EXPECT_EQ(result.exit_code, 2) << c.expected << "\n" << result.output;
+    EXPECT_TRUE(absl::StrContains(result.output, c.expected)) << result.output;
+  }
+}
+
+TEST_F(ShadowplaneProcessTest, ConfigurationPrecedenceAndHelp) {
+  const std::string yaml = testing::MakeTempDir("sp-config") + "/shadowplane.yaml";
+  std::ofstream(yaml) << "db_pool_size: 3\nlisten: 127.0.0.1:7001\nmetrics_listen: 127.0.0.1:7002\n"
+                      << "time_scale: 60\n";
+  auto result = RunToCompletion(
+      {SHADOWPLANE_BIN, "--print_config", "--listen=127.0.0.1:7003"},
+      {"SHADOWPLANE_CONFIG=" + yaml, "SHADOWPLANE_LISTEN=127.0.0.1:7004",
+       "SHADOWPLANE_DB_POOL_SIZE=5"});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "listen = 127.0.0.1:7003  (command line)"))
+      << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "db_pool_size = 5  (environment)"));
+  EXPECT_TRUE(absl::StrContains(result.output, "metrics_listen = 127.0.0.1:7002  (file)"));
+  EXPECT_TRUE(absl::StrContains(result.output, "time_scale = 60  (file)"));
+  EXPECT_TRUE(absl::StrContains(result.output, "shutdown_grace = 10s  (default)"));
+
+  auto help = RunToCompletion({SHADOWPLANE_BIN, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* text : {"--listen=127.0.0.1:50051", "SHADOWPLANE_DATABASE_URL", "--data_dir",
+                           "--time_epoch", "--metrics_listen"}) {
+    EXPECT_TRUE(absl::StrContains(help.output, text)) << text;
+  }
+}
+
+TEST_F(ShadowplaneProcessTest, ScaledClocksOfTwoProcessesAgree) {
+  // An epoch a little in the past, an hour of domain time per real second.
+  const std::string epoch = absl::FormatTime(absl::RFC3339_sec, absl::Now() - absl::Seconds(5),
+                                             absl::UTCTimeZone());
+  const std::vector<std::string> args = {"--database_url=" + db_->url(), "--time_scale=3600",
+                                         "--time_epoch=" + epoch};
+  Server a = StartServer(args);
+  Server b = StartServer(args);
+  ServerClient client_a(a.port);
+  ServerClient client_b(b.port);
+  using google::protobuf::util::TimeUtil;
+  for (int i = 0; i < 5; ++i) {
+    auto a1 = client_a.Info();
+    auto b1 = client_b.Info();
+    auto a2 = client_a.Info();
+    ASSERT_TRUE(a1.ok() && b1.ok() && a2.ok());
+    const int64_t ta1 = TimeUtil::TimestampToNanoseconds(a1->domain_time());
+    const int64_t tb = TimeUtil::TimestampToNanoseconds(b1->domain_time());
+    const int64_t ta2 = TimeUtil::TimestampToNanoseconds(a2->domain_time());
+    // B's reading was taken between A's two: if the clocks agree, so are the domain times.
+    EXPECT_LE(ta1, tb);
+    EXPECT_LE(tb, ta2);
+    EXPECT_EQ(a1->time_scale(), 3600);
+    // And domain time runs ahead of real time by (now - epoch) * 3599.
+    const absl::Duration ahead =
+        absl::FromUnixNanos(ta1) - absl::Now();
+    EXPECT_GT(ahead, absl::Hours(4));
+  }
+}
+
+}  // namespace
+}  // namespace shadowplane

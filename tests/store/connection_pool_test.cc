@@ -1,0 +1,116 @@
+#include "store/connection_pool.h"
+
+#include <prometheus/registry.h>
+
+#include <pqxx/pqxx>
+
+#include "gtest/gtest.h"
+#include "support/child_process.h"
+#include "support/test_database.h"
+
+namespace shadowplane::store {
+namespace {
+
+class ConnectionPoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = testing::TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+  }
+  ConnectionPoolOptions Options(int size = 2) {
+    ConnectionPoolOptions o;
+    o.url = db_->url();
+    o.max_connections = size;
+    o.acquire_timeout = absl::Milliseconds(200);
+    return o;
+  }
+  std::unique_ptr<testing::TestDatabase> db_;
+};
+
+TEST_F(ConnectionPoolTest, ReusesConnections) {
+  ConnectionPool pool(Options(), nullptr);
+  int backend = 0;
+  {
+    auto conn = pool.Acquire();
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    backend = (*conn)->backendpid();
+  }
+  auto again = pool.Acquire();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->backendpid(), backend);
+  EXPECT_TRUE(pool.Ping().ok());
+}
+
+TEST_F(ConnectionPoolTest, BusyPoolIsResourceExhausted) {
+  ConnectionPool pool(Options(1), nullptr);
+  auto held = pool.Acquire();
+  ASSERT_TRUE(held.ok());
+  auto second = pool.Acquire();
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kResourceExhausted) << second.status();
+}
+
+TEST_F(ConnectionPoolTest, UnreachableDatabaseIsUnavailableAndCounted) {
+  prometheus::Registry registry;
+  ConnectionPoolOptions o = Options();
+  o.url = "postgresql://postgres@127.0.0.1:" + std::to_string(testing::FreePort()) + "/x";
+  ConnectionPool pool(o, &registry);
+  auto conn = pool.Acquire();
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnavailable) << conn.status();
+  bool counted = false;
+  for (const auto& family : registry.Collect()) {
+    if (family.name == "shadowplane_db_pool_connect_errors_total") {
+      counted = family.metric.at(0).counter.value == 1;
+    }
+  }
+  EXPECT_TRUE(counted);
+}
+
+TEST_F(ConnectionPoolTest, DatabaseErrorsBecomeStatuses) {
+  ConnectionPool pool(Options(), nullptr);
+  ASSERT_TRUE(pool.Run("setup", [](pqxx::connection& c) -> absl::Status {
+                    pqxx::work txn(c);
+                    txn.exec("CREATE TABLE t (id int PRIMARY KEY, v int CHECK (v > 0))");
+                    txn.exec("INSERT INTO t VALUES (1, 1)");
+                    txn.commit();
+                    return absl::OkStatus();
+                  }).ok());
+  auto exec = [&](const std::string& sql) {
+    return pool.Run("running " + sql, [&](pqxx::connection& c) -> absl::Status {
+      pqxx::work txn(c);
+      txn.exec(sql);
+      txn.commit();
+      return absl::OkStatus();
+    });
+  };
+  EXPECT_EQ(exec("INSERT INTO t VALUES (1, 2)").code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(exec("INSERT INTO t VALUES (2, -1)").code(), absl::StatusCode::kInvalidArgument);
+  absl::Status syntax = exec("SELEC 1");
+  EXPECT_EQ(syntax.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(syntax.message().find("SQLSTATE 42601"), std::string::npos) << syntax;
+  EXPECT_NE(syntax.message().find("running SELEC 1"), std::string::npos) << syntax;
+}
+
+TEST_F(ConnectionPoolTest, BrokenConnectionIsDroppedAndReplaced) {
+  ConnectionPool pool(Options(1), nullptr);
+  int victim = 0;
+  {
+    auto conn = pool.Acquire();
+    ASSERT_TRUE(conn.ok());
+    victim = (*conn)->backendpid();
+  }
+  {
+    pqxx::connection admin(db_->url());
+    pqxx::nontransaction txn(admin);
+    txn.exec("SELECT pg_terminate_backend(" + std::to_string(victim) + ")");
+  }
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(pool.Ping().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(pool.Ping().ok());  // a new connection
+  auto conn = pool.Acquire();
+  ASSERT_TRUE(conn.ok());
+  EXPECT_NE((*conn)->backendpid(), victim);
+}
+
+}  // namespace
+}  // namespace shadowplane::store

@@ -1,0 +1,52 @@
+#include "support/server_client.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace shadowplane::testing {
+
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+ServerClient::ServerClient(int port)
+    : channel_(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::InsecureChannelCredentials())),
+      health_(grpc::health::v1::Health::NewStub(channel_)),
+      server_(shadowplane::v1::ServerService::NewStub(channel_)) {}
+
+absl::StatusOr<HealthCheckResponse::ServingStatus> ServerClient::Health() {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  HealthCheckRequest request;
+  HealthCheckResponse response;
+  grpc::Status status = health_->Check(&context, request, &response);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        status.error_message());
+  }
+  return response.status();
+}
+
+bool ServerClient::WaitForHealth(HealthCheckResponse::ServingStatus want, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    auto status = Health();
+    if (status.ok() && *status == want) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return false;
+}
+
+absl::StatusOr<shadowplane::v1::GetServerInfoResponse> ServerClient::Info() {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  shadowplane::v1::GetServerInfoResponse response;
+  grpc::Status status = server_->GetServerInfo(&context, {}, &response);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        status.error_message());
+  }
+  return response;
+}
+
+}  // namespace shadowplane::testing

@@ -1,0 +1,50 @@
+#include "support/test_database.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "store/database_error.h"
+
+namespace shadowplane::testing {
+
+absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create() {
+  const char* admin = std::getenv("SHADOWPLANE_TEST_DATABASE_URL");
+  if (admin == nullptr || *admin == '\0') {
+    return absl::FailedPreconditionError(
+        "SHADOWPLANE_TEST_DATABASE_URL is not set: PostgreSQL-backed tests need the cluster that "
+        "./deploy/test.sh starts (run the tests through it)");
+  }
+  static std::atomic<int> counter{0};
+  const std::string name = absl::StrCat("t_", getpid(), "_", counter++, "_",
+                                        absl::ToUnixMicros(absl::Now()) % 1000000000);
+  const std::string admin_url = admin;
+  // The admin URL names database "postgres": swap the path for the new database.
+  const size_t slash = admin_url.rfind('/');
+  const std::string url = admin_url.substr(0, slash + 1) + name;
+  absl::Status created = store::CatchDatabaseErrors("creating test database", [&] {
+    pqxx::connection conn(admin_url);
+    pqxx::nontransaction txn(conn);
+    txn.exec("CREATE DATABASE " + txn.quote_name(name) + " TEMPLATE template0");
+    return absl::OkStatus();
+  });
+  if (!created.ok()) return created;
+  return std::unique_ptr<TestDatabase>(new TestDatabase(admin_url, name, url));
+}
+
+TestDatabase::~TestDatabase() {
+  try {
+    pqxx::connection conn(admin_url_);
+    pqxx::nontransaction txn(conn);
+    txn.exec("DROP DATABASE IF EXISTS " + txn.quote_name(name_) + " WITH (FORCE)");
+  } catch (const std::exception&) {
+    // Best effort: the cluster is thrown away after the run anyway.
+  }
+}
+
+}  // namespace shadowplane::testing

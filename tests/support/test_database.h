@@ -1,0 +1,33 @@
+// A fresh, empty database per test on the cluster that deploy/test.sh started
+// (SHADOWPLANE_TEST_DATABASE_URL), dropped afterwards, so tests never see each other's rows.
+// Without that variable a test fails loudly: PostgreSQL-backed tests are never skipped.
+#ifndef SHADOWPLANE_TESTS_SUPPORT_TEST_DATABASE_H_
+#define SHADOWPLANE_TESTS_SUPPORT_TEST_DATABASE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace shadowplane::testing {
+
+class TestDatabase {
+ public:
+  static absl::StatusOr<std::unique_ptr<TestDatabase>> Create();
+  ~TestDatabase();
+
+  // libpq URL of the new database.
+  const std::string& url() const { return url_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  TestDatabase(std::string admin_url, std::string name, std::string url)
+      : admin_url_(std::move(admin_url)), name_(std::move(name)), url_(std::move(url)) {}
+  std::string admin_url_;
+  std::string name_;
+  std::string url_;
+};
+
+}  // namespace shadowplane::testing
+
+#endif  // SHADOWPLANE_TESTS_SUPPORT_TEST_DATABASE_H_
