@@ -96,7 +96,8 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (!recorded_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+    if (!recorded_ &&
+        methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       Record(methods->GetSendStatus().error_code());
     }
     methods->Proceed();
@@ -131,13 +132,15 @@ class MetricsInterceptorFactory final
                              .Register(*registry);
     families_.handled = &prometheus::BuildCounter()
                              .Name("grpc_server_handled_total")
-                             .Help("Total number of RPCs completed on the server, regardless of "
-                                   "success or failure.")
+                             .Help(
+                                 "Total number of RPCs completed on the server, regardless of "
+                                 "success or failure.")
                              .Register(*registry);
     families_.seconds = &prometheus::BuildHistogram()
                              .Name("grpc_server_handling_seconds")
-                             .Help("Histogram of response latency (seconds) of gRPC that had been "
-                                   "application-level handled by the server.")
+                             .Help(
+                                 "Histogram of response latency (seconds) of gRPC that had been "
+                                 "application-level handled by the server.")
                              .Register(*registry);
   }
 

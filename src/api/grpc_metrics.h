@@ -7,9 +7,9 @@
 #ifndef SHADOWPLANE_API_GRPC_METRICS_H_
 #define SHADOWPLANE_API_GRPC_METRICS_H_
 
-#include <memory>
-
 #include <grpcpp/support/server_interceptor.h>
+
+#include <memory>
 
 namespace prometheus {
 class Registry;

@@ -15,9 +15,9 @@ class ServerInfoService final : public shadowplane::v1::ServerService::CallbackS
   using FactsFn = std::function<shadowplane::v1::GetServerInfoResponse()>;
   explicit ServerInfoService(FactsFn facts) : facts_(std::move(facts)) {}
 
-  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
-                                          const shadowplane::v1::GetServerInfoRequest* request,
-                                          shadowplane::v1::GetServerInfoResponse* response) override;
+  grpc::ServerUnaryReactor* GetServerInfo(
+      grpc::CallbackServerContext* context, const shadowplane::v1::GetServerInfoRequest* request,
+      shadowplane::v1::GetServerInfoResponse* response) override;
 
  private:
   FactsFn facts_;

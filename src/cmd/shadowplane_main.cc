@@ -41,7 +41,8 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGINT/SIGTERM, how long in-flight calls may take before they are cancelled");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(std::string, config, "", "YAML file of flag values (keys are flag names)");
-ABSL_FLAG(bool, print_config, false, "Print the effective configuration and its sources, then exit");
+ABSL_FLAG(bool, print_config, false,
+          "Print the effective configuration and its sources, then exit");
 
 namespace {
 
@@ -79,7 +80,8 @@ int Main(int argc, char** argv) {
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.database_url = absl::GetFlag(FLAGS_database_url);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (options.data_dir.empty()) options.data_dir = shadowplane::store::EmbeddedPostgres::DefaultDataDir();
+  if (options.data_dir.empty())
+    options.data_dir = shadowplane::store::EmbeddedPostgres::DefaultDataDir();
   options.db_system_user = absl::GetFlag(FLAGS_db_system_user);
   options.postgres_bin_dir = absl::GetFlag(FLAGS_postgres_bin_dir);
   options.db_pool_size = absl::GetFlag(FLAGS_db_pool_size);

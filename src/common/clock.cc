@@ -54,8 +54,8 @@ absl::StatusOr<std::unique_ptr<Clock>> MakeDomainClock(double scale,
   absl::Time epoch;
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, epoch_text, &epoch, &error)) {
-    return absl::InvalidArgumentError(absl::StrCat("time_epoch '", epoch_text,
-                                                   "' is not an RFC 3339 time: ", error));
+    return absl::InvalidArgumentError(
+        absl::StrCat("time_epoch '", epoch_text, "' is not an RFC 3339 time: ", error));
   }
   return std::unique_ptr<Clock>(new ScaledClock(RealClock::Get(), epoch, scale));
 }

@@ -1,6 +1,7 @@
 // Domain time. Every timestamp, forecast hour, interval and dwell time in shadowplane comes from a
 // `Clock`, never from the system clock directly and never from SQL now(), so that tests can fake it
-// and demos can run it faster than real time. Deadlines, backoff and lease expiry stay on real time.
+// and demos can run it faster than real time. Deadlines, backoff and lease expiry stay on real
+// time.
 //
 // All implementations are thread-safe.
 #ifndef SHADOWPLANE_COMMON_CLOCK_H_

@@ -48,8 +48,9 @@ absl::CommandLineFlag* FindOwned(const std::vector<absl::CommandLineFlag*>& flag
 }
 
 // Command-line values by flag name, in the order given (a later repeat wins).
-absl::Status ParseArgs(const ConfigOptions& options, const std::vector<absl::CommandLineFlag*>& flags,
-                       int argc, const char* const* argv,
+absl::Status ParseArgs(const ConfigOptions& options,
+                       const std::vector<absl::CommandLineFlag*>& flags, int argc,
+                       const char* const* argv,
                        std::vector<std::pair<std::string, std::string>>* values,
                        std::vector<std::string>* positional) {
   bool only_positional = false;
@@ -94,8 +95,8 @@ absl::Status ParseArgs(const ConfigOptions& options, const std::vector<absl::Com
     values->emplace_back(std::string(flag->Name()), *std::move(value));
   }
   if (!positional->empty() && !options.allow_positional) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unexpected argument '", positional->front(), "'; flags look like --name=value"));
+    return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", positional->front(),
+                                                   "'; flags look like --name=value"));
   }
   return absl::OkStatus();
 }
@@ -122,7 +123,8 @@ absl::Status ReadYamlFile(const std::string& path, const std::vector<absl::Comma
     absl::CommandLineFlag* flag = FindOwned(flags, key);
     if (flag == nullptr || key == options.config_flag) {
       return absl::InvalidArgumentError(absl::StrCat("config file ", path, ": unknown key '", key,
-                                                     "' (", options.program, " --help lists them)"));
+                                                     "' (", options.program,
+                                                     " --help lists them)"));
     }
     if (!item.second.IsScalar()) {
       return absl::InvalidArgumentError(
@@ -133,7 +135,8 @@ absl::Status ReadYamlFile(const std::string& path, const std::vector<absl::Comma
   return absl::OkStatus();
 }
 
-absl::Status Apply(absl::CommandLineFlag* flag, const std::string& value, const std::string& origin) {
+absl::Status Apply(absl::CommandLineFlag* flag, const std::string& value,
+                   const std::string& origin) {
   std::string error;
   if (!flag->ParseFrom(value, &error)) {
     return absl::InvalidArgumentError(absl::StrCat("invalid value '", value, "' for --",
@@ -169,7 +172,8 @@ bool WantsHelp(int argc, const char* const* argv) {
 
 std::string HelpText(const ConfigOptions& options) {
   std::string text = absl::StrCat(options.program, ": ", options.description, "\n\n");
-  absl::StrAppend(&text, "Each flag can also be set by the environment variable shown, or by a key of\n",
+  absl::StrAppend(&text,
+                  "Each flag can also be set by the environment variable shown, or by a key of\n",
                   "the same name in the YAML file given by --", options.config_flag,
                   ". Precedence: command line > environment > file > default.\n\nFlags:\n");
   for (const auto* flag : OwnedFlags(options)) {
@@ -205,8 +209,8 @@ absl::Status LoadConfig(const ConfigOptions& options, int argc, const char* cons
     std::vector<std::pair<std::string, std::string>> file_values;
     if (absl::Status s = ReadYamlFile(config_path, flags, options, &file_values); !s.ok()) return s;
     for (const auto& [name, value] : file_values) {
-      if (absl::Status s = Apply(FindOwned(flags, name), value,
-                                 absl::StrCat("config file ", config_path));
+      if (absl::Status s =
+              Apply(FindOwned(flags, name), value, absl::StrCat("config file ", config_path));
           !s.ok()) {
         return s;
       }

@@ -40,8 +40,9 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const std::vector<std::string>& a
     char buf[4096];
     if (getpwnam_r(options.run_as_user.c_str(), &pw, buf, sizeof(buf), &found) != 0 ||
         found == nullptr) {
-      return absl::NotFoundError(absl::StrCat("system user '", options.run_as_user,
-                                              "' does not exist (deploy/install-deps.sh creates it)"));
+      return absl::NotFoundError(
+          absl::StrCat("system user '", options.run_as_user,
+                       "' does not exist (deploy/install-deps.sh creates it)"));
     }
     uid = pw.pw_uid;
     gid = pw.pw_gid;

@@ -36,7 +36,9 @@ DatabaseSupervisor::DatabaseSupervisor(store::ConnectionPool* pool,
 
 DatabaseSupervisor::~DatabaseSupervisor() { Stop(); }
 
-void DatabaseSupervisor::Start() { thread_ = std::thread([this] { Loop(); }); }
+void DatabaseSupervisor::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void DatabaseSupervisor::Stop() {
   {
@@ -70,7 +72,8 @@ void DatabaseSupervisor::Loop() {
       });
       if (report.ok()) {
         schema_version_.store(report->schema_version);
-        if (schema_gauge_ != nullptr) schema_gauge_->Set(static_cast<double>(report->schema_version));
+        if (schema_gauge_ != nullptr)
+          schema_gauge_->Set(static_cast<double>(report->schema_version));
         LOG_EVENT(kInfo, "database ready")
             .Field("schema_version", report->schema_version)
             .Field("migrations_applied", report->applied.size())
@@ -81,8 +84,7 @@ void DatabaseSupervisor::Loop() {
         continue;
       }
       // A schema this binary must not touch will not fix itself: stop instead of retrying.
-      if (absl::IsFailedPrecondition(report.status()) ||
-          absl::IsInvalidArgument(report.status())) {
+      if (absl::IsFailedPrecondition(report.status()) || absl::IsInvalidArgument(report.status())) {
         LOG_EVENT(kError, "database schema refused").Field("error", report.status());
         on_fatal_(report.status());
         return;

@@ -84,9 +84,9 @@ class ShadowplaneServer::Impl {
     DatabaseSupervisorOptions supervision;
     supervision.migrations = migrations_;
     supervision.check_interval = options_.db_check_interval;
-    supervisor_ = std::make_unique<DatabaseSupervisor>(
-        pool_.get(), supervision, &serving_, registry_.get(),
-        [this](const absl::Status& status) { Stop(status); });
+    supervisor_ =
+        std::make_unique<DatabaseSupervisor>(pool_.get(), supervision, &serving_, registry_.get(),
+                                             [this](const absl::Status& status) { Stop(status); });
     supervisor_->Start();
     LOG_EVENT(kInfo, "shadowplane started")
         .Field("version", SHADOWPLANE_VERSION)
@@ -172,15 +172,16 @@ class ShadowplaneServer::Impl {
     server_info_ = std::make_unique<api::ServerInfoService>([this] { return Facts(); });
     builder.RegisterService(health_.get());
     builder.RegisterService(server_info_.get());
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
     interceptors.push_back(api::MakeGrpcMetricsInterceptor(registry_.get()));
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
     grpc_server_ = builder.BuildAndStart();
     if (grpc_server_ == nullptr || grpc_port_ == 0) {
       grpc_server_.reset();
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot listen for gRPC on --listen=", options_.listen, ": ",
-          DiagnoseBindFailure(options_.listen)));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot listen for gRPC on --listen=", options_.listen, ": ",
+                       DiagnoseBindFailure(options_.listen)));
     }
     return absl::OkStatus();
   }
@@ -189,11 +190,13 @@ class ShadowplaneServer::Impl {
     shadowplane::v1::GetServerInfoResponse facts;
     facts.set_version(SHADOWPLANE_VERSION);
     facts.set_git_commit(SHADOWPLANE_GIT_COMMIT);
-    *facts.mutable_domain_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_->Now()));
+    *facts.mutable_domain_time() =
+        TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_->Now()));
     facts.set_time_scale(options_.time_scale);
     if (const auto* scaled = dynamic_cast<const ScaledClock*>(clock_.get());
         scaled != nullptr && options_.time_scale != 1.0) {
-      *facts.mutable_time_epoch() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(scaled->epoch()));
+      *facts.mutable_time_epoch() =
+          TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(scaled->epoch()));
     }
     const bool ready = supervisor_ != nullptr && supervisor_->ready();
     facts.set_database_ready(ready);

@@ -9,12 +9,11 @@
 #define SHADOWPLANE_STORE_CONNECTION_POOL_H_
 
 #include <memory>
+#include <pqxx/connection>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include <pqxx/connection>
-
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"

@@ -2,8 +2,8 @@
 
 #include <pqxx/except>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
 namespace shadowplane::store {

@@ -27,7 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kPort = 5432;           // only names the socket file: TCP is off
+constexpr int kPort = 5432;             // only names the socket file: TCP is off
 constexpr size_t kMaxSocketPath = 107;  // sizeof(sockaddr_un::sun_path) - 1
 
 struct UserIds {
@@ -178,8 +178,8 @@ absl::Status EmbeddedPostgres::Prepare() {
   socket_dir_ = dir + "/run";
   if (socket_dir_.size() + absl::StrCat("/.s.PGSQL.", kPort).size() > kMaxSocketPath) {
     // Too long for a unix socket path: use a short directory named after the data directory.
-    socket_dir_ = absl::StrFormat("/tmp/shadowplane-%d-%016x", geteuid(),
-                                  std::hash<std::string>{}(dir));
+    socket_dir_ =
+        absl::StrFormat("/tmp/shadowplane-%d-%016x", geteuid(), std::hash<std::string>{}(dir));
   }
   RETURN_IF_ERROR(MakeOwnedDir(socket_dir_, owner));
 
@@ -244,7 +244,9 @@ absl::Status EmbeddedPostgres::ClearStaleLocks() {
     if (access(lock.c_str(), F_OK) != 0) continue;
     const int pid = ReadLockPid(lock);
     if (IsPostmasterOf(pid, cluster_dir_)) continue;
-    LOG_EVENT(kWarning, "removing stale PostgreSQL lock file").Field("file", lock).Field("pid", pid);
+    LOG_EVENT(kWarning, "removing stale PostgreSQL lock file")
+        .Field("file", lock)
+        .Field("pid", pid);
     if (unlink(lock.c_str()) != 0 && errno != ENOENT) {
       return absl::FailedPreconditionError(
           absl::StrCat("cannot remove stale lock file ", lock, ": ", strerror(errno)));
@@ -255,19 +257,20 @@ absl::Status EmbeddedPostgres::ClearStaleLocks() {
 }
 
 absl::Status EmbeddedPostgres::StartServer() {
-  std::string server_options = absl::StrCat("-c listen_addresses='' -k '", socket_dir_, "' -p ", kPort);
+  std::string server_options =
+      absl::StrCat("-c listen_addresses='' -k '", socket_dir_, "' -p ", kPort);
   for (const std::string& setting : options_.settings) {
     absl::StrAppend(&server_options, " -c ", setting);
   }
   const int64_t wait_seconds = std::max<int64_t>(1, absl::ToInt64Seconds(options_.start_timeout));
-  auto started = RunTool({options_.bin_dir + "/pg_ctl", "start", "-w", "-t",
-                          absl::StrCat(wait_seconds), "-D", cluster_dir_, "-l", log_file_, "-o",
-                          server_options},
-                         options_.start_timeout + absl::Seconds(10));
+  auto started =
+      RunTool({options_.bin_dir + "/pg_ctl", "start", "-w", "-t", absl::StrCat(wait_seconds), "-D",
+               cluster_dir_, "-l", log_file_, "-o", server_options},
+              options_.start_timeout + absl::Seconds(10));
   if (!started.ok()) {
-    return absl::InternalError(absl::StrCat("embedded PostgreSQL did not start: ",
-                                            started.status().message(), "\nserver log (",
-                                            log_file_, "):\n", LogTail()));
+    return absl::InternalError(
+        absl::StrCat("embedded PostgreSQL did not start: ", started.status().message(),
+                     "\nserver log (", log_file_, "):\n", LogTail()));
   }
   running_ = true;
   LOG_EVENT(kInfo, "embedded PostgreSQL started")

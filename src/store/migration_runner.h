@@ -9,14 +9,12 @@
 #define SHADOWPLANE_STORE_MIGRATION_RUNNER_H_
 
 #include <cstdint>
+#include <pqxx/connection>
 #include <string>
 #include <vector>
 
-#include <pqxx/connection>
-
 #include "absl/status/statusor.h"
 #include "store/embedded_migrations.h"
-
 
 namespace shadowplane::store {
 

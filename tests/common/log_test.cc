@@ -23,8 +23,9 @@ TEST(LogTest, LinesAreSingleJsonObjects) {
   LOG_EVENT(kInfo, "hello").Field("n", 3).Field("ok", true).Field("why", absl::NotFoundError("x"));
   LOG_EVENT(kDebug, "dropped at the default level");
   const std::string text = ::testing::internal::GetCapturedStderr();
-  EXPECT_NE(text.find("\"msg\":\"hello\",\"n\":3,\"ok\":true,\"code\":\"NOT_FOUND\",\"why\":\"x\"}\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("\"msg\":\"hello\",\"n\":3,\"ok\":true,\"code\":\"NOT_FOUND\",\"why\":\"x\"}\n"),
+      std::string::npos)
       << text;
   EXPECT_EQ(text.find("dropped"), std::string::npos);
 }

@@ -23,7 +23,8 @@ TEST(WorkerPoolTest, FullQueueIsResourceExhausted) {
   ASSERT_TRUE(pool.Submit([&] {
                     started.Notify();
                     release.WaitForNotification();
-                  }).ok());
+                  })
+                  .ok());
   started.WaitForNotification();  // the only worker is busy now
   ASSERT_TRUE(pool.Submit([] {}).ok());
   ASSERT_TRUE(pool.Submit([] {}).ok());

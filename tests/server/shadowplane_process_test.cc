@@ -8,7 +8,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -149,13 +148,15 @@ TEST_F(ShadowplaneProcessTest, ReflectionListsServicesAndDescribesHealth) {
                               "shadowplane.v1.ServerService"}) {
     EXPECT_TRUE(absl::StrContains(list.output, service)) << list.output;
   }
-  auto health = RunToCompletion({REFLECTION_PROBE_BIN, address, "describe", "grpc.health.v1.Health"});
+  auto health =
+      RunToCompletion({REFLECTION_PROBE_BIN, address, "describe", "grpc.health.v1.Health"});
   ASSERT_EQ(health.exit_code, 0) << health.output;
-  EXPECT_TRUE(absl::StrContains(health.output, "file grpc/health/v1/health.proto")) << health.output;
+  EXPECT_TRUE(absl::StrContains(health.output, "file grpc/health/v1/health.proto"))
+      << health.output;
   EXPECT_TRUE(absl::StrContains(health.output, "method grpc.health.v1.Health.Check"));
   EXPECT_TRUE(absl::StrContains(health.output, "method grpc.health.v1.Health.Watch"));
-  auto ours = RunToCompletion(
-      {REFLECTION_PROBE_BIN, address, "describe", "shadowplane.v1.ServerService"});
+  auto ours =
+      RunToCompletion({REFLECTION_PROBE_BIN, address, "describe", "shadowplane.v1.ServerService"});
   EXPECT_TRUE(absl::StrContains(ours.output, "method shadowplane.v1.ServerService.GetServerInfo"))
       << ours.output;
 }
@@ -178,7 +179,8 @@ TEST_F(ShadowplaneProcessTest, MetricsPassPromtoolAndCountRpcs) {
     EXPECT_TRUE(absl::StrContains(metrics.output, expected)) << expected << "\n" << metrics.output;
   }
   auto check = RunToCompletion(
-      {"/bin/sh", "-c", absl::StrCat("/usr/bin/curl -sf ", url, " | /usr/bin/promtool check metrics")});
+      {"/bin/sh", "-c",
+       absl::StrCat("/usr/bin/curl -sf ", url, " | /usr/bin/promtool check metrics")});
   EXPECT_EQ(check.exit_code, 0) << check.output;
 }
 
@@ -233,11 +235,13 @@ TEST_F(ShadowplaneProcessTest, EmbeddedDatabaseByDefault) {
 TEST_F(ShadowplaneProcessTest, UnusableDataDirIsExplained) {
   const std::string dir = testing::MakeTempDir("sp-baddir");
   std::ofstream(dir + "/file") << "x";
-  auto result = RunToCompletion({SHADOWPLANE_BIN, "--listen=127.0.0.1:" + std::to_string(FreePort()),
-                                 "--metrics_listen=127.0.0.1:" + std::to_string(FreePort()),
-                                 "--data_dir=" + dir + "/file/data"});
+  auto result =
+      RunToCompletion({SHADOWPLANE_BIN, "--listen=127.0.0.1:" + std::to_string(FreePort()),
+                       "--metrics_listen=127.0.0.1:" + std::to_string(FreePort()),
+                       "--data_dir=" + dir + "/file/data"});
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_TRUE(absl::StrContains(result.output, "--data_dir " + dir + "/file/data cannot be created"))
+  EXPECT_TRUE(
+      absl::StrContains(result.output, "--data_dir " + dir + "/file/data cannot be created"))
       << result.output;
   std::error_code ec;
   fs::remove_all(dir, ec);
@@ -262,9 +266,9 @@ TEST_F(ShadowplaneProcessTest, PortInUseIsExplained) {
       << grpc_taken.output;
   EXPECT_TRUE(absl::StrContains(grpc_taken.output, "in use")) << grpc_taken.output;
 
-  auto metrics_taken = RunToCompletion(
-      {SHADOWPLANE_BIN, "--listen=127.0.0.1:" + std::to_string(FreePort()),
-       "--metrics_listen=" + taken, "--database_url=" + db_->url()});
+  auto metrics_taken =
+      RunToCompletion({SHADOWPLANE_BIN, "--listen=127.0.0.1:" + std::to_string(FreePort()),
+                       "--metrics_listen=" + taken, "--database_url=" + db_->url()});
   EXPECT_EQ(metrics_taken.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(metrics_taken.output, "--metrics_listen=" + taken))
       << metrics_taken.output;
@@ -290,10 +294,9 @@ TEST_F(ShadowplaneProcessTest, BadConfigurationNamesTheCulprit) {
       {{"--db_pool_size=0"}, {}, "db_pool_size must be at least 1"},
   };
   for (const Case& c : cases) {
-    std::vector<std::string> argv = {SHADOWPLANE_BIN, "--print_config=false",
-                                     "--listen=127.0.0.1:" + std::to_string(FreePort()),
-                                     "--metrics_listen=127.0.0.1:" + std::to_string(FreePort()),
-                                     "--database_url=" + db_->url()};
+    std::vector<std::string> argv = {
+        SHADOWPLANE_BIN, "--print_config=false", "--listen=127.0.0.1:" + std::to_string(FreePort()),
+        "--metrics_listen=127.0.0.1:" + std::to_string(FreePort()), "--database_url=" + db_->url()};
     argv.insert(argv.end(), c.args.begin(), c.args.end());
     auto result = RunToCompletion(argv, c.env);
     EXPECT_EQ(result.exit_code, 2) << c.expected << "\n" << result.output;
@@ -305,10 +308,9 @@ TEST_F(ShadowplaneProcessTest, ConfigurationPrecedenceAndHelp) {
   const std::string yaml = testing::MakeTempDir("sp-config") + "/shadowplane.yaml";
   std::ofstream(yaml) << "db_pool_size: 3\nlisten: 127.0.0.1:7001\nmetrics_listen: 127.0.0.1:7002\n"
                       << "time_scale: 60\n";
-  auto result = RunToCompletion(
-      {SHADOWPLANE_BIN, "--print_config", "--listen=127.0.0.1:7003"},
-      {"SHADOWPLANE_CONFIG=" + yaml, "SHADOWPLANE_LISTEN=127.0.0.1:7004",
-       "SHADOWPLANE_DB_POOL_SIZE=5"});
+  auto result = RunToCompletion({SHADOWPLANE_BIN, "--print_config", "--listen=127.0.0.1:7003"},
+                                {"SHADOWPLANE_CONFIG=" + yaml, "SHADOWPLANE_LISTEN=127.0.0.1:7004",
+                                 "SHADOWPLANE_DB_POOL_SIZE=5"});
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_TRUE(absl::StrContains(result.output, "listen = 127.0.0.1:7003  (command line)"))
       << result.output;
@@ -327,8 +329,8 @@ TEST_F(ShadowplaneProcessTest, ConfigurationPrecedenceAndHelp) {
 
 TEST_F(ShadowplaneProcessTest, ScaledClocksOfTwoProcessesAgree) {
   // An epoch a little in the past, an hour of domain time per real second.
-  const std::string epoch = absl::FormatTime(absl::RFC3339_sec, absl::Now() - absl::Seconds(5),
-                                             absl::UTCTimeZone());
+  const std::string epoch =
+      absl::FormatTime(absl::RFC3339_sec, absl::Now() - absl::Seconds(5), absl::UTCTimeZone());
   const std::vector<std::string> args = {"--database_url=" + db_->url(), "--time_scale=3600",
                                          "--time_epoch=" + epoch};
   Server a = StartServer(args);
@@ -349,8 +351,7 @@ TEST_F(ShadowplaneProcessTest, ScaledClocksOfTwoProcessesAgree) {
     EXPECT_LE(tb, ta2);
     EXPECT_EQ(a1->time_scale(), 3600);
     // And domain time runs ahead of real time by (now - epoch) * 3599.
-    const absl::Duration ahead =
-        absl::FromUnixNanos(ta1) - absl::Now();
+    const absl::Duration ahead = absl::FromUnixNanos(ta1) - absl::Now();
     EXPECT_GT(ahead, absl::Hours(4));
   }
 }

@@ -68,13 +68,15 @@ TEST_F(ConnectionPoolTest, UnreachableDatabaseIsUnavailableAndCounted) {
 
 TEST_F(ConnectionPoolTest, DatabaseErrorsBecomeStatuses) {
   ConnectionPool pool(Options(), nullptr);
-  ASSERT_TRUE(pool.Run("setup", [](pqxx::connection& c) -> absl::Status {
-                    pqxx::work txn(c);
-                    txn.exec("CREATE TABLE t (id int PRIMARY KEY, v int CHECK (v > 0))");
-                    txn.exec("INSERT INTO t VALUES (1, 1)");
-                    txn.commit();
-                    return absl::OkStatus();
-                  }).ok());
+  ASSERT_TRUE(pool.Run("setup",
+                       [](pqxx::connection& c) -> absl::Status {
+                         pqxx::work txn(c);
+                         txn.exec("CREATE TABLE t (id int PRIMARY KEY, v int CHECK (v > 0))");
+                         txn.exec("INSERT INTO t VALUES (1, 1)");
+                         txn.commit();
+                         return absl::OkStatus();
+                       })
+                  .ok());
   auto exec = [&](const std::string& sql) {
     return pool.Run("running " + sql, [&](pqxx::connection& c) -> absl::Status {
       pqxx::work txn(c);

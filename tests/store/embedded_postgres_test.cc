@@ -95,8 +95,14 @@ TEST_F(EmbeddedPostgresTest, AdoptsAClusterLeftRunning) {
     socket_dir = (*pg)->socket_dir();
   }
   // What a killed server leaves: the cluster still running on its socket.
-  std::vector<std::string> start = {"/usr/lib/postgresql/15/bin/pg_ctl", "start", "-w", "-D",
-                                    cluster, "-l", dir_ + "/data/log/postgresql.log", "-o",
+  std::vector<std::string> start = {"/usr/lib/postgresql/15/bin/pg_ctl",
+                                    "start",
+                                    "-w",
+                                    "-D",
+                                    cluster,
+                                    "-l",
+                                    dir_ + "/data/log/postgresql.log",
+                                    "-o",
                                     "-c listen_addresses='' -k " + socket_dir + " -p 5432"};
   if (geteuid() == 0) {
     start.insert(start.begin(), {"/usr/bin/setpriv", "--reuid", "shadowplane", "--regid",

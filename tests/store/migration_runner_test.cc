@@ -41,14 +41,15 @@ TEST_F(MigrationRunnerTest, FreshDatabaseGetsTheCoreSchema) {
   EXPECT_EQ(report->schema_version, 1);
   for (const char* table : {"regions", "locations", "resources", "reservations", "instances",
                             "client_access_log", "migrations", "migration_events"}) {
-    EXPECT_EQ(Count(std::string("SELECT count(*) FROM pg_tables WHERE tablename = '") + table + "'"),
-              1)
+    EXPECT_EQ(
+        Count(std::string("SELECT count(*) FROM pg_tables WHERE tablename = '") + table + "'"), 1)
         << table;
   }
   // The access log is partitioned by range of its timestamp.
-  EXPECT_EQ(Count("SELECT count(*) FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid "
-                  "WHERE c.relname = 'client_access_log' AND p.partstrat = 'r'"),
-            1);
+  EXPECT_EQ(
+      Count("SELECT count(*) FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid "
+            "WHERE c.relname = 'client_access_log' AND p.partstrat = 'r'"),
+      1);
 }
 
 TEST_F(MigrationRunnerTest, RerunIsANoOp) {

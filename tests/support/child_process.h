@@ -18,8 +18,8 @@ namespace shadowplane::testing {
 class ChildProcess {
  public:
   // `env` entries ("NAME=value") are added to this process's environment.
-  static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(const std::vector<std::string>& argv,
-                                                             const std::vector<std::string>& env = {});
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(
+      const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
   ~ChildProcess();
 
   pid_t pid() const { return pid_; }

@@ -21,8 +21,7 @@ absl::StatusOr<HealthCheckResponse::ServingStatus> ServerClient::Health() {
   HealthCheckResponse response;
   grpc::Status status = health_->Check(&context, request, &response);
   if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        status.error_message());
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   }
   return response.status();
 }
@@ -43,8 +42,7 @@ absl::StatusOr<shadowplane::v1::GetServerInfoResponse> ServerClient::Info() {
   shadowplane::v1::GetServerInfoResponse response;
   grpc::Status status = server_->GetServerInfo(&context, {}, &response);
   if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        status.error_message());
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   }
   return response;
 }
