@@ -52,15 +52,7 @@ Server StartServer(std::vector<std::string> args, const std::vector<std::string>
   return server;
 }
 
-class ShadowplaneProcessTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto db = testing::TestDatabase::Create();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-  }
-  std::unique_ptr<testing::TestDatabase> db_;
-};
+using ShadowplaneProcessTest = testing::DatabaseTest;
 
 TEST_F(ShadowplaneProcessTest, ServesHealthAndServerInfoOnceMigrated) {
   Server server = StartServer({"--database_url=" + db_->url()});

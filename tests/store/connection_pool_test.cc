@@ -11,13 +11,8 @@
 namespace shadowplane::store {
 namespace {
 
-class ConnectionPoolTest : public ::testing::Test {
+class ConnectionPoolTest : public testing::DatabaseTest {
  protected:
-  void SetUp() override {
-    auto db = testing::TestDatabase::Create();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-  }
   ConnectionPoolOptions Options(int size = 2) {
     ConnectionPoolOptions o;
     o.url = db_->url();
@@ -25,7 +20,6 @@ class ConnectionPoolTest : public ::testing::Test {
     o.acquire_timeout = absl::Milliseconds(200);
     return o;
   }
-  std::unique_ptr<testing::TestDatabase> db_;
 };
 
 TEST_F(ConnectionPoolTest, ReusesConnections) {

@@ -10,12 +10,11 @@
 namespace shadowplane::store {
 namespace {
 
-class MigrationRunnerTest : public ::testing::Test {
+class MigrationRunnerTest : public testing::DatabaseTest {
  protected:
   void SetUp() override {
-    auto db = testing::TestDatabase::Create();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
+    DatabaseTest::SetUp();
+    if (HasFatalFailure()) return;
     conn_ = std::make_unique<pqxx::connection>(db_->url());
   }
 
@@ -30,7 +29,6 @@ class MigrationRunnerTest : public ::testing::Test {
     return txn.exec1(sql)[0].as<int64_t>();
   }
 
-  std::unique_ptr<testing::TestDatabase> db_;
   std::unique_ptr<pqxx::connection> conn_;
 };
 

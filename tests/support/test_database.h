@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
 
 namespace shadowplane::testing {
 
@@ -26,6 +27,17 @@ class TestDatabase {
   std::string admin_url_;
   std::string name_;
   std::string url_;
+};
+
+// A fixture whose tests each get a fresh database in db_.
+class DatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+  }
+  std::unique_ptr<TestDatabase> db_;
 };
 
 }  // namespace shadowplane::testing
