@@ -13,6 +13,8 @@ PACKAGES=(
   libpqxx-dev libpq-dev postgresql-15 postgresql-client-15
   # metrics, configuration
   prometheus-cpp-dev libyaml-cpp-dev
+  # the instance HTTP server
+  libcpp-httplib-dev
   # tests and benchmarks; promtool (package prometheus) checks the /metrics exposition
   libgtest-dev libgmock-dev libbenchmark-dev prometheus curl
 )

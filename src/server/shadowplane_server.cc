@@ -20,7 +20,7 @@
 #include "common/serving_status.h"
 #include "common/status_macros.h"
 #include "server/database_supervisor.h"
-#include "server/listen_address.h"
+#include "common/listen_address.h"
 #include "store/connection_pool.h"
 #include "store/embedded_migrations.h"
 #include "store/embedded_postgres.h"

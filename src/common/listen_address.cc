@@ -1,4 +1,4 @@
-#include "server/listen_address.h"
+#include "common/listen_address.h"
 
 #include <netdb.h>
 #include <sys/socket.h>
@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace shadowplane::server {
+namespace shadowplane {
 
 std::string DiagnoseBindFailure(const std::string& host_port) {
   const size_t colon = host_port.rfind(':');
@@ -46,4 +46,4 @@ std::string DiagnoseBindFailure(const std::string& host_port) {
   return reason;
 }
 
-}  // namespace shadowplane::server
+}  // namespace shadowplane

@@ -1,16 +1,16 @@
 // Explains why a listening address could not be bound, by trying it ourselves: gRPC and CivetWeb
 // only say that they failed, and people need to know whether the port is taken or the address
 // is wrong.
-#ifndef SHADOWPLANE_SERVER_LISTEN_ADDRESS_H_
-#define SHADOWPLANE_SERVER_LISTEN_ADDRESS_H_
+#ifndef SHADOWPLANE_COMMON_LISTEN_ADDRESS_H_
+#define SHADOWPLANE_COMMON_LISTEN_ADDRESS_H_
 
 #include <string>
 
-namespace shadowplane::server {
+namespace shadowplane {
 
 // E.g. "address already in use (another process listens on 127.0.0.1:50051)".
 std::string DiagnoseBindFailure(const std::string& host_port);
 
-}  // namespace shadowplane::server
+}  // namespace shadowplane
 
-#endif  // SHADOWPLANE_SERVER_LISTEN_ADDRESS_H_
+#endif  // SHADOWPLANE_COMMON_LISTEN_ADDRESS_H_

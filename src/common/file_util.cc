@@ -1,0 +1,84 @@
+#include "common/file_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+
+namespace shadowplane {
+namespace {
+
+std::string ParentOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+absl::Status ErrnoError(const std::string& what) {
+  const int err = errno;
+  std::string message = absl::StrCat(what, ": ", strerror(err));
+  if (err == ENOENT) return absl::NotFoundError(message);
+  if (err == ENOSPC || err == EDQUOT) return absl::ResourceExhaustedError(message);
+  return absl::FailedPreconditionError(message);
+}
+
+}  // namespace
+
+absl::Status SyncParentDirectory(const std::string& path) {
+  const std::string dir = ParentOf(path);
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(absl::StrCat("open ", dir));
+  absl::Cleanup close_fd = [fd] { close(fd); };
+  if (fsync(fd) != 0) return ErrnoError(absl::StrCat("fsync ", dir));
+  return absl::OkStatus();
+}
+
+absl::Status WriteFileAtomically(const std::string& path, const std::string& content, int mode) {
+  std::string temp =
+      absl::StrCat(ParentOf(path), "/.", path.substr(path.rfind('/') + 1), ".tmp-XXXXXX");
+  const int fd = mkstemp(temp.data());
+  if (fd < 0) return ErrnoError(absl::StrCat("create a temporary file beside ", path));
+  bool keep = false;
+  absl::Cleanup remove_temp = [&] {
+    if (!keep) unlink(temp.c_str());
+  };
+  {
+    absl::Cleanup close_fd = [fd] { close(fd); };
+    size_t written = 0;
+    while (written < content.size()) {
+      const ssize_t n = write(fd, content.data() + written, content.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return ErrnoError(absl::StrCat("write ", temp));
+      written += static_cast<size_t>(n);
+    }
+    if (fchmod(fd, static_cast<mode_t>(mode)) != 0) return ErrnoError(absl::StrCat("chmod ", temp));
+    if (fsync(fd) != 0) return ErrnoError(absl::StrCat("fsync ", temp));
+  }
+  if (rename(temp.c_str(), path.c_str()) != 0) {
+    return ErrnoError(absl::StrCat("rename ", temp, " to ", path));
+  }
+  keep = true;
+  return SyncParentDirectory(path);
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (access(path.c_str(), F_OK) != 0)
+      return absl::NotFoundError(absl::StrCat(path, " does not exist"));
+    return absl::FailedPreconditionError(absl::StrCat(path, " cannot be read"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace shadowplane

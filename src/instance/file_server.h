@@ -1,0 +1,77 @@
+// The HTTP/1.1 server of one instance: serves the files of its data directory.
+//   GET, HEAD            a file (streamed), or a directory as a newline-separated listing
+//   PUT, DELETE          only when read-write; a PUT replaces the file atomically (readers see the
+//                        old or the new file, never a torn one); 405 when read-only
+//   GET /_shadowplane/status   JSON: capacity, read-only, requests and bytes in and out
+// Refuses path traversal with 400 and never serves or writes outside the data directory (symlinks
+// leading out of it are 403). Concurrency (worker threads) and a request-rate limit (429 beyond
+// it) follow the capacity and change with Reconfigure(). Thread-safe.
+#ifndef SHADOWPLANE_INSTANCE_FILE_SERVER_H_
+#define SHADOWPLANE_INSTANCE_FILE_SERVER_H_
+
+#include <httplib.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "instance/instance_config.h"
+#include "instance/resizable_thread_pool.h"
+#include "instance/token_bucket.h"
+
+namespace shadowplane::instance {
+
+struct TrafficCounters {
+  int64_t requests = 0;
+  int64_t bytes_received = 0;
+  int64_t bytes_sent = 0;
+  int64_t rejected_rate_limited = 0;
+};
+
+class FileServer {
+ public:
+  FileServer(std::string data_dir, const InstanceConfig& config);
+  ~FileServer();
+
+  // Binds config.address:config.port. FAILED_PRECONDITION saying why when it cannot.
+  absl::Status Bind();
+  // Serves until Stop(). Call after Bind().
+  void Serve();
+  void Stop();
+
+  // New capacity or read-only mode, applied to requests that start after it returns.
+  void Reconfigure(const InstanceConfig& config);
+  TrafficCounters counters() const;
+
+ private:
+  void HandleGet(const httplib::Request& req, httplib::Response& res);
+  void HandlePut(const httplib::Request& req, httplib::Response& res,
+                 const httplib::ContentReader& reader);
+  void HandleDelete(const httplib::Request& req, httplib::Response& res);
+  void HandleStatus(httplib::Response& res);
+  // Admission: rate limit and, for writes, read-only mode. False when `res` is already answered.
+  bool Admit(const httplib::Request& req, httplib::Response& res, bool write);
+  // The absolute path for the request, or an answered `res` (400/403).
+  bool MapPath(const httplib::Request& req, httplib::Response& res, std::string* path,
+               bool must_exist);
+  void Count(const httplib::Request& req, const httplib::Response& res);
+
+  const std::string data_dir_;
+  std::string real_data_dir_;
+  httplib::Server http_;
+  ResizableThreadPool pool_;
+  TokenBucket limiter_;
+  mutable absl::Mutex mu_;
+  InstanceConfig config_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> requests_{0};
+  std::atomic<int64_t> bytes_received_{0};
+  std::atomic<int64_t> bytes_sent_{0};
+  std::atomic<int64_t> rate_limited_{0};
+};
+
+}  // namespace shadowplane::instance
+
+#endif  // SHADOWPLANE_INSTANCE_FILE_SERVER_H_

@@ -1,0 +1,58 @@
+#include "instance/instance_config.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+#include "yaml-cpp/yaml.h"
+
+namespace shadowplane::instance {
+
+absl::StatusOr<InstanceConfig> LoadInstanceConfig(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  try {
+    const YAML::Node node = YAML::Load(text);
+    InstanceConfig config;
+    config.instance_id = node["instance_id"].as<std::string>();
+    config.resource_id = node["resource_id"].as<std::string>();
+    config.capacity.millicores = node["millicores"].as<int64_t>();
+    config.capacity.memory_mib = node["memory_mib"].as<int64_t>();
+    if (!ParseCapacityType(node["capacity_type"].as<std::string>(), &config.capacity.type)) {
+      return absl::DataLossError(absl::StrCat(path, ": unknown capacity_type"));
+    }
+    config.read_only = node["read_only"].as<bool>();
+    config.active = node["active"].as<bool>();
+    config.address = node["address"].as<std::string>();
+    config.port = node["port"].as<int>();
+    return config;
+  } catch (const YAML::Exception& e) {
+    return absl::DataLossError(absl::StrCat(path, " is not a valid instance config: ", e.what()));
+  }
+}
+
+absl::Status SaveInstanceConfig(const InstanceConfig& config, const std::string& path) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "instance_id" << YAML::Value << config.instance_id;
+  out << YAML::Key << "resource_id" << YAML::Value << config.resource_id;
+  out << YAML::Key << "millicores" << YAML::Value << config.capacity.millicores;
+  out << YAML::Key << "memory_mib" << YAML::Value << config.capacity.memory_mib;
+  out << YAML::Key << "capacity_type" << YAML::Value << CapacityTypeName(config.capacity.type);
+  out << YAML::Key << "read_only" << YAML::Value << config.read_only;
+  out << YAML::Key << "active" << YAML::Value << config.active;
+  out << YAML::Key << "address" << YAML::Value << config.address;
+  out << YAML::Key << "port" << YAML::Value << config.port;
+  out << YAML::EndMap;
+  return WriteFileAtomically(path, std::string(out.c_str()) + "\n");
+}
+
+int WorkerThreadsFor(const Capacity& capacity) {
+  return static_cast<int>(std::clamp<int64_t>(capacity.millicores / 250, 1, 64));
+}
+
+double RequestsPerSecondFor(const Capacity& capacity) {
+  return static_cast<double>(std::max<int64_t>(capacity.millicores, 1));
+}
+
+}  // namespace shadowplane::instance

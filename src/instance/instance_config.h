@@ -1,0 +1,41 @@
+// What an instance process serves and with how much capacity, kept as instance.yaml in the
+// instance directory. The agent writes it (atomically) and signals the instance (SIGHUP) to reload,
+// so capacity and read-only mode change without a restart and survive one.
+#ifndef SHADOWPLANE_INSTANCE_INSTANCE_CONFIG_H_
+#define SHADOWPLANE_INSTANCE_INSTANCE_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/capacity.h"
+
+namespace shadowplane::instance {
+
+struct InstanceConfig {
+  std::string instance_id;
+  std::string resource_id;
+  Capacity capacity;
+  bool read_only = true;
+  // Desired state: false once deactivated (the agent then neither runs nor restarts it).
+  bool active = true;
+  // Where the instance listens; fixed for the instance's life so DNS can name it.
+  std::string address;
+  int port = 0;
+
+  bool operator==(const InstanceConfig& o) const {
+    return instance_id == o.instance_id && resource_id == o.resource_id && capacity == o.capacity &&
+           read_only == o.read_only && active == o.active && address == o.address && port == o.port;
+  }
+};
+
+absl::StatusOr<InstanceConfig> LoadInstanceConfig(const std::string& path);
+absl::Status SaveInstanceConfig(const InstanceConfig& config, const std::string& path);
+
+// How capacity becomes serving limits. One worker thread per 250 millicores (at least 1, at most
+// 64), and 1 request per second per millicore: 1 vCPU serves up to 1000 requests per second.
+int WorkerThreadsFor(const Capacity& capacity);
+double RequestsPerSecondFor(const Capacity& capacity);
+
+}  // namespace shadowplane::instance
+
+#endif  // SHADOWPLANE_INSTANCE_INSTANCE_CONFIG_H_

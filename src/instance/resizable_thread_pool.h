@@ -1,0 +1,45 @@
+// cpp-httplib's TaskQueue with a worker count that can change while serving, so that scaling an
+// instance changes its concurrency without a restart (httplib's own ThreadPool is fixed at start).
+// Thread-safe.
+#ifndef SHADOWPLANE_INSTANCE_RESIZABLE_THREAD_POOL_H_
+#define SHADOWPLANE_INSTANCE_RESIZABLE_THREAD_POOL_H_
+
+#include <httplib.h>
+
+#include <deque>
+#include <functional>
+#include <list>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace shadowplane::instance {
+
+class ResizableThreadPool final : public httplib::TaskQueue {
+ public:
+  explicit ResizableThreadPool(int threads);
+  ~ResizableThreadPool() override;
+
+  void enqueue(std::function<void()> fn) override;
+  void shutdown() override;
+
+  // Grows at once; shrinks as surplus workers finish their current task.
+  void Resize(int threads);
+  int target() const;
+
+ private:
+  void Work();
+  void Spawn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  int target_ ABSL_GUARDED_BY(mu_) = 0;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::list<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace shadowplane::instance
+
+#endif  // SHADOWPLANE_INSTANCE_RESIZABLE_THREAD_POOL_H_
