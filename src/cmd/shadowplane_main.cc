@@ -1,15 +1,11 @@
 // shadowplane: the control-plane server. See README.md for the flags, or run --help.
 
-#include <signal.h>
-
-#include <cstdio>
 #include <iostream>
-#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
-#include "common/config.h"
 #include "common/log.h"
+#include "server/process_startup.h"
 #include "server/shadowplane_server.h"
 #include "store/embedded_postgres.h"
 
@@ -39,40 +35,18 @@ ABSL_FLAG(std::string, time_epoch, "",
           "deployment");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGINT/SIGTERM, how long in-flight calls may take before they are cancelled");
-ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
-ABSL_FLAG(std::string, config, "", "YAML file of flag values (keys are flag names)");
-ABSL_FLAG(bool, print_config, false,
-          "Print the effective configuration and its sources, then exit");
 
 namespace {
 
-constexpr int kExitConfigError = 2;
+using shadowplane::server::kExitConfigError;
 
 int Main(int argc, char** argv) {
-  shadowplane::ConfigOptions config;
-  config.program = "shadowplane";
-  config.description =
-      "the shadowplane control plane: gRPC API, health, reflection and Prometheus metrics over "
-      "PostgreSQL (an embedded private cluster unless --database_url is given).";
-  if (shadowplane::WantsHelp(argc, argv)) {
-    std::cout << shadowplane::HelpText(config);
-    return 0;
-  }
-  shadowplane::LoadedConfig loaded;
-  if (absl::Status s = shadowplane::LoadConfig(config, argc, argv, &loaded); !s.ok()) {
-    std::cerr << "shadowplane: " << s.message() << "\n";
-    return kExitConfigError;
-  }
-  shadowplane::LogLevel level;
-  if (!shadowplane::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    std::cerr << "shadowplane: invalid value '" << absl::GetFlag(FLAGS_log_level)
-              << "' for --log_level: expected debug, info, warning or error\n";
-    return kExitConfigError;
-  }
-  shadowplane::SetMinLogLevel(level);
-  if (absl::GetFlag(FLAGS_print_config)) {
-    std::cout << shadowplane::FormatConfig(loaded);
-    return 0;
+  if (auto exit_code = shadowplane::server::PrepareProcess(
+          "shadowplane",
+          "the shadowplane control plane: gRPC API, health, reflection and Prometheus metrics "
+          "over PostgreSQL (an embedded private cluster unless --database_url is given).",
+          argc, argv)) {
+    return *exit_code;
   }
 
   shadowplane::server::ServerOptions options;
@@ -97,29 +71,17 @@ int Main(int argc, char** argv) {
     return kExitConfigError;
   }
 
-  // Signals go to one thread that asks the server to stop; every other thread (gRPC's included,
-  // created later) inherits the blocked mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
+  // Signals are blocked before the server starts its threads, which inherit the mask.
+  shadowplane::server::StopOnSignal stop_on_signal;
   auto server = shadowplane::server::ShadowplaneServer::Start(options);
   if (!server.ok()) {
     LOG_EVENT(kError, "shadowplane failed to start").Field("error", server.status());
     std::cerr << "shadowplane: " << server.status().message() << "\n";
     return absl::IsInvalidArgument(server.status()) ? kExitConfigError : 1;
   }
-  std::thread signal_thread([&server, signals] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    LOG_EVENT(kInfo, "signal received").Field("signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    (*server)->Shutdown();
-  });
-  signal_thread.detach();  // it may still be in sigwait when we return; exit ends it
-
+  stop_on_signal.Arm([&server] { (*server)->Shutdown(); });
   const absl::Status result = (*server)->Wait();
+  stop_on_signal.Disarm();
   if (!result.ok()) {
     std::cerr << "shadowplane: " << result.message() << "\n";
     return 1;

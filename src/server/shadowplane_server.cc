@@ -1,7 +1,6 @@
 #include "server/shadowplane_server.h"
 
 #include <google/protobuf/util/time_util.h>
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
@@ -12,7 +11,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "api/grpc_metrics.h"
 #include "api/health_service.h"
 #include "api/server_info_service.h"
 #include "common/clock.h"
@@ -20,7 +18,7 @@
 #include "common/serving_status.h"
 #include "common/status_macros.h"
 #include "server/database_supervisor.h"
-#include "common/listen_address.h"
+#include "server/serving_endpoints.h"
 #include "store/connection_pool.h"
 #include "store/embedded_migrations.h"
 #include "store/embedded_postgres.h"
@@ -90,8 +88,9 @@ class ShadowplaneServer::Impl {
     supervisor_->Start();
     LOG_EVENT(kInfo, "shadowplane started")
         .Field("version", SHADOWPLANE_VERSION)
-        .Field("grpc", absl::StrCat(GrpcHost(), ":", grpc_port_))
-        .Field("metrics", absl::StrCat("http://", MetricsHost(), ":", metrics_port_, "/metrics"))
+        .Field("grpc", absl::StrCat(HostOf(options_.listen), ":", grpc_port_))
+        .Field("metrics", absl::StrCat("http://", HostOf(options_.metrics_listen), ":",
+                                       metrics_port_, "/metrics"))
         .Field("database", embedded_ ? "embedded" : "external")
         .Field("time_scale", options_.time_scale);
     return absl::OkStatus();
@@ -143,46 +142,18 @@ class ShadowplaneServer::Impl {
   int metrics_port_ = 0;
 
  private:
-  std::string GrpcHost() const { return options_.listen.substr(0, options_.listen.rfind(':')); }
-  std::string MetricsHost() const {
-    return options_.metrics_listen.substr(0, options_.metrics_listen.rfind(':'));
-  }
-
   absl::Status StartMetrics() {
-    try {
-      exposer_ = std::make_unique<prometheus::Exposer>(options_.metrics_listen);
-    } catch (const std::exception& e) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot serve metrics on --metrics_listen=", options_.metrics_listen, ": ",
-                       DiagnoseBindFailure(options_.metrics_listen)));
-    }
-    exposer_->RegisterCollectable(registry_);
-    const std::vector<int> ports = exposer_->GetListeningPorts();
-    metrics_port_ = ports.empty() ? 0 : ports.front();
+    ASSIGN_OR_RETURN(exposer_, StartMetricsEndpoint(options_.metrics_listen, "metrics_listen",
+                                                    registry_, &metrics_port_));
     return absl::OkStatus();
   }
 
   absl::Status StartGrpc() {
-    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-    grpc::ServerBuilder builder;
-    // gRPC sets SO_REUSEPORT by default, which lets a second server silently share the port.
-    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-    builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &grpc_port_);
     health_ = std::make_unique<api::HealthService>(&serving_);
     server_info_ = std::make_unique<api::ServerInfoService>([this] { return Facts(); });
-    builder.RegisterService(health_.get());
-    builder.RegisterService(server_info_.get());
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
-    interceptors.push_back(api::MakeGrpcMetricsInterceptor(registry_.get()));
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
-    grpc_server_ = builder.BuildAndStart();
-    if (grpc_server_ == nullptr || grpc_port_ == 0) {
-      grpc_server_.reset();
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot listen for gRPC on --listen=", options_.listen, ": ",
-                       DiagnoseBindFailure(options_.listen)));
-    }
+    ASSIGN_OR_RETURN(grpc_server_,
+                     StartGrpcServer(options_.listen, "listen", {health_.get(), server_info_.get()},
+                                     registry_.get(), &grpc_port_));
     return absl::OkStatus();
   }
 

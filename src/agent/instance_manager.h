@@ -1,0 +1,141 @@
+// The agent's instances at one location: their directories under the data root, their processes
+// (shadowplane-instance, one per instance, each on a loopback address of its own), and the
+// location's capacity they share.
+//
+// Instances outlive the agent: they run in sessions of their own, and Open() re-adopts running
+// ones from their pid files (and starts those that should run but do not). A crashed instance is
+// restarted with exponential backoff. Creation builds the instance in a staging directory and
+// renames it into place, so a failure never leaves half an instance. Thread-safe.
+//
+// Layout: DATA_ROOT/instances/ID/{instance.yaml, instance.pid, instance.log, data/}.
+#ifndef SHADOWPLANE_AGENT_INSTANCE_MANAGER_H_
+#define SHADOWPLANE_AGENT_INSTANCE_MANAGER_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/backoff.h"
+#include "common/capacity.h"
+#include "instance/instance_config.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+template <typename T>
+class Family;
+class Gauge;
+}  // namespace prometheus
+
+namespace shadowplane::agent {
+
+struct InstanceManagerOptions {
+  std::string data_root;
+  std::string location;
+  // Instances get NETWORK.1 ... NETWORK.254 (e.g. "127.0.1" gives 127.0.1.1 ...), all on one port.
+  std::string instance_network = "127.0.1";
+  int instance_port = 8080;
+  int64_t capacity_millicores = 8000;
+  int64_t capacity_memory_mib = 16384;
+  std::string instance_binary;
+  absl::Duration start_timeout = absl::Seconds(10);
+  absl::Duration poll_interval = absl::Milliseconds(200);
+  absl::Duration restart_backoff_initial = absl::Milliseconds(200);
+  absl::Duration restart_backoff_max = absl::Seconds(30);
+};
+
+enum class InstanceState { kStarting, kRunning, kRestarting, kStopped };
+const char* InstanceStateName(InstanceState state);
+
+struct InstanceView {
+  instance::InstanceConfig config;
+  InstanceState state = InstanceState::kStopped;
+  pid_t pid = 0;
+  int64_t restarts = 0;
+  int64_t requests = 0;
+  int64_t bytes_received = 0;
+  int64_t bytes_sent = 0;
+  std::string data_dir;
+  std::string endpoint() const;
+};
+
+struct CreateInstanceSpec {
+  std::string instance_id;
+  std::string resource_id;
+  Capacity capacity;
+  bool read_only = true;
+  std::string seed_dir;
+};
+
+class InstanceManager {
+ public:
+  // FAILED_PRECONDITION when the data root cannot be created or written, or the instance binary
+  // is missing. Adopts or starts the instances found, then supervises them until destroyed.
+  // `registry` may be null.
+  static absl::StatusOr<std::unique_ptr<InstanceManager>> Open(InstanceManagerOptions options,
+                                                               prometheus::Registry* registry);
+  // Stops supervising; instances keep running (they outlive the agent).
+  ~InstanceManager();
+
+  // INVALID_ARGUMENT (field named) for a bad id, capacity or seed directory; RESOURCE_EXHAUSTED
+  // when the location's free capacity or addresses do not suffice; ALREADY_EXISTS for an id with a
+  // different spec; FAILED_PRECONDITION when the instance cannot listen (address in use).
+  absl::StatusOr<InstanceView> Create(const CreateInstanceSpec& spec);
+  absl::StatusOr<InstanceView> Scale(const std::string& id, const Capacity& capacity);
+  absl::StatusOr<InstanceView> SetReadOnly(const std::string& id, bool read_only);
+  absl::StatusOr<InstanceView> Deactivate(const std::string& id, bool delete_data);
+  absl::StatusOr<InstanceView> Describe(const std::string& id);
+  std::vector<InstanceView> List();
+
+  Capacity total() const;
+  Capacity used();
+  const InstanceManagerOptions& options() const { return options_; }
+
+ private:
+  struct Managed;
+
+  explicit InstanceManager(InstanceManagerOptions options);
+  absl::Status Adopt();
+  void Supervise();
+  // Starts the process and waits until it listens. Caller holds mu_.
+  absl::Status Launch(Managed& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status StopProcess(Managed& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Alive(Managed& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Signal(Managed& m, int sig) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<Managed*> Find(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckCapacity(const Capacity& wanted, const std::string& replacing)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::string> AllocateAddress() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status SaveAndReload(Managed& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  InstanceView View(const Managed& m) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  void PollCounters();
+  void UpdateStateGauges() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string InstanceDir(const std::string& id) const;
+
+  const InstanceManagerOptions options_;
+  absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<Managed>> instances_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread supervisor_;
+
+  prometheus::Family<prometheus::Gauge>* state_gauges_ = nullptr;
+  prometheus::Counter* restarts_total_ = nullptr;
+  prometheus::Counter* bytes_sent_total_ = nullptr;
+  prometheus::Counter* bytes_received_total_ = nullptr;
+  prometheus::Counter* requests_total_ = nullptr;
+};
+
+// INVALID_ARGUMENT unless `id` is 1-64 of [a-z0-9-], not starting with '-'.
+absl::Status ValidateInstanceId(const std::string& id, const std::string& field);
+
+}  // namespace shadowplane::agent
+
+#endif  // SHADOWPLANE_AGENT_INSTANCE_MANAGER_H_

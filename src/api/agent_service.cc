@@ -1,0 +1,180 @@
+#include "api/agent_service.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "api/grpc_status.h"
+#include "common/agent_protocol.h"
+#include "common/status_macros.h"
+
+namespace shadowplane::api {
+
+namespace pb = shadowplane::agent::v1;
+
+namespace {
+
+absl::Status CheckProtocol(const grpc::CallbackServerContext* context) {
+  const auto& metadata = context->client_metadata();
+  const auto it = metadata.find(kAgentProtocolMetadataKey);
+  const std::string range = absl::StrCat(kMinAgentProtocolVersion, "..", kAgentProtocolVersion);
+  if (it == metadata.end()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "missing metadata ", kAgentProtocolMetadataKey, "; this agent speaks protocol ", range));
+  }
+  int version = 0;
+  if (!absl::SimpleAtoi(std::string(it->second.data(), it->second.size()), &version) ||
+      version < kMinAgentProtocolVersion || version > kAgentProtocolVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("agent protocol version ", std::string(it->second.data(), it->second.size()),
+                     " is not supported; this agent speaks ", range));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Capacity> FromProto(const pb::Capacity& c) {
+  Capacity capacity{c.millicores(), c.memory_mib(), CapacityType::kOnDemand};
+  switch (c.type()) {
+    case pb::ON_DEMAND:
+    case pb::CAPACITY_TYPE_UNSPECIFIED:  // on-demand unless spot is asked for
+      break;
+    case pb::SPOT:
+      capacity.type = CapacityType::kSpot;
+      break;
+    default:
+      return absl::InvalidArgumentError("capacity.type is not a known capacity type");
+  }
+  return capacity;
+}
+
+void ToProto(const Capacity& c, pb::Capacity* out) {
+  out->set_millicores(c.millicores);
+  out->set_memory_mib(c.memory_mib);
+  out->set_type(c.type == CapacityType::kSpot ? pb::SPOT : pb::ON_DEMAND);
+}
+
+void ToProto(const agent::InstanceView& v, pb::Instance* out) {
+  out->set_instance_id(v.config.instance_id);
+  out->set_resource_id(v.config.resource_id);
+  ToProto(v.config.capacity, out->mutable_capacity());
+  out->set_read_only(v.config.read_only);
+  switch (v.state) {
+    case agent::InstanceState::kStarting:
+      out->set_state(pb::Instance::STARTING);
+      break;
+    case agent::InstanceState::kRunning:
+      out->set_state(pb::Instance::RUNNING);
+      break;
+    case agent::InstanceState::kRestarting:
+      out->set_state(pb::Instance::RESTARTING);
+      break;
+    case agent::InstanceState::kStopped:
+      out->set_state(pb::Instance::STOPPED);
+      break;
+  }
+  out->set_endpoint(v.endpoint());
+  out->set_pid(static_cast<int32_t>(v.pid));
+  out->set_restarts(v.restarts);
+  out->set_requests(v.requests);
+  out->set_bytes_received(v.bytes_received);
+  out->set_bytes_sent(v.bytes_sent);
+  out->set_data_dir(v.data_dir);
+}
+
+// Runs `fn` after the protocol check and finishes the call with its status.
+template <typename Fn>
+grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, Fn&& fn) {
+  absl::Status status = CheckProtocol(context);
+  if (status.ok()) status = fn();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AgentService::Hello(grpc::CallbackServerContext* context,
+                                              const pb::HelloRequest* request,
+                                              pb::HelloResponse* response) {
+  response->set_min_protocol_version(kMinAgentProtocolVersion);
+  response->set_max_protocol_version(kAgentProtocolVersion);
+  response->set_location(manager_->options().location);
+  response->set_agent_version(SHADOWPLANE_VERSION);
+  ToProto(manager_->total(), response->mutable_total_capacity());
+  ToProto(manager_->used(), response->mutable_used_capacity());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AgentService::CreateInstance(grpc::CallbackServerContext* context,
+                                                       const pb::CreateInstanceRequest* request,
+                                                       pb::Instance* response) {
+  return Serve(context, [&]() -> absl::Status {
+    if (!request->has_capacity()) return absl::InvalidArgumentError("capacity is required");
+    agent::CreateInstanceSpec spec;
+    spec.instance_id = request->instance_id();
+    spec.resource_id = request->resource_id();
+    ASSIGN_OR_RETURN(spec.capacity, FromProto(request->capacity()));
+    spec.read_only = request->read_only();
+    spec.seed_dir = request->seed_dir();
+    ASSIGN_OR_RETURN(agent::InstanceView view, manager_->Create(spec));
+    ToProto(view, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AgentService::ScaleInstance(grpc::CallbackServerContext* context,
+                                                      const pb::ScaleInstanceRequest* request,
+                                                      pb::Instance* response) {
+  return Serve(context, [&]() -> absl::Status {
+    if (!request->has_capacity()) return absl::InvalidArgumentError("capacity is required");
+    ASSIGN_OR_RETURN(Capacity capacity, FromProto(request->capacity()));
+    ASSIGN_OR_RETURN(agent::InstanceView view, manager_->Scale(request->instance_id(), capacity));
+    ToProto(view, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AgentService::SetReadOnly(grpc::CallbackServerContext* context,
+                                                    const pb::SetReadOnlyRequest* request,
+                                                    pb::Instance* response) {
+  return Serve(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(agent::InstanceView view,
+                     manager_->SetReadOnly(request->instance_id(), request->read_only()));
+    ToProto(view, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AgentService::DeactivateInstance(
+    grpc::CallbackServerContext* context, const pb::DeactivateInstanceRequest* request,
+    pb::Instance* response) {
+  return Serve(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(agent::InstanceView view,
+                     manager_->Deactivate(request->instance_id(), request->delete_data()));
+    ToProto(view, response);
+    if (request->delete_data()) response->set_state(pb::Instance::DELETED);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AgentService::DescribeInstance(grpc::CallbackServerContext* context,
+                                                         const pb::DescribeInstanceRequest* request,
+                                                         pb::Instance* response) {
+  return Serve(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(agent::InstanceView view, manager_->Describe(request->instance_id()));
+    ToProto(view, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AgentService::ListInstances(grpc::CallbackServerContext* context,
+                                                      const pb::ListInstancesRequest* request,
+                                                      pb::ListInstancesResponse* response) {
+  return Serve(context, [&]() -> absl::Status {
+    for (const agent::InstanceView& view : manager_->List())
+      ToProto(view, response->add_instances());
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace shadowplane::api

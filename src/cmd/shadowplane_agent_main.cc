@@ -1,0 +1,114 @@
+// shadowplane-agent: one per location. Holds the instances' data and runs their processes.
+
+#include <limits.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "common/log.h"
+#include "server/agent_server.h"
+#include "server/process_startup.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50061", "gRPC listen address, host:port");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9465",
+          "Prometheus /metrics listen address, host:port");
+ABSL_FLAG(std::string, location, "local", "Name of the location this agent serves");
+ABSL_FLAG(std::string, data_root, "",
+          "Where instance directories live; default /var/lib/shadowplane-agent for root, else "
+          "$XDG_DATA_HOME/shadowplane-agent or ~/.local/share/shadowplane-agent");
+ABSL_FLAG(
+    std::string, instance_network, "127.0.1",
+    "First three octets of the loopback /24 whose addresses (.1 to .254) instances listen on");
+ABSL_FLAG(int, instance_port, 8080, "TCP port every instance listens on, at its own address");
+ABSL_FLAG(int64_t, capacity_millicores, 8000, "vCPU capacity of this location, in millicores");
+ABSL_FLAG(int64_t, capacity_memory_mib, 16384, "Memory capacity of this location, in MiB");
+ABSL_FLAG(std::string, instance_binary, "",
+          "The shadowplane-instance program; default: beside this program");
+ABSL_FLAG(absl::Duration, instance_start_timeout, absl::Seconds(10),
+          "How long an instance may take to start listening");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGINT/SIGTERM, how long in-flight calls may take before they are cancelled");
+
+namespace {
+
+using shadowplane::server::kExitConfigError;
+
+std::string BesideThisProgram(const std::string& name) {
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return name;
+  std::string path(self, static_cast<size_t>(n));
+  return path.substr(0, path.rfind('/') + 1) + name;
+}
+
+bool ValidNetwork(const std::string& network) {
+  std::vector<std::string> octets = absl::StrSplit(network, '.');
+  if (octets.size() != 3 || octets[0] != "127") return false;
+  for (const std::string& o : octets) {
+    int v = 0;
+    if (!absl::SimpleAtoi(o, &v) || v < 0 || v > 255) return false;
+  }
+  return true;
+}
+
+int Main(int argc, char** argv) {
+  if (auto exit_code = shadowplane::server::PrepareProcess(
+          "shadowplane-agent",
+          "the shadowplane agent of one location: holds instance data, runs the instances, "
+          "serves the agent protocol over gRPC.",
+          argc, argv)) {
+    return *exit_code;
+  }
+  shadowplane::server::AgentServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  auto& instances = options.instances;
+  instances.location = absl::GetFlag(FLAGS_location);
+  instances.data_root = absl::GetFlag(FLAGS_data_root);
+  if (instances.data_root.empty())
+    instances.data_root = shadowplane::server::DefaultAgentDataRoot();
+  instances.instance_network = absl::GetFlag(FLAGS_instance_network);
+  instances.instance_port = absl::GetFlag(FLAGS_instance_port);
+  instances.capacity_millicores = absl::GetFlag(FLAGS_capacity_millicores);
+  instances.capacity_memory_mib = absl::GetFlag(FLAGS_capacity_memory_mib);
+  instances.instance_binary = absl::GetFlag(FLAGS_instance_binary);
+  if (instances.instance_binary.empty()) {
+    instances.instance_binary = BesideThisProgram("shadowplane-instance");
+  }
+  instances.start_timeout = absl::GetFlag(FLAGS_instance_start_timeout);
+  std::string bad;
+  if (!ValidNetwork(instances.instance_network)) {
+    bad = "--instance_network must be three octets of 127.0.0.0/8, e.g. 127.0.1";
+  } else if (instances.instance_port < 1 || instances.instance_port > 65535) {
+    bad = "--instance_port must be 1 to 65535";
+  } else if (instances.capacity_millicores <= 0 || instances.capacity_memory_mib <= 0) {
+    bad = "--capacity_millicores and --capacity_memory_mib must be positive";
+  } else if (instances.location.empty()) {
+    bad = "--location must not be empty";
+  }
+  if (!bad.empty()) {
+    std::cerr << "shadowplane-agent: " << bad << "\n";
+    return kExitConfigError;
+  }
+
+  shadowplane::server::StopOnSignal stop_on_signal;
+  auto server = shadowplane::server::AgentServer::Start(options);
+  if (!server.ok()) {
+    LOG_EVENT(kError, "shadowplane-agent failed to start").Field("error", server.status());
+    std::cerr << "shadowplane-agent: " << server.status().message() << "\n";
+    return 1;
+  }
+  stop_on_signal.Arm([&server] { (*server)->Shutdown(); });
+  (*server)->Wait();
+  stop_on_signal.Disarm();
+  LOG_EVENT(kInfo, "shadowplane-agent stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return Main(argc, argv); }

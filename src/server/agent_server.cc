@@ -1,0 +1,115 @@
+#include "server/agent_server.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "api/agent_service.h"
+#include "api/health_service.h"
+#include "common/log.h"
+#include "common/serving_status.h"
+#include "common/status_macros.h"
+#include "server/serving_endpoints.h"
+
+namespace shadowplane::server {
+
+std::string DefaultAgentDataRoot() {
+  if (geteuid() == 0) return "/var/lib/shadowplane-agent";
+  if (const char* xdg = getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
+    return absl::StrCat(xdg, "/shadowplane-agent");
+  }
+  if (const char* home = getenv("HOME"); home != nullptr && *home != '\0') {
+    return absl::StrCat(home, "/.local/share/shadowplane-agent");
+  }
+  return "shadowplane-agent-data";
+}
+
+class AgentServer::Impl {
+ public:
+  explicit Impl(const AgentServerOptions& options) : options_(options) {}
+
+  absl::Status Start() {
+    registry_ = std::make_shared<prometheus::Registry>();
+    for (const char* service : {"", "grpc.health.v1.Health", "shadowplane.agent.v1.AgentService"}) {
+      serving_.Set(service, false);
+    }
+    ASSIGN_OR_RETURN(manager_, agent::InstanceManager::Open(options_.instances, registry_.get()));
+    ASSIGN_OR_RETURN(exposer_, StartMetricsEndpoint(options_.metrics_listen, "metrics_listen",
+                                                    registry_, &metrics_port_));
+    health_ = std::make_unique<api::HealthService>(&serving_);
+    agent_service_ = std::make_unique<api::AgentService>(manager_.get());
+    ASSIGN_OR_RETURN(grpc_server_, StartGrpcServer(options_.listen, "listen",
+                                                   {health_.get(), agent_service_.get()},
+                                                   registry_.get(), &grpc_port_));
+    serving_.SetAll(true);
+    LOG_EVENT(kInfo, "shadowplane-agent started")
+        .Field("location", options_.instances.location)
+        .Field("grpc", absl::StrCat(HostOf(options_.listen), ":", grpc_port_))
+        .Field("metrics", absl::StrCat("http://", HostOf(options_.metrics_listen), ":",
+                                       metrics_port_, "/metrics"))
+        .Field("data_root", options_.instances.data_root)
+        .Field("instances", manager_->List().size());
+    return absl::OkStatus();
+  }
+
+  void Stop() {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+
+  void Wait() {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(&stop_));
+    }
+    TearDown();
+  }
+
+  void TearDown() {
+    if (health_ != nullptr) health_->Shutdown();
+    if (grpc_server_ != nullptr) {
+      grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
+      grpc_server_->Wait();
+      grpc_server_.reset();
+    }
+    manager_.reset();  // instances keep running; the next agent adopts them
+    exposer_.reset();
+  }
+
+  int grpc_port_ = 0;
+  int metrics_port_ = 0;
+
+ private:
+  const AgentServerOptions options_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  ServingStatus serving_;
+  std::unique_ptr<agent::InstanceManager> manager_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<api::HealthService> health_;
+  std::unique_ptr<api::AgentService> agent_service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+AgentServer::AgentServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+AgentServer::~AgentServer() { impl_->TearDown(); }
+
+absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentServerOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  if (absl::Status s = impl->Start(); !s.ok()) {
+    impl->TearDown();
+    return s;
+  }
+  return std::unique_ptr<AgentServer>(new AgentServer(std::move(impl)));
+}
+
+void AgentServer::Shutdown() { impl_->Stop(); }
+void AgentServer::Wait() { impl_->Wait(); }
+int AgentServer::grpc_port() const { return impl_->grpc_port_; }
+
+}  // namespace shadowplane::server

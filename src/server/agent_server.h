@@ -1,0 +1,48 @@
+// The shadowplane-agent process, wired from its options: the instance manager for this location,
+// the agent gRPC service with health and reflection, and /metrics. Health is SERVING once the
+// data root is usable and the instances found there are adopted.
+#ifndef SHADOWPLANE_SERVER_AGENT_SERVER_H_
+#define SHADOWPLANE_SERVER_AGENT_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "agent/instance_manager.h"
+
+namespace shadowplane::server {
+
+struct AgentServerOptions {
+  std::string listen = "127.0.0.1:50061";
+  std::string metrics_listen = "127.0.0.1:9465";
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  agent::InstanceManagerOptions instances;
+};
+
+class AgentServer {
+ public:
+  // FAILED_PRECONDITION saying why when the data root or a port cannot be used.
+  static absl::StatusOr<std::unique_ptr<AgentServer>> Start(const AgentServerOptions& options);
+  ~AgentServer();
+
+  // Thread-safe, idempotent.
+  void Shutdown();
+  // Blocks until Shutdown(), then stops serving gracefully. Instances keep running.
+  void Wait();
+
+  int grpc_port() const;
+
+  class Impl;
+
+ private:
+  explicit AgentServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// /var/lib/shadowplane-agent for root, else $XDG_DATA_HOME or ~/.local/share, /shadowplane-agent.
+std::string DefaultAgentDataRoot();
+
+}  // namespace shadowplane::server
+
+#endif  // SHADOWPLANE_SERVER_AGENT_SERVER_H_

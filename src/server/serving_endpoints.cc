@@ -1,0 +1,51 @@
+#include "server/serving_endpoints.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+
+#include "absl/strings/str_cat.h"
+#include "api/grpc_metrics.h"
+#include "common/listen_address.h"
+
+namespace shadowplane::server {
+
+std::string HostOf(const std::string& host_port) {
+  return host_port.substr(0, host_port.rfind(':'));
+}
+
+absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsEndpoint(
+    const std::string& listen, const std::string& flag,
+    const std::shared_ptr<prometheus::Registry>& registry, int* port) {
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = std::make_unique<prometheus::Exposer>(listen);
+  } catch (const std::exception& e) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot serve metrics on --", flag, "=",
+                                                      listen, ": ", DiagnoseBindFailure(listen)));
+  }
+  exposer->RegisterCollectable(registry);
+  const std::vector<int> ports = exposer->GetListeningPorts();
+  *port = ports.empty() ? 0 : ports.front();
+  return exposer;
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const std::string& listen, const std::string& flag, const std::vector<grpc::Service*>& services,
+    prometheus::Registry* registry, int* port) {
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default, which lets a second server silently share the port.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(api::MakeGrpcMetricsInterceptor(registry));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *port == 0) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot listen for gRPC on --", flag, "=",
+                                                      listen, ": ", DiagnoseBindFailure(listen)));
+  }
+  return server;
+}
+
+}  // namespace shadowplane::server

@@ -1,0 +1,35 @@
+// The two network endpoints every shadowplane process serves, built the same way everywhere:
+// Prometheus /metrics, and a gRPC server with standard health, reflection and per-RPC metrics.
+#ifndef SHADOWPLANE_SERVER_SERVING_ENDPOINTS_H_
+#define SHADOWPLANE_SERVER_SERVING_ENDPOINTS_H_
+
+#include <grpcpp/grpcpp.h>
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace shadowplane::server {
+
+// Serves `registry` on http://LISTEN/metrics. FAILED_PRECONDITION naming the flag and the reason
+// when the address cannot be bound.
+absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsEndpoint(
+    const std::string& listen, const std::string& flag,
+    const std::shared_ptr<prometheus::Registry>& registry, int* port);
+
+// Starts a gRPC server on `listen` with `services`, server reflection and the per-RPC metrics
+// interceptor. FAILED_PRECONDITION naming the flag and the reason when it cannot listen.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const std::string& listen, const std::string& flag, const std::vector<grpc::Service*>& services,
+    prometheus::Registry* registry, int* port);
+
+// "host" of "host:port".
+std::string HostOf(const std::string& host_port);
+
+}  // namespace shadowplane::server
+
+#endif  // SHADOWPLANE_SERVER_SERVING_ENDPOINTS_H_
