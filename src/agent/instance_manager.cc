@@ -53,16 +53,15 @@ namespace {
 
 constexpr absl::Duration kStableAfter = absl::Seconds(30);
 
-bool CanConnect(const std::string& address, int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  struct sockaddr_in addr = {};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, address.c_str(), &addr.sin_addr);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
+// Whether the process `pid` answers on address:port. Asking for its pid, not just connecting,
+// matters: another program listening there would otherwise pass for the instance.
+bool ServesAs(const std::string& address, int port, pid_t pid) {
+  httplib::Client client(address, port);
+  client.set_connection_timeout(0, 200000);
+  client.set_read_timeout(1, 0);
+  auto res = client.Get("/_shadowplane/status");
+  return res && res->status == 200 &&
+         absl::StrContains(res->body, absl::StrCat("\"pid\":", pid, "}"));
 }
 
 // Whether `pid` is the shadowplane-instance serving `dir` (a recycled pid is something else).
@@ -285,7 +284,7 @@ absl::Status InstanceManager::Launch(Managed& m) {
       !s.ok()) {
     LOG_EVENT(kError, "cannot write pid file").Field("error", s);
   }
-  // Ready once it accepts connections; if it exits first, say why (its own last words).
+  // Ready once it answers as itself; if it exits first, say why.
   const absl::Time deadline = absl::Now() + options_.start_timeout;
   while (absl::Now() < deadline) {
     int status = 0;
@@ -306,7 +305,7 @@ absl::Status InstanceManager::Launch(Managed& m) {
       return absl::InternalError(
           absl::StrCat("instance exited at start (code ", code, "): ", reason));
     }
-    if (CanConnect(m.config.address, m.config.port)) {
+    if (ServesAs(m.config.address, m.config.port, pid)) {
       m.state = InstanceState::kRunning;
       m.started_at = absl::Now();
       m.requests = m.bytes_received = m.bytes_sent = 0;

@@ -1,0 +1,216 @@
+#include "providers/compute/local/local_compute_provider.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/agent_protocol.h"
+#include "common/backoff.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+
+namespace shadowplane::providers {
+
+namespace pb = shadowplane::agent::v1;
+
+namespace {
+
+pb::Capacity ToProto(const Capacity& c) {
+  pb::Capacity out;
+  out.set_millicores(c.millicores);
+  out.set_memory_mib(c.memory_mib);
+  out.set_type(c.type == CapacityType::kSpot ? pb::SPOT : pb::ON_DEMAND);
+  return out;
+}
+
+InstanceInfo FromProto(const std::string& location, const pb::Instance& i) {
+  InstanceInfo info;
+  info.instance_id = i.instance_id();
+  info.resource_id = i.resource_id();
+  info.location = location;
+  info.capacity = {i.capacity().millicores(), i.capacity().memory_mib(),
+                   i.capacity().type() == pb::SPOT ? CapacityType::kSpot : CapacityType::kOnDemand};
+  info.read_only = i.read_only();
+  switch (i.state()) {
+    case pb::Instance::STARTING:
+      info.state = InstanceRunState::kStarting;
+      break;
+    case pb::Instance::RUNNING:
+      info.state = InstanceRunState::kRunning;
+      break;
+    case pb::Instance::RESTARTING:
+      info.state = InstanceRunState::kRestarting;
+      break;
+    case pb::Instance::DELETED:
+      info.state = InstanceRunState::kDeleted;
+      break;
+    default:
+      info.state = InstanceRunState::kStopped;
+  }
+  info.endpoint = i.endpoint();
+  info.restarts = i.restarts();
+  info.requests = i.requests();
+  info.bytes_received = i.bytes_received();
+  info.bytes_sent = i.bytes_sent();
+  return info;
+}
+
+bool Retriable(grpc::StatusCode code) {
+  return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED;
+}
+
+}  // namespace
+
+absl::StatusOr<LocalComputeProvider::Agent*> LocalComputeProvider::AgentFor(
+    const std::string& location) {
+  if (location.empty()) return absl::InvalidArgumentError("location is required");
+  if (!context_.location_endpoint) {
+    return absl::FailedPreconditionError("the local compute provider has no location directory");
+  }
+  ASSIGN_OR_RETURN(const std::string endpoint, context_.location_endpoint(location));
+  absl::MutexLock lock(&mu_);
+  std::unique_ptr<Agent>& agent = agents_[endpoint];
+  if (agent == nullptr) {
+    agent = std::make_unique<Agent>();
+    agent->endpoint = endpoint;
+    agent->stub = pb::AgentService::NewStub(
+        grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
+  }
+  return agent.get();
+}
+
+template <typename Rpc>
+absl::Status LocalComputeProvider::Call(const std::string& location, const char* what, Rpc rpc) {
+  ASSIGN_OR_RETURN(Agent * agent, AgentFor(location));
+  const std::string where = absl::StrCat("agent ", agent->endpoint, " of location ", location);
+  bool greeted;
+  {
+    absl::MutexLock lock(&mu_);
+    greeted = agent->greeted;
+  }
+  Backoff backoff(absl::Milliseconds(100), absl::Seconds(2));
+  grpc::Status status;
+  for (int attempt = 1; attempt <= std::max(1, context_.max_attempts); ++attempt) {
+    if (!greeted) {
+      grpc::ClientContext hello_context;
+      hello_context.set_deadline(absl::ToChronoTime(absl::Now() + context_.call_timeout));
+      pb::HelloResponse hello;
+      status = agent->stub->Hello(&hello_context, pb::HelloRequest(), &hello);
+      if (status.ok()) {
+        if (hello.max_protocol_version() < kAgentProtocolVersion ||
+            hello.min_protocol_version() > kAgentProtocolVersion) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              where, " speaks agent protocol ", hello.min_protocol_version(), "..",
+              hello.max_protocol_version(), "; this server speaks ", kAgentProtocolVersion));
+        }
+        greeted = true;
+        absl::MutexLock lock(&mu_);
+        agent->greeted = true;
+      }
+    }
+    if (greeted) {
+      grpc::ClientContext call_context;
+      call_context.set_deadline(absl::ToChronoTime(absl::Now() + context_.call_timeout));
+      call_context.AddMetadata(kAgentProtocolMetadataKey, absl::StrCat(kAgentProtocolVersion));
+      status = rpc(*agent->stub, &call_context);
+    }
+    if (status.ok() || !Retriable(status.error_code())) break;
+    if (attempt < context_.max_attempts) {
+      const absl::Duration delay = backoff.Next();
+      LOG_EVENT(kWarning, "agent call failed, retrying")
+          .Field("call", what)
+          .Field("agent", agent->endpoint)
+          .Field("attempt", attempt)
+          .Field("error", status.error_message())
+          .Field("retry_in_seconds", delay);
+      absl::SleepFor(delay);
+    }
+  }
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat(what, " at ", where, ": ", status.error_message()));
+}
+
+absl::StatusOr<InstanceInfo> LocalComputeProvider::CreateInstance(const InstanceSpec& spec) {
+  pb::CreateInstanceRequest request;
+  request.set_instance_id(spec.instance_id);
+  request.set_resource_id(spec.resource_id);
+  *request.mutable_capacity() = ToProto(spec.capacity);
+  request.set_read_only(spec.read_only);
+  request.set_seed_dir(spec.seed_dir);
+  pb::Instance response;
+  RETURN_IF_ERROR(Call(spec.location, "CreateInstance", [&](auto& stub, auto* ctx) {
+    return stub.CreateInstance(ctx, request, &response);
+  }));
+  return FromProto(spec.location, response);
+}
+
+absl::StatusOr<InstanceInfo> LocalComputeProvider::ScaleInstance(const std::string& location,
+                                                                 const std::string& instance_id,
+                                                                 const Capacity& capacity) {
+  pb::ScaleInstanceRequest request;
+  request.set_instance_id(instance_id);
+  *request.mutable_capacity() = ToProto(capacity);
+  pb::Instance response;
+  RETURN_IF_ERROR(Call(location, "ScaleInstance", [&](auto& stub, auto* ctx) {
+    return stub.ScaleInstance(ctx, request, &response);
+  }));
+  return FromProto(location, response);
+}
+
+absl::StatusOr<InstanceInfo> LocalComputeProvider::SetReadOnly(const std::string& location,
+                                                               const std::string& instance_id,
+                                                               bool read_only) {
+  pb::SetReadOnlyRequest request;
+  request.set_instance_id(instance_id);
+  request.set_read_only(read_only);
+  pb::Instance response;
+  RETURN_IF_ERROR(Call(location, "SetReadOnly", [&](auto& stub, auto* ctx) {
+    return stub.SetReadOnly(ctx, request, &response);
+  }));
+  return FromProto(location, response);
+}
+
+absl::StatusOr<InstanceInfo> LocalComputeProvider::DeactivateInstance(
+    const std::string& location, const std::string& instance_id, bool delete_data) {
+  pb::DeactivateInstanceRequest request;
+  request.set_instance_id(instance_id);
+  request.set_delete_data(delete_data);
+  pb::Instance response;
+  RETURN_IF_ERROR(Call(location, "DeactivateInstance", [&](auto& stub, auto* ctx) {
+    return stub.DeactivateInstance(ctx, request, &response);
+  }));
+  return FromProto(location, response);
+}
+
+absl::StatusOr<InstanceInfo> LocalComputeProvider::DescribeInstance(
+    const std::string& location, const std::string& instance_id) {
+  pb::DescribeInstanceRequest request;
+  request.set_instance_id(instance_id);
+  pb::Instance response;
+  RETURN_IF_ERROR(Call(location, "DescribeInstance", [&](auto& stub, auto* ctx) {
+    return stub.DescribeInstance(ctx, request, &response);
+  }));
+  return FromProto(location, response);
+}
+
+absl::StatusOr<std::vector<InstanceInfo>> LocalComputeProvider::ListInstances(
+    const std::string& location) {
+  pb::ListInstancesResponse response;
+  RETURN_IF_ERROR(Call(location, "ListInstances", [&](auto& stub, auto* ctx) {
+    return stub.ListInstances(ctx, pb::ListInstancesRequest(), &response);
+  }));
+  std::vector<InstanceInfo> out;
+  for (const pb::Instance& i : response.instances()) out.push_back(FromProto(location, i));
+  return out;
+}
+
+absl::Status RegisterLocalComputeProvider(ComputeProviderRegistry& registry) {
+  return registry.Register("local",
+                           [](const ComputeProviderContext& context)
+                               -> absl::StatusOr<std::unique_ptr<ComputeProvider>> {
+                             return std::make_unique<LocalComputeProvider>(context);
+                           });
+}
+
+}  // namespace shadowplane::providers

@@ -1,0 +1,69 @@
+// Where instances run. A ComputeProvider creates, scales, switches the mode of, deactivates and
+// describes instances at named locations; the `local` provider drives shadowplane-agents, cloud
+// providers will drive cloud APIs. Implementations are thread-safe.
+//
+// Errors: INVALID_ARGUMENT naming the field, NOT_FOUND for an unknown instance or location,
+// RESOURCE_EXHAUSTED when the location lacks capacity, FAILED_PRECONDITION when the request cannot
+// apply in the current state, UNAVAILABLE when the location cannot be reached (retriable).
+#ifndef SHADOWPLANE_PROVIDERS_COMPUTE_PROVIDER_H_
+#define SHADOWPLANE_PROVIDERS_COMPUTE_PROVIDER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/capacity.h"
+
+namespace shadowplane::providers {
+
+struct InstanceSpec {
+  std::string instance_id;  // chosen by the caller, so that a retried create is idempotent
+  std::string resource_id;
+  std::string location;
+  Capacity capacity;
+  bool read_only = true;
+  // Optional: a directory at the location whose tree becomes the instance's data.
+  std::string seed_dir;
+};
+
+enum class InstanceRunState { kStarting, kRunning, kRestarting, kStopped, kDeleted };
+const char* InstanceRunStateName(InstanceRunState state);
+
+struct InstanceInfo {
+  std::string instance_id;
+  std::string resource_id;
+  std::string location;
+  Capacity capacity;
+  bool read_only = true;
+  InstanceRunState state = InstanceRunState::kStopped;
+  std::string endpoint;  // host:port that clients (and DNS records) use
+  int64_t restarts = 0;
+  int64_t requests = 0;
+  int64_t bytes_received = 0;
+  int64_t bytes_sent = 0;
+};
+
+class ComputeProvider {
+ public:
+  virtual ~ComputeProvider() = default;
+
+  virtual absl::StatusOr<InstanceInfo> CreateInstance(const InstanceSpec& spec) = 0;
+  virtual absl::StatusOr<InstanceInfo> ScaleInstance(const std::string& location,
+                                                     const std::string& instance_id,
+                                                     const Capacity& capacity) = 0;
+  virtual absl::StatusOr<InstanceInfo> SetReadOnly(const std::string& location,
+                                                   const std::string& instance_id,
+                                                   bool read_only) = 0;
+  // Stops the instance and frees its capacity; with delete_data its data goes too.
+  virtual absl::StatusOr<InstanceInfo> DeactivateInstance(const std::string& location,
+                                                          const std::string& instance_id,
+                                                          bool delete_data) = 0;
+  virtual absl::StatusOr<InstanceInfo> DescribeInstance(const std::string& location,
+                                                        const std::string& instance_id) = 0;
+  virtual absl::StatusOr<std::vector<InstanceInfo>> ListInstances(const std::string& location) = 0;
+};
+
+}  // namespace shadowplane::providers
+
+#endif  // SHADOWPLANE_PROVIDERS_COMPUTE_PROVIDER_H_

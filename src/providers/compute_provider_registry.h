@@ -1,0 +1,51 @@
+// Compute providers by name, built from configuration (Envoy's factory registry, registered
+// explicitly by src/server/: static initializers get dropped from static libraries).
+// Register before use; Create is thread-safe once registration is done.
+#ifndef SHADOWPLANE_PROVIDERS_COMPUTE_PROVIDER_REGISTRY_H_
+#define SHADOWPLANE_PROVIDERS_COMPUTE_PROVIDER_REGISTRY_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "providers/compute_provider.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace shadowplane::providers {
+
+// What any compute provider may need from the process that builds it.
+struct ComputeProviderContext {
+  // The agent (or API) endpoint that manages `location`; NOT_FOUND for an unknown location.
+  std::function<absl::StatusOr<std::string>(const std::string& location)> location_endpoint;
+  // Deadline of one call, and how many times a retriable failure is tried.
+  absl::Duration call_timeout = absl::Seconds(15);
+  int max_attempts = 3;
+  prometheus::Registry* metrics = nullptr;  // may be null
+};
+
+using ComputeProviderFactory = std::function<absl::StatusOr<std::unique_ptr<ComputeProvider>>(
+    const ComputeProviderContext& context)>;
+
+class ComputeProviderRegistry {
+ public:
+  // ALREADY_EXISTS when the name is taken.
+  absl::Status Register(const std::string& name, ComputeProviderFactory factory);
+  // NOT_FOUND naming the known providers when `name` is not one.
+  absl::StatusOr<std::unique_ptr<ComputeProvider>> Create(
+      const std::string& name, const ComputeProviderContext& context) const;
+  std::vector<std::string> names() const;
+
+ private:
+  std::map<std::string, ComputeProviderFactory> factories_;
+};
+
+}  // namespace shadowplane::providers
+
+#endif  // SHADOWPLANE_PROVIDERS_COMPUTE_PROVIDER_REGISTRY_H_

@@ -1,0 +1,372 @@
+// Runs shadowplane-agent (label e2e) with real instance processes on loopback addresses, driven
+// through the local compute provider, and checks them over HTTP.
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/agent_protocol.h"
+#include "gtest/gtest.h"
+#include "providers/compute/local/local_compute_provider.h"
+#include "shadowplane/agent/v1/agent.grpc.pb.h"
+#include "support/child_process.h"
+
+namespace shadowplane {
+namespace {
+
+namespace fs = std::filesystem;
+using providers::InstanceInfo;
+using providers::InstanceRunState;
+using providers::InstanceSpec;
+using testing::ChildProcess;
+
+class AgentProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = testing::MakeTempDir("sp-agent");
+    ASSERT_FALSE(root_.empty());
+    seed_ = root_ + "/seed";
+    fs::create_directories(seed_ + "/sub");
+    std::ofstream(seed_ + "/a.txt") << "alpha";
+    std::ofstream(seed_ + "/sub/b.txt") << "beta";
+    std::ofstream(root_ + "/secret.txt") << "TOPSECRET";
+    fs::create_symlink(root_ + "/secret.txt", seed_ + "/escape");
+    // A loopback /24 and a port of this test's own, so tests running at once do not meet.
+    std::random_device rd;
+    network_ = absl::StrCat("127.0.", 2 + rd() % 250);
+    instance_port_ = testing::FreePort();
+    agent_port_ = testing::FreePort();
+    StartAgent();
+    providers::ComputeProviderContext context;
+    context.location_endpoint = [this](const std::string& location) -> absl::StatusOr<std::string> {
+      if (location != "lab") return absl::NotFoundError("unknown location " + location);
+      return absl::StrCat("127.0.0.1:", agent_port_);
+    };
+    context.call_timeout = absl::Seconds(20);
+    provider_ = std::make_unique<providers::LocalComputeProvider>(context);
+  }
+
+  void TearDown() override {
+    agent_.reset();
+    // Instances outlive the agent by design: stop them here.
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root_ + "/data/instances", ec)) {
+      std::ifstream in(entry.path().string() + "/instance.pid");
+      int pid = 0;
+      std::string text;
+      if (in >> text && absl::SimpleAtoi(text, &pid) && pid > 0) kill(pid, SIGKILL);
+    }
+    fs::remove_all(root_, ec);
+  }
+
+  void StartAgent() {
+    auto agent = ChildProcess::Start(
+        {SHADOWPLANE_AGENT_BIN, absl::StrCat("--listen=127.0.0.1:", agent_port_),
+         absl::StrCat("--metrics_listen=127.0.0.1:", testing::FreePort()), "--location=lab",
+         "--data_root=" + root_ + "/data", "--instance_network=" + network_,
+         absl::StrCat("--instance_port=", instance_port_), "--capacity_millicores=4000",
+         "--capacity_memory_mib=4096", "--shutdown_grace=2s"});
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    agent_ = *std::move(agent);
+    ASSERT_TRUE(agent_->WaitForOutput("shadowplane-agent started", absl::Seconds(30)))
+        << agent_->Output();
+  }
+
+  InstanceSpec Spec(const std::string& id, bool read_only, int64_t millicores = 500) {
+    InstanceSpec spec;
+    spec.instance_id = id;
+    spec.resource_id = "res-1";
+    spec.location = "lab";
+    spec.capacity = {millicores, 256, CapacityType::kOnDemand};
+    spec.read_only = read_only;
+    spec.seed_dir = seed_;
+    return spec;
+  }
+
+  static std::unique_ptr<httplib::Client> Http(const InstanceInfo& info) {
+    const std::string host = info.endpoint.substr(0, info.endpoint.rfind(':'));
+    int port = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(info.endpoint.substr(info.endpoint.rfind(':') + 1), &port));
+    auto client = std::make_unique<httplib::Client>(host, port);
+    client->set_connection_timeout(2);
+    client->set_read_timeout(5);
+    return client;
+  }
+
+  static std::string Get(const InstanceInfo& info, const std::string& path, int* status = nullptr) {
+    auto res = Http(info)->Get(path.c_str());
+    if (status != nullptr) *status = res ? res->status : -1;
+    return res ? res->body : "";
+  }
+
+  int InstanceDirs() {
+    int n = 0;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root_ + "/data/instances", ec)) {
+      if (!absl::StartsWith(entry.path().filename().string(), ".")) ++n;
+    }
+    return n;
+  }
+
+  std::string root_, seed_, network_;
+  int instance_port_ = 0, agent_port_ = 0;
+  std::unique_ptr<ChildProcess> agent_;
+  std::unique_ptr<providers::LocalComputeProvider> provider_;
+};
+
+TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
+  auto primary = provider_->CreateInstance(Spec("primary-1", /*read_only=*/false));
+  ASSERT_TRUE(primary.ok()) << primary.status() << agent_->Output();
+  auto shadow = provider_->CreateInstance(Spec("shadow-1", /*read_only=*/true));
+  ASSERT_TRUE(shadow.ok()) << shadow.status();
+  EXPECT_EQ(primary->state, InstanceRunState::kRunning);
+  EXPECT_NE(primary->endpoint, shadow->endpoint) << "each instance has an address of its own";
+  EXPECT_TRUE(absl::StartsWith(primary->endpoint, network_ + "."));
+
+  // Both serve the seed's files.
+  for (const InstanceInfo* info : {&*primary, &*shadow}) {
+    EXPECT_EQ(Get(*info, "/a.txt"), "alpha");
+    EXPECT_EQ(Get(*info, "/sub/b.txt"), "beta");
+    auto head = Http(*info)->Head("/a.txt");
+    ASSERT_TRUE(head);
+    EXPECT_EQ(head->status, 200);
+    EXPECT_EQ(head->get_header_value("Content-Length"), "5");
+  }
+  // Writes go to the primary only; the shadow is read-only for real.
+  auto put = Http(*primary)->Put("/new/c.txt", "gamma", "text/plain");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 201);
+  EXPECT_EQ(Get(*primary, "/new/c.txt"), "gamma");
+  auto refused = Http(*shadow)->Put("/new/c.txt", "gamma", "text/plain");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 405);
+  EXPECT_EQ(refused->get_header_value("Allow"), "GET, HEAD");
+  auto refused_delete = Http(*shadow)->Delete("/a.txt");
+  ASSERT_TRUE(refused_delete);
+  EXPECT_EQ(refused_delete->status, 405);
+  EXPECT_EQ(Get(*shadow, "/a.txt"), "alpha");
+
+  // Scaling changes the running instance's limits without a restart.
+  auto scaled = provider_->ScaleInstance("lab", "primary-1", {2000, 512, CapacityType::kOnDemand});
+  ASSERT_TRUE(scaled.ok()) << scaled.status();
+  EXPECT_EQ(scaled->capacity.millicores, 2000);
+  bool applied = false;
+  for (int i = 0; i < 50 && !applied; ++i) {
+    applied = absl::StrContains(Get(*primary, "/_shadowplane/status"), "\"millicores\":2000");
+    if (!applied) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(applied) << Get(*primary, "/_shadowplane/status");
+  EXPECT_TRUE(absl::StrContains(Get(*primary, "/_shadowplane/status"), "\"worker_threads\":8"));
+
+  // A killed instance is restarted.
+  auto before = provider_->DescribeInstance("lab", "primary-1");
+  ASSERT_TRUE(before.ok());
+  std::ifstream pid_file(root_ + "/data/instances/primary-1/instance.pid");
+  int pid = 0;
+  pid_file >> pid;
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  bool restarted = false;
+  for (int i = 0; i < 100 && !restarted; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    auto now = provider_->DescribeInstance("lab", "primary-1");
+    restarted = now.ok() && now->restarts == 1 && now->state == InstanceRunState::kRunning;
+  }
+  ASSERT_TRUE(restarted) << agent_->Output();
+  EXPECT_EQ(Get(*primary, "/new/c.txt"), "gamma") << "data survives the restart";
+  EXPECT_TRUE(absl::StrContains(Get(*primary, "/_shadowplane/status"), "\"millicores\":2000"));
+
+  // The agent dies; the instances keep serving, and the next agent adopts them.
+  agent_->Signal(SIGKILL);
+  agent_->WaitForExit(absl::Seconds(10));
+  EXPECT_EQ(Get(*primary, "/a.txt"), "alpha");
+  EXPECT_EQ(Get(*shadow, "/a.txt"), "alpha");
+  StartAgent();
+  EXPECT_TRUE(absl::StrContains(agent_->Output(), "adopted running instance")) << agent_->Output();
+  auto list = provider_->ListInstances("lab");
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->size(), 2u);
+  for (const InstanceInfo& info : *list) EXPECT_EQ(info.state, InstanceRunState::kRunning);
+  auto adopted = provider_->DescribeInstance("lab", "primary-1");
+  ASSERT_TRUE(adopted.ok());
+  EXPECT_EQ(adopted->restarts, 0) << "adopted, not restarted";
+
+  // Mode changes reach the running instance.
+  ASSERT_TRUE(provider_->SetReadOnly("lab", "primary-1", true).ok());
+  bool read_only = false;
+  for (int i = 0; i < 50 && !read_only; ++i) {
+    auto res = Http(*primary)->Put("/x.txt", "x", "text/plain");
+    read_only = res && res->status == 405;
+    if (!read_only) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(read_only);
+
+  // Deactivation stops it and frees its capacity; with delete_data its directory goes.
+  auto stopped = provider_->DeactivateInstance("lab", "shadow-1", /*delete_data=*/true);
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(stopped->state, InstanceRunState::kDeleted);
+  int status = 0;
+  Get(*shadow, "/a.txt", &status);
+  EXPECT_EQ(status, -1) << "nothing listens there any more";
+  EXPECT_EQ(InstanceDirs(), 1);
+  EXPECT_EQ(provider_->DescribeInstance("lab", "shadow-1").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(AgentProcessTest, HttpRefusesTraversalAndLinksOutOfTheData) {
+  auto info = provider_->CreateInstance(Spec("rw-1", /*read_only=*/false));
+  ASSERT_TRUE(info.ok()) << info.status();
+  // httplib's client would normalise some of these; send them raw.
+  const std::string host = info->endpoint.substr(0, info->endpoint.rfind(':'));
+  for (const char* target : {"/../secret.txt", "/sub/../../secret.txt", "/%2e%2e/secret.txt",
+                             "/sub%2f..%2f..%2fsecret.txt", "/sub%5c..%5csecret.txt"}) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = {};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(instance_port_));
+    inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    const std::string request =
+        absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ASSERT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+    char buf[256] = {};
+    ASSERT_GT(read(fd, buf, sizeof(buf) - 1), 0);
+    close(fd);
+    EXPECT_TRUE(absl::StartsWith(buf, "HTTP/1.1 400")) << target << ": " << buf;
+  }
+  int status = 0;
+  const std::string body = Get(*info, "/escape", &status);
+  EXPECT_EQ(status, 403) << "a symlink out of the data is not followed";
+  EXPECT_FALSE(absl::StrContains(body, "TOPSECRET"));
+  auto put = Http(*info)->Put("/escape", "overwrite", "text/plain");
+  ASSERT_TRUE(put);
+  std::ifstream secret(root_ + "/secret.txt");
+  std::string text;
+  secret >> text;
+  EXPECT_EQ(text, "TOPSECRET") << "no write goes through a link";
+  Get(*info, "/nope.txt", &status);
+  EXPECT_EQ(status, 404);
+}
+
+TEST_F(AgentProcessTest, BadRequestsGetClearErrorsAndLeaveNothingBehind) {
+  InstanceSpec missing_seed = Spec("i-1", true);
+  missing_seed.seed_dir = root_ + "/no-such-seed";
+  auto created = provider_->CreateInstance(missing_seed);
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(created.status().message(), root_ + "/no-such-seed"))
+      << created.status();
+
+  InstanceSpec file_seed = Spec("i-1", true);
+  file_seed.seed_dir = root_ + "/secret.txt";
+  EXPECT_EQ(provider_->CreateInstance(file_seed).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  auto zero = provider_->CreateInstance(Spec("i-1", true, /*millicores=*/0));
+  EXPECT_EQ(zero.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(zero.status().message(), "capacity.millicores")) << zero.status();
+
+  auto too_big = provider_->CreateInstance(Spec("i-1", true, /*millicores=*/5000));
+  EXPECT_EQ(too_big.status().code(), absl::StatusCode::kResourceExhausted) << too_big.status();
+
+  auto bad_id = provider_->CreateInstance(Spec("../etc", true));
+  EXPECT_EQ(bad_id.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(bad_id.status().message(), "instance_id")) << bad_id.status();
+
+  EXPECT_EQ(provider_->DescribeInstance("lab", "ghost").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      provider_->ScaleInstance("lab", "ghost", {100, 10, CapacityType::kOnDemand}).status().code(),
+      absl::StatusCode::kNotFound);
+  EXPECT_EQ(provider_->ListInstances("elsewhere").status().code(), absl::StatusCode::kNotFound);
+
+  // Someone else holds the address the next instance would get.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(instance_port_));
+  inet_pton(AF_INET, (network_ + ".1").c_str(), &addr.sin_addr);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  auto in_use = provider_->CreateInstance(Spec("i-1", true));
+  EXPECT_EQ(in_use.status().code(), absl::StatusCode::kFailedPrecondition) << in_use.status();
+  EXPECT_TRUE(absl::StrContains(in_use.status().message(), "in use")) << in_use.status();
+  close(fd);
+
+  EXPECT_EQ(InstanceDirs(), 0) << "no half-created instance";
+  auto list = provider_->ListInstances("lab");
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->empty());
+
+  // Idempotent create; a different spec under the same id is refused.
+  auto first = provider_->CreateInstance(Spec("i-1", true));
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = provider_->CreateInstance(Spec("i-1", true));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->endpoint, first->endpoint);
+  EXPECT_EQ(provider_->CreateInstance(Spec("i-1", false)).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  // Scaling beyond the location's free capacity.
+  EXPECT_EQ(
+      provider_->ScaleInstance("lab", "i-1", {4001, 10, CapacityType::kOnDemand}).status().code(),
+      absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(AgentProcessTest, ProtocolVersionIsChecked) {
+  auto stub = shadowplane::agent::v1::AgentService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", agent_port_), grpc::InsecureChannelCredentials()));
+  shadowplane::agent::v1::ListInstancesResponse response;
+  {
+    grpc::ClientContext context;
+    grpc::Status status = stub->ListInstances(&context, {}, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_TRUE(absl::StrContains(status.error_message(), kAgentProtocolMetadataKey));
+  }
+  {
+    grpc::ClientContext context;
+    context.AddMetadata(kAgentProtocolMetadataKey, "99");
+    grpc::Status status = stub->ListInstances(&context, {}, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_TRUE(absl::StrContains(status.error_message(), "99")) << status.error_message();
+  }
+  grpc::ClientContext context;
+  shadowplane::agent::v1::HelloResponse hello;
+  ASSERT_TRUE(stub->Hello(&context, {}, &hello).ok());
+  EXPECT_EQ(hello.max_protocol_version(), kAgentProtocolVersion);
+  EXPECT_EQ(hello.location(), "lab");
+  EXPECT_EQ(hello.total_capacity().millicores(), 4000);
+}
+
+TEST(AgentStartupTest, UnusableDataRootIsRefused) {
+  const std::string dir = testing::MakeTempDir("sp-agent-bad");
+  std::ofstream(dir + "/file") << "x";
+  auto result = testing::RunToCompletion(
+      {SHADOWPLANE_AGENT_BIN, absl::StrCat("--listen=127.0.0.1:", testing::FreePort()),
+       absl::StrCat("--metrics_listen=127.0.0.1:", testing::FreePort()),
+       "--data_root=" + dir + "/file/data"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(result.output, "data root " + dir + "/file/data cannot be created"))
+      << result.output;
+  auto bad_flag = testing::RunToCompletion({SHADOWPLANE_AGENT_BIN, "--instance_network=10.0.0"});
+  EXPECT_EQ(bad_flag.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(bad_flag.output, "--instance_network")) << bad_flag.output;
+  auto help = testing::RunToCompletion({SHADOWPLANE_AGENT_BIN, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(help.output, "SHADOWPLANE_DATA_ROOT"));
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+}  // namespace
+}  // namespace shadowplane
