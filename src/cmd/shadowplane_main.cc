@@ -35,6 +35,12 @@ ABSL_FLAG(std::string, time_epoch, "",
           "deployment");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGINT/SIGTERM, how long in-flight calls may take before they are cancelled");
+ABSL_FLAG(std::string, compute_provider, "local",
+          "Compute provider that runs instances: local (shadowplane-agent per location)");
+ABSL_FLAG(absl::Duration, agent_call_timeout, absl::Seconds(15),
+          "Deadline of one call to a location's agent");
+ABSL_FLAG(absl::Duration, reconcile_interval, absl::Seconds(30),
+          "How often instances are reconciled with the database (orphans stopped)");
 
 namespace {
 
@@ -64,10 +70,15 @@ int Main(int argc, char** argv) {
   options.time_scale = absl::GetFlag(FLAGS_time_scale);
   options.time_epoch = absl::GetFlag(FLAGS_time_epoch);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  options.compute_provider = absl::GetFlag(FLAGS_compute_provider);
+  options.agent_call_timeout = absl::GetFlag(FLAGS_agent_call_timeout);
+  options.reconcile_interval = absl::GetFlag(FLAGS_reconcile_interval);
   if (options.db_check_interval <= absl::ZeroDuration() ||
+      options.reconcile_interval <= absl::ZeroDuration() ||
+      options.agent_call_timeout <= absl::ZeroDuration() ||
       options.shutdown_grace < absl::ZeroDuration()) {
-    std::cerr << "shadowplane: --db_check_interval must be positive and --shutdown_grace not "
-                 "negative\n";
+    std::cerr << "shadowplane: --db_check_interval, --reconcile_interval and --agent_call_timeout "
+                 "must be positive and --shutdown_grace not negative\n";
     return kExitConfigError;
   }
 

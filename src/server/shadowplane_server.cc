@@ -17,11 +17,15 @@
 #include "common/log.h"
 #include "common/serving_status.h"
 #include "common/status_macros.h"
+#include "reconcile/orphan_instance_reaper.h"
+#include "server/builtin_providers.h"
 #include "server/database_supervisor.h"
+#include "server/periodic_task.h"
 #include "server/serving_endpoints.h"
 #include "store/connection_pool.h"
 #include "store/embedded_migrations.h"
 #include "store/embedded_postgres.h"
+#include "store/inventory_store.h"
 #include "store/migration_runner.h"
 
 #ifndef SHADOWPLANE_VERSION
@@ -32,6 +36,11 @@
 #endif
 
 namespace shadowplane::server {
+
+namespace {
+// Advisory lock of the orphan-instance pass ("SPORPHAN" in ASCII); all replicas must agree.
+constexpr int64_t kOrphanReaperLockKey = 0x53504F525048414E;
+}  // namespace
 
 using google::protobuf::util::TimeUtil;
 
@@ -86,6 +95,7 @@ class ShadowplaneServer::Impl {
         std::make_unique<DatabaseSupervisor>(pool_.get(), supervision, &serving_, registry_.get(),
                                              [this](const absl::Status& status) { Stop(status); });
     supervisor_->Start();
+    RETURN_IF_ERROR(StartCompute());
     LOG_EVENT(kInfo, "shadowplane started")
         .Field("version", SHADOWPLANE_VERSION)
         .Field("grpc", absl::StrCat(HostOf(options_.listen), ":", grpc_port_))
@@ -125,6 +135,9 @@ class ShadowplaneServer::Impl {
       grpc_server_.reset();
       LOG_EVENT(kInfo, "gRPC server stopped").Field("elapsed_seconds", absl::Now() - start);
     }
+    reconcile_loop_.reset();  // before what its runs use
+    orphan_reaper_.reset();
+    compute_.reset();
     if (supervisor_ != nullptr) supervisor_->Stop();
     supervisor_.reset();
     pool_.reset();
@@ -142,6 +155,45 @@ class ShadowplaneServer::Impl {
   int metrics_port_ = 0;
 
  private:
+  absl::Status StartCompute() {
+    providers::ComputeProviderRegistry registry;
+    RETURN_IF_ERROR(RegisterBuiltinComputeProviders(registry));
+    inventory_ = std::make_unique<store::InventoryStore>(pool_.get());
+    providers::ComputeProviderContext context;
+    context.location_endpoint = [this](const std::string& location) {
+      return inventory_->AgentEndpoint(location);
+    };
+    context.call_timeout = options_.agent_call_timeout;
+    context.metrics = registry_.get();
+    auto compute = registry.Create(options_.compute_provider, context);
+    if (!compute.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--compute_provider: ", compute.status().message()));
+    }
+    compute_ = *std::move(compute);
+    reconcile::OrphanReaperInputs inputs;
+    inputs.locations = [this]() -> absl::StatusOr<std::vector<std::string>> {
+      ASSIGN_OR_RETURN(auto endpoints, inventory_->AgentEndpoints());
+      std::vector<std::string> names;
+      for (const auto& [name, endpoint] : endpoints) names.push_back(name);
+      return names;
+    };
+    inputs.live_resources = [this](const std::vector<std::string>& ids) {
+      return inventory_->LiveResources(ids);
+    };
+    orphan_reaper_ = std::make_unique<reconcile::OrphanInstanceReaper>(compute_.get(), inputs,
+                                                                       registry_.get());
+    reconcile_loop_ = std::make_unique<PeriodicTask>(options_.reconcile_interval, [this] {
+      if (!supervisor_->ready()) return;
+      // One replica at a time: the lock's holder does the pass, the others skip it.
+      auto ran = store::RunUnderAdvisoryLock(*pool_, kOrphanReaperLockKey, [this] {
+        return orphan_reaper_->RunOnce().status();
+      });
+      if (!ran.ok()) LOG_EVENT(kWarning, "orphan instance pass failed").Field("error", ran.status());
+    });
+    return absl::OkStatus();
+  }
+
   absl::Status StartMetrics() {
     ASSIGN_OR_RETURN(exposer_, StartMetricsEndpoint(options_.metrics_listen, "metrics_listen",
                                                     registry_, &metrics_port_));
@@ -191,6 +243,10 @@ class ShadowplaneServer::Impl {
   std::string database_url_;
   std::unique_ptr<store::ConnectionPool> pool_;
   std::unique_ptr<DatabaseSupervisor> supervisor_;
+  std::unique_ptr<store::InventoryStore> inventory_;
+  std::unique_ptr<providers::ComputeProvider> compute_;
+  std::unique_ptr<reconcile::OrphanInstanceReaper> orphan_reaper_;
+  std::unique_ptr<PeriodicTask> reconcile_loop_;
 
   absl::Mutex mu_;
   bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;

@@ -34,6 +34,11 @@ struct ServerOptions {
   double time_scale = 1.0;
   std::string time_epoch;
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // Which compute provider runs instances ("local": shadowplane-agents), its per-call deadline,
+  // and how often instances are reconciled with the database (orphans stopped).
+  std::string compute_provider = "local";
+  absl::Duration agent_call_timeout = absl::Seconds(15);
+  absl::Duration reconcile_interval = absl::Seconds(30);
 };
 
 class ShadowplaneServer {

@@ -10,7 +10,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -21,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "providers/compute/local/local_compute_provider.h"
 #include "shadowplane/agent/v1/agent.grpc.pb.h"
+#include "support/agent_under_test.h"
 #include "support/child_process.h"
 
 namespace shadowplane {
@@ -43,16 +43,14 @@ class AgentProcessTest : public ::testing::Test {
     std::ofstream(seed_ + "/sub/b.txt") << "beta";
     std::ofstream(root_ + "/secret.txt") << "TOPSECRET";
     fs::create_symlink(root_ + "/secret.txt", seed_ + "/escape");
-    // A loopback /24 and a port of this test's own, so tests running at once do not meet.
-    std::random_device rd;
-    network_ = absl::StrCat("127.0.", 2 + rd() % 250);
-    instance_port_ = testing::FreePort();
-    agent_port_ = testing::FreePort();
-    StartAgent();
+    agent_ = std::make_unique<testing::AgentUnderTest>(SHADOWPLANE_AGENT_BIN, root_, "lab");
+    ASSERT_TRUE(agent_->Start().ok());
+    network_ = agent_->network();
+    instance_port_ = agent_->instance_port();
     providers::ComputeProviderContext context;
     context.location_endpoint = [this](const std::string& location) -> absl::StatusOr<std::string> {
       if (location != "lab") return absl::NotFoundError("unknown location " + location);
-      return absl::StrCat("127.0.0.1:", agent_port_);
+      return agent_->endpoint();
     };
     context.call_timeout = absl::Seconds(20);
     provider_ = std::make_unique<providers::LocalComputeProvider>(context);
@@ -60,28 +58,8 @@ class AgentProcessTest : public ::testing::Test {
 
   void TearDown() override {
     agent_.reset();
-    // Instances outlive the agent by design: stop them here.
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(root_ + "/data/instances", ec)) {
-      std::ifstream in(entry.path().string() + "/instance.pid");
-      int pid = 0;
-      std::string text;
-      if (in >> text && absl::SimpleAtoi(text, &pid) && pid > 0) kill(pid, SIGKILL);
-    }
     fs::remove_all(root_, ec);
-  }
-
-  void StartAgent() {
-    auto agent = ChildProcess::Start(
-        {SHADOWPLANE_AGENT_BIN, absl::StrCat("--listen=127.0.0.1:", agent_port_),
-         absl::StrCat("--metrics_listen=127.0.0.1:", testing::FreePort()), "--location=lab",
-         "--data_root=" + root_ + "/data", "--instance_network=" + network_,
-         absl::StrCat("--instance_port=", instance_port_), "--capacity_millicores=4000",
-         "--capacity_memory_mib=4096", "--shutdown_grace=2s"});
-    ASSERT_TRUE(agent.ok()) << agent.status();
-    agent_ = *std::move(agent);
-    ASSERT_TRUE(agent_->WaitForOutput("shadowplane-agent started", absl::Seconds(30)))
-        << agent_->Output();
   }
 
   InstanceSpec Spec(const std::string& id, bool read_only, int64_t millicores = 500) {
@@ -121,14 +99,14 @@ class AgentProcessTest : public ::testing::Test {
   }
 
   std::string root_, seed_, network_;
-  int instance_port_ = 0, agent_port_ = 0;
-  std::unique_ptr<ChildProcess> agent_;
+  int instance_port_ = 0;
+  std::unique_ptr<testing::AgentUnderTest> agent_;
   std::unique_ptr<providers::LocalComputeProvider> provider_;
 };
 
 TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
   auto primary = provider_->CreateInstance(Spec("primary-1", /*read_only=*/false));
-  ASSERT_TRUE(primary.ok()) << primary.status() << agent_->Output();
+  ASSERT_TRUE(primary.ok()) << primary.status() << agent_->process().Output();
   auto shadow = provider_->CreateInstance(Spec("shadow-1", /*read_only=*/true));
   ASSERT_TRUE(shadow.ok()) << shadow.status();
   EXPECT_EQ(primary->state, InstanceRunState::kRunning);
@@ -184,17 +162,16 @@ TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
     auto now = provider_->DescribeInstance("lab", "primary-1");
     restarted = now.ok() && now->restarts == 1 && now->state == InstanceRunState::kRunning;
   }
-  ASSERT_TRUE(restarted) << agent_->Output();
+  ASSERT_TRUE(restarted) << agent_->process().Output();
   EXPECT_EQ(Get(*primary, "/new/c.txt"), "gamma") << "data survives the restart";
   EXPECT_TRUE(absl::StrContains(Get(*primary, "/_shadowplane/status"), "\"millicores\":2000"));
 
   // The agent dies; the instances keep serving, and the next agent adopts them.
-  agent_->Signal(SIGKILL);
-  agent_->WaitForExit(absl::Seconds(10));
+  agent_->Kill();
   EXPECT_EQ(Get(*primary, "/a.txt"), "alpha");
   EXPECT_EQ(Get(*shadow, "/a.txt"), "alpha");
-  StartAgent();
-  EXPECT_TRUE(absl::StrContains(agent_->Output(), "adopted running instance")) << agent_->Output();
+  ASSERT_TRUE(agent_->Start().ok());
+  EXPECT_TRUE(absl::StrContains(agent_->process().Output(), "adopted running instance"));
   auto list = provider_->ListInstances("lab");
   ASSERT_TRUE(list.ok()) << list.status();
   ASSERT_EQ(list->size(), 2u);
@@ -325,7 +302,7 @@ TEST_F(AgentProcessTest, BadRequestsGetClearErrorsAndLeaveNothingBehind) {
 
 TEST_F(AgentProcessTest, ProtocolVersionIsChecked) {
   auto stub = shadowplane::agent::v1::AgentService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", agent_port_), grpc::InsecureChannelCredentials()));
+      agent_->endpoint(), grpc::InsecureChannelCredentials()));
   shadowplane::agent::v1::ListInstancesResponse response;
   {
     grpc::ClientContext context;
