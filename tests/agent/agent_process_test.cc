@@ -166,6 +166,29 @@ TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
   EXPECT_EQ(Get(*primary, "/new/c.txt"), "gamma") << "data survives the restart";
   EXPECT_TRUE(absl::StrContains(Get(*primary, "/_shadowplane/status"), "\"millicores\":2000"));
 
+  // The agent's metrics say what happened, in valid exposition format.
+  const std::string metrics_url =
+      absl::StrCat("http://127.0.0.1:", agent_->metrics_port(), "/metrics");
+  bool counted = false;
+  std::string metrics;
+  for (int i = 0; i < 50 && !counted; ++i) {  // byte counters are polled from the instances
+    metrics = testing::RunToCompletion({"/usr/bin/curl", "-sf", metrics_url}).output;
+    counted = absl::StrContains(metrics, "shadowplane_agent_instance_requests_total") &&
+              !absl::StrContains(metrics, "shadowplane_agent_instance_requests_total 0\n");
+    if (!counted) absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_TRUE(counted) << metrics;
+  for (const char* expected :
+       {"shadowplane_agent_instances{state=\"running\"} 2",
+        "shadowplane_agent_instance_restarts_total 1",
+        "shadowplane_agent_instance_bytes_total{direction=\"sent\"}",
+        "grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"CreateInstance\""}) {
+    EXPECT_TRUE(absl::StrContains(metrics, expected)) << expected << "\n" << metrics;
+  }
+  auto promtool = testing::RunToCompletion(
+      {"/bin/sh", "-c", "/usr/bin/curl -sf " + metrics_url + " | /usr/bin/promtool check metrics"});
+  EXPECT_EQ(promtool.exit_code, 0) << promtool.output;
+
   // The agent dies; the instances keep serving, and the next agent adopts them.
   agent_->Kill();
   EXPECT_EQ(Get(*primary, "/a.txt"), "alpha");
@@ -301,8 +324,8 @@ TEST_F(AgentProcessTest, BadRequestsGetClearErrorsAndLeaveNothingBehind) {
 }
 
 TEST_F(AgentProcessTest, ProtocolVersionIsChecked) {
-  auto stub = shadowplane::agent::v1::AgentService::NewStub(grpc::CreateChannel(
-      agent_->endpoint(), grpc::InsecureChannelCredentials()));
+  auto stub = shadowplane::agent::v1::AgentService::NewStub(
+      grpc::CreateChannel(agent_->endpoint(), grpc::InsecureChannelCredentials()));
   shadowplane::agent::v1::ListInstancesResponse response;
   {
     grpc::ClientContext context;

@@ -18,6 +18,7 @@ AgentUnderTest::AgentUnderTest(std::string binary, std::string root, std::string
   std::random_device rd;
   network_ = absl::StrCat("127.0.", 2 + rd() % 250);
   grpc_port_ = FreePort();
+  metrics_port_ = FreePort();
   instance_port_ = FreePort();
 }
 
@@ -36,7 +37,7 @@ absl::Status AgentUnderTest::Start() {
   process_.reset();
   auto process = ChildProcess::Start(
       {binary_, absl::StrCat("--listen=127.0.0.1:", grpc_port_),
-       absl::StrCat("--metrics_listen=127.0.0.1:", FreePort()), "--location=" + location_,
+       absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_), "--location=" + location_,
        "--data_root=" + data_root(), "--instance_network=" + network_,
        absl::StrCat("--instance_port=", instance_port_), "--capacity_millicores=4000",
        "--capacity_memory_mib=4096", "--shutdown_grace=2s"});

@@ -23,6 +23,7 @@ class AgentUnderTest {
   void Kill();
 
   std::string endpoint() const;  // host:port of its gRPC service
+  int metrics_port() const { return metrics_port_; }
   const std::string& network() const { return network_; }
   int instance_port() const { return instance_port_; }
   std::string data_root() const { return root_ + "/data"; }
@@ -30,7 +31,7 @@ class AgentUnderTest {
 
  private:
   std::string binary_, root_, location_, network_;
-  int grpc_port_ = 0, instance_port_ = 0;
+  int grpc_port_ = 0, metrics_port_ = 0, instance_port_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };
 
