@@ -1,0 +1,183 @@
+#include "planner/placement.h"
+
+#include <cmath>
+#include <functional>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+
+namespace shadowplane::planner {
+namespace {
+
+bool Offers(const LocationFacts& l, CapacityType type) {
+  if (type == CapacityType::kOnDemand) return true;
+  return l.spot_price_per_vcpu_hour.has_value() && l.spot_price_per_gib_hour.has_value() &&
+         l.spot_availability > 0;
+}
+
+bool HasRoom(const LocationFacts& l, const Capacity& c) {
+  return l.used_millicores + c.millicores <= l.capacity_millicores &&
+         l.used_memory_mib + c.memory_mib <= l.capacity_memory_mib;
+}
+
+// The cheapest allowed location for `capacity` that `eligible` accepts; ties go to the name.
+struct Candidate {
+  const LocationFacts* location = nullptr;
+  LocationCost cost;
+  Capacity capacity;
+};
+
+}  // namespace
+
+Capacity ShadowCapacity(const Capacity& primary, double fraction) {
+  Capacity shadow = primary;
+  shadow.millicores = std::max<int64_t>(
+      1, static_cast<int64_t>(std::ceil(static_cast<double>(primary.millicores) * fraction)));
+  shadow.memory_mib = std::max<int64_t>(
+      1, static_cast<int64_t>(std::ceil(static_cast<double>(primary.memory_mib) * fraction)));
+  return shadow;
+}
+
+absl::StatusOr<LocationCost> CostAt(const LocationFacts& l, const Capacity& capacity,
+                                    const std::vector<ClientRegionWeight>& clients,
+                                    const std::map<std::string, RegionFacts>& regions,
+                                    const geo::RttModel& rtt, const CostModel& model) {
+  if (!Offers(l, capacity.type)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("location ", l.name, " offers no spot capacity"));
+  }
+  LocationCost cost;
+  const double vcpu = static_cast<double>(capacity.millicores) / 1000.0;
+  const double gib = static_cast<double>(capacity.memory_mib) / 1024.0;
+  const bool spot = capacity.type == CapacityType::kSpot;
+  cost.compute = vcpu * (spot ? *l.spot_price_per_vcpu_hour : l.on_demand_price_per_vcpu_hour) +
+                 gib * (spot ? *l.spot_price_per_gib_hour : l.on_demand_price_per_gib_hour);
+  cost.electricity = vcpu * l.power_draw_watts_per_vcpu / 1000.0 * l.electricity_price_per_kwh;
+  double total_weight = 0;
+  for (const ClientRegionWeight& c : clients) total_weight += c.weight;
+  if (total_weight > 0) {
+    for (const ClientRegionWeight& c : clients) {
+      const auto region = regions.find(c.region);
+      if (region == regions.end())
+        return absl::NotFoundError(absl::StrCat("unknown region ", c.region));
+      cost.latency_ms +=
+          c.weight / total_weight * rtt.RttMs(c.region, region->second.at, l.name, l.at);
+    }
+    cost.latency = cost.latency_ms * model.latency_cost_per_ms_hour;
+  }
+  return cost;
+}
+
+absl::StatusOr<Placement> Place(const PlacementRequest& request,
+                                const std::map<std::string, LocationFacts>& locations,
+                                const std::map<std::string, RegionFacts>& regions,
+                                const geo::RttModel& rtt, const CostModel& model) {
+  for (const ClientRegionWeight& c : request.client_regions) {
+    if (regions.count(c.region) == 0) {
+      return absl::NotFoundError(absl::StrCat("client region '", c.region, "' does not exist"));
+    }
+  }
+  std::set<std::string> allowed;
+  for (const std::string& name : request.locations) {
+    if (locations.count(name) == 0) {
+      return absl::NotFoundError(absl::StrCat("location '", name, "' does not exist"));
+    }
+    allowed.insert(name);
+  }
+  for (const std::string& region : request.regions) {
+    if (regions.count(region) == 0) {
+      return absl::NotFoundError(absl::StrCat("region '", region, "' does not exist"));
+    }
+    for (const auto& [name, l] : locations) {
+      if (l.region == region) allowed.insert(name);
+    }
+  }
+  if (request.locations.empty() && request.regions.empty()) {
+    for (const auto& [name, l] : locations) allowed.insert(name);
+  }
+  if (allowed.empty()) {
+    return absl::InvalidArgumentError(
+        "placement allows no location: the named regions hold none, or none are defined");
+  }
+
+  auto cheapest = [&](const Capacity& capacity, const std::vector<ClientRegionWeight>& clients,
+                      const std::function<bool(const LocationFacts&)>& eligible,
+                      bool latency_counts) -> absl::StatusOr<std::optional<Candidate>> {
+    std::optional<Candidate> best;
+    for (const std::string& name : allowed) {
+      const LocationFacts& l = locations.at(name);
+      if (!Offers(l, capacity.type) || !HasRoom(l, capacity) || !eligible(l)) continue;
+      ASSIGN_OR_RETURN(
+          LocationCost cost,
+          CostAt(l, capacity, latency_counts ? clients : std::vector<ClientRegionWeight>{}, regions,
+                 rtt, model));
+      if (!best.has_value() || cost.total() < best->cost.total())
+        best = Candidate{&l, cost, capacity};
+    }
+    return best;
+  };
+  auto with_fallback = [&](Capacity capacity, const std::vector<ClientRegionWeight>& clients,
+                           const std::function<bool(const LocationFacts&)>& eligible,
+                           bool latency_counts,
+                           std::string* note) -> absl::StatusOr<std::optional<Candidate>> {
+    ASSIGN_OR_RETURN(auto found, cheapest(capacity, clients, eligible, latency_counts));
+    if (!found.has_value() && capacity.type == CapacityType::kSpot) {
+      capacity.type = CapacityType::kOnDemand;
+      ASSIGN_OR_RETURN(found, cheapest(capacity, clients, eligible, latency_counts));
+      if (found.has_value()) *note = " (no spot capacity fit: on-demand instead)";
+    }
+    return found;
+  };
+
+  Placement placement;
+  std::string primary_note;
+  ASSIGN_OR_RETURN(auto primary, with_fallback(
+                                     request.capacity, request.client_regions,
+                                     [](const LocationFacts&) { return true; },
+                                     /*latency_counts=*/true, &primary_note));
+  if (!primary.has_value()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "no allowed location (", absl::StrJoin(allowed, ", "), ") has room for ",
+        request.capacity.millicores, " millicores and ", request.capacity.memory_mib, " MiB"));
+  }
+  const LocationFacts& p = *primary->location;
+  const Capacity shadow_capacity =
+      ShadowCapacity(primary->capacity, request.shadow_capacity_fraction);
+  std::string shadow_note;
+  ASSIGN_OR_RETURN(auto shadow, with_fallback(
+                                    shadow_capacity, {},
+                                    [&](const LocationFacts& l) {
+                                      return l.region != p.region &&
+                                             geo::GreatCircleKm(l.at, p.at) >=
+                                                 model.min_shadow_distance_km;
+                                    },
+                                    /*latency_counts=*/false, &shadow_note));
+  if (!shadow.has_value()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "no allowed location can hold the shadow: it must be in a region other than %s, at least "
+        "%.0f km from %s, with room for %d millicores and %d MiB; allowed: %s",
+        p.region, model.min_shadow_distance_km, p.name, shadow_capacity.millicores,
+        shadow_capacity.memory_mib, absl::StrJoin(allowed, ", ")));
+  }
+  placement.primary_location = p.name;
+  placement.primary_capacity = primary->capacity;
+  placement.primary_cost = primary->cost;
+  placement.shadow_location = shadow->location->name;
+  placement.shadow_capacity = shadow->capacity;
+  placement.shadow_cost = shadow->cost;
+  placement.shadow_distance_km = geo::GreatCircleKm(shadow->location->at, p.at);
+  placement.explanation = absl::StrFormat(
+      "primary at %s (region %s): lowest cost of %d allowed locations, $%.4f/h (compute $%.4f, "
+      "electricity $%.4f, latency $%.4f for %.1f ms expected RTT)%s; shadow at %s (region %s, "
+      "%.0f km away): cheapest location in another region at least %.0f km away, $%.4f/h%s",
+      p.name, p.region, allowed.size(), primary->cost.total(), primary->cost.compute,
+      primary->cost.electricity, primary->cost.latency, primary->cost.latency_ms, primary_note,
+      shadow->location->name, shadow->location->region, placement.shadow_distance_km,
+      model.min_shadow_distance_km, shadow->cost.total(), shadow_note);
+  return placement;
+}
+
+}  // namespace shadowplane::planner

@@ -1,0 +1,109 @@
+// Where a resource's primary and shadow go. One cost function, in dollars per hour, that the
+// planner will later extend with forecasts (so a fresh placement is never "wrong" by the planner's
+// own measure):
+//   latency     = Σ over expected client regions of weight × RTT(region, location), times
+//                 latency_cost_per_ms_hour (weights normalised to sum to 1; none: no latency term)
+//   compute     = vCPU × price per vCPU-hour + GiB × price per GiB-hour (spot or on-demand prices)
+//   electricity = vCPU × power draw per vCPU (W) / 1000 × price per kWh
+// The primary goes to the allowed location with the lowest total that has room; the shadow to the
+// allowed location with the lowest compute + electricity cost at its (smaller) capacity that lies
+// in another region at least min_shadow_distance_km away. Spot is used where asked for and offered
+// (a spot price and availability > 0); otherwise placement falls back to on-demand and says so.
+#ifndef SHADOWPLANE_PLANNER_PLACEMENT_H_
+#define SHADOWPLANE_PLANNER_PLACEMENT_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/capacity.h"
+#include "geo/distance.h"
+
+namespace shadowplane::planner {
+
+struct RegionFacts {
+  std::string name;
+  geo::Coordinates at;
+};
+
+struct LocationFacts {
+  std::string name;
+  std::string region;
+  geo::Coordinates at;
+  double on_demand_price_per_vcpu_hour = 0;
+  double on_demand_price_per_gib_hour = 0;
+  std::optional<double> spot_price_per_vcpu_hour;
+  std::optional<double> spot_price_per_gib_hour;
+  double spot_availability = 0;
+  double electricity_price_per_kwh = 0;
+  double power_draw_watts_per_vcpu = 0;
+  int64_t capacity_millicores = 0;
+  int64_t capacity_memory_mib = 0;
+  // Held by live instances now.
+  int64_t used_millicores = 0;
+  int64_t used_memory_mib = 0;
+};
+
+struct ClientRegionWeight {
+  std::string region;
+  double weight = 1;
+};
+
+struct CostModel {
+  // Dollars per hour for each millisecond of demand-weighted RTT.
+  double latency_cost_per_ms_hour = 0.0005;
+  double min_shadow_distance_km = 500;
+};
+
+struct LocationCost {
+  double latency_ms = 0;
+  double latency = 0;
+  double compute = 0;
+  double electricity = 0;
+  double total() const { return latency + compute + electricity; }
+};
+
+struct PlacementRequest {
+  Capacity capacity;
+  double shadow_capacity_fraction = 0.25;
+  // Allowed: these locations and every location in these regions; both empty: any location.
+  std::vector<std::string> locations;
+  std::vector<std::string> regions;
+  std::vector<ClientRegionWeight> client_regions;
+};
+
+struct Placement {
+  std::string primary_location;
+  Capacity primary_capacity;
+  LocationCost primary_cost;
+  std::string shadow_location;
+  Capacity shadow_capacity;
+  LocationCost shadow_cost;
+  double shadow_distance_km = 0;
+  std::string explanation;
+};
+
+// The shadow's capacity: the fraction of the primary's, rounded up, at least 1 millicore and 1 MiB.
+Capacity ShadowCapacity(const Capacity& primary, double fraction);
+
+// The cost of running `capacity` at `location` for clients in `clients`. FAILED_PRECONDITION when
+// spot is asked for and the location offers none.
+absl::StatusOr<LocationCost> CostAt(const LocationFacts& location, const Capacity& capacity,
+                                    const std::vector<ClientRegionWeight>& clients,
+                                    const std::map<std::string, RegionFacts>& regions,
+                                    const geo::RttModel& rtt, const CostModel& model);
+
+// NOT_FOUND for an unknown location or region (in the request or in client_regions);
+// INVALID_ARGUMENT when the allowed set is empty; RESOURCE_EXHAUSTED when no allowed location has
+// room for the primary; FAILED_PRECONDITION, saying why, when no location satisfies the shadow
+// rule.
+absl::StatusOr<Placement> Place(const PlacementRequest& request,
+                                const std::map<std::string, LocationFacts>& locations,
+                                const std::map<std::string, RegionFacts>& regions,
+                                const geo::RttModel& rtt, const CostModel& model);
+
+}  // namespace shadowplane::planner
+
+#endif  // SHADOWPLANE_PLANNER_PLACEMENT_H_
