@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/grpc_status.h"
+#include "api/unary.h"
 #include "common/agent_protocol.h"
 #include "common/status_macros.h"
 
@@ -82,11 +83,10 @@ void ToProto(const agent::InstanceView& v, pb::Instance* out) {
 // Runs `fn` after the protocol check and finishes the call with its status.
 template <typename Fn>
 grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, Fn&& fn) {
-  absl::Status status = CheckProtocol(context);
-  if (status.ok()) status = fn();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return FinishWith(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckProtocol(context));
+    return fn();
+  });
 }
 
 }  // namespace

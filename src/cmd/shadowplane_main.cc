@@ -41,6 +41,15 @@ ABSL_FLAG(absl::Duration, agent_call_timeout, absl::Seconds(15),
           "Deadline of one call to a location's agent");
 ABSL_FLAG(absl::Duration, reconcile_interval, absl::Seconds(30),
           "How often instances are reconciled with the database (orphans stopped)");
+ABSL_FLAG(std::string, locations_file, "",
+          "YAML file of regions and locations applied at start-up (the file wins over rows it "
+          "names)");
+ABSL_FLAG(double, shadow_min_distance_km, 500,
+          "A shadow must be at least this far from its primary, and in another region");
+ABSL_FLAG(double, latency_cost_per_ms_hour, 0.0005,
+          "Placement: dollars per hour for each millisecond of demand-weighted client RTT");
+ABSL_FLAG(double, rtt_ms_per_100km, 1.0,
+          "RTT estimate per 100 km of distance, where no measured RTT is given");
 
 namespace {
 
@@ -73,6 +82,16 @@ int Main(int argc, char** argv) {
   options.compute_provider = absl::GetFlag(FLAGS_compute_provider);
   options.agent_call_timeout = absl::GetFlag(FLAGS_agent_call_timeout);
   options.reconcile_interval = absl::GetFlag(FLAGS_reconcile_interval);
+  options.locations_file = absl::GetFlag(FLAGS_locations_file);
+  options.shadow_min_distance_km = absl::GetFlag(FLAGS_shadow_min_distance_km);
+  options.latency_cost_per_ms_hour = absl::GetFlag(FLAGS_latency_cost_per_ms_hour);
+  options.rtt_ms_per_100km = absl::GetFlag(FLAGS_rtt_ms_per_100km);
+  if (!(options.shadow_min_distance_km >= 0) || !(options.latency_cost_per_ms_hour >= 0) ||
+      !(options.rtt_ms_per_100km >= 0)) {
+    std::cerr << "shadowplane: --shadow_min_distance_km, --latency_cost_per_ms_hour and "
+                 "--rtt_ms_per_100km must not be negative\n";
+    return kExitConfigError;
+  }
   if (options.db_check_interval <= absl::ZeroDuration() ||
       options.reconcile_interval <= absl::ZeroDuration() ||
       options.agent_call_timeout <= absl::ZeroDuration() ||

@@ -11,7 +11,10 @@
 
 namespace shadowplane {
 
-std::string DiagnoseBindFailure(const std::string& host_port) {
+namespace {
+
+// Why `host_port` cannot be bound now; empty when it can.
+std::string TryBind(const std::string& host_port) {
   const size_t colon = host_port.rfind(':');
   if (colon == std::string::npos) return "expected host:port";
   std::string host = host_port.substr(0, colon);
@@ -28,7 +31,7 @@ std::string DiagnoseBindFailure(const std::string& host_port) {
       rc != 0) {
     return absl::StrCat("cannot resolve '", host_port, "': ", gai_strerror(rc));
   }
-  std::string reason = "unknown reason";
+  std::string reason;
   for (struct addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
     const int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (fd < 0) continue;
@@ -44,6 +47,18 @@ std::string DiagnoseBindFailure(const std::string& host_port) {
   }
   freeaddrinfo(found);
   return reason;
+}
+
+}  // namespace
+
+bool CanBind(const std::string& host_port, std::string* why) {
+  *why = TryBind(host_port);
+  return why->empty();
+}
+
+std::string DiagnoseBindFailure(const std::string& host_port) {
+  std::string reason = TryBind(host_port);
+  return reason.empty() ? "unknown reason (it could be bound a moment later)" : reason;
 }
 
 }  // namespace shadowplane

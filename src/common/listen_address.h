@@ -11,6 +11,9 @@ namespace shadowplane {
 // E.g. "address already in use (another process listens on 127.0.0.1:50051)".
 std::string DiagnoseBindFailure(const std::string& host_port);
 
+// Whether `host_port` can be bound now (a probe: the socket is closed again); `why` when not.
+bool CanBind(const std::string& host_port, std::string* why);
+
 }  // namespace shadowplane
 
 #endif  // SHADOWPLANE_COMMON_LISTEN_ADDRESS_H_

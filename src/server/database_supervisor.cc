@@ -70,6 +70,9 @@ void DatabaseSupervisor::Loop() {
       auto report = pool_->Run("migrating the schema", [&](pqxx::connection& conn) {
         return store::ApplyMigrations(conn, options_.migrations);
       });
+      if (report.ok() && options_.on_ready) {
+        if (absl::Status s = options_.on_ready(); !s.ok()) report = s;
+      }
       if (report.ok()) {
         schema_version_.store(report->schema_version);
         if (schema_gauge_ != nullptr)

@@ -34,6 +34,9 @@ struct DatabaseSupervisorOptions {
   absl::Duration check_interval = absl::Seconds(2);
   absl::Duration retry_initial = absl::Milliseconds(200);
   absl::Duration retry_max = absl::Seconds(5);
+  // Runs each time the database becomes ready, before SERVING is announced (e.g. to apply the
+  // declarative locations file). An error is retried like an unreachable database.
+  std::function<absl::Status()> on_ready;
 };
 
 class DatabaseSupervisor {

@@ -12,12 +12,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "api/health_service.h"
+#include "api/location_service.h"
+#include "api/reservation_service.h"
 #include "api/server_info_service.h"
+#include "catalog/catalog.h"
 #include "common/clock.h"
+#include "common/listen_address.h"
 #include "common/log.h"
 #include "common/serving_status.h"
 #include "common/status_macros.h"
 #include "reconcile/orphan_instance_reaper.h"
+#include "reservation/reservation_manager.h"
 #include "server/builtin_providers.h"
 #include "server/database_supervisor.h"
 #include "server/periodic_task.h"
@@ -26,7 +31,9 @@
 #include "store/embedded_migrations.h"
 #include "store/embedded_postgres.h"
 #include "store/inventory_store.h"
+#include "store/location_repository.h"
 #include "store/migration_runner.h"
+#include "store/reservation_repository.h"
 
 #ifndef SHADOWPLANE_VERSION
 #define SHADOWPLANE_VERSION "unknown"
@@ -38,8 +45,8 @@
 namespace shadowplane::server {
 
 namespace {
-// Advisory lock of the orphan-instance pass ("SPORPHAN" in ASCII); all replicas must agree.
-constexpr int64_t kOrphanReaperLockKey = 0x53504F525048414E;
+// Advisory lock of the reconcile pass ("SPRECONC" in ASCII); all replicas must agree.
+constexpr int64_t kReconcileLockKey = 0x53505245434F4E43;
 }  // namespace
 
 using google::protobuf::util::TimeUtil;
@@ -58,6 +65,9 @@ class ShadowplaneServer::Impl {
       ASSIGN_OR_RETURN(files, store::ReadMigrationDir(options_.migrations_dir));
     }
     ASSIGN_OR_RETURN(migrations_, store::ParseMigrations(files));
+    if (!options_.locations_file.empty()) {
+      ASSIGN_OR_RETURN(catalog_, catalog::LoadCatalogFile(options_.locations_file));
+    }
 
     registry_ = std::make_shared<prometheus::Registry>();
     RETURN_IF_ERROR(StartMetrics());
@@ -69,10 +79,17 @@ class ShadowplaneServer::Impl {
         .Set(1);
 
     // Not serving until the database supervisor says so.
-    for (const char* service : {"", "grpc.health.v1.Health", "shadowplane.v1.ServerService"}) {
+    for (const char* service :
+         {"", "grpc.health.v1.Health", "shadowplane.v1.ServerService",
+          "shadowplane.v1.LocationService", "shadowplane.v1.ReservationService"}) {
       serving_.Set(service, false);
     }
-    RETURN_IF_ERROR(StartGrpc());
+    // gRPC starts once everything its services use exists; a taken port is reported before the
+    // (slower) embedded database starts.
+    if (std::string why; !CanBind(options_.listen, &why)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot listen for gRPC on --listen=", options_.listen, ": ", why));
+    }
 
     if (options_.database_url.empty()) {
       store::EmbeddedPostgresOptions pg;
@@ -88,14 +105,27 @@ class ShadowplaneServer::Impl {
     pool.url = database_url_;
     pool.max_connections = options_.db_pool_size;
     pool_ = std::make_unique<store::ConnectionPool>(pool, registry_.get());
+    locations_ = std::make_unique<store::LocationRepository>(pool_.get());
+    reservations_ = std::make_unique<store::ReservationRepository>(pool_.get());
     DatabaseSupervisorOptions supervision;
     supervision.migrations = migrations_;
     supervision.check_interval = options_.db_check_interval;
+    supervision.on_ready = [this]() -> absl::Status {
+      if (!catalog_.has_value()) return absl::OkStatus();
+      RETURN_IF_ERROR(catalog::ApplyCatalogFile(*catalog_, *locations_, clock_->Now()));
+      LOG_EVENT(kInfo, "locations file applied")
+          .Field("file", options_.locations_file)
+          .Field("regions", catalog_->regions.size())
+          .Field("locations", catalog_->locations.size());
+      return absl::OkStatus();
+    };
     supervisor_ =
         std::make_unique<DatabaseSupervisor>(pool_.get(), supervision, &serving_, registry_.get(),
                                              [this](const absl::Status& status) { Stop(status); });
-    supervisor_->Start();
     RETURN_IF_ERROR(StartCompute());
+    RETURN_IF_ERROR(StartGrpc());
+    supervisor_->Start();
+    StartReconcileLoop();
     LOG_EVENT(kInfo, "shadowplane started")
         .Field("version", SHADOWPLANE_VERSION)
         .Field("grpc", absl::StrCat(HostOf(options_.listen), ":", grpc_port_))
@@ -181,17 +211,35 @@ class ShadowplaneServer::Impl {
     inputs.live_resources = [this](const std::vector<std::string>& ids) {
       return inventory_->LiveResources(ids);
     };
-    orphan_reaper_ = std::make_unique<reconcile::OrphanInstanceReaper>(compute_.get(), inputs,
-                                                                       registry_.get());
+    orphan_reaper_ =
+        std::make_unique<reconcile::OrphanInstanceReaper>(compute_.get(), inputs, registry_.get());
+    reservation::ReservationOptions reservation_options;
+    reservation_options.cost.min_shadow_distance_km = options_.shadow_min_distance_km;
+    reservation_options.cost.latency_cost_per_ms_hour = options_.latency_cost_per_ms_hour;
+    reservation_options.rtt = geo::RttModel(options_.rtt_ms_per_100km);
+    if (catalog_.has_value()) {
+      for (const auto& m : catalog_->measured_rtts) {
+        reservation_options.rtt.SetMeasured(m.region, m.location, m.rtt_ms);
+      }
+    }
+    reservation_manager_ = std::make_unique<reservation::ReservationManager>(
+        reservations_.get(), locations_.get(), compute_.get(), clock_.get(), reservation_options,
+        registry_.get());
+    return absl::OkStatus();
+  }
+
+  void StartReconcileLoop() {
     reconcile_loop_ = std::make_unique<PeriodicTask>(options_.reconcile_interval, [this] {
       if (!supervisor_->ready()) return;
       // One replica at a time: the lock's holder does the pass, the others skip it.
-      auto ran = store::RunUnderAdvisoryLock(*pool_, kOrphanReaperLockKey, [this] {
+      auto ran = store::RunUnderAdvisoryLock(*pool_, kReconcileLockKey, [this] {
+        if (absl::Status s = reservation_manager_->ReconcileOnce(); !s.ok()) {
+          LOG_EVENT(kWarning, "reservation reconcile pass failed").Field("error", s);
+        }
         return orphan_reaper_->RunOnce().status();
       });
-      if (!ran.ok()) LOG_EVENT(kWarning, "orphan instance pass failed").Field("error", ran.status());
+      if (!ran.ok()) LOG_EVENT(kWarning, "reconcile pass failed").Field("error", ran.status());
     });
-    return absl::OkStatus();
   }
 
   absl::Status StartMetrics() {
@@ -247,6 +295,12 @@ class ShadowplaneServer::Impl {
   std::unique_ptr<providers::ComputeProvider> compute_;
   std::unique_ptr<reconcile::OrphanInstanceReaper> orphan_reaper_;
   std::unique_ptr<PeriodicTask> reconcile_loop_;
+  std::optional<catalog::CatalogFile> catalog_;
+  std::unique_ptr<store::LocationRepository> locations_;
+  std::unique_ptr<store::ReservationRepository> reservations_;
+  std::unique_ptr<reservation::ReservationManager> reservation_manager_;
+  std::unique_ptr<api::LocationService> location_service_;
+  std::unique_ptr<api::ReservationService> reservation_service_;
 
   absl::Mutex mu_;
   bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;

@@ -39,6 +39,13 @@ struct ServerOptions {
   std::string compute_provider = "local";
   absl::Duration agent_call_timeout = absl::Seconds(15);
   absl::Duration reconcile_interval = absl::Seconds(30);
+  // Declarative regions and locations applied at start-up (see src/catalog/catalog.h); optional.
+  std::string locations_file;
+  // Placement: how far the shadow must be from the primary, what a millisecond of client RTT
+  // costs per hour, and the RTT estimate per 100 km.
+  double shadow_min_distance_km = 500;
+  double latency_cost_per_ms_hour = 0.0005;
+  double rtt_ms_per_100km = 1.0;
 };
 
 class ShadowplaneServer {

@@ -62,7 +62,7 @@ TEST_F(ShadowplaneProcessTest, ServesHealthAndServerInfoOnceMigrated) {
   auto info = client.Info();
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_TRUE(info->database_ready());
-  EXPECT_EQ(info->schema_version(), 1);
+  EXPECT_EQ(info->schema_version(), testing::LatestSchemaVersion());
   EXPECT_EQ(info->database_mode(), "external");
   EXPECT_EQ(info->time_scale(), 1.0);
   EXPECT_FALSE(info->version().empty());
@@ -167,9 +167,11 @@ TEST_F(ShadowplaneProcessTest, MetricsPassPromtoolAndCountRpcs) {
         "grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"GetServerInfo\"",
         "grpc_server_handling_seconds_bucket{grpc_method=\"Check\"", "shadowplane_build_info{",
         "shadowplane_db_pool_connections{state=\"idle\"}", "shadowplane_database_up 1",
-        "shadowplane_schema_version 1"}) {
+        "shadowplane_schema_version "}) {
     EXPECT_TRUE(absl::StrContains(metrics.output, expected)) << expected << "\n" << metrics.output;
   }
+  EXPECT_TRUE(absl::StrContains(
+      metrics.output, absl::StrCat("shadowplane_schema_version ", testing::LatestSchemaVersion())));
   auto check = RunToCompletion(
       {"/bin/sh", "-c",
        absl::StrCat("/usr/bin/curl -sf ", url, " | /usr/bin/promtool check metrics")});
@@ -211,7 +213,7 @@ TEST_F(ShadowplaneProcessTest, EmbeddedDatabaseByDefault) {
     auto info = client.Info();
     ASSERT_TRUE(info.ok());
     EXPECT_EQ(info->database_mode(), "embedded");
-    EXPECT_EQ(info->schema_version(), 1);
+    EXPECT_EQ(info->schema_version(), testing::LatestSchemaVersion());
     server.process->Signal(SIGINT);
     ASSERT_EQ(server.process->WaitForExit(absl::Seconds(60)), 0) << server.process->Output();
     // It stopped the cluster it started.

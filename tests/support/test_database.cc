@@ -10,6 +10,8 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "store/database_error.h"
+#include "store/embedded_migrations.h"
+#include "store/migration_runner.h"
 
 namespace shadowplane::testing {
 
@@ -45,6 +47,11 @@ TestDatabase::~TestDatabase() {
   } catch (const std::exception&) {
     // Best effort: the cluster is thrown away after the run anyway.
   }
+}
+
+int64_t LatestSchemaVersion() {
+  auto migrations = store::ParseMigrations(store::EmbeddedMigrationFiles());
+  return migrations.ok() && !migrations->empty() ? migrations->back().version : 0;
 }
 
 }  // namespace shadowplane::testing

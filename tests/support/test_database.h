@@ -29,6 +29,9 @@ class TestDatabase {
   std::string url_;
 };
 
+// The highest version among the migrations built into the binaries.
+int64_t LatestSchemaVersion();
+
 // A fixture whose tests each get a fresh database in db_.
 class DatabaseTest : public ::testing::Test {
  protected:

@@ -1,0 +1,160 @@
+#include "api/reservation_service.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "api/unary.h"
+#include "common/status_macros.h"
+
+namespace shadowplane::api {
+
+namespace pb = shadowplane::v1;
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+pb::CapacityType ToProto(CapacityType type) {
+  return type == CapacityType::kSpot ? pb::SPOT : pb::ON_DEMAND;
+}
+
+void ToProto(const store::InstanceRecord& i, pb::Instance* out) {
+  out->set_id(i.id);
+  out->set_role(i.role);
+  out->set_location(i.location);
+  out->set_region(i.region);
+  out->set_millicores(i.capacity.millicores);
+  out->set_memory_mib(i.capacity.memory_mib);
+  out->set_capacity_type(ToProto(i.capacity.type));
+  out->set_read_only(i.read_only);
+  out->set_state(i.state);
+  out->set_endpoint(i.endpoint);
+}
+
+void ToProto(const store::ReservationRecord& r, pb::Reservation* out) {
+  out->set_id(r.id);
+  out->set_request_id(r.request_id);
+  out->set_resource_id(r.resource_id);
+  out->set_name(r.name);
+  out->set_state(r.state);
+  out->set_millicores(r.capacity.millicores);
+  out->set_memory_mib(r.capacity.memory_mib);
+  out->set_capacity_type(ToProto(r.capacity.type));
+  out->set_data_size_bytes(r.data_size_bytes);
+  out->set_shadow_capacity_fraction(r.shadow_capacity_fraction);
+  out->set_shadow_sync_interval_seconds(r.shadow_sync_interval_seconds);
+  std::vector<std::string> locations, regions;
+  std::vector<planner::ClientRegionWeight> clients;
+  reservation::PlacementFromJson(r.placement_json, &locations, &regions, &clients);
+  for (const auto& l : locations) out->mutable_placement()->add_locations(l);
+  for (const auto& g : regions) out->mutable_placement()->add_regions(g);
+  for (const auto& c : clients) {
+    pb::ClientRegion* client = out->mutable_placement()->add_client_regions();
+    client->set_region(c.region);
+    client->set_weight(c.weight);
+  }
+  if (!r.primary.id.empty()) ToProto(r.primary, out->mutable_primary());
+  if (!r.shadow.id.empty()) ToProto(r.shadow, out->mutable_shadow());
+  out->set_explanation(r.explanation);
+  out->set_error(r.error);
+  *out->mutable_created_at() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(r.created_at));
+  *out->mutable_updated_at() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(r.updated_at));
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* ReservationService::Reserve(grpc::CallbackServerContext* context,
+                                                      const pb::ReserveRequest* request,
+                                                      pb::Reservation* response) {
+  return FinishWith(context, [&]() -> absl::Status {
+    reservation::ReserveSpec spec;
+    spec.request_id = request->request_id();
+    spec.name = request->name();
+    spec.capacity.millicores = request->millicores();
+    spec.capacity.memory_mib = request->memory_mib();
+    switch (request->capacity_type()) {
+      case pb::SPOT:
+        spec.capacity.type = CapacityType::kSpot;
+        break;
+      case pb::ON_DEMAND:
+      case pb::CAPACITY_TYPE_UNSPECIFIED:
+        break;
+      default:
+        return absl::InvalidArgumentError("capacity_type is not a known capacity type");
+    }
+    spec.data_size_bytes = request->data_size_bytes();
+    spec.seed_dir = request->seed_dir();
+    if (request->has_shadow_capacity_fraction()) {
+      spec.shadow_capacity_fraction = request->shadow_capacity_fraction();
+    }
+    if (request->has_shadow_sync_interval_seconds()) {
+      spec.shadow_sync_interval_seconds = request->shadow_sync_interval_seconds();
+    }
+    const pb::PlacementConstraint& placement = request->placement();
+    spec.locations.assign(placement.locations().begin(), placement.locations().end());
+    spec.regions.assign(placement.regions().begin(), placement.regions().end());
+    for (const auto& c : placement.client_regions()) {
+      spec.client_regions.push_back({c.region(), c.weight()});
+    }
+    ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Reserve(spec));
+    ToProto(r, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReservationService::GetReservation(
+    grpc::CallbackServerContext* context, const pb::GetReservationRequest* request,
+    pb::Reservation* response) {
+  return FinishWith(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Get(request->id()));
+    ToProto(r, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReservationService::ListReservations(
+    grpc::CallbackServerContext* context, const pb::ListReservationsRequest* request,
+    pb::ListReservationsResponse* response) {
+  return FinishWith(context, [&]() -> absl::Status {
+    store::ReservationFilter filter;
+    RETURN_IF_ERROR(PageSize(request->page_size(), &filter.page_size));
+    filter.after = request->page_token();
+    filter.state = request->state();
+    filter.location = request->location();
+    ASSIGN_OR_RETURN(auto reservations, manager_->List(filter));
+    for (const auto& r : reservations) ToProto(r, response->add_reservations());
+    if (static_cast<int>(reservations.size()) == filter.page_size) {
+      response->set_next_page_token(reservations.back().id);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReservationService::UpdateReservation(
+    grpc::CallbackServerContext* context, const pb::UpdateReservationRequest* request,
+    pb::Reservation* response) {
+  return FinishWith(context, [&]() -> absl::Status {
+    reservation::ReservationUpdate update;
+    if (request->has_shadow_sync_interval_seconds()) {
+      update.shadow_sync_interval_seconds = request->shadow_sync_interval_seconds();
+    }
+    if (request->has_shadow_capacity_fraction()) {
+      update.shadow_capacity_fraction = request->shadow_capacity_fraction();
+    }
+    if (request->has_millicores()) update.millicores = request->millicores();
+    if (request->has_memory_mib()) update.memory_mib = request->memory_mib();
+    ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Update(request->id(), update));
+    ToProto(r, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReservationService::Release(grpc::CallbackServerContext* context,
+                                                      const pb::ReleaseRequest* request,
+                                                      pb::Reservation* response) {
+  return FinishWith(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Release(request->id()));
+    ToProto(r, response);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace shadowplane::api

@@ -1,0 +1,37 @@
+// shadowplane.v1.ReservationService: thin handlers over reservation::ReservationManager.
+#ifndef SHADOWPLANE_API_RESERVATION_SERVICE_H_
+#define SHADOWPLANE_API_RESERVATION_SERVICE_H_
+
+#include "reservation/reservation_manager.h"
+#include "shadowplane/v1/reservations.grpc.pb.h"
+
+namespace shadowplane::api {
+
+class ReservationService final : public shadowplane::v1::ReservationService::CallbackService {
+ public:
+  explicit ReservationService(reservation::ReservationManager* manager) : manager_(manager) {}
+
+  grpc::ServerUnaryReactor* Reserve(grpc::CallbackServerContext* context,
+                                    const shadowplane::v1::ReserveRequest* request,
+                                    shadowplane::v1::Reservation* response) override;
+  grpc::ServerUnaryReactor* GetReservation(grpc::CallbackServerContext* context,
+                                           const shadowplane::v1::GetReservationRequest* request,
+                                           shadowplane::v1::Reservation* response) override;
+  grpc::ServerUnaryReactor* ListReservations(
+      grpc::CallbackServerContext* context, const shadowplane::v1::ListReservationsRequest* request,
+      shadowplane::v1::ListReservationsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateReservation(
+      grpc::CallbackServerContext* context,
+      const shadowplane::v1::UpdateReservationRequest* request,
+      shadowplane::v1::Reservation* response) override;
+  grpc::ServerUnaryReactor* Release(grpc::CallbackServerContext* context,
+                                    const shadowplane::v1::ReleaseRequest* request,
+                                    shadowplane::v1::Reservation* response) override;
+
+ private:
+  reservation::ReservationManager* const manager_;
+};
+
+}  // namespace shadowplane::api
+
+#endif  // SHADOWPLANE_API_RESERVATION_SERVICE_H_

@@ -1,0 +1,34 @@
+// The shape every unary handler shares: run the body, finish the call with its status.
+#ifndef SHADOWPLANE_API_UNARY_H_
+#define SHADOWPLANE_API_UNARY_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "api/grpc_status.h"
+
+namespace shadowplane::api {
+
+template <typename Fn>
+grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context, Fn&& body) {
+  const absl::Status status = body();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// page_size: 0 means the default (100); more than 1000 or negative is INVALID_ARGUMENT.
+inline absl::Status PageSize(int32_t requested, int* size) {
+  if (requested < 0 || requested > 1000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size must be within [0, 1000], got ", requested));
+  }
+  *size = requested == 0 ? 100 : requested;
+  return absl::OkStatus();
+}
+
+}  // namespace shadowplane::api
+
+#endif  // SHADOWPLANE_API_UNARY_H_

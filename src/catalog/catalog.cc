@@ -1,0 +1,168 @@
+#include "catalog/catalog.h"
+
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "yaml-cpp/yaml.h"
+
+namespace shadowplane::catalog {
+namespace {
+
+absl::Status ValidateName(const std::string& name, const std::string& field) {
+  const bool ok = !name.empty() && name.size() <= 63 &&
+                  (absl::ascii_islower(name[0]) || absl::ascii_isdigit(name[0])) &&
+                  std::all_of(name.begin(), name.end(), [](char c) {
+                    return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '_';
+                  });
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " '", name, "' must be 1 to 63 lower-case letters, digits, '-' or '_'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCoordinates(double latitude, double longitude) {
+  if (!std::isfinite(latitude) || latitude < -90 || latitude > 90) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("latitude must be within [-90, 90], got ", latitude));
+  }
+  if (!std::isfinite(longitude) || longitude < -180 || longitude > 180) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("longitude must be within [-180, 180], got ", longitude));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NotNegative(double value, const char* field) {
+  if (!std::isfinite(value) || value < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " must not be negative, got ", value));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateRegion(const store::RegionRecord& r) {
+  RETURN_IF_ERROR(ValidateName(r.name, "name"));
+  return ValidateCoordinates(r.latitude, r.longitude);
+}
+
+absl::Status ValidateLocation(const store::LocationRecord& l) {
+  RETURN_IF_ERROR(ValidateName(l.name, "name"));
+  RETURN_IF_ERROR(ValidateName(l.region, "region"));
+  RETURN_IF_ERROR(ValidateCoordinates(l.latitude, l.longitude));
+  RETURN_IF_ERROR(NotNegative(l.on_demand_price_per_vcpu_hour, "on_demand_price_per_vcpu_hour"));
+  RETURN_IF_ERROR(NotNegative(l.on_demand_price_per_gib_hour, "on_demand_price_per_gib_hour"));
+  if (l.spot_price_per_vcpu_hour.has_value() != l.spot_price_per_gib_hour.has_value()) {
+    return absl::InvalidArgumentError(
+        "spot_price_per_vcpu_hour and spot_price_per_gib_hour go together: give both or neither");
+  }
+  if (l.spot_price_per_vcpu_hour) {
+    RETURN_IF_ERROR(NotNegative(*l.spot_price_per_vcpu_hour, "spot_price_per_vcpu_hour"));
+    RETURN_IF_ERROR(NotNegative(*l.spot_price_per_gib_hour, "spot_price_per_gib_hour"));
+  }
+  if (!std::isfinite(l.spot_availability) || l.spot_availability < 0 || l.spot_availability > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("spot_availability must be within [0, 1], got ", l.spot_availability));
+  }
+  RETURN_IF_ERROR(NotNegative(l.bandwidth_price_per_gb, "bandwidth_price_per_gb"));
+  RETURN_IF_ERROR(NotNegative(l.electricity_price_per_kwh, "electricity_price_per_kwh"));
+  RETURN_IF_ERROR(NotNegative(l.power_draw_watts_per_vcpu, "power_draw_watts_per_vcpu"));
+  RETURN_IF_ERROR(NotNegative(static_cast<double>(l.capacity_millicores), "capacity_millicores"));
+  RETURN_IF_ERROR(NotNegative(static_cast<double>(l.capacity_memory_mib), "capacity_memory_mib"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CatalogFile> LoadCatalogFile(const std::string& path) {
+  CatalogFile file;
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("locations file ", path, ": ", e.what()));
+  }
+  std::string where;
+  try {
+    for (const auto& node : root["regions"]) {
+      store::RegionRecord r;
+      r.name = node["name"].as<std::string>();
+      where = absl::StrCat("region '", r.name, "'");
+      r.display_name = node["display_name"].as<std::string>("");
+      r.latitude = node["latitude"].as<double>();
+      r.longitude = node["longitude"].as<double>();
+      if (absl::Status s = ValidateRegion(r); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("locations file ", path, ", ", where, ": ", s.message()));
+      }
+      file.regions.push_back(r);
+    }
+    for (const auto& node : root["locations"]) {
+      store::LocationRecord l;
+      l.name = node["name"].as<std::string>();
+      where = absl::StrCat("location '", l.name, "'");
+      l.region = node["region"].as<std::string>();
+      l.latitude = node["latitude"].as<double>();
+      l.longitude = node["longitude"].as<double>();
+      l.agent_endpoint = node["agent_endpoint"].as<std::string>("");
+      l.on_demand_price_per_vcpu_hour = node["on_demand_price_per_vcpu_hour"].as<double>();
+      l.on_demand_price_per_gib_hour = node["on_demand_price_per_gib_hour"].as<double>();
+      if (node["spot_price_per_vcpu_hour"]) {
+        l.spot_price_per_vcpu_hour = node["spot_price_per_vcpu_hour"].as<double>();
+      }
+      if (node["spot_price_per_gib_hour"]) {
+        l.spot_price_per_gib_hour = node["spot_price_per_gib_hour"].as<double>();
+      }
+      l.spot_availability = node["spot_availability"].as<double>(0);
+      l.bandwidth_price_per_gb = node["bandwidth_price_per_gb"].as<double>(0);
+      l.electricity_price_per_kwh = node["electricity_price_per_kwh"].as<double>(0);
+      l.power_draw_watts_per_vcpu = node["power_draw_watts_per_vcpu"].as<double>(0);
+      l.capacity_millicores = node["capacity_millicores"].as<int64_t>();
+      l.capacity_memory_mib = node["capacity_memory_mib"].as<int64_t>();
+      if (absl::Status s = ValidateLocation(l); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("locations file ", path, ", ", where, ": ", s.message()));
+      }
+      file.locations.push_back(l);
+    }
+    for (const auto& node : root["measured_rtts"]) {
+      MeasuredRtt m;
+      m.region = node["region"].as<std::string>();
+      m.location = node["location"].as<std::string>();
+      where = absl::StrCat("measured RTT ", m.region, " -> ", m.location);
+      m.rtt_ms = node["rtt_ms"].as<double>();
+      if (!std::isfinite(m.rtt_ms) || m.rtt_ms < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("locations file ", path, ", ", where, ": rtt_ms must not be negative"));
+      }
+      file.measured_rtts.push_back(m);
+    }
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("locations file ", path, where.empty() ? "" : ", ", where,
+                     ": missing or malformed field (", e.what(), ")"));
+  }
+  return file;
+}
+
+absl::Status ApplyCatalogFile(const CatalogFile& file, store::LocationRepository& repository,
+                              absl::Time now) {
+  for (store::RegionRecord r : file.regions) {
+    r.updated_at = now;
+    RETURN_IF_ERROR(repository.UpsertRegion(r));
+  }
+  for (store::LocationRecord l : file.locations) {
+    l.updated_at = now;
+    absl::Status s = repository.UpsertLocation(l);
+    // A region named nowhere is a mistake in the file, not something waiting will fix.
+    if (absl::IsNotFound(s)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("locations file: location '", l.name, "': ", s.message()));
+    }
+    RETURN_IF_ERROR(s);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace shadowplane::catalog

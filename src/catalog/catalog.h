@@ -1,0 +1,55 @@
+// Regions and locations: validation shared by the API and the start-up file, and the file itself.
+//
+// The locations file (--locations_file, YAML) declares regions and locations; at start-up each is
+// upserted, so the file wins over stale rows it names (rows it does not name are left alone):
+//   regions:
+//     - {name: eu-central, display_name: Frankfurt, latitude: 50.1, longitude: 8.7}
+//   locations:
+//     - name: fra-1
+//       region: eu-central
+//       latitude: 50.1
+//       longitude: 8.7
+//       agent_endpoint: 127.0.0.1:50061
+//       on_demand_price_per_vcpu_hour: 0.048
+//       ...every LocationData field by its column name
+//   measured_rtts:   # optional: overrides the distance-based RTT estimate
+//     - {region: us-east, location: fra-1, rtt_ms: 88}
+#ifndef SHADOWPLANE_CATALOG_CATALOG_H_
+#define SHADOWPLANE_CATALOG_CATALOG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "store/location_repository.h"
+
+namespace shadowplane::catalog {
+
+// INVALID_ARGUMENT naming the field: names, coordinates in range, prices and capacity not negative,
+// spot availability within [0, 1], both spot prices or neither.
+absl::Status ValidateRegion(const store::RegionRecord& region);
+absl::Status ValidateLocation(const store::LocationRecord& location);
+
+// An RTT an operator measured, which wins over the distance-based estimate.
+struct MeasuredRtt {
+  std::string region;
+  std::string location;
+  double rtt_ms = 0;
+};
+
+struct CatalogFile {
+  std::vector<store::RegionRecord> regions;
+  std::vector<store::LocationRecord> locations;
+  std::vector<MeasuredRtt> measured_rtts;
+};
+
+// INVALID_ARGUMENT naming the file, the entry and the field on any problem.
+absl::StatusOr<CatalogFile> LoadCatalogFile(const std::string& path);
+
+// Upserts regions then locations, with `now` as their update time.
+absl::Status ApplyCatalogFile(const CatalogFile& file, store::LocationRepository& repository,
+                              absl::Time now);
+
+}  // namespace shadowplane::catalog
+
+#endif  // SHADOWPLANE_CATALOG_CATALOG_H_

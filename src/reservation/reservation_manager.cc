@@ -1,0 +1,383 @@
+#include "reservation/reservation_manager.h"
+
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <cmath>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "yaml-cpp/yaml.h"
+
+namespace shadowplane::reservation {
+namespace {
+
+bool Retriable(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsAborted(s);
+}
+
+absl::Status ValidateFraction(double f) {
+  if (!std::isfinite(f) || f <= 0 || f > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("shadow_capacity_fraction must be in (0, 1], got ", f));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateInterval(double s) {
+  if (!std::isfinite(s) || s <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("shadow_sync_interval_seconds must be positive, got ", s));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSpec(const ReserveSpec& spec) {
+  if (spec.request_id.empty() || spec.request_id.size() > 200) {
+    return absl::InvalidArgumentError("request_id is required (1 to 200 characters)");
+  }
+  if (spec.capacity.millicores <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("millicores must be positive, got ", spec.capacity.millicores));
+  }
+  if (spec.capacity.memory_mib <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("memory_mib must be positive, got ", spec.capacity.memory_mib));
+  }
+  if (spec.data_size_bytes < 0) {
+    return absl::InvalidArgumentError("data_size_bytes must not be negative");
+  }
+  if (spec.shadow_capacity_fraction)
+    RETURN_IF_ERROR(ValidateFraction(*spec.shadow_capacity_fraction));
+  if (spec.shadow_sync_interval_seconds) {
+    RETURN_IF_ERROR(ValidateInterval(*spec.shadow_sync_interval_seconds));
+  }
+  for (const auto& c : spec.client_regions) {
+    if (!std::isfinite(c.weight) || c.weight <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "placement.client_regions weight of '", c.region, "' must be positive, got ", c.weight));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string PlacementToJson(const ReserveSpec& spec) {
+  std::string json = "{\"locations\":[";
+  for (size_t i = 0; i < spec.locations.size(); ++i) {
+    if (i > 0) json += ",";
+    AppendJsonString(spec.locations[i], &json);
+  }
+  json += "],\"regions\":[";
+  for (size_t i = 0; i < spec.regions.size(); ++i) {
+    if (i > 0) json += ",";
+    AppendJsonString(spec.regions[i], &json);
+  }
+  json += "],\"client_regions\":[";
+  for (size_t i = 0; i < spec.client_regions.size(); ++i) {
+    if (i > 0) json += ",";
+    json += "{\"region\":";
+    AppendJsonString(spec.client_regions[i].region, &json);
+    absl::StrAppend(&json, ",\"weight\":", spec.client_regions[i].weight, "}");
+  }
+  return json + "]}";
+}
+
+void PlacementFromJson(const std::string& json, std::vector<std::string>* locations,
+                       std::vector<std::string>* regions,
+                       std::vector<planner::ClientRegionWeight>* clients) {
+  try {
+    const YAML::Node node = YAML::Load(json);  // JSON is YAML
+    for (const auto& l : node["locations"]) locations->push_back(l.as<std::string>());
+    for (const auto& r : node["regions"]) regions->push_back(r.as<std::string>());
+    for (const auto& c : node["client_regions"]) {
+      clients->push_back({c["region"].as<std::string>(), c["weight"].as<double>()});
+    }
+  } catch (const YAML::Exception&) {
+    // Written by PlacementToJson; an unreadable value reads as "anywhere".
+  }
+}
+
+ReservationManager::ReservationManager(store::ReservationRepository* reservations,
+                                       store::LocationRepository* locations,
+                                       providers::ComputeProvider* compute, const Clock* clock,
+                                       ReservationOptions options, prometheus::Registry* registry)
+    : reservations_(reservations),
+      locations_(locations),
+      compute_(compute),
+      clock_(clock),
+      options_(std::move(options)) {
+  if (registry == nullptr) return;
+  reservation_gauges_ = &prometheus::BuildGauge()
+                             .Name("shadowplane_reservations")
+                             .Help("Reservations by state")
+                             .Register(*registry);
+}
+
+absl::StatusOr<std::map<std::string, planner::LocationFacts>> ReservationManager::LoadLocations(
+    std::map<std::string, planner::RegionFacts>* regions) {
+  std::map<std::string, planner::LocationFacts> out;
+  store::Page page;
+  page.page_size = 1000;
+  while (true) {
+    ASSIGN_OR_RETURN(auto batch, locations_->ListRegions(page));
+    for (const auto& r : batch) (*regions)[r.name] = {r.name, {r.latitude, r.longitude}};
+    if (batch.size() < static_cast<size_t>(page.page_size)) break;
+    page.after = batch.back().name;
+  }
+  page.after = "";
+  while (true) {
+    ASSIGN_OR_RETURN(auto batch, locations_->ListLocations(page, ""));
+    for (const auto& l : batch) {
+      planner::LocationFacts f;
+      f.name = l.name;
+      f.region = l.region;
+      f.at = {l.latitude, l.longitude};
+      f.on_demand_price_per_vcpu_hour = l.on_demand_price_per_vcpu_hour;
+      f.on_demand_price_per_gib_hour = l.on_demand_price_per_gib_hour;
+      f.spot_price_per_vcpu_hour = l.spot_price_per_vcpu_hour;
+      f.spot_price_per_gib_hour = l.spot_price_per_gib_hour;
+      f.spot_availability = l.spot_availability;
+      f.electricity_price_per_kwh = l.electricity_price_per_kwh;
+      f.power_draw_watts_per_vcpu = l.power_draw_watts_per_vcpu;
+      f.capacity_millicores = l.capacity_millicores;
+      f.capacity_memory_mib = l.capacity_memory_mib;
+      f.used_millicores = l.used_millicores;
+      f.used_memory_mib = l.used_memory_mib;
+      out[l.name] = f;
+    }
+    if (batch.size() < static_cast<size_t>(page.page_size)) break;
+    page.after = batch.back().name;
+  }
+  return out;
+}
+
+absl::StatusOr<store::ReservationRecord> ReservationManager::Reserve(const ReserveSpec& spec) {
+  RETURN_IF_ERROR(ValidateSpec(spec));
+  ASSIGN_OR_RETURN(auto existing, reservations_->FindByRequestId(spec.request_id));
+  if (existing.has_value()) return *existing;  // a retry
+
+  std::map<std::string, planner::RegionFacts> regions;
+  ASSIGN_OR_RETURN(auto locations, LoadLocations(&regions));
+  planner::PlacementRequest request;
+  request.capacity = spec.capacity;
+  request.shadow_capacity_fraction =
+      spec.shadow_capacity_fraction.value_or(options_.default_shadow_capacity_fraction);
+  request.locations = spec.locations;
+  request.regions = spec.regions;
+  request.client_regions = spec.client_regions;
+  ASSIGN_OR_RETURN(planner::Placement placement,
+                   planner::Place(request, locations, regions, options_.rtt, options_.cost));
+
+  store::ReservationRecord draft;
+  draft.request_id = spec.request_id;
+  draft.name = spec.name.empty() ? spec.request_id : spec.name;
+  draft.capacity = placement.primary_capacity;
+  draft.data_size_bytes = spec.data_size_bytes;
+  draft.seed_dir = spec.seed_dir;
+  draft.shadow_capacity_fraction = request.shadow_capacity_fraction;
+  draft.shadow_sync_interval_seconds =
+      spec.shadow_sync_interval_seconds.value_or(options_.default_shadow_sync_interval_seconds);
+  draft.placement_json = PlacementToJson(spec);
+  draft.explanation = placement.explanation;
+  draft.primary = {"",
+                   "primary",
+                   placement.primary_location,
+                   "",
+                   placement.primary_capacity,
+                   /*read_only=*/false,
+                   "creating",
+                   ""};
+  draft.shadow = {"",
+                  "shadow",
+                  placement.shadow_location,
+                  "",
+                  placement.shadow_capacity,
+                  /*read_only=*/true,
+                  "creating",
+                  ""};
+  auto created = reservations_->CreatePending(draft, clock_->Now());
+  if (absl::IsAlreadyExists(created.status())) {
+    // Another call with the same request id won the race: theirs is the reservation.
+    ASSIGN_OR_RETURN(auto winner, reservations_->FindByRequestId(spec.request_id));
+    if (winner.has_value()) return *winner;
+  }
+  if (!created.ok()) return created.status();
+  LOG_EVENT(kInfo, "reservation placed")
+      .Field("reservation_id", created->id)
+      .Field("primary", placement.primary_location)
+      .Field("shadow", placement.shadow_location);
+  return Complete(*std::move(created));
+}
+
+absl::StatusOr<store::ReservationRecord> ReservationManager::Complete(store::ReservationRecord r) {
+  absl::Status failure;
+  for (store::InstanceRecord* instance : {&r.primary, &r.shadow}) {
+    if (instance->state == "running") continue;
+    providers::InstanceSpec spec;
+    spec.instance_id = instance->id;
+    spec.resource_id = r.resource_id;
+    spec.location = instance->location;
+    spec.capacity = instance->capacity;
+    spec.read_only = instance->read_only;
+    spec.seed_dir = r.seed_dir;
+    auto info = compute_->CreateInstance(spec);
+    if (info.ok()) {
+      RETURN_IF_ERROR(
+          reservations_->SetInstance(instance->id, "running", info->endpoint, clock_->Now()));
+      instance->state = "running";
+      instance->endpoint = info->endpoint;
+      continue;
+    }
+    if (Retriable(info.status())) {
+      LOG_EVENT(kWarning, "reservation pending: location unreachable")
+          .Field("reservation_id", r.id)
+          .Field("location", instance->location)
+          .Field("error", info.status());
+      return reservations_->Get(r.id);
+    }
+    failure = info.status();
+    break;
+  }
+  if (failure.ok()) {
+    RETURN_IF_ERROR(reservations_->SetState(r.id, "active", "", clock_->Now()));
+    LOG_EVENT(kInfo, "reservation active").Field("reservation_id", r.id);
+    return reservations_->Get(r.id);
+  }
+  // A permanent error: undo what was created and record why. Instances that cannot be reached now
+  // are stopped later by the orphan reaper (their resource is marked deleted).
+  for (const store::InstanceRecord* instance : {&r.primary, &r.shadow}) {
+    auto undone =
+        compute_->DeactivateInstance(instance->location, instance->id, /*delete_data=*/true);
+    if (!undone.ok() && !absl::IsNotFound(undone.status())) {
+      LOG_EVENT(kWarning, "rollback left an instance to the reaper")
+          .Field("instance_id", instance->id)
+          .Field("error", undone.status());
+    }
+  }
+  RETURN_IF_ERROR(
+      reservations_->SetState(r.id, "failed", std::string(failure.message()), clock_->Now()));
+  LOG_EVENT(kWarning, "reservation rolled back")
+      .Field("reservation_id", r.id)
+      .Field("error", failure);
+  return failure;
+}
+
+absl::StatusOr<store::ReservationRecord> ReservationManager::Get(const std::string& id) {
+  if (id.empty()) return absl::InvalidArgumentError("id is required");
+  return reservations_->Get(id);
+}
+
+absl::StatusOr<std::vector<store::ReservationRecord>> ReservationManager::List(
+    const store::ReservationFilter& filter) {
+  static const std::set<std::string> kStates = {"",          "pending",  "active",
+                                                "releasing", "released", "failed"};
+  if (kStates.count(filter.state) == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("state must be one of pending, active, releasing, released, failed; got '",
+                     filter.state, "'"));
+  }
+  return reservations_->List(filter);
+}
+
+absl::StatusOr<store::ReservationRecord> ReservationManager::Update(
+    const std::string& id, const ReservationUpdate& update) {
+  if (update.shadow_capacity_fraction)
+    RETURN_IF_ERROR(ValidateFraction(*update.shadow_capacity_fraction));
+  if (update.shadow_sync_interval_seconds) {
+    RETURN_IF_ERROR(ValidateInterval(*update.shadow_sync_interval_seconds));
+  }
+  if (update.millicores && *update.millicores <= 0) {
+    return absl::InvalidArgumentError("millicores must be positive");
+  }
+  if (update.memory_mib && *update.memory_mib <= 0) {
+    return absl::InvalidArgumentError("memory_mib must be positive");
+  }
+  ASSIGN_OR_RETURN(store::ReservationRecord r, Get(id));
+  if (r.state != "active") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("reservation ", id, " is ", r.state, "; only active ones can be updated"));
+  }
+  store::ReservationRecord next = r;
+  if (update.shadow_sync_interval_seconds) {
+    next.shadow_sync_interval_seconds = *update.shadow_sync_interval_seconds;
+  }
+  if (update.shadow_capacity_fraction)
+    next.shadow_capacity_fraction = *update.shadow_capacity_fraction;
+  if (update.millicores) next.capacity.millicores = *update.millicores;
+  if (update.memory_mib) next.capacity.memory_mib = *update.memory_mib;
+  // Scale first, record after: the record never claims capacity the instances do not have.
+  if (!(next.capacity == r.capacity)) {
+    RETURN_IF_ERROR(
+        compute_->ScaleInstance(r.primary.location, r.primary.id, next.capacity).status());
+    RETURN_IF_ERROR(reservations_->SetInstanceCapacity(r.primary.id, next.capacity, clock_->Now()));
+  }
+  const Capacity shadow = planner::ShadowCapacity(next.capacity, next.shadow_capacity_fraction);
+  if (!(shadow == r.shadow.capacity)) {
+    RETURN_IF_ERROR(compute_->ScaleInstance(r.shadow.location, r.shadow.id, shadow).status());
+    RETURN_IF_ERROR(reservations_->SetInstanceCapacity(r.shadow.id, shadow, clock_->Now()));
+  }
+  RETURN_IF_ERROR(reservations_->UpdateSettings(next, clock_->Now()));
+  return Get(id);
+}
+
+absl::StatusOr<store::ReservationRecord> ReservationManager::Release(const std::string& id) {
+  ASSIGN_OR_RETURN(store::ReservationRecord r, Get(id));
+  if (r.state == "released" || r.state == "failed") return r;  // idempotent
+  if (r.state != "releasing") {
+    RETURN_IF_ERROR(reservations_->SetState(id, "releasing", "", clock_->Now()));
+  }
+  for (const store::InstanceRecord* instance : {&r.primary, &r.shadow}) {
+    if (instance->id.empty() || instance->state == "stopped") continue;
+    auto stopped =
+        compute_->DeactivateInstance(instance->location, instance->id, /*delete_data=*/true);
+    if (!stopped.ok() && !absl::IsNotFound(stopped.status())) {
+      if (Retriable(stopped.status())) {
+        LOG_EVENT(kWarning, "release waits for an unreachable location")
+            .Field("reservation_id", id)
+            .Field("location", instance->location);
+        return Get(id);  // still releasing; the reconcile loop finishes it
+      }
+      return stopped.status();
+    }
+    RETURN_IF_ERROR(
+        reservations_->SetInstance(instance->id, "stopped", instance->endpoint, clock_->Now()));
+  }
+  RETURN_IF_ERROR(reservations_->SetState(id, "released", "", clock_->Now()));
+  LOG_EVENT(kInfo, "reservation released").Field("reservation_id", id);
+  return Get(id);
+}
+
+absl::Status ReservationManager::ReconcileOnce() {
+  ASSIGN_OR_RETURN(auto pending, reservations_->IdsInState("pending", 100));
+  for (const std::string& id : pending) {
+    auto r = reservations_->Get(id);
+    if (!r.ok()) continue;
+    auto done = Complete(*r);
+    if (!done.ok()) LOG_EVENT(kWarning, "pending reservation failed").Field("error", done.status());
+  }
+  ASSIGN_OR_RETURN(auto releasing, reservations_->IdsInState("releasing", 100));
+  for (const std::string& id : releasing) {
+    auto done = Release(id);
+    if (!done.ok()) LOG_EVENT(kWarning, "release did not finish").Field("error", done.status());
+  }
+  RefreshGauges();
+  return absl::OkStatus();
+}
+
+void ReservationManager::RefreshGauges() {
+  if (reservation_gauges_ == nullptr) return;
+  auto counts = reservations_->CountByState();
+  if (!counts.ok()) return;
+  std::map<std::string, int64_t> by_state = {
+      {"pending", 0}, {"active", 0}, {"releasing", 0}, {"released", 0}, {"failed", 0}};
+  for (const auto& [state, n] : *counts) by_state[state] = n;
+  for (const auto& [state, n] : by_state) {
+    reservation_gauges_->Add({{"state", state}}).Set(static_cast<double>(n));
+  }
+}
+
+}  // namespace shadowplane::reservation

@@ -1,0 +1,109 @@
+// Reservations: a client books a resource at a flexible location and gets a primary plus a
+// read-only shadow at a geographically diverse second location, running on the compute provider.
+//
+// Reserve places both (planner/placement.h), records the reservation and its instances as pending
+// in one transaction, then creates the instances. An agent that cannot be reached leaves the
+// reservation pending; ReconcileOnce() (run under a lease) finishes it when the agent returns, or
+// rolls it back on a permanent error, so no half-created reservation is left for nobody. Release
+// is idempotent and likewise finished by ReconcileOnce(). Thread-safe.
+//
+// Until shadow sync exists, the shadow's agent is seeded from the same seed directory as the
+// primary's (both agents of the local provider share a machine).
+#ifndef SHADOWPLANE_RESERVATION_RESERVATION_MANAGER_H_
+#define SHADOWPLANE_RESERVATION_RESERVATION_MANAGER_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "geo/distance.h"
+#include "planner/placement.h"
+#include "providers/compute_provider.h"
+#include "store/location_repository.h"
+#include "store/reservation_repository.h"
+
+namespace prometheus {
+class Registry;
+template <typename T>
+class Family;
+class Gauge;
+}  // namespace prometheus
+
+namespace shadowplane::reservation {
+
+struct ReserveSpec {
+  std::string request_id;
+  std::string name;
+  Capacity capacity;
+  int64_t data_size_bytes = 0;
+  std::string seed_dir;
+  std::optional<double> shadow_capacity_fraction;
+  std::optional<double> shadow_sync_interval_seconds;
+  std::vector<std::string> locations;
+  std::vector<std::string> regions;
+  std::vector<planner::ClientRegionWeight> client_regions;
+};
+
+struct ReservationUpdate {
+  std::optional<double> shadow_sync_interval_seconds;
+  std::optional<double> shadow_capacity_fraction;
+  std::optional<int64_t> millicores;
+  std::optional<int64_t> memory_mib;
+};
+
+struct ReservationOptions {
+  planner::CostModel cost;
+  geo::RttModel rtt;
+  double default_shadow_capacity_fraction = 0.25;
+  double default_shadow_sync_interval_seconds = 60;
+};
+
+// The placement constraint as stored (JSON), and back.
+std::string PlacementToJson(const ReserveSpec& spec);
+void PlacementFromJson(const std::string& json, std::vector<std::string>* locations,
+                       std::vector<std::string>* regions,
+                       std::vector<planner::ClientRegionWeight>* clients);
+
+class ReservationManager {
+ public:
+  // `registry` may be null.
+  ReservationManager(store::ReservationRepository* reservations,
+                     store::LocationRepository* locations, providers::ComputeProvider* compute,
+                     const Clock* clock, ReservationOptions options,
+                     prometheus::Registry* registry);
+
+  // INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown location or region;
+  // RESOURCE_EXHAUSTED when nothing allowed has room; FAILED_PRECONDITION when no shadow location
+  // satisfies the diversity rule; a permanent provider error after rolling back. A pending
+  // reservation (agent unreachable) is returned as such, with OK.
+  absl::StatusOr<store::ReservationRecord> Reserve(const ReserveSpec& spec);
+  absl::StatusOr<store::ReservationRecord> Get(const std::string& id);
+  absl::StatusOr<std::vector<store::ReservationRecord>> List(
+      const store::ReservationFilter& filter);
+  absl::StatusOr<store::ReservationRecord> Update(const std::string& id,
+                                                  const ReservationUpdate& update);
+  absl::StatusOr<store::ReservationRecord> Release(const std::string& id);
+
+  // One pass: finishes pending reservations and releases in progress; refreshes the gauges.
+  absl::Status ReconcileOnce();
+
+ private:
+  // Creates whatever instance is not running yet; then active, pending or rolled back.
+  absl::StatusOr<store::ReservationRecord> Complete(store::ReservationRecord record);
+  absl::StatusOr<std::map<std::string, planner::LocationFacts>> LoadLocations(
+      std::map<std::string, planner::RegionFacts>* regions);
+  void RefreshGauges();
+
+  store::ReservationRepository* const reservations_;
+  store::LocationRepository* const locations_;
+  providers::ComputeProvider* const compute_;
+  const Clock* const clock_;
+  const ReservationOptions options_;
+  prometheus::Family<prometheus::Gauge>* reservation_gauges_ = nullptr;
+};
+
+}  // namespace shadowplane::reservation
+
+#endif  // SHADOWPLANE_RESERVATION_RESERVATION_MANAGER_H_

@@ -1,0 +1,213 @@
+#include "store/location_repository.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+
+namespace shadowplane::store {
+namespace {
+
+constexpr char kLocationColumns[] =
+    "l.name, l.region, l.latitude, l.longitude, l.agent_endpoint, "
+    "l.on_demand_price_per_vcpu_hour, l.on_demand_price_per_gib_hour, l.spot_price_per_vcpu_hour, "
+    "l.spot_price_per_gib_hour, l.spot_availability, l.bandwidth_price_per_gb, "
+    "l.electricity_price_per_kwh, l.power_draw_watts_per_vcpu, l.capacity_millicores, "
+    "l.capacity_memory_mib, to_char(l.updated_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    "COALESCE(u.millicores, 0), COALESCE(u.memory_mib, 0)";
+
+constexpr char kLocationFrom[] =
+    " FROM locations l LEFT JOIN (SELECT location, sum(capacity_millicores) AS millicores, "
+    "sum(memory_mib) AS memory_mib FROM instances WHERE state NOT IN ('stopped', 'failed') "
+    "GROUP BY location) u ON u.location = l.name ";
+
+LocationRecord LocationFromRow(const pqxx::row& r) {
+  LocationRecord l;
+  l.name = r[0].as<std::string>();
+  l.region = r[1].as<std::string>();
+  l.latitude = r[2].as<double>();
+  l.longitude = r[3].as<double>();
+  l.agent_endpoint = r[4].as<std::string>();
+  l.on_demand_price_per_vcpu_hour = r[5].as<double>();
+  l.on_demand_price_per_gib_hour = r[6].as<double>();
+  if (!r[7].is_null()) l.spot_price_per_vcpu_hour = r[7].as<double>();
+  if (!r[8].is_null()) l.spot_price_per_gib_hour = r[8].as<double>();
+  l.spot_availability = r[9].as<double>();
+  l.bandwidth_price_per_gb = r[10].as<double>();
+  l.electricity_price_per_kwh = r[11].as<double>();
+  l.power_draw_watts_per_vcpu = r[12].as<double>();
+  l.capacity_millicores = r[13].as<int64_t>();
+  l.capacity_memory_mib = r[14].as<int64_t>();
+  l.updated_at = FromSqlTime(r[15].as<std::string>());
+  l.used_millicores = r[16].as<int64_t>();
+  l.used_memory_mib = r[17].as<int64_t>();
+  return l;
+}
+
+RegionRecord RegionFromRow(const pqxx::row& r) {
+  return {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<double>(), r[3].as<double>(),
+          FromSqlTime(r[4].as<std::string>())};
+}
+
+constexpr char kRegionSelect[] =
+    "SELECT name, display_name, latitude, longitude, to_char(updated_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM regions ";
+
+}  // namespace
+
+std::string ToSqlTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
+}
+
+absl::Time FromSqlTime(const std::string& text) {
+  absl::Time t;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) return absl::UnixEpoch();
+  return t;
+}
+
+absl::Status LocationRepository::UpsertRegion(const RegionRecord& r) {
+  return pool_->Run("upserting a region", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    txn.exec_params(
+        "INSERT INTO regions (name, display_name, latitude, longitude, updated_at) "
+        "VALUES ($1, $2, $3, $4, $5::timestamptz) ON CONFLICT (name) DO UPDATE SET "
+        "display_name = EXCLUDED.display_name, latitude = EXCLUDED.latitude, "
+        "longitude = EXCLUDED.longitude, updated_at = EXCLUDED.updated_at",
+        r.name, r.display_name, r.latitude, r.longitude, ToSqlTime(r.updated_at));
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<RegionRecord> LocationRepository::GetRegion(const std::string& name) {
+  return pool_->Run(
+      "reading a region", [&](pqxx::connection& conn) -> absl::StatusOr<RegionRecord> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result r =
+            txn.exec_params(std::string(kRegionSelect) + "WHERE name = $1", name);
+        if (r.empty())
+          return absl::NotFoundError(absl::StrCat("region '", name, "' does not exist"));
+        return RegionFromRow(r[0]);
+      });
+}
+
+absl::StatusOr<std::vector<RegionRecord>> LocationRepository::ListRegions(const Page& page) {
+  return pool_->Run(
+      "listing regions", [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<RegionRecord>> {
+        pqxx::read_transaction txn(conn);
+        std::vector<RegionRecord> out;
+        for (const auto& row :
+             txn.exec_params(std::string(kRegionSelect) + "WHERE name > $1 ORDER BY name LIMIT $2",
+                             page.after, page.page_size)) {
+          out.push_back(RegionFromRow(row));
+        }
+        return out;
+      });
+}
+
+absl::Status LocationRepository::DeleteRegion(const std::string& name) {
+  return pool_->Run("deleting a region", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    const int64_t locations =
+        txn.exec_params1("SELECT count(*) FROM locations WHERE region = $1", name)[0].as<int64_t>();
+    if (locations > 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("region '", name, "' still holds ", locations, " location(s)"));
+    }
+    if (txn.exec_params("DELETE FROM regions WHERE name = $1", name).affected_rows() == 0) {
+      return absl::NotFoundError(absl::StrCat("region '", name, "' does not exist"));
+    }
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status LocationRepository::UpsertLocation(const LocationRecord& l) {
+  return pool_->Run("upserting a location", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    if (txn.exec_params("SELECT 1 FROM regions WHERE name = $1", l.region).empty()) {
+      return absl::NotFoundError(absl::StrCat("region '", l.region, "' does not exist"));
+    }
+    txn.exec_params(
+        "INSERT INTO locations (name, region, latitude, longitude, agent_endpoint, "
+        "on_demand_price_per_vcpu_hour, on_demand_price_per_gib_hour, spot_price_per_vcpu_hour, "
+        "spot_price_per_gib_hour, spot_availability, bandwidth_price_per_gb, "
+        "electricity_price_per_kwh, power_draw_watts_per_vcpu, capacity_millicores, "
+        "capacity_memory_mib, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+        "$12, $13, $14, $15, $16::timestamptz) ON CONFLICT (name) DO UPDATE SET "
+        "region = EXCLUDED.region, latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude, "
+        "agent_endpoint = EXCLUDED.agent_endpoint, "
+        "on_demand_price_per_vcpu_hour = EXCLUDED.on_demand_price_per_vcpu_hour, "
+        "on_demand_price_per_gib_hour = EXCLUDED.on_demand_price_per_gib_hour, "
+        "spot_price_per_vcpu_hour = EXCLUDED.spot_price_per_vcpu_hour, "
+        "spot_price_per_gib_hour = EXCLUDED.spot_price_per_gib_hour, "
+        "spot_availability = EXCLUDED.spot_availability, "
+        "bandwidth_price_per_gb = EXCLUDED.bandwidth_price_per_gb, "
+        "electricity_price_per_kwh = EXCLUDED.electricity_price_per_kwh, "
+        "power_draw_watts_per_vcpu = EXCLUDED.power_draw_watts_per_vcpu, "
+        "capacity_millicores = EXCLUDED.capacity_millicores, "
+        "capacity_memory_mib = EXCLUDED.capacity_memory_mib, updated_at = EXCLUDED.updated_at",
+        l.name, l.region, l.latitude, l.longitude, l.agent_endpoint,
+        l.on_demand_price_per_vcpu_hour, l.on_demand_price_per_gib_hour, l.spot_price_per_vcpu_hour,
+        l.spot_price_per_gib_hour, l.spot_availability, l.bandwidth_price_per_gb,
+        l.electricity_price_per_kwh, l.power_draw_watts_per_vcpu, l.capacity_millicores,
+        l.capacity_memory_mib, ToSqlTime(l.updated_at));
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<LocationRecord> LocationRepository::GetLocation(const std::string& name) {
+  return pool_->Run(
+      "reading a location", [&](pqxx::connection& conn) -> absl::StatusOr<LocationRecord> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result r = txn.exec_params(
+            absl::StrCat("SELECT ", kLocationColumns, kLocationFrom, "WHERE l.name = $1"), name);
+        if (r.empty()) {
+          return absl::NotFoundError(absl::StrCat("location '", name, "' does not exist"));
+        }
+        return LocationFromRow(r[0]);
+      });
+}
+
+absl::StatusOr<std::vector<LocationRecord>> LocationRepository::ListLocations(
+    const Page& page, const std::string& region) {
+  return pool_->Run("listing locations",
+                    [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<LocationRecord>> {
+                      pqxx::read_transaction txn(conn);
+                      std::vector<LocationRecord> out;
+                      for (const auto& row : txn.exec_params(
+                               absl::StrCat("SELECT ", kLocationColumns, kLocationFrom,
+                                            "WHERE l.name > $1 AND ($2 = '' OR l.region = $2) "
+                                            "ORDER BY l.name LIMIT $3"),
+                               page.after, region, page.page_size)) {
+                        out.push_back(LocationFromRow(row));
+                      }
+                      return out;
+                    });
+}
+
+absl::Status LocationRepository::DeleteLocation(const std::string& name) {
+  return pool_->Run("deleting a location", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    const int64_t live = txn.exec_params1(
+                                "SELECT count(*) FROM instances WHERE location = $1 AND state "
+                                "NOT IN ('stopped', 'failed')",
+                                name)[0]
+                             .as<int64_t>();
+    if (live > 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("location '", name, "' still runs ", live, " live instance(s)"));
+    }
+    // Stopped instances keep history; they no longer pin the location.
+    txn.exec_params("DELETE FROM instances WHERE location = $1", name);
+    if (txn.exec_params("DELETE FROM locations WHERE name = $1", name).affected_rows() == 0) {
+      return absl::NotFoundError(absl::StrCat("location '", name, "' does not exist"));
+    }
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace shadowplane::store

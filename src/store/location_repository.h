@@ -1,0 +1,78 @@
+// Regions and locations in PostgreSQL. Thread-safe (each call takes a pooled connection).
+// Errors: NOT_FOUND for an unknown name; FAILED_PRECONDITION when a delete would orphan rows
+// (locations in a region, live instances at a location) or a location names an unknown region.
+#ifndef SHADOWPLANE_STORE_LOCATION_REPOSITORY_H_
+#define SHADOWPLANE_STORE_LOCATION_REPOSITORY_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "store/connection_pool.h"
+
+namespace shadowplane::store {
+
+struct RegionRecord {
+  std::string name;
+  std::string display_name;
+  double latitude = 0;
+  double longitude = 0;
+  absl::Time updated_at;
+};
+
+struct LocationRecord {
+  std::string name;
+  std::string region;
+  double latitude = 0;
+  double longitude = 0;
+  std::string agent_endpoint;
+  double on_demand_price_per_vcpu_hour = 0;
+  double on_demand_price_per_gib_hour = 0;
+  std::optional<double> spot_price_per_vcpu_hour;
+  std::optional<double> spot_price_per_gib_hour;
+  double spot_availability = 0;
+  double bandwidth_price_per_gb = 0;
+  double electricity_price_per_kwh = 0;
+  double power_draw_watts_per_vcpu = 0;
+  int64_t capacity_millicores = 0;
+  int64_t capacity_memory_mib = 0;
+  absl::Time updated_at;
+  // Computed: capacity held by live instances.
+  int64_t used_millicores = 0;
+  int64_t used_memory_mib = 0;
+};
+
+struct Page {
+  int page_size = 100;
+  std::string after;  // the last name of the previous page
+};
+
+class LocationRepository {
+ public:
+  explicit LocationRepository(ConnectionPool* pool) : pool_(pool) {}
+
+  absl::Status UpsertRegion(const RegionRecord& region);
+  absl::StatusOr<RegionRecord> GetRegion(const std::string& name);
+  absl::StatusOr<std::vector<RegionRecord>> ListRegions(const Page& page);
+  absl::Status DeleteRegion(const std::string& name);
+
+  absl::Status UpsertLocation(const LocationRecord& location);
+  absl::StatusOr<LocationRecord> GetLocation(const std::string& name);
+  // `region` empty: all regions.
+  absl::StatusOr<std::vector<LocationRecord>> ListLocations(const Page& page,
+                                                            const std::string& region);
+  absl::Status DeleteLocation(const std::string& name);
+
+ private:
+  ConnectionPool* const pool_;
+};
+
+// Timestamps go to and from PostgreSQL as RFC 3339 text (libpqxx 6.4 has no timestamptz type).
+std::string ToSqlTime(absl::Time t);
+absl::Time FromSqlTime(const std::string& text);
+
+}  // namespace shadowplane::store
+
+#endif  // SHADOWPLANE_STORE_LOCATION_REPOSITORY_H_

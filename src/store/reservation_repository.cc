@@ -1,0 +1,274 @@
+#include "store/reservation_repository.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "store/location_repository.h"
+
+namespace shadowplane::store {
+namespace {
+
+constexpr char kTimeFormat[] = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
+
+std::string SqlTime(const std::string& column) {
+  return absl::StrCat("to_char(", column, " AT TIME ZONE 'UTC', ", kTimeFormat, ")");
+}
+
+const std::string& ReservationSelect() {
+  static const std::string* sql = new std::string(absl::StrCat(
+      "SELECT r.id::text, r.request_id, r.resource_id::text, res.name, r.state, "
+      "r.capacity_millicores, r.memory_mib, r.capacity_type, res.data_size_bytes, r.seed_dir, "
+      "r.shadow_capacity_fraction, r.shadow_sync_interval_seconds, r.placement::text, "
+      "r.explanation, COALESCE(r.error, ''), ",
+      SqlTime("r.created_at"), ", ", SqlTime("r.updated_at"),
+      " FROM reservations r JOIN resources res ON res.id = r.resource_id "));
+  return *sql;
+}
+
+InstanceRecord InstanceFromRow(const pqxx::row& r) {
+  InstanceRecord i;
+  i.id = r[0].as<std::string>();
+  i.role = r[1].as<std::string>();
+  i.location = r[2].as<std::string>();
+  i.region = r[3].as<std::string>();
+  i.capacity.millicores = r[4].as<int64_t>();
+  i.capacity.memory_mib = r[5].as<int64_t>();
+  ParseCapacityType(r[6].as<std::string>(), &i.capacity.type);
+  i.read_only = r[7].as<bool>();
+  i.state = r[8].as<std::string>();
+  i.endpoint = r[9].as<std::string>();
+  return i;
+}
+
+// Fills in the reservation's current primary and shadow (the newest of each role).
+void LoadInstances(pqxx::transaction_base& txn, ReservationRecord* r) {
+  for (const auto& row : txn.exec_params(
+           "SELECT DISTINCT ON (i.role) i.id::text, i.role, i.location, l.region, "
+           "i.capacity_millicores, i.memory_mib, i.capacity_type, i.read_only, i.state, i.endpoint "
+           "FROM instances i JOIN locations l ON l.name = i.location WHERE i.resource_id = $1 "
+           "ORDER BY i.role, i.created_at DESC",
+           r->resource_id)) {
+    InstanceRecord instance = InstanceFromRow(row);
+    (instance.role == "primary" ? r->primary : r->shadow) = instance;
+  }
+}
+
+ReservationRecord FromRow(pqxx::transaction_base& txn, const pqxx::row& row) {
+  ReservationRecord r;
+  r.id = row[0].as<std::string>();
+  r.request_id = row[1].as<std::string>();
+  r.resource_id = row[2].as<std::string>();
+  r.name = row[3].as<std::string>();
+  r.state = row[4].as<std::string>();
+  r.capacity.millicores = row[5].as<int64_t>();
+  r.capacity.memory_mib = row[6].as<int64_t>();
+  ParseCapacityType(row[7].as<std::string>(), &r.capacity.type);
+  r.data_size_bytes = row[8].as<int64_t>();
+  r.seed_dir = row[9].as<std::string>();
+  r.shadow_capacity_fraction = row[10].as<double>();
+  r.shadow_sync_interval_seconds = row[11].as<double>();
+  r.placement_json = row[12].as<std::string>();
+  r.explanation = row[13].as<std::string>();
+  r.error = row[14].as<std::string>();
+  r.created_at = FromSqlTime(row[15].as<std::string>());
+  r.updated_at = FromSqlTime(row[16].as<std::string>());
+  LoadInstances(txn, &r);
+  return r;
+}
+
+std::string InsertInstance(pqxx::work& txn, const std::string& resource_id, const InstanceRecord& i,
+                           const std::string& now) {
+  return txn
+      .exec_params1(
+          "INSERT INTO instances (resource_id, role, location, capacity_millicores, memory_mib, "
+          "capacity_type, read_only, state, endpoint, created_at, updated_at) VALUES ($1::uuid, "
+          "$2, $3, $4, $5, $6, $7, 'creating', '', $8::timestamptz, $8::timestamptz) "
+          "RETURNING id::text",
+          resource_id, i.role, i.location, i.capacity.millicores, i.capacity.memory_mib,
+          CapacityTypeName(i.capacity.type), i.read_only, now)[0]
+      .as<std::string>();
+}
+
+}  // namespace
+
+absl::StatusOr<ReservationRecord> ReservationRepository::CreatePending(ReservationRecord draft,
+                                                                       absl::Time now) {
+  return pool_->Run(
+      "recording a reservation", [&](pqxx::connection& conn) -> absl::StatusOr<ReservationRecord> {
+        pqxx::work txn(conn);
+        const std::string at = ToSqlTime(now);
+        draft.resource_id = txn.exec_params1(
+                                   "INSERT INTO resources (name, data_size_bytes, created_at) "
+                                   "VALUES ($1, $2, $3::timestamptz) RETURNING id::text",
+                                   draft.name, draft.data_size_bytes, at)[0]
+                                .as<std::string>();
+        draft.id =
+            txn.exec_params1(
+                   "INSERT INTO reservations (request_id, resource_id, state, "
+                   "placement, capacity_millicores, memory_mib, capacity_type, "
+                   "shadow_capacity_fraction, shadow_sync_interval_seconds, "
+                   "explanation, seed_dir, created_at, updated_at) VALUES ($1, "
+                   "$2::uuid, 'pending', $3::jsonb, $4, $5, $6, $7, $8, $9, $10, "
+                   "$11::timestamptz, $11::timestamptz) RETURNING id::text",
+                   draft.request_id, draft.resource_id, draft.placement_json,
+                   draft.capacity.millicores, draft.capacity.memory_mib,
+                   CapacityTypeName(draft.capacity.type), draft.shadow_capacity_fraction,
+                   draft.shadow_sync_interval_seconds, draft.explanation, draft.seed_dir, at)[0]
+                .as<std::string>();
+        draft.primary.id = InsertInstance(txn, draft.resource_id, draft.primary, at);
+        draft.shadow.id = InsertInstance(txn, draft.resource_id, draft.shadow, at);
+        txn.commit();
+        draft.state = "pending";
+        draft.primary.state = draft.shadow.state = "creating";
+        draft.created_at = draft.updated_at = now;
+        return draft;
+      });
+}
+
+absl::StatusOr<ReservationRecord> ReservationRepository::Get(const std::string& id) {
+  return pool_->Run(
+      "reading a reservation", [&](pqxx::connection& conn) -> absl::StatusOr<ReservationRecord> {
+        pqxx::read_transaction txn(conn);
+        // Compared as text: an id that is not a UUID is simply not found.
+        const pqxx::result r = txn.exec_params(ReservationSelect() + "WHERE r.id::text = $1", id);
+        if (r.empty()) {
+          return absl::NotFoundError(absl::StrCat("reservation '", id, "' does not exist"));
+        }
+        return FromRow(txn, r[0]);
+      });
+}
+
+absl::StatusOr<std::optional<ReservationRecord>> ReservationRepository::FindByRequestId(
+    const std::string& request_id) {
+  return pool_->Run(
+      "finding a reservation by request id",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::optional<ReservationRecord>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result r =
+            txn.exec_params(ReservationSelect() + "WHERE r.request_id = $1", request_id);
+        if (r.empty()) return std::optional<ReservationRecord>();
+        return std::optional<ReservationRecord>(FromRow(txn, r[0]));
+      });
+}
+
+absl::StatusOr<std::vector<ReservationRecord>> ReservationRepository::List(
+    const ReservationFilter& f) {
+  return pool_->Run(
+      "listing reservations",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<ReservationRecord>> {
+        pqxx::read_transaction txn(conn);
+        std::vector<ReservationRecord> out;
+        for (const auto& row : txn.exec_params(
+                 ReservationSelect() +
+                     "WHERE r.id::text > $1 AND ($2 = '' OR r.state = $2) AND ($3 = '' OR EXISTS "
+                     "(SELECT 1 FROM instances i WHERE i.resource_id = r.resource_id AND "
+                     "i.location = $3 AND i.state NOT IN ('stopped', 'failed'))) "
+                     "ORDER BY r.id LIMIT $4",
+                 f.after, f.state, f.location, f.page_size)) {
+          out.push_back(FromRow(txn, row));
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<std::vector<std::string>> ReservationRepository::IdsInState(const std::string& state,
+                                                                           int limit) {
+  return pool_->Run(
+      "listing reservations by state",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<std::string>> {
+        pqxx::read_transaction txn(conn);
+        std::vector<std::string> ids;
+        for (const auto& row : txn.exec_params("SELECT id::text FROM reservations WHERE state = $1 "
+                                               "ORDER BY updated_at LIMIT $2",
+                                               state, limit)) {
+          ids.push_back(row[0].as<std::string>());
+        }
+        return ids;
+      });
+}
+
+absl::Status ReservationRepository::SetInstance(const std::string& instance_id,
+                                                const std::string& state,
+                                                const std::string& endpoint, absl::Time now) {
+  return pool_->Run("updating an instance", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    txn.exec_params(
+        "UPDATE instances SET state = $2, endpoint = $3, updated_at = $4::timestamptz "
+        "WHERE id = $1::uuid",
+        instance_id, state, endpoint, ToSqlTime(now));
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ReservationRepository::SetInstanceCapacity(const std::string& instance_id,
+                                                        const Capacity& capacity, absl::Time now) {
+  return pool_->Run("updating an instance's capacity", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    txn.exec_params(
+        "UPDATE instances SET capacity_millicores = $2, memory_mib = $3, "
+        "updated_at = $4::timestamptz WHERE id = $1::uuid",
+        instance_id, capacity.millicores, capacity.memory_mib, ToSqlTime(now));
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ReservationRepository::SetState(const std::string& id, const std::string& state,
+                                             const std::string& error, absl::Time now) {
+  return pool_->Run("updating a reservation", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    const std::string at = ToSqlTime(now);
+    const pqxx::result r = txn.exec_params(
+        "UPDATE reservations SET state = $2, error = NULLIF($3, ''), updated_at = $4::timestamptz, "
+        "released_at = CASE WHEN $2 = 'released' THEN $4::timestamptz ELSE released_at END "
+        "WHERE id = $1::uuid RETURNING resource_id::text",
+        id, state, error, at);
+    if (r.empty())
+      return absl::NotFoundError(absl::StrCat("reservation '", id, "' does not exist"));
+    if (state == "released" || state == "failed") {
+      const std::string resource = r[0][0].as<std::string>();
+      txn.exec_params(
+          "UPDATE resources SET deleted_at = $2::timestamptz WHERE id = $1::uuid AND deleted_at "
+          "IS NULL",
+          resource, at);
+      txn.exec_params(
+          "UPDATE instances SET state = $2, updated_at = $3::timestamptz WHERE resource_id = "
+          "$1::uuid AND state NOT IN ('stopped', 'failed')",
+          resource, state == "released" ? "stopped" : "failed", at);
+    }
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ReservationRepository::UpdateSettings(const ReservationRecord& r, absl::Time now) {
+  return pool_->Run(
+      "updating a reservation's settings", [&](pqxx::connection& conn) -> absl::Status {
+        pqxx::work txn(conn);
+        txn.exec_params(
+            "UPDATE reservations SET capacity_millicores = $2, memory_mib = $3, "
+            "shadow_capacity_fraction = $4, shadow_sync_interval_seconds = $5, "
+            "updated_at = $6::timestamptz WHERE id = $1::uuid",
+            r.id, r.capacity.millicores, r.capacity.memory_mib, r.shadow_capacity_fraction,
+            r.shadow_sync_interval_seconds, ToSqlTime(now));
+        txn.commit();
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> ReservationRepository::CountByState() {
+  return pool_->Run(
+      "counting reservations",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> {
+        pqxx::read_transaction txn(conn);
+        std::vector<std::pair<std::string, int64_t>> out;
+        for (const auto& row :
+             txn.exec("SELECT state, count(*) FROM reservations GROUP BY state")) {
+          out.emplace_back(row[0].as<std::string>(), row[1].as<int64_t>());
+        }
+        return out;
+      });
+}
+
+}  // namespace shadowplane::store

@@ -1,0 +1,88 @@
+// Reservations, their resources and instances in PostgreSQL. A reservation and everything it owns
+// are written in one transaction, so no reader ever sees half of one. Thread-safe.
+#ifndef SHADOWPLANE_STORE_RESERVATION_REPOSITORY_H_
+#define SHADOWPLANE_STORE_RESERVATION_REPOSITORY_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/capacity.h"
+#include "store/connection_pool.h"
+
+namespace shadowplane::store {
+
+struct InstanceRecord {
+  std::string id;
+  std::string role;  // primary, shadow
+  std::string location;
+  std::string region;  // of the location (read only)
+  Capacity capacity;
+  bool read_only = true;
+  std::string state;  // creating, running, scaling, draining, stopped, failed
+  std::string endpoint;
+};
+
+struct ReservationRecord {
+  std::string id;
+  std::string request_id;
+  std::string resource_id;
+  std::string name;
+  std::string state;  // pending, active, releasing, released, failed
+  Capacity capacity;
+  int64_t data_size_bytes = 0;
+  std::string seed_dir;
+  double shadow_capacity_fraction = 0.25;
+  double shadow_sync_interval_seconds = 60;
+  std::string placement_json;  // the client's constraint, as given
+  std::string explanation;
+  std::string error;
+  absl::Time created_at;
+  absl::Time updated_at;
+  InstanceRecord primary;
+  InstanceRecord shadow;
+};
+
+struct ReservationFilter {
+  std::string state;     // empty: any
+  std::string location;  // empty: any; else with an instance there
+  int page_size = 100;
+  std::string after;  // the last id of the previous page
+};
+
+class ReservationRepository {
+ public:
+  explicit ReservationRepository(ConnectionPool* pool) : pool_(pool) {}
+
+  // Writes the resource, the reservation (state pending) and both instances (state creating) and
+  // fills in their ids. ALREADY_EXISTS when request_id is taken.
+  absl::StatusOr<ReservationRecord> CreatePending(ReservationRecord draft, absl::Time now);
+
+  absl::StatusOr<ReservationRecord> Get(const std::string& id);
+  // nullopt when no reservation has this request id.
+  absl::StatusOr<std::optional<ReservationRecord>> FindByRequestId(const std::string& request_id);
+  absl::StatusOr<std::vector<ReservationRecord>> List(const ReservationFilter& filter);
+  // Ids of reservations in `state`, oldest first.
+  absl::StatusOr<std::vector<std::string>> IdsInState(const std::string& state, int limit);
+
+  absl::Status SetInstance(const std::string& instance_id, const std::string& state,
+                           const std::string& endpoint, absl::Time now);
+  absl::Status SetInstanceCapacity(const std::string& instance_id, const Capacity& capacity,
+                                   absl::Time now);
+  // Moves the reservation to `state` (and its error); with released or failed, its resource is
+  // marked deleted and its instances stopped or failed, in the same transaction.
+  absl::Status SetState(const std::string& id, const std::string& state, const std::string& error,
+                        absl::Time now);
+  absl::Status UpdateSettings(const ReservationRecord& record, absl::Time now);
+  // Reservations by state, for metrics.
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CountByState();
+
+ private:
+  ConnectionPool* const pool_;
+};
+
+}  // namespace shadowplane::store
+
+#endif  // SHADOWPLANE_STORE_RESERVATION_REPOSITORY_H_
