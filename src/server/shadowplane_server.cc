@@ -251,8 +251,12 @@ class ShadowplaneServer::Impl {
   absl::Status StartGrpc() {
     health_ = std::make_unique<api::HealthService>(&serving_);
     server_info_ = std::make_unique<api::ServerInfoService>([this] { return Facts(); });
+    location_service_ = std::make_unique<api::LocationService>(locations_.get(), clock_.get());
+    reservation_service_ = std::make_unique<api::ReservationService>(reservation_manager_.get());
     ASSIGN_OR_RETURN(grpc_server_,
-                     StartGrpcServer(options_.listen, "listen", {health_.get(), server_info_.get()},
+                     StartGrpcServer(options_.listen, "listen",
+                                     {health_.get(), server_info_.get(), location_service_.get(),
+                                      reservation_service_.get()},
                                      registry_.get(), &grpc_port_));
     return absl::OkStatus();
   }

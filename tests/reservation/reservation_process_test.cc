@@ -1,0 +1,447 @@
+// PostgreSQL, the server and three agents in three regions (label e2e): reservations for real.
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "shadowplane/v1/locations.grpc.pb.h"
+#include "shadowplane/v1/reservations.grpc.pb.h"
+#include "support/agent_under_test.h"
+#include "support/child_process.h"
+#include "support/server_client.h"
+#include "support/test_database.h"
+
+namespace shadowplane {
+namespace {
+
+namespace fs = std::filesystem;
+namespace pb = shadowplane::v1;
+
+struct Site {
+  const char* location;
+  const char* region;
+  double latitude, longitude, vcpu_price;
+};
+// Frankfurt, Ashburn, Singapore: Ashburn is cheapest.
+constexpr Site kSites[] = {{"fra-1", "eu-central", 50.11, 8.68, 0.048},
+                           {"iad-1", "us-east", 39.04, -77.49, 0.040},
+                           {"sin-1", "ap-southeast", 1.35, 103.82, 0.052}};
+
+class ReservationProcessTest : public testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (HasFatalFailure()) return;
+    root_ = testing::MakeTempDir("sp-reserve");
+    seed_ = root_ + "/seed";
+    fs::create_directories(seed_ + "/docs");
+    std::ofstream(seed_ + "/index.html") << "<h1>hello</h1>";
+    std::ofstream(seed_ + "/docs/readme.txt") << "read me";
+    std::string yaml = "regions:\n";
+    for (const Site& s : kSites) {
+      absl::StrAppend(&yaml, "  - {name: ", s.region, ", latitude: ", s.latitude,
+                      ", longitude: ", s.longitude, "}\n");
+    }
+    yaml += "locations:\n";
+    for (const Site& s : kSites) {
+      auto agent = std::make_unique<testing::AgentUnderTest>(SHADOWPLANE_AGENT_BIN,
+                                                             root_ + "/" + s.location, s.location);
+      ASSERT_TRUE(agent->Start().ok());
+      absl::StrAppend(&yaml, "  - name: ", s.location, "\n    region: ", s.region,
+                      "\n    latitude: ", s.latitude, "\n    longitude: ", s.longitude,
+                      "\n    agent_endpoint: ", agent->endpoint(),
+                      "\n    on_demand_price_per_vcpu_hour: ", s.vcpu_price,
+                      "\n    on_demand_price_per_gib_hour: 0.005\n    electricity_price_per_kwh: "
+                      "0.2\n    power_draw_watts_per_vcpu: 8\n    capacity_millicores: 4000\n"
+                      "    capacity_memory_mib: 4096\n");
+      agents_[s.location] = std::move(agent);
+    }
+    std::ofstream(root_ + "/locations.yaml") << yaml;
+    port_ = testing::FreePort();
+    auto server = testing::ChildProcess::Start(
+        {SHADOWPLANE_BIN, absl::StrCat("--listen=127.0.0.1:", port_),
+         absl::StrCat("--metrics_listen=127.0.0.1:", testing::FreePort()),
+         "--database_url=" + db_->url(), "--locations_file=" + root_ + "/locations.yaml",
+         "--reconcile_interval=300ms", "--db_check_interval=200ms", "--agent_call_timeout=3s"});
+    ASSERT_TRUE(server.ok());
+    server_ = *std::move(server);
+    // Connecting before it listens would cost a reconnect backoff.
+    ASSERT_TRUE(server_->WaitForOutput("shadowplane started", absl::Seconds(60)))
+        << server_->Output();
+    testing::ServerClient client(port_);
+    ASSERT_TRUE(
+        client.WaitForHealth(grpc::health::v1::HealthCheckResponse::SERVING, absl::Seconds(60)))
+        << server_->Output();
+    channel_ = client.channel();
+    locations_ = pb::LocationService::NewStub(channel_);
+    reservations_ = pb::ReservationService::NewStub(channel_);
+  }
+
+  void TearDown() override {
+    server_.reset();
+    agents_.clear();
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  pb::ReserveRequest Request(const std::string& request_id) {
+    pb::ReserveRequest r;
+    r.set_request_id(request_id);
+    r.set_name("web");
+    r.set_millicores(1000);
+    r.set_memory_mib(512);
+    r.set_seed_dir(seed_);
+    return r;
+  }
+
+  grpc::Status Reserve(const pb::ReserveRequest& request, pb::Reservation* out) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    return reservations_->Reserve(&context, request, out);
+  }
+
+  grpc::Status GetReservation(const std::string& id, pb::Reservation* out) {
+    grpc::ClientContext context;
+    pb::GetReservationRequest request;
+    request.set_id(id);
+    return reservations_->GetReservation(&context, request, out);
+  }
+
+  static std::string Fetch(const std::string& endpoint, const std::string& path, int* status) {
+    int port = 0;
+    absl::SimpleAtoi(endpoint.substr(endpoint.rfind(':') + 1), &port);
+    httplib::Client client(endpoint.substr(0, endpoint.rfind(':')), port);
+    client.set_connection_timeout(2);
+    auto res = client.Get(path.c_str());
+    *status = res ? res->status : -1;
+    return res ? res->body : "";
+  }
+
+  static int Put(const std::string& endpoint, const std::string& path) {
+    int port = 0;
+    absl::SimpleAtoi(endpoint.substr(endpoint.rfind(':') + 1), &port);
+    httplib::Client client(endpoint.substr(0, endpoint.rfind(':')), port);
+    auto res = client.Put(path.c_str(), "new", "text/plain");
+    return res ? res->status : -1;
+  }
+
+  std::string root_, seed_;
+  int port_ = 0;
+  std::map<std::string, std::unique_ptr<testing::AgentUnderTest>> agents_;
+  std::unique_ptr<testing::ChildProcess> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<pb::LocationService::Stub> locations_;
+  std::unique_ptr<pb::ReservationService::Stub> reservations_;
+};
+
+TEST_F(ReservationProcessTest, ReservesAPrimaryAndADiverseShadowThatServeTheSeed) {
+  pb::Reservation r;
+  grpc::Status status = Reserve(Request("req-1"), &r);
+  ASSERT_TRUE(status.ok()) << status.error_message() << server_->Output();
+  EXPECT_EQ(r.state(), "active") << r.error();
+  EXPECT_EQ(r.primary().location(), "iad-1") << "the cheapest location, with no client regions";
+  EXPECT_NE(r.shadow().region(), r.primary().region());
+  EXPECT_EQ(r.shadow().millicores(), 250);
+  EXPECT_TRUE(r.shadow().read_only());
+  EXPECT_FALSE(r.primary().read_only());
+  EXPECT_TRUE(absl::StrContains(r.explanation(), "primary at iad-1")) << r.explanation();
+
+  int code = 0;
+  EXPECT_EQ(Fetch(r.primary().endpoint(), "/index.html", &code), "<h1>hello</h1>");
+  EXPECT_EQ(code, 200);
+  EXPECT_EQ(Fetch(r.shadow().endpoint(), "/docs/readme.txt", &code), "read me");
+  EXPECT_EQ(code, 200);
+  EXPECT_EQ(Put(r.shadow().endpoint(), "/x.txt"), 405) << "the shadow is read-only";
+  EXPECT_EQ(Put(r.primary().endpoint(), "/x.txt"), 201);
+
+  // A retry with the same request id is the same reservation.
+  pb::Reservation again;
+  ASSERT_TRUE(Reserve(Request("req-1"), &again).ok());
+  EXPECT_EQ(again.id(), r.id());
+  pb::ListReservationsResponse list;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(reservations_->ListReservations(&context, {}, &list).ok());
+  }
+  EXPECT_EQ(list.reservations_size(), 1);
+
+  // Client regions move the primary towards them.
+  pb::ReserveRequest near = Request("req-asia");
+  auto* client = near.mutable_placement()->add_client_regions();
+  client->set_region("ap-southeast");
+  client->set_weight(1);
+  pb::Reservation asia;
+  ASSERT_TRUE(Reserve(near, &asia).ok());
+  EXPECT_EQ(asia.primary().location(), "sin-1");
+
+  // The location's capacity accounts for the instances.
+  pb::Location iad;
+  {
+    grpc::ClientContext context;
+    pb::GetLocationRequest request;
+    request.set_name("iad-1");
+    ASSERT_TRUE(locations_->GetLocation(&context, request, &iad).ok());
+  }
+  int64_t expected_used = 1000;  // r's primary, plus asia's shadow if it landed there
+  if (asia.shadow().location() == "iad-1") expected_used += asia.shadow().millicores();
+  EXPECT_EQ(iad.used_millicores(), expected_used);
+
+  // Scaling through UpdateReservation reaches the running primary.
+  {
+    grpc::ClientContext context;
+    pb::UpdateReservationRequest update;
+    update.set_id(r.id());
+    update.set_millicores(2000);
+    pb::Reservation updated;
+    ASSERT_TRUE(reservations_->UpdateReservation(&context, update, &updated).ok());
+    EXPECT_EQ(updated.primary().millicores(), 2000);
+    EXPECT_EQ(updated.shadow().millicores(), 500);
+    bool applied = false;
+    for (int i = 0; i < 50 && !applied; ++i) {
+      applied = absl::StrContains(Fetch(r.primary().endpoint(), "/_shadowplane/status", &code),
+                                  "\"millicores\":2000");
+      if (!applied) absl::SleepFor(absl::Milliseconds(100));
+    }
+    EXPECT_TRUE(applied);
+  }
+
+  // Release stops both instances; releasing again is harmless.
+  pb::Reservation released;
+  {
+    grpc::ClientContext context;
+    pb::ReleaseRequest request;
+    request.set_id(r.id());
+    ASSERT_TRUE(reservations_->Release(&context, request, &released).ok());
+  }
+  EXPECT_EQ(released.state(), "released");
+  Fetch(r.primary().endpoint(), "/index.html", &code);
+  EXPECT_EQ(code, -1);
+  {
+    grpc::ClientContext context;
+    pb::ReleaseRequest request;
+    request.set_id(r.id());
+    ASSERT_TRUE(reservations_->Release(&context, request, &released).ok());
+    EXPECT_EQ(released.state(), "released");
+  }
+}
+
+TEST_F(ReservationProcessTest, AgentDownDuringReserveLeavesItPendingUntilItReturns) {
+  agents_["iad-1"]->Kill();
+  pb::Reservation r;
+  grpc::Status status = Reserve(Request("req-pending"), &r);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(r.state(), "pending");
+  EXPECT_EQ(r.primary().location(), "iad-1");
+  absl::SleepFor(absl::Seconds(1));
+  ASSERT_TRUE(GetReservation(r.id(), &r).ok());
+  EXPECT_EQ(r.state(), "pending") << "nothing to do while the agent is away";
+
+  ASSERT_TRUE(agents_["iad-1"]->Start().ok());
+  bool active = false;
+  for (int i = 0; i < 100 && !active; ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    ASSERT_TRUE(GetReservation(r.id(), &r).ok());
+    active = r.state() == "active";
+  }
+  ASSERT_TRUE(active) << r.DebugString() << server_->Output();
+  int code = 0;
+  EXPECT_EQ(Fetch(r.primary().endpoint(), "/index.html", &code), "<h1>hello</h1>");
+}
+
+TEST_F(ReservationProcessTest, PermanentAgentErrorRollsBackCleanly) {
+  pb::ReserveRequest request = Request("req-bad-seed");
+  request.set_seed_dir(root_ + "/no-such-seed");
+  pb::Reservation r;
+  grpc::Status status = Reserve(request, &r);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "no-such-seed")) << status.error_message();
+  pb::ListReservationsRequest list_request;
+  list_request.set_state("failed");
+  pb::ListReservationsResponse list;
+  grpc::ClientContext context;
+  ASSERT_TRUE(reservations_->ListReservations(&context, list_request, &list).ok());
+  ASSERT_EQ(list.reservations_size(), 1);
+  EXPECT_TRUE(absl::StrContains(list.reservations(0).error(), "no-such-seed"));
+  pb::Location iad;
+  grpc::ClientContext get_context;
+  pb::GetLocationRequest get;
+  get.set_name("iad-1");
+  ASSERT_TRUE(locations_->GetLocation(&get_context, get, &iad).ok());
+  EXPECT_EQ(iad.used_millicores(), 0) << "nothing left holding capacity";
+}
+
+TEST_F(ReservationProcessTest, BadInputGetsTheRightStatus) {
+  auto reserve_code = [&](const pb::ReserveRequest& request, std::string* message) {
+    pb::Reservation r;
+    grpc::Status status = Reserve(request, &r);
+    if (message != nullptr) *message = status.error_message();
+    return status.error_code();
+  };
+  std::string message;
+  pb::ReserveRequest r = Request("");
+  EXPECT_EQ(reserve_code(r, &message), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(message, "request_id"));
+  r = Request("b1");
+  r.set_millicores(0);
+  EXPECT_EQ(reserve_code(r, &message), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(message, "millicores"));
+  r = Request("b2");
+  r.set_shadow_capacity_fraction(1.5);
+  EXPECT_EQ(reserve_code(r, &message), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(message, "shadow_capacity_fraction"));
+  r = Request("b3");
+  r.set_shadow_capacity_fraction(0);
+  EXPECT_EQ(reserve_code(r, nullptr), grpc::StatusCode::INVALID_ARGUMENT);
+  r = Request("b4");
+  r.mutable_placement()->add_locations("atlantis");
+  EXPECT_EQ(reserve_code(r, &message), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(absl::StrContains(message, "atlantis"));
+  r = Request("b5");
+  r.mutable_placement()->add_regions("mars");
+  EXPECT_EQ(reserve_code(r, nullptr), grpc::StatusCode::NOT_FOUND);
+  r = Request("b6");
+  r.mutable_placement()->add_locations("fra-1");
+  EXPECT_EQ(reserve_code(r, &message), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(message, "shadow")) << message;
+  r = Request("b7");
+  r.set_millicores(100000);
+  EXPECT_EQ(reserve_code(r, nullptr), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // An empty region makes an empty location set.
+  {
+    grpc::ClientContext context;
+    pb::UpsertRegionRequest request;
+    request.mutable_region()->set_name("antarctica");
+    request.mutable_region()->set_latitude(-80);
+    pb::Region region;
+    ASSERT_TRUE(locations_->UpsertRegion(&context, request, &region).ok());
+  }
+  r = Request("b8");
+  r.mutable_placement()->add_regions("antarctica");
+  EXPECT_EQ(reserve_code(r, &message), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Locations and regions.
+  auto upsert_code = [&](const pb::Location& l, std::string* message) {
+    grpc::ClientContext context;
+    pb::UpsertLocationRequest request;
+    *request.mutable_location() = l;
+    pb::Location out;
+    grpc::Status status = locations_->UpsertLocation(&context, request, &out);
+    if (message != nullptr) *message = status.error_message();
+    return status.error_code();
+  };
+  pb::Location l;
+  l.set_name("new-1");
+  l.set_region("eu-central");
+  l.set_latitude(48.1);
+  l.set_longitude(11.6);
+  l.set_capacity_millicores(1000);
+  l.set_capacity_memory_mib(1024);
+  l.set_on_demand_price_per_vcpu_hour(9.99);  // never the cheapest: it has no agent
+  EXPECT_EQ(upsert_code(l, nullptr), grpc::StatusCode::OK);
+  pb::Location bad = l;
+  bad.set_latitude(91);
+  EXPECT_EQ(upsert_code(bad, &message), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(message, "latitude"));
+  bad = l;
+  bad.set_on_demand_price_per_vcpu_hour(-1);
+  EXPECT_EQ(upsert_code(bad, &message), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(message, "on_demand_price_per_vcpu_hour"));
+  bad = l;
+  bad.set_spot_availability(2);
+  EXPECT_EQ(upsert_code(bad, &message), grpc::StatusCode::INVALID_ARGUMENT);
+  bad = l;
+  bad.set_region("nowhere");
+  EXPECT_EQ(upsert_code(bad, nullptr), grpc::StatusCode::NOT_FOUND);
+  bad = l;
+  bad.set_name("Bad Name");
+  EXPECT_EQ(upsert_code(bad, nullptr), grpc::StatusCode::INVALID_ARGUMENT);
+
+  pb::Reservation live;
+  ASSERT_TRUE(Reserve(Request("live"), &live).ok());
+  {
+    grpc::ClientContext context;
+    pb::DeleteLocationRequest request;
+    request.set_name(live.primary().location());
+    pb::DeleteResponse out;
+    EXPECT_EQ(locations_->DeleteLocation(&context, request, &out).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  {
+    grpc::ClientContext context;
+    pb::DeleteRegionRequest request;
+    request.set_name("eu-central");
+    pb::DeleteResponse out;
+    EXPECT_EQ(locations_->DeleteRegion(&context, request, &out).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  {
+    grpc::ClientContext context;
+    pb::DeleteLocationRequest request;
+    request.set_name("new-1");
+    pb::DeleteResponse out;
+    EXPECT_TRUE(locations_->DeleteLocation(&context, request, &out).ok());
+  }
+  {
+    grpc::ClientContext context;
+    pb::GetLocationRequest request;
+    request.set_name("new-1");
+    pb::Location out;
+    EXPECT_EQ(locations_->GetLocation(&context, request, &out).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  pb::Reservation missing;
+  EXPECT_EQ(GetReservation("00000000-0000-0000-0000-000000000000", &missing).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(GetReservation("not-a-uuid", &missing).error_code(), grpc::StatusCode::NOT_FOUND);
+  {
+    grpc::ClientContext context;
+    pb::ListReservationsRequest request;
+    request.set_state("sleeping");
+    pb::ListReservationsResponse out;
+    EXPECT_EQ(reservations_->ListReservations(&context, request, &out).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext context;
+    pb::ListLocationsRequest request;
+    request.set_page_size(5000);
+    pb::ListLocationsResponse out;
+    EXPECT_EQ(locations_->ListLocations(&context, request, &out).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext context;
+    pb::UpdateReservationRequest request;
+    request.set_id(live.id());
+    request.set_shadow_capacity_fraction(-0.5);
+    pb::Reservation out;
+    EXPECT_EQ(reservations_->UpdateReservation(&context, request, &out).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+}
+
+TEST_F(ReservationProcessTest, ListsArePaged) {
+  std::vector<std::string> names;
+  std::string token;
+  do {
+    grpc::ClientContext context;
+    pb::ListLocationsRequest request;
+    request.set_page_size(2);
+    request.set_page_token(token);
+    pb::ListLocationsResponse response;
+    ASSERT_TRUE(locations_->ListLocations(&context, request, &response).ok());
+    for (const auto& l : response.locations()) names.push_back(l.name());
+    token = response.next_page_token();
+  } while (!token.empty());
+  EXPECT_EQ(names, (std::vector<std::string>{"fra-1", "iad-1", "sin-1"}));
+}
+
+}  // namespace
+}  // namespace shadowplane
