@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -115,6 +116,10 @@ ReservationManager::ReservationManager(store::ReservationRepository* reservation
                              .Name("shadowplane_reservations")
                              .Help("Reservations by state")
                              .Register(*registry);
+  instance_gauges_ = &prometheus::BuildGauge()
+                          .Name("shadowplane_instances")
+                          .Help("Instances by location and state")
+                          .Register(*registry);
 }
 
 absl::StatusOr<std::map<std::string, planner::LocationFacts>> ReservationManager::LoadLocations(
@@ -214,6 +219,14 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Reserve(const Reser
 }
 
 absl::StatusOr<store::ReservationRecord> ReservationManager::Complete(store::ReservationRecord r) {
+  {
+    absl::MutexLock lock(&inflight_mu_);
+    if (!inflight_.insert(r.id).second) return r;  // another call is completing it
+  }
+  absl::Cleanup release_claim = [this, id = r.id] {
+    absl::MutexLock lock(&inflight_mu_);
+    inflight_.erase(id);
+  };
   absl::Status failure;
   for (store::InstanceRecord* instance : {&r.primary, &r.shadow}) {
     if (instance->state == "running") continue;
@@ -377,6 +390,16 @@ void ReservationManager::RefreshGauges() {
   for (const auto& [state, n] : *counts) by_state[state] = n;
   for (const auto& [state, n] : by_state) {
     reservation_gauges_->Add({{"state", state}}).Set(static_cast<double>(n));
+  }
+  auto instances = reservations_->CountInstances();
+  if (!instances.ok()) return;
+  // Every known series is rewritten, so a state that emptied reads 0 rather than its old value.
+  for (auto& [labels, gauge] : instance_series_) gauge->Set(0);
+  for (const auto& c : *instances) {
+    prometheus::Gauge* gauge =
+        &instance_gauges_->Add({{"location", c.location}, {"state", c.state}});
+    instance_series_[{c.location, c.state}] = gauge;
+    gauge->Set(static_cast<double>(c.count));
   }
 }
 

@@ -12,11 +12,15 @@
 #ifndef SHADOWPLANE_RESERVATION_RESERVATION_MANAGER_H_
 #define SHADOWPLANE_RESERVATION_RESERVATION_MANAGER_H_
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "geo/distance.h"
 #include "planner/placement.h"
@@ -102,6 +106,12 @@ class ReservationManager {
   const Clock* const clock_;
   const ReservationOptions options_;
   prometheus::Family<prometheus::Gauge>* reservation_gauges_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* instance_gauges_ = nullptr;
+  std::map<std::pair<std::string, std::string>, prometheus::Gauge*> instance_series_;
+  // Reservations being completed or released by this process right now: the reconcile pass
+  // leaves them to the call that is already at it.
+  absl::Mutex inflight_mu_;
+  std::set<std::string> inflight_ ABSL_GUARDED_BY(inflight_mu_);
 };
 
 }  // namespace shadowplane::reservation

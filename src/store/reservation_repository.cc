@@ -271,4 +271,19 @@ absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> ReservationReposito
       });
 }
 
+absl::StatusOr<std::vector<ReservationRepository::InstanceCount>>
+ReservationRepository::CountInstances() {
+  return pool_->Run(
+      "counting instances",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<InstanceCount>> {
+        pqxx::read_transaction txn(conn);
+        std::vector<InstanceCount> out;
+        for (const auto& row : txn.exec("SELECT location, state, count(*) FROM instances "
+                                        "GROUP BY location, state")) {
+          out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int64_t>()});
+        }
+        return out;
+      });
+}
+
 }  // namespace shadowplane::store

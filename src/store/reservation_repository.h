@@ -78,6 +78,13 @@ class ReservationRepository {
   absl::Status UpdateSettings(const ReservationRecord& record, absl::Time now);
   // Reservations by state, for metrics.
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CountByState();
+  struct InstanceCount {
+    std::string location;
+    std::string state;
+    int64_t count;
+  };
+  // Instances by location and state, for metrics.
+  absl::StatusOr<std::vector<InstanceCount>> CountInstances();
 
  private:
   ConnectionPool* const pool_;

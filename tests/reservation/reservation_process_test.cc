@@ -65,11 +65,12 @@ class ReservationProcessTest : public testing::DatabaseTest {
     }
     std::ofstream(root_ + "/locations.yaml") << yaml;
     port_ = testing::FreePort();
+    metrics_port_ = testing::FreePort();
     auto server = testing::ChildProcess::Start(
         {SHADOWPLANE_BIN, absl::StrCat("--listen=127.0.0.1:", port_),
-         absl::StrCat("--metrics_listen=127.0.0.1:", testing::FreePort()),
-         "--database_url=" + db_->url(), "--locations_file=" + root_ + "/locations.yaml",
-         "--reconcile_interval=300ms", "--db_check_interval=200ms", "--agent_call_timeout=3s"});
+         absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_), "--database_url=" + db_->url(),
+         "--locations_file=" + root_ + "/locations.yaml", "--reconcile_interval=300ms",
+         "--db_check_interval=200ms", "--agent_call_timeout=3s"});
     ASSERT_TRUE(server.ok());
     server_ = *std::move(server);
     // Connecting before it listens would cost a reconnect backoff.
@@ -133,7 +134,7 @@ class ReservationProcessTest : public testing::DatabaseTest {
   }
 
   std::string root_, seed_;
-  int port_ = 0;
+  int port_ = 0, metrics_port_ = 0;
   std::map<std::string, std::unique_ptr<testing::AgentUnderTest>> agents_;
   std::unique_ptr<testing::ChildProcess> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -211,6 +212,29 @@ TEST_F(ReservationProcessTest, ReservesAPrimaryAndADiverseShadowThatServeTheSeed
     }
     EXPECT_TRUE(applied);
   }
+
+  // Metrics: reservations and instances by state and location, provider call latency.
+  const std::string url = absl::StrCat("http://127.0.0.1:", metrics_port_, "/metrics");
+  std::string metrics;
+  bool counted = false;
+  for (int i = 0; i < 50 && !counted; ++i) {  // gauges refresh with the reconcile pass
+    metrics = testing::RunToCompletion({"/usr/bin/curl", "-sf", url}).output;
+    counted = absl::StrContains(metrics, "shadowplane_reservations{state=\"active\"} 2");
+    if (!counted) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(counted) << metrics;
+  for (const char* expected :
+       {"shadowplane_instances{location=\"iad-1\",state=\"running\"}",
+        "shadowplane_compute_provider_call_seconds_count{method=\"CreateInstance\",provider="
+        "\"local\"} 4",
+        "grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Reserve\""}) {
+    EXPECT_TRUE(absl::StrContains(metrics, expected)) << expected << "\n" << metrics;
+  }
+  EXPECT_EQ(
+      testing::RunToCompletion(
+          {"/bin/sh", "-c", "/usr/bin/curl -sf " + url + " | /usr/bin/promtool check metrics"})
+          .exit_code,
+      0);
 
   // Release stops both instances; releasing again is harmless.
   pb::Reservation released;

@@ -1,6 +1,9 @@
 #include "providers/compute/local/local_compute_provider.h"
 
 #include <grpcpp/grpcpp.h>
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -61,6 +64,19 @@ bool Retriable(grpc::StatusCode code) {
 
 }  // namespace
 
+LocalComputeProvider::LocalComputeProvider(ComputeProviderContext context)
+    : context_(std::move(context)) {
+  if (context_.metrics == nullptr) return;
+  call_seconds_ = &prometheus::BuildHistogram()
+                       .Name("shadowplane_compute_provider_call_seconds")
+                       .Help("Latency of compute provider calls, retries included")
+                       .Register(*context_.metrics);
+  errors_ = &prometheus::BuildCounter()
+                 .Name("shadowplane_compute_provider_errors_total")
+                 .Help("Compute provider calls that failed, after retries")
+                 .Register(*context_.metrics);
+}
+
 absl::StatusOr<LocalComputeProvider::Agent*> LocalComputeProvider::AgentFor(
     const std::string& location) {
   if (location.empty()) return absl::InvalidArgumentError("location is required");
@@ -81,6 +97,27 @@ absl::StatusOr<LocalComputeProvider::Agent*> LocalComputeProvider::AgentFor(
 
 template <typename Rpc>
 absl::Status LocalComputeProvider::Call(const std::string& location, const char* what, Rpc rpc) {
+  const absl::Time start = absl::Now();
+  absl::Status result = CallWithRetries(location, what, rpc);
+  if (call_seconds_ != nullptr) {
+    call_seconds_
+        ->Add({{"provider", "local"}, {"method", what}},
+              prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15})
+        .Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    if (!result.ok()) {
+      errors_
+          ->Add({{"provider", "local"},
+                 {"method", what},
+                 {"code", absl::StatusCodeToString(result.code())}})
+          .Increment();
+    }
+  }
+  return result;
+}
+
+template <typename Rpc>
+absl::Status LocalComputeProvider::CallWithRetries(const std::string& location, const char* what,
+                                                   Rpc rpc) {
   ASSIGN_OR_RETURN(Agent * agent, AgentFor(location));
   const std::string where = absl::StrCat("agent ", agent->endpoint, " of location ", location);
   bool greeted;

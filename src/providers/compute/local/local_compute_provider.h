@@ -16,11 +16,20 @@
 #include "providers/compute_provider_registry.h"
 #include "shadowplane/agent/v1/agent.grpc.pb.h"
 
+namespace prometheus {
+class Counter;
+class Histogram;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
 namespace shadowplane::providers {
 
 class LocalComputeProvider final : public ComputeProvider {
  public:
-  explicit LocalComputeProvider(ComputeProviderContext context) : context_(std::move(context)) {}
+  // Metrics (when the context has a registry): shadowplane_compute_provider_call_seconds and
+  // shadowplane_compute_provider_errors_total, labelled provider="local", method (and code).
+  explicit LocalComputeProvider(ComputeProviderContext context);
 
   absl::StatusOr<InstanceInfo> CreateInstance(const InstanceSpec& spec) override;
   absl::StatusOr<InstanceInfo> ScaleInstance(const std::string& location,
@@ -46,10 +55,14 @@ class LocalComputeProvider final : public ComputeProvider {
   // Calls `rpc(stub, context)` with deadline, protocol metadata and retries.
   template <typename Rpc>
   absl::Status Call(const std::string& location, const char* what, Rpc rpc);
+  template <typename Rpc>
+  absl::Status CallWithRetries(const std::string& location, const char* what, Rpc rpc);
 
   const ComputeProviderContext context_;
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<Agent>> agents_ ABSL_GUARDED_BY(mu_);  // by endpoint
+  prometheus::Family<prometheus::Histogram>* call_seconds_ = nullptr;
+  prometheus::Family<prometheus::Counter>* errors_ = nullptr;
 };
 
 // Registers "local" in `registry`.
