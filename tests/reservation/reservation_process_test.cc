@@ -451,6 +451,50 @@ TEST_F(ReservationProcessTest, BadInputGetsTheRightStatus) {
   }
 }
 
+TEST_F(ReservationProcessTest, ShadowctlDrivesTheApi) {
+  const std::string server = absl::StrCat("--server=127.0.0.1:", port_);
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), SHADOWCTL_BIN);
+    return testing::RunToCompletion(args);
+  };
+  auto locations = run({"locations", "list", server});
+  ASSERT_EQ(locations.exit_code, 0) << locations.output;
+  EXPECT_TRUE(absl::StrContains(locations.output, "NAME")) << locations.output;
+  EXPECT_TRUE(absl::StrContains(locations.output, "sin-1"));
+  EXPECT_TRUE(absl::StrContains(locations.output, "0/4000"));
+
+  auto reserved =
+      run({"reserve", server, "--request_id=ctl-1", "--name=shop", "--millicores=500",
+           "--memory_mib=256", "--seed_dir=" + seed_, "--clients=eu-central:3,us-east:1"});
+  ASSERT_EQ(reserved.exit_code, 0) << reserved.output;
+  EXPECT_TRUE(absl::StrContains(reserved.output, "(active)")) << reserved.output;
+  EXPECT_TRUE(absl::StrContains(reserved.output, "primary  fra-1")) << reserved.output;
+  EXPECT_TRUE(absl::StrContains(reserved.output, "why: primary at fra-1"));
+
+  auto json = run({"reservations", "list", server, "--json", "--state=active"});
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_TRUE(absl::StrContains(json.output, "\"request_id\": \"ctl-1\"")) << json.output;
+  const size_t at = json.output.find("\"id\": \"");
+  ASSERT_NE(at, std::string::npos);
+  const std::string id = json.output.substr(at + 7, 36);
+
+  auto got = run({"reservations", "get", id, server});
+  EXPECT_EQ(got.exit_code, 0) << got.output;
+  EXPECT_TRUE(absl::StrContains(got.output, id));
+  auto released = run({"reservations", "release", id, server});
+  EXPECT_EQ(released.exit_code, 0) << released.output;
+  EXPECT_TRUE(absl::StrContains(released.output, "(released)"));
+
+  auto missing = run({"reservations", "get", "nope", server});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(missing.output, "NOT_FOUND")) << missing.output;
+  auto no_id = run({"reserve", server, "--millicores=1", "--memory_mib=1"});
+  EXPECT_EQ(no_id.exit_code, 2);
+  auto unknown = run({"frobnicate", server});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(unknown.output, "unknown command frobnicate"));
+}
+
 TEST_F(ReservationProcessTest, ListsArePaged) {
   std::vector<std::string> names;
   std::string token;

@@ -1,0 +1,311 @@
+#include "cli/shadowctl.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "cli/table.h"
+#include "shadowplane/v1/locations.grpc.pb.h"
+#include "shadowplane/v1/reservations.grpc.pb.h"
+
+namespace shadowplane::cli {
+
+namespace pb = shadowplane::v1;
+
+namespace {
+
+const char* StatusName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    default:
+      return "ERROR";
+  }
+}
+
+class Shadowctl {
+ public:
+  Shadowctl(const ShadowctlOptions& options, std::ostream& out, std::ostream& err)
+      : options_(options), out_(out), err_(err) {
+    auto channel = grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
+    locations_ = pb::LocationService::NewStub(channel);
+    reservations_ = pb::ReservationService::NewStub(channel);
+  }
+
+  int Run(const std::vector<std::string>& w) {
+    auto is = [&](std::initializer_list<const char*> words) {
+      if (w.size() < words.size()) return false;
+      size_t i = 0;
+      for (const char* word : words) {
+        if (w[i++] != word) return false;
+      }
+      return true;
+    };
+    if (is({"locations", "list"}) && w.size() == 2) return ListLocations();
+    if (is({"locations", "get"}) && w.size() == 3) return GetLocation(w[2]);
+    if (is({"regions", "list"}) && w.size() == 2) return ListRegions();
+    if (is({"reserve"}) && w.size() == 1) return Reserve();
+    if (is({"reservations", "list"}) && w.size() == 2) return ListReservations();
+    if (is({"reservations", "get"}) && w.size() == 3) return GetReservation(w[2]);
+    if (is({"reservations", "release"}) && w.size() == 3) return Release(w[2]);
+    if (is({"reservations", "update"}) && w.size() == 3) return Update(w[2]);
+    err_ << "shadowctl: unknown command";
+    for (const auto& word : w) err_ << " " << word;
+    err_ << "\n\n" << ShadowctlUsage();
+    return kExitUsage;
+  }
+
+ private:
+  std::unique_ptr<grpc::ClientContext> Context() {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    return context;
+  }
+
+  int Fail(const grpc::Status& status) {
+    err_ << "shadowctl: " << StatusName(status.error_code()) << ": " << status.error_message()
+         << "\n";
+    return kExitRpcError;
+  }
+
+  void Json(const google::protobuf::Message& message) {
+    std::string json;
+    google::protobuf::util::JsonPrintOptions print;
+    print.add_whitespace = true;
+    print.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(message, &json, print);
+    out_ << json;
+  }
+
+  int ListLocations() {
+    pb::ListLocationsResponse all;
+    pb::ListLocationsRequest request;
+    request.set_region(options_.region);
+    do {
+      pb::ListLocationsResponse page;
+      grpc::Status status = locations_->ListLocations(Context().get(), request, &page);
+      if (!status.ok()) return Fail(status);
+      for (const auto& l : page.locations()) *all.add_locations() = l;
+      request.set_page_token(page.next_page_token());
+    } while (!request.page_token().empty());
+    if (options_.json) return Json(all), kExitOk;
+    Table table({"name", "region", "lat", "lon", "agent", "$/vcpu-h", "$/gib-h", "spot $/vcpu-h",
+                 "millicores used/total", "mib used/total"});
+    for (const auto& l : all.locations()) {
+      table.AddRow({l.name(), l.region(), absl::StrFormat("%.2f", l.latitude()),
+                    absl::StrFormat("%.2f", l.longitude()), l.agent_endpoint(),
+                    absl::StrFormat("%.4f", l.on_demand_price_per_vcpu_hour()),
+                    absl::StrFormat("%.4f", l.on_demand_price_per_gib_hour()),
+                    l.has_spot_price_per_vcpu_hour()
+                        ? absl::StrFormat("%.4f", l.spot_price_per_vcpu_hour())
+                        : "-",
+                    absl::StrCat(l.used_millicores(), "/", l.capacity_millicores()),
+                    absl::StrCat(l.used_memory_mib(), "/", l.capacity_memory_mib())});
+    }
+    out_ << table.Render();
+    return kExitOk;
+  }
+
+  int GetLocation(const std::string& name) {
+    pb::GetLocationRequest request;
+    request.set_name(name);
+    pb::Location l;
+    grpc::Status status = locations_->GetLocation(Context().get(), request, &l);
+    if (!status.ok()) return Fail(status);
+    Json(l);  // every LocationData field; a table would hide most of them
+    return kExitOk;
+  }
+
+  int ListRegions() {
+    pb::ListRegionsRequest request;
+    pb::ListRegionsResponse all;
+    do {
+      pb::ListRegionsResponse page;
+      grpc::Status status = locations_->ListRegions(Context().get(), request, &page);
+      if (!status.ok()) return Fail(status);
+      for (const auto& r : page.regions()) *all.add_regions() = r;
+      request.set_page_token(page.next_page_token());
+    } while (!request.page_token().empty());
+    if (options_.json) return Json(all), kExitOk;
+    Table table({"name", "display name", "lat", "lon"});
+    for (const auto& r : all.regions()) {
+      table.AddRow({r.name(), r.display_name(), absl::StrFormat("%.2f", r.latitude()),
+                    absl::StrFormat("%.2f", r.longitude())});
+    }
+    out_ << table.Render();
+    return kExitOk;
+  }
+
+  void PrintReservation(const pb::Reservation& r) {
+    if (options_.json) return Json(r);
+    out_ << "reservation  " << r.id() << "  (" << r.state() << ")\n"
+         << "resource     " << r.resource_id() << "  " << r.name() << "\n"
+         << "capacity     " << r.millicores() << " millicores, " << r.memory_mib() << " MiB, "
+         << (r.capacity_type() == pb::SPOT ? "spot" : "on-demand") << "\n"
+         << "shadow       " << r.shadow_capacity_fraction() << " of the capacity, synced every "
+         << r.shadow_sync_interval_seconds() << " s\n";
+    Table table({"role", "location", "region", "endpoint", "millicores", "mib", "mode", "state"});
+    for (const pb::Instance* i : {&r.primary(), &r.shadow()}) {
+      if (i->id().empty()) continue;
+      table.AddRow({i->role(), i->location(), i->region(), i->endpoint(),
+                    absl::StrCat(i->millicores()), absl::StrCat(i->memory_mib()),
+                    i->read_only() ? "read-only" : "read-write", i->state()});
+    }
+    out_ << "\n" << table.Render();
+    if (!r.explanation().empty()) out_ << "\nwhy: " << r.explanation() << "\n";
+    if (!r.error().empty()) out_ << "error: " << r.error() << "\n";
+  }
+
+  int Reserve() {
+    pb::ReserveRequest request;
+    if (options_.request_id.empty()) {
+      err_ << "shadowctl: reserve needs --request_id (retrying with the same id is safe)\n";
+      return kExitUsage;
+    }
+    request.set_request_id(options_.request_id);
+    request.set_name(options_.name);
+    request.set_millicores(options_.millicores);
+    request.set_memory_mib(options_.memory_mib);
+    request.set_capacity_type(options_.spot ? pb::SPOT : pb::ON_DEMAND);
+    request.set_seed_dir(options_.seed_dir);
+    if (options_.shadow_fraction >= 0)
+      request.set_shadow_capacity_fraction(options_.shadow_fraction);
+    if (options_.sync_interval >= 0)
+      request.set_shadow_sync_interval_seconds(options_.sync_interval);
+    for (const auto& l : options_.locations) request.mutable_placement()->add_locations(l);
+    for (const auto& r : options_.regions) request.mutable_placement()->add_regions(r);
+    for (const auto& c : options_.clients) {
+      std::vector<std::string> parts = absl::StrSplit(c, ':');
+      double weight = 1;
+      if (parts.empty() || parts.size() > 2 ||
+          (parts.size() == 2 && !absl::SimpleAtod(parts[1], &weight))) {
+        err_ << "shadowctl: --clients takes region:weight pairs, got '" << c << "'\n";
+        return kExitUsage;
+      }
+      auto* client = request.mutable_placement()->add_client_regions();
+      client->set_region(parts[0]);
+      client->set_weight(weight);
+    }
+    pb::Reservation r;
+    grpc::Status status = reservations_->Reserve(Context().get(), request, &r);
+    if (!status.ok()) return Fail(status);
+    PrintReservation(r);
+    return kExitOk;
+  }
+
+  int ListReservations() {
+    pb::ListReservationsRequest request;
+    request.set_state(options_.state);
+    request.set_location(options_.location);
+    pb::ListReservationsResponse all;
+    do {
+      pb::ListReservationsResponse page;
+      grpc::Status status = reservations_->ListReservations(Context().get(), request, &page);
+      if (!status.ok()) return Fail(status);
+      for (const auto& r : page.reservations()) *all.add_reservations() = r;
+      request.set_page_token(page.next_page_token());
+    } while (!request.page_token().empty());
+    if (options_.json) return Json(all), kExitOk;
+    Table table({"id", "name", "state", "millicores", "primary", "shadow"});
+    for (const auto& r : all.reservations()) {
+      table.AddRow({r.id(), r.name(), r.state(), absl::StrCat(r.millicores()),
+                    r.primary().location(), r.shadow().location()});
+    }
+    out_ << table.Render();
+    return kExitOk;
+  }
+
+  int GetReservation(const std::string& id) {
+    pb::GetReservationRequest request;
+    request.set_id(id);
+    pb::Reservation r;
+    grpc::Status status = reservations_->GetReservation(Context().get(), request, &r);
+    if (!status.ok()) return Fail(status);
+    PrintReservation(r);
+    return kExitOk;
+  }
+
+  int Release(const std::string& id) {
+    pb::ReleaseRequest request;
+    request.set_id(id);
+    pb::Reservation r;
+    grpc::Status status = reservations_->Release(Context().get(), request, &r);
+    if (!status.ok()) return Fail(status);
+    PrintReservation(r);
+    return kExitOk;
+  }
+
+  int Update(const std::string& id) {
+    pb::UpdateReservationRequest request;
+    request.set_id(id);
+    if (options_.millicores > 0) request.set_millicores(options_.millicores);
+    if (options_.memory_mib > 0) request.set_memory_mib(options_.memory_mib);
+    if (options_.shadow_fraction >= 0)
+      request.set_shadow_capacity_fraction(options_.shadow_fraction);
+    if (options_.sync_interval >= 0)
+      request.set_shadow_sync_interval_seconds(options_.sync_interval);
+    pb::Reservation r;
+    grpc::Status status = reservations_->UpdateReservation(Context().get(), request, &r);
+    if (!status.ok()) return Fail(status);
+    PrintReservation(r);
+    return kExitOk;
+  }
+
+  const ShadowctlOptions& options_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::unique_ptr<pb::LocationService::Stub> locations_;
+  std::unique_ptr<pb::ReservationService::Stub> reservations_;
+};
+
+}  // namespace
+
+std::string ShadowctlUsage() {
+  return R"(usage: shadowctl [--server=HOST:PORT] [--json] COMMAND
+
+  locations list [--region=R]        locations with prices and capacity in use
+  locations get NAME                 one location, every field
+  regions list
+  reserve --request_id=ID --millicores=N --memory_mib=N [--name=N] [--seed_dir=DIR]
+          [--locations=a,b] [--regions=r,s] [--clients=region:weight,...] [--spot]
+          [--shadow_fraction=F] [--sync_interval=SECONDS]
+  reservations list [--state=S] [--location=L]
+  reservations get ID
+  reservations update ID [--millicores=N] [--memory_mib=N] [--shadow_fraction=F]
+                         [--sync_interval=SECONDS]
+  reservations release ID
+
+--server defaults to 127.0.0.1:50051 (environment: SHADOWPLANE_SERVER). Exit codes: 0 done,
+1 the server refused or could not be reached (the status is printed), 2 bad usage.
+)";
+}
+
+int RunShadowctl(const std::vector<std::string>& words, const ShadowctlOptions& options,
+                 std::ostream& out, std::ostream& err) {
+  if (words.empty()) {
+    err << ShadowctlUsage();
+    return kExitUsage;
+  }
+  return Shadowctl(options, out, err).Run(words);
+}
+
+}  // namespace shadowplane::cli

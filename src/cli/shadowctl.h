@@ -1,0 +1,49 @@
+// shadowctl: the command-line client of the public API, for people. Tables by default, --json for
+// scripts. Runs one command against --server (or SHADOWPLANE_SERVER) and reports the outcome.
+#ifndef SHADOWPLANE_CLI_SHADOWCTL_H_
+#define SHADOWPLANE_CLI_SHADOWCTL_H_
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace shadowplane::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRpcError = 1;
+inline constexpr int kExitUsage = 2;
+
+// What the commands take besides their words; fields are used by the commands that need them.
+struct ShadowctlOptions {
+  std::string server = "127.0.0.1:50051";
+  bool json = false;
+  // reserve
+  std::string request_id;
+  std::string name;
+  int64_t millicores = 0;
+  int64_t memory_mib = 0;
+  bool spot = false;
+  std::string seed_dir;
+  std::vector<std::string> locations;
+  std::vector<std::string> regions;
+  std::vector<std::string> clients;  // "region:weight"
+  // reserve and reservations update (negative: not given)
+  double shadow_fraction = -1;
+  double sync_interval = -1;
+  // lists
+  std::string state;
+  std::string location;
+  std::string region;
+};
+
+// The usage text listing every command.
+std::string ShadowctlUsage();
+
+// Runs the command in `words` (e.g. {"reservations", "get", "ID"}).
+int RunShadowctl(const std::vector<std::string>& words, const ShadowctlOptions& options,
+                 std::ostream& out, std::ostream& err);
+
+}  // namespace shadowplane::cli
+
+#endif  // SHADOWPLANE_CLI_SHADOWCTL_H_

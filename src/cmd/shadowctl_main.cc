@@ -1,0 +1,60 @@
+// shadowctl: the command-line client of shadowplane. See shadowctl --help.
+
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "cli/shadowctl.h"
+#include "common/config.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:50051", "shadowplane's gRPC address, host:port");
+ABSL_FLAG(bool, json, false, "Print JSON instead of tables");
+ABSL_FLAG(std::string, request_id, "", "reserve: the client-chosen id that makes retries safe");
+ABSL_FLAG(std::string, name, "", "reserve: the resource's name");
+ABSL_FLAG(int64_t, millicores, 0, "reserve, update: vCPU in millicores");
+ABSL_FLAG(int64_t, memory_mib, 0, "reserve, update: memory in MiB");
+ABSL_FLAG(bool, spot, false, "reserve: prefer spot capacity");
+ABSL_FLAG(std::string, seed_dir, "", "reserve: directory whose tree becomes the resource's data");
+ABSL_FLAG(std::vector<std::string>, locations, {}, "reserve: acceptable locations");
+ABSL_FLAG(std::vector<std::string>, regions, {}, "reserve: acceptable regions");
+ABSL_FLAG(std::vector<std::string>, clients, {},
+          "reserve: expected client regions with weights, region:weight,...");
+ABSL_FLAG(double, shadow_fraction, -1, "reserve, update: the shadow's share of the capacity");
+ABSL_FLAG(double, sync_interval, -1, "reserve, update: shadow sync interval in seconds");
+ABSL_FLAG(std::string, state, "", "reservations list: only this state");
+ABSL_FLAG(std::string, location, "", "reservations list: only with an instance here");
+ABSL_FLAG(std::string, region, "", "locations list: only this region");
+ABSL_FLAG(std::string, config, "", "YAML file of flag values");
+
+int main(int argc, char** argv) {
+  shadowplane::ConfigOptions config;
+  config.program = "shadowctl";
+  config.description = shadowplane::cli::ShadowctlUsage();
+  config.allow_positional = true;
+  if (shadowplane::WantsHelp(argc, argv)) {
+    std::cout << shadowplane::HelpText(config);
+    return 0;
+  }
+  shadowplane::LoadedConfig loaded;
+  if (absl::Status s = shadowplane::LoadConfig(config, argc, argv, &loaded); !s.ok()) {
+    std::cerr << "shadowctl: " << s.message() << "\n";
+    return shadowplane::cli::kExitUsage;
+  }
+  shadowplane::cli::ShadowctlOptions options;
+  options.server = absl::GetFlag(FLAGS_server);
+  options.json = absl::GetFlag(FLAGS_json);
+  options.request_id = absl::GetFlag(FLAGS_request_id);
+  options.name = absl::GetFlag(FLAGS_name);
+  options.millicores = absl::GetFlag(FLAGS_millicores);
+  options.memory_mib = absl::GetFlag(FLAGS_memory_mib);
+  options.spot = absl::GetFlag(FLAGS_spot);
+  options.seed_dir = absl::GetFlag(FLAGS_seed_dir);
+  options.locations = absl::GetFlag(FLAGS_locations);
+  options.regions = absl::GetFlag(FLAGS_regions);
+  options.clients = absl::GetFlag(FLAGS_clients);
+  options.shadow_fraction = absl::GetFlag(FLAGS_shadow_fraction);
+  options.sync_interval = absl::GetFlag(FLAGS_sync_interval);
+  options.state = absl::GetFlag(FLAGS_state);
+  options.location = absl::GetFlag(FLAGS_location);
+  options.region = absl::GetFlag(FLAGS_region);
+  return shadowplane::cli::RunShadowctl(loaded.positional, options, std::cout, std::cerr);
+}
