@@ -80,13 +80,13 @@ void ToProto(const agent::InstanceView& v, pb::Instance* out) {
   out->set_data_dir(v.data_dir);
 }
 
-// Runs `fn` after the protocol check and finishes the call with its status.
+// Runs `fn` on `workers` after the protocol check and finishes the call with its status.
 template <typename Fn>
-grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, Fn&& fn) {
-  return FinishWith(context, [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckProtocol(context));
-    return fn();
-  });
+grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, WorkerPool* workers, Fn fn) {
+  if (absl::Status protocol = CheckProtocol(context); !protocol.ok()) {
+    return FinishWith(context, [&] { return protocol; });
+  }
+  return FinishOnPool(context, workers, std::move(fn));
 }
 
 }  // namespace
@@ -108,7 +108,7 @@ grpc::ServerUnaryReactor* AgentService::Hello(grpc::CallbackServerContext* conte
 grpc::ServerUnaryReactor* AgentService::CreateInstance(grpc::CallbackServerContext* context,
                                                        const pb::CreateInstanceRequest* request,
                                                        pb::Instance* response) {
-  return Serve(context, [&]() -> absl::Status {
+  return Serve(context, workers_, [this, request, response]() -> absl::Status {
     if (!request->has_capacity()) return absl::InvalidArgumentError("capacity is required");
     agent::CreateInstanceSpec spec;
     spec.instance_id = request->instance_id();
@@ -125,7 +125,7 @@ grpc::ServerUnaryReactor* AgentService::CreateInstance(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* AgentService::ScaleInstance(grpc::CallbackServerContext* context,
                                                       const pb::ScaleInstanceRequest* request,
                                                       pb::Instance* response) {
-  return Serve(context, [&]() -> absl::Status {
+  return Serve(context, workers_, [this, request, response]() -> absl::Status {
     if (!request->has_capacity()) return absl::InvalidArgumentError("capacity is required");
     ASSIGN_OR_RETURN(Capacity capacity, FromProto(request->capacity()));
     ASSIGN_OR_RETURN(agent::InstanceView view, manager_->Scale(request->instance_id(), capacity));
@@ -137,7 +137,7 @@ grpc::ServerUnaryReactor* AgentService::ScaleInstance(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* AgentService::SetReadOnly(grpc::CallbackServerContext* context,
                                                     const pb::SetReadOnlyRequest* request,
                                                     pb::Instance* response) {
-  return Serve(context, [&]() -> absl::Status {
+  return Serve(context, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(agent::InstanceView view,
                      manager_->SetReadOnly(request->instance_id(), request->read_only()));
     ToProto(view, response);
@@ -148,7 +148,7 @@ grpc::ServerUnaryReactor* AgentService::SetReadOnly(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* AgentService::DeactivateInstance(
     grpc::CallbackServerContext* context, const pb::DeactivateInstanceRequest* request,
     pb::Instance* response) {
-  return Serve(context, [&]() -> absl::Status {
+  return Serve(context, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(agent::InstanceView view,
                      manager_->Deactivate(request->instance_id(), request->delete_data()));
     ToProto(view, response);
@@ -160,7 +160,7 @@ grpc::ServerUnaryReactor* AgentService::DeactivateInstance(
 grpc::ServerUnaryReactor* AgentService::DescribeInstance(grpc::CallbackServerContext* context,
                                                          const pb::DescribeInstanceRequest* request,
                                                          pb::Instance* response) {
-  return Serve(context, [&]() -> absl::Status {
+  return Serve(context, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(agent::InstanceView view, manager_->Describe(request->instance_id()));
     ToProto(view, response);
     return absl::OkStatus();
@@ -170,7 +170,7 @@ grpc::ServerUnaryReactor* AgentService::DescribeInstance(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* AgentService::ListInstances(grpc::CallbackServerContext* context,
                                                       const pb::ListInstancesRequest* request,
                                                       pb::ListInstancesResponse* response) {
-  return Serve(context, [&]() -> absl::Status {
+  return Serve(context, workers_, [this, request, response]() -> absl::Status {
     for (const agent::InstanceView& view : manager_->List())
       ToProto(view, response->add_instances());
     return absl::OkStatus();

@@ -4,13 +4,16 @@
 #define SHADOWPLANE_API_AGENT_SERVICE_H_
 
 #include "agent/instance_manager.h"
+#include "common/worker_pool.h"
 #include "shadowplane/agent/v1/agent.grpc.pb.h"
 
 namespace shadowplane::api {
 
 class AgentService final : public shadowplane::agent::v1::AgentService::CallbackService {
  public:
-  explicit AgentService(agent::InstanceManager* manager) : manager_(manager) {}
+  // Handlers run on `workers` (starting an instance waits for it to listen).
+  AgentService(agent::InstanceManager* manager, WorkerPool* workers)
+      : manager_(manager), workers_(workers) {}
 
   grpc::ServerUnaryReactor* Hello(grpc::CallbackServerContext* context,
                                   const shadowplane::agent::v1::HelloRequest* request,
@@ -41,6 +44,7 @@ class AgentService final : public shadowplane::agent::v1::AgentService::Callback
 
  private:
   agent::InstanceManager* const manager_;
+  WorkerPool* const workers_;
 };
 
 }  // namespace shadowplane::api

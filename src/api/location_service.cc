@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
+
 #include "api/unary.h"
 #include "catalog/catalog.h"
 #include "common/status_macros.h"
@@ -66,6 +68,14 @@ store::LocationRecord FromProto(const pb::Location& l) {
   return r;
 }
 
+// The record named `name` in a list sorted by name, or null.
+template <typename Record>
+const Record* Find(const std::vector<Record>& sorted, const std::string& name) {
+  auto it = std::lower_bound(sorted.begin(), sorted.end(), name,
+                             [](const Record& r, const std::string& n) { return r.name < n; });
+  return it != sorted.end() && it->name == name ? &*it : nullptr;
+}
+
 absl::Status RequireName(const std::string& name) {
   if (name.empty()) return absl::InvalidArgumentError("name is required");
   return absl::OkStatus();
@@ -76,13 +86,14 @@ absl::Status RequireName(const std::string& name) {
 grpc::ServerUnaryReactor* LocationService::UpsertRegion(grpc::CallbackServerContext* context,
                                                         const pb::UpsertRegionRequest* request,
                                                         pb::Region* response) {
-  return FinishWith(context, [&]() -> absl::Status {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     if (!request->has_region()) return absl::InvalidArgumentError("region is required");
     store::RegionRecord r{request->region().name(), request->region().display_name(),
                           request->region().latitude(), request->region().longitude(),
                           clock_->Now()};
     RETURN_IF_ERROR(catalog::ValidateRegion(r));
     RETURN_IF_ERROR(repository_->UpsertRegion(r));
+    cache_->Invalidate();
     ASSIGN_OR_RETURN(store::RegionRecord stored, repository_->GetRegion(r.name));
     ToProto(stored, response);
     return absl::OkStatus();
@@ -92,10 +103,14 @@ grpc::ServerUnaryReactor* LocationService::UpsertRegion(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* LocationService::GetRegion(grpc::CallbackServerContext* context,
                                                      const pb::GetRegionRequest* request,
                                                      pb::Region* response) {
-  return FinishWith(context, [&]() -> absl::Status {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     RETURN_IF_ERROR(RequireName(request->name()));
-    ASSIGN_OR_RETURN(store::RegionRecord r, repository_->GetRegion(request->name()));
-    ToProto(r, response);
+    ASSIGN_OR_RETURN(auto snapshot, cache_->Snapshot());
+    const store::RegionRecord* r = Find(snapshot->regions, request->name());
+    if (r == nullptr) {
+      return absl::NotFoundError(absl::StrCat("region '", request->name(), "' does not exist"));
+    }
+    ToProto(*r, response);
     return absl::OkStatus();
   });
 }
@@ -103,14 +118,18 @@ grpc::ServerUnaryReactor* LocationService::GetRegion(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* LocationService::ListRegions(grpc::CallbackServerContext* context,
                                                        const pb::ListRegionsRequest* request,
                                                        pb::ListRegionsResponse* response) {
-  return FinishWith(context, [&]() -> absl::Status {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     store::Page page;
     RETURN_IF_ERROR(PageSize(request->page_size(), &page.page_size));
-    page.after = request->page_token();
-    ASSIGN_OR_RETURN(auto regions, repository_->ListRegions(page));
-    for (const auto& r : regions) ToProto(r, response->add_regions());
-    if (static_cast<int>(regions.size()) == page.page_size) {
-      response->set_next_page_token(regions.back().name);
+    ASSIGN_OR_RETURN(auto snapshot, cache_->Snapshot());
+    int n = 0;
+    for (const auto& r : snapshot->regions) {
+      if (r.name <= request->page_token()) continue;
+      if (n++ == page.page_size) {
+        response->set_next_page_token(response->regions().rbegin()->name());
+        break;
+      }
+      ToProto(r, response->add_regions());
     }
     return absl::OkStatus();
   });
@@ -119,21 +138,24 @@ grpc::ServerUnaryReactor* LocationService::ListRegions(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* LocationService::DeleteRegion(grpc::CallbackServerContext* context,
                                                         const pb::DeleteRegionRequest* request,
                                                         pb::DeleteResponse* response) {
-  return FinishWith(context, [&]() -> absl::Status {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     RETURN_IF_ERROR(RequireName(request->name()));
-    return repository_->DeleteRegion(request->name());
+    RETURN_IF_ERROR(repository_->DeleteRegion(request->name()));
+    cache_->Invalidate();
+    return absl::OkStatus();
   });
 }
 
 grpc::ServerUnaryReactor* LocationService::UpsertLocation(grpc::CallbackServerContext* context,
                                                           const pb::UpsertLocationRequest* request,
                                                           pb::Location* response) {
-  return FinishWith(context, [&]() -> absl::Status {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     if (!request->has_location()) return absl::InvalidArgumentError("location is required");
     store::LocationRecord l = FromProto(request->location());
     l.updated_at = clock_->Now();
     RETURN_IF_ERROR(catalog::ValidateLocation(l));
     RETURN_IF_ERROR(repository_->UpsertLocation(l));
+    cache_->Invalidate();
     ASSIGN_OR_RETURN(store::LocationRecord stored, repository_->GetLocation(l.name));
     ToProto(stored, response);
     return absl::OkStatus();
@@ -143,10 +165,14 @@ grpc::ServerUnaryReactor* LocationService::UpsertLocation(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* LocationService::GetLocation(grpc::CallbackServerContext* context,
                                                        const pb::GetLocationRequest* request,
                                                        pb::Location* response) {
-  return FinishWith(context, [&]() -> absl::Status {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     RETURN_IF_ERROR(RequireName(request->name()));
-    ASSIGN_OR_RETURN(store::LocationRecord l, repository_->GetLocation(request->name()));
-    ToProto(l, response);
+    ASSIGN_OR_RETURN(auto snapshot, cache_->Snapshot());
+    const store::LocationRecord* l = Find(snapshot->locations, request->name());
+    if (l == nullptr) {
+      return absl::NotFoundError(absl::StrCat("location '", request->name(), "' does not exist"));
+    }
+    ToProto(*l, response);
     return absl::OkStatus();
   });
 }
@@ -154,14 +180,19 @@ grpc::ServerUnaryReactor* LocationService::GetLocation(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* LocationService::ListLocations(grpc::CallbackServerContext* context,
                                                          const pb::ListLocationsRequest* request,
                                                          pb::ListLocationsResponse* response) {
-  return FinishWith(context, [&]() -> absl::Status {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     store::Page page;
     RETURN_IF_ERROR(PageSize(request->page_size(), &page.page_size));
-    page.after = request->page_token();
-    ASSIGN_OR_RETURN(auto locations, repository_->ListLocations(page, request->region()));
-    for (const auto& l : locations) ToProto(l, response->add_locations());
-    if (static_cast<int>(locations.size()) == page.page_size) {
-      response->set_next_page_token(locations.back().name);
+    ASSIGN_OR_RETURN(auto snapshot, cache_->Snapshot());
+    int n = 0;
+    for (const auto& l : snapshot->locations) {
+      if (l.name <= request->page_token()) continue;
+      if (!request->region().empty() && l.region != request->region()) continue;
+      if (n++ == page.page_size) {
+        response->set_next_page_token(response->locations().rbegin()->name());
+        break;
+      }
+      ToProto(l, response->add_locations());
     }
     return absl::OkStatus();
   });
@@ -170,9 +201,11 @@ grpc::ServerUnaryReactor* LocationService::ListLocations(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* LocationService::DeleteLocation(grpc::CallbackServerContext* context,
                                                           const pb::DeleteLocationRequest* request,
                                                           pb::DeleteResponse* response) {
-  return FinishWith(context, [&]() -> absl::Status {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     RETURN_IF_ERROR(RequireName(request->name()));
-    return repository_->DeleteLocation(request->name());
+    RETURN_IF_ERROR(repository_->DeleteLocation(request->name()));
+    cache_->Invalidate();
+    return absl::OkStatus();
   });
 }
 

@@ -3,7 +3,9 @@
 #ifndef SHADOWPLANE_API_LOCATION_SERVICE_H_
 #define SHADOWPLANE_API_LOCATION_SERVICE_H_
 
+#include "catalog/location_cache.h"
 #include "common/clock.h"
+#include "common/worker_pool.h"
 #include "shadowplane/v1/locations.grpc.pb.h"
 #include "store/location_repository.h"
 
@@ -11,8 +13,11 @@ namespace shadowplane::api {
 
 class LocationService final : public shadowplane::v1::LocationService::CallbackService {
  public:
-  LocationService(store::LocationRepository* repository, const Clock* clock)
-      : repository_(repository), clock_(clock) {}
+  // Handlers run on `workers` (they block on the database). Reads come from `cache`, which writes
+  // invalidate.
+  LocationService(store::LocationRepository* repository, catalog::LocationCache* cache,
+                  const Clock* clock, WorkerPool* workers)
+      : repository_(repository), cache_(cache), clock_(clock), workers_(workers) {}
 
   grpc::ServerUnaryReactor* UpsertRegion(grpc::CallbackServerContext* context,
                                          const shadowplane::v1::UpsertRegionRequest* request,
@@ -41,7 +46,9 @@ class LocationService final : public shadowplane::v1::LocationService::CallbackS
 
  private:
   store::LocationRepository* const repository_;
+  catalog::LocationCache* const cache_;
   const Clock* const clock_;
+  WorkerPool* const workers_;
 };
 
 }  // namespace shadowplane::api

@@ -64,7 +64,7 @@ void ToProto(const store::ReservationRecord& r, pb::Reservation* out) {
 grpc::ServerUnaryReactor* ReservationService::Reserve(grpc::CallbackServerContext* context,
                                                       const pb::ReserveRequest* request,
                                                       pb::Reservation* response) {
-  return FinishWith(context, [&]() -> absl::Status {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     reservation::ReserveSpec spec;
     spec.request_id = request->request_id();
     spec.name = request->name();
@@ -103,7 +103,7 @@ grpc::ServerUnaryReactor* ReservationService::Reserve(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* ReservationService::GetReservation(
     grpc::CallbackServerContext* context, const pb::GetReservationRequest* request,
     pb::Reservation* response) {
-  return FinishWith(context, [&]() -> absl::Status {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Get(request->id()));
     ToProto(r, response);
     return absl::OkStatus();
@@ -113,7 +113,7 @@ grpc::ServerUnaryReactor* ReservationService::GetReservation(
 grpc::ServerUnaryReactor* ReservationService::ListReservations(
     grpc::CallbackServerContext* context, const pb::ListReservationsRequest* request,
     pb::ListReservationsResponse* response) {
-  return FinishWith(context, [&]() -> absl::Status {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     store::ReservationFilter filter;
     RETURN_IF_ERROR(PageSize(request->page_size(), &filter.page_size));
     filter.after = request->page_token();
@@ -131,7 +131,7 @@ grpc::ServerUnaryReactor* ReservationService::ListReservations(
 grpc::ServerUnaryReactor* ReservationService::UpdateReservation(
     grpc::CallbackServerContext* context, const pb::UpdateReservationRequest* request,
     pb::Reservation* response) {
-  return FinishWith(context, [&]() -> absl::Status {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     reservation::ReservationUpdate update;
     if (request->has_shadow_sync_interval_seconds()) {
       update.shadow_sync_interval_seconds = request->shadow_sync_interval_seconds();
@@ -150,7 +150,7 @@ grpc::ServerUnaryReactor* ReservationService::UpdateReservation(
 grpc::ServerUnaryReactor* ReservationService::Release(grpc::CallbackServerContext* context,
                                                       const pb::ReleaseRequest* request,
                                                       pb::Reservation* response) {
-  return FinishWith(context, [&]() -> absl::Status {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Release(request->id()));
     ToProto(r, response);
     return absl::OkStatus();

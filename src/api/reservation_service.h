@@ -2,6 +2,7 @@
 #ifndef SHADOWPLANE_API_RESERVATION_SERVICE_H_
 #define SHADOWPLANE_API_RESERVATION_SERVICE_H_
 
+#include "common/worker_pool.h"
 #include "reservation/reservation_manager.h"
 #include "shadowplane/v1/reservations.grpc.pb.h"
 
@@ -9,7 +10,9 @@ namespace shadowplane::api {
 
 class ReservationService final : public shadowplane::v1::ReservationService::CallbackService {
  public:
-  explicit ReservationService(reservation::ReservationManager* manager) : manager_(manager) {}
+  // Handlers run on `workers` (they block on the database and agents).
+  ReservationService(reservation::ReservationManager* manager, WorkerPool* workers)
+      : manager_(manager), workers_(workers) {}
 
   grpc::ServerUnaryReactor* Reserve(grpc::CallbackServerContext* context,
                                     const shadowplane::v1::ReserveRequest* request,
@@ -30,6 +33,7 @@ class ReservationService final : public shadowplane::v1::ReservationService::Cal
 
  private:
   reservation::ReservationManager* const manager_;
+  WorkerPool* const workers_;
 };
 
 }  // namespace shadowplane::api

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/serving_status.h"
 #include "common/status_macros.h"
+#include "common/worker_pool.h"
 #include "server/serving_endpoints.h"
 
 namespace shadowplane::server {
@@ -40,7 +41,8 @@ class AgentServer::Impl {
     ASSIGN_OR_RETURN(exposer_, StartMetricsEndpoint(options_.metrics_listen, "metrics_listen",
                                                     registry_, &metrics_port_));
     health_ = std::make_unique<api::HealthService>(&serving_);
-    agent_service_ = std::make_unique<api::AgentService>(manager_.get());
+    rpc_workers_ = std::make_unique<WorkerPool>("rpc", 8, 1024);
+    agent_service_ = std::make_unique<api::AgentService>(manager_.get(), rpc_workers_.get());
     ASSIGN_OR_RETURN(grpc_server_, StartGrpcServer(options_.listen, "listen",
                                                    {health_.get(), agent_service_.get()},
                                                    registry_.get(), &grpc_port_));
@@ -75,6 +77,7 @@ class AgentServer::Impl {
       grpc_server_->Wait();
       grpc_server_.reset();
     }
+    if (rpc_workers_ != nullptr) rpc_workers_->Shutdown();
     manager_.reset();  // instances keep running; the next agent adopts them
     exposer_.reset();
   }
@@ -89,6 +92,7 @@ class AgentServer::Impl {
   std::unique_ptr<agent::InstanceManager> manager_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<api::HealthService> health_;
+  std::unique_ptr<WorkerPool> rpc_workers_;
   std::unique_ptr<api::AgentService> agent_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   absl::Mutex mu_;

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/serving_status.h"
 #include "common/status_macros.h"
+#include "common/worker_pool.h"
 #include "reconcile/orphan_instance_reaper.h"
 #include "reservation/reservation_manager.h"
 #include "server/builtin_providers.h"
@@ -163,6 +164,7 @@ class ShadowplaneServer::Impl {
       grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
       grpc_server_->Wait();
       grpc_server_.reset();
+      if (rpc_workers_ != nullptr) rpc_workers_->Shutdown();
       LOG_EVENT(kInfo, "gRPC server stopped").Field("elapsed_seconds", absl::Now() - start);
     }
     reconcile_loop_.reset();  // before what its runs use
@@ -251,8 +253,13 @@ class ShadowplaneServer::Impl {
   absl::Status StartGrpc() {
     health_ = std::make_unique<api::HealthService>(&serving_);
     server_info_ = std::make_unique<api::ServerInfoService>([this] { return Facts(); });
-    location_service_ = std::make_unique<api::LocationService>(locations_.get(), clock_.get());
-    reservation_service_ = std::make_unique<api::ReservationService>(reservation_manager_.get());
+    // Handlers that block run here; as many as database connections, so none waits for one.
+    rpc_workers_ = std::make_unique<WorkerPool>("rpc", options_.db_pool_size, 4096);
+    location_cache_ = std::make_unique<catalog::LocationCache>(locations_.get(), absl::Seconds(1));
+    location_service_ = std::make_unique<api::LocationService>(
+        locations_.get(), location_cache_.get(), clock_.get(), rpc_workers_.get());
+    reservation_service_ =
+        std::make_unique<api::ReservationService>(reservation_manager_.get(), rpc_workers_.get());
     ASSIGN_OR_RETURN(grpc_server_,
                      StartGrpcServer(options_.listen, "listen",
                                      {health_.get(), server_info_.get(), location_service_.get(),
@@ -303,6 +310,8 @@ class ShadowplaneServer::Impl {
   std::unique_ptr<store::LocationRepository> locations_;
   std::unique_ptr<store::ReservationRepository> reservations_;
   std::unique_ptr<reservation::ReservationManager> reservation_manager_;
+  std::unique_ptr<WorkerPool> rpc_workers_;
+  std::unique_ptr<catalog::LocationCache> location_cache_;
   std::unique_ptr<api::LocationService> location_service_;
   std::unique_ptr<api::ReservationService> reservation_service_;
 

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "store/location_repository.h"
 
@@ -14,46 +15,49 @@ std::string SqlTime(const std::string& column) {
   return absl::StrCat("to_char(", column, " AT TIME ZONE 'UTC', ", kTimeFormat, ")");
 }
 
+// A reservation with its current primary and shadow (the newest instance of each role), in one
+// statement: one round trip, and one consistent snapshot.
+std::string InstanceLateral(const char* role, const char* alias) {
+  return absl::StrCat(
+      " LEFT JOIN LATERAL (SELECT i.id::text, i.role, i.location, l.region, i.capacity_millicores, "
+      "i.memory_mib, i.capacity_type, i.read_only, i.state, i.endpoint FROM instances i JOIN "
+      "locations l ON l.name = i.location WHERE i.resource_id = r.resource_id AND i.role = '",
+      role, "' ORDER BY i.created_at DESC LIMIT 1) ", alias, " ON true ");
+}
+
 const std::string& ReservationSelect() {
   static const std::string* sql = new std::string(absl::StrCat(
       "SELECT r.id::text, r.request_id, r.resource_id::text, res.name, r.state, "
       "r.capacity_millicores, r.memory_mib, r.capacity_type, res.data_size_bytes, r.seed_dir, "
       "r.shadow_capacity_fraction, r.shadow_sync_interval_seconds, r.placement::text, "
       "r.explanation, COALESCE(r.error, ''), ",
-      SqlTime("r.created_at"), ", ", SqlTime("r.updated_at"),
-      " FROM reservations r JOIN resources res ON res.id = r.resource_id "));
+      SqlTime("r.created_at"), ", ", SqlTime("r.updated_at"), ", p.*, s.*",
+      " FROM reservations r JOIN resources res ON res.id = r.resource_id ",
+      InstanceLateral("primary", "p"), InstanceLateral("shadow", "s")));
   return *sql;
 }
 
-InstanceRecord InstanceFromRow(const pqxx::row& r) {
+constexpr int kPrimaryColumn = 17;
+constexpr int kShadowColumn = 27;
+
+// The instance whose columns start at `at`; empty when there is none (a NULL id).
+InstanceRecord InstanceFromRow(const pqxx::row& r, int at) {
   InstanceRecord i;
-  i.id = r[0].as<std::string>();
-  i.role = r[1].as<std::string>();
-  i.location = r[2].as<std::string>();
-  i.region = r[3].as<std::string>();
-  i.capacity.millicores = r[4].as<int64_t>();
-  i.capacity.memory_mib = r[5].as<int64_t>();
-  ParseCapacityType(r[6].as<std::string>(), &i.capacity.type);
-  i.read_only = r[7].as<bool>();
-  i.state = r[8].as<std::string>();
-  i.endpoint = r[9].as<std::string>();
+  if (r[at].is_null()) return i;
+  i.id = r[at].as<std::string>();
+  i.role = r[at + 1].as<std::string>();
+  i.location = r[at + 2].as<std::string>();
+  i.region = r[at + 3].as<std::string>();
+  i.capacity.millicores = r[at + 4].as<int64_t>();
+  i.capacity.memory_mib = r[at + 5].as<int64_t>();
+  ParseCapacityType(r[at + 6].as<std::string>(), &i.capacity.type);
+  i.read_only = r[at + 7].as<bool>();
+  i.state = r[at + 8].as<std::string>();
+  i.endpoint = r[at + 9].as<std::string>();
   return i;
 }
 
-// Fills in the reservation's current primary and shadow (the newest of each role).
-void LoadInstances(pqxx::transaction_base& txn, ReservationRecord* r) {
-  for (const auto& row : txn.exec_params(
-           "SELECT DISTINCT ON (i.role) i.id::text, i.role, i.location, l.region, "
-           "i.capacity_millicores, i.memory_mib, i.capacity_type, i.read_only, i.state, i.endpoint "
-           "FROM instances i JOIN locations l ON l.name = i.location WHERE i.resource_id = $1 "
-           "ORDER BY i.role, i.created_at DESC",
-           r->resource_id)) {
-    InstanceRecord instance = InstanceFromRow(row);
-    (instance.role == "primary" ? r->primary : r->shadow) = instance;
-  }
-}
-
-ReservationRecord FromRow(pqxx::transaction_base& txn, const pqxx::row& row) {
+ReservationRecord FromRow(const pqxx::row& row) {
   ReservationRecord r;
   r.id = row[0].as<std::string>();
   r.request_id = row[1].as<std::string>();
@@ -72,7 +76,8 @@ ReservationRecord FromRow(pqxx::transaction_base& txn, const pqxx::row& row) {
   r.error = row[14].as<std::string>();
   r.created_at = FromSqlTime(row[15].as<std::string>());
   r.updated_at = FromSqlTime(row[16].as<std::string>());
-  LoadInstances(txn, &r);
+  r.primary = InstanceFromRow(row, kPrimaryColumn);
+  r.shadow = InstanceFromRow(row, kShadowColumn);
   return r;
 }
 
@@ -87,6 +92,15 @@ std::string InsertInstance(pqxx::work& txn, const std::string& resource_id, cons
           resource_id, i.role, i.location, i.capacity.millicores, i.capacity.memory_mib,
           CapacityTypeName(i.capacity.type), i.read_only, now)[0]
       .as<std::string>();
+}
+
+bool LooksLikeUuid(const std::string& id) {
+  if (id.size() != 36) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? id[i] != '-' : !absl::ascii_isxdigit(id[i])) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -128,13 +142,18 @@ absl::StatusOr<ReservationRecord> ReservationRepository::CreatePending(Reservati
 absl::StatusOr<ReservationRecord> ReservationRepository::Get(const std::string& id) {
   return pool_->Run(
       "reading a reservation", [&](pqxx::connection& conn) -> absl::StatusOr<ReservationRecord> {
-        pqxx::read_transaction txn(conn);
-        // Compared as text: an id that is not a UUID is simply not found.
-        const pqxx::result r = txn.exec_params(ReservationSelect() + "WHERE r.id::text = $1", id);
+        // An id that is not a UUID is simply not found (and never reaches a uuid cast).
+        if (!LooksLikeUuid(id)) {
+          return absl::NotFoundError(absl::StrCat("reservation '", id, "' does not exist"));
+        }
+        // The hottest read: one statement, prepared once per connection.
+        conn.prepare("get_reservation", ReservationSelect() + "WHERE r.id = $1::uuid");
+        pqxx::nontransaction txn(conn);
+        const pqxx::result r = txn.exec_prepared("get_reservation", id);
         if (r.empty()) {
           return absl::NotFoundError(absl::StrCat("reservation '", id, "' does not exist"));
         }
-        return FromRow(txn, r[0]);
+        return FromRow(r[0]);
       });
 }
 
@@ -143,11 +162,11 @@ absl::StatusOr<std::optional<ReservationRecord>> ReservationRepository::FindByRe
   return pool_->Run(
       "finding a reservation by request id",
       [&](pqxx::connection& conn) -> absl::StatusOr<std::optional<ReservationRecord>> {
-        pqxx::read_transaction txn(conn);
+        pqxx::nontransaction txn(conn);
         const pqxx::result r =
             txn.exec_params(ReservationSelect() + "WHERE r.request_id = $1", request_id);
         if (r.empty()) return std::optional<ReservationRecord>();
-        return std::optional<ReservationRecord>(FromRow(txn, r[0]));
+        return std::optional<ReservationRecord>(FromRow(r[0]));
       });
 }
 
@@ -165,7 +184,7 @@ absl::StatusOr<std::vector<ReservationRecord>> ReservationRepository::List(
                      "i.location = $3 AND i.state NOT IN ('stopped', 'failed'))) "
                      "ORDER BY r.id LIMIT $4",
                  f.after, f.state, f.location, f.page_size)) {
-          out.push_back(FromRow(txn, row));
+          out.push_back(FromRow(row));
         }
         return out;
       });

@@ -1,0 +1,186 @@
+// The RPC benchmark's two halves, in one binary:
+//   rpc_bench echo-server --listen=HOST:PORT
+//       serves shadowplane.bench.EchoService with the same gRPC settings as shadowplane
+//       (server/serving_endpoints.h: callback API, metrics interceptor, reflection).
+//   rpc_bench load --target=HOST:PORT --method=echo|get_reservation|list_locations
+//                  [--id=RESERVATION_ID] [--inflight=64] [--count=N] [--max_seconds=S]
+//       keeps `inflight` calls outstanding until `count` are done or time runs out, and prints
+//       one line: method calls ok errors seconds calls_per_second p50_ms p99_ms.
+// bench/run_rpc_bench.sh runs both against shadowplane and prints the comparison.
+
+#include <grpcpp/grpcpp.h>
+#include <prometheus/registry.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "server/serving_endpoints.h"
+#include "shadowplane/bench/echo.grpc.pb.h"
+#include "shadowplane/v1/locations.grpc.pb.h"
+#include "shadowplane/v1/reservations.grpc.pb.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50099", "echo-server: listen address");
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "load: server address");
+ABSL_FLAG(std::string, method, "echo", "load: echo, get_reservation or list_locations");
+ABSL_FLAG(std::string, id, "", "load: the reservation id for get_reservation");
+ABSL_FLAG(int, inflight, 64, "load: calls kept in flight");
+ABSL_FLAG(int, count, 100000, "load: calls to make");
+ABSL_FLAG(double, max_seconds, 60, "load: stop after this long even if count is not reached");
+
+namespace {
+
+namespace pb = shadowplane::v1;
+namespace bench = shadowplane::bench;
+
+class EchoService final : public bench::EchoService::CallbackService {
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
+                                 const bench::EchoRequest* request,
+                                 bench::EchoResponse* response) override {
+    response->set_id(request->id());
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+int EchoServer() {
+  auto registry = std::make_shared<prometheus::Registry>();
+  EchoService service;
+  int port = 0;
+  auto server = shadowplane::server::StartGrpcServer(absl::GetFlag(FLAGS_listen), "listen",
+                                                     {&service}, registry.get(), &port);
+  if (!server.ok()) {
+    std::cerr << "rpc_bench: " << server.status().message() << "\n";
+    return 1;
+  }
+  std::cerr << "echo server on port " << port << "\n";
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  (*server)->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  return 0;
+}
+
+// One outstanding call: its context and messages live until its callback ran.
+struct Slot {
+  std::unique_ptr<grpc::ClientContext> context;
+  absl::Time started;
+  bench::EchoRequest echo_request;
+  bench::EchoResponse echo_response;
+  pb::GetReservationRequest get_request;
+  pb::Reservation get_response;
+  pb::ListLocationsRequest list_request;
+  pb::ListLocationsResponse list_response;
+};
+
+int Load() {
+  const std::string method = absl::GetFlag(FLAGS_method);
+  const int inflight = std::max(1, absl::GetFlag(FLAGS_inflight));
+  const int count = std::max(1, absl::GetFlag(FLAGS_count));
+  const absl::Time deadline = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_max_seconds));
+  auto channel =
+      grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(absl::ToChronoTime(absl::Now() + absl::Seconds(10)))) {
+    std::cerr << "rpc_bench: cannot connect to " << absl::GetFlag(FLAGS_target) << "\n";
+    return 1;
+  }
+  auto echo = bench::EchoService::NewStub(channel);
+  auto reservations = pb::ReservationService::NewStub(channel);
+  auto locations = pb::LocationService::NewStub(channel);
+  if (method != "echo" && method != "get_reservation" && method != "list_locations") {
+    std::cerr << "rpc_bench: unknown --method " << method << "\n";
+    return 2;
+  }
+
+  std::mutex mu;
+  std::vector<double> latencies_ms;
+  latencies_ms.reserve(count);
+  // `claimed` hands out call numbers; `launched` counts calls really sent.
+  std::atomic<int> claimed{0}, launched{0}, finished{0}, errors{0};
+  absl::Notification done;
+  std::atomic<bool> notified{false};
+  auto finish = [&] {
+    if (!notified.exchange(true)) done.Notify();
+  };
+  std::vector<Slot> slots(inflight);
+  std::function<void(Slot&)> start;
+  auto on_done = [&](Slot& slot, const grpc::Status& status) {
+    const double ms = absl::ToDoubleMilliseconds(absl::Now() - slot.started);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      latencies_ms.push_back(ms);
+    }
+    if (!status.ok()) errors++;
+    if (++finished == count) finish();
+    start(slot);
+  };
+  start = [&](Slot& slot) {
+    if (absl::Now() > deadline) {
+      finish();
+      return;
+    }
+    if (claimed.fetch_add(1) >= count) return;
+    launched++;
+    slot.context = std::make_unique<grpc::ClientContext>();
+    slot.started = absl::Now();
+    if (method == "echo") {
+      echo->async()->Echo(slot.context.get(), &slot.echo_request, &slot.echo_response,
+                          [&, s = &slot](grpc::Status status) { on_done(*s, status); });
+    } else if (method == "get_reservation") {
+      slot.get_request.set_id(absl::GetFlag(FLAGS_id));
+      reservations->async()->GetReservation(
+          slot.context.get(), &slot.get_request, &slot.get_response,
+          [&, s = &slot](grpc::Status status) { on_done(*s, status); });
+    } else {
+      locations->async()->ListLocations(
+          slot.context.get(), &slot.list_request, &slot.list_response,
+          [&, s = &slot](grpc::Status status) { on_done(*s, status); });
+    }
+  };
+  const absl::Time t0 = absl::Now();
+  for (Slot& slot : slots) start(slot);
+  done.WaitForNotificationWithDeadline(deadline + absl::Seconds(5));
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - t0);
+  // Let the calls still out finish before the slots go away.
+  while (finished.load() < launched.load()) absl::SleepFor(absl::Milliseconds(5));
+  std::lock_guard<std::mutex> lock(mu);
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  auto pct = [&](double p) {
+    if (latencies_ms.empty()) return 0.0;
+    return latencies_ms[std::min(
+        latencies_ms.size() - 1,
+        static_cast<size_t>(p * static_cast<double>(latencies_ms.size())))];
+  };
+  const int n = static_cast<int>(latencies_ms.size());
+  std::printf("%s %d %d %d %.3f %.0f %.3f %.3f\n", method.c_str(), n, n - errors.load(),
+              errors.load(), seconds, n / seconds, pct(0.50), pct(0.99));
+  return errors.load() > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() != 2) {
+    std::cerr << "usage: rpc_bench echo-server|load [flags]\n";
+    return 2;
+  }
+  const std::string mode = args[1];
+  if (mode == "echo-server") return EchoServer();
+  if (mode == "load") return Load();
+  std::cerr << "rpc_bench: unknown mode " << mode << "\n";
+  return 2;
+}
