@@ -74,9 +74,16 @@ int EchoServer() {
   return 0;
 }
 
-// One outstanding call: its context and messages live until its callback ran.
+// One outstanding call at a time. A call's context must outlive its callback, and the next call
+// starts inside that callback: so contexts rotate, and the one replaced is three calls old.
 struct Slot {
-  std::unique_ptr<grpc::ClientContext> context;
+  std::unique_ptr<grpc::ClientContext> contexts[3];
+  int turn = 0;
+  grpc::ClientContext* NextContext() {
+    turn = (turn + 1) % 3;
+    contexts[turn] = std::make_unique<grpc::ClientContext>();
+    return contexts[turn].get();
+  }
   absl::Time started;
   bench::EchoRequest echo_request;
   bench::EchoResponse echo_response;
@@ -134,19 +141,19 @@ int Load() {
     }
     if (claimed.fetch_add(1) >= count) return;
     launched++;
-    slot.context = std::make_unique<grpc::ClientContext>();
+    grpc::ClientContext* context = slot.NextContext();
     slot.started = absl::Now();
     if (method == "echo") {
-      echo->async()->Echo(slot.context.get(), &slot.echo_request, &slot.echo_response,
+      echo->async()->Echo(context, &slot.echo_request, &slot.echo_response,
                           [&, s = &slot](grpc::Status status) { on_done(*s, status); });
     } else if (method == "get_reservation") {
       slot.get_request.set_id(absl::GetFlag(FLAGS_id));
       reservations->async()->GetReservation(
-          slot.context.get(), &slot.get_request, &slot.get_response,
+          context, &slot.get_request, &slot.get_response,
           [&, s = &slot](grpc::Status status) { on_done(*s, status); });
     } else {
       locations->async()->ListLocations(
-          slot.context.get(), &slot.list_request, &slot.list_response,
+          context, &slot.list_request, &slot.list_response,
           [&, s = &slot](grpc::Status status) { on_done(*s, status); });
     }
   };
