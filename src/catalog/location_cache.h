@@ -16,10 +16,7 @@
 
 namespace shadowplane::catalog {
 
-struct CatalogSnapshot {
-  std::vector<store::RegionRecord> regions;      // by name
-  std::vector<store::LocationRecord> locations;  // by name
-};
+using CatalogSnapshot = store::LocationCatalog;
 
 class LocationCache {
  public:

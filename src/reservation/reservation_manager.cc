@@ -125,37 +125,25 @@ ReservationManager::ReservationManager(store::ReservationRepository* reservation
 absl::StatusOr<std::map<std::string, planner::LocationFacts>> ReservationManager::LoadLocations(
     std::map<std::string, planner::RegionFacts>* regions) {
   std::map<std::string, planner::LocationFacts> out;
-  store::Page page;
-  page.page_size = 1000;
-  while (true) {
-    ASSIGN_OR_RETURN(auto batch, locations_->ListRegions(page));
-    for (const auto& r : batch) (*regions)[r.name] = {r.name, {r.latitude, r.longitude}};
-    if (batch.size() < static_cast<size_t>(page.page_size)) break;
-    page.after = batch.back().name;
-  }
-  page.after = "";
-  while (true) {
-    ASSIGN_OR_RETURN(auto batch, locations_->ListLocations(page, ""));
-    for (const auto& l : batch) {
-      planner::LocationFacts f;
-      f.name = l.name;
-      f.region = l.region;
-      f.at = {l.latitude, l.longitude};
-      f.on_demand_price_per_vcpu_hour = l.on_demand_price_per_vcpu_hour;
-      f.on_demand_price_per_gib_hour = l.on_demand_price_per_gib_hour;
-      f.spot_price_per_vcpu_hour = l.spot_price_per_vcpu_hour;
-      f.spot_price_per_gib_hour = l.spot_price_per_gib_hour;
-      f.spot_availability = l.spot_availability;
-      f.electricity_price_per_kwh = l.electricity_price_per_kwh;
-      f.power_draw_watts_per_vcpu = l.power_draw_watts_per_vcpu;
-      f.capacity_millicores = l.capacity_millicores;
-      f.capacity_memory_mib = l.capacity_memory_mib;
-      f.used_millicores = l.used_millicores;
-      f.used_memory_mib = l.used_memory_mib;
-      out[l.name] = f;
-    }
-    if (batch.size() < static_cast<size_t>(page.page_size)) break;
-    page.after = batch.back().name;
+  ASSIGN_OR_RETURN(store::LocationCatalog catalog, locations_->LoadAll());
+  for (const auto& r : catalog.regions) (*regions)[r.name] = {r.name, {r.latitude, r.longitude}};
+  for (const auto& l : catalog.locations) {
+    planner::LocationFacts f;
+    f.name = l.name;
+    f.region = l.region;
+    f.at = {l.latitude, l.longitude};
+    f.on_demand_price_per_vcpu_hour = l.on_demand_price_per_vcpu_hour;
+    f.on_demand_price_per_gib_hour = l.on_demand_price_per_gib_hour;
+    f.spot_price_per_vcpu_hour = l.spot_price_per_vcpu_hour;
+    f.spot_price_per_gib_hour = l.spot_price_per_gib_hour;
+    f.spot_availability = l.spot_availability;
+    f.electricity_price_per_kwh = l.electricity_price_per_kwh;
+    f.power_draw_watts_per_vcpu = l.power_draw_watts_per_vcpu;
+    f.capacity_millicores = l.capacity_millicores;
+    f.capacity_memory_mib = l.capacity_memory_mib;
+    f.used_millicores = l.used_millicores;
+    f.used_memory_mib = l.used_memory_mib;
+    out[l.name] = f;
   }
   return out;
 }

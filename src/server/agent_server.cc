@@ -72,12 +72,7 @@ class AgentServer::Impl {
 
   void TearDown() {
     if (health_ != nullptr) health_->Shutdown();
-    if (grpc_server_ != nullptr) {
-      grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
-      grpc_server_->Wait();
-      grpc_server_.reset();
-    }
-    if (rpc_workers_ != nullptr) rpc_workers_->Shutdown();
+    StopGrpcServer(grpc_server_, rpc_workers_.get(), options_.shutdown_grace);
     manager_.reset();  // instances keep running; the next agent adopts them
     exposer_.reset();
   }

@@ -3,10 +3,21 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "api/grpc_metrics.h"
 #include "common/listen_address.h"
 
 namespace shadowplane::server {
+
+void StopGrpcServer(std::unique_ptr<grpc::Server>& server, WorkerPool* workers,
+                    absl::Duration grace) {
+  if (server != nullptr) {
+    server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    server->Wait();
+    server.reset();
+  }
+  if (workers != nullptr) workers->Shutdown();
+}
 
 std::string HostOf(const std::string& host_port) {
   return host_port.substr(0, host_port.rfind(':'));

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/worker_pool.h"
 
 namespace shadowplane::server {
 
@@ -26,6 +28,12 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsEndpoint(
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& listen, const std::string& flag, const std::vector<grpc::Service*>& services,
     prometheus::Registry* registry, int* port);
+
+// Graceful stop: refuses new calls at once, gives in-flight ones `grace`, then cancels them; then
+// drains `workers` (may be null), where blocking handlers finish their calls. Null-safe, resets
+// `server`.
+void StopGrpcServer(std::unique_ptr<grpc::Server>& server, WorkerPool* workers,
+                    absl::Duration grace);
 
 // "host" of "host:port".
 std::string HostOf(const std::string& host_port);

@@ -160,11 +160,7 @@ class ShadowplaneServer::Impl {
     const absl::Time start = absl::Now();
     if (health_ != nullptr) health_->Shutdown();  // NOT_SERVING first, so balancers drain
     if (grpc_server_ != nullptr) {
-      // Stops accepting at once; in-flight calls get until the deadline, then are cancelled.
-      grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
-      grpc_server_->Wait();
-      grpc_server_.reset();
-      if (rpc_workers_ != nullptr) rpc_workers_->Shutdown();
+      StopGrpcServer(grpc_server_, rpc_workers_.get(), options_.shutdown_grace);
       LOG_EVENT(kInfo, "gRPC server stopped").Field("elapsed_seconds", absl::Now() - start);
     }
     reconcile_loop_.reset();  // before what its runs use

@@ -1,8 +1,10 @@
 #include "store/location_repository.h"
 
+#include <limits>
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace shadowplane::store {
 namespace {
@@ -208,6 +210,15 @@ absl::Status LocationRepository::DeleteLocation(const std::string& name) {
     txn.commit();
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<LocationCatalog> LocationRepository::LoadAll() {
+  Page all;
+  all.page_size = std::numeric_limits<int>::max();
+  LocationCatalog catalog;
+  ASSIGN_OR_RETURN(catalog.regions, ListRegions(all));
+  ASSIGN_OR_RETURN(catalog.locations, ListLocations(all, ""));
+  return catalog;
 }
 
 }  // namespace shadowplane::store

@@ -49,6 +49,12 @@ struct Page {
   std::string after;  // the last name of the previous page
 };
 
+// Every region and location, by name.
+struct LocationCatalog {
+  std::vector<RegionRecord> regions;
+  std::vector<LocationRecord> locations;
+};
+
 class LocationRepository {
  public:
   explicit LocationRepository(ConnectionPool* pool) : pool_(pool) {}
@@ -64,6 +70,9 @@ class LocationRepository {
   absl::StatusOr<std::vector<LocationRecord>> ListLocations(const Page& page,
                                                             const std::string& region);
   absl::Status DeleteLocation(const std::string& name);
+
+  // All regions and locations (a deployment has tens, not millions).
+  absl::StatusOr<LocationCatalog> LoadAll();
 
  private:
   ConnectionPool* const pool_;

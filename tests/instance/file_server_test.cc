@@ -24,9 +24,15 @@ class FileServerTest : public ::testing::Test {
     config_.capacity = {1000, 128, CapacityType::kOnDemand};
     config_.read_only = false;
     config_.address = "127.0.0.1";
-    config_.port = testing::FreePort();
-    server_ = std::make_unique<FileServer>(dir_ + "/data", config_);
-    ASSERT_TRUE(server_->Bind().ok());
+    // A port free a moment ago may be taken by a test running beside this one: try a few.
+    absl::Status bound;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      config_.port = testing::FreePort();
+      server_ = std::make_unique<FileServer>(dir_ + "/data", config_);
+      bound = server_->Bind();
+      if (bound.ok()) break;
+    }
+    ASSERT_TRUE(bound.ok()) << bound;
     thread_ = std::thread([this] { server_->Serve(); });
     client_ = std::make_unique<httplib::Client>("127.0.0.1", config_.port);
   }
