@@ -207,14 +207,8 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Reserve(const Reser
 }
 
 absl::StatusOr<store::ReservationRecord> ReservationManager::Complete(store::ReservationRecord r) {
-  {
-    absl::MutexLock lock(&inflight_mu_);
-    if (!inflight_.insert(r.id).second) return r;  // another call is completing it
-  }
-  absl::Cleanup release_claim = [this, id = r.id] {
-    absl::MutexLock lock(&inflight_mu_);
-    inflight_.erase(id);
-  };
+  auto claim = Claim(r.id);
+  if (!claim.has_value()) return r;  // another call is at it
   absl::Status failure;
   for (store::InstanceRecord* instance : {&r.primary, &r.shadow}) {
     if (instance->state == "running") continue;
@@ -244,7 +238,10 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Complete(store::Res
     break;
   }
   if (failure.ok()) {
-    RETURN_IF_ERROR(reservations_->SetState(r.id, "active", "", clock_->Now()));
+    // Only from pending: a Release that came meanwhile wins, and finishes what was created.
+    absl::Status activated = reservations_->SetState(r.id, "active", "", clock_->Now(), "pending");
+    if (absl::IsAborted(activated)) return reservations_->Get(r.id);
+    RETURN_IF_ERROR(activated);
     LOG_EVENT(kInfo, "reservation active").Field("reservation_id", r.id);
     return reservations_->Get(r.id);
   }
@@ -259,8 +256,9 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Complete(store::Res
           .Field("error", undone.status());
     }
   }
-  RETURN_IF_ERROR(
-      reservations_->SetState(r.id, "failed", std::string(failure.message()), clock_->Now()));
+  absl::Status failed = reservations_->SetState(r.id, "failed", std::string(failure.message()),
+                                                clock_->Now(), "pending");
+  if (!failed.ok() && !absl::IsAborted(failed)) return failed;
   LOG_EVENT(kWarning, "reservation rolled back")
       .Field("reservation_id", r.id)
       .Field("error", failure);
@@ -331,6 +329,11 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Release(const std::
   if (r.state != "releasing") {
     RETURN_IF_ERROR(reservations_->SetState(id, "releasing", "", clock_->Now()));
   }
+  // The intent is recorded; whoever holds the claim (a completion or another release) leaves the
+  // rest to the reconcile loop, which sees `releasing`.
+  auto claim = Claim(id);
+  if (!claim.has_value()) return reservations_->Get(id);
+  ASSIGN_OR_RETURN(r, reservations_->Get(id));
   for (const store::InstanceRecord* instance : {&r.primary, &r.shadow}) {
     if (instance->id.empty() || instance->state == "stopped") continue;
     auto stopped =
@@ -365,8 +368,83 @@ absl::Status ReservationManager::ReconcileOnce() {
     auto done = Release(id);
     if (!done.ok()) LOG_EVENT(kWarning, "release did not finish").Field("error", done.status());
   }
+  // Active reservations, a page per pass, round robin: their instances should be running.
+  store::ReservationFilter active;
+  active.state = "active";
+  active.page_size = 100;
+  active.after = active_cursor_;
+  ASSIGN_OR_RETURN(auto page, reservations_->List(active));
+  active_cursor_ = page.size() < static_cast<size_t>(active.page_size) ? "" : page.back().id;
+  for (const store::ReservationRecord& r : page) {
+    for (const store::InstanceRecord* instance : {&r.primary, &r.shadow}) {
+      if (instance->state == "running") Converge(r, *instance);
+    }
+  }
   RefreshGauges();
   return absl::OkStatus();
+}
+
+std::optional<ReservationManager::ClaimHandle> ReservationManager::Claim(const std::string& id) {
+  absl::MutexLock lock(&inflight_mu_);
+  if (!inflight_.insert(id).second) return std::nullopt;
+  return ClaimHandle(this, id);
+}
+
+ReservationManager::ClaimHandle::~ClaimHandle() {
+  if (manager_ == nullptr) return;
+  absl::MutexLock lock(&manager_->inflight_mu_);
+  manager_->inflight_.erase(id_);
+}
+
+void ReservationManager::Converge(const store::ReservationRecord& listed,
+                                  const store::InstanceRecord& listed_instance) {
+  // Claimed and re-read: a release that started since the page was read must not see its
+  // instances brought back.
+  auto claim = Claim(listed.id);
+  if (!claim.has_value()) return;
+  auto current = reservations_->Get(listed.id);
+  if (!current.ok() || current->state != "active") return;
+  const store::ReservationRecord& r = *current;
+  const store::InstanceRecord& instance = listed_instance.role == "primary" ? r.primary : r.shadow;
+  if (instance.id != listed_instance.id || instance.state != "running") return;
+  auto live = compute_->DescribeInstance(instance.location, instance.id);
+  if (live.ok() && live->state != providers::InstanceRunState::kStopped &&
+      live->state != providers::InstanceRunState::kDeleted) {
+    return;  // as recorded (a restarting instance is the agent's to bring back)
+  }
+  if (!live.ok() && !absl::IsNotFound(live.status())) return;  // unreachable: next pass
+  const bool data_gone = !live.ok();
+  if (instance.role == "primary" && data_gone) {
+    // Re-seeding would bring back old data as if it were current: leave the decision to a person
+    // (or to a migration from the shadow), and make the loss visible.
+    LOG_EVENT(kError, "primary instance lost with its data")
+        .Field("reservation_id", r.id)
+        .Field("instance_id", instance.id)
+        .Field("location", instance.location);
+    (void)reservations_->SetInstance(instance.id, "failed", instance.endpoint, clock_->Now());
+    return;
+  }
+  // A stopped instance starts again with its data; a lost shadow is created anew.
+  providers::InstanceSpec spec;
+  spec.instance_id = instance.id;
+  spec.resource_id = r.resource_id;
+  spec.location = instance.location;
+  spec.capacity = instance.capacity;
+  spec.read_only = instance.read_only;
+  spec.seed_dir = r.seed_dir;
+  auto created = compute_->CreateInstance(spec);
+  if (!created.ok()) {
+    LOG_EVENT(kWarning, "instance could not be restored")
+        .Field("instance_id", instance.id)
+        .Field("error", created.status());
+    return;
+  }
+  (void)reservations_->SetInstance(instance.id, "running", created->endpoint, clock_->Now());
+  LOG_EVENT(kWarning, "instance restored to its recorded state")
+      .Field("reservation_id", r.id)
+      .Field("instance_id", instance.id)
+      .Field("role", instance.role)
+      .Field("recreated", data_gone);
 }
 
 void ReservationManager::RefreshGauges() {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -90,12 +91,33 @@ class ReservationManager {
                                                   const ReservationUpdate& update);
   absl::StatusOr<store::ReservationRecord> Release(const std::string& id);
 
-  // One pass: finishes pending reservations and releases in progress; refreshes the gauges.
+  // One pass: finishes pending reservations and releases in progress, brings a page of active
+  // reservations' instances back to running (a stopped one restarts with its data, a lost shadow
+  // is re-created; a primary lost with its data is marked failed, never re-seeded), and
+  // refreshes the gauges. Not to be run by two threads at once.
   absl::Status ReconcileOnce();
 
  private:
   // Creates whatever instance is not running yet; then active, pending or rolled back.
   absl::StatusOr<store::ReservationRecord> Complete(store::ReservationRecord record);
+  // Exclusive right, within this process, to change one reservation's instances.
+  class ClaimHandle {
+   public:
+    ClaimHandle(ReservationManager* manager, std::string id)
+        : manager_(manager), id_(std::move(id)) {}
+    ClaimHandle(ClaimHandle&& other) noexcept
+        : manager_(std::exchange(other.manager_, nullptr)), id_(std::move(other.id_)) {}
+    ClaimHandle& operator=(ClaimHandle&&) = delete;
+    ~ClaimHandle();
+
+   private:
+    ReservationManager* manager_;
+    std::string id_;
+  };
+  // nullopt when another call holds the reservation.
+  std::optional<ClaimHandle> Claim(const std::string& id);
+  void Converge(const store::ReservationRecord& listed,
+                const store::InstanceRecord& listed_instance);
   absl::StatusOr<std::map<std::string, planner::LocationFacts>> LoadLocations(
       std::map<std::string, planner::RegionFacts>* regions);
   void RefreshGauges();
@@ -110,6 +132,7 @@ class ReservationManager {
   std::map<std::pair<std::string, std::string>, prometheus::Gauge*> instance_series_;
   // Reservations being completed or released by this process right now: the reconcile pass
   // leaves them to the call that is already at it.
+  std::string active_cursor_;  // where the next pass over active reservations starts
   absl::Mutex inflight_mu_;
   std::set<std::string> inflight_ ABSL_GUARDED_BY(inflight_mu_);
 };

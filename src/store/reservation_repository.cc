@@ -234,7 +234,8 @@ absl::Status ReservationRepository::SetInstanceCapacity(const std::string& insta
 }
 
 absl::Status ReservationRepository::SetState(const std::string& id, const std::string& state,
-                                             const std::string& error, absl::Time now) {
+                                             const std::string& error, absl::Time now,
+                                             const std::string& only_from) {
   return pool_->Run("updating a reservation", [&](pqxx::connection& conn) -> absl::Status {
     pqxx::work txn(conn);
     const std::string at = ToSqlTime(now);

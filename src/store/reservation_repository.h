@@ -73,8 +73,10 @@ class ReservationRepository {
                                    absl::Time now);
   // Moves the reservation to `state` (and its error); with released or failed, its resource is
   // marked deleted and its instances stopped or failed, in the same transaction.
+  // With `only_from` non-empty, changes nothing and returns ABORTED unless the reservation is in
+  // that state now (another call moved it on).
   absl::Status SetState(const std::string& id, const std::string& state, const std::string& error,
-                        absl::Time now);
+                        absl::Time now, const std::string& only_from = "");
   absl::Status UpdateSettings(const ReservationRecord& record, absl::Time now);
   // Reservations by state, for metrics.
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CountByState();

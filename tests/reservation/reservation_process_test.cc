@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "providers/compute/local/local_compute_provider.h"
 #include "shadowplane/v1/locations.grpc.pb.h"
 #include "shadowplane/v1/reservations.grpc.pb.h"
 #include "support/agent_under_test.h"
@@ -449,6 +450,48 @@ TEST_F(ReservationProcessTest, BadInputGetsTheRightStatus) {
     EXPECT_EQ(reservations_->UpdateReservation(&context, request, &out).error_code(),
               grpc::StatusCode::INVALID_ARGUMENT);
   }
+}
+
+TEST_F(ReservationProcessTest, ReconcileBringsInstancesBackToTheirRecordedState) {
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-drift"), &r).ok());
+  ASSERT_EQ(r.state(), "active");
+  ASSERT_EQ(Put(r.primary().endpoint(), "/written.txt"), 201);
+  // Behind the control plane's back: the primary is stopped, the shadow deleted with its data.
+  providers::ComputeProviderContext context;
+  context.location_endpoint = [this](const std::string& location) -> absl::StatusOr<std::string> {
+    return agents_.at(location)->endpoint();
+  };
+  providers::LocalComputeProvider agents(context);
+  ASSERT_TRUE(agents.DeactivateInstance(r.primary().location(), r.primary().id(), false).ok());
+  ASSERT_TRUE(agents.DeactivateInstance(r.shadow().location(), r.shadow().id(), true).ok());
+
+  bool back = false;
+  int code = 0;
+  for (int i = 0; i < 100 && !back; ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    auto primary = agents.DescribeInstance(r.primary().location(), r.primary().id());
+    auto shadow = agents.DescribeInstance(r.shadow().location(), r.shadow().id());
+    back = primary.ok() && primary->state == providers::InstanceRunState::kRunning && shadow.ok() &&
+           shadow->state == providers::InstanceRunState::kRunning;
+  }
+  ASSERT_TRUE(back) << server_->Output();
+  EXPECT_EQ(Fetch(r.primary().endpoint(), "/written.txt", &code), "new")
+      << "restarted with its data";
+  EXPECT_EQ(Fetch(r.shadow().endpoint(), "/index.html", &code), "<h1>hello</h1>");
+
+  // A primary lost with its data is not re-seeded: it is marked failed for a person to see.
+  ASSERT_TRUE(agents.DeactivateInstance(r.primary().location(), r.primary().id(), true).ok());
+  bool failed = false;
+  for (int i = 0; i < 100 && !failed; ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    pb::Reservation now;
+    ASSERT_TRUE(GetReservation(r.id(), &now).ok());
+    failed = now.primary().state() == "failed";
+  }
+  EXPECT_TRUE(failed);
+  EXPECT_EQ(agents.DescribeInstance(r.primary().location(), r.primary().id()).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(ReservationProcessTest, ShadowctlDrivesTheApi) {
