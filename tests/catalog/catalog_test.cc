@@ -1,0 +1,100 @@
+#include "catalog/catalog.h"
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include "gtest/gtest.h"
+
+namespace shadowplane::catalog {
+namespace {
+
+class CatalogFileTest : public ::testing::Test {
+ protected:
+  std::string Write(const std::string& yaml) {
+    char path[] = "/tmp/catalog-test-XXXXXX";
+    const int fd = mkstemp(path);
+    close(fd);
+    std::ofstream(path) << yaml;
+    files_.push_back(path);
+    return path;
+  }
+  void TearDown() override {
+    for (const auto& f : files_) unlink(f.c_str());
+  }
+  std::vector<std::string> files_;
+};
+
+constexpr char kLocation[] = R"(
+regions:
+  - {name: eu, latitude: 50, longitude: 8}
+locations:
+  - name: fra-1
+    region: eu
+    latitude: 50.1
+    longitude: 8.7
+    agent_endpoint: 127.0.0.1:50061
+    on_demand_price_per_vcpu_hour: 0.04
+    on_demand_price_per_gib_hour: 0.005
+    capacity_millicores: 8000
+    capacity_memory_mib: 16384
+measured_rtts:
+  - {region: eu, location: fra-1, rtt_ms: 2.5}
+)";
+
+TEST_F(CatalogFileTest, LoadsRegionsLocationsAndMeasuredRtts) {
+  auto file = LoadCatalogFile(Write(kLocation));
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_EQ(file->regions.size(), 1u);
+  ASSERT_EQ(file->locations.size(), 1u);
+  EXPECT_EQ(file->locations[0].agent_endpoint, "127.0.0.1:50061");
+  EXPECT_FALSE(file->locations[0].spot_price_per_vcpu_hour.has_value());
+  ASSERT_EQ(file->measured_rtts.size(), 1u);
+  EXPECT_EQ(file->measured_rtts[0].rtt_ms, 2.5);
+}
+
+TEST_F(CatalogFileTest, ProblemsNameTheEntryAndTheField) {
+  std::string yaml = kLocation;
+  auto bad = [&](const std::string& from, const std::string& to) {
+    std::string text = yaml;
+    text.replace(text.find(from), from.size(), to);
+    return LoadCatalogFile(Write(text)).status();
+  };
+  absl::Status s = bad("latitude: 50.1", "latitude: 95");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("location 'fra-1'"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("latitude"), std::string::npos) << s;
+  s = bad("on_demand_price_per_vcpu_hour: 0.04", "on_demand_price_per_vcpu_hour: -1");
+  EXPECT_NE(s.message().find("on_demand_price_per_vcpu_hour"), std::string::npos) << s;
+  s = bad("    capacity_millicores: 8000\n", "");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("fra-1"), std::string::npos) << s;
+  s = bad("rtt_ms: 2.5", "rtt_ms: -3");
+  EXPECT_NE(s.message().find("rtt_ms"), std::string::npos) << s;
+  s = bad("name: fra-1", "name: Fra 1");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  s = bad("capacity_memory_mib: 16384",
+          "spot_price_per_vcpu_hour: 0.01\n    capacity_memory_mib: 16384");
+  EXPECT_NE(s.message().find("go together"), std::string::npos) << s;
+  EXPECT_EQ(LoadCatalogFile("/nonexistent/locations.yaml").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LoadCatalogFile(Write("regions: [unclosed\n")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ValidateLocationTest, SpotAvailabilityAndNamesAreChecked) {
+  store::LocationRecord l;
+  l.name = "ok-1";
+  l.region = "eu";
+  EXPECT_TRUE(ValidateLocation(l).ok());
+  l.spot_availability = 1.5;
+  EXPECT_NE(ValidateLocation(l).message().find("spot_availability"), std::string::npos);
+  l.spot_availability = 0;
+  l.region = "";
+  EXPECT_NE(ValidateLocation(l).message().find("region"), std::string::npos);
+  store::RegionRecord r{"eu", "", 0, 181, {}};
+  EXPECT_NE(ValidateRegion(r).message().find("longitude"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace shadowplane::catalog
