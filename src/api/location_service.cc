@@ -1,9 +1,8 @@
 #include "api/location_service.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include <algorithm>
 
+#include "api/proto_time.h"
 #include "api/unary.h"
 #include "catalog/catalog.h"
 #include "common/status_macros.h"
@@ -11,20 +10,15 @@
 namespace shadowplane::api {
 
 namespace pb = shadowplane::v1;
-using google::protobuf::util::TimeUtil;
 
 namespace {
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
 
 void ToProto(const store::RegionRecord& r, pb::Region* out) {
   out->set_name(r.name);
   out->set_display_name(r.display_name);
   out->set_latitude(r.latitude);
   out->set_longitude(r.longitude);
-  *out->mutable_updated_at() = ToTimestamp(r.updated_at);
+  *out->mutable_updated_at() = ToProtoTime(r.updated_at);
 }
 
 void ToProto(const store::LocationRecord& l, pb::Location* out) {
@@ -43,7 +37,7 @@ void ToProto(const store::LocationRecord& l, pb::Location* out) {
   out->set_power_draw_watts_per_vcpu(l.power_draw_watts_per_vcpu);
   out->set_capacity_millicores(l.capacity_millicores);
   out->set_capacity_memory_mib(l.capacity_memory_mib);
-  *out->mutable_updated_at() = ToTimestamp(l.updated_at);
+  *out->mutable_updated_at() = ToProtoTime(l.updated_at);
   out->set_used_millicores(l.used_millicores);
   out->set_used_memory_mib(l.used_memory_mib);
 }

@@ -1,14 +1,12 @@
 #include "api/reservation_service.h"
 
-#include <google/protobuf/util/time_util.h>
-
+#include "api/proto_time.h"
 #include "api/unary.h"
 #include "common/status_macros.h"
 
 namespace shadowplane::api {
 
 namespace pb = shadowplane::v1;
-using google::protobuf::util::TimeUtil;
 
 namespace {
 
@@ -55,8 +53,8 @@ void ToProto(const store::ReservationRecord& r, pb::Reservation* out) {
   if (!r.shadow.id.empty()) ToProto(r.shadow, out->mutable_shadow());
   out->set_explanation(r.explanation);
   out->set_error(r.error);
-  *out->mutable_created_at() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(r.created_at));
-  *out->mutable_updated_at() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(r.updated_at));
+  *out->mutable_created_at() = ToProtoTime(r.created_at);
+  *out->mutable_updated_at() = ToProtoTime(r.updated_at);
 }
 
 }  // namespace

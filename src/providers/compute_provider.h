@@ -28,7 +28,6 @@ struct InstanceSpec {
 };
 
 enum class InstanceRunState { kStarting, kRunning, kRestarting, kStopped, kDeleted };
-const char* InstanceRunStateName(InstanceRunState state);
 
 struct InstanceInfo {
   std::string instance_id;

@@ -5,22 +5,6 @@
 
 namespace shadowplane::providers {
 
-const char* InstanceRunStateName(InstanceRunState state) {
-  switch (state) {
-    case InstanceRunState::kStarting:
-      return "starting";
-    case InstanceRunState::kRunning:
-      return "running";
-    case InstanceRunState::kRestarting:
-      return "restarting";
-    case InstanceRunState::kStopped:
-      return "stopped";
-    case InstanceRunState::kDeleted:
-      return "deleted";
-  }
-  return "stopped";
-}
-
 absl::Status ComputeProviderRegistry::Register(const std::string& name,
                                                ComputeProviderFactory factory) {
   if (!factories_.emplace(name, std::move(factory)).second) {

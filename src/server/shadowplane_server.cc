@@ -1,6 +1,5 @@
 #include "server/shadowplane_server.h"
 
-#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
@@ -13,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "api/health_service.h"
 #include "api/location_service.h"
+#include "api/proto_time.h"
 #include "api/reservation_service.h"
 #include "api/server_info_service.h"
 #include "catalog/catalog.h"
@@ -49,8 +49,6 @@ namespace {
 // Advisory lock of the reconcile pass ("SPRECONC" in ASCII); all replicas must agree.
 constexpr int64_t kReconcileLockKey = 0x53505245434F4E43;
 }  // namespace
-
-using google::protobuf::util::TimeUtil;
 
 class ShadowplaneServer::Impl {
  public:
@@ -268,19 +266,17 @@ class ShadowplaneServer::Impl {
     shadowplane::v1::GetServerInfoResponse facts;
     facts.set_version(SHADOWPLANE_VERSION);
     facts.set_git_commit(SHADOWPLANE_GIT_COMMIT);
-    *facts.mutable_domain_time() =
-        TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_->Now()));
+    *facts.mutable_domain_time() = api::ToProtoTime(clock_->Now());
     facts.set_time_scale(options_.time_scale);
     if (const auto* scaled = dynamic_cast<const ScaledClock*>(clock_.get());
         scaled != nullptr && options_.time_scale != 1.0) {
-      *facts.mutable_time_epoch() =
-          TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(scaled->epoch()));
+      *facts.mutable_time_epoch() = api::ToProtoTime(scaled->epoch());
     }
     const bool ready = supervisor_ != nullptr && supervisor_->ready();
     facts.set_database_ready(ready);
     facts.set_schema_version(ready ? supervisor_->schema_version() : 0);
     facts.set_database_mode(options_.database_url.empty() ? "embedded" : "external");
-    *facts.mutable_started_at() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(started_at_));
+    *facts.mutable_started_at() = api::ToProtoTime(started_at_);
     return facts;
   }
 

@@ -2,9 +2,9 @@
 
 #include <pqxx/pqxx>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "store/uuid.h"
 
 namespace shadowplane::store {
 namespace {
@@ -13,10 +13,7 @@ namespace {
 std::string UuidArrayLiteral(const std::vector<std::string>& ids) {
   std::vector<std::string> uuids;
   for (const std::string& id : ids) {
-    const bool shaped = id.size() == 36 && std::all_of(id.begin(), id.end(), [](char c) {
-                          return absl::ascii_isxdigit(c) || c == '-';
-                        });
-    if (shaped) uuids.push_back(id);
+    if (LooksLikeUuid(id)) uuids.push_back(id);
   }
   return absl::StrCat("{", absl::StrJoin(uuids, ","), "}");
 }
@@ -24,47 +21,47 @@ std::string UuidArrayLiteral(const std::vector<std::string>& ids) {
 }  // namespace
 
 absl::StatusOr<std::map<std::string, std::string>> InventoryStore::AgentEndpoints() {
-  return pool_->Run("reading agent endpoints",
-                    [](pqxx::connection& conn) -> absl::StatusOr<std::map<std::string, std::string>> {
-                      pqxx::read_transaction txn(conn);
-                      std::map<std::string, std::string> endpoints;
-                      for (const auto& row : txn.exec(
-                               "SELECT name, agent_endpoint FROM locations "
-                               "WHERE agent_endpoint <> '' ORDER BY name")) {
-                        endpoints[row[0].as<std::string>()] = row[1].as<std::string>();
-                      }
-                      return endpoints;
-                    });
+  return pool_->Run(
+      "reading agent endpoints",
+      [](pqxx::connection& conn) -> absl::StatusOr<std::map<std::string, std::string>> {
+        pqxx::read_transaction txn(conn);
+        std::map<std::string, std::string> endpoints;
+        for (const auto& row : txn.exec("SELECT name, agent_endpoint FROM locations "
+                                        "WHERE agent_endpoint <> '' ORDER BY name")) {
+          endpoints[row[0].as<std::string>()] = row[1].as<std::string>();
+        }
+        return endpoints;
+      });
 }
 
 absl::StatusOr<std::string> InventoryStore::AgentEndpoint(const std::string& location) {
-  return pool_->Run("reading an agent endpoint",
-                    [&](pqxx::connection& conn) -> absl::StatusOr<std::string> {
-                      pqxx::read_transaction txn(conn);
-                      const pqxx::result r = txn.exec_params(
-                          "SELECT agent_endpoint FROM locations WHERE name = $1", location);
-                      if (r.empty() || r[0][0].as<std::string>().empty()) {
-                        return absl::NotFoundError(
-                            absl::StrCat("location '", location, "' has no agent endpoint"));
-                      }
-                      return r[0][0].as<std::string>();
-                    });
+  return pool_->Run(
+      "reading an agent endpoint", [&](pqxx::connection& conn) -> absl::StatusOr<std::string> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result r =
+            txn.exec_params("SELECT agent_endpoint FROM locations WHERE name = $1", location);
+        if (r.empty() || r[0][0].as<std::string>().empty()) {
+          return absl::NotFoundError(
+              absl::StrCat("location '", location, "' has no agent endpoint"));
+        }
+        return r[0][0].as<std::string>();
+      });
 }
 
 absl::StatusOr<std::set<std::string>> InventoryStore::LiveResources(
     const std::vector<std::string>& resource_ids) {
-  return pool_->Run("reading live resources",
-                    [&](pqxx::connection& conn) -> absl::StatusOr<std::set<std::string>> {
-                      pqxx::read_transaction txn(conn);
-                      std::set<std::string> live;
-                      for (const auto& row : txn.exec_params(
-                               "SELECT id::text FROM resources "
-                               "WHERE deleted_at IS NULL AND id = ANY($1::uuid[])",
-                               UuidArrayLiteral(resource_ids))) {
-                        live.insert(row[0].as<std::string>());
-                      }
-                      return live;
-                    });
+  return pool_->Run(
+      "reading live resources",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::set<std::string>> {
+        pqxx::read_transaction txn(conn);
+        std::set<std::string> live;
+        for (const auto& row : txn.exec_params("SELECT id::text FROM resources "
+                                               "WHERE deleted_at IS NULL AND id = ANY($1::uuid[])",
+                                               UuidArrayLiteral(resource_ids))) {
+          live.insert(row[0].as<std::string>());
+        }
+        return live;
+      });
 }
 
 absl::StatusOr<bool> RunUnderAdvisoryLock(ConnectionPool& pool, int64_t key,

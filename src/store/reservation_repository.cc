@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "store/location_repository.h"
+#include "store/uuid.h"
 
 namespace shadowplane::store {
 namespace {
@@ -92,15 +93,6 @@ std::string InsertInstance(pqxx::work& txn, const std::string& resource_id, cons
           resource_id, i.role, i.location, i.capacity.millicores, i.capacity.memory_mib,
           CapacityTypeName(i.capacity.type), i.read_only, now)[0]
       .as<std::string>();
-}
-
-bool LooksLikeUuid(const std::string& id) {
-  if (id.size() != 36) return false;
-  for (size_t i = 0; i < id.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? id[i] != '-' : !absl::ascii_isxdigit(id[i])) return false;
-  }
-  return true;
 }
 
 }  // namespace

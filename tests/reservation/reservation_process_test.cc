@@ -443,6 +443,34 @@ TEST_F(ReservationProcessTest, BadInputGetsTheRightStatus) {
   }
   {
     grpc::ClientContext context;
+    pb::ReleaseRequest request;
+    request.set_id("00000000-0000-0000-0000-000000000000");
+    pb::Reservation out;
+    EXPECT_EQ(reservations_->Release(&context, request, &out).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    // Only active reservations can be updated.
+    pb::ReserveRequest request = Request("b-failed");
+    request.set_seed_dir(root_ + "/no-such-seed");
+    pb::Reservation ignored;
+    ASSERT_EQ(Reserve(request, &ignored).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    grpc::ClientContext list_context;
+    pb::ListReservationsRequest list_request;
+    list_request.set_state("failed");
+    pb::ListReservationsResponse failed;
+    ASSERT_TRUE(reservations_->ListReservations(&list_context, list_request, &failed).ok());
+    ASSERT_EQ(failed.reservations_size(), 1);
+    grpc::ClientContext context;
+    pb::UpdateReservationRequest update;
+    update.set_id(failed.reservations(0).id());
+    update.set_millicores(2000);
+    pb::Reservation out;
+    EXPECT_EQ(reservations_->UpdateReservation(&context, update, &out).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  {
+    grpc::ClientContext context;
     pb::UpdateReservationRequest request;
     request.set_id(live.id());
     request.set_shadow_capacity_fraction(-0.5);
