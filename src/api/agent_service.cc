@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "api/agent_protocol_check.h"
 #include "api/grpc_status.h"
 #include "api/unary.h"
 #include "common/agent_protocol.h"
@@ -13,23 +14,6 @@ namespace pb = shadowplane::agent::v1;
 
 namespace {
 
-absl::Status CheckProtocol(const grpc::CallbackServerContext* context) {
-  const auto& metadata = context->client_metadata();
-  const auto it = metadata.find(kAgentProtocolMetadataKey);
-  const std::string range = absl::StrCat(kMinAgentProtocolVersion, "..", kAgentProtocolVersion);
-  if (it == metadata.end()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "missing metadata ", kAgentProtocolMetadataKey, "; this agent speaks protocol ", range));
-  }
-  int version = 0;
-  if (!absl::SimpleAtoi(std::string(it->second.data(), it->second.size()), &version) ||
-      version < kMinAgentProtocolVersion || version > kAgentProtocolVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("agent protocol version ", std::string(it->second.data(), it->second.size()),
-                     " is not supported; this agent speaks ", range));
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<Capacity> FromProto(const pb::Capacity& c) {
   Capacity capacity{c.millicores(), c.memory_mib(), CapacityType::kOnDemand};

@@ -29,6 +29,12 @@ ABSL_FLAG(std::string, instance_binary, "",
           "The shadowplane-instance program; default: beside this program");
 ABSL_FLAG(absl::Duration, instance_start_timeout, absl::Seconds(10),
           "How long an instance may take to start listening");
+ABSL_FLAG(int, sync_threads, 2,
+          "Files hashed, signed and delta-encoded in parallel during a sync round");
+ABSL_FLAG(int, sync_window, 6, "Files in flight per sync round (this agent as target)");
+ABSL_FLAG(int64_t, sync_signature_cache_mib, 64,
+          "Signatures of an instance's files kept between sync rounds, in MiB per instance");
+ABSL_FLAG(absl::Duration, sync_round_timeout, absl::Hours(1), "Longest a sync round may take");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGINT/SIGTERM, how long in-flight calls may take before they are cancelled");
 
@@ -80,6 +86,10 @@ int Main(int argc, char** argv) {
     instances.instance_binary = BesideThisProgram("shadowplane-instance");
   }
   instances.start_timeout = absl::GetFlag(FLAGS_instance_start_timeout);
+  options.sync.threads = absl::GetFlag(FLAGS_sync_threads);
+  options.sync.window = absl::GetFlag(FLAGS_sync_window);
+  options.sync.signature_cache_bytes = absl::GetFlag(FLAGS_sync_signature_cache_mib) << 20;
+  options.sync.round_timeout = absl::GetFlag(FLAGS_sync_round_timeout);
   std::string bad;
   if (!ValidNetwork(instances.instance_network)) {
     bad = "--instance_network must be three octets of 127.0.0.0/8, e.g. 127.0.1";
@@ -87,6 +97,14 @@ int Main(int argc, char** argv) {
     bad = "--instance_port must be 1 to 65535";
   } else if (instances.capacity_millicores <= 0 || instances.capacity_memory_mib <= 0) {
     bad = "--capacity_millicores and --capacity_memory_mib must be positive";
+  } else if (options.sync.threads < 1 || options.sync.threads > 64) {
+    bad = "--sync_threads must be 1 to 64";
+  } else if (options.sync.window < 1 || options.sync.window > 64) {
+    bad = "--sync_window must be 1 to 64";
+  } else if (options.sync.signature_cache_bytes < 0) {
+    bad = "--sync_signature_cache_mib must not be negative";
+  } else if (options.sync.round_timeout <= absl::ZeroDuration()) {
+    bad = "--sync_round_timeout must be positive";
   } else if (instances.location.empty()) {
     bad = "--location must not be empty";
   }

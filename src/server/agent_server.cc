@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "api/agent_service.h"
+#include "api/agent_sync_service.h"
 #include "api/health_service.h"
 #include "common/log.h"
 #include "common/serving_status.h"
@@ -34,7 +35,8 @@ class AgentServer::Impl {
 
   absl::Status Start() {
     registry_ = std::make_shared<prometheus::Registry>();
-    for (const char* service : {"", "grpc.health.v1.Health", "shadowplane.agent.v1.AgentService"}) {
+    for (const char* service : {"", "grpc.health.v1.Health", "shadowplane.agent.v1.AgentService",
+                                "shadowplane.agent.v1.SyncService"}) {
       serving_.Set(service, false);
     }
     ASSIGN_OR_RETURN(manager_, agent::InstanceManager::Open(options_.instances, registry_.get()));
@@ -43,9 +45,12 @@ class AgentServer::Impl {
     health_ = std::make_unique<api::HealthService>(&serving_);
     rpc_workers_ = std::make_unique<WorkerPool>("rpc", 8, 1024);
     agent_service_ = std::make_unique<api::AgentService>(manager_.get(), rpc_workers_.get());
-    ASSIGN_OR_RETURN(grpc_server_, StartGrpcServer(options_.listen, "listen",
-                                                   {health_.get(), agent_service_.get()},
-                                                   registry_.get(), &grpc_port_));
+    sync_service_ =
+        std::make_unique<api::AgentSyncService>(manager_.get(), options_.sync, registry_.get());
+    ASSIGN_OR_RETURN(grpc_server_,
+                     StartGrpcServer(options_.listen, "listen",
+                                     {health_.get(), agent_service_.get(), sync_service_.get()},
+                                     registry_.get(), &grpc_port_));
     serving_.SetAll(true);
     LOG_EVENT(kInfo, "shadowplane-agent started")
         .Field("location", options_.instances.location)
@@ -89,6 +94,7 @@ class AgentServer::Impl {
   std::unique_ptr<api::HealthService> health_;
   std::unique_ptr<WorkerPool> rpc_workers_;
   std::unique_ptr<api::AgentService> agent_service_;
+  std::unique_ptr<api::AgentSyncService> sync_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

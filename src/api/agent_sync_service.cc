@@ -1,0 +1,205 @@
+#include "api/agent_sync_service.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "api/agent_protocol_check.h"
+#include "api/grpc_status.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "prometheus/counter.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "sync/pull_client.h"
+#include "sync/pull_source.h"
+#include "sync/safe_path.h"
+#include "sync/tree.h"
+#include "sync/tree_ops.h"
+
+namespace shadowplane::api {
+
+namespace pb = shadowplane::agent::v1;
+
+namespace {
+
+const char* ModeName(pb::SyncMode mode) {
+  switch (mode) {
+    case pb::QUICK:
+      return "quick";
+    case pb::CHECKSUM:
+      return "checksum";
+    case pb::FINAL:
+      return "final";
+    default:
+      return "unspecified";
+  }
+}
+
+}  // namespace
+
+AgentSyncService::AgentSyncService(agent::InstanceManager* manager, AgentSyncOptions options,
+                                   prometheus::Registry* registry)
+    : manager_(manager), options_(options) {
+  if (registry != nullptr) {
+    rounds_ = &prometheus::BuildCounter()
+                   .Name("shadowplane_agent_sync_rounds_total")
+                   .Help("Sync rounds served by this agent, by role (target, source) and result.")
+                   .Register(*registry);
+    bytes_ = &prometheus::BuildCounter()
+                  .Name("shadowplane_agent_sync_bytes_total")
+                  .Help(
+                      "Bytes of sync rounds this agent ran as target, by kind (literal, "
+                      "matched, signature, wire).")
+                  .Register(*registry);
+    duration_ = &prometheus::BuildHistogram()
+                     .Name("shadowplane_agent_sync_duration_seconds")
+                     .Help("Duration of sync rounds this agent ran as target.")
+                     .Register(*registry)
+                     .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.25, 0.5, 1,
+                                                                      2.5, 5, 10, 30, 60, 300});
+  }
+  RemoveLeftovers();
+}
+
+void AgentSyncService::RemoveLeftovers() {
+  for (const agent::InstanceView& view : manager_->List()) {
+    absl::StatusOr<UniqueFd> root = sync::OpenDirectory(view.data_dir);
+    if (!root.ok()) continue;
+    absl::StatusOr<sync::TreeScan> scan = sync::ScanTree(root->get());
+    if (!scan.ok()) continue;
+    for (const std::string& temp : scan->temporaries) {
+      absl::Status s = sync::RemovePath(root->get(), temp);
+      LOG_EVENT(kInfo, "removed a temporary file left by an interrupted sync")
+          .Field("instance", view.config.instance_id)
+          .Field("path", temp)
+          .Field("ok", s.ok());
+    }
+  }
+}
+
+absl::StatusOr<std::string> AgentSyncService::DataDir(const std::string& instance_id) {
+  ASSIGN_OR_RETURN(agent::InstanceView view, manager_->Describe(instance_id));
+  return view.data_dir;
+}
+
+sync::FileStateCache* AgentSyncService::CacheFor(const std::string& instance_id) {
+  absl::MutexLock lock(&mu_);
+  std::unique_ptr<sync::FileStateCache>& cache = caches_[instance_id];
+  if (cache == nullptr) {
+    cache = std::make_unique<sync::FileStateCache>(options_.signature_cache_bytes);
+  }
+  return cache.get();
+}
+
+std::shared_ptr<grpc::Channel> AgentSyncService::ChannelTo(const std::string& endpoint) {
+  absl::MutexLock lock(&mu_);
+  std::shared_ptr<grpc::Channel>& channel = channels_[endpoint];
+  if (channel == nullptr) {
+    grpc::ChannelArguments args;
+    // Deltas arrive in pieces of 256 KiB; a larger window keeps loopback and LAN links full.
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 1);
+    channel = grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+  }
+  return channel;
+}
+
+grpc::Status AgentSyncService::SyncFrom(grpc::ServerContext* context,
+                                        const pb::SyncFromRequest* request,
+                                        pb::SyncFromResponse* response) {
+  if (absl::Status s = CheckProtocol(context); !s.ok()) return ToGrpcStatus(s);
+  absl::Status status = RunSyncFrom(*request, response);
+  if (rounds_ != nullptr) {
+    rounds_->Add({{"role", "target"}, {"result", status.ok() ? "ok" : "error"}}).Increment();
+  }
+  if (status.ok() && bytes_ != nullptr) {
+    const pb::SyncStats& stats = response->stats();
+    bytes_->Add({{"kind", "literal"}}).Increment(stats.bytes_literal());
+    bytes_->Add({{"kind", "matched"}}).Increment(stats.bytes_matched());
+    bytes_->Add({{"kind", "signature"}}).Increment(stats.bytes_signature());
+    bytes_->Add({{"kind", "wire"}}).Increment(stats.bytes_wire());
+    duration_->Observe(stats.duration_seconds());
+  }
+  LogLine event(status.ok() ? LogLevel::kInfo : LogLevel::kWarning, "sync round");
+  event.Field("source_instance", request->source_instance_id())
+      .Field("target_instance", request->target_instance_id())
+      .Field("mode", ModeName(request->mode()))
+      .Field("ok", status.ok());
+  if (status.ok()) {
+    event.Field("files_transferred", response->stats().files_transferred())
+        .Field("bytes_wire", response->stats().bytes_wire())
+        .Field("dirty", response->dirty_size())
+        .Field("seconds", response->stats().duration_seconds());
+  } else {
+    event.Field("error", status);
+  }
+  return ToGrpcStatus(status);
+}
+
+absl::Status AgentSyncService::RunSyncFrom(const pb::SyncFromRequest& request,
+                                           pb::SyncFromResponse* response) {
+  if (request.source_endpoint().empty()) {
+    return absl::InvalidArgumentError("source_endpoint is required");
+  }
+  if (request.source_instance_id().empty()) {
+    return absl::InvalidArgumentError("source_instance_id is required");
+  }
+  if (request.target_instance_id().empty()) {
+    return absl::InvalidArgumentError("target_instance_id is required");
+  }
+  pb::SyncMode mode = request.mode() == pb::SYNC_MODE_UNSPECIFIED ? pb::QUICK : request.mode();
+  if (mode != pb::QUICK && mode != pb::CHECKSUM && mode != pb::FINAL) {
+    return absl::InvalidArgumentError("mode must be QUICK, CHECKSUM or FINAL");
+  }
+  for (const std::string& path : request.paths()) {
+    if (absl::Status s = sync::ValidateRelativePath(path); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("paths: ", s.message()));
+    }
+  }
+  ASSIGN_OR_RETURN(std::string target_dir, DataDir(request.target_instance_id()));
+  {
+    absl::MutexLock lock(&mu_);
+    if (!syncing_.insert(request.target_instance_id()).second) {
+      return absl::AbortedError(absl::StrCat("a sync into instance ", request.target_instance_id(),
+                                             " is already running"));
+    }
+  }
+  absl::Cleanup done = [&] {
+    absl::MutexLock lock(&mu_);
+    syncing_.erase(request.target_instance_id());
+  };
+  sync::PullOptions options;
+  options.channel = ChannelTo(request.source_endpoint());
+  options.source_instance_id = request.source_instance_id();
+  options.mode = mode;
+  options.paths.assign(request.paths().begin(), request.paths().end());
+  options.target_dir = target_dir;
+  options.cache = CacheFor(request.target_instance_id());
+  options.threads = options_.threads;
+  options.window = options_.window;
+  options.timeout = options_.round_timeout;
+  ASSIGN_OR_RETURN(*response, sync::PullTree(options));
+  return absl::OkStatus();
+}
+
+grpc::Status AgentSyncService::Pull(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<pb::PullResponse, pb::PullRequest>* stream) {
+  if (absl::Status s = CheckProtocol(context); !s.ok()) return ToGrpcStatus(s);
+  sync::PullSourceEnvironment env;
+  env.data_dir = [this](const std::string& id) { return DataDir(id); };
+  env.cache = [this](const std::string& id) { return CacheFor(id); };
+  env.threads = options_.threads;
+  absl::Status status = sync::ServePull(stream, env);
+  if (rounds_ != nullptr) {
+    rounds_->Add({{"role", "source"}, {"result", status.ok() ? "ok" : "error"}}).Increment();
+  }
+  if (!status.ok() && !absl::IsCancelled(status)) {
+    LOG_EVENT(kWarning, "pull failed").Field("error", status.ToString());
+  }
+  return ToGrpcStatus(status);
+}
+
+}  // namespace shadowplane::api

@@ -1,0 +1,573 @@
+#include "sync/pull_client.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <future>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/agent_protocol.h"
+#include "common/status_macros.h"
+#include "shadowplane/agent/v1/sync.grpc.pb.h"
+#include "sync/file_digests.h"
+#include "sync/patch_applier.h"
+#include "sync/safe_path.h"
+#include "sync/signature.h"
+#include "sync/tree.h"
+#include "sync/tree_ops.h"
+
+namespace shadowplane::sync {
+
+namespace v1 = shadowplane::agent::v1;
+
+namespace {
+
+constexpr size_t kSignaturePiece = 256 << 10;
+
+absl::Status FromGrpc(const grpc::Status& status, const char* what) {
+  std::string message = absl::StrCat(what, ": ", status.error_message());
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return absl::UnavailableError(message);
+    case grpc::StatusCode::NOT_FOUND:
+      return absl::NotFoundError(message);
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return absl::InvalidArgumentError(message);
+    case grpc::StatusCode::CANCELLED:
+      return absl::CancelledError(message);
+    default:
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()), message);
+  }
+}
+
+EntryKind LocalKind(v1::EntryKind kind) {
+  switch (kind) {
+    case v1::DIRECTORY:
+      return EntryKind::kDirectory;
+    case v1::SYMLINK:
+      return EntryKind::kSymlink;
+    default:
+      return EntryKind::kFile;
+  }
+}
+
+// One file being transferred.
+struct Transfer {
+  const TreeEntry* source = nullptr;
+  std::string basis_path;  // empty: no basis
+};
+
+// A basis signature ready to send, and the basis it was made from.
+struct PreparedBasis {
+  UniqueFd basis;
+  std::shared_ptr<const std::string> signature;
+  bool cached = false;
+};
+
+class TargetSession {
+ public:
+  explicit TargetSession(const PullOptions& options)
+      : options_(options), stub_(v1::SyncService::NewStub(options.channel)) {}
+
+  absl::StatusOr<v1::SyncFromResponse> Run() {
+    absl::Time start = absl::Now();
+    context_.set_deadline(absl::ToChronoTime(start + options_.timeout));
+    context_.AddMetadata(kAgentProtocolMetadataKey, absl::StrCat(kAgentProtocolVersion));
+    ASSIGN_OR_RETURN(root_fd_, OpenDirectory(options_.target_dir));
+    stream_ = stub_->Pull(&context_);
+
+    v1::PullRequest open;
+    open.mutable_open()->set_instance_id(options_.source_instance_id);
+    open.mutable_open()->set_mode(options_.mode);
+    for (const std::string& p : options_.paths) open.mutable_open()->add_paths(p);
+    Send(open);
+
+    absl::Status status = Exchange();
+    if (!status.ok()) {
+      bool ended_early = false;
+      {
+        absl::MutexLock lock(&mu_);
+        ended_early = ended_early_;
+      }
+      if (!ended_early) context_.TryCancel();
+      if (receiver_.joinable()) receiver_.join();
+      grpc::Status finish = stream_->Finish();
+      // When the source ended the stream, its status says why better than ours.
+      if (ended_early && !finish.ok()) return FromGrpc(finish, "pull from the source agent");
+      return status;
+    }
+    grpc::Status finish = stream_->Finish();
+    if (!finish.ok()) return FromGrpc(finish, "pull from the source agent");
+    RETURN_IF_ERROR(FinishTree());
+
+    stats_.set_duration_seconds(absl::ToDoubleSeconds(absl::Now() - start));
+    v1::SyncFromResponse response;
+    *response.mutable_stats() = stats_;
+    int64_t dirty_bytes = 0;
+    std::set<std::string> dirty_paths;
+    for (const v1::DirtyFile& d : closing_.dirty()) dirty_paths.insert(d.path());
+    for (const std::string& path : dirty_paths) {
+      v1::DirtyFile* d = response.add_dirty();
+      d->set_path(path);
+      auto it = source_by_path_.find(path);
+      d->set_size(it == source_by_path_.end() ? 0 : it->second->identity.size);
+      for (const v1::DirtyFile& c : closing_.dirty()) {
+        if (c.path() == path) d->set_size(c.size());
+      }
+      dirty_bytes += d->size();
+    }
+    for (const std::string& path : changed_during_read_) {
+      if (dirty_paths.insert(path).second) {
+        v1::DirtyFile* d = response.add_dirty();
+        d->set_path(path);
+        dirty_bytes += 0;
+      }
+    }
+    response.set_dirty_bytes(dirty_bytes);
+    response.set_source_tree_hash(closing_.tree_hash());
+    response.set_target_tree_hash(target_tree_hash_);
+    return response;
+  }
+
+ private:
+  void Send(const v1::PullRequest& request) {
+    stats_.set_bytes_wire(stats_.bytes_wire() + request.ByteSizeLong());
+    stream_->Write(request);
+  }
+
+  absl::Status Exchange() {
+    RETURN_IF_ERROR(ReceiveManifest());
+    ASSIGN_OR_RETURN(TreeScan scan, ScanTree(root_fd_.get()));
+    for (const std::string& temp : scan.temporaries)
+      RETURN_IF_ERROR(RemovePath(root_fd_.get(), temp));
+    target_ = std::move(scan.entries);
+    if (options_.mode != v1::QUICK) {
+      ASSIGN_OR_RETURN(int64_t hashed,
+                       FillDigests(root_fd_.get(), target_, *options_.cache, options_.threads));
+      (void)hashed;
+    }
+    for (TreeEntry& e : target_) target_by_path_[e.path] = &e;
+    RETURN_IF_ERROR(ApplyStructure());
+    ChooseRenameBases();
+    receiver_ = std::thread([this] { Receive(); });
+    absl::Status sent = SendTransfers();
+    {
+      absl::MutexLock lock(&mu_);
+      if (!sent.ok() && failure_.ok()) failure_ = sent;
+      mu_.Await(absl::Condition(
+          +[](TargetSession* s) { return s->in_flight_.empty() || !s->failure_.ok(); }, this));
+      if (!failure_.ok()) return failure_;
+    }
+    v1::PullRequest finish;
+    finish.mutable_finish();
+    Send(finish);
+    stream_->WritesDone();
+    receiver_.join();
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    if (!closed_) return absl::UnavailableError("the source ended the stream without closing");
+    return absl::OkStatus();
+  }
+
+  absl::Status ReceiveManifest() {
+    v1::PullResponse response;
+    for (;;) {
+      if (!stream_->Read(&response)) {
+        grpc::Status status = stream_->Finish();
+        return FromGrpc(status, "pull from the source agent");
+      }
+      stats_.set_bytes_wire(stats_.bytes_wire() + response.ByteSizeLong());
+      if (!response.has_manifest()) {
+        return absl::InvalidArgumentError("the source sent data before its manifest ended");
+      }
+      for (const v1::Entry& entry : response.manifest().entries()) {
+        RETURN_IF_ERROR(ValidateManifestEntry(entry));
+        TreeEntry e;
+        e.path = entry.path();
+        e.kind = LocalKind(entry.kind());
+        e.mode = entry.mode() & 07777;
+        e.identity.size = entry.size();
+        e.identity.mtime_ns = entry.mtime_ns();
+        e.link_target = entry.link_target();
+        if (!entry.sha256().empty()) {
+          ASSIGN_OR_RETURN(Digest d, DigestFromBytes(entry.sha256()));
+          e.sha256 = d;
+        }
+        source_.push_back(std::move(e));
+      }
+      if (response.manifest().last()) break;
+    }
+    std::sort(source_.begin(), source_.end(),
+              [](const TreeEntry& a, const TreeEntry& b) { return a.path < b.path; });
+    for (const TreeEntry& e : source_) {
+      if (!source_by_path_.emplace(e.path, &e).second) {
+        return absl::InvalidArgumentError(absl::StrCat("manifest lists ", e.path, " twice"));
+      }
+      auto [parent, name] = SplitParent(e.path);
+      if (!parent.empty()) {
+        auto it = source_by_path_.find(std::string(parent));
+        if (it == source_by_path_.end() || it->second->kind != EntryKind::kDirectory) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "manifest entry ", e.path, ": its parent is not a directory of the source tree"));
+        }
+      }
+      if (e.kind == EntryKind::kFile) {
+        stats_.set_files_total(stats_.files_total() + 1);
+        stats_.set_bytes_total(stats_.bytes_total() + e.identity.size);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  bool InScope(const std::string& path) const {
+    if (options_.mode != v1::FINAL || options_.paths.empty()) return true;
+    return std::find(options_.paths.begin(), options_.paths.end(), path) != options_.paths.end();
+  }
+
+  void ForgetTarget(const std::string& path) {
+    auto it = target_by_path_.lower_bound(path);
+    while (it != target_by_path_.end() &&
+           (it->first == path || it->first.compare(0, path.size() + 1, path + "/") == 0)) {
+      it = target_by_path_.erase(it);
+    }
+  }
+
+  // Directories, links, kind changes and metadata-only changes; collects the files to transfer.
+  absl::Status ApplyStructure() {
+    for (const TreeEntry& s : source_) {
+      if (!InScope(s.path) && s.kind != EntryKind::kDirectory) continue;
+      auto it = target_by_path_.find(s.path);
+      const TreeEntry* t = it == target_by_path_.end() ? nullptr : it->second;
+      if (t != nullptr && t->kind != s.kind) {
+        RETURN_IF_ERROR(RemovePath(root_fd_.get(), s.path));
+        ForgetTarget(s.path);
+        t = nullptr;
+      }
+      switch (s.kind) {
+        case EntryKind::kDirectory:
+          if (t == nullptr) {
+            RETURN_IF_ERROR(MakeDirectory(root_fd_.get(), s.path));
+            stats_.set_directories_created(stats_.directories_created() + 1);
+          }
+          break;
+        case EntryKind::kSymlink:
+          if (t == nullptr || t->link_target != s.link_target) {
+            RETURN_IF_ERROR(PlaceSymlink(root_fd_.get(), s.path, s.link_target));
+            RETURN_IF_ERROR(SetMetadata(root_fd_.get(), s.path, true, 0, s.identity.mtime_ns));
+            stats_.set_files_metadata(stats_.files_metadata() + 1);
+            touched_dirs_.insert(std::string(SplitParent(s.path).first));
+          } else if (t->identity.mtime_ns != s.identity.mtime_ns) {
+            RETURN_IF_ERROR(SetMetadata(root_fd_.get(), s.path, true, 0, s.identity.mtime_ns));
+          }
+          break;
+        case EntryKind::kFile: {
+          bool differs;
+          if (t == nullptr) {
+            differs = true;
+          } else if (options_.mode == v1::QUICK) {
+            differs =
+                t->identity.size != s.identity.size || t->identity.mtime_ns != s.identity.mtime_ns;
+          } else {
+            differs = !t->sha256.has_value() || !s.sha256.has_value() || *t->sha256 != *s.sha256;
+          }
+          if (differs) {
+            transfers_.push_back(Transfer{&s, t == nullptr ? "" : s.path});
+          } else if (t->mode != s.mode || t->identity.mtime_ns != s.identity.mtime_ns) {
+            RETURN_IF_ERROR(
+                SetMetadata(root_fd_.get(), s.path, false, s.mode, s.identity.mtime_ns));
+            stats_.set_files_metadata(stats_.files_metadata() + 1);
+          }
+          break;
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // A new file with no basis of its own may be a renamed one: use a file the source no longer
+  // has, of the same size (and content, when both hashes are known), as its basis.
+  void ChooseRenameBases() {
+    std::multimap<int64_t, const TreeEntry*> leaving;
+    for (const TreeEntry& t : target_) {
+      if (t.kind == EntryKind::kFile && source_by_path_.count(t.path) == 0 &&
+          target_by_path_.count(t.path) > 0 && InScope(t.path)) {
+        leaving.emplace(t.identity.size, &t);
+      }
+    }
+    for (Transfer& transfer : transfers_) {
+      if (!transfer.basis_path.empty()) continue;
+      auto [lo, hi] = leaving.equal_range(transfer.source->identity.size);
+      for (auto it = lo; it != hi; ++it) {
+        const TreeEntry* candidate = it->second;
+        if (transfer.source->sha256.has_value() && candidate->sha256.has_value() &&
+            *transfer.source->sha256 != *candidate->sha256) {
+          continue;
+        }
+        transfer.basis_path = candidate->path;
+        break;
+      }
+    }
+  }
+
+  absl::StatusOr<PreparedBasis> PrepareBasis(const Transfer& transfer) {
+    PreparedBasis prepared;
+    if (transfer.basis_path.empty()) {
+      SignatureBuilder builder(0);
+      ASSIGN_OR_RETURN(std::string sig, builder.Finish());
+      prepared.signature = std::make_shared<const std::string>(std::move(sig));
+      return prepared;
+    }
+    absl::StatusOr<UniqueFd> fd = OpenFileBeneath(root_fd_.get(), transfer.basis_path);
+    if (!fd.ok()) {
+      // The basis went away or is no regular file: transfer the whole file instead.
+      Transfer none{transfer.source, ""};
+      return PrepareBasis(none);
+    }
+    struct stat st {};
+    if (fstat(fd->get(), &st) != 0) return absl::InternalError("stat of a basis failed");
+    FileIdentity identity = IdentityOf(st);
+    prepared.signature = options_.cache->Signature(transfer.basis_path, identity);
+    prepared.cached = prepared.signature != nullptr;
+    if (!prepared.cached) {
+      ASSIGN_OR_RETURN(std::string sig, SignFile(fd->get(), st.st_size));
+      options_.cache->PutSignature(transfer.basis_path, identity, sig);
+      prepared.signature = std::make_shared<const std::string>(std::move(sig));
+    }
+    prepared.basis = std::move(*fd);
+    return prepared;
+  }
+
+  struct InFlight {
+    const TreeEntry* source = nullptr;
+    std::unique_ptr<PatchApplier> applier;
+    UniqueFd dir;
+    absl::Status error;
+  };
+
+  absl::Status SendTransfers() {
+    // Basis signatures are computed ahead on `threads` threads; the stream gets them in order.
+    std::deque<std::future<absl::StatusOr<PreparedBasis>>> ahead;
+    size_t next = 0;
+    auto fill = [&] {
+      while (next < transfers_.size() && ahead.size() < static_cast<size_t>(options_.threads)) {
+        const Transfer* t = &transfers_[next++];
+        ahead.push_back(std::async(std::launch::async, [this, t] { return PrepareBasis(*t); }));
+      }
+    };
+    fill();
+    for (size_t i = 0; i < transfers_.size(); ++i) {
+      absl::StatusOr<PreparedBasis> prepared = ahead.front().get();
+      ahead.pop_front();
+      fill();
+      RETURN_IF_ERROR(prepared.status());
+      const TreeEntry* source = transfers_[i].source;
+      auto [parent, name] = SplitParent(source->path);
+      InFlight flight;
+      flight.source = source;
+      ASSIGN_OR_RETURN(flight.dir, OpenDirectoryBeneath(root_fd_.get(), parent));
+      ASSIGN_OR_RETURN(flight.applier, PatchApplier::Begin(flight.dir.get(), std::string(name),
+                                                           std::move(prepared->basis), true,
+                                                           source->identity.size));
+      if (prepared->cached) stats_.set_signatures_cached(stats_.signatures_cached() + 1);
+      uint32_t id = static_cast<uint32_t>(i + 1);
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](TargetSession* s) {
+              return s->in_flight_.size() < static_cast<size_t>(s->options_.window) ||
+                     !s->failure_.ok();
+            },
+            this));
+        if (!failure_.ok()) return failure_;
+        in_flight_.emplace(id, std::move(flight));
+      }
+      const std::string& sig = *prepared->signature;
+      stats_.set_bytes_signature(stats_.bytes_signature() + sig.size());
+      size_t offset = 0;
+      do {
+        v1::PullRequest request;
+        v1::FileRequest* file = request.mutable_file();
+        file->set_file_id(id);
+        if (offset == 0) file->set_path(source->path);
+        size_t n = std::min(kSignaturePiece, sig.size() - offset);
+        file->set_signature(sig.substr(offset, n));
+        offset += n;
+        file->set_last(offset >= sig.size());
+        Send(request);
+      } while (offset < sig.size());
+    }
+    return absl::OkStatus();
+  }
+
+  void Fail(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (failure_.ok()) failure_ = std::move(status);
+  }
+
+  void Receive() {
+    v1::PullResponse response;
+    while (stream_->Read(&response)) {
+      int64_t wire = response.ByteSizeLong();
+      absl::MutexLock lock(&mu_);
+      stats_.set_bytes_wire(stats_.bytes_wire() + wire);
+      if (response.has_closing()) {
+        closing_ = response.closing();
+        closed_ = true;
+        continue;
+      }
+      uint32_t id =
+          response.has_delta() ? response.delta().file_id() : response.file_end().file_id();
+      auto it = in_flight_.find(id);
+      if (it == in_flight_.end()) {
+        Fail(
+            absl::InvalidArgumentError(absl::StrCat("the source sent data for unknown file ", id)));
+        return;
+      }
+      InFlight& flight = it->second;
+      if (response.has_delta()) {
+        // Patching runs with mu_ released: it is the slow part, and the sender only needs the
+        // lock to add files.
+        const std::string& data = response.delta().data();
+        PatchApplier* applier = flight.applier.get();
+        if (!flight.error.ok()) continue;
+        mu_.Unlock();
+        absl::Status s = applier->Feed(data.data(), data.size());
+        mu_.Lock();
+        if (!s.ok()) it->second.error = s;
+        continue;
+      }
+      InFlight done = std::move(flight);
+      in_flight_.erase(it);
+      mu_.Unlock();
+      absl::Status s = FinishFile(done, response.file_end());
+      mu_.Lock();
+      if (!s.ok()) {
+        Fail(s);
+        return;
+      }
+    }
+    absl::MutexLock lock(&mu_);
+    if (!closed_) {
+      ended_early_ = true;
+      Fail(absl::UnavailableError("the source ended the stream before closing it"));
+    }
+  }
+
+  absl::Status FinishFile(InFlight& flight, const v1::FileEnd& end) {
+    const std::string& path = flight.source->path;
+    if (end.changed()) {
+      // The source changed under the delta: keep the old version; the next round retries.
+      absl::MutexLock lock(&mu_);
+      changed_during_read_.insert(path);
+      return absl::OkStatus();
+    }
+    RETURN_IF_ERROR(flight.error);
+    ASSIGN_OR_RETURN(Digest sha256, DigestFromBytes(end.sha256()));
+    ASSIGN_OR_RETURN(RebuiltFile rebuilt,
+                     flight.applier->Commit(sha256, end.size(), end.mode(), end.mtime_ns()));
+    options_.cache->Put(path, rebuilt.identity, rebuilt.sha256, std::move(rebuilt.signature));
+    absl::MutexLock lock(&mu_);
+    touched_dirs_.insert(std::string(SplitParent(path).first));
+    stats_.set_files_transferred(stats_.files_transferred() + 1);
+    stats_.set_bytes_literal(stats_.bytes_literal() + end.bytes_literal());
+    stats_.set_bytes_matched(stats_.bytes_matched() + end.bytes_matched());
+    return absl::OkStatus();
+  }
+
+  // Deletions, directory modes and times, durability, and the target's tree hash.
+  absl::Status FinishTree() {
+    for (auto it = target_.rbegin(); it != target_.rend(); ++it) {
+      if (source_by_path_.count(it->path) > 0 || target_by_path_.count(it->path) == 0 ||
+          !InScope(it->path)) {
+        continue;
+      }
+      RETURN_IF_ERROR(RemovePath(root_fd_.get(), it->path));
+      if (it->kind == EntryKind::kFile) stats_.set_files_deleted(stats_.files_deleted() + 1);
+      touched_dirs_.insert(std::string(SplitParent(it->path).first));
+    }
+    for (auto it = source_.rbegin(); it != source_.rend(); ++it) {
+      if (it->kind != EntryKind::kDirectory) continue;
+      auto t = target_by_path_.find(it->path);
+      if (t != target_by_path_.end() && t->second->mode == it->mode &&
+          t->second->identity.mtime_ns == it->identity.mtime_ns &&
+          touched_dirs_.count(it->path) == 0) {
+        continue;
+      }
+      RETURN_IF_ERROR(
+          SetMetadata(root_fd_.get(), it->path, false, it->mode, it->identity.mtime_ns));
+    }
+    for (const std::string& dir : touched_dirs_) {
+      absl::Status s = SyncDirectory(root_fd_.get(), dir);
+      if (!s.ok() && !absl::IsNotFound(s)) return s;
+    }
+    if (options_.mode != v1::QUICK) {
+      ASSIGN_OR_RETURN(TreeScan scan, ScanTree(root_fd_.get()));
+      ASSIGN_OR_RETURN(int64_t hashed, FillDigests(root_fd_.get(), scan.entries, *options_.cache,
+                                                   options_.threads));
+      (void)hashed;
+      absl::StatusOr<std::string> hash = TreeHash(scan.entries);
+      if (hash.ok()) target_tree_hash_ = *hash;
+    }
+    return absl::OkStatus();
+  }
+
+  const PullOptions& options_;
+  std::unique_ptr<v1::SyncService::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::PullRequest, v1::PullResponse>> stream_;
+  UniqueFd root_fd_;
+  std::vector<TreeEntry> source_;
+  std::map<std::string, const TreeEntry*> source_by_path_;
+  std::vector<TreeEntry> target_;
+  std::map<std::string, TreeEntry*> target_by_path_;
+  std::vector<Transfer> transfers_;
+  std::string target_tree_hash_;
+  std::thread receiver_;
+
+  absl::Mutex mu_;
+  v1::SyncStats stats_ ABSL_GUARDED_BY(mu_);
+  std::map<uint32_t, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> touched_dirs_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> changed_during_read_ ABSL_GUARDED_BY(mu_);
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  v1::Closing closing_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool ended_early_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
+absl::Status ValidateManifestEntry(const v1::Entry& entry) {
+  RETURN_IF_ERROR(ValidateRelativePath(entry.path()));
+  if (entry.kind() != v1::FILE && entry.kind() != v1::DIRECTORY && entry.kind() != v1::SYMLINK) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("manifest entry ", entry.path(), ": unknown kind"));
+  }
+  if (entry.kind() == v1::SYMLINK &&
+      (entry.link_target().empty() || entry.link_target().find('\0') != std::string::npos)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("manifest entry ", entry.path(), ": bad link target"));
+  }
+  if (entry.size() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("manifest entry ", entry.path(), ": negative size"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::SyncFromResponse> PullTree(const PullOptions& options) {
+  if (options.cache == nullptr || options.channel == nullptr) {
+    return absl::InvalidArgumentError("PullTree needs a channel and a cache");
+  }
+  TargetSession session(options);
+  return session.Run();
+}
+
+}  // namespace shadowplane::sync

@@ -1,0 +1,50 @@
+// The target side of a sync round: pulls an instance's tree from the source agent into a local
+// directory. See proto/shadowplane/agent/v1/sync.proto for the protocol.
+//
+// Order of work: validate the whole manifest first (a bad path refuses the round before anything
+// is written), remove what a killed round left behind, create directories and links, rebuild
+// changed files from deltas (several in flight; each verified and renamed into place on its own),
+// then delete what the source no longer has and set directory modes and times. Each step is safe
+// to repeat, so a failed or killed round is simply run again.
+#ifndef SHADOWPLANE_SYNC_PULL_CLIENT_H_
+#define SHADOWPLANE_SYNC_PULL_CLIENT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+#include "shadowplane/agent/v1/sync.pb.h"
+#include "sync/file_state_cache.h"
+
+namespace shadowplane::sync {
+
+struct PullOptions {
+  std::shared_ptr<grpc::Channel> channel;  // to the source agent
+  std::string source_instance_id;
+  shadowplane::agent::v1::SyncMode mode = shadowplane::agent::v1::QUICK;
+  std::vector<std::string> paths;  // FINAL only; empty: the whole tree
+  std::string target_dir;
+  FileStateCache* cache = nullptr;  // the target tree's cache
+  int threads = 2;                  // basis signatures computed in parallel
+  int window = 6;                   // files in flight
+  absl::Duration timeout = absl::Hours(1);
+};
+
+// Runs one round. The response carries the statistics, the dirty set and both tree hashes; a
+// FINAL round whose hashes differ is still a response (the caller decides). Errors:
+// INVALID_ARGUMENT for a bad manifest from the source (path traversal, links as parents),
+// DATA_LOSS for a corrupt or truncated delta, RESOURCE_EXHAUSTED when the target disk is full,
+// UNAVAILABLE when the source cannot be reached; the files already rebuilt stay (each complete),
+// the rest keep their old versions.
+absl::StatusOr<shadowplane::agent::v1::SyncFromResponse> PullTree(const PullOptions& options);
+
+// Validates one manifest entry as the target receives it.
+absl::Status ValidateManifestEntry(const shadowplane::agent::v1::Entry& entry);
+
+}  // namespace shadowplane::sync
+
+#endif  // SHADOWPLANE_SYNC_PULL_CLIENT_H_

@@ -1,0 +1,276 @@
+#include "sync/pull_source.h"
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "sync/delta_encoder.h"
+#include "sync/file_digests.h"
+#include "sync/safe_path.h"
+#include "sync/signature.h"
+#include "sync/tree.h"
+
+namespace shadowplane::sync {
+
+namespace v1 = shadowplane::agent::v1;
+
+namespace {
+
+constexpr size_t kManifestEntriesPerMessage = 1000;
+// Deltas queued beyond the running ones before the reader stops taking signatures.
+constexpr size_t kMaxQueued = 8;
+
+v1::EntryKind WireKind(EntryKind kind) {
+  switch (kind) {
+    case EntryKind::kFile:
+      return v1::FILE;
+    case EntryKind::kDirectory:
+      return v1::DIRECTORY;
+    case EntryKind::kSymlink:
+      return v1::SYMLINK;
+  }
+  return v1::ENTRY_KIND_UNSPECIFIED;
+}
+
+class SourceSession {
+ public:
+  SourceSession(PullStream* stream, const PullSourceEnvironment& env)
+      : stream_(stream), env_(env) {}
+
+  absl::Status Run() {
+    v1::PullRequest first;
+    if (!stream_->Read(&first)) return absl::CancelledError("the target closed the stream");
+    if (!first.has_open()) return absl::InvalidArgumentError("the first message must be open");
+    const v1::OpenPull& open = first.open();
+    mode_ = open.mode();
+    if (mode_ != v1::QUICK && mode_ != v1::CHECKSUM && mode_ != v1::FINAL) {
+      return absl::InvalidArgumentError("open.mode must be QUICK, CHECKSUM or FINAL");
+    }
+    ASSIGN_OR_RETURN(std::string root, env_.data_dir(open.instance_id()));
+    cache_ = env_.cache(open.instance_id());
+    ASSIGN_OR_RETURN(root_fd_, OpenDirectory(root));
+    ASSIGN_OR_RETURN(TreeScan scan, ScanTree(root_fd_.get()));
+    opening_ = std::move(scan.entries);
+    if (mode_ != v1::QUICK) {
+      ASSIGN_OR_RETURN(int64_t hashed,
+                       FillDigests(root_fd_.get(), opening_, *cache_, env_.threads));
+      (void)hashed;
+    }
+    RETURN_IF_ERROR(SendManifest());
+
+    for (int i = 0; i < env_.threads; ++i) workers_.emplace_back([this] { WorkLoop(); });
+    absl::Status status = ReadRequests();
+    {
+      absl::MutexLock lock(&mu_);
+      closing_ = true;
+      if (!status.ok()) queue_.clear();
+    }
+    for (std::thread& t : workers_) t.join();
+    if (!status.ok()) return status;
+    if (broken_) return absl::CancelledError("the target went away");
+    return SendClosing();
+  }
+
+ private:
+  struct Pending {
+    std::string path;
+    std::unique_ptr<LoadedSignature> signature;
+  };
+
+  bool Write(const v1::PullResponse& response) {
+    absl::MutexLock lock(&write_mu_);
+    if (broken_) return false;
+    if (!stream_->Write(response)) broken_ = true;
+    return !broken_;
+  }
+
+  absl::Status SendManifest() {
+    v1::PullResponse response;
+    v1::Manifest* manifest = response.mutable_manifest();
+    for (const TreeEntry& e : opening_) {
+      v1::Entry* entry = manifest->add_entries();
+      entry->set_path(e.path);
+      entry->set_kind(WireKind(e.kind));
+      entry->set_mode(e.mode);
+      entry->set_size(e.identity.size);
+      entry->set_mtime_ns(e.identity.mtime_ns);
+      entry->set_link_target(e.link_target);
+      if (e.sha256.has_value()) entry->set_sha256(DigestBytes(*e.sha256));
+      if (manifest->entries_size() >= static_cast<int>(kManifestEntriesPerMessage)) {
+        if (!Write(response)) return absl::CancelledError("the target went away");
+        manifest->Clear();
+      }
+    }
+    manifest->set_last(true);
+    if (!Write(response)) return absl::CancelledError("the target went away");
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadRequests() {
+    std::map<uint32_t, Pending> receiving;
+    v1::PullRequest request;
+    while (stream_->Read(&request)) {
+      if (request.has_finish()) {
+        if (!receiving.empty()) {
+          return absl::InvalidArgumentError("finish while signatures are incomplete");
+        }
+        return absl::OkStatus();
+      }
+      if (!request.has_file()) return absl::InvalidArgumentError("expected file or finish");
+      v1::FileRequest* file = request.mutable_file();
+      auto it = receiving.find(file->file_id());
+      if (it == receiving.end()) {
+        RETURN_IF_ERROR(ValidateRelativePath(file->path()));
+        Pending pending{file->path(), std::make_unique<LoadedSignature>()};
+        it = receiving.emplace(file->file_id(), std::move(pending)).first;
+      }
+      if (absl::Status s = it->second.signature->Update(file->signature()); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("signature of ", it->second.path, ": ", s.message()));
+      }
+      if (!file->last()) continue;
+      if (absl::Status s = it->second.signature->Finish(); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("signature of ", it->second.path, ": ", s.message()));
+      }
+      uint32_t id = it->first;
+      Pending done = std::move(it->second);
+      receiving.erase(it);
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](SourceSession* s) { return s->queue_.size() < kMaxQueued || s->broken_; }, this));
+      if (broken_) return absl::CancelledError("the target went away");
+      queue_.emplace_back(id, std::move(done));
+    }
+    return absl::CancelledError("the target closed the stream before finishing");
+  }
+
+  void WorkLoop() {
+    for (;;) {
+      std::pair<uint32_t, Pending> task;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](SourceSession* s) { return !s->queue_.empty() || s->closing_; }, this));
+        if (queue_.empty()) return;
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      SendDelta(task.first, task.second);
+    }
+  }
+
+  void SendDelta(uint32_t id, Pending& pending) {
+    v1::PullResponse chunk;
+    chunk.mutable_delta()->set_file_id(id);
+    auto sink = [&](const char* data, size_t size) {
+      chunk.mutable_delta()->set_data(data, size);
+      if (!Write(chunk)) return absl::CancelledError("the target went away");
+      return absl::OkStatus();
+    };
+    absl::StatusOr<DeltaResult> result =
+        EncodeFileDelta(root_fd_.get(), pending.path, pending.signature->get(), sink);
+    v1::PullResponse end;
+    v1::FileEnd* file_end = end.mutable_file_end();
+    file_end->set_file_id(id);
+    if (!result.ok()) {
+      file_end->set_changed(true);
+      file_end->set_error(std::string(result.status().message()));
+      RecordChanged(pending.path);
+    } else {
+      file_end->set_size(result->identity.size);
+      file_end->set_mtime_ns(result->identity.mtime_ns);
+      file_end->set_mode(result->mode);
+      file_end->set_sha256(DigestBytes(result->sha256));
+      file_end->set_changed(result->changed);
+      file_end->set_bytes_literal(result->bytes_literal);
+      file_end->set_bytes_matched(result->bytes_matched);
+      if (result->changed) {
+        RecordChanged(pending.path);
+      } else {
+        cache_->Put(pending.path, result->identity, result->sha256);
+      }
+    }
+    Write(end);
+  }
+
+  void RecordChanged(const std::string& path) {
+    absl::MutexLock lock(&mu_);
+    changed_during_read_.insert(path);
+  }
+
+  absl::Status SendClosing() {
+    ASSIGN_OR_RETURN(TreeScan scan, ScanTree(root_fd_.get()));
+    std::map<std::string, const TreeEntry*> before;
+    for (const TreeEntry& e : opening_) before[e.path] = &e;
+    std::set<std::string> dirty;
+    {
+      absl::MutexLock lock(&mu_);
+      dirty = changed_during_read_;
+    }
+    v1::PullResponse response;
+    v1::Closing* closing = response.mutable_closing();
+    for (const TreeEntry& e : scan.entries) {
+      auto it = before.find(e.path);
+      bool changed = it == before.end() || it->second->kind != e.kind ||
+                     (e.kind == EntryKind::kFile && it->second->identity != e.identity) ||
+                     it->second->link_target != e.link_target;
+      if (it != before.end()) before.erase(it);
+      if (changed) dirty.insert(e.path);
+    }
+    for (const auto& [path, entry] : before) dirty.insert(path);  // deleted during the round
+    std::map<std::string, int64_t> sizes;
+    for (const TreeEntry& e : scan.entries) sizes[e.path] = e.identity.size;
+    for (const std::string& path : dirty) {
+      v1::DirtyFile* d = closing->add_dirty();
+      d->set_path(path);
+      d->set_size(sizes.count(path) ? sizes[path] : 0);
+    }
+    if (mode_ != v1::QUICK) {
+      ASSIGN_OR_RETURN(int64_t hashed,
+                       FillDigests(root_fd_.get(), scan.entries, *cache_, env_.threads));
+      (void)hashed;
+      absl::StatusOr<std::string> tree_hash = TreeHash(scan.entries);
+      // A file that kept changing has no hash: the tree has no single hash then.
+      if (tree_hash.ok()) closing->set_tree_hash(*tree_hash);
+    }
+    std::set<std::string> live;
+    for (const TreeEntry& e : scan.entries) live.insert(e.path);
+    cache_->Retain(live);
+    if (!Write(response)) return absl::CancelledError("the target went away");
+    return absl::OkStatus();
+  }
+
+  PullStream* const stream_;
+  const PullSourceEnvironment& env_;
+  v1::SyncMode mode_ = v1::SYNC_MODE_UNSPECIFIED;
+  FileStateCache* cache_ = nullptr;
+  UniqueFd root_fd_;
+  std::vector<TreeEntry> opening_;
+  std::vector<std::thread> workers_;
+
+  absl::Mutex write_mu_;
+  std::atomic<bool> broken_{false};
+
+  absl::Mutex mu_;
+  std::deque<std::pair<uint32_t, Pending>> queue_ ABSL_GUARDED_BY(mu_);
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  std::set<std::string> changed_during_read_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+absl::Status ServePull(PullStream* stream, const PullSourceEnvironment& env) {
+  SourceSession session(stream, env);
+  return session.Run();
+}
+
+}  // namespace shadowplane::sync

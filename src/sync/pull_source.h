@@ -1,0 +1,39 @@
+// The source side of SyncService.Pull: lists the source tree, then answers each of the target's
+// basis signatures with the file's delta, several files at a time, and closes with the files that
+// changed during the round and (in CHECKSUM and FINAL modes) the tree hash.
+//
+// Memory stays bounded: the target keeps only a few files in flight, each worker holds one read
+// buffer and one delta piece, and gRPC flow control stops the workers when the target is slower.
+#ifndef SHADOWPLANE_SYNC_PULL_SOURCE_H_
+#define SHADOWPLANE_SYNC_PULL_SOURCE_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "grpcpp/support/sync_stream.h"
+#include "shadowplane/agent/v1/sync.pb.h"
+#include "sync/file_state_cache.h"
+
+namespace shadowplane::sync {
+
+struct PullSourceEnvironment {
+  // The data directory of an instance; NOT_FOUND for an unknown one.
+  std::function<absl::StatusOr<std::string>(const std::string& instance_id)> data_dir;
+  // The hash cache of an instance's tree (owned by the caller, outlives the call).
+  std::function<FileStateCache*(const std::string& instance_id)> cache;
+  int threads = 2;
+};
+
+using PullStream = grpc::ServerReaderWriterInterface<shadowplane::agent::v1::PullResponse,
+                                                     shadowplane::agent::v1::PullRequest>;
+
+// Serves one Pull stream to its end. INVALID_ARGUMENT for a malformed request (first message
+// not `open`, a bad path, a corrupt signature), NOT_FOUND for an unknown instance, CANCELLED when
+// the target goes away.
+absl::Status ServePull(PullStream* stream, const PullSourceEnvironment& env);
+
+}  // namespace shadowplane::sync
+
+#endif  // SHADOWPLANE_SYNC_PULL_SOURCE_H_
