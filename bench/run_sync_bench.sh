@@ -10,7 +10,7 @@
 # from round 1) syncs 2 -> 3. rsync does the same two rounds on its own copy.
 #
 #   bench/run_sync_bench.sh [TOTAL_MIB] [FILES]     (default 512 200)
-# Set SYNC_BENCH_DIR to keep the generated trees somewhere else (default: a temporary directory).
+# AGENT_FLAGS adds flags to both agents (e.g. --sync_threads=1). Set SYNC_BENCH_DIR to keep the generated trees somewhere else (default: a temporary directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,11 +44,12 @@ cp -a "$WORK/v2" "$WORK/v3"
 "$BIN/sync_bench_data" mutate "$WORK/v3" --seed=3 --mtime_shift=7200
 
 free_port() { echo $((20000 + RANDOM % 40000)); }
-start_agent() {  # NAME NETWORK -> sets AGENT_PORT, AGENT_PID
+start_agent() {  # NAME NETWORK -> sets AGENT_PORT, AGENT_METRICS, AGENT_PID
   AGENT_PORT=$(free_port)
+  AGENT_METRICS=$(free_port)
   "$BUILD_DIR/src/shadowplane-agent" --location="$1" --listen="127.0.0.1:$AGENT_PORT" \
-    --metrics_listen="127.0.0.1:$(free_port)" --data_root="$WORK/agents/$1" \
-    --instance_network="$2" --instance_port="$(free_port)" --log_level=warning &
+    --metrics_listen="127.0.0.1:$AGENT_METRICS" --data_root="$WORK/agents/$1" \
+    --instance_network="$2" --instance_port="$(free_port)" --log_level=warning ${AGENT_FLAGS:-} &
   AGENT_PID=$!
   pids+=("$AGENT_PID")
   for _ in $(seq 1 100); do
@@ -76,7 +77,18 @@ cat $(find "$WORK" -type f) >/dev/null
 # Restart the target agent so that round 1 starts cold, with no cached signature.
 kill -TERM "$TARGET_PID"; wait "$TARGET_PID" 2>/dev/null || true
 start_agent target 127.0.92
-TARGET_AGENT=127.0.0.1:$AGENT_PORT TARGET_PID=$AGENT_PID
+TARGET_AGENT=127.0.0.1:$AGENT_PORT TARGET_PID=$AGENT_PID TARGET_METRICS=$AGENT_METRICS
+
+# After a round the target agent signs the files it rebuilt in the background (for the next
+# round); wait for that to finish so that it does not slow down what is measured next.
+wait_for_idle_target() {
+  for _ in $(seq 1 600); do
+    curl -s "http://127.0.0.1:$TARGET_METRICS/metrics" |
+      grep -q '^shadowplane_agent_sync_signature_backlog 0' && return
+    sleep 0.1
+  done
+  echo "the target agent's signature backlog did not drain" >&2
+}
 
 seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
 rsync_round() {  # VERSION -> prints "wall wire"
@@ -95,6 +107,7 @@ our_round() {  # VERSION -> prints sync_bench's figures
   "$BIN/sync_bench" sync --target_agent="$TARGET_AGENT" --source_agent="$SOURCE_AGENT" \
     --source_instance=bench-source --target_instance=bench-target --mode=quick
 }
+cpu_seconds() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
 peak_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
 
@@ -103,13 +116,18 @@ echo "== cat of the tree into /dev/null: ${CAT}s"
 for round in 1 2; do
   version=v$((round + 1))
   label=$([[ $round == 1 ]] && echo "cold  " || echo "steady")
+  src_cpu0=$(cpu_seconds "$SOURCE_PID") dst_cpu0=$(cpu_seconds "$TARGET_PID")
   ours=$(our_round "$version")
+  src_cpu=$(echo "$(cpu_seconds "$SOURCE_PID") - $src_cpu0" | bc -l)
+  dst_cpu=$(echo "$(cpu_seconds "$TARGET_PID") - $dst_cpu0" | bc -l)
+  wait_for_idle_target
   read -r rs_wall rs_wire < <(rsync_round "$version")
   wall=$(field "$ours" wall_seconds)
   wire=$(field "$ours" wire_bytes)
   echo "== round $round ($label): $ours"
   printf '   shadowplane: %8.3f s  %11d wire bytes (signatures %d, literal %d)\n' "$wall" "$wire" \
     "$(field "$ours" signature_bytes)" "$(field "$ours" literal_bytes)"
+  printf '   agent CPU:   source %.2f s, target %.2f s\n' "$src_cpu" "$dst_cpu"
   printf '   rsync:       %8.3f s  %11d wire bytes\n' "$rs_wall" "$rs_wire"
   printf '   ratio:       %8.2fx time %7.3fx wire bytes\n' "$(echo "$wall / $rs_wall" | bc -l)" \
     "$(echo "$wire / $rs_wire" | bc -l)"

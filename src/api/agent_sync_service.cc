@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "prometheus/counter.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "sync/pull_client.h"
@@ -60,7 +61,17 @@ AgentSyncService::AgentSyncService(agent::InstanceManager* manager, AgentSyncOpt
                      .Register(*registry)
                      .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.25, 0.5, 1,
                                                                       2.5, 5, 10, 30, 60, 300});
+    backlog_ = &prometheus::BuildGauge()
+                    .Name("shadowplane_agent_sync_signature_backlog")
+                    .Help(
+                        "Rebuilt files waiting to be signed in the background for the next "
+                        "round.")
+                    .Register(*registry)
+                    .Add({});
   }
+  warmer_ = std::make_unique<sync::SignatureWarmer>([this](size_t backlog) {
+    if (backlog_ != nullptr) backlog_->Set(static_cast<double>(backlog));
+  });
   RemoveLeftovers();
 }
 
@@ -180,7 +191,13 @@ absl::Status AgentSyncService::RunSyncFrom(const pb::SyncFromRequest& request,
   options.threads = options_.threads;
   options.window = options_.window;
   options.timeout = options_.round_timeout;
-  ASSIGN_OR_RETURN(*response, sync::PullTree(options));
+  std::vector<std::string> rebuilt;
+  options.rebuilt = &rebuilt;
+  absl::StatusOr<pb::SyncFromResponse> result = sync::PullTree(options);
+  // Even after a failed round, the files it did rebuild are worth signing for the next one.
+  warmer_->Enqueue(target_dir, options.cache, rebuilt);
+  RETURN_IF_ERROR(result.status());
+  *response = *std::move(result);
   return absl::OkStatus();
 }
 

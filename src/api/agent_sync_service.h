@@ -21,6 +21,7 @@
 #include "grpcpp/channel.h"
 #include "shadowplane/agent/v1/sync.grpc.pb.h"
 #include "sync/file_state_cache.h"
+#include "sync/signature_warmer.h"
 
 namespace prometheus {
 class Registry;
@@ -28,6 +29,7 @@ class Counter;
 template <typename T>
 class Family;
 class Histogram;
+class Gauge;
 }  // namespace prometheus
 
 namespace shadowplane::api {
@@ -66,9 +68,13 @@ class AgentSyncService final : public shadowplane::agent::v1::SyncService::Servi
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> syncing_ ABSL_GUARDED_BY(mu_);
 
+  // Last: its thread uses the caches above.
+  std::unique_ptr<sync::SignatureWarmer> warmer_;
+
   prometheus::Family<prometheus::Counter>* rounds_ = nullptr;
   prometheus::Family<prometheus::Counter>* bytes_ = nullptr;
   prometheus::Histogram* duration_ = nullptr;
+  prometheus::Gauge* backlog_ = nullptr;
 };
 
 }  // namespace shadowplane::api

@@ -35,20 +35,16 @@ absl::Status WriteError(int error, const std::string& name) {
 
 }  // namespace
 
-PatchApplier::PatchApplier(int dir_fd, std::string name, UniqueFd basis, bool sign_output,
-                           int64_t size_hint)
+PatchApplier::PatchApplier(int dir_fd, std::string name, UniqueFd basis)
     : dir_fd_(dir_fd),
       name_(std::move(name)),
       basis_(std::move(basis)),
-      job_(rs_patch_begin(&PatchApplier::CopyFromBasis, this), "patch", 1 << 20) {
-  if (sign_output) signer_ = std::make_unique<SignatureBuilder>(size_hint);
-}
+      job_(rs_patch_begin(&PatchApplier::CopyFromBasis, this), "patch", 1 << 20) {}
 
 absl::StatusOr<std::unique_ptr<PatchApplier>> PatchApplier::Begin(int dir_fd, std::string name,
-                                                                  UniqueFd basis, bool sign_output,
-                                                                  int64_t size_hint) {
+                                                                  UniqueFd basis) {
   std::unique_ptr<PatchApplier> applier(
-      new PatchApplier(dir_fd, std::move(name), std::move(basis), sign_output, size_hint));
+      new PatchApplier(dir_fd, std::move(name), std::move(basis)));
   for (int attempt = 0; attempt < 8; ++attempt) {
     std::string temp = TemporaryName();
     int fd =
@@ -88,7 +84,6 @@ rs_result PatchApplier::CopyFromBasis(void* opaque, rs_long_t pos, size_t* len, 
 
 absl::Status PatchApplier::Write(const char* data, size_t size) {
   hasher_.Update(data, size);
-  if (signer_ != nullptr) RETURN_IF_ERROR(signer_->Update(data, size));
   size_t done = 0;
   while (done < size) {
     ssize_t n = write(out_.get(), data + done, size - done);
@@ -99,6 +94,13 @@ absl::Status PatchApplier::Write(const char* data, size_t size) {
     done += n;
   }
   written_ += size;
+  // Start writeback as we go, so that the fsync before the rename waits for the tail only.
+  constexpr int64_t kWritebackStep = 8 << 20;
+  if (written_ - writeback_started_ >= kWritebackStep) {
+    sync_file_range(out_.get(), writeback_started_, written_ - writeback_started_,
+                    SYNC_FILE_RANGE_WRITE);
+    writeback_started_ = written_;
+  }
   return absl::OkStatus();
 }
 
@@ -119,10 +121,6 @@ absl::StatusOr<RebuiltFile> PatchApplier::Commit(const Digest& sha256, int64_t s
   }
   RebuiltFile result;
   result.sha256 = digest;
-  if (signer_ != nullptr) {
-    ASSIGN_OR_RETURN(std::string signature, signer_->Finish());
-    result.signature = std::move(signature);
-  }
   if (fchmod(out_.get(), mode & 07777) != 0) return WriteError(errno, name_);
   struct timespec times[2];
   times[0].tv_sec = mtime_ns / 1000000000;

@@ -11,7 +11,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -20,25 +19,20 @@
 #include "sync/content_hash.h"
 #include "sync/file_identity.h"
 #include "sync/rsync_job.h"
-#include "sync/signature.h"
 
 namespace shadowplane::sync {
 
 struct RebuiltFile {
   FileIdentity identity;  // of the file now in place
   Digest sha256;
-  // The new version's signature, when signing was asked for: next round's basis signature.
-  std::optional<std::string> signature;
 };
 
 class PatchApplier {
  public:
   // `dir_fd` is the directory that will hold `name`; `basis` the old version (may be invalid: no
-  // basis). With `sign_output`, the output is signed as it is written, as for a basis of
-  // `size_hint` bytes.
+  // basis).
   static absl::StatusOr<std::unique_ptr<PatchApplier>> Begin(int dir_fd, std::string name,
-                                                             UniqueFd basis, bool sign_output,
-                                                             int64_t size_hint);
+                                                             UniqueFd basis);
   // Removes the temporary file unless committed.
   ~PatchApplier();
 
@@ -53,7 +47,7 @@ class PatchApplier {
   int64_t bytes_written() const { return written_; }
 
  private:
-  PatchApplier(int dir_fd, std::string name, UniqueFd basis, bool sign_output, int64_t size_hint);
+  PatchApplier(int dir_fd, std::string name, UniqueFd basis);
   static rs_result CopyFromBasis(void* opaque, rs_long_t pos, size_t* len, void** buf);
   absl::Status Write(const char* data, size_t size);
 
@@ -64,8 +58,8 @@ class PatchApplier {
   UniqueFd out_;
   RsJob job_;
   ContentHasher hasher_;
-  std::unique_ptr<SignatureBuilder> signer_;
   int64_t written_ = 0;
+  int64_t writeback_started_ = 0;
   bool committed_ = false;
 };
 

@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/agent_protocol.h"
 #include "common/status_macros.h"
+#include "common/worker_pool.h"
 #include "shadowplane/agent/v1/sync.grpc.pb.h"
 #include "sync/file_digests.h"
 #include "sync/patch_applier.h"
@@ -374,20 +375,22 @@ class TargetSession {
       flight.source = source;
       ASSIGN_OR_RETURN(flight.dir, OpenDirectoryBeneath(root_fd_.get(), parent));
       ASSIGN_OR_RETURN(flight.applier, PatchApplier::Begin(flight.dir.get(), std::string(name),
-                                                           std::move(prepared->basis), true,
-                                                           source->identity.size));
+                                                           std::move(prepared->basis)));
       if (prepared->cached) stats_.set_signatures_cached(stats_.signatures_cached() + 1);
       uint32_t id = static_cast<uint32_t>(i + 1);
       {
         absl::MutexLock lock(&mu_);
         mu_.Await(absl::Condition(
             +[](TargetSession* s) {
-              return s->in_flight_.size() < static_cast<size_t>(s->options_.window) ||
+              // Files waiting for their commit hold descriptors: bound them too.
+              return (s->awaiting_end_ < static_cast<size_t>(s->options_.window) &&
+                      s->in_flight_.size() < static_cast<size_t>(s->options_.window) + 64) ||
                      !s->failure_.ok();
             },
             this));
         if (!failure_.ok()) return failure_;
         in_flight_.emplace(id, std::move(flight));
+        ++awaiting_end_;
       }
       const std::string& sig = *prepared->signature;
       stats_.set_bytes_signature(stats_.bytes_signature() + sig.size());
@@ -443,13 +446,27 @@ class TargetSession {
         if (!s.ok()) it->second.error = s;
         continue;
       }
-      InFlight done = std::move(flight);
-      in_flight_.erase(it);
-      mu_.Unlock();
-      absl::Status s = FinishFile(done, response.file_end());
-      mu_.Lock();
-      if (!s.ok()) {
-        Fail(s);
+      // Verifying, fsyncing and renaming wait for the disk: the committers do that while this
+      // thread goes on patching. The file stays in flight until then, but frees its window slot.
+      --awaiting_end_;
+      absl::Status submitted = committers_.Submit([this, id, end = response.file_end()] {
+        absl::Status s;
+        {
+          absl::MutexLock lock(&mu_);
+          s = failure_;
+        }
+        InFlight* flight = nullptr;
+        {
+          absl::MutexLock lock(&mu_);
+          flight = &in_flight_.at(id);
+        }
+        if (s.ok()) s = FinishFile(*flight, end);
+        absl::MutexLock lock(&mu_);
+        in_flight_.erase(id);
+        if (!s.ok()) Fail(s);
+      });
+      if (!submitted.ok()) {
+        Fail(submitted);
         return;
       }
     }
@@ -472,8 +489,9 @@ class TargetSession {
     ASSIGN_OR_RETURN(Digest sha256, DigestFromBytes(end.sha256()));
     ASSIGN_OR_RETURN(RebuiltFile rebuilt,
                      flight.applier->Commit(sha256, end.size(), end.mode(), end.mtime_ns()));
-    options_.cache->Put(path, rebuilt.identity, rebuilt.sha256, std::move(rebuilt.signature));
+    options_.cache->Put(path, rebuilt.identity, rebuilt.sha256);
     absl::MutexLock lock(&mu_);
+    if (options_.rebuilt != nullptr) options_.rebuilt->push_back(path);
     touched_dirs_.insert(std::string(SplitParent(path).first));
     stats_.set_files_transferred(stats_.files_transferred() + 1);
     stats_.set_bytes_literal(stats_.bytes_literal() + end.bytes_literal());
@@ -530,16 +548,21 @@ class TargetSession {
   std::vector<Transfer> transfers_;
   std::string target_tree_hash_;
   std::thread receiver_;
+  // Declared after everything its tasks touch, so that it drains first on destruction.
 
   absl::Mutex mu_;
   v1::SyncStats stats_ ABSL_GUARDED_BY(mu_);
+  // Files from their signature until committed; the window counts only those whose delta has
+  // not ended yet, so that waiting for the disk (fsync) never stalls the transfer.
   std::map<uint32_t, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);
+  size_t awaiting_end_ ABSL_GUARDED_BY(mu_) = 0;
   std::set<std::string> touched_dirs_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> changed_during_read_ ABSL_GUARDED_BY(mu_);
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   v1::Closing closing_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool ended_early_ ABSL_GUARDED_BY(mu_) = false;
+  WorkerPool committers_{"sync-commit", 2, 1 << 20};
 };
 
 }  // namespace

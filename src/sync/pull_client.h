@@ -32,6 +32,8 @@ struct PullOptions {
   int threads = 2;                  // basis signatures computed in parallel
   int window = 6;                   // files in flight
   absl::Duration timeout = absl::Hours(1);
+  // When set, receives the paths of the files rebuilt (e.g. to sign them for the next round).
+  std::vector<std::string>* rebuilt = nullptr;
 };
 
 // Runs one round. The response carries the statistics, the dirty set and both tree hashes; a
