@@ -27,7 +27,7 @@ void ToProto(const store::InstanceRecord& i, pb::Instance* out) {
   out->set_endpoint(i.endpoint);
 }
 
-void ToProto(const store::ReservationRecord& r, pb::Reservation* out) {
+void ToProto(const store::ReservationRecord& r, absl::Time now, pb::Reservation* out) {
   out->set_id(r.id);
   out->set_request_id(r.request_id);
   out->set_resource_id(r.resource_id);
@@ -55,6 +55,15 @@ void ToProto(const store::ReservationRecord& r, pb::Reservation* out) {
   out->set_error(r.error);
   *out->mutable_created_at() = ToProtoTime(r.created_at);
   *out->mutable_updated_at() = ToProtoTime(r.updated_at);
+  if (r.last_synced_at.has_value()) {
+    *out->mutable_last_synced_at() = ToProtoTime(*r.last_synced_at);
+    out->set_shadow_staleness_seconds(
+        std::max(0.0, absl::ToDoubleSeconds(now - *r.last_synced_at)));
+  } else if (r.state == "active") {
+    // Never synced: as stale as the reservation is old.
+    out->set_shadow_staleness_seconds(std::max(0.0, absl::ToDoubleSeconds(now - r.created_at)));
+  }
+  out->set_last_sync_error(r.last_sync_error);
 }
 
 }  // namespace
@@ -93,7 +102,7 @@ grpc::ServerUnaryReactor* ReservationService::Reserve(grpc::CallbackServerContex
       spec.client_regions.push_back({c.region(), c.weight()});
     }
     ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Reserve(spec));
-    ToProto(r, response);
+    ToProto(r, manager_->clock()->Now(), response);
     return absl::OkStatus();
   });
 }
@@ -103,7 +112,7 @@ grpc::ServerUnaryReactor* ReservationService::GetReservation(
     pb::Reservation* response) {
   return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Get(request->id()));
-    ToProto(r, response);
+    ToProto(r, manager_->clock()->Now(), response);
     return absl::OkStatus();
   });
 }
@@ -118,7 +127,8 @@ grpc::ServerUnaryReactor* ReservationService::ListReservations(
     filter.state = request->state();
     filter.location = request->location();
     ASSIGN_OR_RETURN(auto reservations, manager_->List(filter));
-    for (const auto& r : reservations) ToProto(r, response->add_reservations());
+    const absl::Time now = manager_->clock()->Now();
+    for (const auto& r : reservations) ToProto(r, now, response->add_reservations());
     if (static_cast<int>(reservations.size()) == filter.page_size) {
       response->set_next_page_token(reservations.back().id);
     }
@@ -140,7 +150,7 @@ grpc::ServerUnaryReactor* ReservationService::UpdateReservation(
     if (request->has_millicores()) update.millicores = request->millicores();
     if (request->has_memory_mib()) update.memory_mib = request->memory_mib();
     ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Update(request->id(), update));
-    ToProto(r, response);
+    ToProto(r, manager_->clock()->Now(), response);
     return absl::OkStatus();
   });
 }
@@ -150,7 +160,7 @@ grpc::ServerUnaryReactor* ReservationService::Release(grpc::CallbackServerContex
                                                       pb::Reservation* response) {
   return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Release(request->id()));
-    ToProto(r, response);
+    ToProto(r, manager_->clock()->Now(), response);
     return absl::OkStatus();
   });
 }

@@ -50,6 +50,16 @@ ABSL_FLAG(double, latency_cost_per_ms_hour, 0.0005,
           "Placement: dollars per hour for each millisecond of demand-weighted client RTT");
 ABSL_FLAG(double, rtt_ms_per_100km, 1.0,
           "RTT estimate per 100 km of distance, where no measured RTT is given");
+ABSL_FLAG(absl::Duration, shadow_sync_interval, absl::Seconds(60),
+          "Default time between a shadow's sync rounds, in domain time (a reservation may set "
+          "its own)");
+ABSL_FLAG(absl::Duration, sync_tick, absl::Seconds(1),
+          "How often the sync scheduler looks for shadows that are due");
+ABSL_FLAG(int, sync_concurrency, 4, "Sync rounds run at once (scheduled and SyncNow each)");
+ABSL_FLAG(absl::Duration, sync_round_timeout, absl::Minutes(30), "Longest a sync round may take");
+ABSL_FLAG(absl::Duration, sync_lease_ttl, absl::Seconds(15),
+          "Lifetime of the sync scheduler's lease: how soon another replica takes over");
+ABSL_FLAG(double, sync_jitter, 0.1, "Sync intervals vary randomly by up to this fraction");
 
 namespace {
 
@@ -86,6 +96,22 @@ int Main(int argc, char** argv) {
   options.shadow_min_distance_km = absl::GetFlag(FLAGS_shadow_min_distance_km);
   options.latency_cost_per_ms_hour = absl::GetFlag(FLAGS_latency_cost_per_ms_hour);
   options.rtt_ms_per_100km = absl::GetFlag(FLAGS_rtt_ms_per_100km);
+  options.shadow_sync_interval = absl::GetFlag(FLAGS_shadow_sync_interval);
+  options.sync_tick = absl::GetFlag(FLAGS_sync_tick);
+  options.sync_concurrency = absl::GetFlag(FLAGS_sync_concurrency);
+  options.sync_round_timeout = absl::GetFlag(FLAGS_sync_round_timeout);
+  options.sync_lease_ttl = absl::GetFlag(FLAGS_sync_lease_ttl);
+  options.sync_jitter = absl::GetFlag(FLAGS_sync_jitter);
+  if (options.shadow_sync_interval <= absl::ZeroDuration() ||
+      options.sync_tick <= absl::ZeroDuration() ||
+      options.sync_round_timeout <= absl::ZeroDuration() ||
+      options.sync_lease_ttl <= absl::ZeroDuration() || options.sync_concurrency < 1 ||
+      !(options.sync_jitter >= 0 && options.sync_jitter < 1)) {
+    std::cerr << "shadowplane: --shadow_sync_interval, --sync_tick, --sync_round_timeout and "
+                 "--sync_lease_ttl must be positive, --sync_concurrency at least 1 and "
+                 "--sync_jitter in [0, 1)\n";
+    return kExitConfigError;
+  }
   if (!(options.shadow_min_distance_km >= 0) || !(options.latency_cost_per_ms_hour >= 0) ||
       !(options.rtt_ms_per_100km >= 0)) {
     std::cerr << "shadowplane: --shadow_min_distance_km, --latency_cost_per_ms_hour and "

@@ -73,6 +73,9 @@ void PlacementFromJson(const std::string& json, std::vector<std::string>* locati
 
 class ReservationManager {
  public:
+  // The domain clock reservations are timed by.
+  const Clock* clock() const { return clock_; }
+
   // `registry` may be null.
   ReservationManager(store::ReservationRepository* reservations,
                      store::LocationRepository* locations, providers::ComputeProvider* compute,

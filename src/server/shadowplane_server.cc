@@ -14,6 +14,7 @@
 #include "api/location_service.h"
 #include "api/proto_time.h"
 #include "api/reservation_service.h"
+#include "api/sync_service.h"
 #include "api/server_info_service.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
@@ -23,6 +24,8 @@
 #include "common/status_macros.h"
 #include "common/worker_pool.h"
 #include "reconcile/orphan_instance_reaper.h"
+#include "shadow/shadow_syncer.h"
+#include "shadow/sync_scheduler.h"
 #include "reservation/reservation_manager.h"
 #include "server/builtin_providers.h"
 #include "server/database_supervisor.h"
@@ -32,6 +35,8 @@
 #include "store/embedded_migrations.h"
 #include "store/embedded_postgres.h"
 #include "store/inventory_store.h"
+#include "store/lease_store.h"
+#include "store/sync_run_repository.h"
 #include "store/location_repository.h"
 #include "store/migration_runner.h"
 #include "store/reservation_repository.h"
@@ -80,7 +85,8 @@ class ShadowplaneServer::Impl {
     // Not serving until the database supervisor says so.
     for (const char* service :
          {"", "grpc.health.v1.Health", "shadowplane.v1.ServerService",
-          "shadowplane.v1.LocationService", "shadowplane.v1.ReservationService"}) {
+          "shadowplane.v1.LocationService", "shadowplane.v1.ReservationService",
+          "shadowplane.v1.SyncService"}) {
       serving_.Set(service, false);
     }
     // gRPC starts once everything its services use exists; a taken port is reported before the
@@ -125,6 +131,7 @@ class ShadowplaneServer::Impl {
     RETURN_IF_ERROR(StartGrpc());
     supervisor_->Start();
     StartReconcileLoop();
+    StartSyncScheduler();
     LOG_EVENT(kInfo, "shadowplane started")
         .Field("version", SHADOWPLANE_VERSION)
         .Field("grpc", absl::StrCat(HostOf(options_.listen), ":", grpc_port_))
@@ -161,7 +168,9 @@ class ShadowplaneServer::Impl {
       StopGrpcServer(grpc_server_, rpc_workers_.get(), options_.shutdown_grace);
       LOG_EVENT(kInfo, "gRPC server stopped").Field("elapsed_seconds", absl::Now() - start);
     }
-    reconcile_loop_.reset();  // before what its runs use
+    sync_loop_.reset();  // before what its runs use
+    sync_scheduler_.reset();
+    reconcile_loop_.reset();
     orphan_reaper_.reset();
     compute_.reset();
     if (supervisor_ != nullptr) supervisor_->Stop();
@@ -218,10 +227,39 @@ class ShadowplaneServer::Impl {
         reservation_options.rtt.SetMeasured(m.region, m.location, m.rtt_ms);
       }
     }
+    reservation_options.default_shadow_sync_interval_seconds =
+        absl::ToDoubleSeconds(options_.shadow_sync_interval);
     reservation_manager_ = std::make_unique<reservation::ReservationManager>(
         reservations_.get(), locations_.get(), compute_.get(), clock_.get(), reservation_options,
         registry_.get());
+    sync_runs_ = std::make_unique<store::SyncRunRepository>(pool_.get());
+    leases_ = std::make_unique<store::LeaseStore>(pool_.get());
+    shadow::ShadowSyncerOptions syncer_options;
+    syncer_options.round_timeout = options_.sync_round_timeout;
+    shadow_syncer_ = std::make_unique<shadow::ShadowSyncer>(
+        reservations_.get(), inventory_.get(), sync_runs_.get(), clock_.get(), syncer_options,
+        registry_.get());
     return absl::OkStatus();
+  }
+
+  void StartSyncScheduler() {
+    shadow::SyncSchedulerOptions scheduler;
+    char host[256] = "unknown";
+    gethostname(host, sizeof(host) - 1);
+    scheduler.owner = absl::StrCat(host, ":", getpid(), ":", grpc_port_);
+    scheduler.lease_ttl = options_.sync_lease_ttl;
+    scheduler.jitter = options_.sync_jitter;
+    scheduler.concurrency = options_.sync_concurrency;
+    sync_scheduler_ = std::make_unique<shadow::SyncScheduler>(
+        shadow_syncer_.get(), sync_runs_.get(), leases_.get(), clock_.get(), scheduler,
+        registry_.get());
+    sync_loop_ = std::make_unique<PeriodicTask>(options_.sync_tick, [this] {
+      if (!supervisor_->ready()) return;
+      absl::StatusOr<int> started = sync_scheduler_->Tick();
+      if (!started.ok()) {
+        LOG_EVENT(kWarning, "sync scheduler pass failed").Field("error", started.status());
+      }
+    });
   }
 
   void StartReconcileLoop() {
@@ -254,10 +292,14 @@ class ShadowplaneServer::Impl {
         locations_.get(), location_cache_.get(), clock_.get(), rpc_workers_.get());
     reservation_service_ =
         std::make_unique<api::ReservationService>(reservation_manager_.get(), rpc_workers_.get());
+    // A SyncNow call waits for a whole round: such calls get threads of their own.
+    sync_rpc_workers_ = std::make_unique<WorkerPool>("sync-rpc", options_.sync_concurrency, 64);
+    sync_service_ = std::make_unique<api::SyncService>(shadow_syncer_.get(), sync_runs_.get(),
+                                                       sync_rpc_workers_.get());
     ASSIGN_OR_RETURN(grpc_server_,
                      StartGrpcServer(options_.listen, "listen",
                                      {health_.get(), server_info_.get(), location_service_.get(),
-                                      reservation_service_.get()},
+                                      reservation_service_.get(), sync_service_.get()},
                                      registry_.get(), &grpc_port_));
     return absl::OkStatus();
   }
@@ -306,6 +348,13 @@ class ShadowplaneServer::Impl {
   std::unique_ptr<catalog::LocationCache> location_cache_;
   std::unique_ptr<api::LocationService> location_service_;
   std::unique_ptr<api::ReservationService> reservation_service_;
+  std::unique_ptr<WorkerPool> sync_rpc_workers_;
+  std::unique_ptr<api::SyncService> sync_service_;
+  std::unique_ptr<store::SyncRunRepository> sync_runs_;
+  std::unique_ptr<store::LeaseStore> leases_;
+  std::unique_ptr<shadow::ShadowSyncer> shadow_syncer_;
+  std::unique_ptr<shadow::SyncScheduler> sync_scheduler_;
+  std::unique_ptr<PeriodicTask> sync_loop_;
 
   absl::Mutex mu_;
   bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;

@@ -46,6 +46,15 @@ struct ServerOptions {
   double shadow_min_distance_km = 500;
   double latency_cost_per_ms_hour = 0.0005;
   double rtt_ms_per_100km = 1.0;
+  // Shadow sync: the default interval between rounds (domain time; reservations may set their
+  // own), how often the scheduler looks for due shadows (real time), rounds at once, the
+  // longest a round may take, the scheduler lease's lifetime and the interval jitter.
+  absl::Duration shadow_sync_interval = absl::Seconds(60);
+  absl::Duration sync_tick = absl::Seconds(1);
+  int sync_concurrency = 4;
+  absl::Duration sync_round_timeout = absl::Minutes(30);
+  absl::Duration sync_lease_ttl = absl::Seconds(15);
+  double sync_jitter = 0.1;
 };
 
 class ShadowplaneServer {

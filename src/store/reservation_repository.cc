@@ -32,7 +32,8 @@ const std::string& ReservationSelect() {
       "r.capacity_millicores, r.memory_mib, r.capacity_type, res.data_size_bytes, r.seed_dir, "
       "r.shadow_capacity_fraction, r.shadow_sync_interval_seconds, r.placement::text, "
       "r.explanation, COALESCE(r.error, ''), ",
-      SqlTime("r.created_at"), ", ", SqlTime("r.updated_at"), ", p.*, s.*",
+      SqlTime("r.created_at"), ", ", SqlTime("r.updated_at"), ", p.*, s.*, ",
+      SqlTime("r.last_synced_at"), ", COALESCE(r.last_sync_error, '')",
       " FROM reservations r JOIN resources res ON res.id = r.resource_id ",
       InstanceLateral("primary", "p"), InstanceLateral("shadow", "s")));
   return *sql;
@@ -79,6 +80,9 @@ ReservationRecord FromRow(const pqxx::row& row) {
   r.updated_at = FromSqlTime(row[16].as<std::string>());
   r.primary = InstanceFromRow(row, kPrimaryColumn);
   r.shadow = InstanceFromRow(row, kShadowColumn);
+  constexpr int kSyncColumn = kShadowColumn + 10;
+  if (!row[kSyncColumn].is_null()) r.last_synced_at = FromSqlTime(row[kSyncColumn].as<std::string>());
+  r.last_sync_error = row[kSyncColumn + 1].as<std::string>();
   return r;
 }
 

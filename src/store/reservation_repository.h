@@ -43,6 +43,9 @@ struct ReservationRecord {
   absl::Time updated_at;
   InstanceRecord primary;
   InstanceRecord shadow;
+  // The source state the shadow last caught up with (the start of the last good round).
+  std::optional<absl::Time> last_synced_at;
+  std::string last_sync_error;  // of the last round, empty when it succeeded
 };
 
 struct ReservationFilter {

@@ -18,8 +18,7 @@ namespace shadowplane::sync {
 namespace {
 
 bool SameVersion(const struct stat& a, const struct stat& b) {
-  return IdentityOf(a) == IdentityOf(b) && a.st_ctim.tv_sec == b.st_ctim.tv_sec &&
-         a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+  return IdentityOf(a) == IdentityOf(b);
 }
 
 }  // namespace

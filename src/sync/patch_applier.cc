@@ -128,13 +128,14 @@ absl::StatusOr<RebuiltFile> PatchApplier::Commit(const Digest& sha256, int64_t s
   times[1] = times[0];
   if (futimens(out_.get(), times) != 0) return WriteError(errno, name_);
   if (fsync(out_.get()) != 0) return WriteError(errno, name_);
-  struct stat st {};
-  if (fstat(out_.get(), &st) != 0) return WriteError(errno, name_);
   // renameat replaces whatever has the name (a file or a link, never what a link points to).
   if (renameat(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str()) != 0) {
     return WriteError(errno, name_);
   }
   committed_ = true;
+  // After the rename, which may change the file's ctime.
+  struct stat st {};
+  if (fstat(out_.get(), &st) != 0) return WriteError(errno, name_);
   result.identity = IdentityOf(st);
   return result;
 }

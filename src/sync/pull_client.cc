@@ -182,8 +182,9 @@ class TargetSession {
     v1::PullResponse response;
     for (;;) {
       if (!stream_->Read(&response)) {
-        grpc::Status status = stream_->Finish();
-        return FromGrpc(status, "pull from the source agent");
+        absl::MutexLock lock(&mu_);
+        ended_early_ = true;  // Run() finishes the call and reports the source's status
+        return absl::UnavailableError("the source ended the stream before its manifest");
       }
       stats_.set_bytes_wire(stats_.bytes_wire() + response.ByteSizeLong());
       if (!response.has_manifest()) {
@@ -348,8 +349,8 @@ class TargetSession {
 
   struct InFlight {
     const TreeEntry* source = nullptr;
+    UniqueFd dir;  // before the applier, which removes its temporary file through it
     std::unique_ptr<PatchApplier> applier;
-    UniqueFd dir;
     absl::Status error;
   };
 

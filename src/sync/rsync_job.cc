@@ -1,8 +1,23 @@
 #include "sync/rsync_job.h"
 
+#include <mutex>
+#include <string>
+
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 
 namespace shadowplane::sync {
+
+namespace {
+
+// librsync reports through its own trace hook (stderr by default): route it into our JSON log.
+void TraceToLog(rs_loglevel level, char const* message) {
+  std::string text(message);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  LOG_EVENT(kDebug, "librsync").Field("level", static_cast<int>(level)).Field("detail", text);
+}
+
+}  // namespace
 
 absl::Status StatusFromRsResult(rs_result result, const char* what) {
   std::string message = absl::StrCat(what, ": ", rs_strerror(result));
@@ -21,7 +36,10 @@ absl::Status StatusFromRsResult(rs_result result, const char* what) {
 }
 
 RsJob::RsJob(rs_job_t* job, const char* what, size_t output_buffer)
-    : job_(job), what_(what), out_(output_buffer) {}
+    : job_(job), what_(what), out_(output_buffer) {
+  static std::once_flag once;
+  std::call_once(once, [] { rs_trace_to(&TraceToLog); });
+}
 
 absl::Status RsJob::Feed(const char* data, size_t size, bool eof, const ByteSink& sink) {
   if (done_) {

@@ -1,0 +1,33 @@
+// shadowplane.v1.SyncService: thin handlers over shadow::ShadowSyncer and the sync_runs table.
+#ifndef SHADOWPLANE_API_SYNC_SERVICE_H_
+#define SHADOWPLANE_API_SYNC_SERVICE_H_
+
+#include "common/worker_pool.h"
+#include "shadow/shadow_syncer.h"
+#include "shadowplane/v1/sync.grpc.pb.h"
+#include "store/sync_run_repository.h"
+
+namespace shadowplane::api {
+
+class SyncService final : public shadowplane::v1::SyncService::CallbackService {
+ public:
+  // SyncNow blocks for a whole round: it runs on `workers`.
+  SyncService(shadow::ShadowSyncer* syncer, store::SyncRunRepository* runs, WorkerPool* workers)
+      : syncer_(syncer), runs_(runs), workers_(workers) {}
+
+  grpc::ServerUnaryReactor* SyncNow(grpc::CallbackServerContext* context,
+                                    const shadowplane::v1::SyncNowRequest* request,
+                                    shadowplane::v1::SyncRun* response) override;
+  grpc::ServerUnaryReactor* ListSyncRuns(
+      grpc::CallbackServerContext* context, const shadowplane::v1::ListSyncRunsRequest* request,
+      shadowplane::v1::ListSyncRunsResponse* response) override;
+
+ private:
+  shadow::ShadowSyncer* const syncer_;
+  store::SyncRunRepository* const runs_;
+  WorkerPool* const workers_;
+};
+
+}  // namespace shadowplane::api
+
+#endif  // SHADOWPLANE_API_SYNC_SERVICE_H_

@@ -1,0 +1,103 @@
+// PatchApplier on real files: a corrupt or truncated delta is refused and the old file stays.
+#include "sync/patch_applier.h"
+
+#include <fcntl.h>
+
+#include <filesystem>
+
+#include "gtest/gtest.h"
+#include "support/child_process.h"
+#include "sync/delta_encoder.h"
+#include "sync/safe_path.h"
+#include "sync/signature.h"
+#include "sync/sync_test_support.h"
+
+namespace shadowplane::sync {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::RandomBytes;
+using testing::ReadFileOrDie;
+using testing::WriteFile;
+
+class PatchApplierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = testing::MakeTempDir("sp-patch");
+    old_ = RandomBytes(1 << 20, 5);
+    new_ = old_;
+    new_.replace(4096, 100, RandomBytes(100, 6));
+    new_ += RandomBytes(5000, 7);
+    WriteFile(root_ + "/src/f", new_);
+    WriteFile(root_ + "/dst/f", old_);
+    // The target's signature, the source's delta against it.
+    UniqueFd basis(open((root_ + "/dst/f").c_str(), O_RDONLY));
+    auto sig = SignFile(basis.get(), old_.size());
+    ASSERT_TRUE(sig.ok());
+    LoadedSignature loaded;
+    ASSERT_TRUE(loaded.Update(*sig).ok());
+    ASSERT_TRUE(loaded.Finish().ok());
+    auto src = OpenDirectory(root_ + "/src");
+    ASSERT_TRUE(src.ok());
+    auto result = EncodeFileDelta(src->get(), "f", loaded.get(), [&](const char* d, size_t n) {
+      delta_.append(d, n);
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_FALSE(result->changed);
+    result_ = *result;
+    EXPECT_LT(delta_.size(), 20000u);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  absl::Status Apply(const std::string& delta) {
+    auto dir = OpenDirectory(root_ + "/dst");
+    if (!dir.ok()) return dir.status();
+    UniqueFd basis(open((root_ + "/dst/f").c_str(), O_RDONLY));
+    auto applier = PatchApplier::Begin(dir->get(), "f", std::move(basis));
+    if (!applier.ok()) return applier.status();
+    if (absl::Status s = (*applier)->Feed(delta.data(), delta.size()); !s.ok()) return s;
+    return (*applier)
+        ->Commit(result_.sha256, result_.identity.size, 0644, result_.identity.mtime_ns)
+        .status();
+  }
+
+  size_t Entries() {
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(root_ + "/dst")) n += e.exists();
+    return n;
+  }
+
+  std::string root_, old_, new_, delta_;
+  DeltaResult result_;
+};
+
+TEST_F(PatchApplierTest, AppliesAGoodDelta) {
+  ASSERT_TRUE(Apply(delta_).ok());
+  EXPECT_EQ(ReadFileOrDie(root_ + "/dst/f"), new_);
+  EXPECT_EQ(Entries(), 1u);
+}
+
+TEST_F(PatchApplierTest, TruncatedDeltaIsRefusedAndTheFileUnchanged) {
+  absl::Status s = Apply(delta_.substr(0, delta_.size() / 2));
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_EQ(ReadFileOrDie(root_ + "/dst/f"), old_);
+  EXPECT_EQ(Entries(), 1u) << "no temporary file may stay";
+}
+
+TEST_F(PatchApplierTest, CorruptDeltaIsRefusedAndTheFileUnchanged) {
+  for (size_t at : {size_t{0}, size_t{5}, delta_.size() / 2, delta_.size() - 3}) {
+    std::string corrupt = delta_;
+    corrupt[at] ^= 0x5a;
+    absl::Status s = Apply(corrupt);
+    EXPECT_FALSE(s.ok()) << "corruption at " << at << " went unnoticed";
+    EXPECT_EQ(ReadFileOrDie(root_ + "/dst/f"), old_);
+    EXPECT_EQ(Entries(), 1u);
+  }
+  std::string garbage = RandomBytes(1000, 8);
+  EXPECT_FALSE(Apply(garbage).ok());
+  EXPECT_EQ(ReadFileOrDie(root_ + "/dst/f"), old_);
+}
+
+}  // namespace
+}  // namespace shadowplane::sync

@@ -1,0 +1,46 @@
+// Real trees on disk and a real Pull source (sync::ServePull behind an in-process gRPC server on
+// loopback) for the sync tests.
+#ifndef SHADOWPLANE_TESTS_SYNC_SYNC_TEST_SUPPORT_H_
+#define SHADOWPLANE_TESTS_SYNC_SYNC_TEST_SUPPORT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "shadowplane/agent/v1/sync.grpc.pb.h"
+#include "sync/file_state_cache.h"
+#include "sync/pull_client.h"
+
+namespace shadowplane::testing {
+
+// Serves Pull for one instance ("source") whose data directory is `dir`.
+class InProcessSource final : public shadowplane::agent::v1::SyncService::Service {
+ public:
+  explicit InProcessSource(std::string dir);
+  ~InProcessSource() override;
+  grpc::Status Pull(grpc::ServerContext* context,
+                    grpc::ServerReaderWriter<shadowplane::agent::v1::PullResponse,
+                                             shadowplane::agent::v1::PullRequest>* stream) override;
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
+ private:
+  std::string dir_;
+  sync::FileStateCache cache_;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// Writes `content` to `path` (creating parent directories).
+void WriteFile(const std::string& path, const std::string& content);
+std::string ReadFileOrDie(const std::string& path);
+void SetMtime(const std::string& path, int64_t seconds);
+std::string RandomBytes(size_t n, uint64_t seed);
+// "" when the two trees have the same entries, kinds, contents, link targets, modes and mtimes
+// (directories' mtimes aside); else the first difference.
+std::string CompareTrees(const std::string& a, const std::string& b);
+
+}  // namespace shadowplane::testing
+
+#endif  // SHADOWPLANE_TESTS_SYNC_SYNC_TEST_SUPPORT_H_

@@ -1,0 +1,297 @@
+// Tree sync on real files, through the real Pull protocol over loopback gRPC.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "support/child_process.h"
+#include "sync/pull_client.h"
+#include "sync/safe_path.h"
+#include "sync/signature.h"
+#include "sync/sync_test_support.h"
+
+namespace shadowplane::sync {
+namespace {
+
+namespace fs = std::filesystem;
+namespace v1 = shadowplane::agent::v1;
+using testing::CompareTrees;
+using testing::RandomBytes;
+using testing::ReadFileOrDie;
+using testing::SetMtime;
+using testing::WriteFile;
+
+class TreeSyncTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = testing::MakeTempDir("sp-sync");
+    source_ = root_ + "/source";
+    target_ = root_ + "/target";
+    fs::create_directories(source_);
+    fs::create_directories(target_);
+    server_ = std::make_unique<testing::InProcessSource>(source_);
+  }
+  void TearDown() override {
+    server_.reset();
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  absl::StatusOr<v1::SyncFromResponse> Pull(v1::SyncMode mode = v1::QUICK) {
+    PullOptions options;
+    options.channel = server_->channel();
+    options.source_instance_id = "source";
+    options.mode = mode;
+    options.target_dir = target_;
+    options.cache = &target_cache_;
+    options.timeout = absl::Seconds(60);
+    return PullTree(options);
+  }
+
+  std::vector<std::string> Temporaries(const std::string& dir) {
+    std::vector<std::string> found;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      if (e.path().filename().string().rfind(".shadowplane-sync-", 0) == 0) {
+        found.push_back(e.path());
+      }
+    }
+    return found;
+  }
+
+  std::string root_, source_, target_;
+  FileStateCache target_cache_;
+  std::unique_ptr<testing::InProcessSource> server_;
+};
+
+TEST_F(TreeSyncTest, NewChangedDeletedFilesDirectoriesModesAndTimes) {
+  WriteFile(source_ + "/a.txt", "alpha");
+  WriteFile(source_ + "/dir/b.bin", RandomBytes(300000, 1));
+  WriteFile(source_ + "/dir/sub/c", "");
+  fs::create_directories(source_ + "/empty");
+  chmod((source_ + "/a.txt").c_str(), 0640);
+  chmod((source_ + "/dir/sub").c_str(), 0750);
+  SetMtime(source_ + "/a.txt", 1600000000);
+  // The target has an older b.bin, a file the source no longer has, and a stray directory.
+  std::string old_b = RandomBytes(300000, 1);
+  old_b.replace(1000, 500, RandomBytes(500, 9));
+  WriteFile(target_ + "/dir/b.bin", old_b);
+  WriteFile(target_ + "/gone.txt", "bye");
+  WriteFile(target_ + "/stale/deep/x", "x");
+
+  auto first = Pull();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(CompareTrees(source_, target_), "");
+  EXPECT_EQ(first->stats().files_total(), 3);
+  EXPECT_EQ(first->stats().files_transferred(), 3);
+  EXPECT_EQ(first->stats().files_deleted(), 2);
+  // b.bin was rebuilt mostly from the target's own copy.
+  EXPECT_GT(first->stats().bytes_matched(), 250000);
+  EXPECT_LT(first->stats().bytes_literal(), 20000);
+  EXPECT_TRUE(Temporaries(target_).empty());
+
+  // Nothing changed: nothing moves but the manifest.
+  auto second = Pull();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->stats().files_transferred(), 0);
+  EXPECT_EQ(second->stats().bytes_literal(), 0);
+
+  // A mode or mtime change alone is applied without a transfer.
+  chmod((source_ + "/dir/b.bin").c_str(), 0600);
+  SetMtime(source_ + "/a.txt", 1600000100);
+  auto third = Pull(v1::CHECKSUM);
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->stats().files_transferred(), 0);
+  EXPECT_EQ(CompareTrees(source_, target_), "");
+  EXPECT_FALSE(third->source_tree_hash().empty());
+  EXPECT_EQ(third->source_tree_hash(), third->target_tree_hash());
+}
+
+TEST_F(TreeSyncTest, RenamedFileIsRebuiltFromItsOldSelf) {
+  std::string data = RandomBytes(2 << 20, 2);
+  WriteFile(source_ + "/old-name.bin", data);
+  ASSERT_TRUE(Pull().ok());
+  fs::rename(source_ + "/old-name.bin", source_ + "/new-name.bin");
+  auto renamed = Pull();
+  ASSERT_TRUE(renamed.ok()) << renamed.status();
+  EXPECT_EQ(CompareTrees(source_, target_), "");
+  EXPECT_EQ(renamed->stats().files_deleted(), 1);
+  EXPECT_LT(renamed->stats().bytes_literal(), 4096) << "a rename should not resend the data";
+  EXPECT_GT(renamed->stats().bytes_matched(), (2 << 20) - 4096);
+}
+
+TEST_F(TreeSyncTest, SymlinksAreCopiedVerbatimAndNeverFollowed) {
+  const std::string outside = root_ + "/outside";
+  WriteFile(outside + "/precious", "do not touch");
+  // Source: a dangling relative link, a link out of the tree, a real directory and file.
+  fs::create_symlink("../../etc/passwd", source_ + "/escape");
+  fs::create_symlink("no/such/target", source_ + "/dangling");
+  WriteFile(source_ + "/d/file", "inside");
+  WriteFile(source_ + "/precious", "source version");
+  // Target: links planted where the source has a directory and a file, pointing outside.
+  fs::create_directory_symlink(outside, target_ + "/d");
+  fs::create_symlink(outside + "/precious", target_ + "/precious");
+
+  auto result = Pull();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(ReadFileOrDie(outside + "/precious"), "do not touch");
+  EXPECT_FALSE(fs::exists(outside + "/file"));
+  EXPECT_TRUE(fs::is_directory(fs::symlink_status(target_ + "/d")));
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(target_ + "/precious")));
+  EXPECT_EQ(fs::read_symlink(target_ + "/escape"), "../../etc/passwd");
+  EXPECT_EQ(fs::read_symlink(target_ + "/dangling"), "no/such/target");
+  EXPECT_EQ(CompareTrees(source_, target_), "");
+
+  // A link whose target changes is replaced; the source never follows its own links either.
+  fs::remove(source_ + "/escape");
+  fs::create_symlink(outside, source_ + "/escape");
+  ASSERT_TRUE(Pull().ok());
+  EXPECT_EQ(fs::read_symlink(target_ + "/escape"), outside);
+  EXPECT_FALSE(fs::exists(target_ + "/escape/precious") &&
+               !fs::is_symlink(fs::symlink_status(target_ + "/escape")));
+}
+
+TEST_F(TreeSyncTest, QuickCheckSkipsSameSizeAndMtimeChecksumModeDoesNot) {
+  WriteFile(source_ + "/f", "version one");
+  SetMtime(source_ + "/f", 1700000000);
+  ASSERT_TRUE(Pull().ok());
+  // Same size, same mtime, other content: rsync's quick check cannot see it.
+  WriteFile(source_ + "/f", "version two");
+  SetMtime(source_ + "/f", 1700000000);
+  auto quick = Pull(v1::QUICK);
+  ASSERT_TRUE(quick.ok()) << quick.status();
+  EXPECT_EQ(quick->stats().files_transferred(), 0);
+  EXPECT_EQ(ReadFileOrDie(target_ + "/f"), "version one");
+  auto checksum = Pull(v1::CHECKSUM);
+  ASSERT_TRUE(checksum.ok()) << checksum.status();
+  EXPECT_EQ(checksum->stats().files_transferred(), 1);
+  EXPECT_EQ(ReadFileOrDie(target_ + "/f"), "version two");
+  EXPECT_EQ(checksum->source_tree_hash(), checksum->target_tree_hash());
+}
+
+TEST_F(TreeSyncTest, FinalRoundProvesIdentityWithCachedHashes) {
+  for (int i = 0; i < 20; ++i) {
+    WriteFile(absl::StrCat(source_, "/d", i % 3, "/f", i), RandomBytes(50000 + i, i));
+  }
+  ASSERT_TRUE(Pull(v1::CHECKSUM).ok());
+  WriteFile(source_ + "/d1/f4", RandomBytes(60000, 99));  // the dirty set
+  auto final_round = Pull(v1::FINAL);
+  ASSERT_TRUE(final_round.ok()) << final_round.status();
+  EXPECT_EQ(final_round->stats().files_transferred(), 1);
+  EXPECT_EQ(final_round->dirty_size(), 0);
+  EXPECT_FALSE(final_round->source_tree_hash().empty());
+  EXPECT_EQ(final_round->source_tree_hash(), final_round->target_tree_hash());
+  EXPECT_EQ(CompareTrees(source_, target_), "");
+}
+
+TEST_F(TreeSyncTest, FileChangingDuringItsSyncKeepsTheOldVersionAndIsReportedDirty) {
+  const std::string old_content = "the old version";
+  WriteFile(target_ + "/busy.log", old_content);
+  WriteFile(source_ + "/busy.log", RandomBytes(32 << 20, 3));
+  WriteFile(source_ + "/calm.txt", "calm");
+  // A writer appends to the file all through the round.
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    std::ofstream out(source_ + "/busy.log", std::ios::binary | std::ios::app);
+    while (!stop) {
+      out << "more " << std::flush;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  auto result = Pull();
+  stop = true;
+  writer.join();
+  ASSERT_TRUE(result.ok()) << result.status();
+  bool reported = false;
+  for (const auto& d : result->dirty()) reported |= d.path() == "busy.log";
+  EXPECT_TRUE(reported);
+  EXPECT_EQ(ReadFileOrDie(target_ + "/busy.log"), old_content);
+  EXPECT_EQ(ReadFileOrDie(target_ + "/calm.txt"), "calm");
+  EXPECT_TRUE(Temporaries(target_).empty());
+  // Once the writer has stopped, the next round brings it over.
+  auto next = Pull();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(CompareTrees(source_, target_), "");
+}
+
+TEST_F(TreeSyncTest, FullTargetDiskFailsClearlyAndKeepsOldData) {
+  WriteFile(target_ + "/big.bin", "old data");
+  WriteFile(source_ + "/big.bin", RandomBytes(4 << 20, 4));
+  // A file size limit makes the target's writes fail as a full disk would (EFBIG instead of
+  // ENOSPC); the in-process source only reads.
+  struct rlimit old_limit {};
+  getrlimit(RLIMIT_FSIZE, &old_limit);
+  signal(SIGXFSZ, SIG_IGN);
+  struct rlimit limit = old_limit;
+  limit.rlim_cur = 1 << 20;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  auto result = Pull();
+  setrlimit(RLIMIT_FSIZE, &old_limit);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted) << result.status();
+  EXPECT_NE(result.status().message().find("big.bin"), std::string::npos) << result.status();
+  EXPECT_EQ(ReadFileOrDie(target_ + "/big.bin"), "old data");
+  EXPECT_TRUE(Temporaries(target_).empty());
+}
+
+TEST_F(TreeSyncTest, LeftoverTemporaryFilesAreRemovedAndNeverSynced) {
+  WriteFile(source_ + "/real", "real");
+  WriteFile(source_ + "/.shadowplane-sync-0123456789abcdef", "half written elsewhere");
+  WriteFile(target_ + "/sub/.shadowplane-sync-feedfacefeedface", "torn");
+  fs::create_directories(source_ + "/sub");
+  auto result = Pull();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(Temporaries(target_).empty());
+  EXPECT_EQ(result->stats().files_total(), 1);
+}
+
+TEST_F(TreeSyncTest, UnknownSourceInstanceIsNotFound) {
+  PullOptions options;
+  options.channel = server_->channel();
+  options.source_instance_id = "nobody";
+  options.target_dir = target_;
+  options.cache = &target_cache_;
+  auto result = PullTree(options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound) << result.status();
+}
+
+TEST(ManifestValidationTest, TraversalAbsoluteAndTemporaryPathsAreRefused) {
+  for (const char* bad : {"", "/etc/passwd", "..", "../x", "a/../../b", "a//b", "./a", "a/.",
+                          "a/", ".shadowplane-sync-x", "d/.shadowplane-sync-0"}) {
+    v1::Entry entry;
+    entry.set_path(bad);
+    entry.set_kind(v1::FILE);
+    absl::Status s = ValidateManifestEntry(entry);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << "accepted \"" << bad << "\"";
+  }
+  v1::Entry link;
+  link.set_path("l");
+  link.set_kind(v1::SYMLINK);
+  EXPECT_EQ(ValidateManifestEntry(link).code(), absl::StatusCode::kInvalidArgument);
+  v1::Entry ok;
+  ok.set_path("a/b.c/..d");
+  ok.set_kind(v1::FILE);
+  EXPECT_TRUE(ValidateManifestEntry(ok).ok());
+}
+
+TEST(SignatureParamsTest, ShortStrongSumsAndSqrtBlocks) {
+  SignatureParams small = ChooseSignatureParams(10000);
+  EXPECT_EQ(small.block_len, 256u);
+  SignatureParams medium = ChooseSignatureParams(4 << 20);
+  EXPECT_EQ(medium.block_len, 2048u);
+  EXPECT_LT(medium.strong_len, 32u);
+  EXPECT_GE(medium.strong_len, 6u);
+  // Huge files: the block grows so that a signature never indexes more than 2^20 blocks.
+  SignatureParams huge = ChooseSignatureParams(int64_t{1} << 42);
+  EXPECT_LE((int64_t{1} << 42) / static_cast<int64_t>(huge.block_len), int64_t{1} << 20);
+}
+
+}  // namespace
+}  // namespace shadowplane::sync
