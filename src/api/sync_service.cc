@@ -54,10 +54,10 @@ grpc::ServerUnaryReactor* SyncService::SyncNow(grpc::CallbackServerContext* cont
                                                pb::SyncRun* response) {
   return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     RETURN_IF_ERROR(CheckReservationId(request->reservation_id()));
-    ASSIGN_OR_RETURN(shadow::SyncOutcome outcome,
-                     syncer_->Sync(request->reservation_id(), request->full()
-                                                                  ? shadow::SyncTrigger::kFull
-                                                                  : shadow::SyncTrigger::kManual));
+    ASSIGN_OR_RETURN(
+        shadow::SyncOutcome outcome,
+        syncer_->Sync(request->reservation_id(),
+                      request->full() ? shadow::SyncTrigger::kFull : shadow::SyncTrigger::kManual));
     ToProto(outcome.run, response);
     for (const shadow::DirtyFile& d : outcome.dirty) {
       pb::DirtyFile* out = response->add_dirty();

@@ -18,9 +18,9 @@ class SyncService final : public shadowplane::v1::SyncService::CallbackService {
   grpc::ServerUnaryReactor* SyncNow(grpc::CallbackServerContext* context,
                                     const shadowplane::v1::SyncNowRequest* request,
                                     shadowplane::v1::SyncRun* response) override;
-  grpc::ServerUnaryReactor* ListSyncRuns(
-      grpc::CallbackServerContext* context, const shadowplane::v1::ListSyncRunsRequest* request,
-      shadowplane::v1::ListSyncRunsResponse* response) override;
+  grpc::ServerUnaryReactor* ListSyncRuns(grpc::CallbackServerContext* context,
+                                         const shadowplane::v1::ListSyncRunsRequest* request,
+                                         shadowplane::v1::ListSyncRunsResponse* response) override;
 
  private:
   shadow::ShadowSyncer* const syncer_;

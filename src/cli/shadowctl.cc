@@ -12,6 +12,7 @@
 #include "cli/table.h"
 #include "shadowplane/v1/locations.grpc.pb.h"
 #include "shadowplane/v1/reservations.grpc.pb.h"
+#include "shadowplane/v1/sync.grpc.pb.h"
 
 namespace shadowplane::cli {
 
@@ -49,6 +50,7 @@ class Shadowctl {
     auto channel = grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
     locations_ = pb::LocationService::NewStub(channel);
     reservations_ = pb::ReservationService::NewStub(channel);
+    sync_ = pb::SyncService::NewStub(channel);
   }
 
   int Run(const std::vector<std::string>& w) {
@@ -68,6 +70,8 @@ class Shadowctl {
     if (is({"reservations", "get"}) && w.size() == 3) return GetReservation(w[2]);
     if (is({"reservations", "release"}) && w.size() == 3) return Release(w[2]);
     if (is({"reservations", "update"}) && w.size() == 3) return Update(w[2]);
+    if (is({"sync"}) && w.size() == 2) return SyncNow(w[1]);
+    if (is({"syncs"}) && w.size() == 2) return ListSyncRuns(w[1]);
     err_ << "shadowctl: unknown command";
     for (const auto& word : w) err_ << " " << word;
     err_ << "\n\n" << ShadowctlUsage();
@@ -163,6 +167,13 @@ class Shadowctl {
          << (r.capacity_type() == pb::SPOT ? "spot" : "on-demand") << "\n"
          << "shadow       " << r.shadow_capacity_fraction() << " of the capacity, synced every "
          << r.shadow_sync_interval_seconds() << " s\n";
+    if (r.has_last_synced_at()) {
+      out_ << "last sync    " << google::protobuf::util::TimeUtil::ToString(r.last_synced_at())
+           << "  (" << absl::StrFormat("%.0f", r.shadow_staleness_seconds()) << " s stale)\n";
+    } else if (r.state() == "active") {
+      out_ << "last sync    never\n";
+    }
+    if (!r.last_sync_error().empty()) out_ << "sync error   " << r.last_sync_error() << "\n";
     Table table({"role", "location", "region", "endpoint", "millicores", "mib", "mode", "state"});
     for (const pb::Instance* i : {&r.primary(), &r.shadow()}) {
       if (i->id().empty()) continue;
@@ -270,11 +281,61 @@ class Shadowctl {
     return kExitOk;
   }
 
+  int SyncNow(const std::string& id) {
+    pb::SyncNowRequest request;
+    request.set_reservation_id(id);
+    request.set_full(options_.full);
+    pb::SyncRun run;
+    auto context = Context();
+    context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Hours(1)));  // a whole round
+    grpc::Status status = sync_->SyncNow(context.get(), request, &run);
+    if (!status.ok()) return Fail(status);
+    if (options_.json) return Json(run), kExitOk;
+    out_ << absl::StrFormat(
+        "%s round %d: %d of %d files transferred, %d deleted in %.3f s\n"
+        "bytes: %d on the wire (literal %d, signatures %d), %d rebuilt from the shadow's copy\n",
+        run.mode(), run.id(), run.files_transferred(), run.files_total(), run.files_deleted(),
+        run.duration_seconds(), run.bytes_wire(), run.bytes_literal(), run.bytes_signature(),
+        run.bytes_matched());
+    if (run.has_identical()) {
+      out_ << "tree hashes: source " << run.source_tree_hash().substr(0, 16) << ", shadow "
+           << run.target_tree_hash().substr(0, 16)
+           << (run.identical() ? " (identical)\n" : " (DIFFERENT)\n");
+    }
+    if (run.dirty_files() > 0) {
+      out_ << "changed during the round (the next round takes them): " << run.dirty_files()
+           << " files, " << run.dirty_bytes() << " bytes\n";
+      for (const auto& d : run.dirty()) out_ << "  " << d.path() << "  " << d.size() << "\n";
+    }
+    return kExitOk;
+  }
+
+  int ListSyncRuns(const std::string& id) {
+    pb::ListSyncRunsRequest request;
+    request.set_reservation_id(id);
+    pb::ListSyncRunsResponse response;
+    grpc::Status status = sync_->ListSyncRuns(Context().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    if (options_.json) return Json(response), kExitOk;
+    Table table({"id", "started", "trigger", "mode", "result", "seconds", "files", "wire bytes",
+                 "dirty", "error"});
+    for (const auto& r : response.runs()) {
+      table.AddRow({absl::StrCat(r.id()),
+                    google::protobuf::util::TimeUtil::ToString(r.started_at()), r.trigger(),
+                    r.mode(), r.result(), absl::StrFormat("%.3f", r.duration_seconds()),
+                    absl::StrCat(r.files_transferred(), "/", r.files_total()),
+                    absl::StrCat(r.bytes_wire()), absl::StrCat(r.dirty_files()), r.error()});
+    }
+    out_ << table.Render();
+    return kExitOk;
+  }
+
   const ShadowctlOptions& options_;
   std::ostream& out_;
   std::ostream& err_;
   std::unique_ptr<pb::LocationService::Stub> locations_;
   std::unique_ptr<pb::ReservationService::Stub> reservations_;
+  std::unique_ptr<pb::SyncService::Stub> sync_;
 };
 
 }  // namespace
@@ -293,6 +354,8 @@ std::string ShadowctlUsage() {
   reservations update ID [--millicores=N] [--memory_mib=N] [--shadow_fraction=F]
                          [--sync_interval=SECONDS]
   reservations release ID
+  sync ID [--full]                   run a shadow sync round now (--full: compare contents)
+  syncs ID                           the reservation's sync rounds, newest first
 
 --server defaults to 127.0.0.1:50051 (environment: SHADOWPLANE_SERVER). Exit codes: 0 done,
 1 the server refused or could not be reached (the status is printed), 2 bad usage.

@@ -31,6 +31,8 @@ struct ShadowctlOptions {
   // reserve and reservations update (negative: not given)
   double shadow_fraction = -1;
   double sync_interval = -1;
+  // sync
+  bool full = false;
   // lists
   std::string state;
   std::string location;

@@ -13,6 +13,7 @@ ABSL_FLAG(std::string, name, "", "reserve: the resource's name");
 ABSL_FLAG(int64_t, millicores, 0, "reserve, update: vCPU in millicores");
 ABSL_FLAG(int64_t, memory_mib, 0, "reserve, update: memory in MiB");
 ABSL_FLAG(bool, spot, false, "reserve: prefer spot capacity");
+ABSL_FLAG(bool, full, false, "sync: compare every file's content, not size and mtime");
 ABSL_FLAG(std::string, seed_dir, "", "reserve: directory whose tree becomes the resource's data");
 ABSL_FLAG(std::vector<std::string>, locations, {}, "reserve: acceptable locations");
 ABSL_FLAG(std::vector<std::string>, regions, {}, "reserve: acceptable regions");
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   options.millicores = absl::GetFlag(FLAGS_millicores);
   options.memory_mib = absl::GetFlag(FLAGS_memory_mib);
   options.spot = absl::GetFlag(FLAGS_spot);
+  options.full = absl::GetFlag(FLAGS_full);
   options.seed_dir = absl::GetFlag(FLAGS_seed_dir);
   options.locations = absl::GetFlag(FLAGS_locations);
   options.regions = absl::GetFlag(FLAGS_regions);

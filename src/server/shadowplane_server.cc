@@ -14,8 +14,8 @@
 #include "api/location_service.h"
 #include "api/proto_time.h"
 #include "api/reservation_service.h"
-#include "api/sync_service.h"
 #include "api/server_info_service.h"
+#include "api/sync_service.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "common/listen_address.h"
@@ -24,22 +24,22 @@
 #include "common/status_macros.h"
 #include "common/worker_pool.h"
 #include "reconcile/orphan_instance_reaper.h"
-#include "shadow/shadow_syncer.h"
-#include "shadow/sync_scheduler.h"
 #include "reservation/reservation_manager.h"
 #include "server/builtin_providers.h"
 #include "server/database_supervisor.h"
 #include "server/periodic_task.h"
 #include "server/serving_endpoints.h"
+#include "shadow/shadow_syncer.h"
+#include "shadow/sync_scheduler.h"
 #include "store/connection_pool.h"
 #include "store/embedded_migrations.h"
 #include "store/embedded_postgres.h"
 #include "store/inventory_store.h"
 #include "store/lease_store.h"
-#include "store/sync_run_repository.h"
 #include "store/location_repository.h"
 #include "store/migration_runner.h"
 #include "store/reservation_repository.h"
+#include "store/sync_run_repository.h"
 
 #ifndef SHADOWPLANE_VERSION
 #define SHADOWPLANE_VERSION "unknown"
@@ -236,9 +236,9 @@ class ShadowplaneServer::Impl {
     leases_ = std::make_unique<store::LeaseStore>(pool_.get());
     shadow::ShadowSyncerOptions syncer_options;
     syncer_options.round_timeout = options_.sync_round_timeout;
-    shadow_syncer_ = std::make_unique<shadow::ShadowSyncer>(
-        reservations_.get(), inventory_.get(), sync_runs_.get(), clock_.get(), syncer_options,
-        registry_.get());
+    shadow_syncer_ = std::make_unique<shadow::ShadowSyncer>(reservations_.get(), inventory_.get(),
+                                                            sync_runs_.get(), clock_.get(),
+                                                            syncer_options, registry_.get());
     return absl::OkStatus();
   }
 

@@ -93,8 +93,9 @@ ShadowSyncer::ShadowSyncer(store::ReservationRepository* reservations,
                  .Register(*registry);
   bytes_ = &prometheus::BuildCounter()
                 .Name("shadowplane_sync_bytes_total")
-                .Help("Bytes of shadow sync rounds by kind: literal (new data sent), matched "
-                      "(rebuilt from the shadow's own copy), signature (sent by the shadow).")
+                .Help(
+                    "Bytes of shadow sync rounds by kind: literal (new data sent), matched "
+                    "(rebuilt from the shadow's own copy), signature (sent by the shadow).")
                 .Register(*registry);
   wire_bytes_ = &prometheus::BuildCounter()
                      .Name("shadowplane_sync_wire_bytes_total")
@@ -103,8 +104,9 @@ ShadowSyncer::ShadowSyncer(store::ReservationRepository* reservations,
                      .Add({});
   failures_ = &prometheus::BuildCounter()
                    .Name("shadowplane_sync_failures_total")
-                   .Help("Failed shadow sync rounds by reason (unavailable, disk_full, corrupt, "
-                         "refused, not_identical, not_found, other).")
+                   .Help(
+                       "Failed shadow sync rounds by reason (unavailable, disk_full, corrupt, "
+                       "refused, not_identical, not_found, other).")
                    .Register(*registry);
   duration_ = &prometheus::BuildHistogram()
                    .Name("shadowplane_sync_duration_seconds")
@@ -140,8 +142,8 @@ absl::StatusOr<SyncOutcome> ShadowSyncer::Sync(const std::string& reservation_id
   }
   if (r.primary.id.empty() || r.shadow.id.empty() || r.primary.state != "running" ||
       r.shadow.state != "running") {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "reservation ", reservation_id, " has no running primary and shadow to sync"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("reservation ", reservation_id, " has no running primary and shadow to sync"));
   }
   {
     absl::MutexLock lock(&mu_);
@@ -212,11 +214,11 @@ absl::StatusOr<SyncOutcome> ShadowSyncer::RunRound(const store::ReservationRecor
       run.identical = !run.source_tree_hash.empty() &&
                       run.source_tree_hash == run.target_tree_hash && response.dirty_size() == 0;
       if (request.mode() == pb::FINAL && !*run.identical) {
-        status = absl::AbortedError(absl::StrCat(
-            "the final round did not leave the shadow identical (source tree ",
-            run.source_tree_hash.substr(0, 16), ", shadow tree ",
-            run.target_tree_hash.substr(0, 16), ", ", response.dirty_size(),
-            " files changed during the round)"));
+        status = absl::AbortedError(
+            absl::StrCat("the final round did not leave the shadow identical (source tree ",
+                         run.source_tree_hash.substr(0, 16), ", shadow tree ",
+                         run.target_tree_hash.substr(0, 16), ", ", response.dirty_size(),
+                         " files changed during the round)"));
       }
     }
   }
@@ -228,8 +230,9 @@ absl::StatusOr<SyncOutcome> ShadowSyncer::RunRound(const store::ReservationRecor
   if (rounds_ != nullptr) {
     rounds_->Add({{"trigger", run.trigger}, {"result", run.result}}).Increment();
     duration_
-        ->Add({{"mode", run.mode}}, prometheus::Histogram::BucketBoundaries{
-                                        0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300})
+        ->Add({{"mode", run.mode}},
+              prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+                                                      60, 300})
         .Observe(run.duration_seconds);
     if (status.ok()) {
       bytes_->Add({{"kind", "literal"}}).Increment(run.bytes_literal);

@@ -25,20 +25,21 @@ SyncScheduler::SyncScheduler(ShadowSyncer* syncer, store::SyncRunRepository* run
       leases_(leases),
       clock_(clock),
       options_(options),
-      workers_(std::make_unique<WorkerPool>("shadow-sync", std::max(1, options.concurrency),
-                                            1024)),
+      workers_(std::make_unique<WorkerPool>("shadow-sync", std::max(1, options.concurrency), 1024)),
       registry_(registry) {
   if (registry == nullptr) return;
   skipped_ = &prometheus::BuildCounter()
                   .Name("shadowplane_sync_skipped_total")
-                  .Help("Periodic sync rounds skipped because the shadow's previous round was "
-                        "still running.")
+                  .Help(
+                      "Periodic sync rounds skipped because the shadow's previous round was "
+                      "still running.")
                   .Register(*registry)
                   .Add({});
   staleness_max_ = &prometheus::BuildGauge()
                         .Name("shadowplane_shadow_staleness_max_seconds")
-                        .Help("The stalest shadow: domain seconds since the source state it "
-                              "last caught up with (or since its reservation was created).")
+                        .Help(
+                            "The stalest shadow: domain seconds since the source state it "
+                            "last caught up with (or since its reservation was created).")
                         .Register(*registry)
                         .Add({});
   leader_gauge_ = &prometheus::BuildGauge()
@@ -48,8 +49,9 @@ SyncScheduler::SyncScheduler(ShadowSyncer* syncer, store::SyncRunRepository* run
                        .Add({});
   staleness_ = &prometheus::BuildHistogram()
                     .Name("shadowplane_shadow_staleness_seconds")
-                    .Help("Staleness of every shadow at the scheduler's last pass (a fresh "
-                          "histogram each pass: a distribution across shadows, not over time).")
+                    .Help(
+                        "Staleness of every shadow at the scheduler's last pass (a fresh "
+                        "histogram each pass: a distribution across shadows, not over time).")
                     .Register(*registry);
 }
 
@@ -87,8 +89,7 @@ void SyncScheduler::UpdateStaleness(const std::vector<store::ShadowPair>& pairs,
 }
 
 absl::StatusOr<int> SyncScheduler::Tick() {
-  ASSIGN_OR_RETURN(bool leader,
-                   leases_->TryAcquire(kLease, options_.owner, options_.lease_ttl));
+  ASSIGN_OR_RETURN(bool leader, leases_->TryAcquire(kLease, options_.owner, options_.lease_ttl));
   {
     absl::MutexLock lock(&mu_);
     if (leader != leader_) {

@@ -68,8 +68,8 @@ absl::Status SyncRunRepository::Record(SyncRunRecord& run) {
         run.reservation_id, run.source_instance, run.target_instance, run.trigger, run.mode,
         ToSqlTime(run.started_at), ToSqlTime(run.finished_at), run.duration_seconds, run.result,
         error, run.files_total, run.files_transferred, run.files_deleted, run.bytes_total,
-        run.bytes_literal, run.bytes_matched, run.bytes_signature, run.bytes_wire,
-        run.dirty_files, run.dirty_bytes, source_hash, target_hash, run.identical);
+        run.bytes_literal, run.bytes_matched, run.bytes_signature, run.bytes_wire, run.dirty_files,
+        run.dirty_bytes, source_hash, target_hash, run.identical);
     run.id = id[0].as<int64_t>();
     if (run.result == "ok") {
       txn.exec_params(
@@ -88,24 +88,24 @@ absl::Status SyncRunRepository::Record(SyncRunRecord& run) {
 
 absl::StatusOr<std::vector<SyncRunRecord>> SyncRunRepository::List(
     const std::string& reservation_id, int limit) {
-  return pool_->Run(
-      "listing sync rounds",
-      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<SyncRunRecord>> {
-        pqxx::work txn(conn);
-        const pqxx::result rows = txn.exec_params(
-            absl::StrCat("SELECT ", kColumns,
-                         " FROM sync_runs WHERE reservation_id = $1::uuid "
-                         "ORDER BY started_at DESC, id DESC LIMIT $2"),
-            reservation_id, limit);
-        std::vector<SyncRunRecord> runs;
-        for (const pqxx::row& row : rows) runs.push_back(FromRow(row));
-        return runs;
-      });
+  return pool_->Run("listing sync rounds",
+                    [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<SyncRunRecord>> {
+                      pqxx::work txn(conn);
+                      const pqxx::result rows = txn.exec_params(
+                          absl::StrCat("SELECT ", kColumns,
+                                       " FROM sync_runs WHERE reservation_id = $1::uuid "
+                                       "ORDER BY started_at DESC, id DESC LIMIT $2"),
+                          reservation_id, limit);
+                      std::vector<SyncRunRecord> runs;
+                      for (const pqxx::row& row : rows) runs.push_back(FromRow(row));
+                      return runs;
+                    });
 }
 
 absl::StatusOr<std::vector<ShadowPair>> SyncRunRepository::ActivePairs() {
   return pool_->Run(
-      "listing shadow pairs", [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<ShadowPair>> {
+      "listing shadow pairs",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<ShadowPair>> {
         pqxx::work txn(conn);
         // The newest instance of each role, as ReservationRepository::Get sees them.
         const pqxx::result rows = txn.exec(

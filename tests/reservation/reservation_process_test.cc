@@ -14,6 +14,7 @@
 #include "providers/compute/local/local_compute_provider.h"
 #include "shadowplane/v1/locations.grpc.pb.h"
 #include "shadowplane/v1/reservations.grpc.pb.h"
+#include "shadowplane/v1/sync.grpc.pb.h"
 #include "support/agent_under_test.h"
 #include "support/child_process.h"
 #include "support/server_client.h"
@@ -71,7 +72,7 @@ class ReservationProcessTest : public testing::DatabaseTest {
         {SHADOWPLANE_BIN, absl::StrCat("--listen=127.0.0.1:", port_),
          absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_), "--database_url=" + db_->url(),
          "--locations_file=" + root_ + "/locations.yaml", "--reconcile_interval=300ms",
-         "--db_check_interval=200ms", "--agent_call_timeout=3s"});
+         "--db_check_interval=200ms", "--agent_call_timeout=3s", "--sync_tick=200ms"});
     ASSERT_TRUE(server.ok());
     server_ = *std::move(server);
     // Connecting before it listens would cost a reconnect backoff.
@@ -84,6 +85,7 @@ class ReservationProcessTest : public testing::DatabaseTest {
     channel_ = client.channel();
     locations_ = pb::LocationService::NewStub(channel_);
     reservations_ = pb::ReservationService::NewStub(channel_);
+    sync_ = pb::SyncService::NewStub(channel_);
   }
 
   void TearDown() override {
@@ -141,6 +143,7 @@ class ReservationProcessTest : public testing::DatabaseTest {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<pb::LocationService::Stub> locations_;
   std::unique_ptr<pb::ReservationService::Stub> reservations_;
+  std::unique_ptr<pb::SyncService::Stub> sync_;
 };
 
 TEST_F(ReservationProcessTest, ReservesAPrimaryAndADiverseShadowThatServeTheSeed) {
@@ -580,6 +583,146 @@ TEST_F(ReservationProcessTest, ListsArePaged) {
     token = response.next_page_token();
   } while (!token.empty());
   EXPECT_EQ(names, (std::vector<std::string>{"fra-1", "iad-1", "sin-1"}));
+}
+
+}  // namespace
+}  // namespace shadowplane
+
+namespace shadowplane {
+namespace {
+
+int PutBody(const std::string& endpoint, const std::string& path, const std::string& body) {
+  int port = 0;
+  absl::SimpleAtoi(endpoint.substr(endpoint.rfind(':') + 1), &port);
+  httplib::Client client(endpoint.substr(0, endpoint.rfind(':')), port);
+  client.set_connection_timeout(2);
+  auto res = client.Put(path.c_str(), body, "application/octet-stream");
+  return res ? res->status : -1;
+}
+
+TEST_F(ReservationProcessTest, PeriodicSyncKeepsTheShadowCloseBehindAWrittenPrimary) {
+  pb::ReserveRequest request = Request("sync-periodic");
+  request.set_shadow_sync_interval_seconds(1);
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(request, &r).ok());
+  ASSERT_EQ(r.state(), "active");
+  // The primary is written for a while: a new file every 250 ms, and one that keeps growing.
+  std::string log;
+  int last = 0;
+  const absl::Time stop = absl::Now() + absl::Seconds(5);
+  for (int i = 0; absl::Now() < stop; ++i) {
+    ASSERT_EQ(PutBody(r.primary().endpoint(), absl::StrCat("/w/", i, ".txt"), absl::StrCat("v", i)),
+              201);
+    log += absl::StrCat("line ", i, "\n");
+    const int put = PutBody(r.primary().endpoint(), "/app.log", log);
+    ASSERT_TRUE(put == 201 || put == 204) << put;  // created, then replaced
+    last = i;
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  // A generous margin: within 20 s the shadow serves the last write, byte for byte.
+  int status = 0;
+  std::string body;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    body = Fetch(r.shadow().endpoint(), absl::StrCat("/w/", last, ".txt"), &status);
+    if (status == 200 && Fetch(r.shadow().endpoint(), "/app.log", &status) == log) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(body, absl::StrCat("v", last));
+  EXPECT_EQ(Fetch(r.shadow().endpoint(), "/app.log", &status), log);
+
+  pb::Reservation now;
+  ASSERT_TRUE(GetReservation(r.id(), &now).ok());
+  EXPECT_TRUE(now.has_last_synced_at());
+  EXPECT_LT(now.shadow_staleness_seconds(), 20);
+  EXPECT_EQ(now.last_sync_error(), "");
+
+  grpc::ClientContext context;
+  pb::ListSyncRunsRequest list;
+  list.set_reservation_id(r.id());
+  list.set_limit(1000);
+  pb::ListSyncRunsResponse runs;
+  ASSERT_TRUE(sync_->ListSyncRuns(&context, list, &runs).ok());
+  int periodic_ok = 0;
+  for (const auto& run : runs.runs()) {
+    periodic_ok += run.trigger() == "periodic" && run.result() == "ok";
+  }
+  EXPECT_GE(periodic_ok, 3) << "rounds every second for several seconds";
+
+  const std::string url = absl::StrCat("http://127.0.0.1:", metrics_port_, "/metrics");
+  std::string metrics = testing::RunToCompletion({"/usr/bin/curl", "-sf", url}).output;
+  for (const char* expected :
+       {"shadowplane_sync_rounds_total{result=\"ok\",trigger=\"periodic\"}",
+        "shadowplane_sync_bytes_total{kind=\"literal\"}",
+        "shadowplane_sync_bytes_total{kind=\"signature\"}",
+        "shadowplane_sync_duration_seconds_count{mode=\"quick\"}",
+        "shadowplane_shadow_staleness_seconds_count", "shadowplane_shadow_staleness_max_seconds",
+        "shadowplane_sync_scheduler_leader 1"}) {
+    EXPECT_TRUE(absl::StrContains(metrics, expected)) << expected;
+  }
+}
+
+TEST_F(ReservationProcessTest, SyncNowFullProvesTheShadowIdenticalAndRefusesBadInput) {
+  pb::ReserveRequest request = Request("sync-now");
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(request, &r).ok());
+  ASSERT_EQ(PutBody(r.primary().endpoint(), "/data/blob.bin", std::string(300000, 'x')), 201);
+
+  auto sync_now = [&](const std::string& id, bool full, pb::SyncRun* run) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    pb::SyncNowRequest req;
+    req.set_reservation_id(id);
+    req.set_full(full);
+    return sync_->SyncNow(&context, req, run);
+  };
+  pb::SyncRun run;
+  grpc::Status s;
+  // A periodic round may hold the reservation for a moment: ABORTED says so; try again.
+  for (int i = 0; i < 50; ++i) {
+    s = sync_now(r.id(), true, &run);
+    if (s.error_code() != grpc::StatusCode::ABORTED) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(run.mode(), "checksum");
+  EXPECT_EQ(run.result(), "ok");
+  ASSERT_TRUE(run.has_identical());
+  EXPECT_TRUE(run.identical());
+  EXPECT_EQ(run.source_tree_hash(), run.target_tree_hash());
+  int status = 0;
+  EXPECT_EQ(Fetch(r.shadow().endpoint(), "/data/blob.bin", &status), std::string(300000, 'x'));
+
+  EXPECT_EQ(sync_now("", false, &run).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  grpc::Status bad = sync_now("not-a-uuid", false, &run);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(bad.error_message(), "reservation_id")) << bad.error_message();
+  EXPECT_EQ(sync_now("00000000-0000-0000-0000-000000000000", false, &run).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  {
+    grpc::ClientContext context;
+    pb::ListSyncRunsRequest list;
+    list.set_reservation_id(r.id());
+    list.set_limit(5000);
+    pb::ListSyncRunsResponse runs;
+    EXPECT_EQ(sync_->ListSyncRuns(&context, list, &runs).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  // Released: nothing left to sync.
+  {
+    grpc::ClientContext context;
+    pb::ReleaseRequest release;
+    release.set_id(r.id());
+    pb::Reservation released;
+    ASSERT_TRUE(reservations_->Release(&context, release, &released).ok());
+  }
+  EXPECT_EQ(sync_now(r.id(), false, &run).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  // shadowctl shows the rounds.
+  auto listed = testing::RunToCompletion(
+      {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "syncs", r.id()});
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_TRUE(absl::StrContains(listed.output, "checksum")) << listed.output;
 }
 
 }  // namespace

@@ -22,8 +22,8 @@ InProcessSource::InProcessSource(std::string dir) : dir_(std::move(dir)) {
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(this);
   server_ = builder.BuildAndStart();
-  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                 grpc::InsecureChannelCredentials());
+  channel_ =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
 }
 
 InProcessSource::~InProcessSource() { server_->Shutdown(); }
@@ -82,8 +82,8 @@ std::map<std::string, std::string> Describe(const std::string& root) {
     lstat(it->path().c_str(), &st);
     std::string d;
     if (S_ISLNK(st.st_mode)) {
-      d = absl::StrCat("link ", fs::read_symlink(it->path()).string(), " mtime ",
-                       st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec);
+      d = absl::StrCat("link ", fs::read_symlink(it->path()).string(), " mtime ", st.st_mtim.tv_sec,
+                       ".", st.st_mtim.tv_nsec);
     } else if (S_ISDIR(st.st_mode)) {
       d = absl::StrCat("dir mode ", st.st_mode & 07777);
     } else {

@@ -263,8 +263,8 @@ TEST_F(TreeSyncTest, UnknownSourceInstanceIsNotFound) {
 }
 
 TEST(ManifestValidationTest, TraversalAbsoluteAndTemporaryPathsAreRefused) {
-  for (const char* bad : {"", "/etc/passwd", "..", "../x", "a/../../b", "a//b", "./a", "a/.",
-                          "a/", ".shadowplane-sync-x", "d/.shadowplane-sync-0"}) {
+  for (const char* bad : {"", "/etc/passwd", "..", "../x", "a/../../b", "a//b", "./a", "a/.", "a/",
+                          ".shadowplane-sync-x", "d/.shadowplane-sync-0"}) {
     v1::Entry entry;
     entry.set_path(bad);
     entry.set_kind(v1::FILE);

@@ -1,0 +1,57 @@
+// Leases against a real PostgreSQL (label pg).
+#include "store/lease_store.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "store/connection_pool.h"
+#include "store/embedded_migrations.h"
+#include "store/migration_runner.h"
+#include "support/test_database.h"
+
+namespace shadowplane::store {
+namespace {
+
+class LeaseStoreTest : public testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (HasFatalFailure()) return;
+    pqxx::connection conn(db_->url());
+    auto parsed = ParseMigrations(EmbeddedMigrationFiles());
+    ASSERT_TRUE(parsed.ok());
+    ASSERT_TRUE(ApplyMigrations(conn, *parsed).ok());
+    ConnectionPoolOptions options;
+    options.url = db_->url();
+    options.max_connections = 2;
+    pool_ = std::make_unique<ConnectionPool>(options, nullptr);
+    leases_ = std::make_unique<LeaseStore>(pool_.get());
+  }
+  std::unique_ptr<ConnectionPool> pool_;
+  std::unique_ptr<LeaseStore> leases_;
+};
+
+TEST_F(LeaseStoreTest, OneHolderAtATimeUntilItExpiresOrIsReleased) {
+  auto a = leases_->TryAcquire("loop", "replica-a", absl::Milliseconds(600));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_TRUE(*a);
+  EXPECT_FALSE(*leases_->TryAcquire("loop", "replica-b", absl::Seconds(10)));
+  EXPECT_TRUE(*leases_->TryAcquire("loop", "replica-a", absl::Milliseconds(600)));  // renewal
+  EXPECT_EQ(*leases_->Holder("loop"), "replica-a");
+  EXPECT_TRUE(*leases_->TryAcquire("other", "replica-b", absl::Seconds(10)));  // separate names
+  // A stops renewing: once the lease has expired, B takes over.
+  absl::SleepFor(absl::Milliseconds(900));
+  EXPECT_EQ(*leases_->Holder("loop"), "");
+  EXPECT_TRUE(*leases_->TryAcquire("loop", "replica-b", absl::Seconds(10)));
+  EXPECT_FALSE(*leases_->TryAcquire("loop", "replica-a", absl::Seconds(10)));
+  // Released, it is free at once.
+  ASSERT_TRUE(leases_->Release("loop", "replica-b").ok());
+  EXPECT_TRUE(*leases_->TryAcquire("loop", "replica-a", absl::Seconds(10)));
+  // Releasing a lease one does not hold changes nothing.
+  ASSERT_TRUE(leases_->Release("loop", "replica-b").ok());
+  EXPECT_EQ(*leases_->Holder("loop"), "replica-a");
+}
+
+}  // namespace
+}  // namespace shadowplane::store
