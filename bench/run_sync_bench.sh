@@ -132,6 +132,24 @@ for round in 1 2; do
   printf '   ratio:       %8.2fx time %7.3fx wire bytes\n' "$(echo "$wall / $rs_wall" | bc -l)" \
     "$(echo "$wire / $rs_wire" | bc -l)"
 done
+# Final rounds (a migration's cutover, source frozen): a checksum round first fills both sides'
+# hash caches, then each final round syncs only a dirty set and proves identity by tree hash.
+full=$("$BIN/sync_bench" sync --target_agent="$TARGET_AGENT" --source_agent="$SOURCE_AGENT" \
+  --source_instance=bench-source --target_instance=bench-target --mode=checksum)
+printf '== checksum round over the quiet tree: %s s (identical: %s)\n' \
+  "$(field "$full" wall_seconds)" "$(field "$full" identical)"
+echo "== final rounds: duration against the dirty set"
+for count in 1 10 50; do
+  read -r paths bytes < <("$BIN/sync_bench_data" dirty "$SOURCE_DATA" --count="$count" --seed="$count")
+  final=$("$BIN/sync_bench" sync --target_agent="$TARGET_AGENT" --source_agent="$SOURCE_AGENT" \
+    --source_instance=bench-source --target_instance=bench-target --mode=final --paths="$paths")
+  printf '   %3d dirty files, %10d bytes: %.3f s, %d wire bytes, identical: %s\n' "$count" "$bytes" \
+    "$(field "$final" wall_seconds)" "$(field "$final" wire_bytes)" "$(field "$final" identical)"
+  wait_for_idle_target
+done
+rsync -a --delete "$WORK/v3/" "$SOURCE_DATA/"
+"$BIN/sync_bench" sync --target_agent="$TARGET_AGENT" --source_agent="$SOURCE_AGENT" \
+  --source_instance=bench-source --target_instance=bench-target --mode=quick >/dev/null
 if ! diff -r "$WORK/v3" "$TARGET_DATA" >/dev/null; then
   echo "MISMATCH: the target differs from version 3" >&2
   exit 1

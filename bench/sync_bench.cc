@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/marshalling.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -30,6 +31,7 @@ ABSL_FLAG(std::string, source_agent, "", "sync: the source agent");
 ABSL_FLAG(std::string, source_instance, "", "sync: the source instance");
 ABSL_FLAG(std::string, target_instance, "", "sync: the target instance");
 ABSL_FLAG(std::string, mode, "quick", "sync: quick, checksum or final");
+ABSL_FLAG(std::vector<std::string>, paths, {}, "sync: final mode's dirty set, comma-separated");
 
 namespace pb = shadowplane::agent::v1;
 
@@ -74,6 +76,7 @@ int Sync() {
   request.set_target_instance_id(absl::GetFlag(FLAGS_target_instance));
   std::string mode = absl::GetFlag(FLAGS_mode);
   request.set_mode(mode == "final" ? pb::FINAL : mode == "checksum" ? pb::CHECKSUM : pb::QUICK);
+  for (const std::string& p : absl::GetFlag(FLAGS_paths)) request.add_paths(p);
   pb::SyncFromResponse response;
   grpc::ClientContext context;
   Prepare(context);
@@ -88,10 +91,14 @@ int Sync() {
   std::cout << absl::StrFormat(
       "wall_seconds=%.3f wire_bytes=%d literal_bytes=%d matched_bytes=%d signature_bytes=%d "
       "files_transferred=%d files_deleted=%d signatures_cached=%d dirty=%d source_tree=%s "
-      "target_tree=%s\n",
+      "target_tree=%s identical=%s\n",
       wall, s.bytes_wire(), s.bytes_literal(), s.bytes_matched(), s.bytes_signature(),
       s.files_transferred(), s.files_deleted(), s.signatures_cached(), response.dirty_size(),
-      response.source_tree_hash().substr(0, 16), response.target_tree_hash().substr(0, 16));
+      response.source_tree_hash().substr(0, 16), response.target_tree_hash().substr(0, 16),
+      !response.source_tree_hash().empty() &&
+              response.source_tree_hash() == response.target_tree_hash()
+          ? "yes"
+          : "no");
   return 0;
 }
 

@@ -10,6 +10,9 @@
 //       moves forward by `mtime_shift` seconds (rsync's quick check would otherwise skip a file
 //       of the same size and mtime). Files are rewritten in place (same inode), as an
 //       application would.
+//   sync_bench_data dirty DIR [--seed=4] [--count=10]
+//       Overwrites 4 KiB in the middle of `count` files, in place, and prints their paths
+//       (relative to DIR, comma-separated) and their total size: a dirty set for a final round.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,6 +35,7 @@ ABSL_FLAG(int, files, 200, "generate: number of files");
 ABSL_FLAG(int64_t, total_mib, 512, "generate: total size in MiB");
 ABSL_FLAG(double, fraction, 0.01, "mutate: fraction of bytes changed");
 ABSL_FLAG(int64_t, mtime_shift, 3600, "mutate: seconds added to each changed file's mtime");
+ABSL_FLAG(int, count, 10, "dirty: number of files to change");
 
 namespace fs = std::filesystem;
 
@@ -163,16 +167,47 @@ int Mutate(const fs::path& dir, uint64_t seed) {
   return 0;
 }
 
+int Dirty(const fs::path& dir, uint64_t seed) {
+  Random random{seed};
+  std::vector<fs::path> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  int count = std::min<int>(absl::GetFlag(FLAGS_count), files.size());
+  std::string paths;
+  int64_t bytes = 0;
+  std::string patch(4096, '\0');
+  for (int i = 0; i < count; ++i) {
+    size_t pick = random.Range(i, files.size());
+    std::swap(files[i], files[pick]);
+    const fs::path& path = files[i];
+    random.Fill(patch.data(), patch.size());
+    int64_t size = fs::file_size(path);
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(size / 2);
+    f.write(patch.data(), std::min<int64_t>(patch.size(), size));
+    f.close();
+    ShiftMtime(path, 60);
+    bytes += fs::file_size(path);
+    if (!paths.empty()) paths += ",";
+    paths += fs::relative(path, dir).string();
+  }
+  std::cout << paths << " " << bytes << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() != 3 ||
-      (std::string(args[1]) != "generate" && std::string(args[1]) != "mutate")) {
-    std::cerr << "usage: sync_bench_data generate|mutate DIR [flags]\n";
+  const std::string command = args.size() == 3 ? args[1] : "";
+  if (command != "generate" && command != "mutate" && command != "dirty") {
+    std::cerr << "usage: sync_bench_data generate|mutate|dirty DIR [flags]\n";
     return 2;
   }
   uint64_t seed = absl::GetFlag(FLAGS_seed);
-  if (std::string(args[1]) == "generate") return Generate(args[2], seed ? seed : 1);
+  if (command == "generate") return Generate(args[2], seed ? seed : 1);
+  if (command == "dirty") return Dirty(args[2], seed ? seed : 4);
   return Mutate(args[2], seed ? seed : 2);
 }

@@ -1,10 +1,13 @@
 // Tree sync on real files, through the real Pull protocol over loopback gRPC.
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -237,6 +240,32 @@ TEST_F(TreeSyncTest, FullTargetDiskFailsClearlyAndKeepsOldData) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted) << result.status();
   EXPECT_NE(result.status().message().find("big.bin"), std::string::npos) << result.status();
   EXPECT_EQ(ReadFileOrDie(target_ + "/big.bin"), "old data");
+  EXPECT_TRUE(Temporaries(target_).empty());
+}
+
+TEST_F(TreeSyncTest, NoSpaceLeftOnTheTargetFailsClearlyAndKeepsOldData) {
+  // A real full disk: a 3 MiB tmpfs (needs CAP_SYS_ADMIN, which the test machines have).
+  const std::string small = root_ + "/small";
+  fs::create_directories(small);
+  if (mount("tmpfs", small.c_str(), "tmpfs", 0, "size=3m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (" << strerror(errno)
+                 << "); FullTargetDiskFailsClearlyAndKeepsOldData covers the same path";
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+  } unmount{small};
+  target_ = small;
+  WriteFile(target_ + "/keep.txt", "kept");
+  WriteFile(target_ + "/big.bin", "old data");
+  WriteFile(source_ + "/keep.txt", "kept");
+  WriteFile(source_ + "/big.bin", RandomBytes(4 << 20, 12));
+  auto result = Pull();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted) << result.status();
+  EXPECT_NE(result.status().message().find("no space left"), std::string::npos) << result.status();
+  EXPECT_EQ(ReadFileOrDie(target_ + "/big.bin"), "old data");
+  EXPECT_EQ(ReadFileOrDie(target_ + "/keep.txt"), "kept");
   EXPECT_TRUE(Temporaries(target_).empty());
 }
 
