@@ -17,29 +17,13 @@
 #include "sync/pull_client.h"
 #include "sync/pull_source.h"
 #include "sync/safe_path.h"
+#include "sync/sync_mode.h"
 #include "sync/tree.h"
 #include "sync/tree_ops.h"
 
 namespace shadowplane::api {
 
 namespace pb = shadowplane::agent::v1;
-
-namespace {
-
-const char* ModeName(pb::SyncMode mode) {
-  switch (mode) {
-    case pb::QUICK:
-      return "quick";
-    case pb::CHECKSUM:
-      return "checksum";
-    case pb::FINAL:
-      return "final";
-    default:
-      return "unspecified";
-  }
-}
-
-}  // namespace
 
 AgentSyncService::AgentSyncService(agent::InstanceManager* manager, AgentSyncOptions options,
                                    prometheus::Registry* registry)
@@ -136,7 +120,7 @@ grpc::Status AgentSyncService::SyncFrom(grpc::ServerContext* context,
   LogLine event(status.ok() ? LogLevel::kInfo : LogLevel::kWarning, "sync round");
   event.Field("source_instance", request->source_instance_id())
       .Field("target_instance", request->target_instance_id())
-      .Field("mode", ModeName(request->mode()))
+      .Field("mode", sync::SyncModeName(request->mode()))
       .Field("ok", status.ok());
   if (status.ok()) {
     event.Field("files_transferred", response->stats().files_transferred())

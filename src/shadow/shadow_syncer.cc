@@ -7,12 +7,14 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "common/agent_protocol.h"
+#include "common/grpc_client_status.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "shadowplane/agent/v1/sync.grpc.pb.h"
+#include "sync/sync_mode.h"
 
 namespace shadowplane::shadow {
 
@@ -45,10 +47,6 @@ pb::SyncMode ModeFor(SyncTrigger trigger) {
   }
 }
 
-const char* ModeName(pb::SyncMode mode) {
-  return mode == pb::CHECKSUM ? "checksum" : mode == pb::FINAL ? "final" : "quick";
-}
-
 // A low-cardinality reason for a failed round.
 const char* FailureReason(const absl::Status& status) {
   switch (status.code()) {
@@ -68,11 +66,6 @@ const char* FailureReason(const absl::Status& status) {
     default:
       return "other";
   }
-}
-
-absl::Status FromGrpc(const grpc::Status& s) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      absl::StrCat("the shadow's agent: ", s.error_message()));
 }
 
 }  // namespace
@@ -181,7 +174,7 @@ absl::StatusOr<SyncOutcome> ShadowSyncer::RunRound(const store::ReservationRecor
   run.source_instance = r.primary.id;
   run.target_instance = r.shadow.id;
   run.trigger = SyncTriggerName(trigger);
-  run.mode = ModeName(request.mode());
+  run.mode = sync::SyncModeName(request.mode());
   run.started_at = clock_->Now();
   const absl::Time real_start = absl::Now();
 
@@ -194,7 +187,7 @@ absl::StatusOr<SyncOutcome> ShadowSyncer::RunRound(const store::ReservationRecor
 
   run.finished_at = clock_->Now();
   run.duration_seconds = absl::ToDoubleSeconds(absl::Now() - real_start);
-  absl::Status status = call.ok() ? absl::OkStatus() : FromGrpc(call);
+  absl::Status status = FromGrpcStatus(call, "the shadow's agent");
   if (status.ok()) {
     const pb::SyncStats& s = response.stats();
     run.files_total = s.files_total();

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/agent_protocol.h"
+#include "common/grpc_client_status.h"
 #include "common/status_macros.h"
 #include "common/worker_pool.h"
 #include "shadowplane/agent/v1/sync.grpc.pb.h"
@@ -31,23 +32,6 @@ namespace v1 = shadowplane::agent::v1;
 namespace {
 
 constexpr size_t kSignaturePiece = 256 << 10;
-
-absl::Status FromGrpc(const grpc::Status& status, const char* what) {
-  std::string message = absl::StrCat(what, ": ", status.error_message());
-  switch (status.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return absl::UnavailableError(message);
-    case grpc::StatusCode::NOT_FOUND:
-      return absl::NotFoundError(message);
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return absl::InvalidArgumentError(message);
-    case grpc::StatusCode::CANCELLED:
-      return absl::CancelledError(message);
-    default:
-      return absl::Status(static_cast<absl::StatusCode>(status.error_code()), message);
-  }
-}
 
 EntryKind LocalKind(v1::EntryKind kind) {
   switch (kind) {
@@ -102,11 +86,11 @@ class TargetSession {
       if (receiver_.joinable()) receiver_.join();
       grpc::Status finish = stream_->Finish();
       // When the source ended the stream, its status says why better than ours.
-      if (ended_early && !finish.ok()) return FromGrpc(finish, "pull from the source agent");
+      if (ended_early && !finish.ok()) return FromGrpcStatus(finish, "pull from the source agent");
       return status;
     }
     grpc::Status finish = stream_->Finish();
-    if (!finish.ok()) return FromGrpc(finish, "pull from the source agent");
+    if (!finish.ok()) return FromGrpcStatus(finish, "pull from the source agent");
     RETURN_IF_ERROR(FinishTree());
 
     stats_.set_duration_seconds(absl::ToDoubleSeconds(absl::Now() - start));
@@ -526,6 +510,10 @@ class TargetSession {
       absl::Status s = SyncDirectory(root_fd_.get(), dir);
       if (!s.ok() && !absl::IsNotFound(s)) return s;
     }
+    // The target now mirrors the source's manifest: forget files that are gone.
+    std::set<std::string> live;
+    for (const TreeEntry& e : source_) live.insert(e.path);
+    options_.cache->Retain(live);
     if (options_.mode != v1::QUICK) {
       ASSIGN_OR_RETURN(TreeScan scan, ScanTree(root_fd_.get()));
       ASSIGN_OR_RETURN(int64_t hashed, FillDigests(root_fd_.get(), scan.entries, *options_.cache,

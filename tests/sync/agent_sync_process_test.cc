@@ -90,16 +90,6 @@ class AgentSyncProcessTest : public ::testing::Test {
     return request;
   }
 
-  std::vector<std::string> Temporaries() {
-    std::vector<std::string> found;
-    for (const auto& e : fs::recursive_directory_iterator(target_dir_)) {
-      if (e.path().filename().string().rfind(".shadowplane-sync-", 0) == 0) {
-        found.push_back(e.path());
-      }
-    }
-    return found;
-  }
-
   std::string root_, source_dir_, target_dir_;
   std::unique_ptr<testing::AgentUnderTest> source_agent_, target_agent_;
 };
@@ -173,12 +163,12 @@ TEST_F(AgentSyncProcessTest, TargetKilledMidSyncLeavesNoTornOrTemporaryFiles) {
   }
   // Restarted, the agent removes what the killed round left, and the next round completes.
   ASSERT_TRUE(target_agent_->Start().ok());
-  EXPECT_TRUE(Temporaries().empty());
+  EXPECT_TRUE(testing::FindTemporaries(target_dir_).empty());
   pb::SyncFromResponse response;
   grpc::Status s = SyncFrom(Request(), &response);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(CompareTrees(source_dir_, target_dir_), "");
-  EXPECT_TRUE(Temporaries().empty());
+  EXPECT_TRUE(testing::FindTemporaries(target_dir_).empty());
 }
 
 }  // namespace

@@ -71,6 +71,16 @@ std::string RandomBytes(size_t n, uint64_t seed) {
   return out;
 }
 
+std::vector<std::string> FindTemporaries(const std::string& dir) {
+  std::vector<std::string> found;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.path().filename().string().rfind(".shadowplane-sync-", 0) == 0) {
+      found.push_back(e.path());
+    }
+  }
+  return found;
+}
+
 namespace {
 
 std::map<std::string, std::string> Describe(const std::string& root) {

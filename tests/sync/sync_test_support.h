@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "shadowplane/agent/v1/sync.grpc.pb.h"
@@ -37,6 +38,8 @@ void WriteFile(const std::string& path, const std::string& content);
 std::string ReadFileOrDie(const std::string& path);
 void SetMtime(const std::string& path, int64_t seconds);
 std::string RandomBytes(size_t n, uint64_t seed);
+// Temporary files of a sync (".shadowplane-sync-*") anywhere below `dir`.
+std::vector<std::string> FindTemporaries(const std::string& dir);
 // "" when the two trees have the same entries, kinds, contents, link targets, modes and mtimes
 // (directories' mtimes aside); else the first difference.
 std::string CompareTrees(const std::string& a, const std::string& b);

@@ -58,16 +58,6 @@ class TreeSyncTest : public ::testing::Test {
     return PullTree(options);
   }
 
-  std::vector<std::string> Temporaries(const std::string& dir) {
-    std::vector<std::string> found;
-    for (const auto& e : fs::recursive_directory_iterator(dir)) {
-      if (e.path().filename().string().rfind(".shadowplane-sync-", 0) == 0) {
-        found.push_back(e.path());
-      }
-    }
-    return found;
-  }
-
   std::string root_, source_, target_;
   FileStateCache target_cache_;
   std::unique_ptr<testing::InProcessSource> server_;
@@ -97,7 +87,7 @@ TEST_F(TreeSyncTest, NewChangedDeletedFilesDirectoriesModesAndTimes) {
   // b.bin was rebuilt mostly from the target's own copy.
   EXPECT_GT(first->stats().bytes_matched(), 250000);
   EXPECT_LT(first->stats().bytes_literal(), 20000);
-  EXPECT_TRUE(Temporaries(target_).empty());
+  EXPECT_TRUE(testing::FindTemporaries(target_).empty());
 
   // Nothing changed: nothing moves but the manifest.
   auto second = Pull();
@@ -216,7 +206,7 @@ TEST_F(TreeSyncTest, FileChangingDuringItsSyncKeepsTheOldVersionAndIsReportedDir
   EXPECT_TRUE(reported);
   EXPECT_EQ(ReadFileOrDie(target_ + "/busy.log"), old_content);
   EXPECT_EQ(ReadFileOrDie(target_ + "/calm.txt"), "calm");
-  EXPECT_TRUE(Temporaries(target_).empty());
+  EXPECT_TRUE(testing::FindTemporaries(target_).empty());
   // Once the writer has stopped, the next round brings it over.
   auto next = Pull();
   ASSERT_TRUE(next.ok()) << next.status();
@@ -240,7 +230,7 @@ TEST_F(TreeSyncTest, FullTargetDiskFailsClearlyAndKeepsOldData) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted) << result.status();
   EXPECT_NE(result.status().message().find("big.bin"), std::string::npos) << result.status();
   EXPECT_EQ(ReadFileOrDie(target_ + "/big.bin"), "old data");
-  EXPECT_TRUE(Temporaries(target_).empty());
+  EXPECT_TRUE(testing::FindTemporaries(target_).empty());
 }
 
 TEST_F(TreeSyncTest, NoSpaceLeftOnTheTargetFailsClearlyAndKeepsOldData) {
@@ -266,7 +256,7 @@ TEST_F(TreeSyncTest, NoSpaceLeftOnTheTargetFailsClearlyAndKeepsOldData) {
   EXPECT_NE(result.status().message().find("no space left"), std::string::npos) << result.status();
   EXPECT_EQ(ReadFileOrDie(target_ + "/big.bin"), "old data");
   EXPECT_EQ(ReadFileOrDie(target_ + "/keep.txt"), "kept");
-  EXPECT_TRUE(Temporaries(target_).empty());
+  EXPECT_TRUE(testing::FindTemporaries(target_).empty());
 }
 
 TEST_F(TreeSyncTest, LeftoverTemporaryFilesAreRemovedAndNeverSynced) {
@@ -276,7 +266,7 @@ TEST_F(TreeSyncTest, LeftoverTemporaryFilesAreRemovedAndNeverSynced) {
   fs::create_directories(source_ + "/sub");
   auto result = Pull();
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_TRUE(Temporaries(target_).empty());
+  EXPECT_TRUE(testing::FindTemporaries(target_).empty());
   EXPECT_EQ(result->stats().files_total(), 1);
 }
 

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "common/agent_protocol.h"
 #include "common/backoff.h"
+#include "common/grpc_client_status.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 
@@ -163,9 +164,7 @@ absl::Status LocalComputeProvider::CallWithRetries(const std::string& location, 
       absl::SleepFor(delay);
     }
   }
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      absl::StrCat(what, " at ", where, ": ", status.error_message()));
+  return FromGrpcStatus(status, absl::StrCat(what, " at ", where));
 }
 
 absl::StatusOr<InstanceInfo> LocalComputeProvider::CreateInstance(const InstanceSpec& spec) {
