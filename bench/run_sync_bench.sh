@@ -91,15 +91,16 @@ wait_for_idle_target() {
 }
 
 seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
-rsync_round() {  # VERSION -> prints "wall wire"
+rsync_round() {  # VERSION -> prints "wall wire peak_kib"
   local out s e
   s=$(date +%s.%N)
-  out=$(rsync -a --no-whole-file --delete --stats "$WORK/$1/" "$WORK/rsync-target/")
+  out=$(/usr/bin/time -f 'peak_kib=%M' rsync -a --no-whole-file --delete --stats \
+    "$WORK/$1/" "$WORK/rsync-target/" 2>&1)
   e=$(date +%s.%N)
   local sent recv
   sent=$(echo "$out" | awk -F': ' '/^Total bytes sent/ {gsub(",","",$2); print $2}')
   recv=$(echo "$out" | awk -F': ' '/^Total bytes received/ {gsub(",","",$2); print $2}')
-  echo "$(echo "$e - $s" | bc -l) $((sent + recv))"
+  echo "$(echo "$e - $s" | bc -l) $((sent + recv)) $(echo "$out" | sed -n 's/^peak_kib=//p')"
 }
 our_round() {  # VERSION -> prints sync_bench's figures
   rsync -a --delete "$WORK/$1/" "$SOURCE_DATA/"   # the source instance moves to VERSION
@@ -109,6 +110,7 @@ our_round() {  # VERSION -> prints sync_bench's figures
 }
 cpu_seconds() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
 peak_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+reset_peak() { echo 5 >"/proc/$1/clear_refs"; }  # VmHWM starts over from the current RSS
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
 
 CAT=$(seconds sh -c "cat \$(find '$WORK/v2' -type f) > /dev/null")
@@ -117,23 +119,30 @@ for round in 1 2; do
   version=v$((round + 1))
   label=$([[ $round == 1 ]] && echo "cold  " || echo "steady")
   src_cpu0=$(cpu_seconds "$SOURCE_PID") dst_cpu0=$(cpu_seconds "$TARGET_PID")
+  reset_peak "$SOURCE_PID"
+  reset_peak "$TARGET_PID"
   ours=$(our_round "$version")
   src_cpu=$(echo "$(cpu_seconds "$SOURCE_PID") - $src_cpu0" | bc -l)
   dst_cpu=$(echo "$(cpu_seconds "$TARGET_PID") - $dst_cpu0" | bc -l)
+  src_peak=$(peak_mib "$SOURCE_PID") dst_peak=$(peak_mib "$TARGET_PID")
   wait_for_idle_target
-  read -r rs_wall rs_wire < <(rsync_round "$version")
+  read -r rs_wall rs_wire rs_peak < <(rsync_round "$version")
   wall=$(field "$ours" wall_seconds)
   wire=$(field "$ours" wire_bytes)
   echo "== round $round ($label): $ours"
   printf '   shadowplane: %8.3f s  %11d wire bytes (signatures %d, literal %d)\n' "$wall" "$wire" \
     "$(field "$ours" signature_bytes)" "$(field "$ours" literal_bytes)"
-  printf '   agent CPU:   source %.2f s, target %.2f s\n' "$src_cpu" "$dst_cpu"
-  printf '   rsync:       %8.3f s  %11d wire bytes\n' "$rs_wall" "$rs_wire"
+  printf '   agents:      CPU source %.2f s, target %.2f s; peak memory source %s MiB, target %s MiB\n' \
+    "$src_cpu" "$dst_cpu" "$src_peak" "$dst_peak"
+  printf '   rsync:       %8.3f s  %11d wire bytes, peak memory %.1f MiB\n' "$rs_wall" "$rs_wire" \
+    "$(echo "$rs_peak / 1024" | bc -l)"
   printf '   ratio:       %8.2fx time %7.3fx wire bytes\n' "$(echo "$wall / $rs_wall" | bc -l)" \
     "$(echo "$wire / $rs_wire" | bc -l)"
 done
 # Final rounds (a migration's cutover, source frozen): a checksum round first fills both sides'
 # hash caches, then each final round syncs only a dirty set and proves identity by tree hash.
+reset_peak "$SOURCE_PID"
+reset_peak "$TARGET_PID"
 full=$("$BIN/sync_bench" sync --target_agent="$TARGET_AGENT" --source_agent="$SOURCE_AGENT" \
   --source_instance=bench-source --target_instance=bench-target --mode=checksum)
 printf '== checksum round over the quiet tree: %s s (identical: %s)\n' \
@@ -155,4 +164,4 @@ if ! diff -r "$WORK/v3" "$TARGET_DATA" >/dev/null; then
   exit 1
 fi
 echo "== target is identical to version 3 (diff -r)"
-echo "== peak memory (VmHWM): source agent $(peak_mib "$SOURCE_PID") MiB, target agent $(peak_mib "$TARGET_PID") MiB"
+echo "== peak memory (VmHWM) over the checksum and final rounds: source agent $(peak_mib "$SOURCE_PID") MiB, target agent $(peak_mib "$TARGET_PID") MiB"

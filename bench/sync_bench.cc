@@ -93,7 +93,7 @@ int Sync() {
       "files_transferred=%d files_deleted=%d signatures_cached=%d dirty=%d source_tree=%s "
       "target_tree=%s identical=%s\n",
       wall, s.bytes_wire(), s.bytes_literal(), s.bytes_matched(), s.bytes_signature(),
-      s.files_transferred(), s.files_deleted(), s.signatures_cached(), response.dirty_size(),
+      s.files_transferred(), s.files_deleted(), s.signatures_cached(), response.dirty_files(),
       response.source_tree_hash().substr(0, 16), response.target_tree_hash().substr(0, 16),
       !response.source_tree_hash().empty() &&
               response.source_tree_hash() == response.target_tree_hash()

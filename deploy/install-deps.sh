@@ -15,8 +15,8 @@ PACKAGES=(
   prometheus-cpp-dev libyaml-cpp-dev
   # the instance HTTP server
   libcpp-httplib-dev
-  # shadow sync: librsync 2.3, OpenSSL's SHA-256; rsync and bc for the sync benchmark
-  librsync-dev libssl-dev rsync bc
+  # shadow sync: librsync 2.3, OpenSSL's SHA-256; rsync, bc and time for the sync benchmark
+  librsync-dev libssl-dev rsync bc time
   # tests and benchmarks; promtool (package prometheus) checks the /metrics exposition
   libgtest-dev libgmock-dev libbenchmark-dev prometheus curl
 )

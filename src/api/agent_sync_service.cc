@@ -125,7 +125,7 @@ grpc::Status AgentSyncService::SyncFrom(grpc::ServerContext* context,
   if (status.ok()) {
     event.Field("files_transferred", response->stats().files_transferred())
         .Field("bytes_wire", response->stats().bytes_wire())
-        .Field("dirty", response->dirty_size())
+        .Field("dirty_files", response->dirty_files())
         .Field("seconds", response->stats().duration_seconds());
   } else {
     event.Field("error", status);

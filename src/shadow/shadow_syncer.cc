@@ -198,19 +198,19 @@ absl::StatusOr<SyncOutcome> ShadowSyncer::RunRound(const store::ReservationRecor
     run.bytes_matched = s.bytes_matched();
     run.bytes_signature = s.bytes_signature();
     run.bytes_wire = s.bytes_wire();
-    run.dirty_files = response.dirty_size();
+    run.dirty_files = response.dirty_files();
     run.dirty_bytes = response.dirty_bytes();
     run.source_tree_hash = response.source_tree_hash();
     run.target_tree_hash = response.target_tree_hash();
     for (const pb::DirtyFile& d : response.dirty()) outcome.dirty.push_back({d.path(), d.size()});
     if (request.mode() != pb::QUICK) {
       run.identical = !run.source_tree_hash.empty() &&
-                      run.source_tree_hash == run.target_tree_hash && response.dirty_size() == 0;
+                      run.source_tree_hash == run.target_tree_hash && response.dirty_files() == 0;
       if (request.mode() == pb::FINAL && !*run.identical) {
         status = absl::AbortedError(
             absl::StrCat("the final round did not leave the shadow identical (source tree ",
                          run.source_tree_hash.substr(0, 16), ", shadow tree ",
-                         run.target_tree_hash.substr(0, 16), ", ", response.dirty_size(),
+                         run.target_tree_hash.substr(0, 16), ", ", response.dirty_files(),
                          " files changed during the round)"));
       }
     }

@@ -96,26 +96,29 @@ class TargetSession {
     stats_.set_duration_seconds(absl::ToDoubleSeconds(absl::Now() - start));
     v1::SyncFromResponse response;
     *response.mutable_stats() = stats_;
-    int64_t dirty_bytes = 0;
-    std::set<std::string> dirty_paths;
-    for (const v1::DirtyFile& d : closing_.dirty()) dirty_paths.insert(d.path());
-    for (const std::string& path : dirty_paths) {
-      v1::DirtyFile* d = response.add_dirty();
-      d->set_path(path);
-      auto it = source_by_path_.find(path);
-      d->set_size(it == source_by_path_.end() ? 0 : it->second->identity.size);
-      for (const v1::DirtyFile& c : closing_.dirty()) {
-        if (c.path() == path) d->set_size(c.size());
+    // The source's dirty set (what changed during the round) and the files whose delta the
+    // source reported as changed while read (part of the former when the source saw them).
+    std::set<std::string> listed;
+    int64_t dirty_files = 0, dirty_bytes = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const v1::DirtyFile& d : closing_.dirty()) {
+        listed.insert(d.path());
+        *response.add_dirty() = d;
       }
-      dirty_bytes += d->size();
-    }
-    for (const std::string& path : changed_during_read_) {
-      if (dirty_paths.insert(path).second) {
+      dirty_files = closing_.dirty_files();
+      dirty_bytes = closing_.dirty_bytes();
+      for (const std::string& path : changed_during_read_) {
+        if (listed.count(path) > 0 || closing_.dirty_files() > closing_.dirty_size()) continue;
         v1::DirtyFile* d = response.add_dirty();
         d->set_path(path);
-        dirty_bytes += 0;
+        auto it = source_by_path_.find(path);
+        d->set_size(it == source_by_path_.end() ? 0 : it->second->identity.size);
+        ++dirty_files;
+        dirty_bytes += d->size();
       }
     }
+    response.set_dirty_files(dirty_files);
     response.set_dirty_bytes(dirty_bytes);
     response.set_source_tree_hash(closing_.tree_hash());
     response.set_target_tree_hash(target_tree_hash_);

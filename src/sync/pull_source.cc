@@ -24,7 +24,13 @@ namespace v1 = shadowplane::agent::v1;
 
 namespace {
 
+// A manifest message ends at this many entries or bytes (paths may be 4 KiB long), well under
+// gRPC's 4 MiB message limit.
 constexpr size_t kManifestEntriesPerMessage = 1000;
+constexpr size_t kManifestBytesPerMessage = 512 << 10;
+// The dirty set is listed up to this many files (and counted in full), keeping the closing
+// message small.
+constexpr int kMaxDirtyListed = 10000;
 // Deltas queued beyond the running ones before the reader stops taking signatures.
 constexpr size_t kMaxQueued = 8;
 
@@ -95,6 +101,7 @@ class SourceSession {
   absl::Status SendManifest() {
     v1::PullResponse response;
     v1::Manifest* manifest = response.mutable_manifest();
+    size_t bytes = 0;
     for (const TreeEntry& e : opening_) {
       v1::Entry* entry = manifest->add_entries();
       entry->set_path(e.path);
@@ -104,9 +111,12 @@ class SourceSession {
       entry->set_mtime_ns(e.identity.mtime_ns);
       entry->set_link_target(e.link_target);
       if (e.sha256.has_value()) entry->set_sha256(DigestBytes(*e.sha256));
-      if (manifest->entries_size() >= static_cast<int>(kManifestEntriesPerMessage)) {
+      bytes += e.path.size() + e.link_target.size() + 64;
+      if (manifest->entries_size() >= static_cast<int>(kManifestEntriesPerMessage) ||
+          bytes >= kManifestBytesPerMessage) {
         if (!Write(response)) return absl::CancelledError("the target went away");
         manifest->Clear();
+        bytes = 0;
       }
     }
     manifest->set_last(true);
@@ -229,11 +239,17 @@ class SourceSession {
     for (const auto& [path, entry] : before) dirty.insert(path);  // deleted during the round
     std::map<std::string, int64_t> sizes;
     for (const TreeEntry& e : scan.entries) sizes[e.path] = e.identity.size;
+    int64_t dirty_bytes = 0;
     for (const std::string& path : dirty) {
+      const int64_t size = sizes.count(path) ? sizes[path] : 0;
+      dirty_bytes += size;
+      if (closing->dirty_size() >= kMaxDirtyListed) continue;  // counted, not listed
       v1::DirtyFile* d = closing->add_dirty();
       d->set_path(path);
-      d->set_size(sizes.count(path) ? sizes[path] : 0);
+      d->set_size(size);
     }
+    closing->set_dirty_files(static_cast<int64_t>(dirty.size()));
+    closing->set_dirty_bytes(dirty_bytes);
     if (mode_ != v1::QUICK) {
       ASSIGN_OR_RETURN(int64_t hashed,
                        FillDigests(root_fd_.get(), scan.entries, *cache_, env_.threads));

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "support/child_process.h"
 #include "sync/pull_client.h"
@@ -177,7 +178,7 @@ TEST_F(TreeSyncTest, FinalRoundProvesIdentityWithCachedHashes) {
   auto final_round = Pull(v1::FINAL);
   ASSERT_TRUE(final_round.ok()) << final_round.status();
   EXPECT_EQ(final_round->stats().files_transferred(), 1);
-  EXPECT_EQ(final_round->dirty_size(), 0);
+  EXPECT_EQ(final_round->dirty_files(), 0);
   EXPECT_FALSE(final_round->source_tree_hash().empty());
   EXPECT_EQ(final_round->source_tree_hash(), final_round->target_tree_hash());
   EXPECT_EQ(CompareTrees(source_, target_), "");
@@ -204,6 +205,8 @@ TEST_F(TreeSyncTest, FileChangingDuringItsSyncKeepsTheOldVersionAndIsReportedDir
   bool reported = false;
   for (const auto& d : result->dirty()) reported |= d.path() == "busy.log";
   EXPECT_TRUE(reported);
+  EXPECT_GE(result->dirty_files(), 1);
+  EXPECT_GT(result->dirty_bytes(), 32 << 20);
   EXPECT_EQ(ReadFileOrDie(target_ + "/busy.log"), old_content);
   EXPECT_EQ(ReadFileOrDie(target_ + "/calm.txt"), "calm");
   EXPECT_TRUE(testing::FindTemporaries(target_).empty());
@@ -279,6 +282,53 @@ TEST_F(TreeSyncTest, UnknownSourceInstanceIsNotFound) {
   auto result = PullTree(options);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound) << result.status();
+}
+
+// A target (or anyone speaking the protocol) can only ask a source for files inside its tree.
+TEST_F(TreeSyncTest, SourceRefusesPathsOutsideItsTree) {
+  WriteFile(root_ + "/outside/secret", "secret");
+  fs::create_directory_symlink(root_ + "/outside", source_ + "/link");
+  auto stub = v1::SyncService::NewStub(server_->channel());
+  auto ask = [&](const std::string& path, v1::PullResponse* file_end) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    auto stream = stub->Pull(&context);
+    v1::PullRequest open;
+    open.mutable_open()->set_instance_id("source");
+    open.mutable_open()->set_mode(v1::QUICK);
+    stream->Write(open);
+    v1::PullResponse response;
+    while (stream->Read(&response) && !(response.has_manifest() && response.manifest().last())) {
+    }
+    SignatureBuilder empty(0);
+    v1::PullRequest request;
+    request.mutable_file()->set_file_id(1);
+    request.mutable_file()->set_path(path);
+    request.mutable_file()->set_signature(*empty.Finish());
+    request.mutable_file()->set_last(true);
+    stream->Write(request);
+    v1::PullRequest finish;
+    finish.mutable_finish();
+    stream->Write(finish);
+    stream->WritesDone();
+    std::string data;
+    while (stream->Read(&response)) {
+      if (response.has_delta()) data += response.delta().data();
+      if (response.has_file_end()) *file_end = response;
+    }
+    grpc::Status status = stream->Finish();
+    return std::make_pair(status, data);
+  };
+  v1::PullResponse end;
+  auto [traversal, leaked] = ask("../outside/secret", &end);
+  EXPECT_EQ(traversal.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << traversal.error_message();
+  EXPECT_EQ(leaked.find("secret"), std::string::npos);
+  auto [through_link, data] = ask("link/secret", &end);
+  EXPECT_TRUE(through_link.ok()) << through_link.error_message();
+  EXPECT_TRUE(end.file_end().changed());
+  EXPECT_NE(end.file_end().error().find("link"), std::string::npos) << end.file_end().error();
+  EXPECT_EQ(data.find("secret"), std::string::npos) << "read through a link";
 }
 
 TEST(ManifestValidationTest, TraversalAbsoluteAndTemporaryPathsAreRefused) {
