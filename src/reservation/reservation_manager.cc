@@ -328,9 +328,10 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Release(const std::
   if (r.state != "releasing") {
     RETURN_IF_ERROR(reservations_->SetState(id, "releasing", "", clock_->Now()));
   }
-  // The intent is recorded; whoever holds the claim (a completion or another release) leaves the
-  // rest to the reconcile loop, which sees `releasing`.
-  auto claim = Claim(id);
+  // The intent is recorded. Claims are mostly short (a reconcile pass checking the instances):
+  // wait a little. If it is still held (a completion, another release), the reconcile loop, which
+  // sees `releasing`, finishes the release.
+  auto claim = Claim(id, absl::Seconds(2));
   if (!claim.has_value()) return reservations_->Get(id);
   ASSIGN_OR_RETURN(r, reservations_->Get(id));
   for (const store::InstanceRecord* instance : {&r.primary, &r.shadow}) {
@@ -383,8 +384,19 @@ absl::Status ReservationManager::ReconcileOnce() {
   return absl::OkStatus();
 }
 
-std::optional<ReservationManager::ClaimHandle> ReservationManager::Claim(const std::string& id) {
+std::optional<ReservationManager::ClaimHandle> ReservationManager::Claim(const std::string& id,
+                                                                         absl::Duration wait) {
   absl::MutexLock lock(&inflight_mu_);
+  if (wait > absl::ZeroDuration()) {
+    struct Wanted {
+      const std::set<std::string>* held;
+      const std::string* id;
+    } wanted{&inflight_, &id};
+    inflight_mu_.AwaitWithTimeout(
+        absl::Condition(
+            +[](Wanted* w) { return w->held->count(*w->id) == 0; }, &wanted),
+        wait);
+  }
   if (!inflight_.insert(id).second) return std::nullopt;
   return ClaimHandle(this, id);
 }

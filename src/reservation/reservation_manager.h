@@ -117,8 +117,9 @@ class ReservationManager {
     ReservationManager* manager_;
     std::string id_;
   };
-  // nullopt when another call holds the reservation.
-  std::optional<ClaimHandle> Claim(const std::string& id);
+  // nullopt when another call holds the reservation (after waiting up to `wait` for it).
+  std::optional<ClaimHandle> Claim(const std::string& id,
+                                   absl::Duration wait = absl::ZeroDuration());
   void Converge(const store::ReservationRecord& listed,
                 const store::InstanceRecord& listed_instance);
   absl::StatusOr<std::map<std::string, planner::LocationFacts>> LoadLocations(

@@ -557,7 +557,7 @@ TEST_F(ReservationProcessTest, ShadowctlDrivesTheApi) {
   EXPECT_TRUE(absl::StrContains(got.output, id));
   auto released = run({"reservations", "release", id, server});
   EXPECT_EQ(released.exit_code, 0) << released.output;
-  EXPECT_TRUE(absl::StrContains(released.output, "(released)"));
+  EXPECT_TRUE(absl::StrContains(released.output, "(released)")) << released.output;
 
   auto missing = run({"reservations", "get", "nope", server});
   EXPECT_EQ(missing.exit_code, 1);
