@@ -175,11 +175,11 @@ absl::Status AgentSyncService::RunSyncFrom(const pb::SyncFromRequest& request,
   options.threads = options_.threads;
   options.window = options_.window;
   options.timeout = options_.round_timeout;
-  std::vector<std::string> rebuilt;
-  options.rebuilt = &rebuilt;
+  std::vector<std::string> unsigned_files;
+  options.unsigned_files = &unsigned_files;
   absl::StatusOr<pb::SyncFromResponse> result = sync::PullTree(options);
   // Even after a failed round, the files it did rebuild are worth signing for the next one.
-  warmer_->Enqueue(target_dir, options.cache, rebuilt);
+  warmer_->Enqueue(target_dir, options.cache, unsigned_files);
   RETURN_IF_ERROR(result.status());
   *response = *std::move(result);
   return absl::OkStatus();

@@ -56,7 +56,7 @@ absl::StatusOr<Digest> DigestFromBytes(const std::string& bytes) {
 
 absl::StatusOr<Digest> HashFile(int fd, int64_t* bytes_read) {
   constexpr size_t kBuffer = 1 << 20;
-  std::vector<char> buffer(kBuffer);
+  static thread_local std::vector<char> buffer(kBuffer);
   ContentHasher hasher;
   int64_t total = 0;
   for (;;) {

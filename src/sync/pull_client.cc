@@ -479,7 +479,8 @@ class TargetSession {
                      flight.applier->Commit(sha256, end.size(), end.mode(), end.mtime_ns()));
     options_.cache->Put(path, rebuilt.identity, rebuilt.sha256);
     absl::MutexLock lock(&mu_);
-    if (options_.rebuilt != nullptr) options_.rebuilt->push_back(path);
+    if (options_.unsigned_files != nullptr) options_.unsigned_files->push_back(path);
+    rebuilt_.insert(path);
     touched_dirs_.insert(std::string(SplitParent(path).first));
     stats_.set_files_transferred(stats_.files_transferred() + 1);
     stats_.set_bytes_literal(stats_.bytes_literal() + end.bytes_literal());
@@ -512,6 +513,17 @@ class TargetSession {
     for (const std::string& dir : touched_dirs_) {
       absl::Status s = SyncDirectory(root_fd_.get(), dir);
       if (!s.ok() && !absl::IsNotFound(s)) return s;
+    }
+    // Files kept as they were and never signed: worth signing before the next round.
+    if (options_.unsigned_files != nullptr) {
+      absl::MutexLock lock(&mu_);
+      for (const TreeEntry& t : target_) {
+        if (t.kind == EntryKind::kFile && source_by_path_.count(t.path) > 0 &&
+            rebuilt_.count(t.path) == 0 &&
+            options_.cache->Signature(t.path, t.identity) == nullptr) {
+          options_.unsigned_files->push_back(t.path);
+        }
+      }
     }
     // The target now mirrors the source's manifest: forget files that are gone.
     std::set<std::string> live;
@@ -549,6 +561,7 @@ class TargetSession {
   std::map<uint32_t, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);
   size_t awaiting_end_ ABSL_GUARDED_BY(mu_) = 0;
   std::set<std::string> touched_dirs_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> rebuilt_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> changed_during_read_ ABSL_GUARDED_BY(mu_);
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   v1::Closing closing_ ABSL_GUARDED_BY(mu_);

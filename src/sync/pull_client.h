@@ -32,8 +32,10 @@ struct PullOptions {
   int threads = 2;                  // basis signatures computed in parallel
   int window = 6;                   // files in flight
   absl::Duration timeout = absl::Hours(1);
-  // When set, receives the paths of the files rebuilt (e.g. to sign them for the next round).
-  std::vector<std::string>* rebuilt = nullptr;
+  // When set, receives the paths of the target's files that have no cached signature after the
+  // round: those it rebuilt and those it did not need but never signed (to sign them in the
+  // background for the next round).
+  std::vector<std::string>* unsigned_files = nullptr;
 };
 
 // Runs one round. The response carries the statistics, the dirty set and both tree hashes; a

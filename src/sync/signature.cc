@@ -66,7 +66,8 @@ absl::StatusOr<std::string> SignatureBuilder::Finish() {
 
 absl::StatusOr<std::string> SignFile(int fd, int64_t size) {
   SignatureBuilder builder(size);
-  std::vector<char> buffer(1 << 20);
+  // One read buffer per thread, reused: files come in thousands, each a fresh 1 MiB otherwise.
+  static thread_local std::vector<char> buffer(1 << 20);
   int64_t offset = 0;
   for (;;) {
     ssize_t n = pread(fd, buffer.data(), buffer.size(), offset);
