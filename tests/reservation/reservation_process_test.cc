@@ -1,4 +1,5 @@
 // PostgreSQL, the server and three agents in three regions (label e2e): reservations for real.
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 #include <signal.h>
@@ -659,6 +660,57 @@ TEST_F(ReservationProcessTest, PeriodicSyncKeepsTheShadowCloseBehindAWrittenPrim
         "shadowplane_shadow_staleness_seconds_count", "shadowplane_shadow_staleness_max_seconds",
         "shadowplane_sync_scheduler_leader 1"}) {
     EXPECT_TRUE(absl::StrContains(metrics, expected)) << expected;
+  }
+}
+
+TEST_F(ReservationProcessTest, SlowRoundsAreSkippedAndCountedNeverRunTwiceAtOnce) {
+  pb::ReserveRequest request = Request("sync-slow");
+  request.set_shadow_sync_interval_seconds(0.1);  // due at every scheduler tick
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(request, &r).ok());
+  // 256 MiB of new data on the primary: a round that outlasts several ticks.
+  const std::string data = absl::StrCat(agents_[r.primary().location()]->data_root(), "/instances/",
+                                        r.primary().id(), "/data");
+  {
+    std::ofstream big(data + "/big.bin", std::ios::binary);
+    std::string chunk(1 << 20, '\0');
+    for (int i = 0; i < 256; ++i) {
+      for (size_t j = 0; j < chunk.size(); j += 64) chunk[j] = static_cast<char>(i * 7 + j);
+      big.write(chunk.data(), chunk.size());
+    }
+  }
+  const std::string url = absl::StrCat("http://127.0.0.1:", metrics_port_, "/metrics");
+  std::string metrics;
+  bool skipped = false;
+  for (int i = 0; i < 300 && !skipped; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    metrics = testing::RunToCompletion({"/usr/bin/curl", "-sf", url}).output;
+    skipped = absl::StrContains(metrics, "shadowplane_sync_skipped_total ") &&
+              !absl::StrContains(metrics, "shadowplane_sync_skipped_total 0\n");
+  }
+  EXPECT_TRUE(skipped) << metrics;
+  // Wait for the big round to be recorded, then check no two rounds overlapped.
+  pb::ListSyncRunsResponse runs;
+  for (int i = 0; i < 300; ++i) {
+    grpc::ClientContext context;
+    pb::ListSyncRunsRequest list;
+    list.set_reservation_id(r.id());
+    list.set_limit(1000);
+    runs.Clear();
+    ASSERT_TRUE(sync_->ListSyncRuns(&context, list, &runs).ok());
+    bool big_done = false;
+    for (const auto& run : runs.runs()) big_done |= run.bytes_literal() > (200 << 20);
+    if (big_done && runs.runs_size() >= 3) break;  // and quick rounds after it
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_GE(runs.runs_size(), 3);
+  // Newest first: each round started after the one before it finished.
+  for (int i = 0; i + 1 < runs.runs_size(); ++i) {
+    const auto& later = runs.runs(i);
+    const auto& earlier = runs.runs(i + 1);
+    EXPECT_GE(google::protobuf::util::TimeUtil::TimestampToNanoseconds(later.started_at()),
+              google::protobuf::util::TimeUtil::TimestampToNanoseconds(earlier.finished_at()))
+        << "rounds " << earlier.id() << " and " << later.id() << " overlapped";
   }
 }
 
