@@ -32,7 +32,7 @@ constexpr size_t kManifestBytesPerMessage = 512 << 10;
 // message small.
 constexpr int kMaxDirtyListed = 10000;
 // Deltas queued beyond the running ones before the reader stops taking signatures.
-constexpr size_t kMaxQueued = 8;
+constexpr size_t kMaxQueued = 4;
 
 v1::EntryKind WireKind(EntryKind kind) {
   switch (kind) {

@@ -14,9 +14,10 @@ namespace shadowplane::sync {
 
 namespace {
 
-// A signature never indexes more than this many blocks, so that its memory (about 16 bytes a
-// block with the hash table) stays bounded however large the file.
-constexpr int64_t kMaxBlocks = int64_t{1} << 20;
+// A signature never indexes more than this many blocks, so that a loaded one (about 20 bytes a
+// block with librsync's hash table) stays under ~5 MiB however large the file: the sqrt rule
+// reaches it at 64 GiB.
+constexpr int64_t kMaxBlocks = int64_t{1} << 18;
 
 rs_job_t* BeginSignature(int64_t size) {
   SignatureParams params = ChooseSignatureParams(size);

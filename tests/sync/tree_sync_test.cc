@@ -357,9 +357,11 @@ TEST(SignatureParamsTest, ShortStrongSumsAndSqrtBlocks) {
   EXPECT_EQ(medium.block_len, 2048u);
   EXPECT_LT(medium.strong_len, 32u);
   EXPECT_GE(medium.strong_len, 6u);
-  // Huge files: the block grows so that a signature never indexes more than 2^20 blocks.
+  // Huge files: the block grows so that a signature never indexes more than 2^18 blocks.
   SignatureParams huge = ChooseSignatureParams(int64_t{1} << 42);
-  EXPECT_LE((int64_t{1} << 42) / static_cast<int64_t>(huge.block_len), int64_t{1} << 20);
+  EXPECT_LE((int64_t{1} << 42) / static_cast<int64_t>(huge.block_len), int64_t{1} << 18);
+  SignatureParams large = ChooseSignatureParams(int64_t{1} << 34);  // 16 GiB: still sqrt
+  EXPECT_EQ(large.block_len, 131072u);
 }
 
 }  // namespace
