@@ -145,6 +145,15 @@ class ReservationProcessTest : public testing::DatabaseTest {
   std::unique_ptr<pb::LocationService::Stub> locations_;
   std::unique_ptr<pb::ReservationService::Stub> reservations_;
   std::unique_ptr<pb::SyncService::Stub> sync_;
+
+  grpc::Status ListSyncRuns(const std::string& id, int limit, pb::ListSyncRunsResponse* out) {
+    grpc::ClientContext context;
+    pb::ListSyncRunsRequest list;
+    list.set_reservation_id(id);
+    list.set_limit(limit);
+    out->Clear();
+    return sync_->ListSyncRuns(&context, list, out);
+  }
 };
 
 TEST_F(ReservationProcessTest, ReservesAPrimaryAndADiverseShadowThatServeTheSeed) {
@@ -638,12 +647,8 @@ TEST_F(ReservationProcessTest, PeriodicSyncKeepsTheShadowCloseBehindAWrittenPrim
   EXPECT_LT(now.shadow_staleness_seconds(), 20);
   EXPECT_EQ(now.last_sync_error(), "");
 
-  grpc::ClientContext context;
-  pb::ListSyncRunsRequest list;
-  list.set_reservation_id(r.id());
-  list.set_limit(1000);
   pb::ListSyncRunsResponse runs;
-  ASSERT_TRUE(sync_->ListSyncRuns(&context, list, &runs).ok());
+  ASSERT_TRUE(ListSyncRuns(r.id(), 1000, &runs).ok());
   int periodic_ok = 0;
   for (const auto& run : runs.runs()) {
     periodic_ok += run.trigger() == "periodic" && run.result() == "ok";
@@ -692,12 +697,7 @@ TEST_F(ReservationProcessTest, SlowRoundsAreSkippedAndCountedNeverRunTwiceAtOnce
   // Wait for the big round to be recorded, then check no two rounds overlapped.
   pb::ListSyncRunsResponse runs;
   for (int i = 0; i < 300; ++i) {
-    grpc::ClientContext context;
-    pb::ListSyncRunsRequest list;
-    list.set_reservation_id(r.id());
-    list.set_limit(1000);
-    runs.Clear();
-    ASSERT_TRUE(sync_->ListSyncRuns(&context, list, &runs).ok());
+    ASSERT_TRUE(ListSyncRuns(r.id(), 1000, &runs).ok());
     bool big_done = false;
     for (const auto& run : runs.runs()) big_done |= run.bytes_literal() > (200 << 20);
     if (big_done && runs.runs_size() >= 3) break;  // and quick rounds after it
@@ -751,15 +751,8 @@ TEST_F(ReservationProcessTest, SyncNowFullProvesTheShadowIdenticalAndRefusesBadI
   EXPECT_TRUE(absl::StrContains(bad.error_message(), "reservation_id")) << bad.error_message();
   EXPECT_EQ(sync_now("00000000-0000-0000-0000-000000000000", false, &run).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  {
-    grpc::ClientContext context;
-    pb::ListSyncRunsRequest list;
-    list.set_reservation_id(r.id());
-    list.set_limit(5000);
-    pb::ListSyncRunsResponse runs;
-    EXPECT_EQ(sync_->ListSyncRuns(&context, list, &runs).error_code(),
-              grpc::StatusCode::INVALID_ARGUMENT);
-  }
+  pb::ListSyncRunsResponse runs;
+  EXPECT_EQ(ListSyncRuns(r.id(), 5000, &runs).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   // Released: nothing left to sync.
   {
     grpc::ClientContext context;
