@@ -14,7 +14,6 @@ namespace pb = shadowplane::agent::v1;
 
 namespace {
 
-
 absl::StatusOr<Capacity> FromProto(const pb::Capacity& c) {
   Capacity capacity{c.millicores(), c.memory_mib(), CapacityType::kOnDemand};
   switch (c.type()) {

@@ -81,7 +81,8 @@ ReservationRecord FromRow(const pqxx::row& row) {
   r.primary = InstanceFromRow(row, kPrimaryColumn);
   r.shadow = InstanceFromRow(row, kShadowColumn);
   constexpr int kSyncColumn = kShadowColumn + 10;
-  if (!row[kSyncColumn].is_null()) r.last_synced_at = FromSqlTime(row[kSyncColumn].as<std::string>());
+  if (!row[kSyncColumn].is_null())
+    r.last_synced_at = FromSqlTime(row[kSyncColumn].as<std::string>());
   r.last_sync_error = row[kSyncColumn + 1].as<std::string>();
   return r;
 }
