@@ -18,9 +18,9 @@ namespace shadowplane::sync {
 absl::StatusOr<UniqueFd> OpenFileBeneath(int root_fd, const std::string& path);
 
 // Sets `sha256` on every file entry. A file that changes while it is hashed keeps no hash (the
-// caller treats it as different). Returns the number of bytes read (cache misses).
-absl::StatusOr<int64_t> FillDigests(int root_fd, std::vector<TreeEntry>& entries,
-                                    FileStateCache& cache, int threads);
+// caller treats it as different). Files whose hash is cached for their identity are not read.
+absl::Status FillDigests(int root_fd, std::vector<TreeEntry>& entries, FileStateCache& cache,
+                         int threads);
 
 }  // namespace shadowplane::sync
 

@@ -138,9 +138,7 @@ class TargetSession {
       RETURN_IF_ERROR(RemovePath(root_fd_.get(), temp));
     target_ = std::move(scan.entries);
     if (options_.mode != v1::QUICK) {
-      ASSIGN_OR_RETURN(int64_t hashed,
-                       FillDigests(root_fd_.get(), target_, *options_.cache, options_.threads));
-      (void)hashed;
+      RETURN_IF_ERROR(FillDigests(root_fd_.get(), target_, *options_.cache, options_.threads));
     }
     for (TreeEntry& e : target_) target_by_path_[e.path] = &e;
     RETURN_IF_ERROR(ApplyStructure());
@@ -531,9 +529,7 @@ class TargetSession {
     options_.cache->Retain(live);
     if (options_.mode != v1::QUICK) {
       ASSIGN_OR_RETURN(TreeScan scan, ScanTree(root_fd_.get()));
-      ASSIGN_OR_RETURN(int64_t hashed, FillDigests(root_fd_.get(), scan.entries, *options_.cache,
-                                                   options_.threads));
-      (void)hashed;
+      RETURN_IF_ERROR(FillDigests(root_fd_.get(), scan.entries, *options_.cache, options_.threads));
       absl::StatusOr<std::string> hash = TreeHash(scan.entries);
       if (hash.ok()) target_tree_hash_ = *hash;
     }

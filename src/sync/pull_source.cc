@@ -66,9 +66,7 @@ class SourceSession {
     ASSIGN_OR_RETURN(TreeScan scan, ScanTree(root_fd_.get()));
     opening_ = std::move(scan.entries);
     if (mode_ != v1::QUICK) {
-      ASSIGN_OR_RETURN(int64_t hashed,
-                       FillDigests(root_fd_.get(), opening_, *cache_, env_.threads));
-      (void)hashed;
+      RETURN_IF_ERROR(FillDigests(root_fd_.get(), opening_, *cache_, env_.threads));
     }
     RETURN_IF_ERROR(SendManifest());
 
@@ -251,9 +249,7 @@ class SourceSession {
     closing->set_dirty_files(static_cast<int64_t>(dirty.size()));
     closing->set_dirty_bytes(dirty_bytes);
     if (mode_ != v1::QUICK) {
-      ASSIGN_OR_RETURN(int64_t hashed,
-                       FillDigests(root_fd_.get(), scan.entries, *cache_, env_.threads));
-      (void)hashed;
+      RETURN_IF_ERROR(FillDigests(root_fd_.get(), scan.entries, *cache_, env_.threads));
       absl::StatusOr<std::string> tree_hash = TreeHash(scan.entries);
       // A file that kept changing has no hash: the tree has no single hash then.
       if (tree_hash.ok()) closing->set_tree_hash(*tree_hash);
