@@ -17,6 +17,8 @@ PACKAGES=(
   libcpp-httplib-dev
   # shadow sync: librsync 2.3, OpenSSL's SHA-256; rsync, bc and time for the sync benchmark
   librsync-dev libssl-dev rsync bc time
+  # origin geography: MaxMind databases (and the Perl writer the tests build one with)
+  libmaxminddb-dev libmaxmind-db-writer-perl
   # tests and benchmarks; promtool (package prometheus) checks the /metrics exposition
   libgtest-dev libgmock-dev libbenchmark-dev prometheus curl
 )
