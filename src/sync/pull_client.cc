@@ -72,7 +72,6 @@ class TargetSession {
     v1::PullRequest open;
     open.mutable_open()->set_instance_id(options_.source_instance_id);
     open.mutable_open()->set_mode(options_.mode);
-    for (const std::string& p : options_.paths) open.mutable_open()->add_paths(p);
     Send(open);
 
     absl::Status status = Exchange();
