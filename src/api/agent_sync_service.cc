@@ -1,8 +1,5 @@
 #include "api/agent_sync_service.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -89,18 +86,6 @@ sync::FileStateCache* AgentSyncService::CacheFor(const std::string& instance_id)
   return cache.get();
 }
 
-std::shared_ptr<grpc::Channel> AgentSyncService::ChannelTo(const std::string& endpoint) {
-  absl::MutexLock lock(&mu_);
-  std::shared_ptr<grpc::Channel>& channel = channels_[endpoint];
-  if (channel == nullptr) {
-    grpc::ChannelArguments args;
-    // Deltas arrive in pieces of 256 KiB; a larger window keeps loopback and LAN links full.
-    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 1);
-    channel = grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
-  }
-  return channel;
-}
-
 grpc::Status AgentSyncService::SyncFrom(grpc::ServerContext* context,
                                         const pb::SyncFromRequest* request,
                                         pb::SyncFromResponse* response) {
@@ -166,7 +151,7 @@ absl::Status AgentSyncService::RunSyncFrom(const pb::SyncFromRequest& request,
     syncing_.erase(request.target_instance_id());
   };
   sync::PullOptions options;
-  options.channel = ChannelTo(request.source_endpoint());
+  options.channel = channels_.Get(request.source_endpoint());
   options.source_instance_id = request.source_instance_id();
   options.mode = mode;
   options.paths.assign(request.paths().begin(), request.paths().end());

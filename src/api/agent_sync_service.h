@@ -18,7 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/instance_manager.h"
-#include "grpcpp/channel.h"
+#include "common/grpc_channel_cache.h"
 #include "shadowplane/agent/v1/sync.grpc.pb.h"
 #include "sync/file_state_cache.h"
 #include "sync/signature_warmer.h"
@@ -56,7 +56,6 @@ class AgentSyncService final : public shadowplane::agent::v1::SyncService::Servi
  private:
   absl::StatusOr<std::string> DataDir(const std::string& instance_id);
   sync::FileStateCache* CacheFor(const std::string& instance_id);
-  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& endpoint);
   absl::Status RunSyncFrom(const shadowplane::agent::v1::SyncFromRequest& request,
                            shadowplane::agent::v1::SyncFromResponse* response);
   void RemoveLeftovers();
@@ -65,8 +64,8 @@ class AgentSyncService final : public shadowplane::agent::v1::SyncService::Servi
   const AgentSyncOptions options_;
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<sync::FileStateCache>> caches_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> syncing_ ABSL_GUARDED_BY(mu_);
+  GrpcChannelCache channels_;  // to source agents
 
   // Last: its thread uses the caches above.
   std::unique_ptr<sync::SignatureWarmer> warmer_;

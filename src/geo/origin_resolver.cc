@@ -2,20 +2,6 @@
 
 namespace shadowplane::geo {
 
-const char* OriginSourceName(OriginSource source) {
-  switch (source) {
-    case OriginSource::kEvent:
-      return "event";
-    case OriginSource::kCidr:
-      return "cidr";
-    case OriginSource::kGeoIp:
-      return "geoip";
-    case OriginSource::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
-}
-
 Origin OriginResolver::Resolve(const IpAddress& ip, absl::string_view event_region) const {
   if (!event_region.empty()) return {std::string(event_region), OriginSource::kEvent};
   if (std::optional<std::string> region = cidr_.Lookup(ip)) {

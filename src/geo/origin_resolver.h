@@ -17,7 +17,6 @@ namespace shadowplane::geo {
 inline constexpr char kUnknownRegion[] = "unknown";
 
 enum class OriginSource { kEvent, kCidr, kGeoIp, kUnknown };
-const char* OriginSourceName(OriginSource source);
 
 struct Origin {
   std::string region;

@@ -1,8 +1,6 @@
 #include "shadow/shadow_syncer.h"
 
 #include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
@@ -112,15 +110,6 @@ bool ShadowSyncer::Running(const std::string& reservation_id) {
   return running_.count(reservation_id) > 0;
 }
 
-std::shared_ptr<grpc::Channel> ShadowSyncer::ChannelTo(const std::string& endpoint) {
-  absl::MutexLock lock(&mu_);
-  std::shared_ptr<grpc::Channel>& channel = channels_[endpoint];
-  if (channel == nullptr) {
-    channel = grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials());
-  }
-  return channel;
-}
-
 void ShadowSyncer::CountFailure(const absl::Status& status) {
   if (failures_ != nullptr) failures_->Add({{"reason", FailureReason(status)}}).Increment();
 }
@@ -182,7 +171,7 @@ absl::StatusOr<SyncOutcome> ShadowSyncer::RunRound(const store::ReservationRecor
   context.AddMetadata(kAgentProtocolMetadataKey, absl::StrCat(kAgentProtocolVersion));
   context.set_deadline(absl::ToChronoTime(real_start + options_.round_timeout));
   pb::SyncFromResponse response;
-  auto stub = pb::SyncService::NewStub(ChannelTo(*target));
+  auto stub = pb::SyncService::NewStub(channels_.Get(*target));
   grpc::Status call = stub->SyncFrom(&context, request, &response);
 
   run.finished_at = clock_->Now();

@@ -18,7 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
-#include "grpcpp/channel.h"
+#include "common/grpc_channel_cache.h"
 #include "store/inventory_store.h"
 #include "store/reservation_repository.h"
 #include "store/sync_run_repository.h"
@@ -69,7 +69,6 @@ class ShadowSyncer {
  private:
   absl::StatusOr<SyncOutcome> RunRound(const store::ReservationRecord& r, SyncTrigger trigger,
                                        const std::vector<std::string>& final_paths);
-  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& endpoint);
   void CountFailure(const absl::Status& status);
 
   store::ReservationRepository* const reservations_;
@@ -79,7 +78,7 @@ class ShadowSyncer {
   const ShadowSyncerOptions options_;
   absl::Mutex mu_;
   std::set<std::string> running_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
+  GrpcChannelCache channels_;  // to the shadows' agents
 
   prometheus::Family<prometheus::Counter>* rounds_ = nullptr;
   prometheus::Family<prometheus::Counter>* bytes_ = nullptr;

@@ -64,14 +64,4 @@ void FileStateCache::Retain(const std::set<std::string>& live) {
   }
 }
 
-int64_t FileStateCache::signature_bytes() const {
-  absl::MutexLock lock(&mu_);
-  return signature_bytes_;
-}
-
-size_t FileStateCache::size() const {
-  absl::MutexLock lock(&mu_);
-  return files_.size();
-}
-
 }  // namespace shadowplane::sync

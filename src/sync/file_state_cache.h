@@ -35,9 +35,6 @@ class FileStateCache {
   // Forgets every path not in `live`.
   void Retain(const std::set<std::string>& live);
 
-  int64_t signature_bytes() const;
-  size_t size() const;
-
  private:
   struct State {
     FileIdentity identity;

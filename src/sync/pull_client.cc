@@ -95,30 +95,14 @@ class TargetSession {
     stats_.set_duration_seconds(absl::ToDoubleSeconds(absl::Now() - start));
     v1::SyncFromResponse response;
     *response.mutable_stats() = stats_;
-    // The source's dirty set (what changed during the round) and the files whose delta the
-    // source reported as changed while read (part of the former when the source saw them).
-    std::set<std::string> listed;
-    int64_t dirty_files = 0, dirty_bytes = 0;
+    // The source's dirty set: what changed during the round, including every file whose delta it
+    // reported as changed while read.
     {
       absl::MutexLock lock(&mu_);
-      for (const v1::DirtyFile& d : closing_.dirty()) {
-        listed.insert(d.path());
-        *response.add_dirty() = d;
-      }
-      dirty_files = closing_.dirty_files();
-      dirty_bytes = closing_.dirty_bytes();
-      for (const std::string& path : changed_during_read_) {
-        if (listed.count(path) > 0 || closing_.dirty_files() > closing_.dirty_size()) continue;
-        v1::DirtyFile* d = response.add_dirty();
-        d->set_path(path);
-        auto it = source_by_path_.find(path);
-        d->set_size(it == source_by_path_.end() ? 0 : it->second->identity.size);
-        ++dirty_files;
-        dirty_bytes += d->size();
-      }
+      *response.mutable_dirty() = closing_.dirty();
+      response.set_dirty_files(closing_.dirty_files());
+      response.set_dirty_bytes(closing_.dirty_bytes());
     }
-    response.set_dirty_files(dirty_files);
-    response.set_dirty_bytes(dirty_bytes);
     response.set_source_tree_hash(closing_.tree_hash());
     response.set_target_tree_hash(target_tree_hash_);
     return response;
@@ -464,12 +448,9 @@ class TargetSession {
 
   absl::Status FinishFile(InFlight& flight, const v1::FileEnd& end) {
     const std::string& path = flight.source->path;
-    if (end.changed()) {
-      // The source changed under the delta: keep the old version; the next round retries.
-      absl::MutexLock lock(&mu_);
-      changed_during_read_.insert(path);
-      return absl::OkStatus();
-    }
+    // The source changed under the delta: keep the old version. The source lists the file in its
+    // dirty set, and the next round retries it.
+    if (end.changed()) return absl::OkStatus();
     RETURN_IF_ERROR(flight.error);
     ASSIGN_OR_RETURN(Digest sha256, DigestFromBytes(end.sha256()));
     ASSIGN_OR_RETURN(RebuiltFile rebuilt,
@@ -557,7 +538,6 @@ class TargetSession {
   size_t awaiting_end_ ABSL_GUARDED_BY(mu_) = 0;
   std::set<std::string> touched_dirs_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> rebuilt_ ABSL_GUARDED_BY(mu_);
-  std::set<std::string> changed_during_read_ ABSL_GUARDED_BY(mu_);
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   v1::Closing closing_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;

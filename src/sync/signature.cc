@@ -90,7 +90,6 @@ LoadedSignature::LoadedSignature() : job_(rs_loadsig_begin(&raw_), "signature", 
 }
 
 absl::Status LoadedSignature::Update(const std::string& chunk) {
-  bytes_ += chunk.size();
   return job_.Feed(chunk.data(), chunk.size(), false, nullptr);
 }
 

@@ -47,14 +47,12 @@ class LoadedSignature {
   // After the last chunk: DATA_LOSS when it is truncated or corrupt.
   absl::Status Finish();
   rs_signature_t* get() const { return signature_.get(); }
-  int64_t bytes() const { return bytes_; }
 
  private:
   // Declared in this order so that the job (which points at the signature) goes first.
   rs_signature_t* raw_ = nullptr;
   RsSignaturePtr signature_;
   RsJob job_;
-  int64_t bytes_ = 0;
 };
 
 }  // namespace shadowplane::sync

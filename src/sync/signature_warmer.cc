@@ -33,17 +33,6 @@ void SignatureWarmer::Enqueue(const std::string& root_dir, FileStateCache* cache
   if (on_backlog_) on_backlog_(backlog);
 }
 
-size_t SignatureWarmer::backlog() const {
-  absl::MutexLock lock(&mu_);
-  return queue_.size() + (busy_ ? 1 : 0);
-}
-
-void SignatureWarmer::WaitIdle() {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](SignatureWarmer* w) { return (w->queue_.empty() && !w->busy_) || w->stopping_; }, this));
-}
-
 void SignatureWarmer::Loop() {
   // Only this thread: the lowest priority, so that serving and syncing always come first.
   setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
@@ -52,13 +41,11 @@ void SignatureWarmer::Loop() {
     size_t backlog;
     {
       absl::MutexLock lock(&mu_);
-      busy_ = false;
       mu_.Await(absl::Condition(
           +[](SignatureWarmer* w) { return !w->queue_.empty() || w->stopping_; }, this));
       if (stopping_) return;
       job = std::move(queue_.front());
       queue_.pop_front();
-      busy_ = true;
       backlog = queue_.size() + 1;
     }
     if (on_backlog_) on_backlog_(backlog);

@@ -29,9 +29,6 @@ class SignatureWarmer {
   // Signs `paths` of the tree at `root_dir` into `cache` (which must outlive this warmer).
   void Enqueue(const std::string& root_dir, FileStateCache* cache,
                const std::vector<std::string>& paths);
-  size_t backlog() const;
-  // Blocks until the backlog is empty (for tests and benchmarks).
-  void WaitIdle();
 
  private:
   struct Job {
@@ -43,9 +40,8 @@ class SignatureWarmer {
   void Sign(const Job& job);
 
   std::function<void(size_t)> on_backlog_;
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
-  bool busy_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

@@ -58,8 +58,7 @@ absl::Status Walk(int dir_fd, const std::string& prefix, TreeScan& scan) {
       target.resize(n);
       entry.link_target = std::move(target);
     } else {
-      ++scan.special_skipped;
-      continue;
+      continue;  // sockets, fifos, devices: never synced
     }
     scan.entries.push_back(std::move(entry));
   }

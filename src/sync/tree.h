@@ -28,7 +28,6 @@ struct TreeEntry {
 struct TreeScan {
   std::vector<TreeEntry> entries;        // sorted by path: a directory precedes what it holds
   std::vector<std::string> temporaries;  // leftover temporary files of a killed sync
-  int64_t special_skipped = 0;           // sockets, fifos, devices: never synced
 };
 
 // Walks the tree below the directory `root_fd`. Entries that vanish while walking are skipped.
