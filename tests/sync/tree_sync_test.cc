@@ -331,6 +331,44 @@ TEST_F(TreeSyncTest, SourceRefusesPathsOutsideItsTree) {
   EXPECT_EQ(data.find("secret"), std::string::npos) << "read through a link";
 }
 
+// Malformed Pull streams end with INVALID_ARGUMENT saying what was wrong.
+TEST_F(TreeSyncTest, SourceRefusesMalformedStreams) {
+  WriteFile(source_ + "/f", "data");
+  auto stub = v1::SyncService::NewStub(server_->channel());
+  auto run = [&](const std::vector<v1::PullRequest>& requests) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    auto stream = stub->Pull(&context);
+    for (const auto& r : requests) stream->Write(r);
+    stream->WritesDone();
+    v1::PullResponse response;
+    while (stream->Read(&response)) {
+    }
+    return stream->Finish();
+  };
+  v1::PullRequest open;
+  open.mutable_open()->set_instance_id("source");
+  open.mutable_open()->set_mode(v1::QUICK);
+  v1::PullRequest file;
+  file.mutable_file()->set_file_id(1);
+  file.mutable_file()->set_path("f");
+  file.mutable_file()->set_signature("not a librsync signature");
+  file.mutable_file()->set_last(true);
+
+  grpc::Status not_open = run({file});
+  EXPECT_EQ(not_open.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(not_open.error_message().find("open"), std::string::npos) << not_open.error_message();
+  v1::PullRequest bad_mode = open;
+  bad_mode.mutable_open()->set_mode(static_cast<v1::SyncMode>(9));
+  grpc::Status mode = run({bad_mode});
+  EXPECT_EQ(mode.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(mode.error_message().find("mode"), std::string::npos) << mode.error_message();
+  grpc::Status signature = run({open, file});
+  EXPECT_EQ(signature.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(signature.error_message().find("signature of f"), std::string::npos)
+      << signature.error_message();
+}
+
 TEST(ManifestValidationTest, TraversalAbsoluteAndTemporaryPathsAreRefused) {
   for (const char* bad : {"", "/etc/passwd", "..", "../x", "a/../../b", "a//b", "./a", "a/.", "a/",
                           ".shadowplane-sync-x", "d/.shadowplane-sync-0"}) {
