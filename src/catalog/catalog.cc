@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "geo/cidr_table.h"
 #include "yaml-cpp/yaml.h"
 
 namespace shadowplane::catalog {
@@ -138,6 +139,20 @@ absl::StatusOr<CatalogFile> LoadCatalogFile(const std::string& path) {
       }
       file.measured_rtts.push_back(m);
     }
+    std::vector<geo::CidrRule> rules;
+    for (const auto& node : root["networks"]) {
+      store::GeoNetworkRow n;
+      n.network = node["cidr"].as<std::string>();
+      where = absl::StrCat("network ", n.network);
+      n.region = node["region"].as<std::string>();
+      rules.push_back({n.network, n.region});
+      file.networks.push_back(n);
+    }
+    // Malformed prefixes, host bits, one prefix given two regions: named before anything applies.
+    if (absl::StatusOr<geo::CidrTable> table = geo::CidrTable::Build(rules); !table.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("locations file ", path, ", networks: ", table.status().message()));
+    }
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("locations file ", path, where.empty() ? "" : ", ", where,
@@ -147,7 +162,7 @@ absl::StatusOr<CatalogFile> LoadCatalogFile(const std::string& path) {
 }
 
 absl::Status ApplyCatalogFile(const CatalogFile& file, store::LocationRepository& repository,
-                              absl::Time now) {
+                              store::TelemetryRepository& telemetry, absl::Time now) {
   for (store::RegionRecord r : file.regions) {
     r.updated_at = now;
     RETURN_IF_ERROR(repository.UpsertRegion(r));
@@ -159,6 +174,14 @@ absl::Status ApplyCatalogFile(const CatalogFile& file, store::LocationRepository
     if (absl::IsNotFound(s)) {
       return absl::InvalidArgumentError(
           absl::StrCat("locations file: location '", l.name, "': ", s.message()));
+    }
+    RETURN_IF_ERROR(s);
+  }
+  for (const store::GeoNetworkRow& n : file.networks) {
+    absl::Status s = telemetry.UpsertGeoNetwork(n, now);
+    if (absl::IsFailedPrecondition(s) || absl::IsNotFound(s) || absl::IsInvalidArgument(s)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("locations file: network ", n.network, " -> ", n.region, ": ", s.message()));
     }
     RETURN_IF_ERROR(s);
   }

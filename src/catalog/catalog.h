@@ -14,6 +14,8 @@
 //       ...every LocationData field by its column name
 //   measured_rtts:   # optional: overrides the distance-based RTT estimate
 //     - {region: us-east, location: fra-1, rtt_ms: 88}
+//   networks:        # optional: client networks -> origin regions (longest prefix wins)
+//     - {cidr: 192.0.2.0/24, region: eu-central}
 #ifndef SHADOWPLANE_CATALOG_CATALOG_H_
 #define SHADOWPLANE_CATALOG_CATALOG_H_
 
@@ -22,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "store/location_repository.h"
+#include "store/telemetry_repository.h"
 
 namespace shadowplane::catalog {
 
@@ -41,14 +44,15 @@ struct CatalogFile {
   std::vector<store::RegionRecord> regions;
   std::vector<store::LocationRecord> locations;
   std::vector<MeasuredRtt> measured_rtts;
+  std::vector<store::GeoNetworkRow> networks;
 };
 
 // INVALID_ARGUMENT naming the file, the entry and the field on any problem.
 absl::StatusOr<CatalogFile> LoadCatalogFile(const std::string& path);
 
-// Upserts regions then locations, with `now` as their update time.
+// Upserts regions, locations, then networks, with `now` as their update time.
 absl::Status ApplyCatalogFile(const CatalogFile& file, store::LocationRepository& repository,
-                              absl::Time now);
+                              store::TelemetryRepository& telemetry, absl::Time now);
 
 }  // namespace shadowplane::catalog
 

@@ -13,6 +13,7 @@
 #include "shadowplane/v1/locations.grpc.pb.h"
 #include "shadowplane/v1/reservations.grpc.pb.h"
 #include "shadowplane/v1/sync.grpc.pb.h"
+#include "shadowplane/v1/telemetry.grpc.pb.h"
 
 namespace shadowplane::cli {
 
@@ -51,6 +52,7 @@ class Shadowctl {
     locations_ = pb::LocationService::NewStub(channel);
     reservations_ = pb::ReservationService::NewStub(channel);
     sync_ = pb::SyncService::NewStub(channel);
+    telemetry_ = pb::TelemetryService::NewStub(channel);
   }
 
   int Run(const std::vector<std::string>& w) {
@@ -72,6 +74,7 @@ class Shadowctl {
     if (is({"reservations", "update"}) && w.size() == 3) return Update(w[2]);
     if (is({"sync"}) && w.size() == 2) return SyncNow(w[1]);
     if (is({"syncs"}) && w.size() == 2) return ListSyncRuns(w[1]);
+    if (is({"demand"}) && w.size() == 2) return GetDemand(w[1]);
     err_ << "shadowctl: unknown command";
     for (const auto& word : w) err_ << " " << word;
     err_ << "\n\n" << ShadowctlUsage();
@@ -330,12 +333,60 @@ class Shadowctl {
     return kExitOk;
   }
 
+  // Rows are hours (or days), columns the origin regions' request counts, then the total and
+  // the distinct clients of all regions together.
+  int GetDemand(const std::string& resource_id) {
+    pb::GetDemandRequest request;
+    request.set_resource_id(resource_id);
+    for (const auto& [text, field] : {std::pair{options_.from, request.mutable_from()},
+                                      std::pair{options_.to, request.mutable_to()}}) {
+      if (text.empty()) continue;
+      if (!google::protobuf::util::TimeUtil::FromString(text, field)) {
+        err_ << "shadowctl: --from and --to take RFC 3339 times (2026-11-29T18:00:00Z), got \""
+             << text << "\"\n";
+        return kExitUsage;
+      }
+    }
+    if (options_.granularity == "day") {
+      request.set_granularity(pb::GRANULARITY_DAY);
+    } else if (options_.granularity.empty() || options_.granularity == "hour") {
+      request.set_granularity(pb::GRANULARITY_HOUR);
+    } else {
+      err_ << "shadowctl: --granularity is hour or day, got \"" << options_.granularity << "\"\n";
+      return kExitUsage;
+    }
+    pb::GetDemandResponse response;
+    grpc::Status status = telemetry_->GetDemand(Context().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    if (options_.json) return Json(response), kExitOk;
+    std::vector<std::string> headers = {
+        request.granularity() == pb::GRANULARITY_DAY ? "day (utc)" : "hour (utc)"};
+    for (const auto& r : response.regions()) headers.push_back(r.origin_region());
+    headers.push_back("total");
+    headers.push_back("clients");
+    headers.push_back("mb out");
+    Table table(headers);
+    for (int i = 0; i < response.total().points_size(); ++i) {
+      const pb::DemandPoint& total = response.total().points(i);
+      std::vector<std::string> row = {absl::FormatTime(
+          "%Y-%m-%d %H:%M", absl::FromUnixSeconds(total.start().seconds()), absl::UTCTimeZone())};
+      for (const auto& r : response.regions()) row.push_back(absl::StrCat(r.points(i).requests()));
+      row.push_back(absl::StrCat(total.requests()));
+      row.push_back(absl::StrFormat("%.0f", total.distinct_clients()));
+      row.push_back(absl::StrFormat("%.1f", total.bytes_out() / 1e6));
+      table.AddRow(std::move(row));
+    }
+    out_ << table.Render();
+    return kExitOk;
+  }
+
   const ShadowctlOptions& options_;
   std::ostream& out_;
   std::ostream& err_;
   std::unique_ptr<pb::LocationService::Stub> locations_;
   std::unique_ptr<pb::ReservationService::Stub> reservations_;
   std::unique_ptr<pb::SyncService::Stub> sync_;
+  std::unique_ptr<pb::TelemetryService::Stub> telemetry_;
 };
 
 }  // namespace
@@ -356,6 +407,9 @@ std::string ShadowctlUsage() {
   reservations release ID
   sync ID [--full]                   run a shadow sync round now (--full: compare contents)
   syncs ID                           the reservation's sync rounds, newest first
+  demand RESOURCE_ID [--from=T] [--to=T] [--granularity=hour|day]
+                                     requests per origin region (default: the last 48 hours;
+                                     T in RFC 3339, e.g. 2026-11-29T18:00:00Z)
 
 --server defaults to 127.0.0.1:50051 (environment: SHADOWPLANE_SERVER). Exit codes: 0 done,
 1 the server refused or could not be reached (the status is printed), 2 bad usage.

@@ -37,6 +37,10 @@ struct ShadowctlOptions {
   std::string state;
   std::string location;
   std::string region;
+  // demand
+  std::string from;
+  std::string to;
+  std::string granularity;
 };
 
 // The usage text listing every command.

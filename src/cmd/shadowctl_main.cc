@@ -24,6 +24,9 @@ ABSL_FLAG(double, sync_interval, -1, "reserve, update: shadow sync interval in s
 ABSL_FLAG(std::string, state, "", "reservations list: only this state");
 ABSL_FLAG(std::string, location, "", "reservations list: only with an instance here");
 ABSL_FLAG(std::string, region, "", "locations list: only this region");
+ABSL_FLAG(std::string, from, "", "demand: start, RFC 3339 (default: 48 hours before --to)");
+ABSL_FLAG(std::string, to, "", "demand: end, RFC 3339 (default: now)");
+ABSL_FLAG(std::string, granularity, "hour", "demand: hour or day");
 ABSL_FLAG(std::string, config, "", "YAML file of flag values");
 
 int main(int argc, char** argv) {
@@ -43,6 +46,9 @@ int main(int argc, char** argv) {
   shadowplane::cli::ShadowctlOptions options;
   options.server = absl::GetFlag(FLAGS_server);
   options.json = absl::GetFlag(FLAGS_json);
+  options.from = absl::GetFlag(FLAGS_from);
+  options.to = absl::GetFlag(FLAGS_to);
+  options.granularity = absl::GetFlag(FLAGS_granularity);
   options.request_id = absl::GetFlag(FLAGS_request_id);
   options.name = absl::GetFlag(FLAGS_name);
   options.millicores = absl::GetFlag(FLAGS_millicores);

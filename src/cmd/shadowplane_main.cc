@@ -60,6 +60,34 @@ ABSL_FLAG(absl::Duration, sync_round_timeout, absl::Minutes(30), "Longest a sync
 ABSL_FLAG(absl::Duration, sync_lease_ttl, absl::Seconds(15),
           "Lifetime of the sync scheduler's lease: how soon another replica takes over");
 ABSL_FLAG(double, sync_jitter, 0.1, "Sync intervals vary randomly by up to this fraction");
+ABSL_FLAG(std::string, geoip_db, "",
+          "MaxMind-format database (.mmdb) of client networks -> origin regions, consulted after "
+          "the CIDR table; empty: none");
+ABSL_FLAG(std::string, geoip_field, "region",
+          "Path of the region name in the GeoIP database's records, dot-separated");
+ABSL_FLAG(absl::Duration, access_log_retention, absl::Hours(24 * 30),
+          "How long raw access events, utilization samples and affinity are kept (whole days)");
+ABSL_FLAG(absl::Duration, demand_retention, absl::Hours(24 * 400),
+          "How long hourly demand rollups are kept; older events are refused");
+ABSL_FLAG(absl::Duration, batch_dedup_window, absl::Hours(24),
+          "How long a committed batch id is remembered, so that its retry is not stored twice");
+ABSL_FLAG(int, max_batch_events, 10000, "Most events plus samples in one telemetry batch");
+ABSL_FLAG(int, ingest_queue_records, 200000,
+          "Events and samples waiting for the database at most; beyond, RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, ingest_group_records, 50000, "Most records committed in one transaction");
+ABSL_FLAG(absl::Duration, ingest_commit_deadline, absl::Seconds(30),
+          "How long a telemetry commit is retried while the database is unreachable");
+ABSL_FLAG(absl::Duration, ingest_retry_after, absl::Seconds(1),
+          "Retry hint given to senders when the ingest queue is full");
+ABSL_FLAG(int, ingest_threads, 2, "Threads validating telemetry batches");
+ABSL_FLAG(int, ingest_stream_in_flight, 8,
+          "Unanswered batches per RecordAccess stream before the server stops reading it");
+ABSL_FLAG(absl::Duration, retention_interval, absl::Minutes(10),
+          "How often telemetry partitions are created ahead and old data dropped");
+ABSL_FLAG(absl::Duration, affinity_flush_interval, absl::Seconds(1),
+          "How often coalesced client affinity updates are written");
+ABSL_FLAG(absl::Duration, telemetry_refresh_interval, absl::Seconds(30),
+          "How often resources, regions and client networks are re-read for ingest");
 
 namespace {
 
@@ -102,6 +130,43 @@ int Main(int argc, char** argv) {
   options.sync_round_timeout = absl::GetFlag(FLAGS_sync_round_timeout);
   options.sync_lease_ttl = absl::GetFlag(FLAGS_sync_lease_ttl);
   options.sync_jitter = absl::GetFlag(FLAGS_sync_jitter);
+  options.geoip_db = absl::GetFlag(FLAGS_geoip_db);
+  options.geoip_field = absl::GetFlag(FLAGS_geoip_field);
+  options.access_log_retention = absl::GetFlag(FLAGS_access_log_retention);
+  options.demand_retention = absl::GetFlag(FLAGS_demand_retention);
+  options.batch_dedup_window = absl::GetFlag(FLAGS_batch_dedup_window);
+  options.max_batch_events = absl::GetFlag(FLAGS_max_batch_events);
+  options.ingest_queue_records = absl::GetFlag(FLAGS_ingest_queue_records);
+  options.ingest_group_records = absl::GetFlag(FLAGS_ingest_group_records);
+  options.ingest_commit_deadline = absl::GetFlag(FLAGS_ingest_commit_deadline);
+  options.ingest_retry_after = absl::GetFlag(FLAGS_ingest_retry_after);
+  options.ingest_threads = absl::GetFlag(FLAGS_ingest_threads);
+  options.ingest_stream_in_flight = absl::GetFlag(FLAGS_ingest_stream_in_flight);
+  options.retention_interval = absl::GetFlag(FLAGS_retention_interval);
+  options.affinity_flush_interval = absl::GetFlag(FLAGS_affinity_flush_interval);
+  options.telemetry_refresh_interval = absl::GetFlag(FLAGS_telemetry_refresh_interval);
+  if (options.max_batch_events < 1 || options.ingest_queue_records < options.max_batch_events ||
+      options.ingest_group_records < 1 || options.ingest_threads < 1 ||
+      options.ingest_stream_in_flight < 1) {
+    std::cerr << "shadowplane: --max_batch_events, --ingest_group_records, --ingest_threads and "
+                 "--ingest_stream_in_flight must be at least 1, and --ingest_queue_records at "
+                 "least --max_batch_events\n";
+    return kExitConfigError;
+  }
+  if (options.access_log_retention < absl::Hours(24) ||
+      options.demand_retention < options.access_log_retention ||
+      options.batch_dedup_window <= absl::ZeroDuration() ||
+      options.ingest_commit_deadline <= absl::ZeroDuration() ||
+      options.ingest_retry_after <= absl::ZeroDuration() ||
+      options.retention_interval <= absl::ZeroDuration() ||
+      options.affinity_flush_interval <= absl::ZeroDuration() ||
+      options.telemetry_refresh_interval <= absl::ZeroDuration()) {
+    std::cerr << "shadowplane: --access_log_retention must be at least 24h and "
+                 "--demand_retention at least as long; --batch_dedup_window, "
+                 "--ingest_commit_deadline, --ingest_retry_after, --retention_interval, "
+                 "--affinity_flush_interval and --telemetry_refresh_interval must be positive\n";
+    return kExitConfigError;
+  }
   if (options.shadow_sync_interval <= absl::ZeroDuration() ||
       options.sync_tick <= absl::ZeroDuration() ||
       options.sync_round_timeout <= absl::ZeroDuration() ||

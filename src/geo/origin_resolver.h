@@ -26,14 +26,14 @@ struct Origin {
 class OriginResolver {
  public:
   // `geoip` may be null.
-  OriginResolver(CidrTable cidr, std::unique_ptr<GeoIpDatabase> geoip)
+  OriginResolver(CidrTable cidr, std::shared_ptr<const GeoIpDatabase> geoip)
       : cidr_(std::move(cidr)), geoip_(std::move(geoip)) {}
 
   Origin Resolve(const IpAddress& ip, absl::string_view event_region = "") const;
 
  private:
   const CidrTable cidr_;
-  const std::unique_ptr<GeoIpDatabase> geoip_;
+  const std::shared_ptr<const GeoIpDatabase> geoip_;
 };
 
 }  // namespace shadowplane::geo

@@ -9,7 +9,10 @@ namespace shadowplane::ingest {
 
 namespace {
 
-constexpr uint8_t kFormatVersion = 1;
+// The first byte says which form follows: every register, or only the non-zero ones (an hour of
+// a quiet resource's demand has a few clients; its sketch then takes a few bytes, not 4 KiB).
+constexpr uint8_t kDenseFormat = 1;
+constexpr uint8_t kSparseFormat = 2;
 
 uint64_t Finalize(uint64_t h) {  // MurmurHash3 fmix64: every input bit affects every output bit
   h ^= h >> 33;
@@ -74,34 +77,70 @@ double HyperLogLog::Estimate() const {
 }
 
 std::string HyperLogLog::Serialize() const {
+  size_t nonzero = 0;
+  for (uint8_t r : registers_) nonzero += r != 0;
   std::string out;
+  if (nonzero * 3 < registers_.size()) {
+    // Sparse: (index low byte, index high byte, value) per non-zero register, by index.
+    out.reserve(2 + 3 * nonzero);
+    out.push_back(static_cast<char>(kSparseFormat));
+    out.push_back(static_cast<char>(precision_));
+    for (size_t i = 0; i < registers_.size(); ++i) {
+      if (registers_[i] == 0) continue;
+      out.push_back(static_cast<char>(i & 0xff));
+      out.push_back(static_cast<char>(i >> 8));
+      out.push_back(static_cast<char>(registers_[i]));
+    }
+    return out;
+  }
   out.reserve(2 + registers_.size());
-  out.push_back(static_cast<char>(kFormatVersion));
+  out.push_back(static_cast<char>(kDenseFormat));
   out.push_back(static_cast<char>(precision_));
   out.append(reinterpret_cast<const char*>(registers_.data()), registers_.size());
   return out;
 }
 
 absl::StatusOr<HyperLogLog> HyperLogLog::Parse(absl::string_view bytes) {
-  if (bytes.size() < 2 || static_cast<uint8_t>(bytes[0]) != kFormatVersion) {
+  const uint8_t format = bytes.empty() ? 0 : static_cast<uint8_t>(bytes[0]);
+  if (bytes.size() < 2 || (format != kDenseFormat && format != kSparseFormat)) {
     return absl::InvalidArgumentError("not a serialised HyperLogLog sketch (version)");
   }
   const int precision = static_cast<uint8_t>(bytes[1]);
-  if (precision < kMinPrecision || precision > kMaxPrecision ||
-      bytes.size() != 2 + (size_t{1} << precision)) {
+  const size_t size = size_t{1} << std::min(precision, 31);
+  const bool length_ok = format == kDenseFormat
+                             ? bytes.size() == 2 + size
+                             : (bytes.size() - 2) % 3 == 0 && (bytes.size() - 2) / 3 <= size;
+  if (precision < kMinPrecision || precision > kMaxPrecision || !length_ok) {
     return absl::InvalidArgumentError(
         absl::StrCat("not a serialised HyperLogLog sketch (precision ", precision, ", ",
                      bytes.size(), " bytes)"));
   }
   HyperLogLog sketch(precision);
   const int max_rank = 64 - precision + 1;
-  for (size_t i = 0; i < sketch.registers_.size(); ++i) {
-    const uint8_t r = static_cast<uint8_t>(bytes[2 + i]);
+  auto set = [&](size_t i, uint8_t r) -> absl::Status {
     if (r > max_rank) {
       return absl::InvalidArgumentError(
           absl::StrCat("HyperLogLog register ", i, " is ", r, ", more than ", max_rank));
     }
     sketch.registers_[i] = r;
+    return absl::OkStatus();
+  };
+  if (format == kDenseFormat) {
+    for (size_t i = 0; i < size; ++i) {
+      if (absl::Status s = set(i, static_cast<uint8_t>(bytes[2 + i])); !s.ok()) return s;
+    }
+    return sketch;
+  }
+  size_t previous = 0;
+  for (size_t at = 2; at < bytes.size(); at += 3) {
+    const size_t i = static_cast<uint8_t>(bytes[at]) | (static_cast<uint8_t>(bytes[at + 1]) << 8);
+    const uint8_t r = static_cast<uint8_t>(bytes[at + 2]);
+    if (i >= size || r == 0 || (at > 2 && i <= previous)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("sparse HyperLogLog entry at byte ", at, " is out of order or empty"));
+    }
+    if (absl::Status s = set(i, r); !s.ok()) return s;
+    previous = i;
   }
   return sketch;
 }

@@ -37,7 +37,8 @@ class HyperLogLog {
   double Estimate() const;
 
   int precision() const { return precision_; }
-  // Version byte, precision byte, then the registers.
+  // Format byte, precision byte, then every register (dense) or (index, value) of each non-zero
+  // register (sparse), whichever is smaller.
   std::string Serialize() const;
   // INVALID_ARGUMENT for bytes that are not a serialised sketch.
   static absl::StatusOr<HyperLogLog> Parse(absl::string_view bytes);

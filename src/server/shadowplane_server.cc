@@ -16,6 +16,7 @@
 #include "api/reservation_service.h"
 #include "api/server_info_service.h"
 #include "api/sync_service.h"
+#include "api/telemetry_service.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "common/listen_address.h"
@@ -23,6 +24,16 @@
 #include "common/serving_status.h"
 #include "common/status_macros.h"
 #include "common/worker_pool.h"
+#include "geo/geoip_database.h"
+#include "ingest/affinity_tracker.h"
+#include "ingest/demand_reader.h"
+#include "ingest/event_validator.h"
+#include "ingest/hyperloglog.h"
+#include "ingest/ingest_pipeline.h"
+#include "ingest/ingest_writer.h"
+#include "ingest/origin_lookup.h"
+#include "ingest/resource_directory.h"
+#include "ingest/retention_keeper.h"
 #include "reconcile/orphan_instance_reaper.h"
 #include "reservation/reservation_manager.h"
 #include "server/builtin_providers.h"
@@ -31,6 +42,7 @@
 #include "server/serving_endpoints.h"
 #include "shadow/shadow_syncer.h"
 #include "shadow/sync_scheduler.h"
+#include "store/access_log_store.h"
 #include "store/connection_pool.h"
 #include "store/embedded_migrations.h"
 #include "store/embedded_postgres.h"
@@ -40,6 +52,7 @@
 #include "store/migration_runner.h"
 #include "store/reservation_repository.h"
 #include "store/sync_run_repository.h"
+#include "store/telemetry_repository.h"
 
 #ifndef SHADOWPLANE_VERSION
 #define SHADOWPLANE_VERSION "unknown"
@@ -53,6 +66,8 @@ namespace shadowplane::server {
 namespace {
 // Advisory lock of the reconcile pass ("SPRECONC" in ASCII); all replicas must agree.
 constexpr int64_t kReconcileLockKey = 0x53505245434F4E43;
+// GetDemand: buckets per series at most (400 days of hours is 9,600).
+constexpr int kMaxDemandPoints = 10'000;
 }  // namespace
 
 class ShadowplaneServer::Impl {
@@ -86,7 +101,7 @@ class ShadowplaneServer::Impl {
     for (const char* service :
          {"", "grpc.health.v1.Health", "shadowplane.v1.ServerService",
           "shadowplane.v1.LocationService", "shadowplane.v1.ReservationService",
-          "shadowplane.v1.SyncService"}) {
+          "shadowplane.v1.SyncService", "shadowplane.v1.TelemetryService"}) {
       serving_.Set(service, false);
     }
     // gRPC starts once everything its services use exists; a taken port is reported before the
@@ -115,23 +130,28 @@ class ShadowplaneServer::Impl {
     DatabaseSupervisorOptions supervision;
     supervision.migrations = migrations_;
     supervision.check_interval = options_.db_check_interval;
+    telemetry_ = std::make_unique<store::TelemetryRepository>(pool_.get());
     supervision.on_ready = [this]() -> absl::Status {
-      if (!catalog_.has_value()) return absl::OkStatus();
-      RETURN_IF_ERROR(catalog::ApplyCatalogFile(*catalog_, *locations_, clock_->Now()));
+      if (!catalog_.has_value()) return RefreshTelemetryInputs();
+      RETURN_IF_ERROR(
+          catalog::ApplyCatalogFile(*catalog_, *locations_, *telemetry_, clock_->Now()));
       LOG_EVENT(kInfo, "locations file applied")
           .Field("file", options_.locations_file)
           .Field("regions", catalog_->regions.size())
-          .Field("locations", catalog_->locations.size());
-      return absl::OkStatus();
+          .Field("locations", catalog_->locations.size())
+          .Field("networks", catalog_->networks.size());
+      return RefreshTelemetryInputs();
     };
     supervisor_ =
         std::make_unique<DatabaseSupervisor>(pool_.get(), supervision, &serving_, registry_.get(),
                                              [this](const absl::Status& status) { Stop(status); });
     RETURN_IF_ERROR(StartCompute());
+    RETURN_IF_ERROR(StartTelemetry());
     RETURN_IF_ERROR(StartGrpc());
     supervisor_->Start();
     StartReconcileLoop();
     StartSyncScheduler();
+    StartTelemetryLoops();
     LOG_EVENT(kInfo, "shadowplane started")
         .Field("version", SHADOWPLANE_VERSION)
         .Field("grpc", absl::StrCat(HostOf(options_.listen), ":", grpc_port_))
@@ -168,6 +188,17 @@ class ShadowplaneServer::Impl {
       StopGrpcServer(grpc_server_, rpc_workers_.get(), options_.shutdown_grace);
       LOG_EVENT(kInfo, "gRPC server stopped").Field("elapsed_seconds", absl::Now() - start);
     }
+    // Batches already taken are committed before the database goes.
+    if (ingest_pipeline_ != nullptr) ingest_pipeline_->Shutdown();
+    if (ingest_writer_ != nullptr) ingest_writer_->Stop();
+    affinity_loop_.reset();
+    if (affinity_ != nullptr) {
+      if (absl::Status s = affinity_->Flush(); !s.ok()) {
+        LOG_EVENT(kWarning, "client affinity not flushed at shutdown").Field("error", s);
+      }
+    }
+    retention_loop_.reset();
+    telemetry_refresh_loop_.reset();
     sync_loop_.reset();  // before what its runs use
     sync_scheduler_.reset();
     reconcile_loop_.reset();
@@ -242,11 +273,111 @@ class ShadowplaneServer::Impl {
     return absl::OkStatus();
   }
 
-  void StartSyncScheduler() {
-    shadow::SyncSchedulerOptions scheduler;
+  absl::Status StartTelemetry() {
+    std::shared_ptr<const geo::GeoIpDatabase> geoip;
+    if (!options_.geoip_db.empty()) {
+      auto opened = geo::GeoIpDatabase::Open(options_.geoip_db, options_.geoip_field);
+      if (!opened.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("--geoip_db: ", opened.status().message()));
+      }
+      geoip = *std::move(opened);
+    }
+    origins_ = std::make_unique<ingest::OriginLookup>(std::move(geoip));
+    directory_ = std::make_unique<ingest::ResourceDirectory>(
+        [this]() -> absl::StatusOr<ingest::DirectorySnapshot> {
+          ASSIGN_OR_RETURN(store::ResourceDirectoryRows rows, telemetry_->LoadResourceDirectory());
+          ingest::DirectorySnapshot snapshot;
+          snapshot.regions = std::move(rows.regions);
+          for (const auto& [resource, instances] : rows.instances_by_resource) {
+            for (const std::string& instance : instances) {
+              snapshot.resource_by_instance[instance] = resource;
+            }
+          }
+          snapshot.instances_by_resource = std::move(rows.instances_by_resource);
+          return snapshot;
+        },
+        absl::Seconds(1));
+    ingest::ValidationOptions validation;
+    validation.raw_retention = options_.access_log_retention;
+    validation.demand_retention = options_.demand_retention;
+    validator_ = std::make_unique<ingest::EventValidator>(clock_.get(), directory_.get(),
+                                                          origins_.get(), validation);
+    store::CommitOptions commit;
+    commit.merge_sketches = [](const std::string& stored,
+                               const std::string& added) -> absl::StatusOr<std::string> {
+      ASSIGN_OR_RETURN(ingest::HyperLogLog a, ingest::HyperLogLog::Parse(stored));
+      ASSIGN_OR_RETURN(ingest::HyperLogLog b, ingest::HyperLogLog::Parse(added));
+      RETURN_IF_ERROR(a.Merge(b));
+      return a.Serialize();
+    };
+    access_log_ = std::make_unique<store::AccessLogStore>(pool_.get(), commit);
+    affinity_ =
+        std::make_unique<ingest::AffinityTracker>(telemetry_.get(), 100'000, registry_.get());
+    ingest::IngestWriterOptions writer;
+    writer.max_queued_records = options_.ingest_queue_records;
+    writer.max_group_records = options_.ingest_group_records;
+    writer.commit_deadline = options_.ingest_commit_deadline;
+    writer.retry_after = options_.ingest_retry_after;
+    ingest_writer_ = std::make_unique<ingest::IngestWriter>(
+        access_log_.get(), clock_.get(), affinity_.get(), writer, registry_.get());
+    ingest::PipelineOptions pipeline;
+    pipeline.max_batch_events = options_.max_batch_events;
+    pipeline.validate_threads = options_.ingest_threads;
+    ingest_pipeline_ =
+        std::make_unique<ingest::IngestPipeline>(validator_.get(), ingest_writer_.get(), pipeline);
+    demand_reader_ =
+        std::make_unique<ingest::DemandReader>(telemetry_.get(), clock_.get(), kMaxDemandPoints);
+    return absl::OkStatus();
+  }
+
+  // Resources, regions and client networks the ingest path checks events against.
+  absl::Status RefreshTelemetryInputs() {
+    RETURN_IF_ERROR(directory_->Reload());
+    ASSIGN_OR_RETURN(std::vector<store::GeoNetworkRow> networks, telemetry_->GeoNetworks());
+    std::vector<geo::CidrRule> rules;
+    for (const store::GeoNetworkRow& n : networks) rules.push_back({n.network, n.region});
+    return origins_->SetNetworks(rules);
+  }
+
+  void StartTelemetryLoops() {
+    ingest::RetentionOptions retention;
+    retention.raw_retention = options_.access_log_retention;
+    retention.demand_retention = options_.demand_retention;
+    retention.batch_dedup_window = options_.batch_dedup_window;
+    retention.owner = ReplicaName();
+    retention.lease_ttl = 3 * options_.retention_interval;
+    retention_keeper_ = std::make_unique<ingest::RetentionKeeper>(
+        access_log_.get(), leases_.get(), clock_.get(), retention, registry_.get());
+    telemetry_refresh_loop_ =
+        std::make_unique<PeriodicTask>(options_.telemetry_refresh_interval, [this] {
+          if (!supervisor_->ready()) return;
+          if (absl::Status s = RefreshTelemetryInputs(); !s.ok()) {
+            LOG_EVENT(kWarning, "reloading resources and client networks failed").Field("error", s);
+          }
+        });
+    affinity_loop_ = std::make_unique<PeriodicTask>(options_.affinity_flush_interval, [this] {
+      if (!supervisor_->ready()) return;
+      if (absl::Status s = affinity_->Flush(); !s.ok()) {
+        LOG_EVENT(kWarning, "flushing client affinity failed").Field("error", s);
+      }
+    });
+    retention_loop_ = std::make_unique<PeriodicTask>(options_.retention_interval, [this] {
+      if (!supervisor_->ready()) return;
+      if (absl::StatusOr<bool> ran = retention_keeper_->RunOnce(); !ran.ok()) {
+        LOG_EVENT(kWarning, "telemetry retention pass failed").Field("error", ran.status());
+      }
+    });
+  }
+
+  std::string ReplicaName() const {
     char host[256] = "unknown";
     gethostname(host, sizeof(host) - 1);
-    scheduler.owner = absl::StrCat(host, ":", getpid(), ":", grpc_port_);
+    return absl::StrCat(host, ":", getpid(), ":", grpc_port_);
+  }
+
+  void StartSyncScheduler() {
+    shadow::SyncSchedulerOptions scheduler;
+    scheduler.owner = ReplicaName();
     scheduler.lease_ttl = options_.sync_lease_ttl;
     scheduler.jitter = options_.sync_jitter;
     scheduler.concurrency = options_.sync_concurrency;
@@ -296,11 +427,15 @@ class ShadowplaneServer::Impl {
     sync_rpc_workers_ = std::make_unique<WorkerPool>("sync-rpc", options_.sync_concurrency, 64);
     sync_service_ = std::make_unique<api::SyncService>(shadow_syncer_.get(), sync_runs_.get(),
                                                        sync_rpc_workers_.get());
-    ASSIGN_OR_RETURN(grpc_server_,
-                     StartGrpcServer(options_.listen, "listen",
-                                     {health_.get(), server_info_.get(), location_service_.get(),
-                                      reservation_service_.get(), sync_service_.get()},
-                                     registry_.get(), &grpc_port_));
+    telemetry_service_ = std::make_unique<api::TelemetryService>(
+        ingest_pipeline_.get(), demand_reader_.get(), rpc_workers_.get(),
+        options_.ingest_stream_in_flight);
+    ASSIGN_OR_RETURN(
+        grpc_server_,
+        StartGrpcServer(options_.listen, "listen",
+                        {health_.get(), server_info_.get(), location_service_.get(),
+                         reservation_service_.get(), sync_service_.get(), telemetry_service_.get()},
+                        registry_.get(), &grpc_port_));
     return absl::OkStatus();
   }
 
@@ -355,6 +490,20 @@ class ShadowplaneServer::Impl {
   std::unique_ptr<shadow::ShadowSyncer> shadow_syncer_;
   std::unique_ptr<shadow::SyncScheduler> sync_scheduler_;
   std::unique_ptr<PeriodicTask> sync_loop_;
+  std::unique_ptr<store::TelemetryRepository> telemetry_;
+  std::unique_ptr<store::AccessLogStore> access_log_;
+  std::unique_ptr<ingest::OriginLookup> origins_;
+  std::unique_ptr<ingest::ResourceDirectory> directory_;
+  std::unique_ptr<ingest::EventValidator> validator_;
+  std::unique_ptr<ingest::AffinityTracker> affinity_;
+  std::unique_ptr<ingest::IngestWriter> ingest_writer_;
+  std::unique_ptr<ingest::IngestPipeline> ingest_pipeline_;
+  std::unique_ptr<ingest::DemandReader> demand_reader_;
+  std::unique_ptr<ingest::RetentionKeeper> retention_keeper_;
+  std::unique_ptr<api::TelemetryService> telemetry_service_;
+  std::unique_ptr<PeriodicTask> telemetry_refresh_loop_;
+  std::unique_ptr<PeriodicTask> affinity_loop_;
+  std::unique_ptr<PeriodicTask> retention_loop_;
 
   absl::Mutex mu_;
   bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;

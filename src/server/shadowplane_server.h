@@ -55,6 +55,27 @@ struct ServerOptions {
   absl::Duration sync_round_timeout = absl::Minutes(30);
   absl::Duration sync_lease_ttl = absl::Seconds(15);
   double sync_jitter = 0.1;
+  // Telemetry: the optional MaxMind database of client origins and the field holding the region;
+  // how long raw events (and samples, affinity) and hourly demand are kept; how long batch ids
+  // are remembered for deduplication; the largest batch; the ingest queue's bound, the records
+  // committed together, how long a commit is retried, the retry hint when full; validation
+  // threads; unanswered batches per stream; how often upkeep, affinity flushes and reloads of
+  // resources and client networks run.
+  std::string geoip_db;
+  std::string geoip_field = "region";
+  absl::Duration access_log_retention = absl::Hours(24 * 30);
+  absl::Duration demand_retention = absl::Hours(24 * 400);
+  absl::Duration batch_dedup_window = absl::Hours(24);
+  int max_batch_events = 10'000;
+  int ingest_queue_records = 200'000;
+  int ingest_group_records = 50'000;
+  absl::Duration ingest_commit_deadline = absl::Seconds(30);
+  absl::Duration ingest_retry_after = absl::Seconds(1);
+  int ingest_threads = 2;
+  int ingest_stream_in_flight = 8;
+  absl::Duration retention_interval = absl::Minutes(10);
+  absl::Duration affinity_flush_interval = absl::Seconds(1);
+  absl::Duration telemetry_refresh_interval = absl::Seconds(30);
 };
 
 class ShadowplaneServer {

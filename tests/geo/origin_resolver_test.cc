@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "support/child_process.h"
+#include "support/geoip_test_database.h"
 
 namespace shadowplane::geo {
 namespace {
@@ -71,28 +72,9 @@ class GeoIpDatabaseTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = testing::MakeTempDir("sp-geoip");
-    path_ = root_ + "/test.mmdb";
-    // Built with Debian's MaxMind::DB::Writer; reserved networks (10/8, documentation ranges)
-    // are kept on purpose, since those are what tests use.
-    std::ofstream(root_ + "/build.pl") << R"PERL(
-use strict;
-use MaxMind::DB::Writer::Tree;
-my $tree = MaxMind::DB::Writer::Tree->new(
-  ip_version => 6, record_size => 24, database_type => 'shadowplane-test',
-  languages => ['en'], description => { en => 'shadowplane test regions' },
-  remove_reserved_networks => 0,
-  map_key_type_callback => sub { $_[0] eq 'country' ? 'map' : 'utf8_string' },
-);
-$tree->insert_network('192.0.2.0/24', { region => 'eu-central', country => { iso_code => 'DE' } });
-$tree->insert_network('198.51.100.0/24', { region => 'ap-southeast' });
-$tree->insert_network('2001:db8::/32', { region => 'us-east' });
-$tree->insert_network('203.0.113.0/24', { other => 'no region here' });
-open my $fh, '>:raw', $ARGV[0] or die;
-$tree->write_tree($fh);
-close $fh;
-)PERL";
-    auto built = testing::RunToCompletion({"/usr/bin/perl", root_ + "/build.pl", path_});
-    ASSERT_EQ(built.exit_code, 0) << built.output;
+    auto built = testing::BuildGeoIpTestDatabase(root_);
+    ASSERT_TRUE(built.ok()) << built.status();
+    path_ = *built;
   }
   void TearDown() override { fs::remove_all(root_); }
   std::string root_, path_;

@@ -47,13 +47,37 @@ TEST(HyperLogLogTest, SerialisesAndRefusesWhatIsNotASketch) {
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->precision(), 10);
   EXPECT_EQ(parsed->Estimate(), sketch.Estimate());
-  for (const std::string& bad : {std::string(), std::string("\x02\x0a", 2), bytes.substr(0, 100),
+  for (const std::string& bad : {std::string(), std::string("\x03\x0a", 2), bytes.substr(0, 100),
                                  std::string("\x01\x03", 2) + std::string(8, '\0'), bytes + "x"}) {
     EXPECT_EQ(HyperLogLog::Parse(bad).status().code(), absl::StatusCode::kInvalidArgument);
   }
   std::string high = bytes;
   high[2] = static_cast<char>(60);  // beyond any rank at precision 10
   EXPECT_EQ(HyperLogLog::Parse(high).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(HyperLogLogTest, FewClientsSerialiseSparse) {
+  HyperLogLog sketch = Of(0, 20);
+  const std::string bytes = sketch.Serialize();
+  EXPECT_LE(bytes.size(), 2u + 3u * 20u) << "sparse, not 4 KiB";
+  auto parsed = HyperLogLog::Parse(bytes);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->Serialize(), bytes);
+  EXPECT_EQ(parsed->Estimate(), sketch.Estimate());
+  HyperLogLog merged = Of(0, 5000);
+  ASSERT_TRUE(merged.Merge(*parsed).ok());
+  EXPECT_EQ(merged.Serialize(), Of(0, 5000).Serialize()) << "the first 20 are in 0..5000";
+  EXPECT_EQ(HyperLogLog(4).Serialize().size(), 2u) << "empty: no entries";
+  std::string out_of_order = bytes;
+  std::swap(out_of_order[2], out_of_order[5]);
+  std::swap(out_of_order[3], out_of_order[6]);
+  std::swap(out_of_order[4], out_of_order[7]);
+  EXPECT_EQ(HyperLogLog::Parse(out_of_order).status().code(), absl::StatusCode::kInvalidArgument);
+  std::string zero_value = bytes;
+  zero_value[4] = 0;
+  EXPECT_EQ(HyperLogLog::Parse(zero_value).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(HyperLogLog::Parse(bytes.substr(0, bytes.size() - 1)).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(HyperLogLogTest, TheHashIsStable) {

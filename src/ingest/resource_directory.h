@@ -1,0 +1,56 @@
+// What the ingest path checks events against: which resources exist, which instances each has
+// had, which regions are defined. A snapshot in memory, reloaded in the background and, when an
+// event names something the snapshot lacks (a resource reserved a moment ago), reloaded at once,
+// at most once per `min_reload_interval` however many events miss. Thread-safe.
+#ifndef SHADOWPLANE_INGEST_RESOURCE_DIRECTORY_H_
+#define SHADOWPLANE_INGEST_RESOURCE_DIRECTORY_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace shadowplane::ingest {
+
+struct DirectorySnapshot {
+  std::map<std::string, std::set<std::string>> instances_by_resource;
+  std::map<std::string, std::string> resource_by_instance;
+  std::set<std::string> regions;
+};
+
+class ResourceDirectory {
+ public:
+  // Loads the current rows; called by Reload().
+  using Loader = std::function<absl::StatusOr<DirectorySnapshot>()>;
+
+  ResourceDirectory(Loader loader, absl::Duration min_reload_interval)
+      : loader_(std::move(loader)), min_reload_interval_(min_reload_interval) {}
+
+  std::shared_ptr<const DirectorySnapshot> Get() const;
+  // Reloads now (background refresh).
+  absl::Status Reload();
+  // For a miss: reloads unless a reload finished within min_reload_interval, and returns the
+  // newest snapshot either way.
+  std::shared_ptr<const DirectorySnapshot> ReloadAfterMiss();
+
+ private:
+  absl::Status ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+
+  const Loader loader_;
+  const absl::Duration min_reload_interval_;
+  absl::Mutex reload_mu_;  // one reload at a time
+  absl::Time last_reload_ ABSL_GUARDED_BY(reload_mu_) = absl::InfinitePast();
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const DirectorySnapshot> snapshot_ ABSL_GUARDED_BY(mu_) =
+      std::make_shared<DirectorySnapshot>();
+};
+
+}  // namespace shadowplane::ingest
+
+#endif  // SHADOWPLANE_INGEST_RESOURCE_DIRECTORY_H_

@@ -1,0 +1,437 @@
+#include "store/access_log_store.h"
+
+#include <algorithm>
+#include <map>
+#include <pqxx/pqxx>
+#include <set>
+#include <tuple>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "store/copy_text.h"
+#include "store/location_repository.h"
+
+namespace shadowplane::store {
+
+// Many COPY rows sent as one piece. libpqxx 6.4's stream_to formats each row of a tuple field by
+// field (a string per field, then an escaped copy, then the joined line); the rows here are
+// formatted by copy_text.h into large blocks instead, and this escaper passes such a block through
+// as it is (stream_to adds the final newline).
+struct CopyBlock {
+  std::string text;
+};
+
+}  // namespace shadowplane::store
+
+namespace pqxx::internal {
+template <>
+inline std::string TypedCopyEscaper::operator()<shadowplane::store::CopyBlock>(
+    const shadowplane::store::CopyBlock* block) const {
+  return block->text;
+}
+}  // namespace pqxx::internal
+
+namespace shadowplane::store {
+
+namespace {
+
+constexpr size_t kCopyBlockBytes = 1 << 20;
+constexpr char kPartitionPrefix[] = "client_access_log_p";
+
+// Sends `lines` (each ending in '\n') to `stream` in blocks of about kCopyBlockBytes.
+class BlockWriter {
+ public:
+  explicit BlockWriter(pqxx::stream_to& stream) : stream_(stream) {
+    block_.text.reserve(kCopyBlockBytes + 4096);
+  }
+  std::string* buffer() { return &block_.text; }
+  void EndLine() {
+    if (block_.text.size() >= kCopyBlockBytes) Flush();
+  }
+  void Flush() {
+    if (block_.text.empty()) return;
+    block_.text.pop_back();  // stream_to adds the last newline itself
+    stream_ << std::make_tuple(block_);
+    block_.text.clear();
+  }
+
+ private:
+  pqxx::stream_to& stream_;
+  CopyBlock block_;
+};
+
+void Tab(std::string* out) { out->push_back('\t'); }
+
+void CopyAccess(pqxx::work& txn, const std::vector<const AccessRow*>& rows) {
+  pqxx::stream_to stream(
+      txn, "client_access_log",
+      std::vector<std::string>{"ts", "client_ip", "resource_id", "instance_id", "request_type",
+                               "cpu_millis", "memory_bytes", "bytes_in", "bytes_out", "latency_ms",
+                               "origin_region", "client_id"});
+  BlockWriter writer(stream);
+  std::string* out = writer.buffer();
+  for (const AccessRow* r : rows) {
+    AppendCopyTime(r->ts, out);
+    Tab(out);
+    AppendCopyText(r->client_ip, out);
+    Tab(out);
+    AppendCopyText(r->resource_id, out);
+    Tab(out);
+    if (r->instance_id.empty()) {
+      AppendCopyNull(out);
+    } else {
+      AppendCopyText(r->instance_id, out);
+    }
+    Tab(out);
+    AppendCopyText(r->request_type, out);
+    Tab(out);
+    AppendCopyDouble(r->cpu_millis, out);
+    Tab(out);
+    AppendCopyInt(r->memory_bytes, out);
+    Tab(out);
+    AppendCopyInt(r->bytes_in, out);
+    Tab(out);
+    AppendCopyInt(r->bytes_out, out);
+    Tab(out);
+    if (r->latency_ms.has_value()) {
+      AppendCopyDouble(*r->latency_ms, out);
+    } else {
+      AppendCopyNull(out);
+    }
+    Tab(out);
+    AppendCopyText(r->origin_region, out);
+    Tab(out);
+    if (r->client_id.empty()) {
+      AppendCopyNull(out);
+    } else {
+      AppendCopyText(r->client_id, out);
+    }
+    out->push_back('\n');
+    writer.EndLine();
+  }
+  writer.Flush();
+  stream.complete();
+}
+
+void CopyUtilization(pqxx::work& txn, const std::vector<const UtilizationRow*>& rows) {
+  pqxx::stream_to stream(
+      txn, "instance_utilization",
+      std::vector<std::string>{"ts", "instance_id", "resource_id", "interval_seconds",
+                               "cpu_seconds", "memory_bytes", "net_bytes_in", "net_bytes_out"});
+  BlockWriter writer(stream);
+  std::string* out = writer.buffer();
+  for (const UtilizationRow* r : rows) {
+    AppendCopyTime(r->ts, out);
+    Tab(out);
+    AppendCopyText(r->instance_id, out);
+    Tab(out);
+    AppendCopyText(r->resource_id, out);
+    Tab(out);
+    AppendCopyDouble(r->interval_seconds, out);
+    Tab(out);
+    AppendCopyDouble(r->cpu_seconds, out);
+    Tab(out);
+    AppendCopyInt(r->memory_bytes, out);
+    Tab(out);
+    AppendCopyInt(r->net_bytes_in, out);
+    Tab(out);
+    AppendCopyInt(r->net_bytes_out, out);
+    out->push_back('\n');
+    writer.EndLine();
+  }
+  writer.Flush();
+  stream.complete();
+}
+
+std::string Hex(const std::string& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+std::string Unhex(const std::string& hex) {
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  std::string out(hex.size() / 2, '\0');
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+  }
+  return out;
+}
+
+std::string DemandKeyValues(pqxx::work& txn, const std::vector<const DemandDelta*>& deltas) {
+  std::string values;
+  for (size_t i = 0; i < deltas.size(); ++i) {
+    const DemandDelta& d = *deltas[i];
+    absl::StrAppend(&values, i == 0 ? "" : ", ", "(", i, ", ", txn.quote(d.resource_id), "::uuid, ",
+                    txn.quote(d.origin_region), ", ", txn.quote(ToSqlTime(d.hour)),
+                    "::timestamptz)");
+  }
+  return values;
+}
+
+std::string DemandFullValues(pqxx::work& txn, const std::vector<const DemandDelta*>& deltas,
+                             const std::vector<std::string>& sketches) {
+  std::string values;
+  for (size_t i = 0; i < deltas.size(); ++i) {
+    const DemandDelta& d = *deltas[i];
+    absl::StrAppend(&values, i == 0 ? "" : ", ", "(", txn.quote(d.resource_id), "::uuid, ",
+                    txn.quote(d.origin_region), ", ", txn.quote(ToSqlTime(d.hour)),
+                    "::timestamptz, ", d.requests, "::bigint, ", d.bytes_in, "::bigint, ",
+                    d.bytes_out, "::bigint, ", txn.quote(d.cpu_millis), "::double precision, ",
+                    txn.quote(d.memory_bytes), "::double precision, ", txn.quote(d.latency_ms_sum),
+                    "::double precision, ", d.latency_count, "::bigint, decode('", Hex(sketches[i]),
+                    "', 'hex'))");
+  }
+  return values;
+}
+
+constexpr char kDemandColumns[] =
+    "resource_id, origin_region, hour, requests, bytes_in, bytes_out, cpu_millis, memory_bytes, "
+    "latency_ms_sum, latency_count, clients_hll";
+
+// Adds `deltas` to demand_hourly. New rows are inserted whole; rows that exist are locked, their
+// sketches merged with the deltas' here, and updated. Rows are taken in key order so that two
+// writers never wait for each other in a cycle.
+absl::Status MergeDemand(pqxx::work& txn, std::vector<DemandDelta>& deltas,
+                         const CommitOptions& options) {
+  std::sort(deltas.begin(), deltas.end(), [](const DemandDelta& a, const DemandDelta& b) {
+    return std::tie(a.resource_id, a.origin_region, a.hour) <
+           std::tie(b.resource_id, b.origin_region, b.hour);
+  });
+  std::vector<const DemandDelta*> all;
+  std::vector<std::string> sketches;
+  for (const DemandDelta& d : deltas) {
+    all.push_back(&d);
+    sketches.push_back(d.clients_sketch);
+  }
+  const pqxx::result inserted = txn.exec(
+      absl::StrCat("INSERT INTO demand_hourly (", kDemandColumns, ") VALUES ",
+                   DemandFullValues(txn, all, sketches),
+                   " ON CONFLICT (resource_id, origin_region, hour) DO NOTHING "
+                   "RETURNING resource_id::text, origin_region, ",
+                   "to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
+  if (inserted.size() == deltas.size()) return absl::OkStatus();
+  std::set<std::tuple<std::string, std::string, absl::Time>> fresh;
+  for (const auto& row : inserted) {
+    fresh.emplace(row[0].as<std::string>(), row[1].as<std::string>(),
+                  FromSqlTime(row[2].as<std::string>()));
+  }
+  std::vector<const DemandDelta*> existing;
+  for (const DemandDelta& d : deltas) {
+    if (fresh.count({d.resource_id, d.origin_region, d.hour}) == 0) existing.push_back(&d);
+  }
+  const pqxx::result stored = txn.exec(absl::StrCat(
+      "SELECT k.i, encode(d.clients_hll, 'hex') FROM (VALUES ", DemandKeyValues(txn, existing),
+      ") AS k(i, r, o, h) JOIN demand_hourly d ON d.resource_id = k.r AND d.origin_region = k.o "
+      "AND d.hour = k.h ORDER BY k.i FOR UPDATE OF d"));
+  if (stored.size() != existing.size()) {
+    return absl::InternalError("demand_hourly rows vanished while being merged");
+  }
+  std::vector<std::string> merged(existing.size());
+  for (const auto& row : stored) {
+    const size_t i = row[0].as<size_t>();
+    ASSIGN_OR_RETURN(merged[i], options.merge_sketches(Unhex(row[1].as<std::string>()),
+                                                       existing[i]->clients_sketch));
+  }
+  txn.exec(absl::StrCat(
+      "UPDATE demand_hourly d SET requests = d.requests + v.requests, "
+      "bytes_in = d.bytes_in + v.bytes_in, bytes_out = d.bytes_out + v.bytes_out, "
+      "cpu_millis = d.cpu_millis + v.cpu_millis, memory_bytes = d.memory_bytes + v.memory_bytes, "
+      "latency_ms_sum = d.latency_ms_sum + v.latency_ms_sum, "
+      "latency_count = d.latency_count + v.latency_count, clients_hll = v.clients_hll FROM "
+      "(VALUES ",
+      DemandFullValues(txn, existing, merged), ") AS v(", kDemandColumns,
+      ") WHERE d.resource_id = v.resource_id AND d.origin_region = v.origin_region AND "
+      "d.hour = v.hour"));
+  return absl::OkStatus();
+}
+
+std::string RejectionsJson(const std::vector<RejectionCount>& rejections) {
+  std::string json = "[";
+  for (size_t i = 0; i < rejections.size(); ++i) {
+    const RejectionCount& r = rejections[i];
+    absl::StrAppend(&json, i == 0 ? "" : ",", "{\"reason\":\"", r.reason, "\",\"count\":", r.count,
+                    ",\"events\":[", absl::StrJoin(r.first_events, ","), "],\"samples\":[",
+                    absl::StrJoin(r.first_samples, ","), "]}");
+  }
+  return json + "]";
+}
+
+std::vector<int> IntList(const pqxx::field& f) {
+  std::vector<int> out;
+  if (f.is_null()) return out;
+  for (absl::string_view piece : absl::StrSplit(f.c_str(), ',', absl::SkipEmpty())) {
+    int v;
+    if (absl::SimpleAtoi(piece, &v)) out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string AccessLogPartitionName(absl::CivilDay day) {
+  return absl::StrCat(kPartitionPrefix, absl::FormatCivilTime(day).substr(0, 4),
+                      absl::FormatCivilTime(day).substr(5, 2),
+                      absl::FormatCivilTime(day).substr(8, 2));
+}
+
+absl::StatusOr<GroupResult> AccessLogStore::CommitGroup(
+    absl::Time now, const std::vector<GroupBatch>& batches,
+    const std::function<GroupRows(const std::vector<bool>& is_new)>& rows) {
+  if (batches.empty()) return GroupResult{};
+  return pool_->Run(
+      "committing telemetry batches", [&](pqxx::connection& conn) -> absl::StatusOr<GroupResult> {
+        pqxx::work txn(conn);
+        std::string values;
+        std::map<std::string, size_t> index;
+        for (size_t i = 0; i < batches.size(); ++i) {
+          const GroupBatch& b = batches[i];
+          index[b.batch_id] = i;
+          absl::StrAppend(&values, i == 0 ? "" : ", ", "(", txn.quote(b.batch_id), ", ",
+                          txn.quote(ToSqlTime(now)), "::timestamptz, ", b.counts.events_accepted,
+                          ", ", b.counts.events_demand_only, ", ", b.counts.samples_accepted, ", ",
+                          txn.quote(RejectionsJson(b.counts.rejections)), "::jsonb)");
+        }
+        const pqxx::result inserted = txn.exec(
+            absl::StrCat("INSERT INTO ingest_batches (batch_id, committed_at, events_accepted, "
+                         "events_demand_only, samples_accepted, rejections) VALUES ",
+                         values, " ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id"));
+        GroupResult result;
+        result.duplicate.assign(batches.size(), true);
+        result.counts.resize(batches.size());
+        for (const auto& row : inserted) {
+          const size_t i = index.at(row[0].as<std::string>());
+          result.duplicate[i] = false;
+          result.counts[i] = batches[i].counts;
+        }
+        if (inserted.size() < batches.size()) {
+          std::string ids;
+          for (size_t i = 0; i < batches.size(); ++i) {
+            if (!result.duplicate[i]) continue;
+            absl::StrAppend(&ids, ids.empty() ? "" : ", ", txn.quote(batches[i].batch_id));
+          }
+          const pqxx::result stored = txn.exec(absl::StrCat(
+              "SELECT b.batch_id, b.events_accepted, b.events_demand_only, b.samples_accepted, "
+              "r.reason, r.count, array_to_string(r.events, ','), "
+              "array_to_string(r.samples, ',') FROM ingest_batches b LEFT JOIN LATERAL "
+              "jsonb_to_recordset(b.rejections) AS r(reason text, count bigint, events int[], "
+              "samples int[]) ON true WHERE b.batch_id IN (",
+              ids, ")"));
+          for (const auto& row : stored) {
+            BatchCounts& c = result.counts[index.at(row[0].as<std::string>())];
+            c.events_accepted = row[1].as<int64_t>();
+            c.events_demand_only = row[2].as<int64_t>();
+            c.samples_accepted = row[3].as<int64_t>();
+            if (row[4].is_null()) continue;
+            c.rejections.push_back(
+                {row[4].as<std::string>(), row[5].as<int64_t>(), IntList(row[6]), IntList(row[7])});
+          }
+        }
+        std::vector<bool> is_new(batches.size());
+        for (size_t i = 0; i < batches.size(); ++i) is_new[i] = !result.duplicate[i];
+        GroupRows group = rows(is_new);
+        if (!group.access.empty()) CopyAccess(txn, group.access);
+        if (!group.utilization.empty()) CopyUtilization(txn, group.utilization);
+        if (!group.demand.empty()) RETURN_IF_ERROR(MergeDemand(txn, group.demand, options_));
+        txn.commit();
+        return result;
+      });
+}
+
+absl::Status AccessLogStore::EnsurePartitions(const std::vector<absl::CivilDay>& days) {
+  return pool_->Run("creating access log partitions", [&](pqxx::connection& conn) -> absl::Status {
+    for (const absl::CivilDay day : days) {
+      const std::string name = AccessLogPartitionName(day);
+      pqxx::nontransaction txn(conn);
+      const bool exists = !txn.exec_params("SELECT to_regclass($1) IS NULL", name)[0][0].as<bool>();
+      if (exists) continue;
+      try {
+        txn.exec(absl::StrCat("CREATE TABLE IF NOT EXISTS ", name,
+                              " PARTITION OF client_access_log FOR VALUES FROM ('",
+                              absl::FormatCivilTime(day), " 00:00:00+00') TO ('",
+                              absl::FormatCivilTime(day + 1), " 00:00:00+00')"));
+      } catch (const pqxx::sql_error& e) {
+        // Another replica created it at the same moment: fine if it exists now.
+        pqxx::nontransaction check(conn);
+        if (check.exec_params("SELECT to_regclass($1) IS NULL", name)[0][0].as<bool>()) throw;
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<absl::CivilDay>> AccessLogStore::ListPartitions() {
+  return pool_->Run(
+      "listing access log partitions",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<absl::CivilDay>> {
+        pqxx::nontransaction txn(conn);
+        const pqxx::result rows = txn.exec(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'client_access_log'::regclass ORDER BY c.relname");
+        std::vector<absl::CivilDay> days;
+        for (const auto& row : rows) {
+          const std::string name = row[0].as<std::string>();
+          if (name.rfind(kPartitionPrefix, 0) != 0) continue;
+          const std::string digits = name.substr(sizeof(kPartitionPrefix) - 1);
+          absl::CivilDay day;
+          if (digits.size() != 8 ||
+              !absl::ParseCivilTime(absl::StrCat(digits.substr(0, 4), "-", digits.substr(4, 2), "-",
+                                                 digits.substr(6, 2)),
+                                    &day)) {
+            continue;
+          }
+          days.push_back(day);
+        }
+        return days;
+      });
+}
+
+absl::StatusOr<int> AccessLogStore::DropPartitionsBefore(absl::CivilDay first_kept) {
+  ASSIGN_OR_RETURN(std::vector<absl::CivilDay> days, ListPartitions());
+  return pool_->Run(
+      "dropping access log partitions", [&](pqxx::connection& conn) -> absl::StatusOr<int> {
+        int dropped = 0;
+        for (const absl::CivilDay day : days) {
+          if (day >= first_kept) break;
+          pqxx::nontransaction txn(conn);
+          txn.exec(absl::StrCat("DROP TABLE IF EXISTS ", AccessLogPartitionName(day)));
+          ++dropped;
+        }
+        return dropped;
+      });
+}
+
+absl::StatusOr<AccessLogStore::Pruned> AccessLogStore::Prune(absl::Time demand_cutoff,
+                                                             absl::Time raw_cutoff,
+                                                             absl::Time batch_cutoff) {
+  return pool_->Run("pruning telemetry", [&](pqxx::connection& conn) -> absl::StatusOr<Pruned> {
+    Pruned pruned;
+    pqxx::nontransaction txn(conn);
+    pruned.demand_rows = txn.exec_params("DELETE FROM demand_hourly WHERE hour < $1::timestamptz",
+                                         ToSqlTime(demand_cutoff))
+                             .affected_rows();
+    pruned.utilization_rows =
+        txn.exec_params("DELETE FROM instance_utilization WHERE ts < $1::timestamptz",
+                        ToSqlTime(raw_cutoff))
+            .affected_rows();
+    pruned.affinity_rows =
+        txn.exec_params("DELETE FROM client_affinity WHERE last_seen < $1::timestamptz",
+                        ToSqlTime(raw_cutoff))
+            .affected_rows();
+    pruned.batch_ids =
+        txn.exec_params("DELETE FROM ingest_batches WHERE committed_at < $1::timestamptz",
+                        ToSqlTime(batch_cutoff))
+            .affected_rows();
+    return pruned;
+  });
+}
+
+}  // namespace shadowplane::store

@@ -1,0 +1,153 @@
+#include "store/telemetry_repository.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "store/location_repository.h"
+#include "store/uuid.h"
+
+namespace shadowplane::store {
+
+namespace {
+constexpr char kUtcText[] = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
+}  // namespace
+
+absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::Demand(const std::string& resource_id,
+                                                                   absl::Time from, absl::Time to) {
+  if (!LooksLikeUuid(resource_id)) return std::vector<DemandRow>{};
+  return pool_->Run(
+      "reading demand", [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<DemandRow>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec_params(
+            absl::StrCat("SELECT origin_region, to_char(hour AT TIME ZONE 'UTC', ", kUtcText,
+                         "), requests, bytes_in, bytes_out, cpu_millis, memory_bytes, "
+                         "latency_ms_sum, latency_count, encode(clients_hll, 'hex') "
+                         "FROM demand_hourly WHERE resource_id = $1::uuid AND hour >= "
+                         "$2::timestamptz AND hour < $3::timestamptz ORDER BY hour, origin_region"),
+            resource_id, ToSqlTime(from), ToSqlTime(to));
+        std::vector<DemandRow> out;
+        out.reserve(rows.size());
+        for (const auto& r : rows) {
+          DemandRow d;
+          d.origin_region = r[0].as<std::string>();
+          d.hour = FromSqlTime(r[1].as<std::string>());
+          d.requests = r[2].as<int64_t>();
+          d.bytes_in = r[3].as<int64_t>();
+          d.bytes_out = r[4].as<int64_t>();
+          d.cpu_millis = r[5].as<double>();
+          d.memory_bytes = r[6].as<double>();
+          d.latency_ms_sum = r[7].as<double>();
+          d.latency_count = r[8].as<int64_t>();
+          const std::string hex = r[9].as<std::string>();
+          d.clients_sketch.resize(hex.size() / 2);
+          for (size_t i = 0; i < d.clients_sketch.size(); ++i) {
+            auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+            d.clients_sketch[i] =
+                static_cast<char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+          }
+          out.push_back(std::move(d));
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<bool> TelemetryRepository::ResourceExists(const std::string& resource_id) {
+  if (!LooksLikeUuid(resource_id)) return false;
+  return pool_->Run("looking up a resource", [&](pqxx::connection& conn) -> absl::StatusOr<bool> {
+    pqxx::read_transaction txn(conn);
+    return !txn.exec_params("SELECT 1 FROM resources WHERE id = $1::uuid", resource_id).empty();
+  });
+}
+
+absl::Status TelemetryRepository::UpsertAffinity(const std::vector<AffinityRow>& rows) {
+  if (rows.empty()) return absl::OkStatus();
+  return pool_->Run("recording client affinity", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    std::string values;
+    for (const AffinityRow& r : rows) {
+      absl::StrAppend(&values, values.empty() ? "" : ", ", "(", txn.quote(r.resource_id),
+                      "::uuid, ", txn.quote(r.client_key), ", ",
+                      r.instance_id.empty() ? "NULL" : txn.quote(r.instance_id), "::uuid, ",
+                      txn.quote(r.origin_region), ", ", txn.quote(ToSqlTime(r.last_seen)),
+                      "::timestamptz)");
+    }
+    txn.exec(absl::StrCat(
+        "INSERT INTO client_affinity AS a (resource_id, client_key, instance_id, origin_region, "
+        "last_seen) VALUES ",
+        values,
+        " ON CONFLICT (resource_id, client_key) DO UPDATE SET instance_id = "
+        "COALESCE(EXCLUDED.instance_id, a.instance_id), origin_region = EXCLUDED.origin_region, "
+        "last_seen = EXCLUDED.last_seen WHERE a.last_seen <= EXCLUDED.last_seen"));
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<AffinityRow>> TelemetryRepository::Affinity(
+    const std::string& resource_id) {
+  if (!LooksLikeUuid(resource_id)) return std::vector<AffinityRow>{};
+  return pool_->Run(
+      "reading client affinity",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<AffinityRow>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec_params(
+            absl::StrCat("SELECT resource_id::text, client_key, COALESCE(instance_id::text, ''), "
+                         "origin_region, to_char(last_seen AT TIME ZONE 'UTC', ",
+                         kUtcText,
+                         ") FROM client_affinity WHERE resource_id = $1::uuid ORDER BY "
+                         "client_key"),
+            resource_id);
+        std::vector<AffinityRow> out;
+        for (const auto& r : rows) {
+          out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
+                         r[3].as<std::string>(), FromSqlTime(r[4].as<std::string>())});
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<std::vector<GeoNetworkRow>> TelemetryRepository::GeoNetworks() {
+  return pool_->Run("reading client networks",
+                    [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<GeoNetworkRow>> {
+                      pqxx::read_transaction txn(conn);
+                      std::vector<GeoNetworkRow> out;
+                      for (const auto& r : txn.exec(
+                               "SELECT network::text, region FROM geo_networks ORDER BY network")) {
+                        out.push_back({r[0].as<std::string>(), r[1].as<std::string>()});
+                      }
+                      return out;
+                    });
+}
+
+absl::Status TelemetryRepository::UpsertGeoNetwork(const GeoNetworkRow& row, absl::Time now) {
+  return pool_->Run("recording a client network", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    txn.exec_params(
+        "INSERT INTO geo_networks (network, region, updated_at) VALUES ($1::cidr, $2, "
+        "$3::timestamptz) ON CONFLICT (network) DO UPDATE SET region = EXCLUDED.region, "
+        "updated_at = EXCLUDED.updated_at",
+        row.network, row.region, ToSqlTime(now));
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<ResourceDirectoryRows> TelemetryRepository::LoadResourceDirectory() {
+  return pool_->Run(
+      "loading resources for ingest",
+      [&](pqxx::connection& conn) -> absl::StatusOr<ResourceDirectoryRows> {
+        pqxx::read_transaction txn(conn);
+        ResourceDirectoryRows out;
+        for (const auto& r : txn.exec("SELECT r.id::text, i.id::text FROM resources r LEFT JOIN "
+                                      "instances i ON i.resource_id = r.id")) {
+          auto& instances = out.instances_by_resource[r[0].as<std::string>()];
+          if (!r[1].is_null()) instances.insert(r[1].as<std::string>());
+        }
+        for (const auto& r : txn.exec("SELECT name FROM regions")) {
+          out.regions.insert(r[0].as<std::string>());
+        }
+        return out;
+      });
+}
+
+}  // namespace shadowplane::store

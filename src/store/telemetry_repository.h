@@ -1,0 +1,77 @@
+// The other tables of client access telemetry: demand_hourly read back for people and forecasts,
+// client affinity, the operator's client networks, and what the ingest path checks events
+// against (resources, their instances, regions). Thread-safe (each call takes a pooled
+// connection).
+#ifndef SHADOWPLANE_STORE_TELEMETRY_REPOSITORY_H_
+#define SHADOWPLANE_STORE_TELEMETRY_REPOSITORY_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "store/connection_pool.h"
+
+namespace shadowplane::store {
+
+struct DemandRow {
+  std::string origin_region;
+  absl::Time hour;
+  int64_t requests = 0;
+  int64_t bytes_in = 0;
+  int64_t bytes_out = 0;
+  double cpu_millis = 0;
+  double memory_bytes = 0;
+  double latency_ms_sum = 0;
+  int64_t latency_count = 0;
+  std::string clients_sketch;
+};
+
+struct AffinityRow {
+  std::string resource_id;
+  std::string client_key;
+  std::string instance_id;  // empty: not known
+  std::string origin_region;
+  absl::Time last_seen;
+};
+
+struct GeoNetworkRow {
+  std::string network;  // CIDR text
+  std::string region;
+};
+
+// Every resource with the instances it has had (an event may name an instance that has stopped
+// since), and the regions.
+struct ResourceDirectoryRows {
+  std::map<std::string, std::set<std::string>> instances_by_resource;
+  std::set<std::string> regions;
+};
+
+class TelemetryRepository {
+ public:
+  explicit TelemetryRepository(ConnectionPool* pool) : pool_(pool) {}
+
+  // demand_hourly rows of `resource_id` with hour in [from, to), by hour then region.
+  absl::StatusOr<std::vector<DemandRow>> Demand(const std::string& resource_id, absl::Time from,
+                                                absl::Time to);
+  // Whether the resource exists (deleted or not).
+  absl::StatusOr<bool> ResourceExists(const std::string& resource_id);
+
+  // Upserts; a row only moves forward in time (an older report never overwrites a newer one).
+  absl::Status UpsertAffinity(const std::vector<AffinityRow>& rows);
+  absl::StatusOr<std::vector<AffinityRow>> Affinity(const std::string& resource_id);
+
+  absl::StatusOr<std::vector<GeoNetworkRow>> GeoNetworks();
+  absl::Status UpsertGeoNetwork(const GeoNetworkRow& row, absl::Time now);
+
+  absl::StatusOr<ResourceDirectoryRows> LoadResourceDirectory();
+
+ private:
+  ConnectionPool* const pool_;
+};
+
+}  // namespace shadowplane::store
+
+#endif  // SHADOWPLANE_STORE_TELEMETRY_REPOSITORY_H_
