@@ -338,14 +338,16 @@ class Shadowctl {
   int GetDemand(const std::string& resource_id) {
     pb::GetDemandRequest request;
     request.set_resource_id(resource_id);
-    for (const auto& [text, field] : {std::pair{options_.from, request.mutable_from()},
-                                      std::pair{options_.to, request.mutable_to()}}) {
+    for (const bool from : {true, false}) {
+      const std::string& text = from ? options_.from : options_.to;
       if (text.empty()) continue;
-      if (!google::protobuf::util::TimeUtil::FromString(text, field)) {
+      google::protobuf::Timestamp t;
+      if (!google::protobuf::util::TimeUtil::FromString(text, &t)) {
         err_ << "shadowctl: --from and --to take RFC 3339 times (2026-11-29T18:00:00Z), got \""
              << text << "\"\n";
         return kExitUsage;
       }
+      *(from ? request.mutable_from() : request.mutable_to()) = t;
     }
     if (options_.granularity == "day") {
       request.set_granularity(pb::GRANULARITY_DAY);

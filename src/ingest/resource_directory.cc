@@ -16,8 +16,8 @@ absl::Status ResourceDirectory::Reload() {
 }
 
 absl::Status ResourceDirectory::ReloadLocked() {
-  absl::StatusOr<DirectorySnapshot> loaded = loader_();
   last_reload_ = absl::Now();  // real time: this only paces database reads
+  absl::StatusOr<DirectorySnapshot> loaded = loader_();
   if (!loaded.ok()) return loaded.status();
   auto snapshot = std::make_shared<const DirectorySnapshot>(*std::move(loaded));
   absl::MutexLock lock(&mu_);
@@ -26,9 +26,12 @@ absl::Status ResourceDirectory::ReloadLocked() {
 }
 
 std::shared_ptr<const DirectorySnapshot> ResourceDirectory::ReloadAfterMiss() {
+  const absl::Time missed = absl::Now();
   {
-    absl::MutexLock reload(&reload_mu_);  // misses arriving during a reload wait for it
-    if (absl::Now() - last_reload_ >= min_reload_interval_) {
+    absl::MutexLock reload(&reload_mu_);  // misses arriving meanwhile wait for this reload
+    if (last_reload_ < missed) {          // no reload began after the miss: one must
+      const absl::Duration wait = last_reload_ + min_reload_interval_ - absl::Now();
+      if (wait > absl::ZeroDuration()) absl::SleepFor(wait);
       if (absl::Status s = ReloadLocked(); !s.ok()) {
         LOG_EVENT(kWarning, "reloading resources for ingest failed").Field("error", s);
       }

@@ -1,7 +1,9 @@
 // What the ingest path checks events against: which resources exist, which instances each has
-// had, which regions are defined. A snapshot in memory, reloaded in the background and, when an
-// event names something the snapshot lacks (a resource reserved a moment ago), reloaded at once,
-// at most once per `min_reload_interval` however many events miss. Thread-safe.
+// had, which regions are defined. A snapshot in memory, reloaded in the background and when an
+// event names something the snapshot lacks (a resource reserved a moment ago): then the event
+// waits for a reload that began after the miss, so anything committed before it is seen. Reloads
+// start at most once per `min_reload_interval` however many events miss (a flood of unknown ids
+// costs one query per interval, and each such batch waits up to that long). Thread-safe.
 #ifndef SHADOWPLANE_INGEST_RESOURCE_DIRECTORY_H_
 #define SHADOWPLANE_INGEST_RESOURCE_DIRECTORY_H_
 
@@ -35,8 +37,8 @@ class ResourceDirectory {
   std::shared_ptr<const DirectorySnapshot> Get() const;
   // Reloads now (background refresh).
   absl::Status Reload();
-  // For a miss: reloads unless a reload finished within min_reload_interval, and returns the
-  // newest snapshot either way.
+  // For a miss: returns a snapshot loaded after the call began (or the newest, if that load
+  // failed).
   std::shared_ptr<const DirectorySnapshot> ReloadAfterMiss();
 
  private:
@@ -45,7 +47,7 @@ class ResourceDirectory {
   const Loader loader_;
   const absl::Duration min_reload_interval_;
   absl::Mutex reload_mu_;  // one reload at a time
-  absl::Time last_reload_ ABSL_GUARDED_BY(reload_mu_) = absl::InfinitePast();
+  absl::Time last_reload_ ABSL_GUARDED_BY(reload_mu_) = absl::InfinitePast();  // when it began
   mutable absl::Mutex mu_;
   std::shared_ptr<const DirectorySnapshot> snapshot_ ABSL_GUARDED_BY(mu_) =
       std::make_shared<DirectorySnapshot>();

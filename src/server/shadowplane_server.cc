@@ -296,7 +296,7 @@ class ShadowplaneServer::Impl {
           snapshot.instances_by_resource = std::move(rows.instances_by_resource);
           return snapshot;
         },
-        absl::Seconds(1));
+        absl::Milliseconds(200));
     ingest::ValidationOptions validation;
     validation.raw_retention = options_.access_log_retention;
     validation.demand_retention = options_.demand_retention;
