@@ -53,6 +53,8 @@ CREATE INDEX demand_hourly_hour_idx ON demand_hourly (hour);
 -- Which instance last served a client of a resource: the planner weighs moving clients that are
 -- attached to an instance, and traffic switching keeps them together. client_key is "id:<client
 -- id>" when the sender knew one, else "ip:<address>".
+-- Rewritten often, so no index beyond the key and free room in each page: an update then stays
+-- on its page and touches no index (a HOT update). Retention scans the table every few minutes.
 CREATE TABLE client_affinity (
   resource_id    uuid NOT NULL,
   client_key     text NOT NULL,
@@ -60,8 +62,7 @@ CREATE TABLE client_affinity (
   origin_region  text NOT NULL,
   last_seen      timestamptz NOT NULL,
   PRIMARY KEY (resource_id, client_key)
-);
-CREATE INDEX client_affinity_last_seen_idx ON client_affinity (last_seen);
+) WITH (fillfactor = 70);
 
 -- Client networks an operator assigns to origin regions (the locations file's `networks`, or
 -- SQL); the longest matching prefix wins, before any GeoIP database.

@@ -83,7 +83,9 @@ IngestWriter::IngestWriter(store::AccessLogStore* store, const Clock* clock,
                   .Help("Group commits retried because the database was unreachable or busy")
                   .Register(*registry)
                   .Add({});
-  thread_ = std::thread([this] { Loop(); });
+  for (int i = 0; i < std::max(1, options_.writers); ++i) {
+    threads_.emplace_back([this] { Loop(); });
+  }
 }
 
 IngestWriter::~IngestWriter() { Stop(); }
@@ -108,7 +110,9 @@ void IngestWriter::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  if (thread_.joinable()) thread_.join();
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 void IngestWriter::Loop() {
@@ -131,6 +135,7 @@ void IngestWriter::Loop() {
       if (group.empty() && stopping_) return;
     }
     if (!group.empty()) Commit(group);
+    absl::MutexLock lock(&rate_mu_);
     const absl::Duration window = absl::Now() - rate_window_start_;
     if (window >= absl::Seconds(5)) {
       rows_per_second_->Set(rate_window_rows_ / absl::ToDoubleSeconds(window));
@@ -174,6 +179,14 @@ void IngestWriter::Commit(std::vector<Entry>& group) {
     }
     return;
   }
+  LOG_EVENT(kDebug, "telemetry group committed")
+      .Field("batches", group.size())
+      .Field("seconds", seconds)
+      .Field("dedup_seconds", absl::ToDoubleSeconds(result->dedup_time))
+      .Field("rows_seconds", absl::ToDoubleSeconds(result->rows_time))
+      .Field("copy_seconds", absl::ToDoubleSeconds(result->copy_time))
+      .Field("demand_seconds", absl::ToDoubleSeconds(result->demand_time))
+      .Field("commit_seconds", absl::ToDoubleSeconds(result->commit_time));
   std::vector<const store::AccessRow*> committed_rows;
   for (size_t i = 0; i < unique.size(); ++i) {
     Entry& e = *unique[i];
@@ -237,12 +250,18 @@ absl::StatusOr<store::GroupResult> IngestWriter::CommitWithRetries(
   bool partitions_rechecked = false;
   for (;;) {
     std::vector<absl::CivilDay> missing;
-    for (absl::CivilDay d : days) {
-      if (partitions_.count(d) == 0) missing.push_back(d);
+    {
+      absl::MutexLock lock(&partitions_mu_);
+      for (absl::CivilDay d : days) {
+        if (partitions_.count(d) == 0) missing.push_back(d);
+      }
     }
     absl::Status status = store_->EnsurePartitions(missing);
     if (status.ok()) {
-      partitions_.insert(missing.begin(), missing.end());
+      {
+        absl::MutexLock lock(&partitions_mu_);
+        partitions_.insert(missing.begin(), missing.end());
+      }
       absl::StatusOr<store::GroupResult> result = store_->CommitGroup(clock_->Now(), ids, rows);
       if (result.ok()) return result;
       status = result.status();
@@ -250,6 +269,7 @@ absl::StatusOr<store::GroupResult> IngestWriter::CommitWithRetries(
         // A partition dropped under us (retention upkeep on another replica) fails the COPY:
         // forget what we knew and try once more.
         partitions_rechecked = true;
+        absl::MutexLock lock(&partitions_mu_);
         partitions_.clear();
         continue;
       }
@@ -279,6 +299,7 @@ void IngestWriter::Count(const ValidatedBatch& batch, bool duplicate) {
   rows_->Add({{"table", "client_access_log"}}).Increment(static_cast<double>(batch.raw.size()));
   rows_->Add({{"table", "instance_utilization"}})
       .Increment(static_cast<double>(batch.samples.size()));
+  absl::MutexLock lock(&rate_mu_);
   rate_window_rows_ += static_cast<double>(batch.raw.size());
 }
 

@@ -1,8 +1,8 @@
 // The background writer of the ingest path: validated batches from every stream wait in one
-// bounded queue; one thread takes as many as fit in a group and commits the group in one
-// transaction (store::AccessLogStore::CommitGroup: batch ids, COPY of the raw rows and samples,
-// demand_hourly merged), then calls each batch's callback. Grouping is what makes small batches
-// from many streams cheap: one transaction, one COPY, one rollup merge for all of them.
+// bounded queue; each of `writers` threads takes as many as fit in a group and commits the group
+// in one transaction (store::AccessLogStore::CommitGroup: batch ids, COPY of the raw rows and
+// samples, demand_hourly merged), then calls each batch's callback. Grouping is what makes small
+// batches from many streams cheap: one transaction, one COPY, one rollup merge for all of them.
 //
 // Back-pressure: Submit refuses a batch with RESOURCE_EXHAUSTED when the queue's records would
 // pass `max_queued_records`; memory stays bounded and the sender retries after `retry_after`.
@@ -47,8 +47,11 @@ class Family;
 namespace shadowplane::ingest {
 
 struct IngestWriterOptions {
-  size_t max_queued_records = 200'000;
-  size_t max_group_records = 50'000;
+  size_t max_queued_records = 50'000;
+  size_t max_group_records = 25'000;
+  // Groups committed at once, each on its own connection: one group's rollup and round trips
+  // overlap another's COPY.
+  int writers = 2;
   absl::Duration commit_deadline = absl::Seconds(30);
   absl::Duration retry_after = absl::Seconds(1);
   int sketch_precision = 12;
@@ -73,7 +76,7 @@ class IngestWriter {
   // called. FAILED_PRECONDITION after Stop().
   absl::Status Submit(ValidatedBatch batch, Done done);
   // Stops taking batches, commits what is queued (giving up on a group whose database is gone
-  // after `commit_deadline`), and joins the thread. Idempotent.
+  // after `commit_deadline`), and joins the threads. Idempotent.
   void Stop();
 
   const IngestWriterOptions& options() const { return options_; }
@@ -98,10 +101,12 @@ class IngestWriter {
   std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
   size_t queued_records_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::set<absl::CivilDay> partitions_;  // writer thread only: days known to have a partition
-  absl::Time rate_window_start_ = absl::Now();
-  double rate_window_rows_ = 0;
-  std::thread thread_;
+  absl::Mutex partitions_mu_;
+  std::set<absl::CivilDay> partitions_ ABSL_GUARDED_BY(partitions_mu_);  // days known to exist
+  absl::Mutex rate_mu_;
+  absl::Time rate_window_start_ ABSL_GUARDED_BY(rate_mu_) = absl::Now();
+  double rate_window_rows_ ABSL_GUARDED_BY(rate_mu_) = 0;
+  std::vector<std::thread> threads_;
 
   std::shared_ptr<prometheus::Registry> own_registry_;  // when none was given
 

@@ -191,12 +191,7 @@ class ShadowplaneServer::Impl {
     // Batches already taken are committed before the database goes.
     if (ingest_pipeline_ != nullptr) ingest_pipeline_->Shutdown();
     if (ingest_writer_ != nullptr) ingest_writer_->Stop();
-    affinity_loop_.reset();
-    if (affinity_ != nullptr) {
-      if (absl::Status s = affinity_->Flush(); !s.ok()) {
-        LOG_EVENT(kWarning, "client affinity not flushed at shutdown").Field("error", s);
-      }
-    }
+    if (affinity_ != nullptr) affinity_->Stop();  // with a last flush
     retention_loop_.reset();
     telemetry_refresh_loop_.reset();
     sync_loop_.reset();  // before what its runs use
@@ -311,13 +306,16 @@ class ShadowplaneServer::Impl {
       return a.Serialize();
     };
     access_log_ = std::make_unique<store::AccessLogStore>(pool_.get(), commit);
+    ingest::AffinityOptions affinity;
+    affinity.resolution = options_.affinity_resolution;
     affinity_ =
-        std::make_unique<ingest::AffinityTracker>(telemetry_.get(), 100'000, registry_.get());
+        std::make_unique<ingest::AffinityTracker>(telemetry_.get(), affinity, registry_.get());
     ingest::IngestWriterOptions writer;
     writer.max_queued_records = options_.ingest_queue_records;
     writer.max_group_records = options_.ingest_group_records;
     writer.commit_deadline = options_.ingest_commit_deadline;
     writer.retry_after = options_.ingest_retry_after;
+    writer.writers = options_.ingest_writers;
     ingest_writer_ = std::make_unique<ingest::IngestWriter>(
         access_log_.get(), clock_.get(), affinity_.get(), writer, registry_.get());
     ingest::PipelineOptions pipeline;
@@ -355,18 +353,19 @@ class ShadowplaneServer::Impl {
             LOG_EVENT(kWarning, "reloading resources and client networks failed").Field("error", s);
           }
         });
-    affinity_loop_ = std::make_unique<PeriodicTask>(options_.affinity_flush_interval, [this] {
-      if (!supervisor_->ready()) return;
-      if (absl::Status s = affinity_->Flush(); !s.ok()) {
-        LOG_EVENT(kWarning, "flushing client affinity failed").Field("error", s);
-      }
-    });
-    retention_loop_ = std::make_unique<PeriodicTask>(options_.retention_interval, [this] {
-      if (!supervisor_->ready()) return;
-      if (absl::StatusOr<bool> ran = retention_keeper_->RunOnce(); !ran.ok()) {
-        LOG_EVENT(kWarning, "telemetry retention pass failed").Field("error", ran.status());
-      }
-    });
+    affinity_->Start(options_.affinity_flush_interval, [this] { return supervisor_->ready(); });
+    // The first pass runs as soon as the database is ready (partitions for today and ahead),
+    // then one every --retention_interval.
+    retention_loop_ = std::make_unique<PeriodicTask>(
+        std::min(options_.retention_interval, absl::Seconds(5)), [this] {
+          if (!supervisor_->ready() || absl::Now() < next_retention_pass_) return;
+          absl::StatusOr<bool> ran = retention_keeper_->RunOnce();
+          if (!ran.ok()) {
+            LOG_EVENT(kWarning, "telemetry retention pass failed").Field("error", ran.status());
+            return;
+          }
+          next_retention_pass_ = absl::Now() + options_.retention_interval;
+        });
   }
 
   std::string ReplicaName() const {
@@ -502,8 +501,8 @@ class ShadowplaneServer::Impl {
   std::unique_ptr<ingest::RetentionKeeper> retention_keeper_;
   std::unique_ptr<api::TelemetryService> telemetry_service_;
   std::unique_ptr<PeriodicTask> telemetry_refresh_loop_;
-  std::unique_ptr<PeriodicTask> affinity_loop_;
   std::unique_ptr<PeriodicTask> retention_loop_;
+  absl::Time next_retention_pass_ = absl::InfinitePast();  // retention loop thread only
 
   absl::Mutex mu_;
   bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;

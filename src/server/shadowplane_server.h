@@ -67,14 +67,16 @@ struct ServerOptions {
   absl::Duration demand_retention = absl::Hours(24 * 400);
   absl::Duration batch_dedup_window = absl::Hours(24);
   int max_batch_events = 10'000;
-  int ingest_queue_records = 200'000;
-  int ingest_group_records = 50'000;
+  int ingest_queue_records = 50'000;
+  int ingest_group_records = 25'000;
   absl::Duration ingest_commit_deadline = absl::Seconds(30);
   absl::Duration ingest_retry_after = absl::Seconds(1);
   int ingest_threads = 2;
-  int ingest_stream_in_flight = 8;
+  int ingest_writers = 2;
+  int ingest_stream_in_flight = 16;
   absl::Duration retention_interval = absl::Minutes(10);
-  absl::Duration affinity_flush_interval = absl::Seconds(1);
+  absl::Duration affinity_flush_interval = absl::Seconds(5);
+  absl::Duration affinity_resolution = absl::Minutes(1);
   absl::Duration telemetry_refresh_interval = absl::Seconds(30);
 };
 

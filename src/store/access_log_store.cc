@@ -10,9 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "store/copy_text.h"
 #include "store/location_repository.h"
+#include "store/sql_array.h"
 
 namespace shadowplane::store {
 
@@ -146,17 +148,6 @@ void CopyUtilization(pqxx::work& txn, const std::vector<const UtilizationRow*>& 
   stream.complete();
 }
 
-std::string Hex(const std::string& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
 std::string Unhex(const std::string& hex) {
   auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
   std::string out(hex.size() / 2, '\0');
@@ -166,36 +157,37 @@ std::string Unhex(const std::string& hex) {
   return out;
 }
 
-std::string DemandKeyValues(pqxx::work& txn, const std::vector<const DemandDelta*>& deltas) {
-  std::string values;
-  for (size_t i = 0; i < deltas.size(); ++i) {
-    const DemandDelta& d = *deltas[i];
-    absl::StrAppend(&values, i == 0 ? "" : ", ", "(", i, ", ", txn.quote(d.resource_id), "::uuid, ",
-                    txn.quote(d.origin_region), ", ", txn.quote(ToSqlTime(d.hour)),
-                    "::timestamptz)");
-  }
-  return values;
-}
-
-std::string DemandFullValues(pqxx::work& txn, const std::vector<const DemandDelta*>& deltas,
-                             const std::vector<std::string>& sketches) {
-  std::string values;
-  for (size_t i = 0; i < deltas.size(); ++i) {
-    const DemandDelta& d = *deltas[i];
-    absl::StrAppend(&values, i == 0 ? "" : ", ", "(", txn.quote(d.resource_id), "::uuid, ",
-                    txn.quote(d.origin_region), ", ", txn.quote(ToSqlTime(d.hour)),
-                    "::timestamptz, ", d.requests, "::bigint, ", d.bytes_in, "::bigint, ",
-                    d.bytes_out, "::bigint, ", txn.quote(d.cpu_millis), "::double precision, ",
-                    txn.quote(d.memory_bytes), "::double precision, ", txn.quote(d.latency_ms_sum),
-                    "::double precision, ", d.latency_count, "::bigint, decode('", Hex(sketches[i]),
-                    "', 'hex'))");
-  }
-  return values;
-}
-
 constexpr char kDemandColumns[] =
     "resource_id, origin_region, hour, requests, bytes_in, bytes_out, cpu_millis, memory_bytes, "
     "latency_ms_sum, latency_count, clients_hll";
+constexpr char kDemandRows[] =
+    "unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::bigint[], "
+    "$7::float8[], $8::float8[], $9::float8[], $10::bigint[], $11::bytea[]) AS v(resource_id, "
+    "origin_region, hour, requests, bytes_in, bytes_out, cpu_millis, memory_bytes, "
+    "latency_ms_sum, latency_count, clients_hll)";
+
+// Runs `sql` (whose $1..$11 are kDemandRows' arrays) over `deltas` with `sketches`.
+pqxx::result ExecDemand(pqxx::work& txn, const std::string& sql,
+                        const std::vector<const DemandDelta*>& deltas,
+                        const std::vector<std::string>& sketches) {
+  SqlArray r, o, h, req, in, out, cpu, mem, lat, latn, hll;
+  for (size_t i = 0; i < deltas.size(); ++i) {
+    const DemandDelta& d = *deltas[i];
+    r.AddText(d.resource_id);
+    o.AddText(d.origin_region);
+    h.AddTime(d.hour);
+    req.AddInt(d.requests);
+    in.AddInt(d.bytes_in);
+    out.AddInt(d.bytes_out);
+    cpu.AddDouble(d.cpu_millis);
+    mem.AddDouble(d.memory_bytes);
+    lat.AddDouble(d.latency_ms_sum);
+    latn.AddInt(d.latency_count);
+    hll.AddBytes(sketches[i]);
+  }
+  return txn.exec_params(sql, r.Take(), o.Take(), h.Take(), req.Take(), in.Take(), out.Take(),
+                         cpu.Take(), mem.Take(), lat.Take(), latn.Take(), hll.Take());
+}
 
 // Adds `deltas` to demand_hourly. New rows are inserted whole; rows that exist are locked, their
 // sketches merged with the deltas' here, and updated. Rows are taken in key order so that two
@@ -212,12 +204,13 @@ absl::Status MergeDemand(pqxx::work& txn, std::vector<DemandDelta>& deltas,
     all.push_back(&d);
     sketches.push_back(d.clients_sketch);
   }
-  const pqxx::result inserted = txn.exec(
-      absl::StrCat("INSERT INTO demand_hourly (", kDemandColumns, ") VALUES ",
-                   DemandFullValues(txn, all, sketches),
+  const pqxx::result inserted = ExecDemand(
+      txn,
+      absl::StrCat("INSERT INTO demand_hourly (", kDemandColumns, ") SELECT * FROM ", kDemandRows,
                    " ON CONFLICT (resource_id, origin_region, hour) DO NOTHING "
-                   "RETURNING resource_id::text, origin_region, ",
-                   "to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
+                   "RETURNING resource_id::text, origin_region, to_char(hour AT TIME ZONE 'UTC', "
+                   "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"),
+      all, sketches);
   if (inserted.size() == deltas.size()) return absl::OkStatus();
   std::set<std::tuple<std::string, std::string, absl::Time>> fresh;
   for (const auto& row : inserted) {
@@ -225,32 +218,41 @@ absl::Status MergeDemand(pqxx::work& txn, std::vector<DemandDelta>& deltas,
                   FromSqlTime(row[2].as<std::string>()));
   }
   std::vector<const DemandDelta*> existing;
+  SqlArray keys_r, keys_o, keys_h;
   for (const DemandDelta& d : deltas) {
-    if (fresh.count({d.resource_id, d.origin_region, d.hour}) == 0) existing.push_back(&d);
+    if (fresh.count({d.resource_id, d.origin_region, d.hour}) != 0) continue;
+    existing.push_back(&d);
+    keys_r.AddText(d.resource_id);
+    keys_o.AddText(d.origin_region);
+    keys_h.AddTime(d.hour);
   }
-  const pqxx::result stored = txn.exec(absl::StrCat(
-      "SELECT k.i, encode(d.clients_hll, 'hex') FROM (VALUES ", DemandKeyValues(txn, existing),
-      ") AS k(i, r, o, h) JOIN demand_hourly d ON d.resource_id = k.r AND d.origin_region = k.o "
-      "AND d.hour = k.h ORDER BY k.i FOR UPDATE OF d"));
+  const pqxx::result stored = txn.exec_params(
+      "SELECT k.i, encode(d.clients_hll, 'hex') FROM unnest($1::uuid[], $2::text[], "
+      "$3::timestamptz[]) WITH ORDINALITY AS k(r, o, h, i) JOIN demand_hourly d ON "
+      "d.resource_id = k.r AND d.origin_region = k.o AND d.hour = k.h ORDER BY k.i FOR UPDATE OF d",
+      keys_r.Take(), keys_o.Take(), keys_h.Take());
   if (stored.size() != existing.size()) {
     return absl::InternalError("demand_hourly rows vanished while being merged");
   }
   std::vector<std::string> merged(existing.size());
   for (const auto& row : stored) {
-    const size_t i = row[0].as<size_t>();
+    const size_t i = row[0].as<size_t>() - 1;
     ASSIGN_OR_RETURN(merged[i], options.merge_sketches(Unhex(row[1].as<std::string>()),
                                                        existing[i]->clients_sketch));
   }
-  txn.exec(absl::StrCat(
-      "UPDATE demand_hourly d SET requests = d.requests + v.requests, "
-      "bytes_in = d.bytes_in + v.bytes_in, bytes_out = d.bytes_out + v.bytes_out, "
-      "cpu_millis = d.cpu_millis + v.cpu_millis, memory_bytes = d.memory_bytes + v.memory_bytes, "
-      "latency_ms_sum = d.latency_ms_sum + v.latency_ms_sum, "
-      "latency_count = d.latency_count + v.latency_count, clients_hll = v.clients_hll FROM "
-      "(VALUES ",
-      DemandFullValues(txn, existing, merged), ") AS v(", kDemandColumns,
-      ") WHERE d.resource_id = v.resource_id AND d.origin_region = v.origin_region AND "
-      "d.hour = v.hour"));
+  ExecDemand(
+      txn,
+      absl::StrCat("UPDATE demand_hourly d SET requests = d.requests + v.requests, "
+                   "bytes_in = d.bytes_in + v.bytes_in, bytes_out = d.bytes_out + v.bytes_out, "
+                   "cpu_millis = d.cpu_millis + v.cpu_millis, "
+                   "memory_bytes = d.memory_bytes + v.memory_bytes, "
+                   "latency_ms_sum = d.latency_ms_sum + v.latency_ms_sum, "
+                   "latency_count = d.latency_count + v.latency_count, clients_hll = v.clients_hll "
+                   "FROM ",
+                   kDemandRows,
+                   " WHERE d.resource_id = v.resource_id AND d.origin_region = v.origin_region AND "
+                   "d.hour = v.hour"),
+      existing, merged);
   return absl::OkStatus();
 }
 
@@ -289,6 +291,13 @@ absl::StatusOr<GroupResult> AccessLogStore::CommitGroup(
   if (batches.empty()) return GroupResult{};
   return pool_->Run(
       "committing telemetry batches", [&](pqxx::connection& conn) -> absl::StatusOr<GroupResult> {
+        absl::Time mark = absl::Now();
+        auto lap = [&mark] {
+          const absl::Time now = absl::Now();
+          const absl::Duration d = now - mark;
+          mark = now;
+          return d;
+        };
         pqxx::work txn(conn);
         std::string values;
         std::map<std::string, size_t> index;
@@ -337,11 +346,16 @@ absl::StatusOr<GroupResult> AccessLogStore::CommitGroup(
         }
         std::vector<bool> is_new(batches.size());
         for (size_t i = 0; i < batches.size(); ++i) is_new[i] = !result.duplicate[i];
+        result.dedup_time = lap();
         GroupRows group = rows(is_new);
+        result.rows_time = lap();
         if (!group.access.empty()) CopyAccess(txn, group.access);
         if (!group.utilization.empty()) CopyUtilization(txn, group.utilization);
+        result.copy_time = lap();
         if (!group.demand.empty()) RETURN_IF_ERROR(MergeDemand(txn, group.demand, options_));
+        result.demand_time = lap();
         txn.commit();
+        result.commit_time = lap();
         return result;
       });
 }

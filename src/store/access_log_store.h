@@ -95,6 +95,8 @@ struct GroupResult {
   // committed before (nothing stored; `counts` is what that commit reported).
   std::vector<bool> duplicate;
   std::vector<BatchCounts> counts;
+  // Where the time went: batch ids, building the rows (the caller's callback), COPY, demand.
+  absl::Duration dedup_time, rows_time, copy_time, demand_time, commit_time;
 };
 
 struct CommitOptions {

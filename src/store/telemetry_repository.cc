@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "store/location_repository.h"
+#include "store/sql_array.h"
 #include "store/uuid.h"
 
 namespace shadowplane::store {
@@ -59,25 +60,29 @@ absl::StatusOr<bool> TelemetryRepository::ResourceExists(const std::string& reso
   });
 }
 
-absl::Status TelemetryRepository::UpsertAffinity(const std::vector<AffinityRow>& rows) {
+absl::Status TelemetryRepository::UpsertAffinity(absl::Span<const AffinityRow> rows) {
   if (rows.empty()) return absl::OkStatus();
   return pool_->Run("recording client affinity", [&](pqxx::connection& conn) -> absl::Status {
     pqxx::work txn(conn);
-    std::string values;
+    SqlArray resource, key, instance, region, seen;
     for (const AffinityRow& r : rows) {
-      absl::StrAppend(&values, values.empty() ? "" : ", ", "(", txn.quote(r.resource_id),
-                      "::uuid, ", txn.quote(r.client_key), ", ",
-                      r.instance_id.empty() ? "NULL" : txn.quote(r.instance_id), "::uuid, ",
-                      txn.quote(r.origin_region), ", ", txn.quote(ToSqlTime(r.last_seen)),
-                      "::timestamptz)");
+      resource.AddText(r.resource_id);
+      key.AddText(r.client_key);
+      if (r.instance_id.empty()) {
+        instance.AddNull();
+      } else {
+        instance.AddText(r.instance_id);
+      }
+      region.AddText(r.origin_region);
+      seen.AddTime(r.last_seen);
     }
-    txn.exec(absl::StrCat(
+    txn.exec_params(
         "INSERT INTO client_affinity AS a (resource_id, client_key, instance_id, origin_region, "
-        "last_seen) VALUES ",
-        values,
-        " ON CONFLICT (resource_id, client_key) DO UPDATE SET instance_id = "
+        "last_seen) SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], "
+        "$5::timestamptz[]) ON CONFLICT (resource_id, client_key) DO UPDATE SET instance_id = "
         "COALESCE(EXCLUDED.instance_id, a.instance_id), origin_region = EXCLUDED.origin_region, "
-        "last_seen = EXCLUDED.last_seen WHERE a.last_seen <= EXCLUDED.last_seen"));
+        "last_seen = EXCLUDED.last_seen WHERE a.last_seen <= EXCLUDED.last_seen",
+        resource.Take(), key.Take(), instance.Take(), region.Take(), seen.Take());
     txn.commit();
     return absl::OkStatus();
   });

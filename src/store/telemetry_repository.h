@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "store/connection_pool.h"
 
 namespace shadowplane::store {
@@ -60,7 +61,7 @@ class TelemetryRepository {
   absl::StatusOr<bool> ResourceExists(const std::string& resource_id);
 
   // Upserts; a row only moves forward in time (an older report never overwrites a newer one).
-  absl::Status UpsertAffinity(const std::vector<AffinityRow>& rows);
+  absl::Status UpsertAffinity(absl::Span<const AffinityRow> rows);
   absl::StatusOr<std::vector<AffinityRow>> Affinity(const std::string& resource_id);
 
   absl::StatusOr<std::vector<GeoNetworkRow>> GeoNetworks();

@@ -1,0 +1,75 @@
+// PostgreSQL array literals ('{a,"b c",NULL}') built in one pass, for statements that take many
+// rows as a few array parameters (INSERT ... SELECT FROM unnest($1::uuid[], $2::text[], ...)).
+// The server parses an array literal far faster than the same rows spelled out as a VALUES list
+// in SQL, which it must run through the grammar and planner row by row.
+#ifndef SHADOWPLANE_STORE_SQL_ARRAY_H_
+#define SHADOWPLANE_STORE_SQL_ARRAY_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "store/copy_text.h"
+
+namespace shadowplane::store {
+
+class SqlArray {
+ public:
+  SqlArray() : text_("{") {}
+
+  // Any text, quoted and escaped.
+  void AddText(absl::string_view value) {
+    Separator();
+    text_.push_back('"');
+    for (char c : value) {
+      if (c == '"' || c == '\\') text_.push_back('\\');
+      text_.push_back(c);
+    }
+    text_.push_back('"');
+  }
+  void AddNull() {
+    Separator();
+    text_.append("NULL");
+  }
+  void AddInt(int64_t value) {
+    Separator();
+    AppendCopyInt(value, &text_);
+  }
+  void AddDouble(double value) {
+    Separator();
+    AppendCopyDouble(value, &text_);
+  }
+  void AddTime(absl::Time value) {
+    Separator();
+    text_.push_back('"');
+    AppendCopyTime(value, &text_);
+    text_.push_back('"');
+  }
+  // bytea, in its hex form.
+  void AddBytes(absl::string_view bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    Separator();
+    text_.append("\"\\\\x");
+    for (unsigned char c : bytes) {
+      text_.push_back(kDigits[c >> 4]);
+      text_.push_back(kDigits[c & 15]);
+    }
+    text_.push_back('"');
+  }
+
+  std::string Take() {
+    text_.push_back('}');
+    return std::move(text_);
+  }
+
+ private:
+  void Separator() {
+    if (text_.size() > 1) text_.push_back(',');
+  }
+  std::string text_;
+};
+
+}  // namespace shadowplane::store
+
+#endif  // SHADOWPLANE_STORE_SQL_ARRAY_H_
