@@ -159,6 +159,10 @@ int Main(int argc, char** argv) {
   options.affinity_flush_interval = absl::GetFlag(FLAGS_affinity_flush_interval);
   options.telemetry_refresh_interval = absl::GetFlag(FLAGS_telemetry_refresh_interval);
   options.affinity_resolution = absl::GetFlag(FLAGS_affinity_resolution);
+  if (options.db_pool_size < 1) {
+    std::cerr << "shadowplane: db_pool_size must be at least 1\n";
+    return kExitConfigError;
+  }
   if (options.max_batch_events < 1 || options.ingest_queue_records < options.max_batch_events ||
       options.ingest_group_records < 1 || options.ingest_threads < 1 ||
       options.ingest_writers < 1 || options.ingest_writers >= options.db_pool_size ||

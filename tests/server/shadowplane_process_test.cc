@@ -286,6 +286,9 @@ TEST_F(ShadowplaneProcessTest, BadConfigurationNamesTheCulprit) {
       {{"--log_level=loud"}, {}, "--log_level"},
       {{"--time_scale=60"}, {}, "time_epoch is required"},
       {{"--db_pool_size=0"}, {}, "db_pool_size must be at least 1"},
+      {{"--ingest_queue_records=10"}, {}, "--ingest_queue_records at least --max_batch_events"},
+      {{"--access_log_retention=1h"}, {}, "--access_log_retention must be at least 24h"},
+      {{"--geoip_db=/nonexistent.mmdb"}, {}, "--geoip_db: "},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv = {
