@@ -38,7 +38,7 @@ namespace shadowplane::ingest {
 
 struct AffinityOptions {
   absl::Duration resolution = absl::Minutes(1);
-  size_t max_pending = 100'000;
+  size_t max_pending = 50'000;
   size_t max_remembered = 200'000;
 };
 
