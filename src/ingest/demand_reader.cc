@@ -35,23 +35,11 @@ absl::Time Ceil(absl::Time t, absl::Duration step) {
 
 // One bucket being summed.
 struct Bucket {
-  int64_t requests = 0;
-  int64_t bytes_in = 0;
-  int64_t bytes_out = 0;
-  double cpu_millis = 0;
-  double memory_bytes = 0;
-  double latency_ms_sum = 0;
-  int64_t latency_count = 0;
+  store::DemandSums sums;
   std::optional<HyperLogLog> clients;
 
   absl::Status Add(const store::DemandRow& row) {
-    requests += row.requests;
-    bytes_in += row.bytes_in;
-    bytes_out += row.bytes_out;
-    cpu_millis += row.cpu_millis;
-    memory_bytes += row.memory_bytes;
-    latency_ms_sum += row.latency_ms_sum;
-    latency_count += row.latency_count;
+    sums.Add(row.sums);
     ASSIGN_OR_RETURN(HyperLogLog sketch, HyperLogLog::Parse(row.clients_sketch));
     if (!clients.has_value()) {
       clients = std::move(sketch);
@@ -62,13 +50,13 @@ struct Bucket {
 
   void ToProto(absl::Time start, pb::DemandPoint* out) const {
     ingest::ToProto(start, out->mutable_start());
-    out->set_requests(requests);
-    out->set_bytes_in(bytes_in);
-    out->set_bytes_out(bytes_out);
-    out->set_cpu_millis(cpu_millis);
-    out->set_memory_byte_sum(memory_bytes);
-    out->set_latency_ms_sum(latency_ms_sum);
-    out->set_latency_count(latency_count);
+    out->set_requests(sums.requests);
+    out->set_bytes_in(sums.bytes_in);
+    out->set_bytes_out(sums.bytes_out);
+    out->set_cpu_millis(sums.cpu_millis);
+    out->set_memory_byte_sum(sums.memory_bytes);
+    out->set_latency_ms_sum(sums.latency_ms_sum);
+    out->set_latency_count(sums.latency_count);
     out->set_distinct_clients(clients.has_value() ? clients->Estimate() : 0);
   }
 };

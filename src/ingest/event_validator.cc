@@ -171,14 +171,15 @@ ValidatedBatch EventValidator::Validate(const pb::AccessBatch& batch) const {
     row.client_id = e.client_id();
 
     DemandCell& cell = out.demand[{row.resource_id, row.origin_region, HourOf(ts)}];
-    ++cell.requests;
-    cell.bytes_in += row.bytes_in;
-    cell.bytes_out += row.bytes_out;
-    cell.cpu_millis += row.cpu_millis;
-    cell.memory_bytes += static_cast<double>(row.memory_bytes);
+    store::DemandSums& sums = cell.sums;
+    ++sums.requests;
+    sums.bytes_in += row.bytes_in;
+    sums.bytes_out += row.bytes_out;
+    sums.cpu_millis += row.cpu_millis;
+    sums.memory_bytes += static_cast<double>(row.memory_bytes);
     if (row.latency_ms.has_value()) {
-      cell.latency_ms_sum += *row.latency_ms;
-      ++cell.latency_count;
+      sums.latency_ms_sum += *row.latency_ms;
+      ++sums.latency_count;
     }
     cell.client_hashes.push_back(SketchHash(ClientKey(row)));
     if (ts < raw_cutoff) {

@@ -226,13 +226,7 @@ absl::StatusOr<store::GroupResult> IngestWriter::CommitWithRetries(
       d.resource_id = key.resource_id;
       d.origin_region = key.origin_region;
       d.hour = key.hour;
-      d.requests = cell.requests;
-      d.bytes_in = cell.bytes_in;
-      d.bytes_out = cell.bytes_out;
-      d.cpu_millis = cell.cpu_millis;
-      d.memory_bytes = cell.memory_bytes;
-      d.latency_ms_sum = cell.latency_ms_sum;
-      d.latency_count = cell.latency_count;
+      d.sums = cell.sums;
       d.clients_sketch = sketch.Serialize();
       rows.demand.push_back(std::move(d));
     }

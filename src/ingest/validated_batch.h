@@ -11,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "store/access_log_store.h"
+#include "store/demand_sums.h"
 
 namespace shadowplane::ingest {
 
@@ -27,23 +28,11 @@ struct DemandKey {
 // Sums of one hour of one region's demand; distinct clients as sketch hashes (turned into a
 // sketch once per commit, not per batch).
 struct DemandCell {
-  int64_t requests = 0;
-  int64_t bytes_in = 0;
-  int64_t bytes_out = 0;
-  double cpu_millis = 0;
-  double memory_bytes = 0;
-  double latency_ms_sum = 0;
-  int64_t latency_count = 0;
+  store::DemandSums sums;
   std::vector<uint64_t> client_hashes;
 
   void Add(const DemandCell& o) {
-    requests += o.requests;
-    bytes_in += o.bytes_in;
-    bytes_out += o.bytes_out;
-    cpu_millis += o.cpu_millis;
-    memory_bytes += o.memory_bytes;
-    latency_ms_sum += o.latency_ms_sum;
-    latency_count += o.latency_count;
+    sums.Add(o.sums);
     client_hashes.insert(client_hashes.end(), o.client_hashes.begin(), o.client_hashes.end());
   }
 };

@@ -176,13 +176,13 @@ pqxx::result ExecDemand(pqxx::work& txn, const std::string& sql,
     r.AddText(d.resource_id);
     o.AddText(d.origin_region);
     h.AddTime(d.hour);
-    req.AddInt(d.requests);
-    in.AddInt(d.bytes_in);
-    out.AddInt(d.bytes_out);
-    cpu.AddDouble(d.cpu_millis);
-    mem.AddDouble(d.memory_bytes);
-    lat.AddDouble(d.latency_ms_sum);
-    latn.AddInt(d.latency_count);
+    req.AddInt(d.sums.requests);
+    in.AddInt(d.sums.bytes_in);
+    out.AddInt(d.sums.bytes_out);
+    cpu.AddDouble(d.sums.cpu_millis);
+    mem.AddDouble(d.sums.memory_bytes);
+    lat.AddDouble(d.sums.latency_ms_sum);
+    latn.AddInt(d.sums.latency_count);
     hll.AddBytes(sketches[i]);
   }
   return txn.exec_params(sql, r.Take(), o.Take(), h.Take(), req.Take(), in.Take(), out.Take(),

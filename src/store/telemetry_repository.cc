@@ -32,13 +32,13 @@ absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::Demand(const std::st
           DemandRow d;
           d.origin_region = r[0].as<std::string>();
           d.hour = FromSqlTime(r[1].as<std::string>());
-          d.requests = r[2].as<int64_t>();
-          d.bytes_in = r[3].as<int64_t>();
-          d.bytes_out = r[4].as<int64_t>();
-          d.cpu_millis = r[5].as<double>();
-          d.memory_bytes = r[6].as<double>();
-          d.latency_ms_sum = r[7].as<double>();
-          d.latency_count = r[8].as<int64_t>();
+          d.sums.requests = r[2].as<int64_t>();
+          d.sums.bytes_in = r[3].as<int64_t>();
+          d.sums.bytes_out = r[4].as<int64_t>();
+          d.sums.cpu_millis = r[5].as<double>();
+          d.sums.memory_bytes = r[6].as<double>();
+          d.sums.latency_ms_sum = r[7].as<double>();
+          d.sums.latency_count = r[8].as<int64_t>();
           const std::string hex = r[9].as<std::string>();
           d.clients_sketch.resize(hex.size() / 2);
           for (size_t i = 0; i < d.clients_sketch.size(); ++i) {

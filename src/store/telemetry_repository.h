@@ -14,19 +14,14 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "store/connection_pool.h"
+#include "store/demand_sums.h"
 
 namespace shadowplane::store {
 
 struct DemandRow {
   std::string origin_region;
   absl::Time hour;
-  int64_t requests = 0;
-  int64_t bytes_in = 0;
-  int64_t bytes_out = 0;
-  double cpu_millis = 0;
-  double memory_bytes = 0;
-  double latency_ms_sum = 0;
-  int64_t latency_count = 0;
+  DemandSums sums;
   std::string clients_sketch;
 };
 
