@@ -65,87 +65,102 @@ class BlockWriter {
   CopyBlock block_;
 };
 
-void Tab(std::string* out) { out->push_back('\t'); }
+// One COPY line, field by field: separators, NULLs and escaping in one place.
+class CopyLine {
+ public:
+  explicit CopyLine(std::string* out) : out_(out) {}
+  CopyLine& Text(absl::string_view v) {
+    Next();
+    AppendCopyText(v, out_);
+    return *this;
+  }
+  // Empty text is NULL.
+  CopyLine& TextOrNull(absl::string_view v) {
+    Next();
+    v.empty() ? AppendCopyNull(out_) : AppendCopyText(v, out_);
+    return *this;
+  }
+  CopyLine& Int(int64_t v) {
+    Next();
+    AppendCopyInt(v, out_);
+    return *this;
+  }
+  CopyLine& Double(double v) {
+    Next();
+    AppendCopyDouble(v, out_);
+    return *this;
+  }
+  CopyLine& DoubleOrNull(const std::optional<double>& v) {
+    Next();
+    v.has_value() ? AppendCopyDouble(*v, out_) : AppendCopyNull(out_);
+    return *this;
+  }
+  CopyLine& Time(absl::Time v) {
+    Next();
+    AppendCopyTime(v, out_);
+    return *this;
+  }
+  void End() { out_->push_back('\n'); }
 
-void CopyAccess(pqxx::work& txn, const std::vector<const AccessRow*>& rows) {
-  pqxx::stream_to stream(
-      txn, "client_access_log",
-      std::vector<std::string>{"ts", "client_ip", "resource_id", "instance_id", "request_type",
-                               "cpu_millis", "memory_bytes", "bytes_in", "bytes_out", "latency_ms",
-                               "origin_region", "client_id"});
+ private:
+  void Next() {
+    if (!first_) out_->push_back('\t');
+    first_ = false;
+  }
+  std::string* const out_;
+  bool first_ = true;
+};
+
+// COPYs `rows` into `table`; `line(row, CopyLine&)` writes a row's fields in `columns` order.
+template <typename Row, typename Fn>
+void CopyRows(pqxx::work& txn, const std::string& table, const std::vector<std::string>& columns,
+              const std::vector<const Row*>& rows, Fn line) {
+  pqxx::stream_to stream(txn, table, columns);
   BlockWriter writer(stream);
-  std::string* out = writer.buffer();
-  for (const AccessRow* r : rows) {
-    AppendCopyTime(r->ts, out);
-    Tab(out);
-    AppendCopyText(r->client_ip, out);
-    Tab(out);
-    AppendCopyText(r->resource_id, out);
-    Tab(out);
-    if (r->instance_id.empty()) {
-      AppendCopyNull(out);
-    } else {
-      AppendCopyText(r->instance_id, out);
-    }
-    Tab(out);
-    AppendCopyText(r->request_type, out);
-    Tab(out);
-    AppendCopyDouble(r->cpu_millis, out);
-    Tab(out);
-    AppendCopyInt(r->memory_bytes, out);
-    Tab(out);
-    AppendCopyInt(r->bytes_in, out);
-    Tab(out);
-    AppendCopyInt(r->bytes_out, out);
-    Tab(out);
-    if (r->latency_ms.has_value()) {
-      AppendCopyDouble(*r->latency_ms, out);
-    } else {
-      AppendCopyNull(out);
-    }
-    Tab(out);
-    AppendCopyText(r->origin_region, out);
-    Tab(out);
-    if (r->client_id.empty()) {
-      AppendCopyNull(out);
-    } else {
-      AppendCopyText(r->client_id, out);
-    }
-    out->push_back('\n');
+  for (const Row* r : rows) {
+    CopyLine copy(writer.buffer());
+    line(*r, copy);
+    copy.End();
     writer.EndLine();
   }
   writer.Flush();
   stream.complete();
 }
 
+void CopyAccess(pqxx::work& txn, const std::vector<const AccessRow*>& rows) {
+  CopyRows(txn, "client_access_log",
+           {"ts", "client_ip", "resource_id", "instance_id", "request_type", "cpu_millis",
+            "memory_bytes", "bytes_in", "bytes_out", "latency_ms", "origin_region", "client_id"},
+           rows, [](const AccessRow& r, CopyLine& line) {
+             line.Time(r.ts)
+                 .Text(r.client_ip)
+                 .Text(r.resource_id)
+                 .TextOrNull(r.instance_id)
+                 .Text(r.request_type)
+                 .Double(r.cpu_millis)
+                 .Int(r.memory_bytes)
+                 .Int(r.bytes_in)
+                 .Int(r.bytes_out)
+                 .DoubleOrNull(r.latency_ms)
+                 .Text(r.origin_region)
+                 .TextOrNull(r.client_id);
+           });
+}
+
 void CopyUtilization(pqxx::work& txn, const std::vector<const UtilizationRow*>& rows) {
-  pqxx::stream_to stream(
-      txn, "instance_utilization",
-      std::vector<std::string>{"ts", "instance_id", "resource_id", "interval_seconds",
-                               "cpu_seconds", "memory_bytes", "net_bytes_in", "net_bytes_out"});
-  BlockWriter writer(stream);
-  std::string* out = writer.buffer();
-  for (const UtilizationRow* r : rows) {
-    AppendCopyTime(r->ts, out);
-    Tab(out);
-    AppendCopyText(r->instance_id, out);
-    Tab(out);
-    AppendCopyText(r->resource_id, out);
-    Tab(out);
-    AppendCopyDouble(r->interval_seconds, out);
-    Tab(out);
-    AppendCopyDouble(r->cpu_seconds, out);
-    Tab(out);
-    AppendCopyInt(r->memory_bytes, out);
-    Tab(out);
-    AppendCopyInt(r->net_bytes_in, out);
-    Tab(out);
-    AppendCopyInt(r->net_bytes_out, out);
-    out->push_back('\n');
-    writer.EndLine();
-  }
-  writer.Flush();
-  stream.complete();
+  CopyRows(txn, "instance_utilization",
+           {"ts", "instance_id", "resource_id", "interval_seconds", "cpu_seconds", "memory_bytes",
+            "net_bytes_in", "net_bytes_out"},
+           rows, [](const UtilizationRow& r, CopyLine& line) {
+             line.Time(r.ts)
+                 .Text(r.instance_id)
+                 .Text(r.resource_id)
+                 .Double(r.interval_seconds)
+                 .Double(r.cpu_seconds)
+                 .Int(r.memory_bytes)
+                 .Int(r.net_bytes_in)
+                 .Int(r.net_bytes_out);
+           });
 }
 
 std::string Unhex(const std::string& hex) {
