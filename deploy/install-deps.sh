@@ -19,6 +19,8 @@ PACKAGES=(
   librsync-dev libssl-dev rsync bc time
   # origin geography: MaxMind databases (and the Perl writer the tests build one with)
   libmaxminddb-dev libmaxmind-db-writer-perl
+  # forecasting
+  libeigen3-dev
   # tests and benchmarks; promtool (package prometheus) checks the /metrics exposition
   libgtest-dev libgmock-dev libbenchmark-dev prometheus curl
 )

@@ -1,0 +1,132 @@
+#include "forecast/holt_winters.h"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "forecast/nelder_mead.h"
+
+namespace shadowplane::forecast {
+
+namespace {
+constexpr int kAlpha = 0, kBeta = 1, kGamma = 2, kPhi = 3;
+}  // namespace
+
+HoltWinters::HoltWinters(HoltWintersOptions options) : options_(options) {
+  if (!options_.trend) params_[kBeta] = 0;
+  if (!options_.damped) params_[kPhi] = 1;
+}
+
+std::string HoltWinters::name() const {
+  return absl::StrCat("hw_", options_.seasonality == Seasonality::kAdditive ? "add" : "mul",
+                      options_.trend ? (options_.damped ? "_damped" : "_trend") : "", "_",
+                      options_.period);
+}
+
+std::vector<double> HoltWinters::parameters() const {
+  return {params_[kAlpha], params_[kBeta], params_[kGamma], params_[kPhi]};
+}
+
+void HoltWinters::WarmStart(const std::vector<double>& parameters) {
+  if (parameters.size() != 4) return;
+  for (int i = 0; i < 4; ++i) {
+    if (!std::isfinite(parameters[i])) return;
+  }
+  std::copy(parameters.begin(), parameters.end(), params_);
+  warm_ = true;
+}
+
+HoltWinters::State HoltWinters::Initial(absl::Span<const double> y) const {
+  const int m = options_.period;
+  State s;
+  const double first = std::accumulate(y.begin(), y.begin() + m, 0.0) / m;
+  const double second = std::accumulate(y.begin() + m, y.begin() + 2 * m, 0.0) / m;
+  s.trend = options_.trend ? (second - first) / m : 0;
+  s.season.resize(m);
+  for (int i = 0; i < m; ++i) {
+    s.season[i] = options_.seasonality == Seasonality::kAdditive ? y[i] - first : y[i] / first;
+  }
+  // The first season's mean stands at its middle hour; the recursion starts from the hour before
+  // hour 0.
+  s.level = first - s.trend * (m + 1) / 2.0;
+  return s;
+}
+
+double HoltWinters::Run(absl::Span<const double> y, const double* p, State* end) const {
+  const double alpha = p[kAlpha], beta = p[kBeta], gamma = p[kGamma], phi = p[kPhi];
+  const bool additive = options_.seasonality == Seasonality::kAdditive;
+  const int m = options_.period;
+  State s = Initial(y);
+  double sse = 0;
+  for (size_t t = 0; t < y.size(); ++t) {
+    double& season = s.season[t % m];
+    const double base = s.level + phi * s.trend;
+    const double forecast = additive ? base + season : base * season;
+    const double error = y[t] - forecast;
+    sse += error * error;
+    const double level = additive ? alpha * (y[t] - season) + (1 - alpha) * base
+                                  : alpha * (y[t] / season) + (1 - alpha) * base;
+    s.trend = beta * (level - s.level) + (1 - beta) * phi * s.trend;
+    season = additive ? gamma * (y[t] - level) + (1 - gamma) * season
+                      : gamma * (y[t] / level) + (1 - gamma) * season;
+    s.level = level;
+    if (!std::isfinite(sse) || (!additive && !(level > 0))) return INFINITY;
+  }
+  s.next = static_cast<int>(y.size());
+  if (end != nullptr) *end = std::move(s);
+  return sse;
+}
+
+absl::Status HoltWinters::Fit(absl::Span<const double> y) {
+  if (static_cast<int>(y.size()) < min_history()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name(), " needs ", min_history(), " hours of history, got ", y.size()));
+  }
+  if (absl::Status s = CheckFinite(y); !s.ok()) return s;
+  if (options_.seasonality == Seasonality::kMultiplicative &&
+      *std::min_element(y.begin(), y.end()) <= 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name(), ": multiplicative seasonality needs positive values"));
+  }
+  Eigen::VectorXd lower(4), upper(4), start(4);
+  lower << 0.0, 0.0, 0.0, options_.damped ? options_.min_phi : 1.0;
+  upper << 1.0, options_.trend ? options_.max_beta : 0.0, 1.0,
+      options_.damped ? options_.max_phi : 1.0;
+  if (warm_) {
+    start << params_[0], params_[1], params_[2], params_[3];
+  } else {
+    start << 0.3, options_.trend ? options_.max_beta / 4 : 0, 0.1,
+        options_.damped ? (options_.min_phi + options_.max_phi) / 2 : 1;
+  }
+  NelderMeadOptions nm;
+  nm.max_evaluations = options_.max_evaluations;
+  const NelderMeadResult best = MinimizeInBox(
+      [&](const Eigen::VectorXd& p) { return Run(y, p.data(), nullptr); }, start, lower, upper, nm);
+  if (!std::isfinite(best.value)) {
+    return absl::InternalError(absl::StrCat(name(), ": the fit diverged"));
+  }
+  for (int i = 0; i < 4; ++i) params_[i] = best.x[i];
+  sse_ = Run(y, params_, &state_);
+  warm_ = true;
+  return absl::OkStatus();
+}
+
+std::vector<double> HoltWinters::Forecast(int horizon) const {
+  const bool additive = options_.seasonality == Seasonality::kAdditive;
+  const int m = options_.period;
+  const double phi = params_[kPhi];
+  std::vector<double> out(horizon);
+  double damped = 0, power = 1;
+  for (int h = 1; h <= horizon; ++h) {
+    power *= phi;
+    damped += power;
+    const double base = state_.level + damped * state_.trend;
+    const double season = state_.season[(state_.next + h - 1) % m];
+    out[h - 1] = additive ? base + season : base * season;
+  }
+  return out;
+}
+
+}  // namespace shadowplane::forecast

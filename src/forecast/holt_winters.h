@@ -1,0 +1,65 @@
+// Holt-Winters exponential smoothing with one season: level, optional (damped) trend, additive or
+// multiplicative seasonality of `period` hours. Parameters (alpha, beta, gamma, phi) are fitted by
+// minimising the in-sample sum of squared one-step errors with box-constrained Nelder-Mead.
+//
+// The trend's smoothing is bounded (beta <= max_beta, phi <= max_phi): an unbounded trend fitted to
+// a noisy hour runs away over a 48-hour horizon, which is how statsmodels' damped-trend model ends
+// up worse than naive on M4 Hourly. Initial states come from the first two seasons (level: the
+// first season's mean; trend: the change of the seasons' means per hour; seasonal: the first
+// season around its mean).
+#ifndef SHADOWPLANE_FORECAST_HOLT_WINTERS_H_
+#define SHADOWPLANE_FORECAST_HOLT_WINTERS_H_
+
+#include "forecast/forecast_model.h"
+
+namespace shadowplane::forecast {
+
+enum class Seasonality { kAdditive, kMultiplicative };
+
+struct HoltWintersOptions {
+  int period = 24;
+  Seasonality seasonality = Seasonality::kAdditive;
+  bool trend = true;
+  bool damped = true;
+  double max_beta = 0.05;
+  double min_phi = 0.8;
+  double max_phi = 0.98;
+  int max_evaluations = 600;
+};
+
+class HoltWinters final : public ForecastModel {
+ public:
+  explicit HoltWinters(HoltWintersOptions options);
+
+  std::string name() const override;
+  int min_history() const override { return 2 * options_.period; }
+  absl::Status Fit(absl::Span<const double> history) override;
+  std::vector<double> Forecast(int horizon) const override;
+  // alpha, beta, gamma, phi.
+  std::vector<double> parameters() const override;
+  void WarmStart(const std::vector<double>& parameters) override;
+
+  // The in-sample sum of squared one-step errors of the last fit.
+  double sse() const { return sse_; }
+
+ private:
+  struct State {
+    double level = 0;
+    double trend = 0;
+    std::vector<double> season;  // season[i]: the index of hour t is t % period
+    int next = 0;                // hours seen (the next hour's index)
+  };
+  // Runs the recursions over `y` with parameters p; the SSE, and the final state in *end.
+  double Run(absl::Span<const double> y, const double* p, State* end) const;
+  State Initial(absl::Span<const double> y) const;
+
+  const HoltWintersOptions options_;
+  double params_[4] = {0.2, 0.01, 0.1, 0.95};
+  bool warm_ = false;
+  State state_;
+  double sse_ = 0;
+};
+
+}  // namespace shadowplane::forecast
+
+#endif  // SHADOWPLANE_FORECAST_HOLT_WINTERS_H_

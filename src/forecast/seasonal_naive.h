@@ -1,0 +1,28 @@
+// Seasonal naive: the next hours repeat the last season (24: yesterday; 168: last week). The
+// fallback when a fit fails, and the baseline every model must beat.
+#ifndef SHADOWPLANE_FORECAST_SEASONAL_NAIVE_H_
+#define SHADOWPLANE_FORECAST_SEASONAL_NAIVE_H_
+
+#include "forecast/forecast_model.h"
+
+namespace shadowplane::forecast {
+
+class SeasonalNaive final : public ForecastModel {
+ public:
+  explicit SeasonalNaive(int period) : period_(period) {}
+
+  std::string name() const override;
+  int min_history() const override { return period_; }
+  absl::Status Fit(absl::Span<const double> history) override;
+  std::vector<double> Forecast(int horizon) const override;
+  std::vector<double> parameters() const override { return {}; }
+  void WarmStart(const std::vector<double>&) override {}
+
+ private:
+  const int period_;
+  std::vector<double> last_season_;
+};
+
+}  // namespace shadowplane::forecast
+
+#endif  // SHADOWPLANE_FORECAST_SEASONAL_NAIVE_H_
