@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 
+#include "forecast/double_seasonal.h"
 #include "forecast/nelder_mead.h"
 #include "forecast/seasonal_naive.h"
 #include "gtest/gtest.h"
@@ -126,6 +127,36 @@ TEST(HoltWintersTest, RefusesWhatItCannotFit) {
   zeros[5] = 0;  // an hour without events
   EXPECT_EQ(HoltWinters(multiplicative).Fit(zeros).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(model.Fit(zeros).ok()) << "additive takes zeros";
+}
+
+TEST(DoubleSeasonalTest, LearnsTheWeeklyPattern) {
+  // Weekdays busy, weekends at 40%: a daily model cannot know Monday follows Sunday.
+  auto truth = [](int t) {
+    const int day = t / 24 % 7;
+    return Daily(t, day >= 5 ? 40 : 100);
+  };
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<double> y;
+  const int weeks = 4, extra = 24 * 4;  // the history ends on a Friday 00:00 (day 4 ends)
+  for (int t = 0; t < 24 * 7 * weeks + extra; ++t) y.push_back(truth(t) + noise(rng));
+  DoubleSeasonal model;
+  ASSERT_TRUE(model.Fit(y).ok());
+  const std::vector<double> f = model.Forecast(72);  // Friday, Saturday, Sunday
+  double error = 0, daily_error = 0;
+  HoltWinters daily(HoltWintersOptions{});
+  ASSERT_TRUE(daily.Fit(y).ok());
+  const std::vector<double> g = daily.Forecast(72);
+  for (int h = 0; h < 72; ++h) {
+    error += std::abs(f[h] - truth(y.size() + h)) / 72;
+    daily_error += std::abs(g[h] - truth(y.size() + h)) / 72;
+  }
+  EXPECT_LT(error, 5) << "the weekend dip forecast";
+  EXPECT_GT(daily_error, 3 * error) << "the single-season model misses it";
+  EXPECT_EQ(model.Fit(std::vector<double>(335, 1.0)).code(), absl::StatusCode::kFailedPrecondition);
+  std::vector<double> nan = y;
+  nan.back() = NAN;
+  EXPECT_EQ(model.Fit(nan).code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -1,0 +1,50 @@
+// Double seasonal Holt-Winters (Taylor 2003, "Short-term electricity demand forecasting using
+// double seasonal exponential smoothing"): a level, a daily season (24 hours) and a weekly season
+// (168 hours) on top of it, so that Mondays can differ from Sundays, with Taylor's first-order
+// autoregressive adjustment of the one-step error. Additive, no trend (hourly demand rarely has one
+// over a 48-hour horizon that the level does not follow). Parameters alpha, delta (daily), omega
+// (weekly), phi (AR(1) of the errors) are fitted by minimising the in-sample sum of squared
+// one-step errors (box-constrained Nelder-Mead). Initial states from the first two weeks.
+#ifndef SHADOWPLANE_FORECAST_DOUBLE_SEASONAL_H_
+#define SHADOWPLANE_FORECAST_DOUBLE_SEASONAL_H_
+
+#include "forecast/forecast_model.h"
+
+namespace shadowplane::forecast {
+
+class DoubleSeasonal final : public ForecastModel {
+ public:
+  static constexpr int kDay = 24;
+  static constexpr int kWeek = 168;
+
+  explicit DoubleSeasonal(int max_evaluations = 600) : max_evaluations_(max_evaluations) {}
+
+  std::string name() const override { return "double_seasonal_24_168"; }
+  int min_history() const override { return 2 * kWeek; }
+  absl::Status Fit(absl::Span<const double> history) override;
+  std::vector<double> Forecast(int horizon) const override;
+  // alpha, delta, omega, phi.
+  std::vector<double> parameters() const override;
+  void WarmStart(const std::vector<double>& parameters) override;
+  double sse() const { return sse_; }
+
+ private:
+  struct State {
+    double level = 0;
+    double error = 0;  // the last one-step error, for the AR(1) adjustment
+    std::vector<double> day, week;
+    int next = 0;
+  };
+  double Run(absl::Span<const double> y, const double* p, State* end) const;
+  State Initial(absl::Span<const double> y) const;
+
+  const int max_evaluations_;
+  double params_[4] = {0.1, 0.1, 0.1, 0.5};
+  bool warm_ = false;
+  State state_;
+  double sse_ = 0;
+};
+
+}  // namespace shadowplane::forecast
+
+#endif  // SHADOWPLANE_FORECAST_DOUBLE_SEASONAL_H_
