@@ -1,6 +1,7 @@
 #include "forecast/double_seasonal.h"
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -67,9 +68,10 @@ absl::Status DoubleSeasonal::Fit(absl::Span<const double> y) {
   if (absl::Status s = CheckFinite(y); !s.ok()) return s;
   Eigen::VectorXd lower(4), upper(4), start(4);
   lower << 0, 0, 0, 0;
-  upper << 1, 1, 1, 0.99;
+  upper << max_alpha_, 1, 1, 0.99;
   start << params_[0], params_[1], params_[2], params_[3];
-  if (!warm_) start << 0.1, 0.1, 0.1, 0.5;
+  if (!warm_) start << std::min(0.1, max_alpha_ / 2), 0.1, 0.1, 0.5;
+  start = start.cwiseMin(upper);
   NelderMeadOptions nm;
   nm.max_evaluations = max_evaluations_;
   const NelderMeadResult best = MinimizeInBox(

@@ -12,6 +12,7 @@ namespace shadowplane::forecast {
 
 namespace {
 constexpr int kAlpha = 0, kBeta = 1, kGamma = 2, kPhi = 3;
+constexpr int kInitialSeasons = 7;
 }  // namespace
 
 HoltWinters::HoltWinters(HoltWintersOptions options) : options_(options) {
@@ -40,17 +41,26 @@ void HoltWinters::WarmStart(const std::vector<double>& parameters) {
 
 HoltWinters::State HoltWinters::Initial(absl::Span<const double> y) const {
   const int m = options_.period;
+  // Up to a week of seasons: one season alone makes a noisy seasonal shape.
+  const int seasons = std::max(2, std::min<int>(kInitialSeasons, y.size() / m));
   State s;
-  const double first = std::accumulate(y.begin(), y.begin() + m, 0.0) / m;
-  const double second = std::accumulate(y.begin() + m, y.begin() + 2 * m, 0.0) / m;
-  s.trend = options_.trend ? (second - first) / m : 0;
-  s.season.resize(m);
-  for (int i = 0; i < m; ++i) {
-    s.season[i] = options_.seasonality == Seasonality::kAdditive ? y[i] - first : y[i] / first;
+  std::vector<double> means(seasons);
+  for (int k = 0; k < seasons; ++k) {
+    means[k] = std::accumulate(y.begin() + k * m, y.begin() + (k + 1) * m, 0.0) / m;
   }
-  // The first season's mean stands at its middle hour; the recursion starts from the hour before
+  const double level = std::accumulate(means.begin(), means.end(), 0.0) / seasons;
+  s.trend = options_.trend ? (means.back() - means.front()) / ((seasons - 1) * m) : 0;
+  s.season.assign(m, 0);
+  for (int k = 0; k < seasons; ++k) {
+    for (int i = 0; i < m; ++i) {
+      const double v = y[k * m + i];
+      s.season[i] +=
+          (options_.seasonality == Seasonality::kAdditive ? v - means[k] : v / means[k]) / seasons;
+    }
+  }
+  // The seasons' mean stands at their middle hour; the recursion starts from the hour before
   // hour 0.
-  s.level = first - s.trend * (m + 1) / 2.0;
+  s.level = level - s.trend * (seasons * m + 1) / 2.0;
   return s;
 }
 
@@ -92,7 +102,7 @@ absl::Status HoltWinters::Fit(absl::Span<const double> y) {
   }
   Eigen::VectorXd lower(4), upper(4), start(4);
   lower << 0.0, 0.0, 0.0, options_.damped ? options_.min_phi : 1.0;
-  upper << 1.0, options_.trend ? options_.max_beta : 0.0, 1.0,
+  upper << options_.max_alpha, options_.trend ? options_.max_beta : 0.0, 1.0,
       options_.damped ? options_.max_phi : 1.0;
   if (warm_) {
     start << params_[0], params_[1], params_[2], params_[3];

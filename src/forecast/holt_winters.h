@@ -4,9 +4,9 @@
 //
 // The trend's smoothing is bounded (beta <= max_beta, phi <= max_phi): an unbounded trend fitted to
 // a noisy hour runs away over a 48-hour horizon, which is how statsmodels' damped-trend model ends
-// up worse than naive on M4 Hourly. Initial states come from the first two seasons (level: the
-// first season's mean; trend: the change of the seasons' means per hour; seasonal: the first
-// season around its mean).
+// up worse than naive on M4 Hourly. Initial states come from the first seasons (up to seven: the
+// level their mean, the trend the change of their means per hour, each hour's seasonal term its
+// mean deviation from its season's mean).
 #ifndef SHADOWPLANE_FORECAST_HOLT_WINTERS_H_
 #define SHADOWPLANE_FORECAST_HOLT_WINTERS_H_
 
@@ -21,6 +21,7 @@ struct HoltWintersOptions {
   Seasonality seasonality = Seasonality::kAdditive;
   bool trend = true;
   bool damped = true;
+  double max_alpha = 1.0;  // the level's smoothing
   double max_beta = 0.05;
   double min_phi = 0.8;
   double max_phi = 0.98;

@@ -1,0 +1,371 @@
+// The forecasting benchmark (bench/run_forecast_bench.sh runs it).
+//
+//   forecast_bench m4 --data_dir=DIR [--statsmodels_dir=DIR]   accuracy and time on M4 Hourly
+//   forecast_bench fleet --series=N --threads=T                  a warm refresh of N synthetic
+//   series
+//
+// `m4` fits every model to each of the 207 series on one core, forecasts 48 hours, and scores with
+// M4's sMAPE, MASE and OWA (relative to Naive2), exactly as the data set's README defines them;
+// statsmodels' forecasts (written by bench/m4_statsmodels.py in the same run) are scored the same
+// way.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "forecast/double_seasonal.h"
+#include "forecast/holt_winters.h"
+#include "forecast/seasonal_naive.h"
+
+ABSL_FLAG(std::string, data_dir, "../shared/data/m4-hourly",
+          "m4: the folder of Hourly-dev-train.csv and Hourly-dev-test.csv");
+ABSL_FLAG(std::string, statsmodels_dir, "",
+          "m4: statsmodels' forecasts and timings (bench/m4_statsmodels.py); empty: none");
+ABSL_FLAG(int, series, 100000, "fleet: synthetic series");
+ABSL_FLAG(int, threads, 2, "fleet: threads");
+ABSL_FLAG(int, history_hours, 504, "fleet: hours of history per series");
+
+namespace {
+
+using shadowplane::forecast::DoubleSeasonal;
+using shadowplane::forecast::ForecastModel;
+using shadowplane::forecast::HoltWinters;
+using shadowplane::forecast::HoltWintersOptions;
+using shadowplane::forecast::Seasonality;
+using shadowplane::forecast::SeasonalNaive;
+
+constexpr int kHorizon = 48;
+constexpr int kPeriod = 24;
+
+struct Series {
+  std::string id;
+  std::vector<double> train, test;
+};
+
+std::map<std::string, std::vector<double>> ReadCsv(const std::string& path) {
+  std::map<std::string, std::vector<double>> out;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells = absl::StrSplit(line, ',');
+    if (cells.empty()) continue;
+    std::string id = cells[0];
+    id.erase(std::remove(id.begin(), id.end(), '"'), id.end());
+    std::vector<double>& values = out[id];
+    for (size_t i = 1; i < cells.size(); ++i) {
+      std::string v = cells[i];
+      v.erase(std::remove(v.begin(), v.end(), '"'), v.end());
+      if (v.empty()) continue;
+      values.push_back(std::stod(v));
+    }
+  }
+  return out;
+}
+
+// --- M4's scoring -------------------------------------------------------------------------------
+
+double Smape(const std::vector<double>& y, const std::vector<double>& f) {
+  double s = 0;
+  for (size_t i = 0; i < y.size(); ++i)
+    s += 200 * std::abs(y[i] - f[i]) / (std::abs(y[i]) + std::abs(f[i]));
+  return s / y.size();
+}
+
+double Mase(const std::vector<double>& x, const std::vector<double>& y,
+            const std::vector<double>& f) {
+  double scale = 0;
+  for (size_t t = kPeriod; t < x.size(); ++t) scale += std::abs(x[t] - x[t - kPeriod]);
+  scale /= (x.size() - kPeriod);
+  double e = 0;
+  for (size_t i = 0; i < y.size(); ++i) e += std::abs(y[i] - f[i]);
+  return e / y.size() / scale;
+}
+
+// R's acf (mean removed, biased denominator) at lags 1..max_lag.
+std::vector<double> Acf(const std::vector<double>& x, int max_lag) {
+  const double mean = std::accumulate(x.begin(), x.end(), 0.0) / x.size();
+  double c0 = 0;
+  for (double v : x) c0 += (v - mean) * (v - mean);
+  std::vector<double> acf(max_lag + 1);
+  for (int k = 1; k <= max_lag; ++k) {
+    double c = 0;
+    for (size_t t = k; t < x.size(); ++t) c += (x[t] - mean) * (x[t - k] - mean);
+    acf[k] = c / c0;
+  }
+  return acf;
+}
+
+// M4's Naive2: naive on the series deseasonalised by classical multiplicative decomposition,
+// where the lag-24 autocorrelation passes a 90% test; plain naive otherwise.
+std::vector<double> Naive2(const std::vector<double>& x) {
+  const int n = static_cast<int>(x.size());
+  bool seasonal = false;
+  if (n >= 3 * kPeriod) {
+    const std::vector<double> acf = Acf(x, kPeriod);
+    double sum = 1;
+    for (int k = 1; k < kPeriod; ++k) sum += 2 * acf[k] * acf[k];
+    seasonal = std::abs(acf[kPeriod]) > 1.645 / std::sqrt(n) * std::sqrt(sum);
+  }
+  if (!seasonal) return std::vector<double>(kHorizon, x.back());
+  // decompose(type = "multiplicative"): a centred 2x24 moving average, ratios, mean per position.
+  std::vector<double> figure(kPeriod, 0);
+  std::vector<int> counts(kPeriod, 0);
+  for (int t = kPeriod / 2; t < n - kPeriod / 2; ++t) {
+    double trend = 0.5 * x[t - kPeriod / 2] + 0.5 * x[t + kPeriod / 2];
+    for (int k = -kPeriod / 2 + 1; k < kPeriod / 2; ++k) trend += x[t + k];
+    trend /= kPeriod;
+    figure[t % kPeriod] += x[t] / trend;
+    ++counts[t % kPeriod];
+  }
+  double mean = 0;
+  for (int i = 0; i < kPeriod; ++i) {
+    figure[i] /= counts[i];
+    mean += figure[i] / kPeriod;
+  }
+  for (double& f : figure) f /= mean;
+  const double last = x.back() / figure[(n - 1) % kPeriod];
+  std::vector<double> out(kHorizon);
+  for (int h = 0; h < kHorizon; ++h) out[h] = last * figure[(n + h) % kPeriod];
+  return out;
+}
+
+// --- Methods ------------------------------------------------------------------------------------
+
+struct Method {
+  std::string name;
+  // Fit and forecast; empty on failure.
+  std::function<std::vector<double>(const std::vector<double>&)> run;
+};
+
+std::vector<double> FitForecast(ForecastModel& model, const std::vector<double>& x) {
+  if (!model.Fit(x).ok()) return {};
+  return model.Forecast(kHorizon);
+}
+
+double BacktestMae(ForecastModel& model, const std::vector<double>& x) {
+  const std::vector<double> head(x.begin(), x.end() - kHorizon);
+  const std::vector<double> f = FitForecast(model, head);
+  if (f.empty()) return INFINITY;
+  double e = 0;
+  for (int h = 0; h < kHorizon; ++h) e += std::abs(x[head.size() + h] - f[h]);
+  return e;
+}
+
+std::vector<Method> Methods() {
+  auto hw = [](Seasonality s, bool trend, bool damped) {
+    return [=](const std::vector<double>& x) {
+      HoltWintersOptions o;
+      o.seasonality = s;
+      o.trend = trend;
+      o.damped = damped;
+      HoltWinters m(o);
+      std::vector<double> f = FitForecast(m, x);
+      if (f.empty()) {  // fall back, as the service does
+        SeasonalNaive naive(kPeriod);
+        f = FitForecast(naive, x);
+      }
+      return f;
+    };
+  };
+  std::vector<Method> methods = {
+      {"seasonal naive, m=24",
+       [](const std::vector<double>& x) {
+         SeasonalNaive m(24);
+         return FitForecast(m, x);
+       }},
+      {"seasonal naive, m=168",
+       [](const std::vector<double>& x) {
+         SeasonalNaive m(168);
+         return FitForecast(m, x);
+       }},
+      {"naive 24 or 168 by backtest",
+       [](const std::vector<double>& x) {
+         SeasonalNaive day(24), week(168);
+         const bool weekly = BacktestMae(week, x) < BacktestMae(day, x);
+         SeasonalNaive& chosen = weekly ? week : day;
+         return FitForecast(chosen, x);
+       }},
+      {"Naive2", [](const std::vector<double>& x) { return Naive2(x); }},
+      {"hw additive, no trend", hw(Seasonality::kAdditive, false, false)},
+      {"hw additive, damped trend", hw(Seasonality::kAdditive, true, true)},
+      {"hw multiplicative, damped trend", hw(Seasonality::kMultiplicative, true, true)},
+      {"double seasonal (24, 168)",
+       [](const std::vector<double>& x) {
+         DoubleSeasonal m;
+         return FitForecast(m, x);
+       }},
+      {"double seasonal (24, 168), level smoothing <= 0.1",
+       [](const std::vector<double>& x) {
+         DoubleSeasonal m(0.1);
+         return FitForecast(m, x);
+       }},
+  };
+  return methods;
+}
+
+struct Score {
+  double smape = 0, mase = 0, seconds = 0;
+  int failed = 0;
+};
+
+int RunM4() {
+  const std::string dir = absl::GetFlag(FLAGS_data_dir);
+  const auto train = ReadCsv(dir + "/Hourly-dev-train.csv");
+  const auto test = ReadCsv(dir + "/Hourly-dev-test.csv");
+  if (train.empty() || test.empty()) {
+    std::cerr << "forecast_bench: the M4 Hourly data set (Hourly-dev-train.csv, "
+                 "Hourly-dev-test.csv) is not in "
+              << dir << "; give its folder with --data_dir\n";
+    return 2;
+  }
+  std::vector<Series> series;
+  for (const auto& [id, x] : train) series.push_back({id, x, test.at(id)});
+  std::vector<std::pair<std::string, Score>> scores;
+  for (const Method& m : Methods()) {
+    Score s;
+    for (const Series& one : series) {
+      const absl::Time start = absl::Now();
+      std::vector<double> f = m.run(one.train);
+      s.seconds += absl::ToDoubleSeconds(absl::Now() - start);
+      if (f.empty()) {
+        ++s.failed;
+        f = Naive2(one.train);
+      }
+      s.smape += Smape(one.test, f) / series.size();
+      s.mase += Mase(one.train, one.test, f) / series.size();
+    }
+    scores.emplace_back(m.name, s);
+  }
+  // statsmodels, scored the same way.
+  const std::string sm = absl::GetFlag(FLAGS_statsmodels_dir);
+  for (const char* config : {"statsmodels_damped", "statsmodels_damped_capped"}) {
+    if (sm.empty()) break;
+    const auto forecasts = ReadCsv(absl::StrFormat("%s/%s.csv", sm, config));
+    if (forecasts.empty()) continue;
+    std::ifstream times(absl::StrFormat("%s/%s.seconds", sm, config));
+    Score s;
+    for (double t; times >> t;) s.seconds += t;
+    std::map<std::string, std::vector<double>> all = forecasts;
+    // The statsmodels CSV has no header row: ReadCsv skipped the first series. Read it again.
+    std::ifstream in(absl::StrFormat("%s/%s.csv", sm, config));
+    std::string first;
+    std::getline(in, first);
+    std::vector<std::string> cells = absl::StrSplit(first, ',');
+    std::vector<double> values;
+    for (size_t i = 1; i < cells.size(); ++i) values.push_back(std::stod(cells[i]));
+    all[cells[0]] = values;
+    for (const Series& one : series) {
+      std::vector<double> f = all.count(one.id) ? all.at(one.id) : std::vector<double>{};
+      bool finite = f.size() == kHorizon;
+      for (double v : f) finite = finite && std::isfinite(v);
+      if (!finite) {
+        ++s.failed;
+        f = Naive2(one.train);
+      }
+      s.smape += Smape(one.test, f) / series.size();
+      s.mase += Mase(one.train, one.test, f) / series.size();
+    }
+    scores.emplace_back(std::string(config) == "statsmodels_damped"
+                            ? "statsmodels ExponentialSmoothing, add. damped trend, add. season 24"
+                            : "statsmodels, same, trend smoothing capped at 0.01",
+                        s);
+  }
+  Score naive2;
+  for (const auto& [name, s] : scores) {
+    if (name == "Naive2") naive2 = s;
+  }
+  double statsmodels_ms = 0;
+  for (const auto& [name, s] : scores) {
+    if (name.rfind("statsmodels ExponentialSmoothing", 0) == 0) {
+      statsmodels_ms = 1000 * s.seconds / series.size();
+    }
+  }
+  std::cout << absl::StrFormat("M4 Hourly, %d series, horizon %d, one core\n", series.size(),
+                               kHorizon);
+  std::cout << absl::StrFormat("%-68s %7s %6s %6s %10s %9s %s\n", "method", "sMAPE", "MASE", "OWA",
+                               "ms/series", "speed-up", "failed");
+  for (const auto& [name, s] : scores) {
+    const double owa = 0.5 * (s.smape / naive2.smape + s.mase / naive2.mase);
+    const double ms = 1000 * s.seconds / series.size();
+    std::cout << absl::StrFormat(
+        "%-68s %7.3f %6.3f %6.3f %10.3f %9s %d\n", name, s.smape, s.mase, owa, ms,
+        statsmodels_ms > 0 ? absl::StrFormat("%.0fx", statsmodels_ms / ms) : "", s.failed);
+  }
+  return 0;
+}
+
+// --- The fleet refresh --------------------------------------------------------------------------
+
+// Series i: a daily and weekly shape around its own level, noise, seeded by i.
+std::vector<double> Synthetic(int i, int hours) {
+  std::mt19937_64 rng(i);
+  std::uniform_real_distribution<double> u(0, 1);
+  const double level = 50 + 1000 * u(rng), weekend = 0.4 + 0.5 * u(rng), phase = 24 * u(rng);
+  std::normal_distribution<double> noise(0, 0.05 * level);
+  std::vector<double> y(hours);
+  for (int t = 0; t < hours; ++t) {
+    const double day = 1 + 0.5 * std::sin(2 * M_PI * (t % 24 - phase) / 24);
+    y[t] = std::max(0.0, level * day * (t / 24 % 7 >= 5 ? weekend : 1) + noise(rng));
+  }
+  return y;
+}
+
+int RunFleet() {
+  const int n = absl::GetFlag(FLAGS_series), threads = absl::GetFlag(FLAGS_threads);
+  const int hours = absl::GetFlag(FLAGS_history_hours);
+  std::vector<std::vector<double>> params(n);
+  auto pass = [&](bool warm) {
+    std::atomic<int> next{0}, failed{0};
+    const absl::Time start = absl::Now();
+    std::vector<std::thread> workers;
+    for (int w = 0; w < threads; ++w) {
+      workers.emplace_back([&] {
+        for (int i; (i = next.fetch_add(1)) < n;) {
+          // A refresh sees the history of the first fit plus a new day.
+          const std::vector<double> y = Synthetic(i, warm ? hours + 24 : hours);
+          HoltWinters model(HoltWintersOptions{});
+          if (warm) model.WarmStart(params[i]);
+          if (!model.Fit(y).ok()) {
+            ++failed;
+            continue;
+          }
+          (void)model.Forecast(kHorizon);
+          params[i] = model.parameters();
+        }
+      });
+    }
+    for (auto& t : workers) t.join();
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    std::cout << absl::StrFormat(
+        "%-34s %d series of %d hours on %d threads: %.1f s, %.0f series/s, %d failed\n",
+        warm ? "refresh (warm start, +24 hours)" : "first fit (cold)", n, warm ? hours + 24 : hours,
+        threads, seconds, n / seconds, failed.load());
+  };
+  pass(false);
+  pass(true);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  const std::string mode = args.size() > 1 ? args[1] : "";
+  if (mode == "m4") return RunM4();
+  if (mode == "fleet") return RunFleet();
+  std::cerr << "usage: forecast_bench m4|fleet [flags]\n";
+  return 2;
+}
