@@ -8,11 +8,11 @@
 #ifndef SHADOWPLANE_FORECAST_DOUBLE_SEASONAL_H_
 #define SHADOWPLANE_FORECAST_DOUBLE_SEASONAL_H_
 
-#include "forecast/forecast_model.h"
+#include "forecast/smoothing_model.h"
 
 namespace shadowplane::forecast {
 
-class DoubleSeasonal final : public ForecastModel {
+class DoubleSeasonal final : public SmoothingModel {
  public:
   static constexpr int kDay = 24;
   static constexpr int kWeek = 168;
@@ -20,16 +20,12 @@ class DoubleSeasonal final : public ForecastModel {
   // `max_alpha` bounds the level's smoothing: with the AR(1) term following short deviations, a
   // slow level forecasts hourly demand better 48 hours out (see bench/README.md).
   explicit DoubleSeasonal(double max_alpha = 1.0, int max_evaluations = 600)
-      : max_alpha_(max_alpha), max_evaluations_(max_evaluations) {}
+      : SmoothingModel(max_evaluations), max_alpha_(max_alpha) {}
 
   std::string name() const override { return "double_seasonal_24_168"; }
   int min_history() const override { return 2 * kWeek; }
-  absl::Status Fit(absl::Span<const double> history) override;
+  // Parameters: alpha, delta, omega, phi.
   std::vector<double> Forecast(int horizon) const override;
-  // alpha, delta, omega, phi.
-  std::vector<double> parameters() const override;
-  void WarmStart(const std::vector<double>& parameters) override;
-  double sse() const { return sse_; }
 
  private:
   struct State {
@@ -38,15 +34,12 @@ class DoubleSeasonal final : public ForecastModel {
     std::vector<double> day, week;
     int next = 0;
   };
-  double Run(absl::Span<const double> y, const double* p, State* end) const;
+  Box Bounds() const override;
+  double Run(absl::Span<const double> y, const double* p, bool keep) override;
   State Initial(absl::Span<const double> y) const;
 
   const double max_alpha_;
-  const int max_evaluations_;
-  double params_[4] = {0.1, 0.1, 0.1, 0.5};
-  bool warm_ = false;
   State state_;
-  double sse_ = 0;
 };
 
 }  // namespace shadowplane::forecast

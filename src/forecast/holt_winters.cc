@@ -6,7 +6,6 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
-#include "forecast/nelder_mead.h"
 
 namespace shadowplane::forecast {
 
@@ -15,28 +14,10 @@ constexpr int kAlpha = 0, kBeta = 1, kGamma = 2, kPhi = 3;
 constexpr int kInitialSeasons = 7;
 }  // namespace
 
-HoltWinters::HoltWinters(HoltWintersOptions options) : options_(options) {
-  if (!options_.trend) params_[kBeta] = 0;
-  if (!options_.damped) params_[kPhi] = 1;
-}
-
 std::string HoltWinters::name() const {
   return absl::StrCat("hw_", options_.seasonality == Seasonality::kAdditive ? "add" : "mul",
                       options_.trend ? (options_.damped ? "_damped" : "_trend") : "", "_",
                       options_.period);
-}
-
-std::vector<double> HoltWinters::parameters() const {
-  return {params_[kAlpha], params_[kBeta], params_[kGamma], params_[kPhi]};
-}
-
-void HoltWinters::WarmStart(const std::vector<double>& parameters) {
-  if (parameters.size() != 4) return;
-  for (int i = 0; i < 4; ++i) {
-    if (!std::isfinite(parameters[i])) return;
-  }
-  std::copy(parameters.begin(), parameters.end(), params_);
-  warm_ = true;
 }
 
 HoltWinters::State HoltWinters::Initial(absl::Span<const double> y) const {
@@ -64,7 +45,7 @@ HoltWinters::State HoltWinters::Initial(absl::Span<const double> y) const {
   return s;
 }
 
-double HoltWinters::Run(absl::Span<const double> y, const double* p, State* end) const {
+double HoltWinters::Run(absl::Span<const double> y, const double* p, bool keep) {
   const double alpha = p[kAlpha], beta = p[kBeta], gamma = p[kGamma], phi = p[kPhi];
   const bool additive = options_.seasonality == Seasonality::kAdditive;
   const int m = options_.period;
@@ -85,48 +66,33 @@ double HoltWinters::Run(absl::Span<const double> y, const double* p, State* end)
     if (!std::isfinite(sse) || (!additive && !(level > 0))) return INFINITY;
   }
   s.next = static_cast<int>(y.size());
-  if (end != nullptr) *end = std::move(s);
+  if (keep) state_ = std::move(s);
   return sse;
 }
 
-absl::Status HoltWinters::Fit(absl::Span<const double> y) {
-  if (static_cast<int>(y.size()) < min_history()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(name(), " needs ", min_history(), " hours of history, got ", y.size()));
-  }
-  if (absl::Status s = CheckFinite(y); !s.ok()) return s;
+absl::Status HoltWinters::CheckHistory(absl::Span<const double> y) const {
   if (options_.seasonality == Seasonality::kMultiplicative &&
       *std::min_element(y.begin(), y.end()) <= 0) {
     return absl::FailedPreconditionError(
         absl::StrCat(name(), ": multiplicative seasonality needs positive values"));
   }
-  Eigen::VectorXd lower(4), upper(4), start(4);
-  lower << 0.0, 0.0, 0.0, options_.damped ? options_.min_phi : 1.0;
-  upper << options_.max_alpha, options_.trend ? options_.max_beta : 0.0, 1.0,
-      options_.damped ? options_.max_phi : 1.0;
-  if (warm_) {
-    start << params_[0], params_[1], params_[2], params_[3];
-  } else {
-    start << 0.3, options_.trend ? options_.max_beta / 4 : 0, 0.1,
-        options_.damped ? (options_.min_phi + options_.max_phi) / 2 : 1;
-  }
-  NelderMeadOptions nm;
-  nm.max_evaluations = options_.max_evaluations;
-  const NelderMeadResult best = MinimizeInBox(
-      [&](const Eigen::VectorXd& p) { return Run(y, p.data(), nullptr); }, start, lower, upper, nm);
-  if (!std::isfinite(best.value)) {
-    return absl::InternalError(absl::StrCat(name(), ": the fit diverged"));
-  }
-  for (int i = 0; i < 4; ++i) params_[i] = best.x[i];
-  sse_ = Run(y, params_, &state_);
-  warm_ = true;
   return absl::OkStatus();
+}
+
+SmoothingModel::Box HoltWinters::Bounds() const {
+  Box box{Eigen::VectorXd(4), Eigen::VectorXd(4), Eigen::VectorXd(4)};
+  box.lower << 0.0, 0.0, 0.0, options_.damped ? options_.min_phi : 1.0;
+  box.upper << options_.max_alpha, options_.trend ? options_.max_beta : 0.0, 1.0,
+      options_.damped ? options_.max_phi : 1.0;
+  box.cold_start << std::min(0.3, options_.max_alpha), options_.trend ? options_.max_beta / 4 : 0,
+      0.1, options_.damped ? (options_.min_phi + options_.max_phi) / 2 : 1;
+  return box;
 }
 
 std::vector<double> HoltWinters::Forecast(int horizon) const {
   const bool additive = options_.seasonality == Seasonality::kAdditive;
   const int m = options_.period;
-  const double phi = params_[kPhi];
+  const double phi = fitted()[kPhi];
   std::vector<double> out(horizon);
   double damped = 0, power = 1;
   for (int h = 1; h <= horizon; ++h) {

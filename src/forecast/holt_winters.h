@@ -10,7 +10,7 @@
 #ifndef SHADOWPLANE_FORECAST_HOLT_WINTERS_H_
 #define SHADOWPLANE_FORECAST_HOLT_WINTERS_H_
 
-#include "forecast/forecast_model.h"
+#include "forecast/smoothing_model.h"
 
 namespace shadowplane::forecast {
 
@@ -28,20 +28,15 @@ struct HoltWintersOptions {
   int max_evaluations = 600;
 };
 
-class HoltWinters final : public ForecastModel {
+class HoltWinters final : public SmoothingModel {
  public:
-  explicit HoltWinters(HoltWintersOptions options);
+  explicit HoltWinters(HoltWintersOptions options)
+      : SmoothingModel(options.max_evaluations), options_(options) {}
 
   std::string name() const override;
   int min_history() const override { return 2 * options_.period; }
-  absl::Status Fit(absl::Span<const double> history) override;
+  // Parameters: alpha, beta, gamma, phi.
   std::vector<double> Forecast(int horizon) const override;
-  // alpha, beta, gamma, phi.
-  std::vector<double> parameters() const override;
-  void WarmStart(const std::vector<double>& parameters) override;
-
-  // The in-sample sum of squared one-step errors of the last fit.
-  double sse() const { return sse_; }
 
  private:
   struct State {
@@ -50,15 +45,13 @@ class HoltWinters final : public ForecastModel {
     std::vector<double> season;  // season[i]: the index of hour t is t % period
     int next = 0;                // hours seen (the next hour's index)
   };
-  // Runs the recursions over `y` with parameters p; the SSE, and the final state in *end.
-  double Run(absl::Span<const double> y, const double* p, State* end) const;
+  Box Bounds() const override;
+  absl::Status CheckHistory(absl::Span<const double> y) const override;
+  double Run(absl::Span<const double> y, const double* p, bool keep) override;
   State Initial(absl::Span<const double> y) const;
 
   const HoltWintersOptions options_;
-  double params_[4] = {0.2, 0.01, 0.1, 0.95};
-  bool warm_ = false;
   State state_;
-  double sse_ = 0;
 };
 
 }  // namespace shadowplane::forecast
