@@ -27,6 +27,7 @@
 #include "absl/time/clock.h"
 #include "forecast/double_seasonal.h"
 #include "forecast/holt_winters.h"
+#include "forecast/level_only.h"
 #include "forecast/seasonal_naive.h"
 
 ABSL_FLAG(std::string, data_dir, "../shared/data/m4-hourly",
@@ -43,6 +44,7 @@ using shadowplane::forecast::DoubleSeasonal;
 using shadowplane::forecast::ForecastModel;
 using shadowplane::forecast::HoltWinters;
 using shadowplane::forecast::HoltWintersOptions;
+using shadowplane::forecast::LevelOnly;
 using shadowplane::forecast::Seasonality;
 using shadowplane::forecast::SeasonalNaive;
 
@@ -206,6 +208,31 @@ std::vector<Method> Methods() {
        [](const std::vector<double>& x) {
          DoubleSeasonal m;
          return FitForecast(m, x);
+       }},
+      {"level only (simple exponential smoothing)",
+       [](const std::vector<double>& x) {
+         LevelOnly m;
+         return FitForecast(m, x);
+       }},
+      {"backtest choice: double seasonal, HW add. damped, naive 24 or 168",
+       [](const std::vector<double>& x) {
+         // Each candidate forecasts the training set's last 48 hours from the rest; the one with
+         // the smallest error is refitted to everything. No look at the test set.
+         std::vector<std::unique_ptr<ForecastModel>> candidates;
+         candidates.push_back(std::make_unique<DoubleSeasonal>());
+         candidates.push_back(std::make_unique<HoltWinters>(HoltWintersOptions{}));
+         candidates.push_back(std::make_unique<SeasonalNaive>(24));
+         candidates.push_back(std::make_unique<SeasonalNaive>(168));
+         size_t best = 0;
+         double best_mae = INFINITY;
+         for (size_t i = 0; i < candidates.size(); ++i) {
+           const double mae = BacktestMae(*candidates[i], x);
+           if (mae < best_mae) {
+             best_mae = mae;
+             best = i;
+           }
+         }
+         return FitForecast(*candidates[best], x);
        }},
       {"double seasonal (24, 168), level smoothing <= 0.1",
        [](const std::vector<double>& x) {

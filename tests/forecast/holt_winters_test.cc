@@ -5,6 +5,7 @@
 #include <random>
 
 #include "forecast/double_seasonal.h"
+#include "forecast/level_only.h"
 #include "forecast/nelder_mead.h"
 #include "forecast/seasonal_naive.h"
 #include "gtest/gtest.h"
@@ -127,6 +128,15 @@ TEST(HoltWintersTest, RefusesWhatItCannotFit) {
   zeros[5] = 0;  // an hour without events
   EXPECT_EQ(HoltWinters(multiplicative).Fit(zeros).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(model.Fit(zeros).ok()) << "additive takes zeros";
+}
+
+TEST(LevelOnlyTest, FollowsTheLevel) {
+  std::vector<double> y(50, 10.0);
+  y.insert(y.end(), 50, 20.0);
+  LevelOnly model;
+  ASSERT_TRUE(model.Fit(y).ok());
+  for (double v : model.Forecast(5)) EXPECT_NEAR(v, 20, 0.5);
+  EXPECT_EQ(model.Fit(std::vector<double>(1, 1.0)).code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(DoubleSeasonalTest, LearnsTheWeeklyPattern) {
