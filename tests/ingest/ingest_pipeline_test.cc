@@ -24,9 +24,7 @@
 #include "ingest/retention_keeper.h"
 #include "store/access_log_store.h"
 #include "store/connection_pool.h"
-#include "store/embedded_migrations.h"
 #include "store/lease_store.h"
-#include "store/migration_runner.h"
 #include "store/telemetry_repository.h"
 #include "support/child_process.h"
 #include "support/geoip_test_database.h"
@@ -68,15 +66,12 @@ pb::AccessEvent Event(absl::Time t, const std::string& ip, const std::string& re
   return e;
 }
 
-class IngestTest : public testing::DatabaseTest {
+class IngestTest : public testing::MigratedDatabaseTest {
  protected:
   void SetUp() override {
-    DatabaseTest::SetUp();
+    MigratedDatabaseTest::SetUp();
     if (HasFatalFailure()) return;
     pqxx::connection conn(db_->url());
-    auto parsed = store::ParseMigrations(store::EmbeddedMigrationFiles());
-    ASSERT_TRUE(parsed.ok());
-    ASSERT_TRUE(store::ApplyMigrations(conn, *parsed).ok());
     pqxx::work txn(conn);
     txn.exec(
         "INSERT INTO regions (name, latitude, longitude, updated_at) VALUES "
@@ -103,10 +98,6 @@ class IngestTest : public testing::DatabaseTest {
         "('10.0.0.0/8', 'us-east', now()), ('10.1.0.0/16', 'ap-southeast', now()), "
         "('192.0.2.128/25', 'us-east', now())");
     txn.commit();
-    store::ConnectionPoolOptions options;
-    options.url = db_->url();
-    options.max_connections = 4;
-    pool_ = std::make_unique<store::ConnectionPool>(options, nullptr);
     Build({});
   }
 
@@ -193,7 +184,6 @@ class IngestTest : public testing::DatabaseTest {
   }
 
   FakeClock clock_{kNow};
-  std::unique_ptr<store::ConnectionPool> pool_;
   std::unique_ptr<store::TelemetryRepository> telemetry_;
   std::unique_ptr<OriginLookup> origins_;
   std::unique_ptr<ResourceDirectory> directory_;

@@ -1,12 +1,7 @@
 // The forecasts table against a real PostgreSQL (label pg).
 #include "store/forecast_repository.h"
 
-#include <pqxx/pqxx>
-
 #include "gtest/gtest.h"
-#include "store/connection_pool.h"
-#include "store/embedded_migrations.h"
-#include "store/migration_runner.h"
 #include "support/test_database.h"
 
 namespace shadowplane::store {
@@ -14,22 +9,7 @@ namespace {
 
 constexpr char kResource[] = "aaaaaaaa-0000-4000-8000-000000000001";
 
-class ForecastRepositoryTest : public testing::DatabaseTest {
- protected:
-  void SetUp() override {
-    DatabaseTest::SetUp();
-    if (HasFatalFailure()) return;
-    pqxx::connection conn(db_->url());
-    auto parsed = ParseMigrations(EmbeddedMigrationFiles());
-    ASSERT_TRUE(parsed.ok());
-    ASSERT_TRUE(ApplyMigrations(conn, *parsed).ok());
-    ConnectionPoolOptions options;
-    options.url = db_->url();
-    options.max_connections = 2;
-    pool_ = std::make_unique<ConnectionPool>(options, nullptr);
-  }
-  std::unique_ptr<ConnectionPool> pool_;
-};
+using ForecastRepositoryTest = testing::MigratedDatabaseTest;
 
 ForecastRecord Record(const std::string& region, absl::Time computed, double base) {
   ForecastRecord r;

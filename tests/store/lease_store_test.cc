@@ -1,34 +1,20 @@
 // Leases against a real PostgreSQL (label pg).
 #include "store/lease_store.h"
 
-#include <pqxx/pqxx>
-
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "store/connection_pool.h"
-#include "store/embedded_migrations.h"
-#include "store/migration_runner.h"
 #include "support/test_database.h"
 
 namespace shadowplane::store {
 namespace {
 
-class LeaseStoreTest : public testing::DatabaseTest {
+class LeaseStoreTest : public testing::MigratedDatabaseTest {
  protected:
   void SetUp() override {
-    DatabaseTest::SetUp();
+    MigratedDatabaseTest::SetUp();
     if (HasFatalFailure()) return;
-    pqxx::connection conn(db_->url());
-    auto parsed = ParseMigrations(EmbeddedMigrationFiles());
-    ASSERT_TRUE(parsed.ok());
-    ASSERT_TRUE(ApplyMigrations(conn, *parsed).ok());
-    ConnectionPoolOptions options;
-    options.url = db_->url();
-    options.max_connections = 2;
-    pool_ = std::make_unique<ConnectionPool>(options, nullptr);
     leases_ = std::make_unique<LeaseStore>(pool_.get());
   }
-  std::unique_ptr<ConnectionPool> pool_;
   std::unique_ptr<LeaseStore> leases_;
 };
 

@@ -54,4 +54,18 @@ int64_t LatestSchemaVersion() {
   return migrations.ok() && !migrations->empty() ? migrations->back().version : 0;
 }
 
+void MigratedDatabaseTest::SetUp() {
+  DatabaseTest::SetUp();
+  if (HasFatalFailure()) return;
+  pqxx::connection conn(db_->url());
+  auto parsed = store::ParseMigrations(store::EmbeddedMigrationFiles());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  auto applied = store::ApplyMigrations(conn, *parsed);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  store::ConnectionPoolOptions options;
+  options.url = db_->url();
+  options.max_connections = 4;
+  pool_ = std::make_unique<store::ConnectionPool>(options, nullptr);
+}
+
 }  // namespace shadowplane::testing

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
+#include "store/connection_pool.h"
 
 namespace shadowplane::testing {
 
@@ -41,6 +42,14 @@ class DatabaseTest : public ::testing::Test {
     db_ = *std::move(db);
   }
   std::unique_ptr<TestDatabase> db_;
+};
+
+// A fixture whose tests each get a fresh database with the schema applied (db_) and a small
+// connection pool on it (pool_).
+class MigratedDatabaseTest : public DatabaseTest {
+ protected:
+  void SetUp() override;
+  std::unique_ptr<store::ConnectionPool> pool_;
 };
 
 }  // namespace shadowplane::testing
