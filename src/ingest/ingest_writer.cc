@@ -187,22 +187,26 @@ void IngestWriter::Commit(std::vector<Entry>& group) {
       .Field("copy_seconds", absl::ToDoubleSeconds(result->copy_time))
       .Field("demand_seconds", absl::ToDoubleSeconds(result->demand_time))
       .Field("commit_seconds", absl::ToDoubleSeconds(result->commit_time));
-  std::vector<const store::AccessRow*> committed_rows;
+  // Affinity first: by the time a sender sees its acknowledgement, its clients are noted.
+  if (affinity_ != nullptr) {
+    std::vector<const store::AccessRow*> committed_rows;
+    for (size_t i = 0; i < unique.size(); ++i) {
+      if (result->duplicate[i]) continue;
+      for (const store::AccessRow& r : unique[i]->batch.raw) committed_rows.push_back(&r);
+    }
+    if (!committed_rows.empty()) affinity_->Note(committed_rows);
+  }
   for (size_t i = 0; i < unique.size(); ++i) {
     Entry& e = *unique[i];
     const bool duplicate = result->duplicate[i];
     commit_seconds_->Observe(seconds);
     Count(e.batch, duplicate);
-    if (!duplicate) {
-      for (const store::AccessRow& r : e.batch.raw) committed_rows.push_back(&r);
-    }
     e.done(BatchResult{result->counts[i], duplicate});
     for (Entry* repeat : repeats[e.batch.batch_id]) {
       batches_->Add({{"result", "duplicate"}}).Increment();
       repeat->done(BatchResult{result->counts[i], true});
     }
   }
-  if (affinity_ != nullptr && !committed_rows.empty()) affinity_->Note(committed_rows);
 }
 
 absl::StatusOr<store::GroupResult> IngestWriter::CommitWithRetries(
