@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/file_util.h"
 #include "common/listen_address.h"
@@ -114,9 +115,31 @@ absl::Status FileServer::Bind() {
   return absl::OkStatus();
 }
 
-void FileServer::Serve() { http_.listen_after_bind(); }
+void FileServer::Serve() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    serving_ = true;
+  }
+  http_.listen_after_bind();
+}
 
-void FileServer::Stop() { http_.stop(); }
+// httplib's stop() does nothing until the listen loop runs, and a loop that starts after it runs
+// forever: wait for a loop that was asked for, and keep one from starting after a stop.
+void FileServer::Stop() {
+  bool wait;
+  {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+    wait = serving_;
+    serving_ = false;  // a second Stop() has nothing to wait for
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (wait && !http_.is_running() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  http_.stop();
+}
 
 void FileServer::Reconfigure(const InstanceConfig& config) {
   {

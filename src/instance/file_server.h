@@ -38,8 +38,9 @@ class FileServer {
 
   // Binds config.address:config.port. FAILED_PRECONDITION saying why when it cannot.
   absl::Status Bind();
-  // Serves until Stop(). Call after Bind().
+  // Serves until Stop(). Call after Bind(). Returns at once if Stop() came first.
   void Serve();
+  // From any thread, before or during Serve().
   void Stop();
 
   // New capacity or read-only mode, applied to requests that start after it returns.
@@ -66,6 +67,8 @@ class FileServer {
   TokenBucket limiter_;
   mutable absl::Mutex mu_;
   InstanceConfig config_ ABSL_GUARDED_BY(mu_);
+  bool serving_ ABSL_GUARDED_BY(mu_) = false;  // Serve() was called and not yet stopped
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<int64_t> requests_{0};
   std::atomic<int64_t> bytes_received_{0};
   std::atomic<int64_t> bytes_sent_{0};
