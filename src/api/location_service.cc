@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "api/proto_time.h"
+#include "common/proto_time.h"
 #include "api/unary.h"
 #include "catalog/catalog.h"
 #include "common/status_macros.h"

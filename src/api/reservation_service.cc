@@ -1,6 +1,6 @@
 #include "api/reservation_service.h"
 
-#include "api/proto_time.h"
+#include "common/proto_time.h"
 #include "api/unary.h"
 #include "common/status_macros.h"
 

@@ -1,7 +1,7 @@
 #include "api/sync_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "api/proto_time.h"
+#include "common/proto_time.h"
 #include "api/unary.h"
 #include "common/status_macros.h"
 #include "store/uuid.h"

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "api/unary.h"
+#include "common/proto_time.h"
 
 namespace shadowplane::api {
 
@@ -138,9 +139,9 @@ grpc::ServerUnaryReactor* TelemetryService::RecordAccessBatch(grpc::CallbackServ
           return;
         }
         if (ack.has_retry_after()) {
-          context->AddTrailingMetadata("retry-after-ms",
-                                       absl::StrCat(ack.retry_after().seconds() * 1000 +
-                                                    ack.retry_after().nanos() / 1'000'000));
+          context->AddTrailingMetadata(
+              "retry-after-ms",
+              absl::StrCat(absl::ToInt64Milliseconds(FromProtoDuration(ack.retry_after()))));
         }
         reactor->Finish(grpc::Status(static_cast<grpc::StatusCode>(ack.code()), ack.message()));
       });

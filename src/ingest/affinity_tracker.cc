@@ -148,9 +148,4 @@ absl::Status AffinityTracker::Flush() {
   return status;
 }
 
-size_t AffinityTracker::pending() const {
-  absl::MutexLock lock(&mu_);
-  return pending_.size();
-}
-
 }  // namespace shadowplane::ingest

@@ -57,7 +57,6 @@ class AffinityTracker {
   void Note(const std::vector<const store::AccessRow*>& rows);
   // Writes what is pending. On failure the updates stay pending (up to the bound).
   absl::Status Flush();
-  size_t pending() const;
 
  private:
   // What the table holds for a client (as far as this process wrote it), compactly.

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "ingest/hyperloglog.h"
 #include "store/uuid.h"
@@ -13,16 +14,6 @@ namespace shadowplane::ingest {
 namespace pb = shadowplane::v1;
 
 namespace {
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t seconds = absl::ToUnixSeconds(t);
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
-}
 
 absl::Time Floor(absl::Time t, absl::Duration step) {
   return absl::UnixEpoch() + absl::Floor(t - absl::UnixEpoch(), step);
@@ -49,7 +40,7 @@ struct Bucket {
   }
 
   void ToProto(absl::Time start, pb::DemandPoint* out) const {
-    ingest::ToProto(start, out->mutable_start());
+    *out->mutable_start() = ToProtoTime(start);
     out->set_requests(sums.requests);
     out->set_bytes_in(sums.bytes_in);
     out->set_bytes_out(sums.bytes_out);
@@ -83,9 +74,9 @@ absl::Status DemandReader::Read(const pb::GetDemandRequest& request,
       return absl::InvalidArgumentError(
           absl::StrCat("granularity ", request.granularity(), " is not HOUR or DAY"));
   }
-  const absl::Time to = Ceil(request.has_to() ? FromProto(request.to()) : clock_->Now(), step);
+  const absl::Time to = Ceil(request.has_to() ? FromProtoTime(request.to()) : clock_->Now(), step);
   const absl::Time from =
-      Floor(request.has_from() ? FromProto(request.from()) : to - absl::Hours(48), step);
+      Floor(request.has_from() ? FromProtoTime(request.from()) : to - absl::Hours(48), step);
   if (from >= to) {
     return absl::InvalidArgumentError(absl::StrCat(
         "from (", absl::FormatTime(from), ") must be before to (", absl::FormatTime(to), ")"));
@@ -114,8 +105,8 @@ absl::Status DemandReader::Read(const pb::GetDemandRequest& request,
     RETURN_IF_ERROR(total[i].Add(row));
   }
   response->set_resource_id(request.resource_id());
-  ToProto(from, response->mutable_from());
-  ToProto(to, response->mutable_to());
+  *response->mutable_from() = ToProtoTime(from);
+  *response->mutable_to() = ToProtoTime(to);
   response->set_granularity(step == absl::Hours(1) ? pb::GRANULARITY_HOUR : pb::GRANULARITY_DAY);
   auto fill = [&](const std::vector<Bucket>& series, pb::DemandSeries* out) {
     for (int64_t i = 0; i < buckets; ++i) series[i].ToProto(from + i * step, out->add_points());

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "common/proto_time.h"
 #include "geo/ip_address.h"
 #include "ingest/hyperloglog.h"
 #include "store/uuid.h"
@@ -16,10 +17,6 @@ namespace {
 
 constexpr size_t kMaxRequestTypeBytes = 64;
 constexpr size_t kMaxClientIdBytes = 256;
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
 
 // Tallies refusals by reason, keeping the first few indexes of each.
 class Refusals {
@@ -114,7 +111,7 @@ ValidatedBatch EventValidator::Validate(const pb::AccessBatch& batch) const {
       refusals.Event("negative_value", i);
       continue;
     }
-    const absl::Time ts = FromProto(e.time());
+    const absl::Time ts = FromProtoTime(e.time());
     if (ts > latest) {
       refusals.Event("timestamp_in_future", i);
       continue;
@@ -196,8 +193,7 @@ ValidatedBatch EventValidator::Validate(const pb::AccessBatch& batch) const {
       refusals.Sample("missing_field", i);
       continue;
     }
-    const absl::Duration interval =
-        absl::Seconds(s.interval().seconds()) + absl::Nanoseconds(s.interval().nanos());
+    const absl::Duration interval = FromProtoDuration(s.interval());
     if (interval <= absl::ZeroDuration()) {
       refusals.Sample("invalid_field", i);
       continue;
@@ -211,7 +207,7 @@ ValidatedBatch EventValidator::Validate(const pb::AccessBatch& batch) const {
       refusals.Sample("negative_value", i);
       continue;
     }
-    const absl::Time ts = FromProto(s.time());
+    const absl::Time ts = FromProtoTime(s.time());
     if (ts > latest) {
       refusals.Sample("timestamp_in_future", i);
       continue;

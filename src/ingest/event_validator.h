@@ -38,8 +38,6 @@ class EventValidator {
 
   ValidatedBatch Validate(const shadowplane::v1::AccessBatch& batch) const;
 
-  const ValidationOptions& options() const { return options_; }
-
  private:
   const Clock* const clock_;
   ResourceDirectory* const directory_;

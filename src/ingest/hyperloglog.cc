@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace shadowplane::ingest {
 
@@ -143,6 +144,13 @@ absl::StatusOr<HyperLogLog> HyperLogLog::Parse(absl::string_view bytes) {
     previous = i;
   }
   return sketch;
+}
+
+absl::StatusOr<std::string> MergeSerialized(absl::string_view a, absl::string_view b) {
+  ASSIGN_OR_RETURN(HyperLogLog merged, HyperLogLog::Parse(a));
+  ASSIGN_OR_RETURN(HyperLogLog other, HyperLogLog::Parse(b));
+  RETURN_IF_ERROR(merged.Merge(other));
+  return merged.Serialize();
 }
 
 }  // namespace shadowplane::ingest

@@ -48,6 +48,10 @@ class HyperLogLog {
   std::vector<uint8_t> registers_;
 };
 
+// The union of two serialised sketches, serialised (how stored hourly sketches are merged).
+// INVALID_ARGUMENT when either is not a sketch or their precisions differ.
+absl::StatusOr<std::string> MergeSerialized(absl::string_view a, absl::string_view b);
+
 }  // namespace shadowplane::ingest
 
 #endif  // SHADOWPLANE_INGEST_HYPERLOGLOG_H_

@@ -1,6 +1,7 @@
 #include "ingest/ingest_pipeline.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
 
 namespace shadowplane::ingest {
 
@@ -59,9 +60,7 @@ pb::BatchAck RefusedAck(const std::string& batch_id, const absl::Status& status,
   ack.set_code(static_cast<int>(status.code()));
   ack.set_message(std::string(status.message()));
   if (absl::IsResourceExhausted(status) || absl::IsUnavailable(status)) {
-    const int64_t ms = absl::ToInt64Milliseconds(retry_after);
-    ack.mutable_retry_after()->set_seconds(ms / 1000);
-    ack.mutable_retry_after()->set_nanos(static_cast<int32_t>(ms % 1000 * 1'000'000));
+    *ack.mutable_retry_after() = ToProtoDuration(retry_after);
   }
   return ack;
 }

@@ -39,8 +39,6 @@ class IngestPipeline {
   // Stops validating; batches already queued still commit (IngestWriter::Stop).
   void Shutdown();
 
-  const PipelineOptions& options() const { return options_; }
-
  private:
   EventValidator* const validator_;
   IngestWriter* const writer_;

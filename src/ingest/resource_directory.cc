@@ -5,6 +5,17 @@
 
 namespace shadowplane::ingest {
 
+DirectorySnapshot SnapshotFromRows(store::ResourceDirectoryRows rows) {
+  DirectorySnapshot snapshot;
+  snapshot.regions = std::move(rows.regions);
+  for (const auto& [resource, instances] : rows.instances_by_resource) {
+    for (const std::string& instance : instances)
+      snapshot.resource_by_instance[instance] = resource;
+  }
+  snapshot.instances_by_resource = std::move(rows.instances_by_resource);
+  return snapshot;
+}
+
 std::shared_ptr<const DirectorySnapshot> ResourceDirectory::Get() const {
   absl::MutexLock lock(&mu_);
   return snapshot_;

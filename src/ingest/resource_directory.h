@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "store/telemetry_repository.h"
 
 namespace shadowplane::ingest {
 
@@ -25,6 +26,9 @@ struct DirectorySnapshot {
   std::map<std::string, std::string> resource_by_instance;
   std::set<std::string> regions;
 };
+
+// The snapshot of the directory's rows (adds the instance -> resource index).
+DirectorySnapshot SnapshotFromRows(store::ResourceDirectoryRows rows);
 
 class ResourceDirectory {
  public:

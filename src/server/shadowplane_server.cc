@@ -12,7 +12,6 @@
 #include "absl/time/clock.h"
 #include "api/health_service.h"
 #include "api/location_service.h"
-#include "api/proto_time.h"
 #include "api/reservation_service.h"
 #include "api/server_info_service.h"
 #include "api/sync_service.h"
@@ -21,6 +20,7 @@
 #include "common/clock.h"
 #include "common/listen_address.h"
 #include "common/log.h"
+#include "common/proto_time.h"
 #include "common/serving_status.h"
 #include "common/status_macros.h"
 #include "common/worker_pool.h"
@@ -281,15 +281,7 @@ class ShadowplaneServer::Impl {
     directory_ = std::make_unique<ingest::ResourceDirectory>(
         [this]() -> absl::StatusOr<ingest::DirectorySnapshot> {
           ASSIGN_OR_RETURN(store::ResourceDirectoryRows rows, telemetry_->LoadResourceDirectory());
-          ingest::DirectorySnapshot snapshot;
-          snapshot.regions = std::move(rows.regions);
-          for (const auto& [resource, instances] : rows.instances_by_resource) {
-            for (const std::string& instance : instances) {
-              snapshot.resource_by_instance[instance] = resource;
-            }
-          }
-          snapshot.instances_by_resource = std::move(rows.instances_by_resource);
-          return snapshot;
+          return ingest::SnapshotFromRows(std::move(rows));
         },
         absl::Milliseconds(200));
     ingest::ValidationOptions validation;
@@ -298,13 +290,7 @@ class ShadowplaneServer::Impl {
     validator_ = std::make_unique<ingest::EventValidator>(clock_.get(), directory_.get(),
                                                           origins_.get(), validation);
     store::CommitOptions commit;
-    commit.merge_sketches = [](const std::string& stored,
-                               const std::string& added) -> absl::StatusOr<std::string> {
-      ASSIGN_OR_RETURN(ingest::HyperLogLog a, ingest::HyperLogLog::Parse(stored));
-      ASSIGN_OR_RETURN(ingest::HyperLogLog b, ingest::HyperLogLog::Parse(added));
-      RETURN_IF_ERROR(a.Merge(b));
-      return a.Serialize();
-    };
+    commit.merge_sketches = ingest::MergeSerialized;
     access_log_ = std::make_unique<store::AccessLogStore>(pool_.get(), commit);
     ingest::AffinityOptions affinity;
     affinity.resolution = options_.affinity_resolution;
@@ -442,17 +428,17 @@ class ShadowplaneServer::Impl {
     shadowplane::v1::GetServerInfoResponse facts;
     facts.set_version(SHADOWPLANE_VERSION);
     facts.set_git_commit(SHADOWPLANE_GIT_COMMIT);
-    *facts.mutable_domain_time() = api::ToProtoTime(clock_->Now());
+    *facts.mutable_domain_time() = ToProtoTime(clock_->Now());
     facts.set_time_scale(options_.time_scale);
     if (const auto* scaled = dynamic_cast<const ScaledClock*>(clock_.get());
         scaled != nullptr && options_.time_scale != 1.0) {
-      *facts.mutable_time_epoch() = api::ToProtoTime(scaled->epoch());
+      *facts.mutable_time_epoch() = ToProtoTime(scaled->epoch());
     }
     const bool ready = supervisor_ != nullptr && supervisor_->ready();
     facts.set_database_ready(ready);
     facts.set_schema_version(ready ? supervisor_->schema_version() : 0);
     facts.set_database_mode(options_.database_url.empty() ? "embedded" : "external");
-    *facts.mutable_started_at() = api::ToProtoTime(started_at_);
+    *facts.mutable_started_at() = ToProtoTime(started_at_);
     return facts;
   }
 

@@ -9,10 +9,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "store/copy_text.h"
+#include "store/hex.h"
 #include "store/location_repository.h"
 #include "store/sql_array.h"
 
@@ -163,15 +165,6 @@ void CopyUtilization(pqxx::work& txn, const std::vector<const UtilizationRow*>& 
            });
 }
 
-std::string Unhex(const std::string& hex) {
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  std::string out(hex.size() / 2, '\0');
-  for (size_t i = 0; i < out.size(); ++i) {
-    out[i] = static_cast<char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
-  }
-  return out;
-}
-
 constexpr char kDemandColumns[] =
     "resource_id, origin_region, hour, requests, bytes_in, bytes_out, cpu_millis, memory_bytes, "
     "latency_ms_sum, latency_count, clients_hll";
@@ -252,7 +245,7 @@ absl::Status MergeDemand(pqxx::work& txn, std::vector<DemandDelta>& deltas,
   std::vector<std::string> merged(existing.size());
   for (const auto& row : stored) {
     const size_t i = row[0].as<size_t>() - 1;
-    ASSIGN_OR_RETURN(merged[i], options.merge_sketches(Unhex(row[1].as<std::string>()),
+    ASSIGN_OR_RETURN(merged[i], options.merge_sketches(DecodeHex(row[1].as<std::string>()),
                                                        existing[i]->clients_sketch));
   }
   ExecDemand(
@@ -295,9 +288,8 @@ std::vector<int> IntList(const pqxx::field& f) {
 }  // namespace
 
 std::string AccessLogPartitionName(absl::CivilDay day) {
-  return absl::StrCat(kPartitionPrefix, absl::FormatCivilTime(day).substr(0, 4),
-                      absl::FormatCivilTime(day).substr(5, 2),
-                      absl::FormatCivilTime(day).substr(8, 2));
+  return absl::StrCat(kPartitionPrefix,
+                      absl::StrReplaceAll(absl::FormatCivilTime(day), {{"-", ""}}));
 }
 
 absl::StatusOr<GroupResult> AccessLogStore::CommitGroup(

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "store/copy_text.h"
+#include "store/hex.h"
 
 namespace shadowplane::store {
 
@@ -48,13 +49,9 @@ class SqlArray {
   }
   // bytea, in its hex form.
   void AddBytes(absl::string_view bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
     Separator();
     text_.append("\"\\\\x");
-    for (unsigned char c : bytes) {
-      text_.push_back(kDigits[c >> 4]);
-      text_.push_back(kDigits[c & 15]);
-    }
+    AppendHex(bytes, &text_);
     text_.push_back('"');
   }
 

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "store/hex.h"
 #include "store/location_repository.h"
 #include "store/sql_array.h"
 #include "store/uuid.h"
@@ -39,13 +40,7 @@ absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::Demand(const std::st
           d.sums.memory_bytes = r[6].as<double>();
           d.sums.latency_ms_sum = r[7].as<double>();
           d.sums.latency_count = r[8].as<int64_t>();
-          const std::string hex = r[9].as<std::string>();
-          d.clients_sketch.resize(hex.size() / 2);
-          for (size_t i = 0; i < d.clients_sketch.size(); ++i) {
-            auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-            d.clients_sketch[i] =
-                static_cast<char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
-          }
+          d.clients_sketch = DecodeHex(r[9].as<std::string>());
           out.push_back(std::move(d));
         }
         return out;

@@ -82,6 +82,33 @@ TEST_F(CatalogFileTest, ProblemsNameTheEntryAndTheField) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(CatalogFileTest, ClientNetworksAreLoadedAndBadOnesNamed) {
+  const std::string good = std::string(kLocation) +
+                           "networks:\n  - {cidr: 10.0.0.0/8, region: eu}\n"
+                           "  - {cidr: \"2001:db8::/32\", region: eu}\n";
+  auto file = LoadCatalogFile(Write(good));
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_EQ(file->networks.size(), 2u);
+  EXPECT_EQ(file->networks[1].network, "2001:db8::/32");
+  EXPECT_EQ(file->networks[1].region, "eu");
+  for (const auto& [entry, named] : std::vector<std::pair<std::string, std::string>>{
+           {"{cidr: 10.0.0.1/8, region: eu}", "10.0.0.1/8"},    // host bits set
+           {"{cidr: 10.0.0.0/40, region: eu}", "10.0.0.0/40"},  // prefix too long
+           {"{cidr: nonsense, region: eu}", "nonsense"},
+           {"{cidr: 10.0.0.0/8}", "network 10.0.0.0/8"},  // no region
+       }) {
+    const absl::Status s =
+        LoadCatalogFile(Write(std::string(kLocation) + "networks:\n  - " + entry + "\n")).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << entry;
+    EXPECT_NE(s.message().find(named), std::string::npos) << s;
+  }
+  const absl::Status twice =
+      LoadCatalogFile(Write(std::string(kLocation) + "networks:\n  - {cidr: 10.0.0.0/8, region: "
+                                                     "eu}\n  - {cidr: 10.0.0.0/8, region: us}\n"))
+          .status();
+  EXPECT_EQ(twice.code(), absl::StatusCode::kInvalidArgument) << "one prefix, two regions";
+}
+
 TEST(ValidateLocationTest, SpotAvailabilityAndNamesAreChecked) {
   store::LocationRecord l;
   l.name = "ok-1";

@@ -133,27 +133,14 @@ class IngestTest : public testing::MigratedDatabaseTest {
         [this]() -> absl::StatusOr<DirectorySnapshot> {
           auto rows = telemetry_->LoadResourceDirectory();
           if (!rows.ok()) return rows.status();
-          DirectorySnapshot s;
-          s.regions = rows->regions;
-          for (const auto& [r, instances] : rows->instances_by_resource) {
-            for (const auto& i : instances) s.resource_by_instance[i] = r;
-          }
-          s.instances_by_resource = rows->instances_by_resource;
-          return s;
+          return SnapshotFromRows(*std::move(rows));
         },
         absl::ZeroDuration());
     ASSERT_TRUE(directory_->Reload().ok());
     validator_ =
         std::make_unique<EventValidator>(&clock_, directory_.get(), origins_.get(), validation);
     store::CommitOptions commit;
-    commit.merge_sketches = [](const std::string& a,
-                               const std::string& b) -> absl::StatusOr<std::string> {
-      auto x = HyperLogLog::Parse(a);
-      auto y = HyperLogLog::Parse(b);
-      if (!x.ok() || !y.ok()) return absl::InvalidArgumentError("bad sketch");
-      if (absl::Status s = x->Merge(*y); !s.ok()) return s;
-      return x->Serialize();
-    };
+    commit.merge_sketches = MergeSerialized;
     store_ = std::make_unique<store::AccessLogStore>(pool_.get(), commit);
     affinity_ = std::make_unique<AffinityTracker>(telemetry_.get(), AffinityOptions{}, nullptr);
     writer_ = std::make_unique<IngestWriter>(store_.get(), &clock_, affinity_.get(), writer_options,
