@@ -1,6 +1,8 @@
 // The forecasting benchmark (bench/run_forecast_bench.sh runs it).
 //
 //   forecast_bench m4 --data_dir=DIR [--statsmodels_dir=DIR]   accuracy and time on M4 Hourly
+//   forecast_bench tune --data_dir=DIR                            the level-smoothing bound, on
+//                                                                 training data only
 //   forecast_bench fleet --series=N --threads=T                  a warm refresh of N synthetic
 //   series
 //
@@ -25,6 +27,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "forecast/default_model.h"
 #include "forecast/double_seasonal.h"
 #include "forecast/holt_winters.h"
 #include "forecast/level_only.h"
@@ -45,6 +48,8 @@ using shadowplane::forecast::ForecastModel;
 using shadowplane::forecast::HoltWinters;
 using shadowplane::forecast::HoltWintersOptions;
 using shadowplane::forecast::LevelOnly;
+using shadowplane::forecast::MakeDefaultModel;
+using shadowplane::forecast::MakeFallbackModel;
 using shadowplane::forecast::Seasonality;
 using shadowplane::forecast::SeasonalNaive;
 
@@ -214,30 +219,20 @@ std::vector<Method> Methods() {
          LevelOnly m;
          return FitForecast(m, x);
        }},
-      {"backtest choice: double seasonal, HW add. damped, naive 24 or 168",
-       [](const std::vector<double>& x) {
-         // Each candidate forecasts the training set's last 48 hours from the rest; the one with
-         // the smallest error is refitted to everything. No look at the test set.
-         std::vector<std::unique_ptr<ForecastModel>> candidates;
-         candidates.push_back(std::make_unique<DoubleSeasonal>());
-         candidates.push_back(std::make_unique<HoltWinters>(HoltWintersOptions{}));
-         candidates.push_back(std::make_unique<SeasonalNaive>(24));
-         candidates.push_back(std::make_unique<SeasonalNaive>(168));
-         size_t best = 0;
-         double best_mae = INFINITY;
-         for (size_t i = 0; i < candidates.size(); ++i) {
-           const double mae = BacktestMae(*candidates[i], x);
-           if (mae < best_mae) {
-             best_mae = mae;
-             best = i;
-           }
-         }
-         return FitForecast(*candidates[best], x);
-       }},
       {"double seasonal (24, 168), level smoothing <= 0.1",
        [](const std::vector<double>& x) {
          DoubleSeasonal m(0.1);
          return FitForecast(m, x);
+       }},
+      {"default: double seasonal <= 0.1 or naive 24/168 by the last 48 h",
+       [](const std::vector<double>& x) {
+         std::unique_ptr<ForecastModel> m = MakeDefaultModel(x.size());
+         std::vector<double> f = FitForecast(*m, x);
+         if (f.empty()) {
+           m = MakeFallbackModel(x.size());
+           f = FitForecast(*m, x);
+         }
+         return f;
        }},
   };
   return methods;
@@ -247,6 +242,42 @@ struct Score {
   double smape = 0, mase = 0, seconds = 0;
   int failed = 0;
 };
+
+// Chooses the double seasonal model's level-smoothing bound without looking at the test set: each
+// bound is scored on the training sets' own last 48 hours (fitted to the rest), OWA against Naive2
+// on the same hours.
+int RunTune() {
+  const std::string dir = absl::GetFlag(FLAGS_data_dir);
+  const auto train = ReadCsv(dir + "/Hourly-dev-train.csv");
+  if (train.empty()) {
+    std::cerr << "forecast_bench: no Hourly-dev-train.csv in " << dir << "\n";
+    return 2;
+  }
+  auto score = [&](const std::function<std::vector<double>(const std::vector<double>&)>& run) {
+    double smape = 0, mase = 0;
+    for (const auto& [id, x] : train) {
+      const std::vector<double> head(x.begin(), x.end() - kHorizon),
+          tail(x.end() - kHorizon, x.end());
+      std::vector<double> f = run(head);
+      if (f.empty()) f = Naive2(head);
+      smape += Smape(tail, f) / train.size();
+      mase += Mase(head, tail, f) / train.size();
+    }
+    return std::make_pair(smape, mase);
+  };
+  const auto naive2 = score([](const std::vector<double>& x) { return Naive2(x); });
+  std::cout << "double seasonal on the training sets' last 48 hours\n";
+  for (double bound : {0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0}) {
+    const auto s = score([&](const std::vector<double>& x) {
+      DoubleSeasonal m(bound);
+      return FitForecast(m, x);
+    });
+    std::cout << absl::StrFormat("level smoothing <= %.2f: sMAPE %.3f MASE %.3f OWA %.3f\n", bound,
+                                 s.first, s.second,
+                                 0.5 * (s.first / naive2.first + s.second / naive2.second));
+  }
+  return 0;
+}
 
 int RunM4() {
   const std::string dir = absl::GetFlag(FLAGS_data_dir);
@@ -354,6 +385,7 @@ int RunFleet() {
   const int n = absl::GetFlag(FLAGS_series), threads = absl::GetFlag(FLAGS_threads);
   const int hours = absl::GetFlag(FLAGS_history_hours);
   std::vector<std::vector<double>> params(n);
+  std::vector<std::string> names(n);
   auto pass = [&](bool warm) {
     std::atomic<int> next{0}, failed{0};
     const absl::Time start = absl::Now();
@@ -363,14 +395,15 @@ int RunFleet() {
         for (int i; (i = next.fetch_add(1)) < n;) {
           // A refresh sees the history of the first fit plus a new day.
           const std::vector<double> y = Synthetic(i, warm ? hours + 24 : hours);
-          HoltWinters model(HoltWintersOptions{});
-          if (warm) model.WarmStart(params[i]);
-          if (!model.Fit(y).ok()) {
+          std::unique_ptr<ForecastModel> model = MakeDefaultModel(y.size());
+          if (warm) model->WarmStart(names[i], params[i]);
+          if (!model->Fit(y).ok()) {
             ++failed;
             continue;
           }
-          (void)model.Forecast(kHorizon);
-          params[i] = model.parameters();
+          (void)model->Forecast(kHorizon);
+          names[i] = model->name();
+          params[i] = model->parameters();
         }
       });
     }
@@ -393,6 +426,7 @@ int main(int argc, char** argv) {
   const std::string mode = args.size() > 1 ? args[1] : "";
   if (mode == "m4") return RunM4();
   if (mode == "fleet") return RunFleet();
-  std::cerr << "usage: forecast_bench m4|fleet [flags]\n";
+  if (mode == "tune") return RunTune();
+  std::cerr << "usage: forecast_bench m4|tune|fleet [flags]\n";
   return 2;
 }

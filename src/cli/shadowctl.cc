@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "cli/table.h"
+#include "shadowplane/v1/forecast.grpc.pb.h"
 #include "shadowplane/v1/locations.grpc.pb.h"
 #include "shadowplane/v1/reservations.grpc.pb.h"
 #include "shadowplane/v1/sync.grpc.pb.h"
@@ -53,6 +54,7 @@ class Shadowctl {
     reservations_ = pb::ReservationService::NewStub(channel);
     sync_ = pb::SyncService::NewStub(channel);
     telemetry_ = pb::TelemetryService::NewStub(channel);
+    forecasts_ = pb::ForecastService::NewStub(channel);
   }
 
   int Run(const std::vector<std::string>& w) {
@@ -75,6 +77,7 @@ class Shadowctl {
     if (is({"sync"}) && w.size() == 2) return SyncNow(w[1]);
     if (is({"syncs"}) && w.size() == 2) return ListSyncRuns(w[1]);
     if (is({"demand"}) && w.size() == 2) return GetDemand(w[1]);
+    if (is({"predict"}) && w.size() == 2) return Predict(w[1]);
     err_ << "shadowctl: unknown command";
     for (const auto& word : w) err_ << " " << word;
     err_ << "\n\n" << ShadowctlUsage();
@@ -382,6 +385,49 @@ class Shadowctl {
     return kExitOk;
   }
 
+  // A header naming each series' model (and fallback), then rows of hours with the forecast
+  // requests per origin region and in total.
+  int Predict(const std::string& resource_id) {
+    pb::PredictRequest request;
+    request.set_resource_id(resource_id);
+    if (options_.horizon != 0) request.set_horizon_hours(options_.horizon);
+    request.set_refresh(options_.refresh);
+    pb::PredictResponse response;
+    grpc::Status status = forecasts_->Predict(Context().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    if (options_.json) return Json(response), kExitOk;
+    auto time = [](const google::protobuf::Timestamp& t) {
+      return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t.seconds()),
+                              absl::UTCTimeZone());
+    };
+    out_ << "resource " << response.resource_id() << ": " << response.horizon_hours()
+         << " hours from " << time(response.first_hour()) << " UTC, computed "
+         << time(response.computed_at()) << (response.computed_now() ? " (now)" : "") << "\n";
+    Table models({"series", "model", "history hours", "forecast id", "fallback"});
+    std::vector<const pb::SeriesForecast*> series;
+    for (const auto& r : response.regions()) series.push_back(&r);
+    series.push_back(&response.total());
+    for (const pb::SeriesForecast* s : series) {
+      models.AddRow({s->origin_region(), s->model(), absl::StrCat(s->history_hours()),
+                     absl::StrCat(s->forecast_id()), s->fallback_reason()});
+    }
+    out_ << models.Render() << "\n";
+    std::vector<std::string> headers = {"hour (utc)"};
+    for (const pb::SeriesForecast* s : series) headers.push_back(s->origin_region());
+    Table table(headers);
+    const absl::Time first = absl::FromUnixSeconds(response.first_hour().seconds());
+    for (int h = 0; h < response.horizon_hours(); ++h) {
+      std::vector<std::string> row = {
+          absl::FormatTime("%Y-%m-%d %H:%M", first + absl::Hours(h), absl::UTCTimeZone())};
+      for (const pb::SeriesForecast* s : series) {
+        row.push_back(h < s->values_size() ? absl::StrFormat("%.1f", s->values(h)) : "");
+      }
+      table.AddRow(std::move(row));
+    }
+    out_ << table.Render();
+    return kExitOk;
+  }
+
   const ShadowctlOptions& options_;
   std::ostream& out_;
   std::ostream& err_;
@@ -389,6 +435,7 @@ class Shadowctl {
   std::unique_ptr<pb::ReservationService::Stub> reservations_;
   std::unique_ptr<pb::SyncService::Stub> sync_;
   std::unique_ptr<pb::TelemetryService::Stub> telemetry_;
+  std::unique_ptr<pb::ForecastService::Stub> forecasts_;
 };
 
 }  // namespace
@@ -412,6 +459,9 @@ std::string ShadowctlUsage() {
   demand RESOURCE_ID [--from=T] [--to=T] [--granularity=hour|day]
                                      requests per origin region (default: the last 48 hours;
                                      T in RFC 3339, e.g. 2026-11-29T18:00:00Z)
+  predict RESOURCE_ID [--horizon=HOURS] [--refresh]
+                                     forecast requests per hour, per origin region and in total
+                                     (default 48 hours; --refresh: compute now)
 
 --server defaults to 127.0.0.1:50051 (environment: SHADOWPLANE_SERVER). Exit codes: 0 done,
 1 the server refused or could not be reached (the status is printed), 2 bad usage.

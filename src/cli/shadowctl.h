@@ -41,6 +41,9 @@ struct ShadowctlOptions {
   std::string from;
   std::string to;
   std::string granularity;
+  // predict (horizon 0: the server's default)
+  int horizon = 0;
+  bool refresh = false;
 };
 
 // The usage text listing every command.

@@ -27,6 +27,8 @@ ABSL_FLAG(std::string, region, "", "locations list: only this region");
 ABSL_FLAG(std::string, from, "", "demand: start, RFC 3339 (default: 48 hours before --to)");
 ABSL_FLAG(std::string, to, "", "demand: end, RFC 3339 (default: now)");
 ABSL_FLAG(std::string, granularity, "hour", "demand: hour or day");
+ABSL_FLAG(int, horizon, 0, "predict: hours to forecast (0: the server's default, 48)");
+ABSL_FLAG(bool, refresh, false, "predict: compute the forecast now instead of the stored one");
 ABSL_FLAG(std::string, config, "", "YAML file of flag values");
 
 int main(int argc, char** argv) {
@@ -49,6 +51,8 @@ int main(int argc, char** argv) {
   options.from = absl::GetFlag(FLAGS_from);
   options.to = absl::GetFlag(FLAGS_to);
   options.granularity = absl::GetFlag(FLAGS_granularity);
+  options.horizon = absl::GetFlag(FLAGS_horizon);
+  options.refresh = absl::GetFlag(FLAGS_refresh);
   options.request_id = absl::GetFlag(FLAGS_request_id);
   options.name = absl::GetFlag(FLAGS_name);
   options.millicores = absl::GetFlag(FLAGS_millicores);

@@ -96,6 +96,18 @@ ABSL_FLAG(absl::Duration, affinity_resolution, absl::Minutes(1),
           "much later (domain time)");
 ABSL_FLAG(absl::Duration, telemetry_refresh_interval, absl::Seconds(30),
           "How often resources, regions and client networks are re-read for ingest");
+ABSL_FLAG(absl::Duration, forecast_history, absl::Hours(24 * 7 * 8),
+          "How much hourly demand history forecasts are fitted to (at least 24h)");
+ABSL_FLAG(int, max_horizon_hours, 168, "The longest forecast horizon Predict serves, in hours");
+ABSL_FLAG(int, forecast_refit_hours, 6,
+          "A resource's forecast is recomputed once this many new hours have arrived since it");
+ABSL_FLAG(absl::Duration, forecast_interval, absl::Minutes(5),
+          "How often the forecast refresher looks for resources due a new forecast");
+ABSL_FLAG(int, forecast_threads, 1, "Threads computing scheduled forecasts");
+ABSL_FLAG(absl::Duration, forecast_deadline, absl::Seconds(30),
+          "Longest one resource's forecast may take to compute");
+ABSL_FLAG(absl::Duration, forecast_retention, absl::Hours(24 * 90),
+          "How long stored forecasts are kept (to score them and cite them later)");
 
 namespace {
 
@@ -159,6 +171,13 @@ int Main(int argc, char** argv) {
   options.affinity_flush_interval = absl::GetFlag(FLAGS_affinity_flush_interval);
   options.telemetry_refresh_interval = absl::GetFlag(FLAGS_telemetry_refresh_interval);
   options.affinity_resolution = absl::GetFlag(FLAGS_affinity_resolution);
+  options.forecast_history = absl::GetFlag(FLAGS_forecast_history);
+  options.max_horizon_hours = absl::GetFlag(FLAGS_max_horizon_hours);
+  options.forecast_refit_hours = absl::GetFlag(FLAGS_forecast_refit_hours);
+  options.forecast_interval = absl::GetFlag(FLAGS_forecast_interval);
+  options.forecast_threads = absl::GetFlag(FLAGS_forecast_threads);
+  options.forecast_deadline = absl::GetFlag(FLAGS_forecast_deadline);
+  options.forecast_retention = absl::GetFlag(FLAGS_forecast_retention);
   if (options.db_pool_size < 1) {
     std::cerr << "shadowplane: db_pool_size must be at least 1\n";
     return kExitConfigError;
@@ -185,6 +204,17 @@ int Main(int argc, char** argv) {
                  "--demand_retention at least as long; --batch_dedup_window, "
                  "--ingest_commit_deadline, --ingest_retry_after, --retention_interval, "
                  "--affinity_flush_interval and --telemetry_refresh_interval must be positive\n";
+    return kExitConfigError;
+  }
+  if (options.forecast_history < absl::Hours(24) || options.max_horizon_hours < 1 ||
+      options.max_horizon_hours > 24 * 7 * 5 || options.forecast_refit_hours < 1 ||
+      options.forecast_threads < 1 || options.forecast_interval <= absl::ZeroDuration() ||
+      options.forecast_deadline <= absl::ZeroDuration() ||
+      options.forecast_retention < absl::Hours(1)) {
+    std::cerr << "shadowplane: --forecast_history must be at least 24h, --max_horizon_hours "
+                 "within [1, 840], --forecast_refit_hours and --forecast_threads at least 1, "
+                 "--forecast_interval and --forecast_deadline positive, --forecast_retention at "
+                 "least 1h\n";
     return kExitConfigError;
   }
   if (options.shadow_sync_interval <= absl::ZeroDuration() ||

@@ -8,22 +8,27 @@
 
 namespace shadowplane::forecast {
 
+namespace {
+constexpr int kInitialWeeks = 8;
+}  // namespace
+
 DoubleSeasonal::State DoubleSeasonal::Initial(absl::Span<const double> y) const {
   State s;
-  const int n = 2 * kWeek;
+  const int weeks = std::max<int>(2, std::min<int>(kInitialWeeks, y.size() / kWeek));
+  const int n = weeks * kWeek;
   double level = 0;
   for (int t = 0; t < n; ++t) level += y[t] / n;
   s.level = level;
   s.day.assign(kDay, 0);
   s.week.assign(kWeek, 0);
   for (int t = 0; t < n; ++t) s.day[t % kDay] += (y[t] - level) / (n / kDay);
-  for (int t = 0; t < n; ++t) s.week[t % kWeek] += (y[t] - level - s.day[t % kDay]) / 2;
+  for (int t = 0; t < n; ++t) s.week[t % kWeek] += (y[t] - level - s.day[t % kDay]) / weeks;
   return s;
 }
 
 double DoubleSeasonal::Run(absl::Span<const double> y, const double* p, bool keep) {
   const double alpha = p[0], delta = p[1], omega = p[2], phi = p[3];
-  State s = Initial(y);
+  State s = initial_;
   double sse = 0;
   for (size_t t = 0; t < y.size(); ++t) {
     double& d = s.day[t % kDay];

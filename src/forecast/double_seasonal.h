@@ -4,7 +4,8 @@
 // autoregressive adjustment of the one-step error. Additive, no trend (hourly demand rarely has one
 // over a 48-hour horizon that the level does not follow). Parameters alpha, delta (daily), omega
 // (weekly), phi (AR(1) of the errors) are fitted by minimising the in-sample sum of squared
-// one-step errors (box-constrained Nelder-Mead). Initial states from the first two weeks.
+// one-step errors (box-constrained Nelder-Mead). Initial states from the first weeks (up to eight:
+// with slow smoothing the initial seasons persist, and one or two weeks of them are noisy).
 #ifndef SHADOWPLANE_FORECAST_DOUBLE_SEASONAL_H_
 #define SHADOWPLANE_FORECAST_DOUBLE_SEASONAL_H_
 
@@ -35,11 +36,13 @@ class DoubleSeasonal final : public SmoothingModel {
     int next = 0;
   };
   Box Bounds() const override;
+  void Prepare(absl::Span<const double> y) override { initial_ = Initial(y); }
   double Run(absl::Span<const double> y, const double* p, bool keep) override;
   State Initial(absl::Span<const double> y) const;
 
   const double max_alpha_;
-  State state_;
+  State initial_;  // from the history being fitted
+  State state_;    // after the last hour of the fitted history
 };
 
 }  // namespace shadowplane::forecast

@@ -29,9 +29,13 @@ class ForecastModel {
   virtual std::vector<double> Forecast(int horizon) const = 0;
   // The fitted parameters, in the model's own order (empty for models without any).
   virtual std::vector<double> parameters() const = 0;
-  // Starts the next Fit's search from these parameters (a previous fit's); ignored if they do not
-  // fit the model.
-  virtual void WarmStart(const std::vector<double>& parameters) = 0;
+  // Runs the model over `history` with the parameters it already has (from Fit or WarmStart)
+  // instead of searching for new ones: a cheap update when hours were added since the fit. Fits
+  // when it has no parameters yet. Same errors as Fit.
+  virtual absl::Status Update(absl::Span<const double> history) = 0;
+  // Starts the next Fit's search (or Update) from a previous fit of the model named `model`;
+  // ignored when that is not this model (or one of its candidates) or the parameters do not fit.
+  virtual void WarmStart(const std::string& model, const std::vector<double>& parameters) = 0;
 };
 
 // INVALID_ARGUMENT naming the first value that is NaN or infinite.

@@ -49,7 +49,7 @@ double HoltWinters::Run(absl::Span<const double> y, const double* p, bool keep) 
   const double alpha = p[kAlpha], beta = p[kBeta], gamma = p[kGamma], phi = p[kPhi];
   const bool additive = options_.seasonality == Seasonality::kAdditive;
   const int m = options_.period;
-  State s = Initial(y);
+  State s = initial_;
   double sse = 0;
   for (size_t t = 0; t < y.size(); ++t) {
     double& season = s.season[t % m];

@@ -47,11 +47,13 @@ class HoltWinters final : public SmoothingModel {
   };
   Box Bounds() const override;
   absl::Status CheckHistory(absl::Span<const double> y) const override;
+  void Prepare(absl::Span<const double> y) override { initial_ = Initial(y); }
   double Run(absl::Span<const double> y, const double* p, bool keep) override;
   State Initial(absl::Span<const double> y) const;
 
   const HoltWintersOptions options_;
-  State state_;
+  State initial_;  // from the history being fitted
+  State state_;    // after the last hour of the fitted history
 };
 
 }  // namespace shadowplane::forecast

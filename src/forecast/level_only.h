@@ -26,6 +26,7 @@ class LevelOnly final : public SmoothingModel {
     box.cold_start << 0.3;
     return box;
   }
+  void Prepare(absl::Span<const double>) override {}
   double Run(absl::Span<const double> y, const double* p, bool keep) override {
     double level = y[0], sse = 0;
     for (size_t t = 1; t < y.size(); ++t) {

@@ -16,7 +16,8 @@ class SeasonalNaive final : public ForecastModel {
   absl::Status Fit(absl::Span<const double> history) override;
   std::vector<double> Forecast(int horizon) const override;
   std::vector<double> parameters() const override { return {}; }
-  void WarmStart(const std::vector<double>&) override {}
+  absl::Status Update(absl::Span<const double> history) override { return Fit(history); }
+  void WarmStart(const std::string&, const std::vector<double>&) override {}
 
  private:
   const int period_;

@@ -7,23 +7,42 @@
 
 namespace shadowplane::forecast {
 
-void SmoothingModel::WarmStart(const std::vector<double>& parameters) {
+void SmoothingModel::WarmStart(const std::string& model, const std::vector<double>& parameters) {
+  if (model != name()) return;
   const Box box = Bounds();
   if (static_cast<int>(parameters.size()) != box.cold_start.size()) return;
-  for (double p : parameters) {
-    if (!std::isfinite(p)) return;
+  for (int i = 0; i < box.cold_start.size(); ++i) {
+    const double p = parameters[i];
+    if (!std::isfinite(p) || p < box.lower[i] || p > box.upper[i]) return;
   }
   params_ = parameters;
   warm_ = true;
 }
 
-absl::Status SmoothingModel::Fit(absl::Span<const double> y) {
+absl::Status SmoothingModel::CheckAll(absl::Span<const double> y) const {
   if (static_cast<int>(y.size()) < min_history()) {
     return absl::FailedPreconditionError(
         absl::StrCat(name(), " needs ", min_history(), " hours of history, got ", y.size()));
   }
   if (absl::Status s = CheckFinite(y); !s.ok()) return s;
-  if (absl::Status s = CheckHistory(y); !s.ok()) return s;
+  return CheckHistory(y);
+}
+
+absl::Status SmoothingModel::Update(absl::Span<const double> y) {
+  if (!warm_) return Fit(y);
+  if (absl::Status s = CheckAll(y); !s.ok()) return s;
+  Prepare(y);
+  const double sse = Run(y, params_.data(), true);
+  if (!std::isfinite(sse)) {
+    return absl::InternalError(absl::StrCat(name(), ": the update diverged"));
+  }
+  sse_ = sse;
+  return absl::OkStatus();
+}
+
+absl::Status SmoothingModel::Fit(absl::Span<const double> y) {
+  if (absl::Status s = CheckAll(y); !s.ok()) return s;
+  Prepare(y);
   const Box box = Bounds();
   Eigen::VectorXd start = box.cold_start;
   if (warm_) start = Eigen::Map<const Eigen::VectorXd>(params_.data(), params_.size());

@@ -16,7 +16,8 @@ class SmoothingModel : public ForecastModel {
  public:
   absl::Status Fit(absl::Span<const double> history) final;
   std::vector<double> parameters() const final { return params_; }
-  void WarmStart(const std::vector<double>& parameters) final;
+  absl::Status Update(absl::Span<const double> history) final;
+  void WarmStart(const std::string& model, const std::vector<double>& parameters) final;
 
   // The in-sample sum of squared one-step errors of the last fit.
   double sse() const { return sse_; }
@@ -30,6 +31,9 @@ class SmoothingModel : public ForecastModel {
   virtual Box Bounds() const = 0;
   // Refusals beyond length and finiteness (FAILED_PRECONDITION, e.g. values that are not positive).
   virtual absl::Status CheckHistory(absl::Span<const double>) const { return absl::OkStatus(); }
+  // Called once per Fit or Update before the runs over `y` (e.g. to compute initial states, which
+  // do not depend on the parameters, once instead of at every step of the search).
+  virtual void Prepare(absl::Span<const double> y) = 0;
   // The sum of squared one-step errors over `y` with parameters `p` (+infinity when the recursion
   // breaks down); with `keep`, the final state is kept for Forecast.
   virtual double Run(absl::Span<const double> y, const double* p, bool keep) = 0;
@@ -37,6 +41,8 @@ class SmoothingModel : public ForecastModel {
   const std::vector<double>& fitted() const { return params_; }
 
  private:
+  absl::Status CheckAll(absl::Span<const double> history) const;
+
   const int max_evaluations_;
   std::vector<double> params_;
   bool warm_ = false;

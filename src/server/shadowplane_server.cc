@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "api/forecast_service.h"
 #include "api/health_service.h"
 #include "api/location_service.h"
 #include "api/reservation_service.h"
@@ -24,6 +25,9 @@
 #include "common/serving_status.h"
 #include "common/status_macros.h"
 #include "common/worker_pool.h"
+#include "forecast/forecast_refresher.h"
+#include "forecast/forecaster.h"
+#include "forecast/predictor.h"
 #include "geo/geoip_database.h"
 #include "ingest/affinity_tracker.h"
 #include "ingest/demand_reader.h"
@@ -101,7 +105,8 @@ class ShadowplaneServer::Impl {
     for (const char* service :
          {"", "grpc.health.v1.Health", "shadowplane.v1.ServerService",
           "shadowplane.v1.LocationService", "shadowplane.v1.ReservationService",
-          "shadowplane.v1.SyncService", "shadowplane.v1.TelemetryService"}) {
+          "shadowplane.v1.SyncService", "shadowplane.v1.TelemetryService",
+          "shadowplane.v1.ForecastService"}) {
       serving_.Set(service, false);
     }
     // gRPC starts once everything its services use exists; a taken port is reported before the
@@ -147,11 +152,13 @@ class ShadowplaneServer::Impl {
                                              [this](const absl::Status& status) { Stop(status); });
     RETURN_IF_ERROR(StartCompute());
     RETURN_IF_ERROR(StartTelemetry());
+    StartForecasting();
     RETURN_IF_ERROR(StartGrpc());
     supervisor_->Start();
     StartReconcileLoop();
     StartSyncScheduler();
     StartTelemetryLoops();
+    StartForecastLoop();
     LOG_EVENT(kInfo, "shadowplane started")
         .Field("version", SHADOWPLANE_VERSION)
         .Field("grpc", absl::StrCat(HostOf(options_.listen), ":", grpc_port_))
@@ -192,6 +199,9 @@ class ShadowplaneServer::Impl {
     if (ingest_pipeline_ != nullptr) ingest_pipeline_->Shutdown();
     if (ingest_writer_ != nullptr) ingest_writer_->Stop();
     if (affinity_ != nullptr) affinity_->Stop();  // with a last flush
+    if (forecast_refresher_ != nullptr) forecast_refresher_->Stop();
+    forecast_loop_.reset();
+    if (forecast_workers_ != nullptr) forecast_workers_->Shutdown();
     retention_loop_.reset();
     telemetry_refresh_loop_.reset();
     sync_loop_.reset();  // before what its runs use
@@ -354,6 +364,48 @@ class ShadowplaneServer::Impl {
         });
   }
 
+  void StartForecasting() {
+    forecasts_ = std::make_unique<store::ForecastRepository>(pool_.get());
+    forecast::ForecasterOptions forecaster;
+    forecaster.history = options_.forecast_history;
+    // Stored forecasts reach the longest horizon even when they are refit_hours old.
+    forecaster.stored_horizon_hours = options_.max_horizon_hours + options_.forecast_refit_hours;
+    forecaster_ = std::make_unique<forecast::Forecaster>(telemetry_.get(), clock_.get(), forecaster,
+                                                         registry_.get());
+    forecast::PredictorOptions predictor;
+    predictor.max_horizon_hours = options_.max_horizon_hours;
+    predictor.compute_deadline = options_.forecast_deadline;
+    predictor_ =
+        std::make_unique<forecast::Predictor>(forecaster_.get(), forecasts_.get(), telemetry_.get(),
+                                              clock_.get(), predictor, registry_.get());
+  }
+
+  void StartForecastLoop() {
+    forecast::RefresherOptions refresher;
+    refresher.owner = ReplicaName();
+    refresher.lease_ttl = 3 * options_.forecast_interval;
+    refresher.refit_hours = options_.forecast_refit_hours;
+    refresher.resource_deadline = options_.forecast_deadline;
+    refresher.retention = options_.forecast_retention;
+    refresher.max_in_flight = 2 * options_.forecast_threads;
+    forecast_workers_ = std::make_unique<WorkerPool>("forecast", options_.forecast_threads,
+                                                     refresher.max_in_flight);
+    forecast_refresher_ = std::make_unique<forecast::ForecastRefresher>(
+        forecaster_.get(), forecasts_.get(), leases_.get(), clock_.get(), forecast_workers_.get(),
+        refresher, registry_.get());
+    // Like retention: a first pass soon after the database is ready, then one per interval.
+    forecast_loop_ = std::make_unique<PeriodicTask>(
+        std::min(options_.forecast_interval, absl::Seconds(5)), [this] {
+          if (!supervisor_->ready() || absl::Now() < next_forecast_pass_) return;
+          absl::StatusOr<forecast::ForecastRefresher::Pass> pass = forecast_refresher_->RunOnce();
+          if (!pass.ok()) {
+            LOG_EVENT(kWarning, "forecast refresh pass failed").Field("error", pass.status());
+            return;
+          }
+          next_forecast_pass_ = absl::Now() + options_.forecast_interval;
+        });
+  }
+
   std::string ReplicaName() const {
     char host[256] = "unknown";
     gethostname(host, sizeof(host) - 1);
@@ -415,12 +467,14 @@ class ShadowplaneServer::Impl {
     telemetry_service_ = std::make_unique<api::TelemetryService>(
         ingest_pipeline_.get(), demand_reader_.get(), rpc_workers_.get(),
         options_.ingest_stream_in_flight);
-    ASSIGN_OR_RETURN(
-        grpc_server_,
-        StartGrpcServer(options_.listen, "listen",
-                        {health_.get(), server_info_.get(), location_service_.get(),
-                         reservation_service_.get(), sync_service_.get(), telemetry_service_.get()},
-                        registry_.get(), &grpc_port_));
+    forecast_service_ =
+        std::make_unique<api::ForecastService>(predictor_.get(), rpc_workers_.get());
+    ASSIGN_OR_RETURN(grpc_server_,
+                     StartGrpcServer(options_.listen, "listen",
+                                     {health_.get(), server_info_.get(), location_service_.get(),
+                                      reservation_service_.get(), sync_service_.get(),
+                                      telemetry_service_.get(), forecast_service_.get()},
+                                     registry_.get(), &grpc_port_));
     return absl::OkStatus();
   }
 
@@ -488,6 +542,14 @@ class ShadowplaneServer::Impl {
   std::unique_ptr<api::TelemetryService> telemetry_service_;
   std::unique_ptr<PeriodicTask> telemetry_refresh_loop_;
   std::unique_ptr<PeriodicTask> retention_loop_;
+  std::unique_ptr<store::ForecastRepository> forecasts_;
+  std::unique_ptr<forecast::Forecaster> forecaster_;
+  std::unique_ptr<forecast::Predictor> predictor_;
+  std::unique_ptr<api::ForecastService> forecast_service_;
+  std::unique_ptr<WorkerPool> forecast_workers_;
+  std::unique_ptr<forecast::ForecastRefresher> forecast_refresher_;
+  std::unique_ptr<PeriodicTask> forecast_loop_;
+  absl::Time next_forecast_pass_ = absl::InfinitePast();   // forecast loop thread only
   absl::Time next_retention_pass_ = absl::InfinitePast();  // retention loop thread only
 
   absl::Mutex mu_;

@@ -78,6 +78,16 @@ struct ServerOptions {
   absl::Duration affinity_flush_interval = absl::Seconds(5);
   absl::Duration affinity_resolution = absl::Minutes(1);
   absl::Duration telemetry_refresh_interval = absl::Seconds(30);
+  // Forecasting: the history fitted to, the longest horizon Predict serves, new hours that make a
+  // resource due a refit, how often the refresher looks (real time), threads it computes on, how
+  // long one resource's computation may take, and how long stored forecasts are kept.
+  absl::Duration forecast_history = absl::Hours(24 * 7 * 8);
+  int max_horizon_hours = 168;
+  int forecast_refit_hours = 6;
+  absl::Duration forecast_interval = absl::Minutes(5);
+  int forecast_threads = 1;
+  absl::Duration forecast_deadline = absl::Seconds(30);
+  absl::Duration forecast_retention = absl::Hours(24 * 90);
 };
 
 class ShadowplaneServer {

@@ -68,7 +68,8 @@ absl::StatusOr<std::vector<ForecastRecord>> ForecastRepository::Latest(
                 kUtc, "), array_to_string(horizon_values, ','), history_hours, ",
                 "to_char(computed_at AT TIME ZONE 'UTC', ", kUtc,
                 "), COALESCE(fallback_reason, '') FROM forecasts WHERE resource_id = $1::uuid "
-                "ORDER BY origin_region, computed_at DESC, id DESC"),
+                "AND computed_at = (SELECT max(computed_at) FROM forecasts "
+                "WHERE resource_id = $1::uuid) ORDER BY origin_region, id DESC"),
             resource_id);
         std::vector<ForecastRecord> out;
         for (const auto& row : rows) {
@@ -87,6 +88,28 @@ absl::StatusOr<std::vector<ForecastRecord>> ForecastRepository::Latest(
         }
         return out;
       });
+}
+
+absl::StatusOr<std::vector<std::string>> ForecastRepository::Due(absl::Time demand_since,
+                                                                 absl::Time fresh_after,
+                                                                 int limit) {
+  return pool_->Run("finding resources due a forecast",
+                    [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<std::string>> {
+                      pqxx::read_transaction txn(conn);
+                      const pqxx::result rows = txn.exec_params(
+                          "SELECT r.id::text FROM resources r "
+                          "LEFT JOIN LATERAL (SELECT max(first_hour) AS newest FROM forecasts f "
+                          "  WHERE f.resource_id = r.id) f ON true "
+                          "WHERE r.deleted_at IS NULL "
+                          "  AND (f.newest IS NULL OR f.newest <= $2::timestamptz) "
+                          "  AND EXISTS (SELECT 1 FROM demand_hourly d WHERE d.resource_id = r.id "
+                          "              AND d.hour >= $1::timestamptz) "
+                          "ORDER BY f.newest NULLS FIRST, r.id LIMIT $3",
+                          ToSqlTime(demand_since), ToSqlTime(fresh_after), limit);
+                      std::vector<std::string> out;
+                      for (const auto& row : rows) out.push_back(row[0].as<std::string>());
+                      return out;
+                    });
 }
 
 absl::StatusOr<int64_t> ForecastRepository::PruneBefore(absl::Time cutoff) {

@@ -32,8 +32,13 @@ class ForecastRepository {
 
   // One transaction; sets each record's id.
   absl::Status Append(std::vector<ForecastRecord>& records);
-  // The newest forecast of each origin region of the resource, by region.
+  // The resource's newest computation: every record computed at the latest computed_at, by origin
+  // region. Empty when none.
   absl::StatusOr<std::vector<ForecastRecord>> Latest(const std::string& resource_id);
+  // Resources (not deleted) with demand since `demand_since` and no forecast whose first hour is
+  // after `fresh_after`: those longest without one first, at most `limit`.
+  absl::StatusOr<std::vector<std::string>> Due(absl::Time demand_since, absl::Time fresh_after,
+                                               int limit);
   // Deletes forecasts computed before `cutoff`; returns how many.
   absl::StatusOr<int64_t> PruneBefore(absl::Time cutoff);
 

@@ -47,6 +47,31 @@ absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::Demand(const std::st
       });
 }
 
+absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::Requests(const std::string& resource_id,
+                                                                     absl::Time from,
+                                                                     absl::Time to) {
+  if (!LooksLikeUuid(resource_id)) return std::vector<DemandRow>{};
+  return pool_->Run(
+      "reading requests", [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<DemandRow>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec_params(
+            absl::StrCat("SELECT origin_region, to_char(hour AT TIME ZONE 'UTC', ", kUtcText,
+                         "), requests FROM demand_hourly WHERE resource_id = $1::uuid AND hour >= "
+                         "$2::timestamptz AND hour < $3::timestamptz ORDER BY hour, origin_region"),
+            resource_id, ToSqlTime(from), ToSqlTime(to));
+        std::vector<DemandRow> out;
+        out.reserve(rows.size());
+        for (const auto& r : rows) {
+          DemandRow d;
+          d.origin_region = r[0].as<std::string>();
+          d.hour = FromSqlTime(r[1].as<std::string>());
+          d.sums.requests = r[2].as<int64_t>();
+          out.push_back(std::move(d));
+        }
+        return out;
+      });
+}
+
 absl::StatusOr<bool> TelemetryRepository::ResourceExists(const std::string& resource_id) {
   if (!LooksLikeUuid(resource_id)) return false;
   return pool_->Run("looking up a resource", [&](pqxx::connection& conn) -> absl::StatusOr<bool> {

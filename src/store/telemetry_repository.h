@@ -52,6 +52,9 @@ class TelemetryRepository {
   // demand_hourly rows of `resource_id` with hour in [from, to), by hour then region.
   absl::StatusOr<std::vector<DemandRow>> Demand(const std::string& resource_id, absl::Time from,
                                                 absl::Time to);
+  // Requests only (no other sums, no sketches), same rows: what forecasts are fitted to.
+  absl::StatusOr<std::vector<DemandRow>> Requests(const std::string& resource_id, absl::Time from,
+                                                  absl::Time to);
   // Whether the resource exists (deleted or not).
   absl::StatusOr<bool> ResourceExists(const std::string& resource_id);
 

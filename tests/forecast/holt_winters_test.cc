@@ -105,10 +105,10 @@ TEST(HoltWintersTest, WarmStartsFromThePreviousFit) {
   HoltWinters cold(HoltWintersOptions{});
   ASSERT_TRUE(cold.Fit(y).ok());
   HoltWinters warm(HoltWintersOptions{});
-  warm.WarmStart(cold.parameters());
+  warm.WarmStart(cold.name(), cold.parameters());
   ASSERT_TRUE(warm.Fit(y).ok());
   EXPECT_LE(warm.sse(), cold.sse() * 1.001) << "starting at the optimum keeps it";
-  warm.WarmStart({NAN, 0, 0, 1});  // ignored
+  warm.WarmStart(warm.name(), {NAN, 0, 0, 1});  // ignored
   EXPECT_TRUE(warm.Fit(y).ok());
 }
 

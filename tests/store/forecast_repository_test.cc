@@ -1,7 +1,10 @@
 // The forecasts table against a real PostgreSQL (label pg).
 #include "store/forecast_repository.h"
 
+#include <pqxx/pqxx>
+
 #include "gtest/gtest.h"
+#include "store/location_repository.h"
 #include "support/test_database.h"
 
 namespace shadowplane::store {
@@ -24,13 +27,16 @@ ForecastRecord Record(const std::string& region, absl::Time computed, double bas
   return r;
 }
 
-TEST_F(ForecastRepositoryTest, AppendsReadsTheNewestPerRegionAndPrunes) {
+TEST_F(ForecastRepositoryTest, AppendsReadsTheNewestComputationAndPrunes) {
   ForecastRepository repository(pool_.get());
   const absl::Time t0 = absl::FromUnixSeconds(1796558400);
-  std::vector<ForecastRecord> first = {Record("eu-central", t0, 10), Record("total", t0, 30)};
+  std::vector<ForecastRecord> first = {Record("eu-central", t0, 10), Record("us-east", t0, 20),
+                                       Record("total", t0, 30)};
   ASSERT_TRUE(repository.Append(first).ok());
   EXPECT_GT(first[0].id, 0);
-  std::vector<ForecastRecord> second = {Record("eu-central", t0 + absl::Hours(1), 11)};
+  // us-east had no demand in the newest computation's history: it is not part of it.
+  std::vector<ForecastRecord> second = {Record("eu-central", t0 + absl::Hours(1), 11),
+                                        Record("total", t0 + absl::Hours(1), 11)};
   second[0].model = "seasonal_naive_24";
   second[0].fallback_reason = "hw_add_damped_24: the fit diverged";
   ASSERT_TRUE(repository.Append(second).ok());
@@ -53,8 +59,51 @@ TEST_F(ForecastRepositoryTest, AppendsReadsTheNewestPerRegionAndPrunes) {
 
   auto pruned = repository.PruneBefore(t0 + absl::Minutes(30));
   ASSERT_TRUE(pruned.ok());
-  EXPECT_EQ(*pruned, 2);
-  EXPECT_EQ(repository.Latest(kResource)->size(), 1u);
+  EXPECT_EQ(*pruned, 3);
+  EXPECT_EQ(repository.Latest(kResource)->size(), 2u);
+}
+
+TEST_F(ForecastRepositoryTest, DueAreResourcesWithRecentDemandAndNoFreshForecast) {
+  ForecastRepository repository(pool_.get());
+  const absl::Time now = absl::FromUnixSeconds(1796558400);
+  const std::string stale = "aaaaaaaa-0000-4000-8000-00000000000a",
+                    fresh = "aaaaaaaa-0000-4000-8000-00000000000b",
+                    never = "aaaaaaaa-0000-4000-8000-00000000000c",
+                    quiet = "aaaaaaaa-0000-4000-8000-00000000000d",
+                    deleted = "aaaaaaaa-0000-4000-8000-00000000000e";
+  ASSERT_TRUE(pool_
+                  ->Run("seeding",
+                        [&](pqxx::connection& conn) -> absl::Status {
+                          pqxx::work txn(conn);
+                          for (const std::string& id : {stale, fresh, never, quiet, deleted}) {
+                            txn.exec_params(
+                                "INSERT INTO resources (id, name, created_at, deleted_at) VALUES "
+                                "($1::uuid, 'r', now(), CASE WHEN $2 THEN now() END)",
+                                id, id == deleted);
+                            // quiet's demand is older than the history looked at.
+                            txn.exec_params(
+                                "INSERT INTO demand_hourly (resource_id, origin_region, hour, "
+                                "requests, clients_hll) VALUES ($1::uuid, 'eu', $2::timestamptz, "
+                                "5, '')",
+                                id, ToSqlTime(now - absl::Hours(id == quiet ? 24 * 30 : 3)));
+                          }
+                          txn.commit();
+                          return absl::OkStatus();
+                        })
+                  .ok());
+  auto record = [&](const std::string& id, absl::Time first_hour) {
+    ForecastRecord r = Record("total", now, 1);
+    r.resource_id = id;
+    r.first_hour = first_hour;
+    return r;
+  };
+  std::vector<ForecastRecord> records = {record(stale, now - absl::Hours(7)),
+                                         record(fresh, now - absl::Hours(2))};
+  ASSERT_TRUE(repository.Append(records).ok());
+  auto due = repository.Due(now - absl::Hours(24 * 14), now - absl::Hours(6), 10);
+  ASSERT_TRUE(due.ok()) << due.status();
+  EXPECT_EQ(*due, (std::vector<std::string>{never, stale})) << "never forecast first";
+  EXPECT_EQ(repository.Due(now - absl::Hours(24 * 14), now - absl::Hours(6), 1)->size(), 1u);
 }
 
 }  // namespace

@@ -1,0 +1,15 @@
+#include "api/forecast_service.h"
+
+#include "api/unary.h"
+
+namespace shadowplane::api {
+
+grpc::ServerUnaryReactor* ForecastService::Predict(grpc::CallbackServerContext* context,
+                                                   const shadowplane::v1::PredictRequest* request,
+                                                   shadowplane::v1::PredictResponse* response) {
+  return FinishOnPool(context, workers_, [this, request, response]() {
+    return predictor_->Predict(*request, response);
+  });
+}
+
+}  // namespace shadowplane::api

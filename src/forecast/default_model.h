@@ -1,0 +1,31 @@
+// The model the service forecasts with, by how much history a series has:
+//   - two weeks and two days or more: the better of double seasonal Holt-Winters (level smoothing
+//     at most 0.1) and seasonal naive 24 or 168 on the series' own last 48 hours (TailChoice);
+//   - two days to two weeks: additive Holt-Winters with a damped trend against seasonal naive 24,
+//     the same way (too little history for a weekly season);
+//   - under two days: level only (simple exponential smoothing).
+// The bound on level smoothing and the initial states were chosen on the training part of M4
+// Hourly only (`forecast_bench tune`); bench/README.md has the scores.
+#ifndef SHADOWPLANE_FORECAST_DEFAULT_MODEL_H_
+#define SHADOWPLANE_FORECAST_DEFAULT_MODEL_H_
+
+#include <memory>
+
+#include "forecast/forecast_model.h"
+
+namespace shadowplane::forecast {
+
+// The hours held out to choose between candidates (the default forecast horizon).
+inline constexpr int kChoiceHoldoutHours = 48;
+// The double seasonal model's bound on level smoothing.
+inline constexpr double kDefaultMaxLevelSmoothing = 0.1;
+
+std::unique_ptr<ForecastModel> MakeDefaultModel(int history_hours);
+
+// Seasonal naive 24 (on M4 Hourly better than 168), or level only under a day of history: what is
+// served when the default model's fit fails.
+std::unique_ptr<ForecastModel> MakeFallbackModel(int history_hours);
+
+}  // namespace shadowplane::forecast
+
+#endif  // SHADOWPLANE_FORECAST_DEFAULT_MODEL_H_

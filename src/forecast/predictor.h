@@ -1,0 +1,55 @@
+// ForecastService.Predict: serves a resource's newest stored forecast from the current hour on, or
+// computes (and stores) one when asked to (`refresh`), when none is stored, or when the stored one
+// does not reach `horizon_hours` past the current hour. Thread-safe.
+//
+// Metrics: shadowplane_forecast_predictions_total{source="stored"|"computed"}.
+#ifndef SHADOWPLANE_FORECAST_PREDICTOR_H_
+#define SHADOWPLANE_FORECAST_PREDICTOR_H_
+
+#include "absl/status/status.h"
+#include "common/clock.h"
+#include "forecast/forecaster.h"
+#include "shadowplane/v1/forecast.pb.h"
+#include "store/forecast_repository.h"
+#include "store/telemetry_repository.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace shadowplane::forecast {
+
+inline constexpr int kDefaultHorizonHours = 48;
+
+struct PredictorOptions {
+  int max_horizon_hours = 168;
+  // How long computing a forecast for a request may take.
+  absl::Duration compute_deadline = absl::Seconds(30);
+};
+
+class Predictor {
+ public:
+  Predictor(Forecaster* forecaster, store::ForecastRepository* forecasts,
+            store::TelemetryRepository* telemetry, const Clock* clock, PredictorOptions options,
+            prometheus::Registry* registry);
+
+  // INVALID_ARGUMENT naming the field, NOT_FOUND for an unknown resource, FAILED_PRECONDITION when
+  // it has no demand to forecast from; UNAVAILABLE when the database is.
+  absl::Status Predict(const shadowplane::v1::PredictRequest& request,
+                       shadowplane::v1::PredictResponse* response);
+
+ private:
+  Forecaster* const forecaster_;
+  store::ForecastRepository* const forecasts_;
+  store::TelemetryRepository* const telemetry_;
+  const Clock* const clock_;
+  const PredictorOptions options_;
+  prometheus::Family<prometheus::Counter>* predictions_ = nullptr;
+};
+
+}  // namespace shadowplane::forecast
+
+#endif  // SHADOWPLANE_FORECAST_PREDICTOR_H_
