@@ -2,9 +2,11 @@
 // the test's own so that it can be restarted mid-stream.
 #include <grpcpp/grpcpp.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -13,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "shadowplane/v1/forecast.grpc.pb.h"
 #include "shadowplane/v1/telemetry.grpc.pb.h"
 #include "store/embedded_postgres.h"
 #include "support/child_process.h"
@@ -349,6 +352,143 @@ TEST_F(TelemetryProcessTest, AFullQueueAnswersResourceExhaustedWithARetryHint) {
   EXPECT_EQ(ok + exhausted, 6);
   EXPECT_EQ(Count("SELECT count(*) FROM client_access_log"), ok * 1000)
       << "refused batches left nothing behind";
+}
+
+// Requests per hour the test records: eu-central follows the time of day, us-east the day of week.
+int EuRequests(int64_t unix_hour) {
+  return static_cast<int>(std::lround(20 + 15 * std::sin(2 * M_PI * (unix_hour % 24) / 24.0)));
+}
+int UsRequests(int64_t unix_hour) { return (unix_hour / 24 + 4) % 7 >= 5 ? 2 : 10; }
+
+TEST_F(TelemetryProcessTest, RecordedAccessesAreForecastByTheRefresherAndPredict) {
+  server_.reset();
+  StartServer({"--forecast_interval=1s", "--max_horizon_hours=72"});
+  // Three weeks of hourly traffic up to the last full hour, over RecordAccessBatch.
+  const int64_t now_hour = absl::ToUnixSeconds(absl::Now()) / 3600;
+  std::vector<pb::AccessBatch> batches(1);
+  int events = 0;
+  for (int64_t hour = now_hour - 21 * 24; hour < now_hour; ++hour) {
+    for (const auto& [region, count] : {std::pair<const char*, int>{"eu-central", EuRequests(hour)},
+                                        {"us-east", UsRequests(hour)}}) {
+      for (int i = 0; i < count; ++i) {
+        if (batches.back().events_size() == 1000) batches.emplace_back();
+        pb::AccessEvent* e = batches.back().add_events();
+        SetTime(absl::FromUnixSeconds(hour * 3600 + 60 * i), e->mutable_time());
+        e->set_client_ip("192.0.2.7");
+        e->set_resource_id(kResource);
+        e->set_request_type("GET");
+        e->set_origin_region(region);
+        ++events;
+      }
+    }
+  }
+  for (size_t b = 0; b < batches.size(); ++b) {
+    batches[b].set_batch_id(absl::StrCat("history-", b));
+    pb::BatchAck ack;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    ASSERT_TRUE(stub_->RecordAccessBatch(&context, batches[b], &ack).ok());
+    ASSERT_EQ(ack.events_accepted() + ack.events_demand_only(), batches[b].events_size())
+        << ack.DebugString();
+  }
+  EXPECT_EQ(Count("SELECT sum(requests) FROM demand_hourly"), events);
+
+  // The refresher finds the resource due and stores its forecast: both regions and the total.
+  for (int i = 0; i < 300 && Count("SELECT count(*) FROM forecasts") < 3; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(Count("SELECT count(*) FROM forecasts"), 3) << server_->Output();
+  EXPECT_EQ(Count("SELECT count(*) FROM forecasts WHERE 'NaN' = ANY(horizon_values)"), 0);
+
+  auto forecast = pb::ForecastService::NewStub(testing::ServerClient(port_).channel());
+  auto predict = [&](std::optional<int> horizon, bool refresh, pb::PredictResponse* response) {
+    pb::PredictRequest request;
+    request.set_resource_id(kResource);
+    if (horizon.has_value()) request.set_horizon_hours(*horizon);
+    request.set_refresh(refresh);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    return forecast->Predict(&context, request, response);
+  };
+  pb::PredictResponse stored;
+  ASSERT_TRUE(predict(std::nullopt, false, &stored).ok());
+  EXPECT_FALSE(stored.computed_now()) << "the refresher's forecast is served";
+  EXPECT_EQ(stored.horizon_hours(), 48);
+  EXPECT_EQ(stored.first_hour().seconds(), now_hour * 3600);
+  ASSERT_EQ(stored.regions_size(), 2);
+  EXPECT_EQ(stored.total().origin_region(), "total");
+  EXPECT_GT(stored.total().forecast_id(), 0);
+  // Noise-free patterns: the forecast follows them closely, for each region and the total.
+  for (const pb::SeriesForecast& s : {stored.regions(0), stored.regions(1), stored.total()}) {
+    ASSERT_EQ(s.values_size(), 48) << s.origin_region();
+    EXPECT_EQ(s.history_hours(), 21 * 24) << s.origin_region();
+    EXPECT_TRUE(s.fallback_reason().empty()) << s.fallback_reason();
+    double error = 0;
+    for (int h = 0; h < 48; ++h) {
+      const int64_t hour = now_hour + h;
+      const double actual = s.origin_region() == "eu-central" ? EuRequests(hour)
+                            : s.origin_region() == "us-east"  ? UsRequests(hour)
+                                                              : EuRequests(hour) + UsRequests(hour);
+      error += std::abs(s.values(h) - actual) / 48;
+    }
+    EXPECT_LT(error, 1.5) << s.origin_region() << " " << s.model();
+  }
+
+  pb::PredictResponse fresh;
+  ASSERT_TRUE(predict(72, true, &fresh).ok());
+  EXPECT_TRUE(fresh.computed_now());
+  EXPECT_EQ(fresh.total().values_size(), 72);
+  EXPECT_GT(fresh.total().forecast_id(), stored.total().forecast_id());
+  EXPECT_EQ(Count("SELECT count(*) FROM forecasts"), 6);
+
+  // Bad input.
+  pb::PredictResponse unused;
+  for (int bad : {0, -3, 73}) {
+    const grpc::Status status = predict(bad, false, &unused);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    EXPECT_TRUE(absl::StrContains(status.error_message(), "horizon_hours"))
+        << status.error_message();
+  }
+  {
+    pb::PredictRequest request;
+    request.set_resource_id("cccccccc-0000-4000-8000-000000000003");
+    grpc::ClientContext context;
+    EXPECT_EQ(forecast->Predict(&context, request, &unused).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    pb::PredictRequest request;
+    request.set_resource_id("web");
+    grpc::ClientContext context;
+    const grpc::Status status = forecast->Predict(&context, request, &unused);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_TRUE(absl::StrContains(status.error_message(), "resource_id")) << status.error_message();
+  }
+
+  // shadowctl predict: the models, then hours by series.
+  const std::string server = absl::StrCat("--server=127.0.0.1:", port_);
+  auto table =
+      testing::RunToCompletion({SHADOWCTL_BIN, server, "predict", kResource, "--horizon=24"});
+  EXPECT_EQ(table.exit_code, 0) << table.output;
+  for (const char* expected : {"EU-CENTRAL", "US-EAST", "TOTAL", "MODEL", "eu-central"}) {
+    EXPECT_TRUE(absl::StrContains(table.output, expected)) << expected << "\n" << table.output;
+  }
+  auto too_far =
+      testing::RunToCompletion({SHADOWCTL_BIN, server, "predict", kResource, "--horizon=100"});
+  EXPECT_EQ(too_far.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(too_far.output, "INVALID_ARGUMENT")) << too_far.output;
+
+  const std::string metrics =
+      testing::RunToCompletion(
+          {"/usr/bin/curl", "-sf", absl::StrCat("http://127.0.0.1:", metrics_port_, "/metrics")})
+          .output;
+  for (const char* expected :
+       {"shadowplane_forecast_predictions_total{source=\"stored\"}",
+        "shadowplane_forecast_predictions_total{source=\"computed\"}",
+        "shadowplane_forecast_refreshes_total{result=\"ok\"} 1",
+        "shadowplane_forecast_refresh_leader 1", "shadowplane_forecast_fit_seconds_count"}) {
+    EXPECT_TRUE(absl::StrContains(metrics, expected)) << expected << "\n" << metrics;
+  }
 }
 
 }  // namespace

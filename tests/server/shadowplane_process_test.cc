@@ -137,7 +137,7 @@ TEST_F(ShadowplaneProcessTest, ReflectionListsServicesAndDescribesHealth) {
   auto list = RunToCompletion({REFLECTION_PROBE_BIN, address, "list"});
   ASSERT_EQ(list.exit_code, 0) << list.output;
   for (const char* service : {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
-                              "shadowplane.v1.ServerService"}) {
+                              "shadowplane.v1.ServerService", "shadowplane.v1.ForecastService"}) {
     EXPECT_TRUE(absl::StrContains(list.output, service)) << list.output;
   }
   auto health =
@@ -289,6 +289,9 @@ TEST_F(ShadowplaneProcessTest, BadConfigurationNamesTheCulprit) {
       {{"--ingest_queue_records=10"}, {}, "--ingest_queue_records at least --max_batch_events"},
       {{"--access_log_retention=1h"}, {}, "--access_log_retention must be at least 24h"},
       {{"--geoip_db=/nonexistent.mmdb"}, {}, "--geoip_db: "},
+      {{"--max_horizon_hours=0"}, {}, "--max_horizon_hours within [1, 840]"},
+      {{"--forecast_history=2h"}, {}, "--forecast_history must be at least 24h"},
+      {{"--forecast_refit_hours=0"}, {}, "--forecast_refit_hours and --forecast_threads"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv = {

@@ -1,0 +1,204 @@
+// Scheduled forecasts and Predict against a real PostgreSQL (label pg): which resources are due,
+// one replica at a time under the lease, warm starts, retention, and Predict's answers.
+#include "forecast/forecast_refresher.h"
+
+#include <cmath>
+#include <pqxx/pqxx>
+
+#include "absl/strings/match.h"
+#include "forecast/predictor.h"
+#include "gtest/gtest.h"
+#include "store/location_repository.h"
+#include "support/test_database.h"
+
+namespace shadowplane::forecast {
+namespace {
+
+constexpr char kBusy[] = "aaaaaaaa-0000-4000-8000-000000000001";
+constexpr char kYoung[] = "aaaaaaaa-0000-4000-8000-000000000002";
+constexpr char kSilent[] = "aaaaaaaa-0000-4000-8000-000000000003";
+const absl::Time kNow = absl::FromUnixSeconds(1796558400) + absl::Minutes(20);
+const absl::Time kHour = absl::FromUnixSeconds(1796558400);
+
+int Requests(int64_t unix_hour) {
+  return static_cast<int>(std::lround(40 + 30 * std::sin(2 * M_PI * (unix_hour % 24) / 24.0)));
+}
+
+class ForecastRefresherTest : public testing::MigratedDatabaseTest {
+ protected:
+  void SetUp() override {
+    MigratedDatabaseTest::SetUp();
+    ASSERT_TRUE(pool_
+                    ->Run("seeding",
+                          [&](pqxx::connection& conn) -> absl::Status {
+                            pqxx::work txn(conn);
+                            for (const char* id : {kBusy, kYoung, kSilent}) {
+                              txn.exec_params(
+                                  "INSERT INTO resources (id, name, created_at) VALUES "
+                                  "($1::uuid, 'r', now())",
+                                  id);
+                            }
+                            // kBusy: three weeks from two regions; kYoung: 30 hours from one.
+                            const int64_t now_hour = absl::ToUnixSeconds(kHour) / 3600;
+                            for (int64_t h = now_hour - 21 * 24; h < now_hour; ++h) {
+                              const std::string hour =
+                                  store::ToSqlTime(absl::FromUnixSeconds(h * 3600));
+                              txn.exec_params(
+                                  "INSERT INTO demand_hourly (resource_id, origin_region, hour, "
+                                  "requests, clients_hll) VALUES ($1::uuid, 'eu', $2::timestamptz, "
+                                  "$3, ''), ($1::uuid, 'us', $2::timestamptz, 5, '')",
+                                  kBusy, hour, Requests(h));
+                              if (h >= now_hour - 30) {
+                                txn.exec_params(
+                                    "INSERT INTO demand_hourly (resource_id, origin_region, hour, "
+                                    "requests, clients_hll) VALUES ($1::uuid, 'eu', "
+                                    "$2::timestamptz, 3, '')",
+                                    kYoung, hour);
+                              }
+                            }
+                            txn.commit();
+                            return absl::OkStatus();
+                          })
+                    .ok());
+    telemetry_ = std::make_unique<store::TelemetryRepository>(pool_.get());
+    forecasts_ = std::make_unique<store::ForecastRepository>(pool_.get());
+    leases_ = std::make_unique<store::LeaseStore>(pool_.get());
+    ForecasterOptions options;
+    options.stored_horizon_hours = 54;
+    forecaster_ = std::make_unique<Forecaster>(telemetry_.get(), &clock_, options, nullptr);
+    workers_ = std::make_unique<WorkerPool>("forecast", 2, 8);
+  }
+
+  std::unique_ptr<ForecastRefresher> Refresher(const std::string& owner) {
+    RefresherOptions options;
+    options.owner = owner;
+    options.lease_ttl = absl::Minutes(5);
+    options.refit_hours = 6;
+    options.retention = absl::Hours(24 * 2);
+    return std::make_unique<ForecastRefresher>(forecaster_.get(), forecasts_.get(), leases_.get(),
+                                               &clock_, workers_.get(), options, nullptr);
+  }
+
+  FakeClock clock_{kNow};
+  std::unique_ptr<store::TelemetryRepository> telemetry_;
+  std::unique_ptr<store::ForecastRepository> forecasts_;
+  std::unique_ptr<store::LeaseStore> leases_;
+  std::unique_ptr<Forecaster> forecaster_;
+  std::unique_ptr<WorkerPool> workers_;
+};
+
+TEST_F(ForecastRefresherTest, ForecastsResourcesWithDemandOnceEveryRefitHours) {
+  auto a = Refresher("replica-a"), b = Refresher("replica-b");
+  auto pass = a->RunOnce();
+  ASSERT_TRUE(pass.ok()) << pass.status();
+  EXPECT_TRUE(pass->leader);
+  EXPECT_EQ(pass->due, 2) << "the silent resource has nothing to forecast";
+  EXPECT_EQ(pass->refreshed, 2);
+  EXPECT_EQ(pass->failed, 0);
+  auto other = b->RunOnce();
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->leader) << "one replica at a time";
+  EXPECT_EQ(other->refreshed, 0);
+
+  auto busy = forecasts_->Latest(kBusy);
+  ASSERT_TRUE(busy.ok());
+  ASSERT_EQ(busy->size(), 3u);  // eu, total, us (by region name)
+  const store::ForecastRecord& eu = (*busy)[0];
+  EXPECT_EQ(eu.origin_region, "eu");
+  EXPECT_EQ(eu.first_hour, kHour) << "the current hour is the first forecast";
+  EXPECT_EQ(eu.computed_at, kNow);
+  EXPECT_EQ(eu.history_hours, 21 * 24);
+  ASSERT_EQ(eu.values.size(), 54u);
+  const int64_t first = absl::ToUnixSeconds(kHour) / 3600;
+  for (int h = 0; h < 54; ++h) EXPECT_NEAR(eu.values[h], Requests(first + h), 2) << h;
+  auto young = forecasts_->Latest(kYoung);
+  ASSERT_TRUE(young.ok());
+  ASSERT_EQ(young->size(), 2u);
+  EXPECT_EQ((*young)[0].history_hours, 30) << "history starts at the first request";
+
+  // Five hours later nothing is due; six hours later both are, warm-started.
+  clock_.Advance(absl::Hours(5));
+  EXPECT_EQ(a->RunOnce()->due, 0);
+  clock_.Advance(absl::Hours(1));
+  auto again = a->RunOnce();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->refreshed, 2);
+  auto newer = forecasts_->Latest(kBusy);
+  ASSERT_TRUE(newer.ok());
+  EXPECT_EQ((*newer)[0].first_hour, kHour + absl::Hours(6));
+  EXPECT_EQ((*newer)[0].history_hours, 21 * 24 + 6) << "zeros for the hours without requests";
+
+  // After the retention (2 days here) old forecasts go.
+  clock_.Advance(absl::Hours(24 * 2));
+  auto late = a->RunOnce();
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->pruned, 5);
+}
+
+TEST_F(ForecastRefresherTest, AStoppedRefresherDoesNothing) {
+  auto a = Refresher("replica-a");
+  a->Stop();
+  auto pass = a->RunOnce();
+  ASSERT_TRUE(pass.ok());
+  EXPECT_EQ(pass->refreshed, 0);
+  EXPECT_TRUE(forecasts_->Latest(kBusy)->empty());
+}
+
+TEST_F(ForecastRefresherTest, PredictServesStoredForecastsAndComputesWhenTheyFallShort) {
+  PredictorOptions options;
+  options.max_horizon_hours = 48;
+  Predictor predictor(forecaster_.get(), forecasts_.get(), telemetry_.get(), &clock_, options,
+                      nullptr);
+  shadowplane::v1::PredictRequest request;
+  request.set_resource_id(kBusy);
+  shadowplane::v1::PredictResponse first;
+  ASSERT_TRUE(predictor.Predict(request, &first).ok());
+  EXPECT_TRUE(first.computed_now()) << "nothing stored yet";
+  EXPECT_EQ(first.total().values_size(), 48);
+  shadowplane::v1::PredictResponse second;
+  ASSERT_TRUE(predictor.Predict(request, &second).ok());
+  EXPECT_FALSE(second.computed_now());
+  EXPECT_EQ(second.total().forecast_id(), first.total().forecast_id());
+  // Seven hours on, 48 hours from now is beyond the 54 stored: computed again.
+  clock_.Advance(absl::Hours(7));
+  shadowplane::v1::PredictResponse later;
+  ASSERT_TRUE(predictor.Predict(request, &later).ok());
+  EXPECT_TRUE(later.computed_now());
+  // Shorter horizons are served from what is stored, shifted to the current hour.
+  clock_.Advance(absl::Hours(3));
+  request.set_horizon_hours(6);
+  shadowplane::v1::PredictResponse shifted;
+  ASSERT_TRUE(predictor.Predict(request, &shifted).ok());
+  EXPECT_FALSE(shifted.computed_now());
+  ASSERT_EQ(shifted.total().values_size(), 6);
+  EXPECT_EQ(shifted.total().values(0), later.total().values(3));
+
+  // Bad input and faults.
+  shadowplane::v1::PredictResponse unused;
+  for (int horizon : {0, -1, 49}) {
+    request.set_horizon_hours(horizon);
+    const absl::Status s = predictor.Predict(request, &unused);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << horizon;
+    EXPECT_TRUE(absl::StrContains(s.message(), "horizon_hours")) << s;
+  }
+  request.clear_horizon_hours();
+  request.set_resource_id(kSilent);
+  const absl::Status silent = predictor.Predict(request, &unused);
+  EXPECT_EQ(silent.code(), absl::StatusCode::kFailedPrecondition) << silent;
+  EXPECT_TRUE(absl::StrContains(silent.message(), "no requests")) << silent;
+  request.set_resource_id("bbbbbbbb-0000-4000-8000-000000000009");
+  EXPECT_EQ(predictor.Predict(request, &unused).code(), absl::StatusCode::kNotFound);
+  request.set_resource_id("");
+  EXPECT_EQ(predictor.Predict(request, &unused).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ForecastRefresherTest, ComputeHonoursDeadlineAndCancellation) {
+  auto past = forecaster_->Compute(kBusy, {}, absl::Now() - absl::Seconds(1));
+  EXPECT_EQ(past.status().code(), absl::StatusCode::kDeadlineExceeded);
+  std::atomic<bool> cancelled{true};
+  auto stopped = forecaster_->Compute(kBusy, {}, absl::InfiniteFuture(), &cancelled);
+  EXPECT_EQ(stopped.status().code(), absl::StatusCode::kCancelled);
+}
+
+}  // namespace
+}  // namespace shadowplane::forecast
