@@ -4,7 +4,9 @@
 #ifndef SHADOWPLANE_SERVER_PERIODIC_TASK_H_
 #define SHADOWPLANE_SERVER_PERIODIC_TASK_H_
 
+#include <algorithm>
 #include <functional>
+#include <memory>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -45,6 +47,22 @@ class PeriodicTask {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
+
+// A loop of passes for upkeep that should start as soon as the database is ready rather than one
+// interval after start-up: `pass` runs once `ready()` holds, then `interval` after each pass that
+// succeeded; a pass that failed (returned false) is retried at the next check (every
+// min(interval, 5 s)).
+inline std::unique_ptr<PeriodicTask> StartPassLoop(absl::Duration interval,
+                                                   std::function<bool()> ready,
+                                                   std::function<bool()> pass) {
+  auto next = std::make_shared<absl::Time>(absl::InfinitePast());  // the loop's thread only
+  return std::make_unique<PeriodicTask>(
+      std::min(interval, absl::Seconds(5)),
+      [interval, ready = std::move(ready), pass = std::move(pass), next] {
+        if (!ready() || absl::Now() < *next) return;
+        if (pass()) *next = absl::Now() + interval;
+      });
+}
 
 }  // namespace shadowplane::server
 

@@ -350,17 +350,15 @@ class ShadowplaneServer::Impl {
           }
         });
     affinity_->Start(options_.affinity_flush_interval, [this] { return supervisor_->ready(); });
-    // The first pass runs as soon as the database is ready (partitions for today and ahead),
-    // then one every --retention_interval.
-    retention_loop_ = std::make_unique<PeriodicTask>(
-        std::min(options_.retention_interval, absl::Seconds(5)), [this] {
-          if (!supervisor_->ready() || absl::Now() < next_retention_pass_) return;
+    // The first pass runs as soon as the database is ready (partitions for today and ahead).
+    retention_loop_ = StartPassLoop(
+        options_.retention_interval, [this] { return supervisor_->ready(); },
+        [this] {
           absl::StatusOr<bool> ran = retention_keeper_->RunOnce();
           if (!ran.ok()) {
             LOG_EVENT(kWarning, "telemetry retention pass failed").Field("error", ran.status());
-            return;
           }
-          next_retention_pass_ = absl::Now() + options_.retention_interval;
+          return ran.ok();
         });
   }
 
@@ -393,16 +391,14 @@ class ShadowplaneServer::Impl {
     forecast_refresher_ = std::make_unique<forecast::ForecastRefresher>(
         forecaster_.get(), forecasts_.get(), leases_.get(), clock_.get(), forecast_workers_.get(),
         refresher, registry_.get());
-    // Like retention: a first pass soon after the database is ready, then one per interval.
-    forecast_loop_ = std::make_unique<PeriodicTask>(
-        std::min(options_.forecast_interval, absl::Seconds(5)), [this] {
-          if (!supervisor_->ready() || absl::Now() < next_forecast_pass_) return;
+    forecast_loop_ = StartPassLoop(
+        options_.forecast_interval, [this] { return supervisor_->ready(); },
+        [this] {
           absl::StatusOr<forecast::ForecastRefresher::Pass> pass = forecast_refresher_->RunOnce();
           if (!pass.ok()) {
             LOG_EVENT(kWarning, "forecast refresh pass failed").Field("error", pass.status());
-            return;
           }
-          next_forecast_pass_ = absl::Now() + options_.forecast_interval;
+          return pass.ok();
         });
   }
 
@@ -549,8 +545,6 @@ class ShadowplaneServer::Impl {
   std::unique_ptr<WorkerPool> forecast_workers_;
   std::unique_ptr<forecast::ForecastRefresher> forecast_refresher_;
   std::unique_ptr<PeriodicTask> forecast_loop_;
-  absl::Time next_forecast_pass_ = absl::InfinitePast();   // forecast loop thread only
-  absl::Time next_retention_pass_ = absl::InfinitePast();  // retention loop thread only
 
   absl::Mutex mu_;
   bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;

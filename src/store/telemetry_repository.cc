@@ -14,18 +14,20 @@ namespace {
 constexpr char kUtcText[] = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
 }  // namespace
 
-absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::Demand(const std::string& resource_id,
-                                                                   absl::Time from, absl::Time to) {
+absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::ReadDemand(
+    const std::string& resource_id, absl::Time from, absl::Time to, bool requests_only) {
   if (!LooksLikeUuid(resource_id)) return std::vector<DemandRow>{};
   return pool_->Run(
       "reading demand", [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<DemandRow>> {
         pqxx::read_transaction txn(conn);
         const pqxx::result rows = txn.exec_params(
-            absl::StrCat("SELECT origin_region, to_char(hour AT TIME ZONE 'UTC', ", kUtcText,
-                         "), requests, bytes_in, bytes_out, cpu_millis, memory_bytes, "
-                         "latency_ms_sum, latency_count, encode(clients_hll, 'hex') "
-                         "FROM demand_hourly WHERE resource_id = $1::uuid AND hour >= "
-                         "$2::timestamptz AND hour < $3::timestamptz ORDER BY hour, origin_region"),
+            absl::StrCat(
+                "SELECT origin_region, to_char(hour AT TIME ZONE 'UTC', ", kUtcText, "), requests",
+                requests_only ? ""
+                              : ", bytes_in, bytes_out, cpu_millis, memory_bytes, "
+                                "latency_ms_sum, latency_count, encode(clients_hll, 'hex')",
+                " FROM demand_hourly WHERE resource_id = $1::uuid AND hour >= "
+                "$2::timestamptz AND hour < $3::timestamptz ORDER BY hour, origin_region"),
             resource_id, ToSqlTime(from), ToSqlTime(to));
         std::vector<DemandRow> out;
         out.reserve(rows.size());
@@ -34,38 +36,15 @@ absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::Demand(const std::st
           d.origin_region = r[0].as<std::string>();
           d.hour = FromSqlTime(r[1].as<std::string>());
           d.sums.requests = r[2].as<int64_t>();
-          d.sums.bytes_in = r[3].as<int64_t>();
-          d.sums.bytes_out = r[4].as<int64_t>();
-          d.sums.cpu_millis = r[5].as<double>();
-          d.sums.memory_bytes = r[6].as<double>();
-          d.sums.latency_ms_sum = r[7].as<double>();
-          d.sums.latency_count = r[8].as<int64_t>();
-          d.clients_sketch = DecodeHex(r[9].as<std::string>());
-          out.push_back(std::move(d));
-        }
-        return out;
-      });
-}
-
-absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::Requests(const std::string& resource_id,
-                                                                     absl::Time from,
-                                                                     absl::Time to) {
-  if (!LooksLikeUuid(resource_id)) return std::vector<DemandRow>{};
-  return pool_->Run(
-      "reading requests", [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<DemandRow>> {
-        pqxx::read_transaction txn(conn);
-        const pqxx::result rows = txn.exec_params(
-            absl::StrCat("SELECT origin_region, to_char(hour AT TIME ZONE 'UTC', ", kUtcText,
-                         "), requests FROM demand_hourly WHERE resource_id = $1::uuid AND hour >= "
-                         "$2::timestamptz AND hour < $3::timestamptz ORDER BY hour, origin_region"),
-            resource_id, ToSqlTime(from), ToSqlTime(to));
-        std::vector<DemandRow> out;
-        out.reserve(rows.size());
-        for (const auto& r : rows) {
-          DemandRow d;
-          d.origin_region = r[0].as<std::string>();
-          d.hour = FromSqlTime(r[1].as<std::string>());
-          d.sums.requests = r[2].as<int64_t>();
+          if (!requests_only) {
+            d.sums.bytes_in = r[3].as<int64_t>();
+            d.sums.bytes_out = r[4].as<int64_t>();
+            d.sums.cpu_millis = r[5].as<double>();
+            d.sums.memory_bytes = r[6].as<double>();
+            d.sums.latency_ms_sum = r[7].as<double>();
+            d.sums.latency_count = r[8].as<int64_t>();
+            d.clients_sketch = DecodeHex(r[9].as<std::string>());
+          }
           out.push_back(std::move(d));
         }
         return out;

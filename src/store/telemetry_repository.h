@@ -51,10 +51,14 @@ class TelemetryRepository {
 
   // demand_hourly rows of `resource_id` with hour in [from, to), by hour then region.
   absl::StatusOr<std::vector<DemandRow>> Demand(const std::string& resource_id, absl::Time from,
-                                                absl::Time to);
+                                                absl::Time to) {
+    return ReadDemand(resource_id, from, to, false);
+  }
   // Requests only (no other sums, no sketches), same rows: what forecasts are fitted to.
   absl::StatusOr<std::vector<DemandRow>> Requests(const std::string& resource_id, absl::Time from,
-                                                  absl::Time to);
+                                                  absl::Time to) {
+    return ReadDemand(resource_id, from, to, true);
+  }
   // Whether the resource exists (deleted or not).
   absl::StatusOr<bool> ResourceExists(const std::string& resource_id);
 
@@ -68,6 +72,9 @@ class TelemetryRepository {
   absl::StatusOr<ResourceDirectoryRows> LoadResourceDirectory();
 
  private:
+  absl::StatusOr<std::vector<DemandRow>> ReadDemand(const std::string& resource_id, absl::Time from,
+                                                    absl::Time to, bool requests_only);
+
   ConnectionPool* const pool_;
 };
 
