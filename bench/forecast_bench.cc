@@ -29,6 +29,8 @@
 #include "absl/time/clock.h"
 #include "forecast/default_model.h"
 #include "forecast/double_seasonal.h"
+#include "forecast/ensemble.h"
+#include "forecast/intervals.h"
 #include "forecast/holt_winters.h"
 #include "forecast/level_only.h"
 #include "forecast/seasonal_naive.h"
@@ -45,7 +47,14 @@ ABSL_FLAG(int, history_hours, 504, "fleet: hours of history per series");
 namespace {
 
 using shadowplane::forecast::DoubleSeasonal;
+using shadowplane::forecast::DefaultCandidates;
+using shadowplane::forecast::EnsembleForecast;
+using shadowplane::forecast::EnsembleOptions;
+using shadowplane::forecast::ForecastEnsemble;
 using shadowplane::forecast::ForecastModel;
+using shadowplane::forecast::ForecastQuantiles;
+using shadowplane::forecast::JointPaths;
+using shadowplane::forecast::SampleJointPaths;
 using shadowplane::forecast::HoltWinters;
 using shadowplane::forecast::HoltWintersOptions;
 using shadowplane::forecast::LevelOnly;
@@ -242,7 +251,27 @@ std::vector<Method> Methods() {
 struct Score {
   double smape = 0, mase = 0, seconds = 0;
   int failed = 0;
+  // Share of test points inside the 80% and 95% intervals (negative: no intervals).
+  double coverage80 = -1, coverage95 = -1;
 };
+
+// The whole part-2 pipeline on one series: selection or combination by rolling-origin backtest,
+// quantiles (2.5, 10, 50, 90, 97.5) and 200 sample paths. Returns the point forecast; adds
+// interval hits to `hits80` and `hits95`.
+std::vector<double> RunEnsemble(const std::vector<double>& train, const std::vector<double>& test,
+                                const EnsembleOptions& options, int* hits80, int* hits95) {
+  absl::StatusOr<EnsembleForecast> f = ForecastEnsemble(DefaultCandidates(), train, options);
+  if (!f.ok()) return {};
+  absl::StatusOr<std::vector<std::vector<double>>> q =
+      ForecastQuantiles(*f, {0.025, 0.1, 0.5, 0.9, 0.975});
+  absl::StatusOr<JointPaths> paths = SampleJointPaths({&*f}, 200, 42);
+  if (!q.ok() || !paths.ok()) return {};
+  for (int j = 0; j < kHorizon; ++j) {
+    *hits80 += (*q)[1][j] <= test[j] && test[j] <= (*q)[3][j];
+    *hits95 += (*q)[0][j] <= test[j] && test[j] <= (*q)[4][j];
+  }
+  return f->point;
+}
 
 // Chooses the default model's settings without looking at the test set: each candidate setting is
 // scored on the training sets' own last 48 hours (fitted to the rest), OWA against Naive2 on the
@@ -324,6 +353,30 @@ int RunM4() {
     }
     scores.emplace_back(m.name, s);
   }
+  // Part 2: selection or combination with intervals and sample paths.
+  for (const int origins : {96, 168}) {
+    EnsembleOptions options;
+    options.backtest.horizon = kHorizon;
+    options.backtest.origins = origins;
+    Score s;
+    int hits80 = 0, hits95 = 0;
+    for (const Series& one : series) {
+      const absl::Time start = absl::Now();
+      std::vector<double> f = RunEnsemble(one.train, one.test, options, &hits80, &hits95);
+      s.seconds += absl::ToDoubleSeconds(absl::Now() - start);
+      if (f.empty()) {
+        ++s.failed;
+        f = Naive2(one.train);
+      }
+      s.smape += Smape(one.test, f) / series.size();
+      s.mase += Mase(one.train, one.test, f) / series.size();
+    }
+    s.coverage80 = 100.0 * hits80 / (series.size() * kHorizon);
+    s.coverage95 = 100.0 * hits95 / (series.size() * kHorizon);
+    scores.emplace_back(
+        absl::StrFormat("selected or combined by %d-origin backtest, + intervals, paths", origins),
+        s);
+  }
   // statsmodels, scored the same way.
   const std::string sm = absl::GetFlag(FLAGS_statsmodels_dir);
   for (const char* config : {"statsmodels_damped", "statsmodels_damped_capped"}) {
@@ -370,14 +423,16 @@ int RunM4() {
   }
   std::cout << absl::StrFormat("M4 Hourly, %d series, horizon %d, one core\n", series.size(),
                                kHorizon);
-  std::cout << absl::StrFormat("%-68s %7s %6s %6s %10s %9s %s\n", "method", "sMAPE", "MASE", "OWA",
-                               "ms/series", "speed-up", "failed");
+  std::cout << absl::StrFormat("%-68s %7s %6s %6s %10s %9s %6s %5s %5s\n", "method", "sMAPE",
+                               "MASE", "OWA", "ms/series", "speed-up", "failed", "cov80", "cov95");
   for (const auto& [name, s] : scores) {
     const double owa = 0.5 * (s.smape / naive2.smape + s.mase / naive2.mase);
     const double ms = 1000 * s.seconds / series.size();
     std::cout << absl::StrFormat(
-        "%-68s %7.3f %6.3f %6.3f %10.3f %9s %d\n", name, s.smape, s.mase, owa, ms,
-        statsmodels_ms > 0 ? absl::StrFormat("%.0fx", statsmodels_ms / ms) : "", s.failed);
+        "%-68s %7.3f %6.3f %6.3f %10.3f %9s %6d %5s %5s\n", name, s.smape, s.mase, owa, ms,
+        statsmodels_ms > 0 ? absl::StrFormat("%.0fx", statsmodels_ms / ms) : "", s.failed,
+        s.coverage80 >= 0 ? absl::StrFormat("%.1f", s.coverage80) : "",
+        s.coverage95 >= 0 ? absl::StrFormat("%.1f", s.coverage95) : "");
   }
   return 0;
 }

@@ -26,27 +26,31 @@ DoubleSeasonal::State DoubleSeasonal::Initial(absl::Span<const double> y) const 
   return s;
 }
 
-double DoubleSeasonal::Run(absl::Span<const double> y, const double* p, bool keep) {
+double DoubleSeasonal::Step(State& s, double y, const double* p) const {
   const double alpha = p[0], delta = p[1], omega = p[2], phi = p[3];
+  double& d = s.day[s.next % kDay];
+  double& w = s.week[s.next % kWeek];
+  ++s.next;
+  const double structural = s.level + d + w;
+  const double error = y - (structural + phi * s.error);
+  const double level = alpha * (y - d - w) + (1 - alpha) * s.level;
+  const double new_d = delta * (y - level - w) + (1 - delta) * d;
+  const double new_w = omega * (y - level - d) + (1 - omega) * w;
+  s.level = level;
+  d = new_d;
+  w = new_w;
+  s.error = y - structural;
+  return error;
+}
+
+double DoubleSeasonal::Run(absl::Span<const double> y, const double* p, bool keep) {
   State s = initial_;
   double sse = 0;
-  for (size_t t = 0; t < y.size(); ++t) {
-    double& d = s.day[t % kDay];
-    double& w = s.week[t % kWeek];
-    const double structural = s.level + d + w;
-    const double forecast = structural + phi * s.error;
-    const double error = y[t] - forecast;
+  for (double v : y) {
+    const double error = Step(s, v, p);
     sse += error * error;
-    const double level = alpha * (y[t] - d - w) + (1 - alpha) * s.level;
-    const double new_d = delta * (y[t] - level - w) + (1 - delta) * d;
-    const double new_w = omega * (y[t] - level - d) + (1 - omega) * w;
-    s.level = level;
-    d = new_d;
-    w = new_w;
-    s.error = y[t] - structural;
     if (!std::isfinite(sse)) return INFINITY;
   }
-  s.next = static_cast<int>(y.size());
   if (keep) state_ = std::move(s);
   return sse;
 }

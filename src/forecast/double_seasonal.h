@@ -38,6 +38,9 @@ class DoubleSeasonal final : public SmoothingModel {
   Box Bounds() const override;
   void Prepare(absl::Span<const double> y) override { initial_ = Initial(y); }
   double Run(absl::Span<const double> y, const double* p, bool keep) override;
+  void Advance(double value) override { (void)Step(state_, value, fitted().data()); }
+  // One hour: updates `s` with `y`; returns the one-step error.
+  double Step(State& s, double y, const double* p) const;
   State Initial(absl::Span<const double> y) const;
 
   const double max_alpha_;

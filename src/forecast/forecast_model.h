@@ -27,6 +27,10 @@ class ForecastModel {
   virtual absl::Status Fit(absl::Span<const double> history) = 0;
   // `horizon` hours after the history's last; every value finite. Only after a successful Fit.
   virtual std::vector<double> Forecast(int horizon) const = 0;
+  // Moves the fitted state on by one observed hour (finite), keeping the parameters: the next
+  // Forecast starts an hour later. Only after a successful Fit or Update. What rolling-origin
+  // backtests step with.
+  virtual void Observe(double value) = 0;
   // The fitted parameters, in the model's own order (empty for models without any).
   virtual std::vector<double> parameters() const = 0;
   // Runs the model over `history` with the parameters it already has (from Fit or WarmStart)

@@ -45,27 +45,31 @@ HoltWinters::State HoltWinters::Initial(absl::Span<const double> y) const {
   return s;
 }
 
-double HoltWinters::Run(absl::Span<const double> y, const double* p, bool keep) {
+double HoltWinters::Step(State& s, double y, const double* p) const {
   const double alpha = p[kAlpha], beta = p[kBeta], gamma = p[kGamma], phi = p[kPhi];
   const bool additive = options_.seasonality == Seasonality::kAdditive;
-  const int m = options_.period;
+  double& season = s.season[s.next % options_.period];
+  ++s.next;
+  const double base = s.level + phi * s.trend;
+  const double forecast = additive ? base + season : base * season;
+  const double error = y - forecast;
+  const double level = additive ? alpha * (y - season) + (1 - alpha) * base
+                                : alpha * (y / season) + (1 - alpha) * base;
+  s.trend = beta * (level - s.level) + (1 - beta) * phi * s.trend;
+  season = additive ? gamma * (y - level) + (1 - gamma) * season
+                    : gamma * (y / level) + (1 - gamma) * season;
+  s.level = level;
+  return additive || level > 0 ? error : INFINITY;
+}
+
+double HoltWinters::Run(absl::Span<const double> y, const double* p, bool keep) {
   State s = initial_;
   double sse = 0;
-  for (size_t t = 0; t < y.size(); ++t) {
-    double& season = s.season[t % m];
-    const double base = s.level + phi * s.trend;
-    const double forecast = additive ? base + season : base * season;
-    const double error = y[t] - forecast;
+  for (double v : y) {
+    const double error = Step(s, v, p);
     sse += error * error;
-    const double level = additive ? alpha * (y[t] - season) + (1 - alpha) * base
-                                  : alpha * (y[t] / season) + (1 - alpha) * base;
-    s.trend = beta * (level - s.level) + (1 - beta) * phi * s.trend;
-    season = additive ? gamma * (y[t] - level) + (1 - gamma) * season
-                      : gamma * (y[t] / level) + (1 - gamma) * season;
-    s.level = level;
-    if (!std::isfinite(sse) || (!additive && !(level > 0))) return INFINITY;
+    if (!std::isfinite(sse)) return INFINITY;
   }
-  s.next = static_cast<int>(y.size());
   if (keep) state_ = std::move(s);
   return sse;
 }

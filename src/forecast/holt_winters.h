@@ -49,6 +49,10 @@ class HoltWinters final : public SmoothingModel {
   absl::Status CheckHistory(absl::Span<const double> y) const override;
   void Prepare(absl::Span<const double> y) override { initial_ = Initial(y); }
   double Run(absl::Span<const double> y, const double* p, bool keep) override;
+  void Advance(double value) override { (void)Step(state_, value, fitted().data()); }
+  // One hour: updates `s` with `y`; returns the one-step error (+infinity when a multiplicative
+  // level stops being positive).
+  double Step(State& s, double y, const double* p) const;
   State Initial(absl::Span<const double> y) const;
 
   const HoltWintersOptions options_;

@@ -27,6 +27,7 @@ class LevelOnly final : public SmoothingModel {
     return box;
   }
   void Prepare(absl::Span<const double>) override {}
+  void Advance(double value) override { level_ += fitted()[0] * (value - level_); }
   double Run(absl::Span<const double> y, const double* p, bool keep) override {
     double level = y[0], sse = 0;
     for (size_t t = 1; t < y.size(); ++t) {

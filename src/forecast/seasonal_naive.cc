@@ -13,13 +13,19 @@ absl::Status SeasonalNaive::Fit(absl::Span<const double> history) {
   }
   if (absl::Status s = CheckFinite(history); !s.ok()) return s;
   last_season_.assign(history.end() - period_, history.end());
+  start_ = 0;
   return absl::OkStatus();
 }
 
 std::vector<double> SeasonalNaive::Forecast(int horizon) const {
   std::vector<double> out(horizon);
-  for (int h = 0; h < horizon; ++h) out[h] = last_season_[h % period_];
+  for (int h = 0; h < horizon; ++h) out[h] = last_season_[(start_ + h) % period_];
   return out;
+}
+
+void SeasonalNaive::Observe(double value) {
+  last_season_[start_] = value;  // the oldest hour is the one a season ago
+  start_ = (start_ + 1) % period_;
 }
 
 }  // namespace shadowplane::forecast

@@ -15,13 +15,15 @@ class SeasonalNaive final : public ForecastModel {
   int min_history() const override { return period_; }
   absl::Status Fit(absl::Span<const double> history) override;
   std::vector<double> Forecast(int horizon) const override;
+  void Observe(double value) override;
   std::vector<double> parameters() const override { return {}; }
   absl::Status Update(absl::Span<const double> history) override { return Fit(history); }
   void WarmStart(const std::string&, const std::vector<double>&) override {}
 
  private:
   const int period_;
-  std::vector<double> last_season_;
+  std::vector<double> last_season_;  // a ring: the oldest hour at `start_`
+  int start_ = 0;
 };
 
 }  // namespace shadowplane::forecast

@@ -18,6 +18,7 @@ class SmoothingModel : public ForecastModel {
   std::vector<double> parameters() const final { return params_; }
   absl::Status Update(absl::Span<const double> history) final;
   void WarmStart(const std::string& model, const std::vector<double>& parameters) final;
+  void Observe(double value) final { Advance(value); }
 
   // The in-sample sum of squared one-step errors of the last fit.
   double sse() const { return sse_; }
@@ -34,6 +35,9 @@ class SmoothingModel : public ForecastModel {
   // Called once per Fit or Update before the runs over `y` (e.g. to compute initial states, which
   // do not depend on the parameters, once instead of at every step of the search).
   virtual void Prepare(absl::Span<const double> y) = 0;
+  // Updates the kept state (after the last hour fitted) with one more observed hour, using the
+  // fitted parameters.
+  virtual void Advance(double value) = 0;
   // The sum of squared one-step errors over `y` with parameters `p` (+infinity when the recursion
   // breaks down); with `keep`, the final state is kept for Forecast.
   virtual double Run(absl::Span<const double> y, const double* p, bool keep) = 0;

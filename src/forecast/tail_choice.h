@@ -31,6 +31,7 @@ class TailChoice final : public ForecastModel {
   // Updates the chosen candidate; Fit when none was chosen yet.
   absl::Status Update(absl::Span<const double> history) override;
   std::vector<double> Forecast(int horizon) const override;
+  void Observe(double value) override { chosen_->Observe(value); }
   // The chosen candidate's parameters.
   std::vector<double> parameters() const override;
   // Passed to every candidate: the one named `model` takes it.

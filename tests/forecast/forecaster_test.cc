@@ -26,6 +26,7 @@ class BrokenModel final : public ForecastModel {
   std::vector<double> Forecast(int horizon) const override {
     return std::vector<double>(horizon, NAN);
   }
+  void Observe(double) override {}
   std::vector<double> parameters() const override { return {}; }
   void WarmStart(const std::string&, const std::vector<double>&) override {}
 

@@ -1,0 +1,55 @@
+// Model selection and combination per series, by rolling-origin backtest on the series' own tail
+// (forecast/backtest.h): every candidate is backtested over the same origins; the one with the
+// smallest mean absolute error is used alone when it wins clearly (below `clear_win` times every
+// other candidate's), otherwise the candidates within `combine_within` of the best are combined,
+// weighted by inverse backtest error. The combination's own backtest errors (the same weights
+// applied to the candidates' errors) are what its intervals and sample paths come from.
+//
+// A series too short for `min_origins` origins of any candidate falls back to the simplest
+// adequate model (seasonal naive 24, else level only, else the last value) with no backtest, and
+// says so in `note`.
+#ifndef SHADOWPLANE_FORECAST_ENSEMBLE_H_
+#define SHADOWPLANE_FORECAST_ENSEMBLE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "forecast/backtest.h"
+#include "forecast/forecast_model.h"
+
+namespace shadowplane::forecast {
+
+struct EnsembleOptions {
+  BacktestOptions backtest;
+  double clear_win = 0.9;
+  double combine_within = 1.5;
+};
+
+struct EnsembleForecast {
+  std::string method;               // "selected", "combined" or "fallback"
+  std::vector<std::string> models;  // with their weights (summing to 1)
+  std::vector<double> weights;
+  std::vector<std::vector<double>> parameters;  // per model
+  std::vector<double> point;                    // `horizon` values from the end of the history
+  int origins = 0;                              // 0: no backtest (fallback)
+  int horizon = 0;
+  std::vector<double> errors;  // the forecast's backtest errors, [k * horizon + j]
+  double smape = 0, mase = 0;  // its backtest accuracy
+  std::vector<BacktestResult> candidates;  // every candidate that could be backtested
+  std::string note;                        // why it fell back
+};
+
+// `candidates` in order of preference (ties go to the earlier). INVALID_ARGUMENT for a history
+// value that is not finite; FAILED_PRECONDITION for an empty history.
+absl::StatusOr<EnsembleForecast> ForecastEnsemble(
+    std::vector<std::unique_ptr<ForecastModel>> candidates, absl::Span<const double> history,
+    const EnsembleOptions& options);
+
+// The default candidates: double seasonal (level smoothing <= 0.1), seasonal naive 24 and 168.
+std::vector<std::unique_ptr<ForecastModel>> DefaultCandidates();
+
+}  // namespace shadowplane::forecast
+
+#endif  // SHADOWPLANE_FORECAST_ENSEMBLE_H_

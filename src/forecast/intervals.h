@@ -1,0 +1,51 @@
+// Prediction intervals and joint sample paths from backtest errors (forecast/ensemble.h).
+//
+// Quantiles: errors grow with the lead time, but their shape barely changes. So each lead's errors
+// are divided by that lead's scale (the mean absolute backtest error over leads j - window ..
+// j + window), the scaled errors of all leads and origins are pooled into one distribution, and the
+// forecast's q-quantile at lead j is the point forecast plus the scale times that distribution's
+// q-quantile (times `spread`: backtest errors of a fitted model understate errors on new data; the
+// default was calibrated on M4 Hourly's training data, bench/README.md), clamped at zero: demand is
+// never negative.
+//
+// Joint sample paths: path p takes one backtest origin k_p, drawn uniformly (seeded), and adds that
+// origin's whole error trajectory to the point forecast of every region: the same k_p for all
+// regions of a resource keeps their correlation (a surge seen in two regions at once stays joint),
+// and a whole trajectory keeps the correlation across lead times.
+#ifndef SHADOWPLANE_FORECAST_INTERVALS_H_
+#define SHADOWPLANE_FORECAST_INTERVALS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "forecast/ensemble.h"
+
+namespace shadowplane::forecast {
+
+struct IntervalOptions {
+  int window = 2;
+  double spread = 1.0;
+};
+
+// quantiles[i][j]: quantile qs[i] at lead j. INVALID_ARGUMENT for a q outside (0, 1). A forecast
+// without backtest errors (fallback) gets the point forecast for every quantile.
+absl::StatusOr<std::vector<std::vector<double>>> ForecastQuantiles(
+    const EnsembleForecast& f, const std::vector<double>& qs, const IntervalOptions& options = {});
+
+struct JointPaths {
+  int paths = 0;
+  int horizon = 0;
+  std::vector<int> origins;  // the backtest origin each path resampled
+  // values[r][p * horizon + j]: region r (the order given), path p, lead j.
+  std::vector<std::vector<float>> values;
+};
+
+// FAILED_PRECONDITION when the regions' backtests do not share origins and horizon (histories of
+// different lengths) or have none; INVALID_ARGUMENT for paths < 1.
+absl::StatusOr<JointPaths> SampleJointPaths(const std::vector<const EnsembleForecast*>& regions,
+                                            int paths, uint64_t seed);
+
+}  // namespace shadowplane::forecast
+
+#endif  // SHADOWPLANE_FORECAST_INTERVALS_H_
