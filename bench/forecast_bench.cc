@@ -30,9 +30,10 @@
 #include "forecast/default_model.h"
 #include "forecast/double_seasonal.h"
 #include "forecast/ensemble.h"
-#include "forecast/intervals.h"
 #include "forecast/holt_winters.h"
+#include "forecast/intervals.h"
 #include "forecast/level_only.h"
+#include "forecast/seasonal_mean.h"
 #include "forecast/seasonal_naive.h"
 #include "forecast/tail_choice.h"
 
@@ -46,21 +47,22 @@ ABSL_FLAG(int, history_hours, 504, "fleet: hours of history per series");
 
 namespace {
 
-using shadowplane::forecast::DoubleSeasonal;
 using shadowplane::forecast::DefaultCandidates;
+using shadowplane::forecast::DoubleSeasonal;
 using shadowplane::forecast::EnsembleForecast;
 using shadowplane::forecast::EnsembleOptions;
 using shadowplane::forecast::ForecastEnsemble;
 using shadowplane::forecast::ForecastModel;
 using shadowplane::forecast::ForecastQuantiles;
-using shadowplane::forecast::JointPaths;
-using shadowplane::forecast::SampleJointPaths;
 using shadowplane::forecast::HoltWinters;
 using shadowplane::forecast::HoltWintersOptions;
+using shadowplane::forecast::JointPaths;
 using shadowplane::forecast::LevelOnly;
 using shadowplane::forecast::MakeDefaultModel;
 using shadowplane::forecast::MakeFallbackModel;
+using shadowplane::forecast::SampleJointPaths;
 using shadowplane::forecast::Seasonality;
+using shadowplane::forecast::SeasonalMean;
 using shadowplane::forecast::SeasonalNaive;
 
 constexpr int kHorizon = 48;
@@ -322,6 +324,52 @@ int RunTune() {
                                  s.second,
                                  0.5 * (s.first / naive2.first + s.second / naive2.second));
   }
+  // Part 2: selection or combination (a grid around the defaults), then the intervals' spread.
+  std::cout << "selection or combination: origins compared (of 96), clear win, combine within\n";
+  for (const int last : {12, 24, 0}) {
+    for (const double clear : {0.6, 0.7, 0.8, 0.9}) {
+      for (const double within : {1.5, 2.0, 3.0}) {
+        EnsembleOptions options;
+        options.select_on_last_origins = last;
+        options.clear_win = clear;
+        options.combine_within = within;
+        const auto s = score([&](const std::vector<double>& x) -> std::vector<double> {
+          auto f = ForecastEnsemble(DefaultCandidates(), x, options);
+          return f.ok() ? f->point : std::vector<double>{};
+        });
+        std::cout << absl::StrFormat("last %2d, clear win %.1f, within %.1f: OWA %.3f\n", last,
+                                     clear, within,
+                                     0.5 * (s.first / naive2.first + s.second / naive2.second));
+      }
+    }
+  }
+  std::cout << "interval spread: coverage of the 80% and 95% intervals on the training data's last "
+               "48 hours and the 48 before them (each forecast from the hours before)\n";
+  std::vector<EnsembleForecast> fits;
+  std::vector<std::vector<double>> tails;
+  for (const int back : {kHorizon, 2 * kHorizon}) {
+    for (const auto& [id, x] : train) {
+      const std::vector<double> head(x.begin(), x.end() - back);
+      auto f = ForecastEnsemble(DefaultCandidates(), head, EnsembleOptions{});
+      if (!f.ok()) continue;
+      fits.push_back(*std::move(f));
+      tails.emplace_back(x.end() - back, x.end() - back + kHorizon);
+    }
+  }
+  for (const double spread : {1.0, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 2.0}) {
+    int in80 = 0, in95 = 0, points = 0;
+    for (size_t i = 0; i < fits.size(); ++i) {
+      auto q = ForecastQuantiles(fits[i], {0.025, 0.1, 0.9, 0.975}, {2, spread, spread});
+      for (int j = 0; j < kHorizon; ++j) {
+        const double y = tails[i][j];
+        in80 += (*q)[1][j] <= y && y <= (*q)[2][j];
+        in95 += (*q)[0][j] <= y && y <= (*q)[3][j];
+        ++points;
+      }
+    }
+    std::cout << absl::StrFormat("spread %.1f: 80%% interval %.1f%%, 95%% interval %.1f%%\n",
+                                 spread, 100.0 * in80 / points, 100.0 * in95 / points);
+  }
   return 0;
 }
 
@@ -354,7 +402,7 @@ int RunM4() {
     scores.emplace_back(m.name, s);
   }
   // Part 2: selection or combination with intervals and sample paths.
-  for (const int origins : {96, 168}) {
+  for (const int origins : {96}) {
     EnsembleOptions options;
     options.backtest.horizon = kHorizon;
     options.backtest.origins = origins;

@@ -8,6 +8,7 @@
 #include "forecast/default_model.h"
 #include "forecast/double_seasonal.h"
 #include "forecast/level_only.h"
+#include "forecast/seasonal_mean.h"
 #include "forecast/seasonal_naive.h"
 
 namespace shadowplane::forecast {
@@ -17,6 +18,8 @@ std::vector<std::unique_ptr<ForecastModel>> DefaultCandidates() {
   c.push_back(std::make_unique<DoubleSeasonal>(kDefaultMaxLevelSmoothing));
   c.push_back(std::make_unique<SeasonalNaive>(24));
   c.push_back(std::make_unique<SeasonalNaive>(168));
+  c.push_back(std::make_unique<SeasonalMean>(24, 7));
+  c.push_back(std::make_unique<SeasonalMean>(168, 3));
   return c;
 }
 
@@ -51,13 +54,14 @@ absl::StatusOr<EnsembleForecast> ForecastEnsemble(
   if (y.empty()) return absl::FailedPreconditionError("no history to forecast from");
   if (absl::Status s = CheckFinite(y); !s.ok()) return s;
   const int n = static_cast<int>(y.size()), h = options.backtest.horizon;
-  // Every candidate is backtested over the same origins: as many as the longest-needing viable
-  // candidate allows.
+  // Every candidate is backtested over the same origins: the first (preferred) candidate may
+  // lower their number to what its history allows; a later one must manage as many.
   int origins = options.backtest.origins;
   std::vector<ForecastModel*> viable;
   for (const auto& c : candidates) {
     const int possible = n - h - c->min_history() + 1;
     if (possible < options.backtest.min_origins) continue;
+    if (possible < origins && !viable.empty()) continue;
     viable.push_back(c.get());
     origins = std::min(origins, possible);
   }
@@ -79,14 +83,26 @@ absl::StatusOr<EnsembleForecast> ForecastEnsemble(
   if (f.candidates.empty()) {
     return Fallback(y, h, "every candidate model failed its backtest");
   }
+  // Each candidate's error on the origins selection looks at.
+  const int recent = options.select_on_last_origins > 0
+                         ? std::min(options.select_on_last_origins, origins)
+                         : origins;
+  std::vector<double> error(f.candidates.size(), 0.0);
+  for (size_t i = 0; i < f.candidates.size(); ++i) {
+    const std::vector<double>& e = f.candidates[i].errors;
+    for (size_t k = static_cast<size_t>(origins - recent) * h; k < e.size(); ++k) {
+      error[i] += std::abs(e[k]);
+    }
+    error[i] /= static_cast<double>(recent) * h;
+  }
   size_t best = 0;
   for (size_t i = 1; i < f.candidates.size(); ++i) {
-    if (f.candidates[i].mae < f.candidates[best].mae) best = i;
+    if (error[i] < error[best]) best = i;
   }
-  const double best_mae = f.candidates[best].mae;
+  const double best_mae = error[best];
   bool clear = true;
   for (size_t i = 0; i < f.candidates.size(); ++i) {
-    if (i != best && best_mae >= options.clear_win * f.candidates[i].mae) clear = false;
+    if (i != best && best_mae >= options.clear_win * error[i]) clear = false;
   }
   std::vector<size_t> used;
   std::vector<double> weights;
@@ -96,9 +112,9 @@ absl::StatusOr<EnsembleForecast> ForecastEnsemble(
   } else {
     double total = 0;
     for (size_t i = 0; i < f.candidates.size(); ++i) {
-      if (f.candidates[i].mae > options.combine_within * best_mae) continue;
+      if (error[i] > options.combine_within * best_mae) continue;
       // Inverse error; a perfect backtest (error 0) takes all the weight.
-      const double w = 1.0 / std::max(f.candidates[i].mae, 1e-12);
+      const double w = 1.0 / std::max(error[i], 1e-12);
       used.push_back(i);
       weights.push_back(w);
       total += w;

@@ -1,5 +1,7 @@
 // Model selection and combination per series, by rolling-origin backtest on the series' own tail
-// (forecast/backtest.h): every candidate is backtested over the same origins; the one with the
+// (forecast/backtest.h): every candidate is backtested over the same origins (as many as the first
+// candidate's history allows, up to the option; a later candidate that needs more history than
+// that is left out); the one with the
 // smallest mean absolute error is used alone when it wins clearly (below `clear_win` times every
 // other candidate's), otherwise the candidates within `combine_within` of the best are combined,
 // weighted by inverse backtest error. The combination's own backtest errors (the same weights
@@ -21,10 +23,15 @@
 
 namespace shadowplane::forecast {
 
+// The defaults were chosen on M4 Hourly's training data only (`forecast_bench tune`,
+// bench/README.md).
 struct EnsembleOptions {
   BacktestOptions backtest;
-  double clear_win = 0.9;
-  double combine_within = 1.5;
+  double clear_win = 0.7;
+  double combine_within = 2.0;
+  // Candidates are compared on the backtest's last this many origins (the most recent behaviour);
+  // 0: all of them. Intervals and paths always use every origin.
+  int select_on_last_origins = 12;
 };
 
 struct EnsembleForecast {
@@ -35,8 +42,8 @@ struct EnsembleForecast {
   std::vector<double> point;                    // `horizon` values from the end of the history
   int origins = 0;                              // 0: no backtest (fallback)
   int horizon = 0;
-  std::vector<double> errors;  // the forecast's backtest errors, [k * horizon + j]
-  double smape = 0, mase = 0;  // its backtest accuracy
+  std::vector<double> errors;              // the forecast's backtest errors, [k * horizon + j]
+  double smape = 0, mase = 0;              // its backtest accuracy
   std::vector<BacktestResult> candidates;  // every candidate that could be backtested
   std::string note;                        // why it fell back
 };
@@ -47,7 +54,8 @@ absl::StatusOr<EnsembleForecast> ForecastEnsemble(
     std::vector<std::unique_ptr<ForecastModel>> candidates, absl::Span<const double> history,
     const EnsembleOptions& options);
 
-// The default candidates: double seasonal (level smoothing <= 0.1), seasonal naive 24 and 168.
+// The default candidates, in order of preference: double seasonal (level smoothing <= 0.1),
+// seasonal naive 24 and 168, seasonal mean of the last 7 days and of the last 3 weeks.
 std::vector<std::unique_ptr<ForecastModel>> DefaultCandidates();
 
 }  // namespace shadowplane::forecast

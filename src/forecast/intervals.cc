@@ -22,6 +22,16 @@ double Quantile(std::vector<double>& sample, double q) {
   return low + (pos - lo) * (high - low);
 }
 
+// The spread for quantile q: spread_80 at a tail probability of 0.1, spread_95 at 0.025,
+// interpolated in log(tail probability) between, flat beyond.
+double SpreadFor(double q, const IntervalOptions& options) {
+  const double tail = std::min(q, 1 - q);
+  if (tail >= 0.1) return options.spread_80;
+  if (tail <= 0.025) return options.spread_95;
+  const double t = std::log(0.1 / tail) / std::log(0.1 / 0.025);
+  return options.spread_80 + t * (options.spread_95 - options.spread_80);
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::vector<double>>> ForecastQuantiles(const EnsembleForecast& f,
@@ -55,8 +65,11 @@ absl::StatusOr<std::vector<std::vector<double>>> ForecastQuantiles(const Ensembl
     }
   }
   if (units.empty()) return out;  // a perfect backtest
+  // The spread widens the distribution around its median (a biased backtest stays biased, and
+  // every interval widens as the spread grows).
+  const double median = Quantile(units, 0.5);
   for (size_t i = 0; i < qs.size(); ++i) {
-    const double z = Quantile(units, qs[i]) * options.spread;
+    const double z = median + SpreadFor(qs[i], options) * (Quantile(units, qs[i]) - median);
     for (int j = 0; j < h; ++j) out[i][j] = std::max(0.0, f.point[j] + scale[j] * z);
   }
   return out;
