@@ -12,4 +12,12 @@ grpc::ServerUnaryReactor* ForecastService::Predict(grpc::CallbackServerContext* 
   });
 }
 
+grpc::ServerUnaryReactor* ForecastService::Backtest(grpc::CallbackServerContext* context,
+                                                    const shadowplane::v1::BacktestRequest* request,
+                                                    shadowplane::v1::BacktestResponse* response) {
+  return FinishOnPool(context, workers_, [this, request, response]() {
+    return predictor_->Backtest(*request, response);
+  });
+}
+
 }  // namespace shadowplane::api

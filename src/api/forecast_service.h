@@ -1,4 +1,4 @@
-// shadowplane.v1.ForecastService: a thin handler over forecast::Predictor.
+// shadowplane.v1.ForecastService: thin handlers over forecast::Predictor.
 #ifndef SHADOWPLANE_API_FORECAST_SERVICE_H_
 #define SHADOWPLANE_API_FORECAST_SERVICE_H_
 
@@ -17,6 +17,9 @@ class ForecastService final : public shadowplane::v1::ForecastService::CallbackS
   grpc::ServerUnaryReactor* Predict(grpc::CallbackServerContext* context,
                                     const shadowplane::v1::PredictRequest* request,
                                     shadowplane::v1::PredictResponse* response) override;
+  grpc::ServerUnaryReactor* Backtest(grpc::CallbackServerContext* context,
+                                     const shadowplane::v1::BacktestRequest* request,
+                                     shadowplane::v1::BacktestResponse* response) override;
 
  private:
   forecast::Predictor* const predictor_;

@@ -64,7 +64,7 @@ absl::StatusOr<BacktestResult> RunBacktest(ForecastModel& model, absl::Span<cons
     model.Observe(y[o]);
   }
   for (int t = first + origins; t < n; ++t) model.Observe(y[t]);
-  r.forecast = model.Forecast(h);
+  r.forecast = model.Forecast(std::max(h, options.forecast_horizon));
   for (double v : r.errors) {
     if (!std::isfinite(v)) {
       return absl::InternalError(absl::StrCat(model.name(), ": backtest forecasts not finite"));

@@ -18,7 +18,10 @@
 namespace shadowplane::forecast {
 
 struct BacktestOptions {
+  // Hours forecast from each origin.
   int horizon = 48;
+  // Hours forecast from the end of the history (at least `horizon`; 0: `horizon`).
+  int forecast_horizon = 0;
   // Consecutive hourly origins, at most.
   int origins = 96;
   // Fewer origins than this (a short history) is no backtest.
@@ -35,7 +38,7 @@ struct BacktestResult {
   // Over every origin and lead: mean absolute error, M4's sMAPE (percent) and MASE (scaled by the
   // in-sample seasonal naive 24 error of the fitted history).
   double mae = 0, smape = 0, mase = 0;
-  // The forecast from the end of the history.
+  // The forecast from the end of the history (forecast_horizon hours).
   std::vector<double> forecast;
 };
 

@@ -30,7 +30,7 @@ absl::StatusOr<EnsembleForecast> Fallback(absl::Span<const double> y, int horizo
                                           std::string note) {
   EnsembleForecast f;
   f.method = "fallback";
-  f.horizon = horizon;
+  f.horizon = 0;
   f.note = std::move(note);
   std::unique_ptr<ForecastModel> model = MakeFallbackModel(y.size());
   if (static_cast<int>(y.size()) >= model->min_history() && model->Fit(y).ok()) {
@@ -54,6 +54,7 @@ absl::StatusOr<EnsembleForecast> ForecastEnsemble(
   if (y.empty()) return absl::FailedPreconditionError("no history to forecast from");
   if (absl::Status s = CheckFinite(y); !s.ok()) return s;
   const int n = static_cast<int>(y.size()), h = options.backtest.horizon;
+  const int forecast_horizon = std::max(h, options.backtest.forecast_horizon);
   // Every candidate is backtested over the same origins: the first (preferred) candidate may
   // lower their number to what its history allows; a later one must manage as many.
   int origins = options.backtest.origins;
@@ -66,7 +67,7 @@ absl::StatusOr<EnsembleForecast> ForecastEnsemble(
     origins = std::min(origins, possible);
   }
   if (viable.empty()) {
-    return Fallback(y, h,
+    return Fallback(y, forecast_horizon,
                     absl::StrCat(n, " hours of history are too few to backtest any model over ",
                                  options.backtest.min_origins, " origins of ", h,
                                  " hours: the simplest adequate model is used, with no intervals"));
@@ -81,7 +82,10 @@ absl::StatusOr<EnsembleForecast> ForecastEnsemble(
     if (r.ok()) f.candidates.push_back(*std::move(r));
   }
   if (f.candidates.empty()) {
-    return Fallback(y, h, "every candidate model failed its backtest");
+    absl::StatusOr<EnsembleForecast> fallback =
+        Fallback(y, forecast_horizon, "every candidate model failed its backtest");
+    if (fallback.ok()) fallback->candidates_failed = true;
+    return fallback;
   }
   // Each candidate's error on the origins selection looks at.
   const int recent = options.select_on_last_origins > 0
@@ -122,14 +126,14 @@ absl::StatusOr<EnsembleForecast> ForecastEnsemble(
     for (double& w : weights) w /= total;
   }
   f.method = used.size() == 1 ? "selected" : "combined";
-  f.point.assign(h, 0.0);
+  f.point.assign(forecast_horizon, 0.0);
   f.errors.assign(static_cast<size_t>(origins) * h, 0.0);
   for (size_t u = 0; u < used.size(); ++u) {
     const BacktestResult& c = f.candidates[used[u]];
     f.models.push_back(c.model);
     f.weights.push_back(weights[u]);
     f.parameters.push_back(c.parameters);
-    for (int j = 0; j < h; ++j) f.point[j] += weights[u] * c.forecast[j];
+    for (int j = 0; j < forecast_horizon; ++j) f.point[j] += weights[u] * c.forecast[j];
     for (size_t i = 0; i < f.errors.size(); ++i) f.errors[i] += weights[u] * c.errors[i];
   }
   // The combination's accuracy over the same origins: actual = forecast + error for every

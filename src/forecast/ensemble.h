@@ -39,13 +39,15 @@ struct EnsembleForecast {
   std::vector<std::string> models;  // with their weights (summing to 1)
   std::vector<double> weights;
   std::vector<std::vector<double>> parameters;  // per model
-  std::vector<double> point;                    // `horizon` values from the end of the history
-  int origins = 0;                              // 0: no backtest (fallback)
-  int horizon = 0;
+  // From the end of the history: backtest.forecast_horizon values (at least `horizon`).
+  std::vector<double> point;
+  int origins = 0;                         // 0: no backtest (fallback)
+  int horizon = 0;                         // the backtest's hours per origin (0: no backtest)
   std::vector<double> errors;              // the forecast's backtest errors, [k * horizon + j]
   double smape = 0, mase = 0;              // its backtest accuracy
   std::vector<BacktestResult> candidates;  // every candidate that could be backtested
   std::string note;                        // why it fell back
+  bool candidates_failed = false;          // fell back because every candidate failed
 };
 
 // `candidates` in order of preference (ties go to the earlier). INVALID_ARGUMENT for a history

@@ -57,10 +57,10 @@ bool ForecastRefresher::Refresh(const std::string& resource_id) {
   absl::StatusOr<std::vector<store::ForecastRecord>> previous = forecasts_->Latest(resource_id);
   absl::Status status = previous.status();
   if (status.ok()) {
-    absl::StatusOr<std::vector<store::ForecastRecord>> records = forecaster_->Compute(
+    absl::StatusOr<Computation> computation = forecaster_->Compute(
         resource_id, *previous, absl::Now() + options_.resource_deadline, &stopping_);
-    status = records.status();
-    if (status.ok()) status = forecasts_->Append(*records);
+    status = computation.status();
+    if (status.ok()) status = StoreComputation(*forecasts_, *computation);
   }
   if (refreshes_ != nullptr) {
     refreshes_->Add({{"result", status.ok() ? "ok" : "failed"}}).Increment();

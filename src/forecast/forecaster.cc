@@ -7,10 +7,15 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "forecast/default_model.h"
 #include "forecast/demand_history.h"
+#include "forecast/double_seasonal.h"
+#include "forecast/holt_winters.h"
+#include "forecast/seasonal_mean.h"
+#include "forecast/seasonal_naive.h"
 
 namespace shadowplane::forecast {
 
@@ -20,19 +25,31 @@ absl::Time FloorHour(absl::Time t) {
   return absl::UnixEpoch() + absl::Floor(t - absl::UnixEpoch(), absl::Hours(1));
 }
 
-bool AllFinite(const std::vector<double>& values) {
-  return std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); });
+}  // namespace
+
+std::vector<std::unique_ptr<ForecastModel>> ServiceCandidates(int history_hours) {
+  // The weekly models need two weeks (and the backtest its hours) before they can take part.
+  if (history_hours >= 2 * DoubleSeasonal::kWeek + 2 * 48) return DefaultCandidates();
+  std::vector<std::unique_ptr<ForecastModel>> c;
+  c.push_back(std::make_unique<HoltWinters>(HoltWintersOptions{}));
+  c.push_back(std::make_unique<SeasonalNaive>(24));
+  c.push_back(std::make_unique<SeasonalMean>(24, 3));
+  return c;
 }
 
-}  // namespace
+absl::Status StoreComputation(store::ForecastRepository& repository, Computation& computation) {
+  RETURN_IF_ERROR(repository.Append(computation.records));
+  if (!computation.paths.has_value()) return absl::OkStatus();
+  return repository.UpsertPaths(*computation.paths);
+}
 
 Forecaster::Forecaster(store::TelemetryRepository* telemetry, const Clock* clock,
                        ForecasterOptions options, prometheus::Registry* registry,
-                       ModelFactory model)
+                       CandidateFactory candidates)
     : telemetry_(telemetry),
       clock_(clock),
       options_(options),
-      model_(model ? std::move(model) : ModelFactory(MakeDefaultModel)) {
+      candidates_(candidates ? std::move(candidates) : CandidateFactory(ServiceCandidates)) {
   if (registry == nullptr) return;
   fits_ = &prometheus::BuildCounter()
                .Name("shadowplane_forecast_fits_total")
@@ -40,7 +57,9 @@ Forecaster::Forecaster(store::TelemetryRepository* telemetry, const Clock* clock
                .Register(*registry);
   fallbacks_ = &prometheus::BuildCounter()
                     .Name("shadowplane_forecast_fallbacks_total")
-                    .Help("Series whose chosen model failed, by why (fit_failed, not_finite)")
+                    .Help(
+                        "Series forecast by the simplest model, by why (short_history, "
+                        "fit_failed, not_finite)")
                     .Register(*registry);
   fit_seconds_ = &prometheus::BuildHistogram()
                       .Name("shadowplane_forecast_fit_seconds")
@@ -54,34 +73,78 @@ store::ForecastRecord Forecaster::ForecastSeries(const std::string& origin_regio
                                                  const std::vector<double>& history,
                                                  absl::Time first_hour,
                                                  const store::ForecastRecord* previous) {
+  return Series(origin_region, history, first_hour, previous).record;
+}
+
+Forecaster::SeriesResult Forecaster::Series(const std::string& origin_region,
+                                            const std::vector<double>& history,
+                                            absl::Time first_hour,
+                                            const store::ForecastRecord* previous) {
   const absl::Time start = absl::Now();
   const int horizon = options_.stored_horizon_hours;
   const int n = static_cast<int>(history.size());
-  store::ForecastRecord r;
+  SeriesResult out;
+  store::ForecastRecord& r = out.record;
   r.origin_region = origin_region;
   r.first_hour = first_hour;
   r.history_hours = n;
+  const char* fallback_kind = nullptr;
 
-  std::unique_ptr<ForecastModel> model = model_(n);
-  if (previous != nullptr) model->WarmStart(previous->model, previous->parameters);
-  absl::Status fitted = model->Fit(history);
-  const char* fallback_kind = fitted.ok() ? nullptr : "fit_failed";
-  if (fitted.ok()) {
-    r.values = model->Forecast(horizon);
-    if (r.values.size() != static_cast<size_t>(horizon) || !AllFinite(r.values)) {
-      fitted = absl::InternalError(absl::StrCat(model->name(), ": the forecast is not finite"));
-      fallback_kind = "not_finite";
+  absl::Status finite = CheckFinite(history);
+  if (finite.ok()) {
+    std::vector<std::unique_ptr<ForecastModel>> candidates = candidates_(n);
+    if (previous != nullptr) {
+      for (const std::string& model : previous->models) {
+        for (auto& c : candidates) c->WarmStart(model, previous->parameters);
+      }
+    }
+    EnsembleOptions ensemble = options_.ensemble;
+    ensemble.backtest.forecast_horizon = horizon;
+    absl::StatusOr<EnsembleForecast> f = ForecastEnsemble(std::move(candidates), history, ensemble);
+    if (f.ok()) {
+      out.ensemble = *std::move(f);
+      const EnsembleForecast& e = *out.ensemble;
+      r.method = e.method;
+      r.models = e.models;
+      r.weights = e.weights;
+      r.values.assign(e.point.begin(), e.point.begin() + horizon);  // the backtest's may be longer
+      // The one model named, or "combination"; the parameters kept are those of the first model
+      // that has any (what the next fit warm-starts from).
+      r.model = e.method == "combined" ? "combination" : e.models[0];
+      for (const std::vector<double>& p : e.parameters) {
+        if (!p.empty()) {
+          r.parameters = p;
+          break;
+        }
+      }
+      r.selection_note = e.note;
+      r.backtest_origins = e.origins;
+      r.backtest_smape = e.smape;
+      r.backtest_mase = e.mase;
+      for (const BacktestResult& c : e.candidates) {
+        r.candidate_models.push_back(c.model);
+        r.candidate_smape.push_back(c.smape);
+        r.candidate_mase.push_back(c.mase);
+      }
+      const ErrorProfile profile = ProfileErrors(e, options_.intervals.window);
+      r.lead_scale = profile.lead_scale;
+      r.unit_quantiles = profile.unit_quantiles;
+      if (e.method == "fallback") {
+        fallback_kind = e.candidates_failed ? "fit_failed" : "short_history";
+        r.fallback_reason = e.note;
+      }
+    } else {
+      finite = f.status();
     }
   }
-  if (fitted.ok()) {
-    r.model = model->name();
-    r.parameters = model->parameters();
-  } else {
-    if (fallbacks_ != nullptr) fallbacks_->Add({{"reason", fallback_kind}}).Increment();
-    r.fallback_reason = std::string(fitted.message());
-    // The fallback sees only finite values: a non-finite hour counts as no requests.
+  if (!finite.ok()) {
+    // NaN or infinite hours never reach a model: they count as no requests, and the simplest
+    // model forecasts.
+    fallback_kind = "not_finite";
+    r.fallback_reason = std::string(finite.message());
     std::vector<double> clean = history;
     for (double& v : clean) v = std::isfinite(v) ? v : 0;
+    r.method = "fallback";
     std::unique_ptr<ForecastModel> fallback = MakeFallbackModel(n);
     if (n > 0 && fallback->Fit(clean).ok()) {
       r.model = fallback->name();
@@ -89,21 +152,27 @@ store::ForecastRecord Forecaster::ForecastSeries(const std::string& origin_regio
       r.values = fallback->Forecast(horizon);
     } else {
       r.model = "last_value";
-      r.parameters.clear();
       r.values.assign(horizon, n > 0 ? clean.back() : 0.0);
     }
+    r.models = {r.model};
+    r.weights = {1.0};
+    out.ensemble.reset();
+  }
+  if (fallback_kind != nullptr && fallbacks_ != nullptr) {
+    fallbacks_->Add({{"reason", fallback_kind}}).Increment();
   }
   for (double& v : r.values) v = std::max(0.0, v);
   if (fits_ != nullptr) {
     fits_->Add({{"model", r.model}}).Increment();
     fit_seconds_->Observe(absl::ToDoubleSeconds(absl::Now() - start));
   }
-  return r;
+  return out;
 }
 
-absl::StatusOr<std::vector<store::ForecastRecord>> Forecaster::Compute(
-    const std::string& resource_id, const std::vector<store::ForecastRecord>& previous,
-    absl::Time deadline, const std::atomic<bool>* cancelled) {
+absl::StatusOr<Computation> Forecaster::Compute(const std::string& resource_id,
+                                                const std::vector<store::ForecastRecord>& previous,
+                                                absl::Time deadline,
+                                                const std::atomic<bool>* cancelled) {
   const absl::Time now = clock_->Now();
   const absl::Time first_hour = FloorHour(now);
   const absl::Time from = first_hour - options_.history;
@@ -119,7 +188,8 @@ absl::StatusOr<std::vector<store::ForecastRecord>> Forecaster::Compute(
         absl::FormatDuration(options_.history), " (--forecast_history): nothing to forecast"));
   }
   const HourlyHistory history = BuildHourlyHistory(rows, first_seen, first_hour);
-  std::vector<store::ForecastRecord> out;
+  Computation out;
+  std::vector<EnsembleForecast> ensembles;
   auto forecast = [&](const std::string& region,
                       const std::vector<double>& series) -> absl::Status {
     if (cancelled != nullptr && cancelled->load()) {
@@ -127,23 +197,45 @@ absl::StatusOr<std::vector<store::ForecastRecord>> Forecaster::Compute(
     }
     if (absl::Now() > deadline) {
       return absl::DeadlineExceededError(absl::StrCat("forecast of resource ", resource_id,
-                                                      " passed its deadline after ", out.size(),
-                                                      " series"));
+                                                      " passed its deadline after ",
+                                                      out.records.size(), " series"));
     }
     const store::ForecastRecord* warm = nullptr;
     for (const store::ForecastRecord& p : previous) {
       if (p.origin_region == region) warm = &p;
     }
-    store::ForecastRecord r = ForecastSeries(region, series, first_hour, warm);
-    r.resource_id = resource_id;
-    r.computed_at = now;
-    out.push_back(std::move(r));
+    SeriesResult r = Series(region, series, first_hour, warm);
+    r.record.resource_id = resource_id;
+    r.record.computed_at = now;
+    out.records.push_back(std::move(r.record));
+    if (r.ensemble.has_value()) ensembles.push_back(*std::move(r.ensemble));
     return absl::OkStatus();
   };
   for (const auto& [region, series] : history.regions) {
     RETURN_IF_ERROR(forecast(region, series));
   }
   RETURN_IF_ERROR(forecast("total", history.total));
+  // Joint paths of every series (regions and total), when every one has a backtest over the same
+  // origins.
+  if (ensembles.size() == out.records.size()) {
+    std::vector<const EnsembleForecast*> all;
+    for (const EnsembleForecast& e : ensembles) all.push_back(&e);
+    const uint64_t seed =
+        absl::Hash<std::pair<std::string, int64_t>>()({resource_id, absl::ToUnixMicros(now)});
+    absl::StatusOr<JointPaths> paths =
+        SampleJointPaths(all, options_.sample_paths, seed, options_.intervals.spread_80);
+    if (paths.ok()) {
+      store::ForecastPathsRecord p;
+      p.resource_id = resource_id;
+      p.computed_at = now;
+      p.first_hour = first_hour;
+      p.paths = paths->paths;
+      p.horizon = paths->horizon;
+      for (const store::ForecastRecord& r : out.records) p.regions.push_back(r.origin_region);
+      p.values = std::move(paths->values);
+      out.paths = std::move(p);
+    }
+  }
   return out;
 }
 

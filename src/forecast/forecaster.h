@@ -1,14 +1,16 @@
 // Computes a resource's demand forecast: reads its requests per hour from `demand_hourly` over the
-// history window up to the current hour (which is still filling, so not included), fits the
-// default model (forecast/default_model.h) to each origin region's series and to their total, and
-// forecasts `stored_horizon_hours` from the current hour on.
+// history window up to the current hour (which is still filling, so not included), selects or
+// combines models for each origin region's series and for their total by rolling-origin backtest
+// (forecast/ensemble.h), forecasts `stored_horizon_hours` from the current hour on, keeps what the
+// intervals are made of (forecast/intervals.h), and samples joint paths of all series.
 //
-// Faults never reach a caller as numbers: a fit that fails or diverges, or values that are not
-// finite, are replaced by seasonal naive's (the record names the model that made them and why),
-// and counted. Forecast values are clamped at zero (demand cannot be negative; additive models
-// can undershoot on a quiet night). History before the resource's first recorded request is not
-// used, so that a young resource is not fitted to weeks of zeros; after it, an hour without events
-// is a zero.
+// Faults never reach a caller as numbers: candidates that fail or diverge drop out; when none is
+// left, or the history is too short to backtest, the simplest adequate model forecasts (the record
+// says so), and a history with NaN or infinite hours is forecast by seasonal naive with those hours
+// as zeros; all counted. Forecast values are clamped at zero (demand cannot be negative; additive
+// models can undershoot on a quiet night). History before the resource's first recorded request is
+// not used, so that a young resource is not fitted to weeks of zeros; after it, an hour without
+// events is a zero.
 //
 // Metrics: shadowplane_forecast_fits_total{model}, shadowplane_forecast_fallbacks_total{reason},
 // shadowplane_forecast_fit_seconds (one series). Thread-safe.
@@ -18,13 +20,16 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "forecast/ensemble.h"
 #include "forecast/forecast_model.h"
+#include "forecast/intervals.h"
 #include "store/forecast_repository.h"
 #include "store/telemetry_repository.h"
 
@@ -43,16 +48,37 @@ struct ForecasterOptions {
   absl::Duration history = absl::Hours(24 * 7 * 8);
   // Values kept per stored forecast.
   int stored_horizon_hours = 174;
+  // Selection, combination and the backtest behind them; the backtest's horizon (48) is also the
+  // sample paths' length.
+  EnsembleOptions ensemble;
+  IntervalOptions intervals;
+  // Joint sample paths per resource.
+  int sample_paths = 200;
 };
 
-// Makes the model for a series of `history_hours` hours (MakeDefaultModel unless a test says
-// otherwise).
-using ModelFactory = std::function<std::unique_ptr<ForecastModel>(int history_hours)>;
+// The candidate models for a series of `history_hours` hours.
+using CandidateFactory =
+    std::function<std::vector<std::unique_ptr<ForecastModel>>(int history_hours)>;
+
+// The service's candidates: DefaultCandidates() (forecast/ensemble.h) with two weeks and the
+// backtest's hours of history; before that, additive damped Holt-Winters, seasonal naive 24 and
+// the mean of the last 3 days.
+std::vector<std::unique_ptr<ForecastModel>> ServiceCandidates(int history_hours);
+
+// One resource's computation: a record per series, and the joint sample paths of all of them
+// (absent when some series has no backtest, e.g. too little history).
+struct Computation {
+  std::vector<store::ForecastRecord> records;
+  std::optional<store::ForecastPathsRecord> paths;
+};
+
+// Appends the records (setting their ids) and replaces the resource's sample paths.
+absl::Status StoreComputation(store::ForecastRepository& repository, Computation& computation);
 
 class Forecaster {
  public:
   Forecaster(store::TelemetryRepository* telemetry, const Clock* clock, ForecasterOptions options,
-             prometheus::Registry* registry, ModelFactory model = nullptr);
+             prometheus::Registry* registry, CandidateFactory candidates = nullptr);
 
   // One record per origin region with requests in the history, and one for "total", all with the
   // same computed_at (now) and first_hour (the current hour); ids unset (not stored). Warm starts
@@ -60,9 +86,10 @@ class Forecaster {
   // FAILED_PRECONDITION when the resource has no requests in the history window;
   // DEADLINE_EXCEEDED when `deadline` passes and CANCELLED when `*cancelled` turns true (both
   // checked between series); UNAVAILABLE when the database is.
-  absl::StatusOr<std::vector<store::ForecastRecord>> Compute(
-      const std::string& resource_id, const std::vector<store::ForecastRecord>& previous,
-      absl::Time deadline, const std::atomic<bool>* cancelled = nullptr);
+  absl::StatusOr<Computation> Compute(const std::string& resource_id,
+                                      const std::vector<store::ForecastRecord>& previous,
+                                      absl::Time deadline,
+                                      const std::atomic<bool>* cancelled = nullptr);
 
   // One series: `history` (finite or not) ending just before `first_hour`. Never fails.
   store::ForecastRecord ForecastSeries(const std::string& origin_region,
@@ -72,10 +99,17 @@ class Forecaster {
   const ForecasterOptions& options() const { return options_; }
 
  private:
+  struct SeriesResult {
+    store::ForecastRecord record;
+    std::optional<EnsembleForecast> ensemble;  // absent for a history that was not finite
+  };
+  SeriesResult Series(const std::string& origin_region, const std::vector<double>& history,
+                      absl::Time first_hour, const store::ForecastRecord* previous);
+
   store::TelemetryRepository* const telemetry_;
   const Clock* const clock_;
   const ForecasterOptions options_;
-  const ModelFactory model_;
+  const CandidateFactory candidates_;
   prometheus::Family<prometheus::Counter>* fits_ = nullptr;
   prometheus::Family<prometheus::Counter>* fallbacks_ = nullptr;
   prometheus::Histogram* fit_seconds_ = nullptr;

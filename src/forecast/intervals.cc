@@ -10,18 +10,6 @@ namespace shadowplane::forecast {
 
 namespace {
 
-// Linear interpolation between order statistics (R's type 7, numpy's default). Reorders
-// `sample` (selection, not a full sort: a few quantiles of a few hundred values each).
-double Quantile(std::vector<double>& sample, double q) {
-  const double pos = q * (sample.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  std::nth_element(sample.begin(), sample.begin() + lo, sample.end());
-  const double low = sample[lo];
-  if (lo + 1 >= sample.size()) return low;
-  const double high = *std::min_element(sample.begin() + lo + 1, sample.end());
-  return low + (pos - lo) * (high - low);
-}
-
 // The spread for quantile q: spread_80 at a tail probability of 0.1, spread_95 at 0.025,
 // interpolated in log(tail probability) between, flat beyond.
 double SpreadFor(double q, const IntervalOptions& options) {
@@ -34,49 +22,82 @@ double SpreadFor(double q, const IntervalOptions& options) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::vector<double>>> ForecastQuantiles(const EnsembleForecast& f,
-                                                                   const std::vector<double>& qs,
-                                                                   const IntervalOptions& options) {
+ErrorProfile ProfileErrors(const EnsembleForecast& f, int window) {
+  ErrorProfile profile;
+  if (f.origins == 0) return profile;
+  const int h = f.horizon;
+  profile.lead_scale.assign(h, 0.0);
+  for (int j = 0; j < h; ++j) {
+    int count = 0;
+    for (int l = std::max(0, j - window); l <= std::min(h - 1, j + window); ++l) {
+      for (int k = 0; k < f.origins; ++k) profile.lead_scale[j] += std::abs(f.errors[k * h + l]);
+      count += f.origins;
+    }
+    profile.lead_scale[j] /= count;
+  }
+  std::vector<double> units;
+  units.reserve(f.errors.size());
+  for (int k = 0; k < f.origins; ++k) {
+    for (int j = 0; j < h; ++j) {
+      if (profile.lead_scale[j] > 0) units.push_back(f.errors[k * h + j] / profile.lead_scale[j]);
+    }
+  }
+  if (units.empty()) {  // a perfect backtest: no spread
+    profile.lead_scale.clear();
+    return profile;
+  }
+  std::sort(units.begin(), units.end());
+  profile.unit_quantiles.resize(ErrorProfile::kLevels);
+  for (int i = 0; i < ErrorProfile::kLevels; ++i) {
+    const double pos = static_cast<double>(i) / (ErrorProfile::kLevels - 1) * (units.size() - 1);
+    const size_t lo = static_cast<size_t>(std::floor(pos));
+    const size_t hi = std::min(lo + 1, units.size() - 1);
+    profile.unit_quantiles[i] = units[lo] + (pos - lo) * (units[hi] - units[lo]);
+  }
+  return profile;
+}
+
+double ErrorProfile::UnitQuantile(double q) const {
+  const double pos = q * (kLevels - 1);
+  const int lo = std::min(static_cast<int>(std::floor(pos)), kLevels - 2);
+  return unit_quantiles[lo] + (pos - lo) * (unit_quantiles[lo + 1] - unit_quantiles[lo]);
+}
+
+absl::Status CheckQuantiles(const std::vector<double>& qs) {
   for (double q : qs) {
     if (!(q > 0 && q < 1)) {
       return absl::InvalidArgumentError(absl::StrCat("quantile ", q, " is outside (0, 1)"));
     }
   }
-  const int h = static_cast<int>(f.point.size());
-  std::vector<std::vector<double>> out(qs.size(), f.point);
-  if (f.origins == 0) return out;  // no backtest: no spread
-  // The error scale at each lead: the mean absolute backtest error over neighbouring leads.
-  std::vector<double> scale(h, 0.0);
-  for (int j = 0; j < h; ++j) {
-    int count = 0;
-    for (int l = std::max(0, j - options.window); l <= std::min(h - 1, j + options.window); ++l) {
-      for (int k = 0; k < f.origins; ++k) scale[j] += std::abs(f.errors[k * f.horizon + l]);
-      count += f.origins;
-    }
-    scale[j] /= count;
-  }
-  // Errors in units of their lead's scale, pooled over every lead: one distribution, whose
-  // quantiles are then scaled back per lead.
-  std::vector<double> units;
-  units.reserve(f.errors.size());
-  for (int k = 0; k < f.origins; ++k) {
-    for (int j = 0; j < h; ++j) {
-      if (scale[j] > 0) units.push_back(f.errors[k * f.horizon + j] / scale[j]);
-    }
-  }
-  if (units.empty()) return out;  // a perfect backtest
-  // The spread widens the distribution around its median (a biased backtest stays biased, and
-  // every interval widens as the spread grows).
-  const double median = Quantile(units, 0.5);
-  for (size_t i = 0; i < qs.size(); ++i) {
-    const double z = median + SpreadFor(qs[i], options) * (Quantile(units, qs[i]) - median);
-    for (int j = 0; j < h; ++j) out[i][j] = std::max(0.0, f.point[j] + scale[j] * z);
+  return absl::OkStatus();
+}
+
+std::vector<double> QuantileSeries(const ErrorProfile& profile, absl::Span<const double> point,
+                                   int first_lead, double q, const IntervalOptions& options) {
+  std::vector<double> out(point.begin(), point.end());
+  if (!profile.usable()) return out;
+  const double median = profile.UnitQuantile(0.5);
+  const double z = median + SpreadFor(q, options) * (profile.UnitQuantile(q) - median);
+  const int last = static_cast<int>(profile.lead_scale.size()) - 1;
+  for (size_t j = 0; j < out.size(); ++j) {
+    const double scale = profile.lead_scale[std::min(first_lead + static_cast<int>(j), last)];
+    out[j] = std::max(0.0, out[j] + scale * z);
   }
   return out;
 }
 
+absl::StatusOr<std::vector<std::vector<double>>> ForecastQuantiles(const EnsembleForecast& f,
+                                                                   const std::vector<double>& qs,
+                                                                   const IntervalOptions& options) {
+  if (absl::Status s = CheckQuantiles(qs); !s.ok()) return s;
+  const ErrorProfile profile = ProfileErrors(f, options.window);
+  std::vector<std::vector<double>> out;
+  for (double q : qs) out.push_back(QuantileSeries(profile, f.point, 0, q, options));
+  return out;
+}
+
 absl::StatusOr<JointPaths> SampleJointPaths(const std::vector<const EnsembleForecast*>& regions,
-                                            int paths, uint64_t seed) {
+                                            int paths, uint64_t seed, double spread) {
   if (paths < 1) return absl::InvalidArgumentError(absl::StrCat("paths must be at least 1"));
   if (regions.empty()) return absl::FailedPreconditionError("no regions to sample");
   const int origins = regions[0]->origins, h = regions[0]->horizon;
@@ -94,12 +115,21 @@ absl::StatusOr<JointPaths> SampleJointPaths(const std::vector<const EnsembleFore
   out.origins.resize(paths);
   for (int& k : out.origins) k = pick(rng);
   out.values.assign(regions.size(), std::vector<float>(static_cast<size_t>(paths) * h));
+  std::vector<double> median(h), lead;
   for (size_t r = 0; r < regions.size(); ++r) {
+    const std::vector<double>& errors = regions[r]->errors;
+    for (int j = 0; j < h && spread != 1.0; ++j) {
+      lead.clear();
+      for (int k = 0; k < origins; ++k) lead.push_back(errors[static_cast<size_t>(k) * h + j]);
+      std::nth_element(lead.begin(), lead.begin() + lead.size() / 2, lead.end());
+      median[j] = lead[lead.size() / 2];
+    }
     for (int p = 0; p < paths; ++p) {
-      const double* e = &regions[r]->errors[static_cast<size_t>(out.origins[p]) * h];
+      const double* e = &errors[static_cast<size_t>(out.origins[p]) * h];
       for (int j = 0; j < h; ++j) {
+        const double error = spread == 1.0 ? e[j] : median[j] + spread * (e[j] - median[j]);
         out.values[r][static_cast<size_t>(p) * h + j] =
-            static_cast<float>(std::max(0.0, regions[r]->point[j] + e[j]));
+            static_cast<float>(std::max(0.0, regions[r]->point[j] + error));
       }
     }
   }

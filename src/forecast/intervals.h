@@ -35,6 +35,32 @@ struct IntervalOptions {
   double spread_95 = 1.7;
 };
 
+// What intervals need of a forecast's backtest errors, small enough to store with it: the error
+// scale per lead and the distribution of errors in units of that scale (kLevels evenly spaced
+// quantiles, 0 to 1). Empty for a forecast without backtest (fallback) or a perfect one.
+struct ErrorProfile {
+  static constexpr int kLevels = 201;
+  std::vector<double> lead_scale;
+  std::vector<double> unit_quantiles;
+
+  bool usable() const {
+    return !lead_scale.empty() && unit_quantiles.size() == static_cast<size_t>(kLevels);
+  }
+  // Interpolated; q in [0, 1]. Only when usable().
+  double UnitQuantile(double q) const;
+};
+
+ErrorProfile ProfileErrors(const EnsembleForecast& f, int window);
+
+// INVALID_ARGUMENT naming the first q outside (0, 1).
+absl::Status CheckQuantiles(const std::vector<double>& qs);
+
+// Quantile q of the forecast `point`, whose first value is lead `first_lead` (0: the first hour
+// forecast); leads past the profile's use its last lead's scale. The point itself without a
+// usable profile.
+std::vector<double> QuantileSeries(const ErrorProfile& profile, absl::Span<const double> point,
+                                   int first_lead, double q, const IntervalOptions& options = {});
+
 // quantiles[i][j]: quantile qs[i] at lead j. INVALID_ARGUMENT for a q outside (0, 1). A forecast
 // without backtest errors (fallback) gets the point forecast for every quantile.
 absl::StatusOr<std::vector<std::vector<double>>> ForecastQuantiles(
@@ -50,8 +76,9 @@ struct JointPaths {
 
 // FAILED_PRECONDITION when the regions' backtests do not share origins and horizon (histories of
 // different lengths) or have none; INVALID_ARGUMENT for paths < 1.
+// `spread` widens each error around its lead's median as the intervals do (1: as observed).
 absl::StatusOr<JointPaths> SampleJointPaths(const std::vector<const EnsembleForecast*>& regions,
-                                            int paths, uint64_t seed);
+                                            int paths, uint64_t seed, double spread = 1.0);
 
 }  // namespace shadowplane::forecast
 

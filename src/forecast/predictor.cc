@@ -3,9 +3,12 @@
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
+#include "forecast/intervals.h"
 #include "store/uuid.h"
 
 namespace shadowplane::forecast {
@@ -13,6 +16,8 @@ namespace shadowplane::forecast {
 namespace pb = shadowplane::v1;
 
 namespace {
+
+const std::vector<double> kDefaultQuantiles = {0.025, 0.1, 0.5, 0.9, 0.975};
 
 // Whether `records` (one computation) holds a total and reaches `horizon` hours past `hour`.
 bool Covers(const std::vector<store::ForecastRecord>& records, absl::Time hour, int horizon) {
@@ -26,16 +31,49 @@ bool Covers(const std::vector<store::ForecastRecord>& records, absl::Time hour, 
   return total;
 }
 
+ErrorProfile ProfileOf(const store::ForecastRecord& r) {
+  ErrorProfile p;
+  p.lead_scale = r.lead_scale;
+  p.unit_quantiles = r.unit_quantiles;
+  return p;
+}
+
+void ToProto(const store::RealizedAccuracy& a, pb::RealizedAccuracy* out) {
+  out->set_forecasts(a.forecasts);
+  out->set_mean_smape(a.mean_smape);
+  out->set_mean_mase(a.mean_mase);
+  out->set_coverage_80(a.coverage_80);
+  out->set_coverage_95(a.coverage_95);
+}
+
 void ToProto(const store::ForecastRecord& r, absl::Time hour, int horizon,
-             pb::SeriesForecast* out) {
+             const std::vector<double>& quantiles, pb::SeriesForecast* out) {
   out->set_origin_region(r.origin_region);
   out->set_model(r.model);
   for (double p : r.parameters) out->add_parameters(p);
-  const int64_t offset = (hour - r.first_hour) / absl::Hours(1);
-  for (int h = 0; h < horizon; ++h) out->add_values(r.values[offset + h]);
+  const int offset = static_cast<int>((hour - r.first_hour) / absl::Hours(1));
+  const absl::Span<const double> point = absl::MakeConstSpan(r.values).subspan(offset, horizon);
+  out->mutable_values()->Add(point.begin(), point.end());
   out->set_history_hours(r.history_hours);
   out->set_fallback_reason(r.fallback_reason);
   out->set_forecast_id(r.id);
+  out->set_method(r.method);
+  for (const std::string& m : r.models) out->add_models(m);
+  out->mutable_weights()->Add(r.weights.begin(), r.weights.end());
+  out->set_selection_note(r.selection_note);
+  const ErrorProfile profile = ProfileOf(r);
+  for (double q : quantiles) {
+    pb::QuantileForecast* series = out->add_quantiles();
+    series->set_level(q);
+    const std::vector<double> values = QuantileSeries(profile, point, offset, q);
+    series->mutable_values()->Add(values.begin(), values.end());
+  }
+  if (r.backtest_origins > 0) {
+    out->mutable_backtest()->set_model(r.model);
+    out->mutable_backtest()->set_smape(r.backtest_smape);
+    out->mutable_backtest()->set_mase(r.backtest_mase);
+  }
+  out->set_backtest_origins(r.backtest_origins);
 }
 
 }  // namespace
@@ -56,42 +94,141 @@ Predictor::Predictor(Forecaster* forecaster, store::ForecastRepository* forecast
            .Register(*registry);
 }
 
-absl::Status Predictor::Predict(const pb::PredictRequest& request, pb::PredictResponse* response) {
-  const std::string& id = request.resource_id();
+absl::Status Predictor::CheckResource(const std::string& id) {
   if (id.empty()) return absl::InvalidArgumentError("resource_id is required");
   if (!store::LooksLikeUuid(id)) {
     return absl::InvalidArgumentError(absl::StrCat("resource_id \"", id, "\" is not a UUID"));
   }
+  ASSIGN_OR_RETURN(const bool exists, telemetry_->ResourceExists(id));
+  if (!exists) return absl::NotFoundError(absl::StrCat("resource ", id, " not found"));
+  return absl::OkStatus();
+}
+
+absl::Status Predictor::Predict(const pb::PredictRequest& request, pb::PredictResponse* response) {
+  const std::string& id = request.resource_id();
+  if (id.empty()) return absl::InvalidArgumentError("resource_id is required");
   const int horizon = request.has_horizon_hours() ? request.horizon_hours() : kDefaultHorizonHours;
   if (horizon <= 0 || horizon > options_.max_horizon_hours) {
     return absl::InvalidArgumentError(absl::StrCat("horizon_hours must be within [1, ",
                                                    options_.max_horizon_hours,
                                                    "] (--max_horizon_hours), got ", horizon));
   }
-  ASSIGN_OR_RETURN(const bool exists, telemetry_->ResourceExists(id));
-  if (!exists) return absl::NotFoundError(absl::StrCat("resource ", id, " not found"));
+  std::vector<double> quantiles(request.quantiles().begin(), request.quantiles().end());
+  if (quantiles.empty()) quantiles = kDefaultQuantiles;
+  if (absl::Status s = CheckQuantiles(quantiles); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("quantiles: ", s.message()));
+  }
+  const int max_paths = forecaster_->options().sample_paths;
+  if (request.sample_paths() < 0 || request.sample_paths() > max_paths) {
+    return absl::InvalidArgumentError(absl::StrCat("sample_paths must be within [0, ", max_paths,
+                                                   "] (--sample_paths), got ",
+                                                   request.sample_paths()));
+  }
+  RETURN_IF_ERROR(CheckResource(id));
 
   const absl::Time hour =
       absl::UnixEpoch() + absl::Floor(clock_->Now() - absl::UnixEpoch(), absl::Hours(1));
   ASSIGN_OR_RETURN(std::vector<store::ForecastRecord> records, forecasts_->Latest(id));
   const bool compute = request.refresh() || !Covers(records, hour, horizon);
   if (compute) {
-    ASSIGN_OR_RETURN(std::vector<store::ForecastRecord> fresh,
+    ASSIGN_OR_RETURN(Computation fresh,
                      forecaster_->Compute(id, records, absl::Now() + options_.compute_deadline));
-    RETURN_IF_ERROR(forecasts_->Append(fresh));
-    records = std::move(fresh);
+    RETURN_IF_ERROR(StoreComputation(*forecasts_, fresh));
+    records = std::move(fresh.records);
   }
   if (predictions_ != nullptr) {
     predictions_->Add({{"source", compute ? "computed" : "stored"}}).Increment();
   }
+  ASSIGN_OR_RETURN(const std::vector<store::RealizedAccuracy> realized,
+                   forecasts_->Realized(id, hour - options_.realized_window));
   response->set_resource_id(id);
   *response->mutable_first_hour() = ToProtoTime(hour);
   response->set_horizon_hours(horizon);
   response->set_computed_now(compute);
+  std::map<std::string, pb::SeriesForecast*> by_region;
   for (const store::ForecastRecord& r : records) {
     *response->mutable_computed_at() = ToProtoTime(r.computed_at);
-    ToProto(r, hour, horizon,
-            r.origin_region == "total" ? response->mutable_total() : response->add_regions());
+    pb::SeriesForecast* series =
+        r.origin_region == "total" ? response->mutable_total() : response->add_regions();
+    ToProto(r, hour, horizon, quantiles, series);
+    by_region[r.origin_region] = series;
+  }
+  for (const store::RealizedAccuracy& a : realized) {
+    if (auto it = by_region.find(a.origin_region); it != by_region.end()) {
+      ToProto(a, it->second->mutable_realized());
+    }
+  }
+  if (request.sample_paths() > 0 && !records.empty()) {
+    absl::StatusOr<store::ForecastPathsRecord> paths = forecasts_->LatestPaths(id);
+    // Only the paths of the computation being served.
+    if (paths.ok() && paths->computed_at == records[0].computed_at) {
+      const int offset = static_cast<int>((hour - paths->first_hour) / absl::Hours(1));
+      const int hours = std::max(0, std::min(horizon, paths->horizon - offset));
+      const int n = std::min(request.sample_paths(), paths->paths);
+      response->set_sample_paths(hours > 0 ? n : 0);
+      response->set_paths_hours(hours);
+      for (size_t r = 0; r < paths->regions.size() && hours > 0; ++r) {
+        auto it = by_region.find(paths->regions[r]);
+        if (it == by_region.end()) continue;
+        for (int p = 0; p < n; ++p) {
+          const float* v = &paths->values[r][static_cast<size_t>(p) * paths->horizon + offset];
+          it->second->mutable_sample_paths()->Add(v, v + hours);
+        }
+      }
+    } else if (!paths.ok() && !absl::IsNotFound(paths.status())) {
+      return paths.status();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Predictor::Backtest(const pb::BacktestRequest& request,
+                                 pb::BacktestResponse* response) {
+  const std::string& id = request.resource_id();
+  const int days = request.has_realized_days() ? request.realized_days() : 7;
+  if (days < 1 || days > 400) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("realized_days must be within [1, 400], got ", days));
+  }
+  RETURN_IF_ERROR(CheckResource(id));
+  ASSIGN_OR_RETURN(const std::vector<store::ForecastRecord> records, forecasts_->Latest(id));
+  if (records.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("resource ", id, " has not been forecast yet (Predict computes one)"));
+  }
+  ASSIGN_OR_RETURN(const std::vector<store::RealizedAccuracy> realized,
+                   forecasts_->Realized(id, clock_->Now() - absl::Hours(24 * days)));
+  response->set_resource_id(id);
+  *response->mutable_computed_at() = ToProtoTime(records[0].computed_at);
+  std::vector<const store::ForecastRecord*> ordered;
+  for (const auto& r : records) {
+    if (r.origin_region != "total") ordered.push_back(&r);
+  }
+  for (const auto& r : records) {
+    if (r.origin_region == "total") ordered.push_back(&r);
+  }
+  for (const store::ForecastRecord* r : ordered) {
+    pb::SeriesBacktest* s = response->add_series();
+    s->set_origin_region(r->origin_region);
+    s->set_method(r->method);
+    for (const std::string& m : r->models) s->add_models(m);
+    s->mutable_weights()->Add(r->weights.begin(), r->weights.end());
+    s->set_selection_note(r->selection_note);
+    s->set_origins(r->backtest_origins);
+    if (r->backtest_origins > 0) {
+      s->mutable_forecast()->set_model(r->model);
+      s->mutable_forecast()->set_smape(r->backtest_smape);
+      s->mutable_forecast()->set_mase(r->backtest_mase);
+    }
+    for (size_t i = 0; i < r->candidate_models.size(); ++i) {
+      pb::ModelAccuracy* c = s->add_candidates();
+      c->set_model(r->candidate_models[i]);
+      if (i < r->candidate_smape.size()) c->set_smape(r->candidate_smape[i]);
+      if (i < r->candidate_mase.size()) c->set_mase(r->candidate_mase[i]);
+    }
+    for (const store::RealizedAccuracy& a : realized) {
+      if (a.origin_region == r->origin_region) ToProto(a, s->mutable_realized());
+    }
   }
   return absl::OkStatus();
 }

@@ -1,6 +1,8 @@
-// ForecastService.Predict: serves a resource's newest stored forecast from the current hour on, or
-// computes (and stores) one when asked to (`refresh`), when none is stored, or when the stored one
-// does not reach `horizon_hours` past the current hour. Thread-safe.
+// ForecastService: Predict serves a resource's newest stored forecast from the current hour on,
+// with the quantiles asked for and its joint sample paths, or computes (and stores) one when asked
+// to (`refresh`), when none is stored, or when the stored one does not reach `horizon_hours` past
+// the current hour. Backtest reports how each series' forecast was chosen and how past forecasts
+// turned out. Thread-safe.
 //
 // Metrics: shadowplane_forecast_predictions_total{source="stored"|"computed"}.
 #ifndef SHADOWPLANE_FORECAST_PREDICTOR_H_
@@ -28,6 +30,8 @@ struct PredictorOptions {
   int max_horizon_hours = 168;
   // How long computing a forecast for a request may take.
   absl::Duration compute_deadline = absl::Seconds(30);
+  // How far back realized accuracy looks by default.
+  absl::Duration realized_window = absl::Hours(24 * 7);
 };
 
 class Predictor {
@@ -36,12 +40,18 @@ class Predictor {
             store::TelemetryRepository* telemetry, const Clock* clock, PredictorOptions options,
             prometheus::Registry* registry);
 
-  // INVALID_ARGUMENT naming the field, NOT_FOUND for an unknown resource, FAILED_PRECONDITION when
-  // it has no demand to forecast from; UNAVAILABLE when the database is.
+  // INVALID_ARGUMENT naming the field (resource_id, horizon_hours, quantiles, sample_paths),
+  // NOT_FOUND for an unknown resource, FAILED_PRECONDITION when it has no demand to forecast from;
+  // UNAVAILABLE when the database is.
   absl::Status Predict(const shadowplane::v1::PredictRequest& request,
                        shadowplane::v1::PredictResponse* response);
+  // INVALID_ARGUMENT, NOT_FOUND as Predict; FAILED_PRECONDITION when nothing was forecast yet.
+  absl::Status Backtest(const shadowplane::v1::BacktestRequest& request,
+                        shadowplane::v1::BacktestResponse* response);
 
  private:
+  absl::Status CheckResource(const std::string& id);
+
   Forecaster* const forecaster_;
   store::ForecastRepository* const forecasts_;
   store::TelemetryRepository* const telemetry_;

@@ -24,6 +24,58 @@ struct ForecastRecord {
   int history_hours = 0;
   absl::Time computed_at;
   std::string fallback_reason;  // empty unless the chosen model failed
+  // How it was made: "selected" (models has one), "combined" (weights sum to 1) or "fallback".
+  std::string method = "selected";
+  std::vector<std::string> models;
+  std::vector<double> weights;
+  std::string selection_note;  // why a fallback
+  // What its intervals are made of (forecast::ErrorProfile); empty without a backtest.
+  std::vector<double> lead_scale;
+  std::vector<double> unit_quantiles;
+  // The rolling-origin backtest: its origins, the forecast's accuracy, every candidate's.
+  int backtest_origins = 0;
+  double backtest_smape = 0, backtest_mase = 0;
+  std::vector<std::string> candidate_models;
+  std::vector<double> candidate_smape, candidate_mase;
+};
+
+// A resource's newest joint sample paths (see forecast::SampleJointPaths).
+struct ForecastPathsRecord {
+  std::string resource_id;
+  absl::Time computed_at;
+  absl::Time first_hour;
+  int paths = 0;
+  int horizon = 0;
+  std::vector<std::string> regions;
+  // values[r][p * horizon + j]
+  std::vector<std::vector<float>> values;
+};
+
+// A stored forecast due for scoring: its id, resource, region, first hour and values.
+struct UnscoredForecast {
+  int64_t id = 0;
+  std::string resource_id;
+  std::string origin_region;
+  absl::Time first_hour;
+  std::vector<double> values;
+  std::vector<double> lead_scale;
+  std::vector<double> unit_quantiles;
+  int history_hours = 0;
+};
+
+struct ForecastScore {
+  int64_t id = 0;
+  int hours = 0;
+  double smape = 0, mase = 0;
+  int hits_80 = 0, hits_95 = 0;
+};
+
+// Realized accuracy of a resource's scored forecasts for one region.
+struct RealizedAccuracy {
+  std::string origin_region;
+  int forecasts = 0;
+  double mean_smape = 0, mean_mase = 0;
+  double coverage_80 = 0, coverage_95 = 0;  // shares of scored hours, 0..1
 };
 
 class ForecastRepository {
@@ -41,6 +93,19 @@ class ForecastRepository {
                                                int limit);
   // Deletes forecasts computed before `cutoff`; returns how many.
   absl::StatusOr<int64_t> PruneBefore(absl::Time cutoff);
+
+  // Replaces the resource's paths; values are stored as 16-bit codes (relative error below 2e-5
+  // of each hour's maximum).
+  absl::Status UpsertPaths(const ForecastPathsRecord& paths);
+  // NOT_FOUND when the resource has none.
+  absl::StatusOr<ForecastPathsRecord> LatestPaths(const std::string& resource_id);
+
+  // Forecasts not yet scored whose first `hours` hours ended by `before`, oldest first.
+  absl::StatusOr<std::vector<UnscoredForecast>> Unscored(absl::Time before, int hours, int limit);
+  absl::Status RecordScores(const std::vector<ForecastScore>& scores, absl::Time scored_at);
+  // Per region, over forecasts first forecasting after `since`.
+  absl::StatusOr<std::vector<RealizedAccuracy>> Realized(const std::string& resource_id,
+                                                         absl::Time since);
 
  private:
   ConnectionPool* const pool_;

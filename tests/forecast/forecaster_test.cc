@@ -65,26 +65,31 @@ TEST(ForecasterTest, ForecastsASeriesWithTheDefaultModel) {
 }
 
 TEST(ForecasterTest, AFailedOrNonFiniteFitFallsBackToSeasonalNaiveAndIsCounted) {
+  // 100 hours: enough to backtest the (broken) candidate over 12 origins of 48 hours.
   prometheus::Registry registry;
   FakeClock clock(kHour);
   ForecasterOptions options;
   options.stored_horizon_hours = 48;
   const std::vector<double> y = Daily(100);
   for (const bool fit_fails : {true, false}) {
-    Forecaster forecaster(nullptr, &clock, options, &registry,
-                          [fit_fails](int) { return std::make_unique<BrokenModel>(fit_fails); });
+    Forecaster forecaster(nullptr, &clock, options, &registry, [fit_fails](int) {
+      std::vector<std::unique_ptr<ForecastModel>> c;
+      c.push_back(std::make_unique<BrokenModel>(fit_fails));
+      return c;
+    });
     const store::ForecastRecord r = forecaster.ForecastSeries("eu", y, kHour, nullptr);
     EXPECT_EQ(r.model, "seasonal_naive_24");
-    EXPECT_FALSE(r.fallback_reason.empty());
+    EXPECT_EQ(r.method, "fallback");
+    EXPECT_TRUE(absl::StrContains(r.fallback_reason, "failed")) << r.fallback_reason;
+    EXPECT_TRUE(r.lead_scale.empty()) << "no backtest, no intervals";
     ASSERT_EQ(r.values.size(), 48u);
     for (int h = 0; h < 48; ++h) EXPECT_DOUBLE_EQ(r.values[h], y[y.size() - 24 + h % 24]);
   }
   const std::string metrics = Scrape(registry);
+  // A fit that fails and a forecast that is not finite both fail their backtest.
   EXPECT_TRUE(
-      absl::StrContains(metrics, "shadowplane_forecast_fallbacks_total{reason=\"fit_failed\"} 1"))
+      absl::StrContains(metrics, "shadowplane_forecast_fallbacks_total{reason=\"fit_failed\"} 2"))
       << metrics;
-  EXPECT_TRUE(
-      absl::StrContains(metrics, "shadowplane_forecast_fallbacks_total{reason=\"not_finite\"} 1"));
   EXPECT_TRUE(
       absl::StrContains(metrics, "shadowplane_forecast_fits_total{model=\"seasonal_naive_24\"} 2"));
 }
