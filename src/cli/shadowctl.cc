@@ -4,9 +4,12 @@
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include <cmath>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "cli/table.h"
@@ -78,6 +81,7 @@ class Shadowctl {
     if (is({"syncs"}) && w.size() == 2) return ListSyncRuns(w[1]);
     if (is({"demand"}) && w.size() == 2) return GetDemand(w[1]);
     if (is({"predict"}) && w.size() == 2) return Predict(w[1]);
+    if (is({"backtest"}) && w.size() == 2) return Backtest(w[1]);
     err_ << "shadowctl: unknown command";
     for (const auto& word : w) err_ << " " << word;
     err_ << "\n\n" << ShadowctlUsage();
@@ -403,26 +407,95 @@ class Shadowctl {
     out_ << "resource " << response.resource_id() << ": " << response.horizon_hours()
          << " hours from " << time(response.first_hour()) << " UTC, computed "
          << time(response.computed_at()) << (response.computed_now() ? " (now)" : "") << "\n";
-    Table models({"series", "model", "history hours", "forecast id", "fallback"});
+    Table models({"series", "method", "models", "history h", "backtest smape",
+                  "realized smape (7d)", "80% / 95% hit", "forecast id", "note"});
     std::vector<const pb::SeriesForecast*> series;
     for (const auto& r : response.regions()) series.push_back(&r);
     series.push_back(&response.total());
     for (const pb::SeriesForecast* s : series) {
-      models.AddRow({s->origin_region(), s->model(), absl::StrCat(s->history_hours()),
-                     absl::StrCat(s->forecast_id()), s->fallback_reason()});
+      std::vector<std::string> weighted;
+      for (int i = 0; i < s->models_size(); ++i) {
+        weighted.push_back(s->weights_size() > i && s->models_size() > 1
+                               ? absl::StrFormat("%s %.2f", s->models(i), s->weights(i))
+                               : s->models(i));
+      }
+      const pb::RealizedAccuracy& realized = s->realized();
+      models.AddRow(
+          {s->origin_region(), s->method(), absl::StrJoin(weighted, ", "),
+           absl::StrCat(s->history_hours()),
+           s->backtest_origins() > 0 ? absl::StrFormat("%.1f%%", s->backtest().smape()) : "-",
+           realized.forecasts() > 0
+               ? absl::StrFormat("%.1f%% (%d)", realized.mean_smape(), realized.forecasts())
+               : "-",
+           realized.forecasts() > 0
+               ? absl::StrFormat("%.0f%% / %.0f%%", 100 * realized.coverage_80(),
+                                 100 * realized.coverage_95())
+               : "-",
+           absl::StrCat(s->forecast_id()),
+           s->fallback_reason().empty() ? s->selection_note() : s->fallback_reason()});
     }
     out_ << models.Render() << "\n";
+    // Each cell: the point forecast and its 80% interval (quantiles 0.1 and 0.9) when asked for.
     std::vector<std::string> headers = {"hour (utc)"};
-    for (const pb::SeriesForecast* s : series) headers.push_back(s->origin_region());
+    for (const pb::SeriesForecast* s : series) headers.push_back(s->origin_region() + " [80%]");
     Table table(headers);
     const absl::Time first = absl::FromUnixSeconds(response.first_hour().seconds());
+    auto level = [](const pb::SeriesForecast* s, double q) -> const pb::QuantileForecast* {
+      for (const auto& quantile : s->quantiles()) {
+        if (std::abs(quantile.level() - q) < 1e-9) return &quantile;
+      }
+      return nullptr;
+    };
     for (int h = 0; h < response.horizon_hours(); ++h) {
       std::vector<std::string> row = {
           absl::FormatTime("%Y-%m-%d %H:%M", first + absl::Hours(h), absl::UTCTimeZone())};
       for (const pb::SeriesForecast* s : series) {
-        row.push_back(h < s->values_size() ? absl::StrFormat("%.1f", s->values(h)) : "");
+        if (h >= s->values_size()) {
+          row.push_back("");
+          continue;
+        }
+        const pb::QuantileForecast *lo = level(s, 0.1), *hi = level(s, 0.9);
+        row.push_back(
+            lo != nullptr && hi != nullptr && h < lo->values_size() && h < hi->values_size()
+                ? absl::StrFormat("%.1f [%.1f-%.1f]", s->values(h), lo->values(h), hi->values(h))
+                : absl::StrFormat("%.1f", s->values(h)));
       }
       table.AddRow(std::move(row));
+    }
+    out_ << table.Render();
+    return kExitOk;
+  }
+
+  // Per series: how its forecast was chosen, then every candidate's backtest accuracy.
+  int Backtest(const std::string& resource_id) {
+    pb::BacktestRequest request;
+    request.set_resource_id(resource_id);
+    pb::BacktestResponse response;
+    grpc::Status status = forecasts_->Backtest(Context().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    if (options_.json) return Json(response), kExitOk;
+    Table table({"series", "model", "weight", "backtest smape", "backtest mase", "origins"});
+    for (const pb::SeriesBacktest& s : response.series()) {
+      table.AddRow({s.origin_region(), absl::StrCat("forecast (", s.method(), ")"), "",
+                    s.origins() > 0 ? absl::StrFormat("%.2f%%", s.forecast().smape()) : "-",
+                    s.origins() > 0 ? absl::StrFormat("%.3f", s.forecast().mase()) : "-",
+                    absl::StrCat(s.origins())});
+      for (const pb::ModelAccuracy& c : s.candidates()) {
+        std::string weight;
+        for (int i = 0; i < s.models_size(); ++i) {
+          if (s.models(i) == c.model() && i < s.weights_size()) {
+            weight = absl::StrFormat("%.2f", s.weights(i));
+          }
+        }
+        table.AddRow({"", c.model(), weight, absl::StrFormat("%.2f%%", c.smape()),
+                      absl::StrFormat("%.3f", c.mase()), ""});
+      }
+      if (s.realized().forecasts() > 0) {
+        table.AddRow({"", absl::StrCat("realized, ", s.realized().forecasts(), " forecasts"), "",
+                      absl::StrFormat("%.2f%%", s.realized().mean_smape()),
+                      absl::StrFormat("%.3f", s.realized().mean_mase()), ""});
+      }
+      if (!s.selection_note().empty()) table.AddRow({"", s.selection_note(), "", "", "", ""});
     }
     out_ << table.Render();
     return kExitOk;
@@ -460,8 +533,11 @@ std::string ShadowctlUsage() {
                                      requests per origin region (default: the last 48 hours;
                                      T in RFC 3339, e.g. 2026-11-29T18:00:00Z)
   predict RESOURCE_ID [--horizon=HOURS] [--refresh]
-                                     forecast requests per hour, per origin region and in total
-                                     (default 48 hours; --refresh: compute now)
+                                     forecast requests per hour, per origin region and in total,
+                                     with 80% intervals and accuracy (default 48 hours;
+                                     --refresh: compute now)
+  backtest RESOURCE_ID               how each series' forecast was chosen: every candidate
+                                     model's backtest accuracy, and past forecasts' accuracy
 
 --server defaults to 127.0.0.1:50051 (environment: SHADOWPLANE_SERVER). Exit codes: 0 done,
 1 the server refused or could not be reached (the status is printed), 2 bad usage.

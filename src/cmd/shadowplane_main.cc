@@ -108,6 +108,9 @@ ABSL_FLAG(absl::Duration, forecast_deadline, absl::Seconds(30),
           "Longest one resource's forecast may take to compute");
 ABSL_FLAG(absl::Duration, forecast_retention, absl::Hours(24 * 90),
           "How long stored forecasts are kept (to score them and cite them later)");
+ABSL_FLAG(int, sample_paths, 200,
+          "Joint sample paths of demand kept per resource (1 to 10000); Predict returns at most "
+          "this many");
 
 namespace {
 
@@ -178,6 +181,7 @@ int Main(int argc, char** argv) {
   options.forecast_threads = absl::GetFlag(FLAGS_forecast_threads);
   options.forecast_deadline = absl::GetFlag(FLAGS_forecast_deadline);
   options.forecast_retention = absl::GetFlag(FLAGS_forecast_retention);
+  options.sample_paths = absl::GetFlag(FLAGS_sample_paths);
   if (options.db_pool_size < 1) {
     std::cerr << "shadowplane: db_pool_size must be at least 1\n";
     return kExitConfigError;
@@ -210,11 +214,12 @@ int Main(int argc, char** argv) {
       options.max_horizon_hours > 24 * 7 * 5 || options.forecast_refit_hours < 1 ||
       options.forecast_threads < 1 || options.forecast_interval <= absl::ZeroDuration() ||
       options.forecast_deadline <= absl::ZeroDuration() ||
-      options.forecast_retention < absl::Hours(1)) {
+      options.forecast_retention < absl::Hours(1) || options.sample_paths < 1 ||
+      options.sample_paths > 10000) {
     std::cerr << "shadowplane: --forecast_history must be at least 24h, --max_horizon_hours "
                  "within [1, 840], --forecast_refit_hours and --forecast_threads at least 1, "
                  "--forecast_interval and --forecast_deadline positive, --forecast_retention at "
-                 "least 1h\n";
+                 "least 1h, --sample_paths within [1, 10000]\n";
     return kExitConfigError;
   }
   if (options.shadow_sync_interval <= absl::ZeroDuration() ||

@@ -18,13 +18,14 @@ constexpr char kLeaseName[] = "forecast-refresh";
 ForecastRefresher::ForecastRefresher(Forecaster* forecaster, store::ForecastRepository* forecasts,
                                      store::LeaseStore* leases, const Clock* clock,
                                      WorkerPool* workers, RefresherOptions options,
-                                     prometheus::Registry* registry)
+                                     prometheus::Registry* registry, ForecastScorer* scorer)
     : forecaster_(forecaster),
       forecasts_(forecasts),
       leases_(leases),
       clock_(clock),
       workers_(workers),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      scorer_(scorer) {
   if (registry == nullptr) return;
   leader_ = &prometheus::BuildGauge()
                  .Name("shadowplane_forecast_refresh_leader")
@@ -85,6 +86,14 @@ absl::StatusOr<ForecastRefresher::Pass> ForecastRefresher::RunOnce() {
   const absl::Time now = clock_->Now();
   ASSIGN_OR_RETURN(pass.pruned, forecasts_->PruneBefore(now - options_.retention));
   if (pruned_ != nullptr) pruned_->Increment(static_cast<double>(pass.pruned));
+  if (scorer_ != nullptr) {
+    absl::StatusOr<int> scored = scorer_->RunOnce();
+    if (scored.ok()) {
+      pass.scored = *scored;
+    } else {
+      LOG_EVENT(kWarning, "scoring forecasts failed").Field("error", scored.status());
+    }
+  }
   const absl::Time current_hour =
       absl::UnixEpoch() + absl::Floor(now - absl::UnixEpoch(), absl::Hours(1));
   ASSIGN_OR_RETURN(
@@ -131,12 +140,13 @@ absl::StatusOr<ForecastRefresher::Pass> ForecastRefresher::RunOnce() {
   }
   if (pass_seconds_ != nullptr)
     pass_seconds_->Observe(absl::ToDoubleSeconds(absl::Now() - started));
-  if (pass.refreshed > 0 || pass.failed > 0 || pass.pruned > 0) {
+  if (pass.refreshed > 0 || pass.failed > 0 || pass.pruned > 0 || pass.scored > 0) {
     LOG_EVENT(kInfo, "forecast refresh pass")
         .Field("due", pass.due)
         .Field("refreshed", pass.refreshed)
         .Field("failed", pass.failed)
         .Field("pruned", pass.pruned)
+        .Field("scored", pass.scored)
         .Field("seconds", absl::ToDoubleSeconds(absl::Now() - started));
   }
   return pass;

@@ -2,7 +2,8 @@
 // replica does it (a Kubernetes-style reconcile pass; the state is the `forecasts` table, so a
 // restart resumes where it was). A pass:
 //   1. takes or renews the lease (nothing else when another replica holds it);
-//   2. deletes forecasts older than the retention;
+//   2. deletes forecasts older than the retention, and scores past forecasts whose hours have
+//      passed (forecast/forecast_scorer.h);
 //   3. finds the resources due (demand in the history window and no forecast whose first hour is
 //      within the last `refit_hours`: that many new hours arrived since), longest-waiting first,
 //      at most `max_per_pass`;
@@ -23,6 +24,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/worker_pool.h"
+#include "forecast/forecast_scorer.h"
 #include "forecast/forecaster.h"
 #include "store/forecast_repository.h"
 #include "store/lease_store.h"
@@ -52,9 +54,11 @@ struct RefresherOptions {
 class ForecastRefresher {
  public:
   // Computations run on `workers` (the pass waits for them); its queue must hold max_in_flight.
+  // `scorer` (optional) scores past forecasts at each pass.
   ForecastRefresher(Forecaster* forecaster, store::ForecastRepository* forecasts,
                     store::LeaseStore* leases, const Clock* clock, WorkerPool* workers,
-                    RefresherOptions options, prometheus::Registry* registry);
+                    RefresherOptions options, prometheus::Registry* registry,
+                    ForecastScorer* scorer = nullptr);
 
   struct Pass {
     bool leader = false;
@@ -62,6 +66,7 @@ class ForecastRefresher {
     int refreshed = 0;
     int failed = 0;
     int64_t pruned = 0;
+    int scored = 0;
   };
   // One pass (see above).
   absl::StatusOr<Pass> RunOnce();
@@ -78,6 +83,7 @@ class ForecastRefresher {
   const Clock* const clock_;
   WorkerPool* const workers_;
   const RefresherOptions options_;
+  ForecastScorer* const scorer_;
   std::atomic<bool> stopping_{false};
   prometheus::Gauge* leader_ = nullptr;
   prometheus::Gauge* due_ = nullptr;

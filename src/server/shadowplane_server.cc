@@ -368,6 +368,7 @@ class ShadowplaneServer::Impl {
     forecaster.history = options_.forecast_history;
     // Stored forecasts reach the longest horizon even when they are refit_hours old.
     forecaster.stored_horizon_hours = options_.max_horizon_hours + options_.forecast_refit_hours;
+    forecaster.sample_paths = options_.sample_paths;
     forecaster_ = std::make_unique<forecast::Forecaster>(telemetry_.get(), clock_.get(), forecaster,
                                                          registry_.get());
     forecast::PredictorOptions predictor;
@@ -388,9 +389,12 @@ class ShadowplaneServer::Impl {
     refresher.max_in_flight = 2 * options_.forecast_threads;
     forecast_workers_ = std::make_unique<WorkerPool>("forecast", options_.forecast_threads,
                                                      refresher.max_in_flight);
+    forecast_scorer_ =
+        std::make_unique<forecast::ForecastScorer>(forecasts_.get(), telemetry_.get(), clock_.get(),
+                                                   forecast::ScorerOptions{}, registry_.get());
     forecast_refresher_ = std::make_unique<forecast::ForecastRefresher>(
         forecaster_.get(), forecasts_.get(), leases_.get(), clock_.get(), forecast_workers_.get(),
-        refresher, registry_.get());
+        refresher, registry_.get(), forecast_scorer_.get());
     forecast_loop_ = StartPassLoop(
         options_.forecast_interval, [this] { return supervisor_->ready(); },
         [this] {
@@ -543,6 +547,7 @@ class ShadowplaneServer::Impl {
   std::unique_ptr<forecast::Predictor> predictor_;
   std::unique_ptr<api::ForecastService> forecast_service_;
   std::unique_ptr<WorkerPool> forecast_workers_;
+  std::unique_ptr<forecast::ForecastScorer> forecast_scorer_;
   std::unique_ptr<forecast::ForecastRefresher> forecast_refresher_;
   std::unique_ptr<PeriodicTask> forecast_loop_;
 

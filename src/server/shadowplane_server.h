@@ -88,6 +88,8 @@ struct ServerOptions {
   int forecast_threads = 1;
   absl::Duration forecast_deadline = absl::Seconds(30);
   absl::Duration forecast_retention = absl::Hours(24 * 90);
+  // Joint sample paths kept per resource (and the most Predict returns).
+  int sample_paths = 200;
 };
 
 class ShadowplaneServer {

@@ -2,6 +2,9 @@
 // one replica at a time under the lease, warm starts, retention, and Predict's answers.
 #include "forecast/forecast_refresher.h"
 
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
 #include <cmath>
 #include <pqxx/pqxx>
 
@@ -20,8 +23,10 @@ constexpr char kSilent[] = "aaaaaaaa-0000-4000-8000-000000000003";
 const absl::Time kNow = absl::FromUnixSeconds(1796558400) + absl::Minutes(20);
 const absl::Time kHour = absl::FromUnixSeconds(1796558400);
 
+// A daily pattern with a little deterministic noise (-2..2), so that backtests have errors.
 int Requests(int64_t unix_hour) {
-  return static_cast<int>(std::lround(40 + 30 * std::sin(2 * M_PI * (unix_hour % 24) / 24.0)));
+  return static_cast<int>(std::lround(40 + 30 * std::sin(2 * M_PI * (unix_hour % 24) / 24.0))) +
+         static_cast<int>(unix_hour * 2654435761u % 5) - 2;
 }
 
 class ForecastRefresherTest : public testing::MigratedDatabaseTest {
@@ -110,7 +115,7 @@ TEST_F(ForecastRefresherTest, ForecastsResourcesWithDemandOnceEveryRefitHours) {
   EXPECT_EQ(eu.history_hours, 21 * 24);
   ASSERT_EQ(eu.values.size(), 54u);
   const int64_t first = absl::ToUnixSeconds(kHour) / 3600;
-  for (int h = 0; h < 54; ++h) EXPECT_NEAR(eu.values[h], Requests(first + h), 2) << h;
+  for (int h = 0; h < 54; ++h) EXPECT_NEAR(eu.values[h], Requests(first + h), 5) << h;
   auto young = forecasts_->Latest(kYoung);
   ASSERT_TRUE(young.ok());
   ASSERT_EQ(young->size(), 2u);
@@ -133,6 +138,80 @@ TEST_F(ForecastRefresherTest, ForecastsResourcesWithDemandOnceEveryRefitHours) {
   auto late = a->RunOnce();
   ASSERT_TRUE(late.ok());
   EXPECT_EQ(late->pruned, 5);
+}
+
+TEST_F(ForecastRefresherTest, StoresJointPathsAndScoresForecastsOnceTheirHoursPassed) {
+  prometheus::Registry registry;
+  ForecastScorer scorer(forecasts_.get(), telemetry_.get(), &clock_, ScorerOptions{}, &registry);
+  RefresherOptions options;
+  options.owner = "replica-a";
+  ForecastRefresher refresher(forecaster_.get(), forecasts_.get(), leases_.get(), &clock_,
+                              workers_.get(), options, nullptr, &scorer);
+  ASSERT_TRUE(refresher.RunOnce().ok());
+  auto busy = forecasts_->Latest(kBusy);
+  ASSERT_TRUE(busy.ok());
+  for (const store::ForecastRecord& r : *busy) {
+    EXPECT_NE(r.method, "fallback") << r.origin_region << " " << r.selection_note;
+    EXPECT_GT(r.backtest_origins, 0);
+    EXPECT_EQ(r.candidate_models.size(), 4u) << "3 weeks: too short for the 3-week mean";
+    // us is a constant 5: a perfect backtest, so no spread.
+    EXPECT_EQ(r.unit_quantiles.size(), r.origin_region == "us" ? 0u : ErrorProfile::kLevels)
+        << r.origin_region;
+  }
+  auto paths = forecasts_->LatestPaths(kBusy);
+  ASSERT_TRUE(paths.ok()) << paths.status();
+  EXPECT_EQ(paths->regions, (std::vector<std::string>{"eu", "us", "total"}));
+  EXPECT_EQ(paths->paths, 200);
+  EXPECT_EQ(paths->horizon, 48);
+  EXPECT_EQ(paths->computed_at, kNow);
+  auto young = forecasts_->Latest(kYoung);
+  ASSERT_TRUE(young.ok());
+  EXPECT_EQ((*young)[0].method, "fallback") << "30 hours: too few to backtest";
+  EXPECT_FALSE((*young)[0].selection_note.empty());
+  EXPECT_EQ(forecasts_->LatestPaths(kYoung).status().code(), absl::StatusCode::kNotFound);
+
+  // The day forecast happens as forecast (kBusy's pattern goes on), then the scorer runs.
+  ASSERT_TRUE(pool_
+                  ->Run("the day after",
+                        [&](pqxx::connection& conn) -> absl::Status {
+                          pqxx::work txn(conn);
+                          const int64_t first = absl::ToUnixSeconds(kHour) / 3600;
+                          for (int64_t h = first; h < first + 24; ++h) {
+                            txn.exec_params(
+                                "INSERT INTO demand_hourly (resource_id, origin_region, hour, "
+                                "requests, clients_hll) VALUES ($1::uuid, 'eu', $2::timestamptz, "
+                                "$3, ''), ($1::uuid, 'us', $2::timestamptz, 5, '')",
+                                kBusy, store::ToSqlTime(absl::FromUnixSeconds(h * 3600)),
+                                Requests(h));
+                          }
+                          txn.commit();
+                          return absl::OkStatus();
+                        })
+                  .ok());
+  EXPECT_EQ(*scorer.RunOnce(), 0) << "not before the scored hours have passed";
+  clock_.Advance(absl::Hours(24));
+  auto scored = scorer.RunOnce();
+  ASSERT_TRUE(scored.ok()) << scored.status();
+  EXPECT_EQ(*scored, 5) << "kBusy's three series and kYoung's two";
+  EXPECT_EQ(*scorer.RunOnce(), 0) << "each forecast is scored once";
+  auto realized = forecasts_->Realized(kBusy, kHour - absl::Hours(1));
+  ASSERT_TRUE(realized.ok());
+  ASSERT_EQ(realized->size(), 3u);
+  for (const store::RealizedAccuracy& a : *realized) {
+    EXPECT_EQ(a.forecasts, 1);
+    EXPECT_LT(a.mean_smape, 10) << a.origin_region << ": the pattern went on as forecast";
+    EXPECT_GE(a.coverage_95, a.coverage_80);
+  }
+  // kYoung's day did not happen (no requests): its forecast of 3 an hour scores badly.
+  auto missed = forecasts_->Realized(kYoung, kHour - absl::Hours(1));
+  ASSERT_TRUE(missed.ok());
+  ASSERT_FALSE(missed->empty());
+  EXPECT_NEAR((*missed)[0].mean_smape, 200, 1e-9);
+  const std::string metrics = prometheus::TextSerializer().Serialize(registry.Collect());
+  EXPECT_TRUE(absl::StrContains(metrics, "shadowplane_forecasts_scored_total 5")) << metrics;
+  EXPECT_TRUE(absl::StrContains(metrics, "shadowplane_forecast_smape_count 5"));
+  EXPECT_TRUE(
+      absl::StrContains(metrics, "shadowplane_forecast_interval_coverage_count{level=\"80\"} 5"));
 }
 
 TEST_F(ForecastRefresherTest, AStoppedRefresherDoesNothing) {
@@ -173,8 +252,54 @@ TEST_F(ForecastRefresherTest, PredictServesStoredForecastsAndComputesWhenTheyFal
   ASSERT_EQ(shifted.total().values_size(), 6);
   EXPECT_EQ(shifted.total().values(0), later.total().values(3));
 
+  // Quantiles ordered, and joint sample paths of every series.
+  request.clear_horizon_hours();
+  request.set_sample_paths(20);
+  shadowplane::v1::PredictResponse full;
+  ASSERT_TRUE(predictor.Predict(request, &full).ok());
+  ASSERT_EQ(full.total().quantiles_size(), 5);
+  for (int j = 0; j < 48; ++j) {
+    for (int i = 1; i < 5; ++i) {
+      EXPECT_LE(full.total().quantiles(i - 1).values(j), full.total().quantiles(i).values(j));
+    }
+  }
+  EXPECT_EQ(full.sample_paths(), 20);
+  EXPECT_EQ(full.paths_hours(), 48 - 3) << "the paths were drawn three hours ago";
+  EXPECT_EQ(full.total().sample_paths_size(), 20 * 45);
+  EXPECT_EQ(full.regions(0).sample_paths_size(), 20 * 45);
+  request.set_sample_paths(0);
+
+  // Backtest: the candidates of every series.
+  shadowplane::v1::BacktestRequest backtest;
+  backtest.set_resource_id(kBusy);
+  shadowplane::v1::BacktestResponse accuracy;
+  ASSERT_TRUE(predictor.Backtest(backtest, &accuracy).ok());
+  ASSERT_EQ(accuracy.series_size(), 3);
+  EXPECT_EQ(accuracy.series(2).origin_region(), "total");
+  EXPECT_EQ(accuracy.series(0).candidates_size(), 4);
+  backtest.set_resource_id(kSilent);
+  EXPECT_EQ(predictor.Backtest(backtest, &accuracy).code(), absl::StatusCode::kFailedPrecondition);
+  backtest.set_resource_id(kBusy);
+  backtest.set_realized_days(0);
+  EXPECT_EQ(predictor.Backtest(backtest, &accuracy).code(), absl::StatusCode::kInvalidArgument);
+
   // Bad input and faults.
   shadowplane::v1::PredictResponse unused;
+  for (double q : {0.0, 1.0, -0.5, 2.0}) {
+    shadowplane::v1::PredictRequest bad = request;
+    bad.add_quantiles(0.5);
+    bad.add_quantiles(q);
+    const absl::Status s = predictor.Predict(bad, &unused);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << q;
+    EXPECT_TRUE(absl::StrContains(s.message(), "quantiles")) << s;
+  }
+  for (int paths : {-1, 201}) {
+    shadowplane::v1::PredictRequest bad = request;
+    bad.set_sample_paths(paths);
+    const absl::Status s = predictor.Predict(bad, &unused);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << paths;
+    EXPECT_TRUE(absl::StrContains(s.message(), "sample_paths")) << s;
+  }
   for (int horizon : {0, -1, 49}) {
     request.set_horizon_hours(horizon);
     const absl::Status s = predictor.Predict(request, &unused);

@@ -465,6 +465,43 @@ TEST_F(TelemetryProcessTest, RecordedAccessesAreForecastByTheRefresherAndPredict
     EXPECT_TRUE(absl::StrContains(status.error_message(), "resource_id")) << status.error_message();
   }
 
+  // Quantiles and joint sample paths; the backtest behind them.
+  {
+    pb::PredictRequest request;
+    request.set_resource_id(kResource);
+    request.add_quantiles(0.05);
+    request.add_quantiles(0.95);
+    request.set_sample_paths(10);
+    pb::PredictResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(forecast->Predict(&context, request, &response).ok());
+    ASSERT_EQ(response.total().quantiles_size(), 2);
+    EXPECT_EQ(response.total().quantiles(0).level(), 0.05);
+    for (int h = 0; h < 48; ++h) {
+      EXPECT_LE(response.total().quantiles(0).values(h), response.total().quantiles(1).values(h));
+    }
+    EXPECT_EQ(response.sample_paths(), 10);
+    EXPECT_EQ(response.total().sample_paths_size(), 10 * response.paths_hours());
+    EXPECT_EQ(response.regions(0).sample_paths_size(), 10 * response.paths_hours());
+    EXPECT_GT(response.total().backtest_origins(), 0);
+    request.set_sample_paths(5000);
+    grpc::ClientContext too_many;
+    EXPECT_EQ(forecast->Predict(&too_many, request, &response).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    request.set_sample_paths(0);
+    request.add_quantiles(1.5);
+    grpc::ClientContext bad_quantile;
+    EXPECT_EQ(forecast->Predict(&bad_quantile, request, &response).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    pb::BacktestRequest backtest;
+    backtest.set_resource_id(kResource);
+    pb::BacktestResponse accuracy;
+    grpc::ClientContext backtest_context;
+    ASSERT_TRUE(forecast->Backtest(&backtest_context, backtest, &accuracy).ok());
+    ASSERT_EQ(accuracy.series_size(), 3);
+    EXPECT_GE(accuracy.series(0).candidates_size(), 3);
+  }
+
   // shadowctl predict: the models, then hours by series.
   const std::string server = absl::StrCat("--server=127.0.0.1:", port_);
   auto table =
@@ -472,6 +509,12 @@ TEST_F(TelemetryProcessTest, RecordedAccessesAreForecastByTheRefresherAndPredict
   EXPECT_EQ(table.exit_code, 0) << table.output;
   for (const char* expected : {"EU-CENTRAL", "US-EAST", "TOTAL", "MODEL", "eu-central"}) {
     EXPECT_TRUE(absl::StrContains(table.output, expected)) << expected << "\n" << table.output;
+  }
+  auto backtest = testing::RunToCompletion({SHADOWCTL_BIN, server, "backtest", kResource});
+  EXPECT_EQ(backtest.exit_code, 0) << backtest.output;
+  for (const char* expected : {"seasonal_naive_24", "double_seasonal_24_168", "BACKTEST SMAPE"}) {
+    EXPECT_TRUE(absl::StrContains(backtest.output, expected)) << expected << "\n"
+                                                              << backtest.output;
   }
   auto too_far =
       testing::RunToCompletion({SHADOWCTL_BIN, server, "predict", kResource, "--horizon=100"});

@@ -108,3 +108,44 @@ TEST_F(ForecastRepositoryTest, DueAreResourcesWithRecentDemandAndNoFreshForecast
 
 }  // namespace
 }  // namespace shadowplane::store
+
+namespace shadowplane::store {
+namespace {
+
+TEST_F(ForecastRepositoryTest, SamplePathsRoundTripWithinTheirCodingAndOnlyNewerReplace) {
+  ForecastRepository repository(pool_.get());
+  const absl::Time t0 = absl::FromUnixSeconds(1796558400);
+  ForecastPathsRecord paths;
+  paths.resource_id = kResource;
+  paths.computed_at = t0;
+  paths.first_hour = t0;
+  paths.paths = 3;
+  paths.horizon = 2;
+  paths.regions = {"eu", "total"};
+  paths.values = {{0, 1, 2.5f, 1e6f, 7, 0}, {10, 20, 30, 40, 50, 60}};
+  ASSERT_TRUE(repository.UpsertPaths(paths).ok());
+  auto back = repository.LatestPaths(kResource);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->regions, paths.regions);
+  EXPECT_EQ(back->paths, 3);
+  EXPECT_EQ(back->horizon, 2);
+  EXPECT_EQ(back->computed_at, t0);
+  for (size_t r = 0; r < 2; ++r) {
+    for (size_t i = 0; i < 6; ++i) {
+      // Relative to the largest value of the same hour (1e6 for eu's second hour).
+      const float max = r == 0 && i % 2 == 1 ? 1e6f : (r == 0 ? 7.0f : 60.0f);
+      EXPECT_NEAR(back->values[r][i], paths.values[r][i], max / 65535.0) << r << " " << i;
+    }
+  }
+  ForecastPathsRecord older = paths;
+  older.computed_at = t0 - absl::Hours(1);
+  older.paths = 1;
+  older.values = {{1, 1}, {1, 1}};
+  ASSERT_TRUE(repository.UpsertPaths(older).ok());
+  EXPECT_EQ(repository.LatestPaths(kResource)->paths, 3) << "an older computation never wins";
+  EXPECT_EQ(repository.LatestPaths("bbbbbbbb-0000-4000-8000-000000000002").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace shadowplane::store
