@@ -266,7 +266,8 @@ std::vector<double> RunEnsemble(const std::vector<double>& train, const std::vec
   if (!f.ok()) return {};
   absl::StatusOr<std::vector<std::vector<double>>> q =
       ForecastQuantiles(*f, {0.025, 0.1, 0.5, 0.9, 0.975});
-  absl::StatusOr<JointPaths> paths = SampleJointPaths({&*f}, 200, 42);
+  absl::StatusOr<JointPaths> paths =
+      SampleJointPaths({&*f}, 200, 42, shadowplane::forecast::IntervalOptions{}.spread_80);
   if (!q.ok() || !paths.ok()) return {};
   for (int j = 0; j < kHorizon; ++j) {
     *hits80 += (*q)[1][j] <= test[j] && test[j] <= (*q)[3][j];
@@ -422,7 +423,7 @@ int RunM4() {
     s.coverage80 = 100.0 * hits80 / (series.size() * kHorizon);
     s.coverage95 = 100.0 * hits95 / (series.size() * kHorizon);
     scores.emplace_back(
-        absl::StrFormat("selected or combined by %d-origin backtest, + intervals, paths", origins),
+        absl::StrFormat("part 2: selected/combined (%d origins), quantiles, 200 paths", origins),
         s);
   }
   // statsmodels, scored the same way.
