@@ -15,7 +15,7 @@ namespace shadowplane::forecast {
 
 std::vector<std::unique_ptr<ForecastModel>> DefaultCandidates() {
   std::vector<std::unique_ptr<ForecastModel>> c;
-  c.push_back(std::make_unique<DoubleSeasonal>(kDefaultMaxLevelSmoothing));
+  c.push_back(std::make_unique<DoubleSeasonal>(kDefaultMaxLevelSmoothing, 300));
   c.push_back(std::make_unique<SeasonalNaive>(24));
   c.push_back(std::make_unique<SeasonalNaive>(168));
   c.push_back(std::make_unique<SeasonalMean>(24, 7));
