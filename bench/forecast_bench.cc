@@ -516,15 +516,25 @@ int RunFleet() {
         for (int i; (i = next.fetch_add(1)) < n;) {
           // A refresh sees the history of the first fit plus a new day.
           const std::vector<double> y = Synthetic(i, warm ? hours + 24 : hours);
-          std::unique_ptr<ForecastModel> model = MakeDefaultModel(y.size());
-          if (warm) model->WarmStart(names[i], params[i]);
-          if (!model->Fit(y).ok()) {
+          // What the service does per series: selection or combination by backtest,
+          // warm-started from the previous fit, and the error profile intervals come from.
+          std::vector<std::unique_ptr<ForecastModel>> candidates = DefaultCandidates();
+          if (warm) {
+            for (auto& c : candidates) c->WarmStart(names[i], params[i]);
+          }
+          absl::StatusOr<EnsembleForecast> f =
+              ForecastEnsemble(std::move(candidates), y, EnsembleOptions{});
+          if (!f.ok() || f->method == "fallback") {
             ++failed;
             continue;
           }
-          (void)model->Forecast(kHorizon);
-          names[i] = model->name();
-          params[i] = model->parameters();
+          (void)shadowplane::forecast::ProfileErrors(*f, 2);
+          for (size_t m = 0; m < f->models.size(); ++m) {
+            if (!f->parameters[m].empty()) {
+              names[i] = f->models[m];
+              params[i] = f->parameters[m];
+            }
+          }
         }
       });
     }
