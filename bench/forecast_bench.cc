@@ -387,11 +387,12 @@ int RunM4() {
   std::vector<Series> series;
   for (const auto& [id, x] : train) series.push_back({id, x, test.at(id)});
   std::vector<std::pair<std::string, Score>> scores;
-  for (const Method& m : Methods()) {
+  // Times `run` on every series and scores its forecasts (Naive2's when it fails).
+  auto score = [&](const std::function<std::vector<double>(const Series&)>& run) {
     Score s;
     for (const Series& one : series) {
       const absl::Time start = absl::Now();
-      std::vector<double> f = m.run(one.train);
+      std::vector<double> f = run(one);
       s.seconds += absl::ToDoubleSeconds(absl::Now() - start);
       if (f.empty()) {
         ++s.failed;
@@ -400,26 +401,20 @@ int RunM4() {
       s.smape += Smape(one.test, f) / series.size();
       s.mase += Mase(one.train, one.test, f) / series.size();
     }
-    scores.emplace_back(m.name, s);
+    return s;
+  };
+  for (const Method& m : Methods()) {
+    scores.emplace_back(m.name, score([&](const Series& one) { return m.run(one.train); }));
   }
   // Part 2: selection or combination with intervals and sample paths.
   for (const int origins : {96}) {
     EnsembleOptions options;
     options.backtest.horizon = kHorizon;
     options.backtest.origins = origins;
-    Score s;
     int hits80 = 0, hits95 = 0;
-    for (const Series& one : series) {
-      const absl::Time start = absl::Now();
-      std::vector<double> f = RunEnsemble(one.train, one.test, options, &hits80, &hits95);
-      s.seconds += absl::ToDoubleSeconds(absl::Now() - start);
-      if (f.empty()) {
-        ++s.failed;
-        f = Naive2(one.train);
-      }
-      s.smape += Smape(one.test, f) / series.size();
-      s.mase += Mase(one.train, one.test, f) / series.size();
-    }
+    Score s = score([&](const Series& one) {
+      return RunEnsemble(one.train, one.test, options, &hits80, &hits95);
+    });
     s.coverage80 = 100.0 * hits80 / (series.size() * kHorizon);
     s.coverage95 = 100.0 * hits95 / (series.size() * kHorizon);
     scores.emplace_back(

@@ -23,11 +23,7 @@ std::vector<std::unique_ptr<ForecastModel>> DefaultCandidates() {
   return c;
 }
 
-namespace {
-
-// The simplest adequate model for a series too short to backtest.
-absl::StatusOr<EnsembleForecast> Fallback(absl::Span<const double> y, int horizon,
-                                          std::string note) {
+EnsembleForecast SimplestForecast(absl::Span<const double> y, int horizon, std::string note) {
   EnsembleForecast f;
   f.method = "fallback";
   f.horizon = 0;
@@ -40,13 +36,11 @@ absl::StatusOr<EnsembleForecast> Fallback(absl::Span<const double> y, int horizo
   } else {
     f.models = {"last_value"};
     f.parameters = {{}};
-    f.point.assign(horizon, y.back());
+    f.point.assign(horizon, y.empty() ? 0.0 : y.back());
   }
   f.weights = {1.0};
   return f;
 }
-
-}  // namespace
 
 absl::StatusOr<EnsembleForecast> ForecastEnsemble(
     std::vector<std::unique_ptr<ForecastModel>> candidates, absl::Span<const double> y,
@@ -67,10 +61,11 @@ absl::StatusOr<EnsembleForecast> ForecastEnsemble(
     origins = std::min(origins, possible);
   }
   if (viable.empty()) {
-    return Fallback(y, forecast_horizon,
-                    absl::StrCat(n, " hours of history are too few to backtest any model over ",
-                                 options.backtest.min_origins, " origins of ", h,
-                                 " hours: the simplest adequate model is used, with no intervals"));
+    return SimplestForecast(
+        y, forecast_horizon,
+        absl::StrCat(n, " hours of history are too few to backtest any model over ",
+                     options.backtest.min_origins, " origins of ", h,
+                     " hours: the simplest adequate model is used, with no intervals"));
   }
   BacktestOptions backtest = options.backtest;
   backtest.origins = origins;
@@ -82,9 +77,9 @@ absl::StatusOr<EnsembleForecast> ForecastEnsemble(
     if (r.ok()) f.candidates.push_back(*std::move(r));
   }
   if (f.candidates.empty()) {
-    absl::StatusOr<EnsembleForecast> fallback =
-        Fallback(y, forecast_horizon, "every candidate model failed its backtest");
-    if (fallback.ok()) fallback->candidates_failed = true;
+    EnsembleForecast fallback =
+        SimplestForecast(y, forecast_horizon, "every candidate model failed its backtest");
+    fallback.candidates_failed = true;
     return fallback;
   }
   // Each candidate's error on the origins selection looks at.

@@ -56,6 +56,10 @@ absl::StatusOr<EnsembleForecast> ForecastEnsemble(
     std::vector<std::unique_ptr<ForecastModel>> candidates, absl::Span<const double> history,
     const EnsembleOptions& options);
 
+// The simplest adequate model's forecast of `horizon` hours, no backtest: seasonal naive 24, else
+// level only, else the last value (0 for an empty history). `y` must be finite.
+EnsembleForecast SimplestForecast(absl::Span<const double> y, int horizon, std::string note);
+
 // The default candidates, in order of preference: double seasonal (level smoothing <= 0.1),
 // seasonal naive 24 and 168, seasonal mean of the last 7 days and of the last 3 weeks.
 std::vector<std::unique_ptr<ForecastModel>> DefaultCandidates();

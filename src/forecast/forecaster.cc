@@ -144,18 +144,13 @@ Forecaster::SeriesResult Forecaster::Series(const std::string& origin_region,
     r.fallback_reason = std::string(finite.message());
     std::vector<double> clean = history;
     for (double& v : clean) v = std::isfinite(v) ? v : 0;
-    r.method = "fallback";
-    std::unique_ptr<ForecastModel> fallback = MakeFallbackModel(n);
-    if (n > 0 && fallback->Fit(clean).ok()) {
-      r.model = fallback->name();
-      r.parameters = fallback->parameters();
-      r.values = fallback->Forecast(horizon);
-    } else {
-      r.model = "last_value";
-      r.values.assign(horizon, n > 0 ? clean.back() : 0.0);
-    }
-    r.models = {r.model};
-    r.weights = {1.0};
+    const EnsembleForecast simplest = SimplestForecast(clean, horizon, r.fallback_reason);
+    r.method = simplest.method;
+    r.model = simplest.models[0];
+    r.models = simplest.models;
+    r.weights = simplest.weights;
+    r.parameters = simplest.parameters[0];
+    r.values = simplest.point;
     out.ensemble.reset();
   }
   if (fallback_kind != nullptr && fallbacks_ != nullptr) {
