@@ -168,7 +168,8 @@ absl::StatusOr<Computation> Forecaster::Compute(const std::string& resource_id,
                                                 const std::vector<store::ForecastRecord>& previous,
                                                 absl::Time deadline,
                                                 const std::atomic<bool>* cancelled) {
-  const absl::Time now = clock_->Now();
+  // At the database's resolution, so that what is returned equals what is stored.
+  const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(clock_->Now()));
   const absl::Time first_hour = FloorHour(now);
   const absl::Time from = first_hour - options_.history;
   ASSIGN_OR_RETURN(const std::vector<store::DemandRow> rows,

@@ -472,6 +472,7 @@ TEST_F(TelemetryProcessTest, RecordedAccessesAreForecastByTheRefresherAndPredict
     request.add_quantiles(0.05);
     request.add_quantiles(0.95);
     request.set_sample_paths(10);
+    request.set_refresh(true);  // the paths of a forecast computed for this very call
     pb::PredictResponse response;
     grpc::ClientContext context;
     ASSERT_TRUE(forecast->Predict(&context, request, &response).ok());
@@ -480,7 +481,9 @@ TEST_F(TelemetryProcessTest, RecordedAccessesAreForecastByTheRefresherAndPredict
     for (int h = 0; h < 48; ++h) {
       EXPECT_LE(response.total().quantiles(0).values(h), response.total().quantiles(1).values(h));
     }
+    EXPECT_TRUE(response.computed_now());
     EXPECT_EQ(response.sample_paths(), 10);
+    EXPECT_EQ(response.paths_hours(), 48);
     EXPECT_EQ(response.total().sample_paths_size(), 10 * response.paths_hours());
     EXPECT_EQ(response.regions(0).sample_paths_size(), 10 * response.paths_hours());
     EXPECT_GT(response.total().backtest_origins(), 0);
