@@ -5,6 +5,10 @@
 //                                                                 training data only
 //   forecast_bench fleet --series=N --threads=T                  a warm refresh of N synthetic
 //   series
+//   forecast_bench markov [--eia_dir=DIR]                         the best-location Markov chain
+//                                                                 on the synthetic trace and EIA
+//   forecast_bench trace --out=DIR                                writes the default synthetic
+//                                                                 global trace (EIA CSV format)
 //
 // `m4` fits every model to each of the 207 series on one core, forecasts 48 hours, and scores with
 // M4's sMAPE, MASE and OWA (relative to Naive2), exactly as the data set's README defines them;
@@ -27,6 +31,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "forecast/best_location_chain.h"
 #include "forecast/default_model.h"
 #include "forecast/double_seasonal.h"
 #include "forecast/ensemble.h"
@@ -35,6 +40,7 @@
 #include "forecast/level_only.h"
 #include "forecast/seasonal_mean.h"
 #include "forecast/seasonal_naive.h"
+#include "forecast/synthetic_trace.h"
 #include "forecast/tail_choice.h"
 
 ABSL_FLAG(std::string, data_dir, "../shared/data/m4-hourly",
@@ -42,6 +48,9 @@ ABSL_FLAG(std::string, data_dir, "../shared/data/m4-hourly",
 ABSL_FLAG(std::string, statsmodels_dir, "",
           "m4: statsmodels' forecasts and timings (bench/m4_statsmodels.py); empty: none");
 ABSL_FLAG(int, series, 100000, "fleet: synthetic series");
+ABSL_FLAG(std::string, eia_dir, "../shared/data/eia-regions",
+          "markov: the folder of the EIA regional demand files (CAL.csv, ...)");
+ABSL_FLAG(std::string, out, "", "trace: where to write the default synthetic trace");
 ABSL_FLAG(int, threads, 2, "fleet: threads");
 ABSL_FLAG(int, history_hours, 504, "fleet: hours of history per series");
 
@@ -545,6 +554,151 @@ int RunFleet() {
   return 0;
 }
 
+// --- The best-location Markov chain ------------------------------------------------------------
+
+namespace fc = shadowplane::forecast;
+
+// Trains on the first 70% of the hours and scores k-step predictions (k = 1..24) of which candidate
+// is best on the rest: the chain, persistence (its epsilon fitted on the training hours for each k)
+// and the hour-of-week frequencies.
+void EvaluateChain(const std::string& name, const std::vector<fc::RegionDemand>& regions,
+                   const std::vector<fc::Candidate>& candidates, absl::Time start) {
+  absl::StatusOr<std::vector<int>> best =
+      fc::BestLocations(regions, candidates, shadowplane::geo::RttModel());
+  if (!best.ok()) {
+    std::cerr << name << ": " << best.status() << "\n";
+    return;
+  }
+  const std::vector<int>& states = *best;
+  const int n = static_cast<int>(states.size()), split = n * 7 / 10;
+  const int S = static_cast<int>(candidates.size());
+  std::vector<int> share(S, 0);
+  int changes = 0, known = 0;
+  for (int t = 0; t < n; ++t) {
+    if (states[t] < 0) continue;
+    ++share[states[t]];
+    ++known;
+    if (t > 0 && states[t - 1] >= 0 && states[t] != states[t - 1]) ++changes;
+  }
+  std::cout << absl::StrFormat("%s: %d hours (train %d, test %d); best location:", name, n, split,
+                               n - split);
+  for (int i = 0; i < S; ++i) {
+    std::cout << absl::StrFormat(" %s %.1f%%", candidates[i].name, 100.0 * share[i] / known);
+  }
+  std::cout << absl::StrFormat("; changes in %.2f%% of hours\n", 100.0 * changes / known);
+  const std::vector<int> train(states.begin(), states.begin() + split);
+  absl::StatusOr<fc::BestLocationChain> chain = fc::BestLocationChain::Fit(train, S, start);
+  const std::vector<Eigen::VectorXd> freq = fc::HourOfWeekFrequencies(train, S, start);
+  std::cout << absl::StrFormat("%4s %10s %10s %10s   %10s %10s %10s %7s\n", "k", "brier chain",
+                               "persist", "hour-week", "logloss ch", "persist", "hour-week", "eps");
+  double sums[6] = {0, 0, 0, 0, 0, 0};
+  for (int k = 1; k <= 24; ++k) {
+    // Persistence's epsilon: the best log-loss on the training hours.
+    double eps = 0.001, best_loss = INFINITY;
+    for (double e : {0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 0.7}) {
+      double loss = 0;
+      int count = 0;
+      for (int t = 0; t + k < split; ++t) {
+        if (states[t] < 0 || states[t + k] < 0) continue;
+        loss += fc::LogLoss(fc::Persistence(states[t], S, e), states[t + k]);
+        ++count;
+      }
+      if (count > 0 && loss / count < best_loss) best_loss = loss / count, eps = e;
+    }
+    double b[3] = {0, 0, 0}, l[3] = {0, 0, 0};
+    int count = 0;
+    for (int t = split; t + k < n; ++t) {
+      if (states[t] < 0 || states[t + k] < 0) continue;
+      const absl::Time at = start + absl::Hours(t);
+      const Eigen::VectorXd p[3] = {chain->Predict(states[t], at, k),
+                                    fc::Persistence(states[t], S, eps),
+                                    freq[fc::HourOfWeek(at + absl::Hours(k))]};
+      for (int m = 0; m < 3; ++m) {
+        b[m] += fc::BrierScore(p[m], states[t + k]);
+        l[m] += fc::LogLoss(p[m], states[t + k]);
+      }
+      ++count;
+    }
+    for (int m = 0; m < 3; ++m) {
+      b[m] /= count;
+      l[m] /= count;
+      sums[m] += b[m] / 24;
+      sums[3 + m] += l[m] / 24;
+    }
+    if (k <= 3 || k == 6 || k == 12 || k == 24) {
+      std::cout << absl::StrFormat("%4d %10.4f %10.4f %10.4f   %10.4f %10.4f %10.4f %7.3f\n", k,
+                                   b[0], b[1], b[2], l[0], l[1], l[2], eps);
+    }
+  }
+  std::cout << absl::StrFormat("mean %10.4f %10.4f %10.4f   %10.4f %10.4f %10.4f  (k = 1..24)\n",
+                               sums[0], sums[1], sums[2], sums[3], sums[4], sums[5]);
+}
+
+int RunMarkov() {
+  // The synthetic global trace (default profile) with candidates on three continents.
+  absl::StatusOr<fc::Trace> trace = fc::GenerateTrace(fc::DefaultTraceProfile());
+  if (!trace.ok()) {
+    std::cerr << trace.status() << "\n";
+    return 1;
+  }
+  std::vector<fc::RegionDemand> regions;
+  for (size_t i = 0; i < trace->regions.size(); ++i) {
+    regions.push_back({trace->regions[i].name,
+                       {trace->regions[i].latitude, trace->regions[i].longitude},
+                       trace->demand[i]});
+  }
+  EvaluateChain(
+      "synthetic global trace (virginia, frankfurt, singapore)", regions,
+      {{"virginia", {39.0, -77.5}}, {"frankfurt", {50.1, 8.7}}, {"singapore", {1.35, 103.8}}},
+      trace->start);
+  // EIA-930 regions with a candidate on each coast.
+  const std::string dir = absl::GetFlag(FLAGS_eia_dir);
+  const std::vector<std::tuple<std::string, double, double>> centres = {
+      {"CAL", 37.0, -120.0}, {"CAR", 35.5, -79.5},  {"CENT", 38.5, -98.0}, {"FLA", 28.0, -81.7},
+      {"MIDA", 39.5, -77.5}, {"MIDW", 41.0, -89.5}, {"NE", 42.5, -71.8},   {"NW", 45.5, -118.0},
+      {"NY", 42.8, -75.5},   {"SE", 32.8, -85.0},   {"SW", 33.8, -110.0},  {"TEN", 35.8, -86.5},
+      {"TEX", 31.0, -97.5}};
+  std::vector<fc::RegionDemand> eia;
+  absl::Time start;
+  for (const auto& [name, lat, lon] : centres) {
+    absl::StatusOr<fc::DemandSeries> s = fc::ReadDemandCsv(absl::StrCat(dir, "/", name, ".csv"));
+    if (!s.ok()) {
+      std::cerr << "forecast_bench: the EIA regional demand data (" << name << ".csv) is not in "
+                << dir << "; give its folder with --eia_dir (" << s.status() << ")\n";
+      return 2;
+    }
+    if (eia.empty()) start = s->start;
+    if (s->start != start) {
+      std::cerr << "forecast_bench: " << name << ".csv starts at a different hour\n";
+      return 2;
+    }
+    eia.push_back({name, {lat, lon}, s->values});
+  }
+  size_t hours = eia[0].demand.size();
+  for (const auto& r : eia) hours = std::min(hours, r.demand.size());
+  for (auto& r : eia) r.demand.resize(hours);
+  EvaluateChain("EIA-930 regions (ashburn, san-jose)", eia,
+                {{"ashburn", {39.0, -77.5}}, {"san-jose", {37.3, -121.9}}}, start);
+  return 0;
+}
+
+int RunTrace() {
+  const std::string out = absl::GetFlag(FLAGS_out);
+  if (out.empty()) {
+    std::cerr << "forecast_bench trace: --out=DIR is required\n";
+    return 2;
+  }
+  absl::StatusOr<fc::Trace> trace = fc::GenerateTrace(fc::DefaultTraceProfile());
+  absl::Status written = trace.ok() ? fc::WriteTraceCsv(*trace, out) : trace.status();
+  if (!written.ok()) {
+    std::cerr << written << "\n";
+    return 1;
+  }
+  std::cout << "wrote " << trace->regions.size() << " regions x " << trace->hours << " hours, "
+            << trace->campaigns.size() << " campaigns to " << out << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -553,6 +707,8 @@ int main(int argc, char** argv) {
   if (mode == "m4") return RunM4();
   if (mode == "fleet") return RunFleet();
   if (mode == "tune") return RunTune();
-  std::cerr << "usage: forecast_bench m4|tune|fleet [flags]\n";
+  if (mode == "markov") return RunMarkov();
+  if (mode == "trace") return RunTrace();
+  std::cerr << "usage: forecast_bench m4|tune|fleet|markov|trace [flags]\n";
   return 2;
 }

@@ -1,0 +1,160 @@
+// The synthetic global trace and the best-location Markov chain.
+#include <cmath>
+#include <filesystem>
+
+#include "forecast/best_location_chain.h"
+#include "forecast/synthetic_trace.h"
+#include "gtest/gtest.h"
+
+namespace shadowplane::forecast {
+namespace {
+
+TraceProfile Short() {
+  TraceProfile p = DefaultTraceProfile();
+  p.hours = 4 * 7 * 24;
+  return p;
+}
+
+TEST(SyntheticTraceTest, IsDeterministicForASeed) {
+  auto a = GenerateTrace(Short()), b = GenerateTrace(Short());
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->demand, b->demand);
+  ASSERT_EQ(a->campaigns.size(), b->campaigns.size());
+  for (size_t i = 0; i < a->campaigns.size(); ++i) {
+    EXPECT_EQ(a->campaigns[i].start, b->campaigns[i].start);
+    EXPECT_EQ(a->campaigns[i].uplift, b->campaigns[i].uplift);
+  }
+  TraceProfile other = Short();
+  other.seed = 7;
+  auto c = GenerateTrace(other);
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(a->demand, c->demand);
+  // Pinned values: a change to the generator shows here (and in every result built on it).
+  EXPECT_EQ(a->demand.size(), 5u);
+  EXPECT_EQ(a->demand[0].size(), 4u * 7 * 24);
+  EXPECT_GT(a->campaigns.size(), 0u);
+}
+
+TEST(SyntheticTraceTest, FollowsEachRegionsLocalDay) {
+  TraceProfile p = Short();
+  p.campaigns_per_region_month = 0;
+  auto t = GenerateTrace(p);
+  ASSERT_TRUE(t.ok());
+  for (size_t r = 0; r < t->regions.size(); ++r) {
+    std::vector<double> by_local_hour(24, 0);
+    for (int h = 0; h < t->hours; ++h) {
+      by_local_hour[((h + t->regions[r].utc_offset_hours) % 24 + 24) % 24] += t->demand[r][h];
+    }
+    const int peak =
+        std::max_element(by_local_hour.begin(), by_local_hour.end()) - by_local_hour.begin();
+    EXPECT_GE(peak, 12) << t->regions[r].name;
+    EXPECT_LE(peak, 18) << t->regions[r].name;  // the afternoon (a flat top, 14-17)
+  }
+}
+
+TEST(SyntheticTraceTest, CampaignsRaiseDemandInTheirWindow) {
+  auto with = GenerateTrace(Short());
+  TraceProfile p = Short();
+  ASSERT_TRUE(with.ok());
+  int announced = 0;
+  for (const TraceCampaign& c : with->campaigns) {
+    EXPECT_GE(c.uplift, p.campaign_min_uplift);
+    EXPECT_LE(c.uplift, p.campaign_max_uplift);
+    EXPECT_GE(c.hours, p.campaign_min_hours);
+    announced += c.announced;
+  }
+  EXPECT_GT(announced, 0);
+  EXPECT_LT(announced, static_cast<int>(with->campaigns.size()));
+}
+
+TEST(SyntheticTraceTest, WritesAndReadsTheEiaFormat) {
+  auto t = GenerateTrace(Short());
+  ASSERT_TRUE(t.ok());
+  const std::string dir = ::testing::TempDir() + "/trace";
+  ASSERT_TRUE(WriteTraceCsv(*t, dir).ok());
+  auto read = ReadDemandCsv(dir + "/eu-central.csv");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->start, t->start);
+  ASSERT_EQ(read->values.size(), static_cast<size_t>(t->hours));
+  for (int h = 0; h < t->hours; h += 97) EXPECT_NEAR(read->values[h], t->demand[2][h], 1e-3);
+  EXPECT_EQ(ReadDemandCsv(dir + "/nowhere.csv").status().code(), absl::StatusCode::kNotFound);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SyntheticTraceTest, RefusesProfilesThatCannotMakeATrace) {
+  TraceProfile p = Short();
+  p.daily_amplitude = 0.9;  // with the evening shoulder, demand would go negative
+  EXPECT_EQ(GenerateTrace(p).status().code(), absl::StatusCode::kInvalidArgument);
+  p = Short();
+  p.regions.clear();
+  EXPECT_EQ(GenerateTrace(p).status().code(), absl::StatusCode::kInvalidArgument);
+  p = Short();
+  p.start += absl::Minutes(30);
+  EXPECT_EQ(GenerateTrace(p).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(BestLocationTest, TheLocationNearestMostDemandWins) {
+  const geo::Coordinates frankfurt{50.1, 8.7}, virginia{38.9, -77.4};
+  std::vector<RegionDemand> regions = {{"eu", frankfurt, {10, 1, NAN}},
+                                       {"us", virginia, {1, 10, 5}}};
+  std::vector<Candidate> candidates = {{"fra", frankfurt}, {"iad", virginia}};
+  auto best = BestLocations(regions, candidates, geo::RttModel());
+  ASSERT_TRUE(best.ok());
+  EXPECT_EQ(*best, (std::vector<int>{0, 1, -1}));
+  regions[1].demand.pop_back();
+  EXPECT_EQ(BestLocations(regions, candidates, geo::RttModel()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(BestLocations(regions, {}, geo::RttModel()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(BestLocationChainTest, MatchesAHandComputedChain) {
+  // Three weeks from Monday 00:00: in the first two, state 1 for the first 12 hours of the week
+  // and 0 after; in the third, 0 throughout.
+  const absl::Time monday = absl::FromCivil(absl::CivilHour(2025, 1, 6, 0), absl::UTCTimeZone());
+  std::vector<int> states(3 * 168 + 1, 0);
+  for (int t = 0; t < 2 * 168; ++t) states[t] = t % 168 < 12 ? 1 : 0;
+  auto chain = BestLocationChain::Fit(states, 2, monday, /*smoothing=*/0);
+  ASSERT_TRUE(chain.ok());
+  // Hour 10 -> 11: 1 -> 1 twice, 0 -> 0 once. Hour 11 -> 12: 1 -> 0 twice, 0 -> 0 once.
+  EXPECT_EQ(chain->transition(10), (Eigen::MatrixXd(2, 2) << 1, 0, 0, 1).finished());
+  EXPECT_EQ(chain->transition(11), (Eigen::MatrixXd(2, 2) << 1, 0, 1, 0).finished());
+  const absl::Time ten = monday + absl::Hours(10);
+  EXPECT_EQ(chain->Predict(1, ten, 1), (Eigen::VectorXd(2) << 0, 1).finished());
+  EXPECT_EQ(chain->Predict(1, ten, 2), (Eigen::VectorXd(2) << 1, 0).finished());
+  EXPECT_EQ(chain->Predict(1, ten, 0), (Eigen::VectorXd(2) << 0, 1).finished());
+  // With smoothing every row is a distribution, and so is every k-step prediction.
+  auto smooth = BestLocationChain::Fit(states, 2, monday, 4.0);
+  ASSERT_TRUE(smooth.ok());
+  for (int k = 1; k <= 200; k += 13) {
+    const Eigen::VectorXd p = smooth->Predict(0, monday + absl::Hours(167), k);
+    EXPECT_NEAR(p.sum(), 1, 1e-12) << k;
+    EXPECT_GE(p.minCoeff(), 0);
+  }
+  EXPECT_EQ(BestLocationChain::Fit({0, 2}, 2, monday).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(BestLocationChainTest, OneCandidateIsCertain) {
+  const absl::Time monday = absl::FromCivil(absl::CivilHour(2025, 1, 6, 0), absl::UTCTimeZone());
+  auto chain = BestLocationChain::Fit(std::vector<int>(500, 0), 1, monday);
+  ASSERT_TRUE(chain.ok());
+  EXPECT_EQ(chain->Predict(0, monday, 24)[0], 1.0);
+}
+
+TEST(BestLocationChainTest, ScoresAndBaselines) {
+  const Eigen::VectorXd p = (Eigen::VectorXd(2) << 0.7, 0.3).finished();
+  EXPECT_NEAR(BrierScore(p, 0), 0.18, 1e-12);
+  EXPECT_NEAR(LogLoss(p, 1), -std::log(0.3), 1e-12);
+  const Eigen::VectorXd stay = Persistence(1, 3, 0.06);
+  EXPECT_NEAR(stay.sum(), 1, 1e-12);
+  EXPECT_NEAR(stay[1], 0.96, 1e-12);
+  EXPECT_EQ(HourOfWeek(absl::FromCivil(absl::CivilHour(2025, 1, 12, 23), absl::UTCTimeZone())),
+            167);
+  const auto freq = HourOfWeekFrequencies(
+      {1, 1, 0}, 2, absl::FromCivil(absl::CivilHour(2025, 1, 6, 0), absl::UTCTimeZone()));
+  EXPECT_NEAR(freq[0][1], 2.0 / 3, 1e-12);  // one sighting plus Laplace's one each
+}
+
+}  // namespace
+}  // namespace shadowplane::forecast
