@@ -14,6 +14,7 @@
 #include "forecast/demand_history.h"
 #include "forecast/double_seasonal.h"
 #include "forecast/holt_winters.h"
+#include "forecast/pooled_profile.h"
 #include "forecast/seasonal_mean.h"
 #include "forecast/seasonal_naive.h"
 
@@ -24,6 +25,9 @@ namespace {
 absl::Time FloorHour(absl::Time t) {
   return absl::UnixEpoch() + absl::Floor(t - absl::UnixEpoch(), absl::Hours(1));
 }
+
+// How far back a cold start looks at other resources' demand.
+constexpr absl::Duration kPooledHistory = absl::Hours(24 * 14);
 
 }  // namespace
 
@@ -164,6 +168,38 @@ Forecaster::SeriesResult Forecaster::Series(const std::string& origin_region,
   return out;
 }
 
+std::optional<Forecaster::SeriesResult> Forecaster::Borrowed(const std::string& region,
+                                                             const std::vector<double>& own,
+                                                             const HourlyHistory& others,
+                                                             absl::Time first_hour) {
+  const std::vector<double>* borrowed = &others.total;
+  if (region != "total") {
+    auto it = others.regions.find(region);
+    if (it == others.regions.end()) return std::nullopt;
+    borrowed = &it->second;
+  }
+  absl::StatusOr<std::vector<double>> values =
+      PooledProfileForecast(own, *borrowed, first_hour, options_.stored_horizon_hours);
+  if (!values.ok()) return std::nullopt;  // nobody else to borrow from: the usual way
+  SeriesResult out;
+  store::ForecastRecord& r = out.record;
+  r.origin_region = region;
+  r.first_hour = first_hour;
+  r.history_hours = static_cast<int>(own.size());
+  r.values = *std::move(values);
+  r.model = kPooledProfileModel;
+  r.method = "selected";
+  r.models = {kPooledProfileModel};
+  r.weights = {1.0};
+  r.selection_note =
+      absl::StrCat("under two days of history (", own.size(),
+                   " hours): the hour-of-week profile of other resources' requests from ",
+                   region == "total" ? "its regions" : region,
+                   " over the last two weeks, scaled to this resource's level; no intervals yet");
+  if (fits_ != nullptr) fits_->Add({{"model", kPooledProfileModel}}).Increment();
+  return out;
+}
+
 absl::StatusOr<Computation> Forecaster::Compute(const std::string& resource_id,
                                                 const std::vector<store::ForecastRecord>& previous,
                                                 absl::Time deadline,
@@ -184,6 +220,17 @@ absl::StatusOr<Computation> Forecaster::Compute(const std::string& resource_id,
         absl::FormatDuration(options_.history), " (--forecast_history): nothing to forecast"));
   }
   const HourlyHistory history = BuildHourlyHistory(rows, first_seen, first_hour);
+  // Cold start: under two days of its own, a resource borrows the shape of other resources'
+  // demand from its regions over the last two weeks.
+  std::optional<HourlyHistory> others;
+  if (static_cast<int>(history.total.size()) < kColdStartHours) {
+    std::vector<std::string> regions;
+    for (const auto& [region, series] : history.regions) regions.push_back(region);
+    const absl::Time since = first_hour - kPooledHistory;
+    ASSIGN_OR_RETURN(const std::vector<store::DemandRow> pooled,
+                     telemetry_->OthersRequests(resource_id, regions, since, first_hour));
+    others = BuildHourlyHistory(pooled, since, first_hour);
+  }
   Computation out;
   std::vector<EnsembleForecast> ensembles;
   auto forecast = [&](const std::string& region,
@@ -200,7 +247,9 @@ absl::StatusOr<Computation> Forecaster::Compute(const std::string& resource_id,
     for (const store::ForecastRecord& p : previous) {
       if (p.origin_region == region) warm = &p;
     }
-    SeriesResult r = Series(region, series, first_hour, warm);
+    std::optional<SeriesResult> cold;
+    if (others.has_value()) cold = Borrowed(region, series, *others, first_hour);
+    SeriesResult r = cold.has_value() ? *std::move(cold) : Series(region, series, first_hour, warm);
     r.record.resource_id = resource_id;
     r.record.computed_at = now;
     out.records.push_back(std::move(r.record));

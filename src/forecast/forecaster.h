@@ -4,6 +4,10 @@
 // (forecast/ensemble.h), forecasts `stored_horizon_hours` from the current hour on, keeps what the
 // intervals are made of (forecast/intervals.h), and samples joint paths of all series.
 //
+// A resource with under two days of history borrows the hour-of-week profile of other resources'
+// demand from its regions, scaled to its own level (model "pooled_profile"); under two weeks and
+// four days it is forecast with daily seasonality only (ServiceCandidates).
+//
 // Faults never reach a caller as numbers: candidates that fail or diverge drop out; when none is
 // left, or the history is too short to backtest, the simplest adequate model forecasts (the record
 // says so), and a history with NaN or infinite hours is forecast by seasonal naive with those hours
@@ -27,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "forecast/demand_history.h"
 #include "forecast/ensemble.h"
 #include "forecast/forecast_model.h"
 #include "forecast/intervals.h"
@@ -105,6 +110,9 @@ class Forecaster {
   };
   SeriesResult Series(const std::string& origin_region, const std::vector<double>& history,
                       absl::Time first_hour, const store::ForecastRecord* previous);
+  // Cold start (forecast/pooled_profile.h): absent when there is no one to borrow from.
+  std::optional<SeriesResult> Borrowed(const std::string& region, const std::vector<double>& own,
+                                       const HourlyHistory& others, absl::Time first_hour);
 
   store::TelemetryRepository* const telemetry_;
   const Clock* const clock_;

@@ -51,6 +51,37 @@ absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::ReadDemand(
       });
 }
 
+absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::OthersRequests(
+    const std::string& resource_id, const std::vector<std::string>& regions, absl::Time from,
+    absl::Time to) {
+  if (!LooksLikeUuid(resource_id) || regions.empty()) return std::vector<DemandRow>{};
+  SqlArray names;
+  for (const std::string& r : regions) names.AddText(r);
+  const std::string region_array = names.Take();
+  return pool_->Run(
+      "reading other resources' requests",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<DemandRow>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec_params(
+            absl::StrCat("SELECT origin_region, to_char(hour AT TIME ZONE 'UTC', ", kUtcText,
+                         "), sum(requests)::bigint FROM demand_hourly WHERE resource_id <> "
+                         "$1::uuid AND origin_region = ANY($2::text[]) AND hour >= "
+                         "$3::timestamptz AND hour < $4::timestamptz GROUP BY origin_region, hour "
+                         "ORDER BY hour, origin_region"),
+            resource_id, region_array, ToSqlTime(from), ToSqlTime(to));
+        std::vector<DemandRow> out;
+        out.reserve(rows.size());
+        for (const auto& r : rows) {
+          DemandRow d;
+          d.origin_region = r[0].as<std::string>();
+          d.hour = FromSqlTime(r[1].as<std::string>());
+          d.sums.requests = r[2].as<int64_t>();
+          out.push_back(std::move(d));
+        }
+        return out;
+      });
+}
+
 absl::StatusOr<bool> TelemetryRepository::ResourceExists(const std::string& resource_id) {
   if (!LooksLikeUuid(resource_id)) return false;
   return pool_->Run("looking up a resource", [&](pqxx::connection& conn) -> absl::StatusOr<bool> {

@@ -59,6 +59,11 @@ class TelemetryRepository {
                                                   absl::Time to) {
     return ReadDemand(resource_id, from, to, true);
   }
+  // Requests of every other resource from `regions`, summed per region and hour over [from, to):
+  // what a resource without history of its own borrows its shape from.
+  absl::StatusOr<std::vector<DemandRow>> OthersRequests(const std::string& resource_id,
+                                                        const std::vector<std::string>& regions,
+                                                        absl::Time from, absl::Time to);
   // Whether the resource exists (deleted or not).
   absl::StatusOr<bool> ResourceExists(const std::string& resource_id);
 

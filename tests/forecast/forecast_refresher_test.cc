@@ -164,11 +164,25 @@ TEST_F(ForecastRefresherTest, StoresJointPathsAndScoresForecastsOnceTheirHoursPa
   EXPECT_EQ(paths->paths, 200);
   EXPECT_EQ(paths->horizon, 48);
   EXPECT_EQ(paths->computed_at, kNow);
+  // kYoung (30 hours, 3 an hour from eu) borrows the shape of kBusy's eu demand at its own level.
   auto young = forecasts_->Latest(kYoung);
   ASSERT_TRUE(young.ok());
-  EXPECT_EQ((*young)[0].method, "fallback") << "30 hours: too few to backtest";
-  EXPECT_FALSE((*young)[0].selection_note.empty());
-  EXPECT_EQ(forecasts_->LatestPaths(kYoung).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_EQ(young->size(), 2u);
+  for (const store::ForecastRecord& r : *young) {
+    EXPECT_EQ(r.model, "pooled_profile") << r.origin_region;
+    EXPECT_TRUE(absl::StrContains(r.selection_note, "under two days")) << r.selection_note;
+  }
+  const store::ForecastRecord& borrowed = (*young)[0];
+  const int64_t now_hour = absl::ToUnixSeconds(kHour) / 3600;
+  // kBusy's eu peaks at hour 6 UTC (sin) and bottoms at 18: so does kYoung's forecast.
+  const int peak = static_cast<int>((6 - now_hour % 24 + 24) % 24);
+  const int trough = static_cast<int>((18 - now_hour % 24 + 24) % 24);
+  EXPECT_GT(borrowed.values[peak], 3 * borrowed.values[trough]);
+  double mean = 0;
+  for (int h = 0; h < 24; ++h) mean += borrowed.values[h] / 24;
+  EXPECT_NEAR(mean, 3, 1.5) << "its own level, not kBusy's";
+  EXPECT_EQ(forecasts_->LatestPaths(kYoung).status().code(), absl::StatusCode::kNotFound)
+      << "no backtest, no paths";
 
   // The day forecast happens as forecast (kBusy's pattern goes on), then the scorer runs.
   ASSERT_TRUE(pool_
