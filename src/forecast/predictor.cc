@@ -8,7 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
+#include "forecast/demand_history.h"
 #include "forecast/intervals.h"
+#include "forecast/location_outlook.h"
 #include "store/uuid.h"
 
 namespace shadowplane::forecast {
@@ -80,12 +82,14 @@ void ToProto(const store::ForecastRecord& r, absl::Time hour, int horizon,
 
 Predictor::Predictor(Forecaster* forecaster, store::ForecastRepository* forecasts,
                      store::TelemetryRepository* telemetry, const Clock* clock,
-                     PredictorOptions options, prometheus::Registry* registry)
+                     PredictorOptions options, prometheus::Registry* registry,
+                     store::LocationRepository* locations)
     : forecaster_(forecaster),
       forecasts_(forecasts),
       telemetry_(telemetry),
       clock_(clock),
-      options_(options) {
+      options_(options),
+      locations_(locations) {
   if (registry == nullptr) return;
   predictions_ =
       &prometheus::BuildCounter()
@@ -158,6 +162,7 @@ absl::Status Predictor::Predict(const pb::PredictRequest& request, pb::PredictRe
       ToProto(a, it->second->mutable_realized());
     }
   }
+  if (request.best_location()) RETURN_IF_ERROR(AnswerBestLocation(id, hour, horizon, response));
   if (request.sample_paths() > 0 && !records.empty()) {
     absl::StatusOr<store::ForecastPathsRecord> paths = forecasts_->LatestPaths(id);
     // Only the paths of the computation being served.
@@ -178,6 +183,26 @@ absl::Status Predictor::Predict(const pb::PredictRequest& request, pb::PredictRe
     } else if (!paths.ok() && !absl::IsNotFound(paths.status())) {
       return paths.status();
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Predictor::AnswerBestLocation(const std::string& id, absl::Time hour, int horizon,
+                                           pb::PredictResponse* response) {
+  if (locations_ == nullptr) return absl::UnimplementedError("best_location is not served here");
+  ASSIGN_OR_RETURN(const store::LocationCatalog catalog, locations_->LoadAll());
+  ASSIGN_OR_RETURN(const std::string placement, forecasts_->PlacementOf(id));
+  ASSIGN_OR_RETURN(const std::vector<store::LocationRecord> candidates,
+                   CandidateLocations(placement, catalog));
+  const absl::Time from = hour - forecaster_->options().history;
+  ASSIGN_OR_RETURN(const std::vector<store::DemandRow> rows, telemetry_->Requests(id, from, hour));
+  ASSIGN_OR_RETURN(const LocationOutlook outlook,
+                   OutlookFor(BuildHourlyHistory(rows, from, hour), candidates, catalog, horizon));
+  response->set_best_location_now(outlook.best_now);
+  for (size_t i = 0; i < outlook.locations.size(); ++i) {
+    pb::LocationProbability* l = response->add_best_location();
+    l->set_location(outlook.locations[i]);
+    l->mutable_probability()->Add(outlook.probability[i].begin(), outlook.probability[i].end());
   }
   return absl::OkStatus();
 }

@@ -13,6 +13,7 @@
 #include "forecast/forecaster.h"
 #include "shadowplane/v1/forecast.pb.h"
 #include "store/forecast_repository.h"
+#include "store/location_repository.h"
 #include "store/telemetry_repository.h"
 
 namespace prometheus {
@@ -36,9 +37,10 @@ struct PredictorOptions {
 
 class Predictor {
  public:
+  // `locations` (optional) answers best_location questions.
   Predictor(Forecaster* forecaster, store::ForecastRepository* forecasts,
             store::TelemetryRepository* telemetry, const Clock* clock, PredictorOptions options,
-            prometheus::Registry* registry);
+            prometheus::Registry* registry, store::LocationRepository* locations = nullptr);
 
   // INVALID_ARGUMENT naming the field (resource_id, horizon_hours, quantiles, sample_paths),
   // NOT_FOUND for an unknown resource, FAILED_PRECONDITION when it has no demand to forecast from;
@@ -51,12 +53,15 @@ class Predictor {
 
  private:
   absl::Status CheckResource(const std::string& id);
+  absl::Status AnswerBestLocation(const std::string& id, absl::Time hour, int horizon,
+                                  shadowplane::v1::PredictResponse* response);
 
   Forecaster* const forecaster_;
   store::ForecastRepository* const forecasts_;
   store::TelemetryRepository* const telemetry_;
   const Clock* const clock_;
   const PredictorOptions options_;
+  store::LocationRepository* const locations_;
   prometheus::Family<prometheus::Counter>* predictions_ = nullptr;
 };
 

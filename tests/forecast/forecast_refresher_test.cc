@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <pqxx/pqxx>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "forecast/predictor.h"
@@ -296,6 +297,43 @@ TEST_F(ForecastRefresherTest, PredictServesStoredForecastsAndComputesWhenTheyFal
   backtest.set_resource_id(kBusy);
   backtest.set_realized_days(0);
   EXPECT_EQ(predictor.Backtest(backtest, &accuracy).code(), absl::StatusCode::kInvalidArgument);
+
+  // Where demand is best served: eu dominates (40 an hour against us's 5), so Frankfurt.
+  store::LocationRepository locations(pool_.get());
+  for (const auto& [name, lat, lon] :
+       {std::tuple<std::string, double, double>{"eu", 50.1, 8.7}, {"us", 38.9, -77.4}}) {
+    store::RegionRecord region;
+    region.name = name;
+    region.latitude = lat;
+    region.longitude = lon;
+    region.updated_at = kNow;
+    ASSERT_TRUE(locations.UpsertRegion(region).ok());
+    store::LocationRecord location;
+    location.name = name == "eu" ? "fra-1" : "iad-1";
+    location.region = name;
+    location.latitude = lat;
+    location.longitude = lon;
+    location.agent_endpoint = "127.0.0.1:1";
+    location.capacity_millicores = 1000;
+    location.capacity_memory_mib = 1024;
+    location.updated_at = kNow;
+    ASSERT_TRUE(locations.UpsertLocation(location).ok());
+  }
+  Predictor with_locations(forecaster_.get(), forecasts_.get(), telemetry_.get(), &clock_, options,
+                           nullptr, &locations);
+  request.set_best_location(true);
+  shadowplane::v1::PredictResponse where;
+  ASSERT_TRUE(with_locations.Predict(request, &where).ok());
+  EXPECT_EQ(where.best_location_now(), "fra-1");
+  ASSERT_EQ(where.best_location_size(), 2);
+  EXPECT_EQ(where.best_location(0).location(), "fra-1");
+  ASSERT_EQ(where.best_location(0).probability_size(), 48);
+  for (int k = 0; k < 48; ++k) {
+    EXPECT_NEAR(where.best_location(0).probability(k) + where.best_location(1).probability(k), 1,
+                1e-9);
+  }
+  EXPECT_GT(where.best_location(0).probability(0), 0.9);
+  request.set_best_location(false);
 
   // Bad input and faults.
   shadowplane::v1::PredictResponse unused;

@@ -158,3 +158,75 @@ TEST(BestLocationChainTest, ScoresAndBaselines) {
 
 }  // namespace
 }  // namespace shadowplane::forecast
+
+#include "forecast/location_outlook.h"
+
+namespace shadowplane::forecast {
+namespace {
+
+store::LocationCatalog TwoContinents() {
+  store::LocationCatalog c;
+  c.regions = {{"eu", "", 50.1, 8.7, {}}, {"us", "", 38.9, -77.4, {}}};
+  store::LocationRecord fra, iad;
+  fra.name = "fra";
+  fra.region = "eu";
+  fra.latitude = 50.1;
+  fra.longitude = 8.7;
+  iad.name = "iad";
+  iad.region = "us";
+  iad.latitude = 38.9;
+  iad.longitude = -77.4;
+  c.locations = {fra, iad};
+  return c;
+}
+
+TEST(LocationOutlookTest, CandidatesFollowThePlacement) {
+  const store::LocationCatalog catalog = TwoContinents();
+  auto names = [](const std::vector<store::LocationRecord>& l) {
+    std::vector<std::string> out;
+    for (const auto& r : l) out.push_back(r.name);
+    return out;
+  };
+  EXPECT_EQ(names(*CandidateLocations("", catalog)), (std::vector<std::string>{"fra", "iad"}));
+  EXPECT_EQ(names(*CandidateLocations(R"({"locations":["iad"]})", catalog)),
+            std::vector<std::string>{"iad"});
+  EXPECT_EQ(names(*CandidateLocations(R"({"regions":["eu"]})", catalog)),
+            std::vector<std::string>{"fra"});
+  EXPECT_EQ(CandidateLocations("{not json", catalog).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(LocationOutlookTest, FollowsTheSunAndOneCandidateIsCertain) {
+  const store::LocationCatalog catalog = TwoContinents();
+  // Four weeks: eu busy 06-17 UTC, us busy 14-01 UTC.
+  HourlyHistory h;
+  h.first_hour = absl::FromCivil(absl::CivilHour(2025, 1, 6, 0), absl::UTCTimeZone());
+  const int hours = 4 * 168;
+  std::vector<double> eu(hours), us(hours);
+  for (int t = 0; t < hours; ++t) {
+    eu[t] = (t % 24 >= 6 && t % 24 < 17) ? 100 : 5;
+    us[t] = (t % 24 >= 14 || t % 24 < 1) ? 100 : 5;
+  }
+  h.regions = {{"eu", eu}, {"us", us}};
+  auto outlook = OutlookFor(h, catalog.locations, catalog, 24);
+  ASSERT_TRUE(outlook.ok()) << outlook.status();
+  EXPECT_EQ(outlook->best_now, "iad");  // the last hour, 23:00 UTC, is the US evening
+  for (int k = 1; k <= 24; ++k) {
+    EXPECT_NEAR(outlook->probability[0][k - 1] + outlook->probability[1][k - 1], 1, 1e-12);
+  }
+  // At 10:00 UTC (k = 11 from 23:00) Frankfurt is best every day.
+  EXPECT_GT(outlook->probability[0][10], 0.9);
+  EXPECT_LT(outlook->probability[0][0], 0.1);
+  auto single = OutlookFor(h, {catalog.locations[1]}, catalog, 5);
+  ASSERT_TRUE(single.ok());
+  EXPECT_EQ(single->probability, std::vector<std::vector<double>>{std::vector<double>(5, 1.0)});
+  EXPECT_EQ(OutlookFor(h, {}, catalog, 5).status().code(), absl::StatusCode::kFailedPrecondition);
+  HourlyHistory unknown;
+  unknown.first_hour = h.first_hour;
+  unknown.regions = {{"mars", eu}};
+  EXPECT_EQ(OutlookFor(unknown, catalog.locations, catalog, 5).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace shadowplane::forecast
