@@ -12,6 +12,15 @@ namespace shadowplane::store {
 
 namespace {
 constexpr char kUtcText[] = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
+
+// A row that starts (origin_region, hour as kUtcText, requests): the requests only.
+DemandRow RequestsOf(const pqxx::row& r) {
+  DemandRow d;
+  d.origin_region = r[0].as<std::string>();
+  d.hour = FromSqlTime(r[1].as<std::string>());
+  d.sums.requests = r[2].as<int64_t>();
+  return d;
+}
 }  // namespace
 
 absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::ReadDemand(
@@ -32,10 +41,7 @@ absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::ReadDemand(
         std::vector<DemandRow> out;
         out.reserve(rows.size());
         for (const auto& r : rows) {
-          DemandRow d;
-          d.origin_region = r[0].as<std::string>();
-          d.hour = FromSqlTime(r[1].as<std::string>());
-          d.sums.requests = r[2].as<int64_t>();
+          DemandRow d = RequestsOf(r);
           if (!requests_only) {
             d.sums.bytes_in = r[3].as<int64_t>();
             d.sums.bytes_out = r[4].as<int64_t>();
@@ -71,13 +77,7 @@ absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::OthersRequests(
             resource_id, region_array, ToSqlTime(from), ToSqlTime(to));
         std::vector<DemandRow> out;
         out.reserve(rows.size());
-        for (const auto& r : rows) {
-          DemandRow d;
-          d.origin_region = r[0].as<std::string>();
-          d.hour = FromSqlTime(r[1].as<std::string>());
-          d.sums.requests = r[2].as<int64_t>();
-          out.push_back(std::move(d));
-        }
+        for (const auto& r : rows) out.push_back(RequestsOf(r));
         return out;
       });
 }
