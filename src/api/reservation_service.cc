@@ -1,7 +1,7 @@
 #include "api/reservation_service.h"
 
-#include "common/proto_time.h"
 #include "api/unary.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 
 namespace shadowplane::api {
@@ -41,7 +41,7 @@ void ToProto(const store::ReservationRecord& r, absl::Time now, pb::Reservation*
   out->set_shadow_sync_interval_seconds(r.shadow_sync_interval_seconds);
   std::vector<std::string> locations, regions;
   std::vector<planner::ClientRegionWeight> clients;
-  reservation::PlacementFromJson(r.placement_json, &locations, &regions, &clients);
+  (void)reservation::PlacementFromJson(r.placement_json, &locations, &regions, &clients);
   for (const auto& l : locations) out->mutable_placement()->add_locations(l);
   for (const auto& g : regions) out->mutable_placement()->add_regions(g);
   for (const auto& c : clients) {

@@ -1,33 +1,28 @@
 #include "forecast/location_outlook.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "forecast/best_location_chain.h"
-#include "shadowplane/v1/reservations.pb.h"
+#include "reservation/reservation_manager.h"
 
 namespace shadowplane::forecast {
 
 absl::StatusOr<std::vector<store::LocationRecord>> CandidateLocations(
     const std::string& placement_json, const store::LocationCatalog& catalog) {
-  shadowplane::v1::PlacementConstraint placement;
-  if (!placement_json.empty() && placement_json != "{}") {
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = true;
-    if (!google::protobuf::util::JsonStringToMessage(placement_json, &placement, options).ok()) {
-      return absl::InvalidArgumentError("the reservation's stored placement cannot be read");
-    }
+  std::vector<std::string> names, regions;
+  std::vector<planner::ClientRegionWeight> clients;
+  if (!placement_json.empty() &&
+      !reservation::PlacementFromJson(placement_json, &names, &regions, &clients)) {
+    return absl::InvalidArgumentError("the reservation's stored placement cannot be read");
   }
+  // As the placement constraint says: these locations and every location in these regions; both
+  // empty, anywhere.
   std::vector<store::LocationRecord> out;
   for (const store::LocationRecord& l : catalog.locations) {
-    const auto& names = placement.locations();
-    const auto& regions = placement.regions();
-    const bool allowed =
-        !names.empty()     ? std::find(names.begin(), names.end(), l.name) != names.end()
-        : !regions.empty() ? std::find(regions.begin(), regions.end(), l.region) != regions.end()
-                           : true;
+    const bool allowed = (names.empty() && regions.empty()) ||
+                         std::find(names.begin(), names.end(), l.name) != names.end() ||
+                         std::find(regions.begin(), regions.end(), l.region) != regions.end();
     if (allowed) out.push_back(l);
   }
   return out;

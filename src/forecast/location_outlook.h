@@ -1,8 +1,8 @@
 // "With what probability will location X be the best place for this resource in k hours": the
 // best-location chain (forecast/best_location_chain.h) fitted to the resource's own history of
 // demand per origin region, asked from the current best location. The candidates are the
-// locations the reservation's placement allows (its locations, else the locations in its regions,
-// else every location).
+// locations the reservation's placement allows (its locations and every location in its regions;
+// both empty, every location).
 #ifndef SHADOWPLANE_FORECAST_LOCATION_OUTLOOK_H_
 #define SHADOWPLANE_FORECAST_LOCATION_OUTLOOK_H_
 

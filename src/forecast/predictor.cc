@@ -83,13 +83,15 @@ void ToProto(const store::ForecastRecord& r, absl::Time hour, int horizon,
 Predictor::Predictor(Forecaster* forecaster, store::ForecastRepository* forecasts,
                      store::TelemetryRepository* telemetry, const Clock* clock,
                      PredictorOptions options, prometheus::Registry* registry,
-                     store::LocationRepository* locations)
+                     store::LocationRepository* locations,
+                     store::ReservationRepository* reservations)
     : forecaster_(forecaster),
       forecasts_(forecasts),
       telemetry_(telemetry),
       clock_(clock),
       options_(options),
-      locations_(locations) {
+      locations_(locations),
+      reservations_(reservations) {
   if (registry == nullptr) return;
   predictions_ =
       &prometheus::BuildCounter()
@@ -189,9 +191,11 @@ absl::Status Predictor::Predict(const pb::PredictRequest& request, pb::PredictRe
 
 absl::Status Predictor::AnswerBestLocation(const std::string& id, absl::Time hour, int horizon,
                                            pb::PredictResponse* response) {
-  if (locations_ == nullptr) return absl::UnimplementedError("best_location is not served here");
+  if (locations_ == nullptr || reservations_ == nullptr) {
+    return absl::UnimplementedError("best_location is not served here");
+  }
   ASSIGN_OR_RETURN(const store::LocationCatalog catalog, locations_->LoadAll());
-  ASSIGN_OR_RETURN(const std::string placement, forecasts_->PlacementOf(id));
+  ASSIGN_OR_RETURN(const std::string placement, reservations_->PlacementOfResource(id));
   ASSIGN_OR_RETURN(const std::vector<store::LocationRecord> candidates,
                    CandidateLocations(placement, catalog));
   const absl::Time from = hour - forecaster_->options().history;

@@ -14,6 +14,7 @@
 #include "shadowplane/v1/forecast.pb.h"
 #include "store/forecast_repository.h"
 #include "store/location_repository.h"
+#include "store/reservation_repository.h"
 #include "store/telemetry_repository.h"
 
 namespace prometheus {
@@ -37,10 +38,11 @@ struct PredictorOptions {
 
 class Predictor {
  public:
-  // `locations` (optional) answers best_location questions.
+  // `locations` and `reservations` (both or neither) answer best_location questions.
   Predictor(Forecaster* forecaster, store::ForecastRepository* forecasts,
             store::TelemetryRepository* telemetry, const Clock* clock, PredictorOptions options,
-            prometheus::Registry* registry, store::LocationRepository* locations = nullptr);
+            prometheus::Registry* registry, store::LocationRepository* locations = nullptr,
+            store::ReservationRepository* reservations = nullptr);
 
   // INVALID_ARGUMENT naming the field (resource_id, horizon_hours, quantiles, sample_paths),
   // NOT_FOUND for an unknown resource, FAILED_PRECONDITION when it has no demand to forecast from;
@@ -62,6 +64,7 @@ class Predictor {
   const Clock* const clock_;
   const PredictorOptions options_;
   store::LocationRepository* const locations_;
+  store::ReservationRepository* const reservations_;
   prometheus::Family<prometheus::Counter>* predictions_ = nullptr;
 };
 

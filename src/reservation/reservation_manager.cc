@@ -86,7 +86,7 @@ std::string PlacementToJson(const ReserveSpec& spec) {
   return json + "]}";
 }
 
-void PlacementFromJson(const std::string& json, std::vector<std::string>* locations,
+bool PlacementFromJson(const std::string& json, std::vector<std::string>* locations,
                        std::vector<std::string>* regions,
                        std::vector<planner::ClientRegionWeight>* clients) {
   try {
@@ -96,8 +96,13 @@ void PlacementFromJson(const std::string& json, std::vector<std::string>* locati
     for (const auto& c : node["client_regions"]) {
       clients->push_back({c["region"].as<std::string>(), c["weight"].as<double>()});
     }
+    return true;
   } catch (const YAML::Exception&) {
     // Written by PlacementToJson; an unreadable value reads as "anywhere".
+    locations->clear();
+    regions->clear();
+    clients->clear();
+    return false;
   }
 }
 

@@ -65,9 +65,10 @@ struct ReservationOptions {
   double default_shadow_sync_interval_seconds = 60;
 };
 
-// The placement constraint as stored (JSON), and back.
+// The placement constraint as stored (JSON), and back. PlacementFromJson returns false (and reads
+// "anywhere") when the value cannot be read.
 std::string PlacementToJson(const ReserveSpec& spec);
-void PlacementFromJson(const std::string& json, std::vector<std::string>* locations,
+bool PlacementFromJson(const std::string& json, std::vector<std::string>* locations,
                        std::vector<std::string>* regions,
                        std::vector<planner::ClientRegionWeight>* clients);
 

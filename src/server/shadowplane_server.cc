@@ -374,9 +374,9 @@ class ShadowplaneServer::Impl {
     forecast::PredictorOptions predictor;
     predictor.max_horizon_hours = options_.max_horizon_hours;
     predictor.compute_deadline = options_.forecast_deadline;
-    predictor_ = std::make_unique<forecast::Predictor>(forecaster_.get(), forecasts_.get(),
-                                                       telemetry_.get(), clock_.get(), predictor,
-                                                       registry_.get(), locations_.get());
+    predictor_ = std::make_unique<forecast::Predictor>(
+        forecaster_.get(), forecasts_.get(), telemetry_.get(), clock_.get(), predictor,
+        registry_.get(), locations_.get(), reservations_.get());
   }
 
   void StartForecastLoop() {

@@ -287,17 +287,6 @@ absl::Status ForecastRepository::RecordScores(const std::vector<ForecastScore>& 
   });
 }
 
-absl::StatusOr<std::string> ForecastRepository::PlacementOf(const std::string& resource_id) {
-  if (!LooksLikeUuid(resource_id)) return std::string();
-  return pool_->Run(
-      "reading a placement", [&](pqxx::connection& conn) -> absl::StatusOr<std::string> {
-        pqxx::read_transaction txn(conn);
-        const pqxx::result rows = txn.exec_params(
-            "SELECT placement::text FROM reservations WHERE resource_id = $1::uuid", resource_id);
-        return rows.empty() ? std::string() : rows[0][0].as<std::string>();
-      });
-}
-
 absl::StatusOr<std::vector<RealizedAccuracy>> ForecastRepository::Realized(
     const std::string& resource_id, absl::Time since) {
   if (!LooksLikeUuid(resource_id)) return std::vector<RealizedAccuracy>{};

@@ -103,8 +103,6 @@ class ForecastRepository {
   // Forecasts not yet scored whose first `hours` hours ended by `before`, oldest first.
   absl::StatusOr<std::vector<UnscoredForecast>> Unscored(absl::Time before, int hours, int limit);
   absl::Status RecordScores(const std::vector<ForecastScore>& scores, absl::Time scored_at);
-  // The placement constraint (JSON) of the resource's reservation; empty when it has none.
-  absl::StatusOr<std::string> PlacementOf(const std::string& resource_id);
   // Per region, over forecasts first forecasting after `since`.
   absl::StatusOr<std::vector<RealizedAccuracy>> Realized(const std::string& resource_id,
                                                          absl::Time since);

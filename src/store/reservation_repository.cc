@@ -136,6 +136,18 @@ absl::StatusOr<ReservationRecord> ReservationRepository::CreatePending(Reservati
       });
 }
 
+absl::StatusOr<std::string> ReservationRepository::PlacementOfResource(
+    const std::string& resource_id) {
+  if (!LooksLikeUuid(resource_id)) return std::string();
+  return pool_->Run(
+      "reading a placement", [&](pqxx::connection& conn) -> absl::StatusOr<std::string> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec_params(
+            "SELECT placement::text FROM reservations WHERE resource_id = $1::uuid", resource_id);
+        return rows.empty() ? std::string() : rows[0][0].as<std::string>();
+      });
+}
+
 absl::StatusOr<ReservationRecord> ReservationRepository::Get(const std::string& id) {
   return pool_->Run(
       "reading a reservation", [&](pqxx::connection& conn) -> absl::StatusOr<ReservationRecord> {

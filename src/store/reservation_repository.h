@@ -64,6 +64,8 @@ class ReservationRepository {
   absl::StatusOr<ReservationRecord> CreatePending(ReservationRecord draft, absl::Time now);
 
   absl::StatusOr<ReservationRecord> Get(const std::string& id);
+  // The placement constraint (JSON) of the reservation owning `resource_id`; empty when none does.
+  absl::StatusOr<std::string> PlacementOfResource(const std::string& resource_id);
   // nullopt when no reservation has this request id.
   absl::StatusOr<std::optional<ReservationRecord>> FindByRequestId(const std::string& request_id);
   absl::StatusOr<std::vector<ReservationRecord>> List(const ReservationFilter& filter);

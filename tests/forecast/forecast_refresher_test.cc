@@ -319,8 +319,9 @@ TEST_F(ForecastRefresherTest, PredictServesStoredForecastsAndComputesWhenTheyFal
     location.updated_at = kNow;
     ASSERT_TRUE(locations.UpsertLocation(location).ok());
   }
+  store::ReservationRepository reservations(pool_.get());
   Predictor with_locations(forecaster_.get(), forecasts_.get(), telemetry_.get(), &clock_, options,
-                           nullptr, &locations);
+                           nullptr, &locations, &reservations);
   request.set_best_location(true);
   shadowplane::v1::PredictResponse where;
   ASSERT_TRUE(with_locations.Predict(request, &where).ok());

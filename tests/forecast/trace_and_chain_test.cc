@@ -1,7 +1,9 @@
 // The synthetic global trace and the best-location Markov chain.
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
+#include "absl/strings/match.h"
 #include "forecast/best_location_chain.h"
 #include "forecast/synthetic_trace.h"
 #include "gtest/gtest.h"
@@ -78,6 +80,26 @@ TEST(SyntheticTraceTest, WritesAndReadsTheEiaFormat) {
   ASSERT_EQ(read->values.size(), static_cast<size_t>(t->hours));
   for (int h = 0; h < t->hours; h += 97) EXPECT_NEAR(read->values[h], t->demand[2][h], 1e-3);
   EXPECT_EQ(ReadDemandCsv(dir + "/nowhere.csv").status().code(), absl::StatusCode::kNotFound);
+  // Malformed files are refused, naming the file and line.
+  for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+           {"header.csv", "when,value\n"},
+           {"row.csv", "date_time,raw demand (MW),cleaned demand (MW)\n2025-01-06 00:00:00,1\n"},
+           {"order.csv",
+            "date_time,raw demand (MW),cleaned demand (MW)\n2025-01-06 01:00:00,1,1\n"
+            "2025-01-06 00:00:00,1,1\n"},
+           {"empty.csv", "date_time,raw demand (MW),cleaned demand (MW)\n"}}) {
+    std::ofstream(dir + "/" + name) << text;
+    const absl::Status s = ReadDemandCsv(dir + "/" + name).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_TRUE(absl::StrContains(s.message(), name)) << s;
+  }
+  // A missing hour is kept as NaN.
+  std::ofstream(dir + "/gap.csv") << "date_time,raw demand (MW),cleaned demand (MW)\n"
+                                     "2025-01-06 00:00:00,1,1\n2025-01-06 02:00:00,3,3\n";
+  auto gap = ReadDemandCsv(dir + "/gap.csv");
+  ASSERT_TRUE(gap.ok());
+  ASSERT_EQ(gap->values.size(), 3u);
+  EXPECT_TRUE(std::isnan(gap->values[1]));
   std::filesystem::remove_all(dir);
 }
 
@@ -192,6 +214,9 @@ TEST(LocationOutlookTest, CandidatesFollowThePlacement) {
             std::vector<std::string>{"iad"});
   EXPECT_EQ(names(*CandidateLocations(R"({"regions":["eu"]})", catalog)),
             std::vector<std::string>{"fra"});
+  // Both: these locations and every location in these regions, as the constraint says.
+  EXPECT_EQ(names(*CandidateLocations(R"({"locations":["iad"],"regions":["eu"]})", catalog)),
+            (std::vector<std::string>{"fra", "iad"}));
   EXPECT_EQ(CandidateLocations("{not json", catalog).status().code(),
             absl::StatusCode::kInvalidArgument);
 }

@@ -292,6 +292,7 @@ TEST_F(ShadowplaneProcessTest, BadConfigurationNamesTheCulprit) {
       {{"--max_horizon_hours=0"}, {}, "--max_horizon_hours within [1, 840]"},
       {{"--forecast_history=2h"}, {}, "--forecast_history must be at least 24h"},
       {{"--forecast_refit_hours=0"}, {}, "--forecast_refit_hours and --forecast_threads"},
+      {{"--sample_paths=0"}, {}, "--sample_paths within [1, 10000]"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv = {
