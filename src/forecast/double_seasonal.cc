@@ -44,15 +44,8 @@ double DoubleSeasonal::Step(State& s, double y, const double* p) const {
 }
 
 double DoubleSeasonal::Run(absl::Span<const double> y, const double* p, bool keep) {
-  State s = initial_;
-  double sse = 0;
-  for (double v : y) {
-    const double error = Step(s, v, p);
-    sse += error * error;
-    if (!std::isfinite(sse)) return INFINITY;
-  }
-  if (keep) state_ = std::move(s);
-  return sse;
+  return SumSquaredErrors(
+      initial_, y, [&](State& s, double v) { return Step(s, v, p); }, keep ? &state_ : nullptr);
 }
 
 SmoothingModel::Box DoubleSeasonal::Bounds() const {

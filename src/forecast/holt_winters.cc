@@ -63,15 +63,8 @@ double HoltWinters::Step(State& s, double y, const double* p) const {
 }
 
 double HoltWinters::Run(absl::Span<const double> y, const double* p, bool keep) {
-  State s = initial_;
-  double sse = 0;
-  for (double v : y) {
-    const double error = Step(s, v, p);
-    sse += error * error;
-    if (!std::isfinite(sse)) return INFINITY;
-  }
-  if (keep) state_ = std::move(s);
-  return sse;
+  return SumSquaredErrors(
+      initial_, y, [&](State& s, double v) { return Step(s, v, p); }, keep ? &state_ : nullptr);
 }
 
 absl::Status HoltWinters::CheckHistory(absl::Span<const double> y) const {

@@ -6,6 +6,7 @@
 #define SHADOWPLANE_FORECAST_SMOOTHING_MODEL_H_
 
 #include <Eigen/Core>
+#include <cmath>
 #include <vector>
 
 #include "forecast/forecast_model.h"
@@ -43,6 +44,23 @@ class SmoothingModel : public ForecastModel {
   virtual double Run(absl::Span<const double> y, const double* p, bool keep) = 0;
 
   const std::vector<double>& fitted() const { return params_; }
+
+  // What Run does for every model: `step(state, y)` (which returns the one-step error) over `y`
+  // from `initial`, summing squared errors; +infinity once the sum stops being finite. With
+  // `kept`, the final state is stored there.
+  template <typename State, typename StepFn>
+  static double SumSquaredErrors(const State& initial, absl::Span<const double> y, StepFn step,
+                                 State* kept) {
+    State s = initial;
+    double sse = 0;
+    for (double v : y) {
+      const double error = step(s, v);
+      sse += error * error;
+      if (!std::isfinite(sse)) return INFINITY;
+    }
+    if (kept != nullptr) *kept = std::move(s);
+    return sse;
+  }
 
  private:
   absl::Status CheckAll(absl::Span<const double> history) const;
