@@ -10,7 +10,6 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "forecast/default_model.h"
 #include "forecast/demand_history.h"
 #include "forecast/double_seasonal.h"
 #include "forecast/holt_winters.h"
