@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "cli/table.h"
+#include "shadowplane/v1/events.grpc.pb.h"
 #include "shadowplane/v1/forecast.grpc.pb.h"
 #include "shadowplane/v1/locations.grpc.pb.h"
 #include "shadowplane/v1/reservations.grpc.pb.h"
@@ -58,6 +59,7 @@ class Shadowctl {
     sync_ = pb::SyncService::NewStub(channel);
     telemetry_ = pb::TelemetryService::NewStub(channel);
     forecasts_ = pb::ForecastService::NewStub(channel);
+    events_ = pb::EventService::NewStub(channel);
   }
 
   int Run(const std::vector<std::string>& w) {
@@ -82,6 +84,10 @@ class Shadowctl {
     if (is({"demand"}) && w.size() == 2) return GetDemand(w[1]);
     if (is({"predict"}) && w.size() == 2) return Predict(w[1]);
     if (is({"backtest"}) && w.size() == 2) return Backtest(w[1]);
+    if (is({"events", "register"}) && w.size() == 2) return RegisterEvent();
+    if (is({"events", "list"}) && w.size() == 2) return ListEvents();
+    if (is({"events", "get"}) && w.size() == 3) return GetEvent(w[2]);
+    if (is({"events", "delete"}) && w.size() == 3) return DeleteEvent(w[2]);
     err_ << "shadowctl: unknown command";
     for (const auto& word : w) err_ << " " << word;
     err_ << "\n\n" << ShadowctlUsage();
@@ -435,6 +441,18 @@ class Shadowctl {
            s->fallback_reason().empty() ? s->selection_note() : s->fallback_reason()});
     }
     out_ << models.Render() << "\n";
+    if (response.events_size() > 0) {
+      Table events({"event", "kind", "name", "from", "to", "regions", "uplift", "from what"});
+      for (const pb::AppliedEvent& e : response.events()) {
+        events.AddRow({e.event_id(), e.kind(), e.name(), time(e.start_time()), time(e.end_time()),
+                       e.regions().empty() ? "all" : absl::StrJoin(e.regions(), ","),
+                       absl::StrFormat("x%.2f", e.uplift()),
+                       e.outcomes() > 0
+                           ? absl::StrFormat("%s (%d)", e.uplift_source(), e.outcomes())
+                           : e.uplift_source()});
+      }
+      out_ << "known events (applied to the values below):\n" << events.Render() << "\n";
+    }
     // Each cell: the point forecast and its 80% interval (quantiles 0.1 and 0.9) when asked for.
     std::vector<std::string> headers = {"hour (utc)"};
     for (const pb::SeriesForecast* s : series) headers.push_back(s->origin_region() + " [80%]");
@@ -463,6 +481,115 @@ class Shadowctl {
       table.AddRow(std::move(row));
     }
     out_ << table.Render();
+    return kExitOk;
+  }
+
+  // An RFC 3339 flag value into `out`; false (after saying so) when it does not parse.
+  bool ParseTimeFlag(const char* flag, const std::string& text, google::protobuf::Timestamp* out) {
+    if (text.empty()) return true;  // the server names the missing field
+    if (google::protobuf::util::TimeUtil::FromString(text, out)) return true;
+    err_ << "shadowctl: --" << flag << " takes an RFC 3339 time (2026-11-29T18:00:00Z), got \""
+         << text << "\"\n";
+    return false;
+  }
+
+  void PrintEvents(const std::vector<const pb::Event*>& events) {
+    auto time = [](const google::protobuf::Timestamp& t) {
+      return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t.seconds()),
+                              absl::UTCTimeZone());
+    };
+    Table table({"event", "kind", "name", "from (utc)", "to (utc)", "resources", "regions",
+                 "expected uplift", "measured"});
+    for (const pb::Event* e : events) {
+      table.AddRow(
+          {e->event_id(), e->kind(), e->name(), time(e->start_time()), time(e->end_time()),
+           e->resource_ids().empty() ? "any" : absl::StrJoin(e->resource_ids(), ","),
+           e->regions().empty() ? "all" : absl::StrJoin(e->regions(), ","),
+           e->has_expected_uplift() ? absl::StrFormat("x%.2f", e->expected_uplift()) : "learned",
+           e->has_measure_time() ? time(e->measure_time()) : "-"});
+    }
+    out_ << table.Render();
+  }
+
+  int RegisterEvent() {
+    pb::RegisterEventRequest request;
+    request.set_request_id(options_.request_id);
+    request.set_kind(options_.kind);
+    request.set_name(options_.name);
+    for (const std::string& r : options_.resources) request.add_resource_ids(r);
+    for (const std::string& r : options_.regions) request.add_regions(r);
+    if (!ParseTimeFlag("start", options_.start, request.mutable_start_time()) ||
+        !ParseTimeFlag("end", options_.end, request.mutable_end_time())) {
+      return kExitUsage;
+    }
+    if (options_.start.empty()) request.clear_start_time();
+    if (options_.end.empty()) request.clear_end_time();
+    if (!options_.uplift.empty()) {
+      double uplift;
+      if (!absl::SimpleAtod(options_.uplift, &uplift)) {
+        err_ << "shadowctl: --uplift takes a number (2 doubles demand), got \"" << options_.uplift
+             << "\"\n";
+        return kExitUsage;
+      }
+      request.set_expected_uplift(uplift);
+    }
+    pb::RegisterEventResponse response;
+    grpc::Status status = events_->RegisterEvent(Context().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    if (options_.json) return Json(response), kExitOk;
+    PrintEvents({&response.event()});
+    if (!response.created()) out_ << "(registered before with this --request_id)\n";
+    return kExitOk;
+  }
+
+  int ListEvents() {
+    pb::ListEventsRequest request;
+    request.set_resource_id(options_.resource);
+    request.set_region(options_.region);
+    request.set_kind(options_.kind);
+    pb::ListEventsResponse all;
+    do {
+      pb::ListEventsResponse page;
+      grpc::Status status = events_->ListEvents(Context().get(), request, &page);
+      if (!status.ok()) return Fail(status);
+      for (const auto& e : page.events()) *all.add_events() = e;
+      request.set_page_token(page.next_page_token());
+    } while (!request.page_token().empty());
+    if (options_.json) return Json(all), kExitOk;
+    std::vector<const pb::Event*> events;
+    for (const auto& e : all.events()) events.push_back(&e);
+    PrintEvents(events);
+    return kExitOk;
+  }
+
+  // The event, then how it turned out for each resource once measured.
+  int GetEvent(const std::string& id) {
+    pb::GetEventRequest request;
+    request.set_event_id(id);
+    pb::Event event;
+    grpc::Status status = events_->GetEvent(Context().get(), request, &event);
+    if (!status.ok()) return Fail(status);
+    if (options_.json) return Json(event), kExitOk;
+    PrintEvents({&event});
+    if (event.outcomes_size() > 0) {
+      Table outcomes({"resource", "hours", "requests", "forecast without it", "uplift"});
+      for (const pb::EventOutcome& o : event.outcomes()) {
+        outcomes.AddRow({o.resource_id(), absl::StrCat(o.hours()),
+                         absl::StrFormat("%.0f", o.actual()), absl::StrFormat("%.0f", o.baseline()),
+                         absl::StrFormat("x%.2f", o.uplift())});
+      }
+      out_ << "\n" << outcomes.Render();
+    }
+    return kExitOk;
+  }
+
+  int DeleteEvent(const std::string& id) {
+    pb::DeleteEventRequest request;
+    request.set_event_id(id);
+    pb::DeleteEventResponse response;
+    grpc::Status status = events_->DeleteEvent(Context().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    out_ << "deleted event " << id << "\n";
     return kExitOk;
   }
 
@@ -509,6 +636,7 @@ class Shadowctl {
   std::unique_ptr<pb::SyncService::Stub> sync_;
   std::unique_ptr<pb::TelemetryService::Stub> telemetry_;
   std::unique_ptr<pb::ForecastService::Stub> forecasts_;
+  std::unique_ptr<pb::EventService::Stub> events_;
 };
 
 }  // namespace
@@ -538,6 +666,14 @@ std::string ShadowctlUsage() {
                                      --refresh: compute now)
   backtest RESOURCE_ID               how each series' forecast was chosen: every candidate
                                      model's backtest accuracy, and past forecasts' accuracy
+  events register --kind=K --start=T --end=T [--resources=ID,...] [--regions=r,...]
+                  [--uplift=X] [--name=N] [--request_id=ID]
+                                     a known event (campaign, news, ...): forecasts multiply
+                                     the demand it affects by X inside the window (without
+                                     --uplift: what past events of the kind did)
+  events list [--resource=ID] [--region=R] [--kind=K]
+  events get ID                      an event and, once measured, what it did per resource
+  events delete ID
 
 --server defaults to 127.0.0.1:50051 (environment: SHADOWPLANE_SERVER). Exit codes: 0 done,
 1 the server refused or could not be reached (the status is printed), 2 bad usage.

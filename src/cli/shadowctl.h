@@ -44,6 +44,13 @@ struct ShadowctlOptions {
   // predict (horizon 0: the server's default)
   int horizon = 0;
   bool refresh = false;
+  // events (uplift empty: learned from past events of the kind)
+  std::string kind;
+  std::string start;
+  std::string end;
+  std::vector<std::string> resources;
+  std::string resource;  // events list filter
+  std::string uplift;
 };
 
 // The usage text listing every command.

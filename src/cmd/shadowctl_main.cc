@@ -9,26 +9,34 @@
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "shadowplane's gRPC address, host:port");
 ABSL_FLAG(bool, json, false, "Print JSON instead of tables");
 ABSL_FLAG(std::string, request_id, "", "reserve: the client-chosen id that makes retries safe");
-ABSL_FLAG(std::string, name, "", "reserve: the resource's name");
+ABSL_FLAG(std::string, name, "", "reserve: the resource's name; events register: the event's");
 ABSL_FLAG(int64_t, millicores, 0, "reserve, update: vCPU in millicores");
 ABSL_FLAG(int64_t, memory_mib, 0, "reserve, update: memory in MiB");
 ABSL_FLAG(bool, spot, false, "reserve: prefer spot capacity");
 ABSL_FLAG(bool, full, false, "sync: compare every file's content, not size and mtime");
 ABSL_FLAG(std::string, seed_dir, "", "reserve: directory whose tree becomes the resource's data");
 ABSL_FLAG(std::vector<std::string>, locations, {}, "reserve: acceptable locations");
-ABSL_FLAG(std::vector<std::string>, regions, {}, "reserve: acceptable regions");
+ABSL_FLAG(std::vector<std::string>, regions, {},
+          "reserve: acceptable regions; events register: affected origin regions");
 ABSL_FLAG(std::vector<std::string>, clients, {},
           "reserve: expected client regions with weights, region:weight,...");
 ABSL_FLAG(double, shadow_fraction, -1, "reserve, update: the shadow's share of the capacity");
 ABSL_FLAG(double, sync_interval, -1, "reserve, update: shadow sync interval in seconds");
 ABSL_FLAG(std::string, state, "", "reservations list: only this state");
 ABSL_FLAG(std::string, location, "", "reservations list: only with an instance here");
-ABSL_FLAG(std::string, region, "", "locations list: only this region");
+ABSL_FLAG(std::string, region, "", "locations list, events list: only this region");
 ABSL_FLAG(std::string, from, "", "demand: start, RFC 3339 (default: 48 hours before --to)");
 ABSL_FLAG(std::string, to, "", "demand: end, RFC 3339 (default: now)");
 ABSL_FLAG(std::string, granularity, "hour", "demand: hour or day");
 ABSL_FLAG(int, horizon, 0, "predict: hours to forecast (0: the server's default, 48)");
 ABSL_FLAG(bool, refresh, false, "predict: compute the forecast now instead of the stored one");
+ABSL_FLAG(std::string, kind, "", "events register, list: the event's kind (campaign, news, ...)");
+ABSL_FLAG(std::string, start, "", "events register: window start, RFC 3339");
+ABSL_FLAG(std::string, end, "", "events register: window end (exclusive), RFC 3339");
+ABSL_FLAG(std::vector<std::string>, resources, {}, "events register: affected resource ids");
+ABSL_FLAG(std::string, resource, "", "events list: only events that may affect this resource");
+ABSL_FLAG(std::string, uplift, "",
+          "events register: expected demand multiplier (empty: learned from past events)");
 ABSL_FLAG(std::string, config, "", "YAML file of flag values");
 
 int main(int argc, char** argv) {
@@ -68,5 +76,11 @@ int main(int argc, char** argv) {
   options.state = absl::GetFlag(FLAGS_state);
   options.location = absl::GetFlag(FLAGS_location);
   options.region = absl::GetFlag(FLAGS_region);
+  options.kind = absl::GetFlag(FLAGS_kind);
+  options.start = absl::GetFlag(FLAGS_start);
+  options.end = absl::GetFlag(FLAGS_end);
+  options.resources = absl::GetFlag(FLAGS_resources);
+  options.resource = absl::GetFlag(FLAGS_resource);
+  options.uplift = absl::GetFlag(FLAGS_uplift);
   return shadowplane::cli::RunShadowctl(loaded.positional, options, std::cout, std::cerr);
 }

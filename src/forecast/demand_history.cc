@@ -5,7 +5,7 @@ namespace shadowplane::forecast {
 HourlyHistory BuildHourlyHistory(const std::vector<store::DemandRow>& rows, absl::Time from,
                                  absl::Time to) {
   HourlyHistory history;
-  history.first_hour = absl::UnixEpoch() + absl::Floor(from - absl::UnixEpoch(), absl::Hours(1));
+  history.first_hour = FloorHour(from);
   // Hours that start before `to`.
   const int64_t hours =
       to > history.first_hour

@@ -19,6 +19,11 @@ struct HourlyHistory {
   std::vector<double> total;
 };
 
+// The start of the hour `t` falls in (UTC).
+inline absl::Time FloorHour(absl::Time t) {
+  return absl::UnixEpoch() + absl::Floor(t - absl::UnixEpoch(), absl::Hours(1));
+}
+
 // Rows outside the range are ignored.
 HourlyHistory BuildHourlyHistory(const std::vector<store::DemandRow>& rows, absl::Time from,
                                  absl::Time to);

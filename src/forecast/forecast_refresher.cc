@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "forecast/demand_history.h"
 
 namespace shadowplane::forecast {
 
@@ -18,14 +19,16 @@ constexpr char kLeaseName[] = "forecast-refresh";
 ForecastRefresher::ForecastRefresher(Forecaster* forecaster, store::ForecastRepository* forecasts,
                                      store::LeaseStore* leases, const Clock* clock,
                                      WorkerPool* workers, RefresherOptions options,
-                                     prometheus::Registry* registry, ForecastScorer* scorer)
+                                     prometheus::Registry* registry, ForecastScorer* scorer,
+                                     EventMeasurer* measurer)
     : forecaster_(forecaster),
       forecasts_(forecasts),
       leases_(leases),
       clock_(clock),
       workers_(workers),
       options_(std::move(options)),
-      scorer_(scorer) {
+      scorer_(scorer),
+      measurer_(measurer) {
   if (registry == nullptr) return;
   leader_ = &prometheus::BuildGauge()
                  .Name("shadowplane_forecast_refresh_leader")
@@ -94,8 +97,16 @@ absl::StatusOr<ForecastRefresher::Pass> ForecastRefresher::RunOnce() {
       LOG_EVENT(kWarning, "scoring forecasts failed").Field("error", scored.status());
     }
   }
-  const absl::Time current_hour =
-      absl::UnixEpoch() + absl::Floor(now - absl::UnixEpoch(), absl::Hours(1));
+  if (measurer_ != nullptr) {
+    // Before the refits: a measured event's effect is then taken out of the history they use.
+    absl::StatusOr<int> measured = measurer_->RunOnce();
+    if (measured.ok()) {
+      pass.events_measured = *measured;
+    } else {
+      LOG_EVENT(kWarning, "measuring events failed").Field("error", measured.status());
+    }
+  }
+  const absl::Time current_hour = FloorHour(now);
   ASSIGN_OR_RETURN(
       const std::vector<std::string> due,
       forecasts_->Due(current_hour - forecaster_->options().history,
@@ -140,13 +151,15 @@ absl::StatusOr<ForecastRefresher::Pass> ForecastRefresher::RunOnce() {
   }
   if (pass_seconds_ != nullptr)
     pass_seconds_->Observe(absl::ToDoubleSeconds(absl::Now() - started));
-  if (pass.refreshed > 0 || pass.failed > 0 || pass.pruned > 0 || pass.scored > 0) {
+  if (pass.refreshed > 0 || pass.failed > 0 || pass.pruned > 0 || pass.scored > 0 ||
+      pass.events_measured > 0) {
     LOG_EVENT(kInfo, "forecast refresh pass")
         .Field("due", pass.due)
         .Field("refreshed", pass.refreshed)
         .Field("failed", pass.failed)
         .Field("pruned", pass.pruned)
         .Field("scored", pass.scored)
+        .Field("events_measured", pass.events_measured)
         .Field("seconds", absl::ToDoubleSeconds(absl::Now() - started));
   }
   return pass;

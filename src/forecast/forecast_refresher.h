@@ -2,8 +2,9 @@
 // replica does it (a Kubernetes-style reconcile pass; the state is the `forecasts` table, so a
 // restart resumes where it was). A pass:
 //   1. takes or renews the lease (nothing else when another replica holds it);
-//   2. deletes forecasts older than the retention, and scores past forecasts whose hours have
-//      passed (forecast/forecast_scorer.h);
+//   2. deletes forecasts older than the retention, scores past forecasts whose hours have
+//      passed (forecast/forecast_scorer.h), and measures events that ended
+//      (forecast/event_measurer.h);
 //   3. finds the resources due (demand in the history window and no forecast whose first hour is
 //      within the last `refit_hours`: that many new hours arrived since), longest-waiting first,
 //      at most `max_per_pass`;
@@ -24,6 +25,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/worker_pool.h"
+#include "forecast/event_measurer.h"
 #include "forecast/forecast_scorer.h"
 #include "forecast/forecaster.h"
 #include "store/forecast_repository.h"
@@ -54,11 +56,12 @@ struct RefresherOptions {
 class ForecastRefresher {
  public:
   // Computations run on `workers` (the pass waits for them); its queue must hold max_in_flight.
-  // `scorer` (optional) scores past forecasts at each pass.
+  // `scorer` (optional) scores past forecasts at each pass, `measurer` (optional) measures ended
+  // events.
   ForecastRefresher(Forecaster* forecaster, store::ForecastRepository* forecasts,
                     store::LeaseStore* leases, const Clock* clock, WorkerPool* workers,
                     RefresherOptions options, prometheus::Registry* registry,
-                    ForecastScorer* scorer = nullptr);
+                    ForecastScorer* scorer = nullptr, EventMeasurer* measurer = nullptr);
 
   struct Pass {
     bool leader = false;
@@ -67,6 +70,7 @@ class ForecastRefresher {
     int failed = 0;
     int64_t pruned = 0;
     int scored = 0;
+    int events_measured = 0;
   };
   // One pass (see above).
   absl::StatusOr<Pass> RunOnce();
@@ -84,6 +88,7 @@ class ForecastRefresher {
   WorkerPool* const workers_;
   const RefresherOptions options_;
   ForecastScorer* const scorer_;
+  EventMeasurer* const measurer_;
   std::atomic<bool> stopping_{false};
   prometheus::Gauge* leader_ = nullptr;
   prometheus::Gauge* due_ = nullptr;

@@ -21,10 +21,6 @@ namespace shadowplane::forecast {
 
 namespace {
 
-absl::Time FloorHour(absl::Time t) {
-  return absl::UnixEpoch() + absl::Floor(t - absl::UnixEpoch(), absl::Hours(1));
-}
-
 // How far back a cold start looks at other resources' demand.
 constexpr absl::Duration kPooledHistory = absl::Hours(24 * 14);
 
@@ -48,11 +44,12 @@ absl::Status StoreComputation(store::ForecastRepository& repository, Computation
 
 Forecaster::Forecaster(store::TelemetryRepository* telemetry, const Clock* clock,
                        ForecasterOptions options, prometheus::Registry* registry,
-                       CandidateFactory candidates)
+                       CandidateFactory candidates, KnownEvents* known_events)
     : telemetry_(telemetry),
       clock_(clock),
       options_(options),
-      candidates_(candidates ? std::move(candidates) : CandidateFactory(ServiceCandidates)) {
+      candidates_(candidates ? std::move(candidates) : CandidateFactory(ServiceCandidates)),
+      known_events_(known_events) {
   if (registry == nullptr) return;
   fits_ = &prometheus::BuildCounter()
                .Name("shadowplane_forecast_fits_total")
@@ -218,7 +215,12 @@ absl::StatusOr<Computation> Forecaster::Compute(const std::string& resource_id,
         "resource ", resource_id, " has no requests recorded in the last ",
         absl::FormatDuration(options_.history), " (--forecast_history): nothing to forecast"));
   }
-  const HourlyHistory history = BuildHourlyHistory(rows, first_seen, first_hour);
+  HourlyHistory history = BuildHourlyHistory(rows, first_seen, first_hour);
+  if (known_events_ != nullptr) {
+    ASSIGN_OR_RETURN(const std::vector<DemandEvent> past,
+                     known_events_->InHistory(resource_id, first_seen, first_hour));
+    RemoveFromHistory(past, history);
+  }
   // Cold start: under two days of its own, a resource borrows the shape of other resources'
   // demand from its regions over the last two weeks.
   std::optional<HourlyHistory> others;

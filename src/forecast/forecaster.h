@@ -4,6 +4,9 @@
 // (forecast/ensemble.h), forecasts `stored_horizon_hours` from the current hour on, keeps what the
 // intervals are made of (forecast/intervals.h), and samples joint paths of all series.
 //
+// Past known events (forecast/known_events.h) are taken out of the history first: time of day, day
+// of week and season come from the models, events cover the rest.
+//
 // A resource with under two days of history borrows the hour-of-week profile of other resources'
 // demand from its regions, scaled to its own level (model "pooled_profile"); under two weeks and
 // four days it is forecast with daily seasonality only (ServiceCandidates).
@@ -35,6 +38,7 @@
 #include "forecast/ensemble.h"
 #include "forecast/forecast_model.h"
 #include "forecast/intervals.h"
+#include "forecast/known_events.h"
 #include "store/forecast_repository.h"
 #include "store/telemetry_repository.h"
 
@@ -82,8 +86,11 @@ absl::Status StoreComputation(store::ForecastRepository& repository, Computation
 
 class Forecaster {
  public:
+  // With `known_events`, the effects of past events are taken out of the history before fitting
+  // (the models forecast the regular pattern; forecast/known_events.h).
   Forecaster(store::TelemetryRepository* telemetry, const Clock* clock, ForecasterOptions options,
-             prometheus::Registry* registry, CandidateFactory candidates = nullptr);
+             prometheus::Registry* registry, CandidateFactory candidates = nullptr,
+             KnownEvents* known_events = nullptr);
 
   // One record per origin region with requests in the history, and one for "total", all with the
   // same computed_at (now) and first_hour (the current hour); ids unset (not stored). Warm starts
@@ -118,6 +125,7 @@ class Forecaster {
   const Clock* const clock_;
   const ForecasterOptions options_;
   const CandidateFactory candidates_;
+  KnownEvents* const known_events_;
   prometheus::Family<prometheus::Counter>* fits_ = nullptr;
   prometheus::Family<prometheus::Counter>* fallbacks_ = nullptr;
   prometheus::Histogram* fit_seconds_ = nullptr;

@@ -9,6 +9,7 @@
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "forecast/demand_history.h"
+#include "forecast/event_effects.h"
 #include "forecast/intervals.h"
 #include "forecast/location_outlook.h"
 #include "store/uuid.h"
@@ -48,14 +49,28 @@ void ToProto(const store::RealizedAccuracy& a, pb::RealizedAccuracy* out) {
   out->set_coverage_95(a.coverage_95);
 }
 
+// The served hours of a record's point forecast.
+std::vector<double> Served(const store::ForecastRecord& r, absl::Time hour, int horizon) {
+  const int offset = static_cast<int>((hour - r.first_hour) / absl::Hours(1));
+  const absl::Span<const double> point = absl::MakeConstSpan(r.values).subspan(offset, horizon);
+  return std::vector<double>(point.begin(), point.end());
+}
+
+// `adjusted`: the served hours with known events applied, or null when none changes them.
 void ToProto(const store::ForecastRecord& r, absl::Time hour, int horizon,
-             const std::vector<double>& quantiles, pb::SeriesForecast* out) {
+             const std::vector<double>& quantiles, const std::vector<double>* adjusted,
+             pb::SeriesForecast* out) {
   out->set_origin_region(r.origin_region);
   out->set_model(r.model);
   for (double p : r.parameters) out->add_parameters(p);
   const int offset = static_cast<int>((hour - r.first_hour) / absl::Hours(1));
-  const absl::Span<const double> point = absl::MakeConstSpan(r.values).subspan(offset, horizon);
-  out->mutable_values()->Add(point.begin(), point.end());
+  const std::vector<double> point = Served(r, hour, horizon);
+  if (adjusted != nullptr) {
+    out->mutable_values()->Add(adjusted->begin(), adjusted->end());
+    out->mutable_baseline_values()->Add(point.begin(), point.end());
+  } else {
+    out->mutable_values()->Add(point.begin(), point.end());
+  }
   out->set_history_hours(r.history_hours);
   out->set_fallback_reason(r.fallback_reason);
   out->set_forecast_id(r.id);
@@ -67,7 +82,8 @@ void ToProto(const store::ForecastRecord& r, absl::Time hour, int horizon,
   for (double q : quantiles) {
     pb::QuantileForecast* series = out->add_quantiles();
     series->set_level(q);
-    const std::vector<double> values = QuantileSeries(profile, point, offset, q);
+    std::vector<double> values = QuantileSeries(profile, point, offset, q);
+    if (adjusted != nullptr) ScaleLikePoint(point, *adjusted, values);
     series->mutable_values()->Add(values.begin(), values.end());
   }
   if (r.backtest_origins > 0) {
@@ -78,20 +94,33 @@ void ToProto(const store::ForecastRecord& r, absl::Time hour, int horizon,
   out->set_backtest_origins(r.backtest_origins);
 }
 
+void ToProto(const ResolvedEvent& e, pb::AppliedEvent* out) {
+  out->set_event_id(e.record.id);
+  out->set_kind(e.record.kind);
+  out->set_name(e.record.name);
+  *out->mutable_start_time() = ToProtoTime(e.record.starts_at);
+  *out->mutable_end_time() = ToProtoTime(e.record.ends_at);
+  for (const std::string& r : e.record.regions) out->add_regions(r);
+  out->set_uplift(e.effect.uplift);
+  out->set_uplift_source(e.uplift_source);
+  out->set_outcomes(e.outcomes);
+}
+
 }  // namespace
 
 Predictor::Predictor(Forecaster* forecaster, store::ForecastRepository* forecasts,
                      store::TelemetryRepository* telemetry, const Clock* clock,
                      PredictorOptions options, prometheus::Registry* registry,
                      store::LocationRepository* locations,
-                     store::ReservationRepository* reservations)
+                     store::ReservationRepository* reservations, KnownEvents* known_events)
     : forecaster_(forecaster),
       forecasts_(forecasts),
       telemetry_(telemetry),
       clock_(clock),
       options_(options),
       locations_(locations),
-      reservations_(reservations) {
+      reservations_(reservations),
+      known_events_(known_events) {
   if (registry == nullptr) return;
   predictions_ =
       &prometheus::BuildCounter()
@@ -132,8 +161,7 @@ absl::Status Predictor::Predict(const pb::PredictRequest& request, pb::PredictRe
   }
   RETURN_IF_ERROR(CheckResource(id));
 
-  const absl::Time hour =
-      absl::UnixEpoch() + absl::Floor(clock_->Now() - absl::UnixEpoch(), absl::Hours(1));
+  const absl::Time hour = FloorHour(clock_->Now());
   ASSIGN_OR_RETURN(std::vector<store::ForecastRecord> records, forecasts_->Latest(id));
   const bool compute = request.refresh() || !Covers(records, hour, horizon);
   if (compute) {
@@ -151,12 +179,31 @@ absl::Status Predictor::Predict(const pb::PredictRequest& request, pb::PredictRe
   *response->mutable_first_hour() = ToProtoTime(hour);
   response->set_horizon_hours(horizon);
   response->set_computed_now(compute);
-  std::map<std::string, pb::SeriesForecast*> by_region;
+  // Known events over the served hours: applied to every series, listed when they change one.
+  SeriesSet served;
+  served.first_hour = hour;
   for (const store::ForecastRecord& r : records) {
+    served.names.push_back(r.origin_region);
+    served.values.push_back(Served(r, hour, horizon));
+  }
+  std::vector<DemandEvent> effects;
+  if (known_events_ != nullptr) {
+    ASSIGN_OR_RETURN(const std::vector<ResolvedEvent> events,
+                     known_events_->ForForecast(id, hour, hour + absl::Hours(horizon)));
+    for (const ResolvedEvent& e : events) {
+      if (!AnyEffect({e.effect}, served)) continue;
+      effects.push_back(e.effect);
+      ToProto(e, response->add_events());
+    }
+  }
+  const std::vector<std::vector<double>> adjusted = ApplyEventEffects(effects, served);
+  std::map<std::string, pb::SeriesForecast*> by_region;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const store::ForecastRecord& r = records[i];
     *response->mutable_computed_at() = ToProtoTime(r.computed_at);
     pb::SeriesForecast* series =
         r.origin_region == "total" ? response->mutable_total() : response->add_regions();
-    ToProto(r, hour, horizon, quantiles, series);
+    ToProto(r, hour, horizon, quantiles, effects.empty() ? nullptr : &adjusted[i], series);
     by_region[r.origin_region] = series;
   }
   for (const store::RealizedAccuracy& a : realized) {
@@ -174,12 +221,20 @@ absl::Status Predictor::Predict(const pb::PredictRequest& request, pb::PredictRe
       const int n = std::min(request.sample_paths(), paths->paths);
       response->set_sample_paths(hours > 0 ? n : 0);
       response->set_paths_hours(hours);
-      for (size_t r = 0; r < paths->regions.size() && hours > 0; ++r) {
-        auto it = by_region.find(paths->regions[r]);
-        if (it == by_region.end()) continue;
-        for (int p = 0; p < n; ++p) {
-          const float* v = &paths->values[r][static_cast<size_t>(p) * paths->horizon + offset];
-          it->second->mutable_sample_paths()->Add(v, v + hours);
+      for (int p = 0; p < n && hours > 0; ++p) {
+        // Path p of every series, with the events applied like the point forecast.
+        SeriesSet path;
+        path.first_hour = hour;
+        path.names = paths->regions;
+        for (const std::vector<float>& region : paths->values) {
+          const float* v = &region[static_cast<size_t>(p) * paths->horizon + offset];
+          path.values.emplace_back(v, v + hours);
+        }
+        const std::vector<std::vector<double>> values = ApplyEventEffects(effects, path);
+        for (size_t r = 0; r < paths->regions.size(); ++r) {
+          auto it = by_region.find(paths->regions[r]);
+          if (it == by_region.end()) continue;
+          for (double v : values[r]) it->second->add_sample_paths(static_cast<float>(v));
         }
       }
     } else if (!paths.ok() && !absl::IsNotFound(paths.status())) {

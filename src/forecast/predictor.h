@@ -2,7 +2,9 @@
 // with the quantiles asked for and its joint sample paths, or computes (and stores) one when asked
 // to (`refresh`), when none is stored, or when the stored one does not reach `horizon_hours` past
 // the current hour. Backtest reports how each series' forecast was chosen and how past forecasts
-// turned out. Thread-safe.
+// turned out. Known events (forecast/known_events.h) are applied to what is served, not stored:
+// an event registered now changes the next answer, and stored forecasts stay the models' own.
+// Thread-safe.
 //
 // Metrics: shadowplane_forecast_predictions_total{source="stored"|"computed"}.
 #ifndef SHADOWPLANE_FORECAST_PREDICTOR_H_
@@ -38,11 +40,13 @@ struct PredictorOptions {
 
 class Predictor {
  public:
-  // `locations` and `reservations` (both or neither) answer best_location questions.
+  // `locations` and `reservations` (both or neither) answer best_location questions;
+  // `known_events` applies known events to the forecasts served.
   Predictor(Forecaster* forecaster, store::ForecastRepository* forecasts,
             store::TelemetryRepository* telemetry, const Clock* clock, PredictorOptions options,
             prometheus::Registry* registry, store::LocationRepository* locations = nullptr,
-            store::ReservationRepository* reservations = nullptr);
+            store::ReservationRepository* reservations = nullptr,
+            KnownEvents* known_events = nullptr);
 
   // INVALID_ARGUMENT naming the field (resource_id, horizon_hours, quantiles, sample_paths),
   // NOT_FOUND for an unknown resource, FAILED_PRECONDITION when it has no demand to forecast from;
@@ -65,6 +69,7 @@ class Predictor {
   const PredictorOptions options_;
   store::LocationRepository* const locations_;
   store::ReservationRepository* const reservations_;
+  KnownEvents* const known_events_;
   prometheus::Family<prometheus::Counter>* predictions_ = nullptr;
 };
 

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "api/event_service.h"
 #include "api/forecast_service.h"
 #include "api/health_service.h"
 #include "api/location_service.h"
@@ -25,6 +26,8 @@
 #include "common/serving_status.h"
 #include "common/status_macros.h"
 #include "common/worker_pool.h"
+#include "forecast/event_measurer.h"
+#include "forecast/event_registry.h"
 #include "forecast/forecast_refresher.h"
 #include "forecast/forecaster.h"
 #include "forecast/predictor.h"
@@ -50,6 +53,7 @@
 #include "store/connection_pool.h"
 #include "store/embedded_migrations.h"
 #include "store/embedded_postgres.h"
+#include "store/event_repository.h"
 #include "store/inventory_store.h"
 #include "store/lease_store.h"
 #include "store/location_repository.h"
@@ -106,7 +110,7 @@ class ShadowplaneServer::Impl {
          {"", "grpc.health.v1.Health", "shadowplane.v1.ServerService",
           "shadowplane.v1.LocationService", "shadowplane.v1.ReservationService",
           "shadowplane.v1.SyncService", "shadowplane.v1.TelemetryService",
-          "shadowplane.v1.ForecastService"}) {
+          "shadowplane.v1.ForecastService", "shadowplane.v1.EventService"}) {
       serving_.Set(service, false);
     }
     // gRPC starts once everything its services use exists; a taken port is reported before the
@@ -369,14 +373,18 @@ class ShadowplaneServer::Impl {
     // Stored forecasts reach the longest horizon even when they are refit_hours old.
     forecaster.stored_horizon_hours = options_.max_horizon_hours + options_.forecast_refit_hours;
     forecaster.sample_paths = options_.sample_paths;
-    forecaster_ = std::make_unique<forecast::Forecaster>(telemetry_.get(), clock_.get(), forecaster,
-                                                         registry_.get());
+    events_ = std::make_unique<store::EventRepository>(pool_.get());
+    known_events_ = std::make_unique<forecast::KnownEvents>(events_.get());
+    event_registry_ =
+        std::make_unique<forecast::EventRegistry>(events_.get(), clock_.get(), registry_.get());
+    forecaster_ = std::make_unique<forecast::Forecaster>(
+        telemetry_.get(), clock_.get(), forecaster, registry_.get(), nullptr, known_events_.get());
     forecast::PredictorOptions predictor;
     predictor.max_horizon_hours = options_.max_horizon_hours;
     predictor.compute_deadline = options_.forecast_deadline;
     predictor_ = std::make_unique<forecast::Predictor>(
         forecaster_.get(), forecasts_.get(), telemetry_.get(), clock_.get(), predictor,
-        registry_.get(), locations_.get(), reservations_.get());
+        registry_.get(), locations_.get(), reservations_.get(), known_events_.get());
   }
 
   void StartForecastLoop() {
@@ -392,9 +400,12 @@ class ShadowplaneServer::Impl {
     forecast_scorer_ =
         std::make_unique<forecast::ForecastScorer>(forecasts_.get(), telemetry_.get(), clock_.get(),
                                                    forecast::ScorerOptions{}, registry_.get());
+    event_measurer_ = std::make_unique<forecast::EventMeasurer>(
+        forecaster_.get(), events_.get(), telemetry_.get(), known_events_.get(), clock_.get(),
+        forecast::MeasurerOptions{}, registry_.get());
     forecast_refresher_ = std::make_unique<forecast::ForecastRefresher>(
         forecaster_.get(), forecasts_.get(), leases_.get(), clock_.get(), forecast_workers_.get(),
-        refresher, registry_.get(), forecast_scorer_.get());
+        refresher, registry_.get(), forecast_scorer_.get(), event_measurer_.get());
     forecast_loop_ = StartPassLoop(
         options_.forecast_interval, [this] { return supervisor_->ready(); },
         [this] {
@@ -469,12 +480,14 @@ class ShadowplaneServer::Impl {
         options_.ingest_stream_in_flight);
     forecast_service_ =
         std::make_unique<api::ForecastService>(predictor_.get(), rpc_workers_.get());
-    ASSIGN_OR_RETURN(grpc_server_,
-                     StartGrpcServer(options_.listen, "listen",
-                                     {health_.get(), server_info_.get(), location_service_.get(),
-                                      reservation_service_.get(), sync_service_.get(),
-                                      telemetry_service_.get(), forecast_service_.get()},
-                                     registry_.get(), &grpc_port_));
+    event_service_ = std::make_unique<api::EventService>(event_registry_.get(), rpc_workers_.get());
+    ASSIGN_OR_RETURN(
+        grpc_server_,
+        StartGrpcServer(options_.listen, "listen",
+                        {health_.get(), server_info_.get(), location_service_.get(),
+                         reservation_service_.get(), sync_service_.get(), telemetry_service_.get(),
+                         forecast_service_.get(), event_service_.get()},
+                        registry_.get(), &grpc_port_));
     return absl::OkStatus();
   }
 
@@ -543,11 +556,16 @@ class ShadowplaneServer::Impl {
   std::unique_ptr<PeriodicTask> telemetry_refresh_loop_;
   std::unique_ptr<PeriodicTask> retention_loop_;
   std::unique_ptr<store::ForecastRepository> forecasts_;
+  std::unique_ptr<store::EventRepository> events_;
+  std::unique_ptr<forecast::KnownEvents> known_events_;
+  std::unique_ptr<forecast::EventRegistry> event_registry_;
   std::unique_ptr<forecast::Forecaster> forecaster_;
   std::unique_ptr<forecast::Predictor> predictor_;
   std::unique_ptr<api::ForecastService> forecast_service_;
+  std::unique_ptr<api::EventService> event_service_;
   std::unique_ptr<WorkerPool> forecast_workers_;
   std::unique_ptr<forecast::ForecastScorer> forecast_scorer_;
+  std::unique_ptr<forecast::EventMeasurer> event_measurer_;
   std::unique_ptr<forecast::ForecastRefresher> forecast_refresher_;
   std::unique_ptr<PeriodicTask> forecast_loop_;
 

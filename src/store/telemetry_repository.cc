@@ -82,6 +82,27 @@ absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::OthersRequests(
       });
 }
 
+absl::StatusOr<std::vector<std::string>> TelemetryRepository::ResourcesWithRequests(
+    const std::vector<std::string>& regions, absl::Time from, absl::Time to, int limit) {
+  SqlArray names;
+  for (const std::string& r : regions) names.AddText(r);
+  const std::string region_array = names.Take();
+  return pool_->Run(
+      "finding resources with demand from regions",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<std::string>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec_params(
+            "SELECT d.resource_id::text FROM demand_hourly d JOIN resources s ON s.id = "
+            "d.resource_id AND s.deleted_at IS NULL WHERE d.origin_region = ANY($1::text[]) AND "
+            "d.hour >= $2::timestamptz AND d.hour < $3::timestamptz GROUP BY d.resource_id "
+            "HAVING sum(d.requests) > 0 ORDER BY sum(d.requests) DESC, d.resource_id LIMIT $4",
+            region_array, ToSqlTime(from), ToSqlTime(to), limit);
+        std::vector<std::string> out;
+        for (const auto& r : rows) out.push_back(r[0].as<std::string>());
+        return out;
+      });
+}
+
 absl::StatusOr<bool> TelemetryRepository::ResourceExists(const std::string& resource_id) {
   if (!LooksLikeUuid(resource_id)) return false;
   return pool_->Run("looking up a resource", [&](pqxx::connection& conn) -> absl::StatusOr<bool> {

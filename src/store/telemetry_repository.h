@@ -64,6 +64,10 @@ class TelemetryRepository {
   absl::StatusOr<std::vector<DemandRow>> OthersRequests(const std::string& resource_id,
                                                         const std::vector<std::string>& regions,
                                                         absl::Time from, absl::Time to);
+  // Resources (not deleted) with requests from `regions` over [from, to), busiest first, at most
+  // `limit`: those a regional event affected.
+  absl::StatusOr<std::vector<std::string>> ResourcesWithRequests(
+      const std::vector<std::string>& regions, absl::Time from, absl::Time to, int limit);
   // Whether the resource exists (deleted or not).
   absl::StatusOr<bool> ResourceExists(const std::string& resource_id);
 
