@@ -47,8 +47,7 @@ absl::StatusOr<std::optional<EventOutcome>> EventMeasurer::Measure(const store::
                                                                    const std::string& resource_id) {
   const absl::Time first = FloorHour(event.starts_at);
   const int64_t window_hours =
-      absl::IDivDuration(FloorHour(event.ends_at + absl::Hours(1) - absl::Nanoseconds(1)) - first,
-                         absl::Hours(1), nullptr);
+      (FloorHour(event.ends_at + absl::Hours(1) - absl::Nanoseconds(1)) - first) / absl::Hours(1);
   const int hours = static_cast<int>(
       std::min<int64_t>(window_hours, forecaster_->options().stored_horizon_hours));
   const absl::Time to = first + absl::Hours(hours);

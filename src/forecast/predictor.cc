@@ -203,7 +203,8 @@ absl::Status Predictor::Predict(const pb::PredictRequest& request, pb::PredictRe
     *response->mutable_computed_at() = ToProtoTime(r.computed_at);
     pb::SeriesForecast* series =
         r.origin_region == "total" ? response->mutable_total() : response->add_regions();
-    ToProto(r, hour, horizon, quantiles, effects.empty() ? nullptr : &adjusted[i], series);
+    const bool changed = adjusted[i] != served.values[i];
+    ToProto(r, hour, horizon, quantiles, changed ? &adjusted[i] : nullptr, series);
     by_region[r.origin_region] = series;
   }
   for (const store::RealizedAccuracy& a : realized) {

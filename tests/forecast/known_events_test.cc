@@ -1,0 +1,406 @@
+// Known events against a real PostgreSQL (label pg): registration and its bad input, ended events
+// measured and their uplift learned, Predict applying learned and given uplifts to points,
+// quantiles and sample paths, and past events taken out of the history models are fitted to.
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <cmath>
+#include <pqxx/pqxx>
+
+#include "absl/strings/match.h"
+#include "common/proto_time.h"
+#include "forecast/event_measurer.h"
+#include "forecast/event_registry.h"
+#include "forecast/known_events.h"
+#include "forecast/predictor.h"
+#include "forecast/seasonal_naive.h"
+#include "gtest/gtest.h"
+#include "store/location_repository.h"
+#include "support/test_database.h"
+
+namespace shadowplane::forecast {
+namespace {
+
+namespace pb = shadowplane::v1;
+
+constexpr char kShop[] = "bbbbbbbb-0000-4000-8000-000000000001";
+constexpr char kOther[] = "bbbbbbbb-0000-4000-8000-000000000002";
+constexpr char kUnknown[] = "bbbbbbbb-0000-4000-8000-0000000000ff";
+const absl::Time kHour = absl::FromUnixSeconds(1796558400);
+const absl::Time kNow = kHour + absl::Minutes(20);
+constexpr double kCampaignUplift = 2.0;
+// Past campaigns of kShop (hours relative to kHour, 10 hours each): the last one a week before
+// the hours 5..14 from now, where a weekly model would repeat it.
+const int kCampaigns[] = {-500, -330, -163};
+
+int64_t NowHour() { return absl::ToUnixSeconds(kHour) / 3600; }
+
+// A daily pattern with a little deterministic noise.
+double Pattern(int64_t unix_hour) {
+  return std::lround(40 + 30 * std::sin(2 * M_PI * (unix_hour % 24) / 24.0)) +
+         static_cast<double>(unix_hour * 2654435761u % 5) - 2;
+}
+
+bool InCampaign(int64_t unix_hour) {
+  for (int c : kCampaigns) {
+    if (unix_hour >= NowHour() + c && unix_hour < NowHour() + c + 10) return true;
+  }
+  return false;
+}
+
+class KnownEventsTest : public testing::MigratedDatabaseTest {
+ protected:
+  void SetUp() override {
+    MigratedDatabaseTest::SetUp();
+    ASSERT_TRUE(pool_
+                    ->Run("seeding",
+                          [&](pqxx::connection& conn) -> absl::Status {
+                            pqxx::work txn(conn);
+                            txn.exec(
+                                "INSERT INTO regions (name, latitude, longitude, updated_at) "
+                                "VALUES ('eu', 50, 8, now()), ('us', 39, -77, now())");
+                            for (const char* id : {kShop, kOther}) {
+                              txn.exec_params(
+                                  "INSERT INTO resources (id, name, created_at) VALUES "
+                                  "($1::uuid, 'r', now())",
+                                  id);
+                            }
+                            // Four weeks: kShop from eu (the pattern) and us (20 an hour), both
+                            // doubled during its campaigns; kOther from eu, no campaigns.
+                            for (int64_t h = NowHour() - 28 * 24; h < NowHour(); ++h) {
+                              const double k = InCampaign(h) ? kCampaignUplift : 1;
+                              txn.exec_params(
+                                  "INSERT INTO demand_hourly (resource_id, origin_region, hour, "
+                                  "requests, clients_hll) VALUES ($1::uuid, 'eu', $2::timestamptz, "
+                                  "$3, ''), ($1::uuid, 'us', $2::timestamptz, $4, ''), "
+                                  "($5::uuid, 'eu', $2::timestamptz, $6, '')",
+                                  kShop, store::ToSqlTime(absl::FromUnixSeconds(h * 3600)),
+                                  std::lround(k * Pattern(h)), std::lround(k * 20), kOther,
+                                  std::lround(Pattern(h)));
+                            }
+                            txn.commit();
+                            return absl::OkStatus();
+                          })
+                    .ok());
+    telemetry_ = std::make_unique<store::TelemetryRepository>(pool_.get());
+    forecasts_ = std::make_unique<store::ForecastRepository>(pool_.get());
+    events_ = std::make_unique<store::EventRepository>(pool_.get());
+    known_ = std::make_unique<KnownEvents>(events_.get());
+    registry_ = std::make_unique<EventRegistry>(events_.get(), &clock_, &metrics_);
+    ForecasterOptions options;
+    options.stored_horizon_hours = 54;
+    options.sample_paths = 20;
+    forecaster_ = std::make_unique<Forecaster>(telemetry_.get(), &clock_, options, nullptr,
+                                               nullptr, known_.get());
+    measurer_ = std::make_unique<EventMeasurer>(forecaster_.get(), events_.get(), telemetry_.get(),
+                                                known_.get(), &clock_, MeasurerOptions{},
+                                                &metrics_);
+  }
+
+  pb::RegisterEventRequest Campaign(int from_hour, int hours) {
+    pb::RegisterEventRequest r;
+    r.set_kind("campaign");
+    r.set_name("winter sale");
+    r.add_resource_ids(kShop);
+    *r.mutable_start_time() = ToProtoTime(kHour + absl::Hours(from_hour));
+    *r.mutable_end_time() = ToProtoTime(kHour + absl::Hours(from_hour + hours));
+    return r;
+  }
+
+  absl::StatusOr<pb::RegisterEventResponse> Register(const pb::RegisterEventRequest& r) {
+    pb::RegisterEventResponse response;
+    absl::Status s = registry_->Register(r, &response);
+    if (!s.ok()) return s;
+    return response;
+  }
+
+  // Registers kShop's past campaigns (no uplift given) and measures them.
+  void RegisterAndMeasurePastCampaigns() {
+    for (int c : kCampaigns) ASSERT_TRUE(Register(Campaign(c, 10)).ok());
+    auto measured = measurer_->RunOnce();
+    ASSERT_TRUE(measured.ok()) << measured.status();
+    ASSERT_EQ(*measured, 3);
+  }
+
+  FakeClock clock_{kNow};
+  prometheus::Registry metrics_;
+  std::unique_ptr<store::TelemetryRepository> telemetry_;
+  std::unique_ptr<store::ForecastRepository> forecasts_;
+  std::unique_ptr<store::EventRepository> events_;
+  std::unique_ptr<KnownEvents> known_;
+  std::unique_ptr<EventRegistry> registry_;
+  std::unique_ptr<Forecaster> forecaster_;
+  std::unique_ptr<EventMeasurer> measurer_;
+};
+
+TEST_F(KnownEventsTest, BadRegistrationsNameTheFieldAndStoreNothing) {
+  struct Case {
+    std::function<void(pb::RegisterEventRequest&)> spoil;
+    absl::StatusCode code;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {[](auto& r) { r.clear_kind(); }, absl::StatusCode::kInvalidArgument, "kind"},
+      {[](auto& r) { r.set_kind("Big Sale!"); }, absl::StatusCode::kInvalidArgument, "kind"},
+      {[](auto& r) { r.set_name(std::string(201, 'x')); }, absl::StatusCode::kInvalidArgument,
+       "name"},
+      {[](auto& r) { r.clear_resource_ids(); }, absl::StatusCode::kInvalidArgument,
+       "resource_ids or regions"},
+      {[](auto& r) { r.add_resource_ids("shop-1"); }, absl::StatusCode::kInvalidArgument,
+       "resource_ids[1]"},
+      {[](auto& r) { r.add_resource_ids(kUnknown); }, absl::StatusCode::kNotFound,
+       "resource_ids[1]"},
+      {[](auto& r) { r.add_regions("eu"), r.add_regions("mars"); }, absl::StatusCode::kNotFound,
+       "regions[1]"},
+      {[](auto& r) { r.add_regions(""); }, absl::StatusCode::kInvalidArgument, "regions[0]"},
+      {[](auto& r) { r.clear_start_time(); }, absl::StatusCode::kInvalidArgument, "start_time"},
+      {[](auto& r) { r.clear_end_time(); }, absl::StatusCode::kInvalidArgument, "end_time"},
+      {[](auto& r) { *r.mutable_end_time() = r.start_time(); },
+       absl::StatusCode::kInvalidArgument, "end_time"},
+      {[](auto& r) { *r.mutable_end_time() = ToProtoTime(kHour - absl::Hours(30)); },
+       absl::StatusCode::kInvalidArgument, "end_time"},
+      {[](auto& r) { *r.mutable_end_time() = ToProtoTime(kHour + absl::Hours(24 * 100)); },
+       absl::StatusCode::kInvalidArgument, "end_time"},
+      {[](auto& r) { r.mutable_start_time()->set_nanos(-1); }, absl::StatusCode::kInvalidArgument,
+       "start_time"},
+      {[](auto& r) { r.set_expected_uplift(-0.5); }, absl::StatusCode::kInvalidArgument,
+       "expected_uplift"},
+      {[](auto& r) { r.set_expected_uplift(NAN); }, absl::StatusCode::kInvalidArgument,
+       "expected_uplift"},
+      {[](auto& r) { r.set_expected_uplift(5000); }, absl::StatusCode::kInvalidArgument,
+       "expected_uplift"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    pb::RegisterEventRequest r = Campaign(5, 10);
+    cases[i].spoil(r);
+    auto response = Register(r);
+    ASSERT_FALSE(response.ok()) << "case " << i;
+    EXPECT_EQ(response.status().code(), cases[i].code) << i << ": " << response.status();
+    EXPECT_TRUE(absl::StartsWith(response.status().message(), cases[i].field))
+        << i << ": " << response.status();
+  }
+  pb::ListEventsResponse all;
+  ASSERT_TRUE(registry_->List(pb::ListEventsRequest(), &all).ok());
+  EXPECT_EQ(all.events_size(), 0) << "no half-registered event";
+  // Questions about events that do not exist.
+  pb::Event event;
+  pb::GetEventRequest get;
+  EXPECT_EQ(registry_->Get(get, &event).code(), absl::StatusCode::kInvalidArgument);
+  get.set_event_id("bbbbbbbb-0000-4000-8000-00000000abcd");
+  EXPECT_EQ(registry_->Get(get, &event).code(), absl::StatusCode::kNotFound);
+  pb::DeleteEventRequest del;
+  del.set_event_id(get.event_id());
+  EXPECT_EQ(registry_->Delete(del).code(), absl::StatusCode::kNotFound);
+  pb::ListEventsRequest list;
+  list.set_page_size(5000);
+  EXPECT_EQ(registry_->List(list, &all).code(), absl::StatusCode::kInvalidArgument);
+  list.set_page_size(0);
+  list.set_page_token("garbage");
+  EXPECT_EQ(registry_->List(list, &all).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(KnownEventsTest, RegistrationIsIdempotentAndEventsAreListedReadAndDeleted) {
+  pb::RegisterEventRequest r = Campaign(5, 10);
+  r.set_request_id("launch-1");
+  r.set_expected_uplift(1.5);
+  auto first = Register(r);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->created());
+  EXPECT_EQ(first->event().expected_uplift(), 1.5);
+  auto again = Register(r);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created());
+  EXPECT_EQ(again->event().event_id(), first->event().event_id());
+
+  pb::RegisterEventRequest regional;
+  regional.set_kind("news");
+  regional.add_regions("us");
+  *regional.mutable_start_time() = ToProtoTime(kHour - absl::Hours(48));
+  *regional.mutable_end_time() = ToProtoTime(kHour - absl::Hours(40));
+  ASSERT_TRUE(Register(regional).ok());
+
+  // Two pages of one, by start: the news first.
+  pb::ListEventsRequest list;
+  list.set_page_size(1);
+  pb::ListEventsResponse page1, page2;
+  ASSERT_TRUE(registry_->List(list, &page1).ok());
+  ASSERT_EQ(page1.events_size(), 1);
+  EXPECT_EQ(page1.events(0).kind(), "news");
+  ASSERT_FALSE(page1.next_page_token().empty());
+  list.set_page_token(page1.next_page_token());
+  ASSERT_TRUE(registry_->List(list, &page2).ok());
+  ASSERT_EQ(page2.events_size(), 1);
+  EXPECT_EQ(page2.events(0).event_id(), first->event().event_id());
+  EXPECT_TRUE(page2.next_page_token().empty());
+  // Filters: kOther may be affected by the regional news only; eu demand by the campaign only.
+  pb::ListEventsRequest filtered;
+  filtered.set_resource_id(kOther);
+  pb::ListEventsResponse other;
+  ASSERT_TRUE(registry_->List(filtered, &other).ok());
+  ASSERT_EQ(other.events_size(), 1);
+  EXPECT_EQ(other.events(0).kind(), "news");
+  filtered.clear_resource_id();
+  filtered.set_region("eu");
+  pb::ListEventsResponse eu;
+  ASSERT_TRUE(registry_->List(filtered, &eu).ok());
+  ASSERT_EQ(eu.events_size(), 1);
+  EXPECT_EQ(eu.events(0).kind(), "campaign");
+
+  pb::DeleteEventRequest del;
+  del.set_event_id(first->event().event_id());
+  ASSERT_TRUE(registry_->Delete(del).ok());
+  pb::GetEventRequest get;
+  get.set_event_id(del.event_id());
+  pb::Event gone;
+  EXPECT_EQ(registry_->Get(get, &gone).code(), absl::StatusCode::kNotFound);
+  const std::string metrics = prometheus::TextSerializer().Serialize(metrics_.Collect());
+  EXPECT_TRUE(absl::StrContains(metrics, "shadowplane_events_registered_total{uplift=\"given\"} 1"))
+      << metrics;
+}
+
+TEST_F(KnownEventsTest, EndedEventsAreMeasuredAndACampaignUpliftIsLearned) {
+  // Before any is measured, nothing is known about campaigns.
+  auto unknown = known_->LearnedFor("campaign", kShop);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->source, "unknown");
+  EXPECT_EQ(unknown->uplift, 1);
+  // An event still running is not measured.
+  ASSERT_TRUE(Register(Campaign(-3, 10)).ok());
+  RegisterAndMeasurePastCampaigns();
+  EXPECT_EQ(*measurer_->RunOnce(), 0) << "each event is measured once";
+
+  pb::ListEventsResponse all;
+  ASSERT_TRUE(registry_->List(pb::ListEventsRequest(), &all).ok());
+  ASSERT_EQ(all.events_size(), 4);
+  for (int i = 0; i < 3; ++i) {
+    pb::GetEventRequest get;
+    get.set_event_id(all.events(i).event_id());
+    pb::Event e;
+    ASSERT_TRUE(registry_->Get(get, &e).ok());
+    EXPECT_TRUE(e.has_measure_time());
+    ASSERT_EQ(e.outcomes_size(), 1);
+    EXPECT_EQ(e.outcomes(0).resource_id(), kShop);
+    EXPECT_EQ(e.outcomes(0).hours(), 10);
+    EXPECT_NEAR(e.outcomes(0).uplift(), kCampaignUplift, 0.25) << "campaign " << i;
+  }
+  EXPECT_FALSE(all.events(3).has_measure_time()) << "still running";
+
+  auto learned = known_->LearnedFor("campaign", kShop);
+  ASSERT_TRUE(learned.ok());
+  EXPECT_EQ(learned->source, "learned_resource");
+  EXPECT_EQ(learned->outcomes, 3);
+  EXPECT_NEAR(learned->uplift, kCampaignUplift, 0.2);
+  // Another resource has no campaigns of its own: it learns from everyone's.
+  auto fleet = known_->LearnedFor("campaign", kOther);
+  ASSERT_TRUE(fleet.ok());
+  EXPECT_EQ(fleet->source, "learned_fleet");
+  EXPECT_NEAR(fleet->uplift, learned->uplift, 1e-12);
+  EXPECT_EQ(known_->LearnedFor("news", kShop)->source, "unknown");
+  const std::string metrics = prometheus::TextSerializer().Serialize(metrics_.Collect());
+  EXPECT_TRUE(absl::StrContains(metrics, "shadowplane_events_measured_total 3")) << metrics;
+  EXPECT_TRUE(absl::StrContains(metrics, "shadowplane_event_uplift_count 3"));
+}
+
+TEST_F(KnownEventsTest, PredictAppliesLearnedAndGivenUpliftsToPointsQuantilesAndPaths) {
+  RegisterAndMeasurePastCampaigns();
+  auto coming = Register(Campaign(5, 10));  // hours 5..14 from now, uplift learned
+  ASSERT_TRUE(coming.ok());
+  pb::RegisterEventRequest news;  // us only, x1.5, hours 20..21
+  news.set_kind("news");
+  news.add_resource_ids(kShop);
+  news.add_regions("us");
+  news.set_expected_uplift(1.5);
+  *news.mutable_start_time() = ToProtoTime(kHour + absl::Hours(20));
+  *news.mutable_end_time() = ToProtoTime(kHour + absl::Hours(22));
+  ASSERT_TRUE(Register(news).ok());
+
+  Predictor predictor(forecaster_.get(), forecasts_.get(), telemetry_.get(), &clock_,
+                      PredictorOptions{}, nullptr, nullptr, nullptr, known_.get());
+  pb::PredictRequest request;
+  request.set_resource_id(kShop);
+  request.set_horizon_hours(24);
+  request.set_sample_paths(5);
+  pb::PredictResponse with;
+  ASSERT_TRUE(predictor.Predict(request, &with).ok());
+  ASSERT_EQ(with.events_size(), 2);
+  const pb::AppliedEvent& campaign = with.events(0);
+  EXPECT_EQ(campaign.event_id(), coming->event().event_id());
+  EXPECT_EQ(campaign.uplift_source(), "learned_resource");
+  EXPECT_EQ(campaign.outcomes(), 3);
+  EXPECT_NEAR(campaign.uplift(), kCampaignUplift, 0.2);
+  EXPECT_EQ(with.events(1).uplift_source(), "given");
+  EXPECT_EQ(with.events(1).uplift(), 1.5);
+
+  const double u = campaign.uplift();
+  ASSERT_EQ(with.regions_size(), 2);
+  const pb::SeriesForecast &eu = with.regions(0), &us = with.regions(1), &total = with.total();
+  ASSERT_EQ(total.baseline_values_size(), 24);
+  for (int h = 0; h < 24; ++h) {
+    const double k = h >= 5 && h < 15 ? u : 1;
+    EXPECT_NEAR(eu.values(h), k * eu.baseline_values(h), 1e-9) << h;
+    const double k_us = k * (h >= 20 && h < 22 ? 1.5 : 1);
+    EXPECT_NEAR(us.values(h), k_us * us.baseline_values(h), 1e-9) << h;
+    // The total gains what us gained from the news, and the campaign's factor.
+    EXPECT_NEAR(total.values(h),
+                k * total.baseline_values(h) + (k_us / k - 1) * k * us.baseline_values(h), 1e-6)
+        << h;
+  }
+  // Quantiles and paths moved like the point forecast: compare with the event deleted (the same
+  // stored computation served again).
+  pb::DeleteEventRequest del;
+  del.set_event_id(coming->event().event_id());
+  ASSERT_TRUE(registry_->Delete(del).ok());
+  pb::PredictResponse without;
+  ASSERT_TRUE(predictor.Predict(request, &without).ok());
+  EXPECT_FALSE(without.computed_now());
+  ASSERT_EQ(without.events_size(), 1);
+  ASSERT_EQ(without.regions(0).baseline_values_size(), 0) << "eu: no event changes it now";
+  const pb::SeriesForecast& eu0 = without.regions(0);
+  for (int h = 0; h < 24; ++h) EXPECT_NEAR(eu0.values(h), eu.baseline_values(h), 1e-9);
+  ASSERT_EQ(eu.quantiles_size(), eu0.quantiles_size());
+  for (int q = 0; q < eu.quantiles_size(); ++q) {
+    for (int h : {3, 8}) {
+      const double k = h >= 5 && h < 15 ? u : 1;
+      EXPECT_NEAR(eu.quantiles(q).values(h), k * eu0.quantiles(q).values(h), 1e-6);
+    }
+  }
+  ASSERT_EQ(with.sample_paths(), 5);
+  ASSERT_EQ(eu.sample_paths_size(), eu0.sample_paths_size());
+  const int hours = with.paths_hours();
+  for (int p = 0; p < 5; ++p) {
+    for (int h : {2, 9}) {
+      const double k = h >= 5 && h < 15 ? u : 1;
+      EXPECT_NEAR(eu.sample_paths(p * hours + h), k * eu0.sample_paths(p * hours + h),
+                  1e-3 * (1 + std::abs(eu.sample_paths(p * hours + h))));
+    }
+  }
+}
+
+TEST_F(KnownEventsTest, PastEventsAreTakenOutOfTheHistoryTheModelsAreFittedTo) {
+  RegisterAndMeasurePastCampaigns();
+  // Seasonal naive 168 repeats last week: its campaign (hours -163..-154) lands on hours 5..14.
+  auto weekly = [](int) {
+    std::vector<std::unique_ptr<ForecastModel>> c;
+    c.push_back(std::make_unique<SeasonalNaive>(168));
+    return c;
+  };
+  ForecasterOptions options;
+  options.stored_horizon_hours = 24;
+  Forecaster cleaned(telemetry_.get(), &clock_, options, nullptr, weekly, known_.get());
+  Forecaster raw(telemetry_.get(), &clock_, options, nullptr, weekly);
+  auto with = cleaned.Compute(kShop, {}, absl::InfiniteFuture());
+  auto without = raw.Compute(kShop, {}, absl::InfiniteFuture());
+  ASSERT_TRUE(with.ok() && without.ok());
+  const store::ForecastRecord& eu = with->records[0];
+  const store::ForecastRecord& eu_raw = without->records[0];
+  ASSERT_EQ(eu.origin_region, "eu");
+  for (int h = 5; h < 15; ++h) {
+    const double usual = Pattern(NowHour() + h - 168);
+    EXPECT_NEAR(eu_raw.values[h], kCampaignUplift * usual, 1) << "the campaign repeated, " << h;
+    EXPECT_NEAR(eu.values[h], usual, 0.2 * usual + 2) << "the usual demand, " << h;
+  }
+  for (int h = 15; h < 24; ++h) EXPECT_DOUBLE_EQ(eu.values[h], eu_raw.values[h]);
+}
+
+}  // namespace
+}  // namespace shadowplane::forecast
