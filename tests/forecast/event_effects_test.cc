@@ -61,9 +61,8 @@ TEST(EventEffectsTest, ARegionalEventMovesItsRegionAndAddsWhatItAddedToTheTotal)
 
 TEST(EventEffectsTest, OverlappingEventsComposeAndRemovingThemGivesTheBaselineBack) {
   const SeriesSet s = TwoRegions();
-  const std::vector<DemandEvent> events = {{At(1), At(4), {}, 1.5},
-                                           {At(2.5), At(6), {"us"}, 2.0},
-                                           {At(3), At(5), {"eu", "us"}, 0.5}};
+  const std::vector<DemandEvent> events = {
+      {At(1), At(4), {}, 1.5}, {At(2.5), At(6), {"us"}, 2.0}, {At(3), At(5), {"eu", "us"}, 0.5}};
   const auto applied = ApplyEventEffects(events, s);
   // Hour 3: all x1.5; us x2 x0.5 = x1; eu x0.5.
   EXPECT_DOUBLE_EQ(applied[0][3], 10 * 1.5 * 0.5);
@@ -138,7 +137,8 @@ TEST(EventEffectsTest, ACampaignUpliftIsLearnedFromPastCampaigns) {
     history.names = {"total"};
     history.values = {std::vector<double>(y.begin(), y.begin() + s)};
     const std::vector<double> clean = RemoveEventEffects(earlier, history)[0];
-    const store::ForecastRecord baseline = forecaster.ForecastSeries("total", clean, first, nullptr);
+    const store::ForecastRecord baseline =
+        forecaster.ForecastSeries("total", clean, first, nullptr);
     const std::vector<double> actual(y.begin() + s, y.begin() + s + 24);
     const EventOutcome o =
         MeasureOutcome(first, first + absl::Hours(12), first, actual, baseline.values);

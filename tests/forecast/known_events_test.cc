@@ -1,6 +1,8 @@
 // Known events against a real PostgreSQL (label pg): registration and its bad input, ended events
 // measured and their uplift learned, Predict applying learned and given uplifts to points,
 // quantiles and sample paths, and past events taken out of the history models are fitted to.
+#include "forecast/known_events.h"
+
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
@@ -11,7 +13,6 @@
 #include "common/proto_time.h"
 #include "forecast/event_measurer.h"
 #include "forecast/event_registry.h"
-#include "forecast/known_events.h"
 #include "forecast/predictor.h"
 #include "forecast/seasonal_naive.h"
 #include "gtest/gtest.h"
@@ -90,11 +91,11 @@ class KnownEventsTest : public testing::MigratedDatabaseTest {
     ForecasterOptions options;
     options.stored_horizon_hours = 54;
     options.sample_paths = 20;
-    forecaster_ = std::make_unique<Forecaster>(telemetry_.get(), &clock_, options, nullptr,
-                                               nullptr, known_.get());
-    measurer_ = std::make_unique<EventMeasurer>(forecaster_.get(), events_.get(), telemetry_.get(),
-                                                known_.get(), &clock_, MeasurerOptions{},
-                                                &metrics_);
+    forecaster_ = std::make_unique<Forecaster>(telemetry_.get(), &clock_, options, nullptr, nullptr,
+                                               known_.get());
+    measurer_ =
+        std::make_unique<EventMeasurer>(forecaster_.get(), events_.get(), telemetry_.get(),
+                                        known_.get(), &clock_, MeasurerOptions{}, &metrics_);
   }
 
   pb::RegisterEventRequest Campaign(int from_hour, int hours) {
@@ -155,8 +156,8 @@ TEST_F(KnownEventsTest, BadRegistrationsNameTheFieldAndStoreNothing) {
       {[](auto& r) { r.add_regions(""); }, absl::StatusCode::kInvalidArgument, "regions[0]"},
       {[](auto& r) { r.clear_start_time(); }, absl::StatusCode::kInvalidArgument, "start_time"},
       {[](auto& r) { r.clear_end_time(); }, absl::StatusCode::kInvalidArgument, "end_time"},
-      {[](auto& r) { *r.mutable_end_time() = r.start_time(); },
-       absl::StatusCode::kInvalidArgument, "end_time"},
+      {[](auto& r) { *r.mutable_end_time() = r.start_time(); }, absl::StatusCode::kInvalidArgument,
+       "end_time"},
       {[](auto& r) { *r.mutable_end_time() = ToProtoTime(kHour - absl::Hours(30)); },
        absl::StatusCode::kInvalidArgument, "end_time"},
       {[](auto& r) { *r.mutable_end_time() = ToProtoTime(kHour + absl::Hours(24 * 100)); },

@@ -524,6 +524,53 @@ TEST_F(TelemetryProcessTest, RecordedAccessesAreForecastByTheRefresherAndPredict
   EXPECT_EQ(too_far.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(too_far.output, "INVALID_ARGUMENT")) << too_far.output;
 
+  // shadowctl events: a campaign doubling eu-central's demand in hours 2..4 from now, which
+  // Predict applies; bad registrations name their field.
+  auto rfc3339 = [](int64_t hour) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(hour * 3600),
+                            absl::UTCTimeZone());
+  };
+  auto register_event = [&](const std::string& start, const std::string& end,
+                            const std::string& region, const std::string& uplift) {
+    return testing::RunToCompletion({SHADOWCTL_BIN, server, "events", "register", "--kind=campaign",
+                                     "--name=launch", absl::StrCat("--resources=", kResource),
+                                     "--regions=" + region, "--start=" + start, "--end=" + end,
+                                     "--uplift=" + uplift});
+  };
+  auto registered = register_event(rfc3339(now_hour + 2), rfc3339(now_hour + 5), "eu-central", "2");
+  EXPECT_EQ(registered.exit_code, 0) << registered.output;
+  EXPECT_TRUE(absl::StrContains(registered.output, "x2.00")) << registered.output;
+  auto backwards = register_event(rfc3339(now_hour + 5), rfc3339(now_hour + 2), "eu-central", "2");
+  EXPECT_EQ(backwards.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(backwards.output, "INVALID_ARGUMENT: end_time"))
+      << backwards.output;
+  auto nowhere = register_event(rfc3339(now_hour + 2), rfc3339(now_hour + 5), "mars", "2");
+  EXPECT_EQ(nowhere.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(nowhere.output, "NOT_FOUND: regions[0]")) << nowhere.output;
+  auto negative = register_event(rfc3339(now_hour + 2), rfc3339(now_hour + 5), "eu-central", "-1");
+  EXPECT_EQ(negative.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(negative.output, "INVALID_ARGUMENT: expected_uplift"))
+      << negative.output;
+  auto listed = testing::RunToCompletion({SHADOWCTL_BIN, server, "events", "list"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_TRUE(absl::StrContains(listed.output, "launch")) << listed.output;
+  {
+    pb::PredictResponse response;
+    ASSERT_TRUE(predict(24, false, &response).ok());
+    ASSERT_EQ(response.events_size(), 1);
+    EXPECT_EQ(response.events(0).uplift_source(), "given");
+    const pb::SeriesForecast& eu = response.regions(0);
+    ASSERT_EQ(eu.origin_region(), "eu-central");
+    ASSERT_EQ(eu.baseline_values_size(), 24);
+    for (int h = 0; h < 24; ++h) {
+      EXPECT_DOUBLE_EQ(eu.values(h), (h >= 2 && h < 5 ? 2 : 1) * eu.baseline_values(h)) << h;
+    }
+    EXPECT_EQ(response.regions(1).baseline_values_size(), 0) << "us-east is not affected";
+  }
+  auto with_event =
+      testing::RunToCompletion({SHADOWCTL_BIN, server, "predict", kResource, "--horizon=24"});
+  EXPECT_TRUE(absl::StrContains(with_event.output, "known events")) << with_event.output;
+
   const std::string metrics =
       testing::RunToCompletion(
           {"/usr/bin/curl", "-sf", absl::StrCat("http://127.0.0.1:", metrics_port_, "/metrics")})
@@ -532,7 +579,8 @@ TEST_F(TelemetryProcessTest, RecordedAccessesAreForecastByTheRefresherAndPredict
        {"shadowplane_forecast_predictions_total{source=\"stored\"}",
         "shadowplane_forecast_predictions_total{source=\"computed\"}",
         "shadowplane_forecast_refreshes_total{result=\"ok\"} 1",
-        "shadowplane_forecast_refresh_leader 1", "shadowplane_forecast_fit_seconds_count"}) {
+        "shadowplane_forecast_refresh_leader 1", "shadowplane_forecast_fit_seconds_count",
+        "shadowplane_events_registered_total{uplift=\"given\"} 1"}) {
     EXPECT_TRUE(absl::StrContains(metrics, expected)) << expected << "\n" << metrics;
   }
 }

@@ -137,7 +137,8 @@ TEST_F(ShadowplaneProcessTest, ReflectionListsServicesAndDescribesHealth) {
   auto list = RunToCompletion({REFLECTION_PROBE_BIN, address, "list"});
   ASSERT_EQ(list.exit_code, 0) << list.output;
   for (const char* service : {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
-                              "shadowplane.v1.ServerService", "shadowplane.v1.ForecastService"}) {
+                              "shadowplane.v1.ServerService", "shadowplane.v1.ForecastService",
+                              "shadowplane.v1.EventService"}) {
     EXPECT_TRUE(absl::StrContains(list.output, service)) << list.output;
   }
   auto health =
