@@ -7,6 +7,9 @@
 //   series
 //   forecast_bench markov [--eia_dir=DIR]                         the best-location Markov chain
 //                                                                 on the synthetic trace and EIA
+//   forecast_bench events                                         known events' effect on accuracy
+//                                                                 in the synthetic trace's
+//                                                                 campaigns
 //   forecast_bench trace --out=DIR                                writes the default synthetic
 //                                                                 global trace (EIA CSV format)
 //
@@ -35,6 +38,8 @@
 #include "forecast/default_model.h"
 #include "forecast/double_seasonal.h"
 #include "forecast/ensemble.h"
+#include "forecast/event_effects.h"
+#include "forecast/forecaster.h"
 #include "forecast/holt_winters.h"
 #include "forecast/intervals.h"
 #include "forecast/level_only.h"
@@ -682,6 +687,169 @@ int RunMarkov() {
   return 0;
 }
 
+// --- Known events on the synthetic trace's campaigns -------------------------------------------
+
+// Forecast accuracy over the hours of one window.
+struct WindowError {
+  double abs_error = 0, actual = 0, smape = 0;
+  int hours = 0;
+  void Add(const std::vector<double>& forecast, const std::vector<double>& actual_values) {
+    for (size_t h = 0; h < forecast.size(); ++h) {
+      const double f = forecast[h], a = actual_values[h];
+      abs_error += std::abs(f - a);
+      actual += a;
+      smape +=
+          (std::abs(f) + std::abs(a)) > 0 ? 200 * std::abs(f - a) / (std::abs(f) + std::abs(a)) : 0;
+      ++hours;
+    }
+  }
+  std::string Format() const {
+    return absl::StrFormat("WAPE %5.1f%%  sMAPE %5.1f", 100 * abs_error / actual, smape / hours);
+  }
+};
+
+// Each campaign of the default trace, forecast from its first hour over its window, three ways:
+// without events (the models on the raw history: what a forecaster that knows no events says),
+// with events as the service applies them (announced campaigns are registered events whose
+// uplift is learned from earlier announced campaigns of the kind, and the effects of earlier
+// announced campaigns are taken out of the history), and with the true uplift given (the bound
+// an exact registrant reaches). Then the same windows a week later, where a weekly model would
+// repeat the campaign unless it was taken out of the history.
+int RunEvents() {
+  absl::StatusOr<fc::Trace> trace = fc::GenerateTrace(fc::DefaultTraceProfile());
+  if (!trace.ok()) {
+    std::cerr << trace.status() << "\n";
+    return 1;
+  }
+  constexpr int kHistory = 8 * 168;  // the service's --forecast_history
+  shadowplane::FakeClock clock(trace->start);
+  fc::ForecasterOptions options;
+  options.stored_horizon_hours = 48;
+  fc::Forecaster forecaster(nullptr, &clock, options, nullptr);
+  std::map<std::string, int> region_index;
+  for (size_t i = 0; i < trace->regions.size(); ++i) region_index[trace->regions[i].name] = i;
+
+  struct Measured {
+    const fc::TraceCampaign* campaign;
+    fc::EventOutcome outcome;
+  };
+  std::vector<Measured> measured;  // announced campaigns, measured once ended
+  auto window_of = [&](const fc::TraceCampaign& c) {
+    return std::make_pair(static_cast<int>((c.start - trace->start) / absl::Hours(1)), c.hours);
+  };
+  // The history of `region` before hour `origin` (kHistory hours), with the measured effects of
+  // announced campaigns there taken out when `clean`.
+  auto history = [&](int r, int origin, bool clean) {
+    std::vector<double> h(trace->demand[r].begin() + (origin - kHistory),
+                          trace->demand[r].begin() + origin);
+    if (!clean) return h;
+    std::vector<fc::DemandEvent> known;
+    for (const Measured& m : measured) {
+      if (m.campaign->region != trace->regions[r].name) continue;
+      known.push_back({m.campaign->start,
+                       m.campaign->start + absl::Hours(m.campaign->hours),
+                       {},
+                       m.outcome.ratio()});
+    }
+    fc::SeriesSet set;
+    set.first_hour = trace->start + absl::Hours(origin - kHistory);
+    set.names = {"total"};
+    set.values = {h};
+    return fc::RemoveEventEffects(known, set)[0];
+  };
+  auto forecast = [&](const std::vector<double>& h, int origin, int hours) {
+    std::vector<double> v =
+        forecaster.ForecastSeries("region", h, trace->start + absl::Hours(origin), nullptr).values;
+    v.resize(hours);
+    return v;
+  };
+  WindowError none[2], events[2], exact[2], echo_raw, echo_clean;
+  int counted[2] = {0, 0}, learned_count = 0, echoes = 0;
+  std::vector<std::pair<absl::Time, const fc::TraceCampaign*>> pending;  // announced, not ended
+  for (const fc::TraceCampaign& c : trace->campaigns) {
+    const auto [origin, hours] = window_of(c);
+    // Campaigns that ended by now are measured (in order), as the service does after each ends.
+    for (auto it = pending.begin(); it != pending.end();) {
+      if (it->first > c.start) {
+        ++it;
+        continue;
+      }
+      const auto [o, n] = window_of(*it->second);
+      const int r = region_index[it->second->region];
+      const std::vector<double> base = forecast(history(r, o, true), o, n);
+      const std::vector<double> actual(trace->demand[r].begin() + o,
+                                       trace->demand[r].begin() + o + n);
+      measured.push_back({it->second, fc::MeasureOutcome(it->second->start, it->first,
+                                                         it->second->start, actual, base)});
+      it = pending.erase(it);
+    }
+    if (origin < kHistory || origin + hours + 168 > trace->hours) {
+      if (c.announced && origin >= kHistory) pending.push_back({c.start + absl::Hours(hours), &c});
+      continue;
+    }
+    const int r = region_index[c.region];
+    const std::vector<double> actual(trace->demand[r].begin() + origin,
+                                     trace->demand[r].begin() + origin + hours);
+    const int a = c.announced ? 1 : 0;
+    ++counted[a];
+    none[a].Add(forecast(history(r, origin, false), origin, hours), actual);
+    const std::vector<double> base = forecast(history(r, origin, true), origin, hours);
+    std::vector<double> with = base, truth = base;
+    if (c.announced) {
+      std::vector<fc::EventOutcome> same_kind;
+      for (const Measured& m : measured) {
+        if (m.campaign->kind == c.kind) same_kind.push_back(m.outcome);
+      }
+      const double uplift = fc::LearnedUplift(same_kind);
+      if (!same_kind.empty()) ++learned_count;
+      for (double& v : with) v *= uplift;
+      for (double& v : truth) v *= c.uplift;
+      pending.push_back({c.start + absl::Hours(hours), &c});
+    }
+    events[a].Add(with, actual);
+    exact[a].Add(truth, actual);
+  }
+  // A week after each announced campaign (all measured by then): raw history against cleaned.
+  for (const Measured& m : measured) {
+    const auto [o, n] = window_of(*m.campaign);
+    const int origin = o + 168;
+    if (origin < kHistory || origin + n > trace->hours) continue;
+    const int r = region_index[m.campaign->region];
+    const std::vector<double> actual(trace->demand[r].begin() + origin,
+                                     trace->demand[r].begin() + origin + n);
+    bool other = false;  // another campaign in this window would blur the comparison
+    for (const fc::TraceCampaign& c : trace->campaigns) {
+      const auto [co, cn] = window_of(c);
+      other = other || (c.region == m.campaign->region && co < origin + n && co + cn > origin);
+    }
+    if (other) continue;
+    ++echoes;
+    echo_raw.Add(forecast(history(r, origin, false), origin, n), actual);
+    echo_clean.Add(forecast(history(r, origin, true), origin, n), actual);
+  }
+  std::cout << absl::StrFormat(
+      "synthetic trace: %d campaigns, %d after the first 8 weeks (history) and a week before the "
+      "end: %d announced (registered as events), %d not\n",
+      trace->campaigns.size(), counted[0] + counted[1], counted[1], counted[0]);
+  auto row = [](const char* label, const WindowError& e) {
+    std::cout << absl::StrFormat("  %-28s %s\n", label, e.Format());
+  };
+  std::cout << absl::StrFormat(
+      "announced campaign windows (%d; %d with an uplift learned from earlier ones)\n", counted[1],
+      learned_count);
+  row("without events", none[1]);
+  row("with events (uplift learned)", events[1]);
+  row("with the true uplift given", exact[1]);
+  std::cout << absl::StrFormat("unannounced campaign windows (%d; no event to apply)\n",
+                               counted[0]);
+  row("without events", none[0]);
+  row("with events (history only)", events[0]);
+  std::cout << absl::StrFormat("a week after announced campaigns (%d windows)\n", echoes);
+  row("raw history", echo_raw);
+  row("campaigns taken out", echo_clean);
+  return 0;
+}
+
 int RunTrace() {
   const std::string out = absl::GetFlag(FLAGS_out);
   if (out.empty()) {
@@ -709,6 +877,7 @@ int main(int argc, char** argv) {
   if (mode == "tune") return RunTune();
   if (mode == "markov") return RunMarkov();
   if (mode == "trace") return RunTrace();
-  std::cerr << "usage: forecast_bench m4|tune|fleet|markov|trace [flags]\n";
+  if (mode == "events") return RunEvents();
+  std::cerr << "usage: forecast_bench m4|tune|fleet|markov|events|trace [flags]\n";
   return 2;
 }
