@@ -21,6 +21,9 @@ PACKAGES=(
   libmaxminddb-dev libmaxmind-db-writer-perl
   # forecasting
   libeigen3-dev
+  # traffic switching: RFC 2136 updates with TSIG (ldns); Knot DNS, its tools and HAProxy for the
+  # tests and the local setup
+  libldns-dev knot knot-dnsutils haproxy socat
   # tests and benchmarks; promtool (package prometheus) checks the /metrics exposition
   libgtest-dev libgmock-dev libbenchmark-dev prometheus curl
 )

@@ -80,8 +80,15 @@ FileServer::FileServer(std::string data_dir, const InstanceConfig& config)
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
   http_.set_payload_max_length(kMaxUploadBytes);
+  // Headers and body leave in separate writes: without this, Nagle holds the second until the
+  // peer's delayed ACK (tens of milliseconds per request on a kept-alive connection).
+  http_.set_tcp_nodelay(true);
   http_.set_logger(
       [this](const httplib::Request& req, const httplib::Response& res) { Count(req, res); });
+  http_.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+    absl::MutexLock lock(&mu_);
+    res.set_header("X-Shadowplane-Instance", config_.instance_id);
+  });
   http_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
     if (req.path == kStatusPath) return HandleStatus(res);
     HandleGet(req, res);
@@ -145,16 +152,19 @@ void FileServer::Reconfigure(const InstanceConfig& config) {
   {
     absl::MutexLock lock(&mu_);
     config_ = config;
+    config_changed_.SignalAll();
   }
   pool_.Resize(WorkerThreadsFor(config.capacity));
   limiter_.SetRate(RequestsPerSecondFor(config.capacity), RequestsPerSecondFor(config.capacity));
 }
 
 TrafficCounters FileServer::counters() const {
-  return {requests_.load(), bytes_received_.load(), bytes_sent_.load(), rate_limited_.load()};
+  return {requests_.load(),    bytes_received_.load(),   bytes_sent_.load(),  rate_limited_.load(),
+          writes_held_.load(), writes_forwarded_.load(), hold_expired_.load()};
 }
 
-bool FileServer::Admit(const httplib::Request& req, httplib::Response& res, bool write) {
+bool FileServer::Admit(const httplib::Request& req, httplib::Response& res, bool write,
+                       std::string* forward_to) {
   if (!limiter_.TryTake()) {
     rate_limited_++;
     res.set_header("Retry-After", "1");
@@ -163,13 +173,80 @@ bool FileServer::Admit(const httplib::Request& req, httplib::Response& res, bool
   }
   if (write) {
     absl::MutexLock lock(&mu_);
+    if (config_.hold_writes) {
+      // A cutover's freeze: wait for it to lift, then go where the new config says.
+      writes_held_++;
+      const absl::Time deadline = absl::Now() + absl::Milliseconds(config_.write_hold_ms);
+      while (config_.hold_writes) {
+        if (config_changed_.WaitWithDeadline(&mu_, deadline) && config_.hold_writes) {
+          hold_expired_++;
+          res.set_header("Retry-After", "1");
+          Reply(res, 503,
+                absl::StrCat("instance ", config_.instance_id, " held this write for ",
+                             config_.write_hold_ms, " ms (a cutover is in progress); retry"));
+          return false;
+        }
+      }
+    }
     if (config_.read_only) {
+      if (!config_.forward_writes_to.empty() && forward_to != nullptr) {
+        *forward_to = config_.forward_writes_to;
+        return true;
+      }
       res.set_header("Allow", "GET, HEAD");
       Reply(res, 405, absl::StrCat("instance ", config_.instance_id, " is read-only"));
       return false;
     }
   }
   return true;
+}
+
+void FileServer::Forward(const httplib::Request& req, httplib::Response& res,
+                         const httplib::ContentReader* reader, const std::string& target) {
+  std::string body;
+  if (reader != nullptr) {
+    const bool read = (*reader)([&](const char* data, size_t length) {
+      body.append(data, length);
+      return true;
+    });
+    bytes_received_ += static_cast<int64_t>(body.size());
+    if (!read) return Reply(res, 400, "request body ended early");
+  }
+  const size_t colon = target.rfind(':');
+  std::string host = target.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const int port = colon == std::string::npos ? 80 : std::atoi(target.c_str() + colon + 1);
+  httplib::Client client(host, port);
+  client.set_url_encode(false);  // req.target is already encoded
+  client.set_tcp_nodelay(true);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(30);
+  client.set_write_timeout(30);
+  std::string self;
+  {
+    absl::MutexLock lock(&mu_);
+    self = config_.instance_id;
+  }
+  const httplib::Headers headers = {{"X-Shadowplane-Forwarded-By", self}};
+  httplib::Result result = req.method == "PUT"
+                               ? client.Put(req.target, headers, body,
+                                            req.get_header_value("Content-Type").empty()
+                                                ? "application/octet-stream"
+                                                : req.get_header_value("Content-Type"))
+                               : client.Delete(req.target, headers);
+  res.set_header("X-Shadowplane-Forwarded-To", target);
+  if (!result) {
+    res.set_header("Retry-After", "1");
+    return Reply(res, 503,
+                 absl::StrCat("this instance is read-only and the primary at ", target,
+                              " could not be reached: ", httplib::to_string(result.error())));
+  }
+  writes_forwarded_++;
+  res.status = result->status;
+  res.body = result->body;
+  if (result->has_header("Content-Type")) {
+    res.set_header("Content-Type", result->get_header_value("Content-Type"));
+  }
 }
 
 bool FileServer::MapPath(const httplib::Request& req, httplib::Response& res, std::string* path,
@@ -238,7 +315,9 @@ void FileServer::HandleGet(const httplib::Request& req, httplib::Response& res) 
 
 void FileServer::HandlePut(const httplib::Request& req, httplib::Response& res,
                            const httplib::ContentReader& reader) {
-  if (!Admit(req, res, /*write=*/true)) return;
+  std::string forward_to;
+  if (!Admit(req, res, /*write=*/true, &forward_to)) return;
+  if (!forward_to.empty()) return Forward(req, res, &reader, forward_to);
   std::string path;
   if (!MapPath(req, res, &path, /*must_exist=*/false)) return;
   if (path == data_dir_) return Reply(res, 400, "cannot PUT the root directory");
@@ -299,7 +378,9 @@ void FileServer::HandlePut(const httplib::Request& req, httplib::Response& res,
 }
 
 void FileServer::HandleDelete(const httplib::Request& req, httplib::Response& res) {
-  if (!Admit(req, res, /*write=*/true)) return;
+  std::string forward_to;
+  if (!Admit(req, res, /*write=*/true, &forward_to)) return;
+  if (!forward_to.empty()) return Forward(req, res, nullptr, forward_to);
   std::string path;
   if (!MapPath(req, res, &path, /*must_exist=*/false)) return;
   struct stat st;
@@ -331,12 +412,15 @@ void FileServer::HandleStatus(httplib::Response& res) {
           "{\"instance_id\":\"%s\",\"resource_id\":\"%s\",\"millicores\":%d,\"memory_mib\":%d,"
           "\"capacity_type\":\"%s\",\"read_only\":%s,\"worker_threads\":%d,"
           "\"requests_per_second_limit\":%.0f,\"requests\":%d,\"bytes_received\":%d,"
-          "\"bytes_sent\":%d,\"rate_limited\":%d,\"pid\":%d}\n",
+          "\"bytes_sent\":%d,\"rate_limited\":%d,\"hold_writes\":%s,"
+          "\"forward_writes_to\":\"%s\",\"writes_held\":%d,\"writes_forwarded\":%d,"
+          "\"writes_hold_expired\":%d,\"pid\":%d}\n",
           config.instance_id, config.resource_id, config.capacity.millicores,
           config.capacity.memory_mib, CapacityTypeName(config.capacity.type),
           config.read_only ? "true" : "false", pool_.target(),
           RequestsPerSecondFor(config.capacity), c.requests, c.bytes_received, c.bytes_sent,
-          c.rejected_rate_limited, static_cast<int>(getpid())),
+          c.rejected_rate_limited, config.hold_writes ? "true" : "false", config.forward_writes_to,
+          c.writes_held, c.writes_forwarded, c.writes_hold_expired, static_cast<int>(getpid())),
       "application/json");
 }
 

@@ -25,6 +25,12 @@ absl::StatusOr<InstanceConfig> LoadInstanceConfig(const std::string& path) {
     config.active = node["active"].as<bool>();
     config.address = node["address"].as<std::string>();
     config.port = node["port"].as<int>();
+    // Written since traffic switching; absent from older files.
+    if (node["hold_writes"]) config.hold_writes = node["hold_writes"].as<bool>();
+    if (node["write_hold_ms"]) config.write_hold_ms = node["write_hold_ms"].as<int>();
+    if (node["forward_writes_to"]) {
+      config.forward_writes_to = node["forward_writes_to"].as<std::string>();
+    }
     return config;
   } catch (const YAML::Exception& e) {
     return absl::DataLossError(absl::StrCat(path, " is not a valid instance config: ", e.what()));
@@ -43,6 +49,9 @@ absl::Status SaveInstanceConfig(const InstanceConfig& config, const std::string&
   out << YAML::Key << "active" << YAML::Value << config.active;
   out << YAML::Key << "address" << YAML::Value << config.address;
   out << YAML::Key << "port" << YAML::Value << config.port;
+  out << YAML::Key << "hold_writes" << YAML::Value << config.hold_writes;
+  out << YAML::Key << "write_hold_ms" << YAML::Value << config.write_hold_ms;
+  out << YAML::Key << "forward_writes_to" << YAML::Value << config.forward_writes_to;
   out << YAML::EndMap;
   return WriteFileAtomically(path, std::string(out.c_str()) + "\n");
 }

@@ -21,10 +21,20 @@ struct InstanceConfig {
   // Where the instance listens; fixed for the instance's life so DNS can name it.
   std::string address;
   int port = 0;
+  // A cutover's write freeze: writes wait (at most write_hold_ms) until it is lifted, then go
+  // where the new config says (applied here, forwarded, or refused).
+  bool hold_writes = false;
+  int write_hold_ms = 5000;
+  // A read-only instance with this endpoint (host:port, the new primary) forwards writes there
+  // instead of refusing them: clients that still reach the old primary after a traffic switch
+  // (a cached DNS answer, an open connection) lose nothing.
+  std::string forward_writes_to;
 
   bool operator==(const InstanceConfig& o) const {
     return instance_id == o.instance_id && resource_id == o.resource_id && capacity == o.capacity &&
-           read_only == o.read_only && active == o.active && address == o.address && port == o.port;
+           read_only == o.read_only && active == o.active && address == o.address &&
+           port == o.port && hold_writes == o.hold_writes && write_hold_ms == o.write_hold_ms &&
+           forward_writes_to == o.forward_writes_to;
   }
 };
 

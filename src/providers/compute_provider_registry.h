@@ -1,6 +1,4 @@
-// Compute providers by name, built from configuration (Envoy's factory registry, registered
-// explicitly by src/server/: static initializers get dropped from static libraries).
-// Register before use; Create is thread-safe once registration is done.
+// Compute providers by name (providers/provider_registry.h).
 #ifndef SHADOWPLANE_PROVIDERS_COMPUTE_PROVIDER_REGISTRY_H_
 #define SHADOWPLANE_PROVIDERS_COMPUTE_PROVIDER_REGISTRY_H_
 
@@ -13,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "providers/compute_provider.h"
+#include "providers/provider_registry.h"
 
 namespace prometheus {
 class Registry;
@@ -33,17 +32,9 @@ struct ComputeProviderContext {
 using ComputeProviderFactory = std::function<absl::StatusOr<std::unique_ptr<ComputeProvider>>(
     const ComputeProviderContext& context)>;
 
-class ComputeProviderRegistry {
+class ComputeProviderRegistry : public ProviderRegistry<ComputeProvider, ComputeProviderContext> {
  public:
-  // ALREADY_EXISTS when the name is taken.
-  absl::Status Register(const std::string& name, ComputeProviderFactory factory);
-  // NOT_FOUND naming the known providers when `name` is not one.
-  absl::StatusOr<std::unique_ptr<ComputeProvider>> Create(
-      const std::string& name, const ComputeProviderContext& context) const;
-  std::vector<std::string> names() const;
-
- private:
-  std::map<std::string, ComputeProviderFactory> factories_;
+  ComputeProviderRegistry() : ProviderRegistry("compute") {}
 };
 
 }  // namespace shadowplane::providers

@@ -5,10 +5,12 @@
 
 #include "absl/status/status.h"
 #include "providers/compute_provider_registry.h"
+#include "providers/traffic_provider_registry.h"
 
 namespace shadowplane::server {
 
 absl::Status RegisterBuiltinComputeProviders(providers::ComputeProviderRegistry& registry);
+absl::Status RegisterBuiltinTrafficProviders(providers::TrafficProviderRegistry& registry);
 
 }  // namespace shadowplane::server
 
