@@ -17,3 +17,10 @@ CREATE TABLE traffic_switches (
   CHECK ((result = 'running') = (finished_at IS NULL))
 );
 CREATE INDEX traffic_switches_resource_idx ON traffic_switches (resource_id, started_at DESC);
+
+-- Each reservation names the traffic provider its clients are steered by (empty: none) and its
+-- service name there (a DNS name, an HAProxy backend), registered at Reserve and removed at
+-- Release.
+ALTER TABLE reservations
+  ADD COLUMN traffic_provider text NOT NULL DEFAULT '',
+  ADD COLUMN service_name     text NOT NULL DEFAULT '';

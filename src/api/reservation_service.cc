@@ -53,6 +53,8 @@ void ToProto(const store::ReservationRecord& r, absl::Time now, pb::Reservation*
   if (!r.shadow.id.empty()) ToProto(r.shadow, out->mutable_shadow());
   out->set_explanation(r.explanation);
   out->set_error(r.error);
+  out->set_traffic_provider(r.traffic_provider);
+  out->set_service_name(r.service_name);
   *out->mutable_created_at() = ToProtoTime(r.created_at);
   *out->mutable_updated_at() = ToProtoTime(r.updated_at);
   if (r.last_synced_at.has_value()) {
@@ -89,6 +91,7 @@ grpc::ServerUnaryReactor* ReservationService::Reserve(grpc::CallbackServerContex
     }
     spec.data_size_bytes = request->data_size_bytes();
     spec.seed_dir = request->seed_dir();
+    spec.service_name = request->service_name();
     if (request->has_shadow_capacity_fraction()) {
       spec.shadow_capacity_fraction = request->shadow_capacity_fraction();
     }

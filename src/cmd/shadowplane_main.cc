@@ -44,6 +44,31 @@ ABSL_FLAG(absl::Duration, agent_call_timeout, absl::Seconds(15),
           "Deadline of one call to a location's agent");
 ABSL_FLAG(absl::Duration, reconcile_interval, absl::Seconds(30),
           "How often instances are reconciled with the database (orphans stopped)");
+ABSL_FLAG(std::string, traffic_provider, "",
+          "Traffic provider that steers reservations' clients to their primary: rfc2136 (dynamic "
+          "DNS), haproxy (HAProxy runtime API), or empty (none)");
+ABSL_FLAG(std::string, traffic_service_name, "{name}",
+          "A reservation's service name when it names none; {name} is the resource's name (DNS: "
+          "relative to --dns_zone)");
+ABSL_FLAG(std::string, dns_server, "",
+          "rfc2136: the authoritative DNS server taking updates, IP:port");
+ABSL_FLAG(std::string, dns_zone, "", "rfc2136: the zone service names live in, e.g. svc.example.");
+ABSL_FLAG(std::string, dns_tsig_key_name, "", "rfc2136: the TSIG key's name (hmac-sha256)");
+ABSL_FLAG(std::string, dns_tsig_secret_file, "",
+          "rfc2136: a file holding the TSIG key's base64 secret");
+ABSL_FLAG(std::string, dns_ttl, "", "rfc2136: the TTL of managed names (default 30s)");
+ABSL_FLAG(std::string, dns_prepare_ttl, "",
+          "rfc2136: the TTL a name gets ahead of a switch (default 5s)");
+ABSL_FLAG(
+    std::string, dns_drain_margin, "",
+    "rfc2136: how long past the TTL the old primary forwards writes after a switch (default 10s)");
+ABSL_FLAG(std::string, haproxy_socket, "", "haproxy: HAProxy's stats socket (level admin)");
+ABSL_FLAG(std::string, haproxy_slot, "",
+          "haproxy: the server slot in each backend that names the primary (default live)");
+ABSL_FLAG(std::string, haproxy_state_file, "",
+          "haproxy: HAProxy's server-state-file, rewritten after every change so reloads keep it");
+ABSL_FLAG(std::string, haproxy_drain, "",
+          "haproxy: how long connections to the old primary may last after a switch (default 30s)");
 ABSL_FLAG(std::string, locations_file, "",
           "YAML file of regions and locations applied at start-up (the file wins over rows it "
           "names)");
@@ -147,6 +172,22 @@ int Main(int argc, char** argv) {
   options.compute_provider = absl::GetFlag(FLAGS_compute_provider);
   options.agent_call_timeout = absl::GetFlag(FLAGS_agent_call_timeout);
   options.reconcile_interval = absl::GetFlag(FLAGS_reconcile_interval);
+  options.traffic_provider = absl::GetFlag(FLAGS_traffic_provider);
+  options.traffic_service_name = absl::GetFlag(FLAGS_traffic_service_name);
+  for (const auto& [name, value] : std::vector<std::pair<const char*, std::string>>{
+           {"dns_server", absl::GetFlag(FLAGS_dns_server)},
+           {"dns_zone", absl::GetFlag(FLAGS_dns_zone)},
+           {"dns_tsig_key_name", absl::GetFlag(FLAGS_dns_tsig_key_name)},
+           {"dns_tsig_secret_file", absl::GetFlag(FLAGS_dns_tsig_secret_file)},
+           {"dns_ttl", absl::GetFlag(FLAGS_dns_ttl)},
+           {"dns_prepare_ttl", absl::GetFlag(FLAGS_dns_prepare_ttl)},
+           {"dns_drain_margin", absl::GetFlag(FLAGS_dns_drain_margin)},
+           {"haproxy_socket", absl::GetFlag(FLAGS_haproxy_socket)},
+           {"haproxy_slot", absl::GetFlag(FLAGS_haproxy_slot)},
+           {"haproxy_state_file", absl::GetFlag(FLAGS_haproxy_state_file)},
+           {"haproxy_drain", absl::GetFlag(FLAGS_haproxy_drain)}}) {
+    if (!value.empty()) options.traffic_settings[name] = value;
+  }
   options.locations_file = absl::GetFlag(FLAGS_locations_file);
   options.shadow_min_distance_km = absl::GetFlag(FLAGS_shadow_min_distance_km);
   options.latency_cost_per_ms_hour = absl::GetFlag(FLAGS_latency_cost_per_ms_hour);

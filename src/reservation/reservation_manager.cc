@@ -7,6 +7,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "yaml-cpp/yaml.h"
@@ -109,10 +110,12 @@ bool PlacementFromJson(const std::string& json, std::vector<std::string>* locati
 ReservationManager::ReservationManager(store::ReservationRepository* reservations,
                                        store::LocationRepository* locations,
                                        providers::ComputeProvider* compute, const Clock* clock,
-                                       ReservationOptions options, prometheus::Registry* registry)
+                                       ReservationOptions options, prometheus::Registry* registry,
+                                       providers::TrafficProvider* traffic)
     : reservations_(reservations),
       locations_(locations),
       compute_(compute),
+      traffic_(traffic),
       clock_(clock),
       options_(std::move(options)) {
   if (registry == nullptr) return;
@@ -180,6 +183,13 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Reserve(const Reser
       spec.shadow_sync_interval_seconds.value_or(options_.default_shadow_sync_interval_seconds);
   draft.placement_json = PlacementToJson(spec);
   draft.explanation = placement.explanation;
+  if (traffic_ != nullptr) {
+    draft.traffic_provider = traffic_->name();
+    draft.service_name =
+        spec.service_name.empty()
+            ? absl::StrReplaceAll(options_.service_name_template, {{"{name}", draft.name}})
+            : spec.service_name;
+  }
   draft.primary = {"",
                    "primary",
                    placement.primary_location,
@@ -241,6 +251,18 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Complete(store::Res
     failure = info.status();
     break;
   }
+  if (failure.ok() && traffic_ != nullptr && !r.traffic_provider.empty()) {
+    // Clients are steered to the primary only once it runs.
+    absl::Status steered = Steer(r);
+    if (Retriable(steered)) {
+      LOG_EVENT(kWarning, "reservation pending: traffic provider unreachable")
+          .Field("reservation_id", r.id)
+          .Field("service_name", r.service_name)
+          .Field("error", steered);
+      return reservations_->Get(r.id);
+    }
+    failure = steered;
+  }
   if (failure.ok()) {
     // Only from pending: a Release that came meanwhile wins, and finishes what was created.
     absl::Status activated = reservations_->SetState(r.id, "active", "", clock_->Now(), "pending");
@@ -267,6 +289,18 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Complete(store::Res
       .Field("reservation_id", r.id)
       .Field("error", failure);
   return failure;
+}
+
+absl::Status ReservationManager::Steer(const store::ReservationRecord& r) {
+  ASSIGN_OR_RETURN(const providers::Endpoint primary,
+                   providers::ParseEndpoint(r.primary.endpoint, "primary endpoint"));
+  RETURN_IF_ERROR(traffic_->Register(r.service_name, primary));
+  LOG_EVENT(kInfo, "reservation steered")
+      .Field("reservation_id", r.id)
+      .Field("provider", r.traffic_provider)
+      .Field("service_name", r.service_name)
+      .Field("primary", r.primary.endpoint);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<store::ReservationRecord> ReservationManager::Get(const std::string& id) {
@@ -339,6 +373,25 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Release(const std::
   auto claim = Claim(id, absl::Seconds(2));
   if (!claim.has_value()) return reservations_->Get(id);
   ASSIGN_OR_RETURN(r, reservations_->Get(id));
+  if (traffic_ != nullptr && !r.traffic_provider.empty() && !r.primary.endpoint.empty()) {
+    // Clients stop being steered here first; a name that now points elsewhere is someone else's.
+    absl::StatusOr<providers::Endpoint> primary =
+        providers::ParseEndpoint(r.primary.endpoint, "primary endpoint");
+    absl::Status removed =
+        primary.ok() ? traffic_->Unregister(r.service_name, *primary) : primary.status();
+    if (Retriable(removed)) {
+      LOG_EVENT(kWarning, "release waits for the traffic provider")
+          .Field("reservation_id", id)
+          .Field("error", removed);
+      return Get(id);  // still releasing; the reconcile loop finishes it
+    }
+    if (!removed.ok()) {
+      LOG_EVENT(kWarning, "release left the service name alone")
+          .Field("reservation_id", id)
+          .Field("service_name", r.service_name)
+          .Field("error", removed);
+    }
+  }
   for (const store::InstanceRecord* instance : {&r.primary, &r.shadow}) {
     if (instance->id.empty() || instance->state == "stopped") continue;
     auto stopped =

@@ -2,10 +2,11 @@
 // read-only shadow at a geographically diverse second location, running on the compute provider.
 //
 // Reserve places both (planner/placement.h), records the reservation and its instances as pending
-// in one transaction, then creates the instances. An agent that cannot be reached leaves the
-// reservation pending; ReconcileOnce() (run under a lease) finishes it when the agent returns, or
-// rolls it back on a permanent error, so no half-created reservation is left for nobody. Release
-// is idempotent and likewise finished by ReconcileOnce(). Thread-safe.
+// in one transaction, then creates the instances and, with a traffic provider, points the
+// reservation's service name at the primary (Release removes it again). An agent that cannot be
+// reached leaves the reservation pending; ReconcileOnce() (run under a lease) finishes it when the
+// agent returns, or rolls it back on a permanent error, so no half-created reservation is left for
+// nobody. Release is idempotent and likewise finished by ReconcileOnce(). Thread-safe.
 //
 // Until shadow sync exists, the shadow's agent is seeded from the same seed directory as the
 // primary's (both agents of the local provider share a machine).
@@ -26,6 +27,7 @@
 #include "geo/distance.h"
 #include "planner/placement.h"
 #include "providers/compute_provider.h"
+#include "providers/traffic_provider.h"
 #include "store/location_repository.h"
 #include "store/reservation_repository.h"
 
@@ -49,6 +51,7 @@ struct ReserveSpec {
   std::vector<std::string> locations;
   std::vector<std::string> regions;
   std::vector<planner::ClientRegionWeight> client_regions;
+  std::string service_name;  // empty: ReservationOptions::service_name_template
 };
 
 struct ReservationUpdate {
@@ -63,6 +66,8 @@ struct ReservationOptions {
   geo::RttModel rtt;
   double default_shadow_capacity_fraction = 0.25;
   double default_shadow_sync_interval_seconds = 60;
+  // A reservation's service name when it gives none; "{name}" is the resource's name.
+  std::string service_name_template = "{name}";
 };
 
 // The placement constraint as stored (JSON), and back. PlacementFromJson returns false (and reads
@@ -77,11 +82,11 @@ class ReservationManager {
   // The domain clock reservations are timed by.
   const Clock* clock() const { return clock_; }
 
-  // `registry` may be null.
+  // `registry` may be null; so may `traffic`: then no reservation's clients are steered.
   ReservationManager(store::ReservationRepository* reservations,
                      store::LocationRepository* locations, providers::ComputeProvider* compute,
-                     const Clock* clock, ReservationOptions options,
-                     prometheus::Registry* registry);
+                     const Clock* clock, ReservationOptions options, prometheus::Registry* registry,
+                     providers::TrafficProvider* traffic = nullptr);
 
   // INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown location or region;
   // RESOURCE_EXHAUSTED when nothing allowed has room; FAILED_PRECONDITION when no shadow location
@@ -104,6 +109,8 @@ class ReservationManager {
  private:
   // Creates whatever instance is not running yet; then active, pending or rolled back.
   absl::StatusOr<store::ReservationRecord> Complete(store::ReservationRecord record);
+  // Points the reservation's service name at its (running) primary.
+  absl::Status Steer(const store::ReservationRecord& record);
   // Exclusive right, within this process, to change one reservation's instances.
   class ClaimHandle {
    public:
@@ -130,6 +137,7 @@ class ReservationManager {
   store::ReservationRepository* const reservations_;
   store::LocationRepository* const locations_;
   providers::ComputeProvider* const compute_;
+  providers::TrafficProvider* const traffic_;
   const Clock* const clock_;
   const ReservationOptions options_;
   prometheus::Family<prometheus::Gauge>* reservation_gauges_ = nullptr;

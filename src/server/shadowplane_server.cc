@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "api/event_service.h"
 #include "api/forecast_service.h"
@@ -20,6 +21,7 @@
 #include "api/telemetry_service.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
+#include "common/file_util.h"
 #include "common/listen_address.h"
 #include "common/log.h"
 #include "common/proto_time.h"
@@ -269,9 +271,11 @@ class ShadowplaneServer::Impl {
     }
     reservation_options.default_shadow_sync_interval_seconds =
         absl::ToDoubleSeconds(options_.shadow_sync_interval);
+    reservation_options.service_name_template = options_.traffic_service_name;
+    RETURN_IF_ERROR(StartTraffic());
     reservation_manager_ = std::make_unique<reservation::ReservationManager>(
         reservations_.get(), locations_.get(), compute_.get(), clock_.get(), reservation_options,
-        registry_.get());
+        registry_.get(), traffic_.get());
     sync_runs_ = std::make_unique<store::SyncRunRepository>(pool_.get());
     leases_ = std::make_unique<store::LeaseStore>(pool_.get());
     shadow::ShadowSyncerOptions syncer_options;
@@ -279,6 +283,32 @@ class ShadowplaneServer::Impl {
     shadow_syncer_ = std::make_unique<shadow::ShadowSyncer>(reservations_.get(), inventory_.get(),
                                                             sync_runs_.get(), clock_.get(),
                                                             syncer_options, registry_.get());
+    return absl::OkStatus();
+  }
+
+  // The traffic provider, when one is configured; its settings come from the flags (a TSIG
+  // secret from its file, so that it never shows in a process listing).
+  absl::Status StartTraffic() {
+    if (options_.traffic_provider.empty()) return absl::OkStatus();
+    providers::TrafficProviderRegistry registry;
+    RETURN_IF_ERROR(RegisterBuiltinTrafficProviders(registry));
+    providers::TrafficProviderContext context;
+    context.settings = options_.traffic_settings;
+    if (auto file = context.settings.find("dns_tsig_secret_file"); file != context.settings.end()) {
+      absl::StatusOr<std::string> secret = ReadFile(file->second);
+      if (!secret.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--dns_tsig_secret_file: ", secret.status().message()));
+      }
+      context.settings["dns_tsig_secret"] = std::string(absl::StripAsciiWhitespace(*secret));
+    }
+    auto traffic = registry.Create(options_.traffic_provider, context);
+    if (!traffic.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--traffic_provider=", options_.traffic_provider, ": ", traffic.status().message()));
+    }
+    traffic_ = *std::move(traffic);
+    LOG_EVENT(kInfo, "traffic provider ready").Field("provider", traffic_->name());
     return absl::OkStatus();
   }
 
@@ -525,6 +555,7 @@ class ShadowplaneServer::Impl {
   std::unique_ptr<DatabaseSupervisor> supervisor_;
   std::unique_ptr<store::InventoryStore> inventory_;
   std::unique_ptr<providers::ComputeProvider> compute_;
+  std::unique_ptr<providers::TrafficProvider> traffic_;
   std::unique_ptr<reconcile::OrphanInstanceReaper> orphan_reaper_;
   std::unique_ptr<PeriodicTask> reconcile_loop_;
   std::optional<catalog::CatalogFile> catalog_;

@@ -9,6 +9,7 @@
 #ifndef SHADOWPLANE_SERVER_SHADOWPLANE_SERVER_H_
 #define SHADOWPLANE_SERVER_SHADOWPLANE_SERVER_H_
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -39,6 +40,14 @@ struct ServerOptions {
   std::string compute_provider = "local";
   absl::Duration agent_call_timeout = absl::Seconds(15);
   absl::Duration reconcile_interval = absl::Seconds(30);
+  // Which traffic provider steers reservations' clients ("rfc2136", "haproxy"; empty: none), the
+  // service name a reservation gets when it names none ("{name}": the resource's name), and the
+  // provider's settings by flag name (dns_server, dns_zone, dns_tsig_key_name,
+  // dns_tsig_secret_file, dns_ttl, dns_prepare_ttl, dns_drain_margin, haproxy_socket,
+  // haproxy_slot, haproxy_state_file, haproxy_drain); empty values are left out.
+  std::string traffic_provider;
+  std::string traffic_service_name = "{name}";
+  std::map<std::string, std::string> traffic_settings;
   // Declarative regions and locations applied at start-up (see src/catalog/catalog.h); optional.
   std::string locations_file;
   // Placement: how far the shadow must be from the primary, what a millisecond of client RTT

@@ -33,7 +33,9 @@ const std::string& ReservationSelect() {
       "r.shadow_capacity_fraction, r.shadow_sync_interval_seconds, r.placement::text, "
       "r.explanation, COALESCE(r.error, ''), ",
       SqlTime("r.created_at"), ", ", SqlTime("r.updated_at"), ", p.*, s.*, ",
-      SqlTime("r.last_synced_at"), ", COALESCE(r.last_sync_error, '')",
+      SqlTime("r.last_synced_at"),
+      ", COALESCE(r.last_sync_error, ''), r.traffic_provider, "
+      "r.service_name",
       " FROM reservations r JOIN resources res ON res.id = r.resource_id ",
       InstanceLateral("primary", "p"), InstanceLateral("shadow", "s")));
   return *sql;
@@ -84,6 +86,8 @@ ReservationRecord FromRow(const pqxx::row& row) {
   if (!row[kSyncColumn].is_null())
     r.last_synced_at = FromSqlTime(row[kSyncColumn].as<std::string>());
   r.last_sync_error = row[kSyncColumn + 1].as<std::string>();
+  r.traffic_provider = row[kSyncColumn + 2].as<std::string>();
+  r.service_name = row[kSyncColumn + 3].as<std::string>();
   return r;
 }
 
@@ -118,13 +122,14 @@ absl::StatusOr<ReservationRecord> ReservationRepository::CreatePending(Reservati
                    "INSERT INTO reservations (request_id, resource_id, state, "
                    "placement, capacity_millicores, memory_mib, capacity_type, "
                    "shadow_capacity_fraction, shadow_sync_interval_seconds, "
-                   "explanation, seed_dir, created_at, updated_at) VALUES ($1, "
-                   "$2::uuid, 'pending', $3::jsonb, $4, $5, $6, $7, $8, $9, $10, "
-                   "$11::timestamptz, $11::timestamptz) RETURNING id::text",
+                   "explanation, seed_dir, created_at, updated_at, traffic_provider, "
+                   "service_name) VALUES ($1, $2::uuid, 'pending', $3::jsonb, $4, $5, $6, $7, "
+                   "$8, $9, $10, $11::timestamptz, $11::timestamptz, $12, $13) RETURNING id::text",
                    draft.request_id, draft.resource_id, draft.placement_json,
                    draft.capacity.millicores, draft.capacity.memory_mib,
                    CapacityTypeName(draft.capacity.type), draft.shadow_capacity_fraction,
-                   draft.shadow_sync_interval_seconds, draft.explanation, draft.seed_dir, at)[0]
+                   draft.shadow_sync_interval_seconds, draft.explanation, draft.seed_dir, at,
+                   draft.traffic_provider, draft.service_name)[0]
                 .as<std::string>();
         draft.primary.id = InsertInstance(txn, draft.resource_id, draft.primary, at);
         draft.shadow.id = InsertInstance(txn, draft.resource_id, draft.shadow, at);

@@ -46,6 +46,9 @@ struct ReservationRecord {
   // The source state the shadow last caught up with (the start of the last good round).
   std::optional<absl::Time> last_synced_at;
   std::string last_sync_error;  // of the last round, empty when it succeeded
+  // Where its clients are steered (providers/traffic_provider.h); empty provider: nowhere.
+  std::string traffic_provider;
+  std::string service_name;
 };
 
 struct ReservationFilter {

@@ -20,6 +20,7 @@
 #include "support/child_process.h"
 #include "support/server_client.h"
 #include "support/test_database.h"
+#include "support/traffic_servers.h"
 
 namespace shadowplane {
 namespace {
@@ -69,11 +70,17 @@ class ReservationProcessTest : public testing::DatabaseTest {
     std::ofstream(root_ + "/locations.yaml") << yaml;
     port_ = testing::FreePort();
     metrics_port_ = testing::FreePort();
-    auto server = testing::ChildProcess::Start(
-        {SHADOWPLANE_BIN, absl::StrCat("--listen=127.0.0.1:", port_),
-         absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_), "--database_url=" + db_->url(),
-         "--locations_file=" + root_ + "/locations.yaml", "--reconcile_interval=300ms",
-         "--db_check_interval=200ms", "--agent_call_timeout=3s", "--sync_tick=200ms"});
+    std::vector<std::string> argv = {SHADOWPLANE_BIN,
+                                     absl::StrCat("--listen=127.0.0.1:", port_),
+                                     absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_),
+                                     "--database_url=" + db_->url(),
+                                     "--locations_file=" + root_ + "/locations.yaml",
+                                     "--reconcile_interval=300ms",
+                                     "--db_check_interval=200ms",
+                                     "--agent_call_timeout=3s",
+                                     "--sync_tick=200ms"};
+    argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
+    auto server = testing::ChildProcess::Start(argv);
     ASSERT_TRUE(server.ok());
     server_ = *std::move(server);
     // Connecting before it listens would cost a reconnect backoff.
@@ -138,6 +145,7 @@ class ReservationProcessTest : public testing::DatabaseTest {
   }
 
   std::string root_, seed_;
+  std::vector<std::string> extra_flags_;  // for the server, set before SetUp
   int port_ = 0, metrics_port_ = 0;
   std::map<std::string, std::unique_ptr<testing::AgentUnderTest>> agents_;
   std::unique_ptr<testing::ChildProcess> server_;
@@ -768,6 +776,80 @@ TEST_F(ReservationProcessTest, SyncNowFullProvesTheShadowIdenticalAndRefusesBadI
       {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "syncs", r.id()});
   EXPECT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_TRUE(absl::StrContains(listed.output, "checksum")) << listed.output;
+}
+
+// Reservations steered by a real Knot DNS: Reserve points the name at the primary, Release
+// removes it, and a name someone else holds fails the reservation cleanly.
+class ReservationDnsTest : public ReservationProcessTest {
+ protected:
+  void SetUp() override {
+    auto knot = testing::KnotServer::Start("svc.test.", "shadowplane");
+    ASSERT_TRUE(knot.ok()) << knot.status();
+    knot_ = *std::move(knot);
+    secret_dir_ = testing::MakeTempDir("sp-tsig");
+    std::ofstream(secret_dir_ + "/tsig.secret") << knot_->secret() << "\n";
+    extra_flags_ = {"--traffic_provider=rfc2136", "--dns_server=" + knot_->address(),
+                    "--dns_zone=svc.test.", "--dns_tsig_key_name=shadowplane",
+                    "--dns_tsig_secret_file=" + secret_dir_ + "/tsig.secret"};
+    ReservationProcessTest::SetUp();
+  }
+  std::unique_ptr<testing::KnotServer> knot_;
+  std::string secret_dir_;
+};
+
+TEST_F(ReservationDnsTest, ReserveSteersTheNameToThePrimaryAndReleaseRemovesIt) {
+  pb::Reservation r;
+  grpc::Status status = Reserve(Request("req-dns"), &r);
+  ASSERT_TRUE(status.ok()) << status.error_message() << server_->Output();
+  EXPECT_EQ(r.state(), "active") << r.error();
+  EXPECT_EQ(r.traffic_provider(), "rfc2136");
+  EXPECT_EQ(r.service_name(), "web");
+  const std::string primary_ip =
+      r.primary().endpoint().substr(0, r.primary().endpoint().rfind(':'));
+  EXPECT_EQ(knot_->Dig("web.svc.test."), "web.svc.test. 30 IN A " + primary_ip);
+
+  // A name someone else holds: the reservation fails and is rolled back; the name is untouched.
+  const testing::RunResult taken = testing::RunToCompletion(
+      {"/bin/sh", "-c",
+       absl::StrCat("printf 'server 127.0.0.1 ", knot_->port(),
+                    "\\nzone svc.test.\\nupdate add taken.svc.test. 30 A 127.0.0.99\\nsend\\n' | "
+                    "/usr/bin/knsupdate -y hmac-sha256:shadowplane:",
+                    knot_->secret())});
+  ASSERT_EQ(taken.exit_code, 0) << taken.output;
+  pb::ReserveRequest clash = Request("req-clash");
+  clash.set_service_name("taken");
+  pb::Reservation failed;
+  status = Reserve(clash, &failed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "127.0.0.99")) << status.error_message();
+  EXPECT_EQ(knot_->Dig("taken.svc.test."), "taken.svc.test. 30 IN A 127.0.0.99");
+
+  grpc::ClientContext context;
+  pb::ReleaseRequest release;
+  release.set_id(r.id());
+  pb::Reservation released;
+  ASSERT_TRUE(reservations_->Release(&context, release, &released).ok());
+  EXPECT_EQ(released.state(), "released");
+  EXPECT_EQ(knot_->Dig("web.svc.test."), "");
+}
+
+TEST(ReservationTrafficFlagsTest, AnUnusableTrafficProviderStopsTheServerWithTheFlagNamed) {
+  for (const auto& [flags, expected] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--traffic_provider=carrier-pigeon"}, "unknown traffic provider"},
+           {{"--traffic_provider=rfc2136", "--dns_zone=svc.test."}, "dns_server"},
+           {{"--traffic_provider=haproxy"}, "haproxy_socket"},
+           {{"--traffic_provider=rfc2136", "--dns_server=127.0.0.1:53", "--dns_zone=svc.test.",
+             "--dns_tsig_key_name=k", "--dns_tsig_secret_file=/nonexistent/secret"},
+            "dns_tsig_secret_file"}}) {
+    std::vector<std::string> argv = {SHADOWPLANE_BIN, "--listen=127.0.0.1:0",
+                                     "--metrics_listen=127.0.0.1:0",
+                                     "--database_url=postgresql://127.0.0.1:1/none"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    const testing::RunResult r = testing::RunToCompletion(argv, {}, absl::Seconds(30));
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(absl::StrContains(r.output, expected)) << expected << "\n" << r.output;
+  }
 }
 
 }  // namespace

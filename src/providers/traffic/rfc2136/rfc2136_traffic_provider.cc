@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 
 namespace shadowplane::providers::rfc2136 {
@@ -82,7 +83,14 @@ absl::StatusOr<std::unique_ptr<Rfc2136TrafficProvider>> Rfc2136TrafficProvider::
 }
 
 absl::StatusOr<std::string> Rfc2136TrafficProvider::NameInZone(const std::string& service) const {
-  const std::string name = Absolute(service);
+  if (service.empty()) return absl::InvalidArgumentError("service_name is required");
+  std::string name = absl::AsciiStrToLower(service);
+  if (name.back() != '.') {
+    // Relative to the zone unless it already ends with it ("shop" is "shop.<zone>").
+    const std::string zone(absl::StripSuffix(options_.zone, "."));
+    if (!absl::EndsWith(name, "." + zone)) absl::StrAppend(&name, ".", zone);
+    name.push_back('.');
+  }
   if (name.size() <= options_.zone.size() || !absl::EndsWith(name, "." + options_.zone)) {
     return absl::InvalidArgumentError(
         absl::StrCat("service_name \"", service, "\" is not a name inside zone ", options_.zone));
