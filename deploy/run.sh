@@ -2,9 +2,23 @@
 # Installs what is missing, builds Release, and runs shadowplane in the foreground on its embedded
 # PostgreSQL (created on first run, reused after) with three local agents, one per location of
 # deploy/local/locations.yaml. Ctrl-C stops the server, the agents and their instances.
-# Arguments go to shadowplane, e.g. --listen=0.0.0.0:50051.
+# Arguments go to shadowplane, e.g. --listen=0.0.0.0:50051, except the first when it is
+#   --traffic=dns       also start Knot DNS (deploy/local/knot.conf, zone shadowplane.local. on
+#                       127.0.0.1:5353) and steer each reservation's name there (rfc2136)
+#   --traffic=haproxy   also start HAProxy (deploy/local/haproxy.cfg, frontends 127.0.0.1:8081-8083
+#                       for the service names web, api, shop) and steer its backends
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+TRAFFIC=
+if [[ "${1:-}" == --traffic=* ]]; then
+  TRAFFIC=${1#--traffic=}
+  shift
+  if [[ "$TRAFFIC" != dns && "$TRAFFIC" != haproxy ]]; then
+    echo "run.sh: --traffic is dns or haproxy, got '$TRAFFIC'" >&2
+    exit 2
+  fi
+fi
 
 ./deploy/install-deps.sh
 
@@ -21,11 +35,12 @@ mkdir -p "$STATE_DIR"
 
 # location  agent port  metrics port  instance network (must match deploy/local/locations.yaml)
 AGENTS=("fra-1 50061 9465 127.0.1" "iad-1 50062 9466 127.0.2" "sin-1 50063 9467 127.0.3")
-agent_pids=()
+child_pids=()
+traffic_flags=()
 
 stop_everything() {
-  for pid in "${agent_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${agent_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${child_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${child_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   # Instances outlive their agents by design; in this local setup they go with the rest.
   for pidfile in "$STATE_DIR"/agents/*/instances/*/instance.pid; do
     [[ -f "$pidfile" ]] && kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
@@ -38,9 +53,40 @@ for agent in "${AGENTS[@]}"; do
   "$BUILD_DIR/src/shadowplane-agent" --location="$name" --listen="127.0.0.1:$port" \
     --metrics_listen="127.0.0.1:$metrics" --data_root="$STATE_DIR/agents/$name" \
     --instance_network="$network" >>"$STATE_DIR/agent-$name.log" 2>&1 &
-  agent_pids+=($!)
+  child_pids+=($!)
 done
 echo "agents: fra-1 127.0.0.1:50061, iad-1 127.0.0.1:50062, sin-1 127.0.0.1:50063 (logs in $STATE_DIR)" >&2
 echo "try:    $BUILD_DIR/src/shadowctl locations list" >&2
 
-"$BUILD_DIR/src/shadowplane" --locations_file=deploy/local/locations.yaml "$@"
+if [[ "$TRAFFIC" == dns ]]; then
+  mkdir -p "$STATE_DIR/knot/run" "$STATE_DIR/knot/db" "$STATE_DIR/knot/zones"
+  [[ -f "$STATE_DIR/knot/tsig.secret" ]] || head -c 32 /dev/urandom | base64 >"$STATE_DIR/knot/tsig.secret"
+  chmod 600 "$STATE_DIR/knot/tsig.secret"
+  [[ -f "$STATE_DIR/knot/zones/shadowplane.local.zone" ]] ||
+    cp deploy/local/shadowplane.local.zone "$STATE_DIR/knot/zones/"
+  user_line=
+  if [[ $(id -u) -eq 0 ]]; then
+    # knotd drops every capability: as root it runs as knot, which must own its directories.
+    user_line="  user: knot:knot"
+    chown -R knot:knot "$STATE_DIR/knot/run" "$STATE_DIR/knot/db" "$STATE_DIR/knot/zones"
+  fi
+  sed -e "s|@STATE@|$STATE_DIR|g" -e "s|@SECRET@|$(cat "$STATE_DIR/knot/tsig.secret")|" \
+    -e "s|^@USER@$|$user_line|" deploy/local/knot.conf >"$STATE_DIR/knot/knot.conf"
+  /usr/sbin/knotd -c "$STATE_DIR/knot/knot.conf" >>"$STATE_DIR/knot.log" 2>&1 &
+  child_pids+=($!)
+  traffic_flags=(--traffic_provider=rfc2136 --dns_server=127.0.0.1:5353
+    --dns_zone=shadowplane.local. --dns_tsig_key_name=shadowplane
+    "--dns_tsig_secret_file=$STATE_DIR/knot/tsig.secret")
+  echo "dns:    Knot on 127.0.0.1:5353, zone shadowplane.local.; try: kdig @127.0.0.1 -p 5353 web.shadowplane.local. A" >&2
+elif [[ "$TRAFFIC" == haproxy ]]; then
+  mkdir -p "$STATE_DIR/haproxy"
+  touch "$STATE_DIR/haproxy/servers.state"
+  sed -e "s|@STATE@|$STATE_DIR|g" deploy/local/haproxy.cfg >"$STATE_DIR/haproxy/haproxy.cfg"
+  /usr/sbin/haproxy -db -f "$STATE_DIR/haproxy/haproxy.cfg" >>"$STATE_DIR/haproxy.log" 2>&1 &
+  child_pids+=($!)
+  traffic_flags=(--traffic_provider=haproxy "--haproxy_socket=$STATE_DIR/haproxy/admin.sock"
+    "--haproxy_state_file=$STATE_DIR/haproxy/servers.state")
+  echo "lb:     HAProxy frontends web 127.0.0.1:8081, api :8082, shop :8083; reserve with --name=web" >&2
+fi
+
+"$BUILD_DIR/src/shadowplane" --locations_file=deploy/local/locations.yaml "${traffic_flags[@]}" "$@"

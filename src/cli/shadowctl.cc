@@ -199,6 +199,9 @@ class Shadowctl {
     }
     out_ << "\n" << table.Render();
     if (!r.explanation().empty()) out_ << "\nwhy: " << r.explanation() << "\n";
+    if (!r.traffic_provider().empty()) {
+      out_ << "traffic: " << r.service_name() << " (" << r.traffic_provider() << ") -> primary\n";
+    }
     if (!r.error().empty()) out_ << "error: " << r.error() << "\n";
   }
 
@@ -214,6 +217,7 @@ class Shadowctl {
     request.set_memory_mib(options_.memory_mib);
     request.set_capacity_type(options_.spot ? pb::SPOT : pb::ON_DEMAND);
     request.set_seed_dir(options_.seed_dir);
+    request.set_service_name(options_.service_name);
     if (options_.shadow_fraction >= 0)
       request.set_shadow_capacity_fraction(options_.shadow_fraction);
     if (options_.sync_interval >= 0)
@@ -649,7 +653,7 @@ std::string ShadowctlUsage() {
   regions list
   reserve --request_id=ID --millicores=N --memory_mib=N [--name=N] [--seed_dir=DIR]
           [--locations=a,b] [--regions=r,s] [--clients=region:weight,...] [--spot]
-          [--shadow_fraction=F] [--sync_interval=SECONDS]
+          [--shadow_fraction=F] [--sync_interval=SECONDS] [--service_name=NAME]
   reservations list [--state=S] [--location=L]
   reservations get ID
   reservations update ID [--millicores=N] [--memory_mib=N] [--shadow_fraction=F]

@@ -25,6 +25,7 @@ struct ShadowctlOptions {
   int64_t memory_mib = 0;
   bool spot = false;
   std::string seed_dir;
+  std::string service_name;  // empty: the server's --traffic_service_name
   std::vector<std::string> locations;
   std::vector<std::string> regions;
   std::vector<std::string> clients;  // "region:weight"

@@ -37,6 +37,9 @@ ABSL_FLAG(std::vector<std::string>, resources, {}, "events register: affected re
 ABSL_FLAG(std::string, resource, "", "events list: only events that may affect this resource");
 ABSL_FLAG(std::string, uplift, "",
           "events register: expected demand multiplier (empty: learned from past events)");
+ABSL_FLAG(std::string, service_name, "",
+          "reserve: where clients reach it (a DNS name or HAProxy backend; default from the "
+          "server)");
 ABSL_FLAG(std::string, config, "", "YAML file of flag values");
 
 int main(int argc, char** argv) {
@@ -68,6 +71,7 @@ int main(int argc, char** argv) {
   options.spot = absl::GetFlag(FLAGS_spot);
   options.full = absl::GetFlag(FLAGS_full);
   options.seed_dir = absl::GetFlag(FLAGS_seed_dir);
+  options.service_name = absl::GetFlag(FLAGS_service_name);
   options.locations = absl::GetFlag(FLAGS_locations);
   options.regions = absl::GetFlag(FLAGS_regions);
   options.clients = absl::GetFlag(FLAGS_clients);
