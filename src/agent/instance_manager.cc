@@ -28,6 +28,7 @@
 #include "common/file_util.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "providers/endpoint.h"
 #include "yaml-cpp/yaml.h"
 
 namespace shadowplane::agent {
@@ -524,6 +525,29 @@ absl::StatusOr<InstanceView> InstanceManager::SetReadOnly(const std::string& id,
   m->config.read_only = read_only;
   RETURN_IF_ERROR(SaveAndReload(*m));
   LOG_EVENT(kInfo, "instance mode changed").Field("instance_id", id).Field("read_only", read_only);
+  return View(*m);
+}
+
+absl::StatusOr<InstanceView> InstanceManager::SetWriteRouting(
+    const std::string& id, bool hold_writes, int hold_ms, const std::string& forward_writes_to) {
+  if (hold_ms == 0) hold_ms = 5000;
+  if (hold_ms < 1 || hold_ms > 60000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("hold_ms must be within [1, 60000], got ", hold_ms));
+  }
+  if (!forward_writes_to.empty()) {
+    RETURN_IF_ERROR(providers::ParseEndpoint(forward_writes_to, "forward_writes_to").status());
+  }
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Managed * m, Find(id));
+  m->config.hold_writes = hold_writes;
+  m->config.write_hold_ms = hold_ms;
+  m->config.forward_writes_to = forward_writes_to;
+  RETURN_IF_ERROR(SaveAndReload(*m));
+  LOG_EVENT(kInfo, "instance write routing changed")
+      .Field("instance_id", id)
+      .Field("hold_writes", hold_writes)
+      .Field("forward_writes_to", forward_writes_to);
   return View(*m);
 }
 

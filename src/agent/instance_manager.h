@@ -91,6 +91,10 @@ class InstanceManager {
   absl::StatusOr<InstanceView> Create(const CreateInstanceSpec& spec);
   absl::StatusOr<InstanceView> Scale(const std::string& id, const Capacity& capacity);
   absl::StatusOr<InstanceView> SetReadOnly(const std::string& id, bool read_only);
+  // Holds writes (a cutover's freeze) and/or forwards them (a read-only old primary); see
+  // instance/file_server.h. INVALID_ARGUMENT naming the field for a bad hold or endpoint.
+  absl::StatusOr<InstanceView> SetWriteRouting(const std::string& id, bool hold_writes, int hold_ms,
+                                               const std::string& forward_writes_to);
   absl::StatusOr<InstanceView> Deactivate(const std::string& id, bool delete_data);
   absl::StatusOr<InstanceView> Describe(const std::string& id);
   std::vector<InstanceView> List();

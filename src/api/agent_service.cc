@@ -40,6 +40,8 @@ void ToProto(const agent::InstanceView& v, pb::Instance* out) {
   out->set_resource_id(v.config.resource_id);
   ToProto(v.config.capacity, out->mutable_capacity());
   out->set_read_only(v.config.read_only);
+  out->set_hold_writes(v.config.hold_writes);
+  out->set_forward_writes_to(v.config.forward_writes_to);
   switch (v.state) {
     case agent::InstanceState::kStarting:
       out->set_state(pb::Instance::STARTING);
@@ -123,6 +125,18 @@ grpc::ServerUnaryReactor* AgentService::SetReadOnly(grpc::CallbackServerContext*
   return Serve(context, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(agent::InstanceView view,
                      manager_->SetReadOnly(request->instance_id(), request->read_only()));
+    ToProto(view, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AgentService::SetWriteRouting(grpc::CallbackServerContext* context,
+                                                        const pb::SetWriteRoutingRequest* request,
+                                                        pb::Instance* response) {
+  return Serve(context, workers_, [this, request, response]() -> absl::Status {
+    ASSIGN_OR_RETURN(agent::InstanceView view,
+                     manager_->SetWriteRouting(request->instance_id(), request->hold_writes(),
+                                               request->hold_ms(), request->forward_writes_to()));
     ToProto(view, response);
     return absl::OkStatus();
   });

@@ -26,6 +26,10 @@ class AgentService final : public shadowplane::agent::v1::AgentService::Callback
       grpc::CallbackServerContext* context,
       const shadowplane::agent::v1::ScaleInstanceRequest* request,
       shadowplane::agent::v1::Instance* response) override;
+  grpc::ServerUnaryReactor* SetWriteRouting(
+      grpc::CallbackServerContext* context,
+      const shadowplane::agent::v1::SetWriteRoutingRequest* request,
+      shadowplane::agent::v1::Instance* response) override;
   grpc::ServerUnaryReactor* SetReadOnly(grpc::CallbackServerContext* context,
                                         const shadowplane::agent::v1::SetReadOnlyRequest* request,
                                         shadowplane::agent::v1::Instance* response) override;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/capacity.h"
 
 namespace shadowplane::providers {
@@ -29,12 +30,21 @@ struct InstanceSpec {
 
 enum class InstanceRunState { kStarting, kRunning, kRestarting, kStopped, kDeleted };
 
+// Where an instance's writes go around a traffic switch (see instance/file_server.h).
+struct WriteRouting {
+  bool hold_writes = false;                // a cutover's freeze
+  absl::Duration hold = absl::Seconds(5);  // the longest one write is held
+  std::string forward_writes_to;  // a read-only old primary forwards to the new one (IP:port)
+};
+
 struct InstanceInfo {
   std::string instance_id;
   std::string resource_id;
   std::string location;
   Capacity capacity;
   bool read_only = true;
+  bool hold_writes = false;
+  std::string forward_writes_to;
   InstanceRunState state = InstanceRunState::kStopped;
   std::string endpoint;  // host:port that clients (and DNS records) use
   int64_t restarts = 0;
@@ -54,6 +64,9 @@ class ComputeProvider {
   virtual absl::StatusOr<InstanceInfo> SetReadOnly(const std::string& location,
                                                    const std::string& instance_id,
                                                    bool read_only) = 0;
+  virtual absl::StatusOr<InstanceInfo> SetWriteRouting(const std::string& location,
+                                                       const std::string& instance_id,
+                                                       const WriteRouting& routing) = 0;
   // Stops the instance and frees its capacity; with delete_data its data goes too.
   virtual absl::StatusOr<InstanceInfo> DeactivateInstance(const std::string& location,
                                                           const std::string& instance_id,

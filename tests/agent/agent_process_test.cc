@@ -213,6 +213,49 @@ TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
   }
   EXPECT_TRUE(read_only);
 
+  // Write routing around a traffic switch: the read-only old primary forwards writes to the new
+  // one; during a freeze it holds them, at most hold_ms each.
+  ASSERT_TRUE(provider_->SetReadOnly("lab", "shadow-1", false).ok());
+  shadowplane::providers::WriteRouting forward;
+  forward.forward_writes_to = shadow->endpoint;
+  auto routed = provider_->SetWriteRouting("lab", "primary-1", forward);
+  ASSERT_TRUE(routed.ok()) << routed.status();
+  EXPECT_EQ(routed->forward_writes_to, shadow->endpoint);
+  int forwarded_status = 0;
+  for (int i = 0; i < 50 && forwarded_status != 201; ++i) {
+    auto res = Http(*primary)->Put("/fwd.txt", "forwarded", "text/plain");
+    forwarded_status = res ? res->status : -1;
+    if (forwarded_status != 201) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(forwarded_status, 201);
+  EXPECT_EQ(Get(*shadow, "/fwd.txt"), "forwarded") << "the write landed on the new primary";
+  shadowplane::providers::WriteRouting freeze;
+  freeze.hold_writes = true;
+  freeze.hold = absl::Milliseconds(300);
+  ASSERT_TRUE(provider_->SetWriteRouting("lab", "primary-1", freeze).ok());
+  int held_status = 0;
+  absl::Duration held_for;
+  for (int i = 0; i < 50 && held_status != 503; ++i) {
+    const absl::Time start = absl::Now();
+    auto res = Http(*primary)->Put("/held.txt", "held", "text/plain");
+    held_for = absl::Now() - start;
+    held_status = res ? res->status : -1;
+    if (held_status != 503) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(held_status, 503) << "held past hold_ms: refused, to be retried";
+  EXPECT_GE(held_for, absl::Milliseconds(250));
+  shadowplane::providers::WriteRouting bad = freeze;
+  bad.hold = absl::Seconds(70);
+  EXPECT_EQ(provider_->SetWriteRouting("lab", "primary-1", bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  bad = forward;
+  bad.forward_writes_to = "new-primary.example:8080";
+  EXPECT_EQ(provider_->SetWriteRouting("lab", "primary-1", bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(provider_->SetWriteRouting("lab", "nobody", forward).status().code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(provider_->SetWriteRouting("lab", "primary-1", {}).ok());
+
   // Deactivation stops it and frees its capacity; with delete_data its directory goes.
   auto stopped = provider_->DeactivateInstance("lab", "shadow-1", /*delete_data=*/true);
   ASSERT_TRUE(stopped.ok()) << stopped.status();

@@ -35,6 +35,8 @@ InstanceInfo FromProto(const std::string& location, const pb::Instance& i) {
   info.capacity = {i.capacity().millicores(), i.capacity().memory_mib(),
                    i.capacity().type() == pb::SPOT ? CapacityType::kSpot : CapacityType::kOnDemand};
   info.read_only = i.read_only();
+  info.hold_writes = i.hold_writes();
+  info.forward_writes_to = i.forward_writes_to();
   switch (i.state()) {
     case pb::Instance::STARTING:
       info.state = InstanceRunState::kStarting;
@@ -203,6 +205,21 @@ absl::StatusOr<InstanceInfo> LocalComputeProvider::SetReadOnly(const std::string
   pb::Instance response;
   RETURN_IF_ERROR(Call(location, "SetReadOnly", [&](auto& stub, auto* ctx) {
     return stub.SetReadOnly(ctx, request, &response);
+  }));
+  return FromProto(location, response);
+}
+
+absl::StatusOr<InstanceInfo> LocalComputeProvider::SetWriteRouting(const std::string& location,
+                                                                   const std::string& instance_id,
+                                                                   const WriteRouting& routing) {
+  pb::SetWriteRoutingRequest request;
+  request.set_instance_id(instance_id);
+  request.set_hold_writes(routing.hold_writes);
+  request.set_hold_ms(static_cast<int32_t>(absl::ToInt64Milliseconds(routing.hold)));
+  request.set_forward_writes_to(routing.forward_writes_to);
+  pb::Instance response;
+  RETURN_IF_ERROR(Call(location, "SetWriteRouting", [&](auto& stub, auto* ctx) {
+    return stub.SetWriteRouting(ctx, request, &response);
   }));
   return FromProto(location, response);
 }

@@ -35,6 +35,9 @@ class LocalComputeProvider final : public ComputeProvider {
   absl::StatusOr<InstanceInfo> ScaleInstance(const std::string& location,
                                              const std::string& instance_id,
                                              const Capacity& capacity) override;
+  absl::StatusOr<InstanceInfo> SetWriteRouting(const std::string& location,
+                                               const std::string& instance_id,
+                                               const WriteRouting& routing) override;
   absl::StatusOr<InstanceInfo> SetReadOnly(const std::string& location,
                                            const std::string& instance_id, bool read_only) override;
   absl::StatusOr<InstanceInfo> DeactivateInstance(const std::string& location,
