@@ -471,6 +471,7 @@ TEST(Rfc2136TrafficTest, AClientHonouringTtlsMovesOnceItsAnswerExpiresAndLosesNo
     c.hold_writes = false;
   });
   ASSERT_TRUE(switched.ok()) << switched;
+  EXPECT_EQ((*knot)->Dig(kName), "shop.svc.test. 1 IN A 127.0.0.12") << "read back with kdig";
   const absl::Duration drain = *dns->DrainPeriod(kName);
   // Generous: a noisy machine may be slow to run the client at all.
   absl::SleepFor(drain + absl::Seconds(3));
