@@ -1,0 +1,191 @@
+// The persisted migration state machine on a real PostgreSQL (label pg): idempotent creation, one
+// unfinished migration per resource, compare-and-set moves with their events, and leases that
+// one driver holds at a time and another takes over when they expire.
+#include "store/migration_repository.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "store/location_repository.h"
+#include "support/test_database.h"
+
+namespace shadowplane::store {
+namespace {
+
+constexpr char kResource[] = "dddddddd-0000-4000-8000-000000000001";
+constexpr char kOther[] = "dddddddd-0000-4000-8000-000000000002";
+const absl::Time kNow = absl::FromUnixSeconds(1796558400);
+
+class MigrationRepositoryTest : public testing::MigratedDatabaseTest {
+ protected:
+  void SetUp() override {
+    MigratedDatabaseTest::SetUp();
+    ASSERT_TRUE(pool_
+                    ->Run("seeding",
+                          [&](pqxx::connection& conn) -> absl::Status {
+                            pqxx::work txn(conn);
+                            txn.exec(
+                                "INSERT INTO regions (name, latitude, longitude, updated_at) "
+                                "VALUES ('eu', 50, 8, now())");
+                            txn.exec(
+                                "INSERT INTO locations (name, region, latitude, longitude, "
+                                "agent_endpoint, on_demand_price_per_vcpu_hour, "
+                                "on_demand_price_per_gib_hour, capacity_millicores, "
+                                "capacity_memory_mib, updated_at) VALUES ('fra-1', 'eu', 50, 8, "
+                                "'127.0.0.1:1', 0.04, 0.005, 4000, 4096, now())");
+                            for (const char* id : {kResource, kOther}) {
+                              txn.exec_params(
+                                  "INSERT INTO resources (id, name, created_at) VALUES "
+                                  "($1::uuid, 'r', now())",
+                                  id);
+                            }
+                            txn.commit();
+                            return absl::OkStatus();
+                          })
+                    .ok());
+    repo_ = std::make_unique<MigrationRepository>(pool_.get());
+  }
+
+  MigrationRecord Planned(const std::string& request_id, const std::string& resource) {
+    MigrationRecord m;
+    m.request_id = request_id;
+    m.resource_id = resource;
+    m.reason = "manual";
+    m.target_location = "fra-1";
+    return m;
+  }
+
+  std::unique_ptr<MigrationRepository> repo_;
+};
+
+TEST_F(MigrationRepositoryTest, CreationIsIdempotentAndOneMigrationPerResourceAtATime) {
+  bool created = false;
+  auto first = repo_->Create(Planned("mig-1", kResource), kNow, &created);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(created);
+  EXPECT_EQ(first->state, "PLANNED");
+  EXPECT_EQ(first->created_at, kNow);
+  auto again = repo_->Create(Planned("mig-1", kResource), kNow + absl::Seconds(5), &created);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(created);
+  EXPECT_EQ(again->id, first->id);
+  auto second = repo_->Create(Planned("mig-2", kResource), kNow, &created);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(second.status().message(), first->id)) << second.status();
+  EXPECT_TRUE(repo_->Create(Planned("mig-3", kOther), kNow, &created).ok()) << "another resource";
+  // Once the first is finished, the resource may migrate again.
+  ASSERT_TRUE(
+      repo_->Transition(first->id, "PLANNED", "FAILED", {std::nullopt, "gave up", "{}"}, kNow, "")
+          .ok());
+  EXPECT_TRUE(repo_->Create(Planned("mig-2", kResource), kNow, &created).ok());
+  EXPECT_EQ(repo_->Get("dddddddd-0000-4000-8000-00000000ffff").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(repo_->Get("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(MigrationRepositoryTest, MovesAreCompareAndSetAndEachLeavesAnEvent) {
+  bool created = false;
+  auto m = repo_->Create(Planned("mig-1", kResource), kNow, &created);
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(repo_
+                  ->Transition(m->id, "PLANNED", "PREPARING_TARGET",
+                               {std::nullopt, std::nullopt, R"({"target":"fra-1"})"},
+                               kNow + absl::Seconds(1), "")
+                  .ok());
+  // A stale driver still thinks it is PLANNED: refused, nothing written.
+  const absl::Status stale =
+      repo_->Transition(m->id, "PLANNED", "PREPARING_TARGET", {}, kNow + absl::Seconds(2), "");
+  EXPECT_EQ(stale.code(), absl::StatusCode::kAborted) << stale;
+  EXPECT_TRUE(absl::StrContains(stale.message(), "PREPARING_TARGET")) << stale;
+  auto events = repo_->Events(m->id);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].from_state, "");
+  EXPECT_EQ((*events)[0].to_state, "PLANNED");
+  EXPECT_TRUE(absl::StrContains((*events)[0].detail_json, "manual"));
+  EXPECT_EQ((*events)[1].from_state, "PLANNED");
+  EXPECT_EQ((*events)[1].to_state, "PREPARING_TARGET");
+  EXPECT_TRUE(absl::StrContains((*events)[1].detail_json, "fra-1"));
+  auto now = repo_->Get(m->id);
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->state, "PREPARING_TARGET");
+  EXPECT_EQ(now->updated_at, kNow + absl::Seconds(1));
+  EXPECT_EQ(
+      repo_->Transition("dddddddd-0000-4000-8000-00000000ffff", "PLANNED", "FAILED", {}, kNow, "")
+          .code(),
+      absl::StatusCode::kNotFound);
+}
+
+TEST_F(MigrationRepositoryTest, LeasesGoToOneDriverAndToAnotherWhenTheyExpire) {
+  bool created = false;
+  auto m = repo_->Create(Planned("mig-1", kResource), kNow, &created);
+  ASSERT_TRUE(m.ok());
+  auto a = repo_->Claim("driver-a", absl::Seconds(1), 10);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->size(), 1u);
+  EXPECT_EQ((*a)[0].lease_owner, "driver-a");
+  auto b = repo_->Claim("driver-b", absl::Seconds(1), 10);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->empty()) << "held by driver-a";
+  // Only the holder moves it.
+  EXPECT_EQ(repo_->Transition(m->id, "PLANNED", "PREPARING_TARGET", {}, kNow, "driver-b").code(),
+            absl::StatusCode::kAborted);
+  ASSERT_TRUE(repo_->Heartbeat(m->id, "driver-a", absl::Seconds(1)).ok());
+  EXPECT_EQ(repo_->Heartbeat(m->id, "driver-b", absl::Seconds(1)).code(),
+            absl::StatusCode::kAborted);
+  // driver-a dies: after its lease expires, driver-b takes over and driver-a is fenced.
+  absl::SleepFor(absl::Milliseconds(1200));
+  auto taken = repo_->Claim("driver-b", absl::Seconds(30), 10);
+  ASSERT_TRUE(taken.ok());
+  ASSERT_EQ(taken->size(), 1u);
+  EXPECT_EQ((*taken)[0].lease_owner, "driver-b");
+  EXPECT_EQ(repo_->Transition(m->id, "PLANNED", "PREPARING_TARGET", {}, kNow, "driver-a").code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(repo_->Heartbeat(m->id, "driver-a", absl::Seconds(1)).code(),
+            absl::StatusCode::kAborted);
+  ASSERT_TRUE(repo_->Transition(m->id, "PLANNED", "PREPARING_TARGET", {}, kNow, "driver-b").ok());
+  // A clean stop gives the lease up at once.
+  ASSERT_TRUE(repo_->Release(m->id, "driver-b").ok());
+  auto c = repo_->Claim("driver-c", absl::Seconds(30), 10);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->size(), 1u);
+  // Finished migrations are never claimed.
+  ASSERT_TRUE(repo_->Transition(m->id, "PREPARING_TARGET", "FAILED", {}, kNow, "driver-c").ok());
+  EXPECT_TRUE(repo_->Claim("driver-d", absl::Seconds(30), 10)->empty());
+}
+
+TEST_F(MigrationRepositoryTest, ListsFilterAndPage) {
+  bool created = false;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto m = repo_->Create(Planned("mig-" + std::to_string(i), kResource), kNow + absl::Seconds(i),
+                           &created);
+    ASSERT_TRUE(m.ok()) << m.status();
+    ids.push_back(m->id);
+    ASSERT_TRUE(repo_->Transition(m->id, "PLANNED", "FAILED", {}, kNow, "").ok());
+  }
+  MigrationFilter page;
+  page.page_size = 2;
+  auto first = repo_->List(page);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].id, ids[0]);
+  page.after = (*first)[1].id;
+  auto rest = repo_->List(page);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].id, ids[2]);
+  MigrationFilter by_state;
+  by_state.state = "DONE";
+  EXPECT_TRUE(repo_->List(by_state)->empty());
+  MigrationFilter by_resource;
+  by_resource.resource_id = kOther;
+  EXPECT_TRUE(repo_->List(by_resource)->empty());
+  page.after = "garbage";
+  EXPECT_EQ(repo_->List(page).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace shadowplane::store
