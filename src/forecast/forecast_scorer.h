@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "forecast/intervals.h"
+#include "forecast/known_events.h"
 #include "store/forecast_repository.h"
 #include "store/telemetry_repository.h"
 
@@ -32,8 +33,11 @@ struct ScorerOptions {
 
 class ForecastScorer {
  public:
+  // With `known_events`, a forecast is scored as Predict served it: with the known events applied
+  // whose uplifts were known when it was computed (no hindsight from later outcomes).
   ForecastScorer(store::ForecastRepository* forecasts, store::TelemetryRepository* telemetry,
-                 const Clock* clock, ScorerOptions options, prometheus::Registry* registry);
+                 const Clock* clock, ScorerOptions options, prometheus::Registry* registry,
+                 KnownEvents* known_events = nullptr);
 
   // Scores the forecasts due (at most max_per_pass); returns how many.
   absl::StatusOr<int> RunOnce();
@@ -43,6 +47,7 @@ class ForecastScorer {
   store::TelemetryRepository* const telemetry_;
   const Clock* const clock_;
   const ScorerOptions options_;
+  KnownEvents* const known_events_;
   prometheus::Histogram* smape_ = nullptr;
   prometheus::Histogram* coverage_80_ = nullptr;
   prometheus::Histogram* coverage_95_ = nullptr;

@@ -28,9 +28,9 @@ DemandEvent EffectOf(const store::EventRecord& event, double uplift) {
 }
 
 absl::StatusOr<Learned> KnownEvents::LearnedFor(const std::string& kind,
-                                                const std::string& resource_id) {
+                                                const std::string& resource_id, absl::Time as_of) {
   ASSIGN_OR_RETURN(const std::vector<store::EventOutcomeRecord> own,
-                   events_->Outcomes(kind, resource_id, kLearnFrom));
+                   events_->Outcomes(kind, resource_id, kLearnFrom, as_of));
   Learned learned;
   if (static_cast<int>(own.size()) >= kOwnOutcomesNeeded) {
     learned.uplift = LearnedUplift(ToOutcomes(own));
@@ -39,7 +39,7 @@ absl::StatusOr<Learned> KnownEvents::LearnedFor(const std::string& kind,
     return learned;
   }
   ASSIGN_OR_RETURN(const std::vector<store::EventOutcomeRecord> fleet,
-                   events_->Outcomes(kind, "", kLearnFrom));
+                   events_->Outcomes(kind, "", kLearnFrom, as_of));
   if (!fleet.empty()) {
     learned.uplift = LearnedUplift(ToOutcomes(fleet));
     learned.source = "learned_fleet";
@@ -49,16 +49,17 @@ absl::StatusOr<Learned> KnownEvents::LearnedFor(const std::string& kind,
 }
 
 absl::StatusOr<Learned> KnownEvents::Cached(const std::string& kind, const std::string& resource_id,
+                                            absl::Time as_of,
                                             std::map<std::string, Learned>& by_kind) {
   if (auto it = by_kind.find(kind); it != by_kind.end()) return it->second;
-  ASSIGN_OR_RETURN(Learned learned, LearnedFor(kind, resource_id));
+  ASSIGN_OR_RETURN(Learned learned, LearnedFor(kind, resource_id, as_of));
   by_kind.emplace(kind, learned);
   return learned;
 }
 
 absl::StatusOr<std::vector<ResolvedEvent>> KnownEvents::ForForecast(const std::string& resource_id,
-                                                                    absl::Time from,
-                                                                    absl::Time to) {
+                                                                    absl::Time from, absl::Time to,
+                                                                    absl::Time as_of) {
   ASSIGN_OR_RETURN(const std::vector<store::ResourceEvent> events,
                    events_->ForResource(resource_id, from, to));
   std::map<std::string, Learned> by_kind;
@@ -70,7 +71,7 @@ absl::StatusOr<std::vector<ResolvedEvent>> KnownEvents::ForForecast(const std::s
       r.effect = EffectOf(e.event, *e.event.expected_uplift);
       r.uplift_source = "given";
     } else {
-      ASSIGN_OR_RETURN(const Learned learned, Cached(e.event.kind, resource_id, by_kind));
+      ASSIGN_OR_RETURN(const Learned learned, Cached(e.event.kind, resource_id, as_of, by_kind));
       r.effect = EffectOf(e.event, learned.uplift);
       r.uplift_source = learned.source;
       r.outcomes = learned.outcomes;
@@ -93,7 +94,8 @@ absl::StatusOr<std::vector<DemandEvent>> KnownEvents::InHistory(const std::strin
       out.push_back(EffectOf(e.event, *e.event.expected_uplift));
     } else {
       // Not measured yet (still running, or just ended): what its kind usually does.
-      ASSIGN_OR_RETURN(const Learned learned, Cached(e.event.kind, resource_id, by_kind));
+      ASSIGN_OR_RETURN(const Learned learned,
+                       Cached(e.event.kind, resource_id, absl::InfiniteFuture(), by_kind));
       if (learned.outcomes > 0) out.push_back(EffectOf(e.event, learned.uplift));
     }
   }

@@ -44,21 +44,25 @@ class KnownEvents {
  public:
   explicit KnownEvents(store::EventRepository* events) : events_(events) {}
 
-  // The events that may affect `resource_id` overlapping [from, to), by start, uplifts resolved.
+  // The events that may affect `resource_id` overlapping [from, to), by start, uplifts resolved
+  // from what was known at `as_of` (outcomes of events that had ended by then).
   absl::StatusOr<std::vector<ResolvedEvent>> ForForecast(const std::string& resource_id,
-                                                         absl::Time from, absl::Time to);
+                                                         absl::Time from, absl::Time to,
+                                                         absl::Time as_of = absl::InfiniteFuture());
   // What events overlapping [from, to) did to the resource: each one's measured outcome for it,
   // else its expected uplift, else its kind's learned one; events with none of those are left out
   // (nothing known to take out).
   absl::StatusOr<std::vector<DemandEvent>> InHistory(const std::string& resource_id,
                                                      absl::Time from, absl::Time to);
-  // The uplift events of `kind` are expected to have on `resource_id`.
-  absl::StatusOr<Learned> LearnedFor(const std::string& kind, const std::string& resource_id);
+  // The uplift events of `kind` are expected to have on `resource_id`, from the outcomes of events
+  // that ended by `as_of`.
+  absl::StatusOr<Learned> LearnedFor(const std::string& kind, const std::string& resource_id,
+                                     absl::Time as_of = absl::InfiniteFuture());
 
  private:
   // LearnedFor, once per kind in `by_kind`.
   absl::StatusOr<Learned> Cached(const std::string& kind, const std::string& resource_id,
-                                 std::map<std::string, Learned>& by_kind);
+                                 absl::Time as_of, std::map<std::string, Learned>& by_kind);
 
   store::EventRepository* const events_;
 };

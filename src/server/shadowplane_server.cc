@@ -427,9 +427,9 @@ class ShadowplaneServer::Impl {
     refresher.max_in_flight = 2 * options_.forecast_threads;
     forecast_workers_ = std::make_unique<WorkerPool>("forecast", options_.forecast_threads,
                                                      refresher.max_in_flight);
-    forecast_scorer_ =
-        std::make_unique<forecast::ForecastScorer>(forecasts_.get(), telemetry_.get(), clock_.get(),
-                                                   forecast::ScorerOptions{}, registry_.get());
+    forecast_scorer_ = std::make_unique<forecast::ForecastScorer>(
+        forecasts_.get(), telemetry_.get(), clock_.get(), forecast::ScorerOptions{},
+        registry_.get(), known_events_.get());
     event_measurer_ = std::make_unique<forecast::EventMeasurer>(
         forecaster_.get(), events_.get(), telemetry_.get(), known_events_.get(), clock_.get(),
         forecast::MeasurerOptions{}, registry_.get());

@@ -276,7 +276,9 @@ absl::Status EventRepository::RecordOutcomes(const std::string& event_id,
 }
 
 absl::StatusOr<std::vector<EventOutcomeRecord>> EventRepository::Outcomes(
-    const std::string& kind, const std::string& resource_id, int limit) {
+    const std::string& kind, const std::string& resource_id, int limit, absl::Time ended_by) {
+  std::optional<std::string> by;
+  if (ended_by != absl::InfiniteFuture()) by = ToSqlTime(ended_by);
   std::optional<std::string> resource;
   if (!resource_id.empty()) {
     if (!LooksLikeUuid(resource_id)) return std::vector<EventOutcomeRecord>{};
@@ -289,9 +291,10 @@ absl::StatusOr<std::vector<EventOutcomeRecord>> EventRepository::Outcomes(
         const pqxx::result rows = txn.exec_params(
             absl::StrCat("SELECT ", kOutcomeColumns,
                          " FROM demand_event_outcomes o WHERE o.kind = $1 AND ($2::uuid IS NULL "
-                         "OR o.resource_id = $2::uuid) ORDER BY o.ends_at DESC, o.event_id, "
+                         "OR o.resource_id = $2::uuid) AND ($4::timestamptz IS NULL OR o.ends_at "
+                         "<= $4::timestamptz) ORDER BY o.ends_at DESC, o.event_id, "
                          "o.resource_id LIMIT $3"),
-            kind, resource, limit);
+            kind, resource, limit, by);
         std::vector<EventOutcomeRecord> out;
         for (const auto& r : rows) out.push_back(OutcomeFromRow(r, 0));
         return out;

@@ -82,10 +82,10 @@ class EventRepository {
                               const std::vector<EventOutcomeRecord>& outcomes,
                               absl::Time measured_at);
   // The newest `limit` outcomes of events of `kind` (of `resource_id`'s, or any resource's when
-  // empty), newest first.
-  absl::StatusOr<std::vector<EventOutcomeRecord>> Outcomes(const std::string& kind,
-                                                           const std::string& resource_id,
-                                                           int limit);
+  // empty) that ended by `ended_by`, newest first.
+  absl::StatusOr<std::vector<EventOutcomeRecord>> Outcomes(
+      const std::string& kind, const std::string& resource_id, int limit,
+      absl::Time ended_by = absl::InfiniteFuture());
   // An event's outcomes, by resource.
   absl::StatusOr<std::vector<EventOutcomeRecord>> OutcomesOf(const std::string& event_id);
 

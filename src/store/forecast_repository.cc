@@ -235,8 +235,10 @@ absl::StatusOr<std::vector<UnscoredForecast>> ForecastRepository::Unscored(absl:
                          "TIME ZONE 'UTC', ",
                          kUtc,
                          "), array_to_string(horizon_values, ','), array_to_string(lead_scale, "
-                         "','), array_to_string(unit_quantiles, ','), history_hours "
-                         "FROM forecasts WHERE scored_at IS NULL AND first_hour <= "
+                         "','), array_to_string(unit_quantiles, ','), history_hours, "
+                         "to_char(computed_at AT TIME ZONE 'UTC', ",
+                         kUtc,
+                         ") FROM forecasts WHERE scored_at IS NULL AND first_hour <= "
                          "$1::timestamptz - make_interval(hours => $2) ORDER BY first_hour, id "
                          "LIMIT $3"),
             ToSqlTime(before), hours, limit);
@@ -251,6 +253,7 @@ absl::StatusOr<std::vector<UnscoredForecast>> ForecastRepository::Unscored(absl:
           u.lead_scale = ParseDoubles(row[5]);
           u.unit_quantiles = ParseDoubles(row[6]);
           u.history_hours = row[7].as<int>();
+          u.computed_at = FromSqlTime(row[8].as<std::string>());
           out.push_back(std::move(u));
         }
         return out;

@@ -61,6 +61,7 @@ struct UnscoredForecast {
   std::vector<double> lead_scale;
   std::vector<double> unit_quantiles;
   int history_hours = 0;
+  absl::Time computed_at;
 };
 
 struct ForecastScore {

@@ -13,6 +13,7 @@
 #include "common/proto_time.h"
 #include "forecast/event_measurer.h"
 #include "forecast/event_registry.h"
+#include "forecast/forecast_scorer.h"
 #include "forecast/predictor.h"
 #include "forecast/seasonal_naive.h"
 #include "gtest/gtest.h"
@@ -401,6 +402,53 @@ TEST_F(KnownEventsTest, PastEventsAreTakenOutOfTheHistoryTheModelsAreFittedTo) {
     EXPECT_NEAR(eu.values[h], usual, 0.2 * usual + 2) << "the usual demand, " << h;
   }
   for (int h = 15; h < 24; ++h) EXPECT_DOUBLE_EQ(eu.values[h], eu_raw.values[h]);
+}
+
+TEST_F(KnownEventsTest, ForecastsAreScoredAsPredictServedThemWithEventsApplied) {
+  // The past campaigns were announced with their uplift: the forecast is fitted without them.
+  for (int c : kCampaigns) {
+    pb::RegisterEventRequest past = Campaign(c, 10);
+    past.set_expected_uplift(kCampaignUplift);
+    ASSERT_TRUE(Register(past).ok());
+  }
+  auto computed = forecaster_->Compute(kShop, {}, absl::InfiniteFuture());
+  ASSERT_TRUE(computed.ok()) << computed.status();
+  ASSERT_TRUE(StoreComputation(*forecasts_, *computed).ok());
+  pb::RegisterEventRequest sale = Campaign(0, 24);
+  sale.set_kind("sale");
+  sale.set_expected_uplift(2);
+  ASSERT_TRUE(Register(sale).ok());
+  // The day happens as announced: twice the usual demand from both regions.
+  ASSERT_TRUE(pool_
+                  ->Run("the sale",
+                        [&](pqxx::connection& conn) -> absl::Status {
+                          pqxx::work txn(conn);
+                          for (int64_t h = NowHour(); h < NowHour() + 24; ++h) {
+                            txn.exec_params(
+                                "INSERT INTO demand_hourly (resource_id, origin_region, hour, "
+                                "requests, clients_hll) VALUES ($1::uuid, 'eu', $2::timestamptz, "
+                                "$3, ''), ($1::uuid, 'us', $2::timestamptz, 40, '')",
+                                kShop, store::ToSqlTime(absl::FromUnixSeconds(h * 3600)),
+                                std::lround(2 * Pattern(h)));
+                          }
+                          txn.commit();
+                          return absl::OkStatus();
+                        })
+                  .ok());
+  clock_.Advance(absl::Hours(25));
+  ForecastScorer scorer(forecasts_.get(), telemetry_.get(), &clock_, ScorerOptions{}, nullptr,
+                        known_.get());
+  auto scored = scorer.RunOnce();
+  ASSERT_TRUE(scored.ok()) << scored.status();
+  EXPECT_EQ(*scored, 3);
+  auto realized = forecasts_->Realized(kShop, kHour - absl::Hours(1));
+  ASSERT_TRUE(realized.ok());
+  ASSERT_EQ(realized->size(), 3u);
+  for (const store::RealizedAccuracy& a : *realized) {
+    // Scored without the event, every hour would be off by half: sMAPE about 67.
+    EXPECT_LT(a.mean_smape, 20) << a.origin_region;
+    EXPECT_GT(a.coverage_95, 0.5) << a.origin_region;
+  }
 }
 
 }  // namespace
