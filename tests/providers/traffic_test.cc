@@ -240,6 +240,8 @@ TEST(HaproxyTrafficTest, AClientSeesZeroFailedRequestsAcrossASwitch) {
   });
   const absl::Duration freeze_window = absl::Now() - freeze;
   ASSERT_TRUE(switched.ok()) << switched;
+  const std::string state = (*haproxy)->Ask("show servers state shop");
+  EXPECT_TRUE(absl::StrContains(state, absl::StrCat(" ", port_b, " "))) << state;
 
   client.join();
   const absl::Duration elapsed = absl::Now() - started;
