@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -220,6 +221,11 @@ TEST(HaproxyTrafficTest, AClientSeesZeroFailedRequestsAcrossASwitch) {
   ClientLog log;
   const absl::Time started = absl::Now();
   std::thread client([&] { RunClient((*haproxy)->frontend_port(0), 3000, stop, &log, &progress); });
+  // A failed assertion below must not leave a running thread (std::terminate) or processes.
+  absl::Cleanup join = [&] {
+    stop = true;
+    if (client.joinable()) client.join();
+  };
   while (progress.load() < 800 && absl::Now() - started < absl::Seconds(20)) {
     absl::SleepFor(absl::Milliseconds(1));
   }
@@ -458,6 +464,10 @@ TEST(Rfc2136TrafficTest, AClientHonouringTtlsMovesOnceItsAnswerExpiresAndLosesNo
       absl::SleepFor(absl::Milliseconds(5));
     }
   });
+  absl::Cleanup join = [&] {
+    stop = true;
+    if (client.joinable()) client.join();
+  };
   absl::SleepFor(absl::Milliseconds(500));
   auto wait = dns->Prepare(kName);
   ASSERT_TRUE(wait.ok()) << wait.status();
