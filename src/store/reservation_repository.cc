@@ -247,6 +247,38 @@ absl::Status ReservationRepository::SetInstanceCapacity(const std::string& insta
   });
 }
 
+absl::Status ReservationRepository::SwapRoles(const std::string& resource_id,
+                                              const std::string& new_primary, absl::Time now) {
+  if (!LooksLikeUuid(resource_id) || !LooksLikeUuid(new_primary)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "instance ", new_primary, " is not a live instance of resource ", resource_id));
+  }
+  return pool_->Run("swapping primary and shadow", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    const pqxx::result target = txn.exec_params(
+        "SELECT role FROM instances WHERE id = $1::uuid AND resource_id = $2::uuid AND state NOT "
+        "IN ('stopped', 'failed') FOR UPDATE",
+        new_primary, resource_id);
+    if (target.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "instance ", new_primary, " is not a live instance of resource ", resource_id));
+    }
+    if (target[0][0].as<std::string>() == "primary") return absl::OkStatus();  // done before
+    const std::string at = ToSqlTime(now);
+    // The old primary steps down first: the one-live-primary index is checked row by row.
+    txn.exec_params(
+        "UPDATE instances SET role = 'shadow', read_only = true, updated_at = $2::timestamptz "
+        "WHERE resource_id = $1::uuid AND role = 'primary' AND state NOT IN ('stopped', 'failed')",
+        resource_id, at);
+    txn.exec_params(
+        "UPDATE instances SET role = 'primary', read_only = false, updated_at = $2::timestamptz "
+        "WHERE id = $1::uuid",
+        new_primary, at);
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
 absl::Status ReservationRepository::SetState(const std::string& id, const std::string& state,
                                              const std::string& error, absl::Time now,
                                              const std::string& only_from) {

@@ -79,6 +79,12 @@ class ReservationRepository {
                            const std::string& endpoint, absl::Time now);
   absl::Status SetInstanceCapacity(const std::string& instance_id, const Capacity& capacity,
                                    absl::Time now);
+  // A migration's cutover, recorded: `new_primary` (a live instance of the resource) becomes its
+  // read-write primary and the old primary its read-only shadow, in one transaction, so that no
+  // reader ever sees two primaries or none. OK when it already is the primary (a retried step);
+  // FAILED_PRECONDITION when it is not a live instance of the resource.
+  absl::Status SwapRoles(const std::string& resource_id, const std::string& new_primary,
+                         absl::Time now);
   // Moves the reservation to `state` (and its error); with released or failed, its resource is
   // marked deleted and its instances stopped or failed, in the same transaction.
   // With `only_from` non-empty, changes nothing and returns ABORTED unless the reservation is in
