@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "api/grpc_status.h"
+#include "common/paging.h"
 #include "common/worker_pool.h"
 
 namespace shadowplane::api {
@@ -30,16 +31,6 @@ grpc::ServerUnaryReactor* FinishOnPool(grpc::CallbackServerContext* context, Wor
       [reactor, body = std::move(body)]() mutable { reactor->Finish(ToGrpcStatus(body())); });
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   return reactor;
-}
-
-// page_size: 0 means the default (100); more than 1000 or negative is INVALID_ARGUMENT.
-inline absl::Status PageSize(int32_t requested, int* size) {
-  if (requested < 0 || requested > 1000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size must be within [0, 1000], got ", requested));
-  }
-  *size = requested == 0 ? 100 : requested;
-  return absl::OkStatus();
 }
 
 }  // namespace shadowplane::api

@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/paging.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "store/uuid.h"
@@ -24,7 +25,6 @@ namespace {
 constexpr size_t kMaxKindBytes = 63;
 constexpr size_t kMaxNameBytes = 200;
 constexpr size_t kMaxRequestIdBytes = 128;
-constexpr int kMaxPageSize = 1000;
 
 bool ValidKind(const std::string& kind) {
   if (kind.empty() || kind.size() > kMaxKindBytes || !absl::ascii_islower(kind[0])) return false;
@@ -64,8 +64,7 @@ absl::Status CheckEventId(const std::string& id) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
+// INVALID_ARGUMENT naming the first bad field of a registration; OK otherwise.
 absl::Status ValidateRegistration(const pb::RegisterEventRequest& r) {
   if (r.request_id().size() > kMaxRequestIdBytes) {
     return absl::InvalidArgumentError(
@@ -130,6 +129,8 @@ absl::Status ValidateRegistration(const pb::RegisterEventRequest& r) {
   }
   return absl::OkStatus();
 }
+
+}  // namespace
 
 EventRegistry::EventRegistry(store::EventRepository* events, const Clock* clock,
                              prometheus::Registry* registry)
@@ -199,10 +200,6 @@ absl::Status EventRegistry::Get(const pb::GetEventRequest& request, pb::Event* e
 
 absl::Status EventRegistry::List(const pb::ListEventsRequest& request,
                                  pb::ListEventsResponse* response) {
-  if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
-    return absl::InvalidArgumentError(absl::StrCat("page_size must be within [0, ", kMaxPageSize,
-                                                   "], got ", request.page_size()));
-  }
   if (!request.resource_id().empty() && !store::LooksLikeUuid(request.resource_id())) {
     return absl::InvalidArgumentError(
         absl::StrCat("resource_id \"", request.resource_id(), "\" is not a UUID"));
@@ -215,7 +212,7 @@ absl::Status EventRegistry::List(const pb::ListEventsRequest& request,
     RETURN_IF_ERROR(CheckTime(request.ending_after(), "ending_after"));
     filter.ending_after = FromProtoTime(request.ending_after());
   }
-  filter.page_size = request.page_size() == 0 ? 100 : request.page_size();
+  RETURN_IF_ERROR(PageSize(request.page_size(), &filter.page_size));
   filter.after = request.page_token();
   ASSIGN_OR_RETURN(const store::EventPage page, events_->List(filter));
   for (const store::EventRecord& e : page.events) ToProto(e, response->add_events());

@@ -42,9 +42,6 @@ class EventRegistry {
   prometheus::Family<prometheus::Counter>* registered_ = nullptr;
 };
 
-// INVALID_ARGUMENT naming the first bad field of a registration; OK otherwise.
-absl::Status ValidateRegistration(const shadowplane::v1::RegisterEventRequest& request);
-
 }  // namespace shadowplane::forecast
 
 #endif  // SHADOWPLANE_FORECAST_EVENT_REGISTRY_H_

@@ -15,8 +15,6 @@ struct Endpoint {
   bool ipv6 = false;
   int port = 0;  // 0: any (what a DNS record says)
 
-  bool operator==(const Endpoint& o) const { return address == o.address && port == o.port; }
-  bool operator!=(const Endpoint& o) const { return !(*this == o); }
   // The same address, and the same port unless one of them is 0 (a DNS record holds no port).
   bool Matches(const Endpoint& o) const {
     return address == o.address && (port == 0 || o.port == 0 || port == o.port);

@@ -95,18 +95,9 @@ absl::StatusOr<MigrationRecord> MigrationRepository::Create(const MigrationRecor
         return record;
       });
   if (absl::IsAlreadyExists(out.status())) {
-    // A concurrent Create won the race (same request id, or the same resource).
-    MigrationFilter same_resource;
-    same_resource.resource_id = m.resource_id;
-    same_resource.page_size = 1000;
-    absl::StatusOr<std::vector<MigrationRecord>> same = List(same_resource);
-    if (same.ok()) {
-      for (const MigrationRecord& r : *same) {
-        if (r.request_id == m.request_id) return r;
-      }
-    }
-    return absl::FailedPreconditionError(absl::StrCat(
-        "resource ", m.resource_id, " is already migrating: one migration per resource at a time"));
+    // A concurrent Create won the race (same request id, or the same resource): once more, the
+    // checks above now find it and answer as for any retry or conflict.
+    return Create(m, now, created);
   }
   return out;
 }

@@ -51,8 +51,6 @@ class TrafficSwitcher {
   // cannot be written (nothing is switched then).
   absl::StatusOr<SwitchOutcome> Switch(const SwitchRequest& request);
 
-  providers::TrafficProvider* provider() const { return provider_; }
-
  private:
   providers::TrafficProvider* const provider_;
   store::TrafficSwitchRepository* const audit_;
