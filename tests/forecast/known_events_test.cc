@@ -54,19 +54,13 @@ class KnownEventsTest : public testing::MigratedDatabaseTest {
  protected:
   void SetUp() override {
     MigratedDatabaseTest::SetUp();
+    ASSERT_TRUE(SeedRegion("eu", 50, 8).ok());
+    ASSERT_TRUE(SeedRegion("us", 39, -77).ok());
+    for (const char* id : {kShop, kOther}) ASSERT_TRUE(SeedResource(id).ok());
     ASSERT_TRUE(pool_
                     ->Run("seeding",
                           [&](pqxx::connection& conn) -> absl::Status {
                             pqxx::work txn(conn);
-                            txn.exec(
-                                "INSERT INTO regions (name, latitude, longitude, updated_at) "
-                                "VALUES ('eu', 50, 8, now()), ('us', 39, -77, now())");
-                            for (const char* id : {kShop, kOther}) {
-                              txn.exec_params(
-                                  "INSERT INTO resources (id, name, created_at) VALUES "
-                                  "($1::uuid, 'r', now())",
-                                  id);
-                            }
                             // Four weeks: kShop from eu (the pattern) and us (20 an hour), both
                             // doubled during its campaigns; kOther from eu, no campaigns.
                             for (int64_t h = NowHour() - 28 * 24; h < NowHour(); ++h) {
@@ -199,6 +193,16 @@ TEST_F(KnownEventsTest, BadRegistrationsNameTheFieldAndStoreNothing) {
   list.set_page_size(0);
   list.set_page_token("garbage");
   EXPECT_EQ(registry_->List(list, &all).code(), absl::StatusCode::kInvalidArgument);
+  pb::ListEventsRequest by_resource;
+  by_resource.set_resource_id("shop-1");
+  const absl::Status not_uuid = registry_->List(by_resource, &all);
+  EXPECT_EQ(not_uuid.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(not_uuid.message(), "resource_id")) << not_uuid;
+  pb::ListEventsRequest by_end;
+  by_end.mutable_ending_after()->set_nanos(-1);
+  const absl::Status bad_time = registry_->List(by_end, &all);
+  EXPECT_EQ(bad_time.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(bad_time.message(), "ending_after")) << bad_time;
 }
 
 TEST_F(KnownEventsTest, RegistrationIsIdempotentAndEventsAreListedReadAndDeleted) {

@@ -823,6 +823,13 @@ TEST_F(ReservationDnsTest, ReserveSteersTheNameToThePrimaryAndReleaseRemovesIt) 
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
   EXPECT_TRUE(absl::StrContains(status.error_message(), "127.0.0.99")) << status.error_message();
   EXPECT_EQ(knot_->Dig("taken.svc.test."), "taken.svc.test. 30 IN A 127.0.0.99");
+  // A service name outside the zone: INVALID_ARGUMENT naming it, and nothing is left running.
+  pb::ReserveRequest outside = Request("req-outside");
+  outside.set_service_name("shop.elsewhere.example.");
+  pb::Reservation refused;
+  status = Reserve(outside, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "service_name")) << status.error_message();
 
   grpc::ClientContext context;
   pb::ReleaseRequest release;

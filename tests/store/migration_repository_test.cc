@@ -22,29 +22,9 @@ class MigrationRepositoryTest : public testing::MigratedDatabaseTest {
  protected:
   void SetUp() override {
     MigratedDatabaseTest::SetUp();
-    ASSERT_TRUE(pool_
-                    ->Run("seeding",
-                          [&](pqxx::connection& conn) -> absl::Status {
-                            pqxx::work txn(conn);
-                            txn.exec(
-                                "INSERT INTO regions (name, latitude, longitude, updated_at) "
-                                "VALUES ('eu', 50, 8, now())");
-                            txn.exec(
-                                "INSERT INTO locations (name, region, latitude, longitude, "
-                                "agent_endpoint, on_demand_price_per_vcpu_hour, "
-                                "on_demand_price_per_gib_hour, capacity_millicores, "
-                                "capacity_memory_mib, updated_at) VALUES ('fra-1', 'eu', 50, 8, "
-                                "'127.0.0.1:1', 0.04, 0.005, 4000, 4096, now())");
-                            for (const char* id : {kResource, kOther}) {
-                              txn.exec_params(
-                                  "INSERT INTO resources (id, name, created_at) VALUES "
-                                  "($1::uuid, 'r', now())",
-                                  id);
-                            }
-                            txn.commit();
-                            return absl::OkStatus();
-                          })
-                    .ok());
+    ASSERT_TRUE(SeedRegion("eu", 50, 8).ok());
+    ASSERT_TRUE(SeedLocation("fra-1", "eu", 50, 8).ok());
+    for (const char* id : {kResource, kOther}) ASSERT_TRUE(SeedResource(id).ok());
     repo_ = std::make_unique<MigrationRepository>(pool_.get());
   }
 

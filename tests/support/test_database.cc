@@ -54,6 +54,43 @@ int64_t LatestSchemaVersion() {
   return migrations.ok() && !migrations->empty() ? migrations->back().version : 0;
 }
 
+absl::Status MigratedDatabaseTest::SeedRegion(const std::string& name, double latitude,
+                                              double longitude) {
+  return pool_->Run("seeding a region", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    txn.exec_params(
+        "INSERT INTO regions (name, latitude, longitude, updated_at) VALUES ($1, $2, $3, now())",
+        name, latitude, longitude);
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status MigratedDatabaseTest::SeedLocation(const std::string& name, const std::string& region,
+                                                double latitude, double longitude) {
+  return pool_->Run("seeding a location", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    txn.exec_params(
+        "INSERT INTO locations (name, region, latitude, longitude, agent_endpoint, "
+        "on_demand_price_per_vcpu_hour, on_demand_price_per_gib_hour, capacity_millicores, "
+        "capacity_memory_mib, updated_at) VALUES ($1, $2, $3, $4, '127.0.0.1:1', 0.04, 0.005, "
+        "4000, 4096, now())",
+        name, region, latitude, longitude);
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status MigratedDatabaseTest::SeedResource(const std::string& id) {
+  return pool_->Run("seeding a resource", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    txn.exec_params("INSERT INTO resources (id, name, created_at) VALUES ($1::uuid, 'r', now())",
+                    id);
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
 void MigratedDatabaseTest::SetUp() {
   DatabaseTest::SetUp();
   if (HasFatalFailure()) return;

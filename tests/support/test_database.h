@@ -49,6 +49,14 @@ class DatabaseTest : public ::testing::Test {
 class MigratedDatabaseTest : public DatabaseTest {
  protected:
   void SetUp() override;
+
+  // Rows that other tables refer to: a region, a location in it (4000 millicores, 4096 MiB), a
+  // resource.
+  absl::Status SeedRegion(const std::string& name, double latitude, double longitude);
+  absl::Status SeedLocation(const std::string& name, const std::string& region, double latitude,
+                            double longitude);
+  absl::Status SeedResource(const std::string& id);
+
   std::unique_ptr<store::ConnectionPool> pool_;
 };
 
