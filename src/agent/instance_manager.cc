@@ -398,6 +398,7 @@ absl::StatusOr<std::string> InstanceManager::AllocateAddress() {
 }
 
 absl::Status InstanceManager::SaveAndReload(Managed& m) {
+  m.config.generation++;
   RETURN_IF_ERROR(
       instance::SaveInstanceConfig(m.config, InstanceDir(m.config.instance_id) + "/instance.yaml"));
   if (Alive(m)) Signal(m, SIGHUP);
@@ -520,12 +521,54 @@ absl::StatusOr<InstanceView> InstanceManager::Scale(const std::string& id,
 }
 
 absl::StatusOr<InstanceView> InstanceManager::SetReadOnly(const std::string& id, bool read_only) {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Managed * m, Find(id));
-  m->config.read_only = read_only;
-  RETURN_IF_ERROR(SaveAndReload(*m));
-  LOG_EVENT(kInfo, "instance mode changed").Field("instance_id", id).Field("read_only", read_only);
-  return View(*m);
+  {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(Managed * m, Find(id));
+    m->config.read_only = read_only;
+    RETURN_IF_ERROR(SaveAndReload(*m));
+    LOG_EVENT(kInfo, "instance mode changed")
+        .Field("instance_id", id)
+        .Field("read_only", read_only);
+  }
+  return AwaitApplied(id);
+}
+
+absl::StatusOr<InstanceView> InstanceManager::AwaitApplied(const std::string& id) {
+  const absl::Time deadline = absl::Now() + options_.apply_timeout;
+  while (true) {
+    std::string address;
+    int port;
+    int64_t wanted;
+    {
+      absl::MutexLock lock(&mu_);
+      ASSIGN_OR_RETURN(Managed * m, Find(id));
+      // A process that is not running reads the config when it starts: nothing to wait for.
+      if (m->state != InstanceState::kRunning) return View(*m);
+      address = m->config.address;
+      port = m->config.port;
+      wanted = m->config.generation;
+    }
+    httplib::Client client(address, port);
+    client.set_connection_timeout(0, 200000);
+    client.set_read_timeout(1, 0);
+    if (auto res = client.Get("/_shadowplane/status"); res && res->status == 200) {
+      try {
+        if (YAML::Load(res->body)["generation"].as<int64_t>() >= wanted) {
+          absl::MutexLock lock(&mu_);
+          ASSIGN_OR_RETURN(Managed * m, Find(id));
+          return View(*m);
+        }
+      } catch (const YAML::Exception&) {
+      }
+    }
+    if (absl::Now() >= deadline) {
+      return absl::UnavailableError(
+          absl::StrCat("instance ", id, " has not applied its new config (generation ", wanted,
+                       ") within ", absl::FormatDuration(options_.apply_timeout),
+                       ": writes it had admitted may still be running; retry"));
+    }
+    absl::SleepFor(absl::Milliseconds(2));
+  }
 }
 
 absl::StatusOr<InstanceView> InstanceManager::SetWriteRouting(
@@ -538,17 +581,19 @@ absl::StatusOr<InstanceView> InstanceManager::SetWriteRouting(
   if (!forward_writes_to.empty()) {
     RETURN_IF_ERROR(providers::ParseEndpoint(forward_writes_to, "forward_writes_to").status());
   }
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Managed * m, Find(id));
-  m->config.hold_writes = hold_writes;
-  m->config.write_hold_ms = hold_ms;
-  m->config.forward_writes_to = forward_writes_to;
-  RETURN_IF_ERROR(SaveAndReload(*m));
-  LOG_EVENT(kInfo, "instance write routing changed")
-      .Field("instance_id", id)
-      .Field("hold_writes", hold_writes)
-      .Field("forward_writes_to", forward_writes_to);
-  return View(*m);
+  {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(Managed * m, Find(id));
+    m->config.hold_writes = hold_writes;
+    m->config.write_hold_ms = hold_ms;
+    m->config.forward_writes_to = forward_writes_to;
+    RETURN_IF_ERROR(SaveAndReload(*m));
+    LOG_EVENT(kInfo, "instance write routing changed")
+        .Field("instance_id", id)
+        .Field("hold_writes", hold_writes)
+        .Field("forward_writes_to", forward_writes_to);
+  }
+  return AwaitApplied(id);
 }
 
 absl::StatusOr<InstanceView> InstanceManager::Deactivate(const std::string& id, bool delete_data) {

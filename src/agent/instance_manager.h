@@ -50,6 +50,9 @@ struct InstanceManagerOptions {
   absl::Duration poll_interval = absl::Milliseconds(200);
   absl::Duration restart_backoff_initial = absl::Milliseconds(200);
   absl::Duration restart_backoff_max = absl::Seconds(30);
+  // How long SetReadOnly/SetWriteRouting wait for the instance to apply the change; above the
+  // instance's own bound on draining the writes it had admitted (30 s).
+  absl::Duration apply_timeout = absl::Seconds(35);
 };
 
 enum class InstanceState { kStarting, kRunning, kRestarting, kStopped };
@@ -90,6 +93,9 @@ class InstanceManager {
   // different spec; FAILED_PRECONDITION when the instance cannot listen (address in use).
   absl::StatusOr<InstanceView> Create(const CreateInstanceSpec& spec);
   absl::StatusOr<InstanceView> Scale(const std::string& id, const Capacity& capacity);
+  // Both return once the running instance has applied the change: after a change that stops its
+  // local writes, no write is applied there any more (the ones it had admitted are on disk).
+  // UNAVAILABLE when it has not within `apply_timeout`.
   absl::StatusOr<InstanceView> SetReadOnly(const std::string& id, bool read_only);
   // Holds writes (a cutover's freeze) and/or forwards them (a read-only old primary); see
   // instance/file_server.h. INVALID_ARGUMENT naming the field for a bad hold or endpoint.
@@ -118,7 +124,10 @@ class InstanceManager {
   absl::Status CheckCapacity(const Capacity& wanted, const std::string& replacing)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::string> AllocateAddress() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Saves the config with the next generation and signals the process to reload it.
   absl::Status SaveAndReload(Managed& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Waits until the running process reports the saved generation as applied.
+  absl::StatusOr<InstanceView> AwaitApplied(const std::string& id) ABSL_LOCKS_EXCLUDED(mu_);
   InstanceView View(const Managed& m) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void PollCounters();
   void UpdateStateGauges() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -80,9 +80,14 @@ int Main(int argc, char** argv) {
         LOG_EVENT(kError, "instance config reload failed").Field("error", reloaded.status());
         continue;
       }
-      server.Reconfigure(*reloaded);
+      if (absl::Status applied = server.Reconfigure(*reloaded); !applied.ok()) {
+        LOG_EVENT(kWarning, "instance config applied to new requests only").Field("error", applied);
+        continue;
+      }
       LOG_EVENT(kInfo, "instance reconfigured")
+          .Field("generation", reloaded->generation)
           .Field("read_only", reloaded->read_only)
+          .Field("hold_writes", reloaded->hold_writes)
           .Field("millicores", reloaded->capacity.millicores)
           .Field("memory_mib", reloaded->capacity.memory_mib);
     }

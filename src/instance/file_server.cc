@@ -71,7 +71,8 @@ FileServer::FileServer(std::string data_dir, const InstanceConfig& config)
     : data_dir_(std::move(data_dir)),
       pool_(WorkerThreadsFor(config.capacity)),
       limiter_(RequestsPerSecondFor(config.capacity), RequestsPerSecondFor(config.capacity)),
-      config_(config) {
+      config_(config),
+      applied_generation_(config.generation) {
   real_data_dir_ = RealPath(data_dir_);
   http_.new_task_queue = [this] { return new ForwardingQueue(&pool_); };
   // Without SO_REUSEPORT (httplib's default sets it): a second server on our address must fail.
@@ -148,14 +149,34 @@ void FileServer::Stop() {
   http_.stop();
 }
 
-void FileServer::Reconfigure(const InstanceConfig& config) {
-  {
-    absl::MutexLock lock(&mu_);
-    config_ = config;
-    config_changed_.SignalAll();
-  }
+absl::Status FileServer::Reconfigure(const InstanceConfig& config, absl::Duration drain_timeout) {
   pool_.Resize(WorkerThreadsFor(config.capacity));
   limiter_.SetRate(RequestsPerSecondFor(config.capacity), RequestsPerSecondFor(config.capacity));
+  absl::MutexLock lock(&mu_);
+  config_ = config;
+  config_changed_.SignalAll();
+  if (config.read_only || config.hold_writes) {
+    const absl::Time deadline = absl::Now() + drain_timeout;
+    while (writes_in_flight_ > 0) {
+      if (write_finished_.WaitWithDeadline(&mu_, deadline) && writes_in_flight_ > 0) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            writes_in_flight_, " writes admitted before generation ", config.generation,
+            " were still running after ", absl::FormatDuration(drain_timeout)));
+      }
+    }
+  }
+  applied_generation_ = config.generation;
+  return absl::OkStatus();
+}
+
+int64_t FileServer::applied_generation() const {
+  absl::MutexLock lock(&mu_);
+  return applied_generation_;
+}
+
+void FileServer::FinishLocalWrite() {
+  absl::MutexLock lock(&mu_);
+  if (--writes_in_flight_ == 0) write_finished_.SignalAll();
 }
 
 TrafficCounters FileServer::counters() const {
@@ -197,6 +218,7 @@ bool FileServer::Admit(const httplib::Request& req, httplib::Response& res, bool
       Reply(res, 405, absl::StrCat("instance ", config_.instance_id, " is read-only"));
       return false;
     }
+    ++writes_in_flight_;
   }
   return true;
 }
@@ -318,6 +340,7 @@ void FileServer::HandlePut(const httplib::Request& req, httplib::Response& res,
   std::string forward_to;
   if (!Admit(req, res, /*write=*/true, &forward_to)) return;
   if (!forward_to.empty()) return Forward(req, res, &reader, forward_to);
+  absl::Cleanup finished = [this] { FinishLocalWrite(); };
   std::string path;
   if (!MapPath(req, res, &path, /*must_exist=*/false)) return;
   if (path == data_dir_) return Reply(res, 400, "cannot PUT the root directory");
@@ -381,6 +404,7 @@ void FileServer::HandleDelete(const httplib::Request& req, httplib::Response& re
   std::string forward_to;
   if (!Admit(req, res, /*write=*/true, &forward_to)) return;
   if (!forward_to.empty()) return Forward(req, res, nullptr, forward_to);
+  absl::Cleanup finished = [this] { FinishLocalWrite(); };
   std::string path;
   if (!MapPath(req, res, &path, /*must_exist=*/false)) return;
   struct stat st;
@@ -402,9 +426,13 @@ void FileServer::HandleDelete(const httplib::Request& req, httplib::Response& re
 
 void FileServer::HandleStatus(httplib::Response& res) {
   InstanceConfig config;
+  int64_t generation;
+  int in_flight;
   {
     absl::MutexLock lock(&mu_);
     config = config_;
+    generation = applied_generation_;
+    in_flight = writes_in_flight_;
   }
   const TrafficCounters c = counters();
   res.set_content(
@@ -414,13 +442,14 @@ void FileServer::HandleStatus(httplib::Response& res) {
           "\"requests_per_second_limit\":%.0f,\"requests\":%d,\"bytes_received\":%d,"
           "\"bytes_sent\":%d,\"rate_limited\":%d,\"hold_writes\":%s,"
           "\"forward_writes_to\":\"%s\",\"writes_held\":%d,\"writes_forwarded\":%d,"
-          "\"writes_hold_expired\":%d,\"pid\":%d}\n",
+          "\"writes_hold_expired\":%d,\"writes_in_flight\":%d,\"generation\":%d,\"pid\":%d}\n",
           config.instance_id, config.resource_id, config.capacity.millicores,
           config.capacity.memory_mib, CapacityTypeName(config.capacity.type),
           config.read_only ? "true" : "false", pool_.target(),
           RequestsPerSecondFor(config.capacity), c.requests, c.bytes_received, c.bytes_sent,
           c.rejected_rate_limited, config.hold_writes ? "true" : "false", config.forward_writes_to,
-          c.writes_held, c.writes_forwarded, c.writes_hold_expired, static_cast<int>(getpid())),
+          c.writes_held, c.writes_forwarded, c.writes_hold_expired, in_flight, generation,
+          static_cast<int>(getpid())),
       "application/json");
 }
 

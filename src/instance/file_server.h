@@ -52,8 +52,15 @@ class FileServer {
   // From any thread, before or during Serve().
   void Stop();
 
-  // New capacity or read-only mode, applied to requests that start after it returns.
-  void Reconfigure(const InstanceConfig& config);
+  // New capacity, read-only mode or write routing, applied to requests that start after it
+  // returns. A config that stops local writes (read-only, or a freeze) also waits for the writes
+  // already admitted to finish, at most `drain_timeout`, so that nothing is written locally after
+  // it returns: DEADLINE_EXCEEDED when they did not (the config still applies to new requests,
+  // but its generation is not reported as applied).
+  absl::Status Reconfigure(const InstanceConfig& config,
+                           absl::Duration drain_timeout = absl::Seconds(30));
+  // The generation of the last config fully applied (see InstanceConfig::generation).
+  int64_t applied_generation() const;
   TrafficCounters counters() const;
 
  private:
@@ -63,7 +70,8 @@ class FileServer {
   void HandleDelete(const httplib::Request& req, httplib::Response& res);
   void HandleStatus(httplib::Response& res);
   // Admission: rate limit and, for writes, the freeze and read-only mode. False when `res` is
-  // already answered; a write to forward gets `*forward_to` set.
+  // already answered; a write to forward gets `*forward_to` set. A write admitted to be applied
+  // here is counted in flight until FinishLocalWrite().
   bool Admit(const httplib::Request& req, httplib::Response& res, bool write,
              std::string* forward_to = nullptr);
   // Sends a write on to `target` and answers with its answer (503 when it cannot be reached).
@@ -73,6 +81,8 @@ class FileServer {
   bool MapPath(const httplib::Request& req, httplib::Response& res, std::string* path,
                bool must_exist);
   void Count(const httplib::Request& req, const httplib::Response& res);
+  // Marks the end of a local write that Admit() let in.
+  void FinishLocalWrite();
 
   const std::string data_dir_;
   std::string real_data_dir_;
@@ -81,7 +91,10 @@ class FileServer {
   TokenBucket limiter_;
   mutable absl::Mutex mu_;
   InstanceConfig config_ ABSL_GUARDED_BY(mu_);
-  absl::CondVar config_changed_;               // held writes wait on it
+  absl::CondVar config_changed_;                   // held writes wait on it
+  int writes_in_flight_ ABSL_GUARDED_BY(mu_) = 0;  // admitted local writes not yet answered
+  absl::CondVar write_finished_;                   // Reconfigure() waits on it to drain
+  int64_t applied_generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool serving_ ABSL_GUARDED_BY(mu_) = false;  // Serve() was called and not yet stopped
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<int64_t> requests_{0};

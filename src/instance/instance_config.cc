@@ -31,6 +31,7 @@ absl::StatusOr<InstanceConfig> LoadInstanceConfig(const std::string& path) {
     if (node["forward_writes_to"]) {
       config.forward_writes_to = node["forward_writes_to"].as<std::string>();
     }
+    if (node["generation"]) config.generation = node["generation"].as<int64_t>();
     return config;
   } catch (const YAML::Exception& e) {
     return absl::DataLossError(absl::StrCat(path, " is not a valid instance config: ", e.what()));
@@ -52,6 +53,7 @@ absl::Status SaveInstanceConfig(const InstanceConfig& config, const std::string&
   out << YAML::Key << "hold_writes" << YAML::Value << config.hold_writes;
   out << YAML::Key << "write_hold_ms" << YAML::Value << config.write_hold_ms;
   out << YAML::Key << "forward_writes_to" << YAML::Value << config.forward_writes_to;
+  out << YAML::Key << "generation" << YAML::Value << config.generation;
   out << YAML::EndMap;
   return WriteFileAtomically(path, std::string(out.c_str()) + "\n");
 }

@@ -29,12 +29,16 @@ struct InstanceConfig {
   // instead of refusing them: clients that still reach the old primary after a traffic switch
   // (a cached DNS answer, an open connection) lose nothing.
   std::string forward_writes_to;
+  // Counts the agent's saves. The instance reports the generation it has applied, and it applies
+  // one that stops local writes (read-only or a freeze) only once the writes it had already
+  // admitted are on disk: a final sync that starts after that misses nothing.
+  int64_t generation = 0;
 
   bool operator==(const InstanceConfig& o) const {
     return instance_id == o.instance_id && resource_id == o.resource_id && capacity == o.capacity &&
            read_only == o.read_only && active == o.active && address == o.address &&
            port == o.port && hold_writes == o.hold_writes && write_hold_ms == o.write_hold_ms &&
-           forward_writes_to == o.forward_writes_to;
+           forward_writes_to == o.forward_writes_to && generation == o.generation;
   }
 };
 

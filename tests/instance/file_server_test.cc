@@ -1,5 +1,6 @@
 #include "instance/file_server.h"
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -95,6 +96,81 @@ TEST_F(FileServerTest, ReadOnlyRefusesWritesAndRateLimitApplies) {
   EXPECT_GE(limited, 2);
   EXPECT_GE(server_->counters().rejected_rate_limited, limited);
   EXPECT_GT(server_->counters().bytes_sent, 0);
+}
+
+// The cutover relies on it: once a freeze is applied, no write lands locally any more, so a final
+// sync that starts then copies every acknowledged write.
+TEST_F(FileServerTest, AFreezeWaitsForTheWritesAlreadyAdmitted) {
+  // A PUT whose body arrives slowly: admitted, then still receiving when the freeze comes.
+  std::atomic<bool> body_sent{false};
+  std::thread slow([&] {
+    httplib::Client client("127.0.0.1", config_.port);
+    auto res = client.Put(
+        "/slow.txt", 6,
+        [&](size_t offset, size_t, httplib::DataSink& sink) {
+          if (offset == 0) {
+            sink.write("abc", 3);
+            return true;
+          }
+          absl::SleepFor(absl::Milliseconds(400));
+          sink.write("def", 3);
+          body_sent = true;
+          return true;
+        },
+        "text/plain");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 201);
+  });
+  // Wait until the write is admitted (in flight), then freeze.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (!absl::StrContains(client_->Get("/_shadowplane/status")->body, "\"writes_in_flight\":1") &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  InstanceConfig frozen = config_;
+  frozen.hold_writes = true;
+  frozen.generation = 7;
+  ASSERT_TRUE(server_->Reconfigure(frozen).ok());
+  EXPECT_TRUE(body_sent.load()) << "returned before the admitted write was finished";
+  std::string content;
+  std::getline(std::ifstream(dir_ + "/data/slow.txt"), content);
+  EXPECT_EQ(content, "abcdef");
+  EXPECT_EQ(server_->applied_generation(), 7);
+  slow.join();
+
+  // A write that cannot finish in the bound: the freeze still applies to new writes, but it is not
+  // reported as applied.
+  InstanceConfig open = frozen;
+  open.hold_writes = false;
+  open.generation = 8;
+  ASSERT_TRUE(server_->Reconfigure(open).ok());
+  std::thread stuck([&] {
+    httplib::Client client("127.0.0.1", config_.port);
+    auto res = client.Put(
+        "/stuck.txt", 6,
+        [&](size_t offset, size_t, httplib::DataSink& sink) {
+          if (offset == 0) {
+            sink.write("abc", 3);
+            return true;
+          }
+          absl::SleepFor(absl::Milliseconds(600));
+          sink.write("def", 3);
+          return true;
+        },
+        "text/plain");
+    ASSERT_TRUE(res);
+  });
+  while (!absl::StrContains(client_->Get("/_shadowplane/status")->body, "\"writes_in_flight\":1")) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  InstanceConfig read_only = open;
+  read_only.read_only = true;
+  read_only.generation = 9;
+  EXPECT_EQ(server_->Reconfigure(read_only, absl::Milliseconds(50)).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(server_->applied_generation(), 8);
+  EXPECT_EQ(client_->Put("/after.txt", "x", "text/plain")->status, 405);
+  stuck.join();
 }
 
 TEST_F(FileServerTest, SecondServerOnTheSameAddressFailsToBind) {

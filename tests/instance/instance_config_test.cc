@@ -21,6 +21,9 @@ TEST(InstanceConfigTest, RoundTrips) {
   config.read_only = false;
   config.address = "127.0.1.9";
   config.port = 8080;
+  config.hold_writes = true;
+  config.forward_writes_to = "127.0.1.8:8080";
+  config.generation = 12;
   ASSERT_TRUE(SaveInstanceConfig(config, path).ok());
   auto loaded = LoadInstanceConfig(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
