@@ -16,6 +16,7 @@
 #include "shadowplane/v1/events.grpc.pb.h"
 #include "shadowplane/v1/forecast.grpc.pb.h"
 #include "shadowplane/v1/locations.grpc.pb.h"
+#include "shadowplane/v1/migrations.grpc.pb.h"
 #include "shadowplane/v1/reservations.grpc.pb.h"
 #include "shadowplane/v1/sync.grpc.pb.h"
 #include "shadowplane/v1/telemetry.grpc.pb.h"
@@ -60,6 +61,7 @@ class Shadowctl {
     telemetry_ = pb::TelemetryService::NewStub(channel);
     forecasts_ = pb::ForecastService::NewStub(channel);
     events_ = pb::EventService::NewStub(channel);
+    migrations_ = pb::MigrationService::NewStub(channel);
   }
 
   int Run(const std::vector<std::string>& w) {
@@ -88,6 +90,11 @@ class Shadowctl {
     if (is({"events", "list"}) && w.size() == 2) return ListEvents();
     if (is({"events", "get"}) && w.size() == 3) return GetEvent(w[2]);
     if (is({"events", "delete"}) && w.size() == 3) return DeleteEvent(w[2]);
+    if (is({"migrate"}) && w.size() == 2) return Migrate(w[1]);
+    if (is({"migrations", "list"}) && w.size() == 2) return ListMigrations();
+    if (is({"migrations", "get"}) && w.size() == 3) return GetMigration(w[2]);
+    if (is({"migrations", "cancel"}) && w.size() == 3) return CancelMigration(w[2]);
+    if (is({"migrations", "watch"}) && w.size() == 3) return WatchMigration(w[2]);
     err_ << "shadowctl: unknown command";
     for (const auto& word : w) err_ << " " << word;
     err_ << "\n\n" << ShadowctlUsage();
@@ -597,6 +604,142 @@ class Shadowctl {
     return kExitOk;
   }
 
+  static std::string Mib(int64_t bytes) {
+    return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  }
+
+  // One line of progress: the state and what its step has done so far.
+  static std::string ProgressLine(const pb::Migration& m) {
+    const pb::MigrationProgress& p = m.progress();
+    std::string line = m.state();
+    if (p.precopy_rounds() > 0) absl::StrAppend(&line, "  pre-copy round ", p.precopy_rounds());
+    if (p.has_bytes_left()) absl::StrAppend(&line, ", ", Mib(p.bytes_left()), " left");
+    if (p.has_freeze_seconds()) {
+      absl::StrAppend(&line, absl::StrFormat("  write freeze %.3f s", p.freeze_seconds()));
+    }
+    if (p.has_loss_window_seconds()) {
+      absl::StrAppend(&line, absl::StrFormat("  loss window %.1f s", p.loss_window_seconds()));
+    }
+    if (p.has_paid_off()) absl::StrAppend(&line, p.paid_off() ? "  paid off" : "  did not pay off");
+    if (p.attempts() > 0) {
+      absl::StrAppend(&line, "  retry ", p.attempts(), ": ", p.last_error());
+    }
+    if (!m.error().empty()) absl::StrAppend(&line, "  error: ", m.error());
+    return line;
+  }
+
+  void PrintMigrations(const std::vector<const pb::Migration*>& list) {
+    Table table({"id", "reservation", "kind", "state", "to", "capacity", "progress", "created"});
+    for (const pb::Migration* m : list) {
+      table.AddRow({m->id(), m->reservation_id(), m->kind(), m->state(), m->target_location(),
+                    m->target_capacity_type(), ProgressLine(*m).substr(m->state().size()),
+                    google::protobuf::util::TimeUtil::ToString(m->created_at())});
+    }
+    out_ << table.Render();
+  }
+
+  int Migrate(const std::string& reservation_id) {
+    pb::MigrateRequest request;
+    request.set_reservation_id(reservation_id);
+    request.set_target_location(options_.to);
+    request.set_capacity_type(options_.capacity_type);
+    request.set_reason(options_.reason);
+    request.set_kind(options_.kind);
+    request.set_request_id(options_.request_id.empty()
+                               ? absl::StrCat("shadowctl-", absl::ToUnixNanos(absl::Now()))
+                               : options_.request_id);
+    pb::Migration m;
+    grpc::Status status = migrations_->Migrate(Context().get(), request, &m);
+    if (!status.ok()) return Fail(status);
+    if (options_.watch) return WatchMigration(m.id());
+    if (options_.json) return Json(m), kExitOk;
+    PrintMigrations({&m});
+    return kExitOk;
+  }
+
+  int ListMigrations() {
+    pb::ListMigrationsRequest request;
+    request.set_resource_id(options_.resource);
+    request.set_state(options_.state);
+    pb::ListMigrationsResponse all;
+    do {
+      pb::ListMigrationsResponse page;
+      grpc::Status status = migrations_->ListMigrations(Context().get(), request, &page);
+      if (!status.ok()) return Fail(status);
+      for (const auto& m : page.migrations()) *all.add_migrations() = m;
+      request.set_page_token(page.next_page_token());
+    } while (!request.page_token().empty());
+    if (options_.json) return Json(all), kExitOk;
+    std::vector<const pb::Migration*> list;
+    for (const auto& m : all.migrations()) list.push_back(&m);
+    PrintMigrations(list);
+    return kExitOk;
+  }
+
+  int GetMigration(const std::string& id) {
+    pb::GetMigrationRequest request;
+    request.set_id(id);
+    pb::Migration m;
+    grpc::Status status = migrations_->GetMigration(Context().get(), request, &m);
+    if (!status.ok()) return Fail(status);
+    if (options_.json) return Json(m), kExitOk;
+    PrintMigrations({&m});
+    Table events({"at", "from", "to", "detail"});
+    for (const auto& e : m.events()) {
+      events.AddRow({google::protobuf::util::TimeUtil::ToString(e.at()), e.from_state(),
+                     e.to_state(), e.detail_json()});
+    }
+    out_ << "\n" << events.Render();
+    if (m.rounds_size() > 0) {
+      Table rounds({"round", "kind", "files", "new data", "wire", "changed meanwhile", "seconds"});
+      for (const auto& r : m.rounds()) {
+        rounds.AddRow({absl::StrCat(r.round()), r.kind(), absl::StrCat(r.files_transferred()),
+                       Mib(r.bytes_literal()), Mib(r.bytes_wire()), Mib(r.dirty_bytes()),
+                       absl::StrFormat("%.2f", r.duration_seconds())});
+      }
+      out_ << "\n" << rounds.Render();
+    }
+    if (!m.progress().observation_note().empty()) {
+      out_ << "\nobservation: " << m.progress().observation_note() << "\n";
+    }
+    return kExitOk;
+  }
+
+  int CancelMigration(const std::string& id) {
+    pb::CancelMigrationRequest request;
+    request.set_id(id);
+    pb::Migration m;
+    grpc::Status status = migrations_->CancelMigration(Context().get(), request, &m);
+    if (!status.ok()) return Fail(status);
+    out_ << "cancelling migration " << id << " (" << m.state() << "): it rolls back\n";
+    return kExitOk;
+  }
+
+  // Follows the migration to its end, one line per change (JSON: one object per line).
+  int WatchMigration(const std::string& id) {
+    grpc::ClientContext context;  // no deadline: a migration takes as long as it takes
+    pb::WatchMigrationRequest request;
+    request.set_id(id);
+    auto stream = migrations_->WatchMigration(&context, request);
+    pb::Migration m;
+    std::string state;
+    while (stream->Read(&m)) {
+      if (options_.json) {
+        std::string json;
+        (void)google::protobuf::util::MessageToJsonString(m, &json);
+        out_ << json << "\n";
+      } else {
+        out_ << absl::FormatTime("%H:%M:%S", absl::Now(), absl::LocalTimeZone()) << "  "
+             << ProgressLine(m) << "\n";
+      }
+      out_.flush();
+      state = m.state();
+    }
+    grpc::Status status = stream->Finish();
+    if (!status.ok()) return Fail(status);
+    return state == "DONE" ? kExitOk : kExitRpcError;
+  }
+
   // Per series: how its forecast was chosen, then every candidate's backtest accuracy.
   int Backtest(const std::string& resource_id) {
     pb::BacktestRequest request;
@@ -641,6 +784,7 @@ class Shadowctl {
   std::unique_ptr<pb::TelemetryService::Stub> telemetry_;
   std::unique_ptr<pb::ForecastService::Stub> forecasts_;
   std::unique_ptr<pb::EventService::Stub> events_;
+  std::unique_ptr<pb::MigrationService::Stub> migrations_;
 };
 
 }  // namespace
@@ -678,6 +822,15 @@ std::string ShadowctlUsage() {
   events list [--resource=ID] [--region=R] [--kind=K]
   events get ID                      an event and, once measured, what it did per resource
   events delete ID
+  migrate RESERVATION_ID --to=LOCATION [--capacity_type=spot|on_demand] [--reason=TEXT]
+          [--kind=emergency] [--request_id=ID] [--watch]
+                                     move the primary, with its data, to LOCATION (emergency:
+                                     promote the shadow as it is); --watch follows it
+  migrations list [--resource=ID] [--state=S]
+  migrations get ID                  a migration with its state changes and sync rounds
+  migrations cancel ID               roll it back (until its traffic switch)
+  migrations watch ID                follow a migration, one line per change, until it ends
+                                     (exit 0 when it ends DONE)
 
 --server defaults to 127.0.0.1:50051 (environment: SHADOWPLANE_SERVER). Exit codes: 0 done,
 1 the server refused or could not be reached (the status is printed), 2 bad usage.

@@ -52,6 +52,10 @@ struct ShadowctlOptions {
   std::vector<std::string> resources;
   std::string resource;  // events list filter
   std::string uplift;
+  // migrate (the target location is `to`; the kind `kind`)
+  std::string capacity_type;
+  std::string reason;
+  bool watch = false;
 };
 
 // The usage text listing every command.

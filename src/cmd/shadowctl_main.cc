@@ -22,24 +22,31 @@ ABSL_FLAG(std::vector<std::string>, clients, {},
           "reserve: expected client regions with weights, region:weight,...");
 ABSL_FLAG(double, shadow_fraction, -1, "reserve, update: the shadow's share of the capacity");
 ABSL_FLAG(double, sync_interval, -1, "reserve, update: shadow sync interval in seconds");
-ABSL_FLAG(std::string, state, "", "reservations list: only this state");
+ABSL_FLAG(std::string, state, "", "reservations list, migrations list: only this state");
 ABSL_FLAG(std::string, location, "", "reservations list: only with an instance here");
 ABSL_FLAG(std::string, region, "", "locations list, events list: only this region");
 ABSL_FLAG(std::string, from, "", "demand: start, RFC 3339 (default: 48 hours before --to)");
-ABSL_FLAG(std::string, to, "", "demand: end, RFC 3339 (default: now)");
+ABSL_FLAG(std::string, to, "",
+          "demand: end, RFC 3339 (default: now); migrate: the target location");
 ABSL_FLAG(std::string, granularity, "hour", "demand: hour or day");
 ABSL_FLAG(int, horizon, 0, "predict: hours to forecast (0: the server's default, 48)");
 ABSL_FLAG(bool, refresh, false, "predict: compute the forecast now instead of the stored one");
-ABSL_FLAG(std::string, kind, "", "events register, list: the event's kind (campaign, news, ...)");
+ABSL_FLAG(std::string, kind, "",
+          "events register, list: the event's kind (campaign, news, ...); migrate: planned or "
+          "emergency");
 ABSL_FLAG(std::string, start, "", "events register: window start, RFC 3339");
 ABSL_FLAG(std::string, end, "", "events register: window end (exclusive), RFC 3339");
 ABSL_FLAG(std::vector<std::string>, resources, {}, "events register: affected resource ids");
-ABSL_FLAG(std::string, resource, "", "events list: only events that may affect this resource");
+ABSL_FLAG(std::string, resource, "",
+          "events list: only events that may affect this resource; migrations list: only its");
 ABSL_FLAG(std::string, uplift, "",
           "events register: expected demand multiplier (empty: learned from past events)");
 ABSL_FLAG(std::string, service_name, "",
           "reserve: where clients reach it (a DNS name or HAProxy backend; default from the "
           "server)");
+ABSL_FLAG(std::string, capacity_type, "", "migrate: spot or on_demand (default: the primary's)");
+ABSL_FLAG(std::string, reason, "", "migrate: why, recorded with the migration");
+ABSL_FLAG(bool, watch, false, "migrate: follow the migration until it ends");
 ABSL_FLAG(std::string, config, "", "YAML file of flag values");
 
 int main(int argc, char** argv) {
@@ -86,5 +93,8 @@ int main(int argc, char** argv) {
   options.resources = absl::GetFlag(FLAGS_resources);
   options.resource = absl::GetFlag(FLAGS_resource);
   options.uplift = absl::GetFlag(FLAGS_uplift);
+  options.capacity_type = absl::GetFlag(FLAGS_capacity_type);
+  options.reason = absl::GetFlag(FLAGS_reason);
+  options.watch = absl::GetFlag(FLAGS_watch);
   return shadowplane::cli::RunShadowctl(loaded.positional, options, std::cout, std::cerr);
 }

@@ -88,6 +88,23 @@ ABSL_FLAG(absl::Duration, sync_round_timeout, absl::Minutes(30), "Longest a sync
 ABSL_FLAG(absl::Duration, sync_lease_ttl, absl::Seconds(15),
           "Lifetime of the sync scheduler's lease: how soon another replica takes over");
 ABSL_FLAG(double, sync_jitter, 0.1, "Sync intervals vary randomly by up to this fraction");
+ABSL_FLAG(int64_t, cutover_dirty_bytes, 8 << 20,
+          "Migrations: pre-copy ends when a round leaves at most this many bytes changed");
+ABSL_FLAG(int, max_precopy_rounds, 10, "Migrations: pre-copy rounds at most before the cutover");
+ABSL_FLAG(absl::Duration, freeze_hold, absl::ZeroDuration(),
+          "Migrations: how long the old primary holds a write during the cutover's freeze "
+          "(0: twice the freeze model's high estimate, within [5s, 60s])");
+ABSL_FLAG(absl::Duration, observe_window, absl::Hours(6),
+          "Migrations: how long realised demand is watched after a move");
+ABSL_FLAG(int, max_migrations, 4, "Migrations at work at once across all locations");
+ABSL_FLAG(int, max_migrations_per_location, 2, "Migrations at work at once into one location");
+ABSL_FLAG(absl::Duration, migration_step_deadline, absl::Minutes(10),
+          "Migrations: how long a step retries before the migration rolls back (before its "
+          "traffic switch; after it, steps retry until they succeed)");
+ABSL_FLAG(absl::Duration, migration_tick, absl::Milliseconds(500),
+          "Migrations: how often leases are claimed and renewed");
+ABSL_FLAG(absl::Duration, migration_lease_ttl, absl::Seconds(15),
+          "Migrations: lease lifetime, how soon another server resumes a dead one's migration");
 ABSL_FLAG(std::string, geoip_db, "",
           "MaxMind-format database (.mmdb) of client networks -> origin regions, consulted after "
           "the CIDR table; empty: none");
@@ -198,6 +215,15 @@ int Main(int argc, char** argv) {
   options.sync_round_timeout = absl::GetFlag(FLAGS_sync_round_timeout);
   options.sync_lease_ttl = absl::GetFlag(FLAGS_sync_lease_ttl);
   options.sync_jitter = absl::GetFlag(FLAGS_sync_jitter);
+  options.cutover_dirty_bytes = absl::GetFlag(FLAGS_cutover_dirty_bytes);
+  options.max_precopy_rounds = absl::GetFlag(FLAGS_max_precopy_rounds);
+  options.freeze_hold = absl::GetFlag(FLAGS_freeze_hold);
+  options.observe_window = absl::GetFlag(FLAGS_observe_window);
+  options.max_migrations = absl::GetFlag(FLAGS_max_migrations);
+  options.max_migrations_per_location = absl::GetFlag(FLAGS_max_migrations_per_location);
+  options.migration_step_deadline = absl::GetFlag(FLAGS_migration_step_deadline);
+  options.migration_tick = absl::GetFlag(FLAGS_migration_tick);
+  options.migration_lease_ttl = absl::GetFlag(FLAGS_migration_lease_ttl);
   options.geoip_db = absl::GetFlag(FLAGS_geoip_db);
   options.geoip_field = absl::GetFlag(FLAGS_geoip_field);
   options.access_log_retention = absl::GetFlag(FLAGS_access_log_retention);
@@ -271,6 +297,19 @@ int Main(int argc, char** argv) {
     std::cerr << "shadowplane: --shadow_sync_interval, --sync_tick, --sync_round_timeout and "
                  "--sync_lease_ttl must be positive, --sync_concurrency at least 1 and "
                  "--sync_jitter in [0, 1)\n";
+    return kExitConfigError;
+  }
+  if (options.cutover_dirty_bytes < 0 || options.max_precopy_rounds < 1 ||
+      options.freeze_hold < absl::ZeroDuration() || options.freeze_hold > absl::Seconds(60) ||
+      options.observe_window < absl::ZeroDuration() || options.max_migrations < 1 ||
+      options.max_migrations_per_location < 1 ||
+      options.migration_step_deadline <= absl::ZeroDuration() ||
+      options.migration_tick <= absl::ZeroDuration() ||
+      options.migration_lease_ttl <= options.migration_tick) {
+    std::cerr << "shadowplane: --cutover_dirty_bytes must not be negative, --max_precopy_rounds, "
+                 "--max_migrations and --max_migrations_per_location at least 1, --freeze_hold "
+                 "within [0, 60s], --observe_window not negative, --migration_step_deadline and "
+                 "--migration_tick positive, --migration_lease_ttl longer than --migration_tick\n";
     return kExitConfigError;
   }
   if (!(options.shadow_min_distance_km >= 0) || !(options.latency_cost_per_ms_hour >= 0) ||

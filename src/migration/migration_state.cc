@@ -43,7 +43,7 @@ bool IsFinal(MigrationState state) {
 
 bool CanRollBack(MigrationState state) {
   return state == MigrationState::kPlanned || state == MigrationState::kPreparingTarget ||
-         state == MigrationState::kPrecopy;
+         state == MigrationState::kPrecopy || state == MigrationState::kCutover;
 }
 
 bool CanTransition(MigrationState from, MigrationState to) {

@@ -36,7 +36,8 @@ std::optional<MigrationState> ParseState(absl::string_view name);
 // DONE, ROLLED_BACK, FAILED.
 bool IsFinal(MigrationState state);
 // Whether traffic may still be at the source: a rollback can only start before the cutover has
-// switched it (from CUTOVER on, the way back is another migration).
+// switched it. Within CUTOVER that depends on how far the step got (the migration records the
+// switch); from RETIRING_SOURCE on, the way back is another migration.
 bool CanRollBack(MigrationState state);
 // Whether `from -> to` is a move of the state machine.
 bool CanTransition(MigrationState from, MigrationState to);

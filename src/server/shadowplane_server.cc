@@ -15,6 +15,7 @@
 #include "api/forecast_service.h"
 #include "api/health_service.h"
 #include "api/location_service.h"
+#include "api/migration_service.h"
 #include "api/reservation_service.h"
 #include "api/server_info_service.h"
 #include "api/sync_service.h"
@@ -43,6 +44,9 @@
 #include "ingest/origin_lookup.h"
 #include "ingest/resource_directory.h"
 #include "ingest/retention_keeper.h"
+#include "migration/migration_driver.h"
+#include "migration/migration_manager.h"
+#include "migration/migrator.h"
 #include "reconcile/orphan_instance_reaper.h"
 #include "reservation/reservation_manager.h"
 #include "server/builtin_providers.h"
@@ -53,16 +57,20 @@
 #include "shadow/sync_scheduler.h"
 #include "store/access_log_store.h"
 #include "store/connection_pool.h"
+#include "store/cutover_repository.h"
 #include "store/embedded_migrations.h"
 #include "store/embedded_postgres.h"
 #include "store/event_repository.h"
 #include "store/inventory_store.h"
 #include "store/lease_store.h"
 #include "store/location_repository.h"
+#include "store/migration_repository.h"
 #include "store/migration_runner.h"
 #include "store/reservation_repository.h"
 #include "store/sync_run_repository.h"
 #include "store/telemetry_repository.h"
+#include "store/traffic_switch_repository.h"
+#include "traffic/traffic_switcher.h"
 
 #ifndef SHADOWPLANE_VERSION
 #define SHADOWPLANE_VERSION "unknown"
@@ -108,11 +116,11 @@ class ShadowplaneServer::Impl {
         .Set(1);
 
     // Not serving until the database supervisor says so.
-    for (const char* service :
-         {"", "grpc.health.v1.Health", "shadowplane.v1.ServerService",
-          "shadowplane.v1.LocationService", "shadowplane.v1.ReservationService",
-          "shadowplane.v1.SyncService", "shadowplane.v1.TelemetryService",
-          "shadowplane.v1.ForecastService", "shadowplane.v1.EventService"}) {
+    for (const char* service : {"", "grpc.health.v1.Health", "shadowplane.v1.ServerService",
+                                "shadowplane.v1.LocationService",
+                                "shadowplane.v1.ReservationService", "shadowplane.v1.SyncService",
+                                "shadowplane.v1.TelemetryService", "shadowplane.v1.ForecastService",
+                                "shadowplane.v1.EventService", "shadowplane.v1.MigrationService"}) {
       serving_.Set(service, false);
     }
     // gRPC starts once everything its services use exists; a taken port is reported before the
@@ -159,8 +167,10 @@ class ShadowplaneServer::Impl {
     RETURN_IF_ERROR(StartCompute());
     RETURN_IF_ERROR(StartTelemetry());
     StartForecasting();
+    StartMigrations();
     RETURN_IF_ERROR(StartGrpc());
     supervisor_->Start();
+    migration_driver_->Start();
     StartReconcileLoop();
     StartSyncScheduler();
     StartTelemetryLoops();
@@ -210,7 +220,8 @@ class ShadowplaneServer::Impl {
     if (forecast_workers_ != nullptr) forecast_workers_->Shutdown();
     retention_loop_.reset();
     telemetry_refresh_loop_.reset();
-    sync_loop_.reset();  // before what its runs use
+    if (migration_driver_ != nullptr) migration_driver_->Stop();  // steps finish, leases go
+    sync_loop_.reset();                                           // before what its runs use
     sync_scheduler_.reset();
     reconcile_loop_.reset();
     orphan_reaper_.reset();
@@ -447,6 +458,46 @@ class ShadowplaneServer::Impl {
         });
   }
 
+  void StartMigrations() {
+    migrations_repo_ = std::make_unique<store::MigrationRepository>(pool_.get());
+    cutovers_ = std::make_unique<store::CutoverRepository>(pool_.get());
+    freeze_model_ = std::make_unique<migration::FreezeModelKeeper>(cutovers_.get(), clock_.get());
+    if (traffic_ != nullptr) {
+      traffic_switches_ = std::make_unique<store::TrafficSwitchRepository>(pool_.get());
+      switcher_ = std::make_unique<traffic::TrafficSwitcher>(
+          traffic_.get(), traffic_switches_.get(), clock_.get(), registry_.get());
+    }
+    migration::MigratorOptions migrator;
+    migrator.cutover_dirty_bytes = options_.cutover_dirty_bytes;
+    migrator.max_precopy_rounds = options_.max_precopy_rounds;
+    migrator.freeze_hold = options_.freeze_hold;
+    migrator.observe_window = options_.observe_window;
+    migrator.max_active = options_.max_migrations;
+    migrator.max_active_per_location = options_.max_migrations_per_location;
+    migrator.min_shadow_distance_km = options_.shadow_min_distance_km;
+    migrator.rtt = geo::RttModel(options_.rtt_ms_per_100km);
+    if (catalog_.has_value()) {
+      for (const auto& m : catalog_->measured_rtts) {
+        migrator.rtt.SetMeasured(m.region, m.location, m.rtt_ms);
+      }
+    }
+    migrator_ = std::make_unique<migration::Migrator>(
+        migrations_repo_.get(), reservations_.get(), locations_.get(), forecasts_.get(),
+        telemetry_.get(), compute_.get(), shadow_syncer_.get(), traffic_.get(), switcher_.get(),
+        freeze_model_.get(), clock_.get(), migrator, registry_.get());
+    migration::MigrationDriverOptions driver;
+    driver.owner = ReplicaName();
+    driver.tick = options_.migration_tick;
+    driver.lease_ttl = options_.migration_lease_ttl;
+    driver.step_deadline = options_.migration_step_deadline;
+    driver.ready = [this] { return supervisor_ != nullptr && supervisor_->ready(); };
+    migration_driver_ = std::make_unique<migration::MigrationDriver>(
+        migrations_repo_.get(), migrator_.get(), driver, registry_.get());
+    migration_manager_ = std::make_unique<migration::MigrationManager>(
+        migrations_repo_.get(), reservations_.get(), locations_.get(), clock_.get(),
+        [this] { migration_driver_->Wake(); });
+  }
+
   std::string ReplicaName() const {
     char host[256] = "unknown";
     gethostname(host, sizeof(host) - 1);
@@ -511,12 +562,14 @@ class ShadowplaneServer::Impl {
     forecast_service_ =
         std::make_unique<api::ForecastService>(predictor_.get(), rpc_workers_.get());
     event_service_ = std::make_unique<api::EventService>(event_registry_.get(), rpc_workers_.get());
+    migration_service_ =
+        std::make_unique<api::MigrationService>(migration_manager_.get(), rpc_workers_.get());
     ASSIGN_OR_RETURN(
         grpc_server_,
         StartGrpcServer(options_.listen, "listen",
                         {health_.get(), server_info_.get(), location_service_.get(),
                          reservation_service_.get(), sync_service_.get(), telemetry_service_.get(),
-                         forecast_service_.get(), event_service_.get()},
+                         forecast_service_.get(), event_service_.get(), migration_service_.get()},
                         registry_.get(), &grpc_port_));
     return absl::OkStatus();
   }
@@ -599,6 +652,15 @@ class ShadowplaneServer::Impl {
   std::unique_ptr<forecast::EventMeasurer> event_measurer_;
   std::unique_ptr<forecast::ForecastRefresher> forecast_refresher_;
   std::unique_ptr<PeriodicTask> forecast_loop_;
+  std::unique_ptr<store::MigrationRepository> migrations_repo_;
+  std::unique_ptr<store::CutoverRepository> cutovers_;
+  std::unique_ptr<migration::FreezeModelKeeper> freeze_model_;
+  std::unique_ptr<store::TrafficSwitchRepository> traffic_switches_;
+  std::unique_ptr<traffic::TrafficSwitcher> switcher_;
+  std::unique_ptr<migration::Migrator> migrator_;
+  std::unique_ptr<migration::MigrationDriver> migration_driver_;
+  std::unique_ptr<migration::MigrationManager> migration_manager_;
+  std::unique_ptr<api::MigrationService> migration_service_;
 
   absl::Mutex mu_;
   bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;

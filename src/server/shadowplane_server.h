@@ -64,6 +64,16 @@ struct ServerOptions {
   absl::Duration sync_round_timeout = absl::Minutes(30);
   absl::Duration sync_lease_ttl = absl::Seconds(15);
   double sync_jitter = 0.1;
+  // Migrations (migration/migrator.h, migration/migration_driver.h).
+  int64_t cutover_dirty_bytes = 8 << 20;
+  int max_precopy_rounds = 10;
+  absl::Duration freeze_hold = absl::ZeroDuration();  // 0: from the freeze model
+  absl::Duration observe_window = absl::Hours(6);
+  int max_migrations = 4;
+  int max_migrations_per_location = 2;
+  absl::Duration migration_step_deadline = absl::Minutes(10);
+  absl::Duration migration_tick = absl::Milliseconds(500);
+  absl::Duration migration_lease_ttl = absl::Seconds(15);
   // Telemetry: the optional MaxMind database of client origins and the field holding the region;
   // how long raw events (and samples, affinity) and hourly demand are kept; how long batch ids
   // are remembered for deduplication; the largest batch; the ingest queue's bound, the records

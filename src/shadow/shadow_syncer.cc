@@ -127,33 +127,62 @@ absl::StatusOr<SyncOutcome> ShadowSyncer::Sync(const std::string& reservation_id
     return absl::FailedPreconditionError(
         absl::StrCat("reservation ", reservation_id, " has no running primary and shadow to sync"));
   }
+  return ClaimAndRun(r, r.shadow, trigger, final_paths);
+}
+
+absl::StatusOr<SyncOutcome> ShadowSyncer::SyncInto(const std::string& reservation_id,
+                                                   const std::string& target_instance_id,
+                                                   SyncTrigger trigger,
+                                                   const std::vector<std::string>& final_paths) {
+  ASSIGN_OR_RETURN(store::ReservationRecord r, reservations_->Get(reservation_id));
+  if (r.state != "active" || r.primary.id.empty() || r.primary.state != "running") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("reservation ", reservation_id, " has no running primary to sync from"));
+  }
+  ASSIGN_OR_RETURN(std::vector<store::InstanceRecord> instances,
+                   reservations_->Instances(r.resource_id));
+  for (const store::InstanceRecord& i : instances) {
+    if (i.id != target_instance_id || i.id == r.primary.id) continue;
+    if (i.state != "running") break;
+    return ClaimAndRun(r, i, trigger, final_paths);
+  }
+  return absl::FailedPreconditionError(absl::StrCat("instance ", target_instance_id,
+                                                    " is not a running copy of reservation ",
+                                                    reservation_id, " to sync into"));
+}
+
+absl::StatusOr<SyncOutcome> ShadowSyncer::ClaimAndRun(const store::ReservationRecord& r,
+                                                      const store::InstanceRecord& target,
+                                                      SyncTrigger trigger,
+                                                      const std::vector<std::string>& final_paths) {
   {
     absl::MutexLock lock(&mu_);
-    if (!running_.insert(reservation_id).second) {
+    if (!running_.insert(r.id).second) {
       return absl::AbortedError(
-          absl::StrCat("a sync round of reservation ", reservation_id, " is already running"));
+          absl::StrCat("a sync round of reservation ", r.id, " is already running"));
     }
   }
   absl::Cleanup done = [&] {
     absl::MutexLock lock(&mu_);
-    running_.erase(reservation_id);
+    running_.erase(r.id);
   };
-  return RunRound(r, trigger, final_paths);
+  return RunRound(r, target, trigger, final_paths);
 }
 
 absl::StatusOr<SyncOutcome> ShadowSyncer::RunRound(const store::ReservationRecord& r,
+                                                   const store::InstanceRecord& into,
                                                    SyncTrigger trigger,
                                                    const std::vector<std::string>& final_paths) {
   absl::StatusOr<std::string> source = inventory_->AgentEndpoint(r.primary.location);
-  absl::StatusOr<std::string> target = inventory_->AgentEndpoint(r.shadow.location);
+  absl::StatusOr<std::string> target = inventory_->AgentEndpoint(into.location);
   if (!source.ok() || !target.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "no agent endpoint for ", !source.ok() ? r.primary.location : r.shadow.location));
+    return absl::FailedPreconditionError(
+        absl::StrCat("no agent endpoint for ", !source.ok() ? r.primary.location : into.location));
   }
   pb::SyncFromRequest request;
   request.set_source_endpoint(*source);
   request.set_source_instance_id(r.primary.id);
-  request.set_target_instance_id(r.shadow.id);
+  request.set_target_instance_id(into.id);
   request.set_mode(ModeFor(trigger));
   for (const std::string& p : final_paths) request.add_paths(p);
 
@@ -161,7 +190,7 @@ absl::StatusOr<SyncOutcome> ShadowSyncer::RunRound(const store::ReservationRecor
   store::SyncRunRecord& run = outcome.run;
   run.reservation_id = r.id;
   run.source_instance = r.primary.id;
-  run.target_instance = r.shadow.id;
+  run.target_instance = into.id;
   run.trigger = SyncTriggerName(trigger);
   run.mode = sync::SyncModeName(request.mode());
   run.started_at = clock_->Now();

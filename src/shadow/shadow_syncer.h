@@ -64,10 +64,21 @@ class ShadowSyncer {
   // agent), ABORTED (a round is running), and the agent's error for a failed round (recorded).
   absl::StatusOr<SyncOutcome> Sync(const std::string& reservation_id, SyncTrigger trigger,
                                    const std::vector<std::string>& final_paths = {});
+  // The same round from the primary into `target_instance_id` instead of the shadow: a
+  // migration's target (a live instance of the reservation's resource). FAILED_PRECONDITION when
+  // it is not one, or not running.
+  absl::StatusOr<SyncOutcome> SyncInto(const std::string& reservation_id,
+                                       const std::string& target_instance_id, SyncTrigger trigger,
+                                       const std::vector<std::string>& final_paths = {});
   bool Running(const std::string& reservation_id);
 
  private:
-  absl::StatusOr<SyncOutcome> RunRound(const store::ReservationRecord& r, SyncTrigger trigger,
+  // Claims the reservation for one round (ABORTED when a round runs) and runs it.
+  absl::StatusOr<SyncOutcome> ClaimAndRun(const store::ReservationRecord& r,
+                                          const store::InstanceRecord& target, SyncTrigger trigger,
+                                          const std::vector<std::string>& final_paths);
+  absl::StatusOr<SyncOutcome> RunRound(const store::ReservationRecord& r,
+                                       const store::InstanceRecord& target, SyncTrigger trigger,
                                        const std::vector<std::string>& final_paths);
   void CountFailure(const absl::Status& status);
 

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -16,6 +17,28 @@
 #include "store/connection_pool.h"
 
 namespace shadowplane::store {
+
+// What a migration's steps have done so far (migrations/0010_migration_progress.sql): a driver
+// that takes a migration over resumes from it.
+struct MigrationProgress {
+  int attempts = 0;  // retriable failures of the current step
+  std::optional<absl::Time> next_attempt_at;
+  std::string last_error;
+  int precopy_rounds = 0;
+  std::optional<int64_t> bytes_left;
+  bool traffic_prepared = false;
+  std::optional<absl::Time> switch_not_before;
+  std::optional<absl::Time> freeze_started_at;
+  std::optional<double> freeze_seconds;
+  std::optional<int64_t> final_dirty_bytes;
+  std::optional<int64_t> final_dirty_files;
+  std::optional<absl::Time> switched_at;
+  std::optional<double> loss_window_seconds;
+  std::optional<absl::Time> observe_until;
+  std::optional<double> forecast_wape;
+  std::optional<bool> paid_off;
+  std::string observation_note;
+};
 
 struct MigrationRecord {
   std::string id;
@@ -32,6 +55,32 @@ struct MigrationRecord {
   std::string error;
   absl::Time created_at;
   absl::Time updated_at;
+  std::string kind = "planned";  // planned, emergency
+  bool cancel_requested = false;
+  std::optional<absl::Time> state_entered_at;
+  MigrationProgress progress;
+};
+
+// One pre-copy or final sync round of a migration.
+struct MigrationRoundRecord {
+  int round = 0;
+  std::string kind;  // precopy, final
+  absl::Time at;
+  int64_t files_transferred = 0;
+  int64_t bytes_literal = 0;
+  int64_t bytes_wire = 0;
+  int64_t dirty_files = 0;
+  int64_t dirty_bytes = 0;
+  double duration_seconds = 0;
+};
+
+// Demand from one origin region in one hour: forecast when the migration started, and as it came
+// (nullopt until measured, or when not forecast).
+struct MigrationObservationRecord {
+  std::string origin_region;
+  absl::Time hour;
+  std::optional<double> predicted_requests;
+  std::optional<double> realized_requests;
 };
 
 struct MigrationEventRecord {
@@ -54,7 +103,8 @@ struct MigrationFilter {
 struct MigrationChange {
   std::optional<std::string> target_instance_id;
   std::optional<std::string> error;
-  std::string detail_json = "{}";  // the event's detail
+  std::optional<MigrationProgress> progress;  // replaces the stored progress when set
+  std::string detail_json = "{}";             // the event's detail
 };
 
 class MigrationRepository {
@@ -63,11 +113,13 @@ class MigrationRepository {
 
   // Records a PLANNED migration and its first event. With a request_id already used, returns that
   // migration (*created false). FAILED_PRECONDITION naming it when the resource already has an
-  // unfinished migration.
+  // unfinished migration other than one in OBSERVING; one in OBSERVING is ended (DONE, with a note
+  // naming the new migration) in the same transaction.
   absl::StatusOr<MigrationRecord> Create(const MigrationRecord& migration, absl::Time now,
                                          bool* created);
   // NOT_FOUND for an unknown id.
   absl::StatusOr<MigrationRecord> Get(const std::string& id);
+  absl::StatusOr<std::optional<MigrationRecord>> FindByRequestId(const std::string& request_id);
   absl::StatusOr<std::vector<MigrationRecord>> List(const MigrationFilter& filter);
   absl::StatusOr<std::vector<MigrationEventRecord>> Events(const std::string& id);
 
@@ -77,6 +129,32 @@ class MigrationRepository {
   // unknown id.
   absl::Status Transition(const std::string& id, const std::string& from, const std::string& to,
                           const MigrationChange& change, absl::Time now, const std::string& owner);
+
+  // Saves `progress` without a state change (no event): only if the migration is still in
+  // `state` and, with a non-empty `owner`, still leased by `owner`; ABORTED otherwise.
+  absl::Status SaveProgress(const std::string& id, const std::string& state,
+                            const MigrationProgress& progress, absl::Time now,
+                            const std::string& owner);
+  // Asks for a migration to be cancelled: its driver rolls it back while that is still safe.
+  // NOT_FOUND for an unknown id.
+  absl::Status RequestCancel(const std::string& id);
+
+  // Records a round (replacing one of the same number: a retried step).
+  absl::Status RecordRound(const std::string& id, const MigrationRoundRecord& round);
+  absl::StatusOr<std::vector<MigrationRoundRecord>> Rounds(const std::string& id);
+  // Records the forecast (predicted_requests of each row; a retried step keeps the first), or the
+  // realised demand (realized_requests of each row).
+  absl::Status RecordPredicted(const std::string& id,
+                               const std::vector<MigrationObservationRecord>& rows);
+  absl::Status RecordRealized(const std::string& id,
+                              const std::vector<MigrationObservationRecord>& rows);
+  // By region, then hour.
+  absl::StatusOr<std::vector<MigrationObservationRecord>> Observations(const std::string& id);
+  // Migrations per state, for metrics.
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CountByState();
+  // Migrations at work (PREPARING_TARGET to RETIRING_SOURCE, PROMOTING, ROLLING_BACK), all of them
+  // (empty location) or those moving to `target_location`: the concurrency limits.
+  absl::StatusOr<int64_t> CountActive(const std::string& target_location);
 
   // Leases to `owner` for `ttl` up to `limit` unfinished migrations that no one holds (or whose
   // lease expired), oldest first; migrations `owner` already holds are renewed and returned too.

@@ -171,6 +171,24 @@ absl::StatusOr<ReservationRecord> ReservationRepository::Get(const std::string& 
       });
 }
 
+absl::StatusOr<ReservationRecord> ReservationRepository::GetByResource(
+    const std::string& resource_id) {
+  if (!LooksLikeUuid(resource_id)) {
+    return absl::NotFoundError(absl::StrCat("no reservation of resource '", resource_id, "'"));
+  }
+  return pool_->Run("reading a resource's reservation",
+                    [&](pqxx::connection& conn) -> absl::StatusOr<ReservationRecord> {
+                      pqxx::read_transaction txn(conn);
+                      const pqxx::result r = txn.exec_params(
+                          ReservationSelect() + "WHERE r.resource_id = $1::uuid", resource_id);
+                      if (r.empty()) {
+                        return absl::NotFoundError(
+                            absl::StrCat("no reservation of resource '", resource_id, "'"));
+                      }
+                      return FromRow(r[0]);
+                    });
+}
+
 absl::StatusOr<std::optional<ReservationRecord>> ReservationRepository::FindByRequestId(
     const std::string& request_id) {
   return pool_->Run(
@@ -248,28 +266,45 @@ absl::Status ReservationRepository::SetInstanceCapacity(const std::string& insta
 }
 
 absl::Status ReservationRepository::SwapRoles(const std::string& resource_id,
-                                              const std::string& new_primary, absl::Time now) {
-  if (!LooksLikeUuid(resource_id) || !LooksLikeUuid(new_primary)) {
+                                              const std::string& new_primary, absl::Time now,
+                                              const std::string& keep_shadow) {
+  if (!LooksLikeUuid(resource_id) || !LooksLikeUuid(new_primary) ||
+      (!keep_shadow.empty() && !LooksLikeUuid(keep_shadow))) {
     return absl::FailedPreconditionError(absl::StrCat(
         "instance ", new_primary, " is not a live instance of resource ", resource_id));
   }
   return pool_->Run("swapping primary and shadow", [&](pqxx::connection& conn) -> absl::Status {
     pqxx::work txn(conn);
-    const pqxx::result target = txn.exec_params(
-        "SELECT role FROM instances WHERE id = $1::uuid AND resource_id = $2::uuid AND state NOT "
-        "IN ('stopped', 'failed') FOR UPDATE",
-        new_primary, resource_id);
-    if (target.empty()) {
+    const pqxx::result live = txn.exec_params(
+        "SELECT id::text, role FROM instances WHERE resource_id = $1::uuid AND state NOT IN "
+        "('stopped', 'failed') FOR UPDATE",
+        resource_id);
+    std::string old_primary, target_role;
+    bool shadow_live = keep_shadow.empty();
+    for (const auto& row : live) {
+      const std::string id = row[0].as<std::string>(), role = row[1].as<std::string>();
+      if (role == "primary") old_primary = id;
+      if (id == new_primary) target_role = role;
+      if (id == keep_shadow) shadow_live = true;
+    }
+    if (target_role.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "instance ", new_primary, " is not a live instance of resource ", resource_id));
     }
-    if (target[0][0].as<std::string>() == "primary") return absl::OkStatus();  // done before
+    if (target_role == "primary") return absl::OkStatus();  // done before
+    if (!shadow_live || keep_shadow == new_primary) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("instance ", keep_shadow, " cannot stay the shadow of resource ",
+                       resource_id, ": it is not another live instance of it"));
+    }
+    const std::string shadow = keep_shadow.empty() ? old_primary : keep_shadow;
     const std::string at = ToSqlTime(now);
     // The old primary steps down first: the one-live-primary index is checked row by row.
     txn.exec_params(
-        "UPDATE instances SET role = 'shadow', read_only = true, updated_at = $2::timestamptz "
-        "WHERE resource_id = $1::uuid AND role = 'primary' AND state NOT IN ('stopped', 'failed')",
-        resource_id, at);
+        "UPDATE instances SET role = CASE WHEN id = $2::uuid THEN 'shadow' ELSE 'retired' END, "
+        "read_only = true, updated_at = $3::timestamptz WHERE resource_id = $1::uuid AND id <> "
+        "$4::uuid AND state NOT IN ('stopped', 'failed')",
+        resource_id, shadow.empty() ? new_primary : shadow, at, new_primary);
     txn.exec_params(
         "UPDATE instances SET role = 'primary', read_only = false, updated_at = $2::timestamptz "
         "WHERE id = $1::uuid",
@@ -277,6 +312,61 @@ absl::Status ReservationRepository::SwapRoles(const std::string& resource_id,
     txn.commit();
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<InstanceRecord> ReservationRepository::AddTarget(const std::string& resource_id,
+                                                                const std::string& location,
+                                                                const Capacity& capacity,
+                                                                absl::Time now) {
+  if (!LooksLikeUuid(resource_id)) {
+    return absl::NotFoundError(absl::StrCat("resource ", resource_id, " not found"));
+  }
+  return pool_->Run(
+      "recording a migration target",
+      [&](pqxx::connection& conn) -> absl::StatusOr<InstanceRecord> {
+        pqxx::work txn(conn);
+        const char* select =
+            "SELECT i.id::text, i.role, i.location, l.region, i.capacity_millicores, i.memory_mib, "
+            "i.capacity_type, i.read_only, i.state, i.endpoint FROM instances i JOIN locations l "
+            "ON "
+            "l.name = i.location WHERE ";
+        const pqxx::result existing = txn.exec_params(
+            absl::StrCat(select,
+                         "i.resource_id = $1::uuid AND i.role = 'target' AND i.location = $2 AND "
+                         "i.capacity_type = $3 AND i.state NOT IN ('stopped', 'failed')"),
+            resource_id, location, CapacityTypeName(capacity.type));
+        if (!existing.empty()) return InstanceFromRow(existing[0], 0);
+        const pqxx::result id = txn.exec_params(
+            "INSERT INTO instances (resource_id, role, location, capacity_millicores, memory_mib, "
+            "capacity_type, read_only, state, created_at, updated_at) VALUES ($1::uuid, 'target', "
+            "$2, $3, $4, $5, true, 'creating', $6::timestamptz, $6::timestamptz) RETURNING "
+            "id::text",
+            resource_id, location, capacity.millicores, capacity.memory_mib,
+            CapacityTypeName(capacity.type), ToSqlTime(now));
+        const pqxx::result row =
+            txn.exec_params(absl::StrCat(select, "i.id = $1::uuid"), id[0][0].as<std::string>());
+        txn.commit();
+        return InstanceFromRow(row[0], 0);
+      });
+}
+
+absl::StatusOr<std::vector<InstanceRecord>> ReservationRepository::Instances(
+    const std::string& resource_id) {
+  if (!LooksLikeUuid(resource_id)) return std::vector<InstanceRecord>{};
+  return pool_->Run(
+      "listing a resource's instances",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<InstanceRecord>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec_params(
+            "SELECT i.id::text, i.role, i.location, l.region, i.capacity_millicores, i.memory_mib, "
+            "i.capacity_type, i.read_only, i.state, i.endpoint FROM instances i JOIN locations l "
+            "ON "
+            "l.name = i.location WHERE i.resource_id = $1::uuid ORDER BY i.created_at, i.id",
+            resource_id);
+        std::vector<InstanceRecord> out;
+        for (const auto& r : rows) out.push_back(InstanceFromRow(r, 0));
+        return out;
+      });
 }
 
 absl::Status ReservationRepository::SetState(const std::string& id, const std::string& state,

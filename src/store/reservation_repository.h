@@ -16,7 +16,7 @@ namespace shadowplane::store {
 
 struct InstanceRecord {
   std::string id;
-  std::string role;  // primary, shadow
+  std::string role;  // primary, shadow, target (of a migration), retired (left by one)
   std::string location;
   std::string region;  // of the location (read only)
   Capacity capacity;
@@ -67,6 +67,8 @@ class ReservationRepository {
   absl::StatusOr<ReservationRecord> CreatePending(ReservationRecord draft, absl::Time now);
 
   absl::StatusOr<ReservationRecord> Get(const std::string& id);
+  // The reservation that owns `resource_id`; NOT_FOUND when none does.
+  absl::StatusOr<ReservationRecord> GetByResource(const std::string& resource_id);
   // The placement constraint (JSON) of the reservation owning `resource_id`; empty when none does.
   absl::StatusOr<std::string> PlacementOfResource(const std::string& resource_id);
   // nullopt when no reservation has this request id.
@@ -80,11 +82,19 @@ class ReservationRepository {
   absl::Status SetInstanceCapacity(const std::string& instance_id, const Capacity& capacity,
                                    absl::Time now);
   // A migration's cutover, recorded: `new_primary` (a live instance of the resource) becomes its
-  // read-write primary and the old primary its read-only shadow, in one transaction, so that no
-  // reader ever sees two primaries or none. OK when it already is the primary (a retried step);
-  // FAILED_PRECONDITION when it is not a live instance of the resource.
+  // read-write primary and `keep_shadow` (empty: the old primary) its read-only shadow; any other
+  // live instance becomes 'retired' (to be deactivated). One transaction, so that no reader ever
+  // sees two primaries or none. OK when it already is the primary (a retried step);
+  // FAILED_PRECONDITION when either is not a live instance of the resource.
   absl::Status SwapRoles(const std::string& resource_id, const std::string& new_primary,
-                         absl::Time now);
+                         absl::Time now, const std::string& keep_shadow = "");
+  // A migration's new instance at `location` (role 'target', read-only, state creating); the one
+  // already recorded when there is one (a retried step).
+  absl::StatusOr<InstanceRecord> AddTarget(const std::string& resource_id,
+                                           const std::string& location, const Capacity& capacity,
+                                           absl::Time now);
+  // Every instance of the resource, stopped ones too, oldest first.
+  absl::StatusOr<std::vector<InstanceRecord>> Instances(const std::string& resource_id);
   // Moves the reservation to `state` (and its error); with released or failed, its resource is
   // marked deleted and its instances stopped or failed, in the same transaction.
   // With `only_from` non-empty, changes nothing and returns ABORTED unless the reservation is in

@@ -71,13 +71,18 @@ absl::Status SyncRunRepository::Record(SyncRunRecord& run) {
         run.bytes_literal, run.bytes_matched, run.bytes_signature, run.bytes_wire, run.dirty_files,
         run.dirty_bytes, source_hash, target_hash, run.identical);
     run.id = id[0].as<int64_t>();
-    if (run.result == "ok") {
+    // The reservation's freshness is its shadow's: a round into a migration's target is not it.
+    const bool into_shadow =
+        txn.exec_params("SELECT 1 FROM instances WHERE id = $1::uuid AND role = 'shadow'",
+                        run.target_instance)
+            .size() == 1;
+    if (into_shadow && run.result == "ok") {
       txn.exec_params(
           "UPDATE reservations SET last_sync_error = NULL, last_synced_at = "
           "GREATEST(COALESCE(last_synced_at, $2::timestamptz), $2::timestamptz) "
           "WHERE id = $1::uuid",
           run.reservation_id, ToSqlTime(run.started_at));
-    } else {
+    } else if (into_shadow) {
       txn.exec_params("UPDATE reservations SET last_sync_error = $2 WHERE id = $1::uuid",
                       run.reservation_id, run.error);
     }

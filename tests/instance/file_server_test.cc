@@ -78,7 +78,7 @@ TEST_F(FileServerTest, ReadOnlyRefusesWritesAndRateLimitApplies) {
   InstanceConfig shadow = config_;
   shadow.read_only = true;
   shadow.capacity.millicores = 2;  // 2 requests per second
-  server_->Reconfigure(shadow);
+  ASSERT_TRUE(server_->Reconfigure(shadow).ok());
   absl::SleepFor(absl::Seconds(1));  // let the bucket fill to its new burst
   auto put = client_->Put("/b.txt", "x", "text/plain");
   ASSERT_TRUE(put);

@@ -57,7 +57,7 @@ TEST_F(MigrationRepositoryTest, CreationIsIdempotentAndOneMigrationPerResourceAt
   EXPECT_TRUE(repo_->Create(Planned("mig-3", kOther), kNow, &created).ok()) << "another resource";
   // Once the first is finished, the resource may migrate again.
   ASSERT_TRUE(
-      repo_->Transition(first->id, "PLANNED", "FAILED", {std::nullopt, "gave up", "{}"}, kNow, "")
+      repo_->Transition(first->id, "PLANNED", "FAILED", {std::nullopt, "gave up", std::nullopt, "{}"}, kNow, "")
           .ok());
   EXPECT_TRUE(repo_->Create(Planned("mig-2", kResource), kNow, &created).ok());
   EXPECT_EQ(repo_->Get("dddddddd-0000-4000-8000-00000000ffff").status().code(),
@@ -71,7 +71,7 @@ TEST_F(MigrationRepositoryTest, MovesAreCompareAndSetAndEachLeavesAnEvent) {
   ASSERT_TRUE(m.ok());
   ASSERT_TRUE(repo_
                   ->Transition(m->id, "PLANNED", "PREPARING_TARGET",
-                               {std::nullopt, std::nullopt, R"({"target":"fra-1"})"},
+                               {std::nullopt, std::nullopt, std::nullopt, R"({"target":"fra-1"})"},
                                kNow + absl::Seconds(1), "")
                   .ok());
   // A stale driver still thinks it is PLANNED: refused, nothing written.

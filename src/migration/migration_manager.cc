@@ -1,0 +1,175 @@
+#include "migration/migration_manager.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "migration/migration_state.h"
+
+namespace shadowplane::migration {
+
+namespace {
+
+constexpr size_t kMaxRequestId = 128;
+constexpr size_t kMaxReason = 1000;
+
+}  // namespace
+
+MigrationManager::MigrationManager(store::MigrationRepository* migrations,
+                                   store::ReservationRepository* reservations,
+                                   store::LocationRepository* locations, const Clock* clock,
+                                   std::function<void()> wake)
+    : migrations_(migrations),
+      reservations_(reservations),
+      locations_(locations),
+      clock_(clock),
+      wake_(std::move(wake)) {}
+
+absl::Status MigrationManager::CheckRoom(const store::LocationRecord& location,
+                                         const Capacity& needed) {
+  if (needed.type == CapacityType::kSpot &&
+      (!location.spot_price_per_vcpu_hour.has_value() || location.spot_availability <= 0)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("location ", location.name, " offers no spot capacity"));
+  }
+  const int64_t free_millicores = location.capacity_millicores - location.used_millicores;
+  const int64_t free_memory = location.capacity_memory_mib - location.used_memory_mib;
+  if (needed.millicores > free_millicores || needed.memory_mib > free_memory) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("location ", location.name, " is out of capacity: ", free_millicores,
+                     " millicores and ", free_memory, " MiB free, the move needs ",
+                     needed.millicores, " millicores and ", needed.memory_mib, " MiB"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<store::MigrationRecord> MigrationManager::Migrate(const MigrateSpec& spec) {
+  if (spec.request_id.empty() || spec.request_id.size() > kMaxRequestId) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request_id must be 1 to ", kMaxRequestId, " bytes"));
+  }
+  if (spec.reservation_id.empty()) {
+    return absl::InvalidArgumentError("reservation_id is required");
+  }
+  if (spec.reason.size() > kMaxReason) {
+    return absl::InvalidArgumentError(absl::StrCat("reason is over ", kMaxReason, " bytes"));
+  }
+  const std::string kind = spec.kind.empty() ? "planned" : spec.kind;
+  if (kind != "planned" && kind != "emergency") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kind must be planned or emergency, got \"", spec.kind, "\""));
+  }
+  CapacityType type = CapacityType::kOnDemand;
+  if (!spec.capacity_type.empty() && !ParseCapacityType(spec.capacity_type, &type)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("capacity_type must be spot or on_demand, got \"", spec.capacity_type, "\""));
+  }
+  // A retry answers as the first call did, whatever has happened since.
+  ASSIGN_OR_RETURN(std::optional<store::MigrationRecord> existing,
+                   migrations_->FindByRequestId(spec.request_id));
+  if (existing.has_value()) return *existing;
+  ASSIGN_OR_RETURN(store::ReservationRecord r, reservations_->Get(spec.reservation_id));
+  if (r.state != "active") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("reservation ", r.id, " is ", r.state, ", not active"));
+  }
+  if (spec.capacity_type.empty()) type = r.capacity.type;
+  std::string target_location = spec.target_location;
+  if (kind == "emergency") {
+    if (r.shadow.id.empty() || r.shadow.state != "running") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("reservation ", r.id, " has no running shadow to promote"));
+    }
+    if (target_location.empty()) target_location = r.shadow.location;
+    if (target_location != r.shadow.location) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "target_location: an emergency promotion moves the primary to its shadow at ",
+          r.shadow.location, ", not to ", target_location));
+    }
+    if (spec.capacity_type.empty()) type = r.shadow.capacity.type;
+  } else if (target_location.empty()) {
+    return absl::InvalidArgumentError("target_location is required");
+  }
+  ASSIGN_OR_RETURN(store::LocationRecord location, locations_->GetLocation(target_location));
+  if (kind == "planned" && target_location == r.primary.location &&
+      type == r.primary.capacity.type) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "target_location: the primary already runs at ", target_location, " on ",
+        CapacityTypeName(type), " capacity; choose another location or capacity type"));
+  }
+  // What the target location must still hold: the primary's capacity, less what the shadow has
+  // there already when the shadow becomes the target.
+  Capacity needed{r.capacity.millicores, r.capacity.memory_mib, type};
+  if (r.shadow.location == target_location && r.shadow.capacity.type == type &&
+      r.shadow.state != "stopped" && r.shadow.state != "failed") {
+    needed.millicores -= r.shadow.capacity.millicores;
+    needed.memory_mib -= r.shadow.capacity.memory_mib;
+  }
+  if (kind == "planned") RETURN_IF_ERROR(CheckRoom(location, needed));
+
+  store::MigrationRecord draft;
+  draft.request_id = spec.request_id;
+  draft.resource_id = r.resource_id;
+  draft.reason = spec.reason.empty() ? "manual" : spec.reason;
+  draft.kind = kind;
+  draft.source_instance_id = r.primary.id;
+  draft.target_location = target_location;
+  draft.target_capacity_type = CapacityTypeName(type);
+  bool created = false;
+  ASSIGN_OR_RETURN(store::MigrationRecord m, migrations_->Create(draft, clock_->Now(), &created));
+  if (created) {
+    LOG_EVENT(kInfo, "migration requested")
+        .Field("migration_id", m.id)
+        .Field("reservation_id", r.id)
+        .Field("kind", kind)
+        .Field("from", r.primary.location)
+        .Field("to", target_location)
+        .Field("reason", draft.reason);
+    if (wake_) wake_();
+  }
+  return m;
+}
+
+absl::StatusOr<MigrationDetails> MigrationManager::Get(const std::string& id) {
+  if (id.empty()) return absl::InvalidArgumentError("id is required");
+  MigrationDetails d;
+  ASSIGN_OR_RETURN(d.migration, migrations_->Get(id));
+  ASSIGN_OR_RETURN(d.events, migrations_->Events(id));
+  ASSIGN_OR_RETURN(d.rounds, migrations_->Rounds(id));
+  d.reservation_id = ReservationOf(d.migration.resource_id);
+  return d;
+}
+
+absl::StatusOr<std::vector<store::MigrationRecord>> MigrationManager::List(
+    const store::MigrationFilter& filter) {
+  if (!filter.state.empty() && !ParseState(filter.state).has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("state \"", filter.state, "\" is not a migration state"));
+  }
+  return migrations_->List(filter);
+}
+
+absl::StatusOr<store::MigrationRecord> MigrationManager::Cancel(const std::string& id) {
+  if (id.empty()) return absl::InvalidArgumentError("id is required");
+  ASSIGN_OR_RETURN(store::MigrationRecord m, migrations_->Get(id));
+  const std::optional<MigrationState> state = ParseState(m.state);
+  if (state.has_value() && IsFinal(*state)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("migration ", id, " is already finished (", m.state, ")"));
+  }
+  if (!state.has_value() || !CanRollBack(*state) || m.progress.switched_at.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("migration ", id, " is past its traffic switch (", m.state,
+                     "): the new primary serves; migrate back instead"));
+  }
+  RETURN_IF_ERROR(migrations_->RequestCancel(id));
+  LOG_EVENT(kInfo, "migration cancellation requested").Field("migration_id", id);
+  if (wake_) wake_();
+  return migrations_->Get(id);
+}
+
+std::string MigrationManager::ReservationOf(const std::string& resource_id) {
+  auto r = reservations_->GetByResource(resource_id);
+  return r.ok() ? r->id : "";
+}
+
+}  // namespace shadowplane::migration

@@ -1,0 +1,65 @@
+// The MigrationService's domain side: checks a migration request against the reservation, the
+// catalog and the target's free capacity, records it (PLANNED; idempotent by request id) and wakes
+// the driver; reads migrations back with their events, rounds and observation; cancels. The
+// migration itself is the driver's (migration/migration_driver.h). Thread-safe.
+#ifndef SHADOWPLANE_MIGRATION_MIGRATION_MANAGER_H_
+#define SHADOWPLANE_MIGRATION_MIGRATION_MANAGER_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "store/location_repository.h"
+#include "store/migration_repository.h"
+#include "store/reservation_repository.h"
+
+namespace shadowplane::migration {
+
+struct MigrateSpec {
+  std::string request_id;
+  std::string reservation_id;
+  std::string target_location;  // emergency: empty means the shadow's location
+  std::string capacity_type;    // empty: the primary's
+  std::string reason;
+  std::string kind;  // empty: planned
+};
+
+// A migration with what GetMigration shows besides the row.
+struct MigrationDetails {
+  store::MigrationRecord migration;
+  std::string reservation_id;
+  std::vector<store::MigrationEventRecord> events;
+  std::vector<store::MigrationRoundRecord> rounds;
+};
+
+class MigrationManager {
+ public:
+  // `wake` (may be empty) is called after a migration is created: the driver's Wake().
+  MigrationManager(store::MigrationRepository* migrations,
+                   store::ReservationRepository* reservations, store::LocationRepository* locations,
+                   const Clock* clock, std::function<void()> wake);
+
+  // See MigrationService.Migrate in proto/shadowplane/v1/migrations.proto for the errors.
+  absl::StatusOr<store::MigrationRecord> Migrate(const MigrateSpec& spec);
+  absl::StatusOr<MigrationDetails> Get(const std::string& id);
+  absl::StatusOr<std::vector<store::MigrationRecord>> List(const store::MigrationFilter& filter);
+  absl::StatusOr<store::MigrationRecord> Cancel(const std::string& id);
+  // The reservation that owns `resource_id` (empty when none does any more).
+  std::string ReservationOf(const std::string& resource_id);
+
+ private:
+  // FAILED_PRECONDITION when `location` lacks room for `needed` more (or spot when asked).
+  absl::Status CheckRoom(const store::LocationRecord& location, const Capacity& needed);
+
+  store::MigrationRepository* const migrations_;
+  store::ReservationRepository* const reservations_;
+  store::LocationRepository* const locations_;
+  const Clock* const clock_;
+  const std::function<void()> wake_;
+};
+
+}  // namespace shadowplane::migration
+
+#endif  // SHADOWPLANE_MIGRATION_MIGRATION_MANAGER_H_

@@ -1,0 +1,158 @@
+// Runs the steps of the migration state machine (migration/migration_state.h) against live state.
+// A step performs the side effects of the migration's current state, then commits the next state
+// (with what it did: the progress columns, an event). Every step re-reads the reservation and its
+// instances and converges, so a step that ran halfway (a crash, a lost lease) runs again safely:
+//
+//   PLANNED           waits for a slot under the concurrency limits; records the demand forecast
+//                     that the observation will compare with.
+//   PREPARING_TARGET  the target is the shadow when it sits at the target location with the
+//                     target capacity type (scaled up to the primary's capacity), else a new
+//                     instance there; asks the traffic provider to prepare (short TTL).
+//   PRECOPY           full sync rounds into the target while the source serves, until a round
+//                     leaves less than `cutover_dirty_bytes` changed behind it (or
+//                     `max_precopy_rounds`).
+//   CUTOVER           freezes the source's writes (held, not refused), runs the final round and
+//                     checks the target byte-identical (tree hash), makes the target writable,
+//                     switches traffic, then makes the source read-only and lets it forward the
+//                     held writes (and later ones, for the drain period) to the target. The
+//                     write-freeze window (freeze to target writable) is recorded and fed to the
+//                     freeze model. The roles swap in one transaction: the old primary becomes the
+//                     shadow unless it breaks the diversity rule and the old shadow does not (then
+//                     it is retired).
+//   RETIRING_SOURCE   after the drain period: scales the new shadow down to shadow capacity,
+//                     clears its forwarding, deactivates retired instances, restores the TTL.
+//   OBSERVING         after `observe_window`: realised demand per region against the forecast,
+//                     and whether the move paid off (demand closer, by RTT, to the new location).
+//   ROLLING_BACK      (before the traffic switch) the source writable and unfrozen, a new target
+//                     deactivated or the shadow scaled back, the TTL restored.
+//   PROMOTING         (emergency) the shadow becomes the primary with the data it has, traffic
+//                     moves urgently; the loss window is the shadow's staleness. The old primary,
+//                     should it return, is fenced: read-only, re-synced as the shadow.
+//
+// Errors a step returns are retriable (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, RESOURCE_EXHAUSTED
+// from a busy sync) or permanent; the driver (migration/migration_driver.h) decides what follows.
+// Thread-safe: steps of different migrations may run at once; one migration's steps must not.
+#ifndef SHADOWPLANE_MIGRATION_MIGRATOR_H_
+#define SHADOWPLANE_MIGRATION_MIGRATOR_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "geo/distance.h"
+#include "migration/freeze_model_keeper.h"
+#include "providers/compute_provider.h"
+#include "providers/traffic_provider.h"
+#include "shadow/shadow_syncer.h"
+#include "store/forecast_repository.h"
+#include "store/location_repository.h"
+#include "store/migration_repository.h"
+#include "store/reservation_repository.h"
+#include "store/telemetry_repository.h"
+#include "traffic/traffic_switcher.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Histogram;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace shadowplane::migration {
+
+struct MigratorOptions {
+  // PRECOPY ends when a round leaves at most this much changed behind it...
+  int64_t cutover_dirty_bytes = 8 << 20;
+  // ...or after this many rounds (the final round, under the freeze, moves the rest).
+  int max_precopy_rounds = 10;
+  // How long the source holds a write during the freeze. Zero: the freeze model's high estimate
+  // for the last pre-copy round's dirty set, doubled, at least 5 s and at most 60 s.
+  absl::Duration freeze_hold = absl::ZeroDuration();
+  absl::Duration observe_window = absl::Hours(6);
+  // Concurrency limits: migrations at work at once, in all and per target location. Emergency
+  // promotions are not held back by them.
+  int max_active = 4;
+  int max_active_per_location = 2;
+  double min_shadow_distance_km = 500;  // the diversity rule (planner/placement.h)
+  geo::RttModel rtt;
+};
+
+// What a step did: the migration as it is now, and how long to wait before its next step.
+struct StepResult {
+  store::MigrationRecord migration;
+  absl::Duration wait = absl::ZeroDuration();
+};
+
+class Migrator {
+ public:
+  // `traffic` and `switcher` may be null (no reservation's clients are steered); `registry` too.
+  Migrator(store::MigrationRepository* migrations, store::ReservationRepository* reservations,
+           store::LocationRepository* locations, store::ForecastRepository* forecasts,
+           store::TelemetryRepository* telemetry, providers::ComputeProvider* compute,
+           shadow::ShadowSyncer* syncer, providers::TrafficProvider* traffic,
+           traffic::TrafficSwitcher* switcher, FreezeModelKeeper* freeze_model, const Clock* clock,
+           MigratorOptions options, prometheus::Registry* registry);
+
+  // Runs the current state's step of `m` once, as `owner` (its lease holder; empty: no lease).
+  // ABORTED when another driver moved it meanwhile.
+  absl::StatusOr<StepResult> Step(const store::MigrationRecord& m, const std::string& owner);
+
+  // Moves `m` to ROLLING_BACK (when it can still roll back) or FAILED, recording `why`.
+  absl::Status GiveUp(const store::MigrationRecord& m, const absl::Status& why,
+                      const std::string& owner);
+
+  const MigratorOptions& options() const { return options_; }
+
+ private:
+  struct Context;  // the live state a step works on
+  absl::StatusOr<Context> Load(const store::MigrationRecord& m);
+
+  absl::StatusOr<StepResult> Plan(const store::MigrationRecord& m, const std::string& owner);
+  absl::StatusOr<StepResult> PrepareTarget(const store::MigrationRecord& m,
+                                           const std::string& owner);
+  absl::StatusOr<StepResult> Precopy(const store::MigrationRecord& m, const std::string& owner);
+  absl::StatusOr<StepResult> Cutover(const store::MigrationRecord& m, const std::string& owner);
+  absl::StatusOr<StepResult> RetireSource(const store::MigrationRecord& m,
+                                          const std::string& owner);
+  absl::StatusOr<StepResult> Observe(const store::MigrationRecord& m, const std::string& owner);
+  absl::StatusOr<StepResult> RollBack(const store::MigrationRecord& m, const std::string& owner);
+  absl::StatusOr<StepResult> Promote(const store::MigrationRecord& m, const std::string& owner);
+
+  // Commits `m` (in `from`) to `to` with its progress and an event; the migration as it is then.
+  absl::StatusOr<StepResult> MoveTo(const store::MigrationRecord& m, const std::string& to,
+                                    const std::string& detail_json, const std::string& owner,
+                                    const std::string& target_instance_id = "");
+  // Undoes a freeze that did not reach the traffic switch: the source writable and serving, the
+  // target read-only again. Best effort; the rollback repeats it.
+  void Unfreeze(const Context& c);
+  absl::Duration HoldFor(const store::MigrationRecord& m);
+  // The instance that stays the shadow after a cutover to `target` (see the header comment).
+  std::string KeepAsShadow(const Context& c);
+  void CountTransition(const std::string& to);
+
+  store::MigrationRepository* const migrations_;
+  store::ReservationRepository* const reservations_;
+  store::LocationRepository* const locations_;
+  store::ForecastRepository* const forecasts_;
+  store::TelemetryRepository* const telemetry_;
+  providers::ComputeProvider* const compute_;
+  shadow::ShadowSyncer* const syncer_;
+  providers::TrafficProvider* const traffic_;
+  traffic::TrafficSwitcher* const switcher_;
+  FreezeModelKeeper* const freeze_model_;
+  const Clock* const clock_;
+  const MigratorOptions options_;
+
+  prometheus::Family<prometheus::Counter>* transitions_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* step_seconds_ = nullptr;
+  prometheus::Histogram* freeze_seconds_ = nullptr;
+  prometheus::Counter* precopy_rounds_ = nullptr;
+  prometheus::Counter* precopy_bytes_ = nullptr;
+  prometheus::Histogram* loss_window_seconds_ = nullptr;
+};
+
+}  // namespace shadowplane::migration
+
+#endif  // SHADOWPLANE_MIGRATION_MIGRATOR_H_
