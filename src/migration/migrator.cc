@@ -373,6 +373,7 @@ void Migrator::Unfreeze(const Context& c) {
   }
   if (!c.target.id.empty() && c.target.id != c.reservation.primary.id) {
     (void)compute_->SetReadOnly(c.target.location, c.target.id, true);
+    (void)reservations_->SetInstanceReadOnly(c.target.id, true, clock_->Now());
   }
 }
 
@@ -434,6 +435,7 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
       RETURN_IF_ERROR(migrations_->RecordRound(m.id, round));
       next.progress.final_dirty_bytes = run.bytes_literal;
       next.progress.final_dirty_files = run.files_transferred;
+      RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, false, clock_->Now()));
       RETURN_IF_ERROR(compute_->SetReadOnly(c.target.location, c.target.id, false).status());
       next.progress.freeze_seconds = absl::ToDoubleSeconds(absl::Now() - freeze);
       if (steered) {
@@ -614,6 +616,7 @@ absl::StatusOr<StepResult> Migrator::RollBack(const store::MigrationRecord& m,
           reservations_->SetInstance(c.target.id, "stopped", c.target.endpoint, clock_->Now()));
     } else if (c.target.role == "shadow") {
       RETURN_IF_ERROR(compute_->SetReadOnly(c.target.location, c.target.id, true).status());
+      RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, true, clock_->Now()));
       const Capacity want = planner::ShadowCapacity(r.capacity, r.shadow_capacity_fraction);
       const Capacity typed{want.millicores, want.memory_mib, c.target.capacity.type};
       if (!(c.target.capacity == typed)) {
@@ -652,6 +655,7 @@ absl::StatusOr<StepResult> Migrator::Promote(const store::MigrationRecord& m,
     const absl::Time synced = r.last_synced_at.value_or(r.created_at);
     next.progress.loss_window_seconds =
         std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - synced));
+    RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, false, clock_->Now()));
     RETURN_IF_ERROR(compute_->SetReadOnly(c.target.location, c.target.id, false).status());
     if (switcher_ != nullptr && traffic_ != nullptr && !r.traffic_provider.empty()) {
       ASSIGN_OR_RETURN(providers::Endpoint to,

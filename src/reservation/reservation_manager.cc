@@ -479,6 +479,17 @@ void ReservationManager::Converge(const store::ReservationRecord& listed,
   auto live = compute_->DescribeInstance(instance.location, instance.id);
   if (live.ok() && live->state != providers::InstanceRunState::kStopped &&
       live->state != providers::InstanceRunState::kDeleted) {
+    // Fencing: an instance recorded read-only never serves writes (an old primary that returns
+    // after its shadow was promoted). The other way round is the migration's to decide.
+    if (instance.read_only && !live->read_only) {
+      auto fenced = compute_->SetReadOnly(instance.location, instance.id, true);
+      LogLine log(fenced.ok() ? LogLevel::kWarning : LogLevel::kError,
+                  "instance serving writes against its record fenced read-only");
+      log.Field("reservation_id", r.id)
+          .Field("instance_id", instance.id)
+          .Field("role", instance.role);
+      if (!fenced.ok()) log.Field("error", fenced.status());
+    }
     return;  // as recorded (a restarting instance is the agent's to bring back)
   }
   if (!live.ok() && !absl::IsNotFound(live.status())) return;  // unreachable: next pass

@@ -252,6 +252,18 @@ absl::Status ReservationRepository::SetInstance(const std::string& instance_id,
   });
 }
 
+absl::Status ReservationRepository::SetInstanceReadOnly(const std::string& instance_id,
+                                                        bool read_only, absl::Time now) {
+  return pool_->Run("updating an instance's mode", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    txn.exec_params(
+        "UPDATE instances SET read_only = $2, updated_at = $3::timestamptz WHERE id = $1::uuid",
+        instance_id, read_only, ToSqlTime(now));
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
 absl::Status ReservationRepository::SetInstanceCapacity(const std::string& instance_id,
                                                         const Capacity& capacity, absl::Time now) {
   return pool_->Run("updating an instance's capacity", [&](pqxx::connection& conn) -> absl::Status {

@@ -81,6 +81,9 @@ class ReservationRepository {
                            const std::string& endpoint, absl::Time now);
   absl::Status SetInstanceCapacity(const std::string& instance_id, const Capacity& capacity,
                                    absl::Time now);
+  // Records the mode an instance should serve in (the reconcile loop fences one that serves
+  // writes when it is recorded read-only).
+  absl::Status SetInstanceReadOnly(const std::string& instance_id, bool read_only, absl::Time now);
   // A migration's cutover, recorded: `new_primary` (a live instance of the resource) becomes its
   // read-write primary and `keep_shadow` (empty: the old primary) its read-only shadow; any other
   // live instance becomes 'retired' (to be deactivated). One transaction, so that no reader ever

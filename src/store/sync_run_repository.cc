@@ -122,7 +122,11 @@ absl::StatusOr<std::vector<ShadowPair>> SyncRunRepository::ActivePairs() {
             "JOIN LATERAL (SELECT location, state FROM instances WHERE resource_id = "
             "r.resource_id AND role = 'shadow' ORDER BY created_at DESC LIMIT 1) s ON true "
             "WHERE r.state = 'active' AND p.state = 'running' AND s.state = 'running' "
-            "ORDER BY r.id");
+            // A migration syncs its own rounds (and its final one under a freeze): periodic
+            // rounds wait until it no longer holds the resource.
+            "AND NOT EXISTS (SELECT 1 FROM migrations m WHERE m.resource_id = r.resource_id AND "
+            "m.state IN ('PLANNED', 'PREPARING_TARGET', 'PRECOPY', 'CUTOVER', 'RETIRING_SOURCE', "
+            "'PROMOTING', 'ROLLING_BACK')) ORDER BY r.id");
         std::vector<ShadowPair> pairs;
         for (const pqxx::row& row : rows) {
           ShadowPair pair;

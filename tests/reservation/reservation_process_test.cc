@@ -18,6 +18,7 @@
 #include "shadowplane/v1/sync.grpc.pb.h"
 #include "support/agent_under_test.h"
 #include "support/child_process.h"
+#include "support/control_plane_test.h"
 #include "support/server_client.h"
 #include "support/test_database.h"
 #include "support/traffic_servers.h"
@@ -28,132 +29,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace pb = shadowplane::v1;
 
-struct Site {
-  const char* location;
-  const char* region;
-  double latitude, longitude, vcpu_price;
-};
-// Frankfurt, Ashburn, Singapore: Ashburn is cheapest.
-constexpr Site kSites[] = {{"fra-1", "eu-central", 50.11, 8.68, 0.048},
-                           {"iad-1", "us-east", 39.04, -77.49, 0.040},
-                           {"sin-1", "ap-southeast", 1.35, 103.82, 0.052}};
-
-class ReservationProcessTest : public testing::DatabaseTest {
+class ReservationProcessTest : public testing::ControlPlaneTest {
  protected:
-  void SetUp() override {
-    DatabaseTest::SetUp();
-    if (HasFatalFailure()) return;
-    root_ = testing::MakeTempDir("sp-reserve");
-    seed_ = root_ + "/seed";
-    fs::create_directories(seed_ + "/docs");
-    std::ofstream(seed_ + "/index.html") << "<h1>hello</h1>";
-    std::ofstream(seed_ + "/docs/readme.txt") << "read me";
-    std::string yaml = "regions:\n";
-    for (const Site& s : kSites) {
-      absl::StrAppend(&yaml, "  - {name: ", s.region, ", latitude: ", s.latitude,
-                      ", longitude: ", s.longitude, "}\n");
-    }
-    yaml += "locations:\n";
-    for (const Site& s : kSites) {
-      auto agent = std::make_unique<testing::AgentUnderTest>(SHADOWPLANE_AGENT_BIN,
-                                                             root_ + "/" + s.location, s.location);
-      ASSERT_TRUE(agent->Start().ok());
-      absl::StrAppend(&yaml, "  - name: ", s.location, "\n    region: ", s.region,
-                      "\n    latitude: ", s.latitude, "\n    longitude: ", s.longitude,
-                      "\n    agent_endpoint: ", agent->endpoint(),
-                      "\n    on_demand_price_per_vcpu_hour: ", s.vcpu_price,
-                      "\n    on_demand_price_per_gib_hour: 0.005\n    electricity_price_per_kwh: "
-                      "0.2\n    power_draw_watts_per_vcpu: 8\n    capacity_millicores: 4000\n"
-                      "    capacity_memory_mib: 4096\n");
-      agents_[s.location] = std::move(agent);
-    }
-    std::ofstream(root_ + "/locations.yaml") << yaml;
-    port_ = testing::FreePort();
-    metrics_port_ = testing::FreePort();
-    std::vector<std::string> argv = {SHADOWPLANE_BIN,
-                                     absl::StrCat("--listen=127.0.0.1:", port_),
-                                     absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_),
-                                     "--database_url=" + db_->url(),
-                                     "--locations_file=" + root_ + "/locations.yaml",
-                                     "--reconcile_interval=300ms",
-                                     "--db_check_interval=200ms",
-                                     "--agent_call_timeout=3s",
-                                     "--sync_tick=200ms"};
-    argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
-    auto server = testing::ChildProcess::Start(argv);
-    ASSERT_TRUE(server.ok());
-    server_ = *std::move(server);
-    // Connecting before it listens would cost a reconnect backoff.
-    ASSERT_TRUE(server_->WaitForOutput("shadowplane started", absl::Seconds(60)))
-        << server_->Output();
-    testing::ServerClient client(port_);
-    ASSERT_TRUE(
-        client.WaitForHealth(grpc::health::v1::HealthCheckResponse::SERVING, absl::Seconds(60)))
-        << server_->Output();
-    channel_ = client.channel();
-    locations_ = pb::LocationService::NewStub(channel_);
-    reservations_ = pb::ReservationService::NewStub(channel_);
-    sync_ = pb::SyncService::NewStub(channel_);
-  }
-
-  void TearDown() override {
-    server_.reset();
-    agents_.clear();
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-
-  pb::ReserveRequest Request(const std::string& request_id) {
-    pb::ReserveRequest r;
-    r.set_request_id(request_id);
-    r.set_name("web");
-    r.set_millicores(1000);
-    r.set_memory_mib(512);
-    r.set_seed_dir(seed_);
-    return r;
-  }
-
-  grpc::Status Reserve(const pb::ReserveRequest& request, pb::Reservation* out) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
-    return reservations_->Reserve(&context, request, out);
-  }
-
-  grpc::Status GetReservation(const std::string& id, pb::Reservation* out) {
-    grpc::ClientContext context;
-    pb::GetReservationRequest request;
-    request.set_id(id);
-    return reservations_->GetReservation(&context, request, out);
-  }
-
-  static std::string Fetch(const std::string& endpoint, const std::string& path, int* status) {
-    int port = 0;
-    absl::SimpleAtoi(endpoint.substr(endpoint.rfind(':') + 1), &port);
-    httplib::Client client(endpoint.substr(0, endpoint.rfind(':')), port);
-    client.set_connection_timeout(2);
-    auto res = client.Get(path.c_str());
-    *status = res ? res->status : -1;
-    return res ? res->body : "";
-  }
-
-  static int Put(const std::string& endpoint, const std::string& path) {
-    int port = 0;
-    absl::SimpleAtoi(endpoint.substr(endpoint.rfind(':') + 1), &port);
-    httplib::Client client(endpoint.substr(0, endpoint.rfind(':')), port);
-    auto res = client.Put(path.c_str(), "new", "text/plain");
-    return res ? res->status : -1;
-  }
-
-  std::string root_, seed_;
-  std::vector<std::string> extra_flags_;  // for the server, set before SetUp
-  int port_ = 0, metrics_port_ = 0;
-  std::map<std::string, std::unique_ptr<testing::AgentUnderTest>> agents_;
-  std::unique_ptr<testing::ChildProcess> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<pb::LocationService::Stub> locations_;
-  std::unique_ptr<pb::ReservationService::Stub> reservations_;
-  std::unique_ptr<pb::SyncService::Stub> sync_;
-
   grpc::Status ListSyncRuns(const std::string& id, int limit, pb::ListSyncRunsResponse* out) {
     grpc::ClientContext context;
     pb::ListSyncRunsRequest list;

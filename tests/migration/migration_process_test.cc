@@ -1,0 +1,432 @@
+// Migrations end to end (label e2e): PostgreSQL, the server, three agents with live instance
+// processes and a real HAProxy in front of the resource, with clients writing throughout.
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "shadowplane/v1/migrations.grpc.pb.h"
+#include "support/control_plane_test.h"
+#include "support/traffic_servers.h"
+
+namespace shadowplane {
+namespace {
+
+namespace fs = std::filesystem;
+namespace pb = shadowplane::v1;
+
+// Data per test resource: small by default so the suite stays fast; the write-freeze figure for a
+// larger resource comes from SHADOWPLANE_MIGRATION_DATA_MB=512.
+int DataMiB() {
+  const char* mb = std::getenv("SHADOWPLANE_MIGRATION_DATA_MB");
+  int n = 0;
+  return mb != nullptr && absl::SimpleAtoi(mb, &n) && n > 0 ? n : 16;
+}
+
+// Writes `mib` MiB of incompressible data in 1 MiB files under `dir`.
+void WriteData(const std::string& dir, int mib) {
+  fs::create_directories(dir + "/blobs");
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  std::string block(1 << 20, '\0');
+  for (int f = 0; f < mib; ++f) {
+    for (size_t i = 0; i + 8 <= block.size(); i += 8) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      memcpy(&block[i], &x, 8);
+    }
+    std::ofstream(absl::StrCat(dir, "/blobs/b-", f, ".bin"), std::ios::binary) << block;
+  }
+}
+
+// What the writing client saw.
+struct WriterLog {
+  int requests = 0, failures = 0;
+  std::map<std::string, std::string> acknowledged;  // path -> body
+  std::vector<std::string> failure_details;
+};
+
+// PUTs small files through `port` (HAProxy's frontend, keep-alive) until `stop`.
+void RunWriter(int port, const std::atomic<bool>& stop, WriterLog* log) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_keep_alive(true);
+  client.set_read_timeout(60);
+  for (int i = 0; !stop.load(); ++i) {
+    const std::string path = absl::StrCat("/live/k-", i % 400);
+    const std::string body = absl::StrCat("write ", i, "\n");
+    auto r = client.Put(path, body, "text/plain");
+    ++log->requests;
+    if (!r || r->status >= 300) {
+      ++log->failures;
+      log->failure_details.push_back(r ? absl::StrCat(i, ": ", r->status, " ", r->body)
+                                       : absl::StrCat(i, ": no answer"));
+      continue;
+    }
+    log->acknowledged[path] = body;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+}
+
+class MigrationProcessTest : public testing::ControlPlaneTest {
+ protected:
+  void SetUp() override {
+    auto haproxy = testing::HaproxyServer::Start({"web", "big"});
+    ASSERT_TRUE(haproxy.ok()) << haproxy.status();
+    haproxy_ = *std::move(haproxy);
+    extra_flags_ = {"--traffic_provider=haproxy",
+                    "--haproxy_socket=" + haproxy_->socket(),
+                    "--haproxy_state_file=" + haproxy_->state_file(),
+                    "--haproxy_drain=1s",
+                    "--observe_window=1s",
+                    "--migration_tick=100ms",
+                    "--cutover_dirty_bytes=0",
+                    "--max_precopy_rounds=6",
+                    "--shadow_sync_interval=2s"};
+    ControlPlaneTest::SetUp();
+    if (HasFatalFailure()) return;
+    migrations_ = pb::MigrationService::NewStub(channel_);
+  }
+
+  grpc::Status Migrate(const std::string& request_id, const std::string& reservation,
+                       const std::string& to, pb::Migration* out, const std::string& kind = "",
+                       const std::string& capacity_type = "") {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    pb::MigrateRequest request;
+    request.set_request_id(request_id);
+    request.set_reservation_id(reservation);
+    request.set_target_location(to);
+    request.set_kind(kind);
+    request.set_capacity_type(capacity_type);
+    request.set_reason("test");
+    return migrations_->Migrate(&context, request, out);
+  }
+
+  grpc::Status GetMigration(const std::string& id, pb::Migration* out) {
+    grpc::ClientContext context;
+    pb::GetMigrationRequest request;
+    request.set_id(id);
+    return migrations_->GetMigration(&context, request, out);
+  }
+
+  // Follows WatchMigration to the end; the states seen, in order.
+  std::vector<std::string> Watch(const std::string& id, pb::Migration* last) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(240)));
+    pb::WatchMigrationRequest request;
+    request.set_id(id);
+    auto stream = migrations_->WatchMigration(&context, request);
+    std::vector<std::string> states;
+    pb::Migration m;
+    while (stream->Read(&m)) {
+      if (states.empty() || states.back() != m.state()) states.push_back(m.state());
+      *last = m;
+    }
+    grpc::Status status = stream->Finish();
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return states;
+  }
+
+  // The states the migration went through, from its events.
+  std::string StatesOf(const pb::Migration& m) {
+    std::vector<std::string> states;
+    for (const auto& e : m.events()) {
+      if (states.empty() || states.back() != e.to_state()) states.push_back(e.to_state());
+    }
+    return absl::StrJoin(states, ",");
+  }
+
+  // The HAProxy slot's address, from HAProxy itself.
+  std::string HaproxyTarget() { return haproxy_->Ask("show servers state web"); }
+
+  std::unique_ptr<testing::HaproxyServer> haproxy_;
+  std::unique_ptr<pb::MigrationService::Stub> migrations_;
+};
+
+TEST_F(MigrationProcessTest, APlannedMoveUnderWritesLosesNoWriteAndEndsWithTheOldPrimaryAsShadow) {
+  const int mib = DataMiB();
+  WriteData(seed_, mib);
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-move"), &r).ok());
+  ASSERT_EQ(r.state(), "active") << r.error();
+  ASSERT_EQ(r.primary().location(), "iad-1");
+  ASSERT_EQ(r.shadow().location(), "fra-1");
+  ASSERT_TRUE(absl::StrContains(
+      HaproxyTarget(), r.primary().endpoint().substr(0, r.primary().endpoint().rfind(':'))));
+
+  std::atomic<bool> stop{false};
+  WriterLog log;
+  std::thread writer([&] { RunWriter(haproxy_->frontend_port(0), stop, &log); });
+  absl::Cleanup join = [&] {
+    stop = true;
+    if (writer.joinable()) writer.join();
+  };
+  absl::SleepFor(absl::Milliseconds(500));
+
+  pb::Migration m;
+  // To Singapore, where nothing of the resource runs yet: a new target, filled by pre-copy.
+  grpc::Status status = Migrate("move-1", r.id(), "sin-1", &m);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(m.reservation_id(), r.id());
+  EXPECT_EQ(m.source_instance_id(), r.primary().id());
+  pb::Migration again;
+  ASSERT_TRUE(Migrate("move-1", r.id(), "sin-1", &again).ok());
+  EXPECT_EQ(again.id(), m.id()) << "idempotent by request id";
+
+  pb::Migration last;
+  Watch(m.id(), &last);
+  stop = true;
+  writer.join();
+  ASSERT_EQ(last.state(), "DONE") << last.error() << "\n" << server_->Output();
+  ASSERT_TRUE(GetMigration(m.id(), &last).ok());
+  EXPECT_EQ(StatesOf(last),
+            "PLANNED,PREPARING_TARGET,PRECOPY,CUTOVER,RETIRING_SOURCE,OBSERVING,DONE");
+  const pb::MigrationProgress& p = last.progress();
+  ASSERT_TRUE(p.has_freeze_seconds());
+  std::vector<std::string> rounds;
+  for (const auto& round : last.rounds()) {
+    rounds.push_back(absl::StrCat(round.kind(), " ", round.bytes_literal(), " B new, ",
+                                  round.dirty_bytes(), " B changed meanwhile, ",
+                                  round.duration_seconds(), " s"));
+  }
+  std::cout << "migration of " << mib << " MiB under " << log.requests << " writes ("
+            << log.failures << " failed): write freeze " << p.freeze_seconds() << " s, final round "
+            << p.final_bytes() << " B in " << p.final_files() << " files; rounds:\n  "
+            << absl::StrJoin(rounds, "\n  ") << "\n";
+  ASSERT_GE(last.rounds_size(), 2);
+  EXPECT_EQ(last.rounds(0).kind(), "precopy");
+  EXPECT_EQ(last.rounds(last.rounds_size() - 1).kind(), "final");
+  EXPECT_GE(last.rounds(0).bytes_literal(), int64_t{mib} << 19) << "the first round moves the data";
+  for (int i = 1; i < last.rounds_size(); ++i) {
+    EXPECT_LT(last.rounds(i).bytes_literal(), last.rounds(0).bytes_literal() / 4)
+        << "later rounds move only what changed";
+  }
+  EXPECT_LT(p.freeze_seconds(), 10);
+  EXPECT_EQ(log.failures, 0) << absl::StrJoin(log.failure_details, "\n");
+  EXPECT_GT(log.requests, 100);
+
+  // The roles swapped: the new instance is the primary, the old primary its read-only shadow
+  // (Ashburn is far from Singapore); Frankfurt's shadow is retired.
+  pb::Reservation now;
+  ASSERT_TRUE(GetReservation(r.id(), &now).ok());
+  EXPECT_EQ(now.primary().location(), "sin-1");
+  EXPECT_NE(now.primary().id(), r.shadow().id()) << "a new instance";
+  EXPECT_EQ(now.primary().millicores(), 1000);
+  EXPECT_EQ(now.shadow().id(), r.primary().id());
+  EXPECT_EQ(now.shadow().millicores(), 250) << "scaled down to shadow capacity";
+  EXPECT_TRUE(now.shadow().read_only());
+  EXPECT_EQ(Put(now.shadow().endpoint(), "/after.txt"), 405) << "read-only, forwarding over";
+  // Traffic points at the new primary, as HAProxy itself reports.
+  const std::string new_ip =
+      now.primary().endpoint().substr(0, now.primary().endpoint().rfind(':'));
+  EXPECT_TRUE(absl::StrContains(HaproxyTarget(), " " + new_ip + " ")) << HaproxyTarget();
+
+  // No acknowledged write is lost, and the new primary has the data byte for byte.
+  int code = 0;
+  for (const auto& [path, body] : log.acknowledged) {
+    EXPECT_EQ(Fetch(now.primary().endpoint(), path, &code), body) << path;
+  }
+  for (int f = 0; f < mib; f += std::max(1, mib / 8)) {
+    const std::string path = absl::StrCat("/blobs/b-", f, ".bin");
+    std::ifstream in(seed_ + path, std::ios::binary);
+    const std::string want((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(Fetch(now.primary().endpoint(), path, &code), want) << path;
+  }
+  Fetch(r.shadow().endpoint(), "/index.html", &code);
+  EXPECT_EQ(code, -1) << "the retired instance no longer serves";
+  EXPECT_FALSE(p.observation_note().empty()) << "the observation ran";
+}
+
+TEST_F(MigrationProcessTest, AMoveToTheShadowsLocationScalesTheShadowUpAndThePrimaryDown) {
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-near"), &r).ok());
+  ASSERT_EQ(r.state(), "active");
+  ASSERT_EQ(Put(r.primary().endpoint(), "/before.txt", "written before"), 201);
+  pb::Migration m;
+  ASSERT_TRUE(Migrate("move-near", r.id(), "fra-1", &m).ok());
+  pb::Migration last;
+  Watch(m.id(), &last);
+  ASSERT_EQ(last.state(), "DONE") << last.error() << "\n" << server_->Output();
+  ASSERT_TRUE(GetMigration(m.id(), &last).ok());
+  EXPECT_EQ(last.target_instance_id(), r.shadow().id());
+  std::string details;
+  for (const auto& e : last.events()) absl::StrAppend(&details, e.detail_json(), "\n");
+  EXPECT_TRUE(absl::StrContains(details, "scale_shadow")) << details;
+  pb::Reservation now;
+  ASSERT_TRUE(GetReservation(r.id(), &now).ok());
+  EXPECT_EQ(now.primary().id(), r.shadow().id());
+  EXPECT_EQ(now.primary().location(), "fra-1");
+  EXPECT_EQ(now.primary().millicores(), 1000) << "scaled up to the primary's capacity";
+  EXPECT_FALSE(now.primary().read_only());
+  EXPECT_EQ(now.shadow().id(), r.primary().id());
+  EXPECT_EQ(now.shadow().millicores(), 250) << "scaled down to shadow capacity";
+  EXPECT_TRUE(now.shadow().read_only());
+  int code = 0;
+  EXPECT_EQ(Fetch(now.primary().endpoint(), "/before.txt", &code), "written before");
+  EXPECT_EQ(Put(now.primary().endpoint(), "/after.txt"), 201);
+  EXPECT_EQ(Put(now.shadow().endpoint(), "/after.txt"), 405);
+}
+
+TEST_F(MigrationProcessTest, BadRequestsGetTheRightStatusAndChangeNothing) {
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-bad"), &r).ok());
+  ASSERT_EQ(r.state(), "active");
+  pb::Migration m;
+  auto code = [&](const grpc::Status& s) { return s.error_code(); };
+  EXPECT_EQ(code(Migrate("", r.id(), "fra-1", &m)), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(code(Migrate("b1", "", "fra-1", &m)), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(code(Migrate("b2", "00000000-0000-4000-8000-000000000000", "fra-1", &m)),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(code(Migrate("b3", r.id(), "nowhere-9", &m)), grpc::StatusCode::NOT_FOUND);
+  grpc::Status same = Migrate("b4", r.id(), "iad-1", &m);
+  EXPECT_EQ(code(same), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(same.error_message(), "target_location")) << same.error_message();
+  grpc::Status type = Migrate("b5", r.id(), "fra-1", &m, "", "cheap");
+  EXPECT_EQ(code(type), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(type.error_message(), "capacity_type")) << type.error_message();
+  EXPECT_EQ(code(Migrate("b6", r.id(), "fra-1", &m, "sideways")),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(code(Migrate("b7", r.id(), "fra-1", &m, "", "spot")),
+            grpc::StatusCode::FAILED_PRECONDITION)
+      << "no location offers spot here";
+  EXPECT_EQ(code(Migrate("b8", r.id(), "sin-1", &m, "emergency")),
+            grpc::StatusCode::INVALID_ARGUMENT)
+      << "an emergency promotion goes to the shadow";
+
+  // Out of capacity: a large resource fills Singapore.
+  pb::ReserveRequest big = Request("req-big");
+  big.set_name("big");
+  big.set_millicores(3500);
+  big.mutable_placement()->add_locations("sin-1");
+  big.mutable_placement()->add_locations("iad-1");  // Ashburn has no room left for it
+  pb::Reservation filler;
+  grpc::Status reserved = Reserve(big, &filler);
+  ASSERT_TRUE(reserved.ok()) << reserved.error_message();
+  ASSERT_EQ(filler.primary().location(), "sin-1");
+  grpc::Status full = Migrate("b9", r.id(), "sin-1", &m);
+  EXPECT_EQ(code(full), grpc::StatusCode::FAILED_PRECONDITION) << full.error_message();
+  EXPECT_TRUE(absl::StrContains(full.error_message(), "capacity")) << full.error_message();
+
+  // Nothing was recorded by any of them.
+  grpc::ClientContext list_context;
+  pb::ListMigrationsRequest list;
+  pb::ListMigrationsResponse listed;
+  ASSERT_TRUE(migrations_->ListMigrations(&list_context, list, &listed).ok());
+  EXPECT_EQ(listed.migrations_size(), 0);
+  grpc::ClientContext bad_state;
+  list.set_state("SIDEWAYS");
+  EXPECT_EQ(migrations_->ListMigrations(&bad_state, list, &listed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(GetMigration("00000000-0000-4000-8000-000000000000", &m).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(GetMigration("not-a-uuid", &m).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // One migration per resource; a cancel rolls it back while the source still serves.
+  pb::Migration first;
+  ASSERT_TRUE(Migrate("one", r.id(), "fra-1", &first).ok());
+  grpc::Status second = Migrate("two", r.id(), "sin-1", &m);
+  EXPECT_EQ(code(second), grpc::StatusCode::FAILED_PRECONDITION) << second.error_message();
+  grpc::ClientContext cancel_context;
+  pb::CancelMigrationRequest cancel;
+  cancel.set_id(first.id());
+  pb::Migration cancelled;
+  grpc::Status c = migrations_->CancelMigration(&cancel_context, cancel, &cancelled);
+  if (c.ok()) {
+    pb::Migration last;
+    Watch(first.id(), &last);
+    // Cancelled before the switch: rolled back; a cutover that won the race ends DONE.
+    EXPECT_TRUE(last.state() == "ROLLED_BACK" || last.state() == "DONE") << last.state();
+    if (last.state() == "ROLLED_BACK") {
+      pb::Reservation now;
+      ASSERT_TRUE(GetReservation(r.id(), &now).ok());
+      EXPECT_EQ(now.primary().id(), r.primary().id());
+      EXPECT_EQ(Put(now.primary().endpoint(), "/still-writable.txt"), 201);
+      EXPECT_EQ(now.shadow().millicores(), 250) << "the shadow scaled back down";
+    }
+  } else {
+    EXPECT_EQ(c.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << c.error_message();
+  }
+  grpc::ClientContext again_context;
+  EXPECT_EQ(migrations_->CancelMigration(&again_context, cancel, &cancelled).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION)
+      << "finished";
+}
+
+TEST_F(MigrationProcessTest, AnEmergencyPromotionMovesTrafficAndFencesTheOldPrimaryWhenItReturns) {
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-lost"), &r).ok());
+  ASSERT_EQ(r.state(), "active");
+  // The shadow catches up, then the primary takes a write it will never pass on.
+  grpc::ClientContext sync_context;
+  pb::SyncNowRequest sync;
+  sync.set_reservation_id(r.id());
+  pb::SyncRun run;
+  ASSERT_TRUE(sync_->SyncNow(&sync_context, sync, &run).ok());
+  ASSERT_EQ(Put(r.primary().endpoint(), "/lost.txt", "never synced"), 201);
+  absl::SleepFor(absl::Milliseconds(500));
+
+  // The primary's agent and instance die.
+  testing::AgentUnderTest& iad = *agents_.at("iad-1");
+  std::ifstream pid_file(iad.data_root() + "/instances/" + r.primary().id() + "/instance.pid");
+  int pid = 0;
+  pid_file >> pid;
+  ASSERT_GT(pid, 0);
+  iad.Kill();
+  kill(pid, SIGKILL);
+
+  pb::Migration m;
+  grpc::Status status = Migrate("promote-1", r.id(), "", &m, "emergency");
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(m.target_location(), "fra-1");
+  pb::Migration last;
+  Watch(m.id(), &last);
+  ASSERT_EQ(last.state(), "DONE") << last.error() << "\n" << server_->Output();
+  ASSERT_TRUE(GetMigration(m.id(), &last).ok());
+  EXPECT_EQ(StatesOf(last), "PLANNED,PREPARING_TARGET,PROMOTING,OBSERVING,DONE");
+  ASSERT_TRUE(last.progress().has_loss_window_seconds());
+  std::cout << "emergency promotion: loss window " << last.progress().loss_window_seconds()
+            << " s\n";
+  EXPECT_GT(last.progress().loss_window_seconds(), 0.4);
+
+  pb::Reservation now;
+  ASSERT_TRUE(GetReservation(r.id(), &now).ok());
+  EXPECT_EQ(now.primary().id(), r.shadow().id());
+  EXPECT_EQ(Put(now.primary().endpoint(), "/after.txt", "new primary"), 201);
+  const std::string new_ip =
+      now.primary().endpoint().substr(0, now.primary().endpoint().rfind(':'));
+  EXPECT_TRUE(absl::StrContains(HaproxyTarget(), " " + new_ip + " ")) << HaproxyTarget();
+
+  // The old primary comes back (its agent restarts it as it was, read-write): fenced read-only,
+  // then re-synced as the shadow.
+  ASSERT_TRUE(iad.Start().ok());
+  int put = 0, code = 0;
+  std::string after;
+  for (int i = 0; i < 150; ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    put = Put(r.primary().endpoint(), "/split-brain.txt", "must not land");
+    if (put == 405) {
+      after = Fetch(r.primary().endpoint(), "/after.txt", &code);
+      if (after == "new primary") break;
+    }
+  }
+  EXPECT_EQ(put, 405) << "fenced: never a second writer";
+  EXPECT_EQ(after, "new primary") << "re-synced from the new primary as its shadow";
+  EXPECT_EQ(now.shadow().id(), r.primary().id());
+}
+
+}  // namespace
+}  // namespace shadowplane
