@@ -722,18 +722,35 @@ class Shadowctl {
     request.set_id(id);
     auto stream = migrations_->WatchMigration(&context, request);
     pb::Migration m;
-    std::string state;
+    std::string state, progress;
+    int events_shown = 0;
+    auto clock = [](const google::protobuf::Timestamp& t) {
+      return absl::FormatTime("%H:%M:%E3S",
+                              absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()),
+                              absl::LocalTimeZone());
+    };
     while (stream->Read(&m)) {
+      state = m.state();
       if (options_.json) {
         std::string json;
         (void)google::protobuf::util::MessageToJsonString(m, &json);
         out_ << json << "\n";
-      } else {
-        out_ << absl::FormatTime("%H:%M:%S", absl::Now(), absl::LocalTimeZone()) << "  "
-             << ProgressLine(m) << "\n";
+        out_.flush();
+        continue;
+      }
+      // Every state change (from the events, so none is missed between two updates), then the
+      // progress within the state when it moved.
+      for (; events_shown < m.events_size(); ++events_shown) {
+        const pb::MigrationEvent& e = m.events(events_shown);
+        out_ << clock(e.at()) << "  " << (e.from_state().empty() ? "" : e.from_state() + " -> ")
+             << e.to_state() << "  " << e.detail_json() << "\n";
+      }
+      const std::string line = ProgressLine(m);
+      if (line != progress) {
+        out_ << clock(m.updated_at()) << "  " << line << "\n";
+        progress = line;
       }
       out_.flush();
-      state = m.state();
     }
     grpc::Status status = stream->Finish();
     if (!status.ok()) return Fail(status);

@@ -367,6 +367,33 @@ absl::Duration Migrator::HoldFor(const store::MigrationRecord& m) {
   return std::clamp(absl::Seconds(2 * high), absl::Seconds(5), absl::Seconds(60));
 }
 
+void Migrator::RestoreTraffic(const store::MigrationRecord& m, const std::string& service) {
+  // The service points where it should either way; only its TTL stays short when this fails.
+  if (absl::Status restored = traffic_->Restore(service); !restored.ok()) {
+    LOG_EVENT(kWarning, "traffic settings not restored after a migration")
+        .Field("migration_id", m.id)
+        .Field("service", service)
+        .Field("error", restored);
+  }
+}
+
+absl::Status Migrator::Deactivate(const store::InstanceRecord& i) {
+  auto gone = compute_->DeactivateInstance(i.location, i.id, /*delete_data=*/true);
+  if (gone.ok() || absl::IsNotFound(gone.status())) {
+    return reservations_->SetInstance(i.id, "stopped", i.endpoint, clock_->Now());
+  }
+  if (!absl::IsUnavailable(gone.status()) && !absl::IsDeadlineExceeded(gone.status())) {
+    return gone.status();
+  }
+  // Its location cannot be reached: recorded as failed, the orphan reaper stops it when the
+  // location is back (it stops every instance the database does not record as live).
+  LOG_EVENT(kWarning, "instance left to the orphan reaper")
+      .Field("instance_id", i.id)
+      .Field("location", i.location)
+      .Field("error", gone.status());
+  return reservations_->SetInstance(i.id, "failed", i.endpoint, clock_->Now());
+}
+
 void Migrator::Unfreeze(const Context& c) {
   if (!c.source.id.empty()) {
     (void)compute_->SetWriteRouting(c.source.location, c.source.id, providers::WriteRouting{});
@@ -513,13 +540,11 @@ absl::StatusOr<StepResult> Migrator::RetireSource(const store::MigrationRecord& 
         RETURN_IF_ERROR(reservations_->SetInstanceCapacity(i.id, want, clock_->Now()));
       }
     } else if (i.role == "retired") {
-      auto gone = compute_->DeactivateInstance(i.location, i.id, /*delete_data=*/true);
-      if (!gone.ok() && !absl::IsNotFound(gone.status())) return gone.status();
-      RETURN_IF_ERROR(reservations_->SetInstance(i.id, "stopped", i.endpoint, clock_->Now()));
+      RETURN_IF_ERROR(Deactivate(i));
       retired.push_back(Quote(i.id));
     }
   }
-  if (steered && m.progress.traffic_prepared) RETURN_IF_ERROR(traffic_->Restore(r.service_name));
+  if (steered && m.progress.traffic_prepared) RestoreTraffic(m, r.service_name);
   store::MigrationRecord next = m;
   next.progress.observe_until = clock_->Now() + options_.observe_window;
   return MoveTo(next, StateName(MigrationState::kObserving),
@@ -610,10 +635,7 @@ absl::StatusOr<StepResult> Migrator::RollBack(const store::MigrationRecord& m,
   }
   if (!c.target.id.empty() && Live(c.target)) {
     if (c.target.role == "target") {
-      auto gone = compute_->DeactivateInstance(c.target.location, c.target.id, true);
-      if (!gone.ok() && !absl::IsNotFound(gone.status())) return gone.status();
-      RETURN_IF_ERROR(
-          reservations_->SetInstance(c.target.id, "stopped", c.target.endpoint, clock_->Now()));
+      RETURN_IF_ERROR(Deactivate(c.target));
     } else if (c.target.role == "shadow") {
       RETURN_IF_ERROR(compute_->SetReadOnly(c.target.location, c.target.id, true).status());
       RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, true, clock_->Now()));
@@ -626,7 +648,7 @@ absl::StatusOr<StepResult> Migrator::RollBack(const store::MigrationRecord& m,
     }
   }
   if (traffic_ != nullptr && !r.traffic_provider.empty() && m.progress.traffic_prepared) {
-    RETURN_IF_ERROR(traffic_->Restore(r.service_name));
+    RestoreTraffic(m, r.service_name);
   }
   return MoveTo(m, StateName(MigrationState::kRolledBack), Json({{"source_serving", "true"}}),
                 owner);

@@ -128,6 +128,11 @@ class Migrator {
   // target read-only again. Best effort; the rollback repeats it.
   void Unfreeze(const Context& c);
   absl::Duration HoldFor(const store::MigrationRecord& m);
+  // Best effort: logged when the traffic server cannot be reached.
+  void RestoreTraffic(const store::MigrationRecord& m, const std::string& service);
+  // Deactivates an instance the move leaves over (data deleted) and records it stopped; when its
+  // location cannot be reached, records it failed for the orphan reaper to stop later.
+  absl::Status Deactivate(const store::InstanceRecord& instance);
   // The instance that stays the shadow after a cutover to `target` (see the header comment).
   std::string KeepAsShadow(const Context& c);
   void CountTransition(const std::string& to);

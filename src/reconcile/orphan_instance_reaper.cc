@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "store/uuid.h"
 
 namespace shadowplane::reconcile {
 
@@ -42,10 +43,19 @@ absl::StatusOr<int> OrphanInstanceReaper::RunOnce() {
   std::vector<std::string> resource_ids;
   for (const auto& info : running) resource_ids.push_back(info.resource_id);
   ASSIGN_OR_RETURN(const std::set<std::string> live, inputs_.live_resources(resource_ids));
+  std::set<std::string> recorded;
+  if (inputs_.recorded_instances) {
+    std::vector<std::string> instance_ids;
+    for (const auto& info : running) instance_ids.push_back(info.instance_id);
+    ASSIGN_OR_RETURN(recorded, inputs_.recorded_instances(instance_ids));
+  }
   int stopped = 0;
   for (const auto& info : running) {
-    if (live.count(info.resource_id) != 0) continue;
-    auto result = compute_->DeactivateInstance(info.location, info.instance_id, /*delete_data=*/false);
+    const bool unrecorded = inputs_.recorded_instances && store::LooksLikeUuid(info.instance_id) &&
+                            recorded.count(info.instance_id) == 0;
+    if (live.count(info.resource_id) != 0 && !unrecorded) continue;
+    auto result =
+        compute_->DeactivateInstance(info.location, info.instance_id, /*delete_data=*/false);
     if (!result.ok()) {
       LOG_EVENT(kWarning, "orphan instance could not be stopped")
           .Field("instance_id", info.instance_id)

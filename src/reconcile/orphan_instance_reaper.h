@@ -1,7 +1,9 @@
-// Stops instances whose resource no longer exists: left behind by a release that died half-way,
-// by a restore of an older database, or by hand. Lists every location's instances through the
-// compute provider and deactivates (keeping the data, for a person to inspect) each running one
-// whose resource is not live. Reconciles: running it again is harmless. Thread-compatible.
+// Stops instances whose resource no longer exists, or that the database no longer records as live:
+// left behind by a release that died half-way, by a migration rolled back while the target's
+// location could not be reached, by a restore of an older database, or by hand. Lists every
+// location's instances through the compute provider and deactivates (keeping the data, for a person
+// to inspect) each running one whose resource is not live. Reconciles: running it again is
+// harmless. Thread-compatible.
 #ifndef SHADOWPLANE_RECONCILE_ORPHAN_INSTANCE_REAPER_H_
 #define SHADOWPLANE_RECONCILE_ORPHAN_INSTANCE_REAPER_H_
 
@@ -27,6 +29,10 @@ struct OrphanReaperInputs {
   // Which of these resource ids are live.
   std::function<absl::StatusOr<std::set<std::string>>(const std::vector<std::string>&)>
       live_resources;
+  // Optional: which of these instance ids are recorded live. An instance of a live resource that
+  // is not (a migration's target abandoned while its location was unreachable) is an orphan too.
+  std::function<absl::StatusOr<std::set<std::string>>(const std::vector<std::string>&)>
+      recorded_instances;
 };
 
 class OrphanInstanceReaper {

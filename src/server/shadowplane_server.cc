@@ -269,6 +269,9 @@ class ShadowplaneServer::Impl {
     inputs.live_resources = [this](const std::vector<std::string>& ids) {
       return inventory_->LiveResources(ids);
     };
+    inputs.recorded_instances = [this](const std::vector<std::string>& ids) {
+      return inventory_->RecordedInstances(ids);
+    };
     orphan_reaper_ =
         std::make_unique<reconcile::OrphanInstanceReaper>(compute_.get(), inputs, registry_.get());
     reservation::ReservationOptions reservation_options;

@@ -64,6 +64,22 @@ absl::StatusOr<std::set<std::string>> InventoryStore::LiveResources(
       });
 }
 
+absl::StatusOr<std::set<std::string>> InventoryStore::RecordedInstances(
+    const std::vector<std::string>& instance_ids) {
+  return pool_->Run("reading recorded instances",
+                    [&](pqxx::connection& conn) -> absl::StatusOr<std::set<std::string>> {
+                      pqxx::read_transaction txn(conn);
+                      std::set<std::string> live;
+                      for (const auto& row : txn.exec_params(
+                               "SELECT id::text FROM instances WHERE state NOT IN ('stopped', "
+                               "'failed') AND id = ANY($1::uuid[])",
+                               UuidArrayLiteral(instance_ids))) {
+                        live.insert(row[0].as<std::string>());
+                      }
+                      return live;
+                    });
+}
+
 absl::StatusOr<bool> RunUnderAdvisoryLock(ConnectionPool& pool, int64_t key,
                                           const std::function<absl::Status()>& fn) {
   auto conn = pool.Acquire();

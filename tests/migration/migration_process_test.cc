@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "shadowplane/v1/migrations.grpc.pb.h"
+#include "support/child_process.h"
 #include "support/control_plane_test.h"
 #include "support/traffic_servers.h"
 
@@ -93,6 +94,7 @@ class MigrationProcessTest : public testing::ControlPlaneTest {
                     "--haproxy_drain=1s",
                     "--observe_window=1s",
                     "--migration_tick=100ms",
+                    "--migration_step_deadline=4s",
                     "--cutover_dirty_bytes=0",
                     "--max_precopy_rounds=6",
                     "--shadow_sync_interval=2s"};
@@ -256,12 +258,31 @@ TEST_F(MigrationProcessTest, AMoveToTheShadowsLocationScalesTheShadowUpAndThePri
   ASSERT_TRUE(Reserve(Request("req-near"), &r).ok());
   ASSERT_EQ(r.state(), "active");
   ASSERT_EQ(Put(r.primary().endpoint(), "/before.txt", "written before"), 201);
-  pb::Migration m;
-  ASSERT_TRUE(Migrate("move-near", r.id(), "fra-1", &m).ok());
+  // Through the CLI, as a platform engineer would: it follows the migration to its end.
+  const testing::RunResult cli = testing::RunToCompletion(
+      {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "migrate", r.id(), "--to=fra-1",
+       "--request_id=move-near", "--reason=closer to Europe", "--watch"});
+  EXPECT_EQ(cli.exit_code, 0) << cli.output;
+  for (const char* step :
+       {"PLANNED -> PREPARING_TARGET", "PRECOPY -> CUTOVER", "CUTOVER -> RETIRING_SOURCE",
+        "OBSERVING -> DONE", "pre-copy round 1", "write freeze"}) {
+    EXPECT_TRUE(absl::StrContains(cli.output, step)) << step << "\n" << cli.output;
+  }
+  grpc::ClientContext list_context;
+  pb::ListMigrationsRequest list;
+  list.set_resource_id(r.resource_id());
+  pb::ListMigrationsResponse listed;
+  ASSERT_TRUE(migrations_->ListMigrations(&list_context, list, &listed).ok());
+  ASSERT_EQ(listed.migrations_size(), 1);
   pb::Migration last;
-  Watch(m.id(), &last);
+  ASSERT_TRUE(GetMigration(listed.migrations(0).id(), &last).ok());
   ASSERT_EQ(last.state(), "DONE") << last.error() << "\n" << server_->Output();
-  ASSERT_TRUE(GetMigration(m.id(), &last).ok());
+  EXPECT_EQ(last.reason(), "closer to Europe");
+  const testing::RunResult shown = testing::RunToCompletion(
+      {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "migrations", "get", last.id()});
+  EXPECT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_TRUE(absl::StrContains(shown.output, "RETIRING_SOURCE")) << shown.output;
+  EXPECT_TRUE(absl::StrContains(shown.output, "final")) << shown.output;
   EXPECT_EQ(last.target_instance_id(), r.shadow().id());
   std::string details;
   for (const auto& e : last.events()) absl::StrAppend(&details, e.detail_json(), "\n");
@@ -279,6 +300,41 @@ TEST_F(MigrationProcessTest, AMoveToTheShadowsLocationScalesTheShadowUpAndThePri
   EXPECT_EQ(Fetch(now.primary().endpoint(), "/before.txt", &code), "written before");
   EXPECT_EQ(Put(now.primary().endpoint(), "/after.txt"), 201);
   EXPECT_EQ(Put(now.shadow().endpoint(), "/after.txt"), 405);
+
+  // Grafana's view.
+  int status = 0;
+  const std::string metrics = Fetch(absl::StrCat("127.0.0.1:", metrics_port_), "/metrics", &status);
+  for (const char* name :
+       {"shadowplane_migrations{state=\"DONE\"} 1", "shadowplane_migration_transitions_total",
+        "shadowplane_migration_step_seconds_bucket",
+        "shadowplane_migration_write_freeze_seconds_count 1",
+        "shadowplane_migration_precopy_rounds_total", "shadowplane_migration_precopy_bytes_total",
+        "shadowplane_traffic_switches_total"}) {
+    EXPECT_TRUE(absl::StrContains(metrics, name)) << name;
+  }
+}
+
+TEST_F(MigrationProcessTest, ATrafficServerDownIsRetriedThenRolledBackWithTheSourceServing) {
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-lb-down"), &r).ok());
+  ASSERT_EQ(r.state(), "active");
+  haproxy_.reset();  // the load balancer's runtime API is gone
+  pb::Migration m;
+  ASSERT_TRUE(Migrate("move-lb-down", r.id(), "fra-1", &m).ok());
+  pb::Migration last;
+  Watch(m.id(), &last);
+  ASSERT_EQ(last.state(), "ROLLED_BACK") << server_->Output();
+  ASSERT_TRUE(GetMigration(m.id(), &last).ok());
+  EXPECT_TRUE(absl::StrContains(last.error(), "HAProxy")) << last.error();
+  EXPECT_TRUE(absl::StrContains(StatesOf(last), "ROLLING_BACK,ROLLED_BACK")) << StatesOf(last);
+  pb::Reservation now;
+  ASSERT_TRUE(GetReservation(r.id(), &now).ok());
+  EXPECT_EQ(now.primary().id(), r.primary().id());
+  EXPECT_EQ(Put(now.primary().endpoint(), "/still-serving.txt"), 201) << "the source serves writes";
+  EXPECT_EQ(now.shadow().id(), r.shadow().id());
+  EXPECT_EQ(now.shadow().millicores(), 250) << "scaled back";
+  EXPECT_TRUE(now.shadow().read_only());
+  EXPECT_EQ(Put(now.shadow().endpoint(), "/x.txt"), 405);
 }
 
 TEST_F(MigrationProcessTest, BadRequestsGetTheRightStatusAndChangeNothing) {
