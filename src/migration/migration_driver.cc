@@ -28,7 +28,7 @@ bool IsRetriable(const absl::Status& status) {
   }
 }
 
-MigrationDriver::MigrationDriver(store::MigrationRepository* migrations, Migrator* migrator,
+MigrationDriver::MigrationDriver(store::MigrationRepository* migrations, MigrationStepper* migrator,
                                  MigrationDriverOptions options, prometheus::Registry* registry)
     : migrations_(migrations), migrator_(migrator), options_(std::move(options)) {
   if (registry == nullptr) return;

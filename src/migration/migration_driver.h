@@ -26,7 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "migration/migrator.h"
+#include "migration/migration_stepper.h"
 #include "store/migration_repository.h"
 
 namespace prometheus {
@@ -56,7 +56,7 @@ bool IsRetriable(const absl::Status& status);
 
 class MigrationDriver {
  public:
-  MigrationDriver(store::MigrationRepository* migrations, Migrator* migrator,
+  MigrationDriver(store::MigrationRepository* migrations, MigrationStepper* migrator,
                   MigrationDriverOptions options, prometheus::Registry* registry);
   ~MigrationDriver();
 
@@ -79,7 +79,7 @@ class MigrationDriver {
   absl::Duration Backoff(int attempts) const;
 
   store::MigrationRepository* const migrations_;
-  Migrator* const migrator_;
+  MigrationStepper* const migrator_;
   const MigrationDriverOptions options_;
 
   absl::Mutex mu_;

@@ -42,6 +42,7 @@
 #include "common/clock.h"
 #include "geo/distance.h"
 #include "migration/freeze_model_keeper.h"
+#include "migration/migration_stepper.h"
 #include "providers/compute_provider.h"
 #include "providers/traffic_provider.h"
 #include "shadow/shadow_syncer.h"
@@ -79,13 +80,7 @@ struct MigratorOptions {
   geo::RttModel rtt;
 };
 
-// What a step did: the migration as it is now, and how long to wait before its next step.
-struct StepResult {
-  store::MigrationRecord migration;
-  absl::Duration wait = absl::ZeroDuration();
-};
-
-class Migrator {
+class Migrator final : public MigrationStepper {
  public:
   // `traffic` and `switcher` may be null (no reservation's clients are steered); `registry` too.
   Migrator(store::MigrationRepository* migrations, store::ReservationRepository* reservations,
@@ -95,13 +90,10 @@ class Migrator {
            traffic::TrafficSwitcher* switcher, FreezeModelKeeper* freeze_model, const Clock* clock,
            MigratorOptions options, prometheus::Registry* registry);
 
-  // Runs the current state's step of `m` once, as `owner` (its lease holder; empty: no lease).
-  // ABORTED when another driver moved it meanwhile.
-  absl::StatusOr<StepResult> Step(const store::MigrationRecord& m, const std::string& owner);
-
-  // Moves `m` to ROLLING_BACK (when it can still roll back) or FAILED, recording `why`.
+  absl::StatusOr<StepResult> Step(const store::MigrationRecord& m,
+                                  const std::string& owner) override;
   absl::Status GiveUp(const store::MigrationRecord& m, const absl::Status& why,
-                      const std::string& owner);
+                      const std::string& owner) override;
 
   const MigratorOptions& options() const { return options_; }
 
