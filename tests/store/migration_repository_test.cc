@@ -56,9 +56,10 @@ TEST_F(MigrationRepositoryTest, CreationIsIdempotentAndOneMigrationPerResourceAt
   EXPECT_TRUE(absl::StrContains(second.status().message(), first->id)) << second.status();
   EXPECT_TRUE(repo_->Create(Planned("mig-3", kOther), kNow, &created).ok()) << "another resource";
   // Once the first is finished, the resource may migrate again.
-  ASSERT_TRUE(
-      repo_->Transition(first->id, "PLANNED", "FAILED", {std::nullopt, "gave up", std::nullopt, "{}"}, kNow, "")
-          .ok());
+  ASSERT_TRUE(repo_
+                  ->Transition(first->id, "PLANNED", "FAILED",
+                               {std::nullopt, "gave up", std::nullopt, "{}"}, kNow, "")
+                  .ok());
   EXPECT_TRUE(repo_->Create(Planned("mig-2", kResource), kNow, &created).ok());
   EXPECT_EQ(repo_->Get("dddddddd-0000-4000-8000-00000000ffff").status().code(),
             absl::StatusCode::kNotFound);
@@ -165,6 +166,62 @@ TEST_F(MigrationRepositoryTest, ListsFilterAndPage) {
   EXPECT_TRUE(repo_->List(by_resource)->empty());
   page.after = "garbage";
   EXPECT_EQ(repo_->List(page).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(MigrationRepositoryTest, ProgressRoundsAndObservationsAreKeptAndANewMoveEndsAnObservation) {
+  bool created = false;
+  auto m = repo_->Create(Planned("mig-obs", kResource), kNow, &created);
+  ASSERT_TRUE(m.ok()) << m.status();
+  MigrationProgress progress;
+  progress.precopy_rounds = 2;
+  progress.bytes_left = 4096;
+  progress.freeze_seconds = 0.07;
+  progress.switched_at = kNow + absl::Seconds(9);
+  ASSERT_TRUE(repo_->SaveProgress(m->id, "PLANNED", progress, kNow, "").ok());
+  EXPECT_EQ(repo_->SaveProgress(m->id, "PRECOPY", progress, kNow, "").code(),
+            absl::StatusCode::kAborted)
+      << "only in the state it was made in";
+  ASSERT_TRUE(
+      repo_->RecordRound(m->id, {1, "precopy", kNow, 3, 1 << 20, 1 << 20, 2, 512, 0.5}).ok());
+  ASSERT_TRUE(
+      repo_->RecordRound(m->id, {1, "precopy", kNow, 3, 1 << 20, 1 << 20, 1, 256, 0.4}).ok())
+      << "a retried round replaces its row";
+  auto rounds = repo_->Rounds(m->id);
+  ASSERT_TRUE(rounds.ok());
+  ASSERT_EQ(rounds->size(), 1u);
+  EXPECT_EQ((*rounds)[0].dirty_bytes, 256);
+  ASSERT_TRUE(repo_->RecordPredicted(m->id, {{"eu", kNow, 10.0, std::nullopt}}).ok());
+  ASSERT_TRUE(repo_->RecordPredicted(m->id, {{"eu", kNow, 99.0, std::nullopt}}).ok());
+  ASSERT_TRUE(repo_->RecordRealized(m->id, {{"eu", kNow, std::nullopt, 12.0}}).ok());
+  auto observed = repo_->Observations(m->id);
+  ASSERT_TRUE(observed.ok());
+  ASSERT_EQ(observed->size(), 1u);
+  EXPECT_EQ(*(*observed)[0].predicted_requests, 10.0) << "the forecast as it was first recorded";
+  EXPECT_EQ(*(*observed)[0].realized_requests, 12.0);
+
+  ASSERT_TRUE(repo_->Transition(m->id, "PLANNED", "OBSERVING", {}, kNow, "").ok());
+  auto read = repo_->Get(m->id);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->progress.precopy_rounds, 2);
+  EXPECT_EQ(*read->progress.bytes_left, 4096);
+  EXPECT_DOUBLE_EQ(*read->progress.freeze_seconds, 0.07);
+  EXPECT_EQ(*read->progress.switched_at, kNow + absl::Seconds(9));
+  EXPECT_EQ(*read->state_entered_at, kNow);
+
+  // OBSERVING does not hold the resource: a new move ends the observation and says so.
+  auto next = repo_->Create(Planned("mig-next", kResource), kNow + absl::Minutes(1), &created);
+  ASSERT_TRUE(next.ok()) << next.status();
+  auto ended = repo_->Get(m->id);
+  ASSERT_TRUE(ended.ok());
+  EXPECT_EQ(ended->state, "DONE");
+  EXPECT_TRUE(absl::StrContains(ended->progress.observation_note, next->id))
+      << ended->progress.observation_note;
+  auto events = repo_->Events(m->id);
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->back().to_state, "DONE");
+  EXPECT_TRUE(absl::StrContains(events->back().detail_json, "observation_ended_early_by"));
+  EXPECT_EQ(repo_->RequestCancel("00000000-0000-4000-8000-000000000000").code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace
