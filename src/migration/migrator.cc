@@ -51,6 +51,21 @@ double Overlap(absl::Time h, absl::Time from, absl::Time to) {
   return end <= start ? 0 : (end - start) / absl::Hours(1);
 }
 
+// A migration's round as the sync round it ran.
+store::MigrationRoundRecord RoundOf(const store::SyncRunRecord& run, int number, const char* kind) {
+  store::MigrationRoundRecord round;
+  round.round = number;
+  round.kind = kind;
+  round.at = run.started_at;
+  round.files_transferred = run.files_transferred;
+  round.bytes_literal = run.bytes_literal;
+  round.bytes_wire = run.bytes_wire;
+  round.dirty_files = run.dirty_files;
+  round.dirty_bytes = run.dirty_bytes;
+  round.duration_seconds = run.duration_seconds;
+  return round;
+}
+
 }  // namespace
 
 struct Migrator::Context {
@@ -214,14 +229,8 @@ absl::StatusOr<StepResult> Migrator::Step(const store::MigrationRecord& m,
 
 absl::StatusOr<StepResult> Migrator::Plan(const store::MigrationRecord& m,
                                           const std::string& owner) {
-  if (m.kind != "emergency") {
-    ASSIGN_OR_RETURN(int64_t active, migrations_->CountActive(""));
-    ASSIGN_OR_RETURN(int64_t here, migrations_->CountActive(m.target_location));
-    if (active >= options_.max_active || here >= options_.max_active_per_location) {
-      return StepResult{m, kSlotPoll};  // queued behind the concurrency limits
-    }
-  }
-  // What the observation will compare with: the newest forecast per region, from now on.
+  // What the observation will compare with: the newest forecast per region, from now on (kept as
+  // first recorded when this step runs again).
   auto forecasts = forecasts_->Latest(m.resource_id);
   if (forecasts.ok()) {
     std::vector<store::MigrationObservationRecord> rows;
@@ -236,10 +245,26 @@ absl::StatusOr<StepResult> Migrator::Plan(const store::MigrationRecord& m,
     }
     RETURN_IF_ERROR(migrations_->RecordPredicted(m.id, rows));
   }
-  return MoveTo(m, StateName(MigrationState::kPreparingTarget),
-                Json({{"forecast_regions",
-                       absl::StrCat(forecasts.ok() ? static_cast<int>(forecasts->size()) : 0)}}),
-                owner);
+  store::MigrationProgress progress = m.progress;
+  progress.attempts = 0;
+  progress.next_attempt_at.reset();
+  progress.last_error.clear();
+  ASSIGN_OR_RETURN(
+      bool started,
+      migrations_->StartWithinLimits(
+          m.id, options_.max_active, options_.max_active_per_location, progress,
+          Json({{"forecast_regions",
+                 absl::StrCat(forecasts.ok() ? static_cast<int>(forecasts->size()) : 0)}}),
+          clock_->Now(), owner));
+  if (!started) return StepResult{m, kSlotPoll};  // queued behind the concurrency limits
+  CountTransition(StateName(MigrationState::kPreparingTarget));
+  LOG_EVENT(kInfo, "migration moved")
+      .Field("migration_id", m.id)
+      .Field("resource_id", m.resource_id)
+      .Field("from", m.state)
+      .Field("to", StateName(MigrationState::kPreparingTarget));
+  ASSIGN_OR_RETURN(store::MigrationRecord now, migrations_->Get(m.id));
+  return StepResult{now, absl::ZeroDuration()};
 }
 
 absl::StatusOr<StepResult> Migrator::PrepareTarget(const store::MigrationRecord& m,
@@ -317,21 +342,11 @@ absl::StatusOr<StepResult> Migrator::PrepareTarget(const store::MigrationRecord&
 
 absl::StatusOr<StepResult> Migrator::Precopy(const store::MigrationRecord& m,
                                              const std::string& owner) {
-  const absl::Time at = clock_->Now();
   ASSIGN_OR_RETURN(store::ReservationRecord r, reservations_->GetByResource(m.resource_id));
   ASSIGN_OR_RETURN(shadow::SyncOutcome outcome,
                    syncer_->SyncInto(r.id, m.target_instance_id, shadow::SyncTrigger::kFull));
   const store::SyncRunRecord& run = outcome.run;
-  store::MigrationRoundRecord round;
-  round.round = m.progress.precopy_rounds + 1;
-  round.kind = "precopy";
-  round.at = at;
-  round.files_transferred = run.files_transferred;
-  round.bytes_literal = run.bytes_literal;
-  round.bytes_wire = run.bytes_wire;
-  round.dirty_files = run.dirty_files;
-  round.dirty_bytes = run.dirty_bytes;
-  round.duration_seconds = run.duration_seconds;
+  const store::MigrationRoundRecord round = RoundOf(run, m.progress.precopy_rounds + 1, "precopy");
   RETURN_IF_ERROR(migrations_->RecordRound(m.id, round));
   if (precopy_rounds_ != nullptr) {
     precopy_rounds_->Increment();
@@ -449,17 +464,8 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
       ASSIGN_OR_RETURN(shadow::SyncOutcome final_round,
                        syncer_->SyncInto(r.id, c.target.id, shadow::SyncTrigger::kFinal));
       const store::SyncRunRecord& run = final_round.run;
-      store::MigrationRoundRecord round;
-      round.round = m.progress.precopy_rounds + 1;
-      round.kind = "final";
-      round.at = run.started_at;
-      round.files_transferred = run.files_transferred;
-      round.bytes_literal = run.bytes_literal;
-      round.bytes_wire = run.bytes_wire;
-      round.dirty_files = run.dirty_files;
-      round.dirty_bytes = run.dirty_bytes;
-      round.duration_seconds = run.duration_seconds;
-      RETURN_IF_ERROR(migrations_->RecordRound(m.id, round));
+      RETURN_IF_ERROR(
+          migrations_->RecordRound(m.id, RoundOf(run, m.progress.precopy_rounds + 1, "final")));
       next.progress.final_dirty_bytes = run.bytes_literal;
       next.progress.final_dirty_files = run.files_transferred;
       RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, false, clock_->Now()));

@@ -296,6 +296,48 @@ absl::Status MigrationRepository::Transition(const std::string& id, const std::s
   });
 }
 
+absl::StatusOr<bool> MigrationRepository::StartWithinLimits(
+    const std::string& id, int max_active, int max_per_location, const MigrationProgress& progress,
+    const std::string& detail_json, absl::Time now, const std::string& owner) {
+  if (!LooksLikeUuid(id)) return absl::NotFoundError(absl::StrCat("migration ", id, " not found"));
+  return pool_->Run("starting a migration", [&](pqxx::connection& conn) -> absl::StatusOr<bool> {
+    pqxx::work txn(conn);
+    // Every start counts and moves under this lock (released at commit).
+    txn.exec("SELECT pg_advisory_xact_lock(hashtext('shadowplane.migration_slots'))");
+    const pqxx::result m = txn.exec_params(
+        "SELECT target_location, kind FROM migrations WHERE id = $1::uuid AND state = 'PLANNED' "
+        "AND ($2 = '' OR (lease_owner = $2 AND lease_expires_at >= now())) FOR UPDATE",
+        id, owner);
+    if (m.empty()) {
+      return absl::AbortedError(
+          absl::StrCat("migration ", id, " is no longer PLANNED under ", owner));
+    }
+    if (m[0][1].as<std::string>() != "emergency") {
+      const pqxx::result counts = txn.exec_params(
+          absl::StrCat("SELECT count(*), count(*) FILTER (WHERE m.target_location = $1) FROM "
+                       "migrations m WHERE ",
+                       kWorking),
+          m[0][0].as<std::string>());
+      if (counts[0][0].as<int64_t>() >= max_active ||
+          counts[0][1].as<int64_t>() >= max_per_location) {
+        return false;
+      }
+    }
+    const std::string at = ToSqlTime(now);
+    txn.exec_params(
+        "UPDATE migrations SET state = 'PREPARING_TARGET', updated_at = $2::timestamptz, "
+        "state_entered_at = $2::timestamptz WHERE id = $1::uuid",
+        id, at);
+    txn.exec_params(
+        "INSERT INTO migration_events (migration_id, at, from_state, to_state, detail) VALUES "
+        "($1::uuid, $2::timestamptz, 'PLANNED', 'PREPARING_TARGET', $3::jsonb)",
+        id, at, detail_json.empty() ? "{}" : detail_json);
+    WriteProgress(txn, id, progress);
+    txn.commit();
+    return true;
+  });
+}
+
 absl::Status MigrationRepository::SaveProgress(const std::string& id, const std::string& state,
                                                const MigrationProgress& progress, absl::Time now,
                                                const std::string& owner) {
@@ -443,18 +485,6 @@ absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> MigrationRepository
         std::vector<std::pair<std::string, int64_t>> out;
         for (const auto& r : rows) out.emplace_back(r[0].as<std::string>(), r[1].as<int64_t>());
         return out;
-      });
-}
-
-absl::StatusOr<int64_t> MigrationRepository::CountActive(const std::string& target_location) {
-  return pool_->Run(
-      "counting active migrations", [&](pqxx::connection& conn) -> absl::StatusOr<int64_t> {
-        pqxx::read_transaction txn(conn);
-        const pqxx::result r =
-            txn.exec_params(absl::StrCat("SELECT count(*) FROM migrations m WHERE ", kWorking,
-                                         " AND ($1 = '' OR m.target_location = $1)"),
-                            target_location);
-        return r[0][0].as<int64_t>();
       });
 }
 

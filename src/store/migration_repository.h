@@ -130,6 +130,14 @@ class MigrationRepository {
   absl::Status Transition(const std::string& id, const std::string& from, const std::string& to,
                           const MigrationChange& change, absl::Time now, const std::string& owner);
 
+  // PLANNED -> PREPARING_TARGET (with `progress` and an event of `detail_json`) if the migration
+  // is an emergency or fewer than `max_active` migrations are at work, and fewer than
+  // `max_per_location` into its target location; false (nothing changed) otherwise. Checked and
+  // moved under one lock, so concurrent starts never overshoot the limits. ABORTED as Transition.
+  absl::StatusOr<bool> StartWithinLimits(const std::string& id, int max_active,
+                                         int max_per_location, const MigrationProgress& progress,
+                                         const std::string& detail_json, absl::Time now,
+                                         const std::string& owner);
   // Saves `progress` without a state change (no event): only if the migration is still in
   // `state` and, with a non-empty `owner`, still leased by `owner`; ABORTED otherwise.
   absl::Status SaveProgress(const std::string& id, const std::string& state,
@@ -152,9 +160,6 @@ class MigrationRepository {
   absl::StatusOr<std::vector<MigrationObservationRecord>> Observations(const std::string& id);
   // Migrations per state, for metrics.
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CountByState();
-  // Migrations at work (PREPARING_TARGET to RETIRING_SOURCE, PROMOTING, ROLLING_BACK), all of them
-  // (empty location) or those moving to `target_location`: the concurrency limits.
-  absl::StatusOr<int64_t> CountActive(const std::string& target_location);
 
   // Leases to `owner` for `ttl` up to `limit` unfinished migrations that no one holds (or whose
   // lease expired), oldest first; migrations `owner` already holds are renewed and returned too.

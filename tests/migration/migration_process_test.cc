@@ -95,6 +95,7 @@ class MigrationProcessTest : public testing::ControlPlaneTest {
                     "--observe_window=1s",
                     "--migration_tick=100ms",
                     "--migration_step_deadline=4s",
+                    "--max_migrations=1",
                     "--cutover_dirty_bytes=0",
                     "--max_precopy_rounds=6",
                     "--shadow_sync_interval=2s"};
@@ -335,6 +336,34 @@ TEST_F(MigrationProcessTest, ATrafficServerDownIsRetriedThenRolledBackWithTheSou
   EXPECT_EQ(now.shadow().millicores(), 250) << "scaled back";
   EXPECT_TRUE(now.shadow().read_only());
   EXPECT_EQ(Put(now.shadow().endpoint(), "/x.txt"), 405);
+}
+
+TEST_F(MigrationProcessTest, AMigrationBeyondTheConcurrencyLimitWaitsItsTurn) {
+  pb::Reservation first, second;
+  ASSERT_TRUE(Reserve(Request("req-first"), &first).ok());
+  pb::ReserveRequest other = Request("req-second");
+  other.set_name("big");
+  ASSERT_TRUE(Reserve(other, &second).ok());
+  pb::Migration a, b;
+  ASSERT_TRUE(Migrate("limit-a", first.id(), "fra-1", &a).ok());
+  ASSERT_TRUE(Migrate("limit-b", second.id(), "fra-1", &b).ok());
+  pb::Migration done_a, done_b;
+  Watch(a.id(), &done_a);
+  Watch(b.id(), &done_b);
+  ASSERT_TRUE(GetMigration(a.id(), &done_a).ok());
+  ASSERT_TRUE(GetMigration(b.id(), &done_b).ok());
+  ASSERT_EQ(done_a.state(), "DONE") << done_a.error();
+  ASSERT_EQ(done_b.state(), "DONE") << done_b.error();
+  // --max_migrations=1: the second started preparing only once the first stopped working.
+  auto entered = [](const pb::Migration& m, const std::string& state) {
+    for (const auto& e : m.events()) {
+      if (e.to_state() == state)
+        return google::protobuf::util::TimeUtil::TimestampToNanoseconds(e.at());
+    }
+    return int64_t{0};
+  };
+  EXPECT_GE(entered(done_b, "PREPARING_TARGET"), entered(done_a, "OBSERVING"))
+      << "the second waited in PLANNED";
 }
 
 TEST_F(MigrationProcessTest, BadRequestsGetTheRightStatusAndChangeNothing) {
