@@ -30,6 +30,7 @@ void ToProto(const store::MigrationRecord& m, const std::string& reservation_id,
   *out->mutable_created_at() = ToProtoTime(m.created_at);
   *out->mutable_updated_at() = ToProtoTime(m.updated_at);
   out->set_lease_owner(m.lease_owner);
+  if (m.lease_expires_at) *out->mutable_lease_expires_at() = ToProtoTime(*m.lease_expires_at);
   out->set_cancel_requested(m.cancel_requested);
   const store::MigrationProgress& p = m.progress;
   pb::MigrationProgress* q = out->mutable_progress();
@@ -43,6 +44,9 @@ void ToProto(const store::MigrationRecord& m, const std::string& reservation_id,
   if (p.final_dirty_bytes) q->set_final_bytes(*p.final_dirty_bytes);
   if (p.final_dirty_files) q->set_final_files(*p.final_dirty_files);
   if (p.switched_at) *q->mutable_switched_at() = ToProtoTime(*p.switched_at);
+  if (p.switch_requested_at) {
+    *q->mutable_switch_requested_at() = ToProtoTime(*p.switch_requested_at);
+  }
   if (p.loss_window_seconds) q->set_loss_window_seconds(*p.loss_window_seconds);
   if (p.observe_until) *q->mutable_observe_until() = ToProtoTime(*p.observe_until);
   if (p.forecast_wape) q->set_forecast_wape(*p.forecast_wape);

@@ -95,6 +95,7 @@ class Shadowctl {
     if (is({"migrations", "get"}) && w.size() == 3) return GetMigration(w[2]);
     if (is({"migrations", "cancel"}) && w.size() == 3) return CancelMigration(w[2]);
     if (is({"migrations", "watch"}) && w.size() == 3) return WatchMigration(w[2]);
+    if (is({"migrations", "why"}) && w.size() == 3) return WhyMigration(w[2]);
     err_ << "shadowctl: unknown command";
     for (const auto& word : w) err_ << " " << word;
     err_ << "\n\n" << ShadowctlUsage();
@@ -705,6 +706,50 @@ class Shadowctl {
     return kExitOk;
   }
 
+  // For the person on call: where the migration is, who drives it, what it last ran into, and
+  // every state change with its reason.
+  int WhyMigration(const std::string& id) {
+    pb::GetMigrationRequest request;
+    request.set_id(id);
+    pb::Migration m;
+    grpc::Status status = migrations_->GetMigration(Context().get(), request, &m);
+    if (!status.ok()) return Fail(status);
+    if (options_.json) return Json(m), kExitOk;
+    using google::protobuf::util::TimeUtil;
+    const pb::MigrationProgress& p = m.progress();
+    out_ << "migration " << m.id() << " (" << m.kind() << ", reservation " << m.reservation_id()
+         << ") is " << m.state() << (m.cancel_requested() ? ", cancellation requested" : "")
+         << "\n";
+    if (m.lease_owner().empty()) {
+      out_ << "driven by: nobody now (any server claims it at its next pass)\n";
+    } else {
+      const absl::Duration left =
+          absl::FromUnixSeconds(m.lease_expires_at().seconds()) - absl::Now();
+      out_ << "driven by: " << m.lease_owner() << ", lease "
+           << (left > absl::ZeroDuration()
+                   ? absl::StrCat("held for ",
+                                  absl::FormatDuration(absl::Trunc(left, absl::Seconds(1))),
+                                  " more")
+                   : std::string("expired: another server takes it over"))
+           << "\n";
+    }
+    if (p.attempts() > 0) {
+      out_ << "retrying: attempt " << p.attempts() << " failed with " << p.last_error()
+           << "; next at " << TimeUtil::ToString(p.next_attempt_at()) << "\n";
+    }
+    if (!m.error().empty()) out_ << "error: " << m.error() << "\n";
+    if (p.has_freeze_started_at() && !p.has_switched_at()) {
+      out_ << "the source's writes are held since " << TimeUtil::ToString(p.freeze_started_at())
+           << (p.has_switch_requested_at() ? " (the traffic switch was asked for)" : "") << "\n";
+    }
+    Table events({"at", "from", "to", "why"});
+    for (const auto& e : m.events()) {
+      events.AddRow({TimeUtil::ToString(e.at()), e.from_state(), e.to_state(), e.detail_json()});
+    }
+    out_ << "\n" << events.Render();
+    return kExitOk;
+  }
+
   int CancelMigration(const std::string& id) {
     pb::CancelMigrationRequest request;
     request.set_id(id);
@@ -848,6 +893,8 @@ std::string ShadowctlUsage() {
   migrations cancel ID               roll it back (until its traffic switch)
   migrations watch ID                follow a migration, one line per change, until it ends
                                      (exit 0 when it ends DONE)
+  migrations why ID                  for the person on call: state, owner and lease, retries,
+                                     held writes, and every state change with its reason
 
 --server defaults to 127.0.0.1:50051 (environment: SHADOWPLANE_SERVER). Exit codes: 0 done,
 1 the server refused or could not be reached (the status is printed), 2 bad usage.

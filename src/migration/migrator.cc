@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/fault_point.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "migration/migration_state.h"
@@ -161,6 +162,7 @@ absl::StatusOr<StepResult> Migrator::MoveTo(const store::MigrationRecord& m, con
   if (!target_instance_id.empty()) change.target_instance_id = target_instance_id;
   RETURN_IF_ERROR(migrations_->Transition(m.id, m.state, to, change, clock_->Now(), owner));
   if (to != m.state) {
+    FaultPoint(absl::StrCat("migration.entered.", to));
     CountTransition(to);
     LOG_EVENT(kInfo, "migration moved")
         .Field("migration_id", m.id)
@@ -257,6 +259,7 @@ absl::StatusOr<StepResult> Migrator::Plan(const store::MigrationRecord& m,
                  absl::StrCat(forecasts.ok() ? static_cast<int>(forecasts->size()) : 0)}}),
           clock_->Now(), owner));
   if (!started) return StepResult{m, kSlotPoll};  // queued behind the concurrency limits
+  FaultPoint("migration.entered.PREPARING_TARGET");
   CountTransition(StateName(MigrationState::kPreparingTarget));
   LOG_EVENT(kInfo, "migration moved")
       .Field("migration_id", m.id)
@@ -305,6 +308,7 @@ absl::StatusOr<StepResult> Migrator::PrepareTarget(const store::MigrationRecord&
         Json({{"target_instance_id", Quote(target.id)}, {"action", Quote(action)}});
     RETURN_IF_ERROR(
         migrations_->Transition(m.id, m.state, m.state, chosen_target, clock_->Now(), owner));
+    FaultPoint("migration.preparing_target.after_choice");
     ASSIGN_OR_RETURN(store::MigrationRecord chosen, migrations_->Get(m.id));
     return StepResult{chosen, absl::ZeroDuration()};
   }
@@ -318,10 +322,12 @@ absl::StatusOr<StepResult> Migrator::PrepareTarget(const store::MigrationRecord&
     spec.capacity = t.capacity;
     spec.read_only = true;
     ASSIGN_OR_RETURN(providers::InstanceInfo info, compute_->CreateInstance(spec));
+    FaultPoint("migration.preparing_target.after_create");
     RETURN_IF_ERROR(reservations_->SetInstance(t.id, "running", info.endpoint, clock_->Now()));
   } else {
     if (t.capacity.millicores != wanted.millicores || t.capacity.memory_mib != wanted.memory_mib) {
       RETURN_IF_ERROR(compute_->ScaleInstance(t.location, t.id, wanted).status());
+      FaultPoint("migration.preparing_target.after_scale");
       RETURN_IF_ERROR(reservations_->SetInstanceCapacity(t.id, wanted, clock_->Now()));
     }
   }
@@ -345,6 +351,7 @@ absl::StatusOr<StepResult> Migrator::Precopy(const store::MigrationRecord& m,
   ASSIGN_OR_RETURN(store::ReservationRecord r, reservations_->GetByResource(m.resource_id));
   ASSIGN_OR_RETURN(shadow::SyncOutcome outcome,
                    syncer_->SyncInto(r.id, m.target_instance_id, shadow::SyncTrigger::kFull));
+  FaultPoint("migration.precopy.after_round");
   const store::SyncRunRecord& run = outcome.run;
   const store::MigrationRoundRecord round = RoundOf(run, m.progress.precopy_rounds + 1, "precopy");
   RETURN_IF_ERROR(migrations_->RecordRound(m.id, round));
@@ -448,19 +455,33 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
   ASSIGN_OR_RETURN(providers::Endpoint from, providers::ParseEndpoint(c.source.endpoint, "source"));
   ASSIGN_OR_RETURN(providers::Endpoint to, providers::ParseEndpoint(c.target.endpoint, "target"));
   store::MigrationRecord next = m;
-  if (!m.progress.switched_at.has_value()) {
+  // Resuming after a crash between asking for the switch and recording it: where traffic points
+  // decides. At the target, the switch happened (and the target may already hold new writes, so
+  // the final round must not run again); anywhere else, the cutover starts over.
+  if (steered && m.progress.switch_requested_at.has_value() && !m.progress.switched_at) {
+    ASSIGN_OR_RETURN(providers::Endpoint now_at, traffic_->Current(r.service_name));
+    if (now_at.Matches(to)) {
+      next.progress.switched_at = clock_->Now();
+      RETURN_IF_ERROR(
+          migrations_->SaveProgress(m.id, m.state, next.progress, clock_->Now(), owner));
+    }
+  }
+  if (!next.progress.switched_at.has_value()) {
     if (m.progress.switch_not_before.has_value() && clock_->Now() < *m.progress.switch_not_before) {
       return StepResult{m, *m.progress.switch_not_before - clock_->Now()};  // caches still old
     }
     // The freeze: committed first, so a driver taking over knows writes may be held.
     next.progress.freeze_started_at = clock_->Now();
+    next.progress.switch_requested_at.reset();
     RETURN_IF_ERROR(migrations_->SaveProgress(m.id, m.state, next.progress, clock_->Now(), owner));
     const absl::Time freeze = absl::Now();
+    bool switch_asked = false;
     absl::Status frozen = [&]() -> absl::Status {
       providers::WriteRouting hold;
       hold.hold_writes = true;
       hold.hold = HoldFor(m);
       RETURN_IF_ERROR(compute_->SetWriteRouting(c.source.location, c.source.id, hold).status());
+      FaultPoint("migration.cutover.after_freeze");
       ASSIGN_OR_RETURN(shadow::SyncOutcome final_round,
                        syncer_->SyncInto(r.id, c.target.id, shadow::SyncTrigger::kFinal));
       const store::SyncRunRecord& run = final_round.run;
@@ -468,10 +489,16 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
           migrations_->RecordRound(m.id, RoundOf(run, m.progress.precopy_rounds + 1, "final")));
       next.progress.final_dirty_bytes = run.bytes_literal;
       next.progress.final_dirty_files = run.files_transferred;
+      FaultPoint("migration.cutover.after_final_round");
       RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, false, clock_->Now()));
       RETURN_IF_ERROR(compute_->SetReadOnly(c.target.location, c.target.id, false).status());
       next.progress.freeze_seconds = absl::ToDoubleSeconds(absl::Now() - freeze);
+      FaultPoint("migration.cutover.after_target_writable");
       if (steered) {
+        next.progress.switch_requested_at = clock_->Now();
+        RETURN_IF_ERROR(
+            migrations_->SaveProgress(m.id, m.state, next.progress, clock_->Now(), owner));
+        switch_asked = true;
         traffic::SwitchRequest request;
         request.resource_id = m.resource_id;
         request.service = r.service_name;
@@ -479,12 +506,21 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
         request.to = to;
         request.reason = absl::StrCat("migration ", m.id);
         RETURN_IF_ERROR(switcher_->Switch(request).status());
+        FaultPoint("migration.cutover.after_switch");
       }
       return absl::OkStatus();
     }();
+    if (!frozen.ok() && switch_asked) {
+      // The switch may have happened though it reported an error: only where traffic points
+      // says whether the source may take writes again.
+      absl::StatusOr<providers::Endpoint> now_at = traffic_->Current(r.service_name);
+      if (!now_at.ok()) return frozen;  // unknown: stay frozen; the retry asks again
+      if (now_at->Matches(to)) frozen = absl::OkStatus();
+    }
     if (!frozen.ok()) {
       Unfreeze(c);
       next.progress.freeze_started_at.reset();
+      next.progress.switch_requested_at.reset();
       (void)migrations_->SaveProgress(m.id, m.state, next.progress, clock_->Now(), owner);
       return frozen;
     }
@@ -510,8 +546,10 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
   providers::WriteRouting forward;
   forward.forward_writes_to = c.target.endpoint;
   RETURN_IF_ERROR(compute_->SetWriteRouting(c.source.location, c.source.id, forward).status());
+  FaultPoint("migration.cutover.after_source_forwarding");
   const std::string keep = KeepAsShadow(c);
   RETURN_IF_ERROR(reservations_->SwapRoles(m.resource_id, c.target.id, clock_->Now(), keep));
+  FaultPoint("migration.cutover.after_swap");
   return MoveTo(
       next, StateName(MigrationState::kRetiringSource),
       Json({{"freeze_seconds", absl::StrFormat("%.6f", next.progress.freeze_seconds.value_or(0))},
@@ -543,6 +581,7 @@ absl::StatusOr<StepResult> Migrator::RetireSource(const store::MigrationRecord& 
       const Capacity want{shadow_capacity.millicores, shadow_capacity.memory_mib, i.capacity.type};
       if (!(i.capacity == want)) {
         RETURN_IF_ERROR(compute_->ScaleInstance(i.location, i.id, want).status());
+        FaultPoint("migration.retiring_source.after_scale");
         RETURN_IF_ERROR(reservations_->SetInstanceCapacity(i.id, want, clock_->Now()));
       }
     } else if (i.role == "retired") {
@@ -638,6 +677,7 @@ absl::StatusOr<StepResult> Migrator::RollBack(const store::MigrationRecord& m,
         compute_->SetWriteRouting(c.source.location, c.source.id, providers::WriteRouting{})
             .status());
     RETURN_IF_ERROR(compute_->SetReadOnly(c.source.location, c.source.id, false).status());
+    FaultPoint("migration.rolling_back.after_source_restored");
   }
   if (!c.target.id.empty() && Live(c.target)) {
     if (c.target.role == "target") {
@@ -685,6 +725,7 @@ absl::StatusOr<StepResult> Migrator::Promote(const store::MigrationRecord& m,
         std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - synced));
     RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, false, clock_->Now()));
     RETURN_IF_ERROR(compute_->SetReadOnly(c.target.location, c.target.id, false).status());
+    FaultPoint("migration.promoting.after_target_writable");
     if (switcher_ != nullptr && traffic_ != nullptr && !r.traffic_provider.empty()) {
       ASSIGN_OR_RETURN(providers::Endpoint to,
                        providers::ParseEndpoint(c.target.endpoint, "target"));
@@ -697,6 +738,7 @@ absl::StatusOr<StepResult> Migrator::Promote(const store::MigrationRecord& m,
       auto from = providers::ParseEndpoint(c.source.endpoint, "source");
       request.from = from.ok() ? *from : to;
       RETURN_IF_ERROR(switcher_->Switch(request).status());
+      FaultPoint("migration.promoting.after_switch");
     }
     next.progress.switched_at = clock_->Now();
     RETURN_IF_ERROR(migrations_->SaveProgress(m.id, m.state, next.progress, clock_->Now(), owner));
@@ -721,7 +763,17 @@ absl::Status Migrator::GiveUp(const store::MigrationRecord& m, const absl::Statu
   const std::string to =
       StateName(can_roll_back ? MigrationState::kRollingBack : MigrationState::kFailed);
   if (*state == MigrationState::kCutover && can_roll_back) {
-    if (auto c = Load(m); c.ok()) Unfreeze(*c);
+    ASSIGN_OR_RETURN(Context c, Load(m));
+    if (m.progress.switch_requested_at.has_value()) {
+      // Traffic may be at the target: send it back before the source takes writes again, or
+      // stay (the driver asks again) while the traffic server cannot be reached.
+      ASSIGN_OR_RETURN(providers::Endpoint from,
+                       providers::ParseEndpoint(c.source.endpoint, "source"));
+      ASSIGN_OR_RETURN(providers::Endpoint to,
+                       providers::ParseEndpoint(c.target.endpoint, "target"));
+      RETURN_IF_ERROR(traffic_->Switch(c.reservation.service_name, to, from, /*urgent=*/true));
+    }
+    Unfreeze(c);
   }
   store::MigrationChange change;
   change.error = why.ToString();
@@ -730,6 +782,7 @@ absl::Status Migrator::GiveUp(const store::MigrationRecord& m, const absl::Statu
   change.progress->next_attempt_at.reset();
   change.detail_json = Json({{"error", Quote(why.ToString())}});
   RETURN_IF_ERROR(migrations_->Transition(m.id, m.state, to, change, clock_->Now(), owner));
+  FaultPoint(absl::StrCat("migration.entered.", to));
   CountTransition(to);
   LOG_EVENT(kWarning, "migration gave up")
       .Field("migration_id", m.id)

@@ -29,6 +29,14 @@
 //                     moves urgently; the loss window is the shadow's staleness. The old primary,
 //                     should it return, is fenced: read-only, re-synced as the shadow.
 //
+// Fault points (common/fault_point.h), for crash tests: "migration.entered.STATE" just after every
+// state change commits, and inside the side effects "migration.preparing_target.after_choice",
+// ".after_create", ".after_scale", "migration.precopy.after_round", "migration.cutover.
+// after_freeze", ".after_final_round", ".after_target_writable", ".after_switch",
+// ".after_source_forwarding", ".after_swap", "migration.retiring_source.after_scale",
+// "migration.rolling_back.after_source_restored", "migration.promoting.after_target_writable",
+// ".after_switch".
+//
 // Errors a step returns are retriable (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, RESOURCE_EXHAUSTED
 // from a busy sync) or permanent; the driver (migration/migration_driver.h) decides what follows.
 // Thread-safe: steps of different migrations may run at once; one migration's steps must not.

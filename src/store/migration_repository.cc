@@ -24,16 +24,17 @@ constexpr char kColumns[] =
                             "m.switch_not_before") ", " SP_UTC("m.freeze_started_at") ", "
                         "m.freeze_seconds, m.final_dirty_bytes, m.final_dirty_files, " SP_UTC(
                             "m.switched_at") ", m.loss_window_seconds, " SP_UTC("m.observe_until") ", "
-                        "m.forecast_wape, m.paid_off, COALESCE(m.observation_note, '')";
+                        "m.forecast_wape, m.paid_off, COALESCE(m.observation_note, ''), " SP_UTC(
+                            "m.switch_requested_at");
 
-// Sets every progress column from $2..$18 (see ProgressParams).
+// Sets every progress column from $2..$19 (see WriteProgress).
 constexpr char kSetProgress[] =
     "attempts = $2, next_attempt_at = $3::timestamptz, last_error = NULLIF($4, ''), "
     "precopy_rounds = $5, bytes_left = $6, traffic_prepared = $7, switch_not_before = "
     "$8::timestamptz, freeze_started_at = $9::timestamptz, freeze_seconds = $10, "
     "final_dirty_bytes = $11, final_dirty_files = $12, switched_at = $13::timestamptz, "
     "loss_window_seconds = $14, observe_until = $15::timestamptz, forecast_wape = $16, paid_off = "
-    "$17, observation_note = NULLIF($18, '')";
+    "$17, observation_note = NULLIF($18, ''), switch_requested_at = $19::timestamptz";
 
 constexpr char kUnfinished[] = "m.state NOT IN ('DONE', 'ROLLED_BACK', 'FAILED')";
 // Holding the resource: every unfinished state but OBSERVING.
@@ -96,6 +97,7 @@ MigrationRecord FromRow(const pqxx::row& r) {
   p.forecast_wape = Opt<double>(r[31]);
   p.paid_off = Opt<bool>(r[32]);
   p.observation_note = r[33].as<std::string>();
+  p.switch_requested_at = OptTime(r[34]);
   return m;
 }
 
@@ -106,7 +108,8 @@ void WriteProgress(pqxx::transaction_base& txn, const std::string& id, const Mig
                   p.bytes_left, p.traffic_prepared, OptSqlTime(p.switch_not_before),
                   OptSqlTime(p.freeze_started_at), p.freeze_seconds, p.final_dirty_bytes,
                   p.final_dirty_files, OptSqlTime(p.switched_at), p.loss_window_seconds,
-                  OptSqlTime(p.observe_until), p.forecast_wape, p.paid_off, p.observation_note);
+                  OptSqlTime(p.observe_until), p.forecast_wape, p.paid_off, p.observation_note,
+                  OptSqlTime(p.switch_requested_at));
 }
 
 std::optional<std::string> NonEmpty(const std::string& s) {

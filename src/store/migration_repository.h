@@ -32,6 +32,8 @@ struct MigrationProgress {
   std::optional<double> freeze_seconds;
   std::optional<int64_t> final_dirty_bytes;
   std::optional<int64_t> final_dirty_files;
+  // Written before the traffic switch is asked for; switched_at once it is done.
+  std::optional<absl::Time> switch_requested_at;
   std::optional<absl::Time> switched_at;
   std::optional<double> loss_window_seconds;
   std::optional<absl::Time> observe_until;

@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "migration/migration_fixture.h"
 #include "shadowplane/v1/migrations.grpc.pb.h"
 #include "support/child_process.h"
 #include "support/control_plane_test.h"
@@ -30,135 +31,21 @@ namespace {
 namespace fs = std::filesystem;
 namespace pb = shadowplane::v1;
 
-// Data per test resource: small by default so the suite stays fast; the write-freeze figure for a
-// larger resource comes from SHADOWPLANE_MIGRATION_DATA_MB=512.
-int DataMiB() {
-  const char* mb = std::getenv("SHADOWPLANE_MIGRATION_DATA_MB");
-  int n = 0;
-  return mb != nullptr && absl::SimpleAtoi(mb, &n) && n > 0 ? n : 16;
-}
-
-// Writes `mib` MiB of incompressible data in 1 MiB files under `dir`.
-void WriteData(const std::string& dir, int mib) {
-  fs::create_directories(dir + "/blobs");
-  uint64_t x = 0x9e3779b97f4a7c15ull;
-  std::string block(1 << 20, '\0');
-  for (int f = 0; f < mib; ++f) {
-    for (size_t i = 0; i + 8 <= block.size(); i += 8) {
-      x ^= x << 13;
-      x ^= x >> 7;
-      x ^= x << 17;
-      memcpy(&block[i], &x, 8);
-    }
-    std::ofstream(absl::StrCat(dir, "/blobs/b-", f, ".bin"), std::ios::binary) << block;
-  }
-}
-
-// What the writing client saw.
-struct WriterLog {
-  int requests = 0, failures = 0;
-  std::map<std::string, std::string> acknowledged;  // path -> body
-  std::vector<std::string> failure_details;
-};
-
-// PUTs small files through `port` (HAProxy's frontend, keep-alive) until `stop`.
-void RunWriter(int port, const std::atomic<bool>& stop, WriterLog* log) {
-  httplib::Client client("127.0.0.1", port);
-  client.set_keep_alive(true);
-  client.set_read_timeout(60);
-  for (int i = 0; !stop.load(); ++i) {
-    const std::string path = absl::StrCat("/live/k-", i % 400);
-    const std::string body = absl::StrCat("write ", i, "\n");
-    auto r = client.Put(path, body, "text/plain");
-    ++log->requests;
-    if (!r || r->status >= 300) {
-      ++log->failures;
-      log->failure_details.push_back(r ? absl::StrCat(i, ": ", r->status, " ", r->body)
-                                       : absl::StrCat(i, ": no answer"));
-      continue;
-    }
-    log->acknowledged[path] = body;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-}
-
-class MigrationProcessTest : public testing::ControlPlaneTest {
+// The suite's own settings: short deadlines, one migration at a time, pre-copy until nothing
+// changed (or six rounds).
+class MigrationProcessTest : public testing::MigrationTest {
  protected:
   void SetUp() override {
-    auto haproxy = testing::HaproxyServer::Start({"web", "big"});
-    ASSERT_TRUE(haproxy.ok()) << haproxy.status();
-    haproxy_ = *std::move(haproxy);
-    extra_flags_ = {"--traffic_provider=haproxy",
-                    "--haproxy_socket=" + haproxy_->socket(),
-                    "--haproxy_state_file=" + haproxy_->state_file(),
-                    "--haproxy_drain=1s",
-                    "--observe_window=1s",
-                    "--migration_tick=100ms",
-                    "--migration_step_deadline=4s",
-                    "--max_migrations=1",
-                    "--cutover_dirty_bytes=0",
-                    "--max_precopy_rounds=6",
-                    "--shadow_sync_interval=2s"};
-    ControlPlaneTest::SetUp();
-    if (HasFatalFailure()) return;
-    migrations_ = pb::MigrationService::NewStub(channel_);
+    extra_flags_ = {"--migration_step_deadline=4s", "--max_migrations=1", "--cutover_dirty_bytes=0",
+                    "--max_precopy_rounds=6"};
+    MigrationTest::SetUp();
   }
-
-  grpc::Status Migrate(const std::string& request_id, const std::string& reservation,
-                       const std::string& to, pb::Migration* out, const std::string& kind = "",
-                       const std::string& capacity_type = "") {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    pb::MigrateRequest request;
-    request.set_request_id(request_id);
-    request.set_reservation_id(reservation);
-    request.set_target_location(to);
-    request.set_kind(kind);
-    request.set_capacity_type(capacity_type);
-    request.set_reason("test");
-    return migrations_->Migrate(&context, request, out);
-  }
-
-  grpc::Status GetMigration(const std::string& id, pb::Migration* out) {
-    grpc::ClientContext context;
-    pb::GetMigrationRequest request;
-    request.set_id(id);
-    return migrations_->GetMigration(&context, request, out);
-  }
-
-  // Follows WatchMigration to the end; the states seen, in order.
-  std::vector<std::string> Watch(const std::string& id, pb::Migration* last) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(240)));
-    pb::WatchMigrationRequest request;
-    request.set_id(id);
-    auto stream = migrations_->WatchMigration(&context, request);
-    std::vector<std::string> states;
-    pb::Migration m;
-    while (stream->Read(&m)) {
-      if (states.empty() || states.back() != m.state()) states.push_back(m.state());
-      *last = m;
-    }
-    grpc::Status status = stream->Finish();
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return states;
-  }
-
-  // The states the migration went through, from its events.
-  std::string StatesOf(const pb::Migration& m) {
-    std::vector<std::string> states;
-    for (const auto& e : m.events()) {
-      if (states.empty() || states.back() != e.to_state()) states.push_back(e.to_state());
-    }
-    return absl::StrJoin(states, ",");
-  }
-
-  // The HAProxy slot's address, from HAProxy itself.
-  std::string HaproxyTarget() { return haproxy_->Ask("show servers state web"); }
-
-  std::unique_ptr<testing::HaproxyServer> haproxy_;
-  std::unique_ptr<pb::MigrationService::Stub> migrations_;
 };
+
+using testing::DataMiB;
+using testing::RunWriter;
+using testing::WriteData;
+using testing::WriterLog;
 
 TEST_F(MigrationProcessTest, APlannedMoveUnderWritesLosesNoWriteAndEndsWithTheOldPrimaryAsShadow) {
   const int mib = DataMiB();

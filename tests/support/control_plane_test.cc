@@ -45,6 +45,10 @@ void ControlPlaneTest::SetUp() {
   std::ofstream(root_ + "/locations.yaml") << yaml;
   port_ = FreePort();
   metrics_port_ = FreePort();
+  StartServer(server_env_);
+}
+
+void ControlPlaneTest::StartServer(const std::vector<std::string>& env) {
   std::vector<std::string> argv = {SHADOWPLANE_BIN,
                                    absl::StrCat("--listen=127.0.0.1:", port_),
                                    absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_),
@@ -55,7 +59,7 @@ void ControlPlaneTest::SetUp() {
                                    "--agent_call_timeout=3s",
                                    "--sync_tick=200ms"};
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
-  auto server = ChildProcess::Start(argv);
+  auto server = ChildProcess::Start(argv, env);
   ASSERT_TRUE(server.ok());
   server_ = *std::move(server);
   // Connecting before it listens would cost a reconnect backoff.
@@ -69,6 +73,7 @@ void ControlPlaneTest::SetUp() {
   locations_ = pb::LocationService::NewStub(channel_);
   reservations_ = pb::ReservationService::NewStub(channel_);
   sync_ = pb::SyncService::NewStub(channel_);
+  OnServerStarted();
 }
 
 void ControlPlaneTest::TearDown() {

@@ -34,6 +34,11 @@ class ControlPlaneTest : public DatabaseTest {
   // Starts the agents, then the server with `extra_flags_` (set them before).
   void SetUp() override;
   void TearDown() override;
+  // Starts the server (again, on the same ports and database; `env` entries "NAME=value" added to
+  // its environment) and connects the stubs; the old process, if any, must be gone.
+  void StartServer(const std::vector<std::string>& env);
+  // Called after every StartServer(): fixtures make their own stubs here.
+  virtual void OnServerStarted() {}
 
   // A reservation of the seed: 1000 millicores and 512 MiB, named "web".
   shadowplane::v1::ReserveRequest Request(const std::string& request_id);
@@ -48,6 +53,7 @@ class ControlPlaneTest : public DatabaseTest {
 
   std::string root_, seed_;
   std::vector<std::string> extra_flags_;
+  std::vector<std::string> server_env_;  // for the first server, "NAME=value"
   int port_ = 0, metrics_port_ = 0;
   std::map<std::string, std::unique_ptr<AgentUnderTest>> agents_;
   std::unique_ptr<ChildProcess> server_;

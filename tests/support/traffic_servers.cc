@@ -105,7 +105,7 @@ std::string KnotServer::Dig(const std::string& name, const std::string& type) co
 }
 
 absl::StatusOr<std::unique_ptr<HaproxyServer>> HaproxyServer::Start(
-    const std::vector<std::string>& backends) {
+    const std::vector<std::string>& backends, const std::string& backend_options) {
   auto server = std::unique_ptr<HaproxyServer>(new HaproxyServer());
   server->dir_ = MakeTempDir("shadowplane-haproxy");
   server->socket_ = server->dir_ + "/admin.sock";
@@ -120,7 +120,8 @@ absl::StatusOr<std::unique_ptr<HaproxyServer>> HaproxyServer::Start(
     server->ports_.push_back(port);
     absl::StrAppend(&config, "frontend fe_", b, "\n  bind 127.0.0.1:", port, "\n  default_backend ",
                     b, "\nbackend ", b,
-                    "\n  stick-table type ip size 10k expire 30m\n  stick on src\n"
+                    "\n  stick-table type ip size 10k expire 30m\n  stick on src\n",
+                    backend_options.empty() ? "" : absl::StrCat("  ", backend_options, "\n"),
                     "  server live 127.0.0.1:9 disabled\n");
   }
   if (absl::Status s = Write(server->dir_ + "/haproxy.cfg", config); !s.ok()) return s;

@@ -37,8 +37,9 @@ class HaproxyServer {
  public:
   // One frontend per backend, each backend with stick-on-source and one server slot "live" in
   // maintenance. Frontend ports in backends' order.
+  // `backend_options`, when given, is one more line in every backend (e.g. "http-reuse never").
   static absl::StatusOr<std::unique_ptr<HaproxyServer>> Start(
-      const std::vector<std::string>& backends);
+      const std::vector<std::string>& backends, const std::string& backend_options = "");
   const std::string& socket() const { return socket_; }
   const std::string& state_file() const { return state_file_; }
   int frontend_port(size_t i) const { return ports_[i]; }

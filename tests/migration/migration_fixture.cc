@@ -1,0 +1,131 @@
+#include "migration/migration_fixture.h"
+
+#include <httplib.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace shadowplane::testing {
+
+namespace fs = std::filesystem;
+namespace pb = shadowplane::v1;
+
+int DataMiB() {
+  const char* mb = std::getenv("SHADOWPLANE_MIGRATION_DATA_MB");
+  int n = 0;
+  return mb != nullptr && absl::SimpleAtoi(mb, &n) && n > 0 ? n : 16;
+}
+
+void WriteData(const std::string& dir, int mib) {
+  fs::create_directories(dir + "/blobs");
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  std::string block(1 << 20, '\0');
+  for (int f = 0; f < mib; ++f) {
+    for (size_t i = 0; i + 8 <= block.size(); i += 8) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      memcpy(&block[i], &x, 8);
+    }
+    std::ofstream(absl::StrCat(dir, "/blobs/b-", f, ".bin"), std::ios::binary) << block;
+  }
+}
+
+void RunWriter(int port, const std::atomic<bool>& stop, WriterLog* log, bool keep_alive,
+               absl::Duration timeout) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_keep_alive(keep_alive);
+  client.set_read_timeout(absl::ToChronoMilliseconds(timeout));
+  for (int i = 0; !stop.load(); ++i) {
+    // One path per write: a failed write (possibly applied, possibly not) leaves no doubt about
+    // what an acknowledged one must have left.
+    const std::string path = absl::StrCat("/live/k-", i);
+    const std::string body = absl::StrCat("write ", i, "\n");
+    auto r = client.Put(path, body, "text/plain");
+    ++log->requests;
+    if (!r || r->status >= 300) {
+      ++log->failures;
+      log->failure_details.push_back(r ? absl::StrCat(i, ": ", r->status, " ", r->body)
+                                       : absl::StrCat(i, ": no answer"));
+      continue;
+    }
+    log->acknowledged[path] = body;
+    log->answered_by[r->has_header("X-Shadowplane-Forwarded-To")
+                         ? "forwarded"
+                         : r->get_header_value("X-Shadowplane-Instance")]++;
+    absl::SleepFor(absl::Milliseconds(4));
+  }
+}
+
+void MigrationTest::SetUp() {
+  auto haproxy = HaproxyServer::Start({"web", "big"}, haproxy_backend_options_);
+  ASSERT_TRUE(haproxy.ok()) << haproxy.status();
+  haproxy_ = *std::move(haproxy);
+  extra_flags_.insert(
+      extra_flags_.begin(),
+      {"--traffic_provider=haproxy", "--haproxy_socket=" + haproxy_->socket(),
+       "--haproxy_state_file=" + haproxy_->state_file(), "--haproxy_drain=1s",
+       "--observe_window=1s", "--migration_tick=100ms", "--shadow_sync_interval=2s"});
+  ControlPlaneTest::SetUp();
+}
+
+void MigrationTest::OnServerStarted() { migrations_ = pb::MigrationService::NewStub(channel_); }
+
+grpc::Status MigrationTest::Migrate(const std::string& request_id, const std::string& reservation,
+                                    const std::string& to, pb::Migration* out,
+                                    const std::string& kind, const std::string& capacity_type) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  pb::MigrateRequest request;
+  request.set_request_id(request_id);
+  request.set_reservation_id(reservation);
+  request.set_target_location(to);
+  request.set_kind(kind);
+  request.set_capacity_type(capacity_type);
+  request.set_reason("test");
+  return migrations_->Migrate(&context, request, out);
+}
+
+grpc::Status MigrationTest::GetMigration(const std::string& id, pb::Migration* out) {
+  grpc::ClientContext context;
+  pb::GetMigrationRequest request;
+  request.set_id(id);
+  return migrations_->GetMigration(&context, request, out);
+}
+
+std::vector<std::string> MigrationTest::Watch(const std::string& id, pb::Migration* last) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(240)));
+  pb::WatchMigrationRequest request;
+  request.set_id(id);
+  auto stream = migrations_->WatchMigration(&context, request);
+  std::vector<std::string> states;
+  pb::Migration m;
+  while (stream->Read(&m)) {
+    if (states.empty() || states.back() != m.state()) states.push_back(m.state());
+    *last = m;
+  }
+  grpc::Status status = stream->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return states;
+}
+
+std::string MigrationTest::StatesOf(const pb::Migration& m) {
+  std::vector<std::string> states;
+  for (const auto& e : m.events()) {
+    if (states.empty() || states.back() != e.to_state()) states.push_back(e.to_state());
+  }
+  return absl::StrJoin(states, ",");
+}
+
+std::string MigrationTest::HaproxyTarget() { return haproxy_->Ask("show servers state web"); }
+
+}  // namespace shadowplane::testing
