@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/fault_point.h"
 #include "common/log.h"
 #include "migration/migration_state.h"
 #include "prometheus/counter.h"
@@ -150,6 +151,7 @@ absl::Status MigrationDriver::ClaimOnce() {
 }
 
 void MigrationDriver::Run(const std::string& id) {
+  FaultPoint("migration.driver.claimed");
   while (!Stopping()) {
     auto m = migrations_->Get(id);
     if (!m.ok()) {

@@ -11,6 +11,8 @@
 // rolls back while that is still safe (before the traffic switch) and fails otherwise. After the
 // switch, retrying continues: the new primary serves, and the remaining steps only tidy up.
 //
+// Fault point (common/fault_point.h): "migration.driver.claimed", as a runner starts.
+//
 // Metrics: shadowplane_migrations{state} (gauge), shadowplane_migration_step_retries_total{state},
 // shadowplane_migration_leases_lost_total. Thread-safe.
 #ifndef SHADOWPLANE_MIGRATION_MIGRATION_DRIVER_H_

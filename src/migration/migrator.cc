@@ -578,12 +578,12 @@ absl::StatusOr<StepResult> Migrator::RetireSource(const store::MigrationRecord& 
     if (i.role == "shadow") {
       RETURN_IF_ERROR(compute_->SetWriteRouting(i.location, i.id, {}).status());
       RETURN_IF_ERROR(compute_->SetReadOnly(i.location, i.id, true).status());
+      // Scaled whatever the record says: a crash between scaling and recording leaves the
+      // record behind the instance, and scaling to the same capacity is harmless.
       const Capacity want{shadow_capacity.millicores, shadow_capacity.memory_mib, i.capacity.type};
-      if (!(i.capacity == want)) {
-        RETURN_IF_ERROR(compute_->ScaleInstance(i.location, i.id, want).status());
-        FaultPoint("migration.retiring_source.after_scale");
-        RETURN_IF_ERROR(reservations_->SetInstanceCapacity(i.id, want, clock_->Now()));
-      }
+      RETURN_IF_ERROR(compute_->ScaleInstance(i.location, i.id, want).status());
+      FaultPoint("migration.retiring_source.after_scale");
+      RETURN_IF_ERROR(reservations_->SetInstanceCapacity(i.id, want, clock_->Now()));
     } else if (i.role == "retired") {
       RETURN_IF_ERROR(Deactivate(i));
       retired.push_back(Quote(i.id));
@@ -687,10 +687,9 @@ absl::StatusOr<StepResult> Migrator::RollBack(const store::MigrationRecord& m,
       RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, true, clock_->Now()));
       const Capacity want = planner::ShadowCapacity(r.capacity, r.shadow_capacity_fraction);
       const Capacity typed{want.millicores, want.memory_mib, c.target.capacity.type};
-      if (!(c.target.capacity == typed)) {
-        RETURN_IF_ERROR(compute_->ScaleInstance(c.target.location, c.target.id, typed).status());
-        RETURN_IF_ERROR(reservations_->SetInstanceCapacity(c.target.id, typed, clock_->Now()));
-      }
+      // Whatever the record says (it may lag the instance after a crash).
+      RETURN_IF_ERROR(compute_->ScaleInstance(c.target.location, c.target.id, typed).status());
+      RETURN_IF_ERROR(reservations_->SetInstanceCapacity(c.target.id, typed, clock_->Now()));
     }
   }
   if (traffic_ != nullptr && !r.traffic_provider.empty() && m.progress.traffic_prepared) {

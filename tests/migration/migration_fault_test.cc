@@ -5,8 +5,10 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "absl/cleanup/cleanup.h"
@@ -18,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "migration/migration_fixture.h"
 #include "providers/compute/local/local_compute_provider.h"
+#include "support/server_client.h"
 
 namespace shadowplane {
 namespace {
@@ -32,18 +35,21 @@ struct FaultCase {
 
 std::ostream& operator<<(std::ostream& out, const FaultCase& c) { return out << c.point; }
 
-class MigrationFaultTest : public testing::MigrationTest,
-                           public ::testing::WithParamInterface<FaultCase> {
+// A control plane whose servers die and come back; short leases so that another takes over fast.
+class MigrationCrashTest : public testing::MigrationTest {
  protected:
   void SetUp() override {
-    extra_flags_ = {"--migration_lease_ttl=1s", "--migration_step_deadline=60s",
-                    "--cutover_dirty_bytes=65536"};
+    extra_flags_.insert(extra_flags_.end(),
+                        {"--migration_step_deadline=60s", "--cutover_dirty_bytes=65536"});
+    if (std::none_of(extra_flags_.begin(), extra_flags_.end(), [](const std::string& f) {
+          return absl::StartsWith(f, "--migration_lease_ttl=");
+        })) {
+      extra_flags_.push_back("--migration_lease_ttl=1s");
+    }
     // Each new client connection goes where the slot points at that moment (no idle server
     // connection to the old address is reused), so writes reach a new primary the moment
     // traffic switches: a cutover resumed after the switch must not run its final round again.
     haproxy_backend_options_ = "http-reuse never";
-    // The server that will die at the point.
-    server_env_ = {absl::StrCat(kFaultPointEnv, "=", GetParam().point)};
     MigrationTest::SetUp();
   }
 
@@ -67,7 +73,7 @@ class MigrationFaultTest : public testing::MigrationTest,
     return out;
   }
 
-  // Waits for the migration to finish; its final record.
+  // Waits for the migration to finish; its final record, with events.
   pb::Migration WaitForEnd(const std::string& id) {
     pb::Migration m;
     const absl::Time deadline = absl::Now() + absl::Seconds(120);
@@ -80,6 +86,98 @@ class MigrationFaultTest : public testing::MigrationTest,
     }
     return m;
   }
+
+  // Writes through HAProxy on a new connection each (HAProxy sends each where the slot points at
+  // that moment); a write held by a frozen source is given up after 300 ms, so writing goes on.
+  void StartWriter() {
+    writer_ = std::thread([this] {
+      testing::RunWriter(haproxy_->frontend_port(0), stop_, &log_, /*keep_alive=*/false,
+                         absl::Milliseconds(300));
+    });
+    absl::SleepFor(absl::Milliseconds(300));
+  }
+  void StopWriter() {
+    stop_ = true;
+    if (writer_.joinable()) writer_.join();
+  }
+  void TearDown() override {
+    StopWriter();
+    MigrationTest::TearDown();
+  }
+
+  // SIGKILL for an agent and one of its instances, as a lost machine.
+  void LoseInstance(const std::string& location, const std::string& instance_id) {
+    testing::AgentUnderTest& agent = *agents_.at(location);
+    std::ifstream pid_file(agent.data_root() + "/instances/" + instance_id + "/instance.pid");
+    int pid = 0;
+    pid_file >> pid;
+    agent.Kill();
+    if (pid > 0) kill(pid, SIGKILL);
+  }
+
+  // What must hold once a migration ended, whatever died on the way: it ended `state`, exactly one
+  // instance serves writes and it is the recorded primary (`primary_id`), HAProxy sends clients
+  // there, and it has every acknowledged write and the seed's data.
+  void ExpectRecovered(const pb::Reservation& r, const pb::Migration& end, const std::string& state,
+                       const std::string& primary_id, const std::string& what) {
+    StopWriter();
+    EXPECT_EQ(end.state(), state) << end.error() << "\n" << server_->Output();
+    std::cout << what << ": " << StatesOf(end) << "; " << log_.requests << " writes, "
+              << log_.failures << " unanswered, acknowledged by:";
+    for (const auto& [by, n] : log_.answered_by) std::cout << " " << by << " " << n;
+    std::cout << "\n";
+    pb::Reservation now;
+    ASSERT_TRUE(GetReservation(r.id(), &now).ok());
+    std::vector<std::string> writable;
+    for (const auto& i : LiveInstances(r.resource_id())) {
+      if (!i.read_only) writable.push_back(i.instance_id);
+    }
+    EXPECT_EQ(writable, std::vector<std::string>{now.primary().id()})
+        << "one read-write primary; the recorded primary is " << now.primary().id();
+    EXPECT_EQ(now.primary().id(), primary_id);
+    const std::string ip = now.primary().endpoint().substr(0, now.primary().endpoint().rfind(':'));
+    EXPECT_TRUE(absl::StrContains(HaproxyTarget(), " " + ip + " ")) << HaproxyTarget();
+    int code = 0;
+    int missing = 0;
+    std::vector<std::string> lost;
+    for (const auto& [path, body] : log_.acknowledged) {
+      if (Fetch(now.primary().endpoint(), path, &code) == body) continue;
+      if (++missing <= 5) lost.push_back(absl::StrCat(path, " (", log_.acknowledged_by[path], ")"));
+    }
+    EXPECT_EQ(missing, 0) << "of " << log_.acknowledged.size()
+                          << " acknowledged writes; the first, with who acknowledged them: "
+                          << absl::StrJoin(lost, ", ");
+    std::ifstream in(seed_ + "/blobs/b-3.bin", std::ios::binary);
+    const std::string blob((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(Fetch(now.primary().endpoint(), "/blobs/b-3.bin", &code), blob);
+    EXPECT_EQ(Put(now.primary().endpoint(), "/after-recovery.txt"), 201);
+    if (state == "ROLLED_BACK") {
+      // The shadow is intact: the same instance, read-only, at shadow capacity.
+      EXPECT_EQ(now.shadow().id(), r.shadow().id());
+      EXPECT_TRUE(now.shadow().read_only());
+      EXPECT_EQ(now.shadow().millicores(), r.shadow().millicores());
+      EXPECT_EQ(Put(now.shadow().endpoint(), "/x.txt"), 405);
+      for (const auto& i : LiveInstances(r.resource_id())) {
+        if (i.instance_id == r.shadow().id()) {
+          EXPECT_EQ(i.capacity.millicores, r.shadow().millicores()) << "as the agent runs it";
+        }
+      }
+    }
+  }
+
+  std::atomic<bool> stop_{false};
+  testing::WriterLog log_;
+  std::thread writer_;
+};
+
+class MigrationFaultTest : public MigrationCrashTest,
+                           public ::testing::WithParamInterface<FaultCase> {
+ protected:
+  void SetUp() override {
+    // The server that will die at the point.
+    server_env_ = {absl::StrCat(kFaultPointEnv, "=", GetParam().point)};
+    MigrationCrashTest::SetUp();
+  }
 };
 
 TEST_P(MigrationFaultTest, TheMigrationFinishesByItselfAfterTheServerDiesThere) {
@@ -87,33 +185,13 @@ TEST_P(MigrationFaultTest, TheMigrationFinishesByItselfAfterTheServerDiesThere) 
   const bool emergency = std::string(c.to).empty();
   const bool cancel = std::string(c.rollback_via) == "cancel";
   testing::WriteData(seed_, 4);
-
   pb::Reservation r;
   ASSERT_TRUE(Reserve(Request("req-fault"), &r).ok());
   ASSERT_EQ(r.state(), "active") << r.error();
-  std::atomic<bool> stop{false};
-  testing::WriterLog log;
-  std::thread writer;
-  absl::Cleanup join = [&] {
-    stop = true;
-    if (writer.joinable()) writer.join();
-  };
   if (emergency) {
-    // The primary's agent and instance are lost.
-    testing::AgentUnderTest& source = *agents_.at(r.primary().location());
-    std::ifstream pid_file(source.data_root() + "/instances/" + r.primary().id() + "/instance.pid");
-    int pid = 0;
-    pid_file >> pid;
-    source.Kill();
-    if (pid > 0) kill(pid, SIGKILL);
+    LoseInstance(r.primary().location(), r.primary().id());
   } else {
-    // A new connection per write: HAProxy sends each to where the slot points at that moment. A
-    // write held by a frozen source is given up after 300 ms, so the client goes on writing.
-    writer = std::thread([&] {
-      testing::RunWriter(haproxy_->frontend_port(0), stop, &log, /*keep_alive=*/false,
-                         absl::Milliseconds(300));
-    });
-    absl::SleepFor(absl::Milliseconds(300));
+    StartWriter();
   }
   if (cancel) agents_.at(c.to)->Kill();  // the target cannot be prepared: it waits to be cancelled
 
@@ -138,45 +216,11 @@ TEST_P(MigrationFaultTest, TheMigrationFinishesByItselfAfterTheServerDiesThere) 
   StartServer({});
   ASSERT_FALSE(HasFatalFailure());
   const pb::Migration end = WaitForEnd(m.id());
-  stop = true;
-  if (writer.joinable()) writer.join();
-  ASSERT_TRUE(end.state() == "DONE" || end.state() == "ROLLED_BACK")
-      << end.state() << " " << end.error() << "\n"
-      << server_->Output();
-  EXPECT_EQ(end.state(), cancel ? "ROLLED_BACK" : "DONE") << end.error();
-  pb::Migration full;
-  ASSERT_TRUE(GetMigration(m.id(), &full).ok());
-  std::cout << c.point << ": " << StatesOf(full) << "; " << log.requests << " writes, "
-            << log.failures << " unanswered, acknowledged by:";
-  for (const auto& [by, n] : log.answered_by) std::cout << " " << by << " " << n;
-  std::cout << "\n";
-
-  // Exactly one instance serves writes, and it is the recorded primary.
-  pb::Reservation now;
-  ASSERT_TRUE(GetReservation(r.id(), &now).ok());
-  std::vector<std::string> writable;
-  for (const auto& i : LiveInstances(r.resource_id())) {
-    if (!i.read_only) writable.push_back(i.instance_id);
-  }
-  EXPECT_EQ(writable, std::vector<std::string>{now.primary().id()})
-      << "one read-write primary; the recorded primary is " << now.primary().id();
-  EXPECT_EQ(now.primary().id(), cancel      ? r.primary().id()
-                                : emergency ? r.shadow().id()
-                                            : full.target_instance_id());
-  // HAProxy sends clients to it.
-  const std::string ip = now.primary().endpoint().substr(0, now.primary().endpoint().rfind(':'));
-  EXPECT_TRUE(absl::StrContains(HaproxyTarget(), " " + ip + " ")) << HaproxyTarget();
-  // Every acknowledged write is there, and so is the data.
-  int code = 0;
-  int missing = 0;
-  for (const auto& [path, body] : log.acknowledged) {
-    if (Fetch(now.primary().endpoint(), path, &code) != body) ++missing;
-  }
-  EXPECT_EQ(missing, 0) << "of " << log.acknowledged.size() << " acknowledged writes";
-  std::ifstream in(seed_ + "/blobs/b-3.bin", std::ios::binary);
-  const std::string blob((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(Fetch(now.primary().endpoint(), "/blobs/b-3.bin", &code), blob);
-  EXPECT_EQ(Put(now.primary().endpoint(), "/after-recovery.txt"), 201);
+  ExpectRecovered(r, end, cancel ? "ROLLED_BACK" : "DONE",
+                  cancel      ? r.primary().id()
+                  : emergency ? r.shadow().id()
+                              : end.target_instance_id(),
+                  c.point);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryPoint, MigrationFaultTest,
@@ -210,6 +254,131 @@ INSTANTIATE_TEST_SUITE_P(EveryPoint, MigrationFaultTest,
                          [](const ::testing::TestParamInfo<FaultCase>& info) {
                            std::string name = absl::StrCat(
                                info.param.point, info.param.to[0] == 'f' ? "_shadow" : "");
+                           for (char& ch : name) {
+                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           }
+                           return name;
+                         });
+
+// An agent dies mid-migration (the source's, or the target's) and returns a few seconds later:
+// the steps that need it are retried, and the migration finishes by itself. The instances outlive
+// their agent, so the source keeps serving meanwhile.
+class MigrationAgentLossTest : public MigrationCrashTest,
+                               public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(MigrationAgentLossTest, TheMigrationFinishesOnceTheAgentReturns) {
+  const bool source = std::string(GetParam()) == "source";
+  testing::WriteData(seed_, 4);
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-agent"), &r).ok());
+  ASSERT_EQ(r.state(), "active");
+  StartWriter();
+  testing::AgentUnderTest& agent = *agents_.at(source ? r.primary().location() : "sin-1");
+  agent.Kill();
+  pb::Migration m;
+  ASSERT_TRUE(Migrate("agent-1", r.id(), "sin-1", &m).ok());
+  absl::SleepFor(absl::Seconds(3));
+  pb::Migration during;
+  ASSERT_TRUE(GetMigration(m.id(), &during).ok());
+  EXPECT_GT(during.progress().attempts(), 0) << "retried while the agent was away";
+  EXPECT_NE(during.state(), "DONE");
+  ASSERT_TRUE(agent.Start().ok());
+  const pb::Migration end = WaitForEnd(m.id());
+  ExpectRecovered(r, end, "DONE", end.target_instance_id(),
+                  absl::StrCat(GetParam(), " agent lost for 3 s"));
+}
+
+INSTANTIATE_TEST_SUITE_P(SourceAndTarget, MigrationAgentLossTest,
+                         ::testing::Values("source", "target"));
+
+// Two servers on one database, one migration: one drives it; killed, the other finishes it once
+// the lease has expired.
+class MigrationRaceTest : public MigrationCrashTest {};
+
+TEST_F(MigrationRaceTest, OneServerDrivesAndTheOtherTakesOverWhenItDies) {
+  // The first to reach CUTOVER dies there; the other resumes CUTOVER without entering it again.
+  server_.reset();
+  const std::string fault = absl::StrCat(kFaultPointEnv, "=migration.entered.CUTOVER");
+  StartServer({fault});
+  ASSERT_FALSE(HasFatalFailure());
+  const int other_port = testing::FreePort();
+  auto other = testing::ChildProcess::Start(ServerArgv(other_port, testing::FreePort()), {fault});
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->WaitForOutput("shadowplane started", absl::Seconds(60)));
+
+  testing::WriteData(seed_, 4);
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-race"), &r).ok());
+  StartWriter();
+  pb::Migration m;
+  ASSERT_TRUE(Migrate("race-1", r.id(), "sin-1", &m).ok());
+  // Until one dies, one owner only.
+  std::set<std::string> owners;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (server_->running() && (*other)->running() && absl::Now() < deadline) {
+    pb::Migration now;
+    if (GetMigration(m.id(), &now).ok() && !now.lease_owner().empty()) {
+      owners.insert(now.lease_owner());
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(owners.size(), 1u) << absl::StrJoin(owners, ", ");
+  const bool first_died = !server_->running();
+  ASSERT_TRUE(first_died || !(*other)->running()) << "neither server reached CUTOVER";
+  std::unique_ptr<testing::ChildProcess> survivor = first_died ? std::move(*other) : nullptr;
+  if (first_died) Connect(other_port);  // talk to the survivor from now on
+  const pb::Migration end = WaitForEnd(m.id());
+  EXPECT_TRUE(end.lease_owner().empty() || owners.count(end.lease_owner()) == 0)
+      << "finished by the other server";
+  ExpectRecovered(r, end, "DONE", end.target_instance_id(), "racing servers");
+}
+
+// Cancellation from every state that can still roll back: the migration is caught in the state
+// (its server dies just after entering it; a long lease keeps the next server from resuming at
+// once), cancelled, and the next server rolls it back: the source serves, the shadow is intact.
+class MigrationCancelTest : public MigrationCrashTest,
+                            public ::testing::WithParamInterface<const char*> {
+ protected:
+  void SetUp() override {
+    extra_flags_ = {"--migration_lease_ttl=6s"};
+    server_env_ = {absl::StrCat(kFaultPointEnv, "=", GetParam())};
+    MigrationCrashTest::SetUp();
+  }
+};
+
+TEST_P(MigrationCancelTest, ACancelledMigrationRollsBackToTheSourceWithTheShadowIntact) {
+  testing::WriteData(seed_, 4);
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-cancel"), &r).ok());
+  StartWriter();
+  pb::Migration m;
+  ASSERT_TRUE(Migrate("cancel-1", r.id(), "fra-1", &m).ok());  // into the shadow, scaled up
+  ASSERT_TRUE(server_->WaitForExit(absl::Seconds(60)).has_value())
+      << GetParam() << " was never reached";
+  server_.reset();
+  StartServer({});
+  ASSERT_FALSE(HasFatalFailure());
+  grpc::ClientContext context;
+  pb::CancelMigrationRequest request;
+  request.set_id(m.id());
+  pb::Migration cancelled;
+  grpc::Status status = migrations_->CancelMigration(&context, request, &cancelled);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(cancelled.cancel_requested());
+  const pb::Migration end = WaitForEnd(m.id());
+  ExpectRecovered(r, end, "ROLLED_BACK", r.primary().id(),
+                  absl::StrCat("cancelled at ", GetParam()));
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryCancellableState, MigrationCancelTest,
+                         ::testing::Values("migration.driver.claimed",
+                                           "migration.entered.PREPARING_TARGET",
+                                           "migration.preparing_target.after_scale",
+                                           "migration.entered.PRECOPY", "migration.entered.CUTOVER",
+                                           "migration.cutover.after_freeze",
+                                           "migration.cutover.after_target_writable"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           std::string name = info.param;
                            for (char& ch : name) {
                              if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            }

@@ -58,9 +58,11 @@ void RunWriter(int port, const std::atomic<bool>& stop, WriterLog* log, bool kee
       continue;
     }
     log->acknowledged[path] = body;
-    log->answered_by[r->has_header("X-Shadowplane-Forwarded-To")
-                         ? "forwarded"
-                         : r->get_header_value("X-Shadowplane-Instance")]++;
+    const std::string by = r->has_header("X-Shadowplane-Forwarded-To")
+                               ? "forwarded"
+                               : r->get_header_value("X-Shadowplane-Instance");
+    log->answered_by[by]++;
+    log->acknowledged_by[path] = by;
     absl::SleepFor(absl::Milliseconds(4));
   }
 }

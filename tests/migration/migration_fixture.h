@@ -25,7 +25,8 @@ void WriteData(const std::string& dir, int mib);
 // What the writing client saw.
 struct WriterLog {
   int requests = 0, failures = 0;
-  std::map<std::string, std::string> acknowledged;  // path -> body
+  std::map<std::string, std::string> acknowledged;     // path -> body
+  std::map<std::string, std::string> acknowledged_by;  // path -> answering instance, or forwarded
   std::vector<std::string> failure_details;
   // Acknowledged writes by the instance that answered ("forwarded" when the old one passed it on).
   std::map<std::string, int> answered_by;

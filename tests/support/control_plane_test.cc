@@ -48,10 +48,10 @@ void ControlPlaneTest::SetUp() {
   StartServer(server_env_);
 }
 
-void ControlPlaneTest::StartServer(const std::vector<std::string>& env) {
+std::vector<std::string> ControlPlaneTest::ServerArgv(int port, int metrics_port) const {
   std::vector<std::string> argv = {SHADOWPLANE_BIN,
-                                   absl::StrCat("--listen=127.0.0.1:", port_),
-                                   absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_),
+                                   absl::StrCat("--listen=127.0.0.1:", port),
+                                   absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port),
                                    "--database_url=" + db_->url(),
                                    "--locations_file=" + root_ + "/locations.yaml",
                                    "--reconcile_interval=300ms",
@@ -59,16 +59,25 @@ void ControlPlaneTest::StartServer(const std::vector<std::string>& env) {
                                    "--agent_call_timeout=3s",
                                    "--sync_tick=200ms"};
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
+  return argv;
+}
+
+void ControlPlaneTest::StartServer(const std::vector<std::string>& env) {
+  const std::vector<std::string> argv = ServerArgv(port_, metrics_port_);
   auto server = ChildProcess::Start(argv, env);
   ASSERT_TRUE(server.ok());
   server_ = *std::move(server);
   // Connecting before it listens would cost a reconnect backoff.
   ASSERT_TRUE(server_->WaitForOutput("shadowplane started", absl::Seconds(60)))
       << server_->Output();
-  ServerClient client(port_);
+  Connect(port_);
+}
+
+void ControlPlaneTest::Connect(int port) {
+  ServerClient client(port);
   ASSERT_TRUE(
       client.WaitForHealth(grpc::health::v1::HealthCheckResponse::SERVING, absl::Seconds(60)))
-      << server_->Output();
+      << (server_ != nullptr ? server_->Output() : "");
   channel_ = client.channel();
   locations_ = pb::LocationService::NewStub(channel_);
   reservations_ = pb::ReservationService::NewStub(channel_);
@@ -113,6 +122,11 @@ std::string ControlPlaneTest::Fetch(const std::string& endpoint, const std::stri
   httplib::Client client(endpoint.substr(0, endpoint.rfind(':')), port);
   client.set_connection_timeout(2);
   auto res = client.Get(path.c_str());
+  // An instance limits its request rate by capacity (429): a test reading many files waits.
+  for (int i = 0; i < 100 && res && res->status == 429; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    res = client.Get(path.c_str());
+  }
   *status = res ? res->status : -1;
   return res ? res->body : "";
 }

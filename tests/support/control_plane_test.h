@@ -37,6 +37,10 @@ class ControlPlaneTest : public DatabaseTest {
   // Starts the server (again, on the same ports and database; `env` entries "NAME=value" added to
   // its environment) and connects the stubs; the old process, if any, must be gone.
   void StartServer(const std::vector<std::string>& env);
+  // Points the stubs at the server on `port` (waiting until it serves).
+  void Connect(int port);
+  // The server's command line on these ports (another replica on the same database: other ports).
+  std::vector<std::string> ServerArgv(int port, int metrics_port) const;
   // Called after every StartServer(): fixtures make their own stubs here.
   virtual void OnServerStarted() {}
 
@@ -46,7 +50,8 @@ class ControlPlaneTest : public DatabaseTest {
                        shadowplane::v1::Reservation* out);
   grpc::Status GetReservation(const std::string& id, shadowplane::v1::Reservation* out);
 
-  // GET or PUT at an instance's endpoint (host:port); the status, -1 when there was no answer.
+  // GET (waiting out the instance's rate limit) or PUT at an instance's endpoint (host:port); the
+  // status, -1 when there was no answer.
   static std::string Fetch(const std::string& endpoint, const std::string& path, int* status);
   static int Put(const std::string& endpoint, const std::string& path,
                  const std::string& body = "new");
