@@ -720,7 +720,9 @@ class Shadowctl {
     out_ << "migration " << m.id() << " (" << m.kind() << ", reservation " << m.reservation_id()
          << ") is " << m.state() << (m.cancel_requested() ? ", cancellation requested" : "")
          << "\n";
-    if (m.lease_owner().empty()) {
+    if (m.state() == "DONE" || m.state() == "ROLLED_BACK" || m.state() == "FAILED") {
+      out_ << "driven by: nobody now (finished)\n";
+    } else if (m.lease_owner().empty()) {
       out_ << "driven by: nobody now (any server claims it at its next pass)\n";
     } else {
       const absl::Duration left =

@@ -159,7 +159,10 @@ void MigrationDriver::Run(const std::string& id) {
       continue;
     }
     const std::optional<MigrationState> state = ParseState(m->state);
-    if (!state.has_value() || IsFinal(*state)) break;
+    if (!state.has_value() || IsFinal(*state)) {
+      (void)migrations_->Release(id, options_.owner);  // nobody drives a finished migration
+      break;
+    }
     if (m->lease_owner != options_.owner) {
       if (leases_lost_ != nullptr) leases_lost_->Increment();
       break;

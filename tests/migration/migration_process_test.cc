@@ -171,6 +171,16 @@ TEST_F(MigrationProcessTest, AMoveToTheShadowsLocationScalesTheShadowUpAndThePri
   EXPECT_EQ(shown.exit_code, 0) << shown.output;
   EXPECT_TRUE(absl::StrContains(shown.output, "RETIRING_SOURCE")) << shown.output;
   EXPECT_TRUE(absl::StrContains(shown.output, "final")) << shown.output;
+  const testing::RunResult why = testing::RunToCompletion(
+      {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "migrations", "why", last.id()});
+  EXPECT_EQ(why.exit_code, 0) << why.output;
+  for (const char* line : {"is DONE", "driven by: nobody now", "OBSERVING", "scale_shadow"}) {
+    EXPECT_TRUE(absl::StrContains(why.output, line)) << line << "\n" << why.output;
+  }
+  EXPECT_EQ(testing::RunToCompletion({SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_),
+                                      "migrations", "why", "no-such-migration"})
+                .exit_code,
+            1);
   EXPECT_EQ(last.target_instance_id(), r.shadow().id());
   std::string details;
   for (const auto& e : last.events()) absl::StrAppend(&details, e.detail_json(), "\n");
