@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/fault_point.h"
 #include "common/file_util.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -490,6 +491,7 @@ absl::StatusOr<InstanceView> InstanceManager::Create(const CreateInstanceSpec& s
     fs::remove_all(dir, ec);  // no half-created instance
     return s;
   }
+  FaultPoint("agent.create.after_launch");
   LOG_EVENT(kInfo, "instance created")
       .Field("instance_id", spec.instance_id)
       .Field("resource_id", spec.resource_id)
@@ -513,6 +515,7 @@ absl::StatusOr<InstanceView> InstanceManager::Scale(const std::string& id,
   RETURN_IF_ERROR(CheckCapacity(capacity, id));
   m->config.capacity = capacity;
   RETURN_IF_ERROR(SaveAndReload(*m));
+  FaultPoint("agent.scale.after_save");
   LOG_EVENT(kInfo, "instance scaled")
       .Field("instance_id", id)
       .Field("millicores", capacity.millicores)
@@ -526,6 +529,7 @@ absl::StatusOr<InstanceView> InstanceManager::SetReadOnly(const std::string& id,
     ASSIGN_OR_RETURN(Managed * m, Find(id));
     m->config.read_only = read_only;
     RETURN_IF_ERROR(SaveAndReload(*m));
+    FaultPoint(read_only ? "agent.read_only.after_save" : "agent.writable.after_save");
     LOG_EVENT(kInfo, "instance mode changed")
         .Field("instance_id", id)
         .Field("read_only", read_only);
@@ -588,6 +592,7 @@ absl::StatusOr<InstanceView> InstanceManager::SetWriteRouting(
     m->config.write_hold_ms = hold_ms;
     m->config.forward_writes_to = forward_writes_to;
     RETURN_IF_ERROR(SaveAndReload(*m));
+    FaultPoint(hold_writes ? "agent.freeze.after_save" : "agent.write_routing.after_save");
     LOG_EVENT(kInfo, "instance write routing changed")
         .Field("instance_id", id)
         .Field("hold_writes", hold_writes)

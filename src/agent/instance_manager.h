@@ -8,6 +8,11 @@
 // renames it into place, so a failure never leaves half an instance. Thread-safe.
 //
 // Layout: DATA_ROOT/instances/ID/{instance.yaml, instance.pid, instance.log, data/}.
+//
+// Fault points (common/fault_point.h), for crash tests: "agent.create.after_launch",
+// "agent.scale.after_save", "agent.read_only.after_save", "agent.writable.after_save",
+// "agent.freeze.after_save", "agent.write_routing.after_save" (the config saved and signalled,
+// the caller not yet answered).
 #ifndef SHADOWPLANE_AGENT_INSTANCE_MANAGER_H_
 #define SHADOWPLANE_AGENT_INSTANCE_MANAGER_H_
 

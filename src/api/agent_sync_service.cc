@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 #include "api/agent_protocol_check.h"
 #include "api/grpc_status.h"
+#include "common/fault_point.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "prometheus/counter.h"
@@ -133,6 +134,7 @@ absl::Status AgentSyncService::RunSyncFrom(const pb::SyncFromRequest& request,
   if (mode != pb::QUICK && mode != pb::CHECKSUM && mode != pb::FINAL) {
     return absl::InvalidArgumentError("mode must be QUICK, CHECKSUM or FINAL");
   }
+  FaultPoint(absl::StrCat("agent.sync_from.", sync::SyncModeName(mode)));
   for (const std::string& path : request.paths()) {
     if (absl::Status s = sync::ValidateRelativePath(path); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("paths: ", s.message()));
@@ -178,6 +180,7 @@ grpc::Status AgentSyncService::Pull(
   env.data_dir = [this](const std::string& id) { return DataDir(id); };
   env.cache = [this](const std::string& id) { return CacheFor(id); };
   env.threads = options_.threads;
+  FaultPoint("agent.pull");
   absl::Status status = sync::ServePull(stream, env);
   if (rounds_ != nullptr) {
     rounds_->Add({{"role", "source"}, {"result", status.ok() ? "ok" : "error"}}).Increment();

@@ -1,6 +1,8 @@
 // shadowplane.agent.v1.SyncService on an agent: SyncFrom (this agent is the target: it pulls an
 // instance's tree from the source agent into one of its own instances) and Pull (this agent is
 // the source). Synchronous gRPC handlers, because a round is a long blocking exchange of streams.
+// Fault points (common/fault_point.h): "agent.sync_from.MODE" (quick, checksum, final) as a round
+// starts here as the target, "agent.pull" as one starts here as the source.
 //
 // The agent keeps, per instance, a FileStateCache of hashes and signatures between rounds; only a
 // sync writes into a shadow, so the cache stays true between rounds (and each entry is checked

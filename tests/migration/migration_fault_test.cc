@@ -291,6 +291,68 @@ TEST_P(MigrationAgentLossTest, TheMigrationFinishesOnceTheAgentReturns) {
 INSTANTIATE_TEST_SUITE_P(SourceAndTarget, MigrationAgentLossTest,
                          ::testing::Values("source", "target"));
 
+// An agent dies in the middle of serving one of the migration's calls (a fault point in the
+// agent: the change saved, the caller not answered; or a sync round just started) and is started
+// again: the migration finishes by itself, as above.
+struct AgentFault {
+  const char* agent;  // "source" (Ashburn, the primary's) or "target" (Singapore)
+  const char* point;
+};
+
+std::ostream& operator<<(std::ostream& out, const AgentFault& f) {
+  return out << f.agent << " " << f.point;
+}
+
+class MigrationAgentFaultTest : public MigrationCrashTest,
+                                public ::testing::WithParamInterface<AgentFault> {
+ protected:
+  void SetUp() override {
+    extra_flags_ = {"--shadow_sync_interval=1h"};  // only the migration's rounds pull
+    MigrationCrashTest::SetUp();
+  }
+};
+
+TEST_P(MigrationAgentFaultTest, TheMigrationFinishesOnceTheAgentReturns) {
+  const AgentFault& f = GetParam();
+  testing::WriteData(seed_, 4);
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-agent-fault"), &r).ok());
+  ASSERT_EQ(r.state(), "active");
+  ASSERT_EQ(r.primary().location(), "iad-1");
+  testing::AgentUnderTest& agent =
+      *agents_.at(std::string(f.agent) == "source" ? "iad-1" : "sin-1");
+  agent.Kill();
+  ASSERT_TRUE(agent.Start({absl::StrCat(kFaultPointEnv, "=", f.point)}).ok());
+  StartWriter();
+  pb::Migration m;
+  ASSERT_TRUE(Migrate("agent-fault-1", r.id(), "sin-1", &m).ok());
+  ASSERT_TRUE(agent.process().WaitForExit(absl::Seconds(60)).has_value())
+      << f.point << " was never reached";
+  absl::SleepFor(absl::Seconds(1));
+  ASSERT_TRUE(agent.Start().ok());
+  const pb::Migration end = WaitForEnd(m.id());
+  ExpectRecovered(r, end, "DONE", end.target_instance_id(),
+                  absl::StrCat(f.agent, " agent died at ", f.point));
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryCall, MigrationAgentFaultTest,
+                         ::testing::Values(AgentFault{"target", "agent.create.after_launch"},
+                                           AgentFault{"source", "agent.pull"},
+                                           AgentFault{"target", "agent.sync_from.checksum"},
+                                           AgentFault{"source", "agent.freeze.after_save"},
+                                           AgentFault{"target", "agent.sync_from.final"},
+                                           AgentFault{"target", "agent.writable.after_save"},
+                                           AgentFault{"source", "agent.read_only.after_save"},
+                                           AgentFault{"source", "agent.write_routing.after_save"},
+                                           AgentFault{"source", "agent.scale.after_save"}),
+                         [](const ::testing::TestParamInfo<AgentFault>& info) {
+                           std::string name = absl::StrCat(info.param.agent, "_", info.param.point);
+                           for (char& ch : name) {
+                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           }
+                           return name;
+                         });
+
 // Two servers on one database, one migration: one drives it; killed, the other finishes it once
 // the lease has expired.
 class MigrationRaceTest : public MigrationCrashTest {};

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "support/child_process.h"
@@ -18,7 +19,8 @@ class AgentUnderTest {
   ~AgentUnderTest();
 
   // Starts (or starts again, on the same data root, ports and network) and waits until it serves.
-  absl::Status Start();
+  // `env` entries ("NAME=value") are added to its environment.
+  absl::Status Start(const std::vector<std::string>& env = {});
   // SIGKILL, as a crash would.
   void Kill();
 
