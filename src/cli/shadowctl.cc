@@ -115,6 +115,21 @@ class Shadowctl {
     return kExitRpcError;
   }
 
+  // Every page of a list: `rpc(request, page)` page after page, the pages merged into `all` (their
+  // repeated fields appended).
+  template <typename Request, typename Response, typename Rpc>
+  static grpc::Status ReadAllPages(Request request, Response* all, Rpc rpc) {
+    do {
+      Response page;
+      grpc::Status status = rpc(request, &page);
+      if (!status.ok()) return status;
+      request.set_page_token(page.next_page_token());
+      all->MergeFrom(page);
+    } while (!request.page_token().empty());
+    all->clear_next_page_token();
+    return grpc::Status::OK;
+  }
+
   void Json(const google::protobuf::Message& message) {
     std::string json;
     google::protobuf::util::JsonPrintOptions print;
@@ -128,13 +143,14 @@ class Shadowctl {
     pb::ListLocationsResponse all;
     pb::ListLocationsRequest request;
     request.set_region(options_.region);
-    do {
-      pb::ListLocationsResponse page;
-      grpc::Status status = locations_->ListLocations(Context().get(), request, &page);
-      if (!status.ok()) return Fail(status);
-      for (const auto& l : page.locations()) *all.add_locations() = l;
-      request.set_page_token(page.next_page_token());
-    } while (!request.page_token().empty());
+    if (grpc::Status status = ReadAllPages(request, &all,
+                                           [&](const auto& page_request, auto* page) {
+                                             return locations_->ListLocations(Context().get(),
+                                                                              page_request, page);
+                                           });
+        !status.ok()) {
+      return Fail(status);
+    }
     if (options_.json) return Json(all), kExitOk;
     Table table({"name", "region", "lat", "lon", "agent", "$/vcpu-h", "$/gib-h", "spot $/vcpu-h",
                  "millicores used/total", "mib used/total"});
@@ -166,13 +182,14 @@ class Shadowctl {
   int ListRegions() {
     pb::ListRegionsRequest request;
     pb::ListRegionsResponse all;
-    do {
-      pb::ListRegionsResponse page;
-      grpc::Status status = locations_->ListRegions(Context().get(), request, &page);
-      if (!status.ok()) return Fail(status);
-      for (const auto& r : page.regions()) *all.add_regions() = r;
-      request.set_page_token(page.next_page_token());
-    } while (!request.page_token().empty());
+    if (grpc::Status status = ReadAllPages(request, &all,
+                                           [&](const auto& page_request, auto* page) {
+                                             return locations_->ListRegions(Context().get(),
+                                                                            page_request, page);
+                                           });
+        !status.ok()) {
+      return Fail(status);
+    }
     if (options_.json) return Json(all), kExitOk;
     Table table({"name", "display name", "lat", "lon"});
     for (const auto& r : all.regions()) {
@@ -256,13 +273,14 @@ class Shadowctl {
     request.set_state(options_.state);
     request.set_location(options_.location);
     pb::ListReservationsResponse all;
-    do {
-      pb::ListReservationsResponse page;
-      grpc::Status status = reservations_->ListReservations(Context().get(), request, &page);
-      if (!status.ok()) return Fail(status);
-      for (const auto& r : page.reservations()) *all.add_reservations() = r;
-      request.set_page_token(page.next_page_token());
-    } while (!request.page_token().empty());
+    if (grpc::Status status = ReadAllPages(request, &all,
+                                           [&](const auto& page_request, auto* page) {
+                                             return reservations_->ListReservations(
+                                                 Context().get(), page_request, page);
+                                           });
+        !status.ok()) {
+      return Fail(status);
+    }
     if (options_.json) return Json(all), kExitOk;
     Table table({"id", "name", "state", "millicores", "primary", "shadow"});
     for (const auto& r : all.reservations()) {
@@ -560,13 +578,14 @@ class Shadowctl {
     request.set_region(options_.region);
     request.set_kind(options_.kind);
     pb::ListEventsResponse all;
-    do {
-      pb::ListEventsResponse page;
-      grpc::Status status = events_->ListEvents(Context().get(), request, &page);
-      if (!status.ok()) return Fail(status);
-      for (const auto& e : page.events()) *all.add_events() = e;
-      request.set_page_token(page.next_page_token());
-    } while (!request.page_token().empty());
+    if (grpc::Status status = ReadAllPages(request, &all,
+                                           [&](const auto& page_request, auto* page) {
+                                             return events_->ListEvents(Context().get(),
+                                                                        page_request, page);
+                                           });
+        !status.ok()) {
+      return Fail(status);
+    }
     if (options_.json) return Json(all), kExitOk;
     std::vector<const pb::Event*> events;
     for (const auto& e : all.events()) events.push_back(&e);
@@ -663,13 +682,14 @@ class Shadowctl {
     request.set_resource_id(options_.resource);
     request.set_state(options_.state);
     pb::ListMigrationsResponse all;
-    do {
-      pb::ListMigrationsResponse page;
-      grpc::Status status = migrations_->ListMigrations(Context().get(), request, &page);
-      if (!status.ok()) return Fail(status);
-      for (const auto& m : page.migrations()) *all.add_migrations() = m;
-      request.set_page_token(page.next_page_token());
-    } while (!request.page_token().empty());
+    if (grpc::Status status = ReadAllPages(request, &all,
+                                           [&](const auto& page_request, auto* page) {
+                                             return migrations_->ListMigrations(Context().get(),
+                                                                                page_request, page);
+                                           });
+        !status.ok()) {
+      return Fail(status);
+    }
     if (options_.json) return Json(all), kExitOk;
     std::vector<const pb::Migration*> list;
     for (const auto& m : all.migrations()) list.push_back(&m);
