@@ -150,8 +150,7 @@ absl::StatusOr<Migrator::Context> Migrator::Load(const store::MigrationRecord& m
 
 absl::StatusOr<StepResult> Migrator::MoveTo(const store::MigrationRecord& m, const std::string& to,
                                             const std::string& detail_json,
-                                            const std::string& owner,
-                                            const std::string& target_instance_id) {
+                                            const std::string& owner) {
   store::MigrationChange change;
   change.detail_json = detail_json;
   store::MigrationProgress progress = m.progress;
@@ -159,18 +158,20 @@ absl::StatusOr<StepResult> Migrator::MoveTo(const store::MigrationRecord& m, con
   progress.next_attempt_at.reset();
   progress.last_error.clear();
   change.progress = progress;
-  if (!target_instance_id.empty()) change.target_instance_id = target_instance_id;
   RETURN_IF_ERROR(migrations_->Transition(m.id, m.state, to, change, clock_->Now(), owner));
-  if (to != m.state) {
-    FaultPoint(absl::StrCat("migration.entered.", to));
-    CountTransition(to);
-    LOG_EVENT(kInfo, "migration moved")
-        .Field("migration_id", m.id)
-        .Field("resource_id", m.resource_id)
-        .Field("from", m.state)
-        .Field("to", to)
-        .Field("detail", detail_json);
-  }
+  return Entered(m, to, detail_json);
+}
+
+absl::StatusOr<StepResult> Migrator::Entered(const store::MigrationRecord& m, const std::string& to,
+                                             const std::string& detail_json) {
+  FaultPoint(absl::StrCat("migration.entered.", to));
+  CountTransition(to);
+  LOG_EVENT(kInfo, "migration moved")
+      .Field("migration_id", m.id)
+      .Field("resource_id", m.resource_id)
+      .Field("from", m.state)
+      .Field("to", to)
+      .Field("detail", detail_json);
   ASSIGN_OR_RETURN(store::MigrationRecord now, migrations_->Get(m.id));
   return StepResult{now, absl::ZeroDuration()};
 }
@@ -251,23 +252,13 @@ absl::StatusOr<StepResult> Migrator::Plan(const store::MigrationRecord& m,
   progress.attempts = 0;
   progress.next_attempt_at.reset();
   progress.last_error.clear();
-  ASSIGN_OR_RETURN(
-      bool started,
-      migrations_->StartWithinLimits(
-          m.id, options_.max_active, options_.max_active_per_location, progress,
-          Json({{"forecast_regions",
-                 absl::StrCat(forecasts.ok() ? static_cast<int>(forecasts->size()) : 0)}}),
-          clock_->Now(), owner));
+  const std::string detail =
+      Json({{"forecast_regions", absl::StrCat(forecasts.ok() ? forecasts->size() : 0)}});
+  ASSIGN_OR_RETURN(bool started, migrations_->StartWithinLimits(
+                                     m.id, options_.max_active, options_.max_active_per_location,
+                                     progress, detail, clock_->Now(), owner));
   if (!started) return StepResult{m, kSlotPoll};  // queued behind the concurrency limits
-  FaultPoint("migration.entered.PREPARING_TARGET");
-  CountTransition(StateName(MigrationState::kPreparingTarget));
-  LOG_EVENT(kInfo, "migration moved")
-      .Field("migration_id", m.id)
-      .Field("resource_id", m.resource_id)
-      .Field("from", m.state)
-      .Field("to", StateName(MigrationState::kPreparingTarget));
-  ASSIGN_OR_RETURN(store::MigrationRecord now, migrations_->Get(m.id));
-  return StepResult{now, absl::ZeroDuration()};
+  return Entered(m, StateName(MigrationState::kPreparingTarget), detail);
 }
 
 absl::StatusOr<StepResult> Migrator::PrepareTarget(const store::MigrationRecord& m,

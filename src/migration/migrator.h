@@ -103,8 +103,6 @@ class Migrator final : public MigrationStepper {
   absl::Status GiveUp(const store::MigrationRecord& m, const absl::Status& why,
                       const std::string& owner) override;
 
-  const MigratorOptions& options() const { return options_; }
-
  private:
   struct Context;  // the live state a step works on
   absl::StatusOr<Context> Load(const store::MigrationRecord& m);
@@ -122,8 +120,10 @@ class Migrator final : public MigrationStepper {
 
   // Commits `m` (in `from`) to `to` with its progress and an event; the migration as it is then.
   absl::StatusOr<StepResult> MoveTo(const store::MigrationRecord& m, const std::string& to,
-                                    const std::string& detail_json, const std::string& owner,
-                                    const std::string& target_instance_id = "");
+                                    const std::string& detail_json, const std::string& owner);
+  // After `m` moved to `to`: the fault point, the metric and the log line; the migration now.
+  absl::StatusOr<StepResult> Entered(const store::MigrationRecord& m, const std::string& to,
+                                     const std::string& detail_json);
   // Undoes a freeze that did not reach the traffic switch: the source writable and serving, the
   // target read-only again. Best effort; the rollback repeats it.
   void Unfreeze(const Context& c);
