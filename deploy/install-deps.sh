@@ -13,8 +13,8 @@ PACKAGES=(
   libpqxx-dev libpq-dev postgresql-15 postgresql-client-15
   # metrics, configuration
   prometheus-cpp-dev libyaml-cpp-dev
-  # the instance HTTP server
-  libcpp-httplib-dev
+  # the instance HTTP server (Boost.Beast on Asio); the HTTP client of the agent and the tests
+  libboost-dev libcpp-httplib-dev
   # shadow sync: librsync 2.3, OpenSSL's SHA-256; rsync, bc and time for the sync benchmark
   librsync-dev libssl-dev rsync bc time
   # origin geography: MaxMind databases (and the Perl writer the tests build one with)
@@ -26,6 +26,8 @@ PACKAGES=(
   libldns-dev knot knot-dnsutils haproxy socat
   # tests and benchmarks; promtool (package prometheus) checks the /metrics exposition
   libgtest-dev libgmock-dev libbenchmark-dev prometheus curl
+  # the instance benchmark: nginx (with the WebDAV module, for PUT) as its baseline, wrk as load
+  nginx-light wrk
 )
 
 SYSTEM_USER="${SHADOWPLANE_SYSTEM_USER:-shadowplane}"

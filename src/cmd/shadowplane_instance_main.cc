@@ -8,15 +8,28 @@
 
 #include <iostream>
 #include <thread>
+#include <utility>
 
 #include "absl/flags/flag.h"
+#include "absl/time/time.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "instance/file_server.h"
 #include "instance/instance_config.h"
 
 ABSL_FLAG(std::string, instance_dir, "",
-          "The instance's directory: instance.yaml and data/ (required)");
+          "The instance's directory: instance.yaml, data/ and spool/ (required)");
+ABSL_FLAG(int, max_connections, 512,
+          "Open connections at most; a new one closes the connection idle the longest, or is "
+          "refused with 503 when none is idle");
+ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(60),
+          "A kept-alive connection with no request for this long is closed");
+ABSL_FLAG(absl::Duration, header_timeout, absl::Seconds(10),
+          "A request's header must arrive within this long of its first byte");
+ABSL_FLAG(absl::Duration, read_timeout, absl::Seconds(30),
+          "Each 64 KiB of a request body must arrive within this long");
+ABSL_FLAG(absl::Duration, write_timeout, absl::Seconds(30),
+          "Each part of an answer must be taken by the client within this long");
 
 namespace {
 
@@ -53,7 +66,27 @@ int Main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  shadowplane::instance::FileServer server(dir + "/data", *config);
+  shadowplane::instance::FileServerOptions limits;
+  limits.spool_dir = dir + "/spool";
+  limits.max_connections = absl::GetFlag(FLAGS_max_connections);
+  limits.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  limits.header_timeout = absl::GetFlag(FLAGS_header_timeout);
+  limits.read_timeout = absl::GetFlag(FLAGS_read_timeout);
+  limits.write_timeout = absl::GetFlag(FLAGS_write_timeout);
+  for (const auto& [name, d] : {std::pair{"idle_timeout", limits.idle_timeout},
+                                {"header_timeout", limits.header_timeout},
+                                {"read_timeout", limits.read_timeout},
+                                {"write_timeout", limits.write_timeout}}) {
+    if (d <= absl::ZeroDuration()) {
+      std::cerr << "shadowplane-instance: --" << name << " must be positive\n";
+      return 2;
+    }
+  }
+  if (limits.max_connections < 1) {
+    std::cerr << "shadowplane-instance: --max_connections must be at least 1\n";
+    return 2;
+  }
+  shadowplane::instance::FileServer server(dir + "/data", *config, limits);
   if (absl::Status s = server.Bind(); !s.ok()) {
     LOG_EVENT(kError, "instance cannot listen").Field("error", s);
     std::cerr << "shadowplane-instance: " << s.message() << "\n";
@@ -64,7 +97,8 @@ int Main(int argc, char** argv) {
       .Field("address", config->address)
       .Field("port", config->port)
       .Field("read_only", config->read_only)
-      .Field("millicores", config->capacity.millicores);
+      .Field("millicores", config->capacity.millicores)
+      .Field("max_connections", limits.max_connections);
 
   std::thread signal_thread([&] {
     while (true) {

@@ -1,31 +1,38 @@
 // The HTTP/1.1 server of one instance: serves the files of its data directory.
 //   GET, HEAD            a file (streamed), or a directory as a newline-separated listing
 //   PUT, DELETE          only when read-write; a PUT replaces the file atomically (readers see the
-//                        old or the new file, never a torn one); when read-only, forwarded to
-//                        `forward_writes_to` (the new primary after a traffic switch) if set,
-//                        else 405; while `hold_writes` (a cutover's freeze), held until it is
-//                        lifted, then handled as the new config says, or 503 with Retry-After
-//                        after `write_hold_ms`
+//                        old or the new file, never a torn one) and is on disk (fsync) when
+//                        answered; when read-only, forwarded to `forward_writes_to` (the new
+//                        primary after a traffic switch) if set, else 405; while `hold_writes` (a
+//                        cutover's freeze), held until it is lifted, then handled as the new config
+//                        says, or 503 with Retry-After after `write_hold_ms`
 // Every answer names the instance that gave it (X-Shadowplane-Instance); a forwarded write's
 // also names where it went (X-Shadowplane-Forwarded-To).
-//   GET /_shadowplane/status   JSON: capacity, read-only, requests and bytes in and out
+//   GET /_shadowplane/status   JSON: capacity, read-only, requests, bytes, connections
 // Refuses path traversal with 400 and never serves or writes outside the data directory (symlinks
-// leading out of it are 403). Concurrency (worker threads) and a request-rate limit (429 beyond
-// it) follow the capacity and change with Reconfigure(). Thread-safe.
+// leading out of it are 403).
+//
+// Connections are event-driven (http_server.h): an open or idle connection costs no worker. The
+// capacity bounds work, not connections: the number of requests worked on at once and a
+// request-rate limit (429 beyond it) follow it and change with Reconfigure().
+//
+// The write freeze: a write is admitted to be applied here only once its whole body has arrived
+// (into a temporary file in the spool directory); applying it is the fsync and rename. So a
+// freeze waits only for writes being applied on disk, never for a client still sending. Held
+// writes wait without a worker. Thread-safe.
 #ifndef SHADOWPLANE_INSTANCE_FILE_SERVER_H_
 #define SHADOWPLANE_INSTANCE_FILE_SERVER_H_
 
-#include <httplib.h>
-
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "instance/http_server.h"
 #include "instance/instance_config.h"
-#include "instance/resizable_thread_pool.h"
 #include "instance/token_bucket.h"
 
 namespace shadowplane::instance {
@@ -40,70 +47,80 @@ struct TrafficCounters {
   int64_t writes_hold_expired = 0;  // writes answered 503 after waiting write_hold_ms
 };
 
-class FileServer {
- public:
-  FileServer(std::string data_dir, const InstanceConfig& config);
-  ~FileServer();
+struct FileServerOptions {
+  // Where request bodies arrive before a PUT renames them into place; on the data's file system.
+  // Default: "spool" beside the data directory. Leftovers of an earlier run are removed.
+  std::string spool_dir;
+  // Connection bounds (see HttpServerOptions).
+  int max_connections = 512;
+  absl::Duration header_timeout = absl::Seconds(10);
+  absl::Duration read_timeout = absl::Seconds(30);
+  absl::Duration write_timeout = absl::Seconds(30);
+  absl::Duration idle_timeout = absl::Seconds(60);
+  // Tests only: runs on the worker just before a local write is applied (fsync and rename).
+  std::function<void(const std::string& path)> testing_before_commit;
+};
 
-  // Binds config.address:config.port. FAILED_PRECONDITION saying why when it cannot.
+class FileServer final : private RequestHandler {
+ public:
+  FileServer(std::string data_dir, const InstanceConfig& config, FileServerOptions options = {});
+  ~FileServer() override;
+
+  // Prepares the spool directory and binds config.address:config.port. FAILED_PRECONDITION saying
+  // why when it cannot.
   absl::Status Bind();
   // Serves until Stop(). Call after Bind(). Returns at once if Stop() came first.
   void Serve();
   // From any thread, before or during Serve().
   void Stop();
 
-  // New capacity, read-only mode or write routing, applied to requests that start after it
-  // returns. A config that stops local writes (read-only, or a freeze) also waits for the writes
-  // already admitted to finish, at most `drain_timeout`, so that nothing is written locally after
-  // it returns: DEADLINE_EXCEEDED when they did not (the config still applies to new requests,
-  // but its generation is not reported as applied).
+  // New capacity, read-only mode or write routing, applied to requests dispatched after it
+  // returns (held writes are dispatched again under it). A config that stops local writes
+  // (read-only, or a freeze) also waits for the writes already being applied to finish, at most
+  // `drain_timeout`, so that nothing is written locally after it returns: DEADLINE_EXCEEDED when
+  // they did not (the config still applies to new requests, but its generation is not reported as
+  // applied).
   absl::Status Reconfigure(const InstanceConfig& config,
                            absl::Duration drain_timeout = absl::Seconds(30));
   // The generation of the last config fully applied (see InstanceConfig::generation).
   int64_t applied_generation() const;
   TrafficCounters counters() const;
+  HttpServerCounters connection_counters() const { return http_->counters(); }
 
  private:
-  void HandleGet(const httplib::Request& req, httplib::Response& res);
-  void HandlePut(const httplib::Request& req, httplib::Response& res,
-                 const httplib::ContentReader& reader);
-  void HandleDelete(const httplib::Request& req, httplib::Response& res);
-  void HandleStatus(httplib::Response& res);
-  // Admission: rate limit and, for writes, the freeze and read-only mode. False when `res` is
-  // already answered; a write to forward gets `*forward_to` set. A write admitted to be applied
-  // here is counted in flight until FinishLocalWrite().
-  bool Admit(const httplib::Request& req, httplib::Response& res, bool write,
-             std::string* forward_to = nullptr);
-  // Sends a write on to `target` and answers with its answer (503 when it cannot be reached).
-  void Forward(const httplib::Request& req, httplib::Response& res,
-               const httplib::ContentReader* reader, const std::string& target);
-  // The absolute path for the request, or an answered `res` (400/403).
-  bool MapPath(const httplib::Request& req, httplib::Response& res, std::string* path,
-               bool must_exist);
-  void Count(const httplib::Request& req, const httplib::Response& res);
-  // Marks the end of a local write that Admit() let in.
+  // RequestHandler:
+  Next OnHeader(HttpRequest& req, HttpResponse* res) override;
+  Next Dispatch(HttpRequest& req, HttpResponse* res) override;
+  void Work(HttpRequest& req, HttpResponse* res) override;
+  void HoldExpired(HttpRequest& req, HttpResponse* res) override;
+  void Decorate(HttpResponse* res) override;
+
+  void HandleGet(const HttpRequest& req, HttpResponse* res);
+  void HandlePut(HttpRequest& req, HttpResponse* res);
+  void HandleDelete(const HttpRequest& req, HttpResponse* res);
+  void HandleStatus(HttpResponse* res);
+  void Forward(const HttpRequest& req, HttpResponse* res);
+  // The absolute path for the request, or an answered `res` (400/403/404).
+  bool MapPath(const HttpRequest& req, HttpResponse* res, std::string* path, bool must_exist);
+  // Marks the end of a local write that Dispatch() admitted.
   void FinishLocalWrite();
 
   const std::string data_dir_;
+  const std::string instance_id_;
+  const FileServerOptions options_;
   std::string real_data_dir_;
-  httplib::Server http_;
-  ResizableThreadPool pool_;
   TokenBucket limiter_;
   mutable absl::Mutex mu_;
   InstanceConfig config_ ABSL_GUARDED_BY(mu_);
-  absl::CondVar config_changed_;                   // held writes wait on it
-  int writes_in_flight_ ABSL_GUARDED_BY(mu_) = 0;  // admitted local writes not yet answered
+  int writes_in_flight_ ABSL_GUARDED_BY(mu_) = 0;  // admitted local writes not yet applied
   absl::CondVar write_finished_;                   // Reconfigure() waits on it to drain
   int64_t applied_generation_ ABSL_GUARDED_BY(mu_) = 0;
-  bool serving_ ABSL_GUARDED_BY(mu_) = false;  // Serve() was called and not yet stopped
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
-  std::atomic<int64_t> requests_{0};
-  std::atomic<int64_t> bytes_received_{0};
-  std::atomic<int64_t> bytes_sent_{0};
   std::atomic<int64_t> rate_limited_{0};
   std::atomic<int64_t> writes_held_{0};
   std::atomic<int64_t> writes_forwarded_{0};
   std::atomic<int64_t> hold_expired_{0};
+  // Last: destroyed first, so that no worker runs a handler method on a half-destroyed server.
+  std::unique_ptr<HttpServer> http_;
 };
 
 }  // namespace shadowplane::instance

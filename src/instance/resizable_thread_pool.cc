@@ -6,19 +6,21 @@ namespace shadowplane::instance {
 
 ResizableThreadPool::ResizableThreadPool(int threads) { Resize(threads); }
 
-ResizableThreadPool::~ResizableThreadPool() { shutdown(); }
+ResizableThreadPool::~ResizableThreadPool() { Shutdown(); }
 
-void ResizableThreadPool::enqueue(std::function<void()> fn) {
+void ResizableThreadPool::Enqueue(std::function<void()> fn) {
   absl::MutexLock lock(&mu_);
   tasks_.push_back(std::move(fn));
+  wake_.Signal();  // one worker per task: a Condition would have every waiter evaluate it
 }
 
-void ResizableThreadPool::shutdown() {
+void ResizableThreadPool::Shutdown() {
   std::list<std::thread> threads;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     threads.swap(threads_);
+    wake_.SignalAll();
   }
   for (std::thread& t : threads) {
     if (t.joinable()) t.join();
@@ -29,6 +31,7 @@ void ResizableThreadPool::Resize(int threads) {
   absl::MutexLock lock(&mu_);
   target_ = std::max(1, threads);
   while (running_ < target_ && !stopping_) Spawn();
+  if (running_ > target_) wake_.SignalAll();  // the surplus retires
 }
 
 int ResizableThreadPool::target() const {
@@ -46,14 +49,11 @@ void ResizableThreadPool::Work() {
     std::function<void()> task;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](ResizableThreadPool* p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return p->stopping_ || !p->tasks_.empty() || p->running_ > p->target_;
-          },
-          this));
+      while (!stopping_ && tasks_.empty() && running_ <= target_) wake_.Wait(&mu_);
       // Surplus after a shrink: this worker retires (its thread object is joined at shutdown).
       if (running_ > target_ && !stopping_) {
         --running_;
+        if (!tasks_.empty()) wake_.Signal();  // the task it was woken for goes to another
         return;
       }
       if (tasks_.empty()) {

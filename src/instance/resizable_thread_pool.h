@@ -1,10 +1,7 @@
-// cpp-httplib's TaskQueue with a worker count that can change while serving, so that scaling an
-// instance changes its concurrency without a restart (httplib's own ThreadPool is fixed at start).
-// Thread-safe.
+// A pool of worker threads whose count can change while serving, so that scaling an instance
+// changes how many requests it works on at once without a restart. Thread-safe.
 #ifndef SHADOWPLANE_INSTANCE_RESIZABLE_THREAD_POOL_H_
 #define SHADOWPLANE_INSTANCE_RESIZABLE_THREAD_POOL_H_
-
-#include <httplib.h>
 
 #include <deque>
 #include <functional>
@@ -16,13 +13,14 @@
 
 namespace shadowplane::instance {
 
-class ResizableThreadPool final : public httplib::TaskQueue {
+class ResizableThreadPool {
  public:
   explicit ResizableThreadPool(int threads);
-  ~ResizableThreadPool() override;
+  ~ResizableThreadPool();
 
-  void enqueue(std::function<void()> fn) override;
-  void shutdown() override;
+  void Enqueue(std::function<void()> fn);
+  // Runs what is queued, then joins every worker. Idempotent.
+  void Shutdown();
 
   // Grows at once; shrinks as surplus workers finish their current task.
   void Resize(int threads);
@@ -33,6 +31,7 @@ class ResizableThreadPool final : public httplib::TaskQueue {
   void Spawn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
+  absl::CondVar wake_;
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
   int target_ ABSL_GUARDED_BY(mu_) = 0;
   int running_ ABSL_GUARDED_BY(mu_) = 0;

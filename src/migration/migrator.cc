@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -114,7 +115,9 @@ Migrator::Migrator(store::MigrationRepository* migrations,
   freeze_seconds_ =
       &prometheus::BuildHistogram()
            .Name("shadowplane_migration_write_freeze_seconds")
-           .Help("Write-freeze window of cutovers: from holding writes to the target writable.")
+           .Help(
+               "Write-freeze window of cutovers: from holding writes at the source to writes "
+               "applied again (the source forwarding to the writable target).")
            .Register(*registry)
            .Add({}, prometheus::Histogram::BucketBoundaries{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30});
   precopy_rounds_ = &prometheus::BuildCounter()
@@ -417,6 +420,13 @@ void Migrator::Unfreeze(const Context& c) {
   }
 }
 
+absl::Status Migrator::ForwardFromSource(const Context& c) {
+  RETURN_IF_ERROR(compute_->SetReadOnly(c.source.location, c.source.id, true).status());
+  providers::WriteRouting forward;
+  forward.forward_writes_to = c.target.endpoint;
+  return compute_->SetWriteRouting(c.source.location, c.source.id, forward).status();
+}
+
 std::string Migrator::KeepAsShadow(const Context& c) {
   // The old primary is freshest (identical at the cutover): it stays unless it breaks the
   // diversity rule while the old shadow keeps it.
@@ -446,6 +456,7 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
   ASSIGN_OR_RETURN(providers::Endpoint from, providers::ParseEndpoint(c.source.endpoint, "source"));
   ASSIGN_OR_RETURN(providers::Endpoint to, providers::ParseEndpoint(c.target.endpoint, "target"));
   store::MigrationRecord next = m;
+  bool forwarding = false;  // the source forwards to the target (set by this run)
   // Resuming after a crash between asking for the switch and recording it: where traffic points
   // decides. At the target, the switch happened (and the target may already hold new writes, so
   // the final round must not run again); anywhere else, the cutover starts over.
@@ -467,6 +478,7 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
     RETURN_IF_ERROR(migrations_->SaveProgress(m.id, m.state, next.progress, clock_->Now(), owner));
     const absl::Time freeze = absl::Now();
     bool switch_asked = false;
+    std::optional<store::SyncRunRecord> final_run;
     absl::Status frozen = [&]() -> absl::Status {
       providers::WriteRouting hold;
       hold.hold_writes = true;
@@ -475,15 +487,12 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
       FaultPoint("migration.cutover.after_freeze");
       ASSIGN_OR_RETURN(shadow::SyncOutcome final_round,
                        syncer_->SyncInto(r.id, c.target.id, shadow::SyncTrigger::kFinal));
-      const store::SyncRunRecord& run = final_round.run;
-      RETURN_IF_ERROR(
-          migrations_->RecordRound(m.id, RoundOf(run, m.progress.precopy_rounds + 1, "final")));
-      next.progress.final_dirty_bytes = run.bytes_literal;
-      next.progress.final_dirty_files = run.files_transferred;
+      final_run = final_round.run;  // recorded once the freeze is over
+      next.progress.final_dirty_bytes = final_run->bytes_literal;
+      next.progress.final_dirty_files = final_run->files_transferred;
       FaultPoint("migration.cutover.after_final_round");
       RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, false, clock_->Now()));
       RETURN_IF_ERROR(compute_->SetReadOnly(c.target.location, c.target.id, false).status());
-      next.progress.freeze_seconds = absl::ToDoubleSeconds(absl::Now() - freeze);
       FaultPoint("migration.cutover.after_target_writable");
       if (steered) {
         next.progress.switch_requested_at = clock_->Now();
@@ -499,8 +508,21 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
         RETURN_IF_ERROR(switcher_->Switch(request).status());
         FaultPoint("migration.cutover.after_switch");
       }
+      // Writes are applied again from here: the source passes on what it held, then every write
+      // that still reaches it. Nothing else (saves, the model's refit) waits inside the freeze.
+      RETURN_IF_ERROR(ForwardFromSource(c));
+      forwarding = true;
       return absl::OkStatus();
     }();
+    if (final_run.has_value()) {
+      const absl::Status recorded = migrations_->RecordRound(
+          m.id, RoundOf(*final_run, m.progress.precopy_rounds + 1, "final"));
+      if (frozen.ok() && !recorded.ok()) {
+        LOG_EVENT(kWarning, "final round not recorded")
+            .Field("migration_id", m.id)
+            .Field("error", recorded);
+      }
+    }
     if (!frozen.ok() && switch_asked) {
       // The switch may have happened though it reported an error: only where traffic points
       // says whether the source may take writes again.
@@ -515,6 +537,12 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
       (void)migrations_->SaveProgress(m.id, m.state, next.progress, clock_->Now(), owner);
       return frozen;
     }
+    // After a switch that reported an error but happened, the source is not forwarding yet.
+    if (!forwarding) {
+      RETURN_IF_ERROR(ForwardFromSource(c));
+      forwarding = true;
+    }
+    next.progress.freeze_seconds = absl::ToDoubleSeconds(absl::Now() - freeze);
     // The point of no return: traffic is at the target.
     next.progress.switched_at = clock_->Now();
     RETURN_IF_ERROR(migrations_->SaveProgress(m.id, m.state, next.progress, clock_->Now(), owner));
@@ -531,12 +559,9 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
         .Field("final_bytes", sample.dirty_bytes)
         .Field("final_files", sample.dirty_files);
   }
-  // From here on every action converges: the source read-only, forwarding to the target (writes
-  // it held go there now), and the roles recorded.
-  RETURN_IF_ERROR(compute_->SetReadOnly(c.source.location, c.source.id, true).status());
-  providers::WriteRouting forward;
-  forward.forward_writes_to = c.target.endpoint;
-  RETURN_IF_ERROR(compute_->SetWriteRouting(c.source.location, c.source.id, forward).status());
+  // From here on every action converges: the source read-only, forwarding to the target (done
+  // above unless this resumes a cutover), and the roles recorded.
+  if (!forwarding) RETURN_IF_ERROR(ForwardFromSource(c));
   FaultPoint("migration.cutover.after_source_forwarding");
   const std::string keep = KeepAsShadow(c);
   RETURN_IF_ERROR(reservations_->SwapRoles(m.resource_id, c.target.id, clock_->Now(), keep));

@@ -127,6 +127,9 @@ class Migrator final : public MigrationStepper {
   // Undoes a freeze that did not reach the traffic switch: the source writable and serving, the
   // target read-only again. Best effort; the rollback repeats it.
   void Unfreeze(const Context& c);
+  // The source read-only and passing writes (the held ones first) on to the target: where a
+  // cutover's write freeze ends.
+  absl::Status ForwardFromSource(const Context& c);
   absl::Duration HoldFor(const store::MigrationRecord& m);
   // Best effort: logged when the traffic server cannot be reached.
   void RestoreTraffic(const store::MigrationRecord& m, const std::string& service);

@@ -1,11 +1,21 @@
 #include "instance/file_server.h"
 
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "support/child_process.h"
 
@@ -13,6 +23,60 @@ namespace shadowplane::instance {
 namespace {
 
 namespace fs = std::filesystem;
+
+// A plain TCP connection, for what an HTTP client library would not do: stay idle, send half a
+// request, read what the server does with it.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+  RawConnection(RawConnection&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  ~RawConnection() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  void Send(const std::string& data) { (void)!write(fd_, data.data(), data.size()); }
+  // What arrives within `wait` of the first byte, up to 64 KiB ("" when nothing came).
+  std::string ReadSome(absl::Duration wait = absl::Seconds(5)) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(wait))) <= 0) return "";
+    char buf[65536];
+    const ssize_t n = read(fd_, buf, sizeof(buf));
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  }
+  std::string Request(const std::string& data) {
+    Send(data);
+    return ReadSome();
+  }
+  // Everything until the peer closes (at most 5 s).
+  std::string ReadAll() {
+    std::string out;
+    while (true) {
+      const std::string part = ReadSome();
+      if (part.empty()) return out;
+      out += part;
+    }
+  }
+  // Whether the server closed the connection within `wait`.
+  bool ClosedByPeer(absl::Duration wait = absl::Seconds(2)) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(wait))) <= 0) return false;
+    char buf[4096];
+    return read(fd_, buf, sizeof(buf)) <= 0;
+  }
+
+ private:
+  int fd_ = -1;
+};
 
 class FileServerTest : public ::testing::Test {
  protected:
@@ -25,11 +89,21 @@ class FileServerTest : public ::testing::Test {
     config_.capacity = {1000, 128, CapacityType::kOnDemand};
     config_.read_only = false;
     config_.address = "127.0.0.1";
+    Start({});
+  }
+  void TearDown() override {
+    OpenGate();
+    StopServer();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  void Start(const FileServerOptions& options) {
     // A port free a moment ago may be taken by a test running beside this one: try a few.
     absl::Status bound;
     for (int attempt = 0; attempt < 5; ++attempt) {
       config_.port = testing::FreePort();
-      server_ = std::make_unique<FileServer>(dir_ + "/data", config_);
+      server_ = std::make_unique<FileServer>(dir_ + "/data", config_, options);
       bound = server_->Bind();
       if (bound.ok()) break;
     }
@@ -37,13 +111,39 @@ class FileServerTest : public ::testing::Test {
     thread_ = std::thread([this] { server_->Serve(); });
     client_ = std::make_unique<httplib::Client>("127.0.0.1", config_.port);
   }
-  void TearDown() override {
-    server_->Stop();
+  void StopServer() {
+    if (server_ != nullptr) server_->Stop();
     if (thread_.joinable()) thread_.join();
     server_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
+  // A server with other options in place of the fixture's.
+  void Restart(const std::function<void(FileServerOptions&)>& change) {
+    StopServer();
+    FileServerOptions options;
+    change(options);
+    Start(options);
+  }
+
+  void OpenGate() {
+    absl::MutexLock lock(&gate_mu_);
+    gate_open_ = true;
+  }
+  bool SpoolIsEmpty() {
+    for (const auto& e : fs::directory_iterator(dir_ + "/spool")) {
+      (void)e;
+      return false;
+    }
+    return true;
+  }
+  static void WaitFor(const std::function<bool()>& done) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (!done() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(2));
+    ASSERT_TRUE(done()) << "not within 10 s";
+  }
+
+  absl::Mutex gate_mu_;
+  bool gate_open_ ABSL_GUARDED_BY(gate_mu_) = false;
+  std::atomic<bool> committing_{false};
 
   std::string dir_;
   InstanceConfig config_;
@@ -99,10 +199,48 @@ TEST_F(FileServerTest, ReadOnlyRefusesWritesAndRateLimitApplies) {
 }
 
 // The cutover relies on it: once a freeze is applied, no write lands locally any more, so a final
-// sync that starts then copies every acknowledged write.
-TEST_F(FileServerTest, AFreezeWaitsForTheWritesAlreadyAdmitted) {
-  // A PUT whose body arrives slowly: admitted, then still receiving when the freeze comes.
+// sync that starts then copies every acknowledged write. Only writes being applied (fsync and
+// rename) are waited for.
+TEST_F(FileServerTest, AFreezeWaitsForTheWritesBeingApplied) {
+  Restart([this](FileServerOptions& o) {
+    o.testing_before_commit = [this](const std::string&) {
+      committing_ = true;
+      absl::MutexLock lock(&gate_mu_);
+      gate_mu_.Await(absl::Condition(&gate_open_));
+    };
+  });
+  std::thread put([&] {
+    httplib::Client client("127.0.0.1", config_.port);
+    auto res = client.Put("/applied.txt", "abcdef", "text/plain");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 201);
+  });
+  WaitFor([&] { return committing_.load(); });
+  std::atomic<bool> reconfigured{false};
+  std::thread freeze([&] {
+    InstanceConfig frozen = config_;
+    frozen.hold_writes = true;
+    frozen.generation = 7;
+    EXPECT_TRUE(server_->Reconfigure(frozen).ok());
+    reconfigured = true;
+  });
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_FALSE(reconfigured.load()) << "returned while an admitted write was being applied";
+  EXPECT_NE(server_->applied_generation(), 7);
+  OpenGate();
+  freeze.join();
+  put.join();
+  std::string content;
+  std::getline(std::ifstream(dir_ + "/data/applied.txt"), content);
+  EXPECT_EQ(content, "abcdef");
+  EXPECT_EQ(server_->applied_generation(), 7);
+}
+
+// A write is admitted only once its whole body is in: a client still sending never holds a freeze
+// up, and its write, complete later, is held like any other and applied once the freeze lifts.
+TEST_F(FileServerTest, AClientStillSendingItsBodyNeverExtendsAFreeze) {
   std::atomic<bool> body_sent{false};
+  std::atomic<int> status{0};
   std::thread slow([&] {
     httplib::Client client("127.0.0.1", config_.port);
     auto res = client.Put(
@@ -112,65 +250,258 @@ TEST_F(FileServerTest, AFreezeWaitsForTheWritesAlreadyAdmitted) {
             sink.write("abc", 3);
             return true;
           }
-          absl::SleepFor(absl::Milliseconds(400));
+          absl::SleepFor(absl::Milliseconds(800));
           sink.write("def", 3);
           body_sent = true;
           return true;
         },
         "text/plain");
     ASSERT_TRUE(res);
-    EXPECT_EQ(res->status, 201);
+    status = res->status;
   });
-  // Wait until the write is admitted (in flight), then freeze.
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (!absl::StrContains(client_->Get("/_shadowplane/status")->body, "\"writes_in_flight\":1") &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(2));
-  }
+  absl::SleepFor(absl::Milliseconds(200));  // its header and first bytes are in
   InstanceConfig frozen = config_;
   frozen.hold_writes = true;
   frozen.generation = 7;
   ASSERT_TRUE(server_->Reconfigure(frozen).ok());
-  EXPECT_TRUE(body_sent.load()) << "returned before the admitted write was finished";
-  std::string content;
-  std::getline(std::ifstream(dir_ + "/data/slow.txt"), content);
-  EXPECT_EQ(content, "abcdef");
+  EXPECT_FALSE(body_sent.load()) << "the freeze waited for a body still being sent";
   EXPECT_EQ(server_->applied_generation(), 7);
-  slow.join();
-
-  // A write that cannot finish in the bound: the freeze still applies to new writes, but it is not
-  // reported as applied.
+  WaitFor([&] { return server_->connection_counters().requests_held == 1; });
+  EXPECT_FALSE(fs::exists(dir_ + "/data/slow.txt")) << "applied during the freeze";
+  EXPECT_EQ(status.load(), 0) << "answered during the freeze";
   InstanceConfig open = frozen;
   open.hold_writes = false;
   open.generation = 8;
   ASSERT_TRUE(server_->Reconfigure(open).ok());
+  slow.join();
+  EXPECT_EQ(status.load(), 201);
+  std::string content;
+  std::getline(std::ifstream(dir_ + "/data/slow.txt"), content);
+  EXPECT_EQ(content, "abcdef");
+  EXPECT_EQ(server_->counters().writes_held, 1);
+}
+
+// A write that cannot be applied within the bound: the new config still applies to new writes,
+// but it is not reported as applied.
+TEST_F(FileServerTest, AWriteStuckBeingAppliedKeepsTheConfigFromBeingReportedApplied) {
+  Restart([this](FileServerOptions& o) {
+    o.testing_before_commit = [this](const std::string&) {
+      committing_ = true;
+      absl::MutexLock lock(&gate_mu_);
+      gate_mu_.Await(absl::Condition(&gate_open_));
+    };
+  });
   std::thread stuck([&] {
     httplib::Client client("127.0.0.1", config_.port);
-    auto res = client.Put(
-        "/stuck.txt", 6,
-        [&](size_t offset, size_t, httplib::DataSink& sink) {
-          if (offset == 0) {
-            sink.write("abc", 3);
-            return true;
-          }
-          absl::SleepFor(absl::Milliseconds(600));
-          sink.write("def", 3);
-          return true;
-        },
-        "text/plain");
+    auto res = client.Put("/stuck.txt", "abc", "text/plain");
     ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 201);
   });
-  while (!absl::StrContains(client_->Get("/_shadowplane/status")->body, "\"writes_in_flight\":1")) {
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  InstanceConfig read_only = open;
+  WaitFor([&] { return committing_.load(); });
+  InstanceConfig read_only = config_;
   read_only.read_only = true;
   read_only.generation = 9;
   EXPECT_EQ(server_->Reconfigure(read_only, absl::Milliseconds(50)).code(),
             absl::StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(server_->applied_generation(), 8);
+  EXPECT_EQ(server_->applied_generation(), config_.generation);
   EXPECT_EQ(client_->Put("/after.txt", "x", "text/plain")->status, 405);
+  OpenGate();
   stuck.join();
+}
+
+// Writes held by a freeze wait without a worker: with one worker, reads are answered meanwhile.
+TEST_F(FileServerTest, HeldWritesLeaveTheWorkersToOtherRequests) {
+  InstanceConfig frozen = config_;
+  frozen.capacity.millicores = 250;  // one worker
+  frozen.hold_writes = true;
+  frozen.write_hold_ms = 20000;
+  frozen.generation = 2;
+  ASSERT_TRUE(server_->Reconfigure(frozen).ok());
+  std::vector<std::thread> writers;
+  std::atomic<int> created{0};
+  for (int i = 0; i < 3; ++i) {
+    writers.emplace_back([&, i] {
+      httplib::Client client("127.0.0.1", config_.port);
+      auto res = client.Put(absl::StrCat("/held-", i, ".txt"), "x", "text/plain");
+      if (res && res->status == 201) ++created;
+    });
+  }
+  WaitFor([&] { return server_->connection_counters().requests_held == 3; });
+  for (int i = 0; i < 5; ++i) {
+    auto res = client_->Get("/a.txt");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->body, "alpha");
+  }
+  EXPECT_EQ(created.load(), 0);
+  InstanceConfig open = frozen;
+  open.hold_writes = false;
+  open.generation = 3;
+  ASSERT_TRUE(server_->Reconfigure(open).ok());
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(created.load(), 3);
+}
+
+// A freeze that outlasts write_hold_ms answers the held write 503 with Retry-After, and applies
+// nothing.
+TEST_F(FileServerTest, AHeldWriteGivesUpAfterTheHoldWithRetryAfter) {
+  InstanceConfig frozen = config_;
+  frozen.hold_writes = true;
+  frozen.write_hold_ms = 100;
+  frozen.generation = 2;
+  ASSERT_TRUE(server_->Reconfigure(frozen).ok());
+  auto res = client_->Put("/late.txt", "x", "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(res->get_header_value("Retry-After"), "1");
+  EXPECT_FALSE(fs::exists(dir_ + "/data/late.txt"));
+  EXPECT_EQ(server_->counters().writes_hold_expired, 1);
+  EXPECT_TRUE(SpoolIsEmpty()) << "the held body is removed";
+}
+
+// A read-only instance with a forward target passes writes on (body included) and says so.
+TEST_F(FileServerTest, AReadOnlyInstanceForwardsWritesToTheNewPrimary) {
+  const std::string other_dir = testing::MakeTempDir("sp-fileserver-b");
+  fs::create_directories(other_dir + "/data");
+  InstanceConfig b = config_;
+  b.instance_id = "i-2";
+  std::unique_ptr<FileServer> target;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    b.port = testing::FreePort();
+    target = std::make_unique<FileServer>(other_dir + "/data", b);
+    if (target->Bind().ok()) break;
+  }
+  std::thread serve([&] { target->Serve(); });
+  InstanceConfig forwarding = config_;
+  forwarding.read_only = true;
+  forwarding.forward_writes_to = absl::StrCat("127.0.0.1:", b.port);
+  forwarding.generation = 2;
+  ASSERT_TRUE(server_->Reconfigure(forwarding).ok());
+  const std::string body(300 * 1024, 'z');
+  auto put = client_->Put("/deep/f.bin", body, "application/octet-stream");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 201);
+  EXPECT_EQ(put->get_header_value("X-Shadowplane-Forwarded-To"), forwarding.forward_writes_to);
+  EXPECT_EQ(put->get_header_value("X-Shadowplane-Instance"), "i-1");
+  EXPECT_FALSE(fs::exists(dir_ + "/data/deep/f.bin"));
+  std::ifstream in(other_dir + "/data/deep/f.bin", std::ios::binary);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()),
+            body);
+  EXPECT_EQ(client_->Delete("/deep/f.bin")->status, 204);
+  EXPECT_FALSE(fs::exists(other_dir + "/data/deep/f.bin"));
+  EXPECT_EQ(server_->counters().writes_forwarded, 2);
+  // The new primary gone: 503 with Retry-After, nothing lost silently.
+  target->Stop();
+  serve.join();
+  target.reset();
+  auto unreachable = client_->Put("/g.txt", "x", "text/plain");
+  ASSERT_TRUE(unreachable);
+  EXPECT_EQ(unreachable->status, 503);
+  EXPECT_EQ(unreachable->get_header_value("Retry-After"), "1");
+  EXPECT_TRUE(SpoolIsEmpty());
+  std::error_code ec;
+  fs::remove_all(other_dir, ec);
+}
+
+// An idle connection costs no worker: 200 of them open (one worker), and another client's
+// requests are all answered within a second.
+TEST_F(FileServerTest, IdleConnectionsKeepNoRequestWaiting) {
+  InstanceConfig small = config_;
+  small.capacity.millicores = 250;  // one worker, 250 requests per second
+  small.generation = 2;
+  ASSERT_TRUE(server_->Reconfigure(small).ok());
+  std::vector<RawConnection> idle;
+  for (int i = 0; i < 200; ++i) idle.emplace_back(config_.port);
+  // One kept alive after a request, as a load balancer's pool keeps them.
+  ASSERT_EQ(idle[0].Request("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n").substr(0, 12),
+            "HTTP/1.1 200");
+  WaitFor([&] { return server_->connection_counters().connections_open >= 200; });
+  for (int i = 0; i < 20; ++i) {
+    httplib::Client fresh("127.0.0.1", config_.port);
+    const absl::Time start = absl::Now();
+    auto res = fresh.Get("/a.txt");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+    EXPECT_LT(absl::Now() - start, absl::Seconds(1)) << "request " << i;
+  }
+  EXPECT_GE(server_->connection_counters().connections_idle, 200);
+}
+
+// At the connection cap a new connection closes the one idle the longest; with none idle it is
+// refused with 503.
+TEST_F(FileServerTest, AtTheCapTheOldestIdleConnectionMakesRoom) {
+  Restart([](FileServerOptions& o) { o.max_connections = 3; });
+  RawConnection first(config_.port);
+  absl::SleepFor(absl::Milliseconds(20));
+  RawConnection second(config_.port);
+  RawConnection third(config_.port);
+  WaitFor([&] { return server_->connection_counters().connections_idle == 3; });
+  RawConnection fourth(config_.port);
+  EXPECT_EQ(fourth.Request("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n").substr(0, 12), "HTTP/1.1 200");
+  EXPECT_TRUE(first.ClosedByPeer()) << "the oldest idle connection made room";
+  EXPECT_EQ(second.Request("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n").substr(0, 12), "HTTP/1.1 200");
+  EXPECT_EQ(server_->connection_counters().idle_closed_for_room, 1);
+  // Three connections in the middle of a request are not idle: a fourth is refused.
+  second.Send("GET /a.txt HTTP/1.1\r\n");
+  third.Send("GET /a.txt HTTP/1.1\r\n");
+  fourth.Send("GET /a.txt HTTP/1.1\r\n");
+  WaitFor([&] { return server_->connection_counters().connections_idle == 0; });
+  RawConnection fifth(config_.port);
+  EXPECT_EQ(fifth.ReadAll().substr(0, 12), "HTTP/1.1 503");
+  EXPECT_EQ(server_->connection_counters().connections_refused, 1);
+}
+
+// Slow or silent clients are cut off: a header that does not arrive in time, an idle connection.
+TEST_F(FileServerTest, SlowHeadersAndIdleConnectionsAreClosed) {
+  Restart([](FileServerOptions& o) {
+    o.header_timeout = absl::Milliseconds(300);
+    o.idle_timeout = absl::Milliseconds(300);
+  });
+  RawConnection slow(config_.port);
+  slow.Send("GET /a.txt HTTP/1.1\r\nHost:");
+  RawConnection idle(config_.port);
+  EXPECT_TRUE(slow.ClosedByPeer(absl::Seconds(5)));
+  EXPECT_TRUE(idle.ClosedByPeer(absl::Seconds(5)));
+  EXPECT_GE(server_->connection_counters().timeouts, 2);
+  EXPECT_EQ(client_->Get("/a.txt")->status, 200) << "others are served as before";
+}
+
+// Bad input gets a clear answer and changes nothing.
+TEST_F(FileServerTest, BadRequestsGetClearAnswers) {
+  RawConnection garbage(config_.port);
+  EXPECT_EQ(garbage.Request("NOT HTTP AT ALL\r\n\r\n").substr(0, 12), "HTTP/1.1 400");
+  RawConnection huge(config_.port);
+  EXPECT_EQ(huge.Request(absl::StrCat("GET /a.txt HTTP/1.1\r\nX-Big: ", std::string(20000, 'b'),
+                                      "\r\n\r\n"))
+                .substr(0, 12),
+            "HTTP/1.1 431");
+  RawConnection too_large(config_.port);
+  EXPECT_EQ(
+      too_large.Request("PUT /big.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 2147483648\r\n\r\n")
+          .substr(0, 12),
+      "HTTP/1.1 413");
+  EXPECT_EQ(client_->Get("/../etc/passwd")->status, 400);
+  EXPECT_EQ(client_->Put("/%2e%2e/x", "x", "text/plain")->status, 400);
+  auto post = client_->Post("/a.txt", "x", "text/plain");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(post->get_header_value("Allow"), "GET, HEAD, PUT, DELETE");
+  fs::create_symlink("/etc", dir_ + "/data/out");
+  EXPECT_EQ(client_->Get("/out/hostname")->status, 403);
+  EXPECT_EQ(client_->Put("/out/x", "x", "text/plain")->status, 403);
+  EXPECT_FALSE(fs::exists(dir_ + "/data/big.bin"));
+  EXPECT_TRUE(SpoolIsEmpty());
+  EXPECT_EQ(client_->Get("/a.txt")->body, "alpha");
+}
+
+// A client that asks before sending its body (Expect: 100-continue) is told to go on at once.
+TEST_F(FileServerTest, ExpectContinueIsAnsweredBeforeTheBody) {
+  RawConnection c(config_.port);
+  c.Send("PUT /e.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_EQ(c.ReadSome().substr(0, 12), "HTTP/1.1 100");
+  EXPECT_EQ(c.Request("hello").substr(0, 12), "HTTP/1.1 201");
+  std::string content;
+  std::getline(std::ifstream(dir_ + "/data/e.txt"), content);
+  EXPECT_EQ(content, "hello");
 }
 
 TEST_F(FileServerTest, SecondServerOnTheSameAddressFailsToBind) {

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -49,7 +51,9 @@ void RunWriter(int port, const std::atomic<bool>& stop, WriterLog* log, bool kee
     // what an acknowledged one must have left.
     const std::string path = absl::StrCat("/live/k-", i);
     const std::string body = absl::StrCat("write ", i, "\n");
+    const absl::Time start = absl::Now();
     auto r = client.Put(path, body, "text/plain");
+    log->latencies.push_back(absl::Now() - start);
     ++log->requests;
     if (!r || r->status >= 300) {
       ++log->failures;
@@ -65,6 +69,20 @@ void RunWriter(int port, const std::atomic<bool>& stop, WriterLog* log, bool kee
     log->acknowledged_by[path] = by;
     absl::SleepFor(absl::Milliseconds(4));
   }
+}
+
+absl::Duration WriterLog::Max() const {
+  absl::Duration out;
+  for (absl::Duration d : latencies) out = std::max(out, d);
+  return out;
+}
+
+absl::Duration WriterLog::Quantile(double q) const {
+  if (latencies.empty()) return absl::ZeroDuration();
+  std::vector<absl::Duration> sorted = latencies;
+  std::sort(sorted.begin(), sorted.end());
+  const size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
 }
 
 void MigrationTest::SetUp() {

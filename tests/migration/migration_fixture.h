@@ -30,6 +30,12 @@ struct WriterLog {
   std::vector<std::string> failure_details;
   // Acknowledged writes by the instance that answered ("forwarded" when the old one passed it on).
   std::map<std::string, int> answered_by;
+  // How long each write took as the client saw it (connection included), in order.
+  std::vector<absl::Duration> latencies;
+
+  absl::Duration Max() const;
+  // The q-quantile (0..1) of `latencies`, nearest rank.
+  absl::Duration Quantile(double q) const;
 };
 
 // PUTs small files through `port` (HAProxy's frontend) until `stop`: on one kept-alive
