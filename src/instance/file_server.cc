@@ -206,8 +206,7 @@ RequestHandler::Next FileServer::Dispatch(HttpRequest& req, HttpResponse* res) {
     res->Reply(405, absl::StrCat("instance ", config_.instance_id, " is read-only"));
     return Next::kAnswer;
   }
-  ++writes_in_flight_;
-  req.local_write = true;
+  ++writes_in_flight_;  // until FinishLocalWrite() in Work()
   return Next::kWork;
 }
 

@@ -50,7 +50,6 @@ struct HttpRequest {
 
   // Filled by the handler when it dispatches the request (see RequestHandler::Dispatch).
   std::string forward_to;    // a write to pass on to this host:port
-  bool local_write = false;  // a write admitted to be applied here
   absl::Time hold_until;     // when a held write gives up
   bool held = false;         // it has waited for a freeze
 

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/listen_address.h"
 #include "common/log.h"
+#include "instance/asio_duration.h"
 #include "instance/fd_body.h"
 #include "instance/resizable_thread_pool.h"
 
@@ -35,11 +36,6 @@ constexpr char kBusy[] =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 1\r\n"
     "Content-Length: 41\r\nConnection: close\r\n\r\nthis instance has too many connections.\r\n";
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-std::chrono::steady_clock::duration Chrono(absl::Duration d) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      absl::ToChronoNanoseconds(d));
-}
 
 // Writes all of `data` to `fd`; false on a write error (errno set).
 bool WriteAll(int fd, const char* data, size_t length) {

@@ -13,6 +13,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "instance/asio_duration.h"
 #include "instance/fd_body.h"
 
 namespace shadowplane::instance {
@@ -24,11 +25,6 @@ namespace http = beast::http;
 using tcp = net::ip::tcp;
 
 constexpr uint64_t kMaxAnswerBytes = 1 << 20;
-
-std::chrono::steady_clock::duration Chrono(absl::Duration d) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      absl::ToChronoNanoseconds(d));
-}
 
 absl::StatusOr<tcp::endpoint> ParseTarget(const std::string& target) {
   const size_t colon = target.rfind(':');
