@@ -67,8 +67,9 @@ struct FdBody {
       ec = {};
       const uint64_t left = body_.size() - offset_;
       if (left == 0) return boost::none;
-      if (!buffer_) buffer_ = std::make_unique<char[]>(kPart);
       const size_t want = static_cast<size_t>(std::min<uint64_t>(left, kPart));
+      // Not value-initialized: zeroing 64 KiB per answer cost more than sending a small file.
+      if (!buffer_) buffer_.reset(new char[want]);
       ssize_t n;
       do {
         n = pread(body_.fd(), buffer_.get(), want, static_cast<off_t>(offset_));

@@ -2,8 +2,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -77,6 +79,9 @@ FileServer::FileServer(std::string data_dir, const InstanceConfig& config,
       config_(config),
       applied_generation_(config.generation) {
   real_data_dir_ = RealPath(data_dir_);
+  if (!real_data_dir_.empty()) {
+    data_dir_fd_ = open(real_data_dir_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  }
   http_ = std::make_unique<HttpServer>(ServerOptions(config, options_, data_dir_),
                                        static_cast<RequestHandler*>(this));
 }
@@ -84,6 +89,7 @@ FileServer::FileServer(std::string data_dir, const InstanceConfig& config,
 FileServer::~FileServer() {
   Stop();
   http_.reset();  // joins the workers while everything they use is still here
+  if (data_dir_fd_ >= 0) close(data_dir_fd_);
 }
 
 absl::Status FileServer::Bind() {
@@ -277,18 +283,25 @@ bool FileServer::MapPath(const HttpRequest& req, HttpResponse* res, std::string*
 }
 
 void FileServer::HandleGet(const HttpRequest& req, HttpResponse* res) {
-  std::string path;
-  if (!MapPath(req, res, &path, /*must_exist=*/true)) return;
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return res->Reply(403, absl::StrCat("cannot open: ", strerror(errno)));
+  auto relative = ResolveRequestPath(req.target);
+  if (!relative.ok()) return res->Reply(400, std::string(relative.status().message()));
+  int fd = OpenInData(*relative);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return res->Reply(404, "not found");
+    if (errno == EXDEV || errno == ELOOP) {
+      return res->Reply(403, "path leads outside the instance's data");
+    }
+    return res->Reply(403, absl::StrCat("cannot open: ", strerror(errno)));
+  }
   absl::Cleanup close_fd = [&] {
     if (fd >= 0 && res->file_fd != fd) close(fd);
   };
   struct stat st;
   if (fstat(fd, &st) != 0) return res->Reply(404, "not found");
   if (S_ISDIR(st.st_mode)) {
-    DIR* dir = opendir(path.c_str());
+    DIR* dir = fdopendir(fd);
     if (dir == nullptr) return res->Reply(403, "directory cannot be read");
+    fd = -1;  // the DIR owns it
     std::vector<std::string> names;
     while (const dirent* e = readdir(dir)) {
       const std::string name = e->d_name;
@@ -310,6 +323,29 @@ void FileServer::HandleGet(const HttpRequest& req, HttpResponse* res) {
   res->content_type = "application/octet-stream";
   res->file_fd = fd;
   res->file_size = st.st_size;
+}
+
+int FileServer::OpenInData(const std::string& relative) const {
+  const char* path = relative.empty() ? "." : relative.c_str();
+  constexpr int kFlags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+  if (data_dir_fd_ >= 0) {
+    // One system call resolves the path and refuses any step (a symlink, absolute or relative)
+    // that would leave the data directory; realpath() costs a readlink per component.
+    open_how how{};
+    how.flags = kFlags;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    const long fd = syscall(SYS_openat2, data_dir_fd_, path, &how, sizeof(how));
+    if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) return static_cast<int>(fd);
+  }
+  // Kernels before 5.6, or a sandbox that filters openat2: resolve, check, then open.
+  const std::string full = relative.empty() ? data_dir_ : absl::StrCat(data_dir_, "/", relative);
+  const std::string real = RealPath(full);
+  if (real.empty()) return -1;  // errno from realpath()
+  if (!Inside(real, real_data_dir_)) {
+    errno = EXDEV;
+    return -1;
+  }
+  return open(real.c_str(), kFlags);
 }
 
 void FileServer::HandlePut(HttpRequest& req, HttpResponse* res) {

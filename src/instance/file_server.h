@@ -10,7 +10,8 @@
 // also names where it went (X-Shadowplane-Forwarded-To).
 //   GET /_shadowplane/status   JSON: capacity, read-only, requests, bytes, connections
 // Refuses path traversal with 400 and never serves or writes outside the data directory (symlinks
-// leading out of it are 403).
+// leading out of it, and absolute symlinks, are 403; on kernels without openat2(), before 5.6, an
+// absolute symlink that stays inside is followed).
 //
 // Connections are event-driven (http_server.h): an open or idle connection costs no worker. The
 // capacity bounds work, not connections: the number of requests worked on at once and a
@@ -102,6 +103,9 @@ class FileServer final : private RequestHandler {
   void Forward(const HttpRequest& req, HttpResponse* res);
   // The absolute path for the request, or an answered `res` (400/403/404).
   bool MapPath(const HttpRequest& req, HttpResponse* res, std::string* path, bool must_exist);
+  // Opens `relative` (a checked request path; "" is the root) for reading, never leaving the data
+  // directory, even through a symlink. -1 with errno (EXDEV or ELOOP: it would leave) on failure.
+  int OpenInData(const std::string& relative) const;
   // Marks the end of a local write that Dispatch() admitted.
   void FinishLocalWrite();
 
@@ -109,6 +113,7 @@ class FileServer final : private RequestHandler {
   const std::string instance_id_;
   const FileServerOptions options_;
   std::string real_data_dir_;
+  int data_dir_fd_ = -1;  // O_PATH, for resolving reads beneath it
   TokenBucket limiter_;
   mutable absl::Mutex mu_;
   InstanceConfig config_ ABSL_GUARDED_BY(mu_);

@@ -45,13 +45,12 @@ struct HttpRequest {
   std::string method;  // as sent: GET, HEAD, PUT, DELETE, ...
   std::string target;  // the request target, still percent-encoded
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string peer;  // the client's address, "IP:port"
   SpooledBody body;  // a PUT's body once read; empty otherwise
 
   // Filled by the handler when it dispatches the request (see RequestHandler::Dispatch).
-  std::string forward_to;    // a write to pass on to this host:port
-  absl::Time hold_until;     // when a held write gives up
-  bool held = false;         // it has waited for a freeze
+  std::string forward_to;  // a write to pass on to this host:port
+  absl::Time hold_until;   // when a held write gives up
+  bool held = false;       // it has waited for a freeze
 
   // The first value of header `name` (case-insensitive), or "".
   std::string header(const std::string& name) const;

@@ -180,9 +180,6 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     for (const auto& field : msg) {
       req_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    beast::error_code peer_ec;
-    const tcp::endpoint peer = stream_.socket().remote_endpoint(peer_ec);
-    if (!peer_ec) req_.peer = absl::StrCat(peer.address().to_string(), ":", peer.port());
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
     head_ = msg.method() == http::verb::head;
@@ -203,7 +200,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       return Respond(std::move(failed));
     }
     req_.body = SpooledBody(path, fd);
-    if (!body_buffer_) body_buffer_ = std::make_unique<char[]>(kBodyChunk);
+    if (!body_buffer_) body_buffer_.reset(new char[kBodyChunk]);  // not zeroed: it is written to
     if (beast::iequals(msg[http::field::expect], "100-continue")) {
       // The client waits for this before it sends the body.
       stream_.expires_after(Chrono(server_->options_.write_timeout));

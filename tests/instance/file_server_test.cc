@@ -493,6 +493,28 @@ TEST_F(FileServerTest, BadRequestsGetClearAnswers) {
   EXPECT_EQ(client_->Get("/a.txt")->body, "alpha");
 }
 
+// Reads follow a symlink only while it stays in the data: a relative link within it is served; a
+// relative link climbing out, or an absolute one (it names the host's layout), is refused.
+TEST_F(FileServerTest, ReadsFollowSymlinksOnlyWithinTheData) {
+  fs::create_directories(dir_ + "/data/sub");
+  fs::create_symlink("../a.txt", dir_ + "/data/sub/alias");
+  fs::create_symlink("sub", dir_ + "/data/dirlink");
+  fs::create_symlink("../../../../../../../../etc/hostname", dir_ + "/data/climb");
+  fs::create_symlink(dir_ + "/data/a.txt", dir_ + "/data/absolute");
+  auto alias = client_->Get("/sub/alias");
+  ASSERT_TRUE(alias);
+  EXPECT_EQ(alias->status, 200);
+  EXPECT_EQ(alias->body, "alpha");
+  auto listing = client_->Get("/dirlink");
+  ASSERT_TRUE(listing);
+  EXPECT_EQ(listing->status, 200);
+  EXPECT_EQ(listing->body, "alias\n");
+  EXPECT_EQ(client_->Get("/climb")->status, 403);
+  EXPECT_EQ(client_->Get("/absolute")->status, 403);
+  EXPECT_EQ(client_->Get("/sub/missing")->status, 404);
+  EXPECT_EQ(client_->Get("/a.txt/below")->status, 404);
+}
+
 // A client that asks before sending its body (Expect: 100-continue) is told to go on at once.
 TEST_F(FileServerTest, ExpectContinueIsAnsweredBeforeTheBody) {
   RawConnection c(config_.port);
