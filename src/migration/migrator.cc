@@ -477,6 +477,9 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
     next.progress.switch_requested_at.reset();
     RETURN_IF_ERROR(migrations_->SaveProgress(m.id, m.state, next.progress, clock_->Now(), owner));
     const absl::Time freeze = absl::Now();
+    // Where the freeze's time goes, step by step (logged with the cutover).
+    std::vector<std::pair<const char*, absl::Time>> marks;
+    auto mark = [&marks](const char* step) { marks.emplace_back(step, absl::Now()); };
     bool switch_asked = false;
     std::optional<store::SyncRunRecord> final_run;
     absl::Status frozen = [&]() -> absl::Status {
@@ -484,15 +487,18 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
       hold.hold_writes = true;
       hold.hold = HoldFor(m);
       RETURN_IF_ERROR(compute_->SetWriteRouting(c.source.location, c.source.id, hold).status());
+      mark("hold");
       FaultPoint("migration.cutover.after_freeze");
       ASSIGN_OR_RETURN(shadow::SyncOutcome final_round,
                        syncer_->SyncInto(r.id, c.target.id, shadow::SyncTrigger::kFinal));
+      mark("final_round");
       final_run = final_round.run;  // recorded once the freeze is over
       next.progress.final_dirty_bytes = final_run->bytes_literal;
       next.progress.final_dirty_files = final_run->files_transferred;
       FaultPoint("migration.cutover.after_final_round");
       RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, false, clock_->Now()));
       RETURN_IF_ERROR(compute_->SetReadOnly(c.target.location, c.target.id, false).status());
+      mark("target_writable");
       FaultPoint("migration.cutover.after_target_writable");
       if (steered) {
         next.progress.switch_requested_at = clock_->Now();
@@ -506,11 +512,13 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
         request.to = to;
         request.reason = absl::StrCat("migration ", m.id);
         RETURN_IF_ERROR(switcher_->Switch(request).status());
+        mark("switch");
         FaultPoint("migration.cutover.after_switch");
       }
       // Writes are applied again from here: the source passes on what it held, then every write
       // that still reaches it. Nothing else (saves, the model's refit) waits inside the freeze.
       RETURN_IF_ERROR(ForwardFromSource(c));
+      mark("forwarding");
       forwarding = true;
       return absl::OkStatus();
     }();
@@ -543,6 +551,13 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
       forwarding = true;
     }
     next.progress.freeze_seconds = absl::ToDoubleSeconds(absl::Now() - freeze);
+    std::string steps;
+    absl::Time previous = freeze;
+    for (const auto& [step, at] : marks) {
+      absl::StrAppendFormat(&steps, "%s%s=%.1fms", steps.empty() ? "" : " ", step,
+                            absl::ToDoubleMilliseconds(at - previous));
+      previous = at;
+    }
     // The point of no return: traffic is at the target.
     next.progress.switched_at = clock_->Now();
     RETURN_IF_ERROR(migrations_->SaveProgress(m.id, m.state, next.progress, clock_->Now(), owner));
@@ -557,7 +572,8 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
         .Field("migration_id", m.id)
         .Field("freeze_seconds", *next.progress.freeze_seconds)
         .Field("final_bytes", sample.dirty_bytes)
-        .Field("final_files", sample.dirty_files);
+        .Field("final_files", sample.dirty_files)
+        .Field("freeze_steps", steps);
   }
   // From here on every action converges: the source read-only, forwarding to the target (done
   // above unless this resumes a cutover), and the roles recorded.

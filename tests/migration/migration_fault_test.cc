@@ -33,7 +33,15 @@ struct FaultCase {
   const char* rollback_via = "";  // "cancel": cancelled (the target's agent down) to roll back
 };
 
+// HAProxy's setting on the backend, and a name for test names.
+struct ReuseMode {
+  const char* option;
+  const char* name;
+};
+constexpr ReuseMode kReuseModes[] = {{"http-reuse never", "reuse_never"}, {"", "reuse_default"}};
+
 std::ostream& operator<<(std::ostream& out, const FaultCase& c) { return out << c.point; }
+std::ostream& operator<<(std::ostream& out, const ReuseMode& m) { return out << m.name; }
 
 // A control plane whose servers die and come back; short leases so that another takes over fast.
 class MigrationCrashTest : public testing::MigrationTest {
@@ -46,12 +54,17 @@ class MigrationCrashTest : public testing::MigrationTest {
         })) {
       extra_flags_.push_back("--migration_lease_ttl=1s");
     }
-    // Each new client connection goes where the slot points at that moment (no idle server
-    // connection to the old address is reused), so writes reach a new primary the moment
-    // traffic switches: a cutover resumed after the switch must not run its final round again.
-    haproxy_backend_options_ = "http-reuse never";
+    haproxy_backend_options_ = haproxy_reuse_;
     MigrationTest::SetUp();
   }
+
+  // HAProxy's connection reuse on the resource's backend. "http-reuse never": each new client
+  // connection goes where the slot points at that moment (no idle server connection to the old
+  // address is reused), so writes reach a new primary the moment traffic switches: the case that
+  // showed a cutover resumed after the switch must not run its final round again. The fault
+  // matrix also runs on HAProxy's default ("": safe reuse of idle server connections), as users
+  // run it.
+  std::string haproxy_reuse_ = "http-reuse never";
 
   // The instances the agents run for `resource_id`, read from the agents themselves.
   std::vector<providers::InstanceInfo> LiveInstances(const std::string& resource_id) {
@@ -171,17 +184,18 @@ class MigrationCrashTest : public testing::MigrationTest {
 };
 
 class MigrationFaultTest : public MigrationCrashTest,
-                           public ::testing::WithParamInterface<FaultCase> {
+                           public ::testing::WithParamInterface<std::tuple<FaultCase, ReuseMode>> {
  protected:
   void SetUp() override {
     // The server that will die at the point.
-    server_env_ = {absl::StrCat(kFaultPointEnv, "=", GetParam().point)};
+    server_env_ = {absl::StrCat(kFaultPointEnv, "=", std::get<0>(GetParam()).point)};
+    haproxy_reuse_ = std::get<1>(GetParam()).option;
     MigrationCrashTest::SetUp();
   }
 };
 
 TEST_P(MigrationFaultTest, TheMigrationFinishesByItselfAfterTheServerDiesThere) {
-  const FaultCase& c = GetParam();
+  const FaultCase& c = std::get<0>(GetParam());
   const bool emergency = std::string(c.to).empty();
   const bool cancel = std::string(c.rollback_via) == "cancel";
   testing::WriteData(seed_, 4);
@@ -231,42 +245,45 @@ TEST_P(MigrationFaultTest, TheMigrationFinishesByItselfAfterTheServerDiesThere) 
                   c.point);
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryPoint, MigrationFaultTest,
-                         ::testing::Values(
-                             // A new target at Singapore.
-                             FaultCase{"migration.entered.PREPARING_TARGET", "sin-1"},
-                             FaultCase{"migration.preparing_target.after_choice", "sin-1"},
-                             FaultCase{"migration.preparing_target.after_create", "sin-1"},
-                             FaultCase{"migration.entered.PRECOPY", "sin-1"},
-                             FaultCase{"migration.precopy.after_round", "sin-1"},
-                             FaultCase{"migration.entered.CUTOVER", "sin-1"},
-                             FaultCase{"migration.cutover.after_freeze", "sin-1"},
-                             FaultCase{"migration.cutover.after_final_round", "sin-1"},
-                             FaultCase{"migration.cutover.after_target_writable", "sin-1"},
-                             FaultCase{"migration.cutover.after_switch", "sin-1"},
-                             FaultCase{"migration.cutover.after_source_forwarding", "sin-1"},
-                             FaultCase{"migration.cutover.after_swap", "sin-1"},
-                             FaultCase{"migration.entered.RETIRING_SOURCE", "sin-1"},
-                             FaultCase{"migration.retiring_source.after_scale", "sin-1"},
-                             FaultCase{"migration.entered.OBSERVING", "sin-1"},
-                             // The shadow at Frankfurt scaled up to be the target.
-                             FaultCase{"migration.preparing_target.after_scale", "fra-1"},
-                             // Emergency promotion of the shadow.
-                             FaultCase{"migration.entered.PROMOTING", ""},
-                             FaultCase{"migration.promoting.after_target_writable", ""},
-                             FaultCase{"migration.promoting.after_switch", ""},
-                             // Rollback of a cancelled migration.
-                             FaultCase{"migration.entered.ROLLING_BACK", "sin-1", "cancel"},
-                             FaultCase{"migration.rolling_back.after_source_restored", "sin-1",
-                                       "cancel"}),
-                         [](const ::testing::TestParamInfo<FaultCase>& info) {
-                           std::string name = absl::StrCat(
-                               info.param.point, info.param.to[0] == 'f' ? "_shadow" : "");
-                           for (char& ch : name) {
-                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    EveryPoint, MigrationFaultTest,
+    ::testing::Combine(::testing::Values(
+                           // A new target at Singapore.
+                           FaultCase{"migration.entered.PREPARING_TARGET", "sin-1"},
+                           FaultCase{"migration.preparing_target.after_choice", "sin-1"},
+                           FaultCase{"migration.preparing_target.after_create", "sin-1"},
+                           FaultCase{"migration.entered.PRECOPY", "sin-1"},
+                           FaultCase{"migration.precopy.after_round", "sin-1"},
+                           FaultCase{"migration.entered.CUTOVER", "sin-1"},
+                           FaultCase{"migration.cutover.after_freeze", "sin-1"},
+                           FaultCase{"migration.cutover.after_final_round", "sin-1"},
+                           FaultCase{"migration.cutover.after_target_writable", "sin-1"},
+                           FaultCase{"migration.cutover.after_switch", "sin-1"},
+                           FaultCase{"migration.cutover.after_source_forwarding", "sin-1"},
+                           FaultCase{"migration.cutover.after_swap", "sin-1"},
+                           FaultCase{"migration.entered.RETIRING_SOURCE", "sin-1"},
+                           FaultCase{"migration.retiring_source.after_scale", "sin-1"},
+                           FaultCase{"migration.entered.OBSERVING", "sin-1"},
+                           // The shadow at Frankfurt scaled up to be the target.
+                           FaultCase{"migration.preparing_target.after_scale", "fra-1"},
+                           // Emergency promotion of the shadow.
+                           FaultCase{"migration.entered.PROMOTING", ""},
+                           FaultCase{"migration.promoting.after_target_writable", ""},
+                           FaultCase{"migration.promoting.after_switch", ""},
+                           // Rollback of a cancelled migration.
+                           FaultCase{"migration.entered.ROLLING_BACK", "sin-1", "cancel"},
+                           FaultCase{"migration.rolling_back.after_source_restored", "sin-1",
+                                     "cancel"}),
+                       ::testing::ValuesIn(kReuseModes)),
+    [](const ::testing::TestParamInfo<std::tuple<FaultCase, ReuseMode>>& info) {
+      const FaultCase& c = std::get<0>(info.param);
+      std::string name =
+          absl::StrCat(c.point, c.to[0] == 'f' ? "_shadow" : "", "_", std::get<1>(info.param).name);
+      for (char& ch : name) {
+        if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      }
+      return name;
+    });
 
 // An agent dies mid-migration (the source's, or the target's) and returns a few seconds later:
 // the steps that need it are retried, and the migration finishes by itself. The instances outlive

@@ -54,6 +54,7 @@ void RunWriter(int port, const std::atomic<bool>& stop, WriterLog* log, bool kee
     const absl::Time start = absl::Now();
     auto r = client.Put(path, body, "text/plain");
     log->latencies.push_back(absl::Now() - start);
+    log->starts.push_back(start);
     ++log->requests;
     if (!r || r->status >= 300) {
       ++log->failures;
@@ -74,6 +75,19 @@ void RunWriter(int port, const std::atomic<bool>& stop, WriterLog* log, bool kee
 absl::Duration WriterLog::Max() const {
   absl::Duration out;
   for (absl::Duration d : latencies) out = std::max(out, d);
+  return out;
+}
+
+absl::Duration WriterLog::MaxAround(absl::Time from, absl::Time to, bool overlapping,
+                                    int* count) const {
+  absl::Duration out;
+  *count = 0;
+  for (size_t i = 0; i < latencies.size(); ++i) {
+    const bool overlaps = starts[i] <= to && starts[i] + latencies[i] >= from;
+    if (overlaps != overlapping) continue;
+    ++*count;
+    out = std::max(out, latencies[i]);
+  }
   return out;
 }
 

@@ -30,10 +30,15 @@ struct WriterLog {
   std::vector<std::string> failure_details;
   // Acknowledged writes by the instance that answered ("forwarded" when the old one passed it on).
   std::map<std::string, int> answered_by;
-  // How long each write took as the client saw it (connection included), in order.
+  // How long each write took as the client saw it (connection included), and when it started, in
+  // order.
   std::vector<absl::Duration> latencies;
+  std::vector<absl::Time> starts;
 
   absl::Duration Max() const;
+  // The longest of the writes in progress at some moment of [from, to] (`overlapping`), or of the
+  // others; with how many there were.
+  absl::Duration MaxAround(absl::Time from, absl::Time to, bool overlapping, int* count) const;
   // The q-quantile (0..1) of `latencies`, nearest rank.
   absl::Duration Quantile(double q) const;
 };
