@@ -115,13 +115,12 @@ int Load() {
   std::mutex mu;
   std::vector<double> latencies_ms;
   latencies_ms.reserve(count);
-  // `claimed` hands out call numbers; `launched` counts calls really sent.
-  std::atomic<int> claimed{0}, launched{0}, finished{0}, errors{0};
-  absl::Notification done;
-  std::atomic<bool> notified{false};
-  auto finish = [&] {
-    if (!notified.exchange(true)) done.Notify();
-  };
+  std::atomic<int> claimed{0}, errors{0};
+  // A slot retires when it declines to start another call (count reached or time up). Everything
+  // here is this function's locals, which callbacks on gRPC's threads use: it returns only after
+  // every slot retired, and retiring is the last thing a callback does with them.
+  std::atomic<int> retired{0};
+  absl::Notification all_retired;
   std::vector<Slot> slots(inflight);
   std::function<void(Slot&)> start;
   auto on_done = [&](Slot& slot, const grpc::Status& status) {
@@ -131,17 +130,16 @@ int Load() {
       latencies_ms.push_back(ms);
     }
     if (!status.ok()) errors++;
-    if (++finished == count) finish();
     start(slot);
   };
   start = [&](Slot& slot) {
-    if (absl::Now() > deadline) {
-      finish();
+    if (absl::Now() > deadline || claimed.fetch_add(1) >= count) {
+      if (++retired == inflight) all_retired.Notify();
       return;
     }
-    if (claimed.fetch_add(1) >= count) return;
-    launched++;
     grpc::ClientContext* context = slot.NextContext();
+    // No call outlives the run by much, so retiring never waits on a server that stopped.
+    context->set_deadline(absl::ToChronoTime(deadline + absl::Seconds(5)));
     slot.started = absl::Now();
     if (method == "echo") {
       echo->async()->Echo(context, &slot.echo_request, &slot.echo_response,
@@ -159,10 +157,8 @@ int Load() {
   };
   const absl::Time t0 = absl::Now();
   for (Slot& slot : slots) start(slot);
-  done.WaitForNotificationWithDeadline(deadline + absl::Seconds(5));
+  all_retired.WaitForNotification();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - t0);
-  // Let the calls still out finish before the slots go away.
-  while (finished.load() < launched.load()) absl::SleepFor(absl::Milliseconds(5));
   std::lock_guard<std::mutex> lock(mu);
   std::sort(latencies_ms.begin(), latencies_ms.end());
   auto pct = [&](double p) {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The RPC benchmark's load client against its echo server, briefly: many short runs ending by count
+# and runs ending by time with calls still in flight (the path that used to free the client's
+# state under running callbacks). Each run must exit 0 and print its one result line.
+#   tests/bench/rpc_bench_client_test.sh PATH/TO/rpc_bench
+set -euo pipefail
+BENCH=$1
+PORT=$((20000 + RANDOM % 40000))
+"$BENCH" echo-server --listen="127.0.0.1:$PORT" 2>/dev/null &
+server=$!
+trap 'kill -TERM $server 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+
+check() {
+  local line
+  if ! line=$("$BENCH" load --target="127.0.0.1:$PORT" --method=echo "$@"); then
+    echo "load $* failed: $line" >&2
+    exit 1
+  fi
+  # method calls ok errors seconds calls_per_second p50_ms p99_ms
+  if ! [[ $line =~ ^echo\ [0-9]+\ [0-9]+\ 0\ [0-9.]+\ [0-9]+\ [0-9.]+\ [0-9.]+$ ]]; then
+    echo "load $*: unexpected line '$line'" >&2
+    exit 1
+  fi
+  echo "$line"
+}
+
+runs=0
+for _ in $(seq 1 15); do
+  line=$(check --inflight=64 --count=2000 --max_seconds=30)
+  [[ $(cut -d' ' -f2 <<<"$line") == 2000 ]] || { echo "expected 2000 calls: $line" >&2; exit 1; }
+  runs=$((runs + 1))
+done
+for _ in $(seq 1 15); do
+  check --inflight=64 --count=100000000 --max_seconds=0.2 >/dev/null
+  runs=$((runs + 1))
+done
+echo "$runs load runs ended cleanly"
