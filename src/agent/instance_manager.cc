@@ -591,6 +591,8 @@ absl::StatusOr<InstanceView> InstanceManager::SetWriteRouting(
     m->config.hold_writes = hold_writes;
     m->config.write_hold_ms = hold_ms;
     m->config.forward_writes_to = forward_writes_to;
+    // One reconfiguration, not two: it sits inside a cutover's freeze.
+    if (!forward_writes_to.empty()) m->config.read_only = true;
     RETURN_IF_ERROR(SaveAndReload(*m));
     FaultPoint(hold_writes ? "agent.freeze.after_save" : "agent.write_routing.after_save");
     LOG_EVENT(kInfo, "instance write routing changed")

@@ -102,8 +102,9 @@ class InstanceManager {
   // local writes, no write is applied there any more (the ones it had admitted are on disk).
   // UNAVAILABLE when it has not within `apply_timeout`.
   absl::StatusOr<InstanceView> SetReadOnly(const std::string& id, bool read_only);
-  // Holds writes (a cutover's freeze) and/or forwards them (a read-only old primary); see
-  // instance/file_server.h. INVALID_ARGUMENT naming the field for a bad hold or endpoint.
+  // Holds writes (a cutover's freeze) and/or forwards them (an old primary; forwarding also makes
+  // it read-only, in the same reconfiguration); see instance/file_server.h. INVALID_ARGUMENT naming
+  // the field for a bad hold or endpoint.
   absl::StatusOr<InstanceView> SetWriteRouting(const std::string& id, bool hold_writes, int hold_ms,
                                                const std::string& forward_writes_to);
   absl::StatusOr<InstanceView> Deactivate(const std::string& id, bool delete_data);

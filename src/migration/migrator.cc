@@ -421,7 +421,7 @@ void Migrator::Unfreeze(const Context& c) {
 }
 
 absl::Status Migrator::ForwardFromSource(const Context& c) {
-  RETURN_IF_ERROR(compute_->SetReadOnly(c.source.location, c.source.id, true).status());
+  // Read-only and forwarding in one step (see WriteRouting::forward_writes_to).
   providers::WriteRouting forward;
   forward.forward_writes_to = c.target.endpoint;
   return compute_->SetWriteRouting(c.source.location, c.source.id, forward).status();

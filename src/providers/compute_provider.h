@@ -34,7 +34,9 @@ enum class InstanceRunState { kStarting, kRunning, kRestarting, kStopped, kDelet
 struct WriteRouting {
   bool hold_writes = false;                // a cutover's freeze
   absl::Duration hold = absl::Seconds(5);  // the longest one write is held
-  std::string forward_writes_to;  // a read-only old primary forwards to the new one (IP:port)
+  // The old primary forwards writes to the new one (IP:port); it is made read-only in the same
+  // step.
+  std::string forward_writes_to;
 };
 
 struct InstanceInfo {

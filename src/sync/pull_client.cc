@@ -60,7 +60,12 @@ struct PreparedBasis {
 class TargetSession {
  public:
   explicit TargetSession(const PullOptions& options)
-      : options_(options), stub_(v1::SyncService::NewStub(options.channel)) {}
+      : options_(options),
+        stub_(v1::SyncService::NewStub(options.channel)),
+        // One committer per file in flight: fsyncs issued together share the file system's
+        // journal commits, where two committers made a final round of a few small files wait
+        // for one fsync after another.
+        committers_("sync-commit", std::max(2, options.window), 1 << 20) {}
 
   absl::StatusOr<v1::SyncFromResponse> Run() {
     absl::Time start = absl::Now();
@@ -115,14 +120,24 @@ class TargetSession {
   }
 
   absl::Status Exchange() {
-    RETURN_IF_ERROR(ReceiveManifest());
-    ASSIGN_OR_RETURN(TreeScan scan, ScanTree(root_fd_.get()));
+    // The target's own tree is read while the source reads its tree and sends the manifest: at a
+    // cutover, both reads are inside the write freeze.
+    absl::StatusOr<TreeScan> local = absl::UnknownError("not scanned");
+    std::thread scanner([this, &local] {
+      local = ScanTree(root_fd_.get());
+      if (local.ok() && options_.mode != v1::QUICK) {
+        absl::Status digested =
+            FillDigests(root_fd_.get(), local->entries, *options_.cache, options_.threads);
+        if (!digested.ok()) local = digested;
+      }
+    });
+    const absl::Status manifest = ReceiveManifest();
+    scanner.join();
+    RETURN_IF_ERROR(manifest);
+    ASSIGN_OR_RETURN(TreeScan scan, std::move(local));
     for (const std::string& temp : scan.temporaries)
       RETURN_IF_ERROR(RemovePath(root_fd_.get(), temp));
     target_ = std::move(scan.entries);
-    if (options_.mode != v1::QUICK) {
-      RETURN_IF_ERROR(FillDigests(root_fd_.get(), target_, *options_.cache, options_.threads));
-    }
     for (TreeEntry& e : target_) target_by_path_[e.path] = &e;
     RETURN_IF_ERROR(ApplyStructure());
     ChooseRenameBases();
@@ -542,7 +557,7 @@ class TargetSession {
   v1::Closing closing_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool ended_early_ ABSL_GUARDED_BY(mu_) = false;
-  WorkerPool committers_{"sync-commit", 2, 1 << 20};
+  WorkerPool committers_;
 };
 
 }  // namespace

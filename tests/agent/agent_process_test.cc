@@ -213,14 +213,17 @@ TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
   }
   EXPECT_TRUE(read_only);
 
-  // Write routing around a traffic switch: the read-only old primary forwards writes to the new
-  // one; during a freeze it holds them, at most hold_ms each.
+  // Write routing around a traffic switch: the old primary forwards writes to the new one (and is
+  // read-only from the same step on, writable as it was before); during a freeze it holds them,
+  // at most hold_ms each.
   ASSERT_TRUE(provider_->SetReadOnly("lab", "shadow-1", false).ok());
+  ASSERT_TRUE(provider_->SetReadOnly("lab", "primary-1", false).ok());
   shadowplane::providers::WriteRouting forward;
   forward.forward_writes_to = shadow->endpoint;
   auto routed = provider_->SetWriteRouting("lab", "primary-1", forward);
   ASSERT_TRUE(routed.ok()) << routed.status();
   EXPECT_EQ(routed->forward_writes_to, shadow->endpoint);
+  EXPECT_TRUE(routed->read_only) << "forwarding makes the old primary read-only";
   int forwarded_status = 0;
   for (int i = 0; i < 50 && forwarded_status != 201; ++i) {
     auto res = Http(*primary)->Put("/fwd.txt", "forwarded", "text/plain");
@@ -229,6 +232,7 @@ TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
   }
   EXPECT_EQ(forwarded_status, 201);
   EXPECT_EQ(Get(*shadow, "/fwd.txt"), "forwarded") << "the write landed on the new primary";
+  EXPECT_NE(Get(*primary, "/fwd.txt"), "forwarded") << "and not on the old one";
   shadowplane::providers::WriteRouting freeze;
   freeze.hold_writes = true;
   freeze.hold = absl::Milliseconds(300);
