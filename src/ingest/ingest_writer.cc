@@ -11,18 +11,12 @@
 #include "absl/time/clock.h"
 #include "common/backoff.h"
 #include "common/log.h"
+#include "common/retriable.h"
 #include "ingest/hyperloglog.h"
 
 namespace shadowplane::ingest {
 
-namespace {
-
-bool Retriable(const absl::Status& s) {
-  return absl::IsUnavailable(s) || absl::IsAborted(s) || absl::IsResourceExhausted(s) ||
-         absl::IsDeadlineExceeded(s);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 IngestWriter::IngestWriter(store::AccessLogStore* store, const Clock* clock,
                            AffinityTracker* affinity, IngestWriterOptions options,
@@ -263,7 +257,7 @@ absl::StatusOr<store::GroupResult> IngestWriter::CommitWithRetries(
       absl::StatusOr<store::GroupResult> result = store_->CommitGroup(clock_->Now(), ids, rows);
       if (result.ok()) return result;
       status = result.status();
-      if (!Retriable(status) && !partitions_rechecked) {
+      if (!IsRetriable(status) && !partitions_rechecked) {
         // A partition dropped under us (retention upkeep on another replica) fails the COPY:
         // forget what we knew and try once more.
         partitions_rechecked = true;
@@ -272,7 +266,7 @@ absl::StatusOr<store::GroupResult> IngestWriter::CommitWithRetries(
         continue;
       }
     }
-    if (!Retriable(status) || absl::Now() >= deadline) return status;
+    if (!IsRetriable(status) || absl::Now() >= deadline) return status;
     retries_->Increment();
     LOG_EVENT(kWarning, "telemetry commit failed; retrying").Field("error", status);
     absl::SleepFor(std::min(backoff.Next(), deadline - absl::Now()));

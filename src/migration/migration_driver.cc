@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/fault_point.h"
 #include "common/log.h"
+#include "common/retriable.h"
 #include "migration/migration_state.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -16,17 +17,6 @@ namespace shadowplane::migration {
 
 namespace {
 constexpr absl::Duration kMaxSleep = absl::Milliseconds(500);  // re-reads for cancellation
-}
-
-bool IsRetriable(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kAborted:
-      return true;
-    default:
-      return false;
-  }
 }
 
 MigrationDriver::MigrationDriver(store::MigrationRepository* migrations, MigrationStepper* migrator,

@@ -4,12 +4,13 @@
 // its own, step after step (migration/migrator.h). A server that dies stops renewing; another
 // claims its migrations once their leases expire and resumes each from its persisted state.
 //
-// A step's error is retriable (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED: an agent or the traffic
-// server down, a sync round busy or cut short) or permanent. Retriable ones are retried with
-// exponential backoff, counted in the row (attempts, last_error, next_attempt_at) and in metrics,
-// until the migration has spent `step_deadline` in its state; then, as on a permanent error, it
-// rolls back while that is still safe (before the traffic switch) and fails otherwise. After the
-// switch, retrying continues: the new primary serves, and the remaining steps only tidy up.
+// A step's error is retriable (common/retriable.h: an agent, the traffic server or the database
+// down or busy, a sync round cut short, a location or disk full for now) or permanent. Retriable
+// ones are retried with exponential backoff, counted in the row (attempts, last_error,
+// next_attempt_at) and in metrics, until the migration has spent `step_deadline` in its state;
+// then, as on a permanent error, it rolls back while that is still safe (before the traffic switch)
+// and fails otherwise. After the switch, retrying continues: the new primary serves, and the
+// remaining steps only tidy up.
 //
 // Fault point (common/fault_point.h): "migration.driver.claimed", as a runner starts.
 //
@@ -52,9 +53,6 @@ struct MigrationDriverOptions {
   // Claims only while this says so (the database is ready); empty: always.
   std::function<bool()> ready;
 };
-
-// Whether a step that failed with `status` may succeed if run again.
-bool IsRetriable(const absl::Status& status);
 
 class MigrationDriver {
  public:

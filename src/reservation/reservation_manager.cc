@@ -9,15 +9,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/log.h"
+#include "common/retriable.h"
 #include "common/status_macros.h"
 #include "yaml-cpp/yaml.h"
 
 namespace shadowplane::reservation {
 namespace {
-
-bool Retriable(const absl::Status& s) {
-  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsAborted(s);
-}
 
 absl::Status ValidateFraction(double f) {
   if (!std::isfinite(f) || f <= 0 || f > 1) {
@@ -241,7 +238,7 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Complete(store::Res
       instance->endpoint = info->endpoint;
       continue;
     }
-    if (Retriable(info.status())) {
+    if (IsRetriable(info.status())) {
       LOG_EVENT(kWarning, "reservation pending: location unreachable")
           .Field("reservation_id", r.id)
           .Field("location", instance->location)
@@ -254,7 +251,7 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Complete(store::Res
   if (failure.ok() && traffic_ != nullptr && !r.traffic_provider.empty()) {
     // Clients are steered to the primary only once it runs.
     absl::Status steered = Steer(r);
-    if (Retriable(steered)) {
+    if (IsRetriable(steered)) {
       LOG_EVENT(kWarning, "reservation pending: traffic provider unreachable")
           .Field("reservation_id", r.id)
           .Field("service_name", r.service_name)
@@ -379,7 +376,7 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Release(const std::
         providers::ParseEndpoint(r.primary.endpoint, "primary endpoint");
     absl::Status removed =
         primary.ok() ? traffic_->Unregister(r.service_name, *primary) : primary.status();
-    if (Retriable(removed)) {
+    if (IsRetriable(removed)) {
       LOG_EVENT(kWarning, "release waits for the traffic provider")
           .Field("reservation_id", id)
           .Field("error", removed);
@@ -397,7 +394,7 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Release(const std::
     auto stopped =
         compute_->DeactivateInstance(instance->location, instance->id, /*delete_data=*/true);
     if (!stopped.ok() && !absl::IsNotFound(stopped.status())) {
-      if (Retriable(stopped.status())) {
+      if (IsRetriable(stopped.status())) {
         LOG_EVENT(kWarning, "release waits for an unreachable location")
             .Field("reservation_id", id)
             .Field("location", instance->location);

@@ -11,6 +11,7 @@
 #include "common/backoff.h"
 #include "common/grpc_client_status.h"
 #include "common/log.h"
+#include "common/retriable.h"
 #include "common/status_macros.h"
 
 namespace shadowplane::providers {
@@ -59,10 +60,6 @@ InstanceInfo FromProto(const std::string& location, const pb::Instance& i) {
   info.bytes_received = i.bytes_received();
   info.bytes_sent = i.bytes_sent();
   return info;
-}
-
-bool Retriable(grpc::StatusCode code) {
-  return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED;
 }
 
 }  // namespace
@@ -154,7 +151,7 @@ absl::Status LocalComputeProvider::CallWithRetries(const std::string& location, 
       call_context.AddMetadata(kAgentProtocolMetadataKey, absl::StrCat(kAgentProtocolVersion));
       status = rpc(*agent->stub, &call_context);
     }
-    if (status.ok() || !Retriable(status.error_code())) break;
+    if (status.ok() || !IsRetriable(static_cast<absl::StatusCode>(status.error_code()))) break;
     if (attempt < context_.max_attempts) {
       const absl::Duration delay = backoff.Next();
       LOG_EVENT(kWarning, "agent call failed, retrying")
