@@ -17,6 +17,7 @@
 #include "store/hex.h"
 #include "store/location_repository.h"
 #include "store/sql_array.h"
+#include "store/sql_time.h"
 
 namespace shadowplane::store {
 
@@ -216,8 +217,7 @@ absl::Status MergeDemand(pqxx::work& txn, std::vector<DemandDelta>& deltas,
       txn,
       absl::StrCat("INSERT INTO demand_hourly (", kDemandColumns, ") SELECT * FROM ", kDemandRows,
                    " ON CONFLICT (resource_id, origin_region, hour) DO NOTHING "
-                   "RETURNING resource_id::text, origin_region, to_char(hour AT TIME ZONE 'UTC', "
-                   "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"),
+                   "RETURNING resource_id::text, origin_region, " SP_SQL_UTC("hour")),
       all, sketches);
   if (inserted.size() == deltas.size()) return absl::OkStatus();
   std::set<std::tuple<std::string, std::string, absl::Time>> fresh;

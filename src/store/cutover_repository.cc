@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "store/location_repository.h"
+#include "store/sql_time.h"
 
 namespace shadowplane::store {
 
@@ -21,21 +22,20 @@ absl::Status CutoverRepository::Record(const CutoverRow& c) {
 }
 
 absl::StatusOr<std::vector<CutoverRow>> CutoverRepository::Recent(int limit) {
-  return pool_->Run(
-      "reading cutovers", [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<CutoverRow>> {
-        pqxx::read_transaction txn(conn);
-        const pqxx::result rows = txn.exec_params(
-            "SELECT COALESCE(migration_id::text, ''), to_char(at AT TIME ZONE 'UTC', "
-            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), dirty_bytes, dirty_files, freeze_seconds FROM "
+  return pool_->Run("reading cutovers",
+                    [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<CutoverRow>> {
+                      pqxx::read_transaction txn(conn);
+                      const pqxx::result rows = txn.exec_params(
+            "SELECT COALESCE(migration_id::text, ''), " SP_SQL_UTC("at") ", dirty_bytes, dirty_files, freeze_seconds FROM "
             "migration_cutovers ORDER BY at DESC, id DESC LIMIT $1",
             limit);
-        std::vector<CutoverRow> out;
-        for (const auto& r : rows) {
-          out.push_back({r[0].as<std::string>(), FromSqlTime(r[1].as<std::string>()),
-                         r[2].as<int64_t>(), r[3].as<int64_t>(), r[4].as<double>()});
-        }
-        return out;
-      });
+                      std::vector<CutoverRow> out;
+                      for (const auto& r : rows) {
+                        out.push_back({r[0].as<std::string>(), FromSqlTime(r[1].as<std::string>()),
+                                       r[2].as<int64_t>(), r[3].as<int64_t>(), r[4].as<double>()});
+                      }
+                      return out;
+                    });
 }
 
 absl::Status CutoverRepository::SaveModel(const FreezeModelRow& m) {
@@ -62,8 +62,7 @@ absl::StatusOr<std::optional<FreezeModelRow>> CutoverRepository::LoadModel() {
         pqxx::read_transaction txn(conn);
         const pqxx::result r = txn.exec(
             "SELECT base_seconds, seconds_per_mib, seconds_per_file, residual_p95_seconds, "
-            "samples, to_char(fitted_at AT TIME ZONE 'UTC', "
-            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM freeze_model WHERE id = 1");
+            "samples, " SP_SQL_UTC("fitted_at") " FROM freeze_model WHERE id = 1");
         if (r.empty()) return std::optional<FreezeModelRow>();
         FreezeModelRow m;
         m.base_seconds = r[0][0].as<double>();

@@ -7,19 +7,18 @@
 #include "absl/strings/str_split.h"
 #include "store/location_repository.h"
 #include "store/sql_array.h"
+#include "store/sql_time.h"
 #include "store/uuid.h"
 
 namespace shadowplane::store {
 
 namespace {
 
-#define SP_UTC(column) "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
 constexpr char kEventColumns[] =
     "e.id::text, COALESCE(e.request_id, ''), e.kind, e.name, "
-    "array_to_string(e.resource_ids, ','), array_to_string(e.regions, ','), " SP_UTC(
-        "e.starts_at") ", " SP_UTC("e.ends_at") ", e.expected_uplift, " SP_UTC(
-        "e.created_at") ", " SP_UTC("e.measured_at");
+    "array_to_string(e.resource_ids, ','), array_to_string(e.regions, ','), " SP_SQL_UTC(
+        "e.starts_at") ", " SP_SQL_UTC("e.ends_at") ", e.expected_uplift, " SP_SQL_UTC(
+        "e.created_at") ", " SP_SQL_UTC("e.measured_at");
 constexpr int kEventColumnCount = 11;
 
 constexpr char kOutcomeColumns[] =
@@ -252,7 +251,7 @@ absl::Status EventRepository::RecordOutcomes(const std::string& event_id,
     // Locks the event, so that a concurrent delete waits or wins whole.
     const pqxx::result marked = txn.exec_params(
         "UPDATE demand_events SET measured_at = $2::timestamptz WHERE id = $1::uuid "
-        "RETURNING kind, " SP_UTC("ends_at"),
+        "RETURNING kind, " SP_SQL_UTC("ends_at"),
         event_id, ToSqlTime(measured_at));
     if (marked.empty()) return absl::NotFoundError(absl::StrCat("event ", event_id, " not found"));
     SqlArray resources, hours, actual, baseline;

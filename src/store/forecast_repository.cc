@@ -10,6 +10,7 @@
 #include "store/hex.h"
 #include "store/location_repository.h"
 #include "store/sql_array.h"
+#include "store/sql_time.h"
 #include "store/uuid.h"
 
 namespace shadowplane::store {
@@ -41,8 +42,6 @@ std::string TextArray(const std::vector<std::string>& values) {
 std::vector<std::string> ParseTexts(const pqxx::field& f) {
   return absl::StrSplit(f.c_str(), ',', absl::SkipEmpty());
 }
-
-constexpr char kUtc[] = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
 
 }  // namespace
 
@@ -90,10 +89,10 @@ absl::StatusOr<std::vector<ForecastRecord>> ForecastRepository::Latest(
         const pqxx::result rows = txn.exec_params(
             absl::StrCat(
                 "SELECT DISTINCT ON (origin_region) id, resource_id::text, origin_region, model, "
-                "array_to_string(parameters, ','), to_char(first_hour AT TIME ZONE 'UTC', ",
-                kUtc, "), array_to_string(horizon_values, ','), history_hours, ",
-                "to_char(computed_at AT TIME ZONE 'UTC', ", kUtc,
-                "), COALESCE(fallback_reason, ''), method, array_to_string(models, ','), "
+                "array_to_string(parameters, ','), ",
+                SP_SQL_UTC("first_hour"), ", array_to_string(horizon_values, ','), history_hours, ",
+                SP_SQL_UTC("computed_at"),
+                ", COALESCE(fallback_reason, ''), method, array_to_string(models, ','), "
                 "array_to_string(weights, ','), COALESCE(selection_note, ''), "
                 "array_to_string(lead_scale, ','), array_to_string(unit_quantiles, ','), "
                 "backtest_origins, COALESCE(backtest_smape, 0), COALESCE(backtest_mase, 0), "
@@ -184,13 +183,12 @@ absl::StatusOr<ForecastPathsRecord> ForecastRepository::LatestPaths(
   return pool_->Run(
       "reading sample paths", [&](pqxx::connection& conn) -> absl::StatusOr<ForecastPathsRecord> {
         pqxx::read_transaction txn(conn);
-        const pqxx::result rows =
-            txn.exec_params(absl::StrCat("SELECT to_char(computed_at AT TIME ZONE 'UTC', ", kUtc,
-                                         "), to_char(first_hour AT TIME ZONE 'UTC', ", kUtc,
-                                         "), paths, horizon, array_to_string(regions, ','), "
-                                         "array_to_string(lead_max, ','), encode(codes, 'hex') "
-                                         "FROM forecast_paths WHERE resource_id = $1::uuid"),
-                            resource_id);
+        const pqxx::result rows = txn.exec_params(
+            absl::StrCat("SELECT ", SP_SQL_UTC("computed_at"), ", ", SP_SQL_UTC("first_hour"),
+                         ", paths, horizon, array_to_string(regions, ','), "
+                         "array_to_string(lead_max, ','), encode(codes, 'hex') "
+                         "FROM forecast_paths WHERE resource_id = $1::uuid"),
+            resource_id);
         if (rows.empty()) {
           return absl::NotFoundError(
               absl::StrCat("resource ", resource_id, " has no stored sample paths"));
@@ -231,14 +229,11 @@ absl::StatusOr<std::vector<UnscoredForecast>> ForecastRepository::Unscored(absl:
       [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<UnscoredForecast>> {
         pqxx::read_transaction txn(conn);
         const pqxx::result rows = txn.exec_params(
-            absl::StrCat("SELECT id, resource_id::text, origin_region, to_char(first_hour AT "
-                         "TIME ZONE 'UTC', ",
-                         kUtc,
-                         "), array_to_string(horizon_values, ','), array_to_string(lead_scale, "
-                         "','), array_to_string(unit_quantiles, ','), history_hours, "
-                         "to_char(computed_at AT TIME ZONE 'UTC', ",
-                         kUtc,
-                         ") FROM forecasts WHERE scored_at IS NULL AND first_hour <= "
+            absl::StrCat("SELECT id, resource_id::text, origin_region, ", SP_SQL_UTC("first_hour"),
+                         ", array_to_string(horizon_values, ','), array_to_string(lead_scale, "
+                         "','), array_to_string(unit_quantiles, ','), history_hours, " SP_SQL_UTC(
+                             "computed_at"),
+                         " FROM forecasts WHERE scored_at IS NULL AND first_hour <= "
                          "$1::timestamptz - make_interval(hours => $2) ORDER BY first_hour, id "
                          "LIMIT $3"),
             ToSqlTime(before), hours, limit);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "store/sql_time.h"
 
 namespace shadowplane::store {
 namespace {
@@ -14,8 +15,7 @@ constexpr char kLocationColumns[] =
     "l.on_demand_price_per_vcpu_hour, l.on_demand_price_per_gib_hour, l.spot_price_per_vcpu_hour, "
     "l.spot_price_per_gib_hour, l.spot_availability, l.bandwidth_price_per_gb, "
     "l.electricity_price_per_kwh, l.power_draw_watts_per_vcpu, l.capacity_millicores, "
-    "l.capacity_memory_mib, to_char(l.updated_at AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    "l.capacity_memory_mib, " SP_SQL_UTC("l.updated_at") ", "
     "COALESCE(u.millicores, 0), COALESCE(u.memory_mib, 0)";
 
 constexpr char kLocationFrom[] =
@@ -52,21 +52,9 @@ RegionRecord RegionFromRow(const pqxx::row& r) {
 }
 
 constexpr char kRegionSelect[] =
-    "SELECT name, display_name, latitude, longitude, to_char(updated_at AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM regions ";
+    "SELECT name, display_name, latitude, longitude, " SP_SQL_UTC("updated_at") " FROM regions ";
 
 }  // namespace
-
-std::string ToSqlTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
-}
-
-absl::Time FromSqlTime(const std::string& text) {
-  absl::Time t;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) return absl::UnixEpoch();
-  return t;
-}
 
 absl::Status LocationRepository::UpsertRegion(const RegionRecord& r) {
   return pool_->Run("upserting a region", [&](pqxx::connection& conn) -> absl::Status {

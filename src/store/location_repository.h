@@ -78,10 +78,6 @@ class LocationRepository {
   ConnectionPool* const pool_;
 };
 
-// Timestamps go to and from PostgreSQL as RFC 3339 text (libpqxx 6.4 has no timestamptz type).
-std::string ToSqlTime(absl::Time t);
-absl::Time FromSqlTime(const std::string& text);
-
 }  // namespace shadowplane::store
 
 #endif  // SHADOWPLANE_STORE_LOCATION_REPOSITORY_H_

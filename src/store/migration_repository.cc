@@ -5,26 +5,25 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "store/location_repository.h"
+#include "store/sql_time.h"
 #include "store/uuid.h"
 
 namespace shadowplane::store {
 
 namespace {
 
-#define SP_UTC(column) "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
 constexpr char kColumns[] =
     "m.id::text, m.request_id, m.resource_id::text, m.state, m.reason, "
     "COALESCE(m.source_instance_id::text, ''), COALESCE(m.target_instance_id::text, ''), "
-    "m.target_location, m.target_capacity_type, COALESCE(m.lease_owner, ''), " SP_UTC(
-        "m.lease_expires_at") ", COALESCE(m.error, ''), " SP_UTC("m.created_at") ", " SP_UTC(
-        "m.updated_at") ", m.kind, m.cancel_requested, " SP_UTC("m.state_entered_at") ", "
-                        "m.attempts, " SP_UTC("m.next_attempt_at") ", COALESCE(m.last_error, ''), "
-                        "m.precopy_rounds, m.bytes_left, m.traffic_prepared, " SP_UTC(
-                            "m.switch_not_before") ", " SP_UTC("m.freeze_started_at") ", "
-                        "m.freeze_seconds, m.final_dirty_bytes, m.final_dirty_files, " SP_UTC(
-                            "m.switched_at") ", m.loss_window_seconds, " SP_UTC("m.observe_until") ", "
-                        "m.forecast_wape, m.paid_off, COALESCE(m.observation_note, ''), " SP_UTC(
+    "m.target_location, m.target_capacity_type, COALESCE(m.lease_owner, ''), " SP_SQL_UTC(
+        "m.lease_expires_at") ", COALESCE(m.error, ''), " SP_SQL_UTC("m.created_at") ", " SP_SQL_UTC(
+        "m.updated_at") ", m.kind, m.cancel_requested, " SP_SQL_UTC("m.state_entered_at") ", "
+                        "m.attempts, " SP_SQL_UTC("m.next_attempt_at") ", COALESCE(m.last_error, ''), "
+                        "m.precopy_rounds, m.bytes_left, m.traffic_prepared, " SP_SQL_UTC(
+                            "m.switch_not_before") ", " SP_SQL_UTC("m.freeze_started_at") ", "
+                        "m.freeze_seconds, m.final_dirty_bytes, m.final_dirty_files, " SP_SQL_UTC(
+                            "m.switched_at") ", m.loss_window_seconds, " SP_SQL_UTC("m.observe_until") ", "
+                        "m.forecast_wape, m.paid_off, COALESCE(m.observation_note, ''), " SP_SQL_UTC(
                             "m.switch_requested_at");
 
 // Sets every progress column from $2..$19 (see WriteProgress).
@@ -252,7 +251,7 @@ absl::StatusOr<std::vector<MigrationEventRecord>> MigrationRepository::Events(
       [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<MigrationEventRecord>> {
         pqxx::read_transaction txn(conn);
         const pqxx::result rows = txn.exec_params(
-            "SELECT id, " SP_UTC("at") ", COALESCE(from_state, ''), to_state, detail::text FROM "
+            "SELECT id, " SP_SQL_UTC("at") ", COALESCE(from_state, ''), to_state, detail::text FROM "
             "migration_events WHERE migration_id = $1::uuid ORDER BY id",
             id);
         std::vector<MigrationEventRecord> out;
@@ -401,7 +400,7 @@ absl::StatusOr<std::vector<MigrationRoundRecord>> MigrationRepository::Rounds(
       [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<MigrationRoundRecord>> {
         pqxx::read_transaction txn(conn);
         const pqxx::result rows = txn.exec_params(
-            "SELECT round, kind, " SP_UTC("at") ", files_transferred, bytes_literal, bytes_wire, "
+            "SELECT round, kind, " SP_SQL_UTC("at") ", files_transferred, bytes_literal, bytes_wire, "
             "dirty_files, dirty_bytes, duration_seconds FROM migration_rounds WHERE migration_id "
             "= $1::uuid ORDER BY round",
             id);
@@ -465,7 +464,7 @@ absl::StatusOr<std::vector<MigrationObservationRecord>> MigrationRepository::Obs
       [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<MigrationObservationRecord>> {
         pqxx::read_transaction txn(conn);
         const pqxx::result rows = txn.exec_params(
-            "SELECT origin_region, " SP_UTC("hour") ", predicted_requests, realized_requests "
+            "SELECT origin_region, " SP_SQL_UTC("hour") ", predicted_requests, realized_requests "
             "FROM migration_observations WHERE migration_id = $1::uuid ORDER BY origin_region, "
             "hour",
             id);

@@ -5,16 +5,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "store/location_repository.h"
+#include "store/sql_time.h"
 #include "store/uuid.h"
 
 namespace shadowplane::store {
 namespace {
-
-constexpr char kTimeFormat[] = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
-
-std::string SqlTime(const std::string& column) {
-  return absl::StrCat("to_char(", column, " AT TIME ZONE 'UTC', ", kTimeFormat, ")");
-}
 
 // A reservation with its current primary and shadow (the newest instance of each role), in one
 // statement: one round trip, and one consistent snapshot.
@@ -32,8 +27,8 @@ const std::string& ReservationSelect() {
       "r.capacity_millicores, r.memory_mib, r.capacity_type, res.data_size_bytes, r.seed_dir, "
       "r.shadow_capacity_fraction, r.shadow_sync_interval_seconds, r.placement::text, "
       "r.explanation, COALESCE(r.error, ''), ",
-      SqlTime("r.created_at"), ", ", SqlTime("r.updated_at"), ", p.*, s.*, ",
-      SqlTime("r.last_synced_at"),
+      SP_SQL_UTC("r.created_at"), ", ", SP_SQL_UTC("r.updated_at"), ", p.*, s.*, ",
+      SP_SQL_UTC("r.last_synced_at"),
       ", COALESCE(r.last_sync_error, ''), r.traffic_provider, "
       "r.service_name",
       " FROM reservations r JOIN resources res ON res.id = r.resource_id ",

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "store/location_repository.h"
+#include "store/sql_time.h"
 
 namespace shadowplane::store {
 
@@ -11,8 +12,8 @@ namespace {
 
 constexpr char kColumns[] =
     "id, reservation_id::text, source_instance::text, target_instance::text, trigger, mode, "
-    "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-    "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    SP_SQL_UTC("started_at") ", "
+    SP_SQL_UTC("finished_at") ", "
     "duration_seconds, result, COALESCE(error, ''), files_total, files_transferred, "
     "files_deleted, bytes_total, bytes_literal, bytes_matched, bytes_signature, bytes_wire, "
     "dirty_files, dirty_bytes, COALESCE(source_tree_hash, ''), COALESCE(target_tree_hash, ''), "
@@ -108,14 +109,13 @@ absl::StatusOr<std::vector<SyncRunRecord>> SyncRunRepository::List(
 }
 
 absl::StatusOr<std::vector<ShadowPair>> SyncRunRepository::ActivePairs() {
-  return pool_->Run(
-      "listing shadow pairs",
-      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<ShadowPair>> {
-        pqxx::work txn(conn);
-        // The newest instance of each role, as ReservationRepository::Get sees them.
-        const pqxx::result rows = txn.exec(
+  return pool_->Run("listing shadow pairs",
+                    [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<ShadowPair>> {
+                      pqxx::work txn(conn);
+                      // The newest instance of each role, as ReservationRepository::Get sees them.
+                      const pqxx::result rows = txn.exec(
             "SELECT r.id::text, r.shadow_sync_interval_seconds, "
-            "to_char(r.last_synced_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+            SP_SQL_UTC("r.last_synced_at") ", "
             "p.location, s.location FROM reservations r "
             "JOIN LATERAL (SELECT location, state FROM instances WHERE resource_id = "
             "r.resource_id AND role = 'primary' ORDER BY created_at DESC LIMIT 1) p ON true "
@@ -127,18 +127,19 @@ absl::StatusOr<std::vector<ShadowPair>> SyncRunRepository::ActivePairs() {
             "AND NOT EXISTS (SELECT 1 FROM migrations m WHERE m.resource_id = r.resource_id AND "
             "m.state IN ('PLANNED', 'PREPARING_TARGET', 'PRECOPY', 'CUTOVER', 'RETIRING_SOURCE', "
             "'PROMOTING', 'ROLLING_BACK')) ORDER BY r.id");
-        std::vector<ShadowPair> pairs;
-        for (const pqxx::row& row : rows) {
-          ShadowPair pair;
-          pair.reservation_id = row[0].as<std::string>();
-          pair.interval_seconds = row[1].as<double>();
-          if (!row[2].is_null()) pair.last_synced_at = FromSqlTime(row[2].as<std::string>());
-          pair.primary_location = row[3].as<std::string>();
-          pair.shadow_location = row[4].as<std::string>();
-          pairs.push_back(std::move(pair));
-        }
-        return pairs;
-      });
+                      std::vector<ShadowPair> pairs;
+                      for (const pqxx::row& row : rows) {
+                        ShadowPair pair;
+                        pair.reservation_id = row[0].as<std::string>();
+                        pair.interval_seconds = row[1].as<double>();
+                        if (!row[2].is_null())
+                          pair.last_synced_at = FromSqlTime(row[2].as<std::string>());
+                        pair.primary_location = row[3].as<std::string>();
+                        pair.shadow_location = row[4].as<std::string>();
+                        pairs.push_back(std::move(pair));
+                      }
+                      return pairs;
+                    });
 }
 
 }  // namespace shadowplane::store

@@ -6,14 +6,14 @@
 #include "store/hex.h"
 #include "store/location_repository.h"
 #include "store/sql_array.h"
+#include "store/sql_time.h"
 #include "store/uuid.h"
 
 namespace shadowplane::store {
 
 namespace {
-constexpr char kUtcText[] = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
 
-// A row that starts (origin_region, hour as kUtcText, requests): the requests only.
+// A row that starts (origin_region, hour as SP_SQL_UTC text, requests): the requests only.
 DemandRow RequestsOf(const pqxx::row& r) {
   DemandRow d;
   d.origin_region = r[0].as<std::string>();
@@ -30,13 +30,13 @@ absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::ReadDemand(
       "reading demand", [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<DemandRow>> {
         pqxx::read_transaction txn(conn);
         const pqxx::result rows = txn.exec_params(
-            absl::StrCat(
-                "SELECT origin_region, to_char(hour AT TIME ZONE 'UTC', ", kUtcText, "), requests",
-                requests_only ? ""
-                              : ", bytes_in, bytes_out, cpu_millis, memory_bytes, "
-                                "latency_ms_sum, latency_count, encode(clients_hll, 'hex')",
-                " FROM demand_hourly WHERE resource_id = $1::uuid AND hour >= "
-                "$2::timestamptz AND hour < $3::timestamptz ORDER BY hour, origin_region"),
+            absl::StrCat("SELECT origin_region, ", SP_SQL_UTC("hour"), ", requests",
+                         requests_only
+                             ? ""
+                             : ", bytes_in, bytes_out, cpu_millis, memory_bytes, "
+                               "latency_ms_sum, latency_count, encode(clients_hll, 'hex')",
+                         " FROM demand_hourly WHERE resource_id = $1::uuid AND hour >= "
+                         "$2::timestamptz AND hour < $3::timestamptz ORDER BY hour, origin_region"),
             resource_id, ToSqlTime(from), ToSqlTime(to));
         std::vector<DemandRow> out;
         out.reserve(rows.size());
@@ -69,8 +69,8 @@ absl::StatusOr<std::vector<DemandRow>> TelemetryRepository::OthersRequests(
       [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<DemandRow>> {
         pqxx::read_transaction txn(conn);
         const pqxx::result rows = txn.exec_params(
-            absl::StrCat("SELECT origin_region, to_char(hour AT TIME ZONE 'UTC', ", kUtcText,
-                         "), sum(requests)::bigint FROM demand_hourly WHERE resource_id <> "
+            absl::StrCat("SELECT origin_region, ", SP_SQL_UTC("hour"),
+                         ", sum(requests)::bigint FROM demand_hourly WHERE resource_id <> "
                          "$1::uuid AND origin_region = ANY($2::text[]) AND hour >= "
                          "$3::timestamptz AND hour < $4::timestamptz GROUP BY origin_region, hour "
                          "ORDER BY hour, origin_region"),
@@ -148,9 +148,9 @@ absl::StatusOr<std::vector<AffinityRow>> TelemetryRepository::Affinity(
         pqxx::read_transaction txn(conn);
         const pqxx::result rows = txn.exec_params(
             absl::StrCat("SELECT resource_id::text, client_key, COALESCE(instance_id::text, ''), "
-                         "origin_region, to_char(last_seen AT TIME ZONE 'UTC', ",
-                         kUtcText,
-                         ") FROM client_affinity WHERE resource_id = $1::uuid ORDER BY "
+                         "origin_region, ",
+                         SP_SQL_UTC("last_seen"),
+                         " FROM client_affinity WHERE resource_id = $1::uuid ORDER BY "
                          "client_key"),
             resource_id);
         std::vector<AffinityRow> out;

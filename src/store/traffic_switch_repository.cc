@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "store/location_repository.h"
+#include "store/sql_time.h"
 #include "store/uuid.h"
 
 namespace shadowplane::store {
@@ -54,9 +55,7 @@ absl::StatusOr<std::vector<TrafficSwitchRecord>> TrafficSwitchRepository::ForRes
         pqxx::read_transaction txn(conn);
         const pqxx::result rows = txn.exec_params(
             "SELECT id, resource_id::text, provider, service_name, from_target, to_target, "
-            "urgent, reason, to_char(started_at AT TIME ZONE 'UTC', "
-            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), to_char(finished_at AT TIME ZONE 'UTC', "
-            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), result, COALESCE(error, '') FROM "
+            "urgent, reason, " SP_SQL_UTC("started_at") ", " SP_SQL_UTC("finished_at") ", result, COALESCE(error, '') FROM "
             "traffic_switches WHERE resource_id = $1::uuid ORDER BY started_at DESC, id DESC "
             "LIMIT $2",
             resource_id, limit);

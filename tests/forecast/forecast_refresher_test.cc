@@ -13,6 +13,7 @@
 #include "forecast/predictor.h"
 #include "gtest/gtest.h"
 #include "store/location_repository.h"
+#include "store/sql_time.h"
 #include "support/test_database.h"
 
 namespace shadowplane::forecast {

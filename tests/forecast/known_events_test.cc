@@ -18,6 +18,7 @@
 #include "forecast/seasonal_naive.h"
 #include "gtest/gtest.h"
 #include "store/location_repository.h"
+#include "store/sql_time.h"
 #include "support/test_database.h"
 
 namespace shadowplane::forecast {

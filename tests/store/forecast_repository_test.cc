@@ -5,6 +5,7 @@
 
 #include "gtest/gtest.h"
 #include "store/location_repository.h"
+#include "store/sql_time.h"
 #include "support/test_database.h"
 
 namespace shadowplane::store {
