@@ -31,7 +31,6 @@ const char* LevelName(LogLevel level) {
 }  // namespace
 
 void SetMinLogLevel(LogLevel level) { min_level.store(static_cast<int>(level)); }
-LogLevel MinLogLevel() { return static_cast<LogLevel>(min_level.load()); }
 
 bool ParseLogLevel(absl::string_view text, LogLevel* level) {
   const std::string lower = absl::AsciiStrToLower(text);

@@ -21,7 +21,6 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
 // Lines below `level` are dropped. Default kInfo.
 void SetMinLogLevel(LogLevel level);
-LogLevel MinLogLevel();
 // Parses "debug", "info", "warning", "error".
 bool ParseLogLevel(absl::string_view text, LogLevel* level);
 

@@ -65,13 +65,6 @@ SyncScheduler::~SyncScheduler() {
   if (leader) leases_->Release(kLease, options_.owner).IgnoreError();
 }
 
-void SyncScheduler::WaitIdle() {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](SyncScheduler* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) { return s->in_flight_ == 0; },
-      this));
-}
-
 void SyncScheduler::UpdateStaleness(const std::vector<store::ShadowPair>& pairs, absl::Time now) {
   if (registry_ == nullptr) return;
   double max = 0;

@@ -50,8 +50,6 @@ class SyncScheduler {
 
   // One pass; returns the number of rounds started. Not concurrent with itself.
   absl::StatusOr<int> Tick();
-  // Blocks until no round started by this scheduler is running (tests).
-  void WaitIdle();
 
  private:
   void UpdateStaleness(const std::vector<store::ShadowPair>& pairs, absl::Time now);

@@ -513,22 +513,6 @@ absl::StatusOr<std::vector<MigrationRecord>> MigrationRepository::Claim(const st
       });
 }
 
-absl::Status MigrationRepository::Heartbeat(const std::string& id, const std::string& owner,
-                                            absl::Duration ttl) {
-  return pool_->Run("renewing a migration lease", [&](pqxx::connection& conn) -> absl::Status {
-    pqxx::work txn(conn);
-    const pqxx::result r = txn.exec_params(
-        "UPDATE migrations SET lease_expires_at = now() + make_interval(secs => $3) WHERE id = "
-        "$1::uuid AND lease_owner = $2 RETURNING id",
-        id, owner, Seconds(ttl));
-    if (r.empty()) {
-      return absl::AbortedError(absl::StrCat("migration ", id, " is no longer leased by ", owner));
-    }
-    txn.commit();
-    return absl::OkStatus();
-  });
-}
-
 absl::Status MigrationRepository::Release(const std::string& id, const std::string& owner) {
   return pool_->Run("giving up a migration lease", [&](pqxx::connection& conn) -> absl::Status {
     pqxx::work txn(conn);

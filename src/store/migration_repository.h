@@ -167,8 +167,6 @@ class MigrationRepository {
   // lease expired), oldest first; migrations `owner` already holds are renewed and returned too.
   absl::StatusOr<std::vector<MigrationRecord>> Claim(const std::string& owner, absl::Duration ttl,
                                                      int limit);
-  // Extends `owner`'s lease; ABORTED when `owner` no longer holds it.
-  absl::Status Heartbeat(const std::string& id, const std::string& owner, absl::Duration ttl);
   // Gives the lease up (a driver stopping cleanly); nothing when `owner` does not hold it.
   absl::Status Release(const std::string& id, const std::string& owner);
 

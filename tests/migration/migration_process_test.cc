@@ -300,7 +300,12 @@ TEST_F(MigrationProcessTest, AMigrationBeyondTheConcurrencyLimitWaitsItsTurn) {
     }
     return int64_t{0};
   };
-  EXPECT_GE(entered(done_b, "PREPARING_TARGET"), entered(done_a, "OBSERVING"))
+  // Either may take the slot first (each claimed migration runs on a thread of its own): the
+  // other started preparing only once the first stopped working.
+  const bool a_first = entered(done_a, "PREPARING_TARGET") <= entered(done_b, "PREPARING_TARGET");
+  const pb::Migration& first_done = a_first ? done_a : done_b;
+  const pb::Migration& second_done = a_first ? done_b : done_a;
+  EXPECT_GE(entered(second_done, "PREPARING_TARGET"), entered(first_done, "OBSERVING"))
       << "the second waited in PLANNED";
 }
 
