@@ -44,6 +44,17 @@ EntryKind LocalKind(v1::EntryKind kind) {
   }
 }
 
+// The signature of an empty basis, which every new file sends: made once.
+absl::StatusOr<std::shared_ptr<const std::string>> EmptySignature() {
+  static const auto* const kEmpty = new absl::StatusOr<std::shared_ptr<const std::string>>(
+      []() -> absl::StatusOr<std::shared_ptr<const std::string>> {
+        SignatureBuilder builder(0);
+        ASSIGN_OR_RETURN(std::string sig, builder.Finish());
+        return std::make_shared<const std::string>(std::move(sig));
+      }());
+  return *kEmpty;
+}
+
 // One file being transferred.
 struct Transfer {
   const TreeEntry* source = nullptr;
@@ -95,7 +106,7 @@ class TargetSession {
     }
     grpc::Status finish = stream_->Finish();
     if (!finish.ok()) return FromGrpcStatus(finish, "pull from the source agent");
-    RETURN_IF_ERROR(FinishTree());
+    RETURN_IF_ERROR(finished_tree_);
 
     stats_.set_duration_seconds(absl::ToDoubleSeconds(absl::Now() - start));
     v1::SyncFromResponse response;
@@ -115,7 +126,10 @@ class TargetSession {
 
  private:
   void Send(const v1::PullRequest& request) {
-    stats_.set_bytes_wire(stats_.bytes_wire() + request.ByteSizeLong());
+    {
+      absl::MutexLock lock(&mu_);  // the receiver adds what it reads to the same counter
+      stats_.set_bytes_wire(stats_.bytes_wire() + request.ByteSizeLong());
+    }
     stream_->Write(request);
   }
 
@@ -154,6 +168,11 @@ class TargetSession {
     finish.mutable_finish();
     Send(finish);
     stream_->WritesDone();
+    // Every file is committed: the target's own finish (deletions, directories, its tree hash)
+    // needs only the manifest, so it runs while the source scans its tree for the closing. At a
+    // cutover both are inside the write freeze. Should the closing not come, the round fails; what
+    // was done here follows the validated manifest and is redone by the next round.
+    finished_tree_ = FinishTree();
     receiver_.join();
     absl::MutexLock lock(&mu_);
     if (!failure_.ok()) return failure_;
@@ -305,9 +324,7 @@ class TargetSession {
   absl::StatusOr<PreparedBasis> PrepareBasis(const Transfer& transfer) {
     PreparedBasis prepared;
     if (transfer.basis_path.empty()) {
-      SignatureBuilder builder(0);
-      ASSIGN_OR_RETURN(std::string sig, builder.Finish());
-      prepared.signature = std::make_shared<const std::string>(std::move(sig));
+      ASSIGN_OR_RETURN(prepared.signature, EmptySignature());
       return prepared;
     }
     absl::StatusOr<UniqueFd> fd = OpenFileBeneath(root_fd_.get(), transfer.basis_path);
@@ -360,10 +377,12 @@ class TargetSession {
       ASSIGN_OR_RETURN(flight.dir, OpenDirectoryBeneath(root_fd_.get(), parent));
       ASSIGN_OR_RETURN(flight.applier, PatchApplier::Begin(flight.dir.get(), std::string(name),
                                                            std::move(prepared->basis)));
-      if (prepared->cached) stats_.set_signatures_cached(stats_.signatures_cached() + 1);
       uint32_t id = static_cast<uint32_t>(i + 1);
+      const std::string& sig = *prepared->signature;
       {
         absl::MutexLock lock(&mu_);
+        if (prepared->cached) stats_.set_signatures_cached(stats_.signatures_cached() + 1);
+        stats_.set_bytes_signature(stats_.bytes_signature() + sig.size());
         mu_.Await(absl::Condition(
             +[](TargetSession* s) {
               // Files waiting for their commit hold descriptors: bound them too.
@@ -376,8 +395,6 @@ class TargetSession {
         in_flight_.emplace(id, std::move(flight));
         ++awaiting_end_;
       }
-      const std::string& sig = *prepared->signature;
-      stats_.set_bytes_signature(stats_.bytes_signature() + sig.size());
       size_t offset = 0;
       do {
         v1::PullRequest request;
@@ -483,36 +500,47 @@ class TargetSession {
 
   // Deletions, directory modes and times, durability, and the target's tree hash.
   absl::Status FinishTree() {
+    // Every commit is done: what they recorded is read once, under the lock.
+    std::set<std::string> touched_dirs;
+    std::set<std::string> rebuilt;
+    {
+      absl::MutexLock lock(&mu_);
+      touched_dirs = touched_dirs_;
+      rebuilt = rebuilt_;
+    }
     for (auto it = target_.rbegin(); it != target_.rend(); ++it) {
       if (source_by_path_.count(it->path) > 0 || target_by_path_.count(it->path) == 0 ||
           !InScope(it->path)) {
         continue;
       }
       RETURN_IF_ERROR(RemovePath(root_fd_.get(), it->path));
-      if (it->kind == EntryKind::kFile) stats_.set_files_deleted(stats_.files_deleted() + 1);
-      touched_dirs_.insert(std::string(SplitParent(it->path).first));
+      if (it->kind == EntryKind::kFile) {
+        absl::MutexLock lock(&mu_);  // the receiver counts the closing's bytes meanwhile
+        stats_.set_files_deleted(stats_.files_deleted() + 1);
+      }
+      touched_dirs.insert(std::string(SplitParent(it->path).first));
     }
     for (auto it = source_.rbegin(); it != source_.rend(); ++it) {
       if (it->kind != EntryKind::kDirectory) continue;
       auto t = target_by_path_.find(it->path);
       if (t != target_by_path_.end() && t->second->mode == it->mode &&
           t->second->identity.mtime_ns == it->identity.mtime_ns &&
-          touched_dirs_.count(it->path) == 0) {
+          touched_dirs.count(it->path) == 0) {
         continue;
       }
       RETURN_IF_ERROR(
           SetMetadata(root_fd_.get(), it->path, false, it->mode, it->identity.mtime_ns));
     }
-    for (const std::string& dir : touched_dirs_) {
+    for (const std::string& dir : touched_dirs) {
       absl::Status s = SyncDirectory(root_fd_.get(), dir);
       if (!s.ok() && !absl::IsNotFound(s)) return s;
     }
     // Files kept as they were and never signed: worth signing before the next round.
     if (options_.unsigned_files != nullptr) {
-      absl::MutexLock lock(&mu_);
+      absl::MutexLock lock(&mu_);  // unsigned_files is shared with the committers' records
       for (const TreeEntry& t : target_) {
         if (t.kind == EntryKind::kFile && source_by_path_.count(t.path) > 0 &&
-            rebuilt_.count(t.path) == 0 &&
+            rebuilt.count(t.path) == 0 &&
             options_.cache->Signature(t.path, t.identity) == nullptr) {
           options_.unsigned_files->push_back(t.path);
         }
@@ -542,6 +570,7 @@ class TargetSession {
   std::map<std::string, TreeEntry*> target_by_path_;
   std::vector<Transfer> transfers_;
   std::string target_tree_hash_;
+  absl::Status finished_tree_ = absl::UnknownError("the tree was not finished");
   std::thread receiver_;
   // Declared after everything its tasks touch, so that it drains first on destruction.
 
