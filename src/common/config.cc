@@ -239,10 +239,49 @@ absl::Status LoadConfig(const ConfigOptions& options, int argc, const char* cons
   return absl::OkStatus();
 }
 
+std::string MaskSecrets(absl::string_view value) {
+  std::string out(value);
+  const std::string kMask = "****";
+  // scheme://user:password@host: the password ends at the last '@' before the path.
+  if (size_t scheme = out.find("://"); scheme != std::string::npos) {
+    const size_t start = scheme + 3;
+    const size_t end_of_authority = out.find_first_of("/?#", start);
+    const size_t at = out.rfind(
+        '@', end_of_authority == std::string::npos ? std::string::npos : end_of_authority);
+    if (at != std::string::npos && at > start) {
+      const size_t colon = out.find(':', start);
+      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, kMask);
+    }
+  }
+  // password=... as a keyword (space-separated, possibly quoted) or a URL query parameter.
+  for (size_t pos = 0; (pos = out.find("password=", pos)) != std::string::npos;) {
+    const bool keyword = pos == 0 || out[pos - 1] == ' ' || out[pos - 1] == '?' ||
+                         out[pos - 1] == '&' || out[pos - 1] == '\t';
+    size_t start = pos + 9;
+    if (!keyword) {
+      pos = start;
+      continue;
+    }
+    size_t end;
+    if (start < out.size() && out[start] == '\'') {
+      end = start + 1;
+      while (end < out.size() && out[end] != '\'') end += out[end] == '\\' ? 2 : 1;
+      end = std::min(end + 1, out.size());
+    } else {
+      end = out.find_first_of(" &#\t", start);
+      if (end == std::string::npos) end = out.size();
+    }
+    out.replace(start, end - start, kMask);
+    pos = start + kMask.size();
+  }
+  return out;
+}
+
 std::string FormatConfig(const LoadedConfig& loaded) {
   std::string text;
   for (const ConfigEntry& e : loaded.entries) {
-    absl::StrAppend(&text, e.name, " = ", e.value, "  (", ConfigSourceName(e.source), ")\n");
+    absl::StrAppend(&text, e.name, " = ", MaskSecrets(e.value), "  (", ConfigSourceName(e.source),
+                    ")\n");
   }
   return text;
 }

@@ -65,6 +65,11 @@ absl::Status LoadConfig(const ConfigOptions& options, int argc, const char* cons
 // "name = value  (source)" lines, for --print_config and start-up logs.
 std::string FormatConfig(const LoadedConfig& loaded);
 
+// `value` with any password replaced by "****": the user-info password of a URL
+// (scheme://user:secret@host) and a "password=" keyword of a libpq connection string or URL
+// query. What FormatConfig prints, so that --print_config never shows one.
+std::string MaskSecrets(absl::string_view value);
+
 }  // namespace shadowplane
 
 #endif  // SHADOWPLANE_COMMON_CONFIG_H_

@@ -93,17 +93,16 @@ class ShadowplaneServer::Impl {
   explicit Impl(const ServerOptions& options) : options_(options) {}
 
   absl::Status Start() {
-    ASSIGN_OR_RETURN(clock_, MakeDomainClock(options_.time_scale, options_.time_epoch));
-    if (options_.db_pool_size < 1) {
-      return absl::InvalidArgumentError("db_pool_size must be at least 1");
-    }
+    RETURN_IF_ERROR(options_.Validate());
+    ASSIGN_OR_RETURN(clock_,
+                     MakeDomainClock(options_.process.time_scale, options_.process.time_epoch));
     std::vector<store::MigrationFile> files = store::EmbeddedMigrationFiles();
-    if (!options_.migrations_dir.empty()) {
-      ASSIGN_OR_RETURN(files, store::ReadMigrationDir(options_.migrations_dir));
+    if (!options_.storage.migrations_dir.empty()) {
+      ASSIGN_OR_RETURN(files, store::ReadMigrationDir(options_.storage.migrations_dir));
     }
     ASSIGN_OR_RETURN(migrations_, store::ParseMigrations(files));
-    if (!options_.locations_file.empty()) {
-      ASSIGN_OR_RETURN(catalog_, catalog::LoadCatalogFile(options_.locations_file));
+    if (!options_.compute.locations_file.empty()) {
+      ASSIGN_OR_RETURN(catalog_, catalog::LoadCatalogFile(options_.compute.locations_file));
     }
 
     registry_ = std::make_shared<prometheus::Registry>();
@@ -125,37 +124,37 @@ class ShadowplaneServer::Impl {
     }
     // gRPC starts once everything its services use exists; a taken port is reported before the
     // (slower) embedded database starts.
-    if (std::string why; !CanBind(options_.listen, &why)) {
+    if (std::string why; !CanBind(options_.process.listen, &why)) {
       return absl::FailedPreconditionError(
-          absl::StrCat("cannot listen for gRPC on --listen=", options_.listen, ": ", why));
+          absl::StrCat("cannot listen for gRPC on --listen=", options_.process.listen, ": ", why));
     }
 
-    if (options_.database_url.empty()) {
+    if (options_.storage.database_url.empty()) {
       store::EmbeddedPostgresOptions pg;
-      pg.data_dir = options_.data_dir;
-      pg.system_user = options_.db_system_user;
-      pg.bin_dir = options_.postgres_bin_dir;
+      pg.data_dir = options_.storage.data_dir;
+      pg.system_user = options_.storage.db_system_user;
+      pg.bin_dir = options_.storage.postgres_bin_dir;
       ASSIGN_OR_RETURN(embedded_, store::EmbeddedPostgres::Start(pg));
       database_url_ = embedded_->url();
     } else {
-      database_url_ = options_.database_url;
+      database_url_ = options_.storage.database_url;
     }
     store::ConnectionPoolOptions pool;
     pool.url = database_url_;
-    pool.max_connections = options_.db_pool_size;
+    pool.max_connections = options_.storage.db_pool_size;
     pool_ = std::make_unique<store::ConnectionPool>(pool, registry_.get());
     locations_ = std::make_unique<store::LocationRepository>(pool_.get());
     reservations_ = std::make_unique<store::ReservationRepository>(pool_.get());
     DatabaseSupervisorOptions supervision;
     supervision.migrations = migrations_;
-    supervision.check_interval = options_.db_check_interval;
+    supervision.check_interval = options_.storage.db_check_interval;
     telemetry_ = std::make_unique<store::TelemetryRepository>(pool_.get());
     supervision.on_ready = [this]() -> absl::Status {
       if (!catalog_.has_value()) return RefreshTelemetryInputs();
       RETURN_IF_ERROR(
           catalog::ApplyCatalogFile(*catalog_, *locations_, *telemetry_, clock_->Now()));
       LOG_EVENT(kInfo, "locations file applied")
-          .Field("file", options_.locations_file)
+          .Field("file", options_.compute.locations_file)
           .Field("regions", catalog_->regions.size())
           .Field("locations", catalog_->locations.size())
           .Field("networks", catalog_->networks.size());
@@ -177,11 +176,11 @@ class ShadowplaneServer::Impl {
     StartForecastLoop();
     LOG_EVENT(kInfo, "shadowplane started")
         .Field("version", SHADOWPLANE_VERSION)
-        .Field("grpc", absl::StrCat(HostOf(options_.listen), ":", grpc_port_))
-        .Field("metrics", absl::StrCat("http://", HostOf(options_.metrics_listen), ":",
+        .Field("grpc", absl::StrCat(HostOf(options_.process.listen), ":", grpc_port_))
+        .Field("metrics", absl::StrCat("http://", HostOf(options_.process.metrics_listen), ":",
                                        metrics_port_, "/metrics"))
         .Field("database", embedded_ ? "embedded" : "external")
-        .Field("time_scale", options_.time_scale);
+        .Field("time_scale", options_.process.time_scale);
     return absl::OkStatus();
   }
 
@@ -197,7 +196,7 @@ class ShadowplaneServer::Impl {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(&stop_requested_));
     }
-    LOG_EVENT(kInfo, "shutting down").Field("grace_seconds", options_.shutdown_grace);
+    LOG_EVENT(kInfo, "shutting down").Field("grace_seconds", options_.process.shutdown_grace);
     TearDown();
     absl::MutexLock lock(&mu_);
     return stop_reason_;
@@ -208,7 +207,7 @@ class ShadowplaneServer::Impl {
     const absl::Time start = absl::Now();
     if (health_ != nullptr) health_->Shutdown();  // NOT_SERVING first, so balancers drain
     if (grpc_server_ != nullptr) {
-      StopGrpcServer(grpc_server_, rpc_workers_.get(), options_.shutdown_grace);
+      StopGrpcServer(grpc_server_, rpc_workers_.get(), options_.process.shutdown_grace);
       LOG_EVENT(kInfo, "gRPC server stopped").Field("elapsed_seconds", absl::Now() - start);
     }
     // Batches already taken are committed before the database goes.
@@ -251,9 +250,9 @@ class ShadowplaneServer::Impl {
     context.location_endpoint = [this](const std::string& location) {
       return inventory_->AgentEndpoint(location);
     };
-    context.call_timeout = options_.agent_call_timeout;
+    context.call_timeout = options_.compute.agent_call_timeout;
     context.metrics = registry_.get();
-    auto compute = registry.Create(options_.compute_provider, context);
+    auto compute = registry.Create(options_.compute.compute_provider, context);
     if (!compute.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--compute_provider: ", compute.status().message()));
@@ -275,17 +274,17 @@ class ShadowplaneServer::Impl {
     orphan_reaper_ =
         std::make_unique<reconcile::OrphanInstanceReaper>(compute_.get(), inputs, registry_.get());
     reservation::ReservationOptions reservation_options;
-    reservation_options.cost.min_shadow_distance_km = options_.shadow_min_distance_km;
-    reservation_options.cost.latency_cost_per_ms_hour = options_.latency_cost_per_ms_hour;
-    reservation_options.rtt = geo::RttModel(options_.rtt_ms_per_100km);
+    reservation_options.cost.min_shadow_distance_km = options_.placement.shadow_min_distance_km;
+    reservation_options.cost.latency_cost_per_ms_hour = options_.placement.latency_cost_per_ms_hour;
+    reservation_options.rtt = geo::RttModel(options_.placement.rtt_ms_per_100km);
     if (catalog_.has_value()) {
       for (const auto& m : catalog_->measured_rtts) {
         reservation_options.rtt.SetMeasured(m.region, m.location, m.rtt_ms);
       }
     }
     reservation_options.default_shadow_sync_interval_seconds =
-        absl::ToDoubleSeconds(options_.shadow_sync_interval);
-    reservation_options.service_name_template = options_.traffic_service_name;
+        absl::ToDoubleSeconds(options_.sync.shadow_sync_interval);
+    reservation_options.service_name_template = options_.traffic.traffic_service_name;
     RETURN_IF_ERROR(StartTraffic());
     reservation_manager_ = std::make_unique<reservation::ReservationManager>(
         reservations_.get(), locations_.get(), compute_.get(), clock_.get(), reservation_options,
@@ -293,7 +292,7 @@ class ShadowplaneServer::Impl {
     sync_runs_ = std::make_unique<store::SyncRunRepository>(pool_.get());
     leases_ = std::make_unique<store::LeaseStore>(pool_.get());
     shadow::ShadowSyncerOptions syncer_options;
-    syncer_options.round_timeout = options_.sync_round_timeout;
+    syncer_options.round_timeout = options_.sync.sync_round_timeout;
     shadow_syncer_ = std::make_unique<shadow::ShadowSyncer>(reservations_.get(), inventory_.get(),
                                                             sync_runs_.get(), clock_.get(),
                                                             syncer_options, registry_.get());
@@ -303,11 +302,11 @@ class ShadowplaneServer::Impl {
   // The traffic provider, when one is configured; its settings come from the flags (a TSIG
   // secret from its file, so that it never shows in a process listing).
   absl::Status StartTraffic() {
-    if (options_.traffic_provider.empty()) return absl::OkStatus();
+    if (options_.traffic.traffic_provider.empty()) return absl::OkStatus();
     providers::TrafficProviderRegistry registry;
     RETURN_IF_ERROR(RegisterBuiltinTrafficProviders(registry));
     providers::TrafficProviderContext context;
-    context.settings = options_.traffic_settings;
+    context.settings = options_.traffic.provider_settings;
     if (auto file = context.settings.find("dns_tsig_secret_file"); file != context.settings.end()) {
       absl::StatusOr<std::string> secret = ReadFile(file->second);
       if (!secret.ok()) {
@@ -316,10 +315,11 @@ class ShadowplaneServer::Impl {
       }
       context.settings["dns_tsig_secret"] = std::string(absl::StripAsciiWhitespace(*secret));
     }
-    auto traffic = registry.Create(options_.traffic_provider, context);
+    auto traffic = registry.Create(options_.traffic.traffic_provider, context);
     if (!traffic.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--traffic_provider=", options_.traffic_provider, ": ", traffic.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--traffic_provider=", options_.traffic.traffic_provider, ": ",
+                       traffic.status().message()));
     }
     traffic_ = *std::move(traffic);
     LOG_EVENT(kInfo, "traffic provider ready").Field("provider", traffic_->name());
@@ -328,8 +328,9 @@ class ShadowplaneServer::Impl {
 
   absl::Status StartTelemetry() {
     std::shared_ptr<const geo::GeoIpDatabase> geoip;
-    if (!options_.geoip_db.empty()) {
-      auto opened = geo::GeoIpDatabase::Open(options_.geoip_db, options_.geoip_field);
+    if (!options_.telemetry.geoip_db.empty()) {
+      auto opened =
+          geo::GeoIpDatabase::Open(options_.telemetry.geoip_db, options_.telemetry.geoip_field);
       if (!opened.ok()) {
         return absl::InvalidArgumentError(absl::StrCat("--geoip_db: ", opened.status().message()));
       }
@@ -343,28 +344,28 @@ class ShadowplaneServer::Impl {
         },
         absl::Milliseconds(200));
     ingest::ValidationOptions validation;
-    validation.raw_retention = options_.access_log_retention;
-    validation.demand_retention = options_.demand_retention;
+    validation.raw_retention = options_.telemetry.access_log_retention;
+    validation.demand_retention = options_.telemetry.demand_retention;
     validator_ = std::make_unique<ingest::EventValidator>(clock_.get(), directory_.get(),
                                                           origins_.get(), validation);
     store::CommitOptions commit;
     commit.merge_sketches = ingest::MergeSerialized;
     access_log_ = std::make_unique<store::AccessLogStore>(pool_.get(), commit);
     ingest::AffinityOptions affinity;
-    affinity.resolution = options_.affinity_resolution;
+    affinity.resolution = options_.telemetry.affinity_resolution;
     affinity_ =
         std::make_unique<ingest::AffinityTracker>(telemetry_.get(), affinity, registry_.get());
     ingest::IngestWriterOptions writer;
-    writer.max_queued_records = options_.ingest_queue_records;
-    writer.max_group_records = options_.ingest_group_records;
-    writer.commit_deadline = options_.ingest_commit_deadline;
-    writer.retry_after = options_.ingest_retry_after;
-    writer.writers = options_.ingest_writers;
+    writer.max_queued_records = options_.telemetry.ingest_queue_records;
+    writer.max_group_records = options_.telemetry.ingest_group_records;
+    writer.commit_deadline = options_.telemetry.ingest_commit_deadline;
+    writer.retry_after = options_.telemetry.ingest_retry_after;
+    writer.writers = options_.telemetry.ingest_writers;
     ingest_writer_ = std::make_unique<ingest::IngestWriter>(
         access_log_.get(), clock_.get(), affinity_.get(), writer, registry_.get());
     ingest::PipelineOptions pipeline;
-    pipeline.max_batch_events = options_.max_batch_events;
-    pipeline.validate_threads = options_.ingest_threads;
+    pipeline.max_batch_events = options_.telemetry.max_batch_events;
+    pipeline.validate_threads = options_.telemetry.ingest_threads;
     ingest_pipeline_ =
         std::make_unique<ingest::IngestPipeline>(validator_.get(), ingest_writer_.get(), pipeline);
     demand_reader_ =
@@ -383,24 +384,25 @@ class ShadowplaneServer::Impl {
 
   void StartTelemetryLoops() {
     ingest::RetentionOptions retention;
-    retention.raw_retention = options_.access_log_retention;
-    retention.demand_retention = options_.demand_retention;
-    retention.batch_dedup_window = options_.batch_dedup_window;
+    retention.raw_retention = options_.telemetry.access_log_retention;
+    retention.demand_retention = options_.telemetry.demand_retention;
+    retention.batch_dedup_window = options_.telemetry.batch_dedup_window;
     retention.owner = ReplicaName();
-    retention.lease_ttl = 3 * options_.retention_interval;
+    retention.lease_ttl = 3 * options_.telemetry.retention_interval;
     retention_keeper_ = std::make_unique<ingest::RetentionKeeper>(
         access_log_.get(), leases_.get(), clock_.get(), retention, registry_.get());
     telemetry_refresh_loop_ =
-        std::make_unique<PeriodicTask>(options_.telemetry_refresh_interval, [this] {
+        std::make_unique<PeriodicTask>(options_.telemetry.telemetry_refresh_interval, [this] {
           if (!supervisor_->ready()) return;
           if (absl::Status s = RefreshTelemetryInputs(); !s.ok()) {
             LOG_EVENT(kWarning, "reloading resources and client networks failed").Field("error", s);
           }
         });
-    affinity_->Start(options_.affinity_flush_interval, [this] { return supervisor_->ready(); });
+    affinity_->Start(options_.telemetry.affinity_flush_interval,
+                     [this] { return supervisor_->ready(); });
     // The first pass runs as soon as the database is ready (partitions for today and ahead).
     retention_loop_ = StartPassLoop(
-        options_.retention_interval, [this] { return supervisor_->ready(); },
+        options_.telemetry.retention_interval, [this] { return supervisor_->ready(); },
         [this] {
           absl::StatusOr<bool> ran = retention_keeper_->RunOnce();
           if (!ran.ok()) {
@@ -413,10 +415,11 @@ class ShadowplaneServer::Impl {
   void StartForecasting() {
     forecasts_ = std::make_unique<store::ForecastRepository>(pool_.get());
     forecast::ForecasterOptions forecaster;
-    forecaster.history = options_.forecast_history;
+    forecaster.history = options_.forecast.forecast_history;
     // Stored forecasts reach the longest horizon even when they are refit_hours old.
-    forecaster.stored_horizon_hours = options_.max_horizon_hours + options_.forecast_refit_hours;
-    forecaster.sample_paths = options_.sample_paths;
+    forecaster.stored_horizon_hours =
+        options_.forecast.max_horizon_hours + options_.forecast.forecast_refit_hours;
+    forecaster.sample_paths = options_.forecast.sample_paths;
     events_ = std::make_unique<store::EventRepository>(pool_.get());
     known_events_ = std::make_unique<forecast::KnownEvents>(events_.get());
     event_registry_ =
@@ -424,8 +427,8 @@ class ShadowplaneServer::Impl {
     forecaster_ = std::make_unique<forecast::Forecaster>(
         telemetry_.get(), clock_.get(), forecaster, registry_.get(), nullptr, known_events_.get());
     forecast::PredictorOptions predictor;
-    predictor.max_horizon_hours = options_.max_horizon_hours;
-    predictor.compute_deadline = options_.forecast_deadline;
+    predictor.max_horizon_hours = options_.forecast.max_horizon_hours;
+    predictor.compute_deadline = options_.forecast.forecast_deadline;
     predictor_ = std::make_unique<forecast::Predictor>(
         forecaster_.get(), forecasts_.get(), telemetry_.get(), clock_.get(), predictor,
         registry_.get(), locations_.get(), reservations_.get(), known_events_.get());
@@ -434,12 +437,12 @@ class ShadowplaneServer::Impl {
   void StartForecastLoop() {
     forecast::RefresherOptions refresher;
     refresher.owner = ReplicaName();
-    refresher.lease_ttl = 3 * options_.forecast_interval;
-    refresher.refit_hours = options_.forecast_refit_hours;
-    refresher.resource_deadline = options_.forecast_deadline;
-    refresher.retention = options_.forecast_retention;
-    refresher.max_in_flight = 2 * options_.forecast_threads;
-    forecast_workers_ = std::make_unique<WorkerPool>("forecast", options_.forecast_threads,
+    refresher.lease_ttl = 3 * options_.forecast.forecast_interval;
+    refresher.refit_hours = options_.forecast.forecast_refit_hours;
+    refresher.resource_deadline = options_.forecast.forecast_deadline;
+    refresher.retention = options_.forecast.forecast_retention;
+    refresher.max_in_flight = 2 * options_.forecast.forecast_threads;
+    forecast_workers_ = std::make_unique<WorkerPool>("forecast", options_.forecast.forecast_threads,
                                                      refresher.max_in_flight);
     forecast_scorer_ = std::make_unique<forecast::ForecastScorer>(
         forecasts_.get(), telemetry_.get(), clock_.get(), forecast::ScorerOptions{},
@@ -451,7 +454,7 @@ class ShadowplaneServer::Impl {
         forecaster_.get(), forecasts_.get(), leases_.get(), clock_.get(), forecast_workers_.get(),
         refresher, registry_.get(), forecast_scorer_.get(), event_measurer_.get());
     forecast_loop_ = StartPassLoop(
-        options_.forecast_interval, [this] { return supervisor_->ready(); },
+        options_.forecast.forecast_interval, [this] { return supervisor_->ready(); },
         [this] {
           absl::StatusOr<forecast::ForecastRefresher::Pass> pass = forecast_refresher_->RunOnce();
           if (!pass.ok()) {
@@ -471,14 +474,14 @@ class ShadowplaneServer::Impl {
           traffic_.get(), traffic_switches_.get(), clock_.get(), registry_.get());
     }
     migration::MigratorOptions migrator;
-    migrator.cutover_dirty_bytes = options_.cutover_dirty_bytes;
-    migrator.max_precopy_rounds = options_.max_precopy_rounds;
-    migrator.freeze_hold = options_.freeze_hold;
-    migrator.observe_window = options_.observe_window;
-    migrator.max_active = options_.max_migrations;
-    migrator.max_active_per_location = options_.max_migrations_per_location;
-    migrator.min_shadow_distance_km = options_.shadow_min_distance_km;
-    migrator.rtt = geo::RttModel(options_.rtt_ms_per_100km);
+    migrator.cutover_dirty_bytes = options_.migration.cutover_dirty_bytes;
+    migrator.max_precopy_rounds = options_.migration.max_precopy_rounds;
+    migrator.freeze_hold = options_.migration.freeze_hold;
+    migrator.observe_window = options_.migration.observe_window;
+    migrator.max_active = options_.migration.max_migrations;
+    migrator.max_active_per_location = options_.migration.max_migrations_per_location;
+    migrator.min_shadow_distance_km = options_.placement.shadow_min_distance_km;
+    migrator.rtt = geo::RttModel(options_.placement.rtt_ms_per_100km);
     if (catalog_.has_value()) {
       for (const auto& m : catalog_->measured_rtts) {
         migrator.rtt.SetMeasured(m.region, m.location, m.rtt_ms);
@@ -490,9 +493,9 @@ class ShadowplaneServer::Impl {
         freeze_model_.get(), clock_.get(), migrator, registry_.get());
     migration::MigrationDriverOptions driver;
     driver.owner = ReplicaName();
-    driver.tick = options_.migration_tick;
-    driver.lease_ttl = options_.migration_lease_ttl;
-    driver.step_deadline = options_.migration_step_deadline;
+    driver.tick = options_.migration.migration_tick;
+    driver.lease_ttl = options_.migration.migration_lease_ttl;
+    driver.step_deadline = options_.migration.migration_step_deadline;
     driver.ready = [this] { return supervisor_ != nullptr && supervisor_->ready(); };
     migration_driver_ = std::make_unique<migration::MigrationDriver>(
         migrations_repo_.get(), migrator_.get(), driver, registry_.get());
@@ -510,13 +513,13 @@ class ShadowplaneServer::Impl {
   void StartSyncScheduler() {
     shadow::SyncSchedulerOptions scheduler;
     scheduler.owner = ReplicaName();
-    scheduler.lease_ttl = options_.sync_lease_ttl;
-    scheduler.jitter = options_.sync_jitter;
-    scheduler.concurrency = options_.sync_concurrency;
+    scheduler.lease_ttl = options_.sync.sync_lease_ttl;
+    scheduler.jitter = options_.sync.sync_jitter;
+    scheduler.concurrency = options_.sync.sync_concurrency;
     sync_scheduler_ = std::make_unique<shadow::SyncScheduler>(
         shadow_syncer_.get(), sync_runs_.get(), leases_.get(), clock_.get(), scheduler,
         registry_.get());
-    sync_loop_ = std::make_unique<PeriodicTask>(options_.sync_tick, [this] {
+    sync_loop_ = std::make_unique<PeriodicTask>(options_.sync.sync_tick, [this] {
       if (!supervisor_->ready()) return;
       absl::StatusOr<int> started = sync_scheduler_->Tick();
       if (!started.ok()) {
@@ -526,7 +529,7 @@ class ShadowplaneServer::Impl {
   }
 
   void StartReconcileLoop() {
-    reconcile_loop_ = std::make_unique<PeriodicTask>(options_.reconcile_interval, [this] {
+    reconcile_loop_ = std::make_unique<PeriodicTask>(options_.compute.reconcile_interval, [this] {
       if (!supervisor_->ready()) return;
       // One replica at a time: the lock's holder does the pass, the others skip it.
       auto ran = store::RunUnderAdvisoryLock(*pool_, kReconcileLockKey, [this] {
@@ -540,8 +543,8 @@ class ShadowplaneServer::Impl {
   }
 
   absl::Status StartMetrics() {
-    ASSIGN_OR_RETURN(exposer_, StartMetricsEndpoint(options_.metrics_listen, "metrics_listen",
-                                                    registry_, &metrics_port_));
+    ASSIGN_OR_RETURN(exposer_, StartMetricsEndpoint(options_.process.metrics_listen,
+                                                    "metrics_listen", registry_, &metrics_port_));
     return absl::OkStatus();
   }
 
@@ -549,19 +552,20 @@ class ShadowplaneServer::Impl {
     health_ = std::make_unique<api::HealthService>(&serving_);
     server_info_ = std::make_unique<api::ServerInfoService>([this] { return Facts(); });
     // Handlers that block run here; as many as database connections, so none waits for one.
-    rpc_workers_ = std::make_unique<WorkerPool>("rpc", options_.db_pool_size, 4096);
+    rpc_workers_ = std::make_unique<WorkerPool>("rpc", options_.storage.db_pool_size, 4096);
     location_cache_ = std::make_unique<catalog::LocationCache>(locations_.get(), absl::Seconds(1));
     location_service_ = std::make_unique<api::LocationService>(
         locations_.get(), location_cache_.get(), clock_.get(), rpc_workers_.get());
     reservation_service_ =
         std::make_unique<api::ReservationService>(reservation_manager_.get(), rpc_workers_.get());
     // A SyncNow call waits for a whole round: such calls get threads of their own.
-    sync_rpc_workers_ = std::make_unique<WorkerPool>("sync-rpc", options_.sync_concurrency, 64);
+    sync_rpc_workers_ =
+        std::make_unique<WorkerPool>("sync-rpc", options_.sync.sync_concurrency, 64);
     sync_service_ = std::make_unique<api::SyncService>(shadow_syncer_.get(), sync_runs_.get(),
                                                        sync_rpc_workers_.get());
     telemetry_service_ = std::make_unique<api::TelemetryService>(
         ingest_pipeline_.get(), demand_reader_.get(), rpc_workers_.get(),
-        options_.ingest_stream_in_flight);
+        options_.telemetry.ingest_stream_in_flight);
     forecast_service_ =
         std::make_unique<api::ForecastService>(predictor_.get(), rpc_workers_.get());
     event_service_ = std::make_unique<api::EventService>(event_registry_.get(), rpc_workers_.get());
@@ -569,7 +573,7 @@ class ShadowplaneServer::Impl {
         std::make_unique<api::MigrationService>(migration_manager_.get(), rpc_workers_.get());
     ASSIGN_OR_RETURN(
         grpc_server_,
-        StartGrpcServer(options_.listen, "listen",
+        StartGrpcServer(options_.process.listen, "listen",
                         {health_.get(), server_info_.get(), location_service_.get(),
                          reservation_service_.get(), sync_service_.get(), telemetry_service_.get(),
                          forecast_service_.get(), event_service_.get(), migration_service_.get()},
@@ -582,15 +586,15 @@ class ShadowplaneServer::Impl {
     facts.set_version(SHADOWPLANE_VERSION);
     facts.set_git_commit(SHADOWPLANE_GIT_COMMIT);
     *facts.mutable_domain_time() = ToProtoTime(clock_->Now());
-    facts.set_time_scale(options_.time_scale);
+    facts.set_time_scale(options_.process.time_scale);
     if (const auto* scaled = dynamic_cast<const ScaledClock*>(clock_.get());
-        scaled != nullptr && options_.time_scale != 1.0) {
+        scaled != nullptr && options_.process.time_scale != 1.0) {
       *facts.mutable_time_epoch() = ToProtoTime(scaled->epoch());
     }
     const bool ready = supervisor_ != nullptr && supervisor_->ready();
     facts.set_database_ready(ready);
     facts.set_schema_version(ready ? supervisor_->schema_version() : 0);
-    facts.set_database_mode(options_.database_url.empty() ? "embedded" : "external");
+    facts.set_database_mode(options_.storage.database_url.empty() ? "embedded" : "external");
     *facts.mutable_started_at() = ToProtoTime(started_at_);
     return facts;
   }

@@ -182,5 +182,28 @@ TEST_F(ConfigTest, HelpListsFlagsWithTheirVariables) {
   EXPECT_FALSE(WantsHelp(2, plain_argv));
 }
 
+TEST(MaskSecretsTest, PasswordsInUrlsAndConnectionStringsAreMasked) {
+  EXPECT_EQ(MaskSecrets("postgresql://sp:s3cr%40t@db.example:5432/shadowplane"),
+            "postgresql://sp:****@db.example:5432/shadowplane");
+  EXPECT_EQ(MaskSecrets("postgres://sp:a@b@db/x?sslmode=require"),
+            "postgres://sp:****@db/x?sslmode=require");
+  EXPECT_EQ(MaskSecrets("postgresql://db/x?user=sp&password=hunter2&sslmode=require"),
+            "postgresql://db/x?user=sp&password=****&sslmode=require");
+  EXPECT_EQ(MaskSecrets("host=db user=sp password=hunter2 dbname=x"),
+            "host=db user=sp password=**** dbname=x");
+  EXPECT_EQ(MaskSecrets("host=db password='it\\'s a secret' dbname=x"),
+            "host=db password=**** dbname=x");
+  EXPECT_EQ(MaskSecrets("password=x"), "password=****");
+}
+
+TEST(MaskSecretsTest, ValuesWithoutPasswordsAreUnchanged) {
+  for (const char* value :
+       {"", "127.0.0.1:50051", "postgresql://sp@db/x", "postgresql://db:5432/x",
+        "host=/tmp port=5433 user=sp", "/var/lib/shadowplane", "mypassword=not-a-keyword",
+        "http://example.com/a:b@c"}) {
+    EXPECT_EQ(MaskSecrets(value), value);
+  }
+}
+
 }  // namespace
 }  // namespace shadowplane

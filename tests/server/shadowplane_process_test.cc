@@ -287,13 +287,15 @@ TEST_F(ShadowplaneProcessTest, BadConfigurationNamesTheCulprit) {
       {{"--log_level=loud"}, {}, "--log_level"},
       {{"--time_scale=60"}, {}, "time_epoch is required"},
       {{"--db_pool_size=0"}, {}, "db_pool_size must be at least 1"},
-      {{"--ingest_queue_records=10"}, {}, "--ingest_queue_records at least --max_batch_events"},
+      {{"--ingest_queue_records=10"},
+       {},
+       "--ingest_queue_records must be at least --max_batch_events"},
       {{"--access_log_retention=1h"}, {}, "--access_log_retention must be at least 24h"},
       {{"--geoip_db=/nonexistent.mmdb"}, {}, "--geoip_db: "},
-      {{"--max_horizon_hours=0"}, {}, "--max_horizon_hours within [1, 840]"},
+      {{"--max_horizon_hours=0"}, {}, "--max_horizon_hours must be within [1, 840]"},
       {{"--forecast_history=2h"}, {}, "--forecast_history must be at least 24h"},
-      {{"--forecast_refit_hours=0"}, {}, "--forecast_refit_hours and --forecast_threads"},
-      {{"--sample_paths=0"}, {}, "--sample_paths within [1, 10000]"},
+      {{"--forecast_refit_hours=0"}, {}, "--forecast_refit_hours must be at least 1"},
+      {{"--sample_paths=0"}, {}, "--sample_paths must be within [1, 10000]"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv = {
@@ -320,6 +322,17 @@ TEST_F(ShadowplaneProcessTest, ConfigurationPrecedenceAndHelp) {
   EXPECT_TRUE(absl::StrContains(result.output, "metrics_listen = 127.0.0.1:7002  (file)"));
   EXPECT_TRUE(absl::StrContains(result.output, "time_scale = 60  (file)"));
   EXPECT_TRUE(absl::StrContains(result.output, "shutdown_grace = 10s  (default)"));
+
+  // A password in the database URL never shows.
+  auto secret = RunToCompletion(
+      {SHADOWPLANE_BIN, "--print_config",
+       "--database_url=postgresql://sp:hunter2@db.example:5432/shadowplane?sslmode=require"});
+  ASSERT_EQ(secret.exit_code, 0) << secret.output;
+  EXPECT_FALSE(absl::StrContains(secret.output, "hunter2")) << secret.output;
+  EXPECT_TRUE(absl::StrContains(
+      secret.output,
+      "database_url = postgresql://sp:****@db.example:5432/shadowplane?sslmode=require"))
+      << secret.output;
 
   auto help = RunToCompletion({SHADOWPLANE_BIN, "--help"});
   EXPECT_EQ(help.exit_code, 0);

@@ -1,0 +1,166 @@
+#include "server/server_options.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/status_macros.h"
+
+namespace shadowplane::server {
+
+namespace {
+
+absl::Status Bad(const char* flag, const std::string& rule) {
+  return absl::InvalidArgumentError(absl::StrCat("--", flag, " ", rule));
+}
+
+absl::Status AtLeast(const char* flag, int64_t value, int64_t least) {
+  if (value >= least) return absl::OkStatus();
+  return Bad(flag, absl::StrCat("must be at least ", least, ", got ", value));
+}
+
+absl::Status Within(const char* flag, int64_t value, int64_t low, int64_t high) {
+  if (value >= low && value <= high) return absl::OkStatus();
+  return Bad(flag, absl::StrCat("must be within [", low, ", ", high, "], got ", value));
+}
+
+absl::Status Positive(const char* flag, absl::Duration d) {
+  if (d > absl::ZeroDuration()) return absl::OkStatus();
+  return Bad(flag, absl::StrCat("must be positive, got ", absl::FormatDuration(d)));
+}
+
+absl::Status NotNegative(const char* flag, absl::Duration d) {
+  if (d >= absl::ZeroDuration()) return absl::OkStatus();
+  return Bad(flag, absl::StrCat("must not be negative, got ", absl::FormatDuration(d)));
+}
+
+absl::Status NotNegative(const char* flag, double v) {
+  if (v >= 0) return absl::OkStatus();  // false for NaN too
+  return Bad(flag, absl::StrCat("must not be negative, got ", v));
+}
+
+}  // namespace
+
+absl::Status ProcessSettings::Validate() const {
+  if (!(time_scale > 0))
+    return Bad("time_scale", absl::StrCat("must be positive, got ", time_scale));
+  if (time_scale != 1.0 && time_epoch.empty()) {
+    return Bad("time_epoch", "is required when --time_scale is not 1");
+  }
+  return NotNegative("shutdown_grace", shutdown_grace);
+}
+
+absl::Status StorageSettings::Validate() const {
+  RETURN_IF_ERROR(AtLeast("db_pool_size", db_pool_size, 1));
+  return Positive("db_check_interval", db_check_interval);
+}
+
+absl::Status ComputeSettings::Validate() const {
+  if (compute_provider.empty()) return Bad("compute_provider", "must name a provider");
+  RETURN_IF_ERROR(Positive("agent_call_timeout", agent_call_timeout));
+  return Positive("reconcile_interval", reconcile_interval);
+}
+
+absl::Status TrafficSettings::Validate() const {
+  if (traffic_service_name.empty()) return Bad("traffic_service_name", "must not be empty");
+  return absl::OkStatus();
+}
+
+absl::Status PlacementSettings::Validate() const {
+  RETURN_IF_ERROR(NotNegative("shadow_min_distance_km", shadow_min_distance_km));
+  RETURN_IF_ERROR(NotNegative("latency_cost_per_ms_hour", latency_cost_per_ms_hour));
+  return NotNegative("rtt_ms_per_100km", rtt_ms_per_100km);
+}
+
+absl::Status SyncSettings::Validate() const {
+  RETURN_IF_ERROR(Positive("shadow_sync_interval", shadow_sync_interval));
+  RETURN_IF_ERROR(Positive("sync_tick", sync_tick));
+  RETURN_IF_ERROR(AtLeast("sync_concurrency", sync_concurrency, 1));
+  RETURN_IF_ERROR(Positive("sync_round_timeout", sync_round_timeout));
+  RETURN_IF_ERROR(Positive("sync_lease_ttl", sync_lease_ttl));
+  if (!(sync_jitter >= 0 && sync_jitter < 1)) {
+    return Bad("sync_jitter", absl::StrCat("must be in [0, 1), got ", sync_jitter));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MigrationSettings::Validate() const {
+  RETURN_IF_ERROR(AtLeast("cutover_dirty_bytes", cutover_dirty_bytes, 0));
+  RETURN_IF_ERROR(AtLeast("max_precopy_rounds", max_precopy_rounds, 1));
+  if (freeze_hold < absl::ZeroDuration() || freeze_hold > absl::Seconds(60)) {
+    return Bad("freeze_hold",
+               absl::StrCat("must be within [0, 60s], got ", absl::FormatDuration(freeze_hold)));
+  }
+  RETURN_IF_ERROR(NotNegative("observe_window", observe_window));
+  RETURN_IF_ERROR(AtLeast("max_migrations", max_migrations, 1));
+  RETURN_IF_ERROR(AtLeast("max_migrations_per_location", max_migrations_per_location, 1));
+  RETURN_IF_ERROR(Positive("migration_step_deadline", migration_step_deadline));
+  RETURN_IF_ERROR(Positive("migration_tick", migration_tick));
+  if (migration_lease_ttl <= migration_tick) {
+    return Bad("migration_lease_ttl", "must be longer than --migration_tick");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TelemetrySettings::Validate() const {
+  if (access_log_retention < absl::Hours(24)) {
+    return Bad("access_log_retention", absl::StrCat("must be at least 24h, got ",
+                                                    absl::FormatDuration(access_log_retention)));
+  }
+  if (demand_retention < access_log_retention) {
+    return Bad("demand_retention", "must be at least --access_log_retention");
+  }
+  RETURN_IF_ERROR(Positive("batch_dedup_window", batch_dedup_window));
+  RETURN_IF_ERROR(AtLeast("max_batch_events", max_batch_events, 1));
+  if (ingest_queue_records < max_batch_events) {
+    return Bad("ingest_queue_records",
+               absl::StrCat("must be at least --max_batch_events (", max_batch_events, "), got ",
+                            ingest_queue_records));
+  }
+  RETURN_IF_ERROR(AtLeast("ingest_group_records", ingest_group_records, 1));
+  RETURN_IF_ERROR(Positive("ingest_commit_deadline", ingest_commit_deadline));
+  RETURN_IF_ERROR(Positive("ingest_retry_after", ingest_retry_after));
+  RETURN_IF_ERROR(AtLeast("ingest_threads", ingest_threads, 1));
+  RETURN_IF_ERROR(AtLeast("ingest_writers", ingest_writers, 1));
+  RETURN_IF_ERROR(AtLeast("ingest_stream_in_flight", ingest_stream_in_flight, 1));
+  RETURN_IF_ERROR(Positive("retention_interval", retention_interval));
+  RETURN_IF_ERROR(Positive("affinity_flush_interval", affinity_flush_interval));
+  RETURN_IF_ERROR(NotNegative("affinity_resolution", affinity_resolution));
+  return Positive("telemetry_refresh_interval", telemetry_refresh_interval);
+}
+
+absl::Status ForecastSettings::Validate() const {
+  if (forecast_history < absl::Hours(24)) {
+    return Bad("forecast_history",
+               absl::StrCat("must be at least 24h, got ", absl::FormatDuration(forecast_history)));
+  }
+  RETURN_IF_ERROR(Within("max_horizon_hours", max_horizon_hours, 1, 24 * 7 * 5));
+  RETURN_IF_ERROR(AtLeast("forecast_refit_hours", forecast_refit_hours, 1));
+  RETURN_IF_ERROR(Positive("forecast_interval", forecast_interval));
+  RETURN_IF_ERROR(AtLeast("forecast_threads", forecast_threads, 1));
+  RETURN_IF_ERROR(Positive("forecast_deadline", forecast_deadline));
+  if (forecast_retention < absl::Hours(1)) {
+    return Bad("forecast_retention",
+               absl::StrCat("must be at least 1h, got ", absl::FormatDuration(forecast_retention)));
+  }
+  return Within("sample_paths", sample_paths, 1, 10000);
+}
+
+absl::Status ServerOptions::Validate() const {
+  RETURN_IF_ERROR(process.Validate());
+  RETURN_IF_ERROR(storage.Validate());
+  RETURN_IF_ERROR(compute.Validate());
+  RETURN_IF_ERROR(traffic.Validate());
+  RETURN_IF_ERROR(placement.Validate());
+  RETURN_IF_ERROR(sync.Validate());
+  RETURN_IF_ERROR(migration.Validate());
+  RETURN_IF_ERROR(telemetry.Validate());
+  RETURN_IF_ERROR(forecast.Validate());
+  // Each ingest writer holds a connection; the API needs at least one more.
+  if (telemetry.ingest_writers >= storage.db_pool_size) {
+    return Bad("ingest_writers",
+               absl::StrCat("must be below --db_pool_size (", storage.db_pool_size, "), got ",
+                            telemetry.ingest_writers));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace shadowplane::server

@@ -1,0 +1,148 @@
+// The control plane's settings, one struct per area. Each field is one setting: its name is the
+// flag's name, its initialiser the one default (the flag takes it from here, see
+// server/server_flags.h), and its check sits in the area's Validate(). Adding a setting means a
+// field here and one line in server/server_flags.cc.
+//
+// Components keep options structs of their own (for their tests and other users); the server's
+// wiring units (server/*_wiring.h) fill every field of them that a setting covers.
+#ifndef SHADOWPLANE_SERVER_SERVER_OPTIONS_H_
+#define SHADOWPLANE_SERVER_SERVER_OPTIONS_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace shadowplane::server {
+
+// The process: where it listens, its clock, how it stops.
+struct ProcessSettings {
+  std::string listen = "127.0.0.1:50051";
+  std::string metrics_listen = "127.0.0.1:9464";
+  double time_scale = 1.0;
+  std::string time_epoch;
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  absl::Status Validate() const;
+};
+
+// The database: external (database_url) or the embedded cluster under data_dir.
+struct StorageSettings {
+  std::string database_url;  // may hold a password: masked by --print_config
+  std::string data_dir;      // empty: EmbeddedPostgres::DefaultDataDir()
+  std::string db_system_user = "shadowplane";
+  std::string postgres_bin_dir = "/usr/lib/postgresql/15/bin";
+  int db_pool_size = 8;
+  absl::Duration db_check_interval = absl::Seconds(2);
+  std::string migrations_dir;  // empty: the migrations compiled into the binary
+  absl::Status Validate() const;
+};
+
+// Where instances run and how the database's view of them is kept true.
+struct ComputeSettings {
+  std::string compute_provider = "local";
+  absl::Duration agent_call_timeout = absl::Seconds(15);
+  absl::Duration reconcile_interval = absl::Seconds(30);
+  std::string locations_file;  // declarative regions and locations (catalog/catalog.h)
+  absl::Status Validate() const;
+};
+
+// Which provider steers clients, and its settings by flag name (dns_*, haproxy_*; empty values
+// are left out).
+struct TrafficSettings {
+  std::string traffic_provider;  // "rfc2136", "haproxy" or empty: none
+  std::string traffic_service_name = "{name}";
+  std::map<std::string, std::string> provider_settings;
+  absl::Status Validate() const;
+};
+
+// Placement's cost and distance rules, shared by reservations and migrations.
+struct PlacementSettings {
+  double shadow_min_distance_km = 500;
+  double latency_cost_per_ms_hour = 0.0005;
+  double rtt_ms_per_100km = 1.0;
+  absl::Status Validate() const;
+};
+
+// Shadow sync: the default interval (domain time), the scheduler's tick (real time), rounds at
+// once, a round's longest run, the scheduler lease and the interval jitter.
+struct SyncSettings {
+  absl::Duration shadow_sync_interval = absl::Seconds(60);
+  absl::Duration sync_tick = absl::Seconds(1);
+  int sync_concurrency = 4;
+  absl::Duration sync_round_timeout = absl::Minutes(30);
+  absl::Duration sync_lease_ttl = absl::Seconds(15);
+  double sync_jitter = 0.1;
+  absl::Status Validate() const;
+};
+
+// Migrations (migration/migrator.h, migration/migration_driver.h).
+struct MigrationSettings {
+  int64_t cutover_dirty_bytes = 8 << 20;
+  int max_precopy_rounds = 10;
+  absl::Duration freeze_hold = absl::ZeroDuration();  // 0: from the freeze model
+  absl::Duration observe_window = absl::Hours(6);
+  int max_migrations = 4;
+  int max_migrations_per_location = 2;
+  absl::Duration migration_step_deadline = absl::Minutes(10);
+  absl::Duration migration_tick = absl::Milliseconds(500);
+  absl::Duration migration_lease_ttl = absl::Seconds(15);
+  absl::Status Validate() const;
+};
+
+// Telemetry ingest and upkeep: client origins, retention, deduplication, the ingest queue and
+// its writers, and the loops that keep inputs fresh.
+struct TelemetrySettings {
+  std::string geoip_db;
+  std::string geoip_field = "region";
+  absl::Duration access_log_retention = absl::Hours(24 * 30);
+  absl::Duration demand_retention = absl::Hours(24 * 400);
+  absl::Duration batch_dedup_window = absl::Hours(24);
+  int max_batch_events = 10'000;
+  int ingest_queue_records = 50'000;
+  int ingest_group_records = 25'000;
+  absl::Duration ingest_commit_deadline = absl::Seconds(30);
+  absl::Duration ingest_retry_after = absl::Seconds(1);
+  int ingest_threads = 2;
+  int ingest_writers = 2;
+  int ingest_stream_in_flight = 16;
+  absl::Duration retention_interval = absl::Minutes(10);
+  absl::Duration affinity_flush_interval = absl::Seconds(5);
+  absl::Duration affinity_resolution = absl::Minutes(1);
+  absl::Duration telemetry_refresh_interval = absl::Seconds(30);
+  absl::Status Validate() const;
+};
+
+// Forecasting: the history fitted to, the longest horizon served, when a resource is due a
+// refit, the refresher's pace and threads, one computation's deadline, stored forecasts' life,
+// and joint sample paths per resource.
+struct ForecastSettings {
+  absl::Duration forecast_history = absl::Hours(24 * 7 * 8);
+  int max_horizon_hours = 168;
+  int forecast_refit_hours = 6;
+  absl::Duration forecast_interval = absl::Minutes(5);
+  int forecast_threads = 1;
+  absl::Duration forecast_deadline = absl::Seconds(30);
+  absl::Duration forecast_retention = absl::Hours(24 * 90);
+  int sample_paths = 200;
+  absl::Status Validate() const;
+};
+
+struct ServerOptions {
+  ProcessSettings process;
+  StorageSettings storage;
+  ComputeSettings compute;
+  TrafficSettings traffic;
+  PlacementSettings placement;
+  SyncSettings sync;
+  MigrationSettings migration;
+  TelemetrySettings telemetry;
+  ForecastSettings forecast;
+  // Every area's checks, then those across areas. INVALID_ARGUMENT naming the flags.
+  absl::Status Validate() const;
+};
+
+}  // namespace shadowplane::server
+
+#endif  // SHADOWPLANE_SERVER_SERVER_OPTIONS_H_
