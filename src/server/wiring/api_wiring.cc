@@ -1,0 +1,59 @@
+#include "server/wiring/api_wiring.h"
+
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "server/serving_endpoints.h"
+
+namespace shadowplane::server {
+
+absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions& options,
+                                                            const ApiParts& parts,
+                                                            const WiringContext& context) {
+  std::unique_ptr<ApiWiring> w(new ApiWiring(options.process.shutdown_grace));
+  StorageWiring* storage = parts.storage;
+  // Handlers that block run here; as many as database connections, so none waits for one.
+  w->rpc_workers_ = std::make_unique<WorkerPool>("rpc", options.storage.db_pool_size, 4096);
+  // A SyncNow call waits for a whole round: such calls get threads of their own.
+  w->sync_rpc_workers_ =
+      std::make_unique<WorkerPool>("sync-rpc", options.sync.sync_concurrency, 64);
+  w->location_cache_ =
+      std::make_unique<catalog::LocationCache>(storage->locations(), absl::Seconds(1));
+  w->health_ = std::make_unique<api::HealthService>(parts.serving);
+  w->server_info_ = std::make_unique<api::ServerInfoService>(parts.facts);
+  w->location_service_ = std::make_unique<api::LocationService>(
+      storage->locations(), w->location_cache_.get(), context.clock, w->rpc_workers_.get());
+  w->reservation_service_ = std::make_unique<api::ReservationService>(parts.reservations->manager(),
+                                                                      w->rpc_workers_.get());
+  w->sync_service_ = std::make_unique<api::SyncService>(
+      parts.reservations->syncer(), storage->sync_runs(), w->sync_rpc_workers_.get());
+  w->telemetry_service_ = std::make_unique<api::TelemetryService>(
+      parts.telemetry->pipeline(), parts.telemetry->demand_reader(), w->rpc_workers_.get(),
+      options.telemetry.ingest_stream_in_flight);
+  w->forecast_service_ =
+      std::make_unique<api::ForecastService>(parts.forecasting->predictor(), w->rpc_workers_.get());
+  w->event_service_ = std::make_unique<api::EventService>(parts.forecasting->event_registry(),
+                                                          w->rpc_workers_.get());
+  w->migration_service_ =
+      std::make_unique<api::MigrationService>(parts.migrations->manager(), w->rpc_workers_.get());
+  ASSIGN_OR_RETURN(
+      w->server_,
+      StartGrpcServer(
+          options.process.listen, "listen",
+          {w->health_.get(), w->server_info_.get(), w->location_service_.get(),
+           w->reservation_service_.get(), w->sync_service_.get(), w->telemetry_service_.get(),
+           w->forecast_service_.get(), w->event_service_.get(), w->migration_service_.get()},
+          context.registry, &w->port_));
+  return w;
+}
+
+ApiWiring::~ApiWiring() {
+  const absl::Time start = absl::Now();
+  if (health_ != nullptr) health_->Shutdown();  // NOT_SERVING first, so balancers drain
+  if (server_ != nullptr) {
+    StopGrpcServer(server_, rpc_workers_.get(), shutdown_grace_);
+    LOG_EVENT(kInfo, "gRPC server stopped").Field("elapsed_seconds", absl::Now() - start);
+  }
+}
+
+}  // namespace shadowplane::server
