@@ -5,7 +5,7 @@
 #include "absl/synchronization/mutex.h"
 #include "api/unary.h"
 #include "common/proto_time.h"
-#include "migration/migration_state.h"
+#include "store/migration_state.h"
 
 namespace shadowplane::api {
 
@@ -133,8 +133,8 @@ class MigrationService::Watch final : public grpc::ServerWriteReactor<pb::Migrat
         }
         if (failed) return Finish(grpc::Status::CANCELLED);
       }
-      const auto state = migration::ParseState(details->migration.state);
-      if (!state.has_value() || migration::IsFinal(*state)) return Finish(grpc::Status::OK);
+      const auto state = store::ParseState(details->migration.state);
+      if (!state.has_value() || store::IsFinal(*state)) return Finish(grpc::Status::OK);
       absl::MutexLock lock(&mu_);
       auto cancelled = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return cancelled_; };
       mu_.AwaitWithTimeout(absl::Condition(&cancelled), service_->watch_poll_);

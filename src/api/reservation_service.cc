@@ -3,6 +3,7 @@
 #include "api/unary.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
+#include "planner/placement_constraint.h"
 
 namespace shadowplane::api {
 
@@ -39,12 +40,11 @@ void ToProto(const store::ReservationRecord& r, absl::Time now, pb::Reservation*
   out->set_data_size_bytes(r.data_size_bytes);
   out->set_shadow_capacity_fraction(r.shadow_capacity_fraction);
   out->set_shadow_sync_interval_seconds(r.shadow_sync_interval_seconds);
-  std::vector<std::string> locations, regions;
-  std::vector<planner::ClientRegionWeight> clients;
-  (void)reservation::PlacementFromJson(r.placement_json, &locations, &regions, &clients);
-  for (const auto& l : locations) out->mutable_placement()->add_locations(l);
-  for (const auto& g : regions) out->mutable_placement()->add_regions(g);
-  for (const auto& c : clients) {
+  planner::PlacementConstraint placement;
+  (void)planner::PlacementFromJson(r.placement_json, &placement);
+  for (const auto& l : placement.locations) out->mutable_placement()->add_locations(l);
+  for (const auto& g : placement.regions) out->mutable_placement()->add_regions(g);
+  for (const auto& c : placement.client_regions) {
     pb::ClientRegion* client = out->mutable_placement()->add_client_regions();
     client->set_region(c.region);
     client->set_weight(c.weight);

@@ -4,18 +4,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "forecast/best_location_chain.h"
-#include "reservation/reservation_manager.h"
+#include "planner/placement_constraint.h"
 
 namespace shadowplane::forecast {
 
 absl::StatusOr<std::vector<store::LocationRecord>> CandidateLocations(
     const std::string& placement_json, const store::LocationCatalog& catalog) {
-  std::vector<std::string> names, regions;
-  std::vector<planner::ClientRegionWeight> clients;
-  if (!placement_json.empty() &&
-      !reservation::PlacementFromJson(placement_json, &names, &regions, &clients)) {
+  planner::PlacementConstraint placement;
+  if (!placement_json.empty() && !planner::PlacementFromJson(placement_json, &placement)) {
     return absl::InvalidArgumentError("the reservation's stored placement cannot be read");
   }
+  const std::vector<std::string>& names = placement.locations;
+  const std::vector<std::string>& regions = placement.regions;
   // As the placement constraint says: these locations and every location in these regions; both
   // empty, anywhere.
   std::vector<store::LocationRecord> out;

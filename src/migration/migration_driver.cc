@@ -8,10 +8,10 @@
 #include "common/fault_point.h"
 #include "common/log.h"
 #include "common/retriable.h"
-#include "migration/migration_state.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "store/migration_state.h"
 
 namespace shadowplane::migration {
 
@@ -148,8 +148,8 @@ void MigrationDriver::Run(const std::string& id) {
       Sleep(options_.tick);
       continue;
     }
-    const std::optional<MigrationState> state = ParseState(m->state);
-    if (!state.has_value() || IsFinal(*state)) {
+    const std::optional<store::MigrationState> state = store::ParseState(m->state);
+    if (!state.has_value() || store::IsFinal(*state)) {
       (void)migrations_->Release(id, options_.owner);  // nobody drives a finished migration
       break;
     }
@@ -172,9 +172,10 @@ void MigrationDriver::Run(const std::string& id) {
     if (!now.ok()) continue;
     if (now->lease_owner != options_.owner || now->state != m->state) continue;
     const absl::Duration in_state = absl::Now() - now->state_entered_at.value_or(absl::Now());
-    const bool past_switch =
-        now->progress.switched_at.has_value() || *state == MigrationState::kRetiringSource ||
-        *state == MigrationState::kObserving || *state == MigrationState::kRollingBack;
+    const bool past_switch = now->progress.switched_at.has_value() ||
+                             *state == store::MigrationState::kRetiringSource ||
+                             *state == store::MigrationState::kObserving ||
+                             *state == store::MigrationState::kRollingBack;
     if (IsRetriable(error) && (past_switch || in_state < options_.step_deadline)) {
       store::MigrationProgress progress = now->progress;
       progress.attempts++;

@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
-#include "migration/migration_state.h"
+#include "store/migration_state.h"
 
 namespace shadowplane::migration {
 
@@ -141,7 +141,7 @@ absl::StatusOr<MigrationDetails> MigrationManager::Get(const std::string& id) {
 
 absl::StatusOr<std::vector<store::MigrationRecord>> MigrationManager::List(
     const store::MigrationFilter& filter) {
-  if (!filter.state.empty() && !ParseState(filter.state).has_value()) {
+  if (!filter.state.empty() && !store::ParseState(filter.state).has_value()) {
     return absl::InvalidArgumentError(
         absl::StrCat("state \"", filter.state, "\" is not a migration state"));
   }
@@ -151,12 +151,12 @@ absl::StatusOr<std::vector<store::MigrationRecord>> MigrationManager::List(
 absl::StatusOr<store::MigrationRecord> MigrationManager::Cancel(const std::string& id) {
   if (id.empty()) return absl::InvalidArgumentError("id is required");
   ASSIGN_OR_RETURN(store::MigrationRecord m, migrations_->Get(id));
-  const std::optional<MigrationState> state = ParseState(m.state);
-  if (state.has_value() && IsFinal(*state)) {
+  const std::optional<store::MigrationState> state = store::ParseState(m.state);
+  if (state.has_value() && store::IsFinal(*state)) {
     return absl::FailedPreconditionError(
         absl::StrCat("migration ", id, " is already finished (", m.state, ")"));
   }
-  if (!state.has_value() || !CanRollBack(*state) || m.progress.switched_at.has_value()) {
+  if (!state.has_value() || !store::CanRollBack(*state) || m.progress.switched_at.has_value()) {
     return absl::FailedPreconditionError(
         absl::StrCat("migration ", id, " is past its traffic switch (", m.state,
                      "): the new primary serves; migrate back instead"));

@@ -1,7 +1,9 @@
-// Runs the steps of the migration state machine (migration/migration_state.h) against live state.
+// Runs the steps of the migration state machine (store/migration_state.h) against live state.
 // A step performs the side effects of the migration's current state, then commits the next state
 // (with what it did: the progress columns, an event). Every step re-reads the reservation and its
-// instances and converges, so a step that ran halfway (a crash, a lost lease) runs again safely:
+// instances and converges, so a step that ran halfway (a crash, a lost lease) runs again safely.
+// Each step is in a file of its own (src/migration/step_<state>.cc); this class keeps the dispatch,
+// the state moves and what the steps share (migrator_internal.h).
 //
 //   PLANNED           waits for a slot under the concurrency limits; records the demand forecast
 //                     that the observation will compare with.
@@ -15,7 +17,7 @@
 //                     checks the target byte-identical (tree hash), makes the target writable,
 //                     switches traffic, then makes the source read-only and lets it forward the
 //                     held writes (and later ones, for the drain period) to the target. The
-//                     write-freeze window (freeze to target writable) is recorded and fed to the
+//                     write freeze (hold to the source forwarding) is recorded and fed to the
 //                     freeze model. The roles swap in one transaction: the old primary becomes the
 //                     shadow unless it breaks the diversity rule and the old shadow does not (then
 //                     it is retired).

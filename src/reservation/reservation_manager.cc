@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/retriable.h"
 #include "common/status_macros.h"
+#include "planner/placement_constraint.h"
 #include "yaml-cpp/yaml.h"
 
 namespace shadowplane::reservation {
@@ -62,47 +63,6 @@ absl::Status ValidateSpec(const ReserveSpec& spec) {
 }
 
 }  // namespace
-
-std::string PlacementToJson(const ReserveSpec& spec) {
-  std::string json = "{\"locations\":[";
-  for (size_t i = 0; i < spec.locations.size(); ++i) {
-    if (i > 0) json += ",";
-    AppendJsonString(spec.locations[i], &json);
-  }
-  json += "],\"regions\":[";
-  for (size_t i = 0; i < spec.regions.size(); ++i) {
-    if (i > 0) json += ",";
-    AppendJsonString(spec.regions[i], &json);
-  }
-  json += "],\"client_regions\":[";
-  for (size_t i = 0; i < spec.client_regions.size(); ++i) {
-    if (i > 0) json += ",";
-    json += "{\"region\":";
-    AppendJsonString(spec.client_regions[i].region, &json);
-    absl::StrAppend(&json, ",\"weight\":", spec.client_regions[i].weight, "}");
-  }
-  return json + "]}";
-}
-
-bool PlacementFromJson(const std::string& json, std::vector<std::string>* locations,
-                       std::vector<std::string>* regions,
-                       std::vector<planner::ClientRegionWeight>* clients) {
-  try {
-    const YAML::Node node = YAML::Load(json);  // JSON is YAML
-    for (const auto& l : node["locations"]) locations->push_back(l.as<std::string>());
-    for (const auto& r : node["regions"]) regions->push_back(r.as<std::string>());
-    for (const auto& c : node["client_regions"]) {
-      clients->push_back({c["region"].as<std::string>(), c["weight"].as<double>()});
-    }
-    return true;
-  } catch (const YAML::Exception&) {
-    // Written by PlacementToJson; an unreadable value reads as "anywhere".
-    locations->clear();
-    regions->clear();
-    clients->clear();
-    return false;
-  }
-}
 
 ReservationManager::ReservationManager(store::ReservationRepository* reservations,
                                        store::LocationRepository* locations,
@@ -178,7 +138,8 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Reserve(const Reser
   draft.shadow_capacity_fraction = request.shadow_capacity_fraction;
   draft.shadow_sync_interval_seconds =
       spec.shadow_sync_interval_seconds.value_or(options_.default_shadow_sync_interval_seconds);
-  draft.placement_json = PlacementToJson(spec);
+  draft.placement_json =
+      planner::PlacementToJson({spec.locations, spec.regions, spec.client_regions});
   draft.explanation = placement.explanation;
   if (traffic_ != nullptr) {
     draft.traffic_provider = traffic_->name();

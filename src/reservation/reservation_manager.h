@@ -70,13 +70,6 @@ struct ReservationOptions {
   std::string service_name_template = "{name}";
 };
 
-// The placement constraint as stored (JSON), and back. PlacementFromJson returns false (and reads
-// "anywhere") when the value cannot be read.
-std::string PlacementToJson(const ReserveSpec& spec);
-bool PlacementFromJson(const std::string& json, std::vector<std::string>* locations,
-                       std::vector<std::string>* regions,
-                       std::vector<planner::ClientRegionWeight>* clients);
-
 class ReservationManager {
  public:
   // The domain clock reservations are timed by.

@@ -266,6 +266,19 @@ absl::StatusOr<std::vector<MigrationEventRecord>> MigrationRepository::Events(
 absl::Status MigrationRepository::Transition(const std::string& id, const std::string& from,
                                              const std::string& to, const MigrationChange& change,
                                              absl::Time now, const std::string& owner) {
+  const std::optional<MigrationState> from_state = ParseState(from);
+  const std::optional<MigrationState> to_state = ParseState(to);
+  if (!from_state.has_value() || !to_state.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("migration ", id, ": unknown state in ", from, " -> ", to));
+  }
+  // Staying in an unfinished state records an event (a step's decision); any other move must be
+  // one of the state machine's.
+  const bool stays = *from_state == *to_state && !IsFinal(*from_state);
+  if (!stays && !CanTransition(*from_state, *to_state)) {
+    return absl::FailedPreconditionError(absl::StrCat("migration ", id, ": ", from, " -> ", to,
+                                                      " is not a move of the state machine"));
+  }
   if (!LooksLikeUuid(id)) return absl::NotFoundError(absl::StrCat("migration ", id, " not found"));
   return pool_->Run("moving a migration", [&](pqxx::connection& conn) -> absl::Status {
     pqxx::work txn(conn);

@@ -1,4 +1,4 @@
-// The `migrations` table (the persisted state machine, migration/migration_state.h) and its
+// The `migrations` table (the persisted state machine, store/migration_state.h) and its
 // `migration_events`. Every state change is a compare-and-set on the row's state, committed with
 // its event in one transaction, so a driver that lost its lease (or a second driver) can never
 // move a migration twice. Leases live in the row: a driver claims unfinished migrations whose
@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "store/connection_pool.h"
+#include "store/migration_state.h"
 
 namespace shadowplane::store {
 
@@ -128,7 +129,9 @@ class MigrationRepository {
   // Moves the migration from `from` to `to` with `change`, and records the event, in one
   // transaction: only if it is still in `from` and, with a non-empty `owner`, still leased by
   // `owner`. ABORTED otherwise (another driver moved it, or the lease was lost); NOT_FOUND for an
-  // unknown id.
+  // unknown id; FAILED_PRECONDITION, before anything is read, for a move the state machine does
+  // not allow (store/migration_state.h; staying in an unfinished state is allowed), and
+  // INVALID_ARGUMENT for an unknown state.
   absl::Status Transition(const std::string& id, const std::string& from, const std::string& to,
                           const MigrationChange& change, absl::Time now, const std::string& owner);
 

@@ -12,7 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
-#include "migration/migration_state.h"
+#include "store/migration_state.h"
 #include "support/test_database.h"
 
 namespace shadowplane::migration {
@@ -56,7 +56,7 @@ class ScriptedStepper final : public MigrationStepper {
                       const std::string& owner) override {
     store::MigrationChange change;
     change.error = why.ToString();
-    const bool back = CanRollBack(*ParseState(m.state));
+    const bool back = store::CanRollBack(*store::ParseState(m.state));
     return repo_->Transition(m.id, m.state, back ? "ROLLING_BACK" : "FAILED", change, absl::Now(),
                              owner);
   }
@@ -121,7 +121,7 @@ class MigrationDriverTest : public testing::MigratedDatabaseTest {
       auto m = repo_->Get(id);
       if (m.ok()) {
         state = m->state;
-        if (IsFinal(*ParseState(state))) return state;
+        if (store::IsFinal(*store::ParseState(state))) return state;
       }
       absl::SleepFor(absl::Milliseconds(20));
     }

@@ -99,6 +99,37 @@ TEST_F(MigrationRepositoryTest, MovesAreCompareAndSetAndEachLeavesAnEvent) {
       absl::StatusCode::kNotFound);
 }
 
+TEST_F(MigrationRepositoryTest, AMoveTheStateMachineDoesNotAllowIsRefusedAndChangesNothing) {
+  bool created = false;
+  auto m = repo_->Create(Planned("mig-illegal", kResource), kNow, &created);
+  ASSERT_TRUE(m.ok());
+  struct Move {
+    const char* from;
+    const char* to;
+    absl::StatusCode code;
+  };
+  for (const Move& move : {Move{"PLANNED", "CUTOVER", absl::StatusCode::kFailedPrecondition},
+                           Move{"PLANNED", "DONE", absl::StatusCode::kFailedPrecondition},
+                           Move{"PLANNED", "ROLLED_BACK", absl::StatusCode::kFailedPrecondition},
+                           Move{"PLANNED", "SIDEWAYS", absl::StatusCode::kInvalidArgument},
+                           Move{"", "PLANNED", absl::StatusCode::kInvalidArgument}}) {
+    const absl::Status s = repo_->Transition(m->id, move.from, move.to, {}, kNow, "");
+    EXPECT_EQ(s.code(), move.code) << move.from << " -> " << move.to << ": " << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), move.to)) << s;
+  }
+  auto events = repo_->Events(m->id);
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->size(), 1u) << "only the creation";
+  auto now = repo_->Get(m->id);
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->state, "PLANNED");
+  // Staying in an unfinished state is a step's recorded decision; a final state is left by nothing.
+  ASSERT_TRUE(repo_->Transition(m->id, "PLANNED", "PLANNED", {}, kNow, "").ok());
+  ASSERT_TRUE(repo_->Transition(m->id, "PLANNED", "FAILED", {}, kNow, "").ok());
+  EXPECT_EQ(repo_->Transition(m->id, "FAILED", "FAILED", {}, kNow, "").code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(MigrationRepositoryTest, LeasesGoToOneDriverAndToAnotherWhenTheyExpire) {
   bool created = false;
   auto m = repo_->Create(Planned("mig-1", kResource), kNow, &created);
@@ -194,7 +225,9 @@ TEST_F(MigrationRepositoryTest, ProgressRoundsAndObservationsAreKeptAndANewMoveE
   EXPECT_EQ(*(*observed)[0].predicted_requests, 10.0) << "the forecast as it was first recorded";
   EXPECT_EQ(*(*observed)[0].realized_requests, 12.0);
 
-  ASSERT_TRUE(repo_->Transition(m->id, "PLANNED", "OBSERVING", {}, kNow, "").ok());
+  ASSERT_TRUE(repo_->Transition(m->id, "PLANNED", "PREPARING_TARGET", {}, kNow, "").ok());
+  ASSERT_TRUE(repo_->Transition(m->id, "PREPARING_TARGET", "PROMOTING", {}, kNow, "").ok());
+  ASSERT_TRUE(repo_->Transition(m->id, "PROMOTING", "OBSERVING", {}, kNow, "").ok());
   auto read = repo_->Get(m->id);
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(read->progress.precopy_rounds, 2);

@@ -1,10 +1,10 @@
 // The migration state machine's moves: the planned path, the emergency path, rollback only before
 // traffic has moved, failure from anywhere unfinished, nothing out of a final state.
-#include "migration/migration_state.h"
+#include "store/migration_state.h"
 
 #include "gtest/gtest.h"
 
-namespace shadowplane::migration {
+namespace shadowplane::store {
 namespace {
 
 using S = MigrationState;
@@ -60,4 +60,4 @@ TEST(MigrationStateTest, RollbackOnlyBeforeTrafficMovesFailureFromAnyUnfinishedS
 }
 
 }  // namespace
-}  // namespace shadowplane::migration
+}  // namespace shadowplane::store

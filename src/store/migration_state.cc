@@ -1,8 +1,8 @@
-#include "migration/migration_state.h"
+#include "store/migration_state.h"
 
 #include <utility>
 
-namespace shadowplane::migration {
+namespace shadowplane::store {
 
 namespace {
 
@@ -73,4 +73,4 @@ bool CanTransition(MigrationState from, MigrationState to) {
   }
 }
 
-}  // namespace shadowplane::migration
+}  // namespace shadowplane::store

@@ -5,15 +5,15 @@
 //   PLANNED -> PREPARING_TARGET -> PROMOTING -> OBSERVING -> DONE
 // and from any unfinished state before traffic has moved, ROLLING_BACK -> ROLLED_BACK; from any
 // unfinished state, FAILED on a permanent error. DONE, ROLLED_BACK and FAILED are final.
-#ifndef SHADOWPLANE_MIGRATION_MIGRATION_STATE_H_
-#define SHADOWPLANE_MIGRATION_MIGRATION_STATE_H_
+#ifndef SHADOWPLANE_STORE_MIGRATION_STATE_H_
+#define SHADOWPLANE_STORE_MIGRATION_STATE_H_
 
 #include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
 
-namespace shadowplane::migration {
+namespace shadowplane::store {
 
 enum class MigrationState {
   kPlanned,
@@ -42,6 +42,6 @@ bool CanRollBack(MigrationState state);
 // Whether `from -> to` is a move of the state machine.
 bool CanTransition(MigrationState from, MigrationState to);
 
-}  // namespace shadowplane::migration
+}  // namespace shadowplane::store
 
-#endif  // SHADOWPLANE_MIGRATION_MIGRATION_STATE_H_
+#endif  // SHADOWPLANE_STORE_MIGRATION_STATE_H_

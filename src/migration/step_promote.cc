@@ -1,0 +1,62 @@
+// The migration step PROMOTING: an emergency: the shadow made the primary without a final round
+// from the source.
+#include "migration/migrator_internal.h"
+
+namespace shadowplane::migration {
+
+absl::StatusOr<StepResult> Migrator::Promote(const store::MigrationRecord& m,
+                                             const std::string& owner) {
+  ASSIGN_OR_RETURN(Context c, Load(m));
+  const store::ReservationRecord& r = c.reservation;
+  if (c.target.id.empty() || !Live(c.target)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("migration ", m.id, " has no live shadow to promote"));
+  }
+  store::MigrationRecord next = m;
+  if (!m.progress.switched_at.has_value()) {
+    // Fence the old primary if it can be reached; if not, the reconcile loop fences it when it
+    // returns (the database records it read-only from the swap on).
+    if (!c.source.id.empty()) {
+      if (auto fenced = compute_->SetReadOnly(c.source.location, c.source.id, true); !fenced.ok()) {
+        LOG_EVENT(kWarning, "old primary not reachable to fence; fenced when it returns")
+            .Field("migration_id", m.id)
+            .Field("instance_id", c.source.id)
+            .Field("error", fenced.status());
+      }
+    }
+    const absl::Time synced = r.last_synced_at.value_or(r.created_at);
+    next.progress.loss_window_seconds =
+        std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - synced));
+    RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, false, clock_->Now()));
+    RETURN_IF_ERROR(compute_->SetReadOnly(c.target.location, c.target.id, false).status());
+    FaultPoint("migration.promoting.after_target_writable");
+    if (switcher_ != nullptr && traffic_ != nullptr && !r.traffic_provider.empty()) {
+      ASSIGN_OR_RETURN(providers::Endpoint to,
+                       providers::ParseEndpoint(c.target.endpoint, "target"));
+      traffic::SwitchRequest request;
+      request.resource_id = m.resource_id;
+      request.service = r.service_name;
+      request.to = to;
+      request.urgent = true;
+      request.reason = absl::StrCat("emergency promotion ", m.id);
+      auto from = providers::ParseEndpoint(c.source.endpoint, "source");
+      request.from = from.ok() ? *from : to;
+      RETURN_IF_ERROR(switcher_->Switch(request).status());
+      FaultPoint("migration.promoting.after_switch");
+    }
+    next.progress.switched_at = clock_->Now();
+    RETURN_IF_ERROR(migrations_->SaveProgress(m.id, m.state, next.progress, clock_->Now(), owner));
+    if (loss_window_seconds_ != nullptr) {
+      loss_window_seconds_->Observe(*next.progress.loss_window_seconds);
+    }
+  }
+  RETURN_IF_ERROR(reservations_->SwapRoles(m.resource_id, c.target.id, clock_->Now()));
+  next.progress.observe_until = clock_->Now() + options_.observe_window;
+  return MoveTo(next, store::StateName(store::MigrationState::kObserving),
+                Json({{"loss_window_seconds",
+                       absl::StrFormat("%.3f", next.progress.loss_window_seconds.value_or(0))},
+                      {"promoted", Quote(c.target.id)}}),
+                owner);
+}
+
+}  // namespace shadowplane::migration

@@ -1,0 +1,39 @@
+// The migration step ROLLING_BACK: the source serving again and the target undone, before traffic
+// moved.
+#include "migration/migrator_internal.h"
+
+namespace shadowplane::migration {
+
+absl::StatusOr<StepResult> Migrator::RollBack(const store::MigrationRecord& m,
+                                              const std::string& owner) {
+  ASSIGN_OR_RETURN(Context c, Load(m));
+  const store::ReservationRecord& r = c.reservation;
+  // The source, still the primary, serves writes itself again.
+  if (!c.source.id.empty() && c.source.id == r.primary.id && Live(c.source)) {
+    RETURN_IF_ERROR(
+        compute_->SetWriteRouting(c.source.location, c.source.id, providers::WriteRouting{})
+            .status());
+    RETURN_IF_ERROR(compute_->SetReadOnly(c.source.location, c.source.id, false).status());
+    FaultPoint("migration.rolling_back.after_source_restored");
+  }
+  if (!c.target.id.empty() && Live(c.target)) {
+    if (c.target.role == "target") {
+      RETURN_IF_ERROR(Deactivate(c.target));
+    } else if (c.target.role == "shadow") {
+      RETURN_IF_ERROR(compute_->SetReadOnly(c.target.location, c.target.id, true).status());
+      RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, true, clock_->Now()));
+      const Capacity want = planner::ShadowCapacity(r.capacity, r.shadow_capacity_fraction);
+      const Capacity typed{want.millicores, want.memory_mib, c.target.capacity.type};
+      // Whatever the record says (it may lag the instance after a crash).
+      RETURN_IF_ERROR(compute_->ScaleInstance(c.target.location, c.target.id, typed).status());
+      RETURN_IF_ERROR(reservations_->SetInstanceCapacity(c.target.id, typed, clock_->Now()));
+    }
+  }
+  if (traffic_ != nullptr && !r.traffic_provider.empty() && m.progress.traffic_prepared) {
+    RestoreTraffic(m, r.service_name);
+  }
+  return MoveTo(m, store::StateName(store::MigrationState::kRolledBack),
+                Json({{"source_serving", "true"}}), owner);
+}
+
+}  // namespace shadowplane::migration
