@@ -1,4 +1,4 @@
-#include "api/agent_protocol_check.h"
+#include "agent/agent_protocol_check.h"
 
 #include <string>
 
@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/agent_protocol.h"
 
-namespace shadowplane::api {
+namespace shadowplane::agent {
 
 absl::Status CheckProtocol(const grpc::ServerContextBase* context) {
   const auto& metadata = context->client_metadata();
@@ -26,4 +26,4 @@ absl::Status CheckProtocol(const grpc::ServerContextBase* context) {
   return absl::OkStatus();
 }
 
-}  // namespace shadowplane::api
+}  // namespace shadowplane::agent

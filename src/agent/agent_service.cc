@@ -1,14 +1,14 @@
-#include "api/agent_service.h"
+#include "agent/agent_service.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "api/agent_protocol_check.h"
-#include "api/grpc_status.h"
-#include "api/unary.h"
+#include "agent/agent_protocol_check.h"
 #include "common/agent_protocol.h"
+#include "common/grpc_status.h"
+#include "common/grpc_unary.h"
 #include "common/status_macros.h"
 
-namespace shadowplane::api {
+namespace shadowplane::agent {
 
 namespace pb = shadowplane::agent::v1;
 
@@ -174,4 +174,4 @@ grpc::ServerUnaryReactor* AgentService::ListInstances(grpc::CallbackServerContex
   });
 }
 
-}  // namespace shadowplane::api
+}  // namespace shadowplane::agent

@@ -1,13 +1,13 @@
 // shadowplane.agent.v1.AgentService: thin handlers over agent::InstanceManager. Every call but
 // Hello must carry a protocol version this agent speaks (see common/agent_protocol.h).
-#ifndef SHADOWPLANE_API_AGENT_SERVICE_H_
-#define SHADOWPLANE_API_AGENT_SERVICE_H_
+#ifndef SHADOWPLANE_AGENT_AGENT_SERVICE_H_
+#define SHADOWPLANE_AGENT_AGENT_SERVICE_H_
 
 #include "agent/instance_manager.h"
 #include "common/worker_pool.h"
 #include "shadowplane/agent/v1/agent.grpc.pb.h"
 
-namespace shadowplane::api {
+namespace shadowplane::agent {
 
 class AgentService final : public shadowplane::agent::v1::AgentService::CallbackService {
  public:
@@ -51,6 +51,6 @@ class AgentService final : public shadowplane::agent::v1::AgentService::Callback
   WorkerPool* const workers_;
 };
 
-}  // namespace shadowplane::api
+}  // namespace shadowplane::agent
 
-#endif  // SHADOWPLANE_API_AGENT_SERVICE_H_
+#endif  // SHADOWPLANE_AGENT_AGENT_SERVICE_H_

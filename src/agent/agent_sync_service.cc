@@ -1,11 +1,11 @@
-#include "api/agent_sync_service.h"
+#include "agent/agent_sync_service.h"
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "api/agent_protocol_check.h"
-#include "api/grpc_status.h"
+#include "agent/agent_protocol_check.h"
 #include "common/fault_point.h"
+#include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "prometheus/counter.h"
@@ -19,7 +19,7 @@
 #include "sync/tree.h"
 #include "sync/tree_ops.h"
 
-namespace shadowplane::api {
+namespace shadowplane::agent {
 
 namespace pb = shadowplane::agent::v1;
 
@@ -191,4 +191,4 @@ grpc::Status AgentSyncService::Pull(
   return ToGrpcStatus(status);
 }
 
-}  // namespace shadowplane::api
+}  // namespace shadowplane::agent

@@ -8,8 +8,8 @@
 // sync writes into a shadow, so the cache stays true between rounds (and each entry is checked
 // against the file's size, mtime and inode anyway). At most one round per target instance runs at
 // a time. At start, temporary files left by a killed round are removed. Thread-safe.
-#ifndef SHADOWPLANE_API_AGENT_SYNC_SERVICE_H_
-#define SHADOWPLANE_API_AGENT_SYNC_SERVICE_H_
+#ifndef SHADOWPLANE_AGENT_AGENT_SYNC_SERVICE_H_
+#define SHADOWPLANE_AGENT_AGENT_SYNC_SERVICE_H_
 
 #include <map>
 #include <memory>
@@ -34,7 +34,7 @@ class Histogram;
 class Gauge;
 }  // namespace prometheus
 
-namespace shadowplane::api {
+namespace shadowplane::agent {
 
 struct AgentSyncOptions {
   int threads = 2;                           // files hashed, signed and delta-encoded in parallel
@@ -78,6 +78,6 @@ class AgentSyncService final : public shadowplane::agent::v1::SyncService::Servi
   prometheus::Gauge* backlog_ = nullptr;
 };
 
-}  // namespace shadowplane::api
+}  // namespace shadowplane::agent
 
-#endif  // SHADOWPLANE_API_AGENT_SYNC_SERVICE_H_
+#endif  // SHADOWPLANE_AGENT_AGENT_SYNC_SERVICE_H_

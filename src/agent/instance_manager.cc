@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <httplib.h>
 #include <netinet/in.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -27,12 +26,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "agent/instance_status_client.h"
 #include "common/fault_point.h"
 #include "common/file_util.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "providers/endpoint.h"
-#include "yaml-cpp/yaml.h"
 
 namespace shadowplane::agent {
 
@@ -57,39 +56,12 @@ namespace {
 
 constexpr absl::Duration kStableAfter = absl::Seconds(30);
 
-// Whether the process `pid` answers on address:port. Asking for its pid, not just connecting,
-// matters: another program listening there would otherwise pass for the instance.
-bool ServesAs(const std::string& address, int port, pid_t pid) {
-  httplib::Client client(address, port);
-  client.set_connection_timeout(0, 200000);
-  client.set_read_timeout(1, 0);
-  auto res = client.Get("/_shadowplane/status");
-  return res && res->status == 200 &&
-         absl::StrContains(res->body, absl::StrCat("\"pid\":", pid, "}"));
-}
-
 // Whether `pid` is the shadowplane-instance serving `dir` (a recycled pid is something else).
 bool IsInstanceProcess(pid_t pid, const std::string& dir) {
   if (pid <= 0 || kill(pid, 0) != 0) return false;
   std::ifstream in(absl::StrCat("/proc/", pid, "/cmdline"), std::ios::binary);
   std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return absl::StrContains(cmdline, absl::StrCat("--instance_dir=", dir));
-}
-
-absl::Status CheckSeedDir(const std::string& seed) {
-  struct stat st;
-  if (stat(seed.c_str(), &st) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("seed_dir ", seed, " cannot be used: ", strerror(errno)));
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat("seed_dir ", seed, " is not a directory"));
-  }
-  if (access(seed.c_str(), R_OK | X_OK) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("seed_dir ", seed, " cannot be read: ", strerror(errno)));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -170,7 +142,11 @@ absl::StatusOr<std::unique_ptr<InstanceManager>> InstanceManager::Open(
   return manager;
 }
 
-InstanceManager::InstanceManager(InstanceManagerOptions options) : options_(std::move(options)) {}
+InstanceManager::InstanceManager(InstanceManagerOptions options)
+    : options_(std::move(options)),
+      layout_(options_.data_root),
+      ledger_(options_.location, options_.capacity_millicores, options_.capacity_memory_mib,
+              options_.instance_network) {}
 
 InstanceManager::~InstanceManager() {
   {
@@ -185,9 +161,7 @@ InstanceManager::~InstanceManager() {
   }
 }
 
-std::string InstanceManager::InstanceDir(const std::string& id) const {
-  return absl::StrCat(options_.data_root, "/instances/", id);
-}
+std::string InstanceManager::InstanceDir(const std::string& id) const { return layout_.Dir(id); }
 
 Capacity InstanceManager::total() const {
   return {options_.capacity_millicores, options_.capacity_memory_mib, CapacityType::kOnDemand};
@@ -206,9 +180,9 @@ Capacity InstanceManager::used() {
 
 absl::Status InstanceManager::Adopt() {
   absl::MutexLock lock(&mu_);
-  for (const auto& entry : fs::directory_iterator(options_.data_root + "/instances")) {
+  for (const auto& entry : fs::directory_iterator(layout_.instances_dir())) {
     const std::string name = entry.path().filename().string();
-    if (absl::StartsWith(name, ".staging-")) {
+    if (InstanceLayout::IsStaging(name)) {
       // A create that died half-way: nothing was ever promised for it.
       std::error_code ec;
       fs::remove_all(entry.path(), ec);
@@ -227,7 +201,7 @@ absl::Status InstanceManager::Adopt() {
     const std::string dir = InstanceDir(name);
     if (m->config.active) {
       pid_t pid = 0;
-      auto pid_text = ReadFile(dir + "/instance.pid");
+      auto pid_text = ReadFile(layout_.PidPath(name));
       int parsed = 0;
       if (pid_text.ok() && absl::SimpleAtoi(absl::StripAsciiWhitespace(*pid_text), &parsed)) {
         pid = parsed;
@@ -252,7 +226,7 @@ absl::Status InstanceManager::Adopt() {
 
 absl::Status InstanceManager::Launch(Managed& m) {
   const std::string dir = InstanceDir(m.config.instance_id);
-  const std::string log_path = dir + "/instance.log";
+  const std::string log_path = layout_.LogPath(m.config.instance_id);
   const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
     return absl::FailedPreconditionError(
@@ -284,7 +258,8 @@ absl::Status InstanceManager::Launch(Managed& m) {
   close(log_fd);
   m.pid = pid;
   m.is_child = true;
-  if (absl::Status s = WriteFileAtomically(dir + "/instance.pid", absl::StrCat(pid, "\n"));
+  if (absl::Status s =
+          WriteFileAtomically(layout_.PidPath(m.config.instance_id), absl::StrCat(pid, "\n"));
       !s.ok()) {
     LOG_EVENT(kError, "cannot write pid file").Field("error", s);
   }
@@ -309,7 +284,7 @@ absl::Status InstanceManager::Launch(Managed& m) {
       return absl::InternalError(
           absl::StrCat("instance exited at start (code ", code, "): ", reason));
     }
-    if (ServesAs(m.config.address, m.config.port, pid)) {
+    if (InstanceStatusClient(m.config.address, m.config.port, absl::Seconds(1)).ServesAs(pid)) {
       m.state = InstanceState::kRunning;
       m.started_at = absl::Now();
       m.requests = m.bytes_received = m.bytes_sent = 0;
@@ -355,7 +330,7 @@ absl::Status InstanceManager::StopProcess(Managed& m) {
   }
   m.pid = 0;
   m.state = InstanceState::kStopped;
-  unlink((InstanceDir(m.config.instance_id) + "/instance.pid").c_str());
+  unlink(layout_.PidPath(m.config.instance_id).c_str());
   return absl::OkStatus();
 }
 
@@ -370,21 +345,11 @@ absl::StatusOr<InstanceManager::Managed*> InstanceManager::Find(const std::strin
 }
 
 absl::Status InstanceManager::CheckCapacity(const Capacity& wanted, const std::string& replacing) {
-  int64_t millicores = 0;
-  int64_t memory = 0;
+  std::map<std::string, Capacity> active;
   for (const auto& [id, m] : instances_) {
-    if (!m->config.active || id == replacing) continue;
-    millicores += m->config.capacity.millicores;
-    memory += m->config.capacity.memory_mib;
+    if (m->config.active) active[id] = m->config.capacity;
   }
-  if (millicores + wanted.millicores > options_.capacity_millicores ||
-      memory + wanted.memory_mib > options_.capacity_memory_mib) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "location ", options_.location, " has ", options_.capacity_millicores - millicores,
-        " millicores and ", options_.capacity_memory_mib - memory, " MiB free; asked for ",
-        wanted.millicores, " millicores and ", wanted.memory_mib, " MiB"));
-  }
-  return absl::OkStatus();
+  return ledger_.CheckFits(active, wanted, replacing);
 }
 
 absl::StatusOr<std::string> InstanceManager::AllocateAddress() {
@@ -392,18 +357,12 @@ absl::StatusOr<std::string> InstanceManager::AllocateAddress() {
   for (const auto& [id, m] : instances_) {
     if (m->config.active) taken.insert(m->config.address);
   }
-  for (int i = 1; i <= 254; ++i) {
-    std::string address = absl::StrCat(options_.instance_network, ".", i);
-    if (taken.count(address) == 0) return address;
-  }
-  return absl::ResourceExhaustedError(absl::StrCat("all 254 instance addresses of ",
-                                                   options_.instance_network, ".0/24 are in use"));
+  return ledger_.AllocateAddress(taken);
 }
 
 absl::Status InstanceManager::SaveAndReload(Managed& m) {
   m.config.generation++;
-  RETURN_IF_ERROR(
-      instance::SaveInstanceConfig(m.config, InstanceDir(m.config.instance_id) + "/instance.yaml"));
+  RETURN_IF_ERROR(instance::SaveInstanceConfig(m.config, layout_.ConfigPath(m.config.instance_id)));
   if (Alive(m)) Signal(m, SIGHUP);
   return absl::OkStatus();
 }
@@ -417,7 +376,7 @@ InstanceView InstanceManager::View(const Managed& m) const {
   v.requests = m.requests;
   v.bytes_received = m.bytes_received;
   v.bytes_sent = m.bytes_sent;
-  v.data_dir = InstanceDir(m.config.instance_id) + "/data";
+  v.data_dir = layout_.DataDir(m.config.instance_id);
   return v;
 }
 
@@ -455,41 +414,12 @@ absl::StatusOr<InstanceView> InstanceManager::Create(const CreateInstanceSpec& s
   m->config.port = options_.instance_port;
   ASSIGN_OR_RETURN(m->config.address, AllocateAddress());
 
-  // Build it aside, then rename into place: an instance directory is always whole.
+  // Built aside, then renamed into place: an instance directory is always whole.
   const std::string dir = InstanceDir(spec.instance_id);
-  const std::string staging =
-      absl::StrCat(options_.data_root, "/instances/.staging-", spec.instance_id);
-  std::error_code ec;
-  fs::remove_all(staging, ec);
-  auto fail = [&](absl::Status s) {
-    std::error_code ignored;
-    fs::remove_all(staging, ignored);
-    return s;
-  };
-  fs::create_directories(staging, ec);
-  if (ec)
-    return fail(absl::InternalError(absl::StrCat("cannot create ", staging, ": ", ec.message())));
-  if (spec.seed_dir.empty()) {
-    fs::create_directory(staging + "/data", ec);
-  } else {
-    // Links are copied as links, never followed.
-    fs::copy(spec.seed_dir, staging + "/data",
-             fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-  }
-  if (ec) {
-    return fail(absl::InvalidArgumentError(
-        absl::StrCat("seed_dir ", spec.seed_dir, " cannot be copied: ", ec.message())));
-  }
-  if (absl::Status s = instance::SaveInstanceConfig(m->config, staging + "/instance.yaml");
-      !s.ok()) {
-    return fail(s);
-  }
-  fs::rename(staging, dir, ec);
-  if (ec)
-    return fail(absl::InternalError(absl::StrCat("cannot move ", staging, ": ", ec.message())));
-  (void)SyncParentDirectory(dir);
+  RETURN_IF_ERROR(layout_.Stage(m->config, spec.seed_dir));
 
   if (absl::Status s = Launch(*m); !s.ok()) {
+    std::error_code ec;
     fs::remove_all(dir, ec);  // no half-created instance
     return s;
   }
@@ -540,54 +470,29 @@ absl::StatusOr<InstanceView> InstanceManager::SetReadOnly(const std::string& id,
 }
 
 absl::StatusOr<InstanceView> InstanceManager::AwaitApplied(const std::string& id) {
-  const absl::Time deadline = absl::Now() + options_.apply_timeout;
-  // A reload takes the instance well under a millisecond unless writes are being applied, and a
-  // cutover's freeze waits for every step: ask again soon at first, then every 2 ms, on one
-  // kept-alive connection.
-  absl::Duration pause = absl::Microseconds(200);
-  std::unique_ptr<httplib::Client> client;
-  std::string client_address;
-  int client_port = 0;
-  while (true) {
-    std::string address;
-    int port;
-    int64_t wanted;
-    {
-      absl::MutexLock lock(&mu_);
-      ASSIGN_OR_RETURN(Managed * m, Find(id));
-      // A process that is not running reads the config when it starts: nothing to wait for.
-      if (m->state != InstanceState::kRunning) return View(*m);
-      address = m->config.address;
-      port = m->config.port;
-      wanted = m->config.generation;
-    }
-    if (client == nullptr || address != client_address || port != client_port) {
-      client = std::make_unique<httplib::Client>(address, port);
-      client->set_connection_timeout(0, 200000);
-      client->set_read_timeout(1, 0);
-      client->set_keep_alive(true);
-      client_address = address;
-      client_port = port;
-    }
-    if (auto res = client->Get("/_shadowplane/status"); res && res->status == 200) {
-      try {
-        if (YAML::Load(res->body)["generation"].as<int64_t>() >= wanted) {
-          absl::MutexLock lock(&mu_);
-          ASSIGN_OR_RETURN(Managed * m, Find(id));
-          return View(*m);
-        }
-      } catch (const YAML::Exception&) {
-      }
-    }
-    if (absl::Now() >= deadline) {
-      return absl::UnavailableError(
-          absl::StrCat("instance ", id, " has not applied its new config (generation ", wanted,
-                       ") within ", absl::FormatDuration(options_.apply_timeout),
-                       ": writes it had admitted may still be running; retry"));
-    }
-    absl::SleepFor(pause);
-    pause = std::min(2 * pause, absl::Milliseconds(2));
+  std::string address;
+  int port;
+  int64_t wanted;
+  {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(Managed * m, Find(id));
+    // A process that is not running reads the config when it starts: nothing to wait for.
+    if (m->state != InstanceState::kRunning) return View(*m);
+    address = m->config.address;
+    port = m->config.port;
+    wanted = m->config.generation;
   }
+  InstanceStatusClient client(address, port, absl::Seconds(1));
+  if (absl::Status s = client.AwaitGeneration(wanted, absl::Now() + options_.apply_timeout);
+      !s.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("instance ", id, " has not applied its new config (generation ", wanted,
+                     ") within ", absl::FormatDuration(options_.apply_timeout),
+                     ": writes it had admitted may still be running; retry"));
+  }
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Managed * m, Find(id));
+  return View(*m);
 }
 
 absl::StatusOr<InstanceView> InstanceManager::SetWriteRouting(
@@ -624,19 +529,13 @@ absl::StatusOr<InstanceView> InstanceManager::Deactivate(const std::string& id, 
   // Persist the intent first: an agent restarted mid-way must not start it again.
   m->config.active = false;
   if (!delete_data) {
-    RETURN_IF_ERROR(instance::SaveInstanceConfig(m->config, InstanceDir(id) + "/instance.yaml"));
+    RETURN_IF_ERROR(instance::SaveInstanceConfig(m->config, layout_.ConfigPath(id)));
   }
   RETURN_IF_ERROR(StopProcess(*m));
   InstanceView view = View(*m);
   if (delete_data) {
-    // Rename away first so the removal is atomic to readers and to Adopt().
-    const std::string doomed =
-        absl::StrCat(options_.data_root, "/instances/.staging-", id, "-deleted");
-    std::error_code ec;
-    fs::rename(InstanceDir(id), doomed, ec);
-    if (ec)
-      return absl::InternalError(absl::StrCat("cannot remove instance ", id, ": ", ec.message()));
-    fs::remove_all(doomed, ec);
+    // Renamed away first, so the removal is atomic to readers and to Adopt().
+    RETURN_IF_ERROR(layout_.Remove(id));
     instances_.erase(id);
   }
   UpdateStateGauges();
@@ -724,20 +623,12 @@ void InstanceManager::PollCounters() {
     }
   }
   for (const Target& t : targets) {
-    httplib::Client client(t.address, t.port);
-    client.set_connection_timeout(0, 200000);
-    client.set_read_timeout(0, 500000);
-    auto res = client.Get("/_shadowplane/status");
-    if (!res || res->status != 200) continue;
-    int64_t requests = 0, received = 0, sent = 0;
-    try {
-      const YAML::Node status = YAML::Load(res->body);
-      requests = status["requests"].as<int64_t>();
-      received = status["bytes_received"].as<int64_t>();
-      sent = status["bytes_sent"].as<int64_t>();
-    } catch (const YAML::Exception&) {
-      continue;
-    }
+    absl::StatusOr<InstanceStatus> status =
+        InstanceStatusClient(t.address, t.port, absl::Milliseconds(500)).Get();
+    if (!status.ok()) continue;
+    const int64_t requests = status->requests;
+    const int64_t received = status->bytes_received;
+    const int64_t sent = status->bytes_sent;
     absl::MutexLock lock(&mu_);
     auto it = instances_.find(t.id);
     if (it == instances_.end()) continue;

@@ -1,13 +1,13 @@
-// The agent's instances at one location: their directories under the data root, their processes
-// (shadowplane-instance, one per instance, each on a loopback address of its own), and the
-// location's capacity they share.
+// The agent's instances at one location: their processes (shadowplane-instance, one per
+// instance, each on a loopback address of its own), supervised and restarted, and reconfigured
+// through the reload handshake. What it builds on, one job each: the directory layout and its
+// staging (agent/instance_layout.h), the location's capacity and addresses
+// (agent/capacity_ledger.h), and the instance's status endpoint (agent/instance_status_client.h).
 //
 // Instances outlive the agent: they run in sessions of their own, and Open() re-adopts running
 // ones from their pid files (and starts those that should run but do not). A crashed instance is
 // restarted with exponential backoff. Creation builds the instance in a staging directory and
 // renames it into place, so a failure never leaves half an instance. Thread-safe.
-//
-// Layout: DATA_ROOT/instances/ID/{instance.yaml, instance.pid, instance.log, data/}.
 //
 // Fault points (common/fault_point.h), for crash tests: "agent.create.after_launch",
 // "agent.scale.after_save", "agent.read_only.after_save", "agent.writable.after_save",
@@ -28,6 +28,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "agent/capacity_ledger.h"
+#include "agent/instance_layout.h"
 #include "common/backoff.h"
 #include "common/capacity.h"
 #include "instance/instance_config.h"
@@ -140,6 +142,8 @@ class InstanceManager {
   std::string InstanceDir(const std::string& id) const;
 
   const InstanceManagerOptions options_;
+  const InstanceLayout layout_;
+  const CapacityLedger ledger_;
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<Managed>> instances_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

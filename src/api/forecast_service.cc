@@ -1,6 +1,6 @@
 #include "api/forecast_service.h"
 
-#include "api/unary.h"
+#include "common/grpc_unary.h"
 
 namespace shadowplane::api {
 

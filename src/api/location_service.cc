@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/proto_time.h"
-#include "api/unary.h"
+#include "common/grpc_unary.h"
 #include "catalog/catalog.h"
 #include "common/status_macros.h"
 

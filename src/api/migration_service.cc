@@ -3,7 +3,7 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
-#include "api/unary.h"
+#include "common/grpc_unary.h"
 #include "common/proto_time.h"
 #include "store/migration_state.h"
 

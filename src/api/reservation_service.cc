@@ -1,6 +1,6 @@
 #include "api/reservation_service.h"
 
-#include "api/unary.h"
+#include "common/grpc_unary.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "planner/placement_constraint.h"

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
-#include "api/unary.h"
+#include "common/grpc_unary.h"
 #include "common/status_macros.h"
 #include "store/uuid.h"
 

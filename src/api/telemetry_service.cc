@@ -6,7 +6,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "api/unary.h"
+#include "common/grpc_unary.h"
 #include "common/proto_time.h"
 
 namespace shadowplane::api {

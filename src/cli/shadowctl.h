@@ -47,12 +47,16 @@ struct ShadowctlOptions {
   bool refresh = false;
   // events (uplift empty: learned from past events of the kind)
   std::string kind;
+  std::string event_name;
   std::string start;
   std::string end;
   std::vector<std::string> resources;
   std::string resource;  // events list filter
   std::string uplift;
-  // migrate (the target location is `to`; the kind `kind`)
+  // migrate (`to` and `kind` are the deprecated spellings of `target` and `migration_kind`; `name`
+  // that of events register's `event_name`)
+  std::string target;
+  std::string migration_kind;
   std::string capacity_type;
   std::string reason;
   bool watch = false;

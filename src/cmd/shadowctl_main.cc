@@ -9,7 +9,8 @@
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "shadowplane's gRPC address, host:port");
 ABSL_FLAG(bool, json, false, "Print JSON instead of tables");
 ABSL_FLAG(std::string, request_id, "", "reserve: the client-chosen id that makes retries safe");
-ABSL_FLAG(std::string, name, "", "reserve: the resource's name; events register: the event's");
+ABSL_FLAG(std::string, name, "", "reserve: the resource's name");
+ABSL_FLAG(std::string, event_name, "", "events register: the event's name");
 ABSL_FLAG(int64_t, millicores, 0, "reserve, update: vCPU in millicores");
 ABSL_FLAG(int64_t, memory_mib, 0, "reserve, update: memory in MiB");
 ABSL_FLAG(bool, spot, false, "reserve: prefer spot capacity");
@@ -26,14 +27,13 @@ ABSL_FLAG(std::string, state, "", "reservations list, migrations list: only this
 ABSL_FLAG(std::string, location, "", "reservations list: only with an instance here");
 ABSL_FLAG(std::string, region, "", "locations list, events list: only this region");
 ABSL_FLAG(std::string, from, "", "demand: start, RFC 3339 (default: 48 hours before --to)");
-ABSL_FLAG(std::string, to, "",
-          "demand: end, RFC 3339 (default: now); migrate: the target location");
+ABSL_FLAG(std::string, to, "", "demand: end, RFC 3339 (default: now)");
+ABSL_FLAG(std::string, target, "", "migrate: the target location");
 ABSL_FLAG(std::string, granularity, "hour", "demand: hour or day");
 ABSL_FLAG(int, horizon, 0, "predict: hours to forecast (0: the server's default, 48)");
 ABSL_FLAG(bool, refresh, false, "predict: compute the forecast now instead of the stored one");
-ABSL_FLAG(std::string, kind, "",
-          "events register, list: the event's kind (campaign, news, ...); migrate: planned or "
-          "emergency");
+ABSL_FLAG(std::string, kind, "", "events register, list: the event's kind (campaign, news, ...)");
+ABSL_FLAG(std::string, migration_kind, "", "migrate: planned (default) or emergency");
 ABSL_FLAG(std::string, start, "", "events register: window start, RFC 3339");
 ABSL_FLAG(std::string, end, "", "events register: window end (exclusive), RFC 3339");
 ABSL_FLAG(std::vector<std::string>, resources, {}, "events register: affected resource ids");
@@ -88,6 +88,9 @@ int main(int argc, char** argv) {
   options.location = absl::GetFlag(FLAGS_location);
   options.region = absl::GetFlag(FLAGS_region);
   options.kind = absl::GetFlag(FLAGS_kind);
+  options.event_name = absl::GetFlag(FLAGS_event_name);
+  options.target = absl::GetFlag(FLAGS_target);
+  options.migration_kind = absl::GetFlag(FLAGS_migration_kind);
   options.start = absl::GetFlag(FLAGS_start);
   options.end = absl::GetFlag(FLAGS_end);
   options.resources = absl::GetFlag(FLAGS_resources);

@@ -1,5 +1,5 @@
 // A gRPC call's status as an absl::Status, for code that calls other processes (the codes share
-// their numbers). The reverse of api/grpc_status.h, which only handlers use.
+// their numbers). The reverse of common/grpc_status.h, which only handlers use.
 #ifndef SHADOWPLANE_COMMON_GRPC_CLIENT_STATUS_H_
 #define SHADOWPLANE_COMMON_GRPC_CLIENT_STATUS_H_
 

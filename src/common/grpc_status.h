@@ -1,6 +1,6 @@
 // absl::Status -> grpc::Status, the one place where the two meet (codes share their numbers).
-#ifndef SHADOWPLANE_API_GRPC_STATUS_H_
-#define SHADOWPLANE_API_GRPC_STATUS_H_
+#ifndef SHADOWPLANE_COMMON_GRPC_STATUS_H_
+#define SHADOWPLANE_COMMON_GRPC_STATUS_H_
 
 #include <grpcpp/support/status.h>
 
@@ -8,13 +8,13 @@
 
 #include "absl/status/status.h"
 
-namespace shadowplane::api {
+namespace shadowplane {
 
 inline grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-}  // namespace shadowplane::api
+}  // namespace shadowplane
 
-#endif  // SHADOWPLANE_API_GRPC_STATUS_H_
+#endif  // SHADOWPLANE_COMMON_GRPC_STATUS_H_

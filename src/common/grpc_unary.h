@@ -1,16 +1,16 @@
 // The shapes unary handlers share: run the body, finish the call with its status.
-#ifndef SHADOWPLANE_API_UNARY_H_
-#define SHADOWPLANE_API_UNARY_H_
+#ifndef SHADOWPLANE_COMMON_GRPC_UNARY_H_
+#define SHADOWPLANE_COMMON_GRPC_UNARY_H_
 
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "api/grpc_status.h"
+#include "common/grpc_status.h"
 #include "common/paging.h"
 #include "common/worker_pool.h"
 
-namespace shadowplane::api {
+namespace shadowplane {
 
 template <typename Fn>
 grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context, Fn&& body) {
@@ -33,6 +33,6 @@ grpc::ServerUnaryReactor* FinishOnPool(grpc::CallbackServerContext* context, Wor
   return reactor;
 }
 
-}  // namespace shadowplane::api
+}  // namespace shadowplane
 
-#endif  // SHADOWPLANE_API_UNARY_H_
+#endif  // SHADOWPLANE_COMMON_GRPC_UNARY_H_

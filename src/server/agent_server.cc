@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "api/agent_service.h"
-#include "api/agent_sync_service.h"
+#include "agent/agent_service.h"
+#include "agent/agent_sync_service.h"
 #include "api/health_service.h"
 #include "common/log.h"
 #include "common/serving_status.h"
@@ -44,9 +44,9 @@ class AgentServer::Impl {
                                                     registry_, &metrics_port_));
     health_ = std::make_unique<api::HealthService>(&serving_);
     rpc_workers_ = std::make_unique<WorkerPool>("rpc", 8, 1024);
-    agent_service_ = std::make_unique<api::AgentService>(manager_.get(), rpc_workers_.get());
+    agent_service_ = std::make_unique<agent::AgentService>(manager_.get(), rpc_workers_.get());
     sync_service_ =
-        std::make_unique<api::AgentSyncService>(manager_.get(), options_.sync, registry_.get());
+        std::make_unique<agent::AgentSyncService>(manager_.get(), options_.sync, registry_.get());
     ASSIGN_OR_RETURN(grpc_server_,
                      StartGrpcServer(options_.listen, "listen",
                                      {health_.get(), agent_service_.get(), sync_service_.get()},
@@ -93,8 +93,8 @@ class AgentServer::Impl {
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<api::HealthService> health_;
   std::unique_ptr<WorkerPool> rpc_workers_;
-  std::unique_ptr<api::AgentService> agent_service_;
-  std::unique_ptr<api::AgentSyncService> sync_service_;
+  std::unique_ptr<agent::AgentService> agent_service_;
+  std::unique_ptr<agent::AgentSyncService> sync_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

@@ -9,8 +9,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "agent/agent_sync_service.h"
 #include "agent/instance_manager.h"
-#include "api/agent_sync_service.h"
 
 namespace shadowplane::server {
 
@@ -19,7 +19,7 @@ struct AgentServerOptions {
   std::string metrics_listen = "127.0.0.1:9465";
   absl::Duration shutdown_grace = absl::Seconds(10);
   agent::InstanceManagerOptions instances;
-  api::AgentSyncOptions sync;
+  agent::AgentSyncOptions sync;
 };
 
 class AgentServer {

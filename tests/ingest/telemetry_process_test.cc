@@ -533,7 +533,7 @@ TEST_F(TelemetryProcessTest, RecordedAccessesAreForecastByTheRefresherAndPredict
   auto register_event = [&](const std::string& start, const std::string& end,
                             const std::string& region, const std::string& uplift) {
     return testing::RunToCompletion({SHADOWCTL_BIN, server, "events", "register", "--kind=campaign",
-                                     "--name=launch", absl::StrCat("--resources=", kResource),
+                                     "--event_name=launch", absl::StrCat("--resources=", kResource),
                                      "--regions=" + region, "--start=" + start, "--end=" + end,
                                      "--uplift=" + uplift});
   };

@@ -189,8 +189,8 @@ TEST_F(MigrationProcessTest, AMoveToTheShadowsLocationScalesTheShadowUpAndThePri
   ASSERT_EQ(Put(r.primary().endpoint(), "/before.txt", "written before"), 201);
   // Through the CLI, as a platform engineer would: it follows the migration to its end.
   const testing::RunResult cli = testing::RunToCompletion(
-      {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "migrate", r.id(), "--to=fra-1",
-       "--request_id=move-near", "--reason=closer to Europe", "--watch"});
+      {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "migrate", r.id(),
+       "--target=fra-1", "--request_id=move-near", "--reason=closer to Europe", "--watch"});
   EXPECT_EQ(cli.exit_code, 0) << cli.output;
   for (const char* step :
        {"PLANNED -> PREPARING_TARGET", "PRECOPY -> CUTOVER", "CUTOVER -> RETIRING_SOURCE",

@@ -1,0 +1,46 @@
+// Where an agent keeps its instances on disk, and the moves that keep every instance directory
+// whole: DATA_ROOT/instances/ID/{instance.yaml, instance.pid, instance.log, data/}. An instance is
+// built in a staging directory and renamed into place; a deleted one is renamed away first, then
+// removed. A staging directory found at start-up is what a create or delete left when it died.
+#ifndef SHADOWPLANE_AGENT_INSTANCE_LAYOUT_H_
+#define SHADOWPLANE_AGENT_INSTANCE_LAYOUT_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "instance/instance_config.h"
+
+namespace shadowplane::agent {
+
+class InstanceLayout {
+ public:
+  explicit InstanceLayout(std::string data_root) : data_root_(std::move(data_root)) {}
+
+  std::string instances_dir() const { return data_root_ + "/instances"; }
+  std::string Dir(const std::string& id) const { return instances_dir() + "/" + id; }
+  std::string ConfigPath(const std::string& id) const { return Dir(id) + "/instance.yaml"; }
+  std::string PidPath(const std::string& id) const { return Dir(id) + "/instance.pid"; }
+  std::string LogPath(const std::string& id) const { return Dir(id) + "/instance.log"; }
+  std::string DataDir(const std::string& id) const { return Dir(id) + "/data"; }
+
+  // Whether an entry of instances_dir() is a leftover staging directory.
+  static bool IsStaging(absl::string_view name);
+
+  // Builds the instance `config.instance_id` aside (its data a copy of `seed_dir`, links copied
+  // as links and never followed; empty when no seed) with `config` saved, then renames it into
+  // place. On failure nothing is left. INVALID_ARGUMENT when the seed cannot be copied.
+  absl::Status Stage(const instance::InstanceConfig& config, const std::string& seed_dir) const;
+  // Removes the instance's directory: renamed away first, so that it is never seen half-removed.
+  absl::Status Remove(const std::string& id) const;
+
+ private:
+  const std::string data_root_;
+};
+
+// INVALID_ARGUMENT (naming seed_dir) unless `seed` is a readable directory.
+absl::Status CheckSeedDir(const std::string& seed);
+
+}  // namespace shadowplane::agent
+
+#endif  // SHADOWPLANE_AGENT_INSTANCE_LAYOUT_H_

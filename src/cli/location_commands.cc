@@ -1,0 +1,117 @@
+// shadowctl's commands for locations and regions.
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "cli/command.h"
+#include "cli/command_context.h"
+#include "cli/table.h"
+
+namespace shadowplane::cli {
+
+namespace {
+
+class LocationCommands : public CommandContext {
+ public:
+  explicit LocationCommands(const CommandContext& context) : CommandContext(context) {}
+
+  int ListLocations() {
+    pb::ListLocationsResponse all;
+    pb::ListLocationsRequest request;
+    request.set_region(options_.region);
+    if (grpc::Status status = ReadAllPages(request, &all,
+                                           [&](const auto& page_request, auto* page) {
+                                             return locations_->ListLocations(Context().get(),
+                                                                              page_request, page);
+                                           });
+        !status.ok()) {
+      return Fail(status);
+    }
+    if (options_.json) return Json(all), kExitOk;
+    Table table({"name", "region", "lat", "lon", "agent", "$/vcpu-h", "$/gib-h", "spot $/vcpu-h",
+                 "millicores used/total", "mib used/total"});
+    for (const auto& l : all.locations()) {
+      table.AddRow({l.name(), l.region(), absl::StrFormat("%.2f", l.latitude()),
+                    absl::StrFormat("%.2f", l.longitude()), l.agent_endpoint(),
+                    absl::StrFormat("%.4f", l.on_demand_price_per_vcpu_hour()),
+                    absl::StrFormat("%.4f", l.on_demand_price_per_gib_hour()),
+                    l.has_spot_price_per_vcpu_hour()
+                        ? absl::StrFormat("%.4f", l.spot_price_per_vcpu_hour())
+                        : "-",
+                    absl::StrCat(l.used_millicores(), "/", l.capacity_millicores()),
+                    absl::StrCat(l.used_memory_mib(), "/", l.capacity_memory_mib())});
+    }
+    out_ << table.Render();
+    return kExitOk;
+  }
+
+  int GetLocation(const std::string& name) {
+    pb::GetLocationRequest request;
+    request.set_name(name);
+    pb::Location l;
+    grpc::Status status = locations_->GetLocation(Context().get(), request, &l);
+    if (!status.ok()) return Fail(status);
+    Json(l);  // every LocationData field; a table would hide most of them
+    return kExitOk;
+  }
+
+  int ListRegions() {
+    pb::ListRegionsRequest request;
+    pb::ListRegionsResponse all;
+    if (grpc::Status status = ReadAllPages(request, &all,
+                                           [&](const auto& page_request, auto* page) {
+                                             return locations_->ListRegions(Context().get(),
+                                                                            page_request, page);
+                                           });
+        !status.ok()) {
+      return Fail(status);
+    }
+    if (options_.json) return Json(all), kExitOk;
+    Table table({"name", "display name", "lat", "lon"});
+    for (const auto& r : all.regions()) {
+      table.AddRow({r.name(), r.display_name(), absl::StrFormat("%.2f", r.latitude()),
+                    absl::StrFormat("%.2f", r.longitude())});
+    }
+    out_ << table.Render();
+    return kExitOk;
+  }
+};
+
+}  // namespace
+
+void AddLocationCommands(CommandTable* table) {
+  table->push_back({{"locations", "list"},
+                    {},
+                    "[--region=R]",
+                    "locations with prices and capacity in use",
+                    [](const CommandContext& c, const std::vector<std::string>& o) {
+                      return LocationCommands(c).ListLocations();
+                    }});
+  table->push_back({{"locations", "get"},
+                    {"NAME"},
+                    "",
+                    "one location, every field",
+                    [](const CommandContext& c, const std::vector<std::string>& o) {
+                      return LocationCommands(c).GetLocation(o[0]);
+                    }});
+  table->push_back({{"regions", "list"},
+                    {},
+                    "",
+                    "regions with their coordinates",
+                    [](const CommandContext& c, const std::vector<std::string>& o) {
+                      return LocationCommands(c).ListRegions();
+                    }});
+}
+
+}  // namespace shadowplane::cli

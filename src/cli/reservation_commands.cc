@@ -1,0 +1,200 @@
+// shadowctl's commands for reservations.
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "cli/command.h"
+#include "cli/command_context.h"
+#include "cli/table.h"
+
+namespace shadowplane::cli {
+
+namespace {
+
+class ReservationCommands : public CommandContext {
+ public:
+  explicit ReservationCommands(const CommandContext& context) : CommandContext(context) {}
+
+  void PrintReservation(const pb::Reservation& r) {
+    if (options_.json) return Json(r);
+    out_ << "reservation  " << r.id() << "  (" << r.state() << ")\n"
+         << "resource     " << r.resource_id() << "  " << r.name() << "\n"
+         << "capacity     " << r.millicores() << " millicores, " << r.memory_mib() << " MiB, "
+         << (r.capacity_type() == pb::SPOT ? "spot" : "on-demand") << "\n"
+         << "shadow       " << r.shadow_capacity_fraction() << " of the capacity, synced every "
+         << r.shadow_sync_interval_seconds() << " s\n";
+    if (r.has_last_synced_at()) {
+      out_ << "last sync    " << google::protobuf::util::TimeUtil::ToString(r.last_synced_at())
+           << "  (" << absl::StrFormat("%.0f", r.shadow_staleness_seconds()) << " s stale)\n";
+    } else if (r.state() == "active") {
+      out_ << "last sync    never\n";
+    }
+    if (!r.last_sync_error().empty()) out_ << "sync error   " << r.last_sync_error() << "\n";
+    Table table({"role", "location", "region", "endpoint", "millicores", "mib", "mode", "state"});
+    for (const pb::Instance* i : {&r.primary(), &r.shadow()}) {
+      if (i->id().empty()) continue;
+      table.AddRow({i->role(), i->location(), i->region(), i->endpoint(),
+                    absl::StrCat(i->millicores()), absl::StrCat(i->memory_mib()),
+                    i->read_only() ? "read-only" : "read-write", i->state()});
+    }
+    out_ << "\n" << table.Render();
+    if (!r.explanation().empty()) out_ << "\nwhy: " << r.explanation() << "\n";
+    if (!r.traffic_provider().empty()) {
+      out_ << "traffic: " << r.service_name() << " (" << r.traffic_provider() << ") -> primary\n";
+    }
+    if (!r.error().empty()) out_ << "error: " << r.error() << "\n";
+  }
+
+  int Reserve() {
+    pb::ReserveRequest request;
+    if (options_.request_id.empty()) {
+      err_ << "shadowctl: reserve needs --request_id (retrying with the same id is safe)\n";
+      return kExitUsage;
+    }
+    request.set_request_id(options_.request_id);
+    request.set_name(options_.name);
+    request.set_millicores(options_.millicores);
+    request.set_memory_mib(options_.memory_mib);
+    request.set_capacity_type(options_.spot ? pb::SPOT : pb::ON_DEMAND);
+    request.set_seed_dir(options_.seed_dir);
+    request.set_service_name(options_.service_name);
+    if (options_.shadow_fraction >= 0)
+      request.set_shadow_capacity_fraction(options_.shadow_fraction);
+    if (options_.sync_interval >= 0)
+      request.set_shadow_sync_interval_seconds(options_.sync_interval);
+    for (const auto& l : options_.locations) request.mutable_placement()->add_locations(l);
+    for (const auto& r : options_.regions) request.mutable_placement()->add_regions(r);
+    for (const auto& c : options_.clients) {
+      std::vector<std::string> parts = absl::StrSplit(c, ':');
+      double weight = 1;
+      if (parts.empty() || parts.size() > 2 ||
+          (parts.size() == 2 && !absl::SimpleAtod(parts[1], &weight))) {
+        err_ << "shadowctl: --clients takes region:weight pairs, got '" << c << "'\n";
+        return kExitUsage;
+      }
+      auto* client = request.mutable_placement()->add_client_regions();
+      client->set_region(parts[0]);
+      client->set_weight(weight);
+    }
+    pb::Reservation r;
+    grpc::Status status = reservations_->Reserve(Context().get(), request, &r);
+    if (!status.ok()) return Fail(status);
+    PrintReservation(r);
+    return kExitOk;
+  }
+
+  int ListReservations() {
+    pb::ListReservationsRequest request;
+    request.set_state(options_.state);
+    request.set_location(options_.location);
+    pb::ListReservationsResponse all;
+    if (grpc::Status status = ReadAllPages(request, &all,
+                                           [&](const auto& page_request, auto* page) {
+                                             return reservations_->ListReservations(
+                                                 Context().get(), page_request, page);
+                                           });
+        !status.ok()) {
+      return Fail(status);
+    }
+    if (options_.json) return Json(all), kExitOk;
+    Table table({"id", "name", "state", "millicores", "primary", "shadow"});
+    for (const auto& r : all.reservations()) {
+      table.AddRow({r.id(), r.name(), r.state(), absl::StrCat(r.millicores()),
+                    r.primary().location(), r.shadow().location()});
+    }
+    out_ << table.Render();
+    return kExitOk;
+  }
+
+  int GetReservation(const std::string& id) {
+    pb::GetReservationRequest request;
+    request.set_id(id);
+    pb::Reservation r;
+    grpc::Status status = reservations_->GetReservation(Context().get(), request, &r);
+    if (!status.ok()) return Fail(status);
+    PrintReservation(r);
+    return kExitOk;
+  }
+
+  int Release(const std::string& id) {
+    pb::ReleaseRequest request;
+    request.set_id(id);
+    pb::Reservation r;
+    grpc::Status status = reservations_->Release(Context().get(), request, &r);
+    if (!status.ok()) return Fail(status);
+    PrintReservation(r);
+    return kExitOk;
+  }
+
+  int Update(const std::string& id) {
+    pb::UpdateReservationRequest request;
+    request.set_id(id);
+    if (options_.millicores > 0) request.set_millicores(options_.millicores);
+    if (options_.memory_mib > 0) request.set_memory_mib(options_.memory_mib);
+    if (options_.shadow_fraction >= 0)
+      request.set_shadow_capacity_fraction(options_.shadow_fraction);
+    if (options_.sync_interval >= 0)
+      request.set_shadow_sync_interval_seconds(options_.sync_interval);
+    pb::Reservation r;
+    grpc::Status status = reservations_->UpdateReservation(Context().get(), request, &r);
+    if (!status.ok()) return Fail(status);
+    PrintReservation(r);
+    return kExitOk;
+  }
+};
+
+}  // namespace
+
+void AddReservationCommands(CommandTable* table) {
+  table->push_back({{"reserve"},
+                    {},
+                    "--request_id=ID --millicores=N --memory_mib=N [--name=N] [--seed_dir=DIR] "
+                    "[--locations=a,b] [--regions=r,s] [--clients=region:weight,...] [--spot] "
+                    "[--shadow_fraction=F] [--sync_interval=SECONDS] [--service_name=NAME]",
+                    "reserve a resource: the primary placed, a diverse shadow beside it",
+                    [](const CommandContext& c, const std::vector<std::string>& o) {
+                      return ReservationCommands(c).Reserve();
+                    }});
+  table->push_back({{"reservations", "list"},
+                    {},
+                    "[--state=S] [--location=L]",
+                    "reservations, paged through",
+                    [](const CommandContext& c, const std::vector<std::string>& o) {
+                      return ReservationCommands(c).ListReservations();
+                    }});
+  table->push_back({{"reservations", "get"},
+                    {"ID"},
+                    "",
+                    "one reservation with its instances",
+                    [](const CommandContext& c, const std::vector<std::string>& o) {
+                      return ReservationCommands(c).GetReservation(o[0]);
+                    }});
+  table->push_back(
+      {{"reservations", "update"},
+       {"ID"},
+       "[--millicores=N] [--memory_mib=N] [--shadow_fraction=F] [--sync_interval=SECONDS]",
+       "resize the primary or change the shadow",
+       [](const CommandContext& c, const std::vector<std::string>& o) {
+         return ReservationCommands(c).Update(o[0]);
+       }});
+  table->push_back({{"reservations", "release"},
+                    {"ID"},
+                    "",
+                    "release it: its instances and data go",
+                    [](const CommandContext& c, const std::vector<std::string>& o) {
+                      return ReservationCommands(c).Release(o[0]);
+                    }});
+}
+
+}  // namespace shadowplane::cli
