@@ -23,6 +23,17 @@ struct Command {
 
 using CommandTable = std::vector<Command>;
 
+// What a table entry runs: a command group's method, on a group made for the call, without
+// operands or with the first.
+template <typename Group, int (Group::*Method)()>
+int Call(const CommandContext& context, const std::vector<std::string>&) {
+  return (Group(context).*Method)();
+}
+template <typename Group, int (Group::*Method)(const std::string&)>
+int CallWith(const CommandContext& context, const std::vector<std::string>& operands) {
+  return (Group(context).*Method)(operands[0]);
+}
+
 // One per command group, each in its own file.
 void AddLocationCommands(CommandTable* table);
 void AddReservationCommands(CommandTable* table);

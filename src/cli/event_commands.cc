@@ -137,30 +137,22 @@ void AddEventCommands(CommandTable* table) {
                     "[--uplift=X] [--event_name=N] [--request_id=ID]",
                     "a known event (campaign, news, ...): forecasts multiply the demand it affects "
                     "by X inside the window (without --uplift: what past events of the kind did)",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return EventCommands(c).RegisterEvent();
-                    }});
+                    Call<EventCommands, &EventCommands::RegisterEvent>});
   table->push_back({{"events", "list"},
                     {},
                     "[--resource=ID] [--region=R] [--kind=K]",
                     "known events",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return EventCommands(c).ListEvents();
-                    }});
+                    Call<EventCommands, &EventCommands::ListEvents>});
   table->push_back({{"events", "get"},
                     {"ID"},
                     "",
                     "an event and, once measured, what it did per resource",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return EventCommands(c).GetEvent(o[0]);
-                    }});
+                    CallWith<EventCommands, &EventCommands::GetEvent>});
   table->push_back({{"events", "delete"},
                     {"ID"},
                     "",
                     "forget an event",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return EventCommands(c).DeleteEvent(o[0]);
-                    }});
+                    CallWith<EventCommands, &EventCommands::DeleteEvent>});
 }
 
 }  // namespace shadowplane::cli

@@ -208,25 +208,19 @@ void AddForecastCommands(CommandTable* table) {
                     "[--from=T] [--to=T] [--granularity=hour|day]",
                     "requests per origin region (default: the last 48 hours; T in RFC 3339, e.g. "
                     "2026-11-29T18:00:00Z)",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return ForecastCommands(c).GetDemand(o[0]);
-                    }});
+                    CallWith<ForecastCommands, &ForecastCommands::GetDemand>});
   table->push_back({{"predict"},
                     {"RESOURCE_ID"},
                     "[--horizon=HOURS] [--refresh]",
                     "forecast requests per hour, per origin region and in total, with 80% "
                     "intervals and accuracy (default 48 hours; --refresh: compute now)",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return ForecastCommands(c).Predict(o[0]);
-                    }});
+                    CallWith<ForecastCommands, &ForecastCommands::Predict>});
   table->push_back({{"backtest"},
                     {"RESOURCE_ID"},
                     "",
                     "how each series' forecast was chosen: every candidate model's backtest "
                     "accuracy, and past forecasts' accuracy",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return ForecastCommands(c).Backtest(o[0]);
-                    }});
+                    CallWith<ForecastCommands, &ForecastCommands::Backtest>});
 }
 
 }  // namespace shadowplane::cli

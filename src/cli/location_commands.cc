@@ -95,23 +95,17 @@ void AddLocationCommands(CommandTable* table) {
                     {},
                     "[--region=R]",
                     "locations with prices and capacity in use",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return LocationCommands(c).ListLocations();
-                    }});
+                    Call<LocationCommands, &LocationCommands::ListLocations>});
   table->push_back({{"locations", "get"},
                     {"NAME"},
                     "",
                     "one location, every field",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return LocationCommands(c).GetLocation(o[0]);
-                    }});
+                    CallWith<LocationCommands, &LocationCommands::GetLocation>});
   table->push_back({{"regions", "list"},
                     {},
                     "",
                     "regions with their coordinates",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return LocationCommands(c).ListRegions();
-                    }});
+                    Call<LocationCommands, &LocationCommands::ListRegions>});
 }
 
 }  // namespace shadowplane::cli

@@ -236,46 +236,34 @@ void AddMigrationCommands(CommandTable* table) {
                     "[--migration_kind=emergency] [--request_id=ID] [--watch]",
                     "move the primary, with its data, to LOCATION (emergency: promote the shadow "
                     "as it is); --watch follows it",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return MigrationCommands(c).Migrate(o[0]);
-                    }});
+                    CallWith<MigrationCommands, &MigrationCommands::Migrate>});
   table->push_back({{"migrations", "list"},
                     {},
                     "[--resource=ID] [--state=S]",
                     "migrations, newest first",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return MigrationCommands(c).ListMigrations();
-                    }});
+                    Call<MigrationCommands, &MigrationCommands::ListMigrations>});
   table->push_back({{"migrations", "get"},
                     {"ID"},
                     "",
                     "a migration with its state changes and sync rounds",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return MigrationCommands(c).GetMigration(o[0]);
-                    }});
+                    CallWith<MigrationCommands, &MigrationCommands::GetMigration>});
   table->push_back({{"migrations", "cancel"},
                     {"ID"},
                     "",
                     "roll it back (until its traffic switch)",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return MigrationCommands(c).CancelMigration(o[0]);
-                    }});
+                    CallWith<MigrationCommands, &MigrationCommands::CancelMigration>});
   table->push_back(
       {{"migrations", "watch"},
        {"ID"},
        "",
        "follow a migration, one line per change, until it ends (exit 0 when it ends DONE)",
-       [](const CommandContext& c, const std::vector<std::string>& o) {
-         return MigrationCommands(c).WatchMigration(o[0]);
-       }});
+       CallWith<MigrationCommands, &MigrationCommands::WatchMigration>});
   table->push_back({{"migrations", "why"},
                     {"ID"},
                     "",
                     "for the person on call: state, owner and lease, retries, held writes, and "
                     "every state change with its reason",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return MigrationCommands(c).WhyMigration(o[0]);
-                    }});
+                    CallWith<MigrationCommands, &MigrationCommands::WhyMigration>});
 }
 
 }  // namespace shadowplane::cli

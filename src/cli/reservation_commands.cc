@@ -163,38 +163,28 @@ void AddReservationCommands(CommandTable* table) {
                     "[--locations=a,b] [--regions=r,s] [--clients=region:weight,...] [--spot] "
                     "[--shadow_fraction=F] [--sync_interval=SECONDS] [--service_name=NAME]",
                     "reserve a resource: the primary placed, a diverse shadow beside it",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return ReservationCommands(c).Reserve();
-                    }});
+                    Call<ReservationCommands, &ReservationCommands::Reserve>});
   table->push_back({{"reservations", "list"},
                     {},
                     "[--state=S] [--location=L]",
                     "reservations, paged through",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return ReservationCommands(c).ListReservations();
-                    }});
+                    Call<ReservationCommands, &ReservationCommands::ListReservations>});
   table->push_back({{"reservations", "get"},
                     {"ID"},
                     "",
                     "one reservation with its instances",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return ReservationCommands(c).GetReservation(o[0]);
-                    }});
+                    CallWith<ReservationCommands, &ReservationCommands::GetReservation>});
   table->push_back(
       {{"reservations", "update"},
        {"ID"},
        "[--millicores=N] [--memory_mib=N] [--shadow_fraction=F] [--sync_interval=SECONDS]",
        "resize the primary or change the shadow",
-       [](const CommandContext& c, const std::vector<std::string>& o) {
-         return ReservationCommands(c).Update(o[0]);
-       }});
+       CallWith<ReservationCommands, &ReservationCommands::Update>});
   table->push_back({{"reservations", "release"},
                     {"ID"},
                     "",
                     "release it: its instances and data go",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return ReservationCommands(c).Release(o[0]);
-                    }});
+                    CallWith<ReservationCommands, &ReservationCommands::Release>});
 }
 
 }  // namespace shadowplane::cli

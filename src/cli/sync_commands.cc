@@ -83,16 +83,12 @@ void AddSyncCommands(CommandTable* table) {
                     {"ID"},
                     "[--full]",
                     "run a shadow sync round now (--full: compare contents)",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return SyncCommands(c).SyncNow(o[0]);
-                    }});
+                    CallWith<SyncCommands, &SyncCommands::SyncNow>});
   table->push_back({{"syncs"},
                     {"ID"},
                     "",
                     "the reservation's sync rounds, newest first",
-                    [](const CommandContext& c, const std::vector<std::string>& o) {
-                      return SyncCommands(c).ListSyncRuns(o[0]);
-                    }});
+                    CallWith<SyncCommands, &SyncCommands::ListSyncRuns>});
 }
 
 }  // namespace shadowplane::cli
