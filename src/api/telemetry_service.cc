@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_unary.h"
 #include "common/proto_time.h"
+#include "common/status_macros.h"
 
 namespace shadowplane::api {
 
@@ -149,11 +150,63 @@ grpc::ServerUnaryReactor* TelemetryService::RecordAccessBatch(grpc::CallbackServ
   return reactor;
 }
 
+namespace {
+
+absl::StatusOr<ingest::DemandQuery> DemandQueryFromProto(const pb::GetDemandRequest& request) {
+  ingest::DemandQuery query;
+  query.resource_id = request.resource_id();
+  if (request.has_from()) query.from = FromProtoTime(request.from());
+  if (request.has_to()) query.to = FromProtoTime(request.to());
+  switch (request.granularity()) {
+    case pb::GRANULARITY_UNSPECIFIED:
+    case pb::GRANULARITY_HOUR:
+      query.step = absl::Hours(1);
+      break;
+    case pb::GRANULARITY_DAY:
+      query.step = absl::Hours(24);
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("granularity ", request.granularity(), " is not HOUR or DAY"));
+  }
+  return query;
+}
+
+void SeriesToProto(const ingest::DemandSeries& series, pb::DemandSeries* out) {
+  out->set_origin_region(series.origin_region);
+  for (const ingest::DemandPoint& p : series.points) {
+    pb::DemandPoint* point = out->add_points();
+    *point->mutable_start() = ToProtoTime(p.start);
+    point->set_requests(p.sums.requests);
+    point->set_bytes_in(p.sums.bytes_in);
+    point->set_bytes_out(p.sums.bytes_out);
+    point->set_cpu_millis(p.sums.cpu_millis);
+    point->set_memory_byte_sum(p.sums.memory_bytes);
+    point->set_latency_ms_sum(p.sums.latency_ms_sum);
+    point->set_latency_count(p.sums.latency_count);
+    point->set_distinct_clients(p.distinct_clients);
+  }
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* TelemetryService::GetDemand(grpc::CallbackServerContext* context,
                                                       const pb::GetDemandRequest* request,
                                                       pb::GetDemandResponse* response) {
-  return FinishOnPool(context, workers_,
-                      [this, request, response]() { return demand_->Read(*request, response); });
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+    ASSIGN_OR_RETURN(const ingest::DemandQuery query, DemandQueryFromProto(*request));
+    ASSIGN_OR_RETURN(const ingest::Demand demand, demand_->Read(query));
+    response->set_resource_id(demand.resource_id);
+    *response->mutable_from() = ToProtoTime(demand.from);
+    *response->mutable_to() = ToProtoTime(demand.to);
+    response->set_granularity(demand.step == absl::Hours(1) ? pb::GRANULARITY_HOUR
+                                                            : pb::GRANULARITY_DAY);
+    for (const ingest::DemandSeries& series : demand.regions) {
+      SeriesToProto(series, response->add_regions());
+    }
+    SeriesToProto(demand.total, response->mutable_total());
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace shadowplane::api

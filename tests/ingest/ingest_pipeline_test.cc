@@ -425,18 +425,18 @@ TEST_F(IngestTest, RollupsMatchADirectAggregateOfTheRawLog) {
 
   // Distinct clients: hourly sketches merged over regions and hours, against COUNT(DISTINCT).
   DemandReader reader(telemetry_.get(), &clock_, 1000);
-  pb::GetDemandRequest request;
-  request.set_resource_id(kResourceA);
-  request.set_granularity(pb::GRANULARITY_DAY);
-  SetTime(kNow - absl::Hours(24), request.mutable_from());
-  SetTime(kNow + absl::Hours(1), request.mutable_to());
-  pb::GetDemandResponse response;
-  ASSERT_TRUE(reader.Read(request, &response).ok());
+  DemandQuery query;
+  query.resource_id = kResourceA;
+  query.step = absl::Hours(24);
+  query.from = kNow - absl::Hours(24);
+  query.to = kNow + absl::Hours(1);
+  absl::StatusOr<Demand> demand = reader.Read(query);
+  ASSERT_TRUE(demand.ok()) << demand.status();
   double estimated = 0;
   int64_t requests = 0;
-  for (const auto& p : response.total().points()) {
-    estimated += p.distinct_clients();
-    requests += p.requests();
+  for (const auto& p : demand->total.points) {
+    estimated += p.distinct_clients;
+    requests += p.sums.requests;
   }
   const int64_t exact = Count(absl::StrCat(
       "SELECT count(DISTINCT coalesce('id:' || client_id, 'ip:' || host(client_ip))) FROM "
@@ -445,7 +445,7 @@ TEST_F(IngestTest, RollupsMatchADirectAggregateOfTheRawLog) {
   EXPECT_EQ(requests,
             Count(absl::StrCat("SELECT count(*) FROM client_access_log WHERE resource_id = '",
                                kResourceA, "'")));
-  ASSERT_EQ(response.total().points_size(), 2) << "two UTC days in the range";
+  ASSERT_EQ(demand->total.points.size(), 2u) << "two UTC days in the range";
   EXPECT_NEAR(estimated, exact, exact * 0.05) << "one day holds every event here";
   int64_t hourly_sum = Count(
       "SELECT count(*) FROM (SELECT DISTINCT date_trunc('hour', ts), client_ip, client_id "
@@ -574,29 +574,29 @@ TEST_F(IngestTest, AffinityFollowsTheNewestSighting) {
 
 TEST_F(IngestTest, DemandReadsRefuseBadRequests) {
   DemandReader reader(telemetry_.get(), &clock_, 100);
-  pb::GetDemandResponse response;
-  pb::GetDemandRequest request;
-  EXPECT_EQ(reader.Read(request, &response).code(), absl::StatusCode::kInvalidArgument);
-  request.set_resource_id("nope");
-  EXPECT_EQ(reader.Read(request, &response).code(), absl::StatusCode::kInvalidArgument);
-  request.set_resource_id("cccccccc-0000-4000-8000-000000000003");
-  EXPECT_EQ(reader.Read(request, &response).code(), absl::StatusCode::kNotFound);
-  request.set_resource_id(kResourceA);
-  SetTime(kNow, request.mutable_from());
-  SetTime(kNow - absl::Hours(2), request.mutable_to());
-  const absl::Status backwards = reader.Read(request, &response);
+  DemandQuery query;
+  EXPECT_EQ(reader.Read(query).status().code(), absl::StatusCode::kInvalidArgument);
+  query.resource_id = "nope";
+  EXPECT_EQ(reader.Read(query).status().code(), absl::StatusCode::kInvalidArgument);
+  query.resource_id = "cccccccc-0000-4000-8000-000000000003";
+  EXPECT_EQ(reader.Read(query).status().code(), absl::StatusCode::kNotFound);
+  query.resource_id = kResourceA;
+  query.from = kNow;
+  query.to = kNow - absl::Hours(2);
+  const absl::Status backwards = reader.Read(query).status();
   EXPECT_EQ(backwards.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(backwards.message().find("from"), std::string::npos);
-  SetTime(kNow - absl::Hours(200), request.mutable_from());
-  SetTime(kNow, request.mutable_to());
-  EXPECT_EQ(reader.Read(request, &response).code(), absl::StatusCode::kInvalidArgument)
+  query.from = kNow - absl::Hours(200);
+  query.to = kNow;
+  EXPECT_EQ(reader.Read(query).status().code(), absl::StatusCode::kInvalidArgument)
       << "200 hourly buckets, 100 allowed";
-  request.set_granularity(static_cast<pb::Granularity>(7));
-  EXPECT_EQ(reader.Read(request, &response).code(), absl::StatusCode::kInvalidArgument);
-  request.set_granularity(pb::GRANULARITY_DAY);
-  ASSERT_TRUE(reader.Read(request, &response).ok());
-  EXPECT_EQ(response.total().points_size(), 9) << "zeros where nothing was recorded";
-  EXPECT_EQ(response.regions_size(), 0);
+  query.step = absl::Minutes(7);
+  EXPECT_EQ(reader.Read(query).status().code(), absl::StatusCode::kInvalidArgument);
+  query.step = absl::Hours(24);
+  absl::StatusOr<Demand> demand = reader.Read(query);
+  ASSERT_TRUE(demand.ok()) << demand.status();
+  EXPECT_EQ(demand->total.points.size(), 9u) << "zeros where nothing was recorded";
+  EXPECT_TRUE(demand->regions.empty());
 }
 
 }  // namespace

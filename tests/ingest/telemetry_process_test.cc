@@ -273,6 +273,17 @@ TEST_F(TelemetryProcessTest, UnaryStreamDemandAndBadInputOverGrpc) {
   ASSERT_EQ(demand.regions_size(), 2);
   EXPECT_EQ(demand.regions(0).origin_region(), "eu-central");
   EXPECT_EQ(demand.regions(1).origin_region(), "us-east");
+  {
+    // An unknown granularity on the wire is refused by the handler, naming the field.
+    pb::GetDemandRequest weekly = request;
+    weekly.set_granularity(static_cast<pb::Granularity>(7));
+    grpc::ClientContext context;
+    pb::GetDemandResponse ignored;
+    const grpc::Status refused = stub_->GetDemand(&context, weekly, &ignored);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_TRUE(absl::StrContains(refused.error_message(), "granularity"))
+        << refused.error_message();
+  }
   auto table = testing::RunToCompletion(
       {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "demand", kResource});
   EXPECT_EQ(table.exit_code, 0) << table.output;
