@@ -8,8 +8,9 @@
 // agent returns, or rolls it back on a permanent error, so no half-created reservation is left for
 // nobody. Release is idempotent and likewise finished by ReconcileOnce(). Thread-safe.
 //
-// Until shadow sync exists, the shadow's agent is seeded from the same seed directory as the
-// primary's (both agents of the local provider share a machine).
+// Both instances are created from the reservation's seed directory (the local provider's agents
+// share a machine); from then on shadow sync (shadow/shadow_syncer.h) keeps the shadow behind the
+// primary, and a shadow re-created after it was lost starts from the seed until its next round.
 #ifndef SHADOWPLANE_RESERVATION_RESERVATION_MANAGER_H_
 #define SHADOWPLANE_RESERVATION_RESERVATION_MANAGER_H_
 

@@ -1,0 +1,131 @@
+// The ReservationManager in process, over a real PostgreSQL (label pg) and the fake compute and
+// traffic providers (tests/support/fake_providers.h): placement onto the providers, steering,
+// release, a location that cannot be reached (or is busy) leaving the reservation pending until
+// the reconcile pass finishes it, a permanent error rolled back, and bad input refused.
+#include "reservation/reservation_manager.h"
+
+#include "absl/strings/match.h"
+#include "common/clock.h"
+#include "gtest/gtest.h"
+#include "support/fake_providers.h"
+#include "support/test_database.h"
+
+namespace shadowplane::reservation {
+namespace {
+
+class ReservationManagerTest : public testing::MigratedDatabaseTest {
+ protected:
+  void SetUp() override {
+    MigratedDatabaseTest::SetUp();
+    ASSERT_TRUE(SeedRegion("eu", 50, 8).ok());
+    ASSERT_TRUE(SeedRegion("us", 39, -77).ok());
+    ASSERT_TRUE(SeedLocation("fra-1", "eu", 50.1, 8.7).ok());
+    ASSERT_TRUE(SeedLocation("iad-1", "us", 39.0, -77.5).ok());
+    reservations_ = std::make_unique<store::ReservationRepository>(pool_.get());
+    locations_ = std::make_unique<store::LocationRepository>(pool_.get());
+    ReservationOptions options;
+    manager_ = std::make_unique<ReservationManager>(
+        reservations_.get(), locations_.get(), &compute_, &clock_, options, nullptr, &traffic_);
+  }
+
+  ReserveSpec Spec(const std::string& request_id) {
+    ReserveSpec spec;
+    spec.request_id = request_id;
+    spec.name = "web";
+    spec.capacity = {500, 256, CapacityType::kOnDemand};
+    spec.client_regions = {{"eu", 1.0}};
+    return spec;
+  }
+
+  FakeClock clock_{absl::FromUnixSeconds(1796558400)};
+  testing::FakeComputeProvider compute_;
+  testing::FakeTrafficProvider traffic_;
+  std::unique_ptr<store::ReservationRepository> reservations_;
+  std::unique_ptr<store::LocationRepository> locations_;
+  std::unique_ptr<ReservationManager> manager_;
+};
+
+TEST_F(ReservationManagerTest, APrimaryNearItsClientsAndADiverseShadowRunAndClientsAreSteered) {
+  auto r = manager_->Reserve(Spec("r-1"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->state, "active");
+  EXPECT_EQ(r->primary.location, "fra-1") << "the clients are in eu";
+  EXPECT_EQ(r->shadow.location, "iad-1") << "another region, far enough";
+  const auto instances = compute_.instances();
+  ASSERT_EQ(instances.size(), 2u);
+  EXPECT_FALSE(instances.at(r->primary.id).read_only);
+  EXPECT_TRUE(instances.at(r->shadow.id).read_only);
+  EXPECT_LT(instances.at(r->shadow.id).capacity.millicores, 500) << "a small shadow";
+  const auto services = traffic_.services();
+  ASSERT_EQ(services.count(r->service_name), 1u) << r->service_name;
+  EXPECT_EQ(services.at(r->service_name).ToString(), r->primary.endpoint);
+
+  // The same request again is the same reservation; nothing more is created.
+  auto again = manager_->Reserve(Spec("r-1"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id, r->id);
+  EXPECT_EQ(compute_.instances().size(), 2u);
+
+  auto released = manager_->Release(r->id);
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(released->state, "released");
+  EXPECT_TRUE(compute_.instances().empty()) << "instances and their data are gone";
+  EXPECT_TRUE(traffic_.services().empty());
+  EXPECT_EQ(manager_->Release(r->id)->state, "released") << "idempotent";
+}
+
+TEST_F(ReservationManagerTest, AnUnreachableOrBusyLocationLeavesItPendingUntilTheReconcilePass) {
+  for (const absl::Status& outage :
+       {absl::UnavailableError("agent down"), absl::ResourceExhaustedError("agent busy")}) {
+    compute_.FailAt("iad-1", outage);
+    const std::string request = absl::StrCat("r-", absl::StatusCodeToString(outage.code()));
+    auto r = manager_->Reserve(Spec(request));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->state, "pending") << outage;
+    ASSERT_TRUE(manager_->ReconcileOnce().ok());
+    EXPECT_EQ(manager_->Get(r->id)->state, "pending") << "still unreachable";
+    compute_.FailAt("iad-1", absl::OkStatus());
+    ASSERT_TRUE(manager_->ReconcileOnce().ok());
+    auto done = manager_->Get(r->id);
+    ASSERT_TRUE(done.ok());
+    EXPECT_EQ(done->state, "active") << outage;
+    EXPECT_EQ(done->shadow.state, "running");
+    ASSERT_TRUE(manager_->Release(r->id).ok());
+  }
+}
+
+TEST_F(ReservationManagerTest, APermanentProviderErrorRollsTheReservationBackLeavingNothing) {
+  compute_.FailAt("iad-1", absl::InvalidArgumentError("seed_dir /nope cannot be used"));
+  auto r = manager_->Reserve(Spec("r-bad"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_TRUE(compute_.instances().empty()) << "the primary created first was undone";
+  EXPECT_TRUE(traffic_.services().empty());
+  store::ReservationFilter all;
+  auto listed = manager_->List(all);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].state, "failed");
+  EXPECT_TRUE(absl::StrContains((*listed)[0].error, "seed_dir")) << (*listed)[0].error;
+}
+
+TEST_F(ReservationManagerTest, BadRequestsAreRefusedNamingTheFieldAndRecordNothing) {
+  ReserveSpec no_capacity = Spec("r-2");
+  no_capacity.capacity.millicores = 0;
+  auto refused = manager_->Reserve(no_capacity);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "millicores")) << refused.status();
+  ReserveSpec no_id = Spec("");
+  EXPECT_EQ(manager_->Reserve(no_id).status().code(), absl::StatusCode::kInvalidArgument);
+  ReserveSpec nowhere = Spec("r-3");
+  nowhere.locations = {"mars-1"};
+  EXPECT_FALSE(manager_->Reserve(nowhere).ok());
+  ReserveSpec too_big = Spec("r-4");
+  too_big.capacity = {64000, 256, CapacityType::kOnDemand};
+  EXPECT_FALSE(manager_->Reserve(too_big).ok()) << "no location has room";
+  EXPECT_EQ(compute_.calls(), 0) << "nothing reached a provider";
+  EXPECT_TRUE(compute_.instances().empty());
+}
+
+}  // namespace
+}  // namespace shadowplane::reservation
