@@ -20,7 +20,7 @@ void ToProto(const store::MigrationRecord& m, const std::string& reservation_id,
   out->set_reservation_id(reservation_id);
   out->set_resource_id(m.resource_id);
   out->set_kind(m.kind);
-  out->set_state(m.state);
+  out->set_state(store::StateName(m.state));
   out->set_reason(m.reason);
   out->set_source_instance_id(m.source_instance_id);
   out->set_target_instance_id(m.target_instance_id);
@@ -133,8 +133,7 @@ class MigrationService::Watch final : public grpc::ServerWriteReactor<pb::Migrat
         }
         if (failed) return Finish(grpc::Status::CANCELLED);
       }
-      const auto state = store::ParseState(details->migration.state);
-      if (!state.has_value() || store::IsFinal(*state)) return Finish(grpc::Status::OK);
+      if (store::IsFinal(details->migration.state)) return Finish(grpc::Status::OK);
       absl::MutexLock lock(&mu_);
       auto cancelled = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return cancelled_; };
       mu_.AwaitWithTimeout(absl::Condition(&cancelled), service_->watch_poll_);

@@ -148,8 +148,8 @@ void MigrationDriver::Run(const std::string& id) {
       Sleep(options_.tick);
       continue;
     }
-    const std::optional<store::MigrationState> state = store::ParseState(m->state);
-    if (!state.has_value() || store::IsFinal(*state)) {
+    const store::MigrationState state = m->state;
+    if (store::IsFinal(state)) {
       (void)migrations_->Release(id, options_.owner);  // nobody drives a finished migration
       break;
     }
@@ -172,10 +172,9 @@ void MigrationDriver::Run(const std::string& id) {
     if (!now.ok()) continue;
     if (now->lease_owner != options_.owner || now->state != m->state) continue;
     const absl::Duration in_state = absl::Now() - now->state_entered_at.value_or(absl::Now());
-    const bool past_switch = now->progress.switched_at.has_value() ||
-                             *state == store::MigrationState::kRetiringSource ||
-                             *state == store::MigrationState::kObserving ||
-                             *state == store::MigrationState::kRollingBack;
+    const bool past_switch =
+        now->progress.switched_at.has_value() || state == store::MigrationState::kRetiringSource ||
+        state == store::MigrationState::kObserving || state == store::MigrationState::kRollingBack;
     if (IsRetriable(error) && (past_switch || in_state < options_.step_deadline)) {
       store::MigrationProgress progress = now->progress;
       progress.attempts++;
@@ -183,10 +182,12 @@ void MigrationDriver::Run(const std::string& id) {
       const absl::Duration wait = Backoff(progress.attempts);
       progress.next_attempt_at = absl::Now() + wait;
       (void)migrations_->SaveProgress(id, now->state, progress, absl::Now(), options_.owner);
-      if (retries_ != nullptr) retries_->Add({{"state", now->state}}).Increment();
+      if (retries_ != nullptr) {
+        retries_->Add({{"state", store::StateName(now->state)}}).Increment();
+      }
       LOG_EVENT(kWarning, "migration step will be retried")
           .Field("migration_id", id)
-          .Field("state", now->state)
+          .Field("state", store::StateName(now->state))
           .Field("attempt", progress.attempts)
           .Field("retry_in_seconds", absl::ToDoubleSeconds(wait))
           .Field("error", error);

@@ -151,14 +151,13 @@ absl::StatusOr<std::vector<store::MigrationRecord>> MigrationManager::List(
 absl::StatusOr<store::MigrationRecord> MigrationManager::Cancel(const std::string& id) {
   if (id.empty()) return absl::InvalidArgumentError("id is required");
   ASSIGN_OR_RETURN(store::MigrationRecord m, migrations_->Get(id));
-  const std::optional<store::MigrationState> state = store::ParseState(m.state);
-  if (state.has_value() && store::IsFinal(*state)) {
+  if (store::IsFinal(m.state)) {
     return absl::FailedPreconditionError(
-        absl::StrCat("migration ", id, " is already finished (", m.state, ")"));
+        absl::StrCat("migration ", id, " is already finished (", store::StateName(m.state), ")"));
   }
-  if (!state.has_value() || !store::CanRollBack(*state) || m.progress.switched_at.has_value()) {
+  if (!store::CanRollBack(m.state) || m.progress.switched_at.has_value()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("migration ", id, " is past its traffic switch (", m.state,
+        absl::StrCat("migration ", id, " is past its traffic switch (", store::StateName(m.state),
                      "): the new primary serves; migrate back instead"));
   }
   RETURN_IF_ERROR(migrations_->RequestCancel(id));

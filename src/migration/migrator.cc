@@ -58,8 +58,8 @@ Migrator::Migrator(store::MigrationRepository* migrations,
            .Add({}, prometheus::Histogram::BucketBoundaries{1, 5, 15, 30, 60, 120, 300, 900, 3600});
 }
 
-void Migrator::CountTransition(const std::string& to) {
-  if (transitions_ != nullptr) transitions_->Add({{"to", to}}).Increment();
+void Migrator::CountTransition(store::MigrationState to) {
+  if (transitions_ != nullptr) transitions_->Add({{"to", store::StateName(to)}}).Increment();
 }
 
 absl::StatusOr<Migrator::Context> Migrator::Load(const store::MigrationRecord& m) {
@@ -71,7 +71,8 @@ absl::StatusOr<Migrator::Context> Migrator::Load(const store::MigrationRecord& m
   return c;
 }
 
-absl::StatusOr<StepResult> Migrator::MoveTo(const store::MigrationRecord& m, const std::string& to,
+absl::StatusOr<StepResult> Migrator::MoveTo(const store::MigrationRecord& m,
+                                            store::MigrationState to,
                                             const std::string& detail_json,
                                             const std::string& owner) {
   store::MigrationChange change;
@@ -85,15 +86,16 @@ absl::StatusOr<StepResult> Migrator::MoveTo(const store::MigrationRecord& m, con
   return Entered(m, to, detail_json);
 }
 
-absl::StatusOr<StepResult> Migrator::Entered(const store::MigrationRecord& m, const std::string& to,
+absl::StatusOr<StepResult> Migrator::Entered(const store::MigrationRecord& m,
+                                             store::MigrationState to,
                                              const std::string& detail_json) {
-  FaultPoint(absl::StrCat("migration.entered.", to));
+  FaultPoint(absl::StrCat("migration.entered.", store::StateName(to)));
   CountTransition(to);
   LOG_EVENT(kInfo, "migration moved")
       .Field("migration_id", m.id)
       .Field("resource_id", m.resource_id)
-      .Field("from", m.state)
-      .Field("to", to)
+      .Field("from", store::StateName(m.state))
+      .Field("to", store::StateName(to))
       .Field("detail", detail_json);
   ASSIGN_OR_RETURN(store::MigrationRecord now, migrations_->Get(m.id));
   return StepResult{now, absl::ZeroDuration()};
@@ -101,22 +103,19 @@ absl::StatusOr<StepResult> Migrator::Entered(const store::MigrationRecord& m, co
 
 absl::StatusOr<StepResult> Migrator::Step(const store::MigrationRecord& m,
                                           const std::string& owner) {
-  const std::optional<store::MigrationState> state = store::ParseState(m.state);
-  if (!state.has_value()) {
-    return absl::DataLossError(absl::StrCat("migration ", m.id, " is in unknown state ", m.state));
-  }
-  if (store::IsFinal(*state)) return StepResult{m, absl::InfiniteDuration()};
+  const store::MigrationState state = m.state;
+  if (store::IsFinal(state)) return StepResult{m, absl::InfiniteDuration()};
   // A cancellation is honoured while the source still has the traffic.
-  if (m.cancel_requested && store::CanRollBack(*state) && !m.progress.switched_at.has_value()) {
-    if (*state == store::MigrationState::kCutover) {
+  if (m.cancel_requested && store::CanRollBack(state) && !m.progress.switched_at.has_value()) {
+    if (state == store::MigrationState::kCutover) {
       if (auto c = Load(m); c.ok()) Unfreeze(*c);
     }
-    return MoveTo(m, store::StateName(store::MigrationState::kRollingBack),
-                  Json({{"cause", Quote("cancelled")}}), owner);
+    return MoveTo(m, store::MigrationState::kRollingBack, Json({{"cause", Quote("cancelled")}}),
+                  owner);
   }
   const absl::Time started = absl::Now();
   absl::StatusOr<StepResult> result;
-  switch (*state) {
+  switch (state) {
     case store::MigrationState::kPlanned:
       result = Plan(m, owner);
       break;
@@ -146,7 +145,7 @@ absl::StatusOr<StepResult> Migrator::Step(const store::MigrationRecord& m,
   }
   if (step_seconds_ != nullptr) {
     step_seconds_
-        ->Add({{"state", m.state}},
+        ->Add({{"state", store::StateName(m.state)}},
               prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300})
         .Observe(absl::ToDoubleSeconds(absl::Now() - started));
   }
@@ -225,12 +224,11 @@ std::string Migrator::KeepAsShadow(const Context& c) {
 
 absl::Status Migrator::GiveUp(const store::MigrationRecord& m, const absl::Status& why,
                               const std::string& owner) {
-  const std::optional<store::MigrationState> state = store::ParseState(m.state);
-  if (!state.has_value() || store::IsFinal(*state)) return absl::OkStatus();
-  const bool can_roll_back = store::CanRollBack(*state) && !m.progress.switched_at.has_value();
-  const std::string to = store::StateName(can_roll_back ? store::MigrationState::kRollingBack
-                                                        : store::MigrationState::kFailed);
-  if (*state == store::MigrationState::kCutover && can_roll_back) {
+  if (store::IsFinal(m.state)) return absl::OkStatus();
+  const bool can_roll_back = store::CanRollBack(m.state) && !m.progress.switched_at.has_value();
+  const store::MigrationState next =
+      can_roll_back ? store::MigrationState::kRollingBack : store::MigrationState::kFailed;
+  if (m.state == store::MigrationState::kCutover && can_roll_back) {
     ASSIGN_OR_RETURN(Context c, Load(m));
     if (m.progress.switch_requested_at.has_value()) {
       // Traffic may be at the target: send it back before the source takes writes again, or
@@ -249,13 +247,13 @@ absl::Status Migrator::GiveUp(const store::MigrationRecord& m, const absl::Statu
   change.progress->attempts = 0;
   change.progress->next_attempt_at.reset();
   change.detail_json = Json({{"error", Quote(why.ToString())}});
-  RETURN_IF_ERROR(migrations_->Transition(m.id, m.state, to, change, clock_->Now(), owner));
-  FaultPoint(absl::StrCat("migration.entered.", to));
-  CountTransition(to);
+  RETURN_IF_ERROR(migrations_->Transition(m.id, m.state, next, change, clock_->Now(), owner));
+  FaultPoint(absl::StrCat("migration.entered.", store::StateName(next)));
+  CountTransition(next);
   LOG_EVENT(kWarning, "migration gave up")
       .Field("migration_id", m.id)
-      .Field("from", m.state)
-      .Field("to", to)
+      .Field("from", store::StateName(m.state))
+      .Field("to", store::StateName(next))
       .Field("error", why);
   return absl::OkStatus();
 }

@@ -121,10 +121,10 @@ class Migrator final : public MigrationStepper {
   absl::StatusOr<StepResult> Promote(const store::MigrationRecord& m, const std::string& owner);
 
   // Commits `m` (in `from`) to `to` with its progress and an event; the migration as it is then.
-  absl::StatusOr<StepResult> MoveTo(const store::MigrationRecord& m, const std::string& to,
+  absl::StatusOr<StepResult> MoveTo(const store::MigrationRecord& m, store::MigrationState to,
                                     const std::string& detail_json, const std::string& owner);
   // After `m` moved to `to`: the fault point, the metric and the log line; the migration now.
-  absl::StatusOr<StepResult> Entered(const store::MigrationRecord& m, const std::string& to,
+  absl::StatusOr<StepResult> Entered(const store::MigrationRecord& m, store::MigrationState to,
                                      const std::string& detail_json);
   // Undoes a freeze that did not reach the traffic switch: the source writable and serving, the
   // target read-only again. Best effort; the rollback repeats it.
@@ -140,7 +140,7 @@ class Migrator final : public MigrationStepper {
   absl::Status Deactivate(const store::InstanceRecord& instance);
   // The instance that stays the shadow after a cutover to `target` (see the header comment).
   std::string KeepAsShadow(const Context& c);
-  void CountTransition(const std::string& to);
+  void CountTransition(store::MigrationState to);
 
   store::MigrationRepository* const migrations_;
   store::ReservationRepository* const reservations_;

@@ -143,7 +143,7 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
   RETURN_IF_ERROR(reservations_->SwapRoles(m.resource_id, c.target.id, clock_->Now(), keep));
   FaultPoint("migration.cutover.after_swap");
   return MoveTo(
-      next, store::StateName(store::MigrationState::kRetiringSource),
+      next, store::MigrationState::kRetiringSource,
       Json({{"freeze_seconds", absl::StrFormat("%.6f", next.progress.freeze_seconds.value_or(0))},
             {"final_bytes", absl::StrCat(next.progress.final_dirty_bytes.value_or(0))},
             {"final_files", absl::StrCat(next.progress.final_dirty_files.value_or(0))},

@@ -65,7 +65,7 @@ absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
   if (note.empty()) note = "no demand from known regions in the window";
   if (!forecast) absl::StrAppend(&note, "; no forecast when the migration started");
   next.progress.observation_note = note;
-  return MoveTo(next, store::StateName(store::MigrationState::kDone),
+  return MoveTo(next, store::MigrationState::kDone,
                 Json({{"paid_off", next.progress.paid_off.has_value()
                                        ? (*next.progress.paid_off ? "true" : "false")
                                        : "null"},

@@ -31,7 +31,7 @@ absl::StatusOr<StepResult> Migrator::Plan(const store::MigrationRecord& m,
                                      m.id, options_.max_active, options_.max_active_per_location,
                                      progress, detail, clock_->Now(), owner));
   if (!started) return StepResult{m, kSlotPoll};  // queued behind the concurrency limits
-  return Entered(m, store::StateName(store::MigrationState::kPreparingTarget), detail);
+  return Entered(m, store::MigrationState::kPreparingTarget, detail);
 }
 
 }  // namespace shadowplane::migration

@@ -28,7 +28,7 @@ absl::StatusOr<StepResult> Migrator::Precopy(const store::MigrationRecord& m,
       .Field("dirty_files", run.dirty_files);
   if (run.dirty_bytes <= options_.cutover_dirty_bytes ||
       round.round >= options_.max_precopy_rounds) {
-    return MoveTo(next, store::StateName(store::MigrationState::kCutover),
+    return MoveTo(next, store::MigrationState::kCutover,
                   Json({{"precopy_rounds", absl::StrCat(round.round)},
                         {"bytes_left", absl::StrCat(run.dirty_bytes)}}),
                   owner);

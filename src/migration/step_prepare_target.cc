@@ -74,8 +74,7 @@ absl::StatusOr<StepResult> Migrator::PrepareTarget(const store::MigrationRecord&
     next.progress.switch_not_before = clock_->Now() + wait;
   }
   return MoveTo(next,
-                store::StateName(emergency ? store::MigrationState::kPromoting
-                                           : store::MigrationState::kPrecopy),
+                emergency ? store::MigrationState::kPromoting : store::MigrationState::kPrecopy,
                 Json({{"target_instance_id", Quote(t.id)},
                       {"millicores", absl::StrCat(wanted.millicores)},
                       {"memory_mib", absl::StrCat(wanted.memory_mib)}}),

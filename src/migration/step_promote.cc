@@ -52,7 +52,7 @@ absl::StatusOr<StepResult> Migrator::Promote(const store::MigrationRecord& m,
   }
   RETURN_IF_ERROR(reservations_->SwapRoles(m.resource_id, c.target.id, clock_->Now()));
   next.progress.observe_until = clock_->Now() + options_.observe_window;
-  return MoveTo(next, store::StateName(store::MigrationState::kObserving),
+  return MoveTo(next, store::MigrationState::kObserving,
                 Json({{"loss_window_seconds",
                        absl::StrFormat("%.3f", next.progress.loss_window_seconds.value_or(0))},
                       {"promoted", Quote(c.target.id)}}),

@@ -32,8 +32,7 @@ absl::StatusOr<StepResult> Migrator::RollBack(const store::MigrationRecord& m,
   if (traffic_ != nullptr && !r.traffic_provider.empty() && m.progress.traffic_prepared) {
     RestoreTraffic(m, r.service_name);
   }
-  return MoveTo(m, store::StateName(store::MigrationState::kRolledBack),
-                Json({{"source_serving", "true"}}), owner);
+  return MoveTo(m, store::MigrationState::kRolledBack, Json({{"source_serving", "true"}}), owner);
 }
 
 }  // namespace shadowplane::migration

@@ -1,6 +1,7 @@
 #include "store/migration_repository.h"
 
 #include <pqxx/pqxx>
+#include <stdexcept>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -64,7 +65,11 @@ MigrationRecord FromRow(const pqxx::row& r) {
   m.id = r[0].as<std::string>();
   m.request_id = r[1].as<std::string>();
   m.resource_id = r[2].as<std::string>();
-  m.state = r[3].as<std::string>();
+  const std::string state = r[3].as<std::string>();
+  const std::optional<MigrationState> parsed = ParseState(state);
+  // The table's CHECK allows only the names of migration_state.h.
+  if (!parsed.has_value()) throw std::runtime_error("migration in unknown state " + state);
+  m.state = *parsed;
   m.reason = r[4].as<std::string>();
   m.source_instance_id = r[5].as<std::string>();
   m.target_instance_id = r[6].as<std::string>();
@@ -263,19 +268,15 @@ absl::StatusOr<std::vector<MigrationEventRecord>> MigrationRepository::Events(
       });
 }
 
-absl::Status MigrationRepository::Transition(const std::string& id, const std::string& from,
-                                             const std::string& to, const MigrationChange& change,
+absl::Status MigrationRepository::Transition(const std::string& id, MigrationState from_state,
+                                             MigrationState to_state, const MigrationChange& change,
                                              absl::Time now, const std::string& owner) {
-  const std::optional<MigrationState> from_state = ParseState(from);
-  const std::optional<MigrationState> to_state = ParseState(to);
-  if (!from_state.has_value() || !to_state.has_value()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("migration ", id, ": unknown state in ", from, " -> ", to));
-  }
+  const std::string from = StateName(from_state);
+  const std::string to = StateName(to_state);
   // Staying in an unfinished state records an event (a step's decision); any other move must be
   // one of the state machine's.
-  const bool stays = *from_state == *to_state && !IsFinal(*from_state);
-  if (!stays && !CanTransition(*from_state, *to_state)) {
+  const bool stays = from_state == to_state && !IsFinal(from_state);
+  if (!stays && !CanTransition(from_state, to_state)) {
     return absl::FailedPreconditionError(absl::StrCat("migration ", id, ": ", from, " -> ", to,
                                                       " is not a move of the state machine"));
   }
@@ -353,10 +354,11 @@ absl::StatusOr<bool> MigrationRepository::StartWithinLimits(
   });
 }
 
-absl::Status MigrationRepository::SaveProgress(const std::string& id, const std::string& state,
+absl::Status MigrationRepository::SaveProgress(const std::string& id, MigrationState in_state,
                                                const MigrationProgress& progress, absl::Time now,
                                                const std::string& owner) {
   if (!LooksLikeUuid(id)) return absl::NotFoundError(absl::StrCat("migration ", id, " not found"));
+  const std::string state = StateName(in_state);
   return pool_->Run("saving a migration's progress", [&](pqxx::connection& conn) -> absl::Status {
     pqxx::work txn(conn);
     const pqxx::result held = txn.exec_params(

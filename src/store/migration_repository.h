@@ -47,7 +47,7 @@ struct MigrationRecord {
   std::string id;
   std::string request_id;
   std::string resource_id;
-  std::string state = "PLANNED";
+  MigrationState state = MigrationState::kPlanned;
   std::string reason;
   std::string source_instance_id;  // empty: none
   std::string target_instance_id;  // empty: not created yet
@@ -130,9 +130,8 @@ class MigrationRepository {
   // transaction: only if it is still in `from` and, with a non-empty `owner`, still leased by
   // `owner`. ABORTED otherwise (another driver moved it, or the lease was lost); NOT_FOUND for an
   // unknown id; FAILED_PRECONDITION, before anything is read, for a move the state machine does
-  // not allow (store/migration_state.h; staying in an unfinished state is allowed), and
-  // INVALID_ARGUMENT for an unknown state.
-  absl::Status Transition(const std::string& id, const std::string& from, const std::string& to,
+  // not allow (store/migration_state.h; staying in an unfinished state is allowed).
+  absl::Status Transition(const std::string& id, MigrationState from, MigrationState to,
                           const MigrationChange& change, absl::Time now, const std::string& owner);
 
   // PLANNED -> PREPARING_TARGET (with `progress` and an event of `detail_json`) if the migration
@@ -145,7 +144,7 @@ class MigrationRepository {
                                          const std::string& owner);
   // Saves `progress` without a state change (no event): only if the migration is still in
   // `state` and, with a non-empty `owner`, still leased by `owner`; ABORTED otherwise.
-  absl::Status SaveProgress(const std::string& id, const std::string& state,
+  absl::Status SaveProgress(const std::string& id, MigrationState state,
                             const MigrationProgress& progress, absl::Time now,
                             const std::string& owner);
   // Asks for a migration to be cancelled: its driver rolls it back while that is still safe.

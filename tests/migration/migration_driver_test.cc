@@ -33,8 +33,8 @@ class ScriptedStepper final : public MigrationStepper {
       if (static_cast<int>(steps_.size()) == hang_after_) hang_ = true;
       auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !hang_; };
       mu_.Await(absl::Condition(&released));
-      steps_.push_back(absl::StrCat(owner, ":", m.state));
-      if (!fail_with_.ok() && m.state == fail_in_) return fail_with_;
+      steps_.push_back(absl::StrCat(owner, ":", store::StateName(m.state)));
+      if (!fail_with_.ok() && store::StateName(m.state) == fail_in_) return fail_with_;
     }
     static const std::map<std::string, std::string> kNext = {
         {"PLANNED", "PREPARING_TARGET"}, {"PREPARING_TARGET", "PRECOPY"},  {"PRECOPY", "CUTOVER"},
@@ -45,7 +45,8 @@ class ScriptedStepper final : public MigrationStepper {
     change.progress->attempts = 0;
     change.progress->next_attempt_at.reset();
     absl::Status moved =
-        repo_->Transition(m.id, m.state, kNext.at(m.state), change, absl::Now(), owner);
+        repo_->Transition(m.id, m.state, *store::ParseState(kNext.at(store::StateName(m.state))),
+                          change, absl::Now(), owner);
     if (!moved.ok()) return moved;
     auto now = repo_->Get(m.id);
     if (!now.ok()) return now.status();
@@ -56,9 +57,10 @@ class ScriptedStepper final : public MigrationStepper {
                       const std::string& owner) override {
     store::MigrationChange change;
     change.error = why.ToString();
-    const bool back = store::CanRollBack(*store::ParseState(m.state));
-    return repo_->Transition(m.id, m.state, back ? "ROLLING_BACK" : "FAILED", change, absl::Now(),
-                             owner);
+    const bool back = store::CanRollBack(m.state);
+    return repo_->Transition(
+        m.id, m.state, back ? store::MigrationState::kRollingBack : store::MigrationState::kFailed,
+        change, absl::Now(), owner);
   }
 
   // Steps after the first `n` hang until Release() (a process that froze or died).
@@ -120,7 +122,7 @@ class MigrationDriverTest : public testing::MigratedDatabaseTest {
     while (absl::Now() < deadline) {
       auto m = repo_->Get(id);
       if (m.ok()) {
-        state = m->state;
+        state = store::StateName(m->state);
         if (store::IsFinal(*store::ParseState(state))) return state;
       }
       absl::SleepFor(absl::Milliseconds(20));
@@ -197,7 +199,7 @@ TEST_F(MigrationDriverTest, RetriableErrorsAreRetriedAndCountedThenGivenUpAfterT
   while (absl::Now() < deadline) {
     auto now = repo_->Get(m.id);
     ASSERT_TRUE(now.ok());
-    if (now->state != "PLANNED") break;
+    if (now->state != store::MigrationState::kPlanned) break;
     if (now->progress.attempts > attempts) {
       attempts = now->progress.attempts;
       EXPECT_TRUE(absl::StrContains(now->progress.last_error, "unreachable"));

@@ -14,6 +14,8 @@
 namespace shadowplane::store {
 namespace {
 
+using S = MigrationState;
+
 constexpr char kResource[] = "dddddddd-0000-4000-8000-000000000001";
 constexpr char kOther[] = "dddddddd-0000-4000-8000-000000000002";
 const absl::Time kNow = absl::FromUnixSeconds(1796558400);
@@ -45,7 +47,7 @@ TEST_F(MigrationRepositoryTest, CreationIsIdempotentAndOneMigrationPerResourceAt
   auto first = repo_->Create(Planned("mig-1", kResource), kNow, &created);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE(created);
-  EXPECT_EQ(first->state, "PLANNED");
+  EXPECT_EQ(first->state, S::kPlanned);
   EXPECT_EQ(first->created_at, kNow);
   auto again = repo_->Create(Planned("mig-1", kResource), kNow + absl::Seconds(5), &created);
   ASSERT_TRUE(again.ok());
@@ -57,7 +59,7 @@ TEST_F(MigrationRepositoryTest, CreationIsIdempotentAndOneMigrationPerResourceAt
   EXPECT_TRUE(repo_->Create(Planned("mig-3", kOther), kNow, &created).ok()) << "another resource";
   // Once the first is finished, the resource may migrate again.
   ASSERT_TRUE(repo_
-                  ->Transition(first->id, "PLANNED", "FAILED",
+                  ->Transition(first->id, S::kPlanned, S::kFailed,
                                {std::nullopt, "gave up", std::nullopt, "{}"}, kNow, "")
                   .ok());
   EXPECT_TRUE(repo_->Create(Planned("mig-2", kResource), kNow, &created).ok());
@@ -71,13 +73,13 @@ TEST_F(MigrationRepositoryTest, MovesAreCompareAndSetAndEachLeavesAnEvent) {
   auto m = repo_->Create(Planned("mig-1", kResource), kNow, &created);
   ASSERT_TRUE(m.ok());
   ASSERT_TRUE(repo_
-                  ->Transition(m->id, "PLANNED", "PREPARING_TARGET",
+                  ->Transition(m->id, S::kPlanned, S::kPreparingTarget,
                                {std::nullopt, std::nullopt, std::nullopt, R"({"target":"fra-1"})"},
                                kNow + absl::Seconds(1), "")
                   .ok());
   // A stale driver still thinks it is PLANNED: refused, nothing written.
   const absl::Status stale =
-      repo_->Transition(m->id, "PLANNED", "PREPARING_TARGET", {}, kNow + absl::Seconds(2), "");
+      repo_->Transition(m->id, S::kPlanned, S::kPreparingTarget, {}, kNow + absl::Seconds(2), "");
   EXPECT_EQ(stale.code(), absl::StatusCode::kAborted) << stale;
   EXPECT_TRUE(absl::StrContains(stale.message(), "PREPARING_TARGET")) << stale;
   auto events = repo_->Events(m->id);
@@ -91,42 +93,37 @@ TEST_F(MigrationRepositoryTest, MovesAreCompareAndSetAndEachLeavesAnEvent) {
   EXPECT_TRUE(absl::StrContains((*events)[1].detail_json, "fra-1"));
   auto now = repo_->Get(m->id);
   ASSERT_TRUE(now.ok());
-  EXPECT_EQ(now->state, "PREPARING_TARGET");
+  EXPECT_EQ(now->state, S::kPreparingTarget);
   EXPECT_EQ(now->updated_at, kNow + absl::Seconds(1));
-  EXPECT_EQ(
-      repo_->Transition("dddddddd-0000-4000-8000-00000000ffff", "PLANNED", "FAILED", {}, kNow, "")
-          .code(),
-      absl::StatusCode::kNotFound);
+  EXPECT_EQ(repo_
+                ->Transition("dddddddd-0000-4000-8000-00000000ffff", S::kPlanned, S::kFailed, {},
+                             kNow, "")
+                .code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(MigrationRepositoryTest, AMoveTheStateMachineDoesNotAllowIsRefusedAndChangesNothing) {
   bool created = false;
   auto m = repo_->Create(Planned("mig-illegal", kResource), kNow, &created);
   ASSERT_TRUE(m.ok());
-  struct Move {
-    const char* from;
-    const char* to;
-    absl::StatusCode code;
-  };
-  for (const Move& move : {Move{"PLANNED", "CUTOVER", absl::StatusCode::kFailedPrecondition},
-                           Move{"PLANNED", "DONE", absl::StatusCode::kFailedPrecondition},
-                           Move{"PLANNED", "ROLLED_BACK", absl::StatusCode::kFailedPrecondition},
-                           Move{"PLANNED", "SIDEWAYS", absl::StatusCode::kInvalidArgument},
-                           Move{"", "PLANNED", absl::StatusCode::kInvalidArgument}}) {
-    const absl::Status s = repo_->Transition(m->id, move.from, move.to, {}, kNow, "");
-    EXPECT_EQ(s.code(), move.code) << move.from << " -> " << move.to << ": " << s;
-    EXPECT_TRUE(absl::StrContains(s.message(), move.to)) << s;
+  for (const auto& [from, to] :
+       {std::pair{S::kPlanned, S::kCutover}, std::pair{S::kPlanned, S::kDone},
+        std::pair{S::kPlanned, S::kRolledBack}, std::pair{S::kPlanned, S::kObserving}}) {
+    const absl::Status s = repo_->Transition(m->id, from, to, {}, kNow, "");
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition)
+        << StateName(from) << " -> " << StateName(to) << ": " << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), StateName(to))) << s;
   }
   auto events = repo_->Events(m->id);
   ASSERT_TRUE(events.ok());
   EXPECT_EQ(events->size(), 1u) << "only the creation";
   auto now = repo_->Get(m->id);
   ASSERT_TRUE(now.ok());
-  EXPECT_EQ(now->state, "PLANNED");
+  EXPECT_EQ(now->state, S::kPlanned);
   // Staying in an unfinished state is a step's recorded decision; a final state is left by nothing.
-  ASSERT_TRUE(repo_->Transition(m->id, "PLANNED", "PLANNED", {}, kNow, "").ok());
-  ASSERT_TRUE(repo_->Transition(m->id, "PLANNED", "FAILED", {}, kNow, "").ok());
-  EXPECT_EQ(repo_->Transition(m->id, "FAILED", "FAILED", {}, kNow, "").code(),
+  ASSERT_TRUE(repo_->Transition(m->id, S::kPlanned, S::kPlanned, {}, kNow, "").ok());
+  ASSERT_TRUE(repo_->Transition(m->id, S::kPlanned, S::kFailed, {}, kNow, "").ok());
+  EXPECT_EQ(repo_->Transition(m->id, S::kFailed, S::kFailed, {}, kNow, "").code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
@@ -142,7 +139,7 @@ TEST_F(MigrationRepositoryTest, LeasesGoToOneDriverAndToAnotherWhenTheyExpire) {
   ASSERT_TRUE(b.ok());
   EXPECT_TRUE(b->empty()) << "held by driver-a";
   // Only the holder moves it.
-  EXPECT_EQ(repo_->Transition(m->id, "PLANNED", "PREPARING_TARGET", {}, kNow, "driver-b").code(),
+  EXPECT_EQ(repo_->Transition(m->id, S::kPlanned, S::kPreparingTarget, {}, kNow, "driver-b").code(),
             absl::StatusCode::kAborted);
   // driver-a dies: after its lease expires, driver-b takes over and driver-a is fenced.
   absl::SleepFor(absl::Milliseconds(1200));
@@ -150,16 +147,17 @@ TEST_F(MigrationRepositoryTest, LeasesGoToOneDriverAndToAnotherWhenTheyExpire) {
   ASSERT_TRUE(taken.ok());
   ASSERT_EQ(taken->size(), 1u);
   EXPECT_EQ((*taken)[0].lease_owner, "driver-b");
-  EXPECT_EQ(repo_->Transition(m->id, "PLANNED", "PREPARING_TARGET", {}, kNow, "driver-a").code(),
+  EXPECT_EQ(repo_->Transition(m->id, S::kPlanned, S::kPreparingTarget, {}, kNow, "driver-a").code(),
             absl::StatusCode::kAborted);
-  ASSERT_TRUE(repo_->Transition(m->id, "PLANNED", "PREPARING_TARGET", {}, kNow, "driver-b").ok());
+  ASSERT_TRUE(
+      repo_->Transition(m->id, S::kPlanned, S::kPreparingTarget, {}, kNow, "driver-b").ok());
   // A clean stop gives the lease up at once.
   ASSERT_TRUE(repo_->Release(m->id, "driver-b").ok());
   auto c = repo_->Claim("driver-c", absl::Seconds(30), 10);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->size(), 1u);
   // Finished migrations are never claimed.
-  ASSERT_TRUE(repo_->Transition(m->id, "PREPARING_TARGET", "FAILED", {}, kNow, "driver-c").ok());
+  ASSERT_TRUE(repo_->Transition(m->id, S::kPreparingTarget, S::kFailed, {}, kNow, "driver-c").ok());
   EXPECT_TRUE(repo_->Claim("driver-d", absl::Seconds(30), 10)->empty());
 }
 
@@ -171,7 +169,7 @@ TEST_F(MigrationRepositoryTest, ListsFilterAndPage) {
                            &created);
     ASSERT_TRUE(m.ok()) << m.status();
     ids.push_back(m->id);
-    ASSERT_TRUE(repo_->Transition(m->id, "PLANNED", "FAILED", {}, kNow, "").ok());
+    ASSERT_TRUE(repo_->Transition(m->id, S::kPlanned, S::kFailed, {}, kNow, "").ok());
   }
   MigrationFilter page;
   page.page_size = 2;
@@ -203,8 +201,8 @@ TEST_F(MigrationRepositoryTest, ProgressRoundsAndObservationsAreKeptAndANewMoveE
   progress.bytes_left = 4096;
   progress.freeze_seconds = 0.07;
   progress.switched_at = kNow + absl::Seconds(9);
-  ASSERT_TRUE(repo_->SaveProgress(m->id, "PLANNED", progress, kNow, "").ok());
-  EXPECT_EQ(repo_->SaveProgress(m->id, "PRECOPY", progress, kNow, "").code(),
+  ASSERT_TRUE(repo_->SaveProgress(m->id, S::kPlanned, progress, kNow, "").ok());
+  EXPECT_EQ(repo_->SaveProgress(m->id, S::kPrecopy, progress, kNow, "").code(),
             absl::StatusCode::kAborted)
       << "only in the state it was made in";
   ASSERT_TRUE(
@@ -225,9 +223,9 @@ TEST_F(MigrationRepositoryTest, ProgressRoundsAndObservationsAreKeptAndANewMoveE
   EXPECT_EQ(*(*observed)[0].predicted_requests, 10.0) << "the forecast as it was first recorded";
   EXPECT_EQ(*(*observed)[0].realized_requests, 12.0);
 
-  ASSERT_TRUE(repo_->Transition(m->id, "PLANNED", "PREPARING_TARGET", {}, kNow, "").ok());
-  ASSERT_TRUE(repo_->Transition(m->id, "PREPARING_TARGET", "PROMOTING", {}, kNow, "").ok());
-  ASSERT_TRUE(repo_->Transition(m->id, "PROMOTING", "OBSERVING", {}, kNow, "").ok());
+  ASSERT_TRUE(repo_->Transition(m->id, S::kPlanned, S::kPreparingTarget, {}, kNow, "").ok());
+  ASSERT_TRUE(repo_->Transition(m->id, S::kPreparingTarget, S::kPromoting, {}, kNow, "").ok());
+  ASSERT_TRUE(repo_->Transition(m->id, S::kPromoting, S::kObserving, {}, kNow, "").ok());
   auto read = repo_->Get(m->id);
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(read->progress.precopy_rounds, 2);
@@ -241,7 +239,7 @@ TEST_F(MigrationRepositoryTest, ProgressRoundsAndObservationsAreKeptAndANewMoveE
   ASSERT_TRUE(next.ok()) << next.status();
   auto ended = repo_->Get(m->id);
   ASSERT_TRUE(ended.ok());
-  EXPECT_EQ(ended->state, "DONE");
+  EXPECT_EQ(ended->state, S::kDone);
   EXPECT_TRUE(absl::StrContains(ended->progress.observation_note, next->id))
       << ended->progress.observation_note;
   auto events = repo_->Events(m->id);
