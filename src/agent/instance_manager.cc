@@ -161,11 +161,7 @@ InstanceManager::~InstanceManager() {
   }
 }
 
-std::string InstanceManager::InstanceDir(const std::string& id) const { return layout_.Dir(id); }
-
-Capacity InstanceManager::total() const {
-  return {options_.capacity_millicores, options_.capacity_memory_mib, CapacityType::kOnDemand};
-}
+Capacity InstanceManager::total() const { return ledger_.total(); }
 
 Capacity InstanceManager::used() {
   absl::MutexLock lock(&mu_);
@@ -198,7 +194,7 @@ absl::Status InstanceManager::Adopt() {
     auto m = std::make_unique<Managed>();
     m->config = *config;
     m->backoff = Backoff(options_.restart_backoff_initial, options_.restart_backoff_max);
-    const std::string dir = InstanceDir(name);
+    const std::string dir = layout_.Dir(name);
     if (m->config.active) {
       pid_t pid = 0;
       auto pid_text = ReadFile(layout_.PidPath(name));
@@ -225,7 +221,7 @@ absl::Status InstanceManager::Adopt() {
 }
 
 absl::Status InstanceManager::Launch(Managed& m) {
-  const std::string dir = InstanceDir(m.config.instance_id);
+  const std::string dir = layout_.Dir(m.config.instance_id);
   const std::string log_path = layout_.LogPath(m.config.instance_id);
   const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
@@ -308,7 +304,7 @@ bool InstanceManager::Alive(Managed& m) {
     const pid_t r = waitpid(m.pid, &status, WNOHANG);
     return r == 0;
   }
-  return IsInstanceProcess(m.pid, InstanceDir(m.config.instance_id));
+  return IsInstanceProcess(m.pid, layout_.Dir(m.config.instance_id));
 }
 
 void InstanceManager::Signal(Managed& m, int sig) {
@@ -415,7 +411,7 @@ absl::StatusOr<InstanceView> InstanceManager::Create(const CreateInstanceSpec& s
   ASSIGN_OR_RETURN(m->config.address, AllocateAddress());
 
   // Built aside, then renamed into place: an instance directory is always whole.
-  const std::string dir = InstanceDir(spec.instance_id);
+  const std::string dir = layout_.Dir(spec.instance_id);
   RETURN_IF_ERROR(layout_.Stage(m->config, spec.seed_dir));
 
   if (absl::Status s = Launch(*m); !s.ok()) {

@@ -139,7 +139,6 @@ class InstanceManager {
   InstanceView View(const Managed& m) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void PollCounters();
   void UpdateStateGauges() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::string InstanceDir(const std::string& id) const;
 
   const InstanceManagerOptions options_;
   const InstanceLayout layout_;

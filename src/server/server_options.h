@@ -4,7 +4,7 @@
 // field here and one line in server/server_flags.cc.
 //
 // Components keep options structs of their own (for their tests and other users); the server's
-// wiring units (server/*_wiring.h) fill every field of them that a setting covers.
+// wiring units (server/wiring/*_wiring.h) fill every field of them that a setting covers.
 #ifndef SHADOWPLANE_SERVER_SERVER_OPTIONS_H_
 #define SHADOWPLANE_SERVER_SERVER_OPTIONS_H_
 

@@ -160,6 +160,8 @@ class ShadowplaneServer::Impl {
   // Safe on a partly started server; idempotent. The areas go in reverse order of declaration.
   void TearDown() {
     const absl::Time start = absl::Now();
+    // The supervisor stops while areas_ still points at the areas: its readiness callback
+    // (OnDatabaseReady) reads them, and reset() clears the pointer before destroying them.
     if (areas_ != nullptr && areas_->storage != nullptr) areas_->storage->StopSupervisor();
     areas_.reset();
     LOG_EVENT(kDebug, "stopped").Field("elapsed_seconds", absl::Now() - start);

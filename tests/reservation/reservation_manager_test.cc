@@ -125,6 +125,9 @@ TEST_F(ReservationManagerTest, BadRequestsAreRefusedNamingTheFieldAndRecordNothi
   EXPECT_FALSE(manager_->Reserve(too_big).ok()) << "no location has room";
   EXPECT_EQ(compute_.calls(), 0) << "nothing reached a provider";
   EXPECT_TRUE(compute_.instances().empty());
+  auto recorded = manager_->List(store::ReservationFilter{});
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_TRUE(recorded->empty()) << "no reservation row for a refused request";
 }
 
 }  // namespace
