@@ -1,5 +1,6 @@
 #include "ingest/demand_reader.h"
 
+#include <cstdint>
 #include <map>
 #include <optional>
 
@@ -37,7 +38,9 @@ struct Bucket {
   }
 
   DemandPoint ToPoint(absl::Time start) const {
-    return DemandPoint{start, sums, clients.has_value() ? clients->Estimate() : 0};
+    const int64_t distinct =
+        clients.has_value() ? static_cast<int64_t>(clients->Estimate()) : 0;
+    return DemandPoint{start, sums, distinct};
   }
 };
 
