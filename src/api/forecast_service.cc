@@ -1,22 +1,32 @@
 #include "api/forecast_service.h"
 
+#include "api/forecast_mapping.h"
 #include "common/grpc_unary.h"
+#include "common/status_macros.h"
 
 namespace shadowplane::api {
 
+namespace pb = shadowplane::v1;
+
 grpc::ServerUnaryReactor* ForecastService::Predict(grpc::CallbackServerContext* context,
-                                                   const shadowplane::v1::PredictRequest* request,
-                                                   shadowplane::v1::PredictResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() {
-    return predictor_->Predict(*request, response);
+                                                   const pb::PredictRequest* request,
+                                                   pb::PredictResponse* response) {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+    ASSIGN_OR_RETURN(const forecast::Prediction prediction,
+                     predictor_->Predict(FromProto(*request)));
+    ToProto(prediction, response);
+    return absl::OkStatus();
   });
 }
 
 grpc::ServerUnaryReactor* ForecastService::Backtest(grpc::CallbackServerContext* context,
-                                                    const shadowplane::v1::BacktestRequest* request,
-                                                    shadowplane::v1::BacktestResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() {
-    return predictor_->Backtest(*request, response);
+                                                    const pb::BacktestRequest* request,
+                                                    pb::BacktestResponse* response) {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+    ASSIGN_OR_RETURN(const forecast::BacktestReport report,
+                     predictor_->Backtest(FromProto(*request)));
+    ToProto(report, response);
+    return absl::OkStatus();
   });
 }
 

@@ -6,7 +6,6 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "forecast/demand_history.h"
 #include "forecast/event_effects.h"
@@ -15,8 +14,6 @@
 #include "store/uuid.h"
 
 namespace shadowplane::forecast {
-
-namespace pb = shadowplane::v1;
 
 namespace {
 
@@ -41,14 +38,6 @@ ErrorProfile ProfileOf(const store::ForecastRecord& r) {
   return p;
 }
 
-void ToProto(const store::RealizedAccuracy& a, pb::RealizedAccuracy* out) {
-  out->set_forecasts(a.forecasts);
-  out->set_mean_smape(a.mean_smape);
-  out->set_mean_mase(a.mean_mase);
-  out->set_coverage_80(a.coverage_80);
-  out->set_coverage_95(a.coverage_95);
-}
-
 // The served hours of a record's point forecast.
 std::vector<double> Served(const store::ForecastRecord& r, absl::Time hour, int horizon) {
   const int offset = static_cast<int>((hour - r.first_hour) / absl::Hours(1));
@@ -57,53 +46,39 @@ std::vector<double> Served(const store::ForecastRecord& r, absl::Time hour, int 
 }
 
 // `adjusted`: the served hours with known events applied, or null when none changes them.
-void ToProto(const store::ForecastRecord& r, absl::Time hour, int horizon,
-             const std::vector<double>& quantiles, const std::vector<double>* adjusted,
-             pb::SeriesForecast* out) {
-  out->set_origin_region(r.origin_region);
-  out->set_model(r.model);
-  for (double p : r.parameters) out->add_parameters(p);
+SeriesPrediction MakeSeries(const store::ForecastRecord& r, absl::Time hour, int horizon,
+                            const std::vector<double>& quantiles,
+                            const std::vector<double>* adjusted) {
+  SeriesPrediction out;
+  out.origin_region = r.origin_region;
+  out.model = r.model;
+  out.parameters = r.parameters;
   const int offset = static_cast<int>((hour - r.first_hour) / absl::Hours(1));
-  const std::vector<double> point = Served(r, hour, horizon);
-  if (adjusted != nullptr) {
-    out->mutable_values()->Add(adjusted->begin(), adjusted->end());
-    out->mutable_baseline_values()->Add(point.begin(), point.end());
-  } else {
-    out->mutable_values()->Add(point.begin(), point.end());
-  }
-  out->set_history_hours(r.history_hours);
-  out->set_fallback_reason(r.fallback_reason);
-  out->set_forecast_id(r.id);
-  out->set_method(r.method);
-  for (const std::string& m : r.models) out->add_models(m);
-  out->mutable_weights()->Add(r.weights.begin(), r.weights.end());
-  out->set_selection_note(r.selection_note);
+  std::vector<double> point = Served(r, hour, horizon);
+  out.history_hours = r.history_hours;
+  out.fallback_reason = r.fallback_reason;
+  out.forecast_id = r.id;
+  out.method = r.method;
+  out.models = r.models;
+  out.weights = r.weights;
+  out.selection_note = r.selection_note;
   const ErrorProfile profile = ProfileOf(r);
   for (double q : quantiles) {
-    pb::QuantileForecast* series = out->add_quantiles();
-    series->set_level(q);
     std::vector<double> values = QuantileSeries(profile, point, offset, q);
     if (adjusted != nullptr) ScaleLikePoint(point, *adjusted, values);
-    series->mutable_values()->Add(values.begin(), values.end());
+    out.quantiles.push_back(QuantileValues{q, std::move(values)});
   }
   if (r.backtest_origins > 0) {
-    out->mutable_backtest()->set_model(r.model);
-    out->mutable_backtest()->set_smape(r.backtest_smape);
-    out->mutable_backtest()->set_mase(r.backtest_mase);
+    out.backtest = ModelAccuracy{r.model, r.backtest_smape, r.backtest_mase};
   }
-  out->set_backtest_origins(r.backtest_origins);
-}
-
-void ToProto(const ResolvedEvent& e, pb::AppliedEvent* out) {
-  out->set_event_id(e.record.id);
-  out->set_kind(e.record.kind);
-  out->set_name(e.record.name);
-  *out->mutable_start_time() = ToProtoTime(e.record.starts_at);
-  *out->mutable_end_time() = ToProtoTime(e.record.ends_at);
-  for (const std::string& r : e.record.regions) out->add_regions(r);
-  out->set_uplift(e.effect.uplift);
-  out->set_uplift_source(e.uplift_source);
-  out->set_outcomes(e.outcomes);
+  out.backtest_origins = r.backtest_origins;
+  if (adjusted != nullptr) {
+    out.values = *adjusted;
+    out.baseline_values = std::move(point);
+  } else {
+    out.values = std::move(point);
+  }
+  return out;
 }
 
 }  // namespace
@@ -139,31 +114,30 @@ absl::Status Predictor::CheckResource(const std::string& id) {
   return absl::OkStatus();
 }
 
-absl::Status Predictor::Predict(const pb::PredictRequest& request, pb::PredictResponse* response) {
-  const std::string& id = request.resource_id();
+absl::StatusOr<Prediction> Predictor::Predict(const PredictQuery& query) {
+  const std::string& id = query.resource_id;
   if (id.empty()) return absl::InvalidArgumentError("resource_id is required");
-  const int horizon = request.has_horizon_hours() ? request.horizon_hours() : kDefaultHorizonHours;
+  const int horizon = query.horizon_hours.value_or(kDefaultHorizonHours);
   if (horizon <= 0 || horizon > options_.max_horizon_hours) {
     return absl::InvalidArgumentError(absl::StrCat("horizon_hours must be within [1, ",
                                                    options_.max_horizon_hours,
                                                    "] (--max_horizon_hours), got ", horizon));
   }
-  std::vector<double> quantiles(request.quantiles().begin(), request.quantiles().end());
-  if (quantiles.empty()) quantiles = kDefaultQuantiles;
+  const std::vector<double> quantiles =
+      query.quantiles.empty() ? kDefaultQuantiles : query.quantiles;
   if (absl::Status s = CheckQuantiles(quantiles); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("quantiles: ", s.message()));
   }
   const int max_paths = forecaster_->options().sample_paths;
-  if (request.sample_paths() < 0 || request.sample_paths() > max_paths) {
+  if (query.sample_paths < 0 || query.sample_paths > max_paths) {
     return absl::InvalidArgumentError(absl::StrCat("sample_paths must be within [0, ", max_paths,
-                                                   "] (--sample_paths), got ",
-                                                   request.sample_paths()));
+                                                   "] (--sample_paths), got ", query.sample_paths));
   }
   RETURN_IF_ERROR(CheckResource(id));
 
   const absl::Time hour = FloorHour(clock_->Now());
   ASSIGN_OR_RETURN(std::vector<store::ForecastRecord> records, forecasts_->Latest(id));
-  const bool compute = request.refresh() || !Covers(records, hour, horizon);
+  const bool compute = query.refresh || !Covers(records, hour, horizon);
   if (compute) {
     ASSIGN_OR_RETURN(Computation fresh,
                      forecaster_->Compute(id, records, absl::Now() + options_.compute_deadline));
@@ -175,10 +149,11 @@ absl::Status Predictor::Predict(const pb::PredictRequest& request, pb::PredictRe
   }
   ASSIGN_OR_RETURN(const std::vector<store::RealizedAccuracy> realized,
                    forecasts_->Realized(id, hour - options_.realized_window));
-  response->set_resource_id(id);
-  *response->mutable_first_hour() = ToProtoTime(hour);
-  response->set_horizon_hours(horizon);
-  response->set_computed_now(compute);
+  Prediction prediction;
+  prediction.resource_id = id;
+  prediction.first_hour = hour;
+  prediction.horizon_hours = horizon;
+  prediction.computed_now = compute;
   // Known events over the served hours: applied to every series, listed when they change one.
   SeriesSet served;
   served.first_hour = hour;
@@ -188,40 +163,44 @@ absl::Status Predictor::Predict(const pb::PredictRequest& request, pb::PredictRe
   }
   std::vector<DemandEvent> effects;
   if (known_events_ != nullptr) {
-    ASSIGN_OR_RETURN(const std::vector<ResolvedEvent> events,
+    ASSIGN_OR_RETURN(std::vector<ResolvedEvent> events,
                      known_events_->ForForecast(id, hour, hour + absl::Hours(horizon)));
-    for (const ResolvedEvent& e : events) {
+    for (ResolvedEvent& e : events) {
       if (!AnyEffect({e.effect}, served)) continue;
       effects.push_back(e.effect);
-      ToProto(e, response->add_events());
+      prediction.events.push_back(std::move(e));
     }
   }
   const std::vector<std::vector<double>> adjusted = ApplyEventEffects(effects, served);
-  std::map<std::string, pb::SeriesForecast*> by_region;
+  // Regions keep the stored order; the total is kept apart.
   for (size_t i = 0; i < records.size(); ++i) {
     const store::ForecastRecord& r = records[i];
-    *response->mutable_computed_at() = ToProtoTime(r.computed_at);
-    pb::SeriesForecast* series =
-        r.origin_region == "total" ? response->mutable_total() : response->add_regions();
+    prediction.computed_at = r.computed_at;
     const bool changed = adjusted[i] != served.values[i];
-    ToProto(r, hour, horizon, quantiles, changed ? &adjusted[i] : nullptr, series);
-    by_region[r.origin_region] = series;
-  }
-  for (const store::RealizedAccuracy& a : realized) {
-    if (auto it = by_region.find(a.origin_region); it != by_region.end()) {
-      ToProto(a, it->second->mutable_realized());
+    SeriesPrediction series =
+        MakeSeries(r, hour, horizon, quantiles, changed ? &adjusted[i] : nullptr);
+    for (const store::RealizedAccuracy& a : realized) {
+      if (a.origin_region == r.origin_region) series.realized = a;
+    }
+    if (r.origin_region == "total") {
+      prediction.total = std::move(series);
+    } else {
+      prediction.regions.push_back(std::move(series));
     }
   }
-  if (request.best_location()) RETURN_IF_ERROR(AnswerBestLocation(id, hour, horizon, response));
-  if (request.sample_paths() > 0 && !records.empty()) {
+  if (query.best_location) RETURN_IF_ERROR(AnswerBestLocation(id, hour, horizon, prediction));
+  if (query.sample_paths > 0 && !records.empty()) {
     absl::StatusOr<store::ForecastPathsRecord> paths = forecasts_->LatestPaths(id);
     // Only the paths of the computation being served.
     if (paths.ok() && paths->computed_at == records[0].computed_at) {
       const int offset = static_cast<int>((hour - paths->first_hour) / absl::Hours(1));
       const int hours = std::max(0, std::min(horizon, paths->horizon - offset));
-      const int n = std::min(request.sample_paths(), paths->paths);
-      response->set_sample_paths(hours > 0 ? n : 0);
-      response->set_paths_hours(hours);
+      const int n = std::min(query.sample_paths, paths->paths);
+      prediction.sample_paths = hours > 0 ? n : 0;
+      prediction.paths_hours = hours;
+      std::map<std::string, SeriesPrediction*> by_region;
+      for (SeriesPrediction& r : prediction.regions) by_region[r.origin_region] = &r;
+      by_region[prediction.total.origin_region] = &prediction.total;
       for (int p = 0; p < n && hours > 0; ++p) {
         // Path p of every series, with the events applied like the point forecast.
         SeriesSet path;
@@ -235,18 +214,18 @@ absl::Status Predictor::Predict(const pb::PredictRequest& request, pb::PredictRe
         for (size_t r = 0; r < paths->regions.size(); ++r) {
           auto it = by_region.find(paths->regions[r]);
           if (it == by_region.end()) continue;
-          for (double v : values[r]) it->second->add_sample_paths(static_cast<float>(v));
+          for (double v : values[r]) it->second->sample_paths.push_back(static_cast<float>(v));
         }
       }
     } else if (!paths.ok() && !absl::IsNotFound(paths.status())) {
       return paths.status();
     }
   }
-  return absl::OkStatus();
+  return prediction;
 }
 
 absl::Status Predictor::AnswerBestLocation(const std::string& id, absl::Time hour, int horizon,
-                                           pb::PredictResponse* response) {
+                                           Prediction& prediction) {
   if (locations_ == nullptr || reservations_ == nullptr) {
     return absl::UnimplementedError("best_location is not served here");
   }
@@ -258,19 +237,17 @@ absl::Status Predictor::AnswerBestLocation(const std::string& id, absl::Time hou
   ASSIGN_OR_RETURN(const std::vector<store::DemandRow> rows, telemetry_->Requests(id, from, hour));
   ASSIGN_OR_RETURN(const LocationOutlook outlook,
                    OutlookFor(BuildHourlyHistory(rows, from, hour), candidates, catalog, horizon));
-  response->set_best_location_now(outlook.best_now);
+  prediction.best_location_now = outlook.best_now;
   for (size_t i = 0; i < outlook.locations.size(); ++i) {
-    pb::LocationProbability* l = response->add_best_location();
-    l->set_location(outlook.locations[i]);
-    l->mutable_probability()->Add(outlook.probability[i].begin(), outlook.probability[i].end());
+    prediction.best_location.push_back(
+        LocationProbability{outlook.locations[i], outlook.probability[i]});
   }
   return absl::OkStatus();
 }
 
-absl::Status Predictor::Backtest(const pb::BacktestRequest& request,
-                                 pb::BacktestResponse* response) {
-  const std::string& id = request.resource_id();
-  const int days = request.has_realized_days() ? request.realized_days() : 7;
+absl::StatusOr<BacktestReport> Predictor::Backtest(const BacktestQuery& query) {
+  const std::string& id = query.resource_id;
+  const int days = query.realized_days.value_or(kDefaultRealizedDays);
   if (days < 1 || days > 400) {
     return absl::InvalidArgumentError(
         absl::StrCat("realized_days must be within [1, 400], got ", days));
@@ -283,8 +260,9 @@ absl::Status Predictor::Backtest(const pb::BacktestRequest& request,
   }
   ASSIGN_OR_RETURN(const std::vector<store::RealizedAccuracy> realized,
                    forecasts_->Realized(id, clock_->Now() - absl::Hours(24 * days)));
-  response->set_resource_id(id);
-  *response->mutable_computed_at() = ToProtoTime(records[0].computed_at);
+  BacktestReport report;
+  report.resource_id = id;
+  report.computed_at = records[0].computed_at;
   std::vector<const store::ForecastRecord*> ordered;
   for (const auto& r : records) {
     if (r.origin_region != "total") ordered.push_back(&r);
@@ -293,29 +271,28 @@ absl::Status Predictor::Backtest(const pb::BacktestRequest& request,
     if (r.origin_region == "total") ordered.push_back(&r);
   }
   for (const store::ForecastRecord* r : ordered) {
-    pb::SeriesBacktest* s = response->add_series();
-    s->set_origin_region(r->origin_region);
-    s->set_method(r->method);
-    for (const std::string& m : r->models) s->add_models(m);
-    s->mutable_weights()->Add(r->weights.begin(), r->weights.end());
-    s->set_selection_note(r->selection_note);
-    s->set_origins(r->backtest_origins);
+    SeriesBacktest s;
+    s.origin_region = r->origin_region;
+    s.method = r->method;
+    s.models = r->models;
+    s.weights = r->weights;
+    s.selection_note = r->selection_note;
+    s.origins = r->backtest_origins;
     if (r->backtest_origins > 0) {
-      s->mutable_forecast()->set_model(r->model);
-      s->mutable_forecast()->set_smape(r->backtest_smape);
-      s->mutable_forecast()->set_mase(r->backtest_mase);
+      s.forecast = ModelAccuracy{r->model, r->backtest_smape, r->backtest_mase};
     }
     for (size_t i = 0; i < r->candidate_models.size(); ++i) {
-      pb::ModelAccuracy* c = s->add_candidates();
-      c->set_model(r->candidate_models[i]);
-      if (i < r->candidate_smape.size()) c->set_smape(r->candidate_smape[i]);
-      if (i < r->candidate_mase.size()) c->set_mase(r->candidate_mase[i]);
+      ModelAccuracy c{r->candidate_models[i], 0, 0};
+      if (i < r->candidate_smape.size()) c.smape = r->candidate_smape[i];
+      if (i < r->candidate_mase.size()) c.mase = r->candidate_mase[i];
+      s.candidates.push_back(std::move(c));
     }
     for (const store::RealizedAccuracy& a : realized) {
-      if (a.origin_region == r->origin_region) ToProto(a, s->mutable_realized());
+      if (a.origin_region == r->origin_region) s.realized = a;
     }
+    report.series.push_back(std::move(s));
   }
-  return absl::OkStatus();
+  return report;
 }
 
 }  // namespace shadowplane::forecast

@@ -11,9 +11,10 @@
 #define SHADOWPLANE_FORECAST_PREDICTOR_H_
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "forecast/forecaster.h"
-#include "shadowplane/v1/forecast.pb.h"
+#include "forecast/prediction.h"
 #include "store/forecast_repository.h"
 #include "store/location_repository.h"
 #include "store/reservation_repository.h"
@@ -27,8 +28,6 @@ class Family;
 }  // namespace prometheus
 
 namespace shadowplane::forecast {
-
-inline constexpr int kDefaultHorizonHours = 48;
 
 struct PredictorOptions {
   int max_horizon_hours = 168;
@@ -51,16 +50,15 @@ class Predictor {
   // INVALID_ARGUMENT naming the field (resource_id, horizon_hours, quantiles, sample_paths),
   // NOT_FOUND for an unknown resource, FAILED_PRECONDITION when it has no demand to forecast from;
   // UNAVAILABLE when the database is.
-  absl::Status Predict(const shadowplane::v1::PredictRequest& request,
-                       shadowplane::v1::PredictResponse* response);
-  // INVALID_ARGUMENT, NOT_FOUND as Predict; FAILED_PRECONDITION when nothing was forecast yet.
-  absl::Status Backtest(const shadowplane::v1::BacktestRequest& request,
-                        shadowplane::v1::BacktestResponse* response);
+  absl::StatusOr<Prediction> Predict(const PredictQuery& query);
+  // INVALID_ARGUMENT (resource_id, realized_days), NOT_FOUND as Predict; FAILED_PRECONDITION when
+  // nothing was forecast yet.
+  absl::StatusOr<BacktestReport> Backtest(const BacktestQuery& query);
 
  private:
   absl::Status CheckResource(const std::string& id);
   absl::Status AnswerBestLocation(const std::string& id, absl::Time hour, int horizon,
-                                  shadowplane::v1::PredictResponse* response);
+                                  Prediction& prediction);
 
   Forecaster* const forecaster_;
   store::ForecastRepository* const forecasts_;

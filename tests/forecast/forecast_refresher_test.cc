@@ -244,60 +244,61 @@ TEST_F(ForecastRefresherTest, PredictServesStoredForecastsAndComputesWhenTheyFal
   options.max_horizon_hours = 48;
   Predictor predictor(forecaster_.get(), forecasts_.get(), telemetry_.get(), &clock_, options,
                       nullptr);
-  shadowplane::v1::PredictRequest request;
-  request.set_resource_id(kBusy);
-  shadowplane::v1::PredictResponse first;
-  ASSERT_TRUE(predictor.Predict(request, &first).ok());
-  EXPECT_TRUE(first.computed_now()) << "nothing stored yet";
-  EXPECT_EQ(first.total().values_size(), 48);
-  shadowplane::v1::PredictResponse second;
-  ASSERT_TRUE(predictor.Predict(request, &second).ok());
-  EXPECT_FALSE(second.computed_now());
-  EXPECT_EQ(second.total().forecast_id(), first.total().forecast_id());
+  PredictQuery request;
+  request.resource_id = kBusy;
+  absl::StatusOr<Prediction> first = predictor.Predict(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->computed_now) << "nothing stored yet";
+  EXPECT_EQ(first->total.values.size(), 48u);
+  absl::StatusOr<Prediction> second = predictor.Predict(request);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->computed_now);
+  EXPECT_EQ(second->total.forecast_id, first->total.forecast_id);
   // Seven hours on, 48 hours from now is beyond the 54 stored: computed again.
   clock_.Advance(absl::Hours(7));
-  shadowplane::v1::PredictResponse later;
-  ASSERT_TRUE(predictor.Predict(request, &later).ok());
-  EXPECT_TRUE(later.computed_now());
+  absl::StatusOr<Prediction> later = predictor.Predict(request);
+  ASSERT_TRUE(later.ok());
+  EXPECT_TRUE(later->computed_now);
   // Shorter horizons are served from what is stored, shifted to the current hour.
   clock_.Advance(absl::Hours(3));
-  request.set_horizon_hours(6);
-  shadowplane::v1::PredictResponse shifted;
-  ASSERT_TRUE(predictor.Predict(request, &shifted).ok());
-  EXPECT_FALSE(shifted.computed_now());
-  ASSERT_EQ(shifted.total().values_size(), 6);
-  EXPECT_EQ(shifted.total().values(0), later.total().values(3));
+  request.horizon_hours = 6;
+  absl::StatusOr<Prediction> shifted = predictor.Predict(request);
+  ASSERT_TRUE(shifted.ok());
+  EXPECT_FALSE(shifted->computed_now);
+  ASSERT_EQ(shifted->total.values.size(), 6u);
+  EXPECT_EQ(shifted->total.values[0], later->total.values[3]);
 
   // Quantiles ordered, and joint sample paths of every series.
-  request.clear_horizon_hours();
-  request.set_sample_paths(20);
-  shadowplane::v1::PredictResponse full;
-  ASSERT_TRUE(predictor.Predict(request, &full).ok());
-  ASSERT_EQ(full.total().quantiles_size(), 5);
+  request.horizon_hours.reset();
+  request.sample_paths = 20;
+  absl::StatusOr<Prediction> full = predictor.Predict(request);
+  ASSERT_TRUE(full.ok());
+  ASSERT_EQ(full->total.quantiles.size(), 5u);
   for (int j = 0; j < 48; ++j) {
     for (int i = 1; i < 5; ++i) {
-      EXPECT_LE(full.total().quantiles(i - 1).values(j), full.total().quantiles(i).values(j));
+      EXPECT_LE(full->total.quantiles[i - 1].values[j], full->total.quantiles[i].values[j]);
     }
   }
-  EXPECT_EQ(full.sample_paths(), 20);
-  EXPECT_EQ(full.paths_hours(), 48 - 3) << "the paths were drawn three hours ago";
-  EXPECT_EQ(full.total().sample_paths_size(), 20 * 45);
-  EXPECT_EQ(full.regions(0).sample_paths_size(), 20 * 45);
-  request.set_sample_paths(0);
+  EXPECT_EQ(full->sample_paths, 20);
+  EXPECT_EQ(full->paths_hours, 48 - 3) << "the paths were drawn three hours ago";
+  EXPECT_EQ(full->total.sample_paths.size(), 20u * 45);
+  ASSERT_FALSE(full->regions.empty());
+  EXPECT_EQ(full->regions[0].sample_paths.size(), 20u * 45);
+  request.sample_paths = 0;
 
   // Backtest: the candidates of every series.
-  shadowplane::v1::BacktestRequest backtest;
-  backtest.set_resource_id(kBusy);
-  shadowplane::v1::BacktestResponse accuracy;
-  ASSERT_TRUE(predictor.Backtest(backtest, &accuracy).ok());
-  ASSERT_EQ(accuracy.series_size(), 3);
-  EXPECT_EQ(accuracy.series(2).origin_region(), "total");
-  EXPECT_EQ(accuracy.series(0).candidates_size(), 4);
-  backtest.set_resource_id(kSilent);
-  EXPECT_EQ(predictor.Backtest(backtest, &accuracy).code(), absl::StatusCode::kFailedPrecondition);
-  backtest.set_resource_id(kBusy);
-  backtest.set_realized_days(0);
-  EXPECT_EQ(predictor.Backtest(backtest, &accuracy).code(), absl::StatusCode::kInvalidArgument);
+  BacktestQuery backtest;
+  backtest.resource_id = kBusy;
+  absl::StatusOr<BacktestReport> accuracy = predictor.Backtest(backtest);
+  ASSERT_TRUE(accuracy.ok());
+  ASSERT_EQ(accuracy->series.size(), 3u);
+  EXPECT_EQ(accuracy->series[2].origin_region, "total");
+  EXPECT_EQ(accuracy->series[0].candidates.size(), 4u);
+  backtest.resource_id = kSilent;
+  EXPECT_EQ(predictor.Backtest(backtest).status().code(), absl::StatusCode::kFailedPrecondition);
+  backtest.resource_id = kBusy;
+  backtest.realized_days = 0;
+  EXPECT_EQ(predictor.Backtest(backtest).status().code(), absl::StatusCode::kInvalidArgument);
 
   // Where demand is best served: eu dominates (40 an hour against us's 5), so Frankfurt.
   store::LocationRepository locations(pool_.get());
@@ -323,52 +324,50 @@ TEST_F(ForecastRefresherTest, PredictServesStoredForecastsAndComputesWhenTheyFal
   store::ReservationRepository reservations(pool_.get());
   Predictor with_locations(forecaster_.get(), forecasts_.get(), telemetry_.get(), &clock_, options,
                            nullptr, &locations, &reservations);
-  request.set_best_location(true);
-  shadowplane::v1::PredictResponse where;
-  ASSERT_TRUE(with_locations.Predict(request, &where).ok());
-  EXPECT_EQ(where.best_location_now(), "fra-1");
-  ASSERT_EQ(where.best_location_size(), 2);
-  EXPECT_EQ(where.best_location(0).location(), "fra-1");
-  ASSERT_EQ(where.best_location(0).probability_size(), 48);
+  request.best_location = true;
+  absl::StatusOr<Prediction> where = with_locations.Predict(request);
+  ASSERT_TRUE(where.ok());
+  EXPECT_EQ(where->best_location_now, "fra-1");
+  ASSERT_EQ(where->best_location.size(), 2u);
+  EXPECT_EQ(where->best_location[0].location, "fra-1");
+  ASSERT_EQ(where->best_location[0].probability.size(), 48u);
   for (int k = 0; k < 48; ++k) {
-    EXPECT_NEAR(where.best_location(0).probability(k) + where.best_location(1).probability(k), 1,
+    EXPECT_NEAR(where->best_location[0].probability[k] + where->best_location[1].probability[k], 1,
                 1e-9);
   }
-  EXPECT_GT(where.best_location(0).probability(0), 0.9);
-  request.set_best_location(false);
+  EXPECT_GT(where->best_location[0].probability[0], 0.9);
+  request.best_location = false;
 
   // Bad input and faults.
-  shadowplane::v1::PredictResponse unused;
   for (double q : {0.0, 1.0, -0.5, 2.0}) {
-    shadowplane::v1::PredictRequest bad = request;
-    bad.add_quantiles(0.5);
-    bad.add_quantiles(q);
-    const absl::Status s = predictor.Predict(bad, &unused);
+    PredictQuery bad = request;
+    bad.quantiles = {0.5, q};
+    const absl::Status s = predictor.Predict(bad).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << q;
     EXPECT_TRUE(absl::StrContains(s.message(), "quantiles")) << s;
   }
   for (int paths : {-1, 201}) {
-    shadowplane::v1::PredictRequest bad = request;
-    bad.set_sample_paths(paths);
-    const absl::Status s = predictor.Predict(bad, &unused);
+    PredictQuery bad = request;
+    bad.sample_paths = paths;
+    const absl::Status s = predictor.Predict(bad).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << paths;
     EXPECT_TRUE(absl::StrContains(s.message(), "sample_paths")) << s;
   }
   for (int horizon : {0, -1, 49}) {
-    request.set_horizon_hours(horizon);
-    const absl::Status s = predictor.Predict(request, &unused);
+    request.horizon_hours = horizon;
+    const absl::Status s = predictor.Predict(request).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << horizon;
     EXPECT_TRUE(absl::StrContains(s.message(), "horizon_hours")) << s;
   }
-  request.clear_horizon_hours();
-  request.set_resource_id(kSilent);
-  const absl::Status silent = predictor.Predict(request, &unused);
+  request.horizon_hours.reset();
+  request.resource_id = kSilent;
+  const absl::Status silent = predictor.Predict(request).status();
   EXPECT_EQ(silent.code(), absl::StatusCode::kFailedPrecondition) << silent;
   EXPECT_TRUE(absl::StrContains(silent.message(), "no requests")) << silent;
-  request.set_resource_id("bbbbbbbb-0000-4000-8000-000000000009");
-  EXPECT_EQ(predictor.Predict(request, &unused).code(), absl::StatusCode::kNotFound);
-  request.set_resource_id("");
-  EXPECT_EQ(predictor.Predict(request, &unused).code(), absl::StatusCode::kInvalidArgument);
+  request.resource_id = "bbbbbbbb-0000-4000-8000-000000000009";
+  EXPECT_EQ(predictor.Predict(request).status().code(), absl::StatusCode::kNotFound);
+  request.resource_id = "";
+  EXPECT_EQ(predictor.Predict(request).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ForecastRefresherTest, ComputeHonoursDeadlineAndCancellation) {

@@ -10,7 +10,6 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/match.h"
-#include "common/proto_time.h"
 #include "forecast/event_measurer.h"
 #include "forecast/event_registry.h"
 #include "forecast/forecast_scorer.h"
@@ -23,8 +22,6 @@
 
 namespace shadowplane::forecast {
 namespace {
-
-namespace pb = shadowplane::v1;
 
 constexpr char kShop[] = "bbbbbbbb-0000-4000-8000-000000000001";
 constexpr char kOther[] = "bbbbbbbb-0000-4000-8000-000000000002";
@@ -94,21 +91,24 @@ class KnownEventsTest : public testing::MigratedDatabaseTest {
                                         known_.get(), &clock_, MeasurerOptions{}, &metrics_);
   }
 
-  pb::RegisterEventRequest Campaign(int from_hour, int hours) {
-    pb::RegisterEventRequest r;
-    r.set_kind("campaign");
-    r.set_name("winter sale");
-    r.add_resource_ids(kShop);
-    *r.mutable_start_time() = ToProtoTime(kHour + absl::Hours(from_hour));
-    *r.mutable_end_time() = ToProtoTime(kHour + absl::Hours(from_hour + hours));
+  EventRegistration Campaign(int from_hour, int hours) {
+    EventRegistration r;
+    r.kind = "campaign";
+    r.name = "winter sale";
+    r.resource_ids = {kShop};
+    r.starts_at = kHour + absl::Hours(from_hour);
+    r.ends_at = kHour + absl::Hours(from_hour + hours);
     return r;
   }
 
-  absl::StatusOr<pb::RegisterEventResponse> Register(const pb::RegisterEventRequest& r) {
-    pb::RegisterEventResponse response;
-    absl::Status s = registry_->Register(r, &response);
-    if (!s.ok()) return s;
-    return response;
+  absl::StatusOr<RegisteredEvent> Register(const EventRegistration& r) {
+    return registry_->Register(r);
+  }
+
+  std::vector<store::EventRecord> ListAll() {
+    absl::StatusOr<store::EventPage> page = registry_->List(EventQuery{});
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? page->events : std::vector<store::EventRecord>{};
   }
 
   // Registers kShop's past campaigns (no uplift given) and measures them.
@@ -132,43 +132,41 @@ class KnownEventsTest : public testing::MigratedDatabaseTest {
 
 TEST_F(KnownEventsTest, BadRegistrationsNameTheFieldAndStoreNothing) {
   struct Case {
-    std::function<void(pb::RegisterEventRequest&)> spoil;
+    std::function<void(EventRegistration&)> spoil;
     absl::StatusCode code;
     std::string field;
   };
   const std::vector<Case> cases = {
-      {[](auto& r) { r.clear_kind(); }, absl::StatusCode::kInvalidArgument, "kind"},
-      {[](auto& r) { r.set_kind("Big Sale!"); }, absl::StatusCode::kInvalidArgument, "kind"},
-      {[](auto& r) { r.set_name(std::string(201, 'x')); }, absl::StatusCode::kInvalidArgument,
-       "name"},
-      {[](auto& r) { r.clear_resource_ids(); }, absl::StatusCode::kInvalidArgument,
+      {[](auto& r) { r.kind.clear(); }, absl::StatusCode::kInvalidArgument, "kind"},
+      {[](auto& r) { r.kind = "Big Sale!"; }, absl::StatusCode::kInvalidArgument, "kind"},
+      {[](auto& r) { r.name = std::string(201, 'x'); }, absl::StatusCode::kInvalidArgument, "name"},
+      {[](auto& r) { r.resource_ids.clear(); }, absl::StatusCode::kInvalidArgument,
        "resource_ids or regions"},
-      {[](auto& r) { r.add_resource_ids("shop-1"); }, absl::StatusCode::kInvalidArgument,
+      {[](auto& r) { r.resource_ids.push_back("shop-1"); }, absl::StatusCode::kInvalidArgument,
        "resource_ids[1]"},
-      {[](auto& r) { r.add_resource_ids(kUnknown); }, absl::StatusCode::kNotFound,
+      {[](auto& r) { r.resource_ids.push_back(kUnknown); }, absl::StatusCode::kNotFound,
        "resource_ids[1]"},
-      {[](auto& r) { r.add_regions("eu"), r.add_regions("mars"); }, absl::StatusCode::kNotFound,
-       "regions[1]"},
-      {[](auto& r) { r.add_regions(""); }, absl::StatusCode::kInvalidArgument, "regions[0]"},
-      {[](auto& r) { r.clear_start_time(); }, absl::StatusCode::kInvalidArgument, "start_time"},
-      {[](auto& r) { r.clear_end_time(); }, absl::StatusCode::kInvalidArgument, "end_time"},
-      {[](auto& r) { *r.mutable_end_time() = r.start_time(); }, absl::StatusCode::kInvalidArgument,
+      {[](auto& r) {
+         r.regions = {"eu", "mars"};
+       },
+       absl::StatusCode::kNotFound, "regions[1]"},
+      {[](auto& r) { r.regions.push_back(""); }, absl::StatusCode::kInvalidArgument, "regions[0]"},
+      {[](auto& r) { r.starts_at.reset(); }, absl::StatusCode::kInvalidArgument, "start_time"},
+      {[](auto& r) { r.ends_at.reset(); }, absl::StatusCode::kInvalidArgument, "end_time"},
+      {[](auto& r) { r.ends_at = r.starts_at; }, absl::StatusCode::kInvalidArgument, "end_time"},
+      {[](auto& r) { r.ends_at = kHour - absl::Hours(30); }, absl::StatusCode::kInvalidArgument,
        "end_time"},
-      {[](auto& r) { *r.mutable_end_time() = ToProtoTime(kHour - absl::Hours(30)); },
+      {[](auto& r) { r.ends_at = kHour + absl::Hours(24 * 100); },
        absl::StatusCode::kInvalidArgument, "end_time"},
-      {[](auto& r) { *r.mutable_end_time() = ToProtoTime(kHour + absl::Hours(24 * 100)); },
-       absl::StatusCode::kInvalidArgument, "end_time"},
-      {[](auto& r) { r.mutable_start_time()->set_nanos(-1); }, absl::StatusCode::kInvalidArgument,
-       "start_time"},
-      {[](auto& r) { r.set_expected_uplift(-0.5); }, absl::StatusCode::kInvalidArgument,
+      {[](auto& r) { r.expected_uplift = -0.5; }, absl::StatusCode::kInvalidArgument,
        "expected_uplift"},
-      {[](auto& r) { r.set_expected_uplift(NAN); }, absl::StatusCode::kInvalidArgument,
+      {[](auto& r) { r.expected_uplift = NAN; }, absl::StatusCode::kInvalidArgument,
        "expected_uplift"},
-      {[](auto& r) { r.set_expected_uplift(5000); }, absl::StatusCode::kInvalidArgument,
+      {[](auto& r) { r.expected_uplift = 5000; }, absl::StatusCode::kInvalidArgument,
        "expected_uplift"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
-    pb::RegisterEventRequest r = Campaign(5, 10);
+    EventRegistration r = Campaign(5, 10);
     cases[i].spoil(r);
     auto response = Register(r);
     ASSERT_FALSE(response.ok()) << "case " << i;
@@ -176,90 +174,75 @@ TEST_F(KnownEventsTest, BadRegistrationsNameTheFieldAndStoreNothing) {
     EXPECT_TRUE(absl::StartsWith(response.status().message(), cases[i].field))
         << i << ": " << response.status();
   }
-  pb::ListEventsResponse all;
-  ASSERT_TRUE(registry_->List(pb::ListEventsRequest(), &all).ok());
-  EXPECT_EQ(all.events_size(), 0) << "no half-registered event";
+  EXPECT_TRUE(ListAll().empty()) << "no half-registered event";
   // Questions about events that do not exist.
-  pb::Event event;
-  pb::GetEventRequest get;
-  EXPECT_EQ(registry_->Get(get, &event).code(), absl::StatusCode::kInvalidArgument);
-  get.set_event_id("bbbbbbbb-0000-4000-8000-00000000abcd");
-  EXPECT_EQ(registry_->Get(get, &event).code(), absl::StatusCode::kNotFound);
-  pb::DeleteEventRequest del;
-  del.set_event_id(get.event_id());
-  EXPECT_EQ(registry_->Delete(del).code(), absl::StatusCode::kNotFound);
-  pb::ListEventsRequest list;
-  list.set_page_size(5000);
-  EXPECT_EQ(registry_->List(list, &all).code(), absl::StatusCode::kInvalidArgument);
-  list.set_page_size(0);
-  list.set_page_token("garbage");
-  EXPECT_EQ(registry_->List(list, &all).code(), absl::StatusCode::kInvalidArgument);
-  pb::ListEventsRequest by_resource;
-  by_resource.set_resource_id("shop-1");
-  const absl::Status not_uuid = registry_->List(by_resource, &all);
+  EXPECT_EQ(registry_->Get("").status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string missing = "bbbbbbbb-0000-4000-8000-00000000abcd";
+  EXPECT_EQ(registry_->Get(missing).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_->Delete(missing).code(), absl::StatusCode::kNotFound);
+  EventQuery list;
+  list.page_size = 5000;
+  EXPECT_EQ(registry_->List(list).status().code(), absl::StatusCode::kInvalidArgument);
+  list.page_size = 0;
+  list.page_token = "garbage";
+  EXPECT_EQ(registry_->List(list).status().code(), absl::StatusCode::kInvalidArgument);
+  EventQuery by_resource;
+  by_resource.resource_id = "shop-1";
+  const absl::Status not_uuid = registry_->List(by_resource).status();
   EXPECT_EQ(not_uuid.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StartsWith(not_uuid.message(), "resource_id")) << not_uuid;
-  pb::ListEventsRequest by_end;
-  by_end.mutable_ending_after()->set_nanos(-1);
-  const absl::Status bad_time = registry_->List(by_end, &all);
-  EXPECT_EQ(bad_time.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StartsWith(bad_time.message(), "ending_after")) << bad_time;
 }
 
 TEST_F(KnownEventsTest, RegistrationIsIdempotentAndEventsAreListedReadAndDeleted) {
-  pb::RegisterEventRequest r = Campaign(5, 10);
-  r.set_request_id("launch-1");
-  r.set_expected_uplift(1.5);
+  EventRegistration r = Campaign(5, 10);
+  r.request_id = "launch-1";
+  r.expected_uplift = 1.5;
   auto first = Register(r);
   ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_TRUE(first->created());
-  EXPECT_EQ(first->event().expected_uplift(), 1.5);
+  EXPECT_TRUE(first->created);
+  EXPECT_EQ(first->event.expected_uplift, 1.5);
   auto again = Register(r);
   ASSERT_TRUE(again.ok());
-  EXPECT_FALSE(again->created());
-  EXPECT_EQ(again->event().event_id(), first->event().event_id());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->event.id, first->event.id);
 
-  pb::RegisterEventRequest regional;
-  regional.set_kind("news");
-  regional.add_regions("us");
-  *regional.mutable_start_time() = ToProtoTime(kHour - absl::Hours(48));
-  *regional.mutable_end_time() = ToProtoTime(kHour - absl::Hours(40));
+  EventRegistration regional;
+  regional.kind = "news";
+  regional.regions = {"us"};
+  regional.starts_at = kHour - absl::Hours(48);
+  regional.ends_at = kHour - absl::Hours(40);
   ASSERT_TRUE(Register(regional).ok());
 
   // Two pages of one, by start: the news first.
-  pb::ListEventsRequest list;
-  list.set_page_size(1);
-  pb::ListEventsResponse page1, page2;
-  ASSERT_TRUE(registry_->List(list, &page1).ok());
-  ASSERT_EQ(page1.events_size(), 1);
-  EXPECT_EQ(page1.events(0).kind(), "news");
-  ASSERT_FALSE(page1.next_page_token().empty());
-  list.set_page_token(page1.next_page_token());
-  ASSERT_TRUE(registry_->List(list, &page2).ok());
-  ASSERT_EQ(page2.events_size(), 1);
-  EXPECT_EQ(page2.events(0).event_id(), first->event().event_id());
-  EXPECT_TRUE(page2.next_page_token().empty());
+  EventQuery list;
+  list.page_size = 1;
+  absl::StatusOr<store::EventPage> page1 = registry_->List(list);
+  ASSERT_TRUE(page1.ok());
+  ASSERT_EQ(page1->events.size(), 1u);
+  EXPECT_EQ(page1->events[0].kind, "news");
+  ASSERT_FALSE(page1->next.empty());
+  list.page_token = page1->next;
+  absl::StatusOr<store::EventPage> page2 = registry_->List(list);
+  ASSERT_TRUE(page2.ok());
+  ASSERT_EQ(page2->events.size(), 1u);
+  EXPECT_EQ(page2->events[0].id, first->event.id);
+  EXPECT_TRUE(page2->next.empty());
   // Filters: kOther may be affected by the regional news only; eu demand by the campaign only.
-  pb::ListEventsRequest filtered;
-  filtered.set_resource_id(kOther);
-  pb::ListEventsResponse other;
-  ASSERT_TRUE(registry_->List(filtered, &other).ok());
-  ASSERT_EQ(other.events_size(), 1);
-  EXPECT_EQ(other.events(0).kind(), "news");
-  filtered.clear_resource_id();
-  filtered.set_region("eu");
-  pb::ListEventsResponse eu;
-  ASSERT_TRUE(registry_->List(filtered, &eu).ok());
-  ASSERT_EQ(eu.events_size(), 1);
-  EXPECT_EQ(eu.events(0).kind(), "campaign");
+  EventQuery filtered;
+  filtered.resource_id = kOther;
+  absl::StatusOr<store::EventPage> other = registry_->List(filtered);
+  ASSERT_TRUE(other.ok());
+  ASSERT_EQ(other->events.size(), 1u);
+  EXPECT_EQ(other->events[0].kind, "news");
+  filtered.resource_id.clear();
+  filtered.region = "eu";
+  absl::StatusOr<store::EventPage> eu = registry_->List(filtered);
+  ASSERT_TRUE(eu.ok());
+  ASSERT_EQ(eu->events.size(), 1u);
+  EXPECT_EQ(eu->events[0].kind, "campaign");
 
-  pb::DeleteEventRequest del;
-  del.set_event_id(first->event().event_id());
-  ASSERT_TRUE(registry_->Delete(del).ok());
-  pb::GetEventRequest get;
-  get.set_event_id(del.event_id());
-  pb::Event gone;
-  EXPECT_EQ(registry_->Get(get, &gone).code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(registry_->Delete(first->event.id).ok());
+  EXPECT_EQ(registry_->Get(first->event.id).status().code(), absl::StatusCode::kNotFound);
   const std::string metrics = prometheus::TextSerializer().Serialize(metrics_.Collect());
   EXPECT_TRUE(absl::StrContains(metrics, "shadowplane_events_registered_total{uplift=\"given\"} 1"))
       << metrics;
@@ -276,21 +259,19 @@ TEST_F(KnownEventsTest, EndedEventsAreMeasuredAndACampaignUpliftIsLearned) {
   RegisterAndMeasurePastCampaigns();
   EXPECT_EQ(*measurer_->RunOnce(), 0) << "each event is measured once";
 
-  pb::ListEventsResponse all;
-  ASSERT_TRUE(registry_->List(pb::ListEventsRequest(), &all).ok());
-  ASSERT_EQ(all.events_size(), 4);
+  const std::vector<store::EventRecord> all = ListAll();
+  ASSERT_EQ(all.size(), 4u);
   for (int i = 0; i < 3; ++i) {
-    pb::GetEventRequest get;
-    get.set_event_id(all.events(i).event_id());
-    pb::Event e;
-    ASSERT_TRUE(registry_->Get(get, &e).ok());
-    EXPECT_TRUE(e.has_measure_time());
-    ASSERT_EQ(e.outcomes_size(), 1);
-    EXPECT_EQ(e.outcomes(0).resource_id(), kShop);
-    EXPECT_EQ(e.outcomes(0).hours(), 10);
-    EXPECT_NEAR(e.outcomes(0).uplift(), kCampaignUplift, 0.25) << "campaign " << i;
+    absl::StatusOr<EventWithOutcomes> e = registry_->Get(all[i].id);
+    ASSERT_TRUE(e.ok());
+    EXPECT_TRUE(e->event.measured_at.has_value());
+    ASSERT_EQ(e->outcomes.size(), 1u);
+    EXPECT_EQ(e->outcomes[0].resource_id, kShop);
+    EXPECT_EQ(e->outcomes[0].hours, 10);
+    EXPECT_NEAR(e->outcomes[0].actual / e->outcomes[0].baseline, kCampaignUplift, 0.25)
+        << "campaign " << i;
   }
-  EXPECT_FALSE(all.events(3).has_measure_time()) << "still running";
+  EXPECT_FALSE(all[3].measured_at.has_value()) << "still running";
 
   auto learned = known_->LearnedFor("campaign", kShop);
   ASSERT_TRUE(learned.ok());
@@ -312,73 +293,71 @@ TEST_F(KnownEventsTest, PredictAppliesLearnedAndGivenUpliftsToPointsQuantilesAnd
   RegisterAndMeasurePastCampaigns();
   auto coming = Register(Campaign(5, 10));  // hours 5..14 from now, uplift learned
   ASSERT_TRUE(coming.ok());
-  pb::RegisterEventRequest news;  // us only, x1.5, hours 20..21
-  news.set_kind("news");
-  news.add_resource_ids(kShop);
-  news.add_regions("us");
-  news.set_expected_uplift(1.5);
-  *news.mutable_start_time() = ToProtoTime(kHour + absl::Hours(20));
-  *news.mutable_end_time() = ToProtoTime(kHour + absl::Hours(22));
+  EventRegistration news;  // us only, x1.5, hours 20..21
+  news.kind = "news";
+  news.resource_ids = {kShop};
+  news.regions = {"us"};
+  news.expected_uplift = 1.5;
+  news.starts_at = kHour + absl::Hours(20);
+  news.ends_at = kHour + absl::Hours(22);
   ASSERT_TRUE(Register(news).ok());
 
   Predictor predictor(forecaster_.get(), forecasts_.get(), telemetry_.get(), &clock_,
                       PredictorOptions{}, nullptr, nullptr, nullptr, known_.get());
-  pb::PredictRequest request;
-  request.set_resource_id(kShop);
-  request.set_horizon_hours(24);
-  request.set_sample_paths(5);
-  pb::PredictResponse with;
-  ASSERT_TRUE(predictor.Predict(request, &with).ok());
-  ASSERT_EQ(with.events_size(), 2);
-  const pb::AppliedEvent& campaign = with.events(0);
-  EXPECT_EQ(campaign.event_id(), coming->event().event_id());
-  EXPECT_EQ(campaign.uplift_source(), "learned_resource");
-  EXPECT_EQ(campaign.outcomes(), 3);
-  EXPECT_NEAR(campaign.uplift(), kCampaignUplift, 0.2);
-  EXPECT_EQ(with.events(1).uplift_source(), "given");
-  EXPECT_EQ(with.events(1).uplift(), 1.5);
+  PredictQuery request;
+  request.resource_id = kShop;
+  request.horizon_hours = 24;
+  request.sample_paths = 5;
+  absl::StatusOr<Prediction> with = predictor.Predict(request);
+  ASSERT_TRUE(with.ok()) << with.status();
+  ASSERT_EQ(with->events.size(), 2u);
+  const ResolvedEvent& campaign = with->events[0];
+  EXPECT_EQ(campaign.record.id, coming->event.id);
+  EXPECT_EQ(campaign.uplift_source, "learned_resource");
+  EXPECT_EQ(campaign.outcomes, 3);
+  EXPECT_NEAR(campaign.effect.uplift, kCampaignUplift, 0.2);
+  EXPECT_EQ(with->events[1].uplift_source, "given");
+  EXPECT_EQ(with->events[1].effect.uplift, 1.5);
 
-  const double u = campaign.uplift();
-  ASSERT_EQ(with.regions_size(), 2);
-  const pb::SeriesForecast &eu = with.regions(0), &us = with.regions(1), &total = with.total();
-  ASSERT_EQ(total.baseline_values_size(), 24);
+  const double u = campaign.effect.uplift;
+  ASSERT_EQ(with->regions.size(), 2u);
+  const SeriesPrediction &eu = with->regions[0], &us = with->regions[1], &total = with->total;
+  ASSERT_EQ(total.baseline_values.size(), 24u);
   for (int h = 0; h < 24; ++h) {
     const double k = h >= 5 && h < 15 ? u : 1;
-    EXPECT_NEAR(eu.values(h), k * eu.baseline_values(h), 1e-9) << h;
+    EXPECT_NEAR(eu.values[h], k * eu.baseline_values[h], 1e-9) << h;
     const double k_us = k * (h >= 20 && h < 22 ? 1.5 : 1);
-    EXPECT_NEAR(us.values(h), k_us * us.baseline_values(h), 1e-9) << h;
+    EXPECT_NEAR(us.values[h], k_us * us.baseline_values[h], 1e-9) << h;
     // The total gains what us gained from the news, and the campaign's factor.
-    EXPECT_NEAR(total.values(h),
-                k * total.baseline_values(h) + (k_us / k - 1) * k * us.baseline_values(h), 1e-6)
+    EXPECT_NEAR(total.values[h],
+                k * total.baseline_values[h] + (k_us / k - 1) * k * us.baseline_values[h], 1e-6)
         << h;
   }
   // Quantiles and paths moved like the point forecast: compare with the event deleted (the same
   // stored computation served again).
-  pb::DeleteEventRequest del;
-  del.set_event_id(coming->event().event_id());
-  ASSERT_TRUE(registry_->Delete(del).ok());
-  pb::PredictResponse without;
-  ASSERT_TRUE(predictor.Predict(request, &without).ok());
-  EXPECT_FALSE(without.computed_now());
-  ASSERT_EQ(without.events_size(), 1);
-  ASSERT_EQ(without.regions(0).baseline_values_size(), 0) << "eu: no event changes it now";
-  const pb::SeriesForecast& eu0 = without.regions(0);
-  for (int h = 0; h < 24; ++h) EXPECT_NEAR(eu0.values(h), eu.baseline_values(h), 1e-9);
-  ASSERT_EQ(eu.quantiles_size(), eu0.quantiles_size());
-  for (int q = 0; q < eu.quantiles_size(); ++q) {
+  ASSERT_TRUE(registry_->Delete(coming->event.id).ok());
+  absl::StatusOr<Prediction> without = predictor.Predict(request);
+  ASSERT_TRUE(without.ok());
+  EXPECT_FALSE(without->computed_now);
+  ASSERT_EQ(without->events.size(), 1u);
+  ASSERT_TRUE(without->regions[0].baseline_values.empty()) << "eu: no event changes it now";
+  const SeriesPrediction& eu0 = without->regions[0];
+  for (int h = 0; h < 24; ++h) EXPECT_NEAR(eu0.values[h], eu.baseline_values[h], 1e-9);
+  ASSERT_EQ(eu.quantiles.size(), eu0.quantiles.size());
+  for (size_t q = 0; q < eu.quantiles.size(); ++q) {
     for (int h : {3, 8}) {
       const double k = h >= 5 && h < 15 ? u : 1;
-      EXPECT_NEAR(eu.quantiles(q).values(h), k * eu0.quantiles(q).values(h), 1e-6);
+      EXPECT_NEAR(eu.quantiles[q].values[h], k * eu0.quantiles[q].values[h], 1e-6);
     }
   }
-  ASSERT_EQ(with.sample_paths(), 5);
-  ASSERT_EQ(eu.sample_paths_size(), eu0.sample_paths_size());
-  const int hours = with.paths_hours();
+  ASSERT_EQ(with->sample_paths, 5);
+  ASSERT_EQ(eu.sample_paths.size(), eu0.sample_paths.size());
+  const int hours = with->paths_hours;
   for (int p = 0; p < 5; ++p) {
     for (int h : {2, 9}) {
       const double k = h >= 5 && h < 15 ? u : 1;
-      EXPECT_NEAR(eu.sample_paths(p * hours + h), k * eu0.sample_paths(p * hours + h),
-                  1e-3 * (1 + std::abs(eu.sample_paths(p * hours + h))));
+      EXPECT_NEAR(eu.sample_paths[p * hours + h], k * eu0.sample_paths[p * hours + h],
+                  1e-3 * (1 + std::abs(eu.sample_paths[p * hours + h])));
     }
   }
 }
@@ -412,16 +391,16 @@ TEST_F(KnownEventsTest, PastEventsAreTakenOutOfTheHistoryTheModelsAreFittedTo) {
 TEST_F(KnownEventsTest, ForecastsAreScoredAsPredictServedThemWithEventsApplied) {
   // The past campaigns were announced with their uplift: the forecast is fitted without them.
   for (int c : kCampaigns) {
-    pb::RegisterEventRequest past = Campaign(c, 10);
-    past.set_expected_uplift(kCampaignUplift);
+    EventRegistration past = Campaign(c, 10);
+    past.expected_uplift = kCampaignUplift;
     ASSERT_TRUE(Register(past).ok());
   }
   auto computed = forecaster_->Compute(kShop, {}, absl::InfiniteFuture());
   ASSERT_TRUE(computed.ok()) << computed.status();
   ASSERT_TRUE(StoreComputation(*forecasts_, *computed).ok());
-  pb::RegisterEventRequest sale = Campaign(0, 24);
-  sale.set_kind("sale");
-  sale.set_expected_uplift(2);
+  EventRegistration sale = Campaign(0, 24);
+  sale.kind = "sale";
+  sale.expected_uplift = 2;
   ASSERT_TRUE(Register(sale).ok());
   // The day happens as announced: twice the usual demand from both regions.
   ASSERT_TRUE(pool_
