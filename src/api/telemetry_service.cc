@@ -6,8 +6,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "api/telemetry_mapping.h"
 #include "common/grpc_unary.h"
-#include "common/proto_time.h"
 #include "common/status_macros.h"
 
 namespace shadowplane::api {
@@ -35,14 +35,17 @@ class RecordAccessReactor final : public grpc::ServerBidiReactor<pb::AccessBatch
       Act(lock);
       return;
     }
-    std::shared_ptr<const pb::AccessBatch> batch = std::move(reading_);
+    // Moved out of the message on this thread: cheap, and the pipeline keeps the struct.
+    std::shared_ptr<const ingest::AccessBatch> batch =
+        std::make_shared<ingest::AccessBatch>(FromProto(std::move(*reading_)));
+    reading_.reset();
     {
       absl::MutexLock lock(&mu_);
       ++in_flight_;
     }
-    const std::string id = batch->batch_id();
-    absl::Status taken =
-        pipeline_->Record(std::move(batch), [this](pb::BatchAck ack) { OnAck(std::move(ack)); });
+    const std::string id = batch->batch_id;
+    absl::Status taken = pipeline_->Record(std::move(batch),
+                                           [this](ingest::BatchAck ack) { OnAck(std::move(ack)); });
     if (!taken.ok()) OnAck(ingest::RefusedAck(id, taken, absl::ZeroDuration()));
     absl::MutexLock lock(&mu_);
     if (in_flight_ < max_in_flight_) {
@@ -66,10 +69,12 @@ class RecordAccessReactor final : public grpc::ServerBidiReactor<pb::AccessBatch
   void OnDone() override { delete this; }
 
  private:
-  void OnAck(pb::BatchAck ack) {
+  void OnAck(const ingest::BatchAck& ack) {
+    pb::BatchAck reply;
+    ToProto(ack, &reply);
     absl::MutexLock lock(&mu_);
     --in_flight_;
-    if (!client_gone_) acks_.push_back(std::move(ack));
+    if (!client_gone_) acks_.push_back(std::move(reply));
     if (read_paused_ && in_flight_ < max_in_flight_) {
       read_paused_ = false;
       read_next_ = true;
@@ -131,80 +136,31 @@ grpc::ServerUnaryReactor* TelemetryService::RecordAccessBatch(grpc::CallbackServ
                                                               pb::BatchAck* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // The request lives until the call finishes, which is after the acknowledgement.
-  std::shared_ptr<const pb::AccessBatch> batch(request, [](const pb::AccessBatch*) {});
+  auto batch = std::make_shared<ingest::AccessBatch>(FromProto(pb::AccessBatch(*request)));
   const absl::Status taken =
-      pipeline_->Record(std::move(batch), [reactor, context, response](pb::BatchAck ack) {
-        if (ack.code() == 0) {
-          *response = std::move(ack);
+      pipeline_->Record(std::move(batch), [reactor, context, response](ingest::BatchAck ack) {
+        if (ack.code == absl::StatusCode::kOk) {
+          ToProto(ack, response);
           reactor->Finish(grpc::Status::OK);
           return;
         }
-        if (ack.has_retry_after()) {
-          context->AddTrailingMetadata(
-              "retry-after-ms",
-              absl::StrCat(absl::ToInt64Milliseconds(FromProtoDuration(ack.retry_after()))));
+        if (ack.retry_after > absl::ZeroDuration()) {
+          context->AddTrailingMetadata("retry-after-ms",
+                                       absl::StrCat(absl::ToInt64Milliseconds(ack.retry_after)));
         }
-        reactor->Finish(grpc::Status(static_cast<grpc::StatusCode>(ack.code()), ack.message()));
+        reactor->Finish(grpc::Status(static_cast<grpc::StatusCode>(ack.code), ack.message));
       });
   if (!taken.ok()) reactor->Finish(ToGrpcStatus(taken));
   return reactor;
 }
 
-namespace {
-
-absl::StatusOr<ingest::DemandQuery> DemandQueryFromProto(const pb::GetDemandRequest& request) {
-  ingest::DemandQuery query;
-  query.resource_id = request.resource_id();
-  if (request.has_from()) query.from = FromProtoTime(request.from());
-  if (request.has_to()) query.to = FromProtoTime(request.to());
-  switch (request.granularity()) {
-    case pb::GRANULARITY_UNSPECIFIED:
-    case pb::GRANULARITY_HOUR:
-      query.step = absl::Hours(1);
-      break;
-    case pb::GRANULARITY_DAY:
-      query.step = absl::Hours(24);
-      break;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("granularity ", request.granularity(), " is not HOUR or DAY"));
-  }
-  return query;
-}
-
-void SeriesToProto(const ingest::DemandSeries& series, pb::DemandSeries* out) {
-  out->set_origin_region(series.origin_region);
-  for (const ingest::DemandPoint& p : series.points) {
-    pb::DemandPoint* point = out->add_points();
-    *point->mutable_start() = ToProtoTime(p.start);
-    point->set_requests(p.sums.requests);
-    point->set_bytes_in(p.sums.bytes_in);
-    point->set_bytes_out(p.sums.bytes_out);
-    point->set_cpu_millis(p.sums.cpu_millis);
-    point->set_memory_byte_sum(p.sums.memory_bytes);
-    point->set_latency_ms_sum(p.sums.latency_ms_sum);
-    point->set_latency_count(p.sums.latency_count);
-    point->set_distinct_clients(p.distinct_clients);
-  }
-}
-
-}  // namespace
-
 grpc::ServerUnaryReactor* TelemetryService::GetDemand(grpc::CallbackServerContext* context,
                                                       const pb::GetDemandRequest* request,
                                                       pb::GetDemandResponse* response) {
   return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
-    ASSIGN_OR_RETURN(const ingest::DemandQuery query, DemandQueryFromProto(*request));
+    ASSIGN_OR_RETURN(const ingest::DemandQuery query, FromProto(*request));
     ASSIGN_OR_RETURN(const ingest::Demand demand, demand_->Read(query));
-    response->set_resource_id(demand.resource_id);
-    *response->mutable_from() = ToProtoTime(demand.from);
-    *response->mutable_to() = ToProtoTime(demand.to);
-    response->set_granularity(demand.step == absl::Hours(1) ? pb::GRANULARITY_HOUR
-                                                            : pb::GRANULARITY_DAY);
-    for (const ingest::DemandSeries& series : demand.regions) {
-      SeriesToProto(series, response->add_regions());
-    }
-    SeriesToProto(demand.total, response->mutable_total());
+    ToProto(demand, response);
     return absl::OkStatus();
   });
 }

@@ -4,14 +4,11 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
-#include "common/proto_time.h"
 #include "geo/ip_address.h"
 #include "ingest/hyperloglog.h"
 #include "store/uuid.h"
 
 namespace shadowplane::ingest {
-
-namespace pb = shadowplane::v1;
 
 namespace {
 
@@ -60,11 +57,11 @@ bool Finite(double v) { return std::isfinite(v); }
 
 }  // namespace
 
-ValidatedBatch EventValidator::Validate(const pb::AccessBatch& batch) const {
+ValidatedBatch EventValidator::Validate(const AccessBatch& batch) const {
   ValidatedBatch out;
-  out.batch_id = batch.batch_id();
-  out.records = batch.events_size() + batch.samples_size();
-  out.raw.reserve(batch.events_size());
+  out.batch_id = batch.batch_id;
+  out.records = batch.events.size() + batch.samples.size();
+  out.raw.reserve(batch.events.size());
   Refusals refusals(options_.max_listed_indexes);
   const absl::Time now = clock_->Now();
   const absl::Time latest = now + options_.max_future;
@@ -89,29 +86,28 @@ ValidatedBatch EventValidator::Validate(const pb::AccessBatch& batch) const {
     return it == directory->instances_by_resource.end() ? nullptr : &it->second;
   };
 
-  for (int i = 0; i < batch.events_size(); ++i) {
-    const pb::AccessEvent& e = batch.events(i);
-    if (!e.has_time() || e.client_ip().empty() || e.resource_id().empty() ||
-        e.request_type().empty()) {
+  for (int i = 0; i < static_cast<int>(batch.events.size()); ++i) {
+    const AccessEvent& e = batch.events[i];
+    if ((!e.time.has_value() && !e.time_malformed) || e.client_ip.empty() ||
+        e.resource_id.empty() || e.request_type.empty()) {
       refusals.Event("missing_field", i);
       continue;
     }
-    if (e.request_type().size() > kMaxRequestTypeBytes ||
-        e.client_id().size() > kMaxClientIdBytes || e.time().nanos() < 0 ||
-        e.time().nanos() > 999'999'999) {
+    if (e.request_type.size() > kMaxRequestTypeBytes || e.client_id.size() > kMaxClientIdBytes ||
+        e.time_malformed) {
       refusals.Event("invalid_field", i);
       continue;
     }
-    if (!Finite(e.cpu_millis()) || (e.has_latency_ms() && !Finite(e.latency_ms()))) {
+    if (!Finite(e.cpu_millis) || (e.latency_ms.has_value() && !Finite(*e.latency_ms))) {
       refusals.Event("not_a_number", i);
       continue;
     }
-    if (e.cpu_millis() < 0 || e.memory_bytes() < 0 || e.bytes_in() < 0 || e.bytes_out() < 0 ||
-        (e.has_latency_ms() && e.latency_ms() < 0)) {
+    if (e.cpu_millis < 0 || e.memory_bytes < 0 || e.bytes_in < 0 || e.bytes_out < 0 ||
+        (e.latency_ms.has_value() && *e.latency_ms < 0)) {
       refusals.Event("negative_value", i);
       continue;
     }
-    const absl::Time ts = FromProtoTime(e.time());
+    const absl::Time ts = *e.time;
     if (ts > latest) {
       refusals.Event("timestamp_in_future", i);
       continue;
@@ -120,20 +116,20 @@ ValidatedBatch EventValidator::Validate(const pb::AccessBatch& batch) const {
       refusals.Event("timestamp_too_old", i);
       continue;
     }
-    absl::StatusOr<geo::IpAddress> ip = geo::IpAddress::Parse(e.client_ip());
+    absl::StatusOr<geo::IpAddress> ip = geo::IpAddress::Parse(e.client_ip);
     if (!ip.ok()) {
       refusals.Event("malformed_ip", i);
       continue;
     }
-    const std::string resource = CanonicalUuid(e.resource_id());
+    const std::string resource = CanonicalUuid(e.resource_id);
     const std::set<std::string>* instances = find_resource(resource);
     if (instances == nullptr) {
       refusals.Event("unknown_resource", i);
       continue;
     }
     std::string instance;
-    if (!e.instance_id().empty()) {
-      instance = CanonicalUuid(e.instance_id());
+    if (!e.instance_id.empty()) {
+      instance = CanonicalUuid(e.instance_id);
       if (instances->count(instance) == 0 && store::LooksLikeUuid(instance) && reload()) {
         instances = find_resource(resource);
       }
@@ -142,12 +138,12 @@ ValidatedBatch EventValidator::Validate(const pb::AccessBatch& batch) const {
         continue;
       }
     }
-    if (!e.origin_region().empty() && e.origin_region() != geo::kUnknownRegion &&
-        directory->regions.count(e.origin_region()) == 0) {
+    if (!e.origin_region.empty() && e.origin_region != geo::kUnknownRegion &&
+        directory->regions.count(e.origin_region) == 0) {
       refusals.Event("unknown_region", i);
       continue;
     }
-    geo::Origin origin = resolver->Resolve(*ip, e.origin_region());
+    geo::Origin origin = resolver->Resolve(*ip, e.origin_region);
     if (origin.source == geo::OriginSource::kGeoIp &&
         directory->regions.count(origin.region) == 0) {
       origin.region = geo::kUnknownRegion;  // a database answer naming no region of ours
@@ -158,14 +154,14 @@ ValidatedBatch EventValidator::Validate(const pb::AccessBatch& batch) const {
     row.client_ip = ip->ToString();
     row.resource_id = resource;
     row.instance_id = std::move(instance);
-    row.request_type = e.request_type();
-    row.cpu_millis = e.cpu_millis();
-    row.memory_bytes = e.memory_bytes();
-    row.bytes_in = e.bytes_in();
-    row.bytes_out = e.bytes_out();
-    if (e.has_latency_ms()) row.latency_ms = e.latency_ms();
+    row.request_type = e.request_type;
+    row.cpu_millis = e.cpu_millis;
+    row.memory_bytes = e.memory_bytes;
+    row.bytes_in = e.bytes_in;
+    row.bytes_out = e.bytes_out;
+    row.latency_ms = e.latency_ms;
     row.origin_region = std::move(origin.region);
-    row.client_id = e.client_id();
+    row.client_id = e.client_id;
 
     DemandCell& cell = out.demand[{row.resource_id, row.origin_region, HourOf(ts)}];
     store::DemandSums& sums = cell.sums;
@@ -187,27 +183,27 @@ ValidatedBatch EventValidator::Validate(const pb::AccessBatch& batch) const {
     }
   }
 
-  for (int i = 0; i < batch.samples_size(); ++i) {
-    const pb::UtilizationSample& s = batch.samples(i);
-    if (!s.has_time() || s.instance_id().empty() || !s.has_interval()) {
+  for (int i = 0; i < static_cast<int>(batch.samples.size()); ++i) {
+    const UtilizationSample& s = batch.samples[i];
+    if ((!s.time.has_value() && !s.time_malformed) || s.instance_id.empty() ||
+        !s.interval.has_value()) {
       refusals.Sample("missing_field", i);
       continue;
     }
-    const absl::Duration interval = FromProtoDuration(s.interval());
-    if (interval <= absl::ZeroDuration()) {
+    const absl::Duration interval = *s.interval;
+    if (interval <= absl::ZeroDuration() || s.time_malformed) {
       refusals.Sample("invalid_field", i);
       continue;
     }
-    if (!Finite(s.cpu_seconds())) {
+    if (!Finite(s.cpu_seconds)) {
       refusals.Sample("not_a_number", i);
       continue;
     }
-    if (s.cpu_seconds() < 0 || s.memory_bytes() < 0 || s.net_bytes_in() < 0 ||
-        s.net_bytes_out() < 0) {
+    if (s.cpu_seconds < 0 || s.memory_bytes < 0 || s.net_bytes_in < 0 || s.net_bytes_out < 0) {
       refusals.Sample("negative_value", i);
       continue;
     }
-    const absl::Time ts = FromProtoTime(s.time());
+    const absl::Time ts = *s.time;
     if (ts > latest) {
       refusals.Sample("timestamp_in_future", i);
       continue;
@@ -216,7 +212,7 @@ ValidatedBatch EventValidator::Validate(const pb::AccessBatch& batch) const {
       refusals.Sample("timestamp_too_old", i);
       continue;
     }
-    const std::string instance = CanonicalUuid(s.instance_id());
+    const std::string instance = CanonicalUuid(s.instance_id);
     auto it = directory->resource_by_instance.find(instance);
     if (it == directory->resource_by_instance.end() && store::LooksLikeUuid(instance) && reload()) {
       it = directory->resource_by_instance.find(instance);
@@ -230,17 +226,17 @@ ValidatedBatch EventValidator::Validate(const pb::AccessBatch& batch) const {
     row.instance_id = instance;
     row.resource_id = it->second;
     row.interval_seconds = absl::ToDoubleSeconds(interval);
-    row.cpu_seconds = s.cpu_seconds();
-    row.memory_bytes = s.memory_bytes();
-    row.net_bytes_in = s.net_bytes_in();
-    row.net_bytes_out = s.net_bytes_out();
+    row.cpu_seconds = s.cpu_seconds;
+    row.memory_bytes = s.memory_bytes;
+    row.net_bytes_in = s.net_bytes_in;
+    row.net_bytes_out = s.net_bytes_out;
     out.samples.push_back(std::move(row));
     ++out.counts.samples_accepted;
   }
   out.counts.rejections = refusals.Take();
-  out.events_rejected =
-      batch.events_size() - out.counts.events_accepted - out.counts.events_demand_only;
-  out.samples_rejected = batch.samples_size() - out.counts.samples_accepted;
+  out.events_rejected = static_cast<int64_t>(batch.events.size()) - out.counts.events_accepted -
+                        out.counts.events_demand_only;
+  out.samples_rejected = static_cast<int64_t>(batch.samples.size()) - out.counts.samples_accepted;
   return out;
 }
 

@@ -2,7 +2,8 @@
 // refused for one reason (counted, with the indexes of the first few), the rest of the batch is
 // kept. Origins are resolved here (event's region, CIDR table, GeoIP, "unknown").
 //
-// Reasons: missing_field, invalid_field (too long, interval not positive), malformed_ip,
+// Reasons: missing_field, invalid_field (too long, interval not positive, a timestamp the sender
+// could not encode), malformed_ip,
 // timestamp_in_future (more than `max_future` ahead of the clock), timestamp_too_old (older than
 // the demand retention; for samples, the raw retention), unknown_resource, unknown_instance,
 // unknown_region (an event's own region that is not defined), negative_value, not_a_number.
@@ -15,10 +16,10 @@
 
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "ingest/access_batch.h"
 #include "ingest/origin_lookup.h"
 #include "ingest/resource_directory.h"
 #include "ingest/validated_batch.h"
-#include "shadowplane/v1/telemetry.pb.h"
 
 namespace shadowplane::ingest {
 
@@ -36,7 +37,7 @@ class EventValidator {
                  ValidationOptions options)
       : clock_(clock), directory_(directory), origins_(origins), options_(options) {}
 
-  ValidatedBatch Validate(const shadowplane::v1::AccessBatch& batch) const;
+  ValidatedBatch Validate(const AccessBatch& batch) const;
 
  private:
   const Clock* const clock_;

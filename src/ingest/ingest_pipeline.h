@@ -10,9 +10,9 @@
 
 #include "absl/status/status.h"
 #include "common/worker_pool.h"
+#include "ingest/access_batch.h"
 #include "ingest/event_validator.h"
 #include "ingest/ingest_writer.h"
-#include "shadowplane/v1/telemetry.pb.h"
 
 namespace shadowplane::ingest {
 
@@ -25,7 +25,7 @@ struct PipelineOptions {
 
 class IngestPipeline {
  public:
-  using AckDone = std::function<void(shadowplane::v1::BatchAck)>;
+  using AckDone = std::function<void(BatchAck)>;
 
   IngestPipeline(EventValidator* validator, IngestWriter* writer, PipelineOptions options);
   ~IngestPipeline();
@@ -34,7 +34,7 @@ class IngestPipeline {
   // too long or with characters outside [A-Za-z0-9._:-]; more records than max_batch_events);
   // `done` is then not called. Otherwise `done` gets the acknowledgement, possibly before Record
   // returns (an empty batch is acknowledged at once, nothing written).
-  absl::Status Record(std::shared_ptr<const shadowplane::v1::AccessBatch> batch, AckDone done);
+  absl::Status Record(std::shared_ptr<const AccessBatch> batch, AckDone done);
 
   // Stops validating; batches already queued still commit (IngestWriter::Stop).
   void Shutdown();
@@ -48,8 +48,8 @@ class IngestPipeline {
 
 // The acknowledgement of a batch that was not taken: `code` and why, with a retry hint for
 // RESOURCE_EXHAUSTED.
-shadowplane::v1::BatchAck RefusedAck(const std::string& batch_id, const absl::Status& status,
-                                     absl::Duration retry_after);
+BatchAck RefusedAck(const std::string& batch_id, const absl::Status& status,
+                    absl::Duration retry_after);
 
 }  // namespace shadowplane::ingest
 

@@ -33,7 +33,6 @@
 namespace shadowplane::ingest {
 namespace {
 
-namespace pb = shadowplane::v1;
 namespace fs = std::filesystem;
 
 constexpr char kResourceA[] = "aaaaaaaa-0000-4000-8000-000000000001";
@@ -44,25 +43,19 @@ constexpr char kPrimaryB[] = "bbbbbbbb-1111-4000-8000-000000000002";
 
 const absl::Time kNow = absl::FromUnixSeconds(1796558400);  // 2026-12-06T12:00:00Z
 
-void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
-  out->set_seconds(absl::ToUnixSeconds(t));
-  out->set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(absl::ToUnixSeconds(t))) /
-                                      absl::Nanoseconds(1)));
-}
-
-pb::AccessEvent Event(absl::Time t, const std::string& ip, const std::string& resource = kResourceA,
-                      const std::string& instance = kPrimaryA) {
-  pb::AccessEvent e;
-  SetTime(t, e.mutable_time());
-  e.set_client_ip(ip);
-  e.set_resource_id(resource);
-  e.set_instance_id(instance);
-  e.set_request_type("GET");
-  e.set_bytes_in(100);
-  e.set_bytes_out(2000);
-  e.set_latency_ms(12.5);
-  e.set_cpu_millis(1.5);
-  e.set_memory_bytes(4096);
+AccessEvent Event(absl::Time t, const std::string& ip, const std::string& resource = kResourceA,
+                  const std::string& instance = kPrimaryA) {
+  AccessEvent e;
+  e.time = t;
+  e.client_ip = ip;
+  e.resource_id = resource;
+  e.instance_id = instance;
+  e.request_type = "GET";
+  e.bytes_in = 100;
+  e.bytes_out = 2000;
+  e.latency_ms = 12.5;
+  e.cpu_millis = 1.5;
+  e.memory_bytes = 4096;
   return e;
 }
 
@@ -151,12 +144,12 @@ class IngestTest : public testing::MigratedDatabaseTest {
   }
 
   // Records `batch` and waits for its acknowledgement.
-  absl::StatusOr<pb::BatchAck> Record(const pb::AccessBatch& batch) {
-    auto promise = std::make_shared<std::promise<pb::BatchAck>>();
-    std::future<pb::BatchAck> ack = promise->get_future();
+  absl::StatusOr<BatchAck> Record(const AccessBatch& batch) {
+    auto promise = std::make_shared<std::promise<BatchAck>>();
+    std::future<BatchAck> ack = promise->get_future();
     absl::Status taken =
-        pipeline_->Record(std::make_shared<pb::AccessBatch>(batch),
-                          [promise](pb::BatchAck a) { promise->set_value(std::move(a)); });
+        pipeline_->Record(std::make_shared<AccessBatch>(batch),
+                          [promise](BatchAck a) { promise->set_value(std::move(a)); });
     if (!taken.ok()) return taken;
     if (ack.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
       return absl::DeadlineExceededError("no acknowledgement within 60 s");
@@ -183,60 +176,58 @@ class IngestTest : public testing::MigratedDatabaseTest {
 };
 
 // The reason's rejection in `ack`, or an empty one.
-pb::Rejection Rejected(const pb::BatchAck& ack, const std::string& reason) {
-  for (const auto& r : ack.rejections()) {
-    if (r.reason() == reason) return r;
+store::RejectionCount Rejected(const BatchAck& ack, const std::string& reason) {
+  for (const auto& r : ack.counts.rejections) {
+    if (r.reason == reason) return r;
   }
-  return pb::Rejection();
+  return store::RejectionCount();
 }
 
 TEST_F(IngestTest, ARetriedBatchIsStoredOnceAndAnsweredTheSame) {
-  pb::AccessBatch batch;
-  batch.set_batch_id("retry-1");
+  AccessBatch batch;
+  batch.batch_id = "retry-1";
   for (int i = 0; i < 50; ++i) {
-    *batch.add_events() = Event(kNow - absl::Minutes(i), absl::StrCat("192.0.2.", i));
+    batch.events.push_back(Event(kNow - absl::Minutes(i), absl::StrCat("192.0.2.", i)));
   }
-  *batch.add_events() = Event(kNow, "not-an-ip");
+  batch.events.push_back(Event(kNow, "not-an-ip"));
   auto first = Record(batch);
   ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_EQ(first->code(), 0) << first->message();
-  EXPECT_FALSE(first->duplicate());
-  EXPECT_EQ(first->events_accepted(), 50);
-  EXPECT_EQ(Rejected(*first, "malformed_ip").count(), 1);
+  EXPECT_EQ(first->code, absl::StatusCode::kOk) << first->message;
+  EXPECT_FALSE(first->duplicate);
+  EXPECT_EQ(first->counts.events_accepted, 50);
+  EXPECT_EQ(Rejected(*first, "malformed_ip").count, 1);
 
   auto again = Record(batch);  // the client timed out and resends
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_TRUE(again->duplicate());
-  EXPECT_EQ(again->events_accepted(), 50) << "the first commit's counts";
-  EXPECT_EQ(Rejected(*again, "malformed_ip").count(), 1);
-  ASSERT_EQ(Rejected(*again, "malformed_ip").first_event_indexes_size(), 1);
-  EXPECT_EQ(Rejected(*again, "malformed_ip").first_event_indexes(0), 50);
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->counts.events_accepted, 50) << "the first commit's counts";
+  EXPECT_EQ(Rejected(*again, "malformed_ip").count, 1);
+  ASSERT_EQ(Rejected(*again, "malformed_ip").first_events.size(), 1);
+  EXPECT_EQ(Rejected(*again, "malformed_ip").first_events[0], 50);
   EXPECT_EQ(Count("SELECT count(*) FROM client_access_log"), 50);
   EXPECT_EQ(Count("SELECT sum(requests) FROM demand_hourly"), 50);
 
   // Both copies in flight at once: still one commit.
-  pb::AccessBatch twice;
-  twice.set_batch_id("retry-2");
-  *twice.add_events() = Event(kNow, "192.0.2.200");
-  std::promise<pb::BatchAck> p1, p2;
-  ASSERT_TRUE(pipeline_
-                  ->Record(std::make_shared<pb::AccessBatch>(twice),
-                           [&](pb::BatchAck a) { p1.set_value(a); })
-                  .ok());
-  ASSERT_TRUE(pipeline_
-                  ->Record(std::make_shared<pb::AccessBatch>(twice),
-                           [&](pb::BatchAck a) { p2.set_value(a); })
-                  .ok());
-  const pb::BatchAck a1 = p1.get_future().get(), a2 = p2.get_future().get();
-  EXPECT_EQ(a1.duplicate() + a2.duplicate(), 1);
+  AccessBatch twice;
+  twice.batch_id = "retry-2";
+  twice.events.push_back(Event(kNow, "192.0.2.200"));
+  std::promise<BatchAck> p1, p2;
+  ASSERT_TRUE(
+      pipeline_->Record(std::make_shared<AccessBatch>(twice), [&](BatchAck a) { p1.set_value(a); })
+          .ok());
+  ASSERT_TRUE(
+      pipeline_->Record(std::make_shared<AccessBatch>(twice), [&](BatchAck a) { p2.set_value(a); })
+          .ok());
+  const BatchAck a1 = p1.get_future().get(), a2 = p2.get_future().get();
+  EXPECT_EQ(a1.duplicate + a2.duplicate, 1);
   EXPECT_EQ(Count("SELECT count(*) FROM client_access_log"), 51);
 }
 
 TEST_F(IngestTest, EveryBadInputIsRefusedForItsReasonAndTheRestIsStored) {
   Build({}, false, ValidationOptions{});
-  pb::AccessBatch batch;
-  batch.set_batch_id("bad-input");
-  auto add = [&](pb::AccessEvent e) { *batch.add_events() = std::move(e); };
+  AccessBatch batch;
+  batch.batch_id = "bad-input";
+  auto add = [&](AccessEvent e) { batch.events.push_back(std::move(e)); };
   add(Event(kNow, "192.0.2.1"));                          // 0 ok
   add(Event(kNow, "999.1.1.1"));                          // 1 malformed_ip
   add(Event(kNow + absl::Minutes(6), "192.0.2.1"));       // 2 timestamp_in_future
@@ -246,54 +237,58 @@ TEST_F(IngestTest, EveryBadInputIsRefusedForItsReasonAndTheRestIsStored) {
   add(Event(kNow, "192.0.2.1", "cccccccc-0000-4000-8000-000000000003", ""));  // 6 unknown_resource
   add(Event(kNow, "192.0.2.1", "not-a-uuid", ""));                            // 7 unknown_resource
   add(Event(kNow, "192.0.2.1", kResourceA, kPrimaryB));                       // 8 unknown_instance
-  pb::AccessEvent negative = Event(kNow, "192.0.2.1");
-  negative.set_bytes_out(-1);
+  AccessEvent negative = Event(kNow, "192.0.2.1");
+  negative.bytes_out = -1;
   add(negative);  // 9
-  pb::AccessEvent nan = Event(kNow, "192.0.2.1");
-  nan.set_latency_ms(std::nan(""));
+  AccessEvent nan = Event(kNow, "192.0.2.1");
+  nan.latency_ms = std::nan("");
   add(nan);  // 10
-  pb::AccessEvent inf = Event(kNow, "192.0.2.1");
-  inf.set_cpu_millis(INFINITY);
+  AccessEvent inf = Event(kNow, "192.0.2.1");
+  inf.cpu_millis = INFINITY;
   add(inf);  // 11
-  pb::AccessEvent region = Event(kNow, "192.0.2.1");
-  region.set_origin_region("atlantis");
+  AccessEvent region = Event(kNow, "192.0.2.1");
+  region.origin_region = "atlantis";
   add(region);  // 12 unknown_region
-  pb::AccessEvent missing = Event(kNow, "192.0.2.1");
-  missing.clear_time();
+  AccessEvent missing = Event(kNow, "192.0.2.1");
+  missing.time.reset();
   add(missing);  // 13 missing_field
-  pb::AccessEvent long_type = Event(kNow, "192.0.2.1");
-  long_type.set_request_type(std::string(65, 'x'));
+  AccessEvent long_type = Event(kNow, "192.0.2.1");
+  long_type.request_type = std::string(65, 'x');
   add(long_type);                                         // 14 invalid_field
   add(Event(kNow, "2001:db8::7", kResourceA, kShadowA));  // 15 ok, IPv6, the shadow
-  pb::AccessEvent upper = Event(kNow, "192.0.2.1", absl::AsciiStrToUpper(kResourceA), "");
+  AccessEvent upper = Event(kNow, "192.0.2.1", absl::AsciiStrToUpper(kResourceA), "");
   add(upper);  // 16 ok: ids in any case
+  AccessEvent unreadable = Event(kNow, "192.0.2.1");
+  unreadable.time.reset();
+  unreadable.time_malformed = true;  // what the API passes on for an out-of-range timestamp
+  add(unreadable);                   // 17 invalid_field
 
-  pb::UtilizationSample good;
-  SetTime(kNow, good.mutable_time());
-  good.set_instance_id(kPrimaryA);
-  good.mutable_interval()->set_seconds(10);
-  good.set_cpu_seconds(2.5);
-  good.set_memory_bytes(1 << 20);
-  *batch.add_samples() = good;  // 0 ok
-  pb::UtilizationSample unknown = good;
-  unknown.set_instance_id("dddddddd-0000-4000-8000-000000000004");
-  *batch.add_samples() = unknown;  // 1 unknown_instance
-  pb::UtilizationSample no_interval = good;
-  no_interval.mutable_interval()->set_seconds(0);
-  *batch.add_samples() = no_interval;  // 2 invalid_field
-  pb::UtilizationSample nan_cpu = good;
-  nan_cpu.set_cpu_seconds(std::nan(""));
-  *batch.add_samples() = nan_cpu;  // 3 not_a_number
+  UtilizationSample good;
+  good.time = kNow;
+  good.instance_id = kPrimaryA;
+  good.interval = absl::Seconds(10);
+  good.cpu_seconds = 2.5;
+  good.memory_bytes = 1 << 20;
+  batch.samples.push_back(good);  // 0 ok
+  UtilizationSample unknown = good;
+  unknown.instance_id = "dddddddd-0000-4000-8000-000000000004";
+  batch.samples.push_back(unknown);  // 1 unknown_instance
+  UtilizationSample no_interval = good;
+  no_interval.interval = absl::ZeroDuration();
+  batch.samples.push_back(no_interval);  // 2 invalid_field
+  UtilizationSample nan_cpu = good;
+  nan_cpu.cpu_seconds = std::nan("");
+  batch.samples.push_back(nan_cpu);  // 3 not_a_number
 
   auto ack = Record(batch);
   ASSERT_TRUE(ack.ok()) << ack.status();
-  EXPECT_EQ(ack->code(), 0);
-  EXPECT_EQ(ack->events_accepted(), 4);
-  EXPECT_EQ(ack->events_demand_only(), 1);
-  EXPECT_EQ(ack->samples_accepted(), 1);
+  EXPECT_EQ(ack->code, absl::StatusCode::kOk);
+  EXPECT_EQ(ack->counts.events_accepted, 4);
+  EXPECT_EQ(ack->counts.events_demand_only, 1);
+  EXPECT_EQ(ack->counts.samples_accepted, 1);
   auto indexes = [&](const std::string& reason) {
-    const pb::Rejection r = Rejected(*ack, reason);
-    return std::vector<int>(r.first_event_indexes().begin(), r.first_event_indexes().end());
+    const store::RejectionCount r = Rejected(*ack, reason);
+    return r.first_events;
   };
   EXPECT_EQ(indexes("malformed_ip"), std::vector<int>({1}));
   EXPECT_EQ(indexes("timestamp_in_future"), std::vector<int>({2}));
@@ -304,10 +299,10 @@ TEST_F(IngestTest, EveryBadInputIsRefusedForItsReasonAndTheRestIsStored) {
   EXPECT_EQ(indexes("not_a_number"), std::vector<int>({10, 11}));
   EXPECT_EQ(indexes("unknown_region"), std::vector<int>({12}));
   EXPECT_EQ(indexes("missing_field"), std::vector<int>({13}));
-  EXPECT_EQ(indexes("invalid_field"), std::vector<int>({14}));
-  EXPECT_EQ(Rejected(*ack, "unknown_instance").first_sample_indexes_size(), 1);
-  EXPECT_EQ(Rejected(*ack, "invalid_field").first_sample_indexes(0), 2);
-  EXPECT_EQ(Rejected(*ack, "not_a_number").first_sample_indexes(0), 3);
+  EXPECT_EQ(indexes("invalid_field"), std::vector<int>({14, 17}));
+  EXPECT_EQ(Rejected(*ack, "unknown_instance").first_samples.size(), 1);
+  EXPECT_EQ(Rejected(*ack, "invalid_field").first_samples[0], 2);
+  EXPECT_EQ(Rejected(*ack, "not_a_number").first_samples[0], 3);
 
   EXPECT_EQ(Count("SELECT count(*) FROM client_access_log"), 4);
   EXPECT_EQ(Count("SELECT count(*) FROM client_access_log WHERE client_ip = '2001:db8::7' AND "
@@ -322,50 +317,49 @@ TEST_F(IngestTest, EveryBadInputIsRefusedForItsReasonAndTheRestIsStored) {
   EXPECT_EQ(Count("SELECT count(*) FROM instance_utilization"), 1);
 
   // Whole batches that cannot be taken: INVALID_ARGUMENT naming the problem, nothing written.
-  pb::AccessBatch no_id = batch;
-  no_id.clear_batch_id();
-  EXPECT_EQ(pipeline_->Record(std::make_shared<pb::AccessBatch>(no_id), [](pb::BatchAck) {}).code(),
+  AccessBatch no_id = batch;
+  no_id.batch_id.clear();
+  EXPECT_EQ(pipeline_->Record(std::make_shared<AccessBatch>(no_id), [](BatchAck) {}).code(),
             absl::StatusCode::kInvalidArgument);
-  pb::AccessBatch bad_id = batch;
-  bad_id.set_batch_id("has space");
-  EXPECT_EQ(
-      pipeline_->Record(std::make_shared<pb::AccessBatch>(bad_id), [](pb::BatchAck) {}).code(),
-      absl::StatusCode::kInvalidArgument);
-  pb::AccessBatch oversized;
-  oversized.set_batch_id("too-big");
-  for (int i = 0; i < 1001; ++i) *oversized.add_events() = Event(kNow, "192.0.2.1");
+  AccessBatch bad_id = batch;
+  bad_id.batch_id = "has space";
+  EXPECT_EQ(pipeline_->Record(std::make_shared<AccessBatch>(bad_id), [](BatchAck) {}).code(),
+            absl::StatusCode::kInvalidArgument);
+  AccessBatch oversized;
+  oversized.batch_id = "too-big";
+  for (int i = 0; i < 1001; ++i) oversized.events.push_back(Event(kNow, "192.0.2.1"));
   const absl::Status too_big =
-      pipeline_->Record(std::make_shared<pb::AccessBatch>(oversized), [](pb::BatchAck) {});
+      pipeline_->Record(std::make_shared<AccessBatch>(oversized), [](BatchAck) {});
   EXPECT_EQ(too_big.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(too_big.message().find("max_batch_events"), std::string::npos) << too_big;
   // An empty batch is acknowledged, nothing written.
-  pb::AccessBatch empty;
-  empty.set_batch_id("empty");
+  AccessBatch empty;
+  empty.batch_id = "empty";
   auto empty_ack = Record(empty);
   ASSERT_TRUE(empty_ack.ok());
-  EXPECT_EQ(empty_ack->code(), 0);
-  EXPECT_EQ(empty_ack->events_accepted(), 0);
+  EXPECT_EQ(empty_ack->code, absl::StatusCode::kOk);
+  EXPECT_EQ(empty_ack->counts.events_accepted, 0);
   EXPECT_EQ(Count("SELECT count(*) FROM ingest_batches WHERE batch_id = 'empty'"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM client_access_log"), 4);
 }
 
 TEST_F(IngestTest, OriginsComeFromTheEventThenCidrThenGeoIpElseUnknown) {
   Build({}, /*geoip=*/true);
-  pb::AccessBatch batch;
-  batch.set_batch_id("origins");
-  *batch.add_events() = Event(kNow, "10.2.3.4");       // CIDR 10/8 -> us-east
-  *batch.add_events() = Event(kNow, "10.1.3.4");       // CIDR 10.1/16 wins over 10/8
-  *batch.add_events() = Event(kNow, "192.0.2.7");      // GeoIP -> eu-central
-  *batch.add_events() = Event(kNow, "192.0.2.200");    // CIDR 192.0.2.128/25 wins over GeoIP
-  *batch.add_events() = Event(kNow, "2001:db8:1::1");  // GeoIP, IPv6 -> us-east
-  *batch.add_events() = Event(kNow, "203.0.113.9");    // GeoIP record without region
-  *batch.add_events() = Event(kNow, "8.8.8.8");        // nowhere
-  pb::AccessEvent edge = Event(kNow, "10.2.3.4");
-  edge.set_origin_region("ap-southeast");  // the edge proxy knew better
-  *batch.add_events() = edge;
+  AccessBatch batch;
+  batch.batch_id = "origins";
+  batch.events.push_back(Event(kNow, "10.2.3.4"));       // CIDR 10/8 -> us-east
+  batch.events.push_back(Event(kNow, "10.1.3.4"));       // CIDR 10.1/16 wins over 10/8
+  batch.events.push_back(Event(kNow, "192.0.2.7"));      // GeoIP -> eu-central
+  batch.events.push_back(Event(kNow, "192.0.2.200"));    // CIDR 192.0.2.128/25 wins over GeoIP
+  batch.events.push_back(Event(kNow, "2001:db8:1::1"));  // GeoIP, IPv6 -> us-east
+  batch.events.push_back(Event(kNow, "203.0.113.9"));    // GeoIP record without region
+  batch.events.push_back(Event(kNow, "8.8.8.8"));        // nowhere
+  AccessEvent edge = Event(kNow, "10.2.3.4");
+  edge.origin_region = "ap-southeast";  // the edge proxy knew better
+  batch.events.push_back(edge);
   auto ack = Record(batch);
   ASSERT_TRUE(ack.ok()) << ack.status();
-  ASSERT_EQ(ack->events_accepted(), 8);
+  ASSERT_EQ(ack->counts.events_accepted, 8);
   pqxx::connection conn(db_->url());
   pqxx::nontransaction txn(conn);
   std::map<std::string, std::vector<std::string>> regions;
@@ -389,22 +383,22 @@ TEST_F(IngestTest, RollupsMatchADirectAggregateOfTheRawLog) {
   std::uniform_int_distribution<int> minute(0, 6 * 60 - 1), client(0, 299), size(0, 100000);
   const std::vector<std::string> ips = {"10.2.0.", "10.1.0.", "192.0.2.", "8.8.4."};
   for (int b = 0; b < 40; ++b) {
-    pb::AccessBatch batch;
-    batch.set_batch_id(absl::StrCat("rollup-", b));
+    AccessBatch batch;
+    batch.batch_id = absl::StrCat("rollup-", b);
     for (int i = 0; i < 250; ++i) {
       const int c = client(rng);
-      pb::AccessEvent e =
+      AccessEvent e =
           Event(kNow - absl::Minutes(minute(rng)), absl::StrCat(ips[c % ips.size()], c % 250),
                 c % 3 ? kResourceA : kResourceB, c % 3 ? kPrimaryA : kPrimaryB);
-      e.set_bytes_out(size(rng));
-      e.set_cpu_millis(size(rng) / 997.0);
-      if (c % 5 == 0) e.clear_latency_ms();
-      if (c % 7 == 0) e.set_client_id(absl::StrCat("client-", c));
-      *batch.add_events() = e;
+      e.bytes_out = size(rng);
+      e.cpu_millis = size(rng) / 997.0;
+      if (c % 5 == 0) e.latency_ms.reset();
+      if (c % 7 == 0) e.client_id = absl::StrCat("client-", c);
+      batch.events.push_back(e);
     }
     auto ack = Record(batch);
     ASSERT_TRUE(ack.ok()) << ack.status();
-    ASSERT_EQ(ack->events_accepted(), 250);
+    ASSERT_EQ(ack->counts.events_accepted, 250);
   }
   EXPECT_EQ(Count(R"SQL(
     SELECT count(*) FROM (
@@ -471,13 +465,13 @@ TEST_F(IngestTest, PartitionsAreCreatedAheadAndDroppedAfterTheRetention) {
       << "one replica at a time";
 
   // Events 10 days old get a partition of their own from the writer.
-  pb::AccessBatch batch;
-  batch.set_batch_id("old");
-  *batch.add_events() = Event(kNow - absl::Hours(24 * 10), "192.0.2.1");
-  *batch.add_events() = Event(kNow, "192.0.2.1");
+  AccessBatch batch;
+  batch.batch_id = "old";
+  batch.events.push_back(Event(kNow - absl::Hours(24 * 10), "192.0.2.1"));
+  batch.events.push_back(Event(kNow, "192.0.2.1"));
   auto ack = Record(batch);
   ASSERT_TRUE(ack.ok()) << ack.status();
-  EXPECT_EQ(ack->events_accepted(), 2);
+  EXPECT_EQ(ack->counts.events_accepted, 2);
   EXPECT_EQ(store_->ListPartitions()->front(), today - 10);
 
   // 21 days later the old day is past the 30-day retention: its partition goes, its demand stays.
@@ -505,34 +499,34 @@ TEST_F(IngestTest, AFullQueuePushesBackAndLosesNothing) {
   pqxx::work hold(blocker);
   hold.exec("LOCK TABLE ingest_batches IN ACCESS EXCLUSIVE MODE");
 
-  std::vector<std::future<pb::BatchAck>> pending;
-  std::vector<std::shared_ptr<std::promise<pb::BatchAck>>> promises;
+  std::vector<std::future<BatchAck>> pending;
+  std::vector<std::shared_ptr<std::promise<BatchAck>>> promises;
   int exhausted = 0, submitted = 0;
-  std::vector<pb::AccessBatch> refused;
+  std::vector<AccessBatch> refused;
   for (int b = 0; b < 12; ++b) {
-    pb::AccessBatch batch;
-    batch.set_batch_id(absl::StrCat("bp-", b));
-    for (int i = 0; i < 100; ++i) *batch.add_events() = Event(kNow, "192.0.2.1");
-    auto promise = std::make_shared<std::promise<pb::BatchAck>>();
+    AccessBatch batch;
+    batch.batch_id = absl::StrCat("bp-", b);
+    for (int i = 0; i < 100; ++i) batch.events.push_back(Event(kNow, "192.0.2.1"));
+    auto promise = std::make_shared<std::promise<BatchAck>>();
     pending.push_back(promise->get_future());
     promises.push_back(promise);
     ASSERT_TRUE(pipeline_
-                    ->Record(std::make_shared<pb::AccessBatch>(batch),
-                             [promise](pb::BatchAck a) { promise->set_value(std::move(a)); })
+                    ->Record(std::make_shared<AccessBatch>(batch),
+                             [promise](BatchAck a) { promise->set_value(std::move(a)); })
                     .ok());
     ++submitted;
     absl::SleepFor(absl::Milliseconds(20));  // let validation reach the queue
   }
-  std::vector<pb::BatchAck> acks;
+  std::vector<BatchAck> acks;
   for (int i = 0; i < submitted; ++i) {
     if (pending[i].wait_for(std::chrono::milliseconds(500)) == std::future_status::ready) {
-      pb::BatchAck ack = pending[i].get();
-      ASSERT_EQ(ack.code(), static_cast<int>(absl::StatusCode::kResourceExhausted))
+      BatchAck ack = pending[i].get();
+      ASSERT_EQ(ack.code, absl::StatusCode::kResourceExhausted)
           << "nothing commits while the table is locked";
-      EXPECT_EQ(ack.retry_after().nanos(), 250'000'000);
-      EXPECT_NE(ack.message().find("queue full"), std::string::npos) << ack.message();
+      EXPECT_EQ(ack.retry_after, absl::Milliseconds(250));
+      EXPECT_NE(ack.message.find("queue full"), std::string::npos) << ack.message;
       ++exhausted;
-      pending[i] = std::future<pb::BatchAck>();
+      pending[i] = std::future<BatchAck>();
     }
   }
   // At most 300 records queued, and a group (one or two batches, as they arrived) in each of the
@@ -543,23 +537,23 @@ TEST_F(IngestTest, AFullQueuePushesBackAndLosesNothing) {
   for (auto& f : pending) {
     if (!f.valid()) continue;
     ASSERT_EQ(f.wait_for(std::chrono::seconds(30)), std::future_status::ready);
-    pb::BatchAck ack = f.get();
-    EXPECT_EQ(ack.code(), 0) << ack.message();
-    committed += ack.events_accepted();
+    BatchAck ack = f.get();
+    EXPECT_EQ(ack.code, absl::StatusCode::kOk) << ack.message;
+    committed += ack.counts.events_accepted;
   }
   EXPECT_EQ(Count("SELECT count(*) FROM client_access_log"), committed);
   EXPECT_EQ(committed, (12 - exhausted) * 100);
 }
 
 TEST_F(IngestTest, AffinityFollowsTheNewestSighting) {
-  pb::AccessBatch batch;
-  batch.set_batch_id("affinity");
-  *batch.add_events() = Event(kNow - absl::Minutes(2), "192.0.2.1", kResourceA, kPrimaryA);
-  *batch.add_events() = Event(kNow - absl::Minutes(1), "192.0.2.1", kResourceA, kShadowA);
-  *batch.add_events() = Event(kNow - absl::Minutes(3), "192.0.2.1", kResourceA, kPrimaryA);
-  pb::AccessEvent named = Event(kNow, "192.0.2.9", kResourceA, kPrimaryA);
-  named.set_client_id("mobile-42");
-  *batch.add_events() = named;
+  AccessBatch batch;
+  batch.batch_id = "affinity";
+  batch.events.push_back(Event(kNow - absl::Minutes(2), "192.0.2.1", kResourceA, kPrimaryA));
+  batch.events.push_back(Event(kNow - absl::Minutes(1), "192.0.2.1", kResourceA, kShadowA));
+  batch.events.push_back(Event(kNow - absl::Minutes(3), "192.0.2.1", kResourceA, kPrimaryA));
+  AccessEvent named = Event(kNow, "192.0.2.9", kResourceA, kPrimaryA);
+  named.client_id = "mobile-42";
+  batch.events.push_back(named);
   ASSERT_TRUE(Record(batch).ok());
   ASSERT_TRUE(affinity_->Flush().ok());
   auto rows = telemetry_->Affinity(kResourceA);
