@@ -31,14 +31,4 @@ absl::Status LeaseStore::Release(const std::string& name, const std::string& own
   });
 }
 
-absl::StatusOr<std::string> LeaseStore::Holder(const std::string& name) {
-  return pool_->Run("reading a lease", [&](pqxx::connection& conn) -> absl::StatusOr<std::string> {
-    pqxx::work txn(conn);
-    const pqxx::result r =
-        txn.exec_params("SELECT owner FROM leases WHERE name = $1 AND expires_at >= now()", name);
-    if (r.empty()) return std::string();
-    return r[0][0].as<std::string>();
-  });
-}
-
 }  // namespace shadowplane::store

@@ -23,8 +23,6 @@ class LeaseStore {
                                   absl::Duration ttl);
   // Gives the lease up if `owner` holds it, so that another replica need not wait for expiry.
   absl::Status Release(const std::string& name, const std::string& owner);
-  // The current holder, or "" when none holds an unexpired lease.
-  absl::StatusOr<std::string> Holder(const std::string& name);
 
  private:
   ConnectionPool* const pool_;
