@@ -7,7 +7,7 @@ namespace shadowplane::migration {
 Migrator::Migrator(store::MigrationRepository* migrations,
                    store::ReservationRepository* reservations, store::LocationRepository* locations,
                    store::ForecastRepository* forecasts, store::TelemetryRepository* telemetry,
-                   providers::ComputeProvider* compute, shadow::ShadowSyncer* syncer,
+                   providers::ComputeProvider* compute, shadow::TargetSync* syncer,
                    providers::TrafficProvider* traffic, traffic::TrafficSwitcher* switcher,
                    FreezeModelKeeper* freeze_model, const Clock* clock, MigratorOptions options,
                    prometheus::Registry* registry)

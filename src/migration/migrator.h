@@ -55,7 +55,7 @@
 #include "migration/migration_stepper.h"
 #include "providers/compute_provider.h"
 #include "providers/traffic_provider.h"
-#include "shadow/shadow_syncer.h"
+#include "shadow/target_sync.h"
 #include "store/forecast_repository.h"
 #include "store/location_repository.h"
 #include "store/migration_repository.h"
@@ -96,7 +96,7 @@ class Migrator final : public MigrationStepper {
   Migrator(store::MigrationRepository* migrations, store::ReservationRepository* reservations,
            store::LocationRepository* locations, store::ForecastRepository* forecasts,
            store::TelemetryRepository* telemetry, providers::ComputeProvider* compute,
-           shadow::ShadowSyncer* syncer, providers::TrafficProvider* traffic,
+           shadow::TargetSync* syncer, providers::TrafficProvider* traffic,
            traffic::TrafficSwitcher* switcher, FreezeModelKeeper* freeze_model, const Clock* clock,
            MigratorOptions options, prometheus::Registry* registry);
 
@@ -148,7 +148,7 @@ class Migrator final : public MigrationStepper {
   store::ForecastRepository* const forecasts_;
   store::TelemetryRepository* const telemetry_;
   providers::ComputeProvider* const compute_;
-  shadow::ShadowSyncer* const syncer_;
+  shadow::TargetSync* const syncer_;
   providers::TrafficProvider* const traffic_;
   traffic::TrafficSwitcher* const switcher_;
   FreezeModelKeeper* const freeze_model_;

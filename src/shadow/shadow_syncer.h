@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/grpc_channel_cache.h"
+#include "shadow/target_sync.h"
 #include "store/inventory_store.h"
 #include "store/reservation_repository.h"
 #include "store/sync_run_repository.h"
@@ -33,25 +34,12 @@ class Histogram;
 
 namespace shadowplane::shadow {
 
-enum class SyncTrigger { kPeriodic, kManual, kFull, kFinal };
-const char* SyncTriggerName(SyncTrigger trigger);
-
-struct DirtyFile {
-  std::string path;
-  int64_t size = 0;
-};
-
-struct SyncOutcome {
-  store::SyncRunRecord run;
-  std::vector<DirtyFile> dirty;
-};
-
 struct ShadowSyncerOptions {
   // Longest a round may take before it is abandoned.
   absl::Duration round_timeout = absl::Minutes(30);
 };
 
-class ShadowSyncer {
+class ShadowSyncer final : public TargetSync {
  public:
   // `registry` may be null. Everything else must outlive the syncer.
   ShadowSyncer(store::ReservationRepository* reservations, store::InventoryStore* inventory,
@@ -65,11 +53,10 @@ class ShadowSyncer {
   absl::StatusOr<SyncOutcome> Sync(const std::string& reservation_id, SyncTrigger trigger,
                                    const std::vector<std::string>& final_paths = {});
   // The same round from the primary into `target_instance_id` instead of the shadow: a
-  // migration's target (a live instance of the reservation's resource). FAILED_PRECONDITION when
-  // it is not one, or not running.
+  // migration's target (TargetSync).
   absl::StatusOr<SyncOutcome> SyncInto(const std::string& reservation_id,
                                        const std::string& target_instance_id, SyncTrigger trigger,
-                                       const std::vector<std::string>& final_paths = {});
+                                       const std::vector<std::string>& final_paths = {}) override;
   bool Running(const std::string& reservation_id);
 
  private:

@@ -1,0 +1,274 @@
+// The Migrator's steps in process, over a real PostgreSQL (label pg) with fake compute and traffic
+// providers and a scripted shadow sync (tests/support): a planned move runs every state in order
+// and leaves the roles, the instances and the traffic where they belong; pre-copy stops at the
+// dirty threshold or the round cap; a failed final round rolls back to the source as it was; a
+// request the manager cannot take is refused with its reason.
+#include "migration/migrator.h"
+
+#include "absl/strings/match.h"
+#include "common/clock.h"
+#include "gtest/gtest.h"
+#include "migration/migration_manager.h"
+#include "reservation/reservation_manager.h"
+#include "store/cutover_repository.h"
+#include "store/traffic_switch_repository.h"
+#include "support/fake_providers.h"
+#include "support/fake_target_sync.h"
+#include "support/test_database.h"
+
+namespace shadowplane::migration {
+namespace {
+
+using store::MigrationState;
+
+constexpr int64_t kMiB = 1 << 20;
+
+class MigratorTest : public testing::MigratedDatabaseTest {
+ protected:
+  void SetUp() override {
+    MigratedDatabaseTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(SeedRegion("eu", 50, 8).ok());
+    ASSERT_TRUE(SeedRegion("us", 39, -77).ok());
+    ASSERT_TRUE(SeedLocation("fra-1", "eu", 50.1, 8.7).ok());
+    ASSERT_TRUE(SeedLocation("iad-1", "us", 39.0, -77.5).ok());
+    reservations_ = std::make_unique<store::ReservationRepository>(pool_.get());
+    locations_ = std::make_unique<store::LocationRepository>(pool_.get());
+    migrations_ = std::make_unique<store::MigrationRepository>(pool_.get());
+    forecasts_ = std::make_unique<store::ForecastRepository>(pool_.get());
+    telemetry_ = std::make_unique<store::TelemetryRepository>(pool_.get());
+    cutovers_ = std::make_unique<store::CutoverRepository>(pool_.get());
+    switches_ = std::make_unique<store::TrafficSwitchRepository>(pool_.get());
+    switcher_ =
+        std::make_unique<traffic::TrafficSwitcher>(&traffic_, switches_.get(), &clock_, nullptr);
+    freeze_model_ = std::make_unique<FreezeModelKeeper>(cutovers_.get(), &clock_);
+    placements_ = std::make_unique<reservation::ReservationManager>(
+        reservations_.get(), locations_.get(), &compute_, &clock_,
+        reservation::ReservationOptions(), nullptr, &traffic_);
+    manager_ = std::make_unique<MigrationManager>(migrations_.get(), reservations_.get(),
+                                                  locations_.get(), &clock_, nullptr);
+    options_.max_precopy_rounds = 5;
+    options_.observe_window = absl::Hours(1);
+    Build();
+    reservation::ReserveSpec spec;
+    spec.request_id = "web-1";
+    spec.name = "web";
+    spec.capacity = {500, 256, CapacityType::kOnDemand};
+    spec.client_regions = {{"eu", 1.0}};
+    auto r = placements_->Reserve(spec);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->primary.location, "fra-1");
+    ASSERT_EQ(r->shadow.location, "iad-1");
+    reservation_ = *r;
+  }
+
+  void Build() {
+    migrator_ = std::make_unique<Migrator>(migrations_.get(), reservations_.get(), locations_.get(),
+                                           forecasts_.get(), telemetry_.get(), &compute_, &sync_,
+                                           &traffic_, switcher_.get(), freeze_model_.get(), &clock_,
+                                           options_, nullptr);
+  }
+
+  absl::StatusOr<store::MigrationRecord> MigrateTo(const std::string& location) {
+    MigrateSpec spec;
+    spec.request_id = "move-1";
+    spec.reservation_id = reservation_.id;
+    spec.target_location = location;
+    spec.reason = "test";
+    return manager_->Migrate(spec);
+  }
+
+  // Steps `m` as its driver would (no lease), waiting on the fake clock, until it is final or a
+  // step fails; the states it passed through, consecutive repeats folded.
+  std::vector<std::string> Run(store::MigrationRecord& m, absl::Status* failed = nullptr) {
+    std::vector<std::string> states = {store::StateName(m.state)};
+    for (int i = 0; i < 200 && !store::IsFinal(m.state); ++i) {
+      absl::StatusOr<StepResult> step = migrator_->Step(m, "");
+      if (!step.ok()) {
+        if (failed != nullptr) *failed = step.status();
+        return states;
+      }
+      m = step->migration;
+      if (store::StateName(m.state) != states.back()) states.push_back(store::StateName(m.state));
+      clock_.Advance(step->wait);
+    }
+    return states;
+  }
+
+  int Rounds(shadow::SyncTrigger trigger) {
+    int n = 0;
+    for (const auto& round : sync_.rounds()) n += round.trigger == trigger;
+    return n;
+  }
+
+  FakeClock clock_{absl::FromUnixSeconds(1796558400)};
+  testing::FakeComputeProvider compute_;
+  testing::FakeTrafficProvider traffic_;
+  testing::FakeTargetSync sync_;
+  MigratorOptions options_;
+  std::unique_ptr<store::ReservationRepository> reservations_;
+  std::unique_ptr<store::LocationRepository> locations_;
+  std::unique_ptr<store::MigrationRepository> migrations_;
+  std::unique_ptr<store::ForecastRepository> forecasts_;
+  std::unique_ptr<store::TelemetryRepository> telemetry_;
+  std::unique_ptr<store::CutoverRepository> cutovers_;
+  std::unique_ptr<store::TrafficSwitchRepository> switches_;
+  std::unique_ptr<traffic::TrafficSwitcher> switcher_;
+  std::unique_ptr<FreezeModelKeeper> freeze_model_;
+  std::unique_ptr<reservation::ReservationManager> placements_;
+  std::unique_ptr<MigrationManager> manager_;
+  std::unique_ptr<Migrator> migrator_;
+  store::ReservationRecord reservation_;
+};
+
+TEST_F(MigratorTest, APlannedMoveRunsEveryStateAndLeavesRolesInstancesAndTrafficInPlace) {
+  sync_.ScriptDirtyBytes({64 * kMiB, 32 * kMiB, 1 * kMiB});
+  auto m = MigrateTo("iad-1");
+  ASSERT_TRUE(m.ok()) << m.status();
+  absl::Status failed;
+  const std::vector<std::string> states = Run(*m, &failed);
+  ASSERT_TRUE(failed.ok()) << failed;
+  EXPECT_EQ(states, (std::vector<std::string>{store::StateName(MigrationState::kPlanned),
+                                              store::StateName(MigrationState::kPreparingTarget),
+                                              store::StateName(MigrationState::kPrecopy),
+                                              store::StateName(MigrationState::kCutover),
+                                              store::StateName(MigrationState::kRetiringSource),
+                                              store::StateName(MigrationState::kObserving),
+                                              store::StateName(MigrationState::kDone)}));
+  EXPECT_GE(clock_.Now() - m->created_at, absl::Hours(1)) << "observed for the window";
+  EXPECT_EQ(Rounds(shadow::SyncTrigger::kFull), 3) << "until a round left under 8 MiB";
+  EXPECT_EQ(Rounds(shadow::SyncTrigger::kFinal), 1);
+  for (const auto& round : sync_.rounds()) {
+    EXPECT_EQ(round.target_instance_id, reservation_.shadow.id) << "the shadow is the target";
+  }
+  auto rounds = migrations_->Rounds(m->id);
+  ASSERT_TRUE(rounds.ok());
+  EXPECT_EQ(rounds->size(), 4u) << "three pre-copy rounds and the final one, recorded";
+
+  // The old shadow is the primary at full capacity and writable; the old primary stays as the
+  // (diverse) shadow: read-only, shrunk, no longer holding or forwarding writes.
+  auto after = placements_->Get(reservation_.id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->primary.id, reservation_.shadow.id);
+  EXPECT_EQ(after->primary.location, "iad-1");
+  EXPECT_EQ(after->shadow.id, reservation_.primary.id);
+  const auto instances = compute_.instances();
+  const providers::InstanceInfo& primary = instances.at(reservation_.shadow.id);
+  const providers::InstanceInfo& shadow = instances.at(reservation_.primary.id);
+  EXPECT_FALSE(primary.read_only);
+  EXPECT_EQ(primary.capacity.millicores, 500);
+  EXPECT_TRUE(shadow.read_only);
+  EXPECT_LT(shadow.capacity.millicores, 500);
+  EXPECT_FALSE(shadow.hold_writes);
+  EXPECT_TRUE(shadow.forward_writes_to.empty()) << "forwarding ends with the drain";
+  EXPECT_EQ(traffic_.services().at(reservation_.service_name).ToString(), primary.endpoint);
+  ASSERT_TRUE(m->progress.freeze_seconds.has_value());
+  EXPECT_GE(*m->progress.freeze_seconds, 0);
+}
+
+TEST_F(MigratorTest, PrecopyStopsAtTheRoundCapAndAFailedFinalRoundRollsBackToTheSource) {
+  options_.max_precopy_rounds = 3;
+  Build();
+  sync_.ScriptDirtyBytes({512 * kMiB});  // never settles
+  sync_.FailFinalRounds(absl::DataLossError("target tree hash differs"));
+  auto m = MigrateTo("iad-1");
+  ASSERT_TRUE(m.ok()) << m.status();
+  absl::Status failed;
+  std::vector<std::string> states = Run(*m, &failed);
+  EXPECT_EQ(states.back(), store::StateName(MigrationState::kCutover));
+  EXPECT_EQ(failed.code(), absl::StatusCode::kDataLoss) << failed;
+  EXPECT_EQ(Rounds(shadow::SyncTrigger::kFull), 3) << "the cap, though a lot was left";
+  {
+    // Inside the failed cutover the source was frozen, then unfrozen again.
+    const providers::InstanceInfo source = compute_.instances().at(reservation_.primary.id);
+    EXPECT_FALSE(source.read_only);
+    EXPECT_FALSE(source.hold_writes);
+  }
+  // The driver gives up on a permanent error: back to the source.
+  ASSERT_TRUE(migrator_->GiveUp(*m, failed, "").ok());
+  auto now = migrations_->Get(m->id);
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->state, MigrationState::kRollingBack);
+  states = Run(*now, &failed);
+  EXPECT_EQ(states.back(), store::StateName(MigrationState::kRolledBack)) << failed;
+  EXPECT_TRUE(absl::StrContains(now->error, "tree hash")) << now->error;
+
+  auto after = placements_->Get(reservation_.id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->primary.id, reservation_.primary.id) << "nothing moved";
+  const auto instances = compute_.instances();
+  EXPECT_FALSE(instances.at(reservation_.primary.id).read_only);
+  EXPECT_TRUE(instances.at(reservation_.primary.id).forward_writes_to.empty());
+  EXPECT_TRUE(instances.at(reservation_.shadow.id).read_only) << "the target is a shadow again";
+  EXPECT_LT(instances.at(reservation_.shadow.id).capacity.millicores, 500) << "scaled back";
+  EXPECT_EQ(traffic_.services().at(reservation_.service_name).ToString(),
+            instances.at(reservation_.primary.id).endpoint);
+}
+
+TEST_F(MigratorTest, AnEmergencyPromotesTheShadowWithoutTheSourceAndFencesItWhenItAnswers) {
+  compute_.FailAt("fra-1", absl::UnavailableError("location lost"));
+  clock_.Advance(absl::Minutes(3));  // since the shadow was last in sync (created, here)
+  MigrateSpec spec;
+  spec.request_id = "emergency-1";
+  spec.reservation_id = reservation_.id;
+  spec.kind = "emergency";
+  spec.reason = "fra-1 is down";
+  auto m = manager_->Migrate(spec);
+  ASSERT_TRUE(m.ok()) << m.status();
+  absl::Status failed;
+  const std::vector<std::string> states = Run(*m, &failed);
+  ASSERT_TRUE(failed.ok()) << failed;
+  EXPECT_EQ(states, (std::vector<std::string>{store::StateName(MigrationState::kPlanned),
+                                              store::StateName(MigrationState::kPreparingTarget),
+                                              store::StateName(MigrationState::kPromoting),
+                                              store::StateName(MigrationState::kObserving),
+                                              store::StateName(MigrationState::kDone)}))
+      << "no pre-copy, no cutover";
+  EXPECT_TRUE(sync_.rounds().empty()) << "no round from a lost source";
+  ASSERT_TRUE(m->progress.loss_window_seconds.has_value());
+  EXPECT_GE(*m->progress.loss_window_seconds, 180) << "the shadow's staleness";
+  auto after = placements_->Get(reservation_.id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->primary.id, reservation_.shadow.id);
+  const auto instances = compute_.instances();
+  EXPECT_FALSE(instances.at(reservation_.shadow.id).read_only);
+  EXPECT_EQ(traffic_.services().at(reservation_.service_name).ToString(),
+            instances.at(reservation_.shadow.id).endpoint);
+  // The provider could not reach the old primary to fence it; the record says read-only.
+  EXPECT_FALSE(instances.at(reservation_.primary.id).read_only) << "unreachable, untouched";
+  auto recorded = reservations_->Instances(reservation_.resource_id);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  bool seen = false;
+  for (const store::InstanceRecord& i : *recorded) {
+    if (i.id != reservation_.primary.id) continue;
+    seen = true;
+    EXPECT_TRUE(i.read_only) << "fenced in the record, for the reconcile loop to enforce";
+  }
+  EXPECT_TRUE(seen);
+}
+
+TEST_F(MigratorTest, RequestsTheManagerCannotTakeAreRefusedWithTheirReason) {
+  MigrateSpec spec;
+  spec.request_id = "bad-1";
+  spec.reservation_id = "bbbbbbbb-0000-4000-8000-00000000ffff";
+  spec.target_location = "iad-1";
+  EXPECT_EQ(manager_->Migrate(spec).status().code(), absl::StatusCode::kNotFound);
+  spec.reservation_id = reservation_.id;
+  spec.target_location = "atlantis-1";
+  const absl::Status unknown = manager_->Migrate(spec).status();
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kNotFound) << unknown;
+  spec.target_location = "fra-1";
+  const absl::Status same = manager_->Migrate(spec).status();
+  EXPECT_EQ(same.code(), absl::StatusCode::kInvalidArgument) << same;
+  EXPECT_TRUE(absl::StartsWith(same.message(), "target_location")) << same;
+  spec.target_location = "iad-1";
+  spec.kind = "sideways";
+  const absl::Status kind = manager_->Migrate(spec).status();
+  EXPECT_EQ(kind.code(), absl::StatusCode::kInvalidArgument) << kind;
+  auto listed = manager_->List(store::MigrationFilter{});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty()) << "nothing recorded for a refused request";
+}
+
+}  // namespace
+}  // namespace shadowplane::migration
