@@ -3,8 +3,6 @@
 // back with `show servers state`; live shadowplane-instance processes behind them, and clients
 // that must see zero failed requests across a switch.
 #include <httplib.h>
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 #include <signal.h>
 
 #include <atomic>
@@ -28,7 +26,6 @@
 #include "support/child_process.h"
 #include "support/test_database.h"
 #include "support/traffic_servers.h"
-#include "traffic/traffic_switcher.h"
 
 namespace shadowplane {
 namespace {
@@ -275,53 +272,6 @@ TEST(HaproxyTrafficTest, AClientSeesZeroFailedRequestsAcrossASwitch) {
   EXPECT_TRUE(absl::StrContains(table_before, "key=127.0.0.1")) << table_before;
   EXPECT_TRUE(absl::StrContains(table_after, "key=127.0.0.1")) << table_after;
   EXPECT_TRUE(absl::StrContains(table_after, "server_id=1")) << table_after;
-}
-
-class TrafficSwitcherTest : public testing::MigratedDatabaseTest {};
-
-TEST_F(TrafficSwitcherTest, RecordsEverySwitchWithItsResultAndCountsIt) {
-  auto haproxy = testing::HaproxyServer::Start({"shop"});
-  ASSERT_TRUE(haproxy.ok()) << haproxy.status();
-  auto provider = Haproxy((*haproxy)->socket(), "");
-  ASSERT_TRUE(provider->Register("shop", At("127.0.0.1:18001")).ok());
-  store::TrafficSwitchRepository audit(pool_.get());
-  FakeClock clock(absl::FromUnixSeconds(1796558400));
-  prometheus::Registry registry;
-  traffic::TrafficSwitcher switcher(provider.get(), &audit, &clock, &registry);
-  traffic::SwitchRequest request;
-  request.resource_id = "cccccccc-0000-4000-8000-000000000001";
-  request.service = "shop";
-  request.from = At("127.0.0.1:18001");
-  request.to = At("127.0.0.2:18002");
-  request.reason = "test";
-  auto done = switcher.Switch(request);
-  ASSERT_TRUE(done.ok()) << done.status();
-  EXPECT_GT(done->audit_id, 0);
-  EXPECT_EQ(done->drain, absl::Seconds(30));
-  request.from = At("127.0.0.3:18003");
-  request.to = At("127.0.0.4:18004");
-  request.urgent = true;
-  EXPECT_EQ(switcher.Switch(request).status().code(), absl::StatusCode::kFailedPrecondition);
-  auto rows = audit.ForResource(request.resource_id, 10);
-  ASSERT_TRUE(rows.ok()) << rows.status();
-  ASSERT_EQ(rows->size(), 2u);
-  const store::TrafficSwitchRecord &failed = (*rows)[0], &ok = (*rows)[1];
-  EXPECT_EQ(ok.result, "ok");
-  EXPECT_EQ(ok.provider, "haproxy");
-  EXPECT_EQ(ok.from_target, "127.0.0.1:18001");
-  EXPECT_EQ(ok.to_target, "127.0.0.2:18002");
-  EXPECT_FALSE(ok.urgent);
-  EXPECT_TRUE(ok.finished_at.has_value());
-  EXPECT_EQ(failed.result, "failed");
-  EXPECT_TRUE(failed.urgent);
-  EXPECT_TRUE(absl::StrContains(failed.error, "127.0.0.2:18002")) << failed.error;
-  const std::string metrics = prometheus::TextSerializer().Serialize(registry.Collect());
-  EXPECT_TRUE(absl::StrContains(
-      metrics,
-      "shadowplane_traffic_switches_total{provider=\"haproxy\",result=\"ok\",urgent=\"false\"} 1"))
-      << metrics;
-  EXPECT_TRUE(absl::StrContains(metrics, "result=\"failed\",urgent=\"true\"} 1")) << metrics;
-  EXPECT_TRUE(absl::StrContains(metrics, "shadowplane_traffic_switch_seconds_count"));
 }
 
 // --- RFC 2136 on Knot DNS ----------------------------------------------------------------------
