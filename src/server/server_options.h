@@ -4,7 +4,9 @@
 // field here and one line in server/server_flags.cc.
 //
 // Components keep options structs of their own (for their tests and other users); the server's
-// wiring units (server/wiring/*_wiring.h) fill every field of them that a setting covers.
+// wiring units (server/wiring/*_wiring.h) fill every field of them that a setting covers. Where a
+// component has the setting, its options struct holds the one default and the field here reads
+// it from there, so the two cannot drift.
 #ifndef SHADOWPLANE_SERVER_SERVER_OPTIONS_H_
 #define SHADOWPLANE_SERVER_SERVER_OPTIONS_H_
 
@@ -14,6 +16,20 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "forecast/forecast_refresher.h"
+#include "forecast/forecaster.h"
+#include "forecast/predictor.h"
+#include "ingest/affinity_tracker.h"
+#include "ingest/event_validator.h"
+#include "ingest/ingest_pipeline.h"
+#include "ingest/ingest_writer.h"
+#include "ingest/retention_keeper.h"
+#include "migration/migration_driver.h"
+#include "migration/migrator.h"
+#include "server/database_supervisor.h"
+#include "shadow/shadow_syncer.h"
+#include "shadow/sync_scheduler.h"
+#include "store/connection_pool.h"
 
 namespace shadowplane::server {
 
@@ -33,8 +49,8 @@ struct StorageSettings {
   std::string data_dir;      // empty: EmbeddedPostgres::DefaultDataDir()
   std::string db_system_user = "shadowplane";
   std::string postgres_bin_dir = "/usr/lib/postgresql/15/bin";
-  int db_pool_size = 8;
-  absl::Duration db_check_interval = absl::Seconds(2);
+  int db_pool_size = store::ConnectionPoolOptions().max_connections;
+  absl::Duration db_check_interval = DatabaseSupervisorOptions().check_interval;
   std::string migrations_dir;  // empty: the migrations compiled into the binary
   absl::Status Validate() const;
 };
@@ -70,24 +86,25 @@ struct PlacementSettings {
 struct SyncSettings {
   absl::Duration shadow_sync_interval = absl::Seconds(60);
   absl::Duration sync_tick = absl::Seconds(1);
-  int sync_concurrency = 4;
-  absl::Duration sync_round_timeout = absl::Minutes(30);
-  absl::Duration sync_lease_ttl = absl::Seconds(15);
-  double sync_jitter = 0.1;
+  int sync_concurrency = shadow::SyncSchedulerOptions().concurrency;
+  absl::Duration sync_round_timeout = shadow::ShadowSyncerOptions().round_timeout;
+  absl::Duration sync_lease_ttl = shadow::SyncSchedulerOptions().lease_ttl;
+  double sync_jitter = shadow::SyncSchedulerOptions().jitter;
   absl::Status Validate() const;
 };
 
 // Migrations (migration/migrator.h, migration/migration_driver.h).
 struct MigrationSettings {
-  int64_t cutover_dirty_bytes = 8 << 20;
-  int max_precopy_rounds = 10;
-  absl::Duration freeze_hold = absl::ZeroDuration();  // 0: from the freeze model
-  absl::Duration observe_window = absl::Hours(6);
-  int max_migrations = 4;
-  int max_migrations_per_location = 2;
-  absl::Duration migration_step_deadline = absl::Minutes(10);
-  absl::Duration migration_tick = absl::Milliseconds(500);
-  absl::Duration migration_lease_ttl = absl::Seconds(15);
+  int64_t cutover_dirty_bytes = migration::MigratorOptions().cutover_dirty_bytes;
+  int max_precopy_rounds = migration::MigratorOptions().max_precopy_rounds;
+  absl::Duration freeze_hold =
+      migration::MigratorOptions().freeze_hold;  // 0: from the freeze model
+  absl::Duration observe_window = migration::MigratorOptions().observe_window;
+  int max_migrations = migration::MigratorOptions().max_active;
+  int max_migrations_per_location = migration::MigratorOptions().max_active_per_location;
+  absl::Duration migration_step_deadline = migration::MigrationDriverOptions().step_deadline;
+  absl::Duration migration_tick = migration::MigrationDriverOptions().tick;
+  absl::Duration migration_lease_ttl = migration::MigrationDriverOptions().lease_ttl;
   absl::Status Validate() const;
 };
 
@@ -96,20 +113,20 @@ struct MigrationSettings {
 struct TelemetrySettings {
   std::string geoip_db;
   std::string geoip_field = "region";
-  absl::Duration access_log_retention = absl::Hours(24 * 30);
-  absl::Duration demand_retention = absl::Hours(24 * 400);
-  absl::Duration batch_dedup_window = absl::Hours(24);
-  int max_batch_events = 10'000;
-  int ingest_queue_records = 50'000;
-  int ingest_group_records = 25'000;
-  absl::Duration ingest_commit_deadline = absl::Seconds(30);
-  absl::Duration ingest_retry_after = absl::Seconds(1);
-  int ingest_threads = 2;
-  int ingest_writers = 2;
+  absl::Duration access_log_retention = ingest::ValidationOptions().raw_retention;
+  absl::Duration demand_retention = ingest::ValidationOptions().demand_retention;
+  absl::Duration batch_dedup_window = ingest::RetentionOptions().batch_dedup_window;
+  int max_batch_events = ingest::PipelineOptions().max_batch_events;
+  int ingest_queue_records = static_cast<int>(ingest::IngestWriterOptions().max_queued_records);
+  int ingest_group_records = static_cast<int>(ingest::IngestWriterOptions().max_group_records);
+  absl::Duration ingest_commit_deadline = ingest::IngestWriterOptions().commit_deadline;
+  absl::Duration ingest_retry_after = ingest::IngestWriterOptions().retry_after;
+  int ingest_threads = ingest::PipelineOptions().validate_threads;
+  int ingest_writers = ingest::IngestWriterOptions().writers;
   int ingest_stream_in_flight = 16;
   absl::Duration retention_interval = absl::Minutes(10);
   absl::Duration affinity_flush_interval = absl::Seconds(5);
-  absl::Duration affinity_resolution = absl::Minutes(1);
+  absl::Duration affinity_resolution = ingest::AffinityOptions().resolution;
   absl::Duration telemetry_refresh_interval = absl::Seconds(30);
   absl::Status Validate() const;
 };
@@ -118,14 +135,14 @@ struct TelemetrySettings {
 // refit, the refresher's pace and threads, one computation's deadline, stored forecasts' life,
 // and joint sample paths per resource.
 struct ForecastSettings {
-  absl::Duration forecast_history = absl::Hours(24 * 7 * 8);
-  int max_horizon_hours = 168;
-  int forecast_refit_hours = 6;
+  absl::Duration forecast_history = forecast::ForecasterOptions().history;
+  int max_horizon_hours = forecast::PredictorOptions().max_horizon_hours;
+  int forecast_refit_hours = forecast::RefresherOptions().refit_hours;
   absl::Duration forecast_interval = absl::Minutes(5);
   int forecast_threads = 1;
-  absl::Duration forecast_deadline = absl::Seconds(30);
-  absl::Duration forecast_retention = absl::Hours(24 * 90);
-  int sample_paths = 200;
+  absl::Duration forecast_deadline = forecast::PredictorOptions().compute_deadline;
+  absl::Duration forecast_retention = forecast::RefresherOptions().retention;
+  int sample_paths = forecast::ForecasterOptions().sample_paths;
   absl::Status Validate() const;
 };
 
