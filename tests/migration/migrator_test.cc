@@ -23,15 +23,18 @@ using store::MigrationState;
 
 constexpr int64_t kMiB = 1 << 20;
 
+std::vector<std::string> Names(std::initializer_list<MigrationState> states) {
+  std::vector<std::string> out;
+  for (MigrationState s : states) out.push_back(store::StateName(s));
+  return out;
+}
+
 class MigratorTest : public testing::MigratedDatabaseTest {
  protected:
   void SetUp() override {
     MigratedDatabaseTest::SetUp();
     if (HasFatalFailure()) return;
-    ASSERT_TRUE(SeedRegion("eu", 50, 8).ok());
-    ASSERT_TRUE(SeedRegion("us", 39, -77).ok());
-    ASSERT_TRUE(SeedLocation("fra-1", "eu", 50.1, 8.7).ok());
-    ASSERT_TRUE(SeedLocation("iad-1", "us", 39.0, -77.5).ok());
+    ASSERT_TRUE(SeedFrankfurtAndVirginia().ok());
     reservations_ = std::make_unique<store::ReservationRepository>(pool_.get());
     locations_ = std::make_unique<store::LocationRepository>(pool_.get());
     migrations_ = std::make_unique<store::MigrationRepository>(pool_.get());
@@ -128,13 +131,10 @@ TEST_F(MigratorTest, APlannedMoveRunsEveryStateAndLeavesRolesInstancesAndTraffic
   absl::Status failed;
   const std::vector<std::string> states = Run(*m, &failed);
   ASSERT_TRUE(failed.ok()) << failed;
-  EXPECT_EQ(states, (std::vector<std::string>{store::StateName(MigrationState::kPlanned),
-                                              store::StateName(MigrationState::kPreparingTarget),
-                                              store::StateName(MigrationState::kPrecopy),
-                                              store::StateName(MigrationState::kCutover),
-                                              store::StateName(MigrationState::kRetiringSource),
-                                              store::StateName(MigrationState::kObserving),
-                                              store::StateName(MigrationState::kDone)}));
+  EXPECT_EQ(states, Names({MigrationState::kPlanned, MigrationState::kPreparingTarget,
+                           MigrationState::kPrecopy, MigrationState::kCutover,
+                           MigrationState::kRetiringSource, MigrationState::kObserving,
+                           MigrationState::kDone}));
   EXPECT_GE(clock_.Now() - m->created_at, absl::Hours(1)) << "observed for the window";
   EXPECT_EQ(Rounds(shadow::SyncTrigger::kFull), 3) << "until a round left under 8 MiB";
   EXPECT_EQ(Rounds(shadow::SyncTrigger::kFinal), 1);
@@ -218,11 +218,9 @@ TEST_F(MigratorTest, AnEmergencyPromotesTheShadowWithoutTheSourceAndFencesItWhen
   absl::Status failed;
   const std::vector<std::string> states = Run(*m, &failed);
   ASSERT_TRUE(failed.ok()) << failed;
-  EXPECT_EQ(states, (std::vector<std::string>{store::StateName(MigrationState::kPlanned),
-                                              store::StateName(MigrationState::kPreparingTarget),
-                                              store::StateName(MigrationState::kPromoting),
-                                              store::StateName(MigrationState::kObserving),
-                                              store::StateName(MigrationState::kDone)}))
+  EXPECT_EQ(states,
+            Names({MigrationState::kPlanned, MigrationState::kPreparingTarget,
+                   MigrationState::kPromoting, MigrationState::kObserving, MigrationState::kDone}))
       << "no pre-copy, no cutover";
   EXPECT_TRUE(sync_.rounds().empty()) << "no round from a lost source";
   ASSERT_TRUE(m->progress.loss_window_seconds.has_value());

@@ -17,10 +17,7 @@ class ReservationManagerTest : public testing::MigratedDatabaseTest {
  protected:
   void SetUp() override {
     MigratedDatabaseTest::SetUp();
-    ASSERT_TRUE(SeedRegion("eu", 50, 8).ok());
-    ASSERT_TRUE(SeedRegion("us", 39, -77).ok());
-    ASSERT_TRUE(SeedLocation("fra-1", "eu", 50.1, 8.7).ok());
-    ASSERT_TRUE(SeedLocation("iad-1", "us", 39.0, -77.5).ok());
+    ASSERT_TRUE(SeedFrankfurtAndVirginia().ok());
     reservations_ = std::make_unique<store::ReservationRepository>(pool_.get());
     locations_ = std::make_unique<store::LocationRepository>(pool_.get());
     ReservationOptions options;

@@ -22,10 +22,7 @@ class ShadowSyncerTest : public testing::MigratedDatabaseTest {
   void SetUp() override {
     MigratedDatabaseTest::SetUp();
     if (HasFatalFailure()) return;
-    ASSERT_TRUE(SeedRegion("eu", 50, 8).ok());
-    ASSERT_TRUE(SeedRegion("us", 39, -77).ok());
-    ASSERT_TRUE(SeedLocation("fra-1", "eu", 50.1, 8.7).ok());  // agents at 127.0.0.1:1: nobody
-    ASSERT_TRUE(SeedLocation("iad-1", "us", 39.0, -77.5).ok());
+    ASSERT_TRUE(SeedFrankfurtAndVirginia().ok());
     reservations_ = std::make_unique<store::ReservationRepository>(pool_.get());
     locations_ = std::make_unique<store::LocationRepository>(pool_.get());
     inventory_ = std::make_unique<store::InventoryStore>(pool_.get());

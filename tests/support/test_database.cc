@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "common/status_macros.h"
 #include "store/database_error.h"
 #include "store/embedded_migrations.h"
 #include "store/migration_runner.h"
@@ -79,6 +80,13 @@ absl::Status MigratedDatabaseTest::SeedLocation(const std::string& name, const s
     txn.commit();
     return absl::OkStatus();
   });
+}
+
+absl::Status MigratedDatabaseTest::SeedFrankfurtAndVirginia() {
+  RETURN_IF_ERROR(SeedRegion("eu", 50, 8));
+  RETURN_IF_ERROR(SeedRegion("us", 39, -77));
+  RETURN_IF_ERROR(SeedLocation("fra-1", "eu", 50.1, 8.7));
+  return SeedLocation("iad-1", "us", 39.0, -77.5);
 }
 
 absl::Status MigratedDatabaseTest::SeedResource(const std::string& id) {

@@ -56,6 +56,9 @@ class MigratedDatabaseTest : public DatabaseTest {
   absl::Status SeedLocation(const std::string& name, const std::string& region, double latitude,
                             double longitude);
   absl::Status SeedResource(const std::string& id);
+  // Two regions far apart, a location in each: fra-1 (eu) and iad-1 (us), agents at 127.0.0.1:1
+  // (nobody answers there): where in-process tests place a primary and its diverse shadow.
+  absl::Status SeedFrankfurtAndVirginia();
 
   std::unique_ptr<store::ConnectionPool> pool_;
 };
