@@ -6,7 +6,8 @@
 #   (b) with `psql \copy` of the equivalent CSV into the same partitioned client_access_log
 #       (no rollup),
 # into one throwaway PostgreSQL, alternating, ROUNDS times (a fresh server and empty tables each
-# round); prints rows per second and the ratio, affinity writes, and the server's peak memory.
+# round); prints rows per second and the ratio, affinity writes, and the server's peak memory and
+# CPU time over the load.
 #
 #   bench/run_ingest_bench.sh [EVENTS] [ROUNDS]     (default 1000000 2)
 # SEND_FLAGS adds flags to the client (e.g. --streams=4 --batch=5000), SERVER_FLAGS to the server.
@@ -110,10 +111,12 @@ for round in $(seq 1 "$ROUNDS"); do
     "$round" "(a) RecordAccess, rollup included" "$grpc_s" "$grpc_rate" \
     "$(echo "$grpc_rate / $copy_rate" | bc -l)" "$acked" "$refused"
   peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+  # utime + stime (fields 14 and 15; the name in field 2 has no spaces) in clock ticks.
+  cpu_s=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$SERVER_PID/stat")
   ((peak_kib > max_peak_kib)) && max_peak_kib=$peak_kib
   sleep 6  # the last affinity flush
   metric() { curl -sf "http://127.0.0.1:$METRICS/metrics" | awk -v m="$1" 'index($0, m) == 1 {print $2}'; }
-  echo "       client_affinity: $(count "SELECT count(*) FROM client_affinity") clients, $(metric 'shadowplane_client_affinity_updates_total{result="written"}') row writes; peak memory $((peak_kib / 1024)) MiB"
+  echo "       client_affinity: $(count "SELECT count(*) FROM client_affinity") clients, $(metric 'shadowplane_client_affinity_updates_total{result="written"}') row writes; peak memory $((peak_kib / 1024)) MiB; server CPU ${cpu_s} s"
   stop_server
   (($(echo "$copy_rate > $best_copy" | bc -l))) && best_copy=$copy_rate
   (($(echo "$grpc_rate > $best_grpc" | bc -l))) && best_grpc=$grpc_rate
