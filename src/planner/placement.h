@@ -39,6 +39,9 @@ struct LocationFacts {
   double spot_availability = 0;
   double electricity_price_per_kwh = 0;
   double power_draw_watts_per_vcpu = 0;
+  double bandwidth_price_per_gb = 0;  // egress
+  // Closed to new primaries by an operator: the planner moves nothing into it.
+  bool cordoned = false;
   int64_t capacity_millicores = 0;
   int64_t capacity_memory_mib = 0;
   // Held by live instances now.

@@ -103,6 +103,7 @@ absl::StatusOr<std::map<std::string, planner::LocationFacts>> ReservationManager
     f.spot_availability = l.spot_availability;
     f.electricity_price_per_kwh = l.electricity_price_per_kwh;
     f.power_draw_watts_per_vcpu = l.power_draw_watts_per_vcpu;
+    f.bandwidth_price_per_gb = l.bandwidth_price_per_gb;
     f.capacity_millicores = l.capacity_millicores;
     f.capacity_memory_mib = l.capacity_memory_mib;
     f.used_millicores = l.used_millicores;

@@ -1,0 +1,333 @@
+#include "planner/move_decision.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace shadowplane::planner {
+namespace {
+
+Spread SpreadOf(std::vector<double> values) {
+  Spread s;
+  if (values.empty()) return s;
+  std::sort(values.begin(), values.end());
+  auto at = [&](double q) {
+    const double pos = q * static_cast<double>(values.size() - 1);
+    const size_t lo = static_cast<size_t>(std::floor(pos));
+    const size_t hi = std::min(lo + 1, values.size() - 1);
+    return values[lo] + (values[hi] - values[lo]) * (pos - static_cast<double>(lo));
+  };
+  s.p10 = at(0.1);
+  s.p50 = at(0.5);
+  s.p90 = at(0.9);
+  return s;
+}
+
+double Margin(const AntiFlapping& a, double current_cost) {
+  return std::max(a.hysteresis_absolute, a.hysteresis_relative * current_cost);
+}
+
+bool HasRoom(const LocationFacts& l, const Capacity& c) {
+  return l.used_millicores + c.millicores <= l.capacity_millicores &&
+         l.used_memory_mib + c.memory_mib <= l.capacity_memory_mib;
+}
+
+std::string Minutes(absl::Duration d) {
+  return absl::StrFormat("%.0f min", absl::ToDoubleMinutes(d));
+}
+
+// The gates of the resource and the fleet, each with its verdict.
+std::vector<GateCheck> ResourceGates(const PlanSubject& s, const DemandOutlook* demand,
+                                     const PlanContext& c, absl::Time now) {
+  const PlannerSettings& set = s.settings;
+  const AntiFlapping& a = set.anti_flapping;
+  std::vector<GateCheck> gates;
+  auto add = [&gates](PlanGate gate, bool passed, std::string detail) {
+    gates.push_back({gate, passed, std::move(detail)});
+  };
+  add(PlanGate::kMode, set.mode == PlannerMode::kAuto,
+      absl::StrCat("mode ", PlannerModeName(set.mode)));
+  add(PlanGate::kPinned, set.pinned_location.empty(),
+      set.pinned_location.empty() ? "not pinned" : absl::StrCat("pinned to ", set.pinned_location));
+  const bool has_demand = demand != nullptr && demand->has_demand();
+  add(PlanGate::kNoForecast, has_demand, has_demand ? "forecast present" : "no stored forecast");
+  if (has_demand) {
+    const absl::Duration age = now - demand->computed_at;
+    add(PlanGate::kStaleForecast, age <= c.max_forecast_age,
+        absl::StrCat("forecast ", Minutes(age), " old (at most ", Minutes(c.max_forecast_age),
+                     ")"));
+  }
+  add(PlanGate::kMigrationInProgress, !s.history.migration_in_progress,
+      s.history.migration_in_progress ? "a migration is running" : "no migration running");
+  if (set.mode == PlannerMode::kAuto) {
+    add(PlanGate::kPaused, !c.fleet.paused,
+        c.fleet.paused ? "automatic moves are paused" : "not paused");
+    add(PlanGate::kFleetBudget,
+        c.fleet.planned_moves_last_hour < c.fleet.max_planned_moves_per_hour,
+        absl::StrCat(c.fleet.planned_moves_last_hour, " of ", c.fleet.max_planned_moves_per_hour,
+                     " planned moves this hour"));
+  }
+  if (s.history.last_migration_finished.has_value()) {
+    const absl::Duration since = now - *s.history.last_migration_finished;
+    add(PlanGate::kDwell, since >= a.min_dwell,
+        absl::StrCat("last migration ", Minutes(since), " ago (dwell ", Minutes(a.min_dwell), ")"));
+  }
+  int recent = 0;
+  for (absl::Time t : s.history.migration_starts) {
+    if (now - t < absl::Hours(24)) ++recent;
+  }
+  add(PlanGate::kDailyCap, recent < a.max_moves_per_day,
+      absl::StrCat(recent, " of ", a.max_moves_per_day, " migrations in 24 h"));
+  std::string blackout = "no blackout window";
+  bool clear = true;
+  for (const BlackoutWindow& w : set.blackouts) {
+    if (now < w.end && now + c.decision_to_cutover > w.start) {
+      clear = false;
+      blackout =
+          absl::StrCat("blackout ", absl::FormatTime(w.start), " to ", absl::FormatTime(w.end));
+      break;
+    }
+  }
+  add(PlanGate::kBlackout, clear, blackout);
+  return gates;
+}
+
+// Fills confidence, savings and the candidate's own gates.
+void Judge(CandidateExplanation& cand, const LocationTerms& current, const LocationFacts& facts,
+           const PlanSubject& s, const DemandOutlook& demand, const PlanContext& c,
+           absl::Time now) {
+  const AntiFlapping& a = s.settings.anti_flapping;
+  cand.margin = Margin(a, current.expected_total());
+  if (demand.has_paths()) {
+    std::vector<double> savings(current.path_total.size());
+    int sure = 0;
+    double sum = 0;
+    for (size_t p = 0; p < savings.size(); ++p) {
+      savings[p] = current.path_total[p] - cand.terms.path_total[p] - cand.move_cost;
+      sum += savings[p];
+      if (savings[p] >= Margin(a, current.path_total[p])) ++sure;
+    }
+    cand.expected_saving = sum / static_cast<double>(savings.size());
+    cand.confidence = static_cast<double>(sure) / static_cast<double>(savings.size());
+    cand.saving = SpreadOf(std::move(savings));
+    cand.confidence_source = "sample_paths";
+  } else {
+    cand.expected_saving = current.expected_total() - cand.terms.expected_total() - cand.move_cost;
+    const double other =
+        (cand.terms.fixed() + cand.terms.egress) - (current.fixed() + current.egress);
+    const auto share = demand.best_location_share.find(cand.location);
+    if (share != demand.best_location_share.end() && std::abs(other) <= cand.margin) {
+      cand.confidence = share->second;
+      cand.confidence_source = "best_location_chain";
+    } else {
+      cand.confidence_source = "none";
+    }
+  }
+  auto add = [&cand](PlanGate gate, bool passed, std::string detail) {
+    cand.gates.push_back({gate, passed, std::move(detail)});
+  };
+  add(PlanGate::kCapacity, HasRoom(facts, s.capacity),
+      absl::StrCat(facts.capacity_millicores - facts.used_millicores, " millicores and ",
+                   facts.capacity_memory_mib - facts.used_memory_mib, " MiB free"));
+  add(PlanGate::kSaving, cand.expected_saving > 0,
+      absl::StrFormat("expected saving $%.4f after the move's $%.4f", cand.expected_saving,
+                      cand.move_cost));
+  std::string source_note = cand.confidence_source == "none"
+                                ? " (no sample paths, and the chain applies only when other "
+                                  "costs are equal within the margin)"
+                                : "";
+  add(PlanGate::kThreshold,
+      cand.confidence_source != "none" && cand.confidence >= s.settings.migration_threshold,
+      absl::StrFormat("confidence %.3f against threshold %.3f%s", cand.confidence,
+                      s.settings.migration_threshold, source_note));
+  const MoveHistory& h = s.history;
+  if (cand.location == h.last_left_location && h.left_at.has_value() &&
+      now - *h.left_at < a.return_cooldown) {
+    const double needed = a.return_saving_multiple * cand.margin;
+    add(PlanGate::kCooldown, cand.expected_saving >= needed,
+        absl::StrFormat("left %s ago (cooldown %s): a return needs a saving of $%.4f",
+                        Minutes(now - *h.left_at), Minutes(a.return_cooldown), needed));
+  }
+}
+
+}  // namespace
+
+const char* PlanGateName(PlanGate gate) {
+  switch (gate) {
+    case PlanGate::kMode:
+      return "mode";
+    case PlanGate::kPinned:
+      return "pinned";
+    case PlanGate::kNoForecast:
+      return "no_forecast";
+    case PlanGate::kStaleForecast:
+      return "stale_forecast";
+    case PlanGate::kMigrationInProgress:
+      return "migration_in_progress";
+    case PlanGate::kPaused:
+      return "paused";
+    case PlanGate::kFleetBudget:
+      return "fleet_budget";
+    case PlanGate::kDwell:
+      return "dwell";
+    case PlanGate::kDailyCap:
+      return "daily_cap";
+    case PlanGate::kBlackout:
+      return "blackout";
+    case PlanGate::kThreshold:
+      return "threshold";
+    case PlanGate::kSaving:
+      return "saving";
+    case PlanGate::kCooldown:
+      return "cooldown";
+    case PlanGate::kCapacity:
+      return "capacity";
+  }
+  return "unknown";
+}
+
+const char* PlanOutcomeName(PlanOutcome outcome) {
+  switch (outcome) {
+    case PlanOutcome::kStay:
+      return "stay";
+    case PlanOutcome::kMove:
+      return "move";
+    case PlanOutcome::kRecommend:
+      return "recommend";
+    case PlanOutcome::kBlocked:
+      return "blocked";
+  }
+  return "unknown";
+}
+
+bool CandidateExplanation::qualifies() const {
+  if (current || !skipped.empty()) return false;
+  for (const GateCheck& g : gates) {
+    if (!g.passed) return false;
+  }
+  return true;
+}
+
+PlanDecision Decide(const PlanSubject& s, const DemandOutlook* demand, const PlanContext& c,
+                    absl::Time now) {
+  PlanDecision d;
+  d.resource_id = s.resource_id;
+  d.decided_at = now;
+  d.from_location = s.current_location;
+  d.mode = s.settings.mode;
+  d.threshold = s.settings.migration_threshold;
+  d.horizon = s.settings.horizon;
+  d.gates = ResourceGates(s, demand, c, now);
+  auto stay = [&d](std::string reason) {
+    d.outcome = PlanOutcome::kStay;
+    d.reason = std::move(reason);
+    return d;
+  };
+  auto gate_blocks = [&d](PlanGate gate) {
+    for (const GateCheck& g : d.gates) {
+      if (g.gate == gate && !g.passed) return true;
+    }
+    return false;
+  };
+  if (s.settings.mode == PlannerMode::kOff) {
+    d.outcome = PlanOutcome::kBlocked;
+    d.blocking = PlanGate::kMode;
+    d.reason = "planner mode off";
+    return d;
+  }
+  if (gate_blocks(PlanGate::kNoForecast)) {
+    d.blocking = PlanGate::kNoForecast;
+    return stay("no stored forecast with demand: stays");
+  }
+  const auto current_facts = c.locations->find(s.current_location);
+  if (current_facts == c.locations->end()) {
+    return stay(
+        absl::StrCat("the current location ", s.current_location, " is not in the catalog: stays"));
+  }
+  absl::StatusOr<LocationTerms> current = EvaluateLocation(
+      current_facts->second, s.capacity, s.settings.horizon, *demand, *c.regions, *c.rtt, c.prices);
+  CandidateExplanation here;
+  here.location = s.current_location;
+  here.current = true;
+  if (!current.ok()) {
+    here.skipped = std::string(current.status().message());
+    d.candidates.push_back(std::move(here));
+    return stay(absl::StrCat("the current location cannot be costed (", current.status().message(),
+                             "): stays"));
+  }
+  here.terms = *current;
+  here.path_cost = SpreadOf(current->path_total);
+  d.candidates.push_back(here);
+
+  for (const std::string& name : s.allowed_locations) {
+    if (name == s.current_location) continue;
+    CandidateExplanation cand;
+    cand.location = name;
+    const auto facts = c.locations->find(name);
+    if (facts == c.locations->end()) {
+      cand.skipped = "not in the catalog";
+    } else if (facts->second.cordoned) {
+      cand.skipped = "cordoned";
+    } else if (absl::StatusOr<LocationTerms> terms =
+                   EvaluateLocation(facts->second, s.capacity, s.settings.horizon, *demand,
+                                    *c.regions, *c.rtt, c.prices);
+               !terms.ok()) {
+      cand.skipped = std::string(terms.status().message());
+    } else {
+      cand.terms = *std::move(terms);
+      cand.path_cost = SpreadOf(cand.terms.path_total);
+      cand.move_cost = MoveCost(current_facts->second, s.move, *demand, c.prices);
+      Judge(cand, *current, facts->second, s, *demand, c, now);
+    }
+    d.candidates.push_back(std::move(cand));
+  }
+
+  const CandidateExplanation* best = nullptr;
+  for (const CandidateExplanation& cand : d.candidates) {
+    if (cand.qualifies() && (best == nullptr || cand.expected_saving > best->expected_saving)) {
+      best = &cand;
+    }
+  }
+  if (best == nullptr) {
+    const CandidateExplanation* closest = nullptr;
+    for (const CandidateExplanation& cand : d.candidates) {
+      if (cand.current || !cand.skipped.empty()) continue;
+      if (closest == nullptr || cand.confidence > closest->confidence) closest = &cand;
+    }
+    if (closest == nullptr) return stay("no other allowed location can be costed: stays");
+    for (const GateCheck& g : closest->gates) {
+      if (!g.passed) {
+        d.blocking = g.gate;
+        return stay(absl::StrCat("stays: best candidate ", closest->location, " blocked by ",
+                                 PlanGateName(g.gate), " (", g.detail, ")"));
+      }
+    }
+    return stay("stays");
+  }
+  d.to_location = best->location;
+  d.confidence = best->confidence;
+  d.expected_saving = best->expected_saving;
+  const std::string move =
+      absl::StrFormat("%s -> %s, confidence %.3f, expected saving $%.4f", s.current_location,
+                      best->location, best->confidence, best->expected_saving);
+  for (const GateCheck& g : d.gates) {
+    if (g.passed || g.gate == PlanGate::kMode) continue;
+    d.outcome = PlanOutcome::kBlocked;
+    d.blocking = g.gate;
+    d.reason = absl::StrCat(move, "; blocked by ", PlanGateName(g.gate), " (", g.detail, ")");
+    return d;
+  }
+  if (s.settings.mode == PlannerMode::kRecommend) {
+    d.outcome = PlanOutcome::kRecommend;
+    d.blocking = PlanGate::kMode;
+    d.reason = absl::StrCat("recommend ", move, " (recommend mode: recorded, not acted on)");
+    return d;
+  }
+  d.outcome = PlanOutcome::kMove;
+  d.reason = absl::StrCat("move ", move);
+  return d;
+}
+
+}  // namespace shadowplane::planner
