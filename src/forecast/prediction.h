@@ -25,6 +25,9 @@ struct PredictQuery {
   std::optional<int> horizon_hours;
   // Compute (and store) a forecast now instead of serving the stored one.
   bool refresh = false;
+  // Never compute: serve the stored forecast, NOT_FOUND when there is none and
+  // FAILED_PRECONDITION when it does not cover the horizon (the planner reads only stored ones).
+  bool stored_only = false;
   // Levels in (0, 1); empty: 0.025, 0.1, 0.5, 0.9, 0.975.
   std::vector<double> quantiles;
   // Joint sample paths per series, 0 to the forecaster's sample_paths.

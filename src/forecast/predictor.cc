@@ -138,6 +138,14 @@ absl::StatusOr<Prediction> Predictor::Predict(const PredictQuery& query) {
   const absl::Time hour = FloorHour(clock_->Now());
   ASSIGN_OR_RETURN(std::vector<store::ForecastRecord> records, forecasts_->Latest(id));
   const bool compute = query.refresh || !Covers(records, hour, horizon);
+  if (query.refresh && query.stored_only) {
+    return absl::InvalidArgumentError("refresh and stored_only exclude each other");
+  }
+  if (compute && query.stored_only) {
+    if (records.empty()) return absl::NotFoundError(absl::StrCat("no stored forecast of ", id));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the stored forecast of ", id, " does not cover the next ", horizon, " hours"));
+  }
   if (compute) {
     ASSIGN_OR_RETURN(Computation fresh,
                      forecaster_->Compute(id, records, absl::Now() + options_.compute_deadline));

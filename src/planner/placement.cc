@@ -71,6 +71,35 @@ absl::StatusOr<LocationCost> CostAt(const LocationFacts& l, const Capacity& capa
   return cost;
 }
 
+absl::StatusOr<std::vector<std::string>> AllowedLocations(
+    const std::vector<std::string>& named_locations, const std::vector<std::string>& named_regions,
+    const std::map<std::string, LocationFacts>& locations,
+    const std::map<std::string, RegionFacts>& regions) {
+  std::set<std::string> allowed;
+  for (const std::string& name : named_locations) {
+    if (locations.count(name) == 0) {
+      return absl::NotFoundError(absl::StrCat("location '", name, "' does not exist"));
+    }
+    allowed.insert(name);
+  }
+  for (const std::string& region : named_regions) {
+    if (regions.count(region) == 0) {
+      return absl::NotFoundError(absl::StrCat("region '", region, "' does not exist"));
+    }
+    for (const auto& [name, l] : locations) {
+      if (l.region == region) allowed.insert(name);
+    }
+  }
+  if (named_locations.empty() && named_regions.empty()) {
+    for (const auto& [name, l] : locations) allowed.insert(name);
+  }
+  if (allowed.empty()) {
+    return absl::InvalidArgumentError(
+        "placement allows no location: the named regions hold none, or none are defined");
+  }
+  return std::vector<std::string>(allowed.begin(), allowed.end());
+}
+
 absl::StatusOr<Placement> Place(const PlacementRequest& request,
                                 const std::map<std::string, LocationFacts>& locations,
                                 const std::map<std::string, RegionFacts>& regions,
@@ -80,28 +109,9 @@ absl::StatusOr<Placement> Place(const PlacementRequest& request,
       return absl::NotFoundError(absl::StrCat("client region '", c.region, "' does not exist"));
     }
   }
-  std::set<std::string> allowed;
-  for (const std::string& name : request.locations) {
-    if (locations.count(name) == 0) {
-      return absl::NotFoundError(absl::StrCat("location '", name, "' does not exist"));
-    }
-    allowed.insert(name);
-  }
-  for (const std::string& region : request.regions) {
-    if (regions.count(region) == 0) {
-      return absl::NotFoundError(absl::StrCat("region '", region, "' does not exist"));
-    }
-    for (const auto& [name, l] : locations) {
-      if (l.region == region) allowed.insert(name);
-    }
-  }
-  if (request.locations.empty() && request.regions.empty()) {
-    for (const auto& [name, l] : locations) allowed.insert(name);
-  }
-  if (allowed.empty()) {
-    return absl::InvalidArgumentError(
-        "placement allows no location: the named regions hold none, or none are defined");
-  }
+  ASSIGN_OR_RETURN(const std::vector<std::string> allowed_list,
+                   AllowedLocations(request.locations, request.regions, locations, regions));
+  const std::set<std::string> allowed(allowed_list.begin(), allowed_list.end());
 
   auto cheapest = [&](const Capacity& capacity, const std::vector<ClientRegionWeight>& clients,
                       const std::function<bool(const LocationFacts&)>& eligible,

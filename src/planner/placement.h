@@ -98,6 +98,13 @@ absl::StatusOr<LocationCost> CostAt(const LocationFacts& location, const Capacit
                                     const std::map<std::string, RegionFacts>& regions,
                                     const geo::RttModel& rtt, const CostModel& model);
 
+// The locations a placement set allows: the named ones and every location of the named regions;
+// both empty: every location. NOT_FOUND for an unknown name; INVALID_ARGUMENT when none is left.
+absl::StatusOr<std::vector<std::string>> AllowedLocations(
+    const std::vector<std::string>& named_locations, const std::vector<std::string>& named_regions,
+    const std::map<std::string, LocationFacts>& locations,
+    const std::map<std::string, RegionFacts>& regions);
+
 // NOT_FOUND for an unknown location or region (in the request or in client_regions);
 // INVALID_ARGUMENT when the allowed set is empty; RESOURCE_EXHAUSTED when no allowed location has
 // room for the primary; FAILED_PRECONDITION, saying why, when no location satisfies the shadow

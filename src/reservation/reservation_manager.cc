@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/retriable.h"
 #include "common/status_macros.h"
+#include "planner/location_facts.h"
 #include "planner/placement_constraint.h"
 #include "yaml-cpp/yaml.h"
 
@@ -88,29 +89,10 @@ ReservationManager::ReservationManager(store::ReservationRepository* reservation
 
 absl::StatusOr<std::map<std::string, planner::LocationFacts>> ReservationManager::LoadLocations(
     std::map<std::string, planner::RegionFacts>* regions) {
-  std::map<std::string, planner::LocationFacts> out;
   ASSIGN_OR_RETURN(store::LocationCatalog catalog, locations_->LoadAll());
-  for (const auto& r : catalog.regions) (*regions)[r.name] = {r.name, {r.latitude, r.longitude}};
-  for (const auto& l : catalog.locations) {
-    planner::LocationFacts f;
-    f.name = l.name;
-    f.region = l.region;
-    f.at = {l.latitude, l.longitude};
-    f.on_demand_price_per_vcpu_hour = l.on_demand_price_per_vcpu_hour;
-    f.on_demand_price_per_gib_hour = l.on_demand_price_per_gib_hour;
-    f.spot_price_per_vcpu_hour = l.spot_price_per_vcpu_hour;
-    f.spot_price_per_gib_hour = l.spot_price_per_gib_hour;
-    f.spot_availability = l.spot_availability;
-    f.electricity_price_per_kwh = l.electricity_price_per_kwh;
-    f.power_draw_watts_per_vcpu = l.power_draw_watts_per_vcpu;
-    f.bandwidth_price_per_gb = l.bandwidth_price_per_gb;
-    f.capacity_millicores = l.capacity_millicores;
-    f.capacity_memory_mib = l.capacity_memory_mib;
-    f.used_millicores = l.used_millicores;
-    f.used_memory_mib = l.used_memory_mib;
-    out[l.name] = f;
-  }
-  return out;
+  planner::CatalogFacts facts = planner::FactsOf(catalog);
+  *regions = std::move(facts.regions);
+  return std::move(facts.locations);
 }
 
 absl::StatusOr<store::ReservationRecord> ReservationManager::Reserve(const ReserveSpec& spec) {

@@ -195,6 +195,31 @@ SP_SETTING(int, sample_paths, forecast.sample_paths,
            "Joint sample paths of demand kept per resource (1 to 10000); Predict returns at most "
            "this many");
 
+SP_SETTING(std::string, planner_mode, planning.planner_mode,
+           "The planner's default mode: off, recommend (decide and record, never act) or auto");
+SP_SETTING(double, migration_threshold, planning.migration_threshold,
+           "Default share of the forecast's sample paths in which a move must pay, in [0, 1]");
+SP_SETTING(absl::Duration, plan_horizon, planning.plan_horizon,
+           "Hours over which the planner costs locations (at most --max_horizon_hours)");
+SP_SETTING(absl::Duration, min_dwell, planning.min_dwell,
+           "No planned move sooner than this after a resource's last migration");
+SP_SETTING(int, max_moves_per_day, planning.max_moves_per_day,
+           "At most this many migrations of one resource in any 24 hours");
+SP_SETTING(double, hysteresis_relative, planning.hysteresis_relative,
+           "A move must beat the current location by this share of its cost (and the absolute)");
+SP_SETTING(double, hysteresis_absolute, planning.hysteresis_absolute,
+           "... and by at least these dollars over the horizon");
+SP_SETTING(absl::Duration, return_cooldown, planning.return_cooldown,
+           "No return to the location just left for this long, unless the saving is large");
+SP_SETTING(double, return_saving_multiple, planning.return_saving_multiple,
+           "A return within the cooldown needs a saving of this many hysteresis margins");
+SP_SETTING(double, latency_price_per_request_ms, planning.latency_price_per_request_ms,
+           "Dollars per request per millisecond of round-trip time");
+SP_SETTING(double, delayed_request_price, planning.delayed_request_price,
+           "Dollars per request held by a cutover's write freeze");
+SP_SETTING(absl::Duration, plan_max_forecast_age, planning.plan_max_forecast_age,
+           "A stored forecast older than this is stale: the planner does not move on it");
+
 namespace shadowplane::server {
 
 ServerOptions ServerOptionsFromFlags() {

@@ -1,5 +1,7 @@
 #include "server/server_options.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/status_macros.h"
@@ -144,6 +146,40 @@ absl::Status ForecastSettings::Validate() const {
   return Within("sample_paths", sample_paths, 1, 10000);
 }
 
+absl::Status PlanningSettings::Validate() const {
+  planner::PlannerMode mode;
+  if (!planner::ParsePlannerMode(planner_mode, &mode)) {
+    return Bad("planner_mode", absl::StrCat("must be off, recommend or auto, got ", planner_mode));
+  }
+  if (plan_horizon < absl::Hours(1) || plan_horizon != absl::Trunc(plan_horizon, absl::Hours(1))) {
+    return Bad("plan_horizon", absl::StrCat("must be whole hours, at least 1h, got ",
+                                            absl::FormatDuration(plan_horizon)));
+  }
+  RETURN_IF_ERROR(Positive("plan_max_forecast_age", plan_max_forecast_age));
+  if (!(latency_price_per_request_ms >= 0) || !std::isfinite(latency_price_per_request_ms)) {
+    return Bad("latency_price_per_request_ms", "must be a finite number >= 0");
+  }
+  if (!(delayed_request_price >= 0) || !std::isfinite(delayed_request_price)) {
+    return Bad("delayed_request_price", "must be a finite number >= 0");
+  }
+  // The rest share the planner's own checks; its field names are the flags' names.
+  return Defaults().Validate("--");
+}
+
+planner::PlannerSettings PlanningSettings::Defaults() const {
+  planner::PlannerSettings s;
+  planner::ParsePlannerMode(planner_mode, &s.mode);
+  s.migration_threshold = migration_threshold;
+  s.horizon = plan_horizon;
+  s.anti_flapping.min_dwell = min_dwell;
+  s.anti_flapping.max_moves_per_day = max_moves_per_day;
+  s.anti_flapping.hysteresis_relative = hysteresis_relative;
+  s.anti_flapping.hysteresis_absolute = hysteresis_absolute;
+  s.anti_flapping.return_cooldown = return_cooldown;
+  s.anti_flapping.return_saving_multiple = return_saving_multiple;
+  return s;
+}
+
 absl::Status ServerOptions::Validate() const {
   RETURN_IF_ERROR(process.Validate());
   RETURN_IF_ERROR(storage.Validate());
@@ -154,6 +190,11 @@ absl::Status ServerOptions::Validate() const {
   RETURN_IF_ERROR(migration.Validate());
   RETURN_IF_ERROR(telemetry.Validate());
   RETURN_IF_ERROR(forecast.Validate());
+  RETURN_IF_ERROR(planning.Validate());
+  if (planning.plan_horizon > absl::Hours(forecast.max_horizon_hours)) {
+    return Bad("plan_horizon", absl::StrCat("must be at most the forecast horizon, ",
+                                            forecast.max_horizon_hours, "h (--max_horizon_hours)"));
+  }
   // Each ingest writer holds a connection; the API needs at least one more.
   if (telemetry.ingest_writers >= storage.db_pool_size) {
     return Bad("ingest_writers",

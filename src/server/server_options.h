@@ -26,6 +26,8 @@
 #include "ingest/retention_keeper.h"
 #include "migration/migration_driver.h"
 #include "migration/migrator.h"
+#include "planner/plan_service.h"
+#include "planner/planner_settings.h"
 #include "server/database_supervisor.h"
 #include "shadow/shadow_syncer.h"
 #include "shadow/sync_scheduler.h"
@@ -146,6 +148,26 @@ struct ForecastSettings {
   absl::Status Validate() const;
 };
 
+// The planner (planner/plan_service.h): the global defaults a reservation's settings start from,
+// the prices of latency and of a delayed request, and how old a stored forecast may be.
+struct PlanningSettings {
+  std::string planner_mode = planner::PlannerModeName(planner::PlannerSettings().mode);
+  double migration_threshold = planner::PlannerSettings().migration_threshold;
+  absl::Duration plan_horizon = planner::PlannerSettings().horizon;
+  absl::Duration min_dwell = planner::AntiFlapping().min_dwell;
+  int max_moves_per_day = planner::AntiFlapping().max_moves_per_day;
+  double hysteresis_relative = planner::AntiFlapping().hysteresis_relative;
+  double hysteresis_absolute = planner::AntiFlapping().hysteresis_absolute;
+  absl::Duration return_cooldown = planner::AntiFlapping().return_cooldown;
+  double return_saving_multiple = planner::AntiFlapping().return_saving_multiple;
+  double latency_price_per_request_ms = planner::PlanPrices().latency_price_per_request_ms;
+  double delayed_request_price = planner::PlanPrices().delayed_request_price;
+  absl::Duration plan_max_forecast_age = planner::PlanServiceOptions().max_forecast_age;
+  absl::Status Validate() const;
+  // The planner's settings as given (Validate first).
+  planner::PlannerSettings Defaults() const;
+};
+
 struct ServerOptions {
   ProcessSettings process;
   StorageSettings storage;
@@ -156,6 +178,7 @@ struct ServerOptions {
   MigrationSettings migration;
   TelemetrySettings telemetry;
   ForecastSettings forecast;
+  PlanningSettings planning;
   // Every area's checks, then those across areas. INVALID_ARGUMENT naming the flags.
   absl::Status Validate() const;
 };

@@ -22,6 +22,7 @@
 #include "server/wiring/compute_wiring.h"
 #include "server/wiring/forecast_wiring.h"
 #include "server/wiring/migration_wiring.h"
+#include "server/wiring/planner_wiring.h"
 #include "server/wiring/reservation_wiring.h"
 #include "server/wiring/storage_wiring.h"
 #include "server/wiring/telemetry_wiring.h"
@@ -51,6 +52,7 @@ struct Areas {
   std::unique_ptr<ForecastWiring> forecasting;
   std::unique_ptr<ReservationWiring> reservations;
   std::unique_ptr<MigrationWiring> migrations;
+  std::unique_ptr<PlannerWiring> planning;
   std::unique_ptr<ApiWiring> api;
 };
 
@@ -112,12 +114,16 @@ class ShadowplaneServer::Impl {
     areas_->migrations =
         std::make_unique<MigrationWiring>(options_, areas_->storage.get(), areas_->compute.get(),
                                           areas_->reservations.get(), context, ReplicaName(0));
+    areas_->planning =
+        std::make_unique<PlannerWiring>(options_, areas_->storage.get(), areas_->forecasting.get(),
+                                        areas_->migrations.get(), context);
     ApiParts api;
     api.storage = areas_->storage.get();
     api.telemetry = areas_->telemetry.get();
     api.forecasting = areas_->forecasting.get();
     api.reservations = areas_->reservations.get();
     api.migrations = areas_->migrations.get();
+    api.planning = areas_->planning.get();
     api.serving = &serving_;
     api.facts = [this, storage] { return Facts(*storage); };
     ASSIGN_OR_RETURN(areas_->api, ApiWiring::Start(options_, api, context));

@@ -15,6 +15,7 @@
 #include "api/health_service.h"
 #include "api/location_service.h"
 #include "api/migration_service.h"
+#include "api/planner_service.h"
 #include "api/reservation_service.h"
 #include "api/server_info_service.h"
 #include "api/sync_service.h"
@@ -25,6 +26,7 @@
 #include "server/server_options.h"
 #include "server/wiring/forecast_wiring.h"
 #include "server/wiring/migration_wiring.h"
+#include "server/wiring/planner_wiring.h"
 #include "server/wiring/reservation_wiring.h"
 #include "server/wiring/storage_wiring.h"
 #include "server/wiring/telemetry_wiring.h"
@@ -42,7 +44,8 @@ inline constexpr const char* kServedServices[] = {"",
                                                   "shadowplane.v1.TelemetryService",
                                                   "shadowplane.v1.ForecastService",
                                                   "shadowplane.v1.EventService",
-                                                  "shadowplane.v1.MigrationService"};
+                                                  "shadowplane.v1.MigrationService",
+                                                  "shadowplane.v1.PlannerService"};
 
 struct ApiParts {
   StorageWiring* storage = nullptr;
@@ -50,6 +53,7 @@ struct ApiParts {
   ForecastWiring* forecasting = nullptr;
   ReservationWiring* reservations = nullptr;
   MigrationWiring* migrations = nullptr;
+  PlannerWiring* planning = nullptr;
   ServingStatus* serving = nullptr;
   std::function<shadowplane::v1::GetServerInfoResponse()> facts;
 };
@@ -82,6 +86,7 @@ class ApiWiring {
   std::unique_ptr<api::ForecastService> forecast_service_;
   std::unique_ptr<api::EventService> event_service_;
   std::unique_ptr<api::MigrationService> migration_service_;
+  std::unique_ptr<api::PlannerService> planner_service_;
   std::unique_ptr<grpc::Server> server_;
 };
 

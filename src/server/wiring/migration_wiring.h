@@ -28,6 +28,7 @@ class MigrationWiring {
 
   void StartDriver() { driver_->Start(); }
   migration::MigrationManager* manager() { return manager_.get(); }
+  migration::FreezeModelKeeper* freeze_model() { return freeze_model_.get(); }
 
  private:
   // In dependency order: destruction is the teardown.

@@ -1,0 +1,89 @@
+#include "api/planner_mapping.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "common/proto_time.h"
+
+namespace shadowplane::api {
+
+namespace pb = shadowplane::v1;
+
+namespace {
+
+void GatesToProto(const std::vector<planner::GateCheck>& gates,
+                  google::protobuf::RepeatedPtrField<pb::PlanGateCheck>* out) {
+  for (const planner::GateCheck& g : gates) {
+    pb::PlanGateCheck* check = out->Add();
+    check->set_gate(planner::PlanGateName(g.gate));
+    check->set_passed(g.passed);
+    check->set_detail(g.detail);
+  }
+}
+
+void SpreadToProto(const planner::Spread& s, pb::CostSpread* out) {
+  out->set_p10(s.p10);
+  out->set_p50(s.p50);
+  out->set_p90(s.p90);
+}
+
+}  // namespace
+
+absl::StatusOr<planner::PlanQuery> FromProto(const pb::PlanRequest& request) {
+  using google::protobuf::util::TimeUtil;
+  planner::PlanQuery query;
+  query.resource_id = request.resource_id();
+  if (request.has_migration_threshold()) query.migration_threshold = request.migration_threshold();
+  if (request.has_horizon()) {
+    const google::protobuf::Duration& h = request.horizon();
+    if (h.seconds() < 0 || h.nanos() < 0 || h.seconds() > TimeUtil::kDurationMaxSeconds) {
+      return absl::InvalidArgumentError("horizon must be a non-negative duration");
+    }
+    query.horizon = FromProtoDuration(h);
+  }
+  query.page_size = request.page_size();
+  query.page_token = request.page_token();
+  return query;
+}
+
+void ToProto(const planner::PlanDecision& d, pb::ResourcePlan* out) {
+  out->set_resource_id(d.resource_id);
+  *out->mutable_decided_at() = ToProtoTime(d.decided_at);
+  out->set_outcome(planner::PlanOutcomeName(d.outcome));
+  out->set_from_location(d.from_location);
+  out->set_to_location(d.to_location);
+  out->set_confidence(d.confidence);
+  out->set_expected_saving(d.expected_saving);
+  out->set_mode(planner::PlannerModeName(d.mode));
+  out->set_migration_threshold(d.threshold);
+  *out->mutable_horizon() = ToProtoDuration(d.horizon);
+  GatesToProto(d.gates, out->mutable_gates());
+  for (const planner::CandidateExplanation& c : d.candidates) {
+    pb::CandidateCost* cost = out->add_candidates();
+    cost->set_location(c.location);
+    cost->set_current(c.current);
+    cost->set_skipped(c.skipped);
+    cost->set_compute(c.terms.compute);
+    cost->set_electricity(c.terms.electricity);
+    cost->set_latency(c.terms.latency);
+    cost->set_egress(c.terms.egress);
+    cost->set_expected_total(c.terms.expected_total());
+    cost->set_mean_rtt_ms(c.terms.latency_ms);
+    SpreadToProto(c.path_cost, cost->mutable_path_total());
+    cost->set_move_cost(c.move_cost);
+    cost->set_expected_saving(c.expected_saving);
+    SpreadToProto(c.saving, cost->mutable_saving());
+    cost->set_margin(c.margin);
+    cost->set_confidence(c.confidence);
+    cost->set_confidence_source(c.confidence_source);
+    GatesToProto(c.gates, cost->mutable_gates());
+  }
+  if (d.blocking.has_value()) out->set_blocking_gate(planner::PlanGateName(*d.blocking));
+  out->set_reason(d.reason);
+}
+
+void ToProto(const planner::PlanPage& page, pb::PlanResponse* out) {
+  for (const planner::PlanDecision& d : page.decisions) ToProto(d, out->add_plans());
+  out->set_next_page_token(page.next_page_token);
+}
+
+}  // namespace shadowplane::api

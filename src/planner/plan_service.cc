@@ -1,0 +1,170 @@
+#include "planner/plan_service.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "planner/location_facts.h"
+#include "planner/outlook_builder.h"
+#include "planner/placement_constraint.h"
+
+namespace shadowplane::planner {
+
+PlanService::PlanService(Sources sources, PlanServiceOptions options)
+    : sources_(std::move(sources)), options_(std::move(options)) {}
+
+absl::StatusOr<PlanPage> PlanService::Plan(const PlanQuery& query) {
+  PlannerSettings settings = options_.defaults;
+  if (query.migration_threshold.has_value()) {
+    settings.migration_threshold = *query.migration_threshold;
+  }
+  if (query.horizon.has_value()) {
+    if (*query.horizon > absl::Hours(options_.forecast_horizon_hours)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "horizon must be at most the forecast horizon, ", options_.forecast_horizon_hours, "h"));
+    }
+    if (*query.horizon != absl::Trunc(*query.horizon, absl::Hours(1))) {
+      return absl::InvalidArgumentError("horizon must be whole hours");
+    }
+    settings.horizon = *query.horizon;
+  }
+  RETURN_IF_ERROR(settings.Validate());
+  if (query.page_size < 0 || query.page_size > options_.max_page_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size must be within [0, ", options_.max_page_size, "]"));
+  }
+
+  const absl::Time now = sources_.clock->Now();
+  ASSIGN_OR_RETURN(const store::LocationCatalog catalog, sources_.locations->LoadAll());
+  const CatalogFacts facts = FactsOf(catalog);
+  PlanContext context;
+  context.locations = &facts.locations;
+  context.regions = &facts.regions;
+  context.rtt = sources_.rtt;
+  context.prices = options_.prices;
+  context.max_forecast_age = options_.max_forecast_age;
+  context.decision_to_cutover = options_.decision_to_cutover;
+
+  PlanPage page;
+  if (!query.resource_id.empty()) {
+    ASSIGN_OR_RETURN(const store::ReservationRecord r,
+                     sources_.reservations->GetByResource(query.resource_id));
+    if (r.state != "active") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the reservation of ", query.resource_id, " is ", r.state, ", not active"));
+    }
+    ASSIGN_OR_RETURN(PlanDecision d, PlanOne(r, settings, context, now));
+    page.decisions.push_back(std::move(d));
+    return page;
+  }
+  store::ReservationFilter filter;
+  filter.state = "active";
+  filter.page_size = query.page_size == 0 ? 50 : query.page_size;
+  filter.after = query.page_token;
+  ASSIGN_OR_RETURN(const std::vector<store::ReservationRecord> listed,
+                   sources_.reservations->List(filter));
+  for (const store::ReservationRecord& r : listed) {
+    ASSIGN_OR_RETURN(PlanDecision d, PlanOne(r, settings, context, now));
+    page.decisions.push_back(std::move(d));
+  }
+  if (static_cast<int>(listed.size()) == filter.page_size) page.next_page_token = listed.back().id;
+  return page;
+}
+
+absl::StatusOr<PlanDecision> PlanService::PlanOne(const store::ReservationRecord& r,
+                                                  const PlannerSettings& settings,
+                                                  const PlanContext& context, absl::Time now) {
+  PlanSubject subject;
+  subject.resource_id = r.resource_id;
+  subject.current_location = r.primary.location;
+  subject.capacity = r.primary.capacity;
+  subject.settings = settings;
+  PlacementConstraint constraint;
+  PlacementFromJson(r.placement_json, &constraint);  // unreadable: anywhere
+  absl::StatusOr<std::vector<std::string>> allowed = AllowedLocations(
+      constraint.locations, constraint.regions, *context.locations, *context.regions);
+  // A constraint naming what the catalog lost keeps the resource where it is.
+  subject.allowed_locations = allowed.ok() ? *allowed : std::vector<std::string>{};
+  ASSIGN_OR_RETURN(subject.history, HistoryOf(r.resource_id, now));
+  subject.move.data_bytes = r.data_size_bytes;
+  if (sources_.expected_freeze_seconds) {
+    ASSIGN_OR_RETURN(subject.move.expected_freeze_seconds, sources_.expected_freeze_seconds());
+  }
+
+  forecast::PredictQuery query;
+  query.resource_id = r.resource_id;
+  query.horizon_hours = static_cast<int>(absl::ToInt64Hours(settings.horizon));
+  query.stored_only = true;
+  query.sample_paths = options_.sample_paths;
+  absl::StatusOr<forecast::Prediction> prediction = sources_.predictor->Predict(query);
+  if (prediction.ok() && prediction->sample_paths == 0) {
+    // No paths (a cold start): the best-location chain stands in, when it can be answered (it
+    // needs requests from a known region).
+    query.best_location = true;
+    absl::StatusOr<forecast::Prediction> with_chain = sources_.predictor->Predict(query);
+    if (with_chain.ok()) {
+      prediction = std::move(with_chain);
+    } else if (!absl::IsFailedPrecondition(with_chain.status())) {
+      return with_chain.status();
+    }
+  }
+  std::optional<DemandOutlook> demand;
+  std::string unavailable;
+  if (prediction.ok()) {
+    std::map<std::string, double> bytes;  // egress per request: from telemetry in a later part
+    demand = OutlookOf(*prediction, *query.horizon_hours, bytes);
+  } else if (absl::IsNotFound(prediction.status()) ||
+             absl::IsFailedPrecondition(prediction.status())) {
+    unavailable = std::string(prediction.status().message());
+  } else {
+    return prediction.status();
+  }
+  PlanDecision d = Decide(subject, demand ? &*demand : nullptr, context, now);
+  if (!unavailable.empty()) {
+    for (GateCheck& g : d.gates) {
+      if (g.gate == PlanGate::kNoForecast) g.detail = unavailable;
+    }
+  }
+  if (!allowed.ok()) {
+    d.reason = absl::StrCat(d.reason, "; placement set: ", allowed.status().message());
+  }
+  return d;
+}
+
+absl::StatusOr<MoveHistory> PlanService::HistoryOf(const std::string& resource_id, absl::Time now) {
+  const AntiFlapping& a = options_.defaults.anti_flapping;
+  store::MigrationFilter filter;
+  filter.resource_id = resource_id;
+  // Far enough back for the daily cap, the dwell and the cooldown (overrides included: a day
+  // more than the longest default).
+  filter.created_after = now - std::max({absl::Hours(48), a.min_dwell + absl::Hours(24),
+                                         a.return_cooldown + absl::Hours(24)});
+  filter.page_size = 1000;
+  ASSIGN_OR_RETURN(const std::vector<store::MigrationRecord> migrations,
+                   sources_.migrations->List(filter));
+  MoveHistory h;
+  std::map<std::string, std::string> location_of;
+  if (!migrations.empty()) {
+    ASSIGN_OR_RETURN(const std::vector<store::InstanceRecord> instances,
+                     sources_.reservations->Instances(resource_id));
+    for (const store::InstanceRecord& i : instances) location_of[i.id] = i.location;
+  }
+  for (const store::MigrationRecord& m : migrations) {
+    h.migration_starts.push_back(m.created_at);
+    using S = store::MigrationState;
+    const bool moved = m.progress.switched_at.has_value();
+    if (!store::IsFinal(m.state) && m.state != S::kObserving) h.migration_in_progress = true;
+    if (!moved) continue;
+    const absl::Time finished = *m.progress.switched_at;
+    if (!h.last_migration_finished || finished > *h.last_migration_finished) {
+      h.last_migration_finished = finished;
+      h.left_at = finished;
+      const auto source = location_of.find(m.source_instance_id);
+      h.last_left_location = source == location_of.end() ? "" : source->second;
+    }
+  }
+  return h;
+}
+
+}  // namespace shadowplane::planner

@@ -1,0 +1,85 @@
+// The planner's dry run and the loop's reader: gathers one reservation's inputs (the stored
+// forecast's sample paths, the catalog, the reservation's migrations, the freeze model's price of
+// a cutover) and runs the pure decision (planner/move_decision.h) on them. Stores nothing and
+// never refits a forecast: it reads the stored one, and a stale one is a gate.
+#ifndef SHADOWPLANE_PLANNER_PLAN_SERVICE_H_
+#define SHADOWPLANE_PLANNER_PLAN_SERVICE_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "forecast/predictor.h"
+#include "geo/distance.h"
+#include "planner/move_decision.h"
+#include "planner/planner_settings.h"
+#include "store/location_repository.h"
+#include "store/migration_repository.h"
+#include "store/reservation_repository.h"
+
+namespace shadowplane::planner {
+
+struct PlanServiceOptions {
+  // The global defaults a reservation's settings start from.
+  PlannerSettings defaults;
+  PlanPrices prices;
+  absl::Duration max_forecast_age = absl::Hours(2);
+  absl::Duration decision_to_cutover = absl::Minutes(30);
+  // Sample paths read per resource (the forecaster stores up to its --sample_paths).
+  int sample_paths = 200;
+  // The longest horizon the stored forecasts cover.
+  int forecast_horizon_hours = forecast::kDefaultHorizonHours;
+  int max_page_size = 500;
+};
+
+struct PlanQuery {
+  std::string resource_id;  // empty: every active reservation, paged
+  std::optional<double> migration_threshold;
+  std::optional<absl::Duration> horizon;
+  int page_size = 50;
+  std::string page_token;
+};
+
+struct PlanPage {
+  std::vector<PlanDecision> decisions;
+  std::string next_page_token;  // empty: the last page
+};
+
+class PlanService {
+ public:
+  struct Sources {
+    store::ReservationRepository* reservations = nullptr;
+    store::LocationRepository* locations = nullptr;
+    store::MigrationRepository* migrations = nullptr;
+    forecast::Predictor* predictor = nullptr;
+    const geo::RttModel* rtt = nullptr;
+    // The expected write freeze of a cutover, in seconds (the freeze model's price of a move).
+    std::function<absl::StatusOr<double>()> expected_freeze_seconds;
+    const Clock* clock = nullptr;
+  };
+
+  PlanService(Sources sources, PlanServiceOptions options);
+
+  // INVALID_ARGUMENT naming migration_threshold, horizon, page_size or page_token; NOT_FOUND for
+  // an unknown resource; FAILED_PRECONDITION for one whose reservation is not active.
+  absl::StatusOr<PlanPage> Plan(const PlanQuery& query);
+
+  const PlanServiceOptions& options() const { return options_; }
+
+ private:
+  absl::StatusOr<PlanDecision> PlanOne(const store::ReservationRecord& reservation,
+                                       const PlannerSettings& settings, const PlanContext& context,
+                                       absl::Time now);
+  absl::StatusOr<MoveHistory> HistoryOf(const std::string& resource_id, absl::Time now);
+
+  const Sources sources_;
+  const PlanServiceOptions options_;
+};
+
+}  // namespace shadowplane::planner
+
+#endif  // SHADOWPLANE_PLANNER_PLAN_SERVICE_H_
