@@ -41,6 +41,7 @@ void AddSyncCommands(CommandTable* table);
 void AddForecastCommands(CommandTable* table);
 void AddEventCommands(CommandTable* table);
 void AddMigrationCommands(CommandTable* table);
+void AddPlannerCommands(CommandTable* table);
 
 // Every command, in the order usage lists them.
 const CommandTable& Commands();

@@ -21,6 +21,7 @@ CommandContext::CommandContext(const ShadowctlOptions& options, std::ostream& ou
   forecasts_ = pb::ForecastService::NewStub(channel);
   events_ = pb::EventService::NewStub(channel);
   migrations_ = pb::MigrationService::NewStub(channel);
+  planner_ = pb::PlannerService::NewStub(channel);
 }
 
 std::unique_ptr<grpc::ClientContext> CommandContext::Context() {

@@ -18,6 +18,7 @@
 #include "shadowplane/v1/forecast.grpc.pb.h"
 #include "shadowplane/v1/locations.grpc.pb.h"
 #include "shadowplane/v1/migrations.grpc.pb.h"
+#include "shadowplane/v1/planner.grpc.pb.h"
 #include "shadowplane/v1/reservations.grpc.pb.h"
 #include "shadowplane/v1/sync.grpc.pb.h"
 #include "shadowplane/v1/telemetry.grpc.pb.h"
@@ -67,6 +68,7 @@ class CommandContext {
   std::shared_ptr<pb::ForecastService::Stub> forecasts_;
   std::shared_ptr<pb::EventService::Stub> events_;
   std::shared_ptr<pb::MigrationService::Stub> migrations_;
+  std::shared_ptr<pb::PlannerService::Stub> planner_;
 };
 
 }  // namespace shadowplane::cli

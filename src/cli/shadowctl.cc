@@ -47,6 +47,7 @@ const CommandTable& Commands() {
     AddForecastCommands(table);
     AddEventCommands(table);
     AddMigrationCommands(table);
+    AddPlannerCommands(table);
     return table;
   }();
   return *kCommands;

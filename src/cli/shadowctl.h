@@ -42,8 +42,10 @@ struct ShadowctlOptions {
   std::string from;
   std::string to;
   std::string granularity;
-  // predict (horizon 0: the server's default)
+  // predict and plan (horizon 0: the server's default)
   int horizon = 0;
+  // plan (negative: the server's default)
+  double threshold = -1;
   bool refresh = false;
   // events (uplift empty: learned from past events of the kind)
   std::string kind;

@@ -30,7 +30,11 @@ ABSL_FLAG(std::string, from, "", "demand: start, RFC 3339 (default: 48 hours bef
 ABSL_FLAG(std::string, to, "", "demand: end, RFC 3339 (default: now)");
 ABSL_FLAG(std::string, target, "", "migrate: the target location");
 ABSL_FLAG(std::string, granularity, "hour", "demand: hour or day");
-ABSL_FLAG(int, horizon, 0, "predict: hours to forecast (0: the server's default, 48)");
+ABSL_FLAG(int, horizon, 0,
+          "predict: hours to forecast (0: the server's default, 48); plan: hours to cost over "
+          "(0: the server's --plan_horizon)");
+ABSL_FLAG(double, threshold, -1,
+          "plan: the migration threshold for this dry run, in [0, 1] (negative: the server's)");
 ABSL_FLAG(bool, refresh, false, "predict: compute the forecast now instead of the stored one");
 ABSL_FLAG(std::string, kind, "", "events register, list: the event's kind (campaign, news, ...)");
 ABSL_FLAG(std::string, migration_kind, "", "migrate: planned (default) or emergency");
@@ -70,6 +74,7 @@ int main(int argc, char** argv) {
   options.to = absl::GetFlag(FLAGS_to);
   options.granularity = absl::GetFlag(FLAGS_granularity);
   options.horizon = absl::GetFlag(FLAGS_horizon);
+  options.threshold = absl::GetFlag(FLAGS_threshold);
   options.refresh = absl::GetFlag(FLAGS_refresh);
   options.request_id = absl::GetFlag(FLAGS_request_id);
   options.name = absl::GetFlag(FLAGS_name);

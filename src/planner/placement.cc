@@ -66,7 +66,8 @@ absl::StatusOr<LocationCost> CostAt(const LocationFacts& l, const Capacity& capa
       cost.latency_ms +=
           c.weight / total_weight * rtt.RttMs(c.region, region->second.at, l.name, l.at);
     }
-    cost.latency = cost.latency_ms * model.latency_cost_per_ms_hour;
+    cost.latency =
+        cost.latency_ms * model.nominal_requests_per_hour * model.latency_price_per_request_ms;
   }
   return cost;
 }

@@ -1,8 +1,10 @@
-// Where a resource's primary and shadow go. One cost function, in dollars per hour, that the
-// planner will later extend with forecasts (so a fresh placement is never "wrong" by the planner's
-// own measure):
-//   latency     = Σ over expected client regions of weight × RTT(region, location), times
-//                 latency_cost_per_ms_hour (weights normalised to sum to 1; none: no latency term)
+// Where a resource's primary and shadow go. One cost function, in dollars per hour, in the
+// planner's units (planner/plan_objective.h), so that a fresh placement is never "wrong" by the
+// planner's own measure:
+//   latency     = Σ over expected client regions of weight × RTT(region, location) ms, times
+//                 nominal_requests_per_hour × latency_price_per_request_ms (weights normalised to
+//                 sum to 1: a resource without demand yet is priced as if it had the nominal rate,
+//                 spread as its clients are expected; none: no latency term)
 //   compute     = vCPU × price per vCPU-hour + GiB × price per GiB-hour (spot or on-demand prices)
 //   electricity = vCPU × power draw per vCPU (W) / 1000 × price per kWh
 // The primary goes to the allowed location with the lowest total that has room; the shadow to the
@@ -55,8 +57,10 @@ struct ClientRegionWeight {
 };
 
 struct CostModel {
-  // Dollars per hour for each millisecond of demand-weighted RTT.
-  double latency_cost_per_ms_hour = 0.0005;
+  // Dollars per request per millisecond of RTT: the planner's latency price.
+  double latency_price_per_request_ms = 5e-7;
+  // The requests per hour a resource without demand is priced at.
+  double nominal_requests_per_hour = 1000;
   double min_shadow_distance_km = 500;
 };
 

@@ -105,8 +105,9 @@ SP_SETTING(std::string, locations_file, compute.locations_file,
            "names)");
 SP_SETTING(double, shadow_min_distance_km, placement.shadow_min_distance_km,
            "A shadow must be at least this far from its primary, and in another region");
-SP_SETTING(double, latency_cost_per_ms_hour, placement.latency_cost_per_ms_hour,
-           "Placement: dollars per hour for each millisecond of demand-weighted client RTT");
+SP_SETTING(double, nominal_requests_per_hour, placement.nominal_requests_per_hour,
+           "Placement prices a new resource's latency as if it had this many requests an hour, "
+           "spread over its expected client regions (at --latency_price_per_request_ms)");
 SP_SETTING(double, rtt_ms_per_100km, placement.rtt_ms_per_100km,
            "RTT estimate per 100 km of distance, where no measured RTT is given");
 SP_SETTING(absl::Duration, shadow_sync_interval, sync.shadow_sync_interval,

@@ -68,7 +68,9 @@ absl::Status TrafficSettings::Validate() const {
 
 absl::Status PlacementSettings::Validate() const {
   RETURN_IF_ERROR(NotNegative("shadow_min_distance_km", shadow_min_distance_km));
-  RETURN_IF_ERROR(NotNegative("latency_cost_per_ms_hour", latency_cost_per_ms_hour));
+  if (!(nominal_requests_per_hour >= 0) || !std::isfinite(nominal_requests_per_hour)) {
+    return Bad("nominal_requests_per_hour", "must be a finite number >= 0");
+  }
   return NotNegative("rtt_ms_per_100km", rtt_ms_per_100km);
 }
 

@@ -78,7 +78,7 @@ struct TrafficSettings {
 // Placement's cost and distance rules, shared by reservations and migrations.
 struct PlacementSettings {
   double shadow_min_distance_km = 500;
-  double latency_cost_per_ms_hour = 0.0005;
+  double nominal_requests_per_hour = planner::CostModel().nominal_requests_per_hour;
   double rtt_ms_per_100km = 1.0;
   absl::Status Validate() const;
 };

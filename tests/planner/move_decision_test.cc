@@ -331,6 +331,27 @@ TEST_F(MoveDecisionTest, WithoutSamplePathsTheBestLocationChainDecidesOnlyBetwee
   EXPECT_TRUE(Blocks(d, PlanGate::kThreshold)) << d.reason;
 }
 
+TEST_F(MoveDecisionTest, AFreshPlacementIsNotMovedWhenDemandIsAsItsClientsWereExpected) {
+  // iad is cheaper to run, fra closer to most clients: placement weighs both in the planner's
+  // units, so demand at the nominal rate spread as the clients were declared moves nothing.
+  locations_["iad"].on_demand_price_per_vcpu_hour = 0.035;
+  PlacementRequest request;
+  request.capacity = subject_.capacity;
+  request.client_regions = {{"eu", 0.7}, {"us", 0.3}};
+  const CostModel model;  // the default prices, the same as PlanPrices'
+  absl::StatusOr<Placement> placed = Place(request, locations_, regions_, rtt_, model);
+  ASSERT_TRUE(placed.ok()) << placed.status();
+  subject_.current_location = placed->primary_location;
+  const double day = model.nominal_requests_per_hour * 24;
+  const PlanDecision d = Decide(Steady(kStart, 0.7 * day, 0.3 * day), kStart);
+  EXPECT_EQ(d.outcome, PlanOutcome::kStay) << d.reason;
+  for (const CandidateExplanation& c : d.candidates) {
+    if (!c.current) {
+      EXPECT_LE(c.expected_saving, 0) << c.location;
+    }
+  }
+}
+
 TEST(PlannerSettingsTest, BadValuesAreRefusedNamingTheField) {
   struct Case {
     std::function<void(PlannerSettings&)> bad;

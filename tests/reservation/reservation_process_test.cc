@@ -450,6 +450,22 @@ TEST_F(ReservationProcessTest, ShadowctlDrivesTheApi) {
   auto got = run({"reservations", "get", id, server});
   EXPECT_EQ(got.exit_code, 0) << got.output;
   EXPECT_TRUE(absl::StrContains(got.output, id));
+
+  // The planner's dry run: the new reservation has no stored forecast yet, so it stays and says
+  // why; bad input is named.
+  auto plan = run({"plan", server});
+  ASSERT_EQ(plan.exit_code, 0) << plan.output;
+  for (const char* expected :
+       {": stay (mode recommend", "LOCATION", "no_forecast: no stored forecast of"}) {
+    EXPECT_TRUE(absl::StrContains(plan.output, expected)) << expected << "\n" << plan.output;
+  }
+  auto bad_threshold = run({"plan", server, "--threshold=2"});
+  EXPECT_EQ(bad_threshold.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(bad_threshold.output, "INVALID_ARGUMENT")) << bad_threshold.output;
+  EXPECT_TRUE(absl::StrContains(bad_threshold.output, "migration_threshold"));
+  auto unknown_resource = run({"plan", "00000000-0000-4000-8000-000000000000", server});
+  EXPECT_EQ(unknown_resource.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(unknown_resource.output, "NOT_FOUND")) << unknown_resource.output;
   auto released = run({"reservations", "release", id, server});
   EXPECT_EQ(released.exit_code, 0) << released.output;
   EXPECT_TRUE(absl::StrContains(released.output, "(released)")) << released.output;

@@ -138,7 +138,7 @@ TEST_F(ShadowplaneProcessTest, ReflectionListsServicesAndDescribesHealth) {
   ASSERT_EQ(list.exit_code, 0) << list.output;
   for (const char* service : {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
                               "shadowplane.v1.ServerService", "shadowplane.v1.ForecastService",
-                              "shadowplane.v1.EventService"}) {
+                              "shadowplane.v1.EventService", "shadowplane.v1.PlannerService"}) {
     EXPECT_TRUE(absl::StrContains(list.output, service)) << list.output;
   }
   auto health =

@@ -19,7 +19,8 @@ ReservationWiring::ReservationWiring(const ServerOptions& options, StorageWiring
       context_(context) {
   reservation::ReservationOptions reservation;
   reservation.cost.min_shadow_distance_km = options.placement.shadow_min_distance_km;
-  reservation.cost.latency_cost_per_ms_hour = options.placement.latency_cost_per_ms_hour;
+  reservation.cost.nominal_requests_per_hour = options.placement.nominal_requests_per_hour;
+  reservation.cost.latency_price_per_request_ms = options.planning.latency_price_per_request_ms;
   reservation.rtt = PlacementRtt(options.placement, context);
   reservation.default_shadow_sync_interval_seconds =
       absl::ToDoubleSeconds(options.sync.shadow_sync_interval);
