@@ -29,11 +29,6 @@ double Margin(const AntiFlapping& a, double current_cost) {
   return std::max(a.hysteresis_absolute, a.hysteresis_relative * current_cost);
 }
 
-bool HasRoom(const LocationFacts& l, const Capacity& c) {
-  return l.used_millicores + c.millicores <= l.capacity_millicores &&
-         l.used_memory_mib + c.memory_mib <= l.capacity_memory_mib;
-}
-
 std::string Minutes(absl::Duration d) {
   return absl::StrFormat("%.0f min", absl::ToDoubleMinutes(d));
 }

@@ -18,11 +18,6 @@ bool Offers(const LocationFacts& l, CapacityType type) {
          l.spot_availability > 0;
 }
 
-bool HasRoom(const LocationFacts& l, const Capacity& c) {
-  return l.used_millicores + c.millicores <= l.capacity_millicores &&
-         l.used_memory_mib + c.memory_mib <= l.capacity_memory_mib;
-}
-
 // The cheapest allowed location for `capacity` that `eligible` accepts; ties go to the name.
 struct Candidate {
   const LocationFacts* location = nullptr;
@@ -31,6 +26,11 @@ struct Candidate {
 };
 
 }  // namespace
+
+bool HasRoom(const LocationFacts& l, const Capacity& c) {
+  return l.used_millicores + c.millicores <= l.capacity_millicores &&
+         l.used_memory_mib + c.memory_mib <= l.capacity_memory_mib;
+}
 
 Capacity ShadowCapacity(const Capacity& primary, double fraction) {
   Capacity shadow = primary;

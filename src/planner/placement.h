@@ -92,6 +92,9 @@ struct Placement {
   std::string explanation;
 };
 
+// Whether `capacity` fits in what `location` has free.
+bool HasRoom(const LocationFacts& location, const Capacity& capacity);
+
 // The shadow's capacity: the fraction of the primary's, rounded up, at least 1 millicore and 1 MiB.
 Capacity ShadowCapacity(const Capacity& primary, double fraction);
 

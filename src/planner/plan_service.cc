@@ -8,6 +8,7 @@
 #include "planner/location_facts.h"
 #include "planner/outlook_builder.h"
 #include "planner/placement_constraint.h"
+#include "store/uuid.h"
 
 namespace shadowplane::planner {
 
@@ -35,6 +36,9 @@ absl::StatusOr<PlanPage> PlanService::Plan(const PlanQuery& query) {
         absl::StrCat("page_size must be within [0, ", options_.max_page_size, "]"));
   }
 
+  if (!query.page_token.empty() && !store::LooksLikeUuid(query.page_token)) {
+    return absl::InvalidArgumentError("page_token is not one this service gave out");
+  }
   const absl::Time now = sources_.clock->Now();
   ASSIGN_OR_RETURN(const store::LocationCatalog catalog, sources_.locations->LoadAll());
   const CatalogFacts facts = FactsOf(catalog);

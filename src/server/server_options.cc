@@ -34,6 +34,11 @@ absl::Status NotNegative(const char* flag, absl::Duration d) {
   return Bad(flag, absl::StrCat("must not be negative, got ", absl::FormatDuration(d)));
 }
 
+absl::Status FiniteNotNegative(const char* flag, double v) {
+  if (v >= 0 && std::isfinite(v)) return absl::OkStatus();  // false for NaN too
+  return Bad(flag, "must be a finite number >= 0");
+}
+
 absl::Status NotNegative(const char* flag, double v) {
   if (v >= 0) return absl::OkStatus();  // false for NaN too
   return Bad(flag, absl::StrCat("must not be negative, got ", v));
@@ -68,9 +73,7 @@ absl::Status TrafficSettings::Validate() const {
 
 absl::Status PlacementSettings::Validate() const {
   RETURN_IF_ERROR(NotNegative("shadow_min_distance_km", shadow_min_distance_km));
-  if (!(nominal_requests_per_hour >= 0) || !std::isfinite(nominal_requests_per_hour)) {
-    return Bad("nominal_requests_per_hour", "must be a finite number >= 0");
-  }
+  RETURN_IF_ERROR(FiniteNotNegative("nominal_requests_per_hour", nominal_requests_per_hour));
   return NotNegative("rtt_ms_per_100km", rtt_ms_per_100km);
 }
 
@@ -158,12 +161,8 @@ absl::Status PlanningSettings::Validate() const {
                                             absl::FormatDuration(plan_horizon)));
   }
   RETURN_IF_ERROR(Positive("plan_max_forecast_age", plan_max_forecast_age));
-  if (!(latency_price_per_request_ms >= 0) || !std::isfinite(latency_price_per_request_ms)) {
-    return Bad("latency_price_per_request_ms", "must be a finite number >= 0");
-  }
-  if (!(delayed_request_price >= 0) || !std::isfinite(delayed_request_price)) {
-    return Bad("delayed_request_price", "must be a finite number >= 0");
-  }
+  RETURN_IF_ERROR(FiniteNotNegative("latency_price_per_request_ms", latency_price_per_request_ms));
+  RETURN_IF_ERROR(FiniteNotNegative("delayed_request_price", delayed_request_price));
   // The rest share the planner's own checks; its field names are the flags' names.
   return Defaults().Validate("--");
 }

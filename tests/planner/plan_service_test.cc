@@ -239,6 +239,12 @@ TEST_F(PlanServiceTest, BadInputIsRefusedNamingTheFieldAndNothingIsStored) {
   add([](PlanQuery& q) { q.horizon = absl::Hours(kHours + 1); }, invalid, "horizon");
   add([](PlanQuery& q) { q.page_size = -1; }, invalid, "page_size");
   add([](PlanQuery& q) { q.page_size = 100000; }, invalid, "page_size");
+  add(
+      [](PlanQuery& q) {
+        q.resource_id.clear();
+        q.page_token = "x' OR 1=1";
+      },
+      invalid, "page_token");
   add([](PlanQuery& q) { q.resource_id = "00000000-0000-4000-8000-000000000000"; },
       absl::StatusCode::kNotFound, "");
   for (const Case& c : cases) {
