@@ -5,10 +5,20 @@
 #   tests/bench/rpc_bench_client_test.sh PATH/TO/rpc_bench
 set -euo pipefail
 BENCH=$1
-PORT=$((20000 + RANDOM % 40000))
-"$BENCH" echo-server --listen="127.0.0.1:$PORT" 2>/dev/null &
+# The server binds a port of the kernel's choosing and names it: a random port of ours could be
+# taken by another test running beside this one.
+LOG=$(mktemp)
+"$BENCH" echo-server --listen="127.0.0.1:0" 2>"$LOG" &
 server=$!
-trap 'kill -TERM $server 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+trap 'kill -TERM $server 2>/dev/null || true; wait 2>/dev/null || true; rm -f "$LOG"' EXIT
+PORT=
+for _ in $(seq 1 200); do
+  PORT=$(sed -n 's/^echo server on port \([0-9]*\)$/\1/p' "$LOG")
+  [[ -n $PORT ]] && break
+  kill -0 "$server" 2>/dev/null || { echo "echo server exited: $(cat "$LOG")" >&2; exit 1; }
+  sleep 0.1
+done
+[[ -n $PORT ]] || { echo "echo server did not name its port in 20 s: $(cat "$LOG")" >&2; exit 1; }
 
 check() {
   local line
