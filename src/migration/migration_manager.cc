@@ -114,6 +114,9 @@ absl::StatusOr<store::MigrationRecord> MigrationManager::Migrate(const MigrateSp
   draft.source_instance_id = r.primary.id;
   draft.target_location = target_location;
   draft.target_capacity_type = CapacityTypeName(type);
+  draft.decision_id = spec.decision_id;
+  draft.predicted_saving = spec.predicted_saving;
+  draft.predicted_confidence = spec.predicted_confidence;
   bool created = false;
   ASSIGN_OR_RETURN(store::MigrationRecord m, migrations_->Create(draft, clock_->Now(), &created));
   if (created) {

@@ -6,6 +6,7 @@
 #define SHADOWPLANE_MIGRATION_MIGRATION_MANAGER_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ struct MigrateSpec {
   std::string capacity_type;    // empty: the primary's
   std::string reason;
   std::string kind;  // empty: planned
+  // Set by the planner: the decision that started the move and what it expected of it.
+  std::string decision_id;
+  std::optional<double> predicted_saving;
+  std::optional<double> predicted_confidence;
 };
 
 // A migration with what GetMigration shows besides the row.

@@ -22,6 +22,7 @@ CatalogFacts FactsOf(const store::LocationCatalog& catalog) {
     f.capacity_memory_mib = l.capacity_memory_mib;
     f.used_millicores = l.used_millicores;
     f.used_memory_mib = l.used_memory_mib;
+    f.cordoned = l.cordoned;
     facts.locations[l.name] = f;
   }
   return facts;

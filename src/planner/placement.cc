@@ -120,7 +120,10 @@ absl::StatusOr<Placement> Place(const PlacementRequest& request,
     std::optional<Candidate> best;
     for (const std::string& name : allowed) {
       const LocationFacts& l = locations.at(name);
-      if (!Offers(l, capacity.type) || !HasRoom(l, capacity) || !eligible(l)) continue;
+      // A cordoned location takes nothing new, from placement as from the planner.
+      if (l.cordoned || !Offers(l, capacity.type) || !HasRoom(l, capacity) || !eligible(l)) {
+        continue;
+      }
       ASSIGN_OR_RETURN(
           LocationCost cost,
           CostAt(l, capacity, latency_counts ? clients : std::vector<ClientRegionWeight>{}, regions,
@@ -150,9 +153,10 @@ absl::StatusOr<Placement> Place(const PlacementRequest& request,
                                      [](const LocationFacts&) { return true; },
                                      /*latency_counts=*/true, &primary_note));
   if (!primary.has_value()) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "no allowed location (", absl::StrJoin(allowed, ", "), ") has room for ",
-        request.capacity.millicores, " millicores and ", request.capacity.memory_mib, " MiB"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("no allowed location (", absl::StrJoin(allowed, ", "),
+                     ") that is not cordoned has room for ", request.capacity.millicores,
+                     " millicores and ", request.capacity.memory_mib, " MiB"));
   }
   const LocationFacts& p = *primary->location;
   const Capacity shadow_capacity =

@@ -5,9 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "planner/location_facts.h"
 #include "planner/outlook_builder.h"
 #include "planner/placement_constraint.h"
+#include "planner/planner_overrides_codec.h"
 #include "store/uuid.h"
 
 namespace shadowplane::planner {
@@ -39,16 +39,14 @@ absl::StatusOr<PlanPage> PlanService::Plan(const PlanQuery& query) {
   if (!query.page_token.empty() && !store::LooksLikeUuid(query.page_token)) {
     return absl::InvalidArgumentError("page_token is not one this service gave out");
   }
-  const absl::Time now = sources_.clock->Now();
-  ASSIGN_OR_RETURN(const store::LocationCatalog catalog, sources_.locations->LoadAll());
-  const CatalogFacts facts = FactsOf(catalog);
-  PlanContext context;
-  context.locations = &facts.locations;
-  context.regions = &facts.regions;
-  context.rtt = sources_.rtt;
-  context.prices = options_.prices;
-  context.max_forecast_age = options_.max_forecast_age;
-  context.decision_to_cutover = options_.decision_to_cutover;
+  ASSIGN_OR_RETURN(const std::unique_ptr<PlanRound> round, StartRound());
+  // The query's overrides replace the reservation's own threshold and horizon.
+  auto settings_of = [&](const store::ReservationRecord& r) {
+    PlannerSettings s = SettingsOf(r);
+    if (query.migration_threshold.has_value()) s.migration_threshold = settings.migration_threshold;
+    if (query.horizon.has_value()) s.horizon = settings.horizon;
+    return s;
+  };
 
   PlanPage page;
   if (!query.resource_id.empty()) {
@@ -58,7 +56,7 @@ absl::StatusOr<PlanPage> PlanService::Plan(const PlanQuery& query) {
       return absl::FailedPreconditionError(
           absl::StrCat("the reservation of ", query.resource_id, " is ", r.state, ", not active"));
     }
-    ASSIGN_OR_RETURN(PlanDecision d, PlanOne(r, settings, context, now));
+    ASSIGN_OR_RETURN(PlanDecision d, PlanOne(r, settings_of(r), round->context, round->now));
     page.decisions.push_back(std::move(d));
     return page;
   }
@@ -69,11 +67,52 @@ absl::StatusOr<PlanPage> PlanService::Plan(const PlanQuery& query) {
   ASSIGN_OR_RETURN(const std::vector<store::ReservationRecord> listed,
                    sources_.reservations->List(filter));
   for (const store::ReservationRecord& r : listed) {
-    ASSIGN_OR_RETURN(PlanDecision d, PlanOne(r, settings, context, now));
+    ASSIGN_OR_RETURN(PlanDecision d, PlanOne(r, settings_of(r), round->context, round->now));
     page.decisions.push_back(std::move(d));
   }
   if (static_cast<int>(listed.size()) == filter.page_size) page.next_page_token = listed.back().id;
   return page;
+}
+
+absl::StatusOr<std::unique_ptr<PlanRound>> PlanService::StartRound() {
+  auto round = std::make_unique<PlanRound>();
+  round->now = sources_.clock->Now();
+  ASSIGN_OR_RETURN(const store::LocationCatalog catalog, sources_.locations->LoadAll());
+  round->facts = FactsOf(catalog);
+  PlanContext& context = round->context;
+  context.locations = &round->facts.locations;
+  context.regions = &round->facts.regions;
+  context.rtt = sources_.rtt;
+  context.prices = options_.prices;
+  context.max_forecast_age = options_.max_forecast_age;
+  context.decision_to_cutover = options_.decision_to_cutover;
+  ASSIGN_OR_RETURN(context.fleet, FleetNow(round->now));
+  return round;
+}
+
+absl::StatusOr<FleetState> PlanService::FleetNow(absl::Time now) {
+  FleetState fleet;
+  fleet.max_planned_moves_per_hour = options_.max_planned_moves_per_hour;
+  if (sources_.decisions == nullptr) return fleet;
+  ASSIGN_OR_RETURN(const std::optional<store::ControlRecord> control,
+                   sources_.decisions->LatestControl());
+  fleet.paused = control.has_value() && control->action == "pause";
+  ASSIGN_OR_RETURN(fleet.planned_moves_last_hour,
+                   sources_.decisions->PlannedMovesSince(now - absl::Hours(1)));
+  return fleet;
+}
+
+PlannerSettings PlanService::SettingsOf(const store::ReservationRecord& r) const {
+  if (r.planner_overrides_json.empty()) return options_.defaults;
+  PlannerOverrides overrides;
+  // Stored only after validation; one that cannot be read falls back to the defaults.
+  if (!OverridesFromJson(r.planner_overrides_json, &overrides)) return options_.defaults;
+  return overrides.ApplyTo(options_.defaults);
+}
+
+absl::StatusOr<PlanDecision> PlanService::PlanReservation(const store::ReservationRecord& r,
+                                                          const PlanRound& round) {
+  return PlanOne(r, SettingsOf(r), round.context, round.now);
 }
 
 absl::StatusOr<PlanDecision> PlanService::PlanOne(const store::ReservationRecord& r,

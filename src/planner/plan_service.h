@@ -6,6 +6,7 @@
 #define SHADOWPLANE_PLANNER_PLAN_SERVICE_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,8 +16,10 @@
 #include "common/clock.h"
 #include "forecast/predictor.h"
 #include "geo/distance.h"
+#include "planner/location_facts.h"
 #include "planner/move_decision.h"
 #include "planner/planner_settings.h"
+#include "store/decision_repository.h"
 #include "store/location_repository.h"
 #include "store/migration_repository.h"
 #include "store/reservation_repository.h"
@@ -34,6 +37,8 @@ struct PlanServiceOptions {
   // The longest horizon the stored forecasts cover.
   int forecast_horizon_hours = forecast::kDefaultHorizonHours;
   int max_page_size = 500;
+  // The fleet's budget of planner-started migrations per hour.
+  int max_planned_moves_per_hour = 20;
 };
 
 struct PlanQuery {
@@ -42,6 +47,17 @@ struct PlanQuery {
   std::optional<absl::Duration> horizon;
   int page_size = 50;
   std::string page_token;
+};
+
+// What every decision of one pass over many reservations shares: the catalog, the prices and the
+// fleet's state, read once.
+struct PlanRound {
+  absl::Time now;
+  CatalogFacts facts;
+  PlanContext context;  // points into `facts`: a round is not copied or moved
+  PlanRound() = default;
+  PlanRound(const PlanRound&) = delete;
+  PlanRound& operator=(const PlanRound&) = delete;
 };
 
 struct PlanPage {
@@ -56,6 +72,9 @@ class PlanService {
     store::LocationRepository* locations = nullptr;
     store::MigrationRepository* migrations = nullptr;
     forecast::Predictor* predictor = nullptr;
+    // The fleet's pause switch and its planned moves of the last hour (optional: without it the
+    // fleet is never paused and the budget never reached).
+    store::DecisionRepository* decisions = nullptr;
     const geo::RttModel* rtt = nullptr;
     // The expected write freeze of a cutover, in seconds (the freeze model's price of a move).
     std::function<absl::StatusOr<double>()> expected_freeze_seconds;
@@ -68,12 +87,24 @@ class PlanService {
   // an unknown resource; FAILED_PRECONDITION for one whose reservation is not active.
   absl::StatusOr<PlanPage> Plan(const PlanQuery& query);
 
+  // The planner loop's two halves: a round's shared inputs, then one reservation's decision
+  // under its own settings (the defaults with its overrides). Thread-safe: a round may be shared
+  // by the worker threads that plan its reservations.
+  absl::StatusOr<std::unique_ptr<PlanRound>> StartRound();
+  absl::StatusOr<PlanDecision> PlanReservation(const store::ReservationRecord& reservation,
+                                               const PlanRound& round);
+
+  // The reservation's settings: the defaults with its stored overrides laid over them (defaults
+  // alone when it has none, or none that can be read).
+  PlannerSettings SettingsOf(const store::ReservationRecord& reservation) const;
+
   const PlanServiceOptions& options() const { return options_; }
 
  private:
   absl::StatusOr<PlanDecision> PlanOne(const store::ReservationRecord& reservation,
                                        const PlannerSettings& settings, const PlanContext& context,
                                        absl::Time now);
+  absl::StatusOr<FleetState> FleetNow(absl::Time now);
   absl::StatusOr<MoveHistory> HistoryOf(const std::string& resource_id, absl::Time now);
 
   const Sources sources_;

@@ -16,7 +16,7 @@ constexpr char kLocationColumns[] =
     "l.spot_price_per_gib_hour, l.spot_availability, l.bandwidth_price_per_gb, "
     "l.electricity_price_per_kwh, l.power_draw_watts_per_vcpu, l.capacity_millicores, "
     "l.capacity_memory_mib, " SP_SQL_UTC("l.updated_at") ", "
-    "COALESCE(u.millicores, 0), COALESCE(u.memory_mib, 0)";
+    "COALESCE(u.millicores, 0), COALESCE(u.memory_mib, 0), l.cordoned, l.cordon_reason";
 
 constexpr char kLocationFrom[] =
     " FROM locations l LEFT JOIN (SELECT location, sum(capacity_millicores) AS millicores, "
@@ -43,6 +43,8 @@ LocationRecord LocationFromRow(const pqxx::row& r) {
   l.updated_at = FromSqlTime(r[15].as<std::string>());
   l.used_millicores = r[16].as<int64_t>();
   l.used_memory_mib = r[17].as<int64_t>();
+  l.cordoned = r[18].as<bool>();
+  l.cordon_reason = r[19].as<std::string>();
   return l;
 }
 
@@ -198,6 +200,21 @@ absl::Status LocationRepository::DeleteLocation(const std::string& name) {
     txn.commit();
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<LocationRecord> LocationRepository::SetCordon(const std::string& name, bool cordoned,
+                                                             const std::string& reason) {
+  RETURN_IF_ERROR(pool_->Run("cordoning a location", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    if (txn.exec_params("UPDATE locations SET cordoned = $2, cordon_reason = $3 WHERE name = $1",
+                        name, cordoned, cordoned ? reason : std::string())
+            .affected_rows() == 0) {
+      return absl::NotFoundError(absl::StrCat("location '", name, "' does not exist"));
+    }
+    txn.commit();
+    return absl::OkStatus();
+  }));
+  return GetLocation(name);
 }
 
 absl::StatusOr<LocationCatalog> LocationRepository::LoadAll() {

@@ -42,6 +42,9 @@ struct LocationRecord {
   // Computed: capacity held by live instances.
   int64_t used_millicores = 0;
   int64_t used_memory_mib = 0;
+  // Cordoned: nothing is placed or moved into it (LocationService.Cordon).
+  bool cordoned = false;
+  std::string cordon_reason;
 };
 
 struct Page {
@@ -70,6 +73,9 @@ class LocationRepository {
   absl::StatusOr<std::vector<LocationRecord>> ListLocations(const Page& page,
                                                             const std::string& region);
   absl::Status DeleteLocation(const std::string& name);
+  // Cordons (or uncordons) `name`, keeping its other columns; NOT_FOUND for an unknown one.
+  absl::StatusOr<LocationRecord> SetCordon(const std::string& name, bool cordoned,
+                                           const std::string& reason);
 
   // All regions and locations (a deployment has tens, not millions).
   absl::StatusOr<LocationCatalog> LoadAll();

@@ -25,7 +25,8 @@ constexpr char kColumns[] =
                         "m.freeze_seconds, m.final_dirty_bytes, m.final_dirty_files, " SP_SQL_UTC(
                             "m.switched_at") ", m.loss_window_seconds, " SP_SQL_UTC("m.observe_until") ", "
                         "m.forecast_wape, m.paid_off, COALESCE(m.observation_note, ''), " SP_SQL_UTC(
-                            "m.switch_requested_at");
+                            "m.switch_requested_at") ", COALESCE(m.decision_id::text, ''), "
+                        "m.predicted_saving, m.predicted_confidence";
 
 // Sets every progress column from $2..$19 (see WriteProgress).
 constexpr char kSetProgress[] =
@@ -102,6 +103,9 @@ MigrationRecord FromRow(const pqxx::row& r) {
   p.paid_off = Opt<bool>(r[32]);
   p.observation_note = r[33].as<std::string>();
   p.switch_requested_at = OptTime(r[34]);
+  m.decision_id = r[35].as<std::string>();
+  m.predicted_saving = Opt<double>(r[36]);
+  m.predicted_confidence = Opt<double>(r[37]);
   return m;
 }
 
@@ -155,12 +159,15 @@ absl::StatusOr<MigrationRecord> MigrationRepository::Create(const MigrationRecor
             absl::StrCat(
                 "WITH m AS (INSERT INTO migrations (request_id, resource_id, state, "
                 "reason, source_instance_id, target_instance_id, target_location, "
-                "target_capacity_type, created_at, updated_at, state_entered_at, kind) VALUES ($1, "
-                "$2::uuid, 'PLANNED', $3, $4::uuid, $5::uuid, $6, $7, $8::timestamptz, "
-                "$8::timestamptz, $8::timestamptz, $9) RETURNING *) SELECT ",
+                "target_capacity_type, created_at, updated_at, state_entered_at, kind, "
+                "decision_id, "
+                "predicted_saving, predicted_confidence) VALUES ($1, $2::uuid, 'PLANNED', $3, "
+                "$4::uuid, $5::uuid, $6, $7, $8::timestamptz, $8::timestamptz, $8::timestamptz, "
+                "$9, $10::uuid, $11, $12) RETURNING *) SELECT ",
                 kColumns, " FROM m"),
             m.request_id, m.resource_id, m.reason, NonEmpty(m.source_instance_id),
-            NonEmpty(m.target_instance_id), m.target_location, m.target_capacity_type, at, m.kind);
+            NonEmpty(m.target_instance_id), m.target_location, m.target_capacity_type, at, m.kind,
+            NonEmpty(m.decision_id), m.predicted_saving, m.predicted_confidence);
         MigrationRecord record = FromRow(inserted[0]);
         // An observation of the resource's previous move ends here: the new move changes what
         // it would measure.

@@ -62,6 +62,10 @@ struct MigrationRecord {
   bool cancel_requested = false;
   std::optional<absl::Time> state_entered_at;
   MigrationProgress progress;
+  // Set when the planner started it (planner_decisions.id), with what the decision expected.
+  std::string decision_id;
+  std::optional<double> predicted_saving;
+  std::optional<double> predicted_confidence;
 };
 
 // One pre-copy or final sync round of a migration.

@@ -30,7 +30,7 @@ const std::string& ReservationSelect() {
       SP_SQL_UTC("r.created_at"), ", ", SP_SQL_UTC("r.updated_at"), ", p.*, s.*, ",
       SP_SQL_UTC("r.last_synced_at"),
       ", COALESCE(r.last_sync_error, ''), r.traffic_provider, "
-      "r.service_name",
+      "r.service_name, r.planner_overrides",
       " FROM reservations r JOIN resources res ON res.id = r.resource_id ",
       InstanceLateral("primary", "p"), InstanceLateral("shadow", "s")));
   return *sql;
@@ -83,6 +83,7 @@ ReservationRecord FromRow(const pqxx::row& row) {
   r.last_sync_error = row[kSyncColumn + 1].as<std::string>();
   r.traffic_provider = row[kSyncColumn + 2].as<std::string>();
   r.service_name = row[kSyncColumn + 3].as<std::string>();
+  r.planner_overrides_json = row[kSyncColumn + 4].as<std::string>();
   return r;
 }
 
@@ -118,13 +119,14 @@ absl::StatusOr<ReservationRecord> ReservationRepository::CreatePending(Reservati
                    "placement, capacity_millicores, memory_mib, capacity_type, "
                    "shadow_capacity_fraction, shadow_sync_interval_seconds, "
                    "explanation, seed_dir, created_at, updated_at, traffic_provider, "
-                   "service_name) VALUES ($1, $2::uuid, 'pending', $3::jsonb, $4, $5, $6, $7, "
-                   "$8, $9, $10, $11::timestamptz, $11::timestamptz, $12, $13) RETURNING id::text",
+                   "service_name, planner_overrides) VALUES ($1, $2::uuid, 'pending', $3::jsonb, "
+                   "$4, $5, $6, $7, $8, $9, $10, $11::timestamptz, $11::timestamptz, $12, $13, "
+                   "$14) RETURNING id::text",
                    draft.request_id, draft.resource_id, draft.placement_json,
                    draft.capacity.millicores, draft.capacity.memory_mib,
                    CapacityTypeName(draft.capacity.type), draft.shadow_capacity_fraction,
                    draft.shadow_sync_interval_seconds, draft.explanation, draft.seed_dir, at,
-                   draft.traffic_provider, draft.service_name)[0]
+                   draft.traffic_provider, draft.service_name, draft.planner_overrides_json)[0]
                 .as<std::string>();
         draft.primary.id = InsertInstance(txn, draft.resource_id, draft.primary, at);
         draft.shadow.id = InsertInstance(txn, draft.resource_id, draft.shadow, at);
@@ -412,9 +414,9 @@ absl::Status ReservationRepository::UpdateSettings(const ReservationRecord& r, a
         txn.exec_params(
             "UPDATE reservations SET capacity_millicores = $2, memory_mib = $3, "
             "shadow_capacity_fraction = $4, shadow_sync_interval_seconds = $5, "
-            "updated_at = $6::timestamptz WHERE id = $1::uuid",
+            "updated_at = $6::timestamptz, planner_overrides = $7 WHERE id = $1::uuid",
             r.id, r.capacity.millicores, r.capacity.memory_mib, r.shadow_capacity_fraction,
-            r.shadow_sync_interval_seconds, ToSqlTime(now));
+            r.shadow_sync_interval_seconds, ToSqlTime(now), r.planner_overrides_json);
         txn.commit();
         return absl::OkStatus();
       });

@@ -49,6 +49,8 @@ struct ReservationRecord {
   // Where its clients are steered (providers/traffic_provider.h); empty provider: nowhere.
   std::string traffic_provider;
   std::string service_name;
+  // The planner's overrides (planner/planner_overrides_codec.h); empty: the global defaults.
+  std::string planner_overrides_json;
 };
 
 struct ReservationFilter {

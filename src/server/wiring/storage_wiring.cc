@@ -36,6 +36,7 @@ absl::StatusOr<std::unique_ptr<StorageWiring>> StorageWiring::Build(
   w->forecasts_ = std::make_unique<store::ForecastRepository>(p);
   w->events_ = std::make_unique<store::EventRepository>(p);
   w->migrations_ = std::make_unique<store::MigrationRepository>(p);
+  w->decisions_ = std::make_unique<store::DecisionRepository>(p);
   w->cutovers_ = std::make_unique<store::CutoverRepository>(p);
   w->traffic_switches_ = std::make_unique<store::TrafficSwitchRepository>(p);
   DatabaseSupervisorOptions supervision;

@@ -16,6 +16,7 @@
 #include "store/access_log_store.h"
 #include "store/connection_pool.h"
 #include "store/cutover_repository.h"
+#include "store/decision_repository.h"
 #include "store/embedded_postgres.h"
 #include "store/event_repository.h"
 #include "store/forecast_repository.h"
@@ -60,6 +61,7 @@ class StorageWiring {
   store::MigrationRepository* migrations() { return migrations_.get(); }
   store::CutoverRepository* cutovers() { return cutovers_.get(); }
   store::TrafficSwitchRepository* traffic_switches() { return traffic_switches_.get(); }
+  store::DecisionRepository* decisions() { return decisions_.get(); }
 
  private:
   StorageWiring() = default;
@@ -79,6 +81,7 @@ class StorageWiring {
   std::unique_ptr<store::MigrationRepository> migrations_;
   std::unique_ptr<store::CutoverRepository> cutovers_;
   std::unique_ptr<store::TrafficSwitchRepository> traffic_switches_;
+  std::unique_ptr<store::DecisionRepository> decisions_;
   std::unique_ptr<DatabaseSupervisor> supervisor_;
 };
 

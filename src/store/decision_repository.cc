@@ -1,0 +1,222 @@
+#include "store/decision_repository.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "store/sql_time.h"
+#include "store/uuid.h"
+
+namespace shadowplane::store {
+
+namespace {
+
+constexpr char kColumns[] =
+    "id::text, resource_id::text, reservation_id::text, " SP_SQL_UTC(
+        "decided_at") ", outcome, blocking_gate, from_location, to_location, confidence, "
+                      "expected_saving, mode, threshold, horizon_seconds, reason, explanation, " SP_SQL_UTC(
+                          "reservation_updated_at") ", COALESCE(migration_id::text, '')";
+
+DecisionRecord FromRow(const pqxx::row& r) {
+  DecisionRecord d;
+  d.id = r[0].as<std::string>();
+  d.resource_id = r[1].as<std::string>();
+  d.reservation_id = r[2].as<std::string>();
+  d.decided_at = FromSqlTime(r[3].as<std::string>());
+  d.outcome = r[4].as<std::string>();
+  d.blocking_gate = r[5].as<std::string>();
+  d.from_location = r[6].as<std::string>();
+  d.to_location = r[7].as<std::string>();
+  d.confidence = r[8].as<double>();
+  d.expected_saving = r[9].as<double>();
+  d.mode = r[10].as<std::string>();
+  d.threshold = r[11].as<double>();
+  d.horizon = absl::Seconds(r[12].as<int64_t>());
+  d.reason = r[13].as<std::string>();
+  d.explanation_json = r[14].as<std::string>();
+  d.reservation_updated_at = FromSqlTime(r[15].as<std::string>());
+  d.migration_id = r[16].as<std::string>();
+  return d;
+}
+
+ControlRecord ControlFromRow(const pqxx::row& r) {
+  ControlRecord c;
+  c.id = r[0].as<int64_t>();
+  c.at = FromSqlTime(r[1].as<std::string>());
+  c.action = r[2].as<std::string>();
+  c.actor = r[3].as<std::string>();
+  c.reason = r[4].as<std::string>();
+  return c;
+}
+
+constexpr char kControlColumns[] = "id, " SP_SQL_UTC("at") ", action, actor, reason";
+
+}  // namespace
+
+absl::StatusOr<std::string> DecisionRepository::Insert(const DecisionRecord& d) {
+  if (!LooksLikeUuid(d.resource_id) || !LooksLikeUuid(d.reservation_id)) {
+    return absl::InvalidArgumentError("a decision needs the resource's and reservation's ids");
+  }
+  return pool_->Run(
+      "recording a planner decision", [&](pqxx::connection& conn) -> absl::StatusOr<std::string> {
+        pqxx::work txn(conn);
+        const std::string id =
+            txn.exec_params1(
+                   "INSERT INTO planner_decisions (resource_id, reservation_id, decided_at, "
+                   "outcome, blocking_gate, from_location, to_location, confidence, "
+                   "expected_saving, mode, threshold, horizon_seconds, reason, explanation, "
+                   "reservation_updated_at) VALUES ($1::uuid, $2::uuid, $3::timestamptz, $4, $5, "
+                   "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15::timestamptz) RETURNING id::text",
+                   d.resource_id, d.reservation_id, ToSqlTime(d.decided_at), d.outcome,
+                   d.blocking_gate, d.from_location, d.to_location, d.confidence, d.expected_saving,
+                   d.mode, d.threshold, absl::ToInt64Seconds(d.horizon), d.reason,
+                   d.explanation_json, ToSqlTime(d.reservation_updated_at))[0]
+                .as<std::string>();
+        txn.commit();
+        return id;
+      });
+}
+
+absl::StatusOr<DecisionRecord> DecisionRepository::Get(const std::string& id) {
+  if (!LooksLikeUuid(id)) return absl::NotFoundError(absl::StrCat("decision ", id, " not found"));
+  return pool_->Run(
+      "reading a planner decision", [&](pqxx::connection& conn) -> absl::StatusOr<DecisionRecord> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result r = txn.exec_params(
+            absl::StrCat("SELECT ", kColumns, " FROM planner_decisions WHERE id = $1::uuid"), id);
+        if (r.empty()) return absl::NotFoundError(absl::StrCat("decision ", id, " not found"));
+        return FromRow(r[0]);
+      });
+}
+
+absl::StatusOr<std::vector<DecisionRecord>> DecisionRepository::List(const DecisionFilter& f) {
+  if (!f.resource_id.empty() && !LooksLikeUuid(f.resource_id)) {
+    return std::vector<DecisionRecord>{};
+  }
+  if (!f.before_id.empty() && !LooksLikeUuid(f.before_id)) {
+    return absl::InvalidArgumentError("before_id is not a decision id");
+  }
+  std::optional<std::string> from, to, before_time, resource, outcome, before_id;
+  if (f.from) from = ToSqlTime(*f.from);
+  if (f.to) to = ToSqlTime(*f.to);
+  if (f.before_time) before_time = ToSqlTime(*f.before_time);
+  if (!f.resource_id.empty()) resource = f.resource_id;
+  if (!f.outcome.empty()) outcome = f.outcome;
+  if (!f.before_id.empty()) before_id = f.before_id;
+  return pool_->Run(
+      "listing planner decisions",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<DecisionRecord>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec_params(
+            absl::StrCat(
+                "SELECT ", kColumns,
+                " FROM planner_decisions WHERE ($1::uuid IS NULL OR resource_id = $1::uuid) "
+                "AND ($2::text IS NULL OR outcome = $2) AND ($3::timestamptz IS NULL OR "
+                "decided_at >= $3::timestamptz) AND ($4::timestamptz IS NULL OR decided_at < "
+                "$4::timestamptz) AND ($5::timestamptz IS NULL OR (decided_at, id) < "
+                "($5::timestamptz, COALESCE($6::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))) "
+                "ORDER BY decided_at DESC, id DESC LIMIT $7"),
+            resource, outcome, from, to, before_time, before_id, f.page_size);
+        std::vector<DecisionRecord> out;
+        out.reserve(rows.size());
+        for (const auto& row : rows) out.push_back(FromRow(row));
+        return out;
+      });
+}
+
+absl::StatusOr<std::map<std::string, LastDecision>> DecisionRepository::LatestSince(
+    absl::Time since) {
+  return pool_->Run(
+      "reading the latest planner decisions",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::map<std::string, LastDecision>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec_params(
+            "SELECT DISTINCT ON (resource_id) resource_id::text, outcome, to_location, "
+            "blocking_gate, " SP_SQL_UTC("decided_at") " FROM planner_decisions WHERE "
+            "decided_at >= $1::timestamptz ORDER BY resource_id, decided_at DESC, id DESC",
+            ToSqlTime(since));
+        std::map<std::string, LastDecision> out;
+        for (const auto& row : rows) {
+          LastDecision& d = out[row[0].as<std::string>()];
+          d.outcome = row[1].as<std::string>();
+          d.to_location = row[2].as<std::string>();
+          d.blocking_gate = row[3].as<std::string>();
+          d.decided_at = FromSqlTime(row[4].as<std::string>());
+        }
+        return out;
+      });
+}
+
+absl::Status DecisionRepository::SetMigration(const std::string& decision_id,
+                                              const std::string& migration_id) {
+  if (!LooksLikeUuid(decision_id) || !LooksLikeUuid(migration_id)) {
+    return absl::InvalidArgumentError("linking a decision needs both ids");
+  }
+  return pool_->Run(
+      "linking a decision to its migration", [&](pqxx::connection& conn) -> absl::Status {
+        pqxx::work txn(conn);
+        txn.exec_params("UPDATE planner_decisions SET migration_id = $2::uuid WHERE id = $1::uuid",
+                        decision_id, migration_id);
+        txn.commit();
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<int64_t> DecisionRepository::PruneBefore(absl::Time before) {
+  return pool_->Run(
+      "pruning planner decisions", [&](pqxx::connection& conn) -> absl::StatusOr<int64_t> {
+        pqxx::work txn(conn);
+        const pqxx::result r = txn.exec_params(
+            "DELETE FROM planner_decisions WHERE decided_at < $1::timestamptz", ToSqlTime(before));
+        txn.commit();
+        return static_cast<int64_t>(r.affected_rows());
+      });
+}
+
+absl::StatusOr<int> DecisionRepository::PlannedMovesSince(absl::Time since) {
+  return pool_->Run("counting planned moves", [&](pqxx::connection& conn) -> absl::StatusOr<int> {
+    pqxx::read_transaction txn(conn);
+    return txn
+        .exec_params1(
+            "SELECT count(*) FROM migrations WHERE decision_id IS NOT NULL AND created_at >= "
+            "$1::timestamptz",
+            ToSqlTime(since))[0]
+        .as<int>();
+  });
+}
+
+absl::StatusOr<ControlRecord> DecisionRepository::RecordControl(const ControlRecord& c) {
+  return pool_->Run(
+      "recording a planner control", [&](pqxx::connection& conn) -> absl::StatusOr<ControlRecord> {
+        pqxx::work txn(conn);
+        const pqxx::row r = txn.exec_params1(
+            absl::StrCat("INSERT INTO planner_controls (at, action, actor, reason) VALUES "
+                         "($1::timestamptz, $2, $3, $4) RETURNING ",
+                         kControlColumns),
+            ToSqlTime(c.at), c.action, c.actor, c.reason);
+        txn.commit();
+        return ControlFromRow(r);
+      });
+}
+
+absl::StatusOr<std::optional<ControlRecord>> DecisionRepository::LatestControl() {
+  absl::StatusOr<std::vector<ControlRecord>> last = Controls(1);
+  if (!last.ok()) return last.status();
+  if (last->empty()) return std::optional<ControlRecord>();
+  return std::optional<ControlRecord>(last->front());
+}
+
+absl::StatusOr<std::vector<ControlRecord>> DecisionRepository::Controls(int limit) {
+  return pool_->Run("reading planner controls",
+                    [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<ControlRecord>> {
+                      pqxx::read_transaction txn(conn);
+                      const pqxx::result rows = txn.exec_params(
+                          absl::StrCat("SELECT ", kControlColumns,
+                                       " FROM planner_controls ORDER BY id DESC LIMIT $1"),
+                          limit);
+                      std::vector<ControlRecord> out;
+                      for (const auto& row : rows) out.push_back(ControlFromRow(row));
+                      return out;
+                    });
+}
+
+}  // namespace shadowplane::store

@@ -1,0 +1,97 @@
+// The planner's record: `planner_decisions` (the loop's decisions with their explanations, linked
+// to the migrations they started) and `planner_controls` (Pause and Resume, an audit log whose
+// newest row is the fleet's state). See migrations/0012_planner.sql. Thread-safe (each call takes
+// a pooled connection).
+#ifndef SHADOWPLANE_STORE_DECISION_REPOSITORY_H_
+#define SHADOWPLANE_STORE_DECISION_REPOSITORY_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "store/connection_pool.h"
+
+namespace shadowplane::store {
+
+struct DecisionRecord {
+  std::string id;  // set by Insert
+  std::string resource_id;
+  std::string reservation_id;
+  absl::Time decided_at;
+  std::string outcome;        // stay, move, recommend, blocked
+  std::string blocking_gate;  // empty: none
+  std::string from_location;
+  std::string to_location;  // empty: no candidate qualified
+  double confidence = 0;
+  double expected_saving = 0;
+  std::string mode;
+  double threshold = 0;
+  absl::Duration horizon;
+  std::string reason;
+  std::string explanation_json;
+  absl::Time reservation_updated_at;
+  std::string migration_id;  // empty: none started
+};
+
+// What the loop compares a new decision with.
+struct LastDecision {
+  std::string outcome;
+  std::string to_location;
+  std::string blocking_gate;
+  absl::Time decided_at;
+};
+
+struct DecisionFilter {
+  std::string resource_id;         // empty: any
+  std::string outcome;             // empty: any
+  std::optional<absl::Time> from;  // decided_at >= from
+  std::optional<absl::Time> to;    // decided_at < to
+  int page_size = 100;
+  // Newest first: the (decided_at, id) of the previous page's last row.
+  std::optional<absl::Time> before_time;
+  std::string before_id;
+};
+
+struct ControlRecord {
+  int64_t id = 0;
+  absl::Time at;
+  std::string action;  // pause, resume
+  std::string actor;
+  std::string reason;
+};
+
+class DecisionRepository {
+ public:
+  explicit DecisionRepository(ConnectionPool* pool) : pool_(pool) {}
+
+  // Stores `d` and returns its id.
+  absl::StatusOr<std::string> Insert(const DecisionRecord& d);
+  // NOT_FOUND for an unknown id (one that is not a UUID included).
+  absl::StatusOr<DecisionRecord> Get(const std::string& id);
+  absl::StatusOr<std::vector<DecisionRecord>> List(const DecisionFilter& filter);
+  // The newest decision of every resource decided at or after `since`, by resource id.
+  absl::StatusOr<std::map<std::string, LastDecision>> LatestSince(absl::Time since);
+  // Links the decision to the migration it started.
+  absl::Status SetMigration(const std::string& decision_id, const std::string& migration_id);
+  // Deletes decisions decided before `before`; returns how many.
+  absl::StatusOr<int64_t> PruneBefore(absl::Time before);
+
+  // Planned migrations the planner started (decision_id set) created at or after `since`.
+  absl::StatusOr<int> PlannedMovesSince(absl::Time since);
+
+  absl::StatusOr<ControlRecord> RecordControl(const ControlRecord& control);
+  // The newest control row; nullopt when the planner was never paused.
+  absl::StatusOr<std::optional<ControlRecord>> LatestControl();
+  // Newest first.
+  absl::StatusOr<std::vector<ControlRecord>> Controls(int limit);
+
+ private:
+  ConnectionPool* const pool_;
+};
+
+}  // namespace shadowplane::store
+
+#endif  // SHADOWPLANE_STORE_DECISION_REPOSITORY_H_
