@@ -2,7 +2,8 @@
 -- reservations' planner overrides, and the link from a planned migration to the decision that
 -- started it.
 
--- A resource's decision as the planner loop took it: a row when the outcome (or the target)
+-- A resource's decision as the planner loop took it (the migration it started names it in
+-- migrations.decision_id): a row when the outcome (or the target)
 -- changes, and at most one an hour otherwise; pruned after --decision_retention.
 CREATE TABLE planner_decisions (
   id                      uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -23,7 +24,9 @@ CREATE TABLE planner_decisions (
   explanation             text NOT NULL,
   -- The reservation's updated_at when decided: a decision about an older reservation is stale.
   reservation_updated_at  timestamptz NOT NULL,
-  migration_id            uuid
+  -- The last tick that took the same decision again (a row is not written for it): a decision
+  -- not confirmed for two plan intervals is stale.
+  confirmed_at            timestamptz NOT NULL
 );
 CREATE INDEX planner_decisions_resource_idx ON planner_decisions (resource_id, decided_at DESC);
 CREATE INDEX planner_decisions_time_idx ON planner_decisions (decided_at, id);

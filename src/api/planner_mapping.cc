@@ -1,8 +1,10 @@
 #include "api/planner_mapping.h"
 
+#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
 #include "common/proto_time.h"
+#include "common/status_macros.h"
 
 namespace shadowplane::api {
 
@@ -84,6 +86,80 @@ void ToProto(const planner::PlanDecision& d, pb::ResourcePlan* out) {
 void ToProto(const planner::PlanPage& page, pb::PlanResponse* out) {
   for (const planner::PlanDecision& d : page.decisions) ToProto(d, out->add_plans());
   out->set_next_page_token(page.next_page_token);
+}
+
+std::string ExplanationJson(const planner::PlanDecision& decision) {
+  pb::ResourcePlan plan;
+  ToProto(decision, &plan);
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(plan, &json).ok()) return "{}";
+  return json;
+}
+
+absl::StatusOr<planner::DecisionQuery> FromProto(const pb::ListDecisionsRequest& request) {
+  planner::DecisionQuery q;
+  q.resource_id = request.resource_id();
+  q.outcome = request.outcome();
+  if (request.has_from()) {
+    ASSIGN_OR_RETURN(q.from, CheckedProtoTime(request.from(), "from"));
+  }
+  if (request.has_to()) {
+    ASSIGN_OR_RETURN(q.to, CheckedProtoTime(request.to(), "to"));
+  }
+  q.page_size = request.page_size();
+  q.page_token = request.page_token();
+  return q;
+}
+
+void ToProto(const store::DecisionRecord& d, bool with_explanation, pb::Decision* out) {
+  out->set_id(d.id);
+  out->set_resource_id(d.resource_id);
+  out->set_reservation_id(d.reservation_id);
+  *out->mutable_decided_at() = ToProtoTime(d.decided_at);
+  *out->mutable_confirmed_at() = ToProtoTime(d.confirmed_at);
+  out->set_outcome(d.outcome);
+  out->set_blocking_gate(d.blocking_gate);
+  out->set_from_location(d.from_location);
+  out->set_to_location(d.to_location);
+  out->set_confidence(d.confidence);
+  out->set_expected_saving(d.expected_saving);
+  out->set_mode(d.mode);
+  out->set_migration_threshold(d.threshold);
+  *out->mutable_horizon() = ToProtoDuration(d.horizon);
+  out->set_reason(d.reason);
+  out->set_migration_id(d.migration_id);
+  if (with_explanation) {
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = true;  // written by an older or newer version
+    if (!google::protobuf::util::JsonStringToMessage(d.explanation_json, out->mutable_explanation(),
+                                                     options)
+             .ok()) {
+      out->clear_explanation();
+    }
+  }
+}
+
+namespace {
+
+void ControlToProto(const store::ControlRecord& c, pb::PlannerControl* out) {
+  *out->mutable_at() = ToProtoTime(c.at);
+  out->set_action(c.action);
+  out->set_actor(c.actor);
+  out->set_reason(c.reason);
+}
+
+}  // namespace
+
+void ToProto(const planner::PlannerStatus& status, int max_planned_moves_per_hour,
+             pb::PlannerStatus* out) {
+  out->set_paused(status.paused);
+  if (status.last_control.has_value())
+    ControlToProto(*status.last_control, out->mutable_last_control());
+  for (const store::ControlRecord& c : status.recent_controls) {
+    ControlToProto(c, out->add_recent_controls());
+  }
+  out->set_planned_moves_last_hour(status.planned_moves_last_hour);
+  out->set_max_planned_moves_per_hour(max_planned_moves_per_hour);
 }
 
 }  // namespace shadowplane::api

@@ -4,6 +4,7 @@
 #define SHADOWPLANE_API_PLANNER_MAPPING_H_
 
 #include "absl/status/statusor.h"
+#include "planner/decision_service.h"
 #include "planner/plan_service.h"
 #include "shadowplane/v1/planner.pb.h"
 
@@ -13,6 +14,18 @@ namespace shadowplane::api {
 absl::StatusOr<planner::PlanQuery> FromProto(const shadowplane::v1::PlanRequest& request);
 void ToProto(const planner::PlanPage& page, shadowplane::v1::PlanResponse* out);
 void ToProto(const planner::PlanDecision& decision, shadowplane::v1::ResourcePlan* out);
+
+// The explanation as stored in planner_decisions.explanation: the ResourcePlan in proto JSON.
+std::string ExplanationJson(const planner::PlanDecision& decision);
+
+// INVALID_ARGUMENT naming from or to when out of a Timestamp's range.
+absl::StatusOr<planner::DecisionQuery> FromProto(
+    const shadowplane::v1::ListDecisionsRequest& request);
+// With its explanation when `with_explanation` (a stored one that cannot be read is left out).
+void ToProto(const store::DecisionRecord& decision, bool with_explanation,
+             shadowplane::v1::Decision* out);
+void ToProto(const planner::PlannerStatus& status, int max_planned_moves_per_hour,
+             shadowplane::v1::PlannerStatus* out);
 
 }  // namespace shadowplane::api
 

@@ -220,6 +220,14 @@ SP_SETTING(double, delayed_request_price, planning.delayed_request_price,
            "Dollars per request held by a cutover's write freeze");
 SP_SETTING(absl::Duration, plan_max_forecast_age, planning.plan_max_forecast_age,
            "A stored forecast older than this is stale: the planner does not move on it");
+SP_SETTING(absl::Duration, plan_interval, planning.plan_interval,
+           "Domain time between the planner's ticks (on the replica holding the planner lease)");
+SP_SETTING(absl::Duration, decision_retention, planning.decision_retention,
+           "Stored planner decisions older than this are deleted (at least 1h)");
+SP_SETTING(int, max_planned_moves_per_hour, planning.max_planned_moves_per_hour,
+           "The fleet's budget of planner-started migrations per hour; beyond it moves wait");
+SP_SETTING(int, planner_threads, planning.planner_threads,
+           "Worker threads that decide reservations during a planner tick (1 to 64)");
 
 namespace shadowplane::server {
 

@@ -161,6 +161,18 @@ absl::Status PlanningSettings::Validate() const {
                                             absl::FormatDuration(plan_horizon)));
   }
   RETURN_IF_ERROR(Positive("plan_max_forecast_age", plan_max_forecast_age));
+  RETURN_IF_ERROR(Positive("plan_interval", plan_interval));
+  if (decision_retention < absl::Hours(1)) {
+    return Bad("decision_retention",
+               absl::StrCat("must be at least 1h, got ", absl::FormatDuration(decision_retention)));
+  }
+  if (max_planned_moves_per_hour < 0) {
+    return Bad("max_planned_moves_per_hour",
+               absl::StrCat("must not be negative, got ", max_planned_moves_per_hour));
+  }
+  if (planner_threads < 1 || planner_threads > 64) {
+    return Bad("planner_threads", absl::StrCat("must be within [1, 64], got ", planner_threads));
+  }
   RETURN_IF_ERROR(FiniteNotNegative("latency_price_per_request_ms", latency_price_per_request_ms));
   RETURN_IF_ERROR(FiniteNotNegative("delayed_request_price", delayed_request_price));
   // The rest share the planner's own checks; its field names are the flags' names.

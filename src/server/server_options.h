@@ -27,6 +27,7 @@
 #include "migration/migration_driver.h"
 #include "migration/migrator.h"
 #include "planner/plan_service.h"
+#include "planner/planner_loop.h"
 #include "planner/planner_settings.h"
 #include "server/database_supervisor.h"
 #include "shadow/shadow_syncer.h"
@@ -163,6 +164,10 @@ struct PlanningSettings {
   double latency_price_per_request_ms = planner::PlanPrices().latency_price_per_request_ms;
   double delayed_request_price = planner::PlanPrices().delayed_request_price;
   absl::Duration plan_max_forecast_age = planner::PlanServiceOptions().max_forecast_age;
+  absl::Duration plan_interval = planner::PlannerLoopOptions().interval;
+  absl::Duration decision_retention = planner::PlannerLoopOptions().decision_retention;
+  int max_planned_moves_per_hour = planner::PlanServiceOptions().max_planned_moves_per_hour;
+  int planner_threads = 2;
   absl::Status Validate() const;
   // The planner's settings as given (Validate first).
   planner::PlannerSettings Defaults() const;

@@ -135,6 +135,7 @@ class ShadowplaneServer::Impl {
     areas_->reservations->StartLoops(replica);
     areas_->telemetry->StartLoops(replica);
     areas_->forecasting->StartLoop(replica);
+    areas_->planning->StartLoop(replica);
     LOG_EVENT(kInfo, "shadowplane started")
         .Field("version", SHADOWPLANE_VERSION)
         .Field("grpc", absl::StrCat(HostOf(options_.process.listen), ":", grpc_port_))

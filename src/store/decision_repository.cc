@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "store/sql_array.h"
 #include "store/sql_time.h"
 #include "store/uuid.h"
 
@@ -14,7 +15,7 @@ constexpr char kColumns[] =
     "id::text, resource_id::text, reservation_id::text, " SP_SQL_UTC(
         "decided_at") ", outcome, blocking_gate, from_location, to_location, confidence, "
                       "expected_saving, mode, threshold, horizon_seconds, reason, explanation, " SP_SQL_UTC(
-                          "reservation_updated_at") ", COALESCE(migration_id::text, '')";
+                          "reservation_updated_at") ", COALESCE((SELECT m.id::text FROM migrations m WHERE m.decision_id = d.id ORDER BY m.created_at LIMIT 1), ''), " SP_SQL_UTC("confirmed_at");
 
 DecisionRecord FromRow(const pqxx::row& r) {
   DecisionRecord d;
@@ -35,6 +36,7 @@ DecisionRecord FromRow(const pqxx::row& r) {
   d.explanation_json = r[14].as<std::string>();
   d.reservation_updated_at = FromSqlTime(r[15].as<std::string>());
   d.migration_id = r[16].as<std::string>();
+  d.confirmed_at = FromSqlTime(r[17].as<std::string>());
   return d;
 }
 
@@ -64,8 +66,9 @@ absl::StatusOr<std::string> DecisionRepository::Insert(const DecisionRecord& d) 
                    "INSERT INTO planner_decisions (resource_id, reservation_id, decided_at, "
                    "outcome, blocking_gate, from_location, to_location, confidence, "
                    "expected_saving, mode, threshold, horizon_seconds, reason, explanation, "
-                   "reservation_updated_at) VALUES ($1::uuid, $2::uuid, $3::timestamptz, $4, $5, "
-                   "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15::timestamptz) RETURNING id::text",
+                   "reservation_updated_at, confirmed_at) VALUES ($1::uuid, $2::uuid, "
+                   "$3::timestamptz, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                   "$15::timestamptz, $3::timestamptz) RETURNING id::text",
                    d.resource_id, d.reservation_id, ToSqlTime(d.decided_at), d.outcome,
                    d.blocking_gate, d.from_location, d.to_location, d.confidence, d.expected_saving,
                    d.mode, d.threshold, absl::ToInt64Seconds(d.horizon), d.reason,
@@ -76,13 +79,56 @@ absl::StatusOr<std::string> DecisionRepository::Insert(const DecisionRecord& d) 
       });
 }
 
+absl::Status DecisionRepository::InsertBatch(const std::vector<DecisionRecord>& batch) {
+  if (batch.empty()) return absl::OkStatus();
+  SqlArray resource, reservation, decided, outcome, gate, from, to, confidence, saving, mode,
+      threshold, horizon, reason, explanation, updated;
+  for (const DecisionRecord& d : batch) {
+    if (!LooksLikeUuid(d.resource_id) || !LooksLikeUuid(d.reservation_id)) {
+      return absl::InvalidArgumentError("a decision needs the resource's and reservation's ids");
+    }
+    resource.AddText(d.resource_id);
+    reservation.AddText(d.reservation_id);
+    decided.AddTime(d.decided_at);
+    outcome.AddText(d.outcome);
+    gate.AddText(d.blocking_gate);
+    from.AddText(d.from_location);
+    to.AddText(d.to_location);
+    confidence.AddDouble(d.confidence);
+    saving.AddDouble(d.expected_saving);
+    mode.AddText(d.mode);
+    threshold.AddDouble(d.threshold);
+    horizon.AddInt(absl::ToInt64Seconds(d.horizon));
+    reason.AddText(d.reason);
+    explanation.AddText(d.explanation_json);
+    updated.AddTime(d.reservation_updated_at);
+  }
+  return pool_->Run("recording planner decisions", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    txn.exec_params(
+        "INSERT INTO planner_decisions (resource_id, reservation_id, decided_at, outcome, "
+        "blocking_gate, from_location, to_location, confidence, expected_saving, mode, threshold, "
+        "horizon_seconds, reason, explanation, reservation_updated_at, confirmed_at) SELECT r, v, "
+        "t, o, g, f, l, c, s, m, h, z, e, x, u, t FROM unnest($1::uuid[], $2::uuid[], "
+        "$3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], "
+        "$8::double precision[], $9::double precision[], $10::text[], $11::double precision[], "
+        "$12::bigint[], $13::text[], $14::text[], $15::timestamptz[]) AS a(r, v, t, o, g, f, l, "
+        "c, s, m, h, z, e, x, u)",
+        resource.Take(), reservation.Take(), decided.Take(), outcome.Take(), gate.Take(),
+        from.Take(), to.Take(), confidence.Take(), saving.Take(), mode.Take(), threshold.Take(),
+        horizon.Take(), reason.Take(), explanation.Take(), updated.Take());
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<DecisionRecord> DecisionRepository::Get(const std::string& id) {
   if (!LooksLikeUuid(id)) return absl::NotFoundError(absl::StrCat("decision ", id, " not found"));
   return pool_->Run(
       "reading a planner decision", [&](pqxx::connection& conn) -> absl::StatusOr<DecisionRecord> {
         pqxx::read_transaction txn(conn);
         const pqxx::result r = txn.exec_params(
-            absl::StrCat("SELECT ", kColumns, " FROM planner_decisions WHERE id = $1::uuid"), id);
+            absl::StrCat("SELECT ", kColumns, " FROM planner_decisions d WHERE id = $1::uuid"), id);
         if (r.empty()) return absl::NotFoundError(absl::StrCat("decision ", id, " not found"));
         return FromRow(r[0]);
       });
@@ -109,7 +155,7 @@ absl::StatusOr<std::vector<DecisionRecord>> DecisionRepository::List(const Decis
         const pqxx::result rows = txn.exec_params(
             absl::StrCat(
                 "SELECT ", kColumns,
-                " FROM planner_decisions WHERE ($1::uuid IS NULL OR resource_id = $1::uuid) "
+                " FROM planner_decisions d WHERE ($1::uuid IS NULL OR resource_id = $1::uuid) "
                 "AND ($2::text IS NULL OR outcome = $2) AND ($3::timestamptz IS NULL OR "
                 "decided_at >= $3::timestamptz) AND ($4::timestamptz IS NULL OR decided_at < "
                 "$4::timestamptz) AND ($5::timestamptz IS NULL OR (decided_at, id) < "
@@ -131,7 +177,7 @@ absl::StatusOr<std::map<std::string, LastDecision>> DecisionRepository::LatestSi
         pqxx::read_transaction txn(conn);
         const pqxx::result rows = txn.exec_params(
             "SELECT DISTINCT ON (resource_id) resource_id::text, outcome, to_location, "
-            "blocking_gate, " SP_SQL_UTC("decided_at") " FROM planner_decisions WHERE "
+            "blocking_gate, " SP_SQL_UTC("decided_at") ", id::text FROM planner_decisions WHERE "
             "decided_at >= $1::timestamptz ORDER BY resource_id, decided_at DESC, id DESC",
             ToSqlTime(since));
         std::map<std::string, LastDecision> out;
@@ -141,24 +187,28 @@ absl::StatusOr<std::map<std::string, LastDecision>> DecisionRepository::LatestSi
           d.to_location = row[2].as<std::string>();
           d.blocking_gate = row[3].as<std::string>();
           d.decided_at = FromSqlTime(row[4].as<std::string>());
+          d.id = row[5].as<std::string>();
         }
         return out;
       });
 }
 
-absl::Status DecisionRepository::SetMigration(const std::string& decision_id,
-                                              const std::string& migration_id) {
-  if (!LooksLikeUuid(decision_id) || !LooksLikeUuid(migration_id)) {
-    return absl::InvalidArgumentError("linking a decision needs both ids");
+absl::Status DecisionRepository::Confirm(const std::vector<std::string>& ids, absl::Time at) {
+  if (ids.empty()) return absl::OkStatus();
+  SqlArray array;
+  for (const std::string& id : ids) {
+    if (!LooksLikeUuid(id)) return absl::InvalidArgumentError("confirming needs decision ids");
+    array.AddText(id);
   }
-  return pool_->Run(
-      "linking a decision to its migration", [&](pqxx::connection& conn) -> absl::Status {
-        pqxx::work txn(conn);
-        txn.exec_params("UPDATE planner_decisions SET migration_id = $2::uuid WHERE id = $1::uuid",
-                        decision_id, migration_id);
-        txn.commit();
-        return absl::OkStatus();
-      });
+  const std::string literal = array.Take();
+  return pool_->Run("confirming planner decisions", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    txn.exec_params(
+        "UPDATE planner_decisions SET confirmed_at = $2::timestamptz WHERE id = ANY($1::uuid[])",
+        literal, ToSqlTime(at));
+    txn.commit();
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<int64_t> DecisionRepository::PruneBefore(absl::Time before) {

@@ -33,11 +33,15 @@ struct DecisionRecord {
   std::string reason;
   std::string explanation_json;
   absl::Time reservation_updated_at;
-  std::string migration_id;  // empty: none started
+  // The last tick that took the same decision again (decided_at until one does).
+  absl::Time confirmed_at;
+  // Read: the migration it started (migrations.decision_id); empty when none.
+  std::string migration_id;
 };
 
 // What the loop compares a new decision with.
 struct LastDecision {
+  std::string id;
   std::string outcome;
   std::string to_location;
   std::string blocking_gate;
@@ -69,13 +73,15 @@ class DecisionRepository {
 
   // Stores `d` and returns its id.
   absl::StatusOr<std::string> Insert(const DecisionRecord& d);
+  // Stores every decision of `batch` in one statement (ids are not returned).
+  absl::Status InsertBatch(const std::vector<DecisionRecord>& batch);
   // NOT_FOUND for an unknown id (one that is not a UUID included).
   absl::StatusOr<DecisionRecord> Get(const std::string& id);
   absl::StatusOr<std::vector<DecisionRecord>> List(const DecisionFilter& filter);
   // The newest decision of every resource decided at or after `since`, by resource id.
   absl::StatusOr<std::map<std::string, LastDecision>> LatestSince(absl::Time since);
-  // Links the decision to the migration it started.
-  absl::Status SetMigration(const std::string& decision_id, const std::string& migration_id);
+  // Marks the decisions `ids` as taken again at `at`, in one statement.
+  absl::Status Confirm(const std::vector<std::string>& ids, absl::Time at);
   // Deletes decisions decided before `before`; returns how many.
   absl::StatusOr<int64_t> PruneBefore(absl::Time before);
 

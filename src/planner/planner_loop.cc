@@ -1,0 +1,345 @@
+#include "planner/planner_loop.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+
+namespace shadowplane::planner {
+
+namespace {
+
+std::string BlockingName(const PlanDecision& d) {
+  return d.blocking.has_value() ? PlanGateName(*d.blocking) : "";
+}
+
+store::DecisionRecord RecordOf(const PlanDecision& d, const store::ReservationRecord& r,
+                               std::string explanation) {
+  store::DecisionRecord out;
+  out.resource_id = d.resource_id;
+  out.reservation_id = r.id;
+  out.decided_at = d.decided_at;
+  out.outcome = PlanOutcomeName(d.outcome);
+  out.blocking_gate = BlockingName(d);
+  out.from_location = d.from_location;
+  out.to_location = d.to_location;
+  out.confidence = d.confidence;
+  out.expected_saving = d.expected_saving;
+  out.mode = PlannerModeName(d.mode);
+  out.threshold = d.threshold;
+  out.horizon = d.horizon;
+  out.reason = d.reason;
+  out.explanation_json = std::move(explanation);
+  out.reservation_updated_at = r.updated_at;
+  return out;
+}
+
+// A decision to move that the fleet's budget cannot take this tick waits, and says so.
+void BlockByBudget(PlanDecision* d, int budget) {
+  const std::string detail =
+      absl::StrCat("the fleet's budget of ", budget, " planned moves per hour is spent");
+  for (GateCheck& g : d->gates) {
+    if (g.gate == PlanGate::kFleetBudget) {
+      g.passed = false;
+      g.detail = detail;
+    }
+  }
+  d->outcome = PlanOutcome::kBlocked;
+  d->blocking = PlanGate::kFleetBudget;
+  d->reason = absl::StrCat(d->reason, "; blocked by fleet_budget (", detail, ")");
+}
+
+}  // namespace
+
+struct PlannerLoop::TickState {
+  absl::Mutex mu;
+  Tick tick ABSL_GUARDED_BY(mu);
+  int budget_left ABSL_GUARDED_BY(mu) = 0;
+  int pending ABSL_GUARDED_BY(mu) = 0;
+  std::vector<store::DecisionRecord> to_record ABSL_GUARDED_BY(mu);
+  std::vector<std::string> to_confirm ABSL_GUARDED_BY(mu);
+  std::map<std::string, store::LastDecision> last;  // read-only during the tick
+};
+
+PlannerLoop::PlannerLoop(Sources sources, PlannerLoopOptions options,
+                         prometheus::Registry* registry)
+    : sources_(std::move(sources)), options_(std::move(options)) {
+  if (registry == nullptr) return;
+  leader_ = &prometheus::BuildGauge()
+                 .Name("shadowplane_planner_leader")
+                 .Help("1 when this replica holds the planner lease")
+                 .Register(*registry)
+                 .Add({});
+  planned_ = &prometheus::BuildGauge()
+                  .Name("shadowplane_planner_resources_planned")
+                  .Help("Reservations decided at the last planner tick")
+                  .Register(*registry)
+                  .Add({});
+  paused_ = &prometheus::BuildGauge()
+                 .Name("shadowplane_planner_paused")
+                 .Help("1 when automatic moves are paused fleet-wide (PlannerService.Pause)")
+                 .Register(*registry)
+                 .Add({});
+  pruned_ = &prometheus::BuildCounter()
+                 .Name("shadowplane_planner_decisions_pruned_total")
+                 .Help("Stored planner decisions deleted after --decision_retention")
+                 .Register(*registry)
+                 .Add({});
+  ticks_ = &prometheus::BuildCounter()
+                .Name("shadowplane_planner_ticks_total")
+                .Help("Planner ticks by result: ok, failed (the database), skipped_overrun")
+                .Register(*registry);
+  skipped_ = &prometheus::BuildCounter()
+                  .Name("shadowplane_planner_resources_skipped_total")
+                  .Help(
+                      "Reservations the planner could not judge, by reason: no_forecast, "
+                      "stale_forecast, failed")
+                  .Register(*registry);
+  decisions_ = &prometheus::BuildCounter()
+                    .Name("shadowplane_planner_decisions_total")
+                    .Help(
+                        "Planner decisions by outcome and blocking gate (none when nothing "
+                        "blocked)")
+                    .Register(*registry);
+  moves_ = &prometheus::BuildCounter()
+                .Name("shadowplane_planner_moves_started_total")
+                .Help("Planned migrations the planner asked for, by result")
+                .Register(*registry);
+  tick_seconds_ =
+      &prometheus::BuildHistogram()
+           .Name("shadowplane_planner_tick_seconds")
+           .Help("Duration of a planner tick")
+           .Register(*registry)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60});
+  confidence_ = &prometheus::BuildHistogram()
+                     .Name("shadowplane_planner_confidence")
+                     .Help("Confidence of the best candidate in each decision with one")
+                     .Register(*registry)
+                     .Add({}, prometheus::Histogram::BucketBoundaries{0.1, 0.2, 0.3, 0.4, 0.5, 0.6,
+                                                                      0.7, 0.8, 0.9, 0.95, 0.99});
+}
+
+absl::StatusOr<PlannerLoop::Tick> PlannerLoop::RunOnce() {
+  Tick tick;
+  if (stopping_) return tick;
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = sources_.clock->Now();
+  if (now < next_due_) return tick;
+  ASSIGN_OR_RETURN(tick.leader,
+                   sources_.leases->TryAcquire(kLeaseName, options_.owner, options_.lease_ttl));
+  if (leader_ != nullptr) leader_->Set(tick.leader ? 1 : 0);
+  if (!tick.leader) {
+    next_due_ = now + options_.interval;  // another replica plans; ask again at the next tick
+    return tick;
+  }
+
+  const absl::Time started = absl::Now();
+  absl::StatusOr<Tick> ran = RunTick(now);
+  if (tick_seconds_ != nullptr) {
+    tick_seconds_->Observe(absl::ToDoubleSeconds(absl::Now() - started));
+  }
+  const absl::Duration took = sources_.clock->Now() - now;
+  next_due_ = now + options_.interval;
+  if (took > options_.interval) {
+    // The tick ran into the next one's time: that one is skipped rather than run late.
+    next_due_ += options_.interval;
+    if (ticks_ != nullptr) ticks_->Add({{"result", "skipped_overrun"}}).Increment();
+    LOG_EVENT(kWarning, "planner tick overran its interval; the next one is skipped")
+        .Field("took_seconds", absl::ToDoubleSeconds(took))
+        .Field("interval_seconds", absl::ToDoubleSeconds(options_.interval));
+  }
+  if (ticks_ != nullptr) ticks_->Add({{"result", ran.ok() ? "ok" : "failed"}}).Increment();
+  if (!ran.ok()) {
+    LOG_EVENT(kWarning, "planner tick failed").Field("error", ran.status());
+    return ran.status();
+  }
+  ran->leader = true;
+  ran->ran = true;
+  return ran;
+}
+
+absl::StatusOr<PlannerLoop::Tick> PlannerLoop::RunTick(absl::Time now) {
+  ASSIGN_OR_RETURN(const std::unique_ptr<PlanRound> round, sources_.plans->StartRound());
+  if (paused_ != nullptr) paused_->Set(round->context.fleet.paused ? 1 : 0);
+  TickState state;
+  ASSIGN_OR_RETURN(
+      state.last, sources_.decisions->LatestSince(now - options_.record_every - options_.interval));
+  {
+    absl::MutexLock lock(&state.mu);
+    state.budget_left = round->context.fleet.max_planned_moves_per_hour -
+                        round->context.fleet.planned_moves_last_hour;
+  }
+
+  store::ReservationFilter filter;
+  filter.state = "active";
+  filter.page_size = options_.page_size;
+  absl::Time renewed = absl::Now();
+  absl::Status listing;
+  while (!stopping_) {
+    absl::StatusOr<std::vector<store::ReservationRecord>> page =
+        sources_.reservations->List(filter);
+    if (!page.ok()) {
+      listing = page.status();
+      break;
+    }
+    if (page->empty()) break;
+    const std::string last_id = page->back().id;  // the records are moved to the workers
+    const bool last_page = static_cast<int>(page->size()) < filter.page_size;
+    for (store::ReservationRecord& r : *page) {
+      if (stopping_) break;
+      {
+        absl::MutexLock lock(&state.mu);
+        auto room = [&state, this]() -> bool { return state.pending < options_.max_in_flight; };
+        state.mu.Await(absl::Condition(&room));
+        ++state.pending;
+      }
+      auto shared = std::make_shared<store::ReservationRecord>(std::move(r));
+      const absl::Status queued = sources_.workers->Submit([this, shared, &round, &state] {
+        const bool ok = Handle(*shared, *round, &state);
+        absl::MutexLock lock(&state.mu);
+        if (!ok) ++state.tick.failed;
+        --state.pending;
+      });
+      if (!queued.ok()) {  // the pool is shutting down
+        absl::MutexLock lock(&state.mu);
+        --state.pending;
+        stopping_ = true;
+        break;
+      }
+    }
+    if (last_page) break;
+    filter.after = last_id;
+    if (absl::Now() - renewed > options_.lease_ttl / 3) {
+      absl::StatusOr<bool> still =
+          sources_.leases->TryAcquire(kLeaseName, options_.owner, options_.lease_ttl);
+      renewed = absl::Now();
+      if (!still.ok()) {
+        listing = still.status();
+        break;
+      }
+      if (!*still) break;  // another replica took over (this one stalled past the lease)
+    }
+  }
+  absl::MutexLock lock(&state.mu);
+  state.mu.Await(absl::Condition(
+      +[](int* p) { return *p == 0; }, &state.pending));
+  Tick& tick = state.tick;
+  // Written even when listing failed part-way: each row is whole, and the next tick goes on.
+  RETURN_IF_ERROR(sources_.decisions->InsertBatch(state.to_record));
+  tick.recorded += static_cast<int>(state.to_record.size());
+  RETURN_IF_ERROR(sources_.decisions->Confirm(state.to_confirm, now));
+  tick.confirmed = static_cast<int>(state.to_confirm.size());
+  RETURN_IF_ERROR(listing);
+  ASSIGN_OR_RETURN(tick.pruned, sources_.decisions->PruneBefore(now - options_.decision_retention));
+  if (pruned_ != nullptr) pruned_->Increment(static_cast<double>(tick.pruned));
+  if (planned_ != nullptr) planned_->Set(tick.planned);
+  LOG_EVENT(kInfo, "planner tick")
+      .Field("planned", tick.planned)
+      .Field("recorded", tick.recorded)
+      .Field("skipped_stale", tick.skipped_stale)
+      .Field("moves_started", tick.moves_started)
+      .Field("moves_failed", tick.moves_failed)
+      .Field("failed", tick.failed)
+      .Field("pruned", tick.pruned);
+  return tick;
+}
+
+bool PlannerLoop::Handle(const store::ReservationRecord& r, const PlanRound& round,
+                         TickState* state) {
+  absl::StatusOr<PlanDecision> decided = sources_.plans->PlanReservation(r, round);
+  if (!decided.ok()) {
+    if (skipped_ != nullptr) skipped_->Add({{"reason", "failed"}}).Increment();
+    LOG_EVENT(kWarning, "planning a reservation failed")
+        .Field("reservation_id", r.id)
+        .Field("error", decided.status());
+    return false;
+  }
+  PlanDecision& d = *decided;
+  if (d.outcome == PlanOutcome::kMove) {
+    absl::MutexLock lock(&state->mu);
+    if (state->budget_left <= 0) {
+      BlockByBudget(&d, round.context.fleet.max_planned_moves_per_hour);
+    } else {
+      --state->budget_left;
+    }
+  }
+  const std::string blocking = BlockingName(d);
+  const bool unjudged = blocking == "no_forecast" || blocking == "stale_forecast";
+  if (unjudged && skipped_ != nullptr) skipped_->Add({{"reason", blocking}}).Increment();
+  if (decisions_ != nullptr) {
+    decisions_
+        ->Add({{"outcome", PlanOutcomeName(d.outcome)},
+               {"gate", blocking.empty() ? "none" : blocking}})
+        .Increment();
+  }
+  if (confidence_ != nullptr && !d.to_location.empty()) confidence_->Observe(d.confidence);
+
+  if (d.outcome != PlanOutcome::kMove) {
+    const auto last = state->last.find(d.resource_id);
+    const bool same =
+        last != state->last.end() && last->second.outcome == PlanOutcomeName(d.outcome) &&
+        last->second.to_location == d.to_location && last->second.blocking_gate == blocking &&
+        d.decided_at - last->second.decided_at < options_.record_every;
+    store::DecisionRecord record;
+    if (!same) record = RecordOf(d, r, sources_.explain ? sources_.explain(d) : "{}");
+    absl::MutexLock lock(&state->mu);
+    ++state->tick.planned;
+    ++state->tick.outcomes[PlanOutcomeName(d.outcome)];
+    if (unjudged) ++state->tick.skipped_stale;
+    if (same) {
+      state->to_confirm.push_back(last->second.id);
+    } else {
+      state->to_record.push_back(std::move(record));
+    }
+    return true;
+  }
+
+  // A move: its decision is written first, then the migration that names it.
+  absl::StatusOr<std::string> id =
+      sources_.decisions->Insert(RecordOf(d, r, sources_.explain ? sources_.explain(d) : "{}"));
+  if (!id.ok()) {
+    LOG_EVENT(kWarning, "recording a decision to move failed")
+        .Field("resource_id", d.resource_id)
+        .Field("error", id.status());
+    return false;
+  }
+  MoveOrder order;
+  order.reservation_id = r.id;
+  order.resource_id = r.resource_id;
+  order.target_location = d.to_location;
+  order.decision_id = *id;
+  order.reason = d.reason;
+  order.predicted_saving = d.expected_saving;
+  order.confidence = d.confidence;
+  absl::StatusOr<std::string> migration = sources_.start_move(order);
+  if (moves_ != nullptr) moves_->Add({{"result", migration.ok() ? "ok" : "failed"}}).Increment();
+  if (migration.ok()) {
+    LOG_EVENT(kInfo, "planner started a migration")
+        .Field("decision_id", *id)
+        .Field("migration_id", *migration)
+        .Field("resource_id", d.resource_id)
+        .Field("from", d.from_location)
+        .Field("to", d.to_location)
+        .Field("confidence", d.confidence)
+        .Field("expected_saving", d.expected_saving);
+  } else {
+    LOG_EVENT(kWarning, "planner could not start a migration")
+        .Field("decision_id", *id)
+        .Field("resource_id", d.resource_id)
+        .Field("error", migration.status());
+  }
+  absl::MutexLock lock(&state->mu);
+  ++state->tick.planned;
+  ++state->tick.recorded;
+  ++state->tick.outcomes[PlanOutcomeName(d.outcome)];
+  migration.ok() ? ++state->tick.moves_started : ++state->tick.moves_failed;
+  return true;
+}
+
+}  // namespace shadowplane::planner
