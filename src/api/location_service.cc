@@ -2,9 +2,10 @@
 
 #include <algorithm>
 
-#include "common/proto_time.h"
-#include "common/grpc_unary.h"
 #include "catalog/catalog.h"
+#include "common/grpc_unary.h"
+#include "common/log.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 
 namespace shadowplane::api {
@@ -40,6 +41,8 @@ void ToProto(const store::LocationRecord& l, pb::Location* out) {
   *out->mutable_updated_at() = ToProtoTime(l.updated_at);
   out->set_used_millicores(l.used_millicores);
   out->set_used_memory_mib(l.used_memory_mib);
+  out->set_cordoned(l.cordoned);
+  out->set_cordon_reason(l.cordon_reason);
 }
 
 store::LocationRecord FromProto(const pb::Location& l) {
@@ -199,6 +202,42 @@ grpc::ServerUnaryReactor* LocationService::DeleteLocation(grpc::CallbackServerCo
     RETURN_IF_ERROR(RequireName(request->name()));
     RETURN_IF_ERROR(repository_->DeleteLocation(request->name()));
     cache_->Invalidate();
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LocationService::Cordon(grpc::CallbackServerContext* context,
+                                                  const pb::CordonRequest* request,
+                                                  pb::Location* response) {
+  const std::string peer = context->peer();
+  return FinishOnPool(context, workers_, [this, peer, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(RequireName(request->name()));
+    if (request->reason().size() > 1000) {
+      return absl::InvalidArgumentError("reason is over 1000 bytes");
+    }
+    ASSIGN_OR_RETURN(const store::LocationRecord l,
+                     repository_->SetCordon(request->name(), true, request->reason()));
+    cache_->Invalidate();
+    LOG_EVENT(kWarning, "location cordoned")
+        .Field("location", l.name)
+        .Field("reason", l.cordon_reason)
+        .Field("peer", peer);
+    ToProto(l, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LocationService::Uncordon(grpc::CallbackServerContext* context,
+                                                    const pb::UncordonRequest* request,
+                                                    pb::Location* response) {
+  const std::string peer = context->peer();
+  return FinishOnPool(context, workers_, [this, peer, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(RequireName(request->name()));
+    ASSIGN_OR_RETURN(const store::LocationRecord l,
+                     repository_->SetCordon(request->name(), false, ""));
+    cache_->Invalidate();
+    LOG_EVENT(kInfo, "location uncordoned").Field("location", l.name).Field("peer", peer);
+    ToProto(l, response);
     return absl::OkStatus();
   });
 }

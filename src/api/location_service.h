@@ -43,6 +43,12 @@ class LocationService final : public shadowplane::v1::LocationService::CallbackS
   grpc::ServerUnaryReactor* DeleteLocation(grpc::CallbackServerContext* context,
                                            const shadowplane::v1::DeleteLocationRequest* request,
                                            shadowplane::v1::DeleteResponse* response) override;
+  grpc::ServerUnaryReactor* Cordon(grpc::CallbackServerContext* context,
+                                   const shadowplane::v1::CordonRequest* request,
+                                   shadowplane::v1::Location* response) override;
+  grpc::ServerUnaryReactor* Uncordon(grpc::CallbackServerContext* context,
+                                     const shadowplane::v1::UncordonRequest* request,
+                                     shadowplane::v1::Location* response) override;
 
  private:
   store::LocationRepository* const repository_;

@@ -27,10 +27,7 @@ class EventCommands : public CommandContext {
   explicit EventCommands(const CommandContext& context) : CommandContext(context) {}
 
   void PrintEvents(const std::vector<const pb::Event*>& events) {
-    auto time = [](const google::protobuf::Timestamp& t) {
-      return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t.seconds()),
-                              absl::UTCTimeZone());
-    };
+    const auto time = TimeText;
     Table table({"event", "kind", "name", "from (utc)", "to (utc)", "resources", "regions",
                  "expected uplift", "measured"});
     for (const pb::Event* e : events) {

@@ -86,10 +86,7 @@ class ForecastCommands : public CommandContext {
     grpc::Status status = forecasts_->Predict(Context().get(), request, &response);
     if (!status.ok()) return Fail(status);
     if (options_.json) return Json(response), kExitOk;
-    auto time = [](const google::protobuf::Timestamp& t) {
-      return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t.seconds()),
-                              absl::UTCTimeZone());
-    };
+    const auto time = TimeText;
     out_ << "resource " << response.resource_id() << ": " << response.horizon_hours()
          << " hours from " << time(response.first_hour()) << " UTC, computed "
          << time(response.computed_at()) << (response.computed_now() ? " (now)" : "") << "\n";

@@ -40,7 +40,7 @@ class LocationCommands : public CommandContext {
     }
     if (options_.json) return Json(all), kExitOk;
     Table table({"name", "region", "lat", "lon", "agent", "$/vcpu-h", "$/gib-h", "spot $/vcpu-h",
-                 "millicores used/total", "mib used/total"});
+                 "millicores used/total", "mib used/total", "cordoned"});
     for (const auto& l : all.locations()) {
       table.AddRow({l.name(), l.region(), absl::StrFormat("%.2f", l.latitude()),
                     absl::StrFormat("%.2f", l.longitude()), l.agent_endpoint(),
@@ -50,7 +50,8 @@ class LocationCommands : public CommandContext {
                         ? absl::StrFormat("%.4f", l.spot_price_per_vcpu_hour())
                         : "-",
                     absl::StrCat(l.used_millicores(), "/", l.capacity_millicores()),
-                    absl::StrCat(l.used_memory_mib(), "/", l.capacity_memory_mib())});
+                    absl::StrCat(l.used_memory_mib(), "/", l.capacity_memory_mib()),
+                    l.cordoned() ? (l.cordon_reason().empty() ? "yes" : l.cordon_reason()) : ""});
     }
     out_ << table.Render();
     return kExitOk;
@@ -63,6 +64,28 @@ class LocationCommands : public CommandContext {
     grpc::Status status = locations_->GetLocation(Context().get(), request, &l);
     if (!status.ok()) return Fail(status);
     Json(l);  // every LocationData field; a table would hide most of them
+    return kExitOk;
+  }
+
+  // Nothing new is placed or moved into a cordoned location.
+  int Cordon(const std::string& name) {
+    pb::CordonRequest request;
+    request.set_name(name);
+    request.set_reason(options_.reason);
+    pb::Location l;
+    grpc::Status status = locations_->Cordon(Context().get(), request, &l);
+    if (!status.ok()) return Fail(status);
+    out_ << "location " << l.name() << " cordoned\n";
+    return kExitOk;
+  }
+
+  int Uncordon(const std::string& name) {
+    pb::UncordonRequest request;
+    request.set_name(name);
+    pb::Location l;
+    grpc::Status status = locations_->Uncordon(Context().get(), request, &l);
+    if (!status.ok()) return Fail(status);
+    out_ << "location " << l.name() << " uncordoned\n";
     return kExitOk;
   }
 
@@ -101,6 +124,16 @@ void AddLocationCommands(CommandTable* table) {
                     "",
                     "one location, every field",
                     CallWith<LocationCommands, &LocationCommands::GetLocation>});
+  table->push_back({{"locations", "cordon"},
+                    {"NAME"},
+                    "[--reason=TEXT]",
+                    "place and move nothing new into the location",
+                    CallWith<LocationCommands, &LocationCommands::Cordon>});
+  table->push_back({{"locations", "uncordon"},
+                    {"NAME"},
+                    "",
+                    "let placement and the planner use the location again",
+                    CallWith<LocationCommands, &LocationCommands::Uncordon>});
   table->push_back({{"regions", "list"},
                     {},
                     "",

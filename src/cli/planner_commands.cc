@@ -37,7 +37,109 @@ class PlannerCommands : public CommandContext {
     return kExitOk;
   }
 
+  // The loop's stored decisions, newest first: --resource, --outcome, --from, --to.
+  int ListDecisions() {
+    pb::ListDecisionsRequest request;
+    request.set_resource_id(options_.resource);
+    request.set_outcome(options_.outcome);
+    if (!options_.from.empty() && !ParseTimeFlag("from", options_.from, request.mutable_from())) {
+      return kExitUsage;
+    }
+    if (!options_.to.empty() && !ParseTimeFlag("to", options_.to, request.mutable_to())) {
+      return kExitUsage;
+    }
+    pb::ListDecisionsResponse response;
+    grpc::Status status = ReadAllPages(request, &response, [&](const auto& r, auto* page) {
+      return planner_->ListDecisions(Context().get(), r, page);
+    });
+    if (!status.ok()) return Fail(status);
+    if (options_.json) return Json(response), kExitOk;
+    Table table({"DECISION", "DECIDED", "RESOURCE", "OUTCOME", "FROM", "TO", "CONFIDENCE",
+                 "SAVING $", "BLOCKED BY", "MIGRATION"});
+    for (const pb::Decision& d : response.decisions()) {
+      table.AddRow({d.id(), TimeText(d.decided_at()), d.resource_id(), d.outcome(),
+                    d.from_location(), d.to_location(),
+                    d.to_location().empty() ? "" : absl::StrFormat("%.3f", d.confidence()),
+                    d.to_location().empty() ? "" : absl::StrFormat("%.4f", d.expected_saving()),
+                    d.blocking_gate(), d.migration_id()});
+    }
+    out_ << table.Render();
+    return kExitOk;
+  }
+
+  // One decision with the explanation it was taken on.
+  int GetDecision(const std::string& id) {
+    pb::GetDecisionRequest request;
+    request.set_decision_id(id);
+    pb::Decision d;
+    grpc::Status status = planner_->GetDecision(Context().get(), request, &d);
+    if (!status.ok()) return Fail(status);
+    if (options_.json) return Json(d), kExitOk;
+    out_ << "decision " << d.id() << " at " << TimeText(d.decided_at()) << " (confirmed "
+         << TimeText(d.confirmed_at()) << ")\n";
+    if (!d.migration_id().empty()) out_ << "migration " << d.migration_id() << "\n";
+    if (d.has_explanation()) {
+      Print(d.explanation());
+    } else {
+      out_ << "resource " << d.resource_id() << ": " << d.outcome() << "\n  " << d.reason() << "\n";
+    }
+    return kExitOk;
+  }
+
+  // Starts a recorded recommendation as a migration.
+  int ApplyDecision(const std::string& id) {
+    pb::ApplyDecisionRequest request;
+    request.set_decision_id(id);
+    pb::ApplyDecisionResponse response;
+    grpc::Status status = planner_->ApplyDecision(Context().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    if (options_.json) return Json(response), kExitOk;
+    out_ << "migration " << response.migration_id() << ": " << response.decision().from_location()
+         << " -> " << response.decision().to_location() << " (decision " << id << ")\n";
+    return kExitOk;
+  }
+
+  int Pause() { return Control(true); }
+  int Resume() { return Control(false); }
+
+  int Status() {
+    pb::PlannerStatus status;
+    grpc::Status rpc =
+        planner_->GetPlannerStatus(Context().get(), pb::GetPlannerStatusRequest(), &status);
+    if (!rpc.ok()) return Fail(rpc);
+    return PrintStatus(status);
+  }
+
  private:
+  int Control(bool pause) {
+    pb::PlannerStatus status;
+    grpc::Status rpc;
+    if (pause) {
+      pb::PauseRequest request;
+      request.set_reason(options_.reason);
+      rpc = planner_->Pause(Context().get(), request, &status);
+    } else {
+      pb::ResumeRequest request;
+      request.set_reason(options_.reason);
+      rpc = planner_->Resume(Context().get(), request, &status);
+    }
+    if (!rpc.ok()) return Fail(rpc);
+    return PrintStatus(status);
+  }
+
+  int PrintStatus(const pb::PlannerStatus& status) {
+    if (options_.json) return Json(status), kExitOk;
+    out_ << "automatic moves: " << (status.paused() ? "paused" : "running");
+    if (status.has_last_control()) {
+      const pb::PlannerControl& c = status.last_control();
+      out_ << " (" << c.action() << " at " << TimeText(c.at()) << " by " << c.actor()
+           << (c.reason().empty() ? "" : ": " + c.reason()) << ")";
+    }
+    out_ << "\nplanned moves in the last hour: " << status.planned_moves_last_hour() << " of "
+         << status.max_planned_moves_per_hour() << "\n";
+    return kExitOk;
+  }
+
   void Print(const pb::ResourcePlan& plan) {
     out_ << "resource " << plan.resource_id() << ": " << plan.outcome() << " (mode " << plan.mode()
          << ", threshold " << plan.migration_threshold() << ", horizon "
@@ -98,6 +200,36 @@ void AddPlannerCommands(CommandTable* table) {
                     "[--horizon=HOURS] [--threshold=P]",
                     "the planner's dry run for one resource",
                     CallWith<PlannerCommands, &PlannerCommands::Plan>});
+  table->push_back({{"decisions", "list"},
+                    {},
+                    "[--resource=ID] [--outcome=O] [--from=T] [--to=T]",
+                    "the planner loop's stored decisions, newest first",
+                    Call<PlannerCommands, &PlannerCommands::ListDecisions>});
+  table->push_back({{"decisions", "get"},
+                    {"DECISION_ID"},
+                    "",
+                    "one decision with every candidate's costs and every gate",
+                    CallWith<PlannerCommands, &PlannerCommands::GetDecision>});
+  table->push_back({{"decisions", "apply"},
+                    {"DECISION_ID"},
+                    "",
+                    "start a recorded recommendation as a planned migration",
+                    CallWith<PlannerCommands, &PlannerCommands::ApplyDecision>});
+  table->push_back({{"planner", "pause"},
+                    {},
+                    "[--reason=TEXT]",
+                    "stop every automatic move, fleet-wide, until resumed",
+                    Call<PlannerCommands, &PlannerCommands::Pause>});
+  table->push_back({{"planner", "resume"},
+                    {},
+                    "[--reason=TEXT]",
+                    "let the planner move resources again",
+                    Call<PlannerCommands, &PlannerCommands::Resume>});
+  table->push_back({{"planner", "status"},
+                    {},
+                    "",
+                    "whether automatic moves are paused, and the fleet's budget",
+                    Call<PlannerCommands, &PlannerCommands::Status>});
 }
 
 }  // namespace shadowplane::cli

@@ -62,6 +62,8 @@ struct ShadowctlOptions {
   std::string capacity_type;
   std::string reason;
   bool watch = false;
+  // decisions list
+  std::string outcome;
 };
 
 // The usage text listing every command.

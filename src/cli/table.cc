@@ -3,8 +3,14 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/time/time.h"
 
 namespace shadowplane::cli {
+
+std::string TimeText(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t.seconds()),
+                          absl::UTCTimeZone());
+}
 
 std::string Table::Render() const {
   std::vector<size_t> widths(headers_.size());

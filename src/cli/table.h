@@ -2,10 +2,15 @@
 #ifndef SHADOWPLANE_CLI_TABLE_H_
 #define SHADOWPLANE_CLI_TABLE_H_
 
+#include <google/protobuf/timestamp.pb.h>
+
 #include <string>
 #include <vector>
 
 namespace shadowplane::cli {
+
+// "2026-12-06 14:05" in UTC, for a table's cell.
+std::string TimeText(const google::protobuf::Timestamp& t);
 
 class Table {
  public:

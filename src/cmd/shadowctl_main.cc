@@ -49,7 +49,10 @@ ABSL_FLAG(std::string, service_name, "",
           "reserve: where clients reach it (a DNS name or HAProxy backend; default from the "
           "server)");
 ABSL_FLAG(std::string, capacity_type, "", "migrate: spot or on_demand (default: the primary's)");
-ABSL_FLAG(std::string, reason, "", "migrate: why, recorded with the migration");
+ABSL_FLAG(std::string, reason, "",
+          "migrate, planner pause/resume: why, recorded with the migration or the pause");
+ABSL_FLAG(std::string, outcome, "",
+          "decisions list: only this outcome (stay, move, recommend, blocked)");
 ABSL_FLAG(bool, watch, false, "migrate: follow the migration until it ends");
 ABSL_FLAG(std::string, config, "", "YAML file of flag values");
 
@@ -103,6 +106,7 @@ int main(int argc, char** argv) {
   options.uplift = absl::GetFlag(FLAGS_uplift);
   options.capacity_type = absl::GetFlag(FLAGS_capacity_type);
   options.reason = absl::GetFlag(FLAGS_reason);
+  options.outcome = absl::GetFlag(FLAGS_outcome);
   options.watch = absl::GetFlag(FLAGS_watch);
   return shadowplane::cli::RunShadowctl(loaded.positional, options, std::cout, std::cerr);
 }

@@ -466,6 +466,48 @@ TEST_F(ReservationProcessTest, ShadowctlDrivesTheApi) {
   auto unknown_resource = run({"plan", "00000000-0000-4000-8000-000000000000", server});
   EXPECT_EQ(unknown_resource.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(unknown_resource.output, "NOT_FOUND")) << unknown_resource.output;
+  // The planner's controls: paused and resumed, recorded with the caller; stored decisions
+  // listed (the loop's first tick may or may not have run yet); unknown decisions named.
+  auto paused = run({"planner", "pause", server, "--reason=maintenance"});
+  ASSERT_EQ(paused.exit_code, 0) << paused.output;
+  EXPECT_TRUE(absl::StrContains(paused.output, "automatic moves: paused (pause at"))
+      << paused.output;
+  EXPECT_TRUE(absl::StrContains(paused.output, ": maintenance)")) << paused.output;
+  auto status = run({"planner", "status", server});
+  EXPECT_TRUE(absl::StrContains(status.output, "paused")) << status.output;
+  EXPECT_TRUE(absl::StrContains(status.output, "planned moves in the last hour: 0 of 20"))
+      << status.output;
+  auto resumed = run({"planner", "resume", server});
+  EXPECT_TRUE(absl::StrContains(resumed.output, "automatic moves: running (resume at"))
+      << resumed.output;
+  auto decisions = run({"decisions", "list", server});
+  ASSERT_EQ(decisions.exit_code, 0) << decisions.output;
+  EXPECT_TRUE(absl::StrContains(decisions.output, "DECISION")) << decisions.output;
+  auto bad_outcome = run({"decisions", "list", server, "--outcome=maybe"});
+  EXPECT_EQ(bad_outcome.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(bad_outcome.output, "INVALID_ARGUMENT")) << bad_outcome.output;
+  for (const char* verb : {"get", "apply"}) {
+    auto unknown_decision =
+        run({"decisions", verb, "00000000-0000-4000-8000-000000000000", server});
+    EXPECT_EQ(unknown_decision.exit_code, 1);
+    EXPECT_TRUE(absl::StrContains(unknown_decision.output, "NOT_FOUND")) << unknown_decision.output;
+  }
+  // A cordoned location takes no new reservation; uncordoned, it does again.
+  auto cordoned = run({"locations", "cordon", "sin-1", server, "--reason=maintenance"});
+  ASSERT_EQ(cordoned.exit_code, 0) << cordoned.output;
+  locations = run({"locations", "list", server});
+  EXPECT_TRUE(absl::StrContains(locations.output, "maintenance")) << locations.output;
+  auto refused = run({"reserve", server, "--request_id=ctl-sin", "--name=sin", "--millicores=100",
+                      "--memory_mib=64", "--seed_dir=" + seed_, "--locations=sin-1"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(refused.output, "cordoned")) << refused.output;
+  auto unknown_location = run({"locations", "cordon", "nowhere-1", server});
+  EXPECT_TRUE(absl::StrContains(unknown_location.output, "NOT_FOUND")) << unknown_location.output;
+  auto uncordoned = run({"locations", "uncordon", "sin-1", server});
+  ASSERT_EQ(uncordoned.exit_code, 0) << uncordoned.output;
+  locations = run({"locations", "list", server});
+  EXPECT_FALSE(absl::StrContains(locations.output, "maintenance")) << locations.output;
+
   auto released = run({"reservations", "release", id, server});
   EXPECT_EQ(released.exit_code, 0) << released.output;
   EXPECT_TRUE(absl::StrContains(released.output, "(released)")) << released.output;
