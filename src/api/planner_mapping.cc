@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 
@@ -86,6 +87,79 @@ void ToProto(const planner::PlanDecision& d, pb::ResourcePlan* out) {
 void ToProto(const planner::PlanPage& page, pb::PlanResponse* out) {
   for (const planner::PlanDecision& d : page.decisions) ToProto(d, out->add_plans());
   out->set_next_page_token(page.next_page_token);
+}
+
+namespace {
+
+absl::StatusOr<absl::Duration> CheckedDuration(const google::protobuf::Duration& d,
+                                               const char* field) {
+  using google::protobuf::util::TimeUtil;
+  if (d.seconds() < -TimeUtil::kDurationMaxSeconds || d.seconds() > TimeUtil::kDurationMaxSeconds ||
+      d.nanos() <= -1000000000 || d.nanos() >= 1000000000) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is out of range"));
+  }
+  return FromProtoDuration(d);
+}
+
+}  // namespace
+
+absl::StatusOr<planner::PlannerOverrides> FromProto(const pb::PlannerOverrides& in) {
+  planner::PlannerOverrides o;
+  if (in.has_mode()) {
+    planner::PlannerMode mode;
+    if (!planner::ParsePlannerMode(in.mode(), &mode)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "planner.mode must be off, recommend or auto, got \"", in.mode().substr(0, 64), "\""));
+    }
+    o.mode = mode;
+  }
+  if (in.has_migration_threshold()) o.migration_threshold = in.migration_threshold();
+  if (in.has_min_dwell()) {
+    ASSIGN_OR_RETURN(o.min_dwell, CheckedDuration(in.min_dwell(), "planner.min_dwell"));
+  }
+  if (in.has_max_moves_per_day()) o.max_moves_per_day = in.max_moves_per_day();
+  if (in.has_hysteresis_relative()) o.hysteresis_relative = in.hysteresis_relative();
+  if (in.has_hysteresis_absolute()) o.hysteresis_absolute = in.hysteresis_absolute();
+  if (in.has_return_cooldown()) {
+    ASSIGN_OR_RETURN(o.return_cooldown,
+                     CheckedDuration(in.return_cooldown(), "planner.return_cooldown"));
+  }
+  if (in.has_return_saving_multiple()) o.return_saving_multiple = in.return_saving_multiple();
+  if (in.has_pinned_location()) o.pinned_location = in.pinned_location();
+  if (in.blackouts_size() > 100) {
+    return absl::InvalidArgumentError("planner.blackouts: at most 100 windows");
+  }
+  if (in.blackouts_size() > 0) {
+    std::vector<planner::BlackoutWindow> windows;
+    for (const pb::BlackoutWindow& w : in.blackouts()) {
+      ASSIGN_OR_RETURN(const absl::Time start, CheckedProtoTime(w.start(), "planner.blackouts"));
+      ASSIGN_OR_RETURN(const absl::Time end, CheckedProtoTime(w.end(), "planner.blackouts"));
+      // Stored in whole seconds.
+      windows.push_back({absl::FromUnixSeconds(absl::ToUnixSeconds(start)),
+                         absl::FromUnixSeconds(absl::ToUnixSeconds(end))});
+    }
+    o.blackouts = std::move(windows);
+  }
+  return o;
+}
+
+void ToProto(const planner::PlannerOverrides& o, pb::PlannerOverrides* out) {
+  if (o.mode) out->set_mode(planner::PlannerModeName(*o.mode));
+  if (o.migration_threshold) out->set_migration_threshold(*o.migration_threshold);
+  if (o.min_dwell) *out->mutable_min_dwell() = ToProtoDuration(*o.min_dwell);
+  if (o.max_moves_per_day) out->set_max_moves_per_day(*o.max_moves_per_day);
+  if (o.hysteresis_relative) out->set_hysteresis_relative(*o.hysteresis_relative);
+  if (o.hysteresis_absolute) out->set_hysteresis_absolute(*o.hysteresis_absolute);
+  if (o.return_cooldown) *out->mutable_return_cooldown() = ToProtoDuration(*o.return_cooldown);
+  if (o.return_saving_multiple) out->set_return_saving_multiple(*o.return_saving_multiple);
+  if (o.pinned_location) out->set_pinned_location(*o.pinned_location);
+  if (o.blackouts) {
+    for (const planner::BlackoutWindow& w : *o.blackouts) {
+      pb::BlackoutWindow* window = out->add_blackouts();
+      *window->mutable_start() = ToProtoTime(w.start);
+      *window->mutable_end() = ToProtoTime(w.end);
+    }
+  }
 }
 
 std::string ExplanationJson(const planner::PlanDecision& decision) {

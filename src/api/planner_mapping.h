@@ -15,6 +15,10 @@ absl::StatusOr<planner::PlanQuery> FromProto(const shadowplane::v1::PlanRequest&
 void ToProto(const planner::PlanPage& page, shadowplane::v1::PlanResponse* out);
 void ToProto(const planner::PlanDecision& decision, shadowplane::v1::ResourcePlan* out);
 
+// INVALID_ARGUMENT naming planner.<field> for an unknown mode or a duration or time out of range.
+absl::StatusOr<planner::PlannerOverrides> FromProto(const shadowplane::v1::PlannerOverrides& in);
+void ToProto(const planner::PlannerOverrides& overrides, shadowplane::v1::PlannerOverrides* out);
+
 // The explanation as stored in planner_decisions.explanation: the ResourcePlan in proto JSON.
 std::string ExplanationJson(const planner::PlanDecision& decision);
 

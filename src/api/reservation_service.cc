@@ -1,9 +1,11 @@
 #include "api/reservation_service.h"
 
+#include "api/planner_mapping.h"
 #include "common/grpc_unary.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "planner/placement_constraint.h"
+#include "planner/planner_overrides_codec.h"
 
 namespace shadowplane::api {
 
@@ -55,6 +57,10 @@ void ToProto(const store::ReservationRecord& r, absl::Time now, pb::Reservation*
   out->set_error(r.error);
   out->set_traffic_provider(r.traffic_provider);
   out->set_service_name(r.service_name);
+  planner::PlannerOverrides overrides;
+  if (planner::OverridesFromJson(r.planner_overrides_json, &overrides)) {
+    api::ToProto(overrides, out->mutable_planner());
+  }
   *out->mutable_created_at() = ToProtoTime(r.created_at);
   *out->mutable_updated_at() = ToProtoTime(r.updated_at);
   if (r.last_synced_at.has_value()) {
@@ -104,6 +110,9 @@ grpc::ServerUnaryReactor* ReservationService::Reserve(grpc::CallbackServerContex
     for (const auto& c : placement.client_regions()) {
       spec.client_regions.push_back({c.region(), c.weight()});
     }
+    if (request->has_planner()) {
+      ASSIGN_OR_RETURN(spec.planner, api::FromProto(request->planner()));
+    }
     ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Reserve(spec));
     ToProto(r, manager_->clock()->Now(), response);
     return absl::OkStatus();
@@ -152,6 +161,10 @@ grpc::ServerUnaryReactor* ReservationService::UpdateReservation(
     }
     if (request->has_millicores()) update.millicores = request->millicores();
     if (request->has_memory_mib()) update.memory_mib = request->memory_mib();
+    if (request->has_planner()) {
+      ASSIGN_OR_RETURN(update.planner, api::FromProto(request->planner()));
+    }
+    update.reset_planner = request->reset_planner();
     ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Update(request->id(), update));
     ToProto(r, manager_->clock()->Now(), response);
     return absl::OkStatus();

@@ -1,8 +1,8 @@
 #include "api/sync_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/proto_time.h"
 #include "common/grpc_unary.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "store/uuid.h"
 

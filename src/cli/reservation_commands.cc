@@ -41,6 +41,20 @@ class ReservationCommands : public CommandContext {
       out_ << "last sync    never\n";
     }
     if (!r.last_sync_error().empty()) out_ << "sync error   " << r.last_sync_error() << "\n";
+    if (r.has_planner()) {
+      // Only what the reservation sets; the rest is the server's default.
+      const pb::PlannerOverrides& p = r.planner();
+      std::vector<std::string> set;
+      if (p.has_mode()) set.push_back("mode " + p.mode());
+      if (p.has_migration_threshold()) {
+        set.push_back(absl::StrCat("threshold ", p.migration_threshold()));
+      }
+      if (p.has_pinned_location() && !p.pinned_location().empty()) {
+        set.push_back("pinned to " + p.pinned_location());
+      }
+      if (p.blackouts_size() > 0) set.push_back(absl::StrCat(p.blackouts_size(), " blackout(s)"));
+      if (!set.empty()) out_ << "planner      " << absl::StrJoin(set, ", ") << "\n";
+    }
     Table table({"role", "location", "region", "endpoint", "millicores", "mib", "mode", "state"});
     for (const pb::Instance* i : {&r.primary(), &r.shadow()}) {
       if (i->id().empty()) continue;
@@ -69,6 +83,7 @@ class ReservationCommands : public CommandContext {
     request.set_capacity_type(options_.spot ? pb::SPOT : pb::ON_DEMAND);
     request.set_seed_dir(options_.seed_dir);
     request.set_service_name(options_.service_name);
+    PlannerFlags(request.mutable_planner());
     if (options_.shadow_fraction >= 0)
       request.set_shadow_capacity_fraction(options_.shadow_fraction);
     if (options_.sync_interval >= 0)
@@ -137,11 +152,20 @@ class ReservationCommands : public CommandContext {
     return kExitOk;
   }
 
+  // --planner_mode, --threshold and --pin into the reservation's planner overrides.
+  void PlannerFlags(pb::PlannerOverrides* out) {
+    if (!options_.planner_mode.empty()) out->set_mode(options_.planner_mode);
+    if (options_.threshold >= 0) out->set_migration_threshold(options_.threshold);
+    if (options_.pin.has_value()) out->set_pinned_location(*options_.pin);
+  }
+
   int Update(const std::string& id) {
     pb::UpdateReservationRequest request;
     request.set_id(id);
     if (options_.millicores > 0) request.set_millicores(options_.millicores);
     if (options_.memory_mib > 0) request.set_memory_mib(options_.memory_mib);
+    PlannerFlags(request.mutable_planner());
+    request.set_reset_planner(options_.reset_planner);
     if (options_.shadow_fraction >= 0)
       request.set_shadow_capacity_fraction(options_.shadow_fraction);
     if (options_.sync_interval >= 0)
@@ -161,7 +185,8 @@ void AddReservationCommands(CommandTable* table) {
                     {},
                     "--request_id=ID --millicores=N --memory_mib=N [--name=N] [--seed_dir=DIR] "
                     "[--locations=a,b] [--regions=r,s] [--clients=region:weight,...] [--spot] "
-                    "[--shadow_fraction=F] [--sync_interval=SECONDS] [--service_name=NAME]",
+                    "[--shadow_fraction=F] [--sync_interval=SECONDS] [--service_name=NAME] "
+                    "[--planner_mode=M] [--threshold=P] [--pin=LOCATION]",
                     "reserve a resource: the primary placed, a diverse shadow beside it",
                     Call<ReservationCommands, &ReservationCommands::Reserve>});
   table->push_back({{"reservations", "list"},
@@ -177,8 +202,9 @@ void AddReservationCommands(CommandTable* table) {
   table->push_back(
       {{"reservations", "update"},
        {"ID"},
-       "[--millicores=N] [--memory_mib=N] [--shadow_fraction=F] [--sync_interval=SECONDS]",
-       "resize the primary or change the shadow",
+       "[--millicores=N] [--memory_mib=N] [--shadow_fraction=F] [--sync_interval=SECONDS] "
+       "[--planner_mode=M] [--threshold=P] [--pin=LOCATION] [--reset_planner]",
+       "resize the primary, change the shadow or the planner's settings for it",
        CallWith<ReservationCommands, &ReservationCommands::Update>});
   table->push_back({{"reservations", "release"},
                     {"ID"},

@@ -4,6 +4,7 @@
 #define SHADOWPLANE_CLI_SHADOWCTL_H_
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -64,6 +65,11 @@ struct ShadowctlOptions {
   bool watch = false;
   // decisions list
   std::string outcome;
+  // reserve and reservations update: the planner's settings for the reservation (threshold
+  // above; empty mode and no pin: not given)
+  std::string planner_mode;
+  std::optional<std::string> pin;
+  bool reset_planner = false;
 };
 
 // The usage text listing every command.

@@ -34,7 +34,8 @@ ABSL_FLAG(int, horizon, 0,
           "predict: hours to forecast (0: the server's default, 48); plan: hours to cost over "
           "(0: the server's --plan_horizon)");
 ABSL_FLAG(double, threshold, -1,
-          "plan: the migration threshold for this dry run, in [0, 1] (negative: the server's)");
+          "plan: the migration threshold for this dry run; reserve, reservations update: the "
+          "reservation's; in [0, 1] (negative: not given)");
 ABSL_FLAG(bool, refresh, false, "predict: compute the forecast now instead of the stored one");
 ABSL_FLAG(std::string, kind, "", "events register, list: the event's kind (campaign, news, ...)");
 ABSL_FLAG(std::string, migration_kind, "", "migrate: planned (default) or emergency");
@@ -51,6 +52,12 @@ ABSL_FLAG(std::string, service_name, "",
 ABSL_FLAG(std::string, capacity_type, "", "migrate: spot or on_demand (default: the primary's)");
 ABSL_FLAG(std::string, reason, "",
           "migrate, planner pause/resume: why, recorded with the migration or the pause");
+ABSL_FLAG(std::string, planner_mode, "",
+          "reserve, reservations update: the planner's mode for it (off, recommend, auto)");
+ABSL_FLAG(std::optional<std::string>, pin, std::nullopt,
+          "reserve, reservations update: pin the resource to this location (\"\" unpins)");
+ABSL_FLAG(bool, reset_planner, false,
+          "reservations update: drop the reservation's planner settings first");
 ABSL_FLAG(std::string, outcome, "",
           "decisions list: only this outcome (stay, move, recommend, blocked)");
 ABSL_FLAG(bool, watch, false, "migrate: follow the migration until it ends");
@@ -107,6 +114,9 @@ int main(int argc, char** argv) {
   options.capacity_type = absl::GetFlag(FLAGS_capacity_type);
   options.reason = absl::GetFlag(FLAGS_reason);
   options.outcome = absl::GetFlag(FLAGS_outcome);
+  options.planner_mode = absl::GetFlag(FLAGS_planner_mode);
+  options.pin = absl::GetFlag(FLAGS_pin);
+  options.reset_planner = absl::GetFlag(FLAGS_reset_planner);
   options.watch = absl::GetFlag(FLAGS_watch);
   return shadowplane::cli::RunShadowctl(loaded.positional, options, std::cout, std::cerr);
 }

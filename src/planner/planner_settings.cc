@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace shadowplane::planner {
 namespace {
@@ -85,6 +86,40 @@ PlannerSettings PlannerOverrides::ApplyTo(PlannerSettings s) const {
   if (pinned_location) s.pinned_location = *pinned_location;
   if (blackouts) s.blackouts = *blackouts;
   return s;
+}
+
+PlannerOverrides PlannerOverrides::MergedWith(const PlannerOverrides& n) const {
+  PlannerOverrides m = *this;
+  if (n.mode) m.mode = n.mode;
+  if (n.migration_threshold) m.migration_threshold = n.migration_threshold;
+  if (n.min_dwell) m.min_dwell = n.min_dwell;
+  if (n.max_moves_per_day) m.max_moves_per_day = n.max_moves_per_day;
+  if (n.hysteresis_relative) m.hysteresis_relative = n.hysteresis_relative;
+  if (n.hysteresis_absolute) m.hysteresis_absolute = n.hysteresis_absolute;
+  if (n.return_cooldown) m.return_cooldown = n.return_cooldown;
+  if (n.return_saving_multiple) m.return_saving_multiple = n.return_saving_multiple;
+  if (n.pinned_location) m.pinned_location = n.pinned_location;
+  if (n.blackouts) m.blackouts = n.blackouts;
+  return m;
+}
+
+bool PlannerOverrides::empty() const {
+  return !mode && !migration_threshold && !min_dwell && !max_moves_per_day &&
+         !hysteresis_relative && !hysteresis_absolute && !return_cooldown &&
+         !return_saving_multiple && !pinned_location && !blackouts;
+}
+
+absl::Status PlannerOverrides::Validate(absl::string_view prefix,
+                                        const std::vector<std::string>& allowed) const {
+  // The overrides' own ranges are the settings' (the defaults they are laid over pass them).
+  RETURN_IF_ERROR(ApplyTo(PlannerSettings()).Validate(prefix));
+  if (pinned_location && !pinned_location->empty() &&
+      std::find(allowed.begin(), allowed.end(), *pinned_location) == allowed.end()) {
+    return Refuse(prefix, "pinned_location",
+                  absl::StrCat("names ", *pinned_location,
+                               ", which is not in the reservation's placement set"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace shadowplane::planner

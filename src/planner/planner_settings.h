@@ -76,6 +76,12 @@ struct PlannerOverrides {
   std::optional<std::vector<BlackoutWindow>> blackouts;
 
   PlannerSettings ApplyTo(PlannerSettings defaults) const;
+  // These overrides with every field that `newer` sets replaced by its value.
+  PlannerOverrides MergedWith(const PlannerOverrides& newer) const;
+  bool empty() const;
+  // INVALID_ARGUMENT naming `prefix` + the field: a value out of range, or a pinned location
+  // outside `allowed` (the reservation's placement set).
+  absl::Status Validate(absl::string_view prefix, const std::vector<std::string>& allowed) const;
 };
 
 }  // namespace shadowplane::planner

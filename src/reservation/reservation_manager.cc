@@ -13,6 +13,7 @@
 #include "common/status_macros.h"
 #include "planner/location_facts.h"
 #include "planner/placement_constraint.h"
+#include "planner/planner_overrides_codec.h"
 #include "yaml-cpp/yaml.h"
 
 namespace shadowplane::reservation {
@@ -111,6 +112,11 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Reserve(const Reser
   request.client_regions = spec.client_regions;
   ASSIGN_OR_RETURN(planner::Placement placement,
                    planner::Place(request, locations, regions, options_.rtt, options_.cost));
+  if (!spec.planner.empty()) {
+    ASSIGN_OR_RETURN(const std::vector<std::string> allowed,
+                     planner::AllowedLocations(spec.locations, spec.regions, locations, regions));
+    RETURN_IF_ERROR(spec.planner.Validate("planner.", allowed));
+  }
 
   store::ReservationRecord draft;
   draft.request_id = spec.request_id;
@@ -124,6 +130,7 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Reserve(const Reser
   draft.placement_json =
       planner::PlacementToJson({spec.locations, spec.regions, spec.client_regions});
   draft.explanation = placement.explanation;
+  draft.planner_overrides_json = planner::OverridesToJson(spec.planner);
   if (traffic_ != nullptr) {
     draft.traffic_provider = traffic_->name();
     draft.service_name =
@@ -287,6 +294,22 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Update(
     next.shadow_capacity_fraction = *update.shadow_capacity_fraction;
   if (update.millicores) next.capacity.millicores = *update.millicores;
   if (update.memory_mib) next.capacity.memory_mib = *update.memory_mib;
+  if (update.reset_planner || !update.planner.empty()) {
+    planner::PlannerOverrides stored;
+    if (!update.reset_planner && !planner::OverridesFromJson(r.planner_overrides_json, &stored)) {
+      stored = planner::PlannerOverrides();  // unreadable: replaced whole
+    }
+    const planner::PlannerOverrides merged = stored.MergedWith(update.planner);
+    std::map<std::string, planner::RegionFacts> regions;
+    ASSIGN_OR_RETURN(auto locations, LoadLocations(&regions));
+    planner::PlacementConstraint constraint;
+    planner::PlacementFromJson(r.placement_json, &constraint);
+    absl::StatusOr<std::vector<std::string>> allowed =
+        planner::AllowedLocations(constraint.locations, constraint.regions, locations, regions);
+    RETURN_IF_ERROR(
+        merged.Validate("planner.", allowed.ok() ? *allowed : std::vector<std::string>{}));
+    next.planner_overrides_json = planner::OverridesToJson(merged);
+  }
   // Scale first, record after: the record never claims capacity the instances do not have.
   if (!(next.capacity == r.capacity)) {
     RETURN_IF_ERROR(

@@ -27,6 +27,7 @@
 #include "common/clock.h"
 #include "geo/distance.h"
 #include "planner/placement.h"
+#include "planner/planner_settings.h"
 #include "providers/compute_provider.h"
 #include "providers/traffic_provider.h"
 #include "store/location_repository.h"
@@ -53,6 +54,8 @@ struct ReserveSpec {
   std::vector<std::string> regions;
   std::vector<planner::ClientRegionWeight> client_regions;
   std::string service_name;  // empty: ReservationOptions::service_name_template
+  // The planner's settings for this reservation (unset fields: the server's defaults).
+  planner::PlannerOverrides planner;
 };
 
 struct ReservationUpdate {
@@ -60,6 +63,9 @@ struct ReservationUpdate {
   std::optional<double> shadow_capacity_fraction;
   std::optional<int64_t> millicores;
   std::optional<int64_t> memory_mib;
+  // Fields set here replace the stored planner overrides'; `reset_planner` drops those first.
+  planner::PlannerOverrides planner;
+  bool reset_planner = false;
 };
 
 struct ReservationOptions {

@@ -76,5 +76,34 @@ TEST(PlannerMappingTest, ADecisionReachesTheWireWithGatesAndCandidates) {
   EXPECT_EQ(out.blocking_gate(), "");
 }
 
+TEST(PlannerMappingTest, OverridesMapBothWaysAndBadOnesNameTheField) {
+  pb::PlannerOverrides in;
+  in.set_mode("auto");
+  in.set_migration_threshold(0.9);
+  in.mutable_min_dwell()->set_seconds(3600);
+  in.set_pinned_location("fra-1");
+  pb::BlackoutWindow* w = in.add_blackouts();
+  w->mutable_start()->set_seconds(1796558400);
+  w->mutable_end()->set_seconds(1796562000);
+  absl::StatusOr<planner::PlannerOverrides> o = FromProto(in);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->mode, planner::PlannerMode::kAuto);
+  EXPECT_EQ(o->min_dwell, absl::Hours(1));
+  EXPECT_FALSE(o->return_cooldown.has_value());
+  pb::PlannerOverrides back;
+  ToProto(*o, &back);
+  EXPECT_EQ(back.SerializeAsString(), in.SerializeAsString());
+
+  pb::PlannerOverrides bad_mode;
+  bad_mode.set_mode("sometimes");
+  EXPECT_NE(FromProto(bad_mode).status().message().find("planner.mode"), std::string::npos);
+  pb::PlannerOverrides bad_time;
+  bad_time.add_blackouts()->mutable_start()->set_seconds(-(1LL << 50));
+  EXPECT_NE(FromProto(bad_time).status().message().find("planner.blackouts"), std::string::npos);
+  pb::PlannerOverrides too_many;
+  for (int i = 0; i < 101; ++i) too_many.add_blackouts();
+  EXPECT_EQ(FromProto(too_many).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace shadowplane::api

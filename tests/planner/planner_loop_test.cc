@@ -171,6 +171,32 @@ TEST_F(PlannerLoopTest, AutoModeStartsAMigrationThatNamesItsDecisionAndThenWaits
   EXPECT_EQ(rows[0].blocking_gate, "migration_in_progress");
 }
 
+TEST_F(PlannerLoopTest, AReservationsOwnModeAndPinOverrideTheDefaults) {
+  // The server's default is recommend; this reservation asks for auto, the other for a pin.
+  reservation::ReserveSpec spec;
+  spec.request_id = "auto-1";
+  spec.name = "auto-1";
+  spec.capacity = {500, 256, CapacityType::kOnDemand};
+  spec.client_regions = {{"eu", 1.0}};
+  spec.planner.mode = PlannerMode::kAuto;
+  absl::StatusOr<store::ReservationRecord> automatic = placements_->Reserve(spec);
+  ASSERT_TRUE(automatic.ok()) << automatic.status();
+  spec.request_id = spec.name = "pinned-1";
+  spec.planner.pinned_location = "fra-1";
+  absl::StatusOr<store::ReservationRecord> pinned = placements_->Reserve(spec);
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  for (const std::string& id :
+       {reservation_.resource_id, automatic->resource_id, pinned->resource_id}) {
+    StoreForecast(id, 100, 20000);
+  }
+  EXPECT_EQ(Tick().moves_started, 1);
+  std::vector<store::MigrationRecord> moves = Migrations();
+  ASSERT_EQ(moves.size(), 1u);
+  EXPECT_EQ(moves[0].resource_id, automatic->resource_id);
+  EXPECT_EQ(Decisions(reservation_.resource_id)[0].outcome, "recommend");
+  EXPECT_EQ(Decisions(pinned->resource_id)[0].blocking_gate, "pinned");
+}
+
 TEST_F(PlannerLoopTest, TheFleetBudgetAndThePauseHoldMovesBackAndSaySo) {
   UseMode(PlannerMode::kAuto, /*budget=*/1);
   const store::ReservationRecord second = Reserve("web-2");

@@ -4,9 +4,12 @@
 // the reconcile pass finishes it, a permanent error rolled back, and bad input refused.
 #include "reservation/reservation_manager.h"
 
+#include <cmath>
+
 #include "absl/strings/match.h"
 #include "common/clock.h"
 #include "gtest/gtest.h"
+#include "planner/planner_overrides_codec.h"
 #include "support/fake_providers.h"
 #include "support/test_database.h"
 
@@ -125,6 +128,85 @@ TEST_F(ReservationManagerTest, BadRequestsAreRefusedNamingTheFieldAndRecordNothi
   auto recorded = manager_->List(store::ReservationFilter{});
   ASSERT_TRUE(recorded.ok()) << recorded.status();
   EXPECT_TRUE(recorded->empty()) << "no reservation row for a refused request";
+}
+
+TEST_F(ReservationManagerTest, PlannerOverridesAreCheckedStoredAndMergedOnUpdate) {
+  const absl::Time t0 = clock_.Now();
+  struct Case {
+    std::function<void(planner::PlannerOverrides&)> bad;
+    std::string names;
+  };
+  const std::vector<Case> cases = {
+      {[](planner::PlannerOverrides& o) { o.migration_threshold = 1.2; },
+       "planner.migration_threshold"},
+      {[](planner::PlannerOverrides& o) { o.migration_threshold = std::nan(""); },
+       "planner.migration_threshold"},
+      {[](planner::PlannerOverrides& o) { o.hysteresis_relative = -0.1; },
+       "planner.hysteresis_relative"},
+      {[](planner::PlannerOverrides& o) { o.min_dwell = absl::Hours(-1); }, "planner.min_dwell"},
+      {[](planner::PlannerOverrides& o) { o.max_moves_per_day = -1; }, "planner.max_moves_per_day"},
+      {[t0](planner::PlannerOverrides& o) {
+         o.blackouts = std::vector<planner::BlackoutWindow>{{t0 + absl::Hours(2), t0}};
+       },
+       "planner.blackouts"},
+      {[t0](planner::PlannerOverrides& o) {
+         o.blackouts = std::vector<planner::BlackoutWindow>{
+             {t0, t0 + absl::Hours(2)}, {t0 + absl::Hours(1), t0 + absl::Hours(3)}};
+       },
+       "planner.blackouts"},
+      {[](planner::PlannerOverrides& o) { o.pinned_location = "mars-1"; },
+       "planner.pinned_location"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    ReserveSpec spec = Spec("bad-" + std::to_string(n++));
+    c.bad(spec.planner);
+    auto refused = manager_->Reserve(spec);
+    ASSERT_FALSE(refused.ok()) << c.names;
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+    EXPECT_TRUE(absl::StrContains(refused.status().message(), c.names)) << refused.status();
+  }
+  // A pin outside an explicit placement set.
+  ReserveSpec outside = Spec("bad-outside");
+  outside.locations = {"fra-1", "iad-1"};
+  outside.planner.pinned_location = "sin-1";
+  EXPECT_EQ(manager_->Reserve(outside).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(manager_->List(store::ReservationFilter{})->empty()) << "nothing recorded";
+
+  ReserveSpec spec = Spec("with-overrides");
+  spec.planner.mode = planner::PlannerMode::kAuto;
+  spec.planner.migration_threshold = 0.9;
+  spec.planner.blackouts =
+      std::vector<planner::BlackoutWindow>{{t0 + absl::Hours(1), t0 + absl::Hours(2)}};
+  absl::StatusOr<store::ReservationRecord> r = manager_->Reserve(spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  planner::PlannerOverrides stored;
+  ASSERT_TRUE(planner::OverridesFromJson(r->planner_overrides_json, &stored))
+      << r->planner_overrides_json;
+  EXPECT_EQ(stored.mode, planner::PlannerMode::kAuto);
+  EXPECT_EQ(stored.migration_threshold, 0.9);
+  ASSERT_TRUE(stored.blackouts.has_value());
+  EXPECT_EQ(stored.blackouts->at(0).start, t0 + absl::Hours(1));
+
+  // An update replaces what it sets and keeps the rest; a bad one changes nothing.
+  ReservationUpdate update;
+  update.planner.migration_threshold = 0.7;
+  update.planner.pinned_location = "fra-1";
+  ASSERT_TRUE(manager_->Update(r->id, update).ok());
+  ReservationUpdate bad;
+  bad.planner.migration_threshold = -1;
+  EXPECT_EQ(manager_->Update(r->id, bad).status().code(), absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<store::ReservationRecord> now = manager_->Get(r->id);
+  ASSERT_TRUE(now.ok());
+  ASSERT_TRUE(planner::OverridesFromJson(now->planner_overrides_json, &stored));
+  EXPECT_EQ(stored.mode, planner::PlannerMode::kAuto);
+  EXPECT_EQ(stored.migration_threshold, 0.7);
+  EXPECT_EQ(stored.pinned_location, "fra-1");
+  EXPECT_TRUE(stored.blackouts.has_value());
+  ReservationUpdate reset;
+  reset.reset_planner = true;
+  ASSERT_TRUE(manager_->Update(r->id, reset).ok());
+  EXPECT_EQ(manager_->Get(r->id)->planner_overrides_json, "");
 }
 
 }  // namespace

@@ -451,6 +451,23 @@ TEST_F(ReservationProcessTest, ShadowctlDrivesTheApi) {
   EXPECT_EQ(got.exit_code, 0) << got.output;
   EXPECT_TRUE(absl::StrContains(got.output, id));
 
+  // The planner's settings for the reservation: set, shown, refused when bad (naming the field).
+  auto tuned = run({"reservations", "update", id, server, "--planner_mode=auto", "--threshold=0.9",
+                    "--pin=fra-1"});
+  ASSERT_EQ(tuned.exit_code, 0) << tuned.output;
+  EXPECT_TRUE(absl::StrContains(tuned.output,
+                                "planner      mode auto, threshold 0.9, pinned to "
+                                "fra-1"))
+      << tuned.output;
+  auto bad_mode = run({"reservations", "update", id, server, "--planner_mode=sometimes"});
+  EXPECT_EQ(bad_mode.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(bad_mode.output, "planner.mode")) << bad_mode.output;
+  auto bad_pin = run({"reservations", "update", id, server, "--pin=nowhere-1"});
+  EXPECT_TRUE(absl::StrContains(bad_pin.output, "planner.pinned_location")) << bad_pin.output;
+  auto reset = run({"reservations", "update", id, server, "--reset_planner"});
+  ASSERT_EQ(reset.exit_code, 0) << reset.output;
+  EXPECT_FALSE(absl::StrContains(reset.output, "planner      ")) << reset.output;
+
   // The planner's dry run: the new reservation has no stored forecast yet, so it stays and says
   // why; bad input is named.
   auto plan = run({"plan", server});
