@@ -49,4 +49,6 @@ ALTER TABLE reservations ADD COLUMN planner_overrides text NOT NULL DEFAULT '';
 ALTER TABLE migrations ADD COLUMN decision_id uuid;
 ALTER TABLE migrations ADD COLUMN predicted_saving double precision;
 ALTER TABLE migrations ADD COLUMN predicted_confidence double precision;
+-- The observation's verdict in dollars (paid_off is realized_saving > 0).
+ALTER TABLE migrations ADD COLUMN realized_saving double precision;
 CREATE INDEX migrations_decision_idx ON migrations (created_at) WHERE decision_id IS NOT NULL;

@@ -32,6 +32,9 @@ void ToProto(const store::MigrationRecord& m, const std::string& reservation_id,
   out->set_lease_owner(m.lease_owner);
   if (m.lease_expires_at) *out->mutable_lease_expires_at() = ToProtoTime(*m.lease_expires_at);
   out->set_cancel_requested(m.cancel_requested);
+  out->set_decision_id(m.decision_id);
+  if (m.predicted_saving) out->set_predicted_saving(*m.predicted_saving);
+  if (m.predicted_confidence) out->set_predicted_confidence(*m.predicted_confidence);
   const store::MigrationProgress& p = m.progress;
   pb::MigrationProgress* q = out->mutable_progress();
   q->set_attempts(p.attempts);
@@ -51,6 +54,7 @@ void ToProto(const store::MigrationRecord& m, const std::string& reservation_id,
   if (p.observe_until) *q->mutable_observe_until() = ToProtoTime(*p.observe_until);
   if (p.forecast_wape) q->set_forecast_wape(*p.forecast_wape);
   if (p.paid_off) q->set_paid_off(*p.paid_off);
+  if (p.realized_saving) q->set_realized_saving(*p.realized_saving);
   q->set_observation_note(p.observation_note);
 }
 

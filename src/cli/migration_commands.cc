@@ -43,6 +43,12 @@ class MigrationCommands : public CommandContext {
       absl::StrAppend(&line, absl::StrFormat("  loss window %.1f s", p.loss_window_seconds()));
     }
     if (p.has_paid_off()) absl::StrAppend(&line, p.paid_off() ? "  paid off" : "  did not pay off");
+    if (p.has_realized_saving()) {
+      absl::StrAppend(&line, absl::StrFormat(" ($%.4f", p.realized_saving()),
+                      m.has_predicted_saving()
+                          ? absl::StrFormat(", predicted $%.4f)", m.predicted_saving())
+                          : ")");
+    }
     if (p.attempts() > 0) {
       absl::StrAppend(&line, "  retry ", p.attempts(), ": ", p.last_error());
     }

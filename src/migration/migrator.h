@@ -23,8 +23,10 @@
 //                     it is retired).
 //   RETIRING_SOURCE   after the drain period: scales the new shadow down to shadow capacity,
 //                     clears its forwarding, deactivates retired instances, restores the TTL.
-//   OBSERVING         after `observe_window`: realised demand per region against the forecast,
-//                     and whether the move paid off (demand closer, by RTT, to the new location).
+//   OBSERVING         after `observe_window` (`planned_observe_window` for a move the planner
+//                     started): realised demand per region against the forecast, and whether the
+//                     move paid off: the planner's objective on realised demand, old location
+//                     against new, less the move's realised cost, is a saving.
 //   ROLLING_BACK      (before the traffic switch) the source writable and unfrozen, a new target
 //                     deactivated or the shadow scaled back, the TTL restored.
 //   PROMOTING         (emergency) the shadow becomes the primary with the data it has, traffic
@@ -53,6 +55,7 @@
 #include "geo/distance.h"
 #include "migration/freeze_model_keeper.h"
 #include "migration/migration_stepper.h"
+#include "planner/plan_objective.h"
 #include "providers/compute_provider.h"
 #include "providers/traffic_provider.h"
 #include "shadow/target_sync.h"
@@ -82,6 +85,10 @@ struct MigratorOptions {
   // for the last pre-copy round's dirty set, doubled, at least 5 s and at most 60 s.
   absl::Duration freeze_hold = absl::ZeroDuration();
   absl::Duration observe_window = absl::Hours(6);
+  // A planner-started move is watched for the planning horizon it was decided over.
+  absl::Duration planned_observe_window = absl::Hours(24);
+  // The planner's prices, for the realised saving.
+  planner::PlanPrices prices;
   // Concurrency limits: migrations at work at once, in all and per target location. Emergency
   // promotions are not held back by them.
   int max_active = 4;

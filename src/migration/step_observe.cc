@@ -1,6 +1,8 @@
 // The migration step OBSERVING: realised demand watched against the forecast the move was made on,
-// then DONE with whether it paid off.
+// then DONE with whether it paid off, in dollars: the realised saving (planner/realized_saving.h).
 #include "migration/migrator_internal.h"
+#include "planner/location_facts.h"
+#include "planner/realized_saving.h"
 
 namespace shadowplane::migration {
 
@@ -38,28 +40,54 @@ absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
   }
   if (forecast && actual > 0) next.progress.forecast_wape = abs_error / actual;
 
-  // Paid off: the realised demand is closer (demand-weighted RTT) to the new primary's location
-  // than to the old one's.
+  // Paid off: the planner's objective on realised demand and prices, old location against new,
+  // less what the move itself cost (planner/realized_saving.h), is a saving.
   std::string note;
   ASSIGN_OR_RETURN(Context c, Load(m));
-  auto old_at = locations_->GetLocation(c.source.location);
-  auto new_at = locations_->GetLocation(c.target.location);
-  if (actual > 0 && old_at.ok() && new_at.ok()) {
-    double old_ms = 0, new_ms = 0, weight = 0;
-    for (const auto& [region, a] : by_region) {
-      auto where = locations_->GetRegion(region);
-      if (!where.ok()) continue;
-      const geo::Coordinates at{where->latitude, where->longitude};
-      old_ms +=
-          a * options_.rtt.RttMs(region, at, old_at->name, {old_at->latitude, old_at->longitude});
-      new_ms +=
-          a * options_.rtt.RttMs(region, at, new_at->name, {new_at->latitude, new_at->longitude});
-      weight += a;
+  ASSIGN_OR_RETURN(const store::LocationCatalog catalog, locations_->LoadAll());
+  const planner::CatalogFacts facts = planner::FactsOf(catalog);
+  const auto old_at = facts.locations.find(c.source.location);
+  const auto new_at = facts.locations.find(c.target.location);
+  if (actual > 0 && old_at != facts.locations.end() && new_at != facts.locations.end()) {
+    planner::RealizedMove move;
+    move.old_capacity = c.source.capacity;
+    move.new_capacity = c.target.capacity;
+    // The new primary has full capacity; the record of the old one is a shadow's by now.
+    move.old_capacity.millicores = move.new_capacity.millicores;
+    move.old_capacity.memory_mib = move.new_capacity.memory_mib;
+    move.window = until - from;
+    move.requests = by_region;
+    std::map<std::string, double> bytes_out, requests;
+    const absl::Time switch_hour = HourFloor(from);
+    for (const store::DemandRow& d : demand) {
+      bytes_out[d.origin_region] += static_cast<double>(d.sums.bytes_out);
+      requests[d.origin_region] += static_cast<double>(d.sums.requests);
+      if (d.hour == switch_hour) move.requests_per_hour_at_move += d.sums.requests;
     }
-    if (weight > 0) {
-      next.progress.paid_off = new_ms < old_ms;
-      note = absl::StrFormat("demand-weighted RTT %.1f ms at %s against %.1f ms at %s",
-                             new_ms / weight, new_at->name, old_ms / weight, old_at->name);
+    for (const auto& [region, n] : requests) {
+      if (n > 0) move.bytes_per_request[region] = bytes_out[region] / n;
+    }
+    ASSIGN_OR_RETURN(const std::vector<store::MigrationRoundRecord> rounds,
+                     migrations_->Rounds(m.id));
+    for (const store::MigrationRoundRecord& round : rounds)
+      move.bytes_transferred += round.bytes_wire;
+    move.freeze_seconds = m.progress.freeze_seconds.value_or(0);
+    absl::StatusOr<planner::RealizedSaving> saving = planner::RealizedSavingOf(
+        old_at->second, new_at->second, move, facts.regions, options_.rtt, options_.prices);
+    if (saving.ok()) {
+      next.progress.realized_saving = saving->saving;
+      next.progress.paid_off = saving->saving > 0;
+      note = absl::StrFormat(
+          "realised saving $%.4f over %s: $%.4f at %s against $%.4f at %s, move $%.4f; "
+          "mean RTT %.1f ms against %.1f ms",
+          saving->saving, absl::FormatDuration(move.window), saving->new_terms.expected_total(),
+          new_at->first, saving->old_terms.expected_total(), old_at->first, saving->move_cost,
+          saving->new_terms.latency_ms, saving->old_terms.latency_ms);
+      if (!m.decision_id.empty() && m.predicted_saving.has_value()) {
+        absl::StrAppend(&note, absl::StrFormat("; predicted $%.4f", *m.predicted_saving));
+      }
+    } else {
+      note = absl::StrCat("not judged: ", saving.status().message());
     }
   }
   if (note.empty()) note = "no demand from known regions in the window";

@@ -35,7 +35,9 @@ absl::StatusOr<StepResult> Migrator::RetireSource(const store::MigrationRecord& 
   }
   if (steered && m.progress.traffic_prepared) RestoreTraffic(m, r.service_name);
   store::MigrationRecord next = m;
-  next.progress.observe_until = clock_->Now() + options_.observe_window;
+  next.progress.observe_until =
+      clock_->Now() +
+      (m.decision_id.empty() ? options_.observe_window : options_.planned_observe_window);
   return MoveTo(next, store::MigrationState::kObserving,
                 Json({{"retired", absl::StrCat("[", absl::StrJoin(retired, ", "), "]")},
                       {"shadow_millicores", absl::StrCat(shadow_capacity.millicores)}}),

@@ -193,6 +193,13 @@ planner::PlannerSettings PlanningSettings::Defaults() const {
   return s;
 }
 
+planner::PlanPrices PlanningSettings::Prices() const {
+  planner::PlanPrices p;
+  p.latency_price_per_request_ms = latency_price_per_request_ms;
+  p.delayed_request_price = delayed_request_price;
+  return p;
+}
+
 absl::Status ServerOptions::Validate() const {
   RETURN_IF_ERROR(process.Validate());
   RETURN_IF_ERROR(storage.Validate());

@@ -171,6 +171,7 @@ struct PlanningSettings {
   absl::Status Validate() const;
   // The planner's settings as given (Validate first).
   planner::PlannerSettings Defaults() const;
+  planner::PlanPrices Prices() const;
 };
 
 struct ServerOptions {

@@ -26,16 +26,17 @@ constexpr char kColumns[] =
                             "m.switched_at") ", m.loss_window_seconds, " SP_SQL_UTC("m.observe_until") ", "
                         "m.forecast_wape, m.paid_off, COALESCE(m.observation_note, ''), " SP_SQL_UTC(
                             "m.switch_requested_at") ", COALESCE(m.decision_id::text, ''), "
-                        "m.predicted_saving, m.predicted_confidence";
+                        "m.predicted_saving, m.predicted_confidence, m.realized_saving";
 
-// Sets every progress column from $2..$19 (see WriteProgress).
+// Sets every progress column from $2..$20 (see WriteProgress).
 constexpr char kSetProgress[] =
     "attempts = $2, next_attempt_at = $3::timestamptz, last_error = NULLIF($4, ''), "
     "precopy_rounds = $5, bytes_left = $6, traffic_prepared = $7, switch_not_before = "
     "$8::timestamptz, freeze_started_at = $9::timestamptz, freeze_seconds = $10, "
     "final_dirty_bytes = $11, final_dirty_files = $12, switched_at = $13::timestamptz, "
     "loss_window_seconds = $14, observe_until = $15::timestamptz, forecast_wape = $16, paid_off = "
-    "$17, observation_note = NULLIF($18, ''), switch_requested_at = $19::timestamptz";
+    "$17, observation_note = NULLIF($18, ''), switch_requested_at = $19::timestamptz, "
+    "realized_saving = $20";
 
 constexpr char kUnfinished[] = "m.state NOT IN ('DONE', 'ROLLED_BACK', 'FAILED')";
 // Holding the resource: every unfinished state but OBSERVING.
@@ -106,6 +107,7 @@ MigrationRecord FromRow(const pqxx::row& r) {
   m.decision_id = r[35].as<std::string>();
   m.predicted_saving = Opt<double>(r[36]);
   m.predicted_confidence = Opt<double>(r[37]);
+  p.realized_saving = Opt<double>(r[38]);
   return m;
 }
 
@@ -117,7 +119,7 @@ void WriteProgress(pqxx::transaction_base& txn, const std::string& id, const Mig
                   OptSqlTime(p.freeze_started_at), p.freeze_seconds, p.final_dirty_bytes,
                   p.final_dirty_files, OptSqlTime(p.switched_at), p.loss_window_seconds,
                   OptSqlTime(p.observe_until), p.forecast_wape, p.paid_off, p.observation_note,
-                  OptSqlTime(p.switch_requested_at));
+                  OptSqlTime(p.switch_requested_at), p.realized_saving);
 }
 
 std::optional<std::string> NonEmpty(const std::string& s) {

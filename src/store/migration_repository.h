@@ -40,6 +40,9 @@ struct MigrationProgress {
   std::optional<absl::Time> observe_until;
   std::optional<double> forecast_wape;
   std::optional<bool> paid_off;
+  // Dollars over the observed window: the objective at the old location less at the new one,
+  // less the move's cost (planner/realized_saving.h).
+  std::optional<double> realized_saving;
   std::string observation_note;
 };
 

@@ -36,9 +36,8 @@ absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions&
                                                           w->rpc_workers_.get());
   w->migration_service_ =
       std::make_unique<api::MigrationService>(parts.migrations->manager(), w->rpc_workers_.get());
-  w->planner_service_ =
-      std::make_unique<api::PlannerService>(parts.planning->plans(), parts.planning->decisions(),
-                                            w->rpc_workers_.get());
+  w->planner_service_ = std::make_unique<api::PlannerService>(
+      parts.planning->plans(), parts.planning->decisions(), w->rpc_workers_.get());
   ASSIGN_OR_RETURN(w->server_,
                    StartGrpcServer(options.process.listen, "listen",
                                    {w->health_.get(), w->server_info_.get(),

@@ -16,8 +16,7 @@ PlannerWiring::PlannerWiring(const ServerOptions& options, StorageWiring* storag
       rtt_(PlacementRtt(options.placement, context)) {
   planner::PlanServiceOptions plan;
   plan.defaults = options.planning.Defaults();
-  plan.prices.latency_price_per_request_ms = options.planning.latency_price_per_request_ms;
-  plan.prices.delayed_request_price = options.planning.delayed_request_price;
+  plan.prices = options.planning.Prices();
   plan.max_forecast_age = options.planning.plan_max_forecast_age;
   plan.sample_paths = options.forecast.sample_paths;
   plan.forecast_horizon_hours = options.forecast.max_horizon_hours;
