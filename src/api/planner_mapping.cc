@@ -224,6 +224,23 @@ void ControlToProto(const store::ControlRecord& c, pb::PlannerControl* out) {
 
 }  // namespace
 
+void ToProto(const std::vector<planner::CalibrationBucket>& buckets,
+             pb::GetCalibrationResponse* out) {
+  for (const planner::CalibrationBucket& b : buckets) {
+    pb::CalibrationBucket* o = out->add_buckets();
+    o->set_confidence_low(b.low);
+    o->set_confidence_high(b.high);
+    o->set_moves(b.moves);
+    o->set_paid_off(b.paid_off);
+    o->set_paid_off_share(b.paid_off_share());
+    o->set_mean_confidence(b.mean_confidence);
+    o->set_mean_predicted_saving(b.mean_predicted_saving);
+    o->set_mean_realized_saving(b.mean_realized_saving);
+    out->set_moves(out->moves() + b.moves);
+    out->set_paid_off(out->paid_off() + b.paid_off);
+  }
+}
+
 void ToProto(const planner::PlannerStatus& status, int max_planned_moves_per_hour,
              pb::PlannerStatus* out) {
   out->set_paused(status.paused);

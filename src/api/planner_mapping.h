@@ -28,6 +28,8 @@ absl::StatusOr<planner::DecisionQuery> FromProto(
 // With its explanation when `with_explanation` (a stored one that cannot be read is left out).
 void ToProto(const store::DecisionRecord& decision, bool with_explanation,
              shadowplane::v1::Decision* out);
+void ToProto(const std::vector<planner::CalibrationBucket>& buckets,
+             shadowplane::v1::GetCalibrationResponse* out);
 void ToProto(const planner::PlannerStatus& status, int max_planned_moves_per_hour,
              shadowplane::v1::PlannerStatus* out);
 

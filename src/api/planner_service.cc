@@ -2,6 +2,7 @@
 
 #include "api/planner_mapping.h"
 #include "common/grpc_unary.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 
 namespace shadowplane::api {
@@ -87,6 +88,23 @@ grpc::ServerUnaryReactor* PlannerService::GetPlannerStatus(
   return FinishOnPool(context, workers_, [this, response]() -> absl::Status {
     ASSIGN_OR_RETURN(const planner::PlannerStatus status, decisions_->Status());
     ToProto(status, plans_->options().max_planned_moves_per_hour, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PlannerService::GetCalibration(grpc::CallbackServerContext* context,
+                                                         const pb::GetCalibrationRequest* request,
+                                                         pb::GetCalibrationResponse* response) {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+    const absl::Time now = clock_->Now();
+    absl::Time since = now - absl::Hours(24 * 30);
+    if (request->has_since()) {
+      ASSIGN_OR_RETURN(since, CheckedProtoTime(request->since(), "since"));
+      if (since > now) return absl::InvalidArgumentError("since is in the future");
+    }
+    ASSIGN_OR_RETURN(const std::vector<planner::CalibrationBucket> buckets,
+                     decisions_->Calibration(since));
+    ToProto(buckets, response);
     return absl::OkStatus();
   });
 }

@@ -3,6 +3,7 @@
 #ifndef SHADOWPLANE_API_PLANNER_SERVICE_H_
 #define SHADOWPLANE_API_PLANNER_SERVICE_H_
 
+#include "common/clock.h"
 #include "common/worker_pool.h"
 #include "planner/decision_service.h"
 #include "planner/plan_service.h"
@@ -14,8 +15,8 @@ class PlannerService final : public shadowplane::v1::PlannerService::CallbackSer
  public:
   // Every call runs on `workers` (they read the database).
   PlannerService(planner::PlanService* plans, planner::DecisionService* decisions,
-                 WorkerPool* workers)
-      : plans_(plans), decisions_(decisions), workers_(workers) {}
+                 const Clock* clock, WorkerPool* workers)
+      : plans_(plans), decisions_(decisions), clock_(clock), workers_(workers) {}
 
   grpc::ServerUnaryReactor* Plan(grpc::CallbackServerContext* context,
                                  const shadowplane::v1::PlanRequest* request,
@@ -38,10 +39,14 @@ class PlannerService final : public shadowplane::v1::PlannerService::CallbackSer
   grpc::ServerUnaryReactor* GetPlannerStatus(
       grpc::CallbackServerContext* context, const shadowplane::v1::GetPlannerStatusRequest* request,
       shadowplane::v1::PlannerStatus* response) override;
+  grpc::ServerUnaryReactor* GetCalibration(
+      grpc::CallbackServerContext* context, const shadowplane::v1::GetCalibrationRequest* request,
+      shadowplane::v1::GetCalibrationResponse* response) override;
 
  private:
   planner::PlanService* const plans_;
   planner::DecisionService* const decisions_;
+  const Clock* const clock_;
   WorkerPool* const workers_;
 };
 

@@ -102,6 +102,30 @@ class PlannerCommands : public CommandContext {
   int Pause() { return Control(true); }
   int Resume() { return Control(false); }
 
+  // Judged planner moves by confidence (--from: since when; default 30 days back).
+  int Calibration() {
+    pb::GetCalibrationRequest request;
+    if (!options_.from.empty() && !ParseTimeFlag("from", options_.from, request.mutable_since())) {
+      return kExitUsage;
+    }
+    pb::GetCalibrationResponse response;
+    grpc::Status status = planner_->GetCalibration(Context().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    if (options_.json) return Json(response), kExitOk;
+    Table table({"CONFIDENCE", "MOVES", "PAID OFF", "SHARE", "PREDICTED $", "REALISED $"});
+    for (const pb::CalibrationBucket& b : response.buckets()) {
+      if (b.moves() == 0) continue;
+      table.AddRow({absl::StrFormat("%.1f-%.1f", b.confidence_low(), b.confidence_high()),
+                    absl::StrCat(b.moves()), absl::StrCat(b.paid_off()),
+                    absl::StrFormat("%.2f", b.paid_off_share()),
+                    absl::StrFormat("%.4f", b.mean_predicted_saving()),
+                    absl::StrFormat("%.4f", b.mean_realized_saving())});
+    }
+    out_ << table.Render() << response.paid_off() << " of " << response.moves()
+         << " judged planner moves paid off\n";
+    return kExitOk;
+  }
+
   int Status() {
     pb::PlannerStatus status;
     grpc::Status rpc =
@@ -225,6 +249,11 @@ void AddPlannerCommands(CommandTable* table) {
                     "[--reason=TEXT]",
                     "let the planner move resources again",
                     Call<PlannerCommands, &PlannerCommands::Resume>});
+  table->push_back({{"planner", "calibration"},
+                    {},
+                    "[--from=T]",
+                    "how often planner moves paid off, by the confidence they were made at",
+                    Call<PlannerCommands, &PlannerCommands::Calibration>});
   table->push_back({{"planner", "status"},
                     {},
                     "",

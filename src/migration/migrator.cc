@@ -56,6 +56,28 @@ Migrator::Migrator(store::MigrationRepository* migrations,
            .Help("Emergency promotions: how far behind its primary the promoted shadow was.")
            .Register(*registry)
            .Add({}, prometheus::Histogram::BucketBoundaries{1, 5, 15, 30, 60, 120, 300, 900, 3600});
+  judged_ = &prometheus::BuildCounter()
+                 .Name("shadowplane_planner_moves_judged_total")
+                 .Help(
+                     "Planner-started migrations judged after OBSERVING, by the confidence "
+                     "bucket they were decided at (its lower bound) and whether they paid off")
+                 .Register(*registry);
+  const prometheus::Histogram::BucketBoundaries dollars{-100, -10, -1, -0.1, 0,
+                                                        0.1,  1,   10, 100,  1000};
+  predicted_saving_ = &prometheus::BuildHistogram()
+                           .Name("shadowplane_planner_predicted_saving_dollars")
+                           .Help(
+                               "Planner-started migrations judged: the saving their decision "
+                               "expected over the planning horizon")
+                           .Register(*registry)
+                           .Add({}, dollars);
+  realized_saving_ = &prometheus::BuildHistogram()
+                          .Name("shadowplane_planner_realized_saving_dollars")
+                          .Help(
+                              "Planner-started migrations judged: the saving realised over the "
+                              "observed window (negative: the move cost more than it saved)")
+                          .Register(*registry)
+                          .Add({}, dollars);
 }
 
 void Migrator::CountTransition(store::MigrationState to) {

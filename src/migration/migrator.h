@@ -168,6 +168,11 @@ class Migrator final : public MigrationStepper {
   prometheus::Counter* precopy_rounds_ = nullptr;
   prometheus::Counter* precopy_bytes_ = nullptr;
   prometheus::Histogram* loss_window_seconds_ = nullptr;
+  // Planner-started moves as OBSERVING judged them: by the confidence bucket they were decided at
+  // and whether they paid off; their predicted and realised savings.
+  prometheus::Family<prometheus::Counter>* judged_ = nullptr;
+  prometheus::Histogram* predicted_saving_ = nullptr;
+  prometheus::Histogram* realized_saving_ = nullptr;
 };
 
 }  // namespace shadowplane::migration

@@ -1,6 +1,7 @@
 // The migration step OBSERVING: realised demand watched against the forecast the move was made on,
 // then DONE with whether it paid off, in dollars: the realised saving (planner/realized_saving.h).
 #include "migration/migrator_internal.h"
+#include "planner/calibration.h"
 #include "planner/location_facts.h"
 #include "planner/realized_saving.h"
 
@@ -85,6 +86,14 @@ absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
           saving->new_terms.latency_ms, saving->old_terms.latency_ms);
       if (!m.decision_id.empty() && m.predicted_saving.has_value()) {
         absl::StrAppend(&note, absl::StrFormat("; predicted $%.4f", *m.predicted_saving));
+      }
+      if (!m.decision_id.empty() && judged_ != nullptr) {
+        judged_
+            ->Add({{"confidence_bucket", planner::BucketLabel(m.predicted_confidence.value_or(0))},
+                   {"paid_off", saving->saving > 0 ? "true" : "false"}})
+            .Increment();
+        predicted_saving_->Observe(m.predicted_saving.value_or(0));
+        realized_saving_->Observe(saving->saving);
       }
     } else {
       note = absl::StrCat("not judged: ", saving.status().message());

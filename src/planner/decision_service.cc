@@ -160,6 +160,17 @@ absl::StatusOr<PlannerStatus> DecisionService::Status() {
   return status;
 }
 
+absl::StatusOr<std::vector<CalibrationBucket>> DecisionService::Calibration(absl::Time since) {
+  ASSIGN_OR_RETURN(const std::vector<store::DecisionRepository::Judged> judged,
+                   sources_.decisions->JudgedMoves(since));
+  std::vector<JudgedMove> moves;
+  moves.reserve(judged.size());
+  for (const auto& j : judged) {
+    moves.push_back({j.confidence, j.predicted_saving, j.realized_saving, j.paid_off});
+  }
+  return Calibrate(moves);
+}
+
 absl::StatusOr<PlannerStatus> DecisionService::Pause(const std::string& actor,
                                                      const std::string& reason) {
   return Control("pause", actor, reason);

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "planner/calibration.h"
 #include "planner/planner_loop.h"
 #include "store/decision_repository.h"
 #include "store/migration_repository.h"
@@ -79,6 +80,8 @@ class DecisionService {
   absl::StatusOr<PlannerStatus> Pause(const std::string& actor, const std::string& reason);
   absl::StatusOr<PlannerStatus> Resume(const std::string& actor, const std::string& reason);
   absl::StatusOr<PlannerStatus> Status();
+  // Judged planner-started moves since `since`, by the confidence they were decided at.
+  absl::StatusOr<std::vector<CalibrationBucket>> Calibration(absl::Time since);
 
  private:
   absl::StatusOr<PlannerStatus> Control(const std::string& action, const std::string& actor,

@@ -234,6 +234,26 @@ absl::StatusOr<int> DecisionRepository::PlannedMovesSince(absl::Time since) {
   });
 }
 
+absl::StatusOr<std::vector<DecisionRepository::Judged>> DecisionRepository::JudgedMoves(
+    absl::Time since) {
+  return pool_->Run(
+      "reading judged moves", [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<Judged>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec_params(
+            "SELECT COALESCE(predicted_confidence, 0), COALESCE(predicted_saving, "
+            "0), COALESCE(realized_saving, 0), paid_off FROM migrations WHERE "
+            "decision_id IS NOT NULL AND paid_off IS NOT NULL AND created_at >= "
+            "$1::timestamptz",
+            ToSqlTime(since));
+        std::vector<Judged> out;
+        for (const auto& row : rows) {
+          out.push_back(
+              {row[0].as<double>(), row[1].as<double>(), row[2].as<double>(), row[3].as<bool>()});
+        }
+        return out;
+      });
+}
+
 absl::StatusOr<ControlRecord> DecisionRepository::RecordControl(const ControlRecord& c) {
   return pool_->Run(
       "recording a planner control", [&](pqxx::connection& conn) -> absl::StatusOr<ControlRecord> {

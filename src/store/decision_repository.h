@@ -88,6 +88,16 @@ class DecisionRepository {
   // Planned migrations the planner started (decision_id set) created at or after `since`.
   absl::StatusOr<int> PlannedMovesSince(absl::Time since);
 
+  // Planner-started migrations judged since `since` (paid_off set): the confidence and predicted
+  // saving they were started on, and the realised saving.
+  struct Judged {
+    double confidence = 0;
+    double predicted_saving = 0;
+    double realized_saving = 0;
+    bool paid_off = false;
+  };
+  absl::StatusOr<std::vector<Judged>> JudgedMoves(absl::Time since);
+
   absl::StatusOr<ControlRecord> RecordControl(const ControlRecord& control);
   // The newest control row; nullopt when the planner was never paused.
   absl::StatusOr<std::optional<ControlRecord>> LatestControl();

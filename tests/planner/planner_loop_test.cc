@@ -197,6 +197,46 @@ TEST_F(PlannerLoopTest, AReservationsOwnModeAndPinOverrideTheDefaults) {
   EXPECT_EQ(Decisions(pinned->resource_id)[0].blocking_gate, "pinned");
 }
 
+TEST_F(PlannerLoopTest, TheCalibrationCountsJudgedPlannerMovesByTheirConfidence) {
+  UseMode(PlannerMode::kAuto);
+  const store::ReservationRecord second = Reserve("web-2");
+  StoreForecast(reservation_.resource_id, 100, 20000);
+  StoreForecast(second.resource_id, 100, 20000);
+  ASSERT_EQ(Tick().moves_started, 2);
+  // OBSERVING's verdicts, as the migration step writes them: one paid off, one did not.
+  std::vector<store::MigrationRecord> moves = Migrations();
+  ASSERT_EQ(moves.size(), 2u);
+  ASSERT_TRUE(pool_
+                  ->Run("judging",
+                        [&](pqxx::connection& c) -> absl::Status {
+                          pqxx::work txn(c);
+                          txn.exec_params(
+                              "UPDATE migrations SET paid_off = true, realized_saving = 3.5 "
+                              "WHERE id = $1::uuid",
+                              moves[0].id);
+                          txn.exec_params(
+                              "UPDATE migrations SET paid_off = false, realized_saving = "
+                              "-0.5 WHERE id = $1::uuid",
+                              moves[1].id);
+                          txn.commit();
+                          return absl::OkStatus();
+                        })
+                  .ok());
+  absl::StatusOr<std::vector<CalibrationBucket>> table =
+      service_->Calibration(clock_.Now() - absl::Hours(1));
+  ASSERT_TRUE(table.ok()) << table.status();
+  const CalibrationBucket& top = table->back();  // confidence 1.0 (every path pays)
+  EXPECT_EQ(top.moves, 2);
+  EXPECT_EQ(top.paid_off, 1);
+  EXPECT_DOUBLE_EQ(top.mean_realized_saving, 1.5);
+  EXPECT_NEAR(top.mean_predicted_saving,
+              (*moves[0].predicted_saving + *moves[1].predicted_saving) / 2, 1e-9);
+  // Before the moves: nothing judged.
+  table = service_->Calibration(clock_.Now() + absl::Hours(1));
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ(table->back().moves, 0);
+}
+
 TEST_F(PlannerLoopTest, TheFleetBudgetAndThePauseHoldMovesBackAndSaySo) {
   UseMode(PlannerMode::kAuto, /*budget=*/1);
   const store::ReservationRecord second = Reserve("web-2");

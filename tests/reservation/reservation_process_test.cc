@@ -500,6 +500,10 @@ TEST_F(ReservationProcessTest, ShadowctlDrivesTheApi) {
   auto decisions = run({"decisions", "list", server});
   ASSERT_EQ(decisions.exit_code, 0) << decisions.output;
   EXPECT_TRUE(absl::StrContains(decisions.output, "DECISION")) << decisions.output;
+  auto calibration = run({"planner", "calibration", server});
+  ASSERT_EQ(calibration.exit_code, 0) << calibration.output;
+  EXPECT_TRUE(absl::StrContains(calibration.output, "0 of 0 judged planner moves paid off"))
+      << calibration.output;
   auto bad_outcome = run({"decisions", "list", server, "--outcome=maybe"});
   EXPECT_EQ(bad_outcome.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(bad_outcome.output, "INVALID_ARGUMENT")) << bad_outcome.output;

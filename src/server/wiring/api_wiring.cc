@@ -37,7 +37,7 @@ absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions&
   w->migration_service_ =
       std::make_unique<api::MigrationService>(parts.migrations->manager(), w->rpc_workers_.get());
   w->planner_service_ = std::make_unique<api::PlannerService>(
-      parts.planning->plans(), parts.planning->decisions(), w->rpc_workers_.get());
+      parts.planning->plans(), parts.planning->decisions(), context.clock, w->rpc_workers_.get());
   ASSIGN_OR_RETURN(w->server_,
                    StartGrpcServer(options.process.listen, "listen",
                                    {w->health_.get(), w->server_info_.get(),
