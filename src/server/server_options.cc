@@ -170,6 +170,9 @@ absl::Status PlanningSettings::Validate() const {
     return Bad("max_planned_moves_per_hour",
                absl::StrCat("must not be negative, got ", max_planned_moves_per_hour));
   }
+  if (planner_observe_window < absl::ZeroDuration()) {
+    return Bad("planner_observe_window", "must not be negative");
+  }
   if (planner_threads < 1 || planner_threads > 64) {
     return Bad("planner_threads", absl::StrCat("must be within [1, 64], got ", planner_threads));
   }

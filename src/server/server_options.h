@@ -168,6 +168,8 @@ struct PlanningSettings {
   absl::Duration decision_retention = planner::PlannerLoopOptions().decision_retention;
   int max_planned_moves_per_hour = planner::PlanServiceOptions().max_planned_moves_per_hour;
   int planner_threads = 2;
+  // How long a planner-started migration is observed; zero: the planning horizon.
+  absl::Duration planner_observe_window = absl::ZeroDuration();
   absl::Status Validate() const;
   // The planner's settings as given (Validate first).
   planner::PlannerSettings Defaults() const;

@@ -1,0 +1,194 @@
+// The planner end to end (label e2e): PostgreSQL, the server, three agents with live instance
+// processes and a real HAProxy in front of the resource. Three weeks of accesses sent with
+// RecordAccessBatch, in which demand moves between Europe and the US on a daily pattern; the
+// refresher forecasts them; Plan explains a move; then, in auto mode, the planner moves the
+// resource by itself while a client writes through HAProxy, and the decision, the migration and
+// its observation are linked, through the API and shadowctl.
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "migration/migration_fixture.h"
+#include "shadowplane/v1/planner.grpc.pb.h"
+#include "shadowplane/v1/telemetry.grpc.pb.h"
+#include "support/child_process.h"
+
+namespace shadowplane {
+namespace {
+
+namespace pb = shadowplane::v1;
+
+class PlannerProcessTest : public testing::MigrationTest {
+ protected:
+  void SetUp() override {
+    // Latency priced high enough that a few dozen requests an hour decide (the prices of compute
+    // differ by $0.008 an hour between the locations); decisions every second; a planner move
+    // judged a second after it retires its source.
+    extra_flags_ = {"--plan_interval=1s",
+                    "--plan_horizon=6h",
+                    "--latency_price_per_request_ms=0.001",
+                    "--forecast_interval=1s",
+                    "--planner_observe_window=1s",
+                    "--migration_step_deadline=10s",
+                    "--cutover_dirty_bytes=0",
+                    "--max_precopy_rounds=6"};
+    MigrationTest::SetUp();
+  }
+  void OnServerStarted() override {
+    MigrationTest::OnServerStarted();
+    telemetry_ = pb::TelemetryService::NewStub(channel_);
+    planner_ = pb::PlannerService::NewStub(channel_);
+  }
+
+  // Three weeks of hourly demand up to the current hour: the 12 hours starting at this hour of
+  // each day come mostly from Europe, the other 12 mostly from the US (the resource's region).
+  void SendHistory(const std::string& resource_id) {
+    const absl::Time now = absl::Now();
+    const int64_t this_hour = absl::ToUnixSeconds(now) / 3600;
+    pb::AccessBatch batch;
+    int batches = 0;
+    auto flush = [&] {
+      if (batch.events_size() == 0) return;
+      batch.set_batch_id(absl::StrCat("history-", batches++));
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+      pb::BatchAck ack;
+      grpc::Status status = telemetry_->RecordAccessBatch(&context, batch, &ack);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      ASSERT_EQ(ack.code(), 0) << ack.message();
+      ASSERT_EQ(ack.events_accepted() + ack.events_demand_only(), batch.events_size());
+      batch.clear_events();
+    };
+    for (int64_t hour = this_hour - 21 * 24; hour < this_hour; ++hour) {
+      const bool europe = ((hour - this_hour) % 24 + 24) % 24 < 12;
+      for (const char* region : {"eu-central", "us-east"}) {
+        const bool heavy = europe == (std::string(region) == "eu-central");
+        for (int i = 0, n = heavy ? 40 : 4; i < n; ++i) {
+          pb::AccessEvent* e = batch.add_events();
+          e->mutable_time()->set_seconds(hour * 3600 + 60 * i + 30);
+          e->set_client_ip(heavy && europe ? "192.0.2.10" : "198.51.100.20");
+          e->set_resource_id(resource_id);
+          e->set_request_type("GET");
+          e->set_bytes_out(2000);
+          e->set_origin_region(region);
+        }
+      }
+      if (batch.events_size() >= 5000) flush();
+      if (HasFatalFailure()) return;
+    }
+    flush();
+  }
+
+  std::unique_ptr<pb::TelemetryService::Stub> telemetry_;
+  std::unique_ptr<pb::PlannerService::Stub> planner_;
+};
+
+TEST_F(PlannerProcessTest, DemandMovingToEuropeMovesTheResourceAheadOfItWithNoFailedRequest) {
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-plan"), &r).ok());
+  ASSERT_EQ(r.state(), "active") << r.error();
+  ASSERT_EQ(r.primary().location(), "iad-1");
+  SendHistory(r.resource_id());
+  if (HasFatalFailure()) return;
+
+  // The refresher forecasts it; the dry run (recommend mode, the default) explains the move.
+  pb::ResourcePlan plan;
+  for (int i = 0; i < 120; ++i) {
+    grpc::ClientContext context;
+    pb::PlanRequest request;
+    request.set_resource_id(r.resource_id());
+    pb::PlanResponse response;
+    ASSERT_TRUE(planner_->Plan(&context, request, &response).ok());
+    plan = response.plans(0);
+    if (plan.outcome() != "stay" || plan.blocking_gate() != "no_forecast") break;
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+  ASSERT_EQ(plan.outcome(), "recommend") << plan.DebugString();
+  EXPECT_EQ(plan.to_location(), "fra-1");
+  EXPECT_GE(plan.confidence(), 0.8);
+  EXPECT_GT(plan.expected_saving(), 0);
+
+  // A client writes through HAProxy, a new connection per write, from now on.
+  std::atomic<bool> stop{false};
+  testing::WriterLog log;
+  std::thread writer([&] {
+    testing::RunWriter(haproxy_->frontend_port(0), stop, &log, /*keep_alive=*/false);
+  });
+  absl::Cleanup join = [&] {
+    stop = true;
+    if (writer.joinable()) writer.join();
+  };
+  absl::SleepFor(absl::Milliseconds(500));
+
+  // Auto mode for this reservation: the loop moves it by itself.
+  {
+    grpc::ClientContext context;
+    pb::UpdateReservationRequest update;
+    update.set_id(r.id());
+    update.mutable_planner()->set_mode("auto");
+    pb::Reservation updated;
+    grpc::Status status = reservations_->UpdateReservation(&context, update, &updated);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  pb::Decision move;
+  for (int i = 0; i < 120 && move.migration_id().empty(); ++i) {
+    absl::SleepFor(absl::Milliseconds(500));
+    grpc::ClientContext context;
+    pb::ListDecisionsRequest request;
+    request.set_resource_id(r.resource_id());
+    request.set_outcome("move");
+    pb::ListDecisionsResponse response;
+    ASSERT_TRUE(planner_->ListDecisions(&context, request, &response).ok());
+    if (response.decisions_size() > 0) move = response.decisions(0);
+  }
+  ASSERT_FALSE(move.migration_id().empty()) << server_->Output();
+  EXPECT_EQ(move.to_location(), "fra-1");
+  pb::Migration m;
+  std::vector<std::string> states = Watch(move.migration_id(), &m);
+  ASSERT_EQ(m.state(), "DONE") << StatesOf(m) << "\n" << server_->Output();
+  absl::SleepFor(absl::Milliseconds(500));
+  stop = true;
+  writer.join();
+
+  // No failed request, and the writes went on throughout.
+  EXPECT_GT(log.requests, 0);
+  EXPECT_EQ(log.failures, 0) << absl::StrJoin(log.failure_details, "\n");
+  EXPECT_GT(static_cast<int>(log.acknowledged.size()), 0);
+  pb::Reservation after;
+  ASSERT_TRUE(GetReservation(r.id(), &after).ok());
+  EXPECT_EQ(after.primary().location(), "fra-1");
+
+  // Linked: the migration names the decision and carries what it expected; the decision names
+  // the migration; the observation is there.
+  EXPECT_EQ(m.decision_id(), move.id());
+  EXPECT_TRUE(m.has_predicted_saving());
+  EXPECT_NEAR(m.predicted_confidence(), move.confidence(), 1e-9);
+  EXPECT_TRUE(absl::StrContains(StatesOf(m), "OBSERVING,DONE")) << StatesOf(m);
+  EXPECT_FALSE(m.progress().observation_note().empty());
+  {
+    grpc::ClientContext context;
+    pb::GetDecisionRequest request;
+    request.set_decision_id(move.id());
+    pb::Decision got;
+    ASSERT_TRUE(planner_->GetDecision(&context, request, &got).ok());
+    EXPECT_EQ(got.migration_id(), m.id());
+    EXPECT_EQ(got.explanation().to_location(), "fra-1");
+  }
+  const std::string server = absl::StrCat("--server=127.0.0.1:", port_);
+  auto shown = testing::RunToCompletion({SHADOWCTL_BIN, "decisions", "get", move.id(), server});
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_TRUE(absl::StrContains(shown.output, "migration " + m.id())) << shown.output;
+  EXPECT_TRUE(absl::StrContains(shown.output, "fra-1")) << shown.output;
+  auto listed = testing::RunToCompletion({SHADOWCTL_BIN, "migrations", "get", m.id(), server});
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_TRUE(absl::StrContains(listed.output, "DONE")) << listed.output;
+}
+
+}  // namespace
+}  // namespace shadowplane
