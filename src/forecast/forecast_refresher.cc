@@ -6,6 +6,7 @@
 #include <prometheus/registry.h>
 
 #include "absl/synchronization/mutex.h"
+#include "common/bounded_batch.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "forecast/demand_history.h"
@@ -115,8 +116,10 @@ absl::StatusOr<ForecastRefresher::Pass> ForecastRefresher::RunOnce() {
   if (due_ != nullptr) due_->Set(pass.due);
 
   absl::Mutex mu;
-  int pending = 0;
   absl::Time renewed = absl::Now();
+  // At most max_in_flight queued or running, so that a long pass holds no more than that; the
+  // batch waits for its tasks before `pass` and `mu` go, an early return included.
+  BoundedBatch batch(workers_, options_.max_in_flight);
   for (const std::string& id : due) {
     if (stopping_) break;
     if (absl::Now() - renewed > options_.lease_ttl / 3) {
@@ -125,30 +128,14 @@ absl::StatusOr<ForecastRefresher::Pass> ForecastRefresher::RunOnce() {
       renewed = absl::Now();
       if (!still) break;  // another replica took over (this one stalled past the lease)
     }
-    {
-      // At most max_in_flight queued or running, so that a long pass holds no more than that.
-      absl::MutexLock lock(&mu);
-      auto room = [&pending, this]() { return pending < options_.max_in_flight; };
-      mu.Await(absl::Condition(&room));
-      ++pending;
-    }
-    const absl::Status queued = workers_->Submit([this, id, &mu, &pending, &pass] {
+    const bool queued = batch.Submit([this, id, &mu, &pass] {
       const bool ok = Refresh(id);
       absl::MutexLock lock(&mu);
       ok ? ++pass.refreshed : ++pass.failed;
-      --pending;
     });
-    if (!queued.ok()) {  // the pool is shutting down
-      absl::MutexLock lock(&mu);
-      --pending;
-      break;
-    }
+    if (!queued) break;  // the pool is shutting down
   }
-  {
-    absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(
-        +[](int* p) { return *p == 0; }, &pending));
-  }
+  batch.Wait();
   if (pass_seconds_ != nullptr)
     pass_seconds_->Observe(absl::ToDoubleSeconds(absl::Now() - started));
   if (pass.refreshed > 0 || pass.failed > 0 || pass.pruned > 0 || pass.scored > 0 ||

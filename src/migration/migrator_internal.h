@@ -55,7 +55,9 @@ inline absl::Time HourFloor(absl::Time t) {
 // The share of hour [h, h+1h) that lies inside [from, to).
 inline double Overlap(absl::Time h, absl::Time from, absl::Time to) {
   const absl::Time start = std::max(h, from), end = std::min(h + absl::Hours(1), to);
-  return end <= start ? 0 : (end - start) / absl::Hours(1);
+  // FDivDuration: Duration / Duration is an integer division, which would make any part of an
+  // hour 0.
+  return end <= start ? 0 : absl::FDivDuration(end - start, absl::Hours(1));
 }
 
 // A migration's round as the sync round it ran.

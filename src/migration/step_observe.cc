@@ -13,8 +13,9 @@ absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
   const absl::Time until = m.progress.observe_until.value_or(now);
   if (now < until) return StepResult{m, std::min(until - now, kObservePoll)};
   const absl::Time from = m.progress.switched_at.value_or(m.state_entered_at.value_or(now));
+  // Bytes served too: the realised egress.
   ASSIGN_OR_RETURN(std::vector<store::DemandRow> demand,
-                   telemetry_->Requests(m.resource_id, HourFloor(from), until));
+                   telemetry_->Demand(m.resource_id, HourFloor(from), until));
   std::vector<store::MigrationObservationRecord> realized;
   std::map<std::string, double> by_region;  // in the window, hours prorated
   for (const store::DemandRow& d : demand) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/bounded_batch.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 
@@ -61,7 +62,6 @@ struct PlannerLoop::TickState {
   absl::Mutex mu;
   Tick tick ABSL_GUARDED_BY(mu);
   int budget_left ABSL_GUARDED_BY(mu) = 0;
-  int pending ABSL_GUARDED_BY(mu) = 0;
   std::vector<store::DecisionRecord> to_record ABSL_GUARDED_BY(mu);
   std::vector<std::string> to_confirm ABSL_GUARDED_BY(mu);
   std::map<std::string, store::LastDecision> last;  // read-only during the tick
@@ -181,6 +181,8 @@ absl::StatusOr<PlannerLoop::Tick> PlannerLoop::RunTick(absl::Time now) {
   filter.page_size = options_.page_size;
   absl::Time renewed = absl::Now();
   absl::Status listing;
+  // At most max_in_flight reservations queued or being decided; waited for before `state` goes.
+  BoundedBatch batch(sources_.workers, options_.max_in_flight);
   while (!stopping_) {
     absl::StatusOr<std::vector<store::ReservationRecord>> page =
         sources_.reservations->List(filter);
@@ -193,22 +195,13 @@ absl::StatusOr<PlannerLoop::Tick> PlannerLoop::RunTick(absl::Time now) {
     const bool last_page = static_cast<int>(page->size()) < filter.page_size;
     for (store::ReservationRecord& r : *page) {
       if (stopping_) break;
-      {
-        absl::MutexLock lock(&state.mu);
-        auto room = [&state, this]() -> bool { return state.pending < options_.max_in_flight; };
-        state.mu.Await(absl::Condition(&room));
-        ++state.pending;
-      }
       auto shared = std::make_shared<store::ReservationRecord>(std::move(r));
-      const absl::Status queued = sources_.workers->Submit([this, shared, &round, &state] {
+      const bool queued = batch.Submit([this, shared, &round, &state] {
         const bool ok = Handle(*shared, *round, &state);
         absl::MutexLock lock(&state.mu);
         if (!ok) ++state.tick.failed;
-        --state.pending;
       });
-      if (!queued.ok()) {  // the pool is shutting down
-        absl::MutexLock lock(&state.mu);
-        --state.pending;
+      if (!queued) {  // the pool is shutting down
         stopping_ = true;
         break;
       }
@@ -226,9 +219,8 @@ absl::StatusOr<PlannerLoop::Tick> PlannerLoop::RunTick(absl::Time now) {
       if (!*still) break;  // another replica took over (this one stalled past the lease)
     }
   }
+  batch.Wait();
   absl::MutexLock lock(&state.mu);
-  state.mu.Await(absl::Condition(
-      +[](int* p) { return *p == 0; }, &state.pending));
   Tick& tick = state.tick;
   // Written even when listing failed part-way: each row is whole, and the next tick goes on.
   RETURN_IF_ERROR(sources_.decisions->InsertBatch(state.to_record));

@@ -7,11 +7,13 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <iostream>
 #include <thread>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "migration/migration_fixture.h"
@@ -30,14 +32,12 @@ class PlannerProcessTest : public testing::MigrationTest {
     // Latency priced high enough that a few dozen requests an hour decide (the prices of compute
     // differ by $0.008 an hour between the locations); decisions every second; a planner move
     // judged a second after it retires its source.
-    extra_flags_ = {"--plan_interval=1s",
-                    "--plan_horizon=6h",
-                    "--latency_price_per_request_ms=0.001",
-                    "--forecast_interval=1s",
-                    "--planner_observe_window=1s",
-                    "--migration_step_deadline=10s",
-                    "--cutover_dirty_bytes=0",
-                    "--max_precopy_rounds=6"};
+    extra_flags_ = {"--plan_interval=1s", "--plan_horizon=6h",
+                    "--latency_price_per_request_ms=0.001", "--forecast_interval=1s",
+                    "--planner_observe_window=1s", "--migration_step_deadline=10s",
+                    "--cutover_dirty_bytes=0", "--max_precopy_rounds=6",
+                    // The history in one batch: the refresher sees all of it or none.
+                    "--max_batch_events=30000"};
     MigrationTest::SetUp();
   }
   void OnServerStarted() override {
@@ -79,8 +79,6 @@ class PlannerProcessTest : public testing::MigrationTest {
           e->set_origin_region(region);
         }
       }
-      if (batch.events_size() >= 5000) flush();
-      if (HasFatalFailure()) return;
     }
     flush();
   }
@@ -117,14 +115,32 @@ TEST_F(PlannerProcessTest, DemandMovingToEuropeMovesTheResourceAheadOfItWithNoFa
   // A client writes through HAProxy, a new connection per write, from now on.
   std::atomic<bool> stop{false};
   testing::WriterLog log;
-  std::thread writer([&] {
-    testing::RunWriter(haproxy_->frontend_port(0), stop, &log, /*keep_alive=*/false);
-  });
+  std::thread writer(
+      [&] { testing::RunWriter(haproxy_->frontend_port(0), stop, &log, /*keep_alive=*/false); });
   absl::Cleanup join = [&] {
     stop = true;
     if (writer.joinable()) writer.join();
   };
   absl::SleepFor(absl::Milliseconds(500));
+
+  // This hour's demand comes as forecast, from Europe: what the move will be judged on.
+  {
+    pb::AccessBatch now_batch;
+    now_batch.set_batch_id("this-hour");
+    for (int i = 0; i < 44; ++i) {
+      pb::AccessEvent* e = now_batch.add_events();
+      e->mutable_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 1 - i);
+      e->set_client_ip("192.0.2.10");
+      e->set_resource_id(r.resource_id());
+      e->set_request_type("GET");
+      e->set_bytes_out(2000);
+      e->set_origin_region(i < 40 ? "eu-central" : "us-east");
+    }
+    grpc::ClientContext context;
+    pb::BatchAck ack;
+    ASSERT_TRUE(telemetry_->RecordAccessBatch(&context, now_batch, &ack).ok());
+    ASSERT_EQ(ack.events_accepted(), 44) << ack.message();
+  }
 
   // Auto mode for this reservation: the loop moves it by itself.
   {
@@ -156,6 +172,11 @@ TEST_F(PlannerProcessTest, DemandMovingToEuropeMovesTheResourceAheadOfItWithNoFa
   stop = true;
   writer.join();
 
+  std::cout << "planner move: confidence " << move.confidence() << ", expected saving $"
+            << move.expected_saving() << "; states " << StatesOf(m) << "; writes " << log.requests
+            << " (" << log.acknowledged.size() << " acknowledged, " << log.failures
+            << " failed), longest " << absl::FormatDuration(log.Max())
+            << "; observation: " << m.progress().observation_note() << "\n";
   // No failed request, and the writes went on throughout.
   EXPECT_GT(log.requests, 0);
   EXPECT_EQ(log.failures, 0) << absl::StrJoin(log.failure_details, "\n");
@@ -171,6 +192,10 @@ TEST_F(PlannerProcessTest, DemandMovingToEuropeMovesTheResourceAheadOfItWithNoFa
   EXPECT_NEAR(m.predicted_confidence(), move.confidence(), 1e-9);
   EXPECT_TRUE(absl::StrContains(StatesOf(m), "OBSERVING,DONE")) << StatesOf(m);
   EXPECT_FALSE(m.progress().observation_note().empty());
+  // Judged in dollars on the demand that came (from Europe, as forecast): it paid off.
+  ASSERT_TRUE(m.progress().has_paid_off()) << m.progress().observation_note();
+  EXPECT_TRUE(m.progress().paid_off()) << m.progress().observation_note();
+  EXPECT_GT(m.progress().realized_saving(), 0);
   {
     grpc::ClientContext context;
     pb::GetDecisionRequest request;

@@ -14,8 +14,8 @@ MigrationWiring::MigrationWiring(const ServerOptions& options, StorageWiring* st
   migrator.freeze_hold = settings.freeze_hold;
   migrator.observe_window = settings.observe_window;
   migrator.planned_observe_window = options.planning.planner_observe_window > absl::ZeroDuration()
-                                       ? options.planning.planner_observe_window
-                                       : options.planning.plan_horizon;
+                                        ? options.planning.planner_observe_window
+                                        : options.planning.plan_horizon;
   migrator.prices = options.planning.Prices();
   migrator.max_active = settings.max_migrations;
   migrator.max_active_per_location = settings.max_migrations_per_location;
