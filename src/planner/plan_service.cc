@@ -155,7 +155,11 @@ absl::StatusOr<PlanDecision> PlanService::PlanOne(const store::ReservationRecord
   std::optional<DemandOutlook> demand;
   std::string unavailable;
   if (prediction.ok()) {
-    std::map<std::string, double> bytes;  // egress per request: from telemetry in a later part
+    std::map<std::string, double> bytes;  // egress per request, by region
+    if (sources_.telemetry != nullptr) {
+      ASSIGN_OR_RETURN(bytes, sources_.telemetry->BytesPerRequest(
+                                  r.resource_id, now - options_.egress_history, now));
+    }
     demand = OutlookOf(*prediction, *query.horizon_hours, bytes);
   } else if (absl::IsNotFound(prediction.status()) ||
              absl::IsFailedPrecondition(prediction.status())) {

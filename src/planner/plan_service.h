@@ -23,6 +23,7 @@
 #include "store/location_repository.h"
 #include "store/migration_repository.h"
 #include "store/reservation_repository.h"
+#include "store/telemetry_repository.h"
 
 namespace shadowplane::planner {
 
@@ -39,6 +40,8 @@ struct PlanServiceOptions {
   int max_page_size = 500;
   // The fleet's budget of planner-started migrations per hour.
   int max_planned_moves_per_hour = 20;
+  // The past over which bytes per request are averaged.
+  absl::Duration egress_history = absl::Hours(24 * 7);
 };
 
 struct PlanQuery {
@@ -75,6 +78,8 @@ class PlanService {
     // The fleet's pause switch and its planned moves of the last hour (optional: without it the
     // fleet is never paused and the budget never reached).
     store::DecisionRepository* decisions = nullptr;
+    // Bytes served per request by region, for the egress term (optional: without it, 0).
+    store::TelemetryRepository* telemetry = nullptr;
     const geo::RttModel* rtt = nullptr;
     // The expected write freeze of a cutover, in seconds (the freeze model's price of a move).
     std::function<absl::StatusOr<double>()> expected_freeze_seconds;

@@ -103,6 +103,24 @@ absl::StatusOr<std::vector<std::string>> TelemetryRepository::ResourcesWithReque
       });
 }
 
+absl::StatusOr<std::map<std::string, double>> TelemetryRepository::BytesPerRequest(
+    const std::string& resource_id, absl::Time from, absl::Time to) {
+  if (!LooksLikeUuid(resource_id)) return std::map<std::string, double>{};
+  return pool_->Run(
+      "reading bytes per request",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::map<std::string, double>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec_params(
+            "SELECT origin_region, sum(bytes_out)::double precision / sum(requests) FROM "
+            "demand_hourly WHERE resource_id = $1::uuid AND hour >= $2::timestamptz AND hour < "
+            "$3::timestamptz GROUP BY origin_region HAVING sum(requests) > 0",
+            resource_id, ToSqlTime(from), ToSqlTime(to));
+        std::map<std::string, double> out;
+        for (const auto& r : rows) out[r[0].as<std::string>()] = r[1].as<double>();
+        return out;
+      });
+}
+
 absl::StatusOr<bool> TelemetryRepository::ResourceExists(const std::string& resource_id) {
   if (!LooksLikeUuid(resource_id)) return false;
   return pool_->Run("looking up a resource", [&](pqxx::connection& conn) -> absl::StatusOr<bool> {

@@ -68,6 +68,10 @@ class TelemetryRepository {
   // `limit`: those a regional event affected.
   absl::StatusOr<std::vector<std::string>> ResourcesWithRequests(
       const std::vector<std::string>& regions, absl::Time from, absl::Time to, int limit);
+  // Bytes served per request (bytes_out over requests) by origin region over [from, to); regions
+  // without requests are left out. The planner's egress term.
+  absl::StatusOr<std::map<std::string, double>> BytesPerRequest(const std::string& resource_id,
+                                                                absl::Time from, absl::Time to);
   // Whether the resource exists (deleted or not).
   absl::StatusOr<bool> ResourceExists(const std::string& resource_id);
 

@@ -4,8 +4,11 @@
 // migration; bad input named; nothing stored.
 #include "planner/plan_service.h"
 
+#include <pqxx/pqxx>
+
 #include "migration/migration_manager.h"
 #include "planner/plan_test_fixture.h"
+#include "store/sql_time.h"
 
 namespace shadowplane::planner {
 namespace {
@@ -41,6 +44,43 @@ TEST_F(PlanServiceTest, DemandFromTheOtherSideIsARecommendationWithItsCostsAndGa
   d = PlanOne(strict);
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->horizon, absl::Hours(1));
+}
+
+TEST_F(PlanServiceTest, EgressIsPricedFromTheBytesEachRegionWasServed) {
+  StoreForecast(reservation_.resource_id, 100, 20000);
+  // Last week's demand from the US: 10 requests of 1 MB each (5 MB each the day before).
+  ASSERT_TRUE(
+      pool_
+          ->Run("demand",
+                [&](pqxx::connection& c) -> absl::Status {
+                  pqxx::work txn(c);
+                  txn.exec(
+                      "UPDATE locations SET bandwidth_price_per_gb = CASE name WHEN "
+                      "'fra-1' THEN 0.02 ELSE 0.09 END");
+                  for (int day : {1, 2}) {
+                    txn.exec_params(
+                        "INSERT INTO demand_hourly (resource_id, origin_region, hour, requests, "
+                        "bytes_out, clients_hll) VALUES ($1::uuid, 'us', $2::timestamptz, 10, "
+                        "$3, '')",
+                        reservation_.resource_id,
+                        store::ToSqlTime(clock_.Now() - absl::Hours(24 * day)),
+                        day == 1 ? 10'000'000 : 50'000'000);
+                  }
+                  txn.commit();
+                  return absl::OkStatus();
+                })
+          .ok());
+  absl::StatusOr<PlanDecision> d = PlanOne();
+  ASSERT_TRUE(d.ok()) << d.status();
+  // 3 MB a request on average; 20000 US requests an hour for 24 h, at $0.02 (fra-1) and $0.09
+  // (iad-1) per GB.
+  ASSERT_EQ(d->candidates.size(), 2u);
+  for (const CandidateExplanation& c : d->candidates) {
+    const double price = c.location == "fra-1" ? 0.02 : 0.09;
+    EXPECT_GT(c.terms.egress, 0) << c.location;
+    EXPECT_NEAR(c.terms.egress, 20000.0 * 24 * 3e6 / 1e9 * price, 1e-6 * (1 + c.terms.egress))
+        << c.location;
+  }
 }
 
 TEST_F(PlanServiceTest, NoStoredForecastOrAStaleOneKeepsTheResourceAndSaysWhy) {

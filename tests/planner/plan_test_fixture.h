@@ -53,6 +53,7 @@ class PlanServiceTest : public testing::MigratedDatabaseTest {
     sources.predictor = predictor_.get();
     decisions_ = std::make_unique<store::DecisionRepository>(pool_.get());
     sources.decisions = decisions_.get();
+    sources.telemetry = telemetry_.get();
     sources.rtt = &rtt_;
     sources.expected_freeze_seconds = []() -> absl::StatusOr<double> { return 0.1; };
     sources.clock = &clock_;

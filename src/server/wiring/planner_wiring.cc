@@ -26,6 +26,7 @@ PlannerWiring::PlannerWiring(const ServerOptions& options, StorageWiring* storag
   sources.locations = storage->locations();
   sources.migrations = storage->migrations();
   sources.decisions = storage->decisions();
+  sources.telemetry = storage->telemetry();
   sources.predictor = forecasting->predictor();
   sources.rtt = &rtt_;
   sources.clock = context.clock;
