@@ -234,16 +234,25 @@ int Run() {
     }
     std::atomic<size_t> next{0};
     std::atomic<int64_t> bytes{0};
+    // Time in each read, summed over the threads.
+    std::atomic<int64_t> forecasts_us{0}, paths_us{0}, migrations_us{0};
     std::vector<std::thread> readers;
     for (int t = 0; t < threads; ++t) {
       readers.emplace_back([&] {
         for (size_t i = next++; i < ids.size(); i = next++) {
+          absl::Time t0 = absl::Now();
           auto f = forecasts.Latest(ids[i]);
+          absl::Time t1 = absl::Now();
           auto p = forecasts.LatestPaths(ids[i]);
+          absl::Time t2 = absl::Now();
           store::MigrationFilter m;
           m.resource_id = ids[i];
           m.created_after = kNow - absl::Hours(48);
           auto ms = migrations.List(m);
+          absl::Time t3 = absl::Now();
+          forecasts_us += absl::ToInt64Microseconds(t1 - t0);
+          paths_us += absl::ToInt64Microseconds(t2 - t1);
+          migrations_us += absl::ToInt64Microseconds(t3 - t2);
           if (p.ok()) bytes += static_cast<int64_t>(p->values.size()) * p->paths * p->horizon * 4;
           (void)f;
           (void)ms;
@@ -251,6 +260,11 @@ int Run() {
       });
     }
     for (auto& t : readers) t.join();
+    std::cout << absl::StrFormat(
+        "floor's reads per reservation: stored forecasts %.2f ms, sample paths %.2f ms, "
+        "migrations %.2f ms (summed over threads)\n",
+        forecasts_us / 1e3 / ids.size(), paths_us / 1e3 / ids.size(),
+        migrations_us / 1e3 / ids.size());
   }
   const double floor_seconds = absl::ToDoubleSeconds(absl::Now() - floor_started);
   const double floor_rss = PeakRssMiB();
