@@ -129,7 +129,7 @@ absl::StatusOr<PlanDecision> PlanService::PlanOne(const store::ReservationRecord
       constraint.locations, constraint.regions, *context.locations, *context.regions);
   // A constraint naming what the catalog lost keeps the resource where it is.
   subject.allowed_locations = allowed.ok() ? *allowed : std::vector<std::string>{};
-  ASSIGN_OR_RETURN(subject.history, HistoryOf(r.resource_id, now));
+  ASSIGN_OR_RETURN(subject.history, HistoryOf(r.resource_id, settings.anti_flapping, now));
   subject.move.data_bytes = r.data_size_bytes;
   if (sources_.expected_freeze_seconds) {
     ASSIGN_OR_RETURN(subject.move.expected_freeze_seconds, sources_.expected_freeze_seconds());
@@ -179,12 +179,11 @@ absl::StatusOr<PlanDecision> PlanService::PlanOne(const store::ReservationRecord
   return d;
 }
 
-absl::StatusOr<MoveHistory> PlanService::HistoryOf(const std::string& resource_id, absl::Time now) {
-  const AntiFlapping& a = options_.defaults.anti_flapping;
+absl::StatusOr<MoveHistory> PlanService::HistoryOf(const std::string& resource_id,
+                                                   const AntiFlapping& a, absl::Time now) {
   store::MigrationFilter filter;
   filter.resource_id = resource_id;
-  // Far enough back for the daily cap, the dwell and the cooldown (overrides included: a day
-  // more than the longest default).
+  // Far enough back for the daily cap and the reservation's own dwell and cooldown.
   filter.created_after = now - std::max({absl::Hours(48), a.min_dwell + absl::Hours(24),
                                          a.return_cooldown + absl::Hours(24)});
   filter.page_size = 1000;

@@ -110,7 +110,9 @@ class PlanService {
                                        const PlannerSettings& settings, const PlanContext& context,
                                        absl::Time now);
   absl::StatusOr<FleetState> FleetNow(absl::Time now);
-  absl::StatusOr<MoveHistory> HistoryOf(const std::string& resource_id, absl::Time now);
+  // The resource's migrations as far back as `anti_flapping` looks.
+  absl::StatusOr<MoveHistory> HistoryOf(const std::string& resource_id,
+                                        const AntiFlapping& anti_flapping, absl::Time now);
 
   const Sources sources_;
   const PlanServiceOptions options_;

@@ -8,6 +8,7 @@
 
 #include "migration/migration_manager.h"
 #include "planner/plan_test_fixture.h"
+#include "planner/planner_overrides_codec.h"
 #include "store/sql_time.h"
 
 namespace shadowplane::planner {
@@ -81,6 +82,45 @@ TEST_F(PlanServiceTest, EgressIsPricedFromTheBytesEachRegionWasServed) {
     EXPECT_NEAR(c.terms.egress, 20000.0 * 24 * 3e6 / 1e9 * price, 1e-6 * (1 + c.terms.egress))
         << c.location;
   }
+}
+
+TEST_F(PlanServiceTest, AReservationsOwnLongDwellLooksFurtherBackThanTheDefaults) {
+  // A move three days ago; the defaults (dwell 2 h) would read two days of history and miss it.
+  migration::MigrationManager manager(migrations_.get(), reservations_.get(), locations_.get(),
+                                      &clock_, nullptr);
+  const absl::Time now = clock_.Now();
+  clock_.Advance(-absl::Hours(72));
+  migration::MigrateSpec spec;
+  spec.request_id = "old-move";
+  spec.reservation_id = reservation_.id;
+  spec.target_location = "iad-1";
+  spec.reason = "test";
+  absl::StatusOr<store::MigrationRecord> m = manager.Migrate(spec);
+  ASSERT_TRUE(m.ok()) << m.status();
+  clock_.Advance(now - clock_.Now());
+  ASSERT_TRUE(pool_
+                  ->Run("finishing",
+                        [&](pqxx::connection& c) -> absl::Status {
+                          pqxx::work txn(c);
+                          txn.exec_params(
+                              "UPDATE migrations SET state = 'DONE', switched_at = $2::timestamptz "
+                              "WHERE id = $1::uuid",
+                              m->id, store::ToSqlTime(now - absl::Hours(72)));
+                          txn.commit();
+                          return absl::OkStatus();
+                        })
+                  .ok());
+  store::ReservationRecord r = reservations_->Get(reservation_.id).value();
+  PlannerOverrides overrides;
+  overrides.min_dwell = absl::Hours(24 * 5);
+  r.planner_overrides_json = OverridesToJson(overrides);
+  ASSERT_TRUE(reservations_->UpdateSettings(r, now).ok());
+  StoreForecast(reservation_.resource_id, 100, 20000);
+  absl::StatusOr<PlanDecision> d = PlanOne();
+  ASSERT_TRUE(d.ok()) << d.status();
+  const GateCheck* dwell = Gate(*d, PlanGate::kDwell);
+  ASSERT_NE(dwell, nullptr) << d->reason;
+  EXPECT_FALSE(dwell->passed) << dwell->detail;
 }
 
 TEST_F(PlanServiceTest, NoStoredForecastOrAStaleOneKeepsTheResourceAndSaysWhy) {
