@@ -5,7 +5,6 @@
 #include "absl/strings/str_split.h"
 #include "common/log.h"
 #include "common/status_macros.h"
-#include "store/migration_state.h"
 #include "store/uuid.h"
 
 namespace shadowplane::planner {
@@ -119,19 +118,8 @@ absl::StatusOr<AppliedDecision> DecisionService::Apply(const std::string& id) {
     return absl::FailedPreconditionError(absl::StrCat("decision ", id, " is stale: reservation ",
                                                       r->id, " changed after it was decided"));
   }
-  store::MigrationFilter running;
-  running.resource_id = d.resource_id;
-  running.created_after = d.decided_at - absl::Hours(24 * 7);
-  running.page_size = 1000;
-  ASSIGN_OR_RETURN(const std::vector<store::MigrationRecord> migrations,
-                   sources_.migrations->List(running));
-  for (const store::MigrationRecord& m : migrations) {
-    if (!store::IsFinal(m.state) && m.state != store::MigrationState::kObserving) {
-      return absl::FailedPreconditionError(absl::StrCat("decision ", id, " is stale: migration ",
-                                                        m.id, " of the resource is ",
-                                                        store::StateName(m.state)));
-    }
-  }
+  // A migration of the resource still at work: the migrations refuse a second one with
+  // FAILED_PRECONDITION naming it (one in OBSERVING is ended, as for any new move).
   MoveOrder order;
   order.reservation_id = d.reservation_id;
   order.resource_id = d.resource_id;

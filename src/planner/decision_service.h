@@ -14,7 +14,6 @@
 #include "planner/calibration.h"
 #include "planner/planner_loop.h"
 #include "store/decision_repository.h"
-#include "store/migration_repository.h"
 #include "store/reservation_repository.h"
 
 namespace shadowplane::planner {
@@ -56,7 +55,6 @@ class DecisionService {
   struct Sources {
     store::DecisionRepository* decisions = nullptr;
     store::ReservationRepository* reservations = nullptr;
-    store::MigrationRepository* migrations = nullptr;
     std::function<absl::StatusOr<std::string>(const MoveOrder&)> start_move;
     const Clock* clock = nullptr;
   };

@@ -181,6 +181,23 @@ absl::StatusOr<PlannerLoop::Tick> PlannerLoop::RunTick(absl::Time now) {
   filter.page_size = options_.page_size;
   absl::Time renewed = absl::Now();
   absl::Status listing;
+  // Writes the decisions taken so far, page by page, so that a tick holds at most a page and
+  // what is in flight. Each row is whole; rows written before a failure stay.
+  auto flush = [&]() -> absl::Status {
+    std::vector<store::DecisionRecord> records;
+    std::vector<std::string> confirm;
+    {
+      absl::MutexLock lock(&state.mu);
+      records.swap(state.to_record);
+      confirm.swap(state.to_confirm);
+    }
+    RETURN_IF_ERROR(sources_.decisions->InsertBatch(records));
+    RETURN_IF_ERROR(sources_.decisions->Confirm(confirm, now));
+    absl::MutexLock lock(&state.mu);
+    state.tick.recorded += static_cast<int>(records.size());
+    state.tick.confirmed += static_cast<int>(confirm.size());
+    return absl::OkStatus();
+  };
   // At most max_in_flight reservations queued or being decided; waited for before `state` goes.
   BoundedBatch batch(sources_.workers, options_.max_in_flight);
   while (!stopping_) {
@@ -208,6 +225,10 @@ absl::StatusOr<PlannerLoop::Tick> PlannerLoop::RunTick(absl::Time now) {
     }
     if (last_page) break;
     filter.after = last_id;
+    if (absl::Status written = flush(); !written.ok()) {
+      listing = written;
+      break;
+    }
     if (absl::Now() - renewed > options_.lease_ttl / 3) {
       absl::StatusOr<bool> still =
           sources_.leases->TryAcquire(kLeaseName, options_.owner, options_.lease_ttl);
@@ -220,14 +241,11 @@ absl::StatusOr<PlannerLoop::Tick> PlannerLoop::RunTick(absl::Time now) {
     }
   }
   batch.Wait();
+  // Written even when listing failed part-way: each row is whole, and the next tick goes on.
+  RETURN_IF_ERROR(flush());
+  RETURN_IF_ERROR(listing);
   absl::MutexLock lock(&state.mu);
   Tick& tick = state.tick;
-  // Written even when listing failed part-way: each row is whole, and the next tick goes on.
-  RETURN_IF_ERROR(sources_.decisions->InsertBatch(state.to_record));
-  tick.recorded += static_cast<int>(state.to_record.size());
-  RETURN_IF_ERROR(sources_.decisions->Confirm(state.to_confirm, now));
-  tick.confirmed = static_cast<int>(state.to_confirm.size());
-  RETURN_IF_ERROR(listing);
   ASSIGN_OR_RETURN(tick.pruned, sources_.decisions->PruneBefore(now - options_.decision_retention));
   if (pruned_ != nullptr) pruned_->Increment(static_cast<double>(tick.pruned));
   if (planned_ != nullptr) planned_->Set(tick.planned);
@@ -240,6 +258,10 @@ absl::StatusOr<PlannerLoop::Tick> PlannerLoop::RunTick(absl::Time now) {
       .Field("failed", tick.failed)
       .Field("pruned", tick.pruned);
   return tick;
+}
+
+std::string PlannerLoop::Explain(const PlanDecision& d) const {
+  return sources_.explain ? sources_.explain(d) : "{}";
 }
 
 bool PlannerLoop::Handle(const store::ReservationRecord& r, const PlanRound& round,
@@ -279,7 +301,7 @@ bool PlannerLoop::Handle(const store::ReservationRecord& r, const PlanRound& rou
         last->second.to_location == d.to_location && last->second.blocking_gate == blocking &&
         d.decided_at - last->second.decided_at < options_.record_every;
     store::DecisionRecord record;
-    if (!same) record = RecordOf(d, r, sources_.explain ? sources_.explain(d) : "{}");
+    if (!same) record = RecordOf(d, r, Explain(d));
     absl::MutexLock lock(&state->mu);
     ++state->tick.planned;
     ++state->tick.outcomes[PlanOutcomeName(d.outcome)];
@@ -293,8 +315,7 @@ bool PlannerLoop::Handle(const store::ReservationRecord& r, const PlanRound& rou
   }
 
   // A move: its decision is written first, then the migration that names it.
-  absl::StatusOr<std::string> id =
-      sources_.decisions->Insert(RecordOf(d, r, sources_.explain ? sources_.explain(d) : "{}"));
+  absl::StatusOr<std::string> id = sources_.decisions->Insert(RecordOf(d, r, Explain(d)));
   if (!id.ok()) {
     LOG_EVENT(kWarning, "recording a decision to move failed")
         .Field("resource_id", d.resource_id)

@@ -6,7 +6,8 @@
 //   2. reads the round's shared inputs once (catalog, prices, the fleet's pause and budget);
 //   3. plans the active reservations page by page, at most `max_in_flight` at once;
 //   4. writes a decision row when a resource's outcome, target or blocking gate changed, or its
-//      last row is `record_every` old, and otherwise confirms the last row (one statement);
+//      last row is `record_every` old, and otherwise confirms the last row (one statement of
+//      each a page);
 //   5. prunes decisions older than `decision_retention`.
 // Moves beyond the fleet's hourly budget wait: their decision says fleet_budget. A resource
 // whose forecast is missing or stale is decided (stay, with that gate) and counted as skipped.
@@ -117,6 +118,8 @@ class PlannerLoop {
   bool Handle(const store::ReservationRecord& reservation, const PlanRound& round,
               TickState* state);
   absl::StatusOr<Tick> RunTick(absl::Time now);
+  // The decision's explanation as stored ("{}" without an `explain`).
+  std::string Explain(const PlanDecision& d) const;
 
   const Sources sources_;
   const PlannerLoopOptions options_;

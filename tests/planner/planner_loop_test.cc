@@ -37,7 +37,6 @@ class PlannerLoopTest : public PlanServiceTest {
     DecisionService::Sources ds;
     ds.decisions = decisions_.get();
     ds.reservations = reservations_.get();
-    ds.migrations = migrations_.get();
     ds.start_move = start_move_;
     ds.clock = &clock_;
     service_ = std::make_unique<DecisionService>(ds, DecisionServiceOptions());
@@ -367,6 +366,23 @@ TEST_F(PlannerLoopTest, ApplyDecisionStartsARecommendationOnceAndRefusesStaleOne
   ASSERT_EQ(rows[0].outcome, "blocked");
   applied = service_->Apply(rows[0].id);
   EXPECT_EQ(applied.status().code(), absl::StatusCode::kFailedPrecondition) << applied.status();
+}
+
+TEST_F(PlannerLoopTest, ARecommendationIsNotAppliedWhileAMigrationOfTheResourceRuns) {
+  StoreForecast(reservation_.resource_id, 100, 20000);
+  Tick();
+  const std::string id = Decisions()[0].id;
+  migration::MigrateSpec spec;
+  spec.request_id = "by-hand";
+  spec.reservation_id = reservation_.id;
+  spec.target_location = "iad-1";
+  spec.reason = "an operator's move";
+  absl::StatusOr<store::MigrationRecord> running = manager_->Migrate(spec);
+  ASSERT_TRUE(running.ok()) << running.status();
+  absl::StatusOr<AppliedDecision> applied = service_->Apply(id);
+  EXPECT_EQ(applied.status().code(), absl::StatusCode::kFailedPrecondition) << applied.status();
+  EXPECT_NE(applied.status().message().find(running->id), std::string::npos) << applied.status();
+  EXPECT_EQ(Migrations().size(), 1u);
 }
 
 TEST_F(PlannerLoopTest, ARecommendationForAReservationThatChangedIsStale) {

@@ -56,7 +56,6 @@ PlannerWiring::PlannerWiring(const ServerOptions& options, StorageWiring* storag
   planner::DecisionService::Sources decision_sources;
   decision_sources.decisions = storage->decisions();
   decision_sources.reservations = storage->reservations();
-  decision_sources.migrations = storage->migrations();
   decision_sources.start_move = start_move_;
   decision_sources.clock = context.clock;
   planner::DecisionServiceOptions decision_options;
