@@ -3,7 +3,7 @@
 # reservations (13 origin regions, 3 candidate locations, a stored forecast with 200 joint sample
 # paths each; bench/planner_bench.cc), then in the same run
 #   (a) the floor: the planner's reads alone (reservations, stored forecasts and paths,
-#       migrations), and
+#       migrations, forecast accuracy, bytes per request; no writes), and
 #   (b) one planner tick over them (decisions taken and recorded),
 # on THREADS workers; prints both times, their ratio and the peak resident memory.
 #
