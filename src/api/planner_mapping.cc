@@ -125,7 +125,13 @@ absl::StatusOr<planner::PlannerOverrides> FromProto(const pb::PlannerOverrides& 
                      CheckedDuration(in.return_cooldown(), "planner.return_cooldown"));
   }
   if (in.has_return_saving_multiple()) o.return_saving_multiple = in.return_saving_multiple();
-  if (in.has_pinned_location()) o.pinned_location = in.pinned_location();
+  if (in.has_pinned_location()) {
+    // A location's name is short (catalog/): a longer one is not echoed back in errors.
+    if (in.pinned_location().size() > 128) {
+      return absl::InvalidArgumentError("planner.pinned_location is over 128 bytes");
+    }
+    o.pinned_location = in.pinned_location();
+  }
   if (in.blackouts_size() > 100) {
     return absl::InvalidArgumentError("planner.blackouts: at most 100 windows");
   }

@@ -100,6 +100,10 @@ TEST(PlannerMappingTest, OverridesMapBothWaysAndBadOnesNameTheField) {
   pb::PlannerOverrides bad_time;
   bad_time.add_blackouts()->mutable_start()->set_seconds(-(1LL << 50));
   EXPECT_NE(FromProto(bad_time).status().message().find("planner.blackouts"), std::string::npos);
+  pb::PlannerOverrides long_pin;
+  long_pin.set_pinned_location(std::string(100000, 'x'));
+  EXPECT_NE(FromProto(long_pin).status().message().find("planner.pinned_location"),
+            std::string::npos);
   pb::PlannerOverrides too_many;
   for (int i = 0; i < 101; ++i) too_many.add_blackouts();
   EXPECT_EQ(FromProto(too_many).status().code(), absl::StatusCode::kInvalidArgument);

@@ -166,7 +166,7 @@ TEST_F(PlannerProcessTest, DemandMovingToEuropeMovesTheResourceAheadOfItWithNoFa
   ASSERT_FALSE(move.migration_id().empty()) << server_->Output();
   EXPECT_EQ(move.to_location(), "fra-1");
   pb::Migration m;
-  std::vector<std::string> states = Watch(move.migration_id(), &m);
+  Watch(move.migration_id(), &m);
   ASSERT_EQ(m.state(), "DONE") << StatesOf(m) << "\n" << server_->Output();
   absl::SleepFor(absl::Milliseconds(500));
   stop = true;
