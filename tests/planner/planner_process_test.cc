@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/proto_time.h"
 #include "gtest/gtest.h"
 #include "migration/migration_fixture.h"
 #include "shadowplane/v1/planner.grpc.pb.h"
@@ -31,10 +32,11 @@ class PlannerProcessTest : public testing::MigrationTest {
   void SetUp() override {
     // Latency priced high enough that a few dozen requests an hour decide (the prices of compute
     // differ by $0.008 an hour between the locations); decisions every second; a planner move
-    // judged a second after it retires its source.
+    // judged three seconds after it retires its source.
     extra_flags_ = {"--plan_interval=1s", "--plan_horizon=6h",
                     "--latency_price_per_request_ms=0.001", "--forecast_interval=1s",
-                    "--planner_observe_window=1s", "--migration_step_deadline=10s",
+                    // Planner moves are watched longer than others (the fixture's 1 s).
+                    "--planner_observe_window=3s", "--migration_step_deadline=10s",
                     "--cutover_dirty_bytes=0", "--max_precopy_rounds=6",
                     // The history in one batch: the refresher sees all of it or none.
                     "--max_batch_events=30000"};
@@ -192,6 +194,14 @@ TEST_F(PlannerProcessTest, DemandMovingToEuropeMovesTheResourceAheadOfItWithNoFa
   EXPECT_NEAR(m.predicted_confidence(), move.confidence(), 1e-9);
   EXPECT_TRUE(absl::StrContains(StatesOf(m), "OBSERVING,DONE")) << StatesOf(m);
   EXPECT_FALSE(m.progress().observation_note().empty());
+  // Watched for --planner_observe_window, not the fixture's --observe_window of 1 s.
+  for (const pb::MigrationEvent& e : m.events()) {
+    if (e.to_state() != "OBSERVING") continue;
+    const absl::Duration watched =
+        FromProtoTime(m.progress().observe_until()) - FromProtoTime(e.at());
+    EXPECT_GE(watched, absl::Milliseconds(2900)) << absl::FormatDuration(watched);
+    EXPECT_LE(watched, absl::Seconds(4)) << absl::FormatDuration(watched);
+  }
   // Judged in dollars on the demand that came (from Europe, as forecast): it paid off.
   ASSERT_TRUE(m.progress().has_paid_off()) << m.progress().observation_note();
   EXPECT_TRUE(m.progress().paid_off()) << m.progress().observation_note();
