@@ -39,7 +39,7 @@ std::vector<std::unique_ptr<ForecastModel>> ServiceCandidates(int history_hours)
 absl::Status StoreComputation(store::ForecastRepository& repository, Computation& computation) {
   RETURN_IF_ERROR(repository.Append(computation.records));
   if (!computation.paths.has_value()) return absl::OkStatus();
-  return repository.UpsertPaths(*computation.paths);
+  return repository.UpsertPaths(*computation.paths, computation.path_sums);
 }
 
 Forecaster::Forecaster(store::TelemetryRepository* telemetry, const Clock* clock,
@@ -279,6 +279,7 @@ absl::StatusOr<Computation> Forecaster::Compute(const std::string& resource_id,
       p.horizon = paths->horizon;
       for (const store::ForecastRecord& r : out.records) p.regions.push_back(r.origin_region);
       p.values = std::move(paths->values);
+      out.path_sums = PathSumsOf(out.records, p, options_.path_sums);
       out.paths = std::move(p);
     }
   }

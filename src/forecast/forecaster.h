@@ -39,6 +39,7 @@
 #include "forecast/forecast_model.h"
 #include "forecast/intervals.h"
 #include "forecast/known_events.h"
+#include "forecast/path_sums.h"
 #include "store/forecast_repository.h"
 #include "store/telemetry_repository.h"
 
@@ -63,6 +64,8 @@ struct ForecasterOptions {
   IntervalOptions intervals;
   // Joint sample paths per resource.
   int sample_paths = 200;
+  // The paths' window sums stored with them (the planner's read; none by default).
+  PathSumsOptions path_sums;
 };
 
 // The candidate models for a series of `history_hours` hours.
@@ -79,9 +82,11 @@ std::vector<std::unique_ptr<ForecastModel>> ServiceCandidates(int history_hours)
 struct Computation {
   std::vector<store::ForecastRecord> records;
   std::optional<store::ForecastPathsRecord> paths;
+  std::vector<store::PathSumsRecord> path_sums;
 };
 
-// Appends the records (setting their ids) and replaces the resource's sample paths.
+// Appends the records (setting their ids) and replaces the resource's sample paths and their
+// window sums.
 absl::Status StoreComputation(store::ForecastRepository& repository, Computation& computation);
 
 class Forecaster {

@@ -9,6 +9,7 @@
 
 #include "forecast/prediction.h"
 #include "planner/demand_outlook.h"
+#include "store/forecast_repository.h"
 
 namespace shadowplane::planner {
 
@@ -16,6 +17,11 @@ namespace shadowplane::planner {
 // forecast values count as 0 requests.
 DemandOutlook OutlookOf(const forecast::Prediction& prediction, int horizon_hours,
                         const std::map<std::string, double>& bytes_per_request);
+
+// The same from the paths' window sums stored with the forecast (forecast/path_sums.h): no
+// best-location chain (sums exist only where paths do).
+DemandOutlook OutlookOfSums(const store::PathSumsRecord& sums,
+                            const std::map<std::string, double>& bytes_per_request);
 
 }  // namespace shadowplane::planner
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "forecast/demand_history.h"
 #include "planner/outlook_builder.h"
 #include "planner/placement_constraint.h"
 #include "planner/planner_overrides_codec.h"
@@ -56,7 +57,8 @@ absl::StatusOr<PlanPage> PlanService::Plan(const PlanQuery& query) {
       return absl::FailedPreconditionError(
           absl::StrCat("the reservation of ", query.resource_id, " is ", r.state, ", not active"));
     }
-    ASSIGN_OR_RETURN(PlanDecision d, PlanOne(r, settings_of(r), round->context, round->now));
+    std::vector<absl::StatusOr<PlanDecision>> one = PlanBatch({r}, {settings_of(r)}, *round);
+    ASSIGN_OR_RETURN(PlanDecision d, std::move(one.front()));
     page.decisions.push_back(std::move(d));
     return page;
   }
@@ -66,9 +68,11 @@ absl::StatusOr<PlanPage> PlanService::Plan(const PlanQuery& query) {
   filter.after = query.page_token;
   ASSIGN_OR_RETURN(const std::vector<store::ReservationRecord> listed,
                    sources_.reservations->List(filter));
-  for (const store::ReservationRecord& r : listed) {
-    ASSIGN_OR_RETURN(PlanDecision d, PlanOne(r, settings_of(r), round->context, round->now));
-    page.decisions.push_back(std::move(d));
+  std::vector<PlannerSettings> each;
+  for (const store::ReservationRecord& r : listed) each.push_back(settings_of(r));
+  for (absl::StatusOr<PlanDecision>& d : PlanBatch(listed, each, *round)) {
+    if (!d.ok()) return d.status();
+    page.decisions.push_back(*std::move(d));
   }
   if (static_cast<int>(listed.size()) == filter.page_size) page.next_page_token = listed.back().id;
   return page;
@@ -87,6 +91,11 @@ absl::StatusOr<std::unique_ptr<PlanRound>> PlanService::StartRound() {
   context.max_forecast_age = options_.max_forecast_age;
   context.decision_to_cutover = options_.decision_to_cutover;
   ASSIGN_OR_RETURN(context.fleet, FleetNow(round->now));
+  if (sources_.events != nullptr) {
+    const absl::Time hour = forecast::FloorHour(round->now);
+    ASSIGN_OR_RETURN(round->events,
+                     sources_.events->Overlapping(hour, hour + options_.defaults.horizon));
+  }
   return round;
 }
 
@@ -112,28 +121,162 @@ PlannerSettings PlanService::SettingsOf(const store::ReservationRecord& r) const
 
 absl::StatusOr<PlanDecision> PlanService::PlanReservation(const store::ReservationRecord& r,
                                                           const PlanRound& round) {
-  return PlanOne(r, SettingsOf(r), round.context, round.now);
+  std::vector<absl::StatusOr<PlanDecision>> one = PlanBatch({r}, {SettingsOf(r)}, round);
+  return std::move(one.front());
 }
 
-absl::StatusOr<PlanDecision> PlanService::PlanOne(const store::ReservationRecord& r,
-                                                  const PlannerSettings& settings,
-                                                  const PlanContext& context, absl::Time now) {
-  PlanSubject subject;
+std::vector<absl::StatusOr<PlanDecision>> PlanService::PlanReservations(
+    const std::vector<store::ReservationRecord>& reservations, const PlanRound& round) {
+  std::vector<PlannerSettings> settings;
+  settings.reserve(reservations.size());
+  for (const store::ReservationRecord& r : reservations) settings.push_back(SettingsOf(r));
+  return PlanBatch(reservations, settings, round);
+}
+
+namespace {
+
+// How far back a resource's migrations are read: the daily cap's day and its own dwell and
+// cooldown, each with a day to spare.
+absl::Duration HistoryLookBack(const AntiFlapping& a) {
+  return std::max(
+      {absl::Hours(48), a.min_dwell + absl::Hours(24), a.return_cooldown + absl::Hours(24)});
+}
+
+// Whether a known event over the window may change `resource_id`'s demand from `regions`
+// (naming it, or naming no resource and one of the regions or none).
+bool EventMayTouch(const std::vector<store::EventRecord>& events, const std::string& resource_id,
+                   const std::vector<std::string>& regions) {
+  for (const store::EventRecord& e : events) {
+    const bool names_it = e.resource_ids.empty() ||
+                          std::find(e.resource_ids.begin(), e.resource_ids.end(), resource_id) !=
+                              e.resource_ids.end();
+    if (!names_it) continue;
+    if (e.regions.empty()) return true;
+    for (const std::string& region : e.regions) {
+      if (std::find(regions.begin(), regions.end(), region) != regions.end()) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<absl::StatusOr<PlanDecision>> PlanService::PlanBatch(
+    const std::vector<store::ReservationRecord>& reservations,
+    const std::vector<PlannerSettings>& settings, const PlanRound& round) {
+  const size_t n = reservations.size();
+  auto all_failed = [n](const absl::Status& status) {
+    return std::vector<absl::StatusOr<PlanDecision>>(n, status);
+  };
+  if (n == 0) return {};
+  std::vector<std::string> ids;
+  absl::Duration look_back = absl::ZeroDuration();
+  for (size_t i = 0; i < n; ++i) {
+    ids.push_back(reservations[i].resource_id);
+    look_back = std::max(look_back, HistoryLookBack(settings[i].anti_flapping));
+  }
+  // One read of each kind for the whole batch.
+  absl::StatusOr<std::map<std::string, std::vector<store::MigrationRecord>>> migrations =
+      sources_.migrations->OfResources(ids, round.now - look_back);
+  if (!migrations.ok()) return all_failed(migrations.status());
+  double freeze_seconds = 0;
+  if (sources_.expected_freeze_seconds) {
+    absl::StatusOr<double> freeze = sources_.expected_freeze_seconds();
+    if (!freeze.ok()) return all_failed(freeze.status());
+    freeze_seconds = *freeze;
+  }
+  const int window_hours = static_cast<int>(absl::ToInt64Hours(options_.defaults.horizon));
+  const absl::Time hour = forecast::FloorHour(round.now);
+  std::map<std::string, store::PathSumsRecord> sums;
+  if (sources_.forecasts != nullptr) {
+    absl::StatusOr<std::map<std::string, store::PathSumsRecord>> read =
+        sources_.forecasts->PathSumsAt(ids, hour, window_hours);
+    if (!read.ok()) return all_failed(read.status());
+    sums = std::move(*read);
+  }
+  std::map<std::string, std::map<std::string, double>> bytes;
+  if (sources_.telemetry != nullptr && !sums.empty()) {
+    absl::StatusOr<std::map<std::string, std::map<std::string, double>>> read =
+        sources_.telemetry->BytesPerRequest(ids, round.now - options_.egress_history, round.now);
+    if (!read.ok()) return all_failed(read.status());
+    bytes = std::move(*read);
+  }
+
+  std::vector<absl::StatusOr<PlanDecision>> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const store::ReservationRecord& r = reservations[i];
+    const auto found = sums.find(r.resource_id);
+    const bool summed = found != sums.end() && settings[i].horizon == options_.defaults.horizon &&
+                        !EventMayTouch(round.events, r.resource_id, found->second.regions);
+    if (!summed) {
+      // The sample paths themselves, with the events applied hour by hour.
+      out.push_back(PlanOne(r, settings[i], round.context, round.now, freeze_seconds));
+      continue;
+    }
+    std::vector<store::MigrationRecord> own;
+    const auto listed = migrations->find(r.resource_id);
+    if (listed != migrations->end()) {
+      const absl::Time since = round.now - HistoryLookBack(settings[i].anti_flapping);
+      for (const store::MigrationRecord& m : listed->second) {
+        if (m.created_at > since) own.push_back(m);
+      }
+    }
+    absl::StatusOr<MoveHistory> history = HistoryFrom(r.resource_id, own);
+    if (!history.ok()) {
+      out.push_back(history.status());
+      continue;
+    }
+    Subject subject = SubjectOf(r, settings[i], round.context, *std::move(history), freeze_seconds);
+    const auto served = bytes.find(r.resource_id);
+    DemandOutlook demand = OutlookOfSums(
+        found->second, served == bytes.end() ? std::map<std::string, double>{} : served->second);
+    if (demand.paths > options_.sample_paths) {  // the first ones, as Predict would serve them
+      demand.paths = options_.sample_paths;
+      demand.path_requests.resize(static_cast<size_t>(demand.paths) * demand.regions.size());
+    }
+    PlanDecision d = Decide(subject.subject, &demand, round.context, round.now);
+    AddPlacementNote(subject.allowed, d);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+PlanService::Subject PlanService::SubjectOf(const store::ReservationRecord& r,
+                                            const PlannerSettings& settings,
+                                            const PlanContext& context, MoveHistory history,
+                                            double freeze_seconds) const {
+  Subject out;
+  PlanSubject& subject = out.subject;
   subject.resource_id = r.resource_id;
   subject.current_location = r.primary.location;
   subject.capacity = r.primary.capacity;
   subject.settings = settings;
   PlacementConstraint constraint;
   PlacementFromJson(r.placement_json, &constraint);  // unreadable: anywhere
-  absl::StatusOr<std::vector<std::string>> allowed = AllowedLocations(
-      constraint.locations, constraint.regions, *context.locations, *context.regions);
+  out.allowed = AllowedLocations(constraint.locations, constraint.regions, *context.locations,
+                                 *context.regions);
   // A constraint naming what the catalog lost keeps the resource where it is.
-  subject.allowed_locations = allowed.ok() ? *allowed : std::vector<std::string>{};
-  ASSIGN_OR_RETURN(subject.history, HistoryOf(r.resource_id, settings.anti_flapping, now));
+  subject.allowed_locations = out.allowed.ok() ? *out.allowed : std::vector<std::string>{};
+  subject.history = std::move(history);
   subject.move.data_bytes = r.data_size_bytes;
-  if (sources_.expected_freeze_seconds) {
-    ASSIGN_OR_RETURN(subject.move.expected_freeze_seconds, sources_.expected_freeze_seconds());
+  subject.move.expected_freeze_seconds = freeze_seconds;
+  return out;
+}
+
+void PlanService::AddPlacementNote(const absl::StatusOr<std::vector<std::string>>& allowed,
+                                   PlanDecision& d) {
+  if (!allowed.ok()) {
+    d.reason = absl::StrCat(d.reason, "; placement set: ", allowed.status().message());
   }
+}
+
+absl::StatusOr<PlanDecision> PlanService::PlanOne(const store::ReservationRecord& r,
+                                                  const PlannerSettings& settings,
+                                                  const PlanContext& context, absl::Time now,
+                                                  double freeze_seconds) {
+  ASSIGN_OR_RETURN(MoveHistory history, HistoryOf(r.resource_id, settings.anti_flapping, now));
+  Subject subject = SubjectOf(r, settings, context, std::move(history), freeze_seconds);
 
   forecast::PredictQuery query;
   query.resource_id = r.resource_id;
@@ -167,15 +310,13 @@ absl::StatusOr<PlanDecision> PlanService::PlanOne(const store::ReservationRecord
   } else {
     return prediction.status();
   }
-  PlanDecision d = Decide(subject, demand ? &*demand : nullptr, context, now);
+  PlanDecision d = Decide(subject.subject, demand ? &*demand : nullptr, context, now);
   if (!unavailable.empty()) {
     for (GateCheck& g : d.gates) {
       if (g.gate == PlanGate::kNoForecast) g.detail = unavailable;
     }
   }
-  if (!allowed.ok()) {
-    d.reason = absl::StrCat(d.reason, "; placement set: ", allowed.status().message());
-  }
+  AddPlacementNote(subject.allowed, d);
   return d;
 }
 
@@ -183,12 +324,15 @@ absl::StatusOr<MoveHistory> PlanService::HistoryOf(const std::string& resource_i
                                                    const AntiFlapping& a, absl::Time now) {
   store::MigrationFilter filter;
   filter.resource_id = resource_id;
-  // Far enough back for the daily cap and the reservation's own dwell and cooldown.
-  filter.created_after = now - std::max({absl::Hours(48), a.min_dwell + absl::Hours(24),
-                                         a.return_cooldown + absl::Hours(24)});
+  filter.created_after = now - HistoryLookBack(a);
   filter.page_size = 1000;
   ASSIGN_OR_RETURN(const std::vector<store::MigrationRecord> migrations,
                    sources_.migrations->List(filter));
+  return HistoryFrom(resource_id, migrations);
+}
+
+absl::StatusOr<MoveHistory> PlanService::HistoryFrom(
+    const std::string& resource_id, const std::vector<store::MigrationRecord>& migrations) {
   MoveHistory h;
   std::map<std::string, std::string> location_of;
   if (!migrations.empty()) {

@@ -1,7 +1,15 @@
-// The planner's dry run and the loop's reader: gathers one reservation's inputs (the stored
-// forecast's sample paths, the catalog, the reservation's migrations, the freeze model's price of
+// The planner's dry run and the loop's reader: gathers reservations' inputs (the stored
+// forecast's sample paths, the catalog, the reservations' migrations, the freeze model's price of
 // a cutover) and runs the pure decision (planner/move_decision.h) on them. Stores nothing and
 // never refits a forecast: it reads the stored one, and a stale one is a gate.
+//
+// Reservations are planned a batch at a time, with one read of each kind for the batch: the
+// paths' window sums at the current hour (forecast/path_sums.h), the migrations, the bytes per
+// request. A reservation is decided from the sums when they exist for its window (its horizon is
+// the default, --plan_horizon, that the refresher sums over) and no known event over the window
+// may touch it; otherwise from the sample paths themselves through forecast::Predictor (events
+// applied hour by hour, the best-location chain on a cold start). Both give the same decision:
+// the sums are those of the paths, made when they were.
 #ifndef SHADOWPLANE_PLANNER_PLAN_SERVICE_H_
 #define SHADOWPLANE_PLANNER_PLAN_SERVICE_H_
 
@@ -20,6 +28,8 @@
 #include "planner/move_decision.h"
 #include "planner/planner_settings.h"
 #include "store/decision_repository.h"
+#include "store/event_repository.h"
+#include "store/forecast_repository.h"
 #include "store/location_repository.h"
 #include "store/migration_repository.h"
 #include "store/reservation_repository.h"
@@ -58,6 +68,8 @@ struct PlanRound {
   absl::Time now;
   CatalogFacts facts;
   PlanContext context;  // points into `facts`: a round is not copied or moved
+  // Known events overlapping the default window from the current hour.
+  std::vector<store::EventRecord> events;
   PlanRound() = default;
   PlanRound(const PlanRound&) = delete;
   PlanRound& operator=(const PlanRound&) = delete;
@@ -80,6 +92,10 @@ class PlanService {
     store::DecisionRepository* decisions = nullptr;
     // Bytes served per request by region, for the egress term (optional: without it, 0).
     store::TelemetryRepository* telemetry = nullptr;
+    // The paths' window sums (optional: without it, every reservation reads its paths).
+    store::ForecastRepository* forecasts = nullptr;
+    // Known events, to tell when the sums cannot stand for the paths (required with `forecasts`).
+    store::EventRepository* events = nullptr;
     const geo::RttModel* rtt = nullptr;
     // The expected write freeze of a cutover, in seconds (the freeze model's price of a move).
     std::function<absl::StatusOr<double>()> expected_freeze_seconds;
@@ -98,6 +114,10 @@ class PlanService {
   absl::StatusOr<std::unique_ptr<PlanRound>> StartRound();
   absl::StatusOr<PlanDecision> PlanReservation(const store::ReservationRecord& reservation,
                                                const PlanRound& round);
+  // One decision (or the error that stopped it) per reservation, in order, each under its own
+  // settings, with one read of each kind for all of them.
+  std::vector<absl::StatusOr<PlanDecision>> PlanReservations(
+      const std::vector<store::ReservationRecord>& reservations, const PlanRound& round);
 
   // The reservation's settings: the defaults with its stored overrides laid over them (defaults
   // alone when it has none, or none that can be read).
@@ -106,13 +126,28 @@ class PlanService {
   const PlanServiceOptions& options() const { return options_; }
 
  private:
+  struct Subject {
+    PlanSubject subject;
+    absl::StatusOr<std::vector<std::string>> allowed;  // the placement set, resolved
+  };
+  std::vector<absl::StatusOr<PlanDecision>> PlanBatch(
+      const std::vector<store::ReservationRecord>& reservations,
+      const std::vector<PlannerSettings>& settings, const PlanRound& round);
+  // From the sample paths, through the predictor.
   absl::StatusOr<PlanDecision> PlanOne(const store::ReservationRecord& reservation,
                                        const PlannerSettings& settings, const PlanContext& context,
-                                       absl::Time now);
+                                       absl::Time now, double freeze_seconds);
+  Subject SubjectOf(const store::ReservationRecord& reservation, const PlannerSettings& settings,
+                    const PlanContext& context, MoveHistory history, double freeze_seconds) const;
+  static void AddPlacementNote(const absl::StatusOr<std::vector<std::string>>& allowed,
+                               PlanDecision& d);
   absl::StatusOr<FleetState> FleetNow(absl::Time now);
   // The resource's migrations as far back as `anti_flapping` looks.
   absl::StatusOr<MoveHistory> HistoryOf(const std::string& resource_id,
                                         const AntiFlapping& anti_flapping, absl::Time now);
+  // From the resource's migrations as read.
+  absl::StatusOr<MoveHistory> HistoryFrom(const std::string& resource_id,
+                                          const std::vector<store::MigrationRecord>& migrations);
 
   const Sources sources_;
   const PlanServiceOptions options_;

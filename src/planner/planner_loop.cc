@@ -198,7 +198,7 @@ absl::StatusOr<PlannerLoop::Tick> PlannerLoop::RunTick(absl::Time now) {
     state.tick.confirmed += static_cast<int>(confirm.size());
     return absl::OkStatus();
   };
-  // At most max_in_flight reservations queued or being decided; waited for before `state` goes.
+  // At most max_in_flight batches queued or being decided; waited for before `state` goes.
   BoundedBatch batch(sources_.workers, options_.max_in_flight);
   while (!stopping_) {
     absl::StatusOr<std::vector<store::ReservationRecord>> page =
@@ -210,13 +210,23 @@ absl::StatusOr<PlannerLoop::Tick> PlannerLoop::RunTick(absl::Time now) {
     if (page->empty()) break;
     const std::string last_id = page->back().id;  // the records are moved to the workers
     const bool last_page = static_cast<int>(page->size()) < filter.page_size;
-    for (store::ReservationRecord& r : *page) {
-      if (stopping_) break;
-      auto shared = std::make_shared<store::ReservationRecord>(std::move(r));
+    // Reservations go to the workers a batch at a time: the batch's inputs are read together.
+    const size_t per_batch = static_cast<size_t>(std::max(1, options_.batch_size));
+    for (size_t from = 0; from < page->size() && !stopping_; from += per_batch) {
+      auto shared = std::make_shared<std::vector<store::ReservationRecord>>(
+          std::make_move_iterator(page->begin() + static_cast<std::ptrdiff_t>(from)),
+          std::make_move_iterator(page->begin() + static_cast<std::ptrdiff_t>(
+                                                      std::min(page->size(), from + per_batch))));
       const bool queued = batch.Submit([this, shared, &round, &state] {
-        const bool ok = Handle(*shared, *round, &state);
+        if (stopping_) return;
+        std::vector<absl::StatusOr<PlanDecision>> decided =
+            sources_.plans->PlanReservations(*shared, *round);
+        int failed = 0;
+        for (size_t i = 0; i < shared->size(); ++i) {
+          if (!Handle((*shared)[i], std::move(decided[i]), *round, &state)) ++failed;
+        }
         absl::MutexLock lock(&state.mu);
-        if (!ok) ++state.tick.failed;
+        state.tick.failed += failed;
       });
       if (!queued) {  // the pool is shutting down
         stopping_ = true;
@@ -264,9 +274,8 @@ std::string PlannerLoop::Explain(const PlanDecision& d) const {
   return sources_.explain ? sources_.explain(d) : "{}";
 }
 
-bool PlannerLoop::Handle(const store::ReservationRecord& r, const PlanRound& round,
-                         TickState* state) {
-  absl::StatusOr<PlanDecision> decided = sources_.plans->PlanReservation(r, round);
+bool PlannerLoop::Handle(const store::ReservationRecord& r, absl::StatusOr<PlanDecision> decided,
+                         const PlanRound& round, TickState* state) {
   if (!decided.ok()) {
     if (skipped_ != nullptr) skipped_->Add({{"reason", "failed"}}).Increment();
     LOG_EVENT(kWarning, "planning a reservation failed")

@@ -4,7 +4,9 @@
 // to move, with the decision's id on it. A tick:
 //   1. takes or renews the lease when a tick is due (nothing else when another replica holds it);
 //   2. reads the round's shared inputs once (catalog, prices, the fleet's pause and budget);
-//   3. plans the active reservations page by page, at most `max_in_flight` at once;
+//   3. plans the active reservations page by page, in batches of `batch_size` on the workers
+//      (PlanService::PlanReservations: one read of each kind a batch), at most `max_in_flight`
+//      batches at once;
 //   4. writes a decision row when a resource's outcome, target or blocking gate changed, or its
 //      last row is `record_every` old, and otherwise confirms the last row (one statement of
 //      each a page);
@@ -60,7 +62,9 @@ struct PlannerLoopOptions {
   absl::Duration record_every = absl::Hours(1);
   absl::Duration decision_retention = absl::Hours(24 * 7);
   int page_size = 500;
-  // Reservations queued or being planned at once.
+  // Reservations a worker plans together, their inputs read in one query of each kind.
+  int batch_size = 50;
+  // Batches queued or being planned at once.
   int max_in_flight = 8;
 };
 
@@ -115,8 +119,8 @@ class PlannerLoop {
  private:
   struct TickState;
   // Decides, records and acts for one reservation; false when it failed (logged).
-  bool Handle(const store::ReservationRecord& reservation, const PlanRound& round,
-              TickState* state);
+  bool Handle(const store::ReservationRecord& reservation, absl::StatusOr<PlanDecision> decided,
+              const PlanRound& round, TickState* state);
   absl::StatusOr<Tick> RunTick(absl::Time now);
   // The decision's explanation as stored ("{}" without an `explain`).
   std::string Explain(const PlanDecision& d) const;

@@ -218,6 +218,14 @@ absl::Status ServerOptions::Validate() const {
     return Bad("plan_horizon", absl::StrCat("must be at most the forecast horizon, ",
                                             forecast.max_horizon_hours, "h (--max_horizon_hours)"));
   }
+  // A forecast is recomputed only once --forecast_refit_hours new hours arrived: with a shorter
+  // age limit the planner would find every forecast stale for part of each refit interval.
+  if (planning.plan_max_forecast_age < absl::Hours(forecast.forecast_refit_hours)) {
+    return Bad("plan_max_forecast_age",
+               absl::StrCat("must be at least the refit interval, ", forecast.forecast_refit_hours,
+                            "h (--forecast_refit_hours), got ",
+                            absl::FormatDuration(planning.plan_max_forecast_age)));
+  }
   // Each ingest writer holds a connection; the API needs at least one more.
   if (telemetry.ingest_writers >= storage.db_pool_size) {
     return Bad("ingest_writers",

@@ -163,7 +163,8 @@ struct PlanningSettings {
   double return_saving_multiple = planner::AntiFlapping().return_saving_multiple;
   double latency_price_per_request_ms = planner::PlanPrices().latency_price_per_request_ms;
   double delayed_request_price = planner::PlanPrices().delayed_request_price;
-  absl::Duration plan_max_forecast_age = planner::PlanServiceOptions().max_forecast_age;
+  // Forecasts are refit every --forecast_refit_hours (6): fresh for that and the refresher's pass.
+  absl::Duration plan_max_forecast_age = absl::Hours(8);
   absl::Duration plan_interval = planner::PlannerLoopOptions().interval;
   absl::Duration decision_retention = planner::PlannerLoopOptions().decision_retention;
   int max_planned_moves_per_hour = planner::PlanServiceOptions().max_planned_moves_per_hour;

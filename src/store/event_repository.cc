@@ -226,6 +226,23 @@ absl::StatusOr<std::vector<ResourceEvent>> EventRepository::ForResource(
       });
 }
 
+absl::StatusOr<std::vector<EventRecord>> EventRepository::Overlapping(absl::Time from,
+                                                                      absl::Time to) {
+  return pool_->Run(
+      "reading events in a window",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<EventRecord>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec_params(
+            absl::StrCat("SELECT ", kEventColumns,
+                         " FROM demand_events e WHERE e.starts_at < $2::timestamptz AND "
+                         "e.ends_at > $1::timestamptz ORDER BY e.starts_at, e.id"),
+            ToSqlTime(from), ToSqlTime(to));
+        std::vector<EventRecord> out;
+        for (const auto& r : rows) out.push_back(EventFromRow(r));
+        return out;
+      });
+}
+
 absl::StatusOr<std::vector<EventRecord>> EventRepository::Unmeasured(absl::Time ended_by,
                                                                      int limit) {
   return pool_->Run(

@@ -74,6 +74,8 @@ class EventRepository {
   // [from, to), by start, each with the resource's outcome when measured.
   absl::StatusOr<std::vector<ResourceEvent>> ForResource(const std::string& resource_id,
                                                          absl::Time from, absl::Time to);
+  // Every event overlapping [from, to), whatever it names, by start.
+  absl::StatusOr<std::vector<EventRecord>> Overlapping(absl::Time from, absl::Time to);
   // Events that ended by `ended_by` and were not measured yet, those ending first first.
   absl::StatusOr<std::vector<EventRecord>> Unmeasured(absl::Time ended_by, int limit);
   // Stores an event's outcomes and marks it measured, in one transaction. NOT_FOUND when the

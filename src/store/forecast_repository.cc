@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "store/hex.h"
 #include "store/location_repository.h"
 #include "store/sql_array.h"
@@ -43,12 +44,30 @@ std::vector<std::string> ParseTexts(const pqxx::field& f) {
   return absl::StrSplit(f.c_str(), ',', absl::SkipEmpty());
 }
 
+// A value as a 16-bit share of `max` (0 when max is 0), little-endian.
+void AppendShareCode(double value, double max, std::string* codes) {
+  const uint16_t code =
+      max > 0 ? static_cast<uint16_t>(std::lround(std::clamp(value / max, 0.0, 1.0) * 65535.0)) : 0;
+  codes->push_back(static_cast<char>(code & 0xff));
+  codes->push_back(static_cast<char>(code >> 8));
+}
+
+// The i-th code of `codes` back as a value.
+double ShareOfCode(const std::string& codes, size_t i, double max) {
+  const uint16_t code = static_cast<uint8_t>(codes[2 * i]) |
+                        (static_cast<uint16_t>(static_cast<uint8_t>(codes[2 * i + 1])) << 8);
+  return code / 65535.0 * max;
+}
+
 }  // namespace
 
 absl::Status ForecastRepository::Append(std::vector<ForecastRecord>& records) {
   if (records.empty()) return absl::OkStatus();
   return pool_->Run("storing forecasts", [&](pqxx::connection& conn) -> absl::Status {
     pqxx::work txn(conn);
+    // The window sums of the computation these replace no longer stand (see UpsertPaths).
+    txn.exec_params("DELETE FROM forecast_path_sums WHERE resource_id = $1::uuid",
+                    records.front().resource_id);
     for (ForecastRecord& r : records) {
       std::optional<std::string> fallback, note;
       if (!r.fallback_reason.empty()) fallback = r.fallback_reason;
@@ -133,7 +152,8 @@ absl::StatusOr<std::vector<ForecastRecord>> ForecastRepository::Latest(
       });
 }
 
-absl::Status ForecastRepository::UpsertPaths(const ForecastPathsRecord& paths) {
+absl::Status ForecastRepository::UpsertPaths(const ForecastPathsRecord& paths,
+                                             const std::vector<PathSumsRecord>& sums) {
   // Codes relative to each region and hour's maximum over the paths.
   std::string codes;
   SqlArray lead_max;
@@ -147,34 +167,105 @@ absl::Status ForecastRepository::UpsertPaths(const ForecastPathsRecord& paths) {
     for (float m : max) lead_max.AddDouble(m);
     for (int p = 0; p < paths.paths; ++p) {
       for (int j = 0; j < paths.horizon; ++j) {
-        const float v = region[static_cast<size_t>(p) * paths.horizon + j];
-        const uint16_t code =
-            max[j] > 0
-                ? static_cast<uint16_t>(std::lround(std::clamp(v / max[j], 0.0f, 1.0f) * 65535.0f))
-                : 0;
-        codes.push_back(static_cast<char>(code & 0xff));
-        codes.push_back(static_cast<char>(code >> 8));
+        AppendShareCode(region[static_cast<size_t>(p) * paths.horizon + j], max[j], &codes);
       }
     }
   }
   std::string hex;
   AppendHex(codes, &hex);
   const std::string maxima = lead_max.Take();
+  for (const PathSumsRecord& s : sums) {
+    if (s.resource_id != paths.resource_id || s.computed_at != paths.computed_at ||
+        s.sums.size() != static_cast<size_t>(s.paths) * s.regions.size() ||
+        s.expected.size() != s.regions.size() || s.first_hour_requests.size() != s.regions.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("window sums of resource ", paths.resource_id,
+                                                     " do not match its sample paths"));
+    }
+  }
   return pool_->Run("storing sample paths", [&](pqxx::connection& conn) -> absl::Status {
     pqxx::work txn(conn);
-    txn.exec_params(
+    const pqxx::result stored = txn.exec_params(
         "INSERT INTO forecast_paths (resource_id, computed_at, first_hour, paths, horizon, "
         "regions, lead_max, codes) VALUES ($1::uuid, $2::timestamptz, $3::timestamptz, $4, $5, "
         "$6::text[], $7::real[], decode($8, 'hex')) ON CONFLICT (resource_id) DO UPDATE SET "
         "computed_at = EXCLUDED.computed_at, first_hour = EXCLUDED.first_hour, paths = "
         "EXCLUDED.paths, horizon = EXCLUDED.horizon, regions = EXCLUDED.regions, lead_max = "
         "EXCLUDED.lead_max, codes = EXCLUDED.codes WHERE forecast_paths.computed_at <= "
-        "EXCLUDED.computed_at",
+        "EXCLUDED.computed_at RETURNING 1",
         paths.resource_id, ToSqlTime(paths.computed_at), ToSqlTime(paths.first_hour), paths.paths,
         paths.horizon, TextArray(paths.regions), maxima, hex);
+    if (stored.empty()) return absl::OkStatus();  // a newer computation is stored: keep its sums
+    txn.exec_params("DELETE FROM forecast_path_sums WHERE resource_id = $1::uuid",
+                    paths.resource_id);
+    for (const PathSumsRecord& s : sums) {
+      const size_t regions = s.regions.size();
+      std::vector<double> max(regions, 0.0);
+      for (size_t i = 0; i < s.sums.size(); ++i)
+        max[i % regions] = std::max(max[i % regions], s.sums[i]);
+      std::string sum_codes;
+      for (size_t i = 0; i < s.sums.size(); ++i)
+        AppendShareCode(s.sums[i], max[i % regions], &sum_codes);
+      std::string sum_hex;
+      AppendHex(sum_codes, &sum_hex);
+      txn.exec_params(
+          "INSERT INTO forecast_path_sums (resource_id, start_hour, window_hours, computed_at, "
+          "paths, regions, expected, first_hour_requests, region_max, codes) VALUES ($1::uuid, "
+          "$2::timestamptz, $3, $4::timestamptz, $5, $6::text[], $7::float8[], $8::float8[], "
+          "$9::float8[], decode($10, 'hex'))",
+          s.resource_id, ToSqlTime(s.start_hour), s.window_hours, ToSqlTime(s.computed_at), s.paths,
+          TextArray(s.regions), DoubleArray(s.expected), DoubleArray(s.first_hour_requests),
+          DoubleArray(max), sum_hex);
+    }
     txn.commit();
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<std::map<std::string, PathSumsRecord>> ForecastRepository::PathSumsAt(
+    const std::vector<std::string>& resource_ids, absl::Time start_hour, int window_hours) {
+  const std::optional<std::string> ids = UuidArray(resource_ids);
+  std::map<std::string, PathSumsRecord> out;
+  if (!ids.has_value()) return out;
+  return pool_->Run(
+      "reading window sums of sample paths",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::map<std::string, PathSumsRecord>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec_params(
+            absl::StrCat("SELECT resource_id::text, ", SP_SQL_UTC("computed_at"),
+                         ", paths, array_to_string(regions, ','), array_to_string(expected, ','), "
+                         "array_to_string(first_hour_requests, ','), "
+                         "array_to_string(region_max, ','), codes FROM forecast_path_sums "
+                         "WHERE resource_id = ANY($1::uuid[]) AND start_hour = $2::timestamptz "
+                         "AND window_hours = $3"),
+            *ids, ToSqlTime(start_hour), window_hours);
+        for (const auto& row : rows) {
+          PathSumsRecord r;
+          r.resource_id = row[0].as<std::string>();
+          r.computed_at = FromSqlTime(row[1].as<std::string>());
+          r.start_hour = start_hour;
+          r.window_hours = window_hours;
+          r.paths = row[2].as<int>();
+          r.regions = ParseTexts(row[3]);
+          r.expected = ParseDoubles(row[4]);
+          r.first_hour_requests = ParseDoubles(row[5]);
+          const std::vector<double> max = ParseDoubles(row[6]);
+          // bytea in PostgreSQL's hex output: "\x" then two digits a byte.
+          absl::string_view text(row[7].c_str(), row[7].size());
+          if (!absl::ConsumePrefix(&text, "\\x")) text = absl::string_view();
+          const std::string codes = DecodeHex(text);
+          const size_t n = r.regions.size();
+          const size_t count = static_cast<size_t>(std::max(0, r.paths)) * n;
+          if (n == 0 || r.expected.size() != n || r.first_hour_requests.size() != n ||
+              max.size() != n || codes.size() != 2 * count) {
+            return absl::DataLossError(absl::StrCat("stored window sums of resource ",
+                                                    r.resource_id, " are inconsistent"));
+          }
+          r.sums.resize(count);
+          for (size_t i = 0; i < count; ++i) r.sums[i] = ShareOfCode(codes, i, max[i % n]);
+          out.emplace(r.resource_id, std::move(r));
+        }
+        return out;
+      });
 }
 
 absl::StatusOr<ForecastPathsRecord> ForecastRepository::LatestPaths(
@@ -211,11 +302,8 @@ absl::StatusOr<ForecastPathsRecord> ForecastRepository::LatestPaths(
         out.values.assign(out.regions.size(), std::vector<float>(per_region));
         for (size_t r = 0; r < out.regions.size(); ++r) {
           for (size_t i = 0; i < per_region; ++i) {
-            const size_t at = 2 * (r * per_region + i);
-            const uint16_t code = static_cast<uint8_t>(codes[at]) |
-                                  (static_cast<uint16_t>(static_cast<uint8_t>(codes[at + 1])) << 8);
-            out.values[r][i] =
-                static_cast<float>(code / 65535.0 * lead_max[r * out.horizon + i % out.horizon]);
+            out.values[r][i] = static_cast<float>(ShareOfCode(
+                codes, r * per_region + i, lead_max[r * out.horizon + i % out.horizon]));
           }
         }
         return out;

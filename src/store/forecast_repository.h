@@ -4,6 +4,7 @@
 #ifndef SHADOWPLANE_STORE_FORECAST_REPOSITORY_H_
 #define SHADOWPLANE_STORE_FORECAST_REPOSITORY_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,22 @@ struct ForecastPathsRecord {
   std::vector<std::vector<float>> values;
 };
 
+// One computation's joint sample paths summed over a window of `window_hours` starting at
+// `start_hour`, per origin region (see forecast/path_sums.h).
+struct PathSumsRecord {
+  std::string resource_id;
+  absl::Time computed_at;
+  absl::Time start_hour;
+  int window_hours = 0;
+  int paths = 0;
+  std::vector<std::string> regions;
+  // sums[p * regions.size() + r]: path p's requests from region r over the window.
+  std::vector<double> sums;
+  // Per region: the point forecast's requests over the window, and in its first hour.
+  std::vector<double> expected;
+  std::vector<double> first_hour_requests;
+};
+
 // A stored forecast due for scoring: its id, resource, region, first hour and values.
 struct UnscoredForecast {
   int64_t id = 0;
@@ -95,11 +112,18 @@ class ForecastRepository {
   // Deletes forecasts computed before `cutoff`; returns how many.
   absl::StatusOr<int64_t> PruneBefore(absl::Time cutoff);
 
-  // Replaces the resource's paths; values are stored as 16-bit codes (relative error below 2e-5
-  // of each hour's maximum).
-  absl::Status UpsertPaths(const ForecastPathsRecord& paths);
+  // Replaces the resource's paths and their window sums in one transaction; values are stored as
+  // 16-bit codes (relative error below 2e-5 of each hour's, or each region's sums', maximum).
+  // Append deletes a resource's window sums, so that sums of an older computation never stand
+  // beside newer forecasts.
+  absl::Status UpsertPaths(const ForecastPathsRecord& paths,
+                           const std::vector<PathSumsRecord>& sums = {});
   // NOT_FOUND when the resource has none.
   absl::StatusOr<ForecastPathsRecord> LatestPaths(const std::string& resource_id);
+  // The window sums starting at `start_hour` over `window_hours` of each of `resource_ids` that
+  // has them (one query), by resource id. Ids that are not UUIDs are skipped.
+  absl::StatusOr<std::map<std::string, PathSumsRecord>> PathSumsAt(
+      const std::vector<std::string>& resource_ids, absl::Time start_hour, int window_hours);
 
   // Forecasts not yet scored whose first `hours` hours ended by `before`, oldest first.
   absl::StatusOr<std::vector<UnscoredForecast>> Unscored(absl::Time before, int hours, int limit);

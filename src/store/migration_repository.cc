@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "store/location_repository.h"
+#include "store/sql_array.h"
 #include "store/sql_time.h"
 #include "store/uuid.h"
 
@@ -253,6 +254,30 @@ absl::StatusOr<std::vector<MigrationRecord>> MigrationRepository::List(
             NonEmpty(filter.after), filter.page_size);
         std::vector<MigrationRecord> out;
         for (const auto& r : rows) out.push_back(FromRow(r));
+        return out;
+      });
+}
+
+absl::StatusOr<std::map<std::string, std::vector<MigrationRecord>>>
+MigrationRepository::OfResources(const std::vector<std::string>& resource_ids,
+                                 absl::Time created_after) {
+  const std::optional<std::string> ids = UuidArray(resource_ids);
+  std::map<std::string, std::vector<MigrationRecord>> out;
+  if (!ids.has_value()) return out;
+  return pool_->Run(
+      "listing migrations of resources",
+      [&](pqxx::connection& conn)
+          -> absl::StatusOr<std::map<std::string, std::vector<MigrationRecord>>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec_params(
+            absl::StrCat("SELECT ", kColumns,
+                         " FROM migrations m WHERE m.resource_id = ANY($1::uuid[]) AND "
+                         "m.created_at > $2::timestamptz ORDER BY m.created_at, m.id"),
+            *ids, ToSqlTime(created_after));
+        for (const auto& r : rows) {
+          MigrationRecord m = FromRow(r);
+          out[m.resource_id].push_back(std::move(m));
+        }
         return out;
       });
 }

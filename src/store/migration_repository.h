@@ -7,6 +7,7 @@
 #ifndef SHADOWPLANE_STORE_MIGRATION_REPOSITORY_H_
 #define SHADOWPLANE_STORE_MIGRATION_REPOSITORY_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -130,6 +131,10 @@ class MigrationRepository {
   // NOT_FOUND for an unknown id.
   absl::StatusOr<MigrationRecord> Get(const std::string& id);
   absl::StatusOr<std::optional<MigrationRecord>> FindByRequestId(const std::string& request_id);
+  // The migrations of each of `resource_ids` created after `created_after` (one query), by
+  // resource id, oldest first. Ids that are not UUIDs are skipped.
+  absl::StatusOr<std::map<std::string, std::vector<MigrationRecord>>> OfResources(
+      const std::vector<std::string>& resource_ids, absl::Time created_after);
   absl::StatusOr<std::vector<MigrationRecord>> List(const MigrationFilter& filter);
   absl::StatusOr<std::vector<MigrationEventRecord>> Events(const std::string& id);
 

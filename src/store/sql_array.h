@@ -6,12 +6,15 @@
 #define SHADOWPLANE_STORE_SQL_ARRAY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "store/copy_text.h"
 #include "store/hex.h"
+#include "store/uuid.h"
 
 namespace shadowplane::store {
 
@@ -66,6 +69,20 @@ class SqlArray {
   }
   std::string text_;
 };
+
+// The ids that look like UUIDs as a uuid[] literal; nullopt when none does (a batch read of
+// them has nothing to ask).
+inline std::optional<std::string> UuidArray(const std::vector<std::string>& ids) {
+  SqlArray array;
+  bool any = false;
+  for (const std::string& id : ids) {
+    if (!LooksLikeUuid(id)) continue;
+    array.AddText(id);
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return array.Take();
+}
 
 }  // namespace shadowplane::store
 

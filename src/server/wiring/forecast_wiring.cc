@@ -4,7 +4,8 @@
 
 namespace shadowplane::server {
 
-ForecastWiring::ForecastWiring(const ForecastSettings& settings, StorageWiring* storage,
+ForecastWiring::ForecastWiring(const ForecastSettings& settings,
+                               forecast::PathSumsOptions path_sums, StorageWiring* storage,
                                const WiringContext& context)
     : settings_(settings), storage_(storage), context_(context) {
   forecast::ForecasterOptions forecaster;
@@ -12,6 +13,7 @@ ForecastWiring::ForecastWiring(const ForecastSettings& settings, StorageWiring* 
   // Stored forecasts reach the longest horizon even when they are refit_hours old.
   forecaster.stored_horizon_hours = settings.max_horizon_hours + settings.forecast_refit_hours;
   forecaster.sample_paths = settings.sample_paths;
+  forecaster.path_sums = path_sums;
   known_events_ = std::make_unique<forecast::KnownEvents>(storage->events());
   event_registry_ =
       std::make_unique<forecast::EventRegistry>(storage->events(), context.clock, context.registry);

@@ -24,8 +24,9 @@ namespace shadowplane::server {
 
 class ForecastWiring {
  public:
-  ForecastWiring(const ForecastSettings& settings, StorageWiring* storage,
-                 const WiringContext& context);
+  // `path_sums`: the paths' window sums the planner reads (PlannerPathSums).
+  ForecastWiring(const ForecastSettings& settings, forecast::PathSumsOptions path_sums,
+                 StorageWiring* storage, const WiringContext& context);
   ~ForecastWiring();
 
   // Starts the refresher loop; `replica` names this process in its lease.

@@ -7,6 +7,15 @@
 
 namespace shadowplane::server {
 
+forecast::PathSumsOptions PlannerPathSums(const ServerOptions& options) {
+  forecast::PathSumsOptions sums;
+  sums.window_hours = static_cast<int>(absl::ToInt64Hours(options.planning.plan_horizon));
+  sums.starts = static_cast<int>(absl::ToInt64Hours(
+                    absl::Ceil(options.planning.plan_max_forecast_age, absl::Hours(1)))) +
+                2;
+  return sums;
+}
+
 PlannerWiring::PlannerWiring(const ServerOptions& options, StorageWiring* storage,
                              ForecastWiring* forecasting, MigrationWiring* migrations,
                              const WiringContext& context)
@@ -27,6 +36,8 @@ PlannerWiring::PlannerWiring(const ServerOptions& options, StorageWiring* storag
   sources.migrations = storage->migrations();
   sources.decisions = storage->decisions();
   sources.telemetry = storage->telemetry();
+  sources.forecasts = storage->forecasts();
+  sources.events = storage->events();
   sources.predictor = forecasting->predictor();
   sources.rtt = &rtt_;
   sources.clock = context.clock;

@@ -22,6 +22,11 @@
 
 namespace shadowplane::server {
 
+// The paths' window sums the planner reads (forecast/path_sums.h): over its default horizon
+// (--plan_horizon), from each hour a forecast may be served at while it is fresh (up to
+// --plan_max_forecast_age old, and the hour being filled).
+forecast::PathSumsOptions PlannerPathSums(const ServerOptions& options);
+
 class PlannerWiring {
  public:
   PlannerWiring(const ServerOptions& options, StorageWiring* storage, ForecastWiring* forecasting,
