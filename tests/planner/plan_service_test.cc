@@ -123,6 +123,93 @@ TEST_F(PlanServiceTest, AReservationsOwnLongDwellLooksFurtherBackThanTheDefaults
   EXPECT_FALSE(dwell->passed) << dwell->detail;
 }
 
+TEST_F(PlanServiceTest, TheWindowSumsDecideAsThePathsDo) {
+  // The same stored forecasts decided from their window sums (the fixture's service) and from
+  // the paths themselves (a service without the sums' source), for demand that moves, demand
+  // that stays, and demand near the threshold.
+  PlanService::Sources paths_only = sources_;
+  paths_only.forecasts = nullptr;
+  paths_only.events = nullptr;
+  PlanService from_paths(paths_only, plan_options_);
+  int compared = 0;
+  for (const auto& [eu, us] :
+       std::vector<std::pair<double, double>>{{100, 20000}, {20000, 100}, {3000, 2600}, {0, 0}}) {
+    StoreForecast(reservation_.resource_id, eu, us);
+    absl::StatusOr<PlanDecision> summed = PlanOne();
+    PlanQuery query;
+    query.resource_id = reservation_.resource_id;
+    absl::StatusOr<PlanPage> direct = from_paths.Plan(query);
+    ASSERT_TRUE(summed.ok()) << summed.status();
+    ASSERT_TRUE(direct.ok()) << direct.status();
+    const PlanDecision& want = direct->decisions.at(0);
+    EXPECT_EQ(summed->outcome, want.outcome) << eu << "/" << us << ": " << summed->reason;
+    EXPECT_EQ(summed->to_location, want.to_location) << eu << "/" << us;
+    EXPECT_NEAR(summed->confidence, want.confidence, 1e-9) << eu << "/" << us;
+    ASSERT_EQ(summed->candidates.size(), want.candidates.size());
+    for (size_t c = 0; c < want.candidates.size(); ++c) {
+      const CandidateExplanation& a = summed->candidates[c];
+      const CandidateExplanation& b = want.candidates[c];
+      // Paths are stored as 16-bit codes; the sums are made from the values before coding.
+      const double tolerance = 1e-4 * (1 + std::abs(b.expected_saving));
+      EXPECT_NEAR(a.expected_saving, b.expected_saving, tolerance) << b.location;
+      EXPECT_NEAR(a.terms.latency, b.terms.latency, 1e-4 * (1 + b.terms.latency)) << b.location;
+      EXPECT_NEAR(a.saving.p50, b.saving.p50, tolerance) << b.location;
+      EXPECT_EQ(a.confidence_source, b.confidence_source) << b.location;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 8);
+}
+
+TEST_F(PlanServiceTest, AnotherWindowOrAKnownEventOverItIsDecidedFromThePaths) {
+  // Sums that disagree with the paths on purpose (no US demand): which the planner read shows in
+  // the decision. The paths say move to iad-1; the sums say stay.
+  StoreForecast(reservation_.resource_id, 100, 20000, absl::ZeroDuration(), true,
+                [](std::vector<store::PathSumsRecord>& sums) {
+                  for (store::PathSumsRecord& s : sums) {
+                    for (size_t i = 1; i < s.sums.size(); i += 2) s.sums[i] = 0;
+                    s.expected[1] = 0;
+                  }
+                });
+  auto outcome = [&](PlanQuery query = {}) {
+    absl::StatusOr<PlanDecision> d = PlanOne(query);
+    EXPECT_TRUE(d.ok()) << d.status();
+    return d.ok() ? d->outcome : PlanOutcome::kStay;
+  };
+  EXPECT_EQ(outcome(), PlanOutcome::kStay) << "the sums are read";
+  PlanQuery twelve;
+  twelve.horizon = absl::Hours(12);
+  EXPECT_EQ(outcome(twelve), PlanOutcome::kRecommend) << "no sums over 12 h: the paths";
+
+  // An event over the window for another resource leaves the sums standing; one for this
+  // resource, or for every resource's US demand, does not.
+  const store::ReservationRecord other = Reserve("web-2");
+  auto add_event = [&](std::vector<std::string> resources,
+                       std::vector<std::string> regions) -> std::string {
+    store::EventRecord e;
+    e.kind = "campaign";
+    e.name = "launch";
+    e.resource_ids = std::move(resources);
+    e.regions = std::move(regions);
+    e.starts_at = clock_.Now() + absl::Hours(3);
+    e.ends_at = clock_.Now() + absl::Hours(5);
+    e.expected_uplift = 1.0;
+    e.created_at = clock_.Now();
+    bool created = false;
+    absl::StatusOr<store::EventRecord> stored = events_->Insert(e, &created);
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    return stored.ok() ? stored->id : "";
+  };
+  add_event({other.resource_id}, {});
+  EXPECT_EQ(outcome(), PlanOutcome::kStay) << "another resource's event";
+  const std::string mine = add_event({reservation_.resource_id}, {});
+  EXPECT_EQ(outcome(), PlanOutcome::kRecommend) << "this resource's event: the paths";
+  ASSERT_TRUE(events_->Delete(mine).ok());
+  EXPECT_EQ(outcome(), PlanOutcome::kStay);
+  add_event({}, {"us"});
+  EXPECT_EQ(outcome(), PlanOutcome::kRecommend) << "every resource's US demand: the paths";
+}
+
 TEST_F(PlanServiceTest, NoStoredForecastOrAStaleOneKeepsTheResourceAndSaysWhy) {
   absl::StatusOr<PlanDecision> d = PlanOne();
   ASSERT_TRUE(d.ok()) << d.status();

@@ -4,6 +4,7 @@
 #ifndef SHADOWPLANE_TESTS_PLANNER_PLAN_TEST_FIXTURE_H_
 #define SHADOWPLANE_TESTS_PLANNER_PLAN_TEST_FIXTURE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -12,11 +13,13 @@
 #include "common/clock.h"
 #include "common/status_macros.h"
 #include "forecast/forecaster.h"
+#include "forecast/path_sums.h"
 #include "forecast/predictor.h"
 #include "gtest/gtest.h"
 #include "planner/plan_service.h"
 #include "reservation/reservation_manager.h"
 #include "store/decision_repository.h"
+#include "store/event_repository.h"
 #include "store/forecast_repository.h"
 #include "store/telemetry_repository.h"
 #include "support/fake_providers.h"
@@ -54,6 +57,9 @@ class PlanServiceTest : public testing::MigratedDatabaseTest {
     decisions_ = std::make_unique<store::DecisionRepository>(pool_.get());
     sources.decisions = decisions_.get();
     sources.telemetry = telemetry_.get();
+    events_ = std::make_unique<store::EventRepository>(pool_.get());
+    sources.forecasts = forecasts_.get();
+    sources.events = events_.get();
     sources.rtt = &rtt_;
     sources.expected_freeze_seconds = []() -> absl::StatusOr<double> { return 0.1; };
     sources.clock = &clock_;
@@ -81,9 +87,11 @@ class PlanServiceTest : public testing::MigratedDatabaseTest {
   }
 
   // A stored forecast, computed `age` ago, of `eu` and `us` requests an hour, with joint sample
-  // paths scattered ±10% around it.
+  // paths scattered ±10% around it, and their window sums over the default horizon as the
+  // refresher stores them (unless `sums` is false, or `sums_of` replaces them).
   void StoreForecast(const std::string& resource_id, double eu, double us,
-                     absl::Duration age = absl::ZeroDuration()) {
+                     absl::Duration age = absl::ZeroDuration(), bool sums = true,
+                     std::function<void(std::vector<store::PathSumsRecord>&)> sums_of = nullptr) {
     const absl::Time computed = clock_.Now() - age;
     const absl::Time first = absl::FromUnixSeconds(absl::ToUnixSeconds(computed) / 3600 * 3600);
     std::vector<store::ForecastRecord> records;
@@ -114,7 +122,15 @@ class PlanServiceTest : public testing::MigratedDatabaseTest {
       }
       paths.values.push_back(v);
     }
-    ASSERT_TRUE(forecasts_->UpsertPaths(paths).ok());
+    std::vector<store::PathSumsRecord> windows;
+    if (sums) {
+      forecast::PathSumsOptions options;
+      options.window_hours = static_cast<int>(absl::ToInt64Hours(plan_options_.defaults.horizon));
+      options.starts = 4;
+      windows = forecast::PathSumsOf(records, paths, options);
+      if (sums_of) sums_of(windows);
+    }
+    ASSERT_TRUE(forecasts_->UpsertPaths(paths, windows).ok());
   }
 
   absl::StatusOr<PlanDecision> PlanOne(PlanQuery query = {}) {
@@ -143,6 +159,7 @@ class PlanServiceTest : public testing::MigratedDatabaseTest {
   std::unique_ptr<forecast::Forecaster> forecaster_;
   std::unique_ptr<forecast::Predictor> predictor_;
   std::unique_ptr<store::DecisionRepository> decisions_;
+  std::unique_ptr<store::EventRepository> events_;
   PlanService::Sources sources_;
   PlanServiceOptions plan_options_;
   std::unique_ptr<PlanService> plans_;

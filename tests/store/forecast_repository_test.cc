@@ -150,3 +150,73 @@ TEST_F(ForecastRepositoryTest, SamplePathsRoundTripWithinTheirCodingAndOnlyNewer
 
 }  // namespace
 }  // namespace shadowplane::store
+
+namespace shadowplane::store {
+namespace {
+
+PathSumsRecord Sums(absl::Time computed, absl::Time start, std::vector<double> sums) {
+  PathSumsRecord s;
+  s.resource_id = kResource;
+  s.computed_at = computed;
+  s.start_hour = start;
+  s.window_hours = 24;
+  s.paths = 2;
+  s.regions = {"eu", "us"};
+  s.sums = std::move(sums);  // path after path
+  s.expected = {100, 2000};
+  s.first_hour_requests = {4, 80};
+  return s;
+}
+
+TEST_F(ForecastRepositoryTest, WindowSumsAreReadByStartForManyResourcesAndGoWithTheirForecast) {
+  ForecastRepository repository(pool_.get());
+  const absl::Time t0 = absl::FromUnixSeconds(1796558400);
+  ForecastPathsRecord paths;
+  paths.resource_id = kResource;
+  paths.computed_at = t0;
+  paths.first_hour = t0;
+  paths.paths = 2;
+  paths.horizon = 1;
+  paths.regions = {"eu", "us"};
+  paths.values = {{1, 2}, {3, 4}};
+  const std::vector<PathSumsRecord> sums = {Sums(t0, t0, {90, 1e6, 110, 3000}),
+                                            Sums(t0, t0 + absl::Hours(1), {1, 2, 3, 4})};
+  ASSERT_TRUE(repository.UpsertPaths(paths, sums).ok());
+  const std::string other = "bbbbbbbb-0000-4000-8000-000000000002";
+  auto read = repository.PathSumsAt({kResource, other, "not-a-uuid"}, t0, 24);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), 1u) << "only the resource with sums, the bad id skipped";
+  const PathSumsRecord& back = read->at(kResource);
+  EXPECT_EQ(back.computed_at, t0);
+  EXPECT_EQ(back.paths, 2);
+  EXPECT_EQ(back.regions, (std::vector<std::string>{"eu", "us"}));
+  EXPECT_EQ(back.expected, (std::vector<double>{100, 2000}));
+  EXPECT_EQ(back.first_hour_requests, (std::vector<double>{4, 80}));
+  ASSERT_EQ(back.sums.size(), 4u);
+  // Each within 1/65535 of its region's largest sum (110 for eu, 1e6 for us).
+  const std::vector<double> want = {90, 1e6, 110, 3000};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_NEAR(back.sums[i], want[i], (i % 2 == 0 ? 110 : 1e6) / 65535.0) << i;
+  }
+  EXPECT_EQ(repository.PathSumsAt({kResource}, t0 + absl::Hours(1), 24)->at(kResource).sums[3], 4);
+  EXPECT_TRUE(repository.PathSumsAt({kResource}, t0 + absl::Hours(2), 24)->empty());
+  EXPECT_TRUE(repository.PathSumsAt({kResource}, t0, 12)->empty()) << "another window";
+  EXPECT_TRUE(repository.PathSumsAt({}, t0, 24)->empty());
+
+  // Sums that do not match the paths are refused whole.
+  PathSumsRecord torn = Sums(t0, t0, {1, 2, 3});
+  EXPECT_EQ(repository.UpsertPaths(paths, {torn}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(repository.PathSumsAt({kResource}, t0, 24)->size(), 1u) << "nothing lost";
+  // An older computation's sums never replace newer ones.
+  ForecastPathsRecord older = paths;
+  older.computed_at = t0 - absl::Hours(1);
+  ASSERT_TRUE(repository.UpsertPaths(older, {Sums(older.computed_at, t0, {0, 0, 0, 0})}).ok());
+  EXPECT_EQ(repository.PathSumsAt({kResource}, t0, 24)->at(kResource).computed_at, t0);
+  // A new computation's forecasts retire the sums of the one before, before its own are stored.
+  std::vector<ForecastRecord> next = {Record("eu", t0 + absl::Hours(1), 1)};
+  ASSERT_TRUE(repository.Append(next).ok());
+  EXPECT_TRUE(repository.PathSumsAt({kResource}, t0, 24)->empty());
+}
+
+}  // namespace
+}  // namespace shadowplane::store
