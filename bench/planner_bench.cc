@@ -2,17 +2,21 @@
 // the same inputs from PostgreSQL alone, in one run.
 //
 //   planner_bench --database_url=URL [--reservations=10000] [--regions=13] [--locations=3]
-//                 [--paths=200] [--threads=2] [--seed_only|--skip_seed]
+//                 [--paths=200] [--threads=2] [--telemetry_hours=24] [--skip_seed] [--read_paths]
 //
 // Seeds (unless --skip_seed) regions, locations, active reservations (primary and shadow at two
-// of the locations) and, per reservation, a stored forecast of every region with joint sample
-// paths written through the forecast repository as the refresher would; then
-//   (a) floor: reads every active reservation, its stored forecasts, sample paths, migrations,
-//       the forecasts' realised accuracy and its bytes per request, with the same repository
-//       calls the planner makes, on --threads connections, deciding and writing nothing;
+// of the locations), per reservation a stored forecast of every region with joint sample paths
+// and their window sums written through the forecast repository as the refresher writes them,
+// and --telemetry_hours of hourly demand per region (what bytes per request are read from); then
+//   (a) floor: reads what the planner reads, with the same repository calls, a batch of 50
+//       reservations at a time on --threads connections: the active reservations, the paths'
+//       window sums, the migrations and the bytes per request; deciding and writing nothing;
 //   (b) tick: one planner tick (planner::PlannerLoop, recommend mode) over them on --threads
 //       workers, recording its decisions;
 // and prints both times, their ratio and the process's peak resident memory after each.
+// --read_paths: the planner and the floor read every reservation's sample paths and stored
+// forecasts instead of the sums (the planner's read before the sums, and its read under a known
+// event), one reservation at a time.
 #include <sys/resource.h>
 
 #include <atomic>
@@ -30,12 +34,14 @@
 #include "common/status_macros.h"
 #include "common/worker_pool.h"
 #include "forecast/forecaster.h"
+#include "forecast/path_sums.h"
 #include "forecast/predictor.h"
 #include "planner/plan_service.h"
 #include "planner/planner_loop.h"
 #include "store/connection_pool.h"
 #include "store/decision_repository.h"
 #include "store/embedded_migrations.h"
+#include "store/event_repository.h"
 #include "store/forecast_repository.h"
 #include "store/lease_store.h"
 #include "store/location_repository.h"
@@ -53,6 +59,8 @@ ABSL_FLAG(int, paths, 200, "joint sample paths per stored forecast");
 ABSL_FLAG(int, horizon, 54, "hours per stored forecast (the refresher stores 48 + 6)");
 ABSL_FLAG(int, threads, 2, "planner workers and reading connections");
 ABSL_FLAG(bool, skip_seed, false, "plan over what an earlier run seeded");
+ABSL_FLAG(int, telemetry_hours, 24, "hours of seeded demand per reservation and region");
+ABSL_FLAG(bool, read_paths, false, "read the sample paths, not their window sums");
 
 namespace shadowplane {
 namespace {
@@ -105,6 +113,13 @@ absl::Status Seed(store::ConnectionPool* pool, store::ForecastRepository* foreca
         "'on_demand', 0.25, 60, 'seeded', '', $2::timestamptz, $2::timestamptz FROM "
         "generate_series(1, $1) g",
         n, store::ToSqlTime(kNow - absl::Hours(24 * 30)));
+    // Demand over the last hours, 2 KB a request, for the bytes per request.
+    txn.exec_params(
+        "INSERT INTO demand_hourly (resource_id, origin_region, hour, requests, bytes_out, "
+        "clients_hll) SELECT md5('res' || g)::uuid, r.name, $2::timestamptz - make_interval(hours "
+        "=> h), 100, 200000, ''::bytea FROM generate_series(1, $1) g CROSS JOIN regions r CROSS "
+        "JOIN generate_series(1, $3) h",
+        n, store::ToSqlTime(kNow), absl::GetFlag(FLAGS_telemetry_hours));
     for (const char* role : {"primary", "shadow"}) {
       txn.exec_params(
           "INSERT INTO instances (resource_id, role, location, capacity_millicores, memory_mib, "
@@ -170,7 +185,13 @@ absl::Status Seed(store::ConnectionPool* pool, store::ForecastRepository* foreca
       t.origin_region = "total";
       t.values.assign(horizon, total);
       records.push_back(t);
-      if (!forecasts->Append(records).ok() || !forecasts->UpsertPaths(p).ok()) ++failed;
+      // The window sums the server's refresher writes at the defaults (--plan_horizon 24h, a
+      // start for each hour up to --plan_max_forecast_age 8h and two more).
+      forecast::PathSumsOptions sums;
+      sums.window_hours = 24;
+      sums.starts = 10;
+      const std::vector<store::PathSumsRecord> windows = forecast::PathSumsOf(records, p, sums);
+      if (!forecasts->Append(records).ok() || !forecasts->UpsertPaths(p, windows).ok()) ++failed;
     });
   }
   workers.Shutdown();
@@ -232,45 +253,62 @@ int Run() {
       if (static_cast<int>(page->size()) < filter.page_size) break;
       filter.after = page->back().id;
     }
+    const bool read_paths = absl::GetFlag(FLAGS_read_paths);
     std::atomic<size_t> next{0};
-    std::atomic<int64_t> bytes{0};
     // Time in each read, summed over the threads.
     std::atomic<int64_t> forecasts_us{0}, paths_us{0}, other_us{0};
     std::vector<std::thread> readers;
+    constexpr size_t kBatch = 50;  // planner::PlannerLoopOptions().batch_size
     for (int t = 0; t < threads; ++t) {
       readers.emplace_back([&] {
-        for (size_t i = next++; i < ids.size(); i = next++) {
+        if (read_paths) {
+          for (size_t i = next++; i < ids.size(); i = next++) {
+            absl::Time t0 = absl::Now();
+            auto f = forecasts.Latest(ids[i]);
+            absl::Time t1 = absl::Now();
+            auto p = forecasts.LatestPaths(ids[i]);
+            absl::Time t2 = absl::Now();
+            store::MigrationFilter m;
+            m.resource_id = ids[i];
+            m.created_after = kNow - absl::Hours(48);
+            auto ms = migrations.List(m);
+            auto accuracy = forecasts.Realized(ids[i], kNow - absl::Hours(24 * 7));
+            auto bytes_per_request =
+                telemetry.BytesPerRequest(ids[i], kNow - absl::Hours(24 * 7), kNow);
+            absl::Time t3 = absl::Now();
+            forecasts_us += absl::ToInt64Microseconds(t1 - t0);
+            paths_us += absl::ToInt64Microseconds(t2 - t1);
+            other_us += absl::ToInt64Microseconds(t3 - t2);
+          }
+          return;
+        }
+        for (size_t from = next.fetch_add(kBatch); from < ids.size();
+             from = next.fetch_add(kBatch)) {
+          const std::vector<std::string> batch(
+              ids.begin() + static_cast<std::ptrdiff_t>(from),
+              ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), from + kBatch)));
           absl::Time t0 = absl::Now();
-          auto f = forecasts.Latest(ids[i]);
+          auto sums = forecasts.PathSumsAt(batch, kNow, 24);
           absl::Time t1 = absl::Now();
-          auto p = forecasts.LatestPaths(ids[i]);
-          absl::Time t2 = absl::Now();
-          store::MigrationFilter m;
-          m.resource_id = ids[i];
-          m.created_after = kNow - absl::Hours(48);
-          auto ms = migrations.List(m);
-          // The rest of what the planner reads per reservation: the forecasts' realised accuracy
-          // and the bytes served per request.
-          auto accuracy = forecasts.Realized(ids[i], kNow - absl::Hours(24 * 7));
+          auto ms = migrations.OfResources(batch, kNow - absl::Hours(48));
           auto bytes_per_request =
-              telemetry.BytesPerRequest(ids[i], kNow - absl::Hours(24 * 7), kNow);
-          absl::Time t3 = absl::Now();
-          forecasts_us += absl::ToInt64Microseconds(t1 - t0);
-          paths_us += absl::ToInt64Microseconds(t2 - t1);
-          other_us += absl::ToInt64Microseconds(t3 - t2);
-          if (p.ok()) bytes += static_cast<int64_t>(p->values.size()) * p->paths * p->horizon * 4;
-          (void)f;
-          (void)ms;
-          (void)accuracy;
-          (void)bytes_per_request;
+              telemetry.BytesPerRequest(batch, kNow - absl::Hours(24 * 7), kNow);
+          absl::Time t2 = absl::Now();
+          paths_us += absl::ToInt64Microseconds(t1 - t0);
+          other_us += absl::ToInt64Microseconds(t2 - t1);
+          if (!sums.ok() || sums->size() != batch.size()) {
+            std::cerr << "planner_bench: window sums missing\n";
+            std::exit(1);
+          }
         }
       });
     }
     for (auto& t : readers) t.join();
     std::cout << absl::StrFormat(
-        "floor's reads per reservation: stored forecasts %.2f ms, sample paths %.2f ms, "
-        "migrations, accuracy and bytes per request %.2f ms (summed over threads)\n",
-        forecasts_us / 1e3 / ids.size(), paths_us / 1e3 / ids.size(), other_us / 1e3 / ids.size());
+        "floor's reads per reservation (summed over threads): stored forecasts %.2f ms, %s %.2f "
+        "ms, migrations and bytes per request%s %.2f ms\n",
+        forecasts_us / 1e3 / ids.size(), read_paths ? "sample paths" : "window sums",
+        paths_us / 1e3 / ids.size(), read_paths ? ", accuracy" : "", other_us / 1e3 / ids.size());
   }
   const double floor_seconds = absl::ToDoubleSeconds(absl::Now() - floor_started);
   const double floor_rss = PeakRssMiB();
@@ -287,6 +325,11 @@ int Run() {
   sources.migrations = &migrations;
   sources.decisions = &decisions;
   sources.telemetry = &telemetry;
+  store::EventRepository events(&pool);
+  if (!absl::GetFlag(FLAGS_read_paths)) {
+    sources.forecasts = &forecasts;
+    sources.events = &events;
+  }
   sources.predictor = &predictor;
   sources.rtt = &rtt;
   sources.expected_freeze_seconds = []() -> absl::StatusOr<double> { return 0.1; };

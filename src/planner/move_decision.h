@@ -146,6 +146,10 @@ struct PlanDecision {
   std::vector<CandidateExplanation> candidates;
   std::optional<PlanGate> blocking;  // the first gate that blocks the outcome
   std::string reason;                // one line for logs and tables
+  // What the demand was read from: "window_sums" (the paths' sums stored with the forecast),
+  // "sample_paths" (the paths, or the point forecast and best-location chain without them), or
+  // empty (no forecast could be read).
+  std::string demand_read;
 };
 
 PlanDecision Decide(const PlanSubject& subject, const DemandOutlook* demand,

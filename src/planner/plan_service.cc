@@ -236,6 +236,7 @@ std::vector<absl::StatusOr<PlanDecision>> PlanService::PlanBatch(
       demand.path_requests.resize(static_cast<size_t>(demand.paths) * demand.regions.size());
     }
     PlanDecision d = Decide(subject.subject, &demand, round.context, round.now);
+    d.demand_read = "window_sums";
     AddPlacementNote(subject.allowed, d);
     out.push_back(std::move(d));
   }
@@ -311,6 +312,7 @@ absl::StatusOr<PlanDecision> PlanService::PlanOne(const store::ReservationRecord
     return prediction.status();
   }
   PlanDecision d = Decide(subject.subject, demand ? &*demand : nullptr, context, now);
+  if (demand.has_value()) d.demand_read = "sample_paths";
   if (!unavailable.empty()) {
     for (GateCheck& g : d.gates) {
       if (g.gate == PlanGate::kNoForecast) g.detail = unavailable;

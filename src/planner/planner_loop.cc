@@ -107,6 +107,12 @@ PlannerLoop::PlannerLoop(Sources sources, PlannerLoopOptions options,
                         "Planner decisions by outcome and blocking gate (none when nothing "
                         "blocked)")
                     .Register(*registry);
+  demand_reads_ = &prometheus::BuildCounter()
+                       .Name("shadowplane_planner_demand_reads_total")
+                       .Help(
+                           "Reservations planned by what their demand was read from: "
+                           "window_sums, or sample_paths (another window, a known event, no sums)")
+                       .Register(*registry);
   moves_ = &prometheus::BuildCounter()
                 .Name("shadowplane_planner_moves_started_total")
                 .Help("Planned migrations the planner asked for, by result")
@@ -302,6 +308,9 @@ bool PlannerLoop::Handle(const store::ReservationRecord& r, absl::StatusOr<PlanD
         .Increment();
   }
   if (confidence_ != nullptr && !d.to_location.empty()) confidence_->Observe(d.confidence);
+  if (demand_reads_ != nullptr && !d.demand_read.empty()) {
+    demand_reads_->Add({{"read", d.demand_read}}).Increment();
+  }
 
   if (d.outcome != PlanOutcome::kMove) {
     const auto last = state->last.find(d.resource_id);

@@ -22,7 +22,8 @@
 // shadowplane_planner_tick_seconds, shadowplane_planner_resources_planned,
 // shadowplane_planner_resources_skipped_total{reason}, shadowplane_planner_decisions_total{outcome,
 // gate}, shadowplane_planner_confidence, shadowplane_planner_moves_started_total{result},
-// shadowplane_planner_paused, shadowplane_planner_decisions_pruned_total. Thread-safe.
+// shadowplane_planner_paused, shadowplane_planner_decisions_pruned_total,
+// shadowplane_planner_demand_reads_total{read}. Thread-safe.
 #ifndef SHADOWPLANE_PLANNER_PLANNER_LOOP_H_
 #define SHADOWPLANE_PLANNER_PLANNER_LOOP_H_
 
@@ -139,6 +140,7 @@ class PlannerLoop {
   prometheus::Family<prometheus::Counter>* skipped_ = nullptr;
   prometheus::Family<prometheus::Counter>* decisions_ = nullptr;
   prometheus::Family<prometheus::Counter>* moves_ = nullptr;
+  prometheus::Family<prometheus::Counter>* demand_reads_ = nullptr;
   prometheus::Histogram* tick_seconds_ = nullptr;
   prometheus::Histogram* confidence_ = nullptr;
 };

@@ -4,11 +4,15 @@
 // tick the database fails, and ApplyDecision with its stale cases and bad input.
 #include "planner/planner_loop.h"
 
+#include <map>
 #include <pqxx/pqxx>
+#include <set>
 
+#include "absl/strings/str_cat.h"
 #include "migration/migration_manager.h"
 #include "planner/decision_service.h"
 #include "planner/plan_test_fixture.h"
+#include "prometheus/registry.h"
 #include "store/lease_store.h"
 
 namespace shadowplane::planner {
@@ -43,7 +47,7 @@ class PlannerLoopTest : public PlanServiceTest {
     BuildLoop();
   }
 
-  void BuildLoop() {
+  void BuildLoop(int page_size = 1, int batch_size = 50, prometheus::Registry* registry = nullptr) {
     PlannerLoop::Sources s;
     s.plans = plans_.get();
     s.reservations = reservations_.get();
@@ -58,8 +62,9 @@ class PlannerLoopTest : public PlanServiceTest {
     s.workers = &workers_;
     PlannerLoopOptions options;
     options.owner = "test";
-    options.page_size = 1;  // every page boundary is crossed
-    loop_ = std::make_unique<PlannerLoop>(s, options, nullptr);
+    options.page_size = page_size;  // 1: every page boundary is crossed
+    options.batch_size = batch_size;
+    loop_ = std::make_unique<PlannerLoop>(s, options, registry);
   }
 
   PlannerLoop::Tick Tick() {
@@ -96,6 +101,50 @@ class PlannerLoopTest : public PlanServiceTest {
   std::function<void()> explain_hook_;
   std::unique_ptr<PlannerLoop> loop_;
 };
+
+// The value of a counter with these labels (0 when it was never incremented).
+double CounterValue(prometheus::Registry& registry, const std::string& name,
+                    const std::map<std::string, std::string>& labels) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      std::map<std::string, std::string> have;
+      for (const prometheus::ClientMetric::Label& l : metric.label) have[l.name] = l.value;
+      if (have == labels) return metric.counter.value;
+    }
+  }
+  return 0;
+}
+
+TEST_F(PlannerLoopTest, ReservationsArePlannedInBatchesAcrossPagesAndCountedByWhatWasRead) {
+  // Five reservations, pages of three, batches of two: every reservation decided once. Four have
+  // their paths' window sums; one only its paths.
+  std::vector<store::ReservationRecord> all = {reservation_};
+  for (int i = 2; i <= 5; ++i) all.push_back(Reserve(absl::StrCat("web-", i)));
+  for (size_t i = 0; i < all.size(); ++i) {
+    StoreForecast(all[i].resource_id, 100, 20000, absl::ZeroDuration(), /*sums=*/i != 3);
+  }
+  prometheus::Registry registry;
+  BuildLoop(3, 2, &registry);
+  PlannerLoop::Tick t = Tick();
+  EXPECT_EQ(t.planned, 5);
+  EXPECT_EQ(t.recorded, 5);
+  EXPECT_EQ(t.failed, 0);
+  EXPECT_EQ(t.outcomes["recommend"], 5);
+  std::set<std::string> decided;
+  for (const store::DecisionRecord& d : Decisions()) decided.insert(d.resource_id);
+  EXPECT_EQ(decided.size(), 5u);
+  EXPECT_EQ(
+      CounterValue(registry, "shadowplane_planner_demand_reads_total", {{"read", "window_sums"}}),
+      4);
+  EXPECT_EQ(
+      CounterValue(registry, "shadowplane_planner_demand_reads_total", {{"read", "sample_paths"}}),
+      1);
+  EXPECT_EQ(CounterValue(registry, "shadowplane_planner_decisions_total",
+                         {{"outcome", "recommend"}, {"gate", "mode"}}),
+            5);
+  EXPECT_EQ(CounterValue(registry, "shadowplane_planner_ticks_total", {{"result", "ok"}}), 1);
+}
 
 TEST_F(PlannerLoopTest, RecommendIsRecordedWhenItChangesConfirmedOtherwiseAndNeverActs) {
   StoreForecast(reservation_.resource_id, 100, 20000);

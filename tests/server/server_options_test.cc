@@ -131,6 +131,8 @@ TEST(ServerOptionsTest, EachRuleNamesItsFlag) {
        "--forecast_retention must be at least 1h"},
       {[](ServerOptions& o) { o.forecast.sample_paths = 10001; },
        "--sample_paths must be within [1, 10000]"},
+      {[](ServerOptions& o) { o.planning.plan_max_forecast_age = absl::Hours(2); },
+       "--plan_max_forecast_age must be at least the refit interval, 6h"},
   };
   for (const Case& c : cases) {
     ServerOptions options;

@@ -190,6 +190,16 @@ TEST_F(MigrationRepositoryTest, ListsFilterAndPage) {
   EXPECT_TRUE(repo_->List(by_resource)->empty());
   page.after = "garbage";
   EXPECT_EQ(repo_->List(page).status().code(), absl::StatusCode::kInvalidArgument);
+
+  // Many resources at once, by resource, oldest first, after the time given.
+  auto of = repo_->OfResources({kResource, kOther, "garbage"}, kNow);
+  ASSERT_TRUE(of.ok()) << of.status();
+  ASSERT_EQ(of->size(), 1u) << "only resources with migrations";
+  ASSERT_EQ(of->at(kResource).size(), 2u) << "the first was created at kNow, not after";
+  EXPECT_EQ(of->at(kResource)[0].id, ids[1]);
+  EXPECT_EQ(of->at(kResource)[1].id, ids[2]);
+  EXPECT_TRUE(repo_->OfResources({"garbage"}, kNow)->empty());
+  EXPECT_TRUE(repo_->OfResources({}, kNow)->empty());
 }
 
 TEST_F(MigrationRepositoryTest, ProgressRoundsAndObservationsAreKeptAndANewMoveEndsAnObservation) {
