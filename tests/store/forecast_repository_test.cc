@@ -15,6 +15,20 @@ constexpr char kResource[] = "aaaaaaaa-0000-4000-8000-000000000001";
 
 using ForecastRepositoryTest = testing::MigratedDatabaseTest;
 
+// kResource's paths computed at and starting from `t0`.
+ForecastPathsRecord Paths(absl::Time t0, int paths, int horizon, std::vector<std::string> regions,
+                          std::vector<std::vector<float>> values) {
+  ForecastPathsRecord p;
+  p.resource_id = kResource;
+  p.computed_at = t0;
+  p.first_hour = t0;
+  p.paths = paths;
+  p.horizon = horizon;
+  p.regions = std::move(regions);
+  p.values = std::move(values);
+  return p;
+}
+
 ForecastRecord Record(const std::string& region, absl::Time computed, double base) {
   ForecastRecord r;
   r.resource_id = kResource;
@@ -116,14 +130,8 @@ namespace {
 TEST_F(ForecastRepositoryTest, SamplePathsRoundTripWithinTheirCodingAndOnlyNewerReplace) {
   ForecastRepository repository(pool_.get());
   const absl::Time t0 = absl::FromUnixSeconds(1796558400);
-  ForecastPathsRecord paths;
-  paths.resource_id = kResource;
-  paths.computed_at = t0;
-  paths.first_hour = t0;
-  paths.paths = 3;
-  paths.horizon = 2;
-  paths.regions = {"eu", "total"};
-  paths.values = {{0, 1, 2.5f, 1e6f, 7, 0}, {10, 20, 30, 40, 50, 60}};
+  ForecastPathsRecord paths =
+      Paths(t0, 3, 2, {"eu", "total"}, {{0, 1, 2.5f, 1e6f, 7, 0}, {10, 20, 30, 40, 50, 60}});
   ASSERT_TRUE(repository.UpsertPaths(paths).ok());
   auto back = repository.LatestPaths(kResource);
   ASSERT_TRUE(back.ok()) << back.status();
@@ -171,14 +179,7 @@ PathSumsRecord Sums(absl::Time computed, absl::Time start, std::vector<double> s
 TEST_F(ForecastRepositoryTest, WindowSumsAreReadByStartForManyResourcesAndGoWithTheirForecast) {
   ForecastRepository repository(pool_.get());
   const absl::Time t0 = absl::FromUnixSeconds(1796558400);
-  ForecastPathsRecord paths;
-  paths.resource_id = kResource;
-  paths.computed_at = t0;
-  paths.first_hour = t0;
-  paths.paths = 2;
-  paths.horizon = 1;
-  paths.regions = {"eu", "us"};
-  paths.values = {{1, 2}, {3, 4}};
+  ForecastPathsRecord paths = Paths(t0, 2, 1, {"eu", "us"}, {{1, 2}, {3, 4}});
   const std::vector<PathSumsRecord> sums = {Sums(t0, t0, {90, 1e6, 110, 3000}),
                                             Sums(t0, t0 + absl::Hours(1), {1, 2, 3, 4})};
   ASSERT_TRUE(repository.UpsertPaths(paths, sums).ok());
