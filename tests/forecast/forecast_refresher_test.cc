@@ -72,6 +72,7 @@ class ForecastRefresherTest : public testing::MigratedDatabaseTest {
     leases_ = std::make_unique<store::LeaseStore>(pool_.get());
     ForecasterOptions options;
     options.stored_horizon_hours = 54;
+    options.path_sums = {24, 3};  // the planner's window sums
     forecaster_ = std::make_unique<Forecaster>(telemetry_.get(), &clock_, options, nullptr);
     workers_ = std::make_unique<WorkerPool>("forecast", 2, 8);
   }
@@ -166,6 +167,27 @@ TEST_F(ForecastRefresherTest, StoresJointPathsAndScoresForecastsOnceTheirHoursPa
   EXPECT_EQ(paths->paths, 200);
   EXPECT_EQ(paths->horizon, 48);
   EXPECT_EQ(paths->computed_at, kNow);
+  // With them, their sums over 24 hours from each of the first 3 hours, regions only.
+  for (int k = 0; k < 4; ++k) {
+    auto sums = forecasts_->PathSumsAt({kBusy}, paths->first_hour + absl::Hours(k), 24);
+    ASSERT_TRUE(sums.ok()) << sums.status();
+    if (k == 3) {
+      EXPECT_TRUE(sums->empty());
+      continue;
+    }
+    ASSERT_EQ(sums->size(), 1u) << k;
+    const store::PathSumsRecord& s = sums->at(kBusy);
+    EXPECT_EQ(s.regions, (std::vector<std::string>{"eu", "us"}));
+    EXPECT_EQ(s.paths, 200);
+    EXPECT_EQ(s.computed_at, kNow);
+    for (int p : {0, 199}) {
+      double want = 0, max = 0;
+      for (int h = k; h < k + 24; ++h) want += std::max(0.0f, paths->values[0][p * 48 + h]);
+      for (int q = 0; q < 200; ++q) max = std::max(max, s.sums[2 * q]);
+      // Both sides are 16-bit codes: the paths' per hour, the sums' per region.
+      EXPECT_NEAR(s.sums[2 * p], want, 1e-3 * max) << "eu path " << p << " from hour " << k;
+    }
+  }
   // kYoung (30 hours, 3 an hour from eu) borrows the shape of kBusy's eu demand at its own level.
   auto young = forecasts_->Latest(kYoung);
   ASSERT_TRUE(young.ok());
