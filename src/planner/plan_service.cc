@@ -119,12 +119,6 @@ PlannerSettings PlanService::SettingsOf(const store::ReservationRecord& r) const
   return overrides.ApplyTo(options_.defaults);
 }
 
-absl::StatusOr<PlanDecision> PlanService::PlanReservation(const store::ReservationRecord& r,
-                                                          const PlanRound& round) {
-  std::vector<absl::StatusOr<PlanDecision>> one = PlanBatch({r}, {SettingsOf(r)}, round);
-  return std::move(one.front());
-}
-
 std::vector<absl::StatusOr<PlanDecision>> PlanService::PlanReservations(
     const std::vector<store::ReservationRecord>& reservations, const PlanRound& round) {
   std::vector<PlannerSettings> settings;

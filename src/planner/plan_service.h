@@ -108,12 +108,10 @@ class PlanService {
   // an unknown resource; FAILED_PRECONDITION for one whose reservation is not active.
   absl::StatusOr<PlanPage> Plan(const PlanQuery& query);
 
-  // The planner loop's two halves: a round's shared inputs, then one reservation's decision
-  // under its own settings (the defaults with its overrides). Thread-safe: a round may be shared
-  // by the worker threads that plan its reservations.
+  // The planner loop's two halves: a round's shared inputs, then batches of reservations, each
+  // decided under its own settings (the defaults with its overrides). Thread-safe: a round may be
+  // shared by the worker threads that plan its batches.
   absl::StatusOr<std::unique_ptr<PlanRound>> StartRound();
-  absl::StatusOr<PlanDecision> PlanReservation(const store::ReservationRecord& reservation,
-                                               const PlanRound& round);
   // One decision (or the error that stopped it) per reservation, in order, each under its own
   // settings, with one read of each kind for all of them.
   std::vector<absl::StatusOr<PlanDecision>> PlanReservations(
