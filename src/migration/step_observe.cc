@@ -45,6 +45,7 @@ absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
   // Paid off: the planner's objective on realised demand and prices, old location against new,
   // less what the move itself cost (planner/realized_saving.h), is a saving.
   std::string note;
+  std::optional<double> judged_saving;  // a planner-started move's realised saving
   ASSIGN_OR_RETURN(Context c, Load(m));
   ASSIGN_OR_RETURN(const store::LocationCatalog catalog, locations_->LoadAll());
   const planner::CatalogFacts facts = planner::FactsOf(catalog);
@@ -88,14 +89,7 @@ absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
       if (!m.decision_id.empty() && m.predicted_saving.has_value()) {
         absl::StrAppend(&note, absl::StrFormat("; predicted $%.4f", *m.predicted_saving));
       }
-      if (!m.decision_id.empty() && judged_ != nullptr) {
-        judged_
-            ->Add({{"confidence_bucket", planner::BucketLabel(m.predicted_confidence.value_or(0))},
-                   {"paid_off", saving->saving > 0 ? "true" : "false"}})
-            .Increment();
-        predicted_saving_->Observe(m.predicted_saving.value_or(0));
-        realized_saving_->Observe(saving->saving);
-      }
+      if (!m.decision_id.empty()) judged_saving = saving->saving;
     } else {
       note = absl::StrCat("not judged: ", saving.status().message());
     }
@@ -103,12 +97,23 @@ absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
   if (note.empty()) note = "no demand from known regions in the window";
   if (!forecast) absl::StrAppend(&note, "; no forecast when the migration started");
   next.progress.observation_note = note;
-  return MoveTo(next, store::MigrationState::kDone,
-                Json({{"paid_off", next.progress.paid_off.has_value()
-                                       ? (*next.progress.paid_off ? "true" : "false")
-                                       : "null"},
-                      {"note", Quote(note)}}),
-                owner);
+  absl::StatusOr<StepResult> moved =
+      MoveTo(next, store::MigrationState::kDone,
+             Json({{"paid_off", next.progress.paid_off.has_value()
+                                    ? (*next.progress.paid_off ? "true" : "false")
+                                    : "null"},
+                   {"note", Quote(note)}}),
+             owner);
+  // Counted once the judgement is committed, so that a retried step does not count it twice.
+  if (moved.ok() && judged_saving.has_value() && judged_ != nullptr) {
+    judged_
+        ->Add({{"confidence_bucket", planner::BucketLabel(m.predicted_confidence.value_or(0))},
+               {"paid_off", *judged_saving > 0 ? "true" : "false"}})
+        .Increment();
+    predicted_saving_->Observe(m.predicted_saving.value_or(0));
+    realized_saving_->Observe(*judged_saving);
+  }
+  return moved;
 }
 
 }  // namespace shadowplane::migration

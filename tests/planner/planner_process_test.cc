@@ -223,6 +223,23 @@ TEST_F(PlannerProcessTest, DemandMovingToEuropeMovesTheResourceAheadOfItWithNoFa
   auto listed = testing::RunToCompletion({SHADOWCTL_BIN, "migrations", "get", m.id(), server});
   EXPECT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_TRUE(absl::StrContains(listed.output, "DONE")) << listed.output;
+
+  // The metrics: the move judged once, as paid off; the planner read the window sums the
+  // refresher stored with the paths.
+  std::string metrics;
+  for (int i = 0; i < 20; ++i) {  // counted just after the commit that the API showed
+    metrics =
+        testing::RunToCompletion(
+            {"/usr/bin/curl", "-sf", absl::StrCat("http://127.0.0.1:", metrics_port_, "/metrics")})
+            .output;
+    if (absl::StrContains(metrics, "paid_off=")) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(absl::StrContains(metrics, "paid_off=\"true\"} 1\n")) << metrics;
+  EXPECT_FALSE(absl::StrContains(metrics, "paid_off=\"false\"}")) << metrics;
+  EXPECT_TRUE(
+      absl::StrContains(metrics, "shadowplane_planner_demand_reads_total{read=\"window_sums\"}"))
+      << metrics;
 }
 
 }  // namespace
