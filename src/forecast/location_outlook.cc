@@ -30,7 +30,8 @@ absl::StatusOr<std::vector<store::LocationRecord>> CandidateLocations(
 
 absl::StatusOr<LocationOutlook> OutlookFor(const HourlyHistory& history,
                                            const std::vector<store::LocationRecord>& candidates,
-                                           const store::LocationCatalog& catalog, int hours) {
+                                           const store::LocationCatalog& catalog, int hours,
+                                           const geo::RttModel& rtt) {
   if (candidates.empty()) {
     return absl::FailedPreconditionError("no candidate locations for this resource");
   }
@@ -55,8 +56,7 @@ absl::StatusOr<LocationOutlook> OutlookFor(const HourlyHistory& history,
     return absl::FailedPreconditionError(
         "no requests from a known region: nowhere to measure distances from");
   }
-  absl::StatusOr<std::vector<int>> states =
-      BestLocations(regions, chain_candidates, geo::RttModel());
+  absl::StatusOr<std::vector<int>> states = BestLocations(regions, chain_candidates, rtt);
   if (!states.ok()) return states.status();
   // An hour without requests has every candidate tied: it says nothing about where demand is.
   for (size_t t = 0; t < states->size(); ++t) {

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "forecast/demand_history.h"
+#include "geo/distance.h"
 #include "store/location_repository.h"
 
 namespace shadowplane::forecast {
@@ -32,7 +33,8 @@ absl::StatusOr<std::vector<store::LocationRecord>> CandidateLocations(
 // candidate is best with probability 1.
 absl::StatusOr<LocationOutlook> OutlookFor(const HourlyHistory& history,
                                            const std::vector<store::LocationRecord>& candidates,
-                                           const store::LocationCatalog& catalog, int hours);
+                                           const store::LocationCatalog& catalog, int hours,
+                                           const geo::RttModel& rtt = geo::RttModel());
 
 }  // namespace shadowplane::forecast
 

@@ -243,8 +243,9 @@ absl::Status Predictor::AnswerBestLocation(const std::string& id, absl::Time hou
                    CandidateLocations(placement, catalog));
   const absl::Time from = hour - forecaster_->options().history;
   ASSIGN_OR_RETURN(const std::vector<store::DemandRow> rows, telemetry_->Requests(id, from, hour));
-  ASSIGN_OR_RETURN(const LocationOutlook outlook,
-                   OutlookFor(BuildHourlyHistory(rows, from, hour), candidates, catalog, horizon));
+  ASSIGN_OR_RETURN(
+      const LocationOutlook outlook,
+      OutlookFor(BuildHourlyHistory(rows, from, hour), candidates, catalog, horizon, options_.rtt));
   prediction.best_location_now = outlook.best_now;
   for (size_t i = 0; i < outlook.locations.size(); ++i) {
     prediction.best_location.push_back(

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "forecast/forecaster.h"
 #include "forecast/prediction.h"
+#include "geo/distance.h"
 #include "store/forecast_repository.h"
 #include "store/location_repository.h"
 #include "store/reservation_repository.h"
@@ -35,6 +36,9 @@ struct PredictorOptions {
   absl::Duration compute_deadline = absl::Seconds(30);
   // How far back realized accuracy looks by default.
   absl::Duration realized_window = absl::Hours(24 * 7);
+  // Round-trip times for the best-location chain: placement's model, measured overrides
+  // included, so that the chain and the planner agree on which location is nearest.
+  geo::RttModel rtt;
 };
 
 class Predictor {

@@ -107,7 +107,8 @@ class ShadowplaneServer::Impl {
     ASSIGN_OR_RETURN(areas_->telemetry,
                      TelemetryWiring::Build(options_.telemetry, areas_->storage.get(), context));
     areas_->forecasting = std::make_unique<ForecastWiring>(
-        options_.forecast, PlannerPathSums(options_), areas_->storage.get(), context);
+        options_.forecast, PlannerPathSums(options_), PlacementRtt(options_.placement, context),
+        areas_->storage.get(), context);
     areas_->reservations = std::make_unique<ReservationWiring>(options_, areas_->storage.get(),
                                                                areas_->compute.get(), context);
     // The port is not bound yet: the migrations' lease owner has none.

@@ -242,6 +242,14 @@ TEST(LocationOutlookTest, FollowsTheSunAndOneCandidateIsCertain) {
   // At 10:00 UTC (k = 11 from 23:00) Frankfurt is best every day.
   EXPECT_GT(outlook->probability[0][10], 0.9);
   EXPECT_LT(outlook->probability[0][0], 0.1);
+  // Measured round-trip times override the distances: with Europe measured far from Frankfurt
+  // (a bad route) and near Virginia, Virginia is best in the European day too.
+  geo::RttModel measured;
+  measured.SetMeasured("eu", "fra", 400);
+  measured.SetMeasured("eu", "iad", 20);
+  auto rerouted = OutlookFor(h, catalog.locations, catalog, 24, measured);
+  ASSERT_TRUE(rerouted.ok()) << rerouted.status();
+  EXPECT_LT(rerouted->probability[0][10], 0.1);
   auto single = OutlookFor(h, {catalog.locations[1]}, catalog, 5);
   ASSERT_TRUE(single.ok());
   EXPECT_EQ(single->probability, std::vector<std::vector<double>>{std::vector<double>(5, 1.0)});

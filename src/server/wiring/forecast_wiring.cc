@@ -5,8 +5,8 @@
 namespace shadowplane::server {
 
 ForecastWiring::ForecastWiring(const ForecastSettings& settings,
-                               forecast::PathSumsOptions path_sums, StorageWiring* storage,
-                               const WiringContext& context)
+                               forecast::PathSumsOptions path_sums, geo::RttModel rtt,
+                               StorageWiring* storage, const WiringContext& context)
     : settings_(settings), storage_(storage), context_(context) {
   forecast::ForecasterOptions forecaster;
   forecaster.history = settings.forecast_history;
@@ -23,6 +23,7 @@ ForecastWiring::ForecastWiring(const ForecastSettings& settings,
   forecast::PredictorOptions predictor;
   predictor.max_horizon_hours = settings.max_horizon_hours;
   predictor.compute_deadline = settings.forecast_deadline;
+  predictor.rtt = std::move(rtt);
   predictor_ = std::make_unique<forecast::Predictor>(
       forecaster_.get(), storage->forecasts(), storage->telemetry(), context.clock, predictor,
       context.registry, storage->locations(), storage->reservations(), known_events_.get());

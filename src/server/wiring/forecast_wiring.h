@@ -24,9 +24,10 @@ namespace shadowplane::server {
 
 class ForecastWiring {
  public:
-  // `path_sums`: the paths' window sums the planner reads (PlannerPathSums).
+  // `path_sums`: the paths' window sums the planner reads (PlannerPathSums); `rtt`: placement's
+  // round-trip times, for the best-location chain.
   ForecastWiring(const ForecastSettings& settings, forecast::PathSumsOptions path_sums,
-                 StorageWiring* storage, const WiringContext& context);
+                 geo::RttModel rtt, StorageWiring* storage, const WiringContext& context);
   ~ForecastWiring();
 
   // Starts the refresher loop; `replica` names this process in its lease.
