@@ -38,7 +38,7 @@ struct PredictorOptions {
   absl::Duration realized_window = absl::Hours(24 * 7);
   // Round-trip times for the best-location chain: placement's model, measured overrides
   // included, so that the chain and the planner agree on which location is nearest.
-  geo::RttModel rtt;
+  geo::RttModel rtt = geo::RttModel();
 };
 
 class Predictor {
