@@ -3,8 +3,8 @@
 # reservations (13 origin regions, 3 candidate locations, a stored forecast with 200 joint sample
 # paths and their window sums each, a day of hourly demand; bench/planner_bench.cc), then in the
 # same run
-#   (a) the floor: the planner's reads alone (reservations, the paths' window sums, migrations,
-#       bytes per request, a batch of 50 reservations a query; no writes), and
+#   (a) the floor: the planner's reads alone (reservations, the paths' window sums with the bytes
+#       per request, migrations, a batch of 50 reservations a query; no writes), and
 #   (b) one planner tick over them (decisions taken and recorded),
 # on THREADS workers; prints both times, their ratio and the peak resident memory. With a third
 # argument `paths`, the same again reading every reservation's sample paths instead of the sums

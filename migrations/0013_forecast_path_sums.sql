@@ -12,9 +12,11 @@ CREATE TABLE forecast_path_sums (
   paths         integer NOT NULL CHECK (paths > 0),
   -- Origin regions (never "total"), in the order of the columns below.
   regions       text[] NOT NULL,
-  -- Per region: the point forecast's requests over the window, and in its first hour.
+  -- Per region: the point forecast's requests over the window, and in its first hour; the bytes
+  -- served per request over the week before the forecast (0: none served).
   expected      float8[] NOT NULL,
   first_hour_requests float8[] NOT NULL,
+  bytes_per_request float8[] NOT NULL,
   -- Per region: the largest path sum; codes are 16-bit shares of it, path after path, region
   -- after region within a path (little-endian).
   region_max    float8[] NOT NULL,

@@ -279,7 +279,15 @@ absl::StatusOr<Computation> Forecaster::Compute(const std::string& resource_id,
       p.horizon = paths->horizon;
       for (const store::ForecastRecord& r : out.records) p.regions.push_back(r.origin_region);
       p.values = std::move(paths->values);
-      out.path_sums = PathSumsOf(out.records, p, options_.path_sums);
+      if (options_.path_sums.window_hours > 0) {
+        std::map<std::string, double> bytes;  // served per request, for the planner's egress
+        if (telemetry_ != nullptr) {
+          ASSIGN_OR_RETURN(
+              bytes, telemetry_->BytesPerRequest(
+                         resource_id, first_hour - options_.path_sums.egress_history, first_hour));
+        }
+        out.path_sums = PathSumsOf(out.records, p, options_.path_sums, bytes);
+      }
       out.paths = std::move(p);
     }
   }

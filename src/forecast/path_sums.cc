@@ -11,9 +11,9 @@ double Requests(double v) { return std::isfinite(v) && v > 0 ? v : 0; }
 
 }  // namespace
 
-std::vector<store::PathSumsRecord> PathSumsOf(const std::vector<store::ForecastRecord>& records,
-                                              const store::ForecastPathsRecord& paths,
-                                              const PathSumsOptions& options) {
+std::vector<store::PathSumsRecord> PathSumsOf(
+    const std::vector<store::ForecastRecord>& records, const store::ForecastPathsRecord& paths,
+    const PathSumsOptions& options, const std::map<std::string, double>& bytes_per_request) {
   std::vector<store::PathSumsRecord> out;
   const int window = options.window_hours;
   if (window <= 0 || options.starts <= 0 || paths.paths <= 0) return out;
@@ -53,6 +53,8 @@ std::vector<store::PathSumsRecord> PathSumsOf(const std::vector<store::ForecastR
       for (int h = k; h < k + window; ++h) expected += Requests(regions[r]->values[h]);
       s.expected.push_back(expected);
       s.first_hour_requests.push_back(Requests(regions[r]->values[k]));
+      const auto bytes = bytes_per_request.find(regions[r]->origin_region);
+      s.bytes_per_request.push_back(bytes == bytes_per_request.end() ? 0 : bytes->second);
       const std::vector<float>& v = *region_paths[r];
       for (int p = 0; p < paths.paths; ++p) {
         const size_t base = static_cast<size_t>(p) * static_cast<size_t>(paths.horizon);

@@ -58,15 +58,13 @@ DemandOutlook OutlookOf(const forecast::Prediction& prediction, int horizon_hour
   return o;
 }
 
-DemandOutlook OutlookOfSums(const store::PathSumsRecord& sums,
-                            const std::map<std::string, double>& bytes_per_request) {
+DemandOutlook OutlookOfSums(const store::PathSumsRecord& sums) {
   DemandOutlook o;
   o.computed_at = sums.computed_at;
   o.regions = sums.regions;
   o.expected_requests = sums.expected;
+  o.bytes_per_request = sums.bytes_per_request;
   for (size_t r = 0; r < sums.regions.size(); ++r) {
-    const auto bytes = bytes_per_request.find(sums.regions[r]);
-    o.bytes_per_request.push_back(bytes == bytes_per_request.end() ? 0 : bytes->second);
     o.requests_per_hour_at_move += Requests(sums.first_hour_requests[r]);
   }
   if (sums.paths > 0 && !sums.regions.empty() &&

@@ -18,10 +18,9 @@ namespace shadowplane::planner {
 DemandOutlook OutlookOf(const forecast::Prediction& prediction, int horizon_hours,
                         const std::map<std::string, double>& bytes_per_request);
 
-// The same from the paths' window sums stored with the forecast (forecast/path_sums.h): no
-// best-location chain (sums exist only where paths do).
-DemandOutlook OutlookOfSums(const store::PathSumsRecord& sums,
-                            const std::map<std::string, double>& bytes_per_request);
+// The same from the paths' window sums stored with the forecast (forecast/path_sums.h), with the
+// bytes per request stored with them; no best-location chain (sums exist only where paths do).
+DemandOutlook OutlookOfSums(const store::PathSumsRecord& sums);
 
 }  // namespace shadowplane::planner
 

@@ -188,13 +188,6 @@ std::vector<absl::StatusOr<PlanDecision>> PlanService::PlanBatch(
     if (!read.ok()) return all_failed(read.status());
     sums = std::move(*read);
   }
-  std::map<std::string, std::map<std::string, double>> bytes;
-  if (sources_.telemetry != nullptr && !sums.empty()) {
-    absl::StatusOr<std::map<std::string, std::map<std::string, double>>> read =
-        sources_.telemetry->BytesPerRequest(ids, round.now - options_.egress_history, round.now);
-    if (!read.ok()) return all_failed(read.status());
-    bytes = std::move(*read);
-  }
 
   std::vector<absl::StatusOr<PlanDecision>> out;
   out.reserve(n);
@@ -222,9 +215,7 @@ std::vector<absl::StatusOr<PlanDecision>> PlanService::PlanBatch(
       continue;
     }
     Subject subject = SubjectOf(r, settings[i], round.context, *std::move(history), freeze_seconds);
-    const auto served = bytes.find(r.resource_id);
-    DemandOutlook demand = OutlookOfSums(
-        found->second, served == bytes.end() ? std::map<std::string, double>{} : served->second);
+    DemandOutlook demand = OutlookOfSums(found->second);
     if (demand.paths > options_.sample_paths) {  // the first ones, as Predict would serve them
       demand.paths = options_.sample_paths;
       demand.path_requests.resize(static_cast<size_t>(demand.paths) * demand.regions.size());

@@ -4,12 +4,12 @@
 // never refits a forecast: it reads the stored one, and a stale one is a gate.
 //
 // Reservations are planned a batch at a time, with one read of each kind for the batch: the
-// paths' window sums at the current hour (forecast/path_sums.h), the migrations, the bytes per
-// request. A reservation is decided from the sums when they exist for its window (its horizon is
-// the default, --plan_horizon, that the refresher sums over) and no known event over the window
-// may touch it; otherwise from the sample paths themselves through forecast::Predictor (events
-// applied hour by hour, the best-location chain on a cold start). Both give the same decision:
-// the sums are those of the paths, made when they were.
+// paths' window sums at the current hour (forecast/path_sums.h, with the bytes served per request
+// before the forecast was computed), the migrations. A reservation is decided from the sums when
+// they exist for its window (its horizon is the default, --plan_horizon, that the refresher sums
+// over) and no known event over the window may touch it; otherwise from the sample paths themselves
+// through forecast::Predictor (events applied hour by hour, the best-location chain on a cold
+// start). Both give the same decision: the sums are those of the paths, made when they were.
 #ifndef SHADOWPLANE_PLANNER_PLAN_SERVICE_H_
 #define SHADOWPLANE_PLANNER_PLAN_SERVICE_H_
 
@@ -50,7 +50,8 @@ struct PlanServiceOptions {
   int max_page_size = 500;
   // The fleet's budget of planner-started migrations per hour.
   int max_planned_moves_per_hour = 20;
-  // The past over which bytes per request are averaged.
+  // The past over which bytes per request are averaged (up to now when the paths are read; up to
+  // the forecast's computation when its window sums are, which carry them).
   absl::Duration egress_history = absl::Hours(24 * 7);
 };
 

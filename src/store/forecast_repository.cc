@@ -177,7 +177,8 @@ absl::Status ForecastRepository::UpsertPaths(const ForecastPathsRecord& paths,
   for (const PathSumsRecord& s : sums) {
     if (s.resource_id != paths.resource_id || s.computed_at != paths.computed_at ||
         s.sums.size() != static_cast<size_t>(s.paths) * s.regions.size() ||
-        s.expected.size() != s.regions.size() || s.first_hour_requests.size() != s.regions.size()) {
+        s.expected.size() != s.regions.size() || s.first_hour_requests.size() != s.regions.size() ||
+        s.bytes_per_request.size() != s.regions.size()) {
       return absl::InvalidArgumentError(absl::StrCat("window sums of resource ", paths.resource_id,
                                                      " do not match its sample paths"));
     }
@@ -209,12 +210,12 @@ absl::Status ForecastRepository::UpsertPaths(const ForecastPathsRecord& paths,
       AppendHex(sum_codes, &sum_hex);
       txn.exec_params(
           "INSERT INTO forecast_path_sums (resource_id, start_hour, window_hours, computed_at, "
-          "paths, regions, expected, first_hour_requests, region_max, codes) VALUES ($1::uuid, "
-          "$2::timestamptz, $3, $4::timestamptz, $5, $6::text[], $7::float8[], $8::float8[], "
-          "$9::float8[], decode($10, 'hex'))",
+          "paths, regions, expected, first_hour_requests, bytes_per_request, region_max, codes) "
+          "VALUES ($1::uuid, $2::timestamptz, $3, $4::timestamptz, $5, $6::text[], $7::float8[], "
+          "$8::float8[], $9::float8[], $10::float8[], decode($11, 'hex'))",
           s.resource_id, ToSqlTime(s.start_hour), s.window_hours, ToSqlTime(s.computed_at), s.paths,
           TextArray(s.regions), DoubleArray(s.expected), DoubleArray(s.first_hour_requests),
-          DoubleArray(max), sum_hex);
+          DoubleArray(s.bytes_per_request), DoubleArray(max), sum_hex);
     }
     txn.commit();
     return absl::OkStatus();
@@ -234,6 +235,7 @@ absl::StatusOr<std::map<std::string, PathSumsRecord>> ForecastRepository::PathSu
             absl::StrCat("SELECT resource_id::text, ", SP_SQL_UTC("computed_at"),
                          ", paths, array_to_string(regions, ','), array_to_string(expected, ','), "
                          "array_to_string(first_hour_requests, ','), "
+                         "array_to_string(bytes_per_request, ','), "
                          "array_to_string(region_max, ','), codes FROM forecast_path_sums "
                          "WHERE resource_id = ANY($1::uuid[]) AND start_hour = $2::timestamptz "
                          "AND window_hours = $3"),
@@ -248,15 +250,16 @@ absl::StatusOr<std::map<std::string, PathSumsRecord>> ForecastRepository::PathSu
           r.regions = ParseTexts(row[3]);
           r.expected = ParseDoubles(row[4]);
           r.first_hour_requests = ParseDoubles(row[5]);
-          const std::vector<double> max = ParseDoubles(row[6]);
+          r.bytes_per_request = ParseDoubles(row[6]);
+          const std::vector<double> max = ParseDoubles(row[7]);
           // bytea in PostgreSQL's hex output: "\x" then two digits a byte.
-          absl::string_view text(row[7].c_str(), row[7].size());
+          absl::string_view text(row[8].c_str(), row[8].size());
           if (!absl::ConsumePrefix(&text, "\\x")) text = absl::string_view();
           const std::string codes = DecodeHex(text);
           const size_t n = r.regions.size();
           const size_t count = static_cast<size_t>(std::max(0, r.paths)) * n;
           if (n == 0 || r.expected.size() != n || r.first_hour_requests.size() != n ||
-              max.size() != n || codes.size() != 2 * count) {
+              r.bytes_per_request.size() != n || max.size() != n || codes.size() != 2 * count) {
             return absl::DataLossError(absl::StrCat("stored window sums of resource ",
                                                     r.resource_id, " are inconsistent"));
           }

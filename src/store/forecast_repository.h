@@ -63,9 +63,11 @@ struct PathSumsRecord {
   std::vector<std::string> regions;
   // sums[p * regions.size() + r]: path p's requests from region r over the window.
   std::vector<double> sums;
-  // Per region: the point forecast's requests over the window, and in its first hour.
+  // Per region: the point forecast's requests over the window, and in its first hour; the bytes
+  // served per request before the computation (0 when none were).
   std::vector<double> expected;
   std::vector<double> first_hour_requests;
+  std::vector<double> bytes_per_request;
 };
 
 // A stored forecast due for scoring: its id, resource, region, first hour and values.

@@ -3,7 +3,6 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
-#include "common/status_macros.h"
 #include "store/hex.h"
 #include "store/location_repository.h"
 #include "store/sql_array.h"
@@ -106,31 +105,18 @@ absl::StatusOr<std::vector<std::string>> TelemetryRepository::ResourcesWithReque
 
 absl::StatusOr<std::map<std::string, double>> TelemetryRepository::BytesPerRequest(
     const std::string& resource_id, absl::Time from, absl::Time to) {
-  ASSIGN_OR_RETURN(auto by_resource,
-                   BytesPerRequest(std::vector<std::string>{resource_id}, from, to));
-  return std::move(by_resource[resource_id]);
-}
-
-absl::StatusOr<std::map<std::string, std::map<std::string, double>>>
-TelemetryRepository::BytesPerRequest(const std::vector<std::string>& resource_ids, absl::Time from,
-                                     absl::Time to) {
-  const std::optional<std::string> ids = UuidArray(resource_ids);
-  std::map<std::string, std::map<std::string, double>> out;
-  if (!ids.has_value()) return out;
+  if (!LooksLikeUuid(resource_id)) return std::map<std::string, double>{};
   return pool_->Run(
       "reading bytes per request",
-      [&](pqxx::connection& conn)
-          -> absl::StatusOr<std::map<std::string, std::map<std::string, double>>> {
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::map<std::string, double>> {
         pqxx::read_transaction txn(conn);
         const pqxx::result rows = txn.exec_params(
-            "SELECT resource_id::text, origin_region, sum(bytes_out)::double precision / "
-            "sum(requests) FROM demand_hourly WHERE resource_id = ANY($1::uuid[]) AND hour >= "
-            "$2::timestamptz AND hour < $3::timestamptz GROUP BY resource_id, origin_region "
-            "HAVING sum(requests) > 0",
-            *ids, ToSqlTime(from), ToSqlTime(to));
-        for (const auto& r : rows) {
-          out[r[0].as<std::string>()][r[1].as<std::string>()] = r[2].as<double>();
-        }
+            "SELECT origin_region, sum(bytes_out)::double precision / sum(requests) FROM "
+            "demand_hourly WHERE resource_id = $1::uuid AND hour >= $2::timestamptz AND hour < "
+            "$3::timestamptz GROUP BY origin_region HAVING sum(requests) > 0",
+            resource_id, ToSqlTime(from), ToSqlTime(to));
+        std::map<std::string, double> out;
+        for (const auto& r : rows) out[r[0].as<std::string>()] = r[1].as<double>();
         return out;
       });
 }

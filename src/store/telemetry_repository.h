@@ -72,10 +72,6 @@ class TelemetryRepository {
   // without requests are left out. The planner's egress term.
   absl::StatusOr<std::map<std::string, double>> BytesPerRequest(const std::string& resource_id,
                                                                 absl::Time from, absl::Time to);
-  // The same for each of `resource_ids` (one query), by resource id; resources without requests
-  // are left out.
-  absl::StatusOr<std::map<std::string, std::map<std::string, double>>> BytesPerRequest(
-      const std::vector<std::string>& resource_ids, absl::Time from, absl::Time to);
   // Whether the resource exists (deleted or not).
   absl::StatusOr<bool> ResourceExists(const std::string& resource_id);
 

@@ -36,7 +36,8 @@ store::ForecastPathsRecord Paths() {
 TEST(PathSumsTest, EachStartSumsEveryPathAndRegionOverTheWindow) {
   const std::vector<store::ForecastRecord> records = {
       Point("eu", {1, 2, 3, 4, 5}), Point("us", {7, -1, 7, 7, 7}), Point("total", {0, 0, 0, 0})};
-  const std::vector<store::PathSumsRecord> sums = PathSumsOf(records, Paths(), {2, 5});
+  const std::vector<store::PathSumsRecord> sums =
+      PathSumsOf(records, Paths(), {2, 5}, {{"us", 1500.0}, {"asia", 9.0}});
   // Windows of 2 hours fit the 4 hours of paths at starts 0, 1 and 2 only.
   ASSERT_EQ(sums.size(), 3u);
   EXPECT_EQ(sums[0].start_hour, kFirst);
@@ -49,6 +50,7 @@ TEST(PathSumsTest, EachStartSumsEveryPathAndRegionOverTheWindow) {
   EXPECT_EQ(sums[1].sums, (std::vector<double>{3, 100, 23, 200}));
   EXPECT_EQ(sums[1].expected, (std::vector<double>{5, 7}));
   EXPECT_EQ(sums[1].first_hour_requests, (std::vector<double>{2, 0}));
+  EXPECT_EQ(sums[1].bytes_per_request, (std::vector<double>{0, 1500})) << "eu served none";
   EXPECT_EQ(sums[0].sums, (std::vector<double>{1, 200, 21, 200}));
 }
 

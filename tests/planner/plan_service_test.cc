@@ -48,7 +48,6 @@ TEST_F(PlanServiceTest, DemandFromTheOtherSideIsARecommendationWithItsCostsAndGa
 }
 
 TEST_F(PlanServiceTest, EgressIsPricedFromTheBytesEachRegionWasServed) {
-  StoreForecast(reservation_.resource_id, 100, 20000);
   // Last week's demand from the US: 10 requests of 1 MB each (5 MB each the day before).
   ASSERT_TRUE(
       pool_
@@ -71,8 +70,11 @@ TEST_F(PlanServiceTest, EgressIsPricedFromTheBytesEachRegionWasServed) {
                   return absl::OkStatus();
                 })
           .ok());
+  // Forecast after it: the window sums carry the bytes per request of the week before.
+  StoreForecast(reservation_.resource_id, 100, 20000);
   absl::StatusOr<PlanDecision> d = PlanOne();
   ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->demand_read, "window_sums");
   // 3 MB a request on average; 20000 US requests an hour for 24 h, at $0.02 (fra-1) and $0.09
   // (iad-1) per GB.
   ASSERT_EQ(d->candidates.size(), 2u);
@@ -80,6 +82,17 @@ TEST_F(PlanServiceTest, EgressIsPricedFromTheBytesEachRegionWasServed) {
     const double price = c.location == "fra-1" ? 0.02 : 0.09;
     EXPECT_GT(c.terms.egress, 0) << c.location;
     EXPECT_NEAR(c.terms.egress, 20000.0 * 24 * 3e6 / 1e9 * price, 1e-6 * (1 + c.terms.egress))
+        << c.location;
+  }
+  // From the paths (12 h has no sums), the bytes per request are read up to now: the same.
+  PlanQuery twelve;
+  twelve.horizon = absl::Hours(12);
+  d = PlanOne(twelve);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->demand_read, "sample_paths");
+  for (const CandidateExplanation& c : d->candidates) {
+    const double price = c.location == "fra-1" ? 0.02 : 0.09;
+    EXPECT_NEAR(c.terms.egress, 20000.0 * 12 * 3e6 / 1e9 * price, 1e-6 * (1 + c.terms.egress))
         << c.location;
   }
 }

@@ -5,6 +5,7 @@
 #define SHADOWPLANE_TESTS_PLANNER_PLAN_TEST_FIXTURE_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -127,7 +128,11 @@ class PlanServiceTest : public testing::MigratedDatabaseTest {
       forecast::PathSumsOptions options;
       options.window_hours = static_cast<int>(absl::ToInt64Hours(plan_options_.defaults.horizon));
       options.starts = 4;
-      windows = forecast::PathSumsOf(records, paths, options);
+      // The bytes per request of the week before, as the refresher reads them.
+      absl::StatusOr<std::map<std::string, double>> bytes =
+          telemetry_->BytesPerRequest(resource_id, first - options.egress_history, first);
+      ASSERT_TRUE(bytes.ok()) << bytes.status();
+      windows = forecast::PathSumsOf(records, paths, options, *bytes);
       if (sums_of) sums_of(windows);
     }
     ASSERT_TRUE(forecasts_->UpsertPaths(paths, windows).ok());

@@ -173,6 +173,7 @@ PathSumsRecord Sums(absl::Time computed, absl::Time start, std::vector<double> s
   s.sums = std::move(sums);  // path after path
   s.expected = {100, 2000};
   s.first_hour_requests = {4, 80};
+  s.bytes_per_request = {2048, 0};
   return s;
 }
 
@@ -193,6 +194,7 @@ TEST_F(ForecastRepositoryTest, WindowSumsAreReadByStartForManyResourcesAndGoWith
   EXPECT_EQ(back.regions, (std::vector<std::string>{"eu", "us"}));
   EXPECT_EQ(back.expected, (std::vector<double>{100, 2000}));
   EXPECT_EQ(back.first_hour_requests, (std::vector<double>{4, 80}));
+  EXPECT_EQ(back.bytes_per_request, (std::vector<double>{2048, 0}));
   ASSERT_EQ(back.sums.size(), 4u);
   // Each within 1/65535 of its region's largest sum (110 for eu, 1e6 for us).
   const std::vector<double> want = {90, 1e6, 110, 3000};

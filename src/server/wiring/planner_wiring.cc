@@ -13,6 +13,7 @@ forecast::PathSumsOptions PlannerPathSums(const ServerOptions& options) {
   sums.starts = static_cast<int>(absl::ToInt64Hours(
                     absl::Ceil(options.planning.plan_max_forecast_age, absl::Hours(1)))) +
                 2;
+  sums.egress_history = planner::PlanServiceOptions().egress_history;
   return sums;
 }
 
