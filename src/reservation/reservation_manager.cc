@@ -429,6 +429,16 @@ ReservationManager::ClaimHandle::~ClaimHandle() {
   manager_->inflight_.erase(id_);
 }
 
+bool ReservationManager::StillRecordedReadOnly(const std::string& reservation_id,
+                                               const std::string& instance_id) {
+  auto fresh = reservations_->Get(reservation_id);
+  if (!fresh.ok() || fresh->state != "active") return false;
+  for (const store::InstanceRecord* i : {&fresh->primary, &fresh->shadow}) {
+    if (i->id == instance_id) return i->read_only;
+  }
+  return false;  // no longer the reservation's primary or shadow: not this loop's to fence
+}
+
 void ReservationManager::Converge(const store::ReservationRecord& listed,
                                   const store::InstanceRecord& listed_instance) {
   // Claimed and re-read: a release that started since the page was read must not see its
@@ -444,8 +454,10 @@ void ReservationManager::Converge(const store::ReservationRecord& listed,
   if (live.ok() && live->state != providers::InstanceRunState::kStopped &&
       live->state != providers::InstanceRunState::kDeleted) {
     // Fencing: an instance recorded read-only never serves writes (an old primary that returns
-    // after its shadow was promoted). The other way round is the migration's to decide.
-    if (instance.read_only && !live->read_only) {
+    // after its shadow was promoted). The other way round is the migration's to decide. The record
+    // is read again after the instance: a migration making it writable records that first, so a
+    // record read before would fence a promotion that has just happened.
+    if (instance.read_only && !live->read_only && StillRecordedReadOnly(r.id, instance.id)) {
       auto fenced = compute_->SetReadOnly(instance.location, instance.id, true);
       LogLine log(fenced.ok() ? LogLevel::kWarning : LogLevel::kError,
                   "instance serving writes against its record fenced read-only");

@@ -128,6 +128,8 @@ class ReservationManager {
   // nullopt when another call holds the reservation (after waiting up to `wait` for it).
   std::optional<ClaimHandle> Claim(const std::string& id,
                                    absl::Duration wait = absl::ZeroDuration());
+  // Whether the instance is still the reservation's primary or shadow, recorded read-only.
+  bool StillRecordedReadOnly(const std::string& reservation_id, const std::string& instance_id);
   void Converge(const store::ReservationRecord& listed,
                 const store::InstanceRecord& listed_instance);
   absl::StatusOr<std::map<std::string, planner::LocationFacts>> LoadLocations(

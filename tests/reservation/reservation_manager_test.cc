@@ -209,5 +209,29 @@ TEST_F(ReservationManagerTest, PlannerOverridesAreCheckedStoredAndMergedOnUpdate
   EXPECT_EQ(manager_->Get(r->id)->planner_overrides_json, "");
 }
 
+TEST_F(ReservationManagerTest, TheReconcilePassFencesAWritableShadowButNotOneJustPromoted) {
+  auto r = manager_->Reserve(Spec("r-fence"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::string shadow = r->shadow.id;
+  // Serving writes against its record: fenced.
+  ASSERT_TRUE(compute_.SetReadOnly(r->shadow.location, shadow, false).ok());
+  ASSERT_TRUE(manager_->ReconcileOnce().ok());
+  EXPECT_TRUE(compute_.instances().at(shadow).read_only);
+
+  // A promotion between the pass's read of the database and its look at the instance: recorded
+  // writable first, then made writable, as the migration does. It stays writable.
+  bool promoted = false;
+  compute_.OnDescribe([&](const std::string& id) {
+    if (id != shadow || promoted) return;
+    promoted = true;
+    ASSERT_TRUE(reservations_->SetInstanceReadOnly(shadow, false, clock_.Now()).ok());
+    ASSERT_TRUE(compute_.SetReadOnly(r->shadow.location, shadow, false).ok());
+  });
+  ASSERT_TRUE(manager_->ReconcileOnce().ok());
+  compute_.OnDescribe(nullptr);
+  EXPECT_TRUE(promoted);
+  EXPECT_FALSE(compute_.instances().at(shadow).read_only) << "a promotion is not fenced";
+}
+
 }  // namespace
 }  // namespace shadowplane::reservation

@@ -94,8 +94,19 @@ absl::StatusOr<InstanceInfo> FakeComputeProvider::DeactivateInstance(const std::
   return info;
 }
 
+void FakeComputeProvider::OnDescribe(std::function<void(const std::string&)> hook) {
+  absl::MutexLock lock(&mu_);
+  on_describe_ = std::move(hook);
+}
+
 absl::StatusOr<InstanceInfo> FakeComputeProvider::DescribeInstance(const std::string& location,
                                                                    const std::string& instance_id) {
+  std::function<void(const std::string&)> hook;
+  {
+    absl::MutexLock lock(&mu_);
+    hook = on_describe_;
+  }
+  if (hook) hook(instance_id);
   absl::MutexLock lock(&mu_);
   if (absl::Status s = Check(location); !s.ok()) return s;
   absl::StatusOr<InstanceInfo*> i = Find(location, instance_id);

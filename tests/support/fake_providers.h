@@ -4,6 +4,7 @@
 #ifndef SHADOWPLANE_TESTS_SUPPORT_FAKE_PROVIDERS_H_
 #define SHADOWPLANE_TESTS_SUPPORT_FAKE_PROVIDERS_H_
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -38,6 +39,9 @@ class FakeComputeProvider : public providers::ComputeProvider {
 
   // Every call for `location` fails with `status` until cleared with OK.
   void FailAt(const std::string& location, absl::Status status);
+  // Runs before each DescribeInstance answers, with the instance's id (e.g. to let a migration
+  // act between a caller's read of the database and of the instance). May call the provider.
+  void OnDescribe(std::function<void(const std::string& instance_id)> hook);
   // The instances the provider holds (deleted ones are gone), by id.
   std::map<std::string, providers::InstanceInfo> instances();
   int calls();
@@ -52,6 +56,7 @@ class FakeComputeProvider : public providers::ComputeProvider {
   std::map<std::string, absl::Status> failing_ ABSL_GUARDED_BY(mu_);
   int next_address_ ABSL_GUARDED_BY(mu_) = 1;
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  std::function<void(const std::string&)> on_describe_ ABSL_GUARDED_BY(mu_);
 };
 
 class FakeTrafficProvider : public providers::TrafficProvider {
