@@ -193,14 +193,7 @@ std::vector<absl::StatusOr<PlanDecision>> PlanService::PlanBatch(
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     const store::ReservationRecord& r = reservations[i];
-    const auto found = sums.find(r.resource_id);
-    const bool summed = found != sums.end() && settings[i].horizon == options_.defaults.horizon &&
-                        !EventMayTouch(round.events, r.resource_id, found->second.regions);
-    if (!summed) {
-      // The sample paths themselves, with the events applied hour by hour.
-      out.push_back(PlanOne(r, settings[i], round.context, round.now, freeze_seconds));
-      continue;
-    }
+    // The reservation's own migrations, as far back as its own settings look.
     std::vector<store::MigrationRecord> own;
     const auto listed = migrations->find(r.resource_id);
     if (listed != migrations->end()) {
@@ -215,6 +208,14 @@ std::vector<absl::StatusOr<PlanDecision>> PlanService::PlanBatch(
       continue;
     }
     Subject subject = SubjectOf(r, settings[i], round.context, *std::move(history), freeze_seconds);
+    const auto found = sums.find(r.resource_id);
+    const bool summed = found != sums.end() && settings[i].horizon == options_.defaults.horizon &&
+                        !EventMayTouch(round.events, r.resource_id, found->second.regions);
+    if (!summed) {
+      // The sample paths themselves, with the events applied hour by hour.
+      out.push_back(PlanFromPaths(r, settings[i], subject, round.context, round.now));
+      continue;
+    }
     DemandOutlook demand = OutlookOfSums(found->second);
     if (demand.paths > options_.sample_paths) {  // the first ones, as Predict would serve them
       demand.paths = options_.sample_paths;
@@ -257,13 +258,11 @@ void PlanService::AddPlacementNote(const absl::StatusOr<std::vector<std::string>
   }
 }
 
-absl::StatusOr<PlanDecision> PlanService::PlanOne(const store::ReservationRecord& r,
-                                                  const PlannerSettings& settings,
-                                                  const PlanContext& context, absl::Time now,
-                                                  double freeze_seconds) {
-  ASSIGN_OR_RETURN(MoveHistory history, HistoryOf(r.resource_id, settings.anti_flapping, now));
-  Subject subject = SubjectOf(r, settings, context, std::move(history), freeze_seconds);
-
+absl::StatusOr<PlanDecision> PlanService::PlanFromPaths(const store::ReservationRecord& r,
+                                                        const PlannerSettings& settings,
+                                                        const Subject& subject,
+                                                        const PlanContext& context,
+                                                        absl::Time now) {
   forecast::PredictQuery query;
   query.resource_id = r.resource_id;
   query.horizon_hours = static_cast<int>(absl::ToInt64Hours(settings.horizon));
@@ -305,17 +304,6 @@ absl::StatusOr<PlanDecision> PlanService::PlanOne(const store::ReservationRecord
   }
   AddPlacementNote(subject.allowed, d);
   return d;
-}
-
-absl::StatusOr<MoveHistory> PlanService::HistoryOf(const std::string& resource_id,
-                                                   const AntiFlapping& a, absl::Time now) {
-  store::MigrationFilter filter;
-  filter.resource_id = resource_id;
-  filter.created_after = now - HistoryLookBack(a);
-  filter.page_size = 1000;
-  ASSIGN_OR_RETURN(const std::vector<store::MigrationRecord> migrations,
-                   sources_.migrations->List(filter));
-  return HistoryFrom(resource_id, migrations);
 }
 
 absl::StatusOr<MoveHistory> PlanService::HistoryFrom(

@@ -133,17 +133,15 @@ class PlanService {
       const std::vector<store::ReservationRecord>& reservations,
       const std::vector<PlannerSettings>& settings, const PlanRound& round);
   // From the sample paths, through the predictor.
-  absl::StatusOr<PlanDecision> PlanOne(const store::ReservationRecord& reservation,
-                                       const PlannerSettings& settings, const PlanContext& context,
-                                       absl::Time now, double freeze_seconds);
+  absl::StatusOr<PlanDecision> PlanFromPaths(const store::ReservationRecord& reservation,
+                                             const PlannerSettings& settings,
+                                             const Subject& subject, const PlanContext& context,
+                                             absl::Time now);
   Subject SubjectOf(const store::ReservationRecord& reservation, const PlannerSettings& settings,
                     const PlanContext& context, MoveHistory history, double freeze_seconds) const;
   static void AddPlacementNote(const absl::StatusOr<std::vector<std::string>>& allowed,
                                PlanDecision& d);
   absl::StatusOr<FleetState> FleetNow(absl::Time now);
-  // The resource's migrations as far back as `anti_flapping` looks.
-  absl::StatusOr<MoveHistory> HistoryOf(const std::string& resource_id,
-                                        const AntiFlapping& anti_flapping, absl::Time now);
   // From the resource's migrations as read.
   absl::StatusOr<MoveHistory> HistoryFrom(const std::string& resource_id,
                                           const std::vector<store::MigrationRecord>& migrations);

@@ -65,9 +65,12 @@ absl::Status ForecastRepository::Append(std::vector<ForecastRecord>& records) {
   if (records.empty()) return absl::OkStatus();
   return pool_->Run("storing forecasts", [&](pqxx::connection& conn) -> absl::Status {
     pqxx::work txn(conn);
-    // The window sums of the computation these replace no longer stand (see UpsertPaths).
-    txn.exec_params("DELETE FROM forecast_path_sums WHERE resource_id = $1::uuid",
-                    records.front().resource_id);
+    // The window sums of the computations these replace no longer stand (see UpsertPaths).
+    std::vector<std::string> resources;
+    for (const ForecastRecord& r : records) resources.push_back(r.resource_id);
+    if (const std::optional<std::string> ids = UuidArray(resources); ids.has_value()) {
+      txn.exec_params("DELETE FROM forecast_path_sums WHERE resource_id = ANY($1::uuid[])", *ids);
+    }
     for (ForecastRecord& r : records) {
       std::optional<std::string> fallback, note;
       if (!r.fallback_reason.empty()) fallback = r.fallback_reason;
