@@ -224,6 +224,34 @@ TEST_F(PlannerProcessTest, DemandMovingToEuropeMovesTheResourceAheadOfItWithNoFa
   EXPECT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_TRUE(absl::StrContains(listed.output, "DONE")) << listed.output;
 
+  // The calibration counts it: one judged planner move, paid off; bad input is named.
+  {
+    grpc::ClientContext context;
+    pb::GetCalibrationRequest request;
+    pb::GetCalibrationResponse calibration;
+    ASSERT_TRUE(planner_->GetCalibration(&context, request, &calibration).ok());
+    EXPECT_EQ(calibration.moves(), 1);
+    EXPECT_EQ(calibration.paid_off(), 1);
+    auto refused = [&](int64_t seconds, int32_t nanos) {
+      grpc::ClientContext bad_context;
+      pb::GetCalibrationRequest bad;
+      bad.mutable_since()->set_seconds(seconds);
+      bad.mutable_since()->set_nanos(nanos);
+      pb::GetCalibrationResponse ignored;
+      return planner_->GetCalibration(&bad_context, bad, &ignored);
+    };
+    const grpc::Status future = refused(absl::ToUnixSeconds(absl::Now()) + 365 * 86400, 0);
+    EXPECT_EQ(future.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_TRUE(absl::StrContains(future.error_message(), "since")) << future.error_message();
+    const grpc::Status torn = refused(0, 2'000'000'000);
+    EXPECT_EQ(torn.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_TRUE(absl::StrContains(torn.error_message(), "since")) << torn.error_message();
+    auto table = testing::RunToCompletion({SHADOWCTL_BIN, "planner", "calibration", server});
+    EXPECT_EQ(table.exit_code, 0) << table.output;
+    EXPECT_TRUE(absl::StrContains(table.output, "1 of 1 judged planner moves paid off"))
+        << table.output;
+  }
+
   // The metrics: the move judged once, as paid off; the planner read the window sums the
   // refresher stored with the paths.
   std::string metrics;
