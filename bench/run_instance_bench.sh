@@ -61,6 +61,8 @@ read_only: false
 active: true
 address: 127.0.0.1
 port: $INSTANCE_PORT
+# A write lease for the benchmark's day (instance/file_server.h: no lease, no writes).
+write_lease_until_ms: $(( ($(date +%s) + 86400) * 1000 ))
 EOF
 "$BUILD_DIR/src/shadowplane-instance" --instance_dir="$WORK/instance" \
   --max_connections=4096 &

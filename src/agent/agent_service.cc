@@ -1,5 +1,7 @@
 #include "agent/agent_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/agent_protocol_check.h"
@@ -63,6 +65,22 @@ void ToProto(const agent::InstanceView& v, pb::Instance* out) {
   out->set_bytes_received(v.bytes_received);
   out->set_bytes_sent(v.bytes_sent);
   out->set_data_dir(v.data_dir);
+  out->set_epoch(v.config.epoch);
+  const int64_t left = v.config.write_lease_until_ms - absl::ToUnixMillis(absl::Now());
+  out->set_write_lease_remaining_ms(v.config.read_only ? 0 : std::max<int64_t>(0, left));
+}
+
+constexpr int64_t kMinLeaseMs = 100, kMaxLeaseMs = 600000;
+
+// The grant as this agent holds it: its lease counted from `received` (when the request arrived,
+// which is before the control plane records it), so it never outlasts the control plane's record.
+absl::StatusOr<agent::WriteGrant> FromProto(const pb::WriteGrant& g, absl::Time received) {
+  if (g.epoch() < 1) return absl::InvalidArgumentError("grant.epoch must be 1 or more");
+  if (g.lease_ms() < kMinLeaseMs || g.lease_ms() > kMaxLeaseMs) {
+    return absl::InvalidArgumentError(absl::StrCat("grant.lease_ms must lie in [", kMinLeaseMs,
+                                                   ", ", kMaxLeaseMs, "], got ", g.lease_ms()));
+  }
+  return agent::WriteGrant{g.epoch(), received + absl::Milliseconds(g.lease_ms())};
 }
 
 // Runs `fn` on `workers` after the protocol check and finishes the call with its status.
@@ -93,9 +111,13 @@ grpc::ServerUnaryReactor* AgentService::Hello(grpc::CallbackServerContext* conte
 grpc::ServerUnaryReactor* AgentService::CreateInstance(grpc::CallbackServerContext* context,
                                                        const pb::CreateInstanceRequest* request,
                                                        pb::Instance* response) {
-  return Serve(context, workers_, [this, request, response]() -> absl::Status {
+  const absl::Time received = absl::Now();
+  return Serve(context, workers_, [this, request, response, received]() -> absl::Status {
     if (!request->has_capacity()) return absl::InvalidArgumentError("capacity is required");
     agent::CreateInstanceSpec spec;
+    if (!request->read_only()) {
+      ASSIGN_OR_RETURN(spec.grant, FromProto(request->grant(), received));
+    }
     spec.instance_id = request->instance_id();
     spec.resource_id = request->resource_id();
     ASSIGN_OR_RETURN(spec.capacity, FromProto(request->capacity()));
@@ -122,9 +144,14 @@ grpc::ServerUnaryReactor* AgentService::ScaleInstance(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* AgentService::SetReadOnly(grpc::CallbackServerContext* context,
                                                     const pb::SetReadOnlyRequest* request,
                                                     pb::Instance* response) {
-  return Serve(context, workers_, [this, request, response]() -> absl::Status {
+  const absl::Time received = absl::Now();
+  return Serve(context, workers_, [this, request, response, received]() -> absl::Status {
+    agent::WriteGrant grant;
+    if (!request->read_only()) {
+      ASSIGN_OR_RETURN(grant, FromProto(request->grant(), received));
+    }
     ASSIGN_OR_RETURN(agent::InstanceView view,
-                     manager_->SetReadOnly(request->instance_id(), request->read_only()));
+                     manager_->SetReadOnly(request->instance_id(), request->read_only(), grant));
     ToProto(view, response);
     return absl::OkStatus();
   });

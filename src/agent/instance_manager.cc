@@ -64,6 +64,25 @@ bool IsInstanceProcess(pid_t pid, const std::string& dir) {
   return absl::StrContains(cmdline, absl::StrCat("--instance_dir=", dir));
 }
 
+absl::Status ValidateGrant(const WriteGrant& grant) {
+  if (grant.epoch < 1) {
+    return absl::InvalidArgumentError(
+        "grant.epoch: a read-write instance needs write authority of epoch 1 or more");
+  }
+  return absl::OkStatus();
+}
+
+// Applies `grant` to `config` unless it is older than what it holds; true when it changed.
+bool Take(const WriteGrant& grant, instance::InstanceConfig& config) {
+  if (grant.epoch < config.epoch) return false;
+  const int64_t until = absl::ToUnixMillis(grant.lease_until);
+  if (grant.epoch == config.epoch && until <= config.write_lease_until_ms) return false;
+  if (grant.epoch > config.epoch) config.write_lease_until_ms = 0;
+  config.epoch = grant.epoch;
+  config.write_lease_until_ms = std::max(config.write_lease_until_ms, until);
+  return true;
+}
+
 }  // namespace
 
 const char* InstanceStateName(InstanceState state) {
@@ -380,6 +399,7 @@ absl::StatusOr<InstanceView> InstanceManager::Create(const CreateInstanceSpec& s
   RETURN_IF_ERROR(ValidateInstanceId(spec.instance_id, "instance_id"));
   RETURN_IF_ERROR(ValidateInstanceId(spec.resource_id, "resource_id"));
   RETURN_IF_ERROR(ValidateCapacity(spec.capacity, "capacity"));
+  if (!spec.read_only) RETURN_IF_ERROR(ValidateGrant(spec.grant));
   if (!spec.seed_dir.empty()) RETURN_IF_ERROR(CheckSeedDir(spec.seed_dir));
 
   absl::MutexLock lock(&mu_);
@@ -390,10 +410,14 @@ absl::StatusOr<InstanceView> InstanceManager::Create(const CreateInstanceSpec& s
       return absl::AlreadyExistsError(absl::StrCat(
           "instance ", spec.instance_id, " exists with a different resource, capacity or mode"));
     }
-    if (m.config.active) return View(m);  // a retried create
+    if (m.config.active) {  // a retried create
+      if (!spec.read_only && Take(spec.grant, m.config)) RETURN_IF_ERROR(SaveAndReload(m));
+      return View(m);
+    }
     RETURN_IF_ERROR(CheckCapacity(spec.capacity, spec.instance_id));
     ASSIGN_OR_RETURN(m.config.address, AllocateAddress());
     m.config.active = true;
+    if (!spec.read_only) Take(spec.grant, m.config);
     RETURN_IF_ERROR(SaveAndReload(m));
     RETURN_IF_ERROR(Launch(m));
     UpdateStateGauges();
@@ -406,6 +430,7 @@ absl::StatusOr<InstanceView> InstanceManager::Create(const CreateInstanceSpec& s
   m->config.resource_id = spec.resource_id;
   m->config.capacity = spec.capacity;
   m->config.read_only = spec.read_only;
+  if (!spec.read_only) Take(spec.grant, m->config);
   m->config.active = true;
   m->config.port = options_.instance_port;
   ASSIGN_OR_RETURN(m->config.address, AllocateAddress());
@@ -451,16 +476,50 @@ absl::StatusOr<InstanceView> InstanceManager::Scale(const std::string& id,
   return View(*m);
 }
 
-absl::StatusOr<InstanceView> InstanceManager::SetReadOnly(const std::string& id, bool read_only) {
+absl::StatusOr<InstanceView> InstanceManager::SetReadOnly(const std::string& id, bool read_only,
+                                                          const WriteGrant& grant) {
+  if (!read_only) RETURN_IF_ERROR(ValidateGrant(grant));
   {
     absl::MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(Managed * m, Find(id));
+    if (!read_only && grant.epoch < m->config.epoch) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("instance ", id, " was granted epoch ", m->config.epoch,
+                       " already; a grant of epoch ", grant.epoch, " is stale"));
+    }
     m->config.read_only = read_only;
+    if (!read_only) Take(grant, m->config);
     RETURN_IF_ERROR(SaveAndReload(*m));
     FaultPoint(read_only ? "agent.read_only.after_save" : "agent.writable.after_save");
     LOG_EVENT(kInfo, "instance mode changed")
         .Field("instance_id", id)
         .Field("read_only", read_only);
+  }
+  return AwaitApplied(id);
+}
+
+absl::Status InstanceManager::ExtendLease(const std::string& id, int64_t epoch, absl::Time until) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Managed * m, Find(id));
+  if (!m->config.active || m->config.read_only || m->config.epoch != epoch) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("instance ", id, " is not read-write in epoch ", epoch));
+  }
+  if (!Take(WriteGrant{epoch, until}, m->config)) return absl::OkStatus();
+  return SaveAndReload(*m);
+}
+
+absl::StatusOr<InstanceView> InstanceManager::Fence(const std::string& id, int64_t current_epoch) {
+  {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(Managed * m, Find(id));
+    if (m->config.read_only) return View(*m);
+    m->config.read_only = true;
+    RETURN_IF_ERROR(SaveAndReload(*m));
+    LOG_EVENT(kWarning, "instance fenced: its resource's writes were granted elsewhere")
+        .Field("instance_id", id)
+        .Field("epoch", m->config.epoch)
+        .Field("current_epoch", current_epoch);
   }
   return AwaitApplied(id);
 }

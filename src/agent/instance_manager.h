@@ -9,6 +9,11 @@
 // restarted with exponential backoff. Creation builds the instance in a staging directory and
 // renames it into place, so a failure never leaves half an instance. Thread-safe.
 //
+// Fencing: a read-write instance takes writes only while its write lease holds; the lease and its
+// epoch come with CreateInstance/SetReadOnly from the control plane and are renewed by
+// agent/write_lease_keeper.h. An adopted or restarted instance keeps the lease it had, so one
+// whose lease ran out meanwhile takes no writes until the control plane renews it.
+//
 // Fault points (common/fault_point.h), for crash tests: "agent.create.after_launch",
 // "agent.scale.after_save", "agent.read_only.after_save", "agent.writable.after_save",
 // "agent.freeze.after_save", "agent.write_routing.after_save" (the config saved and signalled,
@@ -77,12 +82,20 @@ struct InstanceView {
   std::string endpoint() const;
 };
 
+// Write authority handed to an instance (store/write_lease_repository.h): the epoch and the end of
+// its lease on this machine's clock.
+struct WriteGrant {
+  int64_t epoch = 0;
+  absl::Time lease_until = absl::InfinitePast();
+};
+
 struct CreateInstanceSpec {
   std::string instance_id;
   std::string resource_id;
   Capacity capacity;
   bool read_only = true;
   std::string seed_dir;
+  WriteGrant grant;  // required when read-write
 };
 
 class InstanceManager {
@@ -103,7 +116,15 @@ class InstanceManager {
   // Both return once the running instance has applied the change: after a change that stops its
   // local writes, no write is applied there any more (the ones it had admitted are on disk).
   // UNAVAILABLE when it has not within `apply_timeout`.
-  absl::StatusOr<InstanceView> SetReadOnly(const std::string& id, bool read_only);
+  // Making it read-write takes a grant (INVALID_ARGUMENT naming grant.epoch without one).
+  absl::StatusOr<InstanceView> SetReadOnly(const std::string& id, bool read_only,
+                                           const WriteGrant& grant = WriteGrant());
+  // Fencing, for the write lease keeper (agent/write_lease_keeper.h). ExtendLease moves the lease
+  // of a read-write instance granted in `epoch` on to `until` (never back); FAILED_PRECONDITION
+  // when it is read-only, deactivated or in another epoch. Fence makes it read-only (its write
+  // routing stays as it is) because the control plane granted its resource's writes elsewhere.
+  absl::Status ExtendLease(const std::string& id, int64_t epoch, absl::Time until);
+  absl::StatusOr<InstanceView> Fence(const std::string& id, int64_t current_epoch);
   // Holds writes (a cutover's freeze) and/or forwards them (an old primary; forwarding also makes
   // it read-only, in the same reconfiguration); see instance/file_server.h. INVALID_ARGUMENT naming
   // the field for a bad hold or endpoint.

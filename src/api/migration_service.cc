@@ -170,6 +170,7 @@ grpc::ServerUnaryReactor* MigrationService::Migrate(grpc::CallbackServerContext*
     spec.capacity_type = request->capacity_type();
     spec.reason = request->reason();
     spec.kind = request->kind();
+    spec.force = request->force();
     absl::StatusOr<store::MigrationRecord> m = manager_->Migrate(spec);
     if (!m.ok()) return m.status();
     ToProto(*m, manager_->ReservationOf(m->resource_id), response);

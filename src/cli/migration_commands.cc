@@ -73,6 +73,7 @@ class MigrationCommands : public CommandContext {
     request.set_capacity_type(options_.capacity_type);
     request.set_reason(options_.reason);
     request.set_kind(Renamed("migration_kind", options_.migration_kind, "kind", options_.kind));
+    request.set_force(options_.force);
     request.set_request_id(options_.request_id.empty()
                                ? absl::StrCat("shadowctl-", absl::ToUnixNanos(absl::Now()))
                                : options_.request_id);
@@ -239,7 +240,7 @@ void AddMigrationCommands(CommandTable* table) {
   table->push_back({{"migrate"},
                     {"RESERVATION_ID"},
                     "--target=LOCATION [--capacity_type=spot|on_demand] [--reason=TEXT] "
-                    "[--migration_kind=emergency] [--request_id=ID] [--watch]",
+                    "[--migration_kind=emergency [--force]] [--request_id=ID] [--watch]",
                     "move the primary, with its data, to LOCATION (emergency: promote the shadow "
                     "as it is); --watch follows it",
                     CallWith<MigrationCommands, &MigrationCommands::Migrate>});

@@ -63,6 +63,7 @@ struct ShadowctlOptions {
   std::string capacity_type;
   std::string reason;
   bool watch = false;
+  bool force = false;
   // decisions list
   std::string outcome;
   // reserve and reservations update: the planner's settings for the reservation (threshold

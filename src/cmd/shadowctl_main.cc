@@ -61,6 +61,9 @@ ABSL_FLAG(bool, reset_planner, false,
 ABSL_FLAG(std::string, outcome, "",
           "decisions list: only this outcome (stay, move, recommend, blocked)");
 ABSL_FLAG(bool, watch, false, "migrate: follow the migration until it ends");
+ABSL_FLAG(bool, force, false,
+          "migrate --migration_kind=emergency: promote the shadow even though the primary still "
+          "holds its write lease (its writes since the shadow's last round are lost)");
 ABSL_FLAG(std::string, config, "", "YAML file of flag values");
 
 int main(int argc, char** argv) {
@@ -118,5 +121,6 @@ int main(int argc, char** argv) {
   options.pin = absl::GetFlag(FLAGS_pin);
   options.reset_planner = absl::GetFlag(FLAGS_reset_planner);
   options.watch = absl::GetFlag(FLAGS_watch);
+  options.force = absl::GetFlag(FLAGS_force);
   return shadowplane::cli::RunShadowctl(loaded.positional, options, std::cout, std::cerr);
 }

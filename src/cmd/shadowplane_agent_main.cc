@@ -35,6 +35,10 @@ ABSL_FLAG(int, sync_window, 6, "Files in flight per sync round (this agent as ta
 ABSL_FLAG(int64_t, sync_signature_cache_mib, 64,
           "Signatures of an instance's files kept between sync rounds, in MiB per instance");
 ABSL_FLAG(absl::Duration, sync_round_timeout, absl::Hours(1), "Longest a sync round may take");
+ABSL_FLAG(std::string, control_plane, "",
+          "Comma-separated host:port of the shadowplane replicas that renew this agent's write "
+          "leases. Without it, a read-write instance stops taking writes once the lease it was "
+          "granted runs out.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGINT/SIGTERM, how long in-flight calls may take before they are cancelled");
 
@@ -91,7 +95,16 @@ int Main(int argc, char** argv) {
   options.sync.signature_cache_bytes = absl::GetFlag(FLAGS_sync_signature_cache_mib) << 20;
   options.sync.round_timeout = absl::GetFlag(FLAGS_sync_round_timeout);
   std::string bad;
-  if (!ValidNetwork(instances.instance_network)) {
+  if (const std::string list = absl::GetFlag(FLAGS_control_plane); !list.empty()) {
+    auto parsed = shadowplane::agent::ParseControlPlane(list);
+    if (parsed.ok()) {
+      options.control_plane = *parsed;
+    } else {
+      bad = std::string(parsed.status().message());
+    }
+  }
+  if (!bad.empty()) {
+  } else if (!ValidNetwork(instances.instance_network)) {
     bad = "--instance_network must be three octets of 127.0.0.0/8, e.g. 127.0.1";
   } else if (instances.instance_port < 1 || instances.instance_port > 65535) {
     bad = "--instance_port must be 1 to 65535";

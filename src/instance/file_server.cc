@@ -145,6 +145,25 @@ int64_t FileServer::applied_generation() const {
   return applied_generation_;
 }
 
+void FileServer::RefuseWithoutLease(HttpResponse* res) {
+  lease_refused_++;
+  res->set_header("Retry-After", "1");
+  res->Reply(503, absl::StrCat("instance ", config_.instance_id, " holds no write lease (epoch ",
+                               config_.epoch, "): it takes writes again once its agent renews it"));
+}
+
+bool FileServer::MayCommit(HttpResponse* res) {
+  absl::MutexLock lock(&mu_);
+  // Admitted under a lease that has run out since (a slow body or disk): the instance that
+  // holds the resource's writes now may already have taken one, so this one must not land.
+  if (!config_.LeaseHolds(absl::Now())) {
+    RefuseWithoutLease(res);
+    return false;
+  }
+  res->set_header("X-Shadowplane-Applied-At", absl::StrCat(absl::ToUnixMicros(absl::Now())));
+  return true;
+}
+
 void FileServer::FinishLocalWrite() {
   absl::MutexLock lock(&mu_);
   if (--writes_in_flight_ == 0) write_finished_.SignalAll();
@@ -152,8 +171,9 @@ void FileServer::FinishLocalWrite() {
 
 TrafficCounters FileServer::counters() const {
   const HttpServerCounters c = http_->counters();
-  return {c.requests,          c.bytes_received,         c.bytes_sent,        rate_limited_.load(),
-          writes_held_.load(), writes_forwarded_.load(), hold_expired_.load()};
+  return {c.requests,           c.bytes_received,     c.bytes_sent,
+          rate_limited_.load(), writes_held_.load(),  writes_forwarded_.load(),
+          hold_expired_.load(), lease_refused_.load()};
 }
 
 RequestHandler::Next FileServer::OnHeader(HttpRequest& req, HttpResponse* res) {
@@ -210,6 +230,10 @@ RequestHandler::Next FileServer::Dispatch(HttpRequest& req, HttpResponse* res) {
     }
     res->set_header("Allow", "GET, HEAD");
     res->Reply(405, absl::StrCat("instance ", config_.instance_id, " is read-only"));
+    return Next::kAnswer;
+  }
+  if (!config_.LeaseHolds(absl::Now())) {
+    RefuseWithoutLease(res);
     return Next::kAnswer;
   }
   ++writes_in_flight_;  // until FinishLocalWrite() in Work()
@@ -383,6 +407,7 @@ void FileServer::HandlePut(HttpRequest& req, HttpResponse* res) {
     req.body = SpooledBody(temp, fd);
   }
   if (options_.testing_before_commit) options_.testing_before_commit(path);
+  if (!MayCommit(res)) return;
   const int fd = req.body.fd();
   if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
     return res->Reply(507, absl::StrCat("cannot store the file: ", strerror(errno)));
@@ -413,6 +438,7 @@ void FileServer::HandleDelete(const HttpRequest& req, HttpResponse* res) {
     return res->Reply(403, "path leads outside the instance's data");
   }
   if (options_.testing_before_commit) options_.testing_before_commit(path);
+  if (!MayCommit(res)) return;
   if (unlink(path.c_str()) != 0) {
     return res->Reply(500, absl::StrCat("cannot delete: ", strerror(errno)));
   }
@@ -442,7 +468,8 @@ void FileServer::HandleStatus(HttpResponse* res) {
       "\"writes_hold_expired\":%d,\"writes_in_flight\":%d,\"requests_in_progress\":%d,"
       "\"requests_held\":%d,\"connections_open\":%d,\"connections_idle\":%d,"
       "\"connections_accepted\":%d,\"idle_closed_for_room\":%d,\"connections_refused\":%d,"
-      "\"connection_timeouts\":%d,\"generation\":%d,\"pid\":%d}\n",
+      "\"connection_timeouts\":%d,\"generation\":%d,\"epoch\":%d,\"write_lease_until_ms\":%d,"
+      "\"writes_refused_without_lease\":%d,\"pid\":%d}\n",
       config.instance_id, config.resource_id, config.capacity.millicores,
       config.capacity.memory_mib, CapacityTypeName(config.capacity.type),
       config.read_only ? "true" : "false", http_->workers(), RequestsPerSecondFor(config.capacity),
@@ -450,7 +477,8 @@ void FileServer::HandleStatus(HttpResponse* res) {
       config.hold_writes ? "true" : "false", config.forward_writes_to, c.writes_held,
       c.writes_forwarded, c.writes_hold_expired, in_flight, h.requests_in_progress, h.requests_held,
       h.connections_open, h.connections_idle, h.connections_accepted, h.idle_closed_for_room,
-      h.connections_refused, h.timeouts, generation, static_cast<int>(getpid()));
+      h.connections_refused, h.timeouts, generation, config.epoch, config.write_lease_until_ms,
+      c.writes_refused_without_lease, static_cast<int>(getpid()));
 }
 
 }  // namespace shadowplane::instance

@@ -7,7 +7,13 @@
 //                        cutover's freeze), held until it is lifted, then handled as the new config
 //                        says, or 503 with Retry-After after `write_hold_ms`
 // Every answer names the instance that gave it (X-Shadowplane-Instance); a forwarded write's
-// also names where it went (X-Shadowplane-Forwarded-To).
+// also names where it went (X-Shadowplane-Forwarded-To), a write applied here when it was
+// (X-Shadowplane-Applied-At, Unix microseconds).
+//
+// Fencing: a read-write instance applies a write only while its write lease holds
+// (InstanceConfig::write_lease_until_ms, renewed by its agent from the control plane), checked when
+// the write is admitted and again just before it is applied; otherwise 503 with Retry-After. So an
+// instance cut off from the control plane stops taking writes by itself.
 //   GET /_shadowplane/status   JSON: capacity, read-only, requests, bytes, connections
 // Refuses path traversal with 400 and never serves or writes outside the data directory (symlinks
 // leading out of it, and absolute symlinks, are 403; on kernels without openat2(), before 5.6, an
@@ -43,9 +49,10 @@ struct TrafficCounters {
   int64_t bytes_received = 0;
   int64_t bytes_sent = 0;
   int64_t rejected_rate_limited = 0;
-  int64_t writes_held = 0;          // writes that waited for a freeze to lift
-  int64_t writes_forwarded = 0;     // writes sent on to the new primary
-  int64_t writes_hold_expired = 0;  // writes answered 503 after waiting write_hold_ms
+  int64_t writes_held = 0;                   // writes that waited for a freeze to lift
+  int64_t writes_forwarded = 0;              // writes sent on to the new primary
+  int64_t writes_hold_expired = 0;           // writes answered 503 after waiting write_hold_ms
+  int64_t writes_refused_without_lease = 0;  // 503: read-write, but the write lease ran out
 };
 
 struct FileServerOptions {
@@ -106,6 +113,12 @@ class FileServer final : private RequestHandler {
   // Opens `relative` (a checked request path; "" is the root) for reading, never leaving the data
   // directory, even through a symlink. -1 with errno (EXDEV or ELOOP: it would leave) on failure.
   int OpenInData(const std::string& relative) const;
+  // Answers 503 with Retry-After: read-write, but no write lease holds. Caller holds mu_.
+  void RefuseWithoutLease(HttpResponse* res) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Checks the lease once more just before a local write is applied, and stamps the answer with
+  // the time it was applied (X-Shadowplane-Applied-At, Unix microseconds); false with `res`
+  // answered when the lease ran out meanwhile.
+  bool MayCommit(HttpResponse* res) ABSL_LOCKS_EXCLUDED(mu_);
   // Marks the end of a local write that Dispatch() admitted.
   void FinishLocalWrite();
 
@@ -124,6 +137,7 @@ class FileServer final : private RequestHandler {
   std::atomic<int64_t> writes_held_{0};
   std::atomic<int64_t> writes_forwarded_{0};
   std::atomic<int64_t> hold_expired_{0};
+  std::atomic<int64_t> lease_refused_{0};
   // Last: destroyed first, so that no worker runs a handler method on a half-destroyed server.
   std::unique_ptr<HttpServer> http_;
 };

@@ -32,6 +32,12 @@ absl::StatusOr<InstanceConfig> LoadInstanceConfig(const std::string& path) {
       config.forward_writes_to = node["forward_writes_to"].as<std::string>();
     }
     if (node["generation"]) config.generation = node["generation"].as<int64_t>();
+    // Written since fencing; a file without them holds no lease (it takes no writes until one
+    // is granted).
+    if (node["epoch"]) config.epoch = node["epoch"].as<int64_t>();
+    if (node["write_lease_until_ms"]) {
+      config.write_lease_until_ms = node["write_lease_until_ms"].as<int64_t>();
+    }
     return config;
   } catch (const YAML::Exception& e) {
     return absl::DataLossError(absl::StrCat(path, " is not a valid instance config: ", e.what()));
@@ -54,6 +60,8 @@ absl::Status SaveInstanceConfig(const InstanceConfig& config, const std::string&
   out << YAML::Key << "write_hold_ms" << YAML::Value << config.write_hold_ms;
   out << YAML::Key << "forward_writes_to" << YAML::Value << config.forward_writes_to;
   out << YAML::Key << "generation" << YAML::Value << config.generation;
+  out << YAML::Key << "epoch" << YAML::Value << config.epoch;
+  out << YAML::Key << "write_lease_until_ms" << YAML::Value << config.write_lease_until_ms;
   out << YAML::EndMap;
   return WriteFileAtomically(path, std::string(out.c_str()) + "\n");
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/capacity.h"
 
 namespace shadowplane::instance {
@@ -33,12 +34,24 @@ struct InstanceConfig {
   // one that stops local writes (read-only or a freeze) only once the writes it had already
   // admitted are on disk: a final sync that starts after that misses nothing.
   int64_t generation = 0;
+  // Fencing (store/write_lease_repository.h): the epoch of the resource's write authority this
+  // instance was last granted or synced from, and until when (Unix milliseconds, this machine's
+  // clock) its write lease holds. A read-write instance applies writes only before that time:
+  // once its agent stops renewing the lease, it refuses them by itself (503 with Retry-After).
+  int64_t epoch = 0;
+  int64_t write_lease_until_ms = 0;
+
+  // Whether a local write may be applied at `now`: read-write and within the lease.
+  bool LeaseHolds(absl::Time now) const {
+    return !read_only && now < absl::FromUnixMillis(write_lease_until_ms);
+  }
 
   bool operator==(const InstanceConfig& o) const {
     return instance_id == o.instance_id && resource_id == o.resource_id && capacity == o.capacity &&
            read_only == o.read_only && active == o.active && address == o.address &&
            port == o.port && hold_writes == o.hold_writes && write_hold_ms == o.write_hold_ms &&
-           forward_writes_to == o.forward_writes_to && generation == o.generation;
+           forward_writes_to == o.forward_writes_to && generation == o.generation &&
+           epoch == o.epoch && write_lease_until_ms == o.write_lease_until_ms;
   }
 };
 

@@ -16,9 +16,11 @@ constexpr size_t kMaxReason = 1000;
 
 MigrationManager::MigrationManager(store::MigrationRepository* migrations,
                                    store::ReservationRepository* reservations,
-                                   store::LocationRepository* locations, const Clock* clock,
+                                   store::LocationRepository* locations,
+                                   store::WriteLeaseRepository* leases, const Clock* clock,
                                    std::function<void()> wake)
     : migrations_(migrations),
+      leases_(leases),
       reservations_(reservations),
       locations_(locations),
       clock_(clock),
@@ -86,6 +88,20 @@ absl::StatusOr<store::MigrationRecord> MigrationManager::Migrate(const MigrateSp
           r.shadow.location, ", not to ", target_location));
     }
     if (spec.capacity_type.empty()) type = r.shadow.capacity.type;
+    if (!spec.force && !r.primary.id.empty()) {
+      // Promoting the shadow of a primary that takes writes loses what it took since the
+      // shadow's last round: that is a planned migration's job.
+      ASSIGN_OR_RETURN(store::InstanceLease lease, leases_->Lease(r.primary.id));
+      if (lease.held()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "primary ", r.primary.id, " at ", r.primary.location,
+            " is healthy (it holds its write lease for another ",
+            absl::FormatDuration(
+                absl::Trunc(*lease.expires_at - lease.database_now, absl::Milliseconds(1))),
+            "): an emergency promotion would lose the writes since the shadow's last round; "
+            "migrate it planned, or set force"));
+      }
+    }
   } else if (target_location.empty()) {
     return absl::InvalidArgumentError("target_location is required");
   }

@@ -15,6 +15,7 @@
 #include "store/location_repository.h"
 #include "store/migration_repository.h"
 #include "store/reservation_repository.h"
+#include "store/write_lease_repository.h"
 
 namespace shadowplane::migration {
 
@@ -25,6 +26,8 @@ struct MigrateSpec {
   std::string capacity_type;    // empty: the primary's
   std::string reason;
   std::string kind;  // empty: planned
+  // Emergency only: promote even though the primary still holds its write lease.
+  bool force = false;
   // Set by the planner: the decision that started the move and what it expected of it.
   std::string decision_id;
   std::optional<double> predicted_saving;
@@ -44,7 +47,8 @@ class MigrationManager {
   // `wake` (may be empty) is called after a migration is created: the driver's Wake().
   MigrationManager(store::MigrationRepository* migrations,
                    store::ReservationRepository* reservations, store::LocationRepository* locations,
-                   const Clock* clock, std::function<void()> wake);
+                   store::WriteLeaseRepository* leases, const Clock* clock,
+                   std::function<void()> wake);
 
   // See MigrationService.Migrate in proto/shadowplane/v1/migrations.proto for the errors.
   absl::StatusOr<store::MigrationRecord> Migrate(const MigrateSpec& spec);
@@ -59,6 +63,7 @@ class MigrationManager {
   absl::Status CheckRoom(const store::LocationRecord& location, const Capacity& needed);
 
   store::MigrationRepository* const migrations_;
+  store::WriteLeaseRepository* const leases_;
   store::ReservationRepository* const reservations_;
   store::LocationRepository* const locations_;
   const Clock* const clock_;

@@ -7,16 +7,17 @@ namespace shadowplane::migration {
 Migrator::Migrator(store::MigrationRepository* migrations,
                    store::ReservationRepository* reservations, store::LocationRepository* locations,
                    store::ForecastRepository* forecasts, store::TelemetryRepository* telemetry,
-                   providers::ComputeProvider* compute, shadow::TargetSync* syncer,
-                   providers::TrafficProvider* traffic, traffic::TrafficSwitcher* switcher,
-                   FreezeModelKeeper* freeze_model, const Clock* clock, MigratorOptions options,
-                   prometheus::Registry* registry)
+                   providers::ComputeProvider* compute, fencing::WriteAuthority* writes,
+                   shadow::TargetSync* syncer, providers::TrafficProvider* traffic,
+                   traffic::TrafficSwitcher* switcher, FreezeModelKeeper* freeze_model,
+                   const Clock* clock, MigratorOptions options, prometheus::Registry* registry)
     : migrations_(migrations),
       reservations_(reservations),
       locations_(locations),
       forecasts_(forecasts),
       telemetry_(telemetry),
       compute_(compute),
+      writes_(writes),
       syncer_(syncer),
       traffic_(traffic),
       switcher_(switcher),
@@ -211,12 +212,20 @@ absl::Status Migrator::Deactivate(const store::InstanceRecord& i) {
 }
 
 void Migrator::Unfreeze(const Context& c) {
-  if (!c.source.id.empty()) {
-    (void)compute_->SetWriteRouting(c.source.location, c.source.id, providers::WriteRouting{});
-  }
   if (!c.target.id.empty() && c.target.id != c.reservation.primary.id) {
     (void)compute_->SetReadOnly(c.target.location, c.target.id, true);
     (void)reservations_->SetInstanceReadOnly(c.target.id, true, clock_->Now());
+  }
+  if (!c.source.id.empty()) {
+    // If the target was granted writes, the source's epoch is superseded: it takes writes again
+    // only under a new grant. Failing that, it stays fenced and the retry (or the rollback)
+    // grants it again.
+    if (auto restored = writes_->Restore(c.source); !restored.ok()) {
+      LOG_EVENT(kWarning, "source not granted writes again")
+          .Field("instance_id", c.source.id)
+          .Field("error", restored.status());
+    }
+    (void)compute_->SetWriteRouting(c.source.location, c.source.id, providers::WriteRouting{});
   }
 }
 

@@ -52,6 +52,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "fencing/write_authority.h"
 #include "geo/distance.h"
 #include "migration/freeze_model_keeper.h"
 #include "migration/migration_stepper.h"
@@ -103,9 +104,10 @@ class Migrator final : public MigrationStepper {
   Migrator(store::MigrationRepository* migrations, store::ReservationRepository* reservations,
            store::LocationRepository* locations, store::ForecastRepository* forecasts,
            store::TelemetryRepository* telemetry, providers::ComputeProvider* compute,
-           shadow::TargetSync* syncer, providers::TrafficProvider* traffic,
-           traffic::TrafficSwitcher* switcher, FreezeModelKeeper* freeze_model, const Clock* clock,
-           MigratorOptions options, prometheus::Registry* registry);
+           fencing::WriteAuthority* writes, shadow::TargetSync* syncer,
+           providers::TrafficProvider* traffic, traffic::TrafficSwitcher* switcher,
+           FreezeModelKeeper* freeze_model, const Clock* clock, MigratorOptions options,
+           prometheus::Registry* registry);
 
   absl::StatusOr<StepResult> Step(const store::MigrationRecord& m,
                                   const std::string& owner) override;
@@ -155,6 +157,7 @@ class Migrator final : public MigrationStepper {
   store::ForecastRepository* const forecasts_;
   store::TelemetryRepository* const telemetry_;
   providers::ComputeProvider* const compute_;
+  fencing::WriteAuthority* const writes_;
   shadow::TargetSync* const syncer_;
   providers::TrafficProvider* const traffic_;
   traffic::TrafficSwitcher* const switcher_;

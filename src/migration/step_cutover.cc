@@ -56,8 +56,8 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
       next.progress.final_dirty_bytes = final_run->bytes_literal;
       next.progress.final_dirty_files = final_run->files_transferred;
       FaultPoint("migration.cutover.after_final_round");
-      RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, false, clock_->Now()));
-      RETURN_IF_ERROR(compute_->SetReadOnly(c.target.location, c.target.id, false).status());
+      // A new epoch: from here the source's lease cannot be renewed, whatever it does.
+      RETURN_IF_ERROR(writes_->Grant(c.target, /*new_epoch=*/true).status());
       mark("target_writable");
       FaultPoint("migration.cutover.after_target_writable");
       if (steered) {

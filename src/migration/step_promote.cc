@@ -14,11 +14,23 @@ absl::StatusOr<StepResult> Migrator::Promote(const store::MigrationRecord& m,
   }
   store::MigrationRecord next = m;
   if (!m.progress.switched_at.has_value()) {
-    // Fence the old primary if it can be reached; if not, the reconcile loop fences it when it
-    // returns (the database records it read-only from the swap on).
+    // At no moment may two instances of the resource take writes: the old primary is fenced
+    // where it can be reached (read-only, confirmed by its agent); where it cannot, its write
+    // lease is waited out, after which it refuses writes by itself. The new epoch granted below
+    // keeps it from ever renewing that lease, and its agent fences it when it returns.
     if (!c.source.id.empty()) {
       if (auto fenced = compute_->SetReadOnly(c.source.location, c.source.id, true); !fenced.ok()) {
-        LOG_EVENT(kWarning, "old primary not reachable to fence; fenced when it returns")
+        ASSIGN_OR_RETURN(store::InstanceLease lease, writes_->Lease(c.source.id));
+        if (lease.held()) {
+          const absl::Duration left = *lease.expires_at - lease.database_now;
+          LOG_EVENT(kWarning, "old primary unreachable: waiting out its write lease")
+              .Field("migration_id", m.id)
+              .Field("instance_id", c.source.id)
+              .Field("lease_left_seconds", left)
+              .Field("error", fenced.status());
+          return StepResult{m, left + absl::Milliseconds(50)};
+        }
+        LOG_EVENT(kWarning, "old primary unreachable, its write lease expired")
             .Field("migration_id", m.id)
             .Field("instance_id", c.source.id)
             .Field("error", fenced.status());
@@ -27,8 +39,7 @@ absl::StatusOr<StepResult> Migrator::Promote(const store::MigrationRecord& m,
     const absl::Time synced = r.last_synced_at.value_or(r.created_at);
     next.progress.loss_window_seconds =
         std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - synced));
-    RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, false, clock_->Now()));
-    RETURN_IF_ERROR(compute_->SetReadOnly(c.target.location, c.target.id, false).status());
+    RETURN_IF_ERROR(writes_->Grant(c.target, /*new_epoch=*/true).status());
     FaultPoint("migration.promoting.after_target_writable");
     if (switcher_ != nullptr && traffic_ != nullptr && !r.traffic_provider.empty()) {
       ASSIGN_OR_RETURN(providers::Endpoint to,

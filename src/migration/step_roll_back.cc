@@ -13,7 +13,7 @@ absl::StatusOr<StepResult> Migrator::RollBack(const store::MigrationRecord& m,
     RETURN_IF_ERROR(
         compute_->SetWriteRouting(c.source.location, c.source.id, providers::WriteRouting{})
             .status());
-    RETURN_IF_ERROR(compute_->SetReadOnly(c.source.location, c.source.id, false).status());
+    RETURN_IF_ERROR(writes_->Restore(c.source).status());
     FaultPoint("migration.rolling_back.after_source_restored");
   }
   if (!c.target.id.empty() && Live(c.target)) {

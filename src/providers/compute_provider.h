@@ -18,6 +18,13 @@
 
 namespace shadowplane::providers {
 
+// Write authority over a resource (store/write_lease_repository.h): the epoch and how long the
+// lease holds, counted by the location from when it receives the grant.
+struct WriteGrant {
+  int64_t epoch = 0;
+  absl::Duration lease = absl::ZeroDuration();
+};
+
 struct InstanceSpec {
   std::string instance_id;  // chosen by the caller, so that a retried create is idempotent
   std::string resource_id;
@@ -26,6 +33,7 @@ struct InstanceSpec {
   bool read_only = true;
   // Optional: a directory at the location whose tree becomes the instance's data.
   std::string seed_dir;
+  WriteGrant grant;  // required when read-write
 };
 
 enum class InstanceRunState { kStarting, kRunning, kRestarting, kStopped, kDeleted };
@@ -47,6 +55,8 @@ struct InstanceInfo {
   bool read_only = true;
   bool hold_writes = false;
   std::string forward_writes_to;
+  int64_t epoch = 0;
+  absl::Duration write_lease_left = absl::ZeroDuration();  // 0: takes no writes
   InstanceRunState state = InstanceRunState::kStopped;
   std::string endpoint;  // host:port that clients (and DNS records) use
   int64_t restarts = 0;
@@ -63,9 +73,15 @@ class ComputeProvider {
   virtual absl::StatusOr<InstanceInfo> ScaleInstance(const std::string& location,
                                                      const std::string& instance_id,
                                                      const Capacity& capacity) = 0;
+  // Making an instance read-write goes through GrantWrites(); here `read_only` false is refused
+  // by locations that fence.
   virtual absl::StatusOr<InstanceInfo> SetReadOnly(const std::string& location,
                                                    const std::string& instance_id,
                                                    bool read_only) = 0;
+  // Makes the instance read-write under `grant`; FAILED_PRECONDITION when it holds a newer epoch.
+  virtual absl::StatusOr<InstanceInfo> GrantWrites(const std::string& location,
+                                                   const std::string& instance_id,
+                                                   const WriteGrant& grant) = 0;
   virtual absl::StatusOr<InstanceInfo> SetWriteRouting(const std::string& location,
                                                        const std::string& instance_id,
                                                        const WriteRouting& routing) = 0;

@@ -68,12 +68,14 @@ absl::Status ValidateSpec(const ReserveSpec& spec) {
 
 ReservationManager::ReservationManager(store::ReservationRepository* reservations,
                                        store::LocationRepository* locations,
-                                       providers::ComputeProvider* compute, const Clock* clock,
+                                       providers::ComputeProvider* compute,
+                                       fencing::WriteAuthority* writes, const Clock* clock,
                                        ReservationOptions options, prometheus::Registry* registry,
                                        providers::TrafficProvider* traffic)
     : reservations_(reservations),
       locations_(locations),
       compute_(compute),
+      writes_(writes),
       traffic_(traffic),
       clock_(clock),
       options_(std::move(options)) {
@@ -181,7 +183,11 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Complete(store::Res
     spec.capacity = instance->capacity;
     spec.read_only = instance->read_only;
     spec.seed_dir = r.seed_dir;
+    if (!spec.read_only) {
+      ASSIGN_OR_RETURN(spec.grant, writes_->Prepare(instance->id, false));
+    }
     auto info = compute_->CreateInstance(spec);
+    if (info.ok() && !spec.read_only) RETURN_IF_ERROR(writes_->Handed(instance->id, spec.grant));
     if (info.ok()) {
       RETURN_IF_ERROR(
           reservations_->SetInstance(instance->id, "running", info->endpoint, clock_->Now()));
@@ -488,7 +494,18 @@ void ReservationManager::Converge(const store::ReservationRecord& listed,
   spec.capacity = instance.capacity;
   spec.read_only = instance.read_only;
   spec.seed_dir = r.seed_dir;
+  if (!spec.read_only) {
+    // The same primary again, in the epoch it holds; one that lost its epoch meanwhile comes
+    // back read-only.
+    auto grant = writes_->Prepare(instance.id, false);
+    if (grant.ok()) {
+      spec.grant = *grant;
+    } else {
+      spec.read_only = true;
+    }
+  }
   auto created = compute_->CreateInstance(spec);
+  if (created.ok() && !spec.read_only) (void)writes_->Handed(instance.id, spec.grant);
   if (!created.ok()) {
     LOG_EVENT(kWarning, "instance could not be restored")
         .Field("instance_id", instance.id)

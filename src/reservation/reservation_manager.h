@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "fencing/write_authority.h"
 #include "geo/distance.h"
 #include "planner/placement.h"
 #include "planner/planner_settings.h"
@@ -83,9 +84,11 @@ class ReservationManager {
   const Clock* clock() const { return clock_; }
 
   // `registry` may be null; so may `traffic`: then no reservation's clients are steered.
+  // `writes` hands primaries their write authority (fencing/write_authority.h).
   ReservationManager(store::ReservationRepository* reservations,
                      store::LocationRepository* locations, providers::ComputeProvider* compute,
-                     const Clock* clock, ReservationOptions options, prometheus::Registry* registry,
+                     fencing::WriteAuthority* writes, const Clock* clock,
+                     ReservationOptions options, prometheus::Registry* registry,
                      providers::TrafficProvider* traffic = nullptr);
 
   // INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown location or region;
@@ -139,6 +142,7 @@ class ReservationManager {
   store::ReservationRepository* const reservations_;
   store::LocationRepository* const locations_;
   providers::ComputeProvider* const compute_;
+  fencing::WriteAuthority* const writes_;
   providers::TrafficProvider* const traffic_;
   const Clock* const clock_;
   const ReservationOptions options_;

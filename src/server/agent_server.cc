@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "agent/agent_service.h"
@@ -51,6 +52,13 @@ class AgentServer::Impl {
                      StartGrpcServer(options_.listen, "listen",
                                      {health_.get(), agent_service_.get(), sync_service_.get()},
                                      registry_.get(), &grpc_port_));
+    if (!options_.control_plane.empty()) {
+      agent::WriteLeaseKeeperOptions leases;
+      leases.control_plane = options_.control_plane;
+      leases.location = options_.instances.location;
+      lease_keeper_ =
+          std::make_unique<agent::WriteLeaseKeeper>(leases, manager_.get(), registry_.get());
+    }
     serving_.SetAll(true);
     LOG_EVENT(kInfo, "shadowplane-agent started")
         .Field("location", options_.instances.location)
@@ -58,7 +66,8 @@ class AgentServer::Impl {
         .Field("metrics", absl::StrCat("http://", HostOf(options_.metrics_listen), ":",
                                        metrics_port_, "/metrics"))
         .Field("data_root", options_.instances.data_root)
-        .Field("instances", manager_->List().size());
+        .Field("instances", manager_->List().size())
+        .Field("control_plane", absl::StrJoin(options_.control_plane, ","));
     return absl::OkStatus();
   }
 
@@ -78,6 +87,7 @@ class AgentServer::Impl {
   void TearDown() {
     if (health_ != nullptr) health_->Shutdown();
     StopGrpcServer(grpc_server_, rpc_workers_.get(), options_.shutdown_grace);
+    lease_keeper_.reset();
     manager_.reset();  // instances keep running; the next agent adopts them
     exposer_.reset();
   }
@@ -90,6 +100,7 @@ class AgentServer::Impl {
   std::shared_ptr<prometheus::Registry> registry_;
   ServingStatus serving_;
   std::unique_ptr<agent::InstanceManager> manager_;
+  std::unique_ptr<agent::WriteLeaseKeeper> lease_keeper_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<api::HealthService> health_;
   std::unique_ptr<WorkerPool> rpc_workers_;

@@ -6,11 +6,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "agent/agent_sync_service.h"
 #include "agent/instance_manager.h"
+#include "agent/write_lease_keeper.h"
 
 namespace shadowplane::server {
 
@@ -20,6 +22,9 @@ struct AgentServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(10);
   agent::InstanceManagerOptions instances;
   agent::AgentSyncOptions sync;
+  // Control plane replicas (host:port) that renew the instances' write leases; empty: none, so
+  // read-write instances take writes only until the lease they were created with runs out.
+  std::vector<std::string> control_plane;
 };
 
 class AgentServer {

@@ -76,6 +76,17 @@ SP_SETTING(absl::Duration, agent_call_timeout, compute.agent_call_timeout,
            "Deadline of one call to a location's agent");
 SP_SETTING(absl::Duration, reconcile_interval, compute.reconcile_interval,
            "How often instances are reconciled with the database (orphans stopped)");
+SP_SETTING(absl::Duration, write_lease, compute.write_lease,
+           "How long a read-write instance may take writes without hearing from the control plane "
+           "(its agent renews it every third of it); an emergency promotion waits out the old "
+           "primary's lease unless it is confirmed stopped");
+SP_SETTING(absl::Duration, primary_loss_timeout, compute.primary_loss_timeout,
+           "A primary whose write lease went unrenewed this long is lost: its healthy shadow is "
+           "promoted by itself (at least --write_lease)");
+SP_SETTING(absl::Duration, failover_check_interval, compute.failover_check_interval,
+           "How often primaries are checked for loss");
+SP_SETTING(bool, auto_failover, compute.auto_failover,
+           "Promote the shadow of a lost primary by itself (false: only report the loss)");
 SP_SETTING(std::string, traffic_provider, traffic.traffic_provider,
            "Traffic provider that steers reservations' clients to their primary: rfc2136 (dynamic "
            "DNS), haproxy (HAProxy runtime API), or empty (none)");

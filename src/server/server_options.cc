@@ -63,7 +63,17 @@ absl::Status StorageSettings::Validate() const {
 absl::Status ComputeSettings::Validate() const {
   if (compute_provider.empty()) return Bad("compute_provider", "must name a provider");
   RETURN_IF_ERROR(Positive("agent_call_timeout", agent_call_timeout));
-  return Positive("reconcile_interval", reconcile_interval);
+  RETURN_IF_ERROR(Positive("reconcile_interval", reconcile_interval));
+  RETURN_IF_ERROR(Positive("failover_check_interval", failover_check_interval));
+  if (write_lease < absl::Milliseconds(300) || write_lease > absl::Minutes(10)) {
+    return Bad("write_lease", "must lie in [300ms, 10m]");
+  }
+  if (primary_loss_timeout < write_lease) {
+    return Bad("primary_loss_timeout",
+               "must be at least --write_lease (a lost primary must have stopped taking writes "
+               "by itself before its shadow is promoted)");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status TrafficSettings::Validate() const {

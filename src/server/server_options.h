@@ -64,6 +64,11 @@ struct ComputeSettings {
   absl::Duration agent_call_timeout = absl::Seconds(15);
   absl::Duration reconcile_interval = absl::Seconds(30);
   std::string locations_file;  // declarative regions and locations (catalog/catalog.h)
+  // Fencing and failover (store/write_lease_repository.h, reconcile/primary_loss_detector.h).
+  absl::Duration write_lease = absl::Seconds(10);
+  absl::Duration primary_loss_timeout = absl::Seconds(30);
+  absl::Duration failover_check_interval = absl::Seconds(2);
+  bool auto_failover = true;
   absl::Status Validate() const;
 };
 

@@ -88,6 +88,8 @@ class FileServerTest : public ::testing::Test {
     config_.resource_id = "r-1";
     config_.capacity = {1000, 128, CapacityType::kOnDemand};
     config_.read_only = false;
+    // A lease of an hour: these tests are about serving, not fencing.
+    config_.write_lease_until_ms = absl::ToUnixMillis(absl::Now() + absl::Hours(1));
     config_.address = "127.0.0.1";
     Start({});
   }

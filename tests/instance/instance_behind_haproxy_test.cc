@@ -34,6 +34,8 @@ class InstanceBehindHaproxyTest : public ::testing::Test {
     // 500 millicores: two workers and 500 requests per second, as in the local setup's `web`.
     config_.capacity = {500, 256, CapacityType::kOnDemand};
     config_.read_only = false;
+    // A lease of an hour: these tests are about serving, not fencing.
+    config_.write_lease_until_ms = absl::ToUnixMillis(absl::Now() + absl::Hours(1));
     config_.address = "127.0.0.1";
     absl::Status bound;
     for (int attempt = 0; attempt < 5; ++attempt) {

@@ -45,11 +45,15 @@ class MigratorTest : public testing::MigratedDatabaseTest {
     switcher_ =
         std::make_unique<traffic::TrafficSwitcher>(&traffic_, switches_.get(), &clock_, nullptr);
     freeze_model_ = std::make_unique<FreezeModelKeeper>(cutovers_.get(), &clock_);
+    write_leases_ = std::make_unique<store::WriteLeaseRepository>(pool_.get());
+    writes_ = std::make_unique<fencing::WriteAuthority>(write_leases_.get(), &compute_, &clock_,
+                                                        absl::Seconds(10));
     placements_ = std::make_unique<reservation::ReservationManager>(
-        reservations_.get(), locations_.get(), &compute_, &clock_,
+        reservations_.get(), locations_.get(), &compute_, writes_.get(), &clock_,
         reservation::ReservationOptions(), nullptr, &traffic_);
-    manager_ = std::make_unique<MigrationManager>(migrations_.get(), reservations_.get(),
-                                                  locations_.get(), &clock_, nullptr);
+    manager_ =
+        std::make_unique<MigrationManager>(migrations_.get(), reservations_.get(), locations_.get(),
+                                           write_leases_.get(), &clock_, nullptr);
     options_.max_precopy_rounds = 5;
     options_.observe_window = absl::Hours(1);
     Build();
@@ -67,9 +71,9 @@ class MigratorTest : public testing::MigratedDatabaseTest {
 
   void Build() {
     migrator_ = std::make_unique<Migrator>(migrations_.get(), reservations_.get(), locations_.get(),
-                                           forecasts_.get(), telemetry_.get(), &compute_, &sync_,
-                                           &traffic_, switcher_.get(), freeze_model_.get(), &clock_,
-                                           options_, nullptr);
+                                           forecasts_.get(), telemetry_.get(), &compute_,
+                                           writes_.get(), &sync_, &traffic_, switcher_.get(),
+                                           freeze_model_.get(), &clock_, options_, nullptr);
   }
 
   absl::StatusOr<store::MigrationRecord> MigrateTo(const std::string& location) {
@@ -118,6 +122,8 @@ class MigratorTest : public testing::MigratedDatabaseTest {
   std::unique_ptr<store::TrafficSwitchRepository> switches_;
   std::unique_ptr<traffic::TrafficSwitcher> switcher_;
   std::unique_ptr<FreezeModelKeeper> freeze_model_;
+  std::unique_ptr<store::WriteLeaseRepository> write_leases_;
+  std::unique_ptr<fencing::WriteAuthority> writes_;
   std::unique_ptr<reservation::ReservationManager> placements_;
   std::unique_ptr<MigrationManager> manager_;
   std::unique_ptr<Migrator> migrator_;

@@ -42,8 +42,11 @@ class PlanServiceTest : public testing::MigratedDatabaseTest {
     migrations_ = std::make_unique<store::MigrationRepository>(pool_.get());
     forecasts_ = std::make_unique<store::ForecastRepository>(pool_.get());
     telemetry_ = std::make_unique<store::TelemetryRepository>(pool_.get());
+    write_leases_ = std::make_unique<store::WriteLeaseRepository>(pool_.get());
+    writes_ = std::make_unique<fencing::WriteAuthority>(write_leases_.get(), &compute_, &clock_,
+                                                        absl::Seconds(10));
     placements_ = std::make_unique<reservation::ReservationManager>(
-        reservations_.get(), locations_.get(), &compute_, &clock_,
+        reservations_.get(), locations_.get(), &compute_, writes_.get(), &clock_,
         reservation::ReservationOptions(), nullptr);
     forecaster_ = std::make_unique<forecast::Forecaster>(telemetry_.get(), &clock_,
                                                          forecast::ForecasterOptions(), nullptr);
@@ -160,6 +163,8 @@ class PlanServiceTest : public testing::MigratedDatabaseTest {
   std::unique_ptr<store::MigrationRepository> migrations_;
   std::unique_ptr<store::ForecastRepository> forecasts_;
   std::unique_ptr<store::TelemetryRepository> telemetry_;
+  std::unique_ptr<store::WriteLeaseRepository> write_leases_;
+  std::unique_ptr<fencing::WriteAuthority> writes_;
   std::unique_ptr<reservation::ReservationManager> placements_;
   std::unique_ptr<forecast::Forecaster> forecaster_;
   std::unique_ptr<forecast::Predictor> predictor_;

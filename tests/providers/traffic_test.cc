@@ -47,6 +47,8 @@ class LiveInstance {
     config_.resource_id = "cccccccc-0000-4000-8000-000000000001";
     config_.capacity = {8000, 256, CapacityType::kOnDemand};
     config_.read_only = read_only;
+    // A lease of an hour: these tests are about serving, not fencing.
+    config_.write_lease_until_ms = absl::ToUnixMillis(absl::Now() + absl::Hours(1));
     config_.address = address;
     config_.port = port;
     config_.write_hold_ms = 10000;

@@ -24,8 +24,12 @@ class ReservationManagerTest : public testing::MigratedDatabaseTest {
     reservations_ = std::make_unique<store::ReservationRepository>(pool_.get());
     locations_ = std::make_unique<store::LocationRepository>(pool_.get());
     ReservationOptions options;
-    manager_ = std::make_unique<ReservationManager>(
-        reservations_.get(), locations_.get(), &compute_, &clock_, options, nullptr, &traffic_);
+    write_leases_ = std::make_unique<store::WriteLeaseRepository>(pool_.get());
+    writes_ = std::make_unique<fencing::WriteAuthority>(write_leases_.get(), &compute_, &clock_,
+                                                        absl::Seconds(10));
+    manager_ =
+        std::make_unique<ReservationManager>(reservations_.get(), locations_.get(), &compute_,
+                                             writes_.get(), &clock_, options, nullptr, &traffic_);
   }
 
   ReserveSpec Spec(const std::string& request_id) {
@@ -42,6 +46,8 @@ class ReservationManagerTest : public testing::MigratedDatabaseTest {
   testing::FakeTrafficProvider traffic_;
   std::unique_ptr<store::ReservationRepository> reservations_;
   std::unique_ptr<store::LocationRepository> locations_;
+  std::unique_ptr<store::WriteLeaseRepository> write_leases_;
+  std::unique_ptr<fencing::WriteAuthority> writes_;
   std::unique_ptr<ReservationManager> manager_;
 };
 

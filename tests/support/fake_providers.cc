@@ -25,6 +25,10 @@ absl::StatusOr<InstanceInfo> FakeComputeProvider::CreateInstance(
     const providers::InstanceSpec& spec) {
   absl::MutexLock lock(&mu_);
   if (absl::Status s = Check(spec.location); !s.ok()) return s;
+  // As an agent does: no writes without write authority.
+  if (!spec.read_only && spec.grant.epoch < 1) {
+    return absl::InvalidArgumentError("grant.epoch must be 1 or more");
+  }
   if (auto it = instances_.find(spec.instance_id); it != instances_.end()) {
     it->second.state = providers::InstanceRunState::kRunning;  // a retried create, or a restart
     return it->second;
@@ -35,6 +39,10 @@ absl::StatusOr<InstanceInfo> FakeComputeProvider::CreateInstance(
   info.location = spec.location;
   info.capacity = spec.capacity;
   info.read_only = spec.read_only;
+  if (!spec.read_only) {
+    info.epoch = spec.grant.epoch;
+    info.write_lease_left = spec.grant.lease;
+  }
   info.state = providers::InstanceRunState::kRunning;
   info.endpoint = absl::StrCat("127.0.2.", next_address_++, ":8080");
   instances_[spec.instance_id] = info;
@@ -59,7 +67,27 @@ absl::StatusOr<InstanceInfo> FakeComputeProvider::SetReadOnly(const std::string&
   if (absl::Status s = Check(location); !s.ok()) return s;
   absl::StatusOr<InstanceInfo*> i = Find(location, instance_id);
   if (!i.ok()) return i.status();
+  if (!read_only) return absl::InvalidArgumentError("grant.epoch: read-write takes a grant");
   (*i)->read_only = read_only;
+  return **i;
+}
+
+absl::StatusOr<InstanceInfo> FakeComputeProvider::GrantWrites(const std::string& location,
+                                                              const std::string& instance_id,
+                                                              const providers::WriteGrant& grant) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = Check(location); !s.ok()) return s;
+  absl::StatusOr<InstanceInfo*> i = Find(location, instance_id);
+  if (!i.ok()) return i.status();
+  if (grant.epoch < 1) return absl::InvalidArgumentError("grant.epoch must be 1 or more");
+  if (grant.epoch < (*i)->epoch) {
+    return absl::FailedPreconditionError(absl::StrCat("instance ", instance_id, " holds epoch ",
+                                                      (*i)->epoch, "; grant of ", grant.epoch,
+                                                      " is stale"));
+  }
+  (*i)->read_only = false;
+  (*i)->epoch = grant.epoch;
+  (*i)->write_lease_left = grant.lease;
   return **i;
 }
 

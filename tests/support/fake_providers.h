@@ -26,6 +26,9 @@ class FakeComputeProvider : public providers::ComputeProvider {
   absl::StatusOr<providers::InstanceInfo> SetReadOnly(const std::string& location,
                                                       const std::string& instance_id,
                                                       bool read_only) override;
+  absl::StatusOr<providers::InstanceInfo> GrantWrites(const std::string& location,
+                                                      const std::string& instance_id,
+                                                      const providers::WriteGrant& grant) override;
   absl::StatusOr<providers::InstanceInfo> SetWriteRouting(
       const std::string& location, const std::string& instance_id,
       const providers::WriteRouting& routing) override;

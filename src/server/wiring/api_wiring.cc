@@ -38,14 +38,18 @@ absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions&
       std::make_unique<api::MigrationService>(parts.migrations->manager(), w->rpc_workers_.get());
   w->planner_service_ = std::make_unique<api::PlannerService>(
       parts.planning->plans(), parts.planning->decisions(), context.clock, w->rpc_workers_.get());
-  ASSIGN_OR_RETURN(w->server_,
-                   StartGrpcServer(options.process.listen, "listen",
-                                   {w->health_.get(), w->server_info_.get(),
-                                    w->location_service_.get(), w->reservation_service_.get(),
-                                    w->sync_service_.get(), w->telemetry_service_.get(),
-                                    w->forecast_service_.get(), w->event_service_.get(),
-                                    w->migration_service_.get(), w->planner_service_.get()},
-                                   context.registry, &w->port_));
+  w->write_lease_service_ =
+      std::make_unique<api::WriteLeaseService>(storage->write_leases(), options.compute.write_lease,
+                                               w->rpc_workers_.get(), context.registry);
+  ASSIGN_OR_RETURN(
+      w->server_,
+      StartGrpcServer(
+          options.process.listen, "listen",
+          {w->health_.get(), w->server_info_.get(), w->location_service_.get(),
+           w->reservation_service_.get(), w->sync_service_.get(), w->telemetry_service_.get(),
+           w->forecast_service_.get(), w->event_service_.get(), w->migration_service_.get(),
+           w->planner_service_.get(), w->write_lease_service_.get()},
+          context.registry, &w->port_));
   return w;
 }
 

@@ -20,6 +20,7 @@
 #include "api/server_info_service.h"
 #include "api/sync_service.h"
 #include "api/telemetry_service.h"
+#include "api/write_lease_service.h"
 #include "catalog/location_cache.h"
 #include "common/serving_status.h"
 #include "common/worker_pool.h"
@@ -45,7 +46,8 @@ inline constexpr const char* kServedServices[] = {"",
                                                   "shadowplane.v1.ForecastService",
                                                   "shadowplane.v1.EventService",
                                                   "shadowplane.v1.MigrationService",
-                                                  "shadowplane.v1.PlannerService"};
+                                                  "shadowplane.v1.PlannerService",
+                                                  "shadowplane.agent.v1.WriteLeaseService"};
 
 struct ApiParts {
   StorageWiring* storage = nullptr;
@@ -87,6 +89,7 @@ class ApiWiring {
   std::unique_ptr<api::EventService> event_service_;
   std::unique_ptr<api::MigrationService> migration_service_;
   std::unique_ptr<api::PlannerService> planner_service_;
+  std::unique_ptr<api::WriteLeaseService> write_lease_service_;
   std::unique_ptr<grpc::Server> server_;
 };
 

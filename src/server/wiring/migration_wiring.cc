@@ -1,10 +1,21 @@
 #include "server/wiring/migration_wiring.h"
 
+#include "common/log.h"
+#include "store/inventory_store.h"
+
 namespace shadowplane::server {
+
+namespace {
+// Advisory lock of the failover pass ("SPFAILOV" in ASCII); all replicas must agree.
+constexpr int64_t kFailoverLockKey = 0x53504641494C4F56;
+}  // namespace
 
 MigrationWiring::MigrationWiring(const ServerOptions& options, StorageWiring* storage,
                                  ComputeWiring* compute, ReservationWiring* reservations,
-                                 const WiringContext& context, const std::string& replica) {
+                                 const WiringContext& context, const std::string& replica)
+    : storage_(storage),
+      context_(context),
+      failover_check_interval_(options.compute.failover_check_interval) {
   freeze_model_ =
       std::make_unique<migration::FreezeModelKeeper>(storage->cutovers(), context.clock);
   const MigrationSettings& settings = options.migration;
@@ -23,8 +34,9 @@ MigrationWiring::MigrationWiring(const ServerOptions& options, StorageWiring* st
   migrator.rtt = PlacementRtt(options.placement, context);
   migrator_ = std::make_unique<migration::Migrator>(
       storage->migrations(), storage->reservations(), storage->locations(), storage->forecasts(),
-      storage->telemetry(), compute->compute(), reservations->syncer(), compute->traffic(),
-      compute->switcher(), freeze_model_.get(), context.clock, migrator, context.registry);
+      storage->telemetry(), compute->compute(), reservations->writes(), reservations->syncer(),
+      compute->traffic(), compute->switcher(), freeze_model_.get(), context.clock, migrator,
+      context.registry);
   migration::MigrationDriverOptions driver;
   driver.owner = replica;
   driver.tick = settings.migration_tick;
@@ -35,8 +47,25 @@ MigrationWiring::MigrationWiring(const ServerOptions& options, StorageWiring* st
                                                          driver, context.registry);
   migration::MigrationDriver* d = driver_.get();
   manager_ = std::make_unique<migration::MigrationManager>(
-      storage->migrations(), storage->reservations(), storage->locations(), context.clock,
-      [d] { d->Wake(); });
+      storage->migrations(), storage->reservations(), storage->locations(), storage->write_leases(),
+      context.clock, [d] { d->Wake(); });
+  migration::PrimaryLossOptions loss;
+  loss.loss_timeout = options.compute.primary_loss_timeout;
+  loss.auto_failover = options.compute.auto_failover;
+  loss_detector_ = std::make_unique<migration::PrimaryLossDetector>(
+      storage->write_leases(), storage->reservations(), compute->compute(), manager_.get(), loss,
+      context.registry);
+}
+
+void MigrationWiring::StartDriver() {
+  driver_->Start();
+  failover_loop_ = std::make_unique<PeriodicTask>(failover_check_interval_, [this] {
+    if (!context_.database_ready()) return;
+    // One replica at a time: the lock's holder does the pass, the others skip it.
+    auto ran = store::RunUnderAdvisoryLock(*storage_->pool(), kFailoverLockKey,
+                                           [this] { return loss_detector_->RunOnce().status(); });
+    if (!ran.ok()) LOG_EVENT(kWarning, "failover pass failed").Field("error", ran.status());
+  });
 }
 
 }  // namespace shadowplane::server

@@ -11,6 +11,8 @@
 #include "migration/migration_driver.h"
 #include "migration/migration_manager.h"
 #include "migration/migrator.h"
+#include "migration/primary_loss_detector.h"
+#include "server/periodic_task.h"
 #include "server/server_options.h"
 #include "server/wiring/compute_wiring.h"
 #include "server/wiring/reservation_wiring.h"
@@ -26,16 +28,22 @@ class MigrationWiring {
                   ReservationWiring* reservations, const WiringContext& context,
                   const std::string& replica);
 
-  void StartDriver() { driver_->Start(); }
+  // The driver, and the failover loop (migration/primary_loss_detector.h) under its lock.
+  void StartDriver();
   migration::MigrationManager* manager() { return manager_.get(); }
   migration::FreezeModelKeeper* freeze_model() { return freeze_model_.get(); }
 
  private:
-  // In dependency order: destruction is the teardown.
+  // In dependency order: destruction is the teardown (the loop, declared last, goes first).
   std::unique_ptr<migration::FreezeModelKeeper> freeze_model_;
   std::unique_ptr<migration::Migrator> migrator_;
   std::unique_ptr<migration::MigrationDriver> driver_;
   std::unique_ptr<migration::MigrationManager> manager_;
+  std::unique_ptr<migration::PrimaryLossDetector> loss_detector_;
+  StorageWiring* storage_ = nullptr;
+  WiringContext context_;
+  absl::Duration failover_check_interval_;
+  std::unique_ptr<PeriodicTask> failover_loop_;  // first to go
 };
 
 }  // namespace shadowplane::server

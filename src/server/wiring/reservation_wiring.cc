@@ -25,9 +25,11 @@ ReservationWiring::ReservationWiring(const ServerOptions& options, StorageWiring
   reservation.default_shadow_sync_interval_seconds =
       absl::ToDoubleSeconds(options.sync.shadow_sync_interval);
   reservation.service_name_template = options.traffic.traffic_service_name;
+  writes_ = std::make_unique<fencing::WriteAuthority>(storage->write_leases(), compute->compute(),
+                                                      context.clock, options.compute.write_lease);
   manager_ = std::make_unique<reservation::ReservationManager>(
-      storage->reservations(), storage->locations(), compute->compute(), context.clock, reservation,
-      context.registry, compute->traffic());
+      storage->reservations(), storage->locations(), compute->compute(), writes_.get(),
+      context.clock, reservation, context.registry, compute->traffic());
   shadow::ShadowSyncerOptions syncer;
   syncer.round_timeout = options.sync.sync_round_timeout;
   syncer_ = std::make_unique<shadow::ShadowSyncer>(storage->reservations(), storage->inventory(),

@@ -29,6 +29,7 @@ class ReservationWiring {
   void StartLoops(const std::string& replica);
 
   reservation::ReservationManager* manager() { return manager_.get(); }
+  fencing::WriteAuthority* writes() { return writes_.get(); }
   shadow::ShadowSyncer* syncer() { return syncer_.get(); }
 
  private:
@@ -38,6 +39,7 @@ class ReservationWiring {
   ComputeWiring* const compute_;
   const WiringContext context_;
   // In dependency order: destruction is the teardown.
+  std::unique_ptr<fencing::WriteAuthority> writes_;
   std::unique_ptr<reservation::ReservationManager> manager_;
   std::unique_ptr<shadow::ShadowSyncer> syncer_;
   std::unique_ptr<shadow::SyncScheduler> scheduler_;

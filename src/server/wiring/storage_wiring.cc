@@ -32,6 +32,7 @@ absl::StatusOr<std::unique_ptr<StorageWiring>> StorageWiring::Build(
   commit.merge_sketches = ingest::MergeSerialized;
   w->access_log_ = std::make_unique<store::AccessLogStore>(p, commit);
   w->leases_ = std::make_unique<store::LeaseStore>(p);
+  w->write_leases_ = std::make_unique<store::WriteLeaseRepository>(p);
   w->sync_runs_ = std::make_unique<store::SyncRunRepository>(p);
   w->forecasts_ = std::make_unique<store::ForecastRepository>(p);
   w->events_ = std::make_unique<store::EventRepository>(p);

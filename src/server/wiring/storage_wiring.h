@@ -29,6 +29,7 @@
 #include "store/sync_run_repository.h"
 #include "store/telemetry_repository.h"
 #include "store/traffic_switch_repository.h"
+#include "store/write_lease_repository.h"
 
 namespace shadowplane::server {
 
@@ -55,6 +56,7 @@ class StorageWiring {
   store::TelemetryRepository* telemetry() { return telemetry_.get(); }
   store::AccessLogStore* access_log() { return access_log_.get(); }
   store::LeaseStore* leases() { return leases_.get(); }
+  store::WriteLeaseRepository* write_leases() { return write_leases_.get(); }
   store::SyncRunRepository* sync_runs() { return sync_runs_.get(); }
   store::ForecastRepository* forecasts() { return forecasts_.get(); }
   store::EventRepository* events() { return events_.get(); }
@@ -75,6 +77,7 @@ class StorageWiring {
   std::unique_ptr<store::TelemetryRepository> telemetry_;
   std::unique_ptr<store::AccessLogStore> access_log_;
   std::unique_ptr<store::LeaseStore> leases_;
+  std::unique_ptr<store::WriteLeaseRepository> write_leases_;
   std::unique_ptr<store::SyncRunRepository> sync_runs_;
   std::unique_ptr<store::ForecastRepository> forecasts_;
   std::unique_ptr<store::EventRepository> events_;

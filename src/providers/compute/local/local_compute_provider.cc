@@ -28,6 +28,11 @@ pb::Capacity ToProto(const Capacity& c) {
   return out;
 }
 
+void ToProto(const WriteGrant& g, pb::WriteGrant* out) {
+  out->set_epoch(g.epoch);
+  out->set_lease_ms(absl::ToInt64Milliseconds(g.lease));
+}
+
 InstanceInfo FromProto(const std::string& location, const pb::Instance& i) {
   InstanceInfo info;
   info.instance_id = i.instance_id();
@@ -38,6 +43,8 @@ InstanceInfo FromProto(const std::string& location, const pb::Instance& i) {
   info.read_only = i.read_only();
   info.hold_writes = i.hold_writes();
   info.forward_writes_to = i.forward_writes_to();
+  info.epoch = i.epoch();
+  info.write_lease_left = absl::Milliseconds(i.write_lease_remaining_ms());
   switch (i.state()) {
     case pb::Instance::STARTING:
       info.state = InstanceRunState::kStarting;
@@ -173,6 +180,7 @@ absl::StatusOr<InstanceInfo> LocalComputeProvider::CreateInstance(const Instance
   *request.mutable_capacity() = ToProto(spec.capacity);
   request.set_read_only(spec.read_only);
   request.set_seed_dir(spec.seed_dir);
+  if (!spec.read_only) ToProto(spec.grant, request.mutable_grant());
   pb::Instance response;
   RETURN_IF_ERROR(Call(spec.location, "CreateInstance", [&](auto& stub, auto* ctx) {
     return stub.CreateInstance(ctx, request, &response);
@@ -201,6 +209,20 @@ absl::StatusOr<InstanceInfo> LocalComputeProvider::SetReadOnly(const std::string
   request.set_read_only(read_only);
   pb::Instance response;
   RETURN_IF_ERROR(Call(location, "SetReadOnly", [&](auto& stub, auto* ctx) {
+    return stub.SetReadOnly(ctx, request, &response);
+  }));
+  return FromProto(location, response);
+}
+
+absl::StatusOr<InstanceInfo> LocalComputeProvider::GrantWrites(const std::string& location,
+                                                               const std::string& instance_id,
+                                                               const WriteGrant& grant) {
+  pb::SetReadOnlyRequest request;
+  request.set_instance_id(instance_id);
+  request.set_read_only(false);
+  ToProto(grant, request.mutable_grant());
+  pb::Instance response;
+  RETURN_IF_ERROR(Call(location, "GrantWrites", [&](auto& stub, auto* ctx) {
     return stub.SetReadOnly(ctx, request, &response);
   }));
   return FromProto(location, response);

@@ -40,6 +40,9 @@ class LocalComputeProvider final : public ComputeProvider {
                                                const WriteRouting& routing) override;
   absl::StatusOr<InstanceInfo> SetReadOnly(const std::string& location,
                                            const std::string& instance_id, bool read_only) override;
+  absl::StatusOr<InstanceInfo> GrantWrites(const std::string& location,
+                                           const std::string& instance_id,
+                                           const WriteGrant& grant) override;
   absl::StatusOr<InstanceInfo> DeactivateInstance(const std::string& location,
                                                   const std::string& instance_id,
                                                   bool delete_data) override;

@@ -1,0 +1,158 @@
+#include "migration/primary_loss_detector.h"
+
+#include <httplib.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
+
+namespace shadowplane::migration {
+namespace {
+
+// Whether something answers HTTP at the instance's endpoint (host:port) within `timeout`.
+bool InstanceAnswers(const std::string& endpoint, absl::Duration timeout) {
+  const size_t colon = endpoint.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(endpoint.substr(colon + 1), &port)) {
+    return false;
+  }
+  httplib::Client client(endpoint.substr(0, colon), port);
+  const auto seconds = absl::ToInt64Seconds(timeout);
+  const auto micros = absl::ToInt64Microseconds(timeout - absl::Seconds(seconds));
+  client.set_connection_timeout(seconds, micros);
+  client.set_read_timeout(seconds, micros);
+  auto res = client.Get("/_shadowplane/status");
+  return res && res->status == 200;
+}
+
+bool Running(const absl::StatusOr<providers::InstanceInfo>& info) {
+  return info.ok() && (info->state == providers::InstanceRunState::kRunning ||
+                       info->state == providers::InstanceRunState::kStarting);
+}
+
+}  // namespace
+
+const char* LossCauseName(LossCause cause) {
+  switch (cause) {
+    case LossCause::kLocationLost:
+      return "location_lost";
+    case LossCause::kInstanceDown:
+      return "instance_down";
+    case LossCause::kPartitioned:
+      return "partitioned";
+    case LossCause::kAgentSilent:
+      return "agent_silent";
+  }
+  return "unknown";
+}
+
+PrimaryLossDetector::PrimaryLossDetector(store::WriteLeaseRepository* leases,
+                                         store::ReservationRepository* reservations,
+                                         providers::ComputeProvider* compute,
+                                         MigrationManager* migrations, PrimaryLossOptions options,
+                                         prometheus::Registry* registry)
+    : leases_(leases),
+      reservations_(reservations),
+      compute_(compute),
+      migrations_(migrations),
+      options_(options) {
+  if (registry == nullptr) return;
+  losses_ = &prometheus::BuildCounter()
+                 .Name("shadowplane_primary_losses_total")
+                 .Help(
+                     "Passes that found a primary lost (its write lease unrenewed past "
+                     "--primary_loss_timeout), by what the probes found")
+                 .Register(*registry);
+  started_ = &prometheus::BuildCounter()
+                  .Name("shadowplane_failovers_started_total")
+                  .Help("Emergency promotions asked for a lost primary, by cause")
+                  .Register(*registry);
+  blocked_ = &prometheus::BuildCounter()
+                  .Name("shadowplane_failovers_blocked_total")
+                  .Help("Lost primaries that could not fail over on a pass, by reason")
+                  .Register(*registry);
+}
+
+LossCause PrimaryLossDetector::Probe(const store::InstanceLease& lost) {
+  const bool instance = InstanceAnswers(lost.endpoint, options_.probe_timeout);
+  if (instance) return LossCause::kPartitioned;
+  const auto agent = compute_->DescribeInstance(lost.location, lost.instance_id);
+  if (!agent.ok() &&
+      (absl::IsUnavailable(agent.status()) || absl::IsDeadlineExceeded(agent.status()))) {
+    return LossCause::kLocationLost;
+  }
+  return Running(agent) ? LossCause::kAgentSilent : LossCause::kInstanceDown;
+}
+
+absl::StatusOr<int> PrimaryLossDetector::RunOnce() {
+  absl::StatusOr<std::vector<store::InstanceLease>> silent =
+      leases_->Silent(options_.loss_timeout, options_.batch);
+  if (!silent.ok()) return silent.status();
+  int started = 0;
+  for (const store::InstanceLease& lost : *silent) {
+    if (lost.held()) continue;  // cannot be, as the timeout is at least the lease; never promote
+    auto blocked = [&](const char* reason, const absl::Status& why) {
+      if (blocked_ != nullptr) blocked_->Add({{"reason", reason}}).Increment();
+      LOG_EVENT(kError, "lost primary cannot fail over")
+          .Field("reservation_id", lost.reservation_id)
+          .Field("instance_id", lost.instance_id)
+          .Field("location", lost.location)
+          .Field("reason", reason)
+          .Field("error", why);
+    };
+    const LossCause cause = Probe(lost);
+    const absl::Duration silent_for =
+        lost.database_now - lost.renewed_at.value_or(lost.database_now);
+    if (losses_ != nullptr) losses_->Add({{"cause", LossCauseName(cause)}}).Increment();
+    LOG_EVENT(kError, "primary lost")
+        .Field("reservation_id", lost.reservation_id)
+        .Field("instance_id", lost.instance_id)
+        .Field("location", lost.location)
+        .Field("epoch", lost.write_epoch)
+        .Field("cause", LossCauseName(cause))
+        .Field("lease_unrenewed_seconds", silent_for);
+    if (!options_.auto_failover) {
+      blocked("auto_failover_off", absl::OkStatus());
+      continue;
+    }
+    auto reservation = reservations_->Get(lost.reservation_id);
+    if (!reservation.ok()) {
+      blocked("reservation_unreadable", reservation.status());
+      continue;
+    }
+    const store::InstanceRecord& shadow = reservation->shadow;
+    if (shadow.id.empty() || shadow.state != "running" ||
+        !Running(compute_->DescribeInstance(shadow.location, shadow.id))) {
+      blocked("no_healthy_shadow",
+              absl::FailedPreconditionError(
+                  absl::StrCat("shadow ", shadow.id, " at ", shadow.location, " is not running")));
+      continue;
+    }
+    MigrateSpec spec;
+    // One failover per primary and epoch, however many passes see it.
+    spec.request_id = absl::StrCat("failover-", lost.instance_id, "-", lost.write_epoch);
+    spec.reservation_id = lost.reservation_id;
+    spec.kind = "emergency";
+    spec.reason = absl::StrCat("primary lost (", LossCauseName(cause), "): write lease unrenewed ",
+                               absl::FormatDuration(absl::Trunc(silent_for, absl::Seconds(1))),
+                               " at ", lost.location);
+    absl::StatusOr<store::MigrationRecord> m = migrations_->Migrate(spec);
+    if (!m.ok()) {
+      blocked(absl::IsFailedPrecondition(m.status()) ? "not_now" : "error", m.status());
+      continue;
+    }
+    if (started_ != nullptr) started_->Add({{"cause", LossCauseName(cause)}}).Increment();
+    ++started;
+    LOG_EVENT(kWarning, "failover started")
+        .Field("reservation_id", lost.reservation_id)
+        .Field("migration_id", m->id)
+        .Field("from", lost.location)
+        .Field("to", shadow.location)
+        .Field("cause", LossCauseName(cause));
+  }
+  return started;
+}
+
+}  // namespace shadowplane::migration

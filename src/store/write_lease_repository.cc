@@ -1,0 +1,181 @@
+#include "store/write_lease_repository.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "store/sql_time.h"
+#include "store/uuid.h"
+
+namespace shadowplane::store {
+namespace {
+
+// A live read-write primary's or a cutover target's row may hold a lease; nothing else may.
+constexpr char kWriterCondition[] =
+    "NOT i.read_only AND i.role IN ('primary', 'target') AND i.state NOT IN ('stopped', 'failed') "
+    "AND r.state IN ('pending', 'active')";
+
+const std::string& LeaseSelect() {
+  static const std::string* sql = new std::string(absl::StrCat(
+      "SELECT i.id::text, i.resource_id::text, r.id::text, i.location, i.endpoint, i.write_epoch, "
+      "r.primary_epoch, ",
+      SP_SQL_UTC("i.lease_expires_at"), ", ", SP_SQL_UTC("i.lease_renewed_at"), ", ",
+      SP_SQL_UTC("clock_timestamp()"),
+      " FROM instances i JOIN reservations r ON r.resource_id = i.resource_id "));
+  return *sql;
+}
+
+InstanceLease LeaseFromRow(const pqxx::row& row) {
+  InstanceLease l;
+  l.instance_id = row[0].as<std::string>();
+  l.resource_id = row[1].as<std::string>();
+  l.reservation_id = row[2].as<std::string>();
+  l.location = row[3].as<std::string>();
+  l.endpoint = row[4].as<std::string>();
+  l.write_epoch = row[5].as<int64_t>();
+  l.primary_epoch = row[6].as<int64_t>();
+  if (!row[7].is_null()) l.expires_at = FromSqlTime(row[7].as<std::string>());
+  if (!row[8].is_null()) l.renewed_at = FromSqlTime(row[8].as<std::string>());
+  l.database_now = FromSqlTime(row[9].as<std::string>());
+  return l;
+}
+
+double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
+
+}  // namespace
+
+const char* LeaseVerdictName(LeaseVerdict verdict) {
+  switch (verdict) {
+    case LeaseVerdict::kGranted:
+      return "granted";
+    case LeaseVerdict::kSuperseded:
+      return "superseded";
+    case LeaseVerdict::kNotWriter:
+      return "not_writer";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<int64_t> WriteLeaseRepository::Grant(const std::string& instance_id, bool new_epoch,
+                                                    absl::Time now) {
+  if (!LooksLikeUuid(instance_id)) {
+    return absl::NotFoundError(absl::StrCat("instance ", instance_id, " not found"));
+  }
+  return pool_->Run("granting writes", [&](pqxx::connection& conn) -> absl::StatusOr<int64_t> {
+    pqxx::work txn(conn);
+    // The reservation row is locked first, so that two grants for one resource are ordered.
+    const pqxx::result found = txn.exec_params(
+        "SELECT r.primary_epoch, i.write_epoch FROM instances i JOIN reservations r ON "
+        "r.resource_id = i.resource_id WHERE i.id = $1::uuid FOR UPDATE OF r",
+        instance_id);
+    if (found.empty()) {
+      return absl::NotFoundError(absl::StrCat("instance ", instance_id, " not found"));
+    }
+    int64_t epoch = found[0][0].as<int64_t>();
+    const int64_t held = found[0][1].as<int64_t>();
+    if (new_epoch || epoch == 0) {
+      ++epoch;  // a handover, or the resource's first primary
+    } else if (held != epoch) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "instance ", instance_id, " was granted writes in epoch ", held,
+          " but its resource is in epoch ", epoch, ": only a new grant may hand it writes"));
+    }
+    txn.exec_params(
+        "UPDATE reservations SET primary_epoch = $2 WHERE resource_id = (SELECT resource_id FROM "
+        "instances WHERE id = $1::uuid)",
+        instance_id, epoch);
+    txn.exec_params(
+        "UPDATE instances SET read_only = false, write_epoch = $2, updated_at = $3::timestamptz "
+        "WHERE id = $1::uuid",
+        instance_id, epoch, ToSqlTime(now));
+    txn.commit();
+    return epoch;
+  });
+}
+
+absl::Status WriteLeaseRepository::RecordLease(const std::string& instance_id, int64_t epoch,
+                                               absl::Duration lease) {
+  if (!LooksLikeUuid(instance_id)) return absl::OkStatus();
+  return pool_->Run("recording a write lease", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    txn.exec_params(
+        "UPDATE instances SET lease_expires_at = GREATEST(lease_expires_at, clock_timestamp() + "
+        "make_interval(secs => $3)), lease_renewed_at = clock_timestamp() WHERE id = $1::uuid "
+        "AND write_epoch = $2",
+        instance_id, epoch, Seconds(lease));
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<LeaseRenewal> WriteLeaseRepository::Renew(const std::string& instance_id,
+                                                         const std::string& location, int64_t epoch,
+                                                         absl::Duration lease) {
+  if (!LooksLikeUuid(instance_id)) return LeaseRenewal{};
+  return pool_->Run(
+      "renewing a write lease", [&](pqxx::connection& conn) -> absl::StatusOr<LeaseRenewal> {
+        pqxx::work txn(conn);
+        const pqxx::result renewed = txn.exec_params(
+            absl::StrCat(
+                "UPDATE instances i SET lease_expires_at = GREATEST(i.lease_expires_at, "
+                "clock_timestamp() + make_interval(secs => $3)), lease_renewed_at = "
+                "clock_timestamp() FROM reservations r WHERE i.id = $1::uuid AND "
+                "r.resource_id = i.resource_id AND i.write_epoch = $2 AND r.primary_epoch = "
+                "$2 AND i.location = $4 AND ",
+                kWriterCondition, " RETURNING r.primary_epoch"),
+            instance_id, epoch, Seconds(lease), location);
+        LeaseRenewal out;
+        if (!renewed.empty()) {
+          out.verdict = LeaseVerdict::kGranted;
+          out.current_epoch = renewed[0][0].as<int64_t>();
+        } else {
+          const pqxx::result current = txn.exec_params(
+              "SELECT r.primary_epoch FROM instances i JOIN reservations r ON r.resource_id = "
+              "i.resource_id WHERE i.id = $1::uuid",
+              instance_id);
+          if (!current.empty()) out.current_epoch = current[0][0].as<int64_t>();
+          out.verdict = !current.empty() && out.current_epoch > epoch ? LeaseVerdict::kSuperseded
+                                                                      : LeaseVerdict::kNotWriter;
+        }
+        txn.commit();
+        return out;
+      });
+}
+
+absl::StatusOr<InstanceLease> WriteLeaseRepository::Lease(const std::string& instance_id) {
+  if (!LooksLikeUuid(instance_id)) {
+    return absl::NotFoundError(absl::StrCat("instance ", instance_id, " not found"));
+  }
+  return pool_->Run(
+      "reading a write lease", [&](pqxx::connection& conn) -> absl::StatusOr<InstanceLease> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows =
+            txn.exec_params(absl::StrCat(LeaseSelect(), "WHERE i.id = $1::uuid"), instance_id);
+        if (rows.empty()) {
+          return absl::NotFoundError(absl::StrCat("instance ", instance_id, " not found"));
+        }
+        return LeaseFromRow(rows[0]);
+      });
+}
+
+absl::StatusOr<std::vector<InstanceLease>> WriteLeaseRepository::Silent(absl::Duration silent_for,
+                                                                        int limit) {
+  return pool_->Run(
+      "finding silent primaries",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<InstanceLease>> {
+        pqxx::read_transaction txn(conn);
+        std::vector<InstanceLease> out;
+        for (const auto& row : txn.exec_params(
+                 absl::StrCat(
+                     LeaseSelect(),
+                     "WHERE i.role = 'primary' AND NOT i.read_only AND i.state NOT IN "
+                     "('stopped', 'failed') AND r.state = 'active' AND i.lease_renewed_at < "
+                     "clock_timestamp() - make_interval(secs => $1) ORDER BY "
+                     "i.lease_renewed_at LIMIT $2"),
+                 Seconds(silent_for), limit)) {
+          out.push_back(LeaseFromRow(row));
+        }
+        return out;
+      });
+}
+
+}  // namespace shadowplane::store
