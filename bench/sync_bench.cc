@@ -53,6 +53,11 @@ int Create() {
   request.mutable_capacity()->set_millicores(500);
   request.mutable_capacity()->set_memory_mib(256);
   request.set_read_only(absl::GetFlag(FLAGS_read_only));
+  if (!request.read_only()) {
+    // No control plane renews it: the longest lease an agent accepts outlasts the benchmark.
+    request.mutable_grant()->set_epoch(1);
+    request.mutable_grant()->set_lease_ms(600000);
+  }
   request.set_seed_dir(absl::GetFlag(FLAGS_seed_dir));
   pb::Instance instance;
   grpc::ClientContext context;

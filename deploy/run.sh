@@ -48,11 +48,21 @@ stop_everything() {
 }
 trap stop_everything EXIT
 
+# Agents renew their primaries' write leases with the server: where it listens (--listen, else its
+# default), reached on loopback when it listens on every address.
+control_plane=127.0.0.1:50051
+for arg in "$@"; do
+  [[ "$arg" == --listen=* ]] && control_plane=${arg#--listen=}
+done
+control_plane=${control_plane/#0.0.0.0:/127.0.0.1:}
+control_plane=${control_plane/#\[::\]:/[::1]:}
+
 for agent in "${AGENTS[@]}"; do
   read -r name port metrics network <<<"$agent"
   "$BUILD_DIR/src/shadowplane-agent" --location="$name" --listen="127.0.0.1:$port" \
     --metrics_listen="127.0.0.1:$metrics" --data_root="$STATE_DIR/agents/$name" \
-    --instance_network="$network" >>"$STATE_DIR/agent-$name.log" 2>&1 &
+    --instance_network="$network" --control_plane="$control_plane" \
+    >>"$STATE_DIR/agent-$name.log" 2>&1 &
   child_pids+=($!)
 done
 echo "agents: fra-1 127.0.0.1:50061, iad-1 127.0.0.1:50062, sin-1 127.0.0.1:50063 (logs in $STATE_DIR)" >&2

@@ -509,11 +509,12 @@ absl::Status InstanceManager::ExtendLease(const std::string& id, int64_t epoch, 
   return SaveAndReload(*m);
 }
 
-absl::StatusOr<InstanceView> InstanceManager::Fence(const std::string& id, int64_t current_epoch) {
+absl::StatusOr<InstanceView> InstanceManager::Fence(const std::string& id, int64_t generation,
+                                                    int64_t current_epoch) {
   {
     absl::MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(Managed * m, Find(id));
-    if (m->config.read_only) return View(*m);
+    if (m->config.read_only || m->config.generation != generation) return View(*m);
     m->config.read_only = true;
     RETURN_IF_ERROR(SaveAndReload(*m));
     LOG_EVENT(kWarning, "instance fenced: its resource's writes were granted elsewhere")

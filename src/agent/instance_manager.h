@@ -122,9 +122,12 @@ class InstanceManager {
   // Fencing, for the write lease keeper (agent/write_lease_keeper.h). ExtendLease moves the lease
   // of a read-write instance granted in `epoch` on to `until` (never back); FAILED_PRECONDITION
   // when it is read-only, deactivated or in another epoch. Fence makes it read-only (its write
-  // routing stays as it is) because the control plane granted its resource's writes elsewhere.
+  // routing stays as it is) because the control plane refused to renew the lease the instance
+  // held at config `generation`; a config changed since (a grant that raced the refusal) is
+  // left alone, for the next renewal to judge.
   absl::Status ExtendLease(const std::string& id, int64_t epoch, absl::Time until);
-  absl::StatusOr<InstanceView> Fence(const std::string& id, int64_t current_epoch);
+  absl::StatusOr<InstanceView> Fence(const std::string& id, int64_t generation,
+                                     int64_t current_epoch);
   // Holds writes (a cutover's freeze) and/or forwards them (an old primary; forwarding also makes
   // it read-only, in the same reconfiguration); see instance/file_server.h. INVALID_ARGUMENT naming
   // the field for a bad hold or endpoint.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -97,11 +98,17 @@ void WriteLeaseKeeper::Run() {
 absl::Status WriteLeaseKeeper::RenewOnce() {
   pb::RenewWriteLeasesRequest request;
   request.set_location(options_.location);
+  struct Asked {
+    int64_t epoch;
+    int64_t generation;
+  };
+  absl::flat_hash_map<std::string, Asked> asked;  // by instance id
   for (const InstanceView& v : manager_->List()) {
     if (!v.config.active || v.config.read_only) continue;
     pb::HeldLease* held = request.add_leases();
     held->set_instance_id(v.config.instance_id);
     held->set_epoch(v.config.epoch);
+    asked[v.config.instance_id] = Asked{v.config.epoch, v.config.generation};
   }
   if (request.leases_size() == 0) return absl::OkStatus();
   size_t first;
@@ -126,16 +133,15 @@ absl::Status WriteLeaseKeeper::RenewOnce() {
     }
     absl::Duration shortest = options_.max_interval * 3;
     for (const pb::LeaseAnswer& answer : response.answers()) {
+      const auto it = asked.find(answer.instance_id());
+      if (it == asked.end()) continue;  // not asked about: a confused peer
       const char* verdict = "not_writer";
       if (answer.verdict() == pb::LeaseAnswer::GRANTED) {
         verdict = "granted";
         const absl::Duration lease = absl::Milliseconds(answer.lease_ms());
         shortest = std::min(shortest, lease);
-        int64_t epoch = 0;
-        for (const pb::HeldLease& held : request.leases()) {
-          if (held.instance_id() == answer.instance_id()) epoch = held.epoch();
-        }
-        if (absl::Status s = manager_->ExtendLease(answer.instance_id(), epoch, sent + lease);
+        if (absl::Status s =
+                manager_->ExtendLease(answer.instance_id(), it->second.epoch, sent + lease);
             !s.ok()) {
           // Changed meanwhile (made read-only, or granted again): the next round sees it.
           LOG_EVENT(kInfo, "write lease not extended")
@@ -144,7 +150,8 @@ absl::Status WriteLeaseKeeper::RenewOnce() {
         }
       } else {
         if (answer.verdict() == pb::LeaseAnswer::SUPERSEDED) verdict = "superseded";
-        auto fenced = manager_->Fence(answer.instance_id(), answer.current_epoch());
+        auto fenced =
+            manager_->Fence(answer.instance_id(), it->second.generation, answer.current_epoch());
         if (!fenced.ok()) {
           LOG_EVENT(kError, "instance could not be fenced")
               .Field("instance_id", answer.instance_id())

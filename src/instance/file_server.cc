@@ -156,7 +156,7 @@ bool FileServer::MayCommit(HttpResponse* res) {
   absl::MutexLock lock(&mu_);
   // Admitted under a lease that has run out since (a slow body or disk): the instance that
   // holds the resource's writes now may already have taken one, so this one must not land.
-  if (!config_.LeaseHolds(absl::Now())) {
+  if (!config_.LeaseUnexpired(absl::Now())) {
     RefuseWithoutLease(res);
     return false;
   }

@@ -42,8 +42,11 @@ struct InstanceConfig {
   int64_t write_lease_until_ms = 0;
 
   // Whether a local write may be applied at `now`: read-write and within the lease.
-  bool LeaseHolds(absl::Time now) const {
-    return !read_only && now < absl::FromUnixMillis(write_lease_until_ms);
+  bool LeaseHolds(absl::Time now) const { return !read_only && LeaseUnexpired(now); }
+  // The time bound alone: a write admitted before the instance was made read-only may still
+  // commit (the new config is not reported applied until it has), but never past the lease.
+  bool LeaseUnexpired(absl::Time now) const {
+    return now < absl::FromUnixMillis(write_lease_until_ms);
   }
 
   bool operator==(const InstanceConfig& o) const {

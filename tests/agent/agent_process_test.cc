@@ -69,6 +69,8 @@ class AgentProcessTest : public ::testing::Test {
     spec.location = "lab";
     spec.capacity = {millicores, 256, CapacityType::kOnDemand};
     spec.read_only = read_only;
+    // No control plane renews it here: a lease that outlasts the test.
+    if (!read_only) spec.grant = {1, absl::Minutes(10)};
     spec.seed_dir = seed_;
     return spec;
   }

@@ -219,8 +219,13 @@ TEST_F(MigratorTest, AnEmergencyPromotesTheShadowWithoutTheSourceAndFencesItWhen
   spec.reservation_id = reservation_.id;
   spec.kind = "emergency";
   spec.reason = "fra-1 is down";
+  const absl::Status healthy = manager_->Migrate(spec).status();
+  EXPECT_EQ(healthy.code(), absl::StatusCode::kFailedPrecondition) << healthy;
+  EXPECT_TRUE(absl::StrContains(healthy.message(), "write lease")) << healthy;
+  ASSERT_TRUE(ExpireWriteLease(reservation_.primary.id).ok());
   auto m = manager_->Migrate(spec);
   ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(write_leases_->Lease(reservation_.primary.id)->primary_epoch, 1) << "not yet promoted";
   absl::Status failed;
   const std::vector<std::string> states = Run(*m, &failed);
   ASSERT_TRUE(failed.ok()) << failed;
@@ -234,8 +239,11 @@ TEST_F(MigratorTest, AnEmergencyPromotesTheShadowWithoutTheSourceAndFencesItWhen
   auto after = placements_->Get(reservation_.id);
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->primary.id, reservation_.shadow.id);
+  EXPECT_EQ(write_leases_->Lease(after->primary.id)->primary_epoch, 2)
+      << "the promotion moved the epoch on";
   const auto instances = compute_.instances();
   EXPECT_FALSE(instances.at(reservation_.shadow.id).read_only);
+  EXPECT_EQ(instances.at(reservation_.shadow.id).epoch, 2);
   EXPECT_EQ(traffic_.services().at(reservation_.service_name).ToString(),
             instances.at(reservation_.shadow.id).endpoint);
   // The provider could not reach the old primary to fence it; the record says read-only.
@@ -249,6 +257,43 @@ TEST_F(MigratorTest, AnEmergencyPromotesTheShadowWithoutTheSourceAndFencesItWhen
     EXPECT_TRUE(i.read_only) << "fenced in the record, for the reconcile loop to enforce";
   }
   EXPECT_TRUE(seen);
+}
+
+// A forced emergency on a primary that still holds its lease and cannot be reached to fence it:
+// the promotion waits the lease out, so the two never take writes at the same time.
+TEST_F(MigratorTest, AForcedEmergencyWaitsOutTheUnreachablePrimarysLeaseBeforePromoting) {
+  compute_.FailAt("fra-1", absl::UnavailableError("partitioned"));
+  MigrateSpec spec;
+  spec.request_id = "emergency-forced";
+  spec.reservation_id = reservation_.id;
+  spec.kind = "emergency";
+  spec.force = true;
+  spec.reason = "operator";
+  auto m = manager_->Migrate(spec);
+  ASSERT_TRUE(m.ok()) << m.status();
+  absl::Duration waited;
+  for (int i = 0; i < 20 && m->state != MigrationState::kPromoting; ++i) {
+    auto step = migrator_->Step(*m, "");
+    ASSERT_TRUE(step.ok()) << step.status();
+    m = step->migration;
+  }
+  ASSERT_EQ(m->state, MigrationState::kPromoting);
+  auto step = migrator_->Step(*m, "");
+  ASSERT_TRUE(step.ok()) << step.status();
+  waited = step->wait;
+  EXPECT_GT(waited, absl::Seconds(5)) << "the rest of a 10 s lease";
+  EXPECT_LE(waited, absl::Seconds(11));
+  EXPECT_EQ(step->migration.state, MigrationState::kPromoting);
+  EXPECT_TRUE(compute_.instances().at(reservation_.shadow.id).read_only) << "not before the lease";
+  EXPECT_EQ(write_leases_->Lease(reservation_.primary.id)->primary_epoch, 1);
+  ASSERT_TRUE(ExpireWriteLease(reservation_.primary.id).ok());  // the lease has run out
+  store::MigrationRecord rest = step->migration;
+  absl::Status failed;
+  Run(rest, &failed);
+  ASSERT_TRUE(failed.ok()) << failed;
+  EXPECT_EQ(rest.state, MigrationState::kDone);
+  EXPECT_FALSE(compute_.instances().at(reservation_.shadow.id).read_only);
+  EXPECT_EQ(write_leases_->Lease(reservation_.primary.id)->primary_epoch, 2);
 }
 
 TEST_F(MigratorTest, RequestsTheManagerCannotTakeAreRefusedWithTheirReason) {

@@ -220,7 +220,8 @@ TEST_F(ReservationManagerTest, TheReconcilePassFencesAWritableShadowButNotOneJus
   ASSERT_TRUE(r.ok()) << r.status();
   const std::string shadow = r->shadow.id;
   // Serving writes against its record: fenced.
-  ASSERT_TRUE(compute_.SetReadOnly(r->shadow.location, shadow, false).ok());
+  const providers::WriteGrant stale{1, absl::Hours(1)};
+  ASSERT_TRUE(compute_.GrantWrites(r->shadow.location, shadow, stale).ok());
   ASSERT_TRUE(manager_->ReconcileOnce().ok());
   EXPECT_TRUE(compute_.instances().at(shadow).read_only);
 
@@ -231,7 +232,7 @@ TEST_F(ReservationManagerTest, TheReconcilePassFencesAWritableShadowButNotOneJus
     if (id != shadow || promoted) return;
     promoted = true;
     ASSERT_TRUE(reservations_->SetInstanceReadOnly(shadow, false, clock_.Now()).ok());
-    ASSERT_TRUE(compute_.SetReadOnly(r->shadow.location, shadow, false).ok());
+    ASSERT_TRUE(writes_->Grant(r->shadow, /*new_epoch=*/true).ok());
   });
   ASSERT_TRUE(manager_->ReconcileOnce().ok());
   compute_.OnDescribe(nullptr);

@@ -35,13 +35,18 @@ AgentUnderTest::~AgentUnderTest() {
 
 absl::Status AgentUnderTest::Start(const std::vector<std::string>& env) {
   process_.reset();
-  auto process = ChildProcess::Start(
-      {binary_, absl::StrCat("--listen=127.0.0.1:", grpc_port_),
-       absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_), "--location=" + location_,
-       "--data_root=" + data_root(), "--instance_network=" + network_,
-       absl::StrCat("--instance_port=", instance_port_), "--capacity_millicores=4000",
-       "--capacity_memory_mib=4096", "--shutdown_grace=2s"},
-      env);
+  std::vector<std::string> argv = {binary_,
+                                   absl::StrCat("--listen=127.0.0.1:", grpc_port_),
+                                   absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_),
+                                   "--location=" + location_,
+                                   "--data_root=" + data_root(),
+                                   "--instance_network=" + network_,
+                                   absl::StrCat("--instance_port=", instance_port_),
+                                   "--capacity_millicores=4000",
+                                   "--capacity_memory_mib=4096",
+                                   "--shutdown_grace=2s"};
+  if (!control_plane_.empty()) argv.push_back("--control_plane=" + control_plane_);
+  auto process = ChildProcess::Start(argv, env);
   if (!process.ok()) return process.status();
   process_ = *std::move(process);
   if (!process_->WaitForOutput("shadowplane-agent started", absl::Seconds(30))) {

@@ -21,6 +21,8 @@ class AgentUnderTest {
   // Starts (or starts again, on the same data root, ports and network) and waits until it serves.
   // `env` entries ("NAME=value") are added to its environment.
   absl::Status Start(const std::vector<std::string>& env = {});
+  // The control plane's addresses (--control_plane) from the next Start() on.
+  void set_control_plane(std::string addresses) { control_plane_ = std::move(addresses); }
   // SIGKILL, as a crash would.
   void Kill();
 
@@ -32,7 +34,7 @@ class AgentUnderTest {
   ChildProcess& process() { return *process_; }
 
  private:
-  std::string binary_, root_, location_, network_;
+  std::string binary_, root_, location_, network_, control_plane_;
   int grpc_port_ = 0, metrics_port_ = 0, instance_port_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };

@@ -29,9 +29,12 @@ void ControlPlaneTest::SetUp() {
                     ", longitude: ", s.longitude, "}\n");
   }
   yaml += "locations:\n";
+  port_ = FreePort();
+  metrics_port_ = FreePort();
   for (const Site& s : kSites) {
     auto agent = std::make_unique<AgentUnderTest>(SHADOWPLANE_AGENT_BIN, root_ + "/" + s.location,
                                                   s.location);
+    agent->set_control_plane(absl::StrCat("127.0.0.1:", port_));
     ASSERT_TRUE(agent->Start().ok());
     absl::StrAppend(&yaml, "  - name: ", s.location, "\n    region: ", s.region,
                     "\n    latitude: ", s.latitude, "\n    longitude: ", s.longitude,
@@ -43,8 +46,6 @@ void ControlPlaneTest::SetUp() {
     agents_[s.location] = std::move(agent);
   }
   std::ofstream(root_ + "/locations.yaml") << yaml;
-  port_ = FreePort();
-  metrics_port_ = FreePort();
   StartServer(server_env_);
 }
 

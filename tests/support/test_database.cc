@@ -99,6 +99,19 @@ absl::Status MigratedDatabaseTest::SeedResource(const std::string& id) {
   });
 }
 
+absl::Status MigratedDatabaseTest::ExpireWriteLease(const std::string& instance_id) {
+  return pool_->Run("expiring a write lease", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    const pqxx::result r = txn.exec_params(
+        "UPDATE instances SET lease_expires_at = clock_timestamp() - interval '1 millisecond' "
+        "WHERE id = $1::uuid",
+        instance_id);
+    txn.commit();
+    if (r.affected_rows() != 1) return absl::NotFoundError("no such instance: " + instance_id);
+    return absl::OkStatus();
+  });
+}
+
 void MigratedDatabaseTest::SetUp() {
   DatabaseTest::SetUp();
   if (HasFatalFailure()) return;

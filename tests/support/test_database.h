@@ -59,6 +59,9 @@ class MigratedDatabaseTest : public DatabaseTest {
   // Two regions far apart, a location in each: fra-1 (eu) and iad-1 (us), agents at 127.0.0.1:1
   // (nobody answers there): where in-process tests place a primary and its diverse shadow.
   absl::Status SeedFrankfurtAndVirginia();
+  // Ends the instance's recorded write lease now, on the database's clock: what the lease's
+  // running out looks like to the control plane, without waiting for it.
+  absl::Status ExpireWriteLease(const std::string& instance_id);
 
   std::unique_ptr<store::ConnectionPool> pool_;
 };

@@ -61,6 +61,10 @@ class AgentSyncProcessTest : public ::testing::Test {
     request.mutable_capacity()->set_millicores(100);
     request.mutable_capacity()->set_memory_mib(64);
     request.set_read_only(read_only);
+    if (!read_only) {
+      request.mutable_grant()->set_epoch(1);
+      request.mutable_grant()->set_lease_ms(600000);  // outlasts the test: nothing renews it
+    }
     request.set_seed_dir(root_ + "/seed");
     pb::Instance instance;
     grpc::ClientContext context;
