@@ -104,7 +104,10 @@ absl::Status WriteLeaseKeeper::RenewOnce() {
   };
   absl::flat_hash_map<std::string, Asked> asked;  // by instance id
   for (const InstanceView& v : manager_->List()) {
-    if (!v.config.active || v.config.read_only) continue;
+    // Only a running instance: one that cannot be started (crash loop, lost disk) must look
+    // silent to the control plane, which then fails it over. One restarted later takes writes
+    // again only after the next renewal confirmed its epoch.
+    if (!v.config.active || v.config.read_only || v.state != InstanceState::kRunning) continue;
     pb::HeldLease* held = request.add_leases();
     held->set_instance_id(v.config.instance_id);
     held->set_epoch(v.config.epoch);

@@ -218,8 +218,12 @@ TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
   // Write routing around a traffic switch: the old primary forwards writes to the new one (and is
   // read-only from the same step on, writable as it was before); during a freeze it holds them,
   // at most hold_ms each.
-  ASSERT_TRUE(provider_->SetReadOnly("lab", "shadow-1", false).ok());
-  ASSERT_TRUE(provider_->SetReadOnly("lab", "primary-1", false).ok());
+  EXPECT_EQ(provider_->SetReadOnly("lab", "shadow-1", false).status().code(),
+            absl::StatusCode::kInvalidArgument)
+      << "read-write only under a grant";
+  const shadowplane::providers::WriteGrant grant{1, absl::Minutes(10)};
+  ASSERT_TRUE(provider_->GrantWrites("lab", "shadow-1", grant).ok());
+  ASSERT_TRUE(provider_->GrantWrites("lab", "primary-1", grant).ok());
   shadowplane::providers::WriteRouting forward;
   forward.forward_writes_to = shadow->endpoint;
   auto routed = provider_->SetWriteRouting("lab", "primary-1", forward);

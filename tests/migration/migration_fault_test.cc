@@ -213,7 +213,8 @@ TEST_P(MigrationFaultTest, TheMigrationFinishesByItselfAfterTheServerDiesThere) 
   const std::string kind = emergency ? "emergency" : "";
   // A point reached right after the request may kill the server before it answers (UNAVAILABLE);
   // the migration is recorded all the same, and asked for again below (idempotent).
-  grpc::Status status = Migrate("fault-1", r.id(), c.to, &m, kind);
+  grpc::Status status = emergency ? MigrateLostPrimary("fault-1", r.id(), &m)
+                                  : Migrate("fault-1", r.id(), c.to, &m, kind);
   ASSERT_TRUE(status.ok() || status.error_code() == grpc::StatusCode::UNAVAILABLE)
       << status.error_message();
   if (cancel) {

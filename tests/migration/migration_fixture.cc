@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -109,6 +110,23 @@ void MigrationTest::SetUp() {
        "--haproxy_state_file=" + haproxy_->state_file(), "--haproxy_drain=1s",
        "--observe_window=1s", "--migration_tick=100ms", "--shadow_sync_interval=2s"});
   ControlPlaneTest::SetUp();
+}
+
+grpc::Status MigrationTest::MigrateLostPrimary(const std::string& request_id,
+                                               const std::string& reservation, pb::Migration* out,
+                                               absl::Duration* waited, absl::Duration patience) {
+  const absl::Time start = absl::Now();
+  grpc::Status status;
+  do {
+    status = Migrate(request_id, reservation, "", out, "emergency");
+    if (status.error_code() != grpc::StatusCode::FAILED_PRECONDITION ||
+        !absl::StrContains(status.error_message(), "write lease")) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(250));
+  } while (absl::Now() - start < patience);
+  if (waited != nullptr) *waited = absl::Now() - start;
+  return status;
 }
 
 void MigrationTest::OnServerStarted() { migrations_ = pb::MigrationService::NewStub(channel_); }

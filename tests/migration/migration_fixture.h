@@ -58,6 +58,12 @@ class MigrationTest : public ControlPlaneTest {
   grpc::Status Migrate(const std::string& request_id, const std::string& reservation,
                        const std::string& to, shadowplane::v1::Migration* out,
                        const std::string& kind = "", const std::string& capacity_type = "");
+  // An emergency promotion of a primary that was just lost: refused (FAILED_PRECONDITION) while
+  // its last write lease may still hold, so asked again until the lease ran out (at most
+  // `patience`); the time it took in `*waited` when not null.
+  grpc::Status MigrateLostPrimary(const std::string& request_id, const std::string& reservation,
+                                  shadowplane::v1::Migration* out, absl::Duration* waited = nullptr,
+                                  absl::Duration patience = absl::Seconds(30));
   grpc::Status GetMigration(const std::string& id, shadowplane::v1::Migration* out);
   // Follows WatchMigration to the end; the states seen, in order.
   std::vector<std::string> Watch(const std::string& id, shadowplane::v1::Migration* last);

@@ -424,8 +424,11 @@ TEST_F(MigrationProcessTest, AnEmergencyPromotionMovesTrafficAndFencesTheOldPrim
   kill(pid, SIGKILL);
 
   pb::Migration m;
-  grpc::Status status = Migrate("promote-1", r.id(), "", &m, "emergency");
+  absl::Duration waited;
+  grpc::Status status = MigrateLostPrimary("promote-1", r.id(), &m, &waited);
   ASSERT_TRUE(status.ok()) << status.error_message();
+  std::cout << "emergency accepted " << waited << " after the loss (the write lease ran out)\n";
+  EXPECT_GT(waited, absl::Seconds(2)) << "refused while the lost primary's lease could hold";
   EXPECT_EQ(m.target_location(), "fra-1");
   pb::Migration last;
   Watch(m.id(), &last);
@@ -445,20 +448,26 @@ TEST_F(MigrationProcessTest, AnEmergencyPromotionMovesTrafficAndFencesTheOldPrim
       now.primary().endpoint().substr(0, now.primary().endpoint().rfind(':'));
   EXPECT_TRUE(absl::StrContains(HaproxyTarget(), " " + new_ip + " ")) << HaproxyTarget();
 
-  // The old primary comes back (its agent restarts it as it was, read-write): fenced read-only,
-  // then re-synced as the shadow.
+  // The old primary comes back (its agent restarts it as it was, read-write, with a lease that
+  // ran out): it refuses writes until its agent learns that the epoch moved on and fences it,
+  // then it is re-synced as the shadow. A client that still uses its address never gets a write
+  // acknowledged.
   ASSERT_TRUE(iad.Start().ok());
-  int put = 0, code = 0;
+  int put = 0, code = 0, acknowledged = 0, refused = 0;
   std::string after;
   for (int i = 0; i < 150; ++i) {
     absl::SleepFor(absl::Milliseconds(200));
     put = Put(r.primary().endpoint(), "/split-brain.txt", "must not land");
+    if (put >= 200 && put < 300) ++acknowledged;
+    if (put == 503 || put == 405) ++refused;
     if (put == 405) {
       after = Fetch(r.primary().endpoint(), "/after.txt", &code);
       if (after == "new primary") break;
     }
   }
   EXPECT_EQ(put, 405) << "fenced: never a second writer";
+  EXPECT_EQ(acknowledged, 0) << "the old primary acknowledged writes after the promotion";
+  EXPECT_GT(refused, 0);
   EXPECT_EQ(after, "new primary") << "re-synced from the new primary as its shadow";
   EXPECT_EQ(now.shadow().id(), r.primary().id());
 }
