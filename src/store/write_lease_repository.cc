@@ -9,9 +9,10 @@
 namespace shadowplane::store {
 namespace {
 
-// A live read-write primary's or a cutover target's row may hold a lease; nothing else may.
+// Whoever was granted the current epoch (with the epoch checks) holds the lease while it is live
+// and recorded read-write, whatever its role: a grant comes before the migration's swap of roles.
 constexpr char kWriterCondition[] =
-    "NOT i.read_only AND i.role IN ('primary', 'target') AND i.state NOT IN ('stopped', 'failed') "
+    "NOT i.read_only AND i.state NOT IN ('stopped', 'failed') "
     "AND r.state IN ('pending', 'active')";
 
 const std::string& LeaseSelect() {
