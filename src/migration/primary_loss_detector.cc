@@ -93,6 +93,10 @@ absl::StatusOr<int> PrimaryLossDetector::RunOnce() {
   int started = 0;
   for (const store::InstanceLease& lost : *silent) {
     if (lost.held()) continue;  // cannot be, as the timeout is at least the lease; never promote
+    // One failover per primary and epoch, however many passes see it.
+    const std::string request_id =
+        absl::StrCat("failover-", lost.instance_id, "-", lost.write_epoch);
+    if (lost.migrating == request_id) continue;  // failing over already
     auto blocked = [&](const char* reason, const absl::Status& why) {
       if (blocked_ != nullptr) blocked_->Add({{"reason", reason}}).Increment();
       LOG_EVENT(kError, "lost primary cannot fail over")
@@ -130,9 +134,15 @@ absl::StatusOr<int> PrimaryLossDetector::RunOnce() {
                   absl::StrCat("shadow ", shadow.id, " at ", shadow.location, " is not running")));
       continue;
     }
+    if (!lost.migrating.empty()) {
+      // A move in progress holds the resource; it fails or rolls back after its step deadline,
+      // and the next pass fails over.
+      blocked("migrating", absl::FailedPreconditionError(
+                               absl::StrCat("migration ", lost.migrating, " holds the resource")));
+      continue;
+    }
     MigrateSpec spec;
-    // One failover per primary and epoch, however many passes see it.
-    spec.request_id = absl::StrCat("failover-", lost.instance_id, "-", lost.write_epoch);
+    spec.request_id = request_id;
     spec.reservation_id = lost.reservation_id;
     spec.kind = "emergency";
     spec.reason = absl::StrCat("primary lost (", LossCauseName(cause), "): write lease unrenewed ",

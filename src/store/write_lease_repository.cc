@@ -21,6 +21,8 @@ const std::string& LeaseSelect() {
       "r.primary_epoch, ",
       SP_SQL_UTC("i.lease_expires_at"), ", ", SP_SQL_UTC("i.lease_renewed_at"), ", ",
       SP_SQL_UTC("clock_timestamp()"),
+      ", (SELECT m.request_id FROM migrations m WHERE m.resource_id = i.resource_id AND m.state "
+      "NOT IN ('DONE', 'ROLLED_BACK', 'FAILED') LIMIT 1)"
       " FROM instances i JOIN reservations r ON r.resource_id = i.resource_id "));
   return *sql;
 }
@@ -37,6 +39,7 @@ InstanceLease LeaseFromRow(const pqxx::row& row) {
   if (!row[7].is_null()) l.expires_at = FromSqlTime(row[7].as<std::string>());
   if (!row[8].is_null()) l.renewed_at = FromSqlTime(row[8].as<std::string>());
   l.database_now = FromSqlTime(row[9].as<std::string>());
+  if (!row[10].is_null()) l.migrating = row[10].as<std::string>();
   return l;
 }
 

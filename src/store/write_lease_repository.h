@@ -48,6 +48,7 @@ struct InstanceLease {
   std::optional<absl::Time> expires_at;  // on the database's clock
   std::optional<absl::Time> renewed_at;
   absl::Time database_now;  // when it was read, on the same clock
+  std::string migrating;    // request_id of the resource's unfinished migration, if any
   // True while the recorded lease may still be held (expires_at after database_now).
   bool held() const { return expires_at.has_value() && *expires_at > database_now; }
 };

@@ -9,6 +9,8 @@
 #include "common/clock.h"
 #include "gtest/gtest.h"
 #include "migration/migration_manager.h"
+#include "migration/primary_loss_detector.h"
+#include "prometheus/registry.h"
 #include "reservation/reservation_manager.h"
 #include "store/cutover_repository.h"
 #include "store/traffic_switch_repository.h"
@@ -294,6 +296,68 @@ TEST_F(MigratorTest, AForcedEmergencyWaitsOutTheUnreachablePrimarysLeaseBeforePr
   EXPECT_EQ(rest.state, MigrationState::kDone);
   EXPECT_FALSE(compute_.instances().at(reservation_.shadow.id).read_only);
   EXPECT_EQ(write_leases_->Lease(reservation_.primary.id)->primary_epoch, 2);
+}
+
+// The primary loss detector: a primary is failed over only once its lease went unrenewed for the
+// timeout and ran out, once per primary and epoch, and the probes name the cause.
+TEST_F(MigratorTest, ALostPrimaryIsFailedOverOnceAfterItsLeaseRanOut) {
+  PrimaryLossOptions options;
+  options.loss_timeout = absl::Hours(1);
+  options.probe_timeout = absl::Milliseconds(200);
+  prometheus::Registry registry;
+  PrimaryLossDetector patient(write_leases_.get(), reservations_.get(), &compute_, manager_.get(),
+                              options, nullptr);
+  auto started = patient.RunOnce();
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_EQ(*started, 0) << "renewed a moment ago";
+
+  compute_.FailAt("fra-1", absl::UnavailableError("location lost"));
+  options.loss_timeout = absl::ZeroDuration();
+  PrimaryLossDetector detector(write_leases_.get(), reservations_.get(), &compute_, manager_.get(),
+                               options, &registry);
+  started = detector.RunOnce();
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_EQ(*started, 0) << "its lease still holds: it may still be taking writes";
+
+  ASSERT_TRUE(ExpireWriteLease(reservation_.primary.id).ok());
+  options.auto_failover = false;
+  PrimaryLossDetector reporter(write_leases_.get(), reservations_.get(), &compute_, manager_.get(),
+                               options, nullptr);
+  started = reporter.RunOnce();
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(*started, 0) << "auto failover off: reported only";
+  EXPECT_TRUE(manager_->List(store::MigrationFilter{})->empty());
+
+  started = detector.RunOnce();
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_EQ(*started, 1);
+  started = detector.RunOnce();
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(*started, 0) << "failing over already";
+  auto listed = manager_->List(store::MigrationFilter{});
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  store::MigrationRecord m = listed->front();
+  EXPECT_EQ(m.request_id, absl::StrCat("failover-", reservation_.primary.id, "-1"));
+  EXPECT_EQ(m.kind, "emergency");
+  EXPECT_TRUE(absl::StrContains(m.reason, "location_lost")) << m.reason;
+  bool counted = false;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "shadowplane_failovers_started_total") continue;
+    for (const auto& metric : family.metric) {
+      counted |= metric.label[0].value == "location_lost" && metric.counter.value == 1;
+    }
+  }
+  EXPECT_TRUE(counted);
+
+  absl::Status failed;
+  Run(m, &failed);
+  ASSERT_TRUE(failed.ok()) << failed;
+  EXPECT_EQ(m.state, MigrationState::kDone);
+  EXPECT_EQ(placements_->Get(reservation_.id)->primary.id, reservation_.shadow.id);
+  started = detector.RunOnce();
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(*started, 0) << "the new primary holds the lease its promotion granted";
 }
 
 TEST_F(MigratorTest, RequestsTheManagerCannotTakeAreRefusedWithTheirReason) {
