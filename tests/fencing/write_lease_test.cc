@@ -10,6 +10,7 @@
 #include "store/write_lease_repository.h"
 #include "support/fake_providers.h"
 #include "support/test_database.h"
+#include "support/write_fencing.h"
 
 namespace shadowplane::fencing {
 namespace {
@@ -24,11 +25,9 @@ class WriteLeaseTest : public testing::MigratedDatabaseTest {
     ASSERT_TRUE(SeedFrankfurtAndVirginia().ok());
     reservations_ = std::make_unique<store::ReservationRepository>(pool_.get());
     locations_ = std::make_unique<store::LocationRepository>(pool_.get());
-    leases_ = std::make_unique<store::WriteLeaseRepository>(pool_.get());
-    writes_ =
-        std::make_unique<WriteAuthority>(leases_.get(), &compute_, &clock_, absl::Seconds(10));
+    fencing_ = std::make_unique<testing::WriteFencing>(pool_.get(), &compute_, &clock_);
     manager_ = std::make_unique<reservation::ReservationManager>(
-        reservations_.get(), locations_.get(), &compute_, writes_.get(), &clock_,
+        reservations_.get(), locations_.get(), &compute_, &fencing_->writes, &clock_,
         reservation::ReservationOptions(), nullptr);
     reservation::ReserveSpec spec;
     spec.request_id = "web-1";
@@ -43,7 +42,7 @@ class WriteLeaseTest : public testing::MigratedDatabaseTest {
 
   store::LeaseRenewal Renew(const store::InstanceRecord& i, const std::string& location,
                             int64_t epoch) {
-    auto renewal = leases_->Renew(i.id, location, epoch, absl::Seconds(10));
+    auto renewal = fencing_->leases.Renew(i.id, location, epoch, absl::Seconds(10));
     EXPECT_TRUE(renewal.ok()) << renewal.status();
     return renewal.value_or(store::LeaseRenewal{});
   }
@@ -52,8 +51,7 @@ class WriteLeaseTest : public testing::MigratedDatabaseTest {
   testing::FakeComputeProvider compute_;
   std::unique_ptr<store::ReservationRepository> reservations_;
   std::unique_ptr<store::LocationRepository> locations_;
-  std::unique_ptr<store::WriteLeaseRepository> leases_;
-  std::unique_ptr<WriteAuthority> writes_;
+  std::unique_ptr<testing::WriteFencing> fencing_;
   std::unique_ptr<reservation::ReservationManager> manager_;
   store::ReservationRecord reservation_;
 };
@@ -61,7 +59,7 @@ class WriteLeaseTest : public testing::MigratedDatabaseTest {
 TEST_F(WriteLeaseTest, ANewPrimaryIsGrantedTheFirstEpochAndALeaseTheShadowNone) {
   const auto& primary = reservation_.primary;
   const auto& shadow = reservation_.shadow;
-  auto lease = leases_->Lease(primary.id);
+  auto lease = fencing_->leases.Lease(primary.id);
   ASSERT_TRUE(lease.ok()) << lease.status();
   EXPECT_EQ(lease->primary_epoch, 1);
   EXPECT_EQ(lease->write_epoch, 1);
@@ -70,7 +68,7 @@ TEST_F(WriteLeaseTest, ANewPrimaryIsGrantedTheFirstEpochAndALeaseTheShadowNone) 
   EXPECT_EQ(instances.at(primary.id).epoch, 1);
   EXPECT_GT(instances.at(primary.id).write_lease_left, absl::Seconds(5));
   EXPECT_EQ(instances.at(shadow.id).write_lease_left, absl::ZeroDuration());
-  auto shadow_lease = leases_->Lease(shadow.id);
+  auto shadow_lease = fencing_->leases.Lease(shadow.id);
   ASSERT_TRUE(shadow_lease.ok());
   EXPECT_FALSE(shadow_lease->held());
 }
@@ -88,17 +86,17 @@ TEST_F(WriteLeaseTest, OnlyTheCurrentWriterAtItsOwnLocationIsRenewed) {
   EXPECT_EQ(Renew(primary, primary.location, 7).verdict, LeaseVerdict::kNotWriter)
       << "an epoch that never was";
   auto unknown =
-      leases_->Renew("bbbbbbbb-0000-4000-8000-00000000ffff", "fra-1", 1, absl::Seconds(10));
+      fencing_->leases.Renew("bbbbbbbb-0000-4000-8000-00000000ffff", "fra-1", 1, absl::Seconds(10));
   ASSERT_TRUE(unknown.ok()) << unknown.status();
   EXPECT_EQ(unknown->verdict, LeaseVerdict::kNotWriter);
-  EXPECT_EQ(leases_->Lease("bbbbbbbb-0000-4000-8000-00000000ffff").status().code(),
+  EXPECT_EQ(fencing_->leases.Lease("bbbbbbbb-0000-4000-8000-00000000ffff").status().code(),
             absl::StatusCode::kNotFound);
 }
 
 TEST_F(WriteLeaseTest, AHandoverMovesTheEpochOnAndTheOldWriterIsSuperseded) {
   const auto& primary = reservation_.primary;
   const auto& shadow = reservation_.shadow;
-  auto handed = writes_->Grant(shadow, /*new_epoch=*/true);
+  auto handed = fencing_->writes.Grant(shadow, /*new_epoch=*/true);
   ASSERT_TRUE(handed.ok()) << handed.status();
   EXPECT_EQ(compute_.instances().at(shadow.id).epoch, 2);
   EXPECT_FALSE(compute_.instances().at(shadow.id).read_only);
@@ -111,19 +109,20 @@ TEST_F(WriteLeaseTest, AHandoverMovesTheEpochOnAndTheOldWriterIsSuperseded) {
       << "its own older epoch";
 
   // The old primary cannot be handed writes again in the epoch it lost, only by a new grant.
-  const absl::Status again = leases_->Grant(primary.id, /*new_epoch=*/false, clock_.Now()).status();
+  const absl::Status again =
+      fencing_->leases.Grant(primary.id, /*new_epoch=*/false, clock_.Now()).status();
   EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition) << again;
-  auto back = leases_->Grant(primary.id, /*new_epoch=*/true, clock_.Now());
+  auto back = fencing_->leases.Grant(primary.id, /*new_epoch=*/true, clock_.Now());
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, 3);
   EXPECT_EQ(Renew(shadow, shadow.location, 2).verdict, LeaseVerdict::kSuperseded);
 }
 
 TEST_F(WriteLeaseTest, AWriterWhoseRenewalsStoppedIsSilent) {
-  auto none = leases_->Silent(absl::Hours(1), 10);
+  auto none = fencing_->leases.Silent(absl::Hours(1), 10);
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_TRUE(none->empty()) << "renewed a moment ago";
-  auto silent = leases_->Silent(absl::ZeroDuration(), 10);
+  auto silent = fencing_->leases.Silent(absl::ZeroDuration(), 10);
   ASSERT_TRUE(silent.ok()) << silent.status();
   ASSERT_EQ(silent->size(), 1u) << "the primary, not the shadow";
   EXPECT_EQ(silent->front().instance_id, reservation_.primary.id);
@@ -133,13 +132,13 @@ TEST_F(WriteLeaseTest, AWriterWhoseRenewalsStoppedIsSilent) {
 
 TEST_F(WriteLeaseTest, ALostLeaseIsRecordedNoLongerHeld) {
   ASSERT_TRUE(ExpireWriteLease(reservation_.primary.id).ok());
-  auto lease = leases_->Lease(reservation_.primary.id);
+  auto lease = fencing_->leases.Lease(reservation_.primary.id);
   ASSERT_TRUE(lease.ok());
   EXPECT_FALSE(lease->held());
   EXPECT_EQ(Renew(reservation_.primary, reservation_.primary.location, 1).verdict,
             LeaseVerdict::kGranted)
       << "still the writer: a renewal after a gap is granted again";
-  lease = leases_->Lease(reservation_.primary.id);
+  lease = fencing_->leases.Lease(reservation_.primary.id);
   EXPECT_TRUE(lease->held());
 }
 

@@ -17,6 +17,7 @@
 #include "support/fake_providers.h"
 #include "support/fake_target_sync.h"
 #include "support/test_database.h"
+#include "support/write_fencing.h"
 
 namespace shadowplane::migration {
 namespace {
@@ -47,15 +48,13 @@ class MigratorTest : public testing::MigratedDatabaseTest {
     switcher_ =
         std::make_unique<traffic::TrafficSwitcher>(&traffic_, switches_.get(), &clock_, nullptr);
     freeze_model_ = std::make_unique<FreezeModelKeeper>(cutovers_.get(), &clock_);
-    write_leases_ = std::make_unique<store::WriteLeaseRepository>(pool_.get());
-    writes_ = std::make_unique<fencing::WriteAuthority>(write_leases_.get(), &compute_, &clock_,
-                                                        absl::Seconds(10));
+    fencing_ = std::make_unique<testing::WriteFencing>(pool_.get(), &compute_, &clock_);
     placements_ = std::make_unique<reservation::ReservationManager>(
-        reservations_.get(), locations_.get(), &compute_, writes_.get(), &clock_,
+        reservations_.get(), locations_.get(), &compute_, &fencing_->writes, &clock_,
         reservation::ReservationOptions(), nullptr, &traffic_);
     manager_ =
         std::make_unique<MigrationManager>(migrations_.get(), reservations_.get(), locations_.get(),
-                                           write_leases_.get(), &clock_, nullptr);
+                                           &fencing_->leases, &clock_, nullptr);
     options_.max_precopy_rounds = 5;
     options_.observe_window = absl::Hours(1);
     Build();
@@ -74,7 +73,7 @@ class MigratorTest : public testing::MigratedDatabaseTest {
   void Build() {
     migrator_ = std::make_unique<Migrator>(migrations_.get(), reservations_.get(), locations_.get(),
                                            forecasts_.get(), telemetry_.get(), &compute_,
-                                           writes_.get(), &sync_, &traffic_, switcher_.get(),
+                                           &fencing_->writes, &sync_, &traffic_, switcher_.get(),
                                            freeze_model_.get(), &clock_, options_, nullptr);
   }
 
@@ -124,8 +123,7 @@ class MigratorTest : public testing::MigratedDatabaseTest {
   std::unique_ptr<store::TrafficSwitchRepository> switches_;
   std::unique_ptr<traffic::TrafficSwitcher> switcher_;
   std::unique_ptr<FreezeModelKeeper> freeze_model_;
-  std::unique_ptr<store::WriteLeaseRepository> write_leases_;
-  std::unique_ptr<fencing::WriteAuthority> writes_;
+  std::unique_ptr<testing::WriteFencing> fencing_;
   std::unique_ptr<reservation::ReservationManager> placements_;
   std::unique_ptr<MigrationManager> manager_;
   std::unique_ptr<Migrator> migrator_;
@@ -227,7 +225,8 @@ TEST_F(MigratorTest, AnEmergencyPromotesTheShadowWithoutTheSourceAndFencesItWhen
   ASSERT_TRUE(ExpireWriteLease(reservation_.primary.id).ok());
   auto m = manager_->Migrate(spec);
   ASSERT_TRUE(m.ok()) << m.status();
-  EXPECT_EQ(write_leases_->Lease(reservation_.primary.id)->primary_epoch, 1) << "not yet promoted";
+  EXPECT_EQ(fencing_->leases.Lease(reservation_.primary.id)->primary_epoch, 1)
+      << "not yet promoted";
   absl::Status failed;
   const std::vector<std::string> states = Run(*m, &failed);
   ASSERT_TRUE(failed.ok()) << failed;
@@ -241,7 +240,7 @@ TEST_F(MigratorTest, AnEmergencyPromotesTheShadowWithoutTheSourceAndFencesItWhen
   auto after = placements_->Get(reservation_.id);
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->primary.id, reservation_.shadow.id);
-  EXPECT_EQ(write_leases_->Lease(after->primary.id)->primary_epoch, 2)
+  EXPECT_EQ(fencing_->leases.Lease(after->primary.id)->primary_epoch, 2)
       << "the promotion moved the epoch on";
   const auto instances = compute_.instances();
   EXPECT_FALSE(instances.at(reservation_.shadow.id).read_only);
@@ -287,7 +286,7 @@ TEST_F(MigratorTest, AForcedEmergencyWaitsOutTheUnreachablePrimarysLeaseBeforePr
   EXPECT_LE(waited, absl::Seconds(11));
   EXPECT_EQ(step->migration.state, MigrationState::kPromoting);
   EXPECT_TRUE(compute_.instances().at(reservation_.shadow.id).read_only) << "not before the lease";
-  EXPECT_EQ(write_leases_->Lease(reservation_.primary.id)->primary_epoch, 1);
+  EXPECT_EQ(fencing_->leases.Lease(reservation_.primary.id)->primary_epoch, 1);
   ASSERT_TRUE(ExpireWriteLease(reservation_.primary.id).ok());  // the lease has run out
   store::MigrationRecord rest = step->migration;
   absl::Status failed;
@@ -295,7 +294,7 @@ TEST_F(MigratorTest, AForcedEmergencyWaitsOutTheUnreachablePrimarysLeaseBeforePr
   ASSERT_TRUE(failed.ok()) << failed;
   EXPECT_EQ(rest.state, MigrationState::kDone);
   EXPECT_FALSE(compute_.instances().at(reservation_.shadow.id).read_only);
-  EXPECT_EQ(write_leases_->Lease(reservation_.primary.id)->primary_epoch, 2);
+  EXPECT_EQ(fencing_->leases.Lease(reservation_.primary.id)->primary_epoch, 2);
 }
 
 // The primary loss detector: a primary is failed over only once its lease went unrenewed for the
@@ -305,7 +304,7 @@ TEST_F(MigratorTest, ALostPrimaryIsFailedOverOnceAfterItsLeaseRanOut) {
   options.loss_timeout = absl::Hours(1);
   options.probe_timeout = absl::Milliseconds(200);
   prometheus::Registry registry;
-  PrimaryLossDetector patient(write_leases_.get(), reservations_.get(), &compute_, manager_.get(),
+  PrimaryLossDetector patient(&fencing_->leases, reservations_.get(), &compute_, manager_.get(),
                               options, nullptr);
   auto started = patient.RunOnce();
   ASSERT_TRUE(started.ok()) << started.status();
@@ -313,7 +312,7 @@ TEST_F(MigratorTest, ALostPrimaryIsFailedOverOnceAfterItsLeaseRanOut) {
 
   compute_.FailAt("fra-1", absl::UnavailableError("location lost"));
   options.loss_timeout = absl::ZeroDuration();
-  PrimaryLossDetector detector(write_leases_.get(), reservations_.get(), &compute_, manager_.get(),
+  PrimaryLossDetector detector(&fencing_->leases, reservations_.get(), &compute_, manager_.get(),
                                options, &registry);
   started = detector.RunOnce();
   ASSERT_TRUE(started.ok()) << started.status();
@@ -321,7 +320,7 @@ TEST_F(MigratorTest, ALostPrimaryIsFailedOverOnceAfterItsLeaseRanOut) {
 
   ASSERT_TRUE(ExpireWriteLease(reservation_.primary.id).ok());
   options.auto_failover = false;
-  PrimaryLossDetector reporter(write_leases_.get(), reservations_.get(), &compute_, manager_.get(),
+  PrimaryLossDetector reporter(&fencing_->leases, reservations_.get(), &compute_, manager_.get(),
                                options, nullptr);
   started = reporter.RunOnce();
   ASSERT_TRUE(started.ok());

@@ -25,6 +25,7 @@
 #include "store/telemetry_repository.h"
 #include "support/fake_providers.h"
 #include "support/test_database.h"
+#include "support/write_fencing.h"
 
 namespace shadowplane::planner {
 
@@ -42,11 +43,9 @@ class PlanServiceTest : public testing::MigratedDatabaseTest {
     migrations_ = std::make_unique<store::MigrationRepository>(pool_.get());
     forecasts_ = std::make_unique<store::ForecastRepository>(pool_.get());
     telemetry_ = std::make_unique<store::TelemetryRepository>(pool_.get());
-    write_leases_ = std::make_unique<store::WriteLeaseRepository>(pool_.get());
-    writes_ = std::make_unique<fencing::WriteAuthority>(write_leases_.get(), &compute_, &clock_,
-                                                        absl::Seconds(10));
+    fencing_ = std::make_unique<testing::WriteFencing>(pool_.get(), &compute_, &clock_);
     placements_ = std::make_unique<reservation::ReservationManager>(
-        reservations_.get(), locations_.get(), &compute_, writes_.get(), &clock_,
+        reservations_.get(), locations_.get(), &compute_, &fencing_->writes, &clock_,
         reservation::ReservationOptions(), nullptr);
     forecaster_ = std::make_unique<forecast::Forecaster>(telemetry_.get(), &clock_,
                                                          forecast::ForecasterOptions(), nullptr);
@@ -163,8 +162,7 @@ class PlanServiceTest : public testing::MigratedDatabaseTest {
   std::unique_ptr<store::MigrationRepository> migrations_;
   std::unique_ptr<store::ForecastRepository> forecasts_;
   std::unique_ptr<store::TelemetryRepository> telemetry_;
-  std::unique_ptr<store::WriteLeaseRepository> write_leases_;
-  std::unique_ptr<fencing::WriteAuthority> writes_;
+  std::unique_ptr<testing::WriteFencing> fencing_;
   std::unique_ptr<reservation::ReservationManager> placements_;
   std::unique_ptr<forecast::Forecaster> forecaster_;
   std::unique_ptr<forecast::Predictor> predictor_;

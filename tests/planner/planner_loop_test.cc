@@ -25,7 +25,7 @@ class PlannerLoopTest : public PlanServiceTest {
     if (HasFatalFailure()) return;
     leases_ = std::make_unique<store::LeaseStore>(pool_.get());
     manager_ = std::make_unique<migration::MigrationManager>(migrations_.get(), reservations_.get(),
-                                                             locations_.get(), write_leases_.get(),
+                                                             locations_.get(), &fencing_->leases,
                                                              &clock_, nullptr);
     start_move_ = [this](const MoveOrder& order) -> absl::StatusOr<std::string> {
       migration::MigrateSpec spec;

@@ -12,6 +12,7 @@
 #include "planner/planner_overrides_codec.h"
 #include "support/fake_providers.h"
 #include "support/test_database.h"
+#include "support/write_fencing.h"
 
 namespace shadowplane::reservation {
 namespace {
@@ -24,12 +25,10 @@ class ReservationManagerTest : public testing::MigratedDatabaseTest {
     reservations_ = std::make_unique<store::ReservationRepository>(pool_.get());
     locations_ = std::make_unique<store::LocationRepository>(pool_.get());
     ReservationOptions options;
-    write_leases_ = std::make_unique<store::WriteLeaseRepository>(pool_.get());
-    writes_ = std::make_unique<fencing::WriteAuthority>(write_leases_.get(), &compute_, &clock_,
-                                                        absl::Seconds(10));
-    manager_ =
-        std::make_unique<ReservationManager>(reservations_.get(), locations_.get(), &compute_,
-                                             writes_.get(), &clock_, options, nullptr, &traffic_);
+    fencing_ = std::make_unique<testing::WriteFencing>(pool_.get(), &compute_, &clock_);
+    manager_ = std::make_unique<ReservationManager>(reservations_.get(), locations_.get(),
+                                                    &compute_, &fencing_->writes, &clock_, options,
+                                                    nullptr, &traffic_);
   }
 
   ReserveSpec Spec(const std::string& request_id) {
@@ -46,8 +45,7 @@ class ReservationManagerTest : public testing::MigratedDatabaseTest {
   testing::FakeTrafficProvider traffic_;
   std::unique_ptr<store::ReservationRepository> reservations_;
   std::unique_ptr<store::LocationRepository> locations_;
-  std::unique_ptr<store::WriteLeaseRepository> write_leases_;
-  std::unique_ptr<fencing::WriteAuthority> writes_;
+  std::unique_ptr<testing::WriteFencing> fencing_;
   std::unique_ptr<ReservationManager> manager_;
 };
 
@@ -232,7 +230,7 @@ TEST_F(ReservationManagerTest, TheReconcilePassFencesAWritableShadowButNotOneJus
     if (id != shadow || promoted) return;
     promoted = true;
     ASSERT_TRUE(reservations_->SetInstanceReadOnly(shadow, false, clock_.Now()).ok());
-    ASSERT_TRUE(writes_->Grant(r->shadow, /*new_epoch=*/true).ok());
+    ASSERT_TRUE(fencing_->writes.Grant(r->shadow, /*new_epoch=*/true).ok());
   });
   ASSERT_TRUE(manager_->ReconcileOnce().ok());
   compute_.OnDescribe(nullptr);

@@ -13,6 +13,7 @@
 #include "reservation/reservation_manager.h"
 #include "support/fake_providers.h"
 #include "support/test_database.h"
+#include "support/write_fencing.h"
 
 namespace shadowplane::shadow {
 namespace {
@@ -27,11 +28,9 @@ class ShadowSyncerTest : public testing::MigratedDatabaseTest {
     locations_ = std::make_unique<store::LocationRepository>(pool_.get());
     inventory_ = std::make_unique<store::InventoryStore>(pool_.get());
     runs_ = std::make_unique<store::SyncRunRepository>(pool_.get());
-    write_leases_ = std::make_unique<store::WriteLeaseRepository>(pool_.get());
-    writes_ = std::make_unique<fencing::WriteAuthority>(write_leases_.get(), &compute_, &clock_,
-                                                        absl::Seconds(10));
+    fencing_ = std::make_unique<testing::WriteFencing>(pool_.get(), &compute_, &clock_);
     placements_ = std::make_unique<reservation::ReservationManager>(
-        reservations_.get(), locations_.get(), &compute_, writes_.get(), &clock_,
+        reservations_.get(), locations_.get(), &compute_, &fencing_->writes, &clock_,
         reservation::ReservationOptions(), nullptr);
     ShadowSyncerOptions options;
     options.round_timeout = absl::Seconds(5);
@@ -55,8 +54,7 @@ class ShadowSyncerTest : public testing::MigratedDatabaseTest {
   std::unique_ptr<store::LocationRepository> locations_;
   std::unique_ptr<store::InventoryStore> inventory_;
   std::unique_ptr<store::SyncRunRepository> runs_;
-  std::unique_ptr<store::WriteLeaseRepository> write_leases_;
-  std::unique_ptr<fencing::WriteAuthority> writes_;
+  std::unique_ptr<testing::WriteFencing> fencing_;
   std::unique_ptr<reservation::ReservationManager> placements_;
   std::unique_ptr<ShadowSyncer> syncer_;
   store::ReservationRecord reservation_;
