@@ -3,10 +3,12 @@
 // is started again, and the migration must end DONE or ROLLED_BACK by itself with exactly one
 // read-write primary, HAProxy pointing at it, and every acknowledged client write on it.
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -139,6 +141,23 @@ class MigrationCrashTest : public testing::MigrationTest {
               << log_.failures << " unanswered, acknowledged by:";
     for (const auto& [by, n] : log_.answered_by) std::cout << " " << by << " " << n;
     std::cout << "\n";
+    if (log_.requests > 0) {
+      // "No acknowledged write lost" means something only when writes were acknowledged: on
+      // both sides of the fault where there was one.
+      int before = 0, after = 0;
+      for (int i = 0; i < log_.requests; ++i) {
+        if (log_.acknowledged.count(absl::StrCat("/live/k-", i)) == 0) continue;
+        (log_.starts[i] < fault_at_ ? before : after)++;
+      }
+      std::cout << "acknowledged " << before << " writes before the fault, " << after
+                << " after it\n";
+      if (fault_at_ != absl::InfiniteFuture()) {
+        EXPECT_GE(before, 5) << "writes acknowledged before the fault";
+        EXPECT_GE(after, 5) << "writes acknowledged after the fault";
+      } else {
+        EXPECT_GE(before, 10) << "writes acknowledged";
+      }
+    }
     pb::Reservation now;
     ASSERT_TRUE(GetReservation(r.id(), &now).ok());
     std::vector<std::string> writable;
@@ -160,9 +179,31 @@ class MigrationCrashTest : public testing::MigrationTest {
     EXPECT_EQ(missing, 0) << "of " << log_.acknowledged.size()
                           << " acknowledged writes; the first, with who acknowledged them: "
                           << absl::StrJoin(lost, ", ");
-    std::ifstream in(seed_ + "/blobs/b-3.bin", std::ios::binary);
-    const std::string blob((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    EXPECT_EQ(Fetch(now.primary().endpoint(), "/blobs/b-3.bin", &code), blob);
+    // The whole seed, file by file.
+    int seed_files = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(seed_)) {
+      if (!entry.is_regular_file()) continue;
+      ++seed_files;
+      std::ifstream in(entry.path(), std::ios::binary);
+      const std::string data((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+      const std::string path = "/" + std::filesystem::relative(entry.path(), seed_).string();
+      EXPECT_EQ(Fetch(now.primary().endpoint(), path, &code), data) << path;
+    }
+    EXPECT_GE(seed_files, 6);
+    // Exactly one writer, asked of the instances themselves: every other one refuses a write
+    // (or passes it on to the primary).
+    for (const auto& i : LiveInstances(r.resource_id())) {
+      if (i.instance_id == now.primary().id()) continue;
+      const size_t colon = i.endpoint.rfind(':');
+      httplib::Client client(i.endpoint.substr(0, colon), std::stoi(i.endpoint.substr(colon + 1)));
+      client.set_connection_timeout(1, 0);
+      client.set_read_timeout(2, 0);
+      auto res = client.Put("/one-writer.txt", "x", "text/plain");
+      const bool took = res && res->status >= 200 && res->status < 300 &&
+                        !res->has_header("X-Shadowplane-Forwarded-To");
+      EXPECT_FALSE(took) << i.instance_id << " at " << i.endpoint << " took a write";
+    }
     EXPECT_EQ(Put(now.primary().endpoint(), "/after-recovery.txt"), 201);
     if (state == "ROLLED_BACK") {
       // The shadow is intact: the same instance, read-only, at shadow capacity.
@@ -179,6 +220,7 @@ class MigrationCrashTest : public testing::MigrationTest {
   }
 
   std::atomic<bool> stop_{false};
+  absl::Time fault_at_ = absl::InfiniteFuture();  // when the server died at the fault point
   testing::WriterLog log_;
   std::thread writer_;
 };
@@ -230,6 +272,7 @@ TEST_P(MigrationFaultTest, TheMigrationFinishesByItselfAfterTheServerDiesThere) 
   // It dies at the point...
   const std::optional<int> died = server_->WaitForExit(absl::Seconds(60));
   ASSERT_TRUE(died.has_value()) << c.point << " was never reached\n" << server_->Output();
+  fault_at_ = absl::Now();
   EXPECT_TRUE(absl::StrContains(server_->Output(), "fault point reached")) << server_->Output();
   // ...and the migration finishes once a server runs again (after the dead one's lease expired).
   server_.reset();
