@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "migration/migration_fixture.h"
 #include "providers/compute/local/local_compute_provider.h"
+#include "providers/traffic/haproxy/runtime_api.h"
 #include "support/server_client.h"
 
 namespace shadowplane {
@@ -167,8 +168,19 @@ class MigrationCrashTest : public testing::MigrationTest {
     EXPECT_EQ(writable, std::vector<std::string>{now.primary().id()})
         << "one read-write primary; the recorded primary is " << now.primary().id();
     EXPECT_EQ(now.primary().id(), primary_id);
-    const std::string ip = now.primary().endpoint().substr(0, now.primary().endpoint().rfind(':'));
-    EXPECT_TRUE(absl::StrContains(HaproxyTarget(), " " + ip + " ")) << HaproxyTarget();
+    // HAProxy's serving slot, read back field by field: in service, at the primary's address
+    // and port.
+    auto rows = providers::haproxy::ParseServersState(HaproxyTarget());
+    ASSERT_TRUE(rows.ok()) << rows.status() << "\n" << HaproxyTarget();
+    int slots = 0;
+    for (auto& row : *rows) {
+      if (row["srv_name"] != "live") continue;
+      ++slots;
+      EXPECT_EQ(std::atoi(row["srv_admin_state"].c_str()) & 0x23, 0) << "in maintenance";
+      EXPECT_EQ(row["srv_addr"] + ":" + row["srv_port"], now.primary().endpoint())
+          << HaproxyTarget();
+    }
+    EXPECT_EQ(slots, 1) << HaproxyTarget();
     int code = 0;
     int missing = 0;
     std::vector<std::string> lost;
