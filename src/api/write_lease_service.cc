@@ -25,7 +25,9 @@ pb::LeaseAnswer::Verdict ToProto(store::LeaseVerdict verdict) {
   return pb::LeaseAnswer::NOT_WRITER;
 }
 
-absl::Status Validate(const pb::RenewWriteLeasesRequest& request) {
+}  // namespace
+
+absl::Status ValidateRenewal(const pb::RenewWriteLeasesRequest& request) {
   if (request.location().empty() || request.location().size() > 64) {
     return absl::InvalidArgumentError("location must be 1 to 64 characters");
   }
@@ -46,8 +48,6 @@ absl::Status Validate(const pb::RenewWriteLeasesRequest& request) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
 WriteLeaseService::WriteLeaseService(store::WriteLeaseRepository* leases, absl::Duration lease,
                                      WorkerPool* workers, prometheus::Registry* registry)
     : leases_(leases), lease_(lease), workers_(workers) {
@@ -63,7 +63,7 @@ grpc::ServerUnaryReactor* WriteLeaseService::RenewWriteLeases(
     grpc::CallbackServerContext* context, const pb::RenewWriteLeasesRequest* request,
     pb::RenewWriteLeasesResponse* response) {
   return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
-    RETURN_IF_ERROR(Validate(*request));
+    RETURN_IF_ERROR(ValidateRenewal(*request));
     for (const pb::HeldLease& held : request->leases()) {
       ASSIGN_OR_RETURN(
           store::LeaseRenewal renewal,

@@ -4,6 +4,7 @@
 #ifndef SHADOWPLANE_API_WRITE_LEASE_SERVICE_H_
 #define SHADOWPLANE_API_WRITE_LEASE_SERVICE_H_
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/worker_pool.h"
 #include "shadowplane/agent/v1/write_lease.grpc.pb.h"
@@ -20,6 +21,10 @@ namespace shadowplane::api {
 
 // The most leases one call may carry.
 inline constexpr int kMaxLeasesPerRenewal = 4096;
+
+// INVALID_ARGUMENT naming the field: an empty or over-long location, more than
+// kMaxLeasesPerRenewal leases, an instance id that is not a UUID, an epoch below 1.
+absl::Status ValidateRenewal(const shadowplane::agent::v1::RenewWriteLeasesRequest& request);
 
 class WriteLeaseService final : public shadowplane::agent::v1::WriteLeaseService::CallbackService {
  public:
