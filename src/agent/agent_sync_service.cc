@@ -29,7 +29,9 @@ AgentSyncService::AgentSyncService(agent::InstanceManager* manager, AgentSyncOpt
   if (registry != nullptr) {
     rounds_ = &prometheus::BuildCounter()
                    .Name("shadowplane_agent_sync_rounds_total")
-                   .Help("Sync rounds served by this agent, by role (target, source) and result.")
+                   .Help(
+                       "Sync rounds served by this agent, by role (target, source) and result "
+                       "(ok, error, refused: the source was in an older epoch than the target).")
                    .Register(*registry);
     bytes_ = &prometheus::BuildCounter()
                   .Name("shadowplane_agent_sync_bytes_total")
@@ -78,6 +80,11 @@ absl::StatusOr<std::string> AgentSyncService::DataDir(const std::string& instanc
   return view.data_dir;
 }
 
+absl::StatusOr<int64_t> AgentSyncService::Epoch(const std::string& instance_id) {
+  ASSIGN_OR_RETURN(agent::InstanceView view, manager_->Describe(instance_id));
+  return view.config.epoch;
+}
+
 sync::FileStateCache* AgentSyncService::CacheFor(const std::string& instance_id) {
   absl::MutexLock lock(&mu_);
   std::unique_ptr<sync::FileStateCache>& cache = caches_[instance_id];
@@ -93,7 +100,10 @@ grpc::Status AgentSyncService::SyncFrom(grpc::ServerContext* context,
   if (absl::Status s = CheckProtocol(context); !s.ok()) return ToGrpcStatus(s);
   absl::Status status = RunSyncFrom(*request, response);
   if (rounds_ != nullptr) {
-    rounds_->Add({{"role", "target"}, {"result", status.ok() ? "ok" : "error"}}).Increment();
+    const char* result = status.ok()                          ? "ok"
+                         : absl::IsFailedPrecondition(status) ? "refused"
+                                                              : "error";
+    rounds_->Add({{"role", "target"}, {"result", result}}).Increment();
   }
   if (status.ok() && bytes_ != nullptr) {
     const pb::SyncStats& stats = response->stats();
@@ -164,6 +174,9 @@ absl::Status AgentSyncService::RunSyncFrom(const pb::SyncFromRequest& request,
   options.timeout = options_.round_timeout;
   std::vector<std::string> unsigned_files;
   options.unsigned_files = &unsigned_files;
+  options.target_epoch = [this, &request]() -> absl::StatusOr<int64_t> {
+    return Epoch(request.target_instance_id());
+  };
   absl::StatusOr<pb::SyncFromResponse> result = sync::PullTree(options);
   // Even after a failed round, the files it did rebuild are worth signing for the next one.
   warmer_->Enqueue(target_dir, options.cache, unsigned_files);
@@ -179,6 +192,7 @@ grpc::Status AgentSyncService::Pull(
   sync::PullSourceEnvironment env;
   env.data_dir = [this](const std::string& id) { return DataDir(id); };
   env.cache = [this](const std::string& id) { return CacheFor(id); };
+  env.epoch = [this](const std::string& id) { return Epoch(id); };
   env.threads = options_.threads;
   FaultPoint("agent.pull");
   absl::Status status = sync::ServePull(stream, env);

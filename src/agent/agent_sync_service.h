@@ -57,6 +57,7 @@ class AgentSyncService final : public shadowplane::agent::v1::SyncService::Servi
 
  private:
   absl::StatusOr<std::string> DataDir(const std::string& instance_id);
+  absl::StatusOr<int64_t> Epoch(const std::string& instance_id);
   sync::FileStateCache* CacheFor(const std::string& instance_id);
   absl::Status RunSyncFrom(const shadowplane::agent::v1::SyncFromRequest& request,
                            shadowplane::agent::v1::SyncFromResponse* response);

@@ -7,6 +7,7 @@
 #include <deque>
 #include <future>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -148,6 +149,7 @@ class TargetSession {
     const absl::Status manifest = ReceiveManifest();
     scanner.join();
     RETURN_IF_ERROR(manifest);
+    RETURN_IF_ERROR(CheckEpochs());
     ASSIGN_OR_RETURN(TreeScan scan, std::move(local));
     for (const std::string& temp : scan.temporaries)
       RETURN_IF_ERROR(RemovePath(root_fd_.get(), temp));
@@ -172,11 +174,27 @@ class TargetSession {
     // needs only the manifest, so it runs while the source scans its tree for the closing. At a
     // cutover both are inside the write freeze. Should the closing not come, the round fails; what
     // was done here follows the validated manifest and is redone by the next round.
-    finished_tree_ = FinishTree();
+    absl::Status epochs = CheckEpochs();
+    finished_tree_ = epochs.ok() ? FinishTree() : epochs;
     receiver_.join();
     absl::MutexLock lock(&mu_);
     if (!failure_.ok()) return failure_;
     if (!closed_) return absl::UnavailableError("the source ended the stream without closing");
+    return absl::OkStatus();
+  }
+
+  // A stale primary (one whose resource has since been handed to another instance) never
+  // overwrites the instance that took over: a target granted writes in a newer epoch than the
+  // source's refuses the round.
+  absl::Status CheckEpochs() const {
+    if (!options_.target_epoch) return absl::OkStatus();
+    ASSIGN_OR_RETURN(int64_t target, options_.target_epoch());
+    const int64_t source = source_epoch_.value_or(0);
+    if (target > source) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the target instance holds epoch ", target, ", newer than the source's ",
+                       source, ": a stale primary never overwrites the instance that took over"));
+    }
     return absl::OkStatus();
   }
 
@@ -191,6 +209,10 @@ class TargetSession {
       stats_.set_bytes_wire(stats_.bytes_wire() + response.ByteSizeLong());
       if (!response.has_manifest()) {
         return absl::InvalidArgumentError("the source sent data before its manifest ended");
+      }
+      if (!source_epoch_.has_value()) source_epoch_ = response.manifest().source_epoch();
+      if (response.manifest().source_epoch() != *source_epoch_) {
+        return absl::InvalidArgumentError("the source's epoch changed within its manifest");
       }
       for (const v1::Entry& entry : response.manifest().entries()) {
         RETURN_IF_ERROR(ValidateManifestEntry(entry));
@@ -571,6 +593,7 @@ class TargetSession {
   std::vector<Transfer> transfers_;
   std::string target_tree_hash_;
   absl::Status finished_tree_ = absl::UnknownError("the tree was not finished");
+  std::optional<int64_t> source_epoch_;  // from the manifest
   std::thread receiver_;
   // Declared after everything its tasks touch, so that it drains first on destruction.
 

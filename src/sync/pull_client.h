@@ -36,13 +36,18 @@ struct PullOptions {
   // round: those it rebuilt and those it did not need but never signed (to sign them in the
   // background for the next round).
   std::vector<std::string>* unsigned_files = nullptr;
+  // The write epoch the target instance holds now. When set, the round is refused
+  // (FAILED_PRECONDITION) if it is newer than the source's, checked after the manifest arrives and
+  // before anything in the target is written, and again before the round's deletions.
+  std::function<absl::StatusOr<int64_t>()> target_epoch;
 };
 
 // Runs one round. The response carries the statistics, the dirty set and both tree hashes; a
 // FINAL round whose hashes differ is still a response (the caller decides). Errors:
 // INVALID_ARGUMENT for a bad manifest from the source (path traversal, links as parents),
 // DATA_LOSS for a corrupt or truncated delta, RESOURCE_EXHAUSTED when the target disk is full,
-// UNAVAILABLE when the source cannot be reached; the files already rebuilt stay (each complete),
+// UNAVAILABLE when the source cannot be reached, FAILED_PRECONDITION when the source is in an older
+// epoch than the target; the files already rebuilt stay (each complete),
 // the rest keep their old versions.
 absl::StatusOr<shadowplane::agent::v1::SyncFromResponse> PullTree(const PullOptions& options);
 

@@ -62,6 +62,9 @@ class SourceSession {
     }
     ASSIGN_OR_RETURN(std::string root, env_.data_dir(open.instance_id()));
     cache_ = env_.cache(open.instance_id());
+    if (env_.epoch) {
+      ASSIGN_OR_RETURN(epoch_, env_.epoch(open.instance_id()));
+    }
     ASSIGN_OR_RETURN(root_fd_, OpenDirectory(root));
     ASSIGN_OR_RETURN(TreeScan scan, ScanTree(root_fd_.get()));
     opening_ = std::move(scan.entries);
@@ -99,6 +102,7 @@ class SourceSession {
   absl::Status SendManifest() {
     v1::PullResponse response;
     v1::Manifest* manifest = response.mutable_manifest();
+    manifest->set_source_epoch(epoch_);
     size_t bytes = 0;
     for (const TreeEntry& e : opening_) {
       v1::Entry* entry = manifest->add_entries();
@@ -113,7 +117,7 @@ class SourceSession {
       if (manifest->entries_size() >= static_cast<int>(kManifestEntriesPerMessage) ||
           bytes >= kManifestBytesPerMessage) {
         if (!Write(response)) return absl::CancelledError("the target went away");
-        manifest->Clear();
+        manifest->clear_entries();
         bytes = 0;
       }
     }
@@ -265,6 +269,7 @@ class SourceSession {
   const PullSourceEnvironment& env_;
   v1::SyncMode mode_ = v1::SYNC_MODE_UNSPECIFIED;
   FileStateCache* cache_ = nullptr;
+  int64_t epoch_ = 0;
   UniqueFd root_fd_;
   std::vector<TreeEntry> opening_;
   std::vector<std::thread> workers_;

@@ -23,6 +23,9 @@ struct PullSourceEnvironment {
   std::function<absl::StatusOr<std::string>(const std::string& instance_id)> data_dir;
   // The hash cache of an instance's tree (owned by the caller, outlives the call).
   std::function<FileStateCache*(const std::string& instance_id)> cache;
+  // The write epoch an instance holds (sent in the manifest so that a target in a newer epoch
+  // refuses the round). Unset: 0.
+  std::function<absl::StatusOr<int64_t>(const std::string& instance_id)> epoch;
   int threads = 2;
 };
 

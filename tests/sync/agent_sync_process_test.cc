@@ -138,6 +138,52 @@ TEST_F(AgentSyncProcessTest, SyncsAndRejectsBadRequests) {
   expect(Request(), grpc::StatusCode::FAILED_PRECONDITION, "protocol", false);
 }
 
+// The source (epoch 1) is a stale primary once the target was granted epoch 2: its round is
+// refused before it writes anything, and goes through once the source holds a newer epoch.
+TEST_F(AgentSyncProcessTest, AStalePrimaryNeverOverwritesTheInstanceThatTookOver) {
+  WriteFile(source_dir_ + "/kept.txt", "promoted's version");
+  pb::SyncFromResponse first;
+  ASSERT_TRUE(SyncFrom(Request(), &first).ok());
+  auto grant = [&](testing::AgentUnderTest& agent, const std::string& id, int64_t epoch) {
+    auto stub = pb::AgentService::NewStub(
+        grpc::CreateChannel(agent.endpoint(), grpc::InsecureChannelCredentials()));
+    pb::SetReadOnlyRequest request;
+    request.set_instance_id(id);
+    request.set_read_only(false);
+    request.mutable_grant()->set_epoch(epoch);
+    request.mutable_grant()->set_lease_ms(600000);
+    pb::Instance instance;
+    grpc::ClientContext context;
+    Prepare(context, absl::Seconds(30));
+    grpc::Status s = stub->SetReadOnly(&context, request, &instance);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(instance.epoch(), epoch);
+  };
+  grant(*target_agent_, "dst-inst", 2);
+  WriteFile(source_dir_ + "/kept.txt", "stale primary's version");
+  WriteFile(source_dir_ + "/new.txt", "stale");
+  fs::remove(source_dir_ + "/readme");
+  WriteFile(target_dir_ + "/.shadowplane-sync-0123456789abcdef", "left by an earlier round");
+
+  pb::SyncFromResponse refused;
+  grpc::Status s = SyncFrom(Request(), &refused);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_NE(s.error_message().find("epoch 2, newer than the source's 1"), std::string::npos)
+      << s.error_message();
+  // Nothing in the target was touched: no file changed, added or deleted, not even a leftover.
+  EXPECT_EQ(ReadFileOrDie(target_dir_ + "/kept.txt"), "promoted's version");
+  EXPECT_FALSE(fs::exists(target_dir_ + "/new.txt"));
+  EXPECT_TRUE(fs::exists(target_dir_ + "/readme"));
+  EXPECT_TRUE(fs::exists(target_dir_ + "/.shadowplane-sync-0123456789abcdef"));
+
+  grant(*source_agent_, "src-inst", 3);  // the source takes over again
+  pb::SyncFromResponse accepted;
+  grpc::Status ok = SyncFrom(Request(), &accepted);
+  ASSERT_TRUE(ok.ok()) << ok.error_message();
+  EXPECT_EQ(ReadFileOrDie(target_dir_ + "/kept.txt"), "stale primary's version");
+  EXPECT_FALSE(fs::exists(target_dir_ + "/readme"));
+}
+
 TEST_F(AgentSyncProcessTest, TargetKilledMidSyncLeavesNoTornOrTemporaryFiles) {
   const std::string old_version = RandomBytes(8 << 20, 10);
   WriteFile(target_dir_ + "/big.bin", old_version);
