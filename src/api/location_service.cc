@@ -43,6 +43,12 @@ void ToProto(const store::LocationRecord& l, pb::Location* out) {
   out->set_used_memory_mib(l.used_memory_mib);
   out->set_cordoned(l.cordoned);
   out->set_cordon_reason(l.cordon_reason);
+  out->set_health(!l.lost_at.has_value()        ? "healthy"
+                  : l.healthy_since.has_value() ? "recovering"
+                                                : "lost");
+  if (l.lost_at.has_value()) *out->mutable_lost_at() = ToProtoTime(*l.lost_at);
+  out->set_lost_reason(l.lost_reason);
+  if (l.healthy_since.has_value()) *out->mutable_healthy_since() = ToProtoTime(*l.healthy_since);
 }
 
 store::LocationRecord FromProto(const pb::Location& l) {

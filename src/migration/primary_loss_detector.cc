@@ -1,37 +1,13 @@
 #include "migration/primary_loss_detector.h"
 
-#include <httplib.h>
-
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
+#include "providers/instance_probe.h"
 
 namespace shadowplane::migration {
 namespace {
-
-// Whether something answers HTTP at the instance's endpoint (host:port) within `timeout`.
-bool InstanceAnswers(const std::string& endpoint, absl::Duration timeout) {
-  const size_t colon = endpoint.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(endpoint.substr(colon + 1), &port)) {
-    return false;
-  }
-  httplib::Client client(endpoint.substr(0, colon), port);
-  const auto seconds = absl::ToInt64Seconds(timeout);
-  const auto micros = absl::ToInt64Microseconds(timeout - absl::Seconds(seconds));
-  client.set_connection_timeout(seconds, micros);
-  client.set_read_timeout(seconds, micros);
-  // Only whether it answers matters: the body is read to a bound and dropped (an instance is a
-  // peer, and a hostile one could send without end).
-  size_t read = 0;
-  auto res = client.Get("/_shadowplane/status", [&read](const char*, size_t n) {
-    read += n;
-    return read <= 64 * 1024;
-  });
-  return res && res->status == 200;
-}
 
 bool Running(const absl::StatusOr<providers::InstanceInfo>& info) {
   return info.ok() && (info->state == providers::InstanceRunState::kRunning ||
@@ -82,7 +58,7 @@ PrimaryLossDetector::PrimaryLossDetector(store::WriteLeaseRepository* leases,
 }
 
 LossCause PrimaryLossDetector::Probe(const store::InstanceLease& lost) {
-  const bool instance = InstanceAnswers(lost.endpoint, options_.probe_timeout);
+  const bool instance = providers::InstanceAnswers(lost.endpoint, options_.probe_timeout);
   if (instance) return LossCause::kPartitioned;
   const auto agent = compute_->DescribeInstance(lost.location, lost.instance_id);
   if (!agent.ok() &&

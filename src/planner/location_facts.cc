@@ -23,6 +23,7 @@ CatalogFacts FactsOf(const store::LocationCatalog& catalog) {
     f.used_millicores = l.used_millicores;
     f.used_memory_mib = l.used_memory_mib;
     f.cordoned = l.cordoned;
+    f.lost = l.lost_at.has_value();
     facts.locations[l.name] = f;
   }
   return facts;

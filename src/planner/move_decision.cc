@@ -265,6 +265,8 @@ PlanDecision Decide(const PlanSubject& s, const DemandOutlook* demand, const Pla
       cand.skipped = "not in the catalog";
     } else if (facts->second.cordoned) {
       cand.skipped = "cordoned";
+    } else if (facts->second.lost) {
+      cand.skipped = "lost (not yet healthy for --location_recovery)";
     } else if (absl::StatusOr<LocationTerms> terms =
                    EvaluateLocation(facts->second, s.capacity, s.settings.horizon, *demand,
                                     *c.regions, *c.rtt, c.prices);

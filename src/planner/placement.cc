@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -101,6 +102,115 @@ absl::StatusOr<std::vector<std::string>> AllowedLocations(
   return std::vector<std::string>(allowed.begin(), allowed.end());
 }
 
+namespace {
+
+// The cheapest location of `allowed` for a capacity, skipping what takes nothing new (cordoned,
+// lost), what lacks room or the capacity type, and what `eligible` refuses; ties go to the name.
+class CheapestSearch {
+ public:
+  CheapestSearch(const std::set<std::string>& allowed,
+                 const std::map<std::string, LocationFacts>& locations,
+                 const std::map<std::string, RegionFacts>& regions, const geo::RttModel& rtt,
+                 const CostModel& model)
+      : allowed_(allowed), locations_(locations), regions_(regions), rtt_(rtt), model_(model) {}
+
+  absl::StatusOr<std::optional<Candidate>> Find(
+      const Capacity& capacity, const std::vector<ClientRegionWeight>& clients,
+      const std::function<bool(const LocationFacts&)>& eligible, bool latency_counts) const {
+    std::optional<Candidate> best;
+    for (const std::string& name : allowed_) {
+      const LocationFacts& l = locations_.at(name);
+      // A cordoned or lost location takes nothing new, from placement as from the planner.
+      if (l.cordoned || l.lost || !Offers(l, capacity.type) || !HasRoom(l, capacity) ||
+          !eligible(l)) {
+        continue;
+      }
+      ASSIGN_OR_RETURN(
+          LocationCost cost,
+          CostAt(l, capacity, latency_counts ? clients : std::vector<ClientRegionWeight>{},
+                 regions_, rtt_, model_));
+      if (!best.has_value() || cost.total() < best->cost.total()) {
+        best = Candidate{&l, cost, capacity};
+      }
+    }
+    return best;
+  }
+
+  // Find, then on-demand when spot was asked for and nothing offering it fits (said in `note`).
+  absl::StatusOr<std::optional<Candidate>> FindWithFallback(
+      Capacity capacity, const std::vector<ClientRegionWeight>& clients,
+      const std::function<bool(const LocationFacts&)>& eligible, bool latency_counts,
+      std::string* note) const {
+    ASSIGN_OR_RETURN(auto found, Find(capacity, clients, eligible, latency_counts));
+    if (!found.has_value() && capacity.type == CapacityType::kSpot) {
+      capacity.type = CapacityType::kOnDemand;
+      ASSIGN_OR_RETURN(found, Find(capacity, clients, eligible, latency_counts));
+      if (found.has_value()) *note = " (no spot capacity fit: on-demand instead)";
+    }
+    return found;
+  }
+
+ private:
+  const std::set<std::string>& allowed_;
+  const std::map<std::string, LocationFacts>& locations_;
+  const std::map<std::string, RegionFacts>& regions_;
+  const geo::RttModel& rtt_;
+  const CostModel& model_;
+};
+
+absl::StatusOr<ShadowPlacement> ShadowNear(const LocationFacts& p, const Capacity& shadow_capacity,
+                                           const std::set<std::string>& allowed,
+                                           const CheapestSearch& search, const CostModel& model) {
+  std::string note;
+  ASSIGN_OR_RETURN(auto shadow, search.FindWithFallback(
+                                    shadow_capacity, {},
+                                    [&](const LocationFacts& l) {
+                                      return l.region != p.region &&
+                                             geo::GreatCircleKm(l.at, p.at) >=
+                                                 model.min_shadow_distance_km;
+                                    },
+                                    /*latency_counts=*/false, &note));
+  if (!shadow.has_value()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "no allowed location can hold the shadow: it must be in a region other than %s, at least "
+        "%.0f km from %s, neither cordoned nor lost, with room for %d millicores and %d MiB; "
+        "allowed: %s",
+        p.region, model.min_shadow_distance_km, p.name, shadow_capacity.millicores,
+        shadow_capacity.memory_mib, absl::StrJoin(allowed, ", ")));
+  }
+  ShadowPlacement out;
+  out.location = shadow->location->name;
+  out.capacity = shadow->capacity;
+  out.cost = shadow->cost;
+  out.distance_km = geo::GreatCircleKm(shadow->location->at, p.at);
+  out.explanation = absl::StrFormat(
+      "shadow at %s (region %s, %.0f km away): cheapest location in another region at least %.0f "
+      "km away, $%.4f/h%s",
+      out.location, shadow->location->region, out.distance_km, model.min_shadow_distance_km,
+      shadow->cost.total(), note);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<ShadowPlacement> PlaceShadow(const std::string& primary_location,
+                                            const Capacity& shadow_capacity,
+                                            const std::vector<std::string>& allowed_list,
+                                            const std::map<std::string, LocationFacts>& locations,
+                                            const std::map<std::string, RegionFacts>& regions,
+                                            const geo::RttModel& rtt, const CostModel& model) {
+  const auto p = locations.find(primary_location);
+  if (p == locations.end()) {
+    return absl::NotFoundError(absl::StrCat("location '", primary_location, "' does not exist"));
+  }
+  std::set<std::string> allowed;
+  for (const std::string& name : allowed_list) {
+    if (locations.count(name) != 0) allowed.insert(name);
+  }
+  const CheapestSearch search(allowed, locations, regions, rtt, model);
+  return ShadowNear(p->second, shadow_capacity, allowed, search, model);
+}
+
 absl::StatusOr<Placement> Place(const PlacementRequest& request,
                                 const std::map<std::string, LocationFacts>& locations,
                                 const std::map<std::string, RegionFacts>& regions,
@@ -113,85 +223,38 @@ absl::StatusOr<Placement> Place(const PlacementRequest& request,
   ASSIGN_OR_RETURN(const std::vector<std::string> allowed_list,
                    AllowedLocations(request.locations, request.regions, locations, regions));
   const std::set<std::string> allowed(allowed_list.begin(), allowed_list.end());
-
-  auto cheapest = [&](const Capacity& capacity, const std::vector<ClientRegionWeight>& clients,
-                      const std::function<bool(const LocationFacts&)>& eligible,
-                      bool latency_counts) -> absl::StatusOr<std::optional<Candidate>> {
-    std::optional<Candidate> best;
-    for (const std::string& name : allowed) {
-      const LocationFacts& l = locations.at(name);
-      // A cordoned location takes nothing new, from placement as from the planner.
-      if (l.cordoned || !Offers(l, capacity.type) || !HasRoom(l, capacity) || !eligible(l)) {
-        continue;
-      }
-      ASSIGN_OR_RETURN(
-          LocationCost cost,
-          CostAt(l, capacity, latency_counts ? clients : std::vector<ClientRegionWeight>{}, regions,
-                 rtt, model));
-      if (!best.has_value() || cost.total() < best->cost.total())
-        best = Candidate{&l, cost, capacity};
-    }
-    return best;
-  };
-  auto with_fallback = [&](Capacity capacity, const std::vector<ClientRegionWeight>& clients,
-                           const std::function<bool(const LocationFacts&)>& eligible,
-                           bool latency_counts,
-                           std::string* note) -> absl::StatusOr<std::optional<Candidate>> {
-    ASSIGN_OR_RETURN(auto found, cheapest(capacity, clients, eligible, latency_counts));
-    if (!found.has_value() && capacity.type == CapacityType::kSpot) {
-      capacity.type = CapacityType::kOnDemand;
-      ASSIGN_OR_RETURN(found, cheapest(capacity, clients, eligible, latency_counts));
-      if (found.has_value()) *note = " (no spot capacity fit: on-demand instead)";
-    }
-    return found;
-  };
+  const CheapestSearch search(allowed, locations, regions, rtt, model);
 
   Placement placement;
   std::string primary_note;
-  ASSIGN_OR_RETURN(auto primary, with_fallback(
+  ASSIGN_OR_RETURN(auto primary, search.FindWithFallback(
                                      request.capacity, request.client_regions,
                                      [](const LocationFacts&) { return true; },
                                      /*latency_counts=*/true, &primary_note));
   if (!primary.has_value()) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("no allowed location (", absl::StrJoin(allowed, ", "),
-                     ") that is not cordoned has room for ", request.capacity.millicores,
-                     " millicores and ", request.capacity.memory_mib, " MiB"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "no allowed location (", absl::StrJoin(allowed, ", "),
+        ") that is neither cordoned nor lost has room for ", request.capacity.millicores,
+        " millicores and ", request.capacity.memory_mib, " MiB"));
   }
   const LocationFacts& p = *primary->location;
-  const Capacity shadow_capacity =
-      ShadowCapacity(primary->capacity, request.shadow_capacity_fraction);
-  std::string shadow_note;
-  ASSIGN_OR_RETURN(auto shadow, with_fallback(
-                                    shadow_capacity, {},
-                                    [&](const LocationFacts& l) {
-                                      return l.region != p.region &&
-                                             geo::GreatCircleKm(l.at, p.at) >=
-                                                 model.min_shadow_distance_km;
-                                    },
-                                    /*latency_counts=*/false, &shadow_note));
-  if (!shadow.has_value()) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "no allowed location can hold the shadow: it must be in a region other than %s, at least "
-        "%.0f km from %s, with room for %d millicores and %d MiB; allowed: %s",
-        p.region, model.min_shadow_distance_km, p.name, shadow_capacity.millicores,
-        shadow_capacity.memory_mib, absl::StrJoin(allowed, ", ")));
-  }
+  ASSIGN_OR_RETURN(
+      ShadowPlacement shadow,
+      ShadowNear(p, ShadowCapacity(primary->capacity, request.shadow_capacity_fraction), allowed,
+                 search, model));
   placement.primary_location = p.name;
   placement.primary_capacity = primary->capacity;
   placement.primary_cost = primary->cost;
-  placement.shadow_location = shadow->location->name;
-  placement.shadow_capacity = shadow->capacity;
-  placement.shadow_cost = shadow->cost;
-  placement.shadow_distance_km = geo::GreatCircleKm(shadow->location->at, p.at);
+  placement.shadow_location = shadow.location;
+  placement.shadow_capacity = shadow.capacity;
+  placement.shadow_cost = shadow.cost;
+  placement.shadow_distance_km = shadow.distance_km;
   placement.explanation = absl::StrFormat(
       "primary at %s (region %s): lowest cost of %d allowed locations, $%.4f/h (compute $%.4f, "
-      "electricity $%.4f, latency $%.4f for %.1f ms expected RTT)%s; shadow at %s (region %s, "
-      "%.0f km away): cheapest location in another region at least %.0f km away, $%.4f/h%s",
+      "electricity $%.4f, latency $%.4f for %.1f ms expected RTT)%s; %s",
       p.name, p.region, allowed.size(), primary->cost.total(), primary->cost.compute,
       primary->cost.electricity, primary->cost.latency, primary->cost.latency_ms, primary_note,
-      shadow->location->name, shadow->location->region, placement.shadow_distance_km,
-      model.min_shadow_distance_km, shadow->cost.total(), shadow_note);
+      shadow.explanation);
   return placement;
 }
 

@@ -44,6 +44,9 @@ struct LocationFacts {
   double bandwidth_price_per_gb = 0;  // egress
   // Closed to new primaries by an operator: the planner moves nothing into it.
   bool cordoned = false;
+  // Lost, or not yet healthy again for --location_recovery (reconcile/location_health_monitor.h):
+  // nothing is placed or moved into it.
+  bool lost = false;
   int64_t capacity_millicores = 0;
   int64_t capacity_memory_mib = 0;
   // Held by live instances now.
@@ -92,6 +95,14 @@ struct Placement {
   std::string explanation;
 };
 
+struct ShadowPlacement {
+  std::string location;
+  Capacity capacity;
+  LocationCost cost;
+  double distance_km = 0;
+  std::string explanation;
+};
+
 // Whether `capacity` fits in what `location` has free.
 bool HasRoom(const LocationFacts& location, const Capacity& capacity);
 
@@ -116,6 +127,16 @@ absl::StatusOr<std::vector<std::string>> AllowedLocations(
 // INVALID_ARGUMENT when the allowed set is empty; RESOURCE_EXHAUSTED when no allowed location has
 // room for the primary; FAILED_PRECONDITION, saying why, when no location satisfies the shadow
 // rule.
+// Where a new shadow goes for a primary at `primary_location` (a shadow lost with its location):
+// the cheapest of `allowed` by the same rule as Place's shadow. NOT_FOUND for an unknown primary
+// location; FAILED_PRECONDITION, saying why, when no allowed location satisfies the rule.
+absl::StatusOr<ShadowPlacement> PlaceShadow(const std::string& primary_location,
+                                            const Capacity& shadow_capacity,
+                                            const std::vector<std::string>& allowed,
+                                            const std::map<std::string, LocationFacts>& locations,
+                                            const std::map<std::string, RegionFacts>& regions,
+                                            const geo::RttModel& rtt, const CostModel& model);
+
 absl::StatusOr<Placement> Place(const PlacementRequest& request,
                                 const std::map<std::string, LocationFacts>& locations,
                                 const std::map<std::string, RegionFacts>& regions,

@@ -1,5 +1,6 @@
 #include "reservation/reservation_manager.h"
 
+#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
@@ -88,6 +89,13 @@ ReservationManager::ReservationManager(store::ReservationRepository* reservation
                           .Name("shadowplane_instances")
                           .Help("Instances by location and state")
                           .Register(*registry);
+  shadows_replaced_ = &prometheus::BuildCounter()
+                           .Name("shadowplane_shadows_replaced_total")
+                           .Help(
+                               "Shadows lost with their location and rebuilt elsewhere, by result "
+                               "(replaced; blocked: no location qualified or a migration was "
+                               "under way).")
+                           .Register(*registry);
 }
 
 absl::StatusOr<std::map<std::string, planner::LocationFacts>> ReservationManager::LoadLocations(
@@ -403,9 +411,22 @@ absl::Status ReservationManager::ReconcileOnce() {
   active.after = active_cursor_;
   ASSIGN_OR_RETURN(auto page, reservations_->List(active));
   active_cursor_ = page.size() < static_cast<size_t>(active.page_size) ? "" : page.back().id;
+  std::set<std::string> lost;
+  if (absl::StatusOr<store::LocationCatalog> catalog = locations_->LoadAll(); catalog.ok()) {
+    for (const store::LocationRecord& l : catalog->locations) {
+      if (l.lost_at.has_value()) lost.insert(l.name);
+    }
+  }
   for (const store::ReservationRecord& r : page) {
+    if (r.shadow.state == "creating") {
+      CreateReplacementShadow(r, r.shadow);  // a replacement whose creation did not finish
+    } else if (r.shadow.state == "running" && lost.count(r.shadow.location) != 0) {
+      ReplaceLostShadow(r);
+    }
     for (const store::InstanceRecord* instance : {&r.primary, &r.shadow}) {
-      if (instance->state == "running") Converge(r, *instance);
+      if (instance->state == "running" && lost.count(instance->location) == 0) {
+        Converge(r, *instance);
+      }
     }
   }
   RefreshGauges();

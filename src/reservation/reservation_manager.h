@@ -38,6 +38,7 @@ namespace prometheus {
 class Registry;
 template <typename T>
 class Family;
+class Counter;
 class Gauge;
 }  // namespace prometheus
 
@@ -105,8 +106,10 @@ class ReservationManager {
 
   // One pass: finishes pending reservations and releases in progress, brings a page of active
   // reservations' instances back to running (a stopped one restarts with its data, a lost shadow
-  // is re-created; a primary lost with its data is marked failed, never re-seeded), and
-  // refreshes the gauges. Not to be run by two threads at once.
+  // is re-created; a primary lost with its data is marked failed, never re-seeded), builds a new
+  // shadow at another diverse location for each shadow whose location is lost
+  // (reconcile/location_health_monitor.h; reservation/shadow_replacement.cc), and refreshes the
+  // gauges. Not to be run by two threads at once.
   absl::Status ReconcileOnce();
 
  private:
@@ -135,6 +138,13 @@ class ReservationManager {
   bool StillRecordedReadOnly(const std::string& reservation_id, const std::string& instance_id);
   void Converge(const store::ReservationRecord& listed,
                 const store::InstanceRecord& listed_instance);
+  // A shadow whose location is lost, replaced by a new one at another diverse location
+  // (shadow_replacement.cc). Logged and counted when no location qualifies; tried again on the
+  // next pass.
+  void ReplaceLostShadow(const store::ReservationRecord& listed);
+  // Creates the recorded (state creating) shadow on its agent and records it running.
+  void CreateReplacementShadow(const store::ReservationRecord& r,
+                               const store::InstanceRecord& shadow);
   absl::StatusOr<std::map<std::string, planner::LocationFacts>> LoadLocations(
       std::map<std::string, planner::RegionFacts>* regions);
   void RefreshGauges();
@@ -148,6 +158,7 @@ class ReservationManager {
   const ReservationOptions options_;
   prometheus::Family<prometheus::Gauge>* reservation_gauges_ = nullptr;
   prometheus::Family<prometheus::Gauge>* instance_gauges_ = nullptr;
+  prometheus::Family<prometheus::Counter>* shadows_replaced_ = nullptr;
   std::map<std::pair<std::string, std::string>, prometheus::Gauge*> instance_series_;
   // Reservations being completed or released by this process right now: the reconcile pass
   // leaves them to the call that is already at it.

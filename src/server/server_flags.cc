@@ -87,6 +87,9 @@ SP_SETTING(absl::Duration, failover_check_interval, compute.failover_check_inter
            "How often primaries are checked for loss");
 SP_SETTING(bool, auto_failover, compute.auto_failover,
            "Promote the shadow of a lost primary by itself (false: only report the loss)");
+SP_SETTING(absl::Duration, location_recovery, compute.location_recovery,
+           "A location lost (agent and every instance unreachable for --primary_loss_timeout) "
+           "takes nothing new until it has answered this long without a break");
 SP_SETTING(std::string, traffic_provider, traffic.traffic_provider,
            "Traffic provider that steers reservations' clients to their primary: rfc2136 (dynamic "
            "DNS), haproxy (HAProxy runtime API), or empty (none)");

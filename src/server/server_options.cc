@@ -65,6 +65,7 @@ absl::Status ComputeSettings::Validate() const {
   RETURN_IF_ERROR(Positive("agent_call_timeout", agent_call_timeout));
   RETURN_IF_ERROR(Positive("reconcile_interval", reconcile_interval));
   RETURN_IF_ERROR(Positive("failover_check_interval", failover_check_interval));
+  RETURN_IF_ERROR(NotNegative("location_recovery", location_recovery));
   if (write_lease < absl::Milliseconds(300) || write_lease > absl::Minutes(10)) {
     return Bad("write_lease", "must lie in [300ms, 10m]");
   }

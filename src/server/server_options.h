@@ -69,6 +69,9 @@ struct ComputeSettings {
   absl::Duration primary_loss_timeout = absl::Seconds(30);
   absl::Duration failover_check_interval = absl::Seconds(2);
   bool auto_failover = true;
+  // A lost location (reconcile/location_health_monitor.h) takes nothing new until it has been
+  // healthy this long.
+  absl::Duration location_recovery = absl::Minutes(5);
   absl::Status Validate() const;
 };
 

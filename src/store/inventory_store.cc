@@ -64,6 +64,22 @@ absl::StatusOr<std::set<std::string>> InventoryStore::LiveResources(
       });
 }
 
+absl::StatusOr<std::vector<std::string>> InventoryStore::LiveInstanceEndpoints(
+    const std::string& location) {
+  return pool_->Run("reading a location's instance endpoints",
+                    [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<std::string>> {
+                      pqxx::read_transaction txn(conn);
+                      std::vector<std::string> endpoints;
+                      for (const auto& row : txn.exec_params(
+                               "SELECT endpoint FROM instances WHERE location = $1 AND state NOT "
+                               "IN ('stopped', 'failed') AND endpoint <> '' ORDER BY id",
+                               location)) {
+                        endpoints.push_back(row[0].as<std::string>());
+                      }
+                      return endpoints;
+                    });
+}
+
 absl::StatusOr<std::set<std::string>> InventoryStore::RecordedInstances(
     const std::vector<std::string>& instance_ids) {
   return pool_->Run("reading recorded instances",

@@ -25,6 +25,8 @@ class InventoryStore {
   // The subset of `resource_ids` that exist and are not deleted. Ids that are not UUIDs are
   // simply not live.
   absl::StatusOr<std::set<std::string>> LiveResources(const std::vector<std::string>& resource_ids);
+  // The endpoints of the instances recorded as live (not stopped or failed) at `location`.
+  absl::StatusOr<std::vector<std::string>> LiveInstanceEndpoints(const std::string& location);
   // Which of these instance ids are recorded as live (not stopped or failed).
   absl::StatusOr<std::set<std::string>> RecordedInstances(
       const std::vector<std::string>& instance_ids);

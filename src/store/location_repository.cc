@@ -16,7 +16,9 @@ constexpr char kLocationColumns[] =
     "l.spot_price_per_gib_hour, l.spot_availability, l.bandwidth_price_per_gb, "
     "l.electricity_price_per_kwh, l.power_draw_watts_per_vcpu, l.capacity_millicores, "
     "l.capacity_memory_mib, " SP_SQL_UTC("l.updated_at") ", "
-    "COALESCE(u.millicores, 0), COALESCE(u.memory_mib, 0), l.cordoned, l.cordon_reason";
+    "COALESCE(u.millicores, 0), COALESCE(u.memory_mib, 0), l.cordoned, l.cordon_reason, "
+    SP_SQL_UTC("l.lost_at") ", l.lost_reason, " SP_SQL_UTC("l.healthy_since") ", "
+    SP_SQL_UTC("l.drain_started_at");
 
 constexpr char kLocationFrom[] =
     " FROM locations l LEFT JOIN (SELECT location, sum(capacity_millicores) AS millicores, "
@@ -45,6 +47,10 @@ LocationRecord LocationFromRow(const pqxx::row& r) {
   l.used_memory_mib = r[17].as<int64_t>();
   l.cordoned = r[18].as<bool>();
   l.cordon_reason = r[19].as<std::string>();
+  if (!r[20].is_null()) l.lost_at = FromSqlTime(r[20].as<std::string>());
+  l.lost_reason = r[21].as<std::string>();
+  if (!r[22].is_null()) l.healthy_since = FromSqlTime(r[22].as<std::string>());
+  if (!r[23].is_null()) l.drain_started_at = FromSqlTime(r[23].as<std::string>());
   return l;
 }
 
@@ -213,6 +219,65 @@ absl::StatusOr<LocationRecord> LocationRepository::SetCordon(const std::string& 
     }
     txn.commit();
     return absl::OkStatus();
+  }));
+  return GetLocation(name);
+}
+
+absl::Status LocationRepository::UpdateOne(const char* what, const std::string& name,
+                                           const std::function<pqxx::result(pqxx::work&)>& update) {
+  return pool_->Run(what, [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    if (update(txn).affected_rows() == 0 &&
+        txn.exec_params("SELECT 1 FROM locations WHERE name = $1", name).empty()) {
+      return absl::NotFoundError(absl::StrCat("location '", name, "' does not exist"));
+    }
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status LocationRepository::MarkLost(const std::string& name, absl::Time at,
+                                          const std::string& reason) {
+  return UpdateOne("recording a lost location", name, [&](pqxx::work& txn) {
+    return txn.exec_params(
+        "UPDATE locations SET lost_at = COALESCE(lost_at, $2::timestamptz), lost_reason = CASE "
+        "WHEN lost_at IS NULL THEN $3 ELSE lost_reason END, healthy_since = NULL WHERE name = $1",
+        name, ToSqlTime(at), reason);
+  });
+}
+
+absl::Status LocationRepository::MarkAnswering(const std::string& name, absl::Time at) {
+  return UpdateOne("recording a location answering again", name, [&](pqxx::work& txn) {
+    return txn.exec_params(
+        "UPDATE locations SET healthy_since = $2::timestamptz WHERE name = $1 AND lost_at IS NOT "
+        "NULL AND healthy_since IS NULL",
+        name, ToSqlTime(at));
+  });
+}
+
+absl::Status LocationRepository::MarkRecovered(const std::string& name) {
+  return UpdateOne("recording a recovered location", name, [&](pqxx::work& txn) {
+    return txn.exec_params(
+        "UPDATE locations SET lost_at = NULL, lost_reason = '', healthy_since = NULL WHERE name = "
+        "$1",
+        name);
+  });
+}
+
+absl::StatusOr<LocationRecord> LocationRepository::SetDrain(const std::string& name,
+                                                            std::optional<absl::Time> at,
+                                                            const std::string& reason) {
+  RETURN_IF_ERROR(UpdateOne("draining a location", name, [&](pqxx::work& txn) {
+    if (!at.has_value()) {
+      return txn.exec_params(
+          "UPDATE locations SET drain_started_at = NULL, cordoned = false, cordon_reason = '' "
+          "WHERE name = $1",
+          name);
+    }
+    return txn.exec_params(
+        "UPDATE locations SET drain_started_at = COALESCE(drain_started_at, $2::timestamptz), "
+        "cordoned = true, cordon_reason = $3 WHERE name = $1",
+        name, ToSqlTime(*at), reason);
   }));
   return GetLocation(name);
 }

@@ -4,7 +4,9 @@
 #ifndef SHADOWPLANE_STORE_LOCATION_REPOSITORY_H_
 #define SHADOWPLANE_STORE_LOCATION_REPOSITORY_H_
 
+#include <functional>
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,16 @@ struct LocationRecord {
   // Cordoned: nothing is placed or moved into it (LocationService.Cordon).
   bool cordoned = false;
   std::string cordon_reason;
+  // Lost (reconcile/location_health_monitor.h): its agent and instances went unreachable. It
+  // takes nothing new until it has been healthy again for --location_recovery.
+  std::optional<absl::Time> lost_at;
+  std::string lost_reason;
+  std::optional<absl::Time> healthy_since;  // lost, and answering again since then
+  // Draining (LocationService.DrainLocation): cordoned, its instances being moved out.
+  std::optional<absl::Time> drain_started_at;
+
+  // Whether placement and the planner may put anything new here.
+  bool Usable() const { return !cordoned && !lost_at.has_value(); }
 };
 
 struct Page {
@@ -77,10 +89,25 @@ class LocationRepository {
   absl::StatusOr<LocationRecord> SetCordon(const std::string& name, bool cordoned,
                                            const std::string& reason);
 
+  // Health (reconcile/location_health_monitor.h). MarkLost records the loss once (a later call
+  // keeps the first time and reason) and forgets any recovery in progress; MarkAnswering starts
+  // the recovery clock of a lost location unless it runs already; MarkRecovered ends the loss.
+  // NOT_FOUND for an unknown location.
+  absl::Status MarkLost(const std::string& name, absl::Time at, const std::string& reason);
+  absl::Status MarkAnswering(const std::string& name, absl::Time at);
+  absl::Status MarkRecovered(const std::string& name);
+  // Starts (or ends) a drain: cordoned with `reason` and drain_started_at set, or both cleared.
+  absl::StatusOr<LocationRecord> SetDrain(const std::string& name, std::optional<absl::Time> at,
+                                          const std::string& reason);
+
   // All regions and locations (a deployment has tens, not millions).
   absl::StatusOr<LocationCatalog> LoadAll();
 
  private:
+  // Runs `update` on location `name` in a transaction; NOT_FOUND for an unknown one.
+  absl::Status UpdateOne(const char* what, const std::string& name,
+                         const std::function<pqxx::result(pqxx::work&)>& update);
+
   ConnectionPool* const pool_;
 };
 

@@ -359,6 +359,70 @@ absl::StatusOr<InstanceRecord> ReservationRepository::AddTarget(const std::strin
       });
 }
 
+absl::StatusOr<InstanceRecord> ReservationRepository::ReplaceShadow(const std::string& resource_id,
+                                                                    const std::string& old_shadow,
+                                                                    const std::string& location,
+                                                                    const Capacity& capacity,
+                                                                    absl::Time now) {
+  if (!LooksLikeUuid(resource_id) || !LooksLikeUuid(old_shadow)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("instance ", old_shadow, " is not the live shadow of resource ", resource_id));
+  }
+  return pool_->Run(
+      "replacing a lost shadow", [&](pqxx::connection& conn) -> absl::StatusOr<InstanceRecord> {
+        pqxx::work txn(conn);
+        const char* select =
+            "SELECT i.id::text, i.role, i.location, l.region, i.capacity_millicores, i.memory_mib, "
+            "i.capacity_type, i.read_only, i.state, i.endpoint FROM instances i JOIN locations l "
+            "ON l.name = i.location WHERE ";
+        const pqxx::result old = txn.exec_params(
+            "SELECT role, state FROM instances WHERE id = $1::uuid AND resource_id = $2::uuid FOR "
+            "UPDATE",
+            old_shadow, resource_id);
+        if (!old.empty() && old[0][0].as<std::string>() == "retired") {
+          // Replaced before: the newest shadow is the replacement.
+          const pqxx::result newest = txn.exec_params(
+              absl::StrCat(select,
+                           "i.resource_id = $1::uuid AND i.role = 'shadow' AND i.state NOT IN "
+                           "('stopped', 'failed') ORDER BY i.created_at DESC LIMIT 1"),
+              resource_id);
+          if (!newest.empty()) return InstanceFromRow(newest[0], 0);
+        }
+        if (old.empty() || old[0][0].as<std::string>() != "shadow" ||
+            old[0][1].as<std::string>() == "stopped" || old[0][1].as<std::string>() == "failed") {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "instance ", old_shadow, " is not the live shadow of resource ", resource_id));
+        }
+        if (!txn.exec_params("SELECT 1 FROM migrations WHERE resource_id = $1::uuid AND state "
+                             "NOT IN ('DONE', 'ROLLED_BACK', 'FAILED', 'OBSERVING')",
+                             resource_id)
+                 .empty()) {
+          return absl::FailedPreconditionError(absl::StrCat("a migration of resource ", resource_id,
+                                                            " is under way: it decides the roles"));
+        }
+        const std::string at = ToSqlTime(now);
+        txn.exec_params(
+            "UPDATE instances SET role = 'retired', state = 'failed', read_only = true, "
+            "updated_at = $2::timestamptz WHERE id = $1::uuid",
+            old_shadow, at);
+        const pqxx::result id = txn.exec_params(
+            "INSERT INTO instances (resource_id, role, location, capacity_millicores, memory_mib, "
+            "capacity_type, read_only, state, created_at, updated_at) VALUES ($1::uuid, 'shadow', "
+            "$2, $3, $4, $5, true, 'creating', $6::timestamptz, $6::timestamptz) RETURNING "
+            "id::text",
+            resource_id, location, capacity.millicores, capacity.memory_mib,
+            CapacityTypeName(capacity.type), at);
+        txn.exec_params(
+            "UPDATE reservations SET last_synced_at = NULL, updated_at = $2::timestamptz WHERE "
+            "resource_id = $1::uuid",
+            resource_id, at);
+        const pqxx::result row =
+            txn.exec_params(absl::StrCat(select, "i.id = $1::uuid"), id[0][0].as<std::string>());
+        txn.commit();
+        return InstanceFromRow(row[0], 0);
+      });
+}
+
 absl::StatusOr<std::vector<InstanceRecord>> ReservationRepository::Instances(
     const std::string& resource_id) {
   if (!LooksLikeUuid(resource_id)) return std::vector<InstanceRecord>{};

@@ -98,6 +98,17 @@ class ReservationRepository {
   absl::StatusOr<InstanceRecord> AddTarget(const std::string& resource_id,
                                            const std::string& location, const Capacity& capacity,
                                            absl::Time now);
+  // A shadow lost with its location, replaced: `old_shadow` (the resource's live shadow) is marked
+  // retired and failed (the orphan reaper deactivates it should its location return) and a new
+  // shadow recorded at `location` (read-only, state creating), in one transaction. The
+  // reservation's last good round is forgotten: the new shadow starts from the seed. The shadow
+  // recorded already when `old_shadow` was replaced before (a retried call). FAILED_PRECONDITION
+  // while a migration of the resource is under way (it decides the roles), or when `old_shadow`
+  // is not the resource's live shadow.
+  absl::StatusOr<InstanceRecord> ReplaceShadow(const std::string& resource_id,
+                                               const std::string& old_shadow,
+                                               const std::string& location,
+                                               const Capacity& capacity, absl::Time now);
   // Every instance of the resource, stopped ones too, oldest first.
   absl::StatusOr<std::vector<InstanceRecord>> Instances(const std::string& resource_id);
   // Moves the reservation to `state` (and its error); with released or failed, its resource is

@@ -8,6 +8,8 @@ namespace shadowplane::server {
 namespace {
 // Advisory lock of the failover pass ("SPFAILOV" in ASCII); all replicas must agree.
 constexpr int64_t kFailoverLockKey = 0x53504641494C4F56;
+// Advisory lock of the location health pass ("SPLOCHLT").
+constexpr int64_t kLocationHealthLockKey = 0x53504C4F43484C54;
 }  // namespace
 
 MigrationWiring::MigrationWiring(const ServerOptions& options, StorageWiring* storage,
@@ -55,6 +57,11 @@ MigrationWiring::MigrationWiring(const ServerOptions& options, StorageWiring* st
   loss_detector_ = std::make_unique<migration::PrimaryLossDetector>(
       storage->write_leases(), storage->reservations(), compute->compute(), manager_.get(), loss,
       context.registry);
+  reconcile::LocationHealthOptions health;
+  health.loss_timeout = options.compute.primary_loss_timeout;
+  health.recovery = options.compute.location_recovery;
+  location_health_ = std::make_unique<reconcile::LocationHealthMonitor>(
+      storage->locations(), storage->inventory(), compute->compute(), health, context.registry);
 }
 
 void MigrationWiring::StartDriver() {
@@ -65,6 +72,14 @@ void MigrationWiring::StartDriver() {
     auto ran = store::RunUnderAdvisoryLock(*storage_->pool(), kFailoverLockKey,
                                            [this] { return loss_detector_->RunOnce().status(); });
     if (!ran.ok()) LOG_EVENT(kWarning, "failover pass failed").Field("error", ran.status());
+  });
+  // Its own loop: an agent that does not answer costs a pass up to --agent_call_timeout, which
+  // must not slow the failover pass down.
+  location_health_loop_ = std::make_unique<PeriodicTask>(failover_check_interval_, [this] {
+    if (!context_.database_ready()) return;
+    auto ran = store::RunUnderAdvisoryLock(*storage_->pool(), kLocationHealthLockKey,
+                                           [this] { return location_health_->RunOnce().status(); });
+    if (!ran.ok()) LOG_EVENT(kWarning, "location health pass failed").Field("error", ran.status());
   });
 }
 

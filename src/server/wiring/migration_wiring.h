@@ -12,6 +12,7 @@
 #include "migration/migration_manager.h"
 #include "migration/migrator.h"
 #include "migration/primary_loss_detector.h"
+#include "reconcile/location_health_monitor.h"
 #include "server/periodic_task.h"
 #include "server/server_options.h"
 #include "server/wiring/compute_wiring.h"
@@ -28,7 +29,8 @@ class MigrationWiring {
                   ReservationWiring* reservations, const WiringContext& context,
                   const std::string& replica);
 
-  // The driver, and the failover loop (migration/primary_loss_detector.h) under its lock.
+  // The driver, the failover loop (migration/primary_loss_detector.h) and the location health
+  // loop (reconcile/location_health_monitor.h), each under its lock.
   void StartDriver();
   migration::MigrationManager* manager() { return manager_.get(); }
   migration::FreezeModelKeeper* freeze_model() { return freeze_model_.get(); }
@@ -40,9 +42,11 @@ class MigrationWiring {
   std::unique_ptr<migration::MigrationDriver> driver_;
   std::unique_ptr<migration::MigrationManager> manager_;
   std::unique_ptr<migration::PrimaryLossDetector> loss_detector_;
+  std::unique_ptr<reconcile::LocationHealthMonitor> location_health_;
   StorageWiring* storage_ = nullptr;
   WiringContext context_;
   absl::Duration failover_check_interval_;
+  std::unique_ptr<PeriodicTask> location_health_loop_;
   std::unique_ptr<PeriodicTask> failover_loop_;  // first to go
 };
 
