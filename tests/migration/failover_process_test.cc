@@ -1,9 +1,10 @@
 // Failover with real agents, instances, PostgreSQL and HAProxy (label e2e): a lost location's
 // primary is promoted by itself once its write lease went unrenewed for --primary_loss_timeout,
-// losing only writes inside the recorded loss window, and never takes a write again when it
-// returns; a primary partitioned from the control plane stops taking writes within its lease,
-// before its shadow is promoted, so the periods in which each instance applied writes never
-// overlap.
+// losing only writes inside the recorded loss window; the location is declared lost, the new
+// primary gets a new shadow elsewhere, and the returned old primary never takes a write before it
+// is reaped, the location usable again only after --location_recovery; a primary partitioned from
+// the control plane stops taking writes within its lease, before its shadow is promoted, so the
+// periods in which each instance applied writes never overlap.
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 #include <signal.h>
@@ -17,8 +18,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/agent_protocol.h"
 #include "gtest/gtest.h"
 #include "migration/migration_fixture.h"
+#include "shadowplane/agent/v1/agent.grpc.pb.h"
+#include "shadowplane/v1/locations.grpc.pb.h"
 #include "shadowplane/v1/migrations.grpc.pb.h"
 
 namespace shadowplane {
@@ -28,6 +32,7 @@ namespace pb = shadowplane::v1;
 
 constexpr absl::Duration kLease = absl::Seconds(3);
 constexpr absl::Duration kLossTimeout = absl::Seconds(6);
+constexpr absl::Duration kLocationRecovery = absl::Seconds(3);
 
 absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
@@ -73,6 +78,7 @@ class FailoverProcessTest : public testing::MigrationTest {
   void SetUp() override {
     extra_flags_ = {absl::StrCat("--write_lease=", absl::FormatDuration(kLease)),
                     absl::StrCat("--primary_loss_timeout=", absl::FormatDuration(kLossTimeout)),
+                    absl::StrCat("--location_recovery=", absl::FormatDuration(kLocationRecovery)),
                     "--failover_check_interval=500ms"};
     MigrationTest::SetUp();
   }
@@ -97,6 +103,61 @@ class FailoverProcessTest : public testing::MigrationTest {
       absl::SleepFor(absl::Milliseconds(100));
     }
     return absl::InfiniteFuture();
+  }
+
+  // Waits until the location's health is `health`; when it was seen so.
+  absl::Time AwaitHealth(const std::string& location, const std::string& health,
+                         absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      grpc::ClientContext context;
+      pb::GetLocationRequest request;
+      request.set_name(location);
+      pb::Location l;
+      if (locations_->GetLocation(&context, request, &l).ok() && l.health() == health) {
+        return absl::Now();
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return absl::InfiniteFuture();
+  }
+
+  // Waits until the reservation's shadow is another instance than `old_shadow`, running; when.
+  absl::Time AwaitNewShadow(const std::string& reservation_id, const std::string& old_shadow,
+                            pb::Reservation* out) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (absl::Now() < deadline) {
+      if (GetReservation(reservation_id, out).ok() && out->shadow().id() != old_shadow &&
+          out->shadow().state() == "running" && !out->shadow().endpoint().empty()) {
+        return absl::Now();
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return absl::InfiniteFuture();
+  }
+
+  // Whether the agent at `location` reports the instance stopped (or gone) within `timeout`.
+  bool AwaitStopped(const std::string& location, const std::string& instance_id,
+                    absl::Duration timeout) {
+    auto stub = shadowplane::agent::v1::AgentService::NewStub(
+        grpc::CreateChannel(agents_.at(location)->endpoint(), grpc::InsecureChannelCredentials()));
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      grpc::ClientContext context;
+      context.AddMetadata(kAgentProtocolMetadataKey, absl::StrCat(kAgentProtocolVersion));
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+      shadowplane::agent::v1::DescribeInstanceRequest request;
+      request.set_instance_id(instance_id);
+      shadowplane::agent::v1::Instance instance;
+      grpc::Status s = stub->DescribeInstance(&context, request, &instance);
+      if (s.error_code() == grpc::StatusCode::NOT_FOUND ||
+          (s.ok() && (instance.state() == shadowplane::agent::v1::Instance::STOPPED ||
+                      instance.state() == shadowplane::agent::v1::Instance::DELETED))) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return false;
   }
 
   // The reservation's one emergency migration, once it ended.
@@ -197,17 +258,39 @@ TEST_F(FailoverProcessTest, ALostLocationsPrimaryIsPromotedByItselfAndNeverTakes
   EXPECT_LE(lost_at - last_round, absl::Seconds(2) + absl::Seconds(5))
       << "the shadow's sync interval plus one round";
 
-  // The location comes back; a client still on the old primary's address never gets a write
-  // acknowledged from the moment of the loss until the old primary is fenced and made the
-  // shadow, nor for a while after.
-  ASSERT_TRUE(agents_.at(lost_location)->Start().ok());
-  bool fenced = false;
-  for (int i = 0; i < 150 && !fenced; ++i) {
+  // The location is declared lost, and the promoted primary gets a new shadow at the location
+  // left: neither the lost one nor its own.
+  const absl::Time location_lost = AwaitHealth(lost_location, "lost", absl::Seconds(30));
+  ASSERT_NE(location_lost, absl::InfiniteFuture()) << "the location was never declared lost";
+  std::cout << "location declared lost " << (location_lost - lost_at) << " after it died\n";
+  pb::Reservation rebuilt;
+  const absl::Time rebuilt_at = AwaitNewShadow(r.id(), r.primary().id(), &rebuilt);
+  ASSERT_NE(rebuilt_at, absl::InfiniteFuture()) << "no new shadow\n" << server_->Output();
+  EXPECT_NE(rebuilt.shadow().location(), lost_location);
+  EXPECT_NE(rebuilt.shadow().location(), rebuilt.primary().location());
+  EXPECT_EQ(rebuilt.primary().id(), r.shadow().id());
+  std::cout << "new shadow at " << rebuilt.shadow().location() << " running "
+            << (rebuilt_at - lost_at) << " after the loss\n";
+  // It catches up with the new primary: a write acknowledged now is on it after a round.
+  ASSERT_EQ(Put(rebuilt.primary().endpoint(), "/after-rebuild.txt", "rebuilt"), 201);
+  bool caught_up = false;
+  for (int i = 0; i < 100 && !caught_up; ++i) {
     absl::SleepFor(absl::Milliseconds(200));
-    fenced = Put(r.primary().endpoint(), "/probe.txt") == 405;
+    int code = 0;
+    caught_up = Fetch(rebuilt.shadow().endpoint(), "/after-rebuild.txt", &code) == "rebuilt";
   }
-  EXPECT_TRUE(fenced) << "the returned old primary is fenced read-only";
-  absl::SleepFor(absl::Seconds(2));
+  EXPECT_TRUE(caught_up) << "the new shadow is synced from the new primary";
+
+  // The location comes back: it is recovering, the old primary is reaped, and a client still on
+  // the old primary's address never gets a write acknowledged from the moment of the loss until
+  // the instance is gone, nor after.
+  ASSERT_TRUE(agents_.at(lost_location)->Start().ok());
+  const absl::Time back_at = absl::Now();
+  EXPECT_NE(AwaitHealth(lost_location, "recovering", absl::Seconds(30)), absl::InfiniteFuture());
+  EXPECT_TRUE(AwaitStopped(lost_location, r.primary().id(), absl::Seconds(30)))
+      << "the returned old primary is reaped\n"
+      << server_->Output();
+  absl::SleepFor(absl::Seconds(1));
   stop_stale = true;
   stale_writer.join();
   int early = 0, late = 0;
@@ -216,7 +299,12 @@ TEST_F(FailoverProcessTest, ALostLocationsPrimaryIsPromotedByItselfAndNeverTakes
   std::cout << "old primary after the loss: " << late << " writes acknowledged, " << stale.refused
             << " refused, " << stale.unanswered << " unanswered\n";
   EXPECT_EQ(late, 0) << "the old primary acknowledged a write after it was lost";
-  EXPECT_GT(stale.refused, 0) << "it answered, refusing";
+  EXPECT_GT(stale.unanswered, 0) << "it was gone";
+  // Usable again only after --location_recovery without a break.
+  const absl::Time healthy_at = AwaitHealth(lost_location, "healthy", absl::Seconds(30));
+  ASSERT_NE(healthy_at, absl::InfiniteFuture());
+  std::cout << "location usable again " << (healthy_at - back_at) << " after it returned\n";
+  EXPECT_GE(healthy_at - back_at, kLocationRecovery);
 }
 
 TEST_F(FailoverProcessTest, APartitionedPrimaryStopsTakingWritesBeforeItsShadowIsPromoted) {
