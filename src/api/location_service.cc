@@ -49,6 +49,9 @@ void ToProto(const store::LocationRecord& l, pb::Location* out) {
   if (l.lost_at.has_value()) *out->mutable_lost_at() = ToProtoTime(*l.lost_at);
   out->set_lost_reason(l.lost_reason);
   if (l.healthy_since.has_value()) *out->mutable_healthy_since() = ToProtoTime(*l.healthy_since);
+  if (l.drain_started_at.has_value()) {
+    *out->mutable_drain_started_at() = ToProtoTime(*l.drain_started_at);
+  }
 }
 
 store::LocationRecord FromProto(const pb::Location& l) {
@@ -239,11 +242,68 @@ grpc::ServerUnaryReactor* LocationService::Uncordon(grpc::CallbackServerContext*
   const std::string peer = context->peer();
   return FinishOnPool(context, workers_, [this, peer, request, response]() -> absl::Status {
     RETURN_IF_ERROR(RequireName(request->name()));
+    // Through the drainer when there is one: an uncordon ends a drain too.
     ASSIGN_OR_RETURN(const store::LocationRecord l,
-                     repository_->SetCordon(request->name(), false, ""));
+                     drainer_ != nullptr
+                         ? drainer_->Stop(request->name())
+                         : repository_->SetDrain(request->name(), std::nullopt, ""));
     cache_->Invalidate();
     LOG_EVENT(kInfo, "location uncordoned").Field("location", l.name).Field("peer", peer);
     ToProto(l, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LocationService::UncordonLocation(grpc::CallbackServerContext* context,
+                                                            const pb::UncordonRequest* request,
+                                                            pb::Location* response) {
+  return Uncordon(context, request, response);
+}
+
+namespace {
+
+void ToProto(const migration::DrainProgress& p, pb::LocationDrain* out) {
+  ToProto(p.location, out->mutable_location());
+  out->set_primaries_left(p.primaries_left);
+  out->set_shadows_left(p.shadows_left);
+  out->set_moves_in_flight(p.moves_in_flight);
+  for (const std::string& b : p.blocked) out->add_blocked(b);
+  out->set_done(p.done());
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* LocationService::DrainLocation(grpc::CallbackServerContext* context,
+                                                         const pb::DrainLocationRequest* request,
+                                                         pb::LocationDrain* response) {
+  const std::string peer = context->peer();
+  return FinishOnPool(context, workers_, [this, peer, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(catalog::ValidateName(request->name(), "name"));
+    if (request->reason().size() > 1000) {
+      return absl::InvalidArgumentError("reason is over 1000 bytes");
+    }
+    if (drainer_ == nullptr) return absl::UnimplementedError("this server runs no drainer");
+    ASSIGN_OR_RETURN(const migration::DrainProgress p,
+                     drainer_->Start(request->name(), request->reason()));
+    cache_->Invalidate();
+    LOG_EVENT(kWarning, "location drain requested")
+        .Field("location", request->name())
+        .Field("primaries_left", p.primaries_left)
+        .Field("shadows_left", p.shadows_left)
+        .Field("peer", peer);
+    ToProto(p, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LocationService::GetLocationDrain(grpc::CallbackServerContext* context,
+                                                            const pb::GetLocationRequest* request,
+                                                            pb::LocationDrain* response) {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(RequireName(request->name()));
+    if (drainer_ == nullptr) return absl::UnimplementedError("this server runs no drainer");
+    ASSIGN_OR_RETURN(const migration::DrainProgress p, drainer_->Progress(request->name()));
+    ToProto(p, response);
     return absl::OkStatus();
   });
 }

@@ -6,6 +6,7 @@
 #include "catalog/location_cache.h"
 #include "common/clock.h"
 #include "common/worker_pool.h"
+#include "migration/location_drainer.h"
 #include "shadowplane/v1/locations.grpc.pb.h"
 #include "store/location_repository.h"
 
@@ -14,10 +15,15 @@ namespace shadowplane::api {
 class LocationService final : public shadowplane::v1::LocationService::CallbackService {
  public:
   // Handlers run on `workers` (they block on the database). Reads come from `cache`, which writes
-  // invalidate.
+  // invalidate. `drainer` (may be null: DrainLocation is then UNIMPLEMENTED) runs drains.
   LocationService(store::LocationRepository* repository, catalog::LocationCache* cache,
-                  const Clock* clock, WorkerPool* workers)
-      : repository_(repository), cache_(cache), clock_(clock), workers_(workers) {}
+                  const Clock* clock, WorkerPool* workers,
+                  migration::LocationDrainer* drainer = nullptr)
+      : repository_(repository),
+        cache_(cache),
+        clock_(clock),
+        workers_(workers),
+        drainer_(drainer) {}
 
   grpc::ServerUnaryReactor* UpsertRegion(grpc::CallbackServerContext* context,
                                          const shadowplane::v1::UpsertRegionRequest* request,
@@ -49,12 +55,22 @@ class LocationService final : public shadowplane::v1::LocationService::CallbackS
   grpc::ServerUnaryReactor* Uncordon(grpc::CallbackServerContext* context,
                                      const shadowplane::v1::UncordonRequest* request,
                                      shadowplane::v1::Location* response) override;
+  grpc::ServerUnaryReactor* DrainLocation(grpc::CallbackServerContext* context,
+                                          const shadowplane::v1::DrainLocationRequest* request,
+                                          shadowplane::v1::LocationDrain* response) override;
+  grpc::ServerUnaryReactor* GetLocationDrain(grpc::CallbackServerContext* context,
+                                             const shadowplane::v1::GetLocationRequest* request,
+                                             shadowplane::v1::LocationDrain* response) override;
+  grpc::ServerUnaryReactor* UncordonLocation(grpc::CallbackServerContext* context,
+                                             const shadowplane::v1::UncordonRequest* request,
+                                             shadowplane::v1::Location* response) override;
 
  private:
   store::LocationRepository* const repository_;
   catalog::LocationCache* const cache_;
   const Clock* const clock_;
   WorkerPool* const workers_;
+  migration::LocationDrainer* const drainer_;
 };
 
 }  // namespace shadowplane::api

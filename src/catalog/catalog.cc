@@ -11,19 +11,6 @@
 namespace shadowplane::catalog {
 namespace {
 
-absl::Status ValidateName(const std::string& name, const std::string& field) {
-  const bool ok = !name.empty() && name.size() <= 63 &&
-                  (absl::ascii_islower(name[0]) || absl::ascii_isdigit(name[0])) &&
-                  std::all_of(name.begin(), name.end(), [](char c) {
-                    return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '_';
-                  });
-  if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, " '", name, "' must be 1 to 63 lower-case letters, digits, '-' or '_'"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateCoordinates(double latitude, double longitude) {
   if (!std::isfinite(latitude) || latitude < -90 || latitude > 90) {
     return absl::InvalidArgumentError(
@@ -44,6 +31,20 @@ absl::Status NotNegative(double value, const char* field) {
 }
 
 }  // namespace
+
+absl::Status ValidateName(const std::string& name, const std::string& field) {
+  const bool ok = !name.empty() && name.size() <= 63 &&
+                  (absl::ascii_islower(name[0]) || absl::ascii_isdigit(name[0])) &&
+                  std::all_of(name.begin(), name.end(), [](char c) {
+                    return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '_';
+                  });
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " '", name.substr(0, 64), name.size() > 64 ? "...'" : "'",
+                     " must be 1 to 63 lower-case letters, digits, '-' or '_'"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ValidateRegion(const store::RegionRecord& r) {
   RETURN_IF_ERROR(ValidateName(r.name, "name"));

@@ -30,6 +30,9 @@ namespace shadowplane::catalog {
 
 // INVALID_ARGUMENT naming the field: names, coordinates in range, prices and capacity not negative,
 // spot availability within [0, 1], both spot prices or neither.
+// INVALID_ARGUMENT naming `field` unless `name` is 1 to 63 lower-case letters, digits, '-' or '_'
+// (starting with a letter or digit); the message echoes at most 64 bytes of it.
+absl::Status ValidateName(const std::string& name, const std::string& field);
 absl::Status ValidateRegion(const store::RegionRecord& region);
 absl::Status ValidateLocation(const store::LocationRecord& location);
 

@@ -40,7 +40,7 @@ class LocationCommands : public CommandContext {
     }
     if (options_.json) return Json(all), kExitOk;
     Table table({"name", "region", "lat", "lon", "agent", "$/vcpu-h", "$/gib-h", "spot $/vcpu-h",
-                 "millicores used/total", "mib used/total", "cordoned"});
+                 "millicores used/total", "mib used/total", "health", "cordoned"});
     for (const auto& l : all.locations()) {
       table.AddRow({l.name(), l.region(), absl::StrFormat("%.2f", l.latitude()),
                     absl::StrFormat("%.2f", l.longitude()), l.agent_endpoint(),
@@ -51,6 +51,7 @@ class LocationCommands : public CommandContext {
                         : "-",
                     absl::StrCat(l.used_millicores(), "/", l.capacity_millicores()),
                     absl::StrCat(l.used_memory_mib(), "/", l.capacity_memory_mib()),
+                    l.health().empty() ? "healthy" : l.health(),
                     l.cordoned() ? (l.cordon_reason().empty() ? "yes" : l.cordon_reason()) : ""});
     }
     out_ << table.Render();
@@ -86,6 +87,35 @@ class LocationCommands : public CommandContext {
     grpc::Status status = locations_->Uncordon(Context().get(), request, &l);
     if (!status.ok()) return Fail(status);
     out_ << "location " << l.name() << " uncordoned\n";
+    return kExitOk;
+  }
+
+  // Moves every primary and shadow out (planned migrations), the location cordoned meanwhile.
+  int Drain(const std::string& name) {
+    pb::DrainLocationRequest request;
+    request.set_name(name);
+    request.set_reason(options_.reason);
+    pb::LocationDrain drain;
+    grpc::Status status = locations_->DrainLocation(Context().get(), request, &drain);
+    if (!status.ok()) return Fail(status);
+    return PrintDrain(drain);
+  }
+
+  int DrainStatus(const std::string& name) {
+    pb::GetLocationRequest request;
+    request.set_name(name);
+    pb::LocationDrain drain;
+    grpc::Status status = locations_->GetLocationDrain(Context().get(), request, &drain);
+    if (!status.ok()) return Fail(status);
+    return PrintDrain(drain);
+  }
+
+  int PrintDrain(const pb::LocationDrain& drain) {
+    if (options_.json) return Json(drain), kExitOk;
+    out_ << "location " << drain.location().name() << (drain.done() ? " drained" : " draining")
+         << ": " << drain.primaries_left() << " primaries and " << drain.shadows_left()
+         << " shadows left, " << drain.moves_in_flight() << " moves under way\n";
+    for (const std::string& b : drain.blocked()) out_ << "  blocked: " << b << "\n";
     return kExitOk;
   }
 
@@ -132,8 +162,18 @@ void AddLocationCommands(CommandTable* table) {
   table->push_back({{"locations", "uncordon"},
                     {"NAME"},
                     "",
-                    "let placement and the planner use the location again",
+                    "let placement and the planner use the location again (ends a drain)",
                     CallWith<LocationCommands, &LocationCommands::Uncordon>});
+  table->push_back({{"locations", "drain"},
+                    {"NAME"},
+                    "[--reason=TEXT]",
+                    "cordon the location and move every primary and shadow out of it",
+                    CallWith<LocationCommands, &LocationCommands::Drain>});
+  table->push_back({{"locations", "drain-status"},
+                    {"NAME"},
+                    "",
+                    "what a drain has left to move, and what blocks it",
+                    CallWith<LocationCommands, &LocationCommands::DrainStatus>});
   table->push_back({{"regions", "list"},
                     {},
                     "",

@@ -92,7 +92,8 @@ ReservationManager::ReservationManager(store::ReservationRepository* reservation
   shadows_replaced_ = &prometheus::BuildCounter()
                            .Name("shadowplane_shadows_replaced_total")
                            .Help(
-                               "Shadows lost with their location and rebuilt elsewhere, by result "
+                               "Shadows rebuilt elsewhere because their location was lost or "
+                               "draining, by reason (location_lost, draining) and result "
                                "(replaced; blocked: no location qualified or a migration was "
                                "under way).")
                            .Register(*registry);
@@ -411,17 +412,20 @@ absl::Status ReservationManager::ReconcileOnce() {
   active.after = active_cursor_;
   ASSIGN_OR_RETURN(auto page, reservations_->List(active));
   active_cursor_ = page.size() < static_cast<size_t>(active.page_size) ? "" : page.back().id;
-  std::set<std::string> lost;
+  // Shadows leave a location that is lost or draining (LocationService.DrainLocation); instances
+  // at a lost location are not reached for (its agent does not answer).
+  std::set<std::string> lost, evacuated;
   if (absl::StatusOr<store::LocationCatalog> catalog = locations_->LoadAll(); catalog.ok()) {
     for (const store::LocationRecord& l : catalog->locations) {
       if (l.lost_at.has_value()) lost.insert(l.name);
+      if (l.lost_at.has_value() || l.drain_started_at.has_value()) evacuated.insert(l.name);
     }
   }
   for (const store::ReservationRecord& r : page) {
     if (r.shadow.state == "creating") {
       CreateReplacementShadow(r, r.shadow);  // a replacement whose creation did not finish
-    } else if (r.shadow.state == "running" && lost.count(r.shadow.location) != 0) {
-      ReplaceLostShadow(r);
+    } else if (r.shadow.state == "running" && evacuated.count(r.shadow.location) != 0) {
+      ReplaceShadowAway(r, lost.count(r.shadow.location) != 0 ? "location_lost" : "draining");
     }
     for (const store::InstanceRecord* instance : {&r.primary, &r.shadow}) {
       if (instance->state == "running" && lost.count(instance->location) == 0) {

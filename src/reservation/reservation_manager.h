@@ -108,7 +108,8 @@ class ReservationManager {
   // reservations' instances back to running (a stopped one restarts with its data, a lost shadow
   // is re-created; a primary lost with its data is marked failed, never re-seeded), builds a new
   // shadow at another diverse location for each shadow whose location is lost
-  // (reconcile/location_health_monitor.h; reservation/shadow_replacement.cc), and refreshes the
+  // (reconcile/location_health_monitor.h) or draining (migration/location_drainer.h; see
+  // reservation/shadow_replacement.cc), and refreshes the
   // gauges. Not to be run by two threads at once.
   absl::Status ReconcileOnce();
 
@@ -138,10 +139,10 @@ class ReservationManager {
   bool StillRecordedReadOnly(const std::string& reservation_id, const std::string& instance_id);
   void Converge(const store::ReservationRecord& listed,
                 const store::InstanceRecord& listed_instance);
-  // A shadow whose location is lost, replaced by a new one at another diverse location
-  // (shadow_replacement.cc). Logged and counted when no location qualifies; tried again on the
-  // next pass.
-  void ReplaceLostShadow(const store::ReservationRecord& listed);
+  // A shadow whose location is lost or draining, replaced by a new one at another diverse
+  // location (shadow_replacement.cc); `why` names the cause in logs and metrics. Logged and
+  // counted when no location qualifies or a migration is under way; tried again on the next pass.
+  void ReplaceShadowAway(const store::ReservationRecord& listed, const char* why);
   // Creates the recorded (state creating) shadow on its agent and records it running.
   void CreateReplacementShadow(const store::ReservationRecord& r,
                                const store::InstanceRecord& shadow);

@@ -1,8 +1,10 @@
-// A shadow lost with its location (reconcile/location_health_monitor.h) is rebuilt at another
-// location that satisfies the diversity rule for the current primary, from the seed; shadow sync
-// brings it up to date on its next round. Until then the reservation has no good round on record,
-// so an emergency promotion of the new shadow reports the whole time since the reservation was
-// made as its loss window.
+// A shadow lost with its location (reconcile/location_health_monitor.h), or in a location being
+// drained (migration/location_drainer.h), is rebuilt at another location that satisfies the
+// diversity rule for the current primary, from the seed; shadow sync brings it up to date on its
+// next round. The old shadow is recorded retired and failed: the orphan reaper deactivates it
+// (keeping its data) as soon as its agent answers. Until then the reservation has no good round on
+// record, so an emergency promotion of the new shadow reports the whole time since the reservation
+// was made as its loss window.
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -13,7 +15,8 @@
 
 namespace shadowplane::reservation {
 
-void ReservationManager::ReplaceLostShadow(const store::ReservationRecord& listed) {
+void ReservationManager::ReplaceShadowAway(const store::ReservationRecord& listed,
+                                           const char* why) {
   auto claim = Claim(listed.id);
   if (!claim.has_value()) return;
   auto current = reservations_->Get(listed.id);
@@ -21,13 +24,16 @@ void ReservationManager::ReplaceLostShadow(const store::ReservationRecord& liste
     return;
   }
   const store::ReservationRecord& r = *current;
-  auto blocked = [&](const absl::Status& why) {
-    if (shadows_replaced_ != nullptr) shadows_replaced_->Add({{"result", "blocked"}}).Increment();
-    LOG_EVENT(kWarning, "lost shadow cannot be replaced yet")
+  auto blocked = [&](const absl::Status& error) {
+    if (shadows_replaced_ != nullptr) {
+      shadows_replaced_->Add({{"reason", std::string(why)}, {"result", "blocked"}}).Increment();
+    }
+    LOG_EVENT(kWarning, "shadow cannot be moved out of its location yet")
+        .Field("why", why)
         .Field("reservation_id", r.id)
         .Field("shadow_id", r.shadow.id)
         .Field("location", r.shadow.location)
-        .Field("error", why);
+        .Field("error", error);
   };
   std::map<std::string, planner::RegionFacts> regions;
   absl::StatusOr<std::map<std::string, planner::LocationFacts>> locations = LoadLocations(&regions);
@@ -44,11 +50,14 @@ void ReservationManager::ReplaceLostShadow(const store::ReservationRecord& liste
   absl::StatusOr<store::InstanceRecord> shadow = reservations_->ReplaceShadow(
       r.resource_id, r.shadow.id, placed->location, placed->capacity, clock_->Now());
   if (!shadow.ok()) return blocked(shadow.status());
-  if (shadows_replaced_ != nullptr) shadows_replaced_->Add({{"result", "replaced"}}).Increment();
-  LOG_EVENT(kWarning, "lost shadow replaced")
+  if (shadows_replaced_ != nullptr) {
+    shadows_replaced_->Add({{"reason", std::string(why)}, {"result", "replaced"}}).Increment();
+  }
+  LOG_EVENT(kWarning, "shadow rebuilt elsewhere")
+      .Field("why", why)
       .Field("reservation_id", r.id)
-      .Field("lost_shadow_id", r.shadow.id)
-      .Field("lost_location", r.shadow.location)
+      .Field("old_shadow_id", r.shadow.id)
+      .Field("old_location", r.shadow.location)
       .Field("shadow_id", shadow->id)
       .Field("location", shadow->location)
       .Field("explanation", placed->explanation);

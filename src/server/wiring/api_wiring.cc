@@ -22,7 +22,8 @@ absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions&
   w->health_ = std::make_unique<api::HealthService>(parts.serving);
   w->server_info_ = std::make_unique<api::ServerInfoService>(parts.facts);
   w->location_service_ = std::make_unique<api::LocationService>(
-      storage->locations(), w->location_cache_.get(), context.clock, w->rpc_workers_.get());
+      storage->locations(), w->location_cache_.get(), context.clock, w->rpc_workers_.get(),
+      parts.migrations->drainer());
   w->reservation_service_ = std::make_unique<api::ReservationService>(parts.reservations->manager(),
                                                                       w->rpc_workers_.get());
   w->sync_service_ = std::make_unique<api::SyncService>(

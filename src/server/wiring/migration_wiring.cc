@@ -62,6 +62,15 @@ MigrationWiring::MigrationWiring(const ServerOptions& options, StorageWiring* st
   health.recovery = options.compute.location_recovery;
   location_health_ = std::make_unique<reconcile::LocationHealthMonitor>(
       storage->locations(), storage->inventory(), compute->compute(), health, context.registry);
+  migration::DrainOptions drain;
+  drain.max_in_flight = settings.max_migrations;
+  drain.cost.min_shadow_distance_km = options.placement.shadow_min_distance_km;
+  drain.cost.nominal_requests_per_hour = options.placement.nominal_requests_per_hour;
+  drain.cost.latency_price_per_request_ms = options.planning.latency_price_per_request_ms;
+  drain.rtt = migrator.rtt;
+  drainer_ = std::make_unique<migration::LocationDrainer>(storage->locations(),
+                                                          storage->reservations(), manager_.get(),
+                                                          context.clock, drain, context.registry);
 }
 
 void MigrationWiring::StartDriver() {
@@ -77,9 +86,14 @@ void MigrationWiring::StartDriver() {
   // must not slow the failover pass down.
   location_health_loop_ = std::make_unique<PeriodicTask>(failover_check_interval_, [this] {
     if (!context_.database_ready()) return;
-    auto ran = store::RunUnderAdvisoryLock(*storage_->pool(), kLocationHealthLockKey,
-                                           [this] { return location_health_->RunOnce().status(); });
-    if (!ran.ok()) LOG_EVENT(kWarning, "location health pass failed").Field("error", ran.status());
+    auto ran = store::RunUnderAdvisoryLock(*storage_->pool(), kLocationHealthLockKey, [this] {
+      absl::Status health = location_health_->RunOnce().status();
+      absl::Status drains = drainer_->RunOnce();
+      return health.ok() ? drains : health;
+    });
+    if (!ran.ok()) {
+      LOG_EVENT(kWarning, "location health and drain pass failed").Field("error", ran.status());
+    }
   });
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "migration/freeze_model_keeper.h"
+#include "migration/location_drainer.h"
 #include "migration/migration_driver.h"
 #include "migration/migration_manager.h"
 #include "migration/migrator.h"
@@ -30,10 +31,12 @@ class MigrationWiring {
                   const std::string& replica);
 
   // The driver, the failover loop (migration/primary_loss_detector.h) and the location health
-  // loop (reconcile/location_health_monitor.h), each under its lock.
+  // and drain loop (reconcile/location_health_monitor.h, migration/location_drainer.h), each under
+  // its lock.
   void StartDriver();
   migration::MigrationManager* manager() { return manager_.get(); }
   migration::FreezeModelKeeper* freeze_model() { return freeze_model_.get(); }
+  migration::LocationDrainer* drainer() { return drainer_.get(); }
 
  private:
   // In dependency order: destruction is the teardown (the loop, declared last, goes first).
@@ -43,6 +46,7 @@ class MigrationWiring {
   std::unique_ptr<migration::MigrationManager> manager_;
   std::unique_ptr<migration::PrimaryLossDetector> loss_detector_;
   std::unique_ptr<reconcile::LocationHealthMonitor> location_health_;
+  std::unique_ptr<migration::LocationDrainer> drainer_;
   StorageWiring* storage_ = nullptr;
   WiringContext context_;
   absl::Duration failover_check_interval_;

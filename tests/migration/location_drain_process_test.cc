@@ -1,0 +1,142 @@
+// Maintenance with real agents, instances, PostgreSQL and HAProxy (label e2e): DrainLocation
+// cordons a location and moves its primary out by a planned migration, with no failed write
+// through HAProxy, and its shadow (the old primary) is rebuilt at another diverse location;
+// progress is visible until nothing is left, and UncordonLocation ends it. Bad input gets the
+// right status and changes nothing.
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "migration/migration_fixture.h"
+#include "shadowplane/v1/locations.grpc.pb.h"
+#include "shadowplane/v1/migrations.grpc.pb.h"
+
+namespace shadowplane {
+namespace {
+
+namespace pb = shadowplane::v1;
+
+class LocationDrainProcessTest : public testing::MigrationTest {
+ protected:
+  grpc::Status Drain(const std::string& name, const std::string& reason, pb::LocationDrain* out) {
+    grpc::ClientContext context;
+    pb::DrainLocationRequest request;
+    request.set_name(name);
+    request.set_reason(reason);
+    return locations_->DrainLocation(&context, request, out);
+  }
+  grpc::Status Progress(const std::string& name, pb::LocationDrain* out) {
+    grpc::ClientContext context;
+    pb::GetLocationRequest request;
+    request.set_name(name);
+    return locations_->GetLocationDrain(&context, request, out);
+  }
+};
+
+TEST_F(LocationDrainProcessTest, MovesThePrimaryAndTheShadowOutWithNoFailedWrite) {
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-drain"), &r).ok());
+  ASSERT_EQ(r.state(), "active") << r.error();
+  const std::string drained = r.primary().location();
+
+  // Bad input: nothing changes.
+  pb::LocationDrain ignored;
+  EXPECT_EQ(Drain("no-such-location", "", &ignored).error_code(), grpc::StatusCode::NOT_FOUND);
+  grpc::Status bad = Drain("Bad Name!", "", &ignored);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("name"), std::string::npos) << bad.error_message();
+  bad = Drain(drained, std::string(1001, 'x'), &ignored);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("reason"), std::string::npos) << bad.error_message();
+  bad = Progress(drained, &ignored);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << bad.error_message();
+  EXPECT_NE(bad.error_message().find("not draining"), std::string::npos);
+
+  std::atomic<bool> stop{false};
+  testing::WriterLog log;
+  std::thread writer([&] { testing::RunWriter(haproxy_->frontend_port(0), stop, &log); });
+  absl::SleepFor(absl::Seconds(2));
+
+  pb::LocationDrain started;
+  grpc::Status s = Drain(drained, "kernel upgrade", &started);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(started.location().cordoned());
+  EXPECT_EQ(started.location().cordon_reason(), "kernel upgrade");
+  EXPECT_TRUE(started.location().has_drain_started_at());
+  EXPECT_EQ(started.primaries_left(), 1);
+  EXPECT_FALSE(started.done());
+  // Idempotent: asking again keeps the drain's start.
+  pb::LocationDrain again;
+  ASSERT_TRUE(Drain(drained, "kernel upgrade", &again).ok());
+  EXPECT_EQ(again.location().drain_started_at().seconds(),
+            started.location().drain_started_at().seconds());
+
+  const absl::Time start = absl::Now();
+  pb::LocationDrain progress;
+  bool done = false;
+  int progress_seen = 0;
+  while (!done && absl::Now() - start < absl::Seconds(90)) {
+    absl::SleepFor(absl::Milliseconds(250));
+    grpc::Status read = Progress(drained, &progress);
+    EXPECT_TRUE(read.ok()) << read.error_message();
+    if (!read.ok()) break;
+    progress_seen += progress.moves_in_flight() > 0 ? 1 : 0;
+    done = progress.done();
+  }
+  if (!done) {
+    stop = true;
+    writer.join();
+  }
+  ASSERT_TRUE(done) << progress.DebugString() << server_->Output();
+  std::cout << "drained " << drained << " in " << (absl::Now() - start) << "\n";
+  EXPECT_GT(progress_seen, 0) << "the move was visible while under way";
+  EXPECT_TRUE(progress.blocked().empty());
+  absl::SleepFor(absl::Seconds(1));
+  stop = true;
+  writer.join();
+  EXPECT_EQ(log.failures, 0) << (log.failure_details.empty() ? "" : log.failure_details[0]);
+  EXPECT_GE(log.acknowledged.size(), 20u) << "a floor of acknowledged writes";
+
+  pb::Reservation now;
+  ASSERT_TRUE(GetReservation(r.id(), &now).ok());
+  EXPECT_NE(now.primary().location(), drained);
+  EXPECT_EQ(now.primary().location(), r.shadow().location()) << "moved to its shadow's location";
+  EXPECT_NE(now.shadow().location(), drained);
+  EXPECT_NE(now.shadow().location(), now.primary().location());
+  EXPECT_EQ(now.shadow().state(), "running");
+  // Every acknowledged write is on the new primary.
+  int missing = 0;
+  for (const auto& [path, body] : log.acknowledged) {
+    int code = 0;
+    if (Fetch(now.primary().endpoint(), path, &code) != body) ++missing;
+  }
+  EXPECT_EQ(missing, 0);
+  // The move was the drain's planned migration.
+  grpc::ClientContext context;
+  pb::ListMigrationsRequest list;
+  list.set_resource_id(r.resource_id());
+  pb::ListMigrationsResponse migrations;
+  ASSERT_TRUE(migrations_->ListMigrations(&context, list, &migrations).ok());
+  ASSERT_EQ(migrations.migrations_size(), 1);
+  EXPECT_EQ(migrations.migrations(0).request_id(),
+            absl::StrCat("drain-", drained, "-", r.primary().id()));
+  EXPECT_EQ(migrations.migrations(0).kind(), "planned");
+
+  // UncordonLocation ends it.
+  grpc::ClientContext uncordon_context;
+  pb::UncordonRequest uncordon;
+  uncordon.set_name(drained);
+  pb::Location l;
+  ASSERT_TRUE(locations_->UncordonLocation(&uncordon_context, uncordon, &l).ok());
+  EXPECT_FALSE(l.cordoned());
+  EXPECT_FALSE(l.has_drain_started_at());
+  EXPECT_EQ(Progress(drained, &ignored).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+}  // namespace
+}  // namespace shadowplane
