@@ -66,6 +66,7 @@ void ToProto(const migration::MigrationDetails& d, pb::Migration* out) {
     event->set_from_state(e.from_state);
     event->set_to_state(e.to_state);
     event->set_detail_json(e.detail_json);
+    event->set_driver(e.driver);
   }
   for (const auto& r : d.rounds) {
     pb::MigrationRound* round = out->add_rounds();

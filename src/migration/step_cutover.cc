@@ -32,6 +32,21 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
     if (m.progress.switch_not_before.has_value() && clock_->Now() < *m.progress.switch_not_before) {
       return StepResult{m, *m.progress.switch_not_before - clock_->Now()};  // caches still old
     }
+    // A crashed attempt may have granted the target writes (a new epoch) before traffic moved.
+    // The source, frozen since, is then in the older epoch, and sync refuses to write from it
+    // into the target. That grant is undone as a failed attempt undoes it (see Unfreeze): the
+    // target read-only again (no client reached it: traffic never moved), the source granted
+    // writes again in a newer epoch; then the cutover starts over.
+    ASSIGN_OR_RETURN(store::InstanceLease target_lease, writes_->Lease(c.target.id));
+    if (target_lease.write_epoch > 0 && target_lease.write_epoch == target_lease.primary_epoch) {
+      LOG_EVENT(kWarning, "undoing a crashed cutover's grant to the target before starting over")
+          .Field("migration_id", m.id)
+          .Field("target_instance_id", c.target.id)
+          .Field("epoch", target_lease.write_epoch);
+      RETURN_IF_ERROR(compute_->SetReadOnly(c.target.location, c.target.id, true).status());
+      RETURN_IF_ERROR(reservations_->SetInstanceReadOnly(c.target.id, true, clock_->Now()));
+      RETURN_IF_ERROR(writes_->Restore(c.source).status());
+    }
     // The freeze: committed first, so a driver taking over knows writes may be held.
     next.progress.freeze_started_at = clock_->Now();
     next.progress.switch_requested_at.reset();

@@ -14,26 +14,36 @@ absl::StatusOr<StepResult> Migrator::Promote(const store::MigrationRecord& m,
   }
   store::MigrationRecord next = m;
   if (!m.progress.switched_at.has_value()) {
-    // At no moment may two instances of the resource take writes: the old primary is fenced
-    // where it can be reached (read-only, confirmed by its agent); where it cannot, its write
-    // lease is waited out, after which it refuses writes by itself. The new epoch granted below
-    // keeps it from ever renewing that lease, and its agent fences it when it returns.
+    // At no moment may two instances of the resource take writes. An old primary whose recorded
+    // lease has run out refuses writes by itself already (the record never ends before the
+    // instance's own lease), and the new epoch granted below keeps it from ever renewing: it is
+    // not called, so a partitioned or stopped agent cannot hold the promotion up. One whose lease
+    // still holds is fenced where it can be reached (read-only, confirmed by its agent); where
+    // it cannot, its lease is waited out. Its agent fences it when it returns.
     if (!c.source.id.empty()) {
-      if (auto fenced = compute_->SetReadOnly(c.source.location, c.source.id, true); !fenced.ok()) {
-        ASSIGN_OR_RETURN(store::InstanceLease lease, writes_->Lease(c.source.id));
-        if (lease.held()) {
-          const absl::Duration left = *lease.expires_at - lease.database_now;
-          LOG_EVENT(kWarning, "old primary unreachable: waiting out its write lease")
+      ASSIGN_OR_RETURN(store::InstanceLease lease, writes_->Lease(c.source.id));
+      if (lease.held()) {
+        if (auto fenced = compute_->SetReadOnly(c.source.location, c.source.id, true);
+            !fenced.ok()) {
+          ASSIGN_OR_RETURN(lease, writes_->Lease(c.source.id));
+          if (lease.held()) {
+            const absl::Duration left = *lease.expires_at - lease.database_now;
+            LOG_EVENT(kWarning, "old primary unreachable: waiting out its write lease")
+                .Field("migration_id", m.id)
+                .Field("instance_id", c.source.id)
+                .Field("lease_left_seconds", left)
+                .Field("error", fenced.status());
+            return StepResult{m, left + absl::Milliseconds(50)};
+          }
+          LOG_EVENT(kWarning, "old primary unreachable, its write lease expired")
               .Field("migration_id", m.id)
               .Field("instance_id", c.source.id)
-              .Field("lease_left_seconds", left)
               .Field("error", fenced.status());
-          return StepResult{m, left + absl::Milliseconds(50)};
         }
-        LOG_EVENT(kWarning, "old primary unreachable, its write lease expired")
+      } else {
+        LOG_EVENT(kInfo, "old primary's write lease ran out: it takes no writes")
             .Field("migration_id", m.id)
-            .Field("instance_id", c.source.id)
-            .Field("error", fenced.status());
+            .Field("instance_id", c.source.id);
       }
     }
     const absl::Time synced = r.last_synced_at.value_or(r.created_at);

@@ -290,13 +290,14 @@ absl::StatusOr<std::vector<MigrationEventRecord>> MigrationRepository::Events(
       [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<MigrationEventRecord>> {
         pqxx::read_transaction txn(conn);
         const pqxx::result rows = txn.exec_params(
-            "SELECT id, " SP_SQL_UTC("at") ", COALESCE(from_state, ''), to_state, detail::text FROM "
-            "migration_events WHERE migration_id = $1::uuid ORDER BY id",
+            "SELECT id, " SP_SQL_UTC("at") ", COALESCE(from_state, ''), to_state, detail::text, "
+            "driver FROM migration_events WHERE migration_id = $1::uuid ORDER BY id",
             id);
         std::vector<MigrationEventRecord> out;
         for (const auto& r : rows) {
           out.push_back({r[0].as<int64_t>(), FromSqlTime(r[1].as<std::string>()),
-                         r[2].as<std::string>(), r[3].as<std::string>(), r[4].as<std::string>()});
+                         r[2].as<std::string>(), r[3].as<std::string>(), r[4].as<std::string>(),
+                         r[5].as<std::string>()});
         }
         return out;
       });
@@ -337,9 +338,9 @@ absl::Status MigrationRepository::Transition(const std::string& id, MigrationSta
                        owner.empty() ? "" : " under ", owner, ": another driver moved it"));
     }
     txn.exec_params(
-        "INSERT INTO migration_events (migration_id, at, from_state, to_state, detail) VALUES "
-        "($1::uuid, $2::timestamptz, $3, $4, $5::jsonb)",
-        id, at, from, to, change.detail_json.empty() ? "{}" : change.detail_json);
+        "INSERT INTO migration_events (migration_id, at, from_state, to_state, detail, driver) "
+        "VALUES ($1::uuid, $2::timestamptz, $3, $4, $5::jsonb, $6)",
+        id, at, from, to, change.detail_json.empty() ? "{}" : change.detail_json, owner);
     if (change.progress.has_value()) WriteProgress(txn, id, *change.progress);
     txn.commit();
     return absl::OkStatus();
@@ -379,9 +380,9 @@ absl::StatusOr<bool> MigrationRepository::StartWithinLimits(
         "state_entered_at = $2::timestamptz WHERE id = $1::uuid",
         id, at);
     txn.exec_params(
-        "INSERT INTO migration_events (migration_id, at, from_state, to_state, detail) VALUES "
-        "($1::uuid, $2::timestamptz, 'PLANNED', 'PREPARING_TARGET', $3::jsonb)",
-        id, at, detail_json.empty() ? "{}" : detail_json);
+        "INSERT INTO migration_events (migration_id, at, from_state, to_state, detail, driver) "
+        "VALUES ($1::uuid, $2::timestamptz, 'PLANNED', 'PREPARING_TARGET', $3::jsonb, $4)",
+        id, at, detail_json.empty() ? "{}" : detail_json, owner);
     WriteProgress(txn, id, progress);
     txn.commit();
     return true;

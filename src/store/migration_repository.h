@@ -100,6 +100,7 @@ struct MigrationEventRecord {
   std::string from_state;  // empty for the first
   std::string to_state;
   std::string detail_json;
+  std::string driver;  // the lease owner that made the change; empty outside a driver
 };
 
 struct MigrationFilter {

@@ -182,15 +182,38 @@ class MigrationCrashTest : public testing::MigrationTest {
     }
     EXPECT_EQ(slots, 1) << HaproxyTarget();
     int code = 0;
-    int missing = 0;
+    int missing = 0, missing_before_round = 0, before_round = 0;
     std::vector<std::string> lost;
-    for (const auto& [path, body] : log_.acknowledged) {
-      if (Fetch(now.primary().endpoint(), path, &code) == body) continue;
-      if (++missing <= 5) lost.push_back(absl::StrCat(path, " (", log_.acknowledged_by[path], ")"));
+    for (int i = 0; i < log_.requests; ++i) {
+      const std::string path = absl::StrCat("/live/k-", i);
+      auto acked = log_.acknowledged.find(path);
+      if (acked == log_.acknowledged.end()) continue;
+      const bool before_last_round = log_.starts[i] + log_.latencies[i] < last_round_;
+      if (before_last_round) ++before_round;
+      if (Fetch(now.primary().endpoint(), path, &code) == acked->second) continue;
+      ++missing;
+      if (before_last_round) ++missing_before_round;
+      if (missing <= 5) lost.push_back(absl::StrCat(path, " (", log_.acknowledged_by[path], ")"));
+      // A write lost in an emergency was acknowledged by the lost primary after the shadow's
+      // last good round began: inside the recorded loss window.
+      if (last_round_ != absl::InfiniteFuture()) {
+        EXPECT_GE(log_.starts[i], last_round_ - absl::Milliseconds(50))
+            << path << " was lost outside the loss window";
+      }
     }
-    EXPECT_EQ(missing, 0) << "of " << log_.acknowledged.size()
-                          << " acknowledged writes; the first, with who acknowledged them: "
-                          << absl::StrJoin(lost, ", ");
+    if (last_round_ == absl::InfiniteFuture()) {
+      EXPECT_EQ(missing, 0) << "of " << log_.acknowledged.size()
+                            << " acknowledged writes; the first, with who acknowledged them: "
+                            << absl::StrJoin(lost, ", ");
+    } else {
+      // An emergency: every write acknowledged before the shadow's last good round survives.
+      std::cout << before_round << " writes acknowledged before the shadow's last round, "
+                << missing << " lost after it, loss window recorded "
+                << end.progress().loss_window_seconds() << " s\n";
+      EXPECT_GE(before_round, 5) << "writes acknowledged before the shadow's last round";
+      EXPECT_EQ(missing_before_round, 0) << "acknowledged before the shadow's last round";
+      EXPECT_TRUE(end.progress().has_loss_window_seconds());
+    }
     // The whole seed, file by file.
     int seed_files = 0;
     for (const auto& entry : std::filesystem::recursive_directory_iterator(seed_)) {
@@ -217,6 +240,27 @@ class MigrationCrashTest : public testing::MigrationTest {
       EXPECT_FALSE(took) << i.instance_id << " at " << i.endpoint << " took a write";
     }
     EXPECT_EQ(Put(now.primary().endpoint(), "/after-recovery.txt"), 201);
+    if (last_round_ == absl::InfiniteFuture()) {
+      // The whole tree, by tree hash: a checksum round makes the shadow identical to the
+      // primary (after an emergency the shadow is the lost primary, which cannot be reached).
+      pb::SyncNowRequest sync;
+      sync.set_reservation_id(r.id());
+      sync.set_full(true);
+      pb::SyncRun run;
+      grpc::Status synced;
+      for (int i = 0; i < 100; ++i) {  // a periodic round may hold the reservation: ABORTED
+        grpc::ClientContext sync_context;
+        synced = sync_->SyncNow(&sync_context, sync, &run);
+        if (synced.error_code() != grpc::StatusCode::ABORTED) break;
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+      ASSERT_TRUE(synced.ok()) << synced.error_message();
+      EXPECT_EQ(run.source_instance_id(), now.primary().id());
+      EXPECT_TRUE(run.has_identical() && run.identical())
+          << "tree hashes: primary " << run.source_tree_hash() << ", shadow "
+          << run.target_tree_hash();
+      EXPECT_FALSE(run.source_tree_hash().empty());
+    }
     if (state == "ROLLED_BACK") {
       // The shadow is intact: the same instance, read-only, at shadow capacity.
       EXPECT_EQ(now.shadow().id(), r.shadow().id());
@@ -233,6 +277,8 @@ class MigrationCrashTest : public testing::MigrationTest {
 
   std::atomic<bool> stop_{false};
   absl::Time fault_at_ = absl::InfiniteFuture();  // when the server died at the fault point
+  // An emergency: the start of the shadow's last good round before the primary was lost.
+  absl::Time last_round_ = absl::InfiniteFuture();
   testing::WriterLog log_;
   std::thread writer_;
 };
@@ -256,10 +302,16 @@ TEST_P(MigrationFaultTest, TheMigrationFinishesByItselfAfterTheServerDiesThere) 
   pb::Reservation r;
   ASSERT_TRUE(Reserve(Request("req-fault"), &r).ok());
   ASSERT_EQ(r.state(), "active") << r.error();
+  StartWriter();
   if (emergency) {
+    absl::SleepFor(absl::Seconds(3));  // writes, and a periodic round into the shadow
     LoseInstance(r.primary().location(), r.primary().id());
-  } else {
-    StartWriter();
+    // Nothing syncs from a dead source: this is the shadow's last good round.
+    pb::Reservation lost;
+    ASSERT_TRUE(GetReservation(r.id(), &lost).ok());
+    ASSERT_TRUE(lost.has_last_synced_at());
+    last_round_ = absl::FromUnixSeconds(lost.last_synced_at().seconds()) +
+                  absl::Nanoseconds(lost.last_synced_at().nanos());
   }
   if (cancel) agents_.at(c.to)->Kill();  // the target cannot be prepared: it waits to be cancelled
 
@@ -320,9 +372,11 @@ INSTANTIATE_TEST_SUITE_P(
                            FaultCase{"migration.entered.RETIRING_SOURCE", "sin-1"},
                            FaultCase{"migration.retiring_source.after_scale", "sin-1"},
                            FaultCase{"migration.entered.OBSERVING", "sin-1"},
+                           FaultCase{"migration.entered.DONE", "sin-1"},
                            // The shadow at Frankfurt scaled up to be the target.
                            FaultCase{"migration.preparing_target.after_scale", "fra-1"},
                            // Emergency promotion of the shadow.
+                           FaultCase{"migration.entered.PREPARING_TARGET", ""},
                            FaultCase{"migration.entered.PROMOTING", ""},
                            FaultCase{"migration.promoting.after_target_writable", ""},
                            FaultCase{"migration.promoting.after_switch", ""},
@@ -333,8 +387,11 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::ValuesIn(kReuseModes)),
     [](const ::testing::TestParamInfo<std::tuple<FaultCase, ReuseMode>>& info) {
       const FaultCase& c = std::get<0>(info.param);
-      std::string name =
-          absl::StrCat(c.point, c.to[0] == 'f' ? "_shadow" : "", "_", std::get<1>(info.param).name);
+      std::string name = absl::StrCat(c.point,
+                                      c.to[0] == 'f'    ? "_shadow"
+                                      : c.to[0] == '\0' ? "_emergency"
+                                                        : "",
+                                      "_", std::get<1>(info.param).name);
       for (char& ch : name) {
         if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
       }
@@ -473,6 +530,18 @@ TEST_F(MigrationRaceTest, OneServerDrivesAndTheOtherTakesOverWhenItDies) {
   const pb::Migration end = WaitForEnd(m.id());
   EXPECT_TRUE(end.lease_owner().empty() || owners.count(end.lease_owner()) == 0)
       << "finished by the other server";
+  // Mutual exclusion throughout, from the history: every step names the server that drove it,
+  // the first driver's steps all come before the second's (never interleaved), and there are
+  // two drivers: the one that died at CUTOVER and the survivor.
+  std::vector<std::string> drivers;
+  for (const auto& e : end.events()) {
+    if (e.driver().empty()) continue;  // the request itself
+    if (drivers.empty() || drivers.back() != e.driver()) drivers.push_back(e.driver());
+  }
+  EXPECT_EQ(drivers.size(), 2u) << "blocks of steps by driver: " << absl::StrJoin(drivers, ", ");
+  if (!drivers.empty()) {
+    EXPECT_EQ(drivers.front(), *owners.begin()) << "the first driver is the one seen driving";
+  }
   ExpectRecovered(r, end, "DONE", end.target_instance_id(), "racing servers");
 }
 
@@ -518,6 +587,75 @@ TEST_P(MigrationCancelTest, ACancelledMigrationRollsBackToTheSourceWithTheShadow
   ExpectRecovered(r, end, "ROLLED_BACK", r.primary().id(),
                   absl::StrCat("cancelled at ", GetParam()));
 }
+
+// A rollback that starts after the freeze (the source frozen when its server died) and dies
+// itself: the server that was driving the cutover dies just after freezing the source; the
+// migration is cancelled; the next server rolls it back and dies at the point; a third finishes
+// the rollback. The source serves again, unfrozen, with every acknowledged write.
+class MigrationRollbackCrashTest : public MigrationCrashTest,
+                                   public ::testing::WithParamInterface<const char*> {
+ protected:
+  void SetUp() override {
+    extra_flags_ = {"--migration_lease_ttl=6s"};
+    server_env_ = {absl::StrCat(kFaultPointEnv, "=migration.cutover.after_freeze")};
+    MigrationCrashTest::SetUp();
+  }
+};
+
+TEST_P(MigrationRollbackCrashTest, ARollbackAfterTheFreezeFinishesAfterItsServerDies) {
+  testing::WriteData(seed_, 4);
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-rollback-crash"), &r).ok());
+  StartWriter();
+  absl::SleepFor(absl::Seconds(1));
+  pb::Migration m;
+  ASSERT_TRUE(Migrate("rollback-crash-1", r.id(), "fra-1", &m).ok());
+  ASSERT_TRUE(server_->WaitForExit(absl::Seconds(60)).has_value())
+      << "the cutover never froze the source\n"
+      << server_->Output();
+  fault_at_ = absl::Now();
+  pb::Migration frozen;
+  server_.reset();
+  StartServer({absl::StrCat(kFaultPointEnv, "=", GetParam())});
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_TRUE(GetMigration(m.id(), &frozen).ok());
+  EXPECT_EQ(frozen.state(), "CUTOVER");
+  grpc::ClientContext context;
+  pb::CancelMigrationRequest request;
+  request.set_id(m.id());
+  pb::Migration cancelled;
+  grpc::Status status = migrations_->CancelMigration(&context, request, &cancelled);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // The rollback's server dies at the point...
+  ASSERT_TRUE(server_->WaitForExit(absl::Seconds(60)).has_value())
+      << GetParam() << " was never reached\n"
+      << server_->Output();
+  EXPECT_TRUE(absl::StrContains(server_->Output(), "fault point reached"));
+  // ...and the next one finishes it.
+  server_.reset();
+  StartServer({});
+  ASSERT_FALSE(HasFatalFailure());
+  const pb::Migration end = WaitForEnd(m.id());
+  bool rolled_back_from_cutover = false;
+  for (const auto& e : end.events()) {
+    rolled_back_from_cutover |= e.from_state() == "CUTOVER" && e.to_state() == "ROLLING_BACK";
+  }
+  EXPECT_TRUE(rolled_back_from_cutover) << StatesOf(end);
+  ExpectRecovered(r, end, "ROLLED_BACK", r.primary().id(),
+                  absl::StrCat("rollback after the freeze, died at ", GetParam()));
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryRollbackPoint, MigrationRollbackCrashTest,
+                         ::testing::Values("migration.entered.ROLLING_BACK",
+                                           "migration.rolling_back.after_source_restored",
+                                           "migration.entered.ROLLED_BACK"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           std::string name = info.param;
+                           for (char& ch : name) {
+                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           }
+                           return name;
+                         });
 
 INSTANTIATE_TEST_SUITE_P(EveryCancellableState, MigrationCancelTest,
                          ::testing::Values("migration.driver.claimed",
