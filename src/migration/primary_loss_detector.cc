@@ -1,5 +1,6 @@
 #include "migration/primary_loss_detector.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "prometheus/counter.h"
@@ -8,6 +9,9 @@
 
 namespace shadowplane::migration {
 namespace {
+
+// Failovers tried per primary and epoch before the loss is left to a person.
+constexpr int kMaxAttempts = 5;
 
 bool Running(const absl::StatusOr<providers::InstanceInfo>& info) {
   return info.ok() && (info->state == providers::InstanceRunState::kRunning ||
@@ -75,10 +79,14 @@ absl::StatusOr<int> PrimaryLossDetector::RunOnce() {
   int started = 0;
   for (const store::InstanceLease& lost : *silent) {
     if (lost.held()) continue;  // cannot be, as the timeout is at least the lease; never promote
-    // One failover per primary and epoch, however many passes see it.
-    const std::string request_id =
-        absl::StrCat("failover-", lost.instance_id, "-", lost.write_epoch);
-    if (lost.migrating == request_id) continue;  // failing over already
+    // One failover per primary and epoch, however many passes see it; one that ended without
+    // promoting (failed, rolled back) is followed by another attempt, "-2", "-3"..., up to
+    // kMaxAttempts per epoch. The resource's epoch, not the instance's: a failed promotion that
+    // granted the shadow moved it on.
+    const std::string base = absl::StrCat("failover-", lost.instance_id, "-", lost.primary_epoch);
+    if (lost.migrating == base || absl::StartsWith(lost.migrating, base + "-")) {
+      continue;  // failing over already
+    }
     auto blocked = [&](const char* reason, const absl::Status& why) {
       if (blocked_ != nullptr) blocked_->Add({{"reason", reason}}).Increment();
       LOG_EVENT(kError, "lost primary cannot fail over")
@@ -124,15 +132,28 @@ absl::StatusOr<int> PrimaryLossDetector::RunOnce() {
       continue;
     }
     MigrateSpec spec;
-    spec.request_id = request_id;
     spec.reservation_id = lost.reservation_id;
     spec.kind = "emergency";
     spec.reason = absl::StrCat("primary lost (", LossCauseName(cause), "): write lease unrenewed ",
                                absl::FormatDuration(absl::Trunc(silent_for, absl::Seconds(1))),
                                " at ", lost.location);
-    absl::StatusOr<store::MigrationRecord> m = migrations_->Migrate(spec);
+    absl::StatusOr<store::MigrationRecord> m = absl::UnknownError("no attempt");
+    bool ended = false;  // every attempt so far ended without promoting
+    for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+      spec.request_id = attempt == 1 ? base : absl::StrCat(base, "-", attempt);
+      m = migrations_->Migrate(spec);  // idempotent: an earlier attempt is read back
+      ended = m.ok() && store::IsFinal(m->state) && m->state != store::MigrationState::kDone;
+      if (!ended) break;
+    }
     if (!m.ok()) {
       blocked(absl::IsFailedPrecondition(m.status()) ? "not_now" : "error", m.status());
+      continue;
+    }
+    if (ended) {
+      blocked("attempts_exhausted",
+              absl::FailedPreconditionError(absl::StrCat(
+                  kMaxAttempts,
+                  " failovers of this epoch ended without promoting; the last: ", m->error)));
       continue;
     }
     if (started_ != nullptr) started_->Add({{"cause", LossCauseName(cause)}}).Increment();

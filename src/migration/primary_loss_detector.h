@@ -6,8 +6,10 @@
 // explain the loss (the whole location unreachable; the agent up but the instance down; the
 // instance answering but its lease not renewed, i.e. partitioned from the control plane) but
 // never shorten it. A lost primary whose shadow runs (its agent confirms) gets an emergency
-// migration (migration/step_promote.cc), idempotent by request id per instance and epoch; one
-// without a healthy shadow is reported and counted, and asked again on the next pass.
+// migration (migration/step_promote.cc), idempotent by request id per instance and the resource's
+// epoch; an attempt that ended without promoting is followed by another (up to 5 per epoch, then
+// reported as attempts_exhausted). One without a healthy shadow is reported and counted, and
+// asked again on the next pass.
 //
 // Metrics: shadowplane_primary_losses_total{cause}, shadowplane_failovers_started_total{cause},
 // shadowplane_failovers_blocked_total{reason}. Run by one replica at a time (the server wiring

@@ -8,8 +8,11 @@ absl::StatusOr<StepResult> Migrator::RollBack(const store::MigrationRecord& m,
                                               const std::string& owner) {
   ASSIGN_OR_RETURN(Context c, Load(m));
   const store::ReservationRecord& r = c.reservation;
-  // The source, still the primary, serves writes itself again.
-  if (!c.source.id.empty() && c.source.id == r.primary.id && Live(c.source)) {
+  // The source, still the primary, serves writes itself again. An emergency never touched it
+  // (it was lost; the promotion, which would have, cannot be rolled back): nothing to undo there,
+  // and waiting for it to answer would hold the resource from the next failover.
+  if (m.kind != "emergency" && !c.source.id.empty() && c.source.id == r.primary.id &&
+      Live(c.source)) {
     RETURN_IF_ERROR(
         compute_->SetWriteRouting(c.source.location, c.source.id, providers::WriteRouting{})
             .status());

@@ -359,6 +359,53 @@ TEST_F(MigratorTest, ALostPrimaryIsFailedOverOnceAfterItsLeaseRanOut) {
   EXPECT_EQ(*started, 0) << "the new primary holds the lease its promotion granted";
 }
 
+// A failover that ended without promoting (the driver gave up on it and rolled it back) is
+// followed by another attempt on the next pass.
+TEST_F(MigratorTest, AFailoverThatEndedWithoutPromotingIsFollowedByAnotherAttempt) {
+  PrimaryLossOptions options;
+  options.loss_timeout = absl::ZeroDuration();
+  options.probe_timeout = absl::Milliseconds(200);
+  PrimaryLossDetector detector(&fencing_->leases, reservations_.get(), &compute_, manager_.get(),
+                               options, nullptr);
+  compute_.FailAt("fra-1", absl::UnavailableError("location lost"));
+  ASSERT_TRUE(ExpireWriteLease(reservation_.primary.id).ok());
+  auto started = detector.RunOnce();
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_EQ(*started, 1);
+  auto listed = manager_->List(store::MigrationFilter{});
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  store::MigrationRecord first = listed->front();
+  // The shadow's agent does not answer either: the driver gives up (after its step deadline)
+  // and rolls the attempt back, without waiting for the lost source.
+  compute_.FailAt(reservation_.shadow.location, absl::UnavailableError("agent gone"));
+  absl::Status failed;
+  Run(first, &failed);
+  ASSERT_FALSE(failed.ok());
+  ASSERT_TRUE(migrator_->GiveUp(first, failed, "").ok());
+  compute_.FailAt(reservation_.shadow.location, absl::OkStatus());
+  first = *migrations_->Get(first.id);
+  Run(first, &failed);
+  ASSERT_EQ(first.state, MigrationState::kRolledBack) << failed;
+  started = detector.RunOnce();
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_EQ(*started, 1) << "another attempt";
+  listed = manager_->List(store::MigrationFilter{});
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  store::MigrationRecord second = listed->front().id == first.id ? listed->back() : listed->front();
+  EXPECT_NE(second.request_id, first.request_id);
+  EXPECT_TRUE(
+      absl::StartsWith(second.request_id, absl::StrCat("failover-", reservation_.primary.id, "-")))
+      << second.request_id;
+  started = detector.RunOnce();
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(*started, 0) << "failing over already";
+  Run(second, &failed);
+  EXPECT_EQ(second.state, MigrationState::kDone) << failed;
+  EXPECT_EQ(placements_->Get(reservation_.id)->primary.id, reservation_.shadow.id);
+}
+
 TEST_F(MigratorTest, RequestsTheManagerCannotTakeAreRefusedWithTheirReason) {
   MigrateSpec spec;
   spec.request_id = "bad-1";
