@@ -49,7 +49,12 @@ absl::StatusOr<StepResult> Migrator::Promote(const store::MigrationRecord& m,
     const absl::Time synced = r.last_synced_at.value_or(r.created_at);
     next.progress.loss_window_seconds =
         std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - synced));
-    RETURN_IF_ERROR(writes_->Grant(c.target, /*new_epoch=*/true).status());
+    // A new epoch, unless an earlier try of this step (or a failed failover before it) granted
+    // the target the current one already: retries do not move the epoch on.
+    ASSIGN_OR_RETURN(store::InstanceLease target_lease, writes_->Lease(c.target.id));
+    const bool holds_current =
+        target_lease.write_epoch > 0 && target_lease.write_epoch == target_lease.primary_epoch;
+    RETURN_IF_ERROR(writes_->Grant(c.target, /*new_epoch=*/!holds_current).status());
     FaultPoint("migration.promoting.after_target_writable");
     if (switcher_ != nullptr && traffic_ != nullptr && !r.traffic_provider.empty()) {
       ASSIGN_OR_RETURN(providers::Endpoint to,

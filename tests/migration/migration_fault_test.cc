@@ -50,8 +50,12 @@ std::ostream& operator<<(std::ostream& out, const ReuseMode& m) { return out << 
 class MigrationCrashTest : public testing::MigrationTest {
  protected:
   void SetUp() override {
-    extra_flags_.insert(extra_flags_.end(),
-                        {"--migration_step_deadline=60s", "--cutover_dirty_bytes=65536"});
+    if (std::none_of(extra_flags_.begin(), extra_flags_.end(), [](const std::string& f) {
+          return absl::StartsWith(f, "--migration_step_deadline=");
+        })) {
+      extra_flags_.push_back("--migration_step_deadline=60s");
+    }
+    extra_flags_.push_back("--cutover_dirty_bytes=65536");
     if (std::none_of(extra_flags_.begin(), extra_flags_.end(), [](const std::string& f) {
           return absl::StartsWith(f, "--migration_lease_ttl=");
         })) {
@@ -543,6 +547,78 @@ TEST_F(MigrationRaceTest, OneServerDrivesAndTheOtherTakesOverWhenItDies) {
     EXPECT_EQ(drivers.front(), *owners.begin()) << "the first driver is the one seen driving";
   }
   ExpectRecovered(r, end, "DONE", end.target_instance_id(), "racing servers");
+}
+
+// A failover that fails, and dies at its commit into FAILED: the shadow's agent dies as it takes
+// the grant, so the promotion cannot finish within its step deadline (nor be rolled back: traffic
+// may be moving). The next server finds the primary still lost and, once the shadow's agent is
+// back, fails over again, in the epoch the failed attempt moved on to; nothing acknowledged
+// before the shadow's last round is lost, and there is one writer throughout.
+class MigrationFailedTest : public MigrationCrashTest {
+ protected:
+  void SetUp() override {
+    extra_flags_ = {"--write_lease=3s", "--primary_loss_timeout=6s",
+                    "--failover_check_interval=500ms", "--migration_step_deadline=5s"};
+    server_env_ = {absl::StrCat(kFaultPointEnv, "=migration.entered.FAILED")};
+    MigrationCrashTest::SetUp();
+  }
+};
+
+TEST_F(MigrationFailedTest, AFailoverThatFailedIsFollowedByOneThatPromotes) {
+  testing::WriteData(seed_, 4);
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-failed"), &r).ok());
+  ASSERT_EQ(r.state(), "active") << r.error();
+  testing::AgentUnderTest& shadow_agent = *agents_.at(r.shadow().location());
+  shadow_agent.Kill();  // its instance keeps serving; the agent comes back with a fault point
+  ASSERT_TRUE(
+      shadow_agent.Start({absl::StrCat(kFaultPointEnv, "=agent.writable.after_save")}).ok());
+  StartWriter();
+  absl::SleepFor(absl::Seconds(3));  // writes, and a periodic round into the shadow
+  LoseInstance(r.primary().location(), r.primary().id());
+  pb::Reservation lost;
+  ASSERT_TRUE(GetReservation(r.id(), &lost).ok());
+  ASSERT_TRUE(lost.has_last_synced_at());
+  last_round_ = absl::FromUnixSeconds(lost.last_synced_at().seconds()) +
+                absl::Nanoseconds(lost.last_synced_at().nanos());
+
+  // The detector's failover fails, and its server dies at the commit.
+  ASSERT_TRUE(server_->WaitForExit(absl::Seconds(90)).has_value()) << "the failover never failed\n"
+                                                                   << server_->Output();
+  fault_at_ = absl::Now();
+  EXPECT_TRUE(absl::StrContains(server_->Output(), "fault point reached")) << server_->Output();
+  EXPECT_TRUE(shadow_agent.process().WaitForExit(absl::Seconds(5)).has_value())
+      << "the shadow's agent died at its point";
+  server_.reset();
+  StartServer({});
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_TRUE(shadow_agent.Start().ok());
+
+  pb::Migration failed, done;
+  const absl::Time deadline = absl::Now() + absl::Seconds(90);
+  while (absl::Now() < deadline && done.state() != "DONE") {
+    grpc::ClientContext context;
+    pb::ListMigrationsRequest request;
+    request.set_resource_id(r.resource_id());
+    pb::ListMigrationsResponse response;
+    if (migrations_->ListMigrations(&context, request, &response).ok()) {
+      for (const auto& m : response.migrations()) {
+        if (m.state() == "FAILED") failed = m;
+        if (m.state() == "DONE") done = m;
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(failed.request_id(), absl::StrCat("failover-", r.primary().id(), "-1"));
+  EXPECT_FALSE(failed.error().empty());
+  ASSERT_EQ(done.state(), "DONE") << server_->Output();
+  EXPECT_EQ(done.kind(), "emergency");
+  EXPECT_EQ(done.request_id(), absl::StrCat("failover-", r.primary().id(), "-2"))
+      << "a new attempt, in the epoch the failed one moved on to";
+  absl::SleepFor(absl::Seconds(2));  // writes on the promoted shadow
+  pb::Migration end;
+  ASSERT_TRUE(GetMigration(done.id(), &end).ok());
+  ExpectRecovered(r, end, "DONE", r.shadow().id(), "a failover failed, then another promoted");
 }
 
 // Cancellation from every state that can still roll back: the migration is caught in the state
