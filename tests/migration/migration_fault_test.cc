@@ -162,6 +162,16 @@ class MigrationCrashTest : public testing::MigrationTest {
       } else {
         EXPECT_GE(before, 10) << "writes acknowledged";
       }
+      if (during_from_ != absl::InfiniteFuture()) {
+        int during = 0;
+        for (int i = 0; i < log_.requests; ++i) {
+          if (log_.acknowledged.count(absl::StrCat("/live/k-", i)) == 0) continue;
+          const absl::Time answered = log_.starts[i] + log_.latencies[i];
+          if (log_.starts[i] >= during_from_ && answered <= during_to_) ++during;
+        }
+        std::cout << "acknowledged " << during << " writes during the fault\n";
+        EXPECT_GE(during, 5) << "writes acknowledged while the fault lasted";
+      }
     }
     pb::Reservation now;
     ASSERT_TRUE(GetReservation(r.id(), &now).ok());
@@ -281,6 +291,8 @@ class MigrationCrashTest : public testing::MigrationTest {
 
   std::atomic<bool> stop_{false};
   absl::Time fault_at_ = absl::InfiniteFuture();  // when the server died at the fault point
+  // Where writes can succeed while the fault lasts: from when to when.
+  absl::Time during_from_ = absl::InfiniteFuture(), during_to_ = absl::InfiniteFuture();
   // An emergency: the start of the shadow's last good round before the primary was lost.
   absl::Time last_round_ = absl::InfiniteFuture();
   testing::WriterLog log_;
@@ -417,9 +429,12 @@ TEST_P(MigrationAgentLossTest, TheMigrationFinishesOnceTheAgentReturns) {
   StartWriter();
   testing::AgentUnderTest& agent = *agents_.at(source ? r.primary().location() : "sin-1");
   agent.Kill();
+  // The source keeps serving while the agent is away (its write lease outlasts the absence).
+  during_from_ = absl::Now();
   pb::Migration m;
   ASSERT_TRUE(Migrate("agent-1", r.id(), "sin-1", &m).ok());
   absl::SleepFor(absl::Seconds(3));
+  during_to_ = absl::Now();
   pb::Migration during;
   ASSERT_TRUE(GetMigration(m.id(), &during).ok());
   EXPECT_GT(during.progress().attempts(), 0) << "retried while the agent was away";
