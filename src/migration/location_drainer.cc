@@ -17,10 +17,12 @@ namespace shadowplane::migration {
 
 LocationDrainer::LocationDrainer(store::LocationRepository* locations,
                                  store::ReservationRepository* reservations,
-                                 MigrationManager* migrations, const Clock* clock,
-                                 DrainOptions options, prometheus::Registry* registry)
+                                 store::DecisionRepository* decisions, MigrationManager* migrations,
+                                 const Clock* clock, DrainOptions options,
+                                 prometheus::Registry* registry)
     : locations_(locations),
       reservations_(reservations),
+      decisions_(decisions),
       migrations_(migrations),
       clock_(clock),
       options_(std::move(options)) {
@@ -29,7 +31,7 @@ LocationDrainer::LocationDrainer(store::LocationRepository* locations,
                 .Name("shadowplane_location_drain_moves_total")
                 .Help(
                     "Planned migrations a location drain asked for, by result (requested, "
-                    "refused).")
+                    "refused; budget: held back by the fleet's hourly budget of planned moves).")
                 .Register(*registry);
   left_ = &prometheus::BuildGauge()
                .Name("shadowplane_location_drain_left")
@@ -159,9 +161,31 @@ absl::StatusOr<DrainProgress> LocationDrainer::Walk(const store::LocationRecord&
       to_move.push_back(&r);
     }
   }
-  if (!act) return progress;
-  for (const store::ReservationRecord* r : to_move) {
+  if (to_move.empty()) return progress;
+  int budget_left = options_.max_moves_per_hour;
+  if (decisions_ != nullptr) {
+    ASSIGN_OR_RETURN(const int recent,
+                     decisions_->PlannedMovesSince(clock_->Now() - absl::Hours(1)));
+    budget_left -= recent;
+  }
+  auto out_of_budget = [&](size_t waiting) {
+    progress.blocked.push_back(
+        absl::StrCat("the fleet's budget of ", options_.max_moves_per_hour,
+                     " planned moves per hour (--max_planned_moves_per_hour) is spent: ", waiting,
+                     " primaries wait"));
+  };
+  if (!act) {
+    if (budget_left <= 0) out_of_budget(to_move.size());
+    return progress;
+  }
+  for (size_t i = 0; i < to_move.size(); ++i) {
+    const store::ReservationRecord* r = to_move[i];
     if (progress.moves_in_flight >= options_.max_in_flight) break;
+    if (budget_left <= 0) {
+      if (moves_ != nullptr) moves_->Add({{"result", "budget"}}).Increment();
+      out_of_budget(to_move.size() - i);
+      break;
+    }
     if (!catalog.has_value()) {
       ASSIGN_OR_RETURN(store::LocationCatalog loaded, locations_->LoadAll());
       catalog = std::move(loaded);
@@ -190,6 +214,7 @@ absl::StatusOr<DrainProgress> LocationDrainer::Walk(const store::LocationRecord&
       continue;
     }
     ++progress.moves_in_flight;
+    --budget_left;
     LOG_EVENT(kInfo, "drain move requested")
         .Field("location", location.name)
         .Field("reservation_id", r->id)

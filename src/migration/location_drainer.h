@@ -5,16 +5,19 @@
 // for a planned migration of every primary still there, to its shadow's location when that is
 // usable (the shadow holds the data: the cheapest cutover), else to the best usable location the
 // reservation's placement allows. Request ids are "drain-<location>-<instance>", so a pass asks
-// for each move once; the migrator runs at most --max_migrations at a time
-// (--max_migrations_per_location per location), the same concurrency every migration shares, and
-// the drainer keeps at most that many of its own moves asked for and unfinished. The shadows left
+// for each move once. Drains stay within the planner's fleet budget: a move is asked for only while
+// the planned moves created in the last hour (the planner's and the drains') stay under
+// --max_planned_moves_per_hour, and the drains' moves count against the planner's budget in turn.
+// The migrator runs at most --max_migrations at a time (--max_migrations_per_location per
+// location), the same concurrency every migration shares, and the drainer keeps at most that many
+// of its own moves asked for and unfinished. The shadows left
 // in the location (an old primary kept as the shadow, or a shadow placed there) are rebuilt
 // elsewhere by the reservations' reconcile pass (reservation/shadow_replacement.cc). A move that
 // ended without moving the primary (rolled back, failed) is reported as blocked, with its error,
 // and not asked again; Stop and Start again to retry. Stop (UncordonLocation) ends the drain and
 // the cordon; moves already asked for run to their end.
 //
-// Metrics: shadowplane_location_drain_moves_total{result} (requested, refused), and the
+// Metrics: shadowplane_location_drain_moves_total{result} (requested, refused, budget), and the
 // progress of each draining location in shadowplane_location_drain_left{kind} (primaries,
 // shadows, summed over draining locations). Thread-compatible: one RunOnce at a time.
 #ifndef SHADOWPLANE_MIGRATION_LOCATION_DRAINER_H_
@@ -29,6 +32,7 @@
 #include "geo/distance.h"
 #include "migration/migration_manager.h"
 #include "planner/placement.h"
+#include "store/decision_repository.h"
 #include "store/location_repository.h"
 #include "store/reservation_repository.h"
 
@@ -45,6 +49,10 @@ namespace shadowplane::migration {
 struct DrainOptions {
   // Drain moves asked for and unfinished at once, per location.
   int max_in_flight = 4;
+  // The fleet's budget of planned moves per hour (--max_planned_moves_per_hour), shared with the
+  // planner: a drain asks for a move only while the planned moves created in the last hour, the
+  // planner's and the drains', stay under it.
+  int max_moves_per_hour = 20;
   planner::CostModel cost;
   geo::RttModel rtt;
 };
@@ -63,8 +71,8 @@ class LocationDrainer {
  public:
   // `registry` may be null.
   LocationDrainer(store::LocationRepository* locations, store::ReservationRepository* reservations,
-                  MigrationManager* migrations, const Clock* clock, DrainOptions options,
-                  prometheus::Registry* registry);
+                  store::DecisionRepository* decisions, MigrationManager* migrations,
+                  const Clock* clock, DrainOptions options, prometheus::Registry* registry);
 
   // Starts a drain (idempotent: a draining location keeps its start). NOT_FOUND for an unknown
   // location. Returns the progress.
@@ -85,6 +93,7 @@ class LocationDrainer {
 
   store::LocationRepository* const locations_;
   store::ReservationRepository* const reservations_;
+  store::DecisionRepository* const decisions_;
   MigrationManager* const migrations_;
   const Clock* const clock_;
   const DrainOptions options_;

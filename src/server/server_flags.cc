@@ -239,7 +239,8 @@ SP_SETTING(absl::Duration, plan_interval, planning.plan_interval,
 SP_SETTING(absl::Duration, decision_retention, planning.decision_retention,
            "Stored planner decisions older than this are deleted (at least 1h)");
 SP_SETTING(int, max_planned_moves_per_hour, planning.max_planned_moves_per_hour,
-           "The fleet's budget of planner-started migrations per hour; beyond it moves wait");
+           "The fleet's budget of planned migrations per hour, the planner's and location "
+           "drains'; beyond it moves wait");
 SP_SETTING(absl::Duration, planner_observe_window, planning.planner_observe_window,
            "How long a planner-started migration is observed before it is judged (0: the "
            "planning horizon, --plan_horizon)");

@@ -85,7 +85,9 @@ class DecisionRepository {
   // Deletes decisions decided before `before`; returns how many.
   absl::StatusOr<int64_t> PruneBefore(absl::Time before);
 
-  // Planned migrations the planner started (decision_id set) created at or after `since`.
+  // The fleet's planned moves created at or after `since`: those the planner started
+  // (decision_id set) and those location drains asked for (request id "drain-..."), which share
+  // the planner's hourly budget (migration/location_drainer.h).
   absl::StatusOr<int> PlannedMovesSince(absl::Time since);
 
   // Planner-started migrations judged since `since` (paid_off set): the confidence and predicted

@@ -138,5 +138,41 @@ TEST_F(LocationDrainProcessTest, MovesThePrimaryAndTheShadowOutWithNoFailedWrite
   EXPECT_EQ(Progress(drained, &ignored).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// Drains share the planner's fleet budget of planned moves per hour: with none left, the drain
+// asks for no move and says why; the location stays cordoned and its primary where it is.
+class LocationDrainBudgetTest : public LocationDrainProcessTest {
+ protected:
+  void SetUp() override {
+    extra_flags_ = {"--max_planned_moves_per_hour=0"};
+    LocationDrainProcessTest::SetUp();
+  }
+};
+
+TEST_F(LocationDrainBudgetTest, NoMoveIsAskedForBeyondTheFleetBudget) {
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-drain-budget"), &r).ok());
+  ASSERT_EQ(r.state(), "active") << r.error();
+  pb::LocationDrain drain;
+  ASSERT_TRUE(Drain(r.primary().location(), "", &drain).ok());
+  EXPECT_EQ(drain.location().cordon_reason(), "draining");
+  bool blocked = false;
+  for (int i = 0; i < 50 && !blocked; ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    ASSERT_TRUE(Progress(r.primary().location(), &drain).ok());
+    blocked = drain.blocked_size() > 0;
+  }
+  ASSERT_TRUE(blocked) << drain.DebugString();
+  EXPECT_NE(drain.blocked(0).find("--max_planned_moves_per_hour"), std::string::npos)
+      << drain.blocked(0);
+  EXPECT_EQ(drain.primaries_left(), 1);
+  EXPECT_EQ(drain.moves_in_flight(), 0);
+  grpc::ClientContext context;
+  pb::ListMigrationsRequest list;
+  list.set_resource_id(r.resource_id());
+  pb::ListMigrationsResponse migrations;
+  ASSERT_TRUE(migrations_->ListMigrations(&context, list, &migrations).ok());
+  EXPECT_EQ(migrations.migrations_size(), 0);
+}
+
 }  // namespace
 }  // namespace shadowplane

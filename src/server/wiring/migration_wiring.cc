@@ -64,13 +64,14 @@ MigrationWiring::MigrationWiring(const ServerOptions& options, StorageWiring* st
       storage->locations(), storage->inventory(), compute->compute(), health, context.registry);
   migration::DrainOptions drain;
   drain.max_in_flight = settings.max_migrations;
+  drain.max_moves_per_hour = options.planning.max_planned_moves_per_hour;
   drain.cost.min_shadow_distance_km = options.placement.shadow_min_distance_km;
   drain.cost.nominal_requests_per_hour = options.placement.nominal_requests_per_hour;
   drain.cost.latency_price_per_request_ms = options.planning.latency_price_per_request_ms;
   drain.rtt = migrator.rtt;
-  drainer_ = std::make_unique<migration::LocationDrainer>(storage->locations(),
-                                                          storage->reservations(), manager_.get(),
-                                                          context.clock, drain, context.registry);
+  drainer_ = std::make_unique<migration::LocationDrainer>(
+      storage->locations(), storage->reservations(), storage->decisions(), manager_.get(),
+      context.clock, drain, context.registry);
 }
 
 void MigrationWiring::StartDriver() {
