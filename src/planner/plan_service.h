@@ -48,7 +48,7 @@ struct PlanServiceOptions {
   // The longest horizon the stored forecasts cover.
   int forecast_horizon_hours = forecast::kDefaultHorizonHours;
   int max_page_size = 500;
-  // The fleet's budget of planner-started migrations per hour.
+  // The fleet's budget of planned migrations per hour (the planner's and location drains').
   int max_planned_moves_per_hour = 20;
   // The past over which bytes per request are averaged (up to now when the paths are read; up to
   // the forecast's computation when its window sums are, which carry them).
