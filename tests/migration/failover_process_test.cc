@@ -307,6 +307,54 @@ TEST_F(FailoverProcessTest, ALostLocationsPrimaryIsPromotedByItselfAndNeverTakes
   EXPECT_GE(healthy_at - back_at, kLocationRecovery);
 }
 
+// The shadow's whole location dies: nothing fails over (the primary is fine and keeps taking
+// writes), the location is declared lost, and a new shadow is built and synced at the third
+// location.
+TEST_F(FailoverProcessTest, AShadowLostWithItsLocationIsRebuiltElsewhereWithoutAFailover) {
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-lost-shadow"), &r).ok());
+  ASSERT_EQ(r.state(), "active") << r.error();
+  std::atomic<bool> stop{false};
+  testing::WriterLog log;
+  std::thread writer([&] { testing::RunWriter(haproxy_->frontend_port(0), stop, &log); });
+  const std::string lost_location = r.shadow().location();
+  const int pid = InstancePid(lost_location, r.shadow().id());
+  ASSERT_GT(pid, 0);
+  agents_.at(lost_location)->Kill();
+  kill(pid, SIGKILL);
+  const absl::Time lost_at = absl::Now();
+  const absl::Time declared = AwaitHealth(lost_location, "lost", absl::Seconds(30));
+  EXPECT_NE(declared, absl::InfiniteFuture());
+  pb::Reservation rebuilt;
+  const absl::Time rebuilt_at = AwaitNewShadow(r.id(), r.shadow().id(), &rebuilt);
+  stop = true;
+  writer.join();
+  ASSERT_NE(rebuilt_at, absl::InfiniteFuture()) << server_->Output();
+  std::cout << "shadow location declared lost " << (declared - lost_at) << ", new shadow at "
+            << rebuilt.shadow().location() << " running " << (rebuilt_at - lost_at)
+            << " after the loss\n";
+  EXPECT_EQ(rebuilt.primary().id(), r.primary().id()) << "no failover";
+  EXPECT_NE(rebuilt.shadow().location(), lost_location);
+  EXPECT_NE(rebuilt.shadow().location(), r.primary().location());
+  EXPECT_EQ(log.failures, 0) << (log.failure_details.empty() ? "" : log.failure_details[0]);
+  EXPECT_GE(log.acknowledged.size(), 20u);
+  // A round brings it up to date with the primary.
+  bool caught_up = false;
+  for (int i = 0; i < 100 && !caught_up; ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    int code = 0;
+    const auto& [path, body] = *log.acknowledged.rbegin();
+    caught_up = Fetch(rebuilt.shadow().endpoint(), path, &code) == body;
+  }
+  EXPECT_TRUE(caught_up) << "the new shadow is synced from the primary";
+  grpc::ClientContext context;
+  pb::ListMigrationsRequest request;
+  request.set_resource_id(r.resource_id());
+  pb::ListMigrationsResponse migrations;
+  ASSERT_TRUE(migrations_->ListMigrations(&context, request, &migrations).ok());
+  EXPECT_EQ(migrations.migrations_size(), 0);
+}
+
 TEST_F(FailoverProcessTest, APartitionedPrimaryStopsTakingWritesBeforeItsShadowIsPromoted) {
   pb::Reservation r;
   ASSERT_TRUE(Reserve(Request("req-partition"), &r).ok());
