@@ -64,12 +64,16 @@ grpc::ServerUnaryReactor* WriteLeaseService::RenewWriteLeases(
     pb::RenewWriteLeasesResponse* response) {
   return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
     RETURN_IF_ERROR(ValidateRenewal(*request));
-    for (const pb::HeldLease& held : request->leases()) {
-      ASSIGN_OR_RETURN(
-          store::LeaseRenewal renewal,
-          leases_->Renew(held.instance_id(), request->location(), held.epoch(), lease_));
+    std::vector<store::HeldLease> held;
+    held.reserve(request->leases_size());
+    for (const pb::HeldLease& h : request->leases()) held.push_back({h.instance_id(), h.epoch()});
+    // One transaction for the agent's every lease.
+    ASSIGN_OR_RETURN(const std::vector<store::LeaseRenewal> renewals,
+                     leases_->RenewAll(request->location(), held, lease_));
+    for (size_t k = 0; k < held.size(); ++k) {
+      const store::LeaseRenewal& renewal = renewals[k];
       pb::LeaseAnswer* answer = response->add_answers();
-      answer->set_instance_id(held.instance_id());
+      answer->set_instance_id(held[k].instance_id);
       answer->set_verdict(ToProto(renewal.verdict));
       answer->set_current_epoch(renewal.current_epoch);
       if (renewal.verdict == store::LeaseVerdict::kGranted) {

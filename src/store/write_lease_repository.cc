@@ -1,8 +1,12 @@
 #include "store/write_lease_repository.h"
 
+#include <map>
 #include <pqxx/pqxx>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "store/sql_array.h"
 #include "store/sql_time.h"
 #include "store/uuid.h"
 
@@ -114,34 +118,64 @@ absl::Status WriteLeaseRepository::RecordLease(const std::string& instance_id, i
 absl::StatusOr<LeaseRenewal> WriteLeaseRepository::Renew(const std::string& instance_id,
                                                          const std::string& location, int64_t epoch,
                                                          absl::Duration lease) {
-  if (!LooksLikeUuid(instance_id)) return LeaseRenewal{};
+  ASSIGN_OR_RETURN(std::vector<LeaseRenewal> answers,
+                   RenewAll(location, {HeldLease{instance_id, epoch}}, lease));
+  return answers.front();
+}
+
+absl::StatusOr<std::vector<LeaseRenewal>> WriteLeaseRepository::RenewAll(
+    const std::string& location, const std::vector<HeldLease>& held, absl::Duration lease) {
+  std::vector<LeaseRenewal> answers(held.size());
+  SqlArray ids, epochs;
+  bool any = false;
+  for (const HeldLease& h : held) {
+    if (!LooksLikeUuid(h.instance_id)) continue;  // unknown: not the writer
+    ids.AddText(h.instance_id);
+    epochs.AddInt(h.epoch);
+    any = true;
+  }
+  if (!any) return answers;
+  const std::string id_array = ids.Take(), epoch_array = epochs.Take();
   return pool_->Run(
-      "renewing a write lease", [&](pqxx::connection& conn) -> absl::StatusOr<LeaseRenewal> {
+      "renewing write leases",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<LeaseRenewal>> {
         pqxx::work txn(conn);
-        const pqxx::result renewed = txn.exec_params(
-            absl::StrCat(
-                "UPDATE instances i SET lease_expires_at = GREATEST(i.lease_expires_at, "
-                "clock_timestamp() + make_interval(secs => $3)), lease_renewed_at = "
-                "clock_timestamp() FROM reservations r WHERE i.id = $1::uuid AND "
-                "r.resource_id = i.resource_id AND i.write_epoch = $2 AND r.primary_epoch = "
-                "$2 AND i.location = $4 AND ",
-                kWriterCondition, " RETURNING r.primary_epoch"),
-            instance_id, epoch, Seconds(lease), location);
-        LeaseRenewal out;
-        if (!renewed.empty()) {
-          out.verdict = LeaseVerdict::kGranted;
-          out.current_epoch = renewed[0][0].as<int64_t>();
-        } else {
-          const pqxx::result current = txn.exec_params(
-              "SELECT r.primary_epoch FROM instances i JOIN reservations r ON r.resource_id = "
-              "i.resource_id WHERE i.id = $1::uuid",
-              instance_id);
-          if (!current.empty()) out.current_epoch = current[0][0].as<int64_t>();
-          out.verdict = !current.empty() && out.current_epoch > epoch ? LeaseVerdict::kSuperseded
-                                                                      : LeaseVerdict::kNotWriter;
+        std::set<std::pair<std::string, int64_t>> renewed;
+        for (const auto& row : txn.exec_params(
+                 absl::StrCat(
+                     "UPDATE instances i SET lease_expires_at = GREATEST(i.lease_expires_at, "
+                     "clock_timestamp() + make_interval(secs => $3)), lease_renewed_at = "
+                     "clock_timestamp() FROM reservations r, unnest($1::uuid[], $2::bigint[]) AS "
+                     "h(id, epoch) WHERE i.id = h.id AND r.resource_id = i.resource_id AND "
+                     "i.write_epoch = h.epoch AND r.primary_epoch = h.epoch AND i.location = $4 "
+                     "AND ",
+                     kWriterCondition, " RETURNING i.id::text, r.primary_epoch"),
+                 id_array, epoch_array, Seconds(lease), location)) {
+          renewed.emplace(row[0].as<std::string>(), row[1].as<int64_t>());
+        }
+        // The resource's current epoch of every instance asked about, renewed or not.
+        std::map<std::string, int64_t> current;
+        for (const auto& row : txn.exec_params(
+                 "SELECT i.id::text, r.primary_epoch FROM instances i JOIN reservations r ON "
+                 "r.resource_id = i.resource_id WHERE i.id = ANY($1::uuid[])",
+                 id_array)) {
+          current[row[0].as<std::string>()] = row[1].as<int64_t>();
         }
         txn.commit();
-        return out;
+        for (size_t k = 0; k < held.size(); ++k) {
+          const HeldLease& h = held[k];
+          LeaseRenewal& out = answers[k];
+          const auto known = current.find(h.instance_id);
+          if (known == current.end()) continue;  // unknown: not the writer
+          out.current_epoch = known->second;
+          if (renewed.count({h.instance_id, h.epoch}) != 0) {
+            out.verdict = LeaseVerdict::kGranted;
+          } else {
+            out.verdict =
+                out.current_epoch > h.epoch ? LeaseVerdict::kSuperseded : LeaseVerdict::kNotWriter;
+          }
+        }
+        return answers;
       });
 }
 

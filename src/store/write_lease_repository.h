@@ -37,6 +37,12 @@ struct LeaseRenewal {
   int64_t current_epoch = 0;  // the resource's (0 when the instance is unknown)
 };
 
+// A lease an agent holds for one of its instances, as it asks to renew it.
+struct HeldLease {
+  std::string instance_id;
+  int64_t epoch = 0;
+};
+
 struct InstanceLease {
   std::string instance_id;
   std::string resource_id;
@@ -72,6 +78,11 @@ class WriteLeaseRepository {
   // live read-write instance of the current epoch.
   absl::StatusOr<LeaseRenewal> Renew(const std::string& instance_id, const std::string& location,
                                      int64_t epoch, absl::Duration lease);
+  // Renew for every lease an agent holds, in one transaction of two statements however many
+  // there are; the answers in the order asked.
+  absl::StatusOr<std::vector<LeaseRenewal>> RenewAll(const std::string& location,
+                                                     const std::vector<HeldLease>& held,
+                                                     absl::Duration lease);
   // The instance's lease as recorded; NOT_FOUND for an unknown instance.
   absl::StatusOr<InstanceLease> Lease(const std::string& instance_id);
   // Live read-write primaries of active reservations whose lease was granted once and last

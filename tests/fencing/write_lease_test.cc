@@ -93,6 +93,45 @@ TEST_F(WriteLeaseTest, OnlyTheCurrentWriterAtItsOwnLocationIsRenewed) {
             absl::StatusCode::kNotFound);
 }
 
+// An agent's every lease in one call: each answered in the order asked, as if asked alone.
+TEST_F(WriteLeaseTest, AllOfAnAgentsLeasesAreRenewedInOneCallEachWithItsOwnVerdict) {
+  const auto& primary = reservation_.primary;
+  const auto& shadow = reservation_.shadow;
+  // A second resource whose primary the same location runs.
+  reservation::ReserveSpec spec;
+  spec.request_id = "web-2";
+  spec.name = "web2";
+  spec.capacity = {500, 256, CapacityType::kOnDemand};
+  spec.client_regions = {{"eu", 1.0}};
+  auto second = manager_->Reserve(spec);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->primary.location, primary.location);
+  ASSERT_TRUE(fencing_->writes.Grant(second->shadow, /*new_epoch=*/true).ok());  // handed over
+
+  auto answers = fencing_->leases.RenewAll(primary.location,
+                                           {{primary.id, 1},
+                                            {second->primary.id, 1},
+                                            {shadow.id, 1},
+                                            {"bbbbbbbb-0000-4000-8000-00000000ffff", 1},
+                                            {"not-a-uuid", 1},
+                                            {primary.id, 7}},
+                                           absl::Seconds(10));
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  ASSERT_EQ(answers->size(), 6u);
+  EXPECT_EQ((*answers)[0].verdict, LeaseVerdict::kGranted);
+  EXPECT_EQ((*answers)[0].current_epoch, 1);
+  EXPECT_EQ((*answers)[1].verdict, LeaseVerdict::kSuperseded) << "handed over";
+  EXPECT_EQ((*answers)[1].current_epoch, 2);
+  EXPECT_EQ((*answers)[2].verdict, LeaseVerdict::kNotWriter) << "a shadow elsewhere";
+  EXPECT_EQ((*answers)[3].verdict, LeaseVerdict::kNotWriter) << "unknown";
+  EXPECT_EQ((*answers)[3].current_epoch, 0);
+  EXPECT_EQ((*answers)[4].verdict, LeaseVerdict::kNotWriter) << "not an id";
+  EXPECT_EQ((*answers)[5].verdict, LeaseVerdict::kNotWriter) << "an epoch that never was";
+  auto none = fencing_->leases.RenewAll(primary.location, {}, absl::Seconds(10));
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_F(WriteLeaseTest, AHandoverMovesTheEpochOnAndTheOldWriterIsSuperseded) {
   const auto& primary = reservation_.primary;
   const auto& shadow = reservation_.shadow;
