@@ -1,5 +1,8 @@
 #include "migration/primary_loss_detector.h"
 
+#include <map>
+#include <set>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -77,6 +80,17 @@ absl::StatusOr<int> PrimaryLossDetector::RunOnce() {
       leases_->Silent(options_.loss_timeout, options_.batch);
   if (!silent.ok()) return silent.status();
   int started = 0;
+  // Forget primaries no longer lost: a loss is reported once, a block once per reason.
+  std::map<std::string, std::string> seen;
+  std::set<std::string> reported;
+  for (const store::InstanceLease& lost : *silent) {
+    if (auto it = blocked_reason_.find(lost.instance_id); it != blocked_reason_.end()) {
+      seen.insert(*it);
+    }
+    if (reported_.count(lost.instance_id) != 0) reported.insert(lost.instance_id);
+  }
+  blocked_reason_ = std::move(seen);
+  reported_ = std::move(reported);
   for (const store::InstanceLease& lost : *silent) {
     if (lost.held()) continue;  // cannot be, as the timeout is at least the lease; never promote
     // One failover per primary and epoch, however many passes see it; one that ended without
@@ -89,6 +103,11 @@ absl::StatusOr<int> PrimaryLossDetector::RunOnce() {
     }
     auto blocked = [&](const char* reason, const absl::Status& why) {
       if (blocked_ != nullptr) blocked_->Add({{"reason", reason}}).Increment();
+      // Logged when the reason changes, not on every pass (a planned move may hold the resource
+      // for minutes); the metric counts every pass.
+      std::string& last = blocked_reason_[lost.instance_id];
+      if (last == reason) return;
+      last = reason;
       LOG_EVENT(kError, "lost primary cannot fail over")
           .Field("reservation_id", lost.reservation_id)
           .Field("instance_id", lost.instance_id)
@@ -99,14 +118,16 @@ absl::StatusOr<int> PrimaryLossDetector::RunOnce() {
     const LossCause cause = Probe(lost);
     const absl::Duration silent_for =
         lost.database_now - lost.renewed_at.value_or(lost.database_now);
-    if (losses_ != nullptr) losses_->Add({{"cause", LossCauseName(cause)}}).Increment();
-    LOG_EVENT(kError, "primary lost")
-        .Field("reservation_id", lost.reservation_id)
-        .Field("instance_id", lost.instance_id)
-        .Field("location", lost.location)
-        .Field("epoch", lost.write_epoch)
-        .Field("cause", LossCauseName(cause))
-        .Field("lease_unrenewed_seconds", silent_for);
+    if (reported_.insert(lost.instance_id).second) {
+      if (losses_ != nullptr) losses_->Add({{"cause", LossCauseName(cause)}}).Increment();
+      LOG_EVENT(kError, "primary lost")
+          .Field("reservation_id", lost.reservation_id)
+          .Field("instance_id", lost.instance_id)
+          .Field("location", lost.location)
+          .Field("epoch", lost.write_epoch)
+          .Field("cause", LossCauseName(cause))
+          .Field("lease_unrenewed_seconds", silent_for);
+    }
     if (!options_.auto_failover) {
       blocked("auto_failover_off", absl::OkStatus());
       continue;
@@ -157,6 +178,7 @@ absl::StatusOr<int> PrimaryLossDetector::RunOnce() {
       continue;
     }
     if (started_ != nullptr) started_->Add({{"cause", LossCauseName(cause)}}).Increment();
+    blocked_reason_.erase(lost.instance_id);
     ++started;
     LOG_EVENT(kWarning, "failover started")
         .Field("reservation_id", lost.reservation_id)

@@ -11,12 +11,15 @@
 // reported as attempts_exhausted). One without a healthy shadow is reported and counted, and
 // asked again on the next pass.
 //
-// Metrics: shadowplane_primary_losses_total{cause}, shadowplane_failovers_started_total{cause},
-// shadowplane_failovers_blocked_total{reason}. Run by one replica at a time (the server wiring
+// Metrics: shadowplane_primary_losses_total{cause} (once per lost primary, while it stays lost),
+// shadowplane_failovers_started_total{cause}, shadowplane_failovers_blocked_total{reason} (every
+// pass). A block is logged when its reason changes. Run by one replica at a time (the server wiring
 // holds an advisory lock around RunOnce). Not thread-safe.
 #ifndef SHADOWPLANE_MIGRATION_PRIMARY_LOSS_DETECTOR_H_
 #define SHADOWPLANE_MIGRATION_PRIMARY_LOSS_DETECTOR_H_
 
+#include <map>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -74,6 +77,10 @@ class PrimaryLossDetector {
   prometheus::Family<prometheus::Counter>* losses_ = nullptr;
   prometheus::Family<prometheus::Counter>* started_ = nullptr;
   prometheus::Family<prometheus::Counter>* blocked_ = nullptr;
+  // Why each lost primary could not fail over on the last pass that saw it (for the log).
+  std::map<std::string, std::string> blocked_reason_;
+  // The lost primaries reported (logged and counted) already.
+  std::set<std::string> reported_;
 };
 
 }  // namespace shadowplane::migration

@@ -320,12 +320,24 @@ TEST_F(MigratorTest, ALostPrimaryIsFailedOverOnceAfterItsLeaseRanOut) {
 
   ASSERT_TRUE(ExpireWriteLease(reservation_.primary.id).ok());
   options.auto_failover = false;
+  prometheus::Registry reported;
   PrimaryLossDetector reporter(&fencing_->leases, reservations_.get(), &compute_, manager_.get(),
-                               options, nullptr);
-  started = reporter.RunOnce();
-  ASSERT_TRUE(started.ok());
-  EXPECT_EQ(*started, 0) << "auto failover off: reported only";
+                               options, &reported);
+  for (int pass = 0; pass < 3; ++pass) {
+    started = reporter.RunOnce();
+    ASSERT_TRUE(started.ok());
+    EXPECT_EQ(*started, 0) << "auto failover off: reported only";
+  }
   EXPECT_TRUE(manager_->List(store::MigrationFilter{})->empty());
+  double losses = 0, blocks = 0;
+  for (const auto& family : reported.Collect()) {
+    for (const auto& metric : family.metric) {
+      if (family.name == "shadowplane_primary_losses_total") losses += metric.counter.value;
+      if (family.name == "shadowplane_failovers_blocked_total") blocks += metric.counter.value;
+    }
+  }
+  EXPECT_EQ(losses, 1) << "a loss is counted once, however many passes see it";
+  EXPECT_EQ(blocks, 3) << "a block on every pass";
 
   started = detector.RunOnce();
   ASSERT_TRUE(started.ok()) << started.status();
