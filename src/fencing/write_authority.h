@@ -1,8 +1,9 @@
 // Hands a resource's write authority to one of its instances (fencing, see
 // store/write_lease_repository.h): the grant is recorded first (moving the resource's epoch on for
 // a handover), then sent to the instance's location, then the lease the location now enforces is
-// recorded, counted from after the location answered. Used wherever an instance is made
-// read-write: a reservation's first primary, a primary restarted by the reconcile loop, a
+// recorded, counted from after the location answered; also when the call failed in a way that
+// leaves open whether the grant arrived (UNAVAILABLE, a deadline). Used wherever an instance is
+// made read-write: a reservation's first primary, a primary restarted by the reconcile loop, a
 // cutover's target, an emergency promotion, a rollback to the source. Thread-safe.
 #ifndef SHADOWPLANE_FENCING_WRITE_AUTHORITY_H_
 #define SHADOWPLANE_FENCING_WRITE_AUTHORITY_H_

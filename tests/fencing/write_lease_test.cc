@@ -132,6 +132,29 @@ TEST_F(WriteLeaseTest, AllOfAnAgentsLeasesAreRenewedInOneCallEachWithItsOwnVerdi
   EXPECT_TRUE(none->empty());
 }
 
+// A grant whose call failed may still have reached the instance (its agent died answering): its
+// lease is recorded all the same, so no other instance is made writable before it runs out. One
+// the location refused outright records none.
+TEST_F(WriteLeaseTest, AGrantThatMayHaveArrivedHoldsALeaseThoughItsCallFailed) {
+  const auto& shadow = reservation_.shadow;
+  compute_.FailAt(shadow.location, absl::UnavailableError("the agent died answering"));
+  auto failed = fencing_->writes.Grant(shadow, /*new_epoch=*/true);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  auto lease = fencing_->leases.Lease(shadow.id);
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  EXPECT_EQ(lease->write_epoch, 2);
+  EXPECT_TRUE(lease->held()) << "recorded as if the grant had arrived";
+
+  const auto& primary = reservation_.primary;
+  ASSERT_TRUE(ExpireWriteLease(primary.id).ok());
+  compute_.FailAt(primary.location, absl::FailedPreconditionError("refused"));
+  EXPECT_EQ(fencing_->writes.Grant(primary, /*new_epoch=*/true).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  lease = fencing_->leases.Lease(primary.id);
+  ASSERT_TRUE(lease.ok());
+  EXPECT_FALSE(lease->held()) << "refused outright: it never held it";
+}
+
 TEST_F(WriteLeaseTest, AHandoverMovesTheEpochOnAndTheOldWriterIsSuperseded) {
   const auto& primary = reservation_.primary;
   const auto& shadow = reservation_.shadow;
