@@ -145,6 +145,15 @@ absl::StatusOr<int> PrimaryLossDetector::RunOnce() {
                   absl::StrCat("shadow ", shadow.id, " at ", shadow.location, " is not running")));
       continue;
     }
+    if (!reservation->last_synced_at.has_value()) {
+      // A shadow that never completed a round holds the seed, not the resource's data (a shadow
+      // just rebuilt after its location was lost): promoting it would bring old data back as if
+      // it were current. A person decides (Migrate{kind: emergency}).
+      blocked("shadow_never_synced",
+              absl::FailedPreconditionError(absl::StrCat(
+                  "shadow ", shadow.id, " has not completed a sync round since it was created")));
+      continue;
+    }
     if (!lost.migrating.empty()) {
       // A move in progress holds the resource; it fails or rolls back after its step deadline,
       // and the next pass fails over.

@@ -8,8 +8,9 @@
 // never shorten it. A lost primary whose shadow runs (its agent confirms) gets an emergency
 // migration (migration/step_promote.cc), idempotent by request id per instance and the resource's
 // epoch; an attempt that ended without promoting is followed by another (up to 5 per epoch, then
-// reported as attempts_exhausted). One without a healthy shadow is reported and counted, and
-// asked again on the next pass.
+// reported as attempts_exhausted). One without a healthy shadow, or whose shadow never completed
+// a sync round (it holds the seed only), is reported and counted, and asked again on the next
+// pass.
 //
 // Metrics: shadowplane_primary_losses_total{cause} (once per lost primary, while it stays lost),
 // shadowplane_failovers_started_total{cause}, shadowplane_failovers_blocked_total{reason} (every

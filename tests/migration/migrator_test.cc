@@ -13,6 +13,7 @@
 #include "prometheus/registry.h"
 #include "reservation/reservation_manager.h"
 #include "store/cutover_repository.h"
+#include "store/sync_run_repository.h"
 #include "store/traffic_switch_repository.h"
 #include "support/fake_providers.h"
 #include "support/fake_target_sync.h"
@@ -101,6 +102,22 @@ class MigratorTest : public testing::MigratedDatabaseTest {
       clock_.Advance(step->wait);
     }
     return states;
+  }
+
+  // A good round into the shadow, recorded as shadow sync records one: the reservation's
+  // last_synced_at.
+  absl::Status RecordShadowRound() {
+    store::SyncRunRepository runs(pool_.get());
+    store::SyncRunRecord run;
+    run.reservation_id = reservation_.id;
+    run.source_instance = reservation_.primary.id;
+    run.target_instance = reservation_.shadow.id;
+    run.trigger = "periodic";
+    run.mode = "quick";
+    run.started_at = clock_.Now();
+    run.finished_at = clock_.Now();
+    run.result = "ok";
+    return runs.Record(run);
   }
 
   int Rounds(shadow::SyncTrigger trigger) {
@@ -300,6 +317,7 @@ TEST_F(MigratorTest, AForcedEmergencyWaitsOutTheUnreachablePrimarysLeaseBeforePr
 // The primary loss detector: a primary is failed over only once its lease went unrenewed for the
 // timeout and ran out, once per primary and epoch, and the probes name the cause.
 TEST_F(MigratorTest, ALostPrimaryIsFailedOverOnceAfterItsLeaseRanOut) {
+  ASSERT_TRUE(RecordShadowRound().ok());
   PrimaryLossOptions options;
   options.loss_timeout = absl::Hours(1);
   options.probe_timeout = absl::Milliseconds(200);
@@ -374,6 +392,7 @@ TEST_F(MigratorTest, ALostPrimaryIsFailedOverOnceAfterItsLeaseRanOut) {
 // A failover that ended without promoting (the driver gave up on it and rolled it back) is
 // followed by another attempt on the next pass.
 TEST_F(MigratorTest, AFailoverThatEndedWithoutPromotingIsFollowedByAnotherAttempt) {
+  ASSERT_TRUE(RecordShadowRound().ok());
   PrimaryLossOptions options;
   options.loss_timeout = absl::ZeroDuration();
   options.probe_timeout = absl::Milliseconds(200);
@@ -416,6 +435,35 @@ TEST_F(MigratorTest, AFailoverThatEndedWithoutPromotingIsFollowedByAnotherAttemp
   Run(second, &failed);
   EXPECT_EQ(second.state, MigrationState::kDone) << failed;
   EXPECT_EQ(placements_->Get(reservation_.id)->primary.id, reservation_.shadow.id);
+}
+
+// A shadow that never completed a round holds the seed only: its lost primary is reported, not
+// failed over by itself, until a round has run (a person may still force the promotion).
+TEST_F(MigratorTest, AShadowThatNeverSyncedIsNotPromotedByItself) {
+  PrimaryLossOptions options;
+  options.loss_timeout = absl::ZeroDuration();
+  options.probe_timeout = absl::Milliseconds(200);
+  prometheus::Registry registry;
+  PrimaryLossDetector detector(&fencing_->leases, reservations_.get(), &compute_, manager_.get(),
+                               options, &registry);
+  compute_.FailAt("fra-1", absl::UnavailableError("location lost"));
+  ASSERT_TRUE(ExpireWriteLease(reservation_.primary.id).ok());
+  auto started = detector.RunOnce();
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_EQ(*started, 0);
+  EXPECT_TRUE(manager_->List(store::MigrationFilter{})->empty());
+  bool blocked = false;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "shadowplane_failovers_blocked_total") continue;
+    for (const auto& metric : family.metric) {
+      blocked |= metric.label[0].value == "shadow_never_synced" && metric.counter.value == 1;
+    }
+  }
+  EXPECT_TRUE(blocked);
+  ASSERT_TRUE(RecordShadowRound().ok());
+  started = detector.RunOnce();
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(*started, 1) << "after a round, it fails over";
 }
 
 TEST_F(MigratorTest, RequestsTheManagerCannotTakeAreRefusedWithTheirReason) {
