@@ -162,6 +162,13 @@ absl::StatusOr<DrainProgress> LocationDrainer::Walk(const store::LocationRecord&
     }
   }
   if (to_move.empty()) return progress;
+  if (location.lost_at.has_value()) {
+    // A planned move needs its source: a lost location's primaries fail over instead
+    // (migration/primary_loss_detector.h), and a move asked for here would only hold them up.
+    progress.blocked.push_back(absl::StrCat("the location is lost: its ", to_move.size(),
+                                            " primaries fail over rather than move"));
+    return progress;
+  }
   int budget_left = options_.max_moves_per_hour;
   if (decisions_ != nullptr) {
     ASSIGN_OR_RETURN(const int recent,

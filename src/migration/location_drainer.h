@@ -13,6 +13,7 @@
 // of its own moves asked for and unfinished. The shadows left
 // in the location (an old primary kept as the shadow, or a shadow placed there) are rebuilt
 // elsewhere by the reservations' reconcile pass (reservation/shadow_replacement.cc). A move that
+// A lost location's primaries are left to fail over (a planned move needs its source). A move that
 // ended without moving the primary (rolled back, failed) is reported as blocked, with its error,
 // and not asked again; Stop and Start again to retry. Stop (UncordonLocation) ends the drain and
 // the cordon; moves already asked for run to their end.

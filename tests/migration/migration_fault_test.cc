@@ -430,7 +430,7 @@ TEST_P(MigrationAgentLossTest, TheMigrationFinishesOnceTheAgentReturns) {
   testing::AgentUnderTest& agent = *agents_.at(source ? r.primary().location() : "sin-1");
   agent.Kill();
   // The source keeps serving while the agent is away (its write lease outlasts the absence).
-  during_from_ = absl::Now();
+  fault_at_ = during_from_ = absl::Now();
   pb::Migration m;
   ASSERT_TRUE(Migrate("agent-1", r.id(), "sin-1", &m).ok());
   absl::SleepFor(absl::Seconds(3));
@@ -485,6 +485,7 @@ TEST_P(MigrationAgentFaultTest, TheMigrationFinishesOnceTheAgentReturns) {
   ASSERT_TRUE(Migrate("agent-fault-1", r.id(), "sin-1", &m).ok());
   ASSERT_TRUE(agent.process().WaitForExit(absl::Seconds(60)).has_value())
       << f.point << " was never reached";
+  fault_at_ = absl::Now();
   absl::SleepFor(absl::Seconds(1));
   ASSERT_TRUE(agent.Start().ok());
   const pb::Migration end = WaitForEnd(m.id());
@@ -542,6 +543,7 @@ TEST_F(MigrationRaceTest, OneServerDrivesAndTheOtherTakesOverWhenItDies) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_EQ(owners.size(), 1u) << absl::StrJoin(owners, ", ");
+  fault_at_ = absl::Now();
   const bool first_died = !server_->running();
   ASSERT_TRUE(first_died || !(*other)->running()) << "neither server reached CUTOVER";
   std::unique_ptr<testing::ChildProcess> survivor = first_died ? std::move(*other) : nullptr;
