@@ -9,12 +9,14 @@
 #include <iostream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "migration/migration_fixture.h"
 #include "shadowplane/v1/locations.grpc.pb.h"
 #include "shadowplane/v1/migrations.grpc.pb.h"
+#include "support/child_process.h"
 
 namespace shadowplane {
 namespace {
@@ -172,6 +174,26 @@ TEST_F(LocationDrainBudgetTest, NoMoveIsAskedForBeyondTheFleetBudget) {
   pb::ListMigrationsResponse migrations;
   ASSERT_TRUE(migrations_->ListMigrations(&context, list, &migrations).ok());
   EXPECT_EQ(migrations.migrations_size(), 0);
+
+  // The same through shadowctl, as an operator sees it.
+  const std::string server = absl::StrCat("--server=127.0.0.1:", port_);
+  auto status = testing::RunToCompletion(
+      {SHADOWCTL_BIN, "locations", "drain-status", r.primary().location(), server});
+  ASSERT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_TRUE(absl::StrContains(status.output, "1 primaries and 0 shadows left")) << status.output;
+  EXPECT_TRUE(absl::StrContains(status.output, "blocked: the fleet's budget")) << status.output;
+  auto bad = testing::RunToCompletion({SHADOWCTL_BIN, "locations", "drain", "Bad!", server});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(bad.output, "INVALID_ARGUMENT") ||
+              absl::StrContains(bad.output, "must be 1 to 63"))
+      << bad.output;
+  auto uncordoned = testing::RunToCompletion(
+      {SHADOWCTL_BIN, "locations", "uncordon", r.primary().location(), server});
+  EXPECT_EQ(uncordoned.exit_code, 0) << uncordoned.output;
+  auto gone = testing::RunToCompletion(
+      {SHADOWCTL_BIN, "locations", "drain-status", r.primary().location(), server});
+  EXPECT_NE(gone.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(gone.output, "not draining")) << gone.output;
 }
 
 }  // namespace
