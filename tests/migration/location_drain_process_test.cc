@@ -4,8 +4,10 @@
 // progress is visible until nothing is left, and UncordonLocation ends it. Bad input gets the
 // right status and changes nothing.
 #include <grpcpp/grpcpp.h>
+#include <signal.h>
 
 #include <atomic>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -194,6 +196,58 @@ TEST_F(LocationDrainBudgetTest, NoMoveIsAskedForBeyondTheFleetBudget) {
       {SHADOWCTL_BIN, "locations", "drain-status", r.primary().location(), server});
   EXPECT_NE(gone.exit_code, 0);
   EXPECT_TRUE(absl::StrContains(gone.output, "not draining")) << gone.output;
+}
+
+// A lost location under a drain: its primary is left to fail over (here reported only, with
+// --auto_failover=false), never asked to move by a planned migration that would need its source.
+class LocationDrainLostTest : public LocationDrainProcessTest {
+ protected:
+  void SetUp() override {
+    extra_flags_ = {"--write_lease=3s", "--primary_loss_timeout=6s",
+                    "--failover_check_interval=500ms", "--auto_failover=false"};
+    LocationDrainProcessTest::SetUp();
+  }
+};
+
+TEST_F(LocationDrainLostTest, ALostLocationsPrimariesAreLeftToFailOver) {
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("req-drain-lost"), &r).ok());
+  ASSERT_EQ(r.state(), "active") << r.error();
+  const std::string lost = r.primary().location();
+  std::ifstream pid_file(agents_.at(lost)->data_root() + "/instances/" + r.primary().id() +
+                         "/instance.pid");
+  int pid = 0;
+  pid_file >> pid;
+  ASSERT_GT(pid, 0);
+  agents_.at(lost)->Kill();
+  kill(pid, SIGKILL);
+  bool declared = false;
+  for (int i = 0; i < 150 && !declared; ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    grpc::ClientContext context;
+    pb::GetLocationRequest request;
+    request.set_name(lost);
+    pb::Location l;
+    declared = locations_->GetLocation(&context, request, &l).ok() && l.health() == "lost";
+  }
+  ASSERT_TRUE(declared) << server_->Output();
+  pb::LocationDrain drain;
+  ASSERT_TRUE(Drain(lost, "", &drain).ok());
+  bool blocked = false;
+  for (int i = 0; i < 50 && !blocked; ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    ASSERT_TRUE(Progress(lost, &drain).ok());
+    blocked = drain.blocked_size() > 0;
+  }
+  ASSERT_TRUE(blocked) << drain.DebugString();
+  EXPECT_NE(drain.blocked(0).find("the location is lost"), std::string::npos) << drain.blocked(0);
+  EXPECT_EQ(drain.primaries_left(), 1);
+  grpc::ClientContext context;
+  pb::ListMigrationsRequest list;
+  list.set_resource_id(r.resource_id());
+  pb::ListMigrationsResponse migrations;
+  ASSERT_TRUE(migrations_->ListMigrations(&context, list, &migrations).ok());
+  EXPECT_EQ(migrations.migrations_size(), 0) << "no planned move of a lost primary";
 }
 
 }  // namespace
