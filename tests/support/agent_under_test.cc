@@ -33,7 +33,7 @@ AgentUnderTest::~AgentUnderTest() {
   }
 }
 
-absl::Status AgentUnderTest::Start(const std::vector<std::string>& env) {
+absl::Status AgentUnderTest::Start(const std::vector<std::string>& env, absl::Duration timeout) {
   process_.reset();
   std::vector<std::string> argv = {binary_,
                                    absl::StrCat("--listen=127.0.0.1:", grpc_port_),
@@ -49,7 +49,7 @@ absl::Status AgentUnderTest::Start(const std::vector<std::string>& env) {
   auto process = ChildProcess::Start(argv, env);
   if (!process.ok()) return process.status();
   process_ = *std::move(process);
-  if (!process_->WaitForOutput("shadowplane-agent started", absl::Seconds(30))) {
+  if (!process_->WaitForOutput("shadowplane-agent started", timeout)) {
     return absl::DeadlineExceededError(absl::StrCat("agent did not start: ", process_->Output()));
   }
   return absl::OkStatus();

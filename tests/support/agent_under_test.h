@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "support/child_process.h"
 
 namespace shadowplane::testing {
@@ -20,7 +21,9 @@ class AgentUnderTest {
 
   // Starts (or starts again, on the same data root, ports and network) and waits until it serves.
   // `env` entries ("NAME=value") are added to its environment.
-  absl::Status Start(const std::vector<std::string>& env = {});
+  // DEADLINE_EXCEEDED, with its output, when it has not said it started within `timeout`.
+  absl::Status Start(const std::vector<std::string>& env = {},
+                     absl::Duration timeout = absl::Seconds(30));
   // The control plane's addresses (--control_plane) from the next Start() on.
   void set_control_plane(std::string addresses) { control_plane_ = std::move(addresses); }
   // SIGKILL, as a crash would.

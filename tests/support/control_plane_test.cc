@@ -32,10 +32,17 @@ void ControlPlaneTest::SetUp() {
   port_ = FreePort();
   metrics_port_ = FreePort();
   for (const Site& s : kSites) {
-    auto agent = std::make_unique<AgentUnderTest>(SHADOWPLANE_AGENT_BIN, root_ + "/" + s.location,
-                                                  s.location);
-    agent->set_control_plane(absl::StrCat("127.0.0.1:", port_));
-    ASSERT_TRUE(agent->Start().ok());
+    // Ports are picked free a moment before the agent binds them, and a test running beside
+    // this one may take one first: a failed start is tried again on fresh ports.
+    std::unique_ptr<AgentUnderTest> agent;
+    absl::Status started = absl::UnknownError("not started");
+    for (int attempt = 0; attempt < 3 && !started.ok(); ++attempt) {
+      agent = std::make_unique<AgentUnderTest>(SHADOWPLANE_AGENT_BIN, root_ + "/" + s.location,
+                                               s.location);
+      agent->set_control_plane(absl::StrCat("127.0.0.1:", port_));
+      started = agent->Start(std::vector<std::string>{}, absl::Seconds(15));
+    }
+    ASSERT_TRUE(started.ok()) << started;
     absl::StrAppend(&yaml, "  - name: ", s.location, "\n    region: ", s.region,
                     "\n    latitude: ", s.latitude, "\n    longitude: ", s.longitude,
                     "\n    agent_endpoint: ", agent->endpoint(),
