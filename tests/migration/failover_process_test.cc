@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/agent_protocol.h"
+#include "common/proto_time.h"
 #include "gtest/gtest.h"
 #include "migration/migration_fixture.h"
 #include "shadowplane/agent/v1/agent.grpc.pb.h"
@@ -33,10 +34,6 @@ namespace pb = shadowplane::v1;
 constexpr absl::Duration kLease = absl::Seconds(3);
 constexpr absl::Duration kLossTimeout = absl::Seconds(6);
 constexpr absl::Duration kLocationRecovery = absl::Seconds(3);
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
 
 // Writes to one instance's own address (no HAProxy) until stopped: what a client that cached
 // the old primary's address does. Records when each acknowledged write was applied, by whom.
@@ -207,7 +204,7 @@ TEST_F(FailoverProcessTest, ALostLocationsPrimaryIsPromotedByItselfAndNeverTakes
   ASSERT_TRUE(GetReservation(r.id(), &after_loss).ok());
   ASSERT_TRUE(after_loss.has_last_synced_at());
   // Nothing syncs from a dead source: this is the shadow's last good round.
-  const absl::Time last_round = FromProto(after_loss.last_synced_at());
+  const absl::Time last_round = FromProtoTime(after_loss.last_synced_at());
 
   const absl::Time promoted_at = AwaitPrimary(r.id(), r.shadow().id(), absl::Seconds(60));
   ASSERT_NE(promoted_at, absl::InfiniteFuture()) << "never promoted\n" << server_->Output();

@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/fault_point.h"
+#include "common/proto_time.h"
 #include "gtest/gtest.h"
 #include "migration/migration_fixture.h"
 #include "providers/compute/local/local_compute_provider.h"
@@ -133,6 +134,16 @@ class MigrationCrashTest : public testing::MigrationTest {
     pid_file >> pid;
     agent.Kill();
     if (pid > 0) kill(pid, SIGKILL);
+  }
+
+  // The primary lost with its agent; the shadow's last good round before it (nothing syncs from
+  // a dead source) becomes last_round_, for the loss-window checks.
+  void LosePrimary(const pb::Reservation& r) {
+    LoseInstance(r.primary().location(), r.primary().id());
+    pb::Reservation lost;
+    ASSERT_TRUE(GetReservation(r.id(), &lost).ok());
+    ASSERT_TRUE(lost.has_last_synced_at());
+    last_round_ = FromProtoTime(lost.last_synced_at());
   }
 
   // What must hold once a migration ended, whatever died on the way: it ended `state`, exactly one
@@ -321,13 +332,8 @@ TEST_P(MigrationFaultTest, TheMigrationFinishesByItselfAfterTheServerDiesThere) 
   StartWriter();
   if (emergency) {
     absl::SleepFor(absl::Seconds(3));  // writes, and a periodic round into the shadow
-    LoseInstance(r.primary().location(), r.primary().id());
-    // Nothing syncs from a dead source: this is the shadow's last good round.
-    pb::Reservation lost;
-    ASSERT_TRUE(GetReservation(r.id(), &lost).ok());
-    ASSERT_TRUE(lost.has_last_synced_at());
-    last_round_ = absl::FromUnixSeconds(lost.last_synced_at().seconds()) +
-                  absl::Nanoseconds(lost.last_synced_at().nanos());
+    LosePrimary(r);
+    ASSERT_FALSE(HasFatalFailure());
   }
   if (cancel) agents_.at(c.to)->Kill();  // the target cannot be prepared: it waits to be cancelled
 
@@ -592,12 +598,8 @@ TEST_F(MigrationFailedTest, AFailoverThatFailedIsFollowedByOneThatPromotes) {
       shadow_agent.Start({absl::StrCat(kFaultPointEnv, "=agent.writable.after_save")}).ok());
   StartWriter();
   absl::SleepFor(absl::Seconds(3));  // writes, and a periodic round into the shadow
-  LoseInstance(r.primary().location(), r.primary().id());
-  pb::Reservation lost;
-  ASSERT_TRUE(GetReservation(r.id(), &lost).ok());
-  ASSERT_TRUE(lost.has_last_synced_at());
-  last_round_ = absl::FromUnixSeconds(lost.last_synced_at().seconds()) +
-                absl::Nanoseconds(lost.last_synced_at().nanos());
+  LosePrimary(r);
+  ASSERT_FALSE(HasFatalFailure());
 
   // The detector's failover fails, and its server dies at the commit.
   ASSERT_TRUE(server_->WaitForExit(absl::Seconds(90)).has_value()) << "the failover never failed\n"
