@@ -99,6 +99,18 @@ ReservationManager::ReservationManager(store::ReservationRepository* reservation
                            .Register(*registry);
 }
 
+providers::InstanceSpec ReservationManager::SpecOf(const store::ReservationRecord& r,
+                                                   const store::InstanceRecord& instance) {
+  providers::InstanceSpec spec;
+  spec.instance_id = instance.id;
+  spec.resource_id = r.resource_id;
+  spec.location = instance.location;
+  spec.capacity = instance.capacity;
+  spec.read_only = instance.read_only;
+  spec.seed_dir = r.seed_dir;
+  return spec;
+}
+
 absl::StatusOr<std::map<std::string, planner::LocationFacts>> ReservationManager::LoadLocations(
     std::map<std::string, planner::RegionFacts>* regions) {
   ASSIGN_OR_RETURN(store::LocationCatalog catalog, locations_->LoadAll());
@@ -185,13 +197,7 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Complete(store::Res
   absl::Status failure;
   for (store::InstanceRecord* instance : {&r.primary, &r.shadow}) {
     if (instance->state == "running") continue;
-    providers::InstanceSpec spec;
-    spec.instance_id = instance->id;
-    spec.resource_id = r.resource_id;
-    spec.location = instance->location;
-    spec.capacity = instance->capacity;
-    spec.read_only = instance->read_only;
-    spec.seed_dir = r.seed_dir;
+    providers::InstanceSpec spec = SpecOf(r, *instance);
     if (!spec.read_only) {
       ASSIGN_OR_RETURN(spec.grant, writes_->Prepare(instance->id, false));
     }
@@ -512,13 +518,7 @@ void ReservationManager::Converge(const store::ReservationRecord& listed,
     return;
   }
   // A stopped instance starts again with its data; a lost shadow is created anew.
-  providers::InstanceSpec spec;
-  spec.instance_id = instance.id;
-  spec.resource_id = r.resource_id;
-  spec.location = instance.location;
-  spec.capacity = instance.capacity;
-  spec.read_only = instance.read_only;
-  spec.seed_dir = r.seed_dir;
+  providers::InstanceSpec spec = SpecOf(r, instance);
   if (!spec.read_only) {
     // The same primary again, in the epoch it holds; one that lost its epoch meanwhile comes
     // back read-only.

@@ -116,6 +116,9 @@ class ReservationManager {
  private:
   // Creates whatever instance is not running yet; then active, pending or rolled back.
   absl::StatusOr<store::ReservationRecord> Complete(store::ReservationRecord record);
+  // What creates `instance` as recorded, from the reservation's seed (no write grant).
+  static providers::InstanceSpec SpecOf(const store::ReservationRecord& r,
+                                        const store::InstanceRecord& instance);
   // Points the reservation's service name at its (running) primary.
   absl::Status Steer(const store::ReservationRecord& record);
   // Exclusive right, within this process, to change one reservation's instances.

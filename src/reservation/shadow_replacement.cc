@@ -66,13 +66,8 @@ void ReservationManager::ReplaceShadowAway(const store::ReservationRecord& liste
 
 void ReservationManager::CreateReplacementShadow(const store::ReservationRecord& r,
                                                  const store::InstanceRecord& shadow) {
-  providers::InstanceSpec spec;
-  spec.instance_id = shadow.id;
-  spec.resource_id = r.resource_id;
-  spec.location = shadow.location;
-  spec.capacity = shadow.capacity;
+  providers::InstanceSpec spec = SpecOf(r, shadow);
   spec.read_only = true;
-  spec.seed_dir = r.seed_dir;
   absl::StatusOr<providers::InstanceInfo> created = compute_->CreateInstance(spec);
   if (!created.ok()) {
     // Recorded as creating: the next pass tries again.

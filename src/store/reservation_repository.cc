@@ -21,6 +21,12 @@ std::string InstanceLateral(const char* role, const char* alias) {
       role, "' ORDER BY i.created_at DESC LIMIT 1) ", alias, " ON true ");
 }
 
+// One instance row as InstanceFromRow reads it (from column 0); a WHERE clause follows.
+constexpr char kInstanceSelect[] =
+    "SELECT i.id::text, i.role, i.location, l.region, i.capacity_millicores, i.memory_mib, "
+    "i.capacity_type, i.read_only, i.state, i.endpoint FROM instances i JOIN locations l ON "
+    "l.name = i.location WHERE ";
+
 const std::string& ReservationSelect() {
   static const std::string* sql = new std::string(absl::StrCat(
       "SELECT r.id::text, r.request_id, r.resource_id::text, res.name, r.state, "
@@ -334,13 +340,8 @@ absl::StatusOr<InstanceRecord> ReservationRepository::AddTarget(const std::strin
       "recording a migration target",
       [&](pqxx::connection& conn) -> absl::StatusOr<InstanceRecord> {
         pqxx::work txn(conn);
-        const char* select =
-            "SELECT i.id::text, i.role, i.location, l.region, i.capacity_millicores, i.memory_mib, "
-            "i.capacity_type, i.read_only, i.state, i.endpoint FROM instances i JOIN locations l "
-            "ON "
-            "l.name = i.location WHERE ";
         const pqxx::result existing = txn.exec_params(
-            absl::StrCat(select,
+            absl::StrCat(kInstanceSelect,
                          "i.resource_id = $1::uuid AND i.role = 'target' AND i.location = $2 AND "
                          "i.capacity_type = $3 AND i.state NOT IN ('stopped', 'failed')"),
             resource_id, location, CapacityTypeName(capacity.type));
@@ -352,8 +353,8 @@ absl::StatusOr<InstanceRecord> ReservationRepository::AddTarget(const std::strin
             "id::text",
             resource_id, location, capacity.millicores, capacity.memory_mib,
             CapacityTypeName(capacity.type), ToSqlTime(now));
-        const pqxx::result row =
-            txn.exec_params(absl::StrCat(select, "i.id = $1::uuid"), id[0][0].as<std::string>());
+        const pqxx::result row = txn.exec_params(absl::StrCat(kInstanceSelect, "i.id = $1::uuid"),
+                                                 id[0][0].as<std::string>());
         txn.commit();
         return InstanceFromRow(row[0], 0);
       });
@@ -371,10 +372,6 @@ absl::StatusOr<InstanceRecord> ReservationRepository::ReplaceShadow(const std::s
   return pool_->Run(
       "replacing a lost shadow", [&](pqxx::connection& conn) -> absl::StatusOr<InstanceRecord> {
         pqxx::work txn(conn);
-        const char* select =
-            "SELECT i.id::text, i.role, i.location, l.region, i.capacity_millicores, i.memory_mib, "
-            "i.capacity_type, i.read_only, i.state, i.endpoint FROM instances i JOIN locations l "
-            "ON l.name = i.location WHERE ";
         const pqxx::result old = txn.exec_params(
             "SELECT role, state FROM instances WHERE id = $1::uuid AND resource_id = $2::uuid FOR "
             "UPDATE",
@@ -382,7 +379,7 @@ absl::StatusOr<InstanceRecord> ReservationRepository::ReplaceShadow(const std::s
         if (!old.empty() && old[0][0].as<std::string>() == "retired") {
           // Replaced before: the newest shadow is the replacement.
           const pqxx::result newest = txn.exec_params(
-              absl::StrCat(select,
+              absl::StrCat(kInstanceSelect,
                            "i.resource_id = $1::uuid AND i.role = 'shadow' AND i.state NOT IN "
                            "('stopped', 'failed') ORDER BY i.created_at DESC LIMIT 1"),
               resource_id);
@@ -416,8 +413,8 @@ absl::StatusOr<InstanceRecord> ReservationRepository::ReplaceShadow(const std::s
             "UPDATE reservations SET last_synced_at = NULL, updated_at = $2::timestamptz WHERE "
             "resource_id = $1::uuid",
             resource_id, at);
-        const pqxx::result row =
-            txn.exec_params(absl::StrCat(select, "i.id = $1::uuid"), id[0][0].as<std::string>());
+        const pqxx::result row = txn.exec_params(absl::StrCat(kInstanceSelect, "i.id = $1::uuid"),
+                                                 id[0][0].as<std::string>());
         txn.commit();
         return InstanceFromRow(row[0], 0);
       });
@@ -431,10 +428,7 @@ absl::StatusOr<std::vector<InstanceRecord>> ReservationRepository::Instances(
       [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<InstanceRecord>> {
         pqxx::read_transaction txn(conn);
         const pqxx::result rows = txn.exec_params(
-            "SELECT i.id::text, i.role, i.location, l.region, i.capacity_millicores, i.memory_mib, "
-            "i.capacity_type, i.read_only, i.state, i.endpoint FROM instances i JOIN locations l "
-            "ON "
-            "l.name = i.location WHERE i.resource_id = $1::uuid ORDER BY i.created_at, i.id",
+            absl::StrCat(kInstanceSelect, "i.resource_id = $1::uuid ORDER BY i.created_at, i.id"),
             resource_id);
         std::vector<InstanceRecord> out;
         for (const auto& r : rows) out.push_back(InstanceFromRow(r, 0));
