@@ -242,11 +242,9 @@ grpc::ServerUnaryReactor* LocationService::Uncordon(grpc::CallbackServerContext*
   const std::string peer = context->peer();
   return FinishOnPool(context, workers_, [this, peer, request, response]() -> absl::Status {
     RETURN_IF_ERROR(RequireName(request->name()));
-    // Through the drainer when there is one: an uncordon ends a drain too.
+    // An uncordon ends a drain too.
     ASSIGN_OR_RETURN(const store::LocationRecord l,
-                     drainer_ != nullptr
-                         ? drainer_->Stop(request->name())
-                         : repository_->SetDrain(request->name(), std::nullopt, ""));
+                     repository_->SetDrain(request->name(), std::nullopt, ""));
     cache_->Invalidate();
     LOG_EVENT(kInfo, "location uncordoned").Field("location", l.name).Field("peer", peer);
     ToProto(l, response);

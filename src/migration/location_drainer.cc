@@ -47,13 +47,7 @@ absl::StatusOr<DrainProgress> LocationDrainer::Start(const std::string& location
   LOG_EVENT(kWarning, "location drain started")
       .Field("location", location)
       .Field("reason", l.cordon_reason);
-  return Walk(l, /*act=*/false);
-}
-
-absl::StatusOr<store::LocationRecord> LocationDrainer::Stop(const std::string& location) {
-  ASSIGN_OR_RETURN(store::LocationRecord l, locations_->SetDrain(location, std::nullopt, ""));
-  LOG_EVENT(kInfo, "location drain ended, location uncordoned").Field("location", location);
-  return l;
+  return Walk(l, /*catalog=*/nullptr);
 }
 
 absl::StatusOr<DrainProgress> LocationDrainer::Progress(const std::string& location) {
@@ -61,7 +55,7 @@ absl::StatusOr<DrainProgress> LocationDrainer::Progress(const std::string& locat
   if (!l.drain_started_at.has_value()) {
     return absl::FailedPreconditionError(absl::StrCat("location ", location, " is not draining"));
   }
-  return Walk(l, /*act=*/false);
+  return Walk(l, /*catalog=*/nullptr);
 }
 
 absl::Status LocationDrainer::RunOnce() {
@@ -69,7 +63,7 @@ absl::Status LocationDrainer::RunOnce() {
   int primaries = 0, shadows = 0;
   for (const store::LocationRecord& l : catalog.locations) {
     if (!l.drain_started_at.has_value()) continue;
-    absl::StatusOr<DrainProgress> progress = Walk(l, /*act=*/true);
+    absl::StatusOr<DrainProgress> progress = Walk(l, &catalog);
     if (!progress.ok()) {
       LOG_EVENT(kWarning, "location drain pass failed")
           .Field("location", l.name)
@@ -108,10 +102,9 @@ absl::StatusOr<std::string> LocationDrainer::TargetFor(const store::ReservationR
 }
 
 absl::StatusOr<DrainProgress> LocationDrainer::Walk(const store::LocationRecord& location,
-                                                    bool act) {
+                                                    const store::LocationCatalog* catalog) {
   DrainProgress progress;
   progress.location = location;
-  std::optional<store::LocationCatalog> catalog;
   std::vector<const store::ReservationRecord*> to_move;
   store::ReservationFilter filter;
   filter.state = "active";
@@ -181,7 +174,7 @@ absl::StatusOr<DrainProgress> LocationDrainer::Walk(const store::LocationRecord&
                      " planned moves per hour (--max_planned_moves_per_hour) is spent: ", waiting,
                      " primaries wait"));
   };
-  if (!act) {
+  if (catalog == nullptr) {
     if (budget_left <= 0) out_of_budget(to_move.size());
     return progress;
   }
@@ -192,10 +185,6 @@ absl::StatusOr<DrainProgress> LocationDrainer::Walk(const store::LocationRecord&
       if (moves_ != nullptr) moves_->Add({{"result", "budget"}}).Increment();
       out_of_budget(to_move.size() - i);
       break;
-    }
-    if (!catalog.has_value()) {
-      ASSIGN_OR_RETURN(store::LocationCatalog loaded, locations_->LoadAll());
-      catalog = std::move(loaded);
     }
     absl::StatusOr<std::string> target = TargetFor(*r, *catalog);
     absl::StatusOr<store::MigrationRecord> m = absl::UnknownError("no target");

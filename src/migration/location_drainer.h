@@ -15,8 +15,9 @@
 // elsewhere by the reservations' reconcile pass (reservation/shadow_replacement.cc). A move that
 // A lost location's primaries are left to fail over (a planned move needs its source). A move that
 // ended without moving the primary (rolled back, failed) is reported as blocked, with its error,
-// and not asked again; Stop and Start again to retry. Stop (UncordonLocation) ends the drain and
-// the cordon; moves already asked for run to their end.
+// and not asked again; end the drain and start it again to retry. UncordonLocation (or Uncordon:
+// store/location_repository.h SetDrain) ends the drain and the cordon; moves already asked for run
+// to their end.
 //
 // Metrics: shadowplane_location_drain_moves_total{result} (requested, refused, budget), and the
 // progress of each draining location in shadowplane_location_drain_left{kind} (primaries,
@@ -78,16 +79,15 @@ class LocationDrainer {
   // Starts a drain (idempotent: a draining location keeps its start). NOT_FOUND for an unknown
   // location. Returns the progress.
   absl::StatusOr<DrainProgress> Start(const std::string& location, const std::string& reason);
-  // Ends the drain and the cordon. NOT_FOUND for an unknown location.
-  absl::StatusOr<store::LocationRecord> Stop(const std::string& location);
   // The drain's progress; FAILED_PRECONDITION when the location is not draining.
   absl::StatusOr<DrainProgress> Progress(const std::string& location);
   // One pass over every draining location: asks for the moves it may.
   absl::Status RunOnce();
 
  private:
-  // Walks the location's reservations; with `act`, asks for the moves it may.
-  absl::StatusOr<DrainProgress> Walk(const store::LocationRecord& location, bool act);
+  // Walks the location's reservations; given the catalog (a pass), asks for the moves it may.
+  absl::StatusOr<DrainProgress> Walk(const store::LocationRecord& location,
+                                     const store::LocationCatalog* catalog);
   // Where a primary at the draining location goes.
   absl::StatusOr<std::string> TargetFor(const store::ReservationRecord& r,
                                         const store::LocationCatalog& catalog);
