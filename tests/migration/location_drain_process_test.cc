@@ -57,6 +57,16 @@ TEST_F(LocationDrainProcessTest, MovesThePrimaryAndTheShadowOutWithNoFailedWrite
   bad = Drain(drained, std::string(1001, 'x'), &ignored);
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(bad.error_message().find("reason"), std::string::npos) << bad.error_message();
+  bad = Progress("", &ignored);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad.error_message();
+  EXPECT_NE(bad.error_message().find("name"), std::string::npos) << bad.error_message();
+  {
+    grpc::ClientContext context;
+    pb::UncordonRequest nameless;
+    pb::Location l;
+    bad = locations_->UncordonLocation(&context, nameless, &l);
+    EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad.error_message();
+  }
   bad = Progress(drained, &ignored);
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << bad.error_message();
   EXPECT_NE(bad.error_message().find("not draining"), std::string::npos);
