@@ -4,67 +4,27 @@
 // is the monitor's injected clock; the agent is really killed and started again.
 #include "reconcile/location_health_monitor.h"
 
-#include <filesystem>
 #include <pqxx/pqxx>
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "planner/location_facts.h"
 #include "planner/placement.h"
-#include "providers/compute/local/local_compute_provider.h"
-#include "store/embedded_migrations.h"
-#include "store/migration_runner.h"
-#include "support/agent_under_test.h"
-#include "support/test_database.h"
+#include "reconcile/lab_location_test.h"
 
 namespace shadowplane::reconcile {
 namespace {
 
-constexpr char kResource[] = "6f1c1f0e-9d39-4d6b-a5c1-0c8b7d0d2a11";
+constexpr const char* kResource = testing::kLabResource;
 constexpr char kInstance[] = "7a2d3e4f-1b2c-4d5e-8f90-a1b2c3d4e5f6";
 
-class LocationHealthMonitorTest : public testing::DatabaseTest {
+class LocationHealthMonitorTest : public testing::LabLocationTest {
  protected:
   void SetUp() override {
-    DatabaseTest::SetUp();
+    call_timeout_ = absl::Seconds(2);
+    LabLocationTest::SetUp();
     if (HasFatalFailure()) return;
-    root_ = testing::MakeTempDir("sp-health");
-    agent_ = std::make_unique<testing::AgentUnderTest>(SHADOWPLANE_AGENT_BIN, root_, "lab");
-    ASSERT_TRUE(agent_->Start().ok());
-    pqxx::connection conn(db_->url());
-    auto migrations = store::ParseMigrations(store::EmbeddedMigrationFiles());
-    ASSERT_TRUE(migrations.ok());
-    ASSERT_TRUE(store::ApplyMigrations(conn, *migrations).ok());
-    pqxx::work txn(conn);
-    const std::string now = "'2026-11-29T00:00:00Z'";
-    txn.exec("INSERT INTO regions (name, latitude, longitude, updated_at) VALUES ('eu', 50, 8, " +
-             now + ")");
-    txn.exec_params(
-        "INSERT INTO locations (name, region, latitude, longitude, agent_endpoint, "
-        "on_demand_price_per_vcpu_hour, on_demand_price_per_gib_hour, capacity_millicores, "
-        "capacity_memory_mib, updated_at) VALUES ('lab', 'eu', 50, 8, $1, 0.04, 0.005, 4000, "
-        "4096, " +
-            now + ")",
-        agent_->endpoint());
-    txn.exec(std::string("INSERT INTO resources (id, name, created_at) VALUES ('") + kResource +
-             "', 'r', " + now + ")");
-    txn.commit();
-    pool_ =
-        std::make_unique<store::ConnectionPool>(store::ConnectionPoolOptions{db_->url()}, nullptr);
-    inventory_ = std::make_unique<store::InventoryStore>(pool_.get());
     locations_ = std::make_unique<store::LocationRepository>(pool_.get());
-    providers::ComputeProviderContext context;
-    context.location_endpoint = [this](const std::string& location) {
-      return inventory_->AgentEndpoint(location);
-    };
-    context.call_timeout = absl::Seconds(2);
-    compute_ = std::make_unique<providers::LocalComputeProvider>(context);
-  }
-
-  void TearDown() override {
-    agent_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(root_, ec);
   }
 
   std::unique_ptr<LocationHealthMonitor> Monitor() {
@@ -96,12 +56,7 @@ class LocationHealthMonitorTest : public testing::DatabaseTest {
   }
 
   absl::Time now_ = absl::FromUnixSeconds(1800000000);
-  std::string root_;
-  std::unique_ptr<testing::AgentUnderTest> agent_;
-  std::unique_ptr<store::ConnectionPool> pool_;
-  std::unique_ptr<store::InventoryStore> inventory_;
   std::unique_ptr<store::LocationRepository> locations_;
-  std::unique_ptr<providers::LocalComputeProvider> compute_;
 };
 
 TEST_F(LocationHealthMonitorTest, LostAfterTheTimeoutThenUsableOnlyAfterAnUnbrokenRecovery) {
