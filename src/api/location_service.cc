@@ -1,12 +1,14 @@
 #include "api/location_service.h"
 
 #include <algorithm>
+#include <set>
 
 #include "catalog/catalog.h"
 #include "common/grpc_unary.h"
 #include "common/log.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
+#include "planner/spot_prices.h"
 
 namespace shadowplane::api {
 
@@ -51,6 +53,47 @@ void ToProto(const store::LocationRecord& l, pb::Location* out) {
   if (l.healthy_since.has_value()) *out->mutable_healthy_since() = ToProtoTime(*l.healthy_since);
   if (l.drain_started_at.has_value()) {
     *out->mutable_drain_started_at() = ToProtoTime(*l.drain_started_at);
+  }
+}
+
+// The latest reported prices, their age, and what the planner expects of them.
+void PricesToProto(const store::LocationCatalog& catalog, absl::Time now, pb::Location* out) {
+  const auto found = catalog.prices.find(out->name());
+  if (found == catalog.prices.end() || found->second.observations.empty()) {
+    out->set_price_basis("catalog");
+    return;
+  }
+  const store::PriceRecord& p = found->second.observations.back();
+  pb::LocationPrices* prices = out->mutable_current_prices();
+  *prices->mutable_observed_at() = ToProtoTime(p.observed_at);
+  *prices->mutable_age() = ToProtoDuration(std::max(absl::ZeroDuration(), now - p.observed_at));
+  prices->set_on_demand_price_per_vcpu_hour(p.on_demand_price_per_vcpu_hour);
+  prices->set_on_demand_price_per_gib_hour(p.on_demand_price_per_gib_hour);
+  if (p.spot_price_per_vcpu_hour) prices->set_spot_price_per_vcpu_hour(*p.spot_price_per_vcpu_hour);
+  if (p.spot_price_per_gib_hour) prices->set_spot_price_per_gib_hour(*p.spot_price_per_gib_hour);
+  if (p.spot_availability) prices->set_spot_availability(*p.spot_availability);
+  prices->set_source(p.source);
+  if (found->second.spot_available_since) {
+    *out->mutable_spot_available_since() = ToProtoTime(*found->second.spot_available_since);
+  }
+  planner::LocationFacts facts;
+  planner::ApplyPriceHistory(found->second, &facts);
+  out->set_price_basis(facts.price_basis);
+}
+
+void ToProto(const store::SpotInterruptionRecord& r, absl::Time real_now,
+             pb::SpotInterruption* out) {
+  out->set_id(r.id);
+  out->set_location(r.location);
+  *out->mutable_deadline() = ToProtoTime(r.deadline);
+  out->set_deadline_passed(r.deadline <= real_now);
+  for (const store::SpotFallbackRecord& f : r.fallbacks) {
+    pb::SpotFallback* fb = out->add_fallbacks();
+    fb->set_instance_id(f.instance_id);
+    fb->set_role(f.role);
+    fb->set_outcome(f.state == "pending" ? "pending" : f.outcome);
+    fb->set_migration_id(f.migration_id);
+    fb->set_detail(f.detail);
   }
 }
 
@@ -179,6 +222,7 @@ grpc::ServerUnaryReactor* LocationService::GetLocation(grpc::CallbackServerConte
       return absl::NotFoundError(absl::StrCat("location '", request->name(), "' does not exist"));
     }
     ToProto(*l, response);
+    PricesToProto(*snapshot, clock_->Now(), response);
     return absl::OkStatus();
   });
 }
@@ -198,7 +242,9 @@ grpc::ServerUnaryReactor* LocationService::ListLocations(grpc::CallbackServerCon
         response->set_next_page_token(response->locations().rbegin()->name());
         break;
       }
-      ToProto(l, response->add_locations());
+      pb::Location* out = response->add_locations();
+      ToProto(l, out);
+      PricesToProto(*snapshot, clock_->Now(), out);
     }
     return absl::OkStatus();
   });
@@ -302,6 +348,88 @@ grpc::ServerUnaryReactor* LocationService::GetLocationDrain(grpc::CallbackServer
     if (drainer_ == nullptr) return absl::UnimplementedError("this server runs no drainer");
     ASSIGN_OR_RETURN(const migration::DrainProgress p, drainer_->Progress(request->name()));
     ToProto(p, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LocationService::ReportPrices(grpc::CallbackServerContext* context,
+                                                        const pb::ReportPricesRequest* request,
+                                                        pb::ReportPricesResponse* response) {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+    if (spot_.prices == nullptr) return absl::UnimplementedError("prices are not kept here");
+    if (request->source().size() > 64) {
+      return absl::InvalidArgumentError("source is over 64 bytes");
+    }
+    std::vector<store::PriceRecord> records;
+    if (request->prices_size() > static_cast<int>(catalog::kMaxPriceEntries)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("prices: at most ", catalog::kMaxPriceEntries, " entries per call"));
+    }
+    for (const pb::PriceReport& p : request->prices()) {
+      store::PriceRecord r;
+      r.location = p.location();
+      if (p.has_observed_at()) r.observed_at = FromProtoTime(p.observed_at());
+      r.on_demand_price_per_vcpu_hour = p.on_demand_price_per_vcpu_hour();
+      r.on_demand_price_per_gib_hour = p.on_demand_price_per_gib_hour();
+      if (p.has_spot_price_per_vcpu_hour())
+        r.spot_price_per_vcpu_hour = p.spot_price_per_vcpu_hour();
+      if (p.has_spot_price_per_gib_hour()) r.spot_price_per_gib_hour = p.spot_price_per_gib_hour();
+      if (p.has_spot_availability()) r.spot_availability = p.spot_availability();
+      r.source = request->source().empty() ? "provider" : request->source();
+      records.push_back(std::move(r));
+    }
+    RETURN_IF_ERROR(catalog::ValidatePriceReports(records, "prices"));
+    if (request->aws_spot_prices_size() > 0) {
+      if (request->aws_spot_prices_size() > static_cast<int>(catalog::kMaxPriceEntries)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "aws_spot_prices: at most ", catalog::kMaxPriceEntries, " entries per call"));
+      }
+      std::vector<catalog::AwsSpotPriceEntry> entries;
+      for (const pb::AwsSpotPrice& e : request->aws_spot_prices()) {
+        entries.push_back(
+            {e.availability_zone(), e.instance_type(), e.spot_price(), e.timestamp()});
+      }
+      ASSIGN_OR_RETURN(auto snapshot, cache_->Snapshot());
+      ASSIGN_OR_RETURN(std::vector<store::PriceRecord> aws,
+                       catalog::PricesFromAwsHistory(entries, spot_.mapping, snapshot->locations,
+                                                     "aws_spot_prices"));
+      for (store::PriceRecord& r : aws) {
+        if (!request->source().empty()) r.source = request->source();
+        records.push_back(std::move(r));
+      }
+    }
+    RETURN_IF_ERROR(spot_.prices->Record(records, clock_->Now()));
+    cache_->Invalidate();
+    std::set<std::string> locations;
+    for (const store::PriceRecord& r : records) locations.insert(r.location);
+    response->set_recorded(static_cast<int32_t>(records.size()));
+    for (const std::string& l : locations) response->add_locations(l);
+    LOG_EVENT(kInfo, "prices recorded")
+        .Field("rows", records.size())
+        .Field("locations", locations.size())
+        .Field("source", request->source());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LocationService::ReportSpotInterruption(
+    grpc::CallbackServerContext* context, const pb::ReportSpotInterruptionRequest* request,
+    pb::SpotInterruption* response) {
+  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+    if (spot_.fallback == nullptr) {
+      return absl::UnimplementedError("spot interruptions are not handled here");
+    }
+    migration::InterruptionNotice notice;
+    if (!request->location().empty()) {
+      RETURN_IF_ERROR(catalog::ValidateName(request->location(), "location"));
+    }
+    notice.location = request->location();
+    notice.instance_ids.assign(request->instance_ids().begin(), request->instance_ids().end());
+    if (request->has_deadline()) notice.deadline = FromProtoTime(request->deadline());
+    notice.reason = request->reason();
+    ASSIGN_OR_RETURN(store::SpotInterruptionRecord recorded, spot_.fallback->Report(notice));
+    cache_->Invalidate();
+    ToProto(recorded, absl::Now(), response);
     return absl::OkStatus();
   });
 }

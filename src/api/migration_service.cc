@@ -20,6 +20,7 @@ void ToProto(const store::MigrationRecord& m, const std::string& reservation_id,
   out->set_reservation_id(reservation_id);
   out->set_resource_id(m.resource_id);
   out->set_kind(m.kind);
+  out->set_urgent(m.urgent);
   out->set_state(store::StateName(m.state));
   out->set_reason(m.reason);
   out->set_source_instance_id(m.source_instance_id);

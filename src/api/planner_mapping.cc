@@ -54,6 +54,8 @@ void ToProto(const planner::PlanDecision& d, pb::ResourcePlan* out) {
   out->set_outcome(planner::PlanOutcomeName(d.outcome));
   out->set_from_location(d.from_location);
   out->set_to_location(d.to_location);
+  out->set_from_capacity_type(CapacityTypeName(d.from_capacity_type));
+  if (!d.to_location.empty()) out->set_to_capacity_type(CapacityTypeName(d.to_capacity_type));
   out->set_confidence(d.confidence);
   out->set_expected_saving(d.expected_saving);
   out->set_mode(planner::PlannerModeName(d.mode));
@@ -63,6 +65,10 @@ void ToProto(const planner::PlanDecision& d, pb::ResourcePlan* out) {
   for (const planner::CandidateExplanation& c : d.candidates) {
     pb::CandidateCost* cost = out->add_candidates();
     cost->set_location(c.location);
+    cost->set_capacity_type(CapacityTypeName(c.capacity_type));
+    cost->set_price_basis(c.price_basis);
+    cost->set_interruption_probability(c.terms.interruption_probability);
+    cost->set_spot_risk(c.terms.spot_risk);
     cost->set_current(c.current);
     cost->set_skipped(c.skipped);
     cost->set_compute(c.terms.compute);
@@ -201,6 +207,7 @@ void ToProto(const store::DecisionRecord& d, bool with_explanation, pb::Decision
   out->set_blocking_gate(d.blocking_gate);
   out->set_from_location(d.from_location);
   out->set_to_location(d.to_location);
+  out->set_to_capacity_type(d.to_capacity_type);
   out->set_confidence(d.confidence);
   out->set_expected_saving(d.expected_saving);
   out->set_mode(d.mode);

@@ -149,6 +149,28 @@ absl::StatusOr<CatalogFile> LoadCatalogFile(const std::string& path) {
       rules.push_back({n.network, n.region});
       file.networks.push_back(n);
     }
+    if (const YAML::Node aws = root["aws_spot_mapping"]) {
+      for (const auto& zone : aws["zones"]) {
+        where = absl::StrCat("aws_spot_mapping zone ", zone.first.as<std::string>());
+        file.aws_spot_mapping.zones[zone.first.as<std::string>()] = zone.second.as<std::string>();
+      }
+      for (const auto& type : aws["instance_types"]) {
+        const std::string name = type.first.as<std::string>();
+        where = absl::StrCat("aws_spot_mapping instance type ", name);
+        InstanceTypeSpec spec;
+        spec.vcpu = type.second["vcpu"].as<double>();
+        spec.memory_gib = type.second["memory_gib"].as<double>();
+        spec.on_demand_price_per_hour = type.second["on_demand_price_per_hour"].as<double>();
+        if (!(spec.vcpu > 0) || !std::isfinite(spec.vcpu) || !(spec.memory_gib >= 0) ||
+            !std::isfinite(spec.memory_gib) || !(spec.on_demand_price_per_hour > 0) ||
+            !std::isfinite(spec.on_demand_price_per_hour)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "locations file ", path, ", ", where,
+              ": vcpu and on_demand_price_per_hour must be finite and > 0, memory_gib >= 0"));
+        }
+        file.aws_spot_mapping.instance_types[name] = spec;
+      }
+    }
     // Malformed prefixes, host bits, one prefix given two regions: named before anything applies.
     if (absl::StatusOr<geo::CidrTable> table = geo::CidrTable::Build(rules); !table.ok()) {
       return absl::InvalidArgumentError(

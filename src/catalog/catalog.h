@@ -16,6 +16,9 @@
 //     - {region: us-east, location: fra-1, rtt_ms: 88}
 //   networks:        # optional: client networks -> origin regions (longest prefix wins)
 //     - {cidr: 192.0.2.0/24, region: eu-central}
+//   aws_spot_mapping:  # optional: for AWS's spot price history (catalog/spot_price_import.h)
+//     zones: {eu-central-1a: fra-1}
+//     instance_types: {m5.large: {vcpu: 2, memory_gib: 8, on_demand_price_per_hour: 0.096}}
 #ifndef SHADOWPLANE_CATALOG_CATALOG_H_
 #define SHADOWPLANE_CATALOG_CATALOG_H_
 
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "catalog/spot_price_import.h"
 #include "store/location_repository.h"
 #include "store/telemetry_repository.h"
 
@@ -48,6 +52,8 @@ struct CatalogFile {
   std::vector<store::LocationRecord> locations;
   std::vector<MeasuredRtt> measured_rtts;
   std::vector<store::GeoNetworkRow> networks;
+  // For `shadowctl prices import` (catalog/spot_price_import.h); empty when the file has none.
+  SpotPriceMapping aws_spot_mapping;
 };
 
 // INVALID_ARGUMENT naming the file, the entry and the field on any problem.

@@ -42,6 +42,7 @@ void AddForecastCommands(CommandTable* table);
 void AddEventCommands(CommandTable* table);
 void AddMigrationCommands(CommandTable* table);
 void AddPlannerCommands(CommandTable* table);
+void AddSpotCommands(CommandTable* table);
 
 // Every command, in the order usage lists them.
 const CommandTable& Commands();

@@ -48,6 +48,7 @@ const CommandTable& Commands() {
     AddEventCommands(table);
     AddMigrationCommands(table);
     AddPlannerCommands(table);
+    AddSpotCommands(table);
     return table;
   }();
   return *kCommands;

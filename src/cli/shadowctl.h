@@ -71,6 +71,9 @@ struct ShadowctlOptions {
   std::string planner_mode;
   std::optional<std::string> pin;
   bool reset_planner = false;
+  // spot interrupt: a duration from now (empty: the server's default) and only these instances
+  std::string deadline;
+  std::vector<std::string> instances;
 };
 
 // The usage text listing every command.

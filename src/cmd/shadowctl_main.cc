@@ -64,6 +64,11 @@ ABSL_FLAG(bool, watch, false, "migrate: follow the migration until it ends");
 ABSL_FLAG(bool, force, false,
           "migrate --migration_kind=emergency: promote the shadow even though the primary still "
           "holds its write lease (its writes since the shadow's last round are lost)");
+ABSL_FLAG(std::string, deadline, "",
+          "spot interrupt: when the capacity goes away, a duration from now (default: the "
+          "server's --spot_warning)");
+ABSL_FLAG(std::vector<std::string>, instances, {},
+          "spot interrupt: only these instance ids (default: every spot instance there)");
 ABSL_FLAG(std::string, config, "", "YAML file of flag values");
 
 int main(int argc, char** argv) {
@@ -118,6 +123,8 @@ int main(int argc, char** argv) {
   options.reason = absl::GetFlag(FLAGS_reason);
   options.outcome = absl::GetFlag(FLAGS_outcome);
   options.planner_mode = absl::GetFlag(FLAGS_planner_mode);
+  options.deadline = absl::GetFlag(FLAGS_deadline);
+  options.instances = absl::GetFlag(FLAGS_instances);
   options.pin = absl::GetFlag(FLAGS_pin);
   options.reset_planner = absl::GetFlag(FLAGS_reset_planner);
   options.watch = absl::GetFlag(FLAGS_watch);

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "planner/location_facts.h"
 #include "store/migration_state.h"
 
 namespace shadowplane::migration {
@@ -28,8 +29,18 @@ MigrationManager::MigrationManager(store::MigrationRepository* migrations,
 
 absl::Status MigrationManager::CheckRoom(const store::LocationRecord& location,
                                          const Capacity& needed) {
-  if (needed.type == CapacityType::kSpot &&
-      (!location.spot_price_per_vcpu_hour.has_value() || location.spot_availability <= 0)) {
+  // Spot as offered now: the catalog's prices with the latest reports laid over them.
+  bool spot_offered =
+      location.spot_price_per_vcpu_hour.has_value() && location.spot_availability > 0;
+  if (needed.type == CapacityType::kSpot) {
+    ASSIGN_OR_RETURN(store::LocationCatalog catalog, locations_->LoadAll());
+    const planner::CatalogFacts facts = planner::FactsOf(catalog);
+    const auto found = facts.locations.find(location.name);
+    spot_offered = found != facts.locations.end() &&
+                   found->second.spot_price_per_vcpu_hour.has_value() &&
+                   found->second.spot_availability > 0;
+  }
+  if (needed.type == CapacityType::kSpot && !spot_offered) {
     return absl::FailedPreconditionError(
         absl::StrCat("location ", location.name, " offers no spot capacity"));
   }
@@ -131,6 +142,7 @@ absl::StatusOr<store::MigrationRecord> MigrationManager::Migrate(const MigrateSp
   draft.target_location = target_location;
   draft.target_capacity_type = CapacityTypeName(type);
   draft.decision_id = spec.decision_id;
+  draft.urgent = spec.urgent;
   draft.predicted_saving = spec.predicted_saving;
   draft.predicted_confidence = spec.predicted_confidence;
   bool created = false;

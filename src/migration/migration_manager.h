@@ -28,6 +28,8 @@ struct MigrateSpec {
   std::string kind;  // empty: planned
   // Emergency only: promote even though the primary still holds its write lease.
   bool force = false;
+  // A spot fallback (migration/spot_fallback.h): see MigrationRecord::urgent.
+  bool urgent = false;
   // Set by the planner: the decision that started the move and what it expected of it.
   std::string decision_id;
   std::optional<double> predicted_saving;

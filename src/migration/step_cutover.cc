@@ -86,6 +86,7 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
         request.from = from;
         request.to = to;
         request.reason = absl::StrCat("migration ", m.id);
+        request.urgent = m.urgent;
         RETURN_IF_ERROR(switcher_->Switch(request).status());
         mark("switch");
         FaultPoint("migration.cutover.after_switch");

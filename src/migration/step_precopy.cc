@@ -27,7 +27,7 @@ absl::StatusOr<StepResult> Migrator::Precopy(const store::MigrationRecord& m,
       .Field("dirty_bytes", run.dirty_bytes)
       .Field("dirty_files", run.dirty_files);
   if (run.dirty_bytes <= options_.cutover_dirty_bytes ||
-      round.round >= options_.max_precopy_rounds) {
+      round.round >= options_.max_precopy_rounds || m.urgent) {
     return MoveTo(next, store::MigrationState::kCutover,
                   Json({{"precopy_rounds", absl::StrCat(round.round)},
                         {"bytes_left", absl::StrCat(run.dirty_bytes)}}),

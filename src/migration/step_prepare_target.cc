@@ -71,7 +71,8 @@ absl::StatusOr<StepResult> Migrator::PrepareTarget(const store::MigrationRecord&
       !m.progress.traffic_prepared) {
     ASSIGN_OR_RETURN(absl::Duration wait, traffic_->Prepare(r.service_name));
     next.progress.traffic_prepared = true;
-    next.progress.switch_not_before = clock_->Now() + wait;
+    // An urgent move switches with the TTL shortened but without waiting for caches to expire.
+    next.progress.switch_not_before = clock_->Now() + (m.urgent ? absl::ZeroDuration() : wait);
   }
   return MoveTo(next,
                 emergency ? store::MigrationState::kPromoting : store::MigrationState::kPrecopy,

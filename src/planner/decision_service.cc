@@ -124,6 +124,7 @@ absl::StatusOr<AppliedDecision> DecisionService::Apply(const std::string& id) {
   order.reservation_id = d.reservation_id;
   order.resource_id = d.resource_id;
   order.target_location = d.to_location;
+  order.capacity_type = d.to_capacity_type;
   order.decision_id = d.id;
   order.reason = absl::StrCat("applied: ", d.reason);
   order.predicted_saving = d.expected_saving;

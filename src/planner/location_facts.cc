@@ -1,5 +1,7 @@
 #include "planner/location_facts.h"
 
+#include "planner/spot_prices.h"
+
 namespace shadowplane::planner {
 
 CatalogFacts FactsOf(const store::LocationCatalog& catalog) {
@@ -24,6 +26,9 @@ CatalogFacts FactsOf(const store::LocationCatalog& catalog) {
     f.used_memory_mib = l.used_memory_mib;
     f.cordoned = l.cordoned;
     f.lost = l.lost_at.has_value();
+    if (auto prices = catalog.prices.find(l.name); prices != catalog.prices.end()) {
+      ApplyPriceHistory(prices->second, &f);
+    }
     facts.locations[l.name] = f;
   }
   return facts;

@@ -1,6 +1,7 @@
 // The catalog as the planner reads it: regions with their coordinates and locations with their
 // prices, capacity and use, keyed by name. One conversion from the stored catalog, shared by
-// placement (reservations) and planning.
+// placement (reservations) and planning. Observed prices are laid over the catalog's
+// (planner/spot_prices.h).
 #ifndef SHADOWPLANE_PLANNER_LOCATION_FACTS_H_
 #define SHADOWPLANE_PLANNER_LOCATION_FACTS_H_
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "planner/spot_prices.h"
 
 namespace shadowplane::planner {
 namespace {
@@ -27,6 +28,12 @@ Spread SpreadOf(std::vector<double> values) {
 
 double Margin(const AntiFlapping& a, double current_cost) {
   return std::max(a.hysteresis_absolute, a.hysteresis_relative * current_cost);
+}
+
+// "fra-1", or "fra-1 (spot)" when the reservation weighs capacity types.
+std::string Placed(const std::string& location, CapacityType type, bool types_matter) {
+  if (!types_matter) return location;
+  return absl::StrCat(location, " (", CapacityTypeName(type), ")");
 }
 
 std::string Minutes(absl::Duration d) {
@@ -138,8 +145,8 @@ void Judge(CandidateExplanation& cand, const LocationTerms& current, const Locat
       absl::StrFormat("confidence %.3f against threshold %.3f%s", cand.confidence,
                       s.settings.migration_threshold, source_note));
   const MoveHistory& h = s.history;
-  if (cand.location == h.last_left_location && h.left_at.has_value() &&
-      now - *h.left_at < a.return_cooldown) {
+  if (cand.location == h.last_left_location && cand.capacity_type == h.last_left_capacity_type &&
+      h.left_at.has_value() && now - *h.left_at < a.return_cooldown) {
     const double needed = a.return_saving_multiple * cand.margin;
     add(PlanGate::kCooldown, cand.expected_saving >= needed,
         absl::StrFormat("left %s ago (cooldown %s): a return needs a saving of $%.4f",
@@ -179,6 +186,8 @@ const char* PlanGateName(PlanGate gate) {
       return "cooldown";
     case PlanGate::kCapacity:
       return "capacity";
+    case PlanGate::kSpot:
+      return "spot";
   }
   return "unknown";
 }
@@ -241,11 +250,27 @@ PlanDecision Decide(const PlanSubject& s, const DemandOutlook* demand, const Pla
     return stay(
         absl::StrCat("the current location ", s.current_location, " is not in the catalog: stays"));
   }
-  absl::StatusOr<LocationTerms> current = EvaluateLocation(
-      current_facts->second, s.capacity, s.settings.horizon, *demand, *c.regions, *c.rtt, c.prices);
+  d.from_capacity_type = s.capacity.type;
+  // What a fallback off spot at `f` would cost: the move and its freeze.
+  auto evaluate = [&](const LocationFacts& f, CapacityType type) -> absl::StatusOr<LocationTerms> {
+    Capacity capacity = s.capacity;
+    capacity.type = type;
+    absl::StatusOr<LocationTerms> terms =
+        EvaluateLocation(f, capacity, s.settings.horizon, *demand, *c.regions, *c.rtt, c.prices);
+    if (terms.ok() && type == CapacityType::kSpot) {
+      terms->interruption_probability =
+          InterruptionProbability(f.spot_availability, s.settings.horizon);
+      terms->spot_risk = terms->interruption_probability * MoveCost(f, s.move, *demand, c.prices);
+      for (double& path : terms->path_total) path += terms->spot_risk;
+    }
+    return terms;
+  };
+  absl::StatusOr<LocationTerms> current = evaluate(current_facts->second, s.capacity.type);
   CandidateExplanation here;
   here.location = s.current_location;
+  here.capacity_type = s.capacity.type;
   here.current = true;
+  here.price_basis = current_facts->second.price_basis;
   if (!current.ok()) {
     here.skipped = std::string(current.status().message());
     d.candidates.push_back(std::move(here));
@@ -257,28 +282,45 @@ PlanDecision Decide(const PlanSubject& s, const DemandOutlook* demand, const Pla
   d.candidates.push_back(here);
 
   for (const std::string& name : s.allowed_locations) {
-    if (name == s.current_location) continue;
-    CandidateExplanation cand;
-    cand.location = name;
     const auto facts = c.locations->find(name);
-    if (facts == c.locations->end()) {
-      cand.skipped = "not in the catalog";
-    } else if (facts->second.cordoned) {
-      cand.skipped = "cordoned";
-    } else if (facts->second.lost) {
-      cand.skipped = "lost (not yet healthy for --location_recovery)";
-    } else if (absl::StatusOr<LocationTerms> terms =
-                   EvaluateLocation(facts->second, s.capacity, s.settings.horizon, *demand,
-                                    *c.regions, *c.rtt, c.prices);
-               !terms.ok()) {
-      cand.skipped = std::string(terms.status().message());
-    } else {
-      cand.terms = *std::move(terms);
-      cand.path_cost = SpreadOf(cand.terms.path_total);
-      cand.move_cost = MoveCost(current_facts->second, s.move, *demand, c.prices);
-      Judge(cand, *current, facts->second, s, *demand, c, now);
+    // On-demand everywhere; spot too where the reservation asks for it and the location offers it.
+    std::vector<CapacityType> types = {CapacityType::kOnDemand};
+    if (s.wants_spot && facts != c.locations->end() &&
+        facts->second.spot_price_per_vcpu_hour.has_value()) {
+      types.push_back(CapacityType::kSpot);
     }
-    d.candidates.push_back(std::move(cand));
+    for (CapacityType type : types) {
+      if (name == s.current_location && type == s.capacity.type) continue;
+      CandidateExplanation cand;
+      cand.location = name;
+      cand.capacity_type = type;
+      if (facts == c.locations->end()) {
+        cand.skipped = "not in the catalog";
+      } else if (facts->second.cordoned) {
+        cand.skipped = "cordoned";
+      } else if (facts->second.lost) {
+        cand.skipped = "lost (not yet healthy for --location_recovery)";
+      } else if (absl::StatusOr<LocationTerms> terms = evaluate(facts->second, type); !terms.ok()) {
+        cand.skipped = std::string(terms.status().message());
+      } else {
+        cand.price_basis = facts->second.price_basis;
+        cand.terms = *std::move(terms);
+        cand.path_cost = SpreadOf(cand.terms.path_total);
+        cand.move_cost = MoveCost(current_facts->second, s.move, *demand, c.prices);
+        Judge(cand, *current, facts->second, s, *demand, c, now);
+        if (type == CapacityType::kSpot) {
+          Capacity capacity = s.capacity;
+          capacity.type = type;
+          const SpotCheck spot =
+              CheckSpot(facts->second, capacity, MoveCost(facts->second, s.move, *demand, c.prices),
+                        s.settings.horizon, c.spot_return_after, c.spot_min_discount, now);
+          cand.gates.push_back(
+              {PlanGate::kSpot,
+               spot.offered && spot.returned && spot.discount >= c.spot_min_discount, spot.detail});
+        }
+      }
+      d.candidates.push_back(std::move(cand));
+    }
   }
 
   const CandidateExplanation* best = nullptr;
@@ -304,11 +346,14 @@ PlanDecision Decide(const PlanSubject& s, const DemandOutlook* demand, const Pla
     return stay("stays");
   }
   d.to_location = best->location;
+  d.to_capacity_type = best->capacity_type;
   d.confidence = best->confidence;
   d.expected_saving = best->expected_saving;
   const std::string move =
-      absl::StrFormat("%s -> %s, confidence %.3f, expected saving $%.4f", s.current_location,
-                      best->location, best->confidence, best->expected_saving);
+      absl::StrFormat("%s -> %s, confidence %.3f, expected saving $%.4f (prices: %s)",
+                      Placed(s.current_location, s.capacity.type, s.wants_spot),
+                      Placed(best->location, best->capacity_type, s.wants_spot), best->confidence,
+                      best->expected_saving, best->price_basis);
   for (const GateCheck& g : d.gates) {
     if (g.passed || g.gate == PlanGate::kMode) continue;
     d.outcome = PlanOutcome::kBlocked;

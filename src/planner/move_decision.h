@@ -46,6 +46,7 @@ enum class PlanGate {
   kSaving,               // the expected saving does not repay the move
   kCooldown,             // a return to the location just left, too soon
   kCapacity,             // no room at the candidate
+  kSpot,                 // spot not cheaper enough after its risk, or not back long enough
 };
 
 // "mode", "pinned", "no_forecast", ...: the label of the decision metric and the stored name.
@@ -72,6 +73,7 @@ struct MoveHistory {
   std::optional<absl::Time> last_migration_finished;
   // The location the last migration left, and when.
   std::string last_left_location;
+  CapacityType last_left_capacity_type = CapacityType::kOnDemand;
   std::optional<absl::Time> left_at;
   // Start times of this resource's migrations (only the last 24 hours matter).
   std::vector<absl::Time> migration_starts;
@@ -80,7 +82,10 @@ struct MoveHistory {
 struct PlanSubject {
   std::string resource_id;
   std::string current_location;
+  // The primary's, with the capacity type it runs on now.
   Capacity capacity;
+  // The reservation asks for spot: spot candidates are weighed beside on-demand ones.
+  bool wants_spot = false;
   // The placement set, resolved to location names.
   std::vector<std::string> allowed_locations;
   PlannerSettings settings;
@@ -105,6 +110,11 @@ struct PlanContext {
   // How long a cutover may take to come after the decision (the blackout check's window).
   absl::Duration decision_to_cutover = absl::Minutes(30);
   FleetState fleet;
+  // A spot candidate must be this much cheaper than on-demand at its location, its risk counted
+  // (planner/spot_prices.h) ...
+  double spot_min_discount = 0.3;
+  // ... and its spot capacity available again for this long after it was last gone.
+  absl::Duration spot_return_after = absl::Hours(1);
 };
 
 struct Spread {
@@ -115,7 +125,10 @@ struct Spread {
 
 struct CandidateExplanation {
   std::string location;
+  CapacityType capacity_type = CapacityType::kOnDemand;
   bool current = false;
+  // The location's prices: "catalog", "latest" or "trailing_mean_of_N" (planner/spot_prices.h).
+  std::string price_basis;
   // Empty when the location was costed; otherwise why not (missing prices, cordoned, unknown).
   std::string skipped;
   LocationTerms terms;
@@ -127,7 +140,7 @@ struct CandidateExplanation {
   double margin = 0;           // the hysteresis margin at the expected current cost
   double confidence = 0;
   std::string confidence_source;  // "sample_paths", "best_location_chain" or "none"
-  std::vector<GateCheck> gates;   // capacity, saving, threshold, cooldown
+  std::vector<GateCheck> gates;   // capacity, spot, saving, threshold, cooldown
   bool qualifies() const;
 };
 
@@ -137,6 +150,8 @@ struct PlanDecision {
   PlanOutcome outcome = PlanOutcome::kStay;
   std::string from_location;
   std::string to_location;  // set when a candidate qualifies
+  CapacityType from_capacity_type = CapacityType::kOnDemand;
+  CapacityType to_capacity_type = CapacityType::kOnDemand;
   double confidence = 0;
   double expected_saving = 0;
   PlannerMode mode = PlannerMode::kRecommend;

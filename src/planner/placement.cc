@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "planner/spot_prices.h"
 
 namespace shadowplane::planner {
 namespace {
@@ -120,37 +121,45 @@ class CheapestSearch {
     std::optional<Candidate> best;
     for (const std::string& name : allowed_) {
       const LocationFacts& l = locations_.at(name);
+      // Spot where it pays at this location, else on-demand here.
+      Capacity here = capacity;
+      if (here.type == CapacityType::kSpot && !SpotPays(l, here))
+        here.type = CapacityType::kOnDemand;
       // A cordoned or lost location takes nothing new, from placement as from the planner.
-      if (l.cordoned || l.lost || !Offers(l, capacity.type) || !HasRoom(l, capacity) ||
-          !eligible(l)) {
-        continue;
-      }
-      ASSIGN_OR_RETURN(
-          LocationCost cost,
-          CostAt(l, capacity, latency_counts ? clients : std::vector<ClientRegionWeight>{},
-                 regions_, rtt_, model_));
+      if (l.cordoned || l.lost || !HasRoom(l, here) || !eligible(l)) continue;
+      ASSIGN_OR_RETURN(LocationCost cost,
+                       CostAt(l, here, latency_counts ? clients : std::vector<ClientRegionWeight>{},
+                              regions_, rtt_, model_));
       if (!best.has_value() || cost.total() < best->cost.total()) {
-        best = Candidate{&l, cost, capacity};
+        best = Candidate{&l, cost, here};
       }
     }
     return best;
   }
 
-  // Find, then on-demand when spot was asked for and nothing offering it fits (said in `note`).
+  // Find, saying in `note` when spot was asked for and the location chosen runs on-demand.
   absl::StatusOr<std::optional<Candidate>> FindWithFallback(
       Capacity capacity, const std::vector<ClientRegionWeight>& clients,
       const std::function<bool(const LocationFacts&)>& eligible, bool latency_counts,
       std::string* note) const {
     ASSIGN_OR_RETURN(auto found, Find(capacity, clients, eligible, latency_counts));
-    if (!found.has_value() && capacity.type == CapacityType::kSpot) {
-      capacity.type = CapacityType::kOnDemand;
-      ASSIGN_OR_RETURN(found, Find(capacity, clients, eligible, latency_counts));
-      if (found.has_value()) *note = " (no spot capacity fit: on-demand instead)";
+    if (found.has_value() && capacity.type == CapacityType::kSpot &&
+        found->capacity.type == CapacityType::kOnDemand) {
+      *note = absl::StrFormat(
+          " (on-demand: spot there is not offered, or not at least %.0f%% cheaper with its risk)",
+          100 * model_.spot_min_discount);
     }
     return found;
   }
 
  private:
+  bool SpotPays(const LocationFacts& l, const Capacity& capacity) const {
+    const SpotCheck spot =
+        CheckSpot(l, capacity, model_.spot_fallback_cost, absl::Hours(24), absl::ZeroDuration(),
+                  model_.spot_min_discount, absl::InfiniteFuture());
+    return spot.offered && spot.discount >= model_.spot_min_discount;
+  }
+
   const std::set<std::string>& allowed_;
   const std::map<std::string, LocationFacts>& locations_;
   const std::map<std::string, RegionFacts>& regions_;

@@ -9,8 +9,9 @@
 //   electricity = vCPU × power draw per vCPU (W) / 1000 × price per kWh
 // The primary goes to the allowed location with the lowest total that has room; the shadow to the
 // allowed location with the lowest compute + electricity cost at its (smaller) capacity that lies
-// in another region at least min_shadow_distance_km away. Spot is used where asked for and offered
-// (a spot price and availability > 0); otherwise placement falls back to on-demand and says so.
+// in another region at least min_shadow_distance_km away. Spot is used where asked for, offered
+// (a spot price and availability > 0) and at least spot_min_discount cheaper than on-demand with
+// its risk counted; elsewhere the location is weighed at on-demand, and placement says so.
 #ifndef SHADOWPLANE_PLANNER_PLACEMENT_H_
 #define SHADOWPLANE_PLANNER_PLACEMENT_H_
 
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/capacity.h"
 #include "geo/distance.h"
 
@@ -38,7 +40,14 @@ struct LocationFacts {
   double on_demand_price_per_gib_hour = 0;
   std::optional<double> spot_price_per_vcpu_hour;
   std::optional<double> spot_price_per_gib_hour;
+  // The chance that spot capacity stays available through a day, 0..1.
   double spot_availability = 0;
+  // Where the prices come from (planner/spot_prices.h): "catalog" (the location's own),
+  // "latest" (the latest observation, at prices_observed_at) or "trailing_mean_of_N".
+  std::string price_basis = "catalog";
+  std::optional<absl::Time> prices_observed_at;
+  // Since when spot is available again after it was last gone; absent: never reported gone.
+  std::optional<absl::Time> spot_available_since;
   double electricity_price_per_kwh = 0;
   double power_draw_watts_per_vcpu = 0;
   double bandwidth_price_per_gb = 0;  // egress
@@ -65,6 +74,11 @@ struct CostModel {
   // The requests per hour a resource without demand is priced at.
   double nominal_requests_per_hour = 1000;
   double min_shadow_distance_km = 500;
+  // Spot is used at a location only when it is at least this much cheaper than on-demand there,
+  // the risk of an interruption counted (planner/spot_prices.h) at ...
+  double spot_min_discount = 0.3;
+  // ... this cost of a fallback in dollars (a new resource has little data to move).
+  double spot_fallback_cost = 0.01;
 };
 
 struct LocationCost {

@@ -49,9 +49,13 @@ struct LocationTerms {
   double latency_ms = 0;  // the expected requests' mean RTT
   // Per sample path: compute + electricity + latency + egress. Empty without paths.
   std::vector<double> path_total;
+  // On spot: the chance of an interruption over the horizon times the cost of a fallback
+  // (planner/spot_prices.h), in `fixed()` and every path's total. 0 on on-demand.
+  double spot_risk = 0;
+  double interruption_probability = 0;
 
-  double fixed() const { return compute + electricity; }
-  double expected_total() const { return compute + electricity + latency + egress; }
+  double fixed() const { return compute + electricity + spot_risk; }
+  double expected_total() const { return fixed() + latency + egress; }
 };
 
 // FAILED_PRECONDITION saying which price is missing (not a finite number >= 0, an on-demand vCPU

@@ -90,6 +90,8 @@ absl::StatusOr<std::unique_ptr<PlanRound>> PlanService::StartRound() {
   context.prices = options_.prices;
   context.max_forecast_age = options_.max_forecast_age;
   context.decision_to_cutover = options_.decision_to_cutover;
+  context.spot_min_discount = options_.spot_min_discount;
+  context.spot_return_after = options_.spot_return_after;
   ASSIGN_OR_RETURN(context.fleet, FleetNow(round->now));
   if (sources_.events != nullptr) {
     const absl::Time hour = forecast::FloorHour(round->now);
@@ -238,6 +240,7 @@ PlanService::Subject PlanService::SubjectOf(const store::ReservationRecord& r,
   subject.resource_id = r.resource_id;
   subject.current_location = r.primary.location;
   subject.capacity = r.primary.capacity;
+  subject.wants_spot = r.capacity.type == CapacityType::kSpot;
   subject.settings = settings;
   PlacementConstraint constraint;
   PlacementFromJson(r.placement_json, &constraint);  // unreadable: anywhere
@@ -309,11 +312,13 @@ absl::StatusOr<PlanDecision> PlanService::PlanFromPaths(const store::Reservation
 absl::StatusOr<MoveHistory> PlanService::HistoryFrom(
     const std::string& resource_id, const std::vector<store::MigrationRecord>& migrations) {
   MoveHistory h;
-  std::map<std::string, std::string> location_of;
+  std::map<std::string, std::pair<std::string, CapacityType>> location_of;
   if (!migrations.empty()) {
     ASSIGN_OR_RETURN(const std::vector<store::InstanceRecord> instances,
                      sources_.reservations->Instances(resource_id));
-    for (const store::InstanceRecord& i : instances) location_of[i.id] = i.location;
+    for (const store::InstanceRecord& i : instances) {
+      location_of[i.id] = {i.location, i.capacity.type};
+    }
   }
   for (const store::MigrationRecord& m : migrations) {
     h.migration_starts.push_back(m.created_at);
@@ -326,7 +331,8 @@ absl::StatusOr<MoveHistory> PlanService::HistoryFrom(
       h.last_migration_finished = finished;
       h.left_at = finished;
       const auto source = location_of.find(m.source_instance_id);
-      h.last_left_location = source == location_of.end() ? "" : source->second;
+      h.last_left_location = source == location_of.end() ? "" : source->second.first;
+      if (source != location_of.end()) h.last_left_capacity_type = source->second.second;
     }
   }
   return h;

@@ -53,6 +53,10 @@ struct PlanServiceOptions {
   // The past over which bytes per request are averaged (up to now when the paths are read; up to
   // the forecast's computation when its window sums are, which carry them).
   absl::Duration egress_history = absl::Hours(24 * 7);
+  // Spot (planner/spot_prices.h): how much cheaper than on-demand, risk counted, spot must be,
+  // and how long it must have been available again before a resource moves back to it.
+  double spot_min_discount = 0.3;
+  absl::Duration spot_return_after = absl::Hours(1);
 };
 
 struct PlanQuery {

@@ -30,6 +30,7 @@ store::DecisionRecord RecordOf(const PlanDecision& d, const store::ReservationRe
   out.blocking_gate = BlockingName(d);
   out.from_location = d.from_location;
   out.to_location = d.to_location;
+  if (!d.to_location.empty()) out.to_capacity_type = CapacityTypeName(d.to_capacity_type);
   out.confidence = d.confidence;
   out.expected_saving = d.expected_saving;
   out.mode = PlannerModeName(d.mode);
@@ -344,6 +345,7 @@ bool PlannerLoop::Handle(const store::ReservationRecord& r, absl::StatusOr<PlanD
   order.reservation_id = r.id;
   order.resource_id = r.resource_id;
   order.target_location = d.to_location;
+  order.capacity_type = CapacityTypeName(d.to_capacity_type);
   order.decision_id = *id;
   order.reason = d.reason;
   order.predicted_saving = d.expected_saving;

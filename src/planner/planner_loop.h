@@ -74,6 +74,7 @@ struct MoveOrder {
   std::string reservation_id;
   std::string resource_id;
   std::string target_location;
+  std::string capacity_type;  // "spot" or "on_demand"; empty: the primary's
   std::string decision_id;
   std::string reason;
   double predicted_saving = 0;

@@ -431,7 +431,8 @@ absl::Status ReservationManager::ReconcileOnce() {
     if (r.shadow.state == "creating") {
       CreateReplacementShadow(r, r.shadow);  // a replacement whose creation did not finish
     } else if (r.shadow.state == "running" && evacuated.count(r.shadow.location) != 0) {
-      ReplaceShadowAway(r, lost.count(r.shadow.location) != 0 ? "location_lost" : "draining");
+      // Logged and counted when blocked; tried again on the next pass.
+      (void)ReplaceShadowAway(r, lost.count(r.shadow.location) != 0 ? "location_lost" : "draining");
     }
     for (const store::InstanceRecord* instance : {&r.primary, &r.shadow}) {
       if (instance->state == "running" && lost.count(instance->location) == 0) {

@@ -113,6 +113,11 @@ class ReservationManager {
   // gauges. Not to be run by two threads at once.
   absl::Status ReconcileOnce();
 
+  // Rebuilds the reservation's shadow at another diverse location now (its capacity on spot was
+  // interrupted: migration/spot_fallback.h). FAILED_PRECONDITION when another call holds the
+  // reservation or a migration is under way; what placement or the store refused otherwise.
+  absl::Status ReplaceShadowNow(const std::string& reservation_id, const char* why);
+
  private:
   // Creates whatever instance is not running yet; then active, pending or rolled back.
   absl::StatusOr<store::ReservationRecord> Complete(store::ReservationRecord record);
@@ -145,7 +150,7 @@ class ReservationManager {
   // A shadow whose location is lost or draining, replaced by a new one at another diverse
   // location (shadow_replacement.cc); `why` names the cause in logs and metrics. Logged and
   // counted when no location qualifies or a migration is under way; tried again on the next pass.
-  void ReplaceShadowAway(const store::ReservationRecord& listed, const char* why);
+  absl::Status ReplaceShadowAway(const store::ReservationRecord& listed, const char* why);
   // Creates the recorded (state creating) shadow on its agent and records it running.
   void CreateReplacementShadow(const store::ReservationRecord& r,
                                const store::InstanceRecord& shadow);

@@ -15,13 +15,25 @@
 
 namespace shadowplane::reservation {
 
-void ReservationManager::ReplaceShadowAway(const store::ReservationRecord& listed,
-                                           const char* why) {
-  auto claim = Claim(listed.id);
-  if (!claim.has_value()) return;
+absl::Status ReservationManager::ReplaceShadowNow(const std::string& reservation_id,
+                                                  const char* why) {
+  ASSIGN_OR_RETURN(store::ReservationRecord r, reservations_->Get(reservation_id));
+  return ReplaceShadowAway(r, why);
+}
+
+absl::Status ReservationManager::ReplaceShadowAway(const store::ReservationRecord& listed,
+                                                   const char* why) {
+  auto claim = Claim(listed.id, absl::Seconds(1));
+  if (!claim.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("reservation ", listed.id, " is being changed by another call"));
+  }
   auto current = reservations_->Get(listed.id);
-  if (!current.ok() || current->state != "active" || current->shadow.id != listed.shadow.id) {
-    return;
+  RETURN_IF_ERROR(current.status());
+  if (current->state != "active" || current->shadow.id != listed.shadow.id) {
+    return absl::FailedPreconditionError(absl::StrCat("reservation ", listed.id, " is ",
+                                                      current->state, " with shadow ",
+                                                      current->shadow.id, ": nothing to replace"));
   }
   const store::ReservationRecord& r = *current;
   auto blocked = [&](const absl::Status& error) {
@@ -34,6 +46,7 @@ void ReservationManager::ReplaceShadowAway(const store::ReservationRecord& liste
         .Field("shadow_id", r.shadow.id)
         .Field("location", r.shadow.location)
         .Field("error", error);
+    return error;
   };
   std::map<std::string, planner::RegionFacts> regions;
   absl::StatusOr<std::map<std::string, planner::LocationFacts>> locations = LoadLocations(&regions);
@@ -62,6 +75,7 @@ void ReservationManager::ReplaceShadowAway(const store::ReservationRecord& liste
       .Field("location", shadow->location)
       .Field("explanation", placed->explanation);
   CreateReplacementShadow(r, *shadow);
+  return absl::OkStatus();
 }
 
 void ReservationManager::CreateReplacementShadow(const store::ReservationRecord& r,

@@ -244,6 +244,14 @@ SP_SETTING(int, max_planned_moves_per_hour, planning.max_planned_moves_per_hour,
 SP_SETTING(absl::Duration, planner_observe_window, planning.planner_observe_window,
            "How long a planner-started migration is observed before it is judged (0: the "
            "planning horizon, --plan_horizon)");
+SP_SETTING(double, spot_min_discount, planning.spot_min_discount,
+           "Spot is used (placed on, moved to) only where it is at least this much cheaper than "
+           "on-demand, its interruption risk counted (0 to 1)");
+SP_SETTING(absl::Duration, spot_return_after, planning.spot_return_after,
+           "After spot at a location was gone, it must stay available this long (domain time) "
+           "before the planner moves a resource back to it");
+SP_SETTING(absl::Duration, spot_warning, planning.spot_warning,
+           "The interruption warning assumed when a report gives no deadline (real time)");
 SP_SETTING(int, planner_threads, planning.planner_threads,
            "Worker threads that decide reservations during a planner tick (1 to 64)");
 

@@ -184,6 +184,12 @@ absl::Status PlanningSettings::Validate() const {
   if (planner_observe_window < absl::ZeroDuration()) {
     return Bad("planner_observe_window", "must not be negative");
   }
+  if (!(spot_min_discount >= 0 && spot_min_discount <= 1)) {
+    return Bad("spot_min_discount", absl::StrCat("must be within [0, 1], got ", spot_min_discount));
+  }
+  if (spot_return_after < absl::ZeroDuration())
+    return Bad("spot_return_after", "must not be negative");
+  RETURN_IF_ERROR(Positive("spot_warning", spot_warning));
   if (planner_threads < 1 || planner_threads > 64) {
     return Bad("planner_threads", absl::StrCat("must be within [1, 64], got ", planner_threads));
   }

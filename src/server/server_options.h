@@ -179,6 +179,10 @@ struct PlanningSettings {
   int planner_threads = 2;
   // How long a planner-started migration is observed; zero: the planning horizon.
   absl::Duration planner_observe_window = absl::ZeroDuration();
+  // Spot (planner/spot_prices.h, migration/spot_fallback.h).
+  double spot_min_discount = planner::PlanServiceOptions().spot_min_discount;
+  absl::Duration spot_return_after = planner::PlanServiceOptions().spot_return_after;
+  absl::Duration spot_warning = absl::Minutes(2);
   absl::Status Validate() const;
   // The planner's settings as given (Validate first).
   planner::PlannerSettings Defaults() const;

@@ -15,7 +15,7 @@ constexpr char kColumns[] =
     "id::text, resource_id::text, reservation_id::text, " SP_SQL_UTC(
         "decided_at") ", outcome, blocking_gate, from_location, to_location, confidence, "
                       "expected_saving, mode, threshold, horizon_seconds, reason, explanation, " SP_SQL_UTC(
-                          "reservation_updated_at") ", COALESCE((SELECT m.id::text FROM migrations m WHERE m.decision_id = d.id ORDER BY m.created_at LIMIT 1), ''), " SP_SQL_UTC("confirmed_at");
+                          "reservation_updated_at") ", COALESCE((SELECT m.id::text FROM migrations m WHERE m.decision_id = d.id ORDER BY m.created_at LIMIT 1), ''), " SP_SQL_UTC("confirmed_at") ", to_capacity_type";
 
 DecisionRecord FromRow(const pqxx::row& r) {
   DecisionRecord d;
@@ -37,6 +37,7 @@ DecisionRecord FromRow(const pqxx::row& r) {
   d.reservation_updated_at = FromSqlTime(r[15].as<std::string>());
   d.migration_id = r[16].as<std::string>();
   d.confirmed_at = FromSqlTime(r[17].as<std::string>());
+  d.to_capacity_type = r[18].as<std::string>();
   return d;
 }
 
@@ -66,13 +67,13 @@ absl::StatusOr<std::string> DecisionRepository::Insert(const DecisionRecord& d) 
                    "INSERT INTO planner_decisions (resource_id, reservation_id, decided_at, "
                    "outcome, blocking_gate, from_location, to_location, confidence, "
                    "expected_saving, mode, threshold, horizon_seconds, reason, explanation, "
-                   "reservation_updated_at, confirmed_at) VALUES ($1::uuid, $2::uuid, "
-                   "$3::timestamptz, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-                   "$15::timestamptz, $3::timestamptz) RETURNING id::text",
+                   "reservation_updated_at, confirmed_at, to_capacity_type) VALUES ($1::uuid, "
+                   "$2::uuid, $3::timestamptz, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                   "$15::timestamptz, $3::timestamptz, $16) RETURNING id::text",
                    d.resource_id, d.reservation_id, ToSqlTime(d.decided_at), d.outcome,
                    d.blocking_gate, d.from_location, d.to_location, d.confidence, d.expected_saving,
                    d.mode, d.threshold, absl::ToInt64Seconds(d.horizon), d.reason,
-                   d.explanation_json, ToSqlTime(d.reservation_updated_at))[0]
+                   d.explanation_json, ToSqlTime(d.reservation_updated_at), d.to_capacity_type)[0]
                 .as<std::string>();
         txn.commit();
         return id;
@@ -82,7 +83,7 @@ absl::StatusOr<std::string> DecisionRepository::Insert(const DecisionRecord& d) 
 absl::Status DecisionRepository::InsertBatch(const std::vector<DecisionRecord>& batch) {
   if (batch.empty()) return absl::OkStatus();
   SqlArray resource, reservation, decided, outcome, gate, from, to, confidence, saving, mode,
-      threshold, horizon, reason, explanation, updated;
+      threshold, horizon, reason, explanation, updated, to_type;
   for (const DecisionRecord& d : batch) {
     if (!LooksLikeUuid(d.resource_id) || !LooksLikeUuid(d.reservation_id)) {
       return absl::InvalidArgumentError("a decision needs the resource's and reservation's ids");
@@ -102,21 +103,22 @@ absl::Status DecisionRepository::InsertBatch(const std::vector<DecisionRecord>& 
     reason.AddText(d.reason);
     explanation.AddText(d.explanation_json);
     updated.AddTime(d.reservation_updated_at);
+    to_type.AddText(d.to_capacity_type);
   }
   return pool_->Run("recording planner decisions", [&](pqxx::connection& conn) -> absl::Status {
     pqxx::work txn(conn);
     txn.exec_params(
         "INSERT INTO planner_decisions (resource_id, reservation_id, decided_at, outcome, "
         "blocking_gate, from_location, to_location, confidence, expected_saving, mode, threshold, "
-        "horizon_seconds, reason, explanation, reservation_updated_at, confirmed_at) SELECT r, v, "
-        "t, o, g, f, l, c, s, m, h, z, e, x, u, t FROM unnest($1::uuid[], $2::uuid[], "
-        "$3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], "
-        "$8::double precision[], $9::double precision[], $10::text[], $11::double precision[], "
-        "$12::bigint[], $13::text[], $14::text[], $15::timestamptz[]) AS a(r, v, t, o, g, f, l, "
-        "c, s, m, h, z, e, x, u)",
+        "horizon_seconds, reason, explanation, reservation_updated_at, confirmed_at, "
+        "to_capacity_type) SELECT r, v, t, o, g, f, l, c, s, m, h, z, e, x, u, t, k FROM "
+        "unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], "
+        "$7::text[], $8::double precision[], $9::double precision[], $10::text[], "
+        "$11::double precision[], $12::bigint[], $13::text[], $14::text[], $15::timestamptz[], "
+        "$16::text[]) AS a(r, v, t, o, g, f, l, c, s, m, h, z, e, x, u, k)",
         resource.Take(), reservation.Take(), decided.Take(), outcome.Take(), gate.Take(),
         from.Take(), to.Take(), confidence.Take(), saving.Take(), mode.Take(), threshold.Take(),
-        horizon.Take(), reason.Take(), explanation.Take(), updated.Take());
+        horizon.Take(), reason.Take(), explanation.Take(), updated.Take(), to_type.Take());
     txn.commit();
     return absl::OkStatus();
   });

@@ -21,10 +21,11 @@ struct DecisionRecord {
   std::string resource_id;
   std::string reservation_id;
   absl::Time decided_at;
-  std::string outcome;        // stay, move, recommend, blocked
+  std::string outcome;        // stay, move, recommend, blocked, fallback
   std::string blocking_gate;  // empty: none
   std::string from_location;
-  std::string to_location;  // empty: no candidate qualified
+  std::string to_location;       // empty: no candidate qualified
+  std::string to_capacity_type;  // with to_location: "spot" or "on_demand"
   double confidence = 0;
   double expected_saving = 0;
   std::string mode;

@@ -288,6 +288,13 @@ absl::StatusOr<LocationCatalog> LocationRepository::LoadAll() {
   LocationCatalog catalog;
   ASSIGN_OR_RETURN(catalog.regions, ListRegions(all));
   ASSIGN_OR_RETURN(catalog.locations, ListLocations(all, ""));
+  using Histories = std::map<std::string, PriceHistory>;
+  ASSIGN_OR_RETURN(
+      catalog.prices,
+      pool_->Run("reading prices", [](pqxx::connection& conn) -> absl::StatusOr<Histories> {
+        pqxx::read_transaction txn(conn);
+        return ReadPriceHistories(txn, "");
+      }));
   return catalog;
 }
 

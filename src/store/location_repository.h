@@ -5,6 +5,7 @@
 #define SHADOWPLANE_STORE_LOCATION_REPOSITORY_H_
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
@@ -13,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "store/connection_pool.h"
+#include "store/price_repository.h"
 
 namespace shadowplane::store {
 
@@ -64,10 +66,12 @@ struct Page {
   std::string after;  // the last name of the previous page
 };
 
-// Every region and location, by name.
+// Every region and location, by name, with the locations' observed prices.
 struct LocationCatalog {
   std::vector<RegionRecord> regions;
   std::vector<LocationRecord> locations;
+  // Per location that has observations (store/price_repository.h).
+  std::map<std::string, PriceHistory> prices;
 };
 
 class LocationRepository {
@@ -100,7 +104,7 @@ class LocationRepository {
   absl::StatusOr<LocationRecord> SetDrain(const std::string& name, std::optional<absl::Time> at,
                                           const std::string& reason);
 
-  // All regions and locations (a deployment has tens, not millions).
+  // All regions and locations (a deployment has tens, not millions), with their price histories.
   absl::StatusOr<LocationCatalog> LoadAll();
 
  private:

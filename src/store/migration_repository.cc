@@ -27,7 +27,7 @@ constexpr char kColumns[] =
                             "m.switched_at") ", m.loss_window_seconds, " SP_SQL_UTC("m.observe_until") ", "
                         "m.forecast_wape, m.paid_off, COALESCE(m.observation_note, ''), " SP_SQL_UTC(
                             "m.switch_requested_at") ", COALESCE(m.decision_id::text, ''), "
-                        "m.predicted_saving, m.predicted_confidence, m.realized_saving";
+                        "m.predicted_saving, m.predicted_confidence, m.realized_saving, m.urgent";
 
 // Sets every progress column from $2..$20 (see WriteProgress).
 constexpr char kSetProgress[] =
@@ -109,6 +109,7 @@ MigrationRecord FromRow(const pqxx::row& r) {
   m.predicted_saving = Opt<double>(r[36]);
   m.predicted_confidence = Opt<double>(r[37]);
   p.realized_saving = Opt<double>(r[38]);
+  m.urgent = r[39].as<bool>();
   return m;
 }
 
@@ -163,14 +164,14 @@ absl::StatusOr<MigrationRecord> MigrationRepository::Create(const MigrationRecor
                 "WITH m AS (INSERT INTO migrations (request_id, resource_id, state, "
                 "reason, source_instance_id, target_instance_id, target_location, "
                 "target_capacity_type, created_at, updated_at, state_entered_at, kind, "
-                "decision_id, "
-                "predicted_saving, predicted_confidence) VALUES ($1, $2::uuid, 'PLANNED', $3, "
-                "$4::uuid, $5::uuid, $6, $7, $8::timestamptz, $8::timestamptz, $8::timestamptz, "
-                "$9, $10::uuid, $11, $12) RETURNING *) SELECT ",
+                "decision_id, predicted_saving, predicted_confidence, urgent) VALUES ($1, "
+                "$2::uuid, 'PLANNED', $3, $4::uuid, $5::uuid, $6, $7, $8::timestamptz, "
+                "$8::timestamptz, $8::timestamptz, $9, $10::uuid, $11, $12, $13) RETURNING *) "
+                "SELECT ",
                 kColumns, " FROM m"),
             m.request_id, m.resource_id, m.reason, NonEmpty(m.source_instance_id),
             NonEmpty(m.target_instance_id), m.target_location, m.target_capacity_type, at, m.kind,
-            NonEmpty(m.decision_id), m.predicted_saving, m.predicted_confidence);
+            NonEmpty(m.decision_id), m.predicted_saving, m.predicted_confidence, m.urgent);
         MigrationRecord record = FromRow(inserted[0]);
         // An observation of the resource's previous move ends here: the new move changes what
         // it would measure.
@@ -356,14 +357,16 @@ absl::StatusOr<bool> MigrationRepository::StartWithinLimits(
     // Every start counts and moves under this lock (released at commit).
     txn.exec("SELECT pg_advisory_xact_lock(hashtext('shadowplane.migration_slots'))");
     const pqxx::result m = txn.exec_params(
-        "SELECT target_location, kind FROM migrations WHERE id = $1::uuid AND state = 'PLANNED' "
+        "SELECT target_location, kind, urgent FROM migrations WHERE id = $1::uuid AND state = "
+        "'PLANNED' "
         "AND ($2 = '' OR (lease_owner = $2 AND lease_expires_at >= now())) FOR UPDATE",
         id, owner);
     if (m.empty()) {
       return absl::AbortedError(
           absl::StrCat("migration ", id, " is no longer PLANNED under ", owner));
     }
-    if (m[0][1].as<std::string>() != "emergency") {
+    // Emergencies and urgent fallbacks run against a deadline: no queue for them.
+    if (m[0][1].as<std::string>() != "emergency" && !m[0][2].as<bool>()) {
       const pqxx::result counts = txn.exec_params(
           absl::StrCat("SELECT count(*), count(*) FILTER (WHERE m.target_location = $1) FROM "
                        "migrations m WHERE ",

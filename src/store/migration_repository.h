@@ -70,6 +70,9 @@ struct MigrationRecord {
   std::string decision_id;
   std::optional<double> predicted_saving;
   std::optional<double> predicted_confidence;
+  // A forced move against a deadline (a spot fallback): traffic switches without waiting out the
+  // DNS TTL, and pre-copy stops after one round.
+  bool urgent = false;
 };
 
 // One pre-copy or final sync round of a migration.
@@ -148,7 +151,7 @@ class MigrationRepository {
                           const MigrationChange& change, absl::Time now, const std::string& owner);
 
   // PLANNED -> PREPARING_TARGET (with `progress` and an event of `detail_json`) if the migration
-  // is an emergency or fewer than `max_active` migrations are at work, and fewer than
+  // is an emergency or urgent, or fewer than `max_active` migrations are at work, and fewer than
   // `max_per_location` into its target location; false (nothing changed) otherwise. Checked and
   // moved under one lock, so concurrent starts never overshoot the limits. ABORTED as Transition.
   absl::StatusOr<bool> StartWithinLimits(const std::string& id, int max_active,

@@ -129,7 +129,16 @@ TEST_F(PlacementTest, CapacityAndSpotAreConsidered) {
   p = PlaceIt(spot);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->primary_capacity.type, CapacityType::kOnDemand);
-  EXPECT_NE(p->explanation.find("on-demand instead"), std::string::npos);
+  EXPECT_NE(p->explanation.find("on-demand: spot there is not offered"), std::string::npos)
+      << p->explanation;
+  // Spot only 10% cheaper than on-demand is not worth its risk (--spot_min_discount 30%).
+  const LocationFacts& sin = locations_["sin"];
+  locations_["sin"].spot_price_per_vcpu_hour = sin.on_demand_price_per_vcpu_hour * 0.9;
+  locations_["sin"].spot_price_per_gib_hour = sin.on_demand_price_per_gib_hour * 0.9;
+  locations_["sin"].spot_availability = 0.99;
+  p = PlaceIt(spot);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->primary_capacity.type, CapacityType::kOnDemand) << p->explanation;
   locations_["sin"].spot_price_per_vcpu_hour = 0.01;
   locations_["sin"].spot_price_per_gib_hour = 0.001;
   locations_["sin"].spot_availability = 0.8;

@@ -52,7 +52,7 @@ void ControlPlaneTest::SetUp() {
                     "    capacity_memory_mib: 4096\n");
     agents_[s.location] = std::move(agent);
   }
-  std::ofstream(root_ + "/locations.yaml") << yaml;
+  std::ofstream(root_ + "/locations.yaml") << yaml << extra_catalog_yaml_;
   StartServer(server_env_);
 }
 

@@ -21,9 +21,15 @@ absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions&
       std::make_unique<catalog::LocationCache>(storage->locations(), absl::Seconds(1));
   w->health_ = std::make_unique<api::HealthService>(parts.serving);
   w->server_info_ = std::make_unique<api::ServerInfoService>(parts.facts);
+  api::LocationService::Spot spot;
+  spot.prices = storage->prices();
+  if (context.catalog != nullptr && context.catalog->has_value()) {
+    spot.mapping = (*context.catalog)->aws_spot_mapping;
+  }
+  spot.fallback = parts.migrations->spot_fallback();
   w->location_service_ = std::make_unique<api::LocationService>(
       storage->locations(), w->location_cache_.get(), context.clock, w->rpc_workers_.get(),
-      parts.migrations->drainer());
+      parts.migrations->drainer(), std::move(spot));
   w->reservation_service_ = std::make_unique<api::ReservationService>(parts.reservations->manager(),
                                                                       w->rpc_workers_.get());
   w->sync_service_ = std::make_unique<api::SyncService>(

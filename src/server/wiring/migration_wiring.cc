@@ -10,6 +10,8 @@ namespace {
 constexpr int64_t kFailoverLockKey = 0x53504641494C4F56;
 // Advisory lock of the location health pass ("SPLOCHLT").
 constexpr int64_t kLocationHealthLockKey = 0x53504C4F43484C54;
+// Advisory lock of the spot fallback pass ("SPSPOTFB").
+constexpr int64_t kSpotFallbackLockKey = 0x535053504F544642;
 }  // namespace
 
 MigrationWiring::MigrationWiring(const ServerOptions& options, StorageWiring* storage,
@@ -72,6 +74,29 @@ MigrationWiring::MigrationWiring(const ServerOptions& options, StorageWiring* st
   drainer_ = std::make_unique<migration::LocationDrainer>(
       storage->locations(), storage->reservations(), storage->decisions(), manager_.get(),
       context.clock, drain, context.registry);
+  migration::SpotFallback::Sources spot;
+  spot.spot = storage->spot();
+  spot.reservations = storage->reservations();
+  spot.locations = storage->locations();
+  spot.prices = storage->prices();
+  spot.migrations = storage->migrations();
+  spot.decisions = storage->decisions();
+  spot.manager = manager_.get();
+  reservation::ReservationManager* placements = reservations->manager();
+  spot.replace_shadow = [placements](const std::string& reservation_id) {
+    return placements->ReplaceShadowNow(reservation_id, "spot_interrupted");
+  };
+  spot.clock = context.clock;
+  spot.deadline_clock = &real_clock_;
+  spot.metrics = context.registry;
+  migration::SpotFallbackOptions spot_options;
+  spot_options.default_warning = options.planning.spot_warning;
+  if (const auto* scaled = dynamic_cast<const ScaledClock*>(context.clock)) {
+    spot_options.clock_scale = scaled->scale();
+  }
+  spot_options.cost = drain.cost;
+  spot_options.rtt = migrator.rtt;
+  spot_fallback_ = std::make_unique<migration::SpotFallback>(spot, spot_options);
 }
 
 void MigrationWiring::StartDriver() {
@@ -82,6 +107,13 @@ void MigrationWiring::StartDriver() {
     auto ran = store::RunUnderAdvisoryLock(*storage_->pool(), kFailoverLockKey,
                                            [this] { return loss_detector_->RunOnce().status(); });
     if (!ran.ok()) LOG_EVENT(kWarning, "failover pass failed").Field("error", ran.status());
+  });
+  // Against deadlines of minutes: every second, on one replica.
+  spot_loop_ = std::make_unique<PeriodicTask>(absl::Seconds(1), [this] {
+    if (!context_.database_ready()) return;
+    auto ran = store::RunUnderAdvisoryLock(*storage_->pool(), kSpotFallbackLockKey,
+                                           [this] { return spot_fallback_->ReconcileOnce(); });
+    if (!ran.ok()) LOG_EVENT(kWarning, "spot fallback pass failed").Field("error", ran.status());
   });
   // Its own loop: an agent that does not answer costs a pass up to --agent_call_timeout, which
   // must not slow the failover pass down.

@@ -13,6 +13,7 @@
 #include "migration/migration_manager.h"
 #include "migration/migrator.h"
 #include "migration/primary_loss_detector.h"
+#include "migration/spot_fallback.h"
 #include "reconcile/location_health_monitor.h"
 #include "server/periodic_task.h"
 #include "server/server_options.h"
@@ -37,6 +38,7 @@ class MigrationWiring {
   migration::MigrationManager* manager() { return manager_.get(); }
   migration::FreezeModelKeeper* freeze_model() { return freeze_model_.get(); }
   migration::LocationDrainer* drainer() { return drainer_.get(); }
+  migration::SpotFallback* spot_fallback() { return spot_fallback_.get(); }
 
  private:
   // In dependency order: destruction is the teardown (the loop, declared last, goes first).
@@ -47,10 +49,13 @@ class MigrationWiring {
   std::unique_ptr<migration::PrimaryLossDetector> loss_detector_;
   std::unique_ptr<reconcile::LocationHealthMonitor> location_health_;
   std::unique_ptr<migration::LocationDrainer> drainer_;
+  std::unique_ptr<migration::SpotFallback> spot_fallback_;
   StorageWiring* storage_ = nullptr;
   WiringContext context_;
   absl::Duration failover_check_interval_;
+  RealClock real_clock_;  // the providers' deadlines are real time
   std::unique_ptr<PeriodicTask> location_health_loop_;
+  std::unique_ptr<PeriodicTask> spot_loop_;
   std::unique_ptr<PeriodicTask> failover_loop_;  // first to go
 };
 

@@ -28,6 +28,8 @@ PlannerWiring::PlannerWiring(const ServerOptions& options, StorageWiring* storag
   plan.defaults = options.planning.Defaults();
   plan.prices = options.planning.Prices();
   plan.max_forecast_age = options.planning.plan_max_forecast_age;
+  plan.spot_min_discount = options.planning.spot_min_discount;
+  plan.spot_return_after = options.planning.spot_return_after;
   plan.sample_paths = options.forecast.sample_paths;
   plan.forecast_horizon_hours = options.forecast.max_horizon_hours;
   plan.max_planned_moves_per_hour = options.planning.max_planned_moves_per_hour;
@@ -58,6 +60,7 @@ PlannerWiring::PlannerWiring(const ServerOptions& options, StorageWiring* storag
     spec.request_id = absl::StrCat("planner-", order.decision_id);
     spec.reservation_id = order.reservation_id;
     spec.target_location = order.target_location;
+    spec.capacity_type = order.capacity_type;
     spec.reason = order.reason.substr(0, 1000);
     spec.decision_id = order.decision_id;
     spec.predicted_saving = order.predicted_saving;

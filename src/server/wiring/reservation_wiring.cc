@@ -21,6 +21,7 @@ ReservationWiring::ReservationWiring(const ServerOptions& options, StorageWiring
   reservation.cost.min_shadow_distance_km = options.placement.shadow_min_distance_km;
   reservation.cost.nominal_requests_per_hour = options.placement.nominal_requests_per_hour;
   reservation.cost.latency_price_per_request_ms = options.planning.latency_price_per_request_ms;
+  reservation.cost.spot_min_discount = options.planning.spot_min_discount;
   reservation.rtt = PlacementRtt(options.placement, context);
   reservation.default_shadow_sync_interval_seconds =
       absl::ToDoubleSeconds(options.sync.shadow_sync_interval);

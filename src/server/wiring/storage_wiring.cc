@@ -38,6 +38,8 @@ absl::StatusOr<std::unique_ptr<StorageWiring>> StorageWiring::Build(
   w->events_ = std::make_unique<store::EventRepository>(p);
   w->migrations_ = std::make_unique<store::MigrationRepository>(p);
   w->decisions_ = std::make_unique<store::DecisionRepository>(p);
+  w->prices_ = std::make_unique<store::PriceRepository>(p);
+  w->spot_ = std::make_unique<store::SpotRepository>(p);
   w->cutovers_ = std::make_unique<store::CutoverRepository>(p);
   w->traffic_switches_ = std::make_unique<store::TrafficSwitchRepository>(p);
   DatabaseSupervisorOptions supervision;

@@ -25,7 +25,9 @@
 #include "store/location_repository.h"
 #include "store/migration_repository.h"
 #include "store/migration_runner.h"
+#include "store/price_repository.h"
 #include "store/reservation_repository.h"
+#include "store/spot_repository.h"
 #include "store/sync_run_repository.h"
 #include "store/telemetry_repository.h"
 #include "store/traffic_switch_repository.h"
@@ -64,6 +66,8 @@ class StorageWiring {
   store::CutoverRepository* cutovers() { return cutovers_.get(); }
   store::TrafficSwitchRepository* traffic_switches() { return traffic_switches_.get(); }
   store::DecisionRepository* decisions() { return decisions_.get(); }
+  store::PriceRepository* prices() { return prices_.get(); }
+  store::SpotRepository* spot() { return spot_.get(); }
 
  private:
   StorageWiring() = default;
@@ -85,6 +89,8 @@ class StorageWiring {
   std::unique_ptr<store::CutoverRepository> cutovers_;
   std::unique_ptr<store::TrafficSwitchRepository> traffic_switches_;
   std::unique_ptr<store::DecisionRepository> decisions_;
+  std::unique_ptr<store::PriceRepository> prices_;
+  std::unique_ptr<store::SpotRepository> spot_;
   std::unique_ptr<DatabaseSupervisor> supervisor_;
 };
 
