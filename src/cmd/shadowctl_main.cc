@@ -59,7 +59,7 @@ ABSL_FLAG(std::optional<std::string>, pin, std::nullopt,
 ABSL_FLAG(bool, reset_planner, false,
           "reservations update: drop the reservation's planner settings first");
 ABSL_FLAG(std::string, outcome, "",
-          "decisions list: only this outcome (stay, move, recommend, blocked)");
+          "decisions list: only this outcome (stay, move, recommend, blocked, fallback)");
 ABSL_FLAG(bool, watch, false, "migrate: follow the migration until it ends");
 ABSL_FLAG(bool, force, false,
           "migrate --migration_kind=emergency: promote the shadow even though the primary still "

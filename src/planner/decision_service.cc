@@ -38,9 +38,9 @@ DecisionService::DecisionService(Sources sources, DecisionServiceOptions options
 
 absl::StatusOr<DecisionPage> DecisionService::List(const DecisionQuery& q) {
   if (!q.outcome.empty() && q.outcome != "stay" && q.outcome != "move" &&
-      q.outcome != "recommend" && q.outcome != "blocked") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("outcome must be stay, move, recommend or blocked, got \"", q.outcome, "\""));
+      q.outcome != "recommend" && q.outcome != "blocked" && q.outcome != "fallback") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "outcome must be stay, move, recommend, blocked or fallback, got \"", q.outcome, "\""));
   }
   if (q.from && q.to && *q.to <= *q.from) {
     return absl::InvalidArgumentError("to must be after from");

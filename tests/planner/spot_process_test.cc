@@ -32,14 +32,10 @@ namespace pb = shadowplane::v1;
 class SpotProcessTest : public testing::MigrationTest {
  protected:
   void SetUp() override {
-    extra_flags_ = {"--plan_interval=1s",
-                    "--plan_horizon=6h",
-                    "--forecast_interval=1s",
-                    "--spot_return_after=4s",
-                    "--migration_step_deadline=10s",
-                    "--cutover_dirty_bytes=0",
-                    "--max_precopy_rounds=6",
-                    "--max_batch_events=30000"};
+    extra_flags_ = {
+        "--plan_interval=1s",      "--plan_horizon=6h",           "--forecast_interval=1s",
+        "--spot_return_after=4s",  "--planner_observe_window=2s", "--migration_step_deadline=10s",
+        "--cutover_dirty_bytes=0", "--max_precopy_rounds=6",      "--max_batch_events=30000"};
     extra_catalog_yaml_ =
         "aws_spot_mapping:\n"
         "  zones: {us-east-1a: iad-1, us-east-1b: iad-1, eu-central-1a: fra-1}\n"
@@ -167,6 +163,7 @@ TEST_F(SpotProcessTest, AnInterruptedSpotPrimaryFallsBackWithoutAFailedRequestAn
   EXPECT_EQ(fell.primary().location(), "iad-1");
   EXPECT_EQ(fell.primary().capacity_type(), pb::ON_DEMAND);
   const int failures_at_fallback = log.failures;
+  const int requests_at_fallback = log.requests;
   const size_t acknowledged_at_fallback = log.acknowledged.size();
   // The fallback is a decision with its explanation.
   {
@@ -217,9 +214,10 @@ TEST_F(SpotProcessTest, AnInterruptedSpotPrimaryFallsBackWithoutAFailedRequestAn
       "spot fallback: traffic on on-demand %.1f s after the warning; %d writes, %d "
       "acknowledged by then, %d failed; back on spot %.1f s after it was offered again; %d "
       "writes in all, %d acknowledged, %d failed\n",
-      absl::ToDoubleSeconds(to_traffic), log.requests, static_cast<int>(acknowledged_at_fallback),
-      failures_at_fallback, absl::ToDoubleSeconds(FromProtoTime(back.decided_at()) - offered),
-      log.requests, static_cast<int>(log.acknowledged.size()), log.failures);
+      absl::ToDoubleSeconds(to_traffic), requests_at_fallback,
+      static_cast<int>(acknowledged_at_fallback), failures_at_fallback,
+      absl::ToDoubleSeconds(FromProtoTime(back.decided_at()) - offered), log.requests,
+      static_cast<int>(log.acknowledged.size()), log.failures);
   EXPECT_EQ(log.failures, 0) << absl::StrJoin(log.failure_details, "\n");
   EXPECT_GT(acknowledged_at_fallback, 0u) << "no write was acknowledged before the fallback";
   ASSERT_GT(log.acknowledged.size(), acknowledged_at_fallback);
