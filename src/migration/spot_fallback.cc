@@ -340,7 +340,10 @@ absl::Status SpotFallback::StartPrimaryFallback(store::SpotFallbackRecord& f,
   f.migration_id = m->id;
   f.detail = spec.reason;
   RETURN_IF_ERROR(sources_.spot->Save(f));
-  RecordDecision(r, m->target_location, m->target_capacity_type, spec.reason);
+  // Not linked through migrations.decision_id: that marks a move the planner chose, observed and
+  // judged as one (calibration); the decision names its migration instead.
+  RecordDecision(r, m->target_location, m->target_capacity_type,
+                 absl::StrCat(spec.reason, " (migration ", m->id, ")"));
   LOG_EVENT(kWarning, "spot fallback started")
       .Field("interruption_id", f.interruption_id)
       .Field("instance_id", f.instance_id)

@@ -42,6 +42,25 @@ void WriteData(const std::string& dir, int mib) {
   }
 }
 
+pb::Decision WaitForDecisionWithMigration(pb::PlannerService::Stub* planner,
+                                          const std::string& resource_id,
+                                          const std::string& outcome) {
+  pb::Decision found;
+  for (int i = 0; i < 120 && found.migration_id().empty(); ++i) {
+    grpc::ClientContext context;
+    pb::ListDecisionsRequest request;
+    request.set_resource_id(resource_id);
+    request.set_outcome(outcome);
+    pb::ListDecisionsResponse response;
+    if (planner->ListDecisions(&context, request, &response).ok() &&
+        response.decisions_size() > 0) {
+      found = response.decisions(0);
+    }
+    if (found.migration_id().empty()) absl::SleepFor(absl::Milliseconds(500));
+  }
+  return found;
+}
+
 void RunWriter(int port, const std::atomic<bool>& stop, WriterLog* log, bool keep_alive,
                absl::Duration timeout) {
   httplib::Client client("127.0.0.1", port);

@@ -11,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "shadowplane/v1/migrations.grpc.pb.h"
+#include "shadowplane/v1/planner.grpc.pb.h"
 #include "support/control_plane_test.h"
 #include "support/traffic_servers.h"
 
@@ -48,6 +49,12 @@ struct WriterLog {
 // write unanswered after `timeout` is a failure (it may still be applied later).
 void RunWriter(int port, const std::atomic<bool>& stop, WriterLog* log, bool keep_alive = true,
                absl::Duration timeout = absl::Seconds(60));
+
+// The newest of `resource_id`'s decisions with `outcome` that started a migration, asked for
+// every half second up to a minute; an empty decision when none came.
+shadowplane::v1::Decision WaitForDecisionWithMigration(
+    shadowplane::v1::PlannerService::Stub* planner, const std::string& resource_id,
+    const std::string& outcome);
 
 class MigrationTest : public ControlPlaneTest {
  protected:

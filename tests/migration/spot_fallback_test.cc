@@ -23,13 +23,16 @@ class SpotFallbackTest : public MigratorTest {
 
   // Spot at a third of on-demand's price in both locations, likely to stay.
   void BeforeReserve() override {
+    Sql("UPDATE locations SET spot_price_per_vcpu_hour = 0.013, spot_price_per_gib_hour = 0.0017, "
+        "spot_availability = 0.95");
+  }
+
+  void Sql(const std::string& statement) {
     ASSERT_TRUE(pool_
-                    ->Run("offering spot",
-                          [](pqxx::connection& conn) -> absl::Status {
+                    ->Run("changing the catalog",
+                          [&](pqxx::connection& conn) -> absl::Status {
                             pqxx::work txn(conn);
-                            txn.exec(
-                                "UPDATE locations SET spot_price_per_vcpu_hour = 0.013, "
-                                "spot_price_per_gib_hour = 0.0017, spot_availability = 0.95");
+                            txn.exec(statement);
                             txn.commit();
                             return absl::OkStatus();
                           })
@@ -147,6 +150,7 @@ TEST_F(SpotFallbackTest, AnInterruptionFallsBackToOnDemandAtTheSameLocationWithi
   ASSERT_EQ(decisions->size(), 1u);
   EXPECT_EQ((*decisions)[0].to_capacity_type, "on_demand");
   EXPECT_TRUE(absl::StrContains((*decisions)[0].reason, "on-demand at the same location"));
+  EXPECT_TRUE(absl::StrContains((*decisions)[0].reason, f->migration_id));
   auto history = prices_->History("fra-1");
   ASSERT_TRUE(history.ok());
   ASSERT_FALSE(history->observations.empty());
@@ -155,17 +159,7 @@ TEST_F(SpotFallbackTest, AnInterruptionFallsBackToOnDemandAtTheSameLocationWithi
 }
 
 TEST_F(SpotFallbackTest, WithoutOnDemandRoomThereTheFallbackMovesToTheNextLocation) {
-  ASSERT_TRUE(pool_
-                  ->Run("filling fra-1",
-                        [](pqxx::connection& conn) -> absl::Status {
-                          pqxx::work txn(conn);
-                          txn.exec(
-                              "UPDATE locations SET capacity_millicores = 600 WHERE name = "
-                              "'fra-1'");
-                          txn.commit();
-                          return absl::OkStatus();
-                        })
-                  .ok());
+  Sql("UPDATE locations SET capacity_millicores = 600 WHERE name = 'fra-1'");
   auto interruption = Interrupt("fra-1");
   ASSERT_TRUE(interruption.ok()) << interruption.status();
   const store::SpotFallbackRecord* f = PrimaryOf(*interruption);

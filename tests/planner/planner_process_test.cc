@@ -154,17 +154,8 @@ TEST_F(PlannerProcessTest, DemandMovingToEuropeMovesTheResourceAheadOfItWithNoFa
     grpc::Status status = reservations_->UpdateReservation(&context, update, &updated);
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
-  pb::Decision move;
-  for (int i = 0; i < 120 && move.migration_id().empty(); ++i) {
-    absl::SleepFor(absl::Milliseconds(500));
-    grpc::ClientContext context;
-    pb::ListDecisionsRequest request;
-    request.set_resource_id(r.resource_id());
-    request.set_outcome("move");
-    pb::ListDecisionsResponse response;
-    ASSERT_TRUE(planner_->ListDecisions(&context, request, &response).ok());
-    if (response.decisions_size() > 0) move = response.decisions(0);
-  }
+  const pb::Decision move =
+      testing::WaitForDecisionWithMigration(planner_.get(), r.resource_id(), "move");
   ASSERT_FALSE(move.migration_id().empty()) << server_->Output();
   EXPECT_EQ(move.to_location(), "fra-1");
   pb::Migration m;

@@ -163,7 +163,7 @@ TEST_F(SpotProcessTest, AnInterruptedSpotPrimaryFallsBackWithoutAFailedRequestAn
   EXPECT_EQ(fell.primary().location(), "iad-1");
   EXPECT_EQ(fell.primary().capacity_type(), pb::ON_DEMAND);
   const absl::Time fell_at = FromProtoTime(m.progress().switched_at());
-  // The fallback is a decision with its explanation.
+  // The fallback is a decision (recorded before the report was answered) naming its migration.
   {
     grpc::ClientContext context;
     pb::ListDecisionsRequest list;
@@ -172,25 +172,18 @@ TEST_F(SpotProcessTest, AnInterruptedSpotPrimaryFallsBackWithoutAFailedRequestAn
     pb::ListDecisionsResponse decisions;
     ASSERT_TRUE(planner_->ListDecisions(&context, list, &decisions).ok());
     ASSERT_EQ(decisions.decisions_size(), 1);
-    EXPECT_TRUE(
-        absl::StrContains(decisions.decisions(0).reason(), "on-demand at the same location"));
+    const pb::Decision& d = decisions.decisions(0);
+    EXPECT_EQ(d.to_capacity_type(), "on_demand");
+    EXPECT_TRUE(absl::StrContains(d.reason(), "on-demand at the same location")) << d.reason();
+    EXPECT_TRUE(absl::StrContains(d.reason(), "migration " + m.id())) << d.reason();
   }
   EXPECT_FALSE(Location("iad-1").has_spot_available_since()) << "spot counts as gone";
 
   // Spot is offered again: after --spot_return_after the planner moves the resource back.
   const absl::Time offered = absl::Now();
   ASSERT_TRUE(OfferSpot(true).ok());
-  pb::Decision back;
-  for (int i = 0; i < 120 && back.migration_id().empty(); ++i) {
-    absl::SleepFor(absl::Milliseconds(500));
-    grpc::ClientContext context;
-    pb::ListDecisionsRequest list;
-    list.set_resource_id(r.resource_id());
-    list.set_outcome("move");
-    pb::ListDecisionsResponse decisions;
-    ASSERT_TRUE(planner_->ListDecisions(&context, list, &decisions).ok());
-    if (decisions.decisions_size() > 0) back = decisions.decisions(0);
-  }
+  const pb::Decision back =
+      testing::WaitForDecisionWithMigration(planner_.get(), r.resource_id(), "move");
   ASSERT_FALSE(back.migration_id().empty()) << server_->Output();
   EXPECT_EQ(back.to_location(), "iad-1");
   EXPECT_EQ(back.to_capacity_type(), "spot");
