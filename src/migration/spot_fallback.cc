@@ -333,7 +333,13 @@ absl::Status SpotFallback::StartPrimaryFallback(store::SpotFallbackRecord& f,
   }
   absl::StatusOr<store::MigrationRecord> m = sources_.manager->Migrate(spec);
   if (!m.ok()) {
-    f.detail = absl::StrCat("fallback not started: ", m.status().message());
+    const std::string why = absl::StrCat("fallback not started: ", m.status().message());
+    // Past the deadline and out of attempts (no shadow to promote, say): nothing more to do here;
+    // the reservation's own reconcile and an operator take it from there.
+    if (expired && f.attempts > options_.max_attempts && !absl::IsUnavailable(m.status())) {
+      return Finish(f, "failed", why);
+    }
+    f.detail = why;
     RETURN_IF_ERROR(sources_.spot->Save(f));
     return m.status();
   }

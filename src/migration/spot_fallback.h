@@ -13,7 +13,8 @@
 //            the deadline passes before the fallback switched traffic, the fallback is cancelled
 //            and the instance treated as lost: an emergency promotion of the shadow (forced), its
 //            loss window recorded. A failed or rolled-back fallback is tried again, up to
-//            `max_attempts`.
+//            `max_attempts`; past the deadline, a promotion that still cannot start (no shadow)
+//            ends the fallback as `failed`.
 //   shadow:  rebuilt at another diverse location (reservation/shadow_replacement.cc).
 // Every fallback is a planner decision (outcome "fallback") with its explanation. Fallbacks
 // ignore the planner's dwell, caps and cooldowns, but count in them (they are migrations of the

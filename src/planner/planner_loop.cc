@@ -118,6 +118,12 @@ PlannerLoop::PlannerLoop(Sources sources, PlannerLoopOptions options,
                 .Name("shadowplane_planner_moves_started_total")
                 .Help("Planned migrations the planner asked for, by result")
                 .Register(*registry);
+  spot_returns_ =
+      &prometheus::BuildCounter()
+           .Name("shadowplane_spot_returns_total")
+           .Help("Planned moves from on-demand back to spot capacity the planner started")
+           .Register(*registry)
+           .Add({});
   tick_seconds_ =
       &prometheus::BuildHistogram()
            .Name("shadowplane_planner_tick_seconds")
@@ -352,6 +358,11 @@ bool PlannerLoop::Handle(const store::ReservationRecord& r, absl::StatusOr<PlanD
   order.confidence = d.confidence;
   absl::StatusOr<std::string> migration = sources_.start_move(order);
   if (moves_ != nullptr) moves_->Add({{"result", migration.ok() ? "ok" : "failed"}}).Increment();
+  if (migration.ok() && spot_returns_ != nullptr &&
+      d.from_capacity_type == CapacityType::kOnDemand &&
+      d.to_capacity_type == CapacityType::kSpot) {
+    spot_returns_->Increment();
+  }
   if (migration.ok()) {
     LOG_EVENT(kInfo, "planner started a migration")
         .Field("decision_id", *id)

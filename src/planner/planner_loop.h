@@ -141,6 +141,7 @@ class PlannerLoop {
   prometheus::Family<prometheus::Counter>* skipped_ = nullptr;
   prometheus::Family<prometheus::Counter>* decisions_ = nullptr;
   prometheus::Family<prometheus::Counter>* moves_ = nullptr;
+  prometheus::Counter* spot_returns_ = nullptr;
   prometheus::Family<prometheus::Counter>* demand_reads_ = nullptr;
   prometheus::Histogram* tick_seconds_ = nullptr;
   prometheus::Histogram* confidence_ = nullptr;

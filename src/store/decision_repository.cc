@@ -229,8 +229,8 @@ absl::StatusOr<int> DecisionRepository::PlannedMovesSince(absl::Time since) {
     pqxx::read_transaction txn(conn);
     return txn
         .exec_params1(
-            "SELECT count(*) FROM migrations WHERE (decision_id IS NOT NULL OR request_id LIKE "
-            "'drain-%') AND created_at >= $1::timestamptz",
+            "SELECT count(*) FROM migrations WHERE (decision_id IS NOT NULL OR urgent OR "
+            "request_id LIKE 'drain-%') AND created_at >= $1::timestamptz",
             ToSqlTime(since))[0]
         .as<int>();
   });

@@ -86,9 +86,10 @@ class DecisionRepository {
   // Deletes decisions decided before `before`; returns how many.
   absl::StatusOr<int64_t> PruneBefore(absl::Time before);
 
-  // The fleet's planned moves created at or after `since`: those the planner started
-  // (decision_id set) and those location drains asked for (request id "drain-..."), which share
-  // the planner's hourly budget (migration/location_drainer.h).
+  // The fleet's moves created at or after `since` that count in the planner's hourly budget: those
+  // the planner started (decision_id set), those location drains asked for (request id
+  // "drain-...", migration/location_drainer.h), and spot fallbacks (urgent: they run whatever the
+  // budget, but a burst of them holds planned moves back).
   absl::StatusOr<int> PlannedMovesSince(absl::Time since);
 
   // Planner-started migrations judged since `since` (paid_off set): the confidence and predicted

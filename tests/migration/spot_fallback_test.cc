@@ -151,6 +151,8 @@ TEST_F(SpotFallbackTest, AnInterruptionFallsBackToOnDemandAtTheSameLocationWithi
   EXPECT_EQ((*decisions)[0].to_capacity_type, "on_demand");
   EXPECT_TRUE(absl::StrContains((*decisions)[0].reason, "on-demand at the same location"));
   EXPECT_TRUE(absl::StrContains((*decisions)[0].reason, f->migration_id));
+  // It counts in the fleet's hourly budget of planned moves, though it ran whatever the budget.
+  EXPECT_EQ(*decisions_->PlannedMovesSince(warned - absl::Minutes(1)), 1);
   auto history = prices_->History("fra-1");
   ASSERT_TRUE(history.ok());
   ASSERT_FALSE(history->observations.empty());

@@ -216,6 +216,17 @@ TEST_F(SpotProcessTest, AnInterruptedSpotPrimaryFallsBackWithoutAFailedRequestAn
   EXPECT_GT(before, 0) << "no write before the fallback: the test says nothing";
   EXPECT_GT(after_switch, 0);
   EXPECT_EQ(static_cast<int>(log.acknowledged.size()), log.requests);
+  // Counted: the warning, the fallback by its outcome and its time to traffic, the way back.
+  const std::string metrics =
+      testing::RunToCompletion(
+          {"/usr/bin/curl", "-sf", absl::StrCat("http://127.0.0.1:", metrics_port_, "/metrics")})
+          .output;
+  for (const char* line :
+       {"shadowplane_spot_interruptions_total 1\n",
+        "shadowplane_spot_fallbacks_total{outcome=\"on_demand_same_location\"} 1\n",
+        "shadowplane_spot_fallback_seconds_count 1\n", "shadowplane_spot_returns_total 1\n"}) {
+    EXPECT_TRUE(absl::StrContains(metrics, line)) << line;
+  }
   // No acknowledged write is lost: every one reads back from the primary now.
   int code = 0;
   for (const auto& [path, body] : log.acknowledged) {
