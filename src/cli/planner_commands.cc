@@ -13,6 +13,12 @@ namespace shadowplane::cli {
 
 namespace {
 
+// "fra-1", or "fra-1 (spot)": on-demand is the default and goes unsaid.
+std::string Placed(const std::string& location, const std::string& capacity_type) {
+  if (location.empty() || capacity_type != "spot") return location;
+  return absl::StrCat(location, " (spot)");
+}
+
 class PlannerCommands : public CommandContext {
  public:
   explicit PlannerCommands(const CommandContext& context) : CommandContext(context) {}
@@ -58,7 +64,7 @@ class PlannerCommands : public CommandContext {
                  "SAVING $", "BLOCKED BY", "MIGRATION"});
     for (const pb::Decision& d : response.decisions()) {
       table.AddRow({d.id(), TimeText(d.decided_at()), d.resource_id(), d.outcome(),
-                    d.from_location(), d.to_location(),
+                    d.from_location(), Placed(d.to_location(), d.to_capacity_type()),
                     d.to_location().empty() ? "" : absl::StrFormat("%.3f", d.confidence()),
                     d.to_location().empty() ? "" : absl::StrFormat("%.4f", d.expected_saving()),
                     d.blocking_gate(), d.migration_id()});
@@ -172,20 +178,20 @@ class PlannerCommands : public CommandContext {
     Table costs({"LOCATION", "COMPUTE $", "POWER $", "LATENCY $", "EGRESS $", "TOTAL $", "RTT MS",
                  "MOVE $", "SAVING $ (P10..P90)", "CONFIDENCE", "NOTE"});
     for (const pb::CandidateCost& c : plan.candidates()) {
+      const std::string where = Placed(c.location(), c.capacity_type());
       std::string note = c.skipped();
       for (const pb::PlanGateCheck& g : c.gates()) {
         if (!g.passed()) note = absl::StrCat(note, note.empty() ? "" : "; ", g.gate());
       }
       if (c.current()) note = note.empty() ? "current" : absl::StrCat("current; ", note);
       if (!c.skipped().empty()) {
-        costs.AddRow({c.location(), "", "", "", "", "", "", "", "", "", note});
+        costs.AddRow({where, "", "", "", "", "", "", "", "", "", note});
         continue;
       }
       costs.AddRow(
-          {c.location(), absl::StrFormat("%.4f", c.compute()),
-           absl::StrFormat("%.4f", c.electricity()), absl::StrFormat("%.4f", c.latency()),
-           absl::StrFormat("%.4f", c.egress()), absl::StrFormat("%.4f", c.expected_total()),
-           absl::StrFormat("%.1f", c.mean_rtt_ms()),
+          {where, absl::StrFormat("%.4f", c.compute()), absl::StrFormat("%.4f", c.electricity()),
+           absl::StrFormat("%.4f", c.latency()), absl::StrFormat("%.4f", c.egress()),
+           absl::StrFormat("%.4f", c.expected_total()), absl::StrFormat("%.1f", c.mean_rtt_ms()),
            c.current() ? "" : absl::StrFormat("%.4f", c.move_cost()),
            c.current() ? ""
                        : absl::StrFormat("%.4f (%.4f..%.4f)", c.expected_saving(), c.saving().p10(),
@@ -201,7 +207,8 @@ class PlannerCommands : public CommandContext {
     for (const pb::CandidateCost& c : plan.candidates()) {
       for (const pb::PlanGateCheck& g : c.gates()) {
         if (!g.passed())
-          blocking.push_back(absl::StrCat(c.location(), " ", g.gate(), ": ", g.detail()));
+          blocking.push_back(absl::StrCat(Placed(c.location(), c.capacity_type()), " ", g.gate(),
+                                          ": ", g.detail()));
       }
     }
     if (!blocking.empty())

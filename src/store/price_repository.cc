@@ -49,6 +49,16 @@ absl::Status PriceRepository::Record(const std::vector<PriceRecord>& records,
           p.on_demand_price_per_gib_hour, p.spot_price_per_vcpu_hour, p.spot_price_per_gib_hour,
           p.spot_availability, p.source, recorded);
     }
+    // Older history than the retention is of no use to the planner: pruned as new comes in.
+    std::set<std::string> touched;
+    for (const PriceRecord& p : records) touched.insert(p.location);
+    for (const std::string& location : touched) {
+      txn.exec_params(
+          "DELETE FROM location_prices WHERE location = $1 AND observed_at < (SELECT "
+          "max(observed_at) FROM location_prices WHERE location = $1) - $2::bigint * interval "
+          "'1 second'",
+          location, absl::ToInt64Seconds(kPriceRetention));
+    }
     txn.commit();
     return absl::OkStatus();
   });

@@ -39,6 +39,9 @@ struct PriceHistory {
   std::optional<absl::Time> spot_available_since;
 };
 
+// Observations older than this before a location's latest are deleted when it records new ones.
+inline constexpr absl::Duration kPriceRetention = absl::Hours(24 * 30);
+
 // How far back from a location's latest observation its history reaches.
 inline constexpr absl::Duration kPriceHistoryWindow = absl::Hours(24);
 
@@ -53,8 +56,9 @@ class PriceRepository {
   explicit PriceRepository(ConnectionPool* pool) : pool_(pool) {}
 
   // Stores every record in one transaction (all or nothing); a record at the same location and
-  // time as a stored one replaces it, so that an import may be run again. NOT_FOUND naming the
-  // first record whose location is unknown (nothing stored).
+  // time as a stored one replaces it, so that an import may be run again; history older than
+  // kPriceRetention before a location's latest is deleted. NOT_FOUND naming the first record whose
+  // location is unknown (nothing stored).
   absl::Status Record(const std::vector<PriceRecord>& records, absl::Time recorded_at);
 
   // The history of one location (empty when it has none).
