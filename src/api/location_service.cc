@@ -16,6 +16,8 @@ namespace pb = shadowplane::v1;
 
 namespace {
 
+constexpr absl::Duration kPriceClockSkew = absl::Minutes(5);
+
 void ToProto(const store::RegionRecord& r, pb::Region* out) {
   out->set_name(r.name);
   out->set_display_name(r.display_name);
@@ -378,7 +380,10 @@ grpc::ServerUnaryReactor* LocationService::ReportPrices(grpc::CallbackServerCont
       r.source = request->source().empty() ? "provider" : request->source();
       records.push_back(std::move(r));
     }
-    RETURN_IF_ERROR(catalog::ValidatePriceReports(records, "prices"));
+    // A little skew between the reporter's clock and ours is fine; a time beyond it would stand
+    // as the latest observation until it passed.
+    const absl::Time latest_allowed = clock_->Now() + kPriceClockSkew;
+    RETURN_IF_ERROR(catalog::ValidatePriceReports(records, "prices", latest_allowed));
     if (request->aws_spot_prices_size() > 0) {
       if (request->aws_spot_prices_size() > static_cast<int>(catalog::kMaxPriceEntries)) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -392,7 +397,7 @@ grpc::ServerUnaryReactor* LocationService::ReportPrices(grpc::CallbackServerCont
       ASSIGN_OR_RETURN(auto snapshot, cache_->Snapshot());
       ASSIGN_OR_RETURN(std::vector<store::PriceRecord> aws,
                        catalog::PricesFromAwsHistory(entries, spot_.mapping, snapshot->locations,
-                                                     "aws_spot_prices"));
+                                                     "aws_spot_prices", latest_allowed));
       for (store::PriceRecord& r : aws) {
         if (!request->source().empty()) r.source = request->source();
         records.push_back(std::move(r));

@@ -19,7 +19,8 @@ std::string Echo(const std::string& s) { return s.substr(0, 64); }
 
 absl::StatusOr<std::vector<store::PriceRecord>> PricesFromAwsHistory(
     const std::vector<AwsSpotPriceEntry>& entries, const SpotPriceMapping& mapping,
-    const std::vector<store::LocationRecord>& locations, const std::string& field) {
+    const std::vector<store::LocationRecord>& locations, const std::string& field,
+    absl::Time latest_allowed) {
   if (entries.size() > kMaxPriceEntries) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": at most ", kMaxPriceEntries, " entries per call"));
@@ -61,6 +62,9 @@ absl::StatusOr<std::vector<store::PriceRecord>> PricesFromAwsHistory(
     if (!absl::ParseTime(absl::RFC3339_full, e.timestamp, &at, &error)) {
       return bad(absl::StrCat("Timestamp \"", Echo(e.timestamp), "\" is not RFC 3339: ", error));
     }
+    if (at > latest_allowed) {
+      return bad(absl::StrCat("Timestamp ", Echo(e.timestamp), " is in the future"));
+    }
     Sum& sum = sums[{zone->second, at}];
     sum.ratio_vcpu += price / type->second.on_demand_price_per_hour * type->second.vcpu;
     sum.vcpu += type->second.vcpu;
@@ -83,7 +87,7 @@ absl::StatusOr<std::vector<store::PriceRecord>> PricesFromAwsHistory(
 }
 
 absl::Status ValidatePriceReports(const std::vector<store::PriceRecord>& reports,
-                                  const std::string& field) {
+                                  const std::string& field, absl::Time latest_allowed) {
   if (reports.size() > kMaxPriceEntries) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": at most ", kMaxPriceEntries, " entries per call"));
@@ -94,6 +98,10 @@ absl::Status ValidatePriceReports(const std::vector<store::PriceRecord>& reports
     RETURN_IF_ERROR(ValidateName(p.location, absl::StrCat(at, ".location")));
     if (p.observed_at == absl::UnixEpoch()) {
       return absl::InvalidArgumentError(absl::StrCat(at, ".observed_at is required"));
+    }
+    if (p.observed_at > latest_allowed) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".observed_at ", absl::FormatTime(p.observed_at), " is in the future"));
     }
     auto price = [&](double v, const char* name) -> absl::Status {
       if (GoodPrice(v)) return absl::OkStatus();

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "store/location_repository.h"
 #include "store/price_repository.h"
 
@@ -46,17 +47,20 @@ struct AwsSpotPriceEntry {
 inline constexpr size_t kMaxPriceEntries = 10000;
 
 // INVALID_ARGUMENT naming `field`[i] of the first bad entry: an unknown zone or instance type, a
-// price that is not a finite number >= 0, a time that is not RFC 3339, a zone mapped to a location
+// price that is not a finite number >= 0, a time that is not RFC 3339 or lies after
+// `latest_allowed` (a future observation would stand as the latest), a zone mapped to a location
 // not in `locations`; or too many entries.
 absl::StatusOr<std::vector<store::PriceRecord>> PricesFromAwsHistory(
     const std::vector<AwsSpotPriceEntry>& entries, const SpotPriceMapping& mapping,
-    const std::vector<store::LocationRecord>& locations, const std::string& field);
+    const std::vector<store::LocationRecord>& locations, const std::string& field,
+    absl::Time latest_allowed = absl::InfiniteFuture());
 
 // INVALID_ARGUMENT naming `field`[i] and the value of the first bad report: a bad location name,
-// no time, a price that is not a finite number >= 0, one spot price without the other, an
-// availability outside [0, 1]; or too many.
+// no time or one after `latest_allowed`, a price that is not a finite number >= 0, one spot price
+// without the other, an availability outside [0, 1]; or too many.
 absl::Status ValidatePriceReports(const std::vector<store::PriceRecord>& reports,
-                                  const std::string& field);
+                                  const std::string& field,
+                                  absl::Time latest_allowed = absl::InfiniteFuture());
 
 }  // namespace shadowplane::catalog
 

@@ -15,6 +15,8 @@ namespace {
 
 constexpr size_t kMaxIds = 1000;
 constexpr size_t kMaxReason = 1000;
+// Providers warn minutes ahead; a deadline days away is a mistake, not a warning.
+constexpr absl::Duration kMaxWarning = absl::Hours(24);
 
 bool Live(const std::string& state) { return state != "stopped" && state != "failed"; }
 
@@ -61,6 +63,12 @@ absl::StatusOr<store::SpotInterruptionRecord> SpotFallback::Report(
   }
   if (notice.reason.size() > kMaxReason) {
     return absl::InvalidArgumentError(absl::StrCat("reason is over ", kMaxReason, " bytes"));
+  }
+  if (notice.deadline.has_value() &&
+      *notice.deadline > sources_.deadline_clock->Now() + kMaxWarning) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("deadline ", absl::FormatTime(*notice.deadline), " is more than ",
+                     absl::FormatDuration(kMaxWarning), " away: not a spot interruption warning"));
   }
   std::string location = notice.location;
   if (!location.empty()) RETURN_IF_ERROR(sources_.locations->GetLocation(location).status());

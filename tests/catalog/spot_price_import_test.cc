@@ -83,6 +83,10 @@ TEST(SpotPriceImportTest, TheFirstBadEntryIsNamedAndNothingIsReturned) {
                                      unknown_location, Locations(), "aws_spot_prices");
   EXPECT_TRUE(absl::StrContains(prices.status().message(), "dub-1, which is not in the catalog"))
       << prices.status();
+  auto future = PricesFromAwsHistory({good}, Mapping(), Locations(), "aws_spot_prices",
+                                     absl::FromUnixSeconds(1796119200) - absl::Seconds(1));
+  EXPECT_TRUE(absl::StrContains(future.status().message(), "aws_spot_prices[0]: Timestamp"))
+      << future.status();
   std::vector<AwsSpotPriceEntry> too_many(kMaxPriceEntries + 1, good);
   EXPECT_EQ(
       PricesFromAwsHistory(too_many, Mapping(), Locations(), "aws_spot_prices").status().code(),
@@ -117,6 +121,9 @@ TEST(SpotPriceImportTest, PriceReportsAreCheckedFieldByField) {
           "prices[1].spot_price_per_vcpu_hour");
   refused([](auto& p) { p.spot_availability = 1.5; }, "prices[1].spot_availability");
   refused([](auto& p) { p.spot_availability = std::nan(""); }, "prices[1].spot_availability");
+  const absl::Status future =
+      ValidatePriceReports({good}, "prices", good.observed_at - absl::Seconds(1));
+  EXPECT_TRUE(absl::StrContains(future.message(), "prices[0].observed_at")) << future;
 }
 
 TEST(SpotPriceImportTest, TheLocationsFileCarriesTheMapping) {

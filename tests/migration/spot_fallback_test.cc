@@ -288,6 +288,8 @@ TEST_F(SpotFallbackTest, BadReportsAreRefusedWithTheFieldNamed) {
   EXPECT_EQ(elsewhere.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(elsewhere.status().message(), "instance_ids"))
       << elsewhere.status();
+  EXPECT_EQ(Interrupt("fra-1", absl::Hours(48)).status().code(),
+            absl::StatusCode::kInvalidArgument);
   InterruptionNotice long_reason;
   long_reason.location = "fra-1";
   long_reason.reason = std::string(1001, 'x');
