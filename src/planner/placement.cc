@@ -109,11 +109,18 @@ namespace {
 // lost), what lacks room or the capacity type, and what `eligible` refuses; ties go to the name.
 class CheapestSearch {
  public:
+  // `now` (domain time) tells whether spot that was gone has been back for the return delay;
+  // InfiniteFuture: it has.
   CheapestSearch(const std::set<std::string>& allowed,
                  const std::map<std::string, LocationFacts>& locations,
                  const std::map<std::string, RegionFacts>& regions, const geo::RttModel& rtt,
-                 const CostModel& model)
-      : allowed_(allowed), locations_(locations), regions_(regions), rtt_(rtt), model_(model) {}
+                 const CostModel& model, absl::Time now = absl::InfiniteFuture())
+      : allowed_(allowed),
+        locations_(locations),
+        regions_(regions),
+        rtt_(rtt),
+        model_(model),
+        now_(now) {}
 
   absl::StatusOr<std::optional<Candidate>> Find(
       const Capacity& capacity, const std::vector<ClientRegionWeight>& clients,
@@ -146,7 +153,8 @@ class CheapestSearch {
     if (found.has_value() && capacity.type == CapacityType::kSpot &&
         found->capacity.type == CapacityType::kOnDemand) {
       *note = absl::StrFormat(
-          " (on-demand: spot there is not offered, or not at least %.0f%% cheaper with its risk)",
+          " (on-demand: spot there is not offered, not back long enough, or not at least %.0f%% "
+          "cheaper with its risk)",
           100 * model_.spot_min_discount);
     }
     return found;
@@ -154,10 +162,9 @@ class CheapestSearch {
 
  private:
   bool SpotPays(const LocationFacts& l, const Capacity& capacity) const {
-    const SpotCheck spot =
-        CheckSpot(l, capacity, model_.spot_fallback_cost, absl::Hours(24), absl::ZeroDuration(),
-                  model_.spot_min_discount, absl::InfiniteFuture());
-    return spot.offered && spot.discount >= model_.spot_min_discount;
+    const SpotCheck spot = CheckSpot(l, capacity, model_.spot_fallback_cost, absl::Hours(24),
+                                     model_.spot_return_after, model_.spot_min_discount, now_);
+    return spot.offered && spot.returned && spot.discount >= model_.spot_min_discount;
   }
 
   const std::set<std::string>& allowed_;
@@ -165,6 +172,7 @@ class CheapestSearch {
   const std::map<std::string, RegionFacts>& regions_;
   const geo::RttModel& rtt_;
   const CostModel& model_;
+  const absl::Time now_;
 };
 
 absl::StatusOr<ShadowPlacement> ShadowNear(const LocationFacts& p, const Capacity& shadow_capacity,
@@ -232,7 +240,7 @@ absl::StatusOr<Placement> Place(const PlacementRequest& request,
   ASSIGN_OR_RETURN(const std::vector<std::string> allowed_list,
                    AllowedLocations(request.locations, request.regions, locations, regions));
   const std::set<std::string> allowed(allowed_list.begin(), allowed_list.end());
-  const CheapestSearch search(allowed, locations, regions, rtt, model);
+  const CheapestSearch search(allowed, locations, regions, rtt, model, request.now);
 
   Placement placement;
   std::string primary_note;

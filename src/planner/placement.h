@@ -77,8 +77,10 @@ struct CostModel {
   // Spot is used at a location only when it is at least this much cheaper than on-demand there,
   // the risk of an interruption counted (planner/spot_prices.h) at ...
   double spot_min_discount = 0.3;
-  // ... this cost of a fallback in dollars (a new resource has little data to move).
+  // ... this cost of a fallback in dollars (a new resource has little data to move), and only once
+  // spot that was gone has been available again for this long (PlacementRequest::now).
   double spot_fallback_cost = 0.01;
+  absl::Duration spot_return_after = absl::ZeroDuration();
 };
 
 struct LocationCost {
@@ -96,6 +98,8 @@ struct PlacementRequest {
   std::vector<std::string> locations;
   std::vector<std::string> regions;
   std::vector<ClientRegionWeight> client_regions;
+  // Domain time, for spot's return delay (CostModel::spot_return_after); InfiniteFuture: ignored.
+  absl::Time now = absl::InfiniteFuture();
 };
 
 struct Placement {

@@ -133,6 +133,7 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Reserve(const Reser
   request.locations = spec.locations;
   request.regions = spec.regions;
   request.client_regions = spec.client_regions;
+  request.now = clock_->Now();
   ASSIGN_OR_RETURN(planner::Placement placement,
                    planner::Place(request, locations, regions, options_.rtt, options_.cost));
   if (!spec.planner.empty()) {

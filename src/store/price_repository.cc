@@ -88,14 +88,14 @@ std::map<std::string, PriceHistory> ReadPriceHistories(pqxx::transaction_base& t
     p.source = row[7].as<std::string>();
     out[p.location].observations.push_back(std::move(p));
   }
-  // Spot is back since the first observation after the last one that said it was gone.
+  // Spot is back since the first observation after the last one that said it was gone (a
+  // location never reported gone has no such time: spot has been there all along).
   const pqxx::result since_rows = txn.exec_params(
       "WITH gone AS (SELECT location, max(observed_at) AS at FROM location_prices WHERE "
       "spot_price_per_vcpu_hour IS NULL OR spot_availability = 0 GROUP BY location) "
       "SELECT p.location, " SP_SQL_UTC("min(p.observed_at)") " FROM location_prices p "
-      "LEFT JOIN gone g ON g.location = p.location WHERE ($1::text = '' OR p.location = $1::text) "
-      "AND "
-      "(g.at IS NULL OR p.observed_at > g.at) GROUP BY p.location",
+      "JOIN gone g ON g.location = p.location WHERE ($1::text = '' OR p.location = $1::text) "
+      "AND p.observed_at > g.at GROUP BY p.location",
       location);
   for (const auto& row : since_rows) {
     out[row[0].as<std::string>()].spot_available_since = FromSqlTime(row[1].as<std::string>());

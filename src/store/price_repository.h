@@ -33,9 +33,10 @@ struct PriceRecord {
 // A location's observations as the planner reads them, oldest first.
 struct PriceHistory {
   std::vector<PriceRecord> observations;
-  // The start of the current unbroken run of observations with spot offered and available
-  // (availability > 0, or not reported); absent when the latest says spot is gone. Computed over
-  // the whole history, not only `observations`.
+  // When spot came back: the first observation after the last one that said spot was gone (not
+  // offered, or availability 0). Absent when spot was never reported gone (it has been there all
+  // along), or when the latest says it is gone. Computed over the whole stored history, not only
+  // `observations`.
   std::optional<absl::Time> spot_available_since;
 };
 

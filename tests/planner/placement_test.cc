@@ -146,6 +146,18 @@ TEST_F(PlacementTest, CapacityAndSpotAreConsidered) {
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->primary_location, "sin");
   EXPECT_EQ(p->primary_capacity.type, CapacityType::kSpot);
+  // Spot that came back ten minutes ago is not placed on before the return delay.
+  const absl::Time now = absl::FromUnixSeconds(1796558400);
+  locations_["sin"].spot_available_since = now - absl::Minutes(10);
+  model_.spot_return_after = absl::Hours(1);
+  spot.now = now;
+  p = PlaceIt(spot);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->primary_capacity.type, CapacityType::kOnDemand) << p->explanation;
+  spot.now = now + absl::Minutes(51);
+  p = PlaceIt(spot);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->primary_capacity.type, CapacityType::kSpot) << p->explanation;
   PlacementRequest huge = Request();
   huge.capacity.millicores = 100000;
   EXPECT_EQ(PlaceIt(huge).status().code(), absl::StatusCode::kResourceExhausted);

@@ -80,6 +80,11 @@ TEST_F(PriceRepositoryTest, HistoryReachesADayBackFromTheLatestAndSaysWhenSpotCa
   ASSERT_TRUE(catalog.ok());
   EXPECT_EQ(catalog->prices.size(), 2u);
   EXPECT_EQ(catalog->prices.at("fra-1").observations.size(), 3u);
+
+  ASSERT_TRUE(SeedLocation("sin-1", "us", 1.35, 103.8).ok());
+  ASSERT_TRUE(prices_->Record({At("sin-1", kT0, 0.01, 0.9)}, kT0).ok());
+  EXPECT_FALSE(prices_->History("sin-1")->spot_available_since.has_value())
+      << "never reported gone: spot has been there all along";
 }
 
 TEST_F(PriceRepositoryTest, HistoryOlderThanTheRetentionIsPrunedAsNewComesIn) {

@@ -22,6 +22,7 @@ ReservationWiring::ReservationWiring(const ServerOptions& options, StorageWiring
   reservation.cost.nominal_requests_per_hour = options.placement.nominal_requests_per_hour;
   reservation.cost.latency_price_per_request_ms = options.planning.latency_price_per_request_ms;
   reservation.cost.spot_min_discount = options.planning.spot_min_discount;
+  reservation.cost.spot_return_after = options.planning.spot_return_after;
   reservation.rtt = PlacementRtt(options.placement, context);
   reservation.default_shadow_sync_interval_seconds =
       absl::ToDoubleSeconds(options.sync.shadow_sync_interval);
