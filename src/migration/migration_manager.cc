@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "planner/location_facts.h"
+#include "planner/spot_prices.h"
 #include "store/migration_state.h"
 
 namespace shadowplane::migration {
@@ -29,20 +30,15 @@ MigrationManager::MigrationManager(store::MigrationRepository* migrations,
 
 absl::Status MigrationManager::CheckRoom(const store::LocationRecord& location,
                                          const Capacity& needed) {
-  // Spot as offered now: the catalog's prices with the latest reports laid over them.
-  bool spot_offered =
-      location.spot_price_per_vcpu_hour.has_value() && location.spot_availability > 0;
   if (needed.type == CapacityType::kSpot) {
+    // Spot as offered now: the catalog's prices with the latest reports laid over them.
     ASSIGN_OR_RETURN(store::LocationCatalog catalog, locations_->LoadAll());
     const planner::CatalogFacts facts = planner::FactsOf(catalog);
     const auto found = facts.locations.find(location.name);
-    spot_offered = found != facts.locations.end() &&
-                   found->second.spot_price_per_vcpu_hour.has_value() &&
-                   found->second.spot_availability > 0;
-  }
-  if (needed.type == CapacityType::kSpot && !spot_offered) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("location ", location.name, " offers no spot capacity"));
+    if (found == facts.locations.end() || !planner::SpotOffered(found->second)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("location ", location.name, " offers no spot capacity"));
+    }
   }
   const int64_t free_millicores = location.capacity_millicores - location.used_millicores;
   const int64_t free_memory = location.capacity_memory_mib - location.used_memory_mib;

@@ -16,8 +16,7 @@ namespace {
 
 bool Offers(const LocationFacts& l, CapacityType type) {
   if (type == CapacityType::kOnDemand) return true;
-  return l.spot_price_per_vcpu_hour.has_value() && l.spot_price_per_gib_hour.has_value() &&
-         l.spot_availability > 0;
+  return SpotOffered(l);
 }
 
 // The cheapest allowed location for `capacity` that `eligible` accepts; ties go to the name.

@@ -77,6 +77,11 @@ void ApplyPriceHistory(const store::PriceHistory& history, LocationFacts* f) {
   f->spot_price_per_gib_hour = gib / static_cast<double>(spot.size());
 }
 
+bool SpotOffered(const LocationFacts& l) {
+  return l.spot_price_per_vcpu_hour.has_value() && l.spot_price_per_gib_hour.has_value() &&
+         l.spot_availability > 0;
+}
+
 double InterruptionProbability(double availability, absl::Duration horizon) {
   if (!(availability > 0)) return 1;
   if (availability >= 1) return 0;
@@ -92,8 +97,7 @@ SpotCheck CheckSpot(const LocationFacts& l, const Capacity& capacity, double fal
   const double gib = static_cast<double>(capacity.memory_mib) / 1024.0;
   c.on_demand_per_hour =
       vcpu * l.on_demand_price_per_vcpu_hour + gib * l.on_demand_price_per_gib_hour;
-  c.offered = l.spot_price_per_vcpu_hour.has_value() && l.spot_price_per_gib_hour.has_value() &&
-              l.spot_availability > 0;
+  c.offered = SpotOffered(l);
   if (!c.offered) {
     c.detail = absl::StrFormat("%s offers no spot capacity now", l.name);
     return c;

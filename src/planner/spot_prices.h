@@ -29,6 +29,9 @@ inline constexpr int kMinObservationsForMean = 4;
 // the location offers no spot.
 void ApplyPriceHistory(const store::PriceHistory& history, LocationFacts* facts);
 
+// Whether `location` offers spot now: both spot prices and an availability above 0.
+bool SpotOffered(const LocationFacts& location);
+
 // 1 − availability^(horizon / 24 h), within [0, 1]; 1 when spot is not available at all.
 double InterruptionProbability(double availability, absl::Duration horizon);
 
