@@ -124,6 +124,10 @@ TEST(SpotPriceImportTest, PriceReportsAreCheckedFieldByField) {
   const absl::Status future =
       ValidatePriceReports({good}, "prices", good.observed_at - absl::Seconds(1));
   EXPECT_TRUE(absl::StrContains(future.message(), "prices[0].observed_at")) << future;
+  const absl::Status too_many =
+      ValidatePriceReports(std::vector<store::PriceRecord>(kMaxPriceEntries + 1, good), "prices");
+  EXPECT_EQ(too_many.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(too_many.message(), "prices: at most 10000")) << too_many;
 }
 
 TEST(SpotPriceImportTest, TheLocationsFileCarriesTheMapping) {

@@ -290,6 +290,12 @@ TEST_F(SpotFallbackTest, BadReportsAreRefusedWithTheFieldNamed) {
       << elsewhere.status();
   EXPECT_EQ(Interrupt("fra-1", absl::Hours(48)).status().code(),
             absl::StatusCode::kInvalidArgument);
+  InterruptionNotice too_many;
+  too_many.location = "fra-1";
+  too_many.instance_ids.assign(1001, reservation_.primary.id);
+  const absl::Status refused = fallback_->Report(too_many).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(refused.message(), "instance_ids")) << refused;
   InterruptionNotice long_reason;
   long_reason.location = "fra-1";
   long_reason.reason = std::string(1001, 'x');
