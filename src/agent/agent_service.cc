@@ -201,4 +201,29 @@ grpc::ServerUnaryReactor* AgentService::ListInstances(grpc::CallbackServerContex
   });
 }
 
+grpc::ServerUnaryReactor* AgentService::GetInstanceDisruptions(
+    grpc::CallbackServerContext* context, const pb::GetInstanceDisruptionsRequest* request,
+    pb::InstanceDisruptions* response) {
+  return Serve(context, workers_, [this, request, response]() -> absl::Status {
+    if (request->since_unix_us() < 0) {
+      return absl::InvalidArgumentError("since_unix_us must not be negative");
+    }
+    ASSIGN_OR_RETURN(const instance::DisruptionReport report,
+                     manager_->Disruptions(request->instance_id(),
+                                           absl::FromUnixMicros(request->since_unix_us())));
+    response->set_truncated(report.truncated);
+    using K = instance::DisruptionKind;
+    for (const auto& [client, d] : report.clients) {
+      pb::ClientDisruption* c = response->add_clients();
+      c->set_client(client);
+      c->set_held(d[K::kHeld]);
+      c->set_failed(d[K::kFailed]);
+      c->set_forwarded(d[K::kForwarded]);
+      c->set_closed(d[K::kClosed]);
+      c->set_stale_reads(d[K::kStaleRead]);
+    }
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace shadowplane::agent

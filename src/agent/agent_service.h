@@ -45,6 +45,10 @@ class AgentService final : public shadowplane::agent::v1::AgentService::Callback
       grpc::CallbackServerContext* context,
       const shadowplane::agent::v1::ListInstancesRequest* request,
       shadowplane::agent::v1::ListInstancesResponse* response) override;
+  grpc::ServerUnaryReactor* GetInstanceDisruptions(
+      grpc::CallbackServerContext* context,
+      const shadowplane::agent::v1::GetInstanceDisruptionsRequest* request,
+      shadowplane::agent::v1::InstanceDisruptions* response) override;
 
  private:
   agent::InstanceManager* const manager_;

@@ -607,6 +607,23 @@ absl::StatusOr<InstanceView> InstanceManager::Describe(const std::string& id) {
   return View(*m);
 }
 
+absl::StatusOr<instance::DisruptionReport> InstanceManager::Disruptions(const std::string& id,
+                                                                        absl::Time since) {
+  std::string address;
+  int port;
+  {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(Managed * m, Find(id));
+    if (m->state != InstanceState::kRunning) {
+      return absl::UnavailableError(
+          absl::StrCat("instance ", id, " is ", InstanceStateName(m->state), ", not running"));
+    }
+    address = m->config.address;
+    port = m->config.port;
+  }
+  return InstanceStatusClient(address, port, absl::Seconds(2)).Disruptions(since);
+}
+
 std::vector<InstanceView> InstanceManager::List() {
   absl::MutexLock lock(&mu_);
   std::vector<InstanceView> views;

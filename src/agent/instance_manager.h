@@ -37,6 +37,7 @@
 #include "agent/instance_layout.h"
 #include "common/backoff.h"
 #include "common/capacity.h"
+#include "instance/disruption_log.h"
 #include "instance/instance_config.h"
 
 namespace prometheus {
@@ -136,6 +137,9 @@ class InstanceManager {
   absl::StatusOr<InstanceView> Deactivate(const std::string& id, bool delete_data);
   absl::StatusOr<InstanceView> Describe(const std::string& id);
   std::vector<InstanceView> List();
+  // Asks the running instance what moves did to its clients since `since` (real time).
+  // UNAVAILABLE when it is not running or does not answer.
+  absl::StatusOr<instance::DisruptionReport> Disruptions(const std::string& id, absl::Time since);
 
   Capacity total() const;
   Capacity used();

@@ -41,6 +41,31 @@ absl::StatusOr<InstanceStatus> InstanceStatusClient::Get() {
   }
 }
 
+absl::StatusOr<instance::DisruptionReport> InstanceStatusClient::Disruptions(absl::Time since) {
+  auto res = client_->Get(absl::StrCat("/_shadowplane/disruptions?since_us=",
+                                       std::max<int64_t>(0, absl::ToUnixMicros(since))));
+  if (!res) return absl::UnavailableError("the instance does not answer");
+  if (res->status != 200) {
+    return absl::UnavailableError(absl::StrCat("the instance answers ", res->status));
+  }
+  try {
+    const YAML::Node node = YAML::Load(res->body);  // JSON is YAML
+    instance::DisruptionReport report;
+    report.truncated = node["truncated"].as<bool>();
+    for (const auto& client : node["clients"]) {
+      instance::ClientDisruptions& d = report.clients[client.first.as<std::string>()];
+      for (int k = 0; k < instance::kDisruptionKinds; ++k) {
+        const auto kind = static_cast<instance::DisruptionKind>(k);
+        d[kind] = client.second[instance::DisruptionKindName(kind)].as<int64_t>();
+      }
+    }
+    return report;
+  } catch (const YAML::Exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("the instance's disruptions cannot be read: ", e.what()));
+  }
+}
+
 bool InstanceStatusClient::ServesAs(pid_t pid) {
   absl::StatusOr<InstanceStatus> status = Get();
   return status.ok() && status->pid == pid;

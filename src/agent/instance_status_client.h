@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "instance/disruption_log.h"
 
 namespace httplib {
 class Client;
@@ -38,6 +39,8 @@ class InstanceStatusClient {
   // Whether the process `pid` answers there: asking for its pid, not just connecting, matters, as
   // another program listening there would otherwise pass for the instance.
   bool ServesAs(pid_t pid);
+  // GET /_shadowplane/disruptions?since_us=...: per client, what moves did since `since`.
+  absl::StatusOr<instance::DisruptionReport> Disruptions(absl::Time since);
   // Asks until the instance reports `generation` (or a later one) applied: again after 0.2 ms,
   // doubling to 2 ms (a reload takes well under a millisecond unless writes are being applied,
   // and a cutover's freeze waits for it). DEADLINE_EXCEEDED at `deadline`.

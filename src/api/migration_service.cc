@@ -36,6 +36,7 @@ void ToProto(const store::MigrationRecord& m, const std::string& reservation_id,
   out->set_decision_id(m.decision_id);
   if (m.predicted_saving) out->set_predicted_saving(*m.predicted_saving);
   if (m.predicted_confidence) out->set_predicted_confidence(*m.predicted_confidence);
+  if (m.cutover_after) *out->mutable_cutover_after() = ToProtoTime(*m.cutover_after);
   const store::MigrationProgress& p = m.progress;
   pb::MigrationProgress* q = out->mutable_progress();
   q->set_attempts(p.attempts);
@@ -80,6 +81,21 @@ void ToProto(const migration::MigrationDetails& d, pb::Migration* out) {
     round->set_dirty_files(r.dirty_files);
     round->set_dirty_bytes(r.dirty_bytes);
     round->set_duration_seconds(r.duration_seconds);
+  }
+  if (d.disruptions.has_value()) {
+    const store::DisruptionRecord& r = *d.disruptions;
+    pb::MigrationDisruptions* x = out->mutable_disruptions();
+    *x->mutable_measured_at() = ToProtoTime(r.measured_at);
+    x->set_affine_clients(r.affine_clients);
+    x->set_disrupted_affine_clients(r.disrupted_affine_clients);
+    x->set_disrupted_other_clients(r.disrupted_other_clients);
+    x->set_held_requests(r.held_requests);
+    x->set_failed_requests(r.failed_requests);
+    x->set_forwarded_requests(r.forwarded_requests);
+    x->set_closed_connections(r.closed_connections);
+    x->set_stale_reads(r.stale_reads);
+    x->set_truncated(r.truncated);
+    x->set_error(r.error);
   }
 }
 

@@ -79,6 +79,7 @@ void ToProto(const planner::PlanDecision& d, pb::ResourcePlan* out) {
     cost->set_mean_rtt_ms(c.terms.latency_ms);
     SpreadToProto(c.path_cost, cost->mutable_path_total());
     cost->set_move_cost(c.move_cost);
+    cost->set_affinity_cost(c.affinity_cost);
     cost->set_expected_saving(c.expected_saving);
     SpreadToProto(c.saving, cost->mutable_saving());
     cost->set_margin(c.margin);
@@ -88,6 +89,27 @@ void ToProto(const planner::PlanDecision& d, pb::ResourcePlan* out) {
   }
   if (d.blocking.has_value()) out->set_blocking_gate(planner::PlanGateName(*d.blocking));
   out->set_reason(d.reason);
+  pb::ClientAffinity* affinity = out->mutable_affinity();
+  affinity->set_affine_clients(d.affinity.clients);
+  *affinity->mutable_session() = ToProtoDuration(d.affinity.session);
+  affinity->set_price_per_disrupted_session(d.affinity.price_per_session);
+  affinity->set_expected_sessions_at_cutover(d.affinity.expected_sessions);
+  affinity->set_cost(d.affinity.cost);
+  if (d.timing.has_value()) {
+    const planner::CutoverTiming& t = d.timing->cutover;
+    pb::CutoverTiming* timing = out->mutable_timing();
+    *timing->mutable_start_at() = ToProtoTime(t.start_at);
+    *timing->mutable_cutover_at() = ToProtoTime(t.cutover_at);
+    if (t.shift_at.has_value()) *timing->mutable_shift_at() = ToProtoTime(*t.shift_at);
+    *timing->mutable_precopy_estimate() = ToProtoDuration(d.timing->precopy.domain);
+    timing->set_bandwidth_bytes_per_second(d.timing->precopy.bandwidth);
+    timing->set_bandwidth_source(d.timing->precopy.bandwidth_source);
+    timing->set_dirty_bytes_per_second(d.timing->dirty_bytes_per_second);
+    timing->set_requests_at_cutover(t.requests_at_cutover);
+    timing->set_late(t.late);
+    if (t.late) *timing->mutable_late_by() = ToProtoDuration(t.late_by);
+    timing->set_why(t.why);
+  }
 }
 
 void ToProto(const planner::PlanPage& page, pb::PlanResponse* out) {
@@ -215,6 +237,10 @@ void ToProto(const store::DecisionRecord& d, bool with_explanation, pb::Decision
   *out->mutable_horizon() = ToProtoDuration(d.horizon);
   out->set_reason(d.reason);
   out->set_migration_id(d.migration_id);
+  if (d.start_at) *out->mutable_start_at() = ToProtoTime(*d.start_at);
+  if (d.cutover_at) *out->mutable_cutover_at() = ToProtoTime(*d.cutover_at);
+  if (d.ended_at) *out->mutable_ended_at() = ToProtoTime(*d.ended_at);
+  out->set_end_note(d.end_note);
   if (with_explanation) {
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = true;  // written by an older or newer version

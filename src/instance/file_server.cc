@@ -16,6 +16,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -30,6 +31,9 @@ namespace shadowplane::instance {
 namespace {
 
 constexpr char kStatusPath[] = "/_shadowplane/status";
+constexpr char kDisruptionsPath[] = "/_shadowplane/disruptions";
+// The longest file an old primary fetches from the new one for a read it forwards.
+constexpr uint64_t kMaxForwardedReadBytes = 16 << 20;
 
 std::string RealPath(const std::string& path) {
   char buf[PATH_MAX];
@@ -183,6 +187,10 @@ RequestHandler::Next FileServer::OnHeader(HttpRequest& req, HttpResponse* res) {
     HandleStatus(res);
     return Next::kAnswer;
   }
+  if (read && absl::StartsWith(req.target, kDisruptionsPath)) {
+    HandleDisruptions(req, res);
+    return Next::kAnswer;
+  }
   if (!read && !IsWrite(req.method)) {
     res->set_header("Allow", "GET, HEAD, PUT, DELETE");
     res->Reply(405, absl::StrCat("method ", req.method, " is not served"));
@@ -211,17 +219,25 @@ RequestHandler::Next FileServer::OnHeader(HttpRequest& req, HttpResponse* res) {
 }
 
 RequestHandler::Next FileServer::Dispatch(HttpRequest& req, HttpResponse* res) {
-  if (!IsWrite(req.method)) return Next::kWork;
   absl::MutexLock lock(&mu_);
   if (config_.hold_writes) {
     // A cutover's freeze: wait (without a worker) for it to lift, then go where the new config
-    // says.
+    // says. Reads wait too: once traffic has switched, a write may be taken at the new primary
+    // before this instance forwards, and a read answered here would lack it.
     if (!req.held) {
       req.held = true;
-      req.hold_until = absl::Now() + absl::Milliseconds(config_.write_hold_ms);
-      writes_held_++;
+      req.held_since = absl::Now();
+      req.hold_until = req.held_since + absl::Milliseconds(config_.write_hold_ms);
+      if (IsWrite(req.method)) writes_held_++;
     }
     return Next::kHold;
+  }
+  if (!IsWrite(req.method)) {
+    // An old primary passes GETs on as well, for the same reason (a HEAD is answered here).
+    if (req.method == "GET" && config_.read_only && !config_.forward_writes_to.empty()) {
+      req.forward_to = config_.forward_writes_to;
+    }
+    return Next::kWork;
   }
   if (config_.read_only) {
     if (!config_.forward_writes_to.empty()) {
@@ -249,17 +265,60 @@ void FileServer::HoldExpired(HttpRequest& req, HttpResponse* res) {
     hold_ms = config_.write_hold_ms;
   }
   res->set_header("Retry-After", "1");
-  res->Reply(503, absl::StrCat("instance ", instance_id_, " held this write for ", hold_ms,
+  res->Reply(503, absl::StrCat("instance ", instance_id_, " held this request for ", hold_ms,
                                " ms (a cutover is in progress); retry"));
 }
 
-void FileServer::Decorate(HttpResponse* res) {
+void FileServer::Decorate(const HttpRequest& req, HttpResponse* res) {
   res->set_header("X-Shadowplane-Instance", instance_id_);
-  // An old primary that forwards ends each kept-alive connection after its answer, so that the
-  // client (or a load balancer's pooled connection) reconnects to where traffic now points
-  // instead of staying here for good.
-  absl::MutexLock lock(&mu_);
-  if (config_.read_only && !config_.forward_writes_to.empty()) res->close = true;
+  bool old_primary;
+  {
+    // An old primary that forwards ends each kept-alive connection after its answer, so that the
+    // client (or a load balancer's pooled connection) reconnects to where traffic now points
+    // instead of staying here for good.
+    absl::MutexLock lock(&mu_);
+    old_primary = config_.read_only && !config_.forward_writes_to.empty();
+  }
+  if (old_primary) res->close = true;
+  if (absl::StartsWith(req.target, "/_shadowplane/")) return;
+  NoteDisruptions(req, *res, old_primary);
+}
+
+void FileServer::NoteDisruptions(const HttpRequest& req, HttpResponse& res, bool old_primary) {
+  const absl::Time now = absl::Now();
+  std::string client;
+  auto note = [&](DisruptionKind kind) {
+    if (client.empty()) client = ClientKeyOf(req.header("X-Shadowplane-Client"), req.peer);
+    disruptions_.Note(client, kind, now);
+  };
+  const bool failed = res.status == 503;
+  if (req.held) {
+    res.set_header("X-Shadowplane-Held-Ms",
+                   absl::StrCat(absl::ToInt64Milliseconds(now - req.held_since)));
+    if (!failed) note(DisruptionKind::kHeld);
+  }
+  if (failed && (req.held || !req.forward_to.empty())) note(DisruptionKind::kFailed);
+  if (!failed && !req.forward_to.empty()) note(DisruptionKind::kForwarded);
+  if (old_primary && req.forward_to.empty() && (req.method == "GET" || req.method == "HEAD") &&
+      res.status < 300) {
+    note(DisruptionKind::kStaleRead);  // answered from data that may lack a newer write
+  }
+  // A connection this instance ends that the client wanted kept: the client reconnects. Behind a
+  // proxy (X-Forwarded-For) only the proxy's connection ends, not the client's.
+  if (res.close && old_primary && req.keep_alive && req.header("X-Forwarded-For").empty()) {
+    note(DisruptionKind::kClosed);
+  }
+}
+
+void FileServer::HandleDisruptions(const HttpRequest& req, HttpResponse* res) {
+  int64_t since_us = 0;
+  const size_t query = req.target.find("?since_us=");
+  if (query == std::string::npos || !absl::SimpleAtoi(req.target.substr(query + 10), &since_us) ||
+      since_us < 0) {
+    return res->Reply(400, "want ?since_us=<Unix microseconds>");
+  }
+  res->content_type = "application/json";
+  res->body = DisruptionLog::ToJson(disruptions_.Since(absl::FromUnixMicros(since_us)));
 }
 
 void FileServer::Work(HttpRequest& req, HttpResponse* res) {
@@ -271,14 +330,18 @@ void FileServer::Work(HttpRequest& req, HttpResponse* res) {
 
 void FileServer::Forward(const HttpRequest& req, HttpResponse* res) {
   res->set_header("X-Shadowplane-Forwarded-To", req.forward_to);
-  absl::StatusOr<ForwardedAnswer> answer = ForwardWrite(req, req.forward_to, instance_id_);
+  ForwardLimits limits;
+  if (!IsWrite(req.method)) limits.max_answer_bytes = kMaxForwardedReadBytes;
+  absl::StatusOr<ForwardedAnswer> answer =
+      ForwardRequest(req, req.forward_to, instance_id_, limits);
   if (!answer.ok()) {
     res->set_header("Retry-After", "1");
-    return res->Reply(503, absl::StrCat("this instance is read-only and the primary could not be "
-                                        "reached: ",
+    return res->Reply(503, absl::StrCat("this instance is no longer the primary and the primary "
+                                        "could not be reached: ",
                                         answer.status().message()));
   }
-  writes_forwarded_++;
+  if (IsWrite(req.method)) writes_forwarded_++;
+  if (!answer->instance.empty()) res->set_header("X-Shadowplane-Served-By", answer->instance);
   res->status = answer->status;
   res->body = std::move(answer->body);
   if (!answer->content_type.empty()) res->content_type = answer->content_type;

@@ -15,6 +15,12 @@
 // the write is admitted and again just before it is applied; otherwise 503 with Retry-After. So an
 // instance cut off from the control plane stops taking writes by itself.
 //   GET /_shadowplane/status   JSON: capacity, read-only, requests, bytes, connections
+//   GET /_shadowplane/disruptions?since_us=T   JSON: per client, what a move did to it since T
+//                        (instance/disruption_log.h)
+// During a freeze reads are held as well as writes, and an old primary that forwards passes GETs
+// on too (files up to 16 MiB), so that no client reads data lacking a write it made at the new
+// primary; an answer held says for how long (X-Shadowplane-Held-Ms), one forwarded names who
+// served it (X-Shadowplane-Served-By).
 // Refuses path traversal with 400 and never serves or writes outside the data directory (symlinks
 // leading out of it, and absolute symlinks, are 403; on kernels without openat2(), before 5.6, an
 // absolute symlink that stays inside is followed).
@@ -38,6 +44,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "instance/disruption_log.h"
 #include "instance/http_server.h"
 #include "instance/instance_config.h"
 #include "instance/token_bucket.h"
@@ -101,7 +108,10 @@ class FileServer final : private RequestHandler {
   Next Dispatch(HttpRequest& req, HttpResponse* res) override;
   void Work(HttpRequest& req, HttpResponse* res) override;
   void HoldExpired(HttpRequest& req, HttpResponse* res) override;
-  void Decorate(HttpResponse* res) override;
+  void Decorate(const HttpRequest& req, HttpResponse* res) override;
+  // Records what a migration did to the client of `req` (instance/disruption_log.h).
+  void NoteDisruptions(const HttpRequest& req, HttpResponse& res, bool old_primary);
+  void HandleDisruptions(const HttpRequest& req, HttpResponse* res);
 
   void HandleGet(const HttpRequest& req, HttpResponse* res);
   void HandlePut(HttpRequest& req, HttpResponse* res);
@@ -138,6 +148,7 @@ class FileServer final : private RequestHandler {
   std::atomic<int64_t> writes_forwarded_{0};
   std::atomic<int64_t> hold_expired_{0};
   std::atomic<int64_t> lease_refused_{0};
+  DisruptionLog disruptions_;
   // Last: destroyed first, so that no worker runs a handler method on a half-destroyed server.
   std::unique_ptr<HttpServer> http_;
 };

@@ -45,12 +45,15 @@ struct HttpRequest {
   std::string method;  // as sent: GET, HEAD, PUT, DELETE, ...
   std::string target;  // the request target, still percent-encoded
   std::vector<std::pair<std::string, std::string>> headers;
-  SpooledBody body;  // a PUT's body once read; empty otherwise
+  SpooledBody body;        // a PUT's body once read; empty otherwise
+  std::string peer;        // the connection's remote address (no port)
+  bool keep_alive = true;  // the client asked to keep the connection open after the answer
 
   // Filled by the handler when it dispatches the request (see RequestHandler::Dispatch).
   std::string forward_to;  // a write to pass on to this host:port
   absl::Time hold_until;   // when a held write gives up
   bool held = false;       // it has waited for a freeze
+  absl::Time held_since;   // when it started waiting
 
   // The first value of header `name` (case-insensitive), or "".
   std::string header(const std::string& name) const;

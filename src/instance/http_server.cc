@@ -181,6 +181,13 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       req_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
     keep_alive_ = msg.keep_alive();
+    req_.keep_alive = keep_alive_;
+    if (peer_.empty()) {
+      beast::error_code peer_error;
+      const tcp::endpoint remote = stream_.socket().remote_endpoint(peer_error);
+      peer_ = peer_error ? "unknown" : remote.address().to_string();
+    }
+    req_.peer = peer_;
     version_ = msg.version();
     head_ = msg.method() == http::verb::head;
 
@@ -307,7 +314,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
 
   void Respond(HttpResponse res) {
     if (closed_) return;
-    server_->handler_->Decorate(&res);
+    server_->handler_->Decorate(req_, &res);
     req_.body = SpooledBody();  // whatever the handler left of it goes now
     const bool close = res.close || !keep_alive_;
     const auto status = static_cast<http::status>(res.status);
@@ -377,6 +384,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   std::unique_ptr<char[]> body_buffer_;
   HttpRequest req_;
   bool keep_alive_ = true;
+  std::string peer_;  // the remote address, read once
   unsigned version_ = 11;
   bool head_ = false;
   bool closed_ = false;

@@ -79,8 +79,9 @@ class RequestHandler {
   virtual void Work(HttpRequest& req, HttpResponse* res) = 0;
   // On the I/O thread, for a held request whose `hold_until` passed.
   virtual void HoldExpired(HttpRequest& req, HttpResponse* res) = 0;
-  // On the I/O thread, before every answer leaves (errors the server makes itself included).
-  virtual void Decorate(HttpResponse* res) = 0;
+  // On the I/O thread, before every answer to `req` leaves (errors the server makes itself
+  // included).
+  virtual void Decorate(const HttpRequest& req, HttpResponse* res) = 0;
 };
 
 class HttpServer {

@@ -24,8 +24,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 
-constexpr uint64_t kMaxAnswerBytes = 1 << 20;
-
 absl::StatusOr<tcp::endpoint> ParseTarget(const std::string& target) {
   const size_t colon = target.rfind(':');
   int port = 0;
@@ -60,9 +58,10 @@ void SetCommonFields(http::request<Body>& out, const HttpRequest& req, const std
 
 }  // namespace
 
-absl::StatusOr<ForwardedAnswer> ForwardWrite(const HttpRequest& req, const std::string& target,
-                                             const std::string& forwarded_by,
-                                             const ForwardTimeouts& timeouts) {
+absl::StatusOr<ForwardedAnswer> ForwardRequest(const HttpRequest& req, const std::string& target,
+                                               const std::string& forwarded_by,
+                                               const ForwardLimits& limits) {
+  const ForwardLimits& timeouts = limits;
   absl::StatusOr<tcp::endpoint> endpoint = ParseTarget(target);
   if (!endpoint.ok()) return endpoint.status();
 
@@ -70,7 +69,7 @@ absl::StatusOr<ForwardedAnswer> ForwardWrite(const HttpRequest& req, const std::
   beast::tcp_stream stream(ioc);
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> answer;
-  answer.body_limit(kMaxAnswerBytes);
+  answer.body_limit(limits.max_answer_bytes);
   beast::error_code failed;
   const char* stage = "connect";
 
@@ -109,7 +108,7 @@ absl::StatusOr<ForwardedAnswer> ForwardWrite(const HttpRequest& req, const std::
       failed = ec;
       return;
     }
-    stage = "send the write";
+    stage = "send the request";
     stream.expires_after(Chrono(timeouts.exchange));
     beast::error_code ignored;
     stream.socket().set_option(tcp::no_delay(true), ignored);
@@ -129,6 +128,7 @@ absl::StatusOr<ForwardedAnswer> ForwardWrite(const HttpRequest& req, const std::
   out.status = static_cast<int>(msg.result_int());
   out.content_type = std::string(msg[http::field::content_type]);
   out.body = msg.body();
+  out.instance = std::string(msg["X-Shadowplane-Instance"]);
   return out;
 }
 

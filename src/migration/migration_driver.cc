@@ -171,7 +171,12 @@ void MigrationDriver::Run(const std::string& id) {
     auto now = migrations_->Get(id);
     if (!now.ok()) continue;
     if (now->lease_owner != options_.owner || now->state != m->state) continue;
-    const absl::Duration in_state = absl::Now() - now->state_entered_at.value_or(absl::Now());
+    absl::Time deadline_from = now->state_entered_at.value_or(absl::Now());
+    // A move timed to cut over later pre-copies until then: its deadline counts from that time.
+    if (state == store::MigrationState::kPrecopy && now->cutover_after.has_value()) {
+      deadline_from = std::max(deadline_from, *now->cutover_after);
+    }
+    const absl::Duration in_state = absl::Now() - deadline_from;
     const bool past_switch =
         now->progress.switched_at.has_value() || state == store::MigrationState::kRetiringSource ||
         state == store::MigrationState::kObserving || state == store::MigrationState::kRollingBack;

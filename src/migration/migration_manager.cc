@@ -19,12 +19,14 @@ constexpr size_t kMaxReason = 1000;
 MigrationManager::MigrationManager(store::MigrationRepository* migrations,
                                    store::ReservationRepository* reservations,
                                    store::LocationRepository* locations,
-                                   store::WriteLeaseRepository* leases, const Clock* clock,
+                                   store::WriteLeaseRepository* leases,
+                                   store::DisruptionRepository* disruptions, const Clock* clock,
                                    std::function<void()> wake)
     : migrations_(migrations),
       leases_(leases),
       reservations_(reservations),
       locations_(locations),
+      disruptions_(disruptions),
       clock_(clock),
       wake_(std::move(wake)) {}
 
@@ -141,6 +143,7 @@ absl::StatusOr<store::MigrationRecord> MigrationManager::Migrate(const MigrateSp
   draft.urgent = spec.urgent;
   draft.predicted_saving = spec.predicted_saving;
   draft.predicted_confidence = spec.predicted_confidence;
+  if (kind == "planned") draft.cutover_after = spec.cutover_after;
   bool created = false;
   ASSIGN_OR_RETURN(store::MigrationRecord m, migrations_->Create(draft, clock_->Now(), &created));
   if (created) {
@@ -162,6 +165,9 @@ absl::StatusOr<MigrationDetails> MigrationManager::Get(const std::string& id) {
   ASSIGN_OR_RETURN(d.migration, migrations_->Get(id));
   ASSIGN_OR_RETURN(d.events, migrations_->Events(id));
   ASSIGN_OR_RETURN(d.rounds, migrations_->Rounds(id));
+  if (disruptions_ != nullptr) {
+    ASSIGN_OR_RETURN(d.disruptions, disruptions_->Get(id));
+  }
   d.reservation_id = ReservationOf(d.migration.resource_id);
   return d;
 }

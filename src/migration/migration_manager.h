@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "store/disruption_repository.h"
 #include "store/location_repository.h"
 #include "store/migration_repository.h"
 #include "store/reservation_repository.h"
@@ -25,6 +26,8 @@ struct MigrateSpec {
   std::string target_location;  // emergency: empty means the shadow's location
   std::string capacity_type;    // empty: the primary's
   std::string reason;
+  // A planned move timed by the planner: pre-copy goes on until this domain time.
+  std::optional<absl::Time> cutover_after;
   std::string kind;  // empty: planned
   // Emergency only: promote even though the primary still holds its write lease.
   bool force = false;
@@ -42,15 +45,18 @@ struct MigrationDetails {
   std::string reservation_id;
   std::vector<store::MigrationEventRecord> events;
   std::vector<store::MigrationRoundRecord> rounds;
+  // What the move did to the resource's clients, once counted (migration/disruption_count.h).
+  std::optional<store::DisruptionRecord> disruptions;
 };
 
 class MigrationManager {
  public:
   // `wake` (may be empty) is called after a migration is created: the driver's Wake().
+  // `disruptions` may be null (migrations are shown without what they did to clients).
   MigrationManager(store::MigrationRepository* migrations,
                    store::ReservationRepository* reservations, store::LocationRepository* locations,
-                   store::WriteLeaseRepository* leases, const Clock* clock,
-                   std::function<void()> wake);
+                   store::WriteLeaseRepository* leases, store::DisruptionRepository* disruptions,
+                   const Clock* clock, std::function<void()> wake);
 
   // See MigrationService.Migrate in proto/shadowplane/v1/migrations.proto for the errors.
   absl::StatusOr<store::MigrationRecord> Migrate(const MigrateSpec& spec);
@@ -68,6 +74,7 @@ class MigrationManager {
   store::WriteLeaseRepository* const leases_;
   store::ReservationRepository* const reservations_;
   store::LocationRepository* const locations_;
+  store::DisruptionRepository* const disruptions_;
   const Clock* const clock_;
   const std::function<void()> wake_;
 };

@@ -10,7 +10,8 @@ Migrator::Migrator(store::MigrationRepository* migrations,
                    providers::ComputeProvider* compute, fencing::WriteAuthority* writes,
                    shadow::TargetSync* syncer, providers::TrafficProvider* traffic,
                    traffic::TrafficSwitcher* switcher, FreezeModelKeeper* freeze_model,
-                   const Clock* clock, MigratorOptions options, prometheus::Registry* registry)
+                   DisruptionCounter* disruptions, const Clock* clock, MigratorOptions options,
+                   prometheus::Registry* registry)
     : migrations_(migrations),
       reservations_(reservations),
       locations_(locations),
@@ -22,6 +23,7 @@ Migrator::Migrator(store::MigrationRepository* migrations,
       traffic_(traffic),
       switcher_(switcher),
       freeze_model_(freeze_model),
+      disruptions_(disruptions),
       clock_(clock),
       options_(std::move(options)) {
   if (registry == nullptr) return;

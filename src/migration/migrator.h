@@ -12,7 +12,8 @@
 //                     instance there; asks the traffic provider to prepare (short TTL).
 //   PRECOPY           full sync rounds into the target while the source serves, until a round
 //                     leaves less than `cutover_dirty_bytes` changed behind it (or
-//                     `max_precopy_rounds`).
+//                     `max_precopy_rounds`); for a move timed by the planner, rounds go on (every
+//                     `precopy_hold_interval`) until its `cutover_after`.
 //   CUTOVER           freezes the source's writes (held, not refused), runs the final round and
 //                     checks the target byte-identical (tree hash), makes the target writable,
 //                     switches traffic, then makes the source read-only and lets it forward the
@@ -21,8 +22,10 @@
 //                     freeze model. The roles swap in one transaction: the old primary becomes the
 //                     shadow unless it breaks the diversity rule and the old shadow does not (then
 //                     it is retired).
-//   RETIRING_SOURCE   after the drain period: scales the new shadow down to shadow capacity,
-//                     clears its forwarding, deactivates retired instances, restores the TTL.
+//   RETIRING_SOURCE   after the drain period: clears the old primary's forwarding, counts what
+//                     the move did to the resource's affine clients (migration/disruption_count.h),
+//                     scales the new shadow down to shadow capacity, deactivates retired
+//                     instances, restores the TTL.
 //   OBSERVING         after `observe_window` (`planned_observe_window` for a move the planner
 //                     started): realised demand per region against the forecast, and whether the
 //                     move paid off: the planner's objective on realised demand, old location
@@ -54,6 +57,7 @@
 #include "common/clock.h"
 #include "fencing/write_authority.h"
 #include "geo/distance.h"
+#include "migration/disruption_count.h"
 #include "migration/freeze_model_keeper.h"
 #include "migration/migration_stepper.h"
 #include "planner/plan_objective.h"
@@ -82,6 +86,11 @@ struct MigratorOptions {
   int64_t cutover_dirty_bytes = 8 << 20;
   // ...or after this many rounds (the final round, under the freeze, moves the rest).
   int max_precopy_rounds = 10;
+  // A move timed to cut over later (MigrationRecord::cutover_after) runs a round this often
+  // (real time) until then, so that the final round stays small.
+  absl::Duration precopy_hold_interval = absl::Seconds(30);
+  // Domain seconds per real second (the scaled clock's scale), to wait out a cutover time.
+  double time_scale = 1;
   // How long the source holds a write during the freeze. Zero: the freeze model's high estimate
   // for the last pre-copy round's dirty set, doubled, at least 5 s and at most 60 s.
   absl::Duration freeze_hold = absl::ZeroDuration();
@@ -100,14 +109,15 @@ struct MigratorOptions {
 
 class Migrator final : public MigrationStepper {
  public:
-  // `traffic` and `switcher` may be null (no reservation's clients are steered); `registry` too.
+  // `traffic` and `switcher` may be null (no reservation's clients are steered); `disruptions`
+  // too (clients' disruptions are not counted); `registry` too.
   Migrator(store::MigrationRepository* migrations, store::ReservationRepository* reservations,
            store::LocationRepository* locations, store::ForecastRepository* forecasts,
            store::TelemetryRepository* telemetry, providers::ComputeProvider* compute,
            fencing::WriteAuthority* writes, shadow::TargetSync* syncer,
            providers::TrafficProvider* traffic, traffic::TrafficSwitcher* switcher,
-           FreezeModelKeeper* freeze_model, const Clock* clock, MigratorOptions options,
-           prometheus::Registry* registry);
+           FreezeModelKeeper* freeze_model, DisruptionCounter* disruptions, const Clock* clock,
+           MigratorOptions options, prometheus::Registry* registry);
 
   absl::StatusOr<StepResult> Step(const store::MigrationRecord& m,
                                   const std::string& owner) override;
@@ -162,6 +172,7 @@ class Migrator final : public MigrationStepper {
   providers::TrafficProvider* const traffic_;
   traffic::TrafficSwitcher* const switcher_;
   FreezeModelKeeper* const freeze_model_;
+  DisruptionCounter* const disruptions_;
   const Clock* const clock_;
   const MigratorOptions options_;
 

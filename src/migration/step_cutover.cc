@@ -49,6 +49,7 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
     }
     // The freeze: committed first, so a driver taking over knows writes may be held.
     next.progress.freeze_started_at = clock_->Now();
+    next.progress.freeze_started_wall = absl::Now();
     next.progress.switch_requested_at.reset();
     RETURN_IF_ERROR(migrations_->SaveProgress(m.id, m.state, next.progress, clock_->Now(), owner));
     const absl::Time freeze = absl::Now();
@@ -117,6 +118,7 @@ absl::StatusOr<StepResult> Migrator::Cutover(const store::MigrationRecord& m,
     if (!frozen.ok()) {
       Unfreeze(c);
       next.progress.freeze_started_at.reset();
+      next.progress.freeze_started_wall.reset();
       next.progress.switch_requested_at.reset();
       (void)migrations_->SaveProgress(m.id, m.state, next.progress, clock_->Now(), owner);
       return frozen;

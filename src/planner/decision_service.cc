@@ -38,9 +38,11 @@ DecisionService::DecisionService(Sources sources, DecisionServiceOptions options
 
 absl::StatusOr<DecisionPage> DecisionService::List(const DecisionQuery& q) {
   if (!q.outcome.empty() && q.outcome != "stay" && q.outcome != "move" &&
-      q.outcome != "recommend" && q.outcome != "blocked" && q.outcome != "fallback") {
+      q.outcome != "recommend" && q.outcome != "blocked" && q.outcome != "scheduled" &&
+      q.outcome != "fallback") {
     return absl::InvalidArgumentError(absl::StrCat(
-        "outcome must be stay, move, recommend, blocked or fallback, got \"", q.outcome, "\""));
+        "outcome must be stay, move, recommend, blocked, scheduled or fallback, got \"",
+        q.outcome.substr(0, 64), "\""));
   }
   if (q.from && q.to && *q.to <= *q.from) {
     return absl::InvalidArgumentError("to must be after from");
@@ -129,6 +131,8 @@ absl::StatusOr<AppliedDecision> DecisionService::Apply(const std::string& id) {
   order.reason = absl::StrCat("applied: ", d.reason);
   order.predicted_saving = d.expected_saving;
   order.confidence = d.confidence;
+  // The cutover time the planner chose, when it is still ahead.
+  if (d.cutover_at.has_value() && *d.cutover_at > now) order.cutover_after = d.cutover_at;
   ASSIGN_OR_RETURN(out.migration_id, sources_.start_move(order));
   out.decision.migration_id = out.migration_id;
   LOG_EVENT(kInfo, "planner decision applied")

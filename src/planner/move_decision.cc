@@ -202,6 +202,8 @@ const char* PlanOutcomeName(PlanOutcome outcome) {
       return "recommend";
     case PlanOutcome::kBlocked:
       return "blocked";
+    case PlanOutcome::kScheduled:
+      return "scheduled";
   }
   return "unknown";
 }
@@ -307,6 +309,7 @@ PlanDecision Decide(const PlanSubject& s, const DemandOutlook* demand, const Pla
         cand.terms = *std::move(terms);
         cand.path_cost = SpreadOf(cand.terms.path_total);
         cand.move_cost = MoveCost(current_facts->second, s.move, *demand, c.prices);
+        cand.affinity_cost = AffinityCost(s.move, c.prices);
         Judge(cand, *current, facts->second, s, *demand, c, now);
         if (type == CapacityType::kSpot) {
           Capacity capacity = s.capacity;

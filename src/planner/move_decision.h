@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "common/capacity.h"
 #include "geo/distance.h"
+#include "planner/cutover_timing.h"
 #include "planner/demand_outlook.h"
 #include "planner/placement.h"
 #include "planner/plan_objective.h"
@@ -63,6 +64,7 @@ enum class PlanOutcome {
   kMove,       // auto mode: start a planned migration
   kRecommend,  // recommend mode: a move would be made
   kBlocked,    // a candidate qualifies, but a gate of the resource or the fleet stands in the way
+  kScheduled,  // auto mode: a move, best started later than the next tick ("move at T")
 };
 
 const char* PlanOutcomeName(PlanOutcome outcome);
@@ -135,6 +137,7 @@ struct CandidateExplanation {
   Spread path_cost;  // dollars over the horizon across sample paths
   // For candidates other than the current location:
   double move_cost = 0;
+  double affinity_cost = 0;    // the affine sessions' part of move_cost
   double expected_saving = 0;  // current − candidate − move, mean over paths (or point forecast)
   Spread saving;               // across sample paths, after the move's cost
   double margin = 0;           // the hysteresis margin at the expected current cost
@@ -142,6 +145,22 @@ struct CandidateExplanation {
   std::string confidence_source;  // "sample_paths", "best_location_chain" or "none"
   std::vector<GateCheck> gates;   // capacity, spot, saving, threshold, cooldown
   bool qualifies() const;
+};
+
+// The clients affine to the resource and what a cutover's disruption of their sessions costs.
+struct AffinityExplanation {
+  int64_t clients = 0;  // seen within the session window, now
+  absl::Duration session;
+  double price_per_session = 0;
+  double expected_sessions = 0;  // at the cutover (the move's cost counts these)
+  double cost = 0;
+};
+
+// When a move would run (planner/cutover_timing.h), with the pre-copy estimate behind it.
+struct TimingExplanation {
+  CutoverTiming cutover;
+  PrecopyEstimate precopy;
+  double dirty_bytes_per_second = 0;
 };
 
 struct PlanDecision {
@@ -161,6 +180,9 @@ struct PlanDecision {
   std::vector<CandidateExplanation> candidates;
   std::optional<PlanGate> blocking;  // the first gate that blocks the outcome
   std::string reason;                // one line for logs and tables
+  AffinityExplanation affinity;
+  // Set with to_location when the hourly forecast could be read.
+  std::optional<TimingExplanation> timing;
   // What the demand was read from: "window_sums" (the paths' sums stored with the forecast),
   // "sample_paths" (the paths, or the point forecast and best-location chain without them), or
   // empty (no forecast could be read).

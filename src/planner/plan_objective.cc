@@ -1,5 +1,6 @@
 #include "planner/plan_objective.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -60,6 +61,8 @@ absl::StatusOr<LocationTerms> EvaluateLocation(const LocationFacts& location,
     const double bytes = r < demand.bytes_per_request.size() ? demand.bytes_per_request[r] : 0;
     egress_unit[r] = bytes / 1e9 * location.bandwidth_price_per_gb;
   }
+  terms.unit_cost.resize(n);
+  for (size_t r = 0; r < n; ++r) terms.unit_cost[r] = latency_unit[r] + egress_unit[r];
   double requests = 0;
   for (size_t r = 0; r < n && r < demand.expected_requests.size(); ++r) {
     const double q = demand.expected_requests[r];
@@ -87,7 +90,11 @@ double MoveCost(const LocationFacts& source, const MoveFacts& move, const Demand
   const double transfer =
       static_cast<double>(move.data_bytes) / 1e9 * source.bandwidth_price_per_gb;
   const double delayed = move.expected_freeze_seconds / 3600.0 * demand.requests_per_hour_at_move;
-  return transfer + delayed * prices.delayed_request_price;
+  return transfer + delayed * prices.delayed_request_price + AffinityCost(move, prices);
+}
+
+double AffinityCost(const MoveFacts& move, const PlanPrices& prices) {
+  return std::max(0.0, move.affine_sessions) * prices.disrupted_session_price;
 }
 
 }  // namespace shadowplane::planner

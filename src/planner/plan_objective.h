@@ -10,6 +10,8 @@
 //   move                  = data bytes / 1e9 × the source's bandwidth price per GB
 //                           + expected write freeze (s) / 3600 × requests per hour at the move
 //                           × price of a delayed request
+//                           + affine client sessions expected at the cutover × price of a
+//                           disrupted session
 //
 // Latency and egress are linear in demand, so each path's cost is one dot product of its per-region
 // request sums with per-region unit costs.
@@ -36,6 +38,9 @@ struct PlanPrices {
   double latency_price_per_request_ms = 5e-7;
   // Dollars per request held by a cutover's write freeze.
   double delayed_request_price = 0.001;
+  // Dollars per affine client session a cutover disrupts (a client seen within the affinity
+  // session window: its requests held, forwarded or failed, its kept-alive connection closed).
+  double disrupted_session_price = 0.01;
 };
 
 // One location's cost over the horizon, in dollars.
@@ -49,6 +54,9 @@ struct LocationTerms {
   double latency_ms = 0;  // the expected requests' mean RTT
   // Per sample path: compute + electricity + latency + egress. Empty without paths.
   std::vector<double> path_total;
+  // Per origin region of the demand: dollars per request served from here (latency + egress), so
+  // that any hour's cost is fixed()/hours + Σ requests × unit cost.
+  std::vector<double> unit_cost;
   // On spot: the chance of an interruption over the horizon times the cost of a fallback
   // (planner/spot_prices.h), in `fixed()` and every path's total. 0 on on-demand.
   double spot_risk = 0;
@@ -71,7 +79,12 @@ struct MoveFacts {
   int64_t data_bytes = 0;
   // The freeze model's expected write freeze for this resource's size.
   double expected_freeze_seconds = 0;
+  // Affine client sessions expected at the cutover (planner/cutover_timing.h scales today's).
+  double affine_sessions = 0;
 };
+
+// The affine sessions' part of MoveCost.
+double AffinityCost(const MoveFacts& move, const PlanPrices& prices);
 
 // The one-off cost of moving out of `source`, in dollars.
 double MoveCost(const LocationFacts& source, const MoveFacts& move, const DemandOutlook& demand,

@@ -14,7 +14,9 @@
 namespace shadowplane::planner {
 
 PlanService::PlanService(Sources sources, PlanServiceOptions options)
-    : sources_(std::move(sources)), options_(std::move(options)) {}
+    : sources_(std::move(sources)),
+      options_(std::move(options)),
+      timer_(sources_.predictor, sources_.sync_runs, options_.timing) {}
 
 absl::StatusOr<PlanPage> PlanService::Plan(const PlanQuery& query) {
   PlannerSettings settings = options_.defaults;
@@ -183,6 +185,13 @@ std::vector<absl::StatusOr<PlanDecision>> PlanService::PlanBatch(
   }
   const int window_hours = static_cast<int>(absl::ToInt64Hours(options_.defaults.horizon));
   const absl::Time hour = forecast::FloorHour(round.now);
+  std::map<std::string, int64_t> affine;
+  if (sources_.affinity != nullptr) {
+    absl::StatusOr<std::map<std::string, int64_t>> counted =
+        sources_.affinity->CountAffine(ids, round.now - options_.timing.affinity_session);
+    if (!counted.ok()) return all_failed(counted.status());
+    affine = std::move(*counted);
+  }
   std::map<std::string, store::PathSumsRecord> sums;
   if (sources_.forecasts != nullptr) {
     absl::StatusOr<std::map<std::string, store::PathSumsRecord>> read =
@@ -209,7 +218,9 @@ std::vector<absl::StatusOr<PlanDecision>> PlanService::PlanBatch(
       out.push_back(history.status());
       continue;
     }
-    Subject subject = SubjectOf(r, settings[i], round.context, *std::move(history), freeze_seconds);
+    const auto affine_clients = affine.find(r.resource_id);
+    Subject subject = SubjectOf(r, settings[i], round.context, *std::move(history), freeze_seconds,
+                                affine_clients == affine.end() ? 0 : affine_clients->second);
     const auto found = sums.find(r.resource_id);
     const bool summed = found != sums.end() && settings[i].horizon == options_.defaults.horizon &&
                         !EventMayTouch(round.events, r.resource_id, found->second.regions);
@@ -225,6 +236,7 @@ std::vector<absl::StatusOr<PlanDecision>> PlanService::PlanBatch(
     }
     PlanDecision d = Decide(subject.subject, &demand, round.context, round.now);
     d.demand_read = "window_sums";
+    timer_.Time(r, subject.subject, &demand, round.context, round.now, &d);
     AddPlacementNote(subject.allowed, d);
     out.push_back(std::move(d));
   }
@@ -234,7 +246,7 @@ std::vector<absl::StatusOr<PlanDecision>> PlanService::PlanBatch(
 PlanService::Subject PlanService::SubjectOf(const store::ReservationRecord& r,
                                             const PlannerSettings& settings,
                                             const PlanContext& context, MoveHistory history,
-                                            double freeze_seconds) const {
+                                            double freeze_seconds, int64_t affine_clients) const {
   Subject out;
   PlanSubject& subject = out.subject;
   subject.resource_id = r.resource_id;
@@ -251,6 +263,7 @@ PlanService::Subject PlanService::SubjectOf(const store::ReservationRecord& r,
   subject.history = std::move(history);
   subject.move.data_bytes = r.data_size_bytes;
   subject.move.expected_freeze_seconds = freeze_seconds;
+  subject.move.affine_sessions = static_cast<double>(affine_clients);
   return out;
 }
 
@@ -300,6 +313,7 @@ absl::StatusOr<PlanDecision> PlanService::PlanFromPaths(const store::Reservation
   }
   PlanDecision d = Decide(subject.subject, demand ? &*demand : nullptr, context, now);
   if (demand.has_value()) d.demand_read = "sample_paths";
+  timer_.Time(r, subject.subject, demand ? &*demand : nullptr, context, now, &d);
   if (!unavailable.empty()) {
     for (GateCheck& g : d.gates) {
       if (g.gate == PlanGate::kNoForecast) g.detail = unavailable;

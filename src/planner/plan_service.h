@@ -26,13 +26,16 @@
 #include "geo/distance.h"
 #include "planner/location_facts.h"
 #include "planner/move_decision.h"
+#include "planner/move_timer.h"
 #include "planner/planner_settings.h"
 #include "store/decision_repository.h"
+#include "store/disruption_repository.h"
 #include "store/event_repository.h"
 #include "store/forecast_repository.h"
 #include "store/location_repository.h"
 #include "store/migration_repository.h"
 #include "store/reservation_repository.h"
+#include "store/sync_run_repository.h"
 #include "store/telemetry_repository.h"
 
 namespace shadowplane::planner {
@@ -57,6 +60,8 @@ struct PlanServiceOptions {
   // and how long it must have been available again before a resource moves back to it.
   double spot_min_discount = 0.3;
   absl::Duration spot_return_after = absl::Hours(1);
+  // Client affinity and cutover timing (planner/move_timer.h).
+  MoveTimerOptions timing;
 };
 
 struct PlanQuery {
@@ -101,6 +106,10 @@ class PlanService {
     store::ForecastRepository* forecasts = nullptr;
     // Known events, to tell when the sums cannot stand for the paths (required with `forecasts`).
     store::EventRepository* events = nullptr;
+    // The clients affine to each resource (optional: without it, none are).
+    store::DisruptionRepository* affinity = nullptr;
+    // Recent sync rounds, for the pre-copy estimate (optional: the default bandwidth).
+    store::SyncRunRepository* sync_runs = nullptr;
     const geo::RttModel* rtt = nullptr;
     // The expected write freeze of a cutover, in seconds (the freeze model's price of a move).
     std::function<absl::StatusOr<double>()> expected_freeze_seconds;
@@ -142,7 +151,8 @@ class PlanService {
                                              const Subject& subject, const PlanContext& context,
                                              absl::Time now);
   Subject SubjectOf(const store::ReservationRecord& reservation, const PlannerSettings& settings,
-                    const PlanContext& context, MoveHistory history, double freeze_seconds) const;
+                    const PlanContext& context, MoveHistory history, double freeze_seconds,
+                    int64_t affine_clients) const;
   static void AddPlacementNote(const absl::StatusOr<std::vector<std::string>>& allowed,
                                PlanDecision& d);
   absl::StatusOr<FleetState> FleetNow(absl::Time now);
@@ -152,6 +162,7 @@ class PlanService {
 
   const Sources sources_;
   const PlanServiceOptions options_;
+  const MoveTimer timer_;
 };
 
 }  // namespace shadowplane::planner

@@ -39,6 +39,10 @@ store::DecisionRecord RecordOf(const PlanDecision& d, const store::ReservationRe
   out.reason = d.reason;
   out.explanation_json = std::move(explanation);
   out.reservation_updated_at = r.updated_at;
+  if (d.timing.has_value()) {
+    out.start_at = d.timing->cutover.start_at;
+    out.cutover_at = d.timing->cutover.cutover_at;
+  }
   return out;
 }
 
@@ -66,6 +70,8 @@ struct PlannerLoop::TickState {
   std::vector<store::DecisionRecord> to_record ABSL_GUARDED_BY(mu);
   std::vector<std::string> to_confirm ABSL_GUARDED_BY(mu);
   std::map<std::string, store::LastDecision> last;  // read-only during the tick
+  // Open scheduled decisions by resource (read-only during the tick).
+  std::map<std::string, store::LastDecision> scheduled;
 };
 
 PlannerLoop::PlannerLoop(Sources sources, PlannerLoopOptions options,
@@ -124,6 +130,12 @@ PlannerLoop::PlannerLoop(Sources sources, PlannerLoopOptions options,
            .Help("Planned moves from on-demand back to spot capacity the planner started")
            .Register(*registry)
            .Add({});
+  scheduled_ = &prometheus::BuildCounter()
+                    .Name("shadowplane_planner_scheduled_moves_total")
+                    .Help(
+                        "Moves the planner timed for later (move at T), by what became of them: "
+                        "scheduled, started, cancelled")
+                    .Register(*registry);
   tick_seconds_ =
       &prometheus::BuildHistogram()
            .Name("shadowplane_planner_tick_seconds")
@@ -181,8 +193,20 @@ absl::StatusOr<PlannerLoop::Tick> PlannerLoop::RunTick(absl::Time now) {
   ASSIGN_OR_RETURN(const std::unique_ptr<PlanRound> round, sources_.plans->StartRound());
   if (paused_ != nullptr) paused_->Set(round->context.fleet.paused ? 1 : 0);
   TickState state;
+  // Scheduled moves whose reservation was released or moved by other means never start.
+  ASSIGN_OR_RETURN(const std::vector<store::EndedSchedule> stale,
+                   sources_.decisions->CancelStaleScheduled(now));
+  for (const store::EndedSchedule& e : stale) {
+    if (scheduled_ != nullptr) scheduled_->Add({{"result", "cancelled"}}).Increment();
+    LOG_EVENT(kInfo, "planner cancelled a scheduled move")
+        .Field("decision_id", e.id)
+        .Field("resource_id", e.resource_id)
+        .Field("note", e.note);
+  }
   ASSIGN_OR_RETURN(
       state.last, sources_.decisions->LatestSince(now - options_.record_every - options_.interval));
+  state.tick.scheduled_cancelled = static_cast<int>(stale.size());
+  ASSIGN_OR_RETURN(state.scheduled, sources_.decisions->OpenScheduled());
   {
     absl::MutexLock lock(&state.mu);
     state.budget_left = round->context.fleet.max_planned_moves_per_hour -
@@ -278,6 +302,7 @@ absl::StatusOr<PlannerLoop::Tick> PlannerLoop::RunTick(absl::Time now) {
       .Field("skipped_stale", tick.skipped_stale)
       .Field("moves_started", tick.moves_started)
       .Field("moves_failed", tick.moves_failed)
+      .Field("scheduled_cancelled", tick.scheduled_cancelled)
       .Field("failed", tick.failed)
       .Field("pruned", tick.pruned);
   return tick;
@@ -319,8 +344,52 @@ bool PlannerLoop::Handle(const store::ReservationRecord& r, absl::StatusOr<PlanD
     demand_reads_->Add({{"read", d.demand_read}}).Increment();
   }
 
+  const auto last = state->last.find(d.resource_id);
+  const auto open = state->scheduled.find(d.resource_id);
+  const bool was_scheduled = open != state->scheduled.end();
+  if (d.outcome == PlanOutcome::kScheduled) {
+    const bool same = was_scheduled && open->second.to_location == d.to_location &&
+                      d.decided_at - open->second.decided_at < options_.record_every;
+    if (same) {
+      absl::MutexLock lock(&state->mu);
+      ++state->tick.planned;
+      ++state->tick.outcomes[PlanOutcomeName(d.outcome)];
+      state->to_confirm.push_back(open->second.id);
+      return true;
+    }
+    // Written on its own for its id: the resource's earlier schedules end, replaced by it.
+    absl::StatusOr<std::string> id = sources_.decisions->Insert(RecordOf(d, r, Explain(d)));
+    if (!id.ok()) {
+      LOG_EVENT(kWarning, "recording a scheduled move failed")
+          .Field("resource_id", d.resource_id)
+          .Field("error", id.status());
+      return false;
+    }
+    if (!was_scheduled && scheduled_ != nullptr) {
+      scheduled_->Add({{"result", "scheduled"}}).Increment();
+    }
+    EndScheduled(d.resource_id, absl::StrCat("replaced by decision ", *id), nullptr, *id);
+    LOG_EVENT(kInfo, "planner scheduled a move")
+        .Field("decision_id", *id)
+        .Field("resource_id", d.resource_id)
+        .Field("to", d.to_location)
+        .Field("start_at", absl::FormatTime(d.timing->cutover.start_at))
+        .Field("cutover_at", absl::FormatTime(d.timing->cutover.cutover_at));
+    absl::MutexLock lock(&state->mu);
+    ++state->tick.planned;
+    ++state->tick.recorded;
+    ++state->tick.outcomes[PlanOutcomeName(d.outcome)];
+    return true;
+  }
+  if (was_scheduled && d.outcome != PlanOutcome::kMove) {
+    // The move no longer passes (or no longer names this target): it never starts.
+    EndScheduled(
+        d.resource_id,
+        absl::StrCat("cancelled: now ", PlanOutcomeName(d.outcome), ": ", d.reason.substr(0, 500)),
+        "cancelled");
+  }
+
   if (d.outcome != PlanOutcome::kMove) {
-    const auto last = state->last.find(d.resource_id);
     const bool same =
         last != state->last.end() && last->second.outcome == PlanOutcomeName(d.outcome) &&
         last->second.to_location == d.to_location && last->second.blocking_gate == blocking &&
@@ -356,7 +425,17 @@ bool PlannerLoop::Handle(const store::ReservationRecord& r, absl::StatusOr<PlanD
   order.reason = d.reason;
   order.predicted_saving = d.expected_saving;
   order.confidence = d.confidence;
+  if (d.timing.has_value() && d.timing->cutover.cutover_at > d.decided_at) {
+    order.cutover_after = d.timing->cutover.cutover_at;
+  }
   absl::StatusOr<std::string> migration = sources_.start_move(order);
+  if (was_scheduled) {
+    EndScheduled(d.resource_id,
+                 migration.ok() ? absl::StrCat("started as migration ", *migration)
+                                : absl::StrCat("cancelled: its migration could not start: ",
+                                               migration.status().message()),
+                 migration.ok() ? "started" : "cancelled");
+  }
   if (moves_ != nullptr) moves_->Add({{"result", migration.ok() ? "ok" : "failed"}}).Increment();
   if (migration.ok() && spot_returns_ != nullptr &&
       d.from_capacity_type == CapacityType::kOnDemand &&
@@ -384,6 +463,24 @@ bool PlannerLoop::Handle(const store::ReservationRecord& r, absl::StatusOr<PlanD
   ++state->tick.outcomes[PlanOutcomeName(d.outcome)];
   migration.ok() ? ++state->tick.moves_started : ++state->tick.moves_failed;
   return true;
+}
+
+void PlannerLoop::EndScheduled(const std::string& resource_id, const std::string& note,
+                               const char* result, const std::string& except_id) {
+  absl::StatusOr<int64_t> ended =
+      sources_.decisions->EndScheduled(resource_id, note, sources_.clock->Now(), except_id);
+  if (!ended.ok()) {
+    LOG_EVENT(kWarning, "ending a scheduled move failed")
+        .Field("resource_id", resource_id)
+        .Field("error", ended.status());
+    return;
+  }
+  if (*ended > 0 && result != nullptr && scheduled_ != nullptr) {
+    scheduled_->Add({{"result", result}}).Increment(static_cast<double>(*ended));
+  }
+  if (*ended > 0) {
+    LOG_EVENT(kInfo, "scheduled move ended").Field("resource_id", resource_id).Field("note", note);
+  }
 }
 
 }  // namespace shadowplane::planner

@@ -30,6 +30,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -79,6 +80,8 @@ struct MoveOrder {
   std::string reason;
   double predicted_saving = 0;
   double confidence = 0;
+  // The cutover time the planner chose (planner/cutover_timing.h); unset: as soon as ready.
+  std::optional<absl::Time> cutover_after;
 };
 
 class PlannerLoop {
@@ -108,6 +111,7 @@ class PlannerLoop {
     int confirmed = 0;
     int moves_started = 0;
     int moves_failed = 0;
+    int scheduled_cancelled = 0;  // scheduled moves ended unstarted
     int64_t pruned = 0;
     std::map<std::string, int> outcomes;  // by outcome name
   };
@@ -124,6 +128,9 @@ class PlannerLoop {
   bool Handle(const store::ReservationRecord& reservation, absl::StatusOr<PlanDecision> decided,
               const PlanRound& round, TickState* state);
   absl::StatusOr<Tick> RunTick(absl::Time now);
+  // Ends the resource's open scheduled decisions with `note` (best effort: logged).
+  void EndScheduled(const std::string& resource_id, const std::string& note, const char* result,
+                    const std::string& except_id = "");
   // The decision's explanation as stored ("{}" without an `explain`).
   std::string Explain(const PlanDecision& d) const;
 
@@ -142,6 +149,7 @@ class PlannerLoop {
   prometheus::Family<prometheus::Counter>* decisions_ = nullptr;
   prometheus::Family<prometheus::Counter>* moves_ = nullptr;
   prometheus::Counter* spot_returns_ = nullptr;
+  prometheus::Family<prometheus::Counter>* scheduled_ = nullptr;
   prometheus::Family<prometheus::Counter>* demand_reads_ = nullptr;
   prometheus::Histogram* tick_seconds_ = nullptr;
   prometheus::Histogram* confidence_ = nullptr;

@@ -65,6 +65,22 @@ struct InstanceInfo {
   int64_t bytes_sent = 0;
 };
 
+// What moves did to one client of an instance, as the instance recorded it
+// (instance/disruption_log.h).
+struct ClientDisruption {
+  std::string client;       // "id:<client id>" or "ip:<address>"
+  int64_t held = 0;         // requests held by a freeze, answered late
+  int64_t failed = 0;       // a hold that expired, a forward that failed
+  int64_t forwarded = 0;    // passed on to the new primary
+  int64_t closed = 0;       // kept-alive connections the instance ended
+  int64_t stale_reads = 0;  // reads answered from data that may lack a newer write
+};
+
+struct InstanceDisruptions {
+  std::vector<ClientDisruption> clients;
+  bool truncated = false;  // the instance lost some of the events: counts are a lower bound
+};
+
 class ComputeProvider {
  public:
   virtual ~ComputeProvider() = default;
@@ -92,6 +108,10 @@ class ComputeProvider {
   virtual absl::StatusOr<InstanceInfo> DescribeInstance(const std::string& location,
                                                         const std::string& instance_id) = 0;
   virtual absl::StatusOr<std::vector<InstanceInfo>> ListInstances(const std::string& location) = 0;
+  // Per client, what moves did to the instance's clients since `since` (real time).
+  virtual absl::StatusOr<InstanceDisruptions> Disruptions(const std::string& location,
+                                                          const std::string& instance_id,
+                                                          absl::Time since) = 0;
 };
 
 }  // namespace shadowplane::providers

@@ -139,6 +139,9 @@ SP_SETTING(double, sync_jitter, sync.sync_jitter,
            "Sync intervals vary randomly by up to this fraction");
 SP_SETTING(int64_t, cutover_dirty_bytes, migration.cutover_dirty_bytes,
            "Migrations: pre-copy ends when a round leaves at most this many bytes changed");
+SP_SETTING(absl::Duration, precopy_hold_interval, migration.precopy_hold_interval,
+           "A move timed to cut over later keeps the target current with a round this often "
+           "(real time) until its cutover time");
 SP_SETTING(int, max_precopy_rounds, migration.max_precopy_rounds,
            "Migrations: pre-copy rounds at most before the cutover");
 SP_SETTING(absl::Duration, freeze_hold, migration.freeze_hold,
@@ -254,6 +257,16 @@ SP_SETTING(absl::Duration, spot_warning, planning.spot_warning,
            "The interruption warning assumed when a report gives no deadline (real time)");
 SP_SETTING(int, planner_threads, planning.planner_threads,
            "Worker threads that decide reservations during a planner tick (1 to 64)");
+SP_SETTING(absl::Duration, affinity_session, planning.affinity_session,
+           "A client is affine to a resource when it was seen within this window (domain time)");
+SP_SETTING(double, disrupted_session_price, planning.disrupted_session_price,
+           "Dollars per affine client session a cutover disrupts (the planner prices the "
+           "sessions expected at the cutover)");
+SP_SETTING(double, default_sync_bandwidth_mib, planning.default_sync_bandwidth_mib,
+           "MiB per second a pre-copy is estimated to move before sync rounds between the two "
+           "locations were measured");
+SP_SETTING(double, precopy_safety, planning.precopy_safety,
+           "The pre-copy estimate is multiplied by this (at least 1) before a move is timed");
 
 namespace shadowplane::server {
 

@@ -103,6 +103,7 @@ absl::Status SyncSettings::Validate() const {
 absl::Status MigrationSettings::Validate() const {
   RETURN_IF_ERROR(AtLeast("cutover_dirty_bytes", cutover_dirty_bytes, 0));
   RETURN_IF_ERROR(AtLeast("max_precopy_rounds", max_precopy_rounds, 1));
+  RETURN_IF_ERROR(Positive("precopy_hold_interval", precopy_hold_interval));
   if (freeze_hold < absl::ZeroDuration() || freeze_hold > absl::Seconds(60)) {
     return Bad("freeze_hold",
                absl::StrCat("must be within [0, 60s], got ", absl::FormatDuration(freeze_hold)));
@@ -195,6 +196,15 @@ absl::Status PlanningSettings::Validate() const {
   }
   RETURN_IF_ERROR(FiniteNotNegative("latency_price_per_request_ms", latency_price_per_request_ms));
   RETURN_IF_ERROR(FiniteNotNegative("delayed_request_price", delayed_request_price));
+  RETURN_IF_ERROR(Positive("affinity_session", affinity_session));
+  RETURN_IF_ERROR(FiniteNotNegative("disrupted_session_price", disrupted_session_price));
+  if (!(std::isfinite(default_sync_bandwidth_mib) && default_sync_bandwidth_mib > 0)) {
+    return Bad("default_sync_bandwidth_mib",
+               absl::StrCat("must be a positive number, got ", default_sync_bandwidth_mib));
+  }
+  if (!(std::isfinite(precopy_safety) && precopy_safety >= 1 && precopy_safety <= 100)) {
+    return Bad("precopy_safety", absl::StrCat("must be within [1, 100], got ", precopy_safety));
+  }
   // The rest share the planner's own checks; its field names are the flags' names.
   return Defaults().Validate("--");
 }
@@ -217,6 +227,7 @@ planner::PlanPrices PlanningSettings::Prices() const {
   planner::PlanPrices p;
   p.latency_price_per_request_ms = latency_price_per_request_ms;
   p.delayed_request_price = delayed_request_price;
+  p.disrupted_session_price = disrupted_session_price;
   return p;
 }
 

@@ -26,6 +26,7 @@
 #include "ingest/retention_keeper.h"
 #include "migration/migration_driver.h"
 #include "migration/migrator.h"
+#include "planner/move_timer.h"
 #include "planner/plan_service.h"
 #include "planner/planner_loop.h"
 #include "planner/planner_settings.h"
@@ -108,6 +109,7 @@ struct SyncSettings {
 struct MigrationSettings {
   int64_t cutover_dirty_bytes = migration::MigratorOptions().cutover_dirty_bytes;
   int max_precopy_rounds = migration::MigratorOptions().max_precopy_rounds;
+  absl::Duration precopy_hold_interval = migration::MigratorOptions().precopy_hold_interval;
   absl::Duration freeze_hold =
       migration::MigratorOptions().freeze_hold;  // 0: from the freeze model
   absl::Duration observe_window = migration::MigratorOptions().observe_window;
@@ -183,6 +185,11 @@ struct PlanningSettings {
   double spot_min_discount = planner::PlanServiceOptions().spot_min_discount;
   absl::Duration spot_return_after = planner::PlanServiceOptions().spot_return_after;
   absl::Duration spot_warning = absl::Minutes(2);
+  // Client affinity and cutover timing (planner/move_timer.h, migration/disruption_count.h).
+  absl::Duration affinity_session = planner::MoveTimerOptions().affinity_session;
+  double disrupted_session_price = planner::PlanPrices().disrupted_session_price;
+  double default_sync_bandwidth_mib = planner::PrecopyInputs().default_bandwidth / (1 << 20);
+  double precopy_safety = planner::PrecopyInputs().safety;
   absl::Status Validate() const;
   // The planner's settings as given (Validate first).
   planner::PlannerSettings Defaults() const;

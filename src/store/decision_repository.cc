@@ -15,7 +15,7 @@ constexpr char kColumns[] =
     "id::text, resource_id::text, reservation_id::text, " SP_SQL_UTC(
         "decided_at") ", outcome, blocking_gate, from_location, to_location, confidence, "
                       "expected_saving, mode, threshold, horizon_seconds, reason, explanation, " SP_SQL_UTC(
-                          "reservation_updated_at") ", COALESCE((SELECT m.id::text FROM migrations m WHERE m.decision_id = d.id ORDER BY m.created_at LIMIT 1), ''), " SP_SQL_UTC("confirmed_at") ", to_capacity_type";
+                          "reservation_updated_at") ", COALESCE((SELECT m.id::text FROM migrations m WHERE m.decision_id = d.id ORDER BY m.created_at LIMIT 1), ''), " SP_SQL_UTC("confirmed_at") ", to_capacity_type, " SP_SQL_UTC("start_at") ", " SP_SQL_UTC("cutover_at") ", " SP_SQL_UTC("ended_at") ", end_note";
 
 DecisionRecord FromRow(const pqxx::row& r) {
   DecisionRecord d;
@@ -38,6 +38,14 @@ DecisionRecord FromRow(const pqxx::row& r) {
   d.migration_id = r[16].as<std::string>();
   d.confirmed_at = FromSqlTime(r[17].as<std::string>());
   d.to_capacity_type = r[18].as<std::string>();
+  auto time_at = [&r](int i) -> std::optional<absl::Time> {
+    if (r[i].is_null()) return std::nullopt;
+    return FromSqlTime(r[i].as<std::string>());
+  };
+  d.start_at = time_at(19);
+  d.cutover_at = time_at(20);
+  d.ended_at = time_at(21);
+  d.end_note = r[22].as<std::string>();
   return d;
 }
 
@@ -49,6 +57,11 @@ ControlRecord ControlFromRow(const pqxx::row& r) {
   c.actor = r[3].as<std::string>();
   c.reason = r[4].as<std::string>();
   return c;
+}
+
+std::optional<std::string> OptionalTime(const std::optional<absl::Time>& t) {
+  if (!t.has_value()) return std::nullopt;
+  return ToSqlTime(*t);
 }
 
 constexpr char kControlColumns[] = "id, " SP_SQL_UTC("at") ", action, actor, reason";
@@ -67,13 +80,15 @@ absl::StatusOr<std::string> DecisionRepository::Insert(const DecisionRecord& d) 
                    "INSERT INTO planner_decisions (resource_id, reservation_id, decided_at, "
                    "outcome, blocking_gate, from_location, to_location, confidence, "
                    "expected_saving, mode, threshold, horizon_seconds, reason, explanation, "
-                   "reservation_updated_at, confirmed_at, to_capacity_type) VALUES ($1::uuid, "
-                   "$2::uuid, $3::timestamptz, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-                   "$15::timestamptz, $3::timestamptz, $16) RETURNING id::text",
+                   "reservation_updated_at, confirmed_at, to_capacity_type, start_at, cutover_at) "
+                   "VALUES ($1::uuid, $2::uuid, $3::timestamptz, $4, $5, $6, $7, $8, $9, $10, "
+                   "$11, $12, $13, $14, $15::timestamptz, $3::timestamptz, $16, "
+                   "$17::timestamptz, $18::timestamptz) RETURNING id::text",
                    d.resource_id, d.reservation_id, ToSqlTime(d.decided_at), d.outcome,
                    d.blocking_gate, d.from_location, d.to_location, d.confidence, d.expected_saving,
                    d.mode, d.threshold, absl::ToInt64Seconds(d.horizon), d.reason,
-                   d.explanation_json, ToSqlTime(d.reservation_updated_at), d.to_capacity_type)[0]
+                   d.explanation_json, ToSqlTime(d.reservation_updated_at), d.to_capacity_type,
+                   OptionalTime(d.start_at), OptionalTime(d.cutover_at))[0]
                 .as<std::string>();
         txn.commit();
         return id;
@@ -83,7 +98,7 @@ absl::StatusOr<std::string> DecisionRepository::Insert(const DecisionRecord& d) 
 absl::Status DecisionRepository::InsertBatch(const std::vector<DecisionRecord>& batch) {
   if (batch.empty()) return absl::OkStatus();
   SqlArray resource, reservation, decided, outcome, gate, from, to, confidence, saving, mode,
-      threshold, horizon, reason, explanation, updated, to_type;
+      threshold, horizon, reason, explanation, updated, to_type, start_at, cutover_at;
   for (const DecisionRecord& d : batch) {
     if (!LooksLikeUuid(d.resource_id) || !LooksLikeUuid(d.reservation_id)) {
       return absl::InvalidArgumentError("a decision needs the resource's and reservation's ids");
@@ -104,6 +119,8 @@ absl::Status DecisionRepository::InsertBatch(const std::vector<DecisionRecord>& 
     explanation.AddText(d.explanation_json);
     updated.AddTime(d.reservation_updated_at);
     to_type.AddText(d.to_capacity_type);
+    d.start_at.has_value() ? start_at.AddTime(*d.start_at) : start_at.AddNull();
+    d.cutover_at.has_value() ? cutover_at.AddTime(*d.cutover_at) : cutover_at.AddNull();
   }
   return pool_->Run("recording planner decisions", [&](pqxx::connection& conn) -> absl::Status {
     pqxx::work txn(conn);
@@ -111,14 +128,16 @@ absl::Status DecisionRepository::InsertBatch(const std::vector<DecisionRecord>& 
         "INSERT INTO planner_decisions (resource_id, reservation_id, decided_at, outcome, "
         "blocking_gate, from_location, to_location, confidence, expected_saving, mode, threshold, "
         "horizon_seconds, reason, explanation, reservation_updated_at, confirmed_at, "
-        "to_capacity_type) SELECT r, v, t, o, g, f, l, c, s, m, h, z, e, x, u, t, k FROM "
-        "unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], "
-        "$7::text[], $8::double precision[], $9::double precision[], $10::text[], "
-        "$11::double precision[], $12::bigint[], $13::text[], $14::text[], $15::timestamptz[], "
-        "$16::text[]) AS a(r, v, t, o, g, f, l, c, s, m, h, z, e, x, u, k)",
+        "to_capacity_type, start_at, cutover_at) SELECT r, v, t, o, g, f, l, c, s, m, h, z, e, x, "
+        "u, t, k, sa, ca FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], "
+        "$5::text[], $6::text[], $7::text[], $8::double precision[], $9::double precision[], "
+        "$10::text[], $11::double precision[], $12::bigint[], $13::text[], $14::text[], "
+        "$15::timestamptz[], $16::text[], $17::timestamptz[], $18::timestamptz[]) AS a(r, v, t, "
+        "o, g, f, l, c, s, m, h, z, e, x, u, k, sa, ca)",
         resource.Take(), reservation.Take(), decided.Take(), outcome.Take(), gate.Take(),
         from.Take(), to.Take(), confidence.Take(), saving.Take(), mode.Take(), threshold.Take(),
-        horizon.Take(), reason.Take(), explanation.Take(), updated.Take(), to_type.Take());
+        horizon.Take(), reason.Take(), explanation.Take(), updated.Take(), to_type.Take(),
+        start_at.Take(), cutover_at.Take());
     txn.commit();
     return absl::OkStatus();
   });
@@ -289,6 +308,75 @@ absl::StatusOr<std::vector<ControlRecord>> DecisionRepository::Controls(int limi
                       for (const auto& row : rows) out.push_back(ControlFromRow(row));
                       return out;
                     });
+}
+
+absl::StatusOr<std::map<std::string, LastDecision>> DecisionRepository::OpenScheduled() {
+  return pool_->Run(
+      "reading scheduled decisions",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::map<std::string, LastDecision>> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result rows = txn.exec(
+            "SELECT DISTINCT ON (resource_id) resource_id::text, id::text, outcome, to_location, "
+            "blocking_gate, " SP_SQL_UTC("decided_at") " FROM planner_decisions WHERE outcome = "
+            "'scheduled' AND ended_at IS NULL ORDER BY resource_id, decided_at DESC");
+        std::map<std::string, LastDecision> out;
+        for (const auto& r : rows) {
+          LastDecision d;
+          d.id = r[1].as<std::string>();
+          d.outcome = r[2].as<std::string>();
+          d.to_location = r[3].as<std::string>();
+          d.blocking_gate = r[4].as<std::string>();
+          d.decided_at = FromSqlTime(r[5].as<std::string>());
+          out[r[0].as<std::string>()] = d;
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<int64_t> DecisionRepository::EndScheduled(const std::string& resource_id,
+                                                         const std::string& note, absl::Time at,
+                                                         const std::string& except_id) {
+  if (!LooksLikeUuid(resource_id)) return int64_t{0};
+  return pool_->Run("ending scheduled decisions",
+                    [&](pqxx::connection& conn) -> absl::StatusOr<int64_t> {
+                      pqxx::work txn(conn);
+                      const pqxx::result r = txn.exec_params(
+                          "UPDATE planner_decisions SET ended_at = $2::timestamptz, end_note = $3 "
+                          "WHERE resource_id = $1::uuid AND outcome = 'scheduled' AND ended_at IS "
+                          "NULL AND id::text <> $4",
+                          resource_id, ToSqlTime(at), note, except_id);
+                      txn.commit();
+                      return static_cast<int64_t>(r.affected_rows());
+                    });
+}
+
+absl::StatusOr<std::vector<EndedSchedule>> DecisionRepository::CancelStaleScheduled(absl::Time at) {
+  return pool_->Run(
+      "cancelling stale scheduled decisions",
+      [&](pqxx::connection& conn) -> absl::StatusOr<std::vector<EndedSchedule>> {
+        pqxx::work txn(conn);
+        // The primary is the reservation's instance with role 'primary' (none: released).
+        const pqxx::result r = txn.exec_params(
+            "WITH stale AS (SELECT d.id, CASE WHEN rv.state <> 'active' THEN "
+            "'cancelled: the reservation is ' || rv.state ELSE 'cancelled: the primary moved to ' "
+            "|| COALESCE(p.location, 'nowhere') || ' by other means' END AS note FROM "
+            "planner_decisions d JOIN reservations rv ON rv.id = d.reservation_id LEFT JOIN "
+            "instances p ON p.resource_id = d.resource_id AND p.role = 'primary' AND p.state NOT "
+            "IN "
+            "('stopped', 'failed') WHERE d.outcome = 'scheduled' AND d.ended_at IS NULL AND "
+            "(rv.state <> 'active' OR p.location IS DISTINCT FROM d.from_location)) "
+            "UPDATE planner_decisions d SET ended_at = $1::timestamptz, end_note = stale.note "
+            "FROM stale WHERE d.id = stale.id RETURNING d.id::text, d.resource_id::text, "
+            "d.end_note",
+            ToSqlTime(at));
+        txn.commit();
+        std::vector<EndedSchedule> out;
+        for (const auto& row : r) {
+          out.push_back(
+              {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
+        }
+        return out;
+      });
 }
 
 }  // namespace shadowplane::store

@@ -21,7 +21,7 @@ struct DecisionRecord {
   std::string resource_id;
   std::string reservation_id;
   absl::Time decided_at;
-  std::string outcome;        // stay, move, recommend, blocked, fallback
+  std::string outcome;        // stay, move, recommend, blocked, scheduled, fallback
   std::string blocking_gate;  // empty: none
   std::string from_location;
   std::string to_location;       // empty: no candidate qualified
@@ -38,6 +38,19 @@ struct DecisionRecord {
   absl::Time confirmed_at;
   // Read: the migration it started (migrations.decision_id); empty when none.
   std::string migration_id;
+  // A move timed by the planner: when it is to start and cut over.
+  std::optional<absl::Time> start_at;
+  std::optional<absl::Time> cutover_at;
+  // Read: a scheduled decision that ended (started, replaced or cancelled), when and how.
+  std::optional<absl::Time> ended_at;
+  std::string end_note;
+};
+
+// A scheduled decision that was ended.
+struct EndedSchedule {
+  std::string id;
+  std::string resource_id;
+  std::string note;
 };
 
 // What the loop compares a new decision with.
@@ -83,6 +96,16 @@ class DecisionRepository {
   absl::StatusOr<std::map<std::string, LastDecision>> LatestSince(absl::Time since);
   // Marks the decisions `ids` as taken again at `at`, in one statement.
   absl::Status Confirm(const std::vector<std::string>& ids, absl::Time at);
+  // The newest open scheduled decision of every resource that has one, by resource id.
+  absl::StatusOr<std::map<std::string, LastDecision>> OpenScheduled();
+  // Ends `resource_id`'s open scheduled decisions (other than `except_id`) at `at` with `note`;
+  // returns how many.
+  absl::StatusOr<int64_t> EndScheduled(const std::string& resource_id, const std::string& note,
+                                       absl::Time at, const std::string& except_id = "");
+  // Ends, at `at`, the open scheduled decisions whose reservation is no longer active or whose
+  // primary is no longer where the decision moves it from (released, or moved by other means);
+  // returns them with the note that ended them.
+  absl::StatusOr<std::vector<EndedSchedule>> CancelStaleScheduled(absl::Time at);
   // Deletes decisions decided before `before`; returns how many.
   absl::StatusOr<int64_t> PruneBefore(absl::Time before);
 

@@ -27,9 +27,10 @@ constexpr char kColumns[] =
                             "m.switched_at") ", m.loss_window_seconds, " SP_SQL_UTC("m.observe_until") ", "
                         "m.forecast_wape, m.paid_off, COALESCE(m.observation_note, ''), " SP_SQL_UTC(
                             "m.switch_requested_at") ", COALESCE(m.decision_id::text, ''), "
-                        "m.predicted_saving, m.predicted_confidence, m.realized_saving, m.urgent";
+                        "m.predicted_saving, m.predicted_confidence, m.realized_saving, m.urgent, " SP_SQL_UTC(
+                            "m.cutover_after") ", " SP_SQL_UTC("m.freeze_started_wall");
 
-// Sets every progress column from $2..$20 (see WriteProgress).
+// Sets every progress column from $2..$21 (see WriteProgress).
 constexpr char kSetProgress[] =
     "attempts = $2, next_attempt_at = $3::timestamptz, last_error = NULLIF($4, ''), "
     "precopy_rounds = $5, bytes_left = $6, traffic_prepared = $7, switch_not_before = "
@@ -37,7 +38,7 @@ constexpr char kSetProgress[] =
     "final_dirty_bytes = $11, final_dirty_files = $12, switched_at = $13::timestamptz, "
     "loss_window_seconds = $14, observe_until = $15::timestamptz, forecast_wape = $16, paid_off = "
     "$17, observation_note = NULLIF($18, ''), switch_requested_at = $19::timestamptz, "
-    "realized_saving = $20";
+    "realized_saving = $20, freeze_started_wall = $21::timestamptz";
 
 constexpr char kUnfinished[] = "m.state NOT IN ('DONE', 'ROLLED_BACK', 'FAILED')";
 // Holding the resource: every unfinished state but OBSERVING.
@@ -110,6 +111,8 @@ MigrationRecord FromRow(const pqxx::row& r) {
   m.predicted_confidence = Opt<double>(r[37]);
   p.realized_saving = Opt<double>(r[38]);
   m.urgent = r[39].as<bool>();
+  m.cutover_after = OptTime(r[40]);
+  p.freeze_started_wall = OptTime(r[41]);
   return m;
 }
 
@@ -121,7 +124,8 @@ void WriteProgress(pqxx::transaction_base& txn, const std::string& id, const Mig
                   OptSqlTime(p.freeze_started_at), p.freeze_seconds, p.final_dirty_bytes,
                   p.final_dirty_files, OptSqlTime(p.switched_at), p.loss_window_seconds,
                   OptSqlTime(p.observe_until), p.forecast_wape, p.paid_off, p.observation_note,
-                  OptSqlTime(p.switch_requested_at), p.realized_saving);
+                  OptSqlTime(p.switch_requested_at), p.realized_saving,
+                  OptSqlTime(p.freeze_started_wall));
 }
 
 std::optional<std::string> NonEmpty(const std::string& s) {
@@ -164,14 +168,16 @@ absl::StatusOr<MigrationRecord> MigrationRepository::Create(const MigrationRecor
                 "WITH m AS (INSERT INTO migrations (request_id, resource_id, state, "
                 "reason, source_instance_id, target_instance_id, target_location, "
                 "target_capacity_type, created_at, updated_at, state_entered_at, kind, "
-                "decision_id, predicted_saving, predicted_confidence, urgent) VALUES ($1, "
-                "$2::uuid, 'PLANNED', $3, $4::uuid, $5::uuid, $6, $7, $8::timestamptz, "
-                "$8::timestamptz, $8::timestamptz, $9, $10::uuid, $11, $12, $13) RETURNING *) "
+                "decision_id, predicted_saving, predicted_confidence, urgent, cutover_after) "
+                "VALUES ($1, $2::uuid, 'PLANNED', $3, $4::uuid, $5::uuid, $6, $7, "
+                "$8::timestamptz, $8::timestamptz, $8::timestamptz, $9, $10::uuid, $11, $12, $13, "
+                "$14::timestamptz) RETURNING *) "
                 "SELECT ",
                 kColumns, " FROM m"),
             m.request_id, m.resource_id, m.reason, NonEmpty(m.source_instance_id),
             NonEmpty(m.target_instance_id), m.target_location, m.target_capacity_type, at, m.kind,
-            NonEmpty(m.decision_id), m.predicted_saving, m.predicted_confidence, m.urgent);
+            NonEmpty(m.decision_id), m.predicted_saving, m.predicted_confidence, m.urgent,
+            OptSqlTime(m.cutover_after));
         MigrationRecord record = FromRow(inserted[0]);
         // An observation of the resource's previous move ends here: the new move changes what
         // it would measure.

@@ -31,6 +31,8 @@ struct MigrationProgress {
   bool traffic_prepared = false;
   std::optional<absl::Time> switch_not_before;
   std::optional<absl::Time> freeze_started_at;
+  // The same moment on the wall clock: the instances record their clients' disruptions in it.
+  std::optional<absl::Time> freeze_started_wall;
   std::optional<double> freeze_seconds;
   std::optional<int64_t> final_dirty_bytes;
   std::optional<int64_t> final_dirty_files;
@@ -73,6 +75,9 @@ struct MigrationRecord {
   // A forced move against a deadline (a spot fallback): traffic switches without waiting out the
   // DNS TTL, and pre-copy stops after one round.
   bool urgent = false;
+  // A planned move timed by the planner: pre-copy goes on (rounds keep the target current) until
+  // this domain time, so that the freeze falls where the planner chose.
+  std::optional<absl::Time> cutover_after;
 };
 
 // One pre-copy or final sync round of a migration.

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "store/location_repository.h"
 #include "store/sql_time.h"
+#include "store/uuid.h"
 
 namespace shadowplane::store {
 
@@ -140,6 +141,34 @@ absl::StatusOr<std::vector<ShadowPair>> SyncRunRepository::ActivePairs() {
                       }
                       return pairs;
                     });
+}
+
+absl::StatusOr<TransferStats> SyncRunRepository::Transfer(const std::string& reservation_id,
+                                                          const std::string& target_location) {
+  if (!LooksLikeUuid(reservation_id)) return TransferStats{};
+  return pool_->Run(
+      "reading sync rounds' transfer rates",
+      [&](pqxx::connection& conn) -> absl::StatusOr<TransferStats> {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result r = txn.exec_params(
+            "WITH recent AS (SELECT * FROM sync_runs WHERE reservation_id = $1::uuid AND result "
+            "= 'ok' ORDER BY started_at DESC LIMIT 50) SELECT COALESCE(sum(s.bytes_total) "
+            "FILTER (WHERE s.mode = 'checksum' AND t.location = $2), 0)::float8, "
+            "COALESCE(sum(s.duration_seconds) FILTER (WHERE s.mode = 'checksum' AND t.location = "
+            "$2), 0)::float8, COALESCE(sum(s.dirty_bytes), 0)::float8, "
+            "COALESCE(sum(s.duration_seconds), 0)::float8, count(*) FROM recent s JOIN instances "
+            "t ON t.id = s.target_instance",
+            reservation_id, target_location);
+        TransferStats out;
+        const double scanned = r[0][0].as<double>();
+        const double scan_seconds = r[0][1].as<double>();
+        const double dirty = r[0][2].as<double>();
+        const double seconds = r[0][3].as<double>();
+        if (scan_seconds > 0) out.bandwidth_bytes_per_second = scanned / scan_seconds;
+        if (seconds > 0) out.dirty_bytes_per_second = dirty / seconds;
+        out.rounds = r[0][4].as<int>();
+        return out;
+      });
 }
 
 }  // namespace shadowplane::store

@@ -51,6 +51,16 @@ struct ShadowPair {
   std::string shadow_location;
 };
 
+// What a reservation's recent sync rounds say about moving it (planner/cutover_timing.h).
+struct TransferStats {
+  // Checksum rounds into an instance at the given location: bytes scanned per second of round
+  // (0: none recorded).
+  double bandwidth_bytes_per_second = 0;
+  // All ok rounds: bytes changed at the source while a round ran, per second of round.
+  double dirty_bytes_per_second = 0;
+  int rounds = 0;
+};
+
 class SyncRunRepository {
  public:
   explicit SyncRunRepository(ConnectionPool* pool) : pool_(pool) {}
@@ -62,6 +72,9 @@ class SyncRunRepository {
   // The newest rounds of a reservation first; at most `limit`.
   absl::StatusOr<std::vector<SyncRunRecord>> List(const std::string& reservation_id, int limit);
   absl::StatusOr<std::vector<ShadowPair>> ActivePairs();
+  // From the reservation's last 50 ok rounds.
+  absl::StatusOr<TransferStats> Transfer(const std::string& reservation_id,
+                                         const std::string& target_location);
 
  private:
   ConnectionPool* const pool_;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -311,36 +312,46 @@ TEST_F(FileServerTest, AWriteStuckBeingAppliedKeepsTheConfigFromBeingReportedApp
   stuck.join();
 }
 
-// Writes held by a freeze wait without a worker: with one worker, reads are answered meanwhile.
-TEST_F(FileServerTest, HeldWritesLeaveTheWorkersToOtherRequests) {
+// Requests held by a freeze wait without a worker: with one worker, 3 writes and 5 reads wait at
+// once (reads wait too: see AnOldPrimaryHoldsThenForwardsReads...), the agent's status endpoint is
+// answered meanwhile, and all of them are served once the freeze lifts.
+TEST_F(FileServerTest, HeldRequestsLeaveTheWorkersFree) {
   InstanceConfig frozen = config_;
   frozen.capacity.millicores = 250;  // one worker
   frozen.hold_writes = true;
   frozen.write_hold_ms = 20000;
   frozen.generation = 2;
   ASSERT_TRUE(server_->Reconfigure(frozen).ok());
-  std::vector<std::thread> writers;
+  std::vector<std::thread> clients;
   std::atomic<int> created{0};
+  std::atomic<int> read{0};
   for (int i = 0; i < 3; ++i) {
-    writers.emplace_back([&, i] {
+    clients.emplace_back([&, i] {
       httplib::Client client("127.0.0.1", config_.port);
       auto res = client.Put(absl::StrCat("/held-", i, ".txt"), "x", "text/plain");
       if (res && res->status == 201) ++created;
     });
   }
-  WaitFor([&] { return server_->connection_counters().requests_held == 3; });
   for (int i = 0; i < 5; ++i) {
-    auto res = client_->Get("/a.txt");
-    ASSERT_TRUE(res);
-    EXPECT_EQ(res->body, "alpha");
+    clients.emplace_back([&] {
+      httplib::Client client("127.0.0.1", config_.port);
+      auto res = client.Get("/a.txt");
+      if (res && res->status == 200 && res->body == "alpha") ++read;
+    });
   }
+  WaitFor([&] { return server_->connection_counters().requests_held == 8; });
+  auto status = client_->Get("/_shadowplane/status");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->status, 200);
   EXPECT_EQ(created.load(), 0);
+  EXPECT_EQ(read.load(), 0);
   InstanceConfig open = frozen;
   open.hold_writes = false;
   open.generation = 3;
   ASSERT_TRUE(server_->Reconfigure(open).ok());
-  for (auto& t : writers) t.join();
+  for (auto& t : clients) t.join();
   EXPECT_EQ(created.load(), 3);
+  EXPECT_EQ(read.load(), 5);
 }
 
 // A freeze that outlasts write_hold_ms answers the held write 503 with Retry-After, and applies
@@ -402,6 +413,129 @@ TEST_F(FileServerTest, AReadOnlyInstanceForwardsWritesToTheNewPrimary) {
   EXPECT_TRUE(SpoolIsEmpty());
   std::error_code ec;
   fs::remove_all(other_dir, ec);
+}
+
+// Around a switch an old primary neither loses nor serves stale data: during the freeze reads wait
+// with the writes, and once it forwards, GETs go to the new primary as well (a HEAD is answered
+// here). What it did to each client is recorded and served by /_shadowplane/disruptions.
+TEST_F(FileServerTest, AnOldPrimaryHoldsThenForwardsReadsAndRecordsWhatItDidToEachClient) {
+  const std::string other_dir = testing::MakeTempDir("sp-fileserver-b");
+  fs::create_directories(other_dir + "/data");
+  std::ofstream(other_dir + "/data/a.txt") << "beta";  // the new primary's newer write
+  InstanceConfig b = config_;
+  b.instance_id = "i-2";
+  std::unique_ptr<FileServer> target;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    b.port = testing::FreePort();
+    target = std::make_unique<FileServer>(other_dir + "/data", b);
+    if (target->Bind().ok()) break;
+  }
+  std::thread serve([&] { target->Serve(); });
+  const absl::Time began = absl::Now();
+
+  InstanceConfig frozen = config_;
+  frozen.hold_writes = true;
+  frozen.write_hold_ms = 10000;
+  frozen.generation = 2;
+  ASSERT_TRUE(server_->Reconfigure(frozen).ok());
+  std::optional<httplib::Response> read, write;
+  std::thread reader([&] {
+    httplib::Client c("127.0.0.1", config_.port);
+    if (auto res = c.Get("/a.txt", {{"X-Shadowplane-Client", "c1"}})) read = *res;
+  });
+  std::thread writer([&] {
+    httplib::Client c("127.0.0.1", config_.port);
+    if (auto res = c.Put("/new.txt", {{"X-Shadowplane-Client", "c2"}}, "n", "text/plain")) {
+      write = *res;
+    }
+  });
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(server_->connection_counters().requests_held, 2) << "the read waits too";
+  InstanceConfig forwarding = config_;
+  forwarding.read_only = true;
+  forwarding.forward_writes_to = absl::StrCat("127.0.0.1:", b.port);
+  forwarding.generation = 3;
+  ASSERT_TRUE(server_->Reconfigure(forwarding).ok());
+  reader.join();
+  writer.join();
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->status, 200);
+  EXPECT_EQ(read->body, "beta") << "never the old copy";
+  EXPECT_EQ(read->get_header_value("X-Shadowplane-Served-By"), "i-2");
+  EXPECT_FALSE(read->get_header_value("X-Shadowplane-Held-Ms").empty());
+  ASSERT_TRUE(write.has_value());
+  EXPECT_EQ(write->status, 201);
+  EXPECT_TRUE(fs::exists(other_dir + "/data/new.txt"));
+
+  // A HEAD is answered here: counted as a read that may be stale.
+  EXPECT_EQ(client_->Head("/a.txt", {{"X-Shadowplane-Client", "c3"}})->status, 200);
+  // A kept-alive client is closed after its forwarded answer; behind a proxy only the proxy is.
+  RawConnection direct(config_.port);
+  const std::string answer = direct.Request("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(absl::StrContains(answer, "beta")) << answer;
+  EXPECT_TRUE(direct.ClosedByPeer());
+  RawConnection proxied(config_.port);
+  proxied.Request(
+      "GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Shadowplane-Client: c4\r\n"
+      "X-Forwarded-For: 10.0.0.4\r\n\r\n");
+
+  auto report =
+      client_->Get(absl::StrCat("/_shadowplane/disruptions?since_us=", absl::ToUnixMicros(began)));
+  ASSERT_TRUE(report);
+  ASSERT_EQ(report->status, 200);
+  const std::string& json = report->body;
+  EXPECT_TRUE(absl::StrContains(json, "\"truncated\":false")) << json;
+  EXPECT_TRUE(absl::StrContains(
+      json, "\"id:c1\":{\"held\":1,\"failed\":0,\"forwarded\":1,\"closed\":0,\"stale_read\":0}"))
+      << json;
+  EXPECT_TRUE(absl::StrContains(
+      json, "\"id:c2\":{\"held\":1,\"failed\":0,\"forwarded\":1,\"closed\":0,\"stale_read\":0}"))
+      << json;
+  EXPECT_TRUE(absl::StrContains(
+      json, "\"id:c3\":{\"held\":0,\"failed\":0,\"forwarded\":0,\"closed\":0,\"stale_read\":1}"))
+      << json;
+  EXPECT_TRUE(absl::StrContains(
+      json, "\"id:c4\":{\"held\":0,\"failed\":0,\"forwarded\":1,\"closed\":0,\"stale_read\":0}"))
+      << json;
+  EXPECT_TRUE(absl::StrContains(
+      json, "\"ip:127.0.0.1\":{\"held\":0,\"failed\":0,\"forwarded\":1,\"closed\":1,"))
+      << json;
+  // Nothing before the window.
+  auto none = client_->Get(absl::StrCat("/_shadowplane/disruptions?since_us=",
+                                        absl::ToUnixMicros(absl::Now() + absl::Hours(1))));
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->body, "{\"truncated\":false,\"clients\":{}}\n");
+  // Bad queries: 400 saying what is wanted.
+  EXPECT_EQ(client_->Get("/_shadowplane/disruptions")->status, 400);
+  EXPECT_EQ(client_->Get("/_shadowplane/disruptions?since_us=-5")->status, 400);
+  EXPECT_EQ(client_->Get("/_shadowplane/disruptions?since_us=abc")->status, 400);
+
+  target->Stop();
+  serve.join();
+  target.reset();
+  std::error_code ec;
+  fs::remove_all(other_dir, ec);
+}
+
+// A read held past the hold fails like a write: 503 with Retry-After, recorded as failed.
+TEST_F(FileServerTest, AReadHeldPastTheHoldFailsAndIsRecorded) {
+  const absl::Time began = absl::Now();
+  InstanceConfig frozen = config_;
+  frozen.hold_writes = true;
+  frozen.write_hold_ms = 100;
+  frozen.generation = 2;
+  ASSERT_TRUE(server_->Reconfigure(frozen).ok());
+  auto res = client_->Get("/a.txt", {{"X-Shadowplane-Client", "c9"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(res->get_header_value("Retry-After"), "1");
+  auto report =
+      client_->Get(absl::StrCat("/_shadowplane/disruptions?since_us=", absl::ToUnixMicros(began)));
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(absl::StrContains(
+      report->body,
+      "\"id:c9\":{\"held\":0,\"failed\":1,\"forwarded\":0,\"closed\":0,\"stale_read\":0}"))
+      << report->body;
 }
 
 // An idle connection costs no worker: 200 of them open (one worker), and another client's

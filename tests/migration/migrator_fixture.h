@@ -42,6 +42,9 @@ class MigratorTest : public testing::MigratedDatabaseTest {
     telemetry_ = std::make_unique<store::TelemetryRepository>(pool_.get());
     cutovers_ = std::make_unique<store::CutoverRepository>(pool_.get());
     switches_ = std::make_unique<store::TrafficSwitchRepository>(pool_.get());
+    disruption_records_ = std::make_unique<store::DisruptionRepository>(pool_.get());
+    disruptions_ = std::make_unique<DisruptionCounter>(disruption_records_.get(), &compute_,
+                                                       absl::Minutes(15), nullptr);
     switcher_ =
         std::make_unique<traffic::TrafficSwitcher>(&traffic_, switches_.get(), &clock_, nullptr);
     freeze_model_ = std::make_unique<FreezeModelKeeper>(cutovers_.get(), &clock_);
@@ -49,9 +52,9 @@ class MigratorTest : public testing::MigratedDatabaseTest {
     placements_ = std::make_unique<reservation::ReservationManager>(
         reservations_.get(), locations_.get(), &compute_, &fencing_->writes, &clock_,
         reservation::ReservationOptions(), nullptr, &traffic_);
-    manager_ =
-        std::make_unique<MigrationManager>(migrations_.get(), reservations_.get(), locations_.get(),
-                                           &fencing_->leases, &clock_, nullptr);
+    manager_ = std::make_unique<MigrationManager>(migrations_.get(), reservations_.get(),
+                                                  locations_.get(), &fencing_->leases,
+                                                  disruption_records_.get(), &clock_, nullptr);
     options_.max_precopy_rounds = 5;
     options_.observe_window = absl::Hours(1);
     Build();
@@ -71,10 +74,10 @@ class MigratorTest : public testing::MigratedDatabaseTest {
   virtual void BeforeReserve() {}
 
   void Build() {
-    migrator_ = std::make_unique<Migrator>(migrations_.get(), reservations_.get(), locations_.get(),
-                                           forecasts_.get(), telemetry_.get(), &compute_,
-                                           &fencing_->writes, &sync_, &traffic_, switcher_.get(),
-                                           freeze_model_.get(), &clock_, options_, nullptr);
+    migrator_ = std::make_unique<Migrator>(
+        migrations_.get(), reservations_.get(), locations_.get(), forecasts_.get(),
+        telemetry_.get(), &compute_, &fencing_->writes, &sync_, &traffic_, switcher_.get(),
+        freeze_model_.get(), disruptions_.get(), &clock_, options_, nullptr);
   }
 
   absl::StatusOr<store::MigrationRecord> MigrateTo(const std::string& location) {
@@ -138,6 +141,8 @@ class MigratorTest : public testing::MigratedDatabaseTest {
   std::unique_ptr<store::ForecastRepository> forecasts_;
   std::unique_ptr<store::TelemetryRepository> telemetry_;
   std::unique_ptr<store::CutoverRepository> cutovers_;
+  std::unique_ptr<store::DisruptionRepository> disruption_records_;
+  std::unique_ptr<DisruptionCounter> disruptions_;
   std::unique_ptr<store::TrafficSwitchRepository> switches_;
   std::unique_ptr<traffic::TrafficSwitcher> switcher_;
   std::unique_ptr<FreezeModelKeeper> freeze_model_;

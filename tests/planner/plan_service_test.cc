@@ -100,7 +100,7 @@ TEST_F(PlanServiceTest, EgressIsPricedFromTheBytesEachRegionWasServed) {
 TEST_F(PlanServiceTest, AReservationsOwnLongDwellLooksFurtherBackThanTheDefaults) {
   // A move three days ago; the defaults (dwell 2 h) would read two days of history and miss it.
   migration::MigrationManager manager(migrations_.get(), reservations_.get(), locations_.get(),
-                                      &fencing_->leases, &clock_, nullptr);
+                                      &fencing_->leases, nullptr, &clock_, nullptr);
   const absl::Time now = clock_.Now();
   clock_.Advance(-absl::Hours(72));
   migration::MigrateSpec spec;
@@ -242,7 +242,7 @@ TEST_F(PlanServiceTest, NoStoredForecastOrAStaleOneKeepsTheResourceAndSaysWhy) {
 TEST_F(PlanServiceTest, ARunningMigrationBlocksAndEveryActiveReservationIsPlannedByPage) {
   StoreForecast(reservation_.resource_id, 100, 20000);
   migration::MigrationManager manager(migrations_.get(), reservations_.get(), locations_.get(),
-                                      &fencing_->leases, &clock_, nullptr);
+                                      &fencing_->leases, nullptr, &clock_, nullptr);
   migration::MigrateSpec spec;
   spec.request_id = "move-1";
   spec.reservation_id = reservation_.id;

@@ -63,6 +63,10 @@ class PlanServiceTest : public testing::MigratedDatabaseTest {
     events_ = std::make_unique<store::EventRepository>(pool_.get());
     sources.forecasts = forecasts_.get();
     sources.events = events_.get();
+    affinity_ = std::make_unique<store::DisruptionRepository>(pool_.get());
+    sources.affinity = affinity_.get();
+    sync_runs_ = std::make_unique<store::SyncRunRepository>(pool_.get());
+    sources.sync_runs = sync_runs_.get();
     sources.rtt = &rtt_;
     sources.expected_freeze_seconds = []() -> absl::StatusOr<double> { return 0.1; };
     sources.clock = &clock_;
@@ -95,17 +99,36 @@ class PlanServiceTest : public testing::MigratedDatabaseTest {
   void StoreForecast(const std::string& resource_id, double eu, double us,
                      absl::Duration age = absl::ZeroDuration(), bool sums = true,
                      std::function<void(std::vector<store::PathSumsRecord>&)> sums_of = nullptr) {
+    StoreProfile(
+        resource_id, [eu](absl::Time) { return eu; }, [us](absl::Time) { return us; }, age, sums,
+        std::move(sums_of));
+  }
+
+  // The same with requests an hour that change with the hour (its start, in domain time).
+  using Profile = std::function<double(absl::Time hour)>;
+  void StoreProfile(const std::string& resource_id, const Profile& eu, const Profile& us,
+                    absl::Duration age = absl::ZeroDuration(), bool sums = true,
+                    std::function<void(std::vector<store::PathSumsRecord>&)> sums_of = nullptr) {
     const absl::Time computed = clock_.Now() - age;
     const absl::Time first = absl::FromUnixSeconds(absl::ToUnixSeconds(computed) / 3600 * 3600);
+    auto values = [&](const Profile& f) {
+      std::vector<double> v;
+      for (int h = 0; h < kHours; ++h) v.push_back(f(first + absl::Hours(h)));
+      return v;
+    };
+    const std::vector<double> eu_values = values(eu);
+    const std::vector<double> us_values = values(us);
+    std::vector<double> total_values;
+    for (int h = 0; h < kHours; ++h) total_values.push_back(eu_values[h] + us_values[h]);
     std::vector<store::ForecastRecord> records;
-    for (const auto& [region, rate] :
-         std::vector<std::pair<std::string, double>>{{"eu", eu}, {"us", us}, {"total", eu + us}}) {
+    for (const auto& [region, v] : std::vector<std::pair<std::string, std::vector<double>>>{
+             {"eu", eu_values}, {"us", us_values}, {"total", total_values}}) {
       store::ForecastRecord r;
       r.resource_id = resource_id;
       r.origin_region = region;
       r.model = "seasonal_naive";
       r.first_hour = first;
-      r.values.assign(kHours, rate);
+      r.values = v;
       r.computed_at = computed;
       records.push_back(r);
     }
@@ -117,11 +140,11 @@ class PlanServiceTest : public testing::MigratedDatabaseTest {
     paths.paths = kPaths;
     paths.horizon = kHours;
     paths.regions = {"eu", "us"};
-    for (double rate : {eu, us}) {
+    for (const std::vector<double>* rates : {&eu_values, &us_values}) {
       std::vector<float> v;
       for (int p = 0; p < kPaths; ++p) {
         const double scale = 0.9 + 0.2 * p / (kPaths - 1);
-        for (int h = 0; h < kHours; ++h) v.push_back(static_cast<float>(rate * scale));
+        for (int h = 0; h < kHours; ++h) v.push_back(static_cast<float>((*rates)[h] * scale));
       }
       paths.values.push_back(v);
     }
@@ -157,6 +180,8 @@ class PlanServiceTest : public testing::MigratedDatabaseTest {
   FakeClock clock_{absl::FromUnixSeconds(1796558400)};
   testing::FakeComputeProvider compute_;
   geo::RttModel rtt_;
+  std::unique_ptr<store::DisruptionRepository> affinity_;
+  std::unique_ptr<store::SyncRunRepository> sync_runs_;
   std::unique_ptr<store::ReservationRepository> reservations_;
   std::unique_ptr<store::LocationRepository> locations_;
   std::unique_ptr<store::MigrationRepository> migrations_;

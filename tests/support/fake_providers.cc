@@ -153,6 +153,24 @@ absl::StatusOr<std::vector<InstanceInfo>> FakeComputeProvider::ListInstances(
   return out;
 }
 
+absl::StatusOr<providers::InstanceDisruptions> FakeComputeProvider::Disruptions(
+    const std::string& location, const std::string& instance_id, absl::Time since) {
+  (void)since;
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = Check(location); !s.ok()) return s;
+  if (absl::StatusOr<InstanceInfo*> found = Find(location, instance_id); !found.ok()) {
+    return found.status();
+  }
+  const auto it = disruptions_.find(instance_id);
+  return it == disruptions_.end() ? providers::InstanceDisruptions{} : it->second;
+}
+
+void FakeComputeProvider::SetDisruptions(const std::string& instance_id,
+                                         providers::InstanceDisruptions report) {
+  absl::MutexLock lock(&mu_);
+  disruptions_[instance_id] = std::move(report);
+}
+
 void FakeComputeProvider::FailAt(const std::string& location, absl::Status status) {
   absl::MutexLock lock(&mu_);
   if (status.ok()) {

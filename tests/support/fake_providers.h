@@ -39,7 +39,13 @@ class FakeComputeProvider : public providers::ComputeProvider {
                                                            const std::string& instance_id) override;
   absl::StatusOr<std::vector<providers::InstanceInfo>> ListInstances(
       const std::string& location) override;
+  // What SetDisruptions() gave for the instance (none: an empty report), whatever `since` is.
+  absl::StatusOr<providers::InstanceDisruptions> Disruptions(const std::string& location,
+                                                             const std::string& instance_id,
+                                                             absl::Time since) override;
 
+  // What a migration will read of `instance_id`'s clients.
+  void SetDisruptions(const std::string& instance_id, providers::InstanceDisruptions report);
   // Every call for `location` fails with `status` until cleared with OK.
   void FailAt(const std::string& location, absl::Status status);
   // Runs before each DescribeInstance answers, with the instance's id (e.g. to let a migration
@@ -60,6 +66,7 @@ class FakeComputeProvider : public providers::ComputeProvider {
   int next_address_ ABSL_GUARDED_BY(mu_) = 1;
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::function<void(const std::string&)> on_describe_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, providers::InstanceDisruptions> disruptions_ ABSL_GUARDED_BY(mu_);
 };
 
 class FakeTrafficProvider : public providers::TrafficProvider {

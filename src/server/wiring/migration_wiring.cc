@@ -26,6 +26,8 @@ MigrationWiring::MigrationWiring(const ServerOptions& options, StorageWiring* st
   migration::MigratorOptions migrator;
   migrator.cutover_dirty_bytes = settings.cutover_dirty_bytes;
   migrator.max_precopy_rounds = settings.max_precopy_rounds;
+  migrator.precopy_hold_interval = settings.precopy_hold_interval;
+  migrator.time_scale = options.process.time_scale;
   migrator.freeze_hold = settings.freeze_hold;
   migrator.observe_window = settings.observe_window;
   migrator.planned_observe_window = options.planning.planner_observe_window > absl::ZeroDuration()
@@ -36,11 +38,14 @@ MigrationWiring::MigrationWiring(const ServerOptions& options, StorageWiring* st
   migrator.max_active_per_location = settings.max_migrations_per_location;
   migrator.min_shadow_distance_km = options.placement.shadow_min_distance_km;
   migrator.rtt = PlacementRtt(options.placement, context);
+  disruptions_ = std::make_unique<migration::DisruptionCounter>(
+      storage->disruptions(), compute->compute(), options.planning.affinity_session,
+      context.registry);
   migrator_ = std::make_unique<migration::Migrator>(
       storage->migrations(), storage->reservations(), storage->locations(), storage->forecasts(),
       storage->telemetry(), compute->compute(), reservations->writes(), reservations->syncer(),
-      compute->traffic(), compute->switcher(), freeze_model_.get(), context.clock, migrator,
-      context.registry);
+      compute->traffic(), compute->switcher(), freeze_model_.get(), disruptions_.get(),
+      context.clock, migrator, context.registry);
   migration::MigrationDriverOptions driver;
   driver.owner = replica;
   driver.tick = settings.migration_tick;
@@ -52,7 +57,7 @@ MigrationWiring::MigrationWiring(const ServerOptions& options, StorageWiring* st
   migration::MigrationDriver* d = driver_.get();
   manager_ = std::make_unique<migration::MigrationManager>(
       storage->migrations(), storage->reservations(), storage->locations(), storage->write_leases(),
-      context.clock, [d] { d->Wake(); });
+      storage->disruptions(), context.clock, [d] { d->Wake(); });
   migration::PrimaryLossOptions loss;
   loss.loss_timeout = options.compute.primary_loss_timeout;
   loss.auto_failover = options.compute.auto_failover;

@@ -43,6 +43,7 @@ class MigrationWiring {
  private:
   // In dependency order: destruction is the teardown (the loop, declared last, goes first).
   std::unique_ptr<migration::FreezeModelKeeper> freeze_model_;
+  std::unique_ptr<migration::DisruptionCounter> disruptions_;
   std::unique_ptr<migration::Migrator> migrator_;
   std::unique_ptr<migration::MigrationDriver> driver_;
   std::unique_ptr<migration::MigrationManager> manager_;

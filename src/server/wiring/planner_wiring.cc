@@ -33,6 +33,12 @@ PlannerWiring::PlannerWiring(const ServerOptions& options, StorageWiring* storag
   plan.sample_paths = options.forecast.sample_paths;
   plan.forecast_horizon_hours = options.forecast.max_horizon_hours;
   plan.max_planned_moves_per_hour = options.planning.max_planned_moves_per_hour;
+  plan.timing.affinity_session = options.planning.affinity_session;
+  plan.timing.plan_interval = options.planning.plan_interval;
+  plan.timing.precopy.default_bandwidth = options.planning.default_sync_bandwidth_mib * (1 << 20);
+  plan.timing.precopy.safety = options.planning.precopy_safety;
+  plan.timing.precopy.max_rounds = options.migration.max_precopy_rounds;
+  plan.timing.precopy.time_scale = options.process.time_scale;
   planner::PlanService::Sources sources;
   sources.reservations = storage->reservations();
   sources.locations = storage->locations();
@@ -41,6 +47,8 @@ PlannerWiring::PlannerWiring(const ServerOptions& options, StorageWiring* storag
   sources.telemetry = storage->telemetry();
   sources.forecasts = storage->forecasts();
   sources.events = storage->events();
+  sources.affinity = storage->disruptions();
+  sources.sync_runs = storage->sync_runs();
   sources.predictor = forecasting->predictor();
   sources.rtt = &rtt_;
   sources.clock = context.clock;
@@ -65,6 +73,7 @@ PlannerWiring::PlannerWiring(const ServerOptions& options, StorageWiring* storag
     spec.decision_id = order.decision_id;
     spec.predicted_saving = order.predicted_saving;
     spec.predicted_confidence = order.confidence;
+    spec.cutover_after = order.cutover_after;
     ASSIGN_OR_RETURN(const store::MigrationRecord m, manager->Migrate(spec));
     return m.id;
   };

@@ -17,6 +17,7 @@
 #include "store/connection_pool.h"
 #include "store/cutover_repository.h"
 #include "store/decision_repository.h"
+#include "store/disruption_repository.h"
 #include "store/embedded_postgres.h"
 #include "store/event_repository.h"
 #include "store/forecast_repository.h"
@@ -68,6 +69,7 @@ class StorageWiring {
   store::DecisionRepository* decisions() { return decisions_.get(); }
   store::PriceRepository* prices() { return prices_.get(); }
   store::SpotRepository* spot() { return spot_.get(); }
+  store::DisruptionRepository* disruptions() { return disruptions_.get(); }
 
  private:
   StorageWiring() = default;
@@ -91,6 +93,7 @@ class StorageWiring {
   std::unique_ptr<store::DecisionRepository> decisions_;
   std::unique_ptr<store::PriceRepository> prices_;
   std::unique_ptr<store::SpotRepository> spot_;
+  std::unique_ptr<store::DisruptionRepository> disruptions_;
   std::unique_ptr<DatabaseSupervisor> supervisor_;
 };
 

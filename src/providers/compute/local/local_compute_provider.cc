@@ -266,6 +266,24 @@ absl::StatusOr<InstanceInfo> LocalComputeProvider::DescribeInstance(
   return FromProto(location, response);
 }
 
+absl::StatusOr<InstanceDisruptions> LocalComputeProvider::Disruptions(
+    const std::string& location, const std::string& instance_id, absl::Time since) {
+  pb::GetInstanceDisruptionsRequest request;
+  request.set_instance_id(instance_id);
+  request.set_since_unix_us(std::max<int64_t>(0, absl::ToUnixMicros(since)));
+  pb::InstanceDisruptions response;
+  RETURN_IF_ERROR(Call(location, "GetInstanceDisruptions", [&](auto& stub, auto* ctx) {
+    return stub.GetInstanceDisruptions(ctx, request, &response);
+  }));
+  InstanceDisruptions out;
+  out.truncated = response.truncated();
+  for (const pb::ClientDisruption& c : response.clients()) {
+    out.clients.push_back(
+        {c.client(), c.held(), c.failed(), c.forwarded(), c.closed(), c.stale_reads()});
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<InstanceInfo>> LocalComputeProvider::ListInstances(
     const std::string& location) {
   pb::ListInstancesResponse response;

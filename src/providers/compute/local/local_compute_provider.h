@@ -49,6 +49,9 @@ class LocalComputeProvider final : public ComputeProvider {
   absl::StatusOr<InstanceInfo> DescribeInstance(const std::string& location,
                                                 const std::string& instance_id) override;
   absl::StatusOr<std::vector<InstanceInfo>> ListInstances(const std::string& location) override;
+  absl::StatusOr<InstanceDisruptions> Disruptions(const std::string& location,
+                                                  const std::string& instance_id,
+                                                  absl::Time since) override;
 
  private:
   struct Agent {
