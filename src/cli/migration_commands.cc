@@ -132,6 +132,17 @@ class MigrationCommands : public CommandContext {
     if (!m.progress().observation_note().empty()) {
       out_ << "\nobservation: " << m.progress().observation_note() << "\n";
     }
+    if (m.has_cutover_after()) out_ << "cut over after " << TimeText(m.cutover_after()) << "\n";
+    if (m.has_disruptions()) {
+      const pb::MigrationDisruptions& d = m.disruptions();
+      out_ << absl::StrFormat(
+          "clients: affine clients %d, %d of them disrupted (%d other clients): %d held, %d "
+          "forwarded, %d failed, %d connections closed, %d stale reads%s\n",
+          d.affine_clients(), d.disrupted_affine_clients(), d.disrupted_other_clients(),
+          d.held_requests(), d.forwarded_requests(), d.failed_requests(), d.closed_connections(),
+          d.stale_reads(), d.truncated() ? " (at least: an instance lost records)" : "");
+      if (!d.error().empty()) out_ << "  not asked: " << d.error() << "\n";
+    }
     return kExitOk;
   }
 

@@ -84,6 +84,12 @@ class PlannerCommands : public CommandContext {
     out_ << "decision " << d.id() << " at " << TimeText(d.decided_at()) << " (confirmed "
          << TimeText(d.confirmed_at()) << ")\n";
     if (!d.migration_id().empty()) out_ << "migration " << d.migration_id() << "\n";
+    if (d.has_start_at()) {
+      out_ << "scheduled: start " << TimeText(d.start_at()) << ", cut over "
+           << TimeText(d.cutover_at()) << "\n";
+    }
+    if (d.has_ended_at())
+      out_ << "ended " << TimeText(d.ended_at()) << ": " << d.end_note() << "\n";
     if (d.has_explanation()) {
       Print(d.explanation());
     } else {
@@ -213,6 +219,25 @@ class PlannerCommands : public CommandContext {
     }
     if (!blocking.empty())
       out_ << "  blocking: " << absl::StrJoin(blocking, "\n            ") << "\n";
+    const pb::ClientAffinity& a = plan.affinity();
+    if (a.affine_clients() > 0) {
+      out_ << absl::StrFormat(
+          "  affinity: %d clients seen within %d min; %.1f sessions expected at the cutover, "
+          "$%.4f at $%.4f each\n",
+          a.affine_clients(), a.session().seconds() / 60, a.expected_sessions_at_cutover(),
+          a.cost(), a.price_per_disrupted_session());
+    }
+    if (plan.has_timing()) {
+      const pb::CutoverTiming& t = plan.timing();
+      out_ << "  timing: start " << TimeText(t.start_at()) << ", cut over "
+           << TimeText(t.cutover_at())
+           << (t.has_shift_at() ? absl::StrCat(", shift ", TimeText(t.shift_at())) : "")
+           << absl::StrFormat("; pre-copy %.0f s at %.1f MiB/s (%s)",
+                              static_cast<double>(t.precopy_estimate().seconds()),
+                              t.bandwidth_bytes_per_second() / (1 << 20), t.bandwidth_source())
+           << (t.late() ? absl::StrCat("; late by ", t.late_by().seconds(), " s") : "") << "\n    "
+           << t.why() << "\n";
+    }
     out_ << "\n";
   }
 };
