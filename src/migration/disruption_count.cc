@@ -156,4 +156,9 @@ absl::Status DisruptionCounter::Measure(const store::MigrationRecord& m,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<store::DisruptionRecord>> DisruptionCounter::Counted(
+    const std::string& migration_id) {
+  return repository_->Get(migration_id);
+}
+
 }  // namespace shadowplane::migration

@@ -17,6 +17,7 @@
 #ifndef SHADOWPLANE_MIGRATION_DISRUPTION_COUNT_H_
 #define SHADOWPLANE_MIGRATION_DISRUPTION_COUNT_H_
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -59,6 +60,8 @@ class DisruptionCounter {
   // database.
   absl::Status Measure(const store::MigrationRecord& m,
                        const std::vector<store::InstanceRecord>& instances, absl::Time now);
+  // What was counted for `migration_id` (nullopt: nothing yet).
+  absl::StatusOr<std::optional<store::DisruptionRecord>> Counted(const std::string& migration_id);
 
  private:
   store::DisruptionRepository* const repository_;

@@ -75,6 +75,11 @@ absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
     for (const store::MigrationRoundRecord& round : rounds)
       move.bytes_transferred += round.bytes_wire;
     move.freeze_seconds = m.progress.freeze_seconds.value_or(0);
+    if (disruptions_ != nullptr) {
+      ASSIGN_OR_RETURN(const std::optional<store::DisruptionRecord> counted,
+                       disruptions_->Counted(m.id));
+      if (counted.has_value()) move.disrupted_sessions = counted->disrupted_affine_clients;
+    }
     absl::StatusOr<planner::RealizedSaving> saving = planner::RealizedSavingOf(
         old_at->second, new_at->second, move, facts.regions, options_.rtt, options_.prices);
     if (saving.ok()) {
@@ -86,6 +91,9 @@ absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
           saving->saving, absl::FormatDuration(move.window), saving->new_terms.expected_total(),
           new_at->first, saving->old_terms.expected_total(), old_at->first, saving->move_cost,
           saving->new_terms.latency_ms, saving->old_terms.latency_ms);
+      if (move.disrupted_sessions > 0) {
+        absl::StrAppend(&note, "; ", move.disrupted_sessions, " affine sessions disrupted");
+      }
       if (!m.decision_id.empty() && m.predicted_saving.has_value()) {
         absl::StrAppend(&note, absl::StrFormat("; predicted $%.4f", *m.predicted_saving));
       }

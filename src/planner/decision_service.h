@@ -26,7 +26,7 @@ struct DecisionServiceOptions {
 
 struct DecisionQuery {
   std::string resource_id;  // empty: any
-  std::string outcome;      // empty: any; else stay, move, recommend, blocked or fallback
+  std::string outcome;  // empty: any; else stay, move, recommend, blocked, scheduled or fallback
   std::optional<absl::Time> from;
   std::optional<absl::Time> to;
   int page_size = 50;  // 0: 50

@@ -28,6 +28,7 @@ absl::StatusOr<RealizedSaving> RealizedSavingOf(const LocationFacts& old_locatio
   MoveFacts facts;
   facts.data_bytes = move.bytes_transferred;
   facts.expected_freeze_seconds = move.freeze_seconds;
+  facts.affine_sessions = static_cast<double>(move.disrupted_sessions);
   out.move_cost = MoveCost(old_location, facts, demand, prices);
   out.saving = out.old_terms.expected_total() - out.new_terms.expected_total() - out.move_cost;
   return out;

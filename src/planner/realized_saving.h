@@ -1,8 +1,9 @@
 // Did a move pay? The planner's objective (planner/plan_objective.h) evaluated on what happened
 // instead of what was forecast: the old and the new location's cost over the observed window for
 // the realised demand, less the move's realised cost (the bytes the move sent at the source's
-// bandwidth price, and the write freeze as it was × the requests an hour around it × the price of
-// a delayed request). A move paid off when this saving is positive.
+// bandwidth price, the write freeze as it was × the requests an hour around it × the price of
+// a delayed request, and the affine clients it disrupted × the price of a disrupted session). A
+// move paid off when this saving is positive.
 #ifndef SHADOWPLANE_PLANNER_REALIZED_SAVING_H_
 #define SHADOWPLANE_PLANNER_REALIZED_SAVING_H_
 
@@ -30,6 +31,8 @@ struct RealizedMove {
   int64_t bytes_transferred = 0;  // every sync round of the move, on the wire
   double freeze_seconds = 0;
   double requests_per_hour_at_move = 0;
+  // Affine clients the move disrupted, as counted (migration/disruption_count.h).
+  int64_t disrupted_sessions = 0;
 };
 
 struct RealizedSaving {

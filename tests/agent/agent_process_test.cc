@@ -226,6 +226,7 @@ TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
   ASSERT_TRUE(provider_->GrantWrites("lab", "primary-1", grant).ok());
   shadowplane::providers::WriteRouting forward;
   forward.forward_writes_to = shadow->endpoint;
+  const absl::Time routed_at = absl::Now();
   auto routed = provider_->SetWriteRouting("lab", "primary-1", forward);
   ASSERT_TRUE(routed.ok()) << routed.status();
   EXPECT_EQ(routed->forward_writes_to, shadow->endpoint);
@@ -238,7 +239,13 @@ TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
   }
   EXPECT_EQ(forwarded_status, 201);
   EXPECT_EQ(Get(*shadow, "/fwd.txt"), "forwarded") << "the write landed on the new primary";
-  EXPECT_NE(Get(*primary, "/fwd.txt"), "forwarded") << "and not on the old one";
+  {
+    // Read through the old primary, it comes from the new one (reads are forwarded too).
+    auto read = Http(*primary)->Get("/fwd.txt");
+    ASSERT_TRUE(read);
+    EXPECT_EQ(read->body, "forwarded");
+    EXPECT_EQ(read->get_header_value("X-Shadowplane-Served-By"), "shadow-1");
+  }
   shadowplane::providers::WriteRouting freeze;
   freeze.hold_writes = true;
   freeze.hold = absl::Milliseconds(300);
@@ -254,6 +261,19 @@ TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
   }
   EXPECT_EQ(held_status, 503) << "held past hold_ms: refused, to be retried";
   EXPECT_GE(held_for, absl::Milliseconds(250));
+  // What the forwarding and the expired hold did to this client, as the instance recorded it and
+  // the agent relays it.
+  auto disruptions = provider_->Disruptions("lab", "primary-1", routed_at);
+  ASSERT_TRUE(disruptions.ok()) << disruptions.status();
+  bool found = false;
+  for (const auto& c : disruptions->clients) {
+    if (c.client != "ip:127.0.0.1") continue;
+    found = true;
+    EXPECT_GE(c.forwarded, 1);
+    EXPECT_GE(c.failed, 1);
+  }
+  EXPECT_TRUE(found);
+  EXPECT_FALSE(disruptions->truncated);
   shadowplane::providers::WriteRouting bad = freeze;
   bad.hold = absl::Seconds(70);
   EXPECT_EQ(provider_->SetWriteRouting("lab", "primary-1", bad).status().code(),
@@ -265,6 +285,9 @@ TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
   EXPECT_EQ(provider_->SetWriteRouting("lab", "nobody", forward).status().code(),
             absl::StatusCode::kNotFound);
   ASSERT_TRUE(provider_->SetWriteRouting("lab", "primary-1", {}).ok());
+  int old_status = 0;
+  Get(*primary, "/fwd.txt", &old_status);
+  EXPECT_EQ(old_status, 404) << "the forwarded write never landed on the old primary";
 
   // Deactivation stops it and frees its capacity; with delete_data its directory goes.
   auto stopped = provider_->DeactivateInstance("lab", "shadow-1", /*delete_data=*/true);
@@ -338,6 +361,8 @@ TEST_F(AgentProcessTest, BadRequestsGetClearErrorsAndLeaveNothingBehind) {
   EXPECT_TRUE(absl::StrContains(bad_id.status().message(), "instance_id")) << bad_id.status();
 
   EXPECT_EQ(provider_->DescribeInstance("lab", "ghost").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(provider_->Disruptions("lab", "ghost", absl::Now()).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(
       provider_->ScaleInstance("lab", "ghost", {100, 10, CapacityType::kOnDemand}).status().code(),

@@ -63,6 +63,19 @@ TEST_F(RealizedSavingTest, DemandThatWentWhereTheMoveExpectedPaysOff) {
   EXPECT_NEAR(s->saving, 38.499, 1e-9);
 }
 
+TEST_F(RealizedSavingTest, DisruptedAffineSessionsAreARealisedCostOfTheMove) {
+  move_.requests = {{"us", 1e6}, {"eu", 1e4}};
+  move_.bytes_per_request = {{"us", 1e5}};
+  move_.disrupted_sessions = 300;
+  prices_.disrupted_session_price = 0.01;
+  absl::StatusOr<RealizedSaving> s = RealizedSavingOf(
+      locations_.at("fra-1"), locations_.at("iad-1"), move_, regions_, rtt_, prices_);
+  ASSERT_TRUE(s.ok()) << s.status();
+  // As above, plus 300 sessions × $0.01.
+  EXPECT_NEAR(s->move_cost, 0.1 + 0.001 + 3.0, 1e-9);
+  EXPECT_NEAR(s->saving, 38.499 - 3.0, 1e-9);
+}
+
 TEST_F(RealizedSavingTest, DemandThatStayedWhereItWasDoesNotPayOff) {
   move_.requests = {{"eu", 1e6}, {"us", 1e4}};
   absl::StatusOr<RealizedSaving> s = RealizedSavingOf(
