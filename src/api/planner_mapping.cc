@@ -109,6 +109,7 @@ void ToProto(const planner::PlanDecision& d, pb::ResourcePlan* out) {
     timing->set_late(t.late);
     if (t.late) *timing->mutable_late_by() = ToProtoDuration(t.late_by);
     timing->set_why(t.why);
+    timing->set_hold(t.hold);
   }
 }
 

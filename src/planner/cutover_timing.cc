@@ -58,7 +58,8 @@ std::string Round(absl::Duration d) {
 
 }  // namespace
 
-CutoverTiming PlanCutover(absl::Time now, absl::Duration precopy, const HourlyOutlook& hours) {
+CutoverTiming PlanCutover(absl::Time now, absl::Duration precopy, const HourlyOutlook& hours,
+                          const std::vector<BlackoutWindow>& blackouts) {
   CutoverTiming out;
   const absl::Time earliest = now + std::max(precopy, absl::ZeroDuration());
   const size_t n =
@@ -103,23 +104,42 @@ CutoverTiming PlanCutover(absl::Time now, absl::Duration precopy, const HourlyOu
                            Round(out.late_by), " late");
     return out;
   }
-  // The trough in [earliest, shift): the earliest moment itself, or an hour's start after it.
-  absl::Time best = earliest;
-  double best_requests = n > 0 ? hours.requests[HourIndex(hours, earliest)] : 0;
+  // The trough in [earliest, shift): the earliest moment itself, an hour's start after it, or
+  // the end of a blackout window; never a moment inside a blackout window.
+  auto blacked_out = [&blackouts](absl::Time t) {
+    for (const BlackoutWindow& w : blackouts) {
+      if (t >= w.start && t < w.end) return true;
+    }
+    return false;
+  };
+  std::vector<absl::Time> candidates = {earliest};
   for (absl::Time t = absl::Ceil(earliest - hours.first_hour, absl::Hours(1)) + hours.first_hour;
        t < shift_at; t += absl::Hours(1)) {
-    if (t <= earliest) continue;
-    const double q = hours.requests[HourIndex(hours, t)];
-    if (q < best_requests) {
+    if (t > earliest) candidates.push_back(t);
+  }
+  for (const BlackoutWindow& w : blackouts) {
+    if (w.end > earliest && w.end < shift_at) candidates.push_back(w.end);
+  }
+  std::sort(candidates.begin(), candidates.end());
+  absl::Time best = earliest;
+  std::optional<double> best_requests;
+  for (absl::Time t : candidates) {
+    if (blacked_out(t)) continue;
+    const double q = n > 0 ? hours.requests[HourIndex(hours, t)] : 0;
+    if (!best_requests.has_value() || q < *best_requests) {
       best = t;
       best_requests = q;
     }
   }
+  if (!best_requests.has_value()) {
+    best_requests = n > 0 ? hours.requests[HourIndex(hours, earliest)] : 0;
+  }
   finish(best);
+  out.hold = best > earliest;
   out.why = absl::StrFormat(
       "pre-copy (estimated %s) ends before the shift at %s; cut over at %s, the forecast trough "
       "before it (%.0f requests in that hour)",
-      Round(precopy), Format(shift_at), Format(best), best_requests);
+      Round(precopy), Format(shift_at), Format(best), *best_requests);
   return out;
 }
 

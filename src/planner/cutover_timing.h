@@ -10,8 +10,12 @@
 //              cost plus that hour's requests at its unit costs, against the current location's).
 //   cutover    the forecast demand trough in [now + pre-copy, shift): the hour with the fewest
 //              forecast requests (the earliest of equals); its start, or now + pre-copy when that
-//              hour is the first.
+//              hour is the first. Times inside a blackout window are not chosen (a window's end
+//              is a candidate too); when every time is, pre-copy's end stands and the planner's
+//              blackout gate decides.
 //   start      cutover − pre-copy. Later than the next tick: the decision is "move at T".
+//   hold       only a cutover at a later hour's trough is waited for; one at pre-copy's end happens
+//              when pre-copy is actually done.
 //
 // A shift sooner than pre-copy can end: start at once, cut over when pre-copy ends, and say by how
 // much the shift is reached late. Pure: no clock, no database.
@@ -24,6 +28,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "planner/planner_settings.h"
 
 namespace shadowplane::planner {
 
@@ -65,6 +70,9 @@ struct CutoverTiming {
   std::optional<absl::Time> shift_at;  // unset: the target is cheaper from the current hour on
   bool late = false;
   absl::Duration late_by;
+  // The cutover waits for `cutover_at` (a trough after pre-copy's end); otherwise the move cuts
+  // over as soon as pre-copy is done, whatever the estimate said.
+  bool hold = false;
   double requests_at_cutover = 0;  // the cutover hour's forecast requests
   // The cutover hour's requests over the current hour's (1 when either is unknown or zero): how
   // the affine sessions at the cutover compare with those now.
@@ -72,7 +80,8 @@ struct CutoverTiming {
   std::string why;
 };
 
-CutoverTiming PlanCutover(absl::Time now, absl::Duration precopy, const HourlyOutlook& hours);
+CutoverTiming PlanCutover(absl::Time now, absl::Duration precopy, const HourlyOutlook& hours,
+                          const std::vector<BlackoutWindow>& blackouts = {});
 
 }  // namespace shadowplane::planner
 

@@ -129,7 +129,7 @@ absl::StatusOr<TimingExplanation> MoveTimer::Timing(const store::ReservationReco
   }
   out.dirty_bytes_per_second = precopy.dirty_bytes_per_second;
   out.precopy = EstimatePrecopy(precopy);
-  out.cutover = PlanCutover(now, out.precopy.domain, outlook);
+  out.cutover = PlanCutover(now, out.precopy.domain, outlook, subject.settings.blackouts);
   return out;
 }
 

@@ -425,7 +425,7 @@ bool PlannerLoop::Handle(const store::ReservationRecord& r, absl::StatusOr<PlanD
   order.reason = d.reason;
   order.predicted_saving = d.expected_saving;
   order.confidence = d.confidence;
-  if (d.timing.has_value() && d.timing->cutover.cutover_at > d.decided_at) {
+  if (d.timing.has_value() && d.timing->cutover.hold) {
     order.cutover_after = d.timing->cutover.cutover_at;
   }
   absl::StatusOr<std::string> migration = sources_.start_move(order);

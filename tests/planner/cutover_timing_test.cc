@@ -76,6 +76,7 @@ TEST(PlanCutoverTest, CutoverLandsAtTheTroughBeforeTheShift) {
   EXPECT_FALSE(t.late);
   EXPECT_DOUBLE_EQ(t.requests_at_cutover, 80);
   EXPECT_DOUBLE_EQ(t.demand_ratio_at_cutover, 80.0 / 500);
+  EXPECT_TRUE(t.hold) << "the migration waits for the trough";
   EXPECT_NE(t.why.find("trough"), std::string::npos) << t.why;
 }
 
@@ -97,6 +98,7 @@ TEST(PlanCutoverTest, TroughOutOfReachTakesTheBestReachableHour) {
   EXPECT_EQ(t.cutover_at, now + absl::Hours(7));
   EXPECT_EQ(t.start_at, now);
   EXPECT_DOUBLE_EQ(t.requests_at_cutover, 90);
+  EXPECT_FALSE(t.hold) << "cut over as soon as pre-copy is done";
 }
 
 TEST(PlanCutoverTest, ShiftBeforePrecopyEndsStartsAtOnceAndSaysHowLate) {
@@ -106,6 +108,7 @@ TEST(PlanCutoverTest, ShiftBeforePrecopyEndsStartsAtOnceAndSaysHowLate) {
   EXPECT_EQ(t.start_at, now);
   EXPECT_EQ(t.cutover_at, now + absl::Hours(3));
   EXPECT_TRUE(t.late);
+  EXPECT_FALSE(t.hold);
   EXPECT_EQ(t.late_by, absl::Hours(1) + absl::Minutes(10));
   EXPECT_NE(t.why.find("late"), std::string::npos) << t.why;
 }
@@ -116,8 +119,24 @@ TEST(PlanCutoverTest, TargetCheaperNowCutsOverWhenPrecopyEnds) {
   const CutoverTiming t = PlanCutover(now, absl::Minutes(20), Outlook(requests, 0));
   EXPECT_FALSE(t.shift_at.has_value());
   EXPECT_FALSE(t.late);
+  EXPECT_FALSE(t.hold);
   EXPECT_EQ(t.start_at, now);
   EXPECT_EQ(t.cutover_at, now + absl::Minutes(20));
+}
+
+TEST(PlanCutoverTest, ABlackoutWindowIsNeverChosen) {
+  const std::vector<double> requests = {500, 400, 300, 200, 150, 120, 80, 90, 200, 400, 600, 700};
+  const absl::Time now = kHour0 + absl::Minutes(10);
+  // The trough (06:00-07:59) is blacked out until 07:30: its end is the best moment left.
+  const std::vector<BlackoutWindow> blackouts = {
+      {kHour0 + absl::Hours(6), kHour0 + absl::Hours(7) + absl::Minutes(30)}};
+  const CutoverTiming t = PlanCutover(now, absl::Minutes(30), Outlook(requests, 10), blackouts);
+  EXPECT_EQ(t.cutover_at, kHour0 + absl::Hours(7) + absl::Minutes(30));
+  EXPECT_DOUBLE_EQ(t.requests_at_cutover, 90);
+  // Blacked out all the way to the shift: pre-copy's end stands (the blackout gate decides).
+  const std::vector<BlackoutWindow> all = {{now, kHour0 + absl::Hours(12)}};
+  EXPECT_EQ(PlanCutover(now, absl::Minutes(30), Outlook(requests, 10), all).cutover_at,
+            now + absl::Minutes(30));
 }
 
 TEST(PlanCutoverTest, EqualTroughsTakeTheEarliest) {
