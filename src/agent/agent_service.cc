@@ -201,6 +201,10 @@ grpc::ServerUnaryReactor* AgentService::ListInstances(grpc::CallbackServerContex
   });
 }
 
+namespace {
+constexpr int kMaxDisruptedClients = 20000;
+}  // namespace
+
 grpc::ServerUnaryReactor* AgentService::GetInstanceDisruptions(
     grpc::CallbackServerContext* context, const pb::GetInstanceDisruptionsRequest* request,
     pb::InstanceDisruptions* response) {
@@ -214,6 +218,12 @@ grpc::ServerUnaryReactor* AgentService::GetInstanceDisruptions(
     response->set_truncated(report.truncated);
     using K = instance::DisruptionKind;
     for (const auto& [client, d] : report.clients) {
+      // Bounded so that the answer stays well under gRPC's 4 MiB message limit (keys are at most
+      // 131 bytes); beyond it the counts are a lower bound, and say so.
+      if (response->clients_size() >= kMaxDisruptedClients) {
+        response->set_truncated(true);
+        break;
+      }
       pb::ClientDisruption* c = response->add_clients();
       c->set_client(client);
       c->set_held(d[K::kHeld]);
