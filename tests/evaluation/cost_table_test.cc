@@ -1,0 +1,199 @@
+// The evaluation's cost accounting and its offline optimum: a three-hour trace charged by hand,
+// and the oracle against every schedule of small generated traces.
+#include "evaluation/cost_table.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "evaluation/oracle.h"
+
+namespace shadowplane::evaluation {
+namespace {
+
+planner::LocationFacts Location(const std::string& name, double vcpu_price, double gb_price) {
+  planner::LocationFacts l;
+  l.name = name;
+  l.region = name;
+  l.on_demand_price_per_vcpu_hour = vcpu_price;
+  l.on_demand_price_per_gib_hour = 0.005;
+  l.electricity_price_per_kwh = 0.1;
+  l.power_draw_watts_per_vcpu = 10;
+  l.bandwidth_price_per_gb = gb_price;
+  l.capacity_millicores = 100000;
+  l.capacity_memory_mib = 100000;
+  return l;
+}
+
+// Two origins (ny, ca) and two locations (east, west) 10 ms from their own coast and 70 ms from
+// the other; west is cheaper to run ($0.03 against $0.04 a vCPU-hour) and dearer to send from
+// ($0.02 against $0.01 a GB).
+World TwoCoasts() {
+  World w;
+  w.locations["east"] = Location("east", 0.04, 0.01);
+  w.locations["west"] = Location("west", 0.03, 0.02);
+  w.regions["ny"] = {"ny", {40.7, -74.0}};
+  w.regions["ca"] = {"ca", {37.0, -120.0}};
+  w.rtt.SetMeasured("ny", "east", 10);
+  w.rtt.SetMeasured("ny", "west", 70);
+  w.rtt.SetMeasured("ca", "east", 70);
+  w.rtt.SetMeasured("ca", "west", 10);
+  w.prices.latency_price_per_request_ms = 1e-4;
+  w.prices.delayed_request_price = 0.001;
+  w.prices.disrupted_session_price = 0;
+  w.capacity = {1000, 1024, CapacityType::kOnDemand};
+  w.move.data_bytes = 2'000'000'000;
+  w.move.expected_freeze_seconds = 36;  // a hundredth of an hour
+  return w;
+}
+
+TEST(CostTableTest, AThreeHourTraceChargedByHand) {
+  const World world = TwoCoasts();
+  DemandTrace trace;
+  trace.start = absl::FromUnixSeconds(1798761600);
+  trace.regions = {"ny", "ca"};
+  trace.requests = {{1000, 0}, {600, 400}, {0, 1000}};
+  trace.bytes_per_request = {1e6, 1e6};  // 1 MB each
+  absl::StatusOr<CostTable> table = CostTable::Build(world, trace);
+  ASSERT_TRUE(table.ok()) << table.status();
+  const int east = table->IndexOf("east");
+  const int west = table->IndexOf("west");
+  ASSERT_GE(east, 0);
+  ASSERT_GE(west, 0);
+  // Hour 0 from east: compute 1 vCPU × $0.04 + 1 GiB × $0.005 = $0.045; power 1 × 10 W × $0.1/kWh
+  // = $0.001; latency 1,000 × 10 ms × 1e-4 = $1; egress 1,000 × 1 MB = 1 GB × $0.01.
+  EXPECT_NEAR(table->Serve(0, east).compute, 0.045, 1e-12);
+  EXPECT_NEAR(table->Serve(0, east).electricity, 0.001, 1e-12);
+  EXPECT_NEAR(table->Serve(0, east).latency, 1.0, 1e-12);
+  EXPECT_NEAR(table->Serve(0, east).egress, 0.01, 1e-12);
+  EXPECT_NEAR(table->Serve(0, west).total(), 0.035 + 0.001 + 7.0 + 0.02, 1e-12);
+  // Hour 1: east (600 × 10 + 400 × 70) × 1e-4 = $3.40, west (600 × 70 + 400 × 10) × 1e-4 = $4.60.
+  EXPECT_NEAR(table->Serve(1, east).total(), 0.046 + 3.4 + 0.01, 1e-12);
+  EXPECT_NEAR(table->Serve(1, west).total(), 0.036 + 4.6 + 0.02, 1e-12);
+  EXPECT_NEAR(table->Serve(2, west).total(), 0.036 + 1.0 + 0.02, 1e-12);
+  // Moving out of east: 2 GB × $0.01 + 36 s of 1,000 requests an hour held × $0.001 = $0.03.
+  EXPECT_NEAR(table->Move(2, east), 0.02 + 0.01, 1e-12);
+  EXPECT_NEAR(table->Move(2, west), 0.04 + 0.01, 1e-12);
+
+  // Staying at east: $1.056 + $3.456 + $7.056.
+  absl::StatusOr<ScheduleReport> stay = Charge(*table, world, {east, east, east}, east);
+  ASSERT_TRUE(stay.ok()) << stay.status();
+  EXPECT_NEAR(stay->cost.total(), 11.568, 1e-9);
+  EXPECT_EQ(stay->migrations, 0);
+  // Moving west at hour 2: $1.056 + $3.456 + $0.03 + $1.056.
+  absl::StatusOr<ScheduleReport> moved = Charge(*table, world, {east, east, west}, east);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_NEAR(moved->cost.compute, 0.045 + 0.045 + 0.035, 1e-12);
+  EXPECT_NEAR(moved->cost.electricity, 0.003, 1e-12);
+  EXPECT_NEAR(moved->cost.latency, 1.0 + 3.4 + 1.0, 1e-12);
+  EXPECT_NEAR(moved->cost.egress, 0.01 + 0.01 + 0.02, 1e-12);
+  EXPECT_NEAR(moved->cost.moves, 0.03, 1e-12);
+  EXPECT_NEAR(moved->cost.total(), 5.598, 1e-9);
+  EXPECT_EQ(moved->migrations, 1);
+  EXPECT_DOUBLE_EQ(moved->freeze_seconds, 36);
+  EXPECT_NEAR(moved->mean_rtt_ms, (10.0 * 1000 + 34.0 * 1000 + 10.0 * 1000) / 3000, 1e-9);
+  EXPECT_DOUBLE_EQ(moved->best_location_share, 1.0);
+
+  // The oracle finds that move.
+  absl::StatusOr<OracleSchedule> best = Oracle(*table, east);
+  ASSERT_TRUE(best.ok()) << best.status();
+  EXPECT_EQ(best->schedule, (std::vector<int>{east, east, west}));
+  EXPECT_NEAR(best->total_cost, 5.598, 1e-9);
+}
+
+TEST(CostTableTest, BadTracesAndSchedulesAreRefused) {
+  const World world = TwoCoasts();
+  DemandTrace trace;
+  trace.regions = {"ny", "ca"};
+  EXPECT_EQ(CostTable::Build(world, trace).status().code(), absl::StatusCode::kInvalidArgument);
+  trace.requests = {{1, 2, 3}};
+  EXPECT_EQ(CostTable::Build(world, trace).status().code(), absl::StatusCode::kInvalidArgument);
+  trace.requests = {{1, -2}};
+  EXPECT_EQ(CostTable::Build(world, trace).status().code(), absl::StatusCode::kInvalidArgument);
+  trace.requests = {{1, std::nan("")}};
+  EXPECT_EQ(CostTable::Build(world, trace).status().code(), absl::StatusCode::kInvalidArgument);
+  trace.requests = {{1, 2}};
+  trace.regions = {"ny", "mars"};
+  EXPECT_EQ(CostTable::Build(world, trace).status().code(), absl::StatusCode::kNotFound);
+  trace.regions = {"ny", "ca"};
+  World unpriced = world;
+  unpriced.locations["east"].on_demand_price_per_vcpu_hour = 0;
+  EXPECT_EQ(CostTable::Build(unpriced, trace).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  absl::StatusOr<CostTable> table = CostTable::Build(world, trace);
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ(Charge(*table, world, {0, 0}, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Charge(*table, world, {5}, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Charge(*table, world, {0}, 7).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Oracle(*table, 9).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Oracle(*table, 0, {-1}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Whether every move of `schedule` (from `start`) comes at least `dwell` hours after the last.
+bool KeepsDwell(const std::vector<int>& schedule, int start, int dwell) {
+  int at = start;
+  int last_move = -1000000;
+  for (int h = 0; h < static_cast<int>(schedule.size()); ++h) {
+    if (schedule[static_cast<size_t>(h)] == at) continue;
+    if (h - last_move < dwell) return false;
+    last_move = h;
+    at = schedule[static_cast<size_t>(h)];
+  }
+  return true;
+}
+
+// Small random worlds: the oracle's total is the least of every schedule that keeps the dwell,
+// found by trying them all, and no schedule (static among them) costs less.
+TEST(OracleTest, NoScheduleThatKeepsTheDwellCostsLessThanTheOracle) {
+  std::mt19937 rng(20261207);
+  std::uniform_real_distribution<double> demand(0, 2000);
+  std::uniform_real_distribution<double> price(0.01, 0.08);
+  World world;
+  world.regions["a"] = {"a", {50, 8}};
+  world.regions["b"] = {"b", {39, -77}};
+  world.regions["c"] = {"c", {1.3, 103.8}};
+  world.prices.latency_price_per_request_ms = 2e-5;
+  world.move.data_bytes = 5'000'000'000;
+  world.move.expected_freeze_seconds = 2;
+  constexpr int kHours = 6;
+  constexpr int kLocations = 3;
+  for (int round = 0; round < 20; ++round) {
+    world.locations.clear();
+    world.locations["fra"] = Location("fra", price(rng), price(rng));
+    world.locations["fra"].at = {50.1, 8.7};
+    world.locations["iad"] = Location("iad", price(rng), price(rng));
+    world.locations["iad"].at = {38.9, -77.0};
+    world.locations["sin"] = Location("sin", price(rng), price(rng));
+    world.locations["sin"].at = {1.35, 103.8};
+    DemandTrace trace;
+    trace.regions = {"a", "b", "c"};
+    for (int h = 0; h < kHours; ++h)
+      trace.requests.push_back({demand(rng), demand(rng), demand(rng)});
+    trace.bytes_per_request = {1e4, 2e4, 3e4};
+    absl::StatusOr<CostTable> table = CostTable::Build(world, trace);
+    ASSERT_TRUE(table.ok()) << table.status();
+    for (int dwell : {0, 2, 3}) {
+      const int start = round % kLocations;
+      absl::StatusOr<OracleSchedule> oracle = Oracle(*table, start, {dwell});
+      ASSERT_TRUE(oracle.ok()) << oracle.status();
+      ASSERT_TRUE(KeepsDwell(oracle->schedule, start, dwell));
+      absl::StatusOr<ScheduleReport> charged = Charge(*table, world, oracle->schedule, start);
+      ASSERT_TRUE(charged.ok());
+      EXPECT_NEAR(charged->cost.total(), oracle->total_cost, 1e-9);
+      double least = std::numeric_limits<double>::infinity();
+      std::vector<int> schedule(kHours, 0);
+      for (int code = 0; code < 729; ++code) {  // 3^6 schedules
+        for (int h = 0, c = code; h < kHours; ++h, c /= kLocations) schedule[h] = c % kLocations;
+        if (!KeepsDwell(schedule, start, dwell)) continue;
+        absl::StatusOr<ScheduleReport> s = Charge(*table, world, schedule, start);
+        ASSERT_TRUE(s.ok());
+        EXPECT_GE(s->cost.total(), oracle->total_cost - 1e-9) << "round " << round;
+        least = std::min(least, s->cost.total());
+      }
+      EXPECT_NEAR(least, oracle->total_cost, 1e-9) << "round " << round << ", dwell " << dwell;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace shadowplane::evaluation
