@@ -200,9 +200,11 @@ absl::StatusOr<Computation> Forecaster::Compute(const std::string& resource_id,
                                                 const std::vector<store::ForecastRecord>& previous,
                                                 absl::Time deadline,
                                                 const std::atomic<bool>* cancelled) {
+  ComputationInput in;
+  in.resource_id = resource_id;
   // At the database's resolution, so that what is returned equals what is stored.
-  const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(clock_->Now()));
-  const absl::Time first_hour = FloorHour(now);
+  in.now = absl::FromUnixMicros(absl::ToUnixMicros(clock_->Now()));
+  const absl::Time first_hour = FloorHour(in.now);
   const absl::Time from = first_hour - options_.history;
   ASSIGN_OR_RETURN(const std::vector<store::DemandRow> rows,
                    telemetry_->Requests(resource_id, from, first_hour));
@@ -215,23 +217,38 @@ absl::StatusOr<Computation> Forecaster::Compute(const std::string& resource_id,
         "resource ", resource_id, " has no requests recorded in the last ",
         absl::FormatDuration(options_.history), " (--forecast_history): nothing to forecast"));
   }
-  HourlyHistory history = BuildHourlyHistory(rows, first_seen, first_hour);
+  in.history = BuildHourlyHistory(rows, first_seen, first_hour);
   if (known_events_ != nullptr) {
     ASSIGN_OR_RETURN(const std::vector<DemandEvent> past,
                      known_events_->InHistory(resource_id, first_seen, first_hour));
-    RemoveFromHistory(past, history);
+    RemoveFromHistory(past, in.history);
   }
   // Cold start: under two days of its own, a resource borrows the shape of other resources'
   // demand from its regions over the last two weeks.
-  std::optional<HourlyHistory> others;
-  if (static_cast<int>(history.total.size()) < kColdStartHours) {
+  if (static_cast<int>(in.history.total.size()) < kColdStartHours) {
     std::vector<std::string> regions;
-    for (const auto& [region, series] : history.regions) regions.push_back(region);
+    for (const auto& [region, series] : in.history.regions) regions.push_back(region);
     const absl::Time since = first_hour - kPooledHistory;
     ASSIGN_OR_RETURN(const std::vector<store::DemandRow> pooled,
                      telemetry_->OthersRequests(resource_id, regions, since, first_hour));
-    others = BuildHourlyHistory(pooled, since, first_hour);
+    in.others = BuildHourlyHistory(pooled, since, first_hour);
   }
+  if (options_.path_sums.window_hours > 0) {
+    // Served per request, for the planner's egress term in the paths' window sums.
+    ASSIGN_OR_RETURN(in.bytes_per_request,
+                     telemetry_->BytesPerRequest(
+                         resource_id, first_hour - options_.path_sums.egress_history, first_hour));
+  }
+  return ComputeFrom(in, previous, deadline, cancelled);
+}
+
+absl::StatusOr<Computation> Forecaster::ComputeFrom(
+    const ComputationInput& in, const std::vector<store::ForecastRecord>& previous,
+    absl::Time deadline, const std::atomic<bool>* cancelled) {
+  const std::string& resource_id = in.resource_id;
+  const absl::Time now = in.now;
+  const absl::Time first_hour = FloorHour(now);
+  const std::optional<HourlyHistory>& others = in.others;
   Computation out;
   std::vector<EnsembleForecast> ensembles;
   auto forecast = [&](const std::string& region,
@@ -257,10 +274,10 @@ absl::StatusOr<Computation> Forecaster::Compute(const std::string& resource_id,
     if (r.ensemble.has_value()) ensembles.push_back(*std::move(r.ensemble));
     return absl::OkStatus();
   };
-  for (const auto& [region, series] : history.regions) {
+  for (const auto& [region, series] : in.history.regions) {
     RETURN_IF_ERROR(forecast(region, series));
   }
-  RETURN_IF_ERROR(forecast("total", history.total));
+  RETURN_IF_ERROR(forecast("total", in.history.total));
   // Joint paths of every series (regions and total), when every one has a backtest over the same
   // origins.
   if (ensembles.size() == out.records.size()) {
@@ -280,13 +297,7 @@ absl::StatusOr<Computation> Forecaster::Compute(const std::string& resource_id,
       for (const store::ForecastRecord& r : out.records) p.regions.push_back(r.origin_region);
       p.values = std::move(paths->values);
       if (options_.path_sums.window_hours > 0) {
-        std::map<std::string, double> bytes;  // served per request, for the planner's egress
-        if (telemetry_ != nullptr) {
-          ASSIGN_OR_RETURN(
-              bytes, telemetry_->BytesPerRequest(
-                         resource_id, first_hour - options_.path_sums.egress_history, first_hour));
-        }
-        out.path_sums = PathSumsOf(out.records, p, options_.path_sums, bytes);
+        out.path_sums = PathSumsOf(out.records, p, options_.path_sums, in.bytes_per_request);
       }
       out.paths = std::move(p);
     }

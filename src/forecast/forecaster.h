@@ -26,6 +26,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,6 +90,20 @@ struct Computation {
 // window sums.
 absl::Status StoreComputation(store::ForecastRepository& repository, Computation& computation);
 
+// What one resource's computation reads: its hourly history up to the current hour (past known
+// events taken out), other resources' demand from its regions on a cold start, and the bytes
+// served per request by region (for the paths' window sums). Compute() reads it from the
+// database; the trace-driven evaluation gives it from a trace.
+struct ComputationInput {
+  std::string resource_id;
+  absl::Time now;  // computed_at; the forecast starts at the current hour, FloorHour(now)
+  HourlyHistory history;
+  // Other resources' demand from its regions, for a resource with under two days of its own
+  // (the cold start, forecast/pooled_profile.h); unset otherwise.
+  std::optional<HourlyHistory> others;
+  std::map<std::string, double> bytes_per_request;
+};
+
 class Forecaster {
  public:
   // With `known_events`, the effects of past events are taken out of the history before fitting
@@ -107,6 +122,12 @@ class Forecaster {
                                       const std::vector<store::ForecastRecord>& previous,
                                       absl::Time deadline,
                                       const std::atomic<bool>* cancelled = nullptr);
+
+  // The same from inputs given in memory (no database): DEADLINE_EXCEEDED and CANCELLED as above.
+  absl::StatusOr<Computation> ComputeFrom(const ComputationInput& input,
+                                          const std::vector<store::ForecastRecord>& previous,
+                                          absl::Time deadline,
+                                          const std::atomic<bool>* cancelled = nullptr);
 
   // One series: `history` (finite or not) ending just before `first_hour`. Never fails.
   store::ForecastRecord ForecastSeries(const std::string& origin_region,

@@ -126,5 +126,61 @@ TEST(ForecasterTest, ForecastsAreNeverNegativeAndTinyHistoriesStillGetOne) {
   EXPECT_EQ(two.values.size(), 24u);
 }
 
+// A resource's computation from a history given in memory (the trace-driven evaluation's path):
+// a record per region and the total, joint paths and their window sums, the same for the same
+// input, and the deadline honoured.
+TEST(ForecasterTest, ComputesFromAHistoryInMemory) {
+  FakeClock clock(kHour);
+  ForecasterOptions options;
+  options.stored_horizon_hours = 48;
+  options.sample_paths = 20;
+  options.path_sums.window_hours = 24;
+  options.path_sums.starts = 2;
+  Forecaster forecaster(nullptr, &clock, options, nullptr);
+  ComputationInput in;
+  in.resource_id = "r1";
+  in.now = kHour + absl::Minutes(20);
+  in.history.first_hour = kHour - absl::Hours(3 * 168);
+  in.history.regions["eu"] = Daily(3 * 168);
+  std::vector<double> us = Daily(3 * 168);
+  for (double& v : us) v = 100 - v;
+  in.history.regions["us"] = us;
+  for (int t = 0; t < 3 * 168; ++t) in.history.total.push_back(in.history.regions["eu"][t] + us[t]);
+  in.bytes_per_request = {{"eu", 1000}, {"us", 2000}};
+  absl::StatusOr<Computation> c = forecaster.ComputeFrom(in, {}, absl::InfiniteFuture());
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->records.size(), 3u);
+  EXPECT_EQ(c->records[0].origin_region, "eu");
+  EXPECT_EQ(c->records[1].origin_region, "us");
+  EXPECT_EQ(c->records[2].origin_region, "total");
+  for (const store::ForecastRecord& r : c->records) {
+    EXPECT_EQ(r.resource_id, "r1");
+    EXPECT_EQ(r.first_hour, kHour);
+    EXPECT_EQ(r.computed_at, in.now);
+    ASSERT_EQ(r.values.size(), 48u);
+  }
+  EXPECT_NEAR(c->records[0].values[6], 50 + 30 * std::sin(2 * M_PI * 6 / 24.0), 3);
+  ASSERT_TRUE(c->paths.has_value());
+  EXPECT_EQ(c->paths->paths, 20);
+  ASSERT_EQ(c->path_sums.size(), 2u);
+  EXPECT_EQ(c->path_sums[0].start_hour, kHour);
+  EXPECT_EQ(c->path_sums[0].window_hours, 24);
+  ASSERT_EQ(c->path_sums[0].bytes_per_request.size(), 2u);
+  EXPECT_DOUBLE_EQ(c->path_sums[0].bytes_per_request[1], 2000);
+
+  // The same input, the same computation (the paths' seed is the resource and the time).
+  absl::StatusOr<Computation> again = forecaster.ComputeFrom(in, {}, absl::InfiniteFuture());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->records[2].values, c->records[2].values);
+  EXPECT_EQ(again->paths->values, c->paths->values);
+  EXPECT_EQ(again->path_sums[1].sums, c->path_sums[1].sums);
+
+  EXPECT_EQ(forecaster.ComputeFrom(in, {}, absl::InfinitePast()).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  std::atomic<bool> cancelled{true};
+  EXPECT_EQ(forecaster.ComputeFrom(in, {}, absl::InfiniteFuture(), &cancelled).status().code(),
+            absl::StatusCode::kCancelled);
+}
+
 }  // namespace
 }  // namespace shadowplane::forecast
