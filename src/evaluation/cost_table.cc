@@ -81,21 +81,27 @@ int CostTable::IndexOf(const std::string& name) const {
 }
 
 absl::StatusOr<ScheduleReport> Charge(const CostTable& table, const World& world,
-                                      const std::vector<int>& schedule, int start) {
+                                      const std::vector<int>& schedule, int start, int from_hour) {
   const int n = static_cast<int>(table.locations().size());
   if (static_cast<int>(schedule.size()) != table.hours()) {
     return absl::InvalidArgumentError(
         absl::StrCat("the schedule has ", schedule.size(), " hours, the trace ", table.hours()));
   }
   if (start < 0 || start >= n) return absl::InvalidArgumentError("start is not a location");
-  ScheduleReport out;
-  double requests = 0, rtt_weighted = 0, best_served = 0;
-  int at = start;
+  if (from_hour < 0 || from_hour >= table.hours()) {
+    return absl::InvalidArgumentError("from_hour is outside the trace");
+  }
   for (int h = 0; h < table.hours(); ++h) {
     const int l = schedule[static_cast<size_t>(h)];
     if (l < 0 || l >= n) {
       return absl::InvalidArgumentError(absl::StrCat("hour ", h, ": location ", l, " is not one"));
     }
+  }
+  ScheduleReport out;
+  double requests = 0, rtt_weighted = 0, best_served = 0;
+  int at = from_hour == 0 ? start : schedule[static_cast<size_t>(from_hour - 1)];
+  for (int h = from_hour; h < table.hours(); ++h) {
+    const int l = schedule[static_cast<size_t>(h)];
     if (l != at) {
       out.cost.moves += table.Move(h, at);
       ++out.migrations;

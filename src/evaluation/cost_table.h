@@ -94,10 +94,12 @@ struct ScheduleReport {
 };
 
 // `schedule[h]` is the index of the location serving hour h, `start` where the resource was before
-// hour 0 (a different location at hour 0 is a move). INVALID_ARGUMENT for a schedule of the wrong
-// length or an index out of range.
+// hour 0 (a different location at hour 0 is a move). Only hours from `from_hour` on are charged
+// (the held-out part of a trace), a move into `from_hour` included. INVALID_ARGUMENT for a
+// schedule of the wrong length, an index out of range or `from_hour` outside the trace.
 absl::StatusOr<ScheduleReport> Charge(const CostTable& table, const World& world,
-                                      const std::vector<int>& schedule, int start);
+                                      const std::vector<int>& schedule, int start,
+                                      int from_hour = 0);
 
 }  // namespace shadowplane::evaluation
 

@@ -1,0 +1,139 @@
+// The trace-driven simulator: policies see only the past, static never moves, the same trace gives
+// the same runs bit for bit (the real forecaster and planner included), and no policy beats the
+// oracle on small generated traces.
+#include "evaluation/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include "evaluation/oracle.h"
+
+namespace shadowplane::evaluation {
+namespace {
+
+planner::LocationFacts Location(const std::string& name, geo::Coordinates at, double vcpu_price) {
+  planner::LocationFacts l;
+  l.name = name;
+  l.region = name;
+  l.at = at;
+  l.on_demand_price_per_vcpu_hour = vcpu_price;
+  l.on_demand_price_per_gib_hour = 0.005;
+  l.electricity_price_per_kwh = 0.12;
+  l.power_draw_watts_per_vcpu = 10;
+  l.bandwidth_price_per_gb = 0.02;
+  l.capacity_millicores = 100000;
+  l.capacity_memory_mib = 100000;
+  return l;
+}
+
+// A small follow-the-sun trace over two continents and the world it is served in.
+struct Scenario {
+  World world;
+  DemandTrace trace;
+};
+
+Scenario Small(uint64_t seed, int days) {
+  forecast::TraceProfile profile;
+  profile.seed = seed;
+  profile.start = absl::FromUnixSeconds(1736121600);  // Monday 2025-01-06 00:00 UTC
+  profile.hours = days * 24;
+  profile.regions = {{"us-east", 39.0, -77.5, -5, 2000}, {"eu-central", 50.1, 8.7, 1, 2000}};
+  profile.campaigns_per_region_month = 2;
+  absl::StatusOr<forecast::Trace> trace = forecast::GenerateTrace(profile);
+  EXPECT_TRUE(trace.ok()) << trace.status();
+  Scenario s;
+  s.trace = DemandTraceOf(*trace, 20000);
+  s.world.locations["iad"] = Location("iad", {38.9, -77.0}, 0.040);
+  s.world.locations["fra"] = Location("fra", {50.1, 8.7}, 0.046);
+  for (const forecast::TraceRegion& r : trace->regions) {
+    s.world.regions[r.name] = {r.name, {r.latitude, r.longitude}};
+  }
+  s.world.prices.latency_price_per_request_ms = 2e-6;
+  s.world.move.data_bytes = 2'000'000'000;
+  s.world.move.expected_freeze_seconds = 0.1;
+  return s;
+}
+
+PredictiveOptions FastPredictive() {
+  PredictiveOptions o;
+  o.forecaster.sample_paths = 50;
+  o.forecaster.history = absl::Hours(24 * 14);
+  return o;
+}
+
+TEST(SimulatorTest, PoliciesSeeOnlyThePast) {
+  Scenario s = Small(7, 3);
+  absl::StatusOr<CostTable> table = CostTable::Build(s.world, s.trace);
+  ASSERT_TRUE(table.ok()) << table.status();
+  std::vector<int> moves;
+  const PolicyView view(&*table, &s.trace, 10, 0, &moves);
+  EXPECT_TRUE(view.PastServe(9, 1).ok());
+  EXPECT_EQ(view.PastServe(10, 1).status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(view.PastServe(-1, 1).status().code(), absl::StatusCode::kInternal);
+}
+
+TEST(SimulatorTest, StaticNeverMovesAndIsChargedAsAConstantSchedule) {
+  Scenario s = Small(7, 3);
+  absl::StatusOr<CostTable> table = CostTable::Build(s.world, s.trace);
+  ASSERT_TRUE(table.ok()) << table.status();
+  std::unique_ptr<Policy> policy = StaticPolicy();
+  absl::StatusOr<PolicyRun> run = Simulate(*policy, *table, s.world, s.trace, 1, 24);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->schedule, std::vector<int>(static_cast<size_t>(s.trace.hours()), 1));
+  EXPECT_EQ(run->report.migrations, 0);
+  absl::StatusOr<ScheduleReport> charged = Charge(*table, s.world, run->schedule, 1, 24);
+  ASSERT_TRUE(charged.ok());
+  EXPECT_DOUBLE_EQ(run->report.cost.total(), charged->cost.total());
+  EXPECT_EQ(Simulate(*policy, *table, s.world, s.trace, 5).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Simulate(*policy, *table, s.world, s.trace, 0, s.trace.hours()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SimulatorTest, TheSameTraceGivesTheSameRunsBitForBit) {
+  Scenario s = Small(11, 9);
+  absl::StatusOr<CostTable> table = CostTable::Build(s.world, s.trace);
+  ASSERT_TRUE(table.ok()) << table.status();
+  std::vector<PolicyRun> first, second;
+  for (std::vector<PolicyRun>* runs : {&first, &second}) {
+    std::vector<std::unique_ptr<Policy>> policies;
+    policies.push_back(StaticPolicy());
+    policies.push_back(ReactivePolicy({}));
+    policies.push_back(PredictivePolicy(&s.world, FastPredictive()));
+    for (auto& p : policies) {
+      absl::StatusOr<PolicyRun> run = Simulate(*p, *table, s.world, s.trace, 0, 96);
+      ASSERT_TRUE(run.ok()) << p->name() << ": " << run.status();
+      runs->push_back(*std::move(run));
+    }
+  }
+  for (size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(first[i].schedule, second[i].schedule) << first[i].policy;
+    EXPECT_EQ(first[i].report.cost.total(), second[i].report.cost.total()) << first[i].policy;
+    EXPECT_EQ(first[i].report.migrations, second[i].report.migrations) << first[i].policy;
+  }
+}
+
+TEST(SimulatorTest, NoPolicyBeatsTheOracle) {
+  int moved = 0;
+  for (uint64_t seed : {3, 5}) {
+    Scenario s = Small(seed, 8);
+    absl::StatusOr<CostTable> table = CostTable::Build(s.world, s.trace);
+    ASSERT_TRUE(table.ok()) << table.status();
+    absl::StatusOr<OracleSchedule> oracle = Oracle(*table, 0, {2});
+    ASSERT_TRUE(oracle.ok()) << oracle.status();
+    std::vector<std::unique_ptr<Policy>> policies;
+    policies.push_back(StaticPolicy());
+    policies.push_back(ReactivePolicy({}));
+    policies.push_back(PredictivePolicy(&s.world, FastPredictive()));
+    for (auto& p : policies) {
+      absl::StatusOr<PolicyRun> run = Simulate(*p, *table, s.world, s.trace, 0);
+      ASSERT_TRUE(run.ok()) << p->name() << ": " << run.status();
+      EXPECT_GE(run->report.cost.total(), oracle->total_cost - 1e-9)
+          << p->name() << ", seed " << seed;
+      moved += run->report.migrations;
+    }
+  }
+  EXPECT_GT(moved, 0) << "the traces make someone move: the comparison is not between statics";
+}
+
+}  // namespace
+}  // namespace shadowplane::evaluation
