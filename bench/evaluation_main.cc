@@ -5,6 +5,7 @@
 // on the first half of the trace; every policy is scored on the second half. Prints one markdown
 // table.
 #include <cmath>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -23,6 +24,10 @@
 ABSL_FLAG(std::string, config, "bench/evaluation/synthetic.yaml", "The evaluation's configuration");
 ABSL_FLAG(std::string, eia_dir, "../shared/data/eia-regions",
           "The EIA regional demand folder (trace: eia), one <REGION>.csv per region");
+ABSL_FLAG(std::string, plot_data, "",
+          "When set: the prefix of the plots' data files (<prefix>-demand.dat: two weeks of the "
+          "held-out half, demand by region and each policy's location; <prefix>-cost.dat: "
+          "cumulative cost by policy over the held-out half)");
 
 namespace shadowplane::evaluation {
 namespace {
@@ -88,6 +93,44 @@ DemandTrace Tail(const DemandTrace& trace, int from) {
   out.start = trace.start + absl::Hours(from);
   out.requests.erase(out.requests.begin(), out.requests.begin() + from);
   return out;
+}
+
+// Two weeks from the start of the held-out half (`from`): the hour, demand per region, then each
+// run's location index (plus one, so that 0 stays empty); and the cumulative cost per run.
+absl::Status WritePlotData(const std::string& prefix, const DemandTrace& trace, int from,
+                           const std::vector<std::pair<std::string, std::vector<int>>>& runs,
+                           const std::vector<std::vector<double>>& hourly) {
+  std::ofstream demand(prefix + "-demand.dat");
+  std::ofstream cost(prefix + "-cost.dat");
+  if (!demand || !cost) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot write ", prefix, "-*.dat"));
+  }
+  demand << "hour";
+  for (const std::string& r : trace.regions) demand << " " << r;
+  for (const auto& [name, schedule] : runs) demand << " " << name;
+  demand << "\n";
+  const int end = std::min(trace.hours(), from + 14 * 24);
+  for (int h = from; h < end; ++h) {
+    demand << (h - from);
+    for (double q : trace.requests[static_cast<size_t>(h)]) demand << " " << q;
+    for (const auto& [name, schedule] : runs) {
+      demand << " " << schedule[static_cast<size_t>(h - from)] + 1;
+    }
+    demand << "\n";
+  }
+  cost << "hour";
+  for (const auto& [name, schedule] : runs) cost << " " << name;
+  cost << "\n";
+  std::vector<double> sums(runs.size(), 0);
+  for (size_t h = 0; !hourly.empty() && h < hourly[0].size(); ++h) {
+    cost << h;
+    for (size_t r = 0; r < runs.size(); ++r) {
+      sums[r] += hourly[r][h];
+      cost << " " << sums[r];
+    }
+    cost << "\n";
+  }
+  return absl::OkStatus();
 }
 
 std::string Row(const std::string& name, const ScheduleReport& r) {
@@ -199,6 +242,23 @@ absl::Status Run() {
                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
   for (const PolicyRun& r : runs) std::cout << Row(r.policy, r.report) << "\n";
   std::cout << Row("oracle", *oracle_report) << "\n\n";
+  if (const std::string prefix = absl::GetFlag(FLAGS_plot_data); !prefix.empty()) {
+    std::vector<std::pair<std::string, std::vector<int>>> schedules;
+    std::vector<std::vector<double>> hourly;
+    for (const PolicyRun& r : runs) {
+      schedules.emplace_back(r.policy,
+                             std::vector<int>(r.schedule.begin() + split, r.schedule.end()));
+      hourly.push_back(r.report.hourly_cost);
+    }
+    schedules.emplace_back("oracle", oracle->schedule);
+    hourly.push_back(oracle_report->hourly_cost);
+    if (absl::Status s = WritePlotData(prefix, *trace, split, schedules, hourly); !s.ok()) return s;
+    std::cout << "plot data: " << prefix << "-demand.dat, " << prefix << "-cost.dat (locations: ";
+    for (size_t l = 0; l < table->locations().size(); ++l) {
+      std::cout << (l == 0 ? "" : ", ") << l + 1 << " " << table->locations()[l];
+    }
+    std::cout << ")\n";
+  }
   const double static_cost = runs[0].report.cost.total();
   const double oracle_saving = static_cost - oracle_report->cost.total();
   std::cout << absl::StrFormat(

@@ -102,12 +102,15 @@ absl::StatusOr<ScheduleReport> Charge(const CostTable& table, const World& world
   int at = from_hour == 0 ? start : schedule[static_cast<size_t>(from_hour - 1)];
   for (int h = from_hour; h < table.hours(); ++h) {
     const int l = schedule[static_cast<size_t>(h)];
+    double hour_cost = table.Serve(h, l).total();
     if (l != at) {
+      hour_cost += table.Move(h, at);
       out.cost.moves += table.Move(h, at);
       ++out.migrations;
       out.freeze_seconds += world.move.expected_freeze_seconds;
       at = l;
     }
+    out.hourly_cost.push_back(hour_cost);
     const CostParts& c = table.Serve(h, l);
     out.cost.compute += c.compute;
     out.cost.electricity += c.electricity;

@@ -91,6 +91,8 @@ struct ScheduleReport {
   double mean_rtt_ms = 0;     // demand-weighted
   // The share of requests served from the location that was cheapest to serve that hour from.
   double best_location_share = 0;
+  // Each charged hour's cost, a move into it included (for cumulative plots).
+  std::vector<double> hourly_cost;
 };
 
 // `schedule[h]` is the index of the location serving hour h, `start` where the resource was before

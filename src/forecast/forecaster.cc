@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "forecast/demand_history.h"
@@ -25,6 +24,19 @@ namespace {
 constexpr absl::Duration kPooledHistory = absl::Hours(24 * 14);
 
 }  // namespace
+
+uint64_t SamplePathSeed(const std::string& resource_id, absl::Time now) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a, 64 bits
+  auto mix = [&h](unsigned char byte) {
+    h ^= byte;
+    h *= 1099511628211ull;
+  };
+  for (char c : resource_id) mix(static_cast<unsigned char>(c));
+  const int64_t micros = absl::ToUnixMicros(now);
+  for (int i = 0; i < 8; ++i)
+    mix(static_cast<unsigned char>(static_cast<uint64_t>(micros) >> (8 * i)));
+  return h;
+}
 
 std::vector<std::unique_ptr<ForecastModel>> ServiceCandidates(int history_hours) {
   // The weekly models need two weeks (and the backtest its hours) before they can take part.
@@ -283,8 +295,7 @@ absl::StatusOr<Computation> Forecaster::ComputeFrom(
   if (ensembles.size() == out.records.size()) {
     std::vector<const EnsembleForecast*> all;
     for (const EnsembleForecast& e : ensembles) all.push_back(&e);
-    const uint64_t seed =
-        absl::Hash<std::pair<std::string, int64_t>>()({resource_id, absl::ToUnixMicros(now)});
+    const uint64_t seed = SamplePathSeed(resource_id, now);
     absl::StatusOr<JointPaths> paths =
         SampleJointPaths(all, options_.sample_paths, seed, options_.intervals.spread_80);
     if (paths.ok()) {

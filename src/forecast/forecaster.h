@@ -90,6 +90,12 @@ struct Computation {
 // window sums.
 absl::Status StoreComputation(store::ForecastRepository& repository, Computation& computation);
 
+// The joint sample paths' seed: FNV-1a over the resource id and the computation's time (Unix
+// microseconds, little-endian), the same in every process (absl::Hash is seeded per process), so
+// that the same history gives the same paths on every run and every machine: a forecast is
+// reproducible, and so is the trace-driven evaluation.
+uint64_t SamplePathSeed(const std::string& resource_id, absl::Time now);
+
 // What one resource's computation reads: its hourly history up to the current hour (past known
 // events taken out), other resources' demand from its regions on a cold start, and the bytes
 // served per request by region (for the paths' window sums). Compute() reads it from the

@@ -126,6 +126,15 @@ TEST(ForecasterTest, ForecastsAreNeverNegativeAndTinyHistoriesStillGetOne) {
   EXPECT_EQ(two.values.size(), 24u);
 }
 
+// FNV-1a, as published: the seed is the same in every process and on every machine.
+TEST(ForecasterTest, ThePathSeedIsTheSameEverywhere) {
+  // No id and time zero: FNV-1a 64 of eight zero bytes.
+  EXPECT_EQ(SamplePathSeed("", absl::UnixEpoch()), 0xa8c7f832281a39c5ull);
+  EXPECT_NE(SamplePathSeed("r1", kHour), SamplePathSeed("r2", kHour));
+  EXPECT_NE(SamplePathSeed("r1", kHour), SamplePathSeed("r1", kHour + absl::Hours(1)));
+  EXPECT_EQ(SamplePathSeed("r1", kHour), SamplePathSeed("r1", kHour));
+}
+
 // A resource's computation from a history given in memory (the trace-driven evaluation's path):
 // a record per region and the total, joint paths and their window sums, the same for the same
 // input, and the deadline honoured.
