@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/stable_hash.h"
 #include "common/status_macros.h"
 #include "forecast/demand_history.h"
 #include "forecast/double_seasonal.h"
@@ -26,16 +27,10 @@ constexpr absl::Duration kPooledHistory = absl::Hours(24 * 14);
 }  // namespace
 
 uint64_t SamplePathSeed(const std::string& resource_id, absl::Time now) {
-  uint64_t h = 14695981039346656037ull;  // FNV-1a, 64 bits
-  auto mix = [&h](unsigned char byte) {
-    h ^= byte;
-    h *= 1099511628211ull;
-  };
-  for (char c : resource_id) mix(static_cast<unsigned char>(c));
-  const int64_t micros = absl::ToUnixMicros(now);
-  for (int i = 0; i < 8; ++i)
-    mix(static_cast<unsigned char>(static_cast<uint64_t>(micros) >> (8 * i)));
-  return h;
+  const uint64_t micros = static_cast<uint64_t>(absl::ToUnixMicros(now));
+  char little_endian[8];
+  for (int i = 0; i < 8; ++i) little_endian[i] = static_cast<char>(micros >> (8 * i));
+  return Fnv1a64(absl::string_view(little_endian, 8), Fnv1a64(resource_id));
 }
 
 std::vector<std::unique_ptr<ForecastModel>> ServiceCandidates(int history_hours) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/stable_hash.h"
 #include "common/status_macros.h"
 
 namespace shadowplane::ingest {
@@ -26,14 +27,7 @@ uint64_t Finalize(uint64_t h) {  // MurmurHash3 fmix64: every input bit affects 
 
 }  // namespace
 
-uint64_t SketchHash(absl::string_view key) {
-  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a offset basis
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return Finalize(h);
-}
+uint64_t SketchHash(absl::string_view key) { return Finalize(Fnv1a64(key)); }
 
 HyperLogLog::HyperLogLog(int precision)
     : precision_(std::clamp(precision, kMinPrecision, kMaxPrecision)),
