@@ -3,6 +3,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,29 @@ bool AnyEvent(const providers::ClientDisruption& c) {
 }
 
 }  // namespace
+
+providers::InstanceDisruptions Bounded(providers::InstanceDisruptions report) {
+  providers::InstanceDisruptions out;
+  out.truncated = report.truncated;
+  auto clamp = [&out](int64_t v) {
+    if (v < 0 || v > kMaxClientEvents) out.truncated = true;
+    return std::clamp<int64_t>(v, 0, kMaxClientEvents);
+  };
+  for (providers::ClientDisruption& c : report.clients) {
+    if (out.clients.size() >= kMaxReportedClients || c.client.empty() ||
+        c.client.size() > kMaxClientKeyBytes) {
+      out.truncated = true;
+      continue;
+    }
+    c.held = clamp(c.held);
+    c.failed = clamp(c.failed);
+    c.forwarded = clamp(c.forwarded);
+    c.closed = clamp(c.closed);
+    c.stale_reads = clamp(c.stale_reads);
+    out.clients.push_back(std::move(c));
+  }
+  return out;
+}
 
 std::vector<std::string> DisruptedClients(
     const std::vector<providers::InstanceDisruptions>& reports) {
@@ -103,11 +127,11 @@ absl::Status DisruptionCounter::Measure(const store::MigrationRecord& m,
   std::vector<providers::InstanceDisruptions> reports;
   std::vector<std::string> errors;
   for (const store::InstanceRecord& i : instances) {
-    if (i.state == "stopped" || i.state == "failed") continue;
+    if (!store::IsLive(i)) continue;
     absl::StatusOr<providers::InstanceDisruptions> report =
         compute_->Disruptions(i.location, i.id, since);
     if (report.ok()) {
-      reports.push_back(*std::move(report));
+      reports.push_back(Bounded(*std::move(report)));
     } else {
       errors.push_back(
           absl::StrCat("instance ", i.id, " at ", i.location, ": ", report.status().message()));

@@ -39,6 +39,14 @@ class Family;
 
 namespace shadowplane::migration {
 
+// An instance's report as the count takes it from a peer: at most kMaxReportedClients clients,
+// keys of at most kMaxClientKeyBytes, each count within [0, kMaxClientEvents] (an instance keeps
+// fewer events than that: instance/disruption_log.h). Anything cut marks the report truncated.
+inline constexpr size_t kMaxReportedClients = 20000;
+inline constexpr size_t kMaxClientKeyBytes = 256;
+inline constexpr int64_t kMaxClientEvents = 65536;
+providers::InstanceDisruptions Bounded(providers::InstanceDisruptions report);
+
 // The instances' reports merged per client, split into the affine clients' events and the count
 // of other disrupted clients. Pure.
 store::DisruptionRecord TallyDisruptions(const std::vector<providers::InstanceDisruptions>& reports,

@@ -2,7 +2,10 @@
 // the move did to the resource's affine clients is counted once after the drain (from the
 // instances' own records), and a move timed by the planner keeps pre-copying until its cutover
 // time.
+#include <set>
+
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "migration/migrator_fixture.h"
 
 namespace shadowplane::migration {
@@ -153,6 +156,43 @@ TEST_F(AffinityTimingTest, AnUntimedMoveCutsOverOnceReady) {
   ASSERT_TRUE(failed.ok()) << failed;
   EXPECT_EQ(Rounds(shadow::SyncTrigger::kFull), 1);
   EXPECT_LT(*m->progress.freeze_started_at - started, absl::Minutes(10));
+}
+
+// An agent's report is a peer's: counts out of range, overlong or empty keys and too many
+// clients are cut, and the report says it was.
+TEST(DisruptionBoundsTest, APeersReportIsBoundedAndSaysSo) {
+  providers::InstanceDisruptions hostile;
+  hostile.clients = {{"id:a", -5, 1, 0, 0, 0},
+                     {"id:b", INT64_MAX, 0, 0, 0, 0},
+                     {std::string(kMaxClientKeyBytes + 1, 'x'), 1, 0, 0, 0, 0},
+                     {"", 1, 0, 0, 0, 0}};
+  const providers::InstanceDisruptions b = Bounded(hostile);
+  EXPECT_TRUE(b.truncated);
+  ASSERT_EQ(b.clients.size(), 2u);
+  EXPECT_EQ(b.clients[0].held, 0);
+  EXPECT_EQ(b.clients[1].held, kMaxClientEvents);
+  // Summed over every client the agent may send, nothing overflows.
+  providers::InstanceDisruptions many;
+  for (size_t i = 0; i < kMaxReportedClients + 5; ++i) {
+    many.clients.push_back(
+        {absl::StrCat("id:c", i), INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX});
+  }
+  const providers::InstanceDisruptions capped = Bounded(many);
+  EXPECT_TRUE(capped.truncated);
+  EXPECT_EQ(capped.clients.size(), kMaxReportedClients);
+  std::set<std::string> affine;
+  for (const auto& c : capped.clients) affine.insert(c.client);
+  const store::DisruptionRecord r = TallyDisruptions({capped, capped}, affine, 1);
+  EXPECT_EQ(r.held_requests, 2 * static_cast<int64_t>(kMaxReportedClients) * kMaxClientEvents);
+  EXPECT_EQ(r.disrupted_affine_clients, static_cast<int64_t>(kMaxReportedClients));
+  EXPECT_TRUE(r.truncated);
+  // An honest report passes untouched.
+  providers::InstanceDisruptions honest;
+  honest.clients = {{"id:a", 2, 0, 1, 0, 0}};
+  const providers::InstanceDisruptions same = Bounded(honest);
+  EXPECT_FALSE(same.truncated);
+  ASSERT_EQ(same.clients.size(), 1u);
+  EXPECT_EQ(same.clients[0].held, 2);
 }
 
 }  // namespace
