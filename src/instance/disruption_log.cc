@@ -1,6 +1,7 @@
 #include "instance/disruption_log.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 
 namespace shadowplane::instance {
 
@@ -44,21 +45,6 @@ DisruptionReport DisruptionLog::Since(absl::Time since) const {
   return report;
 }
 
-namespace {
-
-// Keys are built by ClientKeyOf: printable ASCII; quotes and backslashes are escaped anyway.
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
-}  // namespace
-
 std::string DisruptionLog::ToJson(const DisruptionReport& report) {
   std::string out =
       absl::StrCat("{\"truncated\":", report.truncated ? "true" : "false", ",\"clients\":{");
@@ -66,7 +52,8 @@ std::string DisruptionLog::ToJson(const DisruptionReport& report) {
   for (const auto& [client, d] : report.clients) {
     if (!first) out.push_back(',');
     first = false;
-    absl::StrAppend(&out, JsonString(client), ":{");
+    AppendJsonString(client, &out);
+    out += ":{";
     for (int k = 0; k < kDisruptionKinds; ++k) {
       const auto kind = static_cast<DisruptionKind>(k);
       absl::StrAppend(&out, k == 0 ? "" : ",", "\"", DisruptionKindName(kind), "\":", d[kind]);

@@ -118,8 +118,7 @@ absl::StatusOr<DrainProgress> LocationDrainer::Walk(const store::LocationRecord&
     filter.after = all.back().id;
   }
   for (const store::ReservationRecord& r : all) {
-    if (r.shadow.location == location.name && r.shadow.state != "stopped" &&
-        r.shadow.state != "failed") {
+    if (r.shadow.location == location.name && store::IsLive(r.shadow)) {
       ++progress.shadows_left;
     }
     if (r.primary.location != location.name) continue;

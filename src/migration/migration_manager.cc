@@ -125,7 +125,7 @@ absl::StatusOr<store::MigrationRecord> MigrationManager::Migrate(const MigrateSp
   // there already when the shadow becomes the target.
   Capacity needed{r.capacity.millicores, r.capacity.memory_mib, type};
   if (r.shadow.location == target_location && r.shadow.capacity.type == type &&
-      r.shadow.state != "stopped" && r.shadow.state != "failed") {
+      store::IsLive(r.shadow)) {
     needed.millicores -= r.shadow.capacity.millicores;
     needed.memory_mib -= r.shadow.capacity.memory_mib;
   }

@@ -242,7 +242,7 @@ std::string Migrator::KeepAsShadow(const Context& c) {
   // The old primary is freshest (identical at the cutover): it stays unless it breaks the
   // diversity rule while the old shadow keeps it.
   const store::InstanceRecord& shadow = c.reservation.shadow;
-  if (shadow.id.empty() || shadow.id == c.target.id || !Live(shadow)) return "";
+  if (shadow.id.empty() || shadow.id == c.target.id || !store::IsLive(shadow)) return "";
   auto diverse = [&](const store::InstanceRecord& i) {
     if (i.region == c.target.region) return false;
     auto a = locations_->GetLocation(i.location);

@@ -28,10 +28,6 @@ namespace shadowplane::migration {
 inline constexpr absl::Duration kSlotPoll = absl::Seconds(1);
 inline constexpr absl::Duration kObservePoll = absl::Minutes(1);
 
-inline bool Live(const store::InstanceRecord& i) {
-  return i.state != "stopped" && i.state != "failed";
-}
-
 inline std::string Quote(const std::string& s) {
   std::string out;
   AppendJsonString(s, &out);

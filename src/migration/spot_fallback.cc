@@ -18,8 +18,6 @@ constexpr size_t kMaxReason = 1000;
 // Providers warn minutes ahead; a deadline days away is a mistake, not a warning.
 constexpr absl::Duration kMaxWarning = absl::Hours(24);
 
-bool Live(const std::string& state) { return state != "stopped" && state != "failed"; }
-
 // "on_demand_same_location", "other_location" or "promoted_after_deadline": what a fallback
 // migration that switched traffic did.
 std::string OutcomeOf(const store::MigrationRecord& m, const std::string& interrupted_location) {
@@ -94,7 +92,8 @@ absl::StatusOr<store::SpotInterruptionRecord> SpotFallback::Report(
     f.resource_id = i.resource_id;
     f.role = i.role == "shadow" ? "shadow" : "primary";
     const bool relevant = (i.role == "primary" || i.role == "shadow") &&
-                          i.capacity_type == "spot" && Live(i.state) && i.reservation_active;
+                          i.capacity_type == "spot" && store::IsLiveState(i.state) &&
+                          i.reservation_active;
     if (!relevant) {
       f.state = "finished";
       f.outcome = "not_affected";
@@ -301,7 +300,7 @@ absl::Status SpotFallback::StartPrimaryFallback(store::SpotFallbackRecord& f,
         needed.millicores -= r.shadow.capacity.millicores;
         needed.memory_mib -= r.shadow.capacity.memory_mib;
       }
-      if (!r.shadow.id.empty() && r.shadow.location != f.location && Live(r.shadow.state) &&
+      if (!r.shadow.id.empty() && r.shadow.location != f.location && store::IsLive(r.shadow) &&
           usable_with_room(r.shadow.location, needed)) {
         spec.target_location = r.shadow.location;
         why = absl::StrCat("no on-demand room at ", f.location,

@@ -27,7 +27,7 @@ absl::StatusOr<StepResult> Migrator::PrepareTarget(const store::MigrationRecord&
     std::string action = "scale_shadow";
     store::InstanceRecord target = r.shadow;
     if (r.shadow.id.empty() || r.shadow.location != m.target_location ||
-        r.shadow.capacity.type != type || !Live(r.shadow)) {
+        r.shadow.capacity.type != type || !store::IsLive(r.shadow)) {
       if (emergency) {
         return absl::FailedPreconditionError(absl::StrCat(
             "reservation ", r.id, " has no live shadow at ", m.target_location, " to promote"));

@@ -8,7 +8,7 @@ absl::StatusOr<StepResult> Migrator::Promote(const store::MigrationRecord& m,
                                              const std::string& owner) {
   ASSIGN_OR_RETURN(Context c, Load(m));
   const store::ReservationRecord& r = c.reservation;
-  if (c.target.id.empty() || !Live(c.target)) {
+  if (c.target.id.empty() || !store::IsLive(c.target)) {
     return absl::FailedPreconditionError(
         absl::StrCat("migration ", m.id, " has no live shadow to promote"));
   }

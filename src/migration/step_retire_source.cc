@@ -18,7 +18,7 @@ absl::StatusOr<StepResult> Migrator::RetireSource(const store::MigrationRecord& 
       planner::ShadowCapacity(r.primary.capacity, r.shadow_capacity_fraction);
   // Forwarding ends first, so that the count below sees every request the old primary passed on.
   for (const store::InstanceRecord& i : c.instances) {
-    if (!Live(i) || i.id == r.primary.id || i.role != "shadow") continue;
+    if (!store::IsLive(i) || i.id == r.primary.id || i.role != "shadow") continue;
     RETURN_IF_ERROR(compute_->SetWriteRouting(i.location, i.id, {}).status());
     RETURN_IF_ERROR(compute_->SetReadOnly(i.location, i.id, true).status());
   }
@@ -27,7 +27,7 @@ absl::StatusOr<StepResult> Migrator::RetireSource(const store::MigrationRecord& 
   }
   std::vector<std::string> retired;
   for (const store::InstanceRecord& i : c.instances) {
-    if (!Live(i) || i.id == r.primary.id) continue;
+    if (!store::IsLive(i) || i.id == r.primary.id) continue;
     if (i.role == "shadow") {
       // Scaled whatever the record says: a crash between scaling and recording leaves the
       // record behind the instance, and scaling to the same capacity is harmless.

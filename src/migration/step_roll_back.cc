@@ -12,14 +12,14 @@ absl::StatusOr<StepResult> Migrator::RollBack(const store::MigrationRecord& m,
   // (it was lost; the promotion, which would have, cannot be rolled back): nothing to undo there,
   // and waiting for it to answer would hold the resource from the next failover.
   if (m.kind != "emergency" && !c.source.id.empty() && c.source.id == r.primary.id &&
-      Live(c.source)) {
+      store::IsLive(c.source)) {
     RETURN_IF_ERROR(
         compute_->SetWriteRouting(c.source.location, c.source.id, providers::WriteRouting{})
             .status());
     RETURN_IF_ERROR(writes_->Restore(c.source).status());
     FaultPoint("migration.rolling_back.after_source_restored");
   }
-  if (!c.target.id.empty() && Live(c.target)) {
+  if (!c.target.id.empty() && store::IsLive(c.target)) {
     if (c.target.role == "target") {
       RETURN_IF_ERROR(Deactivate(c.target));
     } else if (c.target.role == "shadow") {

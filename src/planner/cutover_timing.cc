@@ -47,10 +47,6 @@ size_t HourIndex(const HourlyOutlook& h, absl::Time t) {
   return static_cast<size_t>(std::min<int64_t>(i, static_cast<int64_t>(h.requests.size()) - 1));
 }
 
-std::string Format(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%MZ", t, absl::UTCTimeZone());
-}
-
 std::string Round(absl::Duration d) {
   return absl::FormatDuration(
       absl::Trunc(d, d >= absl::Hours(1) ? absl::Minutes(1) : absl::Seconds(1)));
@@ -99,9 +95,9 @@ CutoverTiming PlanCutover(absl::Time now, absl::Duration precopy, const HourlyOu
     finish(earliest);
     out.late = shift_at < earliest;
     out.late_by = earliest - shift_at;
-    out.why = absl::StrCat("the shift at ", Format(shift_at), " comes before pre-copy can end (",
-                           Round(precopy), "): start at once; the shift is reached ",
-                           Round(out.late_by), " late");
+    out.why = absl::StrCat("the shift at ", MinuteText(shift_at),
+                           " comes before pre-copy can end (", Round(precopy),
+                           "): start at once; the shift is reached ", Round(out.late_by), " late");
     return out;
   }
   // The trough in [earliest, shift): the earliest moment itself, an hour's start after it, or
@@ -139,8 +135,12 @@ CutoverTiming PlanCutover(absl::Time now, absl::Duration precopy, const HourlyOu
   out.why = absl::StrFormat(
       "pre-copy (estimated %s) ends before the shift at %s; cut over at %s, the forecast trough "
       "before it (%.0f requests in that hour)",
-      Round(precopy), Format(shift_at), Format(best), *best_requests);
+      Round(precopy), MinuteText(shift_at), MinuteText(best), *best_requests);
   return out;
+}
+
+std::string MinuteText(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%MZ", t, absl::UTCTimeZone());
 }
 
 }  // namespace shadowplane::planner

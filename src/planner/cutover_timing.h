@@ -80,6 +80,9 @@ struct CutoverTiming {
   std::string why;
 };
 
+// A time as the explanations write it, to the minute: "2027-01-01T16:00Z".
+std::string MinuteText(absl::Time t);
+
 CutoverTiming PlanCutover(absl::Time now, absl::Duration precopy, const HourlyOutlook& hours,
                           const std::vector<BlackoutWindow>& blackouts = {});
 

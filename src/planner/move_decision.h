@@ -92,6 +92,8 @@ struct PlanSubject {
   std::vector<std::string> allowed_locations;
   PlannerSettings settings;
   MoveHistory history;
+  // move.affine_sessions starts as these: the clients seen within the session window now.
+  int64_t affine_clients = 0;
   MoveFacts move;
 };
 

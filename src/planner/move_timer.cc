@@ -23,17 +23,13 @@ const CandidateExplanation* FindCandidate(const PlanDecision& d, bool current) {
   return nullptr;
 }
 
-void SetAffinity(const PlanSubject& subject, int64_t clients, const PlanContext& context,
-                 absl::Duration session, PlanDecision* d) {
-  d->affinity.clients = clients;
+void SetAffinity(const PlanSubject& subject, const PlanContext& context, absl::Duration session,
+                 PlanDecision* d) {
+  d->affinity.clients = subject.affine_clients;
   d->affinity.session = session;
   d->affinity.price_per_session = context.prices.disrupted_session_price;
   d->affinity.expected_sessions = subject.move.affine_sessions;
   d->affinity.cost = AffinityCost(subject.move, context.prices);
-}
-
-std::string Minute(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%MZ", t, absl::UTCTimeZone());
 }
 
 }  // namespace
@@ -45,8 +41,7 @@ MoveTimer::MoveTimer(forecast::Predictor* predictor, store::SyncRunRepository* s
 void MoveTimer::Time(const store::ReservationRecord& reservation, const PlanSubject& subject,
                      const DemandOutlook* demand, const PlanContext& context, absl::Time now,
                      PlanDecision* d) const {
-  const auto clients = static_cast<int64_t>(std::llround(subject.move.affine_sessions));
-  SetAffinity(subject, clients, context, options_.affinity_session, d);
+  SetAffinity(subject, context, options_.affinity_session, d);
   if (d->to_location.empty() || demand == nullptr || predictor_ == nullptr) return;
   absl::StatusOr<TimingExplanation> timing = Timing(reservation, subject, *demand, *d, now);
   if (!timing.ok()) {
@@ -61,17 +56,17 @@ void MoveTimer::Time(const store::ReservationRecord& reservation, const PlanSubj
     if (again.to_location == d->to_location && again.to_capacity_type == d->to_capacity_type) {
       again.demand_read = d->demand_read;
       *d = std::move(again);
-      SetAffinity(at_cutover, clients, context, options_.affinity_session, d);
+      SetAffinity(at_cutover, context, options_.affinity_session, d);
     }
   }
   const CutoverTiming& cut = timing->cutover;
   if (d->outcome == PlanOutcome::kMove && cut.start_at >= now + options_.plan_interval) {
     d->outcome = PlanOutcome::kScheduled;
-    d->reason = absl::StrCat("move at ", Minute(cut.start_at), ": ", d->reason);
+    d->reason = absl::StrCat("move at ", MinuteText(cut.start_at), ": ", d->reason);
   }
   d->reason = absl::StrFormat(
       "%s; cut over at %s (%s); affine sessions at the cutover %.1f ($%.4f)", d->reason,
-      Minute(cut.cutover_at), cut.why, d->affinity.expected_sessions, d->affinity.cost);
+      MinuteText(cut.cutover_at), cut.why, d->affinity.expected_sessions, d->affinity.cost);
   d->timing = *std::move(timing);
 }
 

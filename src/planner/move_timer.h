@@ -40,7 +40,8 @@ class MoveTimer {
   MoveTimer(forecast::Predictor* predictor, store::SyncRunRepository* sync_runs,
             MoveTimerOptions options);
 
-  // `subject.move.affine_sessions` holds the affine clients now. Fills d's affinity and, with a
+  // `subject.move.affine_sessions` holds the affine clients now (`subject.affine_clients`). Fills
+  // d's affinity and, with a
   // target, its timing; may take the decision again (see above).
   void Time(const store::ReservationRecord& reservation, const PlanSubject& subject,
             const DemandOutlook* demand, const PlanContext& context, absl::Time now,

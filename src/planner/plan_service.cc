@@ -263,6 +263,7 @@ PlanService::Subject PlanService::SubjectOf(const store::ReservationRecord& r,
   subject.history = std::move(history);
   subject.move.data_bytes = r.data_size_bytes;
   subject.move.expected_freeze_seconds = freeze_seconds;
+  subject.affine_clients = affine_clients;
   subject.move.affine_sessions = static_cast<double>(affine_clients);
   return out;
 }

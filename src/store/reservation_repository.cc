@@ -386,7 +386,7 @@ absl::StatusOr<InstanceRecord> ReservationRepository::ReplaceShadow(const std::s
           if (!newest.empty()) return InstanceFromRow(newest[0], 0);
         }
         if (old.empty() || old[0][0].as<std::string>() != "shadow" ||
-            old[0][1].as<std::string>() == "stopped" || old[0][1].as<std::string>() == "failed") {
+            !IsLiveState(old[0][1].as<std::string>())) {
           return absl::FailedPreconditionError(absl::StrCat(
               "instance ", old_shadow, " is not the live shadow of resource ", resource_id));
         }

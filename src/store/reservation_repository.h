@@ -25,6 +25,12 @@ struct InstanceRecord {
   std::string endpoint;
 };
 
+// An instance in `state` still holds its data and capacity: anything but stopped or failed.
+inline bool IsLiveState(const std::string& state) {
+  return state != "stopped" && state != "failed";
+}
+inline bool IsLive(const InstanceRecord& i) { return IsLiveState(i.state); }
+
 struct ReservationRecord {
   std::string id;
   std::string request_id;
