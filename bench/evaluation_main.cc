@@ -9,6 +9,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -141,6 +142,24 @@ std::string Row(const std::string& name, const ScheduleReport& r) {
       r.freeze_seconds, r.best_location_share);
 }
 
+// The settings among `grid` whose policy costs least in `run` (the first of equals).
+template <typename Options, typename Make, typename Run>
+absl::StatusOr<Options> Cheapest(const std::vector<Options>& grid, Make make, Run run) {
+  std::optional<Options> best;
+  double least = std::numeric_limits<double>::infinity();
+  for (const Options& o : grid) {
+    std::unique_ptr<Policy> policy = make(o);
+    absl::StatusOr<PolicyRun> r = run(*policy);
+    if (!r.ok()) return r.status();
+    if (r->report.cost.total() < least) {
+      least = r->report.cost.total();
+      best = o;
+    }
+  }
+  if (!best.has_value()) return absl::InvalidArgumentError("an empty tuning grid");
+  return *best;
+}
+
 absl::Status Run() {
   const absl::Time began = absl::Now();
   absl::StatusOr<EvaluationConfig> loaded = LoadEvaluationConfig(absl::GetFlag(FLAGS_config));
@@ -173,8 +192,7 @@ absl::Status Run() {
   }
 
   // Tuning on the training half.
-  ReactiveOptions best_reactive;
-  double best_reactive_cost = std::numeric_limits<double>::infinity();
+  std::vector<ReactiveOptions> reactive_grid;
   for (int window : config.reactive_windows) {
     for (double margin : config.reactive_margins) {
       ReactiveOptions o;
@@ -182,41 +200,37 @@ absl::Status Run() {
       o.gates.hysteresis_relative = margin;
       o.gates.hysteresis_absolute = 0;
       o.gates.min_dwell = absl::Hours(config.min_dwell_hours);
-      std::unique_ptr<Policy> p = ReactivePolicy(o);
-      absl::StatusOr<PolicyRun> run =
-          Simulate(*p, *train_table, config.world, train, start, warmup);
-      if (!run.ok()) return run.status();
-      if (run->report.cost.total() < best_reactive_cost) {
-        best_reactive_cost = run->report.cost.total();
-        best_reactive = o;
-      }
+      reactive_grid.push_back(o);
     }
   }
-  PredictiveOptions best_predictive;
-  double best_predictive_cost = std::numeric_limits<double>::infinity();
+  std::vector<PredictiveOptions> predictive_grid;
   for (int horizon : config.predictive_horizons) {
     for (double threshold : config.predictive_thresholds) {
       PredictiveOptions o;
       o.settings.horizon = absl::Hours(horizon);
       o.settings.migration_threshold = threshold;
       o.settings.anti_flapping.min_dwell = absl::Hours(config.min_dwell_hours);
-      std::unique_ptr<Policy> p = PredictivePolicy(&config.world, o);
-      absl::StatusOr<PolicyRun> run =
-          Simulate(*p, *train_table, config.world, train, start, warmup);
-      if (!run.ok()) return run.status();
-      if (run->report.cost.total() < best_predictive_cost) {
-        best_predictive_cost = run->report.cost.total();
-        best_predictive = o;
-      }
+      predictive_grid.push_back(o);
     }
   }
+  auto train_run = [&](Policy& p) {
+    return Simulate(p, *train_table, config.world, train, start, warmup);
+  };
+  absl::StatusOr<ReactiveOptions> best_reactive = Cheapest(
+      reactive_grid, [](const ReactiveOptions& o) { return ReactivePolicy(o); }, train_run);
+  if (!best_reactive.ok()) return best_reactive.status();
+  absl::StatusOr<PredictiveOptions> best_predictive = Cheapest(
+      predictive_grid,
+      [&config](const PredictiveOptions& o) { return PredictivePolicy(&config.world, o); },
+      train_run);
+  if (!best_predictive.ok()) return best_predictive.status();
 
   // Scored on the second half.
   std::vector<PolicyRun> runs;
   std::vector<std::unique_ptr<Policy>> policies;
   policies.push_back(StaticPolicy());
-  policies.push_back(ReactivePolicy(best_reactive));
-  policies.push_back(PredictivePolicy(&config.world, best_predictive));
+  policies.push_back(ReactivePolicy(*best_reactive));
+  policies.push_back(PredictivePolicy(&config.world, *best_predictive));
   for (auto& p : policies) {
     absl::StatusOr<PolicyRun> run = Simulate(*p, *table, config.world, *trace, start, split);
     if (!run.ok()) return run.status();
@@ -271,9 +285,9 @@ absl::Status Run() {
   std::cout << absl::StrFormat(
       "chosen on the training half: reactive window %d h, hysteresis %.2f; predictive horizon "
       "%d h, threshold %.2f; %.1f s in all\n",
-      best_reactive.window_hours, best_reactive.gates.hysteresis_relative,
-      absl::ToInt64Hours(best_predictive.settings.horizon),
-      best_predictive.settings.migration_threshold, absl::ToDoubleSeconds(absl::Now() - began));
+      best_reactive->window_hours, best_reactive->gates.hysteresis_relative,
+      absl::ToInt64Hours(best_predictive->settings.horizon),
+      best_predictive->settings.migration_threshold, absl::ToDoubleSeconds(absl::Now() - began));
   return absl::OkStatus();
 }
 

@@ -7,31 +7,18 @@
 #include <random>
 
 #include "evaluation/oracle.h"
+#include "evaluation/test_location.h"
 
 namespace shadowplane::evaluation {
 namespace {
-
-planner::LocationFacts Location(const std::string& name, double vcpu_price, double gb_price) {
-  planner::LocationFacts l;
-  l.name = name;
-  l.region = name;
-  l.on_demand_price_per_vcpu_hour = vcpu_price;
-  l.on_demand_price_per_gib_hour = 0.005;
-  l.electricity_price_per_kwh = 0.1;
-  l.power_draw_watts_per_vcpu = 10;
-  l.bandwidth_price_per_gb = gb_price;
-  l.capacity_millicores = 100000;
-  l.capacity_memory_mib = 100000;
-  return l;
-}
 
 // Two origins (ny, ca) and two locations (east, west) 10 ms from their own coast and 70 ms from
 // the other; west is cheaper to run ($0.03 against $0.04 a vCPU-hour) and dearer to send from
 // ($0.02 against $0.01 a GB).
 World TwoCoasts() {
   World w;
-  w.locations["east"] = Location("east", 0.04, 0.01);
-  w.locations["west"] = Location("west", 0.03, 0.02);
+  w.locations["east"] = TestLocation("east", {}, 0.04, 0.01, 0.1);
+  w.locations["west"] = TestLocation("west", {}, 0.03, 0.02, 0.1);
   w.regions["ny"] = {"ny", {40.7, -74.0}};
   w.regions["ca"] = {"ca", {37.0, -120.0}};
   w.rtt.SetMeasured("ny", "east", 10);
@@ -159,12 +146,9 @@ TEST(OracleTest, NoScheduleThatKeepsTheDwellCostsLessThanTheOracle) {
   constexpr int kLocations = 3;
   for (int round = 0; round < 20; ++round) {
     world.locations.clear();
-    world.locations["fra"] = Location("fra", price(rng), price(rng));
-    world.locations["fra"].at = {50.1, 8.7};
-    world.locations["iad"] = Location("iad", price(rng), price(rng));
-    world.locations["iad"].at = {38.9, -77.0};
-    world.locations["sin"] = Location("sin", price(rng), price(rng));
-    world.locations["sin"].at = {1.35, 103.8};
+    world.locations["fra"] = TestLocation("fra", {50.1, 8.7}, price(rng), price(rng), 0.1);
+    world.locations["iad"] = TestLocation("iad", {38.9, -77.0}, price(rng), price(rng), 0.1);
+    world.locations["sin"] = TestLocation("sin", {1.35, 103.8}, price(rng), price(rng), 0.1);
     DemandTrace trace;
     trace.regions = {"a", "b", "c"};
     for (int h = 0; h < kHours; ++h)

@@ -79,6 +79,43 @@ class RawConnection {
   int fd_ = -1;
 };
 
+// A second instance ("i-2": the new primary a forwarding old one passes requests to), serving
+// its own data directory until Stop() or destruction.
+class PeerServer {
+ public:
+  explicit PeerServer(InstanceConfig config) {
+    dir_ = testing::MakeTempDir("sp-fileserver-b");
+    fs::create_directories(data());
+    config.instance_id = "i-2";
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      config.port = testing::FreePort();
+      server_ = std::make_unique<FileServer>(data(), config);
+      if (server_->Bind().ok()) break;
+    }
+    port_ = config.port;
+    thread_ = std::thread([this] { server_->Serve(); });
+  }
+  ~PeerServer() {
+    Stop();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  void Stop() {
+    if (server_ == nullptr) return;
+    server_->Stop();
+    thread_.join();
+    server_.reset();
+  }
+  std::string data() const { return dir_ + "/data"; }
+  std::string endpoint() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  std::unique_ptr<FileServer> server_;
+  std::thread thread_;
+};
+
 class FileServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -373,20 +410,10 @@ TEST_F(FileServerTest, AHeldWriteGivesUpAfterTheHoldWithRetryAfter) {
 
 // A read-only instance with a forward target passes writes on (body included) and says so.
 TEST_F(FileServerTest, AReadOnlyInstanceForwardsWritesToTheNewPrimary) {
-  const std::string other_dir = testing::MakeTempDir("sp-fileserver-b");
-  fs::create_directories(other_dir + "/data");
-  InstanceConfig b = config_;
-  b.instance_id = "i-2";
-  std::unique_ptr<FileServer> target;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    b.port = testing::FreePort();
-    target = std::make_unique<FileServer>(other_dir + "/data", b);
-    if (target->Bind().ok()) break;
-  }
-  std::thread serve([&] { target->Serve(); });
+  PeerServer target(config_);
   InstanceConfig forwarding = config_;
   forwarding.read_only = true;
-  forwarding.forward_writes_to = absl::StrCat("127.0.0.1:", b.port);
+  forwarding.forward_writes_to = target.endpoint();
   forwarding.generation = 2;
   ASSERT_TRUE(server_->Reconfigure(forwarding).ok());
   const std::string body(300 * 1024, 'z');
@@ -396,41 +423,27 @@ TEST_F(FileServerTest, AReadOnlyInstanceForwardsWritesToTheNewPrimary) {
   EXPECT_EQ(put->get_header_value("X-Shadowplane-Forwarded-To"), forwarding.forward_writes_to);
   EXPECT_EQ(put->get_header_value("X-Shadowplane-Instance"), "i-1");
   EXPECT_FALSE(fs::exists(dir_ + "/data/deep/f.bin"));
-  std::ifstream in(other_dir + "/data/deep/f.bin", std::ios::binary);
+  std::ifstream in(target.data() + "/deep/f.bin", std::ios::binary);
   EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()),
             body);
   EXPECT_EQ(client_->Delete("/deep/f.bin")->status, 204);
-  EXPECT_FALSE(fs::exists(other_dir + "/data/deep/f.bin"));
+  EXPECT_FALSE(fs::exists(target.data() + "/deep/f.bin"));
   EXPECT_EQ(server_->counters().writes_forwarded, 2);
   // The new primary gone: 503 with Retry-After, nothing lost silently.
-  target->Stop();
-  serve.join();
-  target.reset();
+  target.Stop();
   auto unreachable = client_->Put("/g.txt", "x", "text/plain");
   ASSERT_TRUE(unreachable);
   EXPECT_EQ(unreachable->status, 503);
   EXPECT_EQ(unreachable->get_header_value("Retry-After"), "1");
   EXPECT_TRUE(SpoolIsEmpty());
-  std::error_code ec;
-  fs::remove_all(other_dir, ec);
 }
 
 // Around a switch an old primary neither loses nor serves stale data: during the freeze reads wait
 // with the writes, and once it forwards, GETs go to the new primary as well (a HEAD is answered
 // here). What it did to each client is recorded and served by /_shadowplane/disruptions.
 TEST_F(FileServerTest, AnOldPrimaryHoldsThenForwardsReadsAndRecordsWhatItDidToEachClient) {
-  const std::string other_dir = testing::MakeTempDir("sp-fileserver-b");
-  fs::create_directories(other_dir + "/data");
-  std::ofstream(other_dir + "/data/a.txt") << "beta";  // the new primary's newer write
-  InstanceConfig b = config_;
-  b.instance_id = "i-2";
-  std::unique_ptr<FileServer> target;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    b.port = testing::FreePort();
-    target = std::make_unique<FileServer>(other_dir + "/data", b);
-    if (target->Bind().ok()) break;
-  }
-  std::thread serve([&] { target->Serve(); });
+  PeerServer target(config_);
+  std::ofstream(target.data() + "/a.txt") << "beta";  // the new primary's newer write
   const absl::Time began = absl::Now();
 
   InstanceConfig frozen = config_;
@@ -453,7 +466,7 @@ TEST_F(FileServerTest, AnOldPrimaryHoldsThenForwardsReadsAndRecordsWhatItDidToEa
   EXPECT_EQ(server_->connection_counters().requests_held, 2) << "the read waits too";
   InstanceConfig forwarding = config_;
   forwarding.read_only = true;
-  forwarding.forward_writes_to = absl::StrCat("127.0.0.1:", b.port);
+  forwarding.forward_writes_to = target.endpoint();
   forwarding.generation = 3;
   ASSERT_TRUE(server_->Reconfigure(forwarding).ok());
   reader.join();
@@ -465,7 +478,7 @@ TEST_F(FileServerTest, AnOldPrimaryHoldsThenForwardsReadsAndRecordsWhatItDidToEa
   EXPECT_FALSE(read->get_header_value("X-Shadowplane-Held-Ms").empty());
   ASSERT_TRUE(write.has_value());
   EXPECT_EQ(write->status, 201);
-  EXPECT_TRUE(fs::exists(other_dir + "/data/new.txt"));
+  EXPECT_TRUE(fs::exists(target.data() + "/new.txt"));
 
   // A HEAD is answered here: counted as a read that may be stale.
   EXPECT_EQ(client_->Head("/a.txt", {{"X-Shadowplane-Client", "c3"}})->status, 200);
@@ -509,12 +522,6 @@ TEST_F(FileServerTest, AnOldPrimaryHoldsThenForwardsReadsAndRecordsWhatItDidToEa
   EXPECT_EQ(client_->Get("/_shadowplane/disruptions")->status, 400);
   EXPECT_EQ(client_->Get("/_shadowplane/disruptions?since_us=-5")->status, 400);
   EXPECT_EQ(client_->Get("/_shadowplane/disruptions?since_us=abc")->status, 400);
-
-  target->Stop();
-  serve.join();
-  target.reset();
-  std::error_code ec;
-  fs::remove_all(other_dir, ec);
 }
 
 // A read held past the hold fails like a write: 503 with Retry-After, recorded as failed.

@@ -172,6 +172,16 @@ grpc::Status MigrationTest::GetMigration(const std::string& id, pb::Migration* o
   return migrations_->GetMigration(&context, request, out);
 }
 
+grpc::Status MigrationTest::SetPlannerMode(const std::string& reservation_id,
+                                           const std::string& mode) {
+  grpc::ClientContext context;
+  pb::UpdateReservationRequest update;
+  update.set_id(reservation_id);
+  update.mutable_planner()->set_mode(mode);
+  pb::Reservation updated;
+  return reservations_->UpdateReservation(&context, update, &updated);
+}
+
 std::vector<std::string> MigrationTest::Watch(const std::string& id, pb::Migration* last) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(240)));

@@ -72,6 +72,9 @@ class MigrationTest : public ControlPlaneTest {
                                   shadowplane::v1::Migration* out, absl::Duration* waited = nullptr,
                                   absl::Duration patience = absl::Seconds(30));
   grpc::Status GetMigration(const std::string& id, shadowplane::v1::Migration* out);
+  // The reservation's own planner mode (UpdateReservation's planner.mode): "auto" lets the loop
+  // move it by itself.
+  grpc::Status SetPlannerMode(const std::string& reservation_id, const std::string& mode);
   // Follows WatchMigration to the end; the states seen, in order.
   std::vector<std::string> Watch(const std::string& id, shadowplane::v1::Migration* last);
   // The states the migration went through, from its events.

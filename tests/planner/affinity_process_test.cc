@@ -305,12 +305,7 @@ TEST_F(AffinityProcessTest, AffineClientsStayWithTheResourceAndTheMoveCountsWhat
 
   // Auto mode: the planner moves it to Europe by itself once the forecast is in.
   {
-    grpc::ClientContext context;
-    pb::UpdateReservationRequest update;
-    update.set_id(r.id());
-    update.mutable_planner()->set_mode("auto");
-    pb::Reservation updated;
-    grpc::Status status = reservations_->UpdateReservation(&context, update, &updated);
+    const grpc::Status status = SetPlannerMode(r.id(), "auto");
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   const pb::Decision move =

@@ -114,12 +114,7 @@ TEST_F(PlannerProcessTest, DemandMovingToEuropeMovesTheResourceAheadOfItWithNoFa
 
   // Auto mode for this reservation: the loop moves it by itself.
   {
-    grpc::ClientContext context;
-    pb::UpdateReservationRequest update;
-    update.set_id(r.id());
-    update.mutable_planner()->set_mode("auto");
-    pb::Reservation updated;
-    grpc::Status status = reservations_->UpdateReservation(&context, update, &updated);
+    const grpc::Status status = SetPlannerMode(r.id(), "auto");
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   const pb::Decision move =
