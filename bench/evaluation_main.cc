@@ -1,9 +1,7 @@
 // Does prediction pay? The trace-driven evaluation (bench/run_evaluation.sh): a demand trace from
-// a committed configuration (bench/evaluation/*.yaml) replayed hour by hour through `static`,
-// `reactive` and `predictive` (the real forecaster and planner, src/evaluation/policy.h), and the
-// offline `oracle` (src/evaluation/oracle.h). The settings of reactive and predictive are chosen
-// on the first half of the trace; every policy is scored on the second half. Prints one markdown
-// table.
+// a committed configuration (bench/evaluation/*.yaml) evaluated by src/evaluation/evaluation.h
+// (static, reactive and predictive replayed hour by hour, the oracle offline; settings chosen on
+// the first half, scored on the second). Prints the markdown table, and the plots' data on demand.
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -17,9 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "evaluation/evaluation_config.h"
-#include "evaluation/oracle.h"
-#include "evaluation/simulator.h"
+#include "evaluation/evaluation.h"
 #include "forecast/synthetic_trace.h"
 
 ABSL_FLAG(std::string, config, "bench/evaluation/synthetic.yaml", "The evaluation's configuration");
@@ -33,7 +29,10 @@ ABSL_FLAG(std::string, plot_data, "",
 namespace shadowplane::evaluation {
 namespace {
 
-absl::StatusOr<DemandTrace> TraceOf(EvaluationConfig& config) {
+// The trace of `config`, its origins placed in config.world; the synthetic trace's announced
+// campaigns into `announced` (with their uplift, as whoever registers an event estimates it).
+absl::StatusOr<DemandTrace> TraceOf(EvaluationConfig& config,
+                                    std::vector<forecast::DemandEvent>* announced) {
   DemandTrace trace;
   if (config.trace == "synthetic") {
     const forecast::TraceProfile profile = forecast::DefaultTraceProfile();
@@ -42,6 +41,10 @@ absl::StatusOr<DemandTrace> TraceOf(EvaluationConfig& config) {
     trace = DemandTraceOf(*generated, config.bytes_per_request);
     for (const forecast::TraceRegion& r : generated->regions) {
       config.world.regions[r.name] = {r.name, {r.latitude, r.longitude}};
+    }
+    for (const forecast::TraceCampaign& c : generated->campaigns) {
+      if (!c.announced) continue;
+      announced->push_back({c.start, c.start + absl::Hours(c.hours), {c.region}, c.uplift});
     }
   } else {
     const std::string dir = absl::GetFlag(FLAGS_eia_dir);
@@ -83,19 +86,6 @@ absl::StatusOr<DemandTrace> TraceOf(EvaluationConfig& config) {
   return trace;
 }
 
-DemandTrace Head(const DemandTrace& trace, int hours) {
-  DemandTrace out = trace;
-  out.requests.resize(static_cast<size_t>(hours));
-  return out;
-}
-
-DemandTrace Tail(const DemandTrace& trace, int from) {
-  DemandTrace out = trace;
-  out.start = trace.start + absl::Hours(from);
-  out.requests.erase(out.requests.begin(), out.requests.begin() + from);
-  return out;
-}
-
 // Two weeks from the start of the held-out half (`from`): the hour, demand per region, then each
 // run's location index (plus one, so that 0 stays empty); and the cumulative cost per run.
 absl::Status WritePlotData(const std::string& prefix, const DemandTrace& trace, int from,
@@ -134,160 +124,69 @@ absl::Status WritePlotData(const std::string& prefix, const DemandTrace& trace, 
   return absl::OkStatus();
 }
 
-std::string Row(const std::string& name, const ScheduleReport& r) {
-  const CostParts& c = r.cost;
-  return absl::StrFormat(
-      "| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %d | %.1f | %.3f |", name, c.total(),
-      c.compute, c.electricity, c.latency, c.egress, c.moves, r.mean_rtt_ms, r.migrations,
-      r.freeze_seconds, r.best_location_share);
-}
-
-// The settings among `grid` whose policy costs least in `run` (the first of equals).
-template <typename Options, typename Make, typename Run>
-absl::StatusOr<Options> Cheapest(const std::vector<Options>& grid, Make make, Run run) {
-  std::optional<Options> best;
-  double least = std::numeric_limits<double>::infinity();
-  for (const Options& o : grid) {
-    std::unique_ptr<Policy> policy = make(o);
-    absl::StatusOr<PolicyRun> r = run(*policy);
-    if (!r.ok()) return r.status();
-    if (r->report.cost.total() < least) {
-      least = r->report.cost.total();
-      best = o;
-    }
-  }
-  if (!best.has_value()) return absl::InvalidArgumentError("an empty tuning grid");
-  return *best;
-}
-
 absl::Status Run() {
   const absl::Time began = absl::Now();
   absl::StatusOr<EvaluationConfig> loaded = LoadEvaluationConfig(absl::GetFlag(FLAGS_config));
   if (!loaded.ok()) return loaded.status();
   EvaluationConfig config = *std::move(loaded);
-  absl::StatusOr<DemandTrace> trace = TraceOf(config);
+  std::vector<forecast::DemandEvent> announced;
+  absl::StatusOr<DemandTrace> trace = TraceOf(config, &announced);
   if (!trace.ok()) return trace.status();
-  const int hours = trace->hours();
-  if (hours < 4 * 168) return absl::FailedPreconditionError("the trace is under four weeks");
-  const int split = hours / 2;
-  // The training half's first two weeks are the policies' history, not scored.
-  const int warmup = std::min(336, split / 2);
-  const DemandTrace train = Head(*trace, split);
-  absl::StatusOr<CostTable> train_table = CostTable::Build(config.world, train);
-  if (!train_table.ok()) return train_table.status();
-  absl::StatusOr<CostTable> table = CostTable::Build(config.world, *trace);
-  if (!table.ok()) return table.status();
-
-  // Placed where it would have cost least over the training half: static's location, and where
-  // every policy starts.
-  int start = 0;
-  double least = std::numeric_limits<double>::infinity();
-  for (int l = 0; l < static_cast<int>(table->locations().size()); ++l) {
-    double sum = 0;
-    for (int h = 0; h < split; ++h) sum += train_table->Serve(h, l).total();
-    if (sum < least) {
-      least = sum;
-      start = l;
-    }
-  }
-
-  // Tuning on the training half.
-  std::vector<ReactiveOptions> reactive_grid;
-  for (int window : config.reactive_windows) {
-    for (double margin : config.reactive_margins) {
-      ReactiveOptions o;
-      o.window_hours = window;
-      o.gates.hysteresis_relative = margin;
-      o.gates.hysteresis_absolute = 0;
-      o.gates.min_dwell = absl::Hours(config.min_dwell_hours);
-      reactive_grid.push_back(o);
-    }
-  }
-  std::vector<PredictiveOptions> predictive_grid;
-  for (int horizon : config.predictive_horizons) {
-    for (double threshold : config.predictive_thresholds) {
-      PredictiveOptions o;
-      o.settings.horizon = absl::Hours(horizon);
-      o.settings.migration_threshold = threshold;
-      o.settings.anti_flapping.min_dwell = absl::Hours(config.min_dwell_hours);
-      predictive_grid.push_back(o);
-    }
-  }
-  auto train_run = [&](Policy& p) {
-    return Simulate(p, *train_table, config.world, train, start, warmup);
-  };
-  absl::StatusOr<ReactiveOptions> best_reactive = Cheapest(
-      reactive_grid, [](const ReactiveOptions& o) { return ReactivePolicy(o); }, train_run);
-  if (!best_reactive.ok()) return best_reactive.status();
-  absl::StatusOr<PredictiveOptions> best_predictive = Cheapest(
-      predictive_grid,
-      [&config](const PredictiveOptions& o) { return PredictivePolicy(&config.world, o); },
-      train_run);
-  if (!best_predictive.ok()) return best_predictive.status();
-
-  // Scored on the second half.
-  std::vector<PolicyRun> runs;
-  std::vector<std::unique_ptr<Policy>> policies;
-  policies.push_back(StaticPolicy());
-  policies.push_back(ReactivePolicy(*best_reactive));
-  policies.push_back(PredictivePolicy(&config.world, *best_predictive));
-  for (auto& p : policies) {
-    absl::StatusOr<PolicyRun> run = Simulate(*p, *table, config.world, *trace, start, split);
-    if (!run.ok()) return run.status();
-    runs.push_back(*std::move(run));
-  }
-  const DemandTrace test = Tail(*trace, split);
-  absl::StatusOr<CostTable> test_table = CostTable::Build(config.world, test);
-  if (!test_table.ok()) return test_table.status();
-  absl::StatusOr<OracleSchedule> oracle = Oracle(*test_table, start, {config.min_dwell_hours});
-  if (!oracle.ok()) return oracle.status();
-  absl::StatusOr<ScheduleReport> oracle_report =
-      Charge(*test_table, config.world, oracle->schedule, start);
-  if (!oracle_report.ok()) return oracle_report.status();
+  if (absl::Status s = AddSpotMarkets(config, trace->hours()); !s.ok()) return s;
+  absl::StatusOr<EvaluationResult> result = Evaluate(config, *trace, announced);
+  if (!result.ok()) return result.status();
+  const EvaluationResult& r = *result;
 
   std::cout << absl::StrFormat(
-      "%s trace: %d hours from %s, %d origin regions, locations %s; trained on hours 0-%d "
-      "(scored from %d), scored on hours %d-%d; every policy starts at %s\n\n",
-      config.trace, hours, absl::FormatTime("%Y-%m-%d", trace->start, absl::UTCTimeZone()),
-      static_cast<int>(trace->regions.size()), absl::StrJoin(table->locations(), ", "), split - 1,
-      warmup, split, hours - 1, table->locations()[static_cast<size_t>(start)]);
-  std::cout << "| policy | total $ | compute $ | electricity $ | latency $ | egress $ | moves $ | "
-               "mean RTT ms | migrations | freeze s | best-location share |\n"
-               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
-  for (const PolicyRun& r : runs) std::cout << Row(r.policy, r.report) << "\n";
-  std::cout << Row("oracle", *oracle_report) << "\n\n";
+      "%s trace: %d hours from %s, %d origin regions, placements %s; trained on hours 0-%d "
+      "(scored from %d), scored on hours %d-%d; every policy starts at %s\n",
+      config.trace, r.hours, absl::FormatTime("%Y-%m-%d", trace->start, absl::UTCTimeZone()),
+      static_cast<int>(trace->regions.size()), absl::StrJoin(r.placements, ", "), r.split - 1,
+      r.warmup, r.split, r.hours - 1, r.placements[static_cast<size_t>(r.start)]);
+  const MoveTimes times = TimesOf(config.world.migration, config.world.move.data_bytes);
+  std::cout << absl::StrFormat(
+      "a move: pre-copy %.1f s, final round %d bytes, write freeze %.2f s (default freeze "
+      "model)",
+      times.precopy_seconds, times.final_round_bytes, times.freeze_seconds);
+  for (const auto& [name, market] : config.world.spot) {
+    int hours = 0;
+    double share = 0;
+    for (size_t h = static_cast<size_t>(r.split); h < market.price_share.size(); ++h) {
+      if (market.interrupted[h]) continue;
+      share += market.price_share[h];
+      ++hours;
+    }
+    std::cout << absl::StrFormat(
+        "; %s spot at %.2f of on-demand on average, reclaimed %d times in the scored half", name,
+        hours > 0 ? share / hours : 0,
+        WorldFrom(config.world, r.split).spot.at(name).Interruptions());
+  }
+  std::cout << "\n\n" << FormatTable(r);
   if (const std::string prefix = absl::GetFlag(FLAGS_plot_data); !prefix.empty()) {
     std::vector<std::pair<std::string, std::vector<int>>> schedules;
     std::vector<std::vector<double>> hourly;
-    for (const PolicyRun& r : runs) {
-      schedules.emplace_back(r.policy,
-                             std::vector<int>(r.schedule.begin() + split, r.schedule.end()));
-      hourly.push_back(r.report.hourly_cost);
+    for (const PolicyRun& run : r.runs) {
+      schedules.emplace_back(run.policy,
+                             std::vector<int>(run.schedule.begin() + r.split, run.schedule.end()));
+      hourly.push_back(run.report.hourly_cost);
     }
-    schedules.emplace_back("oracle", oracle->schedule);
-    hourly.push_back(oracle_report->hourly_cost);
-    if (absl::Status s = WritePlotData(prefix, *trace, split, schedules, hourly); !s.ok()) return s;
-    std::cout << "plot data: " << prefix << "-demand.dat, " << prefix << "-cost.dat (locations: ";
-    for (size_t l = 0; l < table->locations().size(); ++l) {
-      std::cout << (l == 0 ? "" : ", ") << l + 1 << " " << table->locations()[l];
+    schedules.emplace_back("oracle", r.oracle.schedule);
+    hourly.push_back(r.oracle.report.hourly_cost);
+    if (absl::Status s = WritePlotData(prefix, *trace, r.split, schedules, hourly); !s.ok()) {
+      return s;
+    }
+    std::cout << "plot data: " << prefix << "-demand.dat, " << prefix << "-cost.dat (placements: ";
+    for (size_t p = 0; p < r.placements.size(); ++p) {
+      std::cout << (p == 0 ? "" : ", ") << p + 1 << " " << r.placements[p];
     }
     std::cout << ")\n";
   }
-  const double static_cost = runs[0].report.cost.total();
-  const double oracle_saving = static_cost - oracle_report->cost.total();
-  std::cout << absl::StrFormat(
-      "oracle saves $%.2f (%.1f%% of static); predictive saves $%.2f (%.1f%% of the oracle's "
-      "saving); reactive $%.2f (%.1f%%)\n",
-      oracle_saving, 100 * oracle_saving / static_cost, static_cost - runs[2].report.cost.total(),
-      oracle_saving > 0 ? 100 * (static_cost - runs[2].report.cost.total()) / oracle_saving : 0,
-      static_cost - runs[1].report.cost.total(),
-      oracle_saving > 0 ? 100 * (static_cost - runs[1].report.cost.total()) / oracle_saving : 0);
   std::cout << absl::StrFormat(
       "chosen on the training half: reactive window %d h, hysteresis %.2f; predictive horizon "
       "%d h, threshold %.2f; %.1f s in all\n",
-      best_reactive->window_hours, best_reactive->gates.hysteresis_relative,
-      absl::ToInt64Hours(best_predictive->settings.horizon),
-      best_predictive->settings.migration_threshold, absl::ToDoubleSeconds(absl::Now() - began));
+      r.reactive.window_hours, r.reactive.gates.hysteresis_relative,
+      absl::ToInt64Hours(r.predictive.settings.horizon), r.predictive.settings.migration_threshold,
+      absl::ToDoubleSeconds(absl::Now() - began));
   return absl::OkStatus();
 }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/stable_hash.h"
 #include "common/status_macros.h"
 #include "yaml-cpp/yaml.h"
 
@@ -107,15 +108,25 @@ absl::StatusOr<EvaluationConfig> ParseEvaluationConfig(const std::string& yaml,
   c.min_dwell_hours = static_cast<int>(dwell);
   const YAML::Node resource = root["resource"];
   if (!resource || !resource.IsMap()) return r.Bad("resource", "is missing");
-  double millicores, memory, data, freeze;
+  double seed = static_cast<double>(c.seed);
+  RETURN_IF_ERROR(r.Number(root, "seed", 0, 9e15, &seed, false));
+  c.seed = static_cast<uint64_t>(seed);
+  double millicores, memory, data, bandwidth, dirty, files = 1;
   RETURN_IF_ERROR(r.Number(resource, "millicores", 1, 1e6, &millicores));
   RETURN_IF_ERROR(r.Number(resource, "memory_mib", 1, 1e7, &memory));
   RETURN_IF_ERROR(r.Number(resource, "data_bytes", 0, 1e15, &data));
-  RETURN_IF_ERROR(r.Number(resource, "freeze_seconds", 0, 3600, &freeze));
+  RETURN_IF_ERROR(r.Number(resource, "bandwidth_mib_s", 0.001, 1e6, &bandwidth));
+  RETURN_IF_ERROR(r.Number(resource, "dirty_bytes_per_second", 0, 1e12, &dirty));
+  RETURN_IF_ERROR(r.Number(resource, "dirty_files", 0, 1e9, &files, false));
   c.world.capacity = {static_cast<int64_t>(millicores), static_cast<int64_t>(memory),
                       CapacityType::kOnDemand};
   c.world.move.data_bytes = static_cast<int64_t>(data);
-  c.world.move.expected_freeze_seconds = freeze;
+  c.world.migration.bandwidth_bytes_per_second = bandwidth * (1 << 20);
+  c.world.migration.dirty_bytes_per_second = dirty;
+  c.world.migration.dirty_files = static_cast<int64_t>(files);
+  // The planner prices a move at the freeze the simulator charges.
+  c.world.move.expected_freeze_seconds =
+      TimesOf(c.world.migration, c.world.move.data_bytes).freeze_seconds;
   const YAML::Node locations = root["locations"];
   if (!locations || !locations.IsSequence() || locations.size() < 1 || locations.size() > 64) {
     return r.Bad("locations", "must list 1 to 64 locations");
@@ -133,6 +144,21 @@ absl::StatusOr<EvaluationConfig> ParseEvaluationConfig(const std::string& yaml,
     RETURN_IF_ERROR(r.Number(l, "bandwidth_gb", 0, 100, &f.bandwidth_price_per_gb));
     f.capacity_millicores = 1 << 30;
     f.capacity_memory_mib = 1 << 30;
+    if (const YAML::Node spot = l["spot"]; spot) {
+      if (!spot.IsMap()) return r.Bad("spot", absl::StrCat("of ", f.name, " is not a mapping"));
+      SpotMarketOptions m;
+      double min_hours = m.spike_min_hours, max_hours = m.spike_max_hours;
+      RETURN_IF_ERROR(r.Number(spot, "mean_share", 0.01, 0.99, &m.mean_share));
+      RETURN_IF_ERROR(r.Number(spot, "volatility", 0, 1, &m.volatility, false));
+      RETURN_IF_ERROR(r.Number(spot, "reversion", 0, 1, &m.reversion, false));
+      RETURN_IF_ERROR(r.Number(spot, "spikes_per_week", 0, 168, &m.spikes_per_week, false));
+      RETURN_IF_ERROR(r.Number(spot, "spike_min_hours", 1, 168, &min_hours, false));
+      RETURN_IF_ERROR(r.Number(spot, "spike_max_hours", 1, 168, &max_hours, false));
+      if (min_hours > max_hours) return r.Bad("spike_min_hours", "is above spike_max_hours");
+      m.spike_min_hours = static_cast<int>(min_hours);
+      m.spike_max_hours = static_cast<int>(max_hours);
+      c.spot_markets[f.name] = m;
+    }
     if (!c.world.locations.emplace(f.name, f).second) {
       return r.Bad("locations", absl::StrCat("name ", f.name, " twice"));
     }
@@ -161,6 +187,14 @@ absl::StatusOr<EvaluationConfig> ParseEvaluationConfig(const std::string& yaml,
     }
   }
   return c;
+}
+
+absl::Status AddSpotMarkets(EvaluationConfig& config, int hours) {
+  for (const auto& [name, options] : config.spot_markets) {
+    ASSIGN_OR_RETURN(config.world.spot[name],
+                     GenerateSpotMarket(options, hours, Fnv1a64(name, config.seed)));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<EvaluationConfig> LoadEvaluationConfig(const std::string& path) {

@@ -9,21 +9,29 @@
 //   bytes_per_request: 20000
 //   latency_price_per_request_ms: 2.0e-6
 //   delayed_request_price: 0.001
-//   resource: {millicores, memory_mib, data_bytes, freeze_seconds}
+//   seed: 20261207                    the spot markets' seed
+//   resource: {millicores, memory_mib, data_bytes,
+//              bandwidth_mib_s, dirty_bytes_per_second, dirty_files}   how moves run (MoveModel;
+//                                     the write freeze from the default freeze model)
 //   min_dwell_hours: 2
 //   locations: [{name, latitude, longitude, vcpu_hour, gib_hour, electricity_kwh,
-//                watts_per_vcpu, bandwidth_gb}, ...]
+//                watts_per_vcpu, bandwidth_gb,
+//                spot: {mean_share, volatility, reversion, spikes_per_week,   (optional:
+//                       spike_min_hours, spike_max_hours}}, ...]              SpotMarketOptions)
 //   eia_regions: [{name, latitude, longitude}, ...]          (trace: eia)
 //   tuning: {reactive: {window_hours: [...], hysteresis_relative: [...]},
 //            predictive: {horizon_hours: [...], migration_threshold: [...]}}
 #ifndef SHADOWPLANE_EVALUATION_EVALUATION_CONFIG_H_
 #define SHADOWPLANE_EVALUATION_EVALUATION_CONFIG_H_
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "evaluation/cost_table.h"
+#include "evaluation/spot_market.h"
 
 namespace shadowplane::evaluation {
 
@@ -37,8 +45,11 @@ struct EvaluationConfig {
   double requests_per_unit = 1;
   double bytes_per_request = 0;
   int min_dwell_hours = 2;
-  // The locations, prices and resource; the origins' places are added from the trace.
+  uint64_t seed = 20261207;
+  // The locations, prices and resource; the origins' places are added from the trace, the spot
+  // markets by AddSpotMarkets.
   World world;
+  std::map<std::string, SpotMarketOptions> spot_markets;
   std::vector<EiaRegion> eia_regions;
   std::vector<int> reactive_windows = {6};
   std::vector<double> reactive_margins = {0.05};
@@ -51,6 +62,10 @@ struct EvaluationConfig {
 absl::StatusOr<EvaluationConfig> LoadEvaluationConfig(const std::string& path);
 absl::StatusOr<EvaluationConfig> ParseEvaluationConfig(const std::string& yaml,
                                                        const std::string& name);
+
+// Generates each configured spot market over `hours` into config.world.spot, seeded by the
+// configuration's seed and the location's name.
+absl::Status AddSpotMarkets(EvaluationConfig& config, int hours);
 
 }  // namespace shadowplane::evaluation
 

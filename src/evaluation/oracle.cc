@@ -7,15 +7,16 @@ namespace shadowplane::evaluation {
 
 absl::StatusOr<OracleSchedule> Oracle(const CostTable& table, int start,
                                       const OracleOptions& options) {
-  const int n = static_cast<int>(table.locations().size());
+  const int n = table.size();
   const int hours = table.hours();
-  if (start < 0 || start >= n) return absl::InvalidArgumentError("start is not a location");
+  if (start < 0 || start >= n) return absl::InvalidArgumentError("start is not a placement");
   if (options.min_dwell_hours < 0) {
     return absl::InvalidArgumentError("min_dwell_hours must not be negative");
   }
-  // The state before an hour: the location, and k, the hours served there since the last move
-  // (capped at d). A move is allowed when k >= the dwell; moving serves one hour (k = 1), staying
-  // adds one.
+  // The state before an hour: the placement, and k, the hours served there since the last move
+  // (capped at d). A move is allowed when k >= the dwell or the placement is reclaimed that hour;
+  // moving serves one hour (k = 1), staying adds one. Nothing serves from, or moves onto, a
+  // reclaimed placement.
   const int d = std::max(1, options.min_dwell_hours);
   const int states = n * (d + 1);
   auto id = [d](int l, int k) { return l * (d + 1) + k; };
@@ -32,19 +33,20 @@ absl::StatusOr<OracleSchedule> Oracle(const CostTable& table, int start,
       for (int k = 0; k <= d; ++k) {
         const double c = before[static_cast<size_t>(id(l, k))];
         if (c == kInf) continue;
+        const bool reclaimed = table.Interrupted(h, l);
         // Stay at l.
         const int stay = id(l, std::min(d, k + 1));
         const double staying = c + table.Serve(h, l).total();
-        if (staying < best[static_cast<size_t>(stay)]) {
+        if (!reclaimed && staying < best[static_cast<size_t>(stay)]) {
           best[static_cast<size_t>(stay)] = staying;
           from[static_cast<size_t>(h)][static_cast<size_t>(stay)] = id(l, k);
         }
-        // Move to m, when the dwell allows.
-        if (k < options.min_dwell_hours) continue;
+        // Move to m, when the dwell allows or l is reclaimed.
+        if (k < options.min_dwell_hours && !reclaimed) continue;
         for (int m = 0; m < n; ++m) {
-          if (m == l) continue;
+          if (m == l || table.Interrupted(h, m)) continue;
           const int moved = id(m, 1);
-          const double moving = c + table.Move(h, l) + table.Serve(h, m).total();
+          const double moving = c + table.MoveHour(h, l, m).total();
           if (moving < best[static_cast<size_t>(moved)]) {
             best[static_cast<size_t>(moved)] = moving;
             from[static_cast<size_t>(h)][static_cast<size_t>(moved)] = id(l, k);
@@ -62,6 +64,9 @@ absl::StatusOr<OracleSchedule> Oracle(const CostTable& table, int start,
       out.total_cost = before[static_cast<size_t>(s)];
       at = s;
     }
+  }
+  if (out.total_cost == kInf) {
+    return absl::FailedPreconditionError("no schedule avoids reclaimed spot capacity");
   }
   out.schedule.assign(static_cast<size_t>(hours), 0);
   for (int h = hours - 1; h >= 0; --h) {

@@ -1,12 +1,14 @@
 // The offline optimum of the trace-driven evaluation: with perfect knowledge of every hour's
-// demand and prices, the schedule of serving locations with the lowest total cost (serving plus
-// moves, from evaluation/cost_table.h), under the planner's dwell rule: no move sooner than
-// `min_dwell_hours` after the last one. The daily cap is not imposed, which only widens what the
-// oracle may do: its cost stays a lower bound for every policy that obeys dwell and caps.
+// demand, prices and spot reclaims, the schedule of placements (location and capacity type) with
+// the lowest total cost (serving plus moves, from evaluation/cost_table.h), under the planner's
+// dwell rule: no move sooner than `min_dwell_hours` after the last one, except an urgent move out
+// of spot capacity reclaimed that hour, which the dwell never holds back (as the server's
+// fallbacks). The daily cap is not imposed, which only widens what the oracle may do: its cost
+// stays a lower bound for every policy that obeys dwell and caps.
 //
-// Dynamic programming over (hour, location, hours since the last move, capped at the dwell):
-// O(hours × locations² × dwell) time, O(hours × locations × dwell) memory. Ties keep the earlier
-// location in the table's order, so the schedule is deterministic.
+// Dynamic programming over (hour, placement, hours since the last move, capped at the dwell):
+// O(hours × placements² × dwell) time, O(hours × placements × dwell) memory. Ties keep the earlier
+// placement in the table's order, so the schedule is deterministic.
 #ifndef SHADOWPLANE_EVALUATION_ORACLE_H_
 #define SHADOWPLANE_EVALUATION_ORACLE_H_
 
@@ -22,11 +24,12 @@ struct OracleOptions {
 };
 
 struct OracleSchedule {
-  std::vector<int> schedule;  // the location serving each hour
+  std::vector<int> schedule;  // the placement serving each hour
   double total_cost = 0;
 };
 
-// INVALID_ARGUMENT for `start` out of range or a negative dwell.
+// INVALID_ARGUMENT for `start` out of range or a negative dwell; FAILED_PRECONDITION when no
+// schedule exists (every placement reclaimed in some hour).
 absl::StatusOr<OracleSchedule> Oracle(const CostTable& table, int start,
                                       const OracleOptions& options = {});
 

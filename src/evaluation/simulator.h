@@ -1,10 +1,13 @@
 // Replays a demand trace hour by hour through a policy (evaluation/policy.h): at the start of each
-// hour the policy chooses where the resource is served from, seeing only the past; a change is a
-// move, charged the move's cost at that hour (evaluation/cost_table.h). Deterministic: the same
-// trace, world and policy give the same schedule.
+// hour the policy chooses the placement the resource is served from, seeing only the past; a
+// change is a move, charged as evaluation/cost_table.h says. Spot capacity reclaimed under the
+// resource moves it to on-demand at the same location first (the server's urgent fallback), and a
+// choice of reclaimed capacity is refused (the resource stays). Deterministic: the same trace,
+// world and policy give the same schedule.
 #ifndef SHADOWPLANE_EVALUATION_SIMULATOR_H_
 #define SHADOWPLANE_EVALUATION_SIMULATOR_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,11 +18,24 @@
 
 namespace shadowplane::evaluation {
 
+// The policy's forecasts of all regions together against what came, over the scored hours.
+struct ForecastAccuracy {
+  int points = 0;         // forecast hours scored
+  double smape = 0;       // symmetric MAPE, percent (M4's)
+  double coverage80 = 0;  // share of points inside the 80% interval
+};
+
 struct PolicyRun {
   std::string policy;
-  std::vector<int> schedule;  // the location serving each hour
-  ScheduleReport report;      // hours from the run's `score_from` on
+  std::vector<int> schedule;                 // the placement serving each hour
+  ScheduleReport report;                     // hours from the run's `score_from` on
+  std::optional<ForecastAccuracy> accuracy;  // for a policy that forecasts
 };
+
+// Scores `made` against the trace's total requests at the hours from `score_from` on (forecast
+// hours past the trace are left out); nullopt when nothing was made.
+std::optional<ForecastAccuracy> ScoreForecasts(const std::vector<MadeForecast>& made,
+                                               const DemandTrace& trace, int score_from);
 
 // A generated trace (forecast/synthetic_trace.h) as the evaluation's demand, every region's
 // requests served at `bytes_per_request`.

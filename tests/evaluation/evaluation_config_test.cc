@@ -14,10 +14,14 @@ bytes_per_request: 20000
 latency_price_per_request_ms: 5.0e-7
 delayed_request_price: 0.001
 min_dwell_hours: 3
-resource: {millicores: 1000, memory_mib: 1024, data_bytes: 2000000000, freeze_seconds: 0.1}
+seed: 7
+resource: {millicores: 1000, memory_mib: 1024, data_bytes: 2000000000, bandwidth_mib_s: 50,
+           dirty_bytes_per_second: 100000, dirty_files: 4}
 locations:
   - {name: iad, latitude: 38.9, longitude: -77.0, vcpu_hour: 0.048, gib_hour: 0.006,
-     electricity_kwh: 0.12, watts_per_vcpu: 10, bandwidth_gb: 0.09}
+     electricity_kwh: 0.12, watts_per_vcpu: 10, bandwidth_gb: 0.09,
+     spot: {mean_share: 0.35, volatility: 0.02, spikes_per_week: 1, spike_min_hours: 2,
+            spike_max_hours: 4}}
 tuning:
   reactive: {window_hours: [3, 6], hysteresis_relative: [0.0, 0.1]}
   predictive: {horizon_hours: [6], migration_threshold: [0.8, 0.9]}
@@ -35,6 +39,24 @@ TEST(EvaluationConfigTest, ReadsWhatItSays) {
   EXPECT_DOUBLE_EQ(c->world.locations.at("iad").bandwidth_price_per_gb, 0.09);
   EXPECT_EQ(c->reactive_windows, (std::vector<int>{3, 6}));
   EXPECT_EQ(c->predictive_thresholds, (std::vector<double>{0.8, 0.9}));
+  EXPECT_EQ(c->seed, 7u);
+  EXPECT_DOUBLE_EQ(c->world.migration.bandwidth_bytes_per_second, 50.0 * (1 << 20));
+  EXPECT_EQ(c->world.migration.dirty_files, 4);
+  // The planner prices the freeze the simulator charges: the default freeze model's, for what
+  // the final round carries.
+  const MoveTimes times = TimesOf(c->world.migration, c->world.move.data_bytes);
+  EXPECT_GT(times.freeze_seconds, 0.5);
+  EXPECT_DOUBLE_EQ(c->world.move.expected_freeze_seconds, times.freeze_seconds);
+  ASSERT_EQ(c->spot_markets.count("iad"), 1u);
+  EXPECT_EQ(c->spot_markets.at("iad").spike_max_hours, 4);
+  // Markets are generated over the trace's hours, the same for the same seed.
+  EvaluationConfig again = *c;
+  ASSERT_TRUE(AddSpotMarkets(*c, 24 * 70).ok());
+  ASSERT_TRUE(AddSpotMarkets(again, 24 * 70).ok());
+  const SpotSeries& m = c->world.spot.at("iad");
+  EXPECT_EQ(m.price_share.size(), 24u * 70);
+  EXPECT_EQ(m.price_share, again.world.spot.at("iad").price_share);
+  EXPECT_GT(m.Interruptions(), 0);
 }
 
 TEST(EvaluationConfigTest, BadInputIsNamedByKey) {
@@ -63,6 +85,9 @@ TEST(EvaluationConfigTest, BadInputIsNamedByKey) {
        "migration_threshold"},
       {with("trace: synthetic", "trace: eia"), "eia_regions"},
       {with("trace: synthetic", "trace: sometimes"), "trace"},
+      {with("bandwidth_mib_s: 50", "bandwidth_mib_s: 0"), "bandwidth_mib_s"},
+      {with("mean_share: 0.35", "mean_share: 1.5"), "mean_share"},
+      {with("spike_min_hours: 2", "spike_min_hours: 9"), "spike_min_hours"},
   };
   for (const auto& [yaml, key] : replaced) {
     absl::StatusOr<EvaluationConfig> c = ParseEvaluationConfig(yaml, "bad.yaml");
