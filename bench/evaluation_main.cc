@@ -23,8 +23,9 @@ ABSL_FLAG(std::string, eia_dir, "../shared/data/eia-regions",
           "The EIA regional demand folder (trace: eia), one <REGION>.csv per region");
 ABSL_FLAG(std::string, plot_data, "",
           "When set: the prefix of the plots' data files (<prefix>-demand.dat: two weeks of the "
-          "held-out half, demand by region and each policy's location; <prefix>-cost.dat: "
-          "cumulative cost by policy over the held-out half)");
+          "held-out half, demand by region and each policy's placement, numbered from 1 in the "
+          "order of <prefix>-placements.txt; <prefix>-cost.dat: cumulative cost by policy over "
+          "the held-out half)");
 
 namespace shadowplane::evaluation {
 namespace {
@@ -175,11 +176,10 @@ absl::Status Run() {
     if (absl::Status s = WritePlotData(prefix, *trace, r.split, schedules, hourly); !s.ok()) {
       return s;
     }
-    std::cout << "plot data: " << prefix << "-demand.dat, " << prefix << "-cost.dat (placements: ";
-    for (size_t p = 0; p < r.placements.size(); ++p) {
-      std::cout << (p == 0 ? "" : ", ") << p + 1 << " " << r.placements[p];
-    }
-    std::cout << ")\n";
+    std::ofstream names(prefix + "-placements.txt");
+    names << absl::StrJoin(r.placements, " ") << "\n";
+    if (!names) return absl::FailedPreconditionError(absl::StrCat("cannot write ", prefix, "-*"));
+    std::cout << "plot data: " << prefix << "-demand.dat, -cost.dat, -placements.txt\n";
   }
   std::cout << absl::StrFormat(
       "chosen on the training half: reactive window %d h, hysteresis %.2f; predictive horizon "

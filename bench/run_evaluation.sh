@@ -28,8 +28,10 @@ for config in bench/evaluation/*.yaml; do
   "$BUILD_DIR/bench/evaluation" --config="$config" --eia_dir="$EIA_DIR" \
     --plot_data="bench/results/$name"
   regions=$(head -1 "bench/results/$name-demand.dat" | awk '{print NF - 5}')
-  gnuplot -e "prefix='bench/results/$name'; regions=$regions; title='$name: held-out half'" \
+  placements=$(cat "bench/results/$name-placements.txt")
+  gnuplot -e "prefix='bench/results/$name'; regions=$regions; placements='$placements'; title='$name: held-out half'" \
     bench/evaluation/plots.gp
-  rm -f "bench/results/$name-demand.dat" "bench/results/$name-cost.dat"
+  rm -f "bench/results/$name-demand.dat" "bench/results/$name-cost.dat" \
+    "bench/results/$name-placements.txt"
   echo
 done

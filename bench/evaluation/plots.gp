@@ -1,7 +1,8 @@
 # The evaluation's plots (bench/run_evaluation.sh), from the data files bench/evaluation_main.cc
-# writes with --plot_data=PREFIX. Call: gnuplot -e "prefix='PREFIX'; regions=N; title='...'" plots.gp
+# writes with --plot_data=PREFIX. Call:
+#   gnuplot -e "prefix='PREFIX'; regions=N; placements='fra iad ...'; title='...'" plots.gp
 # Writes PREFIX-demand.png (two weeks of the held-out half: demand by origin region, and below it
-# the location each policy served from) and PREFIX-cost.png (cumulative cost per policy).
+# the placement each policy served from) and PREFIX-cost.png (cumulative cost per policy).
 set terminal pngcairo size 1000,700 font ",9"
 set datafile commentschars "#"
 
@@ -12,13 +13,17 @@ set xlabel "hour of the held-out half"
 set ylabel "requests per hour"
 set key outside right
 plot for [r=2:regions+1] prefix."-demand.dat" using 1:r with lines title columnhead(r)
-set ylabel "policy (colour: location)"
+set ylabel "policy (colour: placement)"
 set yrange [0.5:4.5]
 set ytics ("static" 1, "reactive" 2, "predictive" 3, "oracle" 4)
-set palette defined (1 "#1b9e77", 2 "#d95f02", 3 "#7570b3", 4 "#e7298a", 5 "#66a61e")
-set cbrange [0.5:5.5]
-set palette maxcolors 5
-set cblabel "location (see the table's order)"
+n = words(placements)
+set palette defined (1 "#1b9e77", 2 "#d95f02", 3 "#7570b3", 4 "#e7298a", 5 "#66a61e", \
+  6 "#e6ab02", 7 "#a6761d", 8 "#666666")
+set cbrange [0.5:n+0.5]
+set palette maxcolors n
+set cbtics ()
+set for [i=1:n] cbtics add (word(placements, i) i)
+set cblabel "placement"
 unset key
 plot for [p=1:4] prefix."-demand.dat" using 1:(p):(0.5):(0.4):(column(regions+1+p)) \
   with boxxyerror fillstyle solid noborder lc palette
