@@ -17,8 +17,11 @@ set ylabel "policy (colour: placement)"
 set yrange [0.5:4.5]
 set ytics ("static" 1, "reactive" 2, "predictive" 3, "oracle" 4)
 n = words(placements)
-set palette defined (1 "#1b9e77", 2 "#d95f02", 3 "#7570b3", 4 "#e7298a", 5 "#66a61e", \
-  6 "#e6ab02", 7 "#a6761d", 8 "#666666")
+# Exactly one colour per placement (a palette with more would be resampled into blends).
+colours = "#1b9e77 #d95f02 #7570b3 #e7298a #66a61e #e6ab02 #a6761d #666666"
+palette = ""
+do for [i=1:n] { palette = palette.sprintf("%s%d '%s'", i > 1 ? ", " : "", i, word(colours, i)) }
+eval("set palette defined (".palette.")")
 set cbrange [0.5:n+0.5]
 set palette maxcolors n
 set cbtics ()
