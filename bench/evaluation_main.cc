@@ -166,7 +166,9 @@ absl::Status Run() {
   if (const std::string prefix = absl::GetFlag(FLAGS_plot_data); !prefix.empty()) {
     std::vector<std::pair<std::string, std::vector<int>>> schedules;
     std::vector<std::vector<double>> hourly;
-    for (const PolicyRun& run : r.runs) {
+    // static, reactive and predictive as tuned (the plots leave the untuned run out).
+    for (size_t i = 0; i < 3 && i < r.runs.size(); ++i) {
+      const PolicyRun& run = r.runs[i];
       schedules.emplace_back(run.policy,
                              std::vector<int>(run.schedule.begin() + r.split, run.schedule.end()));
       hourly.push_back(run.report.hourly_cost);

@@ -119,10 +119,16 @@ absl::StatusOr<EvaluationResult> Evaluate(const EvaluationConfig& config, const 
   policies.push_back(StaticPolicy());
   policies.push_back(ReactivePolicy(out.reactive));
   policies.push_back(PredictivePolicy(&world, out.predictive));
+  // And as the server runs out of the box: the planner's default horizon and threshold.
+  PredictiveOptions defaults;
+  defaults.settings.anti_flapping.min_dwell = absl::Hours(config.min_dwell_hours);
+  defaults.announced = announced;
+  policies.push_back(PredictivePolicy(&world, defaults));
   for (auto& p : policies) {
     ASSIGN_OR_RETURN(PolicyRun run, Simulate(*p, table, world, trace, out.start, out.split));
     out.runs.push_back(std::move(run));
   }
+  out.runs.back().policy = "predictive, server defaults";
   const DemandTrace test = Tail(trace, out.split);
   const World test_world = WorldFrom(world, out.split);
   ASSIGN_OR_RETURN(const CostTable test_table, CostTable::Build(test_world, test));
@@ -164,7 +170,7 @@ std::string FormatTable(const EvaluationResult& result) {
   };
   for (const PolicyRun& run : result.runs) row(run);
   row(result.oracle);
-  if (result.runs.size() == 3) {
+  if (result.runs.size() >= 3) {
     absl::StrAppend(
         &out,
         absl::StrFormat("\noracle saves $%.2f (%.1f%% of static); predictive $%.2f; reactive "

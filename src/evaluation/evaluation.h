@@ -1,5 +1,6 @@
 // The whole trace-driven evaluation of one trace (bench/run_evaluation.sh): the settings of
-// `reactive` and `predictive` chosen on the first half of the trace (its first two weeks the
+// `reactive` and `predictive` chosen on the first half of the trace (and `predictive` also run
+// with the planner's defaults, untuned) (its first two weeks the
 // policies' history, not scored), every policy run over the whole trace from the same start and
 // scored on the second half, and the oracle on the second half from that start. The start is the
 // on-demand placement that would have cost least over the training half: where `static` was
@@ -28,7 +29,9 @@ struct EvaluationResult {
   std::vector<std::string> placements;
   ReactiveOptions reactive;      // as chosen on the training half
   PredictiveOptions predictive;  // as chosen on the training half
-  std::vector<PolicyRun> runs;   // static, reactive, predictive; schedules over the whole trace
+  // static, reactive, predictive (as tuned), predictive with the planner's default horizon and
+  // threshold; schedules over the whole trace.
+  std::vector<PolicyRun> runs;
   PolicyRun oracle;              // its schedule over the scored half only
 };
 

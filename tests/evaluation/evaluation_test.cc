@@ -66,7 +66,7 @@ TEST(EvaluationTest, TheSameConfigurationGivesTheSameTableByteForByte) {
   for (const std::string name : {"| static |", "| reactive |", "| predictive |", "| oracle |"}) {
     EXPECT_TRUE(absl::StrContains(table, name)) << table;
   }
-  ASSERT_EQ(first->runs.size(), 3u);
+  ASSERT_EQ(first->runs.size(), 4u);
   ASSERT_TRUE(first->runs[2].accuracy.has_value());
   EXPECT_GT(first->runs[2].accuracy->points, 0);
   EXPECT_GT(first->runs[1].report.migrations + first->runs[2].report.migrations, 0) << table;
