@@ -20,10 +20,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/file_util.h"
 #include "common/log.h"
+#include "instance/client_address.h"
 #include "instance/request_path.h"
 #include "instance/write_forwarder.h"
 
@@ -32,6 +34,7 @@ namespace {
 
 constexpr char kStatusPath[] = "/_shadowplane/status";
 constexpr char kDisruptionsPath[] = "/_shadowplane/disruptions";
+constexpr char kAccessesPath[] = "/_shadowplane/accesses";
 // The longest file an old primary fetches from the new one for a read it forwards.
 constexpr uint64_t kMaxForwardedReadBytes = 16 << 20;
 
@@ -175,9 +178,17 @@ void FileServer::FinishLocalWrite() {
 
 TrafficCounters FileServer::counters() const {
   const HttpServerCounters c = http_->counters();
-  return {c.requests,           c.bytes_received,     c.bytes_sent,
-          rate_limited_.load(), writes_held_.load(),  writes_forwarded_.load(),
-          hold_expired_.load(), lease_refused_.load()};
+  return {c.requests,
+          c.bytes_received,
+          c.bytes_sent,
+          rate_limited_.load(),
+          writes_held_.load(),
+          writes_forwarded_.load(),
+          hold_expired_.load(),
+          lease_refused_.load(),
+          accesses_recorded_.load(),
+          forwarded_for_untrusted_.load(),
+          forwarded_for_malformed_.load()};
 }
 
 RequestHandler::Next FileServer::OnHeader(HttpRequest& req, HttpResponse* res) {
@@ -189,6 +200,10 @@ RequestHandler::Next FileServer::OnHeader(HttpRequest& req, HttpResponse* res) {
   }
   if (read && absl::StartsWith(req.target, kDisruptionsPath)) {
     HandleDisruptions(req, res);
+    return Next::kAnswer;
+  }
+  if (read && absl::StartsWith(req.target, kAccessesPath)) {
+    HandleAccesses(req, res);
     return Next::kAnswer;
   }
   if (!read && !IsWrite(req.method)) {
@@ -319,6 +334,55 @@ void FileServer::HandleDisruptions(const HttpRequest& req, HttpResponse* res) {
   }
   res->content_type = "application/json";
   res->body = DisruptionLog::ToJson(disruptions_.Since(absl::FromUnixMicros(since_us)));
+}
+
+void FileServer::Completed(const HttpRequest& req, const ExchangeStats& stats) {
+  if (absl::StartsWith(req.target, "/_shadowplane/")) return;  // the agent's, not a client's
+  std::vector<std::string> trusted;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!config_.record_accesses) return;
+    trusted = config_.trusted_proxies;
+  }
+  const ClientAddress client = ClientAddressOf(req.headers, req.peer, trusted);
+  if (client.source == ClientAddressSource::kUntrustedForwardedFor) forwarded_for_untrusted_++;
+  if (client.source == ClientAddressSource::kMalformedForwardedFor) forwarded_for_malformed_++;
+  AccessRecord r;
+  r.at = absl::Now();
+  r.client_ip = client.address;
+  r.client_id = UsableClientId(req.header("X-Shadowplane-Client"));
+  r.method = req.method;
+  r.bytes_in = stats.bytes_in;
+  r.bytes_out = stats.bytes_out;
+  r.latency = stats.latency;
+  r.status = stats.status;
+  accesses_.Note(std::move(r));
+  accesses_recorded_++;
+}
+
+void FileServer::HandleAccesses(const HttpRequest& req, HttpResponse* res) {
+  int64_t after = -1;
+  int max = 5000;
+  const size_t query = req.target.find('?');
+  if (query != std::string::npos) {
+    for (absl::string_view pair : absl::StrSplit(req.target.substr(query + 1), '&')) {
+      if (absl::ConsumePrefix(&pair, "after=")) {
+        if (!absl::SimpleAtoi(pair, &after)) after = -1;
+      } else if (absl::ConsumePrefix(&pair, "max=")) {
+        if (!absl::SimpleAtoi(pair, &max) || max < 1 || max > kMaxAccessPage) max = -1;
+      }
+    }
+  }
+  if (after < 0 || max < 0) {
+    return res->Reply(
+        400, absl::StrCat("want ?after=<record number >= 0>[&max=1..", kMaxAccessPage, "]"));
+  }
+  AccessPage page = accesses_.After(after, max);
+  const HttpServerCounters c = http_->counters();
+  page.bytes_in_total = c.bytes_received;
+  page.bytes_out_total = c.bytes_sent;
+  res->content_type = "text/tab-separated-values";
+  res->body = AccessLog::ToText(page);
 }
 
 void FileServer::Work(HttpRequest& req, HttpResponse* res) {
@@ -532,7 +596,8 @@ void FileServer::HandleStatus(HttpResponse* res) {
       "\"requests_held\":%d,\"connections_open\":%d,\"connections_idle\":%d,"
       "\"connections_accepted\":%d,\"idle_closed_for_room\":%d,\"connections_refused\":%d,"
       "\"connection_timeouts\":%d,\"generation\":%d,\"epoch\":%d,\"write_lease_until_ms\":%d,"
-      "\"writes_refused_without_lease\":%d,\"pid\":%d}\n",
+      "\"writes_refused_without_lease\":%d,\"accesses_recorded\":%d,"
+      "\"forwarded_for_untrusted\":%d,\"forwarded_for_malformed\":%d,\"pid\":%d}\n",
       config.instance_id, config.resource_id, config.capacity.millicores,
       config.capacity.memory_mib, CapacityTypeName(config.capacity.type),
       config.read_only ? "true" : "false", http_->workers(), RequestsPerSecondFor(config.capacity),
@@ -541,7 +606,8 @@ void FileServer::HandleStatus(HttpResponse* res) {
       c.writes_forwarded, c.writes_hold_expired, in_flight, h.requests_in_progress, h.requests_held,
       h.connections_open, h.connections_idle, h.connections_accepted, h.idle_closed_for_room,
       h.connections_refused, h.timeouts, generation, config.epoch, config.write_lease_until_ms,
-      c.writes_refused_without_lease, static_cast<int>(getpid()));
+      c.writes_refused_without_lease, c.accesses_recorded, c.forwarded_for_untrusted,
+      c.forwarded_for_malformed, static_cast<int>(getpid()));
 }
 
 }  // namespace shadowplane::instance

@@ -44,6 +44,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "instance/access_log.h"
 #include "instance/disruption_log.h"
 #include "instance/http_server.h"
 #include "instance/instance_config.h"
@@ -60,6 +61,11 @@ struct TrafficCounters {
   int64_t writes_forwarded = 0;              // writes sent on to the new primary
   int64_t writes_hold_expired = 0;           // writes answered 503 after waiting write_hold_ms
   int64_t writes_refused_without_lease = 0;  // 503: read-write, but the write lease ran out
+  // Self-monitoring: requests recorded, and X-Forwarded-For headers ignored because the peer was
+  // not a trusted proxy, or because a trusted proxy's named no address.
+  int64_t accesses_recorded = 0;
+  int64_t forwarded_for_untrusted = 0;
+  int64_t forwarded_for_malformed = 0;
 };
 
 struct FileServerOptions {
@@ -109,9 +115,13 @@ class FileServer final : private RequestHandler {
   void Work(HttpRequest& req, HttpResponse* res) override;
   void HoldExpired(HttpRequest& req, HttpResponse* res) override;
   void Decorate(const HttpRequest& req, HttpResponse* res) override;
+  // Records the exchange in the access log (instance/access_log.h).
+  void Completed(const HttpRequest& req, const ExchangeStats& stats) override;
   // Records what a migration did to the client of `req` (instance/disruption_log.h).
   void NoteDisruptions(const HttpRequest& req, HttpResponse& res, bool old_primary);
   void HandleDisruptions(const HttpRequest& req, HttpResponse* res);
+  // The access log, as GET /_shadowplane/accesses?after=N[&max=M].
+  void HandleAccesses(const HttpRequest& req, HttpResponse* res);
 
   void HandleGet(const HttpRequest& req, HttpResponse* res);
   void HandlePut(HttpRequest& req, HttpResponse* res);
@@ -148,7 +158,11 @@ class FileServer final : private RequestHandler {
   std::atomic<int64_t> writes_forwarded_{0};
   std::atomic<int64_t> hold_expired_{0};
   std::atomic<int64_t> lease_refused_{0};
+  std::atomic<int64_t> accesses_recorded_{0};
+  std::atomic<int64_t> forwarded_for_untrusted_{0};
+  std::atomic<int64_t> forwarded_for_malformed_{0};
   DisruptionLog disruptions_;
+  AccessLog accesses_;
   // Last: destroyed first, so that no worker runs a handler method on a half-destroyed server.
   std::unique_ptr<HttpServer> http_;
 };

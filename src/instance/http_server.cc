@@ -174,6 +174,9 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     if (closed_) return;
     server_->bytes_received_ += static_cast<int64_t>(n);
     if (ec) return ReadFailed(ec);
+    exchange_ = ExchangeStats();
+    exchange_.bytes_in = static_cast<int64_t>(n);
+    started_ = absl::Now();
     const auto& msg = parser_->get();
     req_.method = std::string(msg.method_string());
     req_.target = std::string(msg.target());
@@ -215,6 +218,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
                        [self = shared_from_this()](beast::error_code ec, size_t n) {
                          if (self->closed_) return;
                          self->server_->bytes_sent_ += static_cast<int64_t>(n);
+                         self->exchange_.bytes_out += static_cast<int64_t>(n);
                          if (ec) return self->Close();
                          self->ReadBody();
                        });
@@ -236,6 +240,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   void OnBody(beast::error_code ec, size_t n) {
     if (closed_) return;
     server_->bytes_received_ += static_cast<int64_t>(n);
+    exchange_.bytes_in += static_cast<int64_t>(n);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) return ReadFailed(ec);
     const size_t got = kBodyChunk - parser_->get().body().size;
@@ -315,6 +320,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   void Respond(HttpResponse res) {
     if (closed_) return;
     server_->handler_->Decorate(req_, &res);
+    exchange_.status = res.status;
     req_.body = SpooledBody();  // whatever the handler left of it goes now
     const bool close = res.close || !keep_alive_;
     const auto status = static_cast<http::status>(res.status);
@@ -366,12 +372,15 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
         [self = shared_from_this(), msg, serializer, close](beast::error_code ec, size_t n) {
           if (self->closed_) return;
           self->server_->bytes_sent_ += static_cast<int64_t>(n);
+          self->exchange_.bytes_out += static_cast<int64_t>(n);
           if (ec) {
             if (ec == beast::error::timeout) self->server_->timeouts_++;
             return self->Close();
           }
           if (!serializer->is_done()) return self->WriteSome(msg, serializer, close);
           self->server_->requests_++;
+          self->exchange_.latency = absl::Now() - self->started_;
+          self->server_->handler_->Completed(self->req_, self->exchange_);
           if (close) return self->Close();
           self->AwaitRequest();
         });
@@ -384,7 +393,9 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   std::unique_ptr<char[]> body_buffer_;
   HttpRequest req_;
   bool keep_alive_ = true;
-  std::string peer_;  // the remote address, read once
+  std::string peer_;        // the remote address, read once
+  ExchangeStats exchange_;  // of the request in progress
+  absl::Time started_;      // when its header arrived
   unsigned version_ = 11;
   bool head_ = false;
   bool closed_ = false;

@@ -60,6 +60,16 @@ struct HttpServerCounters {
   int64_t requests_held = 0;         // waiting for Redispatch()
 };
 
+// What one exchange moved and took, as the connection saw it: the request's header and body bytes
+// read, the answer's bytes written, and the time from its header's arrival to the answer's last
+// byte leaving.
+struct ExchangeStats {
+  int status = 0;
+  int64_t bytes_in = 0;
+  int64_t bytes_out = 0;
+  absl::Duration latency;
+};
+
 // What the server asks of the code that serves requests. Calls named "on the I/O thread" must not
 // block: every connection waits while they run.
 class RequestHandler {
@@ -82,6 +92,9 @@ class RequestHandler {
   // On the I/O thread, before every answer to `req` leaves (errors the server makes itself
   // included).
   virtual void Decorate(const HttpRequest& req, HttpResponse* res) = 0;
+  // On the I/O thread, once an answer to `req` has left entirely (not for one whose connection
+  // failed first).
+  virtual void Completed(const HttpRequest& req, const ExchangeStats& stats) {}
 };
 
 class HttpServer {

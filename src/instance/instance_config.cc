@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
+#include "instance/client_address.h"
 #include "yaml-cpp/yaml.h"
 
 namespace shadowplane::instance {
@@ -38,6 +39,18 @@ absl::StatusOr<InstanceConfig> LoadInstanceConfig(const std::string& path) {
     if (node["write_lease_until_ms"]) {
       config.write_lease_until_ms = node["write_lease_until_ms"].as<int64_t>();
     }
+    // Written since self-monitoring.
+    if (node["record_accesses"]) config.record_accesses = node["record_accesses"].as<bool>();
+    if (node["trusted_proxies"]) {
+      for (const YAML::Node& proxy : node["trusted_proxies"]) {
+        absl::StatusOr<std::string> address = CanonicalAddress(proxy.as<std::string>());
+        if (!address.ok()) {
+          return absl::DataLossError(
+              absl::StrCat(path, ": trusted_proxies: ", address.status().message()));
+        }
+        config.trusted_proxies.push_back(*std::move(address));
+      }
+    }
     return config;
   } catch (const YAML::Exception& e) {
     return absl::DataLossError(absl::StrCat(path, " is not a valid instance config: ", e.what()));
@@ -62,6 +75,8 @@ absl::Status SaveInstanceConfig(const InstanceConfig& config, const std::string&
   out << YAML::Key << "generation" << YAML::Value << config.generation;
   out << YAML::Key << "epoch" << YAML::Value << config.epoch;
   out << YAML::Key << "write_lease_until_ms" << YAML::Value << config.write_lease_until_ms;
+  out << YAML::Key << "record_accesses" << YAML::Value << config.record_accesses;
+  out << YAML::Key << "trusted_proxies" << YAML::Value << YAML::Flow << config.trusted_proxies;
   out << YAML::EndMap;
   return WriteFileAtomically(path, std::string(out.c_str()) + "\n");
 }

@@ -5,6 +5,7 @@
 #define SHADOWPLANE_INSTANCE_INSTANCE_CONFIG_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -40,6 +41,11 @@ struct InstanceConfig {
   // once its agent stops renewing the lease, it refuses them by itself (503 with Retry-After).
   int64_t epoch = 0;
   int64_t write_lease_until_ms = 0;
+  // Self-monitoring (instance/access_log.h): whether every answered request is recorded, and the
+  // proxies (exact addresses, canonical text) whose X-Forwarded-For names the client
+  // (instance/client_address.h).
+  bool record_accesses = true;
+  std::vector<std::string> trusted_proxies;
 
   // Whether a local write may be applied at `now`: read-write and within the lease.
   bool LeaseHolds(absl::Time now) const { return !read_only && LeaseUnexpired(now); }
@@ -54,7 +60,8 @@ struct InstanceConfig {
            read_only == o.read_only && active == o.active && address == o.address &&
            port == o.port && hold_writes == o.hold_writes && write_hold_ms == o.write_hold_ms &&
            forward_writes_to == o.forward_writes_to && generation == o.generation &&
-           epoch == o.epoch && write_lease_until_ms == o.write_lease_until_ms;
+           epoch == o.epoch && write_lease_until_ms == o.write_lease_until_ms &&
+           record_accesses == o.record_accesses && trusted_proxies == o.trusted_proxies;
   }
 };
 

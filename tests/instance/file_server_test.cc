@@ -678,3 +678,82 @@ TEST_F(FileServerTest, SecondServerOnTheSameAddressFailsToBind) {
 
 }  // namespace
 }  // namespace shadowplane::instance
+
+namespace shadowplane::instance {
+namespace {
+
+// The access log as the agent reads it.
+AccessPage Accesses(httplib::Client& client, int64_t after) {
+  auto res = client.Get(absl::StrCat("/_shadowplane/accesses?after=", after));
+  EXPECT_TRUE(res) << "no answer";
+  if (!res) return {};
+  EXPECT_EQ(res->status, 200) << res->body;
+  absl::StatusOr<AccessPage> page = AccessLog::FromText(res->body);
+  EXPECT_TRUE(page.ok()) << page.status();
+  return page.ok() ? *page : AccessPage{};
+}
+
+TEST_F(FileServerTest, EveryAnsweredRequestIsRecordedWithItsBytesAsTheConnectionCountedThem) {
+  config_.trusted_proxies = {"127.0.0.1"};
+  ASSERT_TRUE(server_->Reconfigure(config_).ok());
+  RawConnection c(config_.port);
+  const std::string get = "GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Shadowplane-Client: c-9\r\n\r\n";
+  const std::string answer = c.Request(get);
+  ASSERT_TRUE(absl::StrContains(answer, "alpha")) << answer;
+  const std::string put =
+      "PUT /b.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+      "X-Forwarded-For: 6.6.6.6, 127.100.4.5\r\n\r\nbravo";
+  const std::string stored = c.Request(put);
+  ASSERT_TRUE(absl::StartsWith(stored, "HTTP/1.1 20")) << stored;
+  const std::string bad_forward =
+      "GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: somewhere\r\n\r\n";
+  ASSERT_FALSE(c.Request(bad_forward).empty());
+  // Answered requests only: the log reads itself back without recording its own reads.
+  AccessPage page;
+  WaitFor([&] {
+    page = Accesses(*client_, 0);
+    return page.records.size() >= 3;
+  });
+  ASSERT_EQ(page.records.size(), 3u);
+  EXPECT_EQ(page.lost, 0);
+  const AccessRecord& r0 = page.records[0];
+  EXPECT_EQ(r0.method, "GET");
+  EXPECT_EQ(r0.client_ip, "127.0.0.1");
+  EXPECT_EQ(r0.client_id, "c-9");
+  EXPECT_EQ(r0.status, 200);
+  EXPECT_EQ(r0.bytes_in, static_cast<int64_t>(get.size()));
+  EXPECT_EQ(r0.bytes_out, static_cast<int64_t>(answer.size()));
+  EXPECT_GT(r0.latency, absl::ZeroDuration());
+  const AccessRecord& r1 = page.records[1];
+  EXPECT_EQ(r1.method, "PUT");
+  EXPECT_EQ(r1.client_ip, "127.100.4.5") << "from the trusted proxy's X-Forwarded-For";
+  EXPECT_EQ(r1.bytes_in, static_cast<int64_t>(put.size()));
+  EXPECT_EQ(r1.bytes_out, static_cast<int64_t>(stored.size()));
+  EXPECT_EQ(page.records[2].client_ip, "127.0.0.1") << "a header naming no address is ignored";
+  EXPECT_GE(page.bytes_in_total, r0.bytes_in + r1.bytes_in);
+  // From a peer that is not a trusted proxy the header is ignored and counted.
+  config_.trusted_proxies = {"127.0.0.9"};
+  ASSERT_TRUE(server_->Reconfigure(config_).ok());
+  ASSERT_FALSE(
+      c.Request("GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 8.8.8.8\r\n\r\n").empty());
+  WaitFor([&] { return Accesses(*client_, 3).records.size() == 1; });
+  EXPECT_EQ(Accesses(*client_, 3).records[0].client_ip, "127.0.0.1");
+  const TrafficCounters counters = server_->counters();
+  EXPECT_EQ(counters.accesses_recorded, 4);
+  EXPECT_EQ(counters.forwarded_for_malformed, 1);
+  EXPECT_EQ(counters.forwarded_for_untrusted, 1);
+  // Recording off: nothing more is recorded.
+  config_.record_accesses = false;
+  ASSERT_TRUE(server_->Reconfigure(config_).ok());
+  ASSERT_FALSE(c.Request(get).empty());
+  EXPECT_EQ(server_->counters().accesses_recorded, 4);
+  // Bad queries get a clear 400.
+  for (const char* query : {"", "?after=-1", "?after=x", "?after=0&max=0", "?after=0&max=99999"}) {
+    auto res = client_->Get(absl::StrCat("/_shadowplane/accesses", query));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << query;
+  }
+}
+
+}  // namespace
+}  // namespace shadowplane::instance

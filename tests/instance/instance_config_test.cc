@@ -24,10 +24,20 @@ TEST(InstanceConfigTest, RoundTrips) {
   config.hold_writes = true;
   config.forward_writes_to = "127.0.1.8:8080";
   config.generation = 12;
+  config.record_accesses = false;
+  config.trusted_proxies = {"127.0.0.1", "::1"};
   ASSERT_TRUE(SaveInstanceConfig(config, path).ok());
   auto loaded = LoadInstanceConfig(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(*loaded, config);
+
+  // A trusted proxy that is no address is refused, naming the key.
+  std::ofstream(path) << "instance_id: i-1\nresource_id: r-1\nmillicores: 1\nmemory_mib: 1\n"
+                         "capacity_type: on_demand\nread_only: true\nactive: true\n"
+                         "address: 127.0.0.1\nport: 1\ntrusted_proxies: [haproxy]\n";
+  absl::StatusOr<InstanceConfig> bad = LoadInstanceConfig(path);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(bad.status().message().find("trusted_proxies"), std::string::npos) << bad.status();
 
   std::ofstream(path) << "instance_id: [broken\n";
   EXPECT_EQ(LoadInstanceConfig(path).status().code(), absl::StatusCode::kDataLoss);
