@@ -1,0 +1,245 @@
+// The agent's own telemetry end to end (label e2e): a real instance (FileServer) answers requests
+// from clients behind a trusted proxy, the agent's shipper (agent/telemetry_shipper.h) reads its
+// access log through the spool into the real shadowplane binary's TelemetryService (on a
+// PostgreSQL of the test's own), and every answered request is stored exactly once, across a
+// control plane that is down for a while and an agent that restarts between reading and
+// shipping, or between shipping and forgetting.
+#include <httplib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "agent/telemetry_shipper.h"
+#include "api/telemetry_sink.h"
+#include "gtest/gtest.h"
+#include "instance/file_server.h"
+#include "store/embedded_postgres.h"
+#include "support/child_process.h"
+#include "support/geoip_test_database.h"
+#include "support/server_client.h"
+
+namespace shadowplane {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kResource[] = "bbbbbbbb-0000-4000-8000-000000000001";
+constexpr char kInstance[] = "bbbbbbbb-1111-4000-8000-000000000001";
+
+class TelemetryShippingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = testing::MakeTempDir("sp-shipping");
+    store::EmbeddedPostgresOptions pg_options;
+    pg_options.data_dir = root_ + "/pg";
+    pg_options.settings = {"fsync=off"};
+    auto pg = store::EmbeddedPostgres::Start(pg_options);
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    pg_ = *std::move(pg);
+    auto geoip = testing::BuildGeoIpTestDatabase(root_);
+    ASSERT_TRUE(geoip.ok()) << geoip.status();
+    geoip_ = *geoip;
+    // Clients of two regions, by their (loopback) addresses.
+    std::ofstream(root_ + "/locations.yaml") << R"(
+regions:
+  - {name: eu-central, latitude: 50.1, longitude: 8.7}
+  - {name: us-east, latitude: 39.0, longitude: -77.5}
+locations:
+  - {name: fra-1, region: eu-central, latitude: 50.1, longitude: 8.7,
+     on_demand_price_per_vcpu_hour: 0.04, on_demand_price_per_gib_hour: 0.005,
+     capacity_millicores: 4000, capacity_memory_mib: 4096}
+networks:
+  - {cidr: 127.101.0.0/16, region: us-east}
+  - {cidr: 127.102.0.0/16, region: eu-central}
+)";
+    port_ = testing::FreePort();
+    StartServer();
+    pqxx::connection conn(pg_->url());
+    pqxx::work txn(conn);
+    txn.exec(absl::StrCat("INSERT INTO resources (id, name, created_at) VALUES ('", kResource,
+                          "', 'web', now())"));
+    txn.exec(absl::StrCat(
+        "INSERT INTO instances (id, resource_id, role, location, capacity_millicores, "
+        "memory_mib, capacity_type, read_only, state, created_at, updated_at) VALUES ('",
+        kInstance, "', '", kResource,
+        "', 'primary', 'fra-1', 1000, 512, 'on_demand', false, 'running', now(), now())"));
+    txn.commit();
+
+    // The instance, behind a proxy at 127.0.0.1 (the test's client connections come from there).
+    fs::create_directories(root_ + "/data");
+    std::ofstream(root_ + "/data/page") << std::string(300, 'p');
+    instance::InstanceConfig config;
+    config.instance_id = kInstance;
+    config.resource_id = kResource;
+    config.capacity = {4000, 128, CapacityType::kOnDemand};
+    config.read_only = true;
+    config.address = "127.0.0.1";
+    config.trusted_proxies = {"127.0.0.1"};
+    absl::Status bound;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      config.port = testing::FreePort();
+      instance_ = std::make_unique<instance::FileServer>(root_ + "/data", config);
+      bound = instance_->Bind();
+      if (bound.ok()) break;
+    }
+    ASSERT_TRUE(bound.ok()) << bound;
+    instance_port_ = config.port;
+    instance_thread_ = std::thread([this] { instance_->Serve(); });
+    sink_ = std::make_unique<api::GrpcTelemetrySink>(
+        std::vector<std::string>{absl::StrCat("127.0.0.1:", port_)}, absl::Seconds(5));
+  }
+
+  void TearDown() override {
+    shipper_.reset();
+    if (instance_ != nullptr) instance_->Stop();
+    if (instance_thread_.joinable()) instance_thread_.join();
+    server_.reset();
+    if (pg_ != nullptr) (void)pg_->Stop();
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  void StartServer() {
+    auto server = testing::ChildProcess::Start(
+        {SHADOWPLANE_BIN, absl::StrCat("--listen=127.0.0.1:", port_),
+         absl::StrCat("--metrics_listen=127.0.0.1:", testing::FreePort()),
+         "--database_url=" + pg_->url(), "--locations_file=" + root_ + "/locations.yaml",
+         "--geoip_db=" + geoip_, "--db_check_interval=200ms"});
+    ASSERT_TRUE(server.ok());
+    server_ = *std::move(server);
+    ASSERT_TRUE(server_->WaitForOutput("shadowplane started", absl::Seconds(60)))
+        << server_->Output();
+    testing::ServerClient client(port_);
+    ASSERT_TRUE(
+        client.WaitForHealth(grpc::health::v1::HealthCheckResponse::SERVING, absl::Seconds(60)))
+        << server_->Output();
+  }
+
+  // A shipper as the agent runs one, driven round by round.
+  void StartShipper() {
+    agent::TelemetryShipperOptions options;
+    options.spool_dir = root_ + "/spool";
+    options.run_threads = false;
+    options.max_batch_records = 50;
+    options.utilization_interval = absl::Milliseconds(100);
+    agent::ShippedInstance shipped{kInstance, kResource, "127.0.0.1", instance_port_, getpid()};
+    auto shipper = agent::TelemetryShipper::Start(
+        options, [shipped] { return std::vector<agent::ShippedInstance>{shipped}; }, sink_.get(),
+        nullptr);
+    ASSERT_TRUE(shipper.ok()) << shipper.status();
+    shipper_ = *std::move(shipper);
+  }
+
+  // `n` GETs from clients of region `region` (1: us-east, 2: eu-central) through the "proxy";
+  // returns how many the instance answered 200.
+  int Requests(int n, int region) {
+    int answered = 0;
+    httplib::Client client("127.0.0.1", instance_port_);
+    for (int i = 0; i < n; ++i) {
+      const std::string from = absl::StrCat("127.10", region, ".0.", 1 + i % 200);
+      auto res = client.Get("/page", {{"X-Forwarded-For", from}});
+      if (res && res->status == 200) ++answered;
+    }
+    return answered;
+  }
+
+  int64_t Stored(const std::string& where = "true") {
+    pqxx::connection conn(pg_->url());
+    pqxx::nontransaction txn(conn);
+    return txn
+        .exec(absl::StrCat("SELECT count(*) FROM client_access_log WHERE instance_id = '",
+                           kInstance, "' AND ", where))[0][0]
+        .as<int64_t>();
+  }
+
+  std::string root_, geoip_;
+  std::unique_ptr<store::EmbeddedPostgres> pg_;
+  std::unique_ptr<testing::ChildProcess> server_;
+  int port_ = 0, instance_port_ = 0;
+  std::unique_ptr<instance::FileServer> instance_;
+  std::thread instance_thread_;
+  std::unique_ptr<api::GrpcTelemetrySink> sink_;
+  std::unique_ptr<agent::TelemetryShipper> shipper_;
+};
+
+TEST_F(TelemetryShippingTest, AControlPlaneDownForAWhileLosesAndDuplicatesNothing) {
+  StartShipper();
+  int answered = Requests(120, 1);
+  ASSERT_TRUE(shipper_->CollectOnce().ok());
+  ASSERT_TRUE(shipper_->ShipOnce().ok());
+  EXPECT_EQ(Stored(), answered);
+  // The control plane goes away; the instance keeps answering, the agent keeps spooling.
+  server_.reset();
+  answered += Requests(150, 2);
+  ASSERT_TRUE(shipper_->CollectOnce().ok());
+  EXPECT_GT(shipper_->spooled_batches(), 0);
+  EXPECT_EQ(shipper_->ShipOnce().code(), absl::StatusCode::kUnavailable);
+  answered += Requests(30, 1);
+  ASSERT_TRUE(shipper_->CollectOnce().ok());
+  // Back: everything spooled goes, once.
+  StartServer();
+  ASSERT_TRUE(shipper_->ShipOnce().ok());
+  EXPECT_EQ(shipper_->spooled_batches(), 0);
+  ASSERT_GT(answered, 0);
+  EXPECT_EQ(Stored(), answered);
+  EXPECT_EQ(Stored("origin_region = 'eu-central'"), 150);
+  EXPECT_EQ(Stored("origin_region = 'us-east'"), 150);
+  // Bytes as the instance's connections counted them: each answer carries the 300-byte page.
+  EXPECT_EQ(Stored("bytes_out < 300"), 0);
+}
+
+TEST_F(TelemetryShippingTest, AnAgentRestartLosesAndDuplicatesNothing) {
+  StartShipper();
+  int answered = Requests(80, 1);
+  // Read and spooled, then the agent stops before shipping.
+  ASSERT_TRUE(shipper_->CollectOnce().ok());
+  shipper_.reset();
+  answered += Requests(70, 2);
+  StartShipper();
+  ASSERT_TRUE(shipper_->CollectOnce().ok());  // reads on after what the spool holds
+  // Shipped, but the agent dies before it forgets a batch: it sends it again after the restart.
+  const fs::path spool = root_ + "/spool";
+  std::vector<std::pair<fs::path, std::string>> kept;
+  for (const auto& e : fs::directory_iterator(spool)) {
+    if (e.path().extension() != ".batch") continue;
+    std::ifstream in(e.path());
+    kept.emplace_back(e.path(), std::string(std::istreambuf_iterator<char>(in), {}));
+  }
+  ASSERT_FALSE(kept.empty());
+  ASSERT_TRUE(shipper_->ShipOnce().ok());
+  shipper_.reset();
+  for (const auto& [path, content] : kept) std::ofstream(path) << content;
+  answered += Requests(40, 1);
+  StartShipper();
+  ASSERT_TRUE(shipper_->CollectOnce().ok());
+  ASSERT_TRUE(shipper_->ShipOnce().ok());
+  ASSERT_GT(answered, 0);
+  EXPECT_EQ(Stored(), answered);
+  EXPECT_EQ(Stored("origin_region = 'eu-central'"), 70);
+}
+
+TEST_F(TelemetryShippingTest, UtilizationIsSampledFromTheInstanceProcess) {
+  StartShipper();
+  ASSERT_TRUE(shipper_->CollectOnce().ok());  // the first reading starts the interval
+  Requests(50, 1);
+  absl::SleepFor(absl::Milliseconds(150));
+  ASSERT_TRUE(shipper_->CollectOnce().ok());
+  ASSERT_TRUE(shipper_->ShipOnce().ok());
+  pqxx::connection conn(pg_->url());
+  pqxx::nontransaction txn(conn);
+  const pqxx::result rows = txn.exec(absl::StrCat(
+      "SELECT count(*), coalesce(sum(net_bytes_out), 0), coalesce(max(memory_bytes), 0) "
+      "FROM instance_utilization WHERE instance_id = '",
+      kInstance, "'"));
+  EXPECT_EQ(rows[0][0].as<int64_t>(), 1);
+  EXPECT_GE(rows[0][1].as<int64_t>(), 50 * 300) << "the answers' bytes, counted by the instance";
+  EXPECT_GT(rows[0][2].as<int64_t>(), 1 << 20) << "this process's resident memory";
+}
+
+}  // namespace
+}  // namespace shadowplane
