@@ -433,6 +433,8 @@ absl::StatusOr<InstanceView> InstanceManager::Create(const CreateInstanceSpec& s
   if (!spec.read_only) Take(spec.grant, m->config);
   m->config.active = true;
   m->config.port = options_.instance_port;
+  m->config.record_accesses = options_.record_accesses;
+  m->config.trusted_proxies = options_.trusted_proxies;
   ASSIGN_OR_RETURN(m->config.address, AllocateAddress());
 
   // Built aside, then renamed into place: an instance directory is always whole.

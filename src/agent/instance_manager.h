@@ -53,6 +53,10 @@ namespace shadowplane::agent {
 struct InstanceManagerOptions {
   std::string data_root;
   std::string location;
+  // Self-monitoring of new instances (instance/access_log.h): record every answered request, and
+  // believe X-Forwarded-For from these proxies (canonical addresses; e.g. the local HAProxy).
+  bool record_accesses = true;
+  std::vector<std::string> trusted_proxies;
   // Instances get NETWORK.1 ... NETWORK.254 (e.g. "127.0.1" gives 127.0.1.1 ...), all on one port.
   std::string instance_network = "127.0.1";
   int instance_port = 8080;

@@ -6,9 +6,11 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "common/log.h"
+#include "instance/client_address.h"
 #include "server/agent_server.h"
 #include "server/process_startup.h"
 
@@ -39,6 +41,19 @@ ABSL_FLAG(std::string, control_plane, "",
           "Comma-separated host:port of the shadowplane replicas that renew this agent's write "
           "leases. Without it, a read-write instance stops taking writes once the lease it was "
           "granted runs out.");
+ABSL_FLAG(absl::Duration, utilization_interval, absl::Seconds(10),
+          "How often each instance's CPU, memory and network bytes are sampled for telemetry");
+ABSL_FLAG(absl::Duration, access_poll_interval, absl::Seconds(1),
+          "How often the instances' access logs are read and shipped to the control plane");
+ABSL_FLAG(int64_t, spool_max_bytes, int64_t{256} << 20,
+          "Telemetry kept on disk (<data_root>/telemetry-spool) while the control plane cannot "
+          "be reached; past it the oldest batches are dropped and counted");
+ABSL_FLAG(std::string, trusted_proxies, "",
+          "Comma-separated addresses of proxies in front of the instances (e.g. the local "
+          "HAProxy, 127.0.0.1) whose X-Forwarded-For names the client; from any other peer the "
+          "header is ignored");
+ABSL_FLAG(bool, record_accesses, true,
+          "Whether new instances record every answered request for telemetry");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGINT/SIGTERM, how long in-flight calls may take before they are cancelled");
 
@@ -94,8 +109,22 @@ int Main(int argc, char** argv) {
   options.sync.window = absl::GetFlag(FLAGS_sync_window);
   options.sync.signature_cache_bytes = absl::GetFlag(FLAGS_sync_signature_cache_mib) << 20;
   options.sync.round_timeout = absl::GetFlag(FLAGS_sync_round_timeout);
+  instances.record_accesses = absl::GetFlag(FLAGS_record_accesses);
+  options.telemetry.utilization_interval = absl::GetFlag(FLAGS_utilization_interval);
+  options.telemetry.poll_interval = absl::GetFlag(FLAGS_access_poll_interval);
+  options.telemetry.spool_max_bytes = absl::GetFlag(FLAGS_spool_max_bytes);
   std::string bad;
-  if (const std::string list = absl::GetFlag(FLAGS_control_plane); !list.empty()) {
+  for (absl::string_view proxy :
+       absl::StrSplit(absl::GetFlag(FLAGS_trusted_proxies), ',', absl::SkipWhitespace())) {
+    absl::StatusOr<std::string> address =
+        shadowplane::instance::CanonicalAddress(std::string(absl::StripAsciiWhitespace(proxy)));
+    if (!address.ok()) {
+      bad = absl::StrCat("--trusted_proxies: ", address.status().message());
+      break;
+    }
+    instances.trusted_proxies.push_back(*std::move(address));
+  }
+  if (const std::string list = absl::GetFlag(FLAGS_control_plane); !list.empty() && bad.empty()) {
     auto parsed = shadowplane::agent::ParseControlPlane(list);
     if (parsed.ok()) {
       options.control_plane = *parsed;
@@ -120,6 +149,11 @@ int Main(int argc, char** argv) {
     bad = "--sync_round_timeout must be positive";
   } else if (instances.location.empty()) {
     bad = "--location must not be empty";
+  } else if (options.telemetry.utilization_interval <= absl::ZeroDuration() ||
+             options.telemetry.poll_interval <= absl::ZeroDuration()) {
+    bad = "--utilization_interval and --access_poll_interval must be positive";
+  } else if (options.telemetry.spool_max_bytes < (int64_t{1} << 20)) {
+    bad = "--spool_max_bytes must be at least 1 MiB (1048576)";
   }
   if (!bad.empty()) {
     std::cerr << "shadowplane-agent: " << bad << "\n";

@@ -11,6 +11,7 @@
 #include "agent/agent_service.h"
 #include "agent/agent_sync_service.h"
 #include "api/health_service.h"
+#include "api/telemetry_sink.h"
 #include "common/log.h"
 #include "common/serving_status.h"
 #include "common/status_macros.h"
@@ -29,6 +30,21 @@ std::string DefaultAgentDataRoot() {
   }
   return "shadowplane-agent-data";
 }
+
+namespace {
+
+// The instances whose telemetry is shipped: the running ones.
+std::vector<agent::ShippedInstance> RunningInstances(agent::InstanceManager& manager) {
+  std::vector<agent::ShippedInstance> out;
+  for (const agent::InstanceView& v : manager.List()) {
+    if (!v.config.active || v.state != agent::InstanceState::kRunning) continue;
+    out.push_back(
+        {v.config.instance_id, v.config.resource_id, v.config.address, v.config.port, v.pid});
+  }
+  return out;
+}
+
+}  // namespace
 
 class AgentServer::Impl {
  public:
@@ -58,6 +74,16 @@ class AgentServer::Impl {
       leases.location = options_.instances.location;
       lease_keeper_ =
           std::make_unique<agent::WriteLeaseKeeper>(leases, manager_.get(), registry_.get());
+      agent::TelemetryShipperOptions telemetry = options_.telemetry;
+      if (telemetry.spool_dir.empty()) {
+        telemetry.spool_dir = absl::StrCat(options_.instances.data_root, "/telemetry-spool");
+      }
+      telemetry_sink_ =
+          std::make_unique<api::GrpcTelemetrySink>(options_.control_plane, absl::Seconds(5));
+      agent::InstanceManager* manager = manager_.get();
+      ASSIGN_OR_RETURN(shipper_, agent::TelemetryShipper::Start(
+                                     telemetry, [manager] { return RunningInstances(*manager); },
+                                     telemetry_sink_.get(), registry_.get()));
     }
     serving_.SetAll(true);
     LOG_EVENT(kInfo, "shadowplane-agent started")
@@ -88,6 +114,7 @@ class AgentServer::Impl {
     if (health_ != nullptr) health_->Shutdown();
     StopGrpcServer(grpc_server_, rpc_workers_.get(), options_.shutdown_grace);
     lease_keeper_.reset();
+    shipper_.reset();  // what it read is spooled; the next agent ships it
     manager_.reset();  // instances keep running; the next agent adopts them
     exposer_.reset();
   }
@@ -101,6 +128,8 @@ class AgentServer::Impl {
   ServingStatus serving_;
   std::unique_ptr<agent::InstanceManager> manager_;
   std::unique_ptr<agent::WriteLeaseKeeper> lease_keeper_;
+  std::unique_ptr<api::GrpcTelemetrySink> telemetry_sink_;
+  std::unique_ptr<agent::TelemetryShipper> shipper_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<api::HealthService> health_;
   std::unique_ptr<WorkerPool> rpc_workers_;

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "agent/agent_sync_service.h"
 #include "agent/instance_manager.h"
+#include "agent/telemetry_shipper.h"
 #include "agent/write_lease_keeper.h"
 
 namespace shadowplane::server {
@@ -25,6 +26,9 @@ struct AgentServerOptions {
   // Control plane replicas (host:port) that renew the instances' write leases; empty: none, so
   // read-write instances take writes only until the lease they were created with runs out.
   std::vector<std::string> control_plane;
+  // The instances' own telemetry, shipped to the control plane when there is one
+  // (agent/telemetry_shipper.h); spool_dir empty: <data_root>/telemetry-spool.
+  agent::TelemetryShipperOptions telemetry;
 };
 
 class AgentServer {
