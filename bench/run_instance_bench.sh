@@ -182,3 +182,32 @@ status=$(curl -fs "http://127.0.0.1:$INSTANCE_PORT/_shadowplane/status")
 echo "== instance status: rate_limited=$(sed -E 's/.*"rate_limited":([0-9]+).*/\1/' <<<"$status")" \
   "connections_accepted=$(sed -E 's/.*"connections_accepted":([0-9]+).*/\1/' <<<"$status")" \
   "worker_threads=$(sed -E 's/.*"worker_threads":([0-9]+).*/\1/' <<<"$status")"
+
+# The cost of self-monitoring: the same GETs direct with the access log on, off and on again
+# (instance.yaml's record_accesses, reloaded on SIGHUP as the agent does), in this run.
+set_recording() {
+  sed -i '/^record_accesses:/d' "$WORK/instance/instance.yaml"
+  echo "record_accesses: $1" >>"$WORK/instance/instance.yaml"
+  kill -HUP "${pids[0]}"
+  sleep 1
+}
+recorded() {
+  curl -fs "http://127.0.0.1:$INSTANCE_PORT/_shadowplane/status" |
+    sed -E 's/.*"accesses_recorded":([0-9]+).*/\1/'
+}
+echo "== self-monitoring: GET direct with the access log on, off, on"
+printf "%-10s %12s %10s %10s %12s\n" recording "requests/s" "p50 ms" "p99 ms" "recorded"
+declare -a SELF
+for mode in true false true; do
+  set_recording "$mode"
+  before=$(recorded)
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$WORK/get.lua" \
+    "http://127.0.0.1:$INSTANCE_PORT")
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  SELF+=("$rps")
+  printf "%-10s %12.0f %10s %10s %12d\n" "$mode" "$rps" \
+    "$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")" \
+    "$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")" "$(( $(recorded) - before ))"
+done
+awk -v on1="${SELF[0]}" -v off="${SELF[1]}" -v on2="${SELF[2]}" \
+  'BEGIN { printf "recording on / off: %.2fx (mean of the two on runs against the off run)\n", (on1 + on2) / 2 / off }'
