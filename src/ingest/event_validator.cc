@@ -151,7 +151,9 @@ ValidatedBatch EventValidator::Validate(const AccessBatch& batch) const {
 
     store::AccessRow row;
     row.ts = ts;
-    row.client_ip = ip->ToString();
+    // Only what --client_ip_storage keeps, once the origin is known.
+    row.client_ip =
+        StoredClientAddress(*ip, options_.client_ip_storage, options_.client_ip_key).ToString();
     row.resource_id = resource;
     row.instance_id = std::move(instance);
     row.request_type = e.request_type;

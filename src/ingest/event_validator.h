@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "ingest/access_batch.h"
+#include "ingest/client_ip_storage.h"
 #include "ingest/origin_lookup.h"
 #include "ingest/resource_directory.h"
 #include "ingest/validated_batch.h"
@@ -29,6 +30,9 @@ struct ValidationOptions {
   absl::Duration demand_retention = absl::Hours(24 * 400);
   // How many indexes per reason an acknowledgement lists.
   int max_listed_indexes = 10;
+  // What is kept of client addresses (ingest/client_ip_storage.h); the key for kHashed.
+  ClientIpStorage client_ip_storage = ClientIpStorage::kFull;
+  std::string client_ip_key;
 };
 
 class EventValidator {

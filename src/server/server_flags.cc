@@ -195,6 +195,12 @@ SP_SETTING(absl::Duration, affinity_resolution, telemetry.affinity_resolution,
            "much later (domain time)");
 SP_SETTING(absl::Duration, telemetry_refresh_interval, telemetry.telemetry_refresh_interval,
            "How often resources, regions and client networks are re-read for ingest");
+SP_SETTING(std::string, client_ip_storage, telemetry.client_ip_storage,
+           "What is kept of client addresses, after the origin lookup: full, truncated (IPv4 "
+           "/24, IPv6 /48) or hashed (a keyed hash, stable per client: affinity and distinct "
+           "counts hold)");
+SP_SETTING(std::string, client_ip_hash_key_file, telemetry.client_ip_hash_key_file,
+           "The secret key of --client_ip_storage=hashed (a file of at least 16 bytes)");
 SP_SETTING(absl::Duration, forecast_history, forecast.forecast_history,
            "How much hourly demand history forecasts are fitted to (at least 24h)");
 SP_SETTING(int, max_horizon_hours, forecast.max_horizon_hours,

@@ -143,6 +143,14 @@ absl::Status TelemetrySettings::Validate() const {
   RETURN_IF_ERROR(Positive("retention_interval", retention_interval));
   RETURN_IF_ERROR(Positive("affinity_flush_interval", affinity_flush_interval));
   RETURN_IF_ERROR(NotNegative("affinity_resolution", affinity_resolution));
+  ingest::ClientIpStorage storage;
+  if (!ingest::ParseClientIpStorage(client_ip_storage, &storage)) {
+    return Bad("client_ip_storage",
+               absl::StrCat("must be full, truncated or hashed, got \"", client_ip_storage, "\""));
+  }
+  if (storage == ingest::ClientIpStorage::kHashed && client_ip_hash_key_file.empty()) {
+    return Bad("client_ip_hash_key_file", "is required with --client_ip_storage=hashed");
+  }
   return Positive("telemetry_refresh_interval", telemetry_refresh_interval);
 }
 

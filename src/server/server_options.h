@@ -141,6 +141,9 @@ struct TelemetrySettings {
   absl::Duration affinity_flush_interval = absl::Seconds(5);
   absl::Duration affinity_resolution = ingest::AffinityOptions().resolution;
   absl::Duration telemetry_refresh_interval = absl::Seconds(30);
+  // full | truncated | hashed (ingest/client_ip_storage.h); hashed reads its key from the file.
+  std::string client_ip_storage = "full";
+  std::string client_ip_hash_key_file;
   absl::Status Validate() const;
 };
 

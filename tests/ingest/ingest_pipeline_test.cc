@@ -378,6 +378,47 @@ TEST_F(IngestTest, OriginsComeFromTheEventThenCidrThenGeoIpElseUnknown) {
       << "unresolved clients count, under unknown";
 }
 
+TEST_F(IngestTest, OnlyWhatClientIpStorageKeepsIsStoredAndOriginsComeFromTheFullAddress) {
+  for (ClientIpStorage storage : {ClientIpStorage::kTruncated, ClientIpStorage::kHashed}) {
+    ValidationOptions validation;
+    validation.client_ip_storage = storage;
+    validation.client_ip_key = "a key of sixteen bytes or more";
+    Build({}, /*geoip=*/false, validation);
+    AccessBatch batch;
+    batch.batch_id = absl::StrCat("privacy-", ClientIpStorageName(storage));
+    batch.events.push_back(Event(kNow, "10.1.3.4"));  // CIDR 10.1/16 -> ap-southeast
+    batch.events.push_back(Event(kNow, "10.1.3.4"));
+    batch.events.push_back(Event(kNow, "10.2.3.4"));  // CIDR 10/8 -> us-east
+    auto ack = Record(batch);
+    ASSERT_TRUE(ack.ok()) << ack.status();
+    ASSERT_EQ(ack->counts.events_accepted, 3);
+    affinity_->Stop();  // flushes the affinity it coalesced
+    pqxx::connection conn(db_->url());
+    pqxx::nontransaction txn(conn);
+    std::map<std::string, std::string> stored;  // address -> origin
+    for (const auto& row :
+         txn.exec("SELECT DISTINCT host(client_ip), origin_region FROM client_access_log")) {
+      stored[row[0].as<std::string>()] = row[1].as<std::string>();
+    }
+    txn.exec("DELETE FROM client_access_log");
+    if (storage == ClientIpStorage::kTruncated) {
+      EXPECT_EQ(stored, (std::map<std::string, std::string>{{"10.1.3.0", "ap-southeast"},
+                                                            {"10.2.3.0", "us-east"}}));
+      EXPECT_EQ(Count("SELECT count(*) FROM client_affinity WHERE client_key = 'ip:10.1.3.0'"), 1);
+    } else {
+      ASSERT_EQ(stored.size(), 2u);
+      for (const auto& [address, origin] : stored) {
+        EXPECT_EQ(address.rfind("fd", 0), 0u) << address;
+        EXPECT_TRUE(origin == "ap-southeast" || origin == "us-east") << origin;
+      }
+    }
+    // Affinity keeps the stored form, never the address itself.
+    EXPECT_EQ(Count("SELECT count(*) FROM client_affinity WHERE client_key LIKE 'ip:10.1.3.4%' OR "
+                    "client_key LIKE 'ip:10.2.3.4%'"),
+              0);
+  }
+}
+
 TEST_F(IngestTest, RollupsMatchADirectAggregateOfTheRawLog) {
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> minute(0, 6 * 60 - 1), client(0, 299), size(0, 100000);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "geo/geoip_database.h"
@@ -36,6 +37,22 @@ absl::StatusOr<std::unique_ptr<TelemetryWiring>> TelemetryWiring::Build(
   ingest::ValidationOptions validation;
   validation.raw_retention = settings.access_log_retention;
   validation.demand_retention = settings.demand_retention;
+  if (!ingest::ParseClientIpStorage(settings.client_ip_storage, &validation.client_ip_storage)) {
+    return absl::InvalidArgumentError("--client_ip_storage: must be full, truncated or hashed");
+  }
+  if (validation.client_ip_storage == ingest::ClientIpStorage::kHashed) {
+    absl::StatusOr<std::string> key = ReadFile(settings.client_ip_hash_key_file);
+    if (!key.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--client_ip_hash_key_file: ", key.status().message()));
+    }
+    if (key->size() < ingest::kMinClientIpKeyBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--client_ip_hash_key_file: the key must be at least ", ingest::kMinClientIpKeyBytes,
+          " bytes, ", settings.client_ip_hash_key_file, " holds ", key->size()));
+    }
+    validation.client_ip_key = *std::move(key);
+  }
   w->validator_ = std::make_unique<ingest::EventValidator>(context.clock, w->directory_.get(),
                                                            w->origins_.get(), validation);
   ingest::AffinityOptions affinity;
