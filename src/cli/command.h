@@ -43,6 +43,7 @@ void AddEventCommands(CommandTable* table);
 void AddMigrationCommands(CommandTable* table);
 void AddPlannerCommands(CommandTable* table);
 void AddSpotCommands(CommandTable* table);
+void AddLoadgenCommands(CommandTable* table);
 
 // Every command, in the order usage lists them.
 const CommandTable& Commands();

@@ -49,6 +49,7 @@ const CommandTable& Commands() {
     AddMigrationCommands(table);
     AddPlannerCommands(table);
     AddSpotCommands(table);
+    AddLoadgenCommands(table);
     return table;
   }();
   return *kCommands;

@@ -74,6 +74,19 @@ struct ShadowctlOptions {
   // spot interrupt: a duration from now (empty: the server's default) and only these instances
   std::string deadline;
   std::vector<std::string> instances;
+  // loadgen (cli/load_plan.h, cli/load_runner.h); backfill_weeks > 0 back-fills to `resource`
+  std::string endpoint = "127.0.0.1:8080";
+  std::string trace = "synthetic";
+  std::string locations_file = "deploy/local/locations.yaml";
+  int from_hour = 672;
+  int hours = 24;
+  double requests_per_unit = 0.05;
+  double time_scale = 1800;
+  double write_share = 0.1;
+  int64_t max_requests = 100000;
+  double max_seconds = 300;
+  int concurrency = 16;
+  int backfill_weeks = 0;
 };
 
 // The usage text listing every command.

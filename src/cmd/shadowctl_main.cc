@@ -69,6 +69,25 @@ ABSL_FLAG(std::string, deadline, "",
           "server's --spot_warning)");
 ABSL_FLAG(std::vector<std::string>, instances, {},
           "spot interrupt: only these instance ids (default: every spot instance there)");
+ABSL_FLAG(std::string, endpoint, "127.0.0.1:8080",
+          "loadgen: the traffic layer's address on loopback (e.g. the HAProxy frontend)");
+ABSL_FLAG(std::string, trace, "synthetic",
+          "loadgen: \"synthetic\" (the pinned global trace) or a folder of <REGION>.csv files "
+          "in the EIA regional demand format");
+ABSL_FLAG(std::string, locations_file, "deploy/local/locations.yaml",
+          "loadgen: the locations file whose networks: give each region's client addresses");
+ABSL_FLAG(int, from_hour, 672, "loadgen: the trace hour the replay starts at");
+ABSL_FLAG(int, hours, 24, "loadgen: trace hours replayed");
+ABSL_FLAG(double, requests_per_unit, 0.05, "loadgen: requests per unit of the trace's demand");
+ABSL_FLAG(double, time_scale, 1800,
+          "loadgen: trace seconds per real second (1800: an hour every 2 seconds)");
+ABSL_FLAG(double, write_share, 0.1, "loadgen: the share of PUTs among the requests");
+ABSL_FLAG(int64_t, max_requests, 100000, "loadgen: refuse a plan of more requests than this");
+ABSL_FLAG(double, max_seconds, 300, "loadgen: stop sending after this many seconds");
+ABSL_FLAG(int, concurrency, 16, "loadgen: requests in flight at most");
+ABSL_FLAG(int, backfill, 0,
+          "loadgen: instead of live traffic, send this many weeks of the trace before "
+          "--from_hour as access events to --resource, ending the hour before now");
 ABSL_FLAG(std::string, config, "", "YAML file of flag values");
 
 int main(int argc, char** argv) {
@@ -129,5 +148,17 @@ int main(int argc, char** argv) {
   options.reset_planner = absl::GetFlag(FLAGS_reset_planner);
   options.watch = absl::GetFlag(FLAGS_watch);
   options.force = absl::GetFlag(FLAGS_force);
+  options.endpoint = absl::GetFlag(FLAGS_endpoint);
+  options.trace = absl::GetFlag(FLAGS_trace);
+  options.locations_file = absl::GetFlag(FLAGS_locations_file);
+  options.from_hour = absl::GetFlag(FLAGS_from_hour);
+  options.hours = absl::GetFlag(FLAGS_hours);
+  options.requests_per_unit = absl::GetFlag(FLAGS_requests_per_unit);
+  options.time_scale = absl::GetFlag(FLAGS_time_scale);
+  options.write_share = absl::GetFlag(FLAGS_write_share);
+  options.max_requests = absl::GetFlag(FLAGS_max_requests);
+  options.max_seconds = absl::GetFlag(FLAGS_max_seconds);
+  options.concurrency = absl::GetFlag(FLAGS_concurrency);
+  options.backfill_weeks = absl::GetFlag(FLAGS_backfill);
   return shadowplane::cli::RunShadowctl(loaded.positional, options, std::cout, std::cerr);
 }

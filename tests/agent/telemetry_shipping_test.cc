@@ -16,12 +16,16 @@
 #include "absl/time/clock.h"
 #include "agent/telemetry_shipper.h"
 #include "api/telemetry_sink.h"
+#include "cli/load_plan.h"
+#include "cli/load_runner.h"
 #include "gtest/gtest.h"
 #include "instance/file_server.h"
+#include "shadowplane/v1/telemetry.grpc.pb.h"
 #include "store/embedded_postgres.h"
 #include "support/child_process.h"
 #include "support/geoip_test_database.h"
 #include "support/server_client.h"
+#include "support/traffic_servers.h"
 
 namespace shadowplane {
 namespace {
@@ -239,6 +243,76 @@ TEST_F(TelemetryShippingTest, UtilizationIsSampledFromTheInstanceProcess) {
   EXPECT_EQ(rows[0][0].as<int64_t>(), 1);
   EXPECT_GE(rows[0][1].as<int64_t>(), 50 * 300) << "the answers' bytes, counted by the instance";
   EXPECT_GT(rows[0][2].as<int64_t>(), 1 << 20) << "this process's resident memory";
+}
+
+// The load generator's requests from two regions through a real HAProxy (option forwardfor, as
+// deploy/local/haproxy.cfg) to the instance are, per region, the demand GetDemand reports, less
+// what the generator counted as failed; the instance's utilization is recorded beside.
+TEST_F(TelemetryShippingTest, TheLoadGeneratorsRequestsThroughHaproxyAreTheDemandPerRegion) {
+  auto haproxy = testing::HaproxyServer::Start({"web"}, "option forwardfor");
+  ASSERT_TRUE(haproxy.ok()) << haproxy.status();
+  (*haproxy)->Ask(absl::StrCat("set server web/live addr 127.0.0.1 port ", instance_port_));
+  (*haproxy)->Ask("set server web/live state ready");
+  StartShipper();
+  ASSERT_TRUE(shipper_->CollectOnce().ok());  // the first utilization reading
+  const absl::Time began = absl::Now();
+
+  cli::LoadTrace trace;
+  trace.start = absl::FromUnixSeconds(1736121600);
+  trace.regions = {"us-east", "eu-central"};
+  trace.demand = {{40, 20, 30}, {10, 50, 25}};
+  absl::StatusOr<std::map<std::string, std::string>> networks =
+      cli::ReadRegionNetworks(root_ + "/locations.yaml");
+  ASSERT_TRUE(networks.ok()) << networks.status();
+  cli::LoadPlanOptions plan_options;
+  plan_options.hours = 3;
+  plan_options.requests_per_unit = 1;
+  plan_options.time_scale = 3600;  // an hour a second
+  plan_options.write_share = 0.2;
+  absl::StatusOr<cli::LoadPlan> plan = cli::PlanLoad(trace, *networks, plan_options);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->requests.size(), 175u);
+  cli::LoadRunOptions run;
+  run.host = "127.0.0.1";
+  run.port = (*haproxy)->frontend_port(0);
+  run.concurrency = 8;
+  absl::StatusOr<cli::LoadReport> report = cli::RunLoad(*plan, trace, run, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->not_sent, 0);
+  EXPECT_EQ(report->regions[0].sent, 90);
+  EXPECT_EQ(report->regions[1].sent, 85);
+  EXPECT_GT(report->regions[0].answered, 0);
+  EXPECT_EQ(report->regions[0].served_by.count(kInstance), 1u);
+  absl::SleepFor(absl::Milliseconds(150));
+  ASSERT_TRUE(shipper_->CollectOnce().ok());
+  ASSERT_TRUE(shipper_->ShipOnce().ok());
+
+  // GetDemand over the hours the run took, per region.
+  testing::ServerClient client(port_);
+  auto stub = v1::TelemetryService::NewStub(client.channel());
+  grpc::ClientContext context;
+  v1::GetDemandRequest request;
+  request.set_resource_id(kResource);
+  request.mutable_from()->set_seconds(absl::ToUnixSeconds(began) / 3600 * 3600);
+  request.mutable_to()->set_seconds((absl::ToUnixSeconds(absl::Now()) / 3600 + 1) * 3600);
+  v1::GetDemandResponse response;
+  const grpc::Status status = stub->GetDemand(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::map<std::string, int64_t> demand;
+  for (const v1::DemandSeries& region : response.regions()) {
+    for (const v1::DemandPoint& p : region.points()) demand[region.origin_region()] += p.requests();
+  }
+  EXPECT_EQ(demand["us-east"], report->regions[0].answered);
+  EXPECT_EQ(demand["eu-central"], report->regions[1].answered);
+  EXPECT_EQ(demand["us-east"] + demand["eu-central"],
+            175 - report->regions[0].failed - report->regions[1].failed);
+  pqxx::connection conn(pg_->url());
+  pqxx::nontransaction txn(conn);
+  EXPECT_GE(txn.exec(absl::StrCat("SELECT count(*) FROM instance_utilization WHERE "
+                                  "memory_bytes > 0 AND instance_id = '",
+                                  kInstance, "'"))[0][0]
+                .as<int64_t>(),
+            1);
 }
 
 }  // namespace

@@ -32,7 +32,8 @@ ShadowctlOptions Unreachable() {
 
 TEST(ShadowctlTest, UsageListsEveryCommandOfTheTable) {
   const std::string usage = ShadowctlUsage();
-  ASSERT_EQ(Commands().size(), 38u) << "every command the dispatcher knew (plan twice: all, one)";
+  ASSERT_EQ(Commands().size(), 39u)
+      << "every command the dispatcher knew (plan twice: all, one), and loadgen";
   for (const Command& c : Commands()) {
     std::string synopsis = absl::StrJoin(c.words, " ");
     for (const std::string& operand : c.operands) synopsis += " " + operand;
@@ -87,6 +88,25 @@ TEST(ShadowctlTest, RenamedFlagsKeepTheirOldSpellingWithADeprecationMessage) {
   EXPECT_TRUE(absl::StrContains(o.err, "--name here is deprecated") &&
               absl::StrContains(o.err, "--event_name"))
       << o.err;
+}
+
+TEST(ShadowctlTest, LoadgenRefusesTargetsOffLoopbackAndBackfillsOnlyToAResource) {
+  ShadowctlOptions options = Unreachable();
+  options.locations_file = std::string(SHADOWPLANE_SOURCE_DIR) + "/deploy/local/locations.yaml";
+  options.endpoint = "10.0.0.1:80";
+  Outcome o = Shadowctl({"loadgen"}, options);
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_TRUE(absl::StrContains(o.err, "refused")) << o.err;
+  options.endpoint = "127.0.0.1:80";
+  options.backfill_weeks = 1;
+  o = Shadowctl({"loadgen"}, options);
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_TRUE(absl::StrContains(o.err, "--resource")) << o.err;
+  options.backfill_weeks = 0;
+  options.trace = "/nonexistent/eia-regions";
+  o = Shadowctl({"loadgen"}, options);
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_TRUE(absl::StrContains(o.err, "/nonexistent/eia-regions")) << o.err;
 }
 
 }  // namespace

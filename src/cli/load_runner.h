@@ -1,0 +1,58 @@
+// Sends a load plan (cli/load_plan.h) to a target on loopback, open loop: each request at its
+// planned time, from its planned source address (bound per connection), on its own connection
+// (HTTP/1.1, Connection: close), so that every request is a client arriving from its region.
+// GETs and PUTs of /loadgen/<region>/<client>. Counts per region what was sent, answered (any
+// HTTP answer below 500) and failed (no answer, or 5xx), and which instance served each
+// (X-Shadowplane-Instance).
+#ifndef SHADOWPLANE_CLI_LOAD_RUNNER_H_
+#define SHADOWPLANE_CLI_LOAD_RUNNER_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cli/load_plan.h"
+
+namespace shadowplane::cli {
+
+struct RegionTally {
+  int64_t sent = 0;
+  int64_t answered = 0;
+  int64_t failed = 0;
+  std::map<std::string, int64_t> served_by;  // instance id -> answers
+  std::vector<int64_t> answered_per_hour;    // per planned hour
+};
+
+struct LoadReport {
+  std::vector<RegionTally> regions;  // as LoadTrace::regions
+  int64_t not_sent = 0;              // left when --max_seconds ran out
+  absl::Duration elapsed;
+};
+
+struct LoadRunOptions {
+  std::string host;  // IPv4 loopback (the sources are 127.x addresses)
+  int port = 0;
+  int concurrency = 16;
+  absl::Duration max_time = absl::Minutes(5);
+  absl::Duration request_timeout = absl::Seconds(5);
+  int write_bytes = 256;
+};
+
+struct LoadProgress {
+  int64_t sent = 0, answered = 0, failed = 0, planned = 0;
+  int hour = 0;  // of the trace, of the latest request sent
+};
+
+// INVALID_ARGUMENT for a target off loopback or not IPv4, or bad options. `progress` (optional)
+// is called about once a second from another thread.
+absl::StatusOr<LoadReport> RunLoad(const LoadPlan& plan, const LoadTrace& trace,
+                                   const LoadRunOptions& options,
+                                   const std::function<void(const LoadProgress&)>& progress);
+
+}  // namespace shadowplane::cli
+
+#endif  // SHADOWPLANE_CLI_LOAD_RUNNER_H_
