@@ -1,26 +1,31 @@
 // shadowctl loadgen: a regional workload on one machine (cli/load_plan.h, cli/load_runner.h), and
-// the back-fill of a trace's past weeks as access events (the path any importer of existing access
-// logs takes: RecordAccessBatch with past timestamps and idempotent batch ids).
+// the back-fill of a trace's past weeks as access events; shadowctl accesses import: existing
+// access logs (cli/access_csv.h). Both back-fill and import take the path of any importer:
+// RecordAccessBatch with past timestamps and batch ids that make a re-run store nothing twice.
 #include <unistd.h>
 
 #include <cmath>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "cli/access_csv.h"
 #include "cli/command.h"
 #include "cli/load_plan.h"
 #include "cli/load_runner.h"
 #include "cli/shadowctl.h"
 #include "cli/table.h"
+#include "common/stable_hash.h"
 
 namespace shadowplane::cli {
 namespace {
 
-constexpr int kBackfillBatchEvents = 1000;
+constexpr size_t kBackfillBatchEvents = 1000;
 
 class LoadgenCommands : public CommandContext {
  public:
@@ -90,7 +95,87 @@ class LoadgenCommands : public CommandContext {
     return kExitOk;
   }
 
+  int ImportAccesses(const std::string& path) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) {
+      err_ << "shadowctl: cannot read " << path << "\n";
+      return kExitUsage;
+    }
+    if (in.tellg() > kMaxImportBytes) {
+      err_ << "shadowctl: " << path << " is over " << (kMaxImportBytes >> 20) << " MiB: split it\n";
+      return kExitUsage;
+    }
+    in.seekg(0);
+    std::stringstream text;
+    text << in.rdbuf();
+    absl::StatusOr<std::vector<ImportedAccess>> rows = ParseAccessCsv(text.str());
+    if (!rows.ok()) {
+      err_ << "shadowctl: " << path << ", " << rows.status().message() << "\n";
+      return kExitUsage;
+    }
+    // Named by the file's content: importing the same file again stores nothing twice.
+    const uint64_t digest = Fnv1a64(text.str());
+    Tally tally;
+    for (size_t first = 0, part = 0; first < rows->size(); first += kImportBatchEvents, ++part) {
+      pb::AccessBatch batch;
+      batch.set_batch_id(absl::StrFormat("import-%016x-%d", digest, part));
+      for (size_t i = first; i < std::min(rows->size(), first + kImportBatchEvents); ++i) {
+        const ImportedAccess& a = (*rows)[i];
+        pb::AccessEvent* e = batch.add_events();
+        e->mutable_time()->set_seconds(absl::ToUnixSeconds(a.time));
+        e->mutable_time()->set_nanos(static_cast<int32_t>(
+            absl::ToInt64Nanoseconds(a.time - absl::FromUnixSeconds(absl::ToUnixSeconds(a.time)))));
+        e->set_client_ip(a.client_ip);
+        e->set_resource_id(a.resource_id);
+        e->set_request_type(a.request_type);
+        e->set_bytes_in(a.bytes_in);
+        e->set_bytes_out(a.bytes_out);
+        if (a.latency_ms.has_value()) e->set_latency_ms(*a.latency_ms);
+      }
+      if (const int code = SendBatch(batch, &tally); code != kExitOk) return code;
+    }
+    return Summarize(absl::StrCat("imported ", rows->size(), " accesses from ", path), tally);
+  }
+
  private:
+  static constexpr size_t kImportBatchEvents = 1000;
+
+  struct Tally {
+    int64_t stored = 0, stored_before = 0;
+    std::map<std::string, int64_t> refused;  // by reason
+  };
+
+  // One batch, resent while the server's queue is full; the acknowledgement tallied.
+  int SendBatch(const pb::AccessBatch& batch, Tally* tally) {
+    pb::BatchAck ack;
+    for (int attempt = 0;; ++attempt) {
+      auto context = Context();
+      grpc::Status status = telemetry_->RecordAccessBatch(context.get(), batch, &ack);
+      if (status.ok()) break;
+      if (status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED || attempt > 20) {
+        return Fail(status);
+      }
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    if (ack.code() != 0) {
+      err_ << "shadowctl: batch " << batch.batch_id() << " not stored: " << ack.message() << "\n";
+      return kExitRpcError;
+    }
+    (ack.duplicate() ? tally->stored_before : tally->stored) +=
+        ack.events_accepted() + ack.events_demand_only();
+    for (const pb::Rejection& r : ack.rejections()) tally->refused[r.reason()] += r.count();
+    return kExitOk;
+  }
+
+  int Summarize(const std::string& what, const Tally& tally) {
+    std::vector<std::string> refused;
+    for (const auto& [reason, n] : tally.refused) refused.push_back(absl::StrCat(reason, " ", n));
+    out_ << absl::StrFormat(
+        "%s: %d stored, %d stored before%s\n", what, tally.stored, tally.stored_before,
+        refused.empty() ? "" : absl::StrCat("; refused: ", absl::StrJoin(refused, ", ")));
+    return refused.empty() ? kExitOk : kExitRpcError;
+  }
+
   LoadPlanOptions PlanOptions() const {
     LoadPlanOptions o;
     o.from_hour = options_.from_hour;
@@ -129,51 +214,32 @@ class LoadgenCommands : public CommandContext {
     if (!plan.ok()) return Bad(plan.status());
     const absl::Time first = absl::Now() - absl::Hours(o.hours + 1);
     const absl::Time first_hour = absl::FromUnixSeconds(absl::ToUnixSeconds(first) / 3600 * 3600);
-    int64_t accepted = 0, duplicates = 0, rejected = 0;
-    size_t i = 0;
-    int part = 0;
-    while (i < plan->requests.size()) {
-      pb::AccessBatch batch;
-      const int hour = plan->requests[i].hour;
-      const int region = plan->requests[i].region;
-      batch.set_batch_id(absl::StrCat("backfill-", options_.resource, "-",
-                                      absl::ToUnixSeconds(first_hour) / 3600 + hour - o.from_hour,
-                                      "-", region, "-", part));
-      while (i < plan->requests.size() && batch.events_size() < kBackfillBatchEvents &&
-             plan->requests[i].hour == hour) {
-        const PlannedRequest& q = plan->requests[i++];
-        pb::AccessEvent* e = batch.add_events();
-        const absl::Time at = first_hour + q.at;
-        e->mutable_time()->set_seconds(absl::ToUnixSeconds(at));
-        e->set_client_ip(q.source_address);
-        e->set_resource_id(options_.resource);
-        e->set_request_type("GET");
-        e->set_bytes_out(1000);
-      }
-      part = (i < plan->requests.size() && plan->requests[i].hour == hour) ? part + 1 : 0;
-      pb::BatchAck ack;
-      for (int attempt = 0;; ++attempt) {
-        auto context = Context();
-        grpc::Status status = telemetry_->RecordAccessBatch(context.get(), batch, &ack);
-        if (status.ok()) break;
-        if (status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED || attempt > 20) {
-          return Fail(status);
+    // One batch per hour, region and thousand accesses, named by them.
+    std::map<std::pair<int, int>, std::vector<const PlannedRequest*>> groups;
+    for (const PlannedRequest& q : plan->requests) groups[{q.hour, q.region}].push_back(&q);
+    Tally tally;
+    for (const auto& [key, list] : groups) {
+      const auto [hour, region] = key;
+      for (size_t first = 0, part = 0; first < list.size(); first += kBackfillBatchEvents, ++part) {
+        pb::AccessBatch batch;
+        batch.set_batch_id(absl::StrCat("backfill-", options_.resource, "-",
+                                        absl::ToUnixSeconds(first_hour) / 3600 + hour - o.from_hour,
+                                        "-", region, "-", part));
+        for (size_t i = first; i < std::min(list.size(), first + kBackfillBatchEvents); ++i) {
+          pb::AccessEvent* e = batch.add_events();
+          e->mutable_time()->set_seconds(absl::ToUnixSeconds(first_hour + list[i]->at));
+          e->set_client_ip(list[i]->source_address);
+          e->set_resource_id(options_.resource);
+          e->set_request_type("GET");
+          e->set_bytes_out(1000);
         }
-        absl::SleepFor(absl::Milliseconds(200));
+        if (const int code = SendBatch(batch, &tally); code != kExitOk) return code;
       }
-      if (ack.duplicate()) {
-        duplicates += ack.events_accepted() + ack.events_demand_only();
-      } else {
-        accepted += ack.events_accepted() + ack.events_demand_only();
-      }
-      for (const pb::Rejection& r : ack.rejections()) rejected += r.count();
     }
-    out_ << absl::StrFormat(
-        "back-filled %d weeks (%d events) to resource %s: %d stored, %d stored before, %d "
-        "refused\n",
-        options_.backfill_weeks, plan->requests.size(), options_.resource, accepted, duplicates,
-        rejected);
-    return rejected > 0 ? kExitRpcError : kExitOk;
+    return Summarize(
+        absl::StrCat("back-filled ", options_.backfill_weeks, " weeks (", plan->requests.size(),
+                     " accesses) to resource ", options_.resource),
+        tally);
   }
 };
 
@@ -191,6 +257,13 @@ void AddLoadgenCommands(CommandTable* table) {
        "addresses (the locations file's networks:) through the traffic layer; or --backfill its "
        "past weeks as access events",
        Call<LoadgenCommands, &LoadgenCommands::Loadgen>});
+  table->push_back({{"accesses", "import"},
+                    {"FILE"},
+                    "",
+                    "import an existing access log: a CSV of time,client_ip,resource_id,"
+                    "request_type,bytes_in,bytes_out,latency_ms (RFC 3339 times); a bad row "
+                    "imports nothing, a re-run stores nothing twice",
+                    CallWith<LoadgenCommands, &LoadgenCommands::ImportAccesses>});
 }
 
 }  // namespace shadowplane::cli

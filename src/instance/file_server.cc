@@ -338,6 +338,9 @@ void FileServer::HandleDisruptions(const HttpRequest& req, HttpResponse* res) {
 
 void FileServer::Completed(const HttpRequest& req, const ExchangeStats& stats) {
   if (absl::StartsWith(req.target, "/_shadowplane/")) return;  // the agent's, not a client's
+  // Passed on by an old primary, which recorded it with the client's own address and id: a
+  // second record here would count the access twice and the old primary as a client.
+  if (!req.header("X-Shadowplane-Forwarded-By").empty()) return;
   std::vector<std::string> trusted;
   {
     absl::MutexLock lock(&mu_);

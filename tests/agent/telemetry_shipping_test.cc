@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <pqxx/pqxx>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +19,7 @@
 #include "api/telemetry_sink.h"
 #include "cli/load_plan.h"
 #include "cli/load_runner.h"
+#include "cli/shadowctl.h"
 #include "gtest/gtest.h"
 #include "instance/file_server.h"
 #include "shadowplane/v1/telemetry.grpc.pb.h"
@@ -313,6 +315,78 @@ TEST_F(TelemetryShippingTest, TheLoadGeneratorsRequestsThroughHaproxyAreTheDeman
                                   kInstance, "'"))[0][0]
                 .as<int64_t>(),
             1);
+}
+
+// History back-filled from a trace, and an existing access log imported, each stored once per
+// access however often the command runs.
+TEST_F(TelemetryShippingTest, BackfillAndImportStoreEachAccessOnceAcrossReruns) {
+  const std::string trace_dir = root_ + "/trace";
+  fs::create_directories(trace_dir);
+  int64_t expected_east = 0, expected_eu = 0;
+  {
+    std::ofstream east(trace_dir + "/us-east.csv"), eu(trace_dir + "/eu-central.csv");
+    for (std::ofstream* f : {&east, &eu}) *f << "date_time,raw demand (MW),cleaned demand (MW)\n";
+    for (int h = 0; h < 336; ++h) {
+      const std::string time =
+          absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(1435795200) + absl::Hours(h),
+                           absl::UTCTimeZone());
+      const int a = 100 + h % 24, b = 40 + (h * 7) % 30;
+      east << time << "," << a << "," << a << "\n";
+      eu << time << "," << b << "," << b << "\n";
+      if (h >= 168) {  // the week before --from_hour=336
+        expected_east += std::llround(a * 0.1);
+        expected_eu += std::llround(b * 0.1);
+      }
+    }
+  }
+  cli::ShadowctlOptions options;
+  options.server = absl::StrCat("127.0.0.1:", port_);
+  options.trace = trace_dir;
+  options.locations_file = root_ + "/locations.yaml";
+  options.from_hour = 336;
+  options.requests_per_unit = 0.1;
+  options.backfill_weeks = 1;
+  options.resource = kResource;
+  auto demand = [&](const std::string& region) {
+    pqxx::connection conn(pg_->url());
+    pqxx::nontransaction txn(conn);
+    return txn
+        .exec(absl::StrCat("SELECT coalesce(sum(requests), 0) FROM demand_hourly WHERE "
+                           "resource_id = '",
+                           kResource, "' AND origin_region = '", region, "'"))[0][0]
+        .as<int64_t>();
+  };
+  for (int run = 0; run < 2; ++run) {
+    std::ostringstream out, err;
+    ASSERT_EQ(cli::RunShadowctl({"loadgen"}, options, out, err), cli::kExitOk) << err.str();
+    EXPECT_NE(out.str().find(run == 0 ? "0 stored before" : " 0 stored,"), std::string::npos)
+        << out.str();
+    EXPECT_EQ(demand("us-east"), expected_east) << "run " << run;
+    EXPECT_EQ(demand("eu-central"), expected_eu) << "run " << run;
+  }
+  ASSERT_GT(expected_east, 0);
+
+  const std::string log = root_ + "/access.csv";
+  std::ofstream(log) << "time,client_ip,resource_id,request_type,bytes_in,bytes_out,latency_ms\n"
+                     << absl::FormatTime("%Y-%m-%dT%H:00:00Z", absl::Now() - absl::Hours(30),
+                                         absl::UTCTimeZone())
+                     << ",127.101.9.9," << kResource << ",IMPORTED,10,20,1.5\n"
+                     << absl::FormatTime("%Y-%m-%dT%H:00:00Z", absl::Now() - absl::Hours(29),
+                                         absl::UTCTimeZone())
+                     << ",127.102.9.9," << kResource << ",IMPORTED,10,20,\n";
+  for (int run = 0; run < 2; ++run) {
+    std::ostringstream out, err;
+    ASSERT_EQ(cli::RunShadowctl({"accesses", "import", log}, options, out, err), cli::kExitOk)
+        << err.str();
+    EXPECT_EQ(Stored("request_type = 'IMPORTED'"), 0) << "no instance named: not this instance's";
+    pqxx::connection conn(pg_->url());
+    pqxx::nontransaction txn(conn);
+    EXPECT_EQ(
+        txn.exec("SELECT count(*) FROM client_access_log WHERE request_type = 'IMPORTED'")[0][0]
+            .as<int64_t>(),
+        2)
+        << out.str();
+  }
 }
 
 }  // namespace

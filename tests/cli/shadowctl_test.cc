@@ -32,8 +32,8 @@ ShadowctlOptions Unreachable() {
 
 TEST(ShadowctlTest, UsageListsEveryCommandOfTheTable) {
   const std::string usage = ShadowctlUsage();
-  ASSERT_EQ(Commands().size(), 39u)
-      << "every command the dispatcher knew (plan twice: all, one), and loadgen";
+  ASSERT_EQ(Commands().size(), 40u)
+      << "every command the dispatcher knew (plan twice: all, one), loadgen and accesses import";
   for (const Command& c : Commands()) {
     std::string synopsis = absl::StrJoin(c.words, " ");
     for (const std::string& operand : c.operands) synopsis += " " + operand;

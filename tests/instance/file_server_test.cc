@@ -108,6 +108,7 @@ class PeerServer {
   }
   std::string data() const { return dir_ + "/data"; }
   std::string endpoint() const { return absl::StrCat("127.0.0.1:", port_); }
+  const FileServer& server() const { return *server_; }
 
  private:
   std::string dir_;
@@ -753,6 +754,36 @@ TEST_F(FileServerTest, EveryAnsweredRequestIsRecordedWithItsBytesAsTheConnection
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 400) << query;
   }
+}
+
+// A request an old primary passes on is recorded once, where the client sent it, with the
+// client's own id: the new primary does not count it again, nor the old primary as a client.
+TEST_F(FileServerTest, AForwardedRequestIsRecordedOnceByTheInstanceTheClientReached) {
+  PeerServer target(config_);
+  InstanceConfig forwarding = config_;
+  forwarding.read_only = true;
+  forwarding.forward_writes_to = target.endpoint();
+  forwarding.generation = 2;
+  ASSERT_TRUE(server_->Reconfigure(forwarding).ok());
+  RawConnection c(config_.port);
+  const std::string put =
+      "PUT /fw.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+      "X-Shadowplane-Client: c-4\r\n\r\nabc";
+  const std::string answer = c.Request(put);
+  ASSERT_TRUE(absl::StrContains(answer, "X-Shadowplane-Forwarded-To")) << answer;
+  AccessPage page;
+  WaitFor([&] {
+    page = Accesses(*client_, 0);
+    return !page.records.empty();
+  });
+  ASSERT_EQ(page.records.size(), 1u);
+  EXPECT_EQ(page.records[0].client_id, "c-4");
+  EXPECT_EQ(page.records[0].method, "PUT");
+  EXPECT_EQ(server_->counters().writes_forwarded, 1);
+  // The new primary stored the write and recorded nothing (given time to record after answering).
+  EXPECT_TRUE(fs::exists(target.data() + "/fw.txt"));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(target.server().counters().accesses_recorded, 0);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -109,17 +110,43 @@ RunResult RunToCompletion(const std::vector<std::string>& argv, const std::vecto
   return {code.value_or(-3), (*child)->Output()};
 }
 
-int FreePort() {
+namespace {
+
+// Whether a TCP listener could bind `port` on 127.0.0.1 now (0: any, *port set to the one given).
+bool CanBind(int* port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
   struct sockaddr_in addr = {};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
+  addr.sin_port = htons(static_cast<uint16_t>(*port));
+  bool bound = bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) == 0;
   socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<struct sockaddr*>(&addr), &len);
+  if (bound && getsockname(fd, reinterpret_cast<struct sockaddr*>(&addr), &len) == 0) {
+    *port = ntohs(addr.sin_port);
+  }
   close(fd);
-  return ntohs(addr.sin_port);
+  return bound;
+}
+
+}  // namespace
+
+// Below the kernel's ephemeral range (32768-60999 by default): a port from that range can be taken
+// by any outgoing connection of a parallel test while a server that owned it restarts, so that it
+// cannot listen there again. Here only another test's pick could collide, and picks are random.
+int FreePort() {
+  static std::atomic<uint64_t> state{static_cast<uint64_t>(getpid()) * 0x9E3779B97F4A7C15ull ^
+                                     static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()))};
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    uint64_t x = state.fetch_add(0x9E3779B97F4A7C15ull) + 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    int port = 20000 + static_cast<int>((x ^ (x >> 31)) % 12700);
+    if (CanBind(&port)) return port;
+  }
+  int port = 0;  // every pick taken: whatever the kernel gives
+  CanBind(&port);
+  return port;
 }
 
 std::string MakeTempDir(const std::string& prefix) {
