@@ -72,6 +72,12 @@ void ToProto(const store::ReservationRecord& r, absl::Time now, pb::Reservation*
     out->set_shadow_staleness_seconds(std::max(0.0, absl::ToDoubleSeconds(now - r.created_at)));
   }
   out->set_last_sync_error(r.last_sync_error);
+  if (r.telemetry_purge_requested_at.has_value()) {
+    *out->mutable_telemetry_purge_requested_at() = ToProtoTime(*r.telemetry_purge_requested_at);
+  }
+  if (r.telemetry_purged_at.has_value()) {
+    *out->mutable_telemetry_purged_at() = ToProtoTime(*r.telemetry_purged_at);
+  }
 }
 
 }  // namespace
@@ -175,7 +181,21 @@ grpc::ServerUnaryReactor* ReservationService::Release(grpc::CallbackServerContex
                                                       const pb::ReleaseRequest* request,
                                                       pb::Reservation* response) {
   return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+    if (request->purge_telemetry()) {
+      if (purger_ == nullptr) return absl::UnimplementedError("this server cannot purge telemetry");
+      if (request->id().empty()) return absl::InvalidArgumentError("id is required");
+      // The intent first: a release finished later (or after a restart) still purges.
+      RETURN_IF_ERROR(purger_->Request(request->id()));
+    }
     ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Release(request->id()));
+    if (request->purge_telemetry() && (r.state == "released" || r.state == "failed")) {
+      // The first purge now; the purger's loop makes the last once every replica refuses the
+      // resource's events, and retries this one should it fail.
+      absl::StatusOr<int> purged = purger_->RunOnce(r.id);
+      if (purged.ok() && *purged > 0) {
+        ASSIGN_OR_RETURN(r, manager_->Get(r.id));
+      }
+    }
     ToProto(r, manager_->clock()->Now(), response);
     return absl::OkStatus();
   });

@@ -3,6 +3,7 @@
 #define SHADOWPLANE_API_RESERVATION_SERVICE_H_
 
 #include "common/worker_pool.h"
+#include "ingest/telemetry_purger.h"
 #include "reservation/reservation_manager.h"
 #include "shadowplane/v1/reservations.grpc.pb.h"
 
@@ -11,8 +12,10 @@ namespace shadowplane::api {
 class ReservationService final : public shadowplane::v1::ReservationService::CallbackService {
  public:
   // Handlers run on `workers` (they block on the database and agents).
-  ReservationService(reservation::ReservationManager* manager, WorkerPool* workers)
-      : manager_(manager), workers_(workers) {}
+  // `purger` may be null: then Release with purge_telemetry is UNIMPLEMENTED.
+  ReservationService(reservation::ReservationManager* manager, WorkerPool* workers,
+                     ingest::TelemetryPurger* purger = nullptr)
+      : manager_(manager), workers_(workers), purger_(purger) {}
 
   grpc::ServerUnaryReactor* Reserve(grpc::CallbackServerContext* context,
                                     const shadowplane::v1::ReserveRequest* request,
@@ -34,6 +37,7 @@ class ReservationService final : public shadowplane::v1::ReservationService::Cal
  private:
   reservation::ReservationManager* const manager_;
   WorkerPool* const workers_;
+  ingest::TelemetryPurger* const purger_;
 };
 
 }  // namespace shadowplane::api

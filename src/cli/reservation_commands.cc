@@ -67,6 +67,15 @@ class ReservationCommands : public CommandContext {
     if (!r.traffic_provider().empty()) {
       out_ << "traffic: " << r.service_name() << " (" << r.traffic_provider() << ") -> primary\n";
     }
+    if (r.has_telemetry_purge_requested_at()) {
+      out_ << "telemetry: purge asked for at "
+           << google::protobuf::util::TimeUtil::ToString(r.telemetry_purge_requested_at())
+           << (r.has_telemetry_purged_at()
+                   ? ", purged at " +
+                         google::protobuf::util::TimeUtil::ToString(r.telemetry_purged_at())
+                   : std::string(", not purged yet"))
+           << "\n";
+    }
     if (!r.error().empty()) out_ << "error: " << r.error() << "\n";
   }
 
@@ -145,6 +154,7 @@ class ReservationCommands : public CommandContext {
   int Release(const std::string& id) {
     pb::ReleaseRequest request;
     request.set_id(id);
+    request.set_purge_telemetry(options_.purge_telemetry);
     pb::Reservation r;
     grpc::Status status = reservations_->Release(Context().get(), request, &r);
     if (!status.ok()) return Fail(status);
@@ -208,8 +218,9 @@ void AddReservationCommands(CommandTable* table) {
        CallWith<ReservationCommands, &ReservationCommands::Update>});
   table->push_back({{"reservations", "release"},
                     {"ID"},
-                    "",
-                    "release it: its instances and data go",
+                    "[--purge_telemetry]",
+                    "release it: its instances and data go (and what was recorded about its "
+                    "clients, with --purge_telemetry)",
                     CallWith<ReservationCommands, &ReservationCommands::Release>});
 }
 

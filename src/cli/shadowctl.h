@@ -71,6 +71,7 @@ struct ShadowctlOptions {
   std::string planner_mode;
   std::optional<std::string> pin;
   bool reset_planner = false;
+  bool purge_telemetry = false;  // reservations release: its clients' telemetry goes too
   // spot interrupt: a duration from now (empty: the server's default) and only these instances
   std::string deadline;
   std::vector<std::string> instances;

@@ -56,6 +56,9 @@ ABSL_FLAG(std::string, planner_mode, "",
           "reserve, reservations update: the planner's mode for it (off, recommend, auto)");
 ABSL_FLAG(std::optional<std::string>, pin, std::nullopt,
           "reserve, reservations update: pin the resource to this location (\"\" unpins)");
+ABSL_FLAG(bool, purge_telemetry, false,
+          "reservations release: also delete its access log, utilization, demand and client "
+          "affinity");
 ABSL_FLAG(bool, reset_planner, false,
           "reservations update: drop the reservation's planner settings first");
 ABSL_FLAG(std::string, outcome, "",
@@ -146,6 +149,7 @@ int main(int argc, char** argv) {
   options.instances = absl::GetFlag(FLAGS_instances);
   options.pin = absl::GetFlag(FLAGS_pin);
   options.reset_planner = absl::GetFlag(FLAGS_reset_planner);
+  options.purge_telemetry = absl::GetFlag(FLAGS_purge_telemetry);
   options.watch = absl::GetFlag(FLAGS_watch);
   options.force = absl::GetFlag(FLAGS_force);
   options.endpoint = absl::GetFlag(FLAGS_endpoint);

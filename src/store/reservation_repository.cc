@@ -36,7 +36,8 @@ const std::string& ReservationSelect() {
       SP_SQL_UTC("r.created_at"), ", ", SP_SQL_UTC("r.updated_at"), ", p.*, s.*, ",
       SP_SQL_UTC("r.last_synced_at"),
       ", COALESCE(r.last_sync_error, ''), r.traffic_provider, "
-      "r.service_name, r.planner_overrides",
+      "r.service_name, r.planner_overrides, ",
+      SP_SQL_UTC("r.telemetry_purge_requested_at"), ", ", SP_SQL_UTC("r.telemetry_purged_at"),
       " FROM reservations r JOIN resources res ON res.id = r.resource_id ",
       InstanceLateral("primary", "p"), InstanceLateral("shadow", "s")));
   return *sql;
@@ -90,6 +91,10 @@ ReservationRecord FromRow(const pqxx::row& row) {
   r.traffic_provider = row[kSyncColumn + 2].as<std::string>();
   r.service_name = row[kSyncColumn + 3].as<std::string>();
   r.planner_overrides_json = row[kSyncColumn + 4].as<std::string>();
+  for (const auto& [column, field] : {std::pair{kSyncColumn + 5, &r.telemetry_purge_requested_at},
+                                      std::pair{kSyncColumn + 6, &r.telemetry_purged_at}}) {
+    if (!row[column].is_null()) *field = FromSqlTime(row[column].as<std::string>());
+  }
   return r;
 }
 

@@ -57,6 +57,10 @@ struct ReservationRecord {
   std::string service_name;
   // The planner's overrides (planner/planner_overrides_codec.h); empty: the global defaults.
   std::string planner_overrides_json;
+  // Release with purge_telemetry (migrations/0019_telemetry_purge.sql), on the wall clock: when it
+  // was asked for, and when its telemetry was last deleted.
+  std::optional<absl::Time> telemetry_purge_requested_at;
+  std::optional<absl::Time> telemetry_purged_at;
 };
 
 struct ReservationFilter {

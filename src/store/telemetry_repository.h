@@ -82,6 +82,8 @@ class TelemetryRepository {
   absl::StatusOr<std::vector<GeoNetworkRow>> GeoNetworks();
   absl::Status UpsertGeoNetwork(const GeoNetworkRow& row, absl::Time now);
 
+  // Resources events may name (not those whose telemetry a release asked to purge), their
+  // instances, and the regions.
   absl::StatusOr<ResourceDirectoryRows> LoadResourceDirectory();
 
  private:

@@ -191,17 +191,25 @@ TEST_F(TelemetryProcessTest, ADatabaseRestartMidStreamLosesAndDuplicatesNothing)
   std::vector<pb::AccessBatch> batches;
   for (int b = 0; b < 60; ++b) batches.push_back(Batch(absl::StrCat("restart-", b), b * 500, 500));
   ResendingClient client(stub_.get());
-  std::atomic<bool> restart{false};
+  std::atomic<bool> restart{false}, stopped{false};
   std::thread restarter([&] {
     while (!restart.load()) absl::SleepFor(absl::Milliseconds(5));
-    ASSERT_TRUE(pg_->Stop().ok());
+    const absl::Status stop = pg_->Stop();
+    stopped = true;
+    ASSERT_TRUE(stop.ok()) << stop;
     absl::SleepFor(absl::Seconds(2));
     auto pg = store::EmbeddedPostgres::Start(pg_options_);
     ASSERT_TRUE(pg.ok()) << pg.status();
     pg_ = *std::move(pg);
   });
   const int streams = client.SendAll(batches, absl::Seconds(120), [&](int acked) {
-    if (acked == 10) restart.store(true);  // a sixth of the way in
+    if (acked != 10) return;  // a sixth of the way in
+    restart.store(true);
+    // Reading no further acknowledgements until the database is down holds the stream's writer
+    // at its in-flight cap, so that the batches after it meet the stopped database however fast
+    // the ones before were committed.
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (!stopped.load() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
   });
   restarter.join();
   ASSERT_GE(streams, 1) << "not every batch was acknowledged\n" << server_->Output();

@@ -30,8 +30,8 @@ absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions&
   w->location_service_ = std::make_unique<api::LocationService>(
       storage->locations(), w->location_cache_.get(), context.clock, w->rpc_workers_.get(),
       parts.migrations->drainer(), std::move(spot));
-  w->reservation_service_ = std::make_unique<api::ReservationService>(parts.reservations->manager(),
-                                                                      w->rpc_workers_.get());
+  w->reservation_service_ = std::make_unique<api::ReservationService>(
+      parts.reservations->manager(), w->rpc_workers_.get(), parts.telemetry->purger());
   w->sync_service_ = std::make_unique<api::SyncService>(
       parts.reservations->syncer(), storage->sync_runs(), w->sync_rpc_workers_.get());
   w->telemetry_service_ = std::make_unique<api::TelemetryService>(

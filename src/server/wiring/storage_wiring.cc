@@ -41,6 +41,7 @@ absl::StatusOr<std::unique_ptr<StorageWiring>> StorageWiring::Build(
   w->prices_ = std::make_unique<store::PriceRepository>(p);
   w->spot_ = std::make_unique<store::SpotRepository>(p);
   w->disruptions_ = std::make_unique<store::DisruptionRepository>(p);
+  w->telemetry_purges_ = std::make_unique<store::TelemetryPurgeRepository>(p);
   w->cutovers_ = std::make_unique<store::CutoverRepository>(p);
   w->traffic_switches_ = std::make_unique<store::TrafficSwitchRepository>(p);
   DatabaseSupervisorOptions supervision;

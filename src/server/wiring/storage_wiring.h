@@ -30,6 +30,7 @@
 #include "store/reservation_repository.h"
 #include "store/spot_repository.h"
 #include "store/sync_run_repository.h"
+#include "store/telemetry_purge_repository.h"
 #include "store/telemetry_repository.h"
 #include "store/traffic_switch_repository.h"
 #include "store/write_lease_repository.h"
@@ -70,6 +71,7 @@ class StorageWiring {
   store::PriceRepository* prices() { return prices_.get(); }
   store::SpotRepository* spot() { return spot_.get(); }
   store::DisruptionRepository* disruptions() { return disruptions_.get(); }
+  store::TelemetryPurgeRepository* telemetry_purges() { return telemetry_purges_.get(); }
 
  private:
   StorageWiring() = default;
@@ -94,6 +96,7 @@ class StorageWiring {
   std::unique_ptr<store::PriceRepository> prices_;
   std::unique_ptr<store::SpotRepository> spot_;
   std::unique_ptr<store::DisruptionRepository> disruptions_;
+  std::unique_ptr<store::TelemetryPurgeRepository> telemetry_purges_;
   std::unique_ptr<DatabaseSupervisor> supervisor_;
 };
 

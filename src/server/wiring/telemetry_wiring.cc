@@ -73,11 +73,24 @@ absl::StatusOr<std::unique_ptr<TelemetryWiring>> TelemetryWiring::Build(
       std::make_unique<ingest::IngestPipeline>(w->validator_.get(), w->writer_.get(), pipeline);
   w->demand_reader_ =
       std::make_unique<ingest::DemandReader>(telemetry, context.clock, kMaxDemandPoints);
+  ingest::TelemetryPurgeOptions purge;
+  // Every replica has reloaded its directory twice, coalesced affinity has been flushed, and a
+  // group commit in flight has ended.
+  purge.settle = 2 * settings.telemetry_refresh_interval + settings.affinity_flush_interval +
+                 settings.ingest_commit_deadline + absl::Seconds(5);
+  purge.on_requested = [directory = w->directory_.get()] {
+    if (absl::Status s = directory->Reload(); !s.ok()) {
+      LOG_EVENT(kWarning, "resources not reloaded after a purge request").Field("error", s);
+    }
+  };
+  w->purger_ = std::make_unique<ingest::TelemetryPurger>(storage->telemetry_purges(), purge,
+                                                         context.registry);
   return w;
 }
 
 TelemetryWiring::~TelemetryWiring() {
   // The loops first, then batches already taken are committed before the database goes.
+  purge_loop_.reset();
   retention_loop_.reset();
   refresh_loop_.reset();
   if (pipeline_ != nullptr) pipeline_->Shutdown();
@@ -110,6 +123,13 @@ void TelemetryWiring::StartLoops(const std::string& replica) {
     }
   });
   affinity_->Start(settings_.affinity_flush_interval, context_.database_ready);
+  // Idempotent deletes: every replica may run them; one usually finds nothing due.
+  purge_loop_ = std::make_unique<PeriodicTask>(settings_.telemetry_refresh_interval, [this] {
+    if (!context_.database_ready()) return;
+    if (absl::StatusOr<int> ran = purger_->RunOnce(); !ran.ok()) {
+      LOG_EVENT(kWarning, "telemetry purge pass failed").Field("error", ran.status());
+    }
+  });
   // The first pass runs as soon as the database is ready (partitions for today and ahead).
   retention_loop_ = StartPassLoop(settings_.retention_interval, context_.database_ready, [this] {
     absl::StatusOr<bool> ran = retention_keeper_->RunOnce();

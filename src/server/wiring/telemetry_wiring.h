@@ -17,6 +17,7 @@
 #include "ingest/origin_lookup.h"
 #include "ingest/resource_directory.h"
 #include "ingest/retention_keeper.h"
+#include "ingest/telemetry_purger.h"
 #include "server/periodic_task.h"
 #include "server/server_options.h"
 #include "server/wiring/storage_wiring.h"
@@ -39,6 +40,7 @@ class TelemetryWiring {
 
   ingest::IngestPipeline* pipeline() { return pipeline_.get(); }
   ingest::DemandReader* demand_reader() { return demand_reader_.get(); }
+  ingest::TelemetryPurger* purger() { return purger_.get(); }
 
  private:
   TelemetryWiring(const TelemetrySettings& settings, StorageWiring* storage,
@@ -57,8 +59,10 @@ class TelemetryWiring {
   std::unique_ptr<ingest::IngestPipeline> pipeline_;
   std::unique_ptr<ingest::DemandReader> demand_reader_;
   std::unique_ptr<ingest::RetentionKeeper> retention_keeper_;
+  std::unique_ptr<ingest::TelemetryPurger> purger_;
   std::unique_ptr<PeriodicTask> refresh_loop_;
   std::unique_ptr<PeriodicTask> retention_loop_;
+  std::unique_ptr<PeriodicTask> purge_loop_;
 };
 
 }  // namespace shadowplane::server
