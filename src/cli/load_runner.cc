@@ -97,9 +97,10 @@ Answer Send(const LoadRunOptions& o, const in_addr& target, const PlannedRequest
 absl::StatusOr<LoadReport> RunLoad(const LoadPlan& plan, const LoadTrace& trace,
                                    const LoadRunOptions& o,
                                    const std::function<void(const LoadProgress&)>& progress) {
-  in_addr target;
+  in_addr fixed_target{};
   const std::string host = o.host == "localhost" ? "127.0.0.1" : o.host;
-  if (inet_pton(AF_INET, host.c_str(), &target) != 1 || (ntohl(target.s_addr) >> 24) != 127) {
+  if (!o.resolve && (inet_pton(AF_INET, host.c_str(), &fixed_target) != 1 ||
+                     (ntohl(fixed_target.s_addr) >> 24) != 127)) {
     return absl::InvalidArgumentError(
         absl::StrCat("--target ", o.host,
                      " is refused: the load generator sends only to an IPv4 loopback "
@@ -116,7 +117,7 @@ absl::StatusOr<LoadReport> RunLoad(const LoadPlan& plan, const LoadTrace& trace,
   for (RegionTally& t : report.regions) t.answered_per_hour.assign(static_cast<size_t>(hours), 0);
   absl::Mutex mu;
   std::atomic<size_t> next{0};
-  std::atomic<int64_t> sent{0}, answered{0}, failed{0};
+  std::atomic<int64_t> sent{0}, answered{0}, failed{0}, unresolved{0};
   std::atomic<int> hour{first_hour};
   std::atomic<bool> done{false};
   const absl::Time start = absl::Now();
@@ -131,7 +132,16 @@ absl::StatusOr<LoadReport> RunLoad(const LoadPlan& plan, const LoadTrace& trace,
         const absl::Time now = absl::Now();
         if (due > now) absl::SleepFor(due - now);
         hour = q.hour;
-        const Answer a = Send(o, target, q, trace.regions[static_cast<size_t>(q.region)]);
+        in_addr target = fixed_target;
+        bool resolved = true;
+        if (o.resolve) {
+          absl::StatusOr<std::string> now_at = o.resolve();
+          resolved = now_at.ok() && inet_pton(AF_INET, now_at->c_str(), &target) == 1 &&
+                     (ntohl(target.s_addr) >> 24) == 127;
+          if (!resolved) ++unresolved;
+        }
+        const Answer a =
+            resolved ? Send(o, target, q, trace.regions[static_cast<size_t>(q.region)]) : Answer{};
         ++sent;
         const bool ok = a.status > 0 && a.status < 500;
         ok ? ++answered : ++failed;
@@ -163,6 +173,7 @@ absl::StatusOr<LoadReport> RunLoad(const LoadPlan& plan, const LoadTrace& trace,
   if (reporter.joinable()) reporter.join();
   report.elapsed = absl::Now() - start;
   report.not_sent = static_cast<int64_t>(plan.requests.size()) - sent.load();
+  report.unresolved = unresolved.load();
   return report;
 }
 

@@ -30,12 +30,16 @@ struct RegionTally {
 struct LoadReport {
   std::vector<RegionTally> regions;  // as LoadTrace::regions
   int64_t not_sent = 0;              // left when --max_seconds ran out
+  int64_t unresolved = 0;            // failed because the target could not be resolved
   absl::Duration elapsed;
 };
 
 struct LoadRunOptions {
   std::string host;  // IPv4 loopback (the sources are 127.x addresses)
   int port = 0;
+  // When set, asked before each request for the host instead (a DNS answer the caller caches for
+  // its TTL: cli/dns_target.h); an error, or an answer off IPv4 loopback, fails that request.
+  std::function<absl::StatusOr<std::string>()> resolve;
   int concurrency = 16;
   absl::Duration max_time = absl::Minutes(5);
   absl::Duration request_timeout = absl::Seconds(5);

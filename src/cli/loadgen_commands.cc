@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "cli/access_csv.h"
 #include "cli/command.h"
+#include "cli/dns_target.h"
 #include "cli/load_plan.h"
 #include "cli/load_runner.h"
 #include "cli/shadowctl.h"
@@ -38,28 +39,56 @@ class LoadgenCommands : public CommandContext {
         ReadRegionNetworks(options_.locations_file);
     if (!networks.ok()) return Bad(networks.status());
     if (options_.backfill_weeks > 0) return Backfill(*trace, *networks);
-    const std::vector<std::string> endpoint = absl::StrSplit(options_.endpoint, ':');
     LoadRunOptions run;
-    if (endpoint.size() != 2 || !absl::SimpleAtoi(endpoint[1], &run.port)) {
-      err_ << "shadowctl: --endpoint must be host:port of the traffic layer (e.g. the HAProxy "
-              "frontend, 127.0.0.1:8080)\n";
-      return kExitUsage;
-    }
-    run.host = endpoint[0];
-    if (!IsLoopbackHost(run.host)) {
-      err_ << "shadowctl: --endpoint " << options_.endpoint
-           << " is refused: the load generator sends only to loopback\n";
-      return kExitUsage;
+    std::unique_ptr<DnsTarget> dns;
+    std::string target_text;
+    if (!options_.dns_server.empty()) {
+      // DNS then HTTP: the service name as a client with a DNS cache resolves it.
+      absl::StatusOr<std::unique_ptr<DnsTarget>> made =
+          DnsTarget::Create(options_.dns_server, options_.service_name, absl::Seconds(2));
+      if (!made.ok()) {
+        err_ << "shadowctl: " << made.status().message() << "\n";
+        return kExitUsage;
+      }
+      if (options_.service_port < 1 || options_.service_port > 65535) {
+        err_ << "shadowctl: --service_port (1-65535) is required with --dns_server\n";
+        return kExitUsage;
+      }
+      dns = *std::move(made);
+      absl::StatusOr<std::string> first = dns->Resolve();
+      if (!first.ok()) {
+        err_ << "shadowctl: " << first.status().message() << "\n";
+        return kExitRpcError;
+      }
+      run.resolve = [target = dns.get()] { return target->Resolve(); };
+      run.port = options_.service_port;
+      target_text = absl::StrCat(options_.service_name, " (", options_.dns_server, ", now ", *first,
+                                 "):", run.port);
+    } else {
+      const std::vector<std::string> endpoint = absl::StrSplit(options_.endpoint, ':');
+      if (endpoint.size() != 2 || !absl::SimpleAtoi(endpoint[1], &run.port)) {
+        err_ << "shadowctl: --endpoint must be host:port of the traffic layer (e.g. the HAProxy "
+                "frontend, 127.0.0.1:8080)\n";
+        return kExitUsage;
+      }
+      run.host = endpoint[0];
+      if (!IsLoopbackHost(run.host)) {
+        err_ << "shadowctl: --endpoint " << options_.endpoint
+             << " is refused: the load generator sends only to loopback\n";
+        return kExitUsage;
+      }
+      target_text = options_.endpoint;
     }
     run.concurrency = options_.concurrency;
     run.max_time = absl::Seconds(options_.max_seconds);
     absl::StatusOr<LoadPlan> plan = PlanLoad(*trace, *networks, PlanOptions());
     if (!plan.ok()) return Bad(plan.status());
     out_ << absl::StrFormat(
-        "replaying hours %d-%d of the %s trace (%s) at %.0fx: %d requests over %s, from %s\n",
+        "replaying hours %d-%d of the %s trace (%s) at %.0fx: %d requests over %s, from %s, to "
+        "%s\n",
         options_.from_hour, options_.from_hour + options_.hours - 1, options_.trace,
         absl::StrJoin(trace->regions, ", "), options_.time_scale, plan->requests.size(),
-        absl::FormatDuration(plan->duration), options_.locations_file);
+        absl::FormatDuration(plan->duration), options_.locations_file, target_text);
     out_.flush();
     const bool live = isatty(STDERR_FILENO) != 0;
     std::function<void(const LoadProgress&)> progress;
@@ -92,6 +121,11 @@ class LoadgenCommands : public CommandContext {
         "%s elapsed; %d not sent (--max_seconds); %d failed\n",
         absl::FormatDuration(absl::Trunc(report->elapsed, absl::Milliseconds(1))), report->not_sent,
         failed);
+    if (dns != nullptr) {
+      out_ << absl::StrFormat("DNS: %d lookups of %s, holding %s; %d requests failed unresolved\n",
+                              dns->lookups(), options_.service_name,
+                              absl::StrJoin(dns->addresses(), " then or "), report->unresolved);
+    }
     return kExitOk;
   }
 
@@ -249,7 +283,8 @@ void AddLoadgenCommands(CommandTable* table) {
   table->push_back(
       {{"loadgen"},
        {},
-       "[--endpoint=HOST:PORT] [--trace=synthetic|DIR] [--locations_file=F] [--from_hour=N] "
+       "[--endpoint=HOST:PORT | --dns_server=IP:PORT --service_name=NAME --service_port=N] "
+       "[--trace=synthetic|DIR] [--locations_file=F] [--from_hour=N] "
        "[--hours=N] [--requests_per_unit=X] [--time_scale=X] [--write_share=X] "
        "[--max_requests=N] [--max_seconds=S] [--concurrency=N] [--backfill=WEEKS "
        "--resource=ID]",

@@ -77,6 +77,9 @@ struct ShadowctlOptions {
   std::vector<std::string> instances;
   // loadgen (cli/load_plan.h, cli/load_runner.h); backfill_weeks > 0 back-fills to `resource`
   std::string endpoint = "127.0.0.1:8080";
+  // loadgen through DNS: the server asked for service_name, and the port connected to
+  std::string dns_server;
+  int service_port = 0;
   std::string trace = "synthetic";
   std::string locations_file = "deploy/local/locations.yaml";
   int from_hour = 672;

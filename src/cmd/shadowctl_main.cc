@@ -48,7 +48,7 @@ ABSL_FLAG(std::string, uplift, "",
           "events register: expected demand multiplier (empty: learned from past events)");
 ABSL_FLAG(std::string, service_name, "",
           "reserve: where clients reach it (a DNS name or HAProxy backend; default from the "
-          "server)");
+          "server); loadgen with --dns_server: the name resolved");
 ABSL_FLAG(std::string, capacity_type, "", "migrate: spot or on_demand (default: the primary's)");
 ABSL_FLAG(std::string, reason, "",
           "migrate, planner pause/resume: why, recorded with the migration or the pause");
@@ -72,6 +72,10 @@ ABSL_FLAG(std::string, deadline, "",
           "server's --spot_warning)");
 ABSL_FLAG(std::vector<std::string>, instances, {},
           "spot interrupt: only these instance ids (default: every spot instance there)");
+ABSL_FLAG(std::string, dns_server, "",
+          "loadgen: resolve --service_name at this DNS server (IP:port on loopback), keeping each "
+          "answer for its TTL, instead of sending to --endpoint");
+ABSL_FLAG(int, service_port, 0, "loadgen with --dns_server: the port the service name serves on");
 ABSL_FLAG(std::string, endpoint, "127.0.0.1:8080",
           "loadgen: the traffic layer's address on loopback (e.g. the HAProxy frontend)");
 ABSL_FLAG(std::string, trace, "synthetic",
@@ -153,6 +157,8 @@ int main(int argc, char** argv) {
   options.watch = absl::GetFlag(FLAGS_watch);
   options.force = absl::GetFlag(FLAGS_force);
   options.endpoint = absl::GetFlag(FLAGS_endpoint);
+  options.dns_server = absl::GetFlag(FLAGS_dns_server);
+  options.service_port = absl::GetFlag(FLAGS_service_port);
   options.trace = absl::GetFlag(FLAGS_trace);
   options.locations_file = absl::GetFlag(FLAGS_locations_file);
   options.from_hour = absl::GetFlag(FLAGS_from_hour);

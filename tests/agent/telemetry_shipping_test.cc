@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <pqxx/pqxx>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -20,11 +21,13 @@
 #include "absl/time/clock.h"
 #include "agent/telemetry_shipper.h"
 #include "api/telemetry_sink.h"
+#include "cli/dns_target.h"
 #include "cli/load_plan.h"
 #include "cli/load_runner.h"
 #include "cli/shadowctl.h"
 #include "gtest/gtest.h"
 #include "instance/file_server.h"
+#include "providers/traffic/rfc2136/rfc2136_traffic_provider.h"
 #include "shadowplane/v1/telemetry.grpc.pb.h"
 #include "store/embedded_postgres.h"
 #include "support/child_process.h"
@@ -168,6 +171,63 @@ networks:
         .as<int64_t>();
   }
 
+  // Three trace hours of two regions (175 requests, a fifth of them writes) at an hour a second.
+  cli::LoadReport RunThreeHours(const cli::LoadRunOptions& run) {
+    cli::LoadTrace trace;
+    trace.start = absl::FromUnixSeconds(1736121600);
+    trace.regions = {"us-east", "eu-central"};
+    trace.demand = {{40, 20, 30}, {10, 50, 25}};
+    absl::StatusOr<std::map<std::string, std::string>> networks =
+        cli::ReadRegionNetworks(root_ + "/locations.yaml");
+    EXPECT_TRUE(networks.ok()) << networks.status();
+    cli::LoadPlanOptions plan_options;
+    plan_options.hours = 3;
+    plan_options.requests_per_unit = 1;
+    plan_options.time_scale = 3600;  // an hour a second
+    plan_options.write_share = 0.2;
+    absl::StatusOr<cli::LoadPlan> plan = cli::PlanLoad(trace, *networks, plan_options);
+    EXPECT_TRUE(plan.ok()) << plan.status();
+    EXPECT_EQ(plan->requests.size(), 175u);
+    absl::StatusOr<cli::LoadReport> report = cli::RunLoad(*plan, trace, run, nullptr);
+    EXPECT_TRUE(report.ok()) << report.status();
+    if (!report.ok()) return {};
+    EXPECT_EQ(report->not_sent, 0);
+    EXPECT_EQ(report->regions[0].sent, 90);
+    EXPECT_EQ(report->regions[1].sent, 85);
+    EXPECT_GT(report->regions[0].answered, 0);
+    EXPECT_GT(report->regions[1].answered, 0);
+    return *report;
+  }
+
+  // Once shipped, GetDemand over the hours the run took is, per region, what the load generator
+  // saw answered (the 175 sent less what failed).
+  void ExpectDemandIsWhatWasAnswered(const cli::LoadReport& report, absl::Time began) {
+    ASSERT_EQ(report.regions.size(), 2u);
+    absl::SleepFor(absl::Milliseconds(150));
+    ASSERT_TRUE(shipper_->CollectOnce().ok());
+    ASSERT_TRUE(shipper_->ShipOnce().ok());
+    testing::ServerClient client(port_);
+    auto stub = v1::TelemetryService::NewStub(client.channel());
+    grpc::ClientContext context;
+    v1::GetDemandRequest request;
+    request.set_resource_id(kResource);
+    request.mutable_from()->set_seconds(absl::ToUnixSeconds(began) / 3600 * 3600);
+    request.mutable_to()->set_seconds((absl::ToUnixSeconds(absl::Now()) / 3600 + 1) * 3600);
+    v1::GetDemandResponse response;
+    const grpc::Status status = stub->GetDemand(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    std::map<std::string, int64_t> demand;
+    for (const v1::DemandSeries& region : response.regions()) {
+      for (const v1::DemandPoint& p : region.points()) {
+        demand[region.origin_region()] += p.requests();
+      }
+    }
+    EXPECT_EQ(demand["us-east"], report.regions[0].answered);
+    EXPECT_EQ(demand["eu-central"], report.regions[1].answered);
+    EXPECT_EQ(demand["us-east"] + demand["eu-central"],
+              175 - report.regions[0].failed - report.regions[1].failed);
+  }
+
   std::string root_, geoip_;
   std::unique_ptr<store::EmbeddedPostgres> pg_;
   std::unique_ptr<testing::ChildProcess> server_;
@@ -309,56 +369,13 @@ TEST_F(TelemetryShippingTest, TheLoadGeneratorsRequestsThroughHaproxyAreTheDeman
   StartShipper();
   ASSERT_TRUE(shipper_->CollectOnce().ok());  // the first utilization reading
   const absl::Time began = absl::Now();
-
-  cli::LoadTrace trace;
-  trace.start = absl::FromUnixSeconds(1736121600);
-  trace.regions = {"us-east", "eu-central"};
-  trace.demand = {{40, 20, 30}, {10, 50, 25}};
-  absl::StatusOr<std::map<std::string, std::string>> networks =
-      cli::ReadRegionNetworks(root_ + "/locations.yaml");
-  ASSERT_TRUE(networks.ok()) << networks.status();
-  cli::LoadPlanOptions plan_options;
-  plan_options.hours = 3;
-  plan_options.requests_per_unit = 1;
-  plan_options.time_scale = 3600;  // an hour a second
-  plan_options.write_share = 0.2;
-  absl::StatusOr<cli::LoadPlan> plan = cli::PlanLoad(trace, *networks, plan_options);
-  ASSERT_TRUE(plan.ok()) << plan.status();
-  ASSERT_EQ(plan->requests.size(), 175u);
   cli::LoadRunOptions run;
   run.host = "127.0.0.1";
   run.port = (*haproxy)->frontend_port(0);
   run.concurrency = 8;
-  absl::StatusOr<cli::LoadReport> report = cli::RunLoad(*plan, trace, run, nullptr);
-  ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(report->not_sent, 0);
-  EXPECT_EQ(report->regions[0].sent, 90);
-  EXPECT_EQ(report->regions[1].sent, 85);
-  EXPECT_GT(report->regions[0].answered, 0);
-  EXPECT_EQ(report->regions[0].served_by.count(kInstance), 1u);
-  absl::SleepFor(absl::Milliseconds(150));
-  ASSERT_TRUE(shipper_->CollectOnce().ok());
-  ASSERT_TRUE(shipper_->ShipOnce().ok());
-
-  // GetDemand over the hours the run took, per region.
-  testing::ServerClient client(port_);
-  auto stub = v1::TelemetryService::NewStub(client.channel());
-  grpc::ClientContext context;
-  v1::GetDemandRequest request;
-  request.set_resource_id(kResource);
-  request.mutable_from()->set_seconds(absl::ToUnixSeconds(began) / 3600 * 3600);
-  request.mutable_to()->set_seconds((absl::ToUnixSeconds(absl::Now()) / 3600 + 1) * 3600);
-  v1::GetDemandResponse response;
-  const grpc::Status status = stub->GetDemand(&context, request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  std::map<std::string, int64_t> demand;
-  for (const v1::DemandSeries& region : response.regions()) {
-    for (const v1::DemandPoint& p : region.points()) demand[region.origin_region()] += p.requests();
-  }
-  EXPECT_EQ(demand["us-east"], report->regions[0].answered);
-  EXPECT_EQ(demand["eu-central"], report->regions[1].answered);
-  EXPECT_EQ(demand["us-east"] + demand["eu-central"],
-            175 - report->regions[0].failed - report->regions[1].failed);
+  const cli::LoadReport report = RunThreeHours(run);
+  EXPECT_EQ(report.regions[0].served_by.count(kInstance), 1u);
+  ExpectDemandIsWhatWasAnswered(report, began);
   pqxx::connection conn(pg_->url());
   pqxx::nontransaction txn(conn);
   EXPECT_GE(txn.exec(absl::StrCat("SELECT count(*) FROM instance_utilization WHERE "
@@ -366,6 +383,55 @@ TEST_F(TelemetryShippingTest, TheLoadGeneratorsRequestsThroughHaproxyAreTheDeman
                                   kInstance, "'"))[0][0]
                 .as<int64_t>(),
             1);
+}
+
+// The same through DNS: the load generator resolves the service name at a real Knot DNS, as a
+// client with a cache does (again once the 1 s TTL has passed), then connects to the instance
+// from each region's own addresses; the origins come from the connections themselves.
+TEST_F(TelemetryShippingTest, TheLoadGeneratorsRequestsThroughDnsAreTheDemandPerRegion) {
+  auto knot = testing::KnotServer::Start("svc.test.", "shadowplane");
+  ASSERT_TRUE(knot.ok()) << knot.status();
+  providers::rfc2136::Rfc2136Options dns;
+  dns.server = (*knot)->address();
+  dns.zone = "svc.test.";
+  dns.tsig_key_name = "shadowplane";
+  dns.tsig_secret = (*knot)->secret();
+  dns.ttl = absl::Seconds(1);
+  dns.prepare_ttl = absl::Seconds(1);
+  auto provider = providers::rfc2136::Rfc2136TrafficProvider::Create(dns);
+  ASSERT_TRUE(provider.ok()) << provider.status();
+  ASSERT_TRUE((*provider)->Register("web", {"127.0.0.1", false, instance_port_}).ok());
+
+  // Bad targets are refused before anything is sent.
+  EXPECT_EQ(
+      cli::DnsTarget::Create("192.0.2.53:53", "web.svc.test", absl::Seconds(1)).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      cli::DnsTarget::Create((*knot)->address(), "web..svc", absl::Seconds(1)).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  auto missing = cli::DnsTarget::Create((*knot)->address(), "nobody.svc.test", absl::Seconds(1));
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ((*missing)->Resolve().status().code(), absl::StatusCode::kNotFound);
+
+  StartShipper();
+  ASSERT_TRUE(shipper_->CollectOnce().ok());
+  const absl::Time began = absl::Now();
+  auto target = cli::DnsTarget::Create((*knot)->address(), "web.svc.test", absl::Seconds(2));
+  ASSERT_TRUE(target.ok()) << target.status();
+  cli::LoadRunOptions run;
+  run.resolve = [t = target->get()] { return t->Resolve(); };
+  run.port = instance_port_;
+  run.concurrency = 8;
+  const absl::Time sent_from = absl::Now();
+  const cli::LoadReport report = RunThreeHours(run);
+  const absl::Duration took = absl::Now() - sent_from;
+  EXPECT_EQ(report.unresolved, 0);
+  EXPECT_EQ(report.regions[1].served_by.count(kInstance), 1u);
+  EXPECT_EQ((*target)->addresses(), (std::set<std::string>{"127.0.0.1"}));
+  // Asked again once per TTL, not per request.
+  EXPECT_GE((*target)->lookups(), 2);
+  EXPECT_LE((*target)->lookups(), absl::ToInt64Seconds(took) + 2);
+  ExpectDemandIsWhatWasAnswered(report, began);
 }
 
 // History back-filled from a trace, and an existing access log imported, each stored once per

@@ -97,7 +97,25 @@ TEST(ShadowctlTest, LoadgenRefusesTargetsOffLoopbackAndBackfillsOnlyToAResource)
   Outcome o = Shadowctl({"loadgen"}, options);
   EXPECT_EQ(o.code, kExitUsage);
   EXPECT_TRUE(absl::StrContains(o.err, "refused")) << o.err;
+  // Through DNS: the server, the name and the port are checked before anything is asked.
   options.endpoint = "127.0.0.1:80";
+  options.dns_server = "192.0.2.53:53";
+  options.service_name = "web.shadowplane.local";
+  options.service_port = 8080;
+  o = Shadowctl({"loadgen"}, options);
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_TRUE(absl::StrContains(o.err, "--dns_server 192.0.2.53:53 is refused")) << o.err;
+  options.dns_server = "127.0.0.1:1";
+  options.service_name = "";
+  o = Shadowctl({"loadgen"}, options);
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_TRUE(absl::StrContains(o.err, "--service_name is required")) << o.err;
+  options.service_name = "web.shadowplane.local";
+  options.service_port = 0;
+  o = Shadowctl({"loadgen"}, options);
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_TRUE(absl::StrContains(o.err, "--service_port")) << o.err;
+  options.dns_server = "";
   options.backfill_weeks = 1;
   o = Shadowctl({"loadgen"}, options);
   EXPECT_EQ(o.code, kExitUsage);

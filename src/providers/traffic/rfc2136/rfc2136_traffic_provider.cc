@@ -9,27 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
+#include "providers/traffic/rfc2136/ldns_handles.h"
 
 namespace shadowplane::providers::rfc2136 {
 
 namespace {
-
-struct ResolverFree {
-  void operator()(ldns_resolver* r) const { ldns_resolver_deep_free(r); }
-};
-struct PacketFree {
-  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
-struct ListFree {
-  void operator()(ldns_rr_list* l) const { ldns_rr_list_deep_free(l); }
-};
-struct RdfFree {
-  void operator()(ldns_rdf* r) const { ldns_rdf_deep_free(r); }
-};
-using Resolver = std::unique_ptr<ldns_resolver, ResolverFree>;
-using Packet = std::unique_ptr<ldns_pkt, PacketFree>;
-using List = std::unique_ptr<ldns_rr_list, ListFree>;
-using Rdf = std::unique_ptr<ldns_rdf, RdfFree>;
 
 // Names compare without case and with their final dot.
 std::string Absolute(std::string name) {
@@ -108,18 +92,7 @@ namespace {
 // A resolver for the authoritative server; with the TSIG key when `sign` (ldns verifies signed
 // replies with the resolver's key and crashes on a signed exchange without one).
 Resolver NewResolver(const Endpoint& server, const Rfc2136Options& options, bool sign) {
-  Resolver r(ldns_resolver_new());
-  Rdf address(ldns_rdf_new_frm_str(server.ipv6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A,
-                                   server.address.c_str()));
-  ldns_resolver_push_nameserver(r.get(), address.get());
-  ldns_resolver_set_port(r.get(), static_cast<uint16_t>(server.port));
-  ldns_resolver_set_recursive(r.get(), false);
-  ldns_resolver_set_random(r.get(), false);
-  ldns_resolver_set_retry(r.get(), 1);
-  timeval tv;
-  tv.tv_sec = absl::ToInt64Seconds(options.timeout);
-  tv.tv_usec = absl::ToInt64Microseconds(options.timeout) % 1000000;
-  ldns_resolver_set_timeout(r.get(), tv);
+  Resolver r = DirectResolver(server, options.timeout);
   if (sign) {
     ldns_resolver_set_tsig_keyname(r.get(), options.tsig_key_name.c_str());
     ldns_resolver_set_tsig_keydata(r.get(), options.tsig_secret.c_str());
@@ -132,46 +105,7 @@ Resolver NewResolver(const Endpoint& server, const Rfc2136Options& options, bool
 
 absl::StatusOr<DnsRecord> Rfc2136TrafficProvider::Lookup(const std::string& service) {
   ASSIGN_OR_RETURN(const std::string name, NameInZone(service));
-  Resolver resolver = NewResolver(server_, options_, false);
-  Rdf owner(ldns_dname_new_frm_str(name.c_str()));
-  int found = 0;
-  std::optional<DnsRecord> record;
-  for (ldns_rr_type type : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA}) {
-    ldns_pkt* raw = nullptr;
-    const ldns_status s =
-        ldns_resolver_query_status(&raw, resolver.get(), owner.get(), type, LDNS_RR_CLASS_IN, 0);
-    Packet answer(raw);
-    if (s != LDNS_STATUS_OK || answer == nullptr) {
-      return absl::UnavailableError(absl::StrCat("DNS server ", options_.server,
-                                                 " did not answer for ", name, ": ",
-                                                 ldns_get_errorstr_by_id(s)));
-    }
-    const ldns_pkt_rcode rcode = ldns_pkt_get_rcode(answer.get());
-    if (rcode == LDNS_RCODE_NXDOMAIN) break;
-    if (rcode != LDNS_RCODE_NOERROR) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("DNS server ", options_.server, " answered rcode ", rcode, " for ", name,
-                       " (is it authoritative for ", options_.zone, "?)"));
-    }
-    List rrs(ldns_pkt_rr_list_by_type(answer.get(), type, LDNS_SECTION_ANSWER));
-    if (rrs == nullptr) continue;
-    found += static_cast<int>(ldns_rr_list_rr_count(rrs.get()));
-    if (record.has_value() || ldns_rr_list_rr_count(rrs.get()) == 0) continue;
-    const ldns_rr* rr = ldns_rr_list_rr(rrs.get(), 0);
-    char* text = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-    absl::StatusOr<Endpoint> target = ParseAddress(text == nullptr ? "" : text, 0, name);
-    free(text);
-    if (!target.ok()) return target.status();
-    record = DnsRecord{*target, absl::Seconds(ldns_rr_ttl(rr))};
-  }
-  if (!record.has_value()) {
-    return absl::NotFoundError(absl::StrCat(name, " has no A or AAAA record on ", options_.server));
-  }
-  if (found > 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        name, " holds ", found, " address records; shadowplane manages names with exactly one"));
-  }
-  return *record;
+  return LookupAddress(server_, name, options_.timeout);
 }
 
 absl::Status Rfc2136TrafficProvider::Replace(const std::string& name,

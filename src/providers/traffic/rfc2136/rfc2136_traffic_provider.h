@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 
+#include "providers/traffic/rfc2136/dns_lookup.h"
 #include "providers/traffic_provider.h"
 #include "providers/traffic_provider_registry.h"
 
@@ -34,12 +35,6 @@ struct Rfc2136Options {
   absl::Duration prepare_ttl = absl::Seconds(5);
   absl::Duration drain_margin = absl::Seconds(10);
   absl::Duration timeout = absl::Seconds(2);
-};
-
-// A name's address record as the server holds it.
-struct DnsRecord {
-  Endpoint target;  // port 0
-  absl::Duration ttl;
 };
 
 class Rfc2136TrafficProvider final : public TrafficProvider {
