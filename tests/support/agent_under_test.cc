@@ -46,6 +46,7 @@ absl::Status AgentUnderTest::Start(const std::vector<std::string>& env, absl::Du
                                    "--capacity_memory_mib=4096",
                                    "--shutdown_grace=2s"};
   if (!control_plane_.empty()) argv.push_back("--control_plane=" + control_plane_);
+  argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   auto process = ChildProcess::Start(argv, env);
   if (!process.ok()) return process.status();
   process_ = *std::move(process);

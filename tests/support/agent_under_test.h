@@ -26,6 +26,8 @@ class AgentUnderTest {
                      absl::Duration timeout = absl::Seconds(30));
   // The control plane's addresses (--control_plane) from the next Start() on.
   void set_control_plane(std::string addresses) { control_plane_ = std::move(addresses); }
+  // More flags ("--name=value") from the next Start() on.
+  void set_extra_flags(std::vector<std::string> flags) { extra_flags_ = std::move(flags); }
   // SIGKILL, as a crash would.
   void Kill();
 
@@ -38,6 +40,7 @@ class AgentUnderTest {
 
  private:
   std::string binary_, root_, location_, network_, control_plane_;
+  std::vector<std::string> extra_flags_;
   int grpc_port_ = 0, metrics_port_ = 0, instance_port_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };

@@ -40,6 +40,7 @@ void ControlPlaneTest::SetUp() {
       agent = std::make_unique<AgentUnderTest>(SHADOWPLANE_AGENT_BIN, root_ + "/" + s.location,
                                                s.location);
       agent->set_control_plane(absl::StrCat("127.0.0.1:", port_));
+      agent->set_extra_flags(agent_flags_);
       started = agent->Start(std::vector<std::string>{}, absl::Seconds(15));
     }
     ASSERT_TRUE(started.ok()) << started;

@@ -58,8 +58,9 @@ class ControlPlaneTest : public DatabaseTest {
 
   std::string root_, seed_;
   std::vector<std::string> extra_flags_;
-  std::vector<std::string> server_env_;  // for the first server, "NAME=value"
-  std::string extra_catalog_yaml_;       // appended to the locations file (set before SetUp)
+  std::vector<std::string> agent_flags_;  // every agent's, set before SetUp
+  std::vector<std::string> server_env_;   // for the first server, "NAME=value"
+  std::string extra_catalog_yaml_;        // appended to the locations file (set before SetUp)
   int port_ = 0, metrics_port_ = 0;
   std::map<std::string, std::unique_ptr<AgentUnderTest>> agents_;
   std::unique_ptr<ChildProcess> server_;

@@ -1,11 +1,15 @@
-// Releasing with purge_telemetry (label e2e): PostgreSQL, the server and three agents. Two
-// reservations' clients are recorded; releasing one with the purge deletes its access log,
+// Client telemetry end to end (label e2e): PostgreSQL, the server and three agent processes.
+// The agents ship what their instances recorded of every request, and the instances' utilization,
+// to the control plane by themselves.
+// Releasing with purge_telemetry: two reservations' clients are recorded; releasing one with the
+// purge deletes its access log,
 // utilization, hourly demand and client affinity and nothing of the other's; its events are
 // refused from then on; a row stored late (as by a replica that had not yet reloaded) is deleted
 // by the purge that follows once every replica refuses them; shadowctl asks for it; bad requests
 // get the right status and change nothing.
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 
 #include <map>
 #include <pqxx/pqxx>
@@ -24,12 +28,13 @@ namespace {
 
 namespace pb = shadowplane::v1;
 
-class TelemetryPurgeProcessTest : public testing::ControlPlaneTest {
+class ClientTelemetryProcessTest : public testing::ControlPlaneTest {
  protected:
   void SetUp() override {
     // The purge that counts as the last comes 2 x 0.2 s + 0.2 s + 1 s + 5 s after the request.
     extra_flags_ = {"--telemetry_refresh_interval=200ms", "--affinity_flush_interval=200ms",
                     "--ingest_commit_deadline=1s"};
+    agent_flags_ = {"--access_poll_interval=200ms", "--utilization_interval=500ms"};
     ControlPlaneTest::SetUp();
   }
   void OnServerStarted() override { telemetry_ = pb::TelemetryService::NewStub(channel_); }
@@ -89,7 +94,55 @@ class TelemetryPurgeProcessTest : public testing::ControlPlaneTest {
   std::unique_ptr<pb::TelemetryService::Stub> telemetry_;
 };
 
-TEST_F(TelemetryPurgeProcessTest, ReleaseDeletesTheResourcesTelemetryAndNothingElse) {
+// Requests straight to the primary (as a client with a cached DNS answer sends them): its agent
+// reads them from the instance's access log and ships them, with utilization samples of both
+// instances, and the control plane stores each request once.
+TEST_F(ClientTelemetryProcessTest, TheAgentsShipTheirInstancesAccessesAndUtilization) {
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("shipped"), &r).ok()) << server_->Output();
+  const std::string primary = r.primary().endpoint();
+  const size_t colon = primary.rfind(':');
+  httplib::Client client(primary.substr(0, colon), std::stoi(primary.substr(colon + 1)));
+  int answered = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto res = i % 4 == 0 ? client.Put(absl::StrCat("/shipped-", i), "body", "text/plain")
+                          : client.Get("/index.html");
+    if (res) ++answered;  // a refusal over the request rate is an access too
+  }
+  ASSERT_EQ(answered, 40);
+  auto count = [&](const std::string& sql) {
+    pqxx::connection conn(db_->url());
+    pqxx::nontransaction txn(conn);
+    return txn.exec_params1(sql, r.resource_id())[0].as<int64_t>();
+  };
+  const std::string accesses =
+      "SELECT count(*) FROM client_access_log WHERE resource_id = $1::uuid";
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (count(accesses) < answered && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  absl::SleepFor(absl::Milliseconds(600));  // and no more come
+  EXPECT_EQ(count(accesses), answered);
+  EXPECT_EQ(count("SELECT count(*) FROM client_access_log WHERE resource_id = $1::uuid AND "
+                  "request_type = 'PUT' AND bytes_in > 0 AND bytes_out > 0"),
+            10);
+  EXPECT_EQ(count("SELECT sum(requests) FROM demand_hourly WHERE resource_id = $1::uuid"),
+            answered);
+  // Utilization of both instances, from their processes (memory) and their connections (bytes).
+  while (count("SELECT count(DISTINCT instance_id) FROM instance_utilization WHERE resource_id = "
+               "$1::uuid AND memory_bytes > 0") < 2 &&
+         absl::Now() < deadline + absl::Seconds(5)) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(count("SELECT count(DISTINCT instance_id) FROM instance_utilization WHERE "
+                  "resource_id = $1::uuid AND memory_bytes > 0"),
+            2);
+  EXPECT_GT(count("SELECT coalesce(sum(net_bytes_in), 0) FROM instance_utilization WHERE "
+                  "resource_id = $1::uuid"),
+            0);
+}
+
+TEST_F(ClientTelemetryProcessTest, ReleaseDeletesTheResourcesTelemetryAndNothingElse) {
   pb::Reservation kept, purged;
   ASSERT_TRUE(Reserve(Request("keep"), &kept).ok());
   pb::ReserveRequest second = Request("purge");
