@@ -75,6 +75,7 @@ absl::StatusOr<LoadTrace> ReadLoadTrace(const std::string& source) {
     out.start = s->start;
     out.regions.push_back(name.substr(0, name.size() - 4));
     out.demand.push_back(std::move(s->values));
+    out.files.push_back(path);
   }
   return out;
 }
@@ -140,7 +141,9 @@ absl::StatusOr<LoadPlan> PlanLoad(const LoadTrace& trace,
   for (size_t r = 0; r < trace.regions.size(); ++r) {
     const auto it = networks.find(trace.regions[r]);
     if (it == networks.end()) {
-      return bad(absl::StrCat("region ", trace.regions[r],
+      const std::string from =
+          r < trace.files.size() ? absl::StrCat(" (", trace.files[r], ")") : std::string();
+      return bad(absl::StrCat("region ", trace.regions[r], from,
                               " has no client network in the locations file's networks:"));
     }
     const std::vector<std::string> parts = absl::StrSplit(it->second, '/');

@@ -24,6 +24,7 @@ struct LoadTrace {
   absl::Time start;  // the first hour
   std::vector<std::string> regions;
   std::vector<std::vector<double>> demand;  // [region][hour]
+  std::vector<std::string> files;           // [region]: the file it was read from (a folder's)
   int hours() const { return demand.empty() ? 0 : static_cast<int>(demand[0].size()); }
 };
 

@@ -104,6 +104,13 @@ TEST(LoadPlanTest, TraceFoldersWithGapsOrNegativeValuesAreNamedByFileAndLine) {
   ASSERT_TRUE(trace.ok()) << trace.status();
   EXPECT_EQ(trace->regions, (std::vector<std::string>{"EAST", "WEST"}));
   EXPECT_EQ(trace->hours(), 2);
+  // A region the locations file gives no client network: refused, naming its file.
+  LoadPlanOptions two_hours;
+  two_hours.hours = 2;
+  absl::Status unknown = PlanLoad(*trace, {{"EAST", "127.100.0.0/16"}}, two_hours).status();
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(unknown.message(), "region WEST (" + dir + "/WEST.csv)"))
+      << unknown;
   write("WEST.csv", "2015-07-02 00:00:00,5,5\n2015-07-02 01:00:00,-6,-6\n");
   absl::Status negative = ReadLoadTrace(dir).status();
   EXPECT_EQ(negative.code(), absl::StatusCode::kInvalidArgument);
