@@ -142,6 +142,7 @@ absl::StatusOr<LoadReport> RunLoad(const LoadPlan& plan, const LoadTrace& trace,
         }
         const Answer a =
             resolved ? Send(o, target, q, trace.regions[static_cast<size_t>(q.region)]) : Answer{};
+        const absl::Time answered_at = absl::Now();
         ++sent;
         const bool ok = a.status > 0 && a.status < 500;
         ok ? ++answered : ++failed;
@@ -151,6 +152,7 @@ absl::StatusOr<LoadReport> RunLoad(const LoadPlan& plan, const LoadTrace& trace,
         if (ok) {
           ++t.answered;
           ++t.answered_per_hour[static_cast<size_t>(q.hour - first_hour)];
+          ++t.answered_per_wall_hour[absl::ToUnixSeconds(answered_at) / 3600 * 3600];
           if (!a.instance.empty()) ++t.served_by[a.instance];
         } else {
           ++t.failed;

@@ -25,6 +25,9 @@ struct RegionTally {
   int64_t failed = 0;
   std::map<std::string, int64_t> served_by;  // instance id -> answers
   std::vector<int64_t> answered_per_hour;    // per planned hour
+  // Per hour of the wall clock (Unix seconds of its start), by when the answer came: what the
+  // instances' own records, timed by the wall clock, show per hour.
+  std::map<int64_t, int64_t> answered_per_wall_hour;
 };
 
 struct LoadReport {

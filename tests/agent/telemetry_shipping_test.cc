@@ -217,11 +217,17 @@ networks:
     const grpc::Status status = stub->GetDemand(&context, request, &response);
     ASSERT_TRUE(status.ok()) << status.error_message();
     std::map<std::string, int64_t> demand;
+    std::map<std::string, std::map<int64_t, int64_t>> per_hour;
     for (const v1::DemandSeries& region : response.regions()) {
       for (const v1::DemandPoint& p : region.points()) {
         demand[region.origin_region()] += p.requests();
+        if (p.requests() > 0) per_hour[region.origin_region()][p.start().seconds()] = p.requests();
       }
     }
+    // Per region and hour: the instance times a request when it has answered, the generator when
+    // the answer arrived, so both put it in the same hour unless it ended within a hair of one.
+    EXPECT_EQ(per_hour["us-east"], report.regions[0].answered_per_wall_hour);
+    EXPECT_EQ(per_hour["eu-central"], report.regions[1].answered_per_wall_hour);
     EXPECT_EQ(demand["us-east"], report.regions[0].answered);
     EXPECT_EQ(demand["eu-central"], report.regions[1].answered);
     EXPECT_EQ(demand["us-east"] + demand["eu-central"],
