@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Release, and runs shadowplane in the foreground on its embedded
 # PostgreSQL (created on first run, reused after) with three local agents, one per location of
-# deploy/local/locations.yaml. Ctrl-C stops the server, the agents and their instances.
+# deploy/local/locations.yaml. Ctrl-C, SIGTERM or SIGHUP stop the server (and with it its
+# PostgreSQL), then the agents, their instances and the traffic servers.
 # Arguments go to shadowplane, e.g. --listen=0.0.0.0:50051, except the first when it is
 #   --traffic=dns       also start Knot DNS (deploy/local/knot.conf, zone shadowplane.local. on
 #                       127.0.0.1:5353) and steer each reservation's name there (rfc2136)
@@ -37,8 +38,25 @@ mkdir -p "$STATE_DIR"
 AGENTS=("fra-1 50061 9465 127.0.1" "iad-1 50062 9466 127.0.2" "sin-1 50063 9467 127.0.3")
 child_pids=()
 traffic_flags=()
+server_pid=
+
+# Waits up to $2 seconds for process $1 to end, then kills it.
+stop_within() {
+  local pid=$1 seconds=$2
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < seconds * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.1
+  done
+  echo "run.sh: process $pid did not stop within ${seconds}s; killing it" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
 
 stop_everything() {
+  # The server first: it stops its embedded PostgreSQL, and its in-flight calls still reach the
+  # agents.
+  [[ -n "$server_pid" ]] && stop_within "$server_pid" 60
   for pid in "${child_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${child_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   # Instances outlive their agents by design; in this local setup they go with the rest.
@@ -47,6 +65,11 @@ stop_everything() {
   done
 }
 trap stop_everything EXIT
+# A signal ends the script (and so runs stop_everything) instead of killing bash alone, which
+# would leave the server and its PostgreSQL running.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 # Agents renew their primaries' write leases with the server: where it listens (--listen, else its
 # default), reached on loopback when it listens on every address.
@@ -100,4 +123,11 @@ elif [[ "$TRAFFIC" == haproxy ]]; then
   echo "lb:     HAProxy frontends web 127.0.0.1:8081, api :8082, shop :8083; reserve with --name=web" >&2
 fi
 
-"$BUILD_DIR/src/shadowplane" --locations_file=deploy/local/locations.yaml "${traffic_flags[@]}" "$@"
+# In the background, so that a signal to this script is handled at once (bash runs traps only
+# between commands, and `wait` is such a point).
+"$BUILD_DIR/src/shadowplane" --locations_file=deploy/local/locations.yaml "${traffic_flags[@]}" "$@" &
+server_pid=$!
+status=0
+wait "$server_pid" || status=$?
+server_pid=
+exit "$status"

@@ -85,6 +85,10 @@ TelemetryShipper::TelemetryShipper(TelemetryShipperOptions options,
                         "them (spooled, shipped, rejected by the control plane, dropped from a "
                         "full spool, lost: overwritten in an instance's log before read)")
                     .Register(*registry);
+    // Every outcome from the start, at 0, so that an alert on drops has a series to read.
+    for (const char* result : {"spooled", "shipped", "rejected", "dropped", "lost"}) {
+      records_->Add({{"result", result}});
+    }
     batches_ = &prometheus::BuildCounter()
                     .Name("shadowplane_agent_telemetry_batches_total")
                     .Help("Telemetry batches sent or spooled, by result")

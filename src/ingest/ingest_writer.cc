@@ -32,6 +32,9 @@ IngestWriter::IngestWriter(store::AccessLogStore* store, const Clock* clock,
                      "Access events of committed batches: accepted (raw log and demand), "
                      "demand_only (older than the raw retention), rejected")
                  .Register(*registry);
+  for (const char* result : {"accepted", "demand_only", "rejected"}) {
+    events_->Add({{"result", result}});  // at 0 from the start, for rates and alerts
+  }
   rejected_ = &prometheus::BuildCounter()
                    .Name("shadowplane_ingest_rejected_total")
                    .Help("Events and samples refused, by reason")

@@ -31,6 +31,11 @@ Migrator::Migrator(store::MigrationRepository* migrations,
                       .Name("shadowplane_migration_transitions_total")
                       .Help("Migration state changes, by the state entered.")
                       .Register(*registry);
+  // Every state from the start, at 0: an alert on rollbacks sees a series before the first one.
+  for (int s = static_cast<int>(store::MigrationState::kPlanned);
+       s <= static_cast<int>(store::MigrationState::kPromoting); ++s) {
+    transitions_->Add({{"to", store::StateName(static_cast<store::MigrationState>(s))}});
+  }
   step_seconds_ = &prometheus::BuildHistogram()
                        .Name("shadowplane_migration_step_seconds")
                        .Help("Duration of one run of a migration step, by state.")

@@ -54,6 +54,11 @@ PrimaryLossDetector::PrimaryLossDetector(store::WriteLeaseRepository* leases,
                      "Passes that found a primary lost (its write lease unrenewed past "
                      "--primary_loss_timeout), by what the probes found")
                  .Register(*registry);
+  // Every cause from the start, at 0, so that an alert on losses has a series to read.
+  for (LossCause cause : {LossCause::kLocationLost, LossCause::kInstanceDown,
+                          LossCause::kPartitioned, LossCause::kAgentSilent}) {
+    losses_->Add({{"cause", LossCauseName(cause)}});
+  }
   started_ = &prometheus::BuildCounter()
                   .Name("shadowplane_failovers_started_total")
                   .Help("Emergency promotions asked for a lost primary, by cause")

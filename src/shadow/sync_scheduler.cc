@@ -42,6 +42,14 @@ SyncScheduler::SyncScheduler(ShadowSyncer* syncer, store::SyncRunRepository* run
                             "last caught up with (or since its reservation was created).")
                         .Register(*registry)
                         .Add({});
+  staleness_intervals_max_ =
+      &prometheus::BuildGauge()
+           .Name("shadowplane_shadow_staleness_intervals_max")
+           .Help(
+               "The stalest shadow in its own sync intervals (staleness divided by the "
+               "reservation's interval): what alerts compare, whatever each interval is.")
+           .Register(*registry)
+           .Add({});
   leader_gauge_ = &prometheus::BuildGauge()
                        .Name("shadowplane_sync_scheduler_leader")
                        .Help("1 while this replica holds the sync scheduler's lease.")
@@ -67,7 +75,7 @@ SyncScheduler::~SyncScheduler() {
 
 void SyncScheduler::UpdateStaleness(const std::vector<store::ShadowPair>& pairs, absl::Time now) {
   if (registry_ == nullptr) return;
-  double max = 0;
+  double max = 0, max_intervals = 0;
   // Replaced wholesale each pass, so that it describes the shadows as they are now.
   if (staleness_now_ != nullptr) staleness_->Remove(staleness_now_);
   staleness_now_ = &staleness_->Add(
@@ -77,8 +85,12 @@ void SyncScheduler::UpdateStaleness(const std::vector<store::ShadowPair>& pairs,
     double seconds = std::max(0.0, absl::ToDoubleSeconds(now - *pair.last_synced_at));
     staleness_now_->Observe(seconds);
     max = std::max(max, seconds);
+    if (pair.interval_seconds > 0) {
+      max_intervals = std::max(max_intervals, seconds / pair.interval_seconds);
+    }
   }
   staleness_max_->Set(max);
+  staleness_intervals_max_->Set(max_intervals);
 }
 
 absl::StatusOr<int> SyncScheduler::Tick() {

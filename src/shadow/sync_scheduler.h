@@ -69,6 +69,7 @@ class SyncScheduler {
   prometheus::Registry* registry_ = nullptr;
   prometheus::Counter* skipped_ = nullptr;
   prometheus::Gauge* staleness_max_ = nullptr;
+  prometheus::Gauge* staleness_intervals_max_ = nullptr;
   prometheus::Gauge* leader_gauge_ = nullptr;
   prometheus::Family<prometheus::Histogram>* staleness_ = nullptr;
   prometheus::Histogram* staleness_now_ = nullptr;
