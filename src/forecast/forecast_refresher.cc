@@ -29,7 +29,8 @@ ForecastRefresher::ForecastRefresher(Forecaster* forecaster, store::ForecastRepo
       workers_(workers),
       options_(std::move(options)),
       scorer_(scorer),
-      measurer_(measurer) {
+      measurer_(measurer),
+      outlook_(registry) {
   if (registry == nullptr) return;
   leader_ = &prometheus::BuildGauge()
                  .Name("shadowplane_forecast_refresh_leader")
@@ -66,6 +67,7 @@ bool ForecastRefresher::Refresh(const std::string& resource_id) {
         resource_id, *previous, absl::Now() + options_.resource_deadline, &stopping_);
     status = computation.status();
     if (status.ok()) status = StoreComputation(*forecasts_, *computation);
+    if (status.ok()) outlook_.Note(computation->records, clock_->Now());
   }
   if (refreshes_ != nullptr) {
     refreshes_->Add({{"result", status.ok() ? "ok" : "failed"}}).Increment();
@@ -88,6 +90,7 @@ absl::StatusOr<ForecastRefresher::Pass> ForecastRefresher::RunOnce() {
   if (!pass.leader) return pass;
 
   const absl::Time now = clock_->Now();
+  outlook_.Expire(now);
   ASSIGN_OR_RETURN(pass.pruned, forecasts_->PruneBefore(now - options_.retention));
   if (pruned_ != nullptr) pruned_->Increment(static_cast<double>(pass.pruned));
   if (scorer_ != nullptr) {

@@ -14,7 +14,8 @@
 //
 // Metrics: shadowplane_forecast_refresh_leader, shadowplane_forecast_refreshes_total{result},
 // shadowplane_forecast_refresh_pass_seconds, shadowplane_forecast_due_resources,
-// shadowplane_forecasts_pruned_total. Thread-safe.
+// shadowplane_forecasts_pruned_total; the fleet's forecast of the current hour per region
+// (forecast/fleet_outlook.h). Thread-safe.
 #ifndef SHADOWPLANE_FORECAST_FORECAST_REFRESHER_H_
 #define SHADOWPLANE_FORECAST_FORECAST_REFRESHER_H_
 
@@ -26,6 +27,7 @@
 #include "common/clock.h"
 #include "common/worker_pool.h"
 #include "forecast/event_measurer.h"
+#include "forecast/fleet_outlook.h"
 #include "forecast/forecast_scorer.h"
 #include "forecast/forecaster.h"
 #include "store/forecast_repository.h"
@@ -90,6 +92,7 @@ class ForecastRefresher {
   ForecastScorer* const scorer_;
   EventMeasurer* const measurer_;
   std::atomic<bool> stopping_{false};
+  FleetOutlook outlook_;
   prometheus::Gauge* leader_ = nullptr;
   prometheus::Gauge* due_ = nullptr;
   prometheus::Counter* pruned_ = nullptr;

@@ -35,6 +35,12 @@ IngestWriter::IngestWriter(store::AccessLogStore* store, const Clock* clock,
   for (const char* result : {"accepted", "demand_only", "rejected"}) {
     events_->Add({{"result", result}});  // at 0 from the start, for rates and alerts
   }
+  demand_ = &prometheus::BuildCounter()
+                 .Name("shadowplane_demand_requests_total")
+                 .Help(
+                     "Access events stored, by origin region (regions are the operator's, plus "
+                     "unknown): realised demand across the fleet")
+                 .Register(*registry);
   rejected_ = &prometheus::BuildCounter()
                    .Name("shadowplane_ingest_rejected_total")
                    .Help("Events and samples refused, by reason")
@@ -290,6 +296,13 @@ void IngestWriter::Count(const ValidatedBatch& batch, bool duplicate) {
     rejected_->Add({{"reason", r.reason}}).Increment(static_cast<double>(r.count));
   }
   events_->Add({{"result", "rejected"}}).Increment(static_cast<double>(batch.events_rejected));
+  std::map<std::string, double> by_region;
+  for (const auto& [key, cell] : batch.demand) {
+    by_region[key.origin_region] += static_cast<double>(cell.sums.requests);
+  }
+  for (const auto& [region, requests] : by_region) {
+    demand_->Add({{"origin_region", region}}).Increment(requests);
+  }
   samples_->Add({{"result", "rejected"}}).Increment(static_cast<double>(batch.samples_rejected));
   rows_->Add({{"table", "client_access_log"}}).Increment(static_cast<double>(batch.raw.size()));
   rows_->Add({{"table", "instance_utilization"}})

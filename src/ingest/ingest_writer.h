@@ -111,6 +111,7 @@ class IngestWriter {
   std::shared_ptr<prometheus::Registry> own_registry_;  // when none was given
 
   prometheus::Family<prometheus::Counter>* events_ = nullptr;
+  prometheus::Family<prometheus::Counter>* demand_ = nullptr;
   prometheus::Family<prometheus::Counter>* rejected_ = nullptr;
   prometheus::Family<prometheus::Counter>* samples_ = nullptr;
   prometheus::Family<prometheus::Counter>* batches_ = nullptr;
