@@ -45,6 +45,13 @@ IngestWriter::IngestWriter(store::AccessLogStore* store, const Clock* clock,
                    .Name("shadowplane_ingest_rejected_total")
                    .Help("Events and samples refused, by reason")
                    .Register(*registry);
+  // The reasons of shadowplane.v1.Rejection, at 0 from the start, for rates and dashboards.
+  for (const char* reason :
+       {"malformed_ip", "missing_field", "invalid_field", "timestamp_in_future",
+        "timestamp_too_old", "unknown_resource", "unknown_instance", "unknown_region",
+        "negative_value", "not_a_number"}) {
+    rejected_->Add({{"reason", reason}});
+  }
   samples_ = &prometheus::BuildCounter()
                   .Name("shadowplane_ingest_samples_total")
                   .Help("Utilization samples of committed batches, accepted or rejected")

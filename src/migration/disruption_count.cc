@@ -110,6 +110,9 @@ DisruptionCounter::DisruptionCounter(store::DisruptionRepository* repository,
                     "Disruptions of affine clients by migrations, by kind: held, failed, "
                     "forwarded, closed, stale_read")
                 .Register(*registry);
+  for (const char* kind : {"held", "failed", "forwarded", "closed", "stale_read"}) {
+    kinds_->Add({{"kind", kind}});  // at 0 from the start, for rates and dashboards
+  }
 }
 
 absl::Status DisruptionCounter::Measure(const store::MigrationRecord& m,

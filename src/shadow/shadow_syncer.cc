@@ -99,6 +99,10 @@ ShadowSyncer::ShadowSyncer(store::ReservationRepository* reservations,
                        "Failed shadow sync rounds by reason (unavailable, disk_full, corrupt, "
                        "refused, not_identical, not_found, other).")
                    .Register(*registry);
+  for (const char* reason :
+       {"unavailable", "disk_full", "corrupt", "refused", "not_identical", "not_found", "other"}) {
+    failures_->Add({{"reason", reason}});  // at 0 from the start, for rates and dashboards
+  }
   duration_ = &prometheus::BuildHistogram()
                    .Name("shadowplane_sync_duration_seconds")
                    .Help("Duration of shadow sync rounds, by mode (quick, checksum, final).")
