@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -56,6 +57,9 @@ absl::StatusOr<std::unique_ptr<TelemetryShipper>> TelemetryShipper::Start(
     return absl::InvalidArgumentError(
         "--access_poll_interval and --utilization_interval must be positive");
   }
+  if (!std::isfinite(options.time_scale) || options.time_scale <= 0) {
+    return absl::InvalidArgumentError("--time_scale must be a positive finite number");
+  }
   absl::StatusOr<std::unique_ptr<TelemetrySpool>> spool =
       TelemetrySpool::Open(options.spool_dir, options.spool_max_bytes);
   if (!spool.ok()) return spool.status();
@@ -73,6 +77,7 @@ TelemetryShipper::TelemetryShipper(TelemetryShipperOptions options,
                                    TelemetrySink* sink, std::unique_ptr<TelemetrySpool> spool,
                                    prometheus::Registry* registry)
     : options_(std::move(options)),
+      domain_(RealClock::Get(), options_.time_epoch, options_.time_scale),
       instances_(std::move(instances)),
       sink_(sink),
       spool_(std::move(spool)) {
@@ -170,7 +175,7 @@ absl::Status TelemetryShipper::Collect(const ShippedInstance& instance) {
                                      page->records.back().seq);
       for (const instance::AccessRecord& r : page->records) {
         ShippedAccess e;
-        e.at = r.at;
+        e.at = domain_.FromBase(r.at);
         e.client_ip = r.client_ip;
         e.client_id = r.client_id;
         e.resource_id = instance.resource_id;
@@ -207,9 +212,9 @@ absl::Status TelemetryShipper::Collect(const ShippedInstance& instance) {
     TelemetryBatch batch;
     batch.batch_id = absl::StrCat("u-", instance.instance_id, "-", absl::ToUnixMicros(now));
     ShippedSample sample;
-    sample.at = now;
+    sample.at = domain_.FromBase(now);
     sample.instance_id = instance.instance_id;
-    sample.interval = now - previous.at;
+    sample.interval = sample.at - domain_.FromBase(previous.at);
     sample.cpu_seconds = std::max(0.0, current.cpu_seconds - previous.cpu_seconds);
     sample.memory_bytes = usage->resident_bytes;  // at the end of the interval
     sample.net_bytes_in = std::max<int64_t>(0, current.bytes_in - previous.bytes_in);

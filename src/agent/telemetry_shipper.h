@@ -32,6 +32,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/telemetry_spool.h"
+#include "common/clock.h"
 
 namespace prometheus {
 class Registry;
@@ -61,6 +62,11 @@ struct TelemetryShipperOptions {
   int max_batch_records = 1000;
   // Run the collecting and shipping threads (tests drive CollectOnce/ShipOnce instead).
   bool run_threads = true;
+  // The deployment's domain time (--time_scale, --time_epoch, as the server's): records are
+  // stamped and utilization intervals measured in it, so that a demo running faster than real
+  // time sees its demand in the hours its clock shows.
+  double time_scale = 1;
+  absl::Time time_epoch = absl::UnixEpoch();
 };
 
 class TelemetryShipper {
@@ -97,6 +103,7 @@ class TelemetryShipper {
   void Loop(bool collecting);
 
   const TelemetryShipperOptions options_;
+  const ScaledClock domain_;  // real -> domain time (the identity at scale 1)
   const std::function<std::vector<ShippedInstance>()> instances_;
   TelemetrySink* const sink_;
   const std::unique_ptr<TelemetrySpool> spool_;

@@ -44,6 +44,7 @@ void AddMigrationCommands(CommandTable* table);
 void AddPlannerCommands(CommandTable* table);
 void AddSpotCommands(CommandTable* table);
 void AddLoadgenCommands(CommandTable* table);
+void AddTopCommands(CommandTable* table);
 
 // Every command, in the order usage lists them.
 const CommandTable& Commands();

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "cli/command.h"
 #include "cli/command_context.h"
+#include "cli/migration_text.h"
 #include "cli/table.h"
 
 namespace shadowplane::cli {
@@ -26,41 +27,11 @@ class MigrationCommands : public CommandContext {
  public:
   explicit MigrationCommands(const CommandContext& context) : CommandContext(context) {}
 
-  static std::string Mib(int64_t bytes) {
-    return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / (1 << 20));
-  }
-
-  // One line of progress: the state and what its step has done so far.
-  static std::string ProgressLine(const pb::Migration& m) {
-    const pb::MigrationProgress& p = m.progress();
-    std::string line = m.state();
-    if (p.precopy_rounds() > 0) absl::StrAppend(&line, "  pre-copy round ", p.precopy_rounds());
-    if (p.has_bytes_left()) absl::StrAppend(&line, ", ", Mib(p.bytes_left()), " left");
-    if (p.has_freeze_seconds()) {
-      absl::StrAppend(&line, absl::StrFormat("  write freeze %.3f s", p.freeze_seconds()));
-    }
-    if (p.has_loss_window_seconds()) {
-      absl::StrAppend(&line, absl::StrFormat("  loss window %.1f s", p.loss_window_seconds()));
-    }
-    if (p.has_paid_off()) absl::StrAppend(&line, p.paid_off() ? "  paid off" : "  did not pay off");
-    if (p.has_realized_saving()) {
-      absl::StrAppend(&line, absl::StrFormat(" ($%.4f", p.realized_saving()),
-                      m.has_predicted_saving()
-                          ? absl::StrFormat(", predicted $%.4f)", m.predicted_saving())
-                          : ")");
-    }
-    if (p.attempts() > 0) {
-      absl::StrAppend(&line, "  retry ", p.attempts(), ": ", p.last_error());
-    }
-    if (!m.error().empty()) absl::StrAppend(&line, "  error: ", m.error());
-    return line;
-  }
-
   void PrintMigrations(const std::vector<const pb::Migration*>& list) {
     Table table({"id", "reservation", "kind", "state", "to", "capacity", "progress", "created"});
     for (const pb::Migration* m : list) {
       table.AddRow({m->id(), m->reservation_id(), m->kind(), m->state(), m->target_location(),
-                    m->target_capacity_type(), ProgressLine(*m).substr(m->state().size()),
+                    m->target_capacity_type(), MigrationProgressLine(*m).substr(m->state().size()),
                     google::protobuf::util::TimeUtil::ToString(m->created_at())});
     }
     out_ << table.Render();
@@ -124,8 +95,8 @@ class MigrationCommands : public CommandContext {
       Table rounds({"round", "kind", "files", "new data", "wire", "changed meanwhile", "seconds"});
       for (const auto& r : m.rounds()) {
         rounds.AddRow({absl::StrCat(r.round()), r.kind(), absl::StrCat(r.files_transferred()),
-                       Mib(r.bytes_literal()), Mib(r.bytes_wire()), Mib(r.dirty_bytes()),
-                       absl::StrFormat("%.2f", r.duration_seconds())});
+                       MibText(r.bytes_literal()), MibText(r.bytes_wire()),
+                       MibText(r.dirty_bytes()), absl::StrFormat("%.2f", r.duration_seconds())});
       }
       out_ << "\n" << rounds.Render();
     }
@@ -232,7 +203,7 @@ class MigrationCommands : public CommandContext {
         out_ << clock(e.at()) << "  " << (e.from_state().empty() ? "" : e.from_state() + " -> ")
              << e.to_state() << "  " << e.detail_json() << "\n";
       }
-      const std::string line = ProgressLine(m);
+      const std::string line = MigrationProgressLine(m);
       if (line != progress) {
         out_ << clock(m.updated_at()) << "  " << line << "\n";
         progress = line;

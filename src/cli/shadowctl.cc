@@ -50,6 +50,7 @@ const CommandTable& Commands() {
     AddPlannerCommands(table);
     AddSpotCommands(table);
     AddLoadgenCommands(table);
+    AddTopCommands(table);
     return table;
   }();
   return *kCommands;

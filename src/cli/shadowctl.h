@@ -80,6 +80,10 @@ struct ShadowctlOptions {
   // loadgen through DNS: the server asked for service_name, and the port connected to
   std::string dns_server;
   int service_port = 0;
+  // top: seconds between refreshes, refreshes (0: until interrupted on a terminal, else 1), rows
+  double refresh_seconds = 2;
+  int iterations = 0;
+  int top_rows = 20;
   std::string trace = "synthetic";
   std::string locations_file = "deploy/local/locations.yaml";
   int from_hour = 672;

@@ -72,6 +72,10 @@ ABSL_FLAG(std::string, deadline, "",
           "server's --spot_warning)");
 ABSL_FLAG(std::vector<std::string>, instances, {},
           "spot interrupt: only these instance ids (default: every spot instance there)");
+ABSL_FLAG(double, refresh_seconds, 2, "top: seconds between refreshes");
+ABSL_FLAG(int, iterations, 0,
+          "top: refreshes before it exits (0: until Ctrl-C on a terminal, one otherwise)");
+ABSL_FLAG(int, top_rows, 20, "top: the busiest resources shown");
 ABSL_FLAG(std::string, dns_server, "",
           "loadgen: resolve --service_name at this DNS server (IP:port on loopback), keeping each "
           "answer for its TTL, instead of sending to --endpoint");
@@ -158,6 +162,9 @@ int main(int argc, char** argv) {
   options.force = absl::GetFlag(FLAGS_force);
   options.endpoint = absl::GetFlag(FLAGS_endpoint);
   options.dns_server = absl::GetFlag(FLAGS_dns_server);
+  options.refresh_seconds = absl::GetFlag(FLAGS_refresh_seconds);
+  options.iterations = absl::GetFlag(FLAGS_iterations);
+  options.top_rows = absl::GetFlag(FLAGS_top_rows);
   options.service_port = absl::GetFlag(FLAGS_service_port);
   options.trace = absl::GetFlag(FLAGS_trace);
   options.locations_file = absl::GetFlag(FLAGS_locations_file);

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "instance/client_address.h"
 #include "server/agent_server.h"
@@ -54,6 +55,11 @@ ABSL_FLAG(std::string, trusted_proxies, "",
           "header is ignored");
 ABSL_FLAG(bool, record_accesses, true,
           "Whether new instances record every answered request for telemetry");
+ABSL_FLAG(double, time_scale, 1,
+          "Domain seconds per real second, as the server's --time_scale: the telemetry's "
+          "timestamps are domain time (a demo runs faster than real time)");
+ABSL_FLAG(std::string, time_epoch, "",
+          "RFC 3339 instant where domain time equals real time, as the server's --time_epoch");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGINT/SIGTERM, how long in-flight calls may take before they are cancelled");
 
@@ -114,6 +120,14 @@ int Main(int argc, char** argv) {
   options.telemetry.poll_interval = absl::GetFlag(FLAGS_access_poll_interval);
   options.telemetry.spool_max_bytes = absl::GetFlag(FLAGS_spool_max_bytes);
   std::string bad;
+  if (auto clock = shadowplane::MakeDomainClock(absl::GetFlag(FLAGS_time_scale),
+                                                absl::GetFlag(FLAGS_time_epoch));
+      clock.ok()) {
+    options.telemetry.time_scale = (*clock)->scale();
+    options.telemetry.time_epoch = (*clock)->epoch();
+  } else {
+    bad = absl::StrCat("--", clock.status().message());
+  }
   for (absl::string_view proxy :
        absl::StrSplit(absl::GetFlag(FLAGS_trusted_proxies), ',', absl::SkipWhitespace())) {
     absl::StatusOr<std::string> address =

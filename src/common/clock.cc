@@ -30,21 +30,22 @@ void FakeClock::Advance(absl::Duration d) {
   now_ += d;
 }
 
-absl::Time ScaledClock::Now() const {
+absl::Time ScaledClock::Now() const { return FromBase(base_->Now()); }
+
+absl::Time ScaledClock::FromBase(absl::Time base) const {
   // absl::Duration arithmetic keeps sub-nanosecond precision; doubles of Unix seconds would make
   // two processes disagree by microseconds, which a large scale turns into seconds.
-  const absl::Duration elapsed = base_->Now() - epoch_;
-  return epoch_ + elapsed * scale_;
+  return epoch_ + (base - epoch_) * scale_;
 }
 
-absl::StatusOr<std::unique_ptr<Clock>> MakeDomainClock(double scale,
-                                                       const std::string& epoch_text) {
+absl::StatusOr<std::unique_ptr<ScaledClock>> MakeDomainClock(double scale,
+                                                             const std::string& epoch_text) {
   if (!std::isfinite(scale) || scale <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("time_scale must be a positive finite number, got ", scale));
   }
   if (scale == 1.0 && epoch_text.empty()) {
-    return std::unique_ptr<Clock>(new ScaledClock(RealClock::Get(), absl::UnixEpoch(), 1.0));
+    return std::make_unique<ScaledClock>(RealClock::Get(), absl::UnixEpoch(), 1.0);
   }
   if (epoch_text.empty()) {
     return absl::InvalidArgumentError(
@@ -57,7 +58,7 @@ absl::StatusOr<std::unique_ptr<Clock>> MakeDomainClock(double scale,
     return absl::InvalidArgumentError(
         absl::StrCat("time_epoch '", epoch_text, "' is not an RFC 3339 time: ", error));
   }
-  return std::unique_ptr<Clock>(new ScaledClock(RealClock::Get(), epoch, scale));
+  return std::make_unique<ScaledClock>(RealClock::Get(), epoch, scale);
 }
 
 }  // namespace shadowplane

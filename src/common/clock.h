@@ -53,6 +53,8 @@ class ScaledClock final : public Clock {
   ScaledClock(const Clock* base, absl::Time epoch, double scale)
       : base_(base), epoch_(epoch), scale_(scale) {}
   absl::Time Now() const override;
+  // The domain time of a moment of the base clock (a timestamp taken earlier, say).
+  absl::Time FromBase(absl::Time base) const;
   absl::Time epoch() const { return epoch_; }
   double scale() const { return scale_; }
 
@@ -65,7 +67,8 @@ class ScaledClock final : public Clock {
 // Builds the process clock from --time_scale and --time_epoch. scale == 1 gives the real clock
 // (the epoch is then irrelevant); any other scale needs an epoch shared by every process, so a
 // missing epoch is an error rather than a silent per-process default. `epoch_text` is RFC 3339.
-absl::StatusOr<std::unique_ptr<Clock>> MakeDomainClock(double scale, const std::string& epoch_text);
+absl::StatusOr<std::unique_ptr<ScaledClock>> MakeDomainClock(double scale,
+                                                             const std::string& epoch_text);
 
 }  // namespace shadowplane
 

@@ -116,12 +116,18 @@ networks:
     fs::remove_all(root_, ec);
   }
 
-  void StartServer() {
-    auto server = testing::ChildProcess::Start(
-        {SHADOWPLANE_BIN, absl::StrCat("--listen=127.0.0.1:", port_),
-         absl::StrCat("--metrics_listen=127.0.0.1:", testing::FreePort()),
-         "--database_url=" + pg_->url(), "--locations_file=" + root_ + "/locations.yaml",
-         "--geoip_db=" + geoip_, "--db_check_interval=200ms"});
+  // `extra`: more flags (a scaled clock, say).
+  void StartServer(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {
+        SHADOWPLANE_BIN,
+        absl::StrCat("--listen=127.0.0.1:", port_),
+        absl::StrCat("--metrics_listen=127.0.0.1:", testing::FreePort()),
+        "--database_url=" + pg_->url(),
+        "--locations_file=" + root_ + "/locations.yaml",
+        "--geoip_db=" + geoip_,
+        "--db_check_interval=200ms"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto server = testing::ChildProcess::Start(argv);
     ASSERT_TRUE(server.ok());
     server_ = *std::move(server);
     ASSERT_TRUE(server_->WaitForOutput("shadowplane started", absl::Seconds(60)))
@@ -134,8 +140,11 @@ networks:
 
   // A shipper as the agent runs one, driven round by round (or, `threaded`, by its own threads
   // polling every 50 ms).
-  void StartShipper(bool threaded = false) {
+  void StartShipper(bool threaded = false, double time_scale = 1,
+                    absl::Time time_epoch = absl::UnixEpoch()) {
     agent::TelemetryShipperOptions options;
+    options.time_scale = time_scale;
+    options.time_epoch = time_epoch;
     options.spool_dir = root_ + "/spool";
     options.run_threads = threaded;
     options.poll_interval = absl::Milliseconds(50);
@@ -344,6 +353,47 @@ TEST_F(TelemetryShippingTest, UnderLoadAControlPlaneKillAndAnAgentRestartLoseAnd
   EXPECT_EQ(Stored("origin_region = 'eu-central'"), answered[2]);
   std::cout << "under load: " << total << " answered requests, " << Stored()
             << " stored, across a control plane kill and an agent restart" << std::endl;
+}
+
+// Under a scaled clock (a demo: here an hour a minute), the agent stamps what it ships in the
+// deployment's domain time, as the server reads it: the accesses land hours after real time, and
+// a utilization sample's interval is in domain time too.
+TEST_F(TelemetryShippingTest, UnderAScaledClockRecordsAreStampedInDomainTime) {
+  const absl::Time epoch = absl::Now() - absl::Minutes(10);
+  server_.reset();
+  StartServer({"--time_scale=60",
+               "--time_epoch=" + absl::FormatTime(absl::RFC3339_full, epoch, absl::UTCTimeZone())});
+  StartShipper(/*threaded=*/false, 60, epoch);
+  ASSERT_TRUE(shipper_->CollectOnce().ok());  // the first utilization reading
+  const int answered = Requests(30, 1);
+  absl::SleepFor(absl::Milliseconds(150));
+  ASSERT_TRUE(shipper_->CollectOnce().ok());
+  ASSERT_TRUE(shipper_->ShipOnce().ok());
+  ASSERT_GT(answered, 0);
+  // Ten real minutes after the epoch are ten domain hours after it.
+  EXPECT_EQ(
+      Stored(absl::StrCat(
+          "ts > '",
+          absl::FormatTime(absl::RFC3339_full, epoch + absl::Hours(9), absl::UTCTimeZone()), "'")),
+      answered);
+  pqxx::connection conn(pg_->url());
+  pqxx::nontransaction txn(conn);
+  const pqxx::row sample = txn.exec1(absl::StrCat(
+      "SELECT interval_seconds, ts > '",
+      absl::FormatTime(absl::RFC3339_full, epoch + absl::Hours(9), absl::UTCTimeZone()),
+      "'::timestamptz FROM instance_utilization WHERE instance_id = '", kInstance,
+      "' ORDER BY ts DESC LIMIT 1"));
+  EXPECT_GE(sample[0].as<double>(), 60 * 0.1) << "150 ms real, 9 s domain";
+  EXPECT_TRUE(sample[1].as<bool>());
+  // A scale that cannot be is refused.
+  agent::TelemetryShipperOptions bad;
+  bad.spool_dir = root_ + "/spool-bad";
+  bad.time_scale = 0;
+  EXPECT_EQ(agent::TelemetryShipper::Start(
+                bad, [] { return std::vector<agent::ShippedInstance>{}; }, sink_.get(), nullptr)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(TelemetryShippingTest, UtilizationIsSampledFromTheInstanceProcess) {

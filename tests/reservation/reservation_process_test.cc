@@ -468,6 +468,16 @@ TEST_F(ReservationProcessTest, ShadowctlDrivesTheApi) {
   ASSERT_EQ(reset.exit_code, 0) << reset.output;
   EXPECT_FALSE(absl::StrContains(reset.output, "planner      ")) << reset.output;
 
+  // The live view, once (not a terminal): the reservation with its locations, plain text.
+  auto top = run({"top", server, "--iterations=1"});
+  ASSERT_EQ(top.exit_code, 0) << top.output;
+  EXPECT_TRUE(absl::StrContains(top.output, "planner running")) << top.output;
+  EXPECT_TRUE(absl::StrContains(top.output, "shop")) << top.output;
+  EXPECT_TRUE(absl::StrContains(top.output, "fra-1")) << top.output;
+  EXPECT_TRUE(absl::StrContains(top.output, "migrations in progress: 0")) << top.output;
+  EXPECT_FALSE(absl::StrContains(top.output, "\x1b[")) << top.output;
+  EXPECT_EQ(run({"top", server, "--refresh_seconds=0"}).exit_code, 2);
+
   // The planner's dry run: the new reservation has no stored forecast yet, so it stays and says
   // why; bad input is named.
   auto plan = run({"plan", server});
