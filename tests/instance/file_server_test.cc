@@ -169,6 +169,15 @@ class FileServerTest : public ::testing::Test {
     absl::MutexLock lock(&gate_mu_);
     gate_open_ = true;
   }
+  // This instance made an old primary: read-only, passing writes on to `target`.
+  void ForwardTo(const PeerServer& target, int generation) {
+    InstanceConfig forwarding = config_;
+    forwarding.read_only = true;
+    forwarding.forward_writes_to = target.endpoint();
+    forwarding.generation = generation;
+    ASSERT_TRUE(server_->Reconfigure(forwarding).ok());
+  }
+
   bool SpoolIsEmpty() {
     for (const auto& e : fs::directory_iterator(dir_ + "/spool")) {
       (void)e;
@@ -412,16 +421,12 @@ TEST_F(FileServerTest, AHeldWriteGivesUpAfterTheHoldWithRetryAfter) {
 // A read-only instance with a forward target passes writes on (body included) and says so.
 TEST_F(FileServerTest, AReadOnlyInstanceForwardsWritesToTheNewPrimary) {
   PeerServer target(config_);
-  InstanceConfig forwarding = config_;
-  forwarding.read_only = true;
-  forwarding.forward_writes_to = target.endpoint();
-  forwarding.generation = 2;
-  ASSERT_TRUE(server_->Reconfigure(forwarding).ok());
+  ForwardTo(target, 2);
   const std::string body(300 * 1024, 'z');
   auto put = client_->Put("/deep/f.bin", body, "application/octet-stream");
   ASSERT_TRUE(put);
   EXPECT_EQ(put->status, 201);
-  EXPECT_EQ(put->get_header_value("X-Shadowplane-Forwarded-To"), forwarding.forward_writes_to);
+  EXPECT_EQ(put->get_header_value("X-Shadowplane-Forwarded-To"), target.endpoint());
   EXPECT_EQ(put->get_header_value("X-Shadowplane-Instance"), "i-1");
   EXPECT_FALSE(fs::exists(dir_ + "/data/deep/f.bin"));
   std::ifstream in(target.data() + "/deep/f.bin", std::ios::binary);
@@ -465,11 +470,7 @@ TEST_F(FileServerTest, AnOldPrimaryHoldsThenForwardsReadsAndRecordsWhatItDidToEa
   });
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(server_->connection_counters().requests_held, 2) << "the read waits too";
-  InstanceConfig forwarding = config_;
-  forwarding.read_only = true;
-  forwarding.forward_writes_to = target.endpoint();
-  forwarding.generation = 3;
-  ASSERT_TRUE(server_->Reconfigure(forwarding).ok());
+  ForwardTo(target, 3);
   reader.join();
   writer.join();
   ASSERT_TRUE(read.has_value());
@@ -760,11 +761,7 @@ TEST_F(FileServerTest, EveryAnsweredRequestIsRecordedWithItsBytesAsTheConnection
 // client's own id: the new primary does not count it again, nor the old primary as a client.
 TEST_F(FileServerTest, AForwardedRequestIsRecordedOnceByTheInstanceTheClientReached) {
   PeerServer target(config_);
-  InstanceConfig forwarding = config_;
-  forwarding.read_only = true;
-  forwarding.forward_writes_to = target.endpoint();
-  forwarding.generation = 2;
-  ASSERT_TRUE(server_->Reconfigure(forwarding).ok());
+  ForwardTo(target, 2);
   RawConnection c(config_.port);
   const std::string put =
       "PUT /fw.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
