@@ -22,6 +22,7 @@ CommandContext::CommandContext(const ShadowctlOptions& options, std::ostream& ou
   events_ = pb::EventService::NewStub(channel);
   migrations_ = pb::MigrationService::NewStub(channel);
   planner_ = pb::PlannerService::NewStub(channel);
+  server_ = pb::ServerService::NewStub(channel);
 }
 
 std::unique_ptr<grpc::ClientContext> CommandContext::Context() {

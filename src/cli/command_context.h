@@ -20,6 +20,7 @@
 #include "shadowplane/v1/migrations.grpc.pb.h"
 #include "shadowplane/v1/planner.grpc.pb.h"
 #include "shadowplane/v1/reservations.grpc.pb.h"
+#include "shadowplane/v1/server.grpc.pb.h"
 #include "shadowplane/v1/sync.grpc.pb.h"
 #include "shadowplane/v1/telemetry.grpc.pb.h"
 
@@ -69,6 +70,7 @@ class CommandContext {
   std::shared_ptr<pb::EventService::Stub> events_;
   std::shared_ptr<pb::MigrationService::Stub> migrations_;
   std::shared_ptr<pb::PlannerService::Stub> planner_;
+  std::shared_ptr<pb::ServerService::Stub> server_;
 };
 
 }  // namespace shadowplane::cli

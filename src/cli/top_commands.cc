@@ -52,6 +52,12 @@ class TopCommands : public CommandContext {
   TopSnapshot Gather() {
     TopSnapshot s;
     s.at = absl::Now();
+    pb::GetServerInfoResponse info;
+    if (server_->GetServerInfo(Context().get(), pb::GetServerInfoRequest(), &info).ok()) {
+      s.at = absl::FromUnixSeconds(info.domain_time().seconds()) +
+             absl::Nanoseconds(info.domain_time().nanos());
+      s.time_scale = info.time_scale() > 0 ? info.time_scale() : 1;
+    }
     {
       pb::PlannerStatus status;
       grpc::Status got =

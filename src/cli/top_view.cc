@@ -29,6 +29,7 @@ std::string RenderTop(const TopSnapshot& s, absl::Duration every, bool terminal)
   std::string out = terminal ? "\x1b[H\x1b[2J" : "";
   absl::StrAppend(&out, "shadowplane top  ",
                   absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", s.at, absl::UTCTimeZone()),
+                  s.time_scale == 1 ? "" : absl::StrFormat(" (domain time, %gx)", s.time_scale),
                   "  planner ", s.planner, "  ", s.active, " active reservation",
                   s.active == 1 ? "" : "s");
   if (terminal) absl::StrAppend(&out, "  (every ", absl::FormatDuration(every), ", Ctrl-C quits)");

@@ -29,7 +29,8 @@ struct TopMigration {
 };
 
 struct TopSnapshot {
-  absl::Time at;                       // when gathered (the caller's clock)
+  absl::Time at;                       // when gathered: the server's domain time
+  double time_scale = 1;               // the server's; not 1: a demo's clock, said in the header
   std::string planner;                 // "running", "paused: <reason>"
   int active = 0;                      // active reservations in all
   std::vector<TopResource> resources;  // the busiest first, at most the cap

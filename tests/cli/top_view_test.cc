@@ -52,6 +52,9 @@ TEST(TopViewTest, ShowsResourcesMigrationsAndErrorsAndControlsTheCursorOnlyOnATe
 
   const std::string live = RenderTop(s, absl::Seconds(2), /*terminal=*/true);
   EXPECT_TRUE(absl::StartsWith(live, "\x1b[H\x1b[2J")) << "redrawn in place";
+  s.time_scale = 1800;
+  EXPECT_TRUE(absl::StrContains(RenderTop(s, absl::Seconds(2), false),
+                                "10:40:00 UTC (domain time, 1800x)  planner"));
   EXPECT_TRUE(absl::StrContains(live, "every 2s, Ctrl-C quits")) << live;
 }
 
