@@ -48,16 +48,7 @@ CTL=("$BIN/shadowctl" --server="$SERVER")
 
 pids=()
 server_pid=
-stop_within() {
-  local pid=$1 seconds=$2
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < seconds * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+source deploy/lib/stop-process.sh
 stop_everything() {
   trap - EXIT INT TERM HUP
   echo "stopping everything the demo started..." >&2

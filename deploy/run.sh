@@ -40,18 +40,7 @@ child_pids=()
 traffic_flags=()
 server_pid=
 
-# Waits up to $2 seconds for process $1 to end, then kills it.
-stop_within() {
-  local pid=$1 seconds=$2
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < seconds * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    sleep 0.1
-  done
-  echo "run.sh: process $pid did not stop within ${seconds}s; killing it" >&2
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+source deploy/lib/stop-process.sh
 
 stop_everything() {
   # The server first: it stops its embedded PostgreSQL, and its in-flight calls still reach the
