@@ -21,6 +21,7 @@
 #include "cli/load_runner.h"
 #include "cli/shadowctl.h"
 #include "cli/table.h"
+#include "common/proto_time.h"
 #include "common/stable_hash.h"
 
 namespace shadowplane::cli {
@@ -156,9 +157,7 @@ class LoadgenCommands : public CommandContext {
       for (size_t i = first; i < std::min(rows->size(), first + kImportBatchEvents); ++i) {
         const ImportedAccess& a = (*rows)[i];
         pb::AccessEvent* e = batch.add_events();
-        e->mutable_time()->set_seconds(absl::ToUnixSeconds(a.time));
-        e->mutable_time()->set_nanos(static_cast<int32_t>(
-            absl::ToInt64Nanoseconds(a.time - absl::FromUnixSeconds(absl::ToUnixSeconds(a.time)))));
+        *e->mutable_time() = ToProtoTime(a.time);
         e->set_client_ip(a.client_ip);
         e->set_resource_id(a.resource_id);
         e->set_request_type(a.request_type);
@@ -248,11 +247,9 @@ class LoadgenCommands : public CommandContext {
     if (!plan.ok()) return Bad(plan.status());
     // The server's domain time, which a scaled clock (a demo) runs ahead of real time.
     pb::GetServerInfoResponse info;
-    grpc::Status asked =
-        server_->GetServerInfo(Context().get(), pb::GetServerInfoRequest(), &info);
+    grpc::Status asked = server_->GetServerInfo(Context().get(), pb::GetServerInfoRequest(), &info);
     if (!asked.ok()) return Fail(asked);
-    const absl::Time now = absl::FromUnixSeconds(info.domain_time().seconds()) +
-                           absl::Nanoseconds(info.domain_time().nanos());
+    const absl::Time now = FromProtoTime(info.domain_time());
     const absl::Time first = now - absl::Hours(o.hours + 1);
     const absl::Time first_hour = absl::FromUnixSeconds(absl::ToUnixSeconds(first) / 3600 * 3600);
     // One batch per hour, region and thousand accesses, named by them.

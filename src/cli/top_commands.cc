@@ -15,6 +15,7 @@
 #include "cli/migration_text.h"
 #include "cli/shadowctl.h"
 #include "cli/top_view.h"
+#include "common/proto_time.h"
 
 namespace shadowplane::cli {
 namespace {
@@ -54,8 +55,7 @@ class TopCommands : public CommandContext {
     s.at = absl::Now();
     pb::GetServerInfoResponse info;
     if (server_->GetServerInfo(Context().get(), pb::GetServerInfoRequest(), &info).ok()) {
-      s.at = absl::FromUnixSeconds(info.domain_time().seconds()) +
-             absl::Nanoseconds(info.domain_time().nanos());
+      s.at = FromProtoTime(info.domain_time());
       s.time_scale = info.time_scale() > 0 ? info.time_scale() : 1;
     }
     {
