@@ -10,30 +10,48 @@
 #   ./deploy/demo.sh                 # installs what is missing, builds Release, runs
 #   DEMO_HOURS=48 ./deploy/demo.sh   # fewer simulated hours (default 96: four days, ~3.5 min)
 #
+# For tests (tests/deploy/demo_test.cc): DEMO_BIN_DIR=DIR takes the binaries from DIR (their
+# build directory's src/) instead of installing and building; DEMO_PORT_BASE=P puts its twelve
+# ports at P..P+11 instead of those below; DEMO_HOLD=1 keeps everything running after the summary until stopped (at the latest
+# when the five minutes are up), so that it can be looked at.
+#
 # Needs the ports below free (it refuses to start otherwise). State goes to a fresh directory
 # under /tmp, kept afterwards for a look (its path is printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./deploy/install-deps.sh
-BUILD_DIR=${BUILD_DIR:-build-release}
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSHADOWPLANE_BUILD_TESTS=OFF >/dev/null
-cmake --build "$BUILD_DIR" -j "$(nproc)" --target shadowplane shadowplane-agent shadowplane-instance shadowctl
-BIN=$BUILD_DIR/src
+if [[ -n "${DEMO_BIN_DIR:-}" ]]; then
+  BIN=$DEMO_BIN_DIR
+else
+  ./deploy/install-deps.sh
+  BUILD_DIR=${BUILD_DIR:-build-release}
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSHADOWPLANE_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$BUILD_DIR" -j "$(nproc)" --target shadowplane shadowplane-agent shadowplane-instance shadowctl
+  BIN=$BUILD_DIR/src
+fi
 
 SCALE=1800                      # domain seconds per real second: an hour every 2 s
 HOURS=${DEMO_HOURS:-96}         # simulated hours replayed live
 FROM_HOUR=672                   # the trace's hour where the live part starts (after 4 weeks)
-SERVER=127.0.0.1:50151
-SERVER_METRICS=9564
-AGENT_PORTS=(50161 50162 50163)
-AGENT_METRICS=(9565 9566 9567)
+if [[ -n "${DEMO_PORT_BASE:-}" ]]; then
+  [[ "$DEMO_PORT_BASE" =~ ^[0-9]+$ && DEMO_PORT_BASE -ge 1024 && DEMO_PORT_BASE -le 65524 ]] ||
+    { echo "demo.sh: DEMO_PORT_BASE must be a port number from 1024 to 65524" >&2; exit 2; }
+  PORTS=($(seq "$DEMO_PORT_BASE" $((DEMO_PORT_BASE + 11))))
+else
+  PORTS=(50151 9564 50161 50162 50163 9565 9566 9567 8181 8182 8183 9590)
+fi
+SERVER_PORT=${PORTS[0]}
+SERVER=127.0.0.1:$SERVER_PORT
+SERVER_METRICS=${PORTS[1]}
+AGENT_PORTS=("${PORTS[@]:2:3}")
+AGENT_METRICS=("${PORTS[@]:5:3}")
 LOCATIONS=(fra-1 iad-1 sin-1)
 NETWORKS=(127.0.1 127.0.2 127.0.3)
-FRONTEND=8181                   # HAProxy's frontend for the service name "web"
-PROMETHEUS=9590
+FRONTEND=${PORTS[8]}            # HAProxy's frontend for the service name "web"
+FRONTENDS_OTHER=("${PORTS[@]:9:2}")
+PROMETHEUS=${PORTS[11]}
 
-for port in 50151 "$SERVER_METRICS" "${AGENT_PORTS[@]}" "${AGENT_METRICS[@]}" "$FRONTEND" 8182 8183 "$PROMETHEUS"; do
+for port in "${PORTS[@]}"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "demo.sh: port $port on 127.0.0.1 is in use (deploy/run.sh or another demo?); stop it first" >&2
     exit 1
@@ -71,8 +89,8 @@ sed -e "s/127.0.0.1:50061/127.0.0.1:${AGENT_PORTS[0]}/" -e "s/127.0.0.1:50062/12
 
 mkdir -p "$STATE/haproxy"
 touch "$STATE/haproxy/servers.state"
-sed -e "s|@STATE@|$STATE|g" -e "s/127.0.0.1:8081/127.0.0.1:$FRONTEND/" -e "s/127.0.0.1:8082/127.0.0.1:8182/" \
-  -e "s/127.0.0.1:8083/127.0.0.1:8183/" deploy/local/haproxy.cfg >"$STATE/haproxy/haproxy.cfg"
+sed -e "s|@STATE@|$STATE|g" -e "s/127.0.0.1:8081/127.0.0.1:$FRONTEND/" -e "s/127.0.0.1:8082/127.0.0.1:${FRONTENDS_OTHER[0]}/" \
+  -e "s/127.0.0.1:8083/127.0.0.1:${FRONTENDS_OTHER[1]}/" deploy/local/haproxy.cfg >"$STATE/haproxy/haproxy.cfg"
 /usr/sbin/haproxy -db -f "$STATE/haproxy/haproxy.cfg" >"$STATE/haproxy.log" 2>&1 &
 pids+=($!)
 
@@ -85,14 +103,15 @@ for i in 0 1 2; do
   pids+=($!)
 done
 
-# Intervals fitted to the clock: forecasts refit every simulated hour, a plan every second
-# (half an hour), the planner looking six hours ahead; latency priced so that a hundred
-# milliseconds nearer the clients outweighs the locations' price differences.
+# Intervals fitted to the clock: forecasts refit every simulated hour, a plan every half hour of
+# domain time (a second), the planner looking six hours ahead (and a move judged over as long);
+# latency priced so that a hundred milliseconds nearer the clients outweighs the locations' price
+# differences.
 "$BIN/shadowplane" --listen="$SERVER" --metrics_listen="127.0.0.1:$SERVER_METRICS" \
   --data_dir="$STATE/db" --locations_file="$STATE/locations.yaml" "${TIME_FLAGS[@]}" \
   --traffic_provider=haproxy --haproxy_socket="$STATE/haproxy/admin.sock" \
   --haproxy_state_file="$STATE/haproxy/servers.state" \
-  --forecast_interval=1s --forecast_refit_hours=1 --plan_interval=1s --plan_horizon=6h \
+  --forecast_interval=1s --forecast_refit_hours=1 --plan_interval=30m --plan_horizon=6h \
   --latency_price_per_request_ms=0.00002 --reconcile_interval=1s --sync_tick=250ms \
   --max_batch_events=30000 \
   >"$STATE/server.log" 2>&1 &
@@ -123,7 +142,9 @@ done
 until "${CTL[@]}" locations list >/dev/null 2>&1; do sleep 0.5; done
 
 # The resource, its history, then live load. The demo ends within five minutes whatever happens.
-( sleep 300; echo "demo.sh: five minutes are up" >&2; kill -TERM $$ ) &
+# (Its sleep is stopped with it, so that nothing of the demo outlives it.)
+( trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+  sleep 300 & nap=$!; wait "$nap"; echo "demo.sh: five minutes are up" >&2; kill -TERM $$ ) &
 watchdog=$!
 pids+=("$watchdog")
 "${CTL[@]}" reserve --request_id=demo --name=web --millicores=1000 --memory_mib=512 \
@@ -143,6 +164,7 @@ LIVE_FROM=$(date -u -d "@$(( (epoch_s + (now_s - epoch_s) * SCALE) / 3600 * 3600
 echo "live: $HOURS simulated hours from $LIVE_FROM through HAProxy at 127.0.0.1:$FRONTEND (an hour every 2 s)" >&2
 "${CTL[@]}" loadgen --endpoint="127.0.0.1:$FRONTEND" --from_hour="$FROM_HOUR" --hours="$HOURS" \
   --time_scale="$SCALE" --locations_file="$STATE/locations.yaml" --max_seconds=260 \
+  --resource="$RESOURCE" --report_json="$STATE/loadgen.json" \
   >"$STATE/loadgen.txt" 2>"$STATE/loadgen.err" &
 loadgen=$!
 pids+=("$loadgen")
@@ -166,6 +188,11 @@ echo
 echo "--- migrations ---"
 "${CTL[@]}" migrations list --resource="$RESOURCE"
 echo
+echo "--- what each move's observation found: the demand shift it was made for, forecast against realised demand, whether it paid ---"
+"${CTL[@]}" --json migrations list --resource="$RESOURCE" | awk -F'"' '
+  /^ *"id": / { id = $4 } /^ *"target_location": / { to = $4 }
+  /"observation_note": / { note = $4; sub(/^ */, "", note); printf "%s -> %s: %s\n", id, to, note }' || true
+echo
 echo "--- planner decisions that moved it ---"
 "${CTL[@]}" decisions list --resource="$RESOURCE" --outcome=move | head -20 || true
 echo
@@ -180,3 +207,7 @@ echo
 echo "Prometheus:  http://127.0.0.1:$PROMETHEUS (alerts: http://127.0.0.1:$PROMETHEUS/alerts)"
 echo "Dashboard:   $PWD/deploy/grafana/shadowplane.json (import into Grafana 9+, data source: that Prometheus)"
 echo "State, logs: $STATE"
+if [[ -n "${DEMO_HOLD:-}" ]]; then
+  echo "holding (DEMO_HOLD): everything keeps running until stopped"
+  wait "$watchdog" || true
+fi

@@ -57,6 +57,10 @@ void ToProto(const store::MigrationRecord& m, const std::string& reservation_id,
   if (p.forecast_wape) q->set_forecast_wape(*p.forecast_wape);
   if (p.paid_off) q->set_paid_off(*p.paid_off);
   if (p.realized_saving) q->set_realized_saving(*p.realized_saving);
+  if (p.realized_shift_at) *q->mutable_realized_shift_at() = ToProtoTime(*p.realized_shift_at);
+  if (p.freeze_started_wall) {
+    *q->mutable_freeze_started_wall() = ToProtoTime(*p.freeze_started_wall);
+  }
   q->set_observation_note(p.observation_note);
 }
 

@@ -94,6 +94,24 @@ Answer Send(const LoadRunOptions& o, const in_addr& target, const PlannedRequest
 
 }  // namespace
 
+FreezeAsSeen WritesDuring(const std::vector<WriteTiming>& writes, absl::Time from, absl::Time to) {
+  FreezeAsSeen out;
+  std::vector<absl::Duration> all;
+  all.reserve(writes.size());
+  for (const WriteTiming& w : writes) {
+    all.push_back(w.took);
+    if (w.started > to || w.started + w.took < from) continue;
+    ++out.writes;
+    if (!w.ok) ++out.failed;
+    out.slowest = std::max(out.slowest, w.took);
+  }
+  if (!all.empty()) {
+    std::nth_element(all.begin(), all.begin() + static_cast<long>(all.size() / 2), all.end());
+    out.typical_write = all[all.size() / 2];
+  }
+  return out;
+}
+
 absl::StatusOr<LoadReport> RunLoad(const LoadPlan& plan, const LoadTrace& trace,
                                    const LoadRunOptions& o,
                                    const std::function<void(const LoadProgress&)>& progress) {
@@ -121,6 +139,7 @@ absl::StatusOr<LoadReport> RunLoad(const LoadPlan& plan, const LoadTrace& trace,
   std::atomic<int> hour{first_hour};
   std::atomic<bool> done{false};
   const absl::Time start = absl::Now();
+  report.started = start;
   const absl::Time stop_by = start + o.max_time;
   std::vector<std::thread> workers;
   for (int w = 0; w < o.concurrency; ++w) {
@@ -132,6 +151,7 @@ absl::StatusOr<LoadReport> RunLoad(const LoadPlan& plan, const LoadTrace& trace,
         const absl::Time now = absl::Now();
         if (due > now) absl::SleepFor(due - now);
         hour = q.hour;
+        const absl::Time began = absl::Now();
         in_addr target = fixed_target;
         bool resolved = true;
         if (o.resolve) {
@@ -147,6 +167,7 @@ absl::StatusOr<LoadReport> RunLoad(const LoadPlan& plan, const LoadTrace& trace,
         const bool ok = a.status > 0 && a.status < 500;
         ok ? ++answered : ++failed;
         absl::MutexLock lock(&mu);
+        if (q.write) report.writes.push_back({began, answered_at - began, ok});
         RegionTally& t = report.regions[static_cast<size_t>(q.region)];
         ++t.sent;
         if (ok) {

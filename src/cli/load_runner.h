@@ -30,8 +30,17 @@ struct RegionTally {
   std::map<int64_t, int64_t> answered_per_wall_hour;
 };
 
+// One write as the client saw it, on the wall clock: from connecting to the end of the answer.
+struct WriteTiming {
+  absl::Time started;
+  absl::Duration took;
+  bool ok = false;
+};
+
 struct LoadReport {
   std::vector<RegionTally> regions;  // as LoadTrace::regions
+  std::vector<WriteTiming> writes;   // in the order they ended
+  absl::Time started;                // wall clock
   int64_t not_sent = 0;              // left when --max_seconds ran out
   int64_t unresolved = 0;            // failed because the target could not be resolved
   absl::Duration elapsed;
@@ -53,6 +62,16 @@ struct LoadProgress {
   int64_t sent = 0, answered = 0, failed = 0, planned = 0;
   int hour = 0;  // of the trace, of the latest request sent
 };
+
+// A write freeze as the clients saw it: the writes in progress at some moment of [from, to]
+// (wall clock), how many failed, the slowest; and the median of all writes, for comparison.
+struct FreezeAsSeen {
+  int writes = 0;
+  int failed = 0;
+  absl::Duration slowest;
+  absl::Duration typical_write;  // the median of every write of the run
+};
+FreezeAsSeen WritesDuring(const std::vector<WriteTiming>& writes, absl::Time from, absl::Time to);
 
 // INVALID_ARGUMENT for a target off loopback or not IPv4, or bad options. `progress` (optional)
 // is called about once a second from another thread.

@@ -2,6 +2,8 @@
 // the back-fill of a trace's past weeks as access events; shadowctl accesses import: existing
 // access logs (cli/access_csv.h). Both back-fill and import take the path of any importer:
 // RecordAccessBatch with past timestamps and batch ids that make a re-run store nothing twice.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -21,6 +23,7 @@
 #include "cli/load_runner.h"
 #include "cli/shadowctl.h"
 #include "cli/table.h"
+#include "common/file_util.h"
 #include "common/proto_time.h"
 #include "common/stable_hash.h"
 
@@ -84,13 +87,15 @@ class LoadgenCommands : public CommandContext {
     run.max_time = absl::Seconds(options_.max_seconds);
     absl::StatusOr<LoadPlan> plan = PlanLoad(*trace, *networks, PlanOptions());
     if (!plan.ok()) return Bad(plan.status());
-    out_ << absl::StrFormat(
+    // With --json the one line of JSON is all of stdout.
+    std::ostream& said = options_.json ? err_ : out_;
+    said << absl::StrFormat(
         "replaying hours %d-%d of the %s trace (%s) at %.0fx: %d requests over %s, from %s, to "
         "%s\n",
         options_.from_hour, options_.from_hour + options_.hours - 1, options_.trace,
         absl::StrJoin(trace->regions, ", "), options_.time_scale, plan->requests.size(),
         absl::FormatDuration(plan->duration), options_.locations_file, target_text);
-    out_.flush();
+    said.flush();
     const bool live = isatty(STDERR_FILENO) != 0;
     std::function<void(const LoadProgress&)> progress;
     if (live) {
@@ -103,8 +108,11 @@ class LoadgenCommands : public CommandContext {
     absl::StatusOr<LoadReport> report = RunLoad(*plan, *trace, run, progress);
     if (live) err_ << "\n";
     if (!report.ok()) return Bad(report.status());
+    google::protobuf::Struct json;
+    auto& fields = *json.mutable_fields();
+    google::protobuf::ListValue* regions = fields["regions"].mutable_list_value();
     Table table({"region", "planned", "sent", "answered", "failed", "served by"});
-    int64_t failed = 0;
+    int64_t failed = 0, sent = 0, answered = 0;
     for (size_t r = 0; r < trace->regions.size(); ++r) {
       const RegionTally& t = report->regions[r];
       int64_t planned = 0;
@@ -116,16 +124,112 @@ class LoadgenCommands : public CommandContext {
                     absl::StrCat(t.answered), absl::StrCat(t.failed),
                     served.empty() ? "-" : absl::StrJoin(served, " ")});
       failed += t.failed;
+      sent += t.sent;
+      answered += t.answered;
+      auto& row = *regions->add_values()->mutable_struct_value()->mutable_fields();
+      row["region"].set_string_value(trace->regions[r]);
+      row["planned"].set_number_value(static_cast<double>(planned));
+      row["sent"].set_number_value(static_cast<double>(t.sent));
+      row["answered"].set_number_value(static_cast<double>(t.answered));
+      row["failed"].set_number_value(static_cast<double>(t.failed));
     }
-    out_ << table.Render();
-    out_ << absl::StrFormat(
-        "%s elapsed; %d not sent (--max_seconds); %d failed\n",
-        absl::FormatDuration(absl::Trunc(report->elapsed, absl::Milliseconds(1))), report->not_sent,
-        failed);
-    if (dns != nullptr) {
+    fields["sent"].set_number_value(static_cast<double>(sent));
+    fields["answered"].set_number_value(static_cast<double>(answered));
+    fields["failed"].set_number_value(static_cast<double>(failed));
+    fields["not_sent"].set_number_value(static_cast<double>(report->not_sent));
+    fields["unresolved"].set_number_value(static_cast<double>(report->unresolved));
+    fields["elapsed_seconds"].set_number_value(absl::ToDoubleSeconds(report->elapsed));
+    fields["writes"].set_number_value(static_cast<double>(report->writes.size()));
+    if (!options_.json) {
+      out_ << table.Render();
+      out_ << absl::StrFormat(
+          "%s elapsed; %d not sent (--max_seconds); %d failed\n",
+          absl::FormatDuration(absl::Trunc(report->elapsed, absl::Milliseconds(1))),
+          report->not_sent, failed);
+    }
+    if (dns != nullptr && !options_.json) {
       out_ << absl::StrFormat("DNS: %d lookups of %s, holding %s; %d requests failed unresolved\n",
                               dns->lookups(), options_.service_name,
                               absl::StrJoin(dns->addresses(), " then or "), report->unresolved);
+    }
+    if (!options_.resource.empty()) {
+      if (const int code = ReportFreezes(*report, &json); code != kExitOk) return code;
+    }
+    if (options_.json) Json(json);
+    if (!options_.report_json.empty()) {
+      std::string text;
+      google::protobuf::util::JsonPrintOptions print;
+      print.add_whitespace = true;
+      if (!google::protobuf::util::MessageToJsonString(json, &text, print).ok()) {
+        err_ << "shadowctl: the report does not print as JSON\n";
+        return kExitRpcError;
+      }
+      if (absl::Status written = WriteFileAtomically(options_.report_json, text, 0644);
+          !written.ok()) {
+        err_ << "shadowctl: " << written.message() << "\n";
+        return kExitUsage;
+      }
+    }
+    return kExitOk;
+  }
+
+  // The write freezes of --resource's migrations that fell in the run, as the clients saw them
+  // (cli/load_runner.h, WritesDuring), beside the freeze the server measured.
+  int ReportFreezes(const LoadReport& report, google::protobuf::Struct* json) {
+    pb::ListMigrationsRequest request;
+    request.set_resource_id(options_.resource);
+    pb::ListMigrationsResponse all;
+    if (grpc::Status status = ReadAllPages(request, &all,
+                                           [&](const auto& page_request, auto* page) {
+                                             return migrations_->ListMigrations(Context().get(),
+                                                                                page_request, page);
+                                           });
+        !status.ok()) {
+      return Fail(status);
+    }
+    const absl::Time end = report.started + report.elapsed;
+    // The freeze itself is short against the gaps between writes: the second around it shows
+    // whether writes queued behind it.
+    Table table({"migration", "to", "freeze (server)", "writes in it", "slowest in it",
+                 "writes within 1 s", "failed", "slowest within 1 s"});
+    google::protobuf::ListValue* list = (*json->mutable_fields())["freezes"].mutable_list_value();
+    const FreezeAsSeen typical =
+        WritesDuring(report.writes, absl::InfinitePast(), absl::InfinitePast());
+    auto ms = [](const FreezeAsSeen& seen, absl::Duration d) {
+      return seen.writes > 0 ? absl::StrFormat("%.1f ms", absl::ToDoubleMilliseconds(d))
+                             : std::string("-");
+    };
+    for (const pb::Migration& m : all.migrations()) {
+      const pb::MigrationProgress& p = m.progress();
+      if (!p.has_freeze_started_wall() || !p.has_freeze_seconds()) continue;
+      const absl::Time from = FromProtoTime(p.freeze_started_wall());
+      const absl::Time to = from + absl::Seconds(p.freeze_seconds());
+      if (to < report.started || from > end) continue;
+      const FreezeAsSeen in = WritesDuring(report.writes, from, to);
+      const FreezeAsSeen near =
+          WritesDuring(report.writes, from - absl::Seconds(1), to + absl::Seconds(1));
+      table.AddRow({m.id(), m.target_location(),
+                    absl::StrFormat("%.1f ms", p.freeze_seconds() * 1e3), absl::StrCat(in.writes),
+                    ms(in, in.slowest), absl::StrCat(near.writes), absl::StrCat(near.failed),
+                    ms(near, near.slowest)});
+      auto& row = *list->add_values()->mutable_struct_value()->mutable_fields();
+      row["migration_id"].set_string_value(m.id());
+      row["to"].set_string_value(m.target_location());
+      row["freeze_seconds"].set_number_value(p.freeze_seconds());
+      row["writes"].set_number_value(in.writes);
+      row["slowest_write_ms"].set_number_value(absl::ToDoubleMilliseconds(in.slowest));
+      row["writes_within_1s"].set_number_value(near.writes);
+      row["failed_within_1s"].set_number_value(near.failed);
+      row["slowest_write_within_1s_ms"].set_number_value(absl::ToDoubleMilliseconds(near.slowest));
+    }
+    (*json->mutable_fields())["typical_write_ms"].set_number_value(
+        absl::ToDoubleMilliseconds(typical.typical_write));
+    if (!options_.json) {
+      out_ << absl::StrFormat(
+          "write freezes of %s's migrations during the run, as the clients saw them (the median "
+          "write took %.1f ms):\n",
+          options_.resource, absl::ToDoubleMilliseconds(typical.typical_write));
+      out_ << (list->values_size() == 0 ? std::string("  none\n") : table.Render());
     }
     return kExitOk;
   }
@@ -290,11 +394,13 @@ void AddLoadgenCommands(CommandTable* table) {
        "[--endpoint=HOST:PORT | --dns_server=IP:PORT --service_name=NAME --service_port=N] "
        "[--trace=synthetic|DIR] [--locations_file=F] [--from_hour=N] "
        "[--hours=N] [--requests_per_unit=X] [--time_scale=X] [--write_share=X] "
-       "[--max_requests=N] [--max_seconds=S] [--concurrency=N] [--backfill=WEEKS "
+       "[--max_requests=N] [--max_seconds=S] [--concurrency=N] [--resource=ID] "
+       "[--report_json=FILE] [--backfill=WEEKS "
        "--resource=ID]",
        "replay a regional demand trace as real requests from each region's loopback client "
-       "addresses (the locations file's networks:) through the traffic layer; or --backfill its "
-       "past weeks as access events",
+       "addresses (the locations file's networks:) through the traffic layer (with --resource, "
+       "the write freezes of its migrations as the clients saw them); or --backfill its past "
+       "weeks as access events",
        Call<LoadgenCommands, &LoadgenCommands::Loadgen>});
   table->push_back({{"accesses", "import"},
                     {"FILE"},

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/proto_time.h"
 
 namespace shadowplane::cli {
 
@@ -26,6 +27,14 @@ std::string MigrationProgressLine(const shadowplane::v1::Migration& m) {
                     m.has_predicted_saving()
                         ? absl::StrFormat(", predicted $%.4f)", m.predicted_saving())
                         : ")");
+  }
+  if (p.has_realized_shift_at()) {
+    const absl::Duration lead =
+        FromProtoTime(p.realized_shift_at()) - FromProtoTime(m.created_at());
+    absl::StrAppend(
+        &line, "  started ",
+        absl::FormatDuration(absl::Trunc(absl::AbsDuration(lead), absl::Minutes(1))),
+        lead >= absl::ZeroDuration() ? " ahead of the demand shift" : " after the demand shift");
   }
   if (p.attempts() > 0) absl::StrAppend(&line, "  retry ", p.attempts(), ": ", p.last_error());
   if (!m.error().empty()) absl::StrAppend(&line, "  error: ", m.error());

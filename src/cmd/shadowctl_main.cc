@@ -95,6 +95,8 @@ ABSL_FLAG(double, time_scale, 1800,
 ABSL_FLAG(double, write_share, 0.1, "loadgen: the share of PUTs among the requests");
 ABSL_FLAG(int64_t, max_requests, 100000, "loadgen: refuse a plan of more requests than this");
 ABSL_FLAG(double, max_seconds, 300, "loadgen: stop sending after this many seconds");
+ABSL_FLAG(std::string, report_json, "",
+          "loadgen: also write the report as JSON to this file (what --json prints)");
 ABSL_FLAG(int, concurrency, 16, "loadgen: requests in flight at most");
 ABSL_FLAG(int, backfill, 0,
           "loadgen: instead of live traffic, send this many weeks of the trace before "
@@ -175,6 +177,7 @@ int main(int argc, char** argv) {
   options.write_share = absl::GetFlag(FLAGS_write_share);
   options.max_requests = absl::GetFlag(FLAGS_max_requests);
   options.max_seconds = absl::GetFlag(FLAGS_max_seconds);
+  options.report_json = absl::GetFlag(FLAGS_report_json);
   options.concurrency = absl::GetFlag(FLAGS_concurrency);
   options.backfill_weeks = absl::GetFlag(FLAGS_backfill);
   return shadowplane::cli::RunShadowctl(loaded.positional, options, std::cout, std::cerr);

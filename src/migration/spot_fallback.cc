@@ -42,6 +42,12 @@ SpotFallback::SpotFallback(Sources sources, SpotFallbackOptions options)
                         "(on_demand_same_location, other_location, promoted_after_deadline, "
                         "shadow_rebuilt, not_affected).")
                     .Register(*sources_.metrics);
+  // A closed set, each series there from the start (a dashboard panel or an alert on it needs no
+  // first fallback).
+  for (const char* outcome : {"on_demand_same_location", "other_location",
+                              "promoted_after_deadline", "shadow_rebuilt", "not_affected"}) {
+    fallbacks_->Add({{"outcome", outcome}});
+  }
   fallback_seconds_ =
       &prometheus::BuildHistogram()
            .Name("shadowplane_spot_fallback_seconds")

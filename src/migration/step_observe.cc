@@ -4,8 +4,16 @@
 #include "planner/calibration.h"
 #include "planner/location_facts.h"
 #include "planner/realized_saving.h"
+#include "planner/realized_shift.h"
 
 namespace shadowplane::migration {
+namespace {
+
+// How far before a move's start its observation looks for the demand shift (a late move's shift
+// came before it started).
+constexpr absl::Duration kShiftLookback = absl::Hours(24);
+
+}  // namespace
 
 absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
                                              const std::string& owner) {
@@ -40,6 +48,8 @@ absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
     actual += a;
     if (predicted.count(region) == 0) abs_error += a;
   }
+  double forecast_total = 0;
+  for (const auto& [region, p] : predicted) forecast_total += p;
   if (forecast && actual > 0) next.progress.forecast_wape = abs_error / actual;
 
   // Paid off: the planner's objective on realised demand and prices, old location against new,
@@ -88,9 +98,10 @@ absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
       note = absl::StrFormat(
           "realised saving $%.4f over %s: $%.4f at %s against $%.4f at %s, move $%.4f; "
           "mean RTT %.1f ms against %.1f ms",
-          saving->saving, absl::FormatDuration(move.window), saving->new_terms.expected_total(),
-          new_at->first, saving->old_terms.expected_total(), old_at->first, saving->move_cost,
-          saving->new_terms.latency_ms, saving->old_terms.latency_ms);
+          saving->saving, absl::FormatDuration(absl::Trunc(move.window, absl::Minutes(1))),
+          saving->new_terms.expected_total(), new_at->first, saving->old_terms.expected_total(),
+          old_at->first, saving->move_cost, saving->new_terms.latency_ms,
+          saving->old_terms.latency_ms);
       if (move.disrupted_sessions > 0) {
         absl::StrAppend(&note, "; ", move.disrupted_sessions, " affine sessions disrupted");
       }
@@ -100,6 +111,40 @@ absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
       if (!m.decision_id.empty()) judged_saving = saving->saving;
     } else {
       note = absl::StrCat("not judged: ", saving.status().message());
+    }
+    // When the demand arrived: the hours from a day before the move's start to the window's end.
+    planner::ShiftQuestion shift;
+    shift.old_location = c.source.location;
+    shift.new_location = c.target.location;
+    shift.old_capacity = move.old_capacity;
+    shift.new_capacity = move.new_capacity;
+    shift.started_at = m.created_at;
+    shift.from = std::min(HourFloor(m.created_at) - kShiftLookback, HourFloor(from));
+    shift.until = until;
+    ASSIGN_OR_RETURN(const std::vector<store::DemandRow> around,
+                     telemetry_->Demand(m.resource_id, shift.from, until));
+    for (const store::DemandRow& d : around) {
+      shift.demand.push_back({d.hour, d.origin_region, static_cast<double>(d.sums.requests),
+                              static_cast<double>(d.sums.bytes_out)});
+    }
+    absl::StatusOr<planner::RealizedShift> shifted = planner::RealizedShiftOf(
+        shift, facts.locations, facts.regions, options_.rtt, options_.prices);
+    if (shifted.ok() && shifted->shift_at.has_value()) {
+      next.progress.realized_shift_at = shifted->shift_at;
+      const absl::Duration lead = shifted->lead();
+      absl::StrAppend(&note, "; demand shifted to ", c.target.location, " at ",
+                      absl::FormatTime("%Y-%m-%dT%H:%MZ", *shifted->shift_at, absl::UTCTimeZone()),
+                      shifted->at_or_before ? " or earlier" : "", ", the move started ",
+                      absl::FormatDuration(absl::Trunc(absl::AbsDuration(lead), absl::Minutes(1))),
+                      lead >= absl::ZeroDuration() ? " ahead" : " late");
+    } else if (shifted.ok()) {
+      absl::StrAppend(&note, "; demand never made ", c.target.location, " the cheapest");
+    } else {
+      absl::StrAppend(&note, "; no demand shift found: ", shifted.status().message());
+    }
+    if (forecast) {
+      absl::StrAppend(&note, absl::StrFormat("; requests forecast %.0f, realised %.0f",
+                                             forecast_total, actual));
     }
   }
   if (note.empty()) note = "no demand from known regions in the window";

@@ -28,9 +28,9 @@ constexpr char kColumns[] =
                         "m.forecast_wape, m.paid_off, COALESCE(m.observation_note, ''), " SP_SQL_UTC(
                             "m.switch_requested_at") ", COALESCE(m.decision_id::text, ''), "
                         "m.predicted_saving, m.predicted_confidence, m.realized_saving, m.urgent, " SP_SQL_UTC(
-                            "m.cutover_after") ", " SP_SQL_UTC("m.freeze_started_wall");
+                            "m.cutover_after") ", " SP_SQL_UTC("m.freeze_started_wall") ", " SP_SQL_UTC("m.realized_shift_at");
 
-// Sets every progress column from $2..$21 (see WriteProgress).
+// Sets every progress column from $2..$22 (see WriteProgress).
 constexpr char kSetProgress[] =
     "attempts = $2, next_attempt_at = $3::timestamptz, last_error = NULLIF($4, ''), "
     "precopy_rounds = $5, bytes_left = $6, traffic_prepared = $7, switch_not_before = "
@@ -38,7 +38,8 @@ constexpr char kSetProgress[] =
     "final_dirty_bytes = $11, final_dirty_files = $12, switched_at = $13::timestamptz, "
     "loss_window_seconds = $14, observe_until = $15::timestamptz, forecast_wape = $16, paid_off = "
     "$17, observation_note = NULLIF($18, ''), switch_requested_at = $19::timestamptz, "
-    "realized_saving = $20, freeze_started_wall = $21::timestamptz";
+    "realized_saving = $20, freeze_started_wall = $21::timestamptz, realized_shift_at = "
+    "$22::timestamptz";
 
 constexpr char kUnfinished[] = "m.state NOT IN ('DONE', 'ROLLED_BACK', 'FAILED')";
 // Holding the resource: every unfinished state but OBSERVING.
@@ -113,6 +114,7 @@ MigrationRecord FromRow(const pqxx::row& r) {
   m.urgent = r[39].as<bool>();
   m.cutover_after = OptTime(r[40]);
   p.freeze_started_wall = OptTime(r[41]);
+  p.realized_shift_at = OptTime(r[42]);
   return m;
 }
 
@@ -125,7 +127,7 @@ void WriteProgress(pqxx::transaction_base& txn, const std::string& id, const Mig
                   p.final_dirty_files, OptSqlTime(p.switched_at), p.loss_window_seconds,
                   OptSqlTime(p.observe_until), p.forecast_wape, p.paid_off, p.observation_note,
                   OptSqlTime(p.switch_requested_at), p.realized_saving,
-                  OptSqlTime(p.freeze_started_wall));
+                  OptSqlTime(p.freeze_started_wall), OptSqlTime(p.realized_shift_at));
 }
 
 std::optional<std::string> NonEmpty(const std::string& s) {

@@ -46,6 +46,9 @@ struct MigrationProgress {
   // Dollars over the observed window: the objective at the old location less at the new one,
   // less the move's cost (planner/realized_saving.h).
   std::optional<double> realized_saving;
+  // When the demand the move was made for arrived (planner/realized_shift.h): the start of the
+  // first hour its target was the cheapest location by realised demand; unset when it never was.
+  std::optional<absl::Time> realized_shift_at;
   std::string observation_note;
 };
 

@@ -205,6 +205,16 @@ networks:
     EXPECT_EQ(report->regions[1].sent, 85);
     EXPECT_GT(report->regions[0].answered, 0);
     EXPECT_GT(report->regions[1].answered, 0);
+    // Every write is timed as the client saw it, within the run.
+    size_t writes = 0;
+    for (const cli::PlannedRequest& q : plan->requests) writes += q.write ? 1 : 0;
+    EXPECT_GT(writes, 0u);
+    EXPECT_EQ(report->writes.size(), writes);
+    for (const cli::WriteTiming& w : report->writes) {
+      EXPECT_GE(w.started, report->started);
+      EXPECT_GT(w.took, absl::ZeroDuration());
+      EXPECT_LE(w.started + w.took, report->started + report->elapsed);
+    }
     return *report;
   }
 

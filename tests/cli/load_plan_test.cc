@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "absl/strings/match.h"
+#include "cli/load_runner.h"
 #include "support/child_process.h"
 
 namespace shadowplane::cli {
@@ -128,6 +129,28 @@ TEST(LoadPlanTest, TraceFoldersWithGapsOrNegativeValuesAreNamedByFileAndLine) {
   ASSERT_TRUE(synthetic.ok());
   EXPECT_EQ(synthetic->regions.size(), 5u);
   fs::remove_all(dir);
+}
+
+// A write freeze as the clients saw it: the writes in progress at some moment of the window, by
+// hand.
+TEST(WritesDuringTest, CountsTheWritesInProgressInTheWindowAndTheirSlowest) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  const std::vector<WriteTiming> writes = {
+      {t0, absl::Milliseconds(2), true},                              // ends before
+      {t0 + absl::Milliseconds(95), absl::Milliseconds(30), true},    // runs into it
+      {t0 + absl::Milliseconds(105), absl::Milliseconds(40), false},  // starts in it
+      {t0 + absl::Milliseconds(200), absl::Milliseconds(3), true},    // after
+      {t0 + absl::Milliseconds(300), absl::Milliseconds(4), true}};
+  const FreezeAsSeen seen =
+      WritesDuring(writes, t0 + absl::Milliseconds(100), t0 + absl::Milliseconds(120));
+  EXPECT_EQ(seen.writes, 2);
+  EXPECT_EQ(seen.failed, 1);
+  EXPECT_EQ(seen.slowest, absl::Milliseconds(40));
+  EXPECT_EQ(seen.typical_write, absl::Milliseconds(4));  // the median of 2, 3, 4, 30, 40
+  const FreezeAsSeen none = WritesDuring(writes, t0 + absl::Seconds(5), t0 + absl::Seconds(6));
+  EXPECT_EQ(none.writes, 0);
+  EXPECT_EQ(none.slowest, absl::ZeroDuration());
+  EXPECT_EQ(WritesDuring({}, t0, t0).typical_write, absl::ZeroDuration());
 }
 
 }  // namespace

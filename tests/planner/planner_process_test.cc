@@ -160,6 +160,14 @@ TEST_F(PlannerProcessTest, DemandMovingToEuropeMovesTheResourceAheadOfItWithNoFa
   ASSERT_TRUE(m.progress().has_paid_off()) << m.progress().observation_note();
   EXPECT_TRUE(m.progress().paid_off()) << m.progress().observation_note();
   EXPECT_GT(m.progress().realized_saving(), 0);
+  // When the demand arrived: Europe's hour is this one (the history before it was American), so
+  // the shift to fra-1 is this hour's start, before the move began.
+  ASSERT_TRUE(m.progress().has_realized_shift_at()) << m.progress().observation_note();
+  const absl::Time created = FromProtoTime(m.created_at());
+  EXPECT_EQ(FromProtoTime(m.progress().realized_shift_at()),
+            absl::UnixEpoch() + absl::Floor(created - absl::UnixEpoch(), absl::Hours(1)));
+  EXPECT_TRUE(absl::StrContains(m.progress().observation_note(), "demand shifted to fra-1"))
+      << m.progress().observation_note();
   {
     grpc::ClientContext context;
     pb::GetDecisionRequest request;

@@ -55,7 +55,7 @@ PrometheusServer::~PrometheusServer() {
   std::filesystem::remove_all(dir_, ec);
 }
 
-absl::StatusOr<google::protobuf::Struct> PrometheusServer::Api(
+absl::StatusOr<google::protobuf::Struct> PrometheusClient::Api(
     const std::string& path, const std::map<std::string, std::string>& query) {
   httplib::Client client("127.0.0.1", port_);
   client.set_read_timeout(10, 0);
@@ -72,7 +72,7 @@ absl::StatusOr<google::protobuf::Struct> PrometheusServer::Api(
   return answer;
 }
 
-absl::StatusOr<google::protobuf::ListValue> PrometheusServer::Query(const std::string& expr) {
+absl::StatusOr<google::protobuf::ListValue> PrometheusClient::Query(const std::string& expr) {
   absl::StatusOr<google::protobuf::Struct> answer = Api("query", {{"query", expr}});
   if (!answer.ok()) return answer.status();
   const auto& fields = answer->fields();

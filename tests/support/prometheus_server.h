@@ -16,13 +16,10 @@
 
 namespace shadowplane::testing {
 
-class PrometheusServer {
+// Prometheus' HTTP API on 127.0.0.1:`port` (a server of this file's, or one a script started).
+class PrometheusClient {
  public:
-  // `jobs`: job name -> "host:port" targets serving /metrics.
-  static absl::StatusOr<std::unique_ptr<PrometheusServer>> Start(
-      const std::map<std::string, std::vector<std::string>>& jobs,
-      const std::vector<std::string>& rule_files);
-  ~PrometheusServer();
+  explicit PrometheusClient(int port) : port_(port) {}
 
   // GET /api/v1/<path>?<query> (form-encoded values), its JSON answer parsed; an error when the
   // server did not answer 200 or the answer is not JSON.
@@ -32,13 +29,25 @@ class PrometheusServer {
   absl::StatusOr<google::protobuf::ListValue> Query(const std::string& expr);
 
   int port() const { return port_; }
+
+ protected:
+  int port_ = 0;
+};
+
+class PrometheusServer : public PrometheusClient {
+ public:
+  // `jobs`: job name -> "host:port" targets serving /metrics.
+  static absl::StatusOr<std::unique_ptr<PrometheusServer>> Start(
+      const std::map<std::string, std::vector<std::string>>& jobs,
+      const std::vector<std::string>& rule_files);
+  ~PrometheusServer();
+
   std::string Output() const { return process_ == nullptr ? "" : process_->Output(); }
 
  private:
-  PrometheusServer() = default;
+  PrometheusServer() : PrometheusClient(0) {}
   std::unique_ptr<ChildProcess> process_;
   std::string dir_;
-  int port_ = 0;
 };
 
 }  // namespace shadowplane::testing
