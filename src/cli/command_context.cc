@@ -39,6 +39,13 @@ int CommandContext::Fail(const grpc::Status& status) {
   return kExitRpcError;
 }
 
+grpc::Status CommandContext::ListAllMigrations(const pb::ListMigrationsRequest& request,
+                                               pb::ListMigrationsResponse* all) {
+  return ReadAllPages(request, all, [&](const auto& page_request, auto* page) {
+    return migrations_->ListMigrations(Context().get(), page_request, page);
+  });
+}
+
 void CommandContext::Json(const google::protobuf::Message& message) {
   std::string json;
   google::protobuf::util::JsonPrintOptions print;

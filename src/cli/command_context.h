@@ -51,6 +51,9 @@ class CommandContext {
     all->clear_next_page_token();
     return grpc::Status::OK;
   }
+  // Every migration matching `request`'s filters, page after page.
+  grpc::Status ListAllMigrations(const pb::ListMigrationsRequest& request,
+                                 pb::ListMigrationsResponse* all);
   void Json(const google::protobuf::Message& message);
   // An RFC 3339 flag value into `out`; false (after saying so) when it does not parse.
   bool ParseTimeFlag(const char* flag, const std::string& text, google::protobuf::Timestamp* out);

@@ -179,14 +179,7 @@ class LoadgenCommands : public CommandContext {
     pb::ListMigrationsRequest request;
     request.set_resource_id(options_.resource);
     pb::ListMigrationsResponse all;
-    if (grpc::Status status = ReadAllPages(request, &all,
-                                           [&](const auto& page_request, auto* page) {
-                                             return migrations_->ListMigrations(Context().get(),
-                                                                                page_request, page);
-                                           });
-        !status.ok()) {
-      return Fail(status);
-    }
+    if (grpc::Status status = ListAllMigrations(request, &all); !status.ok()) return Fail(status);
     const absl::Time end = report.started + report.elapsed;
     // The freeze itself is short against the gaps between writes: the second around it shows
     // whether writes queued behind it.

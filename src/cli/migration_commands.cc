@@ -62,14 +62,7 @@ class MigrationCommands : public CommandContext {
     request.set_resource_id(options_.resource);
     request.set_state(options_.state);
     pb::ListMigrationsResponse all;
-    if (grpc::Status status = ReadAllPages(request, &all,
-                                           [&](const auto& page_request, auto* page) {
-                                             return migrations_->ListMigrations(Context().get(),
-                                                                                page_request, page);
-                                           });
-        !status.ok()) {
-      return Fail(status);
-    }
+    if (grpc::Status status = ListAllMigrations(request, &all); !status.ok()) return Fail(status);
     if (options_.json) return Json(all), kExitOk;
     std::vector<const pb::Migration*> list;
     for (const auto& m : all.migrations()) list.push_back(&m);
