@@ -127,6 +127,7 @@ absl::Status WriteLeaseKeeper::RenewOnce() {
     const absl::Time sent = absl::Now();
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(sent + options_.call_timeout));
+    if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
     pb::RenewWriteLeasesResponse response;
     const grpc::Status status = pb::WriteLeaseService::NewStub(channels_->cache.Get(endpoint))
                                     ->RenewWriteLeases(&context, request, &response);

@@ -34,6 +34,7 @@ struct WriteLeaseKeeperOptions {
   // host:port of each control plane replica, tried in order from the last one that answered.
   std::vector<std::string> control_plane;
   std::string location;
+  std::string token;  // the agent's bearer token for the control plane; empty: none
   absl::Duration max_interval = absl::Seconds(3);
   absl::Duration call_timeout = absl::Seconds(2);
 };

@@ -248,16 +248,15 @@ grpc::ServerUnaryReactor* MigrationService::CancelMigration(
 
 grpc::ServerWriteReactor<pb::Migration>* MigrationService::WatchMigration(
     grpc::CallbackServerContext* context, const pb::WatchMigrationRequest* request) {
-  if (request->id().empty() || watches_.load() >= max_watches_) {
-    class Refused final : public grpc::ServerWriteReactor<pb::Migration> {
-     public:
-      explicit Refused(grpc::Status status) { Finish(std::move(status)); }
-      void OnDone() override { delete this; }
-    };
-    return new Refused(request->id().empty()
-                           ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is required")
-                           : grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                          "too many migrations are being watched; retry later"));
+  if (absl::Status verdict = AccessVerdict(context); !verdict.ok()) {
+    return new RefusedWriter<pb::Migration>(verdict);
+  }
+  if (request->id().empty()) {
+    return new RefusedWriter<pb::Migration>(absl::InvalidArgumentError("id is required"));
+  }
+  if (watches_.load() >= max_watches_) {
+    return new RefusedWriter<pb::Migration>(
+        absl::ResourceExhaustedError("too many migrations are being watched; retry later"));
   }
   watches_++;
   return new Watch(this, request->id());

@@ -127,7 +127,9 @@ class RecordAccessReactor final : public grpc::ServerBidiReactor<pb::AccessBatch
 
 grpc::ServerBidiReactor<pb::AccessBatch, pb::BatchAck>* TelemetryService::RecordAccess(
     grpc::CallbackServerContext* context) {
-  (void)context;
+  if (absl::Status verdict = AccessVerdict(context); !verdict.ok()) {
+    return new RefusedBidi<pb::AccessBatch, pb::BatchAck>(verdict);
+  }
   return new RecordAccessReactor(pipeline_, max_in_flight_per_stream_);
 }
 
@@ -135,6 +137,10 @@ grpc::ServerUnaryReactor* TelemetryService::RecordAccessBatch(grpc::CallbackServ
                                                               const pb::AccessBatch* request,
                                                               pb::BatchAck* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status verdict = AccessVerdict(context); !verdict.ok()) {
+    reactor->Finish(ToGrpcStatus(verdict));
+    return reactor;
+  }
   // The request lives until the call finishes, which is after the acknowledgement.
   auto batch = std::make_shared<ingest::AccessBatch>(FromProto(pb::AccessBatch(*request)));
   const absl::Status taken =

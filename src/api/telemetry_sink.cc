@@ -66,9 +66,10 @@ pb::AccessBatch AccessBatchOf(const agent::TelemetryBatch& batch) {
 }
 
 GrpcTelemetrySink::GrpcTelemetrySink(std::vector<std::string> control_plane,
-                                     absl::Duration call_timeout)
+                                     absl::Duration call_timeout, std::string token)
     : control_plane_(std::move(control_plane)),
       call_timeout_(call_timeout),
+      token_(std::move(token)),
       channels_(std::make_unique<Channels>()) {}
 
 GrpcTelemetrySink::~GrpcTelemetrySink() = default;
@@ -86,6 +87,7 @@ absl::StatusOr<agent::BatchVerdict> GrpcTelemetrySink::Send(const agent::Telemet
     const std::string& endpoint = control_plane_[index];
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + call_timeout_));
+    if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
     pb::BatchAck ack;
     const grpc::Status status = pb::TelemetryService::NewStub(channels_->cache.Get(endpoint))
                                     ->RecordAccessBatch(&context, request, &ack);

@@ -21,7 +21,9 @@ v1::AccessBatch AccessBatchOf(const agent::TelemetryBatch& batch);
 class GrpcTelemetrySink final : public agent::TelemetrySink {
  public:
   // `control_plane`: host:port of each replica (agent/write_lease_keeper.h's ParseControlPlane).
-  GrpcTelemetrySink(std::vector<std::string> control_plane, absl::Duration call_timeout);
+  // `token`: sent as `authorization: Bearer` (empty: none).
+  GrpcTelemetrySink(std::vector<std::string> control_plane, absl::Duration call_timeout,
+                    std::string token = "");
   ~GrpcTelemetrySink() override;
 
   absl::StatusOr<agent::BatchVerdict> Send(const agent::TelemetryBatch& batch) override;
@@ -30,6 +32,7 @@ class GrpcTelemetrySink final : public agent::TelemetrySink {
   struct Channels;
   const std::vector<std::string> control_plane_;
   const absl::Duration call_timeout_;
+  const std::string token_;
   std::unique_ptr<Channels> channels_;
   absl::Mutex mu_;
   size_t preferred_ ABSL_GUARDED_BY(mu_) = 0;

@@ -28,7 +28,12 @@ CommandContext::CommandContext(const ShadowctlOptions& options, std::ostream& ou
 std::unique_ptr<grpc::ClientContext> CommandContext::Context() {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+  Authorize(context.get());
   return context;
+}
+
+void CommandContext::Authorize(grpc::ClientContext* context) const {
+  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
 }
 
 int CommandContext::Fail(const grpc::Status& status) {

@@ -33,8 +33,10 @@ class CommandContext {
   CommandContext(const ShadowctlOptions& options, std::ostream& out, std::ostream& err);
 
  protected:
-  // A call's context: a 60 s deadline.
+  // A call's context: a 60 s deadline, the caller's token (Authorize).
   std::unique_ptr<grpc::ClientContext> Context();
+  // Adds the caller's bearer token, if any, to a context made elsewhere.
+  void Authorize(grpc::ClientContext* context) const;
   // Prints the status (its Abseil name and message) and returns kExitRpcError.
   int Fail(const grpc::Status& status);
   // Every page of a list: `rpc(request, page)` page after page, the pages merged into `all` (their

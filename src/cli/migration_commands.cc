@@ -169,6 +169,7 @@ class MigrationCommands : public CommandContext {
   // Follows the migration to its end, one line per change (JSON: one object per line).
   int WatchMigration(const std::string& id) {
     grpc::ClientContext context;  // no deadline: a migration takes as long as it takes
+    Authorize(&context);
     pb::WatchMigrationRequest request;
     request.set_id(id);
     auto stream = migrations_->WatchMigration(&context, request);

@@ -19,6 +19,9 @@ inline constexpr int kExitUsage = 2;
 struct ShadowctlOptions {
   std::string server = "127.0.0.1:50051";
   bool json = false;
+  // Sent as `authorization: Bearer <token>` on every call (--token_file, else SHADOWPLANE_TOKEN);
+  // empty: none.
+  std::string token;
   // reserve
   std::string request_id;
   std::string name;

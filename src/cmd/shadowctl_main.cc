@@ -3,10 +3,15 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "cli/shadowctl.h"
 #include "common/config.h"
+#include "common/secret_file.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "shadowplane's gRPC address, host:port");
+ABSL_FLAG(std::string, token_file, "",
+          "a file holding the caller's bearer token (not readable by others); default: the "
+          "SHADOWPLANE_TOKEN environment variable, else none");
 ABSL_FLAG(bool, json, false, "Print JSON instead of tables");
 ABSL_FLAG(std::string, request_id, "", "reserve: the client-chosen id that makes retries safe");
 ABSL_FLAG(std::string, name, "", "reserve: the resource's name");
@@ -119,6 +124,16 @@ int main(int argc, char** argv) {
   }
   shadowplane::cli::ShadowctlOptions options;
   options.server = absl::GetFlag(FLAGS_server);
+  if (const std::string file = absl::GetFlag(FLAGS_token_file); !file.empty()) {
+    absl::StatusOr<std::string> token = shadowplane::ReadSecretFile(file, "--token_file");
+    if (!token.ok()) {
+      std::cerr << "shadowctl: " << token.status().message() << "\n";
+      return shadowplane::cli::kExitUsage;
+    }
+    options.token = *std::move(token);
+  } else if (const char* env = std::getenv("SHADOWPLANE_TOKEN"); env != nullptr) {
+    options.token = std::string(absl::StripAsciiWhitespace(env));
+  }
   options.json = absl::GetFlag(FLAGS_json);
   options.from = absl::GetFlag(FLAGS_from);
   options.to = absl::GetFlag(FLAGS_to);

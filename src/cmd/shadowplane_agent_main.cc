@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/secret_file.h"
 #include "instance/client_address.h"
 #include "server/agent_server.h"
 #include "server/process_startup.h"
@@ -42,6 +43,9 @@ ABSL_FLAG(std::string, control_plane, "",
           "Comma-separated host:port of the shadowplane replicas that renew this agent's write "
           "leases. Without it, a read-write instance stops taking writes once the lease it was "
           "granted runs out.");
+ABSL_FLAG(std::string, control_plane_token_file, "",
+          "A file holding this agent's bearer token for the control plane (role agent, this "
+          "location; not readable by others), when the control plane authenticates callers");
 ABSL_FLAG(absl::Duration, utilization_interval, absl::Seconds(10),
           "How often each instance's CPU, memory and network bytes are sampled for telemetry");
 ABSL_FLAG(absl::Duration, access_poll_interval, absl::Seconds(1),
@@ -144,6 +148,16 @@ int Main(int argc, char** argv) {
       options.control_plane = *parsed;
     } else {
       bad = std::string(parsed.status().message());
+    }
+  }
+  if (const std::string file = absl::GetFlag(FLAGS_control_plane_token_file);
+      !file.empty() && bad.empty()) {
+    absl::StatusOr<std::string> token =
+        shadowplane::ReadSecretFile(file, "--control_plane_token_file");
+    if (token.ok()) {
+      options.control_plane_token = *std::move(token);
+    } else {
+      bad = std::string(token.status().message());
     }
   }
   if (!bad.empty()) {

@@ -6,15 +6,37 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/call_gate.h"
 #include "common/grpc_status.h"
 #include "common/paging.h"
 #include "common/worker_pool.h"
 
 namespace shadowplane {
 
+// The access check's verdict on the call (common/call_gate.h): OK, or why it is refused.
+inline absl::Status AccessVerdict(const grpc::ServerContextBase* context) {
+  return CallGate::Verdict(context);
+}
+
+// Streaming handlers refused before they start (by the access check, or a bad request): each
+// finishes at once with its status.
+template <typename Response>
+class RefusedWriter final : public grpc::ServerWriteReactor<Response> {
+ public:
+  explicit RefusedWriter(const absl::Status& status) { this->Finish(ToGrpcStatus(status)); }
+  void OnDone() override { delete this; }
+};
+template <typename Request, typename Response>
+class RefusedBidi final : public grpc::ServerBidiReactor<Request, Response> {
+ public:
+  explicit RefusedBidi(const absl::Status& status) { this->Finish(ToGrpcStatus(status)); }
+  void OnDone() override { delete this; }
+};
+
 template <typename Fn>
 grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context, Fn&& body) {
-  const absl::Status status = body();
+  absl::Status status = AccessVerdict(context);
+  if (status.ok()) status = body();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
@@ -27,6 +49,10 @@ template <typename Fn>
 grpc::ServerUnaryReactor* FinishOnPool(grpc::CallbackServerContext* context, WorkerPool* workers,
                                        Fn body) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status verdict = AccessVerdict(context); !verdict.ok()) {
+    reactor->Finish(ToGrpcStatus(verdict));
+    return reactor;
+  }
   const absl::Status queued = workers->Submit(
       [reactor, body = std::move(body)]() mutable { reactor->Finish(ToGrpcStatus(body())); });
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));

@@ -72,14 +72,15 @@ class AgentServer::Impl {
       agent::WriteLeaseKeeperOptions leases;
       leases.control_plane = options_.control_plane;
       leases.location = options_.instances.location;
+      leases.token = options_.control_plane_token;
       lease_keeper_ =
           std::make_unique<agent::WriteLeaseKeeper>(leases, manager_.get(), registry_.get());
       agent::TelemetryShipperOptions telemetry = options_.telemetry;
       if (telemetry.spool_dir.empty()) {
         telemetry.spool_dir = absl::StrCat(options_.instances.data_root, "/telemetry-spool");
       }
-      telemetry_sink_ =
-          std::make_unique<api::GrpcTelemetrySink>(options_.control_plane, absl::Seconds(5));
+      telemetry_sink_ = std::make_unique<api::GrpcTelemetrySink>(
+          options_.control_plane, absl::Seconds(5), options_.control_plane_token);
       agent::InstanceManager* manager = manager_.get();
       ASSIGN_OR_RETURN(shipper_, agent::TelemetryShipper::Start(
                                      telemetry, [manager] { return RunningInstances(*manager); },

@@ -26,6 +26,9 @@ struct AgentServerOptions {
   // Control plane replicas (host:port) that renew the instances' write leases; empty: none, so
   // read-write instances take writes only until the lease they were created with runs out.
   std::vector<std::string> control_plane;
+  // Sent as `authorization: Bearer` on calls to the control plane (a token of role agent for this
+  // location, api/access/token_store.h); empty: none.
+  std::string control_plane_token;
   // The instances' own telemetry, shipped to the control plane when there is one
   // (agent/telemetry_shipper.h); spool_dir empty: <data_root>/telemetry-spool.
   agent::TelemetryShipperOptions telemetry;

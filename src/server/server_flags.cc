@@ -47,6 +47,11 @@ struct Bind {
 SP_SETTING(std::string, listen, process.listen, "gRPC listen address, host:port");
 SP_SETTING(std::string, metrics_listen, process.metrics_listen,
            "Prometheus /metrics listen address, host:port");
+SP_SETTING(std::string, tokens_file, process.tokens_file,
+           "Callers' bearer tokens (SHA-256 hashes with name, role, team; not readable by others; "
+           "re-read when it changes); empty: calls are not authenticated");
+SP_SETTING(bool, reflection, process.reflection,
+           "Serve gRPC server reflection (grpcurl describes the API through it)");
 SP_SETTING(std::string, database_url, storage.database_url,
            "PostgreSQL connection string or URL; empty starts a private embedded cluster under "
            "--data_dir");

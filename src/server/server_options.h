@@ -41,6 +41,10 @@ namespace shadowplane::server {
 struct ProcessSettings {
   std::string listen = "127.0.0.1:50051";
   std::string metrics_listen = "127.0.0.1:9464";
+  // Callers' bearer tokens (api/access/token_store.h); empty: no caller is authenticated and
+  // every call is allowed (logged as a warning at start).
+  std::string tokens_file;
+  bool reflection = true;  // gRPC server reflection (for grpcurl)
   double time_scale = 1.0;
   std::string time_epoch;
   absl::Duration shutdown_grace = absl::Seconds(10);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "api/access/access_interceptor.h"
 #include "api/grpc_metrics.h"
 #include "common/listen_address.h"
 
@@ -41,8 +42,14 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsEndpoint(
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& listen, const std::string& flag, const std::vector<grpc::Service*>& services,
-    prometheus::Registry* registry, int* port) {
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    prometheus::Registry* registry, int* port, api::access::AccessControl* access,
+    bool reflection) {
+  // The plugin registers itself for every builder made after this call, once per process.
+  static const bool with_reflection = [reflection] {
+    if (reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    return reflection;
+  }();
+  (void)with_reflection;
   grpc::ServerBuilder builder;
   // gRPC sets SO_REUSEPORT by default, which lets a second server silently share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -50,6 +57,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(api::MakeGrpcMetricsInterceptor(registry));
+  if (access != nullptr) interceptors.push_back(api::access::MakeAccessInterceptor(access));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) {

@@ -15,6 +15,10 @@
 #include "absl/time/time.h"
 #include "common/worker_pool.h"
 
+namespace shadowplane::api::access {
+class AccessControl;
+}
+
 namespace shadowplane::server {
 
 // Serves `registry` on http://LISTEN/metrics. FAILED_PRECONDITION naming the flag and the reason
@@ -23,11 +27,14 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsEndpoint(
     const std::string& listen, const std::string& flag,
     const std::shared_ptr<prometheus::Registry>& registry, int* port);
 
-// Starts a gRPC server on `listen` with `services`, server reflection and the per-RPC metrics
-// interceptor. FAILED_PRECONDITION naming the flag and the reason when it cannot listen.
+// Starts a gRPC server on `listen` with `services`, server reflection (unless `reflection` is
+// false) and the per-RPC metrics interceptor, then `access`'s check when given
+// (api/access/access_interceptor.h). FAILED_PRECONDITION naming the flag and the reason when it
+// cannot listen.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& listen, const std::string& flag, const std::vector<grpc::Service*>& services,
-    prometheus::Registry* registry, int* port);
+    prometheus::Registry* registry, int* port, api::access::AccessControl* access = nullptr,
+    bool reflection = true);
 
 // Graceful stop: refuses new calls at once, gives in-flight ones `grace`, then cancels them; then
 // drains `workers` (may be null), where blocking handlers finish their calls. Null-safe, resets

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "api/access/access_interceptor.h"
 #include "api/event_service.h"
 #include "api/forecast_service.h"
 #include "api/health_service.h"
@@ -90,6 +91,7 @@ class ApiWiring {
   std::unique_ptr<api::MigrationService> migration_service_;
   std::unique_ptr<api::PlannerService> planner_service_;
   std::unique_ptr<api::WriteLeaseService> write_lease_service_;
+  std::unique_ptr<api::access::AccessControl> access_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
 };
 

@@ -1,0 +1,53 @@
+// The server's access check: a gRPC server interceptor that authenticates each call's caller
+// (a bearer token in `authorization`, api/access/token_store.h) and decides from the rule table
+// (api/access/access_rules.h) whether the call may go on: once the call's metadata has arrived,
+// and again once its request has, for rules that read it. The verdict goes to the call gate
+// (common/call_gate.h), where the handler's entry point finds it: a refused call ends with
+// UNAUTHENTICATED or PERMISSION_DENIED and its handler body never runs.
+//
+// Metrics: shadowplane_access_denied_total{code} (unauthenticated, permission_denied). Each
+// refusal is logged with the method, the caller's name (never the token) and the peer.
+#ifndef SHADOWPLANE_API_ACCESS_ACCESS_INTERCEPTOR_H_
+#define SHADOWPLANE_API_ACCESS_ACCESS_INTERCEPTOR_H_
+
+#include <grpcpp/support/server_interceptor.h>
+
+#include <memory>
+#include <optional>
+
+#include "api/access/caller.h"
+#include "api/access/token_store.h"
+
+namespace prometheus {
+class Registry;
+template <typename T>
+class Family;
+class Counter;
+}  // namespace prometheus
+
+namespace shadowplane::api::access {
+
+class AccessControl {
+ public:
+  // Arms the call gate: from now on every call of the process's servers needs a verdict.
+  AccessControl(std::unique_ptr<TokenStore> tokens, prometheus::Registry* registry);
+
+  // The caller named by the `authorization: Bearer <token>` entry of `metadata`; nullopt without
+  // one, or for a token the store does not know.
+  std::optional<Caller> Authenticate(
+      const std::multimap<grpc::string_ref, grpc::string_ref>& metadata);
+  void CountDenied(bool unauthenticated);
+
+ private:
+  std::unique_ptr<TokenStore> tokens_;
+  prometheus::Counter* unauthenticated_ = nullptr;
+  prometheus::Counter* permission_denied_ = nullptr;
+};
+
+// The factory keeps `control`, which must outlive the server.
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeAccessInterceptor(
+    AccessControl* control);
+
+}  // namespace shadowplane::api::access
+
+#endif  // SHADOWPLANE_API_ACCESS_ACCESS_INTERCEPTOR_H_

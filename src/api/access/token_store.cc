@@ -1,0 +1,160 @@
+#include "api/access/token_store.h"
+
+#include <openssl/sha.h>
+#include <yaml-cpp/yaml.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/secret_file.h"
+
+namespace shadowplane::api::access {
+namespace {
+
+bool IsSlug(const std::string& s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (char c : s) {
+    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-')) return false;
+  }
+  return true;
+}
+
+bool IsPrintable(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string TokenHash(absl::string_view token) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+absl::StatusOr<std::map<std::string, Caller>> ParseTokens(const std::string& text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("not YAML: ", e.what()));
+  }
+  if (!root.IsMap() || !root["tokens"] || !root["tokens"].IsSequence()) {
+    return absl::InvalidArgumentError("expected a `tokens:` list");
+  }
+  const YAML::Node list = root["tokens"];
+  if (list.size() > kMaxTokens) {
+    return absl::InvalidArgumentError(absl::StrCat("over ", kMaxTokens, " tokens"));
+  }
+  std::map<std::string, Caller> out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node e = list[i];
+    const std::string at = absl::StrCat("tokens[", i, "]");
+    if (!e.IsMap()) return absl::InvalidArgumentError(absl::StrCat(at, " is not a mapping"));
+    auto field = [&](const char* name) -> std::string {
+      return e[name] && e[name].IsScalar() ? e[name].as<std::string>() : std::string();
+    };
+    Caller c;
+    c.name = field("name");
+    if (c.name.empty() || c.name.size() > 128 || !IsPrintable(c.name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".name must be 1-128 printable characters"));
+    }
+    const std::optional<Role> role = ParseRole(field("role"));
+    if (!role.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".role must be viewer, operator, admin or agent (", c.name, ")"));
+    }
+    c.role = *role;
+    c.team = field("team");
+    if (!c.team.empty() && !IsSlug(c.team)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".team must be 1-63 of [a-z0-9-] (", c.name, ")"));
+    }
+    c.location = field("location");
+    if (c.role == Role::kAgent ? !IsSlug(c.location) : !c.location.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          at, ".location (1-63 of [a-z0-9-]) is required for an agent and only for one (", c.name,
+          ")"));
+    }
+    std::string hash = absl::AsciiStrToLower(field("sha256"));
+    if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".sha256 must be 64 hex digits (", c.name, ")"));
+    }
+    if (!out.emplace(std::move(hash), c).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".sha256 is another entry's too (", c.name, ")"));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& path) {
+  std::unique_ptr<TokenStore> store(new TokenStore(path));
+  FileStamp stamp;
+  absl::StatusOr<std::string> text =
+      ReadPrivateFile(path, "tokens file", kMaxTokensFileBytes, &stamp);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<std::map<std::string, Caller>> tokens = ParseTokens(*text);
+  if (!tokens.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", tokens.status().message()));
+  }
+  absl::MutexLock lock(&store->mu_);
+  store->by_hash_ = *std::move(tokens);
+  store->stamp_ = stamp;
+  store->checked_at_ = absl::Now();
+  return store;
+}
+
+void TokenStore::MaybeReload() {
+  const absl::Time now = absl::Now();
+  if (now - checked_at_ < absl::Seconds(1)) return;
+  checked_at_ = now;
+  if (absl::StatusOr<FileStamp> now_at = StampOf(path_); now_at.ok() && *now_at == stamp_) return;
+  FileStamp stamp;
+  absl::StatusOr<std::string> text =
+      ReadPrivateFile(path_, "tokens file", kMaxTokensFileBytes, &stamp);
+  absl::StatusOr<std::map<std::string, Caller>> tokens =
+      text.ok() ? ParseTokens(*text) : absl::StatusOr<std::map<std::string, Caller>>(text.status());
+  // Not looked at again until it changes once more.
+  if (text.ok()) {
+    stamp_ = stamp;
+  } else if (absl::StatusOr<FileStamp> now_at = StampOf(path_); now_at.ok()) {
+    stamp_ = *now_at;
+  }
+  if (!tokens.ok()) {
+    LOG_EVENT(kError, "tokens file not reloaded; the tokens in force stay")
+        .Field("path", path_)
+        .Field("error", tokens.status());
+    return;
+  }
+  by_hash_ = *std::move(tokens);
+  LOG_EVENT(kInfo, "tokens file reloaded")
+      .Field("path", path_)
+      .Field("tokens", static_cast<int64_t>(by_hash_.size()));
+}
+
+std::optional<Caller> TokenStore::Authenticate(absl::string_view token) {
+  if (token.empty() || token.size() > 4096) return std::nullopt;
+  const std::string hash = TokenHash(token);
+  absl::MutexLock lock(&mu_);
+  MaybeReload();
+  const auto it = by_hash_.find(hash);
+  if (it == by_hash_.end()) return std::nullopt;
+  return it->second;
+}
+
+size_t TokenStore::size() {
+  absl::MutexLock lock(&mu_);
+  MaybeReload();
+  return by_hash_.size();
+}
+
+}  // namespace shadowplane::api::access

@@ -1,0 +1,29 @@
+// What the server's access check (api/access/access_interceptor.h) decided for a call, kept for
+// the call's handler. gRPC C++ server interceptors cannot end a call with a status of their own
+// (grpc/grpc#24017), so the interceptor records its verdict here before the handler runs, and the
+// handlers' shared entry points (common/grpc_unary.h, and each streaming handler) finish a denied
+// call with it instead of running the body.
+//
+// Calls are named by their server context. While the gate is armed (authentication on), a call
+// with no recorded verdict is refused: a handler reached without the check fails closed.
+#ifndef SHADOWPLANE_COMMON_CALL_GATE_H_
+#define SHADOWPLANE_COMMON_CALL_GATE_H_
+
+#include "absl/status/status.h"
+
+namespace shadowplane {
+
+class CallGate {
+ public:
+  // From now on every call needs a verdict (called once, before the server starts).
+  static void Arm();
+  static bool armed();
+  static void Record(const void* call, absl::Status verdict);
+  static void Forget(const void* call);
+  // The recorded verdict; OK for any call while the gate is not armed.
+  static absl::Status Verdict(const void* call);
+};
+
+}  // namespace shadowplane
+
+#endif  // SHADOWPLANE_COMMON_CALL_GATE_H_
