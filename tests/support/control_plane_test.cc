@@ -40,7 +40,7 @@ void ControlPlaneTest::SetUp() {
       agent = std::make_unique<AgentUnderTest>(SHADOWPLANE_AGENT_BIN, root_ + "/" + s.location,
                                                s.location);
       agent->set_control_plane(absl::StrCat("127.0.0.1:", port_));
-      agent->set_extra_flags(agent_flags_);
+      agent->set_extra_flags(AgentFlags(s.location));
       started = agent->Start(std::vector<std::string>{}, absl::Seconds(15));
     }
     ASSERT_TRUE(started.ok()) << started;
@@ -114,11 +114,13 @@ pb::ReserveRequest ControlPlaneTest::Request(const std::string& request_id) {
 grpc::Status ControlPlaneTest::Reserve(const pb::ReserveRequest& request, pb::Reservation* out) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+  if (!caller_token_.empty()) context.AddMetadata("authorization", "Bearer " + caller_token_);
   return reservations_->Reserve(&context, request, out);
 }
 
 grpc::Status ControlPlaneTest::GetReservation(const std::string& id, pb::Reservation* out) {
   grpc::ClientContext context;
+  if (!caller_token_.empty()) context.AddMetadata("authorization", "Bearer " + caller_token_);
   pb::GetReservationRequest request;
   request.set_id(id);
   return reservations_->GetReservation(&context, request, out);

@@ -43,6 +43,8 @@ class ControlPlaneTest : public DatabaseTest {
   std::vector<std::string> ServerArgv(int port, int metrics_port) const;
   // Called after every StartServer(): fixtures make their own stubs here.
   virtual void OnServerStarted() {}
+  // The flags of the agent at `location`: agent_flags_ unless a fixture says otherwise.
+  virtual std::vector<std::string> AgentFlags(const std::string& location) { return agent_flags_; }
 
   // A reservation of the seed: 1000 millicores and 512 MiB, named "web".
   shadowplane::v1::ReserveRequest Request(const std::string& request_id);
@@ -60,7 +62,9 @@ class ControlPlaneTest : public DatabaseTest {
   std::vector<std::string> extra_flags_;
   std::vector<std::string> agent_flags_;  // every agent's, set before SetUp
   std::vector<std::string> server_env_;   // for the first server, "NAME=value"
-  std::string extra_catalog_yaml_;        // appended to the locations file (set before SetUp)
+  // Sent as `authorization: Bearer` by Reserve and GetReservation when set.
+  std::string caller_token_;
+  std::string extra_catalog_yaml_;  // appended to the locations file (set before SetUp)
   int port_ = 0, metrics_port_ = 0;
   std::map<std::string, std::unique_ptr<AgentUnderTest>> agents_;
   std::unique_ptr<ChildProcess> server_;
