@@ -40,6 +40,7 @@ void AddReservationCommands(CommandTable* table);
 void AddSyncCommands(CommandTable* table);
 void AddForecastCommands(CommandTable* table);
 void AddEventCommands(CommandTable* table);
+void AddAuditCommands(CommandTable* table);
 void AddMigrationCommands(CommandTable* table);
 void AddPlannerCommands(CommandTable* table);
 void AddSpotCommands(CommandTable* table);

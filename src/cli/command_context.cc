@@ -20,6 +20,7 @@ CommandContext::CommandContext(const ShadowctlOptions& options, std::ostream& ou
   telemetry_ = pb::TelemetryService::NewStub(channel);
   forecasts_ = pb::ForecastService::NewStub(channel);
   events_ = pb::EventService::NewStub(channel);
+  audit_ = pb::AuditService::NewStub(channel);
   migrations_ = pb::MigrationService::NewStub(channel);
   planner_ = pb::PlannerService::NewStub(channel);
   server_ = pb::ServerService::NewStub(channel);

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "cli/shadowctl.h"
+#include "shadowplane/v1/audit.grpc.pb.h"
 #include "shadowplane/v1/events.grpc.pb.h"
 #include "shadowplane/v1/forecast.grpc.pb.h"
 #include "shadowplane/v1/locations.grpc.pb.h"
@@ -73,6 +74,7 @@ class CommandContext {
   std::shared_ptr<pb::TelemetryService::Stub> telemetry_;
   std::shared_ptr<pb::ForecastService::Stub> forecasts_;
   std::shared_ptr<pb::EventService::Stub> events_;
+  std::shared_ptr<pb::AuditService::Stub> audit_;
   std::shared_ptr<pb::MigrationService::Stub> migrations_;
   std::shared_ptr<pb::PlannerService::Stub> planner_;
   std::shared_ptr<pb::ServerService::Stub> server_;

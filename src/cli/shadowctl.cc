@@ -46,6 +46,7 @@ const CommandTable& Commands() {
     AddSyncCommands(table);
     AddForecastCommands(table);
     AddEventCommands(table);
+    AddAuditCommands(table);
     AddMigrationCommands(table);
     AddPlannerCommands(table);
     AddSpotCommands(table);

@@ -96,7 +96,12 @@ struct ShadowctlOptions {
   double write_share = 0.1;
   int64_t max_requests = 100000;
   double max_seconds = 300;
-  std::string report_json;  // loadgen: the report as JSON, also to this file
+  std::string report_json;
+  // audit list: filters and how many rows (newest first)
+  std::string caller;
+  std::string method;
+  std::string code;
+  int limit = 100;  // loadgen: the report as JSON, also to this file
   int concurrency = 16;
   int backfill_weeks = 0;
 };

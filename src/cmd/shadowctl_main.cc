@@ -100,6 +100,10 @@ ABSL_FLAG(double, time_scale, 1800,
 ABSL_FLAG(double, write_share, 0.1, "loadgen: the share of PUTs among the requests");
 ABSL_FLAG(int64_t, max_requests, 100000, "loadgen: refuse a plan of more requests than this");
 ABSL_FLAG(double, max_seconds, 300, "loadgen: stop sending after this many seconds");
+ABSL_FLAG(std::string, caller, "", "audit list: only this caller's calls");
+ABSL_FLAG(std::string, method, "", "audit list: only this method (full name or e.g. Release)");
+ABSL_FLAG(std::string, code, "", "audit list: only calls that ended with this code (e.g. OK)");
+ABSL_FLAG(int, limit, 100, "audit list: at most this many rows, newest first (1-1000)");
 ABSL_FLAG(std::string, report_json, "",
           "loadgen: also write the report as JSON to this file (what --json prints)");
 ABSL_FLAG(int, concurrency, 16, "loadgen: requests in flight at most");
@@ -193,6 +197,10 @@ int main(int argc, char** argv) {
   options.max_requests = absl::GetFlag(FLAGS_max_requests);
   options.max_seconds = absl::GetFlag(FLAGS_max_seconds);
   options.report_json = absl::GetFlag(FLAGS_report_json);
+  options.caller = absl::GetFlag(FLAGS_caller);
+  options.method = absl::GetFlag(FLAGS_method);
+  options.code = absl::GetFlag(FLAGS_code);
+  options.limit = absl::GetFlag(FLAGS_limit);
   options.concurrency = absl::GetFlag(FLAGS_concurrency);
   options.backfill_weeks = absl::GetFlag(FLAGS_backfill);
   return shadowplane::cli::RunShadowctl(loaded.positional, options, std::cout, std::cerr);

@@ -50,6 +50,8 @@ SP_SETTING(std::string, metrics_listen, process.metrics_listen,
 SP_SETTING(std::string, tokens_file, process.tokens_file,
            "Callers' bearer tokens (SHA-256 hashes with name, role, team; not readable by others; "
            "re-read when it changes); empty: calls are not authenticated");
+SP_SETTING(absl::Duration, audit_retention, process.audit_retention,
+           "How long the audit trail's rows are kept");
 SP_SETTING(bool, reflection, process.reflection,
            "Serve gRPC server reflection (grpcurl describes the API through it)");
 SP_SETTING(std::string, database_url, storage.database_url,

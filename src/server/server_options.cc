@@ -52,6 +52,7 @@ absl::Status ProcessSettings::Validate() const {
   if (time_scale != 1.0 && time_epoch.empty()) {
     return Bad("time_epoch", "is required when --time_scale is not 1");
   }
+  if (audit_retention < absl::Hours(1)) return Bad("audit_retention", "must be at least 1h");
   return NotNegative("shutdown_grace", shutdown_grace);
 }
 

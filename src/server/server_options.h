@@ -45,6 +45,8 @@ struct ProcessSettings {
   // every call is allowed (logged as a warning at start).
   std::string tokens_file;
   bool reflection = true;  // gRPC server reflection (for grpcurl)
+  // How long audit trail rows are kept (api/access/audit_trail.h).
+  absl::Duration audit_retention = absl::Hours(24 * 90);
   double time_scale = 1.0;
   std::string time_epoch;
   absl::Duration shutdown_grace = absl::Seconds(10);

@@ -20,8 +20,10 @@
 #include "api/access/token_store.h"
 #include "gtest/gtest.h"
 #include "shadowplane/agent/v1/write_lease.grpc.pb.h"
+#include "shadowplane/v1/audit.grpc.pb.h"
+#include "shadowplane/v1/locations.grpc.pb.h"
 #include "shadowplane/v1/migrations.pb.h"
-#include "shadowplane/v1/reservations.pb.h"
+#include "shadowplane/v1/reservations.grpc.pb.h"
 #include "support/child_process.h"
 #include "support/served_methods.h"
 #include "support/server_client.h"
@@ -83,6 +85,7 @@ const std::map<std::string, std::string>& Policy() {
       {"TelemetryService/RecordAccessBatch", "operator+agent"},
       {"TelemetryService/GetDemand", "viewer"},
       {"WriteLeaseService/RenewWriteLeases", "agent"},
+      {"AuditService/ListAuditEvents", "admin"},
   };
   return *policy;
 }
@@ -293,6 +296,115 @@ TEST_F(AccessProcessTest, ShadowctlSendsItsTokenFromAFileOrTheEnvironment) {
       {SHADOWCTL_BIN, server, "--token_file=" + file, "locations", "list"});
   EXPECT_NE(open.exit_code, 0);
   EXPECT_TRUE(absl::StrContains(open.output, "chmod o-rw")) << open.output;
+}
+
+// The audit trail: changes and refused attempts at them, with who, what and how it ended; reads
+// are not written; only an admin reads it; a hostile name is stored as it came (but for NUL).
+TEST_F(AccessProcessTest, TheAuditTrailRecordsChangesAndRefusalsForAdminsToRead) {
+  const std::string unknown = "00000000-0000-0000-0000-00000000abcd";
+  auto reservations = shadowplane::v1::ReservationService::NewStub(channel_);
+  auto call = [](const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  };
+  shadowplane::v1::ReleaseRequest release;
+  release.set_id(unknown);
+  shadowplane::v1::Reservation out;
+  EXPECT_EQ(reservations->Release(call(TokenOf("operator")).get(), release, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(reservations->Release(call(TokenOf("viewer")).get(), release, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(reservations->Release(call("").get(), release, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  shadowplane::v1::GetReservationRequest get;
+  get.set_id(unknown);
+  EXPECT_EQ(reservations->GetReservation(call(TokenOf("viewer")).get(), get, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  auto locations = shadowplane::v1::LocationService::NewStub(channel_);
+  shadowplane::v1::UpsertRegionRequest region;
+  const std::string hostile("a\0b\"c\\d\x01" "e", 9);
+  region.mutable_region()->set_name(hostile);
+  shadowplane::v1::Region made;
+  (void)locations->UpsertRegion(call(TokenOf("admin")).get(), region, &made);
+
+  auto audit = shadowplane::v1::AuditService::NewStub(channel_);
+  shadowplane::v1::ListAuditEventsRequest list;
+  list.set_method("Release");
+  shadowplane::v1::ListAuditEventsResponse rows;
+  EXPECT_EQ(audit->ListAuditEvents(call(TokenOf("operator")).get(), list, &rows).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Written right after each call, off its thread: asked until all three are there.
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10); absl::Now() < deadline;) {
+    rows.Clear();
+    ASSERT_TRUE(audit->ListAuditEvents(call(TokenOf("admin")).get(), list, &rows).ok());
+    if (rows.events_size() >= 3) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(rows.events_size(), 3);
+  // Newest first: the anonymous attempt, the viewer's, the operator's.
+  EXPECT_EQ(rows.events(0).caller(), "anonymous");
+  EXPECT_EQ(rows.events(0).code(), "UNAUTHENTICATED");
+  EXPECT_EQ(rows.events(1).caller(), "test-viewer");
+  EXPECT_EQ(rows.events(1).role(), "viewer");
+  EXPECT_EQ(rows.events(1).code(), "PERMISSION_DENIED");
+  EXPECT_EQ(rows.events(2).caller(), "test-operator");
+  EXPECT_EQ(rows.events(2).code(), "NOT_FOUND");
+  EXPECT_EQ(rows.events(2).method(), "/shadowplane.v1.ReservationService/Release");
+  EXPECT_EQ(rows.events(2).targets().at("id"), unknown);
+  EXPECT_FALSE(rows.events(2).message().empty());
+
+  // Reads are not audited.
+  shadowplane::v1::ListAuditEventsRequest reads;
+  reads.set_method("GetReservation");
+  rows.Clear();
+  ASSERT_TRUE(audit->ListAuditEvents(call(TokenOf("admin")).get(), reads, &rows).ok());
+  EXPECT_EQ(rows.events_size(), 0);
+
+  // The hostile name, stored as it came but for the NUL.
+  shadowplane::v1::ListAuditEventsRequest upserts;
+  upserts.set_method("UpsertRegion");
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10); absl::Now() < deadline;) {
+    rows.Clear();
+    ASSERT_TRUE(audit->ListAuditEvents(call(TokenOf("admin")).get(), upserts, &rows).ok());
+    if (rows.events_size() >= 1) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(rows.events_size(), 1);
+  EXPECT_EQ(rows.events(0).targets().at("region.name"), "a\xEF\xBF\xBD" "b\"c\\d\x01" "e");
+
+  // Paged, and bad requests refused naming the field.
+  shadowplane::v1::ListAuditEventsRequest page;
+  page.set_page_size(2);
+  rows.Clear();
+  ASSERT_TRUE(audit->ListAuditEvents(call(TokenOf("admin")).get(), page, &rows).ok());
+  ASSERT_EQ(rows.events_size(), 2);
+  ASSERT_FALSE(rows.next_page_token().empty());
+  page.set_page_token(rows.next_page_token());
+  shadowplane::v1::ListAuditEventsResponse next;
+  ASSERT_TRUE(audit->ListAuditEvents(call(TokenOf("admin")).get(), page, &next).ok());
+  ASSERT_GE(next.events_size(), 1);
+  EXPECT_LT(next.events(0).id(), rows.events(1).id());
+  page.set_page_token("x");
+  grpc::Status bad = audit->ListAuditEvents(call(TokenOf("admin")).get(), page, &next);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(bad.error_message(), "page_token")) << bad.error_message();
+  page.set_page_token("");
+  page.set_page_size(5000);
+  bad = audit->ListAuditEvents(call(TokenOf("admin")).get(), page, &next);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(bad.error_message(), "page_size")) << bad.error_message();
+
+  // shadowctl shows it to an admin.
+  const std::string file = dir_ + "/admin.token";
+  std::ofstream(file) << TokenOf("admin");
+  chmod(file.c_str(), 0600);
+  testing::RunResult shown =
+      testing::RunToCompletion({SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_),
+                                "--token_file=" + file, "audit", "list", "--method=Release"});
+  EXPECT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_TRUE(absl::StrContains(shown.output, "test-operator")) << shown.output;
+  EXPECT_TRUE(absl::StrContains(shown.output, "PERMISSION_DENIED")) << shown.output;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "api/access/access_rules.h"
 #include "common/call_gate.h"
 #include "common/log.h"
@@ -27,18 +28,27 @@ class AccessInterceptor final : public grpc::experimental::Interceptor {
   ~AccessInterceptor() override { CallGate::Forget(info_->server_context()); }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA) &&
+        control_->authenticating()) {
       caller_ = control_->Authenticate(*methods->GetRecvInitialMetadata());
       Record(Decide(method_, caller_, nullptr));
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
-        verdict_.ok() && !checked_request_) {
-      checked_request_ = true;  // the first message decides (a stream's later ones do not)
+        !read_request_) {
+      read_request_ = true;  // the first message decides (a stream's later ones do not)
       if (const void* message = methods->GetRecvMessage(); message != nullptr) {
         // Every request of our services is a generated protobuf message (Message is its first
         // and only base).
-        Record(Decide(method_, caller_, static_cast<const google::protobuf::Message*>(message)));
+        const auto* request = static_cast<const google::protobuf::Message*>(message);
+        if (rule_ != nullptr && rule_->audited) NoteTargets(*request);
+        if (control_->authenticating() && verdict_.ok()) {
+          Record(Decide(method_, caller_, request));
+        }
       }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
+        rule_ != nullptr && rule_->audited && control_->audit() != nullptr) {
+      Audit(methods->GetSendStatus());
     }
     methods->Proceed();
   }
@@ -57,12 +67,68 @@ class AccessInterceptor final : public grpc::experimental::Interceptor {
     CallGate::Record(info_->server_context(), std::move(verdict));
   }
 
+  // The ids a request names, for the audit trail: its own fields of those names, and those of
+  // the messages it holds ("region.name" of an UpsertRegion).
+  void NoteTargets(const google::protobuf::Message& request) {
+    NoteTargetsOf(request, "");
+    request_id_ = TextField(request, "request_id");
+    const google::protobuf::Descriptor* d = request.GetDescriptor();
+    const google::protobuf::Reflection* r = request.GetReflection();
+    for (int i = 0; i < d->field_count(); ++i) {
+      const google::protobuf::FieldDescriptor* f = d->field(i);
+      if (f->is_repeated() || f->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE ||
+          !r->HasField(request, f)) {
+        continue;
+      }
+      NoteTargetsOf(r->GetMessage(request, f), f->name() + ".");
+    }
+  }
+
+  void NoteTargetsOf(const google::protobuf::Message& m, const std::string& prefix) {
+    static const char* const kTargets[] = {"id",           "reservation_id", "resource_id",
+                                           "name",         "location",       "target_location",
+                                           "migration_id", "decision_id",    "event_id"};
+    for (const char* name : kTargets) {
+      if (std::string value = TextField(m, name); !value.empty()) {
+        targets_[prefix + name] = std::move(value);
+      }
+    }
+  }
+
+  // A singular string field's value, at most 128 bytes; empty when there is no such field.
+  static std::string TextField(const google::protobuf::Message& m, const char* name) {
+    const google::protobuf::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+    if (f == nullptr || f->is_repeated() ||
+        f->type() != google::protobuf::FieldDescriptor::TYPE_STRING) {
+      return "";
+    }
+    std::string value = m.GetReflection()->GetString(m, f);
+    if (value.size() > 128) value.resize(128);
+    return value;
+  }
+
+  void Audit(const grpc::Status& status) {
+    store::AuditRecord r;
+    r.at = absl::Now();
+    r.caller = caller_.has_value() ? caller_->name : "anonymous";
+    r.role = caller_.has_value() ? std::string(RoleName(caller_->role)) : "";
+    r.method = method_;
+    r.targets = std::move(targets_);
+    r.request_id = std::move(request_id_);
+    r.code = absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
+    r.message = status.error_message().substr(0, 512);
+    control_->audit()->Record(std::move(r));
+  }
+
   ServerRpcInfo* const info_;
   AccessControl* const control_;
   const std::string method_;
+  const AccessRule* const rule_ = RuleFor(method_);
   std::optional<Caller> caller_;
   absl::Status verdict_;
-  bool checked_request_ = false;
+  bool read_request_ = false;
+  std::map<std::string, std::string> targets_;
+  std::string request_id_;
 };
 
 class AccessInterceptorFactory final
@@ -79,8 +145,10 @@ class AccessInterceptorFactory final
 
 }  // namespace
 
-AccessControl::AccessControl(std::unique_ptr<TokenStore> tokens, prometheus::Registry* registry)
-    : tokens_(std::move(tokens)) {
+AccessControl::AccessControl(std::unique_ptr<TokenStore> tokens, AuditTrail* audit,
+                             prometheus::Registry* registry)
+    : tokens_(std::move(tokens)), audit_(audit) {
+  if (tokens_ == nullptr) return;
   CallGate::Arm();
   if (registry == nullptr) return;
   auto& family = prometheus::BuildCounter()
@@ -95,6 +163,7 @@ AccessControl::AccessControl(std::unique_ptr<TokenStore> tokens, prometheus::Reg
 
 std::optional<Caller> AccessControl::Authenticate(
     const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+  if (tokens_ == nullptr) return std::nullopt;
   const auto it = metadata.find("authorization");
   if (it == metadata.end()) return std::nullopt;
   absl::string_view value(it->second.data(), it->second.size());

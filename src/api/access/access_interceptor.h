@@ -3,7 +3,11 @@
 // (api/access/access_rules.h) whether the call may go on: once the call's metadata has arrived,
 // and again once its request has, for rules that read it. The verdict goes to the call gate
 // (common/call_gate.h), where the handler's entry point finds it: a refused call ends with
-// UNAUTHENTICATED or PERMISSION_DENIED and its handler body never runs.
+// UNAUTHENTICATED or PERMISSION_DENIED and its handler body never runs. Without a token store
+// nobody is authenticated and every call goes on (as "anonymous").
+//
+// When the call has ended, an audited method's call (api/access/access_rules.h) goes to the audit
+// trail: when, who, the ids its request named, its request id, its status.
 //
 // Metrics: shadowplane_access_denied_total{code} (unauthenticated, permission_denied). Each
 // refusal is logged with the method, the caller's name (never the token) and the peer.
@@ -15,6 +19,7 @@
 #include <memory>
 #include <optional>
 
+#include "api/access/audit_trail.h"
 #include "api/access/caller.h"
 #include "api/access/token_store.h"
 
@@ -29,8 +34,13 @@ namespace shadowplane::api::access {
 
 class AccessControl {
  public:
-  // Arms the call gate: from now on every call of the process's servers needs a verdict.
-  AccessControl(std::unique_ptr<TokenStore> tokens, prometheus::Registry* registry);
+  // With `tokens`, arms the call gate: from now on every call of the process's servers needs a
+  // verdict. `audit` may be null (no audit trail).
+  AccessControl(std::unique_ptr<TokenStore> tokens, AuditTrail* audit,
+                prometheus::Registry* registry);
+
+  bool authenticating() const { return tokens_ != nullptr; }
+  AuditTrail* audit() const { return audit_; }
 
   // The caller named by the `authorization: Bearer <token>` entry of `metadata`; nullopt without
   // one, or for a token the store does not know.
@@ -40,6 +50,7 @@ class AccessControl {
 
  private:
   std::unique_ptr<TokenStore> tokens_;
+  AuditTrail* const audit_;
   prometheus::Counter* unauthenticated_ = nullptr;
   prometheus::Counter* permission_denied_ = nullptr;
 };

@@ -44,25 +44,27 @@ const std::map<std::string, AccessRule, std::less<>>& Rules() {
     auto* r = new std::map<std::string, AccessRule, std::less<>>;
     auto add = [&](const char* service, std::initializer_list<const char*> methods,
                    AccessRule rule) {
+      rule.audited = rule.min_role.has_value() && *rule.min_role != kViewer;
       for (const char* method : methods) (*r)[absl::StrCat("/", service, "/", method)] = rule;
     };
     const AccessRule open{};
-    const AccessRule viewer{kViewer, false, nullptr, nullptr};
-    const AccessRule op{kOperator, false, nullptr, nullptr};
-    const AccessRule admin{kAdmin, false, nullptr, nullptr};
+    const AccessRule viewer{kViewer, false, nullptr, nullptr, false};
+    const AccessRule op{kOperator, false, nullptr, nullptr, false};
+    const AccessRule admin{kAdmin, false, nullptr, nullptr, false};
     add("grpc.health.v1.Health", {"Check", "Watch"}, open);
     add("grpc.reflection.v1alpha.ServerReflection", {"ServerReflectionInfo"}, open);
     add("shadowplane.v1.ServerService", {"GetServerInfo"}, viewer);
     add("shadowplane.v1.ReservationService", {"GetReservation", "ListReservations"}, viewer);
     add("shadowplane.v1.ReservationService", {"Release"}, op);
     add("shadowplane.v1.ReservationService", {"Reserve"},
-        {kOperator, false, ReserveNeeds, nullptr});
+        {kOperator, false, ReserveNeeds, nullptr, false});
     add("shadowplane.v1.ReservationService", {"UpdateReservation"},
-        {kOperator, false, UpdateReservationNeeds, nullptr});
+        {kOperator, false, UpdateReservationNeeds, nullptr, false});
     add("shadowplane.v1.MigrationService", {"GetMigration", "ListMigrations", "WatchMigration"},
         viewer);
     add("shadowplane.v1.MigrationService", {"CancelMigration"}, op);
-    add("shadowplane.v1.MigrationService", {"Migrate"}, {kOperator, false, MigrateNeeds, nullptr});
+    add("shadowplane.v1.MigrationService", {"Migrate"},
+        {kOperator, false, MigrateNeeds, nullptr, false});
     add("shadowplane.v1.PlannerService",
         {"Plan", "ListDecisions", "GetDecision", "GetPlannerStatus", "GetCalibration"}, viewer);
     add("shadowplane.v1.PlannerService", {"ApplyDecision"}, op);
@@ -80,10 +82,17 @@ const std::map<std::string, AccessRule, std::less<>>& Rules() {
     add("shadowplane.v1.SyncService", {"SyncNow"}, op);
     add("shadowplane.v1.TelemetryService", {"GetDemand"}, viewer);
     add("shadowplane.v1.TelemetryService", {"RecordAccess", "RecordAccessBatch"},
-        {kOperator, true, nullptr, nullptr});
+        {kOperator, true, nullptr, nullptr, false});
     // Only agents renew their instances' write leases (an admin may, to repair).
     add("shadowplane.agent.v1.WriteLeaseService", {"RenewWriteLeases"},
-        {kAdmin, true, nullptr, RenewalLocation});
+        {kAdmin, true, nullptr, RenewalLocation, false});
+    add("shadowplane.v1.AuditService", {"ListAuditEvents"}, admin);
+    // Every few seconds from every agent: not changes anyone made.
+    for (const char* m : {"/shadowplane.v1.TelemetryService/RecordAccessBatch",
+                          "/shadowplane.agent.v1.WriteLeaseService/RenewWriteLeases",
+                          "/shadowplane.v1.AuditService/ListAuditEvents"}) {
+      (*r)[m].audited = false;
+    }
     return r;
   }();
   return *rules;

@@ -29,6 +29,9 @@ struct AccessRule {
   std::function<std::optional<Role>(const google::protobuf::Message&)> raise;
   // For agents: the location a request speaks for, which must be the agent's own.
   std::function<std::string(const google::protobuf::Message&)> agent_location;
+  // Written to the audit trail (api/access/audit_trail.h): every method that changes something,
+  // but for the agents' lease renewals and telemetry batches (a telemetry stream is, once).
+  bool audited = false;
 };
 
 // The method's rule; nullptr when it has none.

@@ -48,16 +48,24 @@ absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions&
   w->write_lease_service_ =
       std::make_unique<api::WriteLeaseService>(storage->write_leases(), options.compute.write_lease,
                                                w->rpc_workers_.get(), context.registry);
+  std::unique_ptr<api::access::TokenStore> tokens;
   if (!options.process.tokens_file.empty()) {
-    ASSIGN_OR_RETURN(std::unique_ptr<api::access::TokenStore> tokens,
-                     api::access::TokenStore::Open(options.process.tokens_file));
+    ASSIGN_OR_RETURN(tokens, api::access::TokenStore::Open(options.process.tokens_file));
     LOG_EVENT(kInfo, "callers are authenticated")
         .Field("tokens_file", options.process.tokens_file)
         .Field("tokens", static_cast<int64_t>(tokens->size()));
-    w->access_ = std::make_unique<api::access::AccessControl>(std::move(tokens), context.registry);
   } else {
     LOG_EVENT(kWarning, "callers are not authenticated: every call is allowed (set --tokens_file)");
   }
+  w->audit_repository_ = std::make_unique<store::AuditRepository>(storage->pool());
+  api::access::AuditTrailOptions audit;
+  audit.retention = options.process.audit_retention;
+  w->audit_ = std::make_unique<api::access::AuditTrail>(w->audit_repository_.get(), audit,
+                                                        context.registry);
+  w->access_ = std::make_unique<api::access::AccessControl>(std::move(tokens), w->audit_.get(),
+                                                            context.registry);
+  w->audit_service_ =
+      std::make_unique<api::AuditService>(w->audit_repository_.get(), w->rpc_workers_.get());
   ASSIGN_OR_RETURN(
       w->server_,
       StartGrpcServer(
@@ -65,7 +73,7 @@ absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions&
           {w->health_.get(), w->server_info_.get(), w->location_service_.get(),
            w->reservation_service_.get(), w->sync_service_.get(), w->telemetry_service_.get(),
            w->forecast_service_.get(), w->event_service_.get(), w->migration_service_.get(),
-           w->planner_service_.get(), w->write_lease_service_.get()},
+           w->planner_service_.get(), w->write_lease_service_.get(), w->audit_service_.get()},
           context.registry, &w->port_, w->access_.get(), options.process.reflection));
   return w;
 }

@@ -11,6 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "api/access/access_interceptor.h"
+#include "api/access/audit_trail.h"
+#include "api/audit_service.h"
 #include "api/event_service.h"
 #include "api/forecast_service.h"
 #include "api/health_service.h"
@@ -91,6 +93,9 @@ class ApiWiring {
   std::unique_ptr<api::MigrationService> migration_service_;
   std::unique_ptr<api::PlannerService> planner_service_;
   std::unique_ptr<api::WriteLeaseService> write_lease_service_;
+  std::unique_ptr<api::AuditService> audit_service_;
+  std::unique_ptr<store::AuditRepository> audit_repository_;
+  std::unique_ptr<api::access::AuditTrail> audit_;      // outlives server_
   std::unique_ptr<api::access::AccessControl> access_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
 };
