@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -69,20 +71,39 @@ absl::Status InstanceLayout::Remove(const std::string& id) const {
   return absl::OkStatus();
 }
 
-absl::Status CheckSeedDir(const std::string& seed) {
+absl::StatusOr<std::string> CheckSeedDir(const std::string& seed, const std::string& seed_root) {
+  if (seed_root.empty()) {
+    return absl::FailedPreconditionError(
+        "this agent takes no seed_dir: it was started without --seed_root");
+  }
+  char root_path[PATH_MAX];
+  if (realpath(seed_root.c_str(), root_path) == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the agent's --seed_root ", seed_root, " cannot be used: ", strerror(errno)));
+  }
+  char seed_path[PATH_MAX];
+  if (realpath(seed.c_str(), seed_path) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("seed_dir ", seed, " cannot be used: ", strerror(errno)));
+  }
+  const std::string root(root_path), real(seed_path);
+  if (real != root && !absl::StartsWith(real, root == "/" ? root : root + "/")) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "seed_dir ", seed, " is outside the agent's seed root ", root, " (it is ", real, ")"));
+  }
   struct stat st;
-  if (stat(seed.c_str(), &st) != 0) {
+  if (stat(real.c_str(), &st) != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("seed_dir ", seed, " cannot be used: ", strerror(errno)));
   }
   if (!S_ISDIR(st.st_mode)) {
     return absl::InvalidArgumentError(absl::StrCat("seed_dir ", seed, " is not a directory"));
   }
-  if (access(seed.c_str(), R_OK | X_OK) != 0) {
+  if (access(real.c_str(), R_OK | X_OK) != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("seed_dir ", seed, " cannot be read: ", strerror(errno)));
   }
-  return absl::OkStatus();
+  return real;
 }
 
 }  // namespace shadowplane::agent

@@ -38,8 +38,12 @@ class InstanceLayout {
   const std::string data_root_;
 };
 
-// INVALID_ARGUMENT (naming seed_dir) unless `seed` is a readable directory.
-absl::Status CheckSeedDir(const std::string& seed);
+// The seed directory's real path (symbolic links resolved), to copy from: FAILED_PRECONDITION
+// when the agent has no `seed_root` (it takes no seeds); PERMISSION_DENIED (naming seed_dir)
+// when the real path is not inside the real path of `seed_root`, so that no caller seeds an
+// instance from whatever the agent can read (/etc); INVALID_ARGUMENT (naming seed_dir) unless it
+// is a readable directory.
+absl::StatusOr<std::string> CheckSeedDir(const std::string& seed, const std::string& seed_root);
 
 }  // namespace shadowplane::agent
 

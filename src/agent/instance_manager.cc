@@ -400,7 +400,11 @@ absl::StatusOr<InstanceView> InstanceManager::Create(const CreateInstanceSpec& s
   RETURN_IF_ERROR(ValidateInstanceId(spec.resource_id, "resource_id"));
   RETURN_IF_ERROR(ValidateCapacity(spec.capacity, "capacity"));
   if (!spec.read_only) RETURN_IF_ERROR(ValidateGrant(spec.grant));
-  if (!spec.seed_dir.empty()) RETURN_IF_ERROR(CheckSeedDir(spec.seed_dir));
+  // Copied from its real path, checked once: a link swapped in later changes nothing.
+  std::string seed;
+  if (!spec.seed_dir.empty()) {
+    ASSIGN_OR_RETURN(seed, CheckSeedDir(spec.seed_dir, options_.seed_root));
+  }
 
   absl::MutexLock lock(&mu_);
   if (auto it = instances_.find(spec.instance_id); it != instances_.end()) {
@@ -439,7 +443,7 @@ absl::StatusOr<InstanceView> InstanceManager::Create(const CreateInstanceSpec& s
 
   // Built aside, then renamed into place: an instance directory is always whole.
   const std::string dir = layout_.Dir(spec.instance_id);
-  RETURN_IF_ERROR(layout_.Stage(m->config, spec.seed_dir));
+  RETURN_IF_ERROR(layout_.Stage(m->config, seed));
 
   if (absl::Status s = Launch(*m); !s.ok()) {
     std::error_code ec;

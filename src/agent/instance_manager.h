@@ -52,6 +52,9 @@ namespace shadowplane::agent {
 
 struct InstanceManagerOptions {
   std::string data_root;
+  // Instances are seeded only from directories inside this one (agent/instance_layout.h,
+  // CheckSeedDir); empty: no seeds.
+  std::string seed_root;
   std::string location;
   // Self-monitoring of new instances (instance/access_log.h): record every answered request, and
   // believe X-Forwarded-For from these proxies (canonical addresses; e.g. the local HAProxy).

@@ -43,6 +43,9 @@ ABSL_FLAG(std::string, control_plane, "",
           "Comma-separated host:port of the shadowplane replicas that renew this agent's write "
           "leases. Without it, a read-write instance stops taking writes once the lease it was "
           "granted runs out.");
+ABSL_FLAG(std::string, seed_root, "",
+          "Instances are seeded only from directories inside this one (their real paths); empty: "
+          "the agent takes no seed_dir");
 ABSL_FLAG(std::string, control_plane_token_file, "",
           "A file holding this agent's bearer token for the control plane (role agent, this "
           "location; not readable by others), when the control plane authenticates callers");
@@ -104,6 +107,7 @@ int Main(int argc, char** argv) {
   auto& instances = options.instances;
   instances.location = absl::GetFlag(FLAGS_location);
   instances.data_root = absl::GetFlag(FLAGS_data_root);
+  instances.seed_root = absl::GetFlag(FLAGS_seed_root);
   if (instances.data_root.empty())
     instances.data_root = shadowplane::server::DefaultAgentDataRoot();
   instances.instance_network = absl::GetFlag(FLAGS_instance_network);

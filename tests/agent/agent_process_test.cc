@@ -344,6 +344,14 @@ TEST_F(AgentProcessTest, BadRequestsGetClearErrorsAndLeaveNothingBehind) {
   EXPECT_TRUE(absl::StrContains(created.status().message(), root_ + "/no-such-seed"))
       << created.status();
 
+  // Seeds only from inside the agent's seed root (the tests' /tmp): not from /etc.
+  InstanceSpec etc_seed = Spec("i-1", true);
+  etc_seed.seed_dir = "/etc";
+  auto from_etc = provider_->CreateInstance(etc_seed);
+  EXPECT_EQ(from_etc.status().code(), absl::StatusCode::kPermissionDenied) << from_etc.status();
+  EXPECT_TRUE(absl::StrContains(from_etc.status().message(), "outside the agent's seed root"))
+      << from_etc.status();
+
   InstanceSpec file_seed = Spec("i-1", true);
   file_seed.seed_dir = root_ + "/secret.txt";
   EXPECT_EQ(provider_->CreateInstance(file_seed).status().code(),

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "support/child_process.h"
 
@@ -74,11 +76,34 @@ TEST_F(InstanceLayoutTest, RemovalLeavesNothingAndAnUnknownInstanceIsAnError) {
   EXPECT_FALSE(layout.Remove("i-1").ok());
 }
 
-TEST_F(InstanceLayoutTest, SeedDirectoriesAreChecked) {
-  EXPECT_TRUE(CheckSeedDir(root_).ok());
-  std::ofstream(root_ + "/file") << "x";
-  EXPECT_EQ(CheckSeedDir(root_ + "/file").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(CheckSeedDir(root_ + "/missing").code(), absl::StatusCode::kInvalidArgument);
+TEST_F(InstanceLayoutTest, SeedDirectoriesAreCheckedAndConfinedToTheSeedRoot) {
+  fs::create_directories(root_ + "/seeds/web/docs");
+  const std::string seeds = root_ + "/seeds";
+  absl::StatusOr<std::string> web = CheckSeedDir(seeds + "/web", seeds);
+  ASSERT_TRUE(web.ok()) << web.status();
+  EXPECT_EQ(*web, fs::canonical(seeds + "/web").string());
+  EXPECT_TRUE(CheckSeedDir(seeds, seeds).ok());
+  std::ofstream(seeds + "/file") << "x";
+  EXPECT_EQ(CheckSeedDir(seeds + "/file", seeds).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckSeedDir(seeds + "/missing", seeds).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // Outside the root: refused, however it is spelled.
+  const absl::Status etc = CheckSeedDir("/etc", seeds).status();
+  EXPECT_EQ(etc.code(), absl::StatusCode::kPermissionDenied) << etc;
+  EXPECT_TRUE(absl::StrContains(etc.message(), "seed_dir /etc")) << etc;
+  EXPECT_EQ(CheckSeedDir(seeds + "/../", seeds).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  fs::create_directory_symlink("/etc", seeds + "/web/docs/etc");
+  EXPECT_EQ(CheckSeedDir(seeds + "/web/docs/etc", seeds).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  fs::create_directories(root_ + "/seeds-other");
+  EXPECT_EQ(CheckSeedDir(root_ + "/seeds-other", seeds).status().code(),
+            absl::StatusCode::kPermissionDenied)
+      << "a sibling whose name starts like the root is outside it";
+  // Without a seed root the agent takes no seeds.
+  EXPECT_EQ(CheckSeedDir(seeds + "/web", "").status().code(),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(InstanceLayout::IsStaging(".staging-x"));
   EXPECT_FALSE(InstanceLayout::IsStaging("x"));
 }

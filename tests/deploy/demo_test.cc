@@ -118,6 +118,14 @@ class DemoTest : public ::testing::Test {
 
   void TearDown() override {
     if (demo_ == nullptr) return;
+    if (HasFailure() && !state_.empty()) {
+      // What the planner and the forecasts did, to tell why.
+      const testing::RunResult planner = testing::RunToCompletion(
+          {"/bin/sh", "-c",
+           "grep -E '\"(planner tick|forecast refresh|planner decision|migration)' " + state_ +
+               "/server.log | tail -40"});
+      std::cout << "server.log, planner and forecasts:\n" << planner.output << std::endl;
+    }
     demo_->Signal(SIGTERM);
     const std::optional<int> code = demo_->WaitForExit(absl::Seconds(60));
     EXPECT_TRUE(code.has_value()) << "the demo stops within a minute of SIGTERM";

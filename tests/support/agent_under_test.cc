@@ -35,15 +35,13 @@ AgentUnderTest::~AgentUnderTest() {
 
 absl::Status AgentUnderTest::Start(const std::vector<std::string>& env, absl::Duration timeout) {
   process_.reset();
-  std::vector<std::string> argv = {binary_,
-                                   absl::StrCat("--listen=127.0.0.1:", grpc_port_),
+  std::vector<std::string> argv = {binary_, absl::StrCat("--listen=127.0.0.1:", grpc_port_),
                                    absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_),
-                                   "--location=" + location_,
-                                   "--data_root=" + data_root(),
-                                   "--instance_network=" + network_,
+                                   "--location=" + location_, "--data_root=" + data_root(),
+                                   // Tests seed from their temporary directories.
+                                   "--seed_root=/tmp", "--instance_network=" + network_,
                                    absl::StrCat("--instance_port=", instance_port_),
-                                   "--capacity_millicores=4000",
-                                   "--capacity_memory_mib=4096",
+                                   "--capacity_millicores=4000", "--capacity_memory_mib=4096",
                                    "--shutdown_grace=2s"};
   if (!control_plane_.empty()) argv.push_back("--control_plane=" + control_plane_);
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
