@@ -49,7 +49,8 @@ start_agent() {  # NAME NETWORK -> sets AGENT_PORT, AGENT_METRICS, AGENT_PID
   AGENT_METRICS=$(free_port)
   "$BUILD_DIR/src/shadowplane-agent" --location="$1" --listen="127.0.0.1:$AGENT_PORT" \
     --metrics_listen="127.0.0.1:$AGENT_METRICS" --data_root="$WORK/agents/$1" \
-    --instance_network="$2" --instance_port="$(free_port)" --log_level=warning ${AGENT_FLAGS:-} &
+    --instance_network="$2" --instance_port="$(free_port)" --log_level=warning \
+    --seed_root="$WORK" ${AGENT_FLAGS:-} &
   AGENT_PID=$!
   pids+=("$AGENT_PID")
   for _ in $(seq 1 100); do

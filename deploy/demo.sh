@@ -99,7 +99,7 @@ for i in 0 1 2; do
     --metrics_listen="127.0.0.1:${AGENT_METRICS[$i]}" --data_root="$STATE/agents/${LOCATIONS[$i]}" \
     --instance_network="${NETWORKS[$i]}" --control_plane="$SERVER" --trusted_proxies=127.0.0.1 \
     --access_poll_interval=250ms --utilization_interval=1s "${TIME_FLAGS[@]}" \
-    >"$STATE/agent-${LOCATIONS[$i]}.log" 2>&1 &
+    --seed_root="$PWD/deploy/local" >"$STATE/agent-${LOCATIONS[$i]}.log" 2>&1 &
   pids+=($!)
 done
 

@@ -74,7 +74,7 @@ for agent in "${AGENTS[@]}"; do
   "$BUILD_DIR/src/shadowplane-agent" --location="$name" --listen="127.0.0.1:$port" \
     --metrics_listen="127.0.0.1:$metrics" --data_root="$STATE_DIR/agents/$name" \
     --instance_network="$network" --control_plane="$control_plane" \
-    --trusted_proxies=127.0.0.1,::1 \
+    --trusted_proxies=127.0.0.1,::1 --seed_root="$PWD/deploy/local" \
     >>"$STATE_DIR/agent-$name.log" 2>&1 &
   child_pids+=($!)
 done

@@ -32,9 +32,9 @@ ShadowctlOptions Unreachable() {
 
 TEST(ShadowctlTest, UsageListsEveryCommandOfTheTable) {
   const std::string usage = ShadowctlUsage();
-  ASSERT_EQ(Commands().size(), 41u)
-      << "every command the dispatcher knew (plan twice: all, one), loadgen, accesses import and "
-         "top";
+  ASSERT_EQ(Commands().size(), 42u)
+      << "every command the dispatcher knew (plan twice: all, one), loadgen, accesses import, top "
+         "and audit list";
   for (const Command& c : Commands()) {
     std::string synopsis = absl::StrJoin(c.words, " ");
     for (const std::string& operand : c.operands) synopsis += " " + operand;
