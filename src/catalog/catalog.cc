@@ -1,8 +1,11 @@
 #include "catalog/catalog.h"
 
+#include <arpa/inet.h>
+
 #include <cmath>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "geo/cidr_table.h"
@@ -51,8 +54,50 @@ absl::Status ValidateRegion(const store::RegionRecord& r) {
   return ValidateCoordinates(r.latitude, r.longitude);
 }
 
+absl::Status ValidateAgentEndpoint(const std::string& endpoint) {
+  auto bad = [&](const std::string& why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "agent_endpoint '", endpoint.substr(0, 64), endpoint.size() > 64 ? "...'" : "'", " ", why,
+        ": give host:port (an IPv4 address, [an IPv6 address] or a DNS name)"));
+  };
+  const size_t colon = endpoint.rfind(':');
+  if (endpoint.size() > 300 || colon == std::string::npos || colon == 0) {
+    return bad("is not host:port");
+  }
+  int port = 0;
+  const std::string port_text = endpoint.substr(colon + 1);
+  if (port_text.empty() || port_text.size() > 5 ||
+      !std::all_of(port_text.begin(), port_text.end(), absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(port_text, &port) || port < 1 || port > 65535) {
+    return bad("has no port 1-65535");
+  }
+  const std::string host = endpoint.substr(0, colon);
+  if (host.front() == '[') {
+    in6_addr a6{};
+    if (host.back() != ']' ||
+        inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &a6) != 1) {
+      return bad("has no valid IPv6 address in brackets");
+    }
+    return absl::OkStatus();
+  }
+  in_addr a4{};
+  if (inet_pton(AF_INET, host.c_str(), &a4) == 1) return absl::OkStatus();
+  const bool name = host.size() <= 253 && host.front() != '-' && host.front() != '.' &&
+                    std::all_of(host.begin(), host.end(), [](char c) {
+                      return absl::ascii_isalnum(c) || c == '-' || c == '.';
+                    });
+  if (!name) return bad("has a host that is neither an IP address nor a DNS name");
+  // A name of digits and dots only is a malformed IPv4 address, not a name.
+  if (std::all_of(host.begin(), host.end(),
+                  [](char c) { return absl::ascii_isdigit(c) || c == '.'; })) {
+    return bad("has a malformed IPv4 address");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateLocation(const store::LocationRecord& l) {
   RETURN_IF_ERROR(ValidateName(l.name, "name"));
+  if (!l.agent_endpoint.empty()) RETURN_IF_ERROR(ValidateAgentEndpoint(l.agent_endpoint));
   RETURN_IF_ERROR(ValidateName(l.region, "region"));
   RETURN_IF_ERROR(ValidateCoordinates(l.latitude, l.longitude));
   RETURN_IF_ERROR(NotNegative(l.on_demand_price_per_vcpu_hour, "on_demand_price_per_vcpu_hour"));

@@ -38,7 +38,14 @@ namespace shadowplane::catalog {
 // (starting with a letter or digit); the message echoes at most 64 bytes of it.
 absl::Status ValidateName(const std::string& name, const std::string& field);
 absl::Status ValidateRegion(const store::RegionRecord& region);
+// INVALID_ARGUMENT naming the field unless the location is well formed, its agent endpoint too
+// (ValidateAgentEndpoint) when it has one.
 absl::Status ValidateLocation(const store::LocationRecord& location);
+// An agent's address is host:port and nothing else: an IPv4 address, a bracketed IPv6 address or
+// a DNS name (letters, digits, '-', '.'; at most 253), and a port 1-65535. No scheme (gRPC would
+// read "unix:/path" as a local socket), path, user or spaces. INVALID_ARGUMENT naming
+// agent_endpoint otherwise.
+absl::Status ValidateAgentEndpoint(const std::string& endpoint);
 
 // An RTT an operator measured, which wins over the distance-based estimate.
 struct MeasuredRtt {

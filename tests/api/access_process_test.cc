@@ -258,6 +258,22 @@ TEST_F(AccessProcessTest, EveryMethodAnswersEachCallerAsThePolicySays) {
   EXPECT_EQ(other_status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
       << other_status.error_message();
 
+  // Not even an admin points a location's agent at a local socket or a URL.
+  auto locations = shadowplane::v1::LocationService::NewStub(channel_);
+  for (const char* endpoint : {"unix:/var/run/docker.sock", "http://evil.example:80"}) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + TokenOf("admin"));
+    shadowplane::v1::UpsertLocationRequest upsert;
+    shadowplane::v1::Location* l = upsert.mutable_location();
+    l->set_name("fra-1");
+    l->set_region("eu-central");
+    l->set_agent_endpoint(endpoint);
+    shadowplane::v1::Location stored;
+    const grpc::Status s = locations->UpsertLocation(&context, upsert, &stored);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << endpoint;
+    EXPECT_TRUE(absl::StrContains(s.error_message(), "agent_endpoint")) << s.error_message();
+  }
+
   // Counted, and the tokens never logged.
   httplib::Client metrics("127.0.0.1", metrics_port_);
   auto scraped = metrics.Get("/metrics");
@@ -323,7 +339,10 @@ TEST_F(AccessProcessTest, TheAuditTrailRecordsChangesAndRefusalsForAdminsToRead)
             grpc::StatusCode::NOT_FOUND);
   auto locations = shadowplane::v1::LocationService::NewStub(channel_);
   shadowplane::v1::UpsertRegionRequest region;
-  const std::string hostile("a\0b\"c\\d\x01" "e", 9);
+  const std::string hostile(
+      "a\0b\"c\\d\x01"
+      "e",
+      9);
   region.mutable_region()->set_name(hostile);
   shadowplane::v1::Region made;
   (void)locations->UpsertRegion(call(TokenOf("admin")).get(), region, &made);
@@ -371,7 +390,10 @@ TEST_F(AccessProcessTest, TheAuditTrailRecordsChangesAndRefusalsForAdminsToRead)
     absl::SleepFor(absl::Milliseconds(100));
   }
   ASSERT_EQ(rows.events_size(), 1);
-  EXPECT_EQ(rows.events(0).targets().at("region.name"), "a\xEF\xBF\xBD" "b\"c\\d\x01" "e");
+  EXPECT_EQ(rows.events(0).targets().at("region.name"),
+            "a\xEF\xBF\xBD"
+            "b\"c\\d\x01"
+            "e");
 
   // Paged, and bad requests refused naming the field.
   shadowplane::v1::ListAuditEventsRequest page;

@@ -123,5 +123,30 @@ TEST(ValidateLocationTest, SpotAvailabilityAndNamesAreChecked) {
   EXPECT_NE(ValidateRegion(r).message().find("longitude"), std::string::npos);
 }
 
+// An agent endpoint is host:port, nothing else: a location cannot be pointed at a local socket,
+// a URL or a made-up address.
+TEST(ValidateAgentEndpointTest, OnlyHostAndPortAreAccepted) {
+  for (const char* good : {"127.0.0.1:50061", "[::1]:50061", "agent-fra-1.example.net:443",
+                           "localhost:1", "10.0.0.7:65535"}) {
+    EXPECT_TRUE(ValidateAgentEndpoint(good).ok()) << good << ": " << ValidateAgentEndpoint(good);
+  }
+  for (const char* bad :
+       {"unix:/run/evil.sock", "unix:///tmp/x:1", "dns:///agent:50061", "http://agent:50061",
+        "agent", "agent:", "agent:0", "agent:65536", "agent:50061/path", "user@agent:50061",
+        "ag ent:50061", "[::1:50061", "[zz::1]:50061", "300.1.1.1:50061", "-agent:1", ":50061",
+        "agent:+80", "agent\n:80"}) {
+    const absl::Status s = ValidateAgentEndpoint(bad);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find("agent_endpoint"), std::string::npos) << s;
+  }
+  store::LocationRecord l;
+  l.name = "fra-1";
+  l.region = "eu-central";
+  l.agent_endpoint = "unix:/var/run/docker.sock";
+  EXPECT_EQ(ValidateLocation(l).code(), absl::StatusCode::kInvalidArgument);
+  l.agent_endpoint = "";
+  EXPECT_TRUE(ValidateLocation(l).ok()) << "a location without an agent (yet)";
+}
+
 }  // namespace
 }  // namespace shadowplane::catalog
