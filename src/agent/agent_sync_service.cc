@@ -177,6 +177,10 @@ absl::Status AgentSyncService::RunSyncFrom(const pb::SyncFromRequest& request,
   options.target_epoch = [this, &request]() -> absl::StatusOr<int64_t> {
     return Epoch(request.target_instance_id());
   };
+  options.target_writable = [this, &request]() -> absl::StatusOr<bool> {
+    ASSIGN_OR_RETURN(agent::InstanceView view, manager_->Describe(request.target_instance_id()));
+    return !view.config.read_only;
+  };
   absl::StatusOr<pb::SyncFromResponse> result = sync::PullTree(options);
   // Even after a failed round, the files it did rebuild are worth signing for the next one.
   warmer_->Enqueue(target_dir, options.cache, unsigned_files);

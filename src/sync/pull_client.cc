@@ -185,7 +185,8 @@ class TargetSession {
 
   // A stale primary (one whose resource has since been handed to another instance) never
   // overwrites the instance that took over: a target granted writes in a newer epoch than the
-  // source's refuses the round.
+  // source's refuses the round. And nothing overwrites an instance that takes writes but a source
+  // holding a newer epoch than it.
   absl::Status CheckEpochs() const {
     if (!options_.target_epoch) return absl::OkStatus();
     ASSIGN_OR_RETURN(int64_t target, options_.target_epoch());
@@ -194,6 +195,14 @@ class TargetSession {
       return absl::FailedPreconditionError(
           absl::StrCat("the target instance holds epoch ", target, ", newer than the source's ",
                        source, ": a stale primary never overwrites the instance that took over"));
+    }
+    if (options_.target_writable) {
+      ASSIGN_OR_RETURN(const bool writable, options_.target_writable());
+      if (writable && target >= source) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the target instance takes writes in epoch ", target,
+            " and the source holds no newer one: a round would overwrite what its clients wrote"));
+      }
     }
     return absl::OkStatus();
   }

@@ -40,6 +40,10 @@ struct PullOptions {
   // (FAILED_PRECONDITION) if it is newer than the source's, checked after the manifest arrives and
   // before anything in the target is written, and again before the round's deletions.
   std::function<absl::StatusOr<int64_t>()> target_epoch;
+  // Whether the target takes writes now. A round into such an instance would delete what its
+  // clients wrote: refused (FAILED_PRECONDITION) unless the source holds a strictly newer epoch
+  // (the target is a stale primary being brought in line), checked with target_epoch.
+  std::function<absl::StatusOr<bool>()> target_writable;
 };
 
 // Runs one round. The response carries the statistics, the dirty set and both tree hashes; a

@@ -127,15 +127,8 @@ networks:
         "--geoip_db=" + geoip_,
         "--db_check_interval=200ms"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    auto server = testing::ChildProcess::Start(argv);
-    ASSERT_TRUE(server.ok());
-    server_ = *std::move(server);
-    ASSERT_TRUE(server_->WaitForOutput("shadowplane started", absl::Seconds(60)))
-        << server_->Output();
-    testing::ServerClient client(port_);
-    ASSERT_TRUE(
-        client.WaitForHealth(grpc::health::v1::HealthCheckResponse::SERVING, absl::Seconds(60)))
-        << server_->Output();
+    server_ = testing::StartServingServer(argv, port_);
+    ASSERT_NE(server_, nullptr);
   }
 
   // A shipper as the agent runs one, driven round by round (or, `threaded`, by its own threads

@@ -154,19 +154,13 @@ class AccessProcessTest : public testing::DatabaseTest {
         << "regions:\n  - {name: eu-central, latitude: 50.11, longitude: 8.68}\n";
     port_ = testing::FreePort();
     metrics_port_ = testing::FreePort();
-    auto server = testing::ChildProcess::Start(
+    server_ = testing::StartServingServer(
         {SHADOWPLANE_BIN, absl::StrCat("--listen=127.0.0.1:", port_),
          absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_), "--database_url=" + db_->url(),
-         "--locations_file=" + dir_ + "/locations.yaml", "--tokens_file=" + dir_ + "/tokens.yaml"});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    ASSERT_TRUE(server_->WaitForOutput("shadowplane started", absl::Seconds(60)))
-        << server_->Output();
-    testing::ServerClient client(port_);
-    ASSERT_TRUE(
-        client.WaitForHealth(grpc::health::v1::HealthCheckResponse::SERVING, absl::Seconds(60)))
-        << server_->Output();
-    channel_ = client.channel();
+         "--locations_file=" + dir_ + "/locations.yaml", "--tokens_file=" + dir_ + "/tokens.yaml"},
+        port_);
+    ASSERT_NE(server_, nullptr);
+    channel_ = testing::ServerClient(port_).channel();
   }
   void TearDown() override {
     server_.reset();

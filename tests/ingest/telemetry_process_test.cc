@@ -108,16 +108,9 @@ networks:
                                      "--max_batch_events=1000",
                                      "--ingest_queue_records=5000"};
     args.insert(args.end(), extra.begin(), extra.end());
-    auto server = testing::ChildProcess::Start(args);
-    ASSERT_TRUE(server.ok());
-    server_ = *std::move(server);
-    ASSERT_TRUE(server_->WaitForOutput("shadowplane started", absl::Seconds(60)))
-        << server_->Output();
-    testing::ServerClient client(port_);
-    ASSERT_TRUE(
-        client.WaitForHealth(grpc::health::v1::HealthCheckResponse::SERVING, absl::Seconds(60)))
-        << server_->Output();
-    stub_ = pb::TelemetryService::NewStub(client.channel());
+    server_ = testing::StartServingServer(args, port_);
+    ASSERT_NE(server_, nullptr);
+    stub_ = pb::TelemetryService::NewStub(testing::ServerClient(port_).channel());
   }
 
   int64_t Count(const std::string& sql) {

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -754,6 +755,7 @@ class ReservationDnsTest : public ReservationProcessTest {
     knot_ = *std::move(knot);
     secret_dir_ = testing::MakeTempDir("sp-tsig");
     std::ofstream(secret_dir_ + "/tsig.secret") << knot_->secret() << "\n";
+    chmod((secret_dir_ + "/tsig.secret").c_str(), 0600);  // a key others may read is refused
     extra_flags_ = {"--traffic_provider=rfc2136", "--dns_server=" + knot_->address(),
                     "--dns_zone=svc.test.", "--dns_tsig_key_name=shadowplane",
                     "--dns_tsig_secret_file=" + secret_dir_ + "/tsig.secret"};
@@ -823,6 +825,21 @@ TEST(ReservationTrafficFlagsTest, AnUnusableTrafficProviderStopsTheServerWithThe
     EXPECT_NE(r.exit_code, 0) << r.output;
     EXPECT_TRUE(absl::StrContains(r.output, expected)) << expected << "\n" << r.output;
   }
+  // A TSIG key others may read is refused, and its bytes appear nowhere.
+  const std::string dir = testing::MakeTempDir("sp-tsig-open");
+  std::ofstream(dir + "/tsig.secret") << "c2hhZG93cGxhbmUtdHNpZy1rZXk=\n";
+  chmod((dir + "/tsig.secret").c_str(), 0644);
+  const testing::RunResult open = testing::RunToCompletion(
+      {SHADOWPLANE_BIN, "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+       "--database_url=postgresql://127.0.0.1:1/none", "--traffic_provider=rfc2136",
+       "--dns_server=127.0.0.1:53", "--dns_zone=svc.test.", "--dns_tsig_key_name=k",
+       "--dns_tsig_secret_file=" + dir + "/tsig.secret"},
+      {}, absl::Seconds(30));
+  EXPECT_NE(open.exit_code, 0) << open.output;
+  EXPECT_TRUE(absl::StrContains(open.output, "chmod o-rw")) << open.output;
+  EXPECT_FALSE(absl::StrContains(open.output, "c2hhZG93cGxhbmUtdHNpZy1rZXk")) << open.output;
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace

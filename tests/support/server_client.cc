@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gtest/gtest.h"
 
 namespace shadowplane::testing {
 
@@ -45,6 +46,25 @@ absl::StatusOr<shadowplane::v1::GetServerInfoResponse> ServerClient::Info() {
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   }
   return response;
+}
+
+std::unique_ptr<ChildProcess> StartServingServer(const std::vector<std::string>& argv, int port,
+                                                 const std::vector<std::string>& env) {
+  absl::StatusOr<std::unique_ptr<ChildProcess>> server = ChildProcess::Start(argv, env);
+  if (!server.ok()) {
+    ADD_FAILURE() << "the server did not start: " << server.status();
+    return nullptr;
+  }
+  if (!(*server)->WaitForOutput("shadowplane started", absl::Seconds(60))) {
+    ADD_FAILURE() << "the server did not say it started:\n" << (*server)->Output();
+    return nullptr;
+  }
+  ServerClient client(port);
+  if (!client.WaitForHealth(grpc::health::v1::HealthCheckResponse::SERVING, absl::Seconds(60))) {
+    ADD_FAILURE() << "the server does not serve:\n" << (*server)->Output();
+    return nullptr;
+  }
+  return *std::move(server);
 }
 
 }  // namespace shadowplane::testing

@@ -6,11 +6,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "shadowplane/v1/server.grpc.pb.h"
+#include "support/child_process.h"
 
 namespace shadowplane::testing {
 
@@ -33,6 +35,12 @@ class ServerClient {
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
   std::unique_ptr<shadowplane::v1::ServerService::Stub> server_;
 };
+
+// Starts a shadowplane server (`argv`, `env` entries "NAME=value" added) and waits until it says
+// it started and its health on `port` is SERVING, a minute each; nullptr after a test failure
+// that shows its output otherwise.
+std::unique_ptr<ChildProcess> StartServingServer(const std::vector<std::string>& argv, int port,
+                                                 const std::vector<std::string>& env = {});
 
 }  // namespace shadowplane::testing
 

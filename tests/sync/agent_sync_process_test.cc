@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -136,6 +137,28 @@ TEST_F(AgentSyncProcessTest, SyncsAndRejectsBadRequests) {
   r.set_source_endpoint("127.0.0.1:1");
   expect(r, grpc::StatusCode::UNAVAILABLE, "source");
   expect(Request(), grpc::StatusCode::FAILED_PRECONDITION, "protocol", false);
+}
+
+// A sync into an instance that takes writes would delete what its clients wrote: refused, and the
+// primary's new file is still there.
+TEST_F(AgentSyncProcessTest, NothingIsSyncedIntoAReadWritePrimary) {
+  WriteFile(source_dir_ + "/new.txt", "a client's write");
+  pb::SyncFromRequest into_primary;
+  into_primary.set_source_endpoint(target_agent_->endpoint());
+  into_primary.set_source_instance_id("dst-inst");
+  into_primary.set_target_instance_id("src-inst");
+  into_primary.set_mode(pb::CHECKSUM);
+  auto stub = pb::SyncService::NewStub(
+      grpc::CreateChannel(source_agent_->endpoint(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  Prepare(context, absl::Seconds(30));
+  pb::SyncFromResponse response;
+  const grpc::Status s = stub->SyncFrom(&context, into_primary, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_NE(s.error_message().find("overwrite"), std::string::npos) << s.error_message();
+  std::ifstream kept(source_dir_ + "/new.txt");
+  std::string text((std::istreambuf_iterator<char>(kept)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "a client's write");
 }
 
 // The source (epoch 1) is a stale primary once the target was granted epoch 2: its round is

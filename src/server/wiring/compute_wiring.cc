@@ -7,6 +7,7 @@
 #include "absl/strings/strip.h"
 #include "common/file_util.h"
 #include "common/log.h"
+#include "common/secret_file.h"
 #include "common/status_macros.h"
 #include "server/builtin_providers.h"
 
@@ -61,12 +62,10 @@ absl::Status ComputeWiring::BuildTraffic(const TrafficSettings& settings, Storag
   traffic_context.settings = settings.provider_settings;
   if (auto file = traffic_context.settings.find("dns_tsig_secret_file");
       file != traffic_context.settings.end()) {
-    absl::StatusOr<std::string> secret = ReadFile(file->second);
-    if (!secret.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--dns_tsig_secret_file: ", secret.status().message()));
-    }
-    traffic_context.settings["dns_tsig_secret"] = std::string(absl::StripAsciiWhitespace(*secret));
+    // A key others may read is refused (common/secret_file.h); its bytes never reach a message.
+    absl::StatusOr<std::string> secret = ReadSecretFile(file->second, "--dns_tsig_secret_file");
+    if (!secret.ok()) return absl::InvalidArgumentError(secret.status().message());
+    traffic_context.settings["dns_tsig_secret"] = *std::move(secret);
   }
   auto traffic = registry.Create(settings.traffic_provider, traffic_context);
   if (!traffic.ok()) {
