@@ -3,7 +3,7 @@
 # PostgreSQL (created on first run, reused after) with three local agents, one per location of
 # deploy/local/locations.yaml. Ctrl-C, SIGTERM or SIGHUP stop the server (and with it its
 # PostgreSQL), then the agents, their instances and the traffic servers.
-# Arguments go to shadowplane, e.g. --listen=0.0.0.0:50051, except the first when it is
+# Arguments go to shadowplane, e.g. --database_url=..., except the first when it is
 #   --traffic=dns       also start Knot DNS (deploy/local/knot.conf, zone shadowplane.local. on
 #                       127.0.0.1:5353) and steer each reservation's name there (rfc2136)
 #   --traffic=haproxy   also start HAProxy (deploy/local/haproxy.cfg, frontends 127.0.0.1:8081-8083

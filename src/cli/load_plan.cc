@@ -105,18 +105,6 @@ absl::StatusOr<std::map<std::string, std::string>> ReadRegionNetworks(const std:
   return out;
 }
 
-bool IsLoopbackHost(const std::string& host) {
-  if (host == "localhost") return true;
-  in_addr v4;
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6;
-  std::string bare = host;
-  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') {
-    bare = bare.substr(1, bare.size() - 2);
-  }
-  return inet_pton(AF_INET6, bare.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
-}
-
 absl::StatusOr<LoadPlan> PlanLoad(const LoadTrace& trace,
                                   const std::map<std::string, std::string>& networks,
                                   const LoadPlanOptions& o) {

@@ -71,10 +71,6 @@ absl::StatusOr<LoadPlan> PlanLoad(const LoadTrace& trace,
                                   const std::map<std::string, std::string>& networks,
                                   const LoadPlanOptions& options);
 
-// Whether `host` is a loopback address (127.0.0.0/8 or ::1, or "localhost"); the generator
-// refuses any other target.
-bool IsLoopbackHost(const std::string& host);
-
 }  // namespace shadowplane::cli
 
 #endif  // SHADOWPLANE_CLI_LOAD_PLAN_H_

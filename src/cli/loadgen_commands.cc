@@ -24,6 +24,7 @@
 #include "cli/shadowctl.h"
 #include "cli/table.h"
 #include "common/file_util.h"
+#include "common/loopback.h"
 #include "common/proto_time.h"
 #include "common/stable_hash.h"
 

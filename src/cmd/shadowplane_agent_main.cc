@@ -11,12 +11,16 @@
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/loopback.h"
 #include "common/secret_file.h"
 #include "instance/client_address.h"
 #include "server/agent_server.h"
 #include "server/process_startup.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50061", "gRPC listen address, host:port");
+ABSL_FLAG(bool, insecure, false,
+          "Serve the agent API on a --listen address other machines reach, although it neither "
+          "encrypts nor authenticates calls (yet); loopback needs no flag");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9465",
           "Prometheus /metrics listen address, host:port");
 ABSL_FLAG(std::string, location, "local", "Name of the location this agent serves");
@@ -165,6 +169,11 @@ int Main(int argc, char** argv) {
     }
   }
   if (!bad.empty()) {
+  } else if (!shadowplane::IsLoopbackListen(options.listen) && !absl::GetFlag(FLAGS_insecure)) {
+    bad = absl::StrCat("--listen=", options.listen,
+                       " is reached from other machines, and the agent API is neither encrypted "
+                       "nor authenticated yet: anyone reaching it could create, sync or stop "
+                       "instances. Listen on loopback, or say --insecure to accept that");
   } else if (!ValidNetwork(instances.instance_network)) {
     bad = "--instance_network must be three octets of 127.0.0.0/8, e.g. 127.0.1";
   } else if (instances.instance_port < 1 || instances.instance_port > 65535) {

@@ -52,6 +52,9 @@ SP_SETTING(std::string, tokens_file, process.tokens_file,
            "re-read when it changes); empty: calls are not authenticated");
 SP_SETTING(absl::Duration, audit_retention, process.audit_retention,
            "How long the audit trail's rows are kept");
+SP_SETTING(bool, insecure, process.insecure,
+           "Serve plaintext gRPC on a --listen address other machines reach (only with "
+           "--tokens_file); loopback needs no flag");
 SP_SETTING(bool, reflection, process.reflection,
            "Serve gRPC server reflection (grpcurl describes the API through it)");
 SP_SETTING(std::string, database_url, storage.database_url,

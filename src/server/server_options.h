@@ -45,6 +45,9 @@ struct ProcessSettings {
   // every call is allowed (logged as a warning at start).
   std::string tokens_file;
   bool reflection = true;  // gRPC server reflection (for grpcurl)
+  // Serving plaintext gRPC (there is no TLS yet) on an address other machines reach: refused
+  // unless set, and then only with tokens_file (callers authenticated).
+  bool insecure = false;
   // How long audit trail rows are kept (api/access/audit_trail.h).
   absl::Duration audit_retention = absl::Hours(24 * 90);
   double time_scale = 1.0;

@@ -447,6 +447,11 @@ TEST(AgentStartupTest, UnusableDataRootIsRefused) {
   auto bad_flag = testing::RunToCompletion({SHADOWPLANE_AGENT_BIN, "--instance_network=10.0.0"});
   EXPECT_EQ(bad_flag.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(bad_flag.output, "--instance_network")) << bad_flag.output;
+  // Its API is neither encrypted nor authenticated: not on every interface without --insecure.
+  auto everywhere = testing::RunToCompletion(
+      {SHADOWPLANE_AGENT_BIN, "--listen=0.0.0.0:50061", "--data_root=" + dir + "/data"});
+  EXPECT_EQ(everywhere.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(everywhere.output, "--insecure")) << everywhere.output;
   auto help = testing::RunToCompletion({SHADOWPLANE_AGENT_BIN, "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_TRUE(absl::StrContains(help.output, "SHADOWPLANE_DATA_ROOT"));

@@ -24,6 +24,12 @@ TEST(ServerOptionsTest, EachRuleNamesItsFlag) {
   const std::vector<Case> cases = {
       {[](ServerOptions& o) { o.process.time_scale = 60; }, "time_epoch is required"},
       {[](ServerOptions& o) { o.process.time_scale = -1; }, "time_scale"},
+      {[](ServerOptions& o) { o.process.listen = "0.0.0.0:50051"; }, "--listen"},
+      {[](ServerOptions& o) {
+         o.process.listen = "0.0.0.0:50051";
+         o.process.tokens_file = "/etc/shadowplane/tokens.yaml";
+       },
+       "--insecure"},
       {[](ServerOptions& o) { o.process.shutdown_grace = absl::Seconds(-1); }, "--shutdown_grace"},
       {[](ServerOptions& o) { o.storage.db_pool_size = 0; }, "--db_pool_size must be at least 1"},
       {[](ServerOptions& o) { o.storage.db_check_interval = absl::ZeroDuration(); },

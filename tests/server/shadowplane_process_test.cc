@@ -286,6 +286,8 @@ TEST_F(ShadowplaneProcessTest, BadConfigurationNamesTheCulprit) {
       {{"--config=/nonexistent.yaml"}, {}, "/nonexistent.yaml cannot be read"},
       {{"--log_level=loud"}, {}, "--log_level"},
       {{"--time_scale=60"}, {}, "time_epoch is required"},
+      {{"--listen=0.0.0.0:1"}, {}, "set --tokens_file"},
+      {{"--listen=[::]:1", "--tokens_file=/nonexistent"}, {}, "say --insecure"},
       {{"--db_pool_size=0"}, {}, "db_pool_size must be at least 1"},
       {{"--ingest_queue_records=10"},
        {},
