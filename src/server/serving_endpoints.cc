@@ -1,7 +1,12 @@
 #include "server/serving_endpoints.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 
+#include <algorithm>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "api/access/access_interceptor.h"
@@ -9,6 +14,22 @@
 #include "common/listen_address.h"
 
 namespace shadowplane::server {
+namespace {
+
+// Removes the server reflection plugin from a builder's plugins.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+                                    return absl::StrContains(p->name(), "reflection");
+                                  }),
+                   plugins->end());
+  }
+};
+
+}  // namespace
 
 void StopGrpcServer(std::unique_ptr<grpc::Server>& server, WorkerPool* workers,
                     absl::Duration grace) {
@@ -44,15 +65,13 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& listen, const std::string& flag, const std::vector<grpc::Service*>& services,
     prometheus::Registry* registry, int* port, api::access::AccessControl* access,
     bool reflection) {
-  // The plugin registers itself for every builder made after this call, once per process.
-  static const bool with_reflection = [reflection] {
-    if (reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-    return reflection;
-  }();
-  (void)with_reflection;
+  // Registered for every builder of the process (the library also registers it as it loads);
+  // a server without reflection drops it from its own builder.
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   // gRPC sets SO_REUSEPORT by default, which lets a second server silently share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (!reflection) builder.SetOption(std::make_unique<WithoutReflection>());
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;

@@ -154,6 +154,14 @@ TEST_F(ShadowplaneProcessTest, ReflectionListsServicesAndDescribesHealth) {
       << ours.output;
 }
 
+TEST_F(ShadowplaneProcessTest, ReflectionCanBeTurnedOff) {
+  Server server = StartServer({"--database_url=" + db_->url(), "--reflection=false"});
+  auto list =
+      RunToCompletion({REFLECTION_PROBE_BIN, absl::StrCat("127.0.0.1:", server.port), "list"});
+  EXPECT_NE(list.exit_code, 0) << list.output;
+  EXPECT_FALSE(absl::StrContains(list.output, "shadowplane.v1.ServerService")) << list.output;
+}
+
 TEST_F(ShadowplaneProcessTest, MetricsPassPromtoolAndCountRpcs) {
   Server server = StartServer({"--database_url=" + db_->url()});
   ServerClient client(server.port);
