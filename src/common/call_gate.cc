@@ -23,7 +23,6 @@ Verdicts& Get() {
 }  // namespace
 
 void CallGate::Arm() { g_armed = true; }
-bool CallGate::armed() { return g_armed.load(); }
 
 void CallGate::Record(const void* call, absl::Status verdict) {
   Verdicts& v = Get();

@@ -17,7 +17,6 @@ class CallGate {
  public:
   // From now on every call needs a verdict (called once, before the server starts).
   static void Arm();
-  static bool armed();
   static void Record(const void* call, absl::Status verdict);
   static void Forget(const void* call);
   // The recorded verdict; OK for any call while the gate is not armed.

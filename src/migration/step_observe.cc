@@ -22,8 +22,16 @@ absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
   if (now < until) return StepResult{m, std::min(until - now, kObservePoll)};
   const absl::Time from = m.progress.switched_at.value_or(m.state_entered_at.value_or(now));
   // Bytes served too: the realised egress.
-  ASSIGN_OR_RETURN(std::vector<store::DemandRow> demand,
-                   telemetry_->Demand(m.resource_id, HourFloor(from), until));
+  // One read for both questions: from a day before the move (when did the demand shift?) to the
+  // window's end; the window itself is the rows from the switch's hour on.
+  const absl::Time around_from =
+      std::min(HourFloor(m.created_at) - kShiftLookback, HourFloor(from));
+  ASSIGN_OR_RETURN(const std::vector<store::DemandRow> around,
+                   telemetry_->Demand(m.resource_id, around_from, until));
+  std::vector<store::DemandRow> demand;
+  for (const store::DemandRow& d : around) {
+    if (d.hour >= HourFloor(from)) demand.push_back(d);
+  }
   std::vector<store::MigrationObservationRecord> realized;
   std::map<std::string, double> by_region;  // in the window, hours prorated
   for (const store::DemandRow& d : demand) {
@@ -112,17 +120,15 @@ absl::StatusOr<StepResult> Migrator::Observe(const store::MigrationRecord& m,
     } else {
       note = absl::StrCat("not judged: ", saving.status().message());
     }
-    // When the demand arrived: the hours from a day before the move's start to the window's end.
+    // When the demand arrived: every hour read above.
     planner::ShiftQuestion shift;
     shift.old_location = c.source.location;
     shift.new_location = c.target.location;
     shift.old_capacity = move.old_capacity;
     shift.new_capacity = move.new_capacity;
     shift.started_at = m.created_at;
-    shift.from = std::min(HourFloor(m.created_at) - kShiftLookback, HourFloor(from));
+    shift.from = around_from;
     shift.until = until;
-    ASSIGN_OR_RETURN(const std::vector<store::DemandRow> around,
-                     telemetry_->Demand(m.resource_id, shift.from, until));
     for (const store::DemandRow& d : around) {
       shift.demand.push_back({d.hour, d.origin_region, static_cast<double>(d.sums.requests),
                               static_cast<double>(d.sums.bytes_out)});

@@ -4,21 +4,27 @@
 
 namespace shadowplane::planner {
 
+DemandOutlook RealizedOutlook(const std::map<std::string, double>& requests,
+                              const std::map<std::string, double>& bytes_per_request,
+                              const std::map<std::string, RegionFacts>& regions) {
+  DemandOutlook demand;
+  for (const auto& [region, n] : requests) {
+    if (regions.count(region) == 0) continue;
+    demand.regions.push_back(region);
+    demand.expected_requests.push_back(n);
+    const auto bytes = bytes_per_request.find(region);
+    demand.bytes_per_request.push_back(bytes == bytes_per_request.end() ? 0 : bytes->second);
+  }
+  return demand;
+}
+
 absl::StatusOr<RealizedSaving> RealizedSavingOf(const LocationFacts& old_location,
                                                 const LocationFacts& new_location,
                                                 const RealizedMove& move,
                                                 const std::map<std::string, RegionFacts>& regions,
                                                 const geo::RttModel& rtt,
                                                 const PlanPrices& prices) {
-  // The realised demand as an outlook with no sample paths: its point "forecast" is what came.
-  DemandOutlook demand;
-  for (const auto& [region, requests] : move.requests) {
-    if (regions.count(region) == 0) continue;
-    demand.regions.push_back(region);
-    demand.expected_requests.push_back(requests);
-    const auto bytes = move.bytes_per_request.find(region);
-    demand.bytes_per_request.push_back(bytes == move.bytes_per_request.end() ? 0 : bytes->second);
-  }
+  DemandOutlook demand = RealizedOutlook(move.requests, move.bytes_per_request, regions);
   demand.requests_per_hour_at_move = move.requests_per_hour_at_move;
   RealizedSaving out;
   ASSIGN_OR_RETURN(out.old_terms, EvaluateLocation(old_location, move.old_capacity, move.window,

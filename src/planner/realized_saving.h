@@ -43,6 +43,12 @@ struct RealizedSaving {
   double saving = 0;
 };
 
+// Realised demand as an outlook with no sample paths (its point "forecast" is what came): requests
+// and bytes served per request, by origin region; regions `regions` lacks are left out.
+DemandOutlook RealizedOutlook(const std::map<std::string, double>& requests,
+                              const std::map<std::string, double>& bytes_per_request,
+                              const std::map<std::string, RegionFacts>& regions);
+
 // FAILED_PRECONDITION (from EvaluateLocation) when either location lacks a price.
 absl::StatusOr<RealizedSaving> RealizedSavingOf(const LocationFacts& old_location,
                                                 const LocationFacts& new_location,

@@ -5,24 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "planner/realized_saving.h"
 
 namespace shadowplane::planner {
 namespace {
 
 absl::Time HourStart(absl::Time t) {
   return absl::UnixEpoch() + absl::Floor(t - absl::UnixEpoch(), absl::Hours(1));
-}
-
-// The realised demand of one hour as an outlook with no sample paths: its point "forecast" is
-// what came.
-DemandOutlook OutlookOf(const std::map<std::string, HourlyRegionDemand>& hour) {
-  DemandOutlook out;
-  for (const auto& [region, d] : hour) {
-    out.regions.push_back(region);
-    out.expected_requests.push_back(d.requests);
-    out.bytes_per_request.push_back(d.requests > 0 ? d.bytes_out / d.requests : 0);
-  }
-  return out;
 }
 
 }  // namespace
@@ -45,21 +34,26 @@ absl::StatusOr<RealizedShift> RealizedShiftOf(const ShiftQuestion& q,
   // Whole hours, the last one possibly cut short by `until`.
   const int hours =
       static_cast<int>(absl::ToInt64Hours(absl::Ceil(q.until - first, absl::Hours(1))));
-  std::vector<std::map<std::string, HourlyRegionDemand>> by_hour(hours);
+  struct Hour {
+    std::map<std::string, double> requests, bytes_out;
+  };
+  std::vector<Hour> by_hour(hours);
   for (const HourlyRegionDemand& d : q.demand) {
-    if (d.hour < first || d.hour >= q.until || regions.count(d.region) == 0) continue;
-    const int h = static_cast<int>(absl::ToInt64Hours(d.hour - first));
-    HourlyRegionDemand& slot = by_hour[h][d.region];
-    slot.region = d.region;
-    slot.requests += d.requests;
-    slot.bytes_out += d.bytes_out;
+    if (d.hour < first || d.hour >= q.until) continue;
+    Hour& slot = by_hour[static_cast<int>(absl::ToInt64Hours(d.hour - first))];
+    slot.requests[d.region] += d.requests;
+    slot.bytes_out[d.region] += d.bytes_out;
   }
 
   RealizedShift out;
   out.started_at = q.started_at;
   out.cheapest.resize(hours);
   for (int h = 0; h < hours; ++h) {
-    const DemandOutlook demand = OutlookOf(by_hour[h]);
+    std::map<std::string, double> bytes_per_request;
+    for (const auto& [region, n] : by_hour[h].requests) {
+      if (n > 0) bytes_per_request[region] = by_hour[h].bytes_out[region] / n;
+    }
+    const DemandOutlook demand = RealizedOutlook(by_hour[h].requests, bytes_per_request, regions);
     double best = std::numeric_limits<double>::infinity();
     for (const auto& [name, facts] : locations) {
       const bool old = name == q.old_location;

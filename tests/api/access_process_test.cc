@@ -5,6 +5,7 @@
 // planner settings), and something else (the call went through to its handler) otherwise. The
 // policy is written out here on its own, not read from the rule table it checks. shadowctl
 // authenticates with --token_file and SHADOWPLANE_TOKEN; refusals are counted.
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
@@ -406,6 +407,14 @@ TEST_F(AccessProcessTest, TheAuditTrailRecordsChangesAndRefusalsForAdminsToRead)
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(bad.error_message(), "page_token")) << bad.error_message();
   page.set_page_token("");
+  *page.mutable_from() = google::protobuf::util::TimeUtil::SecondsToTimestamp(2'000'000'000);
+  *page.mutable_to() = google::protobuf::util::TimeUtil::SecondsToTimestamp(1'000'000'000);
+  bad = audit->ListAuditEvents(call(TokenOf("admin")).get(), page, &next);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(bad.error_message(), "to must be after from"))
+      << bad.error_message();
+  page.clear_from();
+  page.clear_to();
   page.set_page_size(5000);
   bad = audit->ListAuditEvents(call(TokenOf("admin")).get(), page, &next);
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
