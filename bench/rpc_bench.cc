@@ -56,8 +56,11 @@ int EchoServer() {
   auto registry = std::make_shared<prometheus::Registry>();
   EchoService service;
   int port = 0;
-  auto server = shadowplane::server::StartGrpcServer(absl::GetFlag(FLAGS_listen), "listen",
-                                                     {&service}, registry.get(), &port);
+  shadowplane::server::GrpcServerSpec spec;
+  spec.listen = absl::GetFlag(FLAGS_listen);
+  spec.services = {&service};
+  spec.registry = registry.get();
+  auto server = shadowplane::server::StartGrpcServer(spec, &port);
   if (!server.ok()) {
     std::cerr << "rpc_bench: " << server.status().message() << "\n";
     return 1;

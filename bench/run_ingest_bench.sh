@@ -48,7 +48,7 @@ echo "== generating $EVENTS events (seed 1, one hour ending $(date -u -d "@$END"
 start_server() {
   PORT=$((20000 + RANDOM % 40000))
   METRICS=$((20000 + RANDOM % 40000))
-  "$BUILD_DIR/src/shadowplane" --database_url="$DB_URL" --listen="127.0.0.1:$PORT" \
+  "$BUILD_DIR/src/shadowplane" --database_url="$DB_URL" --listen="127.0.0.1:$PORT" --insecure \
     --metrics_listen="127.0.0.1:$METRICS" --locations_file="$WORK/locations.yaml" \
     --log_level=${SERVER_LOG_LEVEL:-warning} ${SERVER_FLAGS:-} 2>>"$WORK/server.log" &
   SERVER_PID=$!

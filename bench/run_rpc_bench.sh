@@ -33,7 +33,7 @@ psql -q "$SHADOWPLANE_TEST_DATABASE_URL" -c "CREATE DATABASE shadowplane_bench"
 free_port() { echo $((20000 + RANDOM % 40000)); }
 SP_PORT=$(free_port)
 ECHO_PORT=$(free_port)
-taskset -c 0 "$BUILD_DIR/src/shadowplane" --database_url="$DB_URL" --listen="127.0.0.1:$SP_PORT" \
+taskset -c 0 "$BUILD_DIR/src/shadowplane" --database_url="$DB_URL" --listen="127.0.0.1:$SP_PORT" --insecure \
   --metrics_listen="127.0.0.1:$(free_port)" --log_level=warning &
 pids+=($!)
 taskset -c 0 "$BUILD_DIR/bench/rpc_bench" echo-server --listen="127.0.0.1:$ECHO_PORT" 2>/dev/null &

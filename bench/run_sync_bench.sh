@@ -47,7 +47,7 @@ free_port() { echo $((20000 + RANDOM % 40000)); }
 start_agent() {  # NAME NETWORK -> sets AGENT_PORT, AGENT_METRICS, AGENT_PID
   AGENT_PORT=$(free_port)
   AGENT_METRICS=$(free_port)
-  "$BUILD_DIR/src/shadowplane-agent" --location="$1" --listen="127.0.0.1:$AGENT_PORT" \
+  "$BUILD_DIR/src/shadowplane-agent" --location="$1" --listen="127.0.0.1:$AGENT_PORT" --insecure \
     --metrics_listen="127.0.0.1:$AGENT_METRICS" --data_root="$WORK/agents/$1" \
     --instance_network="$2" --instance_port="$(free_port)" --log_level=warning \
     --seed_root="$WORK" ${AGENT_FLAGS:-} &

@@ -28,6 +28,7 @@ ABSL_FLAG(std::string, seed_dir, "", "create: the seed directory");
 ABSL_FLAG(bool, read_only, false, "create: a read-only instance");
 ABSL_FLAG(std::string, target_agent, "", "sync: the target agent");
 ABSL_FLAG(std::string, source_agent, "", "sync: the source agent");
+ABSL_FLAG(std::string, source_location, "source", "sync: the source agent's location");
 ABSL_FLAG(std::string, source_instance, "", "sync: the source instance");
 ABSL_FLAG(std::string, target_instance, "", "sync: the target instance");
 ABSL_FLAG(std::string, mode, "quick", "sync: quick, checksum or final");
@@ -77,6 +78,7 @@ int Sync() {
   auto stub = pb::SyncService::NewStub(channel);
   pb::SyncFromRequest request;
   request.set_source_endpoint(absl::GetFlag(FLAGS_source_agent));
+  request.set_source_location(absl::GetFlag(FLAGS_source_location));
   request.set_source_instance_id(absl::GetFlag(FLAGS_source_instance));
   request.set_target_instance_id(absl::GetFlag(FLAGS_target_instance));
   std::string mode = absl::GetFlag(FLAGS_mode);

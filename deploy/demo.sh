@@ -62,7 +62,7 @@ STATE=$(mktemp -d /tmp/shadowplane-demo.XXXXXX)
 chmod 755 "$STATE"  # as root, the embedded PostgreSQL runs as an unprivileged user
 EPOCH=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 TIME_FLAGS=(--time_scale="$SCALE" --time_epoch="$EPOCH")
-CTL=("$BIN/shadowctl" --server="$SERVER")
+CTL=("$BIN/shadowctl" --server="$SERVER" --insecure)
 
 pids=()
 server_pid=
@@ -95,7 +95,7 @@ sed -e "s|@STATE@|$STATE|g" -e "s/127.0.0.1:8081/127.0.0.1:$FRONTEND/" -e "s/127
 pids+=($!)
 
 for i in 0 1 2; do
-  "$BIN/shadowplane-agent" --location="${LOCATIONS[$i]}" --listen="127.0.0.1:${AGENT_PORTS[$i]}" \
+  "$BIN/shadowplane-agent" --location="${LOCATIONS[$i]}" --listen="127.0.0.1:${AGENT_PORTS[$i]}" --insecure \
     --metrics_listen="127.0.0.1:${AGENT_METRICS[$i]}" --data_root="$STATE/agents/${LOCATIONS[$i]}" \
     --instance_network="${NETWORKS[$i]}" --control_plane="$SERVER" --trusted_proxies=127.0.0.1 \
     --access_poll_interval=250ms --utilization_interval=1s "${TIME_FLAGS[@]}" \
@@ -107,7 +107,7 @@ done
 # domain time (a second), the planner looking six hours ahead (and a move judged over as long);
 # latency priced so that a hundred milliseconds nearer the clients outweighs the locations' price
 # differences.
-"$BIN/shadowplane" --listen="$SERVER" --metrics_listen="127.0.0.1:$SERVER_METRICS" \
+"$BIN/shadowplane" --listen="$SERVER" --insecure --metrics_listen="127.0.0.1:$SERVER_METRICS" \
   --data_dir="$STATE/db" --locations_file="$STATE/locations.yaml" "${TIME_FLAGS[@]}" \
   --traffic_provider=haproxy --haproxy_socket="$STATE/haproxy/admin.sock" \
   --haproxy_state_file="$STATE/haproxy/servers.state" \

@@ -3,6 +3,10 @@
 # PostgreSQL (created on first run, reused after) with three local agents, one per location of
 # deploy/local/locations.yaml. Ctrl-C, SIGTERM or SIGHUP stop the server (and with it its
 # PostgreSQL), then the agents, their instances and the traffic servers.
+# Everything speaks TLS with certificates of a local CA made on first run (deploy/local-ca.sh, in
+# $STATE_DIR/tls), and callers authenticate: an admin token is made on first run too
+# ($STATE_DIR/admin.token; the tokens file is $STATE_DIR/tokens.yaml). With --insecure among the
+# arguments, everything speaks plaintext on loopback and nobody is authenticated instead.
 # Arguments go to shadowplane, e.g. --database_url=..., except the first when it is
 #   --traffic=dns       also start Knot DNS (deploy/local/knot.conf, zone shadowplane.local. on
 #                       127.0.0.1:5353) and steer each reservation's name there (rfc2136)
@@ -69,9 +73,34 @@ done
 control_plane=${control_plane/#0.0.0.0:/127.0.0.1:}
 control_plane=${control_plane/#\[::\]:/[::1]:}
 
+# Transport security: a local CA, one certificate per process, and an admin token.
+server_security=()
+agent_security=(--insecure)
+hint="$BUILD_DIR/src/shadowctl --insecure locations list"
+if [[ " $* " != *" --insecure "* ]]; then
+  TLS_DIR=$STATE_DIR/tls
+  ./deploy/local-ca.sh "$TLS_DIR" --agent fra-1 --agent iad-1 --agent sin-1
+  server_security=("--tls_cert=$TLS_DIR/server.pem" "--tls_key=$TLS_DIR/server.key"
+    "--tls_ca=$TLS_DIR/ca.pem")
+  if [[ " $* " != *" --tokens_file="* ]]; then
+    if [[ ! -s "$STATE_DIR/admin.token" ]]; then
+      (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '/+=\n' >"$STATE_DIR/admin.token")
+    fi
+    (umask 077 && printf 'tokens:\n  - {name: local-admin, role: admin, sha256: %s}\n' \
+      "$(tr -d '\n' <"$STATE_DIR/admin.token" | sha256sum | cut -d' ' -f1)" >"$STATE_DIR/tokens.yaml")
+    server_security+=("--tokens_file=$STATE_DIR/tokens.yaml")
+  fi
+  hint="$BUILD_DIR/src/shadowctl --ca=$TLS_DIR/ca.pem --token_file=$STATE_DIR/admin.token locations list"
+fi
+
 for agent in "${AGENTS[@]}"; do
   read -r name port metrics network <<<"$agent"
-  "$BUILD_DIR/src/shadowplane-agent" --location="$name" --listen="127.0.0.1:$port" \
+  agent_tls=("${agent_security[@]}")
+  if [[ -n "${TLS_DIR:-}" ]]; then
+    agent_tls=("--tls_cert=$TLS_DIR/agent-$name.pem" "--tls_key=$TLS_DIR/agent-$name.key"
+      "--tls_ca=$TLS_DIR/ca.pem")
+  fi
+  "$BUILD_DIR/src/shadowplane-agent" --location="$name" --listen="127.0.0.1:$port" "${agent_tls[@]}" \
     --metrics_listen="127.0.0.1:$metrics" --data_root="$STATE_DIR/agents/$name" \
     --instance_network="$network" --control_plane="$control_plane" \
     --trusted_proxies=127.0.0.1,::1 --seed_root="$PWD/deploy/local" \
@@ -79,7 +108,7 @@ for agent in "${AGENTS[@]}"; do
   child_pids+=($!)
 done
 echo "agents: fra-1 127.0.0.1:50061, iad-1 127.0.0.1:50062, sin-1 127.0.0.1:50063 (logs in $STATE_DIR)" >&2
-echo "try:    $BUILD_DIR/src/shadowctl locations list" >&2
+echo "try:    $hint" >&2
 
 if [[ "$TRAFFIC" == dns ]]; then
   mkdir -p "$STATE_DIR/knot/run" "$STATE_DIR/knot/db" "$STATE_DIR/knot/zones"
@@ -114,7 +143,8 @@ fi
 
 # In the background, so that a signal to this script is handled at once (bash runs traps only
 # between commands, and `wait` is such a point).
-"$BUILD_DIR/src/shadowplane" --locations_file=deploy/local/locations.yaml "${traffic_flags[@]}" "$@" &
+"$BUILD_DIR/src/shadowplane" --locations_file=deploy/local/locations.yaml "${server_security[@]}" \
+  "${traffic_flags[@]}" "$@" &
 server_pid=$!
 status=0
 wait "$server_pid" || status=$?

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "agent/agent_peer_check.h"
 #include "agent/agent_protocol_check.h"
 #include "common/agent_protocol.h"
 #include "common/grpc_status.h"
@@ -83,12 +84,13 @@ absl::StatusOr<agent::WriteGrant> FromProto(const pb::WriteGrant& g, absl::Time 
   return agent::WriteGrant{g.epoch(), received + absl::Milliseconds(g.lease_ms())};
 }
 
-// Runs `fn` on `workers` after the protocol check and finishes the call with its status.
+// Runs `fn` on `workers` after the caller and protocol checks and finishes the call with its
+// status.
 template <typename Fn>
 grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, WorkerPool* workers, Fn fn) {
-  if (absl::Status protocol = CheckProtocol(context); !protocol.ok()) {
-    return FinishWith(context, [&] { return protocol; });
-  }
+  absl::Status check = CheckPeer(context, AllowedPeers::kControlPlane);
+  if (check.ok()) check = CheckProtocol(context);
+  if (!check.ok()) return FinishWith(context, [&] { return check; });
   return FinishOnPool(context, workers, std::move(fn));
 }
 
@@ -97,6 +99,9 @@ grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, WorkerPool
 grpc::ServerUnaryReactor* AgentService::Hello(grpc::CallbackServerContext* context,
                                               const pb::HelloRequest* request,
                                               pb::HelloResponse* response) {
+  if (absl::Status peer = CheckPeer(context, AllowedPeers::kControlPlane); !peer.ok()) {
+    return FinishWith(context, [&] { return peer; });
+  }
   response->set_min_protocol_version(kMinAgentProtocolVersion);
   response->set_max_protocol_version(kAgentProtocolVersion);
   response->set_location(manager_->options().location);

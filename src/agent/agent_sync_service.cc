@@ -3,6 +3,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "agent/agent_peer_check.h"
 #include "agent/agent_protocol_check.h"
 #include "common/fault_point.h"
 #include "common/grpc_status.h"
@@ -25,7 +26,7 @@ namespace pb = shadowplane::agent::v1;
 
 AgentSyncService::AgentSyncService(agent::InstanceManager* manager, AgentSyncOptions options,
                                    prometheus::Registry* registry)
-    : manager_(manager), options_(options) {
+    : manager_(manager), options_(options), channels_(options.security) {
   if (registry != nullptr) {
     rounds_ = &prometheus::BuildCounter()
                    .Name("shadowplane_agent_sync_rounds_total")
@@ -97,6 +98,9 @@ sync::FileStateCache* AgentSyncService::CacheFor(const std::string& instance_id)
 grpc::Status AgentSyncService::SyncFrom(grpc::ServerContext* context,
                                         const pb::SyncFromRequest* request,
                                         pb::SyncFromResponse* response) {
+  if (absl::Status s = CheckPeer(context, AllowedPeers::kControlPlane); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   if (absl::Status s = CheckProtocol(context); !s.ok()) return ToGrpcStatus(s);
   absl::Status status = RunSyncFrom(*request, response);
   if (rounds_ != nullptr) {
@@ -134,6 +138,10 @@ absl::Status AgentSyncService::RunSyncFrom(const pb::SyncFromRequest& request,
   if (request.source_endpoint().empty()) {
     return absl::InvalidArgumentError("source_endpoint is required");
   }
+  if (request.source_location().empty()) {
+    return absl::InvalidArgumentError(
+        "source_location is required: the source agent must prove it with its certificate");
+  }
   if (request.source_instance_id().empty()) {
     return absl::InvalidArgumentError("source_instance_id is required");
   }
@@ -163,7 +171,8 @@ absl::Status AgentSyncService::RunSyncFrom(const pb::SyncFromRequest& request,
     syncing_.erase(request.target_instance_id());
   };
   sync::PullOptions options;
-  options.channel = channels_.Get(request.source_endpoint());
+  options.channel =
+      channels_.Get(request.source_endpoint(), AgentIdentity(request.source_location()));
   options.source_instance_id = request.source_instance_id();
   options.mode = mode;
   options.paths.assign(request.paths().begin(), request.paths().end());
@@ -192,6 +201,9 @@ absl::Status AgentSyncService::RunSyncFrom(const pb::SyncFromRequest& request,
 grpc::Status AgentSyncService::Pull(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<pb::PullResponse, pb::PullRequest>* stream) {
+  if (absl::Status s = CheckPeer(context, AllowedPeers::kControlPlaneOrAgents); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   if (absl::Status s = CheckProtocol(context); !s.ok()) return ToGrpcStatus(s);
   sync::PullSourceEnvironment env;
   env.data_dir = [this](const std::string& id) { return DataDir(id); };

@@ -41,6 +41,9 @@ struct AgentSyncOptions {
   int window = 6;                            // files in flight per round
   int64_t signature_cache_bytes = 64 << 20;  // per instance
   absl::Duration round_timeout = absl::Hours(1);
+  // How source agents are reached: TLS, each source proving the location the request names
+  // (source_location), or plaintext (null).
+  std::shared_ptr<const TransportSecurity> security;
 };
 
 class AgentSyncService final : public shadowplane::agent::v1::SyncService::Service {

@@ -36,6 +36,8 @@ bool IsHostPort(const std::string& endpoint) {
 }  // namespace
 
 struct WriteLeaseKeeper::Channels {
+  explicit Channels(std::shared_ptr<const TransportSecurity> security)
+      : cache(std::move(security)) {}
   GrpcChannelCache cache;
 };
 
@@ -59,7 +61,7 @@ WriteLeaseKeeper::WriteLeaseKeeper(WriteLeaseKeeperOptions options, InstanceMana
                                    prometheus::Registry* registry)
     : options_(std::move(options)),
       manager_(manager),
-      channels_(std::make_unique<Channels>()),
+      channels_(std::make_unique<Channels>(options_.security)),
       interval_(std::min(kFirstInterval, options_.max_interval)) {
   if (registry != nullptr) {
     renewals_ = &prometheus::BuildCounter()
@@ -129,8 +131,10 @@ absl::Status WriteLeaseKeeper::RenewOnce() {
     context.set_deadline(absl::ToChronoTime(sent + options_.call_timeout));
     if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
     pb::RenewWriteLeasesResponse response;
-    const grpc::Status status = pb::WriteLeaseService::NewStub(channels_->cache.Get(endpoint))
-                                    ->RenewWriteLeases(&context, request, &response);
+    const grpc::Status status =
+        pb::WriteLeaseService::NewStub(
+            channels_->cache.Get(endpoint, std::string(kControlPlaneIdentity)))
+            ->RenewWriteLeases(&context, request, &response);
     if (!status.ok()) {
       last = FromGrpcStatus(status, absl::StrCat("renewing write leases at ", endpoint));
       continue;

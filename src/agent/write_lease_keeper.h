@@ -28,6 +28,10 @@ template <typename T>
 class Family;
 }  // namespace prometheus
 
+namespace shadowplane {
+class TransportSecurity;
+}  // namespace shadowplane
+
 namespace shadowplane::agent {
 
 struct WriteLeaseKeeperOptions {
@@ -35,6 +39,8 @@ struct WriteLeaseKeeperOptions {
   std::vector<std::string> control_plane;
   std::string location;
   std::string token;  // the agent's bearer token for the control plane; empty: none
+  // TLS (the agent's certificate is its identity) or plaintext; null: plaintext.
+  std::shared_ptr<const TransportSecurity> security;
   absl::Duration max_interval = absl::Seconds(3);
   absl::Duration call_timeout = absl::Seconds(2);
 };

@@ -34,6 +34,8 @@ absl::Duration DurationOf(const google::protobuf::Duration& d) {
 }  // namespace
 
 struct GrpcTelemetrySink::Channels {
+  explicit Channels(std::shared_ptr<const TransportSecurity> security)
+      : cache(std::move(security)) {}
   GrpcChannelCache cache;
 };
 
@@ -66,11 +68,12 @@ pb::AccessBatch AccessBatchOf(const agent::TelemetryBatch& batch) {
 }
 
 GrpcTelemetrySink::GrpcTelemetrySink(std::vector<std::string> control_plane,
-                                     absl::Duration call_timeout, std::string token)
+                                     absl::Duration call_timeout, std::string token,
+                                     std::shared_ptr<const TransportSecurity> security)
     : control_plane_(std::move(control_plane)),
       call_timeout_(call_timeout),
       token_(std::move(token)),
-      channels_(std::make_unique<Channels>()) {}
+      channels_(std::make_unique<Channels>(std::move(security))) {}
 
 GrpcTelemetrySink::~GrpcTelemetrySink() = default;
 
@@ -89,8 +92,10 @@ absl::StatusOr<agent::BatchVerdict> GrpcTelemetrySink::Send(const agent::Telemet
     context.set_deadline(absl::ToChronoTime(absl::Now() + call_timeout_));
     if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
     pb::BatchAck ack;
-    const grpc::Status status = pb::TelemetryService::NewStub(channels_->cache.Get(endpoint))
-                                    ->RecordAccessBatch(&context, request, &ack);
+    const grpc::Status status =
+        pb::TelemetryService::NewStub(
+            channels_->cache.Get(endpoint, std::string(kControlPlaneIdentity)))
+            ->RecordAccessBatch(&context, request, &ack);
     agent::BatchVerdict verdict;
     if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
       // The queue is full: this replica answered; wait as it says.

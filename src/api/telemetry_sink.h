@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/telemetry_batch.h"
+#include "common/transport_security.h"
 #include "shadowplane/v1/telemetry.pb.h"
 
 namespace shadowplane::api {
@@ -21,9 +22,11 @@ v1::AccessBatch AccessBatchOf(const agent::TelemetryBatch& batch);
 class GrpcTelemetrySink final : public agent::TelemetrySink {
  public:
   // `control_plane`: host:port of each replica (agent/write_lease_keeper.h's ParseControlPlane).
-  // `token`: sent as `authorization: Bearer` (empty: none).
+  // `token`: sent as `authorization: Bearer` (empty: none). `security`: TLS with the agent's
+  // certificate, or plaintext (null).
   GrpcTelemetrySink(std::vector<std::string> control_plane, absl::Duration call_timeout,
-                    std::string token = "");
+                    std::string token = "",
+                    std::shared_ptr<const TransportSecurity> security = nullptr);
   ~GrpcTelemetrySink() override;
 
   absl::StatusOr<agent::BatchVerdict> Send(const agent::TelemetryBatch& batch) override;

@@ -13,7 +13,9 @@ namespace shadowplane::cli {
 CommandContext::CommandContext(const ShadowctlOptions& options, std::ostream& out,
                                std::ostream& err)
     : options_(options), out_(out), err_(err) {
-  auto channel = grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
+  const std::shared_ptr<const TransportSecurity> transport =
+      options.transport != nullptr ? options.transport : TransportSecurity::Insecure();
+  auto channel = transport->Channel(options.server, options.tls_server_name);
   locations_ = pb::LocationService::NewStub(channel);
   reservations_ = pb::ReservationService::NewStub(channel);
   sync_ = pb::SyncService::NewStub(channel);
@@ -42,6 +44,13 @@ int CommandContext::Fail(const grpc::Status& status) {
   err_ << "shadowctl: "
        << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())) << ": "
        << status.error_message() << "\n";
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    const bool tls = options_.transport != nullptr && options_.transport->tls();
+    err_ << (tls ? "shadowctl: spoke TLS: check --ca (the CA that signed the server's "
+                   "certificate) and --tls_server_name (a name in it), or --insecure for a "
+                   "plaintext server\n"
+                 : "shadowctl: spoke plaintext (--insecure): a TLS server needs --ca instead\n");
+  }
   return kExitRpcError;
 }
 

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/transport_security.h"
+
 namespace shadowplane::cli {
 
 inline constexpr int kExitOk = 0;
@@ -22,6 +24,10 @@ struct ShadowctlOptions {
   // Sent as `authorization: Bearer <token>` on every call (--token_file, else SHADOWPLANE_TOKEN);
   // empty: none.
   std::string token;
+  // How the server is reached: TLS (its certificate must name tls_server_name) or plaintext;
+  // null: plaintext.
+  std::shared_ptr<const TransportSecurity> transport;
+  std::string tls_server_name = std::string(kControlPlaneIdentity);
   // reserve
   std::string request_id;
   std::string name;

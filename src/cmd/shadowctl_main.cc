@@ -7,11 +7,22 @@
 #include "cli/shadowctl.h"
 #include "common/config.h"
 #include "common/secret_file.h"
+#include "common/transport_security.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "shadowplane's gRPC address, host:port");
 ABSL_FLAG(std::string, token_file, "",
           "a file holding the caller's bearer token (not readable by others); default: the "
           "SHADOWPLANE_TOKEN environment variable, else none");
+ABSL_FLAG(std::string, ca, "",
+          "PEM CA that signed the server's certificate; default: SHADOWPLANE_CA, else the "
+          "system's root certificates");
+ABSL_FLAG(std::string, cert, "",
+          "PEM client certificate, for a caller the tokens file names by certificate; default: "
+          "SHADOWPLANE_CERT");
+ABSL_FLAG(std::string, key, "", "PEM key of --cert; default: SHADOWPLANE_KEY");
+ABSL_FLAG(std::string, tls_server_name, "control-plane.shadowplane",
+          "The name the server's certificate must carry");
+ABSL_FLAG(bool, insecure, false, "Speak plaintext, for a server run with --insecure (loopback)");
 ABSL_FLAG(bool, json, false, "Print JSON instead of tables");
 ABSL_FLAG(std::string, request_id, "", "reserve: the client-chosen id that makes retries safe");
 ABSL_FLAG(std::string, name, "", "reserve: the resource's name");
@@ -138,6 +149,25 @@ int main(int argc, char** argv) {
   } else if (const char* env = std::getenv("SHADOWPLANE_TOKEN"); env != nullptr) {
     options.token = std::string(absl::StripAsciiWhitespace(env));
   }
+  if (absl::GetFlag(FLAGS_insecure)) {
+    options.transport = shadowplane::TransportSecurity::Insecure();
+  } else {
+    auto flag_or_env = [](const std::string& flag, const char* env) {
+      const char* value = std::getenv(env);
+      return !flag.empty() || value == nullptr ? flag : std::string(value);
+    };
+    shadowplane::TlsFiles files;
+    files.ca = flag_or_env(absl::GetFlag(FLAGS_ca), "SHADOWPLANE_CA");
+    files.cert = flag_or_env(absl::GetFlag(FLAGS_cert), "SHADOWPLANE_CERT");
+    files.key = flag_or_env(absl::GetFlag(FLAGS_key), "SHADOWPLANE_KEY");
+    auto transport = shadowplane::TransportSecurity::ForClient(files);
+    if (!transport.ok()) {
+      std::cerr << "shadowctl: " << transport.status().message() << "\n";
+      return shadowplane::cli::kExitUsage;
+    }
+    options.transport = *std::move(transport);
+  }
+  options.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
   options.json = absl::GetFlag(FLAGS_json);
   options.from = absl::GetFlag(FLAGS_from);
   options.to = absl::GetFlag(FLAGS_to);

@@ -3,24 +3,37 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/loopback.h"
 #include "common/secret_file.h"
+#include "common/status_macros.h"
+#include "common/transport_security.h"
 #include "instance/client_address.h"
 #include "server/agent_server.h"
 #include "server/process_startup.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50061", "gRPC listen address, host:port");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate of this agent (SAN <location>.agent.shadowplane): its identity towards "
+          "the control plane and peer agents, as server and client. Reloaded when it changes");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert (not readable by others)");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA bundle the control plane's and peer agents' certificates must chain to");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(60),
+          "How often the TLS files are checked for changes");
 ABSL_FLAG(bool, insecure, false,
-          "Serve the agent API on a --listen address other machines reach, although it neither "
-          "encrypts nor authenticates calls (yet); loopback needs no flag");
+          "Serve and call plaintext gRPC instead of TLS, with no caller identity checked: "
+          "loopback --listen only");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9465",
           "Prometheus /metrics listen address, host:port");
 ABSL_FLAG(std::string, location, "local", "Name of the location this agent serves");
@@ -96,6 +109,30 @@ bool ValidNetwork(const std::string& network) {
   return true;
 }
 
+// TLS from the flags, the certificate naming this agent's location; or plaintext (--insecure).
+absl::Status LoadTransport(shadowplane::server::AgentServerOptions& options) {
+  shadowplane::TlsFiles files;
+  files.cert = absl::GetFlag(FLAGS_tls_cert);
+  files.key = absl::GetFlag(FLAGS_tls_key);
+  files.ca = absl::GetFlag(FLAGS_tls_ca);
+  files.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
+  const bool insecure = absl::GetFlag(FLAGS_insecure);
+  RETURN_IF_ERROR(shadowplane::CheckTransportFlags(files, insecure, options.listen));
+  if (insecure) {
+    options.transport = shadowplane::TransportSecurity::Insecure();
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(options.transport, shadowplane::TransportSecurity::FromFiles(files));
+  const std::string identity = shadowplane::AgentIdentity(options.instances.location);
+  const std::vector<std::string>& names = options.transport->identities();
+  if (std::find(names.begin(), names.end(), identity) == names.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("--tls_cert ", files.cert, " names ",
+                                                      absl::StrJoin(names, ", "), ", not ",
+                                                      identity, " (this agent's --location)"));
+  }
+  return absl::OkStatus();
+}
+
 int Main(int argc, char** argv) {
   if (auto exit_code = shadowplane::server::PrepareProcess(
           "shadowplane-agent",
@@ -169,11 +206,8 @@ int Main(int argc, char** argv) {
     }
   }
   if (!bad.empty()) {
-  } else if (!shadowplane::IsLoopbackListen(options.listen) && !absl::GetFlag(FLAGS_insecure)) {
-    bad = absl::StrCat("--listen=", options.listen,
-                       " is reached from other machines, and the agent API is neither encrypted "
-                       "nor authenticated yet: anyone reaching it could create, sync or stop "
-                       "instances. Listen on loopback, or say --insecure to accept that");
+  } else if (absl::Status s = LoadTransport(options); !s.ok()) {
+    bad = std::string(s.message());
   } else if (!ValidNetwork(instances.instance_network)) {
     bad = "--instance_network must be three octets of 127.0.0.0/8, e.g. 127.0.1";
   } else if (instances.instance_port < 1 || instances.instance_port > 65535) {

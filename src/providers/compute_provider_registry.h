@@ -17,6 +17,10 @@ namespace prometheus {
 class Registry;
 }
 
+namespace shadowplane {
+class TransportSecurity;
+}  // namespace shadowplane
+
 namespace shadowplane::providers {
 
 // What any compute provider may need from the process that builds it.
@@ -27,6 +31,9 @@ struct ComputeProviderContext {
   absl::Duration call_timeout = absl::Seconds(15);
   int max_attempts = 3;
   prometheus::Registry* metrics = nullptr;  // may be null
+  // How agents are reached: TLS, each agent proving its location with its certificate
+  // (common/transport_security.h), or plaintext (null).
+  std::shared_ptr<const TransportSecurity> security;
 };
 
 using ComputeProviderFactory = std::function<absl::StatusOr<std::unique_ptr<ComputeProvider>>(

@@ -62,17 +62,25 @@ class AgentServer::Impl {
     health_ = std::make_unique<api::HealthService>(&serving_);
     rpc_workers_ = std::make_unique<WorkerPool>("rpc", 8, 1024);
     agent_service_ = std::make_unique<agent::AgentService>(manager_.get(), rpc_workers_.get());
+    const std::shared_ptr<const TransportSecurity> transport =
+        options_.transport != nullptr ? options_.transport : TransportSecurity::Insecure();
+    agent::AgentSyncOptions sync = options_.sync;
+    sync.security = transport;
     sync_service_ =
-        std::make_unique<agent::AgentSyncService>(manager_.get(), options_.sync, registry_.get());
-    ASSIGN_OR_RETURN(grpc_server_,
-                     StartGrpcServer(options_.listen, "listen",
-                                     {health_.get(), agent_service_.get(), sync_service_.get()},
-                                     registry_.get(), &grpc_port_));
+        std::make_unique<agent::AgentSyncService>(manager_.get(), sync, registry_.get());
+    GrpcServerSpec spec;
+    spec.listen = options_.listen;
+    spec.services = {health_.get(), agent_service_.get(), sync_service_.get()};
+    // Only the control plane and peer agents: each handler names which (agent/agent_peer_check.h).
+    spec.credentials = transport->ServerCredentials(ClientCertificates::kRequired);
+    spec.registry = registry_.get();
+    ASSIGN_OR_RETURN(grpc_server_, StartGrpcServer(spec, &grpc_port_));
     if (!options_.control_plane.empty()) {
       agent::WriteLeaseKeeperOptions leases;
       leases.control_plane = options_.control_plane;
       leases.location = options_.instances.location;
       leases.token = options_.control_plane_token;
+      leases.security = transport;
       lease_keeper_ =
           std::make_unique<agent::WriteLeaseKeeper>(leases, manager_.get(), registry_.get());
       agent::TelemetryShipperOptions telemetry = options_.telemetry;
@@ -80,7 +88,7 @@ class AgentServer::Impl {
         telemetry.spool_dir = absl::StrCat(options_.instances.data_root, "/telemetry-spool");
       }
       telemetry_sink_ = std::make_unique<api::GrpcTelemetrySink>(
-          options_.control_plane, absl::Seconds(5), options_.control_plane_token);
+          options_.control_plane, absl::Seconds(5), options_.control_plane_token, transport);
       agent::InstanceManager* manager = manager_.get();
       ASSIGN_OR_RETURN(shipper_, agent::TelemetryShipper::Start(
                                      telemetry, [manager] { return RunningInstances(*manager); },
@@ -92,6 +100,7 @@ class AgentServer::Impl {
         .Field("grpc", absl::StrCat(HostOf(options_.listen), ":", grpc_port_))
         .Field("metrics", absl::StrCat("http://", HostOf(options_.metrics_listen), ":",
                                        metrics_port_, "/metrics"))
+        .Field("transport", transport->tls() ? "tls" : "plaintext (--insecure)")
         .Field("data_root", options_.instances.data_root)
         .Field("instances", manager_->List().size())
         .Field("control_plane", absl::StrJoin(options_.control_plane, ","));

@@ -14,6 +14,7 @@
 #include "agent/instance_manager.h"
 #include "agent/telemetry_shipper.h"
 #include "agent/write_lease_keeper.h"
+#include "common/transport_security.h"
 
 namespace shadowplane::server {
 
@@ -21,6 +22,9 @@ struct AgentServerOptions {
   std::string listen = "127.0.0.1:50061";
   std::string metrics_listen = "127.0.0.1:9465";
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // TLS (the agent's certificate names <location>.agent.shadowplane; callers must present one the
+  // CA signed) or plaintext; null: plaintext.
+  std::shared_ptr<const TransportSecurity> transport;
   agent::InstanceManagerOptions instances;
   agent::AgentSyncOptions sync;
   // Control plane replicas (host:port) that renew the instances' write leases; empty: none, so

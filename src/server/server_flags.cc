@@ -48,13 +48,23 @@ SP_SETTING(std::string, listen, process.listen, "gRPC listen address, host:port"
 SP_SETTING(std::string, metrics_listen, process.metrics_listen,
            "Prometheus /metrics listen address, host:port");
 SP_SETTING(std::string, tokens_file, process.tokens_file,
-           "Callers' bearer tokens (SHA-256 hashes with name, role, team; not readable by others; "
-           "re-read when it changes); empty: calls are not authenticated");
+           "Callers' bearer tokens and certificate names (SHA-256 hashes or names, with role and "
+           "team; not readable by others; re-read when it changes). Required with TLS; with "
+           "--insecure, empty means calls are not authenticated");
 SP_SETTING(absl::Duration, audit_retention, process.audit_retention,
            "How long the audit trail's rows are kept");
+SP_SETTING(std::string, tls_cert, process.tls.cert,
+           "PEM certificate of this server (SAN control-plane.shadowplane); also its client "
+           "certificate towards the agents. Reloaded when it changes");
+SP_SETTING(std::string, tls_key, process.tls.key,
+           "PEM private key of --tls_cert (not readable by others)");
+SP_SETTING(std::string, tls_ca, process.tls.ca,
+           "PEM CA bundle that agents' and callers' certificates must chain to");
+SP_SETTING(absl::Duration, tls_reload_interval, process.tls.reload_interval,
+           "How often the TLS files are checked for changes");
 SP_SETTING(bool, insecure, process.insecure,
-           "Serve plaintext gRPC on a --listen address other machines reach (only with "
-           "--tokens_file); loopback needs no flag");
+           "Serve and call plaintext gRPC instead of TLS: loopback --listen only, and without "
+           "--tokens_file every caller is allowed");
 SP_SETTING(bool, reflection, process.reflection,
            "Serve gRPC server reflection (grpcurl describes the API through it)");
 SP_SETTING(std::string, database_url, storage.database_url,

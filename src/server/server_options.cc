@@ -54,19 +54,11 @@ absl::Status ProcessSettings::Validate() const {
     return Bad("time_epoch", "is required when --time_scale is not 1");
   }
   if (audit_retention < absl::Hours(1)) return Bad("audit_retention", "must be at least 1h");
-  if (!IsLoopbackListen(listen)) {
-    if (tokens_file.empty()) {
-      return Bad("listen", absl::StrCat(listen,
-                                        " is reached from other machines: set "
-                                        "--tokens_file so that callers are authenticated, "
-                                        "or listen on loopback"));
-    }
-    if (!insecure) {
-      return Bad("listen", absl::StrCat(listen,
-                                        " is reached from other machines and calls are "
-                                        "plaintext (no TLS yet): say --insecure to accept "
-                                        "that, or listen on loopback"));
-    }
+  RETURN_IF_ERROR(CheckTransportFlags(tls, insecure, listen));
+  if (!insecure && tokens_file.empty()) {
+    return Bad("tokens_file",
+               "is required with TLS: callers authenticate with a token or a certificate it "
+               "names (--insecure, on loopback only, serves every caller)");
   }
   return NotNegative("shutdown_grace", shutdown_grace);
 }

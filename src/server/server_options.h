@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/transport_security.h"
 #include "forecast/forecast_refresher.h"
 #include "forecast/forecaster.h"
 #include "forecast/predictor.h"
@@ -41,12 +42,14 @@ namespace shadowplane::server {
 struct ProcessSettings {
   std::string listen = "127.0.0.1:50051";
   std::string metrics_listen = "127.0.0.1:9464";
-  // Callers' bearer tokens (api/access/token_store.h); empty: no caller is authenticated and
-  // every call is allowed (logged as a warning at start).
+  // Callers' bearer tokens and certificate names (api/access/token_store.h). Required with TLS;
+  // without TLS (insecure), empty means no caller is authenticated and every call is allowed
+  // (logged as a warning at start).
   std::string tokens_file;
   bool reflection = true;  // gRPC server reflection (for grpcurl)
-  // Serving plaintext gRPC (there is no TLS yet) on an address other machines reach: refused
-  // unless set, and then only with tokens_file (callers authenticated).
+  // TLS for the API and for the calls to agents (common/transport_security.h): required unless
+  // `insecure`, which serves and calls plaintext and is refused on a non-loopback listen.
+  TlsFiles tls;
   bool insecure = false;
   // How long audit trail rows are kept (api/access/audit_trail.h).
   absl::Duration audit_retention = absl::Hours(24 * 90);

@@ -61,27 +61,30 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsEndpoint(
   return exposer;
 }
 
-absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
-    const std::string& listen, const std::string& flag, const std::vector<grpc::Service*>& services,
-    prometheus::Registry* registry, int* port, api::access::AccessControl* access,
-    bool reflection) {
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(const GrpcServerSpec& spec,
+                                                              int* port) {
+  const std::string& listen = spec.listen;
   // Registered for every builder of the process (the library also registers it as it loads);
   // a server without reflection drops it from its own builder.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   // gRPC sets SO_REUSEPORT by default, which lets a second server silently share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  if (!reflection) builder.SetOption(std::make_unique<WithoutReflection>());
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
-  for (grpc::Service* service : services) builder.RegisterService(service);
+  if (!spec.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
+  builder.AddListeningPort(
+      listen, spec.credentials != nullptr ? spec.credentials : grpc::InsecureServerCredentials(),
+      port);
+  for (grpc::Service* service : spec.services) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(api::MakeGrpcMetricsInterceptor(registry));
-  if (access != nullptr) interceptors.push_back(api::access::MakeAccessInterceptor(access));
+  interceptors.push_back(api::MakeGrpcMetricsInterceptor(spec.registry));
+  if (spec.access != nullptr) {
+    interceptors.push_back(api::access::MakeAccessInterceptor(spec.access));
+  }
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot listen for gRPC on --", flag, "=",
-                                                      listen, ": ", DiagnoseBindFailure(listen)));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot listen for gRPC on --", spec.flag, "=", listen, ": ", DiagnoseBindFailure(listen)));
   }
   return server;
 }

@@ -27,14 +27,23 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsEndpoint(
     const std::string& listen, const std::string& flag,
     const std::shared_ptr<prometheus::Registry>& registry, int* port);
 
-// Starts a gRPC server on `listen` with `services`, server reflection (unless `reflection` is
-// false) and the per-RPC metrics interceptor, then `access`'s check when given
+struct GrpcServerSpec {
+  std::string listen;
+  std::string flag = "listen";  // named in errors
+  std::vector<grpc::Service*> services;
+  // TLS or plaintext (common/transport_security.h); null: plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  prometheus::Registry* registry = nullptr;
+  api::access::AccessControl* access = nullptr;  // may be null: no access check
+  bool reflection = true;
+};
+
+// Starts a gRPC server on `spec.listen` with its services, server reflection (unless turned off)
+// and the per-RPC metrics interceptor, then the access check when given
 // (api/access/access_interceptor.h). FAILED_PRECONDITION naming the flag and the reason when it
-// cannot listen.
-absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
-    const std::string& listen, const std::string& flag, const std::vector<grpc::Service*>& services,
-    prometheus::Registry* registry, int* port, api::access::AccessControl* access = nullptr,
-    bool reflection = true);
+// cannot listen. `port` gets the port bound.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(const GrpcServerSpec& spec,
+                                                              int* port);
 
 // Graceful stop: refuses new calls at once, gives in-flight ones `grace`, then cancels them; then
 // drains `workers` (may be null), where blocking handlers finish their calls. Null-safe, resets

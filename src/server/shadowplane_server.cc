@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
@@ -17,6 +18,7 @@
 #include "common/proto_time.h"
 #include "common/serving_status.h"
 #include "common/status_macros.h"
+#include "common/transport_security.h"
 #include "server/serving_endpoints.h"
 #include "server/wiring/api_wiring.h"
 #include "server/wiring/compute_wiring.h"
@@ -72,6 +74,10 @@ class ShadowplaneServer::Impl {
     if (!options_.compute.locations_file.empty()) {
       ASSIGN_OR_RETURN(catalog_, catalog::LoadCatalogFile(options_.compute.locations_file));
     }
+    transport_ = TransportSecurity::Insecure();
+    if (!options_.process.insecure) {
+      ASSIGN_OR_RETURN(transport_, TransportSecurity::FromFiles(options_.process.tls));
+    }
 
     registry_ = std::make_shared<prometheus::Registry>();
     ASSIGN_OR_RETURN(areas_->exposer,
@@ -102,6 +108,7 @@ class ShadowplaneServer::Impl {
     context.registry = registry_.get();
     context.database_ready = [storage] { return storage->ready(); };
     context.catalog = &catalog_;
+    context.transport = transport_;
     ASSIGN_OR_RETURN(areas_->compute, ComputeWiring::Build(options_.compute, options_.traffic,
                                                            areas_->storage.get(), context));
     ASSIGN_OR_RETURN(areas_->telemetry,
@@ -142,6 +149,10 @@ class ShadowplaneServer::Impl {
         .Field("grpc", absl::StrCat(HostOf(options_.process.listen), ":", grpc_port_))
         .Field("metrics", absl::StrCat("http://", HostOf(options_.process.metrics_listen), ":",
                                        metrics_port_, "/metrics"))
+        .Field("transport",
+               transport_->tls()
+                   ? absl::StrCat("tls as ", absl::StrJoin(transport_->identities(), ","))
+                   : std::string("plaintext (--insecure)"))
         .Field("database", areas_->storage->embedded() ? "embedded" : "external")
         .Field("time_scale", options_.process.time_scale);
     return absl::OkStatus();
@@ -222,6 +233,7 @@ class ShadowplaneServer::Impl {
   const absl::Time started_at_ = absl::Now();
   std::unique_ptr<Clock> clock_;
   std::optional<catalog::CatalogFile> catalog_;
+  std::shared_ptr<const TransportSecurity> transport_;
   std::shared_ptr<prometheus::Registry> registry_;
   ServingStatus serving_;
   std::unique_ptr<Areas> areas_ = std::make_unique<Areas>();

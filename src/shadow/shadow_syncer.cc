@@ -76,7 +76,8 @@ ShadowSyncer::ShadowSyncer(store::ReservationRepository* reservations,
       inventory_(inventory),
       runs_(runs),
       clock_(clock),
-      options_(options) {
+      options_(options),
+      channels_(options.security) {
   if (registry == nullptr) return;
   rounds_ = &prometheus::BuildCounter()
                  .Name("shadowplane_sync_rounds_total")
@@ -185,6 +186,7 @@ absl::StatusOr<SyncOutcome> ShadowSyncer::RunRound(const store::ReservationRecor
   }
   pb::SyncFromRequest request;
   request.set_source_endpoint(*source);
+  request.set_source_location(r.primary.location);
   request.set_source_instance_id(r.primary.id);
   request.set_target_instance_id(into.id);
   request.set_mode(ModeFor(trigger));
@@ -204,7 +206,7 @@ absl::StatusOr<SyncOutcome> ShadowSyncer::RunRound(const store::ReservationRecor
   context.AddMetadata(kAgentProtocolMetadataKey, absl::StrCat(kAgentProtocolVersion));
   context.set_deadline(absl::ToChronoTime(real_start + options_.round_timeout));
   pb::SyncFromResponse response;
-  auto stub = pb::SyncService::NewStub(channels_.Get(*target));
+  auto stub = pb::SyncService::NewStub(channels_.Get(*target, AgentIdentity(into.location)));
   grpc::Status call = stub->SyncFrom(&context, request, &response);
 
   run.finished_at = clock_->Now();

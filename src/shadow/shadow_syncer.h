@@ -37,6 +37,8 @@ namespace shadowplane::shadow {
 struct ShadowSyncerOptions {
   // Longest a round may take before it is abandoned.
   absl::Duration round_timeout = absl::Minutes(30);
+  // TLS to the agents (each proving its location) or plaintext (null).
+  std::shared_ptr<const TransportSecurity> security;
 };
 
 class ShadowSyncer final : public TargetSync {

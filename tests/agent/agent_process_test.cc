@@ -440,18 +440,25 @@ TEST(AgentStartupTest, UnusableDataRootIsRefused) {
   auto result = testing::RunToCompletion(
       {SHADOWPLANE_AGENT_BIN, absl::StrCat("--listen=127.0.0.1:", testing::FreePort()),
        absl::StrCat("--metrics_listen=127.0.0.1:", testing::FreePort()),
-       "--data_root=" + dir + "/file/data"});
+       "--data_root=" + dir + "/file/data", "--insecure"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(result.output, "data root " + dir + "/file/data cannot be created"))
       << result.output;
-  auto bad_flag = testing::RunToCompletion({SHADOWPLANE_AGENT_BIN, "--instance_network=10.0.0"});
+  auto bad_flag =
+      testing::RunToCompletion({SHADOWPLANE_AGENT_BIN, "--instance_network=10.0.0", "--insecure"});
   EXPECT_EQ(bad_flag.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(bad_flag.output, "--instance_network")) << bad_flag.output;
-  // Its API is neither encrypted nor authenticated: not on every interface without --insecure.
-  auto everywhere = testing::RunToCompletion(
-      {SHADOWPLANE_AGENT_BIN, "--listen=0.0.0.0:50061", "--data_root=" + dir + "/data"});
+  // TLS unless --insecure, and plaintext only on loopback.
+  auto plain = testing::RunToCompletion(
+      {SHADOWPLANE_AGENT_BIN, "--listen=127.0.0.1:50061", "--data_root=" + dir + "/data"});
+  EXPECT_EQ(plain.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(plain.output, "give --tls_cert, --tls_key and --tls_ca"))
+      << plain.output;
+  auto everywhere = testing::RunToCompletion({SHADOWPLANE_AGENT_BIN, "--listen=0.0.0.0:50061",
+                                              "--insecure", "--data_root=" + dir + "/data"});
   EXPECT_EQ(everywhere.exit_code, 2);
-  EXPECT_TRUE(absl::StrContains(everywhere.output, "--insecure")) << everywhere.output;
+  EXPECT_TRUE(absl::StrContains(everywhere.output, "--insecure is for loopback only"))
+      << everywhere.output;
   auto help = testing::RunToCompletion({SHADOWPLANE_AGENT_BIN, "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_TRUE(absl::StrContains(help.output, "SHADOWPLANE_DATA_ROOT"));

@@ -282,7 +282,8 @@ TEST_F(AccessProcessTest, EveryMethodAnswersEachCallerAsThePolicySays) {
 
 TEST_F(AccessProcessTest, ShadowctlSendsItsTokenFromAFileOrTheEnvironment) {
   const std::string server = absl::StrCat("--server=127.0.0.1:", port_);
-  testing::RunResult none = testing::RunToCompletion({SHADOWCTL_BIN, server, "locations", "list"});
+  testing::RunResult none =
+      testing::RunToCompletion({SHADOWCTL_BIN, server, "--insecure", "locations", "list"});
   EXPECT_NE(none.exit_code, 0);
   EXPECT_TRUE(absl::StrContains(none.output, "UNAUTHENTICATED")) << none.output;
 
@@ -290,21 +291,23 @@ TEST_F(AccessProcessTest, ShadowctlSendsItsTokenFromAFileOrTheEnvironment) {
   std::ofstream(file) << TokenOf("viewer") << "\n";
   chmod(file.c_str(), 0600);
   testing::RunResult viewer = testing::RunToCompletion(
-      {SHADOWCTL_BIN, server, "--token_file=" + file, "locations", "list"});
+      {SHADOWCTL_BIN, server, "--insecure", "--token_file=" + file, "locations", "list"});
   EXPECT_EQ(viewer.exit_code, 0) << viewer.output;
-  testing::RunResult cordon = testing::RunToCompletion(
-      {SHADOWCTL_BIN, server, "--token_file=" + file, "locations", "cordon", "fra-1"});
+  testing::RunResult cordon =
+      testing::RunToCompletion({SHADOWCTL_BIN, server, "--insecure", "--token_file=" + file,
+                                "locations", "cordon", "fra-1"});
   EXPECT_NE(cordon.exit_code, 0);
   EXPECT_TRUE(absl::StrContains(cordon.output, "PERMISSION_DENIED")) << cordon.output;
 
-  testing::RunResult env = testing::RunToCompletion({SHADOWCTL_BIN, server, "locations", "list"},
-                                                    {"SHADOWPLANE_TOKEN=" + TokenOf("viewer")});
+  testing::RunResult env =
+      testing::RunToCompletion({SHADOWCTL_BIN, server, "--insecure", "locations", "list"},
+                               {"SHADOWPLANE_TOKEN=" + TokenOf("viewer")});
   EXPECT_EQ(env.exit_code, 0) << env.output;
 
   // A token file others may read is refused before anything is sent.
   chmod(file.c_str(), 0644);
   testing::RunResult open = testing::RunToCompletion(
-      {SHADOWCTL_BIN, server, "--token_file=" + file, "locations", "list"});
+      {SHADOWCTL_BIN, server, "--insecure", "--token_file=" + file, "locations", "list"});
   EXPECT_NE(open.exit_code, 0);
   EXPECT_TRUE(absl::StrContains(open.output, "chmod o-rw")) << open.output;
 }
@@ -424,9 +427,9 @@ TEST_F(AccessProcessTest, TheAuditTrailRecordsChangesAndRefusalsForAdminsToRead)
   const std::string file = dir_ + "/admin.token";
   std::ofstream(file) << TokenOf("admin");
   chmod(file.c_str(), 0600);
-  testing::RunResult shown =
-      testing::RunToCompletion({SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_),
-                                "--token_file=" + file, "audit", "list", "--method=Release"});
+  testing::RunResult shown = testing::RunToCompletion(
+      {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "--insecure",
+       "--token_file=" + file, "audit", "list", "--method=Release"});
   EXPECT_EQ(shown.exit_code, 0) << shown.output;
   EXPECT_TRUE(absl::StrContains(shown.output, "test-operator")) << shown.output;
   EXPECT_TRUE(absl::StrContains(shown.output, "PERMISSION_DENIED")) << shown.output;

@@ -84,6 +84,24 @@ TEST_F(TokenStoreTest, AFileOthersMayReadIsRefused) {
   EXPECT_EQ(TokenStore::Open(dir_ + "/missing.yaml").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(TokenStoreTest, NamesCallersByTheirCertificates) {
+  Write("tokens:\n" + Entry("alice", "admin", "secret-a") +
+        "  - {name: bob, role: operator, team: web, certificate: bob.example}\n");
+  absl::StatusOr<std::unique_ptr<TokenStore>> store = TokenStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->size(), 2u);
+  // The first of the certificate's names that the file knows.
+  std::optional<Caller> bob = (*store)->AuthenticateCertificate({"localhost", "bob.example"});
+  ASSERT_TRUE(bob.has_value());
+  EXPECT_EQ(bob->name, "bob");
+  EXPECT_EQ(bob->role, Role::kOperator);
+  EXPECT_EQ(bob->team, "web");
+  // A token's entry is no certificate's, and a certificate's name is no token.
+  EXPECT_FALSE((*store)->AuthenticateCertificate({"alice"}).has_value());
+  EXPECT_FALSE((*store)->Authenticate("bob.example").has_value());
+  EXPECT_FALSE((*store)->AuthenticateCertificate({}).has_value());
+}
+
 TEST(ParseTokensTest, EveryErrorNamesTheEntryAndField) {
   const std::string hash = TokenHash("x");
   struct Case {
@@ -103,8 +121,22 @@ TEST(ParseTokensTest, EveryErrorNamesTheEntryAndField) {
                 "sha256: " + hash + "}]",
             "tokens[1].sha256"},
            {"tokens: [{name: \"a\\tb\", role: admin, sha256: " + hash + "}]", "tokens[0].name"},
+           {"tokens: [{name: a, role: admin, certificate: alice, sha256: " + hash + "}]",
+            "tokens[0] has both"},
+           {"tokens: [{name: a, role: admin, certificate: \"bad name\"}]", "tokens[0].certificate"},
+           {"tokens: [{name: a, role: admin, certificate: -x.example}]", "tokens[0].certificate"},
+           {"tokens: [{name: a, role: admin, certificate: control-plane.shadowplane}]",
+            "tokens[0].certificate"},
+           {"tokens: [{name: a, role: admin, certificate: fra-1.agent.shadowplane}]",
+            "tokens[0].certificate"},
+           {"tokens: [{name: a, role: agent, location: fra-1, certificate: fra-1}]",
+            "tokens[0].certificate"},
+           {"tokens: [{name: a, role: admin, certificate: alice}, {name: b, role: viewer, "
+            "certificate: alice}]",
+            "tokens[1].certificate"},
+           {"tokens: [{name: a, role: admin}]", "tokens[0].sha256"},
            {"tokens: [", "YAML"}}) {
-    absl::StatusOr<std::map<std::string, Caller>> parsed = ParseTokens(c.yaml);
+    absl::StatusOr<TokenFile> parsed = ParseTokens(c.yaml);
     ASSERT_FALSE(parsed.ok()) << c.yaml;
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_TRUE(absl::StrContains(parsed.status().message(), c.field))

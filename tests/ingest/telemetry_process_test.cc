@@ -285,18 +285,18 @@ TEST_F(TelemetryProcessTest, UnaryStreamDemandAndBadInputOverGrpc) {
     EXPECT_TRUE(absl::StrContains(refused.error_message(), "granularity"))
         << refused.error_message();
   }
-  auto table = testing::RunToCompletion(
-      {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "demand", kResource});
+  auto table = testing::RunToCompletion({SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_),
+                                         "--insecure", "demand", kResource});
   EXPECT_EQ(table.exit_code, 0) << table.output;
   EXPECT_TRUE(absl::StrContains(table.output, "EU-CENTRAL")) << table.output;
   EXPECT_TRUE(absl::StrContains(table.output, "US-EAST")) << table.output;
   auto missing =
-      testing::RunToCompletion({SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "demand",
-                                "cccccccc-0000-4000-8000-000000000003"});
+      testing::RunToCompletion({SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_),
+                                "--insecure", "demand", "cccccccc-0000-4000-8000-000000000003"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(missing.output, "NOT_FOUND")) << missing.output;
   auto bad = testing::RunToCompletion({SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_),
-                                       "demand", kResource, "--granularity=week"});
+                                       "--insecure", "demand", kResource, "--granularity=week"});
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
 
   // Metrics: accepted and rejected events, batch outcomes, commit latency, queue.
@@ -519,20 +519,21 @@ TEST_F(TelemetryProcessTest, RecordedAccessesAreForecastByTheRefresherAndPredict
 
   // shadowctl predict: the models, then hours by series.
   const std::string server = absl::StrCat("--server=127.0.0.1:", port_);
-  auto table =
-      testing::RunToCompletion({SHADOWCTL_BIN, server, "predict", kResource, "--horizon=24"});
+  auto table = testing::RunToCompletion(
+      {SHADOWCTL_BIN, server, "--insecure", "predict", kResource, "--horizon=24"});
   EXPECT_EQ(table.exit_code, 0) << table.output;
   for (const char* expected : {"EU-CENTRAL", "US-EAST", "TOTAL", "MODEL", "eu-central"}) {
     EXPECT_TRUE(absl::StrContains(table.output, expected)) << expected << "\n" << table.output;
   }
-  auto backtest = testing::RunToCompletion({SHADOWCTL_BIN, server, "backtest", kResource});
+  auto backtest =
+      testing::RunToCompletion({SHADOWCTL_BIN, server, "--insecure", "backtest", kResource});
   EXPECT_EQ(backtest.exit_code, 0) << backtest.output;
   for (const char* expected : {"seasonal_naive_24", "double_seasonal_24_168", "BACKTEST SMAPE"}) {
     EXPECT_TRUE(absl::StrContains(backtest.output, expected)) << expected << "\n"
                                                               << backtest.output;
   }
-  auto too_far =
-      testing::RunToCompletion({SHADOWCTL_BIN, server, "predict", kResource, "--horizon=100"});
+  auto too_far = testing::RunToCompletion(
+      {SHADOWCTL_BIN, server, "--insecure", "predict", kResource, "--horizon=100"});
   EXPECT_EQ(too_far.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(too_far.output, "INVALID_ARGUMENT")) << too_far.output;
 
@@ -544,10 +545,10 @@ TEST_F(TelemetryProcessTest, RecordedAccessesAreForecastByTheRefresherAndPredict
   };
   auto register_event = [&](const std::string& start, const std::string& end,
                             const std::string& region, const std::string& uplift) {
-    return testing::RunToCompletion({SHADOWCTL_BIN, server, "events", "register", "--kind=campaign",
-                                     "--event_name=launch", absl::StrCat("--resources=", kResource),
-                                     "--regions=" + region, "--start=" + start, "--end=" + end,
-                                     "--uplift=" + uplift});
+    return testing::RunToCompletion({SHADOWCTL_BIN, server, "--insecure", "events", "register",
+                                     "--kind=campaign", "--event_name=launch",
+                                     absl::StrCat("--resources=", kResource), "--regions=" + region,
+                                     "--start=" + start, "--end=" + end, "--uplift=" + uplift});
   };
   auto registered = register_event(rfc3339(now_hour + 2), rfc3339(now_hour + 5), "eu-central", "2");
   EXPECT_EQ(registered.exit_code, 0) << registered.output;
@@ -563,7 +564,7 @@ TEST_F(TelemetryProcessTest, RecordedAccessesAreForecastByTheRefresherAndPredict
   EXPECT_EQ(negative.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(negative.output, "INVALID_ARGUMENT: expected_uplift"))
       << negative.output;
-  auto listed = testing::RunToCompletion({SHADOWCTL_BIN, server, "events", "list"});
+  auto listed = testing::RunToCompletion({SHADOWCTL_BIN, server, "--insecure", "events", "list"});
   EXPECT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_TRUE(absl::StrContains(listed.output, "launch")) << listed.output;
   {
@@ -579,8 +580,8 @@ TEST_F(TelemetryProcessTest, RecordedAccessesAreForecastByTheRefresherAndPredict
     }
     EXPECT_EQ(response.regions(1).baseline_values_size(), 0) << "us-east is not affected";
   }
-  auto with_event =
-      testing::RunToCompletion({SHADOWCTL_BIN, server, "predict", kResource, "--horizon=24"});
+  auto with_event = testing::RunToCompletion(
+      {SHADOWCTL_BIN, server, "--insecure", "predict", kResource, "--horizon=24"});
   EXPECT_TRUE(absl::StrContains(with_event.output, "known events")) << with_event.output;
 
   const std::string metrics =

@@ -191,20 +191,21 @@ TEST_F(LocationDrainBudgetTest, NoMoveIsAskedForBeyondTheFleetBudget) {
   // The same through shadowctl, as an operator sees it.
   const std::string server = absl::StrCat("--server=127.0.0.1:", port_);
   auto status = testing::RunToCompletion(
-      {SHADOWCTL_BIN, "locations", "drain-status", r.primary().location(), server});
+      {SHADOWCTL_BIN, "locations", "drain-status", r.primary().location(), server, "--insecure"});
   ASSERT_EQ(status.exit_code, 0) << status.output;
   EXPECT_TRUE(absl::StrContains(status.output, "1 primaries and 0 shadows left")) << status.output;
   EXPECT_TRUE(absl::StrContains(status.output, "blocked: the fleet's budget")) << status.output;
-  auto bad = testing::RunToCompletion({SHADOWCTL_BIN, "locations", "drain", "Bad!", server});
+  auto bad =
+      testing::RunToCompletion({SHADOWCTL_BIN, "locations", "drain", "Bad!", server, "--insecure"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_TRUE(absl::StrContains(bad.output, "INVALID_ARGUMENT") ||
               absl::StrContains(bad.output, "must be 1 to 63"))
       << bad.output;
   auto uncordoned = testing::RunToCompletion(
-      {SHADOWCTL_BIN, "locations", "uncordon", r.primary().location(), server});
+      {SHADOWCTL_BIN, "locations", "uncordon", r.primary().location(), server, "--insecure"});
   EXPECT_EQ(uncordoned.exit_code, 0) << uncordoned.output;
   auto gone = testing::RunToCompletion(
-      {SHADOWCTL_BIN, "locations", "drain-status", r.primary().location(), server});
+      {SHADOWCTL_BIN, "locations", "drain-status", r.primary().location(), server, "--insecure"});
   EXPECT_NE(gone.exit_code, 0);
   EXPECT_TRUE(absl::StrContains(gone.output, "not draining")) << gone.output;
 }

@@ -189,7 +189,7 @@ TEST_F(MigrationProcessTest, AMoveToTheShadowsLocationScalesTheShadowUpAndThePri
   ASSERT_EQ(Put(r.primary().endpoint(), "/before.txt", "written before"), 201);
   // Through the CLI, as a platform engineer would: it follows the migration to its end.
   const testing::RunResult cli = testing::RunToCompletion(
-      {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "migrate", r.id(),
+      {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "--insecure", "migrate", r.id(),
        "--target=fra-1", "--request_id=move-near", "--reason=closer to Europe", "--watch"});
   EXPECT_EQ(cli.exit_code, 0) << cli.output;
   for (const char* step :
@@ -207,19 +207,21 @@ TEST_F(MigrationProcessTest, AMoveToTheShadowsLocationScalesTheShadowUpAndThePri
   ASSERT_TRUE(GetMigration(listed.migrations(0).id(), &last).ok());
   ASSERT_EQ(last.state(), "DONE") << last.error() << "\n" << server_->Output();
   EXPECT_EQ(last.reason(), "closer to Europe");
-  const testing::RunResult shown = testing::RunToCompletion(
-      {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "migrations", "get", last.id()});
+  const testing::RunResult shown =
+      testing::RunToCompletion({SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_),
+                                "--insecure", "migrations", "get", last.id()});
   EXPECT_EQ(shown.exit_code, 0) << shown.output;
   EXPECT_TRUE(absl::StrContains(shown.output, "RETIRING_SOURCE")) << shown.output;
   EXPECT_TRUE(absl::StrContains(shown.output, "final")) << shown.output;
-  const testing::RunResult why = testing::RunToCompletion(
-      {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "migrations", "why", last.id()});
+  const testing::RunResult why =
+      testing::RunToCompletion({SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_),
+                                "--insecure", "migrations", "why", last.id()});
   EXPECT_EQ(why.exit_code, 0) << why.output;
   for (const char* line : {"is DONE", "driven by: nobody now", "OBSERVING", "scale_shadow"}) {
     EXPECT_TRUE(absl::StrContains(why.output, line)) << line << "\n" << why.output;
   }
   EXPECT_EQ(testing::RunToCompletion({SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_),
-                                      "migrations", "why", "no-such-migration"})
+                                      "--insecure", "migrations", "why", "no-such-migration"})
                 .exit_code,
             1);
   EXPECT_EQ(last.target_instance_id(), r.shadow().id());

@@ -402,7 +402,8 @@ TEST_F(AffinityProcessTest, AffineClientsStayWithTheResourceAndTheMoveCountsWhat
 
   // shadowctl shows the record.
   const std::string server = absl::StrCat("--server=127.0.0.1:", port_);
-  auto shown = testing::RunToCompletion({SHADOWCTL_BIN, "migrations", "get", m.id(), server});
+  auto shown =
+      testing::RunToCompletion({SHADOWCTL_BIN, "migrations", "get", m.id(), server, "--insecure"});
   ASSERT_EQ(shown.exit_code, 0) << shown.output;
   EXPECT_TRUE(absl::StrContains(shown.output, "affine clients 7")) << shown.output;
 }

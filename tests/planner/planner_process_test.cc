@@ -178,11 +178,13 @@ TEST_F(PlannerProcessTest, DemandMovingToEuropeMovesTheResourceAheadOfItWithNoFa
     EXPECT_EQ(got.explanation().to_location(), "fra-1");
   }
   const std::string server = absl::StrCat("--server=127.0.0.1:", port_);
-  auto shown = testing::RunToCompletion({SHADOWCTL_BIN, "decisions", "get", move.id(), server});
+  auto shown = testing::RunToCompletion(
+      {SHADOWCTL_BIN, "decisions", "get", move.id(), server, "--insecure"});
   ASSERT_EQ(shown.exit_code, 0) << shown.output;
   EXPECT_TRUE(absl::StrContains(shown.output, "migration " + m.id())) << shown.output;
   EXPECT_TRUE(absl::StrContains(shown.output, "fra-1")) << shown.output;
-  auto listed = testing::RunToCompletion({SHADOWCTL_BIN, "migrations", "get", m.id(), server});
+  auto listed =
+      testing::RunToCompletion({SHADOWCTL_BIN, "migrations", "get", m.id(), server, "--insecure"});
   EXPECT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_TRUE(absl::StrContains(listed.output, "DONE")) << listed.output;
 
@@ -208,7 +210,8 @@ TEST_F(PlannerProcessTest, DemandMovingToEuropeMovesTheResourceAheadOfItWithNoFa
     const grpc::Status torn = refused(0, 2'000'000'000);
     EXPECT_EQ(torn.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_TRUE(absl::StrContains(torn.error_message(), "since")) << torn.error_message();
-    auto table = testing::RunToCompletion({SHADOWCTL_BIN, "planner", "calibration", server});
+    auto table =
+        testing::RunToCompletion({SHADOWCTL_BIN, "planner", "calibration", server, "--insecure"});
     EXPECT_EQ(table.exit_code, 0) << table.output;
     EXPECT_TRUE(absl::StrContains(table.output, "1 of 1 judged planner moves paid off"))
         << table.output;

@@ -251,7 +251,8 @@ TEST_F(SpotProcessTest, ShadowctlImportsAwsSpotPriceHistoryAndRefusesABadOneWhol
   const std::string path = root_ + "/spot-prices.json";
   std::ofstream(path) << good;
   const std::string server = absl::StrCat("--server=127.0.0.1:", port_);
-  auto imported = testing::RunToCompletion({SHADOWCTL_BIN, "prices", "import", path, server});
+  auto imported =
+      testing::RunToCompletion({SHADOWCTL_BIN, "prices", "import", path, server, "--insecure"});
   ASSERT_EQ(imported.exit_code, 0) << imported.output;
   EXPECT_TRUE(absl::StrContains(imported.output,
                                 "imported 4 entries as 3 price observations for 2 locations"))
@@ -264,14 +265,16 @@ TEST_F(SpotProcessTest, ShadowctlImportsAwsSpotPriceHistoryAndRefusesABadOneWhol
   EXPECT_GE(FromProtoDuration(iad.current_prices().age()), absl::Minutes(10));
   EXPECT_LT(FromProtoDuration(iad.current_prices().age()), absl::Minutes(11));
   EXPECT_EQ(iad.price_basis(), "latest");
-  auto shown = testing::RunToCompletion({SHADOWCTL_BIN, "locations", "get", "iad-1", server});
+  auto shown =
+      testing::RunToCompletion({SHADOWCTL_BIN, "locations", "get", "iad-1", server, "--insecure"});
   EXPECT_TRUE(absl::StrContains(shown.output, "aws-spot-price-history")) << shown.output;
 
   // One unknown zone among good entries: named, and nothing of the file imported.
   std::ofstream(path) << absl::StrCat(
       R"({"SpotPriceHistory": [)", entry("us-east-1a", "m5.large", "0.01", absl::Minutes(1)), ",",
       entry("ap-south-1a", "m5.large", "0.01", absl::Minutes(1)), "]}");
-  auto refused = testing::RunToCompletion({SHADOWCTL_BIN, "prices", "import", path, server});
+  auto refused =
+      testing::RunToCompletion({SHADOWCTL_BIN, "prices", "import", path, server, "--insecure"});
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_TRUE(absl::StrContains(refused.output, "INVALID_ARGUMENT")) << refused.output;
   EXPECT_TRUE(absl::StrContains(refused.output, "aws_spot_prices[1]")) << refused.output;
@@ -281,16 +284,19 @@ TEST_F(SpotProcessTest, ShadowctlImportsAwsSpotPriceHistoryAndRefusesABadOneWhol
       << "nothing imported";
   std::ofstream(path) << absl::StrCat(
       R"({"SpotPriceHistory": [)", entry("us-east-1a", "m5.large", "NaN", absl::Minutes(1)), "]}");
-  refused = testing::RunToCompletion({SHADOWCTL_BIN, "prices", "import", path, server});
+  refused =
+      testing::RunToCompletion({SHADOWCTL_BIN, "prices", "import", path, server, "--insecure"});
   EXPECT_TRUE(absl::StrContains(refused.output, "aws_spot_prices[0]: SpotPrice \"NaN\""))
       << refused.output;
   // Not the expected JSON at all.
   std::ofstream(path) << "SpotPriceHistory: [1, 2]";
-  refused = testing::RunToCompletion({SHADOWCTL_BIN, "prices", "import", path, server});
+  refused =
+      testing::RunToCompletion({SHADOWCTL_BIN, "prices", "import", path, server, "--insecure"});
   EXPECT_EQ(refused.exit_code, 2) << refused.output;
   EXPECT_TRUE(absl::StrContains(refused.output, "is not the JSON")) << refused.output;
   std::ofstream(path) << R"({"SpotPriceHistory": {"AvailabilityZone": 3}})";
-  refused = testing::RunToCompletion({SHADOWCTL_BIN, "prices", "import", path, server});
+  refused =
+      testing::RunToCompletion({SHADOWCTL_BIN, "prices", "import", path, server, "--insecure"});
   EXPECT_EQ(refused.exit_code, 2) << refused.output;
 
   // Price reports and interruptions with bad fields are refused, naming them.
@@ -333,10 +339,10 @@ TEST_F(SpotProcessTest, ShadowctlImportsAwsSpotPriceHistoryAndRefusesABadOneWhol
         << location << " " << id;
   }
   auto interrupt_cli = testing::RunToCompletion(
-      {SHADOWCTL_BIN, "spot", "interrupt", "fra-1", "--deadline=soon", server});
+      {SHADOWCTL_BIN, "spot", "interrupt", "fra-1", "--deadline=soon", server, "--insecure"});
   EXPECT_EQ(interrupt_cli.exit_code, 2) << interrupt_cli.output;
   interrupt_cli = testing::RunToCompletion(
-      {SHADOWCTL_BIN, "spot", "interrupt", "fra-1", "--deadline=2m", server});
+      {SHADOWCTL_BIN, "spot", "interrupt", "fra-1", "--deadline=2m", server, "--insecure"});
   EXPECT_EQ(interrupt_cli.exit_code, 0) << interrupt_cli.output;
   EXPECT_TRUE(absl::StrContains(interrupt_cli.output, "spot interruption")) << interrupt_cli.output;
 }

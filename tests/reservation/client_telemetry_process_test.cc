@@ -172,9 +172,9 @@ TEST_F(ClientTelemetryProcessTest, ReleaseDeletesTheResourcesTelemetryAndNothing
 
   // Released with the purge, through shadowctl: the first purge ran before the answer.
   const absl::Time asked = absl::Now();
-  const testing::RunResult released =
-      testing::RunToCompletion({SHADOWCTL_BIN, "reservations", "release", purged.id(),
-                                "--purge_telemetry", absl::StrCat("--server=127.0.0.1:", port_)});
+  const testing::RunResult released = testing::RunToCompletion(
+      {SHADOWCTL_BIN, "reservations", "release", purged.id(), "--purge_telemetry",
+       absl::StrCat("--server=127.0.0.1:", port_), "--insecure"});
   ASSERT_EQ(released.exit_code, 0) << released.output;
   EXPECT_TRUE(absl::StrContains(released.output, "(released)")) << released.output;
   EXPECT_TRUE(absl::StrContains(released.output, "telemetry: purge asked for at"))

@@ -424,7 +424,7 @@ TEST_F(ReservationProcessTest, ReconcileBringsInstancesBackToTheirRecordedState)
 TEST_F(ReservationProcessTest, ShadowctlDrivesTheApi) {
   const std::string server = absl::StrCat("--server=127.0.0.1:", port_);
   auto run = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), SHADOWCTL_BIN);
+    args.insert(args.begin(), {SHADOWCTL_BIN, "--insecure"});
     return testing::RunToCompletion(args);
   };
   auto locations = run({"locations", "list", server});
@@ -740,7 +740,7 @@ TEST_F(ReservationProcessTest, SyncNowFullProvesTheShadowIdenticalAndRefusesBadI
 
   // shadowctl shows the rounds.
   auto listed = testing::RunToCompletion(
-      {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "syncs", r.id()});
+      {SHADOWCTL_BIN, absl::StrCat("--server=127.0.0.1:", port_), "--insecure", "syncs", r.id()});
   EXPECT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_TRUE(absl::StrContains(listed.output, "checksum")) << listed.output;
 }
@@ -819,7 +819,7 @@ TEST(ReservationTrafficFlagsTest, AnUnusableTrafficProviderStopsTheServerWithThe
             "dns_tsig_secret_file"}}) {
     std::vector<std::string> argv = {SHADOWPLANE_BIN, "--listen=127.0.0.1:0",
                                      "--metrics_listen=127.0.0.1:0",
-                                     "--database_url=postgresql://127.0.0.1:1/none"};
+                                     "--database_url=postgresql://127.0.0.1:1/none", "--insecure"};
     argv.insert(argv.end(), flags.begin(), flags.end());
     const testing::RunResult r = testing::RunToCompletion(argv, {}, absl::Seconds(30));
     EXPECT_NE(r.exit_code, 0) << r.output;
@@ -831,7 +831,7 @@ TEST(ReservationTrafficFlagsTest, AnUnusableTrafficProviderStopsTheServerWithThe
   chmod((dir + "/tsig.secret").c_str(), 0644);
   const testing::RunResult open = testing::RunToCompletion(
       {SHADOWPLANE_BIN, "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
-       "--database_url=postgresql://127.0.0.1:1/none", "--traffic_provider=rfc2136",
+       "--database_url=postgresql://127.0.0.1:1/none", "--insecure", "--traffic_provider=rfc2136",
        "--dns_server=127.0.0.1:53", "--dns_zone=svc.test.", "--dns_tsig_key_name=k",
        "--dns_tsig_secret_file=" + dir + "/tsig.secret"},
       {}, absl::Seconds(30));

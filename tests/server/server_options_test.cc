@@ -11,8 +11,31 @@
 namespace shadowplane::server {
 namespace {
 
-TEST(ServerOptionsTest, TheDefaultsAreValid) {
-  const absl::Status s = ServerOptions().Validate();
+// Plaintext; the defaults otherwise.
+ServerOptions Insecure() {
+  ServerOptions o;
+  o.process.insecure = true;
+  return o;
+}
+
+// The defaults serve TLS and authenticate callers, so they need the files that say how: refused
+// without them, valid with them (or with --insecure on the default loopback address).
+TEST(ServerOptionsTest, TheDefaultsAreValidOnceTlsOrInsecureIsSaid) {
+  absl::Status s = ServerOptions().Validate();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("give --tls_cert, --tls_key and --tls_ca"), std::string::npos) << s;
+  ServerOptions tls;
+  tls.process.tls.cert = "/etc/shadowplane/server.pem";
+  tls.process.tls.key = "/etc/shadowplane/server.key";
+  tls.process.tls.ca = "/etc/shadowplane/ca.pem";
+  s = tls.Validate();
+  EXPECT_NE(s.message().find("tokens_file is required with TLS"), std::string::npos) << s;
+  tls.process.tokens_file = "/etc/shadowplane/tokens.yaml";
+  s = tls.Validate();
+  EXPECT_TRUE(s.ok()) << s;
+  tls.process.listen = "0.0.0.0:50051";
+  EXPECT_TRUE(tls.Validate().ok());
+  s = Insecure().Validate();
   EXPECT_TRUE(s.ok()) << s;
 }
 
@@ -24,12 +47,15 @@ TEST(ServerOptionsTest, EachRuleNamesItsFlag) {
   const std::vector<Case> cases = {
       {[](ServerOptions& o) { o.process.time_scale = 60; }, "time_epoch is required"},
       {[](ServerOptions& o) { o.process.time_scale = -1; }, "time_scale"},
-      {[](ServerOptions& o) { o.process.listen = "0.0.0.0:50051"; }, "--listen"},
+      {[](ServerOptions& o) { o.process.listen = "0.0.0.0:50051"; },
+       "--insecure is for loopback only: --listen=0.0.0.0:50051"},
       {[](ServerOptions& o) {
-         o.process.listen = "0.0.0.0:50051";
+         o.process.listen = "[::]:50051";
          o.process.tokens_file = "/etc/shadowplane/tokens.yaml";
        },
-       "--insecure"},
+       "--insecure is for loopback only"},
+      {[](ServerOptions& o) { o.process.tls.cert = "/etc/shadowplane/server.pem"; },
+       "--insecure serves plaintext"},
       {[](ServerOptions& o) { o.process.shutdown_grace = absl::Seconds(-1); }, "--shutdown_grace"},
       {[](ServerOptions& o) { o.storage.db_pool_size = 0; }, "--db_pool_size must be at least 1"},
       {[](ServerOptions& o) { o.storage.db_check_interval = absl::ZeroDuration(); },
@@ -161,7 +187,7 @@ TEST(ServerOptionsTest, EachRuleNamesItsFlag) {
        "--plan_max_forecast_age must be at least the refit interval, 6h"},
   };
   for (const Case& c : cases) {
-    ServerOptions options;
+    ServerOptions options = Insecure();
     c.change(options);
     const absl::Status s = options.Validate();
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.expected << ": " << s;

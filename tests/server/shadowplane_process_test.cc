@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "store/embedded_postgres.h"
 #include "support/child_process.h"
+#include "support/local_ca.h"
 #include "support/server_client.h"
 #include "support/test_database.h"
 
@@ -43,6 +44,7 @@ Server StartServer(std::vector<std::string> args, const std::vector<std::string>
   args.insert(args.begin(), {SHADOWPLANE_BIN, absl::StrCat("--listen=127.0.0.1:", server.port),
                              absl::StrCat("--metrics_listen=127.0.0.1:", server.metrics_port),
                              "--db_check_interval=200ms", "--shutdown_grace=5s"});
+  if (!testing::ChoosesTransport(args)) args.push_back("--insecure");
   auto process = ChildProcess::Start(args, env);
   EXPECT_TRUE(process.ok()) << process.status();
   if (!process.ok()) return server;
@@ -241,7 +243,7 @@ TEST_F(ShadowplaneProcessTest, UnusableDataDirIsExplained) {
   auto result =
       RunToCompletion({SHADOWPLANE_BIN, "--listen=127.0.0.1:" + std::to_string(FreePort()),
                        "--metrics_listen=127.0.0.1:" + std::to_string(FreePort()),
-                       "--data_dir=" + dir + "/file/data"});
+                       "--data_dir=" + dir + "/file/data", "--insecure"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_TRUE(
       absl::StrContains(result.output, "--data_dir " + dir + "/file/data cannot be created"))
@@ -263,7 +265,7 @@ TEST_F(ShadowplaneProcessTest, PortInUseIsExplained) {
 
   auto grpc_taken = RunToCompletion({SHADOWPLANE_BIN, "--listen=" + taken,
                                      "--metrics_listen=127.0.0.1:" + std::to_string(FreePort()),
-                                     "--database_url=" + db_->url()});
+                                     "--database_url=" + db_->url(), "--insecure"});
   EXPECT_EQ(grpc_taken.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(grpc_taken.output, "cannot listen for gRPC on --listen=" + taken))
       << grpc_taken.output;
@@ -271,7 +273,7 @@ TEST_F(ShadowplaneProcessTest, PortInUseIsExplained) {
 
   auto metrics_taken =
       RunToCompletion({SHADOWPLANE_BIN, "--listen=127.0.0.1:" + std::to_string(FreePort()),
-                       "--metrics_listen=" + taken, "--database_url=" + db_->url()});
+                       "--metrics_listen=" + taken, "--database_url=" + db_->url(), "--insecure"});
   EXPECT_EQ(metrics_taken.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(metrics_taken.output, "--metrics_listen=" + taken))
       << metrics_taken.output;
@@ -294,8 +296,21 @@ TEST_F(ShadowplaneProcessTest, BadConfigurationNamesTheCulprit) {
       {{"--config=/nonexistent.yaml"}, {}, "/nonexistent.yaml cannot be read"},
       {{"--log_level=loud"}, {}, "--log_level"},
       {{"--time_scale=60"}, {}, "time_epoch is required"},
-      {{"--listen=0.0.0.0:1"}, {}, "set --tokens_file"},
-      {{"--listen=[::]:1", "--tokens_file=/nonexistent"}, {}, "say --insecure"},
+      // Transport: TLS unless --insecure (every case below starts from --insecure).
+      {{"--insecure=false"},
+       {},
+       "calls are served with TLS: give --tls_cert, --tls_key and --tls_ca"},
+      {{"--listen=0.0.0.0:1"}, {}, "--insecure is for loopback only"},
+      {{"--listen=[::]:1"}, {}, "--insecure is for loopback only"},
+      {{"--tls_cert=/a.pem"}, {}, "--insecure serves plaintext"},
+      {{"--insecure=false", "--tls_cert=/a.pem", "--tls_key=/a.key"}, {}, "--tls_ca is missing"},
+      {{"--insecure=false", "--tls_cert=/a", "--tls_key=/b", "--tls_ca=/c"},
+       {},
+       "tokens_file is required with TLS"},
+      {{"--insecure=false", "--tls_cert=/a", "--tls_key=/b", "--tls_ca=/c", "--tokens_file=/t",
+        "--tls_reload_interval=0s"},
+       {},
+       "--tls_reload_interval must be at least 1s"},
       {{"--db_pool_size=0"}, {}, "db_pool_size must be at least 1"},
       {{"--ingest_queue_records=10"},
        {},
@@ -308,9 +323,12 @@ TEST_F(ShadowplaneProcessTest, BadConfigurationNamesTheCulprit) {
       {{"--sample_paths=0"}, {}, "--sample_paths must be within [1, 10000]"},
   };
   for (const Case& c : cases) {
-    std::vector<std::string> argv = {
-        SHADOWPLANE_BIN, "--print_config=false", "--listen=127.0.0.1:" + std::to_string(FreePort()),
-        "--metrics_listen=127.0.0.1:" + std::to_string(FreePort()), "--database_url=" + db_->url()};
+    std::vector<std::string> argv = {SHADOWPLANE_BIN,
+                                     "--print_config=false",
+                                     "--listen=127.0.0.1:" + std::to_string(FreePort()),
+                                     "--metrics_listen=127.0.0.1:" + std::to_string(FreePort()),
+                                     "--database_url=" + db_->url(),
+                                     "--insecure"};
     argv.insert(argv.end(), c.args.begin(), c.args.end());
     auto result = RunToCompletion(argv, c.env);
     EXPECT_EQ(result.exit_code, 2) << c.expected << "\n" << result.output;

@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "support/local_ca.h"
 
 namespace shadowplane::testing {
 
@@ -45,6 +46,7 @@ absl::Status AgentUnderTest::Start(const std::vector<std::string>& env, absl::Du
                                    "--shutdown_grace=2s"};
   if (!control_plane_.empty()) argv.push_back("--control_plane=" + control_plane_);
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
+  if (!ChoosesTransport(argv)) argv.push_back("--insecure");
   auto process = ChildProcess::Start(argv, env);
   if (!process.ok()) return process.status();
   process_ = *std::move(process);

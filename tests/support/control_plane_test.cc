@@ -1,19 +1,34 @@
 #include "support/control_plane_test.h"
 
 #include <httplib.h>
+#include <openssl/sha.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "support/local_ca.h"
 #include "support/server_client.h"
 
 namespace shadowplane::testing {
 
 namespace fs = std::filesystem;
 namespace pb = shadowplane::v1;
+
+namespace {
+
+// What a tokens file holds for a token (api/access/token_store.h).
+std::string Sha256Hex(const std::string& token) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+}  // namespace
 
 void ControlPlaneTest::SetUp() {
   DatabaseTest::SetUp();
@@ -31,6 +46,22 @@ void ControlPlaneTest::SetUp() {
   yaml += "locations:\n";
   port_ = FreePort();
   metrics_port_ = FreePort();
+  client_transport_ = TransportSecurity::Insecure();
+  if (tls_) {
+    tls_dir_ = root_ + "/tls";
+    ASSERT_TRUE(MakeLocalCa(tls_dir_, {"fra-1", "iad-1", "sin-1"}, {"alice"}).ok());
+    caller_token_ = "control-plane-test-admin";
+    std::ofstream(root_ + "/tokens.yaml")
+        << "tokens:\n  - {name: test-admin, role: admin, sha256: " << Sha256Hex(caller_token_)
+        << "}\n"
+        << "  - {name: alice, role: viewer, certificate: alice}\n";
+    fs::permissions(root_ + "/tokens.yaml", fs::perms::owner_read | fs::perms::owner_write);
+    TlsFiles files;
+    files.ca = tls_dir_ + "/ca.pem";
+    auto transport = TransportSecurity::ForClient(files);
+    ASSERT_TRUE(transport.ok()) << transport.status();
+    client_transport_ = *transport;
+  }
   for (const Site& s : kSites) {
     // Ports are picked free a moment before the agent binds them, and a test running beside
     // this one may take one first: a failed start is tried again on fresh ports.
@@ -40,7 +71,12 @@ void ControlPlaneTest::SetUp() {
       agent = std::make_unique<AgentUnderTest>(SHADOWPLANE_AGENT_BIN, root_ + "/" + s.location,
                                                s.location);
       agent->set_control_plane(absl::StrCat("127.0.0.1:", port_));
-      agent->set_extra_flags(AgentFlags(s.location));
+      std::vector<std::string> flags = AgentFlags(s.location);
+      if (tls_) {
+        const std::vector<std::string> tls = AgentTlsFlags(tls_dir_, s.location);
+        flags.insert(flags.end(), tls.begin(), tls.end());
+      }
+      agent->set_extra_flags(flags);
       started = agent->Start(std::vector<std::string>{}, absl::Seconds(15));
     }
     ASSERT_TRUE(started.ok()) << started;
@@ -67,7 +103,13 @@ std::vector<std::string> ControlPlaneTest::ServerArgv(int port, int metrics_port
                                    "--db_check_interval=200ms",
                                    "--agent_call_timeout=3s",
                                    "--sync_tick=200ms"};
+  if (tls_) {
+    const std::vector<std::string> tls = ServerTlsFlags(tls_dir_);
+    argv.insert(argv.end(), tls.begin(), tls.end());
+    argv.push_back("--tokens_file=" + root_ + "/tokens.yaml");
+  }
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
+  if (!ChoosesTransport(argv)) argv.push_back("--insecure");
   return argv;
 }
 
@@ -83,7 +125,7 @@ void ControlPlaneTest::StartServer(const std::vector<std::string>& env) {
 }
 
 void ControlPlaneTest::Connect(int port) {
-  ServerClient client(port);
+  ServerClient client(port, client_transport_);
   ASSERT_TRUE(
       client.WaitForHealth(grpc::health::v1::HealthCheckResponse::SERVING, absl::Seconds(60)))
       << (server_ != nullptr ? server_->Output() : "");

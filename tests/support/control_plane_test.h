@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/transport_security.h"
 #include "shadowplane/v1/locations.grpc.pb.h"
 #include "shadowplane/v1/reservations.grpc.pb.h"
 #include "shadowplane/v1/sync.grpc.pb.h"
@@ -65,6 +66,13 @@ class ControlPlaneTest : public DatabaseTest {
   // Sent as `authorization: Bearer` by Reserve and GetReservation when set.
   std::string caller_token_;
   std::string extra_catalog_yaml_;  // appended to the locations file (set before SetUp)
+  // Set before SetUp: everything speaks TLS with certificates of a CA made in tls_dir_ (an agent
+  // certificate per site, a client one named "alice"), and the server authenticates callers: an
+  // admin token (caller_token_) and alice's certificate (a viewer) in root_/tokens.yaml. Else
+  // plaintext.
+  bool tls_ = false;
+  std::string tls_dir_;
+  std::shared_ptr<const TransportSecurity> client_transport_;  // the test's, towards the server
   int port_ = 0, metrics_port_ = 0;
   std::map<std::string, std::unique_ptr<AgentUnderTest>> agents_;
   std::unique_ptr<ChildProcess> server_;

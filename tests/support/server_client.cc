@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "support/local_ca.h"
 
 namespace shadowplane::testing {
 
@@ -12,6 +13,12 @@ using grpc::health::v1::HealthCheckResponse;
 ServerClient::ServerClient(int port)
     : channel_(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                    grpc::InsecureChannelCredentials())),
+      health_(grpc::health::v1::Health::NewStub(channel_)),
+      server_(shadowplane::v1::ServerService::NewStub(channel_)) {}
+
+ServerClient::ServerClient(int port, const std::shared_ptr<const TransportSecurity>& transport)
+    : channel_(
+          transport->Channel(absl::StrCat("127.0.0.1:", port), std::string(kControlPlaneIdentity))),
       health_(grpc::health::v1::Health::NewStub(channel_)),
       server_(shadowplane::v1::ServerService::NewStub(channel_)) {}
 
@@ -50,7 +57,9 @@ absl::StatusOr<shadowplane::v1::GetServerInfoResponse> ServerClient::Info() {
 
 std::unique_ptr<ChildProcess> StartServingServer(const std::vector<std::string>& argv, int port,
                                                  const std::vector<std::string>& env) {
-  absl::StatusOr<std::unique_ptr<ChildProcess>> server = ChildProcess::Start(argv, env);
+  std::vector<std::string> args = argv;
+  if (!ChoosesTransport(args)) args.push_back("--insecure");
+  absl::StatusOr<std::unique_ptr<ChildProcess>> server = ChildProcess::Start(args, env);
   if (!server.ok()) {
     ADD_FAILURE() << "the server did not start: " << server.status();
     return nullptr;

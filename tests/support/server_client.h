@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/transport_security.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "shadowplane/v1/server.grpc.pb.h"
 #include "support/child_process.h"
@@ -19,6 +20,8 @@ namespace shadowplane::testing {
 class ServerClient {
  public:
   explicit ServerClient(int port);
+  // Over TLS (or plaintext) as `transport` says, the server proving the control plane's identity.
+  ServerClient(int port, const std::shared_ptr<const TransportSecurity>& transport);
 
   // The overall ("") health status, or the RPC's error.
   absl::StatusOr<grpc::health::v1::HealthCheckResponse::ServingStatus> Health();

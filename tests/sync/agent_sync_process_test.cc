@@ -89,6 +89,7 @@ class AgentSyncProcessTest : public ::testing::Test {
   pb::SyncFromRequest Request() {
     pb::SyncFromRequest request;
     request.set_source_endpoint(source_agent_->endpoint());
+    request.set_source_location("src-1");
     request.set_source_instance_id("src-inst");
     request.set_target_instance_id("dst-inst");
     request.set_mode(pb::QUICK);
@@ -121,6 +122,9 @@ TEST_F(AgentSyncProcessTest, SyncsAndRejectsBadRequests) {
   r.clear_target_instance_id();
   expect(r, grpc::StatusCode::INVALID_ARGUMENT, "target_instance_id");
   r = Request();
+  r.clear_source_location();
+  expect(r, grpc::StatusCode::INVALID_ARGUMENT, "source_location");
+  r = Request();
   r.set_mode(static_cast<pb::SyncMode>(42));
   expect(r, grpc::StatusCode::INVALID_ARGUMENT, "mode");
   r = Request();
@@ -135,6 +139,7 @@ TEST_F(AgentSyncProcessTest, SyncsAndRejectsBadRequests) {
   expect(r, grpc::StatusCode::NOT_FOUND, "no-such-source");
   r = Request();
   r.set_source_endpoint("127.0.0.1:1");
+  r.set_source_location("src-1");
   expect(r, grpc::StatusCode::UNAVAILABLE, "source");
   expect(Request(), grpc::StatusCode::FAILED_PRECONDITION, "protocol", false);
 }
@@ -145,6 +150,7 @@ TEST_F(AgentSyncProcessTest, NothingIsSyncedIntoAReadWritePrimary) {
   WriteFile(source_dir_ + "/new.txt", "a client's write");
   pb::SyncFromRequest into_primary;
   into_primary.set_source_endpoint(target_agent_->endpoint());
+  into_primary.set_source_location("dst-1");
   into_primary.set_source_instance_id("dst-inst");
   into_primary.set_target_instance_id("src-inst");
   into_primary.set_mode(pb::CHECKSUM);

@@ -9,11 +9,13 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "api/access/access_rules.h"
 #include "common/call_gate.h"
 #include "common/log.h"
+#include "common/transport_security.h"
 
 namespace shadowplane::api::access {
 namespace {
@@ -30,7 +32,8 @@ class AccessInterceptor final : public grpc::experimental::Interceptor {
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA) &&
         control_->authenticating()) {
-      caller_ = control_->Authenticate(*methods->GetRecvInitialMetadata());
+      const std::shared_ptr<const grpc::AuthContext> peer = info_->server_context()->auth_context();
+      caller_ = control_->Authenticate(*methods->GetRecvInitialMetadata(), peer.get());
       Record(Decide(method_, caller_, nullptr));
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
@@ -162,10 +165,20 @@ AccessControl::AccessControl(std::unique_ptr<TokenStore> tokens, AuditTrail* aud
 }
 
 std::optional<Caller> AccessControl::Authenticate(
-    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
+    const grpc::AuthContext* peer) {
   if (tokens_ == nullptr) return std::nullopt;
   const auto it = metadata.find("authorization");
-  if (it == metadata.end()) return std::nullopt;
+  if (it == metadata.end()) {
+    const std::vector<std::string> names =
+        peer != nullptr ? PeerIdentities(*peer) : std::vector<std::string>();
+    for (const std::string& name : names) {
+      if (std::optional<std::string> location = AgentLocationOf(name)) {
+        return Caller{absl::StrCat("agent:", *location), Role::kAgent, "", *location};
+      }
+    }
+    return names.empty() ? std::nullopt : tokens_->AuthenticateCertificate(names);
+  }
   absl::string_view value(it->second.data(), it->second.size());
   // "Bearer" is case-insensitive (RFC 6750 follows RFC 7235's auth-scheme).
   if (value.size() < 7 || !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {

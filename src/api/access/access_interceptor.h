@@ -1,5 +1,6 @@
 // The server's access check: a gRPC server interceptor that authenticates each call's caller
-// (a bearer token in `authorization`, api/access/token_store.h) and decides from the rule table
+// (a bearer token in `authorization`, api/access/token_store.h, or a client certificate,
+// common/transport_security.h) and decides from the rule table
 // (api/access/access_rules.h) whether the call may go on: once the call's metadata has arrived,
 // and again once its request has, for rules that read it. The verdict goes to the call gate
 // (common/call_gate.h), where the handler's entry point finds it: a refused call ends with
@@ -14,6 +15,7 @@
 #ifndef SHADOWPLANE_API_ACCESS_ACCESS_INTERCEPTOR_H_
 #define SHADOWPLANE_API_ACCESS_ACCESS_INTERCEPTOR_H_
 
+#include <grpcpp/security/auth_context.h>
 #include <grpcpp/support/server_interceptor.h>
 
 #include <memory>
@@ -42,10 +44,12 @@ class AccessControl {
   bool authenticating() const { return tokens_ != nullptr; }
   AuditTrail* audit() const { return audit_; }
 
-  // The caller named by the `authorization: Bearer <token>` entry of `metadata`; nullopt without
-  // one, or for a token the store does not know.
+  // The caller named by the `authorization: Bearer <token>` entry of `metadata`, else by the
+  // peer's verified TLS certificate: `agent:<location>` for an agent's, the tokens file's entry
+  // for a caller's. nullopt without either, or for a token or certificate the store does not know.
   std::optional<Caller> Authenticate(
-      const std::multimap<grpc::string_ref, grpc::string_ref>& metadata);
+      const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
+      const grpc::AuthContext* peer);
   void CountDenied(bool unauthenticated);
 
  private:

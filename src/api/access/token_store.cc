@@ -7,9 +7,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/secret_file.h"
+#include "common/transport_security.h"
 
 namespace shadowplane::api::access {
 namespace {
@@ -18,6 +20,20 @@ bool IsSlug(const std::string& s) {
   if (s.empty() || s.size() > 63) return false;
   for (char c : s) {
     if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-')) return false;
+  }
+  return true;
+}
+
+// RFC 1123 host name: dot-separated labels of letters, digits and '-', at most 253 bytes.
+bool IsDnsName(const std::string& s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (absl::string_view label : absl::StrSplit(s, '.')) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      if (!absl::ascii_isalnum(c) && c != '-') return false;
+    }
   }
   return true;
 }
@@ -38,7 +54,7 @@ std::string TokenHash(absl::string_view token) {
       absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
-absl::StatusOr<std::map<std::string, Caller>> ParseTokens(const std::string& text) {
+absl::StatusOr<TokenFile> ParseTokens(const std::string& text) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -52,7 +68,7 @@ absl::StatusOr<std::map<std::string, Caller>> ParseTokens(const std::string& tex
   if (list.size() > kMaxTokens) {
     return absl::InvalidArgumentError(absl::StrCat("over ", kMaxTokens, " tokens"));
   }
-  std::map<std::string, Caller> out;
+  TokenFile out;
   for (size_t i = 0; i < list.size(); ++i) {
     const YAML::Node e = list[i];
     const std::string at = absl::StrCat("tokens[", i, "]");
@@ -83,12 +99,36 @@ absl::StatusOr<std::map<std::string, Caller>> ParseTokens(const std::string& tex
           at, ".location (1-63 of [a-z0-9-]) is required for an agent and only for one (", c.name,
           ")"));
     }
+    const std::string certificate = field("certificate");
+    if (!certificate.empty()) {
+      if (e["sha256"]) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(at, " has both sha256 and certificate: give one (", c.name, ")"));
+      }
+      if (!IsDnsName(certificate)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            at, ".certificate must be a DNS name of a client certificate (", c.name, ")"));
+      }
+      if (certificate == kControlPlaneIdentity || AgentLocationOf(certificate).has_value() ||
+          c.role == Role::kAgent) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            at,
+            ".certificate: agents and the control plane are known by their certificates "
+            "without an entry (",
+            c.name, ")"));
+      }
+      if (!out.by_certificate.emplace(certificate, c).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(at, ".certificate is another entry's too (", c.name, ")"));
+      }
+      continue;
+    }
     std::string hash = absl::AsciiStrToLower(field("sha256"));
     if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(at, ".sha256 must be 64 hex digits (", c.name, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          at, ".sha256 must be 64 hex digits, or give certificate instead (", c.name, ")"));
     }
-    if (!out.emplace(std::move(hash), c).second) {
+    if (!out.by_hash.emplace(std::move(hash), c).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(at, ".sha256 is another entry's too (", c.name, ")"));
     }
@@ -102,12 +142,12 @@ absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& 
   absl::StatusOr<std::string> text =
       ReadPrivateFile(path, "tokens file", kMaxTokensFileBytes, &stamp);
   if (!text.ok()) return text.status();
-  absl::StatusOr<std::map<std::string, Caller>> tokens = ParseTokens(*text);
+  absl::StatusOr<TokenFile> tokens = ParseTokens(*text);
   if (!tokens.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", tokens.status().message()));
   }
   absl::MutexLock lock(&store->mu_);
-  store->by_hash_ = *std::move(tokens);
+  store->file_ = *std::move(tokens);
   store->stamp_ = stamp;
   store->checked_at_ = absl::Now();
   return store;
@@ -121,8 +161,8 @@ void TokenStore::MaybeReload() {
   FileStamp stamp;
   absl::StatusOr<std::string> text =
       ReadPrivateFile(path_, "tokens file", kMaxTokensFileBytes, &stamp);
-  absl::StatusOr<std::map<std::string, Caller>> tokens =
-      text.ok() ? ParseTokens(*text) : absl::StatusOr<std::map<std::string, Caller>>(text.status());
+  absl::StatusOr<TokenFile> tokens =
+      text.ok() ? ParseTokens(*text) : absl::StatusOr<TokenFile>(text.status());
   // Not looked at again until it changes once more.
   if (text.ok()) {
     stamp_ = stamp;
@@ -135,10 +175,11 @@ void TokenStore::MaybeReload() {
         .Field("error", tokens.status());
     return;
   }
-  by_hash_ = *std::move(tokens);
+  file_ = *std::move(tokens);
   LOG_EVENT(kInfo, "tokens file reloaded")
       .Field("path", path_)
-      .Field("tokens", static_cast<int64_t>(by_hash_.size()));
+      .Field("tokens", static_cast<int64_t>(file_.by_hash.size()))
+      .Field("certificates", static_cast<int64_t>(file_.by_certificate.size()));
 }
 
 std::optional<Caller> TokenStore::Authenticate(absl::string_view token) {
@@ -146,15 +187,26 @@ std::optional<Caller> TokenStore::Authenticate(absl::string_view token) {
   const std::string hash = TokenHash(token);
   absl::MutexLock lock(&mu_);
   MaybeReload();
-  const auto it = by_hash_.find(hash);
-  if (it == by_hash_.end()) return std::nullopt;
+  const auto it = file_.by_hash.find(hash);
+  if (it == file_.by_hash.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<Caller> TokenStore::AuthenticateCertificate(const std::vector<std::string>& names) {
+  absl::MutexLock lock(&mu_);
+  MaybeReload();
+  for (const std::string& name : names) {
+    if (const auto it = file_.by_certificate.find(name); it != file_.by_certificate.end()) {
+      return it->second;
+    }
+  }
+  return std::nullopt;
 }
 
 size_t TokenStore::size() {
   absl::MutexLock lock(&mu_);
   MaybeReload();
-  return by_hash_.size();
+  return file_.by_hash.size() + file_.by_certificate.size();
 }
 
 }  // namespace shadowplane::api::access

@@ -11,6 +11,12 @@
 //       location: fra-1          # required for an agent: the location it speaks for
 //       sha256: ...
 //
+// An entry may name a client certificate instead of a token hash: `certificate: alice` gives the
+// caller whose TLS certificate (signed by the server's --tls_ca) carries the DNS name `alice` in
+// its subject alternative names that entry's name, role and team. Agents need no entry: a
+// certificate naming <location>.agent.shadowplane is that location's agent
+// (common/transport_security.h); those names, and the control plane's, cannot be given here.
+//
 // (`printf %s "$TOKEN" | sha256sum` gives the hash.) The file must not be readable or writable by
 // others (it is refused otherwise). It is read again when it changes (looked at no more than once
 // a second), so tokens are added and revoked without a restart; a change that does not parse keeps
@@ -22,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -35,11 +42,17 @@ namespace shadowplane::api::access {
 inline constexpr size_t kMaxTokensFileBytes = 1 << 20;
 inline constexpr size_t kMaxTokens = 10000;
 
-// Hash (lowercase hex SHA-256) -> caller. INVALID_ARGUMENT naming the entry and field: not YAML,
-// no `tokens` list, a name empty or over 128 bytes or with control characters, an unknown role, a
-// hash that is not 64 hex digits, a team or location that is not [a-z0-9-] (1-63), an agent
-// without a location, the same hash twice, more than kMaxTokens entries.
-absl::StatusOr<std::map<std::string, Caller>> ParseTokens(const std::string& yaml);
+struct TokenFile {
+  std::map<std::string, Caller> by_hash;         // lowercase hex SHA-256 -> caller
+  std::map<std::string, Caller> by_certificate;  // certificate DNS name -> caller
+};
+
+// INVALID_ARGUMENT naming the entry and field: not YAML, no `tokens` list, a name empty or over
+// 128 bytes or with control characters, an unknown role, neither or both of sha256 and
+// certificate, a hash that is not 64 hex digits, a certificate name that is not a DNS name or is
+// reserved, an agent by certificate, a team or location that is not [a-z0-9-] (1-63), an agent
+// without a location, the same hash or certificate twice, more than kMaxTokens entries.
+absl::StatusOr<TokenFile> ParseTokens(const std::string& yaml);
 
 // Lowercase hex SHA-256 of `token`.
 std::string TokenHash(absl::string_view token);
@@ -52,6 +65,8 @@ class TokenStore {
 
   // The caller `token` names; nullopt for an unknown token. May re-read the file first.
   std::optional<Caller> Authenticate(absl::string_view token);
+  // The caller the first of a verified certificate's DNS names maps to; nullopt for none.
+  std::optional<Caller> AuthenticateCertificate(const std::vector<std::string>& names);
   size_t size();
 
  private:
@@ -61,7 +76,7 @@ class TokenStore {
 
   const std::string path_;
   absl::Mutex mu_;
-  std::map<std::string, Caller> by_hash_ ABSL_GUARDED_BY(mu_);
+  TokenFile file_ ABSL_GUARDED_BY(mu_);
   absl::Time checked_at_ ABSL_GUARDED_BY(mu_);
   FileStamp stamp_ ABSL_GUARDED_BY(mu_);
 };

@@ -55,7 +55,9 @@ absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions&
         .Field("tokens_file", options.process.tokens_file)
         .Field("tokens", static_cast<int64_t>(tokens->size()));
   } else {
-    LOG_EVENT(kWarning, "callers are not authenticated: every call is allowed (set --tokens_file)");
+    LOG_EVENT(kWarning,
+              "callers are not authenticated: every call is allowed (--insecure without "
+              "--tokens_file)");
   }
   w->audit_repository_ = std::make_unique<store::AuditRepository>(storage->pool());
   api::access::AuditTrailOptions audit;
@@ -66,15 +68,26 @@ absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions&
                                                             context.registry);
   w->audit_service_ =
       std::make_unique<api::AuditService>(w->audit_repository_.get(), w->rpc_workers_.get());
-  ASSIGN_OR_RETURN(
-      w->server_,
-      StartGrpcServer(
-          options.process.listen, "listen",
-          {w->health_.get(), w->server_info_.get(), w->location_service_.get(),
-           w->reservation_service_.get(), w->sync_service_.get(), w->telemetry_service_.get(),
-           w->forecast_service_.get(), w->event_service_.get(), w->migration_service_.get(),
-           w->planner_service_.get(), w->write_lease_service_.get(), w->audit_service_.get()},
-          context.registry, &w->port_, w->access_.get(), options.process.reflection));
+  GrpcServerSpec spec;
+  spec.listen = options.process.listen;
+  spec.services = {w->health_.get(),
+                   w->server_info_.get(),
+                   w->location_service_.get(),
+                   w->reservation_service_.get(),
+                   w->sync_service_.get(),
+                   w->telemetry_service_.get(),
+                   w->forecast_service_.get(),
+                   w->event_service_.get(),
+                   w->migration_service_.get(),
+                   w->planner_service_.get(),
+                   w->write_lease_service_.get(),
+                   w->audit_service_.get()};
+  // Callers may authenticate with a token instead of a certificate; agents present theirs.
+  spec.credentials = context.transport->ServerCredentials(ClientCertificates::kOptional);
+  spec.registry = context.registry;
+  spec.access = w->access_.get();
+  spec.reflection = options.process.reflection;
+  ASSIGN_OR_RETURN(w->server_, StartGrpcServer(spec, &w->port_));
   return w;
 }
 

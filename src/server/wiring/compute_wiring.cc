@@ -27,6 +27,7 @@ absl::StatusOr<std::unique_ptr<ComputeWiring>> ComputeWiring::Build(const Comput
   };
   compute_context.call_timeout = settings.agent_call_timeout;
   compute_context.metrics = context.registry;
+  compute_context.security = context.transport;
   auto compute = registry.Create(settings.compute_provider, compute_context);
   if (!compute.ok()) {
     return absl::InvalidArgumentError(

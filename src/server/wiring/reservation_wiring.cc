@@ -34,6 +34,7 @@ ReservationWiring::ReservationWiring(const ServerOptions& options, StorageWiring
       context.clock, reservation, context.registry, compute->traffic());
   shadow::ShadowSyncerOptions syncer;
   syncer.round_timeout = options.sync.sync_round_timeout;
+  syncer.security = context.transport;
   syncer_ = std::make_unique<shadow::ShadowSyncer>(storage->reservations(), storage->inventory(),
                                                    storage->sync_runs(), context.clock, syncer,
                                                    context.registry);

@@ -8,6 +8,7 @@
 
 #include "catalog/catalog.h"
 #include "common/clock.h"
+#include "common/transport_security.h"
 #include "geo/distance.h"
 #include "server/server_options.h"
 
@@ -23,6 +24,8 @@ struct WiringContext {
   std::function<bool()> database_ready;
   // The declarative locations file, when one is given (its measured RTTs feed placement).
   const std::optional<catalog::CatalogFile>* catalog = nullptr;
+  // TLS or plaintext, for the API and the calls to agents.
+  std::shared_ptr<const TransportSecurity> transport;
 };
 
 // The RTT model placement uses: the estimate per distance, with the locations file's measured

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/retriable.h"
 #include "common/status_macros.h"
+#include "common/transport_security.h"
 
 namespace shadowplane::providers {
 
@@ -92,12 +93,14 @@ absl::StatusOr<LocalComputeProvider::Agent*> LocalComputeProvider::AgentFor(
   }
   ASSIGN_OR_RETURN(const std::string endpoint, context_.location_endpoint(location));
   absl::MutexLock lock(&mu_);
-  std::unique_ptr<Agent>& agent = agents_[endpoint];
+  // By location too: the peer identity a channel checks is the location's.
+  std::unique_ptr<Agent>& agent = agents_[absl::StrCat(location, " ", endpoint)];
   if (agent == nullptr) {
     agent = std::make_unique<Agent>();
     agent->endpoint = endpoint;
-    agent->stub = pb::AgentService::NewStub(
-        grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
+    const std::shared_ptr<const TransportSecurity>& security =
+        context_.security != nullptr ? context_.security : TransportSecurity::Insecure();
+    agent->stub = pb::AgentService::NewStub(security->Channel(endpoint, AgentIdentity(location)));
   }
   return agent.get();
 }
