@@ -23,6 +23,7 @@
 #include "absl/flags/parse.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/transport_security.h"
 #include "server/serving_endpoints.h"
 #include "shadowplane/bench/echo.grpc.pb.h"
 #include "shadowplane/v1/locations.grpc.pb.h"
@@ -35,6 +36,10 @@ ABSL_FLAG(std::string, id, "", "load: the reservation id for get_reservation");
 ABSL_FLAG(int, inflight, 64, "load: calls kept in flight");
 ABSL_FLAG(int, count, 100000, "load: calls to make");
 ABSL_FLAG(double, max_seconds, 60, "load: stop after this long even if count is not reached");
+ABSL_FLAG(std::string, tls_dir, "",
+          "TLS with the certificates deploy/local-ca.sh made there (echo-server: server.pem; "
+          "load: ca.pem); empty: plaintext");
+ABSL_FLAG(std::string, token, "", "load: sent as `authorization: Bearer` on every call");
 
 namespace {
 
@@ -60,6 +65,16 @@ int EchoServer() {
   spec.listen = absl::GetFlag(FLAGS_listen);
   spec.services = {&service};
   spec.registry = registry.get();
+  if (const std::string dir = absl::GetFlag(FLAGS_tls_dir); !dir.empty()) {
+    shadowplane::TlsFiles files{dir + "/server.pem", dir + "/server.key", dir + "/ca.pem"};
+    auto security = shadowplane::TransportSecurity::FromFiles(files);
+    if (!security.ok()) {
+      std::cerr << "rpc_bench: " << security.status().message() << "\n";
+      return 1;
+    }
+    // As shadowplane's listener: a client certificate asked for, not required.
+    spec.credentials = (*security)->ServerCredentials(shadowplane::ClientCertificates::kOptional);
+  }
   auto server = shadowplane::server::StartGrpcServer(spec, &port);
   if (!server.ok()) {
     std::cerr << "rpc_bench: " << server.status().message() << "\n";
@@ -101,8 +116,21 @@ int Load() {
   const int inflight = std::max(1, absl::GetFlag(FLAGS_inflight));
   const int count = std::max(1, absl::GetFlag(FLAGS_count));
   const absl::Time deadline = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_max_seconds));
-  auto channel =
-      grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
+  std::shared_ptr<const shadowplane::TransportSecurity> transport =
+      shadowplane::TransportSecurity::Insecure();
+  if (const std::string dir = absl::GetFlag(FLAGS_tls_dir); !dir.empty()) {
+    shadowplane::TlsFiles files;
+    files.ca = dir + "/ca.pem";
+    auto security = shadowplane::TransportSecurity::ForClient(files);
+    if (!security.ok()) {
+      std::cerr << "rpc_bench: " << security.status().message() << "\n";
+      return 1;
+    }
+    transport = *security;
+  }
+  const std::string token = absl::GetFlag(FLAGS_token);
+  auto channel = transport->Channel(absl::GetFlag(FLAGS_target),
+                                    std::string(shadowplane::kControlPlaneIdentity));
   if (!channel->WaitForConnected(absl::ToChronoTime(absl::Now() + absl::Seconds(10)))) {
     std::cerr << "rpc_bench: cannot connect to " << absl::GetFlag(FLAGS_target) << "\n";
     return 1;
@@ -143,6 +171,7 @@ int Load() {
     grpc::ClientContext* context = slot.NextContext();
     // No call outlives the run by much, so retiring never waits on a server that stopped.
     context->set_deadline(absl::ToChronoTime(deadline + absl::Seconds(5)));
+    if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
     slot.started = absl::Now();
     if (method == "echo") {
       echo->async()->Echo(context, &slot.echo_request, &slot.echo_response,

@@ -4,10 +4,18 @@
 # run. The servers and PostgreSQL share core 0; the load client runs on core 1 with 64 calls in
 # flight, a fixed count and a time cap. Prints calls per second, p50 and p99 latency, and the
 # ratio to the echo service.
-#   bench/run_rpc_bench.sh [COUNT]    (default 200000 calls per method, at most 60 s each)
+#   bench/run_rpc_bench.sh [--tls] [COUNT]    (default 200000 calls per method, at most 60 s each)
+# --tls: as shadowplane runs by default: TLS (certificates of a CA made by deploy/local-ca.sh) and
+# a bearer token on every call, checked against a tokens file; the echo service serves the same
+# TLS and gets the same token (which it does not check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+TLS=
+if [[ "${1:-}" == --tls ]]; then
+  TLS=1
+  shift
+fi
 COUNT=${1:-200000}
 INFLIGHT=64
 ./deploy/install-deps.sh
@@ -22,8 +30,24 @@ cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   stop_throwaway_postgres
+  [[ -n "${TLS_DIR:-}" ]] && rm -rf "$TLS_DIR"
 }
 trap cleanup EXIT
+
+server_security=(--insecure)
+echo_security=()
+load_security=()
+if [[ -n "$TLS" ]]; then
+  TLS_DIR=$(mktemp -d /tmp/shadowplane-rpc-bench-tls.XXXXXX)
+  ./deploy/local-ca.sh "$TLS_DIR/ca"
+  token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+  (umask 077 && printf 'tokens:\n  - {name: bench, role: viewer, sha256: %s}\n' \
+    "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" >"$TLS_DIR/tokens.yaml")
+  server_security=("--tls_cert=$TLS_DIR/ca/server.pem" "--tls_key=$TLS_DIR/ca/server.key"
+    "--tls_ca=$TLS_DIR/ca/ca.pem" "--tokens_file=$TLS_DIR/tokens.yaml")
+  echo_security=("--tls_dir=$TLS_DIR/ca")
+  load_security=("--tls_dir=$TLS_DIR/ca" "--token=$token")
+fi
 
 # PostgreSQL (its backends inherit the postmaster's affinity) and both servers on core 0.
 taskset -pc 0 "$(head -1 "$_PG_DIR/data/postmaster.pid")" >/dev/null
@@ -33,10 +57,10 @@ psql -q "$SHADOWPLANE_TEST_DATABASE_URL" -c "CREATE DATABASE shadowplane_bench"
 free_port() { echo $((20000 + RANDOM % 40000)); }
 SP_PORT=$(free_port)
 ECHO_PORT=$(free_port)
-taskset -c 0 "$BUILD_DIR/src/shadowplane" --database_url="$DB_URL" --listen="127.0.0.1:$SP_PORT" --insecure \
+taskset -c 0 "$BUILD_DIR/src/shadowplane" --database_url="$DB_URL" --listen="127.0.0.1:$SP_PORT" "${server_security[@]}" \
   --metrics_listen="127.0.0.1:$(free_port)" --log_level=warning &
 pids+=($!)
-taskset -c 0 "$BUILD_DIR/bench/rpc_bench" echo-server --listen="127.0.0.1:$ECHO_PORT" 2>/dev/null &
+taskset -c 0 "$BUILD_DIR/bench/rpc_bench" echo-server --listen="127.0.0.1:$ECHO_PORT" "${echo_security[@]}" 2>/dev/null &
 pids+=($!)
 
 # Wait until shadowplane has migrated the database, then give it something to read.
@@ -70,7 +94,7 @@ RESERVATION=$(echo "$RESERVATION" | grep -E '^[0-9a-f-]{36}$' | head -1)
 
 load() {
   taskset -c 1 "$BUILD_DIR/bench/rpc_bench" load --target="$1" --method="$2" --id="$RESERVATION" \
-    --inflight=$INFLIGHT --count="${3:-$COUNT}" --max_seconds=60
+    --inflight=$INFLIGHT --count="${3:-$COUNT}" --max_seconds=60 "${load_security[@]}"
 }
 # A short warm-up of each, then the measured runs.
 load "127.0.0.1:$ECHO_PORT" echo $((COUNT / 10)) >/dev/null
@@ -81,7 +105,7 @@ get_line=$(load "127.0.0.1:$SP_PORT" get_reservation)
 list_line=$(load "127.0.0.1:$SP_PORT" list_locations)
 
 echo
-echo "RPC benchmark: $COUNT calls per method, $INFLIGHT in flight; servers and PostgreSQL on core 0, load on core 1"
+echo "RPC benchmark${TLS:+ (TLS and a bearer token on every call)}: $COUNT calls per method, $INFLIGHT in flight; servers and PostgreSQL on core 0, load on core 1"
 printf '%-18s %10s %8s %12s %9s %9s %8s\n' method calls errors calls/s p50_ms p99_ms ratio
 echo_rate=$(echo "$echo_line" | awk '{print $6}')
 for line in "$echo_line" "$get_line" "$list_line"; do

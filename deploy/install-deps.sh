@@ -17,6 +17,8 @@ PACKAGES=(
   libboost-dev libcpp-httplib-dev
   # shadow sync: librsync 2.3, OpenSSL's SHA-256; rsync, bc and time for the sync benchmark
   librsync-dev libssl-dev rsync bc time
+  # TLS: the openssl tool makes the local CA and certificates (deploy/local-ca.sh)
+  openssl
   # origin geography: MaxMind databases (and the Perl writer the tests build one with)
   libmaxminddb-dev libmaxmind-db-writer-perl
   # forecasting

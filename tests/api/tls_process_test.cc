@@ -3,6 +3,8 @@
 // agent) and write leases (agent to server, the agent known by its certificate) work; callers are
 // known by a token or a client certificate; agents serve only the control plane and their peers;
 // a channel checks its peer's identity; renewed certificate files are used without a restart.
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <httplib.h>
 
 #include <filesystem>
@@ -17,9 +19,14 @@
 #include "common/transport_security.h"
 #include "gtest/gtest.h"
 #include "shadowplane/agent/v1/agent.grpc.pb.h"
+#include "shadowplane/agent/v1/sync.grpc.pb.h"
+#include "shadowplane/agent/v1/write_lease.grpc.pb.h"
+#include "shadowplane/v1/locations.grpc.pb.h"
+#include "shadowplane/v1/migrations.grpc.pb.h"
 #include "shadowplane/v1/sync.grpc.pb.h"
 #include "support/child_process.h"
 #include "support/control_plane_test.h"
+#include "support/local_ca.h"
 
 namespace shadowplane {
 namespace {
@@ -64,6 +71,33 @@ class TlsProcessTest : public testing::ControlPlaneTest {
     agent_pb::HelloRequest request;
     agent_pb::HelloResponse response;
     return stub->Hello(&context, request, &response);
+  }
+
+  // ListLocations with the admin token, presenting `cert` (.pem, .key) as it is: no check on this
+  // side, so that the server's is what decides.
+  grpc::Status ListLocationsPresenting(const std::string& cert) {
+    auto read = [](const std::string& path) {
+      std::ifstream in(path);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    auto provider = std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+        read(tls_dir_ + "/ca.pem"), std::vector<grpc::experimental::IdentityKeyCertPair>{
+                                        {read(cert + ".key"), read(cert + ".pem")}});
+    grpc::experimental::TlsChannelCredentialsOptions options;
+    options.set_certificate_provider(provider);
+    options.watch_root_certs();
+    options.watch_identity_key_cert_pairs();
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride(std::string(kControlPlaneIdentity));
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto channel = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port_),
+                                             grpc::experimental::TlsCredentials(options), args);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    context.AddMetadata("authorization", "Bearer " + caller_token_);
+    pb::ListLocationsRequest request;
+    pb::ListLocationsResponse response;
+    return pb::LocationService::NewStub(channel)->ListLocations(&context, request, &response);
   }
 
   testing::RunResult Shadowctl(std::vector<std::string> args) {
@@ -116,6 +150,40 @@ TEST_F(TlsProcessTest, TheFleetWorksOverMutualTls) {
     if (granted <= 0) absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_GT(granted, 0) << server_->Output();
+
+  // A planned migration to the shadow's location: pre-copy, cutover and the old primary retired,
+  // every call between server and agents and between agents over mutual TLS.
+  auto migrations = pb::MigrationService::NewStub(channel_);
+  grpc::ClientContext migrate_context;
+  migrate_context.AddMetadata("authorization", "Bearer " + caller_token_);
+  migrate_context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  pb::MigrateRequest migrate;
+  migrate.set_request_id("tls-move-1");
+  migrate.set_reservation_id(r.id());
+  migrate.set_target_location(r.shadow().location());
+  migrate.set_reason("moved over TLS");
+  pb::Migration m;
+  s = migrations->Migrate(&migrate_context, migrate, &m);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // OBSERVING: moved, and the move is being judged against its forecast (DONE after that).
+  auto moved_or_ended = [&] {
+    return m.state() == "OBSERVING" || m.state() == "DONE" || m.state() == "FAILED" ||
+           m.state() == "ROLLED_BACK";
+  };
+  for (int i = 0; i < 600 && !moved_or_ended(); ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    grpc::ClientContext get_context;
+    get_context.AddMetadata("authorization", "Bearer " + caller_token_);
+    pb::GetMigrationRequest get;
+    get.set_id(m.id());
+    ASSERT_TRUE(migrations->GetMigration(&get_context, get, &m).ok());
+  }
+  ASSERT_TRUE(m.state() == "OBSERVING" || m.state() == "DONE")
+      << m.state() << ": " << m.error() << "\n"
+      << server_->Output();
+  pb::Reservation moved;
+  ASSERT_TRUE(GetReservation(r.id(), &moved).ok());
+  EXPECT_EQ(moved.primary().location(), r.shadow().location());
 }
 
 TEST_F(TlsProcessTest, CallersAreKnownByATokenOrACertificate) {
@@ -129,6 +197,27 @@ TEST_F(TlsProcessTest, CallersAreKnownByATokenOrACertificate) {
   EXPECT_TRUE(absl::StrContains(r.output, "sin-1")) << r.output;
   r = Shadowctl({ca, "locations", "list"});
   EXPECT_TRUE(absl::StrContains(r.output, "UNAUTHENTICATED")) << r.output;
+  const std::string wrong_file = root_ + "/wrong.token";
+  std::ofstream(wrong_file) << "not-a-token-the-server-knows\n";
+  fs::permissions(wrong_file, fs::perms::owner_read | fs::perms::owner_write);
+  r = Shadowctl({ca, "--token_file=" + wrong_file, "locations", "list"});
+  EXPECT_TRUE(absl::StrContains(r.output, "UNAUTHENTICATED")) << r.output;
+  // An expired certificate (valid for no time at all), or one another CA signed, gets no
+  // handshake, whatever token comes with it.
+  ASSERT_TRUE(testing::MakeLocalCa(tls_dir_, {}, {"expired"}, /*valid_days=*/0).ok());
+  ASSERT_TRUE(testing::MakeLocalCa(root_ + "/other-ca", {}, {"alice"}).ok());
+  absl::SleepFor(absl::Seconds(1));
+  for (const std::string& cert : {tls_dir_ + "/client-expired", root_ + "/other-ca/client-alice"}) {
+    // shadowctl itself refuses to present it, saying why...
+    r = Shadowctl({ca, "--cert=" + cert + ".pem", "--key=" + cert + ".key",
+                   "--token_file=" + token_file, "locations", "list"});
+    EXPECT_EQ(r.exit_code, 2) << cert << ": " << r.output;
+    EXPECT_TRUE(absl::StrContains(r.output, "does not verify against the CA")) << r.output;
+    // ...and the server refuses the handshake of a client that presents it anyway.
+    const grpc::Status s = ListLocationsPresenting(cert);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << cert << ": " << s.error_message();
+  }
+  EXPECT_TRUE(ListLocationsPresenting(tls_dir_ + "/client-alice").ok());
   // alice's certificate makes her a viewer: she reads, she cannot cordon.
   const std::vector<std::string> alice = {ca, "--cert=" + tls_dir_ + "/client-alice.pem",
                                           "--key=" + tls_dir_ + "/client-alice.key"};
@@ -169,6 +258,82 @@ TEST_F(TlsProcessTest, AgentsServeOnlyTheControlPlaneAndTheirPeers) {
   // A location's endpoint that leads to another location's agent is refused by the caller.
   EXPECT_EQ(Hello("fra-1", "server", AgentIdentity("iad-1")).error_code(),
             grpc::StatusCode::UNAVAILABLE);
+
+  // What anyone reaching an agent's port could do before, tried with a caller's certificate:
+  // create an instance seeded from /etc, sync into a primary, deactivate one, repoint its writes.
+  auto as_alice = [&](auto call) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto channel = As("client-alice")->Channel(agents_.at("fra-1")->endpoint(), fra, args);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    context.AddMetadata(kAgentProtocolMetadataKey, absl::StrCat(kAgentProtocolVersion));
+    return call(channel, context);
+  };
+  std::vector<grpc::Status> attacks;
+  attacks.push_back(as_alice([](auto channel, grpc::ClientContext& context) {
+    agent_pb::CreateInstanceRequest request;
+    request.set_instance_id("stolen");
+    request.set_read_only(true);
+    request.set_seed_dir("/etc");
+    request.mutable_capacity()->set_millicores(100);
+    request.mutable_capacity()->set_memory_mib(64);
+    agent_pb::Instance out;
+    return agent_pb::AgentService::NewStub(channel)->CreateInstance(&context, request, &out);
+  }));
+  attacks.push_back(as_alice([](auto channel, grpc::ClientContext& context) {
+    agent_pb::DeactivateInstanceRequest request;
+    request.set_instance_id("any");
+    agent_pb::Instance out;
+    return agent_pb::AgentService::NewStub(channel)->DeactivateInstance(&context, request, &out);
+  }));
+  attacks.push_back(as_alice([](auto channel, grpc::ClientContext& context) {
+    agent_pb::SetWriteRoutingRequest request;
+    request.set_instance_id("any");
+    agent_pb::Instance out;
+    return agent_pb::AgentService::NewStub(channel)->SetWriteRouting(&context, request, &out);
+  }));
+  attacks.push_back(as_alice([](auto channel, grpc::ClientContext& context) {
+    agent_pb::SyncFromRequest request;
+    request.set_source_endpoint("127.0.0.1:1");
+    request.set_source_location("iad-1");
+    request.set_source_instance_id("a");
+    request.set_target_instance_id("b");
+    request.set_mode(agent_pb::CHECKSUM);
+    agent_pb::SyncFromResponse out;
+    return agent_pb::SyncService::NewStub(channel)->SyncFrom(&context, request, &out);
+  }));
+  for (const grpc::Status& attack : attacks) {
+    EXPECT_EQ(attack.error_code(), grpc::StatusCode::PERMISSION_DENIED) << attack.error_message();
+  }
+}
+
+// An agent's certificate is its identity at the server: it renews leases for its own location
+// only, and reads nothing else.
+TEST_F(TlsProcessTest, AnAgentCertificateSpeaksForItsOwnLocationOnly) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto channel =
+      As("agent-iad-1")
+          ->Channel(absl::StrCat("127.0.0.1:", port_), std::string(kControlPlaneIdentity), args);
+  auto renew = [&](const std::string& location) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    agent_pb::RenewWriteLeasesRequest request;
+    request.set_location(location);
+    agent_pb::RenewWriteLeasesResponse response;
+    return agent_pb::WriteLeaseService::NewStub(channel)->RenewWriteLeases(&context, request,
+                                                                           &response);
+  };
+  grpc::Status s = renew("iad-1");
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  s = renew("fra-1");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  grpc::ClientContext context;
+  pb::ListLocationsRequest list;
+  pb::ListLocationsResponse locations;
+  s = pb::LocationService::NewStub(channel)->ListLocations(&context, list, &locations);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
 }
 
 TEST_F(TlsProcessTest, RenewedCertificateFilesAreUsedWithoutARestart) {

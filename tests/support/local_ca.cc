@@ -7,12 +7,12 @@
 namespace shadowplane::testing {
 
 absl::Status MakeLocalCa(const std::string& dir, const std::vector<std::string>& agents,
-                         const std::vector<std::string>& clients) {
+                         const std::vector<std::string>& clients, int valid_days) {
   std::vector<std::string> argv = {std::string(SHADOWPLANE_SOURCE_DIR) + "/deploy/local-ca.sh",
                                    dir};
   for (const std::string& a : agents) argv.insert(argv.end(), {"--agent", a});
   for (const std::string& c : clients) argv.insert(argv.end(), {"--client", c});
-  const RunResult result = RunToCompletion(argv);
+  const RunResult result = RunToCompletion(argv, {absl::StrCat("VALID_DAYS=", valid_days)});
   if (result.exit_code != 0) {
     return absl::InternalError(absl::StrCat("deploy/local-ca.sh failed: ", result.output));
   }

@@ -12,8 +12,9 @@
 namespace shadowplane::testing {
 
 // Runs deploy/local-ca.sh DIR with an agent certificate per location and a client one per name.
+// Certificates made now are valid for `valid_days` (0: they expire the second they are made).
 absl::Status MakeLocalCa(const std::string& dir, const std::vector<std::string>& agents,
-                         const std::vector<std::string>& clients = {});
+                         const std::vector<std::string>& clients = {}, int valid_days = 825);
 
 std::vector<std::string> ServerTlsFlags(const std::string& dir);
 std::vector<std::string> AgentTlsFlags(const std::string& dir, const std::string& location);
