@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "api/telemetry_mapping.h"
+#include "common/call_gate.h"
 #include "common/grpc_unary.h"
 #include "common/status_macros.h"
 
@@ -22,8 +23,12 @@ namespace {
 // gRPC calls are made outside the mutex: a reaction may run on the calling thread.
 class RecordAccessReactor final : public grpc::ServerBidiReactor<pb::AccessBatch, pb::BatchAck> {
  public:
-  RecordAccessReactor(ingest::IngestPipeline* pipeline, int max_in_flight)
-      : pipeline_(pipeline), max_in_flight_(max_in_flight) {
+  // `sender_location`: the location of an agent sending (its batches name only its instances).
+  RecordAccessReactor(ingest::IngestPipeline* pipeline, int max_in_flight,
+                      std::string sender_location)
+      : pipeline_(pipeline),
+        max_in_flight_(max_in_flight),
+        sender_location_(std::move(sender_location)) {
     reading_ = std::make_unique<pb::AccessBatch>();
     StartRead(reading_.get());
   }
@@ -36,8 +41,9 @@ class RecordAccessReactor final : public grpc::ServerBidiReactor<pb::AccessBatch
       return;
     }
     // Moved out of the message on this thread: cheap, and the pipeline keeps the struct.
-    std::shared_ptr<const ingest::AccessBatch> batch =
-        std::make_shared<ingest::AccessBatch>(FromProto(std::move(*reading_)));
+    auto received = std::make_shared<ingest::AccessBatch>(FromProto(std::move(*reading_)));
+    received->sender_location = sender_location_;
+    std::shared_ptr<const ingest::AccessBatch> batch = std::move(received);
     reading_.reset();
     {
       absl::MutexLock lock(&mu_);
@@ -110,6 +116,7 @@ class RecordAccessReactor final : public grpc::ServerBidiReactor<pb::AccessBatch
 
   ingest::IngestPipeline* const pipeline_;
   const int max_in_flight_;
+  const std::string sender_location_;
   std::unique_ptr<pb::AccessBatch> reading_;  // touched by the reading side only
   absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
@@ -130,7 +137,8 @@ grpc::ServerBidiReactor<pb::AccessBatch, pb::BatchAck>* TelemetryService::Record
   if (absl::Status verdict = AccessVerdict(context); !verdict.ok()) {
     return new RefusedBidi<pb::AccessBatch, pb::BatchAck>(verdict);
   }
-  return new RecordAccessReactor(pipeline_, max_in_flight_per_stream_);
+  return new RecordAccessReactor(pipeline_, max_in_flight_per_stream_,
+                                 CallGate::CallerOf(context).agent_location);
 }
 
 grpc::ServerUnaryReactor* TelemetryService::RecordAccessBatch(grpc::CallbackServerContext* context,
@@ -143,6 +151,7 @@ grpc::ServerUnaryReactor* TelemetryService::RecordAccessBatch(grpc::CallbackServ
   }
   // The request lives until the call finishes, which is after the acknowledgement.
   auto batch = std::make_shared<ingest::AccessBatch>(FromProto(pb::AccessBatch(*request)));
+  batch->sender_location = CallGate::CallerOf(context).agent_location;
   const absl::Status taken =
       pipeline_->Record(std::move(batch), [reactor, context, response](ingest::BatchAck ack) {
         if (ack.code == absl::StatusCode::kOk) {

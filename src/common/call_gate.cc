@@ -10,9 +10,14 @@ namespace {
 
 std::atomic<bool> g_armed{false};
 
+struct Entry {
+  absl::Status verdict;
+  GateCaller caller;
+};
+
 struct Verdicts {
   absl::Mutex mu;
-  absl::flat_hash_map<const void*, absl::Status> by_call ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<const void*, Entry> by_call ABSL_GUARDED_BY(mu);
 };
 
 Verdicts& Get() {
@@ -27,7 +32,20 @@ void CallGate::Arm() { g_armed = true; }
 void CallGate::Record(const void* call, absl::Status verdict) {
   Verdicts& v = Get();
   absl::MutexLock lock(&v.mu);
-  v.by_call[call] = std::move(verdict);
+  v.by_call[call].verdict = std::move(verdict);
+}
+
+void CallGate::RecordCaller(const void* call, GateCaller caller) {
+  Verdicts& v = Get();
+  absl::MutexLock lock(&v.mu);
+  v.by_call[call].caller = std::move(caller);
+}
+
+GateCaller CallGate::CallerOf(const void* call) {
+  Verdicts& v = Get();
+  absl::MutexLock lock(&v.mu);
+  const auto it = v.by_call.find(call);
+  return it == v.by_call.end() ? GateCaller() : it->second.caller;
 }
 
 void CallGate::Forget(const void* call) {
@@ -44,7 +62,7 @@ absl::Status CallGate::Verdict(const void* call) {
   if (it == v.by_call.end()) {
     return absl::PermissionDeniedError("the call was not checked for access");
   }
-  return it->second;
+  return it->second.verdict;
 }
 
 }  // namespace shadowplane

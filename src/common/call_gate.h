@@ -9,18 +9,31 @@
 #ifndef SHADOWPLANE_COMMON_CALL_GATE_H_
 #define SHADOWPLANE_COMMON_CALL_GATE_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 
 namespace shadowplane {
+
+// Who the access check found the caller to be, for handlers whose answer depends on it.
+struct GateCaller {
+  std::string name;
+  std::string team;            // empty: none
+  std::string agent_location;  // set for an agent: the location it speaks for
+};
 
 class CallGate {
  public:
   // From now on every call needs a verdict (called once, before the server starts).
   static void Arm();
   static void Record(const void* call, absl::Status verdict);
+  // The authenticated caller of a call (recorded with or after its verdict).
+  static void RecordCaller(const void* call, GateCaller caller);
   static void Forget(const void* call);
   // The recorded verdict; OK for any call while the gate is not armed.
   static absl::Status Verdict(const void* call);
+  // The recorded caller; an empty one when none was (authentication off, or not yet checked).
+  static GateCaller CallerOf(const void* call);
 };
 
 }  // namespace shadowplane

@@ -1,5 +1,7 @@
 #include "common/config.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <map>
@@ -275,6 +277,30 @@ std::string MaskSecrets(absl::string_view value) {
     pos = start + kMask.size();
   }
   return out;
+}
+
+absl::Status CheckSecretPlacement(const LoadedConfig& loaded, const std::string& config_path) {
+  for (const ConfigEntry& e : loaded.entries) {
+    if (MaskSecrets(e.value) == e.value) continue;
+    if (e.source == ConfigSource::kCommandLine) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--", e.name,
+          " holds a password on the command line, where every user of this machine can read "
+          "it: give it in the environment (",
+          absl::AsciiStrToUpper(absl::StrCat("SHADOWPLANE_", e.name)),
+          "), in a --config file only its owner can read, or (--database_url) with "
+          "--database_password_file"));
+    }
+    if (e.source == ConfigSource::kFile) {
+      struct stat st;
+      if (stat(config_path.c_str(), &st) != 0 || (st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("--config ", config_path, " holds a password (", e.name,
+                         ") and others may read it: chmod o-rw ", config_path));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::string FormatConfig(const LoadedConfig& loaded) {

@@ -62,6 +62,12 @@ std::string HelpText(const ConfigOptions& options);
 absl::Status LoadConfig(const ConfigOptions& options, int argc, const char* const* argv,
                         LoadedConfig* loaded);
 
+// Refuses a secret (a value MaskSecrets changes: a password) given where other users can read
+// it: on the command line (ps, /proc/PID/cmdline), or in a --config file `config_path` that others
+// may read. FAILED_PRECONDITION naming the flag and where to put the secret instead; the secret
+// itself never appears. The environment (SHADOWPLANE_*) and a private config file are fine.
+absl::Status CheckSecretPlacement(const LoadedConfig& loaded, const std::string& config_path);
+
 // "name = value  (source)" lines, for --print_config and start-up logs.
 std::string FormatConfig(const LoadedConfig& loaded);
 

@@ -47,6 +47,9 @@ struct UtilizationSample {
 
 struct AccessBatch {
   std::string batch_id;
+  // Set when an agent sent it: each event and sample must name an instance at this location
+  // (refused as foreign_instance otherwise), so an agent reports only on its own instances.
+  std::string sender_location;
   std::vector<AccessEvent> events;
   std::vector<UtilizationSample> samples;
 };

@@ -46,6 +46,13 @@ class Refusals {
   std::map<std::string, store::RejectionCount> by_reason_;
 };
 
+// Whether `instance` (empty: none named) runs at `location`.
+bool AtLocation(const DirectorySnapshot& directory, const std::string& instance,
+                const std::string& location) {
+  const auto it = directory.location_by_instance.find(instance);
+  return it != directory.location_by_instance.end() && it->second == location;
+}
+
 // Lower case, so that ids match however the sender spelled the hex digits.
 std::string CanonicalUuid(const std::string& id) { return absl::AsciiStrToLower(id); }
 
@@ -138,6 +145,11 @@ ValidatedBatch EventValidator::Validate(const AccessBatch& batch) const {
         continue;
       }
     }
+    if (!batch.sender_location.empty() &&
+        !AtLocation(*directory, instance, batch.sender_location)) {
+      refusals.Event("foreign_instance", i);
+      continue;
+    }
     if (!e.origin_region.empty() && e.origin_region != geo::kUnknownRegion &&
         directory->regions.count(e.origin_region) == 0) {
       refusals.Event("unknown_region", i);
@@ -221,6 +233,11 @@ ValidatedBatch EventValidator::Validate(const AccessBatch& batch) const {
     }
     if (it == directory->resource_by_instance.end()) {
       refusals.Sample("unknown_instance", i);
+      continue;
+    }
+    if (!batch.sender_location.empty() &&
+        !AtLocation(*directory, instance, batch.sender_location)) {
+      refusals.Sample("foreign_instance", i);
       continue;
     }
     store::UtilizationRow row;

@@ -13,6 +13,7 @@ DirectorySnapshot SnapshotFromRows(store::ResourceDirectoryRows rows) {
       snapshot.resource_by_instance[instance] = resource;
   }
   snapshot.instances_by_resource = std::move(rows.instances_by_resource);
+  snapshot.location_by_instance = std::move(rows.location_by_instance);
   return snapshot;
 }
 

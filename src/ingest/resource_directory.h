@@ -24,6 +24,7 @@ namespace shadowplane::ingest {
 struct DirectorySnapshot {
   std::map<std::string, std::set<std::string>> instances_by_resource;
   std::map<std::string, std::string> resource_by_instance;
+  std::map<std::string, std::string> location_by_instance;
   std::set<std::string> regions;
 };
 

@@ -38,6 +38,10 @@ std::optional<int> PrepareProcess(const std::string& program, const std::string&
     return kExitConfigError;
   }
   SetMinLogLevel(level);
+  if (absl::Status s = CheckSecretPlacement(loaded, absl::GetFlag(FLAGS_config)); !s.ok()) {
+    std::cerr << program << ": " << s.message() << "\n";
+    return kExitConfigError;
+  }
   if (absl::GetFlag(FLAGS_print_config)) {
     std::cout << FormatConfig(loaded);
     return 0;

@@ -70,6 +70,9 @@ SP_SETTING(bool, reflection, process.reflection,
 SP_SETTING(std::string, database_url, storage.database_url,
            "PostgreSQL connection string or URL; empty starts a private embedded cluster under "
            "--data_dir");
+SP_SETTING(std::string, database_password_file, storage.database_password_file,
+           "A file holding --database_url's password (not readable by others); passwords are "
+           "refused on the command line");
 SP_SETTING(std::string, data_dir, storage.data_dir,
            "Directory of the embedded PostgreSQL cluster; default /var/lib/shadowplane for root, "
            "else $XDG_DATA_HOME/shadowplane or ~/.local/share/shadowplane");

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/config.h"
 #include "common/loopback.h"
 #include "common/status_macros.h"
 
@@ -64,6 +65,16 @@ absl::Status ProcessSettings::Validate() const {
 }
 
 absl::Status StorageSettings::Validate() const {
+  if (!database_password_file.empty()) {
+    if (database_url.empty()) {
+      return Bad("database_password_file",
+                 "is for --database_url (the embedded database has none)");
+    }
+    if (MaskSecrets(database_url) != database_url) {
+      return Bad("database_password_file",
+                 "and a password in --database_url: give the password in one place");
+    }
+  }
   RETURN_IF_ERROR(AtLeast("db_pool_size", db_pool_size, 1));
   return Positive("db_check_interval", db_check_interval);
 }

@@ -61,8 +61,12 @@ struct ProcessSettings {
 
 // The database: external (database_url) or the embedded cluster under data_dir.
 struct StorageSettings {
-  std::string database_url;  // may hold a password: masked by --print_config
-  std::string data_dir;      // empty: EmbeddedPostgres::DefaultDataDir()
+  // May hold a password (masked by --print_config; refused on the command line or in a config
+  // file others may read: common/config.h's CheckSecretPlacement).
+  std::string database_url;
+  // A file (not readable by others) holding the database password for database_url.
+  std::string database_password_file;
+  std::string data_dir;  // empty: EmbeddedPostgres::DefaultDataDir()
   std::string db_system_user = "shadowplane";
   std::string postgres_bin_dir = "/usr/lib/postgresql/15/bin";
   int db_pool_size = store::ConnectionPoolOptions().max_connections;

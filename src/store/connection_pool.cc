@@ -10,31 +10,55 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
 namespace shadowplane::store {
 namespace {
 
-// Adds connect_timeout and application_name unless the URL sets them, in the URL's own syntax.
-std::string ConnectionString(const ConnectionPoolOptions& o) {
+// RFC 3986 percent-encoding of everything but the unreserved characters.
+std::string PercentEncode(absl::string_view v) {
+  std::string out;
+  for (unsigned char c : v) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      absl::StrAppend(&out, "%", absl::AsciiStrToUpper(absl::StrFormat("%02x", c)));
+    }
+  }
+  return out;
+}
+
+// A libpq keyword value: single-quoted, with backslashes and quotes escaped.
+std::string Quoted(absl::string_view v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::string PoolConnectionString(const ConnectionPoolOptions& o) {
   std::string s = o.url;
   const bool uri = absl::StartsWith(s, "postgresql://") || absl::StartsWith(s, "postgres://");
   auto add = [&](absl::string_view key, const std::string& value) {
     if (absl::StrContains(s, absl::StrCat(key, "="))) return;
     if (uri) {
-      absl::StrAppend(&s, absl::StrContains(s, "?") ? "&" : "?", key, "=", value);
+      absl::StrAppend(&s, absl::StrContains(s, "?") ? "&" : "?", key, "=", PercentEncode(value));
     } else {
-      absl::StrAppend(&s, s.empty() ? "" : " ", key, "=", value);
+      absl::StrAppend(&s, s.empty() ? "" : " ", key, "=", Quoted(value));
     }
   };
   add("connect_timeout",
       std::to_string(std::max<int64_t>(1, absl::ToInt64Seconds(o.connect_timeout))));
   add("application_name", o.application_name);
+  if (!o.password.empty()) add("password", o.password);
   return s;
 }
-
-}  // namespace
 
 PooledConnection::PooledConnection(ConnectionPool* pool, std::unique_ptr<pqxx::connection> conn)
     : pool_(pool), conn_(std::move(conn)) {}
@@ -49,7 +73,7 @@ PooledConnection::~PooledConnection() {
 }
 
 ConnectionPool::ConnectionPool(ConnectionPoolOptions options, prometheus::Registry* registry)
-    : options_(std::move(options)), connection_string_(ConnectionString(options_)) {
+    : options_(std::move(options)), connection_string_(PoolConnectionString(options_)) {
   if (registry == nullptr) return;
   auto& connections = prometheus::BuildGauge()
                           .Name("shadowplane_db_pool_connections")

@@ -60,7 +60,15 @@ struct ConnectionPoolOptions {
   // libpq connect_timeout, added to the URL unless it names one.
   absl::Duration connect_timeout = absl::Seconds(5);
   std::string application_name = "shadowplane";
+  // Added to the connection string when not empty (read from a private file by the caller);
+  // empty: libpq's own sources (the URL, PGPASSWORD, ~/.pgpass). Never logged.
+  std::string password = "";
 };
+
+// The libpq connection string the pool opens: `url` with connect_timeout, application_name and
+// the password added unless it sets them, each in the URL's own syntax (a query parameter,
+// percent-encoded, for a URI; a quoted keyword otherwise).
+std::string PoolConnectionString(const ConnectionPoolOptions& options);
 
 class ConnectionPool {
  public:

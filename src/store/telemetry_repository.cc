@@ -214,11 +214,15 @@ absl::StatusOr<ResourceDirectoryRows> TelemetryRepository::LoadResourceDirectory
         ResourceDirectoryRows out;
         // A resource whose telemetry is to be purged is no longer one events may name.
         for (const auto& r :
-             txn.exec("SELECT r.id::text, i.id::text FROM resources r LEFT JOIN instances i ON "
+             txn.exec("SELECT r.id::text, i.id::text, i.location FROM resources r LEFT JOIN "
+                      "instances i ON "
                       "i.resource_id = r.id WHERE NOT EXISTS (SELECT 1 FROM reservations rv WHERE "
                       "rv.resource_id = r.id AND rv.telemetry_purge_requested_at IS NOT NULL)")) {
           auto& instances = out.instances_by_resource[r[0].as<std::string>()];
-          if (!r[1].is_null()) instances.insert(r[1].as<std::string>());
+          if (!r[1].is_null()) {
+            instances.insert(r[1].as<std::string>());
+            out.location_by_instance[r[1].as<std::string>()] = r[2].as<std::string>();
+          }
         }
         for (const auto& r : txn.exec("SELECT name FROM regions")) {
           out.regions.insert(r[0].as<std::string>());

@@ -42,6 +42,7 @@ struct GeoNetworkRow {
 // since), and the regions.
 struct ResourceDirectoryRows {
   std::map<std::string, std::set<std::string>> instances_by_resource;
+  std::map<std::string, std::string> location_by_instance;
   std::set<std::string> regions;
 };
 

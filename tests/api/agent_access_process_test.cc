@@ -109,6 +109,62 @@ TEST_F(AgentAccessTest, AgentsRenewLeasesAndShipTelemetryWithTheirOwnTokens) {
   EXPECT_FALSE(absl::StrContains(server_->Output(), "agent-token-of-"));
 }
 
+// An agent reports on its own location's instances only: its events and samples naming another
+// location's instance are refused (foreign_instance) and nothing of them is stored; an operator's
+// batch is not confined.
+TEST_F(AgentAccessTest, AnAgentReportsOnlyOnItsOwnInstances) {
+  pb::Reservation r;
+  ASSERT_TRUE(Reserve(Request("confined"), &r).ok()) << server_->Output();
+  ASSERT_EQ(r.state(), "active") << r.error();
+  ASSERT_NE(r.primary().location(), r.shadow().location());
+  const std::string own = r.shadow().location();  // the sending agent's
+  auto send = [&](const std::string& token, const std::string& batch_id,
+                  const std::vector<std::string>& instances, pb::BatchAck* ack) {
+    pb::AccessBatch batch;
+    batch.set_batch_id(batch_id);
+    for (const std::string& instance : instances) {
+      pb::AccessEvent* e = batch.add_events();
+      e->mutable_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+      e->set_client_ip("192.0.2.7");
+      e->set_resource_id(r.resource_id());
+      e->set_instance_id(instance);
+      e->set_request_type("GET");
+      pb::UtilizationSample* s = batch.add_samples();
+      s->mutable_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+      s->set_instance_id(instance);
+      s->mutable_interval()->set_seconds(10);
+      s->set_cpu_seconds(1);
+    }
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + token);
+    return pb::TelemetryService::NewStub(channel_)->RecordAccessBatch(&context, batch, ack);
+  };
+  auto rejected = [](const pb::BatchAck& ack, const std::string& reason) {
+    int64_t n = 0;
+    for (const pb::Rejection& j : ack.rejections()) {
+      if (j.reason() == reason) n += j.count();
+    }
+    return n;
+  };
+  pb::BatchAck ack;
+  grpc::Status s = send(AgentToken(own), "confined-1", {r.shadow().id(), r.primary().id()}, &ack);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ack.events_accepted(), 1);
+  EXPECT_EQ(ack.samples_accepted(), 1);
+  EXPECT_EQ(rejected(ack, "foreign_instance"), 2);  // the primary's event and sample
+  // An event naming no instance says nothing of where it was served: an agent cannot send one.
+  s = send(AgentToken(own), "confined-2", {""}, &ack);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ack.events_accepted(), 0);
+  EXPECT_EQ(rejected(ack, "foreign_instance"), 1);
+  // An operator reports on any instance.
+  s = send("operator-token", "confined-3", {r.primary().id()}, &ack);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ack.events_accepted(), 1);
+  EXPECT_EQ(rejected(ack, "foreign_instance"), 0);
+  EXPECT_GE(Metric("shadowplane_ingest_rejected_total{reason=\"foreign_instance\"}"), 3);
+}
+
 class BorrowedTokenTest : public AgentAccessTest {
  protected:
   void SetUp() override {

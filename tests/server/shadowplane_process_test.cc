@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "shadowplane/v1/locations.grpc.pb.h"
 #include "store/embedded_postgres.h"
 #include "support/child_process.h"
 #include "support/local_ca.h"
@@ -351,10 +353,32 @@ TEST_F(ShadowplaneProcessTest, ConfigurationPrecedenceAndHelp) {
   EXPECT_TRUE(absl::StrContains(result.output, "time_scale = 60  (file)"));
   EXPECT_TRUE(absl::StrContains(result.output, "shutdown_grace = 10s  (default)"));
 
-  // A password in the database URL never shows.
-  auto secret = RunToCompletion(
-      {SHADOWPLANE_BIN, "--print_config",
-       "--database_url=postgresql://sp:hunter2@db.example:5432/shadowplane?sslmode=require"});
+  // A password in the database URL never shows, and is refused where other users could read it:
+  // on the command line, in a config file open to others. The environment is fine.
+  const std::string with_password =
+      "postgresql://sp:hunter2@db.example:5432/shadowplane?sslmode=require";
+  auto on_command_line =
+      RunToCompletion({SHADOWPLANE_BIN, "--print_config", "--database_url=" + with_password});
+  EXPECT_EQ(on_command_line.exit_code, 2) << on_command_line.output;
+  EXPECT_TRUE(absl::StrContains(on_command_line.output,
+                                "--database_url holds a password on the command line"))
+      << on_command_line.output;
+  EXPECT_TRUE(absl::StrContains(on_command_line.output, "SHADOWPLANE_DATABASE_URL"));
+  EXPECT_FALSE(absl::StrContains(on_command_line.output, "hunter2"));
+  const std::string secret_yaml = testing::MakeTempDir("sp-config") + "/secret.yaml";
+  std::ofstream(secret_yaml) << "database_url: " << with_password << "\n";
+  chmod(secret_yaml.c_str(), 0644);
+  auto open_file = RunToCompletion({SHADOWPLANE_BIN, "--print_config", "--config=" + secret_yaml});
+  EXPECT_EQ(open_file.exit_code, 2) << open_file.output;
+  EXPECT_TRUE(absl::StrContains(open_file.output, "chmod o-rw " + secret_yaml)) << open_file.output;
+  EXPECT_FALSE(absl::StrContains(open_file.output, "hunter2"));
+  chmod(secret_yaml.c_str(), 0600);
+  auto private_file =
+      RunToCompletion({SHADOWPLANE_BIN, "--print_config", "--config=" + secret_yaml});
+  EXPECT_EQ(private_file.exit_code, 0) << private_file.output;
+  EXPECT_FALSE(absl::StrContains(private_file.output, "hunter2"));
+  auto secret = RunToCompletion({SHADOWPLANE_BIN, "--print_config"},
+                                {"SHADOWPLANE_DATABASE_URL=" + with_password});
   ASSERT_EQ(secret.exit_code, 0) << secret.output;
   EXPECT_FALSE(absl::StrContains(secret.output, "hunter2")) << secret.output;
   EXPECT_TRUE(absl::StrContains(
@@ -368,6 +392,72 @@ TEST_F(ShadowplaneProcessTest, ConfigurationPrecedenceAndHelp) {
                            "--time_epoch", "--metrics_listen"}) {
     EXPECT_TRUE(absl::StrContains(help.output, text)) << text;
   }
+}
+
+// The secrets a server is given (a caller's token, the database password, the TSIG key) and one it
+// is sent (a wrong token) appear nowhere: not in its logs, not in --print_config, not in its
+// metrics, not in the errors callers get.
+TEST_F(ShadowplaneProcessTest, SecretsNeverShowInLogsConfigMetricsOrErrors) {
+  const std::string dir = testing::MakeTempDir("sp-secrets");
+  const std::string token = "token-3f1c9a7e5b2d4c6f8a0e1b3d5f7a9c1e";
+  const std::string wrong = "wrong-7a5c3e1f9b8d6c4a2e0f1d3b5a7c9e1f";
+  const std::string password = "password-9c8b7a6f5e4d3c2b1a0f";
+  const std::string tsig = "c2hhZG93cGxhbmUtc2VjcmV0LXRzaWcta2V5LTEyMzQ=";
+  auto write_private = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + "/" + name) << text;
+    chmod((dir + "/" + name).c_str(), 0600);
+    return dir + "/" + name;
+  };
+  const std::vector<std::string> flags = {
+      "--database_url=" + db_->url(),
+      "--database_password_file=" + write_private("db.password", password + "\n"),
+      "--tokens_file=" +
+          write_private("tokens.yaml", absl::StrCat("tokens:\n  - {name: ops, role: admin, "
+                                                    "sha256: ",
+                                                    testing::TokenSha256(token), "}\n")),
+      "--traffic_provider=rfc2136",
+      "--dns_server=127.0.0.1:1",
+      "--dns_zone=svc.test.",
+      "--dns_tsig_key_name=k",
+      "--dns_tsig_secret_file=" + write_private("tsig.secret", tsig + "\n"),
+      "--log_level=debug"};
+  Server server = StartServer(flags);
+  ASSERT_NE(server.process, nullptr);
+  ServerClient client(server.port);
+  ASSERT_TRUE(client.WaitForHealth(HealthCheckResponse::SERVING, absl::Seconds(30)))
+      << server.process->Output();
+  std::string answers;
+  for (const std::string& t : {token, wrong}) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + t);
+    shadowplane::v1::ListLocationsRequest request;
+    shadowplane::v1::ListLocationsResponse response;
+    const grpc::Status s = shadowplane::v1::LocationService::NewStub(client.channel())
+                               ->ListLocations(&context, request, &response);
+    EXPECT_EQ(s.error_code(), t == token ? grpc::StatusCode::OK : grpc::StatusCode::UNAUTHENTICATED)
+        << s.error_message();
+    absl::StrAppend(&answers, s.error_message(), "\n");
+  }
+  auto metrics = RunToCompletion(
+      {"/usr/bin/curl", "-sf", absl::StrCat("http://127.0.0.1:", server.metrics_port, "/metrics")});
+  ASSERT_EQ(metrics.exit_code, 0);
+  std::vector<std::string> print_argv = {SHADOWPLANE_BIN, "--print_config", "--insecure"};
+  print_argv.insert(print_argv.end(), flags.begin(), flags.end());
+  auto printed = RunToCompletion(print_argv);
+  ASSERT_EQ(printed.exit_code, 0) << printed.output;
+  const std::string logs = server.process->Output();
+  // What is searched is there: the refused call was logged, the files were named.
+  ASSERT_TRUE(absl::StrContains(logs, "call refused")) << logs;
+  ASSERT_TRUE(absl::StrContains(printed.output, "database_password_file = " + dir));
+  ASSERT_TRUE(absl::StrContains(metrics.output, "shadowplane_access_denied_total"));
+  for (const std::string& secret : {token, wrong, password, tsig}) {
+    EXPECT_FALSE(absl::StrContains(logs, secret)) << secret << " in the logs:\n" << logs;
+    EXPECT_FALSE(absl::StrContains(printed.output, secret)) << secret << ":\n" << printed.output;
+    EXPECT_FALSE(absl::StrContains(metrics.output, secret)) << secret;
+    EXPECT_FALSE(absl::StrContains(answers, secret)) << secret << ": " << answers;
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 TEST_F(ShadowplaneProcessTest, ScaledClocksOfTwoProcessesAgree) {

@@ -1,5 +1,6 @@
 #include "store/connection_pool.h"
 
+#include <libpq-fe.h>
 #include <prometheus/registry.h>
 
 #include <pqxx/pqxx>
@@ -21,6 +22,48 @@ class ConnectionPoolTest : public testing::DatabaseTest {
     return o;
   }
 };
+
+// What libpq itself reads from a connection string for `keyword`; "" when absent.
+std::string LibpqValue(const std::string& conninfo, const char* keyword) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    std::string message = error != nullptr ? error : "?";
+    PQfreemem(error);
+    return "parse error: " + message;
+  }
+  std::string value;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (std::string(o->keyword) == keyword && o->val != nullptr) value = o->val;
+  }
+  PQconninfoFree(options);
+  return value;
+}
+
+// A password from --database_password_file reaches libpq exactly, whatever it holds, in both
+// syntaxes of a connection string; one the URL already carries is left alone.
+TEST(PoolConnectionStringTest, AddsThePasswordAsLibpqReadsIt) {
+  const std::string password = "p@ss w'rd\\&?=%#/:x";
+  for (const std::string& url :
+       {std::string("postgresql://sp@db.example:5432/shadowplane?sslmode=require"),
+        std::string("postgres://sp@db.example/shadowplane"),
+        std::string("host=db.example user=sp dbname=shadowplane")}) {
+    ConnectionPoolOptions options;
+    options.url = url;
+    options.password = password;
+    const std::string conninfo = PoolConnectionString(options);
+    EXPECT_EQ(LibpqValue(conninfo, "password"), password) << conninfo;
+    EXPECT_EQ(LibpqValue(conninfo, "user"), "sp") << conninfo;
+    EXPECT_EQ(LibpqValue(conninfo, "application_name"), "shadowplane") << conninfo;
+  }
+  ConnectionPoolOptions none;
+  none.url = "host=db.example";
+  EXPECT_EQ(LibpqValue(PoolConnectionString(none), "password"), "");
+  ConnectionPoolOptions both;
+  both.url = "postgresql://db.example/x?password=from-url";
+  both.password = "from-file";
+  EXPECT_EQ(LibpqValue(PoolConnectionString(both), "password"), "from-url");
+}
 
 TEST_F(ConnectionPoolTest, ReusesConnections) {
   ConnectionPool pool(Options(), nullptr);

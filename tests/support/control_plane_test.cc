@@ -1,12 +1,10 @@
 #include "support/control_plane_test.h"
 
 #include <httplib.h>
-#include <openssl/sha.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -17,18 +15,6 @@ namespace shadowplane::testing {
 
 namespace fs = std::filesystem;
 namespace pb = shadowplane::v1;
-
-namespace {
-
-// What a tokens file holds for a token (api/access/token_store.h).
-std::string Sha256Hex(const std::string& token) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
-}
-
-}  // namespace
 
 void ControlPlaneTest::SetUp() {
   DatabaseTest::SetUp();
@@ -52,7 +38,7 @@ void ControlPlaneTest::SetUp() {
     ASSERT_TRUE(MakeLocalCa(tls_dir_, {"fra-1", "iad-1", "sin-1"}, {"alice"}).ok());
     caller_token_ = "control-plane-test-admin";
     std::ofstream(root_ + "/tokens.yaml")
-        << "tokens:\n  - {name: test-admin, role: admin, sha256: " << Sha256Hex(caller_token_)
+        << "tokens:\n  - {name: test-admin, role: admin, sha256: " << TokenSha256(caller_token_)
         << "}\n"
         << "  - {name: alice, role: viewer, certificate: alice}\n";
     fs::permissions(root_ + "/tokens.yaml", fs::perms::owner_read | fs::perms::owner_write);

@@ -1,5 +1,8 @@
 #include "support/local_ca.h"
 
+#include <openssl/sha.h>
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "support/child_process.h"
@@ -28,6 +31,13 @@ std::vector<std::string> AgentTlsFlags(const std::string& dir, const std::string
   return {absl::StrCat("--tls_cert=", dir, "/agent-", location, ".pem"),
           absl::StrCat("--tls_key=", dir, "/agent-", location, ".key"),
           "--tls_ca=" + dir + "/ca.pem"};
+}
+
+std::string TokenSha256(const std::string& token) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 bool ChoosesTransport(const std::vector<std::string>& argv) {

@@ -34,6 +34,11 @@ class AccessInterceptor final : public grpc::experimental::Interceptor {
         control_->authenticating()) {
       const std::shared_ptr<const grpc::AuthContext> peer = info_->server_context()->auth_context();
       caller_ = control_->Authenticate(*methods->GetRecvInitialMetadata(), peer.get());
+      if (caller_.has_value()) {
+        CallGate::RecordCaller(
+            info_->server_context(),
+            {caller_->name, caller_->team, caller_->role == Role::kAgent ? caller_->location : ""});
+      }
       Record(Decide(method_, caller_, nullptr));
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&

@@ -1,5 +1,6 @@
 #include "server/wiring/storage_wiring.h"
 
+#include "common/secret_file.h"
 #include "common/status_macros.h"
 #include "ingest/hyperloglog.h"
 
@@ -22,6 +23,10 @@ absl::StatusOr<std::unique_ptr<StorageWiring>> StorageWiring::Build(
   store::ConnectionPoolOptions pool;
   pool.url = url;
   pool.max_connections = settings.db_pool_size;
+  if (!settings.database_password_file.empty()) {
+    ASSIGN_OR_RETURN(pool.password,
+                     ReadSecretFile(settings.database_password_file, "--database_password_file"));
+  }
   w->pool_ = std::make_unique<store::ConnectionPool>(pool, registry);
   store::ConnectionPool* p = w->pool_.get();
   w->locations_ = std::make_unique<store::LocationRepository>(p);
