@@ -47,6 +47,8 @@ server_pid=
 source deploy/lib/stop-process.sh
 
 stop_everything() {
+  # A second signal (Ctrl-C twice, or a supervisor's TERM after ours) must not cut this short.
+  trap '' INT TERM HUP
   # The server first: it stops its embedded PostgreSQL, and its in-flight calls still reach the
   # agents.
   [[ -n "$server_pid" ]] && stop_within "$server_pid" 60
