@@ -62,7 +62,12 @@ STATE=$(mktemp -d /tmp/shadowplane-demo.XXXXXX)
 chmod 755 "$STATE"  # as root, the embedded PostgreSQL runs as an unprivileged user
 EPOCH=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 TIME_FLAGS=(--time_scale="$SCALE" --time_epoch="$EPOCH")
-CTL=("$BIN/shadowctl" --server="$SERVER" --insecure)
+# Everything over mutual TLS with a CA of the demo's own, callers authenticated (as deploy/run.sh).
+source deploy/lib/local-admin-token.sh
+./deploy/local-ca.sh "$STATE/tls" --agent "${LOCATIONS[0]}" --agent "${LOCATIONS[1]}" \
+  --agent "${LOCATIONS[2]}"
+make_local_admin_token "$STATE" demo-admin
+CTL=("$BIN/shadowctl" --server="$SERVER" --ca="$STATE/tls/ca.pem" --token_file="$STATE/admin.token")
 
 pids=()
 server_pid=
@@ -95,7 +100,9 @@ sed -e "s|@STATE@|$STATE|g" -e "s/127.0.0.1:8081/127.0.0.1:$FRONTEND/" -e "s/127
 pids+=($!)
 
 for i in 0 1 2; do
-  "$BIN/shadowplane-agent" --location="${LOCATIONS[$i]}" --listen="127.0.0.1:${AGENT_PORTS[$i]}" --insecure \
+  "$BIN/shadowplane-agent" --location="${LOCATIONS[$i]}" --listen="127.0.0.1:${AGENT_PORTS[$i]}" \
+    --tls_cert="$STATE/tls/agent-${LOCATIONS[$i]}.pem" --tls_key="$STATE/tls/agent-${LOCATIONS[$i]}.key" \
+    --tls_ca="$STATE/tls/ca.pem" \
     --metrics_listen="127.0.0.1:${AGENT_METRICS[$i]}" --data_root="$STATE/agents/${LOCATIONS[$i]}" \
     --instance_network="${NETWORKS[$i]}" --control_plane="$SERVER" --trusted_proxies=127.0.0.1 \
     --access_poll_interval=250ms --utilization_interval=1s "${TIME_FLAGS[@]}" \
@@ -107,7 +114,9 @@ done
 # domain time (a second), the planner looking six hours ahead (and a move judged over as long);
 # latency priced so that a hundred milliseconds nearer the clients outweighs the locations' price
 # differences.
-"$BIN/shadowplane" --listen="$SERVER" --insecure --metrics_listen="127.0.0.1:$SERVER_METRICS" \
+"$BIN/shadowplane" --listen="$SERVER" --metrics_listen="127.0.0.1:$SERVER_METRICS" \
+  --tls_cert="$STATE/tls/server.pem" --tls_key="$STATE/tls/server.key" --tls_ca="$STATE/tls/ca.pem" \
+  --tokens_file="$STATE/tokens.yaml" \
   --data_dir="$STATE/db" --locations_file="$STATE/locations.yaml" "${TIME_FLAGS[@]}" \
   --traffic_provider=haproxy --haproxy_socket="$STATE/haproxy/admin.sock" \
   --haproxy_state_file="$STATE/haproxy/servers.state" \
@@ -206,6 +215,7 @@ echo "--- requests the control plane recorded from the instances' own logs since
 echo
 echo "Prometheus:  http://127.0.0.1:$PROMETHEUS (alerts: http://127.0.0.1:$PROMETHEUS/alerts)"
 echo "Dashboard:   $PWD/deploy/grafana/shadowplane.json (import into Grafana 9+, data source: that Prometheus)"
+echo "shadowctl:   $BIN/shadowctl --server=$SERVER --ca=$STATE/tls/ca.pem --token_file=$STATE/admin.token ..."
 echo "State, logs: $STATE"
 if [[ -n "${DEMO_HOLD:-}" ]]; then
   echo "holding (DEMO_HOLD): everything keeps running until stopped"

@@ -45,6 +45,7 @@ traffic_flags=()
 server_pid=
 
 source deploy/lib/stop-process.sh
+source deploy/lib/local-admin-token.sh
 
 stop_everything() {
   # A second signal (Ctrl-C twice, or a supervisor's TERM after ours) must not cut this short.
@@ -85,13 +86,7 @@ if [[ " $* " != *" --insecure "* ]]; then
   server_security=("--tls_cert=$TLS_DIR/server.pem" "--tls_key=$TLS_DIR/server.key"
     "--tls_ca=$TLS_DIR/ca.pem")
   if [[ " $* " != *" --tokens_file="* ]]; then
-    # Made once; edit tokens.yaml to add callers (the server re-reads it when it changes).
-    if [[ ! -f "$STATE_DIR/tokens.yaml" ]]; then
-      (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '/+=\n' >"$STATE_DIR/admin.token")
-      (umask 077 && printf 'tokens:\n  - {name: local-admin, role: admin, sha256: %s}\n' \
-        "$(tr -d '\n' <"$STATE_DIR/admin.token" | sha256sum | cut -d' ' -f1)" \
-        >"$STATE_DIR/tokens.yaml")
-    fi
+    make_local_admin_token "$STATE_DIR" local-admin
     server_security+=("--tokens_file=$STATE_DIR/tokens.yaml")
   fi
   hint="$BUILD_DIR/src/shadowctl --ca=$TLS_DIR/ca.pem --token_file=$STATE_DIR/admin.token locations list"

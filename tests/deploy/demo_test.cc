@@ -1,7 +1,9 @@
 // The demo (deploy/demo.sh) run briefly as a test (label e2e), on this build's binaries and ports
 // of its own: two simulated days of the follow-the-sun trace, live through HAProxy at an hour
 // every two seconds, with the planner in auto mode and Prometheus scraping the server and the
-// agents. Held running after its summary (DEMO_HOLD), it is asked:
+// agents; every gRPC call (this test's, shadowctl's, the server's to the agents, the agents' to
+// the server and to each other) over mutual TLS with the demo's own CA, callers with a token. Held
+// running after its summary (DEMO_HOLD), it is asked:
 //   - the closed loop: at least one of the planner's moves started ahead of the demand shift it
 //     was made for, as the server's own observation of the move found it (the first hour in
 //     which, by realised demand and the planner's objective, the target became the cheapest
@@ -32,6 +34,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/proto_time.h"
+#include "common/transport_security.h"
 #include "gtest/gtest.h"
 #include "shadowplane/v1/migrations.grpc.pb.h"
 #include "shadowplane/v1/reservations.grpc.pb.h"
@@ -112,8 +115,16 @@ class DemoTest : public ::testing::Test {
     std::cout << output_.substr(output_.find("=== shadowplane demo: summary ===")) << std::endl;
     state_ = std::string(absl::StripAsciiWhitespace(After(output_, "State, logs: ")));
     ASSERT_FALSE(state_.empty());
-    channel_ =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", base_), grpc::InsecureChannelCredentials());
+    // The demo runs as deploy/run.sh does: TLS with its own CA, callers with a token.
+    TlsFiles files;
+    files.ca = state_ + "/tls/ca.pem";
+    auto transport = TransportSecurity::ForClient(files);
+    ASSERT_TRUE(transport.ok()) << transport.status();
+    channel_ = (*transport)
+                   ->Channel(absl::StrCat("127.0.0.1:", base_), std::string(kControlPlaneIdentity));
+    std::ifstream token(state_ + "/admin.token");
+    std::getline(token, token_);
+    ASSERT_FALSE(token_.empty());
   }
 
   void TearDown() override {
@@ -142,6 +153,7 @@ class DemoTest : public ::testing::Test {
   pb::Reservation Web() {
     auto stub = pb::ReservationService::NewStub(channel_);
     grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + token_);
     pb::ListReservationsResponse list;
     EXPECT_TRUE(stub->ListReservations(&context, pb::ListReservationsRequest(), &list).ok());
     for (const pb::Reservation& r : list.reservations()) {
@@ -155,6 +167,7 @@ class DemoTest : public ::testing::Test {
   std::unique_ptr<testing::ChildProcess> demo_;
   std::string output_, state_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::string token_;  // the demo's admin token
 };
 
 TEST_F(DemoTest, MovesAheadOfTheDemandWithoutAFailedRequestAndEveryPanelShowsData) {
@@ -178,6 +191,7 @@ TEST_F(DemoTest, MovesAheadOfTheDemandWithoutAFailedRequestAndEveryPanelShowsDat
   double counted = -1;
   for (const absl::Time deadline = absl::Now() + absl::Seconds(30); absl::Now() < deadline;) {
     grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + token_);
     pb::GetDemandRequest request;
     request.set_resource_id(web.resource_id());
     *request.mutable_from() = from;
@@ -193,6 +207,7 @@ TEST_F(DemoTest, MovesAheadOfTheDemandWithoutAFailedRequestAndEveryPanelShowsDat
   // --- The planner's moves, as their observations judged them.
   auto migrations = pb::MigrationService::NewStub(channel_);
   grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + token_);
   pb::ListMigrationsRequest request;
   request.set_resource_id(web.resource_id());
   pb::ListMigrationsResponse moves;
