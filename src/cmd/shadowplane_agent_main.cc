@@ -123,6 +123,7 @@ absl::Status LoadTransport(shadowplane::server::AgentServerOptions& options) {
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(options.transport, shadowplane::TransportSecurity::FromFiles(files));
+  options.tls_cert = files.cert;
   const std::string identity = shadowplane::AgentIdentity(options.instances.location);
   const std::vector<std::string>& names = options.transport->identities();
   if (std::find(names.begin(), names.end(), identity) == names.end()) {

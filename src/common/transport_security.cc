@@ -254,6 +254,16 @@ std::shared_ptr<grpc::Channel> TransportSecurity::Channel(const std::string& end
   return grpc::CreateCustomChannel(endpoint, grpc::experimental::TlsCredentials(options), args);
 }
 
+absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& path) {
+  ASSIGN_OR_RETURN(std::vector<Cert> certs, ReadCertificates(path, "certificate"));
+  struct tm tm = {};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(certs.front().get()), &tm) != 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("certificate ", path, " has an unreadable expiry time"));
+  }
+  return absl::FromUnixSeconds(timegm(&tm));
+}
+
 std::vector<std::string> PeerIdentities(const grpc::AuthContext& context) {
   std::vector<std::string> out;
   if (!context.IsPeerAuthenticated()) return out;

@@ -96,6 +96,10 @@ class TransportSecurity {
   std::vector<std::string> identities_;
 };
 
+// When the first certificate of the PEM file at `path` stops being valid. FAILED_PRECONDITION when
+// it holds none that can be read.
+absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& path);
+
 // The verified DNS names of a call's peer certificate; empty for a plaintext peer or one that
 // presented none.
 std::vector<std::string> PeerIdentities(const grpc::AuthContext& context);

@@ -12,6 +12,7 @@
 #include "agent/agent_sync_service.h"
 #include "api/health_service.h"
 #include "api/telemetry_sink.h"
+#include "common/certificate_expiry_metric.h"
 #include "common/log.h"
 #include "common/serving_status.h"
 #include "common/status_macros.h"
@@ -59,6 +60,10 @@ class AgentServer::Impl {
     ASSIGN_OR_RETURN(manager_, agent::InstanceManager::Open(options_.instances, registry_.get()));
     ASSIGN_OR_RETURN(exposer_, StartMetricsEndpoint(options_.metrics_listen, "metrics_listen",
                                                     registry_, &metrics_port_));
+    if (!options_.tls_cert.empty()) {
+      cert_expiry_ = std::make_shared<CertificateExpiryMetric>(options_.tls_cert);
+      exposer_->RegisterCollectable(cert_expiry_);
+    }
     health_ = std::make_unique<api::HealthService>(&serving_);
     rpc_workers_ = std::make_unique<WorkerPool>("rpc", 8, 1024);
     agent_service_ = std::make_unique<agent::AgentService>(manager_.get(), rpc_workers_.get());
@@ -140,6 +145,7 @@ class AgentServer::Impl {
   std::unique_ptr<agent::WriteLeaseKeeper> lease_keeper_;
   std::unique_ptr<api::GrpcTelemetrySink> telemetry_sink_;
   std::unique_ptr<agent::TelemetryShipper> shipper_;
+  std::shared_ptr<CertificateExpiryMetric> cert_expiry_;  // scraped through exposer_
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<api::HealthService> health_;
   std::unique_ptr<WorkerPool> rpc_workers_;

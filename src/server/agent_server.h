@@ -25,6 +25,7 @@ struct AgentServerOptions {
   // TLS (the agent's certificate names <location>.agent.shadowplane; callers must present one the
   // CA signed) or plaintext; null: plaintext.
   std::shared_ptr<const TransportSecurity> transport;
+  std::string tls_cert;  // the certificate file, for its expiry metric; empty with plaintext
   agent::InstanceManagerOptions instances;
   agent::AgentSyncOptions sync;
   // Control plane replicas (host:port) that renew the instances' write leases; empty: none, so

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "catalog/catalog.h"
+#include "common/certificate_expiry_metric.h"
 #include "common/clock.h"
 #include "common/listen_address.h"
 #include "common/log.h"
@@ -83,6 +84,10 @@ class ShadowplaneServer::Impl {
     ASSIGN_OR_RETURN(areas_->exposer,
                      StartMetricsEndpoint(options_.process.metrics_listen, "metrics_listen",
                                           registry_, &metrics_port_));
+    if (transport_->tls()) {
+      cert_expiry_ = std::make_shared<CertificateExpiryMetric>(options_.process.tls.cert);
+      areas_->exposer->RegisterCollectable(cert_expiry_);
+    }
     prometheus::BuildGauge()
         .Name("shadowplane_build_info")
         .Help("Always 1; labels say which build is running")
@@ -234,6 +239,7 @@ class ShadowplaneServer::Impl {
   std::unique_ptr<Clock> clock_;
   std::optional<catalog::CatalogFile> catalog_;
   std::shared_ptr<const TransportSecurity> transport_;
+  std::shared_ptr<CertificateExpiryMetric> cert_expiry_;  // scraped through the exposer
   std::shared_ptr<prometheus::Registry> registry_;
   ServingStatus serving_;
   std::unique_ptr<Areas> areas_ = std::make_unique<Areas>();

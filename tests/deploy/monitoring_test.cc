@@ -1,5 +1,6 @@
 // Monitoring against a real Prometheus (label e2e): the server, three agents and a reservation
 // whose shadow syncs every second, scraped every second.
+// Everything runs with TLS (the certificates' expiry is a metric an alert reads).
 // The alert rules (deploy/prometheus/alerts.yml): promtool accepts them; every expression
 // evaluates, names only metrics that the server or the agents expose, and hides no missing series
 // behind a constant; and with the shadow's agent gone, ShadowplaneShadowStale is seen firing
@@ -35,6 +36,11 @@ using testing::MetricsIn;
 
 class MonitoringTest : public testing::ControlPlaneTest {
  protected:
+  // With TLS, as deployed: the certificates' expiry is among the metrics the alerts read.
+  void SetUp() override {
+    tls_ = true;
+    ControlPlaneTest::SetUp();
+  }
   // Every metric family exposed by the server and the agents.
   std::set<std::string> Exposed() {
     std::vector<int> ports = {metrics_port_};
