@@ -184,7 +184,12 @@ MigrationService::~MigrationService() {
 grpc::ServerUnaryReactor* MigrationService::Migrate(grpc::CallbackServerContext* context,
                                                     const pb::MigrateRequest* request,
                                                     pb::Migration* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  const GateCaller caller = CallGate::CallerOf(context);
+  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
+    if (absl::Status owned = ownership_->CheckReservation(caller, request->reservation_id());
+        !owned.ok()) {
+      return owned;
+    }
     migration::MigrateSpec spec;
     spec.request_id = request->request_id();
     spec.reservation_id = request->reservation_id();
@@ -238,7 +243,11 @@ grpc::ServerUnaryReactor* MigrationService::ListMigrations(grpc::CallbackServerC
 grpc::ServerUnaryReactor* MigrationService::CancelMigration(
     grpc::CallbackServerContext* context, const pb::CancelMigrationRequest* request,
     pb::Migration* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  const GateCaller caller = CallGate::CallerOf(context);
+  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
+    if (absl::Status owned = ownership_->CheckMigration(caller, request->id()); !owned.ok()) {
+      return owned;
+    }
     absl::StatusOr<store::MigrationRecord> m = manager_->Cancel(request->id());
     if (!m.ok()) return m.status();
     ToProto(*m, manager_->ReservationOf(m->resource_id), response);

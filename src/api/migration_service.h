@@ -7,6 +7,7 @@
 #include <atomic>
 
 #include "absl/time/time.h"
+#include "api/access/ownership.h"
 #include "common/worker_pool.h"
 #include "migration/migration_manager.h"
 #include "shadowplane/v1/migrations.grpc.pb.h"
@@ -15,9 +16,15 @@ namespace shadowplane::api {
 
 class MigrationService final : public shadowplane::v1::MigrationService::CallbackService {
  public:
+  // Migrate and CancelMigration are checked against the caller's team (`ownership`).
   MigrationService(migration::MigrationManager* manager, WorkerPool* workers,
+                   access::Ownership* ownership,
                    absl::Duration watch_poll = absl::Milliseconds(200), int max_watches = 64)
-      : manager_(manager), workers_(workers), watch_poll_(watch_poll), max_watches_(max_watches) {}
+      : manager_(manager),
+        workers_(workers),
+        ownership_(ownership),
+        watch_poll_(watch_poll),
+        max_watches_(max_watches) {}
   ~MigrationService() override;
 
   grpc::ServerUnaryReactor* Migrate(grpc::CallbackServerContext* context,
@@ -41,6 +48,7 @@ class MigrationService final : public shadowplane::v1::MigrationService::Callbac
 
   migration::MigrationManager* const manager_;
   WorkerPool* const workers_;
+  access::Ownership* const ownership_;
   const absl::Duration watch_poll_;
   const int max_watches_;
   std::atomic<int> watches_{0};

@@ -47,7 +47,9 @@ grpc::ServerUnaryReactor* PlannerService::GetDecision(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* PlannerService::ApplyDecision(grpc::CallbackServerContext* context,
                                                         const pb::ApplyDecisionRequest* request,
                                                         pb::ApplyDecisionResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  const GateCaller caller = CallGate::CallerOf(context);
+  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(ownership_->CheckDecision(caller, request->decision_id()));
     ASSIGN_OR_RETURN(const planner::AppliedDecision applied,
                      decisions_->Apply(request->decision_id()));
     ToProto(applied.decision, /*with_explanation=*/false, response->mutable_decision());

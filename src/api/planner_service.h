@@ -3,6 +3,7 @@
 #ifndef SHADOWPLANE_API_PLANNER_SERVICE_H_
 #define SHADOWPLANE_API_PLANNER_SERVICE_H_
 
+#include "api/access/ownership.h"
 #include "common/clock.h"
 #include "common/worker_pool.h"
 #include "planner/decision_service.h"
@@ -13,10 +14,15 @@ namespace shadowplane::api {
 
 class PlannerService final : public shadowplane::v1::PlannerService::CallbackService {
  public:
-  // Every call runs on `workers` (they read the database).
+  // Every call runs on `workers` (they read the database). ApplyDecision is checked against the
+  // caller's team (`ownership`).
   PlannerService(planner::PlanService* plans, planner::DecisionService* decisions,
-                 const Clock* clock, WorkerPool* workers)
-      : plans_(plans), decisions_(decisions), clock_(clock), workers_(workers) {}
+                 const Clock* clock, WorkerPool* workers, access::Ownership* ownership)
+      : plans_(plans),
+        decisions_(decisions),
+        clock_(clock),
+        workers_(workers),
+        ownership_(ownership) {}
 
   grpc::ServerUnaryReactor* Plan(grpc::CallbackServerContext* context,
                                  const shadowplane::v1::PlanRequest* request,
@@ -48,6 +54,7 @@ class PlannerService final : public shadowplane::v1::PlannerService::CallbackSer
   planner::DecisionService* const decisions_;
   const Clock* const clock_;
   WorkerPool* const workers_;
+  access::Ownership* const ownership_;
 };
 
 }  // namespace shadowplane::api

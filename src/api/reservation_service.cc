@@ -57,6 +57,7 @@ void ToProto(const store::ReservationRecord& r, absl::Time now, pb::Reservation*
   out->set_error(r.error);
   out->set_traffic_provider(r.traffic_provider);
   out->set_service_name(r.service_name);
+  out->set_owner_team(r.owner_team);
   planner::PlannerOverrides overrides;
   if (planner::OverridesFromJson(r.planner_overrides_json, &overrides)) {
     api::ToProto(overrides, out->mutable_planner());
@@ -85,8 +86,10 @@ void ToProto(const store::ReservationRecord& r, absl::Time now, pb::Reservation*
 grpc::ServerUnaryReactor* ReservationService::Reserve(grpc::CallbackServerContext* context,
                                                       const pb::ReserveRequest* request,
                                                       pb::Reservation* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  const GateCaller caller = CallGate::CallerOf(context);
+  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
     reservation::ReserveSpec spec;
+    ASSIGN_OR_RETURN(spec.owner_team, access::TeamOfNewReservation(caller, request->team()));
     spec.request_id = request->request_id();
     spec.name = request->name();
     spec.capacity.millicores = request->millicores();
@@ -144,6 +147,7 @@ grpc::ServerUnaryReactor* ReservationService::ListReservations(
     filter.after = request->page_token();
     filter.state = request->state();
     filter.location = request->location();
+    filter.owner_team = request->team();
     ASSIGN_OR_RETURN(auto reservations, manager_->List(filter));
     const absl::Time now = manager_->clock()->Now();
     for (const auto& r : reservations) ToProto(r, now, response->add_reservations());
@@ -157,7 +161,9 @@ grpc::ServerUnaryReactor* ReservationService::ListReservations(
 grpc::ServerUnaryReactor* ReservationService::UpdateReservation(
     grpc::CallbackServerContext* context, const pb::UpdateReservationRequest* request,
     pb::Reservation* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  const GateCaller caller = CallGate::CallerOf(context);
+  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->id()));
     reservation::ReservationUpdate update;
     if (request->has_shadow_sync_interval_seconds()) {
       update.shadow_sync_interval_seconds = request->shadow_sync_interval_seconds();
@@ -180,7 +186,9 @@ grpc::ServerUnaryReactor* ReservationService::UpdateReservation(
 grpc::ServerUnaryReactor* ReservationService::Release(grpc::CallbackServerContext* context,
                                                       const pb::ReleaseRequest* request,
                                                       pb::Reservation* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  const GateCaller caller = CallGate::CallerOf(context);
+  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->id()));
     if (request->purge_telemetry()) {
       if (purger_ == nullptr) return absl::UnimplementedError("this server cannot purge telemetry");
       if (request->id().empty()) return absl::InvalidArgumentError("id is required");

@@ -2,6 +2,7 @@
 #ifndef SHADOWPLANE_API_RESERVATION_SERVICE_H_
 #define SHADOWPLANE_API_RESERVATION_SERVICE_H_
 
+#include "api/access/ownership.h"
 #include "common/worker_pool.h"
 #include "ingest/telemetry_purger.h"
 #include "reservation/reservation_manager.h"
@@ -12,10 +13,11 @@ namespace shadowplane::api {
 class ReservationService final : public shadowplane::v1::ReservationService::CallbackService {
  public:
   // Handlers run on `workers` (they block on the database and agents).
-  // `purger` may be null: then Release with purge_telemetry is UNIMPLEMENTED.
+  // Changes are checked against the caller's team (`ownership`). `purger` may be null: then
+  // Release with purge_telemetry is UNIMPLEMENTED.
   ReservationService(reservation::ReservationManager* manager, WorkerPool* workers,
-                     ingest::TelemetryPurger* purger = nullptr)
-      : manager_(manager), workers_(workers), purger_(purger) {}
+                     access::Ownership* ownership, ingest::TelemetryPurger* purger = nullptr)
+      : manager_(manager), workers_(workers), ownership_(ownership), purger_(purger) {}
 
   grpc::ServerUnaryReactor* Reserve(grpc::CallbackServerContext* context,
                                     const shadowplane::v1::ReserveRequest* request,
@@ -37,6 +39,7 @@ class ReservationService final : public shadowplane::v1::ReservationService::Cal
  private:
   reservation::ReservationManager* const manager_;
   WorkerPool* const workers_;
+  access::Ownership* const ownership_;
   ingest::TelemetryPurger* const purger_;
 };
 

@@ -52,8 +52,10 @@ absl::Status CheckReservationId(const std::string& id) {
 grpc::ServerUnaryReactor* SyncService::SyncNow(grpc::CallbackServerContext* context,
                                                const pb::SyncNowRequest* request,
                                                pb::SyncRun* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  const GateCaller caller = CallGate::CallerOf(context);
+  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
     RETURN_IF_ERROR(CheckReservationId(request->reservation_id()));
+    RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->reservation_id()));
     ASSIGN_OR_RETURN(
         shadow::SyncOutcome outcome,
         syncer_->Sync(request->reservation_id(),
@@ -71,8 +73,10 @@ grpc::ServerUnaryReactor* SyncService::SyncNow(grpc::CallbackServerContext* cont
 grpc::ServerUnaryReactor* SyncService::ListSyncRuns(grpc::CallbackServerContext* context,
                                                     const pb::ListSyncRunsRequest* request,
                                                     pb::ListSyncRunsResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  const GateCaller caller = CallGate::CallerOf(context);
+  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
     RETURN_IF_ERROR(CheckReservationId(request->reservation_id()));
+    RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->reservation_id()));
     int limit = request->limit() == 0 ? 20 : request->limit();
     if (limit < 0 || limit > 1000) {
       return absl::InvalidArgumentError(

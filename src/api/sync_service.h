@@ -2,6 +2,7 @@
 #ifndef SHADOWPLANE_API_SYNC_SERVICE_H_
 #define SHADOWPLANE_API_SYNC_SERVICE_H_
 
+#include "api/access/ownership.h"
 #include "common/worker_pool.h"
 #include "shadow/shadow_syncer.h"
 #include "shadowplane/v1/sync.grpc.pb.h"
@@ -11,9 +12,11 @@ namespace shadowplane::api {
 
 class SyncService final : public shadowplane::v1::SyncService::CallbackService {
  public:
-  // SyncNow blocks for a whole round: it runs on `workers`.
-  SyncService(shadow::ShadowSyncer* syncer, store::SyncRunRepository* runs, WorkerPool* workers)
-      : syncer_(syncer), runs_(runs), workers_(workers) {}
+  // SyncNow blocks for a whole round: it runs on `workers`. Only the reservation's team (or an
+  // admin) may ask for one (`ownership`).
+  SyncService(shadow::ShadowSyncer* syncer, store::SyncRunRepository* runs, WorkerPool* workers,
+              access::Ownership* ownership)
+      : syncer_(syncer), runs_(runs), workers_(workers), ownership_(ownership) {}
 
   grpc::ServerUnaryReactor* SyncNow(grpc::CallbackServerContext* context,
                                     const shadowplane::v1::SyncNowRequest* request,
@@ -26,6 +29,7 @@ class SyncService final : public shadowplane::v1::SyncService::CallbackService {
   shadow::ShadowSyncer* const syncer_;
   store::SyncRunRepository* const runs_;
   WorkerPool* const workers_;
+  access::Ownership* const ownership_;
 };
 
 }  // namespace shadowplane::api

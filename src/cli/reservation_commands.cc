@@ -30,6 +30,7 @@ class ReservationCommands : public CommandContext {
     if (options_.json) return Json(r);
     out_ << "reservation  " << r.id() << "  (" << r.state() << ")\n"
          << "resource     " << r.resource_id() << "  " << r.name() << "\n"
+         << "team         " << (r.owner_team().empty() ? "-" : r.owner_team()) << "\n"
          << "capacity     " << r.millicores() << " millicores, " << r.memory_mib() << " MiB, "
          << (r.capacity_type() == pb::SPOT ? "spot" : "on-demand") << "\n"
          << "shadow       " << r.shadow_capacity_fraction() << " of the capacity, synced every "
@@ -92,6 +93,7 @@ class ReservationCommands : public CommandContext {
     request.set_capacity_type(options_.spot ? pb::SPOT : pb::ON_DEMAND);
     request.set_seed_dir(options_.seed_dir);
     request.set_service_name(options_.service_name);
+    request.set_team(options_.team);
     PlannerFlags(request.mutable_planner());
     if (options_.shadow_fraction >= 0)
       request.set_shadow_capacity_fraction(options_.shadow_fraction);
@@ -122,6 +124,7 @@ class ReservationCommands : public CommandContext {
     pb::ListReservationsRequest request;
     request.set_state(options_.state);
     request.set_location(options_.location);
+    request.set_team(options_.team);
     pb::ListReservationsResponse all;
     if (grpc::Status status = ReadAllPages(request, &all,
                                            [&](const auto& page_request, auto* page) {
@@ -132,10 +135,10 @@ class ReservationCommands : public CommandContext {
       return Fail(status);
     }
     if (options_.json) return Json(all), kExitOk;
-    Table table({"id", "name", "state", "millicores", "primary", "shadow"});
+    Table table({"id", "name", "team", "state", "millicores", "primary", "shadow"});
     for (const auto& r : all.reservations()) {
-      table.AddRow({r.id(), r.name(), r.state(), absl::StrCat(r.millicores()),
-                    r.primary().location(), r.shadow().location()});
+      table.AddRow({r.id(), r.name(), r.owner_team().empty() ? "-" : r.owner_team(), r.state(),
+                    absl::StrCat(r.millicores()), r.primary().location(), r.shadow().location()});
     }
     out_ << table.Render();
     return kExitOk;
@@ -196,12 +199,12 @@ void AddReservationCommands(CommandTable* table) {
                     "--request_id=ID --millicores=N --memory_mib=N [--name=N] [--seed_dir=DIR] "
                     "[--locations=a,b] [--regions=r,s] [--clients=region:weight,...] [--spot] "
                     "[--shadow_fraction=F] [--sync_interval=SECONDS] [--service_name=NAME] "
-                    "[--planner_mode=M] [--threshold=P] [--pin=LOCATION]",
+                    "[--planner_mode=M] [--threshold=P] [--pin=LOCATION] [--team=T]",
                     "reserve a resource: the primary placed, a diverse shadow beside it",
                     Call<ReservationCommands, &ReservationCommands::Reserve>});
   table->push_back({{"reservations", "list"},
                     {},
-                    "[--state=S] [--location=L]",
+                    "[--state=S] [--location=L] [--team=T]",
                     "reservations, paged through",
                     Call<ReservationCommands, &ReservationCommands::ListReservations>});
   table->push_back({{"reservations", "get"},

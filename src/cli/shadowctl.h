@@ -36,6 +36,7 @@ struct ShadowctlOptions {
   bool spot = false;
   std::string seed_dir;
   std::string service_name;  // empty: the server's --traffic_service_name
+  std::string team;          // reserve, reservations list; empty: the caller's / any
   std::vector<std::string> locations;
   std::vector<std::string> regions;
   std::vector<std::string> clients;  // "region:weight"

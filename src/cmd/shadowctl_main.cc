@@ -31,6 +31,9 @@ ABSL_FLAG(int64_t, millicores, 0, "reserve, update: vCPU in millicores");
 ABSL_FLAG(int64_t, memory_mib, 0, "reserve, update: memory in MiB");
 ABSL_FLAG(bool, spot, false, "reserve: prefer spot capacity");
 ABSL_FLAG(bool, full, false, "sync: compare every file's content, not size and mtime");
+ABSL_FLAG(std::string, team, "",
+          "reserve: the team it belongs to (default: the caller's; another only for an admin); "
+          "reservations list: only this team's");
 ABSL_FLAG(std::string, seed_dir, "", "reserve: directory whose tree becomes the resource's data");
 ABSL_FLAG(std::vector<std::string>, locations, {}, "reserve: acceptable locations");
 ABSL_FLAG(std::vector<std::string>, regions, {},
@@ -183,6 +186,7 @@ int main(int argc, char** argv) {
   options.full = absl::GetFlag(FLAGS_full);
   options.seed_dir = absl::GetFlag(FLAGS_seed_dir);
   options.service_name = absl::GetFlag(FLAGS_service_name);
+  options.team = absl::GetFlag(FLAGS_team);
   options.locations = absl::GetFlag(FLAGS_locations);
   options.regions = absl::GetFlag(FLAGS_regions);
   options.clients = absl::GetFlag(FLAGS_clients);

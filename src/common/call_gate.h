@@ -17,9 +17,10 @@ namespace shadowplane {
 
 // Who the access check found the caller to be, for handlers whose answer depends on it.
 struct GateCaller {
-  std::string name;
+  std::string name;            // empty: no caller was authenticated (authentication is off)
   std::string team;            // empty: none
   std::string agent_location;  // set for an agent: the location it speaks for
+  bool admin = false;          // acts on every team's reservations
 };
 
 class CallGate {

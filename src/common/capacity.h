@@ -3,6 +3,7 @@
 #define SHADOWPLANE_COMMON_CAPACITY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -24,6 +25,13 @@ struct Capacity {
   bool operator==(const Capacity& other) const {
     return millicores == other.millicores && memory_mib == other.memory_mib && type == other.type;
   }
+};
+
+// The most a team's live reservations may hold together (api/access/token_store.h's `teams:`);
+// an unset limit is no limit.
+struct TeamQuota {
+  std::optional<int64_t> millicores;
+  std::optional<int64_t> memory_mib;
 };
 
 // INVALID_ARGUMENT naming `field`.millicores or `field`.memory_mib when not positive.

@@ -111,6 +111,11 @@ providers::InstanceSpec ReservationManager::SpecOf(const store::ReservationRecor
   return spec;
 }
 
+std::optional<TeamQuota> ReservationManager::QuotaOf(const std::string& team) const {
+  if (team.empty() || !options_.team_quota) return std::nullopt;
+  return options_.team_quota(team);
+}
+
 absl::StatusOr<std::map<std::string, planner::LocationFacts>> ReservationManager::LoadLocations(
     std::map<std::string, planner::RegionFacts>* regions) {
   ASSIGN_OR_RETURN(store::LocationCatalog catalog, locations_->LoadAll());
@@ -155,6 +160,7 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Reserve(const Reser
       planner::PlacementToJson({spec.locations, spec.regions, spec.client_regions});
   draft.explanation = placement.explanation;
   draft.planner_overrides_json = planner::OverridesToJson(spec.planner);
+  draft.owner_team = spec.owner_team;
   if (traffic_ != nullptr) {
     draft.traffic_provider = traffic_->name();
     draft.service_name =
@@ -178,7 +184,7 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Reserve(const Reser
                   /*read_only=*/true,
                   "creating",
                   ""};
-  auto created = reservations_->CreatePending(draft, clock_->Now());
+  auto created = reservations_->CreatePending(draft, clock_->Now(), QuotaOf(draft.owner_team));
   if (absl::IsAlreadyExists(created.status())) {
     // Another call with the same request id won the race: theirs is the reservation.
     ASSIGN_OR_RETURN(auto winner, reservations_->FindByRequestId(spec.request_id));
@@ -332,10 +338,28 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Update(
         merged.Validate("planner.", allowed.ok() ? *allowed : std::vector<std::string>{}));
     next.planner_overrides_json = planner::OverridesToJson(merged);
   }
-  // Scale first, record after: the record never claims capacity the instances do not have.
+  // Scale first, record after: the record never claims capacity the instances do not have. A
+  // reservation that grows takes the room in its team's quota first, and gives it back when
+  // its primary cannot grow.
   if (!(next.capacity == r.capacity)) {
-    RETURN_IF_ERROR(
-        compute_->ScaleInstance(r.primary.location, r.primary.id, next.capacity).status());
+    const bool grows = next.capacity.millicores > r.capacity.millicores ||
+                       next.capacity.memory_mib > r.capacity.memory_mib;
+    if (grows) {
+      RETURN_IF_ERROR(
+          reservations_->ClaimCapacity(id, next.capacity, QuotaOf(r.owner_team), clock_->Now()));
+    }
+    absl::Status scaled =
+        compute_->ScaleInstance(r.primary.location, r.primary.id, next.capacity).status();
+    if (!scaled.ok() && grows) {
+      if (absl::Status back = reservations_->ClaimCapacity(id, r.capacity, {}, clock_->Now());
+          !back.ok()) {
+        // Counted against the quota until the next update: too much, never too little.
+        LOG_EVENT(kWarning, "capacity claim not given back")
+            .Field("reservation_id", id)
+            .Field("error", back);
+      }
+    }
+    RETURN_IF_ERROR(scaled);
     RETURN_IF_ERROR(reservations_->SetInstanceCapacity(r.primary.id, next.capacity, clock_->Now()));
   }
   const Capacity shadow = planner::ShadowCapacity(next.capacity, next.shadow_capacity_fraction);

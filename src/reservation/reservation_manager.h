@@ -14,6 +14,7 @@
 #ifndef SHADOWPLANE_RESERVATION_RESERVATION_MANAGER_H_
 #define SHADOWPLANE_RESERVATION_RESERVATION_MANAGER_H_
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -58,6 +59,9 @@ struct ReserveSpec {
   std::string service_name;  // empty: ReservationOptions::service_name_template
   // The planner's settings for this reservation (unset fields: the server's defaults).
   planner::PlannerOverrides planner;
+  // The team it belongs to (api/access/ownership.h); empty: none. Its quota
+  // (ReservationOptions::team_quota) applies.
+  std::string owner_team;
 };
 
 struct ReservationUpdate {
@@ -77,6 +81,8 @@ struct ReservationOptions {
   double default_shadow_sync_interval_seconds = 60;
   // A reservation's service name when it gives none; "{name}" is the resource's name.
   std::string service_name_template = "{name}";
+  // A team's quota (common/capacity.h); unset, or nullopt for a team: no limit.
+  std::function<std::optional<TeamQuota>(const std::string& team)> team_quota;
 };
 
 class ReservationManager {
@@ -93,13 +99,16 @@ class ReservationManager {
                      providers::TrafficProvider* traffic = nullptr);
 
   // INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown location or region;
-  // RESOURCE_EXHAUSTED when nothing allowed has room; FAILED_PRECONDITION when no shadow location
-  // satisfies the diversity rule; a permanent provider error after rolling back. A pending
-  // reservation (agent unreachable) is returned as such, with OK.
+  // RESOURCE_EXHAUSTED when nothing allowed has room or the owner team's quota would be exceeded;
+  // FAILED_PRECONDITION when no shadow location satisfies the diversity rule; a permanent provider
+  // error after rolling back. A pending reservation (agent unreachable) is returned as such, with
+  // OK.
   absl::StatusOr<store::ReservationRecord> Reserve(const ReserveSpec& spec);
   absl::StatusOr<store::ReservationRecord> Get(const std::string& id);
   absl::StatusOr<std::vector<store::ReservationRecord>> List(
       const store::ReservationFilter& filter);
+  // A larger size is claimed against the owner team's quota (RESOURCE_EXHAUSTED) before the
+  // instances grow, and given back when they cannot.
   absl::StatusOr<store::ReservationRecord> Update(const std::string& id,
                                                   const ReservationUpdate& update);
   absl::StatusOr<store::ReservationRecord> Release(const std::string& id);
@@ -154,6 +163,7 @@ class ReservationManager {
   // Creates the recorded (state creating) shadow on its agent and records it running.
   void CreateReplacementShadow(const store::ReservationRecord& r,
                                const store::InstanceRecord& shadow);
+  std::optional<TeamQuota> QuotaOf(const std::string& team) const;
   absl::StatusOr<std::map<std::string, planner::LocationFacts>> LoadLocations(
       std::map<std::string, planner::RegionFacts>* regions);
   void RefreshGauges();

@@ -114,6 +114,9 @@ class ShadowplaneServer::Impl {
     context.database_ready = [storage] { return storage->ready(); };
     context.catalog = &catalog_;
     context.transport = transport_;
+    if (!options_.process.tokens_file.empty()) {
+      ASSIGN_OR_RETURN(context.tokens, api::access::TokenStore::Open(options_.process.tokens_file));
+    }
     ASSIGN_OR_RETURN(areas_->compute, ComputeWiring::Build(options_.compute, options_.traffic,
                                                            areas_->storage.get(), context));
     ASSIGN_OR_RETURN(areas_->telemetry,

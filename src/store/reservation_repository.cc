@@ -4,8 +4,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "store/location_repository.h"
 #include "store/sql_time.h"
+#include "store/team_quota.h"
 #include "store/uuid.h"
 
 namespace shadowplane::store {
@@ -38,6 +40,7 @@ const std::string& ReservationSelect() {
       ", COALESCE(r.last_sync_error, ''), r.traffic_provider, "
       "r.service_name, r.planner_overrides, ",
       SP_SQL_UTC("r.telemetry_purge_requested_at"), ", ", SP_SQL_UTC("r.telemetry_purged_at"),
+      ", COALESCE(r.owner_team, '')"
       " FROM reservations r JOIN resources res ON res.id = r.resource_id ",
       InstanceLateral("primary", "p"), InstanceLateral("shadow", "s")));
   return *sql;
@@ -95,6 +98,7 @@ ReservationRecord FromRow(const pqxx::row& row) {
                                       std::pair{kSyncColumn + 6, &r.telemetry_purged_at}}) {
     if (!row[column].is_null()) *field = FromSqlTime(row[column].as<std::string>());
   }
+  r.owner_team = row[kSyncColumn + 7].as<std::string>();
   return r;
 }
 
@@ -113,11 +117,14 @@ std::string InsertInstance(pqxx::work& txn, const std::string& resource_id, cons
 
 }  // namespace
 
-absl::StatusOr<ReservationRecord> ReservationRepository::CreatePending(ReservationRecord draft,
-                                                                       absl::Time now) {
+absl::StatusOr<ReservationRecord> ReservationRepository::CreatePending(
+    ReservationRecord draft, absl::Time now, const std::optional<TeamQuota>& quota) {
   return pool_->Run(
       "recording a reservation", [&](pqxx::connection& conn) -> absl::StatusOr<ReservationRecord> {
         pqxx::work txn(conn);
+        if (!draft.owner_team.empty() && quota.has_value()) {
+          RETURN_IF_ERROR(CheckTeamQuota(txn, draft.owner_team, *quota, draft.capacity, ""));
+        }
         const std::string at = ToSqlTime(now);
         draft.resource_id = txn.exec_params1(
                                    "INSERT INTO resources (name, data_size_bytes, created_at) "
@@ -130,14 +137,15 @@ absl::StatusOr<ReservationRecord> ReservationRepository::CreatePending(Reservati
                    "placement, capacity_millicores, memory_mib, capacity_type, "
                    "shadow_capacity_fraction, shadow_sync_interval_seconds, "
                    "explanation, seed_dir, created_at, updated_at, traffic_provider, "
-                   "service_name, planner_overrides) VALUES ($1, $2::uuid, 'pending', $3::jsonb, "
-                   "$4, $5, $6, $7, $8, $9, $10, $11::timestamptz, $11::timestamptz, $12, $13, "
-                   "$14) RETURNING id::text",
+                   "service_name, planner_overrides, owner_team) VALUES ($1, $2::uuid, 'pending', "
+                   "$3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11::timestamptz, $11::timestamptz, "
+                   "$12, $13, $14, NULLIF($15, '')) RETURNING id::text",
                    draft.request_id, draft.resource_id, draft.placement_json,
                    draft.capacity.millicores, draft.capacity.memory_mib,
                    CapacityTypeName(draft.capacity.type), draft.shadow_capacity_fraction,
                    draft.shadow_sync_interval_seconds, draft.explanation, draft.seed_dir, at,
-                   draft.traffic_provider, draft.service_name, draft.planner_overrides_json)[0]
+                   draft.traffic_provider, draft.service_name, draft.planner_overrides_json,
+                   draft.owner_team)[0]
                 .as<std::string>();
         draft.primary.id = InsertInstance(txn, draft.resource_id, draft.primary, at);
         draft.shadow.id = InsertInstance(txn, draft.resource_id, draft.shadow, at);
@@ -222,12 +230,40 @@ absl::StatusOr<std::vector<ReservationRecord>> ReservationRepository::List(
                      "WHERE r.id::text > $1 AND ($2 = '' OR r.state = $2) AND ($3 = '' OR EXISTS "
                      "(SELECT 1 FROM instances i WHERE i.resource_id = r.resource_id AND "
                      "i.location = $3 AND i.state NOT IN ('stopped', 'failed'))) "
-                     "ORDER BY r.id LIMIT $4",
-                 f.after, f.state, f.location, f.page_size)) {
+                     "AND ($5 = '' OR r.owner_team = $5) ORDER BY r.id LIMIT $4",
+                 f.after, f.state, f.location, f.page_size, f.owner_team)) {
           out.push_back(FromRow(row));
         }
         return out;
       });
+}
+
+absl::StatusOr<std::optional<std::string>> ReservationRepository::OwnerTeamOf(
+    Owned what, const std::string& id) {
+  if (!LooksLikeUuid(id)) return std::optional<std::string>();
+  const char* sql = nullptr;
+  switch (what) {
+    case Owned::kReservation:
+      sql = "SELECT COALESCE(owner_team, '') FROM reservations WHERE id = $1::uuid";
+      break;
+    case Owned::kMigration:
+      sql =
+          "SELECT COALESCE(r.owner_team, '') FROM migrations m JOIN reservations r ON "
+          "r.resource_id = m.resource_id WHERE m.id = $1::uuid";
+      break;
+    case Owned::kDecision:
+      sql =
+          "SELECT COALESCE(r.owner_team, '') FROM planner_decisions d JOIN reservations r ON "
+          "r.id = d.reservation_id WHERE d.id = $1::uuid";
+      break;
+  }
+  return pool_->Run("reading an owner team",
+                    [&](pqxx::connection& conn) -> absl::StatusOr<std::optional<std::string>> {
+                      pqxx::nontransaction txn(conn);
+                      const pqxx::result r = txn.exec_params(sql, id);
+                      if (r.empty()) return std::optional<std::string>();
+                      return std::optional<std::string>(r[0][0].as<std::string>());
+                    });
 }
 
 absl::StatusOr<std::vector<std::string>> ReservationRepository::IdsInState(const std::string& state,
@@ -465,6 +501,32 @@ absl::Status ReservationRepository::SetState(const std::string& id, const std::s
           "$1::uuid AND state NOT IN ('stopped', 'failed')",
           resource, state == "released" ? "stopped" : "failed", at);
     }
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ReservationRepository::ClaimCapacity(const std::string& id, const Capacity& capacity,
+                                                  const std::optional<TeamQuota>& quota,
+                                                  absl::Time now) {
+  if (!LooksLikeUuid(id)) {
+    return absl::NotFoundError(absl::StrCat("reservation '", id, "' does not exist"));
+  }
+  return pool_->Run("claiming capacity", [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work txn(conn);
+    const pqxx::result r = txn.exec_params(
+        "SELECT COALESCE(owner_team, '') FROM reservations WHERE id = $1::uuid", id);
+    if (r.empty()) {
+      return absl::NotFoundError(absl::StrCat("reservation '", id, "' does not exist"));
+    }
+    const std::string team = r[0][0].as<std::string>();
+    if (!team.empty() && quota.has_value()) {
+      RETURN_IF_ERROR(CheckTeamQuota(txn, team, *quota, capacity, id));
+    }
+    txn.exec_params(
+        "UPDATE reservations SET capacity_millicores = $2, memory_mib = $3, "
+        "updated_at = $4::timestamptz WHERE id = $1::uuid",
+        id, capacity.millicores, capacity.memory_mib, ToSqlTime(now));
     txn.commit();
     return absl::OkStatus();
   });

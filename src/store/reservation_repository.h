@@ -61,11 +61,14 @@ struct ReservationRecord {
   // was asked for, and when its telemetry was last deleted.
   std::optional<absl::Time> telemetry_purge_requested_at;
   std::optional<absl::Time> telemetry_purged_at;
+  // The team it belongs to (api/access/ownership.h); empty: none (only admins change it).
+  std::string owner_team;
 };
 
 struct ReservationFilter {
-  std::string state;     // empty: any
-  std::string location;  // empty: any; else with an instance there
+  std::string state;       // empty: any
+  std::string location;    // empty: any; else with an instance there
+  std::string owner_team;  // empty: any
   int page_size = 100;
   std::string after;  // the last id of the previous page
 };
@@ -75,8 +78,17 @@ class ReservationRepository {
   explicit ReservationRepository(ConnectionPool* pool) : pool_(pool) {}
 
   // Writes the resource, the reservation (state pending) and both instances (state creating) and
-  // fills in their ids. ALREADY_EXISTS when request_id is taken.
-  absl::StatusOr<ReservationRecord> CreatePending(ReservationRecord draft, absl::Time now);
+  // fills in their ids. ALREADY_EXISTS when request_id is taken. With an owner team and a
+  // `quota`, RESOURCE_EXHAUSTED (store/team_quota.h) when the team's live reservations and this
+  // one would exceed it; nothing is written then.
+  absl::StatusOr<ReservationRecord> CreatePending(ReservationRecord draft, absl::Time now,
+                                                  const std::optional<TeamQuota>& quota = {});
+  // Records `capacity` as the reservation's size before its instances grow to it, so that its
+  // team's quota counts it from now on: RESOURCE_EXHAUSTED when the owner team's live
+  // reservations with this one at `capacity` would exceed `quota` (nothing changed then).
+  // NOT_FOUND for an unknown reservation.
+  absl::Status ClaimCapacity(const std::string& id, const Capacity& capacity,
+                             const std::optional<TeamQuota>& quota, absl::Time now);
 
   absl::StatusOr<ReservationRecord> Get(const std::string& id);
   // The reservation that owns `resource_id`; NOT_FOUND when none does.
@@ -86,6 +98,11 @@ class ReservationRepository {
   // nullopt when no reservation has this request id.
   absl::StatusOr<std::optional<ReservationRecord>> FindByRequestId(const std::string& request_id);
   absl::StatusOr<std::vector<ReservationRecord>> List(const ReservationFilter& filter);
+  // What ownership (api/access/ownership.h) looks up: the owner team of a reservation, or of the
+  // reservation a migration or a planner decision concerns. nullopt when there is no such thing
+  // (the call's own lookup then says NOT_FOUND); empty when it belongs to no team.
+  enum class Owned { kReservation, kMigration, kDecision };
+  absl::StatusOr<std::optional<std::string>> OwnerTeamOf(Owned what, const std::string& id);
   // Ids of reservations in `state`, oldest first.
   absl::StatusOr<std::vector<std::string>> IdsInState(const std::string& state, int limit);
 

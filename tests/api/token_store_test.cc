@@ -135,6 +135,14 @@ TEST(ParseTokensTest, EveryErrorNamesTheEntryAndField) {
             "certificate: alice}]",
             "tokens[1].certificate"},
            {"tokens: [{name: a, role: admin}]", "tokens[0].sha256"},
+           {"tokens: []\nteams: {a: 1}", "teams"},
+           {"tokens: []\nteams: [{name: Web}]", "teams[0].name"},
+           {"tokens: []\nteams: [{name: web, max_millicores: 0}]", "teams[0].max_millicores"},
+           {"tokens: []\nteams: [{name: web, max_memory_mib: -5}]", "teams[0].max_memory_mib"},
+           {"tokens: []\nteams: [{name: web, max_memory_mib: 1.5}]", "teams[0].max_memory_mib"},
+           {"tokens: []\nteams: [{name: web, max_millicores: 99999999999999999999}]",
+            "teams[0].max_millicores"},
+           {"tokens: []\nteams: [{name: web}, {name: web}]", "teams[1].name"},
            {"tokens: [", "YAML"}}) {
     absl::StatusOr<TokenFile> parsed = ParseTokens(c.yaml);
     ASSERT_FALSE(parsed.ok()) << c.yaml;
@@ -142,6 +150,21 @@ TEST(ParseTokensTest, EveryErrorNamesTheEntryAndField) {
     EXPECT_TRUE(absl::StrContains(parsed.status().message(), c.field))
         << c.yaml << ": " << parsed.status();
   }
+}
+
+TEST(ParseTokensTest, TeamsSetQuotasWhereALimitLeftOutIsNone) {
+  absl::StatusOr<TokenFile> parsed = ParseTokens(
+      "tokens: []\n"
+      "teams:\n"
+      "  - {name: web, max_millicores: 4000, max_memory_mib: 8192}\n"
+      "  - {name: batch, max_memory_mib: 1024}\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->quotas.size(), 2u);
+  EXPECT_EQ(parsed->quotas.at("web").millicores, 4000);
+  EXPECT_EQ(parsed->quotas.at("web").memory_mib, 8192);
+  EXPECT_FALSE(parsed->quotas.at("batch").millicores.has_value());
+  EXPECT_EQ(parsed->quotas.at("batch").memory_mib, 1024);
+  EXPECT_TRUE(ParseTokens("tokens: []").ok()) << "teams are optional";
 }
 
 }  // namespace

@@ -40,7 +40,8 @@ void ControlPlaneTest::SetUp() {
     std::ofstream(root_ + "/tokens.yaml")
         << "tokens:\n  - {name: test-admin, role: admin, sha256: " << TokenSha256(caller_token_)
         << "}\n"
-        << "  - {name: alice, role: viewer, certificate: alice}\n";
+        << "  - {name: alice, role: viewer, certificate: alice}\n"
+        << tokens_yaml_tail_;
     fs::permissions(root_ + "/tokens.yaml", fs::perms::owner_read | fs::perms::owner_write);
     TlsFiles files;
     files.ca = tls_dir_ + "/ca.pem";

@@ -72,6 +72,8 @@ class ControlPlaneTest : public DatabaseTest {
   // plaintext.
   bool tls_ = false;
   std::string tls_dir_;
+  // With tls_: appended to tokens.yaml as it is (more `tokens:` entries, then `teams:`).
+  std::string tokens_yaml_tail_;
   std::shared_ptr<const TransportSecurity> client_transport_;  // the test's, towards the server
   int port_ = 0, metrics_port_ = 0;
   std::map<std::string, std::unique_ptr<AgentUnderTest>> agents_;

@@ -37,7 +37,8 @@ class AccessInterceptor final : public grpc::experimental::Interceptor {
       if (caller_.has_value()) {
         CallGate::RecordCaller(
             info_->server_context(),
-            {caller_->name, caller_->team, caller_->role == Role::kAgent ? caller_->location : ""});
+            {caller_->name, caller_->team, caller_->role == Role::kAgent ? caller_->location : "",
+             caller_->role == Role::kAdmin});
       }
       Record(Decide(method_, caller_, nullptr));
     }
@@ -153,7 +154,7 @@ class AccessInterceptorFactory final
 
 }  // namespace
 
-AccessControl::AccessControl(std::unique_ptr<TokenStore> tokens, AuditTrail* audit,
+AccessControl::AccessControl(std::shared_ptr<TokenStore> tokens, AuditTrail* audit,
                              prometheus::Registry* registry)
     : tokens_(std::move(tokens)), audit_(audit) {
   if (tokens_ == nullptr) return;

@@ -38,7 +38,7 @@ class AccessControl {
  public:
   // With `tokens`, arms the call gate: from now on every call of the process's servers needs a
   // verdict. `audit` may be null (no audit trail).
-  AccessControl(std::unique_ptr<TokenStore> tokens, AuditTrail* audit,
+  AccessControl(std::shared_ptr<TokenStore> tokens, AuditTrail* audit,
                 prometheus::Registry* registry);
 
   bool authenticating() const { return tokens_ != nullptr; }
@@ -51,9 +51,13 @@ class AccessControl {
       const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
       const grpc::AuthContext* peer);
   void CountDenied(bool unauthenticated);
+  // The team's quota from the tokens file; nullopt without one (or without authentication).
+  std::optional<TeamQuota> QuotaOf(const std::string& team) {
+    return tokens_ == nullptr ? std::nullopt : tokens_->QuotaOf(team);
+  }
 
  private:
-  std::unique_ptr<TokenStore> tokens_;
+  const std::shared_ptr<TokenStore> tokens_;
   AuditTrail* const audit_;
   prometheus::Counter* unauthenticated_ = nullptr;
   prometheus::Counter* permission_denied_ = nullptr;

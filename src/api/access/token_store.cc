@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -43,6 +44,47 @@ bool IsPrintable(const std::string& s) {
     if (c < 0x20 || c == 0x7f) return false;
   }
   return true;
+}
+
+// A quota limit: a positive whole number; `absent` when the field is not given.
+absl::Status ParseLimit(const YAML::Node& team, const char* name, const std::string& at,
+                        std::optional<int64_t>* out) {
+  if (!team[name]) return absl::OkStatus();
+  int64_t value = 0;
+  if (!team[name].IsScalar() || !absl::SimpleAtoi(team[name].as<std::string>(), &value) ||
+      value <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(at, ".", name, " must be a positive whole number"));
+  }
+  *out = value;
+  return absl::OkStatus();
+}
+
+// The optional `teams:` list: each team's quota.
+absl::StatusOr<TokenFile> ParseTeams(const YAML::Node& root, TokenFile out) {
+  if (!root["teams"]) return out;
+  const YAML::Node list = root["teams"];
+  if (!list.IsSequence()) return absl::InvalidArgumentError("`teams:` must be a list");
+  if (list.size() > kMaxTokens) {
+    return absl::InvalidArgumentError(absl::StrCat("over ", kMaxTokens, " teams"));
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node e = list[i];
+    const std::string at = absl::StrCat("teams[", i, "]");
+    if (!e.IsMap()) return absl::InvalidArgumentError(absl::StrCat(at, " is not a mapping"));
+    const std::string name =
+        e["name"] && e["name"].IsScalar() ? e["name"].as<std::string>() : std::string();
+    if (!IsSlug(name)) {
+      return absl::InvalidArgumentError(absl::StrCat(at, ".name must be 1-63 of [a-z0-9-]"));
+    }
+    TeamQuota quota;
+    if (absl::Status s = ParseLimit(e, "max_millicores", at, &quota.millicores); !s.ok()) return s;
+    if (absl::Status s = ParseLimit(e, "max_memory_mib", at, &quota.memory_mib); !s.ok()) return s;
+    if (!out.quotas.emplace(name, quota).second) {
+      return absl::InvalidArgumentError(absl::StrCat(at, ".name '", name, "' is given twice"));
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -133,7 +175,7 @@ absl::StatusOr<TokenFile> ParseTokens(const std::string& text) {
           absl::StrCat(at, ".sha256 is another entry's too (", c.name, ")"));
     }
   }
-  return out;
+  return ParseTeams(root, std::move(out));
 }
 
 absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& path) {
@@ -201,6 +243,14 @@ std::optional<Caller> TokenStore::AuthenticateCertificate(const std::vector<std:
     }
   }
   return std::nullopt;
+}
+
+std::optional<TeamQuota> TokenStore::QuotaOf(const std::string& team) {
+  absl::MutexLock lock(&mu_);
+  MaybeReload();
+  const auto it = file_.quotas.find(team);
+  if (it == file_.quotas.end()) return std::nullopt;
+  return it->second;
 }
 
 size_t TokenStore::size() {

@@ -17,6 +17,15 @@
 // certificate naming <location>.agent.shadowplane is that location's agent
 // (common/transport_security.h); those names, and the control plane's, cannot be given here.
 //
+// A `teams:` list (optional) sets each team's quota: what its live reservations may hold together,
+// refused with RESOURCE_EXHAUSTED beyond (store/team_quota.h); a limit left out, or a team not
+// listed, has none:
+//
+//   teams:
+//     - name: platform
+//       max_millicores: 16000
+//       max_memory_mib: 65536
+//
 // (`printf %s "$TOKEN" | sha256sum` gives the hash.) The file must not be readable or writable by
 // others (it is refused otherwise). It is read again when it changes (looked at no more than once
 // a second), so tokens are added and revoked without a restart; a change that does not parse keeps
@@ -35,6 +44,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "api/access/caller.h"
+#include "common/capacity.h"
 #include "common/secret_file.h"
 
 namespace shadowplane::api::access {
@@ -45,13 +55,16 @@ inline constexpr size_t kMaxTokens = 10000;
 struct TokenFile {
   std::map<std::string, Caller> by_hash;         // lowercase hex SHA-256 -> caller
   std::map<std::string, Caller> by_certificate;  // certificate DNS name -> caller
+  std::map<std::string, TeamQuota> quotas;       // team -> its quota
 };
 
 // INVALID_ARGUMENT naming the entry and field: not YAML, no `tokens` list, a name empty or over
 // 128 bytes or with control characters, an unknown role, neither or both of sha256 and
 // certificate, a hash that is not 64 hex digits, a certificate name that is not a DNS name or is
 // reserved, an agent by certificate, a team or location that is not [a-z0-9-] (1-63), an agent
-// without a location, the same hash or certificate twice, more than kMaxTokens entries.
+// without a location, the same hash or certificate twice, more than kMaxTokens entries; in
+// `teams:`, a name that is not [a-z0-9-] (1-63) or is given twice, a limit that is not a positive
+// whole number.
 absl::StatusOr<TokenFile> ParseTokens(const std::string& yaml);
 
 // Lowercase hex SHA-256 of `token`.
@@ -67,6 +80,8 @@ class TokenStore {
   std::optional<Caller> Authenticate(absl::string_view token);
   // The caller the first of a verified certificate's DNS names maps to; nullopt for none.
   std::optional<Caller> AuthenticateCertificate(const std::vector<std::string>& names);
+  // The team's quota; nullopt when the file sets none. May re-read the file first.
+  std::optional<TeamQuota> QuotaOf(const std::string& team);
   size_t size();
 
  private:

@@ -30,10 +30,13 @@ absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions&
   w->location_service_ = std::make_unique<api::LocationService>(
       storage->locations(), w->location_cache_.get(), context.clock, w->rpc_workers_.get(),
       parts.migrations->drainer(), std::move(spot));
+  w->ownership_ = std::make_unique<api::access::Ownership>(storage->reservations());
   w->reservation_service_ = std::make_unique<api::ReservationService>(
-      parts.reservations->manager(), w->rpc_workers_.get(), parts.telemetry->purger());
-  w->sync_service_ = std::make_unique<api::SyncService>(
-      parts.reservations->syncer(), storage->sync_runs(), w->sync_rpc_workers_.get());
+      parts.reservations->manager(), w->rpc_workers_.get(), w->ownership_.get(),
+      parts.telemetry->purger());
+  w->sync_service_ =
+      std::make_unique<api::SyncService>(parts.reservations->syncer(), storage->sync_runs(),
+                                         w->sync_rpc_workers_.get(), w->ownership_.get());
   w->telemetry_service_ = std::make_unique<api::TelemetryService>(
       parts.telemetry->pipeline(), parts.telemetry->demand_reader(), w->rpc_workers_.get(),
       options.telemetry.ingest_stream_in_flight);
@@ -41,19 +44,18 @@ absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions&
       std::make_unique<api::ForecastService>(parts.forecasting->predictor(), w->rpc_workers_.get());
   w->event_service_ = std::make_unique<api::EventService>(parts.forecasting->event_registry(),
                                                           w->rpc_workers_.get());
-  w->migration_service_ =
-      std::make_unique<api::MigrationService>(parts.migrations->manager(), w->rpc_workers_.get());
+  w->migration_service_ = std::make_unique<api::MigrationService>(
+      parts.migrations->manager(), w->rpc_workers_.get(), w->ownership_.get());
   w->planner_service_ = std::make_unique<api::PlannerService>(
-      parts.planning->plans(), parts.planning->decisions(), context.clock, w->rpc_workers_.get());
+      parts.planning->plans(), parts.planning->decisions(), context.clock, w->rpc_workers_.get(),
+      w->ownership_.get());
   w->write_lease_service_ =
       std::make_unique<api::WriteLeaseService>(storage->write_leases(), options.compute.write_lease,
                                                w->rpc_workers_.get(), context.registry);
-  std::unique_ptr<api::access::TokenStore> tokens;
-  if (!options.process.tokens_file.empty()) {
-    ASSIGN_OR_RETURN(tokens, api::access::TokenStore::Open(options.process.tokens_file));
+  if (context.tokens != nullptr) {
     LOG_EVENT(kInfo, "callers are authenticated")
         .Field("tokens_file", options.process.tokens_file)
-        .Field("tokens", static_cast<int64_t>(tokens->size()));
+        .Field("tokens", static_cast<int64_t>(context.tokens->size()));
   } else {
     LOG_EVENT(kWarning,
               "callers are not authenticated: every call is allowed (--insecure without "
@@ -64,7 +66,7 @@ absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions&
   audit.retention = options.process.audit_retention;
   w->audit_ = std::make_unique<api::access::AuditTrail>(w->audit_repository_.get(), audit,
                                                         context.registry);
-  w->access_ = std::make_unique<api::access::AccessControl>(std::move(tokens), w->audit_.get(),
+  w->access_ = std::make_unique<api::access::AccessControl>(context.tokens, w->audit_.get(),
                                                             context.registry);
   w->audit_service_ =
       std::make_unique<api::AuditService>(w->audit_repository_.get(), w->rpc_workers_.get());

@@ -85,6 +85,7 @@ class ApiWiring {
   std::unique_ptr<api::HealthService> health_;
   std::unique_ptr<api::ServerInfoService> server_info_;
   std::unique_ptr<api::LocationService> location_service_;
+  std::unique_ptr<api::access::Ownership> ownership_;  // before the services that use it
   std::unique_ptr<api::ReservationService> reservation_service_;
   std::unique_ptr<api::SyncService> sync_service_;
   std::unique_ptr<api::TelemetryService> telemetry_service_;

@@ -27,6 +27,11 @@ ReservationWiring::ReservationWiring(const ServerOptions& options, StorageWiring
   reservation.default_shadow_sync_interval_seconds =
       absl::ToDoubleSeconds(options.sync.shadow_sync_interval);
   reservation.service_name_template = options.traffic.traffic_service_name;
+  if (context.tokens != nullptr) {
+    reservation.team_quota = [tokens = context.tokens](const std::string& team) {
+      return tokens->QuotaOf(team);
+    };
+  }
   writes_ = std::make_unique<fencing::WriteAuthority>(storage->write_leases(), compute->compute(),
                                                       context.clock, options.compute.write_lease);
   manager_ = std::make_unique<reservation::ReservationManager>(

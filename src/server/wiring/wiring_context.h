@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 
+#include "api/access/token_store.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "common/transport_security.h"
@@ -26,6 +27,8 @@ struct WiringContext {
   const std::optional<catalog::CatalogFile>* catalog = nullptr;
   // TLS or plaintext, for the API and the calls to agents.
   std::shared_ptr<const TransportSecurity> transport;
+  // The callers and team quotas of --tokens_file; null without one (callers not authenticated).
+  std::shared_ptr<api::access::TokenStore> tokens;
 };
 
 // The RTT model placement uses: the estimate per distance, with the locations file's measured
