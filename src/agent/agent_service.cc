@@ -128,6 +128,7 @@ grpc::ServerUnaryReactor* AgentService::CreateInstance(grpc::CallbackServerConte
     ASSIGN_OR_RETURN(spec.capacity, FromProto(request->capacity()));
     spec.read_only = request->read_only();
     spec.seed_dir = request->seed_dir();
+    spec.forward_secret = request->forward_secret();
     ASSIGN_OR_RETURN(agent::InstanceView view, manager_->Create(spec));
     ToProto(view, response);
     return absl::OkStatus();
@@ -168,7 +169,8 @@ grpc::ServerUnaryReactor* AgentService::SetWriteRouting(grpc::CallbackServerCont
   return Serve(context, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(agent::InstanceView view,
                      manager_->SetWriteRouting(request->instance_id(), request->hold_writes(),
-                                               request->hold_ms(), request->forward_writes_to()));
+                                               request->hold_ms(), request->forward_writes_to(),
+                                               request->forward_secret()));
     ToProto(view, response);
     return absl::OkStatus();
   });

@@ -31,6 +31,7 @@
 #include "common/file_util.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "instance/forward_auth.h"
 #include "providers/endpoint.h"
 
 namespace shadowplane::agent {
@@ -214,6 +215,17 @@ absl::Status InstanceManager::Adopt() {
     m->config = *config;
     m->backoff = Backoff(options_.restart_backoff_initial, options_.restart_backoff_max);
     const std::string dir = layout_.Dir(name);
+    // An instance from before agent keys: given one now (a running one rereads its config when
+    // the agent next reconfigures it; until then its client views refuse the agent too).
+    bool keyed = false;
+    if (m->config.agent_key.empty()) {
+      m->config.agent_key = instance::NewSecret();
+      if (absl::Status saved = instance::SaveInstanceConfig(m->config, layout_.ConfigPath(name));
+          !saved.ok()) {
+        LOG_EVENT(kError, "instance not given an agent key").Field("error", saved);
+      }
+      keyed = true;
+    }
     if (m->config.active) {
       pid_t pid = 0;
       auto pid_text = ReadFile(layout_.PidPath(name));
@@ -227,6 +239,7 @@ absl::Status InstanceManager::Adopt() {
         m->state = InstanceState::kRunning;
         m->started_at = absl::Now();
         LOG_EVENT(kInfo, "adopted running instance").Field("instance_id", name).Field("pid", pid);
+        if (keyed) Signal(*m, SIGHUP);
       } else if (absl::Status s = Launch(*m); !s.ok()) {
         LOG_EVENT(kError, "instance failed to start").Field("instance_id", name).Field("error", s);
         m->state = InstanceState::kRestarting;
@@ -400,6 +413,9 @@ absl::StatusOr<InstanceView> InstanceManager::Create(const CreateInstanceSpec& s
   RETURN_IF_ERROR(ValidateInstanceId(spec.resource_id, "resource_id"));
   RETURN_IF_ERROR(ValidateCapacity(spec.capacity, "capacity"));
   if (!spec.read_only) RETURN_IF_ERROR(ValidateGrant(spec.grant));
+  if (!spec.forward_secret.empty() && !instance::IsSecret(spec.forward_secret)) {
+    return absl::InvalidArgumentError("forward_secret must be 64 hex digits");
+  }
   // Copied from its real path, checked once: a link swapped in later changes nothing.
   std::string seed;
   if (!spec.seed_dir.empty()) {
@@ -414,8 +430,12 @@ absl::StatusOr<InstanceView> InstanceManager::Create(const CreateInstanceSpec& s
       return absl::AlreadyExistsError(absl::StrCat(
           "instance ", spec.instance_id, " exists with a different resource, capacity or mode"));
     }
+    // The resource's secret, once known, is the instance's for good.
+    const bool learns_secret = m.config.forward_secret.empty() && !spec.forward_secret.empty();
+    if (learns_secret) m.config.forward_secret = spec.forward_secret;
     if (m.config.active) {  // a retried create
-      if (!spec.read_only && Take(spec.grant, m.config)) RETURN_IF_ERROR(SaveAndReload(m));
+      const bool granted = !spec.read_only && Take(spec.grant, m.config);
+      if (granted || learns_secret) RETURN_IF_ERROR(SaveAndReload(m));
       return View(m);
     }
     RETURN_IF_ERROR(CheckCapacity(spec.capacity, spec.instance_id));
@@ -439,6 +459,8 @@ absl::StatusOr<InstanceView> InstanceManager::Create(const CreateInstanceSpec& s
   m->config.port = options_.instance_port;
   m->config.record_accesses = options_.record_accesses;
   m->config.trusted_proxies = options_.trusted_proxies;
+  m->config.forward_secret = spec.forward_secret;
+  m->config.agent_key = instance::NewSecret();
   ASSIGN_OR_RETURN(m->config.address, AllocateAddress());
 
   // Built aside, then renamed into place: an instance directory is always whole.
@@ -557,8 +579,10 @@ absl::StatusOr<InstanceView> InstanceManager::AwaitApplied(const std::string& id
   return View(*m);
 }
 
-absl::StatusOr<InstanceView> InstanceManager::SetWriteRouting(
-    const std::string& id, bool hold_writes, int hold_ms, const std::string& forward_writes_to) {
+absl::StatusOr<InstanceView> InstanceManager::SetWriteRouting(const std::string& id,
+                                                              bool hold_writes, int hold_ms,
+                                                              const std::string& forward_writes_to,
+                                                              const std::string& forward_secret) {
   if (hold_ms == 0) hold_ms = 5000;
   if (hold_ms < 1 || hold_ms > 60000) {
     return absl::InvalidArgumentError(
@@ -567,12 +591,16 @@ absl::StatusOr<InstanceView> InstanceManager::SetWriteRouting(
   if (!forward_writes_to.empty()) {
     RETURN_IF_ERROR(providers::ParseEndpoint(forward_writes_to, "forward_writes_to").status());
   }
+  if (!forward_secret.empty() && !instance::IsSecret(forward_secret)) {
+    return absl::InvalidArgumentError("forward_secret must be 64 hex digits");
+  }
   {
     absl::MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(Managed * m, Find(id));
     m->config.hold_writes = hold_writes;
     m->config.write_hold_ms = hold_ms;
     m->config.forward_writes_to = forward_writes_to;
+    if (!forward_secret.empty()) m->config.forward_secret = forward_secret;
     // One reconfiguration, not two: it sits inside a cutover's freeze.
     if (!forward_writes_to.empty()) m->config.read_only = true;
     RETURN_IF_ERROR(SaveAndReload(*m));
@@ -615,7 +643,7 @@ absl::StatusOr<InstanceView> InstanceManager::Describe(const std::string& id) {
 
 absl::StatusOr<instance::DisruptionReport> InstanceManager::Disruptions(const std::string& id,
                                                                         absl::Time since) {
-  std::string address;
+  std::string address, agent_key;
   int port;
   {
     absl::MutexLock lock(&mu_);
@@ -626,8 +654,9 @@ absl::StatusOr<instance::DisruptionReport> InstanceManager::Disruptions(const st
     }
     address = m->config.address;
     port = m->config.port;
+    agent_key = m->config.agent_key;
   }
-  return InstanceStatusClient(address, port, absl::Seconds(2)).Disruptions(since);
+  return InstanceStatusClient(address, port, absl::Seconds(2), agent_key).Disruptions(since);
 }
 
 std::vector<InstanceView> InstanceManager::List() {

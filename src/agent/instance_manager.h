@@ -104,6 +104,8 @@ struct CreateInstanceSpec {
   bool read_only = true;
   std::string seed_dir;
   WriteGrant grant;  // required when read-write
+  // The resource's secret for forwarded requests (instance/forward_auth.h); empty: none.
+  std::string forward_secret;
 };
 
 class InstanceManager {
@@ -137,10 +139,12 @@ class InstanceManager {
   absl::StatusOr<InstanceView> Fence(const std::string& id, int64_t generation,
                                      int64_t current_epoch);
   // Holds writes (a cutover's freeze) and/or forwards them (an old primary; forwarding also makes
-  // it read-only, in the same reconfiguration); see instance/file_server.h. INVALID_ARGUMENT naming
-  // the field for a bad hold or endpoint.
+  // it read-only, in the same reconfiguration); see instance/file_server.h. `forward_secret` (the
+  // resource's; empty: the one the instance has) signs what it forwards. INVALID_ARGUMENT naming
+  // the field for a bad hold, endpoint or secret.
   absl::StatusOr<InstanceView> SetWriteRouting(const std::string& id, bool hold_writes, int hold_ms,
-                                               const std::string& forward_writes_to);
+                                               const std::string& forward_writes_to,
+                                               const std::string& forward_secret = "");
   absl::StatusOr<InstanceView> Deactivate(const std::string& id, bool delete_data);
   absl::StatusOr<InstanceView> Describe(const std::string& id);
   std::vector<InstanceView> List();

@@ -6,13 +6,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "instance/forward_auth.h"
 #include "yaml-cpp/yaml.h"
 
 namespace shadowplane::agent {
 
 InstanceStatusClient::InstanceStatusClient(const std::string& address, int port,
-                                           absl::Duration read_timeout)
+                                           absl::Duration read_timeout,
+                                           const std::string& agent_key)
     : client_(std::make_unique<httplib::Client>(address, port)) {
+  if (!agent_key.empty()) client_->set_default_headers({{instance::kAgentKeyHeader, agent_key}});
   client_->set_connection_timeout(0, 200000);
   const int64_t read_us = absl::ToInt64Microseconds(read_timeout);
   client_->set_read_timeout(read_us / 1000000, read_us % 1000000);

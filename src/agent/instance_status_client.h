@@ -31,7 +31,9 @@ struct InstanceStatus {
 
 class InstanceStatusClient {
  public:
-  InstanceStatusClient(const std::string& address, int port, absl::Duration read_timeout);
+  // `agent_key` (the instance's; instance/forward_auth.h) opens the views that name clients.
+  InstanceStatusClient(const std::string& address, int port, absl::Duration read_timeout,
+                       const std::string& agent_key = "");
   ~InstanceStatusClient();
 
   // UNAVAILABLE when the instance does not answer, or answers with something else.

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "instance/access_log.h"
+#include "instance/forward_auth.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -27,7 +28,8 @@ absl::StatusOr<instance::AccessPage> ReadPage(const ShippedInstance& instance, i
   httplib::Client client(instance.address, instance.port);
   client.set_connection_timeout(0, 500000);
   client.set_read_timeout(2, 0);
-  auto res = client.Get(absl::StrCat("/_shadowplane/accesses?after=", after, "&max=", max));
+  auto res = client.Get(absl::StrCat("/_shadowplane/accesses?after=", after, "&max=", max),
+                        {{instance::kAgentKeyHeader, instance.agent_key}});
   if (!res) {
     return absl::UnavailableError(
         absl::StrCat("instance ", instance.instance_id, " does not answer"));

@@ -51,6 +51,7 @@ struct ShippedInstance {
   std::string address;
   int port = 0;
   pid_t pid = 0;
+  std::string agent_key;  // opens its access log (instance/forward_auth.h)
 };
 
 struct TelemetryShipperOptions {

@@ -26,6 +26,7 @@
 #include "common/file_util.h"
 #include "common/log.h"
 #include "instance/client_address.h"
+#include "instance/forward_auth.h"
 #include "instance/request_path.h"
 #include "instance/write_forwarder.h"
 
@@ -188,7 +189,8 @@ TrafficCounters FileServer::counters() const {
           lease_refused_.load(),
           accesses_recorded_.load(),
           forwarded_for_untrusted_.load(),
-          forwarded_for_malformed_.load()};
+          forwarded_for_malformed_.load(),
+          refused_unauthenticated_.load()};
 }
 
 RequestHandler::Next FileServer::OnHeader(HttpRequest& req, HttpResponse* res) {
@@ -198,13 +200,40 @@ RequestHandler::Next FileServer::OnHeader(HttpRequest& req, HttpResponse* res) {
     HandleStatus(res);
     return Next::kAnswer;
   }
-  if (read && absl::StartsWith(req.target, kDisruptionsPath)) {
-    HandleDisruptions(req, res);
+  if (read && (absl::StartsWith(req.target, kDisruptionsPath) ||
+               absl::StartsWith(req.target, kAccessesPath))) {
+    // They name clients: for the agent only.
+    bool agent;
+    {
+      absl::MutexLock lock(&mu_);
+      agent =
+          !config_.agent_key.empty() && SameSecret(req.header(kAgentKeyHeader), config_.agent_key);
+    }
+    if (!agent) {
+      refused_unauthenticated_++;
+      res->Reply(403, "this view is the agent's: it needs the instance's agent key");
+    } else if (absl::StartsWith(req.target, kDisruptionsPath)) {
+      HandleDisruptions(req, res);
+    } else {
+      HandleAccesses(req, res);
+    }
     return Next::kAnswer;
   }
-  if (read && absl::StartsWith(req.target, kAccessesPath)) {
-    HandleAccesses(req, res);
-    return Next::kAnswer;
+  if (const std::string by = req.header(kForwardedByHeader); !by.empty()) {
+    std::string secret;
+    {
+      absl::MutexLock lock(&mu_);
+      secret = config_.forward_secret;
+    }
+    req.forwarded = VerifyForward(secret, req.header(kForwardSignatureHeader), req.method,
+                                  req.target, by, absl::Now());
+    if (!req.forwarded) {
+      refused_unauthenticated_++;
+      res->Reply(403,
+                 "a forwarded request must be signed with the resource's secret by one of "
+                 "its instances; this one is not");
+      return Next::kAnswer;
+    }
   }
   if (!read && !IsWrite(req.method)) {
     res->set_header("Allow", "GET, HEAD, PUT, DELETE");
@@ -340,7 +369,7 @@ void FileServer::Completed(const HttpRequest& req, const ExchangeStats& stats) {
   if (absl::StartsWith(req.target, "/_shadowplane/")) return;  // the agent's, not a client's
   // Passed on by an old primary, which recorded it with the client's own address and id: a
   // second record here would count the access twice and the old primary as a client.
-  if (!req.header("X-Shadowplane-Forwarded-By").empty()) return;
+  if (req.forwarded) return;
   std::vector<std::string> trusted;
   {
     absl::MutexLock lock(&mu_);
@@ -399,8 +428,18 @@ void FileServer::Forward(const HttpRequest& req, HttpResponse* res) {
   res->set_header("X-Shadowplane-Forwarded-To", req.forward_to);
   ForwardLimits limits;
   if (!IsWrite(req.method)) limits.max_answer_bytes = kMaxForwardedReadBytes;
+  std::string secret;
+  {
+    absl::MutexLock lock(&mu_);
+    secret = config_.forward_secret;
+  }
+  // Unsigned without the resource's secret, and then refused by the new primary: an instance
+  // created before forwarding was signed gets the secret with the routing that starts it.
+  const std::string signature =
+      secret.empty() ? std::string()
+                     : SignForward(secret, req.method, req.target, instance_id_, absl::Now());
   absl::StatusOr<ForwardedAnswer> answer =
-      ForwardRequest(req, req.forward_to, instance_id_, limits);
+      ForwardRequest(req, req.forward_to, instance_id_, signature, limits);
   if (!answer.ok()) {
     res->set_header("Retry-After", "1");
     return res->Reply(503, absl::StrCat("this instance is no longer the primary and the primary "
@@ -600,7 +639,8 @@ void FileServer::HandleStatus(HttpResponse* res) {
       "\"connections_accepted\":%d,\"idle_closed_for_room\":%d,\"connections_refused\":%d,"
       "\"connection_timeouts\":%d,\"generation\":%d,\"epoch\":%d,\"write_lease_until_ms\":%d,"
       "\"writes_refused_without_lease\":%d,\"accesses_recorded\":%d,"
-      "\"forwarded_for_untrusted\":%d,\"forwarded_for_malformed\":%d,\"pid\":%d}\n",
+      "\"forwarded_for_untrusted\":%d,\"forwarded_for_malformed\":%d,"
+      "\"refused_unauthenticated\":%d,\"pid\":%d}\n",
       config.instance_id, config.resource_id, config.capacity.millicores,
       config.capacity.memory_mib, CapacityTypeName(config.capacity.type),
       config.read_only ? "true" : "false", http_->workers(), RequestsPerSecondFor(config.capacity),
@@ -610,7 +650,7 @@ void FileServer::HandleStatus(HttpResponse* res) {
       h.connections_open, h.connections_idle, h.connections_accepted, h.idle_closed_for_room,
       h.connections_refused, h.timeouts, generation, config.epoch, config.write_lease_until_ms,
       c.writes_refused_without_lease, c.accesses_recorded, c.forwarded_for_untrusted,
-      c.forwarded_for_malformed, static_cast<int>(getpid()));
+      c.forwarded_for_malformed, c.refused_unauthenticated, static_cast<int>(getpid()));
 }
 
 }  // namespace shadowplane::instance

@@ -6,6 +6,9 @@
 //                        primary after a traffic switch) if set, else 405; while `hold_writes` (a
 //                        cutover's freeze), held until it is lifted, then handled as the new config
 //                        says, or 503 with Retry-After after `write_hold_ms`
+// A request that says it was forwarded (X-Shadowplane-Forwarded-By) must be signed with the
+// resource's secret, and the views that name clients need the agent's key: 403 otherwise
+// (instance/forward_auth.h).
 // Every answer names the instance that gave it (X-Shadowplane-Instance); a forwarded write's
 // also names where it went (X-Shadowplane-Forwarded-To), a write applied here when it was
 // (X-Shadowplane-Applied-At, Unix microseconds).
@@ -16,7 +19,9 @@
 // instance cut off from the control plane stops taking writes by itself.
 //   GET /_shadowplane/status   JSON: capacity, read-only, requests, bytes, connections
 //   GET /_shadowplane/disruptions?since_us=T   JSON: per client, what a move did to it since T
-//                        (instance/disruption_log.h)
+//                        (instance/disruption_log.h); the agent's key required
+//   GET /_shadowplane/accesses?after=N   the access log (instance/access_log.h); the agent's key
+//                        required
 // During a freeze reads are held as well as writes, and an old primary that forwards passes GETs
 // on too (files up to 16 MiB), so that no client reads data lacking a write it made at the new
 // primary; an answer held says for how long (X-Shadowplane-Held-Ms), one forwarded names who
@@ -66,6 +71,9 @@ struct TrafficCounters {
   int64_t accesses_recorded = 0;
   int64_t forwarded_for_untrusted = 0;
   int64_t forwarded_for_malformed = 0;
+  // 403: a request that said it was forwarded without the resource's signature, or asked for a
+  // view of the agent's without its key (instance/forward_auth.h).
+  int64_t refused_unauthenticated = 0;
 };
 
 struct FileServerOptions {
@@ -161,6 +169,7 @@ class FileServer final : private RequestHandler {
   std::atomic<int64_t> accesses_recorded_{0};
   std::atomic<int64_t> forwarded_for_untrusted_{0};
   std::atomic<int64_t> forwarded_for_malformed_{0};
+  std::atomic<int64_t> refused_unauthenticated_{0};
   DisruptionLog disruptions_;
   AccessLog accesses_;
   // Last: destroyed first, so that no worker runs a handler method on a half-destroyed server.

@@ -54,6 +54,8 @@ struct HttpRequest {
   absl::Time hold_until;   // when a held write gives up
   bool held = false;       // it has waited for a freeze
   absl::Time held_since;   // when it started waiting
+  // Passed on by an old primary of the resource, its signature checked (instance/forward_auth.h).
+  bool forwarded = false;
 
   // The first value of header `name` (case-insensitive), or "".
   std::string header(const std::string& name) const;

@@ -6,6 +6,7 @@
 #include "common/file_util.h"
 #include "common/status_macros.h"
 #include "instance/client_address.h"
+#include "instance/forward_auth.h"
 #include "yaml-cpp/yaml.h"
 
 namespace shadowplane::instance {
@@ -51,6 +52,15 @@ absl::StatusOr<InstanceConfig> LoadInstanceConfig(const std::string& path) {
         config.trusted_proxies.push_back(*std::move(address));
       }
     }
+    // Written since forwarding was authenticated: each a secret, or absent.
+    for (auto [name, field] : {std::pair{"forward_secret", &config.forward_secret},
+                               std::pair{"agent_key", &config.agent_key}}) {
+      if (!node[name]) continue;
+      *field = node[name].as<std::string>();
+      if (!field->empty() && !IsSecret(*field)) {
+        return absl::DataLossError(absl::StrCat(path, ": ", name, " is not 64 hex digits"));
+      }
+    }
     return config;
   } catch (const YAML::Exception& e) {
     return absl::DataLossError(absl::StrCat(path, " is not a valid instance config: ", e.what()));
@@ -77,8 +87,10 @@ absl::Status SaveInstanceConfig(const InstanceConfig& config, const std::string&
   out << YAML::Key << "write_lease_until_ms" << YAML::Value << config.write_lease_until_ms;
   out << YAML::Key << "record_accesses" << YAML::Value << config.record_accesses;
   out << YAML::Key << "trusted_proxies" << YAML::Value << YAML::Flow << config.trusted_proxies;
+  out << YAML::Key << "forward_secret" << YAML::Value << config.forward_secret;
+  out << YAML::Key << "agent_key" << YAML::Value << config.agent_key;
   out << YAML::EndMap;
-  return WriteFileAtomically(path, std::string(out.c_str()) + "\n");
+  return WriteFileAtomically(path, std::string(out.c_str()) + "\n", 0600);
 }
 
 int WorkerThreadsFor(const Capacity& capacity) {

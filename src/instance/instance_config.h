@@ -46,6 +46,11 @@ struct InstanceConfig {
   // (instance/client_address.h).
   bool record_accesses = true;
   std::vector<std::string> trusted_proxies;
+  // instance/forward_auth.h: the resource's secret for forwarded requests (empty: none, so the
+  // instance neither signs nor takes any request as forwarded), and the key the agent presents
+  // for the views that name clients. Secrets: the file is readable by its owner only.
+  std::string forward_secret;
+  std::string agent_key;
 
   // Whether a local write may be applied at `now`: read-write and within the lease.
   bool LeaseHolds(absl::Time now) const { return !read_only && LeaseUnexpired(now); }
@@ -61,7 +66,8 @@ struct InstanceConfig {
            port == o.port && hold_writes == o.hold_writes && write_hold_ms == o.write_hold_ms &&
            forward_writes_to == o.forward_writes_to && generation == o.generation &&
            epoch == o.epoch && write_lease_until_ms == o.write_lease_until_ms &&
-           record_accesses == o.record_accesses && trusted_proxies == o.trusted_proxies;
+           record_accesses == o.record_accesses && trusted_proxies == o.trusted_proxies &&
+           forward_secret == o.forward_secret && agent_key == o.agent_key;
   }
 };
 

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "instance/asio_duration.h"
 #include "instance/fd_body.h"
+#include "instance/forward_auth.h"
 
 namespace shadowplane::instance {
 namespace {
@@ -45,12 +46,13 @@ absl::StatusOr<tcp::endpoint> ParseTarget(const std::string& target) {
 
 template <class Body>
 void SetCommonFields(http::request<Body>& out, const HttpRequest& req, const std::string& target,
-                     const std::string& forwarded_by) {
+                     const std::string& forwarded_by, const std::string& signature) {
   out.method_string(req.method);
   out.target(req.target);
   out.version(11);
   out.set(http::field::host, target);
-  out.set("X-Shadowplane-Forwarded-By", forwarded_by);
+  out.set(kForwardedByHeader, forwarded_by);
+  if (!signature.empty()) out.set(kForwardSignatureHeader, signature);
   out.keep_alive(false);
   const std::string type = req.header("Content-Type");
   if (!type.empty()) out.set(http::field::content_type, type);
@@ -60,6 +62,7 @@ void SetCommonFields(http::request<Body>& out, const HttpRequest& req, const std
 
 absl::StatusOr<ForwardedAnswer> ForwardRequest(const HttpRequest& req, const std::string& target,
                                                const std::string& forwarded_by,
+                                               const std::string& signature,
                                                const ForwardLimits& limits) {
   const ForwardLimits& timeouts = limits;
   absl::StatusOr<tcp::endpoint> endpoint = ParseTarget(target);
@@ -84,10 +87,10 @@ absl::StatusOr<ForwardedAnswer> ForwardRequest(const HttpRequest& req, const std
           absl::StrCat("cannot reopen the received body: ", strerror(errno)));
     }
     put.body().Reset(fd, static_cast<uint64_t>(req.body.size()));
-    SetCommonFields(put, req, target, forwarded_by);
+    SetCommonFields(put, req, target, forwarded_by, signature);
     put.prepare_payload();
   } else {
-    SetCommonFields(other, req, target, forwarded_by);
+    SetCommonFields(other, req, target, forwarded_by, signature);
     other.prepare_payload();
   }
 

@@ -30,11 +30,13 @@ struct ForwardLimits {
 };
 
 // Sends `req` (PUT with req.body, DELETE or GET) to `target` ("IP:port", IPv6 in brackets),
-// naming `forwarded_by` in X-Shadowplane-Forwarded-By. UNAVAILABLE when the target cannot be
+// naming `forwarded_by` in X-Shadowplane-Forwarded-By with `signature` (instance/forward_auth.h;
+// empty: none) in X-Shadowplane-Forward-Signature. UNAVAILABLE when the target cannot be
 // reached, does not answer in time or answers beyond the bound; INVALID_ARGUMENT when `target` is
 // not an IP endpoint.
 absl::StatusOr<ForwardedAnswer> ForwardRequest(const HttpRequest& req, const std::string& target,
                                                const std::string& forwarded_by,
+                                               const std::string& signature,
                                                const ForwardLimits& limits = {});
 
 }  // namespace shadowplane::instance

@@ -240,6 +240,7 @@ absl::Status Migrator::ForwardFromSource(const Context& c) {
   // Read-only and forwarding in one step (see WriteRouting::forward_writes_to).
   providers::WriteRouting forward;
   forward.forward_writes_to = c.target.endpoint;
+  forward.forward_secret = c.reservation.forward_secret;
   return compute_->SetWriteRouting(c.source.location, c.source.id, forward).status();
 }
 

@@ -55,10 +55,16 @@ absl::StatusOr<StepResult> Migrator::PrepareTarget(const store::MigrationRecord&
     spec.location = t.location;
     spec.capacity = t.capacity;
     spec.read_only = true;
+    spec.forward_secret = r.forward_secret;
     ASSIGN_OR_RETURN(providers::InstanceInfo info, compute_->CreateInstance(spec));
     FaultPoint("migration.preparing_target.after_create");
     RETURN_IF_ERROR(reservations_->SetInstance(t.id, "running", info.endpoint, clock_->Now()));
   } else {
+    // The resource's forwarding secret, which the instance checks on what the old primary passes
+    // on once traffic switches: a shadow made before secrets were handed out has none yet.
+    providers::WriteRouting keyed;
+    keyed.forward_secret = r.forward_secret;
+    RETURN_IF_ERROR(compute_->SetWriteRouting(t.location, t.id, keyed).status());
     if (t.capacity.millicores != wanted.millicores || t.capacity.memory_mib != wanted.memory_mib) {
       RETURN_IF_ERROR(compute_->ScaleInstance(t.location, t.id, wanted).status());
       FaultPoint("migration.preparing_target.after_scale");

@@ -34,6 +34,8 @@ struct InstanceSpec {
   // Optional: a directory at the location whose tree becomes the instance's data.
   std::string seed_dir;
   WriteGrant grant;  // required when read-write
+  // The resource's secret for write forwarding between its instances (instance/forward_auth.h).
+  std::string forward_secret;
 };
 
 enum class InstanceRunState { kStarting, kRunning, kRestarting, kStopped, kDeleted };
@@ -45,6 +47,8 @@ struct WriteRouting {
   // The old primary forwards writes to the new one (IP:port); it is made read-only in the same
   // step.
   std::string forward_writes_to;
+  // With forward_writes_to: the resource's secret, which the new primary checks.
+  std::string forward_secret;
 };
 
 struct InstanceInfo {

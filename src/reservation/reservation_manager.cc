@@ -108,6 +108,7 @@ providers::InstanceSpec ReservationManager::SpecOf(const store::ReservationRecor
   spec.capacity = instance.capacity;
   spec.read_only = instance.read_only;
   spec.seed_dir = r.seed_dir;
+  spec.forward_secret = r.forward_secret;
   return spec;
 }
 

@@ -39,8 +39,8 @@ std::vector<agent::ShippedInstance> RunningInstances(agent::InstanceManager& man
   std::vector<agent::ShippedInstance> out;
   for (const agent::InstanceView& v : manager.List()) {
     if (!v.config.active || v.state != agent::InstanceState::kRunning) continue;
-    out.push_back(
-        {v.config.instance_id, v.config.resource_id, v.config.address, v.config.port, v.pid});
+    out.push_back({v.config.instance_id, v.config.resource_id, v.config.address, v.config.port,
+                   v.pid, v.config.agent_key});
   }
   return out;
 }

@@ -40,7 +40,7 @@ const std::string& ReservationSelect() {
       ", COALESCE(r.last_sync_error, ''), r.traffic_provider, "
       "r.service_name, r.planner_overrides, ",
       SP_SQL_UTC("r.telemetry_purge_requested_at"), ", ", SP_SQL_UTC("r.telemetry_purged_at"),
-      ", COALESCE(r.owner_team, '')"
+      ", COALESCE(r.owner_team, ''), res.forward_secret"
       " FROM reservations r JOIN resources res ON res.id = r.resource_id ",
       InstanceLateral("primary", "p"), InstanceLateral("shadow", "s")));
   return *sql;
@@ -99,6 +99,7 @@ ReservationRecord FromRow(const pqxx::row& row) {
     if (!row[column].is_null()) *field = FromSqlTime(row[column].as<std::string>());
   }
   r.owner_team = row[kSyncColumn + 7].as<std::string>();
+  r.forward_secret = row[kSyncColumn + 8].as<std::string>();
   return r;
 }
 
@@ -126,11 +127,12 @@ absl::StatusOr<ReservationRecord> ReservationRepository::CreatePending(
           RETURN_IF_ERROR(CheckTeamQuota(txn, draft.owner_team, *quota, draft.capacity, ""));
         }
         const std::string at = ToSqlTime(now);
-        draft.resource_id = txn.exec_params1(
-                                   "INSERT INTO resources (name, data_size_bytes, created_at) "
-                                   "VALUES ($1, $2, $3::timestamptz) RETURNING id::text",
-                                   draft.name, draft.data_size_bytes, at)[0]
-                                .as<std::string>();
+        const pqxx::row resource = txn.exec_params1(
+            "INSERT INTO resources (name, data_size_bytes, created_at) "
+            "VALUES ($1, $2, $3::timestamptz) RETURNING id::text, forward_secret",
+            draft.name, draft.data_size_bytes, at);
+        draft.resource_id = resource[0].as<std::string>();
+        draft.forward_secret = resource[1].as<std::string>();
         draft.id =
             txn.exec_params1(
                    "INSERT INTO reservations (request_id, resource_id, state, "

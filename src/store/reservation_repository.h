@@ -63,6 +63,9 @@ struct ReservationRecord {
   std::optional<absl::Time> telemetry_purged_at;
   // The team it belongs to (api/access/ownership.h); empty: none (only admins change it).
   std::string owner_team;
+  // The resource's instances sign forwarded requests with it (instance/forward_auth.h); read
+  // only, never shown.
+  std::string forward_secret;
 };
 
 struct ReservationFilter {

@@ -30,6 +30,9 @@ namespace fs = std::filesystem;
 using providers::InstanceInfo;
 using providers::InstanceRunState;
 using providers::InstanceSpec;
+
+constexpr char kForwardSecret[] =
+    "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0";
 using testing::ChildProcess;
 
 class AgentProcessTest : public ::testing::Test {
@@ -109,7 +112,11 @@ class AgentProcessTest : public ::testing::Test {
 TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
   auto primary = provider_->CreateInstance(Spec("primary-1", /*read_only=*/false));
   ASSERT_TRUE(primary.ok()) << primary.status() << agent_->process().Output();
-  auto shadow = provider_->CreateInstance(Spec("shadow-1", /*read_only=*/true));
+  // The resource's forwarding secret: the shadow (the new primary below) gets it when created,
+  // the primary when it is told to forward.
+  InstanceSpec shadow_spec = Spec("shadow-1", /*read_only=*/true);
+  shadow_spec.forward_secret = kForwardSecret;
+  auto shadow = provider_->CreateInstance(shadow_spec);
   ASSERT_TRUE(shadow.ok()) << shadow.status();
   EXPECT_EQ(primary->state, InstanceRunState::kRunning);
   EXPECT_NE(primary->endpoint, shadow->endpoint) << "each instance has an address of its own";
@@ -226,6 +233,7 @@ TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
   ASSERT_TRUE(provider_->GrantWrites("lab", "primary-1", grant).ok());
   shadowplane::providers::WriteRouting forward;
   forward.forward_writes_to = shadow->endpoint;
+  forward.forward_secret = kForwardSecret;
   const absl::Time routed_at = absl::Now();
   auto routed = provider_->SetWriteRouting("lab", "primary-1", forward);
   ASSERT_TRUE(routed.ok()) << routed.status();
@@ -280,6 +288,10 @@ TEST_F(AgentProcessTest, ServesScalesRestartsAndOutlivesTheAgent) {
             absl::StatusCode::kInvalidArgument);
   bad = forward;
   bad.forward_writes_to = "new-primary.example:8080";
+  EXPECT_EQ(provider_->SetWriteRouting("lab", "primary-1", bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  bad = forward;
+  bad.forward_secret = "not-a-secret";
   EXPECT_EQ(provider_->SetWriteRouting("lab", "primary-1", bad).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(provider_->SetWriteRouting("lab", "nobody", forward).status().code(),

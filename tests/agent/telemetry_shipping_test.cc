@@ -42,6 +42,7 @@ namespace fs = std::filesystem;
 
 constexpr char kResource[] = "bbbbbbbb-0000-4000-8000-000000000001";
 constexpr char kInstance[] = "bbbbbbbb-1111-4000-8000-000000000001";
+constexpr char kAgentKey[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 class TelemetryShippingTest : public ::testing::Test {
  protected:
@@ -92,6 +93,7 @@ networks:
     config.read_only = true;
     config.address = "127.0.0.1";
     config.trusted_proxies = {"127.0.0.1"};
+    config.agent_key = kAgentKey;
     absl::Status bound;
     for (int attempt = 0; attempt < 5; ++attempt) {
       config.port = testing::FreePort();
@@ -143,7 +145,8 @@ networks:
     options.poll_interval = absl::Milliseconds(50);
     options.max_batch_records = 50;
     options.utilization_interval = absl::Milliseconds(100);
-    agent::ShippedInstance shipped{kInstance, kResource, "127.0.0.1", instance_port_, getpid()};
+    agent::ShippedInstance shipped{kInstance,      kResource, "127.0.0.1",
+                                   instance_port_, getpid(),  kAgentKey};
     auto shipper = agent::TelemetryShipper::Start(
         options, [shipped] { return std::vector<agent::ShippedInstance>{shipped}; }, sink_.get(),
         nullptr);

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "instance/forward_auth.h"
 #include "support/child_process.h"
 
 namespace shadowplane::instance {
@@ -81,6 +82,11 @@ class RawConnection {
 
 // A second instance ("i-2": the new primary a forwarding old one passes requests to), serving
 // its own data directory until Stop() or destruction.
+// The resource's secret and the agent's key of the fixture's instances (instance/forward_auth.h).
+constexpr char kForwardSecret[] =
+    "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2";
+constexpr char kAgentKey[] = "a9e47a9e47a9e47a9e47a9e47a9e47a9e47a9e47a9e47a9e47a9e47a9e47a9e4";
+
 class PeerServer {
  public:
   explicit PeerServer(InstanceConfig config) {
@@ -130,6 +136,8 @@ class FileServerTest : public ::testing::Test {
     // A lease of an hour: these tests are about serving, not fencing.
     config_.write_lease_until_ms = absl::ToUnixMillis(absl::Now() + absl::Hours(1));
     config_.address = "127.0.0.1";
+    config_.forward_secret = kForwardSecret;
+    config_.agent_key = kAgentKey;
     Start({});
   }
   void TearDown() override {
@@ -151,6 +159,8 @@ class FileServerTest : public ::testing::Test {
     ASSERT_TRUE(bound.ok()) << bound;
     thread_ = std::thread([this] { server_->Serve(); });
     client_ = std::make_unique<httplib::Client>("127.0.0.1", config_.port);
+    // As the agent does: its key opens the views that name clients.
+    client_->set_default_headers({{kAgentKeyHeader, kAgentKey}});
   }
   void StopServer() {
     if (server_ != nullptr) server_->Stop();
@@ -781,6 +791,69 @@ TEST_F(FileServerTest, AForwardedRequestIsRecordedOnceByTheInstanceTheClientReac
   EXPECT_TRUE(fs::exists(target.data() + "/fw.txt"));
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(target.server().counters().accesses_recorded, 0);
+}
+
+// Only an instance of the resource, signing with its secret, is taken as having forwarded a
+// request: one that says so without a good signature (none, another secret's, another request's,
+// too old) is refused with 403 and changes nothing; a signed one is applied and not recorded again.
+TEST_F(FileServerTest, ARequestThatSaysItWasForwardedMustBeSignedWithTheResourcesSecret) {
+  const std::string other_secret(64, 'f');
+  auto put = [&](const std::string& path, const std::string& signature) {
+    RawConnection c(config_.port);
+    std::string request = absl::StrCat("PUT ", path,
+                                       " HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                                       "X-Shadowplane-Forwarded-By: i-9\r\n");
+    if (!signature.empty())
+      absl::StrAppend(&request, kForwardSignatureHeader, ": ", signature, "\r\n");
+    return c.Request(request + "\r\nabc");
+  };
+  const absl::Time now = absl::Now();
+  for (const std::string& bad :
+       {std::string(), SignForward(other_secret, "PUT", "/f1.txt", "i-9", now),
+        SignForward(kForwardSecret, "PUT", "/other.txt", "i-9", now),
+        SignForward(kForwardSecret, "PUT", "/f1.txt", "i-8", now),
+        SignForward(kForwardSecret, "DELETE", "/f1.txt", "i-9", now),
+        SignForward(kForwardSecret, "PUT", "/f1.txt", "i-9", now - absl::Minutes(10)),
+        std::string("t=1,mac=zz")}) {
+    const std::string answer = put("/f1.txt", bad);
+    EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 403")) << bad << "\n" << answer;
+  }
+  EXPECT_FALSE(fs::exists(dir_ + "/data/f1.txt"));
+  EXPECT_EQ(server_->counters().refused_unauthenticated, 7);
+
+  const std::string good =
+      put("/f1.txt", SignForward(kForwardSecret, "PUT", "/f1.txt", "i-9", now));
+  EXPECT_TRUE(absl::StartsWith(good, "HTTP/1.1 20")) << good;
+  EXPECT_TRUE(fs::exists(dir_ + "/data/f1.txt"));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(server_->counters().accesses_recorded, 7) << "the refused ones, as any client's";
+
+  // An instance given no secret takes nothing as forwarded.
+  config_.forward_secret.clear();
+  ASSERT_TRUE(server_->Reconfigure(config_).ok());
+  const std::string unkeyed =
+      put("/f2.txt", SignForward(kForwardSecret, "PUT", "/f2.txt", "i-9", now));
+  EXPECT_TRUE(absl::StartsWith(unkeyed, "HTTP/1.1 403")) << unkeyed;
+}
+
+// The access log and the disruptions name clients: the agent's key opens them, nothing else
+// does; the status stays open for the control plane's probes.
+TEST_F(FileServerTest, TheViewsThatNameClientsNeedTheAgentsKey) {
+  httplib::Client stranger("127.0.0.1", config_.port);
+  EXPECT_EQ(stranger.Get("/_shadowplane/accesses?after=0")->status, 403);
+  EXPECT_EQ(stranger.Get("/_shadowplane/disruptions?since_us=0")->status, 403);
+  EXPECT_EQ(
+      stranger.Get("/_shadowplane/accesses?after=0", {{kAgentKeyHeader, std::string(64, '0')}})
+          ->status,
+      403);
+  EXPECT_EQ(stranger.Get("/_shadowplane/status")->status, 200);
+  EXPECT_EQ(client_->Get("/_shadowplane/accesses?after=0")->status, 200);
+  EXPECT_EQ(client_->Get("/_shadowplane/disruptions?since_us=0")->status, 200);
+  EXPECT_EQ(server_->counters().refused_unauthenticated, 3);
+  // An instance whose agent gave it no key opens them to no one.
+  config_.agent_key.clear();
+  ASSERT_TRUE(server_->Reconfigure(config_).ok());
+  EXPECT_EQ(client_->Get("/_shadowplane/accesses?after=0")->status, 403);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "instance/instance_config.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -26,10 +27,23 @@ TEST(InstanceConfigTest, RoundTrips) {
   config.generation = 12;
   config.record_accesses = false;
   config.trusted_proxies = {"127.0.0.1", "::1"};
+  config.forward_secret = std::string(64, 'a');
+  config.agent_key = std::string(64, '7');
   ASSERT_TRUE(SaveInstanceConfig(config, path).ok());
   auto loaded = LoadInstanceConfig(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(*loaded, config);
+  // It holds secrets: its owner's only.
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // A secret of another form is refused, naming it.
+  std::ofstream(path) << "instance_id: i-1\nresource_id: r-1\nmillicores: 1\nmemory_mib: 1\n"
+                         "capacity_type: on_demand\nread_only: true\nactive: true\n"
+                         "address: 127.0.0.1\nport: 1\nforward_secret: short\n";
+  absl::StatusOr<InstanceConfig> weak = LoadInstanceConfig(path);
+  EXPECT_EQ(weak.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(weak.status().message().find("forward_secret"), std::string::npos) << weak.status();
 
   // A trusted proxy that is no address is refused, naming the key.
   std::ofstream(path) << "instance_id: i-1\nresource_id: r-1\nmillicores: 1\nmemory_mib: 1\n"

@@ -52,6 +52,8 @@ class LiveInstance {
     config_.address = address;
     config_.port = port;
     config_.write_hold_ms = 10000;
+    // One resource: an old primary signs what it forwards, the new one checks it.
+    config_.forward_secret = std::string(64, 'e');
     EXPECT_TRUE(instance::SaveInstanceConfig(config_, dir_ + "/instance.yaml").ok());
     auto p = testing::ChildProcess::Start({SHADOWPLANE_INSTANCE_BIN, "--instance_dir=" + dir_});
     EXPECT_TRUE(p.ok()) << p.status();

@@ -1,6 +1,7 @@
 // Team quotas (store/team_quota.h; label pg): reservations made at once by one team never hold
 // more than its quota together, released ones stop counting, a reservation's growth is claimed
-// against it, and sums past INT64_MAX are refused rather than wrapped.
+// against it, and sums past INT64_MAX are refused rather than wrapped. Owner teams and forwarding
+// secrets are read back as written.
 #include "store/team_quota.h"
 
 #include <atomic>
@@ -128,10 +129,14 @@ TEST_F(TeamQuotaTest, GrowingIsClaimedAgainstTheQuotaAndARefusalChangesNothing) 
             absl::StatusCode::kNotFound);
 }
 
-TEST_F(TeamQuotaTest, OwnerTeamsAreFoundForReservationsAndNothingForUnknownIds) {
+TEST_F(TeamQuotaTest, OwnerTeamsAndForwardSecretsAreReadBackAndUnknownIdsFindNothing) {
   absl::StatusOr<ReservationRecord> a = repo_->CreatePending(Draft("a", "web", 1000), now_);
   absl::StatusOr<ReservationRecord> b = repo_->CreatePending(Draft("b", "", 1000), now_);
   ASSERT_TRUE(a.ok() && b.ok());
+  // Each resource has its own forwarding secret, the same on every read.
+  EXPECT_EQ(a->forward_secret.size(), 64u);
+  EXPECT_NE(a->forward_secret, b->forward_secret);
+  EXPECT_EQ(repo_->Get(a->id)->forward_secret, a->forward_secret);
   using Owned = ReservationRepository::Owned;
   EXPECT_EQ(repo_->OwnerTeamOf(Owned::kReservation, a->id).value(), "web");
   EXPECT_EQ(repo_->OwnerTeamOf(Owned::kReservation, b->id).value(), "");

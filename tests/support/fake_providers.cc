@@ -29,6 +29,13 @@ absl::StatusOr<InstanceInfo> FakeComputeProvider::CreateInstance(
   if (!spec.read_only && spec.grant.epoch < 1) {
     return absl::InvalidArgumentError("grant.epoch must be 1 or more");
   }
+  // Stricter than an agent, which takes none: the control plane hands every instance it creates
+  // its resource's forwarding secret (instance/forward_auth.h), and tests through this fake see
+  // that it does.
+  if (spec.forward_secret.size() != 64 ||
+      spec.forward_secret.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return absl::InvalidArgumentError("forward_secret must be the resource's (64 hex digits)");
+  }
   if (auto it = instances_.find(spec.instance_id); it != instances_.end()) {
     it->second.state = providers::InstanceRunState::kRunning;  // a retried create, or a restart
     return it->second;

@@ -183,6 +183,7 @@ absl::StatusOr<InstanceInfo> LocalComputeProvider::CreateInstance(const Instance
   *request.mutable_capacity() = ToProto(spec.capacity);
   request.set_read_only(spec.read_only);
   request.set_seed_dir(spec.seed_dir);
+  request.set_forward_secret(spec.forward_secret);
   if (!spec.read_only) ToProto(spec.grant, request.mutable_grant());
   pb::Instance response;
   RETURN_IF_ERROR(Call(spec.location, "CreateInstance", [&](auto& stub, auto* ctx) {
@@ -239,6 +240,7 @@ absl::StatusOr<InstanceInfo> LocalComputeProvider::SetWriteRouting(const std::st
   request.set_hold_writes(routing.hold_writes);
   request.set_hold_ms(static_cast<int32_t>(absl::ToInt64Milliseconds(routing.hold)));
   request.set_forward_writes_to(routing.forward_writes_to);
+  request.set_forward_secret(routing.forward_secret);
   pb::Instance response;
   RETURN_IF_ERROR(Call(location, "SetWriteRouting", [&](auto& stub, auto* ctx) {
     return stub.SetWriteRouting(ctx, request, &response);
