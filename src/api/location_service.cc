@@ -4,6 +4,7 @@
 #include <set>
 
 #include "catalog/catalog.h"
+#include "common/fault_point.h"
 #include "common/grpc_unary.h"
 #include "common/log.h"
 #include "common/proto_time.h"
@@ -144,6 +145,7 @@ grpc::ServerUnaryReactor* LocationService::UpsertRegion(grpc::CallbackServerCont
                           clock_->Now()};
     RETURN_IF_ERROR(catalog::ValidateRegion(r));
     RETURN_IF_ERROR(repository_->UpsertRegion(r));
+    FaultPoint("api.upsert_region.after_commit");
     cache_->Invalidate();
     ASSIGN_OR_RETURN(store::RegionRecord stored, repository_->GetRegion(r.name));
     ToProto(stored, response);

@@ -1,5 +1,8 @@
 // shadowplane.v1.LocationService: thin handlers over the location repository, with the catalog's
 // validation. Thread-safe.
+//
+// Fault points (common/fault_point.h): "api.upsert_region.after_commit" (a region written, the
+// call not yet answered: the audit trail's row written ahead stays PENDING).
 #ifndef SHADOWPLANE_API_LOCATION_SERVICE_H_
 #define SHADOWPLANE_API_LOCATION_SERVICE_H_
 

@@ -17,18 +17,25 @@ namespace pb = shadowplane::v1;
 
 namespace {
 
+// What a batch may speak of, by who sent it: an agent its own location's instances, an operator
+// its team's resources; an admin (or anyone, without authentication) anything.
+void ConfineTo(const GateCaller& sender, ingest::AccessBatch* batch) {
+  batch->sender_location = sender.agent_location;
+  if (!sender.name.empty() && !sender.admin && sender.agent_location.empty()) {
+    batch->sender_team = sender.team;
+  }
+}
+
 // One RecordAccess stream: reads batches, hands each to the pipeline, writes acknowledgements in
 // the order they come. It finishes once the client stopped sending and every batch it sent has
 // been answered (the pipeline's callbacks point at this reactor, so it must outlive them).
 // gRPC calls are made outside the mutex: a reaction may run on the calling thread.
 class RecordAccessReactor final : public grpc::ServerBidiReactor<pb::AccessBatch, pb::BatchAck> {
  public:
-  // `sender_location`: the location of an agent sending (its batches name only its instances).
-  RecordAccessReactor(ingest::IngestPipeline* pipeline, int max_in_flight,
-                      std::string sender_location)
-      : pipeline_(pipeline),
-        max_in_flight_(max_in_flight),
-        sender_location_(std::move(sender_location)) {
+  // `sender`: who sends (an agent's batches name only its instances, an operator's only its
+  // team's resources).
+  RecordAccessReactor(ingest::IngestPipeline* pipeline, int max_in_flight, GateCaller sender)
+      : pipeline_(pipeline), max_in_flight_(max_in_flight), sender_(std::move(sender)) {
     reading_ = std::make_unique<pb::AccessBatch>();
     StartRead(reading_.get());
   }
@@ -42,7 +49,7 @@ class RecordAccessReactor final : public grpc::ServerBidiReactor<pb::AccessBatch
     }
     // Moved out of the message on this thread: cheap, and the pipeline keeps the struct.
     auto received = std::make_shared<ingest::AccessBatch>(FromProto(std::move(*reading_)));
-    received->sender_location = sender_location_;
+    ConfineTo(sender_, received.get());
     std::shared_ptr<const ingest::AccessBatch> batch = std::move(received);
     reading_.reset();
     {
@@ -116,7 +123,7 @@ class RecordAccessReactor final : public grpc::ServerBidiReactor<pb::AccessBatch
 
   ingest::IngestPipeline* const pipeline_;
   const int max_in_flight_;
-  const std::string sender_location_;
+  const GateCaller sender_;
   std::unique_ptr<pb::AccessBatch> reading_;  // touched by the reading side only
   absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
@@ -137,8 +144,7 @@ grpc::ServerBidiReactor<pb::AccessBatch, pb::BatchAck>* TelemetryService::Record
   if (absl::Status verdict = AccessVerdict(context); !verdict.ok()) {
     return new RefusedBidi<pb::AccessBatch, pb::BatchAck>(verdict);
   }
-  return new RecordAccessReactor(pipeline_, max_in_flight_per_stream_,
-                                 CallGate::CallerOf(context).agent_location);
+  return new RecordAccessReactor(pipeline_, max_in_flight_per_stream_, CallGate::CallerOf(context));
 }
 
 grpc::ServerUnaryReactor* TelemetryService::RecordAccessBatch(grpc::CallbackServerContext* context,
@@ -151,7 +157,7 @@ grpc::ServerUnaryReactor* TelemetryService::RecordAccessBatch(grpc::CallbackServ
   }
   // The request lives until the call finishes, which is after the acknowledgement.
   auto batch = std::make_shared<ingest::AccessBatch>(FromProto(pb::AccessBatch(*request)));
-  batch->sender_location = CallGate::CallerOf(context).agent_location;
+  ConfineTo(CallGate::CallerOf(context), batch.get());
   const absl::Status taken =
       pipeline_->Record(std::move(batch), [reactor, context, response](ingest::BatchAck ack) {
         if (ack.code == absl::StatusCode::kOk) {

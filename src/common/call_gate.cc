@@ -1,6 +1,7 @@
 #include "common/call_gate.h"
 
 #include <atomic>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
@@ -13,6 +14,7 @@ std::atomic<bool> g_armed{false};
 struct Entry {
   absl::Status verdict;
   GateCaller caller;
+  std::function<absl::Status()> intent;
 };
 
 struct Verdicts {
@@ -46,6 +48,24 @@ GateCaller CallGate::CallerOf(const void* call) {
   absl::MutexLock lock(&v.mu);
   const auto it = v.by_call.find(call);
   return it == v.by_call.end() ? GateCaller() : it->second.caller;
+}
+
+void CallGate::RecordIntent(const void* call, std::function<absl::Status()> intent) {
+  Verdicts& v = Get();
+  absl::MutexLock lock(&v.mu);
+  v.by_call[call].intent = std::move(intent);
+}
+
+absl::Status CallGate::RunIntent(const void* call) {
+  std::function<absl::Status()> intent;
+  {
+    Verdicts& v = Get();
+    absl::MutexLock lock(&v.mu);
+    const auto it = v.by_call.find(call);
+    if (it == v.by_call.end() || !it->second.intent) return absl::OkStatus();
+    intent = std::exchange(it->second.intent, nullptr);
+  }
+  return intent();  // outside the lock: it may write to the database
 }
 
 void CallGate::Forget(const void* call) {

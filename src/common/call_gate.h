@@ -9,6 +9,7 @@
 #ifndef SHADOWPLANE_COMMON_CALL_GATE_H_
 #define SHADOWPLANE_COMMON_CALL_GATE_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -30,6 +31,12 @@ class CallGate {
   static void Record(const void* call, absl::Status verdict);
   // The authenticated caller of a call (recorded with or after its verdict).
   static void RecordCaller(const void* call, GateCaller caller);
+  // Work that must be done before the call's body runs (the audit trail's row of a change, written
+  // ahead: api/access/audit_trail.h); the handlers' shared entry points run it first on their
+  // worker and end the call with its error instead of running the body.
+  static void RecordIntent(const void* call, std::function<absl::Status()> intent);
+  // Runs (once) and forgets the call's recorded intent; OK when there is none.
+  static absl::Status RunIntent(const void* call);
   static void Forget(const void* call);
   // The recorded verdict; OK for any call while the gate is not armed.
   static absl::Status Verdict(const void* call);

@@ -15,6 +15,14 @@
 namespace shadowplane {
 namespace {
 
+// NOT_FOUND or FAILED_PRECONDITION for a file that could not be opened for reading.
+absl::Status OpenError(const std::string& path) {
+  if (access(path.c_str(), F_OK) != 0) {
+    return absl::NotFoundError(absl::StrCat(path, " does not exist"));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(path, " cannot be read"));
+}
+
 std::string ParentOf(const std::string& path) {
   const size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -71,14 +79,26 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (access(path.c_str(), F_OK) != 0)
-      return absl::NotFoundError(absl::StrCat(path, " does not exist"));
-    return absl::FailedPreconditionError(absl::StrCat(path, " cannot be read"));
-  }
+  if (!in) return OpenError(path);
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+absl::StatusOr<std::string> ReadFileUpTo(const std::string& path, size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return OpenError(path);
+  std::string out;
+  char buffer[64 * 1024];
+  while (in) {
+    in.read(buffer, sizeof(buffer));
+    out.append(buffer, static_cast<size_t>(in.gcount()));
+    if (out.size() > max_bytes) {
+      return absl::FailedPreconditionError(absl::StrCat(path, " is over ", max_bytes, " bytes"));
+    }
+  }
+  if (in.bad()) return absl::FailedPreconditionError(absl::StrCat(path, " cannot be read"));
+  return out;
 }
 
 }  // namespace shadowplane

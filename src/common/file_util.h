@@ -17,6 +17,10 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
 
 // The whole file. NOT_FOUND if it does not exist, FAILED_PRECONDITION if it cannot be read.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
+// The whole file when it holds at most `max_bytes`; FAILED_PRECONDITION naming the bound
+// otherwise, having read no more than one byte past it (a file that grows while read, or a
+// device, never fills memory).
+absl::StatusOr<std::string> ReadFileUpTo(const std::string& path, size_t max_bytes);
 
 // fsyncs the directory holding `path`, so that a rename or creation in it is durable.
 absl::Status SyncParentDirectory(const std::string& path);

@@ -36,6 +36,7 @@ class RefusedBidi final : public grpc::ServerBidiReactor<Request, Response> {
 template <typename Fn>
 grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context, Fn&& body) {
   absl::Status status = AccessVerdict(context);
+  if (status.ok()) status = CallGate::RunIntent(context);
   if (status.ok()) status = body();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
@@ -53,8 +54,12 @@ grpc::ServerUnaryReactor* FinishOnPool(grpc::CallbackServerContext* context, Wor
     reactor->Finish(ToGrpcStatus(verdict));
     return reactor;
   }
-  const absl::Status queued = workers->Submit(
-      [reactor, body = std::move(body)]() mutable { reactor->Finish(ToGrpcStatus(body())); });
+  // The call, and so its context, lasts until Finish().
+  const absl::Status queued = workers->Submit([reactor, context, body = std::move(body)]() mutable {
+    absl::Status status = CallGate::RunIntent(context);
+    if (status.ok()) status = body();
+    reactor->Finish(ToGrpcStatus(status));
+  });
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   return reactor;
 }

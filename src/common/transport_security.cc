@@ -49,14 +49,12 @@ Bio MemoryBio(const std::string& pem) {
 // Every certificate of a PEM file, in order.
 absl::StatusOr<std::vector<Cert>> ReadCertificates(const std::string& path,
                                                    const std::string& what) {
-  absl::StatusOr<std::string> read = ReadFile(path);
+  // Bounded while read: a CA path pointed at a device or a huge file is refused, not slurped.
+  absl::StatusOr<std::string> read = ReadFileUpTo(path, kMaxPemBytes);
   if (!read.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(what, ": ", read.status().message()));
   }
   const std::string& pem = *read;
-  if (pem.size() > kMaxPemBytes) {
-    return absl::FailedPreconditionError(absl::StrCat(what, " ", path, " is over 1 MiB"));
-  }
   std::vector<Cert> certs;
   Bio bio = MemoryBio(pem);
   while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {

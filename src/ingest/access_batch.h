@@ -50,6 +50,10 @@ struct AccessBatch {
   // Set when an agent sent it: each event and sample must name an instance at this location
   // (refused as foreign_instance otherwise), so an agent reports only on its own instances.
   std::string sender_location;
+  // Set when an operator sent it (unset for admins, agents and servers without authentication):
+  // each event and sample must concern a resource of this team (refused as foreign_resource
+  // otherwise), so that no team steers another's forecasts, and with them its moves.
+  std::optional<std::string> sender_team;
   std::vector<AccessEvent> events;
   std::vector<UtilizationSample> samples;
 };

@@ -53,6 +53,13 @@ bool AtLocation(const DirectorySnapshot& directory, const std::string& instance,
   return it != directory.location_by_instance.end() && it->second == location;
 }
 
+// Whether `resource` belongs to `team` (a team's operator reports only on its own).
+bool OfTeam(const DirectorySnapshot& directory, const std::string& resource,
+            const std::string& team) {
+  const auto it = directory.team_by_resource.find(resource);
+  return !team.empty() && it != directory.team_by_resource.end() && it->second == team;
+}
+
 // Lower case, so that ids match however the sender spelled the hex digits.
 std::string CanonicalUuid(const std::string& id) { return absl::AsciiStrToLower(id); }
 
@@ -150,6 +157,10 @@ ValidatedBatch EventValidator::Validate(const AccessBatch& batch) const {
       refusals.Event("foreign_instance", i);
       continue;
     }
+    if (batch.sender_team.has_value() && !OfTeam(*directory, resource, *batch.sender_team)) {
+      refusals.Event("foreign_resource", i);
+      continue;
+    }
     if (!e.origin_region.empty() && e.origin_region != geo::kUnknownRegion &&
         directory->regions.count(e.origin_region) == 0) {
       refusals.Event("unknown_region", i);
@@ -238,6 +249,10 @@ ValidatedBatch EventValidator::Validate(const AccessBatch& batch) const {
     if (!batch.sender_location.empty() &&
         !AtLocation(*directory, instance, batch.sender_location)) {
       refusals.Sample("foreign_instance", i);
+      continue;
+    }
+    if (batch.sender_team.has_value() && !OfTeam(*directory, it->second, *batch.sender_team)) {
+      refusals.Sample("foreign_resource", i);
       continue;
     }
     store::UtilizationRow row;

@@ -49,7 +49,7 @@ IngestWriter::IngestWriter(store::AccessLogStore* store, const Clock* clock,
   for (const char* reason :
        {"malformed_ip", "missing_field", "invalid_field", "timestamp_in_future",
         "timestamp_too_old", "unknown_resource", "unknown_instance", "unknown_region",
-        "negative_value", "not_a_number", "foreign_instance"}) {
+        "negative_value", "not_a_number", "foreign_instance", "foreign_resource"}) {
     rejected_->Add({{"reason", reason}});
   }
   samples_ = &prometheus::BuildCounter()

@@ -14,6 +14,7 @@ DirectorySnapshot SnapshotFromRows(store::ResourceDirectoryRows rows) {
   }
   snapshot.instances_by_resource = std::move(rows.instances_by_resource);
   snapshot.location_by_instance = std::move(rows.location_by_instance);
+  snapshot.team_by_resource = std::move(rows.team_by_resource);
   return snapshot;
 }
 

@@ -25,6 +25,7 @@ struct DirectorySnapshot {
   std::map<std::string, std::set<std::string>> instances_by_resource;
   std::map<std::string, std::string> resource_by_instance;
   std::map<std::string, std::string> location_by_instance;
+  std::map<std::string, std::string> team_by_resource;  // those of a team only
   std::set<std::string> regions;
 };
 

@@ -60,7 +60,14 @@ std::string JsonObject(const std::map<std::string, std::string>& m) {
 absl::Status AuditRepository::Append(const std::vector<AuditRecord>& records) {
   if (records.empty()) return absl::OkStatus();
   SqlArray at, caller, role, method, targets, request_id, code, message;
+  SqlArray done_id, done_code, done_message;
   for (const AuditRecord& r : records) {
+    if (r.id > 0) {
+      done_id.AddInt(r.id);
+      done_code.AddText(r.code);
+      done_message.AddText(Storable(r.message));
+      continue;
+    }
     at.AddTime(r.at);
     caller.AddText(Storable(r.caller));
     role.AddText(Storable(r.role));
@@ -79,9 +86,30 @@ absl::Status AuditRepository::Append(const std::vector<AuditRecord>& records) {
         "AS u(a, c, r, m, t, q, s, x)",
         at.Take(), caller.Take(), role.Take(), method.Take(), targets.Take(), request_id.Take(),
         code.Take(), message.Take());
+    txn.exec_params(
+        "UPDATE audit_log l SET code = u.s, message = u.x FROM unnest($1::bigint[], $2::text[], "
+        "$3::text[]) AS u(i, s, x) WHERE l.id = u.i",
+        done_id.Take(), done_code.Take(), done_message.Take());
     txn.commit();
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<int64_t> AuditRepository::Begin(const AuditRecord& r) {
+  return pool_->Run(
+      "writing the audit trail", [&](pqxx::connection& conn) -> absl::StatusOr<int64_t> {
+        pqxx::work txn(conn);
+        const int64_t id =
+            txn.exec_params1(
+                   "INSERT INTO audit_log (at, caller, role, method, targets, request_id, code, "
+                   "message) VALUES ($1::timestamptz, $2, $3, $4, $5::jsonb, $6, $7, $8) RETURNING "
+                   "id",
+                   ToSqlTime(r.at), Storable(r.caller), Storable(r.role), Storable(r.method),
+                   JsonObject(r.targets), Storable(r.request_id), r.code, Storable(r.message))[0]
+                .as<int64_t>();
+        txn.commit();
+        return id;
+      });
 }
 
 absl::StatusOr<std::vector<AuditRecord>> AuditRepository::List(const AuditFilter& f) {

@@ -16,7 +16,8 @@
 namespace shadowplane::store {
 
 struct AuditRecord {
-  int64_t id = 0;  // set when read
+  // Set when read, and by Begin(): then Append() completes that row (its code and message).
+  int64_t id = 0;
   absl::Time at;
   std::string caller;
   std::string role;
@@ -42,7 +43,10 @@ class AuditRepository {
 
   // All of `records` in one statement. Text is stored as given, but for NUL characters (which
   // PostgreSQL text cannot hold), replaced by U+FFFD.
+  // Records with an id complete the row Begin() wrote instead (code and message only).
   absl::Status Append(const std::vector<AuditRecord>& records);
+  // Writes `record` now, as a call that has not ended (its code as given, e.g. PENDING); its id.
+  absl::StatusOr<int64_t> Begin(const AuditRecord& record);
   // Newest first.
   absl::StatusOr<std::vector<AuditRecord>> List(const AuditFilter& filter);
   // Deletes the rows older than `before`; how many.

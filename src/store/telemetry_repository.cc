@@ -224,6 +224,11 @@ absl::StatusOr<ResourceDirectoryRows> TelemetryRepository::LoadResourceDirectory
             out.location_by_instance[r[1].as<std::string>()] = r[2].as<std::string>();
           }
         }
+        for (const auto& r : txn.exec(
+                 "SELECT resource_id::text, owner_team FROM reservations WHERE owner_team IS NOT "
+                 "NULL")) {
+          out.team_by_resource[r[0].as<std::string>()] = r[1].as<std::string>();
+        }
         for (const auto& r : txn.exec("SELECT name FROM regions")) {
           out.regions.insert(r[0].as<std::string>());
         }

@@ -43,6 +43,7 @@ struct GeoNetworkRow {
 struct ResourceDirectoryRows {
   std::map<std::string, std::set<std::string>> instances_by_resource;
   std::map<std::string, std::string> location_by_instance;
+  std::map<std::string, std::string> team_by_resource;  // resources whose reservation has a team
   std::set<std::string> regions;
 };
 

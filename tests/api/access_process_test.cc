@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "api/access/token_store.h"
+#include "common/fault_point.h"
 #include "gtest/gtest.h"
 #include "shadowplane/agent/v1/write_lease.grpc.pb.h"
 #include "shadowplane/v1/audit.grpc.pb.h"
@@ -155,11 +156,13 @@ class AccessProcessTest : public testing::DatabaseTest {
         << "regions:\n  - {name: eu-central, latitude: 50.11, longitude: 8.68}\n";
     port_ = testing::FreePort();
     metrics_port_ = testing::FreePort();
-    server_ = testing::StartServingServer(
-        {SHADOWPLANE_BIN, absl::StrCat("--listen=127.0.0.1:", port_),
-         absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_), "--database_url=" + db_->url(),
-         "--locations_file=" + dir_ + "/locations.yaml", "--tokens_file=" + dir_ + "/tokens.yaml"},
-        port_);
+    argv_ = {SHADOWPLANE_BIN,
+             absl::StrCat("--listen=127.0.0.1:", port_),
+             absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_),
+             "--database_url=" + db_->url(),
+             "--locations_file=" + dir_ + "/locations.yaml",
+             "--tokens_file=" + dir_ + "/tokens.yaml"};
+    server_ = testing::StartServingServer(argv_, port_);
     ASSERT_NE(server_, nullptr);
     channel_ = testing::ServerClient(port_).channel();
   }
@@ -172,6 +175,7 @@ class AccessProcessTest : public testing::DatabaseTest {
   static std::string TokenOf(const std::string& role) { return "token-of-the-" + role; }
 
   std::string dir_;
+  std::vector<std::string> argv_;  // the server's command line
   int port_ = 0, metrics_port_ = 0;
   std::unique_ptr<testing::ChildProcess> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -433,6 +437,65 @@ TEST_F(AccessProcessTest, TheAuditTrailRecordsChangesAndRefusalsForAdminsToRead)
   EXPECT_EQ(shown.exit_code, 0) << shown.output;
   EXPECT_TRUE(absl::StrContains(shown.output, "test-operator")) << shown.output;
   EXPECT_TRUE(absl::StrContains(shown.output, "PERMISSION_DENIED")) << shown.output;
+}
+
+// A change's audit row is written before the change is made: a server that dies just after
+// committing one (at a fault point, before it could answer) leaves the change and its row, marked
+// PENDING; a change that completes has one row, with its outcome.
+TEST_F(AccessProcessTest, NoChangeIsMadeWithoutItsAuditRow) {
+  auto call = [](const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  };
+  auto upsert = [&](const std::string& name) {
+    shadowplane::v1::UpsertRegionRequest request;
+    request.mutable_region()->set_name(name);
+    request.mutable_region()->set_latitude(60);
+    request.mutable_region()->set_longitude(10);
+    shadowplane::v1::Region made;
+    return shadowplane::v1::LocationService::NewStub(testing::ServerClient(port_).channel())
+        ->UpsertRegion(call(TokenOf("admin")).get(), request, &made);
+  };
+  server_.reset();
+  server_ = testing::StartServingServer(
+      argv_, port_, {std::string(kFaultPointEnv) + "=api.upsert_region.after_commit"});
+  ASSERT_NE(server_, nullptr);
+  EXPECT_FALSE(upsert("audited-north").ok()) << "the server died before it answered";
+  server_.reset();
+  server_ = testing::StartServingServer(argv_, port_);
+  ASSERT_NE(server_, nullptr);
+
+  auto locations =
+      shadowplane::v1::LocationService::NewStub(testing::ServerClient(port_).channel());
+  shadowplane::v1::GetRegionRequest get;
+  get.set_name("audited-north");
+  shadowplane::v1::Region region;
+  ASSERT_TRUE(locations->GetRegion(call(TokenOf("viewer")).get(), get, &region).ok())
+      << "the change was committed";
+  auto audit = shadowplane::v1::AuditService::NewStub(testing::ServerClient(port_).channel());
+  shadowplane::v1::ListAuditEventsRequest list;
+  list.set_method("UpsertRegion");
+  shadowplane::v1::ListAuditEventsResponse rows;
+  ASSERT_TRUE(audit->ListAuditEvents(call(TokenOf("admin")).get(), list, &rows).ok());
+  ASSERT_EQ(rows.events_size(), 1);
+  EXPECT_EQ(rows.events(0).code(), "PENDING");
+  EXPECT_EQ(rows.events(0).caller(), "test-admin");
+  EXPECT_EQ(rows.events(0).targets().at("region.name"), "audited-north");
+
+  // Completed: the same row gets the outcome (one row per call, not two).
+  ASSERT_TRUE(upsert("audited-south").ok());
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10); absl::Now() < deadline;) {
+    rows.Clear();
+    ASSERT_TRUE(audit->ListAuditEvents(call(TokenOf("admin")).get(), list, &rows).ok());
+    if (rows.events_size() == 2 && rows.events(0).code() == "OK") break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(rows.events_size(), 2);
+  EXPECT_EQ(rows.events(0).code(), "OK");
+  EXPECT_EQ(rows.events(0).targets().at("region.name"), "audited-south");
+  EXPECT_EQ(rows.events(1).code(), "PENDING");
 }
 
 }  // namespace

@@ -27,8 +27,11 @@ class AgentAccessTest : public testing::ControlPlaneTest {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("sp-agent-tokens");
-    std::string tokens = absl::StrCat("tokens:\n  - {name: ops, role: operator, sha256: ",
-                                      api::access::TokenHash("operator-token"), "}\n");
+    std::string tokens =
+        absl::StrCat("tokens:\n  - {name: ops, role: operator, team: web, sha256: ",
+                     api::access::TokenHash("operator-token"), "}\n",
+                     "  - {name: other-ops, role: operator, team: batch, sha256: ",
+                     api::access::TokenHash("other-operator-token"), "}\n");
     for (const testing::Site& s : testing::kSites) {
       absl::StrAppend(&tokens, "  - {name: \"agent:", s.location,
                       "\", role: agent, location: ", s.location,
@@ -110,8 +113,9 @@ TEST_F(AgentAccessTest, AgentsRenewLeasesAndShipTelemetryWithTheirOwnTokens) {
 }
 
 // An agent reports on its own location's instances only: its events and samples naming another
-// location's instance are refused (foreign_instance) and nothing of them is stored; an operator's
-// batch is not confined.
+// location's instance are refused (foreign_instance) and nothing of them is stored. An operator
+// reports on any instance of its team's resources, and on nothing of another team's
+// (foreign_resource).
 TEST_F(AgentAccessTest, AnAgentReportsOnlyOnItsOwnInstances) {
   pb::Reservation r;
   ASSERT_TRUE(Reserve(Request("confined"), &r).ok()) << server_->Output();
@@ -157,12 +161,21 @@ TEST_F(AgentAccessTest, AnAgentReportsOnlyOnItsOwnInstances) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(ack.events_accepted(), 0);
   EXPECT_EQ(rejected(ack, "foreign_instance"), 1);
-  // An operator reports on any instance.
+  // The reservation's team's operator reports on any of its instances.
+  ASSERT_EQ(r.owner_team(), "web");
   s = send("operator-token", "confined-3", {r.primary().id()}, &ack);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(ack.events_accepted(), 1);
+  EXPECT_EQ(ack.samples_accepted(), 1);
   EXPECT_EQ(rejected(ack, "foreign_instance"), 0);
   EXPECT_GE(Metric("shadowplane_ingest_rejected_total{reason=\"foreign_instance\"}"), 3);
+  // Another team's operator: neither its events nor its samples are taken.
+  s = send("other-operator-token", "confined-4", {r.primary().id(), ""}, &ack);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ack.events_accepted(), 0);
+  EXPECT_EQ(ack.samples_accepted(), 0);
+  EXPECT_EQ(rejected(ack, "foreign_resource"), 3);  // two events and the primary's sample
+  EXPECT_EQ(Metric("shadowplane_ingest_rejected_total{reason=\"foreign_resource\"}"), 3);
 }
 
 class BorrowedTokenTest : public AgentAccessTest {

@@ -5,6 +5,8 @@
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
+#include <atomic>
+#include <memory>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -52,6 +54,9 @@ class AccessInterceptor final : public grpc::experimental::Interceptor {
         if (rule_ != nullptr && rule_->audited) NoteTargets(*request);
         if (control_->authenticating() && verdict_.ok()) {
           Record(Decide(method_, caller_, request));
+        }
+        if (verdict_.ok() && rule_ != nullptr && rule_->audited && control_->audit() != nullptr) {
+          WriteAhead();
         }
       }
     }
@@ -116,14 +121,35 @@ class AccessInterceptor final : public grpc::experimental::Interceptor {
     return value;
   }
 
-  void Audit(const grpc::Status& status) {
+  // The row of who asked for what, as the call has it now.
+  store::AuditRecord Row() const {
     store::AuditRecord r;
     r.at = absl::Now();
     r.caller = caller_.has_value() ? caller_->name : "anonymous";
     r.role = caller_.has_value() ? std::string(RoleName(caller_->role)) : "";
     r.method = method_;
-    r.targets = std::move(targets_);
-    r.request_id = std::move(request_id_);
+    r.targets = targets_;
+    r.request_id = request_id_;
+    return r;
+  }
+
+  // A change the access check let through: its row is written before the handler makes it (run
+  // by the handler's entry point, on its worker: common/call_gate.h), so that no change is made
+  // without one; Audit() completes it with the outcome.
+  void WriteAhead() {
+    CallGate::RecordIntent(
+        info_->server_context(),
+        [audit = control_->audit(), row = Row(), id = written_ahead_]() -> absl::Status {
+          absl::StatusOr<int64_t> written = audit->Begin(row);
+          if (!written.ok()) return written.status();
+          id->store(*written);
+          return absl::OkStatus();
+        });
+  }
+
+  void Audit(const grpc::Status& status) {
+    store::AuditRecord r = Row();
+    r.id = written_ahead_->load();  // 0: none was (refused before, or a stream): a new row
     r.code = absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
     r.message = status.error_message().substr(0, 512);
     control_->audit()->Record(std::move(r));
@@ -138,6 +164,9 @@ class AccessInterceptor final : public grpc::experimental::Interceptor {
   bool read_request_ = false;
   std::map<std::string, std::string> targets_;
   std::string request_id_;
+  // The id of the row written ahead; shared with the intent, which may outlive this (never run).
+  const std::shared_ptr<std::atomic<int64_t>> written_ahead_ =
+      std::make_shared<std::atomic<int64_t>>(0);
 };
 
 class AccessInterceptorFactory final

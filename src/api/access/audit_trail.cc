@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
 
@@ -47,6 +48,17 @@ void AuditTrail::Record(store::AuditRecord record) {
   }
   queue_.push_back(std::move(record));
   ++queued_total_;
+}
+
+absl::StatusOr<int64_t> AuditTrail::Begin(store::AuditRecord record) {
+  record.code = "PENDING";
+  absl::StatusOr<int64_t> id = repository_->Begin(record);
+  if (!id.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the audit trail cannot be written, so nothing is changed: ", id.status().message()));
+  }
+  if (written_ != nullptr) written_->Increment();
+  return id;
 }
 
 bool AuditTrail::Flush(absl::Duration timeout) {

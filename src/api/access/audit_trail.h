@@ -1,4 +1,6 @@
-// Writes the audit trail (store/audit_repository.h) off the calls' threads: Record() queues a row
+// Writes the audit trail (store/audit_repository.h). A change's row is written ahead, before the
+// change is made (Begin(): the call fails with UNAVAILABLE if it cannot be), and completed with
+// its outcome afterwards; refusals and outcomes go off the calls' threads: Record() queues a row
 // and returns at once; a writer thread appends what is queued in one statement, retrying while
 // the database is away. A full queue drops the newest rows (counted: an audit trail must not take
 // the server down with it). Every hour it deletes the rows older than the retention.
@@ -10,6 +12,7 @@
 #include <deque>
 #include <thread>
 
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "store/audit_repository.h"
@@ -35,6 +38,10 @@ class AuditTrail {
   ~AuditTrail();
 
   void Record(store::AuditRecord record);
+  // Writes `record` (code PENDING) now, before the change it records is made, so that no change
+  // is ever made without its row; its id, for Record() to complete it with the outcome. A server
+  // that stops in between leaves the row PENDING: the change may or may not have been made.
+  absl::StatusOr<int64_t> Begin(store::AuditRecord record);
   // Blocks until everything queued before the call is written (or `timeout` passed); for tests
   // and shutdown.
   bool Flush(absl::Duration timeout);
