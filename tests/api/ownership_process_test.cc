@@ -110,6 +110,22 @@ TEST_F(OwnershipProcessTest, OperatorsChangeOnlyTheirTeamsReservationsWithinItsQ
   pb::Migration cancelled;
   EXPECT_EQ(migrations->CancelMigration(As(kBatchToken).get(), cancel, &cancelled).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  // The move itself runs its course over mutual TLS: syncs agent to agent, the switch, the old
+  // primary forwarding (signed with the resource's secret) and retiring.
+  pb::GetMigrationRequest watch;
+  watch.set_id(moved.id());
+  pb::Migration now;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(60); absl::Now() < deadline;) {
+    ASSERT_TRUE(migrations->GetMigration(As(kWebToken).get(), watch, &now).ok());
+    // OBSERVING: moved, the prediction being checked (DONE once it is).
+    if (now.state() == "OBSERVING" || now.state() == "DONE" || now.state() == "FAILED" ||
+        now.state() == "ROLLED_BACK") {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_TRUE(now.state() == "OBSERVING" || now.state() == "DONE")
+      << now.state() << ": " << now.error();
 
   // Reserving for another team, or as an operator of none, is refused; an admin may.
   pb::ReserveRequest for_web = Request("b1");
