@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/capacity.h"
 #include "common/status_macros.h"
 #include "geo/cidr_table.h"
 #include "yaml-cpp/yaml.h"
@@ -117,8 +118,10 @@ absl::Status ValidateLocation(const store::LocationRecord& l) {
   RETURN_IF_ERROR(NotNegative(l.bandwidth_price_per_gb, "bandwidth_price_per_gb"));
   RETURN_IF_ERROR(NotNegative(l.electricity_price_per_kwh, "electricity_price_per_kwh"));
   RETURN_IF_ERROR(NotNegative(l.power_draw_watts_per_vcpu, "power_draw_watts_per_vcpu"));
-  RETURN_IF_ERROR(NotNegative(static_cast<double>(l.capacity_millicores), "capacity_millicores"));
-  RETURN_IF_ERROR(NotNegative(static_cast<double>(l.capacity_memory_mib), "capacity_memory_mib"));
+  RETURN_IF_ERROR(
+      ValidateCapacityValue(l.capacity_millicores, kMaxMillicores, true, "capacity_millicores"));
+  RETURN_IF_ERROR(
+      ValidateCapacityValue(l.capacity_memory_mib, kMaxMemoryMib, true, "capacity_memory_mib"));
   return absl::OkStatus();
 }
 

@@ -20,16 +20,24 @@ bool ParseCapacityType(absl::string_view text, CapacityType* type) {
   return false;
 }
 
-absl::Status ValidateCapacity(const Capacity& capacity, absl::string_view field) {
-  if (capacity.millicores <= 0) {
+absl::Status ValidateCapacityValue(int64_t value, int64_t max, bool zero_allowed,
+                                   absl::string_view field) {
+  const int64_t min = zero_allowed ? 0 : 1;
+  if (value < min || value > max) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ".millicores must be positive, got ", capacity.millicores));
-  }
-  if (capacity.memory_mib <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ".memory_mib must be positive, got ", capacity.memory_mib));
+        absl::StrCat(field, " must be within [", min, ", ", max, "], got ", value));
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateCapacity(const Capacity& capacity, absl::string_view field) {
+  if (absl::Status s = ValidateCapacityValue(capacity.millicores, kMaxMillicores, false,
+                                             absl::StrCat(field, ".millicores"));
+      !s.ok()) {
+    return s;
+  }
+  return ValidateCapacityValue(capacity.memory_mib, kMaxMemoryMib, false,
+                               absl::StrCat(field, ".memory_mib"));
 }
 
 }  // namespace shadowplane

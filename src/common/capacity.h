@@ -34,8 +34,18 @@ struct TeamQuota {
   std::optional<int64_t> memory_mib;
 };
 
-// INVALID_ARGUMENT naming `field`.millicores or `field`.memory_mib when not positive.
+// Bounds of any one capacity (an instance's, a reservation's, a location's): far beyond any real
+// machine or region, and small enough that sums over every row the database holds stay within
+// int64 (in C++ and in PostgreSQL's bigint), and no room check wraps.
+inline constexpr int64_t kMaxMillicores = 1'000'000'000;    // a million vCPUs
+inline constexpr int64_t kMaxMemoryMib = int64_t{1} << 40;  // an exbibyte
+
+// INVALID_ARGUMENT naming `field`.millicores or `field`.memory_mib when not positive, or above
+// kMaxMillicores / kMaxMemoryMib.
 absl::Status ValidateCapacity(const Capacity& capacity, absl::string_view field);
+// INVALID_ARGUMENT naming `field` when `value` is outside [0 or 1, max].
+absl::Status ValidateCapacityValue(int64_t value, int64_t max, bool zero_allowed,
+                                   absl::string_view field);
 
 }  // namespace shadowplane
 

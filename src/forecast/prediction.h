@@ -19,6 +19,9 @@ namespace shadowplane::forecast {
 inline constexpr int kDefaultHorizonHours = 48;
 inline constexpr int kDefaultRealizedDays = 7;
 
+// The most quantile levels one Predict may ask for: each costs series x hours values in the answer.
+inline constexpr size_t kMaxQuantiles = 32;
+
 struct PredictQuery {
   std::string resource_id;
   // Hours from the current hour on; unset: kDefaultHorizonHours.
@@ -28,7 +31,7 @@ struct PredictQuery {
   // Never compute: serve the stored forecast, NOT_FOUND when there is none and
   // FAILED_PRECONDITION when it does not cover the horizon (the planner reads only stored ones).
   bool stored_only = false;
-  // Levels in (0, 1); empty: 0.025, 0.1, 0.5, 0.9, 0.975.
+  // Levels in (0, 1), at most kMaxQuantiles; empty: 0.025, 0.1, 0.5, 0.9, 0.975.
   std::vector<double> quantiles;
   // Joint sample paths per series, 0 to the forecaster's sample_paths.
   int sample_paths = 0;

@@ -123,6 +123,10 @@ absl::StatusOr<Prediction> Predictor::Predict(const PredictQuery& query) {
                                                    options_.max_horizon_hours,
                                                    "] (--max_horizon_hours), got ", horizon));
   }
+  if (query.quantiles.size() > kMaxQuantiles) {
+    return absl::InvalidArgumentError(absl::StrCat("quantiles: at most ", kMaxQuantiles,
+                                                   " levels, got ", query.quantiles.size()));
+  }
   const std::vector<double> quantiles =
       query.quantiles.empty() ? kDefaultQuantiles : query.quantiles;
   if (absl::Status s = CheckQuantiles(quantiles); !s.ok()) {

@@ -14,6 +14,13 @@ namespace {
 
 constexpr size_t kMaxRequestTypeBytes = 64;
 constexpr size_t kMaxClientIdBytes = 256;
+// The most bytes one request (or one sample's interval) may carry each way: a tebibyte. Far above
+// any real request, and low enough that an hour's sums never leave bigint.
+constexpr int64_t kMaxBytesPerRecord = int64_t{1} << 40;
+
+// proto3 lets a NUL through its UTF-8 check; PostgreSQL text cannot hold one (COPY of the whole
+// group would fail, and every batch committed with it).
+bool HasNul(const std::string& s) { return s.find('\0') != std::string::npos; }
 
 // Tallies refusals by reason, keeping the first few indexes of each.
 class Refusals {
@@ -108,7 +115,9 @@ ValidatedBatch EventValidator::Validate(const AccessBatch& batch) const {
       continue;
     }
     if (e.request_type.size() > kMaxRequestTypeBytes || e.client_id.size() > kMaxClientIdBytes ||
-        e.time_malformed) {
+        e.time_malformed || HasNul(e.request_type) || HasNul(e.client_id) ||
+        HasNul(e.origin_region) || e.bytes_in > kMaxBytesPerRecord ||
+        e.bytes_out > kMaxBytesPerRecord) {
       refusals.Event("invalid_field", i);
       continue;
     }
@@ -216,7 +225,8 @@ ValidatedBatch EventValidator::Validate(const AccessBatch& batch) const {
       continue;
     }
     const absl::Duration interval = *s.interval;
-    if (interval <= absl::ZeroDuration() || s.time_malformed) {
+    if (interval <= absl::ZeroDuration() || s.time_malformed ||
+        s.net_bytes_in > kMaxBytesPerRecord || s.net_bytes_out > kMaxBytesPerRecord) {
       refusals.Sample("invalid_field", i);
       continue;
     }

@@ -40,14 +40,10 @@ absl::Status ValidateSpec(const ReserveSpec& spec) {
   if (spec.request_id.empty() || spec.request_id.size() > 200) {
     return absl::InvalidArgumentError("request_id is required (1 to 200 characters)");
   }
-  if (spec.capacity.millicores <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("millicores must be positive, got ", spec.capacity.millicores));
-  }
-  if (spec.capacity.memory_mib <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("memory_mib must be positive, got ", spec.capacity.memory_mib));
-  }
+  RETURN_IF_ERROR(
+      ValidateCapacityValue(spec.capacity.millicores, kMaxMillicores, false, "millicores"));
+  RETURN_IF_ERROR(
+      ValidateCapacityValue(spec.capacity.memory_mib, kMaxMemoryMib, false, "memory_mib"));
   if (spec.data_size_bytes < 0) {
     return absl::InvalidArgumentError("data_size_bytes must not be negative");
   }
@@ -304,11 +300,11 @@ absl::StatusOr<store::ReservationRecord> ReservationManager::Update(
   if (update.shadow_sync_interval_seconds) {
     RETURN_IF_ERROR(ValidateInterval(*update.shadow_sync_interval_seconds));
   }
-  if (update.millicores && *update.millicores <= 0) {
-    return absl::InvalidArgumentError("millicores must be positive");
+  if (update.millicores) {
+    RETURN_IF_ERROR(ValidateCapacityValue(*update.millicores, kMaxMillicores, false, "millicores"));
   }
-  if (update.memory_mib && *update.memory_mib <= 0) {
-    return absl::InvalidArgumentError("memory_mib must be positive");
+  if (update.memory_mib) {
+    RETURN_IF_ERROR(ValidateCapacityValue(*update.memory_mib, kMaxMemoryMib, false, "memory_mib"));
   }
   ASSIGN_OR_RETURN(store::ReservationRecord r, Get(id));
   if (r.state != "active") {

@@ -1,5 +1,6 @@
 #include "store/embedded_postgres.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
+#include "common/unique_fd.h"
 #include "store/database_error.h"
 
 namespace shadowplane::store {
@@ -62,11 +64,30 @@ absl::Status MakeOwnedDir(const std::string& path, const std::optional<UserIds>&
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create directory ", path, ": ", strerror(errno)));
   }
-  if (owner.has_value() && chown(path.c_str(), owner->uid, owner->gid) != 0) {
+  // Changed through a descriptor of the directory itself, never through a path a link could
+  // redirect: the socket directory may sit in /tmp, where anyone may plant a link (or a
+  // directory of their own) under the predictable name, and chown/chmod run as root.
+  const int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " is not a directory (a symbolic link, or another kind of file): remove it"));
+  }
+  UniqueFd dir(fd);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot stat ", path, ": ", strerror(errno)));
+  }
+  if (st.st_uid != geteuid() && !(owner.has_value() && st.st_uid == owner->uid)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " belongs to uid ", st.st_uid,
+                     ", neither this process nor the database user: "
+                     "remove it"));
+  }
+  if (owner.has_value() && fchown(fd, owner->uid, owner->gid) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot give ", path, " to the database user: ", strerror(errno)));
   }
-  if (chmod(path.c_str(), 0700) != 0) {
+  if (fchmod(fd, 0700) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot set mode 0700 on ", path, ": ", strerror(errno)));
   }

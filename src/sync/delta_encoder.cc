@@ -52,7 +52,7 @@ absl::StatusOr<DeltaResult> EncodeFileDelta(int root_fd, const std::string& path
 
   DeltaResult result;
   result.identity = IdentityOf(before);
-  result.mode = before.st_mode & 07777;
+  result.mode = before.st_mode & kSyncedModeBits;
   result.sha256 = hasher.Finish();
   result.bytes_literal = job.stats().lit_bytes;
   result.bytes_matched = job.stats().copy_bytes;

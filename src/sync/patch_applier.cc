@@ -121,10 +121,9 @@ absl::StatusOr<RebuiltFile> PatchApplier::Commit(const Digest& sha256, int64_t s
   }
   RebuiltFile result;
   result.sha256 = digest;
-  if (fchmod(out_.get(), mode & 07777) != 0) return WriteError(errno, name_);
+  if (fchmod(out_.get(), mode & kSyncedModeBits) != 0) return WriteError(errno, name_);
   struct timespec times[2];
-  times[0].tv_sec = mtime_ns / 1000000000;
-  times[0].tv_nsec = mtime_ns % 1000000000;
+  times[0] = TimespecOfNs(mtime_ns);
   times[1] = times[0];
   if (futimens(out_.get(), times) != 0) return WriteError(errno, name_);
   if (fsync(out_.get()) != 0) return WriteError(errno, name_);

@@ -20,6 +20,7 @@
 #include "common/worker_pool.h"
 #include "shadowplane/agent/v1/sync.grpc.pb.h"
 #include "sync/file_digests.h"
+#include "sync/file_identity.h"
 #include "sync/patch_applier.h"
 #include "sync/safe_path.h"
 #include "sync/signature.h"
@@ -228,7 +229,7 @@ class TargetSession {
         TreeEntry e;
         e.path = entry.path();
         e.kind = LocalKind(entry.kind());
-        e.mode = entry.mode() & 07777;
+        e.mode = entry.mode() & kSyncedModeBits;
         e.identity.size = entry.size();
         e.identity.mtime_ns = entry.mtime_ns();
         e.link_target = entry.link_target();
@@ -383,6 +384,7 @@ class TargetSession {
     UniqueFd dir;  // before the applier, which removes its temporary file through it
     std::unique_ptr<PatchApplier> applier;
     absl::Status error;
+    bool ended = false;  // its end arrived: nothing more of it may
   };
 
   absl::Status SendTransfers() {
@@ -466,6 +468,12 @@ class TargetSession {
         return;
       }
       InFlight& flight = it->second;
+      if (flight.ended) {
+        // A second commit would race the first on one applier, or find the file gone.
+        Fail(absl::InvalidArgumentError(
+            absl::StrCat("the source sent more of file ", id, " after its end")));
+        return;
+      }
       if (response.has_delta()) {
         // Patching runs with mu_ released: it is the slow part, and the sender only needs the
         // lock to add files.
@@ -481,6 +489,7 @@ class TargetSession {
       // Verifying, fsyncing and renaming wait for the disk: the committers do that while this
       // thread goes on patching. The file stays in flight until then, but frees its window slot.
       --awaiting_end_;
+      flight.ended = true;
       absl::Status submitted = committers_.Submit([this, id, end = response.file_end()] {
         absl::Status s;
         {
@@ -490,7 +499,10 @@ class TargetSession {
         InFlight* flight = nullptr;
         {
           absl::MutexLock lock(&mu_);
-          flight = &in_flight_.at(id);
+          // Ended once (Receive refuses a second end), so still in flight; map nodes stay put.
+          auto it = in_flight_.find(id);
+          if (it == in_flight_.end()) return;
+          flight = &it->second;
         }
         if (s.ok()) s = FinishFile(*flight, end);
         absl::MutexLock lock(&mu_);

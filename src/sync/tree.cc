@@ -42,7 +42,7 @@ absl::Status Walk(int dir_fd, const std::string& prefix, TreeScan& scan) {
     if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // vanished
     TreeEntry entry;
     entry.path = path;
-    entry.mode = st.st_mode & 07777;
+    entry.mode = st.st_mode & kSyncedModeBits;
     entry.identity = IdentityOf(st);
     if (S_ISREG(st.st_mode)) {
       entry.kind = EntryKind::kFile;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "common/unique_fd.h"
+#include "sync/file_identity.h"
 #include "sync/safe_path.h"
 
 namespace shadowplane::sync {
@@ -123,11 +124,10 @@ absl::Status SetMetadata(int root_fd, const std::string& path, bool is_link, uin
     int fd = openat(dir.get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return Errno("open", path);
     UniqueFd file(fd);
-    if (fchmod(fd, mode & 07777) != 0) return Errno("chmod", path);
+    if (fchmod(fd, mode & kSyncedModeBits) != 0) return Errno("chmod", path);
   }
   struct timespec times[2];
-  times[0].tv_sec = mtime_ns / 1000000000;
-  times[0].tv_nsec = mtime_ns % 1000000000;
+  times[0] = TimespecOfNs(mtime_ns);
   times[1] = times[0];
   if (utimensat(dir.get(), leaf.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
     return Errno("set times of", path);

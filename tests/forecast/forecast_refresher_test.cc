@@ -368,6 +368,17 @@ TEST_F(ForecastRefresherTest, PredictServesStoredForecastsAndComputesWhenTheyFal
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << q;
     EXPECT_TRUE(absl::StrContains(s.message(), "quantiles")) << s;
   }
+  {
+    // Each level costs series x hours values in the answer: their number is bounded.
+    PredictQuery many = request;
+    many.quantiles.clear();
+    for (int i = 1; i <= 33; ++i) many.quantiles.push_back(i / 34.0);
+    const absl::Status s = predictor.Predict(many).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StrContains(s.message(), "at most 32")) << s;
+    many.quantiles.pop_back();
+    EXPECT_TRUE(predictor.Predict(many).ok()) << "32 levels are allowed";
+  }
   for (int paths : {-1, 201}) {
     PredictQuery bad = request;
     bad.sample_paths = paths;

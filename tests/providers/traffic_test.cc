@@ -358,6 +358,15 @@ TEST(Rfc2136TrafficTest, RegistersPreparesSwitchesRestoresAndUnregistersANameOnK
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(dns->Current("shop.elsewhere.example.").status().code(),
             absl::StatusCode::kInvalidArgument);
+  // Not host names: a wildcard (it would answer for every name below), escapes, spaces, empty
+  // labels. Refused before anything is sent.
+  for (const std::string& hostile : std::vector<std::string>{
+           "*", "*.shop", "a\\046b", "sh op", "shop..x", "-shop", "shop_1", std::string(64, 'a')}) {
+    const absl::Status s = dns->Register(hostile, At("127.0.0.14:8080"));
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << hostile << ": " << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), "service_name")) << s;
+  }
+  EXPECT_EQ((*knot)->Dig("*." + std::string(kZone)), "") << "no wildcard was made";
   nowhere.server = "dns.example:53";
   EXPECT_EQ(providers::rfc2136::Rfc2136TrafficProvider::Create(nowhere).status().code(),
             absl::StatusCode::kInvalidArgument);

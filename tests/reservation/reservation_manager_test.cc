@@ -5,6 +5,7 @@
 #include "reservation/reservation_manager.h"
 
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/match.h"
 #include "common/clock.h"
@@ -127,6 +128,17 @@ TEST_F(ReservationManagerTest, BadRequestsAreRefusedNamingTheFieldAndRecordNothi
   ReserveSpec too_big = Spec("r-4");
   too_big.capacity = {64000, 256, CapacityType::kOnDemand};
   EXPECT_FALSE(manager_->Reserve(too_big).ok()) << "no location has room";
+  // Sizes near INT64_MAX wrapped placement's room check (and then the database's sums): bounded.
+  constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+  for (const Capacity& huge : {Capacity{kInt64Max, 256, CapacityType::kOnDemand},
+                               Capacity{1000, kInt64Max - 1, CapacityType::kOnDemand},
+                               Capacity{kMaxMillicores + 1, 256, CapacityType::kOnDemand}}) {
+    ReserveSpec absurd = Spec("r-5");
+    absurd.capacity = huge;
+    const absl::Status s = manager_->Reserve(absurd).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), "must be within")) << s;
+  }
   EXPECT_EQ(compute_.calls(), 0) << "nothing reached a provider";
   EXPECT_TRUE(compute_.instances().empty());
   auto recorded = manager_->List(store::ReservationFilter{});

@@ -119,6 +119,25 @@ TEST_F(EmbeddedPostgresTest, AdoptsAClusterLeftRunning) {
   EXPECT_FALSE(fs::exists(cluster + "/postmaster.pid"));
 }
 
+// Its directories are changed through descriptors, never through a path: a link planted where one
+// goes (the socket directory may be under /tmp, by a predictable name) is refused, and what it
+// points to keeps its owner and mode.
+TEST_F(EmbeddedPostgresTest, ALinkPlantedWhereADirectoryGoesIsRefusedAndItsTargetUntouched) {
+  const std::string victim = dir_ + "/victim";
+  fs::create_directories(victim);
+  ASSERT_EQ(chmod(victim.c_str(), 0755), 0);
+  EmbeddedPostgresOptions o = Options();
+  fs::create_directories(o.data_dir);
+  fs::create_directory_symlink(victim, o.data_dir + "/run");
+  auto pg = EmbeddedPostgres::Start(o);
+  ASSERT_EQ(pg.status().code(), absl::StatusCode::kFailedPrecondition) << pg.status();
+  EXPECT_NE(pg.status().message().find("symbolic link"), std::string::npos) << pg.status();
+  struct stat st;
+  ASSERT_EQ(stat(victim.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u) << "the link's target was not changed";
+  EXPECT_EQ(st.st_uid, geteuid());
+}
+
 TEST_F(EmbeddedPostgresTest, DataDirThatCannotBeCreatedIsExplained) {
   std::ofstream(dir_ + "/a-file") << "x";
   EmbeddedPostgresOptions o = Options();

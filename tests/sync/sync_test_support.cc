@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -40,6 +41,45 @@ grpc::Status InProcessSource::Pull(
   env.cache = [this](const std::string&) { return &cache_; };
   absl::Status s = sync::ServePull(stream, env);
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+TamperingSource::TamperingSource(std::shared_ptr<grpc::Channel> upstream, Tamper tamper)
+    : upstream_(std::move(upstream)), tamper_(std::move(tamper)) {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(this);
+  server_ = builder.BuildAndStart();
+  channel_ =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+}
+
+TamperingSource::~TamperingSource() { server_->Shutdown(); }
+
+grpc::Status TamperingSource::Pull(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<shadowplane::agent::v1::PullResponse,
+                             shadowplane::agent::v1::PullRequest>* stream) {
+  namespace v1 = shadowplane::agent::v1;
+  grpc::ClientContext up_context;
+  up_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto stub = v1::SyncService::NewStub(upstream_);
+  auto up = stub->Pull(&up_context);
+  std::thread requests([&] {
+    v1::PullRequest request;
+    while (stream->Read(&request)) {
+      if (!up->Write(request)) break;
+    }
+    up->WritesDone();
+  });
+  v1::PullResponse response;
+  while (up->Read(&response)) {
+    for (const v1::PullResponse& out : tamper_(response)) stream->Write(out);
+  }
+  // The target has what it will get; its end (or its going away) ends the requests.
+  if (context->IsCancelled()) up_context.TryCancel();
+  requests.join();
+  return up->Finish();
 }
 
 void WriteFile(const std::string& path, const std::string& content) {

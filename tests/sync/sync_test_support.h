@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,27 @@ class InProcessSource final : public shadowplane::agent::v1::SyncService::Servic
  private:
   std::string dir_;
   sync::FileStateCache cache_;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// A hostile source: serves Pull by passing each call on to a real one (`upstream`) and its answers
+// back through `tamper`, which returns what to send instead of each (none, it, it twice, a changed
+// copy).
+class TamperingSource final : public shadowplane::agent::v1::SyncService::Service {
+ public:
+  using Tamper = std::function<std::vector<shadowplane::agent::v1::PullResponse>(
+      const shadowplane::agent::v1::PullResponse&)>;
+  TamperingSource(std::shared_ptr<grpc::Channel> upstream, Tamper tamper);
+  ~TamperingSource() override;
+  grpc::Status Pull(grpc::ServerContext* context,
+                    grpc::ServerReaderWriter<shadowplane::agent::v1::PullResponse,
+                                             shadowplane::agent::v1::PullRequest>* stream) override;
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
+ private:
+  std::shared_ptr<grpc::Channel> upstream_;
+  Tamper tamper_;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
 };

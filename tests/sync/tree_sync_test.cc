@@ -1,4 +1,5 @@
 // Tree sync on real files, through the real Pull protocol over loopback gRPC.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -49,8 +50,13 @@ class TreeSyncTest : public ::testing::Test {
   }
 
   absl::StatusOr<v1::SyncFromResponse> Pull(v1::SyncMode mode = v1::QUICK) {
+    return PullThrough(server_->channel(), mode);
+  }
+  // From whatever serves Pull on `channel` (a tampering source).
+  absl::StatusOr<v1::SyncFromResponse> PullThrough(std::shared_ptr<grpc::Channel> channel,
+                                                   v1::SyncMode mode = v1::QUICK) {
     PullOptions options;
-    options.channel = server_->channel();
+    options.channel = std::move(channel);
     options.source_instance_id = "source";
     options.mode = mode;
     options.target_dir = target_;
@@ -370,6 +376,71 @@ TEST_F(TreeSyncTest, SourceRefusesMalformedStreams) {
   EXPECT_EQ(signature.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(signature.error_message().find("signature of f"), std::string::npos)
       << signature.error_message();
+}
+
+// A source that ends a file twice is refused with a clear error, and the target carries on: no
+// second commit racing the first on one applier, none finding the file gone and throwing on a
+// thread with no handler (which ended the agent).
+TEST_F(TreeSyncTest, ASourceThatEndsAFileTwiceIsRefusedAndTheTargetCarriesOn) {
+  for (int i = 0; i < 20; ++i) {
+    WriteFile(absl::StrCat(source_, "/f", i), RandomBytes(4096 + i, static_cast<uint64_t>(i)));
+  }
+  int ends = 0;
+  testing::TamperingSource twice(server_->channel(), [&ends](const v1::PullResponse& r) {
+    std::vector<v1::PullResponse> out{r};
+    if (r.has_file_end()) {
+      ++ends;
+      out.push_back(r);
+    }
+    return out;
+  });
+  absl::StatusOr<v1::SyncFromResponse> refused = PullThrough(twice.channel());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_NE(refused.status().message().find("after its end"), std::string::npos)
+      << refused.status();
+  EXPECT_GT(ends, 0) << "the source never ended a file: the test says nothing";
+  // An honest round afterwards brings the target level, leaving no temporary file behind.
+  ASSERT_TRUE(Pull().ok());
+  EXPECT_EQ(CompareTrees(source_, target_), "");
+  EXPECT_TRUE(testing::FindTemporaries(target_).empty());
+}
+
+// Files dated before 1970 have negative times: they sync, round after round (the nanoseconds of a
+// negative time were negative, which the kernel refuses).
+TEST_F(TreeSyncTest, FilesDatedBefore1970SyncWithTheirTimes) {
+  WriteFile(source_ + "/old.txt", "from long ago");
+  struct timespec times[2];
+  times[0].tv_sec = -31536001;  // 1968-12-31T23:59:59Z
+  times[0].tv_nsec = 250000000;
+  times[1] = times[0];
+  ASSERT_EQ(utimensat(AT_FDCWD, (source_ + "/old.txt").c_str(), times, 0), 0) << strerror(errno);
+  for (int round = 0; round < 2; ++round) {
+    absl::StatusOr<v1::SyncFromResponse> r = Pull();
+    ASSERT_TRUE(r.ok()) << "round " << round << ": " << r.status();
+  }
+  EXPECT_EQ(CompareTrees(source_, target_), "");
+  struct stat st;
+  ASSERT_EQ(stat((target_ + "/old.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtim.tv_sec, -31536001);
+  EXPECT_EQ(st.st_mtim.tv_nsec, 250000000);
+}
+
+// Setuid and setgid bits never travel (a source cannot plant a program that runs as the target
+// agent's user); permissions and the sticky bit do, and a final round proves the trees identical.
+TEST_F(TreeSyncTest, SetuidAndSetgidBitsAreNeverCarried) {
+  WriteFile(source_ + "/tool", "#!/bin/sh\n");
+  ASSERT_EQ(chmod((source_ + "/tool").c_str(), 06755), 0);
+  fs::create_directories(source_ + "/shared");
+  ASSERT_EQ(chmod((source_ + "/shared").c_str(), 01777), 0);
+  ASSERT_TRUE(Pull().ok());
+  struct stat st;
+  ASSERT_EQ(stat((target_ + "/tool").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  ASSERT_EQ(stat((target_ + "/shared").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+  absl::StatusOr<v1::SyncFromResponse> final_round = Pull(v1::FINAL);
+  ASSERT_TRUE(final_round.ok()) << final_round.status();
 }
 
 TEST(ManifestValidationTest, TraversalAbsoluteAndTemporaryPathsAreRefused) {

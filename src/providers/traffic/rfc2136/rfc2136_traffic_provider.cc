@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "providers/traffic/rfc2136/ldns_handles.h"
@@ -66,6 +67,23 @@ absl::StatusOr<std::unique_ptr<Rfc2136TrafficProvider>> Rfc2136TrafficProvider::
       new Rfc2136TrafficProvider(std::move(options), std::move(server)));
 }
 
+namespace {
+
+// Dot-separated labels of [a-z0-9-], 1 to 63 bytes, neither starting nor ending with '-'.
+bool IsHostName(absl::string_view name) {
+  for (absl::string_view label : absl::StrSplit(name, '.')) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> Rfc2136TrafficProvider::NameInZone(const std::string& service) const {
   if (service.empty()) return absl::InvalidArgumentError("service_name is required");
   std::string name = absl::AsciiStrToLower(service);
@@ -78,6 +96,14 @@ absl::StatusOr<std::string> Rfc2136TrafficProvider::NameInZone(const std::string
   if (name.size() <= options_.zone.size() || !absl::EndsWith(name, "." + options_.zone)) {
     return absl::InvalidArgumentError(
         absl::StrCat("service_name \"", service, "\" is not a name inside zone ", options_.zone));
+  }
+  // Host names only: ldns takes "*" (a wildcard record answering for every name below), escapes
+  // ("\\046") and spaces as parts of a name, none of which a service may claim.
+  const absl::string_view own(name.data(), name.size() - options_.zone.size() - 1);
+  if (name.size() > 254 || !IsHostName(own)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "service_name \"", service,
+        "\" is not a host name: labels of letters, digits and '-', 1 to 63 each, 253 in all"));
   }
   Rdf parsed(ldns_dname_new_frm_str(name.c_str()));
   if (parsed == nullptr) {
