@@ -17,14 +17,23 @@ namespace shadowplane::testing {
 
 namespace fs = std::filesystem;
 
-InProcessSource::InProcessSource(std::string dir) : dir_(std::move(dir)) {
+namespace {
+
+// Serves `service` on a free loopback port; the channel to it.
+std::shared_ptr<grpc::Channel> ServeOnLoopback(grpc::Service* service,
+                                               std::unique_ptr<grpc::Server>* server) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(this);
-  server_ = builder.BuildAndStart();
-  channel_ =
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  builder.RegisterService(service);
+  *server = builder.BuildAndStart();
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+}
+
+}  // namespace
+
+InProcessSource::InProcessSource(std::string dir) : dir_(std::move(dir)) {
+  channel_ = ServeOnLoopback(this, &server_);
 }
 
 InProcessSource::~InProcessSource() { server_->Shutdown(); }
@@ -45,13 +54,7 @@ grpc::Status InProcessSource::Pull(
 
 TamperingSource::TamperingSource(std::shared_ptr<grpc::Channel> upstream, Tamper tamper)
     : upstream_(std::move(upstream)), tamper_(std::move(tamper)) {
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(this);
-  server_ = builder.BuildAndStart();
-  channel_ =
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  channel_ = ServeOnLoopback(this, &server_);
 }
 
 TamperingSource::~TamperingSource() { server_->Shutdown(); }
