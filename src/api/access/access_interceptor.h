@@ -51,10 +51,6 @@ class AccessControl {
       const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
       const grpc::AuthContext* peer);
   void CountDenied(bool unauthenticated);
-  // The team's quota from the tokens file; nullopt without one (or without authentication).
-  std::optional<TeamQuota> QuotaOf(const std::string& team) {
-    return tokens_ == nullptr ? std::nullopt : tokens_->QuotaOf(team);
-  }
 
  private:
   const std::shared_ptr<TokenStore> tokens_;

@@ -1,5 +1,7 @@
 #include "api/access/caller.h"
 
+#include "absl/strings/ascii.h"
+
 namespace shadowplane::api::access {
 
 absl::string_view RoleName(Role role) {
@@ -14,6 +16,14 @@ absl::string_view RoleName(Role role) {
       return "agent";
   }
   return "unknown";
+}
+
+bool IsShortName(absl::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (char c : s) {
+    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-')) return false;
+  }
+  return true;
 }
 
 std::optional<Role> ParseRole(absl::string_view name) {

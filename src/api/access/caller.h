@@ -20,6 +20,8 @@ enum class Role { kViewer = 1, kOperator = 2, kAdmin = 3, kAgent = 10 };
 // "viewer", "operator", "admin", "agent".
 absl::string_view RoleName(Role role);
 std::optional<Role> ParseRole(absl::string_view name);
+// 1 to 63 of [a-z0-9-]: the form of a team's name and of an agent's location.
+bool IsShortName(absl::string_view s);
 
 struct Caller {
   std::string name;

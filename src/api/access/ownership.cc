@@ -1,7 +1,7 @@
 #include "api/access/ownership.h"
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "api/access/caller.h"
 
 namespace shadowplane::api::access {
 namespace {
@@ -10,14 +10,6 @@ bool ChangesEverything(const GateCaller& caller) { return caller.name.empty() ||
 
 std::string TeamText(const std::string& team) {
   return team.empty() ? std::string("no team") : absl::StrCat("team '", team, "'");
-}
-
-bool IsTeamName(const std::string& s) {
-  if (s.empty() || s.size() > 63) return false;
-  for (char c : s) {
-    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-')) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -33,7 +25,7 @@ absl::Status MayChange(const GateCaller& caller, const std::string& owner_team,
 
 absl::StatusOr<std::string> TeamOfNewReservation(const GateCaller& caller,
                                                  const std::string& team) {
-  if (!team.empty() && !IsTeamName(team)) {
+  if (!team.empty() && !IsShortName(team)) {
     return absl::InvalidArgumentError("team must be 1-63 of [a-z0-9-]");
   }
   if (ChangesEverything(caller)) return team.empty() ? caller.team : team;

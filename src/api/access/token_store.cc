@@ -17,14 +17,6 @@
 namespace shadowplane::api::access {
 namespace {
 
-bool IsSlug(const std::string& s) {
-  if (s.empty() || s.size() > 63) return false;
-  for (char c : s) {
-    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-')) return false;
-  }
-  return true;
-}
-
 // RFC 1123 host name: dot-separated labels of letters, digits and '-', at most 253 bytes.
 bool IsDnsName(const std::string& s) {
   if (s.empty() || s.size() > 253) return false;
@@ -74,7 +66,7 @@ absl::StatusOr<TokenFile> ParseTeams(const YAML::Node& root, TokenFile out) {
     if (!e.IsMap()) return absl::InvalidArgumentError(absl::StrCat(at, " is not a mapping"));
     const std::string name =
         e["name"] && e["name"].IsScalar() ? e["name"].as<std::string>() : std::string();
-    if (!IsSlug(name)) {
+    if (!IsShortName(name)) {
       return absl::InvalidArgumentError(absl::StrCat(at, ".name must be 1-63 of [a-z0-9-]"));
     }
     TeamQuota quota;
@@ -131,12 +123,12 @@ absl::StatusOr<TokenFile> ParseTokens(const std::string& text) {
     }
     c.role = *role;
     c.team = field("team");
-    if (!c.team.empty() && !IsSlug(c.team)) {
+    if (!c.team.empty() && !IsShortName(c.team)) {
       return absl::InvalidArgumentError(
           absl::StrCat(at, ".team must be 1-63 of [a-z0-9-] (", c.name, ")"));
     }
     c.location = field("location");
-    if (c.role == Role::kAgent ? !IsSlug(c.location) : !c.location.empty()) {
+    if (c.role == Role::kAgent ? !IsShortName(c.location) : !c.location.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           at, ".location (1-63 of [a-z0-9-]) is required for an agent and only for one (", c.name,
           ")"));
