@@ -35,16 +35,18 @@ absl::Status WriteError(int error, const std::string& name) {
 
 }  // namespace
 
-PatchApplier::PatchApplier(int dir_fd, std::string name, UniqueFd basis)
+PatchApplier::PatchApplier(int dir_fd, std::string name, UniqueFd basis, int64_t max_size)
     : dir_fd_(dir_fd),
       name_(std::move(name)),
+      max_size_(max_size),
       basis_(std::move(basis)),
       job_(rs_patch_begin(&PatchApplier::CopyFromBasis, this), "patch", 1 << 20) {}
 
 absl::StatusOr<std::unique_ptr<PatchApplier>> PatchApplier::Begin(int dir_fd, std::string name,
-                                                                  UniqueFd basis) {
+                                                                  UniqueFd basis,
+                                                                  int64_t max_size) {
   std::unique_ptr<PatchApplier> applier(
-      new PatchApplier(dir_fd, std::move(name), std::move(basis)));
+      new PatchApplier(dir_fd, std::move(name), std::move(basis), max_size));
   for (int attempt = 0; attempt < 8; ++attempt) {
     std::string temp = TemporaryName();
     int fd =
@@ -83,6 +85,11 @@ rs_result PatchApplier::CopyFromBasis(void* opaque, rs_long_t pos, size_t* len, 
 }
 
 absl::Status PatchApplier::Write(const char* data, size_t size) {
+  if (static_cast<uint64_t>(size) > static_cast<uint64_t>(max_size_ - written_)) {
+    return absl::ResourceExhaustedError(absl::StrCat("the delta for ", name_, " writes past ",
+                                                     max_size_,
+                                                     " bytes, the most its declared size allows"));
+  }
   hasher_.Update(data, size);
   size_t done = 0;
   while (done < size) {

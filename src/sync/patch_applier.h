@@ -10,6 +10,7 @@
 #define SHADOWPLANE_SYNC_PATCH_APPLIER_H_
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -30,14 +31,16 @@ struct RebuiltFile {
 class PatchApplier {
  public:
   // `dir_fd` is the directory that will hold `name`; `basis` the old version (may be invalid: no
-  // basis).
-  static absl::StatusOr<std::unique_ptr<PatchApplier>> Begin(int dir_fd, std::string name,
-                                                             UniqueFd basis);
+  // basis). The delta may write at most `max_size` bytes: past that, Feed refuses it before
+  // writing (a few bytes of COPY commands can repeat a large basis many times).
+  static absl::StatusOr<std::unique_ptr<PatchApplier>> Begin(
+      int dir_fd, std::string name, UniqueFd basis,
+      int64_t max_size = std::numeric_limits<int64_t>::max());
   // Removes the temporary file unless committed.
   ~PatchApplier();
 
   // The next piece of the delta. DATA_LOSS for a corrupt delta, RESOURCE_EXHAUSTED when the
-  // disk is full. After an error the applier is spent.
+  // disk is full or the delta writes past `max_size`. After an error the applier is spent.
   absl::Status Feed(const char* data, size_t size);
   // Ends the delta and, if the result matches `sha256` and `size`, puts it in place with `mode`
   // and `mtime_ns`. DATA_LOSS for a truncated delta or a mismatch.
@@ -47,12 +50,13 @@ class PatchApplier {
   int64_t bytes_written() const { return written_; }
 
  private:
-  PatchApplier(int dir_fd, std::string name, UniqueFd basis);
+  PatchApplier(int dir_fd, std::string name, UniqueFd basis, int64_t max_size);
   static rs_result CopyFromBasis(void* opaque, rs_long_t pos, size_t* len, void** buf);
   absl::Status Write(const char* data, size_t size);
 
   const int dir_fd_;
   const std::string name_;
+  const int64_t max_size_;
   std::string temp_name_;
   UniqueFd basis_;
   UniqueFd out_;

@@ -226,6 +226,15 @@ class TargetSession {
       }
       for (const v1::Entry& entry : response.manifest().entries()) {
         RETURN_IF_ERROR(ValidateManifestEntry(entry));
+        manifest_path_bytes_ +=
+            static_cast<int64_t>(entry.path().size() + entry.link_target().size());
+        if (static_cast<int64_t>(source_.size()) >= options_.limits.max_manifest_entries ||
+            manifest_path_bytes_ > options_.limits.max_manifest_path_bytes) {
+          return absl::ResourceExhaustedError(
+              absl::StrCat("the source's manifest exceeds ", options_.limits.max_manifest_entries,
+                           " entries or ", options_.limits.max_manifest_path_bytes,
+                           " bytes of paths and link targets"));
+        }
         TreeEntry e;
         e.path = entry.path();
         e.kind = LocalKind(entry.kind());
@@ -265,7 +274,7 @@ class TargetSession {
 
   bool InScope(const std::string& path) const {
     if (options_.mode != v1::FINAL || options_.paths.empty()) return true;
-    return std::find(options_.paths.begin(), options_.paths.end(), path) != options_.paths.end();
+    return scope_.count(path) > 0;
   }
 
   void ForgetTarget(const std::string& path) {
@@ -408,8 +417,10 @@ class TargetSession {
       InFlight flight;
       flight.source = source;
       ASSIGN_OR_RETURN(flight.dir, OpenDirectoryBeneath(root_fd_.get(), parent));
-      ASSIGN_OR_RETURN(flight.applier, PatchApplier::Begin(flight.dir.get(), std::string(name),
-                                                           std::move(prepared->basis)));
+      ASSIGN_OR_RETURN(
+          flight.applier,
+          PatchApplier::Begin(flight.dir.get(), std::string(name), std::move(prepared->basis),
+                              MaxRebuiltSize(options_.limits, source->identity.size)));
       uint32_t id = static_cast<uint32_t>(i + 1);
       const std::string& sig = *prepared->signature;
       {
@@ -607,7 +618,10 @@ class TargetSession {
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReaderWriter<v1::PullRequest, v1::PullResponse>> stream_;
   UniqueFd root_fd_;
+  // A FINAL round's paths, looked up once per manifest entry.
+  const std::set<std::string> scope_{options_.paths.begin(), options_.paths.end()};
   std::vector<TreeEntry> source_;
+  int64_t manifest_path_bytes_ = 0;
   std::map<std::string, const TreeEntry*> source_by_path_;
   std::vector<TreeEntry> target_;
   std::map<std::string, TreeEntry*> target_by_path_;

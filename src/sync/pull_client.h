@@ -19,6 +19,7 @@
 #include "grpcpp/channel.h"
 #include "shadowplane/agent/v1/sync.pb.h"
 #include "sync/file_state_cache.h"
+#include "sync/sync_limits.h"
 
 namespace shadowplane::sync {
 
@@ -44,11 +45,15 @@ struct PullOptions {
   // clients wrote: refused (FAILED_PRECONDITION) unless the source holds a strictly newer epoch
   // (the target is a stale primary being brought in line), checked with target_epoch.
   std::function<absl::StatusOr<bool>()> target_writable;
+  // What the source may send (sync/sync_limits.h).
+  SyncLimits limits;
 };
 
 // Runs one round. The response carries the statistics, the dirty set and both tree hashes; a
 // FINAL round whose hashes differ is still a response (the caller decides). Errors:
 // INVALID_ARGUMENT for a bad manifest from the source (path traversal, links as parents),
+// RESOURCE_EXHAUSTED for a source past `limits` (a manifest too large, a delta writing far past
+// its file's declared size),
 // DATA_LOSS for a corrupt or truncated delta, RESOURCE_EXHAUSTED when the target disk is full,
 // UNAVAILABLE when the source cannot be reached, FAILED_PRECONDITION when the source is in an older
 // epoch than the target; the files already rebuilt stay (each complete),

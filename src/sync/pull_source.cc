@@ -90,6 +90,7 @@ class SourceSession {
   struct Pending {
     std::string path;
     std::unique_ptr<LoadedSignature> signature;
+    int64_t signature_bytes = 0;
   };
 
   bool Write(const v1::PullResponse& response) {
@@ -141,8 +142,19 @@ class SourceSession {
       auto it = receiving.find(file->file_id());
       if (it == receiving.end()) {
         RETURN_IF_ERROR(ValidateRelativePath(file->path()));
+        if (static_cast<int64_t>(receiving.size()) >= env_.limits.max_files_receiving) {
+          return absl::ResourceExhaustedError(
+              absl::StrCat("the target sends signatures of more than ",
+                           env_.limits.max_files_receiving, " files at once"));
+        }
         Pending pending{file->path(), std::make_unique<LoadedSignature>()};
         it = receiving.emplace(file->file_id(), std::move(pending)).first;
+      }
+      it->second.signature_bytes += static_cast<int64_t>(file->signature().size());
+      if (it->second.signature_bytes > env_.limits.max_signature_bytes) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("signature of ", it->second.path, ": larger than ",
+                         env_.limits.max_signature_bytes, " bytes"));
       }
       if (absl::Status s = it->second.signature->Update(file->signature()); !s.ok()) {
         return absl::InvalidArgumentError(

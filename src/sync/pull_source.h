@@ -15,6 +15,7 @@
 #include "grpcpp/support/sync_stream.h"
 #include "shadowplane/agent/v1/sync.pb.h"
 #include "sync/file_state_cache.h"
+#include "sync/sync_limits.h"
 
 namespace shadowplane::sync {
 
@@ -27,14 +28,17 @@ struct PullSourceEnvironment {
   // refuses the round). Unset: 0.
   std::function<absl::StatusOr<int64_t>(const std::string& instance_id)> epoch;
   int threads = 2;
+  // What the target may send (sync/sync_limits.h).
+  SyncLimits limits;
 };
 
 using PullStream = grpc::ServerReaderWriterInterface<shadowplane::agent::v1::PullResponse,
                                                      shadowplane::agent::v1::PullRequest>;
 
 // Serves one Pull stream to its end. INVALID_ARGUMENT for a malformed request (first message
-// not `open`, a bad path, a corrupt signature), NOT_FOUND for an unknown instance, CANCELLED when
-// the target goes away.
+// not `open`, a bad path, a corrupt signature), RESOURCE_EXHAUSTED for a target past
+// `env.limits` (a signature too large, too many files at once), NOT_FOUND for an unknown instance,
+// CANCELLED when the target goes away.
 absl::Status ServePull(PullStream* stream, const PullSourceEnvironment& env);
 
 }  // namespace shadowplane::sync

@@ -4,12 +4,14 @@
 #include <fcntl.h>
 
 #include <filesystem>
+#include <limits>
 
 #include "gtest/gtest.h"
 #include "support/child_process.h"
 #include "sync/delta_encoder.h"
 #include "sync/safe_path.h"
 #include "sync/signature.h"
+#include "sync/sync_limits.h"
 #include "sync/sync_test_support.h"
 
 namespace shadowplane::sync {
@@ -50,13 +52,17 @@ class PatchApplierTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
-  absl::Status Apply(const std::string& delta) {
+  absl::Status Apply(const std::string& delta,
+                     int64_t max_size = std::numeric_limits<int64_t>::max(),
+                     int64_t* written = nullptr) {
     auto dir = OpenDirectory(root_ + "/dst");
     if (!dir.ok()) return dir.status();
     UniqueFd basis(open((root_ + "/dst/f").c_str(), O_RDONLY));
-    auto applier = PatchApplier::Begin(dir->get(), "f", std::move(basis));
+    auto applier = PatchApplier::Begin(dir->get(), "f", std::move(basis), max_size);
     if (!applier.ok()) return applier.status();
-    if (absl::Status s = (*applier)->Feed(delta.data(), delta.size()); !s.ok()) return s;
+    absl::Status fed = (*applier)->Feed(delta.data(), delta.size());
+    if (written != nullptr) *written = (*applier)->bytes_written();
+    if (!fed.ok()) return fed;
     return (*applier)
         ->Commit(result_.sha256, result_.identity.size, 0644, result_.identity.mtime_ns)
         .status();
@@ -97,6 +103,51 @@ TEST_F(PatchApplierTest, CorruptDeltaIsRefusedAndTheFileUnchanged) {
   std::string garbage = RandomBytes(1000, 8);
   EXPECT_FALSE(Apply(garbage).ok());
   EXPECT_EQ(ReadFileOrDie(root_ + "/dst/f"), old_);
+}
+
+// A few bytes of COPY commands can repeat the basis without end: the applier stops at the most
+// the file's declared size allows, before writing past it, and the old version stays.
+TEST_F(PatchApplierTest, ADeltaWritingPastItsBoundIsRefusedBeforeTheDiskFills) {
+  // The source's file is the target's 1 MiB basis eight times over: a delta of eight COPYs.
+  std::string repeated;
+  for (int i = 0; i < 8; ++i) repeated += old_;
+  WriteFile(root_ + "/src/f", repeated);
+  UniqueFd basis(open((root_ + "/dst/f").c_str(), O_RDONLY));
+  auto sig = SignFile(basis.get(), old_.size());
+  ASSERT_TRUE(sig.ok());
+  LoadedSignature loaded;
+  ASSERT_TRUE(loaded.Update(*sig).ok());
+  ASSERT_TRUE(loaded.Finish().ok());
+  auto src = OpenDirectory(root_ + "/src");
+  ASSERT_TRUE(src.ok());
+  std::string delta;
+  ASSERT_TRUE(EncodeFileDelta(src->get(), "f", loaded.get(), [&](const char* d, size_t n) {
+                delta.append(d, n);
+                return absl::OkStatus();
+              }).ok());
+  ASSERT_LT(delta.size(), 4096u) << "not the small delta this test needs";
+
+  const int64_t bound = 3 << 20;
+  int64_t written = -1;
+  absl::Status s = Apply(delta, bound, &written);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_NE(s.message().find("writes past 3145728 bytes"), std::string::npos) << s;
+  EXPECT_GT(written, 0);
+  EXPECT_LE(written, bound);
+  EXPECT_EQ(ReadFileOrDie(root_ + "/dst/f"), old_);
+  EXPECT_EQ(Entries(), 1u) << "no temporary file may stay";
+}
+
+TEST(MaxRebuiltSizeTest, TwiceTheDeclaredSizePlusTheSlackWithoutOverflow) {
+  SyncLimits limits;
+  limits.delta_slack_bytes = 100;
+  EXPECT_EQ(MaxRebuiltSize(limits, 0), 100);
+  EXPECT_EQ(MaxRebuiltSize(limits, 1000), 2100);
+  EXPECT_EQ(MaxRebuiltSize(limits, -5), 100);
+  EXPECT_EQ(MaxRebuiltSize(limits, std::numeric_limits<int64_t>::max()),
+            std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(MaxRebuiltSize(limits, std::numeric_limits<int64_t>::max() / 2),
+            std::numeric_limits<int64_t>::max());
 }
 
 }  // namespace

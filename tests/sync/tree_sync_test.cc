@@ -62,9 +62,11 @@ class TreeSyncTest : public ::testing::Test {
     options.target_dir = target_;
     options.cache = &target_cache_;
     options.timeout = absl::Seconds(60);
+    options.limits = limits_;
     return PullTree(options);
   }
 
+  SyncLimits limits_;
   std::string root_, source_, target_;
   FileStateCache target_cache_;
   std::unique_ptr<testing::InProcessSource> server_;
@@ -474,6 +476,121 @@ TEST(SignatureParamsTest, ShortStrongSumsAndSqrtBlocks) {
   EXPECT_LE((int64_t{1} << 42) / static_cast<int64_t>(huge.block_len), int64_t{1} << 18);
   SignatureParams large = ChooseSignatureParams(int64_t{1} << 34);  // 16 GiB: still sqrt
   EXPECT_EQ(large.block_len, 131072u);
+}
+
+}  // namespace
+}  // namespace shadowplane::sync
+
+namespace shadowplane::sync {
+namespace {
+
+// A source whose manifest is past the target's bounds ends the round before anything is written.
+TEST_F(TreeSyncTest, AManifestPastTheLimitsIsRefusedBeforeAnythingIsWritten) {
+  for (int i = 0; i < 10; ++i) WriteFile(absl::StrCat(source_, "/f", i), "data");
+  limits_.max_manifest_entries = 5;
+  absl::StatusOr<v1::SyncFromResponse> entries = Pull();
+  ASSERT_FALSE(entries.ok());
+  EXPECT_EQ(entries.status().code(), absl::StatusCode::kResourceExhausted) << entries.status();
+  EXPECT_NE(entries.status().message().find("exceeds 5 entries"), std::string::npos)
+      << entries.status();
+  EXPECT_TRUE(fs::is_empty(target_));
+
+  limits_ = SyncLimits();
+  limits_.max_manifest_path_bytes = 15;  // ten two-byte names: 20
+  absl::StatusOr<v1::SyncFromResponse> bytes = Pull();
+  ASSERT_FALSE(bytes.ok());
+  EXPECT_EQ(bytes.status().code(), absl::StatusCode::kResourceExhausted) << bytes.status();
+  EXPECT_TRUE(fs::is_empty(target_));
+
+  limits_ = SyncLimits();
+  ASSERT_TRUE(Pull().ok());
+  EXPECT_EQ(CompareTrees(source_, target_), "");
+}
+
+// A source that declares a small file and then sends a large one fills no disk: the delta is
+// refused at twice the declared size plus the slack, and no temporary file stays.
+TEST_F(TreeSyncTest, ADeltaFarPastItsDeclaredSizeIsRefused) {
+  WriteFile(source_ + "/big", RandomBytes(300000, 3));
+  WriteFile(target_ + "/big", "old");
+  SetMtime(target_ + "/big", 1500000000);
+  int lied = 0;
+  testing::TamperingSource liar(server_->channel(), [&lied](const v1::PullResponse& r) {
+    v1::PullResponse out = r;
+    if (out.has_manifest()) {
+      for (v1::Entry& e : *out.mutable_manifest()->mutable_entries()) {
+        if (e.path() == "big") {
+          e.set_size(1000);
+          ++lied;
+        }
+      }
+    }
+    return std::vector<v1::PullResponse>{out};
+  });
+  limits_.delta_slack_bytes = 0;
+  absl::StatusOr<v1::SyncFromResponse> refused = PullThrough(liar.channel());
+  ASSERT_EQ(lied, 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
+  EXPECT_NE(refused.status().message().find("writes past 2000 bytes"), std::string::npos)
+      << refused.status();
+  EXPECT_EQ(ReadFileOrDie(target_ + "/big"), "old");
+  EXPECT_TRUE(testing::FindTemporaries(target_).empty());
+}
+
+// The source bounds what a target makes it hold: one signature's bytes, and the files whose
+// signatures are arriving at once.
+TEST_F(TreeSyncTest, SourceBoundsSignaturesAndFilesReceiving) {
+  WriteFile(source_ + "/f", "data");
+  auto stub = v1::SyncService::NewStub(server_->channel());
+  auto run = [&](const std::vector<v1::PullRequest>& requests) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    auto stream = stub->Pull(&context);
+    for (const auto& r : requests) {
+      if (!stream->Write(r)) break;
+    }
+    stream->WritesDone();
+    v1::PullResponse response;
+    while (stream->Read(&response)) {
+    }
+    return stream->Finish();
+  };
+  v1::PullRequest open;
+  open.mutable_open()->set_instance_id("source");
+  open.mutable_open()->set_mode(v1::QUICK);
+  // A well-formed signature header (an empty basis's), then block sums without end: 17 MiB of
+  // zeros are 17 MiB of valid blocks.
+  SignatureBuilder builder(0);
+  absl::StatusOr<std::string> header = builder.Finish();
+  ASSERT_TRUE(header.ok());
+  std::vector<v1::PullRequest> huge{open};
+  for (int i = 0; i < 68; ++i) {
+    v1::PullRequest piece;
+    piece.mutable_file()->set_file_id(1);
+    if (i == 0) piece.mutable_file()->set_path("f");
+    piece.mutable_file()->set_signature(i == 0 ? *header + std::string((256 << 10) - 12, '\0')
+                                               : std::string(256 << 10, '\0'));
+    huge.push_back(piece);
+  }
+  grpc::Status too_large = run(huge);
+  EXPECT_EQ(too_large.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << too_large.error_message();
+  EXPECT_NE(too_large.error_message().find("larger than 16777216 bytes"), std::string::npos)
+      << too_large.error_message();
+
+  std::vector<v1::PullRequest> many{open};
+  for (uint32_t id = 1; id <= 65; ++id) {
+    v1::PullRequest first;
+    first.mutable_file()->set_file_id(id);
+    first.mutable_file()->set_path("f");
+    first.mutable_file()->set_signature(*header);
+    many.push_back(first);
+  }
+  grpc::Status too_many = run(many);
+  EXPECT_EQ(too_many.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << too_many.error_message();
+  EXPECT_NE(too_many.error_message().find("more than 64 files at once"), std::string::npos)
+      << too_many.error_message();
 }
 
 }  // namespace
