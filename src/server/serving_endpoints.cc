@@ -71,6 +71,14 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(const GrpcServerSp
   // gRPC sets SO_REUSEPORT by default, which lets a second server silently share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   if (!spec.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
+  const GrpcLimits& limits = spec.limits;
+  builder.SetMaxReceiveMessageSize(limits.max_receive_message_bytes);
+  builder.SetMaxSendMessageSize(limits.max_send_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, limits.max_concurrent_streams);
+  grpc::ResourceQuota quota(absl::StrCat("grpc-", spec.flag));
+  quota.SetMaxThreads(limits.max_sync_threads);
+  quota.Resize(static_cast<size_t>(limits.memory_quota_bytes));
+  builder.SetResourceQuota(quota);
   builder.AddListeningPort(
       listen, spec.credentials != nullptr ? spec.credentials : grpc::InsecureServerCredentials(),
       port);

@@ -27,6 +27,23 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsEndpoint(
     const std::string& listen, const std::string& flag,
     const std::shared_ptr<prometheus::Registry>& registry, int* port);
 
+// What one gRPC server lets its peers hold. Unary calls are further bounded by each handler's
+// worker pool (common/worker_pool.h), which answers RESOURCE_EXHAUSTED when its queue is full.
+struct GrpcLimits {
+  // Largest message a peer may send (gRPC's default, stated) and the largest we send.
+  int max_receive_message_bytes = 4 << 20;
+  int max_send_message_bytes = 64 << 20;
+  // Streams one connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); more
+  // wait in the client until one ends.
+  int max_concurrent_streams = 100;
+  // Threads of the synchronous handlers (the agent's sync source, reflection) in total: a call
+  // past them is answered RESOURCE_EXHAUSTED instead of getting a thread of its own.
+  int max_sync_threads = 128;
+  // Memory the server's calls and connections may take in total (gRPC's resource quota): past
+  // it, gRPC stops reading from peers and refuses new calls.
+  int64_t memory_quota_bytes = int64_t{1} << 30;
+};
+
 struct GrpcServerSpec {
   std::string listen;
   std::string flag = "listen";  // named in errors
@@ -36,12 +53,13 @@ struct GrpcServerSpec {
   prometheus::Registry* registry = nullptr;
   api::access::AccessControl* access = nullptr;  // may be null: no access check
   bool reflection = true;
+  GrpcLimits limits;
 };
 
 // Starts a gRPC server on `spec.listen` with its services, server reflection (unless turned off)
 // and the per-RPC metrics interceptor, then the access check when given
-// (api/access/access_interceptor.h). FAILED_PRECONDITION naming the flag and the reason when it
-// cannot listen. `port` gets the port bound.
+// (api/access/access_interceptor.h), within `spec.limits`. FAILED_PRECONDITION naming the flag and
+// the reason when it cannot listen. `port` gets the port bound.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(const GrpcServerSpec& spec,
                                                               int* port);
 
