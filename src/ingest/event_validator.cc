@@ -200,8 +200,8 @@ ValidatedBatch EventValidator::Validate(const AccessBatch& batch) const {
     DemandCell& cell = out.demand[{row.resource_id, row.origin_region, HourOf(ts)}];
     store::DemandSums& sums = cell.sums;
     ++sums.requests;
-    sums.bytes_in += row.bytes_in;
-    sums.bytes_out += row.bytes_out;
+    sums.bytes_in = store::SaturatingAdd(sums.bytes_in, row.bytes_in);
+    sums.bytes_out = store::SaturatingAdd(sums.bytes_out, row.bytes_out);
     sums.cpu_millis += row.cpu_millis;
     sums.memory_bytes += static_cast<double>(row.memory_bytes);
     if (row.latency_ms.has_value()) {

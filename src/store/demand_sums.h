@@ -4,8 +4,23 @@
 #define SHADOWPLANE_STORE_DEMAND_SUMS_H_
 
 #include <cstdint>
+#include <limits>
 
 namespace shadowplane::store {
+
+// a + b for counts that are never negative, held at INT64_MAX instead of wrapping: a peer may
+// report up to 1 TiB per event, and 2^23 such events in one hour would wrap a sum of bytes.
+inline int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) {
+    return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+  }
+  return sum;
+}
+
+// The SQL for the same: `a + b` as bigint, held at the largest bigint (PostgreSQL refuses an
+// overflowing bigint sum, which would fail the whole commit group).
+#define SP_SQL_SATURATING_ADD(a, b) "LEAST((" a ")::numeric + (" b "), 9223372036854775807)::bigint"
 
 struct DemandSums {
   int64_t requests = 0;
@@ -17,13 +32,13 @@ struct DemandSums {
   int64_t latency_count = 0;
 
   void Add(const DemandSums& o) {
-    requests += o.requests;
-    bytes_in += o.bytes_in;
-    bytes_out += o.bytes_out;
+    requests = SaturatingAdd(requests, o.requests);
+    bytes_in = SaturatingAdd(bytes_in, o.bytes_in);
+    bytes_out = SaturatingAdd(bytes_out, o.bytes_out);
     cpu_millis += o.cpu_millis;
     memory_bytes += o.memory_bytes;
     latency_ms_sum += o.latency_ms_sum;
-    latency_count += o.latency_count;
+    latency_count = SaturatingAdd(latency_count, o.latency_count);
   }
 };
 

@@ -646,5 +646,73 @@ TEST_F(IngestTest, DemandReadsRefuseBadRequests) {
   EXPECT_TRUE(demand->regions.empty());
 }
 
+// Byte sums near the largest bigint are held there, in the batch and in the stored hour: before,
+// PostgreSQL refused the merge ("bigint out of range"), failing every batch of its commit group
+// and every later one touching that hour.
+TEST_F(IngestTest, ByteSumsSaturateInsteadOfFailingTheCommitGroup) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kTiB = int64_t{1} << 40;
+  AccessBatch first;
+  first.batch_id = "saturate-1";
+  first.events.push_back(Event(kNow - absl::Minutes(5), "10.2.0.1"));
+  ASSERT_TRUE(Record(first).ok());
+  {
+    pqxx::connection conn(db_->url());
+    pqxx::work txn(conn);
+    txn.exec(absl::StrCat("UPDATE demand_hourly SET bytes_in = ", kMax - 10, ", bytes_out = ",
+                          kMax - kTiB, " WHERE resource_id = '", kResourceA, "'"));
+    txn.commit();
+  }
+  // Two events of 1 TiB in a batch, into the same hour; and another resource's batch committed
+  // in the same group or the next.
+  AccessBatch large;
+  large.batch_id = "saturate-2";
+  for (int i = 0; i < 2; ++i) {
+    AccessEvent e = Event(kNow - absl::Minutes(4), "10.2.0.2");
+    e.bytes_in = kTiB;
+    e.bytes_out = kTiB;
+    large.events.push_back(e);
+  }
+  AccessBatch other;
+  other.batch_id = "saturate-3";
+  other.events.push_back(Event(kNow - absl::Minutes(3), "10.2.0.3", kResourceB, kPrimaryB));
+  absl::StatusOr<BatchAck> large_ack = Record(large);
+  absl::StatusOr<BatchAck> other_ack = Record(other);
+  ASSERT_TRUE(large_ack.ok()) << large_ack.status();
+  ASSERT_TRUE(other_ack.ok()) << other_ack.status();
+  EXPECT_EQ(large_ack->counts.events_accepted, 2);
+  EXPECT_EQ(other_ack->counts.events_accepted, 1);
+  EXPECT_EQ(Count(absl::StrCat("SELECT bytes_in FROM demand_hourly WHERE resource_id = '",
+                               kResourceA, "'")),
+            kMax);
+  EXPECT_EQ(Count(absl::StrCat("SELECT bytes_out FROM demand_hourly WHERE resource_id = '",
+                               kResourceA, "'")),
+            kMax);
+  EXPECT_EQ(Count(absl::StrCat("SELECT requests FROM demand_hourly WHERE resource_id = '",
+                               kResourceA, "'")),
+            3);
+  // And a read adding such hours up holds at the maximum too.
+  DemandReader reader(telemetry_.get(), &clock_, 1000);
+  DemandQuery query;
+  query.resource_id = kResourceA;
+  query.step = absl::Hours(24);
+  query.from = kNow - absl::Hours(24);
+  query.to = kNow + absl::Hours(1);
+  absl::StatusOr<Demand> demand = reader.Read(query);
+  ASSERT_TRUE(demand.ok()) << demand.status();
+  int64_t most = 0;
+  for (const auto& p : demand->total.points) most = std::max(most, p.sums.bytes_in);
+  EXPECT_EQ(most, kMax);
+}
+
+TEST(SaturatingAddTest, HoldsAtTheLimits) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(store::SaturatingAdd(1, 2), 3);
+  EXPECT_EQ(store::SaturatingAdd(kMax, 1), kMax);
+  EXPECT_EQ(store::SaturatingAdd(kMax - 5, kMax), kMax);
+  EXPECT_EQ(store::SaturatingAdd(std::numeric_limits<int64_t>::min(), -1),
+            std::numeric_limits<int64_t>::min());
+}
+
 }  // namespace
 }  // namespace shadowplane::ingest
