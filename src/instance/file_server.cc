@@ -66,6 +66,7 @@ HttpServerOptions ServerOptions(const InstanceConfig& config, const FileServerOp
   s.spool_dir = o.spool_dir.empty() ? DefaultSpoolDir(data_dir) : o.spool_dir;
   s.workers = WorkerThreadsFor(config.capacity);
   s.max_connections = o.max_connections;
+  s.max_body_bytes = o.max_body_bytes;
   s.header_timeout = o.header_timeout;
   s.read_timeout = o.read_timeout;
   s.write_timeout = o.write_timeout;
@@ -190,7 +191,8 @@ TrafficCounters FileServer::counters() const {
           accesses_recorded_.load(),
           forwarded_for_untrusted_.load(),
           forwarded_for_malformed_.load(),
-          refused_unauthenticated_.load()};
+          refused_unauthenticated_.load(),
+          refused_forward_loop_.load()};
 }
 
 RequestHandler::Next FileServer::OnHeader(HttpRequest& req, HttpResponse* res) {
@@ -263,6 +265,22 @@ RequestHandler::Next FileServer::OnHeader(HttpRequest& req, HttpResponse* res) {
 }
 
 RequestHandler::Next FileServer::Dispatch(HttpRequest& req, HttpResponse* res) {
+  const Next next = Route(req, res);
+  // A request is passed on at most once: one that reached this instance forwarded and would be
+  // forwarded again goes round in a loop (an instance forwarding to itself, or two old primaries
+  // pointing at each other), each hop taking a worker until all are taken.
+  if (next == Next::kWork && req.forwarded && !req.forward_to.empty()) {
+    refused_forward_loop_++;
+    req.forward_to.clear();
+    res->Reply(508, absl::StrCat("instance ", instance_id_, " would forward this request again (",
+                                 req.header(kForwardedByHeader),
+                                 " forwarded it here): a forwarding loop"));
+    return Next::kAnswer;
+  }
+  return next;
+}
+
+RequestHandler::Next FileServer::Route(HttpRequest& req, HttpResponse* res) {
   absl::MutexLock lock(&mu_);
   if (config_.hold_writes) {
     // A cutover's freeze: wait (without a worker) for it to lift, then go where the new config
@@ -640,7 +658,7 @@ void FileServer::HandleStatus(HttpResponse* res) {
       "\"connection_timeouts\":%d,\"generation\":%d,\"epoch\":%d,\"write_lease_until_ms\":%d,"
       "\"writes_refused_without_lease\":%d,\"accesses_recorded\":%d,"
       "\"forwarded_for_untrusted\":%d,\"forwarded_for_malformed\":%d,"
-      "\"refused_unauthenticated\":%d,\"pid\":%d}\n",
+      "\"refused_unauthenticated\":%d,\"refused_forward_loop\":%d,\"pid\":%d}\n",
       config.instance_id, config.resource_id, config.capacity.millicores,
       config.capacity.memory_mib, CapacityTypeName(config.capacity.type),
       config.read_only ? "true" : "false", http_->workers(), RequestsPerSecondFor(config.capacity),
@@ -650,7 +668,8 @@ void FileServer::HandleStatus(HttpResponse* res) {
       h.connections_open, h.connections_idle, h.connections_accepted, h.idle_closed_for_room,
       h.connections_refused, h.timeouts, generation, config.epoch, config.write_lease_until_ms,
       c.writes_refused_without_lease, c.accesses_recorded, c.forwarded_for_untrusted,
-      c.forwarded_for_malformed, c.refused_unauthenticated, static_cast<int>(getpid()));
+      c.forwarded_for_malformed, c.refused_unauthenticated, c.refused_forward_loop,
+      static_cast<int>(getpid()));
 }
 
 }  // namespace shadowplane::instance

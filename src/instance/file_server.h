@@ -74,6 +74,8 @@ struct TrafficCounters {
   // 403: a request that said it was forwarded without the resource's signature, or asked for a
   // view of the agent's without its key (instance/forward_auth.h).
   int64_t refused_unauthenticated = 0;
+  // 508: a forwarded request this instance would have passed on again (a forwarding loop).
+  int64_t refused_forward_loop = 0;
 };
 
 struct FileServerOptions {
@@ -82,6 +84,8 @@ struct FileServerOptions {
   std::string spool_dir;
   // Connection bounds (see HttpServerOptions).
   int max_connections = 512;
+  // The largest request body, chunked or not (413 past it).
+  uint64_t max_body_bytes = uint64_t{1} << 30;
   absl::Duration header_timeout = absl::Seconds(10);
   absl::Duration read_timeout = absl::Seconds(30);
   absl::Duration write_timeout = absl::Seconds(30);
@@ -120,6 +124,8 @@ class FileServer final : private RequestHandler {
   // RequestHandler:
   Next OnHeader(HttpRequest& req, HttpResponse* res) override;
   Next Dispatch(HttpRequest& req, HttpResponse* res) override;
+  // Where the config sends a request: held, forwarded (req.forward_to), refused, or served here.
+  Next Route(HttpRequest& req, HttpResponse* res);
   void Work(HttpRequest& req, HttpResponse* res) override;
   void HoldExpired(HttpRequest& req, HttpResponse* res) override;
   void Decorate(const HttpRequest& req, HttpResponse* res) override;
@@ -170,6 +176,7 @@ class FileServer final : private RequestHandler {
   std::atomic<int64_t> forwarded_for_untrusted_{0};
   std::atomic<int64_t> forwarded_for_malformed_{0};
   std::atomic<int64_t> refused_unauthenticated_{0};
+  std::atomic<int64_t> refused_forward_loop_{0};
   DisruptionLog disruptions_;
   AccessLog accesses_;
   // Last: destroyed first, so that no worker runs a handler method on a half-destroyed server.

@@ -621,6 +621,58 @@ TEST_F(FileServerTest, SlowHeadersAndIdleConnectionsAreClosed) {
 }
 
 // Bad input gets a clear answer and changes nothing.
+// A chunked body is held to the same bound as one with a Content-Length: 413, nothing written,
+// nothing left in the spool.
+TEST_F(FileServerTest, AChunkedBodyPastTheLimitIsRefused) {
+  Restart([](FileServerOptions& o) { o.max_body_bytes = 4096; });
+  std::string chunked =
+      "PUT /chunked.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 8; ++i) absl::StrAppend(&chunked, "400\r\n", std::string(1024, 'c'), "\r\n");
+  chunked += "0\r\n\r\n";
+  RawConnection large(config_.port);
+  EXPECT_EQ(large.Request(chunked).substr(0, 12), "HTTP/1.1 413");
+  // One chunk declaring more than the limit at once.
+  RawConnection declared(config_.port);
+  EXPECT_EQ(declared
+                .Request("PUT /chunked.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                         "chunked\r\n\r\nFFFFFFFF\r\nabc")
+                .substr(0, 12),
+            "HTTP/1.1 413");
+  EXPECT_FALSE(fs::exists(dir_ + "/data/chunked.bin"));
+  EXPECT_TRUE(SpoolIsEmpty());
+  // Within the limit, chunked is taken.
+  RawConnection small(config_.port);
+  EXPECT_EQ(small
+                .Request("PUT /chunked.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                         "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+                .substr(0, 12),
+            "HTTP/1.1 201");
+  EXPECT_EQ(client_->Get("/chunked.bin")->body, "hello");
+}
+
+// An instance forwarding to itself passes a request on once, then refuses it (508) instead of
+// sending it round until every worker waits on the next hop.
+TEST_F(FileServerTest, AForwardingLoopIsRefusedAfterOneHop) {
+  InstanceConfig self = config_;
+  self.read_only = true;
+  self.forward_writes_to = absl::StrCat("127.0.0.1:", config_.port);
+  self.generation = 2;
+  ASSERT_TRUE(server_->Reconfigure(self).ok());
+  for (int i = 0; i < 3; ++i) {
+    auto put = client_->Put("/loop.txt", "x", "text/plain");
+    ASSERT_TRUE(put) << "no answer: the loop took the workers";
+    EXPECT_EQ(put->status, 508) << put->body;
+    EXPECT_NE(put->body.find("forwarding loop"), std::string::npos) << put->body;
+  }
+  EXPECT_EQ(server_->counters().refused_forward_loop, 3);
+  EXPECT_FALSE(fs::exists(dir_ + "/data/loop.txt"));
+  EXPECT_TRUE(SpoolIsEmpty());
+  auto get = client_->Get("/a.txt");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 508) << "a read forwarded to itself is refused the same way";
+  EXPECT_EQ(server_->counters().refused_forward_loop, 4);
+}
+
 TEST_F(FileServerTest, BadRequestsGetClearAnswers) {
   RawConnection garbage(config_.port);
   EXPECT_EQ(garbage.Request("NOT HTTP AT ALL\r\n\r\n").substr(0, 12), "HTTP/1.1 400");
