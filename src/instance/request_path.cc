@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/sync_temporary_name.h"
 
 namespace shadowplane::instance {
 namespace {
@@ -54,6 +55,10 @@ absl::StatusOr<std::string> ResolveRequestPath(absl::string_view target) {
       return absl::InvalidArgumentError("'.' and '..' segments are not allowed in request paths");
     }
     if (segment.empty()) continue;  // "//" and a trailing "/"
+    if (IsSyncTemporaryName(segment)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the name ", segment, " is reserved for the temporary files of a sync"));
+    }
     segments.push_back(std::move(segment));
   }
   return absl::StrJoin(segments, "/");

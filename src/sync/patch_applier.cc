@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
+#include "common/sync_temporary_name.h"
 #include "sync/safe_path.h"
 
 namespace shadowplane::sync {
@@ -19,7 +20,7 @@ namespace {
 
 std::string TemporaryName() {
   static thread_local std::mt19937_64 random(std::random_device{}());
-  return absl::StrFormat("%s%016x", kTemporaryPrefix, random());
+  return SyncTemporaryName(random());
 }
 
 absl::Status WriteError(int error, const std::string& name) {

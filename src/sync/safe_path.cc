@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/sync_temporary_name.h"
 
 namespace shadowplane::sync {
 
@@ -24,7 +25,7 @@ absl::Status ValidateRelativePath(absl::string_view path) {
     if (component.empty()) return refuse("empty component");
     if (component == "." || component == "..") return refuse("\".\" or \"..\" component");
     if (component.size() > 255) return refuse("component longer than 255 bytes");
-    if (component.substr(0, kTemporaryPrefix.size()) == kTemporaryPrefix) {
+    if (IsSyncTemporaryName(component)) {
       return refuse("temporary name");
     }
   }

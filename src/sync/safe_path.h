@@ -17,12 +17,9 @@
 
 namespace shadowplane::sync {
 
-// Files whose names start with this are a sync's temporary files: never synced, and removed
-// from a target tree before each round (what a killed sync may have left).
-inline constexpr absl::string_view kTemporaryPrefix = ".shadowplane-sync-";
-
 // INVALID_ARGUMENT naming the path unless it is non-empty, relative, free of "", "." and ".."
-// components, NUL bytes and temporary names, with components of at most 255 bytes.
+// components, NUL bytes and temporary names (common/sync_temporary_name.h), with components of
+// at most 255 bytes.
 absl::Status ValidateRelativePath(absl::string_view path);
 
 // ("a/b", "c") for "a/b/c"; ("", "c") for "c".

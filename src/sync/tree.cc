@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/sync_temporary_name.h"
 #include "sync/safe_path.h"
 
 namespace shadowplane::sync {
@@ -34,7 +35,7 @@ absl::Status Walk(int dir_fd, const std::string& prefix, TreeScan& scan) {
     std::string name = d->d_name;
     if (name == "." || name == "..") continue;
     std::string path = prefix.empty() ? name : absl::StrCat(prefix, "/", name);
-    if (absl::StartsWith(name, kTemporaryPrefix)) {
+    if (IsSyncTemporaryName(name)) {
       scan.temporaries.push_back(path);
       continue;
     }

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
+#include "common/sync_temporary_name.h"
 #include "common/unique_fd.h"
 #include "sync/file_identity.h"
 #include "sync/safe_path.h"
@@ -101,7 +102,7 @@ absl::Status PlaceSymlink(int root_fd, const std::string& path, const std::strin
   auto [parent, name] = SplitParent(path);
   ASSIGN_OR_RETURN(UniqueFd dir, OpenDirectoryBeneath(root_fd, parent));
   static thread_local std::mt19937_64 random(std::random_device{}());
-  std::string temp = absl::StrFormat("%s%016x", kTemporaryPrefix, random());
+  std::string temp = SyncTemporaryName(random());
   if (symlinkat(target.c_str(), dir.get(), temp.c_str()) != 0) return Errno("symlink", path);
   std::string leaf(name);
   if (renameat(dir.get(), temp.c_str(), dir.get(), leaf.c_str()) != 0) {

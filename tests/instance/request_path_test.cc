@@ -22,5 +22,22 @@ TEST(RequestPathTest, RefusesTraversalAndEncodedSeparators) {
   }
 }
 
+// Only the exact shape of a sync's temporary name is reserved; a user's ".shadowplane-sync-notes"
+// is an ordinary name, and so is a component of 255 bytes.
+TEST(RequestPathTest, RefusesOnlyTheReservedTemporaryShape) {
+  for (const char* target :
+       {"/.shadowplane-sync-0123456789abcdef", "/dir/.shadowplane-sync-00000000000000ff/x"}) {
+    auto path = ResolveRequestPath(target);
+    EXPECT_EQ(path.status().code(), absl::StatusCode::kInvalidArgument) << target;
+    EXPECT_NE(path.status().message().find("reserved"), std::string::npos) << path.status();
+  }
+  for (const char* target : {"/.shadowplane-sync-notes", "/.shadowplane-sync-0123456789ABCDEF",
+                             "/.shadowplane-sync-0123456789abcdef0", "/.shadowplane-sync-"}) {
+    EXPECT_TRUE(ResolveRequestPath(target).ok()) << target;
+  }
+  const std::string longest(255, 'n');
+  EXPECT_EQ(*ResolveRequestPath("/" + longest), longest);
+}
+
 }  // namespace
 }  // namespace shadowplane::instance

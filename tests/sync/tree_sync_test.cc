@@ -446,8 +446,9 @@ TEST_F(TreeSyncTest, SetuidAndSetgidBitsAreNeverCarried) {
 }
 
 TEST(ManifestValidationTest, TraversalAbsoluteAndTemporaryPathsAreRefused) {
-  for (const char* bad : {"", "/etc/passwd", "..", "../x", "a/../../b", "a//b", "./a", "a/.", "a/",
-                          ".shadowplane-sync-x", "d/.shadowplane-sync-0"}) {
+  for (const char* bad :
+       {"", "/etc/passwd", "..", "../x", "a/../../b", "a//b", "./a", "a/.", "a/",
+        ".shadowplane-sync-0123456789abcdef", "d/.shadowplane-sync-00000000000000ff"}) {
     v1::Entry entry;
     entry.set_path(bad);
     entry.set_kind(v1::FILE);
@@ -591,6 +592,37 @@ TEST_F(TreeSyncTest, SourceBoundsSignaturesAndFilesReceiving) {
       << too_many.error_message();
   EXPECT_NE(too_many.error_message().find("more than 64 files at once"), std::string::npos)
       << too_many.error_message();
+}
+
+}  // namespace
+}  // namespace shadowplane::sync
+
+namespace shadowplane::sync {
+namespace {
+
+// A user's file whose name merely starts like a sync's temporary one is an ordinary file: it is
+// replicated, counted in both tree hashes (a change to it is no "identical" round), and kept;
+// a real leftover of the reserved shape, 255-byte names and all, is still removed.
+TEST_F(TreeSyncTest, UserFilesNamedLikeTemporariesAreOrdinaryFiles) {
+  WriteFile(source_ + "/.shadowplane-sync-notes", "mine");
+  WriteFile(source_ + "/dir/.shadowplane-sync-0123", "also mine");
+  const std::string longest(255, 'n');
+  WriteFile(source_ + "/" + longest, "a name of 255 bytes");
+  WriteFile(target_ + "/.shadowplane-sync-00000000000000ab", "a killed round's leftover");
+  absl::StatusOr<v1::SyncFromResponse> first = Pull(v1::CHECKSUM);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(ReadFileOrDie(target_ + "/.shadowplane-sync-notes"), "mine");
+  EXPECT_EQ(ReadFileOrDie(target_ + "/dir/.shadowplane-sync-0123"), "also mine");
+  EXPECT_EQ(ReadFileOrDie(target_ + "/" + longest), "a name of 255 bytes");
+  EXPECT_FALSE(fs::exists(target_ + "/.shadowplane-sync-00000000000000ab"));
+  EXPECT_EQ(CompareTrees(source_, target_), "");
+  EXPECT_EQ(first->source_tree_hash(), first->target_tree_hash());
+  // A change to such a file changes the tree hash.
+  WriteFile(source_ + "/.shadowplane-sync-notes", "changed");
+  absl::StatusOr<v1::SyncFromResponse> second = Pull(v1::CHECKSUM);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_NE(second->source_tree_hash(), first->source_tree_hash());
+  EXPECT_EQ(ReadFileOrDie(target_ + "/.shadowplane-sync-notes"), "changed");
 }
 
 }  // namespace
