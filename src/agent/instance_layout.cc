@@ -25,22 +25,18 @@ bool InstanceLayout::IsStaging(absl::string_view name) {
   return absl::StartsWith(name, kStagingPrefix);
 }
 
-absl::Status InstanceLayout::Stage(const instance::InstanceConfig& config,
-                                   const std::string& seed_dir) const {
-  const std::string dir = Dir(config.instance_id);
-  const std::string staging =
-      absl::StrCat(instances_dir(), "/", kStagingPrefix, config.instance_id);
-  std::error_code ec;
-  fs::remove_all(staging, ec);
+absl::StatusOr<std::string> InstanceLayout::StageData(const std::string& id,
+                                                      const std::string& seed_dir) const {
+  std::string staging = absl::StrCat(instances_dir(), "/", kStagingPrefix, id, "-XXXXXX");
+  if (mkdtemp(staging.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("cannot create a staging directory in ",
+                                            instances_dir(), ": ", strerror(errno)));
+  }
   auto fail = [&](absl::Status s) {
-    std::error_code ignored;
-    fs::remove_all(staging, ignored);
+    Discard(staging);
     return s;
   };
-  fs::create_directories(staging, ec);
-  if (ec) {
-    return fail(absl::InternalError(absl::StrCat("cannot create ", staging, ": ", ec.message())));
-  }
+  std::error_code ec;
   if (seed_dir.empty()) {
     fs::create_directory(staging + "/data", ec);
   } else {
@@ -51,14 +47,38 @@ absl::Status InstanceLayout::Stage(const instance::InstanceConfig& config,
     return fail(absl::InvalidArgumentError(
         absl::StrCat("seed_dir ", seed_dir, " cannot be copied: ", ec.message())));
   }
+  // On disk before the rename makes the instance whole: a crash never leaves an instance whose
+  // directory is in place and whose seeded files are empty.
+  if (absl::Status s = SyncTree(staging); !s.ok()) return fail(s);
+  return staging;
+}
+
+absl::Status InstanceLayout::Commit(const std::string& staging,
+                                    const instance::InstanceConfig& config) const {
   if (absl::Status s = instance::SaveInstanceConfig(config, staging + "/instance.yaml"); !s.ok()) {
-    return fail(s);
+    Discard(staging);
+    return s;
   }
+  const std::string dir = Dir(config.instance_id);
+  std::error_code ec;
   fs::rename(staging, dir, ec);
-  if (ec)
-    return fail(absl::InternalError(absl::StrCat("cannot move ", staging, ": ", ec.message())));
-  (void)SyncParentDirectory(dir);
-  return absl::OkStatus();
+  if (ec) {
+    Discard(staging);
+    return absl::InternalError(absl::StrCat("cannot move ", staging, ": ", ec.message()));
+  }
+  return SyncParentDirectory(dir);
+}
+
+void InstanceLayout::Discard(const std::string& staging) const {
+  std::error_code ignored;
+  fs::remove_all(staging, ignored);
+}
+
+absl::Status InstanceLayout::Stage(const instance::InstanceConfig& config,
+                                   const std::string& seed_dir) const {
+  absl::StatusOr<std::string> staging = StageData(config.instance_id, seed_dir);
+  if (!staging.ok()) return staging.status();
+  return Commit(*staging, config);
 }
 
 absl::Status InstanceLayout::Remove(const std::string& id) const {
@@ -71,7 +91,8 @@ absl::Status InstanceLayout::Remove(const std::string& id) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> CheckSeedDir(const std::string& seed, const std::string& seed_root) {
+absl::StatusOr<std::string> CheckSeedDir(const std::string& seed, const std::string& seed_root,
+                                         const std::string& data_root) {
   if (seed_root.empty()) {
     return absl::FailedPreconditionError(
         "this agent takes no seed_dir: it was started without --seed_root");
@@ -90,6 +111,18 @@ absl::StatusOr<std::string> CheckSeedDir(const std::string& seed, const std::str
   if (real != root && !absl::StartsWith(real, root == "/" ? root : root + "/")) {
     return absl::PermissionDeniedError(absl::StrCat(
         "seed_dir ", seed, " is outside the agent's seed root ", root, " (it is ", real, ")"));
+  }
+  char data_path[PATH_MAX];
+  if (!data_root.empty() && realpath(data_root.c_str(), data_path) != nullptr) {
+    const std::string data(data_path);
+    auto within = [](const std::string& path, const std::string& dir) {
+      return path == dir || absl::StartsWith(path, dir == "/" ? dir : dir + "/");
+    };
+    if (within(real, data) || within(data, real)) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("seed_dir ", seed, " overlaps the agent's data root ", data,
+                       ": a seed is never copied from, or into, the instances' own data"));
+    }
   }
   struct stat st;
   if (stat(real.c_str(), &st) != 0) {

@@ -27,9 +27,18 @@ class InstanceLayout {
   // Whether an entry of instances_dir() is a leftover staging directory.
   static bool IsStaging(absl::string_view name);
 
-  // Builds the instance `config.instance_id` aside (its data a copy of `seed_dir`, links copied
-  // as links and never followed; empty when no seed) with `config` saved, then renames it into
-  // place. On failure nothing is left. INVALID_ARGUMENT when the seed cannot be copied.
+  // Builds the data of instance `id` aside: a staging directory of its own (so that two creates
+  // never share one) holding a copy of `seed_dir` (links copied as links, never followed; empty
+  // when no seed), every file and directory of it fsynced. Needs no lock: the copy of a large seed
+  // holds up nothing else. Returns the staging directory, for Commit() or Discard(). On failure
+  // nothing is left; INVALID_ARGUMENT when the seed cannot be copied.
+  absl::StatusOr<std::string> StageData(const std::string& id, const std::string& seed_dir) const;
+  // Saves `config` into `staging` and renames it into place as the instance's directory, made
+  // durable. On failure `staging` is removed.
+  absl::Status Commit(const std::string& staging, const instance::InstanceConfig& config) const;
+  // Removes a staging directory that will not be committed.
+  void Discard(const std::string& staging) const;
+  // StageData() then Commit().
   absl::Status Stage(const instance::InstanceConfig& config, const std::string& seed_dir) const;
   // Removes the instance's directory: renamed away first, so that it is never seen half-removed.
   absl::Status Remove(const std::string& id) const;
@@ -41,9 +50,11 @@ class InstanceLayout {
 // The seed directory's real path (symbolic links resolved), to copy from: FAILED_PRECONDITION
 // when the agent has no `seed_root` (it takes no seeds); PERMISSION_DENIED (naming seed_dir)
 // when the real path is not inside the real path of `seed_root`, so that no caller seeds an
-// instance from whatever the agent can read (/etc); INVALID_ARGUMENT (naming seed_dir) unless it
-// is a readable directory.
-absl::StatusOr<std::string> CheckSeedDir(const std::string& seed, const std::string& seed_root);
+// instance from whatever the agent can read (/etc), or when it is inside the agent's own
+// `data_root` or holds it (a copy into itself, or of other instances' data); INVALID_ARGUMENT
+// (naming seed_dir) unless it is a readable directory.
+absl::StatusOr<std::string> CheckSeedDir(const std::string& seed, const std::string& seed_root,
+                                         const std::string& data_root = "");
 
 }  // namespace shadowplane::agent
 

@@ -20,6 +20,7 @@
 #include <memory>
 #include <set>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -419,7 +420,23 @@ absl::StatusOr<InstanceView> InstanceManager::Create(const CreateInstanceSpec& s
   // Copied from its real path, checked once: a link swapped in later changes nothing.
   std::string seed;
   if (!spec.seed_dir.empty()) {
-    ASSIGN_OR_RETURN(seed, CheckSeedDir(spec.seed_dir, options_.seed_root));
+    ASSIGN_OR_RETURN(seed, CheckSeedDir(spec.seed_dir, options_.seed_root, options_.data_root));
+  }
+  // A new instance's data is copied before the lock is taken: a large seed would otherwise hold
+  // up every other call to this agent (status, leases, other creates) for as long as it copies.
+  // Not for a retried create, which copies nothing. What is not committed is discarded, after the
+  // lock is released.
+  std::string staging;
+  absl::Cleanup discard = [&] {
+    if (!staging.empty()) layout_.Discard(staging);
+  };
+  bool exists;
+  {
+    absl::MutexLock lock(&mu_);
+    exists = instances_.count(spec.instance_id) > 0;
+  }
+  if (!exists) {
+    ASSIGN_OR_RETURN(staging, layout_.StageData(spec.instance_id, seed));
   }
 
   absl::MutexLock lock(&mu_);
@@ -463,9 +480,15 @@ absl::StatusOr<InstanceView> InstanceManager::Create(const CreateInstanceSpec& s
   m->config.agent_key = instance::NewSecret();
   ASSIGN_OR_RETURN(m->config.address, AllocateAddress());
 
-  // Built aside, then renamed into place: an instance directory is always whole.
+  // Built aside, then renamed into place: an instance directory is always whole. (Staged under
+  // the lock only when the instance was deleted between the look above and now.)
   const std::string dir = layout_.Dir(spec.instance_id);
-  RETURN_IF_ERROR(layout_.Stage(m->config, seed));
+  if (staging.empty()) {
+    ASSIGN_OR_RETURN(staging, layout_.StageData(spec.instance_id, seed));
+  }
+  const absl::Status committed = layout_.Commit(staging, m->config);
+  staging.clear();  // committed, or removed by Commit()
+  RETURN_IF_ERROR(committed);
 
   if (absl::Status s = Launch(*m); !s.ok()) {
     std::error_code ec;

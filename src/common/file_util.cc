@@ -6,8 +6,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
@@ -46,6 +48,27 @@ absl::Status SyncParentDirectory(const std::string& path) {
   if (fd < 0) return ErrnoError(absl::StrCat("open ", dir));
   absl::Cleanup close_fd = [fd] { close(fd); };
   if (fsync(fd) != 0) return ErrnoError(absl::StrCat("fsync ", dir));
+  return absl::OkStatus();
+}
+
+absl::Status SyncTree(const std::string& root) {
+  std::error_code ec;
+  std::vector<std::string> paths{root};
+  for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    const std::filesystem::file_status st = it->symlink_status(ec);
+    if (ec) break;
+    if (std::filesystem::is_regular_file(st) || std::filesystem::is_directory(st)) {
+      paths.push_back(it->path().string());
+    }
+  }
+  if (ec) return absl::FailedPreconditionError(absl::StrCat("listing ", root, ": ", ec.message()));
+  for (const std::string& path : paths) {
+    const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return ErrnoError(absl::StrCat("open ", path));
+    absl::Cleanup close_fd = [fd] { close(fd); };
+    if (fsync(fd) != 0) return ErrnoError(absl::StrCat("fsync ", path));
+  }
   return absl::OkStatus();
 }
 

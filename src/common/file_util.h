@@ -25,6 +25,11 @@ absl::StatusOr<std::string> ReadFileUpTo(const std::string& path, size_t max_byt
 // fsyncs the directory holding `path`, so that a rename or creation in it is durable.
 absl::Status SyncParentDirectory(const std::string& path);
 
+// fsyncs every regular file and directory below `root` and `root` itself, never following a
+// symbolic link (a link's own entry is made durable by its directory's fsync): what a copy wrote
+// is on disk before the copy is renamed into place.
+absl::Status SyncTree(const std::string& root);
+
 }  // namespace shadowplane
 
 #endif  // SHADOWPLANE_COMMON_FILE_UTIL_H_

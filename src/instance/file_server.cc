@@ -573,8 +573,15 @@ void FileServer::HandlePut(HttpRequest& req, HttpResponse* res) {
     dir = absl::StrCat(dir, "/", parts[i]);
     struct stat st;
     if (lstat(dir.c_str(), &st) != 0) {
-      if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-        return res->Reply(500, absl::StrCat("cannot create directory: ", strerror(errno)));
+      if (mkdir(dir.c_str(), 0755) != 0) {
+        if (errno != EEXIST) {
+          return res->Reply(500, absl::StrCat("cannot create directory: ", strerror(errno)));
+        }
+        continue;  // made by a request beside this one, which makes it durable
+      }
+      // The new directory's entry is durable before anything is acknowledged inside it.
+      if (absl::Status s = SyncParentDirectory(dir); !s.ok()) {
+        return res->Reply(507, absl::StrCat("cannot make a new directory durable: ", s.message()));
       }
       continue;
     }
@@ -606,7 +613,11 @@ void FileServer::HandlePut(HttpRequest& req, HttpResponse* res) {
                                                        : ""));
   }
   req.body.Release();
-  (void)SyncParentDirectory(path);
+  // Acknowledged only once the rename is durable: the client would retry an error (PUT is
+  // idempotent), but not a success that a crash then undoes.
+  if (absl::Status s = SyncParentDirectory(path); !s.ok()) {
+    return res->Reply(507, absl::StrCat("stored, but cannot make it durable: ", s.message()));
+  }
   res->status = existed ? 204 : 201;
 }
 

@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "absl/strings/match.h"
-#include "absl/strings/match.h"
+#include "common/file_util.h"
 #include "gtest/gtest.h"
 #include "support/child_process.h"
 
@@ -106,6 +106,61 @@ TEST_F(InstanceLayoutTest, SeedDirectoriesAreCheckedAndConfinedToTheSeedRoot) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(InstanceLayout::IsStaging(".staging-x"));
   EXPECT_FALSE(InstanceLayout::IsStaging("x"));
+}
+
+// A seed root that holds the agent's data root (say "/srv" for "/srv/agent") must not let a
+// caller seed from the instances' own data, which would copy other resources' files, or the
+// whole data root into itself.
+TEST_F(InstanceLayoutTest, ASeedOverlappingTheDataRootIsRefused) {
+  const std::string data_root = root_ + "/agent";
+  fs::create_directories(data_root + "/instances/i-1/data");
+  fs::create_directories(root_ + "/seeds/web");
+  const absl::Status into_itself = CheckSeedDir(data_root, root_, data_root).status();
+  EXPECT_EQ(into_itself.code(), absl::StatusCode::kPermissionDenied) << into_itself;
+  EXPECT_TRUE(absl::StrContains(into_itself.message(), "data root")) << into_itself;
+  EXPECT_EQ(CheckSeedDir(data_root + "/instances/i-1/data", root_, data_root).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckSeedDir(root_, root_, data_root).status().code(),
+            absl::StatusCode::kPermissionDenied)
+      << "a seed holding the data root";
+  EXPECT_TRUE(CheckSeedDir(root_ + "/seeds/web", root_, data_root).ok());
+}
+
+// Two creates of one instance stage apart (each its own directory), so that the copy can run
+// without the agent's lock; the one not committed is discarded and nothing else stays.
+TEST_F(InstanceLayoutTest, StagingDirectoriesAreNeverShared) {
+  const std::string seed = root_ + "/seed";
+  fs::create_directories(seed);
+  std::ofstream(seed + "/f.txt") << "seeded";
+  fs::create_symlink("/no/such/target", seed + "/dangling");
+  const InstanceLayout layout(root_);
+  absl::StatusOr<std::string> first = layout.StageData("i-1", seed);
+  absl::StatusOr<std::string> second = layout.StageData("i-1", seed);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_NE(*first, *second);
+  EXPECT_TRUE(InstanceLayout::IsStaging(fs::path(*first).filename().string()));
+  ASSERT_TRUE(layout.Commit(*first, Config("i-1")).ok());
+  layout.Discard(*second);
+  size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(layout.instances_dir())) {
+    ++entries;
+    EXPECT_EQ(e.path().filename().string(), "i-1");
+  }
+  EXPECT_EQ(entries, 1u);
+  EXPECT_TRUE(fs::is_symlink(layout.DataDir("i-1") + "/dangling")) << "synced without following";
+}
+
+TEST(SyncTreeTest, SyncsATreeWithoutFollowingLinksAndNamesWhatFails) {
+  const std::string root = testing::MakeTempDir("sp-synctree");
+  fs::create_directories(root + "/a/b");
+  std::ofstream(root + "/a/b/f") << "x";
+  fs::create_symlink("/etc", root + "/a/etc");
+  EXPECT_TRUE(SyncTree(root).ok());
+  const absl::Status missing = SyncTree(root + "/missing");
+  EXPECT_FALSE(missing.ok());
+  EXPECT_TRUE(absl::StrContains(missing.message(), "missing")) << missing;
+  fs::remove_all(root);
 }
 
 }  // namespace
