@@ -301,6 +301,8 @@ class TargetSession {
           if (t == nullptr) {
             RETURN_IF_ERROR(MakeDirectory(root_fd_.get(), s.path));
             stats_.set_directories_created(stats_.directories_created() + 1);
+            // Its entry in the parent is made durable with the round's other directory changes.
+            touched_dirs_.insert(std::string(SplitParent(s.path).first));
           }
           break;
         case EntryKind::kSymlink:
