@@ -26,4 +26,15 @@ absl::Status CheckProtocol(const grpc::ServerContextBase* context) {
   return absl::OkStatus();
 }
 
+int CallerProtocol(const grpc::ServerContextBase* context) {
+  const auto& metadata = context->client_metadata();
+  const auto it = metadata.find(kAgentProtocolMetadataKey);
+  int version = 0;
+  if (it == metadata.end() ||
+      !absl::SimpleAtoi(absl::string_view(it->second.data(), it->second.size()), &version)) {
+    return 0;
+  }
+  return version;
+}
+
 }  // namespace shadowplane::agent

@@ -12,6 +12,9 @@ namespace shadowplane::agent {
 // "x-shadowplane-agent-protocol" metadata names one of them.
 absl::Status CheckProtocol(const grpc::ServerContextBase* context);
 
+// The protocol version the caller named; 0 when it named none or no number.
+int CallerProtocol(const grpc::ServerContextBase* context);
+
 }  // namespace shadowplane::agent
 
 #endif  // SHADOWPLANE_AGENT_AGENT_PROTOCOL_CHECK_H_

@@ -181,6 +181,7 @@ absl::Status AgentSyncService::RunSyncFrom(const pb::SyncFromRequest& request,
   options.threads = options_.threads;
   options.window = options_.window;
   options.timeout = options_.round_timeout;
+  options.stall_timeout = options_.stall_timeout;
   std::vector<std::string> unsigned_files;
   options.unsigned_files = &unsigned_files;
   options.target_epoch = [this, &request]() -> absl::StatusOr<int64_t> {
@@ -210,6 +211,8 @@ grpc::Status AgentSyncService::Pull(
   env.cache = [this](const std::string& id) { return CacheFor(id); };
   env.epoch = [this](const std::string& id) { return Epoch(id); };
   env.threads = options_.threads;
+  // Targets from before protocol 2 would take a heartbeat for a malformed message.
+  if (CallerProtocol(context) >= 2) env.heartbeat_interval = options_.heartbeat_interval;
   FaultPoint("agent.pull");
   absl::Status status = sync::ServePull(stream, env);
   if (rounds_ != nullptr) {

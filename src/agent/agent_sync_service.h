@@ -41,6 +41,10 @@ struct AgentSyncOptions {
   int window = 6;                            // files in flight per round
   int64_t signature_cache_bytes = 64 << 20;  // per instance
   absl::Duration round_timeout = absl::Hours(1);
+  // As a source: a heartbeat after this long without another message. As a target: a round whose
+  // source has sent heartbeats and then nothing for `stall_timeout` is given up (UNAVAILABLE).
+  absl::Duration heartbeat_interval = absl::Seconds(10);
+  absl::Duration stall_timeout = absl::Seconds(60);
   // How source agents are reached: TLS, each source proving the location the request names
   // (source_location), or plaintext (null).
   std::shared_ptr<const TransportSecurity> security;

@@ -56,6 +56,9 @@ ABSL_FLAG(int, sync_window, 6, "Files in flight per sync round (this agent as ta
 ABSL_FLAG(int64_t, sync_signature_cache_mib, 64,
           "Signatures of an instance's files kept between sync rounds, in MiB per instance");
 ABSL_FLAG(absl::Duration, sync_round_timeout, absl::Hours(1), "Longest a sync round may take");
+ABSL_FLAG(absl::Duration, sync_stall_timeout, absl::Seconds(60),
+          "A sync round whose source sends nothing, not even a heartbeat (every 10s), for this "
+          "long is given up");
 ABSL_FLAG(std::string, control_plane, "",
           "Comma-separated host:port of the shadowplane replicas that renew this agent's write "
           "leases. Without it, a read-write instance stops taking writes once the lease it was "
@@ -165,6 +168,7 @@ int Main(int argc, char** argv) {
   options.sync.window = absl::GetFlag(FLAGS_sync_window);
   options.sync.signature_cache_bytes = absl::GetFlag(FLAGS_sync_signature_cache_mib) << 20;
   options.sync.round_timeout = absl::GetFlag(FLAGS_sync_round_timeout);
+  options.sync.stall_timeout = absl::GetFlag(FLAGS_sync_stall_timeout);
   instances.record_accesses = absl::GetFlag(FLAGS_record_accesses);
   options.telemetry.utilization_interval = absl::GetFlag(FLAGS_utilization_interval);
   options.telemetry.poll_interval = absl::GetFlag(FLAGS_access_poll_interval);
@@ -223,6 +227,8 @@ int Main(int argc, char** argv) {
     bad = "--sync_signature_cache_mib must not be negative";
   } else if (options.sync.round_timeout <= absl::ZeroDuration()) {
     bad = "--sync_round_timeout must be positive";
+  } else if (options.sync.stall_timeout <= options.sync.heartbeat_interval) {
+    bad = "--sync_stall_timeout must be longer than the sources' heartbeat interval (10s)";
   } else if (instances.location.empty()) {
     bad = "--location must not be empty";
   } else if (options.telemetry.utilization_interval <= absl::ZeroDuration() ||

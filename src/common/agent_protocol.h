@@ -6,7 +6,8 @@
 
 namespace shadowplane {
 
-inline constexpr int kAgentProtocolVersion = 1;
+// 2: Pull sources send heartbeats (sync.proto's Heartbeat) to callers of version 2 or later.
+inline constexpr int kAgentProtocolVersion = 2;
 inline constexpr int kMinAgentProtocolVersion = 1;
 inline constexpr char kAgentProtocolMetadataKey[] = "x-shadowplane-agent-protocol";
 

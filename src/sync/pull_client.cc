@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -86,6 +87,15 @@ class TargetSession {
     context_.AddMetadata(kAgentProtocolMetadataKey, absl::StrCat(kAgentProtocolVersion));
     ASSIGN_OR_RETURN(root_fd_, OpenDirectory(options_.target_dir));
     stream_ = stub_->Pull(&context_);
+    Heard(false);
+    std::thread watchdog([this] { WatchForStall(); });
+    absl::Cleanup stop_watching = [&] {
+      {
+        absl::MutexLock lock(&watch_mu_);
+        watch_done_ = true;
+      }
+      watchdog.join();
+    };
 
     v1::PullRequest open;
     open.mutable_open()->set_instance_id(options_.source_instance_id);
@@ -102,11 +112,19 @@ class TargetSession {
       if (!ended_early) context_.TryCancel();
       if (receiver_.joinable()) receiver_.join();
       grpc::Status finish = stream_->Finish();
+      if (stalled_) {
+        return absl::UnavailableError(
+            absl::StrCat("the source sent nothing, not even a heartbeat, for ",
+                         absl::FormatDuration(options_.stall_timeout), ": the round was given up"));
+      }
       // When the source ended the stream, its status says why better than ours.
       if (ended_early && !finish.ok()) return FromGrpcStatus(finish, "pull from the source agent");
       return status;
     }
     grpc::Status finish = stream_->Finish();
+    if (!finish.ok() && stalled_) {
+      return absl::UnavailableError("the source went silent after its closing");
+    }
     if (!finish.ok()) return FromGrpcStatus(finish, "pull from the source agent");
     RETURN_IF_ERROR(finished_tree_);
 
@@ -127,6 +145,29 @@ class TargetSession {
   }
 
  private:
+  // Something arrived from the source; `heartbeat`: a heartbeat, which arms the stall check.
+  void Heard(bool heartbeat) {
+    absl::MutexLock lock(&watch_mu_);
+    last_heard_ = absl::Now();
+    if (heartbeat) heartbeats_seen_ = true;
+  }
+
+  // Cancels the call once a source that sends heartbeats has been silent for the stall timeout.
+  // A source of protocol 1 sends none, and only the round's deadline bounds it.
+  void WatchForStall() {
+    absl::MutexLock lock(&watch_mu_);
+    while (!watch_done_) {
+      const absl::Time due = last_heard_ + options_.stall_timeout;
+      if (heartbeats_seen_ && absl::Now() >= due) {
+        stalled_ = true;
+        context_.TryCancel();
+        return;
+      }
+      watch_mu_.AwaitWithDeadline(absl::Condition(&watch_done_),
+                                  std::min(due, absl::Now() + absl::Seconds(1)));
+    }
+  }
+
   void Send(const v1::PullRequest& request) {
     {
       absl::MutexLock lock(&mu_);  // the receiver adds what it reads to the same counter
@@ -211,12 +252,15 @@ class TargetSession {
   absl::Status ReceiveManifest() {
     v1::PullResponse response;
     for (;;) {
+      Heard(false);  // only the wait for the next message counts toward a stall
       if (!stream_->Read(&response)) {
         absl::MutexLock lock(&mu_);
         ended_early_ = true;  // Run() finishes the call and reports the source's status
         return absl::UnavailableError("the source ended the stream before its manifest");
       }
       stats_.set_bytes_wire(stats_.bytes_wire() + response.ByteSizeLong());
+      Heard(response.has_heartbeat());
+      if (response.has_heartbeat()) continue;
       if (!response.has_manifest()) {
         return absl::InvalidArgumentError("the source sent data before its manifest ended");
       }
@@ -463,14 +507,22 @@ class TargetSession {
 
   void Receive() {
     v1::PullResponse response;
-    while (stream_->Read(&response)) {
+    // Only the wait for the next message counts toward a stall, not the patching of the last one
+    // (a COPY of a large basis range may take a while).
+    while ((Heard(false), stream_->Read(&response))) {
       int64_t wire = response.ByteSizeLong();
+      Heard(response.has_heartbeat());
       absl::MutexLock lock(&mu_);
       stats_.set_bytes_wire(stats_.bytes_wire() + wire);
+      if (response.has_heartbeat()) continue;
       if (response.has_closing()) {
         closing_ = response.closing();
         closed_ = true;
         continue;
+      }
+      if (!response.has_delta() && !response.has_file_end()) {
+        Fail(absl::InvalidArgumentError("the source sent a message of no known kind"));
+        return;
       }
       uint32_t id =
           response.has_delta() ? response.delta().file_id() : response.file_end().file_id();
@@ -633,6 +685,12 @@ class TargetSession {
   std::optional<int64_t> source_epoch_;  // from the manifest
   std::thread receiver_;
   // Declared after everything its tasks touch, so that it drains first on destruction.
+
+  absl::Mutex watch_mu_;
+  absl::Time last_heard_ ABSL_GUARDED_BY(watch_mu_);
+  bool heartbeats_seen_ ABSL_GUARDED_BY(watch_mu_) = false;
+  bool watch_done_ ABSL_GUARDED_BY(watch_mu_) = false;
+  std::atomic<bool> stalled_{false};
 
   absl::Mutex mu_;
   v1::SyncStats stats_ ABSL_GUARDED_BY(mu_);

@@ -33,6 +33,9 @@ struct PullOptions {
   int threads = 2;                  // basis signatures computed in parallel
   int window = 6;                   // files in flight
   absl::Duration timeout = absl::Hours(1);
+  // Once the source has sent a heartbeat (protocol 2), a round that then receives nothing for
+  // this long is given up with UNAVAILABLE, instead of waiting out `timeout`.
+  absl::Duration stall_timeout = absl::Seconds(60);
   // When set, receives the paths of the target's files that have no cached signature after the
   // round: those it rebuilt and those it did not need but never signed (to sign them in the
   // background for the next round).

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "sync/delta_encoder.h"
@@ -65,12 +66,14 @@ class SourceSession {
     if (env_.epoch) {
       ASSIGN_OR_RETURN(epoch_, env_.epoch(open.instance_id()));
     }
+    StartHeartbeats();
     ASSIGN_OR_RETURN(root_fd_, OpenDirectory(root));
     ASSIGN_OR_RETURN(TreeScan scan, ScanTree(root_fd_.get()));
     opening_ = std::move(scan.entries);
     if (mode_ != v1::QUICK) {
       RETURN_IF_ERROR(FillDigests(root_fd_.get(), opening_, *cache_, env_.threads));
     }
+    if (env_.testing_before_manifest) env_.testing_before_manifest();
     RETURN_IF_ERROR(SendManifest());
 
     for (int i = 0; i < env_.threads; ++i) workers_.emplace_back([this] { WorkLoop(); });
@@ -86,6 +89,8 @@ class SourceSession {
     return SendClosing();
   }
 
+  ~SourceSession() { StopHeartbeats(); }
+
  private:
   struct Pending {
     std::string path;
@@ -97,7 +102,42 @@ class SourceSession {
     absl::MutexLock lock(&write_mu_);
     if (broken_) return false;
     if (!stream_->Write(response)) broken_ = true;
+    last_write_ = absl::Now();
     return !broken_;
+  }
+
+  // A heartbeat at once, then whenever nothing else was written for an interval, until the
+  // closing: hashing a large tree or searching a large file may take minutes between messages.
+  void StartHeartbeats() {
+    if (env_.heartbeat_interval <= absl::ZeroDuration()) return;
+    v1::PullResponse beat;
+    beat.mutable_heartbeat();
+    Write(beat);
+    heartbeats_ = std::thread([this, beat] {
+      absl::MutexLock lock(&beat_mu_);
+      while (!stop_beating_ && !broken_) {
+        absl::Time last;
+        {
+          absl::MutexLock write_lock(&write_mu_);
+          last = last_write_;
+        }
+        const absl::Time due = last + env_.heartbeat_interval;
+        if (absl::Now() >= due) {
+          beat_mu_.Unlock();
+          Write(beat);
+          beat_mu_.Lock();
+          continue;
+        }
+        beat_mu_.AwaitWithDeadline(absl::Condition(&stop_beating_), due);
+      }
+    });
+  }
+  void StopHeartbeats() {
+    {
+      absl::MutexLock lock(&beat_mu_);
+      stop_beating_ = true;
+    }
+    if (heartbeats_.joinable()) heartbeats_.join();
   }
 
   absl::Status SendManifest() {
@@ -233,6 +273,7 @@ class SourceSession {
 
   absl::Status SendClosing() {
     ASSIGN_OR_RETURN(TreeScan scan, ScanTree(root_fd_.get()));
+
     std::map<std::string, const TreeEntry*> before;
     for (const TreeEntry& e : opening_) before[e.path] = &e;
     std::set<std::string> dirty;
@@ -273,6 +314,9 @@ class SourceSession {
     std::set<std::string> live;
     for (const TreeEntry& e : scan.entries) live.insert(e.path);
     cache_->Retain(live);
+    // Heartbeats went on while the closing was built (a final round hashes the tree again); none
+    // follows it.
+    StopHeartbeats();
     if (!Write(response)) return absl::CancelledError("the target went away");
     return absl::OkStatus();
   }
@@ -288,6 +332,11 @@ class SourceSession {
 
   absl::Mutex write_mu_;
   std::atomic<bool> broken_{false};
+  absl::Time last_write_ ABSL_GUARDED_BY(write_mu_) = absl::Now();
+
+  absl::Mutex beat_mu_;
+  bool stop_beating_ ABSL_GUARDED_BY(beat_mu_) = false;
+  std::thread heartbeats_;
 
   absl::Mutex mu_;
   std::deque<std::pair<uint32_t, Pending>> queue_ ABSL_GUARDED_BY(mu_);

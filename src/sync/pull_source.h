@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "grpcpp/support/sync_stream.h"
 #include "shadowplane/agent/v1/sync.pb.h"
 #include "sync/file_state_cache.h"
@@ -28,6 +29,12 @@ struct PullSourceEnvironment {
   // refuses the round). Unset: 0.
   std::function<absl::StatusOr<int64_t>(const std::string& instance_id)> epoch;
   int threads = 2;
+  // A heartbeat after this long without another message (sync.proto's Heartbeat); zero: none,
+  // for targets of protocol 1.
+  absl::Duration heartbeat_interval = absl::ZeroDuration();
+  // Tests only: runs after the tree is read, before the manifest is sent (slow work to beat
+  // through).
+  std::function<void()> testing_before_manifest;
   // What the target may send (sync/sync_limits.h).
   SyncLimits limits;
 };

@@ -48,6 +48,8 @@ grpc::Status InProcessSource::Pull(
     return dir_;
   };
   env.cache = [this](const std::string&) { return &cache_; };
+  env.heartbeat_interval = heartbeat_interval_;
+  env.testing_before_manifest = before_manifest_;
   absl::Status s = sync::ServePull(stream, env);
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "shadowplane/agent/v1/sync.grpc.pb.h"
 #include "sync/file_state_cache.h"
 #include "sync/pull_client.h"
@@ -22,6 +23,10 @@ class InProcessSource final : public shadowplane::agent::v1::SyncService::Servic
  public:
   explicit InProcessSource(std::string dir);
   ~InProcessSource() override;
+  // Heartbeats every 20 ms by default, so that every test round has them between its messages.
+  void set_heartbeat_interval(absl::Duration interval) { heartbeat_interval_ = interval; }
+  // Runs in each round after the source read its tree, before its manifest.
+  void set_before_manifest(std::function<void()> f) { before_manifest_ = std::move(f); }
   grpc::Status Pull(grpc::ServerContext* context,
                     grpc::ServerReaderWriter<shadowplane::agent::v1::PullResponse,
                                              shadowplane::agent::v1::PullRequest>* stream) override;
@@ -29,6 +34,8 @@ class InProcessSource final : public shadowplane::agent::v1::SyncService::Servic
 
  private:
   std::string dir_;
+  absl::Duration heartbeat_interval_ = absl::Milliseconds(20);
+  std::function<void()> before_manifest_;
   sync::FileStateCache cache_;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "support/child_process.h"
@@ -63,10 +64,12 @@ class TreeSyncTest : public ::testing::Test {
     options.cache = &target_cache_;
     options.timeout = absl::Seconds(60);
     options.limits = limits_;
+    options.stall_timeout = stall_timeout_;
     return PullTree(options);
   }
 
   SyncLimits limits_;
+  absl::Duration stall_timeout_ = absl::Seconds(60);
   std::string root_, source_, target_;
   FileStateCache target_cache_;
   std::unique_ptr<testing::InProcessSource> server_;
@@ -623,6 +626,46 @@ TEST_F(TreeSyncTest, UserFilesNamedLikeTemporariesAreOrdinaryFiles) {
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_NE(second->source_tree_hash(), first->source_tree_hash());
   EXPECT_EQ(ReadFileOrDie(target_ + "/.shadowplane-sync-notes"), "changed");
+}
+
+}  // namespace
+}  // namespace shadowplane::sync
+
+namespace shadowplane::sync {
+namespace {
+
+// A source that sent its heartbeat and then hangs (a stuck disk, a hostile agent) is given up
+// after the stall timeout, not the round's deadline; the target keeps what it had.
+TEST_F(TreeSyncTest, ASourceThatGoesSilentIsGivenUpAfterTheStallTimeout) {
+  WriteFile(source_ + "/f", "new");
+  WriteFile(target_ + "/f", "old");
+  SetMtime(target_ + "/f", 1500000000);
+  absl::Notification release;
+  int beats = 0;
+  testing::TamperingSource hanging(server_->channel(), [&](const v1::PullResponse& r) {
+    if (r.has_heartbeat()) ++beats;
+    if (r.has_manifest()) release.WaitForNotificationWithTimeout(absl::Seconds(30));
+    return std::vector<v1::PullResponse>{r};
+  });
+  stall_timeout_ = absl::Milliseconds(600);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<v1::SyncFromResponse> given_up = PullThrough(hanging.channel());
+  const absl::Duration took = absl::Now() - start;
+  release.Notify();
+  ASSERT_FALSE(given_up.ok());
+  EXPECT_EQ(given_up.status().code(), absl::StatusCode::kUnavailable) << given_up.status();
+  EXPECT_NE(given_up.status().message().find("not even a heartbeat"), std::string::npos)
+      << given_up.status();
+  EXPECT_GE(beats, 1);
+  EXPECT_LT(took, absl::Seconds(30)) << "waited for the hanging source itself";
+  EXPECT_EQ(ReadFileOrDie(target_ + "/f"), "old");
+  // A source that keeps beating through slow work is not given up: heartbeats every 20 ms, a
+  // stall timeout of 600 ms, and the source's manifest 1.5 s in the making.
+  WriteFile(source_ + "/g", "more");
+  server_->set_before_manifest([] { absl::SleepFor(absl::Milliseconds(1500)); });
+  absl::StatusOr<v1::SyncFromResponse> slow = Pull();
+  ASSERT_TRUE(slow.ok()) << slow.status();
+  EXPECT_EQ(CompareTrees(source_, target_), "");
 }
 
 }  // namespace
