@@ -13,11 +13,14 @@
 #include <optional>
 #include <pqxx/pqxx>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/file_util.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
@@ -59,8 +62,9 @@ bool CanSearch(const std::string& path, const UserIds& ids, struct stat* st) {
   return (st->st_mode & S_IXOTH) != 0;
 }
 
-absl::Status MakeOwnedDir(const std::string& path, const std::optional<UserIds>& owner) {
-  if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+absl::Status MakeOwnedDir(const std::string& path, const std::optional<UserIds>& owner,
+                          bool create = true) {
+  if (create && mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create directory ", path, ": ", strerror(errno)));
   }
@@ -92,6 +96,32 @@ absl::Status MakeOwnedDir(const std::string& path, const std::optional<UserIds>&
         absl::StrCat("cannot set mode 0700 on ", path, ": ", strerror(errno)));
   }
   return absl::OkStatus();
+}
+
+// The socket directory under /tmp for a data directory whose own "run" would make too long a
+// socket path. Its name is random (mkdtemp), so that no other user can take it first or plant a
+// link there, and recorded in the data directory (`run.socket_dir`) so that the next start finds a
+// cluster left running. A recorded directory that is gone, or is no longer ours (a link, another
+// user's), is replaced by a new one.
+absl::StatusOr<std::string> ShortSocketDir(const std::string& data_dir,
+                                           const std::optional<UserIds>& owner) {
+  const std::string record = data_dir + "/run.socket_dir";
+  const std::string prefix = absl::StrFormat("/tmp/shadowplane-%d-", geteuid());
+  if (absl::StatusOr<std::string> recorded = ReadFileUpTo(record, 256); recorded.ok()) {
+    const std::string path(absl::StripAsciiWhitespace(*recorded));
+    if (absl::StartsWith(path, prefix) && path.find('/', prefix.size()) == std::string::npos &&
+        MakeOwnedDir(path, owner, /*create=*/false).ok()) {
+      return path;
+    }
+  }
+  std::string path = prefix + "XXXXXX";
+  if (mkdtemp(path.data()) == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create a socket directory under /tmp: ", strerror(errno)));
+  }
+  RETURN_IF_ERROR(MakeOwnedDir(path, owner));
+  RETURN_IF_ERROR(WriteFileAtomically(record, path + "\n", 0600));
+  return path;
 }
 
 // First line of a PostgreSQL lock file (postmaster.pid, .s.PGSQL.N.lock) is the owner's pid.
@@ -198,11 +228,11 @@ absl::Status EmbeddedPostgres::Prepare() {
   RETURN_IF_ERROR(MakeOwnedDir(dir + "/log", owner));
   socket_dir_ = dir + "/run";
   if (socket_dir_.size() + absl::StrCat("/.s.PGSQL.", kPort).size() > kMaxSocketPath) {
-    // Too long for a unix socket path: use a short directory named after the data directory.
-    socket_dir_ =
-        absl::StrFormat("/tmp/shadowplane-%d-%016x", geteuid(), std::hash<std::string>{}(dir));
+    // Too long for a unix socket path: a short directory under /tmp instead.
+    ASSIGN_OR_RETURN(socket_dir_, ShortSocketDir(dir, owner));
+  } else {
+    RETURN_IF_ERROR(MakeOwnedDir(socket_dir_, owner));
   }
-  RETURN_IF_ERROR(MakeOwnedDir(socket_dir_, owner));
 
   struct stat st;
   if (stat(cluster_dir_.c_str(), &st) == 0) {

@@ -7,9 +7,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <pqxx/pqxx>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "support/child_process.h"
 
@@ -136,6 +139,60 @@ TEST_F(EmbeddedPostgresTest, ALinkPlantedWhereADirectoryGoesIsRefusedAndItsTarge
   ASSERT_EQ(stat(victim.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0755u) << "the link's target was not changed";
   EXPECT_EQ(st.st_uid, geteuid());
+}
+
+// A data directory too deep for a unix socket path gets its socket directory under /tmp by a
+// random name, recorded for the next start: the name it once had (the data directory's hash) can
+// be taken by anyone first, which stopped the start.
+TEST_F(EmbeddedPostgresTest, ADeepDataDirectoryGetsAnUnpredictableSocketDirectory) {
+  EmbeddedPostgresOptions o = Options();
+  o.data_dir = dir_ + "/" + std::string(60, 'd') + "/" + std::string(60, 'e');
+  // What another user could plant under the predictable name of before.
+  const std::string predictable =
+      absl::StrFormat("/tmp/shadowplane-%d-%016x", geteuid(), std::hash<std::string>{}(o.data_dir));
+  const std::string victim = dir_ + "/victim";
+  fs::create_directories(victim);
+  ASSERT_EQ(chmod(victim.c_str(), 0755), 0);
+  fs::create_directory_symlink(victim, predictable);
+  std::string first_socket;
+  {
+    auto pg = EmbeddedPostgres::Start(o);
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    std::ifstream record(o.data_dir + "/run.socket_dir");
+    std::getline(record, first_socket);
+    EXPECT_TRUE(absl::StartsWith(first_socket, absl::StrCat("/tmp/shadowplane-", geteuid(), "-")))
+        << first_socket;
+    EXPECT_NE(first_socket, predictable);
+    EXPECT_TRUE(fs::exists(first_socket + "/.s.PGSQL.5432"));
+    ASSERT_TRUE((*pg)->Stop().ok());
+  }
+  {
+    auto again = EmbeddedPostgres::Start(o);
+    ASSERT_TRUE(again.ok()) << again.status();
+    std::ifstream record(o.data_dir + "/run.socket_dir");
+    std::string second;
+    std::getline(record, second);
+    EXPECT_EQ(second, first_socket) << "the recorded directory is reused";
+    ASSERT_TRUE((*again)->Stop().ok());
+  }
+  // The recorded directory replaced by a link: a new one is made, the link's target untouched.
+  fs::remove_all(first_socket);
+  fs::create_directory_symlink(victim, first_socket);
+  {
+    auto third = EmbeddedPostgres::Start(o);
+    ASSERT_TRUE(third.ok()) << third.status();
+    std::ifstream record(o.data_dir + "/run.socket_dir");
+    std::string replaced;
+    std::getline(record, replaced);
+    EXPECT_NE(replaced, first_socket);
+    ASSERT_TRUE((*third)->Stop().ok());
+    fs::remove_all(replaced);
+  }
+  struct stat st;
+  ASSERT_EQ(stat(victim.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  fs::remove(first_socket);
+  fs::remove(predictable);
 }
 
 TEST_F(EmbeddedPostgresTest, DataDirThatCannotBeCreatedIsExplained) {
