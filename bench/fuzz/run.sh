@@ -5,7 +5,8 @@
 # reached, and "ft", features), so that a shallow target shows. New inputs go to a scratch corpus
 # beside the build, never into the committed one; crashes are kept there as crash-* files.
 #   bench/fuzz/run.sh [SECONDS] [TARGET...]
-# Environment: BUILD_DIR (default build-fuzz), JOBS (default nproc).
+# Environment: BUILD_DIR (default build-fuzz), JOBS (default nproc), SKIP_BUILD=1 to run what
+# an earlier call built (for running several calls side by side on disjoint targets).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_EACH="${1:-600}"
@@ -19,11 +20,12 @@ if [ ${#targets[@]} -eq 0 ]; then
   targets=(sync_delta pull_source pull_target manifest config_yaml demand_csv http_request api_requests)
 fi
 
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_COMPILER=clang++ -DSHADOWPLANE_FUZZ=ON -DSHADOWPLANE_BUILD_TESTS=OFF >/dev/null
-ninja -C "$BUILD_DIR" -j "$JOBS" $(printf '%s_fuzzer ' "${targets[@]}")
-
-summary="$BUILD_DIR/fuzz-summary.txt"
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_COMPILER=clang++ -DSHADOWPLANE_FUZZ=ON -DSHADOWPLANE_BUILD_TESTS=OFF >/dev/null
+  ninja -C "$BUILD_DIR" -j "$JOBS" $(printf '%s_fuzzer ' "${targets[@]}")
+fi
+summary="$BUILD_DIR/fuzz-summary-$(IFS=-; echo "${targets[*]}").txt"
 printf '%-14s %10s %10s %8s %8s %8s %s\n' target seconds exec/s corpus cov ft result > "$summary"
 status=0
 for t in "${targets[@]}"; do
