@@ -55,6 +55,9 @@ absl::StatusOr<std::string> ResolveRequestPath(absl::string_view target) {
       return absl::InvalidArgumentError("'.' and '..' segments are not allowed in request paths");
     }
     if (segment.empty()) continue;  // "//" and a trailing "/"
+    if (segment.size() > 255) {     // NAME_MAX: the file system would refuse it (a 500)
+      return absl::InvalidArgumentError("a name in the request path is longer than 255 bytes");
+    }
     if (IsSyncTemporaryName(segment)) {
       return absl::InvalidArgumentError(
           absl::StrCat("the name ", segment, " is reserved for the temporary files of a sync"));

@@ -158,6 +158,17 @@ class IngestTest : public testing::MigratedDatabaseTest {
     return ack.get();
   }
 
+  // `resource`'s demand over the last day and the current hour, in daily steps.
+  absl::StatusOr<Demand> ReadDailyDemand(const std::string& resource) {
+    DemandReader reader(telemetry_.get(), &clock_, 1000);
+    DemandQuery query;
+    query.resource_id = resource;
+    query.step = absl::Hours(24);
+    query.from = kNow - absl::Hours(24);
+    query.to = kNow + absl::Hours(1);
+    return reader.Read(query);
+  }
+
   int64_t Count(const std::string& sql) {
     pqxx::connection conn(db_->url());
     pqxx::nontransaction txn(conn);
@@ -471,13 +482,7 @@ TEST_F(IngestTest, RollupsMatchADirectAggregateOfTheRawLog) {
   EXPECT_EQ(Count("SELECT sum(requests) FROM demand_hourly"), 40 * 250);
 
   // Distinct clients: hourly sketches merged over regions and hours, against COUNT(DISTINCT).
-  DemandReader reader(telemetry_.get(), &clock_, 1000);
-  DemandQuery query;
-  query.resource_id = kResourceA;
-  query.step = absl::Hours(24);
-  query.from = kNow - absl::Hours(24);
-  query.to = kNow + absl::Hours(1);
-  absl::StatusOr<Demand> demand = reader.Read(query);
+  absl::StatusOr<Demand> demand = ReadDailyDemand(kResourceA);
   ASSERT_TRUE(demand.ok()) << demand.status();
   double estimated = 0;
   int64_t requests = 0;
@@ -692,13 +697,7 @@ TEST_F(IngestTest, ByteSumsSaturateInsteadOfFailingTheCommitGroup) {
                                kResourceA, "'")),
             3);
   // And a read adding such hours up holds at the maximum too.
-  DemandReader reader(telemetry_.get(), &clock_, 1000);
-  DemandQuery query;
-  query.resource_id = kResourceA;
-  query.step = absl::Hours(24);
-  query.from = kNow - absl::Hours(24);
-  query.to = kNow + absl::Hours(1);
-  absl::StatusOr<Demand> demand = reader.Read(query);
+  absl::StatusOr<Demand> demand = ReadDailyDemand(kResourceA);
   ASSERT_TRUE(demand.ok()) << demand.status();
   int64_t most = 0;
   for (const auto& p : demand->total.points) most = std::max(most, p.sums.bytes_in);

@@ -650,6 +650,24 @@ TEST_F(FileServerTest, AChunkedBodyPastTheLimitIsRefused) {
   EXPECT_EQ(client_->Get("/chunked.bin")->body, "hello");
 }
 
+// A name of the longest length a file system takes (255 bytes) is stored and served: bodies are
+// spooled under names of their own, never the target's name plus a suffix, which would pass
+// NAME_MAX from 246 bytes on.
+TEST_F(FileServerTest, TheLongestNamesAreStoredAndServed) {
+  for (size_t length : {size_t{246}, size_t{255}}) {
+    const std::string name(length, 'n');
+    auto put = client_->Put("/dir/" + name, "long", "text/plain");
+    ASSERT_TRUE(put);
+    EXPECT_EQ(put->status, 201) << length << ": " << put->body;
+    auto get = client_->Get("/dir/" + name);
+    ASSERT_TRUE(get);
+    EXPECT_EQ(get->body, "long");
+  }
+  EXPECT_EQ(client_->Put("/" + std::string(256, 'n'), "x", "text/plain")->status, 400)
+      << "a name past 255 bytes is the client's error";
+  EXPECT_TRUE(SpoolIsEmpty());
+}
+
 // An instance forwarding to itself passes a request on once, then refuses it (508) instead of
 // sending it round until every worker waits on the next hop.
 TEST_F(FileServerTest, AForwardingLoopIsRefusedAfterOneHop) {

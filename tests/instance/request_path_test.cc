@@ -37,6 +37,8 @@ TEST(RequestPathTest, RefusesOnlyTheReservedTemporaryShape) {
   }
   const std::string longest(255, 'n');
   EXPECT_EQ(*ResolveRequestPath("/" + longest), longest);
+  EXPECT_EQ(ResolveRequestPath("/" + longest + "n").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

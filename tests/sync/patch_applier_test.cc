@@ -2,6 +2,7 @@
 #include "sync/patch_applier.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <limits>
@@ -33,24 +34,31 @@ class PatchApplierTest : public ::testing::Test {
     WriteFile(root_ + "/src/f", new_);
     WriteFile(root_ + "/dst/f", old_);
     // The target's signature, the source's delta against it.
-    UniqueFd basis(open((root_ + "/dst/f").c_str(), O_RDONLY));
-    auto sig = SignFile(basis.get(), old_.size());
-    ASSERT_TRUE(sig.ok());
-    LoadedSignature loaded;
-    ASSERT_TRUE(loaded.Update(*sig).ok());
-    ASSERT_TRUE(loaded.Finish().ok());
-    auto src = OpenDirectory(root_ + "/src");
-    ASSERT_TRUE(src.ok());
-    auto result = EncodeFileDelta(src->get(), "f", loaded.get(), [&](const char* d, size_t n) {
-      delta_.append(d, n);
-      return absl::OkStatus();
-    });
+    absl::StatusOr<DeltaResult> result = EncodeSourceAgainstTarget(&delta_);
     ASSERT_TRUE(result.ok()) << result.status();
     ASSERT_FALSE(result->changed);
     result_ = *result;
     EXPECT_LT(delta_.size(), 20000u);
   }
   void TearDown() override { fs::remove_all(root_); }
+
+  // The delta of the source's f against the signature of the target's f, as a round makes it.
+  absl::StatusOr<DeltaResult> EncodeSourceAgainstTarget(std::string* delta) {
+    UniqueFd basis(open((root_ + "/dst/f").c_str(), O_RDONLY));
+    struct stat st {};
+    if (fstat(basis.get(), &st) != 0) return absl::InternalError("no basis");
+    auto sig = SignFile(basis.get(), st.st_size);
+    if (!sig.ok()) return sig.status();
+    LoadedSignature loaded;
+    if (absl::Status s = loaded.Update(*sig); !s.ok()) return s;
+    if (absl::Status s = loaded.Finish(); !s.ok()) return s;
+    auto src = OpenDirectory(root_ + "/src");
+    if (!src.ok()) return src.status();
+    return EncodeFileDelta(src->get(), "f", loaded.get(), [delta](const char* d, size_t n) {
+      delta->append(d, n);
+      return absl::OkStatus();
+    });
+  }
 
   absl::Status Apply(const std::string& delta,
                      int64_t max_size = std::numeric_limits<int64_t>::max(),
@@ -112,19 +120,8 @@ TEST_F(PatchApplierTest, ADeltaWritingPastItsBoundIsRefusedBeforeTheDiskFills) {
   std::string repeated;
   for (int i = 0; i < 8; ++i) repeated += old_;
   WriteFile(root_ + "/src/f", repeated);
-  UniqueFd basis(open((root_ + "/dst/f").c_str(), O_RDONLY));
-  auto sig = SignFile(basis.get(), old_.size());
-  ASSERT_TRUE(sig.ok());
-  LoadedSignature loaded;
-  ASSERT_TRUE(loaded.Update(*sig).ok());
-  ASSERT_TRUE(loaded.Finish().ok());
-  auto src = OpenDirectory(root_ + "/src");
-  ASSERT_TRUE(src.ok());
   std::string delta;
-  ASSERT_TRUE(EncodeFileDelta(src->get(), "f", loaded.get(), [&](const char* d, size_t n) {
-                delta.append(d, n);
-                return absl::OkStatus();
-              }).ok());
+  ASSERT_TRUE(EncodeSourceAgainstTarget(&delta).ok());
   ASSERT_LT(delta.size(), 4096u) << "not the small delta this test needs";
 
   const int64_t bound = 3 << 20;

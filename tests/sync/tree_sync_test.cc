@@ -482,12 +482,6 @@ TEST(SignatureParamsTest, ShortStrongSumsAndSqrtBlocks) {
   EXPECT_EQ(large.block_len, 131072u);
 }
 
-}  // namespace
-}  // namespace shadowplane::sync
-
-namespace shadowplane::sync {
-namespace {
-
 // A source whose manifest is past the target's bounds ends the round before anything is written.
 TEST_F(TreeSyncTest, AManifestPastTheLimitsIsRefusedBeforeAnythingIsWritten) {
   for (int i = 0; i < 10; ++i) WriteFile(absl::StrCat(source_, "/f", i), "data");
@@ -597,12 +591,6 @@ TEST_F(TreeSyncTest, SourceBoundsSignaturesAndFilesReceiving) {
       << too_many.error_message();
 }
 
-}  // namespace
-}  // namespace shadowplane::sync
-
-namespace shadowplane::sync {
-namespace {
-
 // A user's file whose name merely starts like a sync's temporary one is an ordinary file: it is
 // replicated, counted in both tree hashes (a change to it is no "identical" round), and kept;
 // a real leftover of the reserved shape, 255-byte names and all, is still removed.
@@ -627,12 +615,6 @@ TEST_F(TreeSyncTest, UserFilesNamedLikeTemporariesAreOrdinaryFiles) {
   EXPECT_NE(second->source_tree_hash(), first->source_tree_hash());
   EXPECT_EQ(ReadFileOrDie(target_ + "/.shadowplane-sync-notes"), "changed");
 }
-
-}  // namespace
-}  // namespace shadowplane::sync
-
-namespace shadowplane::sync {
-namespace {
 
 // A source that sent its heartbeat and then hangs (a stuck disk, a hostile agent) is given up
 // after the stall timeout, not the round's deadline; the target keeps what it had.
