@@ -34,9 +34,11 @@ class ReplayingSource final : public v1::SyncService::Service {
   // that waits for more responses. Ending the call ends both.
   grpc::Status Pull(grpc::ServerContext* context,
                     grpc::ServerReaderWriter<v1::PullResponse, v1::PullRequest>* stream) override {
-    bool asked = false;
+    // Only after a whole manifest: a target still reading one asks for nothing.
+    bool asked = false, manifest_done = false;
     for (const v1::PullResponse& r : responses_) {
-      if (!asked && !r.has_manifest() && !r.has_heartbeat()) {
+      if (r.has_manifest() && r.manifest().last()) manifest_done = true;
+      if (!asked && manifest_done && !r.has_manifest() && !r.has_heartbeat()) {
         v1::PullRequest request;
         while (stream->Read(&request) && !(request.has_file() && request.file().last())) {
         }
@@ -99,7 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.cache = &cache;
   options.threads = 1;
   options.window = 2;
-  options.timeout = absl::Seconds(10);
+  options.timeout = absl::Seconds(3);  // bounds any wait the input contrives
   options.limits.max_manifest_entries = 10000;
   options.limits.delta_slack_bytes = 1 << 20;
   auto result = shadowplane::sync::PullTree(options);

@@ -210,6 +210,10 @@ class TargetSession {
     }
     v1::PullRequest finish;
     finish.mutable_finish();
+    {
+      absl::MutexLock lock(&mu_);
+      finish_sent_ = true;
+    }
     Send(finish);
     stream_->WritesDone();
     // Every file is committed: the target's own finish (deletions, directories, its tree hash)
@@ -478,10 +482,15 @@ class TargetSession {
               // Files waiting for their commit hold descriptors: bound them too.
               return (s->awaiting_end_ < static_cast<size_t>(s->options_.window) &&
                       s->in_flight_.size() < static_cast<size_t>(s->options_.window) + 64) ||
-                     !s->failure_.ok();
+                     !s->failure_.ok() || s->receiver_done_;
             },
             this));
         if (!failure_.ok()) return failure_;
+        if (receiver_done_) {
+          // The source closed before the target's finish: nothing more would come.
+          return absl::InvalidArgumentError(
+              "the source closed the round before the target asked for every file");
+        }
         in_flight_.emplace(id, std::move(flight));
         ++awaiting_end_;
       }
@@ -516,6 +525,14 @@ class TargetSession {
       stats_.set_bytes_wire(stats_.bytes_wire() + wire);
       if (response.has_heartbeat()) continue;
       if (response.has_closing()) {
+        // An honest source closes only after the target's finish, which comes once every file
+        // asked for has ended: a closing before it would leave those files waited for.
+        if (!finish_sent_) {
+          Fail(absl::InvalidArgumentError(
+              absl::StrCat("the source closed the round before the target finished asking (",
+                           awaiting_end_, " files it was asked for unfinished)")));
+          return;
+        }
         closing_ = response.closing();
         closed_ = true;
         continue;
@@ -580,6 +597,7 @@ class TargetSession {
       }
     }
     absl::MutexLock lock(&mu_);
+    receiver_done_ = true;
     if (!closed_) {
       ended_early_ = true;
       Fail(absl::UnavailableError("the source ended the stream before closing it"));
@@ -703,6 +721,8 @@ class TargetSession {
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   v1::Closing closing_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool receiver_done_ ABSL_GUARDED_BY(mu_) = false;  // the stream has ended
+  bool finish_sent_ ABSL_GUARDED_BY(mu_) = false;
   bool ended_early_ ABSL_GUARDED_BY(mu_) = false;
   WorkerPool committers_;
 };

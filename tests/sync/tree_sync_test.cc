@@ -616,6 +616,37 @@ TEST_F(TreeSyncTest, UserFilesNamedLikeTemporariesAreOrdinaryFiles) {
   EXPECT_EQ(ReadFileOrDie(target_ + "/.shadowplane-sync-notes"), "changed");
 }
 
+// A source that closes the round without ending the files it was asked for (found by
+// bench/fuzz's pull_target) is refused at once: the target waited for those files for ever, past
+// the round's deadline, which covers only the stream.
+TEST_F(TreeSyncTest, ASourceThatClosesWithFilesUnfinishedIsRefused) {
+  for (int i = 0; i < 4; ++i) WriteFile(absl::StrCat(source_, "/f", i), "new");
+  int dropped = 0;
+  testing::TamperingSource unfinished(server_->channel(), [&](const v1::PullResponse& r) {
+    if (r.has_delta() || r.has_file_end()) {
+      ++dropped;
+      return std::vector<v1::PullResponse>{};
+    }
+    if (r.has_manifest() && r.manifest().last()) {
+      v1::PullResponse closing;
+      closing.mutable_closing();
+      return std::vector<v1::PullResponse>{r, closing};
+    }
+    return std::vector<v1::PullResponse>{r};
+  });
+  limits_ = SyncLimits();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<v1::SyncFromResponse> refused = PullThrough(unfinished.channel());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_NE(refused.status().message().find("closed the round"), std::string::npos)
+      << refused.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(30));
+  EXPECT_TRUE(testing::FindTemporaries(target_).empty());
+  ASSERT_TRUE(Pull().ok());
+  EXPECT_EQ(CompareTrees(source_, target_), "");
+}
+
 // A source that sent its heartbeat and then hangs (a stuck disk, a hostile agent) is given up
 // after the stall timeout, not the round's deadline; the target keeps what it had.
 TEST_F(TreeSyncTest, ASourceThatGoesSilentIsGivenUpAfterTheStallTimeout) {
