@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "common/sync_temporary_name.h"
 #include "fuzz_input.h"
 #include "shadowplane/agent/v1/sync.grpc.pb.h"
@@ -27,7 +28,13 @@ namespace fs = std::filesystem;
 // Serves each Pull with the responses of the current input.
 class ReplayingSource final : public v1::SyncService::Service {
  public:
-  void set_responses(std::vector<v1::PullResponse> responses) { responses_ = std::move(responses); }
+  // Each call serves the responses current when it starts: a call of an earlier input may still
+  // be ending when the next input is set.
+  void set_responses(std::vector<v1::PullResponse> responses) {
+    auto shared = std::make_shared<const std::vector<v1::PullResponse>>(std::move(responses));
+    absl::MutexLock lock(&mu_);
+    responses_ = std::move(shared);
+  }
   // The manifest goes out at once; the rest once the target has asked for a file (so that the
   // deltas of the input meet files in flight, as a source's would). The target's later requests
   // are not read: they fit the stream's window, and waiting for them would wait for a target
@@ -35,8 +42,13 @@ class ReplayingSource final : public v1::SyncService::Service {
   grpc::Status Pull(grpc::ServerContext* context,
                     grpc::ServerReaderWriter<v1::PullResponse, v1::PullRequest>* stream) override {
     // Only after a whole manifest: a target still reading one asks for nothing.
+    std::shared_ptr<const std::vector<v1::PullResponse>> responses;
+    {
+      absl::MutexLock lock(&mu_);
+      responses = responses_;
+    }
     bool asked = false, manifest_done = false;
-    for (const v1::PullResponse& r : responses_) {
+    for (const v1::PullResponse& r : *responses) {
       if (r.has_manifest() && r.manifest().last()) manifest_done = true;
       if (!asked && manifest_done && !r.has_manifest() && !r.has_heartbeat()) {
         v1::PullRequest request;
@@ -50,7 +62,9 @@ class ReplayingSource final : public v1::SyncService::Service {
   }
 
  private:
-  std::vector<v1::PullResponse> responses_;
+  absl::Mutex mu_;
+  std::shared_ptr<const std::vector<v1::PullResponse>> responses_ ABSL_GUARDED_BY(mu_) =
+      std::make_shared<const std::vector<v1::PullResponse>>();
 };
 
 struct Harness {
