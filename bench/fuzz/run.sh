@@ -34,6 +34,7 @@ for t in "${targets[@]}"; do
   log="$work/log.txt"
   echo "fuzzing $t for ${SECONDS_EACH}s" >&2
   set +e
+  LSAN_OPTIONS="suppressions=$PWD/bench/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
   "$BUILD_DIR/bench/fuzz/${t}_fuzzer" "$work/corpus" "bench/fuzz/corpus/$t" \
     -max_total_time="$SECONDS_EACH" -print_final_stats=1 -rss_limit_mb=2048 -timeout=30 \
     -artifact_prefix="$work/" >"$log" 2>&1

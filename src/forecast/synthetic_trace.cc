@@ -180,6 +180,11 @@ absl::StatusOr<DemandSeries> ReadDemandCsv(const std::string& path) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, " line ", number, ": hours are not in increasing order"));
     }
+    if (index >= kMaxDemandCsvHours) {
+      return absl::InvalidArgumentError(absl::StrCat(path, " line ", number, ": more than ",
+                                                     kMaxDemandCsvHours,
+                                                     " hours after the first row"));
+    }
     out.values.resize(index, std::nan(""));  // a missing hour
     out.values.push_back(value);
   }

@@ -85,6 +85,9 @@ struct DemandSeries {
   absl::Time start;
   std::vector<double> values;
 };
+// At most this many hours from the first row to the last (about 50 years): a row dated far
+// ahead would otherwise fill the gap with that many missing hours.
+inline constexpr int64_t kMaxDemandCsvHours = 50 * 8766;
 absl::StatusOr<DemandSeries> ReadDemandCsv(const std::string& path);
 
 }  // namespace shadowplane::forecast
