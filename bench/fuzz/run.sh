@@ -33,9 +33,12 @@ for t in "${targets[@]}"; do
   mkdir -p "$work/corpus"
   log="$work/log.txt"
   echo "fuzzing $t for ${SECONDS_EACH}s" >&2
+  extra=()
+  # pull_target runs a gRPC server, which frees a call's allocations on later calls: libFuzzer's
+  # check after each input would take them for leaks. Leaks at exit are still reported.
+  [ "$t" = pull_target ] && extra=(-detect_leaks=0)
   set +e
-  LSAN_OPTIONS="suppressions=$PWD/bench/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
-  "$BUILD_DIR/bench/fuzz/${t}_fuzzer" "$work/corpus" "bench/fuzz/corpus/$t" \
+  "$BUILD_DIR/bench/fuzz/${t}_fuzzer" "${extra[@]}" "$work/corpus" "bench/fuzz/corpus/$t" \
     -max_total_time="$SECONDS_EACH" -print_final_stats=1 -rss_limit_mb=2048 -timeout=30 \
     -artifact_prefix="$work/" >"$log" 2>&1
   rc=$?
