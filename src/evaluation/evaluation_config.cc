@@ -81,10 +81,9 @@ class Reader {
   const std::string name_;
 };
 
-}  // namespace
-
-absl::StatusOr<EvaluationConfig> ParseEvaluationConfig(const std::string& yaml,
-                                                       const std::string& name) {
+// May throw yaml-cpp's exceptions (a key looked up in a scalar, a list where a number goes):
+// ParseEvaluationConfig turns them into errors naming the file.
+absl::StatusOr<EvaluationConfig> ParseOrThrow(const std::string& yaml, const std::string& name) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml);
@@ -187,6 +186,17 @@ absl::StatusOr<EvaluationConfig> ParseEvaluationConfig(const std::string& yaml,
     }
   }
   return c;
+}
+
+}  // namespace
+
+absl::StatusOr<EvaluationConfig> ParseEvaluationConfig(const std::string& yaml,
+                                                       const std::string& name) {
+  try {
+    return ParseOrThrow(yaml, name);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": ", e.what()));
+  }
 }
 
 absl::Status AddSpotMarkets(EvaluationConfig& config, int hours) {

@@ -88,6 +88,9 @@ TEST(EvaluationConfigTest, BadInputIsNamedByKey) {
       {with("bandwidth_mib_s: 50", "bandwidth_mib_s: 0"), "bandwidth_mib_s"},
       {with("mean_share: 0.35", "mean_share: 1.5"), "mean_share"},
       {with("spike_min_hours: 2", "spike_min_hours: 9"), "spike_min_hours"},
+      // Found by bench/fuzz's config_yaml: a scalar where a mapping goes threw out of the
+      // parser (yaml-cpp's BadSubscript) and ended the process.
+      {with("tuning:\n  reactive:", "tuning: 3\nx:\n  reactive:"), "reactive"},
   };
   for (const auto& [yaml, key] : replaced) {
     absl::StatusOr<EvaluationConfig> c = ParseEvaluationConfig(yaml, "bad.yaml");
