@@ -85,6 +85,12 @@ Harness& Get() {
     harness->channel =
         grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
     harness->root = shadowplane::fuzz::ScratchDir("target");
+    // Stopped at exit, so that gRPC's threads end and nothing of the server is left to a leak
+    // check.
+    std::atexit([] {
+      Get().server->Shutdown();
+      Get().server->Wait();
+    });
     return harness;
   }();
   return *h;

@@ -35,9 +35,9 @@ for t in "${targets[@]}"; do
   echo "fuzzing $t for ${SECONDS_EACH}s" >&2
   leaks=1
   # pull_target runs a gRPC server for the life of the process: gRPC frees a call's memory on
-  # later calls and its worker threads only at a shutdown that never comes, so every leak check
-  # (after an input, at exit) would report gRPC's memory. Its inputs are replayed by the normal
-  # suite, where the sanitizer build checks leaks of our own code.
+  # later calls and its worker threads at the server's shutdown, so libFuzzer's leak check after
+  # each input would report gRPC's memory. Its inputs are replayed by the normal suite, whose
+  # sanitizer build (deploy/sanitize.sh) checks for leaks at exit.
   [ "$t" = pull_target ] && leaks=0
   set +e
   ASAN_OPTIONS="detect_leaks=$leaks${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
