@@ -68,6 +68,29 @@ class TreeSyncTest : public ::testing::Test {
     return PullTree(options);
   }
 
+  // Sends `requests` as a target would, straight to the source, reads whatever comes back and
+  // returns how the source ended the call.
+  grpc::Status RawPull(const std::vector<v1::PullRequest>& requests) {
+    auto stub = v1::SyncService::NewStub(server_->channel());
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    auto stream = stub->Pull(&context);
+    for (const auto& r : requests) {
+      if (!stream->Write(r)) break;
+    }
+    stream->WritesDone();
+    v1::PullResponse response;
+    while (stream->Read(&response)) {
+    }
+    return stream->Finish();
+  }
+  static v1::PullRequest OpenQuick() {
+    v1::PullRequest open;
+    open.mutable_open()->set_instance_id("source");
+    open.mutable_open()->set_mode(v1::QUICK);
+    return open;
+  }
+
   SyncLimits limits_;
   absl::Duration stall_timeout_ = absl::Seconds(60);
   std::string root_, source_, target_;
@@ -348,36 +371,22 @@ TEST_F(TreeSyncTest, SourceRefusesPathsOutsideItsTree) {
 // Malformed Pull streams end with INVALID_ARGUMENT saying what was wrong.
 TEST_F(TreeSyncTest, SourceRefusesMalformedStreams) {
   WriteFile(source_ + "/f", "data");
-  auto stub = v1::SyncService::NewStub(server_->channel());
-  auto run = [&](const std::vector<v1::PullRequest>& requests) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    auto stream = stub->Pull(&context);
-    for (const auto& r : requests) stream->Write(r);
-    stream->WritesDone();
-    v1::PullResponse response;
-    while (stream->Read(&response)) {
-    }
-    return stream->Finish();
-  };
-  v1::PullRequest open;
-  open.mutable_open()->set_instance_id("source");
-  open.mutable_open()->set_mode(v1::QUICK);
+  const v1::PullRequest open = OpenQuick();
   v1::PullRequest file;
   file.mutable_file()->set_file_id(1);
   file.mutable_file()->set_path("f");
   file.mutable_file()->set_signature("not a librsync signature");
   file.mutable_file()->set_last(true);
 
-  grpc::Status not_open = run({file});
+  grpc::Status not_open = RawPull({file});
   EXPECT_EQ(not_open.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(not_open.error_message().find("open"), std::string::npos) << not_open.error_message();
   v1::PullRequest bad_mode = open;
   bad_mode.mutable_open()->set_mode(static_cast<v1::SyncMode>(9));
-  grpc::Status mode = run({bad_mode});
+  grpc::Status mode = RawPull({bad_mode});
   EXPECT_EQ(mode.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(mode.error_message().find("mode"), std::string::npos) << mode.error_message();
-  grpc::Status signature = run({open, file});
+  grpc::Status signature = RawPull({open, file});
   EXPECT_EQ(signature.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(signature.error_message().find("signature of f"), std::string::npos)
       << signature.error_message();
@@ -539,23 +548,7 @@ TEST_F(TreeSyncTest, ADeltaFarPastItsDeclaredSizeIsRefused) {
 // signatures are arriving at once.
 TEST_F(TreeSyncTest, SourceBoundsSignaturesAndFilesReceiving) {
   WriteFile(source_ + "/f", "data");
-  auto stub = v1::SyncService::NewStub(server_->channel());
-  auto run = [&](const std::vector<v1::PullRequest>& requests) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    auto stream = stub->Pull(&context);
-    for (const auto& r : requests) {
-      if (!stream->Write(r)) break;
-    }
-    stream->WritesDone();
-    v1::PullResponse response;
-    while (stream->Read(&response)) {
-    }
-    return stream->Finish();
-  };
-  v1::PullRequest open;
-  open.mutable_open()->set_instance_id("source");
-  open.mutable_open()->set_mode(v1::QUICK);
+  const v1::PullRequest open = OpenQuick();
   // A well-formed signature header (an empty basis's), then block sums without end: 17 MiB of
   // zeros are 17 MiB of valid blocks.
   SignatureBuilder builder(0);
@@ -570,7 +563,7 @@ TEST_F(TreeSyncTest, SourceBoundsSignaturesAndFilesReceiving) {
                                                : std::string(256 << 10, '\0'));
     huge.push_back(piece);
   }
-  grpc::Status too_large = run(huge);
+  grpc::Status too_large = RawPull(huge);
   EXPECT_EQ(too_large.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << too_large.error_message();
   EXPECT_NE(too_large.error_message().find("larger than 16777216 bytes"), std::string::npos)
@@ -584,7 +577,7 @@ TEST_F(TreeSyncTest, SourceBoundsSignaturesAndFilesReceiving) {
     first.mutable_file()->set_signature(*header);
     many.push_back(first);
   }
-  grpc::Status too_many = run(many);
+  grpc::Status too_many = RawPull(many);
   EXPECT_EQ(too_many.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << too_many.error_message();
   EXPECT_NE(too_many.error_message().find("more than 64 files at once"), std::string::npos)
