@@ -482,15 +482,10 @@ class TargetSession {
               // Files waiting for their commit hold descriptors: bound them too.
               return (s->awaiting_end_ < static_cast<size_t>(s->options_.window) &&
                       s->in_flight_.size() < static_cast<size_t>(s->options_.window) + 64) ||
-                     !s->failure_.ok() || s->receiver_done_;
+                     !s->failure_.ok();
             },
             this));
         if (!failure_.ok()) return failure_;
-        if (receiver_done_) {
-          // The source closed before the target's finish: nothing more would come.
-          return absl::InvalidArgumentError(
-              "the source closed the round before the target asked for every file");
-        }
         in_flight_.emplace(id, std::move(flight));
         ++awaiting_end_;
       }
@@ -596,8 +591,9 @@ class TargetSession {
         return;
       }
     }
+    // Every way out of this loop but a closing (which comes only after the target's finish, when
+    // no file is waited for) records a failure, so the waits for files end.
     absl::MutexLock lock(&mu_);
-    receiver_done_ = true;
     if (!closed_) {
       ended_early_ = true;
       Fail(absl::UnavailableError("the source ended the stream before closing it"));
@@ -721,7 +717,6 @@ class TargetSession {
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   v1::Closing closing_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  bool receiver_done_ ABSL_GUARDED_BY(mu_) = false;  // the stream has ended
   bool finish_sent_ ABSL_GUARDED_BY(mu_) = false;
   bool ended_early_ ABSL_GUARDED_BY(mu_) = false;
   WorkerPool committers_;
