@@ -87,11 +87,13 @@ absl::StatusOr<agent::WriteGrant> FromProto(const pb::WriteGrant& g, absl::Time 
 // Runs `fn` on `workers` after the caller and protocol checks and finishes the call with its
 // status.
 template <typename Fn>
-grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, WorkerPool* workers, Fn fn) {
+grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
+                                const google::protobuf::Message* request, WorkerPool* workers,
+                                Fn fn) {
   absl::Status check = CheckPeer(context, AllowedPeers::kControlPlane);
   if (check.ok()) check = CheckProtocol(context);
   if (!check.ok()) return FinishWith(context, [&] { return check; });
-  return FinishOnPool(context, workers, std::move(fn));
+  return FinishOnPool(context, request, workers, std::move(fn));
 }
 
 }  // namespace
@@ -117,7 +119,7 @@ grpc::ServerUnaryReactor* AgentService::CreateInstance(grpc::CallbackServerConte
                                                        const pb::CreateInstanceRequest* request,
                                                        pb::Instance* response) {
   const absl::Time received = absl::Now();
-  return Serve(context, workers_, [this, request, response, received]() -> absl::Status {
+  return Serve(context, request, workers_, [this, request, response, received]() -> absl::Status {
     if (!request->has_capacity()) return absl::InvalidArgumentError("capacity is required");
     agent::CreateInstanceSpec spec;
     if (!request->read_only()) {
@@ -138,7 +140,7 @@ grpc::ServerUnaryReactor* AgentService::CreateInstance(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* AgentService::ScaleInstance(grpc::CallbackServerContext* context,
                                                       const pb::ScaleInstanceRequest* request,
                                                       pb::Instance* response) {
-  return Serve(context, workers_, [this, request, response]() -> absl::Status {
+  return Serve(context, request, workers_, [this, request, response]() -> absl::Status {
     if (!request->has_capacity()) return absl::InvalidArgumentError("capacity is required");
     ASSIGN_OR_RETURN(Capacity capacity, FromProto(request->capacity()));
     ASSIGN_OR_RETURN(agent::InstanceView view, manager_->Scale(request->instance_id(), capacity));
@@ -151,7 +153,7 @@ grpc::ServerUnaryReactor* AgentService::SetReadOnly(grpc::CallbackServerContext*
                                                     const pb::SetReadOnlyRequest* request,
                                                     pb::Instance* response) {
   const absl::Time received = absl::Now();
-  return Serve(context, workers_, [this, request, response, received]() -> absl::Status {
+  return Serve(context, request, workers_, [this, request, response, received]() -> absl::Status {
     agent::WriteGrant grant;
     if (!request->read_only()) {
       ASSIGN_OR_RETURN(grant, FromProto(request->grant(), received));
@@ -166,7 +168,7 @@ grpc::ServerUnaryReactor* AgentService::SetReadOnly(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* AgentService::SetWriteRouting(grpc::CallbackServerContext* context,
                                                         const pb::SetWriteRoutingRequest* request,
                                                         pb::Instance* response) {
-  return Serve(context, workers_, [this, request, response]() -> absl::Status {
+  return Serve(context, request, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(agent::InstanceView view,
                      manager_->SetWriteRouting(request->instance_id(), request->hold_writes(),
                                                request->hold_ms(), request->forward_writes_to(),
@@ -179,7 +181,7 @@ grpc::ServerUnaryReactor* AgentService::SetWriteRouting(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* AgentService::DeactivateInstance(
     grpc::CallbackServerContext* context, const pb::DeactivateInstanceRequest* request,
     pb::Instance* response) {
-  return Serve(context, workers_, [this, request, response]() -> absl::Status {
+  return Serve(context, request, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(agent::InstanceView view,
                      manager_->Deactivate(request->instance_id(), request->delete_data()));
     ToProto(view, response);
@@ -191,7 +193,7 @@ grpc::ServerUnaryReactor* AgentService::DeactivateInstance(
 grpc::ServerUnaryReactor* AgentService::DescribeInstance(grpc::CallbackServerContext* context,
                                                          const pb::DescribeInstanceRequest* request,
                                                          pb::Instance* response) {
-  return Serve(context, workers_, [this, request, response]() -> absl::Status {
+  return Serve(context, request, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(agent::InstanceView view, manager_->Describe(request->instance_id()));
     ToProto(view, response);
     return absl::OkStatus();
@@ -201,7 +203,7 @@ grpc::ServerUnaryReactor* AgentService::DescribeInstance(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* AgentService::ListInstances(grpc::CallbackServerContext* context,
                                                       const pb::ListInstancesRequest* request,
                                                       pb::ListInstancesResponse* response) {
-  return Serve(context, workers_, [this, request, response]() -> absl::Status {
+  return Serve(context, request, workers_, [this, request, response]() -> absl::Status {
     for (const agent::InstanceView& view : manager_->List())
       ToProto(view, response->add_instances());
     return absl::OkStatus();
@@ -215,7 +217,7 @@ constexpr int kMaxDisruptedClients = 20000;
 grpc::ServerUnaryReactor* AgentService::GetInstanceDisruptions(
     grpc::CallbackServerContext* context, const pb::GetInstanceDisruptionsRequest* request,
     pb::InstanceDisruptions* response) {
-  return Serve(context, workers_, [this, request, response]() -> absl::Status {
+  return Serve(context, request, workers_, [this, request, response]() -> absl::Status {
     if (request->since_unix_us() < 0) {
       return absl::InvalidArgumentError("since_unix_us must not be negative");
     }

@@ -12,7 +12,7 @@ namespace pb = shadowplane::v1;
 grpc::ServerUnaryReactor* AuditService::ListAuditEvents(grpc::CallbackServerContext* context,
                                                         const pb::ListAuditEventsRequest* request,
                                                         pb::ListAuditEventsResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     store::AuditFilter filter;
     RETURN_IF_ERROR(PageSize(request->page_size(), &filter.limit));
     filter.caller = request->caller();

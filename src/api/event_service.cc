@@ -11,7 +11,7 @@ namespace pb = shadowplane::v1;
 grpc::ServerUnaryReactor* EventService::RegisterEvent(grpc::CallbackServerContext* context,
                                                       const pb::RegisterEventRequest* request,
                                                       pb::RegisterEventResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(const forecast::EventRegistration registration, FromProto(*request));
     ASSIGN_OR_RETURN(const forecast::RegisteredEvent registered, registry_->Register(registration));
     ToProto(registered.event, response->mutable_event());
@@ -23,7 +23,7 @@ grpc::ServerUnaryReactor* EventService::RegisterEvent(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* EventService::GetEvent(grpc::CallbackServerContext* context,
                                                  const pb::GetEventRequest* request,
                                                  pb::Event* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(const forecast::EventWithOutcomes event, registry_->Get(request->event_id()));
     ToProto(event, response);
     return absl::OkStatus();
@@ -33,7 +33,7 @@ grpc::ServerUnaryReactor* EventService::GetEvent(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* EventService::ListEvents(grpc::CallbackServerContext* context,
                                                    const pb::ListEventsRequest* request,
                                                    pb::ListEventsResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(const forecast::EventQuery query, FromProto(*request));
     ASSIGN_OR_RETURN(const store::EventPage page, registry_->List(query));
     for (const store::EventRecord& e : page.events) ToProto(e, response->add_events());
@@ -45,7 +45,7 @@ grpc::ServerUnaryReactor* EventService::ListEvents(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* EventService::DeleteEvent(grpc::CallbackServerContext* context,
                                                     const pb::DeleteEventRequest* request,
                                                     pb::DeleteEventResponse*) {
-  return FinishOnPool(context, workers_,
+  return FinishOnPool(context, request, workers_,
                       [this, request]() { return registry_->Delete(request->event_id()); });
 }
 

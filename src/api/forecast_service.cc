@@ -11,7 +11,7 @@ namespace pb = shadowplane::v1;
 grpc::ServerUnaryReactor* ForecastService::Predict(grpc::CallbackServerContext* context,
                                                    const pb::PredictRequest* request,
                                                    pb::PredictResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(const forecast::Prediction prediction,
                      predictor_->Predict(FromProto(*request)));
     ToProto(prediction, response);
@@ -22,7 +22,7 @@ grpc::ServerUnaryReactor* ForecastService::Predict(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* ForecastService::Backtest(grpc::CallbackServerContext* context,
                                                     const pb::BacktestRequest* request,
                                                     pb::BacktestResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(const forecast::BacktestReport report,
                      predictor_->Backtest(FromProto(*request)));
     ToProto(report, response);

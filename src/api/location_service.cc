@@ -138,7 +138,7 @@ absl::Status RequireName(const std::string& name) {
 grpc::ServerUnaryReactor* LocationService::UpsertRegion(grpc::CallbackServerContext* context,
                                                         const pb::UpsertRegionRequest* request,
                                                         pb::Region* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     if (!request->has_region()) return absl::InvalidArgumentError("region is required");
     store::RegionRecord r{request->region().name(), request->region().display_name(),
                           request->region().latitude(), request->region().longitude(),
@@ -156,7 +156,7 @@ grpc::ServerUnaryReactor* LocationService::UpsertRegion(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* LocationService::GetRegion(grpc::CallbackServerContext* context,
                                                      const pb::GetRegionRequest* request,
                                                      pb::Region* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     RETURN_IF_ERROR(RequireName(request->name()));
     ASSIGN_OR_RETURN(auto snapshot, cache_->Snapshot());
     const store::RegionRecord* r = Find(snapshot->regions, request->name());
@@ -171,7 +171,7 @@ grpc::ServerUnaryReactor* LocationService::GetRegion(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* LocationService::ListRegions(grpc::CallbackServerContext* context,
                                                        const pb::ListRegionsRequest* request,
                                                        pb::ListRegionsResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     store::Page page;
     RETURN_IF_ERROR(PageSize(request->page_size(), &page.page_size));
     ASSIGN_OR_RETURN(auto snapshot, cache_->Snapshot());
@@ -191,7 +191,7 @@ grpc::ServerUnaryReactor* LocationService::ListRegions(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* LocationService::DeleteRegion(grpc::CallbackServerContext* context,
                                                         const pb::DeleteRegionRequest* request,
                                                         pb::DeleteResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     RETURN_IF_ERROR(RequireName(request->name()));
     RETURN_IF_ERROR(repository_->DeleteRegion(request->name()));
     cache_->Invalidate();
@@ -202,7 +202,7 @@ grpc::ServerUnaryReactor* LocationService::DeleteRegion(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* LocationService::UpsertLocation(grpc::CallbackServerContext* context,
                                                           const pb::UpsertLocationRequest* request,
                                                           pb::Location* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     if (!request->has_location()) return absl::InvalidArgumentError("location is required");
     store::LocationRecord l = FromProto(request->location());
     l.updated_at = clock_->Now();
@@ -218,7 +218,7 @@ grpc::ServerUnaryReactor* LocationService::UpsertLocation(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* LocationService::GetLocation(grpc::CallbackServerContext* context,
                                                        const pb::GetLocationRequest* request,
                                                        pb::Location* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     RETURN_IF_ERROR(RequireName(request->name()));
     ASSIGN_OR_RETURN(auto snapshot, cache_->Snapshot());
     const store::LocationRecord* l = Find(snapshot->locations, request->name());
@@ -234,7 +234,7 @@ grpc::ServerUnaryReactor* LocationService::GetLocation(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* LocationService::ListLocations(grpc::CallbackServerContext* context,
                                                          const pb::ListLocationsRequest* request,
                                                          pb::ListLocationsResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     store::Page page;
     RETURN_IF_ERROR(PageSize(request->page_size(), &page.page_size));
     ASSIGN_OR_RETURN(auto snapshot, cache_->Snapshot());
@@ -257,7 +257,7 @@ grpc::ServerUnaryReactor* LocationService::ListLocations(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* LocationService::DeleteLocation(grpc::CallbackServerContext* context,
                                                           const pb::DeleteLocationRequest* request,
                                                           pb::DeleteResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     RETURN_IF_ERROR(RequireName(request->name()));
     RETURN_IF_ERROR(repository_->DeleteLocation(request->name()));
     cache_->Invalidate();
@@ -269,37 +269,39 @@ grpc::ServerUnaryReactor* LocationService::Cordon(grpc::CallbackServerContext* c
                                                   const pb::CordonRequest* request,
                                                   pb::Location* response) {
   const std::string peer = context->peer();
-  return FinishOnPool(context, workers_, [this, peer, request, response]() -> absl::Status {
-    RETURN_IF_ERROR(RequireName(request->name()));
-    if (request->reason().size() > 1000) {
-      return absl::InvalidArgumentError("reason is over 1000 bytes");
-    }
-    ASSIGN_OR_RETURN(const store::LocationRecord l,
-                     repository_->SetCordon(request->name(), true, request->reason()));
-    cache_->Invalidate();
-    LOG_EVENT(kWarning, "location cordoned")
-        .Field("location", l.name)
-        .Field("reason", l.cordon_reason)
-        .Field("peer", peer);
-    ToProto(l, response);
-    return absl::OkStatus();
-  });
+  return FinishOnPool(
+      context, request, workers_, [this, peer, request, response]() -> absl::Status {
+        RETURN_IF_ERROR(RequireName(request->name()));
+        if (request->reason().size() > 1000) {
+          return absl::InvalidArgumentError("reason is over 1000 bytes");
+        }
+        ASSIGN_OR_RETURN(const store::LocationRecord l,
+                         repository_->SetCordon(request->name(), true, request->reason()));
+        cache_->Invalidate();
+        LOG_EVENT(kWarning, "location cordoned")
+            .Field("location", l.name)
+            .Field("reason", l.cordon_reason)
+            .Field("peer", peer);
+        ToProto(l, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* LocationService::Uncordon(grpc::CallbackServerContext* context,
                                                     const pb::UncordonRequest* request,
                                                     pb::Location* response) {
   const std::string peer = context->peer();
-  return FinishOnPool(context, workers_, [this, peer, request, response]() -> absl::Status {
-    RETURN_IF_ERROR(RequireName(request->name()));
-    // An uncordon ends a drain too.
-    ASSIGN_OR_RETURN(const store::LocationRecord l,
-                     repository_->SetDrain(request->name(), std::nullopt, ""));
-    cache_->Invalidate();
-    LOG_EVENT(kInfo, "location uncordoned").Field("location", l.name).Field("peer", peer);
-    ToProto(l, response);
-    return absl::OkStatus();
-  });
+  return FinishOnPool(
+      context, request, workers_, [this, peer, request, response]() -> absl::Status {
+        RETURN_IF_ERROR(RequireName(request->name()));
+        // An uncordon ends a drain too.
+        ASSIGN_OR_RETURN(const store::LocationRecord l,
+                         repository_->SetDrain(request->name(), std::nullopt, ""));
+        cache_->Invalidate();
+        LOG_EVENT(kInfo, "location uncordoned").Field("location", l.name).Field("peer", peer);
+        ToProto(l, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* LocationService::UncordonLocation(grpc::CallbackServerContext* context,
@@ -325,29 +327,31 @@ grpc::ServerUnaryReactor* LocationService::DrainLocation(grpc::CallbackServerCon
                                                          const pb::DrainLocationRequest* request,
                                                          pb::LocationDrain* response) {
   const std::string peer = context->peer();
-  return FinishOnPool(context, workers_, [this, peer, request, response]() -> absl::Status {
-    RETURN_IF_ERROR(catalog::ValidateName(request->name(), "name"));
-    if (request->reason().size() > 1000) {
-      return absl::InvalidArgumentError("reason is over 1000 bytes");
-    }
-    if (drainer_ == nullptr) return absl::UnimplementedError("this server runs no drainer");
-    ASSIGN_OR_RETURN(const migration::DrainProgress p,
-                     drainer_->Start(request->name(), request->reason()));
-    cache_->Invalidate();
-    LOG_EVENT(kWarning, "location drain requested")
-        .Field("location", request->name())
-        .Field("primaries_left", p.primaries_left)
-        .Field("shadows_left", p.shadows_left)
-        .Field("peer", peer);
-    ToProto(p, response);
-    return absl::OkStatus();
-  });
+  return FinishOnPool(context, request, workers_,
+                      [this, peer, request, response]() -> absl::Status {
+                        RETURN_IF_ERROR(catalog::ValidateName(request->name(), "name"));
+                        if (request->reason().size() > 1000) {
+                          return absl::InvalidArgumentError("reason is over 1000 bytes");
+                        }
+                        if (drainer_ == nullptr)
+                          return absl::UnimplementedError("this server runs no drainer");
+                        ASSIGN_OR_RETURN(const migration::DrainProgress p,
+                                         drainer_->Start(request->name(), request->reason()));
+                        cache_->Invalidate();
+                        LOG_EVENT(kWarning, "location drain requested")
+                            .Field("location", request->name())
+                            .Field("primaries_left", p.primaries_left)
+                            .Field("shadows_left", p.shadows_left)
+                            .Field("peer", peer);
+                        ToProto(p, response);
+                        return absl::OkStatus();
+                      });
 }
 
 grpc::ServerUnaryReactor* LocationService::GetLocationDrain(grpc::CallbackServerContext* context,
                                                             const pb::GetLocationRequest* request,
                                                             pb::LocationDrain* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     RETURN_IF_ERROR(RequireName(request->name()));
     if (drainer_ == nullptr) return absl::UnimplementedError("this server runs no drainer");
     ASSIGN_OR_RETURN(const migration::DrainProgress p, drainer_->Progress(request->name()));
@@ -359,7 +363,7 @@ grpc::ServerUnaryReactor* LocationService::GetLocationDrain(grpc::CallbackServer
 grpc::ServerUnaryReactor* LocationService::ReportPrices(grpc::CallbackServerContext* context,
                                                         const pb::ReportPricesRequest* request,
                                                         pb::ReportPricesResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     if (spot_.prices == nullptr) return absl::UnimplementedError("prices are not kept here");
     if (request->source().size() > 64) {
       return absl::InvalidArgumentError("source is over 64 bytes");
@@ -422,7 +426,7 @@ grpc::ServerUnaryReactor* LocationService::ReportPrices(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* LocationService::ReportSpotInterruption(
     grpc::CallbackServerContext* context, const pb::ReportSpotInterruptionRequest* request,
     pb::SpotInterruption* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     if (spot_.fallback == nullptr) {
       return absl::UnimplementedError("spot interruptions are not handled here");
     }

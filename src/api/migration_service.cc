@@ -185,30 +185,31 @@ grpc::ServerUnaryReactor* MigrationService::Migrate(grpc::CallbackServerContext*
                                                     const pb::MigrateRequest* request,
                                                     pb::Migration* response) {
   const GateCaller caller = CallGate::CallerOf(context);
-  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
-    if (absl::Status owned = ownership_->CheckReservation(caller, request->reservation_id());
-        !owned.ok()) {
-      return owned;
-    }
-    migration::MigrateSpec spec;
-    spec.request_id = request->request_id();
-    spec.reservation_id = request->reservation_id();
-    spec.target_location = request->target_location();
-    spec.capacity_type = request->capacity_type();
-    spec.reason = request->reason();
-    spec.kind = request->kind();
-    spec.force = request->force();
-    absl::StatusOr<store::MigrationRecord> m = manager_->Migrate(spec);
-    if (!m.ok()) return m.status();
-    ToProto(*m, manager_->ReservationOf(m->resource_id), response);
-    return absl::OkStatus();
-  });
+  return FinishOnPool(
+      context, request, workers_, [this, caller, request, response]() -> absl::Status {
+        if (absl::Status owned = ownership_->CheckReservation(caller, request->reservation_id());
+            !owned.ok()) {
+          return owned;
+        }
+        migration::MigrateSpec spec;
+        spec.request_id = request->request_id();
+        spec.reservation_id = request->reservation_id();
+        spec.target_location = request->target_location();
+        spec.capacity_type = request->capacity_type();
+        spec.reason = request->reason();
+        spec.kind = request->kind();
+        spec.force = request->force();
+        absl::StatusOr<store::MigrationRecord> m = manager_->Migrate(spec);
+        if (!m.ok()) return m.status();
+        ToProto(*m, manager_->ReservationOf(m->resource_id), response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* MigrationService::GetMigration(grpc::CallbackServerContext* context,
                                                          const pb::GetMigrationRequest* request,
                                                          pb::Migration* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     absl::StatusOr<migration::MigrationDetails> d = manager_->Get(request->id());
     if (!d.ok()) return d.status();
     ToProto(*d, response);
@@ -219,7 +220,7 @@ grpc::ServerUnaryReactor* MigrationService::GetMigration(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* MigrationService::ListMigrations(grpc::CallbackServerContext* context,
                                                            const pb::ListMigrationsRequest* request,
                                                            pb::ListMigrationsResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     store::MigrationFilter filter;
     filter.resource_id = request->resource_id();
     filter.state = request->state();
@@ -244,15 +245,16 @@ grpc::ServerUnaryReactor* MigrationService::CancelMigration(
     grpc::CallbackServerContext* context, const pb::CancelMigrationRequest* request,
     pb::Migration* response) {
   const GateCaller caller = CallGate::CallerOf(context);
-  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
-    if (absl::Status owned = ownership_->CheckMigration(caller, request->id()); !owned.ok()) {
-      return owned;
-    }
-    absl::StatusOr<store::MigrationRecord> m = manager_->Cancel(request->id());
-    if (!m.ok()) return m.status();
-    ToProto(*m, manager_->ReservationOf(m->resource_id), response);
-    return absl::OkStatus();
-  });
+  return FinishOnPool(
+      context, request, workers_, [this, caller, request, response]() -> absl::Status {
+        if (absl::Status owned = ownership_->CheckMigration(caller, request->id()); !owned.ok()) {
+          return owned;
+        }
+        absl::StatusOr<store::MigrationRecord> m = manager_->Cancel(request->id());
+        if (!m.ok()) return m.status();
+        ToProto(*m, manager_->ReservationOf(m->resource_id), response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerWriteReactor<pb::Migration>* MigrationService::WatchMigration(

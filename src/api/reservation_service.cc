@@ -87,51 +87,52 @@ grpc::ServerUnaryReactor* ReservationService::Reserve(grpc::CallbackServerContex
                                                       const pb::ReserveRequest* request,
                                                       pb::Reservation* response) {
   const GateCaller caller = CallGate::CallerOf(context);
-  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
-    reservation::ReserveSpec spec;
-    ASSIGN_OR_RETURN(spec.owner_team, access::TeamOfNewReservation(caller, request->team()));
-    spec.request_id = request->request_id();
-    spec.name = request->name();
-    spec.capacity.millicores = request->millicores();
-    spec.capacity.memory_mib = request->memory_mib();
-    switch (request->capacity_type()) {
-      case pb::SPOT:
-        spec.capacity.type = CapacityType::kSpot;
-        break;
-      case pb::ON_DEMAND:
-      case pb::CAPACITY_TYPE_UNSPECIFIED:
-        break;
-      default:
-        return absl::InvalidArgumentError("capacity_type is not a known capacity type");
-    }
-    spec.data_size_bytes = request->data_size_bytes();
-    spec.seed_dir = request->seed_dir();
-    spec.service_name = request->service_name();
-    if (request->has_shadow_capacity_fraction()) {
-      spec.shadow_capacity_fraction = request->shadow_capacity_fraction();
-    }
-    if (request->has_shadow_sync_interval_seconds()) {
-      spec.shadow_sync_interval_seconds = request->shadow_sync_interval_seconds();
-    }
-    const pb::PlacementConstraint& placement = request->placement();
-    spec.locations.assign(placement.locations().begin(), placement.locations().end());
-    spec.regions.assign(placement.regions().begin(), placement.regions().end());
-    for (const auto& c : placement.client_regions()) {
-      spec.client_regions.push_back({c.region(), c.weight()});
-    }
-    if (request->has_planner()) {
-      ASSIGN_OR_RETURN(spec.planner, api::FromProto(request->planner()));
-    }
-    ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Reserve(spec));
-    ToProto(r, manager_->clock()->Now(), response);
-    return absl::OkStatus();
-  });
+  return FinishOnPool(
+      context, request, workers_, [this, caller, request, response]() -> absl::Status {
+        reservation::ReserveSpec spec;
+        ASSIGN_OR_RETURN(spec.owner_team, access::TeamOfNewReservation(caller, request->team()));
+        spec.request_id = request->request_id();
+        spec.name = request->name();
+        spec.capacity.millicores = request->millicores();
+        spec.capacity.memory_mib = request->memory_mib();
+        switch (request->capacity_type()) {
+          case pb::SPOT:
+            spec.capacity.type = CapacityType::kSpot;
+            break;
+          case pb::ON_DEMAND:
+          case pb::CAPACITY_TYPE_UNSPECIFIED:
+            break;
+          default:
+            return absl::InvalidArgumentError("capacity_type is not a known capacity type");
+        }
+        spec.data_size_bytes = request->data_size_bytes();
+        spec.seed_dir = request->seed_dir();
+        spec.service_name = request->service_name();
+        if (request->has_shadow_capacity_fraction()) {
+          spec.shadow_capacity_fraction = request->shadow_capacity_fraction();
+        }
+        if (request->has_shadow_sync_interval_seconds()) {
+          spec.shadow_sync_interval_seconds = request->shadow_sync_interval_seconds();
+        }
+        const pb::PlacementConstraint& placement = request->placement();
+        spec.locations.assign(placement.locations().begin(), placement.locations().end());
+        spec.regions.assign(placement.regions().begin(), placement.regions().end());
+        for (const auto& c : placement.client_regions()) {
+          spec.client_regions.push_back({c.region(), c.weight()});
+        }
+        if (request->has_planner()) {
+          ASSIGN_OR_RETURN(spec.planner, api::FromProto(request->planner()));
+        }
+        ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Reserve(spec));
+        ToProto(r, manager_->clock()->Now(), response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* ReservationService::GetReservation(
     grpc::CallbackServerContext* context, const pb::GetReservationRequest* request,
     pb::Reservation* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Get(request->id()));
     ToProto(r, manager_->clock()->Now(), response);
     return absl::OkStatus();
@@ -141,7 +142,7 @@ grpc::ServerUnaryReactor* ReservationService::GetReservation(
 grpc::ServerUnaryReactor* ReservationService::ListReservations(
     grpc::CallbackServerContext* context, const pb::ListReservationsRequest* request,
     pb::ListReservationsResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     store::ReservationFilter filter;
     RETURN_IF_ERROR(PageSize(request->page_size(), &filter.page_size));
     filter.after = request->page_token();
@@ -162,51 +163,54 @@ grpc::ServerUnaryReactor* ReservationService::UpdateReservation(
     grpc::CallbackServerContext* context, const pb::UpdateReservationRequest* request,
     pb::Reservation* response) {
   const GateCaller caller = CallGate::CallerOf(context);
-  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
-    RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->id()));
-    reservation::ReservationUpdate update;
-    if (request->has_shadow_sync_interval_seconds()) {
-      update.shadow_sync_interval_seconds = request->shadow_sync_interval_seconds();
-    }
-    if (request->has_shadow_capacity_fraction()) {
-      update.shadow_capacity_fraction = request->shadow_capacity_fraction();
-    }
-    if (request->has_millicores()) update.millicores = request->millicores();
-    if (request->has_memory_mib()) update.memory_mib = request->memory_mib();
-    if (request->has_planner()) {
-      ASSIGN_OR_RETURN(update.planner, api::FromProto(request->planner()));
-    }
-    update.reset_planner = request->reset_planner();
-    ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Update(request->id(), update));
-    ToProto(r, manager_->clock()->Now(), response);
-    return absl::OkStatus();
-  });
+  return FinishOnPool(
+      context, request, workers_, [this, caller, request, response]() -> absl::Status {
+        RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->id()));
+        reservation::ReservationUpdate update;
+        if (request->has_shadow_sync_interval_seconds()) {
+          update.shadow_sync_interval_seconds = request->shadow_sync_interval_seconds();
+        }
+        if (request->has_shadow_capacity_fraction()) {
+          update.shadow_capacity_fraction = request->shadow_capacity_fraction();
+        }
+        if (request->has_millicores()) update.millicores = request->millicores();
+        if (request->has_memory_mib()) update.memory_mib = request->memory_mib();
+        if (request->has_planner()) {
+          ASSIGN_OR_RETURN(update.planner, api::FromProto(request->planner()));
+        }
+        update.reset_planner = request->reset_planner();
+        ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Update(request->id(), update));
+        ToProto(r, manager_->clock()->Now(), response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* ReservationService::Release(grpc::CallbackServerContext* context,
                                                       const pb::ReleaseRequest* request,
                                                       pb::Reservation* response) {
   const GateCaller caller = CallGate::CallerOf(context);
-  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
-    RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->id()));
-    if (request->purge_telemetry()) {
-      if (purger_ == nullptr) return absl::UnimplementedError("this server cannot purge telemetry");
-      if (request->id().empty()) return absl::InvalidArgumentError("id is required");
-      // The intent first: a release finished later (or after a restart) still purges.
-      RETURN_IF_ERROR(purger_->Request(request->id()));
-    }
-    ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Release(request->id()));
-    if (request->purge_telemetry() && (r.state == "released" || r.state == "failed")) {
-      // The first purge now; the purger's loop makes the last once every replica refuses the
-      // resource's events, and retries this one should it fail.
-      absl::StatusOr<int> purged = purger_->RunOnce(r.id);
-      if (purged.ok() && *purged > 0) {
-        ASSIGN_OR_RETURN(r, manager_->Get(r.id));
-      }
-    }
-    ToProto(r, manager_->clock()->Now(), response);
-    return absl::OkStatus();
-  });
+  return FinishOnPool(
+      context, request, workers_, [this, caller, request, response]() -> absl::Status {
+        RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->id()));
+        if (request->purge_telemetry()) {
+          if (purger_ == nullptr)
+            return absl::UnimplementedError("this server cannot purge telemetry");
+          if (request->id().empty()) return absl::InvalidArgumentError("id is required");
+          // The intent first: a release finished later (or after a restart) still purges.
+          RETURN_IF_ERROR(purger_->Request(request->id()));
+        }
+        ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Release(request->id()));
+        if (request->purge_telemetry() && (r.state == "released" || r.state == "failed")) {
+          // The first purge now; the purger's loop makes the last once every replica refuses the
+          // resource's events, and retries this one should it fail.
+          absl::StatusOr<int> purged = purger_->RunOnce(r.id);
+          if (purged.ok() && *purged > 0) {
+            ASSIGN_OR_RETURN(r, manager_->Get(r.id));
+          }
+        }
+        ToProto(r, manager_->clock()->Now(), response);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace shadowplane::api

@@ -53,39 +53,41 @@ grpc::ServerUnaryReactor* SyncService::SyncNow(grpc::CallbackServerContext* cont
                                                const pb::SyncNowRequest* request,
                                                pb::SyncRun* response) {
   const GateCaller caller = CallGate::CallerOf(context);
-  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
-    RETURN_IF_ERROR(CheckReservationId(request->reservation_id()));
-    RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->reservation_id()));
-    ASSIGN_OR_RETURN(
-        shadow::SyncOutcome outcome,
-        syncer_->Sync(request->reservation_id(),
-                      request->full() ? shadow::SyncTrigger::kFull : shadow::SyncTrigger::kManual));
-    ToProto(outcome.run, response);
-    for (const shadow::DirtyFile& d : outcome.dirty) {
-      pb::DirtyFile* out = response->add_dirty();
-      out->set_path(d.path);
-      out->set_size(d.size);
-    }
-    return absl::OkStatus();
-  });
+  return FinishOnPool(
+      context, request, workers_, [this, caller, request, response]() -> absl::Status {
+        RETURN_IF_ERROR(CheckReservationId(request->reservation_id()));
+        RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->reservation_id()));
+        ASSIGN_OR_RETURN(shadow::SyncOutcome outcome,
+                         syncer_->Sync(request->reservation_id(),
+                                       request->full() ? shadow::SyncTrigger::kFull
+                                                       : shadow::SyncTrigger::kManual));
+        ToProto(outcome.run, response);
+        for (const shadow::DirtyFile& d : outcome.dirty) {
+          pb::DirtyFile* out = response->add_dirty();
+          out->set_path(d.path);
+          out->set_size(d.size);
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SyncService::ListSyncRuns(grpc::CallbackServerContext* context,
                                                     const pb::ListSyncRunsRequest* request,
                                                     pb::ListSyncRunsResponse* response) {
   const GateCaller caller = CallGate::CallerOf(context);
-  return FinishOnPool(context, workers_, [this, caller, request, response]() -> absl::Status {
-    RETURN_IF_ERROR(CheckReservationId(request->reservation_id()));
-    RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->reservation_id()));
-    int limit = request->limit() == 0 ? 20 : request->limit();
-    if (limit < 0 || limit > 1000) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("limit must be 1 to 1000, got ", request->limit()));
-    }
-    ASSIGN_OR_RETURN(auto runs, runs_->List(request->reservation_id(), limit));
-    for (const auto& r : runs) ToProto(r, response->add_runs());
-    return absl::OkStatus();
-  });
+  return FinishOnPool(
+      context, request, workers_, [this, caller, request, response]() -> absl::Status {
+        RETURN_IF_ERROR(CheckReservationId(request->reservation_id()));
+        RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->reservation_id()));
+        int limit = request->limit() == 0 ? 20 : request->limit();
+        if (limit < 0 || limit > 1000) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("limit must be 1 to 1000, got ", request->limit()));
+        }
+        ASSIGN_OR_RETURN(auto runs, runs_->List(request->reservation_id(), limit));
+        for (const auto& r : runs) ToProto(r, response->add_runs());
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace shadowplane::api

@@ -178,7 +178,7 @@ grpc::ServerUnaryReactor* TelemetryService::RecordAccessBatch(grpc::CallbackServ
 grpc::ServerUnaryReactor* TelemetryService::GetDemand(grpc::CallbackServerContext* context,
                                                       const pb::GetDemandRequest* request,
                                                       pb::GetDemandResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     ASSIGN_OR_RETURN(const ingest::DemandQuery query, FromProto(*request));
     ASSIGN_OR_RETURN(const ingest::Demand demand, demand_->Read(query));
     ToProto(demand, response);

@@ -62,7 +62,7 @@ WriteLeaseService::WriteLeaseService(store::WriteLeaseRepository* leases, absl::
 grpc::ServerUnaryReactor* WriteLeaseService::RenewWriteLeases(
     grpc::CallbackServerContext* context, const pb::RenewWriteLeasesRequest* request,
     pb::RenewWriteLeasesResponse* response) {
-  return FinishOnPool(context, workers_, [this, request, response]() -> absl::Status {
+  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
     RETURN_IF_ERROR(ValidateRenewal(*request));
     std::vector<store::HeldLease> held;
     held.reserve(request->leases_size());

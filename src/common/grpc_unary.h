@@ -9,6 +9,7 @@
 #include "common/call_gate.h"
 #include "common/grpc_status.h"
 #include "common/paging.h"
+#include "common/request_text.h"
 #include "common/worker_pool.h"
 
 namespace shadowplane {
@@ -45,21 +46,25 @@ grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context, Fn&& 
 
 // For handlers that block (database, agents): runs the body on `workers` so that gRPC's own
 // threads, which drive every call, are never held; RESOURCE_EXHAUSTED at once when the pool's queue
-// is full. `body` must capture by value: the handler's locals are gone when it runs.
+// is full. `body` must capture by value: the handler's locals are gone when it runs. A `request`
+// with a NUL character in any of its strings is refused before the body (common/request_text.h).
 template <typename Fn>
-grpc::ServerUnaryReactor* FinishOnPool(grpc::CallbackServerContext* context, WorkerPool* workers,
-                                       Fn body) {
+grpc::ServerUnaryReactor* FinishOnPool(grpc::CallbackServerContext* context,
+                                       const google::protobuf::Message* request,
+                                       WorkerPool* workers, Fn body) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (absl::Status verdict = AccessVerdict(context); !verdict.ok()) {
     reactor->Finish(ToGrpcStatus(verdict));
     return reactor;
   }
   // The call, and so its context, lasts until Finish().
-  const absl::Status queued = workers->Submit([reactor, context, body = std::move(body)]() mutable {
-    absl::Status status = CallGate::RunIntent(context);
-    if (status.ok()) status = body();
-    reactor->Finish(ToGrpcStatus(status));
-  });
+  const absl::Status queued =
+      workers->Submit([reactor, context, request, body = std::move(body)]() mutable {
+        absl::Status status = CallGate::RunIntent(context);
+        if (status.ok()) status = CheckRequestText(*request);
+        if (status.ok()) status = body();
+        reactor->Finish(ToGrpcStatus(status));
+      });
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   return reactor;
 }

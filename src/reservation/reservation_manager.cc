@@ -36,9 +36,20 @@ absl::Status ValidateInterval(double s) {
   return absl::OkStatus();
 }
 
+// A name is for people (and the default service name's "{name}"); a seed directory is a path.
+constexpr size_t kMaxNameBytes = 200;
+constexpr size_t kMaxSeedDirBytes = 4096;
+
 absl::Status ValidateSpec(const ReserveSpec& spec) {
   if (spec.request_id.empty() || spec.request_id.size() > 200) {
     return absl::InvalidArgumentError("request_id is required (1 to 200 characters)");
+  }
+  if (spec.name.size() > kMaxNameBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("name is over ", kMaxNameBytes, " bytes"));
+  }
+  if (spec.seed_dir.size() > kMaxSeedDirBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("seed_dir is over ", kMaxSeedDirBytes, " bytes (PATH_MAX)"));
   }
   RETURN_IF_ERROR(
       ValidateCapacityValue(spec.capacity.millicores, kMaxMillicores, false, "millicores"));

@@ -336,6 +336,10 @@ TEST_F(MigrationProcessTest, BadRequestsGetTheRightStatusAndChangeNothing) {
   EXPECT_EQ(code(Migrate("b8", r.id(), "sin-1", &m, "emergency")),
             grpc::StatusCode::INVALID_ARGUMENT)
       << "an emergency promotion goes to the shadow";
+  // libpq would have stored "b10" and answered a later "b10" with this migration.
+  grpc::Status nul = Migrate(std::string("b10\0x", 5), r.id(), "fra-1", &m);
+  EXPECT_EQ(code(nul), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(nul.error_message(), "request_id contains a NUL character, which cannot be stored");
 
   // Out of capacity: a large resource fills Singapore.
   pb::ReserveRequest big = Request("req-big");

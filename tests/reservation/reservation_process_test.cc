@@ -250,6 +250,48 @@ TEST_F(ReservationProcessTest, BadInputGetsTheRightStatus) {
   r.mutable_placement()->add_regions("antarctica");
   EXPECT_EQ(reserve_code(r, &message), grpc::StatusCode::INVALID_ARGUMENT);
 
+  // A NUL would be cut off by libpq (the reservation stored under "n" would answer a later "n"),
+  // so every string holding one is refused, named by its path, and nothing is reserved.
+  const auto reservation_count = [&] {
+    grpc::ClientContext context;
+    pb::ListReservationsResponse list;
+    EXPECT_TRUE(reservations_->ListReservations(&context, {}, &list).ok());
+    return list.reservations_size();
+  };
+  const int before = reservation_count();
+  const std::string nul("\0", 1);
+  r = Request("n" + nul + "x");
+  EXPECT_EQ(reserve_code(r, &message), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(message, "request_id contains a NUL character, which cannot be stored");
+  r = Request("n1");
+  r.set_name("shop" + nul);
+  EXPECT_EQ(reserve_code(r, &message), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(message, "name contains a NUL")) << message;
+  r = Request("n2");
+  r.set_seed_dir("/srv/seed" + nul + "/../etc");
+  EXPECT_EQ(reserve_code(r, &message), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(message, "seed_dir contains a NUL")) << message;
+  r = Request("n3");
+  r.mutable_placement()->add_regions("eu-central");
+  r.mutable_placement()->add_regions("us" + nul);
+  EXPECT_EQ(reserve_code(r, &message), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(message, "placement.regions[1] contains a NUL")) << message;
+  r = Request("n4");
+  r.mutable_placement()->add_client_regions()->set_region("eu" + nul);
+  EXPECT_EQ(reserve_code(r, &message), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(message, "placement.client_regions[0].region contains")) << message;
+  EXPECT_EQ(reservation_count(), before);
+  // Names and seed directories are bounded like every other text.
+  r = Request("n5");
+  r.set_name(std::string(201, 'a'));
+  EXPECT_EQ(reserve_code(r, &message), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(message, "name is over 200 bytes")) << message;
+  r = Request("n6");
+  r.set_seed_dir("/" + std::string(4096, 'a'));
+  EXPECT_EQ(reserve_code(r, &message), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(message, "seed_dir is over 4096 bytes")) << message;
+  EXPECT_EQ(reservation_count(), before);
+
   // Locations and regions.
   auto upsert_code = [&](const pb::Location& l, std::string* message) {
     grpc::ClientContext context;
