@@ -251,43 +251,14 @@ absl::Status MergeDemand(pqxx::work& txn, std::vector<DemandDelta>& deltas,
   ExecDemand(
       txn,
       absl::StrCat(
-          "UPDATE demand_hourly d SET requests = " SP_SQL_SATURATING_ADD("d.requests", "v.requests") ", bytes_in = " SP_SQL_SATURATING_ADD(
-              "d.bytes_in",
-              "v.bytes_in") ", bytes_out = " SP_SQL_SATURATING_ADD("d.bytes_out",
-                                                                   "v.bytes_out") ", cpu_millis = "
-                                                                                  "d.cpu_millis + "
-                                                                                  "v.cpu_millis, "
-                                                                                  "memory_bytes = "
-                                                                                  "d.memory_bytes "
-                                                                                  "+ "
-                                                                                  "v.memory_bytes, "
-                                                                                  "latency_ms_sum "
-                                                                                  "= "
-                                                                                  "d.latency_ms_"
-                                                                                  "sum + "
-                                                                                  "v.latency_ms_"
-                                                                                  "sum, "
-                                                                                  "latency_count "
-                                                                                  "="
-                                                                                  " " SP_SQL_SATURATING_ADD(
-                                                                                      "d.latency_"
-                                                                                      "count",
-                                                                                      "v.latency_"
-                                                                                      "count") ", "
-                                                                                               "cli"
-                                                                                               "ent"
-                                                                                               "s_"
-                                                                                               "hll"
-                                                                                               " = "
-                                                                                               "v."
-                                                                                               "cli"
-                                                                                               "ent"
-                                                                                               "s_"
-                                                                                               "hll"
-                                                                                               " "
-                                                                                               "FRO"
-                                                                                               "M ",
-          kDemandRows,
+          "UPDATE demand_hourly d SET requests = ", SaturatingAddSql("d.requests", "v.requests"),
+          ", bytes_in = ", SaturatingAddSql("d.bytes_in", "v.bytes_in"),
+          ", bytes_out = ", SaturatingAddSql("d.bytes_out", "v.bytes_out"),
+          ", cpu_millis = d.cpu_millis + v.cpu_millis, "
+          "memory_bytes = d.memory_bytes + v.memory_bytes, "
+          "latency_ms_sum = d.latency_ms_sum + v.latency_ms_sum, latency_count = ",
+          SaturatingAddSql("d.latency_count", "v.latency_count"),
+          ", clients_hll = v.clients_hll FROM ", kDemandRows,
           " WHERE d.resource_id = v.resource_id AND d.origin_region = v.origin_region AND "
           "d.hour = v.hour"),
       existing, merged);

@@ -5,6 +5,10 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace shadowplane::store {
 
@@ -19,8 +23,11 @@ inline int64_t SaturatingAdd(int64_t a, int64_t b) {
 }
 
 // The SQL for the same: `a + b` as bigint, held at the largest bigint (PostgreSQL refuses an
-// overflowing bigint sum, which would fail the whole commit group).
-#define SP_SQL_SATURATING_ADD(a, b) "LEAST((" a ")::numeric + (" b "), 9223372036854775807)::bigint"
+// overflowing bigint sum, which would fail the whole commit group). `a` and `b` are SQL
+// expressions of our own, never input.
+inline std::string SaturatingAddSql(absl::string_view a, absl::string_view b) {
+  return absl::StrCat("LEAST((", a, ")::numeric + (", b, "), 9223372036854775807)::bigint");
+}
 
 struct DemandSums {
   int64_t requests = 0;
