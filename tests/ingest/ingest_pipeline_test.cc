@@ -2,12 +2,14 @@
 // reads) against a real PostgreSQL (label pg), on a fake clock.
 #include "ingest/ingest_pipeline.h"
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <future>
 #include <limits>
 #include <pqxx/pqxx>
 #include <random>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -601,6 +603,81 @@ TEST_F(IngestTest, AFullQueuePushesBackAndLosesNothing) {
   }
   EXPECT_EQ(Count("SELECT count(*) FROM client_access_log"), committed);
   EXPECT_EQ(committed, (12 - exhausted) * 100);
+}
+
+// Stress for AddressSanitizer (ThreadSanitizer cannot see Debian's absl::Mutex:
+// deploy/tsan-probe.sh): eight producers race each other and the writers through a small queue,
+// each batch sent twice at once and every refusal retried, as an agent's spool would. Every batch
+// is stored exactly once, with demand that adds up to the stored rows.
+TEST_F(IngestTest, ManyProducersWithRetriesAndDuplicatesStoreEveryBatchOnce) {
+  IngestWriterOptions small;
+  small.max_queued_records = 400;
+  small.retry_after = absl::Milliseconds(5);
+  Build(small);
+  constexpr int kProducers = 8;
+  constexpr int kBatches = 25;
+  constexpr int kEvents = 40;
+  std::atomic<int> refusals{0};
+  std::atomic<int> duplicates{0};
+  std::vector<std::thread> producers;
+  std::vector<std::string> failures(kProducers);
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] {
+      for (int b = 0; b < kBatches; ++b) {
+        AccessBatch batch;
+        batch.batch_id = absl::StrCat("stress-", p, "-", b);
+        for (int i = 0; i < kEvents; ++i) {
+          batch.events.push_back(Event(kNow - absl::Minutes((p * kBatches + b + i) % 600),
+                                       absl::StrCat("192.0.2.", (p * 31 + i) % 250),
+                                       i % 3 == 0 ? kResourceB : kResourceA,
+                                       i % 3 == 0 ? kPrimaryB : kPrimaryA));
+        }
+        auto shared = std::make_shared<AccessBatch>(batch);
+        for (int attempt = 0;; ++attempt) {
+          if (attempt > 2000) {
+            failures[p] = absl::StrCat(batch.batch_id, " never accepted");
+            return;
+          }
+          // Two copies at once: a client that timed out and resent while the first was queued.
+          std::promise<BatchAck> first, second;
+          const bool taken_first =
+              pipeline_->Record(shared, [&](BatchAck a) { first.set_value(std::move(a)); }).ok();
+          const bool taken_second =
+              pipeline_->Record(shared, [&](BatchAck a) { second.set_value(std::move(a)); }).ok();
+          bool stored = false;
+          for (auto [taken, promise] :
+               {std::pair{taken_first, &first}, std::pair{taken_second, &second}}) {
+            if (!taken) continue;
+            const BatchAck ack = promise->get_future().get();
+            if (ack.code == absl::StatusCode::kOk) {
+              stored = true;
+              if (ack.duplicate) duplicates++;
+              if (ack.counts.events_accepted != kEvents) {
+                failures[p] = absl::StrCat(batch.batch_id, " accepted ", ack.counts.events_accepted,
+                                           " events");
+              }
+            } else if (ack.code == absl::StatusCode::kResourceExhausted) {
+              refusals++;
+            } else {
+              failures[p] = absl::StrCat(batch.batch_id, ": ", ack.message);
+              return;
+            }
+          }
+          if (stored) break;
+          absl::SleepFor(absl::Milliseconds(2));
+        }
+      }
+    });
+  }
+  for (std::thread& t : producers) t.join();
+  for (const std::string& f : failures) EXPECT_EQ(f, "");
+  constexpr int kStored = kProducers * kBatches * kEvents;
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest_batches WHERE batch_id LIKE 'stress-%'"),
+            kProducers * kBatches);
+  EXPECT_EQ(Count("SELECT count(*) FROM client_access_log"), kStored);
+  EXPECT_EQ(Count("SELECT sum(requests) FROM demand_hourly"), kStored);
+  EXPECT_GT(duplicates.load(), 0) << "no copy raced its twin: the test did not stress anything";
+  RecordProperty("refusals", refusals.load());
 }
 
 TEST_F(IngestTest, AffinityFollowsTheNewestSighting) {
