@@ -1,6 +1,7 @@
 // Fuzzes the validation of public API requests that needs no database: each input is one request
 // message (selected by the first byte, parsed from the rest) given to the same validation its
-// handler runs first: the mappings from proto (api/*_mapping.h) with the checks behind them,
+// handler runs first: the check of every string for a NUL (common/request_text.h, run on every
+// unary request), the mappings from proto (api/*_mapping.h) with the checks behind them,
 // catalog names, regions and agent endpoints, capacities, quantile lists and write-lease
 // renewals. A bad request must come back as a status, never a crash or an exception.
 // Not covered here: the checks that handlers run against the database (reservations,
@@ -15,6 +16,7 @@
 #include "api/write_lease_service.h"
 #include "catalog/catalog.h"
 #include "common/capacity.h"
+#include "common/request_text.h"
 #include "forecast/intervals.h"
 #include "shadowplane/v1/locations.pb.h"
 #include "shadowplane/v1/reservations.pb.h"
@@ -25,7 +27,9 @@ namespace pb = shadowplane::v1;
 
 template <typename Message>
 bool Parse(const std::string& bytes, Message* m) {
-  return m->ParseFromString(bytes);
+  if (!m->ParseFromString(bytes)) return false;
+  (void)shadowplane::CheckRequestText(*m);
+  return true;
 }
 
 }  // namespace
