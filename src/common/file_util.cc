@@ -111,11 +111,15 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 absl::StatusOr<std::string> ReadFileUpTo(const std::string& path, size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return OpenError(path);
+  // Read straight into the result, never through a buffer on the stack: callers include the
+  // metrics endpoint's threads (certificate expiry on every scrape), whose stacks are small.
+  constexpr size_t kChunk = 64 * 1024;
   std::string out;
-  char buffer[64 * 1024];
   while (in) {
-    in.read(buffer, sizeof(buffer));
-    out.append(buffer, static_cast<size_t>(in.gcount()));
+    const size_t had = out.size();
+    out.resize(had + kChunk);
+    in.read(out.data() + had, static_cast<std::streamsize>(kChunk));
+    out.resize(had + static_cast<size_t>(in.gcount()));
     if (out.size() > max_bytes) {
       return absl::FailedPreconditionError(absl::StrCat(path, " is over ", max_bytes, " bytes"));
     }

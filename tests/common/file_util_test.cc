@@ -2,6 +2,7 @@
 // device that never ends refused too.
 #include "common/file_util.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -11,6 +12,38 @@
 
 namespace shadowplane {
 namespace {
+
+// The metrics endpoint reads certificates on its own threads, whose stacks are small (civetweb's):
+// a 64 KiB buffer on the stack overflowed one under AddressSanitizer. Read on a 48 KiB stack.
+TEST(ReadFileUpToTest, ReadsOnAThreadWithASmallStack) {
+  char made[] = "/tmp/sp-file-util-XXXXXX";
+  ASSERT_NE(mkdtemp(made), nullptr);
+  const std::string path = std::string(made) + "/f";
+  std::ofstream(path) << std::string(200000, 'y');
+  struct Read {
+    std::string path;
+    absl::StatusOr<std::string> result;
+  } read{path, absl::UnknownError("not run")};
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_attr_init(&attr), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&attr, 48 * 1024), 0);
+  pthread_t thread;
+  ASSERT_EQ(pthread_create(
+                &thread, &attr,
+                +[](void* arg) -> void* {
+                  auto* r = static_cast<Read*>(arg);
+                  r->result = ReadFileUpTo(r->path, 1 << 20);
+                  return nullptr;
+                },
+                &read),
+            0);
+  ASSERT_EQ(pthread_join(thread, nullptr), 0);
+  pthread_attr_destroy(&attr);
+  ASSERT_TRUE(read.result.ok()) << read.result.status();
+  EXPECT_EQ(read.result->size(), 200000u);
+  unlink(path.c_str());
+  rmdir(made);
+}
 
 TEST(ReadFileUpToTest, ReadsWholeFilesWithinTheBoundAndRefusesLargerOnes) {
   char made[] = "/tmp/sp-file-util-XXXXXX";
