@@ -15,4 +15,6 @@ export CMAKE_ARGS="-DSHADOWPLANE_SANITIZE=address,undefined ${CMAKE_ARGS:-}"
 # the tests start; UBSan stops at the first report.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_stack_use_after_return=0:strict_string_checks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+# Leaks of libraries that are not ours, each with its reason: deploy/lsan.supp.
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/deploy/lsan.supp:print_suppressions=0}"
 exec ./deploy/test.sh "$@"
