@@ -1,6 +1,7 @@
 #include "common/request_text.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -10,8 +11,6 @@ namespace {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
-
-bool HasNul(const std::string& s) { return s.find('\0') != std::string::npos; }
 
 absl::Status Refuse(const std::string& path) {
   return absl::InvalidArgumentError(
@@ -25,7 +24,7 @@ std::string EntryPath(const std::string& field_path, const Message& entry, int i
   const FieldDescriptor* key = entry.GetDescriptor()->map_key();
   if (key->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
     const std::string k = entry.GetReflection()->GetString(entry, key);
-    if (!HasNul(k) && k.size() <= 64) return absl::StrCat(field_path, "[", k, "]");
+    if (!ContainsNul(k) && k.size() <= 64) return absl::StrCat(field_path, "[", k, "]");
   }
   return absl::StrCat(field_path, "[", index, "]");
 }
@@ -39,14 +38,14 @@ absl::Status CheckField(const Message& message, const FieldDescriptor* field,
   if (!is_string && !is_message) return absl::OkStatus();
   if (!field->is_repeated()) {
     if (is_string) {
-      return HasNul(reflection->GetString(message, field)) ? Refuse(path) : absl::OkStatus();
+      return ContainsNul(reflection->GetString(message, field)) ? Refuse(path) : absl::OkStatus();
     }
     return Check(reflection->GetMessage(message, field), absl::StrCat(path, "."));
   }
   const int n = reflection->FieldSize(message, field);
   for (int i = 0; i < n; ++i) {
     if (is_string) {
-      if (HasNul(reflection->GetRepeatedString(message, field, i))) {
+      if (ContainsNul(reflection->GetRepeatedString(message, field, i))) {
         return Refuse(absl::StrCat(path, "[", i, "]"));
       }
       continue;
@@ -57,7 +56,7 @@ absl::Status CheckField(const Message& message, const FieldDescriptor* field,
       const std::string entry = EntryPath(path, element, i);
       const FieldDescriptor* key = element.GetDescriptor()->map_key();
       if (key->type() == FieldDescriptor::TYPE_STRING &&
-          HasNul(element.GetReflection()->GetString(element, key))) {
+          ContainsNul(element.GetReflection()->GetString(element, key))) {
         return Refuse(absl::StrCat(path, "[", i, "] (key)"));
       }
       const FieldDescriptor* value = element.GetDescriptor()->map_value();

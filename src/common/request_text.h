@@ -11,8 +11,14 @@
 #include <google/protobuf/message.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace shadowplane {
+
+// Whether `text` holds a NUL character (which no PostgreSQL text column can store).
+inline bool ContainsNul(absl::string_view text) {
+  return text.find('\0') != absl::string_view::npos;
+}
 
 // OK, or INVALID_ARGUMENT naming the first string field that holds a NUL character, by its path
 // in the request ("placement.regions[2]", "planner.blackouts[0].reason"; a map entry as

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "common/request_text.h"
 #include "geo/ip_address.h"
 #include "ingest/hyperloglog.h"
 #include "store/uuid.h"
@@ -17,10 +18,6 @@ constexpr size_t kMaxClientIdBytes = 256;
 // The most bytes one request (or one sample's interval) may carry each way: a tebibyte. Far above
 // any real request, and low enough that an hour's sums never leave bigint.
 constexpr int64_t kMaxBytesPerRecord = int64_t{1} << 40;
-
-// proto3 lets a NUL through its UTF-8 check; PostgreSQL text cannot hold one (COPY of the whole
-// group would fail, and every batch committed with it).
-bool HasNul(const std::string& s) { return s.find('\0') != std::string::npos; }
 
 // Tallies refusals by reason, keeping the first few indexes of each.
 class Refusals {
@@ -115,8 +112,9 @@ ValidatedBatch EventValidator::Validate(const AccessBatch& batch) const {
       continue;
     }
     if (e.request_type.size() > kMaxRequestTypeBytes || e.client_id.size() > kMaxClientIdBytes ||
-        e.time_malformed || HasNul(e.request_type) || HasNul(e.client_id) ||
-        HasNul(e.origin_region) || e.bytes_in > kMaxBytesPerRecord ||
+        // proto3 lets a NUL through its UTF-8 check; COPY of the whole group would fail on it.
+        e.time_malformed || ContainsNul(e.request_type) || ContainsNul(e.client_id) ||
+        ContainsNul(e.origin_region) || e.bytes_in > kMaxBytesPerRecord ||
         e.bytes_out > kMaxBytesPerRecord) {
       refusals.Event("invalid_field", i);
       continue;
