@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/transport_security.h"
 #include "shadowplane/v1/telemetry.grpc.pb.h"
 
 ABSL_FLAG(int, events, 1'000'000, "events to generate");
@@ -39,6 +40,10 @@ ABSL_FLAG(absl::Duration, span, absl::Hours(1), "time the events are spread over
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "send: shadowplane's gRPC address");
 ABSL_FLAG(int, batch, 1000, "send: events per batch");
 ABSL_FLAG(int, streams, 2, "send: RecordAccess streams at once");
+ABSL_FLAG(std::string, tls_dir, "",
+          "send: TLS checked against the CA deploy/local-ca.sh made there (ca.pem); empty: "
+          "plaintext");
+ABSL_FLAG(std::string, token, "", "send: sent as `authorization: Bearer` on every stream");
 
 namespace {
 
@@ -179,6 +184,9 @@ class StreamSender {
 
   void Run() {
     grpc::ClientContext context;
+    if (const std::string token = absl::GetFlag(FLAGS_token); !token.empty()) {
+      context.AddMetadata("authorization", "Bearer " + token);
+    }
     auto stream = stub_->RecordAccess(&context);
     std::map<std::string, pb::AccessBatch*> by_id;
     for (auto* b : pending_) by_id[b->batch_id()] = b;
@@ -268,8 +276,20 @@ int Send() {
   });
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(64 << 20);
-  auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
-                                           grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<const shadowplane::TransportSecurity> transport =
+      shadowplane::TransportSecurity::Insecure();
+  if (const std::string dir = absl::GetFlag(FLAGS_tls_dir); !dir.empty()) {
+    shadowplane::TlsFiles files;
+    files.ca = dir + "/ca.pem";
+    auto security = shadowplane::TransportSecurity::ForClient(files);
+    if (!security.ok()) {
+      std::cerr << "ingest_bench: " << security.status().message() << "\n";
+      return 1;
+    }
+    transport = *security;
+  }
+  auto channel = transport->Channel(absl::GetFlag(FLAGS_server),
+                                    std::string(shadowplane::kControlPlaneIdentity), args);
   auto stub = pb::TelemetryService::NewStub(channel);
   const int streams = absl::GetFlag(FLAGS_streams);
   std::vector<std::vector<pb::AccessBatch*>> shares(streams);

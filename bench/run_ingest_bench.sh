@@ -9,11 +9,18 @@
 # round); prints rows per second and the ratio, affinity writes, and the server's peak memory and
 # CPU time over the load.
 #
-#   bench/run_ingest_bench.sh [EVENTS] [ROUNDS]     (default 1000000 2)
+#   bench/run_ingest_bench.sh [--tls] [EVENTS] [ROUNDS]     (default 1000000 2)
+# --tls: as shadowplane runs by default: TLS (certificates of a CA made by deploy/local-ca.sh) and
+# a bearer token on every stream, checked against a tokens file (an operator's token).
 # SEND_FLAGS adds flags to the client (e.g. --streams=4 --batch=5000), SERVER_FLAGS to the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+TLS=
+if [[ "${1:-}" == --tls ]]; then
+  TLS=1
+  shift
+fi
 EVENTS=${1:-1000000}
 ROUNDS=${2:-2}
 ./deploy/install-deps.sh
@@ -38,6 +45,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+server_security=(--insecure)
+send_security=()
+if [[ -n "$TLS" ]]; then
+  ./deploy/local-ca.sh "$WORK/ca" >/dev/null
+  token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+  (umask 077 && printf 'tokens:\n  - {name: bench, role: operator, sha256: %s}\n' \
+    "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" >"$WORK/tokens.yaml")
+  server_security=("--tls_cert=$WORK/ca/server.pem" "--tls_key=$WORK/ca/server.key"
+    "--tls_ca=$WORK/ca/ca.pem" "--tokens_file=$WORK/tokens.yaml")
+  send_security=("--tls_dir=$WORK/ca" "--token=$token")
+fi
+
 END=$(($(date +%s) - 60))
 "$BENCH" config >"$WORK/locations.yaml"
 echo "== generating $EVENTS events (seed 1, one hour ending $(date -u -d "@$END" +%FT%TZ))"
@@ -48,7 +67,7 @@ echo "== generating $EVENTS events (seed 1, one hour ending $(date -u -d "@$END"
 start_server() {
   PORT=$((20000 + RANDOM % 40000))
   METRICS=$((20000 + RANDOM % 40000))
-  "$BUILD_DIR/src/shadowplane" --database_url="$DB_URL" --listen="127.0.0.1:$PORT" --insecure \
+  "$BUILD_DIR/src/shadowplane" --database_url="$DB_URL" --listen="127.0.0.1:$PORT" "${server_security[@]}" \
     --metrics_listen="127.0.0.1:$METRICS" --locations_file="$WORK/locations.yaml" \
     --log_level=${SERVER_LOG_LEVEL:-warning} ${SERVER_FLAGS:-} 2>>"$WORK/server.log" &
   SERVER_PID=$!
@@ -83,6 +102,7 @@ reset_tables() {
 }
 count() { psql -qtA "$DB_URL" -c "$1"; }
 
+echo "== ${TLS:+TLS and a bearer token on every stream}${TLS:-plaintext (--insecure)}"
 printf '%-6s %-34s %10s %12s\n' round method seconds rows/s
 best_copy=0 best_grpc=0 max_peak_kib=0
 for round in $(seq 1 "$ROUNDS"); do
@@ -99,7 +119,7 @@ for round in $(seq 1 "$ROUNDS"); do
   reset_tables
   start_server
   read -r grpc_s accepted acked refused < <("$BENCH" send --events="$EVENTS" --seed=1 --end="$END" \
-    --server="127.0.0.1:$PORT" ${SEND_FLAGS:-})
+    --server="127.0.0.1:$PORT" "${send_security[@]}" ${SEND_FLAGS:-})
   rows=$(count "SELECT count(*) FROM client_access_log")
   demand=$(count "SELECT sum(requests) FROM demand_hourly")
   if [[ $rows -ne $EVENTS || $demand -ne $EVENTS || $accepted -ne $EVENTS ]]; then

@@ -144,15 +144,18 @@ done
 # hash caches, then each final round syncs only a dirty set and proves identity by tree hash.
 reset_peak "$SOURCE_PID"
 reset_peak "$TARGET_PID"
+# sync_bench exits non-zero when a checksum or final round does not end with equal tree hashes.
 full=$("$BIN/sync_bench" sync --target_agent="$TARGET_AGENT" --source_agent="$SOURCE_AGENT" \
-  --source_instance=bench-source --target_instance=bench-target --mode=checksum)
+  --source_instance=bench-source --target_instance=bench-target --mode=checksum) ||
+  { echo "FAILED: the checksum round did not prove the trees identical" >&2; exit 1; }
 printf '== checksum round over the quiet tree: %s s (identical: %s)\n' \
   "$(field "$full" wall_seconds)" "$(field "$full" identical)"
 echo "== final rounds: duration against the dirty set"
 for count in 1 10 50; do
   read -r paths bytes < <("$BIN/sync_bench_data" dirty "$SOURCE_DATA" --count="$count" --seed="$count")
   final=$("$BIN/sync_bench" sync --target_agent="$TARGET_AGENT" --source_agent="$SOURCE_AGENT" \
-    --source_instance=bench-source --target_instance=bench-target --mode=final --paths="$paths")
+    --source_instance=bench-source --target_instance=bench-target --mode=final --paths="$paths") ||
+    { echo "FAILED: the final round over $count dirty files did not prove the trees identical" >&2; exit 1; }
   printf '   %3d dirty files, %10d bytes: %.3f s, %d wire bytes, identical: %s\n' "$count" "$bytes" \
     "$(field "$final" wall_seconds)" "$(field "$final" wire_bytes)" "$(field "$final" identical)"
   wait_for_idle_target

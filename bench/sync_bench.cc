@@ -6,7 +6,9 @@
 //                   --target_instance=ID [--mode=quick|checksum|final]
 //       Runs one round (SyncFrom on the target agent) and prints one line of figures:
 //       wall seconds, wire bytes (signatures included), literal, matched and signature bytes,
-//       files transferred, signatures served from the cache, and the tree hashes.
+//       files transferred, signatures served from the cache, and the tree hashes with
+//       identical=yes|no for checksum and final rounds (exit status 3 when no: the trees differ)
+//       and identical=not-checked for quick ones, which compute no tree hash.
 #include <grpcpp/grpcpp.h>
 
 #include <iostream>
@@ -95,6 +97,11 @@ int Sync() {
     return 1;
   }
   const pb::SyncStats& s = response.stats();
+  // Quick rounds trust sizes and times and compute no tree hash: they prove nothing either way.
+  // Checksum and final rounds must end with equal tree hashes.
+  const bool proves = request.mode() != pb::QUICK;
+  const bool identical = !response.source_tree_hash().empty() &&
+                         response.source_tree_hash() == response.target_tree_hash();
   std::cout << absl::StrFormat(
       "wall_seconds=%.3f wire_bytes=%d literal_bytes=%d matched_bytes=%d signature_bytes=%d "
       "files_transferred=%d files_deleted=%d signatures_cached=%d dirty=%d source_tree=%s "
@@ -102,10 +109,14 @@ int Sync() {
       wall, s.bytes_wire(), s.bytes_literal(), s.bytes_matched(), s.bytes_signature(),
       s.files_transferred(), s.files_deleted(), s.signatures_cached(), response.dirty_files(),
       response.source_tree_hash().substr(0, 16), response.target_tree_hash().substr(0, 16),
-      !response.source_tree_hash().empty() &&
-              response.source_tree_hash() == response.target_tree_hash()
-          ? "yes"
-          : "no");
+      !proves     ? "not-checked"
+      : identical ? "yes"
+                  : "no");
+  if (proves && !identical) {
+    std::cerr << "sync_bench: a " << mode << " round ended with different tree hashes (source "
+              << response.source_tree_hash() << ", target " << response.target_tree_hash() << ")\n";
+    return 3;
+  }
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "api/reservation_service.h"
 
+#include "absl/cleanup/cleanup.h"
 #include "api/planner_mapping.h"
 #include "common/grpc_unary.h"
 #include "common/proto_time.h"
@@ -83,6 +84,10 @@ void ToProto(const store::ReservationRecord& r, absl::Time now, pb::Reservation*
 
 }  // namespace
 
+void ReservationService::Forget(const std::string& id) {
+  if (view_ != nullptr) view_->Invalidate(id);
+}
+
 grpc::ServerUnaryReactor* ReservationService::Reserve(grpc::CallbackServerContext* context,
                                                       const pb::ReserveRequest* request,
                                                       pb::Reservation* response) {
@@ -124,6 +129,8 @@ grpc::ServerUnaryReactor* ReservationService::Reserve(grpc::CallbackServerContex
           ASSIGN_OR_RETURN(spec.planner, api::FromProto(request->planner()));
         }
         ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Reserve(spec));
+        // A retried request may have finished a pending reservation a read here has kept.
+        if (view_ != nullptr) view_->Invalidate(r.id);
         ToProto(r, manager_->clock()->Now(), response);
         return absl::OkStatus();
       });
@@ -132,11 +139,25 @@ grpc::ServerUnaryReactor* ReservationService::Reserve(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* ReservationService::GetReservation(
     grpc::CallbackServerContext* context, const pb::GetReservationRequest* request,
     pb::Reservation* response) {
-  return FinishOnPool(context, request, workers_, [this, request, response]() -> absl::Status {
-    ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Get(request->id()));
-    ToProto(r, manager_->clock()->Now(), response);
+  auto from_memory = [this, request, response]() -> std::optional<absl::Status> {
+    if (view_ == nullptr) return std::nullopt;
+    reservation::ReservationView::Record r = view_->Lookup(request->id());
+    if (r == nullptr) return std::nullopt;
+    ToProto(*r, manager_->clock()->Now(), response);
     return absl::OkStatus();
-  });
+  };
+  return FinishFromMemoryOrOnPool(
+      context, request, workers_, from_memory, [this, request, response]() -> absl::Status {
+        if (view_ == nullptr) {
+          ASSIGN_OR_RETURN(store::ReservationRecord r, manager_->Get(request->id()));
+          ToProto(r, manager_->clock()->Now(), response);
+          return absl::OkStatus();
+        }
+        ASSIGN_OR_RETURN(reservation::ReservationView::Record r,
+                         view_->Get(request->id(), [&] { return manager_->Get(request->id()); }));
+        ToProto(*r, manager_->clock()->Now(), response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* ReservationService::ListReservations(
@@ -166,6 +187,8 @@ grpc::ServerUnaryReactor* ReservationService::UpdateReservation(
   return FinishOnPool(
       context, request, workers_, [this, caller, request, response]() -> absl::Status {
         RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->id()));
+        // Whatever the outcome (a failure may have changed something), before the answer.
+        absl::Cleanup forget = [this, request] { Forget(request->id()); };
         reservation::ReservationUpdate update;
         if (request->has_shadow_sync_interval_seconds()) {
           update.shadow_sync_interval_seconds = request->shadow_sync_interval_seconds();
@@ -192,6 +215,7 @@ grpc::ServerUnaryReactor* ReservationService::Release(grpc::CallbackServerContex
   return FinishOnPool(
       context, request, workers_, [this, caller, request, response]() -> absl::Status {
         RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->id()));
+        absl::Cleanup forget = [this, request] { Forget(request->id()); };
         if (request->purge_telemetry()) {
           if (purger_ == nullptr)
             return absl::UnimplementedError("this server cannot purge telemetry");

@@ -1,5 +1,6 @@
 #include "api/sync_service.h"
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_unary.h"
 #include "common/proto_time.h"
@@ -57,6 +58,9 @@ grpc::ServerUnaryReactor* SyncService::SyncNow(grpc::CallbackServerContext* cont
       context, request, workers_, [this, caller, request, response]() -> absl::Status {
         RETURN_IF_ERROR(CheckReservationId(request->reservation_id()));
         RETURN_IF_ERROR(ownership_->CheckReservation(caller, request->reservation_id()));
+        absl::Cleanup forget = [this, request] {
+          if (view_ != nullptr) view_->Invalidate(request->reservation_id());
+        };
         ASSIGN_OR_RETURN(shadow::SyncOutcome outcome,
                          syncer_->Sync(request->reservation_id(),
                                        request->full() ? shadow::SyncTrigger::kFull

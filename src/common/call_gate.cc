@@ -68,6 +68,13 @@ absl::Status CallGate::RunIntent(const void* call) {
   return intent();  // outside the lock: it may write to the database
 }
 
+bool CallGate::HasIntent(const void* call) {
+  Verdicts& v = Get();
+  absl::MutexLock lock(&v.mu);
+  const auto it = v.by_call.find(call);
+  return it != v.by_call.end() && it->second.intent != nullptr;
+}
+
 void CallGate::Forget(const void* call) {
   Verdicts& v = Get();
   absl::MutexLock lock(&v.mu);

@@ -37,6 +37,8 @@ class CallGate {
   static void RecordIntent(const void* call, std::function<absl::Status()> intent);
   // Runs (once) and forgets the call's recorded intent; OK when there is none.
   static absl::Status RunIntent(const void* call);
+  // Whether the call has recorded work that RunIntent() has not run yet.
+  static bool HasIntent(const void* call);
   static void Forget(const void* call);
   // The recorded verdict; OK for any call while the gate is not armed.
   static absl::Status Verdict(const void* call);

@@ -4,6 +4,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <optional>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/call_gate.h"
@@ -67,6 +69,25 @@ grpc::ServerUnaryReactor* FinishOnPool(grpc::CallbackServerContext* context,
       });
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   return reactor;
+}
+
+// For reads that memory can often answer: `fast` runs on gRPC's thread, so it must never block;
+// it returns the call's status when it answered, or nullopt when it cannot, and then `body` runs on
+// `workers` as with FinishOnPool. A call that is refused, has work to do first (a recorded intent)
+// or a request with a NUL always takes FinishOnPool's way.
+template <typename Fast, typename Fn>
+grpc::ServerUnaryReactor* FinishFromMemoryOrOnPool(grpc::CallbackServerContext* context,
+                                                   const google::protobuf::Message* request,
+                                                   WorkerPool* workers, Fast fast, Fn body) {
+  if (AccessVerdict(context).ok() && !CallGate::HasIntent(context) &&
+      CheckRequestText(*request).ok()) {
+    if (std::optional<absl::Status> answered = fast(); answered.has_value()) {
+      grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+      reactor->Finish(ToGrpcStatus(*answered));
+      return reactor;
+    }
+  }
+  return FinishOnPool(context, request, workers, std::move(body));
 }
 
 }  // namespace shadowplane

@@ -83,6 +83,13 @@ SP_SETTING(std::string, postgres_bin_dir, storage.postgres_bin_dir,
 SP_SETTING(int, db_pool_size, storage.db_pool_size, "Most database connections to open");
 SP_SETTING(absl::Duration, db_check_interval, storage.db_check_interval,
            "How often to check that the database is still reachable");
+SP_SETTING(std::string, telemetry_copy_format, storage.telemetry_copy_format,
+           "How telemetry rows are sent to PostgreSQL: binary (COPY in binary format, the "
+           "fastest) or text");
+SP_SETTING(absl::Duration, reservation_view_staleness, storage.reservation_view_staleness,
+           "How far behind the database a GetReservation answered from memory may be (changes "
+           "from other replicas are seen within it; this replica's own at once); 0 reads the "
+           "database every time");
 SP_SETTING(std::string, migrations_dir, storage.migrations_dir,
            "Read schema migrations from this directory instead of those built in");
 SP_SETTING(double, time_scale, process.time_scale,

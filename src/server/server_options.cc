@@ -76,6 +76,11 @@ absl::Status StorageSettings::Validate() const {
     }
   }
   RETURN_IF_ERROR(AtLeast("db_pool_size", db_pool_size, 1));
+  RETURN_IF_ERROR(NotNegative("reservation_view_staleness", reservation_view_staleness));
+  if (telemetry_copy_format != "binary" && telemetry_copy_format != "text") {
+    return Bad("telemetry_copy_format",
+               absl::StrCat("must be binary or text, got '", telemetry_copy_format, "'"));
+  }
   return Positive("db_check_interval", db_check_interval);
 }
 

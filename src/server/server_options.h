@@ -71,6 +71,11 @@ struct StorageSettings {
   std::string postgres_bin_dir = "/usr/lib/postgresql/15/bin";
   int db_pool_size = store::ConnectionPoolOptions().max_connections;
   absl::Duration db_check_interval = DatabaseSupervisorOptions().check_interval;
+  // How telemetry rows travel in COPY: "binary" or "text" (store/access_log_store.h CopyFormat).
+  std::string telemetry_copy_format = "binary";
+  // How far behind the database a GetReservation answered from memory may be
+  // (reservation/reservation_view.h); zero: every read goes to the database.
+  absl::Duration reservation_view_staleness = absl::Seconds(1);
   std::string migrations_dir;  // empty: the migrations compiled into the binary
   absl::Status Validate() const;
 };

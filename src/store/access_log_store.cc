@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
+#include "store/copy_binary.h"
 #include "store/copy_text.h"
 #include "store/hex.h"
 #include "store/location_repository.h"
@@ -68,7 +69,7 @@ class BlockWriter {
   CopyBlock block_;
 };
 
-// One COPY line, field by field: separators, NULLs and escaping in one place.
+// One COPY line in text format, field by field: separators, NULLs and escaping in one place.
 class CopyLine {
  public:
   explicit CopyLine(std::string* out) : out_(out) {}
@@ -83,6 +84,9 @@ class CopyLine {
     v.empty() ? AppendCopyNull(out_) : AppendCopyText(v, out_);
     return *this;
   }
+  CopyLine& Uuid(absl::string_view v) { return Text(v); }
+  CopyLine& UuidOrNull(absl::string_view v) { return TextOrNull(v); }
+  CopyLine& Inet(absl::string_view v) { return Text(v); }
   CopyLine& Int(int64_t v) {
     Next();
     AppendCopyInt(v, out_);
@@ -114,10 +118,67 @@ class CopyLine {
   bool first_ = true;
 };
 
-// COPYs `rows` into `table`; `line(row, CopyLine&)` writes a row's fields in `columns` order.
+// The same fields in binary format (copy_binary.h).
+class BinaryLine {
+ public:
+  explicit BinaryLine(std::string* out) : out_(out) {}
+  BinaryLine& Text(absl::string_view v) {
+    AppendBinaryText(v, out_);
+    return *this;
+  }
+  BinaryLine& TextOrNull(absl::string_view v) {
+    v.empty() ? AppendBinaryNull(out_) : AppendBinaryText(v, out_);
+    return *this;
+  }
+  BinaryLine& Uuid(absl::string_view v) {
+    AppendBinaryUuid(v, out_);
+    return *this;
+  }
+  BinaryLine& UuidOrNull(absl::string_view v) {
+    v.empty() ? AppendBinaryNull(out_) : AppendBinaryUuid(v, out_);
+    return *this;
+  }
+  BinaryLine& Inet(absl::string_view v) {
+    AppendBinaryInet(v, out_);
+    return *this;
+  }
+  BinaryLine& Int(int64_t v) {
+    AppendBinaryInt64(v, out_);
+    return *this;
+  }
+  BinaryLine& Double(double v) {
+    AppendBinaryFloat64(v, out_);
+    return *this;
+  }
+  BinaryLine& DoubleOrNull(const std::optional<double>& v) {
+    v.has_value() ? AppendBinaryFloat64(*v, out_) : AppendBinaryNull(out_);
+    return *this;
+  }
+  BinaryLine& Time(absl::Time v) {
+    AppendBinaryTime(v, out_);
+    return *this;
+  }
+  void End() {}
+
+ private:
+  std::string* const out_;
+};
+
+// COPYs `rows` into `table` in `format`; `line(row, Line&)` writes a row's fields in `columns`
+// order, through CopyLine or BinaryLine.
 template <typename Row, typename Fn>
-void CopyRows(pqxx::work& txn, const std::string& table, const std::vector<std::string>& columns,
-              const std::vector<const Row*>& rows, Fn line) {
+void CopyRows(pqxx::work& txn, CopyFormat format, const std::string& table,
+              const std::vector<std::string>& columns, const std::vector<const Row*>& rows,
+              Fn line) {
+  if (format == CopyFormat::kBinary) {
+    BinaryCopy copy(txn, table, columns);
+    for (const Row* r : rows) {
+      BinaryLine fields(copy.BeginRow());
+      line(*r, fields);
+    }
+    copy.Complete();
+    return;
+  }
   pqxx::stream_to stream(txn, table, columns);
   BlockWriter writer(stream);
   for (const Row* r : rows) {
@@ -130,15 +191,15 @@ void CopyRows(pqxx::work& txn, const std::string& table, const std::vector<std::
   stream.complete();
 }
 
-void CopyAccess(pqxx::work& txn, const std::vector<const AccessRow*>& rows) {
-  CopyRows(txn, "client_access_log",
+void CopyAccess(pqxx::work& txn, CopyFormat format, const std::vector<const AccessRow*>& rows) {
+  CopyRows(txn, format, "client_access_log",
            {"ts", "client_ip", "resource_id", "instance_id", "request_type", "cpu_millis",
             "memory_bytes", "bytes_in", "bytes_out", "latency_ms", "origin_region", "client_id"},
-           rows, [](const AccessRow& r, CopyLine& line) {
+           rows, [](const AccessRow& r, auto& line) {
              line.Time(r.ts)
-                 .Text(r.client_ip)
-                 .Text(r.resource_id)
-                 .TextOrNull(r.instance_id)
+                 .Inet(r.client_ip)
+                 .Uuid(r.resource_id)
+                 .UuidOrNull(r.instance_id)
                  .Text(r.request_type)
                  .Double(r.cpu_millis)
                  .Int(r.memory_bytes)
@@ -150,14 +211,15 @@ void CopyAccess(pqxx::work& txn, const std::vector<const AccessRow*>& rows) {
            });
 }
 
-void CopyUtilization(pqxx::work& txn, const std::vector<const UtilizationRow*>& rows) {
-  CopyRows(txn, "instance_utilization",
+void CopyUtilization(pqxx::work& txn, CopyFormat format,
+                     const std::vector<const UtilizationRow*>& rows) {
+  CopyRows(txn, format, "instance_utilization",
            {"ts", "instance_id", "resource_id", "interval_seconds", "cpu_seconds", "memory_bytes",
             "net_bytes_in", "net_bytes_out"},
-           rows, [](const UtilizationRow& r, CopyLine& line) {
+           rows, [](const UtilizationRow& r, auto& line) {
              line.Time(r.ts)
-                 .Text(r.instance_id)
-                 .Text(r.resource_id)
+                 .Uuid(r.instance_id)
+                 .Uuid(r.resource_id)
                  .Double(r.interval_seconds)
                  .Double(r.cpu_seconds)
                  .Int(r.memory_bytes)
@@ -357,8 +419,10 @@ absl::StatusOr<GroupResult> AccessLogStore::CommitGroup(
         result.dedup_time = lap();
         GroupRows group = rows(is_new);
         result.rows_time = lap();
-        if (!group.access.empty()) CopyAccess(txn, group.access);
-        if (!group.utilization.empty()) CopyUtilization(txn, group.utilization);
+        if (!group.access.empty()) CopyAccess(txn, options_.copy_format, group.access);
+        if (!group.utilization.empty()) {
+          CopyUtilization(txn, options_.copy_format, group.utilization);
+        }
         result.copy_time = lap();
         if (!group.demand.empty()) RETURN_IF_ERROR(MergeDemand(txn, group.demand, options_));
         result.demand_time = lap();

@@ -94,9 +94,15 @@ struct GroupResult {
   absl::Duration dedup_time, rows_time, copy_time, demand_time, commit_time;
 };
 
+// How rows travel in COPY: binary (store/copy_binary.h: the server copies values instead of
+// parsing them) or text (libpqxx's stream_to with copy_text.h's blocks; what was used before,
+// and the reference the binary path is tested against).
+enum class CopyFormat { kBinary, kText };
+
 struct CommitOptions {
   // The union of two serialised sketches (the stored one and the delta's).
   std::function<absl::StatusOr<std::string>(const std::string&, const std::string&)> merge_sketches;
+  CopyFormat copy_format = CopyFormat::kBinary;
 };
 
 class AccessLogStore {

@@ -31,12 +31,26 @@ absl::StatusOr<std::unique_ptr<ApiWiring>> ApiWiring::Start(const ServerOptions&
       storage->locations(), w->location_cache_.get(), context.clock, w->rpc_workers_.get(),
       parts.migrations->drainer(), std::move(spot));
   w->ownership_ = std::make_unique<api::access::Ownership>(storage->reservations());
+  reservation::ReservationViewOptions view;
+  view.staleness_bound = options.storage.reservation_view_staleness;
+  w->reservation_view_ =
+      std::make_unique<reservation::ReservationView>(view, RealClock::Get(), context.registry);
+  if (w->reservation_view_->enabled()) {
+    store::NotificationFeedOptions feed;
+    feed.connection_string = store::PoolConnectionString(storage->pool()->options());
+    feed.channel = reservation::kReservationChangesChannel;
+    // Several heartbeats per bound, so that a healthy feed is never what makes reads bypass it.
+    feed.heartbeat_interval = std::min(absl::Milliseconds(250), view.staleness_bound / 4);
+    w->reservation_changes_ = std::make_unique<store::NotificationFeed>(
+        feed, w->reservation_view_.get(), RealClock::Get(), context.registry);
+    w->reservation_changes_->Start();
+  }
   w->reservation_service_ = std::make_unique<api::ReservationService>(
       parts.reservations->manager(), w->rpc_workers_.get(), w->ownership_.get(),
-      parts.telemetry->purger());
-  w->sync_service_ =
-      std::make_unique<api::SyncService>(parts.reservations->syncer(), storage->sync_runs(),
-                                         w->sync_rpc_workers_.get(), w->ownership_.get());
+      parts.telemetry->purger(), w->reservation_view_.get());
+  w->sync_service_ = std::make_unique<api::SyncService>(
+      parts.reservations->syncer(), storage->sync_runs(), w->sync_rpc_workers_.get(),
+      w->ownership_.get(), w->reservation_view_.get());
   w->telemetry_service_ = std::make_unique<api::TelemetryService>(
       parts.telemetry->pipeline(), parts.telemetry->demand_reader(), w->rpc_workers_.get(),
       options.telemetry.ingest_stream_in_flight);

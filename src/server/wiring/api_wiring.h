@@ -27,6 +27,7 @@
 #include "catalog/location_cache.h"
 #include "common/serving_status.h"
 #include "common/worker_pool.h"
+#include "reservation/reservation_view.h"
 #include "server/server_options.h"
 #include "server/wiring/forecast_wiring.h"
 #include "server/wiring/migration_wiring.h"
@@ -35,6 +36,7 @@
 #include "server/wiring/storage_wiring.h"
 #include "server/wiring/telemetry_wiring.h"
 #include "server/wiring/wiring_context.h"
+#include "store/notification_feed.h"
 
 namespace shadowplane::server {
 
@@ -86,6 +88,9 @@ class ApiWiring {
   std::unique_ptr<api::ServerInfoService> server_info_;
   std::unique_ptr<api::LocationService> location_service_;
   std::unique_ptr<api::access::Ownership> ownership_;  // before the services that use it
+  // GetReservation's read model and the feed that keeps it fresh (stopped first).
+  std::unique_ptr<reservation::ReservationView> reservation_view_;
+  std::unique_ptr<store::NotificationFeed> reservation_changes_;
   std::unique_ptr<api::ReservationService> reservation_service_;
   std::unique_ptr<api::SyncService> sync_service_;
   std::unique_ptr<api::TelemetryService> telemetry_service_;

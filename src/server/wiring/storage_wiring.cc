@@ -35,6 +35,8 @@ absl::StatusOr<std::unique_ptr<StorageWiring>> StorageWiring::Build(
   w->telemetry_ = std::make_unique<store::TelemetryRepository>(p);
   store::CommitOptions commit;
   commit.merge_sketches = ingest::MergeSerialized;
+  commit.copy_format = settings.telemetry_copy_format == "text" ? store::CopyFormat::kText
+                                                                : store::CopyFormat::kBinary;
   w->access_log_ = std::make_unique<store::AccessLogStore>(p, commit);
   w->leases_ = std::make_unique<store::LeaseStore>(p);
   w->write_leases_ = std::make_unique<store::WriteLeaseRepository>(p);
