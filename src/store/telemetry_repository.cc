@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "store/copy_binary.h"
 #include "store/hex.h"
 #include "store/location_repository.h"
 #include "store/sql_array.h"
@@ -133,25 +134,33 @@ absl::Status TelemetryRepository::UpsertAffinity(absl::Span<const AffinityRow> r
   if (rows.empty()) return absl::OkStatus();
   return pool_->Run("recording client affinity", [&](pqxx::connection& conn) -> absl::Status {
     pqxx::work txn(conn);
-    SqlArray resource, key, instance, region, seen;
+    // The rows go to a staging table of this session in binary COPY (no parsing of addresses,
+    // UUIDs and times), then are merged in one statement. It empties at each commit; created once
+    // per connection (the notice that it exists is silenced).
+    txn.exec(
+        "SET LOCAL client_min_messages = warning; "
+        "CREATE TEMP TABLE IF NOT EXISTS client_affinity_staging (resource_id uuid, client_key "
+        "text, instance_id uuid, origin_region text, last_seen timestamptz) ON COMMIT DELETE ROWS");
+    BinaryCopy copy(txn, "client_affinity_staging",
+                    {"resource_id", "client_key", "instance_id", "origin_region", "last_seen"});
     for (const AffinityRow& r : rows) {
-      resource.AddText(r.resource_id);
-      key.AddText(r.client_key);
-      if (r.instance_id.empty()) {
-        instance.AddNull();
-      } else {
-        instance.AddText(r.instance_id);
-      }
-      region.AddText(r.origin_region);
-      seen.AddTime(r.last_seen);
+      std::string* out = copy.BeginRow();
+      AppendBinaryUuid(r.resource_id, out);
+      AppendBinaryText(r.client_key, out);
+      r.instance_id.empty() ? AppendBinaryNull(out) : AppendBinaryUuid(r.instance_id, out);
+      AppendBinaryText(r.origin_region, out);
+      AppendBinaryTime(r.last_seen, out);
     }
-    txn.exec_params(
+    copy.Complete();
+    // A client twice in one call keeps its newest sighting (ON CONFLICT may touch a row once).
+    txn.exec(
         "INSERT INTO client_affinity AS a (resource_id, client_key, instance_id, origin_region, "
-        "last_seen) SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], "
-        "$5::timestamptz[]) ON CONFLICT (resource_id, client_key) DO UPDATE SET instance_id = "
-        "COALESCE(EXCLUDED.instance_id, a.instance_id), origin_region = EXCLUDED.origin_region, "
-        "last_seen = EXCLUDED.last_seen WHERE a.last_seen <= EXCLUDED.last_seen",
-        resource.Take(), key.Take(), instance.Take(), region.Take(), seen.Take());
+        "last_seen) SELECT DISTINCT ON (resource_id, client_key) resource_id, client_key, "
+        "instance_id, origin_region, last_seen FROM client_affinity_staging ORDER BY resource_id, "
+        "client_key, last_seen DESC ON CONFLICT (resource_id, client_key) DO UPDATE SET "
+        "instance_id = COALESCE(EXCLUDED.instance_id, a.instance_id), origin_region = "
+        "EXCLUDED.origin_region, last_seen = EXCLUDED.last_seen WHERE a.last_seen <= "
+        "EXCLUDED.last_seen");
     txn.commit();
     return absl::OkStatus();
   });
