@@ -75,12 +75,25 @@ class ClientTelemetryProcessTest : public testing::ControlPlaneTest {
     std::vector<int64_t> out;
     for (const char* query :
          {"SELECT count(*) FROM client_access_log WHERE resource_id = $1::uuid",
-          "SELECT count(*) FROM instance_utilization WHERE resource_id = $1::uuid",
+          // The test's own samples (10 s intervals): the agents ship theirs every 500 ms on
+          // their own schedule, which would make the counts depend on timing.
+          "SELECT count(*) FROM instance_utilization WHERE resource_id = $1::uuid AND "
+          "interval_seconds = 10",
           "SELECT count(*) FROM demand_hourly WHERE resource_id = $1::uuid",
           "SELECT count(*) FROM client_affinity WHERE resource_id = $1::uuid"}) {
       out.push_back(txn.exec_params1(query, r.resource_id())[0].as<int64_t>());
     }
     return out;
+  }
+
+  // Every utilization sample of the reservation's resource, the agents' too.
+  int64_t AllUtilization(const pb::Reservation& r) {
+    pqxx::connection conn(db_->url());
+    pqxx::nontransaction txn(conn);
+    return txn
+        .exec_params1("SELECT count(*) FROM instance_utilization WHERE resource_id = $1::uuid",
+                      r.resource_id())[0]
+        .as<int64_t>();
   }
 
   grpc::Status Release(const std::string& id, bool purge, pb::Reservation* out) {
@@ -181,6 +194,7 @@ TEST_F(ClientTelemetryProcessTest, ReleaseDeletesTheResourcesTelemetryAndNothing
       << released.output;
   EXPECT_TRUE(absl::StrContains(released.output, ", purged at")) << released.output;
   EXPECT_EQ(Rows(purged), (std::vector<int64_t>{0, 0, 0, 0}));
+  EXPECT_EQ(AllUtilization(purged), 0) << "the agents' samples too";
   EXPECT_EQ(Rows(kept), kept_rows) << "another resource's telemetry is untouched";
   ASSERT_TRUE(GetReservation(purged.id(), &out).ok());
   ASSERT_TRUE(out.has_telemetry_purged_at());

@@ -393,10 +393,11 @@ TEST_F(ReservationViewTest, AFeedWhoseConnectionIsKilledStartsOverAndConvergesAg
     absl::SleepFor(absl::Milliseconds(20));
   }
   ASSERT_NE(other.view->Lookup(id_), nullptr);
-  // The feed's last statement is its heartbeat: that names its connection.
+  // The feed's last statement is its heartbeat: that names its connection (in this test's
+  // database only: other tests share the server).
   Exec(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE "
-      "'SELECT pg_notify(%' AND pid <> pg_backend_pid()");
+      "'SELECT pg_notify(%' AND datname = current_database() AND pid <> pg_backend_pid()");
   for (int i = 0; i < 200 && other.Metric("shadowplane_notification_feed_reconnects_total",
                                           "channel", kReservationChangesChannel) < 1;
        ++i) {
