@@ -11,7 +11,7 @@
 #
 #   bench/run_ingest_bench.sh [--tls] [EVENTS] [ROUNDS]     (default 1000000 2)
 # --tls: as shadowplane runs by default: TLS (certificates of a CA made by deploy/local-ca.sh) and
-# a bearer token on every stream, checked against a tokens file (an operator's token).
+# a bearer token on every stream, checked against a tokens file (an admin's: the events speak of every team's resources).
 # SEND_FLAGS adds flags to the client (e.g. --streams=4 --batch=5000), SERVER_FLAGS to the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,7 +50,7 @@ send_security=()
 if [[ -n "$TLS" ]]; then
   ./deploy/local-ca.sh "$WORK/ca" >/dev/null
   token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
-  (umask 077 && printf 'tokens:\n  - {name: bench, role: operator, sha256: %s}\n' \
+  (umask 077 && printf 'tokens:\n  - {name: bench, role: admin, sha256: %s}\n' \
     "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" >"$WORK/tokens.yaml")
   server_security=("--tls_cert=$WORK/ca/server.pem" "--tls_key=$WORK/ca/server.key"
     "--tls_ca=$WORK/ca/ca.pem" "--tokens_file=$WORK/tokens.yaml")
@@ -102,7 +102,7 @@ reset_tables() {
 }
 count() { psql -qtA "$DB_URL" -c "$1"; }
 
-echo "== ${TLS:+TLS and a bearer token on every stream}${TLS:-plaintext (--insecure)}"
+if [[ -n "$TLS" ]]; then echo "== TLS and a bearer token on every stream"; else echo "== plaintext (--insecure)"; fi
 printf '%-6s %-34s %10s %12s\n' round method seconds rows/s
 best_copy=0 best_grpc=0 max_peak_kib=0
 for round in $(seq 1 "$ROUNDS"); do

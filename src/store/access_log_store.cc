@@ -15,7 +15,6 @@
 #include "common/status_macros.h"
 #include "store/copy_binary.h"
 #include "store/copy_text.h"
-#include "store/hex.h"
 #include "store/location_repository.h"
 #include "store/sql_array.h"
 #include "store/sql_time.h"
@@ -260,70 +259,108 @@ pqxx::result ExecDemand(pqxx::work& txn, const std::string& sql,
                          cpu.Take(), mem.Take(), lat.Take(), latn.Take(), hll.Take());
 }
 
-// Adds `deltas` to demand_hourly. New rows are inserted whole; rows that exist are locked, their
-// sketches merged with the deltas' here, and updated. Rows are taken in key order so that two
-// writers never wait for each other in a cycle.
+// Adds `deltas` to demand_hourly. The cells that exist are locked (in key order, so that two
+// writers never wait for each other in a cycle) and read with their sketches in binary; the others
+// are inserted whole (a cell another writer inserted meanwhile is read again). The existing cells'
+// sketches are merged here, and their new sums and sketches go back through a binary COPY to a
+// staging table and one UPDATE: sketches (4 KiB each when dense) never travel as hex text.
 absl::Status MergeDemand(pqxx::work& txn, std::vector<DemandDelta>& deltas,
                          const CommitOptions& options) {
   std::sort(deltas.begin(), deltas.end(), [](const DemandDelta& a, const DemandDelta& b) {
     return std::tie(a.resource_id, a.origin_region, a.hour) <
            std::tie(b.resource_id, b.origin_region, b.hour);
   });
-  std::vector<const DemandDelta*> all;
-  std::vector<std::string> sketches;
-  for (const DemandDelta& d : deltas) {
-    all.push_back(&d);
-    sketches.push_back(d.clients_sketch);
-  }
-  const pqxx::result inserted = ExecDemand(
-      txn,
-      absl::StrCat("INSERT INTO demand_hourly (", kDemandColumns, ") SELECT * FROM ", kDemandRows,
-                   " ON CONFLICT (resource_id, origin_region, hour) DO NOTHING "
-                   "RETURNING resource_id::text, origin_region, " SP_SQL_UTC("hour")),
-      all, sketches);
-  if (inserted.size() == deltas.size()) return absl::OkStatus();
-  std::set<std::tuple<std::string, std::string, absl::Time>> fresh;
-  for (const auto& row : inserted) {
-    fresh.emplace(row[0].as<std::string>(), row[1].as<std::string>(),
-                  FromSqlTime(row[2].as<std::string>()));
-  }
+  std::vector<const DemandDelta*> pending;
+  for (const DemandDelta& d : deltas) pending.push_back(&d);
   std::vector<const DemandDelta*> existing;
-  SqlArray keys_r, keys_o, keys_h;
-  for (const DemandDelta& d : deltas) {
-    if (fresh.count({d.resource_id, d.origin_region, d.hour}) != 0) continue;
-    existing.push_back(&d);
-    keys_r.AddText(d.resource_id);
-    keys_o.AddText(d.origin_region);
-    keys_h.AddTime(d.hour);
+  std::vector<std::string> merged;
+  for (int pass = 0; !pending.empty(); ++pass) {
+    if (pass == 3) return absl::AbortedError("demand_hourly cells kept appearing while merged");
+    SqlArray keys_r, keys_o, keys_h;
+    for (const DemandDelta* d : pending) {
+      keys_r.AddText(d->resource_id);
+      keys_o.AddText(d->origin_region);
+      keys_h.AddTime(d->hour);
+    }
+    const BinaryResult stored(
+        txn,
+        "SELECT k.i, d.clients_hll FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) WITH "
+        "ORDINALITY AS k(r, o, h, i) JOIN demand_hourly d ON d.resource_id = k.r AND "
+        "d.origin_region = k.o AND d.hour = k.h ORDER BY k.i FOR UPDATE OF d",
+        {keys_r.Take(), keys_o.Take(), keys_h.Take()});
+    std::vector<bool> found(pending.size(), false);
+    for (int row = 0; row < stored.rows(); ++row) {
+      const int64_t i = stored.Int64(row, 0) - 1;
+      if (i < 0 || i >= static_cast<int64_t>(pending.size()) || found[i]) {
+        return absl::InternalError("demand_hourly answered for a cell it was not asked for");
+      }
+      found[i] = true;
+      ASSIGN_OR_RETURN(std::string sketch, options.merge_sketches(std::string(stored.Bytes(row, 1)),
+                                                                  pending[i]->clients_sketch));
+      existing.push_back(pending[i]);
+      merged.push_back(std::move(sketch));
+    }
+    std::vector<const DemandDelta*> fresh;
+    std::vector<std::string> sketches;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (found[i]) continue;
+      fresh.push_back(pending[i]);
+      sketches.push_back(pending[i]->clients_sketch);
+    }
+    pending.clear();
+    if (fresh.empty()) break;
+    const pqxx::result inserted = ExecDemand(
+        txn,
+        absl::StrCat("INSERT INTO demand_hourly (", kDemandColumns, ") SELECT * FROM ", kDemandRows,
+                     " ON CONFLICT (resource_id, origin_region, hour) DO NOTHING "
+                     "RETURNING resource_id::text, origin_region, " SP_SQL_UTC("hour")),
+        fresh, sketches);
+    std::set<std::tuple<std::string, std::string, absl::Time>> stored_now;
+    for (const auto& row : inserted) {
+      stored_now.emplace(row[0].as<std::string>(), row[1].as<std::string>(),
+                         FromSqlTime(row[2].as<std::string>()));
+    }
+    for (const DemandDelta* d : fresh) {
+      if (stored_now.count({d->resource_id, d->origin_region, d->hour}) == 0) pending.push_back(d);
+    }
   }
-  const pqxx::result stored = txn.exec_params(
-      "SELECT k.i, encode(d.clients_hll, 'hex') FROM unnest($1::uuid[], $2::text[], "
-      "$3::timestamptz[]) WITH ORDINALITY AS k(r, o, h, i) JOIN demand_hourly d ON "
-      "d.resource_id = k.r AND d.origin_region = k.o AND d.hour = k.h ORDER BY k.i FOR UPDATE OF d",
-      keys_r.Take(), keys_o.Take(), keys_h.Take());
-  if (stored.size() != existing.size()) {
-    return absl::InternalError("demand_hourly rows vanished while being merged");
+  if (existing.empty()) return absl::OkStatus();
+  txn.exec(
+      "SET LOCAL client_min_messages = warning; "
+      "CREATE TEMP TABLE IF NOT EXISTS demand_hourly_staging (resource_id uuid, origin_region "
+      "text, "
+      "hour timestamptz, requests bigint, bytes_in bigint, bytes_out bigint, cpu_millis float8, "
+      "memory_bytes float8, latency_ms_sum float8, latency_count bigint, clients_hll bytea) "
+      "ON COMMIT DELETE ROWS");
+  BinaryCopy copy(txn, "demand_hourly_staging",
+                  {"resource_id", "origin_region", "hour", "requests", "bytes_in", "bytes_out",
+                   "cpu_millis", "memory_bytes", "latency_ms_sum", "latency_count", "clients_hll"});
+  for (size_t i = 0; i < existing.size(); ++i) {
+    const DemandDelta& d = *existing[i];
+    std::string* out = copy.BeginRow();
+    AppendBinaryUuid(d.resource_id, out);
+    AppendBinaryText(d.origin_region, out);
+    AppendBinaryTime(d.hour, out);
+    AppendBinaryInt64(d.sums.requests, out);
+    AppendBinaryInt64(d.sums.bytes_in, out);
+    AppendBinaryInt64(d.sums.bytes_out, out);
+    AppendBinaryFloat64(d.sums.cpu_millis, out);
+    AppendBinaryFloat64(d.sums.memory_bytes, out);
+    AppendBinaryFloat64(d.sums.latency_ms_sum, out);
+    AppendBinaryInt64(d.sums.latency_count, out);
+    AppendBinaryText(merged[i], out);  // bytea's binary form is its bytes
   }
-  std::vector<std::string> merged(existing.size());
-  for (const auto& row : stored) {
-    const size_t i = row[0].as<size_t>() - 1;
-    ASSIGN_OR_RETURN(merged[i], options.merge_sketches(DecodeHex(row[1].as<std::string>()),
-                                                       existing[i]->clients_sketch));
-  }
-  ExecDemand(
-      txn,
-      absl::StrCat(
-          "UPDATE demand_hourly d SET requests = ", SaturatingAddSql("d.requests", "v.requests"),
-          ", bytes_in = ", SaturatingAddSql("d.bytes_in", "v.bytes_in"),
-          ", bytes_out = ", SaturatingAddSql("d.bytes_out", "v.bytes_out"),
-          ", cpu_millis = d.cpu_millis + v.cpu_millis, "
-          "memory_bytes = d.memory_bytes + v.memory_bytes, "
-          "latency_ms_sum = d.latency_ms_sum + v.latency_ms_sum, latency_count = ",
-          SaturatingAddSql("d.latency_count", "v.latency_count"),
-          ", clients_hll = v.clients_hll FROM ", kDemandRows,
-          " WHERE d.resource_id = v.resource_id AND d.origin_region = v.origin_region AND "
-          "d.hour = v.hour"),
-      existing, merged);
+  copy.Complete();
+  txn.exec(absl::StrCat(
+      "UPDATE demand_hourly d SET requests = ", SaturatingAddSql("d.requests", "v.requests"),
+      ", bytes_in = ", SaturatingAddSql("d.bytes_in", "v.bytes_in"),
+      ", bytes_out = ", SaturatingAddSql("d.bytes_out", "v.bytes_out"),
+      ", cpu_millis = d.cpu_millis + v.cpu_millis, "
+      "memory_bytes = d.memory_bytes + v.memory_bytes, "
+      "latency_ms_sum = d.latency_ms_sum + v.latency_ms_sum, latency_count = ",
+      SaturatingAddSql("d.latency_count", "v.latency_count"),
+      ", clients_hll = v.clients_hll FROM demand_hourly_staging v WHERE d.resource_id = "
+      "v.resource_id AND d.origin_region = v.origin_region AND d.hour = v.hour"));
   return absl::OkStatus();
 }
 

@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -204,6 +205,42 @@ void BinaryCopy::Complete() {
     }
   }
   if (failed != nullptr) ThrowServerError(conn_, failed, "COPY");
+}
+
+BinaryResult::BinaryResult(pqxx::dbtransaction& txn, const std::string& sql,
+                           const std::vector<std::string>& text_params) {
+  PGconn* conn = RawConnection::Of(txn);
+  std::vector<const char*> values;
+  for (const std::string& p : text_params) values.push_back(p.c_str());
+  result_ = PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                         nullptr, nullptr, /*resultFormat=*/1);
+  if (result_ == nullptr || PQresultStatus(result_) != PGRES_TUPLES_OK) {
+    PGresult* failed = std::exchange(result_, nullptr);
+    ThrowServerError(conn, failed, "a query with binary results");
+  }
+}
+
+BinaryResult::~BinaryResult() {
+  if (result_ != nullptr) PQclear(result_);
+}
+
+int BinaryResult::rows() const { return PQntuples(result_); }
+
+bool BinaryResult::IsNull(int row, int column) const {
+  return PQgetisnull(result_, row, column) == 1;
+}
+
+absl::string_view BinaryResult::Bytes(int row, int column) const {
+  return absl::string_view(PQgetvalue(result_, row, column),
+                           static_cast<size_t>(PQgetlength(result_, row, column)));
+}
+
+int64_t BinaryResult::Int64(int row, int column) const {
+  const absl::string_view bytes = Bytes(row, column);
+  if (bytes.size() != 8) throw pqxx::data_exception("a bigint result that is not eight bytes");
+  uint64_t big;
+  std::memcpy(&big, bytes.data(), 8);
+  return static_cast<int64_t>(be64toh(big));
 }
 
 }  // namespace shadowplane::store

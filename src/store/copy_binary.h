@@ -1,8 +1,8 @@
-// COPY ... FROM STDIN in PostgreSQL's binary format, through libpq on a libpqxx transaction's
-// connection. The ingest path stores hundreds of thousands of rows a second, and the text format
-// makes the server parse every timestamp, address, UUID and number back from text; in binary it
-// copies them. libpqxx 6.4 streams text only, so this goes to libpq (the library under libpqxx,
-// used here and nowhere else outside store/).
+// COPY ... FROM STDIN in PostgreSQL's binary format, and statements with binary results, through
+// libpq on a libpqxx transaction's connection. The ingest path stores hundreds of thousands of rows
+// a second, and the text format makes the server parse every timestamp, address, UUID and number
+// back from text; in binary it copies them. libpqxx 6.4 streams text only, so this goes to libpq
+// (the library under libpqxx, used here and nowhere else outside store/).
 //
 // Fields are written in the order of `columns`; each row must have every field. Values are as the
 // server's binary input functions take them: int8 and float8 big-endian, timestamptz as
@@ -58,6 +58,28 @@ class BinaryCopy {
   const int16_t columns_;
   std::string buffer_;
   bool done_ = false;
+};
+
+// A statement run on `txn`'s connection whose results come back in binary format: bytea as its
+// bytes (not hex text, twice the size and decoded here), bigint as eight bytes. Parameters are
+// text. Throws pqxx::sql_error (with the server's SQLSTATE) when the statement fails.
+class BinaryResult {
+ public:
+  BinaryResult(pqxx::dbtransaction& txn, const std::string& sql,
+               const std::vector<std::string>& text_params);
+  ~BinaryResult();
+  BinaryResult(const BinaryResult&) = delete;
+  BinaryResult& operator=(const BinaryResult&) = delete;
+
+  int rows() const;
+  bool IsNull(int row, int column) const;
+  // The field's bytes (a bytea's content).
+  absl::string_view Bytes(int row, int column) const;
+  // A bigint field; throws pqxx::data_exception when the field is not eight bytes.
+  int64_t Int64(int row, int column) const;
+
+ private:
+  struct pg_result* result_ = nullptr;
 };
 
 }  // namespace shadowplane::store
