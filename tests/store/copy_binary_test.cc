@@ -225,5 +225,24 @@ TEST_F(CopyBinaryTest, ARowTheServerRefusesFailsTheGroupWithItsStatus) {
   EXPECT_EQ(Stored().size(), AccessRows().size() + UtilizationRows().size());
 }
 
+TEST_F(CopyBinaryTest, BinaryResultsCarryBytesAndBigintsAndFailuresThrowWithTheirState) {
+  pqxx::connection conn(db_->url());
+  pqxx::work txn(conn);
+  const BinaryResult r(txn, "SELECT $1::bigint, decode($2, 'hex'), NULL::bytea",
+                       {"-9223372036854775808", "00ff10"});
+  ASSERT_EQ(r.rows(), 1);
+  EXPECT_EQ(r.Int64(0, 0), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(r.Bytes(0, 1), absl::string_view("\0\xff\x10", 3)) << "raw bytes, not hex text";
+  EXPECT_TRUE(r.IsNull(0, 2));
+  EXPECT_FALSE(r.IsNull(0, 1));
+  EXPECT_THROW(r.Int64(0, 1), pqxx::data_exception) << "three bytes are no bigint";
+  try {
+    BinaryResult failed(txn, "SELECT 1 / $1::int", {"0"});
+    ADD_FAILURE() << "no exception";
+  } catch (const pqxx::sql_error& e) {
+    EXPECT_EQ(e.sqlstate(), "22012") << e.what();  // division_by_zero
+  }
+}
+
 }  // namespace
 }  // namespace shadowplane::store
