@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench_transport.h"
 #include "common/transport_security.h"
 #include "shadowplane/v1/telemetry.grpc.pb.h"
 
@@ -276,20 +277,14 @@ int Send() {
   });
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(64 << 20);
-  std::shared_ptr<const shadowplane::TransportSecurity> transport =
-      shadowplane::TransportSecurity::Insecure();
-  if (const std::string dir = absl::GetFlag(FLAGS_tls_dir); !dir.empty()) {
-    shadowplane::TlsFiles files;
-    files.ca = dir + "/ca.pem";
-    auto security = shadowplane::TransportSecurity::ForClient(files);
-    if (!security.ok()) {
-      std::cerr << "ingest_bench: " << security.status().message() << "\n";
-      return 1;
-    }
-    transport = *security;
+  auto transport = shadowplane::bench::ClientTransport(absl::GetFlag(FLAGS_tls_dir));
+  if (!transport.ok()) {
+    std::cerr << "ingest_bench: " << transport.status().message() << "\n";
+    return 1;
   }
-  auto channel = transport->Channel(absl::GetFlag(FLAGS_server),
-                                    std::string(shadowplane::kControlPlaneIdentity), args);
+  auto channel = (*transport)
+                     ->Channel(absl::GetFlag(FLAGS_server),
+                               std::string(shadowplane::kControlPlaneIdentity), args);
   auto stub = pb::TelemetryService::NewStub(channel);
   const int streams = absl::GetFlag(FLAGS_streams);
   std::vector<std::vector<pb::AccessBatch*>> shares(streams);

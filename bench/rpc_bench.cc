@@ -23,6 +23,7 @@
 #include "absl/flags/parse.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "bench_transport.h"
 #include "common/transport_security.h"
 #include "server/serving_endpoints.h"
 #include "shadowplane/bench/echo.grpc.pb.h"
@@ -116,21 +117,15 @@ int Load() {
   const int inflight = std::max(1, absl::GetFlag(FLAGS_inflight));
   const int count = std::max(1, absl::GetFlag(FLAGS_count));
   const absl::Time deadline = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_max_seconds));
-  std::shared_ptr<const shadowplane::TransportSecurity> transport =
-      shadowplane::TransportSecurity::Insecure();
-  if (const std::string dir = absl::GetFlag(FLAGS_tls_dir); !dir.empty()) {
-    shadowplane::TlsFiles files;
-    files.ca = dir + "/ca.pem";
-    auto security = shadowplane::TransportSecurity::ForClient(files);
-    if (!security.ok()) {
-      std::cerr << "rpc_bench: " << security.status().message() << "\n";
-      return 1;
-    }
-    transport = *security;
+  auto transport = shadowplane::bench::ClientTransport(absl::GetFlag(FLAGS_tls_dir));
+  if (!transport.ok()) {
+    std::cerr << "rpc_bench: " << transport.status().message() << "\n";
+    return 1;
   }
   const std::string token = absl::GetFlag(FLAGS_token);
-  auto channel = transport->Channel(absl::GetFlag(FLAGS_target),
-                                    std::string(shadowplane::kControlPlaneIdentity));
+  auto channel =
+      (*transport)
+          ->Channel(absl::GetFlag(FLAGS_target), std::string(shadowplane::kControlPlaneIdentity));
   if (!channel->WaitForConnected(absl::ToChronoTime(absl::Now() + absl::Seconds(10)))) {
     std::cerr << "rpc_bench: cannot connect to " << absl::GetFlag(FLAGS_target) << "\n";
     return 1;

@@ -2,23 +2,13 @@
 
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/hex_digit.h"
 #include "common/sync_temporary_name.h"
 
 namespace shadowplane::instance {
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = absl::ascii_tolower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-}  // namespace
 
 absl::StatusOr<std::string> ResolveRequestPath(absl::string_view target) {
   const size_t query = target.find_first_of("?#");
@@ -36,8 +26,8 @@ absl::StatusOr<std::string> ResolveRequestPath(absl::string_view target) {
         if (i + 2 >= encoded.size()) {
           return absl::InvalidArgumentError("malformed percent escape in request path");
         }
-        const int hi = HexValue(encoded[i + 1]);
-        const int lo = HexValue(encoded[i + 2]);
+        const int hi = HexDigitValue(encoded[i + 1]);
+        const int lo = HexDigitValue(encoded[i + 2]);
         if (hi < 0 || lo < 0) {
           return absl::InvalidArgumentError("malformed percent escape in request path");
         }

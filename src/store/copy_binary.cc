@@ -7,10 +7,10 @@
 #include <cstring>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/hex_digit.h"
 
 namespace shadowplane::store {
 
@@ -63,13 +63,6 @@ class RawConnection : public pqxx::largeobject {
   throw pqxx::sql_error(text, what, s);
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = absl::ascii_tolower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 }  // namespace
 
 void AppendBinaryNull(std::string* out) { Append32(0xFFFFFFFFu, out); }
@@ -107,8 +100,8 @@ void AppendBinaryUuid(absl::string_view text, std::string* out) {
       ok = text[i] == '-';
       continue;
     }
-    const int high = HexValue(text[i]);
-    const int low = ++i < text.size() ? HexValue(text[i]) : -1;
+    const int high = HexDigitValue(text[i]);
+    const int low = ++i < text.size() ? HexDigitValue(text[i]) : -1;
     ok = high >= 0 && low >= 0;
     if (ok) bytes[n++] = static_cast<unsigned char>(high << 4 | low);
   }

@@ -11,44 +11,12 @@
 #include "common/clock.h"
 #include "gtest/gtest.h"
 #include "planner/planner_overrides_codec.h"
-#include "support/fake_providers.h"
-#include "support/test_database.h"
-#include "support/write_fencing.h"
+#include "reservation/manager_fixture.h"
 
 namespace shadowplane::reservation {
 namespace {
 
-class ReservationManagerTest : public testing::MigratedDatabaseTest {
- protected:
-  void SetUp() override {
-    MigratedDatabaseTest::SetUp();
-    ASSERT_TRUE(SeedFrankfurtAndVirginia().ok());
-    reservations_ = std::make_unique<store::ReservationRepository>(pool_.get());
-    locations_ = std::make_unique<store::LocationRepository>(pool_.get());
-    ReservationOptions options;
-    fencing_ = std::make_unique<testing::WriteFencing>(pool_.get(), &compute_, &clock_);
-    manager_ = std::make_unique<ReservationManager>(reservations_.get(), locations_.get(),
-                                                    &compute_, &fencing_->writes, &clock_, options,
-                                                    nullptr, &traffic_);
-  }
-
-  ReserveSpec Spec(const std::string& request_id) {
-    ReserveSpec spec;
-    spec.request_id = request_id;
-    spec.name = "web";
-    spec.capacity = {500, 256, CapacityType::kOnDemand};
-    spec.client_regions = {{"eu", 1.0}};
-    return spec;
-  }
-
-  FakeClock clock_{absl::FromUnixSeconds(1796558400)};
-  testing::FakeComputeProvider compute_;
-  testing::FakeTrafficProvider traffic_;
-  std::unique_ptr<store::ReservationRepository> reservations_;
-  std::unique_ptr<store::LocationRepository> locations_;
-  std::unique_ptr<testing::WriteFencing> fencing_;
-  std::unique_ptr<ReservationManager> manager_;
-};
+using ReservationManagerTest = ManagerOnDatabaseTest;
 
 TEST_F(ReservationManagerTest, APrimaryNearItsClientsAndADiverseShadowRunAndClientsAreSteered) {
   auto r = manager_->Reserve(Spec("r-1"));

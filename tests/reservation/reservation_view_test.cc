@@ -13,10 +13,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "reservation/manager_fixture.h"
 #include "reservation/reservation_manager.h"
-#include "support/fake_providers.h"
-#include "support/test_database.h"
-#include "support/write_fencing.h"
 
 namespace shadowplane::reservation {
 namespace {
@@ -241,23 +239,11 @@ struct Replica {
   std::unique_ptr<store::NotificationFeed> feed;
 };
 
-class ReservationViewTest : public testing::MigratedDatabaseTest {
+class ReservationViewTest : public ManagerOnDatabaseTest {
  protected:
   void SetUp() override {
-    MigratedDatabaseTest::SetUp();
-    ASSERT_TRUE(SeedFrankfurtAndVirginia().ok());
-    reservations_ = std::make_unique<store::ReservationRepository>(pool_.get());
-    locations_ = std::make_unique<store::LocationRepository>(pool_.get());
-    fencing_ = std::make_unique<testing::WriteFencing>(pool_.get(), &compute_, &clock_);
-    manager_ = std::make_unique<ReservationManager>(reservations_.get(), locations_.get(),
-                                                    &compute_, &fencing_->writes, &clock_,
-                                                    ReservationOptions(), nullptr, &traffic_);
-    ReserveSpec spec;
-    spec.request_id = "view-1";
-    spec.name = "web";
-    spec.capacity = {500, 256, CapacityType::kOnDemand};
-    spec.client_regions = {{"eu", 1.0}};
-    auto r = manager_->Reserve(spec);
+    ManagerOnDatabaseTest::SetUp();
+    auto r = manager_->Reserve(Spec("view-1"));
     ASSERT_TRUE(r.ok()) << r.status();
     id_ = r->id;
     resource_id_ = r->resource_id;
@@ -286,13 +272,6 @@ class ReservationViewTest : public testing::MigratedDatabaseTest {
     txn.exec(sql);
   }
 
-  FakeClock clock_{absl::FromUnixSeconds(1796558400)};
-  testing::FakeComputeProvider compute_;
-  testing::FakeTrafficProvider traffic_;
-  std::unique_ptr<store::ReservationRepository> reservations_;
-  std::unique_ptr<store::LocationRepository> locations_;
-  std::unique_ptr<testing::WriteFencing> fencing_;
-  std::unique_ptr<ReservationManager> manager_;
   std::string id_, resource_id_;
 };
 
