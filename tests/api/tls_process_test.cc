@@ -128,14 +128,20 @@ TEST_F(TlsProcessTest, TheFleetWorksOverMutualTls) {
   ASSERT_EQ(r.state(), "active") << r.error();
   ASSERT_FALSE(r.shadow().location().empty());
 
-  // A shadow sync: the shadow's agent pulls from the primary's, each proving its location.
-  grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + caller_token_);
+  // A shadow sync: the shadow's agent pulls from the primary's, each proving its location. The
+  // scheduler syncs a new shadow at once, and SyncNow answers ABORTED while that round runs: try
+  // again.
   pb::SyncNowRequest now;
   now.set_reservation_id(r.id());
   now.set_full(true);
   pb::SyncRun run;
-  s = sync_->SyncNow(&context, now, &run);
+  for (int i = 0; i < 50; ++i) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + caller_token_);
+    s = sync_->SyncNow(&context, now, &run);
+    if (s.error_code() != grpc::StatusCode::ABORTED) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(run.result(), "ok") << run.error();
   EXPECT_GE(run.files_total(), 2);
