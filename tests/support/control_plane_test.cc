@@ -101,13 +101,29 @@ std::vector<std::string> ControlPlaneTest::ServerArgv(int port, int metrics_port
 }
 
 void ControlPlaneTest::StartServer(const std::vector<std::string>& env) {
-  const std::vector<std::string> argv = ServerArgv(port_, metrics_port_);
-  auto server = ChildProcess::Start(argv, env);
-  ASSERT_TRUE(server.ok());
-  server_ = *std::move(server);
-  // Connecting before it listens would cost a reconnect backoff.
-  ASSERT_TRUE(server_->WaitForOutput("shadowplane started", absl::Seconds(60)))
-      << server_->Output();
+  // A port that was free when it was chosen may be taken by a test running beside this one
+  // before the server binds it: then the server exits at once, and new ports are tried.
+  for (int attempt = 1;; ++attempt) {
+    auto server = ChildProcess::Start(ServerArgv(port_, metrics_port_), env);
+    ASSERT_TRUE(server.ok());
+    server_ = *std::move(server);
+    // Connecting before it listens would cost a reconnect backoff.
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    bool started = false;
+    while (!started && server_->running() && absl::Now() < deadline) {
+      started = server_->WaitForOutput("shadowplane started", absl::Milliseconds(200));
+    }
+    started = started || server_->WaitForOutput("shadowplane started", absl::ZeroDuration());
+    if (!started && attempt < 3 &&
+        server_->Output().find("Address already in use") != std::string::npos) {
+      server_->WaitForExit(absl::Seconds(5));
+      port_ = FreePort();
+      metrics_port_ = FreePort();
+      continue;
+    }
+    ASSERT_TRUE(started) << server_->Output();
+    break;
+  }
   Connect(port_);
 }
 
