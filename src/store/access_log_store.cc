@@ -325,13 +325,10 @@ absl::Status MergeDemand(pqxx::work& txn, std::vector<DemandDelta>& deltas,
     }
   }
   if (existing.empty()) return absl::OkStatus();
-  txn.exec(
-      "SET LOCAL client_min_messages = warning; "
-      "CREATE TEMP TABLE IF NOT EXISTS demand_hourly_staging (resource_id uuid, origin_region "
-      "text, "
-      "hour timestamptz, requests bigint, bytes_in bigint, bytes_out bigint, cpu_millis float8, "
-      "memory_bytes float8, latency_ms_sum float8, latency_count bigint, clients_hll bytea) "
-      "ON COMMIT DELETE ROWS");
+  EnsureStagingTable(txn, "demand_hourly_staging",
+                     "resource_id uuid, origin_region text, hour timestamptz, requests bigint, "
+                     "bytes_in bigint, bytes_out bigint, cpu_millis float8, memory_bytes float8, "
+                     "latency_ms_sum float8, latency_count bigint, clients_hll bytea");
   BinaryCopy copy(txn, "demand_hourly_staging",
                   {"resource_id", "origin_region", "hour", "requests", "bytes_in", "bytes_out",
                    "cpu_millis", "memory_bytes", "latency_ms_sum", "latency_count", "clients_hll"});

@@ -141,6 +141,12 @@ void AppendBinaryInet(absl::string_view text, std::string* out) {
   out->append(reinterpret_cast<const char*>(addr), length);
 }
 
+void EnsureStagingTable(pqxx::dbtransaction& txn, const std::string& name,
+                        const std::string& columns) {
+  txn.exec(absl::StrCat("SET LOCAL client_min_messages = warning; CREATE TEMP TABLE IF NOT EXISTS ",
+                        txn.quote_name(name), " (", columns, ") ON COMMIT DELETE ROWS"));
+}
+
 BinaryCopy::BinaryCopy(pqxx::dbtransaction& txn, const std::string& table,
                        const std::vector<std::string>& columns)
     : conn_(RawConnection::Of(txn)), columns_(static_cast<int16_t>(columns.size())) {

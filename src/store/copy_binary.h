@@ -32,6 +32,12 @@ void AppendBinaryTime(absl::Time t, std::string* out);
 void AppendBinaryUuid(absl::string_view text, std::string* out);  // 8-4-4-4-12 hex digits
 void AppendBinaryInet(absl::string_view text, std::string* out);  // an IPv4 or IPv6 address
 
+// Creates, unless this session has it, the temporary table `name` (`columns`: its SQL column
+// list) that empties at every commit: where a BinaryCopy stages rows to be merged by one statement.
+// The notice that it already exists is silenced.
+void EnsureStagingTable(pqxx::dbtransaction& txn, const std::string& name,
+                        const std::string& columns);
+
 // One COPY in binary format on `txn`'s connection, open from construction to Complete().
 // Destroyed before Complete() (an exception while rows were written), it ends the COPY with an
 // error, so the transaction fails as a whole and the connection stays usable for its rollback.

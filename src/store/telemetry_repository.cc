@@ -135,12 +135,10 @@ absl::Status TelemetryRepository::UpsertAffinity(absl::Span<const AffinityRow> r
   return pool_->Run("recording client affinity", [&](pqxx::connection& conn) -> absl::Status {
     pqxx::work txn(conn);
     // The rows go to a staging table of this session in binary COPY (no parsing of addresses,
-    // UUIDs and times), then are merged in one statement. It empties at each commit; created once
-    // per connection (the notice that it exists is silenced).
-    txn.exec(
-        "SET LOCAL client_min_messages = warning; "
-        "CREATE TEMP TABLE IF NOT EXISTS client_affinity_staging (resource_id uuid, client_key "
-        "text, instance_id uuid, origin_region text, last_seen timestamptz) ON COMMIT DELETE ROWS");
+    // UUIDs and times), then are merged in one statement.
+    EnsureStagingTable(txn, "client_affinity_staging",
+                       "resource_id uuid, client_key text, instance_id uuid, origin_region text, "
+                       "last_seen timestamptz");
     BinaryCopy copy(txn, "client_affinity_staging",
                     {"resource_id", "client_key", "instance_id", "origin_region", "last_seen"});
     for (const AffinityRow& r : rows) {
